@@ -1,0 +1,108 @@
+# Makefile — build, test and run the complaint pipeline.
+#
+#   make            build every binary into build/bin (or build-asan/bin with SANITIZE=1)
+#   make test       run every test (unit selftests, fuzz smoke, integration, faults)
+#   make asan       the same tests under AddressSanitizer + UBSan
+#   make run        install what is missing, build, start everything, feed sample data
+#   make up / down  start / stop the embedded pipeline (private PostgreSQL under var/)
+#   make bench      benchmarks (not part of make test)
+#   make deps       install the Debian packages the project needs
+#
+# Every service is a folder under services/; every .c file in it belongs to its
+# binary. Shared code lives in common/ and proto/ and is linked into all of them.
+
+CC       ?= cc
+SANITIZE ?= 0
+PKGS     := libczmq libzmq msgpack libpq libsodium jansson
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT      := -O1
+else
+BUILD    ?= build
+SANFLAGS :=
+OPT      := -O2
+endif
+
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Icommon -Iproto $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -lpthread
+
+LIB_SRC  := $(sort $(wildcard common/*.c proto/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libcomplaints.a
+
+SERVICES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard services/*/*.c)))))
+BINS     := $(SERVICES:%=$(BUILD)/bin/%)
+TEST_BINS:= $(BUILD)/bin/selftest
+BENCH_SRC:= $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bin/bench-%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all deps test asan run up down status bench fuzz clean
+all: $(BINS) $(TEST_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard services/%/*.c)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+
+$(BUILD)/bin/selftest: $(BUILD)/obj/tests/unit/selftest.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/bin/bench-%: $(BUILD)/obj/tests/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# Fuzz targets are always built with clang's libFuzzer (plus ASan/UBSan),
+# from the library sources directly, in their own object tree.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Icommon -Iproto \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard common/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+
+deps:
+	bash deploy/scripts/install-deps.sh
+
+test: all
+	BUILD=$(BUILD) bash tests/run.sh
+
+asan:
+	$(MAKE) SANITIZE=1 test
+
+run: 
+	bash deploy/scripts/run.sh
+
+up: all
+	BUILD=$(BUILD) bash deploy/scripts/up.sh
+
+down:
+	bash deploy/scripts/down.sh
+
+status:
+	bash deploy/scripts/status.sh
+
+bench: all $(BENCH_BINS)
+	BUILD=$(BUILD) bash tests/bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,28 @@
+/*  cfg.h — 12-factor configuration: every setting is a flag and an
+ *  environment variable, the flag winning. Flags are `--name value` or
+ *  `--name=value`.
+ *
+ *      const char *ep = cfg_str (argc, argv, "--endpoint", "COMPLAINTS_INTAKE_ENDPOINT",
+ *                                CFG_INTAKE_ENDPOINT);
+ *
+ *  The defaults for endpoints every service must agree on live here, once.
+ */
+#ifndef CFG_H_INCLUDED
+#define CFG_H_INCLUDED
+
+#include <stdbool.h>
+
+#define CFG_INTAKE_ENDPOINT       "tcp://127.0.0.1:5550"
+#define CFG_BUS_PUB_ENDPOINT      "tcp://127.0.0.1:5560"
+#define CFG_BUS_REPLAY_ENDPOINT   "tcp://127.0.0.1:5561"
+
+#define CFG_ENV_PG                "COMPLAINTS_PG"          /* libpq conninfo; "" = PG* vars */
+#define CFG_ENV_INTAKE            "COMPLAINTS_INTAKE_ENDPOINT"
+#define CFG_ENV_BUS_PUB           "COMPLAINTS_BUS_PUB_ENDPOINT"
+#define CFG_ENV_BUS_REPLAY        "COMPLAINTS_BUS_REPLAY_ENDPOINT"
+
+const char *cfg_str (int argc, char **argv, const char *flag, const char *env, const char *def);
+long        cfg_long (int argc, char **argv, const char *flag, const char *env, long def);
+bool        cfg_flag (int argc, char **argv, const char *flag);
+
+#endif

@@ -1,0 +1,40 @@
+/*  selftest.c — runs every class's self-test (czmq style: foo_test lives
+ *  beside foo). Prints one line per class and the summary line the test
+ *  runner reads. A failing assertion aborts the program, so a crash here
+ *  is a failure.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "proto.h"
+#include "complaint_no.h"
+#include "request.h"
+#include "event.h"
+#include "privacy.h"
+
+typedef struct {
+    const char *name;
+    void (*test) (bool verbose);
+} s_test_t;
+
+static const s_test_t s_tests [] = {
+    { "proto", proto_test },
+    { "complaint_no", complaint_no_test },
+    { "request", request_test },
+    { "event", event_test },
+    { "privacy", privacy_test },
+};
+
+int
+main (int argc, char **argv)
+{
+    const char *only = argc > 1 ? argv [1] : NULL;
+    int passed = 0;
+    for (size_t i = 0; i < sizeof s_tests / sizeof s_tests [0]; i++) {
+        if (only && strcmp (only, s_tests [i].name) != 0)
+            continue;
+        s_tests [i].test (true);
+        passed++;
+    }
+    printf ("selftest: %d passed, 0 failed\n", passed);
+    return 0;
+}
