@@ -1,0 +1,49 @@
+/*  outbox_drain.h — the bus's sequencer: outbox rows -> event_log -> PUB.
+ *
+ *  One drain is one transaction on the elected bus's own connection (the one
+ *  that holds the advisory lock):
+ *
+ *      BEGIN
+ *      SELECT ... FROM outbox ORDER BY id LIMIT batch FOR UPDATE
+ *      seq = last_seq + 1, + 2, ... in id order; event_pack each
+ *      WITH gone AS (DELETE FROM outbox WHERE id = ANY ($ids))
+ *      INSERT INTO event_log SELECT * FROM unnest ($seqs, $types, ...)
+ *      COMMIT
+ *      publish [type][seq BE][event] for each, then last_seq += n
+ *
+ *  Nothing is published before COMMIT, so a subscriber never sees an event
+ *  the log does not hold; last_seq only moves after COMMIT, so a seq is never
+ *  handed out twice. An event committed but not published (kill -9 between
+ *  COMMIT and send) is found by subscribers through the heartbeat and replay.
+ *
+ *  Interface:
+ *      outbox_drain_new        prepare statements, read last_seq from event_log
+ *      outbox_drain_destroy
+ *      outbox_drain_once       one batch; returns rows drained, or -1
+ *      outbox_drain_last_seq   the last committed seq
+ *      outbox_drain_test       self-test of the pure helpers
+ */
+#ifndef OUTBOX_DRAIN_H_INCLUDED
+#define OUTBOX_DRAIN_H_INCLUDED
+
+#include <czmq.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct _outbox_drain_t outbox_drain_t;
+
+/* conn must hold the bus lock; pub is the bound PUB socket. NULL on SQL failure. */
+outbox_drain_t *outbox_drain_new (PGconn *conn, zsock_t *pub, int batch);
+void outbox_drain_destroy (outbox_drain_t **self_p);
+
+/* Drain at most `batch` rows in one transaction and publish them after
+ * COMMIT. Returns the number of rows drained (0 when the outbox is empty),
+ * or -1 when a statement failed (rolled back; the caller checks pg_healthy). */
+int outbox_drain_once (outbox_drain_t *self);
+
+uint64_t outbox_drain_last_seq (outbox_drain_t *self);
+
+void outbox_drain_test (bool verbose);
+
+#endif

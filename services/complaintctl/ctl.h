@@ -1,0 +1,110 @@
+/*  ctl.h — complaintctl's internal interface: exit codes, the subcommands,
+ *  and the request/reply client they share.
+ *
+ *  complaintctl is a thin client: every subcommand builds msgpack requests,
+ *  sends them over ZeroMQ and prints what comes back as JSON (one object per
+ *  line unless a person asked for pretty output). It holds no state of its
+ *  own, so it can be killed at any moment; the only thing it must never do
+ *  is hang, hence a timeout on every wait.
+ *
+ *  Files, one job each:
+ *      main.c        dispatch to a subcommand, top-level usage
+ *      options.c     option parsing helpers shared by the subcommands
+ *      client.c      DEALER request/reply with correlation tags and timeouts
+ *      submit.c      submit (flags or JSON on stdin) and get
+ *      import_csv.c  import the consumer bureau's CSV export, pipelined
+ *      stream.c      events as JSON lines, replay paging (shared by tail and replay)
+ *      tail.c        live tail of the bus, gap-free through replay
+ *      replay.c      print a range of the event log
+ */
+#ifndef CTL_H_INCLUDED
+#define CTL_H_INCLUDED
+
+#include <czmq.h>
+#include <jansson.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "proto.h"
+
+/* Exit codes, the same for every subcommand (documented in docs/complaintctl.md). */
+#define CTL_EXIT_OK           0    /* done; every request acknowledged */
+#define CTL_EXIT_REPLY        1    /* the server replied with an error (or rows failed) */
+#define CTL_EXIT_USAGE        2    /* bad arguments or unreadable input */
+#define CTL_EXIT_UNREACHABLE  3    /* no reply within the timeout */
+
+#define CTL_TIMEOUT_MS        5000
+/* Replies may carry a page of up to 10000 events; allow for that, and no more. */
+#define CTL_MAX_REPLY         (64 * 1024 * 1024)
+
+/* Subcommands: argv [0] is the subcommand name. Each returns an exit code. */
+int ctl_submit (int argc, char **argv);
+int ctl_get (int argc, char **argv);
+int ctl_import (int argc, char **argv);
+int ctl_tail (int argc, char **argv);
+int ctl_replay (int argc, char **argv);
+
+/* ---- options.c ---------------------------------------------------------- */
+
+/* The flag's value if given, else the environment variable if set and
+ * non-empty, else the default. */
+const char *ctl_setting (const char *flag_value, const char *env, const char *def);
+/* Parse a whole decimal number into *out; 0 or -1 (prints a usage error). */
+int ctl_parse_long (const char *flag, const char *text, long min, long max, long *out);
+/* Print one JSON value on stdout (compact, one line, or indented) and flush,
+ * so a reader on the other end of a pipe sees each line as it happens. */
+void ctl_print_json (const json_t *json, bool pretty);
+
+/* ---- client.c ----------------------------------------------------------- */
+
+typedef struct _ctl_client_t ctl_client_t;
+
+/* A DEALER connected to `endpoint`; NULL (message on stderr) if the
+ * endpoint is not a valid ZeroMQ address. */
+ctl_client_t *ctl_client_new (const char *endpoint);
+void ctl_client_destroy (ctl_client_t **self_p);
+
+/* Queue one request as [tag]["" ][request]. Never blocks: returns -1 if
+ * the socket cannot take it now (the caller's timeout will retry it). */
+int ctl_client_send (ctl_client_t *self, uint64_t tag, const void *data, size_t size);
+
+/* Wait up to timeout_ms for one reply. Returns 1 with *tag and *reply (a
+ * frame the caller destroys), 0 on timeout, -1 when interrupted (SIGINT or
+ * SIGTERM). Replies without a tag of ours are dropped. */
+int ctl_client_recv (ctl_client_t *self, int timeout_ms, uint64_t *tag, zframe_t **reply);
+
+/* One request, one reply, matched by a fresh tag, waiting at most
+ * timeout_ms in all. Returns CTL_EXIT_OK with *reply set, or
+ * CTL_EXIT_UNREACHABLE (timeout or interrupted, message on stderr). */
+int ctl_client_call (ctl_client_t *self, const void *data, size_t size, int timeout_ms,
+                     zframe_t **reply);
+
+/* Bounded decode of a reply frame (proto_scan at EVENT_MAX_DEPTH, a map).
+ * The caller has called msgpack_unpacked_init and destroys msg either way;
+ * the frame must outlive msg (strings point into it). */
+int ctl_reply_decode (zframe_t *frame, msgpack_unpacked *msg, proto_error_t *err);
+
+/* true when the reply is {"ok":true,...} */
+bool ctl_reply_ok (const msgpack_object *reply);
+
+/* Print an error reply's code, field and message on stderr, prefixed by
+ * `what` (e.g. "submit"). */
+void ctl_reply_print_error (const char *what, const msgpack_object *reply);
+
+/* ---- stream.c ----------------------------------------------------------- */
+
+/* Called for each event in seq order; return 0 to go on, 1 to stop. */
+typedef int (ctl_event_fn) (const msgpack_object *event, void *arg);
+
+/* The output line for an event: {"seq","type","at","complaint_no","data"}.
+ * NULL with err set when the event is malformed. */
+json_t *ctl_event_json (const msgpack_object *event, uint64_t *seq, proto_error_t *err);
+
+/* One replay request: {"op":"replay","from":from,"limit":limit}. Hands every
+ * returned event to fn in order and stores the number of events in *count.
+ * Returns CTL_EXIT_OK, CTL_EXIT_REPLY (error reply / bad event),
+ * CTL_EXIT_UNREACHABLE; fn returning 1 stops early (CTL_EXIT_OK). */
+int ctl_replay_page (ctl_client_t *client, uint64_t from, long limit, int timeout_ms,
+                     ctl_event_fn *fn, void *arg, size_t *count, bool *stopped);
+
+#endif

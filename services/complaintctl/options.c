@@ -1,0 +1,48 @@
+/*  options.c — small helpers the subcommands share for settings and output.
+ *
+ *  Each subcommand parses its own flags with getopt_long (so a misspelt flag
+ *  is a usage error, exit 2, not silently ignored); what it does not get from
+ *  a flag it takes from the environment (12-factor), then from the default
+ *  in common/cfg.h. Output is JSON through jansson, flushed after every
+ *  value so `complaintctl tail | consumer` sees each event as it happens.
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *
+ctl_setting (const char *flag_value, const char *env, const char *def)
+{
+    if (flag_value)
+        return flag_value;
+    const char *value = env ? getenv (env) : NULL;
+    return value && *value ? value : def;
+}
+
+int
+ctl_parse_long (const char *flag, const char *text, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long n = strtol (text, &end, 10);
+    if (errno || end == text || *end || n < min || n > max) {
+        fprintf (stderr, "complaintctl: %s needs a whole number between %ld and %ld, not \"%s\"\n",
+                 flag, min, max, text);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+void
+ctl_print_json (const json_t *json, bool pretty)
+{
+    size_t flags = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER
+                 | (pretty ? JSON_INDENT (2) : JSON_COMPACT);
+    json_dumpf (json, stdout, flags);
+    fputc ('\n', stdout);
+    fflush (stdout);
+}

@@ -1,0 +1,53 @@
+/*  complaint_store.h — intake's side of the store: the complaint table and
+ *  its outbox rows, written in group-committed batches.
+ *
+ *  A batch is one transaction sent as one libpq pipeline: BEGIN, one prepared
+ *  statement per submit (insert the complaint unless (channel, ref) exists,
+ *  and in the same statement its complaint.received outbox row; or return
+ *  the existing number), COMMIT, sync — one round trip and one fsync for the
+ *  whole batch. Only after the COMMIT result arrives does the caller reply,
+ *  so an acknowledged complaint is always durable (invariant 1).
+ *
+ *  Interface:
+ *      complaint_store_new / _destroy
+ *      complaint_store_submit_batch   write a batch, fill each item's result
+ *      complaint_store_get            the staff view of one complaint, packed
+ */
+#ifndef COMPLAINT_STORE_H_INCLUDED
+#define COMPLAINT_STORE_H_INCLUDED
+
+#include "request.h"
+#include "privacy.h"
+#include <msgpack.h>
+
+typedef struct complaint_store_t complaint_store_t;
+
+typedef enum {
+    SUBMIT_PENDING = 0,
+    SUBMIT_ACCEPTED,        /* new complaint committed */
+    SUBMIT_DUPLICATE,       /* (channel, ref) existed: its first number */
+    SUBMIT_FAILED,          /* err says why; nothing was written */
+} submit_status_t;
+
+typedef struct {
+    const submit_t *submit;             /* in: validated request */
+    int64_t received_at;                /* in: ms, filled from submit or now */
+    submit_status_t status;             /* out */
+    char complaint_no [COMPLAINT_NO_SIZE];  /* out when accepted or duplicate */
+    proto_error_t err;                  /* out when failed */
+} submit_item_t;
+
+/* timezone: the bank's local zone, whose date starts each complaint number. */
+complaint_store_t *complaint_store_new (const char *conninfo);
+void complaint_store_destroy (complaint_store_t **self_p);
+
+/* Write up to n items in one transaction. Never fails as a whole: on a
+ * store error each item gets SUBMIT_FAILED with code "unavailable" (safe to
+ * retry: intake is idempotent on (channel, ref)). */
+void complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, size_t n);
+
+/* Pack {"ok":true,"complaint":{...}} into reply, or return -1 with err. */
+int complaint_store_get (complaint_store_t *self, const char *complaint_no,
+                         msgpack_sbuffer *reply, proto_error_t *err);
+
+#endif
