@@ -1,22 +1,20 @@
 /*  complaint_store.c — group-committed complaint writes and the staff view.
  *
- *  Why one statement per complaint that both inserts and answers: the
- *  idempotency check must be atomic with the insert. INSERT ... ON CONFLICT
- *  (channel, ref) DO NOTHING decides it inside PostgreSQL; the outbox insert
- *  reads the INSERT's RETURNING, so it happens exactly when the complaint
- *  row was created; and when nothing was inserted the same statement returns
- *  the number stored earlier. A rare race — another intake instance inserting
- *  the same (channel, ref) concurrently — leaves the statement with no row
- *  (its snapshot predates the other commit); those items are looked up again
+ *  Why one set-based statement per batch: the idempotency check must be
+ *  atomic with the insert, and the outbox row must exist exactly when the
+ *  complaint row was created. INSERT ... SELECT FROM unnest(...) ON CONFLICT
+ *  (channel, ref) DO NOTHING decides idempotency inside PostgreSQL; the outbox
+ *  insert joins the INSERT's RETURNING, so it covers exactly the rows created;
+ *  and rows that already existed come back with their first number. Doing it
+ *  for the whole batch in one statement pays the executor's start-up once,
+ *  not once per complaint. A rare race — another intake instance inserting the
+ *  same (channel, ref) concurrently — leaves a row without a number (the
+ *  statement's snapshot predates the other commit); those are looked up again
  *  after COMMIT.
  *
  *  Complaint numbers: the sequence hands out blocks of 100 (INCREMENT BY
  *  100); this module keeps a few blocks in hand and refills them with one
  *  query, so numbering costs nothing per complaint.
- *
- *  All string parameters go in binary format (a text value's binary form is
- *  its bytes), so the proto_str_t slices from the request are sent as they
- *  are, without copying them into NUL-terminated strings.
  */
 #include "complaint_store.h"
 #include "event.h"
@@ -31,8 +29,7 @@
 
 #define BLOCK_SIZE      100     /* must equal complaint_no_seq's INCREMENT BY */
 #define BLOCKS_PER_FILL 16
-#define TEXTOID         25
-#define BYTEAOID        17
+#define SUBMIT_COLUMNS  19      /* arrays in the submit statement */
 
 struct complaint_store_t {
     char *conninfo;
@@ -44,25 +41,42 @@ struct complaint_store_t {
     char *scratch;                      /* masking buffer */
     msgpack_sbuffer *data;              /* per-batch event data, one per item */
     size_t data_cap;
+    msgpack_sbuffer arrays [SUBMIT_COLUMNS];    /* array literals for a batch */
 };
 
-/* $1..$17 text, $18 received_at ms as text, $19 event data bytea */
+/*  One statement per batch. Each parameter is an array with one element per
+ *  complaint ($1..$18 text, $19 the event data as bytea), unnested side by
+ *  side. Set-based: one executor start-up, one plan, for the whole batch. The
+ *  result has one row per input row, in input order: the number and whether
+ *  it was a duplicate, or a NULL number when another transaction inserted the
+ *  same (channel, ref) concurrently (looked up again after COMMIT). */
 static const char *s_submit_sql =
-    "WITH ins AS ("
+    "WITH input AS ("
+    "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
+    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
+    "    $19::bytea[]) WITH ORDINALITY"
+    "  AS t (complaint_no, channel, ref, subject, body, demand, branch, product, category,"
+    "    amount, lang, name, phone, email, account, id_no, pseudonym, received_at, data, ord)),"
+    " ins AS ("
     "  INSERT INTO complaint (complaint_no, channel, ref, subject, body, demand, branch,"
     "    product, category, amount, lang, customer_name, customer_phone, customer_email,"
     "    customer_account, customer_id_no, customer_pseudonym, received_at)"
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::numeric, coalesce($11, 'zh'),"
-    "    $12, $13, $14, $15, $16, $17, to_timestamp($18::bigint / 1000.0))"
+    "  SELECT complaint_no, channel, ref, subject, body, demand, branch, product, category,"
+    "    amount::numeric, coalesce(lang, 'zh'), name, phone, email, account, id_no, pseudonym,"
+    "    to_timestamp(received_at::bigint / 1000.0)"
+    "  FROM input ORDER BY ord"
     "  ON CONFLICT (channel, ref) DO NOTHING"
     "  RETURNING complaint_no),"
     " ob AS ("
     "  INSERT INTO outbox (type, complaint_no, data)"
-    "  SELECT 'complaint.received', complaint_no, $19 FROM ins)"
-    " SELECT complaint_no, false FROM ins"
-    " UNION ALL"
-    " SELECT complaint_no, true FROM complaint"
-    "  WHERE channel = $2 AND ref = $3 AND NOT EXISTS (SELECT 1 FROM ins)";
+    "  SELECT 'complaint.received', i.complaint_no, i.data"
+    "  FROM input i JOIN ins USING (complaint_no) ORDER BY i.ord)"
+    " SELECT i.ord, coalesce (ins.complaint_no, c.complaint_no), ins.complaint_no IS NULL"
+    " FROM input i"
+    " LEFT JOIN ins USING (complaint_no)"
+    " LEFT JOIN complaint c ON ins.complaint_no IS NULL AND c.channel = i.channel AND c.ref = i.ref"
+    " ORDER BY i.ord";
 
 static const char *s_lookup_sql =
     "SELECT complaint_no FROM complaint WHERE channel = $1 AND ref = $2";
@@ -83,12 +97,8 @@ static const char *s_get_events_sql =
 static int
 s_prepare (complaint_store_t *self)
 {
-    Oid submit_types [19];
-    for (int i = 0; i < 19; i++)
-        submit_types [i] = TEXTOID;
-    submit_types [18] = BYTEAOID;
     struct { const char *name, *sql; int nparams; const Oid *types; } stmts [] = {
-        { "submit", s_submit_sql, 19, submit_types },
+        { "submit", s_submit_sql, SUBMIT_COLUMNS, NULL },
         { "lookup", s_lookup_sql, 2, NULL },
         { "get", s_get_sql, 1, NULL },
         { "get_events", s_get_events_sql, 1, NULL },
@@ -144,6 +154,8 @@ complaint_store_new (const char *conninfo)
     self->conninfo = strdup (conninfo ? conninfo : "");
     self->scratch = malloc (PROTO_MAX_BODY);
     assert (self->scratch);
+    for (int i = 0; i < SUBMIT_COLUMNS; i++)
+        msgpack_sbuffer_init (&self->arrays [i]);
     if (s_ensure_connected (self)) {
         complaint_store_destroy (&self);
         return NULL;
@@ -162,6 +174,8 @@ complaint_store_destroy (complaint_store_t **self_p)
     for (size_t i = 0; i < self->data_cap; i++)
         msgpack_sbuffer_destroy (&self->data [i]);
     free (self->data);
+    for (int i = 0; i < SUBMIT_COLUMNS; i++)
+        msgpack_sbuffer_destroy (&self->arrays [i]);
     free (self->scratch);
     free (self->conninfo);
     free (self);
@@ -239,11 +253,9 @@ s_pack_received_data (complaint_store_t *self, msgpack_sbuffer *buf, const submi
     const submit_t *s = item->submit;
     msgpack_packer pk;
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    char pseudonym [PRIVACY_PSEUDONYM_SIZE];
-    privacy_pseudonym (&s->customer, pseudonym);
     msgpack_pack_map (&pk, 11);
     s_pack_plain (&pk, "channel", s->channel);
-    proto_pack_kv_cstr (&pk, "customer", pseudonym);
+    proto_pack_kv_cstr (&pk, "customer", item->pseudonym);
     s_pack_masked (self, &pk, "subject", s->subject);
     s_pack_masked (self, &pk, "body", s->body);
     s_pack_masked (self, &pk, "demand", s->demand);
@@ -265,46 +277,114 @@ s_fail_all (submit_item_t *items, size_t n, const char *code, const char *messag
         }
 }
 
-/* Read every result up to and including the pipeline sync. Returns 0 when
- * every statement succeeded; fills items from the submit results. */
+/*  Append one element to a PostgreSQL array literal being built in `buf`:
+ *  quoted, with backslash and double quote escaped; NULL unquoted. (An
+ *  sbuffer is just a growable byte buffer here.) */
+static void
+s_array_add (msgpack_sbuffer *buf, const char *value, size_t len)
+{
+    msgpack_sbuffer_write (buf, buf->size ? "," : "{", 1);
+    if (!value) {
+        msgpack_sbuffer_write (buf, "NULL", 4);
+        return;
+    }
+    msgpack_sbuffer_write (buf, "\"", 1);
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++)
+        if (value [i] == '"' || value [i] == '\\') {
+            msgpack_sbuffer_write (buf, value + start, i - start);
+            msgpack_sbuffer_write (buf, "\\", 1);
+            start = i;
+        }
+    msgpack_sbuffer_write (buf, value + start, len - start);
+    msgpack_sbuffer_write (buf, "\"", 1);
+}
+
+/* bytea element: "\\x<hex>" (the backslash itself escaped in the array). */
+static void
+s_array_add_bytea (msgpack_sbuffer *buf, const char *data, size_t len)
+{
+    static const char hex [] = "0123456789abcdef";
+    msgpack_sbuffer_write (buf, buf->size ? "," : "{", 1);
+    msgpack_sbuffer_write (buf, "\"\\\\x", 4);
+    char chunk [256];
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        chunk [n++] = hex [(unsigned char) data [i] >> 4];
+        chunk [n++] = hex [(unsigned char) data [i] & 15];
+        if (n == sizeof chunk) {
+            msgpack_sbuffer_write (buf, chunk, n);
+            n = 0;
+        }
+    }
+    msgpack_sbuffer_write (buf, chunk, n);
+    msgpack_sbuffer_write (buf, "\"", 1);
+}
+
+static void
+s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data, size_t n)
+{
+    for (int c = 0; c < SUBMIT_COLUMNS; c++)
+        msgpack_sbuffer_clear (&self->arrays [c]);
+    for (size_t i = 0; i < n; i++) {
+        const submit_item_t *item = &items [i];
+        const submit_t *s = item->submit;
+        char received [24];
+        snprintf (received, sizeof received, "%lld", (long long) item->received_at);
+        const proto_str_t fields [SUBMIT_COLUMNS - 1] = {
+            { item->complaint_no, strlen (item->complaint_no) }, s->channel, s->ref,
+            s->subject, s->body, s->demand, s->branch, s->product, s->category,
+            { s->has_amount ? s->amount : NULL, s->has_amount ? strlen (s->amount) : 0 },
+            s->lang, s->customer.name, s->customer.phone, s->customer.email,
+            s->customer.account, s->customer.id_no,
+            { item->pseudonym, strlen (item->pseudonym) }, { received, strlen (received) },
+        };
+        for (int c = 0; c < SUBMIT_COLUMNS - 1; c++)
+            s_array_add (&self->arrays [c], fields [c].ptr, fields [c].len);
+        s_array_add_bytea (&self->arrays [SUBMIT_COLUMNS - 1], data [i].data, data [i].size);
+    }
+    for (int c = 0; c < SUBMIT_COLUMNS; c++)
+        msgpack_sbuffer_write (&self->arrays [c], "}", 2);     /* with the NUL */
+}
+
+/*  Read the pipeline's results: BEGIN, the submit statement (one row per
+ *  item), COMMIT, then the sync. Returns 0 only when all succeeded — that
+ *  is, when the COMMIT is confirmed. */
 static int
 s_read_pipeline (complaint_store_t *self, submit_item_t *items, size_t n)
 {
     int rc = 0;
-    /* results: BEGIN, n submits, COMMIT, then the sync marker */
-    for (size_t k = 0; k < n + 2; k++) {
+    for (int k = 0; k < 3; k++) {
         PGresult *res = PQgetResult (self->conn);
-        if (!res) {
-            rc = -1;
-            break;
-        }
+        if (!res)
+            return -1;
         ExecStatusType st = PQresultStatus (res);
-        if (st == PGRES_TUPLES_OK && k >= 1 && k <= n) {
-            submit_item_t *item = &items [k - 1];
-            if (PQntuples (res) == 1) {
+        if (k == 1 && st == PGRES_TUPLES_OK && (size_t) PQntuples (res) == n) {
+            for (int row = 0; row < (int) n; row++) {
+                long ord = strtol (PQgetvalue (res, row, 0), NULL, 10);
+                if (ord < 1 || (size_t) ord > n || PQgetisnull (res, row, 1))
+                    continue;   /* concurrent insert elsewhere: looked up later */
+                submit_item_t *item = &items [ord - 1];
                 snprintf (item->complaint_no, sizeof item->complaint_no, "%s",
-                          PQgetvalue (res, 0, 0));
-                item->status = PQgetvalue (res, 0, 1) [0] == 't'
+                          PQgetvalue (res, row, 1));
+                item->status = PQgetvalue (res, row, 2) [0] == 't'
                              ? SUBMIT_DUPLICATE : SUBMIT_ACCEPTED;
             }
-            /* zero rows: concurrent insert by another instance; looked up later */
         }
         else
         if (st != PGRES_COMMAND_OK) {
             if (rc == 0 && st != PGRES_PIPELINE_ABORTED) {
                 char q [400];
-                log_error ("batch_statement_failed", "index=%zu sqlstate=%s error=%s", k,
-                           pg_sqlstate (res), log_quote (q, sizeof q, PQresultErrorMessage (res)));
+                log_error ("batch_failed", "step=%d sqlstate=%s error=%s", k, pg_sqlstate (res),
+                           log_quote (q, sizeof q, PQresultErrorMessage (res)));
             }
             rc = -1;
         }
         PQclear (res);
-        /* each statement's results end with NULL */
-        res = PQgetResult (self->conn);
+        res = PQgetResult (self->conn);         /* each query's results end with NULL */
         if (res) {
-            rc = -1;                /* out of step: never trust this batch */
             PQclear (res);
-            break;
+            return -1;                          /* out of step: never trust this batch */
         }
     }
     PGresult *sync = PQgetResult (self->conn);
@@ -320,44 +400,15 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
 {
     if (!pg_healthy (self->conn) || PQenterPipelineMode (self->conn) != 1)
         return -1;
-    int rc = PQsendQueryParams (self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ? 0 : -1;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        submit_item_t *item = &items [i];
-        const submit_t *s = item->submit;
-        char received [24];
-        snprintf (received, sizeof received, "%lld", (long long) item->received_at);
-        const proto_str_t fields [] = {
-            { item->complaint_no, strlen (item->complaint_no) }, s->channel, s->ref,
-            s->subject, s->body, s->demand, s->branch, s->product, s->category,
-            { s->has_amount ? s->amount : NULL, s->has_amount ? strlen (s->amount) : 0 },
-            s->lang, s->customer.name, s->customer.phone, s->customer.email,
-            s->customer.account, s->customer.id_no,
-        };
-        const char *values [19];
-        int lengths [19];
-        int formats [19];
-        for (int f = 0; f < 16; f++) {
-            values [f] = fields [f].ptr;
-            lengths [f] = (int) fields [f].len;
-            formats [f] = 1;
-        }
-        char pseudonym [PRIVACY_PSEUDONYM_SIZE];
-        privacy_pseudonym (&s->customer, pseudonym);
-        values [16] = pseudonym;
-        lengths [16] = (int) strlen (pseudonym);
-        formats [16] = 1;
-        values [17] = received;
-        lengths [17] = (int) strlen (received);
-        formats [17] = 1;
-        values [18] = data [i].data;
-        lengths [18] = (int) data [i].size;
-        formats [18] = 1;
-        if (!PQsendQueryPrepared (self->conn, "submit", 19, values, lengths, formats, 0))
-            rc = -1;
-    }
-    if (rc == 0 && !PQsendQueryParams (self->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
-        rc = -1;
-    if (rc == 0 && !PQpipelineSync (self->conn))
+    s_build_arrays (self, items, data, n);
+    const char *values [SUBMIT_COLUMNS];
+    for (int c = 0; c < SUBMIT_COLUMNS; c++)
+        values [c] = self->arrays [c].data;
+    int rc = 0;
+    if (!PQsendQueryParams (self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)
+    ||  !PQsendQueryPrepared (self->conn, "submit", SUBMIT_COLUMNS, values, NULL, NULL, 0)
+    ||  !PQsendQueryParams (self->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
+    ||  !PQpipelineSync (self->conn))
         rc = -1;
     if (rc == 0)
         rc = s_read_pipeline (self, items, n);
@@ -366,7 +417,8 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
     /* Could not send, or the results came back out of step: this connection
      * can no longer be trusted. Drop it; the next call reconnects. Whether
      * the transaction committed is unknown, so nothing is acknowledged and
-     * clients retry (idempotent on (channel, ref)). */
+     * clients retry (idempotent on (channel, ref)). A statement that failed
+     * cleanly leaves the connection in step and usable. */
     if (rc == 0 || !pg_healthy (self->conn) || PQexitPipelineMode (self->conn) != 1) {
         PQfinish (self->conn);
         self->conn = NULL;
@@ -419,6 +471,7 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
             s_fail_all (items, n, PROTO_E_UNAVAILABLE, "could not reserve complaint numbers; retry");
             return;
         }
+        privacy_pseudonym (&items [i].submit->customer, items [i].pseudonym);
         msgpack_sbuffer_clear (&self->data [i]);
         s_pack_received_data (self, &self->data [i], &items [i]);
     }

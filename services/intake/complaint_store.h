@@ -35,6 +35,7 @@ typedef struct {
     submit_status_t status;             /* out */
     char complaint_no [COMPLAINT_NO_SIZE];  /* out when accepted or duplicate */
     proto_error_t err;                  /* out when failed */
+    char pseudonym [PRIVACY_PSEUDONYM_SIZE];    /* computed once per item */
 } submit_item_t;
 
 /* timezone: the bank's local zone, whose date starts each complaint number. */
