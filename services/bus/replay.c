@@ -171,6 +171,9 @@ replay_serve (replay_t *self, zsock_t *router, uint64_t last_seq)
 
 /* ------------------------------------------------------------------------ */
 
+/* A string literal and its length, embedded NULs included. */
+#define S_LIT(s) s, sizeof (s) - 1
+
 static void
 s_expect_error (const char *bytes, size_t size, const char *code, const char *field)
 {
@@ -189,21 +192,21 @@ replay_test (bool verbose)
     int64_t from, limit;
     proto_error_t err = { 0 };
     /* {"op":"replay"} */
-    assert (replay_request_decode ("\x81\xa2op\xa6replay", 10, &from, &limit, &err) == 0);
+    assert (replay_request_decode (S_LIT ("\x81\xa2op\xa6replay"), &from, &limit, &err) == 0);
     assert (from == 0 && limit == REPLAY_LIMIT_DEFAULT);
     /* {"op":"replay","from":5,"limit":20000} -> limit capped */
-    assert (replay_request_decode ("\x83\xa2op\xa6replay\xa4" "from\x05\xa5limit\xcd\x4e\x20",
-                                   25, &from, &limit, &err) == 0);
+    assert (replay_request_decode (S_LIT ("\x83\xa2op\xa6replay\xa4" "from\x05\xa5limit\xcd\x4e\x20"),
+                                   &from, &limit, &err) == 0);
     assert (from == 5 && limit == REPLAY_LIMIT_MAX);
 
-    s_expect_error ("\xc1", 1, PROTO_E_MALFORMED, "");
-    s_expect_error ("\x01", 1, PROTO_E_NOT_A_MAP, "");
-    s_expect_error ("\x80", 1, PROTO_E_MISSING_FIELD, "op");
-    s_expect_error ("\x81\xa2op\xa4tail", 8, PROTO_E_UNKNOWN_OP, "op");
-    s_expect_error ("\x81\xa2op\x01", 5, PROTO_E_WRONG_TYPE, "op");
-    s_expect_error ("\x82\xa2op\xa6replay\xa4" "from\xff", 16, PROTO_E_INVALID_FIELD, "from");
-    s_expect_error ("\x82\xa2op\xa6replay\xa4" "from\xa1x", 17, PROTO_E_WRONG_TYPE, "from");
-    s_expect_error ("\x82\xa2op\xa6replay\xa5limit\x00", 17, PROTO_E_INVALID_FIELD, "limit");
+    s_expect_error (S_LIT ("\xc1"), PROTO_E_MALFORMED, "");
+    s_expect_error (S_LIT ("\x01"), PROTO_E_NOT_A_MAP, "");
+    s_expect_error (S_LIT ("\x80"), PROTO_E_MISSING_FIELD, "op");
+    s_expect_error (S_LIT ("\x81\xa2op\xa4tail"), PROTO_E_UNKNOWN_OP, "op");
+    s_expect_error (S_LIT ("\x81\xa2op\x01"), PROTO_E_WRONG_TYPE, "op");
+    s_expect_error (S_LIT ("\x82\xa2op\xa6replay\xa4" "from\xff"), PROTO_E_INVALID_FIELD, "from");
+    s_expect_error (S_LIT ("\x82\xa2op\xa6replay\xa4" "from\xa1x"), PROTO_E_WRONG_TYPE, "from");
+    s_expect_error (S_LIT ("\x82\xa2op\xa6replay\xa5limit\x00"), PROTO_E_INVALID_FIELD, "limit");
     if (verbose)
         printf ("OK\n");
 }

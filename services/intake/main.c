@@ -152,7 +152,7 @@ main (int argc, char **argv)
     const char *endpoint = cfg_str (argc, argv, "--endpoint", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
     const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
     long max_batch = cfg_long (argc, argv, "--batch", "COMPLAINTS_INTAKE_BATCH", 1000);
-    const char *timezone = cfg_str (argc, argv, "--timezone", "COMPLAINTS_TIMEZONE", "Asia/Shanghai");
+    const char *tz_name = cfg_str (argc, argv, "--timezone", "COMPLAINTS_TIMEZONE", "Asia/Shanghai");
     if (max_batch < 1 || max_batch > 10000) {
         log_error ("bad_config", "field=batch reason=\"must be 1..10000\"");
         return 2;
@@ -162,7 +162,7 @@ main (int argc, char **argv)
                    PRIVACY_KEY_ENV);
         return 2;
     }
-    setenv ("TZ", timezone, 1);
+    setenv ("TZ", tz_name, 1);
     tzset ();
 
     zsys_init ();
@@ -180,7 +180,7 @@ main (int argc, char **argv)
         complaint_store_destroy (&store);
         return 1;
     }
-    log_info ("started", "endpoint=%s batch=%ld timezone=%s", endpoint, max_batch, timezone);
+    log_info ("started", "endpoint=%s batch=%ld timezone=%s", endpoint, max_batch, tz_name);
 
     s_pending_t *pending = calloc ((size_t) max_batch, sizeof *pending);
     submit_item_t *items = calloc ((size_t) max_batch, sizeof *items);

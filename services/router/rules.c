@@ -315,8 +315,9 @@ s_parse_line (rules_t *self, s_cursor_t *c, const char *path)
         //  The rest of the line (before a comment) is the display name.
         s_skip_space (c);
         const char *name = c->p;
-        const char *hash = memchr (name, '#', (size_t) (c->end - name));
-        const char *name_end = hash ? hash : c->end;
+        const char *name_end = name;
+        while (name_end < c->end && *name_end != '#')
+            name_end++;
         while (name_end > name && (name_end [-1] == ' ' || name_end [-1] == '\t'))
             name_end--;
         self->depts = realloc (self->depts, (self->ndepts + 1) * sizeof (dept_t));
