@@ -10,6 +10,7 @@
 #include "request.h"
 #include "event.h"
 #include "privacy.h"
+#include "msgpack_json.h"
 
 typedef struct {
     const char *name;
@@ -22,6 +23,7 @@ static const s_test_t s_tests [] = {
     { "request", request_test },
     { "event", event_test },
     { "privacy", privacy_test },
+    { "msgpack_json", msgpack_json_test },
 };
 
 int

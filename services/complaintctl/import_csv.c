@@ -1,0 +1,719 @@
+/*  import_csv.c — `complaintctl import FILE.csv`: submit every row of the US
+ *  Consumer Financial Protection Bureau's public complaint export.
+ *
+ *  The export is RFC 4180 CSV with a header row, 18 columns, and quoted
+ *  fields that span lines (the narratives). libcsv parses it; we feed it one
+ *  physical line at a time, which lets us report the line a row starts on.
+ *  Columns are found by header name, not position, so a reordered export
+ *  still imports. Each row becomes a submit on channel "regulator" with ref
+ *  "cfpb-<Complaint ID>"; the public export carries no identity, so the
+ *  customer is "CFPB consumer <Complaint ID>" (see docs/complaintctl.md).
+ *
+ *  Speed comes from pipelining. One DEALER carries up to --window requests
+ *  at once, each as [tag]["" ][request]; replies come back as [tag]["" ]
+ *  [reply] in any order and are matched to their row by tag. Intake batches
+ *  concurrent requests into one transaction, so a full window turns into a
+ *  few group commits instead of one round trip and one fsync per row.
+ *
+ *  Reliability comes from idempotency. A row without a reply by its deadline
+ *  is sent again under a new tag (the old tag is forgotten, so a late reply
+ *  to it is dropped); intake deduplicates on (channel, ref), so a row that
+ *  was in fact stored the first time comes back "duplicate" with the same
+ *  number, never twice. An "unavailable" reply (store down) is retried the
+ *  same way. After --attempts tries the row counts as failed, unless no
+ *  reply has come back at all, in which case intake is unreachable and the
+ *  import stops with exit 3. Memory stays bounded whatever the file size:
+ *  the parser is paused while the window is full.
+ *
+ *  Output: one JSON line per row on stdout, in the order replies arrive:
+ *      {"ref":"cfpb-3384392","complaint_no":"...","duplicate":false}
+ *      {"ref":"cfpb-3384392","error":{"code":...,"field":...,"message":...}}
+ *      {"line":17,"error":{"code":"malformed_row","message":...}}
+ *  and the summary line on stderr: "imported N rows: A accepted, D duplicate,
+ *  E failed". Exit 0 only when every row was acknowledged.
+ */
+#include "ctl.h"
+#include "cfg.h"
+#include "msgpack_json.h"
+#include "request.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define S_CHANNEL          "regulator"
+#define S_REF_PREFIX       "cfpb-"
+#define S_MAX_COLUMNS      256          /* a header wider than this is not the export */
+#define S_RETRY_DELAY_MS   500          /* after an "unavailable" reply */
+
+/* The columns we read, by their header names in the export. */
+enum { C_ID, C_DATE, C_PRODUCT, C_SUBPRODUCT, C_ISSUE, C_SUBISSUE, C_NARRATIVE, C_COUNT };
+static const struct {
+    const char *name;
+    bool required;
+} s_columns [C_COUNT] = {
+    [C_ID]         = { "Complaint ID", true },
+    [C_DATE]       = { "Date received", true },
+    [C_PRODUCT]    = { "Product", true },
+    [C_SUBPRODUCT] = { "Sub-product", false },
+    [C_ISSUE]      = { "Issue", true },
+    [C_SUBISSUE]   = { "Sub-issue", false },
+    [C_NARRATIVE]  = { "Consumer complaint narrative", false },
+};
+
+/* A row turned into a request, waiting for a place in the window. */
+typedef struct _s_row_t {
+    struct _s_row_t *next;
+    char *ref;
+    long line;
+    void *request;
+    size_t size;
+} s_row_t;
+
+/* A place in the window: a row in flight, or waiting to be resent. */
+typedef struct {
+    s_row_t *row;               /* NULL when the slot is free */
+    uint64_t tag;               /* tag of the attempt in flight; 0 = none */
+    int attempts;
+    int64_t deadline;           /* resend (or give up) at this time */
+} s_slot_t;
+
+typedef struct {
+    /* settings */
+    int window;
+    int attempts;
+    int timeout_ms;
+    const char *endpoint;
+    /* parser state */
+    struct csv_parser parser;
+    long line;                  /* physical line being fed to the parser */
+    long row_line;              /* line the current row started on; 0 = no field yet */
+    char **fields;
+    size_t *lengths;
+    size_t nfields;
+    size_t header_count;        /* 0 until the header row is read */
+    int index [C_COUNT];        /* column of each field we read; -1 if absent */
+    bool header_error;
+    /* work */
+    s_row_t *queue_head, *queue_tail;
+    s_slot_t *slots;
+    int in_flight;              /* slots in use */
+    ctl_client_t *client;
+    uint64_t next_tag;
+    /* results */
+    long accepted, duplicate, failed;
+    long replies;               /* any reply at all: proves intake is there */
+    bool unreachable;
+} s_import_t;
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: complaintctl import FILE.csv|- [OPTIONS]\n"
+        "\n"
+        "Submits every row of a CFPB consumer complaint CSV export (header row,\n"
+        "18 columns) as a complaint on channel \"regulator\" with ref \"cfpb-<Complaint ID>\".\n"
+        "Importing the same file again creates nothing: every row comes back duplicate.\n"
+        "Prints one JSON line per row on stdout, a summary on stderr.\n"
+        "\n"
+        "  --window N         requests in flight at once (default 64)\n"
+        "  --attempts N       tries per row before it counts as failed (default 3)\n"
+        "  --intake EP        intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
+        "  --timeout-ms N     wait per attempt (COMPLAINTS_TIMEOUT_MS, default %d)\n"
+        "\n"
+        "exit status: 0 every row acknowledged, 1 some rows failed, 2 usage or\n"
+        "unreadable file, 3 intake unreachable\n",
+        CFG_INTAKE_ENDPOINT, CTL_TIMEOUT_MS);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void
+s_print_row_error (const char *ref, long line, const char *code, const char *field,
+                   const char *message)
+{
+    json_t *out = json_object ();
+    if (ref)
+        json_object_set_new (out, "ref", json_string (ref));
+    if (line > 0)
+        json_object_set_new (out, "line", json_integer (line));
+    json_t *error = json_object ();
+    json_object_set_new (error, "code", json_string (code));
+    if (field)
+        json_object_set_new (error, "field", json_string (field));
+    json_object_set_new (error, "message", json_string (message));
+    json_object_set_new (out, "error", error);
+    ctl_print_json (out, false);
+    json_decref (out);
+}
+
+/* ---- building requests from rows ---------------------------------------- */
+
+static void
+s_row_destroy (s_row_t **row_p)
+{
+    if (*row_p) {
+        free ((*row_p)->ref);
+        free ((*row_p)->request);
+        free (*row_p);
+        *row_p = NULL;
+    }
+}
+
+static proto_str_t
+s_field (s_import_t *self, int column)
+{
+    int i = self->index [column];
+    if (i < 0 || (size_t) i >= self->nfields)
+        return (proto_str_t) { NULL, 0 };
+    return (proto_str_t) { self->fields [i], self->lengths [i] };
+}
+
+static bool
+s_blank (proto_str_t s)
+{
+    for (size_t i = 0; i < s.len; i++)
+        if (s.ptr [i] != ' ' && s.ptr [i] != '\t' && s.ptr [i] != '\r' && s.ptr [i] != '\n')
+            return false;
+    return true;
+}
+
+/*  Labels (Issue, Product...) must fit the contract's short-field limit; a
+ *  longer one is cut on a UTF-8 boundary rather than failing the row, since
+ *  the label is metadata and the complaint itself is the narrative. */
+static proto_str_t
+s_short (proto_str_t s)
+{
+    if (!s.ptr || s_blank (s))
+        return (proto_str_t) { NULL, 0 };
+    if (s.len > PROTO_MAX_SHORT) {
+        s.len = PROTO_MAX_SHORT;
+        while (s.len > 0 && ((unsigned char) s.ptr [s.len] & 0xC0) == 0x80)
+            s.len--;
+    }
+    return s;
+}
+
+/*  "2019-09-24" (the current export) or "09/24/2019" (older exports), as
+ *  midnight UTC in unix ms. */
+static int
+s_parse_date (proto_str_t s, int64_t *ms)
+{
+    char text [16];
+    if (!s.ptr || s.len != 10)
+        return -1;
+    memcpy (text, s.ptr, s.len);
+    text [s.len] = 0;
+    int y, m, d, n = 0;
+    if (sscanf (text, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10) {
+        n = 0;
+        if (sscanf (text, "%2d/%2d/%4d%n", &m, &d, &y, &n) != 3 || n != 10)
+            return -1;
+    }
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
+        return -1;
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d };
+    time_t t = timegm (&tm);
+    if (t == (time_t) -1 || tm.tm_mday != d)        /* timegm normalises 02-30 */
+        return -1;
+    *ms = (int64_t) t * 1000;
+    return 0;
+}
+
+/*  Turn the current data row into a queued request, or report why not. */
+static void
+s_take_row (s_import_t *self)
+{
+    long line = self->row_line ? self->row_line : self->line;
+    if (self->nfields != self->header_count) {
+        char message [128];
+        snprintf (message, sizeof message, "expected %zu columns, found %zu",
+                  self->header_count, self->nfields);
+        fprintf (stderr, "complaintctl import: line %ld: %s; row skipped\n", line, message);
+        s_print_row_error (NULL, line, "malformed_row", NULL, message);
+        self->failed++;
+        return;
+    }
+    proto_str_t id = s_field (self, C_ID);
+    char ref [PROTO_MAX_REF + 1];
+    if (s_blank (id) || id.len + strlen (S_REF_PREFIX) > PROTO_MAX_REF) {
+        fprintf (stderr, "complaintctl import: line %ld: no usable Complaint ID; row skipped\n",
+                 line);
+        s_print_row_error (NULL, line, "invalid_field", "Complaint ID",
+                           "the row has no usable Complaint ID");
+        self->failed++;
+        return;
+    }
+    snprintf (ref, sizeof ref, S_REF_PREFIX "%.*s", (int) id.len, id.ptr);
+
+    submit_t submit;
+    memset (&submit, 0, sizeof submit);
+    submit.channel = (proto_str_t) { S_CHANNEL, strlen (S_CHANNEL) };
+    submit.ref = (proto_str_t) { ref, strlen (ref) };
+    submit.lang = (proto_str_t) { "en", 2 };
+    submit.subject = s_short (s_field (self, C_ISSUE));
+    submit.product = s_short (s_field (self, C_PRODUCT));
+    submit.category = s_short (s_field (self, C_SUBPRODUCT));
+    if (s_parse_date (s_field (self, C_DATE), &submit.received_at)) {
+        s_print_row_error (ref, line, "invalid_field", "Date received",
+                           "Date received is not YYYY-MM-DD");
+        self->failed++;
+        return;
+    }
+
+    /* The narrative is the complaint; rows without one (the consumer did not
+     * consent to publish it) still say what went wrong through Issue and
+     * Sub-issue. */
+    char *fallback = NULL;
+    proto_str_t narrative = s_field (self, C_NARRATIVE);
+    proto_str_t issue = s_field (self, C_ISSUE), subissue = s_field (self, C_SUBISSUE);
+    if (narrative.ptr && !s_blank (narrative))
+        submit.body = narrative;
+    else
+    if (issue.ptr && !s_blank (issue)) {
+        if (subissue.ptr && !s_blank (subissue)) {
+            if (asprintf (&fallback, "%.*s: %.*s", (int) issue.len, issue.ptr,
+                          (int) subissue.len, subissue.ptr) < 0)
+                fallback = NULL;
+            if (fallback)
+                submit.body = (proto_str_t) { fallback, strlen (fallback) };
+        }
+        else
+            submit.body = issue;
+    }
+    else
+        submit.body = submit.product;
+    if (!submit.body.ptr) {
+        s_print_row_error (ref, line, "missing_field", "Consumer complaint narrative",
+                           "the row has no narrative, issue or product to use as the body");
+        self->failed++;
+        return;
+    }
+
+    char name [PROTO_MAX_REF + 32];
+    snprintf (name, sizeof name, "CFPB consumer %.*s", (int) id.len, id.ptr);
+    submit.customer.name = (proto_str_t) { name, strlen (name) };
+
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    request_submit_pack (&buf, &submit);
+    free (fallback);
+
+    s_row_t *row = (s_row_t *) zmalloc (sizeof *row);
+    row->ref = strdup (ref);
+    row->line = line;
+    row->size = buf.size;                        /* release resets buf.size */
+    row->request = msgpack_sbuffer_release (&buf);
+    if (self->queue_tail)
+        self->queue_tail->next = row;
+    else
+        self->queue_head = row;
+    self->queue_tail = row;
+}
+
+static void
+s_take_header (s_import_t *self)
+{
+    self->header_count = self->nfields;
+    for (int c = 0; c < C_COUNT; c++)
+        self->index [c] = -1;
+    for (size_t i = 0; i < self->nfields; i++) {
+        char *name = self->fields [i];
+        size_t len = self->lengths [i];
+        /* Spreadsheet exports often start with a UTF-8 byte order mark. */
+        if (i == 0 && len >= 3 && memcmp (name, "\xEF\xBB\xBF", 3) == 0) {
+            name += 3;
+            len -= 3;
+        }
+        while (len && (*name == ' ' || *name == '\t')) {
+            name++;
+            len--;
+        }
+        while (len && (name [len - 1] == ' ' || name [len - 1] == '\t'))
+            len--;
+        for (int c = 0; c < C_COUNT; c++)
+            if (strlen (s_columns [c].name) == len
+            &&  strncasecmp (name, s_columns [c].name, len) == 0)
+                self->index [c] = (int) i;
+    }
+    for (int c = 0; c < C_COUNT; c++)
+        if (self->index [c] < 0 && s_columns [c].required) {
+            fprintf (stderr, "complaintctl import: the header row has no \"%s\" column; "
+                             "is this a CFPB complaints export?\n", s_columns [c].name);
+            self->header_error = true;
+        }
+}
+
+/* libcsv: one field ended. Its buffer is reused, so keep a copy. */
+static void
+s_on_field (void *data, size_t len, void *arg)
+{
+    s_import_t *self = (s_import_t *) arg;
+    if (self->nfields == 0 && self->row_line == 0)
+        self->row_line = self->line;
+    if (self->nfields >= S_MAX_COLUMNS) {
+        self->nfields++;                    /* counted, not kept: the row is malformed */
+        return;
+    }
+    char *copy = malloc (len + 1);
+    assert (copy);
+    if (len)
+        memcpy (copy, data, len);
+    copy [len] = 0;
+    self->fields [self->nfields] = copy;
+    self->lengths [self->nfields] = len;
+    self->nfields++;
+}
+
+static void
+s_clear_fields (s_import_t *self)
+{
+    size_t kept = self->nfields < S_MAX_COLUMNS ? self->nfields : S_MAX_COLUMNS;
+    for (size_t i = 0; i < kept; i++)
+        free (self->fields [i]);
+    self->nfields = 0;
+    self->row_line = 0;
+}
+
+/* libcsv: one row ended. */
+static void
+s_on_row (int terminator, void *arg)
+{
+    (void) terminator;
+    s_import_t *self = (s_import_t *) arg;
+    if (self->header_error)
+        ;                                   /* stopping: read nothing more */
+    else
+    if (self->header_count == 0)
+        s_take_header (self);
+    else
+        s_take_row (self);
+    s_clear_fields (self);
+}
+
+/* ---- the pipeline -------------------------------------------------------- */
+
+static void
+s_send (s_import_t *self, s_slot_t *slot)
+{
+    slot->tag = self->next_tag++;
+    slot->attempts++;
+    slot->deadline = zclock_mono () + self->timeout_ms;
+    /* If the socket cannot take it now, the deadline brings it round again. */
+    ctl_client_send (self->client, slot->tag, slot->row->request, slot->row->size);
+}
+
+static void
+s_release (s_import_t *self, s_slot_t *slot)
+{
+    s_row_destroy (&slot->row);
+    slot->tag = 0;
+    slot->attempts = 0;
+    self->in_flight--;
+}
+
+static void
+s_fill_window (s_import_t *self)
+{
+    for (int i = 0; i < self->window && self->queue_head; i++) {
+        s_slot_t *slot = &self->slots [i];
+        if (slot->row)
+            continue;
+        slot->row = self->queue_head;
+        self->queue_head = slot->row->next;
+        if (!self->queue_head)
+            self->queue_tail = NULL;
+        slot->row->next = NULL;
+        self->in_flight++;
+        s_send (self, slot);
+    }
+}
+
+static void
+s_on_reply (s_import_t *self, uint64_t tag, zframe_t *frame)
+{
+    s_slot_t *slot = NULL;
+    for (int i = 0; i < self->window; i++)
+        if (self->slots [i].row && self->slots [i].tag == tag) {
+            slot = &self->slots [i];
+            break;
+        }
+    if (!slot)
+        return;                 /* a late reply to an attempt we already resent */
+    self->replies++;
+
+    msgpack_unpacked msg;
+    msgpack_unpacked_init (&msg);
+    proto_error_t err = { 0 };
+    if (ctl_reply_decode (frame, &msg, &err)) {
+        s_print_row_error (slot->row->ref, 0, err.code, NULL, err.message);
+        self->failed++;
+        s_release (self, slot);
+        msgpack_unpacked_destroy (&msg);
+        return;
+    }
+    const msgpack_object *reply = &msg.data;
+    json_t *out = json_object ();
+    json_object_set_new (out, "ref", json_string (slot->row->ref));
+    if (ctl_reply_ok (reply)) {
+        const msgpack_object *no = proto_map_get (reply, "complaint_no");
+        const msgpack_object *dup = proto_map_get (reply, "duplicate");
+        bool duplicate = dup && dup->type == MSGPACK_OBJECT_BOOLEAN && dup->via.boolean;
+        json_t *number = no ? msgpack_json_from_object (no, &err) : NULL;
+        json_object_set_new (out, "complaint_no", number ? number : json_null ());
+        json_object_set_new (out, "duplicate", json_boolean (duplicate));
+        if (duplicate)
+            self->duplicate++;
+        else
+            self->accepted++;
+        ctl_print_json (out, false);
+        s_release (self, slot);
+    }
+    else {
+        const msgpack_object *error = proto_map_get (reply, "error");
+        proto_str_t code = { 0 };
+        if (error)
+            proto_get_str (error, "code", "code", false, 0, 64, &code, &err);
+        if (proto_str_eq (code, PROTO_E_UNAVAILABLE) && slot->attempts < self->attempts) {
+            /* The store is down for a moment: same row again, a little later. */
+            slot->tag = 0;
+            slot->deadline = zclock_mono () + S_RETRY_DELAY_MS;
+        }
+        else {
+            json_t *detail = error ? msgpack_json_from_object (error, &err) : NULL;
+            json_object_set_new (out, "error", detail ? detail : json_string ("unreadable"));
+            ctl_print_json (out, false);
+            self->failed++;
+            s_release (self, slot);
+        }
+    }
+    json_decref (out);
+    msgpack_unpacked_destroy (&msg);
+}
+
+/*  Rows past their deadline: send again, or give up on them. */
+static void
+s_on_deadlines (s_import_t *self)
+{
+    int64_t now = zclock_mono ();
+    for (int i = 0; i < self->window; i++) {
+        s_slot_t *slot = &self->slots [i];
+        if (!slot->row || slot->deadline > now)
+            continue;
+        if (slot->attempts < self->attempts)
+            s_send (self, slot);
+        else
+        if (self->replies == 0) {
+            /* Not one reply yet: it is intake that is missing, not this row. */
+            self->unreachable = true;
+            return;
+        }
+        else {
+            char message [128];
+            snprintf (message, sizeof message, "no reply after %d attempts of %d ms",
+                      slot->attempts, self->timeout_ms);
+            s_print_row_error (slot->row->ref, slot->row->line, "timeout", NULL, message);
+            self->failed++;
+            s_release (self, slot);
+        }
+    }
+}
+
+static int64_t
+s_next_deadline (s_import_t *self)
+{
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < self->window; i++)
+        if (self->slots [i].row && self->slots [i].deadline < next)
+            next = self->slots [i].deadline;
+    return next;
+}
+
+/*  Wait for replies until the nearest deadline (or only poll, if wait is
+ *  false), then deal with expired rows. Returns -1 when interrupted. */
+static int
+s_pump (s_import_t *self, bool wait)
+{
+    int64_t left = wait ? s_next_deadline (self) - zclock_mono () : 0;
+    if (left < 0)
+        left = 0;
+    if (left > self->timeout_ms)
+        left = self->timeout_ms;
+    uint64_t tag;
+    zframe_t *frame = NULL;
+    int rc = ctl_client_recv (self->client, (int) left, &tag, &frame);
+    while (rc == 1) {
+        s_on_reply (self, tag, frame);
+        zframe_destroy (&frame);
+        rc = ctl_client_recv (self->client, 0, &tag, &frame);   /* drain what is there */
+    }
+    if (rc < 0)
+        return -1;
+    s_on_deadlines (self);
+    return 0;
+}
+
+static int
+s_run (s_import_t *self, FILE *input)
+{
+    char *line = NULL;
+    size_t capacity = 0;
+    bool eof = false;
+    int rc = CTL_EXIT_OK;
+    while (!self->unreachable && !self->header_error) {
+        s_fill_window (self);
+        if (!eof && !self->queue_head) {
+            /* Room in the window: parse more input. Replies that came in
+             * meanwhile are picked up without waiting. */
+            ssize_t n = getline (&line, &capacity, input);
+            if (n < 0) {
+                if (ferror (input)) {
+                    fprintf (stderr, "complaintctl import: read error: %s\n", strerror (errno));
+                    rc = CTL_EXIT_USAGE;
+                    break;
+                }
+                csv_fini (&self->parser, s_on_field, s_on_row, self);
+                eof = true;
+            }
+            else {
+                self->line++;
+                if (csv_parse (&self->parser, line, (size_t) n, s_on_field, s_on_row, self)
+                    != (size_t) n) {
+                    fprintf (stderr, "complaintctl import: line %ld: %s\n", self->line,
+                             csv_strerror (csv_error (&self->parser)));
+                    rc = CTL_EXIT_USAGE;
+                    break;
+                }
+            }
+            if (self->in_flight && s_pump (self, false)) {
+                fprintf (stderr, "complaintctl import: interrupted\n");
+                rc = CTL_EXIT_REPLY;
+                break;
+            }
+            continue;
+        }
+        if (self->in_flight == 0) {
+            if (eof && !self->queue_head)
+                break;
+            continue;
+        }
+        if (s_pump (self, true)) {
+            fprintf (stderr, "complaintctl import: interrupted\n");
+            rc = CTL_EXIT_REPLY;
+            break;
+        }
+    }
+    free (line);
+    if (self->header_error)
+        return CTL_EXIT_USAGE;
+    if (self->unreachable) {
+        fprintf (stderr, "complaintctl import: no reply from intake at %s after %d attempts "
+                         "of %d ms; is it running?\n",
+                 self->endpoint, self->attempts, self->timeout_ms);
+        return CTL_EXIT_UNREACHABLE;
+    }
+    if (eof && self->header_count == 0) {
+        fprintf (stderr, "complaintctl import: the file is empty (no header row)\n");
+        return CTL_EXIT_USAGE;
+    }
+    return rc;
+}
+
+int
+ctl_import (int argc, char **argv)
+{
+    enum { O_WINDOW = 256, O_ATTEMPTS, O_INTAKE, O_TIMEOUT, O_HELP };
+    static const struct option options [] = {
+        { "window", required_argument, NULL, O_WINDOW },
+        { "attempts", required_argument, NULL, O_ATTEMPTS },
+        { "intake", required_argument, NULL, O_INTAKE },
+        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
+        { "help", no_argument, NULL, O_HELP },
+        { NULL, 0, NULL, 0 }
+    };
+    long window = 64, attempts = 3, timeout_ms = CTL_TIMEOUT_MS;
+    const char *endpoint = NULL, *timeout_text = NULL;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+            case O_WINDOW:
+                if (ctl_parse_long ("--window", optarg, 1, 1000, &window))
+                    return CTL_EXIT_USAGE;
+                break;
+            case O_ATTEMPTS:
+                if (ctl_parse_long ("--attempts", optarg, 1, 100, &attempts))
+                    return CTL_EXIT_USAGE;
+                break;
+            case O_INTAKE: endpoint = optarg; break;
+            case O_TIMEOUT: timeout_text = optarg; break;
+            case 'h':
+            case O_HELP:
+                s_usage (stdout);
+                return CTL_EXIT_OK;
+            default:
+                fprintf (stderr, "see `complaintctl import --help`\n");
+                return CTL_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        s_usage (stderr);
+        return CTL_EXIT_USAGE;
+    }
+    timeout_text = ctl_setting (timeout_text, "COMPLAINTS_TIMEOUT_MS", NULL);
+    if (timeout_text && ctl_parse_long ("--timeout-ms", timeout_text, 1, 3600 * 1000, &timeout_ms))
+        return CTL_EXIT_USAGE;
+    const char *path = argv [optind];
+    FILE *input = strcmp (path, "-") == 0 ? stdin : fopen (path, "r");
+    if (!input) {
+        fprintf (stderr, "complaintctl import: cannot open %s: %s\n", path, strerror (errno));
+        return CTL_EXIT_USAGE;
+    }
+
+    s_import_t self;
+    memset (&self, 0, sizeof self);
+    self.window = (int) window;
+    self.attempts = (int) attempts;
+    self.timeout_ms = (int) timeout_ms;
+    self.endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+    self.next_tag = 1;
+    int rc = CTL_EXIT_USAGE;
+    self.client = ctl_client_new (self.endpoint);
+    if (self.client && csv_init (&self.parser, 0) == 0) {
+        self.fields = (char **) zmalloc (S_MAX_COLUMNS * sizeof (char *));
+        self.lengths = (size_t *) zmalloc (S_MAX_COLUMNS * sizeof (size_t));
+        self.slots = (s_slot_t *) zmalloc ((size_t) self.window * sizeof (s_slot_t));
+        rc = s_run (&self, input);
+
+        long total = self.accepted + self.duplicate + self.failed;
+        if (rc != CTL_EXIT_USAGE)
+            fprintf (stderr, "imported %ld rows: %ld accepted, %ld duplicate, %ld failed\n",
+                     total, self.accepted, self.duplicate, self.failed);
+        if (rc == CTL_EXIT_OK && self.failed)
+            rc = CTL_EXIT_REPLY;
+
+        s_clear_fields (&self);
+        for (int i = 0; i < self.window; i++)
+            s_row_destroy (&self.slots [i].row);
+        while (self.queue_head) {
+            s_row_t *next = self.queue_head->next;
+            s_row_destroy (&self.queue_head);
+            self.queue_head = next;
+        }
+        free (self.slots);
+        free (self.fields);
+        free (self.lengths);
+        csv_free (&self.parser);
+    }
+    ctl_client_destroy (&self.client);
+    if (input != stdin)
+        fclose (input);
+    return rc;
+}

@@ -1,0 +1,81 @@
+/*  main.c — complaintctl: the command-line tool for staff, operators and
+ *  analysts.
+ *
+ *      complaintctl submit ...        submit a complaint (flags or JSON on stdin)
+ *      complaintctl get NO            show one complaint
+ *      complaintctl import FILE.csv   submit every row of a CFPB CSV export
+ *      complaintctl tail              follow the event stream, one JSON line each
+ *      complaintctl replay --from N   print a range of the event log
+ *
+ *  This file only dispatches: each subcommand lives in its own file, parses
+ *  its own flags and returns one of the exit codes in ctl.h. The tool is a
+ *  plain client of the documented wire contract (proto/PROTOCOL.md), with no
+ *  access to the store: what it can do, any other client can.
+ */
+#include "ctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run) (int argc, char **argv);
+    const char *summary;
+} s_command_t;
+
+static const s_command_t s_commands [] = {
+    { "submit", ctl_submit, "submit a complaint from flags, or a JSON document on stdin (--json)" },
+    { "get",    ctl_get,    "show a complaint by its number, as JSON" },
+    { "import", ctl_import, "submit every row of a CFPB complaints CSV export (FILE or -)" },
+    { "tail",   ctl_tail,   "follow the event stream live, one JSON line per event, gap-free" },
+    { "replay", ctl_replay, "print the events after seq N from the event log" },
+};
+#define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: complaintctl COMMAND [OPTIONS]\n"
+        "\n"
+        "commands:\n");
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        fprintf (out, "  %-8s %s\n", s_commands [i].name, s_commands [i].summary);
+    fprintf (out,
+        "\n"
+        "`complaintctl COMMAND --help` shows a command's options.\n"
+        "\n"
+        "environment:\n"
+        "  COMPLAINTS_INTAKE_ENDPOINT      intake (submit, get, import), default tcp://127.0.0.1:5550\n"
+        "  COMPLAINTS_BUS_PUB_ENDPOINT     bus publisher (tail), default tcp://127.0.0.1:5560\n"
+        "  COMPLAINTS_BUS_REPLAY_ENDPOINT  bus replay (tail, replay), default tcp://127.0.0.1:5561\n"
+        "  COMPLAINTS_TIMEOUT_MS           how long to wait for a reply, default 5000\n"
+        "\n"
+        "exit status: 0 ok, 1 the server replied with an error (or import rows failed),\n"
+        "             2 usage or unreadable input, 3 server unreachable or timed out\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage (stderr);
+        return CTL_EXIT_USAGE;
+    }
+    if (strcmp (argv [1], "--help") == 0 || strcmp (argv [1], "-h") == 0
+    ||  strcmp (argv [1], "help") == 0) {
+        s_usage (stdout);
+        return CTL_EXIT_OK;
+    }
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        if (strcmp (argv [1], s_commands [i].name) == 0) {
+            /* czmq logs to stdout by default; stdout carries our JSON. */
+            zsys_set_logstream (stderr);
+            int rc = s_commands [i].run (argc - 1, argv + 1);
+            zsys_shutdown ();
+            return rc;
+        }
+    fprintf (stderr, "complaintctl: unknown command \"%s\"\n\n", argv [1]);
+    s_usage (stderr);
+    return CTL_EXIT_USAGE;
+}
