@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# install-deps.sh — install the Debian packages the project needs (`make deps`).
+#
+# A fast no-op when every package is already installed (one dpkg-query);
+# otherwise `apt-get update` and one `apt-get install`, through sudo when not
+# root. The list below is the one place it is kept; README.md explains why
+# each package is there.
+set -euo pipefail
+
+PACKAGES=(
+    build-essential clang pkg-config make   # compilers (gcc and clang, libFuzzer), build
+    libzmq3-dev libczmq-dev                 # ZeroMQ transport and czmq daemon plumbing
+    libmsgpack-dev                          # msgpack-c: every message on the wire
+    libpq-dev                               # libpq: PostgreSQL client library
+    libsodium-dev                           # HMAC-SHA256 pseudonyms
+    libjansson-dev                          # JSON for complaintctl (stdin documents, output)
+    libcsv-dev                              # CSV parser for complaintctl import
+    libcmocka-dev                           # unit-test framework
+    postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
+    python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
+    jq                                      # tests check complaintctl's JSON lines
+    procps util-linux                       # ps for status; runuser and setsid for up.sh
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [[ $status == installed ]] || missing+=("$p")
+done
+
+if (( ${#missing[@]} == 0 )); then
+    echo "install-deps: all ${#PACKAGES[@]} packages present"
+    exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "install-deps: error: not root and no sudo" >&2; exit 1; }
+    SUDO=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# run.sh — `make run`: from a fresh Debian machine to a running pipeline fed
+# with sample traffic.
+#
+#   1. install the Debian packages that are missing (fast when none is)
+#   2. build every binary (make -j2)
+#   3. start the embedded pipeline (up.sh: private PostgreSQL under var/,
+#      migrations, bus x2, intake, router x2)
+#   4. import the US consumer bureau sample (../shared/data/
+#      cfpb_complaints_sample.csv beside the project, else the 40-row copy in
+#      deploy/samples/) through intake with complaintctl
+#   5. wait until the routers have assigned every complaint, print a summary
+#      and what to look at next
+#
+# Settings: BUILD (build), COMPLAINTS_SAMPLE (the CSV to import),
+# RUN_TIMEOUT (seconds to wait for routing, 120), and everything up.sh reads.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$COMPLAINTS_ROOT"
+
+BUILD=${BUILD:-build}
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+export BUILD
+
+phase () { printf '\n== %s\n' "$*"; }
+
+phase "dependencies"
+bash deploy/scripts/install-deps.sh
+
+phase "build ($BUILD)"
+make -j2 BUILD="$BUILD" all
+
+phase "start"
+bash deploy/scripts/up.sh
+# shellcheck disable=SC1090
+. "$ENV_FILE"
+
+sample=${COMPLAINTS_SAMPLE:-}
+if [[ -z $sample ]]; then
+    sample=$COMPLAINTS_ROOT/../shared/data/cfpb_complaints_sample.csv
+    [[ -f $sample ]] || sample=$COMPLAINTS_ROOT/deploy/samples/complaints_sample.csv
+fi
+[[ -f $sample ]] || die "no sample data at $sample"
+
+phase "import $sample"
+before=$(psql_q 'SELECT count(*) FROM complaint')
+rc=0
+"$BUILD/bin/complaintctl" import "$sample" >"$LOG_DIR/import.out" || rc=$?
+after=$(psql_q 'SELECT count(*) FROM complaint')
+say "complaintctl import exit status $rc; complaints stored: $before before, $after now (replies in $LOG_DIR/import.out)"
+(( rc == 0 )) || warn "some rows were not accepted; see $LOG_DIR/import.out"
+
+phase "routing"
+waiting=
+for ((i = 0; i < RUN_TIMEOUT * 5; i++)); do
+    waiting=$(psql_q "SELECT count(*) FROM complaint WHERE state = 'received'")
+    [[ $waiting == 0 ]] && break
+    sleep 0.2
+done
+if [[ $waiting != 0 ]]; then
+    warn "$waiting complaints still wait for a router after ${RUN_TIMEOUT}s; see $LOG_DIR/router-1.log"
+else
+    say "every complaint is assigned"
+fi
+
+phase "summary"
+psql -X -q -P footer=off -c "
+    SELECT coalesce(department, '(unassigned)') AS department, count(*) AS complaints
+    FROM complaint GROUP BY 1 ORDER BY 2 DESC, 1"
+printf 'event log: last seq %s; outbox backlog %s\n' \
+    "$(psql_q 'SELECT coalesce(max(seq), 0) FROM event_log')" \
+    "$(psql_q 'SELECT count(*) FROM outbox')"
+one=$(psql_q 'SELECT complaint_no FROM complaint ORDER BY id LIMIT 1')
+
+echo
+echo "What to look at next:"
+next () { printf '  %-50s # %s\n' "$1" "$2"; }
+next ". ${ENV_FILE#"$COMPLAINTS_ROOT"/}" "PG* and endpoint variables for this shell"
+next "$BUILD/bin/complaintctl tail --from 0 | head" "the event stream, one JSON line per event"
+next "$BUILD/bin/complaintctl get ${one:-<number>}" "one complaint, the full staff view"
+next "psql" "the store (after . var/env)"
+next "make status" "what runs, counts"
+next "make down" "stop everything, PostgreSQL last"
+echo "  logs: ${LOG_DIR#"$COMPLAINTS_ROOT"/}/NAME.log"
+(( rc == 0 )) && [[ $waiting == 0 ]]

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# up.sh — start the embedded pipeline (`make up`); idempotent.
+#
+# 1. The private PostgreSQL cluster under var/pg: created if absent, started
+#    if stopped (lib.sh pg_ensure), then the migrations (migrate.sh).
+# 2. var/env: the PG* variables, the pseudonym key and the endpoints, so
+#    `. var/env; psql` reaches this store and complaintctl these daemons.
+# 3. Every service that is not running, in the background, from $BUILD/bin:
+#
+#        bus-1, bus-2   the bus twice: the one that wins the advisory lock is
+#                       active and binds the endpoints, the other waits as
+#                       standby and takes over when the active one dies
+#        intake         the write API (ROUTER on COMPLAINTS_INTAKE_ENDPOINT)
+#        router-1, -2   two routers sharing the work through PostgreSQL
+#
+#    A service is running when var/run/NAME.pid holds a live pid of its
+#    program; then it is left alone. So after a crash (or kill -9) `make up`
+#    starts only what is missing. Each runs in its own session (setsid), so
+#    it outlives this shell, logging to var/log/NAME.log (append).
+# 4. Waits until intake's endpoint accepts connections (and the bus's), then
+#    prints what runs.
+#
+# Settings: BUILD (build), COMPLAINTS_PG_PORT (55432), COMPLAINTS_VAR (var),
+# COMPLAINTS_INTAKE_ENDPOINT, COMPLAINTS_BUS_PUB_ENDPOINT,
+# COMPLAINTS_BUS_REPLAY_ENDPOINT (defaults of common/cfg.h), and every
+# service's own COMPLAINTS_* variables (docs/operations.md), UP_TIMEOUT (seconds to wait for the endpoints, 20).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BUILD=${BUILD:-build}
+case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
+UP_TIMEOUT=${UP_TIMEOUT:-20}
+
+for b in bus intake router; do
+    [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
+done
+
+# One `make up` at a time: two at once would both see a service missing and
+# start it twice. (fd 9 is closed for the daemons, so they do not hold it.)
+mkdir -p "$VAR"
+exec 9>"$VAR/.up.lock"
+flock -w 120 9 || die "another up.sh holds $VAR/.up.lock"
+
+pg_ensure
+bash "$COMPLAINTS_ROOT/deploy/scripts/migrate.sh"
+endpoints_load
+env_write
+# shellcheck disable=SC1090
+. "$ENV_FILE"
+export COMPLAINTS_PG=${COMPLAINTS_PG:-}
+
+
+# Start NAME in its own session; the pid file is written by the very process
+# that becomes the daemon (bash writes $$, then execs), so it is right
+# whether or not setsid had to fork.
+svc_start () {
+    local name=$1 bin log pid i
+    local -a args=()
+    bin=$BIN/$(svc_bin_name "$name")
+    # Instances are told their name for their logs; everything else comes
+    # from the environment (var/env).
+    case $name in bus-* | router-*) args=(--name "$name") ;; esac
+    log=$LOG_DIR/$name.log
+    rm -f "$RUN_DIR/$name.pid"
+    (
+        cd "$COMPLAINTS_ROOT"
+        printf 'ts=%s level=info service=up event=starting name=%s bin=%s\n' "$(date -u +%FT%T.000Z)" "$name" "$bin" >>"$log"
+        # The pid file is written by the very process that becomes the
+        # daemon; CLOSE_FDS_EXEC (lib.sh) drops inherited descriptors.
+        exec setsid bash -c "echo \$\$ >\"\$1\"; shift; $CLOSE_FDS_EXEC" _ \
+            "$RUN_DIR/$name.pid" "$bin" "${args[@]}" </dev/null >>"$log" 2>&1
+    ) &
+    for ((i = 0; i < 50; i++)); do
+        [[ -s $RUN_DIR/$name.pid ]] && pid=$(svc_pid "$name") && [[ -n $pid ]] && break
+        sleep 0.1
+    done
+    # A daemon that dies at once (bad flag, missing key) is reported now.
+    sleep 0.3
+    pid=$(svc_pid "$name")
+    if [[ -z $pid ]]; then
+        tail -n 5 "$log" >&2
+        die "$name exited at once; see $log"
+    fi
+    say "started $name (pid $pid)"
+}
+
+started=0
+for name in "${SERVICES[@]}"; do
+    pid=$(svc_pid "$name")
+    if [[ -n $pid ]]; then
+        continue
+    fi
+    svc_start "$name"
+    started=$((started + 1))
+done
+
+if ! endpoint_wait "$COMPLAINTS_INTAKE_ENDPOINT" "$UP_TIMEOUT"; then
+    tail -n 5 "$LOG_DIR/intake.log" >&2
+    die "intake does not answer at $COMPLAINTS_INTAKE_ENDPOINT after ${UP_TIMEOUT}s; see $LOG_DIR/intake.log"
+fi
+if ! endpoint_wait "$COMPLAINTS_BUS_REPLAY_ENDPOINT" "$UP_TIMEOUT"; then
+    warn "no bus answers at $COMPLAINTS_BUS_REPLAY_ENDPOINT yet; see $LOG_DIR/bus-1.log"
+fi
+
+(( started > 0 )) || say "everything was already running"
+for name in "${SERVICES[@]}"; do
+    printf '  %-9s pid %-7s log %s\n' "$name" "$(svc_pid "$name")" "$LOG_DIR/$name.log"
+done
+printf '  %-9s port %-6s socket %s, data %s\n' postgres "$PGPORT" "$PGHOST" "$PG_DATA"
+printf '  intake %s  bus pub %s  replay %s\n' \
+    "$COMPLAINTS_INTAKE_ENDPOINT" "$COMPLAINTS_BUS_PUB_ENDPOINT" "$COMPLAINTS_BUS_REPLAY_ENDPOINT"
+say "environment in $ENV_FILE (. $ENV_FILE; psql)"
