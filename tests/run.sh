@@ -7,7 +7,8 @@
 #
 # What it runs, each counted as one test:
 #   selftest          $BUILD/bin/selftest: every class's self-test
-#   router_selftest   `$BUILD/bin/router --selftest`, when the router has one
+#   NAME_selftest     `$BUILD/bin/NAME --selftest` for each service binary
+#                     that has one (router, bus, ...)
 #   fuzz_<target>     each libFuzzer target in tests/fuzz/, ~20 s over a copy
 #                     of its seed corpus (skipped, with a note, without clang)
 #   <name>            each tests/integration/<name>.sh, in its own database
@@ -31,7 +32,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 2
 BUILD=${BUILD:-build}
 case $BUILD in /*) BUILD_DIR=$BUILD ;; *) BUILD_DIR=$ROOT/$BUILD ;; esac
 BIN=$BUILD_DIR/bin
@@ -209,36 +210,38 @@ s_run_selftest () {
     else say "    exit status $rc"; s_record selftest fail $((SECONDS - t0)); fi
 }
 
-s_run_router_selftest () {
-    s_selected router_selftest || return 0
-    if [ ! -x "$BIN/router" ]; then
-        s_skip router_selftest "no $BIN/router yet"
-        return
-    fi
-    if ! grep -q -a -- '--selftest' "$BIN/router"; then
-        s_skip router_selftest "router has no --selftest"
-        return
-    fi
-    local dir=$VAR/router_selftest t0=$SECONDS rc
-    rm -rf "$dir"; mkdir -p "$dir"
-    if ! s_db_create test_router_selftest "$dir/db.log"; then
-        tail -20 "$dir/db.log" | s_indent
-        s_record router_selftest fail $((SECONDS - t0))
-        return
-    fi
-    (cd "$dir" && PGDATABASE=test_router_selftest \
-        timeout -k 5 120 "$BIN/router" --selftest) >"$dir/out.log" 2>&1
-    rc=$?
-    tail -40 "$dir/out.log" | s_indent
-    if [ $rc = 0 ]; then s_record router_selftest pass $((SECONDS - t0))
-    else say "    exit status $rc"; s_record router_selftest fail $((SECONDS - t0)); fi
+# Services with a built-in self-test (`BINARY --selftest`, czmq style): each
+# runs as NAME_selftest, from the project root (rules files are found there)
+# with a fresh migrated database of its own in PGDATABASE.
+s_run_service_selftests () {
+    local bin name
+    for bin in "$BIN"/*; do
+        [ -x "$bin" ] && [ -f "$bin" ] || continue
+        name=$(basename "$bin")
+        [ "$name" = selftest ] && continue
+        s_selected "${name}_selftest" || continue
+        grep -q -a -- '--selftest' "$bin" || continue
+        local dir=$VAR/${name}_selftest t0=$SECONDS rc db=test_${name}_selftest
+        rm -rf "$dir"; mkdir -p "$dir"
+        if ! s_db_create "$db" "$dir/db.log"; then
+            tail -20 "$dir/db.log" | s_indent
+            s_record "${name}_selftest" fail $((SECONDS - t0))
+            continue
+        fi
+        PGDATABASE=$db timeout -k 5 120 "$bin" --selftest >"$dir/out.log" 2>&1 </dev/null
+        rc=$?
+        tail -40 "$dir/out.log" | s_indent
+        if [ $rc = 0 ]; then s_record "${name}_selftest" pass $((SECONDS - t0))
+        else say "    exit status $rc"; s_record "${name}_selftest" fail $((SECONDS - t0)); fi
+        dropdb --if-exists "$db" >/dev/null 2>&1 || true
+    done
 }
 
 # Print a crashing input as hex, the form the report and an issue need.
 s_hex () { od -An -tx1 -v "$1" | tr -d ' \n' | head -c 2048; echo; }
 
 s_run_fuzz () {
-    local targets=() t any=0
+    local targets=() t
     for t in "$ROOT"/tests/fuzz/fuzz_*.c; do
         [ -f "$t" ] || continue
         t=$(basename "$t" .c)
@@ -252,7 +255,7 @@ s_run_fuzz () {
     local dir=$VAR/fuzz
     rm -rf "$dir"; mkdir -p "$dir"
     local wanted=()
-    for t in "${targets[@]}"; do wanted+=("$BUILD_DIR/fuzz/$t"); done
+    for t in "${targets[@]}"; do wanted+=("$BUILD/fuzz/$t"); done  # as the Makefile spells it
     if ! make -C "$ROOT" --no-print-directory BUILD="$BUILD" "${wanted[@]}" >"$dir/build.log" 2>&1; then
         say "    make fuzz failed:"
         tail -30 "$dir/build.log" | s_indent
@@ -343,7 +346,9 @@ say "tests/run.sh: BUILD=$BUILD, PostgreSQL port $TEST_PG_PORT, ZeroMQ ports fro
 s_run_selftest
 
 need_pg=0
-s_selected router_selftest && need_pg=1
+for f in "$BIN"/*; do
+    [ -f "$f" ] && s_selected "$(basename "$f")_selftest" && need_pg=1
+done
 for f in "$ROOT"/tests/integration/*.sh; do
     [ -f "$f" ] && s_selected "$(basename "$f" .sh)" && need_pg=1
 done
@@ -354,11 +359,16 @@ if [ $need_pg = 1 ]; then
     fi
 fi
 
-[ $need_pg = 1 ] && s_run_router_selftest
+[ $need_pg = 1 ] && s_run_service_selftests
 s_run_fuzz
 [ $need_pg = 1 ] && s_run_integration
 
 say ""
+if [ ${#FILTERS[@]} -gt 0 ] && [ $((PASSED + FAILED + SKIPPED)) = 0 ]; then
+    say "tests/run.sh: no test matches: ${FILTERS[*]}"
+    FAILED=1
+    FAILED_NAMES+=("(no match)")
+fi
 if [ $FAILED -gt 0 ]; then
     say "failed: ${FAILED_NAMES[*]}"
 fi

@@ -1,0 +1,325 @@
+# shellcheck shell=bash
+# tests/lib.sh — sourced by every tests/integration/*.sh.
+#
+# The runner (tests/run.sh) gives each test: ROOT, BUILD_DIR, BIN, TEST_NAME,
+# TEST_DIR (a fresh scratch folder, var/test/<name>/), TEST_ZMQ_BASE, and the
+# PG* variables of a fresh database with every migration applied. A test can
+# also be run by hand once those are set (see docs/testing.md).
+#
+# What this file adds:
+#   endpoints    INTAKE_EP, BUS_PUB_EP, BUS_REPLAY_EP from TEST_ZMQ_BASE
+#                (+0, +1, +2), exported as the COMPLAINTS_* variables every
+#                binary reads; a test's private extra ports are +3 .. +9
+#   services     start_service NAME BINARY ARGS... / kill_service NAME [SIG] /
+#                service_alive NAME / service_pid NAME / stop_all (on exit)
+#   waiting      wait_for 'shell condition' TIMEOUT_S
+#   the store    psql_value SQL [var=value ...]   (psql :'var' parameters)
+#   clients      ctl ARGS... (complaintctl), pyclient ARGS... (client.py)
+#   checks       check, assert_eq, assert_ne, assert_ge, assert_le,
+#                assert_match, assert_true, fail — each prints what it
+#                checked and the figures; a failed one marks the test failed
+#                (the test goes on, so one run shows every broken invariant)
+#                and the test exits 1 at the end
+#   sanitizers   at exit every service log is searched for AddressSanitizer
+#                and UBSan reports; one fails the test
+#
+# Never use the first python3 in PATH (a pyenv shim here): the drivers need
+# Debian's python3-zmq and python3-msgpack, so they run under /usr/bin/python3.
+
+set -u
+
+: "${ROOT:?tests/lib.sh: ROOT is not set (run through tests/run.sh)}"
+: "${TEST_DIR:?tests/lib.sh: TEST_DIR is not set (run through tests/run.sh)}"
+BIN=${BIN:-$ROOT/build/bin}
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-56140}
+PY=/usr/bin/python3
+PYCLIENT=$ROOT/tests/integration/client.py
+
+INTAKE_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 0))
+BUS_PUB_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 1))
+BUS_REPLAY_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 2))
+export COMPLAINTS_INTAKE_ENDPOINT=$INTAKE_EP
+export COMPLAINTS_BUS_PUB_ENDPOINT=$BUS_PUB_EP
+export COMPLAINTS_BUS_REPLAY_ENDPOINT=$BUS_REPLAY_EP
+export COMPLAINTS_PSEUDONYM_KEY=${COMPLAINTS_PSEUDONYM_KEY:-integration-test-pseudonym-key-0001}
+export COMPLAINTS_PG=${COMPLAINTS_PG:-}
+# ASan: report leaks as errors only where the binary exits by itself; keep
+# going past a report in a daemon would hide it, so abort and log it.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+mkdir -p "$TEST_DIR/pids"
+ASSERT_FAILED=0
+ASSERT_PASSED=0
+
+# ------------------------------------------------------------------ output
+
+note () { printf '%s\n' "$*"; }
+
+fail () {
+    ASSERT_FAILED=$((ASSERT_FAILED + 1))
+    printf 'FAILED: %s\n' "$*"
+}
+
+# check DESCRIPTION — print a passed check with its figures.
+check () {
+    ASSERT_PASSED=$((ASSERT_PASSED + 1))
+    printf 'ok: %s\n' "$*"
+}
+
+# assert_eq DESCRIPTION EXPECTED ACTUAL
+assert_eq () {
+    if [ "$2" = "$3" ]; then check "$1 = $3"
+    else fail "$1: expected '$2', got '$3'"; fi
+}
+
+assert_ne () {
+    if [ "$2" != "$3" ]; then check "$1 = $3 (not '$2')"
+    else fail "$1: expected anything but '$2'"; fi
+}
+
+# assert_ge DESCRIPTION MIN ACTUAL  (integers)
+assert_ge () {
+    if [ -n "$3" ] && [ "$3" -ge "$2" ] 2>/dev/null; then check "$1 = $3 (>= $2)"
+    else fail "$1: expected >= $2, got '$3'"; fi
+}
+
+assert_le () {
+    if [ -n "$3" ] && [ "$3" -le "$2" ] 2>/dev/null; then check "$1 = $3 (<= $2)"
+    else fail "$1: expected <= $2, got '$3'"; fi
+}
+
+# assert_match DESCRIPTION ERE ACTUAL
+assert_match () {
+    if printf '%s' "$3" | grep -Eq -- "$2"; then check "$1 matches /$2/"
+    else fail "$1: '$3' does not match /$2/"; fi
+}
+
+# assert_true DESCRIPTION COMMAND...
+assert_true () {
+    local desc=$1; shift
+    if "$@"; then check "$desc"
+    else fail "$desc (command failed: $*)"; fi
+}
+
+# ---------------------------------------------------------------- services
+
+s_bin () {
+    case $1 in
+        */*) printf '%s' "$1" ;;
+        *)   printf '%s' "$BIN/$1" ;;
+    esac
+}
+
+# start_service NAME BINARY ARGS... — in the background; stdout and stderr
+# appended to $TEST_DIR/NAME.log (a restart keeps the earlier lines), pid in
+# $TEST_DIR/pids/NAME.pid. Extra environment: prefix the call with env VAR=..
+# is not possible for a function, so set SERVICE_ENV="VAR=x VAR2=y".
+start_service () {
+    local name=$1 bin; bin=$(s_bin "$2"); shift 2
+    if [ ! -x "$bin" ]; then
+        fail "start_service $name: $bin is not built"
+        return 1
+    fi
+    printf -- '--- %s start: %s %s\n' "$(date +%T.%N | cut -c1-12)" "$bin" "$*" >>"$TEST_DIR/$name.log"
+    # shellcheck disable=SC2086
+    env ${SERVICE_ENV:-} "$bin" "$@" >>"$TEST_DIR/$name.log" 2>&1 &
+    echo $! >"$TEST_DIR/pids/$name.pid"
+    note "started $name (pid $!): $(basename "$bin") $*"
+}
+
+service_pid () { cat "$TEST_DIR/pids/$1.pid" 2>/dev/null; }
+
+service_alive () {
+    local pid; pid=$(service_pid "$1")
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# kill_service NAME [SIGNAL] — signal it (default TERM) and wait until it is
+# gone (KILL after 10 s). Returns the process's exit status.
+kill_service () {
+    local name=$1 sig=${2:-TERM} pid rc=0
+    pid=$(service_pid "$name")
+    [ -n "$pid" ] || return 0
+    # stderr off for the whole wait: bash would print its own "Killed" line.
+    {
+        kill -"$sig" "$pid" || true
+        for _ in $(seq 1 100); do
+            kill -0 "$pid" || break
+            sleep 0.1
+        done
+        if kill -0 "$pid"; then
+            echo "$name (pid $pid) still up 10 s after SIG$sig: KILL" >&3
+            kill -9 "$pid" || true
+        fi
+        wait "$pid"; rc=$?
+    } 3>&1 2>/dev/null
+    rm -f "$TEST_DIR/pids/$name.pid"
+    note "stopped $name (pid $pid) with SIG$sig, exit status $rc"
+    return $rc
+}
+
+# Stop every service still running (TERM, then KILL) and extra pids a test
+# registered with track_pid NAME PID (e.g. background python drivers).
+stop_all () {
+    local f name pid
+    for f in "$TEST_DIR"/pids/*.pid; do
+        [ -f "$f" ] || continue
+        name=$(basename "$f" .pid)
+        pid=$(cat "$f")
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
+    done
+    for f in "$TEST_DIR"/pids/*.pid; do
+        [ -f "$f" ] || continue
+        pid=$(cat "$f")
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
+        rm -f "$f"
+    done
+}
+
+track_pid () { echo "$2" >"$TEST_DIR/pids/$1.pid"; }
+
+# Sanitizer reports in any service log fail the test.
+s_sanitizer_check () {
+    local log hits
+    for log in "$TEST_DIR"/*.log; do
+        [ -f "$log" ] || continue
+        hits=$(grep -E -c 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$log" 2>/dev/null)
+        if [ "${hits:-0}" -gt 0 ]; then
+            fail "$(basename "$log") holds $hits sanitizer report(s):"
+            grep -E -A12 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$log" | head -30
+        fi
+    done
+}
+
+s_on_exit () {
+    local rc=$?
+    trap - EXIT
+    stop_all
+    s_sanitizer_check
+    printf '%d checks passed, %d failed\n' "$ASSERT_PASSED" "$ASSERT_FAILED"
+    if [ "$ASSERT_FAILED" -gt 0 ] && [ "$rc" = 0 ]; then rc=1; fi
+    exit "$rc"
+}
+trap s_on_exit EXIT
+trap 'note "interrupted"; exit 143' TERM INT
+
+# ----------------------------------------------------------------- waiting
+
+# wait_for 'CONDITION' TIMEOUT_S — evaluate the shell condition every 0.2 s
+# until it holds (return 0) or the time is up (return 1).
+wait_for () {
+    local cond=$1 timeout=${2:-10} deadline
+    deadline=$(( $(date +%s%N) / 1000000 + timeout * 1000 ))
+    while true; do
+        if eval "$cond" >/dev/null 2>&1; then return 0; fi
+        if [ $(( $(date +%s%N) / 1000000 )) -ge $deadline ]; then return 1; fi
+        sleep 0.2
+    done
+}
+
+now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
+
+# ---------------------------------------------------------------- the store
+
+# psql_value SQL [name=value ...] — one value (or rows, '|'-separated), with
+# psql variables as parameters: psql_value "select 1 where x = :'v'" v=abc
+psql_value () {
+    local sql=$1; shift
+    local args=() kv
+    for kv in "$@"; do args+=(-v "$kv"); done
+    printf '%s\n' "$sql" | psql -X -A -t -q -v ON_ERROR_STOP=1 "${args[@]}" 2>>"$TEST_DIR/psql.err"
+}
+
+# -------------------------------------------------------------------- clients
+
+ctl () { "$BIN/complaintctl" "$@"; }
+
+pyclient () { "$PY" "$PYCLIENT" "$@"; }
+
+# wait_intake TIMEOUT_S — until intake answers a request (any reply).
+wait_intake () { wait_for "pyclient ping --endpoint $INTAKE_EP --timeout 500" "${1:-15}"; }
+
+# wait_bus TIMEOUT_S — until the bus answers a replay request.
+wait_bus () { wait_for "pyclient replay --endpoint $BUS_REPLAY_EP --from 0 --limit 1 --timeout 500 --count" "${1:-15}"; }
+
+# The bus instance that won the election: its log says so.
+elected_bus () {
+    local f name
+    for f in "$TEST_DIR"/pids/bus*.pid; do
+        [ -f "$f" ] || continue
+        name=$(basename "$f" .pid)
+        if service_alive "$name" && grep -q -i 'elected' "$TEST_DIR/$name.log"; then
+            echo "$name"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# seq_report — the event log's shape as "count min max distinct".
+seq_report () {
+    psql_value "select count(*), coalesce(min(seq),0), coalesce(max(seq),0), count(distinct seq) from event_log" | tr '|' ' '
+}
+
+# assert_gap_free — event_log holds exactly seqs 1..N.
+assert_gap_free () {
+    local n lo hi d
+    read -r n lo hi d <<<"$(seq_report)"
+    if [ "$n" -gt 0 ] && [ "$lo" = 1 ] && [ "$hi" = "$n" ] && [ "$d" = "$n" ]; then
+        check "event_log seqs are exactly 1..$n (count $n, min $lo, max $hi, distinct $d)"
+    else
+        fail "event_log seqs not gap-free: count $n, min $lo, max $hi, distinct $d"
+    fi
+}
+
+# ack_report FILE — compare a load driver's acknowledgements ("ref no dup"
+# lines) with the store. Prints "acked distinct_refs missing wrong_no dups":
+# acked lines, distinct refs among them, acked refs with no complaint row,
+# acked refs whose row has another number, acks that said duplicate.
+ack_report () {
+    local file=$1
+    psql -X -A -t -q -v ON_ERROR_STOP=1 2>>"$TEST_DIR/psql.err" <<SQL | tr '|' ' '
+create temp table acks (ref text, complaint_no text, dup int);
+\\copy acks from '$file' with (format text, delimiter ' ')
+select (select count(*) from acks),
+       (select count(distinct ref) from acks),
+       (select count(*) from acks a where not exists
+            (select 1 from complaint c where c.channel = 'web' and c.ref = a.ref)),
+       (select count(*) from acks a join complaint c on c.channel = 'web' and c.ref = a.ref
+            where c.complaint_no <> a.complaint_no),
+       (select count(*) from acks where dup = 1);
+SQL
+}
+
+# received_report — "complaints received_events complaints_without_exactly_one":
+# every complaint must have exactly one complaint.received in event_log.
+received_report () {
+    psql_value "select (select count(*) from complaint),
+                       (select count(*) from event_log where type = 'complaint.received'),
+                       (select count(*) from complaint c where
+                           (select count(*) from event_log e where e.complaint_no = c.complaint_no
+                              and e.type = 'complaint.received') <> 1)" | tr '|' ' '
+}
+
+# wait_outbox_empty TIMEOUT_S — the bus has drained everything committed.
+wait_outbox_empty () { wait_for '[ "$(psql_value "select count(*) from outbox")" = 0 ]' "${1:-30}"; }
+
+# require_bin NAME... — fail the test at once when a binary is not built.
+require_bin () {
+    local b missing=0
+    for b in "$@"; do
+        if [ ! -x "$BIN/$b" ]; then
+            fail "$BIN/$b is not built"
+            missing=1
+        fi
+    done
+    [ $missing = 0 ] || exit 1
+}
