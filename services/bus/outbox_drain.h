@@ -4,9 +4,10 @@
  *  that holds the advisory lock):
  *
  *      BEGIN
- *      SELECT ... FROM outbox ORDER BY id LIMIT batch FOR UPDATE
+ *      WITH taken AS (DELETE FROM outbox WHERE id = ANY (ARRAY
+ *                       (SELECT id FROM outbox ORDER BY id LIMIT batch))
+ *                     RETURNING ...) SELECT ... FROM taken ORDER BY id
  *      seq = last_seq + 1, + 2, ... in id order; event_pack each
- *      WITH gone AS (DELETE FROM outbox WHERE id = ANY ($ids))
  *      INSERT INTO event_log SELECT * FROM unnest ($seqs, $types, ...)
  *      COMMIT
  *      publish [type][seq BE][event] for each, then last_seq += n

@@ -1,0 +1,328 @@
+/*  main.c — the event bus daemon: election, then the drain/publish/replay
+ *  loop (ARCHITECTURE.md invariant 4).
+ *
+ *  Life of a bus process:
+ *
+ *      connect ──► standby: SELECT pg_try_advisory_lock(BUS_LOCK_KEY) every 1 s
+ *                      │ true
+ *                      ▼
+ *                  elected: LISTEN outbox, read last_seq, bind PUB + replay
+ *                      │
+ *                      ▼
+ *                  serve: drain on NOTIFY or every --poll-ms, heartbeat
+ *                         every second, answer replay requests
+ *                      │ connection lost / bind failed
+ *                      ▼
+ *                  close sockets, drop the connection, back to connect
+ *
+ *  Why a session-level advisory lock on the drain's own connection: the lock
+ *  lives exactly as long as the connection. A bus killed with -9 loses its
+ *  connection, PostgreSQL drops the lock, and a standby polling once a second
+ *  is elected within about a second and binds the same endpoints. A bus that
+ *  lost its connection has lost the lock too, but it also cannot write: every
+ *  drain runs on that connection. So two buses never write event_log at once.
+ *
+ *  The loop is one thread: zmq_poll over the replay ROUTER and libpq's socket
+ *  (a raw fd item), with a timeout that brings the next poll or heartbeat.
+ *
+ *  Flags (each also an environment variable):
+ *      --pg        COMPLAINTS_PG                   libpq conninfo ("" = PG* vars)
+ *      --pub       COMPLAINTS_BUS_PUB_ENDPOINT     PUB bind endpoint
+ *      --replay    COMPLAINTS_BUS_REPLAY_ENDPOINT  replay ROUTER bind endpoint
+ *      --batch     COMPLAINTS_BUS_BATCH            rows per drain transaction (1000)
+ *      --poll-ms   COMPLAINTS_BUS_POLL_MS          fallback poll interval (250)
+ *      --name      COMPLAINTS_BUS_NAME             instance name in logs
+ *      --debug     COMPLAINTS_DEBUG=1              debug logs (one line per batch)
+ *      --selftest                                  run the self-tests and exit
+ */
+#include "cfg.h"
+#include "event.h"
+#include "log.h"
+#include "pg.h"
+#include "outbox_drain.h"
+#include "replay.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The advisory lock that elects the active bus. Any fixed bigint works as
+ * long as nothing else in the database uses it: "BUS1" in ASCII, 0x42555331. */
+#define BUS_LOCK_KEY        "1112888113"
+
+#define BUS_HEARTBEAT_MS    1000
+#define BUS_ELECT_MS        1000
+#define BUS_PUB_SNDHWM      100000
+#define BUS_PUB_LINGER_MS   2000
+#define BUS_REPLAY_MAXMSG   (1024 * 1024)   /* bigger requests drop the peer */
+#define BUS_REPLAY_BURST    64              /* requests served per loop turn */
+#define BUS_JOIN_GRACE_MS   300             /* see s_serve */
+
+typedef struct {
+    const char *pg;
+    const char *pub;
+    const char *replay;
+    const char *name;
+    int batch;
+    int poll_ms;
+} bus_cfg_t;
+
+/* Sleep ms, in slices, so SIGTERM is answered at once. */
+static void
+s_sleep (int ms)
+{
+    int64_t until = zclock_mono () + ms;
+    while (!zsys_interrupted && zclock_mono () < until)
+        zclock_sleep (50);
+}
+
+/* Try for the lock once a second until we hold it. Returns 0 when elected,
+ * -1 when the connection failed or we were interrupted. */
+static int
+s_elect (PGconn *conn, const bus_cfg_t *cfg)
+{
+    const char *params [1] = { BUS_LOCK_KEY };
+    bool said_standby = false;
+    while (!zsys_interrupted) {
+        PGresult *res = PQexecParams (conn, "SELECT pg_try_advisory_lock($1::bigint)",
+                                      1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+            char q [300];
+            log_error ("election_failed", "instance=%s sqlstate=%s error=%s", cfg->name,
+                       pg_sqlstate (res), log_quote (q, sizeof q, PQerrorMessage (conn)));
+            PQclear (res);
+            return -1;
+        }
+        bool held = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
+        PQclear (res);
+        if (held)
+            return 0;
+        if (!said_standby)
+            log_info ("standby", "instance=%s lock_key=%s", cfg->name, BUS_LOCK_KEY);
+        said_standby = true;
+        s_sleep (BUS_ELECT_MS);
+    }
+    return -1;
+}
+
+/* libpq prints server notices (and the FATAL of a terminated backend) on
+ * stderr as free text; route them into the structured log instead. */
+static void
+s_notice (void *arg, const char *message)
+{
+    const bus_cfg_t *cfg = (const bus_cfg_t *) arg;
+    char text [256], q [300];
+    snprintf (text, sizeof text, "%s", message);
+    text [strcspn (text, "\n")] = 0;
+    log_warn ("pg_notice", "instance=%s message=%s", cfg->name, log_quote (q, sizeof q, text));
+}
+
+static void
+s_heartbeat (zsock_t *pub, uint64_t last_seq)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 1);
+    proto_pack_kv_int (&pk, "at", zclock_time ());
+    unsigned char seq_be [8];
+    event_seq_put (seq_be, last_seq);
+    void *sock = zsock_resolve (pub);
+    zmq_send (sock, EVENT_HEARTBEAT_TOPIC, strlen (EVENT_HEARTBEAT_TOPIC), ZMQ_SNDMORE);
+    zmq_send (sock, seq_be, 8, ZMQ_SNDMORE);
+    zmq_send (sock, buf.data, buf.size, 0);
+    msgpack_sbuffer_destroy (&buf);
+}
+
+/* Take every queued notification; true if there was any. */
+static bool
+s_take_notifies (PGconn *conn)
+{
+    bool any = false;
+    PGnotify *notify;
+    while ((notify = PQnotifies (conn))) {
+        any = true;
+        PQfreemem (notify);
+    }
+    return any;
+}
+
+static zsock_t *
+s_bind (int type, const char *endpoint, const char *what)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock)
+        return NULL;
+    if (type == ZMQ_PUB) {
+        zsock_set_sndhwm (sock, BUS_PUB_SNDHWM);
+        zsock_set_linger (sock, BUS_PUB_LINGER_MS);
+    }
+    else
+        zsock_set_maxmsgsize (sock, BUS_REPLAY_MAXMSG);
+    if (zsock_bind (sock, "%s", endpoint) == -1) {
+        log_error ("bind_failed", "socket=%s endpoint=%s error=\"%s\"", what, endpoint,
+                   zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+/* The elected bus's loop. Returns when the connection is lost, a bind
+ * failed, or we are interrupted; the caller then drops the connection,
+ * which releases the lock. */
+static void
+s_serve (PGconn *conn, const bus_cfg_t *cfg)
+{
+    zsock_t *pub = NULL, *router = NULL;
+    outbox_drain_t *drain = NULL;
+    replay_t *replay = NULL;
+
+    if (pg_exec (conn, "LISTEN outbox"))
+        goto done;
+    pub = s_bind (ZMQ_PUB, cfg->pub, "pub");
+    router = pub ? s_bind (ZMQ_ROUTER, cfg->replay, "replay") : NULL;
+    if (!router) {
+        /* Most likely the old active bus still holds the port while it
+         * notices its connection is gone: give the lock back and retry. */
+        log_warn ("stepping_down", "instance=%s reason=bind_failed", cfg->name);
+        goto done;
+    }
+    drain = outbox_drain_new (conn, pub, cfg->batch);
+    replay = drain ? replay_new (conn) : NULL;
+    if (!replay)
+        goto done;
+    log_info ("elected", "instance=%s last_seq=%llu pub=%s replay=%s", cfg->name,
+              (unsigned long long) outbox_drain_last_seq (drain), cfg->pub, cfg->replay);
+
+    /* Subscribers of the bus that just died reconnect on their own (libzmq
+     * retries every 100 ms by default). Waiting a moment before the first
+     * drain lets them attach, so the backlog that built up during the
+     * failover reaches them live instead of through replay. */
+    int64_t now = zclock_mono ();
+    int64_t started = now;
+    int64_t next_poll = now + BUS_JOIN_GRACE_MS;
+    int64_t next_heartbeat = now;
+    int64_t stats_at = now;
+    uint64_t stats_events = 0, stats_batches = 0;
+    bool wake = false;
+    while (!zsys_interrupted) {
+        now = zclock_mono ();
+        if (wake || now >= next_poll) {
+            int n = outbox_drain_once (drain);
+            if (n < 0 && !pg_healthy (conn))
+                break;
+            /* A full batch means more is waiting: go round at once, but
+             * through the poll, so heartbeats and replay are not starved. */
+            wake = n == cfg->batch;
+            next_poll = now + cfg->poll_ms;
+            if (n > 0) {
+                stats_events += (uint64_t) n;
+                stats_batches++;
+            }
+            /* Notifications that arrived while the drain ran may be for
+             * commits its DELETE did not see: drain again. */
+            if (s_take_notifies (conn))
+                wake = true;
+        }
+        if (now >= next_heartbeat) {
+            s_heartbeat (pub, outbox_drain_last_seq (drain));
+            next_heartbeat = now + BUS_HEARTBEAT_MS;
+        }
+        if (now - stats_at >= 10000) {
+            if (stats_events)
+                log_info ("drained", "instance=%s events=%llu batches=%llu per_s=%.0f last_seq=%llu",
+                          cfg->name, (unsigned long long) stats_events,
+                          (unsigned long long) stats_batches,
+                          stats_events * 1000.0 / (double) (now - stats_at),
+                          (unsigned long long) outbox_drain_last_seq (drain));
+            stats_at = now;
+            stats_events = stats_batches = 0;
+        }
+        int fd = PQsocket (conn);
+        if (fd < 0)
+            break;
+        int64_t until = next_poll < next_heartbeat ? next_poll : next_heartbeat;
+        long timeout = wake ? 0 : (long) (until - now > 0 ? until - now : 0);
+        zmq_pollitem_t items [2] = {
+            { zsock_resolve (router), 0, ZMQ_POLLIN, 0 },
+            { NULL, fd, ZMQ_POLLIN, 0 },
+        };
+        if (zmq_poll (items, 2, timeout) == -1) {
+            if (errno == EINTR)
+                continue;
+            log_error ("poll_failed", "error=\"%s\"", zmq_strerror (errno));
+            break;
+        }
+        if (items [1].revents & ZMQ_POLLIN) {
+            /* A terminated backend sends an error and closes: either
+             * shows up here, and ends this term as the active bus. */
+            if (!PQconsumeInput (conn) || !pg_healthy (conn))
+                break;
+            if (s_take_notifies (conn) && now >= started + BUS_JOIN_GRACE_MS)
+                wake = true;
+        }
+        if (items [0].revents & ZMQ_POLLIN) {
+            for (int i = 0; i < BUS_REPLAY_BURST && (zsock_events (router) & ZMQ_POLLIN); i++)
+                if (replay_serve (replay, router, outbox_drain_last_seq (drain))
+                &&  !pg_healthy (conn))
+                    goto done;
+        }
+    }
+done:
+    if (!zsys_interrupted && !pg_healthy (conn)) {
+        char q [300];
+        log_error ("connection_lost", "instance=%s error=%s", cfg->name,
+                   log_quote (q, sizeof q, PQerrorMessage (conn)));
+    }
+    replay_destroy (&replay);
+    outbox_drain_destroy (&drain);
+    zsock_destroy (&router);
+    zsock_destroy (&pub);                           /* lingers to flush the tail */
+}
+
+int
+main (int argc, char **argv)
+{
+    log_init ("bus");
+    if (cfg_flag (argc, argv, "--selftest")) {
+        outbox_drain_test (true);
+        replay_test (true);
+        return 0;
+    }
+    char default_name [64];
+    snprintf (default_name, sizeof default_name, "bus-%d", (int) getpid ());
+    bus_cfg_t cfg = {
+        .pg      = cfg_str (argc, argv, "--pg", CFG_ENV_PG, ""),
+        .pub     = cfg_str (argc, argv, "--pub", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT),
+        .replay  = cfg_str (argc, argv, "--replay", CFG_ENV_BUS_REPLAY, CFG_BUS_REPLAY_ENDPOINT),
+        .name    = cfg_str (argc, argv, "--name", "COMPLAINTS_BUS_NAME", default_name),
+        .batch   = (int) cfg_long (argc, argv, "--batch", "COMPLAINTS_BUS_BATCH", 1000),
+        .poll_ms = (int) cfg_long (argc, argv, "--poll-ms", "COMPLAINTS_BUS_POLL_MS", 250),
+    };
+    if (cfg.batch < 1 || cfg.batch > 100000 || cfg.poll_ms < 1 || cfg.poll_ms > 60000) {
+        fprintf (stderr, "bus: --batch must be 1..100000 and --poll-ms 1..60000\n");
+        return 2;
+    }
+    const char *debug_env = getenv ("COMPLAINTS_DEBUG");
+    log_set_debug (cfg_flag (argc, argv, "--debug") || (debug_env && atoi (debug_env) > 0));
+    zsys_init ();                                   /* installs the SIGINT/SIGTERM handler */
+    char app_name [96];
+    snprintf (app_name, sizeof app_name, "bus:%s", cfg.name);
+    log_info ("starting", "instance=%s batch=%d poll_ms=%d", cfg.name, cfg.batch, cfg.poll_ms);
+
+    while (!zsys_interrupted) {
+        PGconn *conn = pg_connect (cfg.pg, app_name);
+        if (!conn)
+            break;                                  /* interrupted */
+        PQsetNoticeProcessor (conn, s_notice, &cfg);
+        if (s_elect (conn, &cfg) == 0)
+            s_serve (conn, &cfg);
+        PQfinish (conn);                            /* releases the lock */
+        if (!zsys_interrupted)
+            s_sleep (BUS_ELECT_MS);
+    }
+    log_info ("stopped", "instance=%s", cfg.name);
+    return 0;
+}
