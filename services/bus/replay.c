@@ -53,34 +53,6 @@ replay_destroy (replay_t **self_p)
     *self_p = NULL;
 }
 
-int
-replay_request_decode (const void *data, size_t size, int64_t *from, int64_t *limit,
-                       proto_error_t *err)
-{
-    msgpack_unpacked msg;
-    msgpack_unpacked_init (&msg);
-    int rc = -1;
-    proto_str_t op = { 0 };
-    *from = 0;
-    *limit = REPLAY_LIMIT_DEFAULT;
-    if (proto_decode (data, size, &msg, err)
-    ||  proto_get_str (&msg.data, "op", "op", true, 1, 32, &op, err))
-        goto done;
-    if (!proto_str_eq (op, "replay")) {
-        proto_error_set (err, PROTO_E_UNKNOWN_OP, "op", "the bus replay socket only serves op \"replay\"");
-        goto done;
-    }
-    if (proto_get_int (&msg.data, "from", "from", false, 0, INT64_MAX, from, NULL, err)
-    ||  proto_get_int (&msg.data, "limit", "limit", false, 1, INT64_MAX, limit, NULL, err))
-        goto done;
-    if (*limit > REPLAY_LIMIT_MAX)
-        *limit = REPLAY_LIMIT_MAX;
-    rc = 0;
-done:
-    msgpack_unpacked_destroy (&msg);
-    return rc;
-}
-
 /* Build {"ok":true,"events":[...],"last_seq":L} from the selected rows. */
 static void
 s_pack_events (msgpack_sbuffer *buf, PGresult *rows, uint64_t last_seq)

@@ -16,7 +16,6 @@
  *      replay_new              prepare the replay statement on conn
  *      replay_destroy
  *      replay_serve            receive one request and answer it
- *      replay_request_decode   frame -> (from, limit), or an error (no I/O)
  *      replay_test             self-test
  */
 #ifndef REPLAY_H_INCLUDED
@@ -27,9 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "proto.h"
+#include "replay_request.h"
 
-#define REPLAY_LIMIT_DEFAULT   1000
-#define REPLAY_LIMIT_MAX       10000
 /* A reply stops adding events past this many bytes (always at least one);
  * the client's next page picks up where it ended. */
 #define REPLAY_MAX_BYTES       (32 * 1024 * 1024)
@@ -43,9 +41,6 @@ void replay_destroy (replay_t **self_p);
  * last_seq is the bus's last committed seq. Returns 0, or -1 when the
  * store failed (the client got "unavailable"; the caller checks pg_healthy). */
 int replay_serve (replay_t *self, zsock_t *router, uint64_t last_seq);
-
-int replay_request_decode (const void *data, size_t size, int64_t *from, int64_t *limit,
-                           proto_error_t *err);
 
 void replay_test (bool verbose);
 

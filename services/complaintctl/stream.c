@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "event.h"
 #include "msgpack_json.h"
+#include "replay_request.h"
 
 #include <stdio.h>
 
@@ -58,14 +59,7 @@ ctl_replay_page (ctl_client_t *client, uint64_t from, long limit, int timeout_ms
         *stopped = false;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, limit > 0 ? 3 : 2);
-    proto_pack_kv_cstr (&pk, "op", "replay");
-    proto_pack_cstr (&pk, "from");
-    msgpack_pack_uint64 (&pk, from);
-    if (limit > 0)
-        proto_pack_kv_int (&pk, "limit", limit);
+    replay_request_pack (&buf, from, limit);
 
     zframe_t *frame = NULL;
     int rc = ctl_client_call (client, buf.data, buf.size, timeout_ms, &frame);

@@ -11,6 +11,7 @@
 #include "event.h"
 #include "privacy.h"
 #include "msgpack_json.h"
+#include "replay_request.h"
 
 typedef struct {
     const char *name;
@@ -22,6 +23,7 @@ static const s_test_t s_tests [] = {
     { "complaint_no", complaint_no_test },
     { "request", request_test },
     { "event", event_test },
+    { "replay_request", replay_request_test },
     { "privacy", privacy_test },
     { "msgpack_json", msgpack_json_test },
 };
