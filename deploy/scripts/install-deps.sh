@@ -15,7 +15,6 @@ PACKAGES=(
     libsodium-dev                           # HMAC-SHA256 pseudonyms
     libjansson-dev                          # JSON for complaintctl (stdin documents, output)
     libcsv-dev                              # CSV parser for complaintctl import
-    libcmocka-dev                           # unit-test framework
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines
