@@ -30,6 +30,10 @@
 #define BLOCK_SIZE      100     /* must equal complaint_no_seq's INCREMENT BY */
 #define BLOCKS_PER_FILL 16
 #define SUBMIT_COLUMNS  19      /* arrays in the submit statement */
+#define TEXTOID         25      /* pg_type OIDs, fixed since PostgreSQL 7 */
+#define BYTEAOID        17
+#define TEXTARRAYOID    1009
+#define BYTEAARRAYOID   1001
 
 struct complaint_store_t {
     char *conninfo;
@@ -46,10 +50,11 @@ struct complaint_store_t {
 
 /*  One statement per batch. Each parameter is an array with one element per
  *  complaint ($1..$18 text, $19 the event data as bytea), unnested side by
- *  side. Set-based: one executor start-up, one plan, for the whole batch. The
- *  result has one row per input row, in input order: the number and whether
- *  it was a duplicate, or a NULL number when another transaction inserted the
- *  same (channel, ref) concurrently (looked up again after COMMIT). */
+ *  side. Set-based: one executor start-up, one plan, for the whole batch.
+ *  It returns the input position (1-based) of every complaint it created;
+ *  the rest were duplicates (or lost a race with a concurrent insert of the
+ *  same reference) and are looked up after COMMIT — rare, so the common
+ *  path pays no per-row probe for them. */
 static const char *s_submit_sql =
     "WITH input AS ("
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
@@ -65,18 +70,15 @@ static const char *s_submit_sql =
     "  SELECT complaint_no, channel, ref, subject, body, demand, branch, product, category,"
     "    amount::numeric, coalesce(lang, 'zh'), name, phone, email, account, id_no, pseudonym,"
     "    to_timestamp(received_at::bigint / 1000.0)"
-    "  FROM input ORDER BY ord"
+    "  FROM input"
     "  ON CONFLICT (channel, ref) DO NOTHING"
     "  RETURNING complaint_no),"
+    " created AS ("
+    "  SELECT i.ord, i.complaint_no, i.data FROM input i JOIN ins USING (complaint_no)),"
     " ob AS ("
     "  INSERT INTO outbox (type, complaint_no, data)"
-    "  SELECT 'complaint.received', i.complaint_no, i.data"
-    "  FROM input i JOIN ins USING (complaint_no) ORDER BY i.ord)"
-    " SELECT i.ord, coalesce (ins.complaint_no, c.complaint_no), ins.complaint_no IS NULL"
-    " FROM input i"
-    " LEFT JOIN ins USING (complaint_no)"
-    " LEFT JOIN complaint c ON ins.complaint_no IS NULL AND c.channel = i.channel AND c.ref = i.ref"
-    " ORDER BY i.ord";
+    "  SELECT 'complaint.received', complaint_no, data FROM created ORDER BY ord)"
+    " SELECT ord FROM created";
 
 static const char *s_lookup_sql =
     "SELECT complaint_no FROM complaint WHERE channel = $1 AND ref = $2";
@@ -97,8 +99,11 @@ static const char *s_get_events_sql =
 static int
 s_prepare (complaint_store_t *self)
 {
+    Oid submit_types [SUBMIT_COLUMNS];
+    for (int c = 0; c < SUBMIT_COLUMNS; c++)
+        submit_types [c] = c == SUBMIT_COLUMNS - 1 ? BYTEAARRAYOID : TEXTARRAYOID;
     struct { const char *name, *sql; int nparams; const Oid *types; } stmts [] = {
-        { "submit", s_submit_sql, SUBMIT_COLUMNS, NULL },
+        { "submit", s_submit_sql, SUBMIT_COLUMNS, submit_types },
         { "lookup", s_lookup_sql, 2, NULL },
         { "get", s_get_sql, 1, NULL },
         { "get_events", s_get_events_sql, 1, NULL },
@@ -277,55 +282,67 @@ s_fail_all (submit_item_t *items, size_t n, const char *code, const char *messag
         }
 }
 
-/*  Append one element to a PostgreSQL array literal being built in `buf`:
- *  quoted, with backslash and double quote escaped; NULL unquoted. (An
- *  sbuffer is just a growable byte buffer here.) */
+/*  The arrays go in PostgreSQL's binary array format (what array_recv
+ *  reads): a 20-byte header — dimensions (1), has-nulls flag, element type,
+ *  element count, lower bound — then each element as a 4-byte length (-1 for
+ *  NULL) and its bytes. A text or bytea element's binary form is its bytes,
+ *  so the request's strings are copied once and nothing is escaped, quoted or
+ *  hex-encoded; the server parses nothing. (An sbuffer is just a growable
+ *  byte buffer here.) */
+static void
+s_put_u32 (msgpack_sbuffer *buf, uint32_t value)
+{
+    unsigned char bytes [4] = {
+        (unsigned char) (value >> 24), (unsigned char) (value >> 16),
+        (unsigned char) (value >> 8), (unsigned char) value
+    };
+    msgpack_sbuffer_write (buf, (const char *) bytes, 4);
+}
+
+static void
+s_set_u32 (msgpack_sbuffer *buf, size_t offset, uint32_t value)
+{
+    unsigned char *p = (unsigned char *) buf->data + offset;
+    p [0] = (unsigned char) (value >> 24);
+    p [1] = (unsigned char) (value >> 16);
+    p [2] = (unsigned char) (value >> 8);
+    p [3] = (unsigned char) value;
+}
+
+static void
+s_array_begin (msgpack_sbuffer *buf, uint32_t element_type)
+{
+    msgpack_sbuffer_clear (buf);
+    s_put_u32 (buf, 1);                 /* dimensions */
+    s_put_u32 (buf, 0);                 /* has nulls: set by s_array_add */
+    s_put_u32 (buf, element_type);
+    s_put_u32 (buf, 0);                 /* element count: set by s_array_end */
+    s_put_u32 (buf, 1);                 /* lower bound */
+}
+
 static void
 s_array_add (msgpack_sbuffer *buf, const char *value, size_t len)
 {
-    msgpack_sbuffer_write (buf, buf->size ? "," : "{", 1);
     if (!value) {
-        msgpack_sbuffer_write (buf, "NULL", 4);
+        s_put_u32 (buf, 0xFFFFFFFFu);
+        s_set_u32 (buf, 4, 1);
         return;
     }
-    msgpack_sbuffer_write (buf, "\"", 1);
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++)
-        if (value [i] == '"' || value [i] == '\\') {
-            msgpack_sbuffer_write (buf, value + start, i - start);
-            msgpack_sbuffer_write (buf, "\\", 1);
-            start = i;
-        }
-    msgpack_sbuffer_write (buf, value + start, len - start);
-    msgpack_sbuffer_write (buf, "\"", 1);
+    s_put_u32 (buf, (uint32_t) len);
+    msgpack_sbuffer_write (buf, value, len);
 }
 
-/* bytea element: "\\x<hex>" (the backslash itself escaped in the array). */
 static void
-s_array_add_bytea (msgpack_sbuffer *buf, const char *data, size_t len)
+s_array_end (msgpack_sbuffer *buf, size_t count)
 {
-    static const char hex [] = "0123456789abcdef";
-    msgpack_sbuffer_write (buf, buf->size ? "," : "{", 1);
-    msgpack_sbuffer_write (buf, "\"\\\\x", 4);
-    char chunk [256];
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        chunk [n++] = hex [(unsigned char) data [i] >> 4];
-        chunk [n++] = hex [(unsigned char) data [i] & 15];
-        if (n == sizeof chunk) {
-            msgpack_sbuffer_write (buf, chunk, n);
-            n = 0;
-        }
-    }
-    msgpack_sbuffer_write (buf, chunk, n);
-    msgpack_sbuffer_write (buf, "\"", 1);
+    s_set_u32 (buf, 12, (uint32_t) count);
 }
 
 static void
 s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data, size_t n)
 {
     for (int c = 0; c < SUBMIT_COLUMNS; c++)
-        msgpack_sbuffer_clear (&self->arrays [c]);
+        s_array_begin (&self->arrays [c], c == SUBMIT_COLUMNS - 1 ? BYTEAOID : TEXTOID);
     for (size_t i = 0; i < n; i++) {
         const submit_item_t *item = &items [i];
         const submit_t *s = item->submit;
@@ -341,10 +358,10 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
         };
         for (int c = 0; c < SUBMIT_COLUMNS - 1; c++)
             s_array_add (&self->arrays [c], fields [c].ptr, fields [c].len);
-        s_array_add_bytea (&self->arrays [SUBMIT_COLUMNS - 1], data [i].data, data [i].size);
+        s_array_add (&self->arrays [SUBMIT_COLUMNS - 1], data [i].data, data [i].size);
     }
     for (int c = 0; c < SUBMIT_COLUMNS; c++)
-        msgpack_sbuffer_write (&self->arrays [c], "}", 2);     /* with the NUL */
+        s_array_end (&self->arrays [c], n);
 }
 
 /*  Read the pipeline's results: BEGIN, the submit statement (one row per
@@ -359,16 +376,13 @@ s_read_pipeline (complaint_store_t *self, submit_item_t *items, size_t n)
         if (!res)
             return -1;
         ExecStatusType st = PQresultStatus (res);
-        if (k == 1 && st == PGRES_TUPLES_OK && (size_t) PQntuples (res) == n) {
-            for (int row = 0; row < (int) n; row++) {
+        if (k == 1 && st == PGRES_TUPLES_OK && (size_t) PQntuples (res) <= n) {
+            /* created rows keep the number we gave them; the others are
+             * found by s_resolve_duplicates after COMMIT */
+            for (int row = 0; row < PQntuples (res); row++) {
                 long ord = strtol (PQgetvalue (res, row, 0), NULL, 10);
-                if (ord < 1 || (size_t) ord > n || PQgetisnull (res, row, 1))
-                    continue;   /* concurrent insert elsewhere: looked up later */
-                submit_item_t *item = &items [ord - 1];
-                snprintf (item->complaint_no, sizeof item->complaint_no, "%s",
-                          PQgetvalue (res, row, 1));
-                item->status = PQgetvalue (res, row, 2) [0] == 't'
-                             ? SUBMIT_DUPLICATE : SUBMIT_ACCEPTED;
+                if (ord >= 1 && (size_t) ord <= n)
+                    items [ord - 1].status = SUBMIT_ACCEPTED;
             }
         }
         else
@@ -402,11 +416,15 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
         return -1;
     s_build_arrays (self, items, data, n);
     const char *values [SUBMIT_COLUMNS];
-    for (int c = 0; c < SUBMIT_COLUMNS; c++)
+    int lengths [SUBMIT_COLUMNS], formats [SUBMIT_COLUMNS];
+    for (int c = 0; c < SUBMIT_COLUMNS; c++) {
         values [c] = self->arrays [c].data;
+        lengths [c] = (int) self->arrays [c].size;
+        formats [c] = 1;
+    }
     int rc = 0;
     if (!PQsendQueryParams (self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)
-    ||  !PQsendQueryPrepared (self->conn, "submit", SUBMIT_COLUMNS, values, NULL, NULL, 0)
+    ||  !PQsendQueryPrepared (self->conn, "submit", SUBMIT_COLUMNS, values, lengths, formats, 0)
     ||  !PQsendQueryParams (self->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
     ||  !PQpipelineSync (self->conn))
         rc = -1;
@@ -426,10 +444,11 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
     return -1;
 }
 
-/* After COMMIT: items whose statement returned no row lost a race with
- * another instance inserting the same (channel, ref); read its number. */
+/* After COMMIT: items the statement did not create already existed (a
+ * retry, a re-import), were repeated within the batch, or lost a race with
+ * another instance inserting the same (channel, ref): read the number. */
 static void
-s_resolve_races (complaint_store_t *self, submit_item_t *items, size_t n)
+s_resolve_duplicates (complaint_store_t *self, submit_item_t *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         submit_item_t *item = &items [i];
@@ -440,6 +459,7 @@ s_resolve_races (complaint_store_t *self, submit_item_t *items, size_t n)
         int formats [] = { 1, 1 };
         PGresult *res = PQexecPrepared (self->conn, "lookup", 2, values, lengths, formats, 0);
         if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1) {
+            /* the number reserved for this item goes unused */
             snprintf (item->complaint_no, sizeof item->complaint_no, "%s", PQgetvalue (res, 0, 0));
             item->status = SUBMIT_DUPLICATE;
         }
@@ -476,7 +496,7 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
         s_pack_received_data (self, &self->data [i], &items [i]);
     }
     if (s_write_batch (self, items, self->data, n) == 0) {
-        s_resolve_races (self, items, n);
+        s_resolve_duplicates (self, items, n);
         return;
     }
     /* The transaction did not commit: nothing of it is stored. Reset any
@@ -491,7 +511,7 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
      * bad row cannot refuse its neighbours. */
     for (size_t i = 0; i < n; i++) {
         if (s_write_batch (self, &items [i], &self->data [i], 1) == 0)
-            s_resolve_races (self, &items [i], 1);
+            s_resolve_duplicates (self, &items [i], 1);
         else {
             items [i].status = SUBMIT_FAILED;
             proto_error_set (&items [i].err, PROTO_E_INTERNAL, "",
