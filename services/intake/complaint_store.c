@@ -108,7 +108,11 @@ s_prepare (complaint_store_t *self)
         { "get", s_get_sql, 1, NULL },
         { "get_events", s_get_events_sql, 1, NULL },
     };
-    if (pg_exec (self->conn, "SET client_encoding TO 'UTF8'"))
+    /* The batch statement's plan (unnest, insert, hash join of two CTEs) is
+     * the same for any batch; planning it afresh for every batch would cost
+     * more than executing a small one. */
+    if (pg_exec (self->conn, "SET client_encoding TO 'UTF8'")
+    ||  pg_exec (self->conn, "SET plan_cache_mode TO force_generic_plan"))
         return -1;
     for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++) {
         PGresult *res = PQprepare (self->conn, stmts [i].name, stmts [i].sql,
