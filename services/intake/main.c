@@ -1,20 +1,22 @@
 /*  intake — the pipeline's write API for complaints.
  *
  *  A ROUTER socket takes requests from channel adapters and staff tools
- *  (proto/PROTOCOL.md). The loop is group commit in its simplest form:
- *  wait for a request, then take every request already queued (up to
- *  --batch), answer the malformed ones at once, write all submits in one
- *  transaction, and answer each only after COMMIT. While one batch is being
- *  written, ZeroMQ's I/O thread keeps queueing the next, so batches grow with
- *  load and the cost of each fsync is shared by everything that arrived
- *  meanwhile; at low load a batch is a single request and latency is one
- *  commit.
+ *  (proto/PROTOCOL.md). The loop is group commit with overlap: when a batch
+ *  writer is free, take every request already queued (up to --batch), answer
+ *  the malformed ones at once, and hand the rest to the writer, which writes
+ *  all submits in one transaction (batch_writer.c, complaint_store.c). While
+ *  up to --writers batches are being written, ZeroMQ's I/O thread keeps
+ *  queueing the next ones, so batches grow with load and the cost of each
+ *  fsync is shared by everything that arrived meanwhile; at low load a batch
+ *  is a single request and latency is one commit. A request is answered only
+ *  when its batch comes back committed (invariant 1).
  *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
  *  then the one reply frame.
  */
 #include "cfg.h"
+#include "batch_writer.h"
 #include "complaint_store.h"
 #include "log.h"
 #include "privacy.h"
@@ -24,12 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-
-typedef struct {
-    zmsg_t *msg;                /* the whole request, envelope and body */
-    msgpack_unpacked unpacked;  /* decoded body; strings point into msg */
-    request_t req;
-} s_pending_t;
 
 typedef struct {
     uint64_t requests, accepted, duplicates, rejected, failed, batches, gets;
@@ -100,18 +96,105 @@ s_envelope_valid (zmsg_t *msg)
     return false;
 }
 
+/*  Take every request already queued, up to the batch's capacity. Bad
+ *  ones are answered now; good ones wait in the batch for its writer. */
 static void
-s_handle_get (zsock_t *router, complaint_store_t *store, s_pending_t *p, s_stats_t *stats)
+s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    proto_error_t err = { 0 };
-    if (complaint_store_get (store, p->req.u.get.complaint_no, &buf, &err) == 0)
-        s_reply (router, &p->msg, &buf);
-    else
-        s_reply_error (router, &p->msg, &err);
-    msgpack_sbuffer_destroy (&buf);
-    stats->gets++;
+    batch->count = batch->nsubmits = 0;
+    while (batch->count < batch->capacity) {
+        zmsg_t *msg = zmsg_recv (router);
+        if (!msg)
+            break;
+        stats->requests++;
+        if (!s_envelope_valid (msg)) {
+            log_warn ("request_dropped", "reason=\"no empty delimiter before the body\"");
+            zmsg_destroy (&msg);
+            continue;
+        }
+        intake_request_t *r = &batch->requests [batch->count];
+        r->msg = msg;
+        r->failed = false;
+        msgpack_unpacked_init (&r->unpacked);
+        zframe_t *body = zmsg_last (msg);
+        proto_error_t err = { 0 };
+        if (request_decode (zframe_data (body), zframe_size (body), &r->unpacked, &r->req, &err)) {
+            stats->rejected++;
+            char q [300];
+            log_debug ("request_rejected", "code=%s field=%s message=%s", err.code, err.field,
+                       log_quote (q, sizeof q, err.message));
+            s_reply_error (router, &r->msg, &err);
+            msgpack_unpacked_destroy (&r->unpacked);
+            continue;
+        }
+        batch->count++;
+        if (r->req.op == REQUEST_SUBMIT) {
+            submit_item_t *item = &batch->items [batch->nsubmits];
+            memset (item, 0, sizeof *item);
+            item->submit = &r->req.u.submit;
+            item->received_at = r->req.u.submit.received_at
+                              ? r->req.u.submit.received_at : s_now_ms ();
+            batch->submits [batch->nsubmits++] = r;
+        }
+    }
+}
+
+/* A batch came back from its writer: answer every request in it. */
+static void
+s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
+{
+    if (batch->nsubmits)
+        stats->batches++;
+    for (size_t i = 0; i < batch->nsubmits; i++) {
+        submit_item_t *item = &batch->items [i];
+        stats->accepted += item->status == SUBMIT_ACCEPTED;
+        stats->duplicates += item->status == SUBMIT_DUPLICATE;
+        stats->failed += item->status == SUBMIT_FAILED;
+        s_reply_submit (router, &batch->submits [i]->msg, item);
+    }
+    for (size_t i = 0; i < batch->count; i++) {
+        intake_request_t *r = &batch->requests [i];
+        if (r->req.op == REQUEST_GET) {
+            stats->gets++;
+            if (r->failed)
+                s_reply_error (router, &r->msg, &r->err);
+            else
+                s_reply (router, &r->msg, &r->reply);
+        }
+        msgpack_unpacked_destroy (&r->unpacked);
+        zmsg_destroy (&r->msg);
+    }
+    batch->count = batch->nsubmits = 0;
+}
+
+static intake_batch_t *
+s_batch_new (size_t capacity)
+{
+    intake_batch_t *batch = calloc (1, sizeof *batch);
+    assert (batch);
+    batch->capacity = capacity;
+    batch->requests = calloc (capacity, sizeof *batch->requests);
+    batch->items = calloc (capacity, sizeof *batch->items);
+    batch->submits = calloc (capacity, sizeof *batch->submits);
+    assert (batch->requests && batch->items && batch->submits);
+    for (size_t i = 0; i < capacity; i++)
+        msgpack_sbuffer_init (&batch->requests [i].reply);
+    return batch;
+}
+
+static void
+s_batch_destroy (intake_batch_t **batch_p)
+{
+    intake_batch_t *batch = *batch_p;
+    if (!batch)
+        return;
+    for (size_t i = 0; i < batch->capacity; i++)
+        msgpack_sbuffer_destroy (&batch->requests [i].reply);
+    free (batch->requests);
+    free (batch->items);
+    free (batch->submits);
+    free (batch);
+    *batch_p = NULL;
 }
 
 static void
@@ -131,10 +214,12 @@ static void
 s_usage (void)
 {
     fprintf (stderr,
-        "usage: intake [--endpoint EP] [--pg CONNINFO] [--batch N] [--timezone TZ]\n"
+        "usage: intake [--endpoint EP] [--pg CONNINFO] [--batch N] [--writers N] [--timezone TZ]\n"
         "  --endpoint  ROUTER endpoint to bind (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
         "  --pg        libpq conninfo (COMPLAINTS_PG, default: PG* variables)\n"
         "  --batch     most requests per transaction (COMPLAINTS_INTAKE_BATCH, default 1000)\n"
+        "  --writers   batches written at once, each on its own connection\n"
+        "              (COMPLAINTS_INTAKE_WRITERS, default 2)\n"
         "  --timezone  bank's time zone for complaint-number dates (COMPLAINTS_TIMEZONE,\n"
         "              default Asia/Shanghai)\n"
         "  COMPLAINTS_PSEUDONYM_KEY (required, >= 16 chars) keys the customer pseudonym.\n",
@@ -152,9 +237,14 @@ main (int argc, char **argv)
     const char *endpoint = cfg_str (argc, argv, "--endpoint", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
     const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
     long max_batch = cfg_long (argc, argv, "--batch", "COMPLAINTS_INTAKE_BATCH", 1000);
+    long nwriters = cfg_long (argc, argv, "--writers", "COMPLAINTS_INTAKE_WRITERS", 2);
     const char *tz_name = cfg_str (argc, argv, "--timezone", "COMPLAINTS_TIMEZONE", "Asia/Shanghai");
     if (max_batch < 1 || max_batch > 10000) {
         log_error ("bad_config", "field=batch reason=\"must be 1..10000\"");
+        return 2;
+    }
+    if (nwriters < 1 || nwriters > 16) {
+        log_error ("bad_config", "field=writers reason=\"must be 1..16\"");
         return 2;
     }
     if (privacy_key_load (getenv (PRIVACY_KEY_ENV))) {
@@ -167,97 +257,90 @@ main (int argc, char **argv)
 
     zsys_init ();
     zsys_set_logstream (NULL);
-    complaint_store_t *store = complaint_store_new (conninfo);
-    if (!store)
-        return 1;
+    batch_writer_t *writers [16] = { NULL };
+    intake_batch_t *batches [16] = { NULL };       /* batches [i] belongs to writers [i] */
+    bool busy [16] = { false };
+    for (long i = 0; i < nwriters; i++) {
+        writers [i] = batch_writer_new (conninfo);
+        if (!writers [i]) {
+            while (i-- > 0) {
+                batch_writer_destroy (&writers [i]);
+                s_batch_destroy (&batches [i]);
+            }
+            return 1;
+        }
+        batches [i] = s_batch_new ((size_t) max_batch);
+    }
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     zsock_set_rcvhwm (router, 100000);
     zsock_set_sndhwm (router, 100000);
     zsock_set_rcvtimeo (router, 0);
+    int rc = 0;
     if (zsock_bind (router, "%s", endpoint) < 0) {
         log_error ("bind_failed", "endpoint=%s error=\"%s\"", endpoint, zmq_strerror (zmq_errno ()));
-        zsock_destroy (&router);
-        complaint_store_destroy (&store);
-        return 1;
+        rc = 1;
+        zsys_interrupted = 1;
     }
-    log_info ("started", "endpoint=%s batch=%ld timezone=%s", endpoint, max_batch, tz_name);
+    else
+        log_info ("started", "endpoint=%s batch=%ld writers=%ld timezone=%s",
+                  endpoint, max_batch, nwriters, tz_name);
 
-    s_pending_t *pending = calloc ((size_t) max_batch, sizeof *pending);
-    submit_item_t *items = calloc ((size_t) max_batch, sizeof *items);
-    s_pending_t **submits = calloc ((size_t) max_batch, sizeof *submits);
     s_stats_t stats = { 0 };
     int64_t next_stats = s_now_ms () + 10000;
-
-    while (!zsys_interrupted) {
-        zmq_pollitem_t poll = { zsock_resolve (router), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&poll, 1, 1000) < 0 && zmq_errno () != EINTR)
+    /* On SIGTERM stop taking requests, but wait for every batch in a writer
+     * and answer it: those complaints may already be committed. */
+    while (true) {
+        bool stopping = zsys_interrupted;
+        long nbusy = 0, free_writer = -1;
+        for (long i = 0; i < nwriters; i++) {
+            nbusy += busy [i];
+            if (!busy [i] && free_writer < 0)
+                free_writer = i;
+        }
+        if (stopping && nbusy == 0)
             break;
+        zmq_pollitem_t poll [17];
+        for (long i = 0; i < nwriters; i++)
+            poll [i] = (zmq_pollitem_t) { batch_writer_sock (writers [i]), 0, ZMQ_POLLIN, 0 };
+        bool can_take = !stopping && free_writer >= 0;
+        if (can_take)
+            poll [nwriters] = (zmq_pollitem_t) { zsock_resolve (router), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (poll, (int) nwriters + (can_take ? 1 : 0), 1000) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
+        for (long i = 0; i < nwriters; i++) {
+            if (!(poll [i].revents & ZMQ_POLLIN))
+                continue;
+            intake_batch_t *done = batch_writer_recv (writers [i]);
+            if (done) {
+                s_batch_reply (done, router, &stats);
+                busy [i] = false;
+                if (free_writer < 0)
+                    free_writer = i;
+            }
+        }
+        if (can_take && (poll [nwriters].revents & ZMQ_POLLIN)) {
+            s_batch_fill (batches [free_writer], router, &stats);
+            if (batches [free_writer]->count > 0) {
+                batch_writer_send (writers [free_writer], batches [free_writer]);
+                busy [free_writer] = true;
+            }
+        }
         if (s_now_ms () >= next_stats) {
             if (stats.requests)
                 s_log_stats (&stats);
             next_stats = s_now_ms () + 10000;
-        }
-        /* Take everything queued, up to one batch. */
-        size_t npending = 0, nsubmits = 0;
-        while (npending < (size_t) max_batch) {
-            zmsg_t *msg = zmsg_recv (router);
-            if (!msg)
-                break;
-            stats.requests++;
-            if (!s_envelope_valid (msg)) {
-                log_warn ("request_dropped", "reason=\"no empty delimiter before the body\"");
-                zmsg_destroy (&msg);
-                continue;
-            }
-            s_pending_t *p = &pending [npending];
-            p->msg = msg;
-            msgpack_unpacked_init (&p->unpacked);
-            zframe_t *body = zmsg_last (msg);
-            proto_error_t err = { 0 };
-            if (request_decode (zframe_data (body), zframe_size (body), &p->unpacked, &p->req, &err)) {
-                stats.rejected++;
-                char q [300];
-                log_debug ("request_rejected", "code=%s field=%s message=%s", err.code, err.field,
-                           log_quote (q, sizeof q, err.message));
-                s_reply_error (router, &p->msg, &err);
-                msgpack_unpacked_destroy (&p->unpacked);
-                continue;
-            }
-            npending++;
-            if (p->req.op == REQUEST_SUBMIT) {
-                submit_item_t *item = &items [nsubmits];
-                memset (item, 0, sizeof *item);
-                item->submit = &p->req.u.submit;
-                item->received_at = p->req.u.submit.received_at
-                                  ? p->req.u.submit.received_at : s_now_ms ();
-                submits [nsubmits++] = p;
-            }
-        }
-        /* One transaction for every submit; replies after COMMIT. */
-        if (nsubmits) {
-            complaint_store_submit_batch (store, items, nsubmits);
-            stats.batches++;
-            for (size_t i = 0; i < nsubmits; i++) {
-                stats.accepted += items [i].status == SUBMIT_ACCEPTED;
-                stats.duplicates += items [i].status == SUBMIT_DUPLICATE;
-                stats.failed += items [i].status == SUBMIT_FAILED;
-                s_reply_submit (router, &submits [i]->msg, &items [i]);
-            }
-        }
-        for (size_t i = 0; i < npending; i++) {
-            if (pending [i].req.op == REQUEST_GET)
-                s_handle_get (router, store, &pending [i], &stats);
-            msgpack_unpacked_destroy (&pending [i].unpacked);
-            zmsg_destroy (&pending [i].msg);
         }
     }
     s_log_stats (&stats);
     log_info ("stopping", "reason=signal");
     zsock_set_linger (router, 1000);
     zsock_destroy (&router);
-    complaint_store_destroy (&store);
-    free (submits);
-    free (items);
-    free (pending);
-    return 0;
+    for (long i = 0; i < nwriters; i++) {
+        batch_writer_destroy (&writers [i]);
+        s_batch_destroy (&batches [i]);
+    }
+    return rc;
 }

@@ -1,0 +1,100 @@
+/*  batch_writer.c — intake's store writer threads (see batch_writer.h). */
+#include "batch_writer.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct batch_writer_t {
+    zactor_t *actor;
+};
+
+static void
+s_write (complaint_store_t *store, intake_batch_t *batch)
+{
+    complaint_store_submit_batch (store, batch->items, batch->nsubmits);
+    for (size_t i = 0; i < batch->count; i++) {
+        intake_request_t *r = &batch->requests [i];
+        if (r->req.op != REQUEST_GET)
+            continue;
+        msgpack_sbuffer_clear (&r->reply);
+        r->failed = complaint_store_get (store, r->req.u.get.complaint_no,
+                                         &r->reply, &r->err) != 0;
+    }
+}
+
+/*  The actor owns the store from here on. It leaves only on $TERM (sent by
+ *  batch_writer_destroy), never on a signal: a batch it holds must always
+ *  come back to the request loop, so that every request gets its reply. */
+static void
+s_writer_actor (zsock_t *pipe, void *args)
+{
+    complaint_store_t *store = (complaint_store_t *) args;
+    zsock_signal (pipe, 0);
+    while (true) {
+        zmsg_t *msg = zmsg_recv (pipe);
+        if (!msg)
+            continue;           /* interrupted by a signal: wait for $TERM */
+        zframe_t *frame = zmsg_first (msg);
+        if (zframe_streq (frame, "$TERM")) {
+            zmsg_destroy (&msg);
+            break;
+        }
+        intake_batch_t *batch = NULL;
+        if (zframe_size (frame) == sizeof batch) {
+            memcpy (&batch, zframe_data (frame), sizeof batch);
+            s_write (store, batch);
+            zsock_send (pipe, "p", batch);
+        }
+        zmsg_destroy (&msg);
+    }
+    complaint_store_destroy (&store);
+}
+
+batch_writer_t *
+batch_writer_new (const char *conninfo)
+{
+    /* Connect here, so a writer that cannot reach the store is never
+     * started; the actor takes the store over. */
+    complaint_store_t *store = complaint_store_new (conninfo);
+    if (!store)
+        return NULL;
+    batch_writer_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->actor = zactor_new (s_writer_actor, store);
+    assert (self->actor);
+    return self;
+}
+
+void
+batch_writer_destroy (batch_writer_t **self_p)
+{
+    assert (self_p);
+    batch_writer_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->actor);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+batch_writer_send (batch_writer_t *self, intake_batch_t *batch)
+{
+    return zsock_send (self->actor, "p", batch);
+}
+
+intake_batch_t *
+batch_writer_recv (batch_writer_t *self)
+{
+    intake_batch_t *batch = NULL;
+    if (zsock_recv (self->actor, "p", &batch))
+        return NULL;
+    return batch;
+}
+
+void *
+batch_writer_sock (batch_writer_t *self)
+{
+    return zsock_resolve (zactor_sock (self->actor));
+}

@@ -1,0 +1,51 @@
+/*  batch_writer.h — a thread that writes intake's batches to the store.
+ *
+ *  Why threads: a batch spends most of its life inside PostgreSQL. With the
+ *  request loop and the write in one thread, intake decodes while PostgreSQL
+ *  idles and PostgreSQL writes while intake idles. Each batch writer is a
+ *  czmq actor with its own complaint_store_t (its own connection and its own
+ *  blocks of complaint numbers); the request loop hands it a filled batch
+ *  by pointer over the actor pipe, goes on decoding the next batch, and gets
+ *  the same pointer back, results filled in, once the batch has committed.
+ *  Only the request loop touches the ROUTER socket; a batch belongs to
+ *  exactly one thread at a time.
+ *
+ *  Interface:
+ *      batch_writer_new      start a writer (connects; NULL when interrupted)
+ *      batch_writer_destroy  stop it
+ *      batch_writer_send     hand a batch over
+ *      batch_writer_recv     take a finished batch back
+ *      batch_writer_sock     the actor pipe, to poll on
+ */
+#ifndef BATCH_WRITER_H_INCLUDED
+#define BATCH_WRITER_H_INCLUDED
+
+#include <czmq.h>
+#include "complaint_store.h"
+
+typedef struct {
+    zmsg_t *msg;                /* the whole request, envelope and body */
+    msgpack_unpacked unpacked;  /* decoded body; strings point into msg */
+    request_t req;
+    msgpack_sbuffer reply;      /* get: the reply, filled by the writer */
+    proto_error_t err;          /* get: the error, when failed */
+    bool failed;
+} intake_request_t;
+
+typedef struct {
+    intake_request_t *requests; /* capacity entries, count used */
+    size_t count, capacity;
+    submit_item_t *items;       /* one per submit, in arrival order */
+    intake_request_t **submits; /* the request of each item */
+    size_t nsubmits;
+} intake_batch_t;
+
+typedef struct batch_writer_t batch_writer_t;
+
+batch_writer_t *batch_writer_new (const char *conninfo);
+void batch_writer_destroy (batch_writer_t **self_p);
+int  batch_writer_send (batch_writer_t *self, intake_batch_t *batch);
+intake_batch_t *batch_writer_recv (batch_writer_t *self);
+void *batch_writer_sock (batch_writer_t *self);
+
+#endif
