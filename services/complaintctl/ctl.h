@@ -51,6 +51,8 @@ int ctl_replay (int argc, char **argv);
 const char *ctl_setting (const char *flag_value, const char *env, const char *def);
 /* Parse a whole decimal number into *out; 0 or -1 (prints a usage error). */
 int ctl_parse_long (const char *flag, const char *text, long min, long max, long *out);
+/* --timeout-ms, else COMPLAINTS_TIMEOUT_MS, else CTL_TIMEOUT_MS; -1 on a bad value. */
+int ctl_timeout_ms (const char *flag_value, long *timeout_ms);
 /* Print one JSON value on stdout (compact, one line, or indented) and flush,
  * so a reader on the other end of a pipe sees each line as it happens. */
 void ctl_print_json (const json_t *json, bool pretty);

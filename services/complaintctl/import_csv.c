@@ -667,8 +667,7 @@ ctl_import (int argc, char **argv)
         s_usage (stderr);
         return CTL_EXIT_USAGE;
     }
-    timeout_text = ctl_setting (timeout_text, "COMPLAINTS_TIMEOUT_MS", NULL);
-    if (timeout_text && ctl_parse_long ("--timeout-ms", timeout_text, 1, 3600 * 1000, &timeout_ms))
+    if (ctl_timeout_ms (timeout_text, &timeout_ms))
         return CTL_EXIT_USAGE;
     const char *path = argv [optind];
     FILE *input = strcmp (path, "-") == 0 ? stdin : fopen (path, "r");

@@ -37,6 +37,14 @@ ctl_parse_long (const char *flag, const char *text, long min, long max, long *ou
     return 0;
 }
 
+int
+ctl_timeout_ms (const char *flag_value, long *timeout_ms)
+{
+    const char *text = ctl_setting (flag_value, "COMPLAINTS_TIMEOUT_MS", NULL);
+    *timeout_ms = CTL_TIMEOUT_MS;
+    return text ? ctl_parse_long ("--timeout-ms", text, 1, 3600 * 1000, timeout_ms) : 0;
+}
+
 void
 ctl_print_json (const json_t *json, bool pretty)
 {

@@ -119,9 +119,8 @@ ctl_replay (int argc, char **argv)
         fprintf (stderr, "complaintctl replay: unexpected argument \"%s\"\n", argv [optind]);
         return CTL_EXIT_USAGE;
     }
-    long timeout_ms = CTL_TIMEOUT_MS;
-    timeout_text = ctl_setting (timeout_text, "COMPLAINTS_TIMEOUT_MS", NULL);
-    if (timeout_text && ctl_parse_long ("--timeout-ms", timeout_text, 1, 3600 * 1000, &timeout_ms))
+    long timeout_ms;
+    if (ctl_timeout_ms (timeout_text, &timeout_ms))
         return CTL_EXIT_USAGE;
     endpoint = ctl_setting (endpoint, CFG_ENV_BUS_REPLAY, CFG_BUS_REPLAY_ENDPOINT);
     self.last = (uint64_t) from;

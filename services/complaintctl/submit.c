@@ -18,8 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S_ENV_TIMEOUT  "COMPLAINTS_TIMEOUT_MS"
-
 static void
 s_submit_usage (FILE *out)
 {
@@ -83,17 +81,6 @@ s_request (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
         return CTL_EXIT_REPLY;
     }
     return CTL_EXIT_OK;
-}
-
-static int
-s_timeout (const char *flag_value, long *timeout_ms)
-{
-    const char *text = ctl_setting (flag_value, S_ENV_TIMEOUT, NULL);
-    if (!text) {
-        *timeout_ms = CTL_TIMEOUT_MS;
-        return 0;
-    }
-    return ctl_parse_long ("--timeout-ms", text, 1, 3600 * 1000, timeout_ms);
 }
 
 static proto_str_t
@@ -223,7 +210,7 @@ ctl_submit (int argc, char **argv)
         submit.has_amount = true;
     }
     long timeout_ms;
-    if (s_timeout (timeout_text, &timeout_ms))
+    if (ctl_timeout_ms (timeout_text, &timeout_ms))
         return CTL_EXIT_USAGE;
     endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
 
@@ -297,7 +284,7 @@ ctl_get (int argc, char **argv)
     }
     const char *number = argv [optind];
     long timeout_ms;
-    if (s_timeout (timeout_text, &timeout_ms))
+    if (ctl_timeout_ms (timeout_text, &timeout_ms))
         return CTL_EXIT_USAGE;
     endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
 
