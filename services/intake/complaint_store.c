@@ -442,6 +442,7 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
      * clients retry (idempotent on (channel, ref)). A statement that failed
      * cleanly leaves the connection in step and usable. */
     if (rc == 0 || !pg_healthy (self->conn) || PQexitPipelineMode (self->conn) != 1) {
+        log_warn ("pg_connection_dropped", "reason=\"batch result unknown\" action=reconnect");
         PQfinish (self->conn);
         self->conn = NULL;
     }
@@ -516,6 +517,12 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
     for (size_t i = 0; i < n; i++) {
         if (s_write_batch (self, &items [i], &self->data [i], 1) == 0)
             s_resolve_duplicates (self, &items [i], 1);
+        else
+        if (!pg_healthy (self->conn)) {
+            s_fail_all (&items [i], n - i, PROTO_E_UNAVAILABLE,
+                        "the complaint store went away; retry");
+            break;
+        }
         else {
             items [i].status = SUBMIT_FAILED;
             proto_error_set (&items [i].err, PROTO_E_INTERNAL, "",
