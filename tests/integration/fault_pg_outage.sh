@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# fault_pg_outage.sh — invariants 1, 2, 4, 5 when the store goes away:
+# every daemon loses its PostgreSQL connection mid-load and cannot reconnect
+# for 3 s (what a PostgreSQL restart looks like from outside), then recovers
+# by itself: nothing acknowledged is lost, the stream stays gap-free, every
+# complaint is routed exactly once, and no daemon has crashed.
+#
+# The outage is made on this test's database only (the runner's cluster is
+# shared by the tests that follow): connections are refused with
+# ALTER DATABASE ... ALLOW_CONNECTIONS false, every session on the database
+# is terminated with pg_terminate_backend, and after 3 s connections are
+# allowed again. Meanwhile four submitters keep sending; intake answers
+# "unavailable" and they resend with the same ref.
+. "$(dirname "$0")/../lib.sh"
+require_bin bus intake router
+
+start_service bus bus --name bus
+start_service intake intake --endpoint "$INTAKE_EP"
+start_service router router --name router --bus "$BUS_PUB_EP"
+wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
+wait_for 'grep -q event=elected "$TEST_DIR/bus.log"' 15 || fail "bus was not elected within 15 s"
+
+pyclient load --endpoint "$INTAKE_EP" --workers 4 --seconds 12 --grace 30 --retry-ms 1000 \
+    --prefix pgo --out "$TEST_DIR/acks.txt" >"$TEST_DIR/load.log" 2>&1 &
+load_pid=$!
+track_pid load "$load_pid"
+
+sleep 3
+db=$(psql_value "select current_database()")
+before=$(wc -l <"$TEST_DIR/acks.txt" 2>/dev/null || echo 0)
+assert_ge "acks before the outage" 50 "$before"
+# From the maintenance database, so this session is not one it terminates.
+psql -X -q -d postgres -v ON_ERROR_STOP=1 -v db="$db" >"$TEST_DIR/outage.log" 2>&1 <<'SQL'
+ALTER DATABASE :"db" WITH ALLOW_CONNECTIONS false;
+SELECT count(*) AS terminated FROM pg_stat_activity, pg_terminate_backend(pid)
+ WHERE datname = :'db' AND pid <> pg_backend_pid();
+SQL
+note "outage: connections to $db refused, sessions terminated ($(grep -Eo '^ *[0-9]+' "$TEST_DIR/outage.log" | tr -d ' '))"
+sleep 3
+echo 'ALTER DATABASE :"db" WITH ALLOW_CONNECTIONS true;' \
+    | psql -X -q -d postgres -v ON_ERROR_STOP=1 -v db="$db" >>"$TEST_DIR/outage.log" 2>&1 \
+    || fail "could not allow connections again"
+note "outage over after 3 s"
+
+wait "$load_pid"
+load_rc=$?
+rm -f "$TEST_DIR/pids/load.pid"
+cat "$TEST_DIR/load.log"
+assert_eq "load driver exit status (every request acknowledged in the end)" 0 "$load_rc"
+after=$(wc -l <"$TEST_DIR/acks.txt")
+assert_ge "acks after the outage (total $after)" $((before + 50)) "$after"
+
+for s in bus intake router; do
+    assert_true "$s survived the outage (no crash, no restart)" service_alive "$s"
+done
+wait_outbox_empty 30 || fail "outbox not drained within 30 s: $(psql_value 'select count(*) from outbox') rows left"
+wait_for '[ "$(psql_value "select count(*) from complaint where state = '"'received'"'")" = 0 ]' 30 \
+    || fail "complaints still unrouted 30 s after the outage: $(psql_value "select count(*) from complaint where state = 'received'")"
+wait_outbox_empty 30 || fail "outbox not drained after routing"
+
+read -r acked distinct missing wrong dups <<<"$(ack_report "$TEST_DIR/acks.txt")"
+note "acknowledged $acked (distinct refs $distinct), acked as duplicate after a retry: $dups"
+assert_eq "acked refs, each acknowledged once by the driver" "$acked" "$distinct"
+assert_eq "acknowledged complaints missing from the store" 0 "$missing"
+assert_eq "acknowledged complaints stored under another number" 0 "$wrong"
+
+read -r complaints received bad <<<"$(received_report)"
+note "complaints stored $complaints, complaint.received events $received"
+assert_eq "complaints without exactly one complaint.received" 0 "$bad"
+assert_eq "complaints without exactly one complaint.assigned" 0 \
+    "$(psql_value "select count(*) from complaint c where (select count(*) from event_log e
+                    where e.complaint_no = c.complaint_no and e.type = 'complaint.assigned') <> 1")"
+assert_gap_free
+for s in bus intake router; do
+    grep -q -E 'pg_connect|connection|reconnect' "$TEST_DIR/$s.log" \
+        && check "$s logged the lost connection and its recovery" \
+        || fail "$s logged nothing about the lost connection"
+done
