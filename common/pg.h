@@ -10,7 +10,7 @@
  *      pg_connect       connect with retry; NULL only when interrupted
  *      pg_healthy       is the connection still usable
  *      pg_exec          run a parameterless command, log failures
- *      pg_error_field   the SQLSTATE of a result, "" if none
+ *      pg_sqlstate      the SQLSTATE of a result, "" if none
  */
 #ifndef PG_H_INCLUDED
 #define PG_H_INCLUDED
@@ -23,7 +23,5 @@ PGconn *pg_connect (const char *conninfo, const char *application_name);
 bool    pg_healthy (PGconn *conn);
 int     pg_exec (PGconn *conn, const char *sql);
 const char *pg_sqlstate (const PGresult *res);
-
-/* Unix ms <-> timestamptz text is done in SQL: extract(epoch ...) * 1000. */
 
 #endif

@@ -55,17 +55,8 @@ int
 event_decode (const void *data, size_t size, msgpack_unpacked *msg,
               event_view_t *ev, proto_error_t *err)
 {
-    if (size > EVENT_MAX_SIZE) {
-        proto_error_set (err, PROTO_E_TOO_LARGE, "", "event of %zu bytes is over the limit", size);
+    if (proto_unpack (data, size, EVENT_MAX_SIZE, EVENT_MAX_DEPTH, msg, err))
         return -1;
-    }
-    if (proto_scan (data, size, EVENT_MAX_DEPTH, err))
-        return -1;
-    size_t offset = 0;
-    if (msgpack_unpack_next (msg, data, size, &offset) != MSGPACK_UNPACK_SUCCESS) {
-        proto_error_set (err, PROTO_E_MALFORMED, "", "event is not valid msgpack");
-        return -1;
-    }
     return event_view (&msg->data, ev, err);
 }
 

@@ -229,21 +229,29 @@ proto_scan (const void *data, size_t size, int max_depth, proto_error_t *err)
 }
 
 int
-proto_decode (const void *data, size_t size, msgpack_unpacked *out, proto_error_t *err)
+proto_unpack (const void *data, size_t size, size_t max_size, int max_depth,
+              msgpack_unpacked *out, proto_error_t *err)
 {
-    if (size > PROTO_MAX_MESSAGE) {
+    if (size > max_size) {
         proto_error_set (err, PROTO_E_TOO_LARGE, "",
-                         "message of %zu bytes is over the %d byte limit",
-                         size, PROTO_MAX_MESSAGE);
+                         "message of %zu bytes is over the %zu byte limit", size, max_size);
         return -1;
     }
-    if (proto_scan (data, size, PROTO_MAX_DEPTH, err))
+    if (proto_scan (data, size, max_depth, err))
         return -1;
     size_t offset = 0;
     if (msgpack_unpack_next (out, data, size, &offset) != MSGPACK_UNPACK_SUCCESS) {
         proto_error_set (err, PROTO_E_MALFORMED, "", "message is not valid msgpack");
         return -1;
     }
+    return 0;
+}
+
+int
+proto_decode (const void *data, size_t size, msgpack_unpacked *out, proto_error_t *err)
+{
+    if (proto_unpack (data, size, PROTO_MAX_MESSAGE, PROTO_MAX_DEPTH, out, err))
+        return -1;
     if (out->data.type != MSGPACK_OBJECT_MAP) {
         proto_error_set (err, PROTO_E_NOT_A_MAP, "", "the request must be a msgpack map");
         return -1;

@@ -8,7 +8,8 @@
  *  the field at fault in a proto_error_t, which becomes the error reply.
  *
  *  Interface:
- *      proto_decode        bytes -> msgpack object (a map), or an error
+ *      proto_unpack        bytes -> msgpack object, bounded by size and depth
+ *      proto_decode        a request: bytes -> msgpack map, or an error
  *      proto_map_get       look a key up in a map
  *      proto_get_str, proto_get_int, proto_get_uint   typed, bounded getters
  *      proto_error_set     fill an error (code, field, message)
@@ -68,8 +69,13 @@ bool proto_utf8_valid (const char *s, size_t len);
  * map keys strings. Returns 0 or -1 with err set. */
 int proto_scan (const void *data, size_t size, int max_depth, proto_error_t *err);
 
-/* Scan, then unpack into `out` (caller calls msgpack_unpacked_init before and
- * msgpack_unpacked_destroy after). The object must be a map. */
+/* Bounded unpack of any one msgpack object: refuse over max_size bytes, then
+ * proto_scan with max_depth, then msgpack-c into `out` (caller calls
+ * msgpack_unpacked_init before and msgpack_unpacked_destroy after). */
+int proto_unpack (const void *data, size_t size, size_t max_size, int max_depth,
+                  msgpack_unpacked *out, proto_error_t *err);
+
+/* A request: proto_unpack within the request limits; the object must be a map. */
 int proto_decode (const void *data, size_t size, msgpack_unpacked *out, proto_error_t *err);
 
 const msgpack_object *proto_map_get (const msgpack_object *map, const char *key);

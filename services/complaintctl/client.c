@@ -153,20 +153,10 @@ ctl_client_call (ctl_client_t *self, const void *data, size_t size, int timeout_
 int
 ctl_reply_decode (zframe_t *frame, msgpack_unpacked *msg, proto_error_t *err)
 {
-    const void *data = zframe_data (frame);
-    size_t size = zframe_size (frame);
-    if (size > CTL_MAX_REPLY) {
-        proto_error_set (err, PROTO_E_TOO_LARGE, "", "reply of %zu bytes is over the limit", size);
-        return -1;
-    }
     /* Replies nest deeper than requests (events inside a replay page). */
-    if (proto_scan (data, size, EVENT_MAX_DEPTH, err))
+    if (proto_unpack (zframe_data (frame), zframe_size (frame), CTL_MAX_REPLY,
+                      EVENT_MAX_DEPTH, msg, err))
         return -1;
-    size_t offset = 0;
-    if (msgpack_unpack_next (msg, data, size, &offset) != MSGPACK_UNPACK_SUCCESS) {
-        proto_error_set (err, PROTO_E_MALFORMED, "", "reply is not valid msgpack");
-        return -1;
-    }
     if (msg->data.type != MSGPACK_OBJECT_MAP) {
         proto_error_set (err, PROTO_E_NOT_A_MAP, "", "reply is not a map");
         return -1;

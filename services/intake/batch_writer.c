@@ -1,6 +1,5 @@
 /*  batch_writer.c — intake's store writer threads (see batch_writer.h). */
 #include "batch_writer.h"
-#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,11 +2,12 @@
  *  its outbox rows, written in group-committed batches.
  *
  *  A batch is one transaction sent as one libpq pipeline: BEGIN, one prepared
- *  statement per submit (insert the complaint unless (channel, ref) exists,
- *  and in the same statement its complaint.received outbox row; or return
- *  the existing number), COMMIT, sync — one round trip and one fsync for the
- *  whole batch. Only after the COMMIT result arrives does the caller reply,
- *  so an acknowledged complaint is always durable (invariant 1).
+ *  statement for the whole batch (insert every complaint whose (channel, ref)
+ *  is new and, in the same statement, its complaint.received outbox row),
+ *  COMMIT, sync — one round trip and one fsync for the whole batch. Numbers
+ *  of complaints that already existed are read after COMMIT. Only after the
+ *  COMMIT result arrives does the caller reply, so an acknowledged complaint
+ *  is always durable (invariant 1). Not thread-safe: one store per thread.
  *
  *  Interface:
  *      complaint_store_new / _destroy
@@ -38,7 +39,8 @@ typedef struct {
     char pseudonym [PRIVACY_PSEUDONYM_SIZE];    /* computed once per item */
 } submit_item_t;
 
-/* timezone: the bank's local zone, whose date starts each complaint number. */
+/* Connects (retrying until the store answers; NULL only when interrupted).
+ * Complaint-number dates use the process's local time zone (TZ). */
 complaint_store_t *complaint_store_new (const char *conninfo);
 void complaint_store_destroy (complaint_store_t **self_p);
 

@@ -25,19 +25,10 @@
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 typedef struct {
     uint64_t requests, accepted, duplicates, rejected, failed, batches, gets;
 } s_stats_t;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* Replace the request body (last frame) with the reply and send it back. */
 static void
@@ -133,7 +124,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
             memset (item, 0, sizeof *item);
             item->submit = &r->req.u.submit;
             item->received_at = r->req.u.submit.received_at
-                              ? r->req.u.submit.received_at : s_now_ms ();
+                              ? r->req.u.submit.received_at : zclock_time ();
             batch->submits [batch->nsubmits++] = r;
         }
     }
@@ -286,7 +277,7 @@ main (int argc, char **argv)
                   endpoint, max_batch, nwriters, tz_name);
 
     s_stats_t stats = { 0 };
-    int64_t next_stats = s_now_ms () + 10000;
+    int64_t next_stats = zclock_time () + 10000;
     /* On SIGTERM stop taking requests, but wait for every batch in a writer
      * and answer it: those complaints may already be committed. */
     while (true) {
@@ -328,10 +319,10 @@ main (int argc, char **argv)
                 busy [free_writer] = true;
             }
         }
-        if (s_now_ms () >= next_stats) {
+        if (zclock_time () >= next_stats) {
             if (stats.requests)
                 s_log_stats (&stats);
-            next_stats = s_now_ms () + 10000;
+            next_stats = zclock_time () + 10000;
         }
     }
     s_log_stats (&stats);
