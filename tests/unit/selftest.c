@@ -12,6 +12,7 @@
 #include "privacy.h"
 #include "msgpack_json.h"
 #include "replay_request.h"
+#include "staff_token.h"
 
 typedef struct {
     const char *name;
@@ -26,6 +27,7 @@ static const s_test_t s_tests [] = {
     { "replay_request", replay_request_test },
     { "privacy", privacy_test },
     { "msgpack_json", msgpack_json_test },
+    { "staff_token", staff_token_test },
 };
 
 int
