@@ -45,6 +45,10 @@
 #define PROTO_E_NOT_FOUND      "not_found"        /* no such complaint */
 #define PROTO_E_UNAVAILABLE    "unavailable"      /* store not reachable; retry */
 #define PROTO_E_INTERNAL       "internal"         /* a bug; logged with detail */
+#define PROTO_E_UNAUTHENTICATED "unauthenticated" /* no valid staff token */
+#define PROTO_E_FORBIDDEN      "forbidden"        /* valid token, not allowed */
+#define PROTO_E_INVALID_TRANSITION "invalid_transition" /* not from this state */
+#define PROTO_E_CONFLICT       "conflict"         /* the case changed (version) */
 
 typedef struct {
     const char *code;          /* one of PROTO_E_*; NULL when no error */

@@ -13,6 +13,7 @@
 #include "msgpack_json.h"
 #include "replay_request.h"
 #include "staff_token.h"
+#include "lifecycle.h"
 
 typedef struct {
     const char *name;
@@ -28,6 +29,7 @@ static const s_test_t s_tests [] = {
     { "privacy", privacy_test },
     { "msgpack_json", msgpack_json_test },
     { "staff_token", staff_token_test },
+    { "lifecycle", lifecycle_test },
 };
 
 int

@@ -1,0 +1,533 @@
+/*  lifecycle.c — the case lifecycle table and its rules (see lifecycle.h).
+ *
+ *  The table below IS the state machine: DOMAIN.md's lifecycle (receive,
+ *  classify, route, investigate, resolve, follow up, close) as the actions a
+ *  member of staff can take. The router's own transition, received ->
+ *  assigned, is not a staff action and is drawn separately in the diagram.
+ *
+ *  Design notes:
+ *  - Transfer and escalation are actions, not resting states: a transfer
+ *    sends the case back to `assigned` in the new department (and a new
+ *    handler), an escalation raises the case's level (branch -> head office
+ *    -> regulator referral) and leaves its state alone.
+ *  - Follow-up is three actions: `feedback` records what the customer said
+ *    at the call-back (回访); `close` ends the case (satisfied, no answer in
+ *    time, or a review that upheld the answer); `review` opens 复核 when the
+ *    customer is not satisfied; `reopen` is the reviewer sending it back.
+ *  - Rejection (不予受理) is only possible before a handler accepted the case.
+ */
+#include "lifecycle.h"
+
+#include <assert.h>
+#include <string.h>
+
+static const char *const s_state_names [STATE_COUNT] = {
+    "received", "assigned", "accepted", "investigating", "awaiting_customer",
+    "resolved", "under_review", "reopened", "closed", "rejected", "withdrawn",
+};
+
+#define B(s) STATE_BIT (STATE_##s)
+#define S_OPEN (B(RECEIVED) | B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) \
+                | B(AWAITING_CUSTOMER) | B(RESOLVED) | B(UNDER_REVIEW) | B(REOPENED))
+#define H ROLE_HANDLER
+#define SV ROLE_SUPERVISOR
+#define C ROLE_COMPLAINT_OFFICE
+#define M ROLE_MANAGER
+
+static const lifecycle_action_t s_actions [] = {
+    { "accept", B(ASSIGNED), STATE_ACCEPTED, H | SV | C,
+      0, FIELD_TEXT, "complaint.accepted",
+      "a handler takes the case (受理)" },
+    { "investigate", B(ACCEPTED) | B(REOPENED), STATE_INVESTIGATING, H | SV | C,
+      0, FIELD_TEXT, "complaint.investigating",
+      "investigation starts, or starts again after a reopening (调查核实)" },
+    { "note", S_OPEN, LIFECYCLE_SAME, H | SV | C | M,
+      FIELD_TEXT, 0, "complaint.noted",
+      "a note on the case; the text stays in the audit trail, off the stream" },
+    { "request_info", B(ACCEPTED) | B(INVESTIGATING), STATE_AWAITING_CUSTOMER, H | SV | C,
+      FIELD_TEXT, 0, "complaint.info_requested",
+      "ask the customer for information; the deadline clock pauses" },
+    { "customer_replied", B(AWAITING_CUSTOMER), STATE_INVESTIGATING, H | SV | C,
+      0, FIELD_TEXT, "complaint.customer_replied",
+      "the customer answered; the clock runs again" },
+    { "resolve", B(ACCEPTED) | B(INVESTIGATING), STATE_RESOLVED, H | SV | C,
+      FIELD_OUTCOME | FIELD_TEXT, FIELD_AMOUNT, "complaint.resolved",
+      "a decision, with its outcome, was communicated to the customer (处理/反馈)" },
+    { "feedback", B(RESOLVED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_SATISFIED, FIELD_TEXT, "complaint.feedback",
+      "the customer's answer at the call-back: satisfied or not (回访)" },
+    { "review", B(RESOLVED), STATE_UNDER_REVIEW, H | SV | C,
+      FIELD_TEXT, 0, "complaint.review_requested",
+      "the customer is not satisfied: a higher level reviews (复核)" },
+    { "reopen", B(UNDER_REVIEW), STATE_REOPENED, SV | C,
+      FIELD_TEXT, 0, "complaint.reopened",
+      "the review sends the case back for a new investigation" },
+    { "close", B(RESOLVED) | B(UNDER_REVIEW), STATE_CLOSED, H | SV | C,
+      FIELD_REASON, FIELD_TEXT, "complaint.closed",
+      "closed: satisfied, no answer in time, or the review upheld the answer (闭环)" },
+    { "transfer", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING), STATE_ASSIGNED, H | SV | C,
+      FIELD_DEPARTMENT | FIELD_TEXT, 0, "complaint.transferred",
+      "to another department, which gets a new handler (转办)" },
+    { "escalate", S_OPEN & ~(B(RECEIVED) | B(RESOLVED)), LIFECYCLE_SAME, H | SV | C | M,
+      FIELD_LEVEL | FIELD_TEXT, 0, "complaint.escalated",
+      "to a higher level: head office, or a regulator referral (升级)" },
+    { "reject", B(RECEIVED) | B(ASSIGNED), STATE_REJECTED, H | SV | C,
+      FIELD_REASON, FIELD_DUPLICATE_OF | FIELD_TEXT, "complaint.rejected",
+      "not accepted (不予受理), with a reason from a fixed list" },
+    { "withdraw", S_OPEN, STATE_WITHDRAWN, H | SV | C,
+      0, FIELD_TEXT, "complaint.withdrawn",
+      "the customer withdrew the complaint" },
+};
+#define S_NACTIONS (sizeof s_actions / sizeof s_actions [0])
+
+#undef H
+#undef SV
+#undef C
+#undef M
+
+const char *const lifecycle_outcomes [] = {
+    "explanation", "error_corrected", "refund", "compensation", "apology",
+    "process_change", NULL
+};
+const char *const lifecycle_reject_reasons [] = {
+    "duplicate",            /* of an open complaint: duplicate_of names it */
+    "in_litigation",        /* already before a court or arbitration */
+    "already_decided",      /* answered before, nothing new */
+    "not_a_complaint",      /* a question or a suggestion */
+    "outside_scope",        /* not this bank's business */
+    "unverifiable",         /* no way to identify or reach the customer */
+    NULL
+};
+const char *const lifecycle_close_reasons [] = {
+    "satisfied", "no_answer", "review_upheld", NULL
+};
+const char *const lifecycle_levels [] = { "branch", "head_office", "regulator", NULL };
+
+static const char *const s_field_names [FIELD_COUNT_BITS] = {
+    "text", "outcome", "amount", "satisfied", "department", "level", "reason", "duplicate_of",
+};
+
+static const struct {
+    staff_role_t role;
+    const char *name;
+    char letter;                /* in the diagram */
+} s_roles [] = {
+    { ROLE_HANDLER, "handler", 'H' },
+    { ROLE_SUPERVISOR, "supervisor", 'S' },
+    { ROLE_COMPLAINT_OFFICE, "complaint_office", 'O' },
+    { ROLE_MANAGER, "manager", 'M' },
+};
+
+/* Equal, and NULL equals nothing. */
+static bool
+s_streq (const char *a, const char *b)
+{
+    return a && b && strcmp (a, b) == 0;
+}
+
+static bool
+s_equal (const char *name, const char *s, size_t len)
+{
+    return strlen (name) == len && memcmp (name, s, len) == 0;
+}
+
+static int
+s_index_of (const char *const *list, const char *s, size_t len)
+{
+    if (!s)
+        return -1;
+    for (int i = 0; list [i]; i++)
+        if (s_equal (list [i], s, len))
+            return i;
+    return -1;
+}
+
+const char *
+lifecycle_state_name (case_state_t state)
+{
+    return state < STATE_COUNT ? s_state_names [state] : "?";
+}
+
+int
+lifecycle_state_parse (const char *name, size_t len, case_state_t *state)
+{
+    for (int i = 0; i < STATE_COUNT; i++)
+        if (name && s_equal (s_state_names [i], name, len)) {
+            *state = (case_state_t) i;
+            return 0;
+        }
+    return -1;
+}
+
+bool
+lifecycle_state_open (case_state_t state)
+{
+    return (S_OPEN & STATE_BIT (state)) != 0;
+}
+
+const char *
+lifecycle_role_name (staff_role_t role)
+{
+    for (size_t i = 0; i < sizeof s_roles / sizeof s_roles [0]; i++)
+        if (s_roles [i].role == role)
+            return s_roles [i].name;
+    return "?";
+}
+
+int
+lifecycle_role_parse (const char *name, size_t len, staff_role_t *role)
+{
+    for (size_t i = 0; i < sizeof s_roles / sizeof s_roles [0]; i++)
+        if (name && s_equal (s_roles [i].name, name, len)) {
+            *role = s_roles [i].role;
+            return 0;
+        }
+    return -1;
+}
+
+const lifecycle_action_t *
+lifecycle_action (const char *name, size_t len)
+{
+    for (size_t i = 0; i < S_NACTIONS; i++)
+        if (name && s_equal (s_actions [i].name, name, len))
+            return &s_actions [i];
+    return NULL;
+}
+
+const lifecycle_action_t *
+lifecycle_actions (size_t *count)
+{
+    *count = S_NACTIONS;
+    return s_actions;
+}
+
+const char *
+lifecycle_field_name (action_field_t field)
+{
+    for (int i = 0; i < FIELD_COUNT_BITS; i++)
+        if (field == (action_field_t) (1u << i))
+            return s_field_names [i];
+    return "?";
+}
+
+bool
+lifecycle_allows (const lifecycle_action_t *action, case_state_t state)
+{
+    assert (action);
+    return state < STATE_COUNT && (action->from & STATE_BIT (state)) != 0;
+}
+
+case_state_t
+lifecycle_target (const lifecycle_action_t *action, case_state_t state)
+{
+    assert (action);
+    return action->to == LIFECYCLE_SAME ? state : action->to;
+}
+
+bool
+lifecycle_outcome_valid (const char *s, size_t len)
+{
+    return s_index_of (lifecycle_outcomes, s, len) >= 0;
+}
+
+bool
+lifecycle_outcome_needs_amount (const char *outcome)
+{
+    return outcome && (s_streq (outcome, "refund") || s_streq (outcome, "compensation"));
+}
+
+const char *
+lifecycle_outcome_cfpb (const char *outcome)
+{
+    if (!outcome)
+        return NULL;
+    if (s_streq (outcome, "explanation"))
+        return "Closed with explanation";
+    if (lifecycle_outcome_needs_amount (outcome))
+        return "Closed with monetary relief";
+    return "Closed with non-monetary relief";
+}
+
+bool
+lifecycle_reject_reason_valid (const char *s, size_t len)
+{
+    return s_index_of (lifecycle_reject_reasons, s, len) >= 0;
+}
+
+bool
+lifecycle_close_reason_valid (const char *s, size_t len)
+{
+    return s_index_of (lifecycle_close_reasons, s, len) >= 0;
+}
+
+int
+lifecycle_level_rank (const char *s, size_t len)
+{
+    return s_index_of (lifecycle_levels, s, len);
+}
+
+/*  The value rules: what the table's field lists cannot say. Each refusal
+ *  names the field, so the person at the desk knows what to fix. */
+int
+lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
+                 const lifecycle_case_t *kase, proto_error_t *err)
+{
+    assert (action && f && kase && err);
+    for (int i = 0; i < FIELD_COUNT_BITS; i++) {
+        unsigned bit = 1u << i;
+        if ((action->required & bit) && !(f->present & bit)) {
+            proto_error_set (err, PROTO_E_MISSING_FIELD, s_field_names [i],
+                             "%s is required to %s a case", s_field_names [i], action->name);
+            return -1;
+        }
+        if ((f->present & bit) && !((action->required | action->optional) & bit)) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, s_field_names [i],
+                             "%s does not apply to the action %s", s_field_names [i], action->name);
+            return -1;
+        }
+    }
+    if (f->outcome && !lifecycle_outcome_valid (f->outcome, strlen (f->outcome))) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "outcome",
+                         "outcome must be one of explanation, error_corrected, refund, "
+                         "compensation, apology, process_change");
+        return -1;
+    }
+    if (lifecycle_outcome_needs_amount (f->outcome) && !f->has_amount) {
+        proto_error_set (err, PROTO_E_MISSING_FIELD, "amount",
+                         "a %s needs the amount paid to the customer", f->outcome);
+        return -1;
+    }
+    if (s_streq (action->name, "reject")) {
+        if (!lifecycle_reject_reason_valid (f->reason, f->reason ? strlen (f->reason) : 0)) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                             "reason must be one of duplicate, in_litigation, already_decided, "
+                             "not_a_complaint, outside_scope, unverifiable");
+            return -1;
+        }
+        bool duplicate = s_streq (f->reason, "duplicate");
+        if (duplicate && !(f->present & FIELD_DUPLICATE_OF)) {
+            proto_error_set (err, PROTO_E_MISSING_FIELD, "duplicate_of",
+                             "a duplicate must name the complaint it duplicates");
+            return -1;
+        }
+        if (!duplicate && (f->present & FIELD_DUPLICATE_OF)) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "duplicate_of",
+                             "duplicate_of applies only to the reason duplicate");
+            return -1;
+        }
+    }
+    if (s_streq (action->name, "close")) {
+        if (!lifecycle_close_reason_valid (f->reason, f->reason ? strlen (f->reason) : 0)) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                             "reason must be one of satisfied, no_answer, review_upheld");
+            return -1;
+        }
+        bool under_review = kase->state == STATE_UNDER_REVIEW;
+        if (s_streq (f->reason, "review_upheld") != under_review) {
+            proto_error_set (err, PROTO_E_INVALID_TRANSITION, "reason",
+                             under_review ? "a case under review closes only as review_upheld"
+                                          : "review_upheld applies only to a case under review");
+            return -1;
+        }
+        if (s_streq (f->reason, "satisfied") && kase->recorded_satisfied != 1) {
+            proto_error_set (err, PROTO_E_INVALID_TRANSITION, "reason",
+                             "closing as satisfied needs a satisfied feedback on record");
+            return -1;
+        }
+        if (s_streq (f->reason, "no_answer") && kase->recorded_satisfied != -1) {
+            proto_error_set (err, PROTO_E_INVALID_TRANSITION, "reason",
+                             "the customer answered the call-back: close as satisfied, "
+                             "or open a review");
+            return -1;
+        }
+    }
+    if (s_streq (action->name, "review") && kase->recorded_satisfied == 1) {
+        proto_error_set (err, PROTO_E_INVALID_TRANSITION, "action",
+                         "the customer said they were satisfied; record new feedback first");
+        return -1;
+    }
+    if (s_streq (action->name, "escalate")) {
+        int to = lifecycle_level_rank (f->level, f->level ? strlen (f->level) : 0);
+        int now = lifecycle_level_rank (kase->level, kase->level ? strlen (kase->level) : 0);
+        if (to < 1) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "level",
+                             "level must be head_office or regulator");
+            return -1;
+        }
+        if (to <= now) {
+            proto_error_set (err, PROTO_E_INVALID_TRANSITION, "level",
+                             "the case is already at level %s", kase->level);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+s_print_roles (FILE *out, unsigned roles)
+{
+    for (size_t i = 0; i < sizeof s_roles / sizeof s_roles [0]; i++)
+        if (roles & s_roles [i].role)
+            fputc (s_roles [i].letter, out);
+}
+
+/*  One edge per (action, source state), grouped by the target; an action
+ *  that leaves the state alone is drawn as a loop. Labels carry the roles
+ *  (H handler, S supervisor, O complaint office, M manager) so the drawing
+ *  alone says who may do what. */
+void
+lifecycle_print_dot (FILE *out)
+{
+    fprintf (out,
+        "// docs/lifecycle.dot: printed by `complaintctl lifecycle --dot` from\n"
+        "// proto/lifecycle.c; do not edit by hand (tests/run.sh checks it).\n"
+        "digraph lifecycle {\n"
+        "    rankdir=LR;\n"
+        "    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
+        "    edge [fontname=\"Helvetica\", fontsize=10];\n");
+    for (int s = 0; s < STATE_COUNT; s++)
+        fprintf (out, "    %s%s;\n", s_state_names [s],
+                 lifecycle_state_open ((case_state_t) s) ? "" : " [peripheries=2]");
+    fprintf (out, "    any_open [shape=plaintext, label=\"any open state\"];\n");
+    fprintf (out, "    received -> assigned [label=\"router\", style=dashed];\n");
+    for (size_t a = 0; a < S_NACTIONS; a++) {
+        const lifecycle_action_t *act = &s_actions [a];
+        for (int s = 0; s < STATE_COUNT; s++) {
+            if (!(act->from & STATE_BIT (s)))
+                continue;
+            /* a loop on every open state would drown the picture: loops
+             * for note, escalate and feedback are listed in the legend */
+            if (act->to == LIFECYCLE_SAME)
+                continue;
+            /* an action open to every open state is one edge from "any" */
+            bool from_any = act->from == S_OPEN;
+            if (from_any && s != STATE_RECEIVED)
+                continue;
+            fprintf (out, "    %s -> %s [label=\"%s (", from_any ? "any_open" : s_state_names [s],
+                     s_state_names [act->to], act->name);
+            s_print_roles (out, act->roles);
+            fprintf (out, ")\"];\n");
+        }
+    }
+    fprintf (out, "    legend [shape=note, label=\"");
+    const char *sep = "";
+    for (size_t a = 0; a < S_NACTIONS; a++) {
+        const lifecycle_action_t *act = &s_actions [a];
+        if (act->to != LIFECYCLE_SAME)
+            continue;
+        fprintf (out, "%s%s (", sep, act->name);
+        s_print_roles (out, act->roles);
+        fprintf (out, "): keeps the state");
+        sep = "\\l";
+    }
+    fprintf (out, "\\lH handler, S supervisor, O complaint office, M manager\\l"
+                  "double border: final state\\l\"];\n}\n");
+}
+
+void
+lifecycle_test (bool verbose)
+{
+    if (verbose)
+        printf (" * lifecycle: ");
+    /* names round-trip */
+    for (int s = 0; s < STATE_COUNT; s++) {
+        case_state_t back;
+        const char *name = lifecycle_state_name ((case_state_t) s);
+        assert (lifecycle_state_parse (name, strlen (name), &back) == 0 && (int) back == s);
+    }
+    case_state_t st;
+    assert (lifecycle_state_parse ("resolvedx", 9, &st) == -1);
+    assert (lifecycle_state_parse ("resolvedx", 8, &st) == 0 && st == STATE_RESOLVED);
+    staff_role_t role;
+    assert (lifecycle_role_parse ("complaint_office", 16, &role) == 0
+            && role == ROLE_COMPLAINT_OFFICE);
+    assert (lifecycle_role_parse ("boss", 4, &role) == -1);
+
+    /* the table is well formed: unique names, a source, an event, no
+     * field both required and optional, no action out of a final state */
+    for (size_t a = 0; a < S_NACTIONS; a++) {
+        const lifecycle_action_t *act = &s_actions [a];
+        assert (lifecycle_action (act->name, strlen (act->name)) == act);
+        assert (act->from && act->roles && act->event && act->summary);
+        assert ((act->required & act->optional) == 0);
+        assert ((act->from & ~S_OPEN) == 0);
+        assert (strncmp (act->event, "complaint.", 10) == 0);
+    }
+    assert (lifecycle_action ("fly", 3) == NULL);
+
+    /* every state is reachable from received, and every open state has a
+     * way out to a final state */
+    uint32_t reached = B(RECEIVED) | B(ASSIGNED);   /* the router's step */
+    for (int round = 0; round < STATE_COUNT; round++)
+        for (size_t a = 0; a < S_NACTIONS; a++)
+            if ((s_actions [a].from & reached) && s_actions [a].to != LIFECYCLE_SAME)
+                reached |= STATE_BIT (s_actions [a].to);
+    assert (reached == (1u << STATE_COUNT) - 1);
+    for (int s = 0; s < STATE_COUNT; s++) {
+        if (!lifecycle_state_open ((case_state_t) s))
+            continue;
+        bool exits = false;
+        for (size_t a = 0; a < S_NACTIONS; a++)
+            exits |= (s_actions [a].from & STATE_BIT (s)) && s_actions [a].to != LIFECYCLE_SAME;
+        assert (exits);
+    }
+
+    /* the issue's rules */
+    const lifecycle_action_t *reject = lifecycle_action ("reject", 6);
+    assert (lifecycle_allows (reject, STATE_ASSIGNED));
+    assert (!lifecycle_allows (reject, STATE_ACCEPTED));     /* only before acceptance */
+    const lifecycle_action_t *resolve = lifecycle_action ("resolve", 7);
+    assert (!lifecycle_allows (resolve, STATE_ASSIGNED));
+    assert (lifecycle_target (resolve, STATE_INVESTIGATING) == STATE_RESOLVED);
+    const lifecycle_action_t *note = lifecycle_action ("note", 4);
+    assert (lifecycle_target (note, STATE_AWAITING_CUSTOMER) == STATE_AWAITING_CUSTOMER);
+    assert (!lifecycle_allows (note, STATE_CLOSED));
+    assert (!(lifecycle_action ("reopen", 6)->roles & ROLE_HANDLER));
+
+    lifecycle_case_t kase = { STATE_INVESTIGATING, "branch", -1 };
+    proto_error_t err = { 0 };
+    lifecycle_fields_t f = { FIELD_TEXT | FIELD_OUTCOME, "refund", NULL, NULL, false, -1 };
+    assert (lifecycle_check (resolve, &f, &kase, &err) == -1);
+    assert (s_streq (err.code, PROTO_E_MISSING_FIELD) && s_streq (err.field, "amount"));
+    f.present |= FIELD_AMOUNT;
+    f.has_amount = true;
+    assert (lifecycle_check (resolve, &f, &kase, &err) == 0);
+    f.outcome = "bribe";
+    assert (lifecycle_check (resolve, &f, &kase, &err) == -1 && s_streq (err.field, "outcome"));
+    f = (lifecycle_fields_t) { FIELD_OUTCOME, "apology", NULL, NULL, false, -1 };
+    assert (lifecycle_check (resolve, &f, &kase, &err) == -1 && s_streq (err.field, "text"));
+    f = (lifecycle_fields_t) { FIELD_TEXT | FIELD_REASON, NULL, "duplicate", NULL, false, -1 };
+    assert (lifecycle_check (reject, &f, &kase, &err) == -1 && s_streq (err.field, "duplicate_of"));
+    f.present |= FIELD_DUPLICATE_OF;
+    assert (lifecycle_check (reject, &f, &kase, &err) == 0);
+    f.present |= FIELD_LEVEL;
+    assert (lifecycle_check (reject, &f, &kase, &err) == -1 && s_streq (err.field, "level"));
+
+    const lifecycle_action_t *close_ = lifecycle_action ("close", 5);
+    kase = (lifecycle_case_t) { STATE_RESOLVED, "branch", -1 };
+    f = (lifecycle_fields_t) { FIELD_REASON, NULL, "satisfied", NULL, false, -1 };
+    assert (lifecycle_check (close_, &f, &kase, &err) == -1
+            && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
+    kase.recorded_satisfied = 1;
+    assert (lifecycle_check (close_, &f, &kase, &err) == 0);
+    f.reason = "review_upheld";
+    assert (lifecycle_check (close_, &f, &kase, &err) == -1);
+    kase.state = STATE_UNDER_REVIEW;
+    assert (lifecycle_check (close_, &f, &kase, &err) == 0);
+
+    const lifecycle_action_t *escalate = lifecycle_action ("escalate", 8);
+    kase = (lifecycle_case_t) { STATE_INVESTIGATING, "head_office", -1 };
+    f = (lifecycle_fields_t) { FIELD_LEVEL | FIELD_TEXT, NULL, NULL, "head_office", false, -1 };
+    assert (lifecycle_check (escalate, &f, &kase, &err) == -1
+            && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
+    f.level = "regulator";
+    assert (lifecycle_check (escalate, &f, &kase, &err) == 0);
+    f.level = "branch";
+    assert (lifecycle_check (escalate, &f, &kase, &err) == -1 && s_streq (err.field, "level"));
+
+    assert (s_streq (lifecycle_outcome_cfpb ("compensation"), "Closed with monetary relief"));
+    assert (s_streq (lifecycle_outcome_cfpb ("apology"), "Closed with non-monetary relief"));
+    assert (s_streq (lifecycle_outcome_cfpb ("explanation"), "Closed with explanation"));
+    if (verbose)
+        printf ("OK\n");
+}

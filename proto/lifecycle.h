@@ -1,0 +1,154 @@
+/*  lifecycle.h — the case lifecycle: states, staff actions, who may take
+ *  them, what each needs and which event it emits. Declared once.
+ *
+ *  Every service that changes or shows a case reads this table: intake
+ *  validates an action against it (state, role, fields) before writing,
+ *  complaintctl lists its actions from it, and the diagram in
+ *  docs/lifecycle.md is printed from it (`complaintctl lifecycle --dot`),
+ *  with a test that the checked-in diagram still matches. So the drawing, the
+ *  documentation and the code cannot drift apart.
+ *
+ *  A transition names its source states as a set, one target state (or
+ *  LIFECYCLE_SAME: the action records something and leaves the state), the
+ *  roles allowed, the fields it requires and accepts, and its event type.
+ *  Conditions that depend on field values (a refund needs an amount, closing
+ *  as "satisfied" needs a satisfied feedback on record, an escalation only
+ *  goes up) are in lifecycle_check, also here.
+ *
+ *  Interface:
+ *      lifecycle_state_name / _parse / _open     states
+ *      lifecycle_role_name / _parse              staff roles
+ *      lifecycle_action / lifecycle_actions      the transition table
+ *      lifecycle_allows                          may this action start here?
+ *      lifecycle_target                          the state it ends in
+ *      lifecycle_check                           value conditions -> error
+ *      lifecycle_outcome_* / _reject_reason_* / _close_reason_* / _level_*
+ *      lifecycle_print_dot                       the diagram (Graphviz)
+ *      lifecycle_test                            self-test
+ */
+#ifndef LIFECYCLE_H_INCLUDED
+#define LIFECYCLE_H_INCLUDED
+
+#include "proto.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum {
+    STATE_RECEIVED = 0,
+    STATE_ASSIGNED,
+    STATE_ACCEPTED,
+    STATE_INVESTIGATING,
+    STATE_AWAITING_CUSTOMER,
+    STATE_RESOLVED,
+    STATE_UNDER_REVIEW,
+    STATE_REOPENED,
+    STATE_CLOSED,
+    STATE_REJECTED,
+    STATE_WITHDRAWN,
+    STATE_COUNT
+} case_state_t;
+
+#define LIFECYCLE_SAME STATE_COUNT      /* target: the state does not change */
+#define STATE_BIT(s)   (1u << (s))
+
+typedef enum {
+    ROLE_HANDLER          = 1u << 0,
+    ROLE_SUPERVISOR       = 1u << 1,
+    ROLE_COMPLAINT_OFFICE = 1u << 2,
+    ROLE_MANAGER          = 1u << 3,
+} staff_role_t;
+
+/* The fields an action can carry (bits of lifecycle_action_t.required and
+ * .optional); the wire names are in PROTOCOL.md and lifecycle_field_name. */
+typedef enum {
+    FIELD_TEXT         = 1u << 0,
+    FIELD_OUTCOME      = 1u << 1,
+    FIELD_AMOUNT       = 1u << 2,
+    FIELD_SATISFIED    = 1u << 3,
+    FIELD_DEPARTMENT   = 1u << 4,
+    FIELD_LEVEL        = 1u << 5,
+    FIELD_REASON       = 1u << 6,
+    FIELD_DUPLICATE_OF = 1u << 7,
+    FIELD_COUNT_BITS   = 8
+} action_field_t;
+
+typedef struct {
+    const char *name;           /* "resolve": the wire's "action" */
+    uint32_t    from;           /* STATE_BIT set */
+    case_state_t to;            /* or LIFECYCLE_SAME */
+    unsigned    roles;          /* staff_role_t bits */
+    unsigned    required;       /* action_field_t bits */
+    unsigned    optional;
+    const char *event;          /* outbox type, "complaint.resolved" */
+    const char *summary;        /* one line for people (docs, --help) */
+} lifecycle_action_t;
+
+/* States */
+const char *lifecycle_state_name (case_state_t state);
+/* Returns 0 and sets *state, or -1 for an unknown name. */
+int  lifecycle_state_parse (const char *name, size_t len, case_state_t *state);
+/* Not closed, rejected or withdrawn. */
+bool lifecycle_state_open (case_state_t state);
+
+/* Roles: "handler", "supervisor", "complaint_office", "manager". */
+const char *lifecycle_role_name (staff_role_t role);
+int  lifecycle_role_parse (const char *name, size_t len, staff_role_t *role);
+
+/* The table. lifecycle_action returns NULL for an unknown action name. */
+const lifecycle_action_t *lifecycle_action (const char *name, size_t len);
+const lifecycle_action_t *lifecycle_actions (size_t *count);
+const char *lifecycle_field_name (action_field_t field);
+
+/* May `action` start from `state`? */
+bool lifecycle_allows (const lifecycle_action_t *action, case_state_t state);
+/* The state after `action` taken in `state`. */
+case_state_t lifecycle_target (const lifecycle_action_t *action, case_state_t state);
+
+/* What an action's fields say, as far as the value rules care. Strings are
+ * NULL when absent; satisfied/recorded_satisfied: -1 absent, 0 no, 1 yes. */
+typedef struct {
+    unsigned    present;            /* action_field_t bits the request carried */
+    const char *outcome;
+    const char *reason;
+    const char *level;
+    bool        has_amount;
+    int         satisfied;
+} lifecycle_fields_t;
+
+/* The case as the value rules need it. */
+typedef struct {
+    case_state_t state;
+    const char  *level;             /* "branch" | "head_office" | "regulator" */
+    int          recorded_satisfied;/* feedback on record: -1 none, 0, 1 */
+} lifecycle_case_t;
+
+/* Check an action against the table's field lists and the value rules
+ * (not the state or role: lifecycle_allows and the caller do those).
+ * Returns 0, or -1 with err filled: missing_field / invalid_field naming
+ * the field, or invalid_transition. */
+int lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *fields,
+                     const lifecycle_case_t *kase, proto_error_t *err);
+
+/* Vocabularies. Each _valid takes a (ptr, len) string. */
+bool lifecycle_outcome_valid (const char *s, size_t len);
+bool lifecycle_outcome_needs_amount (const char *outcome);
+/* The US consumer bureau's company response for an outcome:
+ * "Closed with explanation" / "... monetary relief" / "... non-monetary relief". */
+const char *lifecycle_outcome_cfpb (const char *outcome);
+bool lifecycle_reject_reason_valid (const char *s, size_t len);
+bool lifecycle_close_reason_valid (const char *s, size_t len);
+/* 0 branch, 1 head_office, 2 regulator; -1 unknown. */
+int  lifecycle_level_rank (const char *s, size_t len);
+
+extern const char *const lifecycle_outcomes [];        /* NULL-terminated */
+extern const char *const lifecycle_reject_reasons [];
+extern const char *const lifecycle_close_reasons [];
+extern const char *const lifecycle_levels [];
+
+/* Print the machine as a Graphviz digraph (docs/lifecycle.dot). */
+void lifecycle_print_dot (FILE *out);
+
+void lifecycle_test (bool verbose);
+
+#endif
