@@ -1,5 +1,13 @@
-/*  request.c — decoding and packing of intake requests (submit, get).
- *  The field list and limits here are the ones proto/PROTOCOL.md documents.
+/*  request.c — decoding and packing of intake requests (submit, get, act,
+ *  queue). The field list and limits here are the ones proto/PROTOCOL.md
+ *  documents.
+ *
+ *  An act is checked here as far as it can be without the store: every
+ *  field typed and bounded, the action looked up in the lifecycle table,
+ *  and the table's field lists and case-independent value rules applied by
+ *  lifecycle_check itself (the rules are not repeated here). What depends on
+ *  the case — its state, level, recorded feedback — and on who is asking is
+ *  decided by intake inside the action's transaction.
  */
 #include "request.h"
 
@@ -24,14 +32,22 @@ channel_valid (proto_str_t name)
 /*  Amount: an integer, a float, or a decimal string; kept as decimal text so
  *  the store's numeric column holds exactly what the customer claimed. */
 static int
-s_get_amount (const msgpack_object *map, submit_t *s, proto_error_t *err)
+s_get_amount (const msgpack_object *map, char out [REQUEST_AMOUNT_SIZE], bool *has_amount,
+              proto_error_t *err)
 {
     const msgpack_object *v = proto_map_get (map, "amount");
     if (!v || v->type == MSGPACK_OBJECT_NIL)
         return 0;
     int n = -1;
-    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        n = snprintf (s->amount, sizeof s->amount, "%llu", (unsigned long long) v->via.u64);
+    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        /* the store's numeric(17, 2) holds up to 10^15 */
+        if (v->via.u64 >= 1000000000000000ULL) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "amount",
+                             "amount must be between 0 and 10^15");
+            return -1;
+        }
+        n = snprintf (out, REQUEST_AMOUNT_SIZE, "%llu", (unsigned long long) v->via.u64);
+    }
     else
     if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64) {
         double d = v->via.f64;
@@ -40,7 +56,7 @@ s_get_amount (const msgpack_object *map, submit_t *s, proto_error_t *err)
                              "amount must be between 0 and 10^15");
             return -1;
         }
-        n = snprintf (s->amount, sizeof s->amount, "%.2f", d);
+        n = snprintf (out, REQUEST_AMOUNT_SIZE, "%.2f", d);
     }
     else
     if (v->type == MSGPACK_OBJECT_STR) {
@@ -48,7 +64,7 @@ s_get_amount (const msgpack_object *map, submit_t *s, proto_error_t *err)
         size_t len = v->via.str.size;
         const char *p = v->via.str.ptr;
         size_t digits = 0, decimals = 0;
-        bool dot = false, ok = len > 0 && len < sizeof s->amount;
+        bool dot = false, ok = len > 0 && len < REQUEST_AMOUNT_SIZE;
         for (size_t i = 0; ok && i < len; i++) {
             if (p [i] == '.' && !dot && digits > 0)
                 dot = true;
@@ -67,8 +83,8 @@ s_get_amount (const msgpack_object *map, submit_t *s, proto_error_t *err)
                              "amount must be a non-negative decimal like \"1250.50\"");
             return -1;
         }
-        memcpy (s->amount, p, len);
-        s->amount [len] = 0;
+        memcpy (out, p, len);
+        out [len] = 0;
         n = (int) len;
     }
     else
@@ -81,11 +97,11 @@ s_get_amount (const msgpack_object *map, submit_t *s, proto_error_t *err)
                          "amount must be a number or a decimal string");
         return -1;
     }
-    if (n < 0 || (size_t) n >= sizeof s->amount) {
+    if (n < 0 || (size_t) n >= REQUEST_AMOUNT_SIZE) {
         proto_error_set (err, PROTO_E_INVALID_FIELD, "amount", "amount is out of range");
         return -1;
     }
-    s->has_amount = true;
+    *has_amount = true;
     return 0;
 }
 
@@ -160,9 +176,170 @@ s_decode_submit (const msgpack_object *map, submit_t *s, proto_error_t *err)
     if (proto_get_int (map, "received_at", "received_at", false,
                        946684800000LL, 4102444800000LL, &s->received_at, NULL, err))
         return -1;
-    if (s_get_amount (map, s, err))
+    if (s_get_amount (map, s->amount, &s->has_amount, err))
         return -1;
     return s_decode_customer (map, &s->customer, err);
+}
+
+/*  A complaint number at `key`: present (when required), a string, and a
+ *  valid number (shape and check digit), copied NUL-terminated. Returns 0
+ *  with out "" when it is optional and absent. */
+static int
+s_get_complaint_no (const msgpack_object *map, const char *key, bool required,
+                    char out [COMPLAINT_NO_SIZE], proto_error_t *err)
+{
+    proto_str_t no = { 0 };
+    out [0] = 0;
+    if (proto_get_str (map, key, key, required, 1, 64, &no, err))
+        return -1;
+    if (!no.ptr)
+        return 0;
+    if (complaint_no_check (no.ptr, no.len, key, err))
+        return -1;
+    memcpy (out, no.ptr, no.len);
+    out [no.len] = 0;
+    return 0;
+}
+
+/*  A short optional string copied NUL-terminated into out (size bytes);
+ *  sets `bit` in *present when there. */
+static int
+s_get_word (const msgpack_object *map, const char *key, char *out, size_t size,
+            unsigned bit, unsigned *present, proto_error_t *err)
+{
+    proto_str_t v = { 0 };
+    out [0] = 0;
+    if (proto_get_str (map, key, key, false, 1, size - 1, &v, err))
+        return -1;
+    if (v.ptr) {
+        memcpy (out, v.ptr, v.len);
+        out [v.len] = 0;
+        *present |= bit;
+    }
+    return 0;
+}
+
+static int
+s_get_bool (const msgpack_object *map, const char *key, int *out, proto_error_t *err)
+{
+    const msgpack_object *v = proto_map_get (map, key);
+    *out = -1;
+    if (!v || v->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    if (v->type != MSGPACK_OBJECT_BOOLEAN) {
+        proto_error_set (err, PROTO_E_WRONG_TYPE, key, "%s must be true or false", key);
+        return -1;
+    }
+    *out = v->via.boolean ? 1 : 0;
+    return 0;
+}
+
+/*  "accept, investigate, ..." from the lifecycle table, for the error that
+ *  names an unknown action. */
+static void
+s_action_list (char *out, size_t size)
+{
+    size_t count, used = 0;
+    const lifecycle_action_t *actions = lifecycle_actions (&count);
+    out [0] = 0;
+    for (size_t i = 0; i < count && used < size; i++) {
+        int n = snprintf (out + used, size - used, "%s%s", i ? ", " : "", actions [i].name);
+        if (n < 0)
+            break;
+        used += (size_t) n;
+    }
+}
+
+static int
+s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
+{
+    memset (a, 0, sizeof *a);
+    a->satisfied = -1;
+    if (s_get_complaint_no (map, "complaint_no", true, a->complaint_no, err))
+        return -1;
+    proto_str_t name = { 0 };
+    if (proto_get_str (map, "action", "action", true, 1, 32, &name, err))
+        return -1;
+    a->action = lifecycle_action (name.ptr, name.len);
+    if (!a->action) {
+        char list [300];
+        s_action_list (list, sizeof list);
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "action",
+                         "action \"%.*s\" is not one of %s", (int) name.len, name.ptr, list);
+        return -1;
+    }
+    if (proto_get_str (map, "token", "token", true, 1, REQUEST_MAX_TOKEN, &a->token, err)
+    ||  proto_get_int (map, "version", "version", true, 1, INT32_MAX, &a->version, NULL, err)
+    ||  proto_get_str (map, "actor", "actor", false, 1, REQUEST_MAX_ID, &a->actor, err)
+    ||  proto_get_str (map, "text", "text", false, 1, REQUEST_MAX_TEXT, &a->text, err)
+    ||  s_get_word (map, "outcome", a->outcome, sizeof a->outcome, FIELD_OUTCOME,
+                    &a->present, err)
+    ||  s_get_word (map, "reason", a->reason, sizeof a->reason, FIELD_REASON, &a->present, err)
+    ||  s_get_word (map, "level", a->level, sizeof a->level, FIELD_LEVEL, &a->present, err)
+    ||  s_get_word (map, "department", a->department, sizeof a->department, FIELD_DEPARTMENT,
+                    &a->present, err)
+    ||  s_get_complaint_no (map, "duplicate_of", false, a->duplicate_of, err)
+    ||  s_get_bool (map, "satisfied", &a->satisfied, err))
+        return -1;
+    bool has_amount = false;
+    if (s_get_amount (map, a->amount, &has_amount, err))
+        return -1;
+    a->present |= (a->text.ptr ? FIELD_TEXT : 0) | (has_amount ? FIELD_AMOUNT : 0)
+               |  (a->duplicate_of [0] ? FIELD_DUPLICATE_OF : 0)
+               |  (a->satisfied >= 0 ? FIELD_SATISFIED : 0);
+
+    /*  The table's field lists and the value rules, with a case that makes
+     *  every case-dependent rule pass or answer invalid_transition: those
+     *  are decided again, on the real case, in the transaction. Within one
+     *  action lifecycle_check tests what needs no case first, so a
+     *  case-dependent refusal here never hides a bad field. */
+    lifecycle_fields_t fields = {
+        a->present, a->outcome [0] ? a->outcome : NULL, a->reason [0] ? a->reason : NULL,
+        a->level [0] ? a->level : NULL, has_amount, a->satisfied
+    };
+    lifecycle_case_t any = { STATE_INVESTIGATING, "branch", -1 };
+    proto_error_t check = { 0 };
+    if (lifecycle_check (a->action, &fields, &any, &check)
+    &&  strcmp (check.code, PROTO_E_INVALID_TRANSITION) != 0) {
+        *err = check;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_decode_queue (const msgpack_object *map, queue_t *q, proto_error_t *err)
+{
+    memset (q, 0, sizeof *q);
+    q->limit = REQUEST_QUEUE_DEFAULT;
+    proto_str_t scope = { 0 }, state = { 0 };
+    if (proto_get_str (map, "token", "token", true, 1, REQUEST_MAX_TOKEN, &q->token, err)
+    ||  proto_get_str (map, "scope", "scope", false, 1, 32, &scope, err)
+    ||  proto_get_str (map, "state", "state", false, 1, 32, &state, err)
+    ||  proto_get_int (map, "limit", "limit", false, 1, REQUEST_QUEUE_MAX, &q->limit, NULL, err))
+        return -1;
+    if (!scope.ptr || proto_str_eq (scope, "mine"))
+        q->scope = QUEUE_MINE;
+    else
+    if (proto_str_eq (scope, "department"))
+        q->scope = QUEUE_DEPARTMENT;
+    else
+    if (proto_str_eq (scope, "all"))
+        q->scope = QUEUE_ALL;
+    else {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "scope",
+                         "scope must be one of mine, department, all");
+        return -1;
+    }
+    if (state.ptr) {
+        if (lifecycle_state_parse (state.ptr, state.len, &q->state)) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "state",
+                             "state \"%.*s\" is not a case state", (int) state.len, state.ptr);
+            return -1;
+        }
+        q->has_state = true;
+    }
+    return 0;
 }
 
 int
@@ -181,15 +358,21 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
     }
     if (proto_str_eq (op, "get")) {
         req->op = REQUEST_GET;
-        proto_str_t no = { 0 };
-        if (proto_get_str (&msg->data, "complaint_no", "complaint_no", true, 1, 64, &no, err)
-        ||  complaint_no_check (no.ptr, no.len, "complaint_no", err))
+        if (s_get_complaint_no (&msg->data, "complaint_no", true, req->u.get.complaint_no, err))
             return -1;
-        memcpy (req->u.get.complaint_no, no.ptr, no.len);
-        req->u.get.complaint_no [no.len] = 0;
-        return 0;
+        return proto_get_str (&msg->data, "token", "token", false, 1, REQUEST_MAX_TOKEN,
+                              &req->u.get.token, err);
     }
-    proto_error_set (err, PROTO_E_UNKNOWN_OP, "op", "op \"%.*s\" is not one of submit, get",
+    if (proto_str_eq (op, "act")) {
+        req->op = REQUEST_ACT;
+        return s_decode_act (&msg->data, &req->u.act, err);
+    }
+    if (proto_str_eq (op, "queue")) {
+        req->op = REQUEST_QUEUE;
+        return s_decode_queue (&msg->data, &req->u.queue, err);
+    }
+    proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
+                     "op \"%.*s\" is not one of submit, get, act, queue",
                      (int) (op.len > 32 ? 32 : op.len), op.ptr);
     return -1;
 }
@@ -249,6 +432,114 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
 
 #define S(lit) ((proto_str_t) { lit, sizeof lit - 1 })
 
+/* Pack a request of string pairs (NULL value: skip), plus "version" when
+ * version > 0, for the self-test. */
+static void
+s_test_pack (msgpack_sbuffer *buf, const char *const *kv, int64_t version)
+{
+    size_t n = 0;
+    for (size_t i = 0; kv [i]; i += 2)
+        n += kv [i + 1] != NULL;
+    msgpack_packer pk;
+    msgpack_sbuffer_clear (buf);
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, n + (version > 0));
+    for (size_t i = 0; kv [i]; i += 2)
+        if (kv [i + 1])
+            proto_pack_kv_cstr (&pk, kv [i], kv [i + 1]);
+    if (version > 0)
+        proto_pack_kv_int (&pk, "version", version);
+}
+
+/* Decode what s_test_pack packed; returns request_decode's result. */
+static int
+s_test_decode (msgpack_sbuffer *buf, request_t *req, proto_error_t *err)
+{
+    msgpack_unpacked msg;
+    msgpack_unpacked_init (&msg);
+    int rc = request_decode (buf->data, buf->size, &msg, req, err);
+    msgpack_unpacked_destroy (&msg);     /* strings die here: test scalars only */
+    return rc;
+}
+
+static bool
+s_test_err (const proto_error_t *err, const char *code, const char *field)
+{
+    return strcmp (err->code, code) == 0 && strcmp (err->field, field) == 0;
+}
+
+static void
+s_test_act_queue (msgpack_sbuffer *buf)
+{
+    const char *tok = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    request_t req;
+    proto_error_t err = { 0 };
+    const char *resolve [] = { "op", "act", "complaint_no", "202611230000427",
+        "action", "resolve", "token", tok, "outcome", "refund", "amount", "300.5",
+        "text", "refunded the fee", NULL };
+    s_test_pack (buf, resolve, 3);
+    assert (s_test_decode (buf, &req, &err) == 0 && req.op == REQUEST_ACT);
+    assert (strcmp (req.u.act.action->name, "resolve") == 0 && req.u.act.version == 3);
+    assert (req.u.act.present == (FIELD_OUTCOME | FIELD_AMOUNT | FIELD_TEXT));
+    assert (strcmp (req.u.act.amount, "300.5") == 0 && strcmp (req.u.act.outcome, "refund") == 0);
+    assert (req.u.act.satisfied == -1 && req.u.act.duplicate_of [0] == 0);
+
+    /* the table's rules, through lifecycle_check: refund needs an amount */
+    resolve [11] = NULL;
+    s_test_pack (buf, resolve, 3);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_MISSING_FIELD, "amount"));
+    /* no version */
+    s_test_pack (buf, resolve, 0);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_MISSING_FIELD, "version"));
+
+    /* an unknown action lists the known ones */
+    const char *fly [] = { "op", "act", "complaint_no", "202611230000427", "action", "fly",
+        "token", tok, NULL };
+    s_test_pack (buf, fly, 1);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "action"));
+    assert (strstr (err.message, "accept") && strstr (err.message, "withdraw"));
+
+    /* a field the action does not take; no token */
+    const char *note [] = { "op", "act", "complaint_no", "202611230000427", "action", "note",
+        "token", tok, "text", "called back", "level", "regulator", NULL };
+    s_test_pack (buf, note, 1);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "level"));
+    note [11] = NULL;
+    note [7] = NULL;
+    s_test_pack (buf, note, 1);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_MISSING_FIELD, "token"));
+
+    /* case-dependent rules wait for the case: close as satisfied decodes */
+    const char *close_ [] = { "op", "act", "complaint_no", "202611230000427", "action", "close",
+        "token", tok, "reason", "satisfied", NULL };
+    s_test_pack (buf, close_, 2);
+    assert (s_test_decode (buf, &req, &err) == 0);
+    close_ [9] = "bored";
+    s_test_pack (buf, close_, 2);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "reason"));
+
+    /* duplicate_of is a complaint number with its check digit */
+    const char *reject [] = { "op", "act", "complaint_no", "202611230000427", "action", "reject",
+        "token", tok, "reason", "duplicate", "duplicate_of", "202611230000430", NULL };
+    s_test_pack (buf, reject, 1);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "duplicate_of"));
+
+    /* queue */
+    const char *queue [] = { "op", "queue", "token", tok, "scope", "department",
+        "state", "investigating", NULL };
+    s_test_pack (buf, queue, 0);
+    assert (s_test_decode (buf, &req, &err) == 0 && req.op == REQUEST_QUEUE);
+    assert (req.u.queue.scope == QUEUE_DEPARTMENT && req.u.queue.has_state
+            && req.u.queue.state == STATE_INVESTIGATING && req.u.queue.limit == REQUEST_QUEUE_DEFAULT);
+    queue [5] = "everything";
+    s_test_pack (buf, queue, 0);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "scope"));
+    queue [5] = NULL;
+    queue [7] = "sleeping";
+    s_test_pack (buf, queue, 0);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "state"));
+}
+
 void
 request_test (bool verbose)
 {
@@ -299,6 +590,7 @@ request_test (bool verbose)
     assert (request_decode (buf.data, buf.size, &msg, &req, &err) == -1);
     assert (strcmp (err.code, PROTO_E_MISSING_FIELD) == 0 && strcmp (err.field, "customer") == 0);
     msgpack_unpacked_destroy (&msg);
+    s_test_act_queue (&buf);
     msgpack_sbuffer_destroy (&buf);
     if (verbose)
         printf ("OK\n");

@@ -1,4 +1,4 @@
-/*  request.h — the intake requests: op dispatch, submit and get.
+/*  request.h — the intake requests: op dispatch, submit, get, act, queue.
  *
  *  request_decode() turns one request frame into a request_t whose strings
  *  point into the caller's msgpack_unpacked: validated, bounded, UTF-8, with
@@ -15,11 +15,21 @@
 
 #include "proto.h"
 #include "complaint_no.h"
+#include "lifecycle.h"
 
 typedef enum {
     REQUEST_SUBMIT = 1,
     REQUEST_GET,
+    REQUEST_ACT,                /* a staff action on a case */
+    REQUEST_QUEUE,              /* a member of staff's work list */
 } request_op_t;
+
+#define REQUEST_MAX_TOKEN   128     /* bytes; a real token is 64 hex (staff_token.h) */
+#define REQUEST_MAX_TEXT    4096    /* an action's free text (a note, a reply) */
+#define REQUEST_MAX_ID      64      /* staff and department ids */
+#define REQUEST_QUEUE_MAX   500     /* most cases one queue reply lists */
+#define REQUEST_QUEUE_DEFAULT 50
+#define REQUEST_AMOUNT_SIZE 32      /* decimal text with NUL */
 
 /* Channels a complaint can arrive through (DOMAIN.md, "Channels"). */
 extern const char *const channel_names [];   /* NULL-terminated */
@@ -36,19 +46,59 @@ typedef struct {
     proto_str_t subject, demand, branch, product, category, lang;
     customer_t  customer;
     bool        has_amount;
-    char        amount [32];       /* decimal text, e.g. "1250.50" */
+    char        amount [REQUEST_AMOUNT_SIZE];  /* decimal text, e.g. "1250.50" */
     int64_t     received_at;       /* unix ms; 0 when absent */
 } submit_t;
 
 typedef struct {
     char complaint_no [COMPLAINT_NO_SIZE];
+    proto_str_t token;             /* optional: ptr NULL without one */
 } get_t;
+
+/*  An action. Vocabulary fields (outcome, reason, level, department,
+ *  duplicate_of) are copied NUL-terminated ("" when absent) because the
+ *  lifecycle rules and the SQL parameters want C strings; `present` holds
+ *  the action_field_t bits the request carried. The field list and the
+ *  value rules that do not depend on the case were already checked against
+ *  proto/lifecycle.c at decode time. */
+typedef struct {
+    char complaint_no [COMPLAINT_NO_SIZE];
+    const lifecycle_action_t *action;
+    proto_str_t token;
+    proto_str_t actor;             /* optional: must be the token's holder */
+    int64_t     version;           /* the case version the client saw */
+    unsigned    present;           /* action_field_t bits */
+    proto_str_t text;
+    char        outcome [32];
+    char        reason [32];
+    char        level [16];
+    char        department [REQUEST_MAX_ID + 1];
+    char        duplicate_of [COMPLAINT_NO_SIZE];
+    char        amount [REQUEST_AMOUNT_SIZE];  /* decimal text when FIELD_AMOUNT */
+    int         satisfied;         /* -1 absent, 0 no, 1 yes */
+} act_t;
+
+typedef enum {
+    QUEUE_MINE = 0,                /* cases whose handler is me */
+    QUEUE_DEPARTMENT,              /* my department (supervisors: their subtree) */
+    QUEUE_ALL,                     /* every case I may see */
+} queue_scope_t;
+
+typedef struct {
+    proto_str_t   token;
+    queue_scope_t scope;
+    bool          has_state;
+    case_state_t  state;
+    int64_t       limit;
+} queue_t;
 
 typedef struct {
     request_op_t op;
     union {
         submit_t submit;
         get_t get;
+        act_t act;
+        queue_t queue;
     } u;
 } request_t;
 

@@ -1,5 +1,7 @@
 /*  batch_writer.c — intake's store writer threads (see batch_writer.h). */
 #include "batch_writer.h"
+#include "case_action.h"
+#include "case_view.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +14,32 @@ static void
 s_write (complaint_store_t *store, intake_batch_t *batch)
 {
     complaint_store_submit_batch (store, batch->items, batch->nsubmits);
+    /* Then the other requests, in arrival order, each on its own: an act
+     * is its own transaction (case_action.c), so one refused act never
+     * touches another, and a get sees every act before it committed. */
     for (size_t i = 0; i < batch->count; i++) {
         intake_request_t *r = &batch->requests [i];
-        if (r->req.op != REQUEST_GET)
+        if (r->req.op == REQUEST_SUBMIT)
             continue;
         msgpack_sbuffer_clear (&r->reply);
-        r->failed = complaint_store_get (store, r->req.u.get.complaint_no,
-                                         &r->reply, &r->err) != 0;
+        PGconn *conn = complaint_store_conn (store);
+        int rc = -1;
+        if (!conn) {
+            proto_error_t err = { 0 };
+            proto_error_set (&err, PROTO_E_UNAVAILABLE, "",
+                             "the complaint store is not reachable; retry");
+            proto_pack_error (&r->reply, &err);
+        }
+        else
+        if (r->req.op == REQUEST_GET)
+            rc = case_view_get (conn, &r->req.u.get, &r->reply);
+        else
+        if (r->req.op == REQUEST_ACT)
+            rc = case_action_apply (conn, &r->req.u.act, &r->reply);
+        else
+        if (r->req.op == REQUEST_QUEUE)
+            rc = case_view_queue (conn, &r->req.u.queue, &r->reply);
+        r->failed = rc != 0;
     }
 }
 

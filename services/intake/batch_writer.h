@@ -27,9 +27,9 @@ typedef struct {
     zmsg_t *msg;                /* the whole request, envelope and body */
     msgpack_unpacked unpacked;  /* decoded body; strings point into msg */
     request_t req;
-    msgpack_sbuffer reply;      /* get: the reply, filled by the writer */
-    proto_error_t err;          /* get: the error, when failed */
-    bool failed;
+    msgpack_sbuffer reply;      /* get, act, queue: the reply (ok or error),
+                                   packed by the writer */
+    bool failed;                /* ... and it was an error (for the stats) */
 } intake_request_t;
 
 typedef struct {

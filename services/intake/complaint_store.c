@@ -1,4 +1,5 @@
-/*  complaint_store.c — group-committed complaint writes and the staff view.
+/*  complaint_store.c — group-committed complaint writes, and the
+ *  connection the other requests of a batch use (case_action.c, case_view.c).
  *
  *  Why one set-based statement per batch: the idempotency check must be
  *  atomic with the insert, and the outbox row must exist exactly when the
@@ -83,19 +84,6 @@ static const char *s_submit_sql =
 static const char *s_lookup_sql =
     "SELECT complaint_no FROM complaint WHERE channel = $1 AND ref = $2";
 
-static const char *s_get_sql =
-    "SELECT complaint_no, state, channel, ref, subject, body, demand, branch, product,"
-    " category, amount::text, lang, department, routing_rule,"
-    " (extract(epoch FROM received_at) * 1000)::bigint::text,"
-    " (extract(epoch FROM created_at) * 1000)::bigint::text,"
-    " (extract(epoch FROM updated_at) * 1000)::bigint::text,"
-    " version::text, customer_name, customer_phone, customer_email, customer_account,"
-    " customer_id_no, customer_pseudonym"
-    " FROM complaint WHERE complaint_no = $1";
-
-static const char *s_get_events_sql =
-    "SELECT event FROM event_log WHERE complaint_no = $1 ORDER BY seq";
-
 static int
 s_prepare (complaint_store_t *self)
 {
@@ -105,8 +93,6 @@ s_prepare (complaint_store_t *self)
     struct { const char *name, *sql; int nparams; const Oid *types; } stmts [] = {
         { "submit", s_submit_sql, SUBMIT_COLUMNS, submit_types },
         { "lookup", s_lookup_sql, 2, NULL },
-        { "get", s_get_sql, 1, NULL },
-        { "get_events", s_get_events_sql, 1, NULL },
     };
     /* The batch statement's plan (unnest, insert, hash join of two CTEs) is
      * the same for any batch; planning it afresh for every batch would cost
@@ -531,84 +517,9 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
     }
 }
 
-static void
-s_pack_column (msgpack_packer *pk, const PGresult *res, int col, const char *key)
-{
-    proto_pack_cstr (pk, key);
-    if (PQgetisnull (res, 0, col))
-        msgpack_pack_nil (pk);
-    else
-        proto_pack_strn (pk, PQgetvalue (res, 0, col), (size_t) PQgetlength (res, 0, col));
-}
-
-static void
-s_pack_int_column (msgpack_packer *pk, const PGresult *res, int col, const char *key)
-{
-    proto_pack_cstr (pk, key);
-    if (PQgetisnull (res, 0, col))
-        msgpack_pack_nil (pk);
-    else
-        msgpack_pack_int64 (pk, strtoll (PQgetvalue (res, 0, col), NULL, 10));
-}
-
-int
-complaint_store_get (complaint_store_t *self, const char *complaint_no,
-                     msgpack_sbuffer *reply, proto_error_t *err)
+PGconn *
+complaint_store_conn (complaint_store_t *self)
 {
     assert (self);
-    if (s_ensure_connected (self)) {
-        proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the complaint store is not reachable; retry");
-        return -1;
-    }
-    const char *params [] = { complaint_no };
-    PGresult *res = PQexecPrepared (self->conn, "get", 1, params, NULL, NULL, 0);
-    PGresult *events = NULL;
-    int rc = -1;
-    if (PQresultStatus (res) != PGRES_TUPLES_OK)
-        proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
-    else
-    if (PQntuples (res) == 0)
-        proto_error_set (err, PROTO_E_NOT_FOUND, "complaint_no", "no complaint has number %s",
-                         complaint_no);
-    else {
-        events = PQexecPrepared (self->conn, "get_events", 1, params, NULL, NULL, 1);
-        if (PQresultStatus (events) != PGRES_TUPLES_OK)
-            proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
-        else
-            rc = 0;
-    }
-    if (rc == 0) {
-        msgpack_packer pk;
-        msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
-        msgpack_pack_map (&pk, 2);
-        proto_pack_kv_bool (&pk, "ok", true);
-        proto_pack_cstr (&pk, "complaint");
-        msgpack_pack_map (&pk, 20);
-        static const char *text_cols [] = {
-            "complaint_no", "state", "channel", "ref", "subject", "body", "demand", "branch",
-            "product", "category", "amount", "lang", "department", "routing_rule"
-        };
-        for (int c = 0; c < 14; c++)
-            s_pack_column (&pk, res, c, text_cols [c]);
-        s_pack_int_column (&pk, res, 14, "received_at");
-        s_pack_int_column (&pk, res, 15, "created_at");
-        s_pack_int_column (&pk, res, 16, "updated_at");
-        s_pack_int_column (&pk, res, 17, "version");
-        proto_pack_cstr (&pk, "customer");
-        msgpack_pack_map (&pk, 6);
-        static const char *customer_cols [] = {
-            "name", "phone", "email", "account", "id_no", "pseudonym"
-        };
-        for (int c = 0; c < 6; c++)
-            s_pack_column (&pk, res, 18 + c, customer_cols [c]);
-        proto_pack_cstr (&pk, "events");
-        int nevents = PQntuples (events);
-        msgpack_pack_array (&pk, (size_t) nevents);
-        for (int i = 0; i < nevents; i++)
-            msgpack_sbuffer_write (reply, PQgetvalue (events, i, 0),
-                                   (size_t) PQgetlength (events, i, 0));
-    }
-    PQclear (events);
-    PQclear (res);
-    return rc;
+    return s_ensure_connected (self) == 0 ? self->conn : NULL;
 }

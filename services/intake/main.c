@@ -1,7 +1,7 @@
-/*  intake — the pipeline's write API for complaints.
+/*  intake — the pipeline's write API for complaints and staff actions.
  *
  *  A ROUTER socket takes requests from channel adapters and staff tools
- *  (proto/PROTOCOL.md). The loop is group commit with overlap: when a batch
+ *  (proto/PROTOCOL.md): submit, get, act, queue. The loop is group commit with overlap: when a batch
  *  writer is free, take every request already queued (up to --batch), answer
  *  the malformed ones at once, and hand the rest to the writer, which writes
  *  all submits in one transaction (batch_writer.c, complaint_store.c). While
@@ -9,7 +9,9 @@
  *  queueing the next ones, so batches grow with load and the cost of each
  *  fsync is shared by everything that arrived meanwhile; at low load a batch
  *  is a single request and latency is one commit. A request is answered only
- *  when its batch comes back committed (invariant 1).
+ *  when its batch comes back committed (invariant 1). The other requests of
+ *  a batch (get, act, queue) run after its submits on the same writer, each
+ *  on its own; an act is its own transaction (case_action.c).
  *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
@@ -27,7 +29,7 @@
 #include <string.h>
 
 typedef struct {
-    uint64_t requests, accepted, duplicates, rejected, failed, batches, gets;
+    uint64_t requests, accepted, duplicates, rejected, failed, batches, gets, acts, refused, queues;
 } s_stats_t;
 
 /* Replace the request body (last frame) with the reply and send it back. */
@@ -145,12 +147,12 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
     }
     for (size_t i = 0; i < batch->count; i++) {
         intake_request_t *r = &batch->requests [i];
-        if (r->req.op == REQUEST_GET) {
-            stats->gets++;
-            if (r->failed)
-                s_reply_error (router, &r->msg, &r->err);
-            else
-                s_reply (router, &r->msg, &r->reply);
+        if (r->req.op != REQUEST_SUBMIT) {
+            stats->gets += r->req.op == REQUEST_GET;
+            stats->queues += r->req.op == REQUEST_QUEUE;
+            stats->acts += r->req.op == REQUEST_ACT && !r->failed;
+            stats->refused += r->req.op == REQUEST_ACT && r->failed;
+            s_reply (router, &r->msg, &r->reply);
         }
         msgpack_unpacked_destroy (&r->unpacked);
         zmsg_destroy (&r->msg);
@@ -192,10 +194,12 @@ static void
 s_log_stats (s_stats_t *stats)
 {
     log_info ("stats", "requests=%llu accepted=%llu duplicates=%llu rejected=%llu failed=%llu "
-              "gets=%llu batches=%llu avg_batch=%.1f",
+              "gets=%llu acts=%llu acts_refused=%llu queues=%llu batches=%llu avg_batch=%.1f",
               (unsigned long long) stats->requests, (unsigned long long) stats->accepted,
               (unsigned long long) stats->duplicates, (unsigned long long) stats->rejected,
               (unsigned long long) stats->failed, (unsigned long long) stats->gets,
+              (unsigned long long) stats->acts, (unsigned long long) stats->refused,
+              (unsigned long long) stats->queues,
               (unsigned long long) stats->batches,
               stats->batches ? (double) (stats->accepted + stats->duplicates + stats->failed)
                                / (double) stats->batches : 0.0);

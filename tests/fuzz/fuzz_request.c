@@ -45,12 +45,35 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             if (s->has_amount)
                 assert (memchr (s->amount, 0, sizeof s->amount));
         }
-        else {
-            assert (req.op == REQUEST_GET);
+        else
+        if (req.op == REQUEST_GET) {
             size_t len = strnlen (req.u.get.complaint_no, COMPLAINT_NO_SIZE);
             assert (len < COMPLAINT_NO_SIZE);
             proto_error_t err2 = { 0 };
             assert (complaint_no_check (req.u.get.complaint_no, len, "complaint_no", &err2) == 0);
+            s_touch (req.u.get.token);
+        }
+        else
+        if (req.op == REQUEST_ACT) {
+            act_t *a = &req.u.act;
+            /* the action is a row of the table, the token and version present */
+            assert (a->action && lifecycle_action (a->action->name, strlen (a->action->name)));
+            assert (a->token.ptr && a->version >= 1);
+            assert (a->text.len <= REQUEST_MAX_TEXT);
+            s_touch (a->token); s_touch (a->actor); s_touch (a->text);
+            assert (memchr (a->outcome, 0, sizeof a->outcome));
+            assert (memchr (a->reason, 0, sizeof a->reason));
+            assert (memchr (a->level, 0, sizeof a->level));
+            assert (memchr (a->department, 0, sizeof a->department));
+            assert (memchr (a->duplicate_of, 0, sizeof a->duplicate_of));
+            assert (memchr (a->amount, 0, sizeof a->amount) || !(a->present & FIELD_AMOUNT));
+            /* every required field of the action is there */
+            assert ((a->present & a->action->required) == a->action->required);
+        }
+        else {
+            assert (req.op == REQUEST_QUEUE);
+            s_touch (req.u.queue.token);
+            assert (req.u.queue.limit >= 1 && req.u.queue.limit <= REQUEST_QUEUE_MAX);
         }
     }
     else {

@@ -30,6 +30,16 @@ def submit(**over):
     return {k: v for k, v in req.items() if v is not None}
 
 
+TOKEN = "0123456789abcdef" * 4
+
+
+def act(action, **over):
+    req = {"op": "act", "complaint_no": "202611230000427", "action": action,
+           "token": TOKEN, "version": 3}
+    req.update(over)
+    return {k: v for k, v in req.items() if v is not None}
+
+
 def request_seeds():
     full = submit(subject="annual fee", demand="refund", branch="Shanghai 01",
                   product="credit card", category="fees", amount="300.00",
@@ -60,6 +70,28 @@ def request_seeds():
         "reserved_byte": b"\xc1",
         "huge_map_count": b"\xdf\xff\xff\xff\xff",
         "bad_utf8": pack({"op": "submit", "body": "x"}).replace(b"\xa1x", b"\xa2\xc0\xaf"),
+        "get_token": pack({"op": "get", "complaint_no": "202611230000427", "token": TOKEN}),
+        "act_accept": pack(act("accept")),
+        "act_note": pack(act("note", text="客户来电，已解释年费政策。")),
+        "act_resolve_refund": pack(act("resolve", outcome="refund", amount="300.00",
+                                       text="refunded")),
+        "act_resolve_amount_num": pack(act("resolve", outcome="compensation", amount=12.5,
+                                           text="paid")),
+        "act_feedback": pack(act("feedback", satisfied=True)),
+        "act_feedback_str": pack(act("feedback", satisfied="yes")),
+        "act_close": pack(act("close", reason="no_answer")),
+        "act_transfer": pack(act("transfer", department="card_center", text="cards")),
+        "act_escalate": pack(act("escalate", level="regulator", text="media")),
+        "act_reject_dup": pack(act("reject", reason="duplicate",
+                                   duplicate_of="202611230000434")),
+        "act_unknown": pack(act("fly")),
+        "act_no_token": pack(act("accept", token=None)),
+        "act_version_zero": pack(act("accept", version=0)),
+        "act_extra_field": pack(act("note", text="x", level="regulator")),
+        "queue_min": pack({"op": "queue", "token": TOKEN}),
+        "queue_full": pack({"op": "queue", "token": TOKEN, "scope": "department",
+                            "state": "investigating", "limit": 500}),
+        "queue_bad_scope": pack({"op": "queue", "token": TOKEN, "scope": "everything"}),
     }
 
 

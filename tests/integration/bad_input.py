@@ -38,6 +38,19 @@ def submit(**over):
     return pack(req)
 
 
+def act(**over):
+    """An act that is well formed except for what `over` changes (a None
+    removes the field); its token is not a real one."""
+    req = {"op": "act", "complaint_no": complaint_no("20261123000042"), "action": "accept",
+           "token": "not-a-token", "version": 1}
+    for k, v in over.items():
+        if v is None:
+            req.pop(k, None)
+        else:
+            req[k] = v
+    return pack(req)
+
+
 def cases():
     ok_no = complaint_no("20261123000042")
     bad_no = ok_no[:-1] + str((int(ok_no[-1]) + 1) % 10)
@@ -88,6 +101,66 @@ def cases():
         ("lang fr", submit(lang="fr"), "invalid_field", "lang"),
         ("received_at wrong type", submit(received_at="yesterday"), "wrong_type", "received_at"),
         ("received_at out of range", submit(received_at=1), "invalid_field", "received_at"),
+        # act: decoded and checked against the lifecycle table before any lookup
+        ("act: unknown action", act(action="fly"), "invalid_field", "action"),
+        ("act: action wrong type", act(action=3), "wrong_type", "action"),
+        ("act: missing action", act(action=None), "missing_field", "action"),
+        ("act: missing token", act(token=None), "missing_field", "token"),
+        ("act: token wrong type", act(token=12345), "wrong_type", "token"),
+        ("act: token over 128 bytes", act(token="a" * 129), "too_large", "token"),
+        ("act: missing version", act(version=None), "missing_field", "version"),
+        ("act: version 0", act(version=0), "invalid_field", "version"),
+        ("act: version a string", act(version="3"), "wrong_type", "version"),
+        ("act: missing complaint_no", act(complaint_no=None), "missing_field", "complaint_no"),
+        ("act: wrong check digit", act(complaint_no=bad_no), "invalid_field", "complaint_no"),
+        ("act: note without text", act(action="note"), "missing_field", "text"),
+        ("act: text over 4 KiB", act(action="note", text="n" * 4097), "too_large", "text"),
+        ("act: text empty", act(action="note", text=""), "invalid_field", "text"),
+        ("act: field the action does not take", act(action="note", text="x", level="regulator"),
+         "invalid_field", "level"),
+        ("act: resolve without outcome", act(action="resolve", text="done"),
+         "missing_field", "outcome"),
+        ("act: unknown outcome", act(action="resolve", text="done", outcome="bribe"),
+         "invalid_field", "outcome"),
+        ("act: refund without amount", act(action="resolve", text="done", outcome="refund"),
+         "missing_field", "amount"),
+        ("act: amount with 3 decimals",
+         act(action="resolve", text="done", outcome="refund", amount="1.005"),
+         "invalid_field", "amount"),
+        ("act: amount negative",
+         act(action="resolve", text="done", outcome="refund", amount=-1),
+         "invalid_field", "amount"),
+        ("act: satisfied a string", act(action="feedback", satisfied="yes"),
+         "wrong_type", "satisfied"),
+        ("act: close with unknown reason", act(action="close", reason="bored"),
+         "invalid_field", "reason"),
+        ("act: escalate to branch", act(action="escalate", text="x", level="branch"),
+         "invalid_field", "level"),
+        ("act: duplicate without duplicate_of", act(action="reject", reason="duplicate"),
+         "missing_field", "duplicate_of"),
+        ("act: duplicate_of wrong check digit",
+         act(action="reject", reason="duplicate", duplicate_of=bad_no),
+         "invalid_field", "duplicate_of"),
+        ("act: transfer without department", act(action="transfer", text="x"),
+         "missing_field", "department"),
+        ("act: malformed token", act(), "unauthenticated", "token"),
+        ("act: unknown token", act(token="0" * 64), "unauthenticated", "token"),
+        # queue
+        ("queue: missing token", pack({"op": "queue"}), "missing_field", "token"),
+        ("queue: unknown scope", pack({"op": "queue", "token": "0" * 64, "scope": "world"}),
+         "invalid_field", "scope"),
+        ("queue: unknown state", pack({"op": "queue", "token": "0" * 64, "state": "asleep"}),
+         "invalid_field", "state"),
+        ("queue: limit 0", pack({"op": "queue", "token": "0" * 64, "limit": 0}),
+         "invalid_field", "limit"),
+        ("queue: limit 501", pack({"op": "queue", "token": "0" * 64, "limit": 501}),
+         "invalid_field", "limit"),
+        ("queue: unknown token", pack({"op": "queue", "token": "0" * 64}),
+         "unauthenticated", "token"),
+        ("get: token wrong type", pack({"op": "get", "complaint_no": ok_no, "token": 1}),
+         "wrong_type", "token"),
+        ("get: unknown token", pack({"op": "get", "complaint_no": ok_no, "token": "0" * 64}),
+         "unauthenticated", "token"),
     ]
 
 

@@ -1,0 +1,468 @@
+/*  case_action.c — one staff action on a case, as one transaction
+ *  (see case_action.h for the sequence and why).
+ *
+ *  Column changes, by action (every action: state, version + 1, updated_at):
+ *      accept     accepted_at; handler = the actor when the actor is a
+ *                 handler (a colleague of the department taking the case
+ *                 over takes it), or when the case has no handler yet;
+ *                 a supervisor or the complaint office accepting a case
+ *                 that has a handler leaves the handler alone
+ *      resolve    resolution_outcome, resolution_amount, resolved_at; the
+ *                 satisfied flag is cleared: a new decision waits for new
+ *                 feedback (so a reopened case can close as no_answer)
+ *      feedback   satisfied
+ *      close      closed_at
+ *      transfer   department, handler = pick_handler (new department)
+ *                 (NULL: the department's queue), state assigned;
+ *                 cooperating departments unchanged
+ *      escalate   level
+ *      reject     reject_reason, duplicate_of
+ */
+#include "case_action.h"
+#include "event.h"
+#include "log.h"
+#include "pg.h"
+#include "staff_auth.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_SIZE (REQUEST_MAX_ID + 1)
+
+typedef struct {
+    const act_t *act;
+    PGconn *conn;
+    staff_t staff;
+    bool have_staff;
+    /* the case as read under its row lock */
+    char id [24];
+    case_state_t state;
+    int64_t version;
+    char level [16];
+    int recorded_satisfied;
+    char department [ID_SIZE];
+    char handler [ID_SIZE];             /* "" when none */
+    bool have_case;
+    /* the result */
+    case_state_t to;
+    int64_t new_version;
+    bool set_handler;
+    char new_handler [ID_SIZE];         /* when set_handler; "" = NULL */
+    proto_error_t err;
+} s_act_t;
+
+static const char *s_case_sql =
+    "SELECT c.id, c.state, c.version, c.level, c.satisfied, c.department, c.handler,"
+    STAFF_AUTH_SCOPE_SQL
+    "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
+    " WHERE c.complaint_no = $1"
+    "   FOR UPDATE OF c";
+#define CASE_SCOPE_COL 7
+
+static const char *s_update_sql =
+    "UPDATE complaint SET state = $2, version = version + 1, updated_at = now (),"
+    "  handler = CASE WHEN $3::boolean THEN $4 ELSE handler END,"
+    "  department = coalesce ($5, department),"
+    "  accepted_at = CASE WHEN $6 = 'accept' THEN now () ELSE accepted_at END,"
+    "  resolved_at = CASE WHEN $6 = 'resolve' THEN now () ELSE resolved_at END,"
+    "  closed_at = CASE WHEN $6 = 'close' THEN now () ELSE closed_at END,"
+    "  resolution_outcome = CASE WHEN $6 = 'resolve' THEN $7 ELSE resolution_outcome END,"
+    "  resolution_amount = CASE WHEN $6 = 'resolve' THEN $8::numeric ELSE resolution_amount END,"
+    "  satisfied = CASE WHEN $6 = 'feedback' THEN $9::boolean"
+    "                   WHEN $6 = 'resolve' THEN NULL ELSE satisfied END,"
+    "  level = coalesce ($10, level),"
+    "  reject_reason = coalesce ($11, reject_reason),"
+    "  duplicate_of = coalesce ($12, duplicate_of)"
+    " WHERE id = $1"
+    " RETURNING version";
+
+/* The audit row: details are exactly the fields the request gave (JSON
+ * nulls stripped), plus where a transfer came from and who got the case. */
+static const char *s_audit_sql =
+    "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before,"
+    "  state_after, version_after, details)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, jsonb_strip_nulls (jsonb_build_object ("
+    "  'text', $8::text, 'outcome', $9::text, 'amount', $10::numeric,"
+    "  'satisfied', $11::boolean, 'department', $12::text, 'level', $13::text,"
+    "  'reason', $14::text, 'duplicate_of', $15::text, 'from_department', $16::text,"
+    "  'handler', $17::text)))";
+
+static const char *s_outbox_sql =
+    "INSERT INTO outbox (type, complaint_no, data) VALUES ($1, $2, $3)";
+
+/* NULL for "" (absent), so SQL sees NULL. */
+static const char *
+s_opt (const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+/* Run one statement of the transaction; NULL (and err = unavailable or
+ * internal, logged) when it failed. */
+static PGresult *
+s_exec (s_act_t *self, const char *step, const char *sql, int n, const char *const *values,
+        const int *lengths, const int *formats)
+{
+    PGresult *res = PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0);
+    ExecStatusType st = PQresultStatus (res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    char q [400];
+    const char *state = pg_sqlstate (res);
+    log_error ("act_store_failed", "complaint_no=%s step=%s sqlstate=%s error=%s",
+               self->act->complaint_no, step, state,
+               log_quote (q, sizeof q, PQresultErrorMessage (res)));
+    /* The store going away, or refusing to serialise, is worth a retry;
+     * anything else is a bug in this statement or the schema. */
+    if (!pg_healthy (self->conn) || strncmp (state, "40", 2) == 0 || strncmp (state, "08", 2) == 0
+    ||  strncmp (state, "57", 2) == 0)
+        proto_error_set (&self->err, PROTO_E_UNAVAILABLE, "",
+                         "the store failed; nothing was written; read the case again and retry");
+    else
+        proto_error_set (&self->err, PROTO_E_INTERNAL, "",
+                         "the store refused the action; nothing was written");
+    PQclear (res);
+    return NULL;
+}
+
+/* Read the case under its row lock and decide who may do what. 0: go on. */
+static int
+s_read_case (s_act_t *self)
+{
+    const act_t *act = self->act;
+    const char *values [] = { act->complaint_no, self->staff.department, self->staff.path,
+                              self->staff.id };
+    PGresult *res = s_exec (self, "read", s_case_sql, 4, values, NULL, NULL);
+    if (!res)
+        return -1;
+    if (PQntuples (res) != 1) {
+        PQclear (res);
+        proto_error_set (&self->err, PROTO_E_NOT_FOUND, "complaint_no",
+                         "no complaint has number %s", act->complaint_no);
+        return -1;
+    }
+    snprintf (self->id, sizeof self->id, "%s", PQgetvalue (res, 0, 0));
+    const char *state = PQgetvalue (res, 0, 1);
+    if (lifecycle_state_parse (state, strlen (state), &self->state)) {
+        proto_error_set (&self->err, PROTO_E_INTERNAL, "", "the case is in an unknown state");
+        PQclear (res);
+        return -1;
+    }
+    self->version = strtoll (PQgetvalue (res, 0, 2), NULL, 10);
+    snprintf (self->level, sizeof self->level, "%s", PQgetvalue (res, 0, 3));
+    self->recorded_satisfied = PQgetisnull (res, 0, 4) ? -1
+                             : PQgetvalue (res, 0, 4) [0] == 't' ? 1 : 0;
+    snprintf (self->department, sizeof self->department, "%s", PQgetvalue (res, 0, 5));
+    snprintf (self->handler, sizeof self->handler, "%s", PQgetvalue (res, 0, 6));
+    case_scope_t scope;
+    staff_auth_scope_read (res, 0, CASE_SCOPE_COL, &scope);
+    PQclear (res);
+    self->have_case = true;
+
+    staff_scope_t may = staff_auth_scope (&self->staff, &scope);
+    if (may == SCOPE_NONE) {
+        proto_error_set (&self->err, PROTO_E_FORBIDDEN, "token",
+                         "complaint %s is not in your scope (%s of %s)", act->complaint_no,
+                         lifecycle_role_name (self->staff.role), self->staff.department);
+        self->have_case = false;            /* tell nothing about the case */
+        return -1;
+    }
+    if (may == SCOPE_COOPERATING && strcmp (act->action->name, "note") != 0) {
+        proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
+                         "your department cooperates on complaint %s: it may only note",
+                         act->complaint_no);
+        self->have_case = false;
+        return -1;
+    }
+    if (act->version != self->version) {
+        proto_error_set (&self->err, PROTO_E_CONFLICT, "version",
+                         "the case changed since you read it: it is at version %lld, "
+                         "state %s; read it again", (long long) self->version,
+                         lifecycle_state_name (self->state));
+        return -1;
+    }
+    if (!lifecycle_allows (act->action, self->state)) {
+        proto_error_set (&self->err, PROTO_E_INVALID_TRANSITION, "action",
+                         "cannot %s a case in state %s", act->action->name,
+                         lifecycle_state_name (self->state));
+        return -1;
+    }
+    lifecycle_fields_t fields = {
+        act->present, s_opt (act->outcome), s_opt (act->reason), s_opt (act->level),
+        (act->present & FIELD_AMOUNT) != 0, act->satisfied
+    };
+    lifecycle_case_t kase = { self->state, self->level, self->recorded_satisfied };
+    if (lifecycle_check (act->action, &fields, &kase, &self->err))
+        return -1;
+    self->to = lifecycle_target (act->action, self->state);
+    return 0;
+}
+
+/* What only the store can say: does the duplicate exist, can the case go
+ * to that department, and who gets it there. */
+static int
+s_check_references (s_act_t *self)
+{
+    const act_t *act = self->act;
+    if (act->duplicate_of [0]) {
+        if (strcmp (act->duplicate_of, act->complaint_no) == 0) {
+            proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "duplicate_of",
+                             "a complaint cannot duplicate itself");
+            return -1;
+        }
+        const char *values [] = { act->duplicate_of };
+        PGresult *res = s_exec (self, "duplicate_of",
+                                "SELECT 1 FROM complaint WHERE complaint_no = $1",
+                                1, values, NULL, NULL);
+        if (!res)
+            return -1;
+        int found = PQntuples (res);
+        PQclear (res);
+        if (!found) {
+            proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "duplicate_of",
+                             "no complaint has number %s", act->duplicate_of);
+            return -1;
+        }
+    }
+    if (strcmp (act->action->name, "accept") == 0) {
+        if (self->staff.role == ROLE_HANDLER || !self->handler [0]) {
+            self->set_handler = true;
+            snprintf (self->new_handler, sizeof self->new_handler, "%s", self->staff.id);
+        }
+    }
+    if (strcmp (act->action->name, "transfer") == 0) {
+        if (strcmp (act->department, self->department) == 0) {
+            proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "department",
+                             "the case is already in department %s", act->department);
+            return -1;
+        }
+        const char *values [] = { act->department };
+        PGresult *res = s_exec (self, "department",
+                                "SELECT 1 FROM department WHERE id = $1 AND active",
+                                1, values, NULL, NULL);
+        if (!res)
+            return -1;
+        int found = PQntuples (res);
+        PQclear (res);
+        if (!found) {
+            proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "department",
+                             "no active department has id %s", act->department);
+            return -1;
+        }
+        /* the one definition of "who gets it" (migration 002) */
+        res = s_exec (self, "pick_handler", "SELECT pick_handler ($1)", 1, values, NULL, NULL);
+        if (!res)
+            return -1;
+        self->set_handler = true;
+        snprintf (self->new_handler, sizeof self->new_handler, "%s",
+                  PQntuples (res) == 1 && !PQgetisnull (res, 0, 0) ? PQgetvalue (res, 0, 0) : "");
+        PQclear (res);
+    }
+    return 0;
+}
+
+/*  The event's data: who did what, where the case is now, and the action's
+ *  structured fields. Never the free text (a note can hold anything) and
+ *  never the customer (invariant 8). */
+static void
+s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
+{
+    const act_t *act = self->act;
+    bool transfer = strcmp (act->action->name, "transfer") == 0;
+    bool accept = strcmp (act->action->name, "accept") == 0;
+    unsigned p = act->present;
+    size_t n = 6 + !!(p & FIELD_OUTCOME) * 2 + !!(p & FIELD_AMOUNT) + !!(p & FIELD_SATISFIED)
+             + !!(p & FIELD_REASON) + !!(p & FIELD_DUPLICATE_OF) + !!(p & FIELD_DEPARTMENT)
+             + !!(p & FIELD_LEVEL) + transfer + (transfer || accept);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, n);
+    proto_pack_kv_cstr (&pk, "action", act->action->name);
+    proto_pack_kv_cstr (&pk, "actor", self->staff.id);
+    proto_pack_kv_cstr (&pk, "actor_role", lifecycle_role_name (self->staff.role));
+    proto_pack_kv_cstr (&pk, "from", lifecycle_state_name (self->state));
+    proto_pack_kv_cstr (&pk, "state", lifecycle_state_name (self->to));
+    proto_pack_kv_int (&pk, "version", self->new_version);
+    if (p & FIELD_OUTCOME) {
+        proto_pack_kv_cstr (&pk, "outcome", act->outcome);
+        proto_pack_kv_cstr (&pk, "cfpb_response", lifecycle_outcome_cfpb (act->outcome));
+    }
+    if (p & FIELD_AMOUNT)
+        proto_pack_kv_cstr (&pk, "amount", act->amount);
+    if (p & FIELD_SATISFIED)
+        proto_pack_kv_bool (&pk, "satisfied", act->satisfied == 1);
+    if (p & FIELD_REASON)
+        proto_pack_kv_cstr (&pk, "reason", act->reason);
+    if (p & FIELD_DUPLICATE_OF)
+        proto_pack_kv_cstr (&pk, "duplicate_of", act->duplicate_of);
+    if (p & FIELD_DEPARTMENT)
+        proto_pack_kv_cstr (&pk, "department", act->department);
+    if (p & FIELD_LEVEL)
+        proto_pack_kv_cstr (&pk, "level", act->level);
+    if (transfer)
+        proto_pack_kv_cstr (&pk, "from_department", s_opt (self->department));
+    if (transfer || accept)
+        proto_pack_kv_cstr (&pk, "handler", s_opt (self->set_handler ? self->new_handler
+                                                                     : self->handler));
+}
+
+/* UPDATE, audit row, outbox row. */
+static int
+s_write (s_act_t *self)
+{
+    const act_t *act = self->act;
+    const char *name = act->action->name;
+    char satisfied [8];
+    snprintf (satisfied, sizeof satisfied, "%s", act->satisfied == 1 ? "true" : "false");
+    const char *update [] = {
+        self->id, lifecycle_state_name (self->to), self->set_handler ? "true" : "false",
+        s_opt (self->new_handler), s_opt (act->present & FIELD_DEPARTMENT ? act->department : NULL),
+        name, s_opt (act->outcome), act->present & FIELD_AMOUNT ? act->amount : NULL,
+        act->satisfied >= 0 ? satisfied : NULL, s_opt (act->level), s_opt (act->reason),
+        s_opt (act->duplicate_of),
+    };
+    PGresult *res = s_exec (self, "update", s_update_sql, 12, update, NULL, NULL);
+    if (!res)
+        return -1;
+    self->new_version = PQntuples (res) == 1 ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : 0;
+    PQclear (res);
+    if (self->new_version != self->version + 1) {
+        proto_error_set (&self->err, PROTO_E_INTERNAL, "", "the case row changed under its lock");
+        return -1;
+    }
+    char version [24];
+    snprintf (version, sizeof version, "%lld", (long long) self->new_version);
+    bool transfer = strcmp (name, "transfer") == 0;
+    const char *audit [] = {
+        self->id, self->staff.id, lifecycle_role_name (self->staff.role), name,
+        lifecycle_state_name (self->state), lifecycle_state_name (self->to), version,
+        act->text.ptr, s_opt (act->outcome), act->present & FIELD_AMOUNT ? act->amount : NULL,
+        act->satisfied >= 0 ? satisfied : NULL,
+        s_opt (act->present & FIELD_DEPARTMENT ? act->department : NULL),
+        s_opt (act->level), s_opt (act->reason), s_opt (act->duplicate_of),
+        transfer ? s_opt (self->department) : NULL,
+        self->set_handler ? s_opt (self->new_handler) : NULL,
+    };
+    /* the text goes as its bytes (it is not NUL-terminated) */
+    int lengths [17] = { 0 };
+    int formats [17] = { 0 };
+    lengths [7] = (int) act->text.len;
+    formats [7] = 1;
+    res = s_exec (self, "audit", s_audit_sql, 17, audit, lengths, formats);
+    if (!res)
+        return -1;
+    PQclear (res);
+
+    msgpack_sbuffer data;
+    msgpack_sbuffer_init (&data);
+    s_pack_event_data (self, &data);
+    const char *outbox [] = { act->action->event, act->complaint_no, data.data };
+    int olengths [] = { 0, 0, (int) data.size };
+    int oformats [] = { 0, 0, 1 };
+    res = s_exec (self, "outbox", s_outbox_sql, 3, outbox, olengths, oformats);
+    msgpack_sbuffer_destroy (&data);
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_pack_reply (s_act_t *self, msgpack_sbuffer *reply)
+{
+    const char *handler = s_opt (self->set_handler ? self->new_handler : self->handler);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, handler ? 6 : 5);
+    proto_pack_kv_bool (&pk, "ok", true);
+    proto_pack_kv_cstr (&pk, "complaint_no", self->act->complaint_no);
+    proto_pack_kv_cstr (&pk, "action", self->act->action->name);
+    proto_pack_kv_cstr (&pk, "state", lifecycle_state_name (self->to));
+    proto_pack_kv_int (&pk, "version", self->new_version);
+    if (handler)
+        proto_pack_kv_cstr (&pk, "handler", handler);
+}
+
+/*  An error reply. A refusal decided on the case's current state (conflict,
+ *  invalid_transition) also says where the case is now, beside "error", so
+ *  the client can show it and retry from there without another get. */
+static void
+s_pack_error (s_act_t *self, msgpack_sbuffer *reply)
+{
+    const proto_error_t *err = &self->err;
+    bool where = self->have_case && err->code
+              && (strcmp (err->code, PROTO_E_CONFLICT) == 0
+               || strcmp (err->code, PROTO_E_INVALID_TRANSITION) == 0);
+    if (!where) {
+        proto_pack_error (reply, err);
+        return;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 4);
+    proto_pack_kv_bool (&pk, "ok", false);
+    proto_pack_cstr (&pk, "error");
+    bool has_field = err->field [0] != 0;
+    msgpack_pack_map (&pk, has_field ? 3 : 2);
+    proto_pack_kv_cstr (&pk, "code", err->code);
+    if (has_field)
+        proto_pack_kv_cstr (&pk, "field", err->field);
+    proto_pack_kv_cstr (&pk, "message", err->message);
+    proto_pack_kv_cstr (&pk, "state", lifecycle_state_name (self->state));
+    proto_pack_kv_int (&pk, "version", self->version);
+}
+
+int
+case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply)
+{
+    assert (conn && act && act->action && reply);
+    s_act_t self = { .act = act, .conn = conn, .recorded_satisfied = -1 };
+    int rc = -1;
+    PGresult *res = s_exec (&self, "begin", "BEGIN", 0, NULL, NULL, NULL);
+    if (res) {
+        PQclear (res);
+        if (staff_auth_lookup (conn, act->token, &self.staff, &self.err) == 0) {
+            self.have_staff = true;
+            if (act->actor.ptr && !proto_str_eq (act->actor, self.staff.id))
+                proto_error_set (&self.err, PROTO_E_FORBIDDEN, "actor",
+                                 "the token belongs to %s, not to \"%.*s\"", self.staff.id,
+                                 (int) act->actor.len, act->actor.ptr);
+            else
+            if (!(act->action->roles & self.staff.role))
+                proto_error_set (&self.err, PROTO_E_FORBIDDEN, "action",
+                                 "a %s may not %s a case", lifecycle_role_name (self.staff.role),
+                                 act->action->name);
+            else
+            if (s_read_case (&self) == 0 && s_check_references (&self) == 0
+            &&  s_write (&self) == 0) {
+                res = s_exec (&self, "commit", "COMMIT", 0, NULL, NULL, NULL);
+                if (res) {
+                    PQclear (res);
+                    rc = 0;
+                }
+            }
+        }
+        if (rc != 0 && pg_healthy (conn) && PQtransactionStatus (conn) != PQTRANS_IDLE)
+            PQclear (PQexec (conn, "ROLLBACK"));
+    }
+    const char *actor = self.have_staff ? self.staff.id : "-";
+    if (rc == 0) {
+        s_pack_reply (&self, reply);
+        log_info ("case_action", "complaint_no=%s action=%s actor=%s role=%s from=%s to=%s "
+                  "version=%lld", act->complaint_no, act->action->name, actor,
+                  lifecycle_role_name (self.staff.role), lifecycle_state_name (self.state),
+                  lifecycle_state_name (self.to), (long long) self.new_version);
+    }
+    else {
+        if (!self.err.code)
+            proto_error_set (&self.err, PROTO_E_UNAVAILABLE, "",
+                             "the store did not confirm the action; read the case again");
+        s_pack_error (&self, reply);
+        log_info ("act_refused", "complaint_no=%s action=%s actor=%s code=%s field=%s",
+                  act->complaint_no, act->action->name, actor, self.err.code,
+                  self.err.field [0] ? self.err.field : "-");
+    }
+    return rc;
+}

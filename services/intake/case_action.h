@@ -1,0 +1,49 @@
+/*  case_action.h — one staff action on a case, as one transaction.
+ *
+ *  An act has already been decoded and checked against the lifecycle
+ *  table's field lists (request.c). Here, on a batch writer's connection:
+ *
+ *      BEGIN
+ *      the token -> an active member of staff           else unauthenticated
+ *      the actor field, if given, is that person          else forbidden
+ *      their role is one the action allows                else forbidden
+ *      SELECT the case ... FOR UPDATE                      else not_found
+ *      the case is in their scope (staff_auth.h)           else forbidden
+ *      the version is the one the client saw               else conflict
+ *      lifecycle_allows (action, state)                    else invalid_transition
+ *      lifecycle_check on the real case (level, feedback)  else its error
+ *      the action's own checks (duplicate_of exists, the transfer's
+ *      department exists, is active and is another one; its handler is
+ *      pick_handler's choice)
+ *      UPDATE complaint (state, version + 1, the action's columns)
+ *      INSERT case_action (the audit row; details hold every field given,
+ *                          the free text included)
+ *      INSERT outbox (the action's event: structured fields only, never
+ *                     the text, never the customer)
+ *      COMMIT, and only then the reply.
+ *
+ *  Why FOR UPDATE rather than a blind conditional UPDATE: the row lock
+ *  makes a concurrent act on the same case wait for this one, then read the
+ *  committed result, so the loser is told exactly why (conflict: the
+ *  version moved) with the case's current state and version, and the
+ *  value rules run on the row that will be written. Any refusal rolls the
+ *  transaction back: nothing is written on any error.
+ *
+ *  Interface:
+ *      case_action_apply   run one act; the reply (ok or error) is packed
+ */
+#ifndef CASE_ACTION_H_INCLUDED
+#define CASE_ACTION_H_INCLUDED
+
+#include "request.h"
+#include <libpq-fe.h>
+#include <msgpack.h>
+
+/* Apply `act` on `conn` (a healthy connection outside any transaction).
+ * Packs {"ok":true,"complaint_no","action","state","version","handler"?}
+ * or an error reply (conflict and invalid_transition with top-level
+ * "state" and "version") into reply. Returns 0 when the act committed,
+ * -1 when it was refused or failed (nothing written). */
+int case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply);
+
+#endif

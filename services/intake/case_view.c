@@ -1,0 +1,331 @@
+/*  case_view.c — `get` and `queue` (see case_view.h).
+ *
+ *  Both replies are packed straight from libpq results through one small
+ *  column table each, so what a view shows is a list to read, not code to
+ *  follow. Arrays (cooperating, flags) and the audit trail's details come
+ *  out of PostgreSQL as JSON text and go into msgpack through
+ *  msgpack_json, the project's one bridge between the two.
+ */
+#include "case_view.h"
+#include "log.h"
+#include "msgpack_json.h"
+#include "pg.h"
+#include "staff_auth.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXTOID 25
+#define INT4OID 23
+#define MS(col) "(extract (epoch FROM " col ") * 1000)::bigint"
+
+typedef enum { COL_TEXT, COL_INT, COL_BOOL, COL_JSON } s_kind_t;
+
+typedef struct {
+    const char *key;
+    s_kind_t kind;
+    bool staff_only;        /* identity or free text: not in the status view */
+} s_column_t;
+
+/* The get statement's columns, in order; the scope columns follow. */
+static const s_column_t s_case_columns [] = {
+    { "complaint_no", COL_TEXT, false }, { "state", COL_TEXT, false },
+    { "channel", COL_TEXT, false }, { "ref", COL_TEXT, false },
+    { "subject", COL_TEXT, true }, { "body", COL_TEXT, true }, { "demand", COL_TEXT, true },
+    { "branch", COL_TEXT, false }, { "product", COL_TEXT, false },
+    { "category", COL_TEXT, false }, { "amount", COL_TEXT, false },
+    { "lang", COL_TEXT, false }, { "department", COL_TEXT, false },
+    { "routing_rule", COL_TEXT, false }, { "received_at", COL_INT, false },
+    { "created_at", COL_INT, false }, { "updated_at", COL_INT, false },
+    { "version", COL_INT, false }, { "handler", COL_TEXT, false },
+    { "cooperating", COL_JSON, false }, { "business_line", COL_TEXT, false },
+    { "cause", COL_TEXT, false }, { "jrt_channel", COL_TEXT, false },
+    { "jrt_business", COL_TEXT, false }, { "jrt_cause", COL_TEXT, false },
+    { "priority", COL_INT, false }, { "flags", COL_JSON, false },
+    { "major", COL_BOOL, false }, { "level", COL_TEXT, false },
+    { "due_at", COL_INT, false }, { "accepted_at", COL_INT, false },
+    { "resolved_at", COL_INT, false }, { "closed_at", COL_INT, false },
+    { "resolution_outcome", COL_TEXT, false }, { "resolution_amount", COL_TEXT, false },
+    { "satisfied", COL_BOOL, false }, { "reject_reason", COL_TEXT, false },
+    { "duplicate_of", COL_TEXT, false },
+};
+#define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
+#define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
+#define CASE_COL_CUSTOMER (CASE_COL_ID + 1)             /* six identity columns */
+#define CASE_COL_SCOPE    (CASE_COL_CUSTOMER + 6)
+
+static const char *s_get_sql =
+    "SELECT c.complaint_no, c.state, c.channel, c.ref, c.subject, c.body, c.demand, c.branch,"
+    " c.product, c.category, c.amount::text, c.lang, c.department, c.routing_rule,"
+    " " MS ("c.received_at") ", " MS ("c.created_at") ", " MS ("c.updated_at") ", c.version,"
+    " c.handler, array_to_json (c.cooperating)::text, c.business_line, c.cause,"
+    " c.jrt_channel, c.jrt_business, c.jrt_cause, c.priority, array_to_json (c.flags)::text,"
+    " c.major, c.level, " MS ("c.due_at") ", " MS ("c.accepted_at") ","
+    " " MS ("c.resolved_at") ", " MS ("c.closed_at") ", c.resolution_outcome,"
+    " c.resolution_amount::text, c.satisfied, c.reject_reason, c.duplicate_of,"
+    " c.id, c.customer_name, c.customer_phone, c.customer_email, c.customer_account,"
+    " c.customer_id_no, c.customer_pseudonym,"
+    STAFF_AUTH_SCOPE_SQL
+    "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
+    " WHERE c.complaint_no = $1";
+
+static const char *s_events_sql =
+    "SELECT event FROM event_log WHERE complaint_no = $1 ORDER BY seq";
+
+static const char *s_actions_sql =
+    "SELECT " MS ("at") ", actor, actor_role, action, state_before, state_after,"
+    " version_after, details::text"
+    "  FROM case_action WHERE complaint_id = $1 ORDER BY id";
+
+static void
+s_pack_value (msgpack_packer *pk, const PGresult *res, int row, int col, s_kind_t kind)
+{
+    if (PQgetisnull (res, row, col)) {
+        msgpack_pack_nil (pk);
+        return;
+    }
+    const char *v = PQgetvalue (res, row, col);
+    if (kind == COL_INT)
+        msgpack_pack_int64 (pk, strtoll (v, NULL, 10));
+    else
+    if (kind == COL_BOOL) {
+        if (v [0] == 't')
+            msgpack_pack_true (pk);
+        else
+            msgpack_pack_false (pk);
+    }
+    else
+    if (kind == COL_JSON) {
+        /* text PostgreSQL wrote as JSON itself; nil if it ever did not parse */
+        json_error_t jerr;
+        json_t *json = json_loadb (v, (size_t) PQgetlength (res, row, col), 0, &jerr);
+        proto_error_t err = { 0 };
+        msgpack_sbuffer tmp;
+        msgpack_sbuffer_init (&tmp);
+        msgpack_packer tpk;
+        msgpack_packer_init (&tpk, &tmp, msgpack_sbuffer_write);
+        if (json && msgpack_json_pack (&tpk, json, &err) == 0)
+            pk->callback (pk->data, tmp.data, tmp.size);   /* one whole value */
+        else
+            msgpack_pack_nil (pk);
+        msgpack_sbuffer_destroy (&tmp);
+        json_decref (json);
+    }
+    else
+        proto_pack_strn (pk, v, (size_t) PQgetlength (res, row, col));
+}
+
+/* May this member of staff see the case in `res`? 0: yes; -1: err set. */
+static int
+s_authorise (const PGresult *res, const staff_t *staff, const char *complaint_no,
+             proto_error_t *err)
+{
+    case_scope_t scope;
+    staff_auth_scope_read (res, 0, CASE_COL_SCOPE, &scope);
+    if (staff_auth_scope (staff, &scope) == SCOPE_NONE) {
+        proto_error_set (err, PROTO_E_FORBIDDEN, "token",
+                         "complaint %s is not in your scope (%s of %s)", complaint_no,
+                         lifecycle_role_name (staff->role), staff->department);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_pack_actions (msgpack_packer *pk, const PGresult *actions, bool details)
+{
+    int n = PQntuples (actions);
+    msgpack_pack_array (pk, (size_t) n);
+    static const char *keys [] = { "at", "actor", "actor_role", "action", "from", "to", "version" };
+    static const s_kind_t kinds [] = { COL_INT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT,
+                                       COL_TEXT, COL_INT };
+    for (int r = 0; r < n; r++) {
+        msgpack_pack_map (pk, details ? 8 : 7);
+        for (int c = 0; c < 7; c++) {
+            proto_pack_cstr (pk, keys [c]);
+            s_pack_value (pk, actions, r, c, kinds [c]);
+        }
+        if (details) {
+            proto_pack_cstr (pk, "details");
+            s_pack_value (pk, actions, r, 7, COL_JSON);
+        }
+    }
+}
+
+int
+case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply)
+{
+    assert (conn && get && reply);
+    proto_error_t err = { 0 };
+    staff_t staff = { 0 };
+    bool full = get->token.ptr != NULL;
+    if (full && staff_auth_lookup (conn, get->token, &staff, &err)) {
+        proto_pack_error (reply, &err);
+        return -1;
+    }
+    const char *values [] = { get->complaint_no, full ? staff.department : NULL,
+                              full ? staff.path : NULL, full ? staff.id : NULL };
+    Oid types [] = { TEXTOID, TEXTOID, TEXTOID, TEXTOID };
+    PGresult *res = PQexecParams (conn, s_get_sql, 4, types, values, NULL, NULL, 0);
+    PGresult *events = NULL, *actions = NULL;
+    int rc = -1;
+    if (PQresultStatus (res) != PGRES_TUPLES_OK)
+        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
+    else
+    if (PQntuples (res) == 0)
+        proto_error_set (&err, PROTO_E_NOT_FOUND, "complaint_no", "no complaint has number %s",
+                         get->complaint_no);
+    else
+    if (full && s_authorise (res, &staff, get->complaint_no, &err))
+        ;
+    else {
+        const char *id [] = { PQgetvalue (res, 0, CASE_COL_ID) };
+        events = PQexecParams (conn, s_events_sql, 1, NULL, values, NULL, NULL, 1);
+        actions = PQexecParams (conn, s_actions_sql, 1, NULL, id, NULL, NULL, 0);
+        if (PQresultStatus (events) != PGRES_TUPLES_OK
+        ||  PQresultStatus (actions) != PGRES_TUPLES_OK)
+            proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
+        else
+            rc = 0;
+    }
+    if (rc == 0) {
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 2);
+        proto_pack_kv_bool (&pk, "ok", true);
+        proto_pack_cstr (&pk, "complaint");
+        size_t shown = 0;
+        for (size_t c = 0; c < CASE_NCOLUMNS; c++)
+            shown += full || !s_case_columns [c].staff_only;
+        msgpack_pack_map (&pk, shown + 2 + (full ? 1 : 0));
+        for (size_t c = 0; c < CASE_NCOLUMNS; c++) {
+            if (!full && s_case_columns [c].staff_only)
+                continue;
+            proto_pack_cstr (&pk, s_case_columns [c].key);
+            s_pack_value (&pk, res, 0, (int) c, s_case_columns [c].kind);
+        }
+        if (full) {
+            static const char *customer [] = {
+                "name", "phone", "email", "account", "id_no", "pseudonym"
+            };
+            proto_pack_cstr (&pk, "customer");
+            msgpack_pack_map (&pk, 6);
+            for (int c = 0; c < 6; c++) {
+                proto_pack_cstr (&pk, customer [c]);
+                s_pack_value (&pk, res, 0, CASE_COL_CUSTOMER + c, COL_TEXT);
+            }
+        }
+        proto_pack_cstr (&pk, "events");
+        int nevents = PQntuples (events);
+        msgpack_pack_array (&pk, (size_t) nevents);
+        for (int i = 0; i < nevents; i++)
+            msgpack_sbuffer_write (reply, PQgetvalue (events, i, 0),
+                                   (size_t) PQgetlength (events, i, 0));
+        proto_pack_cstr (&pk, "actions");
+        s_pack_actions (&pk, actions, full);
+    }
+    else
+        proto_pack_error (reply, &err);
+    PQclear (actions);
+    PQclear (events);
+    PQclear (res);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ queue */
+
+static const s_column_t s_queue_columns [] = {
+    { "complaint_no", COL_TEXT, false }, { "state", COL_TEXT, false },
+    { "priority", COL_INT, false }, { "business_line", COL_TEXT, false },
+    { "cause", COL_TEXT, false }, { "department", COL_TEXT, false },
+    { "handler", COL_TEXT, false }, { "due_at", COL_INT, false },
+    { "received_at", COL_INT, false }, { "version", COL_INT, false },
+    { "flags", COL_JSON, false }, { "major", COL_BOOL, false },
+    { "subject", COL_TEXT, false },
+};
+#define QUEUE_NCOLUMNS (sizeof s_queue_columns / sizeof s_queue_columns [0])
+
+#define QUEUE_SELECT \
+    "SELECT c.complaint_no, c.state, c.priority, c.business_line, c.cause, c.department," \
+    " c.handler, " MS ("c.due_at") ", " MS ("c.received_at") ", c.version," \
+    " array_to_json (c.flags)::text, c.major, c.subject" \
+    "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department" \
+    " WHERE (CASE WHEN $4::text IS NULL" \
+    "             THEN c.state NOT IN ('closed', 'rejected', 'withdrawn')" \
+    "             ELSE c.state = $4 END)"
+#define QUEUE_ORDER \
+    " ORDER BY c.priority, c.due_at, c.received_at, c.id LIMIT $5"
+
+/* One statement per kind of list, chosen by scope and role; the filters
+ * are fixed text, every value a parameter ($1 staff id, $2 department,
+ * $3 department path, $4 state, $5 limit). */
+static const char *s_queue_mine_sql =
+    QUEUE_SELECT " AND c.handler = $1" QUEUE_ORDER;
+static const char *s_queue_department_sql =
+    QUEUE_SELECT " AND c.department = $2" QUEUE_ORDER;
+static const char *s_queue_subtree_sql =
+    QUEUE_SELECT " AND starts_with (cd.path, $3)" QUEUE_ORDER;
+static const char *s_queue_every_sql =
+    QUEUE_SELECT QUEUE_ORDER;
+
+int
+case_view_queue (PGconn *conn, const queue_t *queue, msgpack_sbuffer *reply)
+{
+    assert (conn && queue && reply);
+    proto_error_t err = { 0 };
+    staff_t staff;
+    if (staff_auth_lookup (conn, queue->token, &staff, &err)) {
+        proto_pack_error (reply, &err);
+        return -1;
+    }
+    const char *sql = s_queue_mine_sql;
+    if (queue->scope != QUEUE_MINE) {
+        if (staff.role == ROLE_COMPLAINT_OFFICE)
+            sql = s_queue_every_sql;
+        else
+        if (staff.role == ROLE_HANDLER) {
+            if (queue->scope == QUEUE_ALL) {
+                proto_error_set (&err, PROTO_E_FORBIDDEN, "scope",
+                                 "a handler sees their own cases and their department's");
+                proto_pack_error (reply, &err);
+                return -1;
+            }
+            sql = s_queue_department_sql;
+        }
+        else
+            sql = s_queue_subtree_sql;      /* supervisor, manager */
+    }
+    char limit [24];
+    snprintf (limit, sizeof limit, "%lld", (long long) queue->limit);
+    const char *values [] = { staff.id, staff.department, staff.path,
+                              queue->has_state ? lifecycle_state_name (queue->state) : NULL,
+                              limit };
+    Oid types [] = { TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID };
+    PGresult *res = PQexecParams (conn, sql, 5, types, values, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        char q [300];
+        log_warn ("queue_failed", "error=%s", log_quote (q, sizeof q, PQresultErrorMessage (res)));
+        PQclear (res);
+        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
+        proto_pack_error (reply, &err);
+        return -1;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 2);
+    proto_pack_kv_bool (&pk, "ok", true);
+    proto_pack_cstr (&pk, "cases");
+    int n = PQntuples (res);
+    msgpack_pack_array (&pk, (size_t) n);
+    for (int r = 0; r < n; r++) {
+        msgpack_pack_map (&pk, QUEUE_NCOLUMNS);
+        for (size_t c = 0; c < QUEUE_NCOLUMNS; c++) {
+            proto_pack_cstr (&pk, s_queue_columns [c].key);
+            s_pack_value (&pk, res, r, (int) c, s_queue_columns [c].kind);
+        }
+    }
+    PQclear (res);
+    return 0;
+}

@@ -1,0 +1,33 @@
+/*  case_view.h — what intake shows of cases: `get` and `queue`.
+ *
+ *  get, with a token whose holder may see the case (the scope rule of
+ *  staff_auth.h, cooperating departments included): the staff view — the
+ *  complaint with the customer's identity, the case fields, the published
+ *  events and the audit trail with each action's details (notes included).
+ *  get without a token: the status view for channel adapters — the case
+ *  fields and state, the published events (already pseudonymised and
+ *  masked), the audit trail without details, and neither the customer's
+ *  identity nor the complaint's free text (subject, body, demand).
+ *
+ *  queue: a member of staff's work list, open cases by priority, due time,
+ *  receipt (NULLs last).
+ *
+ *  Both read on a batch writer's connection, outside any transaction.
+ *
+ *  Interface:
+ *      case_view_get     {"ok":true,"complaint":{...}} or an error
+ *      case_view_queue   {"ok":true,"cases":[...]} or an error
+ */
+#ifndef CASE_VIEW_H_INCLUDED
+#define CASE_VIEW_H_INCLUDED
+
+#include "request.h"
+#include <libpq-fe.h>
+#include <msgpack.h>
+
+/* Each packs its reply, success or error, into reply; returns 0 on
+ * success, -1 on an error reply. */
+int case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply);
+int case_view_queue (PGconn *conn, const queue_t *queue, msgpack_sbuffer *reply);
+
+#endif

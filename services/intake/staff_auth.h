@@ -1,0 +1,85 @@
+/*  staff_auth.h — who is asking, and may they touch this case.
+ *
+ *  Authentication: a request carries a staff token (common/staff_token.h);
+ *  intake hashes it and looks the hash up in staff_token, joined to an
+ *  active staff row and its department. The plaintext token is never stored
+ *  or logged.
+ *
+ *  Authorisation (issue 3, PROTOCOL.md "Authorisation"): a case is in a
+ *  member of staff's scope when
+ *      handler           the case is in their department, or they handle it;
+ *      supervisor,
+ *      manager           the case's department is in their subtree
+ *                        (its department.path starts with theirs), or they
+ *                        handle it;
+ *      complaint_office  always.
+ *  A case with no department yet is in the complaint office's scope only.
+ *  A handler whose department cooperates on a case (supervisor, manager:
+ *  a cooperating department in their subtree) has the narrower
+ *  SCOPE_COOPERATING: they see it and may only `note`.
+ *
+ *  The facts the rule needs are computed by PostgreSQL next to the case row
+ *  (STAFF_AUTH_SCOPE_SQL, with the staff member's department, path and id as
+ *  $2, $3, $4); the decision is made here, in one place, for act and get.
+ *
+ *  Interface:
+ *      staff_auth_lookup   token -> staff_t, or unauthenticated / unavailable
+ *      staff_auth_scope    the scope rule
+ *      staff_auth_scope_read   read the scope facts from a result row
+ */
+#ifndef STAFF_AUTH_H_INCLUDED
+#define STAFF_AUTH_H_INCLUDED
+
+#include "lifecycle.h"
+#include "proto.h"
+#include "request.h"
+#include <libpq-fe.h>
+
+typedef struct {
+    char id [REQUEST_MAX_ID + 1];
+    char department [REQUEST_MAX_ID + 1];
+    char path [PROTO_MAX_SHORT + 1];        /* '/head_office/branch_bj/' */
+    staff_role_t role;
+} staff_t;
+
+/* What the scope rule needs to know about one case, for one person. */
+typedef struct {
+    bool has_department;    /* the case has been given a department */
+    bool same_department;   /* case.department = staff.department */
+    bool in_subtree;        /* the case's department path starts with the staff's */
+    bool is_handler;        /* case.handler = staff.id */
+    bool coop_department;   /* staff.department is one of case.cooperating */
+    bool coop_subtree;      /* a cooperating department is in the staff's subtree */
+} case_scope_t;
+
+typedef enum {
+    SCOPE_NONE = 0,
+    SCOPE_COOPERATING,      /* may see the case and note on it */
+    SCOPE_FULL,
+} staff_scope_t;
+
+/*  Six boolean columns, in case_scope_t's order, for a query over
+ *  `complaint c LEFT JOIN department cd ON cd.id = c.department` whose
+ *  parameters $2, $3, $4 are the staff member's department, path and id
+ *  (all NULL when nobody asks: every column is then false). */
+#define STAFF_AUTH_SCOPE_SQL \
+    " c.department IS NOT NULL," \
+    " coalesce (c.department = $2, false)," \
+    " coalesce (starts_with (cd.path, $3), false)," \
+    " coalesce (c.handler = $4, false)," \
+    " coalesce ($2 = ANY (c.cooperating), false)," \
+    " EXISTS (SELECT 1 FROM department kd" \
+    "          WHERE kd.id = ANY (c.cooperating) AND starts_with (kd.path, $3))"
+#define STAFF_AUTH_SCOPE_COLUMNS 6
+
+/* Look the token up. Returns 0 with *staff filled; -1 with err set to
+ * unauthenticated (field "token": unknown, malformed or inactive) or
+ * unavailable (the store failed). */
+int staff_auth_lookup (PGconn *conn, proto_str_t token, staff_t *staff, proto_error_t *err);
+
+/* Read STAFF_AUTH_SCOPE_SQL's columns starting at `col` of row `row`. */
+void staff_auth_scope_read (const PGresult *res, int row, int col, case_scope_t *scope);
+
+staff_scope_t staff_auth_scope (const staff_t *staff, const case_scope_t *scope);
+
+#endif
