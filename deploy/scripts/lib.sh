@@ -34,6 +34,8 @@ RUN_DIR=$VAR/run
 LOG_DIR=$VAR/log
 SECRETS_DIR=$VAR/secrets
 ENV_FILE=$VAR/env
+STAFF_TOKENS=$SECRETS_DIR/staff-tokens          # the router's: "ID SHA256HEX"
+STAFF_TOKENS_PLAIN=$SECRETS_DIR/staff-tokens.plain  # demo staff's: "ID TOKEN"
 PG_DEFAULT_PORT=55432
 PROG=${PROG:-$(basename "$0" .sh)}
 
@@ -41,6 +43,27 @@ PROG=${PROG:-$(basename "$0" .sh)}
 # NAME without its -N instance suffix (bus-1 and bus-2 both run `bus`).
 # shellcheck disable=SC2034  # used by the scripts that source this file
 SERVICES=(bus-1 bus-2 intake router-1 router-2)
+
+# staff_tokens_ensure BIN — a token for every staff id of the directory that
+# has none yet (deploy/org/directory.conf), issued with `complaintctl token
+# new`: hashes in $STAFF_TOKENS for the routers, the plaintext in
+# $STAFF_TOKENS_PLAIN (0600) for whoever plays the staff on this machine.
+# A demo convenience: in production each person is issued their own token.
+staff_tokens_ensure () {
+    local bin=$1 directory=$COMPLAINTS_ROOT/deploy/org/directory.conf id token n=0
+    mkdir -p "$SECRETS_DIR"
+    chmod 700 "$SECRETS_DIR"
+    touch "$STAFF_TOKENS" "$STAFF_TOKENS_PLAIN"
+    chmod 600 "$STAFF_TOKENS" "$STAFF_TOKENS_PLAIN"
+    for id in $(awk '$1 == "staff" { print $2 }' "$directory"); do
+        awk -v id="$id" '$1 == id { found = 1 } END { exit !found }' "$STAFF_TOKENS_PLAIN" && continue
+        token=$("$bin/complaintctl" token new "$id" --tokens-file "$STAFF_TOKENS") \
+            || die "complaintctl token new $id failed"
+        printf '%s %s\n' "$id" "$token" >>"$STAFF_TOKENS_PLAIN"
+        n=$((n + 1))
+    done
+    (( n == 0 )) || say "issued $n staff tokens ($STAFF_TOKENS_PLAIN)"
+}
 
 # A `bash -c` script that closes every descriptor above stderr, then execs
 # its arguments. Long-lived processes (PostgreSQL, the services) start
@@ -241,6 +264,9 @@ env_write () {
         for n in COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT; do
             printf 'export %s=%q\n' "$n" "${!n}"
         done
+        echo "# The routers load the staff directory with these token hashes; each"
+        echo "# demo staff member's token is in $STAFF_TOKENS_PLAIN (docs/organisation.md)."
+        printf 'export COMPLAINTS_STAFF_TOKENS=%q\n' "$STAFF_TOKENS"
     } >"$tmp"
     chmod 600 "$tmp"
     mv "$tmp" "$ENV_FILE"

@@ -67,19 +67,44 @@ fi
 
 phase "summary"
 psql -X -q -P footer=off -c "
-    SELECT coalesce(department, '(unassigned)') AS department, count(*) AS complaints
+    SELECT coalesce(department, '(unassigned)') AS department,
+           count(*) AS complaints,
+           count(handler) AS with_handler,
+           count(*) FILTER (WHERE major) AS major,
+           string_agg(DISTINCT business_line, ', ') AS business_lines
     FROM complaint GROUP BY 1 ORDER BY 2 DESC, 1"
+psql -X -q -P footer=off -c "
+    SELECT 'P' || priority AS priority, count(*) AS complaints
+    FROM complaint GROUP BY priority ORDER BY priority"
 printf 'event log: last seq %s; outbox backlog %s\n' \
     "$(psql_q 'SELECT coalesce(max(seq), 0) FROM event_log')" \
     "$(psql_q 'SELECT count(*) FROM outbox')"
 one=$(psql_q 'SELECT complaint_no FROM complaint ORDER BY id LIMIT 1')
 
+# A member of staff at work: the handler with the most cases looks at their
+# queue and accepts the first case (the demo's tokens: var/secrets/).
+handler=$(psql_q "SELECT handler FROM complaint WHERE handler IS NOT NULL
+                  GROUP BY handler ORDER BY count(*) DESC, handler LIMIT 1")
+if [[ -n $handler ]]; then
+    token=$(awk -v id="$handler" '$1 == id { print $2; exit }' "$STAFF_TOKENS_PLAIN")
+    phase "as $handler: complaintctl queue, then accept the first case"
+    COMPLAINTS_TOKEN=$token "$BUILD/bin/complaintctl" queue --limit 5 || warn "queue failed"
+    first=$(COMPLAINTS_TOKEN=$token "$BUILD/bin/complaintctl" queue --limit 1 --json \
+            | sed -n 's/.*"complaint_no": *"\([0-9]*\)".*/\1/p' | head -n 1)
+    if [[ -n $first ]]; then
+        COMPLAINTS_TOKEN=$token "$BUILD/bin/complaintctl" act "$first" accept \
+            --text "taken from the demo" || warn "accept failed"
+    fi
+fi
+
 echo
 echo "What to look at next:"
-next () { printf '  %-50s # %s\n' "$1" "$2"; }
+next () { printf '  %-58s # %s\n' "$1" "$2"; }
 next ". ${ENV_FILE#"$COMPLAINTS_ROOT"/}" "PG* and endpoint variables for this shell"
 next "$BUILD/bin/complaintctl tail --from 0 | head" "the event stream, one JSON line per event"
-next "$BUILD/bin/complaintctl get ${one:-<number>}" "one complaint, the full staff view"
+next "export COMPLAINTS_TOKEN=\$(awk '\$1==\"${handler:-ID}\"{print \$2}' ${STAFF_TOKENS_PLAIN#"$COMPLAINTS_ROOT"/})" "act as that handler"
+next "$BUILD/bin/complaintctl show ${first:-${one:-<number>}}" "one case with its audit trail"
+next "$BUILD/bin/complaintctl lifecycle" "what can be done to a case, by whom"
 next "psql" "the store (after . var/env)"
 next "make status" "what runs, counts"
 next "make down" "stop everything, PostgreSQL last"

@@ -3,8 +3,10 @@
 #
 # 1. The private PostgreSQL cluster under var/pg: created if absent, started
 #    if stopped (lib.sh pg_ensure), then the migrations (migrate.sh).
-# 2. var/env: the PG* variables, the pseudonym key and the endpoints, so
-#    `. var/env; psql` reaches this store and complaintctl these daemons.
+# 2. var/env: the PG* variables, the pseudonym key, the endpoints and the
+#    staff tokens file, so `. var/env; psql` reaches this store and
+#    complaintctl these daemons. Every staff id of deploy/org/directory.conf
+#    without a token gets one (var/secrets/staff-tokens.plain, 0600).
 # 3. Every service that is not running, in the background, from $BUILD/bin:
 #
 #        bus-1, bus-2   the bus twice: the one that wins the advisory lock is
@@ -33,7 +35,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router; do
+for b in bus intake router complaintctl; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -46,6 +48,7 @@ flock -w 120 9 || die "another up.sh holds $VAR/.up.lock"
 pg_ensure
 bash "$COMPLAINTS_ROOT/deploy/scripts/migrate.sh"
 endpoints_load
+staff_tokens_ensure "$BIN"
 env_write
 # shellcheck disable=SC1090
 . "$ENV_FILE"
