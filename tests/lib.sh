@@ -15,6 +15,8 @@
 #   waiting      wait_for 'shell condition' TIMEOUT_S
 #   the store    psql_value SQL [var=value ...]   (psql :'var' parameters)
 #   clients      ctl ARGS... (complaintctl), pyclient ARGS... (client.py)
+#   staff        issue_tokens DIR [DIRECTORY] (a token for every staff id),
+#                staff_token ID, as_staff ID ARGS... (complaintctl as ID)
 #   checks       check, assert_eq, assert_ne, assert_ge, assert_le,
 #                assert_match, assert_true, fail — each prints what it
 #                checked and the figures; a failed one marks the test failed
@@ -322,4 +324,46 @@ require_bin () {
         fi
     done
     [ $missing = 0 ] || exit 1
+}
+
+# ------------------------------------------------------------------- staff
+
+# issue_tokens DIR [DIRECTORY] — a token for every staff id in the directory
+# (default deploy/org/directory.conf: its `staff ID ...` lines), each issued
+# by `complaintctl token new`. Writes DIR/tokens, the router's tokens file
+# ("ID SHA256HEX" lines: pass it with --tokens), and DIR/tokens.plain ("ID
+# TOKEN", mode 0600), which staff_token and as_staff read. Prints how many.
+issue_tokens () {
+    local dir=$1 directory=${2:-$ROOT/deploy/org/directory.conf} id token n=0
+    mkdir -p "$dir"
+    : >"$dir/tokens"
+    : >"$dir/tokens.plain"
+    chmod 600 "$dir/tokens.plain"
+    for id in $(awk '$1 == "staff" { print $2 }' "$directory"); do
+        if ! token=$("$BIN/complaintctl" token new "$id" --tokens-file "$dir/tokens"); then
+            fail "issue_tokens: complaintctl token new $id failed"
+            return 1
+        fi
+        printf '%s %s\n' "$id" "$token" >>"$dir/tokens.plain"
+        n=$((n + 1))
+    done
+    STAFF_TOKENS_DIR=$dir
+    note "issued $n staff tokens into $dir/tokens"
+}
+
+# staff_token ID — the plaintext token issue_tokens made for ID.
+staff_token () {
+    awk -v id="$1" '$1 == id { print $2; exit }' "${STAFF_TOKENS_DIR:?issue_tokens first}/tokens.plain"
+}
+
+# as_staff ID ARGS... — complaintctl ARGS... with COMPLAINTS_TOKEN set to ID's
+# token (fails at once, exit 2, when ID has none).
+as_staff () {
+    local id=$1 token; shift
+    token=$(staff_token "$id")
+    if [ -z "$token" ]; then
+        echo "as_staff: no token for $id" >&2
+        return 2
+    fi
+    COMPLAINTS_TOKEN=$token "$BIN/complaintctl" "$@"
 }

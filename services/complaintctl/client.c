@@ -15,6 +15,7 @@
  */
 #include "ctl.h"
 #include "event.h"
+#include "msgpack_json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -189,4 +190,84 @@ ctl_reply_print_error (const char *what, const msgpack_object *reply)
     if (message.ptr)
         fprintf (stderr, ": %.*s", (int) message.len, message.ptr);
     fprintf (stderr, "\n");
+}
+
+int
+ctl_request (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
+             zframe_t **frame, msgpack_unpacked *msg)
+{
+    ctl_client_t *client = ctl_client_new (endpoint);
+    if (!client)
+        return CTL_EXIT_USAGE;
+    int rc = ctl_client_call (client, buf->data, buf->size, timeout_ms, frame);
+    ctl_client_destroy (&client);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    proto_error_t err = { 0 };
+    if (ctl_reply_decode (*frame, msg, &err)) {
+        fprintf (stderr, "complaintctl: unreadable reply from %s: %s\n", endpoint, err.message);
+        zframe_destroy (frame);
+        return CTL_EXIT_REPLY;
+    }
+    return CTL_EXIT_OK;
+}
+
+int
+ctl_request_json (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
+                  json_t **reply)
+{
+    zframe_t *frame = NULL;
+    msgpack_unpacked msg;
+    msgpack_unpacked_init (&msg);
+    int rc = ctl_request (endpoint, buf, timeout_ms, &frame, &msg);
+    if (rc == CTL_EXIT_OK) {
+        proto_error_t err = { 0 };
+        *reply = msgpack_json_from_object (&msg.data, &err);
+        if (!*reply) {
+            fprintf (stderr, "complaintctl: unreadable reply from %s: %s\n", endpoint, err.message);
+            rc = CTL_EXIT_REPLY;
+        }
+    }
+    msgpack_unpacked_destroy (&msg);
+    zframe_destroy (&frame);
+    return rc;
+}
+
+int
+ctl_reply_json_error (const char *what, const json_t *reply)
+{
+    const json_t *error = json_object_get (reply, "error");
+    const char *code = json_string_value (json_object_get (error, "code"));
+    const char *field = json_string_value (json_object_get (error, "field"));
+    const char *message = json_string_value (json_object_get (error, "message"));
+    fprintf (stderr, "complaintctl %s: error %s", what, code ? code : "unknown");
+    if (field && *field)
+        fprintf (stderr, " field=%s", field);
+    if (message)
+        fprintf (stderr, ": %s", message);
+    /* conflict and invalid_transition say where the case is now, so the
+     * person can look again and decide (PROTOCOL.md, act) */
+    const char *state = json_string_value (json_object_get (reply, "state"));
+    const json_t *version = json_object_get (reply, "version");
+    /* unless the message already says so */
+    char now [64] = "";
+    if (json_is_integer (version))
+        snprintf (now, sizeof now, "version %" JSON_INTEGER_FORMAT, json_integer_value (version));
+    bool said = message && state && *now && strstr (message, state) && strstr (message, now);
+    if ((state || json_is_integer (version)) && !said) {
+        fprintf (stderr, " (the case is now %s", state ? state : "?");
+        if (json_is_integer (version))
+            fprintf (stderr, ", version %" JSON_INTEGER_FORMAT, json_integer_value (version));
+        fprintf (stderr, ")");
+    }
+    fprintf (stderr, "\n");
+    /* the store was down: the same command may simply be run again */
+    return code && strcmp (code, PROTO_E_UNAVAILABLE) == 0 ? CTL_EXIT_UNREACHABLE
+                                                           : CTL_EXIT_REPLY;
+}
+
+bool
+ctl_json_ok (const json_t *reply)
+{
+    return json_is_true (json_object_get (reply, "ok"));
 }

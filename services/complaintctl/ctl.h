@@ -12,6 +12,11 @@
  *      options.c     option parsing helpers shared by the subcommands
  *      client.c      DEALER request/reply with correlation tags and timeouts
  *      submit.c      submit (flags or JSON on stdin) and get
+ *      act.c         act: one staff action on a case (lifecycle.h's table)
+ *      queue.c       queue: the cases on my desk / my department's, by priority
+ *      show.c        show: one case with its audit trail, for people or as JSON
+ *      token.c       token new: issue a staff token (hash for the tokens file)
+ *      lifecycle_cmd.c  lifecycle: the action table, or the Graphviz diagram
  *      import_csv.c  import the consumer bureau's CSV export, pipelined
  *      stream.c      events as JSON lines, replay paging (shared by tail and replay)
  *      tail.c        live tail of the bus, gap-free through replay
@@ -26,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "proto.h"
+#include "staff_token.h"
 
 /* Exit codes, the same for every subcommand (documented in docs/complaintctl.md). */
 #define CTL_EXIT_OK           0    /* done; every request acknowledged */
@@ -43,6 +49,11 @@ int ctl_get (int argc, char **argv);
 int ctl_import (int argc, char **argv);
 int ctl_tail (int argc, char **argv);
 int ctl_replay (int argc, char **argv);
+int ctl_act (int argc, char **argv);
+int ctl_queue (int argc, char **argv);
+int ctl_show (int argc, char **argv);
+int ctl_token (int argc, char **argv);
+int ctl_lifecycle (int argc, char **argv);
 
 /* ---- options.c ---------------------------------------------------------- */
 
@@ -56,6 +67,14 @@ int ctl_timeout_ms (const char *flag_value, long *timeout_ms);
 /* Print one JSON value on stdout (compact, one line, or indented) and flush,
  * so a reader on the other end of a pipe sees each line as it happens. */
 void ctl_print_json (const json_t *json, bool pretty);
+/* The staff token from COMPLAINTS_TOKEN. NULL when unset; when `required`,
+ * a message naming the variable goes to stderr first. A set but malformed
+ * token is reported and *bad set (a usage error: it can never work). */
+const char *ctl_staff_token (const char *what, bool required, bool *bad);
+/* A time from a reply for people: unix milliseconds (or an ISO string, kept
+ * as it is) as "YYYY-MM-DD HH:MM" in the local time zone (TZ); "-" for
+ * null or absent. */
+const char *ctl_format_time (const json_t *value, char *buf, size_t size);
 
 /* ---- client.c ----------------------------------------------------------- */
 
@@ -86,12 +105,38 @@ int ctl_client_call (ctl_client_t *self, const void *data, size_t size, int time
  * the frame must outlive msg (strings point into it). */
 int ctl_reply_decode (zframe_t *frame, msgpack_unpacked *msg, proto_error_t *err);
 
+/* One request to `endpoint` on a fresh client, reply decoded. On
+ * CTL_EXIT_OK *frame and msg hold the reply (the caller frees both);
+ * otherwise the reason is already on stderr. */
+int ctl_request (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
+                 zframe_t **frame, msgpack_unpacked *msg);
+/* The same, with the reply converted to JSON (*reply: a new reference). */
+int ctl_request_json (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
+                      json_t **reply);
+/* Print an error reply (JSON form) on stderr: code, field, message, and the
+ * case's current "state" and "version" when the reply carries them
+ * (conflict, invalid_transition). Returns the exit code: CTL_EXIT_UNREACHABLE
+ * for `unavailable` (the store is down: run it again), else CTL_EXIT_REPLY. */
+int ctl_reply_json_error (const char *what, const json_t *reply);
+
+/* true when a JSON reply is {"ok":true,...} */
+bool ctl_json_ok (const json_t *reply);
+
 /* true when the reply is {"ok":true,...} */
 bool ctl_reply_ok (const msgpack_object *reply);
 
 /* Print an error reply's code, field and message on stderr, prefixed by
  * `what` (e.g. "submit"). */
 void ctl_reply_print_error (const char *what, const msgpack_object *reply);
+
+/* ---- show.c ------------------------------------------------------------- */
+
+/* {"op":"get","complaint_no":NO,"token"?:token}: the whole reply as JSON in
+ * *reply (ok or not; the caller checks ctl_json_ok). Returns CTL_EXIT_OK or
+ * the exit code of a failed exchange (reason on stderr). */
+int ctl_case_get (const char *endpoint, const char *number, const char *token,
+                  int timeout_ms, json_t **reply);
+
 
 /* ---- stream.c ----------------------------------------------------------- */
 

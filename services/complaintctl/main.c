@@ -6,6 +6,11 @@
  *      complaintctl import FILE.csv   submit every row of a CFPB CSV export
  *      complaintctl tail              follow the event stream, one JSON line each
  *      complaintctl replay --from N   print a range of the event log
+ *      complaintctl act NO ACTION     a staff action on a case (token from the env)
+ *      complaintctl queue             my cases / my department's, most urgent first
+ *      complaintctl show NO           a case and its audit trail, for people
+ *      complaintctl token new ID      issue a staff token
+ *      complaintctl lifecycle         the state machine's table, or its diagram
  *
  *  This file only dispatches: each subcommand lives in its own file, parses
  *  its own flags and returns one of the exit codes in ctl.h. The tool is a
@@ -25,10 +30,15 @@ typedef struct {
 
 static const s_command_t s_commands [] = {
     { "submit", ctl_submit, "submit a complaint from flags, or a JSON document on stdin (--json)" },
-    { "get",    ctl_get,    "show a complaint by its number, as JSON" },
+    { "get",    ctl_get,    "a complaint by its number, as JSON (with the staff token if set)" },
     { "import", ctl_import, "submit every row of a CFPB complaints CSV export (FILE or -)" },
     { "tail",   ctl_tail,   "follow the event stream live, one JSON line per event, gap-free" },
     { "replay", ctl_replay, "print the events after seq N from the event log" },
+    { "act",    ctl_act,    "take an action on a case: accept, resolve, transfer, close ..." },
+    { "queue",  ctl_queue,  "my cases, or my department's, by priority and due time" },
+    { "show",   ctl_show,   "a case with its audit trail, for people (--json for tools)" },
+    { "token",  ctl_token,  "token new STAFF_ID: issue a staff token (hash for the tokens file)" },
+    { "lifecycle", ctl_lifecycle, "the case state machine: actions, states, roles (--dot)" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 
@@ -40,19 +50,24 @@ s_usage (FILE *out)
         "\n"
         "commands:\n");
     for (size_t i = 0; i < S_NCOMMANDS; i++)
-        fprintf (out, "  %-8s %s\n", s_commands [i].name, s_commands [i].summary);
+        fprintf (out, "  %-10s %s\n", s_commands [i].name, s_commands [i].summary);
     fprintf (out,
         "\n"
         "`complaintctl COMMAND --help` shows a command's options.\n"
         "\n"
         "environment:\n"
-        "  COMPLAINTS_INTAKE_ENDPOINT      intake (submit, get, import), default tcp://127.0.0.1:5550\n"
+        "  COMPLAINTS_INTAKE_ENDPOINT      intake (submit, get, import, act, queue, show),\n"
+        "                                  default tcp://127.0.0.1:5550\n"
         "  COMPLAINTS_BUS_PUB_ENDPOINT     bus publisher (tail), default tcp://127.0.0.1:5560\n"
         "  COMPLAINTS_BUS_REPLAY_ENDPOINT  bus replay (tail, replay), default tcp://127.0.0.1:5561\n"
         "  COMPLAINTS_TIMEOUT_MS           how long to wait for a reply, default 5000\n"
+        "  COMPLAINTS_TOKEN                your staff token (act, queue; show and get send it\n"
+        "                                  when set: the staff view with identity and notes)\n"
         "\n"
-        "exit status: 0 ok, 1 the server replied with an error (or import rows failed),\n"
-        "             2 usage or unreadable input, 3 server unreachable or timed out\n");
+        "exit status: 0 ok, 1 the server replied with an error (or import rows failed;\n"
+        "             act: refused, e.g. conflict, forbidden, invalid_transition),\n"
+        "             2 usage or unreadable input, 3 server unreachable, timed out, or\n"
+        "             unavailable (act, queue, show: the store is down, run it again)\n");
 }
 
 int

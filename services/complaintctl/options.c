@@ -12,6 +12,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "staff_token.h"
 
 const char *
 ctl_setting (const char *flag_value, const char *env, const char *def)
@@ -53,4 +56,39 @@ ctl_print_json (const json_t *json, bool pretty)
     json_dumpf (json, stdout, flags);
     fputc ('\n', stdout);
     fflush (stdout);
+}
+
+const char *
+ctl_staff_token (const char *what, bool required, bool *bad)
+{
+    const char *token = getenv (STAFF_TOKEN_ENV);
+    *bad = false;
+    if (!token || !*token) {
+        if (required)
+            fprintf (stderr, "complaintctl %s: set %s to your staff token "
+                     "(issued by `complaintctl token new STAFF_ID`)\n", what, STAFF_TOKEN_ENV);
+        return NULL;
+    }
+    if (!staff_token_valid (token, strlen (token))) {
+        fprintf (stderr, "complaintctl %s: %s is not a staff token "
+                 "(64 lowercase hexadecimal characters)\n", what, STAFF_TOKEN_ENV);
+        *bad = true;
+        return NULL;
+    }
+    return token;
+}
+
+const char *
+ctl_format_time (const json_t *value, char *buf, size_t size)
+{
+    if (json_is_string (value))
+        return json_string_value (value);
+    if (!json_is_integer (value) && !json_is_real (value))
+        return "-";
+    double ms = json_number_value (value);
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    if (!localtime_r (&secs, &tm) || !strftime (buf, size, "%Y-%m-%d %H:%M", &tm))
+        return "?";
+    return buf;
 }

@@ -53,34 +53,14 @@ s_get_usage (FILE *out)
         "usage: complaintctl get COMPLAINT_NO [--compact] [--intake EP] [--timeout-ms N]\n"
         "\n"
         "Prints the complaint (state, channel, department, customer, timestamps, events)\n"
-        "as indented JSON, or as one line with --compact.\n"
+        "as indented JSON, or as one line with --compact. With %s set the\n"
+        "token is sent: the staff view (customer identity, case fields, the audit trail\n"
+        "with details); without it, the status view (no identity, no action details).\n"
+        "`complaintctl show` prints the same for people.\n"
         "\n"
         "  --intake EP        intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
         "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        CFG_INTAKE_ENDPOINT, CTL_TIMEOUT_MS);
-}
-
-/*  Send one request to intake and decode the reply. On CTL_EXIT_OK *frame
- *  and msg hold the reply (the caller frees both); otherwise the reason is
- *  already on stderr. */
-static int
-s_request (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
-           zframe_t **frame, msgpack_unpacked *msg)
-{
-    ctl_client_t *client = ctl_client_new (endpoint);
-    if (!client)
-        return CTL_EXIT_USAGE;
-    int rc = ctl_client_call (client, buf->data, buf->size, timeout_ms, frame);
-    ctl_client_destroy (&client);
-    if (rc != CTL_EXIT_OK)
-        return rc;
-    proto_error_t err = { 0 };
-    if (ctl_reply_decode (*frame, msg, &err)) {
-        fprintf (stderr, "complaintctl: unreadable reply from %s: %s\n", endpoint, err.message);
-        zframe_destroy (frame);
-        return CTL_EXIT_REPLY;
-    }
-    return CTL_EXIT_OK;
+        STAFF_TOKEN_ENV, CFG_INTAKE_ENDPOINT, CTL_TIMEOUT_MS);
 }
 
 static proto_str_t
@@ -228,7 +208,7 @@ ctl_submit (int argc, char **argv)
     zframe_t *frame = NULL;
     msgpack_unpacked msg;
     msgpack_unpacked_init (&msg);
-    int rc = s_request (endpoint, &buf, (int) timeout_ms, &frame, &msg);
+    int rc = ctl_request (endpoint, &buf, (int) timeout_ms, &frame, &msg);
     if (rc == CTL_EXIT_OK) {
         proto_error_t err = { 0 };
         json_t *json = msgpack_json_from_object (&msg.data, &err);
@@ -288,18 +268,25 @@ ctl_get (int argc, char **argv)
         return CTL_EXIT_USAGE;
     endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
 
+    bool bad;
+    const char *token = ctl_staff_token ("get", false, &bad);
+    if (bad)
+        return CTL_EXIT_USAGE;
+
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 2);
+    msgpack_pack_map (&pk, token ? 3 : 2);
     proto_pack_kv_cstr (&pk, "op", "get");
     proto_pack_kv_cstr (&pk, "complaint_no", number);
+    if (token)
+        proto_pack_kv_cstr (&pk, "token", token);
 
     zframe_t *frame = NULL;
     msgpack_unpacked msg;
     msgpack_unpacked_init (&msg);
-    int rc = s_request (endpoint, &buf, (int) timeout_ms, &frame, &msg);
+    int rc = ctl_request (endpoint, &buf, (int) timeout_ms, &frame, &msg);
     if (rc == CTL_EXIT_OK) {
         if (ctl_reply_ok (&msg.data)) {
             const msgpack_object *complaint = proto_map_get (&msg.data, "complaint");

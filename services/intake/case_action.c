@@ -73,7 +73,7 @@ static const char *s_update_sql =
     "  satisfied = CASE WHEN $6 = 'feedback' THEN $9::boolean"
     "                   WHEN $6 = 'resolve' THEN NULL ELSE satisfied END,"
     "  level = coalesce ($10, level),"
-    "  reject_reason = coalesce ($11, reject_reason),"
+    "  reject_reason = CASE WHEN $6 = 'reject' THEN $11 ELSE reject_reason END,"
     "  duplicate_of = coalesce ($12, duplicate_of)"
     " WHERE id = $1"
     " RETURNING version";

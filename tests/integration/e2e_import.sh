@@ -10,7 +10,8 @@
 #     (client.py) sees the same count;
 #   - the stream carries no customer name ("CFPB consumer" appears nowhere)
 #     but a 32-hex "customer" pseudonym in each complaint.received;
-#   - `complaintctl get NO` (the staff view) shows the full identity;
+#   - `complaintctl get NO` with a complaint office token (the staff view)
+#     shows the full identity; without a token (the status view) it does not;
 #   - importing again: every row duplicate, the same numbers, no new events.
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router complaintctl
@@ -20,9 +21,11 @@ DATA=${E2E_CSV:-$ROOT/../shared/data/cfpb_complaints_sample.csv}
 rows=$("$PY" -c 'import csv,sys; r=csv.reader(open(sys.argv[1], newline="", encoding="utf-8")); next(r); print(sum(1 for _ in r))' "$DATA")
 note "sample: $DATA, $rows data rows"
 
+issue_tokens "$TEST_DIR/staff" || exit 1
 start_service bus bus --name bus
 start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP"
+start_service router router --name router --bus "$BUS_PUB_EP" \
+    --directory "$ROOT/deploy/org/directory.conf" --tokens "$TEST_DIR/staff/tokens"
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 wait_bus 15 || fail "bus replay did not answer within 15 s"
 
@@ -82,10 +85,17 @@ assert_eq "event_log rows mentioning 'CFPB consumer' (raw bytes)" 0 \
     "$(psql_value "select count(*) from event_log where position(convert_to('CFPB consumer', 'UTF8') in event) > 0")"
 first_ref=$(head -1 "$TEST_DIR/numbers1.txt" | cut -d' ' -f1)
 first_no=$(head -1 "$TEST_DIR/numbers1.txt" | cut -d' ' -f2)
-ctl get "$first_no" >"$TEST_DIR/get.json" 2>"$TEST_DIR/get.err"
-assert_eq "complaintctl get $first_no exit status" 0 "$?"
+# the complaint office sees every case (li_na: complaint_office in the directory)
+as_staff li_na get "$first_no" >"$TEST_DIR/get.json" 2>"$TEST_DIR/get.err"
+assert_eq "complaintctl get $first_no (complaint office token) exit status" 0 "$?"
 assert_eq "get $first_no shows the identity 'CFPB consumer ${first_ref#cfpb-}'" 1 \
     "$(grep -c "CFPB consumer ${first_ref#cfpb-}" "$TEST_DIR/get.json")"
+ctl get "$first_no" >"$TEST_DIR/get_status.json" 2>"$TEST_DIR/get_status.err"
+assert_eq "complaintctl get $first_no without a token (status view) exit status" 0 "$?"
+assert_eq "get $first_no without a token: state shown" assigned \
+    "$(jq -r .state "$TEST_DIR/get_status.json")"
+assert_eq "get $first_no without a token: no identity" 0 \
+    "$(grep -c "CFPB consumer" "$TEST_DIR/get_status.json")"
 assert_eq "complaints without a department" 0 \
     "$(psql_value "select count(*) from complaint where department is null")"
 

@@ -1,0 +1,327 @@
+/*  show.c — `complaintctl show NO`: one case as a complaint officer reads it,
+ *  with its audit trail.
+ *
+ *  One `get` request to intake (proto/PROTOCOL.md). With COMPLAINTS_TOKEN set
+ *  the token goes with it, and a holder who may see the case gets the staff
+ *  view: the customer's identity, the case fields and every action with its
+ *  details (notes included). Without a token intake answers the status view
+ *  meant for channel adapters: the same case fields, no identity, actions
+ *  without details. The tool prints whatever came back: a field the reply
+ *  does not carry is simply not shown.
+ *
+ *  Human output is the case's fields, one per line with a label, then the
+ *  trail, oldest first, one line per action:
+ *      2026-11-23 10:02  card_a1 (handler)  resolve  investigating -> resolved  v5
+ *          outcome=refund amount=300.00 text="年费已退还"
+ *  --json prints the reply's "complaint" as one JSON line instead (the shape
+ *  `complaintctl get --compact` prints; `get` stays the JSON-first command).
+ *
+ *  ctl_case_get, the request itself, is shared with act (which reads the
+ *  case's version before acting).
+ */
+#include "ctl.h"
+#include "cfg.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: complaintctl show COMPLAINT_NO [--json] [--intake EP] [--timeout-ms N]\n"
+        "\n"
+        "Shows a case: its fields (state, version, department, handler, class, priority,\n"
+        "flags, deadlines, resolution, the customer), then its audit trail, oldest first\n"
+        "(time, actor and role, action, state before -> after, version, details).\n"
+        "\n"
+        "With %s set, the staff view (customer identity, action details);\n"
+        "without it, the status view (no identity, no details).\n"
+        "\n"
+        "  --json             the reply's complaint as one JSON line\n"
+        "  --intake EP        intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
+        "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
+        STAFF_TOKEN_ENV, CFG_INTAKE_ENDPOINT, CTL_TIMEOUT_MS);
+}
+
+int
+ctl_case_get (const char *endpoint, const char *number, const char *token,
+              int timeout_ms, json_t **reply)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, token ? 3 : 2);
+    proto_pack_kv_cstr (&pk, "op", "get");
+    proto_pack_kv_cstr (&pk, "complaint_no", number);
+    if (token)
+        proto_pack_kv_cstr (&pk, "token", token);
+    int rc = ctl_request_json (endpoint, &buf, timeout_ms, reply);
+    msgpack_sbuffer_destroy (&buf);
+    return rc;
+}
+
+/* A scalar as text for people: strings as they are, numbers and booleans
+ * in JSON, null/absent as NULL (the caller skips the line). */
+static const char *
+s_text (const json_t *value, char *buf, size_t size)
+{
+    if (!value || json_is_null (value))
+        return NULL;
+    if (json_is_string (value))
+        return json_string_value (value);
+    if (json_is_true (value))
+        return "yes";
+    if (json_is_false (value))
+        return "no";
+    if (json_is_integer (value)) {
+        snprintf (buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value (value));
+        return buf;
+    }
+    if (json_is_array (value)) {
+        if (json_array_size (value) == 0)
+            return NULL;
+        /* ["media","fraud"] -> "media, fraud" */
+        size_t used = 0, i;
+        json_t *item;
+        buf [0] = 0;
+        json_array_foreach (value, i, item) {
+            const char *s = json_is_string (item) ? json_string_value (item) : "?";
+            int n = snprintf (buf + used, size - used, "%s%s", i ? ", " : "", s);
+            if (n < 0 || (size_t) n >= size - used)
+                break;
+            used += (size_t) n;
+        }
+        return buf;
+    }
+    char *dump = json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY);
+    snprintf (buf, size, "%s", dump ? dump : "?");
+    free (dump);
+    return buf;
+}
+
+static void
+s_line (const char *label, const char *value)
+{
+    if (value && *value)
+        printf ("  %-14s %s\n", label, value);
+}
+
+static void
+s_field (const json_t *kase, const char *label, const char *key)
+{
+    char buf [1024];
+    s_line (label, s_text (json_object_get (kase, key), buf, sizeof buf));
+}
+
+static void
+s_time (const json_t *kase, const char *label, const char *key)
+{
+    const json_t *value = json_object_get (kase, key);
+    char buf [64];
+    if (value && !json_is_null (value))
+        s_line (label, ctl_format_time (value, buf, sizeof buf));
+}
+
+/* A text block (the complaint's body), indented under its label. */
+static void
+s_block (const json_t *kase, const char *label, const char *key)
+{
+    const char *text = json_string_value (json_object_get (kase, key));
+    if (!text || !*text)
+        return;
+    printf ("  %s:\n    ", label);
+    for (const char *c = text; *c; c++) {
+        putchar (*c);
+        if (*c == '\n' && c [1])
+            fputs ("    ", stdout);
+    }
+    putchar ('\n');
+}
+
+/* An action's details as key=value, strings with blanks or quotes in JSON
+ * quotes, the free text last (it is the longest). */
+static void
+s_details (const json_t *details)
+{
+    if (!json_is_object (details) || json_object_size (details) == 0)
+        return;
+    fputs ("      ", stdout);
+    const char *key;
+    json_t *value;
+    bool first = true;
+    for (int pass = 0; pass < 2; pass++)
+        json_object_foreach ((json_t *) details, key, value) {
+            bool is_text = strcmp (key, "text") == 0;
+            if (is_text != (pass == 1))
+                continue;
+            const char *s = json_string_value (value);
+            printf ("%s%s=", first ? "" : " ", key);
+            first = false;
+            if (s && *s && !strpbrk (s, " \t\n\"=\\"))
+                fputs (s, stdout);
+            else {
+                char *dump = json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY);
+                fputs (dump ? dump : "?", stdout);
+                free (dump);
+            }
+        }
+    putchar ('\n');
+}
+
+static void
+s_print_trail (const json_t *actions)
+{
+    size_t count = json_array_size (actions);
+    printf ("\naudit trail (%zu action%s, oldest first):\n", count, count == 1 ? "" : "s");
+    size_t i;
+    json_t *a;
+    json_array_foreach (actions, i, a) {
+        char when [64], version [32];
+        const char *actor = json_string_value (json_object_get (a, "actor"));
+        const char *role = json_string_value (json_object_get (a, "actor_role"));
+        const char *action = json_string_value (json_object_get (a, "action"));
+        const char *from = json_string_value (json_object_get (a, "from"));
+        const char *to = json_string_value (json_object_get (a, "to"));
+        const char *v = s_text (json_object_get (a, "version"), version, sizeof version);
+        printf ("  %s  %s (%s)  %s  %s -> %s%s%s\n",
+                ctl_format_time (json_object_get (a, "at"), when, sizeof when),
+                actor ? actor : "?", role ? role : "?", action ? action : "?",
+                from ? from : "?", to ? to : "?", v ? "  v" : "", v ? v : "");
+        s_details (json_object_get (a, "details"));
+    }
+}
+
+/*  The case for a complaint officer: what it is, where it is, who has it,
+ *  how urgent, what was decided, who complained. Lines with no value are
+ *  left out, so the status view (no identity) simply has fewer. */
+static void
+s_print_case (const json_t *kase)
+{
+    char buf [1024];
+    const char *no = json_string_value (json_object_get (kase, "complaint_no"));
+    printf ("complaint %s\n", no ? no : "?");
+    s_field (kase, "state", "state");
+    s_field (kase, "version", "version");
+    s_field (kase, "level", "level");
+    const json_t *priority = json_object_get (kase, "priority");
+    if (json_is_integer (priority)) {
+        snprintf (buf, sizeof buf, "P%" JSON_INTEGER_FORMAT "%s", json_integer_value (priority),
+                  json_is_true (json_object_get (kase, "major")) ? " (major)" : "");
+        s_line ("priority", buf);
+    }
+    s_field (kase, "flags", "flags");
+    s_time (kase, "due", "due_at");
+    s_field (kase, "department", "department");
+    s_field (kase, "handler", "handler");
+    s_field (kase, "cooperating", "cooperating");
+    s_field (kase, "business line", "business_line");
+    s_field (kase, "cause", "cause");
+    const char *jc = json_string_value (json_object_get (kase, "jrt_channel"));
+    const char *jb = json_string_value (json_object_get (kase, "jrt_business"));
+    const char *jca = json_string_value (json_object_get (kase, "jrt_cause"));
+    if (jc || jb || jca) {
+        snprintf (buf, sizeof buf, "channel %s, business %s, cause %s",
+                  jc ? jc : "-", jb ? jb : "-", jca ? jca : "-");
+        s_line ("JR/T 0169", buf);
+    }
+    s_field (kase, "routing rule", "routing_rule");
+    s_field (kase, "channel", "channel");
+    s_field (kase, "ref", "ref");
+    s_time (kase, "received", "received_at");
+    s_time (kase, "accepted", "accepted_at");
+    s_time (kase, "resolved", "resolved_at");
+    s_time (kase, "closed", "closed_at");
+    const char *outcome = json_string_value (json_object_get (kase, "resolution_outcome"));
+    if (outcome) {
+        char amount [64];
+        const char *a = s_text (json_object_get (kase, "resolution_amount"), amount, sizeof amount);
+        snprintf (buf, sizeof buf, "%s%s%s", outcome, a ? " " : "", a ? a : "");
+        s_line ("outcome", buf);
+    }
+    s_field (kase, "satisfied", "satisfied");
+    s_field (kase, "reject reason", "reject_reason");
+    s_field (kase, "duplicate of", "duplicate_of");
+    const json_t *customer = json_object_get (kase, "customer");
+    if (json_is_object (customer)) {
+        s_field (customer, "customer", "name");
+        s_field (customer, "phone", "phone");
+        s_field (customer, "e-mail", "email");
+        s_field (customer, "account", "account");
+        s_field (customer, "id no", "id_no");
+    }
+    s_field (kase, "product", "product");
+    s_field (kase, "category", "category");
+    s_field (kase, "branch", "branch");
+    s_field (kase, "amount", "amount");
+    s_field (kase, "subject", "subject");
+    s_field (kase, "demand", "demand");
+    s_block (kase, "body", "body");
+    const json_t *actions = json_object_get (kase, "actions");
+    if (json_is_array (actions))
+        s_print_trail (actions);
+    fflush (stdout);
+}
+
+int
+ctl_show (int argc, char **argv)
+{
+    enum { O_JSON = 256, O_INTAKE, O_TIMEOUT, O_HELP };
+    static const struct option options [] = {
+        { "json", no_argument, NULL, O_JSON },
+        { "intake", required_argument, NULL, O_INTAKE },
+        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
+        { "help", no_argument, NULL, O_HELP },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *endpoint = NULL, *timeout_text = NULL;
+    bool json_out = false;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+            case O_JSON: json_out = true; break;
+            case O_INTAKE: endpoint = optarg; break;
+            case O_TIMEOUT: timeout_text = optarg; break;
+            case 'h':
+            case O_HELP:
+                s_usage (stdout);
+                return CTL_EXIT_OK;
+            default:
+                fprintf (stderr, "see `complaintctl show --help`\n");
+                return CTL_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        s_usage (stderr);
+        return CTL_EXIT_USAGE;
+    }
+    bool bad;
+    const char *token = ctl_staff_token ("show", false, &bad);
+    if (bad)
+        return CTL_EXIT_USAGE;
+    long timeout_ms;
+    if (ctl_timeout_ms (timeout_text, &timeout_ms))
+        return CTL_EXIT_USAGE;
+    endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+
+    json_t *reply = NULL;
+    int rc = ctl_case_get (endpoint, argv [optind], token, (int) timeout_ms, &reply);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    const json_t *kase = json_object_get (reply, "complaint");
+    if (!ctl_json_ok (reply))
+        rc = ctl_reply_json_error ("show", reply);
+    else if (!json_is_object (kase)) {
+        fprintf (stderr, "complaintctl show: the reply holds no complaint\n");
+        rc = CTL_EXIT_REPLY;
+    }
+    else if (json_out)
+        ctl_print_json (kase, false);
+    else
+        s_print_case (kase);
+    json_decref (reply);
+    return rc;
+}
