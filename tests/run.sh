@@ -15,7 +15,7 @@
 #                     and scratch dir var/test/<name>/, with a time limit
 #
 # The store is a private PostgreSQL cluster created for this run under
-# var/test/pg (owned by the postgres user, Unix socket only, port
+# var/test/pg (var/test-PORT/pg when TEST_PG_PORT is not 55405) (owned by the postgres user, Unix socket only, port
 # TEST_PG_PORT, default 55405) and stopped on exit, pass or fail. Services
 # started by integration tests use ZeroMQ ports from TEST_ZMQ_BASE (default
 # 56140), so a run never collides with `make up` on 5550/5560/5561/55432.
@@ -40,7 +40,9 @@ TEST_PG_PORT=${TEST_PG_PORT:-55405}
 TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-56140}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-VAR=$ROOT/var/test
+# A run on another port gets its own folder, so two runs from one tree (two
+# people, or CI beside a developer) never stop each other's cluster.
+if [ "$TEST_PG_PORT" = 55405 ]; then VAR=$ROOT/var/test; else VAR=$ROOT/var/test-$TEST_PG_PORT; fi
 PGROOT=$VAR/pg
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 export ROOT BUILD BUILD_DIR BIN TEST_PG_PORT TEST_ZMQ_BASE
