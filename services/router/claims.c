@@ -1,7 +1,5 @@
 /*  claims.c — claim, assign and release complaints in PostgreSQL (see claims.h).
  *
- *  Three prepared statements, each one round trip:
- *
  *  claim    UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)
  *           RETURNING the routing fields. Autocommit: the lease is the claim,
  *           so no transaction stays open while the router routes. A row whose
@@ -9,17 +7,36 @@
  *           a row leased to this very instance: a router never has two batches
  *           in flight, so such a row is one it dropped (a connection lost
  *           before the finish answered) and it may take it straight back
- *           instead of waiting for the lease to run out.
+ *           instead of waiting for the lease to run out. The claim also asks
+ *           the store whether the customer complained before (the repeat
+ *           flag), through complaint_pseudonym_idx; a complaint without any
+ *           identity shares the pseudonym of every anonymous one, so it is
+ *           never a repeat.
  *
- *  finish   one statement over arrays (unnest): a data-modifying CTE updates
- *           every complaint that is still 'received' AND still leased to this
- *           instance, and inserts a complaint.assigned outbox row for exactly
- *           the rows the UPDATE returned. A single statement is a single
- *           transaction, so state change and event commit together
- *           (invariant 3), and a claim lost to an expired lease (another
- *           router took it over) writes nothing. Row locks serialise two
- *           routers finishing the same complaint; the loser's WHERE no longer
- *           holds after the winner commits, so it updates nothing.
+ *  finish   one transaction, four statements:
+ *             1. lock the staff rows of every department the batch is
+ *                assigned to, in id order. pick_handler locks a department's
+ *                staff too, also in id order; taking them all first in one
+ *                global order means two routers (or a router and an intake
+ *                transfer) can never deadlock over two departments.
+ *             2. UPDATE every complaint that is still 'received' AND still
+ *                leased to this instance, from arrays (unnest), choosing the
+ *                handler with pick_handler(department) per row — the one SQL
+ *                definition of "who gets it" — except for an unroutable
+ *                complaint, which waits in the complaint office's queue.
+ *                RETURNING says which rows changed, with their handler,
+ *                version and due_at.
+ *             3. the router builds, for exactly those rows, the events
+ *                (complaint.assigned; complaint.major; one
+ *                complaint.cooperation_requested per cooperating
+ *                department) and the case_action audit rows, and inserts
+ *                them in one statement;
+ *             4. COMMIT.
+ *           State change, events and audit commit together (invariant 3); a
+ *           claim lost to an expired lease (another router took it over)
+ *           writes nothing. Row locks serialise two routers finishing the
+ *           same complaint; the loser's WHERE no longer holds after the
+ *           winner commits, so it updates nothing.
  *
  *           The redundant `c.id = ANY ($1)` gives the planner an index
  *           condition on the primary key; without it, it estimated the
@@ -29,8 +46,9 @@
  *  release  on shutdown, clear this instance's leases on complaints still
  *           waiting, so another router need not wait for them to expire.
  *
- *  The outbox row's data is the msgpack map {"department","rule","router"}:
- *  routing facts only, never the customer's identity (invariant 8).
+ *  Event data are routing facts only, never the customer's identity
+ *  (invariant 8); the audit row's details hold the full classification with
+ *  the rule behind each part.
  */
 #include "claims.h"
 #include "pg.h"
@@ -40,6 +58,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,31 +72,64 @@ struct _claims_t {
 };
 
 #define S_SQL_CLAIM \
-    "UPDATE complaint SET lease_owner = $1::text," \
+    "UPDATE complaint c SET lease_owner = $1::text," \
     "       lease_until = now () + $2::float8 * interval '1 millisecond'" \
     " WHERE id IN (SELECT id FROM complaint" \
     "               WHERE state = 'received'" \
     "                 AND (lease_until IS NULL OR lease_until < now () OR lease_owner = $1::text)" \
     "               ORDER BY id LIMIT $3::int" \
     "               FOR UPDATE SKIP LOCKED)" \
-    " RETURNING id, complaint_no, channel, product, category, subject, body"
+    " RETURNING id, complaint_no, channel, product, category, subject, body, branch," \
+    "   amount::text," \
+    "   coalesce (customer_id_no, customer_account, customer_phone, customer_email," \
+    "             customer_name, '') <> ''" \
+    "   AND EXISTS (SELECT 1 FROM complaint o" \
+    "                WHERE o.customer_pseudonym = c.customer_pseudonym AND o.id <> c.id" \
+    "                  AND o.received_at <= c.received_at" \
+    "                  AND o.received_at >= c.received_at - $4::int * interval '1 day')"
 
-#define S_SQL_FINISH \
+#define S_SQL_LOCK_STAFF \
+    "SELECT 1 FROM staff WHERE department = ANY ($1::text[]) AND active" \
+    " ORDER BY id FOR UPDATE"
+
+#define S_SQL_ASSIGN \
     "WITH input AS (" \
-    "    SELECT * FROM unnest ($1::bigint[], $2::text[], $3::text[], $4::text[])" \
-    "        AS t (id, department, rule, data))," \
-    " upd AS (" \
-    "    UPDATE complaint c" \
-    "       SET state = 'assigned', department = i.department, routing_rule = i.rule," \
-    "           lease_owner = NULL, lease_until = NULL, version = c.version + 1," \
-    "           updated_at = now ()" \
-    "      FROM input i" \
-    "     WHERE c.id = i.id AND c.id = ANY ($1::bigint[])" \
-    "       AND c.state = 'received' AND c.lease_owner = $5::text" \
-    " RETURNING c.id, c.complaint_no, i.data)" \
-    "INSERT INTO outbox (type, complaint_no, data)" \
-    " SELECT 'complaint.assigned', complaint_no, decode (data, 'hex') FROM upd ORDER BY id" \
-    " RETURNING complaint_no"
+    "    SELECT * FROM unnest ($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]," \
+    "                          $6::text[], $7::text[], $8::text[], $9::text[], $10::int[]," \
+    "                          $11::text[], $12::boolean[], $13::boolean[])" \
+    "        AS t (id, department, rule, cooperating, business_line, cause, jrt_channel," \
+    "              jrt_business, jrt_cause, priority, flags, major, pick))" \
+    "UPDATE complaint c" \
+    "   SET state = 'assigned', department = i.department, routing_rule = i.rule," \
+    "       handler = CASE WHEN i.pick THEN pick_handler (i.department) END," \
+    "       cooperating = i.cooperating::text[], business_line = i.business_line," \
+    "       cause = i.cause, jrt_channel = i.jrt_channel, jrt_business = i.jrt_business," \
+    "       jrt_cause = i.jrt_cause, priority = i.priority, flags = i.flags::text[]," \
+    "       major = i.major, due_at = c.received_at + $14::int * interval '1 day'," \
+    "       lease_owner = NULL, lease_until = NULL, version = c.version + 1," \
+    "       updated_at = now ()" \
+    "  FROM input i" \
+    " WHERE c.id = i.id AND c.id = ANY ($1::bigint[])" \
+    "   AND c.state = 'received' AND c.lease_owner = $15::text" \
+    " RETURNING c.id, c.handler, c.version," \
+    "   (extract (epoch FROM c.due_at) * 1000)::bigint," \
+    "   to_char (c.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+//  Events in array order (so each complaint's assigned event precedes its
+//  major and cooperation events), then the audit rows.
+#define S_SQL_RECORD \
+    "WITH ev AS (" \
+    "    INSERT INTO outbox (type, complaint_no, data)" \
+    "    SELECT t.type, t.no, decode (t.data, 'hex')" \
+    "      FROM unnest ($1::text[], $2::text[], $3::text[]) WITH ORDINALITY" \
+    "           AS t (type, no, data, ord)" \
+    "     ORDER BY t.ord" \
+    "    RETURNING 1)" \
+    "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before," \
+    "                         state_after, version_after, details)" \
+    "SELECT a.id, $4::text, 'system', 'assign', 'received', 'assigned', a.version," \
+    "       a.details::jsonb" \
+    "  FROM unnest ($5::bigint[], $6::int[], $7::text[]) AS a (id, version, details)"
 
 #define S_SQL_RELEASE \
     "UPDATE complaint SET lease_owner = NULL, lease_until = NULL" \
@@ -131,8 +183,10 @@ static int
 s_prepare (claims_t *self)
 {
     const struct { const char *name, *sql; int nparams; } statements [] = {
-        { "router_claim", S_SQL_CLAIM, 3 },
-        { "router_finish", S_SQL_FINISH, 5 },
+        { "router_claim", S_SQL_CLAIM, 4 },
+        { "router_lock_staff", S_SQL_LOCK_STAFF, 1 },
+        { "router_assign", S_SQL_ASSIGN, 15 },
+        { "router_record", S_SQL_RECORD, 7 },
         { "router_release", S_SQL_RELEASE, 1 },
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements [0]; i++) {
@@ -237,17 +291,18 @@ s_value (PGresult *res, int row, int col)
 }
 
 int
-claims_take (claims_t *self, int limit, claim_batch_t **batch_p)
+claims_take (claims_t *self, int limit, int repeat_days, claim_batch_t **batch_p)
 {
     assert (self && batch_p);
     *batch_p = NULL;
     if (!self->conn)
         return -1;
-    char lease [32], lim [16];
+    char lease [32], lim [16], days [16];
     snprintf (lease, sizeof lease, "%ld", self->lease_ms);
     snprintf (lim, sizeof lim, "%d", limit);
-    const char *params [3] = { self->owner, lease, lim };
-    PGresult *res = PQexecPrepared (self->conn, "router_claim", 3, params, NULL, NULL, 0);
+    snprintf (days, sizeof days, "%d", repeat_days);
+    const char *params [4] = { self->owner, lease, lim, days };
+    PGresult *res = PQexecPrepared (self->conn, "router_claim", 4, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_log_failure (self, "claim", res);
         PQclear (res);
@@ -268,68 +323,345 @@ claims_take (claims_t *self, int limit, claim_batch_t **batch_p)
         claim->category = s_value (res, i, 4);
         claim->subject = s_value (res, i, 5);
         claim->body = s_value (res, i, 6);
+        claim->branch = s_value (res, i, 7);
+        claim->amount = s_value (res, i, 8);
+        const char *repeat = s_value (res, i, 9);
+        claim->repeat = repeat && *repeat == 't';
     }
     *batch_p = batch;
     return 0;
 }
 
+/* A text[] literal of a C string list, for one element of a text[] array
+ * that is itself passed as text (cast per row in SQL). */
+static void
+s_list_literal (s_text_t *t, const char *const *items, size_t n)
+{
+    s_text_add (t, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            s_text_add (t, ",", 1);
+        s_text_add (t, "\"", 1);
+        for (const char *p = items [i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                s_text_add (t, "\\", 1);
+            s_text_add (t, p, 1);
+        }
+        s_text_add (t, "\"", 1);
+    }
+    s_text_add (t, "}", 1);
+}
+
+static void
+s_pack_list (msgpack_packer *pk, const char *key, const char *const *items, size_t n)
+{
+    proto_pack_cstr (pk, key);
+    msgpack_pack_array (pk, n);
+    for (size_t i = 0; i < n; i++)
+        proto_pack_cstr (pk, items [i]);
+}
+
+static void
+s_pack_opt (msgpack_packer *pk, const char *key, const char *value)
+{
+    if (value)
+        proto_pack_kv_cstr (pk, key, value);
+    else {
+        proto_pack_cstr (pk, key);
+        msgpack_pack_nil (pk);
+    }
+}
+
+/* One event: type, number, msgpack data as hex, appended to the arrays. */
+static void
+s_event_add (s_text_t *types, s_text_t *nos, s_text_t *data, const char *type,
+             const char *complaint_no, msgpack_sbuffer *buf)
+{
+    s_text_add_element (types, type);
+    s_text_add_element (nos, complaint_no);
+    s_text_add_hex (data, buf->data, buf->size);
+}
+
+static json_t *
+s_json_list (const char *const *items, size_t n)
+{
+    json_t *array = json_array ();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new (array, json_string (items [i]));
+    return array;
+}
+
+/* The audit row's details: the whole decision, each part with its rule. */
+static char *
+s_details (const claim_t *claim, const char *handler, const char *due_at)
+{
+    const policy_decision_t *d = &claim->decision;
+    json_t *flag_rules = json_object ();
+    for (size_t i = 0; i < d->r.nflags; i++)
+        json_object_set_new (flag_rules, d->r.flags [i], json_string (d->r.flag_rules [i]));
+    json_t *coop_rules = json_object ();
+    for (size_t i = 0; i < d->r.ncooperating; i++)
+        json_object_set_new (coop_rules, d->r.cooperating [i],
+                             json_string (d->r.cooperating_rules [i]));
+    json_t *root = json_pack ("{s:s, s:o, s:o, s:o, s:b, s:s, s:o, s:s, s:o, s:o, s:o,"
+                              " s:i, s:s, s:b, s:o, s:s?, s:s?, s:s?, s:o, s:o, s:s?}",
+        "department", d->r.department,
+        "handler", handler ? json_string (handler) : json_null (),
+        "cooperating", s_json_list (d->r.cooperating, d->r.ncooperating),
+        "cooperating_rules", coop_rules,
+        "unroutable", d->r.unroutable,
+        "rule", d->r.rule,
+        "branch", d->r.branch ? json_string (d->r.branch) : json_null (),
+        "business_line", d->r.business_line,
+        "line_rule", d->r.line_rule ? json_string (d->r.line_rule) : json_null (),
+        "cause", json_string (d->r.cause),
+        "cause_rule", d->r.cause_rule ? json_string (d->r.cause_rule) : json_null (),
+        "priority", d->p.priority,
+        "priority_rule", d->p.priority_rule,
+        "major", d->p.major,
+        "major_rule", d->p.major_rule ? json_string (d->p.major_rule) : json_null (),
+        "jrt_channel", d->jrt_channel,
+        "jrt_business", d->jrt_business,
+        "jrt_cause", d->jrt_cause,
+        "flags", s_json_list (d->flags, d->nflags),
+        "flag_rules", flag_rules,
+        "due_at", due_at);
+    assert (root);
+    char *text = json_dumps (root, JSON_COMPACT);
+    assert (text);
+    json_decref (root);
+    return text;
+}
+
+static void
+s_rollback (claims_t *self)
+{
+    PGresult *res = PQexec (self->conn, "ROLLBACK");
+    PQclear (res);
+}
+
+static int
+s_command (claims_t *self, const char *sql, const char *what)
+{
+    PGresult *res = PQexec (self->conn, sql);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc)
+        s_log_failure (self, what, res);
+    PQclear (res);
+    return rc;
+}
+
 int
-claims_finish (claims_t *self, claim_batch_t *batch)
+claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
 {
     assert (self && batch);
     if (!self->conn)
         return -1;
-    s_text_t ids = { 0 }, depts = { 0 }, rules = { 0 }, data = { 0 };
-    s_text_add (&ids, "{", 1);
-    s_text_add (&depts, "{", 1);
-    s_text_add (&rules, "{", 1);
-    s_text_add (&data, "{", 1);
+    //  Step 2's arrays, one element per routed claim.
+    enum { A_ID, A_DEPT, A_RULE, A_COOP, A_LINE, A_CAUSE, A_JCH, A_JBU, A_JCA, A_PRIO,
+           A_FLAGS, A_MAJOR, A_PICK, A_COUNT };
+    s_text_t arr [A_COUNT];
+    memset (arr, 0, sizeof arr);
+    for (int k = 0; k < A_COUNT; k++)
+        s_text_add (&arr [k], "{", 1);
+    s_text_t lock_depts = { 0 };
+    s_text_add (&lock_depts, "{", 1);
     int n = 0;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
     for (int i = 0; i < batch->count; i++) {
         claim_t *claim = &batch->items [i];
-        if (!claim->department)
+        if (!claim->routed)
             continue;
-        char id [32];
-        int len = snprintf (id, sizeof id, "%s%" PRId64, n ? "," : "", claim->id);
-        s_text_add (&ids, id, (size_t) len);
-        s_text_add_element (&depts, claim->department);
-        s_text_add_element (&rules, claim->rule ? claim->rule : "");
-
-        msgpack_sbuffer_clear (&buf);
-        msgpack_packer pk;
-        msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-        msgpack_pack_map (&pk, 3);
-        proto_pack_kv_cstr (&pk, "department", claim->department);
-        proto_pack_kv_cstr (&pk, "rule", claim->rule ? claim->rule : "");
-        proto_pack_kv_cstr (&pk, "router", self->name);
-        s_text_add_hex (&data, buf.data, buf.size);
+        const policy_decision_t *d = &claim->decision;
+        char num [32];
+        snprintf (num, sizeof num, "%" PRId64, claim->id);
+        s_text_add_element (&arr [A_ID], num);
+        s_text_add_element (&arr [A_DEPT], d->r.department);
+        s_text_add_element (&arr [A_RULE], d->r.rule);
+        s_text_t lit = { 0 };
+        s_list_literal (&lit, d->r.cooperating, d->r.ncooperating);
+        s_text_add_element (&arr [A_COOP], lit.data);
+        free (lit.data);
+        s_text_add_element (&arr [A_LINE], d->r.business_line);
+        s_text_add_element (&arr [A_CAUSE], d->r.cause);
+        s_text_add_element (&arr [A_JCH], d->jrt_channel ? d->jrt_channel : "");
+        s_text_add_element (&arr [A_JBU], d->jrt_business ? d->jrt_business : "");
+        s_text_add_element (&arr [A_JCA], d->jrt_cause ? d->jrt_cause : "");
+        snprintf (num, sizeof num, "%d", d->p.priority);
+        s_text_add_element (&arr [A_PRIO], num);
+        memset (&lit, 0, sizeof lit);
+        s_list_literal (&lit, d->flags, d->nflags);
+        s_text_add_element (&arr [A_FLAGS], lit.data);
+        free (lit.data);
+        s_text_add_element (&arr [A_MAJOR], d->p.major ? "t" : "f");
+        s_text_add_element (&arr [A_PICK], d->r.unroutable ? "f" : "t");
+        if (!d->r.unroutable)
+            s_text_add_element (&lock_depts, d->r.department);
         n++;
     }
-    msgpack_sbuffer_destroy (&buf);
-    s_text_add (&ids, "}", 1);
-    s_text_add (&depts, "}", 1);
-    s_text_add (&rules, "}", 1);
-    s_text_add (&data, "}", 1);
+    for (int k = 0; k < A_COUNT; k++)
+        s_text_add (&arr [k], "}", 1);
+    s_text_add (&lock_depts, "}", 1);
 
     int assigned = 0;
-    if (n > 0) {
-        const char *params [5] = { ids.data, depts.data, rules.data, data.data, self->owner };
-        PGresult *res = PQexecPrepared (self->conn, "router_finish", 5, params, NULL, NULL, 0);
-        if (PQresultStatus (res) == PGRES_TUPLES_OK)
-            assigned = PQntuples (res);
-        else {
-            s_log_failure (self, "finish", res);
-            assigned = -1;
-        }
-        PQclear (res);
+    PGresult *res = NULL;
+    if (n == 0)
+        goto done;
+    if (s_command (self, "BEGIN", "begin")) {
+        assigned = -1;
+        goto done;
     }
-    free (ids.data);
-    free (depts.data);
-    free (rules.data);
-    free (data.data);
+    //  1. Staff rows of every department involved, in one global order.
+    const char *lock_params [1] = { lock_depts.data };
+    res = PQexecPrepared (self->conn, "router_lock_staff", 1, lock_params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        s_log_failure (self, "lock_staff", res);
+        assigned = -1;
+        goto fail;
+    }
+    PQclear (res);
+    //  2. The conditional assignment.
+    char days [16];
+    snprintf (days, sizeof days, "%d", resolution_days);
+    const char *params [15];
+    for (int k = 0; k < A_COUNT; k++)
+        params [k] = arr [k].data;
+    params [13] = days;
+    params [14] = self->owner;
+    res = PQexecPrepared (self->conn, "router_assign", 15, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        s_log_failure (self, "assign", res);
+        assigned = -1;
+        goto fail;
+    }
+    assigned = PQntuples (res);
+    if (assigned > 0) {
+        //  3. Events and audit rows for exactly the rows that changed.
+        s_text_t types = { 0 }, nos = { 0 }, data = { 0 }, ids = { 0 }, versions = { 0 },
+                 details = { 0 };
+        s_text_add (&types, "{", 1);
+        s_text_add (&nos, "{", 1);
+        s_text_add (&data, "{", 1);
+        s_text_add (&ids, "{", 1);
+        s_text_add (&versions, "{", 1);
+        s_text_add (&details, "{", 1);
+        msgpack_sbuffer buf;
+        msgpack_sbuffer_init (&buf);
+        for (int row = 0; row < assigned; row++) {
+            int64_t id = strtoll (PQgetvalue (res, row, 0), NULL, 10);
+            const char *handler = s_value (res, row, 1);
+            const char *version = PQgetvalue (res, row, 2);
+            int64_t due_ms = strtoll (PQgetvalue (res, row, 3), NULL, 10);
+            const char *due_text = PQgetvalue (res, row, 4);
+            claim_t *claim = NULL;
+            for (int i = 0; i < batch->count && !claim; i++)
+                if (batch->items [i].id == id)
+                    claim = &batch->items [i];
+            assert (claim);
+            const policy_decision_t *d = &claim->decision;
+
+            msgpack_packer pk;
+            msgpack_sbuffer_clear (&buf);
+            msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+            msgpack_pack_map (&pk, 15 + (handler ? 1 : 0));
+            proto_pack_kv_cstr (&pk, "department", d->r.department);
+            if (handler)
+                proto_pack_kv_cstr (&pk, "handler", handler);
+            s_pack_list (&pk, "cooperating", d->r.cooperating, d->r.ncooperating);
+            proto_pack_kv_cstr (&pk, "business_line", d->r.business_line);
+            proto_pack_kv_cstr (&pk, "cause", d->r.cause);
+            s_pack_opt (&pk, "jrt_channel", d->jrt_channel);
+            s_pack_opt (&pk, "jrt_business", d->jrt_business);
+            s_pack_opt (&pk, "jrt_cause", d->jrt_cause);
+            proto_pack_kv_int (&pk, "priority", d->p.priority);
+            s_pack_list (&pk, "flags", d->flags, d->nflags);
+            proto_pack_kv_bool (&pk, "major", d->p.major);
+            proto_pack_kv_bool (&pk, "unroutable", d->r.unroutable);
+            proto_pack_kv_cstr (&pk, "rule", d->r.rule);
+            proto_pack_kv_cstr (&pk, "router", self->name);
+            proto_pack_kv_int (&pk, "due_at", due_ms);
+            proto_pack_kv_int (&pk, "version", strtoll (version, NULL, 10));
+            s_event_add (&types, &nos, &data, "complaint.assigned", claim->complaint_no, &buf);
+
+            if (d->p.major) {
+                msgpack_sbuffer_clear (&buf);
+                msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+                msgpack_pack_map (&pk, 6);
+                proto_pack_kv_int (&pk, "priority", d->p.priority);
+                s_pack_list (&pk, "flags", d->flags, d->nflags);
+                proto_pack_kv_cstr (&pk, "department", d->r.department);
+                proto_pack_kv_cstr (&pk, "business_line", d->r.business_line);
+                proto_pack_kv_cstr (&pk, "cause", d->r.cause);
+                proto_pack_kv_cstr (&pk, "reason", d->p.major_rule ? d->p.major_rule : "");
+                s_event_add (&types, &nos, &data, "complaint.major", claim->complaint_no, &buf);
+            }
+            for (size_t k = 0; k < d->r.ncooperating; k++) {
+                msgpack_sbuffer_clear (&buf);
+                msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+                msgpack_pack_map (&pk, 3);
+                proto_pack_kv_cstr (&pk, "department", d->r.cooperating [k]);
+                proto_pack_kv_cstr (&pk, "lead_department", d->r.department);
+                proto_pack_kv_cstr (&pk, "rule", d->r.cooperating_rules [k]);
+                s_event_add (&types, &nos, &data, "complaint.cooperation_requested",
+                             claim->complaint_no, &buf);
+            }
+            char num [32];
+            snprintf (num, sizeof num, "%" PRId64, id);
+            s_text_add_element (&ids, num);
+            s_text_add_element (&versions, version);
+            char *json = s_details (claim, handler, due_text);
+            s_text_add_element (&details, json);
+            free (json);
+        }
+        msgpack_sbuffer_destroy (&buf);
+        s_text_add (&types, "}", 1);
+        s_text_add (&nos, "}", 1);
+        s_text_add (&data, "}", 1);
+        s_text_add (&ids, "}", 1);
+        s_text_add (&versions, "}", 1);
+        s_text_add (&details, "}", 1);
+        char actor [300];
+        snprintf (actor, sizeof actor, "router:%s", self->name);
+        const char *rparams [7] = { types.data, nos.data, data.data, actor, ids.data,
+                                    versions.data, details.data };
+        PGresult *rres = PQexecPrepared (self->conn, "router_record", 7, rparams, NULL, NULL, 0);
+        bool ok = PQresultStatus (rres) == PGRES_COMMAND_OK;
+        if (!ok)
+            s_log_failure (self, "record", rres);
+        PQclear (rres);
+        free (types.data);
+        free (nos.data);
+        free (data.data);
+        free (ids.data);
+        free (versions.data);
+        free (details.data);
+        if (!ok) {
+            assigned = -1;
+            goto fail;
+        }
+    }
+    PQclear (res);
+    res = NULL;
+    //  4.
+    if (s_command (self, "COMMIT", "commit"))
+        assigned = -1;
+    goto done;
+fail:
+    PQclear (res);
+    res = NULL;
+    s_rollback (self);
+done:
+    PQclear (res);
+    for (int k = 0; k < A_COUNT; k++)
+        free (arr [k].data);
+    free (lock_depts.data);
     return assigned;
+}
+
+PGconn *
+claims_conn (claims_t *self)
+{
+    assert (self);
+    return self->conn;
 }
 
 int

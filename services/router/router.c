@@ -1,12 +1,13 @@
-/*  router.c — the router daemon: assigns each received complaint to the
- *  department that must answer it (issue 2, section 6).
+/*  router.c — the router daemon: classifies each received complaint and
+ *  assigns it to the department and the person who must answer it.
  *
  *  How it works. The work is in PostgreSQL, not in messages (invariant 2):
  *  every complaint in state 'received' is waiting to be routed. A claim round
- *  leases a batch of them (claims.c), routes each in memory with the rules
- *  file (rules.c), and assigns the batch, each complaint with its
- *  complaint.assigned outbox row, in one transaction. While a round returns
- *  a full batch the router claims again at once.
+ *  leases a batch of them (claims.c), decides each in memory with the
+ *  policy (policy.c: rules, directory, priority thresholds, JR/T codes), and
+ *  assigns the batch — handlers chosen in SQL by pick_handler — each
+ *  complaint with its events and audit row, in one transaction. While a
+ *  round returns a full batch the router claims again at once.
  *
  *  What starts a round:
  *    - a message on the bus: the router SUBscribes to complaint.received and
@@ -20,17 +21,22 @@
  *
  *  Signals. czmq's handler owns SIGINT and SIGTERM (zsys_interrupted): the
  *  router finishes the round it is in, releases any lease it still holds,
- *  and exits. SIGHUP re-reads the rules file between rounds; a file with an
- *  error is refused, logged with its line and reason, and the old rules keep
- *  routing.
+ *  and exits. SIGHUP re-reads every policy file between rounds (rules,
+ *  directory, tokens, thresholds, JR/T table): when all are valid the new
+ *  policy is swapped in and the directory and tokens are synced into the
+ *  store; when any is not, it is refused, logged with its file, line and
+ *  reason, and the old policy keeps routing. A sync that fails (the store is
+ *  down) is retried before every round until it succeeds.
  *
- *  Modes: `router --selftest [--verbose]` runs the rules self-test (against
- *  the shipped rules file too) and prints "N passed, M failed";
+ *  Modes: `router --selftest [--verbose]` runs the self-tests of every
+ *  policy file's parser (against the shipped files too) and prints
+ *  "N passed, M failed";
  *  `router --route-csv FILE` routes the rows of a US consumer bureau CSV
  *  export and prints how many land in each department.
  */
-#include "rules.h"
+#include "policy.h"
 #include "claims.h"
+#include "orgsync.h"
 #include "cfg.h"
 #include "log.h"
 #include "event.h"
@@ -43,8 +49,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ROUTER_DEFAULT_RULES   "deploy/routing/rules.conf"
+#define ROUTER_DEFAULT_RULES      "deploy/routing/rules.conf"
+#define ROUTER_DEFAULT_DIRECTORY  "deploy/org/directory.conf"
+#define ROUTER_DEFAULT_THRESHOLDS "deploy/routing/priority.conf"
+#define ROUTER_DEFAULT_JRT        "deploy/routing/jrt0169.conf"
 #define ROUTER_ENV_RULES       "COMPLAINTS_ROUTER_RULES"
+#define ROUTER_ENV_DIRECTORY   "COMPLAINTS_DIRECTORY"
+#define ROUTER_ENV_TOKENS      "COMPLAINTS_STAFF_TOKENS"
+#define ROUTER_ENV_THRESHOLDS  "COMPLAINTS_ROUTER_THRESHOLDS"
+#define ROUTER_ENV_JRT         "COMPLAINTS_ROUTER_JRT"
 #define ROUTER_ENV_LEASE_MS    "COMPLAINTS_ROUTER_LEASE_MS"
 #define ROUTER_ENV_BATCH       "COMPLAINTS_ROUTER_BATCH"
 #define ROUTER_ENV_SWEEP_MS    "COMPLAINTS_ROUTER_SWEEP_MS"
@@ -61,8 +74,9 @@ s_on_sighup (int signum)
 }
 
 typedef struct {
-    const char *rules_path;
-    rules_t *rules;
+    policy_paths_t paths;
+    policy_t *policy;
+    bool sync_pending;           /* the store has not seen this policy yet */
     claims_t *claims;
     long batch;
     long hold_ms;
@@ -70,22 +84,43 @@ typedef struct {
 } router_t;
 
 //  --------------------------------------------------------------------------
-//  Rules reload
+//  Policy reload
+
+static void
+s_log_refused (const rules_error_t *err, const char *keeping)
+{
+    char q [300];
+    //  "rules_refused" covers every policy file (the name predates the others).
+    log_error ("rules_refused", "path=%s line=%d reason=%s keeping=%s", err->file, err->line,
+               log_quote (q, sizeof q, err->reason), keeping);
+}
 
 static void
 s_reload (router_t *self)
 {
     rules_error_t err;
-    rules_t *fresh = rules_load (self->rules_path, &err);
-    char q [300];
+    policy_t *fresh = policy_load (&self->paths, &err);
     if (!fresh) {
-        log_error ("rules_refused", "path=%s line=%d reason=%s keeping=old",
-                   self->rules_path, err.line, log_quote (q, sizeof q, err.reason));
+        s_log_refused (&err, "old");
         return;
     }
-    rules_destroy (&self->rules);
-    self->rules = fresh;
-    log_info ("rules_loaded", "path=%s rules=%zu", self->rules_path, rules_count (fresh));
+    policy_destroy (&self->policy);
+    self->policy = fresh;
+    self->sync_pending = true;
+    log_info ("rules_loaded", "%s rules_file=%s directory=%s", policy_summary (fresh),
+              self->paths.rules, self->paths.directory);
+}
+
+/* Bring the store's directory and tokens up to the loaded policy. */
+static void
+s_sync (router_t *self)
+{
+    if (!self->sync_pending)
+        return;
+    if (orgsync_run (claims_conn (self->claims), self->policy) == 0)
+        self->sync_pending = false;
+    else
+        claims_recover (self->claims);
 }
 
 //  --------------------------------------------------------------------------
@@ -98,30 +133,36 @@ s_route_batch (router_t *self)
 {
     int64_t started = zclock_mono ();
     claim_batch_t *batch = NULL;
-    if (claims_take (self->claims, (int) self->batch, &batch))
+    if (claims_take (self->claims, (int) self->batch,
+                     priority_repeat_days (policy_priority (self->policy)), &batch))
         return -1;
     int claimed = batch->count;
     if (claimed == 0) {
         claims_batch_destroy (&batch);
         return 0;
     }
-    //  The rules cannot change under us: reloads happen between rounds, in
-    //  this thread, so the department and rule strings stay valid until the
-    //  batch is finished.
+    //  The policy cannot change under us: reloads happen between rounds, in
+    //  this thread, so the decision's strings stay valid until the batch is
+    //  finished.
     for (int i = 0; i < claimed; i++) {
         claim_t *claim = &batch->items [i];
-        claim->department = rules_route (self->rules, claim->product, claim->category,
-                                         claim->channel, claim->subject, claim->body,
-                                         &claim->rule);
-        log_debug ("routed", "complaint_no=%s department=%s rule=%s",
-                   claim->complaint_no, claim->department, claim->rule);
+        policy_input_t in = { claim->channel, claim->product, claim->category, claim->subject,
+                              claim->body, claim->branch, claim->amount, claim->repeat };
+        policy_decide (self->policy, &in, &claim->decision);
+        claim->routed = true;
+        log_debug ("routed", "complaint_no=%s department=%s rule=%s line=%s cause=%s "
+                   "priority=%d major=%d", claim->complaint_no, claim->decision.r.department,
+                   claim->decision.r.rule, claim->decision.r.business_line,
+                   claim->decision.r.cause, claim->decision.p.priority,
+                   claim->decision.p.major);
     }
     if (self->hold_ms > 0) {
         //  Test-only: hold the claims so a test can kill us while we do.
         log_info ("holding_claims", "n=%d hold_ms=%ld", claimed, self->hold_ms);
         zclock_sleep ((int) self->hold_ms);
     }
-    int assigned = claims_finish (self->claims, batch);
+    int assigned = claims_finish (self->claims, batch,
+                                  priority_resolution_days (policy_priority (self->policy)));
     claims_batch_destroy (&batch);
     if (assigned < 0)
         return -1;
@@ -136,6 +177,7 @@ s_route_batch (router_t *self)
 static void
 s_round (router_t *self)
 {
+    s_sync (self);
     while (!zsys_interrupted) {
         int claimed = s_route_batch (self);
         if (claimed < 0) {
@@ -168,12 +210,13 @@ s_drain (zsock_t *sub)
 //  --route-csv: route a US consumer bureau export, count per department
 
 typedef struct {
-    rules_t *rules;
+    policy_t *policy;
     int row, col;
     int c_product, c_sub, c_issue, c_narrative;
     char *field [4];
     zhash_t *by_department;
     zhash_t *by_rule;
+    zhash_t *by_class;
     int rows;
     bool text_only;              /* ignore Product and Sub-product */
 } s_csv_t;
@@ -220,14 +263,18 @@ s_csv_row (int c, void *arg)
     (void) c;
     s_csv_t *self = (s_csv_t *) arg;
     if (self->row > 0 && self->col > 1) {
-        const char *rule = NULL;
-        const char *dept = rules_route (self->rules, self->text_only ? NULL : self->field [0],
-                                        self->text_only ? NULL : self->field [1],
-                                        "regulator", self->field [2], self->field [3], &rule);
-        s_csv_count (self->by_department, dept);
+        policy_input_t in = { "regulator", self->text_only ? NULL : self->field [0],
+                              self->text_only ? NULL : self->field [1], self->field [2],
+                              self->field [3], NULL, NULL, false };
+        policy_decision_t d;
+        policy_decide (self->policy, &in, &d);
+        s_csv_count (self->by_department, d.r.department);
         char key [256];
-        snprintf (key, sizeof key, "%-18s %s", dept, rule);
+        snprintf (key, sizeof key, "%-18s %s", d.r.department, d.r.rule);
         s_csv_count (self->by_rule, key);
+        snprintf (key, sizeof key, "%-18s %-22s P%d%s", d.r.business_line, d.r.cause,
+                  d.p.priority, d.p.major ? " major" : "");
+        s_csv_count (self->by_class, key);
         self->rows++;
     }
     for (int i = 0; i < 4; i++) {
@@ -250,16 +297,16 @@ s_csv_print (zhash_t *hash, const char *title)
 }
 
 static int
-s_route_csv (rules_t *rules, const char *path, bool text_only)
+s_route_csv (policy_t *policy, const char *path, bool text_only)
 {
     FILE *file = fopen (path, "rb");
     if (!file) {
         fprintf (stderr, "router: cannot open %s\n", path);
         return 1;
     }
-    s_csv_t self = { .rules = rules, .c_product = -1, .c_sub = -1, .c_issue = -1,
+    s_csv_t self = { .policy = policy, .c_product = -1, .c_sub = -1, .c_issue = -1,
                      .c_narrative = -1, .by_department = zhash_new (), .by_rule = zhash_new (),
-                     .text_only = text_only };
+                     .by_class = zhash_new (), .text_only = text_only };
     struct csv_parser parser;
     csv_init (&parser, CSV_APPEND_NULL);
     char buf [65536];
@@ -284,11 +331,13 @@ s_route_csv (rules_t *rules, const char *path, bool text_only)
                                            : "product=Product, category=Sub-product");
         s_csv_print (self.by_department, "by department:");
         s_csv_print (self.by_rule, "by rule:");
+        s_csv_print (self.by_class, "by business line, cause, priority:");
     }
     for (int i = 0; i < 4; i++)
         free (self.field [i]);
     zhash_destroy (&self.by_department);
     zhash_destroy (&self.by_rule);
+    zhash_destroy (&self.by_class);
     return rc;
 }
 
@@ -298,13 +347,20 @@ static void
 s_usage (void)
 {
     fprintf (stderr,
-        "usage: router [--pg CONNINFO] [--bus ENDPOINT] [--rules FILE] [--lease-ms N]\n"
+        "usage: router [--pg CONNINFO] [--bus ENDPOINT] [POLICY FILES] [--lease-ms N]\n"
         "              [--batch N] [--sweep-ms N] [--name NAME] [--debug]\n"
-        "       router --selftest [--rules FILE] [--verbose]\n"
-        "       router --route-csv FILE [--text-only] [--rules FILE]\n"
+        "       router --selftest [POLICY FILES] [--verbose]\n"
+        "       router --route-csv FILE [--text-only] [POLICY FILES]\n"
+        "  POLICY FILES: [--rules FILE] [--directory FILE] [--tokens FILE]\n"
+        "                [--thresholds FILE] [--jrt FILE]\n"
         "  --pg        COMPLAINTS_PG                PostgreSQL conninfo (\"\" = PG* vars)\n"
         "  --bus       COMPLAINTS_BUS_PUB_ENDPOINT  bus PUB to wake on (\"none\": sweep only)\n"
         "  --rules     COMPLAINTS_ROUTER_RULES      default " ROUTER_DEFAULT_RULES "\n"
+        "  --directory COMPLAINTS_DIRECTORY         default " ROUTER_DEFAULT_DIRECTORY "\n"
+        "  --tokens    COMPLAINTS_STAFF_TOKENS      staff token hashes; default none (the\n"
+        "                                           store's tokens are left alone)\n"
+        "  --thresholds COMPLAINTS_ROUTER_THRESHOLDS default " ROUTER_DEFAULT_THRESHOLDS "\n"
+        "  --jrt       COMPLAINTS_ROUTER_JRT        default " ROUTER_DEFAULT_JRT "\n"
         "  --lease-ms  COMPLAINTS_ROUTER_LEASE_MS   claim lease, default 30000\n"
         "  --batch     COMPLAINTS_ROUTER_BATCH      complaints per claim, default 100\n"
         "  --sweep-ms  COMPLAINTS_ROUTER_SWEEP_MS   fallback sweep period, default 1000\n"
@@ -320,24 +376,31 @@ main (int argc, char **argv)
         return 0;
     }
     bool verbose = cfg_flag (argc, argv, "--verbose");
-    const char *rules_path = cfg_str (argc, argv, "--rules", ROUTER_ENV_RULES,
-                                      ROUTER_DEFAULT_RULES);
+    policy_paths_t paths = {
+        .rules = cfg_str (argc, argv, "--rules", ROUTER_ENV_RULES, ROUTER_DEFAULT_RULES),
+        .directory = cfg_str (argc, argv, "--directory", ROUTER_ENV_DIRECTORY,
+                              ROUTER_DEFAULT_DIRECTORY),
+        .tokens = cfg_str (argc, argv, "--tokens", ROUTER_ENV_TOKENS, NULL),
+        .thresholds = cfg_str (argc, argv, "--thresholds", ROUTER_ENV_THRESHOLDS,
+                               ROUTER_DEFAULT_THRESHOLDS),
+        .jrt = cfg_str (argc, argv, "--jrt", ROUTER_ENV_JRT, ROUTER_DEFAULT_JRT),
+    };
     if (cfg_flag (argc, argv, "--selftest")) {
         int passed = 0;
-        int failed = rules_test (verbose, rules_path, &passed);
+        int failed = policy_test (verbose, &paths, &passed);
         printf ("router selftest: %d passed, %d failed\n", passed, failed);
         return failed ? 1 : 0;
     }
     const char *csv_path = cfg_str (argc, argv, "--route-csv", NULL, NULL);
     if (csv_path) {
         rules_error_t err;
-        rules_t *rules = rules_load (rules_path, &err);
-        if (!rules) {
-            fprintf (stderr, "router: %s:%d: %s\n", rules_path, err.line, err.reason);
+        policy_t *policy = policy_load (&paths, &err);
+        if (!policy) {
+            fprintf (stderr, "router: %s:%d: %s\n", err.file, err.line, err.reason);
             return 1;
         }
-        int rc = s_route_csv (rules, csv_path, cfg_flag (argc, argv, "--text-only"));
-        rules_destroy (&rules);
+        int rc = s_route_csv (policy, csv_path, cfg_flag (argc, argv, "--text-only"));
+        policy_destroy (&policy);
         return rc;
     }
 
@@ -368,13 +431,12 @@ main (int argc, char **argv)
     zuuid_destroy (&uuid);
     const char *name = cfg_str (argc, argv, "--name", ROUTER_ENV_NAME, owner);
 
-    router_t self = { .rules_path = rules_path, .batch = batch, .hold_ms = hold_ms };
+    router_t self = { .paths = paths, .batch = batch, .hold_ms = hold_ms,
+                      .sync_pending = true };
     rules_error_t err;
-    self.rules = rules_load (rules_path, &err);
-    if (!self.rules) {
-        char q [300];
-        log_error ("rules_refused", "path=%s line=%d reason=%s", rules_path, err.line,
-                   log_quote (q, sizeof q, err.reason));
+    self.policy = policy_load (&paths, &err);
+    if (!self.policy) {
+        s_log_refused (&err, "none");
         return 1;
     }
 
@@ -388,13 +450,15 @@ main (int argc, char **argv)
     sigemptyset (&action.sa_mask);
     sigaction (SIGHUP, &action, NULL);
 
-    log_info ("starting", "name=%s owner=%s rules=%s rule_count=%zu bus=%s lease_ms=%ld "
-              "batch=%ld sweep_ms=%ld hold_ms=%ld", name, owner, rules_path,
-              rules_count (self.rules), bus, lease_ms, batch, sweep_ms, hold_ms);
+    log_info ("starting", "name=%s owner=%s rules_file=%s directory=%s tokens=%s "
+              "thresholds=%s jrt=%s %s bus=%s lease_ms=%ld batch=%ld sweep_ms=%ld hold_ms=%ld",
+              name, owner, paths.rules, paths.directory, paths.tokens ? paths.tokens : "none",
+              paths.thresholds, paths.jrt, policy_summary (self.policy), bus, lease_ms, batch,
+              sweep_ms, hold_ms);
 
     self.claims = claims_new (conninfo, owner, name, lease_ms);
     if (!self.claims) {
-        rules_destroy (&self.rules);
+        policy_destroy (&self.policy);
         return 1;                       /* interrupted while connecting */
     }
 
@@ -451,6 +515,6 @@ main (int argc, char **argv)
     zpoller_destroy (&poller);
     zsock_destroy (&sub);
     claims_destroy (&self.claims);
-    rules_destroy (&self.rules);
+    policy_destroy (&self.policy);
     return 0;
 }

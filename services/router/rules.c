@@ -4,16 +4,26 @@
  *  diff and be told exactly which line is wrong:
  *
  *      # comment
- *      department card_center        信用卡中心 (credit card centre)
- *      route card_center  product ~ "credit card" | "prepaid card"
- *      route ebanking     channel = app   text ~ 登录 | login
+ *      line  cards            product ~ "credit card" | 信用卡
+ *      cause fraud_security   text ~ 盗刷 | fraud
+ *      flag  media            text ~ 媒体 | 记者 | journalist
+ *      route @branch          cause = service_attitude | staff_misconduct
+ *      route card_center      line = cards
+ *      route ebanking         channel = app   text ~ 登录 | login
+ *      cooperate ebanking     line = payments_transfers  channel = app
  *      default complaint_office
  *
- *  A `route` line holds one or more conditions, all of which must hold (AND);
- *  a condition lists alternatives separated by `|`, any of which may match
+ *  A rule holds one or more conditions, all of which must hold (AND); a
+ *  condition lists alternatives separated by `|`, any of which may match
  *  (OR). `=` compares the whole field, `~` looks for a substring; both ignore
- *  ASCII case. Fields: product, category, channel, subject, body, and text
- *  (subject or body).
+ *  ASCII case. Raw fields: product, category, channel, subject, body, branch,
+ *  and text (subject or body). Derived fields: line and cause, the business
+ *  line and cause already classified.
+ *
+ *  Classification runs in a fixed order, each step seeing the ones before:
+ *  business line (first `line` rule, else "other"), cause (first `cause`
+ *  rule, else "other"), flags (every `flag` rule), department (first
+ *  `route`, else the default), cooperating departments.
  *
  *  Why byte-wise matching is UTF-8 safe: patterns and complaint text are both
  *  valid UTF-8 (the loader checks the file; PostgreSQL checks the text), and in
@@ -24,13 +34,14 @@
  *  no case; full-width Latin letters (ＡＰＰ) are not folded — write both forms
  *  in the file when they matter.
  *
- *  Cost: each route call folds the complaint's fields once into scratch
+ *  Cost: each classify call folds the complaint's fields once into scratch
  *  copies, then runs memmem (glibc's two-way search, linear) per pattern, so
  *  a 64 KiB body against a few hundred patterns stays well under a
  *  millisecond. The rules_t is never written after loading, so it could be
  *  shared between threads.
  */
 #include "rules.h"
+#include "directory.h"
 #include "request.h"      /* channel_valid: channel values are checked at load */
 #include "proto.h"        /* proto_utf8_valid */
 
@@ -49,14 +60,50 @@
 #define RULES_MAX_VALUES   256       /* alternatives in one condition */
 #define RULES_MAX_CONDS    8         /* conditions in one rule */
 #define RULES_MAX_ID       63
+#define RULES_BRANCH       "@branch"
+
+const char *const rules_business_lines [] = {
+    "accounts_deposits", "cards", "loans", "payments_transfers", "wealth_insurance",
+    "ebanking_app", "fees_charges", "other", NULL
+};
+const char *const rules_causes [] = {
+    "service_attitude", "efficiency_process", "product_terms_pricing", "system_fault",
+    "staff_misconduct", "fraud_security", "information_disclosure", "other", NULL
+};
+const char *const rules_all_flags [] = {
+    "media", "regulator", "large_amount", "fraud", "vulnerable", "repeat", NULL
+};
+//  large_amount comes from the amount (priority.conf), repeat from the store.
+const char *const rules_text_flags [] = {
+    "media", "regulator", "fraud", "vulnerable", NULL
+};
+
+bool
+rules_word_in (const char *const *list, const char *word)
+{
+    for (int i = 0; word && list [i]; i++)
+        if (strcmp (list [i], word) == 0)
+            return true;
+    return false;
+}
 
 typedef enum {
-    FIELD_PRODUCT, FIELD_CATEGORY, FIELD_CHANNEL, FIELD_SUBJECT, FIELD_BODY, FIELD_TEXT,
-    FIELD_COUNT
+    RFIELD_PRODUCT, RFIELD_CATEGORY, RFIELD_CHANNEL, RFIELD_SUBJECT, RFIELD_BODY, RFIELD_BRANCH,
+    RFIELD_RAW,                   /* the count of fields taken from the complaint */
+    RFIELD_TEXT = RFIELD_RAW, RFIELD_LINE, RFIELD_CAUSE,
+    RFIELD_COUNT
 } field_t;
 
-static const char *const s_field_names [FIELD_COUNT] = {
-    "product", "category", "channel", "subject", "body", "text"
+static const char *const s_field_names [RFIELD_COUNT] = {
+    "product", "category", "channel", "subject", "body", "branch", "text", "line", "cause"
+};
+
+typedef enum {
+    RULE_LINE, RULE_CAUSE, RULE_FLAG, RULE_ROUTE, RULE_COOPERATE, RULE_KINDS
+} rule_kind_t;
+
+static const char *const s_kind_names [RULE_KINDS] = {
+    "line", "cause", "flag", "route", "cooperate"
 };
 
 typedef struct {
@@ -68,7 +115,8 @@ typedef struct {
 } cond_t;
 
 typedef struct {
-    char   *department;          /* points into the department table */
+    rule_kind_t kind;
+    char   *target;              /* owned: department id, @branch, line, cause or flag */
     char    label [96];          /* "rules.conf:12" */
     size_t  nconds;
     cond_t  conds [RULES_MAX_CONDS];
@@ -85,8 +133,10 @@ struct _rules_t {
     size_t  ndepts;
     rule_t *rules;
     size_t  nrules;
+    size_t  nroutes;
     char   *default_dept;
     char    default_label [96];
+    const directory_t *dir;      /* not owned; NULL: local departments only */
 };
 
 //  --------------------------------------------------------------------------
@@ -211,21 +261,53 @@ s_dept_find (rules_t *self, const char *id, size_t len)
     return NULL;
 }
 
-/* The department id after `route` or `default`: declared, well-formed. */
-static dept_t *
-s_dept_ref (rules_t *self, s_cursor_t *c, const char *keyword)
+/* The department id after `route`, `cooperate` or `default`: declared
+ * locally or in the directory, and routable. Returns a heap copy. */
+static char *
+s_dept_ref (rules_t *self, s_cursor_t *c, const char *keyword, bool branch_ok)
 {
     const char *id;
-    size_t len = s_word (c, &id);
+    s_skip_space (c);
+    size_t len = 0;
+    if (branch_ok && c->end - c->p >= 7 && memcmp (c->p, RULES_BRANCH, 7) == 0) {
+        id = c->p;
+        c->p += 7;
+        len = 7;
+        if (c->p < c->end && *c->p != ' ' && *c->p != '\t') {
+            s_fail (c, "'%s' must be followed by a space", RULES_BRANCH);
+            return NULL;
+        }
+    }
+    else
+        len = s_word (c, &id);
     if (len == 0) {
-        s_fail (c, "'%s' needs a department id", keyword);
+        s_fail (c, "'%s' needs a department id%s", keyword, branch_ok ? " or @branch" : "");
         return NULL;
     }
-    dept_t *dept = s_dept_find (self, id, len);
-    if (!dept)
-        s_fail (c, "unknown department '%.*s' (declare it with a 'department' line first)",
-                (int) len, id);
-    return dept;
+    char *copy = strndup (id, len);
+    assert (copy);
+    if (strcmp (copy, RULES_BRANCH) == 0)
+        return copy;
+    dept_t *local = s_dept_find (self, id, len);
+    if (self->dir) {
+        if (!directory_dept (self->dir, copy)) {
+            s_fail (c, "unknown department '%s' (not in the directory)", copy);
+            free (copy);
+            return NULL;
+        }
+        if (!directory_routable (self->dir, copy)) {
+            s_fail (c, "department '%s' cannot be routed to: the directory gives it no "
+                    "A-role and B-role handler and supervisor", copy);
+            free (copy);
+            return NULL;
+        }
+    }
+    else if (!local) {
+        s_fail (c, "unknown department '%s' (declare it with a 'department' line first)", copy);
+        free (copy);
+        return NULL;
+    }
+    return copy;
 }
 
 static void
@@ -239,19 +321,24 @@ s_cond_free (cond_t *cond)
 }
 
 static int
-s_parse_cond (s_cursor_t *c, cond_t *cond)
+s_parse_cond (s_cursor_t *c, rule_kind_t kind, cond_t *cond)
 {
     const char *word;
     size_t len = s_word (c, &word);
     if (len == 0)
-        return s_fail (c, "expected a field name (product, category, channel, subject, body, text)");
+        return s_fail (c, "expected a field name (product, category, channel, subject, body, "
+                       "text, branch, line, cause)");
     int field = -1;
-    for (int i = 0; i < FIELD_COUNT; i++)
+    for (int i = 0; i < RFIELD_COUNT; i++)
         if (strlen (s_field_names [i]) == len && memcmp (s_field_names [i], word, len) == 0)
             field = i;
     if (field < 0)
         return s_fail (c, "unknown field '%.*s' (expected product, category, channel, "
-                       "subject, body or text)", (int) len, word);
+                       "subject, body, text, branch, line or cause)", (int) len, word);
+    if ((field == RFIELD_LINE && kind == RULE_LINE)
+    ||  (field == RFIELD_CAUSE && (kind == RULE_LINE || kind == RULE_CAUSE)))
+        return s_fail (c, "a %s rule cannot test '%s': it is classified later",
+                       s_kind_names [kind], s_field_names [field]);
     cond->field = (field_t) field;
     s_skip_space (c);
     if (c->p >= c->end || (*c->p != '=' && *c->p != '~'))
@@ -271,10 +358,14 @@ s_parse_cond (s_cursor_t *c, cond_t *cond)
         cond->values [cond->nvalues] = value;
         cond->lens [cond->nvalues] = vlen;
         cond->nvalues++;
-        if (cond->field == FIELD_CHANNEL
+        if (cond->field == RFIELD_CHANNEL
         && !channel_valid ((proto_str_t) { value, vlen }))
             return s_fail (c, "'%s' is not a channel (hotline, email, web, sms, letter, "
                            "counter, app, wechat, regulator)", value);
+        if (cond->field == RFIELD_LINE && !rules_word_in (rules_business_lines, value))
+            return s_fail (c, "'%s' is not a business line", value);
+        if (cond->field == RFIELD_CAUSE && !rules_word_in (rules_causes, value))
+            return s_fail (c, "'%s' is not a cause", value);
         s_skip_space (c);
         if (c->p < c->end && *c->p == '|') {
             c->p++;
@@ -282,6 +373,8 @@ s_parse_cond (s_cursor_t *c, cond_t *cond)
         }
         break;
     }
+    if ((cond->field == RFIELD_LINE || cond->field == RFIELD_CAUSE) && !cond->exact)
+        return s_fail (c, "'%s' takes '=' with taxonomy ids", s_field_names [cond->field]);
     return 0;
 }
 
@@ -290,6 +383,39 @@ s_label (char *out, size_t size, const char *path, int line)
 {
     const char *base = strrchr (path, '/');
     snprintf (out, size, "%s:%d", base ? base + 1 : path, line);
+}
+
+static void
+s_rule_free (rule_t *rule)
+{
+    for (size_t i = 0; i < rule->nconds; i++)
+        s_cond_free (&rule->conds [i]);
+    free (rule->target);
+    rule->target = NULL;
+}
+
+/* The target after `line`, `cause` or `flag`: a taxonomy id. */
+static char *
+s_taxonomy_ref (s_cursor_t *c, rule_kind_t kind)
+{
+    const char *id;
+    size_t len = s_word (c, &id);
+    char *copy = strndup (id, len);
+    assert (copy);
+    const char *const *list = kind == RULE_LINE ? rules_business_lines
+                            : kind == RULE_CAUSE ? rules_causes : rules_text_flags;
+    if (len == 0 || !rules_word_in (list, copy)) {
+        char known [400] = "";
+        for (int i = 0; list [i]; i++) {
+            strncat (known, i ? ", " : "", sizeof known - strlen (known) - 1);
+            strncat (known, list [i], sizeof known - strlen (known) - 1);
+        }
+        s_fail (c, "'%s' is not a %s (%s)", copy, kind == RULE_LINE ? "business line"
+                : kind == RULE_CAUSE ? "cause" : "flag a rule can set", known);
+        free (copy);
+        return NULL;
+    }
+    return copy;
 }
 
 /* One line, already stripped of its newline. */
@@ -327,58 +453,68 @@ s_parse_line (rules_t *self, s_cursor_t *c, const char *path)
         dept->name = strndup (name, (size_t) (name_end - name));
         dept->line = c->line;
         assert (dept->id && dept->name);
+        if (self->dir && !directory_dept (self->dir, dept->id))
+            return s_fail (c, "department '%s' is not in the directory", dept->id);
         return 0;
     }
     if (kwlen == 7 && memcmp (kw, "default", 7) == 0) {
         if (self->default_dept)
             return s_fail (c, "'default' given twice (first at %s)", self->default_label);
-        dept_t *dept = s_dept_ref (self, c, "default");
+        char *dept = s_dept_ref (self, c, "default", false);
         if (!dept)
             return -1;
+        self->default_dept = dept;
         if (!s_at_end (c))
             return s_fail (c, "unexpected text after the default department");
-        self->default_dept = dept->id;
         s_label (self->default_label, sizeof self->default_label, path, c->line);
         return 0;
     }
-    if (kwlen == 5 && memcmp (kw, "route", 5) == 0) {
-        if (self->nrules == RULES_MAX_RULES)
-            return s_fail (c, "more than %d rules", RULES_MAX_RULES);
-        dept_t *dept = s_dept_ref (self, c, "route");
-        if (!dept)
-            return -1;
-        rule_t rule = { .department = dept->id };
-        s_label (rule.label, sizeof rule.label, path, c->line);
-        int rc = 0;
-        while (rc == 0 && !s_at_end (c)) {
-            if (rule.nconds == RULES_MAX_CONDS) {
-                rc = s_fail (c, "more than %d conditions in one rule", RULES_MAX_CONDS);
-                break;
-            }
-            rc = s_parse_cond (c, &rule.conds [rule.nconds++]);
+    int kind = -1;
+    for (int k = 0; k < RULE_KINDS; k++)
+        if (strlen (s_kind_names [k]) == kwlen && memcmp (kw, s_kind_names [k], kwlen) == 0)
+            kind = k;
+    if (kind < 0)
+        return s_fail (c, "unknown keyword '%.*s' (expected line, cause, flag, route, "
+                       "cooperate, default or department)", (int) kwlen, kw);
+    if (self->nrules == RULES_MAX_RULES)
+        return s_fail (c, "more than %d rules", RULES_MAX_RULES);
+    rule_t rule = { .kind = (rule_kind_t) kind };
+    if (kind == RULE_ROUTE || kind == RULE_COOPERATE)
+        rule.target = s_dept_ref (self, c, s_kind_names [kind], true);
+    else
+        rule.target = s_taxonomy_ref (c, (rule_kind_t) kind);
+    if (!rule.target)
+        return -1;
+    s_label (rule.label, sizeof rule.label, path, c->line);
+    int rc = 0;
+    while (rc == 0 && !s_at_end (c)) {
+        if (rule.nconds == RULES_MAX_CONDS) {
+            rc = s_fail (c, "more than %d conditions in one rule", RULES_MAX_CONDS);
+            break;
         }
-        if (rc == 0 && rule.nconds == 0)
-            rc = s_fail (c, "a route needs at least one condition, e.g. product ~ mortgage");
-        if (rc) {
-            for (size_t i = 0; i < rule.nconds; i++)
-                s_cond_free (&rule.conds [i]);
-            return -1;
-        }
-        self->rules = realloc (self->rules, (self->nrules + 1) * sizeof (rule_t));
-        assert (self->rules);
-        self->rules [self->nrules++] = rule;
-        return 0;
+        rc = s_parse_cond (c, (rule_kind_t) kind, &rule.conds [rule.nconds++]);
     }
-    return s_fail (c, "unknown keyword '%.*s' (expected department, route or default)",
-                   (int) kwlen, kw);
+    if (rc == 0 && rule.nconds == 0)
+        rc = s_fail (c, "a rule needs at least one condition, e.g. product ~ mortgage");
+    if (rc) {
+        s_rule_free (&rule);
+        return -1;
+    }
+    self->rules = realloc (self->rules, (self->nrules + 1) * sizeof (rule_t));
+    assert (self->rules);
+    self->rules [self->nrules++] = rule;
+    if (kind == RULE_ROUTE)
+        self->nroutes++;
+    return 0;
 }
 
 rules_t *
-rules_load (const char *path, rules_error_t *err)
+rules_load_with (const char *path, const directory_t *dir, rules_error_t *err)
 {
     assert (path);
     assert (err);
     memset (err, 0, sizeof *err);
+    snprintf (err->file, sizeof err->file, "%s", path);
     FILE *file = fopen (path, "r");
     if (!file) {
         snprintf (err->reason, sizeof err->reason, "cannot open %s: %s", path, strerror (errno));
@@ -386,6 +522,7 @@ rules_load (const char *path, rules_error_t *err)
     }
     rules_t *self = calloc (1, sizeof *self);
     assert (self);
+    self->dir = dir;
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -425,6 +562,12 @@ rules_load (const char *path, rules_error_t *err)
     return self;
 }
 
+rules_t *
+rules_load (const char *path, rules_error_t *err)
+{
+    return rules_load_with (path, NULL, err);
+}
+
 void
 rules_destroy (rules_t **self_p)
 {
@@ -433,14 +576,14 @@ rules_destroy (rules_t **self_p)
     if (!self)
         return;
     for (size_t i = 0; i < self->nrules; i++)
-        for (size_t j = 0; j < self->rules [i].nconds; j++)
-            s_cond_free (&self->rules [i].conds [j]);
+        s_rule_free (&self->rules [i]);
     free (self->rules);
     for (size_t i = 0; i < self->ndepts; i++) {
         free (self->depts [i].id);
         free (self->depts [i].name);
     }
     free (self->depts);
+    free (self->default_dept);
     free (self);
     *self_p = NULL;
 }
@@ -449,7 +592,7 @@ size_t
 rules_count (rules_t *self)
 {
     assert (self);
-    return self->nrules;
+    return self->nroutes;
 }
 
 const char *
@@ -480,9 +623,146 @@ s_folded_copy (const char *s, size_t *len_p)
 static bool
 s_value_match (const cond_t *cond, size_t i, const char *hay, size_t hay_len)
 {
+    if (!hay)
+        return false;
     if (cond->exact)
         return hay_len == cond->lens [i] && memcmp (hay, cond->values [i], hay_len) == 0;
     return memmem (hay, hay_len, cond->values [i], cond->lens [i]) != NULL;
+}
+
+/* The complaint as the matcher sees it: folded raw fields plus what has
+ * been classified so far. */
+typedef struct {
+    char  *field [RFIELD_RAW];
+    size_t len [RFIELD_RAW];
+    const char *line, *cause, *branch;
+} s_subject_t;
+
+static bool
+s_rule_holds (const rule_t *rule, const s_subject_t *s)
+{
+    for (size_t k = 0; k < rule->nconds; k++) {
+        const cond_t *cond = &rule->conds [k];
+        bool any = false;
+        for (size_t i = 0; !any && i < cond->nvalues; i++) {
+            if (cond->field == RFIELD_TEXT)
+                any = s_value_match (cond, i, s->field [RFIELD_SUBJECT], s->len [RFIELD_SUBJECT])
+                   || s_value_match (cond, i, s->field [RFIELD_BODY], s->len [RFIELD_BODY]);
+            else if (cond->field == RFIELD_LINE)
+                any = s_value_match (cond, i, s->line, s->line ? strlen (s->line) : 0);
+            else if (cond->field == RFIELD_CAUSE)
+                any = s_value_match (cond, i, s->cause, s->cause ? strlen (s->cause) : 0);
+            else
+                any = s_value_match (cond, i, s->field [cond->field], s->len [cond->field]);
+        }
+        if (!any)
+            return false;
+    }
+    //  An @branch rule needs a branch to name.
+    return strcmp (rule->target, RULES_BRANCH) != 0 || s->branch != NULL;
+}
+
+static void
+s_add_cooperating (rules_result_t *out, const char *dept, const char *label)
+{
+    if (!dept || strcmp (dept, out->department) == 0
+    ||  out->ncooperating == RULES_MAX_COOP)
+        return;
+    for (size_t i = 0; i < out->ncooperating; i++)
+        if (strcmp (out->cooperating [i], dept) == 0)
+            return;
+    out->cooperating_rules [out->ncooperating] = label;
+    out->cooperating [out->ncooperating++] = dept;
+}
+
+static bool
+s_has_flag (const rules_result_t *out, const char *flag)
+{
+    for (size_t i = 0; i < out->nflags; i++)
+        if (strcmp (out->flags [i], flag) == 0)
+            return true;
+    return false;
+}
+
+void
+rules_classify (rules_t *self, const rules_input_t *in, rules_result_t *out)
+{
+    assert (self && in && out);
+    memset (out, 0, sizeof *out);
+    const char *raw [RFIELD_RAW] = { in->product, in->category, in->channel, in->subject,
+                                    in->body, in->branch };
+    s_subject_t s;
+    memset (&s, 0, sizeof s);
+    for (int i = 0; i < RFIELD_RAW; i++)
+        s.field [i] = s_folded_copy (raw [i], &s.len [i]);
+    //  The branch or outlet: the branch field first, else the text.
+    if (self->dir) {
+        s.branch = directory_match_branch (self->dir, in->branch);
+        if (!s.branch)
+            s.branch = directory_match_branch (self->dir, in->subject);
+        if (!s.branch)
+            s.branch = directory_match_branch (self->dir, in->body);
+    }
+    out->branch = s.branch;
+
+    for (int kind = 0; kind < RULE_KINDS; kind++) {
+        for (size_t r = 0; r < self->nrules; r++) {
+            const rule_t *rule = &self->rules [r];
+            if ((int) rule->kind != kind || !s_rule_holds (rule, &s))
+                continue;
+            if (kind == RULE_LINE && !out->line_rule) {
+                out->business_line = rule->target;
+                out->line_rule = rule->label;
+            }
+            else if (kind == RULE_CAUSE && !out->cause_rule) {
+                out->cause = rule->target;
+                out->cause_rule = rule->label;
+            }
+            else if (kind == RULE_FLAG && out->nflags < RULES_MAX_FLAGS
+                 && !s_has_flag (out, rule->target)) {
+                out->flag_rules [out->nflags] = rule->label;
+                out->flags [out->nflags++] = rule->target;
+            }
+            else if (kind == RULE_ROUTE && !out->rule) {
+                bool branch = strcmp (rule->target, RULES_BRANCH) == 0;
+                out->department = branch ? s.branch : rule->target;
+                out->rule = rule->label;
+                if (branch) {
+                    //  The branch leads; the business department the other
+                    //  route rules choose cooperates.
+                    for (size_t q = 0; q < self->nrules; q++) {
+                        const rule_t *other = &self->rules [q];
+                        if (other->kind == RULE_ROUTE && strcmp (other->target, RULES_BRANCH) != 0
+                        &&  s_rule_holds (other, &s)) {
+                            s_add_cooperating (out, other->target, other->label);
+                            break;
+                        }
+                    }
+                }
+            }
+            else if (kind == RULE_COOPERATE && out->department) {
+                bool branch = strcmp (rule->target, RULES_BRANCH) == 0;
+                s_add_cooperating (out, branch ? s.branch : rule->target, rule->label);
+            }
+        }
+        if (kind == RULE_LINE) {
+            if (!out->business_line)
+                out->business_line = "other";
+            s.line = out->business_line;
+        }
+        else if (kind == RULE_CAUSE) {
+            if (!out->cause)
+                out->cause = "other";
+            s.cause = out->cause;
+        }
+        else if (kind == RULE_ROUTE && !out->department) {
+            out->department = self->default_dept;
+            out->rule = self->default_label;
+            out->unroutable = true;
+        }
+    }
+    for (int i = 0; i < RFIELD_RAW; i++)
+        free (s.field [i]);
 }
 
 const char *
@@ -490,44 +770,14 @@ rules_route (rules_t *self, const char *product, const char *category,
              const char *channel, const char *subject, const char *body,
              const char **rule_p)
 {
-    assert (self);
-    const char *raw [FIELD_TEXT] = { product, category, channel, subject, body };
-    char *field [FIELD_TEXT];
-    size_t len [FIELD_TEXT];
-    for (int i = 0; i < FIELD_TEXT; i++)
-        field [i] = s_folded_copy (raw [i], &len [i]);
-
-    const char *department = self->default_dept;
-    const char *label = self->default_label;
-    for (size_t r = 0; r < self->nrules; r++) {
-        const rule_t *rule = &self->rules [r];
-        bool all = true;
-        for (size_t k = 0; all && k < rule->nconds; k++) {
-            const cond_t *cond = &rule->conds [k];
-            bool any = false;
-            for (size_t i = 0; !any && i < cond->nvalues; i++) {
-                if (cond->field == FIELD_TEXT)
-                    any = s_value_match (cond, i, field [FIELD_SUBJECT], len [FIELD_SUBJECT])
-                       || s_value_match (cond, i, field [FIELD_BODY], len [FIELD_BODY]);
-                else
-                    any = s_value_match (cond, i, field [cond->field], len [cond->field]);
-            }
-            all = any;
-        }
-        if (all) {
-            department = rule->department;
-            label = rule->label;
-            break;
-        }
-    }
-    for (int i = 0; i < FIELD_TEXT; i++)
-        free (field [i]);
+    rules_input_t in = { product, category, channel, subject, body, NULL };
+    rules_result_t out;
+    rules_classify (self, &in, &out);
     if (rule_p)
-        *rule_p = label;
-    return department;
+        *rule_p = out.rule;
+    return out.department;
 }
 
-//  --------------------------------------------------------------------------
 //  Self-test
 
 #define S_CHECK(cond, ...) do { \
@@ -586,6 +836,15 @@ static const s_bad_t s_bad_files [] = {
     { "%sdefault office\ndefault lending\n", 5, "given twice" },
     { "%sdefault office extra\n", 4, "unexpected text" },
     { "%sroute lending product ~ loan\n", 0, "no 'default'" },
+    { "%sline bogus text ~ x\ndefault office\n", 4, "'bogus' is not a business line" },
+    { "%scause rude text ~ x\ndefault office\n", 4, "'rude' is not a cause" },
+    { "%sflag repeat text ~ x\ndefault office\n", 4, "not a flag a rule can set" },
+    { "%sline cards cause = other\ndefault office\n", 4, "cannot test 'cause'" },
+    { "%scause other line = cards cause = other\ndefault office\n", 4, "cannot test 'cause'" },
+    { "%sroute lending line = nope\ndefault office\n", 4, "'nope' is not a business line" },
+    { "%sroute lending line ~ cards\ndefault office\n", 4, "takes '='" },
+    { "%sroute @branchx text ~ x\ndefault office\n", 4, "'@branch' must be followed by a space" },
+    { "%scooperate nowhere text ~ x\ndefault office\n", 4, "unknown department 'nowhere'" },
 };
 
 static const char *s_bom_inside =
@@ -639,7 +898,7 @@ s_test_matcher (bool verbose, int *passed)
               "route card_center subject ~ CARD\n"                                            /* 9 */
               "route lending     body ~ 贷款\n"                                                /* 10 */
               "route lending     category = loans\n"                                          /* 11 */
-              "\n"
+              "line cards        text ~ 年费\n"                                               /* 12 */
               "default office\n",                                                             /* 13 */
               s_departments);
     rules_error_t err;
@@ -697,17 +956,62 @@ s_test_matcher (bool verbose, int *passed)
     return failed;
 }
 
+/* The shipped rules on both axes, flags, and cross-department cases. */
+static int
+s_test_classify (bool verbose, rules_t *rules, int *passed)
+{
+    int failed = 0;
+    struct {
+        const char *channel, *branch, *subject, *body;
+        const char *line, *cause, *flags, *dept, *coop;
+    } cases [] = {
+#include "rules_cases.inc"
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        rules_input_t in = { NULL, NULL, cases [i].channel, cases [i].subject, cases [i].body,
+                             cases [i].branch };
+        rules_result_t out;
+        rules_classify (rules, &in, &out);
+        char flags [128] = "", coop [256] = "";
+        for (size_t k = 0; k < out.nflags; k++)
+            snprintf (flags + strlen (flags), sizeof flags - strlen (flags), "%s%s",
+                      k ? " " : "", out.flags [k]);
+        for (size_t k = 0; k < out.ncooperating; k++)
+            snprintf (coop + strlen (coop), sizeof coop - strlen (coop), "%s%s",
+                      k ? " " : "", out.cooperating [k]);
+        bool ok = strcmp (out.business_line, cases [i].line) == 0
+               && strcmp (out.cause, cases [i].cause) == 0
+               && strcmp (flags, cases [i].flags) == 0
+               && strcmp (out.department, cases [i].dept) == 0
+               && strcmp (coop, cases [i].coop) == 0;
+        S_CHECK (ok, "classify %zu (%s): line %s (%s) cause %s (%s) flags '%s' dept %s (%s) "
+                 "coop '%s'; expected %s %s '%s' %s '%s'", i, cases [i].body,
+                 out.business_line, out.line_rule, out.cause, out.cause_rule, flags,
+                 out.department, out.rule, coop, cases [i].line, cases [i].cause,
+                 cases [i].flags, cases [i].dept, cases [i].coop);
+        if (verbose && ok)
+            printf ("  classify %zu -> %s %s [%s] %s +[%s]\n", i, out.business_line, out.cause,
+                    flags, out.department, coop);
+    }
+    return failed;
+}
+
 /* The production file: every US consumer bureau product and the common
  * Chinese complaint words land in a sensible department. */
 static int
-s_test_shipped (bool verbose, const char *path, int *passed)
+s_test_shipped (bool verbose, const char *path, const char *dir_path, int *passed)
 {
     int failed = 0;
     rules_error_t err;
-    rules_t *rules = rules_load (path, &err);
+    directory_t *dir = dir_path ? directory_load (dir_path, &err) : NULL;
+    S_CHECK (!dir_path || dir, "shipped directory %s refused: line %d: %s", dir_path, err.line,
+             err.reason);
+    rules_t *rules = rules_load_with (path, dir, &err);
     S_CHECK (rules != NULL, "shipped rules %s refused: line %d: %s", path, err.line, err.reason);
-    if (!rules)
+    if (!rules) {
+        directory_destroy (&dir);
         return failed;
+    }
     struct {
         const char *product, *category, *channel, *subject, *body, *dept;
     } cases [] = {
@@ -773,12 +1077,14 @@ s_test_shipped (bool verbose, const char *path, int *passed)
         if (verbose)
             printf ("  shipped case %zu -> %s (%s)\n", i, dept, rule);
     }
+    failed += s_test_classify (verbose, rules, passed);
     rules_destroy (&rules);
+    directory_destroy (&dir);
     return failed;
 }
 
 int
-rules_test (bool verbose, const char *shipped, int *passed)
+rules_test (bool verbose, const char *shipped, const char *shipped_dir, int *passed)
 {
     assert (passed);
     if (verbose)
@@ -790,7 +1096,7 @@ rules_test (bool verbose, const char *shipped, int *passed)
     if (shipped) {
         if (verbose)
             printf (" * rules: shipped file %s\n", shipped);
-        failed += s_test_shipped (verbose, shipped, passed);
+        failed += s_test_shipped (verbose, shipped, shipped_dir, passed);
     }
     return failed;
 }

@@ -1,0 +1,198 @@
+/*  orgsync.c — the directory and tokens into the store (see orgsync.h).
+ *
+ *  Each table is written with one statement over arrays (unnest), so a sync
+ *  costs a handful of round trips whatever the size of the bank. The
+ *  advisory lock key is a constant of this file: only directory syncs use
+ *  it.
+ */
+#include "orgsync.h"
+#include "log.h"
+#include "pg.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ORGSYNC_LOCK_KEY "7305202603"    /* pg_advisory_xact_lock key */
+
+#define S_SQL_DEPTS \
+    "WITH input AS (SELECT * FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[]," \
+    "                                     $5::text[]) WITH ORDINALITY" \
+    "                 AS t (id, name, kind, parent, path, ord))," \
+    " up AS (INSERT INTO department (id, name, kind, parent, path, active, loaded_at)" \
+    "        SELECT id, name, kind, nullif (parent, ''), path, true, now ()" \
+    "          FROM input ORDER BY ord" \
+    "        ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind," \
+    "           parent = excluded.parent, path = excluded.path, active = true," \
+    "           loaded_at = excluded.loaded_at" \
+    "        RETURNING 1)" \
+    "UPDATE department SET active = false" \
+    " WHERE active AND id <> ALL ($1::text[])"
+
+#define S_SQL_STAFF \
+    "WITH input AS (SELECT * FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[]," \
+    "                                     $5::text[], $6::boolean[], $7::int[], $8::text[]," \
+    "                                     $9::text[])" \
+    "                 AS t (id, name, department, role, ab, on_duty, capacity, email, phone))," \
+    " up AS (INSERT INTO staff (id, name, department, role, ab_role, on_duty, capacity," \
+    "                           email, phone, active, loaded_at)" \
+    "        SELECT id, name, department, role, nullif (ab, ''), on_duty, capacity," \
+    "               nullif (email, ''), nullif (phone, ''), true, now () FROM input" \
+    "        ON CONFLICT (id) DO UPDATE SET name = excluded.name," \
+    "           department = excluded.department, role = excluded.role," \
+    "           ab_role = excluded.ab_role, on_duty = excluded.on_duty," \
+    "           capacity = excluded.capacity, email = excluded.email, phone = excluded.phone," \
+    "           active = true, loaded_at = excluded.loaded_at" \
+    "        RETURNING 1)" \
+    "UPDATE staff SET active = false WHERE active AND id <> ALL ($1::text[])"
+
+//  Two statements: within one, an INSERT would not see the DELETE of a CTE
+//  (one snapshot) and a token kept from the last load would collide with
+//  itself on the primary key.
+#define S_SQL_TOKENS_DELETE "DELETE FROM staff_token"
+#define S_SQL_TOKENS \
+    "INSERT INTO staff_token (token_sha256, staff_id)" \
+    "SELECT decode (h, 'hex'), s FROM unnest ($1::text[], $2::text[]) AS t (s, h)"
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} s_text_t;
+
+static void
+s_add (s_text_t *t, const char *s, size_t len)
+{
+    if (t->len + len + 1 > t->cap) {
+        t->cap = (t->len + len + 1) * 2;
+        t->data = realloc (t->data, t->cap);
+        assert (t->data);
+    }
+    memcpy (t->data + t->len, s, len);
+    t->len += len;
+    t->data [t->len] = 0;
+}
+
+/* An element of a text[] literal; the literal opens with "{" (len 1). */
+static void
+s_element (s_text_t *t, const char *s)
+{
+    if (t->len > 1)
+        s_add (t, ",", 1);
+    s_add (t, "\"", 1);
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\')
+            s_add (t, "\\", 1);
+        s_add (t, s, 1);
+    }
+    s_add (t, "\"", 1);
+}
+
+static int
+s_exec (PGconn *conn, const char *what, const char *sql, int n, const char *const *params)
+{
+    PGresult *res = PQexecParams (conn, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus (res);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc) {
+        char q [400];
+        log_error ("org_sync_failed", "step=%s sqlstate=%s error=%s", what, pg_sqlstate (res),
+                   log_quote (q, sizeof q, PQerrorMessage (conn)));
+    }
+    PQclear (res);
+    return rc;
+}
+
+int
+orgsync_run (PGconn *conn, const policy_t *policy)
+{
+    assert (policy);
+    if (!conn)
+        return -1;
+    const directory_t *dir = policy_directory (policy);
+    enum { D_ID, D_NAME, D_KIND, D_PARENT, D_PATH, D_COUNT };
+    enum { S_ID, S_NAME, S_DEPT, S_ROLE, S_AB, S_DUTY, S_CAP, S_EMAIL, S_PHONE, S_COUNT };
+    s_text_t d [D_COUNT], s [S_COUNT], tok_ids = { 0 }, tok_hex = { 0 };
+    memset (d, 0, sizeof d);
+    memset (s, 0, sizeof s);
+    for (int k = 0; k < D_COUNT; k++)
+        s_add (&d [k], "{", 1);
+    for (int k = 0; k < S_COUNT; k++)
+        s_add (&s [k], "{", 1);
+    s_add (&tok_ids, "{", 1);
+    s_add (&tok_hex, "{", 1);
+    for (size_t i = 0; i < directory_dept_count (dir); i++) {
+        const dir_dept_t *dept = directory_dept_at (dir, i);    /* parents first */
+        s_element (&d [D_ID], dept->id);
+        s_element (&d [D_NAME], dept->name_zh);
+        s_element (&d [D_KIND], dept->kind);
+        s_element (&d [D_PARENT], dept->parent ? dept->parent : "");
+        s_element (&d [D_PATH], dept->path);
+    }
+    for (size_t i = 0; i < directory_staff_count (dir); i++) {
+        const dir_staff_t *st = directory_staff_at (dir, i);
+        char cap [24];
+        snprintf (cap, sizeof cap, "%ld", st->capacity);
+        s_element (&s [S_ID], st->id);
+        s_element (&s [S_NAME], st->name);
+        s_element (&s [S_DEPT], st->department);
+        s_element (&s [S_ROLE], st->role);
+        s_element (&s [S_AB], st->ab);
+        s_element (&s [S_DUTY], st->on_duty ? "t" : "f");
+        s_element (&s [S_CAP], cap);
+        s_element (&s [S_EMAIL], st->email ? st->email : "");
+        s_element (&s [S_PHONE], st->phone ? st->phone : "");
+    }
+    const dir_tokens_t *tokens = policy_tokens (policy);
+    for (size_t i = 0; tokens && i < tokens->count; i++) {
+        char hex [65];
+        for (int b = 0; b < 32; b++)
+            snprintf (hex + 2 * b, 3, "%02x", tokens->items [i].sha256 [b]);
+        s_element (&tok_ids, tokens->items [i].staff_id);
+        s_element (&tok_hex, hex);
+    }
+    for (int k = 0; k < D_COUNT; k++)
+        s_add (&d [k], "}", 1);
+    for (int k = 0; k < S_COUNT; k++)
+        s_add (&s [k], "}", 1);
+    s_add (&tok_ids, "}", 1);
+    s_add (&tok_hex, "}", 1);
+
+    int rc = s_exec (conn, "begin", "BEGIN", 0, NULL);
+    if (rc == 0)
+        rc = s_exec (conn, "lock", "SELECT pg_advisory_xact_lock (" ORGSYNC_LOCK_KEY ")", 0, NULL);
+    if (rc == 0) {
+        const char *params [D_COUNT] = { d [0].data, d [1].data, d [2].data, d [3].data,
+                                         d [4].data };
+        rc = s_exec (conn, "departments", S_SQL_DEPTS, D_COUNT, params);
+    }
+    if (rc == 0) {
+        const char *params [S_COUNT];
+        for (int k = 0; k < S_COUNT; k++)
+            params [k] = s [k].data;
+        rc = s_exec (conn, "staff", S_SQL_STAFF, S_COUNT, params);
+    }
+    if (rc == 0 && tokens)
+        rc = s_exec (conn, "tokens", S_SQL_TOKENS_DELETE, 0, NULL);
+    if (rc == 0 && tokens) {
+        const char *params [2] = { tok_ids.data, tok_hex.data };
+        rc = s_exec (conn, "tokens", S_SQL_TOKENS, 2, params);
+    }
+    if (rc == 0)
+        rc = s_exec (conn, "commit", "COMMIT", 0, NULL);
+    else if (PQstatus (conn) == CONNECTION_OK) {
+        PGresult *res = PQexec (conn, "ROLLBACK");
+        PQclear (res);
+    }
+    for (int k = 0; k < D_COUNT; k++)
+        free (d [k].data);
+    for (int k = 0; k < S_COUNT; k++)
+        free (s [k].data);
+    free (tok_ids.data);
+    free (tok_hex.data);
+    if (rc == 0)
+        log_info ("org_synced", "departments=%zu staff=%zu tokens=%s",
+                  directory_dept_count (dir), directory_staff_count (dir),
+                  tokens ? "replaced" : "unmanaged");
+    return rc;
+}

@@ -1,0 +1,24 @@
+/*  orgsync.h — copy the directory and the staff tokens into the store.
+ *
+ *  One transaction under a transaction-level advisory lock (so two routers
+ *  syncing at once take turns instead of interleaving):
+ *    - departments upserted parents first, with their computed path;
+ *    - staff upserted;
+ *    - departments and staff missing from the file marked active = false
+ *      (never deleted: cases and the audit trail still name them);
+ *    - staff_token replaced by the tokens file's hashes, when a tokens file
+ *      is configured (without one the table is left alone).
+ *  Either all of it commits or none of it.
+ *
+ *  Interface: orgsync_run
+ */
+#ifndef ORGSYNC_H_INCLUDED
+#define ORGSYNC_H_INCLUDED
+
+#include "policy.h"
+#include <libpq-fe.h>
+
+/* Returns 0, or -1 (logged; nothing changed). */
+int orgsync_run (PGconn *conn, const policy_t *policy);
+
+#endif
