@@ -51,6 +51,7 @@
  *  the rule behind each part.
  */
 #include "claims.h"
+#include "pg_array.h"
 #include "pg.h"
 #include "log.h"
 #include "proto.h"
@@ -134,50 +135,6 @@ struct _claims_t {
 #define S_SQL_RELEASE \
     "UPDATE complaint SET lease_owner = NULL, lease_until = NULL" \
     " WHERE lease_owner = $1::text AND state = 'received'"
-
-//  A growable text buffer for the array literals.
-typedef struct {
-    char *data;
-    size_t len, cap;
-} s_text_t;
-
-static void
-s_text_add (s_text_t *t, const char *s, size_t len)
-{
-    if (t->len + len + 1 > t->cap) {
-        t->cap = (t->len + len + 1) * 2;
-        t->data = realloc (t->data, t->cap);
-        assert (t->data);
-    }
-    memcpy (t->data + t->len, s, len);
-    t->len += len;
-    t->data [t->len] = 0;
-}
-
-/* One element of a text[] literal: always quoted, with \ and " escaped. */
-static void
-s_text_add_element (s_text_t *t, const char *s)
-{
-    s_text_add (t, t->len > 1 ? ",\"" : "\"", t->len > 1 ? 2 : 1);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            s_text_add (t, "\\", 1);
-        s_text_add (t, s, 1);
-    }
-    s_text_add (t, "\"", 1);
-}
-
-static void
-s_text_add_hex (s_text_t *t, const char *data, size_t size)
-{
-    static const char digits [] = "0123456789abcdef";
-    s_text_add (t, t->len > 1 ? ",\"" : "\"", t->len > 1 ? 2 : 1);
-    for (size_t i = 0; i < size; i++) {
-        char hex [2] = { digits [(unsigned char) data [i] >> 4], digits [data [i] & 0x0F] };
-        s_text_add (t, hex, 2);
-    }
-    s_text_add (t, "\"", 1);
-}
 
 static int
 s_prepare (claims_t *self)
@@ -334,22 +291,13 @@ claims_take (claims_t *self, int limit, int repeat_days, claim_batch_t **batch_p
 
 /* A text[] literal of a C string list, for one element of a text[] array
  * that is itself passed as text (cast per row in SQL). */
-static void
-s_list_literal (s_text_t *t, const char *const *items, size_t n)
+static const char *
+s_list_literal (pg_array_t *t, const char *const *items, size_t n)
 {
-    s_text_add (t, "{", 1);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            s_text_add (t, ",", 1);
-        s_text_add (t, "\"", 1);
-        for (const char *p = items [i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                s_text_add (t, "\\", 1);
-            s_text_add (t, p, 1);
-        }
-        s_text_add (t, "\"", 1);
-    }
-    s_text_add (t, "}", 1);
+    pg_array_begin (t);
+    for (size_t i = 0; i < n; i++)
+        pg_array_add (t, items [i]);
+    return pg_array_end (t);
 }
 
 static void
@@ -374,12 +322,12 @@ s_pack_opt (msgpack_packer *pk, const char *key, const char *value)
 
 /* One event: type, number, msgpack data as hex, appended to the arrays. */
 static void
-s_event_add (s_text_t *types, s_text_t *nos, s_text_t *data, const char *type,
+s_event_add (pg_array_t *types, pg_array_t *nos, pg_array_t *data, const char *type,
              const char *complaint_no, msgpack_sbuffer *buf)
 {
-    s_text_add_element (types, type);
-    s_text_add_element (nos, complaint_no);
-    s_text_add_hex (data, buf->data, buf->size);
+    pg_array_add (types, type);
+    pg_array_add (nos, complaint_no);
+    pg_array_add_hex (data, buf->data, buf->size);
 }
 
 static json_t *
@@ -460,12 +408,13 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
     //  Step 2's arrays, one element per routed claim.
     enum { A_ID, A_DEPT, A_RULE, A_COOP, A_LINE, A_CAUSE, A_JCH, A_JBU, A_JCA, A_PRIO,
            A_FLAGS, A_MAJOR, A_PICK, A_COUNT };
-    s_text_t arr [A_COUNT];
+    pg_array_t arr [A_COUNT];
     memset (arr, 0, sizeof arr);
     for (int k = 0; k < A_COUNT; k++)
-        s_text_add (&arr [k], "{", 1);
-    s_text_t lock_depts = { 0 };
-    s_text_add (&lock_depts, "{", 1);
+        pg_array_begin (&arr [k]);
+    pg_array_t lock_depts = { 0 };
+    pg_array_begin (&lock_depts);
+    pg_array_t lit = { 0 };             /* one row's nested text[] literal */
     int n = 0;
     for (int i = 0; i < batch->count; i++) {
         claim_t *claim = &batch->items [i];
@@ -474,33 +423,27 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
         const policy_decision_t *d = &claim->decision;
         char num [32];
         snprintf (num, sizeof num, "%" PRId64, claim->id);
-        s_text_add_element (&arr [A_ID], num);
-        s_text_add_element (&arr [A_DEPT], d->r.department);
-        s_text_add_element (&arr [A_RULE], d->r.rule);
-        s_text_t lit = { 0 };
-        s_list_literal (&lit, d->r.cooperating, d->r.ncooperating);
-        s_text_add_element (&arr [A_COOP], lit.data);
-        free (lit.data);
-        s_text_add_element (&arr [A_LINE], d->r.business_line);
-        s_text_add_element (&arr [A_CAUSE], d->r.cause);
-        s_text_add_element (&arr [A_JCH], d->jrt_channel ? d->jrt_channel : "");
-        s_text_add_element (&arr [A_JBU], d->jrt_business ? d->jrt_business : "");
-        s_text_add_element (&arr [A_JCA], d->jrt_cause ? d->jrt_cause : "");
+        pg_array_add (&arr [A_ID], num);
+        pg_array_add (&arr [A_DEPT], d->r.department);
+        pg_array_add (&arr [A_RULE], d->r.rule);
+        pg_array_add (&arr [A_COOP], s_list_literal (&lit, d->r.cooperating, d->r.ncooperating));
+        pg_array_add (&arr [A_LINE], d->r.business_line);
+        pg_array_add (&arr [A_CAUSE], d->r.cause);
+        pg_array_add (&arr [A_JCH], d->jrt_channel ? d->jrt_channel : "");
+        pg_array_add (&arr [A_JBU], d->jrt_business ? d->jrt_business : "");
+        pg_array_add (&arr [A_JCA], d->jrt_cause ? d->jrt_cause : "");
         snprintf (num, sizeof num, "%d", d->p.priority);
-        s_text_add_element (&arr [A_PRIO], num);
-        memset (&lit, 0, sizeof lit);
-        s_list_literal (&lit, d->flags, d->nflags);
-        s_text_add_element (&arr [A_FLAGS], lit.data);
-        free (lit.data);
-        s_text_add_element (&arr [A_MAJOR], d->p.major ? "t" : "f");
-        s_text_add_element (&arr [A_PICK], d->r.unroutable ? "f" : "t");
+        pg_array_add (&arr [A_PRIO], num);
+        pg_array_add (&arr [A_FLAGS], s_list_literal (&lit, d->flags, d->nflags));
+        pg_array_add (&arr [A_MAJOR], d->p.major ? "t" : "f");
+        pg_array_add (&arr [A_PICK], d->r.unroutable ? "f" : "t");
         if (!d->r.unroutable)
-            s_text_add_element (&lock_depts, d->r.department);
+            pg_array_add (&lock_depts, d->r.department);
         n++;
     }
     for (int k = 0; k < A_COUNT; k++)
-        s_text_add (&arr [k], "}", 1);
-    s_text_add (&lock_depts, "}", 1);
+        pg_array_end (&arr [k]);
+    pg_array_end (&lock_depts);
 
     int assigned = 0;
     PGresult *res = NULL;
@@ -536,14 +479,14 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
     assigned = PQntuples (res);
     if (assigned > 0) {
         //  3. Events and audit rows for exactly the rows that changed.
-        s_text_t types = { 0 }, nos = { 0 }, data = { 0 }, ids = { 0 }, versions = { 0 },
+        pg_array_t types = { 0 }, nos = { 0 }, data = { 0 }, ids = { 0 }, versions = { 0 },
                  details = { 0 };
-        s_text_add (&types, "{", 1);
-        s_text_add (&nos, "{", 1);
-        s_text_add (&data, "{", 1);
-        s_text_add (&ids, "{", 1);
-        s_text_add (&versions, "{", 1);
-        s_text_add (&details, "{", 1);
+        pg_array_begin (&types);
+        pg_array_begin (&nos);
+        pg_array_begin (&data);
+        pg_array_begin (&ids);
+        pg_array_begin (&versions);
+        pg_array_begin (&details);
         msgpack_sbuffer buf;
         msgpack_sbuffer_init (&buf);
         for (int row = 0; row < assigned; row++) {
@@ -606,19 +549,19 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
             }
             char num [32];
             snprintf (num, sizeof num, "%" PRId64, id);
-            s_text_add_element (&ids, num);
-            s_text_add_element (&versions, version);
+            pg_array_add (&ids, num);
+            pg_array_add (&versions, version);
             char *json = s_details (claim, handler, due_text);
-            s_text_add_element (&details, json);
+            pg_array_add (&details, json);
             free (json);
         }
         msgpack_sbuffer_destroy (&buf);
-        s_text_add (&types, "}", 1);
-        s_text_add (&nos, "}", 1);
-        s_text_add (&data, "}", 1);
-        s_text_add (&ids, "}", 1);
-        s_text_add (&versions, "}", 1);
-        s_text_add (&details, "}", 1);
+        pg_array_end (&types);
+        pg_array_end (&nos);
+        pg_array_end (&data);
+        pg_array_end (&ids);
+        pg_array_end (&versions);
+        pg_array_end (&details);
         char actor [300];
         snprintf (actor, sizeof actor, "router:%s", self->name);
         const char *rparams [7] = { types.data, nos.data, data.data, actor, ids.data,
@@ -628,12 +571,12 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
         if (!ok)
             s_log_failure (self, "record", rres);
         PQclear (rres);
-        free (types.data);
-        free (nos.data);
-        free (data.data);
-        free (ids.data);
-        free (versions.data);
-        free (details.data);
+        pg_array_destroy (&types);
+        pg_array_destroy (&nos);
+        pg_array_destroy (&data);
+        pg_array_destroy (&ids);
+        pg_array_destroy (&versions);
+        pg_array_destroy (&details);
         if (!ok) {
             assigned = -1;
             goto fail;
@@ -652,8 +595,9 @@ fail:
 done:
     PQclear (res);
     for (int k = 0; k < A_COUNT; k++)
-        free (arr [k].data);
-    free (lock_depts.data);
+        pg_array_destroy (&arr [k]);
+    pg_array_destroy (&lock_depts);
+    pg_array_destroy (&lit);
     return assigned;
 }
 

@@ -6,6 +6,7 @@
  *  it.
  */
 #include "orgsync.h"
+#include "pg_array.h"
 #include "log.h"
 #include "pg.h"
 
@@ -55,39 +56,6 @@
     "INSERT INTO staff_token (token_sha256, staff_id)" \
     "SELECT decode (h, 'hex'), s FROM unnest ($1::text[], $2::text[]) AS t (s, h)"
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-} s_text_t;
-
-static void
-s_add (s_text_t *t, const char *s, size_t len)
-{
-    if (t->len + len + 1 > t->cap) {
-        t->cap = (t->len + len + 1) * 2;
-        t->data = realloc (t->data, t->cap);
-        assert (t->data);
-    }
-    memcpy (t->data + t->len, s, len);
-    t->len += len;
-    t->data [t->len] = 0;
-}
-
-/* An element of a text[] literal; the literal opens with "{" (len 1). */
-static void
-s_element (s_text_t *t, const char *s)
-{
-    if (t->len > 1)
-        s_add (t, ",", 1);
-    s_add (t, "\"", 1);
-    for (; s && *s; s++) {
-        if (*s == '"' || *s == '\\')
-            s_add (t, "\\", 1);
-        s_add (t, s, 1);
-    }
-    s_add (t, "\"", 1);
-}
-
 static int
 s_exec (PGconn *conn, const char *what, const char *sql, int n, const char *const *params)
 {
@@ -112,51 +80,51 @@ orgsync_run (PGconn *conn, const policy_t *policy)
     const directory_t *dir = policy_directory (policy);
     enum { D_ID, D_NAME, D_KIND, D_PARENT, D_PATH, D_COUNT };
     enum { S_ID, S_NAME, S_DEPT, S_ROLE, S_AB, S_DUTY, S_CAP, S_EMAIL, S_PHONE, S_COUNT };
-    s_text_t d [D_COUNT], s [S_COUNT], tok_ids = { 0 }, tok_hex = { 0 };
+    pg_array_t d [D_COUNT], s [S_COUNT], tok_ids = { 0 }, tok_hex = { 0 };
     memset (d, 0, sizeof d);
     memset (s, 0, sizeof s);
     for (int k = 0; k < D_COUNT; k++)
-        s_add (&d [k], "{", 1);
+        pg_array_begin (&d [k]);
     for (int k = 0; k < S_COUNT; k++)
-        s_add (&s [k], "{", 1);
-    s_add (&tok_ids, "{", 1);
-    s_add (&tok_hex, "{", 1);
+        pg_array_begin (&s [k]);
+    pg_array_begin (&tok_ids);
+    pg_array_begin (&tok_hex);
     for (size_t i = 0; i < directory_dept_count (dir); i++) {
         const dir_dept_t *dept = directory_dept_at (dir, i);    /* parents first */
-        s_element (&d [D_ID], dept->id);
-        s_element (&d [D_NAME], dept->name_zh);
-        s_element (&d [D_KIND], dept->kind);
-        s_element (&d [D_PARENT], dept->parent ? dept->parent : "");
-        s_element (&d [D_PATH], dept->path);
+        pg_array_add (&d [D_ID], dept->id);
+        pg_array_add (&d [D_NAME], dept->name_zh);
+        pg_array_add (&d [D_KIND], dept->kind);
+        pg_array_add (&d [D_PARENT], dept->parent ? dept->parent : "");
+        pg_array_add (&d [D_PATH], dept->path);
     }
     for (size_t i = 0; i < directory_staff_count (dir); i++) {
         const dir_staff_t *st = directory_staff_at (dir, i);
         char cap [24];
         snprintf (cap, sizeof cap, "%ld", st->capacity);
-        s_element (&s [S_ID], st->id);
-        s_element (&s [S_NAME], st->name);
-        s_element (&s [S_DEPT], st->department);
-        s_element (&s [S_ROLE], st->role);
-        s_element (&s [S_AB], st->ab);
-        s_element (&s [S_DUTY], st->on_duty ? "t" : "f");
-        s_element (&s [S_CAP], cap);
-        s_element (&s [S_EMAIL], st->email ? st->email : "");
-        s_element (&s [S_PHONE], st->phone ? st->phone : "");
+        pg_array_add (&s [S_ID], st->id);
+        pg_array_add (&s [S_NAME], st->name);
+        pg_array_add (&s [S_DEPT], st->department);
+        pg_array_add (&s [S_ROLE], st->role);
+        pg_array_add (&s [S_AB], st->ab);
+        pg_array_add (&s [S_DUTY], st->on_duty ? "t" : "f");
+        pg_array_add (&s [S_CAP], cap);
+        pg_array_add (&s [S_EMAIL], st->email ? st->email : "");
+        pg_array_add (&s [S_PHONE], st->phone ? st->phone : "");
     }
     const dir_tokens_t *tokens = policy_tokens (policy);
     for (size_t i = 0; tokens && i < tokens->count; i++) {
         char hex [65];
         for (int b = 0; b < 32; b++)
             snprintf (hex + 2 * b, 3, "%02x", tokens->items [i].sha256 [b]);
-        s_element (&tok_ids, tokens->items [i].staff_id);
-        s_element (&tok_hex, hex);
+        pg_array_add (&tok_ids, tokens->items [i].staff_id);
+        pg_array_add (&tok_hex, hex);
     }
     for (int k = 0; k < D_COUNT; k++)
-        s_add (&d [k], "}", 1);
+        pg_array_end (&d [k]);
     for (int k = 0; k < S_COUNT; k++)
-        s_add (&s [k], "}", 1);
-    s_add (&tok_ids, "}", 1);
-    s_add (&tok_hex, "}", 1);
+        pg_array_end (&s [k]);
+    pg_array_end (&tok_ids);
+    pg_array_end (&tok_hex);
 
     int rc = s_exec (conn, "begin", "BEGIN", 0, NULL);
     if (rc == 0)
@@ -185,11 +153,11 @@ orgsync_run (PGconn *conn, const policy_t *policy)
         PQclear (res);
     }
     for (int k = 0; k < D_COUNT; k++)
-        free (d [k].data);
+        pg_array_destroy (&d [k]);
     for (int k = 0; k < S_COUNT; k++)
-        free (s [k].data);
-    free (tok_ids.data);
-    free (tok_hex.data);
+        pg_array_destroy (&s [k]);
+    pg_array_destroy (&tok_ids);
+    pg_array_destroy (&tok_hex);
     if (rc == 0)
         log_info ("org_synced", "departments=%zu staff=%zu tokens=%s",
                   directory_dept_count (dir), directory_staff_count (dir),

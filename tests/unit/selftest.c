@@ -14,6 +14,7 @@
 #include "replay_request.h"
 #include "staff_token.h"
 #include "lifecycle.h"
+#include "pg_array.h"
 
 typedef struct {
     const char *name;
@@ -30,6 +31,7 @@ static const s_test_t s_tests [] = {
     { "msgpack_json", msgpack_json_test },
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
+    { "pg_array", pg_array_test },
 };
 
 int
