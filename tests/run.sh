@@ -169,6 +169,10 @@ s_db_create () {
     local db=$1 log=$2
     dropdb --if-exists "$db" >/dev/null 2>&1
     createdb "$db" >>"$log" 2>&1 || return 1
+    # A test database may shift and scale the store's clock (app_now (),
+    # deploy/migrations/003_sla.sql), so days of deadlines run in seconds.
+    psql -X -q -d "$db" -c "ALTER DATABASE \"$db\" SET complaints.test_clock = on" \
+        >>"$log" 2>&1 || return 1
     if [ -f "$ROOT/deploy/scripts/migrate.sh" ]; then
         PGDATABASE=$db COMPLAINTS_PG="dbname=$db" \
             bash "$ROOT/deploy/scripts/migrate.sh" >>"$log" 2>&1 || return 1

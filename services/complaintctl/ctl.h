@@ -54,6 +54,8 @@ int ctl_queue (int argc, char **argv);
 int ctl_show (int argc, char **argv);
 int ctl_token (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);
+int ctl_calendar (int argc, char **argv);
+int ctl_clock (int argc, char **argv);
 
 /* ---- options.c ---------------------------------------------------------- */
 

@@ -39,6 +39,8 @@ static const s_command_t s_commands [] = {
     { "show",   ctl_show,   "a case with its audit trail, for people (--json for tools)" },
     { "token",  ctl_token,  "token new STAFF_ID: issue a staff token (hash for the tokens file)" },
     { "lifecycle", ctl_lifecycle, "the case state machine: actions, states, roles (--dot)" },
+    { "calendar", ctl_calendar, "calendar add|show|check: deadline arithmetic on a working-day calendar" },
+    { "clock",  ctl_clock,  "the store's clock: show, or shift/scale/reset it in a test database" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 

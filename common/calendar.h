@@ -1,0 +1,139 @@
+/*  calendar.h — working-day calendars and deadline arithmetic.
+ *
+ *  A calendar (deploy/calendars/NAME.conf, format in docs/calendars.md) is a
+ *  region's time zone, its ordinary working week, optional business hours,
+ *  its public holidays and its make-up working days (调休: a weekend day that
+ *  is a working day). Deadlines are computed on it, in four units:
+ *
+ *      Nh    hours, elapsed: from + N x 3600 s, whatever the calendar says
+ *      Nwh   working hours: only time inside business hours of working days
+ *            counts (a calendar without business hours: all 24 hours of a
+ *            working day count)
+ *      Nwd   working days: the day of `from` does not count; the deadline is
+ *            the end of the Nth working day after it
+ *      Nd    days (natural days): the day of `from` does not count; the
+ *            deadline is the end of day date(from) + N, and when that day is
+ *            not a working day, the end of the next working day
+ *
+ *  "The end of a day" is the close of business (the end of its last business
+ *  interval) when the calendar has business hours, else 24:00 (that is,
+ *  00:00 of the next day). These are the rules of the PRC Civil Code
+ *  (arts. 201-203): the first day is not counted; a period whose last day is a
+ *  statutory holiday ends on the day after the holiday; the last day ends at
+ *  24:00, or when business stops where there are business hours.
+ *  N = 0 is allowed and returns `from` unchanged (an escalation tier "at once").
+ *
+ *  All instants are milliseconds since the Unix epoch (UTC); days, weeks and
+ *  business hours are local to the calendar's time zone, daylight saving
+ *  included. Time zones are applied through the C library (TZ), so these
+ *  functions are not thread-safe: call them from one thread per process (the
+ *  watchdog's main loop, complaintctl).
+ *
+ *  Pauses (time the bank waits for the customer does not count):
+ *  calendar_pause_credit measures a pause in the clock's own currency (elapsed
+ *  time for h and d clocks, working time for wh and wd clocks), and
+ *  calendar_shift moves a deadline by such credit, keeping day-unit deadlines
+ *  at the end of a (working) day.
+ *
+ *  Interface:
+ *      span_parse / span_format                 "15d", "+1wd", "24h", "8wh", "0"
+ *      calendar_load / calendar_destroy         one file; errors as "file:line: reason"
+ *      calendar_name / calendar_timezone
+ *      calendar_is_working_day                  a local date
+ *      calendar_covers                          does the file know this instant's holidays?
+ *      calendar_add                             the deadline: from + span
+ *      calendar_pause_credit / calendar_shift   pauses
+ *      calendar_parse_local / calendar_format_local
+ *      calendars_load_dir / calendars_find / calendars_destroy / calendars_count
+ *      calendar_test                            self-test (a table of cases)
+ */
+#ifndef CALENDAR_H_INCLUDED
+#define CALENDAR_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    SPAN_HOURS = 0,             /* h   elapsed hours */
+    SPAN_WORKING_HOURS,         /* wh  working hours on the calendar */
+    SPAN_WORKING_DAYS,          /* wd  working days */
+    SPAN_DAYS                   /* d   natural days, ending on a working day */
+} span_unit_t;
+
+typedef struct {
+    int amount;                 /* >= 0 */
+    span_unit_t unit;
+} span_t;
+
+#define CALENDAR_ERR_SIZE 256
+#define CALENDAR_TIME_SIZE 48
+
+/* "24h", "8wh", "2wd", "15d", with an optional leading '+'; "0" alone is
+ * zero hours. amount <= 100000. 0 ok; -1 with err ("unit 'w' is not one of
+ * h, wh, wd, d"). */
+int span_parse (const char *text, span_t *span, char *err, size_t err_size);
+/* "15d", "2wd" ... (the shortest form span_parse reads back). */
+void span_format (span_t span, char *buf, size_t size);
+/* true for wd and d: deadlines at the end of a day. */
+bool span_is_days (span_unit_t unit);
+
+typedef struct _calendar_t calendar_t;
+
+/* Load one calendar file. NULL on any error, with err = "path:line: reason"
+ * (an unknown keyword, a bad date, a range backwards, a `workday` that is
+ * already a working day, a zone not in /usr/share/zoneinfo, overlapping
+ * business hours, a name that differs from the file's). */
+calendar_t *calendar_load (const char *path, char *err, size_t err_size);
+void calendar_destroy (calendar_t **self_p);
+
+const char *calendar_name (const calendar_t *self);
+const char *calendar_timezone (const calendar_t *self);
+
+/* Is this local date a working day? (workweek, minus holidays, plus
+ * make-up working days) */
+bool calendar_is_working_day (const calendar_t *self, int year, int month, int day);
+/* The holiday or make-up day label of a local date, or NULL. */
+const char *calendar_day_label (const calendar_t *self, int year, int month, int day);
+
+/* Does the file's `covers` period include the local date of this instant?
+ * (Beyond it only the weekly pattern is known: the caller warns.) */
+bool calendar_covers (const calendar_t *self, int64_t at_ms);
+
+/* The deadline from + span, in ms since the epoch. */
+int64_t calendar_add (const calendar_t *self, int64_t from_ms, span_t span);
+
+/* What the pause [from, to) is worth to a clock counted in `unit`:
+ * elapsed ms for h and d, working ms (business hours of working days, or
+ * whole working days) for wh and wd. */
+int64_t calendar_pause_credit (const calendar_t *self, span_unit_t unit,
+                               int64_t from_ms, int64_t to_ms);
+/* Move a deadline later by credit (as calendar_pause_credit measures it)
+ * for a clock counted in `unit`: elapsed for h; working time for wh; for wd
+ * and d the moved instant is taken to the end of its day, and for d to the
+ * end of the next working day when its day is not one. credit 0 returns
+ * due_ms unchanged. */
+int64_t calendar_shift (const calendar_t *self, span_unit_t unit, int64_t due_ms,
+                        int64_t credit_ms);
+
+/* Parse "2026-02-13 10:00", "2026-02-13T10:00:00" (local to the calendar),
+ * "2026-02-13" (00:00 local), or with an explicit offset or Z
+ * ("2026-02-13T02:00:00Z", "2026-02-13 10:00+08:00"). 0 ok, -1 bad text. */
+int calendar_parse_local (const calendar_t *self, const char *text, int64_t *ms);
+/* "2026-02-25 17:00 +08:00 Wed" in the calendar's zone. With end_of_day, a
+ * local midnight prints as 24:00 of the day before ("2026-02-25 24:00 +08:00
+ * Wed"), which is how a deadline at the end of a day reads. */
+void calendar_format_local (const calendar_t *self, int64_t ms, bool end_of_day,
+                            char *buf, size_t size);
+
+/* Every NAME.conf in a folder. NULL on the first bad file (err names it),
+ * or when the folder has none. */
+typedef struct _calendars_t calendars_t;
+calendars_t *calendars_load_dir (const char *dir, char *err, size_t err_size);
+const calendar_t *calendars_find (const calendars_t *self, const char *name);
+size_t calendars_count (const calendars_t *self);
+void calendars_destroy (calendars_t **self_p);
+
+void calendar_test (bool verbose);
+
+#endif
