@@ -22,6 +22,12 @@
  *  statutory holiday ends on the day after the holiday; the last day ends at
  *  24:00, or when business stops where there are business hours.
  *  N = 0 is allowed and returns `from` unchanged (an escalation tier "at once").
+ *  For wd and d, "the day of from" is the local date of (from - 1 ms): a
+ *  `from` at exactly 24:00 (a deadline at the end of a day) belongs to the day
+ *  that just ended, so spans chain: calendar_add (calendar_add (t, 15d), 15d)
+ *  equals calendar_add (t, 30d) when both ends are working days, and an
+ *  escalation "+1wd" after a deadline at the end of Monday is the end of
+ *  Tuesday.
  *
  *  All instants are milliseconds since the Unix epoch (UTC); days, weeks and
  *  business hours are local to the calendar's time zone, daylight saving
