@@ -140,6 +140,28 @@ const calendar_t *calendars_find (const calendars_t *self, const char *name);
 size_t calendars_count (const calendars_t *self);
 void calendars_destroy (calendars_t **self_p);
 
+/* ---- For tools (complaintctl calendar) and callers that print dates ---- */
+
+/* Dates as days since 1970-01-01 (proleptic Gregorian), no time zone
+ * involved; weekday 0 = Sunday ... 6 = Saturday. */
+int32_t calendar_date_days (int year, int month, int day);
+void calendar_days_date (int32_t days, int *year, int *month, int *day);
+int calendar_weekday (int32_t days);
+/* The local date (as days) of an instant in the calendar's zone. */
+int32_t calendar_local_days (const calendar_t *self, int64_t ms);
+/* The instant a local date ends: close of business, or 24:00 without hours. */
+int64_t calendar_day_end (const calendar_t *self, int32_t days);
+/* The file's `covers` period, as days (inclusive). */
+void calendar_covers_days (const calendar_t *self, int32_t *from, int32_t *to);
+/* Holiday dates (weekend days inside a holiday included); make-up days. */
+size_t calendar_holiday_days (const calendar_t *self);
+size_t calendar_workday_count (const calendar_t *self);
+/* "mon-fri" as written; "09:00-12:00 13:30-17:30", or "" without hours. */
+const char *calendar_workweek_text (const calendar_t *self);
+const char *calendar_hours_text (const calendar_t *self);
+/* The index-th calendar of a folder (sorted by name), NULL past the end. */
+const calendar_t *calendars_at (const calendars_t *self, size_t index);
+
 void calendar_test (bool verbose);
 
 #endif

@@ -19,6 +19,7 @@ PACKAGES=(
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines
     procps util-linux                       # ps for status; runuser and setsid for up.sh
+    tzdata                                  # time zones of the SLA calendars (Asia/Shanghai ...)
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include "staff_token.h"
 #include "lifecycle.h"
 #include "pg_array.h"
+#include "calendar.h"
 
 typedef struct {
     const char *name;
@@ -32,6 +33,7 @@ static const s_test_t s_tests [] = {
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
+    { "calendar", calendar_test },
 };
 
 int
