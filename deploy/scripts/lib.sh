@@ -42,7 +42,7 @@ PROG=${PROG:-$(basename "$0" .sh)}
 # The services of the embedded pipeline, in start order. NAME -> binary is
 # NAME without its -N instance suffix (bus-1 and bus-2 both run `bus`).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-SERVICES=(bus-1 bus-2 intake router-1 router-2)
+SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2)
 
 # staff_tokens_ensure BIN — a token for every staff id of the directory that
 # has none yet (deploy/org/directory.conf), issued with `complaintctl token

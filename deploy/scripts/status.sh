@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # status.sh — what runs of the embedded pipeline (`make status`): each
 # service running or stopped with its pid, PostgreSQL, and a few counts
-# from the store (complaints by state, outbox backlog, last event seq).
+# from the store (complaints by state, outbox backlog, last event seq, SLA
+# clocks by state, breached and overdue clocks).
 #
 #     status.sh            always exits 0 (it reports, it does not judge)
 #     status.sh --check    exits 1 unless every service and PostgreSQL run
@@ -48,5 +49,15 @@ printf 'complaints %s (%s)\n' "$(psql_q 'SELECT count(*) FROM complaint')" \
                FROM (SELECT state, count(*) AS n FROM complaint GROUP BY state) s")"
 printf 'outbox     %s waiting\n' "$(psql_q 'SELECT count(*) FROM outbox')"
 printf 'event_log  last seq %s\n' "$(psql_q 'SELECT coalesce(max(seq), 0) FROM event_log')"
+if [[ -n $(psql_q "SELECT to_regclass('sla_clock')") ]]; then
+    # Open clocks by state; breached = open clocks past their deadline;
+    # overdue = timers due that no watchdog has fired yet (should be ~0).
+    printf 'sla clocks %s\n' "$(psql_q "SELECT coalesce(string_agg(state || ' ' || n, ', ' ORDER BY state), 'none')
+               FROM (SELECT state, count(*) AS n FROM sla_clock GROUP BY state) s")"
+    printf 'sla        %s breached open, %s timers overdue, %s cases to recompute\n' \
+        "$(psql_q "SELECT count(*) FROM sla_clock WHERE state = 'breached'")" \
+        "$(psql_q 'SELECT count(*) FROM sla_clock WHERE next_fire_at <= app_now ()')" \
+        "$(psql_q 'SELECT count(*) FROM complaint WHERE sla_dirty')"
+fi
 (( all_up )) || s_exit 1
 s_exit 0

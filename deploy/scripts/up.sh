@@ -14,6 +14,8 @@
 #                       standby and takes over when the active one dies
 #        intake         the write API (ROUTER on COMPLAINTS_INTAKE_ENDPOINT)
 #        router-1, -2   two routers sharing the work through PostgreSQL
+#        watchdog-1, -2 two SLA watchdogs sharing the clocks (SKIP LOCKED):
+#                       deploy/sla/policy.conf on deploy/calendars
 #
 #    A service is running when var/run/NAME.pid holds a live pid of its
 #    program; then it is left alone. So after a crash (or kill -9) `make up`
@@ -35,7 +37,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router complaintctl; do
+for b in bus intake router watchdog complaintctl; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -64,7 +66,7 @@ svc_start () {
     bin=$BIN/$(svc_bin_name "$name")
     # Instances are told their name for their logs; everything else comes
     # from the environment (var/env).
-    case $name in bus-* | router-*) args=(--name "$name") ;; esac
+    case $name in bus-* | router-* | watchdog-*) args=(--name "$name") ;; esac
     log=$LOG_DIR/$name.log
     rm -f "$RUN_DIR/$name.pid"
     (
@@ -109,9 +111,9 @@ fi
 
 (( started > 0 )) || say "everything was already running"
 for name in "${SERVICES[@]}"; do
-    printf '  %-9s pid %-7s log %s\n' "$name" "$(svc_pid "$name")" "$LOG_DIR/$name.log"
+    printf '  %-11s pid %-7s log %s\n' "$name" "$(svc_pid "$name")" "$LOG_DIR/$name.log"
 done
-printf '  %-9s port %-6s socket %s, data %s\n' postgres "$PGPORT" "$PGHOST" "$PG_DATA"
+printf '  %-11s port %-6s socket %s, data %s\n' postgres "$PGPORT" "$PGHOST" "$PG_DATA"
 printf '  intake %s  bus pub %s  replay %s\n' \
     "$COMPLAINTS_INTAKE_ENDPOINT" "$COMPLAINTS_BUS_PUB_ENDPOINT" "$COMPLAINTS_BUS_REPLAY_ENDPOINT"
 say "environment in $ENV_FILE (. $ENV_FILE; psql)"

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh — the intake benchmark on a private PostgreSQL cluster.
+# tests/bench/run.sh — the benchmarks on a private PostgreSQL cluster.
 #
 #     make bench                          # builds, then runs this
 #     BUILD=build bash tests/bench/run.sh # the same, binaries already built
+#     bash tests/bench/run.sh watchdog    # only one of them: intake | watchdog
+#
+# watchdog (after intake, in its own databases): for each size in
+# BENCH_WD_SIZES (default "10000 1000000" open cases) a fresh database is
+# populated (bench-watchdog populate), a real watchdog is started on it, and
+# bench-watchdog fire makes BENCH_WD_DUE (default 1000) clocks due at once and
+# measures the tick, the cost per fired timer, the firing delay and the
+# machine's raw limit for the same writes. The two sizes are then set side by
+# side: a tick must cost what is due, not what is open. About three minutes,
+# most of it writing the million cases.
 #
 # What it does, in order: creates a throw-away PostgreSQL cluster (owned by
 # the postgres user when run as root; Unix socket inside its own folder; no
@@ -39,7 +49,16 @@ ECHO_EP=tcp://127.0.0.1:$((ZMQ_BASE + 1))
 say () { printf 'bench: %s\n' "$*" >&2; }
 die () { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
-for b in intake bench-intake; do
+PHASES=("$@")
+[[ ${#PHASES[@]} -gt 0 ]] || PHASES=(intake watchdog)
+want () { local p; for p in "${PHASES[@]}"; do [[ $p == "$1" ]] && return 0; done; return 1; }
+for p in "${PHASES[@]}"; do
+    [[ $p == intake || $p == watchdog ]] || die "unknown benchmark '$p' (intake, watchdog)"
+done
+need=()
+want intake && need+=(intake bench-intake)
+want watchdog && need+=(watchdog bench-watchdog)
+for b in "${need[@]}"; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is not built (run: make bench)"
 done
 if [[ -n ${COMPLAINTS_PG_BIN:-} ]]; then
@@ -55,9 +74,14 @@ as_pg () {
 }
 
 INTAKE_PID=
+WATCHDOG_PID=
 cleanup () {
     local rc=$?
     trap - EXIT INT TERM
+    if [[ -n $WATCHDOG_PID ]] && kill -0 "$WATCHDOG_PID" 2>/dev/null; then
+        kill -KILL "$WATCHDOG_PID" 2>/dev/null || true
+        wait "$WATCHDOG_PID" 2>/dev/null || true
+    fi
     if [[ -n $INTAKE_PID ]] && kill -0 "$INTAKE_PID" 2>/dev/null; then
         kill -TERM "$INTAKE_PID" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$INTAKE_PID" 2>/dev/null || break; sleep 0.1; done
@@ -102,6 +126,18 @@ for m in "$ROOT"/deploy/migrations/*.sql; do
     psql -X -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || die "migration $m failed"
 done
 
+# -------------------------------------------------------------- verdict
+fig () { awk -v n="$1" '$1 == n { print $2 }' "$DIR/figures.txt"; }
+verdict () {   # NAME VALUE OP LIMIT UNIT
+    local ok
+    ok=$(awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN {
+        if (v == "") { print "no figure"; exit }
+        r = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 <= l + 0)
+        print r ? "met" : "MISSED" }')
+    printf '# target %-34s %s %s%s: %s (%s)\n' "$1" "$3" "$4" "$5" "$ok" "${2:-?}"
+}
+
+if want intake; then
 # --------------------------------------------------------------- intake
 export COMPLAINTS_PSEUDONYM_KEY
 COMPLAINTS_PSEUDONYM_KEY=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
@@ -127,19 +163,59 @@ INTAKE_PID=
 stats=$(grep 'event=stats' "$DIR/intake.log" | tail -n 1 | sed 's/.*event=stats //')
 printf '# intake stats: %s\n' "$stats" | tee -a "$DIR/figures.txt"
 
-# -------------------------------------------------------------- verdict
-fig () { awk -v n="$1" '$1 == n { print $2 }' "$DIR/figures.txt"; }
-verdict () {   # NAME VALUE OP LIMIT UNIT
-    local ok
-    ok=$(awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN {
-        if (v == "") { print "no figure"; exit }
-        r = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 <= l + 0)
-        print r ? "met" : "MISSED" }')
-    printf '# target %-34s %s %s%s: %s (%s)\n' "$1" "$3" "$4" "$5" "$ok" "${2:-?}"
-}
 {
     verdict "acknowledged complaints/s" "$(fig throughput_ack)" ">=" 25000 "/s"
     verdict "acknowledged / best raw limit" "$(fig ack_to_best_raw_ratio)" ">=" 0.5 ""
     verdict "p99 latency at $(fig latency_offered)/s offered" "$(fig latency_p99)" "<=" 5 "ms"
 } | tee -a "$DIR/figures.txt"
+fi
+
+# ------------------------------------------------------------- watchdog
+if want watchdog; then
+    : >"$DIR/watchdog-figures.txt"
+    for size in ${BENCH_WD_SIZES:-10000 1000000}; do
+        db=watchdog_$size
+        psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db"
+        for m in "$ROOT"/deploy/migrations/*.sql; do
+            PGDATABASE=$db psql -X -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || die "migration $m failed"
+        done
+        say "watchdog: writing $size open cases with their clocks into $db"
+        PGDATABASE=$db "$BIN/bench-watchdog" populate --open "$size" \
+            | sed "s/^/$size /" | tee -a "$DIR/watchdog-figures.txt"
+        log=$DIR/watchdog-$size.log
+        PGDATABASE=$db "$BIN/watchdog" --name "bench-watchdog-$size" \
+            --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" \
+            --bus "tcp://127.0.0.1:$((ZMQ_BASE + 2))" 2>"$log" &
+        WATCHDOG_PID=$!
+        for _ in $(seq 100); do
+            grep -q 'event=started' "$log" 2>/dev/null && break
+            kill -0 "$WATCHDOG_PID" 2>/dev/null || { cat "$log" >&2; die "watchdog exited"; }
+            sleep 0.1
+        done
+        grep -q 'event=started' "$log" || die "watchdog did not start; see $log"
+        sleep 2                       # its first sweeps find nothing to do
+        say "watchdog: $size open cases, ${BENCH_WD_DUE:-1000} due at once"
+        PGDATABASE=$db "$BIN/bench-watchdog" fire --due "${BENCH_WD_DUE:-1000}" \
+            --watchdog-pid "$WATCHDOG_PID" --watchdog-log "$log" \
+            | sed "s/^/$size /" | tee -a "$DIR/watchdog-figures.txt" \
+            || say "watchdog: not every timer fired at $size (see $log)"
+        kill -TERM "$WATCHDOG_PID" 2>/dev/null || true
+        wait "$WATCHDOG_PID" 2>/dev/null || true
+        WATCHDOG_PID=
+        psql -X -q -d postgres -c "DROP DATABASE $db" || true
+    done
+    wfig () { awk -v s="$1" -v n="$2" '$1 == s && $2 == n { print $3 }' "$DIR/watchdog-figures.txt"; }
+    read -r small large <<<"$(echo ${BENCH_WD_SIZES:-10000 1000000})"
+    {
+        printf '# watchdog: %s open vs %s open cases, %s due\n' "$small" "$large" "${BENCH_WD_DUE:-1000}"
+        for f in idle_tick_probes_median tick_mean per_fired_timer firing_delay_p99 raw_per_timer; do
+            printf '#   %-26s %10s  vs %10s\n' "$f" "$(wfig "$small" $f)" "$(wfig "$large" $f)"
+        done
+        ratio=$(awk -v a="$(wfig "$small" per_fired_timer)" -v b="$(wfig "$large" per_fired_timer)" \
+            'BEGIN { if (a > 0 && b > 0) printf "%.2f", b / a }')
+        verdict "per fired timer, large / small" "$ratio" "<=" 2 "x"
+        verdict "firing delay p99 ($large open)" "$(wfig "$large" firing_delay_p99)" "<=" 1000 "ms"
+    } | tee -a "$DIR/watchdog-figures.txt"
+fi
+
 say "figures in $DIR/figures.txt, logs in $DIR"

@@ -1,0 +1,822 @@
+/*  sla_plan.c — a case's clocks from its audit trail (see sla_plan.h).
+ *
+ *  The walk. Each stage has a current round (an index into the output, or
+ *  none). The case's receipt starts acknowledge, first_response and
+ *  resolution round 0; then each action of the trail, in order:
+ *
+ *      accept            acknowledge met
+ *      transfer          acknowledge's round ends (cancelled unless met);
+ *                        a new acknowledge round starts at the transfer
+ *      request_info      first_response met
+ *      resolve           first_response and resolution met
+ *      reject, close     every running clock met
+ *      withdraw          every running clock cancelled
+ *      review            a new review round starts
+ *      reopen            the review round met; a new resolution round starts
+ *      extend            details.stage's round gets details.adds appended
+ *
+ *  Pauses follow the state, not the action name, so no path into or out of
+ *  awaiting_customer is missed: entering it opens a pause on every running
+ *  clock (after the action's own effects: request_info meets first_response
+ *  first), leaving it closes them (before the action's effects). A round
+ *  that starts during a pause starts paused. A clock that ends while paused
+ *  closes its pause where it ends.
+ *
+ *  The rule of a round is chosen when the walk starts it: the stored row's
+ *  rule is kept when the case's selector is unchanged (a policy reload never
+ *  moves a running deadline) or when the row has already ended (history is
+ *  not rewritten); otherwise the policy chooses again. Pause credit is
+ *  counted in the clock's own unit (calendar_pause_credit), so its calendar
+ *  and unit must be known when the pause closes: another reason to choose
+ *  at the start.
+ *
+ *  Deadline: base = calendar_add (start, allowance), then each extension
+ *  added to it in turn; due = calendar_shift (base, the credit of every
+ *  pause, an open one counted up to now). An extension's previous and new
+ *  deadlines are computed with the credit as it stood when it was approved.
+ */
+#include "sla_plan.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_AWAITING "awaiting_customer"
+
+typedef struct {
+    const calendar_t *cal;
+    int64_t credit;                     /* closed pauses, in the clock's unit */
+    int64_t pause_from;                 /* 0 = not paused */
+    bool ended;
+    span_t ext_span [SLA_MAX_EXTENSIONS];
+    int64_t ext_credit [SLA_MAX_EXTENSIONS];
+} s_state_t;
+
+typedef struct {
+    const sla_policy_t *policy;
+    const sla_case_input_t *in;
+    sla_case_plan_t *out;
+    s_state_t st [SLA_PLAN_MAX_CLOCKS];
+    int cur [SLA_STAGES];
+    int rounds [SLA_STAGES];
+    bool pausing;
+    char selector [SLA_SELECTOR_SIZE];
+} s_walk_t;
+
+static const sla_existing_t *
+s_existing (const sla_case_input_t *in, sla_stage_t stage, int round)
+{
+    for (size_t i = 0; i < in->nexisting; i++)
+        if (in->existing [i].stage == stage && in->existing [i].round == round)
+            return &in->existing [i];
+    return NULL;
+}
+
+static bool
+s_was_fired (const sla_case_input_t *in, sla_stage_t stage, int round, int phase,
+             const char *step)
+{
+    for (size_t i = 0; i < in->nfired; i++) {
+        const sla_fired_t *f = &in->fired [i];
+        if (f->stage == stage && f->round == round && f->phase == phase && f->step
+        &&  strcmp (f->step, step) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+s_start (s_walk_t *w, sla_stage_t stage, int64_t at)
+{
+    int round = w->rounds [stage]++;
+    w->cur [stage] = -1;
+    const sla_existing_t *old = s_existing (w->in, stage, round);
+    sla_choice_t choice;
+    bool kept = false, chosen = false;
+    const calendar_t *cal = NULL;
+    span_t span = { 0, SPAN_HOURS };
+    if (old && old->selector && old->allowance && old->calendar
+    &&  (old->ended || strcmp (old->selector, w->selector) == 0)) {
+        char why [CALENDAR_ERR_SIZE];
+        cal = sla_policy_calendar (w->policy, old->calendar);
+        kept = cal && span_parse (old->allowance, &span, why, sizeof why) == 0;
+    }
+    if (!kept && sla_policy_choose (w->policy, stage, w->in->attrs, &choice) == 0) {
+        cal = sla_policy_calendar (w->policy, sla_policy_calendar_for (
+                                       w->policy, w->in->attrs->department_path));
+        chosen = cal != NULL;
+        span = choice.span;
+    }
+    if (!kept && !chosen && !old)
+        return;                         /* no rule, no row: no clock */
+    if (w->out->nclocks == SLA_PLAN_MAX_CLOCKS) {
+        w->out->truncated = true;
+        return;
+    }
+    int i = w->out->nclocks++;
+    sla_clock_plan_t *c = &w->out->clocks [i];
+    s_state_t *s = &w->st [i];
+    memset (c, 0, sizeof *c);
+    memset (s, 0, sizeof *s);
+    c->stage = stage;
+    c->round = round;
+    c->started_at = at;
+    c->span = span;
+    c->has_rule = kept || chosen;
+    if (kept) {
+        snprintf (c->selector, sizeof c->selector, "%s", old->selector);
+        snprintf (c->rule, sizeof c->rule, "%s", old->rule ? old->rule : "");
+        snprintf (c->calendar, sizeof c->calendar, "%s", old->calendar);
+        snprintf (c->allowance, sizeof c->allowance, "%s", old->allowance);
+    }
+    else
+    if (chosen) {
+        snprintf (c->selector, sizeof c->selector, "%s", w->selector);
+        snprintf (c->rule, sizeof c->rule, "%s", choice.rule);
+        snprintf (c->calendar, sizeof c->calendar, "%s", calendar_name (cal));
+        snprintf (c->allowance, sizeof c->allowance, "%s", choice.allowance);
+    }
+    else {
+        //  A row whose rule is gone: it is cancelled, its figures kept.
+        snprintf (c->selector, sizeof c->selector, "%s", old->selector ? old->selector : "");
+        snprintf (c->rule, sizeof c->rule, "%s", old->rule ? old->rule : "");
+        snprintf (c->calendar, sizeof c->calendar, "%s", old->calendar ? old->calendar : "");
+        snprintf (c->allowance, sizeof c->allowance, "%s",
+                  old->allowance ? old->allowance : "0");
+    }
+    s->cal = cal;
+    if (c->has_rule && w->pausing)
+        s->pause_from = at;
+    w->cur [stage] = i;
+}
+
+static void
+s_close_pause (s_walk_t *w, int i, int64_t at)
+{
+    s_state_t *s = &w->st [i];
+    sla_clock_plan_t *c = &w->out->clocks [i];
+    if (!s->pause_from)
+        return;
+    if (at > s->pause_from) {
+        s->credit += calendar_pause_credit (s->cal, c->span.unit, s->pause_from, at);
+        c->paused_ms += at - s->pause_from;
+    }
+    s->pause_from = 0;
+}
+
+static void
+s_end (s_walk_t *w, int i, int64_t at, bool met)
+{
+    if (i < 0 || w->st [i].ended)
+        return;
+    s_close_pause (w, i, at);
+    sla_clock_plan_t *c = &w->out->clocks [i];
+    w->st [i].ended = true;
+    c->ended_at = at;
+    if (met && c->has_rule)
+        c->met_at = at;
+    else
+        c->met_at = 0;
+    c->state = met && c->has_rule ? "met" : "cancelled";
+}
+
+static void
+s_end_stage (s_walk_t *w, sla_stage_t stage, int64_t at, bool met)
+{
+    s_end (w, w->cur [stage], at, met);
+}
+
+static void
+s_end_all (s_walk_t *w, int64_t at, bool met)
+{
+    for (int s = 0; s < SLA_STAGES; s++)
+        s_end_stage (w, (sla_stage_t) s, at, met);
+}
+
+static bool
+s_is (const char *a, const char *b)
+{
+    return a && strcmp (a, b) == 0;
+}
+
+static void
+s_extend (s_walk_t *w, const sla_action_t *a)
+{
+    int stage = sla_stage_parse (a->stage);
+    if (stage < 0 || !a->adds)
+        return;
+    int i = w->cur [stage];
+    if (i < 0 || w->st [i].ended || !w->out->clocks [i].has_rule)
+        return;
+    sla_clock_plan_t *c = &w->out->clocks [i];
+    s_state_t *s = &w->st [i];
+    span_t span;
+    char why [CALENDAR_ERR_SIZE];
+    if (c->extensions == SLA_MAX_EXTENSIONS || span_parse (a->adds, &span, why, sizeof why))
+        return;
+    int k = c->extensions++;
+    snprintf (c->extended_by [k], sizeof c->extended_by [k], "%s",
+              *a->adds == '+' ? a->adds + 1 : a->adds);
+    snprintf (c->approver [k], sizeof c->approver [k], "%s", a->approver ? a->approver : "");
+    s->ext_span [k] = span;
+    s->ext_credit [k] = s->credit;
+    if (s->pause_from && a->at > s->pause_from)
+        s->ext_credit [k] += calendar_pause_credit (s->cal, c->span.unit, s->pause_from, a->at);
+}
+
+static void
+s_action (s_walk_t *w, const sla_action_t *a)
+{
+    bool was_waiting = s_is (a->state_before, S_AWAITING);
+    bool now_waiting = s_is (a->state_after, S_AWAITING);
+    if (was_waiting && !now_waiting) {
+        for (int i = 0; i < w->out->nclocks; i++)
+            s_close_pause (w, i, a->at);
+        w->pausing = false;
+    }
+    const char *x = a->action ? a->action : "";
+    if (s_is (x, "accept"))
+        s_end_stage (w, SLA_ACKNOWLEDGE, a->at, true);
+    else
+    if (s_is (x, "transfer")) {
+        s_end_stage (w, SLA_ACKNOWLEDGE, a->at, false);
+        s_start (w, SLA_ACKNOWLEDGE, a->at);
+    }
+    else
+    if (s_is (x, "request_info"))
+        s_end_stage (w, SLA_FIRST_RESPONSE, a->at, true);
+    else
+    if (s_is (x, "resolve")) {
+        s_end_stage (w, SLA_FIRST_RESPONSE, a->at, true);
+        s_end_stage (w, SLA_RESOLUTION, a->at, true);
+    }
+    else
+    if (s_is (x, "reject") || s_is (x, "close"))
+        s_end_all (w, a->at, true);
+    else
+    if (s_is (x, "withdraw"))
+        s_end_all (w, a->at, false);
+    else
+    if (s_is (x, "review")) {
+        s_end_stage (w, SLA_REVIEW, a->at, true);      /* a round still open: superseded */
+        s_start (w, SLA_REVIEW, a->at);
+    }
+    else
+    if (s_is (x, "reopen")) {
+        s_end_stage (w, SLA_REVIEW, a->at, true);
+        s_end_stage (w, SLA_RESOLUTION, a->at, true);
+        s_start (w, SLA_RESOLUTION, a->at);
+    }
+    else
+    if (s_is (x, "extend"))
+        s_extend (w, a);
+    if (now_waiting && !was_waiting) {
+        w->pausing = true;
+        for (int i = 0; i < w->out->nclocks; i++)
+            if (!w->st [i].ended && w->out->clocks [i].has_rule && !w->st [i].pause_from)
+                w->st [i].pause_from = a->at;
+    }
+}
+
+static int64_t
+s_shifted (const s_state_t *s, span_unit_t unit, int64_t base, int64_t credit)
+{
+    return credit > 0 ? calendar_shift (s->cal, unit, base, credit) : base;
+}
+
+typedef struct {
+    const sla_case_input_t *in;
+    sla_stage_t stage;
+    int round;
+} s_fired_arg_t;
+
+static bool
+s_fired_cb (void *arg, int phase, const char *step)
+{
+    s_fired_arg_t *f = (s_fired_arg_t *) arg;
+    return s_was_fired (f->in, f->stage, f->round, phase, step);
+}
+
+static void
+s_finish (s_walk_t *w, int i)
+{
+    sla_clock_plan_t *c = &w->out->clocks [i];
+    s_state_t *s = &w->st [i];
+    const sla_case_input_t *in = w->in;
+    if (!c->has_rule) {
+        if (!s->ended) {
+            c->state = "cancelled";
+            c->ended_at = in->now;
+        }
+        c->base_due_at = c->due_at = c->started_at;
+        return;
+    }
+    int64_t credit = s->credit;
+    if (s->pause_from) {
+        if (in->now > s->pause_from)
+            credit += calendar_pause_credit (s->cal, c->span.unit, s->pause_from, in->now);
+        c->paused_since = s->pause_from;
+    }
+    int64_t base = calendar_add (s->cal, c->started_at, c->span);
+    for (int k = 0; k < c->extensions; k++) {
+        c->ext_previous_due [k] = s_shifted (s, c->span.unit, base, s->ext_credit [k]);
+        base = calendar_add (s->cal, base, s->ext_span [k]);
+        c->ext_due [k] = s_shifted (s, c->span.unit, base, s->ext_credit [k]);
+    }
+    c->base_due_at = base;
+    c->due_at = s_shifted (s, c->span.unit, base, credit);
+    if (s->ended) {
+        c->late = c->met_at > c->due_at;
+        return;
+    }
+    if (s->pause_from)
+        c->state = "paused";
+    else
+    if (s_was_fired (in, c->stage, c->round, c->extensions, "breach"))
+        c->state = "breached";
+    else
+        c->state = "running";
+    if (s->pause_from)
+        return;                         /* nothing fires while the bank waits */
+    s_fired_arg_t arg = { in, c->stage, c->round };
+    sla_step_t next;
+    sla_plan_fire (w->policy, s->cal, c->stage, c->started_at, c->due_at, c->extensions,
+                   s_fired_cb, &arg, in->now, NULL, 0, &next);
+    if (*next.step) {
+        snprintf (c->next_step, sizeof c->next_step, "%s", next.step);
+        c->next_fire_at = next.at;
+    }
+}
+
+void
+sla_plan_case (const sla_policy_t *policy, const sla_case_input_t *in, sla_case_plan_t *out)
+{
+    assert (policy && in && out && in->attrs);
+    s_walk_t *w = calloc (1, sizeof *w);
+    assert (w);
+    w->policy = policy;
+    w->in = in;
+    w->out = out;
+    memset (out, 0, sizeof *out);
+    for (int s = 0; s < SLA_STAGES; s++)
+        w->cur [s] = -1;
+    sla_selector (in->attrs, w->selector, sizeof w->selector);
+    s_start (w, SLA_ACKNOWLEDGE, in->received_at);
+    s_start (w, SLA_FIRST_RESPONSE, in->received_at);
+    s_start (w, SLA_RESOLUTION, in->received_at);
+    for (size_t i = 0; i < in->nactions; i++)
+        s_action (w, &in->actions [i]);
+    for (int i = 0; i < out->nclocks; i++)
+        s_finish (w, i);
+    int r = w->cur [SLA_RESOLUTION];
+    out->resolution_due = r >= 0 && out->clocks [r].has_rule ? out->clocks [r].due_at : 0;
+    free (w);
+}
+
+int
+sla_plan_steps (const sla_policy_t *policy, const calendar_t *cal, sla_stage_t stage,
+                int64_t started, int64_t due, sla_step_t *steps, int max)
+{
+    int n = 0;
+    const int *percents;
+    int np = sla_policy_reminders (policy, stage, &percents);
+    for (int i = 0; i < np && n < max; i++) {
+        sla_step_t *s = &steps [n++];
+        memset (s, 0, sizeof *s);
+        snprintf (s->step, sizeof s->step, "remind:%d", percents [i]);
+        s->percent = percents [i];
+        s->at = started + (due - started) * percents [i] / 100;
+    }
+    if (n < max) {
+        sla_step_t *s = &steps [n++];
+        memset (s, 0, sizeof *s);
+        snprintf (s->step, sizeof s->step, "breach");
+        s->at = due;
+    }
+    const sla_tier_t *tiers;
+    int nt = sla_policy_tiers (policy, &tiers);
+    for (int i = 0; i < nt && n < max; i++) {
+        sla_step_t *s = &steps [n++];
+        memset (s, 0, sizeof *s);
+        snprintf (s->step, sizeof s->step, "escalate:%d", tiers [i].tier);
+        s->tier = tiers [i].tier;
+        s->at = cal ? calendar_add (cal, due, tiers [i].after) : due;
+    }
+    return n;
+}
+
+int
+sla_plan_fire (const sla_policy_t *policy, const calendar_t *cal, sla_stage_t stage,
+               int64_t started, int64_t due, int phase, sla_fired_fn *fired, void *arg,
+               int64_t now, sla_step_t *fire, int max, sla_step_t *next)
+{
+    assert (next);
+    memset (next, 0, sizeof *next);
+    sla_step_t steps [SLA_PLAN_MAX_STEPS];
+    int n = sla_plan_steps (policy, cal, stage, started, due, steps, SLA_PLAN_MAX_STEPS);
+    int nfire = 0;
+    for (int i = 0; i < n; i++) {
+        if (fired && fired (arg, phase, steps [i].step))
+            continue;
+        //  A reminder of a deadline already past is superseded: the breach
+        //  says more, and a late "80 % gone" would only confuse.
+        if (steps [i].percent && due <= now)
+            continue;
+        if (steps [i].at <= now && nfire < max) {
+            fire [nfire++] = steps [i];
+            continue;
+        }
+        *next = steps [i];
+        break;
+    }
+    return nfire;
+}
+
+//  --------------------------------------------------------------------------
+//  Self-test: a table of trails
+
+static int s_passed, s_failed;
+static bool s_verbose;
+
+static void
+s_check (bool ok, const char *what, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
+#include <stdarg.h>
+static void
+s_check (bool ok, const char *what, const char *fmt, ...)
+{
+    if (ok) {
+        s_passed++;
+        if (s_verbose)
+            printf ("  ok   %s\n", what);
+        return;
+    }
+    s_failed++;
+    char detail [400] = "";
+    if (fmt) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (detail, sizeof detail, fmt, ap);
+        va_end (ap);
+    }
+    printf ("  FAIL %s: %s\n", what, detail);
+}
+
+#define H (3600 * 1000LL)
+#define MIN (60 * 1000LL)
+//  2026-03-02 10:00 +08:00 (a Monday) = 02:00 UTC.
+#define T0 1772416800000LL
+
+static const char *s_policy_text =
+    "calendar cn\n"
+    "clock acknowledge     24h\n"
+    "clock first_response  48h\n"
+    "clock resolution      5wd channel=regulator\n"
+    "clock resolution      100h\n"
+    "clock review          30d\n"
+    "remind * 50 80\n"
+    "escalate 1 0 supervisor\n"
+    "escalate 2 10h department_head\n"
+    "escalate 3 20h complaint_office management\n"
+    "extend resolution 1 50h supervisor\n";
+
+static const sla_clock_plan_t *
+s_find (const sla_case_plan_t *p, sla_stage_t stage, int round)
+{
+    for (int i = 0; i < p->nclocks; i++)
+        if (p->clocks [i].stage == stage && p->clocks [i].round == round)
+            return &p->clocks [i];
+    return NULL;
+}
+
+static void
+s_plan (const sla_policy_t *policy, const sla_case_attrs_t *attrs, const sla_action_t *actions,
+        size_t n, const sla_fired_t *fired, size_t nfired, int64_t now, sla_case_plan_t *out)
+{
+    sla_case_input_t in = { .attrs = attrs, .received_at = T0, .actions = actions,
+                            .nactions = n, .fired = fired, .nfired = nfired, .now = now };
+    sla_plan_case (policy, &in, out);
+}
+
+int
+sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
+{
+    s_verbose = verbose;
+    s_passed = s_failed = 0;
+    printf (" * sla_plan: ");
+    if (verbose)
+        printf ("\n");
+    char why [CALENDAR_ERR_SIZE] = "";
+    calendars_t *cals = calendars_load_dir (calendars_dir ? calendars_dir : "deploy/calendars",
+                                            why, sizeof why);
+    sla_error_t err;
+    sla_policy_t *policy = cals ? sla_policy_parse (s_policy_text, "t.conf", cals, &err) : NULL;
+    s_check (policy != NULL, "the test policy parses", "%s %s", why, policy ? "" : err.reason);
+    if (!policy) {
+        calendars_destroy (&cals);
+        printf ("%d passed, %d failed\n", s_passed, s_failed);
+        *passed += s_passed;
+        return s_failed;
+    }
+    sla_case_attrs_t web = { .channel = "web", .level = "branch" };
+    sla_case_plan_t *p = calloc (1, sizeof *p);
+    assert (p);
+
+    //  1. Untouched case: three clocks, first reminder next.
+    s_plan (policy, &web, NULL, 0, NULL, 0, T0 + MIN, p);
+    const sla_clock_plan_t *ack = s_find (p, SLA_ACKNOWLEDGE, 0);
+    const sla_clock_plan_t *res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (p->nclocks == 3 && ack && res, "untouched: three clocks", "n=%d", p->nclocks);
+    s_check (ack && ack->due_at == T0 + 24 * H && strcmp (ack->state, "running") == 0
+             && strcmp (ack->next_step, "remind:50") == 0 && ack->next_fire_at == T0 + 12 * H,
+             "untouched: acknowledge due +24h, remind:50 at +12h", "due=%lld next=%s",
+             ack ? (long long) (ack->due_at - T0) : 0, ack ? ack->next_step : "");
+    s_check (res && res->due_at == T0 + 100 * H && strcmp (res->rule, "t.conf:5") == 0,
+             "untouched: resolution 100h by t.conf:5", "rule=%s", res ? res->rule : "");
+    s_check (p->resolution_due == T0 + 100 * H, "resolution_due for complaint.due_at", NULL);
+
+    //  2. Fired steps move next along; the breach makes the state breached.
+    sla_fired_t fired [] = {
+        { SLA_ACKNOWLEDGE, 0, 0, "remind:50" }, { SLA_ACKNOWLEDGE, 0, 0, "remind:80" },
+        { SLA_ACKNOWLEDGE, 0, 0, "breach" }, { SLA_ACKNOWLEDGE, 0, 0, "escalate:1" },
+    };
+    s_plan (policy, &web, NULL, 0, fired, 4, T0 + 25 * H, p);
+    ack = s_find (p, SLA_ACKNOWLEDGE, 0);
+    s_check (ack && strcmp (ack->state, "breached") == 0
+             && strcmp (ack->next_step, "escalate:2") == 0 && ack->next_fire_at == T0 + 34 * H,
+             "after breach and tier 1: breached, escalate:2 at due+10h", "state=%s next=%s",
+             ack ? ack->state : "", ack ? ack->next_step : "");
+
+    //  3. Reminders superseded when the deadline is already past.
+    s_plan (policy, &web, NULL, 0, NULL, 0, T0 + 30 * H, p);
+    ack = s_find (p, SLA_ACKNOWLEDGE, 0);
+    s_check (ack && strcmp (ack->next_step, "breach") == 0 && ack->next_fire_at == T0 + 24 * H,
+             "past the deadline: next is breach (reminders superseded)", "next=%s",
+             ack ? ack->next_step : "");
+
+    //  4. Accept meets acknowledge; met on time, not late.
+    sla_action_t accept [] = {
+        { "assign", T0 + MIN, "received", "assigned", NULL, NULL, NULL },
+        { "accept", T0 + 2 * H, "assigned", "accepted", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, accept, 2, NULL, 0, T0 + 3 * H, p);
+    ack = s_find (p, SLA_ACKNOWLEDGE, 0);
+    s_check (ack && strcmp (ack->state, "met") == 0 && ack->met_at == T0 + 2 * H && !ack->late
+             && !*ack->next_step && ack->next_fire_at == 0, "accept: acknowledge met on time",
+             "state=%s", ack ? ack->state : "");
+
+    //  5. Late acceptance records late = true.
+    sla_action_t late_accept [] = {
+        { "accept", T0 + 30 * H, "assigned", "accepted", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, late_accept, 1, NULL, 0, T0 + 31 * H, p);
+    ack = s_find (p, SLA_ACKNOWLEDGE, 0);
+    s_check (ack && ack->late, "accept after 30h of 24h: late", NULL);
+
+    //  6. Pause: request_info at +10h, reply at +30h: resolution due moves 20h.
+    sla_action_t pause [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "request_info", T0 + 10 * H, "accepted", S_AWAITING, NULL, NULL, NULL },
+        { "customer_replied", T0 + 30 * H, S_AWAITING, "investigating", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, pause, 2, NULL, 0, T0 + 20 * H, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    const sla_clock_plan_t *first = s_find (p, SLA_FIRST_RESPONSE, 0);
+    s_check (res && strcmp (res->state, "paused") == 0 && res->paused_since == T0 + 10 * H
+             && res->due_at == T0 + 110 * H && !*res->next_step,
+             "paused: state paused, due grows with the open pause, nothing next",
+             "state=%s due=+%lldh", res ? res->state : "",
+             res ? (long long) ((res->due_at - T0) / H) : 0);
+    s_check (first && strcmp (first->state, "met") == 0, "request_info meets first_response",
+             NULL);
+    s_plan (policy, &web, pause, 3, NULL, 0, T0 + 31 * H, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && strcmp (res->state, "running") == 0 && res->paused_ms == 20 * H
+             && res->due_at == T0 + 120 * H && res->base_due_at == T0 + 100 * H
+             && res->paused_since == 0, "resumed: due = base + 20h paused", "due=+%lldh",
+             res ? (long long) ((res->due_at - T0) / H) : 0);
+
+    //  7. Transfer: acknowledge round 0 cancelled, round 1 from the transfer.
+    sla_action_t transfer [] = {
+        { "transfer", T0 + 5 * H, "assigned", "assigned", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, transfer, 1, NULL, 0, T0 + 6 * H, p);
+    const sla_clock_plan_t *a0 = s_find (p, SLA_ACKNOWLEDGE, 0);
+    const sla_clock_plan_t *a1 = s_find (p, SLA_ACKNOWLEDGE, 1);
+    s_check (a0 && a1 && strcmp (a0->state, "cancelled") == 0 && a0->ended_at == T0 + 5 * H
+             && a1->started_at == T0 + 5 * H && a1->due_at == T0 + 29 * H
+             && strcmp (a1->state, "running") == 0,
+             "transfer restarts acknowledge", "a0=%s a1=%s", a0 ? a0->state : "-",
+             a1 ? a1->state : "-");
+
+    //  8. Accepted, then transferred: round 0 stays met.
+    sla_action_t acc_transfer [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "transfer", T0 + 5 * H, "accepted", "assigned", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, acc_transfer, 2, NULL, 0, T0 + 6 * H, p);
+    a0 = s_find (p, SLA_ACKNOWLEDGE, 0);
+    s_check (a0 && strcmp (a0->state, "met") == 0, "a met round stays met after a transfer",
+             NULL);
+
+    //  9. Extension: resolution + 50h; extended event figures.
+    sla_action_t extend [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "extend", T0 + 40 * H, "accepted", "accepted", "resolution", "50h", "supervisor" },
+    };
+    s_plan (policy, &web, extend, 2, NULL, 0, T0 + 41 * H, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->extensions == 1 && strcmp (res->extended_by [0], "50h") == 0
+             && res->ext_previous_due [0] == T0 + 100 * H && res->ext_due [0] == T0 + 150 * H
+             && res->due_at == T0 + 150 * H && strcmp (res->approver [0], "supervisor") == 0
+             && strcmp (res->next_step, "remind:50") == 0 && res->next_fire_at == T0 + 75 * H,
+             "extend: due +50h, phase 1 reminders of the new deadline", "due=+%lldh next=%s",
+             res ? (long long) ((res->due_at - T0) / H) : 0, res ? res->next_step : "");
+
+    //  10. The breach of phase 0 does not make phase 1 breached.
+    sla_fired_t fired0 [] = { { SLA_RESOLUTION, 0, 0, "breach" } };
+    s_plan (policy, &web, extend, 2, fired0, 1, T0 + 41 * H, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && strcmp (res->state, "running") == 0, "a new phase is not breached", NULL);
+
+    //  11. Resolve meets first_response and resolution; close meets all.
+    sla_action_t resolve [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "resolve", T0 + 99 * H, "accepted", "resolved", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, resolve, 2, NULL, 0, T0 + 100 * H, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    first = s_find (p, SLA_FIRST_RESPONSE, 0);
+    s_check (res && strcmp (res->state, "met") == 0 && !res->late && first && first->late,
+             "resolved at 99h of 100h: met, not late; first response (48h) late", NULL);
+
+    //  12. Review and reopen: review round 0 met, resolution round 1.
+    sla_action_t reopen [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "resolve", T0 + 10 * H, "accepted", "resolved", NULL, NULL, NULL },
+        { "review", T0 + 20 * H, "resolved", "under_review", NULL, NULL, NULL },
+        { "reopen", T0 + 30 * H, "under_review", "reopened", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, reopen, 4, NULL, 0, T0 + 31 * H, p);
+    const sla_clock_plan_t *rv = s_find (p, SLA_REVIEW, 0);
+    const sla_clock_plan_t *r1 = s_find (p, SLA_RESOLUTION, 1);
+    s_check (rv && strcmp (rv->state, "met") == 0 && r1 && r1->started_at == T0 + 30 * H
+             && r1->due_at == T0 + 130 * H && p->resolution_due == T0 + 130 * H,
+             "reopen: review met, resolution round 1 from the reopening", NULL);
+
+    //  13. Withdraw cancels what runs.
+    sla_action_t withdraw [] = {
+        { "withdraw", T0 + H, "assigned", "withdrawn", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, withdraw, 1, NULL, 0, T0 + 2 * H, p);
+    bool all_cancelled = p->nclocks == 3;
+    for (int i = 0; i < p->nclocks; i++)
+        all_cancelled = all_cancelled && strcmp (p->clocks [i].state, "cancelled") == 0
+                        && p->clocks [i].next_fire_at == 0;
+    s_check (all_cancelled, "withdraw cancels every clock", NULL);
+
+    //  14. A stored row keeps its rule while the selector is unchanged, and
+    //  is chosen again when it changed.
+    char sel [SLA_SELECTOR_SIZE];
+    sla_selector (&web, sel, sizeof sel);
+    sla_existing_t old [] = { { 7, SLA_RESOLUTION, 0, sel, "old.conf:9", "cn", "200h", false } };
+    sla_case_input_t in = { .attrs = &web, .received_at = T0, .existing = old, .nexisting = 1,
+                            .now = T0 + H };
+    sla_plan_case (policy, &in, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->due_at == T0 + 200 * H && strcmp (res->rule, "old.conf:9") == 0,
+             "same selector: the stored rule is kept (reload does not move it)", "rule=%s",
+             res ? res->rule : "");
+    sla_case_attrs_t classified = web;
+    classified.priority = 2;
+    in.attrs = &classified;
+    sla_plan_case (policy, &in, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->due_at == T0 + 100 * H && strcmp (res->rule, "t.conf:5") == 0,
+             "selector changed: the rule is chosen again", "rule=%s", res ? res->rule : "");
+
+    //  15. A row with no rule any more is cancelled.
+    sla_existing_t old_review [] = { { 8, SLA_FIRST_RESPONSE, 0, "x", "old.conf:3", "cn", "1h",
+                                       false } };
+    sla_policy_t *no_first = sla_policy_parse ("calendar cn\nclock resolution 100h\n", "u.conf",
+                                               cals, &err);
+    sla_case_input_t in2 = { .attrs = &web, .received_at = T0, .existing = old_review,
+                             .nexisting = 1, .now = T0 + H };
+    if (no_first) {
+        sla_plan_case (no_first, &in2, p);
+        first = s_find (p, SLA_FIRST_RESPONSE, 0);
+        s_check (p->nclocks == 2 && first && !first->has_rule
+                 && strcmp (first->state, "cancelled") == 0,
+                 "a stored clock without a rule now: cancelled; no row for acknowledge",
+                 "n=%d", p->nclocks);
+    }
+    sla_policy_destroy (&no_first);
+
+    //  16. sla_plan_fire: everything due by now, in order; tier times.
+    sla_step_t fire [SLA_PLAN_MAX_STEPS], next;
+    const calendar_t *cn = sla_policy_calendar (policy, "cn");
+    int n = sla_plan_fire (policy, cn, SLA_ACKNOWLEDGE, T0, T0 + 24 * H, 0, NULL, NULL,
+                           T0 + 20 * H, fire, SLA_PLAN_MAX_STEPS, &next);
+    s_check (n == 2 && strcmp (fire [0].step, "remind:50") == 0
+             && strcmp (fire [1].step, "remind:80") == 0 && strcmp (next.step, "breach") == 0,
+             "fire at 20h of 24h: both reminders, next breach", "n=%d", n);
+    n = sla_plan_fire (policy, cn, SLA_ACKNOWLEDGE, T0, T0 + 24 * H, 0, NULL, NULL,
+                       T0 + 60 * H, fire, SLA_PLAN_MAX_STEPS, &next);
+    s_check (n == 4 && strcmp (fire [0].step, "breach") == 0
+             && strcmp (fire [3].step, "escalate:3") == 0 && fire [3].at == T0 + 44 * H
+             && !*next.step, "fire long after: breach and three tiers in order, nothing left",
+             "n=%d", n);
+
+    //  17. Working days on the cn calendar: a regulator referral received on
+    //  Thu 2026-02-12 10:00 is due at the end of the 5th working day after
+    //  it, skipping the Spring Festival (Feb 15-23) and counting the make-up
+    //  Saturday Feb 14: Fri 13, Sat 14, Tue 24, Wed 25, Thu 26 -> 2026-02-27
+    //  00:00 +08:00 = 2026-02-26T16:00Z.
+    sla_case_attrs_t reg = { .channel = "regulator", .level = "branch" };
+    sla_case_input_t in3 = { .attrs = &reg, .received_at = 1770861600000LL,  /* 02-12 02:00Z */
+                             .now = 1770861600000LL + H };
+    sla_plan_case (policy, &in3, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->due_at == 1772121600000LL,
+             "regulator 5wd across the Spring Festival: end of Thu 2026-02-26",
+             "due=%lld", res ? (long long) res->due_at : 0);
+    //  Tier 2 (+10h) on an elapsed span; tier times on working days come
+    //  from calendar_add (tested in calendar_test).
+
+    //  18. A pause on a working-day clock counts working time only: a
+    //  regulator referral received Mon 2026-03-02 10:00 (5wd: end of Mon
+    //  03-09), paused from Fri 03-06 10:00 to Mon 03-09 10:00 — 14 h of
+    //  Friday and 10 h of Monday are working time, the weekend is not — is
+    //  due one working day later: the end of Tue 03-10.
+    sla_action_t wd_pause [] = {
+        { "accept", T0, "assigned", "accepted", NULL, NULL, NULL },
+        { "request_info", 1772762400000LL, "accepted", S_AWAITING, NULL, NULL, NULL },
+        { "customer_replied", 1773021600000LL, S_AWAITING, "investigating", NULL, NULL, NULL },
+    };
+    sla_case_input_t in4 = { .attrs = &reg, .received_at = T0, .actions = wd_pause,
+                             .nactions = 3, .now = 1773021600000LL + H };
+    sla_plan_case (policy, &in4, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->base_due_at == 1773072000000LL && res->due_at == 1773158400000LL
+             && res->paused_ms == 72 * H,
+             "5wd paused over a weekend: due moves one working day (end of Tue 03-10)",
+             "base=%lld due=%lld paused=%lldh", res ? (long long) res->base_due_at : 0,
+             res ? (long long) res->due_at : 0, res ? (long long) (res->paused_ms / H) : 0);
+
+    //  19. Two reviews: review rounds 0 and 1; a reject meets what runs.
+    sla_action_t reviews [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "resolve", T0 + 2 * H, "accepted", "resolved", NULL, NULL, NULL },
+        { "review", T0 + 3 * H, "resolved", "under_review", NULL, NULL, NULL },
+        { "reopen", T0 + 4 * H, "under_review", "reopened", NULL, NULL, NULL },
+        { "resolve", T0 + 5 * H, "reopened", "resolved", NULL, NULL, NULL },
+        { "review", T0 + 6 * H, "resolved", "under_review", NULL, NULL, NULL },
+        { "close", T0 + 7 * H, "under_review", "closed", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, reviews, 7, NULL, 0, T0 + 8 * H, p);
+    const sla_clock_plan_t *rv1 = s_find (p, SLA_REVIEW, 1);
+    r1 = s_find (p, SLA_RESOLUTION, 1);
+    bool none_open = true;
+    for (int i = 0; i < p->nclocks; i++)
+        none_open = none_open && p->clocks [i].next_fire_at == 0
+                    && strcmp (p->clocks [i].state, "met") == 0;
+    s_check (p->nclocks == 6 && rv1 && rv1->started_at == T0 + 6 * H
+             && rv1->met_at == T0 + 7 * H && r1 && r1->met_at == T0 + 5 * H && none_open,
+             "two reviews: rounds 0 and 1; close meets everything", "n=%d", p->nclocks);
+    sla_action_t reject [] = {
+        { "reject", T0 + H, "assigned", "rejected", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, reject, 1, NULL, 0, T0 + 2 * H, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    ack = s_find (p, SLA_ACKNOWLEDGE, 0);
+    s_check (res && ack && strcmp (res->state, "met") == 0 && strcmp (ack->state, "met") == 0
+             && res->met_at == T0 + H, "reject meets every running clock", NULL);
+
+    //  20. An extension of a clock that has ended is ignored; an extension
+    //  while paused keeps the pause.
+    sla_action_t ext_paused [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "request_info", T0 + 10 * H, "accepted", S_AWAITING, NULL, NULL, NULL },
+        { "extend", T0 + 20 * H, S_AWAITING, S_AWAITING, "resolution", "50h", "manager" },
+        { "customer_replied", T0 + 30 * H, S_AWAITING, "investigating", NULL, NULL, NULL },
+        { "resolve", T0 + 40 * H, "investigating", "resolved", NULL, NULL, NULL },
+        { "extend", T0 + 41 * H, "resolved", "resolved", "resolution", "50h", "manager" },
+    };
+    s_plan (policy, &web, ext_paused, 6, NULL, 0, T0 + 42 * H, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->extensions == 1 && res->ext_previous_due [0] == T0 + 110 * H
+             && res->ext_due [0] == T0 + 160 * H && res->due_at == T0 + 170 * H
+             && strcmp (res->state, "met") == 0 && !res->late,
+             "extension during a pause: previous due counts the pause so far; after the "
+             "resolution none", "ext=%d prev=+%lldh due=+%lldh", res ? res->extensions : -1,
+             res ? (long long) ((res->ext_previous_due [0] - T0) / H) : 0,
+             res ? (long long) ((res->due_at - T0) / H) : 0);
+
+    free (p);
+    sla_policy_destroy (&policy);
+    calendars_destroy (&cals);
+    printf ("%d passed, %d failed\n", s_passed, s_failed);
+    *passed += s_passed;
+    return s_failed;
+}

@@ -1,0 +1,937 @@
+/*  sla_policy.c — parse, validate and query the SLA policy (see sla_policy.h).
+ *
+ *  The file is line-oriented like the router's policy files: `#` starts a
+ *  comment, blank lines are skipped, words are separated by spaces or tabs,
+ *  a UTF-8 byte order mark is allowed at the very start, CRLF is accepted,
+ *  every line must be valid UTF-8 and at most S_MAX_LINE bytes. Each line
+ *  starts with a keyword:
+ *
+ *      calendar NAME [department=ID]
+ *      clock STAGE SPAN [TERM ...]
+ *      remind STAGE|* PERCENT [PERCENT ...]
+ *      escalate TIER AFTER TO [TO ...]
+ *      extend STAGE STEP SPAN APPROVER
+ *
+ *  Parsing is bounded: fixed maxima for terms, values, percents, tiers and
+ *  extensions (each refused with its line when exceeded), names at most
+ *  SLA_MAX_NAME bytes. Whole-file checks follow the lines: a default
+ *  calendar must exist, every calendar named must be one of the calendars
+ *  folder's files, tiers are numbered 1, 2, 3 ... in order, and the
+ *  extension steps of a stage are 1, 2, 3 ... in order. The first problem
+ *  stops the parse and is reported as file:line: reason.
+ */
+#include "sla_policy.h"
+#include "proto.h"          /* proto_utf8_valid */
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_LINE   4096
+#define S_MAX_WORDS  32
+#define S_MAX_RULES  256
+#define S_MAX_CALS   64
+#define S_MAX_FILE   (1024 * 1024)
+
+typedef enum {
+    TERM_MAJOR, TERM_PRIORITY, TERM_LINE, TERM_CHANNEL, TERM_FLAG, TERM_LEVEL
+} s_term_kind_t;
+
+typedef struct {
+    s_term_kind_t kind;
+    char values [SLA_MAX_VALUES][SLA_MAX_NAME];
+    int nvalues;
+} s_term_t;
+
+typedef struct {
+    sla_stage_t stage;
+    span_t span;
+    char allowance [SLA_SPAN_SIZE];
+    char rule [SLA_RULE_SIZE];
+    s_term_t terms [SLA_MAX_TERMS];
+    int nterms;
+} s_clock_rule_t;
+
+typedef struct {
+    char name [SLA_MAX_NAME];
+    char department [SLA_MAX_NAME];      /* "" = the default */
+    int line;
+} s_calendar_rule_t;
+
+typedef struct {
+    bool set;
+    int percents [SLA_MAX_PERCENTS];
+    int n;
+} s_reminders_t;
+
+struct _sla_policy_t {
+    s_clock_rule_t *clocks;
+    int nclocks;
+    s_calendar_rule_t calendars_by [S_MAX_CALS];
+    int ncalendars_by;
+    s_reminders_t reminders [SLA_STAGES + 1];    /* [SLA_STAGES] = '*' */
+    sla_tier_t tiers [SLA_MAX_TIERS];
+    char tier_to [SLA_MAX_TIERS][SLA_MAX_TO][24];
+    int ntiers;
+    sla_extension_t extensions [SLA_MAX_EXTENSIONS * SLA_STAGES];
+    int nextensions;
+    calendars_t *calendars;
+    bool own_calendars;
+    char summary [160];
+};
+
+static const char *s_stage_names [SLA_STAGES] = {
+    "acknowledge", "first_response", "resolution", "review"
+};
+static const char *s_escalation_targets [] = {
+    "supervisor", "department_head", "complaint_office", "management", NULL
+};
+static const char *s_approvers [] = { "supervisor", "complaint_office", "manager", NULL };
+
+const char *
+sla_stage_name (sla_stage_t stage)
+{
+    return stage < SLA_STAGES ? s_stage_names [stage] : "?";
+}
+
+int
+sla_stage_parse (const char *name)
+{
+    for (int i = 0; i < SLA_STAGES; i++)
+        if (name && strcmp (name, s_stage_names [i]) == 0)
+            return i;
+    return -1;
+}
+
+static int
+s_in_list (const char *word, const char *const *list)
+{
+    for (int i = 0; list [i]; i++)
+        if (strcmp (word, list [i]) == 0)
+            return i;
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Errors and the line lexer
+
+typedef struct {
+    const char *label;                  /* the file's base name: rules cite it */
+    const char *path;                   /* as given: errors name it */
+    int line;
+    sla_error_t *err;
+    char *words [S_MAX_WORDS];
+    int nwords;
+} s_line_t;
+
+static int
+s_fail (s_line_t *l, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_fail (s_line_t *l, const char *fmt, ...)
+{
+    snprintf (l->err->file, sizeof l->err->file, "%s", l->path);
+    l->err->line = l->line;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (l->err->reason, sizeof l->err->reason, fmt, ap);
+    va_end (ap);
+    return -1;
+}
+
+/* Split a line (modified in place) into words; stop at '#'. */
+static int
+s_split (s_line_t *l, char *text)
+{
+    l->nwords = 0;
+    char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p || *p == '#')
+            break;
+        if (l->nwords == S_MAX_WORDS)
+            return s_fail (l, "more than %d words on a line", S_MAX_WORDS);
+        l->words [l->nwords++] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '#')
+            p++;
+        if (*p == '#') {
+            *p = 0;
+            break;
+        }
+        if (*p)
+            *p++ = 0;
+    }
+    return 0;
+}
+
+static int
+s_name (s_line_t *l, const char *what, const char *word, char *out)
+{
+    size_t len = strlen (word);
+    if (len == 0 || len >= SLA_MAX_NAME)
+        return s_fail (l, "%s '%.40s' must be 1 to %d bytes", what, word, SLA_MAX_NAME - 1);
+    memcpy (out, word, len + 1);
+    return 0;
+}
+
+static int
+s_int (s_line_t *l, const char *what, const char *word, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol (word, &end, 10);
+    if (errno || end == word || *end || !isdigit ((unsigned char) *word) || v < lo || v > hi)
+        return s_fail (l, "%s '%.40s' is not a whole number from %d to %d", what, word, lo, hi);
+    *out = (int) v;
+    return 0;
+}
+
+static int
+s_span (s_line_t *l, const char *word, span_t *span, char *text)
+{
+    char why [CALENDAR_ERR_SIZE];
+    if (span_parse (word, span, why, sizeof why))
+        return s_fail (l, "bad span '%.40s': %s", word, why);
+    //  As written, without a leading '+': what sla_clock.allowance stores.
+    snprintf (text, SLA_SPAN_SIZE, "%s", *word == '+' ? word + 1 : word);
+    return 0;
+}
+
+static int
+s_stage (s_line_t *l, const char *word, sla_stage_t *stage)
+{
+    int s = sla_stage_parse (word);
+    if (s < 0)
+        return s_fail (l, "unknown stage '%.40s' (acknowledge, first_response, resolution, "
+                          "review)", word);
+    *stage = (sla_stage_t) s;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  One keyword each
+
+static int
+s_parse_calendar (sla_policy_t *self, s_line_t *l)
+{
+    if (l->nwords < 2 || l->nwords > 3)
+        return s_fail (l, "expected: calendar NAME [department=ID]");
+    if (self->ncalendars_by == S_MAX_CALS)
+        return s_fail (l, "more than %d calendar lines", S_MAX_CALS);
+    s_calendar_rule_t *c = &self->calendars_by [self->ncalendars_by];
+    memset (c, 0, sizeof *c);
+    c->line = l->line;
+    if (s_name (l, "calendar name", l->words [1], c->name))
+        return -1;
+    if (l->nwords == 3) {
+        if (strncmp (l->words [2], "department=", 11) != 0)
+            return s_fail (l, "expected department=ID, not '%.40s'", l->words [2]);
+        if (s_name (l, "department", l->words [2] + 11, c->department))
+            return -1;
+    }
+    for (int i = 0; i < self->ncalendars_by; i++)
+        if (strcmp (self->calendars_by [i].department, c->department) == 0)
+            return *c->department
+                ? s_fail (l, "department '%s' already has a calendar (line %d)", c->department,
+                          self->calendars_by [i].line)
+                : s_fail (l, "a second default calendar (the first is on line %d)",
+                          self->calendars_by [i].line);
+    if (self->calendars && !calendars_find (self->calendars, c->name))
+        return s_fail (l, "no calendar '%s' in the calendars folder", c->name);
+    self->ncalendars_by++;
+    return 0;
+}
+
+static int
+s_parse_term (s_line_t *l, const char *word, s_term_t *term)
+{
+    memset (term, 0, sizeof *term);
+    if (strcmp (word, "major") == 0) {
+        term->kind = TERM_MAJOR;
+        return 0;
+    }
+    static const struct { const char *key; s_term_kind_t kind; } keys [] = {
+        { "priority", TERM_PRIORITY }, { "line", TERM_LINE }, { "channel", TERM_CHANNEL },
+        { "flag", TERM_FLAG }, { "level", TERM_LEVEL },
+    };
+    const char *eq = strchr (word, '=');
+    int k = -1;
+    for (size_t i = 0; eq && i < sizeof keys / sizeof keys [0]; i++)
+        if (strlen (keys [i].key) == (size_t) (eq - word)
+        &&  strncmp (word, keys [i].key, (size_t) (eq - word)) == 0)
+            k = (int) i;
+    if (k < 0)
+        return s_fail (l, "unknown term '%.40s' (major, priority=, line=, channel=, flag=, "
+                          "level=)", word);
+    term->kind = keys [k].kind;
+    const char *p = eq + 1;
+    while (true) {
+        const char *comma = strchr (p, ',');
+        size_t len = comma ? (size_t) (comma - p) : strlen (p);
+        if (len == 0 || len >= SLA_MAX_NAME)
+            return s_fail (l, "empty or too long value in '%.40s'", word);
+        if (term->nvalues == SLA_MAX_VALUES)
+            return s_fail (l, "more than %d values in '%.40s'", SLA_MAX_VALUES, word);
+        memcpy (term->values [term->nvalues], p, len);
+        term->values [term->nvalues][len] = 0;
+        if (term->kind == TERM_PRIORITY) {
+            int v;
+            if (s_int (l, "priority", term->values [term->nvalues], 1, 4, &v))
+                return -1;
+        }
+        if (term->kind == TERM_LEVEL) {
+            static const char *levels [] = { "branch", "head_office", "regulator", NULL };
+            if (s_in_list (term->values [term->nvalues], levels) < 0)
+                return s_fail (l, "unknown level '%s' (branch, head_office, regulator)",
+                               term->values [term->nvalues]);
+        }
+        term->nvalues++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+static int
+s_parse_clock (sla_policy_t *self, s_line_t *l)
+{
+    if (l->nwords < 3)
+        return s_fail (l, "expected: clock STAGE SPAN [TERM ...]");
+    if (l->nwords - 3 > SLA_MAX_TERMS)
+        return s_fail (l, "more than %d terms", SLA_MAX_TERMS);
+    if (self->nclocks == S_MAX_RULES)
+        return s_fail (l, "more than %d clock lines", S_MAX_RULES);
+    s_clock_rule_t *r = &self->clocks [self->nclocks];
+    memset (r, 0, sizeof *r);
+    if (s_stage (l, l->words [1], &r->stage)
+    ||  s_span (l, l->words [2], &r->span, r->allowance))
+        return -1;
+    if (r->span.amount == 0)
+        return s_fail (l, "a clock of 0 is breached at once: give a span > 0");
+    for (int i = 3; i < l->nwords; i++)
+        if (s_parse_term (l, l->words [i], &r->terms [r->nterms++]))
+            return -1;
+    snprintf (r->rule, sizeof r->rule, "%s:%d", l->label, l->line);
+    self->nclocks++;
+    return 0;
+}
+
+static int
+s_parse_remind (sla_policy_t *self, s_line_t *l)
+{
+    if (l->nwords < 3)
+        return s_fail (l, "expected: remind STAGE|* PERCENT [PERCENT ...]");
+    int slot = SLA_STAGES;
+    if (strcmp (l->words [1], "*") != 0) {
+        sla_stage_t stage = SLA_ACKNOWLEDGE;
+        if (s_stage (l, l->words [1], &stage))
+            return -1;
+        slot = (int) stage;
+    }
+    s_reminders_t *r = &self->reminders [slot];
+    if (r->set)
+        return s_fail (l, "a second remind line for '%s'", l->words [1]);
+    if (l->nwords - 2 > SLA_MAX_PERCENTS)
+        return s_fail (l, "more than %d reminders", SLA_MAX_PERCENTS);
+    r->set = true;
+    for (int i = 2; i < l->nwords; i++) {
+        int p;
+        if (s_int (l, "percent", l->words [i], 1, 99, &p))
+            return -1;
+        if (r->n > 0 && p <= r->percents [r->n - 1])
+            return s_fail (l, "percents must go up: %d after %d", p, r->percents [r->n - 1]);
+        r->percents [r->n++] = p;
+    }
+    return 0;
+}
+
+static int
+s_parse_escalate (sla_policy_t *self, s_line_t *l)
+{
+    if (l->nwords < 4)
+        return s_fail (l, "expected: escalate TIER AFTER TO [TO ...]");
+    if (self->ntiers == SLA_MAX_TIERS)
+        return s_fail (l, "more than %d escalation tiers", SLA_MAX_TIERS);
+    if (l->nwords - 3 > SLA_MAX_TO)
+        return s_fail (l, "more than %d recipients", SLA_MAX_TO);
+    int n = self->ntiers;
+    sla_tier_t *t = &self->tiers [n];
+    memset (t, 0, sizeof *t);
+    if (s_int (l, "tier", l->words [1], 1, SLA_MAX_TIERS, &t->tier))
+        return -1;
+    if (t->tier != n + 1)
+        return s_fail (l, "tier %d out of order: expected tier %d", t->tier, n + 1);
+    if (s_span (l, l->words [2], &t->after, t->after_text))
+        return -1;
+    for (int i = 3; i < l->nwords; i++) {
+        int k = s_in_list (l->words [i], s_escalation_targets);
+        if (k < 0)
+            return s_fail (l, "unknown recipient '%.40s' (supervisor, department_head, "
+                              "complaint_office, management)", l->words [i]);
+        snprintf (self->tier_to [n][t->nto], sizeof self->tier_to [n][t->nto], "%s",
+                  s_escalation_targets [k]);
+        t->to [t->nto] = self->tier_to [n][t->nto];
+        t->nto++;
+    }
+    self->ntiers++;
+    return 0;
+}
+
+static int
+s_parse_extend (sla_policy_t *self, s_line_t *l)
+{
+    if (l->nwords != 5)
+        return s_fail (l, "expected: extend STAGE STEP SPAN APPROVER");
+    if (self->nextensions == (int) (sizeof self->extensions / sizeof self->extensions [0]))
+        return s_fail (l, "too many extend lines");
+    sla_extension_t *e = &self->extensions [self->nextensions];
+    memset (e, 0, sizeof *e);
+    if (s_stage (l, l->words [1], &e->stage)
+    ||  s_int (l, "step", l->words [2], 1, SLA_MAX_EXTENSIONS, &e->step)
+    ||  s_span (l, l->words [3], &e->adds, e->adds_text))
+        return -1;
+    if (e->stage != SLA_RESOLUTION && e->stage != SLA_REVIEW)
+        return s_fail (l, "only resolution and review may be extended, not %s",
+                       sla_stage_name (e->stage));
+    if (e->adds.amount == 0)
+        return s_fail (l, "an extension adds a span > 0");
+    int k = s_in_list (l->words [4], s_approvers);
+    if (k < 0)
+        return s_fail (l, "unknown approver '%.40s' (supervisor, complaint_office, manager)",
+                       l->words [4]);
+    snprintf (e->approver, sizeof e->approver, "%s", s_approvers [k]);
+    int last = 0;
+    for (int i = 0; i < self->nextensions; i++)
+        if (self->extensions [i].stage == e->stage)
+            last = self->extensions [i].step;
+    if (e->step != last + 1)
+        return s_fail (l, "extension step %d of %s out of order: expected step %d", e->step,
+                       sla_stage_name (e->stage), last + 1);
+    snprintf (e->rule, sizeof e->rule, "%s:%d", l->label, l->line);
+    self->nextensions++;
+    return 0;
+}
+
+static int
+s_parse_line (sla_policy_t *self, s_line_t *l)
+{
+    const char *kw = l->words [0];
+    if (strcmp (kw, "calendar") == 0) return s_parse_calendar (self, l);
+    if (strcmp (kw, "clock") == 0)    return s_parse_clock (self, l);
+    if (strcmp (kw, "remind") == 0)   return s_parse_remind (self, l);
+    if (strcmp (kw, "escalate") == 0) return s_parse_escalate (self, l);
+    if (strcmp (kw, "extend") == 0)   return s_parse_extend (self, l);
+    return s_fail (l, "unknown keyword '%.40s' (calendar, clock, remind, escalate, extend)", kw);
+}
+
+//  --------------------------------------------------------------------------
+
+sla_policy_t *
+sla_policy_parse (const char *text, const char *label, calendars_t *calendars, sla_error_t *err)
+{
+    assert (text && label && err);
+    memset (err, 0, sizeof *err);
+    sla_policy_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->clocks = calloc (S_MAX_RULES, sizeof *self->clocks);
+    assert (self->clocks);
+    self->calendars = calendars;
+    //  Errors name the file by its base name, as rules do ("policy.conf:31").
+    const char *base = strrchr (label, '/') ? strrchr (label, '/') + 1 : label;
+    s_line_t l = { .label = base, .path = label, .err = err };
+    char *buf = malloc (S_MAX_LINE + 1);
+    assert (buf);
+    const char *p = text;
+    if (strncmp (p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    int rc = 0;
+    while (*p && rc == 0) {
+        l.line++;
+        const char *nl = strchr (p, '\n');
+        size_t len = nl ? (size_t) (nl - p) : strlen (p);
+        if (len && p [len - 1] == '\r')
+            len--;
+        if (len > S_MAX_LINE)
+            rc = s_fail (&l, "line longer than %d bytes", S_MAX_LINE);
+        else
+        if (!proto_utf8_valid (p, len))
+            rc = s_fail (&l, "not valid UTF-8");
+        else {
+            memcpy (buf, p, len);
+            buf [len] = 0;
+            rc = s_split (&l, buf);
+            if (rc == 0 && l.nwords > 0)
+                rc = s_parse_line (self, &l);
+        }
+        p = nl ? nl + 1 : p + strlen (p);
+    }
+    free (buf);
+    //  Whole-file checks.
+    if (rc == 0) {
+        l.line = 0;
+        bool has_default = false;
+        for (int i = 0; i < self->ncalendars_by; i++)
+            if (!*self->calendars_by [i].department)
+                has_default = true;
+        if (!has_default)
+            rc = s_fail (&l, "no default calendar (a line `calendar NAME`)");
+        else
+        if (self->nclocks == 0)
+            rc = s_fail (&l, "no clock line: nothing would be timed");
+    }
+    if (rc) {
+        self->calendars = NULL;
+        sla_policy_destroy (&self);
+        return NULL;
+    }
+    int nrem = 0;
+    for (int i = 0; i <= SLA_STAGES; i++)
+        nrem += self->reminders [i].n;
+    snprintf (self->summary, sizeof self->summary,
+              "clocks=%d reminders=%d tiers=%d extensions=%d calendars=%zu", self->nclocks,
+              nrem, self->ntiers, self->nextensions,
+              self->calendars ? calendars_count (self->calendars) : (size_t) 0);
+    return self;
+}
+
+static char *
+s_slurp (const char *path, sla_error_t *err)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        snprintf (err->file, sizeof err->file, "%s", path);
+        err->line = 0;
+        snprintf (err->reason, sizeof err->reason, "cannot open: %s", strerror (errno));
+        return NULL;
+    }
+    char *text = malloc (S_MAX_FILE + 1);
+    assert (text);
+    size_t n = fread (text, 1, S_MAX_FILE + 1, file);
+    fclose (file);
+    if (n > S_MAX_FILE) {
+        free (text);
+        snprintf (err->file, sizeof err->file, "%s", path);
+        err->line = 0;
+        snprintf (err->reason, sizeof err->reason, "larger than %d bytes", S_MAX_FILE);
+        return NULL;
+    }
+    text [n] = 0;
+    if (memchr (text, 0, n)) {
+        free (text);
+        snprintf (err->file, sizeof err->file, "%s", path);
+        err->line = 0;
+        snprintf (err->reason, sizeof err->reason, "holds a NUL byte: not a text file");
+        return NULL;
+    }
+    return text;
+}
+
+sla_policy_t *
+sla_policy_load (const char *policy_path, const char *calendars_dir, sla_error_t *err)
+{
+    assert (policy_path && calendars_dir && err);
+    memset (err, 0, sizeof *err);
+    char why [CALENDAR_ERR_SIZE] = "";
+    calendars_t *calendars = calendars_load_dir (calendars_dir, why, sizeof why);
+    if (!calendars) {
+        //  calendar.c says "path:line: reason"; split it for the log's keys.
+        const char *colon = strchr (why, ':');
+        const char *colon2 = colon ? strchr (colon + 1, ':') : NULL;
+        if (colon && colon2 && isdigit ((unsigned char) colon [1])) {
+            snprintf (err->file, sizeof err->file, "%.*s", (int) (colon - why), why);
+            err->line = atoi (colon + 1);
+            snprintf (err->reason, sizeof err->reason, "%s", colon2 [1] == ' ' ? colon2 + 2
+                                                                              : colon2 + 1);
+        }
+        else {
+            snprintf (err->file, sizeof err->file, "%s", calendars_dir);
+            snprintf (err->reason, sizeof err->reason, "%s", *why ? why : "no calendar");
+        }
+        return NULL;
+    }
+    char *text = s_slurp (policy_path, err);
+    if (!text) {
+        calendars_destroy (&calendars);
+        return NULL;
+    }
+    sla_policy_t *self = sla_policy_parse (text, policy_path, calendars, err);
+    free (text);
+    if (!self) {
+        calendars_destroy (&calendars);
+        return NULL;
+    }
+    self->own_calendars = true;
+    return self;
+}
+
+void
+sla_policy_destroy (sla_policy_t **self_p)
+{
+    assert (self_p);
+    sla_policy_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->own_calendars)
+        calendars_destroy (&self->calendars);
+    free (self->clocks);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Queries
+
+static bool
+s_value_in (const s_term_t *t, const char *value)
+{
+    if (!value)
+        return false;
+    for (int i = 0; i < t->nvalues; i++)
+        if (strcmp (t->values [i], value) == 0)
+            return true;
+    return false;
+}
+
+static bool
+s_term_holds (const s_term_t *t, const sla_case_attrs_t *a)
+{
+    switch (t->kind) {
+        case TERM_MAJOR:
+            return a->major;
+        case TERM_PRIORITY: {
+            char p [8];
+            snprintf (p, sizeof p, "%d", a->priority);
+            return a->priority > 0 && s_value_in (t, p);
+        }
+        case TERM_LINE:
+            return s_value_in (t, a->business_line);
+        case TERM_CHANNEL:
+            return s_value_in (t, a->channel);
+        case TERM_LEVEL:
+            return s_value_in (t, a->level);
+        case TERM_FLAG:
+            for (size_t i = 0; i < a->nflags; i++)
+                if (s_value_in (t, a->flags [i]))
+                    return true;
+            return false;
+    }
+    return false;
+}
+
+int
+sla_policy_choose (const sla_policy_t *self, sla_stage_t stage, const sla_case_attrs_t *attrs,
+                   sla_choice_t *out)
+{
+    assert (self && attrs && out);
+    for (int i = 0; i < self->nclocks; i++) {
+        const s_clock_rule_t *r = &self->clocks [i];
+        if (r->stage != stage)
+            continue;
+        bool all = true;
+        for (int j = 0; j < r->nterms && all; j++)
+            all = s_term_holds (&r->terms [j], attrs);
+        if (!all)
+            continue;
+        out->stage = stage;
+        out->span = r->span;
+        snprintf (out->allowance, sizeof out->allowance, "%s", r->allowance);
+        snprintf (out->rule, sizeof out->rule, "%s", r->rule);
+        return 0;
+    }
+    return -1;
+}
+
+const char *
+sla_policy_calendar_for (const sla_policy_t *self, const char *department_path)
+{
+    assert (self);
+    //  The deepest department of the path that has a calendar wins: a
+    //  branch's own calendar beats its region's.
+    const char *best = NULL;
+    const char *fallback = NULL;
+    size_t best_at = 0;
+    for (int i = 0; i < self->ncalendars_by; i++) {
+        const s_calendar_rule_t *c = &self->calendars_by [i];
+        if (!*c->department) {
+            fallback = c->name;
+            continue;
+        }
+        if (!department_path)
+            continue;
+        char needle [SLA_MAX_NAME + 2];
+        snprintf (needle, sizeof needle, "/%s/", c->department);
+        const char *at = strstr (department_path, needle);
+        if (at && (!best || (size_t) (at - department_path) >= best_at)) {
+            best = c->name;
+            best_at = (size_t) (at - department_path);
+        }
+    }
+    return best ? best : fallback;
+}
+
+const calendar_t *
+sla_policy_calendar (const sla_policy_t *self, const char *name)
+{
+    assert (self);
+    return self->calendars && name ? calendars_find (self->calendars, name) : NULL;
+}
+
+int
+sla_policy_reminders (const sla_policy_t *self, sla_stage_t stage, const int **percents)
+{
+    assert (self && percents && stage < SLA_STAGES);
+    const s_reminders_t *r = self->reminders [stage].set ? &self->reminders [stage]
+                                                          : &self->reminders [SLA_STAGES];
+    *percents = r->percents;
+    return r->n;
+}
+
+int
+sla_policy_tiers (const sla_policy_t *self, const sla_tier_t **tiers)
+{
+    assert (self && tiers);
+    *tiers = self->tiers;
+    return self->ntiers;
+}
+
+int
+sla_policy_extensions (const sla_policy_t *self, const sla_extension_t **rules)
+{
+    assert (self && rules);
+    *rules = self->extensions;
+    return self->nextensions;
+}
+
+const char *
+sla_policy_summary (const sla_policy_t *self)
+{
+    assert (self);
+    return self->summary;
+}
+
+void
+sla_selector (const sla_case_attrs_t *a, char *buf, size_t size)
+{
+    assert (a && buf && size > 0);
+    char flags [256] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < a->nflags && n < sizeof flags - 1; i++) {
+        int w = snprintf (flags + n, sizeof flags - n, "%s%s", i ? "," : "", a->flags [i]);
+        if (w < 0)
+            break;
+        n += (size_t) w;
+        if (n >= sizeof flags)
+            n = sizeof flags - 1;
+    }
+    snprintf (buf, size, "p=%d line=%s channel=%s major=%d level=%s flags=%s dept=%s",
+              a->priority, a->business_line ? a->business_line : "-",
+              a->channel ? a->channel : "-", a->major ? 1 : 0, a->level ? a->level : "-",
+              *flags ? flags : "-", a->department ? a->department : "-");
+}
+
+//  --------------------------------------------------------------------------
+//  Self-test
+
+static int s_passed, s_failed;
+static bool s_verbose;
+
+static void
+s_check (bool ok, const char *what, const char *detail)
+{
+    if (ok) {
+        s_passed++;
+        if (s_verbose)
+            printf ("  ok   %s\n", what);
+    }
+    else {
+        s_failed++;
+        printf ("  FAIL %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    }
+}
+
+/* A bad policy must be refused at `line` with a reason containing `reason`. */
+static void
+s_expect_bad (calendars_t *cals, const char *text, int line, const char *reason)
+{
+    sla_error_t err;
+    sla_policy_t *p = sla_policy_parse (text, "deploy/sla/t.conf", cals, &err);
+    char what [200], detail [600];
+    snprintf (what, sizeof what, "refused at line %d: %s", line, reason);
+    snprintf (detail, sizeof detail, "got %s %s:%d: %s", p ? "a policy" : "an error",
+              err.file, err.line, err.reason);
+    s_check (!p && err.line == line && strstr (err.reason, reason) != NULL
+             && strcmp (err.file, "deploy/sla/t.conf") == 0, what, detail);
+    sla_policy_destroy (&p);
+}
+
+static const char *s_small =
+    "\xEF\xBB\xBF# a test policy\r\n"
+    "calendar cn\n"
+    "calendar cn department=branch_hk   # a department's own\n"
+    "clock acknowledge 4h major\n"
+    "clock first_response 2wd channel=regulator\n"
+    "clock resolution 5wd channel=regulator\n"
+    "clock resolution 10d priority=1,2 line=cards\n"
+    "clock resolution 15d\n"
+    "clock acknowledge 24h\n"
+    "clock review 30d flag=fraud,media level=head_office\n"
+    "remind * 50 80\n"
+    "remind acknowledge 75\n"
+    "escalate 1 0 supervisor\n"
+    "escalate 2 +1wd department_head\n"
+    "escalate 3 2wd complaint_office management\n"
+    "extend resolution 1 15d supervisor\n"
+    "extend resolution 2 30d manager\n";
+
+int
+sla_policy_test (bool verbose, const char *policy_path, const char *calendars_dir, int *passed)
+{
+    s_verbose = verbose;
+    s_passed = s_failed = 0;
+    printf (" * sla_policy: ");
+    if (verbose)
+        printf ("\n");
+    char why [CALENDAR_ERR_SIZE] = "";
+    calendars_t *cals = calendars_load_dir (calendars_dir ? calendars_dir : "deploy/calendars",
+                                            why, sizeof why);
+    s_check (cals != NULL, "the calendars folder loads", why);
+    if (!cals) {
+        printf ("%d passed, %d failed\n", s_passed, s_failed);
+        *passed += s_passed;
+        return s_failed;
+    }
+
+    //  A good policy: every keyword, CRLF, BOM, comments.
+    sla_error_t err;
+    sla_policy_t *p = sla_policy_parse (s_small, "t.conf", cals, &err);
+    s_check (p != NULL, "a good policy parses", err.reason);
+    if (p) {
+        const char *fl [] = { "fraud" };
+        sla_case_attrs_t plain = { .channel = "web", .level = "branch" };
+        sla_case_attrs_t major = { .channel = "web", .major = true, .level = "branch" };
+        sla_case_attrs_t reg = { .channel = "regulator", .level = "regulator" };
+        sla_case_attrs_t cards = { .priority = 2, .business_line = "cards", .channel = "web",
+                                   .level = "head_office", .flags = fl, .nflags = 1 };
+        sla_choice_t c;
+        s_check (sla_policy_choose (p, SLA_ACKNOWLEDGE, &plain, &c) == 0
+                 && strcmp (c.allowance, "24h") == 0 && strcmp (c.rule, "t.conf:9") == 0,
+                 "plain case: acknowledge 24h by t.conf:9", c.rule);
+        s_check (sla_policy_choose (p, SLA_ACKNOWLEDGE, &major, &c) == 0
+                 && strcmp (c.allowance, "4h") == 0 && c.span.unit == SPAN_HOURS,
+                 "major case: acknowledge 4h (first matching line)", c.allowance);
+        s_check (sla_policy_choose (p, SLA_RESOLUTION, &reg, &c) == 0
+                 && strcmp (c.allowance, "5wd") == 0 && c.span.unit == SPAN_WORKING_DAYS,
+                 "regulator referral: resolution 5wd", c.allowance);
+        s_check (sla_policy_choose (p, SLA_FIRST_RESPONSE, &plain, &c) == -1,
+                 "no first_response line for a plain case: no clock", NULL);
+        s_check (sla_policy_choose (p, SLA_RESOLUTION, &cards, &c) == 0
+                 && strcmp (c.allowance, "10d") == 0, "priority=1,2 line=cards: 10d", c.allowance);
+        cards.priority = 3;
+        s_check (sla_policy_choose (p, SLA_RESOLUTION, &cards, &c) == 0
+                 && strcmp (c.allowance, "15d") == 0, "priority 3 falls through to 15d",
+                 c.allowance);
+        s_check (sla_policy_choose (p, SLA_REVIEW, &cards, &c) == 0
+                 && strcmp (c.allowance, "30d") == 0, "flag=fraud,media level=head_office",
+                 c.allowance);
+        s_check (sla_policy_choose (p, SLA_REVIEW, &plain, &c) == -1,
+                 "review rule needs the flag and the level", NULL);
+        const int *pc;
+        int n = sla_policy_reminders (p, SLA_RESOLUTION, &pc);
+        s_check (n == 2 && pc [0] == 50 && pc [1] == 80, "remind * 50 80", NULL);
+        n = sla_policy_reminders (p, SLA_ACKNOWLEDGE, &pc);
+        s_check (n == 1 && pc [0] == 75, "a stage's own remind line wins over *", NULL);
+        const sla_tier_t *t;
+        n = sla_policy_tiers (p, &t);
+        s_check (n == 3 && t [0].after.amount == 0 && t [1].after.unit == SPAN_WORKING_DAYS
+                 && strcmp (t [1].after_text, "1wd") == 0 && t [2].nto == 2
+                 && strcmp (t [2].to [1], "management") == 0, "three tiers", NULL);
+        const sla_extension_t *e;
+        n = sla_policy_extensions (p, &e);
+        s_check (n == 2 && e [1].step == 2 && strcmp (e [1].approver, "manager") == 0
+                 && strcmp (e [1].adds_text, "30d") == 0 && strcmp (e [1].rule, "t.conf:17") == 0,
+                 "two resolution extensions", e [1].rule);
+        s_check (strcmp (sla_policy_calendar_for (p, "/head_office/branch_hk/outlet_1/"), "cn")
+                 == 0 && strcmp (sla_policy_calendar_for (p, NULL), "cn") == 0,
+                 "calendar by department path, default otherwise", NULL);
+        char sel [300];
+        sla_selector (&cards, sel, sizeof sel);
+        s_check (strcmp (sel, "p=3 line=cards channel=web major=0 level=head_office "
+                              "flags=fraud dept=-") == 0, "selector string", sel);
+        sla_selector (&plain, sel, sizeof sel);
+        s_check (strcmp (sel, "p=0 line=- channel=web major=0 level=branch flags=- dept=-") == 0,
+                 "selector of an unclassified case", sel);
+    }
+    sla_policy_destroy (&p);
+
+    //  Bad policies: each refused with its line and reason.
+    s_expect_bad (cals, "calendar cn\nclock resolution 15d\nfoo bar\n", 3, "unknown keyword");
+    s_expect_bad (cals, "calendar cn\nclock resolutoin 15d\n", 2, "unknown stage");
+    s_expect_bad (cals, "calendar cn\nclock resolution 15w\n", 2, "bad span");
+    s_expect_bad (cals, "calendar cn\nclock resolution\n", 2, "expected: clock");
+    s_expect_bad (cals, "calendar cn\nclock resolution 0\n", 2, "span > 0");
+    s_expect_bad (cals, "calendar cn\nclock resolution 15d prio=1\n", 2, "unknown term");
+    s_expect_bad (cals, "calendar cn\nclock resolution 15d priority=5\n", 2, "from 1 to 4");
+    s_expect_bad (cals, "calendar cn\nclock resolution 15d level=moon\n", 2, "unknown level");
+    s_expect_bad (cals, "calendar cn\nclock resolution 15d line=,\n", 2, "empty");
+    s_expect_bad (cals, "calendar mars\nclock resolution 15d\n", 1, "no calendar 'mars'");
+    s_expect_bad (cals, "calendar cn\ncalendar cn\nclock resolution 15d\n", 2,
+                  "second default");
+    s_expect_bad (cals, "calendar cn department=a\nclock resolution 15d\n", 0,
+                  "no default calendar");
+    s_expect_bad (cals, "calendar cn\n# nothing\n", 0, "no clock line");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nremind * 80 50\n", 3, "must go up");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nremind * 0\n", 3, "from 1 to 99");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nremind * 50\nremind * 60\n", 4,
+                  "a second remind");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nescalate 2 0 supervisor\n", 3,
+                  "out of order");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nescalate 1 0 boss\n", 3,
+                  "unknown recipient");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nescalate 1 0\n", 3, "expected: escalate");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 2 15d supervisor\n", 3,
+                  "out of order");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 1 15d ceo\n", 3,
+                  "unknown approver");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend acknowledge 1 1h supervisor\n", 3,
+                  "only resolution and review");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\n\xff\xfe\n", 3, "UTF-8");
+    s_expect_bad (cals, "calendar cn\nclock review 30d extra=1 major major major major major "
+                        "major major major\n", 2, "more than 8 terms");
+
+    //  The shipped files.
+    if (policy_path && calendars_dir) {
+        sla_policy_t *shipped = sla_policy_load (policy_path, calendars_dir, &err);
+        char detail [600];
+        snprintf (detail, sizeof detail, "%s:%d: %s", err.file, err.line, err.reason);
+        s_check (shipped != NULL, "the shipped policy and calendars load", detail);
+        if (shipped) {
+            sla_case_attrs_t reg = { .channel = "regulator", .level = "branch" };
+            sla_choice_t c;
+            s_check (sla_policy_choose (shipped, SLA_RESOLUTION, &reg, &c) == 0
+                     && strcmp (c.allowance, "5wd") == 0,
+                     "shipped: a regulator referral is resolved in 5wd", c.allowance);
+            sla_case_attrs_t web = { .channel = "web", .level = "branch" };
+            s_check (sla_policy_choose (shipped, SLA_RESOLUTION, &web, &c) == 0
+                     && strcmp (c.allowance, "15d") == 0, "shipped: others in 15d", c.allowance);
+            s_check (sla_policy_choose (shipped, SLA_ACKNOWLEDGE, &web, &c) == 0
+                     && strcmp (c.allowance, "24h") == 0, "shipped: acknowledge 24h",
+                     c.allowance);
+            const sla_tier_t *t;
+            s_check (sla_policy_tiers (shipped, &t) == 3, "shipped: three tiers", NULL);
+        }
+        sla_policy_destroy (&shipped);
+        shipped = sla_policy_load ("/nonexistent/policy.conf", calendars_dir, &err);
+        s_check (!shipped && err.line == 0 && strstr (err.reason, "cannot open"),
+                 "a missing policy file is refused", err.reason);
+    }
+    calendars_destroy (&cals);
+    printf ("%d passed, %d failed\n", s_passed, s_failed);
+    *passed += s_passed;
+    return s_failed;
+}

@@ -1,0 +1,916 @@
+/*  sla_store.c — the watchdog's transactions (see sla_store.h).
+ *
+ *  recompute  one transaction: claim up to `batch` dirty cases (FOR UPDATE
+ *             OF c SKIP LOCKED, through the partial index on sla_dirty),
+ *             load their audit trails, clock rows and firings in three bulk
+ *             statements (= ANY ($1)), plan each case (sla_plan.c, pure),
+ *             upsert every clock in one statement (ON CONFLICT (complaint_id,
+ *             stage, round)), record the `met` and `extended` firings with
+ *             their events, clear sla_dirty and set complaint.due_at; COMMIT.
+ *
+ *  fire       one transaction: claim up to `batch` clocks whose next_fire_at
+ *             has come, whose case is not dirty (a dirty case is recomputed
+ *             first: its deadline may have moved), FOR UPDATE OF k SKIP
+ *             LOCKED FOR SHARE OF c SKIP LOCKED; load their firings; fire
+ *             every pending step due by now, in order; set state (breached)
+ *             and the next step; COMMIT. The row locks are the lease: another
+ *             watchdog skips these clocks until the transaction ends, and the
+ *             session's idle_in_transaction_session_timeout ends it for a
+ *             hung watchdog; a killed watchdog's connection closes and its
+ *             transaction rolls back, firing nothing.
+ *
+ *  Exactly once, by construction: a firing row and its outbox event go in
+ *  ONE statement — INSERT INTO sla_firing ... ON CONFLICT DO NOTHING
+ *  RETURNING feeds the INSERT INTO outbox — so an event exists only for a
+ *  firing row this very transaction inserted, and the primary key
+ *  (clock_id, phase, step) admits one row per step, whoever tries.
+ *
+ *  Times cross the wire as ms since the epoch (bigint), converted with
+ *  to_timestamp (ms / 1000.0) and extract (epoch ...) * 1000; arrays are
+ *  built with pg_array (one round trip per statement, whatever the batch).
+ *  Event data carry no customer identity and no note text (invariant 8).
+ */
+#include "sla_store.h"
+#include "sla_plan.h"
+#include "pg.h"
+#include "pg_array.h"
+#include "log.h"
+#include "proto.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <inttypes.h>
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_LOCK_KEY "7305202604"          /* pg_advisory_xact_lock: extension rule syncs */
+#define S_MAX_FLAGS 16
+
+struct _sla_store_t {
+    PGconn *conn;
+    char *conninfo;
+    char *name;
+    long idle_timeout_ms;
+};
+
+#define S_MS(x) "(extract (epoch FROM " x ") * 1000)::bigint"
+#define S_TS(x) "to_timestamp (nullif (" x ", 0) / 1000.0)"
+
+#define S_SQL_NOW \
+    "SELECT " S_MS ("app_now ()") ", scale FROM app_clock"
+
+#define S_SQL_DIRTY \
+    "SELECT c.id, c.complaint_no, c.state, " S_MS ("c.received_at") "," \
+    "       coalesce (c.priority, 0), c.business_line, c.channel, c.major, c.level," \
+    "       array_to_string (c.flags, ','), c.department, c.handler, d.path" \
+    "  FROM complaint c LEFT JOIN department d ON d.id = c.department" \
+    " WHERE c.sla_dirty" \
+    " ORDER BY c.id LIMIT $1::int" \
+    "   FOR UPDATE OF c SKIP LOCKED"
+
+#define S_SQL_ACTIONS \
+    "SELECT complaint_id, action, " S_MS ("at") ", state_before, state_after," \
+    "       details->>'stage', details->>'adds', details->>'approver'" \
+    "  FROM case_action WHERE complaint_id = ANY ($1::bigint[])" \
+    " ORDER BY complaint_id, id"
+
+#define S_SQL_CLOCKS \
+    "SELECT id, complaint_id, stage, round, selector, rule, calendar, allowance," \
+    "       state IN ('met', 'cancelled')" \
+    "  FROM sla_clock WHERE complaint_id = ANY ($1::bigint[])" \
+    " ORDER BY complaint_id, stage, round"
+
+#define S_SQL_FIRED \
+    "SELECT k.complaint_id, k.stage, k.round, f.phase, f.step" \
+    "  FROM sla_firing f JOIN sla_clock k ON k.id = f.clock_id" \
+    " WHERE k.complaint_id = ANY ($1::bigint[])" \
+    " ORDER BY k.complaint_id"
+
+#define S_SQL_UPSERT \
+    "INSERT INTO sla_clock (complaint_id, stage, round, selector, rule, calendar, allowance," \
+    "                       extensions, extended_by, started_at, base_due_at, due_at," \
+    "                       paused_ms, paused_since, state, met_at, ended_at, next_step," \
+    "                       next_fire_at, updated_at)" \
+    "SELECT t.cid, t.stage, t.round, t.selector, t.rule, t.calendar, t.allowance, t.ext," \
+    "       t.extby::text[], " S_TS ("t.started") ", " S_TS ("t.base") ", " S_TS ("t.due") "," \
+    "       t.paused, " S_TS ("t.since") ", t.state, " S_TS ("t.met") ", " S_TS ("t.ended") "," \
+    "       nullif (t.next, ''), " S_TS ("t.next_at") ", now ()" \
+    "  FROM unnest ($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[]," \
+    "               $7::text[], $8::int[], $9::text[], $10::bigint[], $11::bigint[]," \
+    "               $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[]," \
+    "               $17::bigint[], $18::text[], $19::bigint[])" \
+    "       AS t (cid, stage, round, selector, rule, calendar, allowance, ext, extby, started," \
+    "             base, due, paused, since, state, met, ended, next, next_at)" \
+    "    ON CONFLICT (complaint_id, stage, round) DO UPDATE SET" \
+    "       selector = excluded.selector, rule = excluded.rule, calendar = excluded.calendar," \
+    "       allowance = excluded.allowance, extensions = excluded.extensions," \
+    "       extended_by = excluded.extended_by, started_at = excluded.started_at," \
+    "       base_due_at = excluded.base_due_at, due_at = excluded.due_at," \
+    "       paused_ms = excluded.paused_ms, paused_since = excluded.paused_since," \
+    "       state = CASE WHEN excluded.state = 'running' AND sla_clock.state = 'breached'" \
+    "                     AND sla_clock.extensions = excluded.extensions" \
+    "                    THEN 'breached' ELSE excluded.state END," \
+    "       met_at = excluded.met_at, ended_at = excluded.ended_at," \
+    "       next_step = excluded.next_step, next_fire_at = excluded.next_fire_at," \
+    "       updated_at = now ()" \
+    " RETURNING id, complaint_id, stage, round"
+
+//  The firing rows and their events in one statement: an event only for a
+//  row this statement inserted.
+#define S_SQL_RECORD \
+    "WITH f AS (" \
+    "    INSERT INTO sla_firing (clock_id, phase, step, due_at, fired_at, fired_by)" \
+    "    SELECT t.clock_id, t.phase, t.step, to_timestamp (t.due / 1000.0)," \
+    "           app_clock_timestamp (), $5::text" \
+    "      FROM unnest ($1::bigint[], $2::int[], $3::text[], $4::bigint[])" \
+    "           AS t (clock_id, phase, step, due)" \
+    "    ON CONFLICT DO NOTHING" \
+    "    RETURNING clock_id, phase, step)" \
+    "INSERT INTO outbox (type, complaint_no, data, at)" \
+    "SELECT t.type, t.no, decode (t.data, 'hex'), app_now ()" \
+    "  FROM unnest ($1::bigint[], $2::int[], $3::text[], $6::text[], $7::text[], $8::text[])" \
+    "       WITH ORDINALITY AS t (clock_id, phase, step, type, no, data, ord)" \
+    "  JOIN f ON f.clock_id = t.clock_id AND f.phase = t.phase AND f.step = t.step" \
+    " ORDER BY t.ord"
+
+#define S_SQL_CLEAN \
+    "UPDATE complaint c SET sla_dirty = false," \
+    "       due_at = coalesce (" S_TS ("t.due") ", c.due_at)" \
+    "  FROM unnest ($1::bigint[], $2::bigint[]) AS t (id, due)" \
+    " WHERE c.id = t.id AND c.id = ANY ($1::bigint[])"
+
+#define S_SQL_DUE \
+    "SELECT k.id, k.stage, k.round, k.calendar, k.extensions, " S_MS ("k.started_at") "," \
+    "       " S_MS ("k.due_at") ", k.allowance, c.complaint_no, c.department, c.handler," \
+    "       coalesce (c.priority, 0)" \
+    "  FROM sla_clock k JOIN complaint c ON c.id = k.complaint_id" \
+    " WHERE k.next_fire_at <= app_now () AND NOT c.sla_dirty" \
+    " ORDER BY k.next_fire_at LIMIT $1::int" \
+    "   FOR UPDATE OF k SKIP LOCKED FOR SHARE OF c SKIP LOCKED"
+
+#define S_SQL_DUE_FIRED \
+    "SELECT clock_id, phase, step FROM sla_firing WHERE clock_id = ANY ($1::bigint[])" \
+    " ORDER BY clock_id"
+
+#define S_SQL_ADVANCE \
+    "UPDATE sla_clock k SET state = CASE WHEN t.breached THEN 'breached' ELSE k.state END," \
+    "       next_step = nullif (t.next, ''), next_fire_at = " S_TS ("t.next_at") "," \
+    "       updated_at = now ()" \
+    "  FROM unnest ($1::bigint[], $2::text[], $3::bigint[], $4::boolean[])" \
+    "       AS t (id, next, next_at, breached)" \
+    " WHERE k.id = t.id AND k.id = ANY ($1::bigint[])"
+
+#define S_SQL_NEXT \
+    "SELECT " S_MS ("(SELECT min (next_fire_at) FROM sla_clock WHERE next_fire_at IS NOT NULL)" \
+                    " - app_now ()") "," \
+    "       (SELECT count (*) FROM sla_clock WHERE next_fire_at <= app_now ())," \
+    "       (SELECT scale FROM app_clock)"
+
+//  --------------------------------------------------------------------------
+//  Connection
+
+static void
+s_log_failure (sla_store_t *self, const char *what, PGresult *res)
+{
+    char q [300];
+    log_error ("pg_statement_failed", "statement=%s sqlstate=%s error=%s", what,
+               pg_sqlstate (res), log_quote (q, sizeof q, PQerrorMessage (self->conn)));
+}
+
+static int
+s_connect (sla_store_t *self)
+{
+    int delay_ms = 100;
+    while (!zsys_interrupted) {
+        self->conn = pg_connect (self->conninfo, "watchdog");
+        if (!self->conn)
+            return -1;
+        char sql [128];
+        snprintf (sql, sizeof sql, "SET idle_in_transaction_session_timeout = %ld",
+                  self->idle_timeout_ms);
+        //  The schema may not be migrated yet: wait for app_clock to exist.
+        if (pg_exec (self->conn, sql) == 0 && pg_exec (self->conn, "LISTEN app_clock") == 0
+        &&  pg_exec (self->conn, "SELECT 1 FROM app_clock, sla_clock LIMIT 0") == 0)
+            return 0;
+        PQfinish (self->conn);
+        self->conn = NULL;
+        zclock_sleep (delay_ms);
+        delay_ms = delay_ms * 2 > 2000 ? 2000 : delay_ms * 2;
+    }
+    return -1;
+}
+
+sla_store_t *
+sla_store_new (const char *conninfo, const char *name, long idle_timeout_ms)
+{
+    sla_store_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->conninfo = strdup (conninfo ? conninfo : "");
+    self->name = strdup (name);
+    self->idle_timeout_ms = idle_timeout_ms;
+    assert (self->conninfo && self->name);
+    if (s_connect (self)) {
+        sla_store_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+sla_store_destroy (sla_store_t **self_p)
+{
+    assert (self_p);
+    sla_store_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->conn)
+        PQfinish (self->conn);
+    free (self->conninfo);
+    free (self->name);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+sla_store_recover (sla_store_t *self)
+{
+    if (self->conn && pg_healthy (self->conn)) {
+        //  A failed statement inside a transaction: make sure none is left.
+        if (PQtransactionStatus (self->conn) != PQTRANS_IDLE)
+            pg_exec (self->conn, "ROLLBACK");
+        return 0;
+    }
+    log_warn ("pg_lost", "action=reconnect");
+    if (self->conn)
+        PQfinish (self->conn);
+    self->conn = NULL;
+    if (s_connect (self))
+        return -1;
+    log_info ("pg_reconnected", "name=%s", self->name);
+    return 0;
+}
+
+int
+sla_store_socket (sla_store_t *self)
+{
+    return self->conn ? PQsocket (self->conn) : -1;
+}
+
+int
+sla_store_take_notifies (sla_store_t *self)
+{
+    if (!self->conn || !PQconsumeInput (self->conn))
+        return -1;
+    int n = 0;
+    PGnotify *notify;
+    while ((notify = PQnotifies (self->conn))) {
+        n++;
+        PQfreemem (notify);
+    }
+    return n > 0;
+}
+
+static PGresult *
+s_query (sla_store_t *self, const char *what, const char *sql, int n, const char *const *params,
+         ExecStatusType want)
+{
+    PGresult *res = PQexecParams (self->conn, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != want) {
+        s_log_failure (self, what, res);
+        PQclear (res);
+        return NULL;
+    }
+    return res;
+}
+
+static int
+s_command (sla_store_t *self, const char *what, const char *sql, int n,
+           const char *const *params)
+{
+    PGresult *res = s_query (self, what, sql, n, params, PGRES_COMMAND_OK);
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_rollback (sla_store_t *self)
+{
+    PGresult *res = PQexec (self->conn, "ROLLBACK");
+    PQclear (res);
+}
+
+static const char *
+s_val (PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col) ? NULL : PQgetvalue (res, row, col);
+}
+
+static int64_t
+s_i64 (PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col) ? 0 : strtoll (PQgetvalue (res, row, col), NULL, 10);
+}
+
+static void
+s_add_i64 (pg_array_t *a, int64_t v)
+{
+    char buf [24];
+    snprintf (buf, sizeof buf, "%" PRId64, v);
+    pg_array_add (a, buf);
+}
+
+//  --------------------------------------------------------------------------
+//  Extension rules
+
+int
+sla_store_sync_rules (sla_store_t *self, const sla_policy_t *policy)
+{
+    if (!self->conn)
+        return -1;
+    const sla_extension_t *rules;
+    int n = sla_policy_extensions (policy, &rules);
+    pg_array_t a [5] = { { 0 } };
+    for (int i = 0; i < 5; i++)
+        pg_array_begin (&a [i]);
+    for (int i = 0; i < n; i++) {
+        pg_array_add (&a [0], sla_stage_name (rules [i].stage));
+        s_add_i64 (&a [1], rules [i].step);
+        pg_array_add (&a [2], rules [i].adds_text);
+        pg_array_add (&a [3], rules [i].approver);
+        pg_array_add (&a [4], rules [i].rule);
+    }
+    const char *params [5];
+    for (int i = 0; i < 5; i++)
+        params [i] = pg_array_end (&a [i]);
+    //  Under an advisory lock, so two watchdogs reloading at once do not
+    //  interleave their delete and insert.
+    int rc = s_command (self, "begin", "BEGIN", 0, NULL);
+    if (rc == 0) {
+        PGresult *res = s_query (self, "lock", "SELECT pg_advisory_xact_lock (" S_LOCK_KEY ")",
+                                 0, NULL, PGRES_TUPLES_OK);
+        rc = res ? 0 : -1;
+        PQclear (res);
+    }
+    if (rc == 0)
+        rc = s_command (self, "delete_rules", "DELETE FROM sla_extension_rule", 0, NULL);
+    if (rc == 0)
+        rc = s_command (self, "insert_rules",
+                        "INSERT INTO sla_extension_rule (stage, step, adds, approver, rule)"
+                        " SELECT * FROM unnest ($1::text[], $2::smallint[], $3::text[],"
+                        "                       $4::text[], $5::text[])", 5, params);
+    if (rc == 0)
+        rc = s_command (self, "commit", "COMMIT", 0, NULL);
+    else
+        s_rollback (self);
+    for (int i = 0; i < 5; i++)
+        pg_array_destroy (&a [i]);
+    if (rc == 0)
+        log_info ("extension_rules_synced", "rules=%d", n);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Events
+
+typedef struct {
+    const char *complaint_no, *department, *handler;
+    int priority;
+    sla_stage_t stage;
+    int round;
+} s_head_t;
+
+static void
+s_pack_opt (msgpack_packer *pk, const char *key, const char *value)
+{
+    if (value)
+        proto_pack_kv_cstr (pk, key, value);
+    else {
+        proto_pack_cstr (pk, key);
+        msgpack_pack_nil (pk);
+    }
+}
+
+static void
+s_pack_head (msgpack_packer *pk, const s_head_t *h, size_t extra)
+{
+    msgpack_pack_map (pk, 6 + extra);
+    proto_pack_kv_cstr (pk, "complaint_no", h->complaint_no);
+    proto_pack_kv_cstr (pk, "stage", sla_stage_name (h->stage));
+    proto_pack_kv_int (pk, "round", h->round);
+    s_pack_opt (pk, "department", h->department);
+    s_pack_opt (pk, "handler", h->handler);
+    proto_pack_cstr (pk, "priority");
+    if (h->priority > 0)
+        msgpack_pack_int (pk, h->priority);
+    else
+        msgpack_pack_nil (pk);
+}
+
+/* Firing rows with their events, as arrays for S_SQL_RECORD. */
+typedef struct {
+    pg_array_t clock, phase, step, due, type, no, data;
+    int n;
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+} s_record_t;
+
+static void
+s_record_begin (s_record_t *r)
+{
+    pg_array_t *all [] = { &r->clock, &r->phase, &r->step, &r->due, &r->type, &r->no, &r->data };
+    for (size_t i = 0; i < sizeof all / sizeof all [0]; i++)
+        pg_array_begin (all [i]);
+    r->n = 0;
+    msgpack_sbuffer_init (&r->buf);
+    msgpack_packer_init (&r->pk, &r->buf, msgpack_sbuffer_write);
+}
+
+static void
+s_record_destroy (s_record_t *r)
+{
+    pg_array_t *all [] = { &r->clock, &r->phase, &r->step, &r->due, &r->type, &r->no, &r->data };
+    for (size_t i = 0; i < sizeof all / sizeof all [0]; i++)
+        pg_array_destroy (all [i]);
+    msgpack_sbuffer_destroy (&r->buf);
+}
+
+/* Start one firing: the caller packs the data into r->pk after this. */
+static msgpack_packer *
+s_record_add (s_record_t *r, int64_t clock_id, int phase, const char *step, int64_t due,
+              const char *type, const char *complaint_no)
+{
+    s_add_i64 (&r->clock, clock_id);
+    s_add_i64 (&r->phase, phase);
+    pg_array_add (&r->step, step);
+    s_add_i64 (&r->due, due);
+    pg_array_add (&r->type, type);
+    pg_array_add (&r->no, complaint_no);
+    msgpack_sbuffer_clear (&r->buf);
+    r->n++;
+    return &r->pk;
+}
+
+static void
+s_record_data (s_record_t *r)
+{
+    pg_array_add_hex (&r->data, r->buf.data, r->buf.size);
+}
+
+/* Insert the firings; returns the events written, or -1. */
+static int
+s_record_flush (sla_store_t *self, s_record_t *r)
+{
+    if (r->n == 0)
+        return 0;
+    const char *params [8] = {
+        pg_array_end (&r->clock), pg_array_end (&r->phase), pg_array_end (&r->step),
+        pg_array_end (&r->due), self->name, pg_array_end (&r->type), pg_array_end (&r->no),
+        pg_array_end (&r->data)
+    };
+    PGresult *res = s_query (self, "record_firings", S_SQL_RECORD, 8, params, PGRES_COMMAND_OK);
+    if (!res)
+        return -1;
+    int n = atoi (PQcmdTuples (res));
+    PQclear (res);
+    return n;
+}
+
+//  --------------------------------------------------------------------------
+//  Recompute
+
+static int
+s_now (sla_store_t *self, int64_t *now, double *scale)
+{
+    PGresult *res = s_query (self, "now", S_SQL_NOW, 0, NULL, PGRES_TUPLES_OK);
+    if (!res)
+        return -1;
+    *now = s_i64 (res, 0, 0);
+    if (scale)
+        *scale = strtod (PQgetvalue (res, 0, 1), NULL);
+    PQclear (res);
+    return 0;
+}
+
+static bool
+s_is_true (PGresult *res, int row, int col)
+{
+    const char *v = s_val (res, row, col);
+    return v && *v == 't';
+}
+
+/* Record the met and extended firings a case plan calls for. */
+static void
+s_plan_firings (s_record_t *rec, const sla_case_plan_t *plan, const int64_t *ids,
+                const s_head_t *head0)
+{
+    for (int i = 0; i < plan->nclocks; i++) {
+        const sla_clock_plan_t *c = &plan->clocks [i];
+        if (!c->has_rule || ids [i] <= 0)
+            continue;
+        s_head_t h = *head0;
+        h.stage = c->stage;
+        h.round = c->round;
+        for (int k = 0; k < c->extensions; k++) {
+            msgpack_packer *pk = s_record_add (rec, ids [i], k + 1, "extended", c->ext_due [k],
+                                               "sla.extended", h.complaint_no);
+            s_pack_head (pk, &h, 5);
+            proto_pack_kv_int (pk, "step", k + 1);
+            proto_pack_kv_cstr (pk, "adds", c->extended_by [k]);
+            proto_pack_kv_int (pk, "previous_due_at", c->ext_previous_due [k]);
+            proto_pack_kv_int (pk, "due_at", c->ext_due [k]);
+            s_pack_opt (pk, "approver", *c->approver [k] ? c->approver [k] : NULL);
+            s_record_data (rec);
+        }
+        if (c->met_at && strcmp (c->state, "met") == 0) {
+            msgpack_packer *pk = s_record_add (rec, ids [i], c->extensions, "met", c->due_at,
+                                               "sla.met", h.complaint_no);
+            s_pack_head (pk, &h, 4);
+            proto_pack_kv_int (pk, "due_at", c->due_at);
+            proto_pack_kv_int (pk, "met_at", c->met_at);
+            proto_pack_kv_bool (pk, "late", c->late);
+            proto_pack_kv_int (pk, "paused_ms", c->paused_ms);
+            s_record_data (rec);
+        }
+    }
+}
+
+int
+sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, int *events)
+{
+    *events = 0;
+    if (!self->conn)
+        return -1;
+    if (s_command (self, "begin", "BEGIN", 0, NULL))
+        return -1;
+    PGresult *cases = NULL, *acts = NULL, *clocks = NULL, *fired = NULL, *ups = NULL;
+    sla_case_plan_t *plans = NULL;
+    int rc = -1;
+    int64_t now;
+    char lim [16];
+    snprintf (lim, sizeof lim, "%d", batch);
+    const char *p_lim [1] = { lim };
+    if (s_now (self, &now, NULL))
+        goto fail;
+    cases = s_query (self, "claim_dirty", S_SQL_DIRTY, 1, p_lim, PGRES_TUPLES_OK);
+    if (!cases)
+        goto fail;
+    int n = PQntuples (cases);
+    if (n == 0) {
+        PQclear (cases);
+        return s_command (self, "commit", "COMMIT", 0, NULL) ? -1 : 0;
+    }
+    pg_array_t ids = { 0 };
+    pg_array_begin (&ids);
+    for (int i = 0; i < n; i++)
+        pg_array_add (&ids, PQgetvalue (cases, i, 0));
+    const char *p_ids [1] = { pg_array_end (&ids) };
+    acts = s_query (self, "load_actions", S_SQL_ACTIONS, 1, p_ids, PGRES_TUPLES_OK);
+    clocks = acts ? s_query (self, "load_clocks", S_SQL_CLOCKS, 1, p_ids, PGRES_TUPLES_OK)
+                  : NULL;
+    fired = clocks ? s_query (self, "load_firings", S_SQL_FIRED, 1, p_ids, PGRES_TUPLES_OK)
+                   : NULL;
+    pg_array_destroy (&ids);
+    if (!fired)
+        goto fail;
+
+    //  Plan every case. The three result sets are ordered by complaint id,
+    //  like the cases: walk them side by side.
+    plans = calloc ((size_t) n, sizeof *plans);
+    assert (plans);
+    int na = PQntuples (acts), nk = PQntuples (clocks), nf = PQntuples (fired);
+    sla_action_t *av = calloc ((size_t) na + 1, sizeof *av);
+    sla_existing_t *kv = calloc ((size_t) nk + 1, sizeof *kv);
+    sla_fired_t *fv = calloc ((size_t) nf + 1, sizeof *fv);
+    assert (av && kv && fv);
+    int ia = 0, ik = 0, iff = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t id = s_i64 (cases, i, 0);
+        size_t a0 = (size_t) ia, k0 = (size_t) ik, f0 = (size_t) iff;
+        while (ia < na && s_i64 (acts, ia, 0) < id) ia++;
+        a0 = (size_t) ia;
+        for (; ia < na && s_i64 (acts, ia, 0) == id; ia++)
+            av [ia] = (sla_action_t) { s_val (acts, ia, 1), s_i64 (acts, ia, 2),
+                                       s_val (acts, ia, 3), s_val (acts, ia, 4),
+                                       s_val (acts, ia, 5), s_val (acts, ia, 6),
+                                       s_val (acts, ia, 7) };
+        while (ik < nk && s_i64 (clocks, ik, 1) < id) ik++;
+        k0 = (size_t) ik;
+        for (; ik < nk && s_i64 (clocks, ik, 1) == id; ik++) {
+            int stage = sla_stage_parse (s_val (clocks, ik, 2));
+            kv [ik] = (sla_existing_t) { s_i64 (clocks, ik, 0),
+                                         (sla_stage_t) (stage < 0 ? 0 : stage),
+                                         (int) s_i64 (clocks, ik, 3), s_val (clocks, ik, 4),
+                                         s_val (clocks, ik, 5), s_val (clocks, ik, 6),
+                                         s_val (clocks, ik, 7), s_is_true (clocks, ik, 8) };
+        }
+        while (iff < nf && s_i64 (fired, iff, 0) < id) iff++;
+        f0 = (size_t) iff;
+        for (; iff < nf && s_i64 (fired, iff, 0) == id; iff++) {
+            int stage = sla_stage_parse (s_val (fired, iff, 1));
+            fv [iff] = (sla_fired_t) { (sla_stage_t) (stage < 0 ? 0 : stage),
+                                       (int) s_i64 (fired, iff, 2), (int) s_i64 (fired, iff, 3),
+                                       s_val (fired, iff, 4) };
+        }
+        const char *flags [S_MAX_FLAGS];
+        char flagbuf [512];
+        size_t nflags = 0;
+        snprintf (flagbuf, sizeof flagbuf, "%s", s_val (cases, i, 9) ? s_val (cases, i, 9) : "");
+        for (char *save = NULL, *tok = strtok_r (flagbuf, ",", &save);
+             tok && nflags < S_MAX_FLAGS; tok = strtok_r (NULL, ",", &save))
+            flags [nflags++] = tok;
+        sla_case_attrs_t attrs = {
+            .priority = (int) s_i64 (cases, i, 4), .business_line = s_val (cases, i, 5),
+            .channel = s_val (cases, i, 6), .major = s_is_true (cases, i, 7),
+            .level = s_val (cases, i, 8), .flags = flags, .nflags = nflags,
+            .department = s_val (cases, i, 10), .department_path = s_val (cases, i, 12),
+        };
+        sla_case_input_t in = {
+            .attrs = &attrs, .received_at = s_i64 (cases, i, 3),
+            .actions = av + a0, .nactions = (size_t) ia - a0,
+            .existing = kv + k0, .nexisting = (size_t) ik - k0,
+            .fired = fv + f0, .nfired = (size_t) iff - f0, .now = now,
+        };
+        sla_plan_case (policy, &in, &plans [i]);
+        if (plans [i].truncated)
+            log_warn ("too_many_rounds", "complaint_no=%s kept=%d", s_val (cases, i, 1),
+                      SLA_PLAN_MAX_CLOCKS);
+    }
+    free (av);
+    free (kv);
+    free (fv);
+
+    //  Upsert every clock of every case.
+    enum { U_CID, U_STAGE, U_ROUND, U_SEL, U_RULE, U_CAL, U_ALLOW, U_EXT, U_EXTBY, U_START,
+           U_BASE, U_DUE, U_PAUSED, U_SINCE, U_STATE, U_MET, U_ENDED, U_NEXT, U_NEXTAT, U_N };
+    pg_array_t u [U_N];
+    memset (u, 0, sizeof u);
+    for (int j = 0; j < U_N; j++)
+        pg_array_begin (&u [j]);
+    pg_array_t extby;
+    memset (&extby, 0, sizeof extby);
+    int nrows = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < plans [i].nclocks; j++) {
+            const sla_clock_plan_t *c = &plans [i].clocks [j];
+            pg_array_add (&u [U_CID], PQgetvalue (cases, i, 0));
+            pg_array_add (&u [U_STAGE], sla_stage_name (c->stage));
+            s_add_i64 (&u [U_ROUND], c->round);
+            pg_array_add (&u [U_SEL], c->selector);
+            pg_array_add (&u [U_RULE], *c->rule ? c->rule : "none");
+            pg_array_add (&u [U_CAL], *c->calendar ? c->calendar : "none");
+            pg_array_add (&u [U_ALLOW], *c->allowance ? c->allowance : "0");
+            s_add_i64 (&u [U_EXT], c->extensions);
+            pg_array_begin (&extby);
+            for (int k = 0; k < c->extensions; k++)
+                pg_array_add (&extby, c->extended_by [k]);
+            pg_array_add (&u [U_EXTBY], pg_array_end (&extby));
+            s_add_i64 (&u [U_START], c->started_at);
+            s_add_i64 (&u [U_BASE], c->base_due_at);
+            s_add_i64 (&u [U_DUE], c->due_at);
+            s_add_i64 (&u [U_PAUSED], c->paused_ms);
+            s_add_i64 (&u [U_SINCE], c->paused_since);
+            pg_array_add (&u [U_STATE], c->state);
+            s_add_i64 (&u [U_MET], c->met_at);
+            s_add_i64 (&u [U_ENDED], c->ended_at);
+            pg_array_add (&u [U_NEXT], c->next_step);
+            s_add_i64 (&u [U_NEXTAT], c->next_fire_at);
+            nrows++;
+        }
+    pg_array_destroy (&extby);
+    const char *p_up [U_N];
+    for (int j = 0; j < U_N; j++)
+        p_up [j] = pg_array_end (&u [j]);
+    if (nrows > 0)
+        ups = s_query (self, "upsert_clocks", S_SQL_UPSERT, U_N, p_up, PGRES_TUPLES_OK);
+    for (int j = 0; j < U_N; j++)
+        pg_array_destroy (&u [j]);
+    if (nrows > 0 && !ups)
+        goto fail;
+
+    //  met / extended firings, by the ids the upsert returned.
+    s_record_t rec;
+    memset (&rec, 0, sizeof rec);
+    s_record_begin (&rec);
+    int nu = ups ? PQntuples (ups) : 0;
+    for (int i = 0; i < n; i++) {
+        int64_t cid = s_i64 (cases, i, 0);
+        int64_t clock_ids [SLA_PLAN_MAX_CLOCKS] = { 0 };
+        for (int j = 0; j < plans [i].nclocks; j++)
+            for (int r = 0; r < nu; r++)
+                if (s_i64 (ups, r, 1) == cid
+                &&  sla_stage_parse (PQgetvalue (ups, r, 2)) == (int) plans [i].clocks [j].stage
+                &&  s_i64 (ups, r, 3) == plans [i].clocks [j].round) {
+                    clock_ids [j] = s_i64 (ups, r, 0);
+                    break;
+                }
+        s_head_t head = { s_val (cases, i, 1), s_val (cases, i, 10), s_val (cases, i, 11),
+                          (int) s_i64 (cases, i, 4), SLA_ACKNOWLEDGE, 0 };
+        s_plan_firings (&rec, &plans [i], clock_ids, &head);
+    }
+    int written = s_record_flush (self, &rec);
+    s_record_destroy (&rec);
+    if (written < 0)
+        goto fail;
+
+    pg_array_t c_ids = { 0 }, c_due = { 0 };
+    pg_array_begin (&c_ids);
+    pg_array_begin (&c_due);
+    for (int i = 0; i < n; i++) {
+        pg_array_add (&c_ids, PQgetvalue (cases, i, 0));
+        s_add_i64 (&c_due, plans [i].resolution_due);
+    }
+    const char *p_clean [2] = { pg_array_end (&c_ids), pg_array_end (&c_due) };
+    int clean = s_command (self, "clean_dirty", S_SQL_CLEAN, 2, p_clean);
+    pg_array_destroy (&c_ids);
+    pg_array_destroy (&c_due);
+    if (clean || s_command (self, "commit", "COMMIT", 0, NULL))
+        goto fail;
+    *events = written;
+    rc = n;
+    goto done;
+fail:
+    s_rollback (self);
+    rc = -1;
+done:
+    PQclear (cases);
+    PQclear (acts);
+    PQclear (clocks);
+    PQclear (fired);
+    PQclear (ups);
+    free (plans);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Fire
+
+typedef struct {
+    PGresult *res;
+    int from, to;                       /* this clock's rows of res */
+} s_fired_rows_t;
+
+static bool
+s_fired_cb (void *arg, int phase, const char *step)
+{
+    s_fired_rows_t *f = (s_fired_rows_t *) arg;
+    for (int i = f->from; i < f->to; i++)
+        if (atoi (PQgetvalue (f->res, i, 1)) == phase && strcmp (PQgetvalue (f->res, i, 2), step)
+            == 0)
+            return true;
+    return false;
+}
+
+int
+sla_store_fire (sla_store_t *self, const sla_policy_t *policy, int batch, int *events)
+{
+    *events = 0;
+    if (!self->conn)
+        return -1;
+    if (s_command (self, "begin", "BEGIN", 0, NULL))
+        return -1;
+    PGresult *due = NULL, *fired = NULL;
+    int64_t now;
+    char lim [16];
+    snprintf (lim, sizeof lim, "%d", batch);
+    const char *p_lim [1] = { lim };
+    if (s_now (self, &now, NULL))
+        goto fail;
+    due = s_query (self, "claim_due", S_SQL_DUE, 1, p_lim, PGRES_TUPLES_OK);
+    if (!due)
+        goto fail;
+    int n = PQntuples (due);
+    if (n == 0) {
+        PQclear (due);
+        return s_command (self, "commit", "COMMIT", 0, NULL) ? -1 : 0;
+    }
+    //  Firings of these clocks, ordered by clock id; the due rows are in
+    //  next_fire_at order, so index each clock's range.
+    pg_array_t ids = { 0 };
+    pg_array_begin (&ids);
+    for (int i = 0; i < n; i++)
+        pg_array_add (&ids, PQgetvalue (due, i, 0));
+    const char *p_ids [1] = { pg_array_end (&ids) };
+    fired = s_query (self, "load_due_firings", S_SQL_DUE_FIRED, 1, p_ids, PGRES_TUPLES_OK);
+    pg_array_destroy (&ids);
+    if (!fired)
+        goto fail;
+    int nf = PQntuples (fired);
+
+    s_record_t rec;
+    memset (&rec, 0, sizeof rec);
+    s_record_begin (&rec);
+    pg_array_t a_id = { 0 }, a_next = { 0 }, a_at = { 0 }, a_breach = { 0 };
+    pg_array_begin (&a_id);
+    pg_array_begin (&a_next);
+    pg_array_begin (&a_at);
+    pg_array_begin (&a_breach);
+    const sla_tier_t *tiers;
+    int ntiers = sla_policy_tiers (policy, &tiers);
+    for (int i = 0; i < n; i++) {
+        int64_t id = s_i64 (due, i, 0);
+        s_fired_rows_t fr = { fired, 0, 0 };
+        while (fr.from < nf && s_i64 (fired, fr.from, 0) != id)
+            fr.from++;
+        fr.to = fr.from;
+        while (fr.to < nf && s_i64 (fired, fr.to, 0) == id)
+            fr.to++;
+        int stage = sla_stage_parse (PQgetvalue (due, i, 1));
+        if (stage < 0)
+            continue;
+        const calendar_t *cal = sla_policy_calendar (policy, PQgetvalue (due, i, 3));
+        int phase = (int) s_i64 (due, i, 4);
+        int64_t started = s_i64 (due, i, 5), due_at = s_i64 (due, i, 6);
+        sla_step_t fire [SLA_PLAN_MAX_STEPS], next;
+        int nfire = sla_plan_fire (policy, cal, (sla_stage_t) stage, started, due_at, phase,
+                                   s_fired_cb, &fr, now, fire, SLA_PLAN_MAX_STEPS, &next);
+        s_head_t h = { PQgetvalue (due, i, 8), s_val (due, i, 9), s_val (due, i, 10),
+                       (int) s_i64 (due, i, 11), (sla_stage_t) stage, (int) s_i64 (due, i, 2) };
+        bool breached = false;
+        for (int j = 0; j < nfire; j++) {
+            const sla_step_t *s = &fire [j];
+            if (s->percent) {
+                msgpack_packer *pk = s_record_add (&rec, id, phase, s->step, s->at,
+                                                   "sla.reminder", h.complaint_no);
+                s_pack_head (pk, &h, 4);
+                proto_pack_kv_cstr (pk, "step", s->step);
+                proto_pack_kv_int (pk, "percent", s->percent);
+                proto_pack_kv_int (pk, "due_at", due_at);
+                proto_pack_kv_int (pk, "remaining_ms", due_at - now);
+            }
+            else
+            if (s->tier) {
+                msgpack_packer *pk = s_record_add (&rec, id, phase, s->step, s->at,
+                                                   "sla.escalated", h.complaint_no);
+                s_pack_head (pk, &h, 4);
+                proto_pack_kv_int (pk, "tier", s->tier);
+                proto_pack_cstr (pk, "to");
+                const sla_tier_t *t = s->tier <= ntiers ? &tiers [s->tier - 1] : NULL;
+                msgpack_pack_array (pk, t ? (size_t) t->nto : 0);
+                for (int k = 0; t && k < t->nto; k++)
+                    proto_pack_cstr (pk, t->to [k]);
+                proto_pack_kv_int (pk, "due_at", due_at);
+                proto_pack_kv_int (pk, "overdue_ms", now - due_at);
+            }
+            else {
+                breached = true;
+                msgpack_packer *pk = s_record_add (&rec, id, phase, s->step, s->at,
+                                                   "sla.breached", h.complaint_no);
+                s_pack_head (pk, &h, 3);
+                proto_pack_kv_int (pk, "due_at", due_at);
+                proto_pack_kv_cstr (pk, "allowance", PQgetvalue (due, i, 7));
+                proto_pack_kv_int (pk, "extensions", phase);
+            }
+            s_record_data (&rec);
+        }
+        pg_array_add (&a_id, PQgetvalue (due, i, 0));
+        pg_array_add (&a_next, next.step);
+        s_add_i64 (&a_at, *next.step ? next.at : 0);
+        pg_array_add (&a_breach, breached ? "t" : "f");
+    }
+    int written = s_record_flush (self, &rec);
+    s_record_destroy (&rec);
+    const char *p_adv [4] = { pg_array_end (&a_id), pg_array_end (&a_next), pg_array_end (&a_at),
+                              pg_array_end (&a_breach) };
+    int adv = written < 0 ? -1 : s_command (self, "advance", S_SQL_ADVANCE, 4, p_adv);
+    pg_array_destroy (&a_id);
+    pg_array_destroy (&a_next);
+    pg_array_destroy (&a_at);
+    pg_array_destroy (&a_breach);
+    if (adv || s_command (self, "commit", "COMMIT", 0, NULL))
+        goto fail;
+    PQclear (due);
+    PQclear (fired);
+    *events = written;
+    return n;
+fail:
+    s_rollback (self);
+    PQclear (due);
+    PQclear (fired);
+    return -1;
+}
+
+int
+sla_store_next (sla_store_t *self, int64_t *wait_ms, int64_t *due_now)
+{
+    *wait_ms = -1;
+    *due_now = 0;
+    if (!self->conn)
+        return -1;
+    PGresult *res = s_query (self, "next_due", S_SQL_NEXT, 0, NULL, PGRES_TUPLES_OK);
+    if (!res)
+        return -1;
+    double scale = strtod (PQgetvalue (res, 0, 2), NULL);
+    if (scale <= 0)
+        scale = 1;
+    if (!PQgetisnull (res, 0, 0)) {
+        int64_t virt = s_i64 (res, 0, 0);
+        //  A virtual wait is a real wait divided by the clock's scale.
+        *wait_ms = virt <= 0 ? 0 : (int64_t) ((double) virt / scale) + 1;
+    }
+    *due_now = s_i64 (res, 0, 1);
+    PQclear (res);
+    return 0;
+}

@@ -1,0 +1,44 @@
+/*  sla_store.h — the watchdog's SQL: recompute dirty cases, fire due
+ *  timers, sync the extension rules, and say when the next timer is due.
+ *
+ *  One connection per watchdog. Its session sets
+ *  idle_in_transaction_session_timeout, so a hung watchdog's row locks (its
+ *  lease on what it claimed) are released by the server; a killed one's go
+ *  at once with its connection. It LISTENs on `app_clock`, so shifting the
+ *  store's clock wakes it.
+ *
+ *  Interface:
+ *      sla_store_new / sla_store_destroy   connect (retrying), LISTEN
+ *      sla_store_recover                   reconnect when the connection is gone
+ *      sla_store_socket                    the connection's fd, for poll
+ *      sla_store_take_notifies             consume input; true when app_clock moved
+ *      sla_store_sync_rules                sla_extension_rule := the policy's
+ *      sla_store_recompute                 one batch of dirty cases
+ *      sla_store_fire                      one batch of due clocks
+ *      sla_store_next                      real ms until the next due timer, due now
+ */
+#ifndef SLA_STORE_H_INCLUDED
+#define SLA_STORE_H_INCLUDED
+
+#include "sla_policy.h"
+#include <stdint.h>
+
+typedef struct _sla_store_t sla_store_t;
+
+sla_store_t *sla_store_new (const char *conninfo, const char *name, long idle_timeout_ms);
+void sla_store_destroy (sla_store_t **self_p);
+int sla_store_recover (sla_store_t *self);
+int sla_store_socket (sla_store_t *self);
+/* -1: the connection is lost; 1: app_clock was notified; 0: nothing. */
+int sla_store_take_notifies (sla_store_t *self);
+
+int sla_store_sync_rules (sla_store_t *self, const sla_policy_t *policy);
+/* Cases recomputed (>= 0) or -1. *events = events written. */
+int sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, int *events);
+/* Clocks handled (>= 0) or -1. *events = steps fired. */
+int sla_store_fire (sla_store_t *self, const sla_policy_t *policy, int batch, int *events);
+/* Real ms until the earliest next_fire_at (-1: none), and how many are due
+ * now. 0 or -1 on failure. */
+int sla_store_next (sla_store_t *self, int64_t *wait_ms, int64_t *due_now);
+
+#endif
