@@ -71,6 +71,10 @@ static const lifecycle_action_t s_actions [] = {
     { "escalate", S_OPEN & ~(B(RECEIVED) | B(RESOLVED)), LIFECYCLE_SAME, H | SV | C | M,
       FIELD_LEVEL | FIELD_TEXT, 0, "complaint.escalated",
       "to a higher level: head office, or a regulator referral (升级)" },
+    { "extend", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER)
+                | B(REOPENED) | B(UNDER_REVIEW), LIFECYCLE_SAME, SV | C | M,
+      FIELD_TEXT, 0, "complaint.extended",
+      "an approved extension of the resolution (or review) deadline (延期)" },
     { "reject", B(RECEIVED) | B(ASSIGNED), STATE_REJECTED, H | SV | C,
       FIELD_REASON, FIELD_DUPLICATE_OF | FIELD_TEXT, "complaint.rejected",
       "not accepted (不予受理), with a reason from a fixed list" },
@@ -264,6 +268,23 @@ int
 lifecycle_level_rank (const char *s, size_t len)
 {
     return s_index_of (lifecycle_levels, s, len);
+}
+
+const char *
+lifecycle_extend_stage (case_state_t state)
+{
+    return state == STATE_UNDER_REVIEW ? "review" : "resolution";
+}
+
+int
+lifecycle_role_rank (staff_role_t role)
+{
+    switch (role) {
+        case ROLE_SUPERVISOR:       return 1;
+        case ROLE_COMPLAINT_OFFICE: return 2;
+        case ROLE_MANAGER:          return 3;
+        default:                    return 0;
+    }
 }
 
 /*  The value rules: what the table's field lists cannot say. Each refusal
@@ -524,6 +545,32 @@ lifecycle_test (bool verbose)
     assert (lifecycle_check (escalate, &f, &kase, &err) == 0);
     f.level = "branch";
     assert (lifecycle_check (escalate, &f, &kase, &err) == -1 && s_streq (err.field, "level"));
+
+    /* extend: the deadline of the stage the case is in, approved by a
+     * supervisor or above, with a reason; the state stays */
+    const lifecycle_action_t *extend = lifecycle_action ("extend", 6);
+    assert (extend && s_streq (extend->event, "complaint.extended"));
+    assert (!(extend->roles & ROLE_HANDLER)
+            && (extend->roles & (ROLE_SUPERVISOR | ROLE_COMPLAINT_OFFICE | ROLE_MANAGER))
+               == (ROLE_SUPERVISOR | ROLE_COMPLAINT_OFFICE | ROLE_MANAGER));
+    assert (lifecycle_allows (extend, STATE_AWAITING_CUSTOMER));
+    assert (lifecycle_allows (extend, STATE_UNDER_REVIEW));
+    assert (!lifecycle_allows (extend, STATE_RECEIVED) && !lifecycle_allows (extend, STATE_RESOLVED)
+            && !lifecycle_allows (extend, STATE_CLOSED));
+    assert (lifecycle_target (extend, STATE_REOPENED) == STATE_REOPENED);
+    assert (s_streq (lifecycle_extend_stage (STATE_INVESTIGATING), "resolution"));
+    assert (s_streq (lifecycle_extend_stage (STATE_UNDER_REVIEW), "review"));
+    kase = (lifecycle_case_t) { STATE_INVESTIGATING, "branch", -1 };
+    f = (lifecycle_fields_t) { 0, NULL, NULL, NULL, false, -1 };
+    assert (lifecycle_check (extend, &f, &kase, &err) == -1 && s_streq (err.field, "text")
+            && s_streq (err.code, PROTO_E_MISSING_FIELD));
+    f.present = FIELD_TEXT;
+    assert (lifecycle_check (extend, &f, &kase, &err) == 0);
+    f.present |= FIELD_LEVEL;
+    assert (lifecycle_check (extend, &f, &kase, &err) == -1 && s_streq (err.field, "level"));
+    assert (lifecycle_role_rank (ROLE_HANDLER) < lifecycle_role_rank (ROLE_SUPERVISOR)
+            && lifecycle_role_rank (ROLE_SUPERVISOR) < lifecycle_role_rank (ROLE_COMPLAINT_OFFICE)
+            && lifecycle_role_rank (ROLE_COMPLAINT_OFFICE) < lifecycle_role_rank (ROLE_MANAGER));
 
     assert (s_streq (lifecycle_outcome_cfpb ("compensation"), "Closed with monetary relief"));
     assert (s_streq (lifecycle_outcome_cfpb ("apology"), "Closed with non-monetary relief"));

@@ -13,7 +13,10 @@
  *  roles allowed, the fields it requires and accepts, and its event type.
  *  Conditions that depend on field values (a refund needs an amount, closing
  *  as "satisfied" needs a satisfied feedback on record, an escalation only
- *  goes up) are in lifecycle_check, also here.
+ *  goes up) are in lifecycle_check, also here. What only the store knows
+ *  (which extension step a case is at, the SLA policy's rule for it, whether
+ *  the deadline already passed) is checked by intake in the act transaction
+ *  (services/intake/case_action.c).
  *
  *  Interface:
  *      lifecycle_state_name / _parse / _open     states
@@ -23,6 +26,7 @@
  *      lifecycle_target                          the state it ends in
  *      lifecycle_check                           value conditions -> error
  *      lifecycle_outcome_* / _reject_reason_* / _close_reason_* / _level_*
+ *      lifecycle_extend_stage / lifecycle_role_rank   extensions (issue 4)
  *      lifecycle_print_dot                       the diagram (Graphviz)
  *      lifecycle_test                            self-test
  */
@@ -140,6 +144,14 @@ bool lifecycle_reject_reason_valid (const char *s, size_t len);
 bool lifecycle_close_reason_valid (const char *s, size_t len);
 /* 0 branch, 1 head_office, 2 regulator; -1 unknown. */
 int  lifecycle_level_rank (const char *s, size_t len);
+
+/* The SLA stage an `extend` in `state` moves: "review" under review, else
+ * "resolution". */
+const char *lifecycle_extend_stage (case_state_t state);
+/* Approval rank: handler 0 < supervisor 1 < complaint_office 2 < manager 3.
+ * An extension step's approver (sla_extension_rule) or any higher role may
+ * approve it. */
+int  lifecycle_role_rank (staff_role_t role);
 
 extern const char *const lifecycle_outcomes [];        /* NULL-terminated */
 extern const char *const lifecycle_reject_reasons [];

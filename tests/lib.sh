@@ -14,6 +14,12 @@
 #                service_alive NAME / service_pid NAME / stop_all (on exit)
 #   waiting      wait_for 'shell condition' TIMEOUT_S
 #   the store    psql_value SQL [var=value ...]   (psql :'var' parameters)
+#   time         clock_shift SPAN (move the store's clock, app_now (), by SPAN:
+#                "25h", "2d", "90m", or interval text "2 days 3 hours"; every
+#                watchdog wakes at once), clock_reset (back to real time,
+#                scale 1). Test databases allow it (tests/run.sh sets
+#                complaints.test_clock); both go through `complaintctl clock`
+#                and fail the test when the store refuses
 #   clients      ctl ARGS... (complaintctl), pyclient ARGS... (client.py)
 #   staff        issue_tokens DIR [DIRECTORY] (a token for every staff id),
 #                staff_token ID, as_staff ID ARGS... (complaintctl as ID)
@@ -238,6 +244,26 @@ psql_value () {
     local args=() kv
     for kv in "$@"; do args+=(-v "$kv"); done
     printf '%s\n' "$sql" | psql -X -A -t -q -v ON_ERROR_STOP=1 "${args[@]}" 2>>"$TEST_DIR/psql.err"
+}
+
+# --------------------------------------------------------------------- time
+
+# clock_shift SPAN — the store's clock jumps by SPAN (complaintctl clock shift).
+clock_shift () {
+    if "$BIN/complaintctl" clock shift "$1" >>"$TEST_DIR/clock.log" 2>&1; then
+        return 0
+    fi
+    fail "complaintctl clock shift $1 failed: $(tail -3 "$TEST_DIR/clock.log")"
+    return 1
+}
+
+# clock_reset — the store's clock back to real time at scale 1.
+clock_reset () {
+    if "$BIN/complaintctl" clock reset >>"$TEST_DIR/clock.log" 2>&1; then
+        return 0
+    fi
+    fail "complaintctl clock reset failed: $(tail -3 "$TEST_DIR/clock.log")"
+    return 1
 }
 
 # -------------------------------------------------------------------- clients

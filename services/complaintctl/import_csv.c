@@ -8,6 +8,10 @@
  *  still imports. Each row becomes a submit on channel "regulator" with ref
  *  "cfpb-<Complaint ID>"; the public export carries no identity, so the
  *  customer is "CFPB consumer <Complaint ID>" (see docs/complaintctl.md).
+ *  The row's "Date received" goes as received_at, so the SLA clocks start
+ *  when the bureau received it; --received-now leaves it out (the date is
+ *  still checked), so the store stamps its own clock, app_now (), and the
+ *  clocks start now: live deadlines for a demo or a shifted-clock test.
  *
  *  Speed comes from pipelining. One DEALER carries up to --window requests
  *  at once, each as [tag]["" ][request]; replies come back as [tag]["" ]
@@ -100,6 +104,7 @@ typedef struct {
     size_t header_count;        /* 0 until the header row is read */
     int index [C_COUNT];        /* column of each field we read; -1 if absent */
     bool header_error;
+    bool received_now;          /* --received-now: leave received_at out */
     /* work */
     s_row_t *queue_head, *queue_tail;
     s_slot_t *slots;
@@ -125,6 +130,8 @@ s_usage (FILE *out)
         "\n"
         "  --window N         requests in flight at once (default 64)\n"
         "  --attempts N       tries per row before it counts as failed (default 3)\n"
+        "  --received-now     do not send the CSV's Date received: the store stamps its\n"
+        "                     own clock (app_now), so SLA clocks start at the import\n"
         "  --intake EP        intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
         "  --timeout-ms N     wait per attempt (COMPLAINTS_TIMEOUT_MS, default %d)\n"
         "\n"
@@ -267,6 +274,8 @@ s_take_row (s_import_t *self)
         self->failed++;
         return;
     }
+    if (self->received_now)
+        submit.received_at = 0;             /* absent: intake's store stamps app_now () */
 
     /* The narrative is the complaint; rows without one (the consumer did not
      * consent to publish it) still say what went wrong through Issue and
@@ -629,8 +638,9 @@ s_run (s_import_t *self, FILE *input)
 int
 ctl_import (int argc, char **argv)
 {
-    enum { O_WINDOW = 256, O_ATTEMPTS, O_INTAKE, O_TIMEOUT, O_HELP };
+    enum { O_WINDOW = 256, O_ATTEMPTS, O_INTAKE, O_TIMEOUT, O_RECEIVED_NOW, O_HELP };
     static const struct option options [] = {
+        { "received-now", no_argument, NULL, O_RECEIVED_NOW },
         { "window", required_argument, NULL, O_WINDOW },
         { "attempts", required_argument, NULL, O_ATTEMPTS },
         { "intake", required_argument, NULL, O_INTAKE },
@@ -640,6 +650,7 @@ ctl_import (int argc, char **argv)
     };
     long window = 64, attempts = 3, timeout_ms = CTL_TIMEOUT_MS;
     const char *endpoint = NULL, *timeout_text = NULL;
+    bool received_now = false;
     optind = 1;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
@@ -654,6 +665,7 @@ ctl_import (int argc, char **argv)
                 break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;
+            case O_RECEIVED_NOW: received_now = true; break;
             case 'h':
             case O_HELP:
                 s_usage (stdout);
@@ -680,6 +692,7 @@ ctl_import (int argc, char **argv)
     memset (&self, 0, sizeof self);
     self.window = (int) window;
     self.attempts = (int) attempts;
+    self.received_now = received_now;
     self.timeout_ms = (int) timeout_ms;
     self.endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
     self.next_tag = 1;

@@ -13,8 +13,16 @@
  *  trail, oldest first, one line per action:
  *      2026-11-23 10:02  card_a1 (handler)  resolve  investigating -> resolved  v5
  *          outcome=refund amount=300.00 text="年费已退还"
+ *  In the staff view the SLA clocks come before the trail, one line each,
+ *  with what each has fired under it:
+ *      stage           round state      due               remaining        paused  ext next
+ *      resolution      0     running    2026-12-08 18:00  3d 4h left       2h 0m   1   remind:80 2026-12-06 09:00
+ *          fired remind:50 (phase 0) due 2026-11-30 10:00, at 2026-11-30 10:00
+ *  "remaining" is the reply's remaining_ms, measured by the store against
+ *  its own clock (app_now ()), so a shifted test clock reads right too.
  *  --json prints the reply's "complaint" as one JSON line instead (the shape
- *  `complaintctl get --compact` prints; `get` stays the JSON-first command).
+ *  `complaintctl get --compact` prints; `get` stays the JSON-first command),
+ *  clocks and firings included as intake sent them.
  *
  *  ctl_case_get, the request itself, is shared with act (which reads the
  *  case's version before acting).
@@ -33,11 +41,13 @@ s_usage (FILE *out)
         "usage: complaintctl show COMPLAINT_NO [--json] [--intake EP] [--timeout-ms N]\n"
         "\n"
         "Shows a case: its fields (state, version, department, handler, class, priority,\n"
-        "flags, deadlines, resolution, the customer), then its audit trail, oldest first\n"
-        "(time, actor and role, action, state before -> after, version, details).\n"
+        "flags, deadlines, resolution, the customer), its SLA clocks (stage, round,\n"
+        "state, due, remaining, paused time, extensions, next step, what fired), then its\n"
+        "audit trail, oldest first (time, actor and role, action, state before -> after,\n"
+        "version, details).\n"
         "\n"
-        "With %s set, the staff view (customer identity, action details);\n"
-        "without it, the status view (no identity, no details).\n"
+        "With %s set, the staff view (customer identity, SLA clocks, action\n"
+        "details); without it, the status view (no identity, no clocks, no details).\n"
         "\n"
         "  --json             the reply's complaint as one JSON line\n"
         "  --intake EP        intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
@@ -171,6 +181,96 @@ s_details (const json_t *details)
     putchar ('\n');
 }
 
+/* A span for people: "3d 4h", "2h 10m", "5m", "45s". */
+static const char *
+s_span (long long ms, char *buf, size_t size)
+{
+    long long s = (ms < 0 ? -ms : ms) / 1000;
+    long long d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+    if (d)
+        snprintf (buf, size, "%lldd %lldh", d, h);
+    else if (h)
+        snprintf (buf, size, "%lldh %lldm", h, m);
+    else if (m)
+        snprintf (buf, size, "%lldm", m);
+    else
+        snprintf (buf, size, "%llds", s % 60);
+    return buf;
+}
+
+static long long
+s_int (const json_t *object, const char *key)
+{
+    const json_t *v = json_object_get (object, key);
+    return json_is_integer (v) ? (long long) json_integer_value (v) : 0;
+}
+
+static const char *
+s_str (const json_t *object, const char *key, const char *absent)
+{
+    const char *v = json_string_value (json_object_get (object, key));
+    return v ? v : absent;
+}
+
+/*  The SLA clocks: one line per clock, its firings under it. */
+static void
+s_print_clocks (const json_t *clocks)
+{
+    size_t count = json_array_size (clocks);
+    if (count == 0) {
+        printf ("\nSLA clocks: none yet (the watchdog builds them)\n");
+        return;
+    }
+    printf ("\nSLA clocks:\n");
+    printf ("  %-15s %-5s %-10s %-17s %-18s %-8s %-3s %s\n", "stage", "round", "state", "due",
+            "remaining", "paused", "ext", "next");
+    size_t i;
+    json_t *k;
+    json_array_foreach (clocks, i, k) {
+        char due [64], remaining [64], span [32], paused [32], next [96], when [64];
+        const char *state = s_str (k, "state", "?");
+        const json_t *met_at = json_object_get (k, "met_at");
+        const json_t *rem = json_object_get (k, "remaining_ms");
+        if (json_is_integer (met_at))
+            snprintf (remaining, sizeof remaining, "met%s",
+                      json_is_true (json_object_get (k, "late")) ? " late" : " in time");
+        else if (strcmp (state, "cancelled") == 0)
+            snprintf (remaining, sizeof remaining, "-");
+        else if (json_is_integer (rem)) {
+            long long ms = (long long) json_integer_value (rem);
+            snprintf (remaining, sizeof remaining, "%s %s", s_span (ms, span, sizeof span),
+                      ms >= 0 ? "left" : "overdue");
+        }
+        else
+            snprintf (remaining, sizeof remaining, "-");
+        long long paused_ms = s_int (k, "paused_ms");
+        if (paused_ms > 0 || json_is_integer (json_object_get (k, "paused_since")))
+            s_span (paused_ms, paused, sizeof paused);
+        else
+            snprintf (paused, sizeof paused, "-");
+        const char *step = s_str (k, "next_step", NULL);
+        if (step)
+            snprintf (next, sizeof next, "%s %s", step,
+                      ctl_format_time (json_object_get (k, "next_fire_at"), when, sizeof when));
+        else
+            snprintf (next, sizeof next, "-");
+        printf ("  %-15s %-5lld %-10s %-17s %-18s %-8s %-3lld %s\n", s_str (k, "stage", "?"),
+                s_int (k, "round"), state,
+                ctl_format_time (json_object_get (k, "due_at"), due, sizeof due), remaining,
+                paused, s_int (k, "extensions"), next);
+        const json_t *firings = json_object_get (k, "firings");
+        size_t j;
+        json_t *f;
+        json_array_foreach (firings, j, f) {
+            char fdue [64], fat [64];
+            printf ("      fired %s (phase %lld) due %s, at %s\n", s_str (f, "step", "?"),
+                    s_int (f, "phase"),
+                    ctl_format_time (json_object_get (f, "due_at"), fdue, sizeof fdue),
+                    ctl_format_time (json_object_get (f, "fired_at"), fat, sizeof fat));
+        }
+    }
+}
+
 static void
 s_print_trail (const json_t *actions)
 {
@@ -259,6 +359,9 @@ s_print_case (const json_t *kase)
     s_field (kase, "subject", "subject");
     s_field (kase, "demand", "demand");
     s_block (kase, "body", "body");
+    const json_t *clocks = json_object_get (kase, "clocks");
+    if (json_is_array (clocks))
+        s_print_clocks (clocks);
     const json_t *actions = json_object_get (kase, "actions");
     if (json_is_array (actions))
         s_print_trail (actions);

@@ -17,6 +17,31 @@
  *                 cooperating departments unchanged
  *      escalate   level
  *      reject     reject_reason, duplicate_of
+ *      extend     nothing but state and version: the watchdog reads the
+ *                 approved extension from the audit row (details: stage,
+ *                 step, adds, approver) and moves the deadline
+ *
+ *  Times. accepted_at, resolved_at, closed_at, case_action.at and outbox.at
+ *  come from the store's clock, app_now () (migration 003): the SLA clocks
+ *  are computed from them, and a test database may shift that clock. Only
+ *  updated_at, a row's bookkeeping, stays on now ().
+ *
+ *  Extensions (issue 4; docs/lifecycle.md). `extend` moves the deadline of
+ *  the stage the case is in (lifecycle_extend_stage: resolution, or review
+ *  while under review). Its checks, under the case's row lock:
+ *      step     = 1 + the extends of that stage in the current round
+ *                 (resolution: since the last reopen; review: since the
+ *                 last review)
+ *      rule     = sla_extension_rule (stage, step), which the watchdog loads
+ *                 from the SLA policy; none -> invalid_transition
+ *      approver : the actor's rank must be at least the rule's approver's
+ *                 (supervisor < complaint_office < manager) -> forbidden
+ *      deadline : the current round's clock must not have passed its due
+ *                 time (an extension is approved before the deadline, not
+ *                 after) -> invalid_transition. A paused clock has passed
+ *                 it only if it breached before the pause (its stored due_at
+ *                 is as of the watchdog's last recompute and runs on while
+ *                 the pause lasts). No clock row yet: allowed.
  */
 #include "case_action.h"
 #include "event.h"
@@ -50,6 +75,11 @@ typedef struct {
     int64_t new_version;
     bool set_handler;
     char new_handler [ID_SIZE];         /* when set_handler; "" = NULL */
+    /* extend */
+    const char *ext_stage;              /* "resolution" | "review"; NULL otherwise */
+    char ext_step [8];
+    char ext_adds [32];
+    char ext_approver [24];
     proto_error_t err;
 } s_act_t;
 
@@ -65,9 +95,9 @@ static const char *s_update_sql =
     "UPDATE complaint SET state = $2, version = version + 1, updated_at = now (),"
     "  handler = CASE WHEN $3::boolean THEN $4 ELSE handler END,"
     "  department = coalesce ($5, department),"
-    "  accepted_at = CASE WHEN $6 = 'accept' THEN now () ELSE accepted_at END,"
-    "  resolved_at = CASE WHEN $6 = 'resolve' THEN now () ELSE resolved_at END,"
-    "  closed_at = CASE WHEN $6 = 'close' THEN now () ELSE closed_at END,"
+    "  accepted_at = CASE WHEN $6 = 'accept' THEN app_now () ELSE accepted_at END,"
+    "  resolved_at = CASE WHEN $6 = 'resolve' THEN app_now () ELSE resolved_at END,"
+    "  closed_at = CASE WHEN $6 = 'close' THEN app_now () ELSE closed_at END,"
     "  resolution_outcome = CASE WHEN $6 = 'resolve' THEN $7 ELSE resolution_outcome END,"
     "  resolution_amount = CASE WHEN $6 = 'resolve' THEN $8::numeric ELSE resolution_amount END,"
     "  satisfied = CASE WHEN $6 = 'feedback' THEN $9::boolean"
@@ -79,18 +109,51 @@ static const char *s_update_sql =
     " RETURNING version";
 
 /* The audit row: details are exactly the fields the request gave (JSON
- * nulls stripped), plus where a transfer came from and who got the case. */
+ * nulls stripped), plus where a transfer came from and who got the case,
+ * and for an extension its stage, step, span and approver (what the
+ * watchdog reads to move the deadline). */
 static const char *s_audit_sql =
     "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before,"
-    "  state_after, version_after, details)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, jsonb_strip_nulls (jsonb_build_object ("
+    "  state_after, version_after, at, details)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, app_now (), jsonb_strip_nulls (jsonb_build_object ("
     "  'text', $8::text, 'outcome', $9::text, 'amount', $10::numeric,"
     "  'satisfied', $11::boolean, 'department', $12::text, 'level', $13::text,"
     "  'reason', $14::text, 'duplicate_of', $15::text, 'from_department', $16::text,"
-    "  'handler', $17::text)))";
+    "  'handler', $17::text, 'stage', $18::text, 'step', $19::int, 'adds', $20::text,"
+    "  'approver', $21::text)))";
+#define AUDIT_NPARAMS 21
 
 static const char *s_outbox_sql =
-    "INSERT INTO outbox (type, complaint_no, data) VALUES ($1, $2, $3)";
+    "INSERT INTO outbox (type, complaint_no, data, at) VALUES ($1, $2, $3, app_now ())";
+
+/*  Where an extension stands: its step (1 + the extends of this stage since
+ *  the round began: $3 is 'reopen' for resolution, 'review' for review), the
+ *  policy's rule for that step (NULL when none), and whether the current
+ *  round's deadline passed. The round is counted the way the watchdog counts
+ *  it (resolution: one per reopen; review: one per review, from 0), so a
+ *  clock row the watchdog has not rebuilt yet after a reopen is not mistaken
+ *  for the current one. */
+static const char *s_extend_sql =
+    "WITH marks AS ("
+    "  SELECT coalesce (max (id) FILTER (WHERE action = $3), 0) AS since,"
+    "         count (*) FILTER (WHERE action = $3) AS rounds"
+    "    FROM case_action WHERE complaint_id = $1),"
+    " s AS ("
+    "  SELECT (1 + count (*))::int AS step,"
+    "         ((SELECT rounds FROM marks) - CASE WHEN $2 = 'review' THEN 1 ELSE 0 END)::int"
+    "           AS round"
+    "    FROM case_action"
+    "   WHERE complaint_id = $1 AND action = 'extend' AND details->>'stage' = $2"
+    "     AND id > (SELECT since FROM marks))"
+    " SELECT s.step, r.adds, r.approver,"
+    "   CASE WHEN k.id IS NULL THEN false"
+    "        WHEN k.paused_since IS NULL THEN k.due_at <= app_now ()"
+    "        ELSE EXISTS (SELECT 1 FROM sla_firing f WHERE f.clock_id = k.id"
+    "                        AND f.phase = k.extensions AND f.step = 'breach') END,"
+    "   to_char (k.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')"
+    "  FROM s"
+    "  LEFT JOIN sla_extension_rule r ON r.stage = $2 AND r.step = s.step"
+    "  LEFT JOIN sla_clock k ON k.complaint_id = $1 AND k.stage = $2 AND k.round = s.round";
 
 /* NULL for "" (absent), so SQL sees NULL. */
 static const char *
@@ -263,6 +326,58 @@ s_check_references (s_act_t *self)
     return 0;
 }
 
+/* An extension's checks (see the top of this file). 0: go on. */
+static int
+s_check_extend (s_act_t *self)
+{
+    self->ext_stage = lifecycle_extend_stage (self->state);
+    const char *mark = strcmp (self->ext_stage, "review") == 0 ? "review" : "reopen";
+    const char *values [] = { self->id, self->ext_stage, mark };
+    PGresult *res = s_exec (self, "extend", s_extend_sql, 3, values, NULL, NULL);
+    if (!res)
+        return -1;
+    if (PQntuples (res) != 1) {
+        PQclear (res);
+        proto_error_set (&self->err, PROTO_E_INTERNAL, "", "the extension could not be counted");
+        return -1;
+    }
+    snprintf (self->ext_step, sizeof self->ext_step, "%s", PQgetvalue (res, 0, 0));
+    bool has_rule = !PQgetisnull (res, 0, 1);
+    snprintf (self->ext_adds, sizeof self->ext_adds, "%s", PQgetvalue (res, 0, 1));
+    snprintf (self->ext_approver, sizeof self->ext_approver, "%s", PQgetvalue (res, 0, 2));
+    bool passed = PQgetvalue (res, 0, 3) [0] == 't';
+    char due [40];
+    snprintf (due, sizeof due, "%s", PQgetvalue (res, 0, 4));
+    PQclear (res);
+
+    if (!has_rule) {
+        proto_error_set (&self->err, PROTO_E_INVALID_TRANSITION, "action",
+                         "the SLA policy allows no extension %s of %s", self->ext_step,
+                         self->ext_stage);
+        return -1;
+    }
+    staff_role_t approver;
+    if (lifecycle_role_parse (self->ext_approver, strlen (self->ext_approver), &approver)) {
+        proto_error_set (&self->err, PROTO_E_INTERNAL, "",
+                         "the SLA policy names an unknown approver");
+        return -1;
+    }
+    if (lifecycle_role_rank (self->staff.role) < lifecycle_role_rank (approver)) {
+        proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
+                         "extension %s of %s (+%s) needs the approval of a %s or higher; "
+                         "you are a %s", self->ext_step, self->ext_stage, self->ext_adds,
+                         self->ext_approver, lifecycle_role_name (self->staff.role));
+        return -1;
+    }
+    if (passed) {
+        proto_error_set (&self->err, PROTO_E_INVALID_TRANSITION, "action",
+                         "the %s deadline passed at %s: an extension is approved before it",
+                         self->ext_stage, due);
+        return -1;
+    }
+    return 0;
+}
+
 /*  The event's data: who did what, where the case is now, and the action's
  *  structured fields. Never the free text (a note can hold anything) and
  *  never the customer (invariant 8). */
@@ -273,9 +388,10 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
     bool transfer = strcmp (act->action->name, "transfer") == 0;
     bool accept = strcmp (act->action->name, "accept") == 0;
     unsigned p = act->present;
+    bool extend = self->ext_stage != NULL;
     size_t n = 6 + !!(p & FIELD_OUTCOME) * 2 + !!(p & FIELD_AMOUNT) + !!(p & FIELD_SATISFIED)
              + !!(p & FIELD_REASON) + !!(p & FIELD_DUPLICATE_OF) + !!(p & FIELD_DEPARTMENT)
-             + !!(p & FIELD_LEVEL) + transfer + (transfer || accept);
+             + !!(p & FIELD_LEVEL) + transfer + (transfer || accept) + extend * 4;
     msgpack_packer pk;
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
     msgpack_pack_map (&pk, n);
@@ -306,6 +422,13 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
     if (transfer || accept)
         proto_pack_kv_cstr (&pk, "handler", s_opt (self->set_handler ? self->new_handler
                                                                      : self->handler));
+    if (extend) {
+        /* the actor's role is "actor_role" above */
+        proto_pack_kv_cstr (&pk, "stage", self->ext_stage);
+        proto_pack_kv_int (&pk, "step", strtoll (self->ext_step, NULL, 10));
+        proto_pack_kv_cstr (&pk, "adds", self->ext_adds);
+        proto_pack_kv_cstr (&pk, "approver", self->ext_approver);
+    }
 }
 
 /* UPDATE, audit row, outbox row. */
@@ -344,13 +467,15 @@ s_write (s_act_t *self)
         s_opt (act->level), s_opt (act->reason), s_opt (act->duplicate_of),
         transfer ? s_opt (self->department) : NULL,
         self->set_handler ? s_opt (self->new_handler) : NULL,
+        self->ext_stage, self->ext_stage ? self->ext_step : NULL,
+        self->ext_stage ? self->ext_adds : NULL, self->ext_stage ? self->ext_approver : NULL,
     };
     /* the text goes as its bytes (it is not NUL-terminated) */
-    int lengths [17] = { 0 };
-    int formats [17] = { 0 };
+    int lengths [AUDIT_NPARAMS] = { 0 };
+    int formats [AUDIT_NPARAMS] = { 0 };
     lengths [7] = (int) act->text.len;
     formats [7] = 1;
-    res = s_exec (self, "audit", s_audit_sql, 17, audit, lengths, formats);
+    res = s_exec (self, "audit", s_audit_sql, AUDIT_NPARAMS, audit, lengths, formats);
     if (!res)
         return -1;
     PQclear (res);
@@ -436,6 +561,7 @@ case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply)
                                  act->action->name);
             else
             if (s_read_case (&self) == 0 && s_check_references (&self) == 0
+            &&  (strcmp (act->action->name, "extend") != 0 || s_check_extend (&self) == 0)
             &&  s_write (&self) == 0) {
                 res = s_exec (&self, "commit", "COMMIT", 0, NULL, NULL, NULL);
                 if (res) {

@@ -14,7 +14,8 @@
  *      lifecycle_check on the real case (level, feedback)  else its error
  *      the action's own checks (duplicate_of exists, the transfer's
  *      department exists, is active and is another one; its handler is
- *      pick_handler's choice)
+ *      pick_handler's choice; an extension's step, policy rule, approver
+ *      rank and deadline — case_action.c)
  *      UPDATE complaint (state, version + 1, the action's columns)
  *      INSERT case_action (the audit row; details hold every field given,
  *                          the free text included)

@@ -5,6 +5,15 @@
  *  follow. Arrays (cooperating, flags) and the audit trail's details come
  *  out of PostgreSQL as JSON text and go into msgpack through
  *  msgpack_json, the project's one bridge between the two.
+ *
+ *  The staff view also shows the case's SLA clocks (issue 4; the watchdog
+ *  writes them, docs/watchdog.md): one JSON array built by PostgreSQL, each
+ *  clock with its firings, and remaining_ms and the open pause measured
+ *  against the store's clock, app_now (), so a test that shifted the clock
+ *  sees the same "now" as the watchdog. Bounded: a case has a handful of
+ *  clocks (four stages, a round per transfer, review or reopening); the
+ *  query takes at most 32 clocks and 64 firings each, so a runaway case
+ *  cannot blow up a reply.
  */
 #include "case_view.h"
 #include "log.h"
@@ -73,6 +82,31 @@ static const char *s_get_sql =
 
 static const char *s_events_sql =
     "SELECT event FROM event_log WHERE complaint_no = $1 ORDER BY seq";
+
+#define CLOCK_STAGE_ORDER \
+    "array_position (ARRAY['acknowledge', 'first_response', 'resolution', 'review'], k.stage)"
+static const char *s_clocks_sql =
+    "SELECT coalesce (json_agg (json_build_object ("
+    "    'stage', k.stage, 'round', k.round, 'state', k.state, 'allowance', k.allowance,"
+    "    'calendar', k.calendar, 'rule', k.rule,"
+    "    'started_at', " MS ("k.started_at") ", 'due_at', " MS ("k.due_at") ","
+    "    'remaining_ms', CASE WHEN k.state IN ('met', 'cancelled') THEN NULL"
+    "                         ELSE " MS ("k.due_at - n.now") " END,"
+    "    'paused_ms', k.paused_ms + CASE WHEN k.paused_since IS NULL THEN 0"
+    "                   ELSE greatest (0, " MS ("n.now - k.paused_since") ") END,"
+    "    'paused_since', " MS ("k.paused_since") ", 'extensions', k.extensions,"
+    "    'extended_by', k.extended_by, 'met_at', " MS ("k.met_at") ","
+    "    'late', CASE WHEN k.met_at IS NULL THEN NULL ELSE k.met_at > k.due_at END,"
+    "    'next_step', k.next_step, 'next_fire_at', " MS ("k.next_fire_at") ","
+    "    'firings', (SELECT coalesce (json_agg (json_build_object ("
+    "                   'step', f.step, 'phase', f.phase, 'due_at', " MS ("f.due_at") ","
+    "                   'fired_at', " MS ("f.fired_at") ") ORDER BY f.fired_at, f.step), '[]')"
+    "                 FROM (SELECT * FROM sla_firing WHERE clock_id = k.id"
+    "                        ORDER BY fired_at, step LIMIT 64) f))"
+    "  ORDER BY " CLOCK_STAGE_ORDER ", k.round), '[]')::text"
+    "  FROM (SELECT * FROM sla_clock k WHERE k.complaint_id = $1"
+    "         ORDER BY " CLOCK_STAGE_ORDER ", k.round LIMIT 32) k,"
+    "       (SELECT app_now () AS now) n";
 
 static const char *s_actions_sql =
     "SELECT " MS ("at") ", actor, actor_role, action, state_before, state_after,"
@@ -169,7 +203,7 @@ case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply)
                               full ? staff.path : NULL, full ? staff.id : NULL };
     Oid types [] = { TEXTOID, TEXTOID, TEXTOID, TEXTOID };
     PGresult *res = PQexecParams (conn, s_get_sql, 4, types, values, NULL, NULL, 0);
-    PGresult *events = NULL, *actions = NULL;
+    PGresult *events = NULL, *actions = NULL, *clocks = NULL;
     int rc = -1;
     if (PQresultStatus (res) != PGRES_TUPLES_OK)
         proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
@@ -184,8 +218,11 @@ case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply)
         const char *id [] = { PQgetvalue (res, 0, CASE_COL_ID) };
         events = PQexecParams (conn, s_events_sql, 1, NULL, values, NULL, NULL, 1);
         actions = PQexecParams (conn, s_actions_sql, 1, NULL, id, NULL, NULL, 0);
+        if (full)
+            clocks = PQexecParams (conn, s_clocks_sql, 1, NULL, id, NULL, NULL, 0);
         if (PQresultStatus (events) != PGRES_TUPLES_OK
-        ||  PQresultStatus (actions) != PGRES_TUPLES_OK)
+        ||  PQresultStatus (actions) != PGRES_TUPLES_OK
+        ||  (full && (PQresultStatus (clocks) != PGRES_TUPLES_OK || PQntuples (clocks) != 1)))
             proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
         else
             rc = 0;
@@ -199,7 +236,7 @@ case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply)
         size_t shown = 0;
         for (size_t c = 0; c < CASE_NCOLUMNS; c++)
             shown += full || !s_case_columns [c].staff_only;
-        msgpack_pack_map (&pk, shown + 2 + (full ? 1 : 0));
+        msgpack_pack_map (&pk, shown + 2 + (full ? 2 : 0));
         for (size_t c = 0; c < CASE_NCOLUMNS; c++) {
             if (!full && s_case_columns [c].staff_only)
                 continue;
@@ -225,9 +262,14 @@ case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply)
                                    (size_t) PQgetlength (events, i, 0));
         proto_pack_cstr (&pk, "actions");
         s_pack_actions (&pk, actions, full);
+        if (full) {
+            proto_pack_cstr (&pk, "clocks");
+            s_pack_value (&pk, clocks, 0, 0, COL_JSON);
+        }
     }
     else
         proto_pack_error (reply, &err);
+    PQclear (clocks);
     PQclear (actions);
     PQclear (events);
     PQclear (res);

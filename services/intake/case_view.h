@@ -3,7 +3,8 @@
  *  get, with a token whose holder may see the case (the scope rule of
  *  staff_auth.h, cooperating departments included): the staff view — the
  *  complaint with the customer's identity, the case fields, the published
- *  events and the audit trail with each action's details (notes included).
+ *  events, the audit trail with each action's details (notes included),
+ *  and the SLA clocks with their firings (PROTOCOL.md).
  *  get without a token: the status view for channel adapters — the case
  *  fields and state, the published events (already pseudonymised and
  *  masked), the audit trail without details, and neither the customer's

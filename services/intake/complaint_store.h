@@ -35,7 +35,7 @@ typedef enum {
 
 typedef struct {
     const submit_t *submit;             /* in: validated request */
-    int64_t received_at;                /* in: ms, filled from submit or now */
+    int64_t received_at;                /* in: ms from the submit; 0: app_now () */
     submit_status_t status;             /* out */
     char complaint_no [COMPLAINT_NO_SIZE];  /* out when accepted or duplicate */
     proto_error_t err;                  /* out when failed */

@@ -125,8 +125,8 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
             submit_item_t *item = &batch->items [batch->nsubmits];
             memset (item, 0, sizeof *item);
             item->submit = &r->req.u.submit;
-            item->received_at = r->req.u.submit.received_at
-                              ? r->req.u.submit.received_at : zclock_time ();
+            /* none given (0): the store stamps its own clock, app_now () */
+            item->received_at = r->req.u.submit.received_at;
             batch->submits [batch->nsubmits++] = r;
         }
     }

@@ -24,8 +24,11 @@
  *                handler with pick_handler(department) per row — the one SQL
  *                definition of "who gets it" — except for an unroutable
  *                complaint, which waits in the complaint office's queue.
- *                RETURNING says which rows changed, with their handler,
- *                version and due_at.
+ *                RETURNING says which rows changed, with their handler
+ *                and version. The router sets no deadline: the SLA
+ *                watchdog owns due_at (the assignment marks the case
+ *                sla_dirty, migration 003, and the watchdog recomputes it
+ *                from deploy/sla/policy.conf).
  *             3. the router builds, for exactly those rows, the events
  *                (complaint.assigned; complaint.major; one
  *                complaint.cooperation_requested per cooperating
@@ -106,15 +109,13 @@ struct _claims_t {
     "       cooperating = i.cooperating::text[], business_line = i.business_line," \
     "       cause = i.cause, jrt_channel = i.jrt_channel, jrt_business = i.jrt_business," \
     "       jrt_cause = i.jrt_cause, priority = i.priority, flags = i.flags::text[]," \
-    "       major = i.major, due_at = c.received_at + $14::int * interval '1 day'," \
+    "       major = i.major," \
     "       lease_owner = NULL, lease_until = NULL, version = c.version + 1," \
     "       updated_at = now ()" \
     "  FROM input i" \
     " WHERE c.id = i.id AND c.id = ANY ($1::bigint[])" \
-    "   AND c.state = 'received' AND c.lease_owner = $15::text" \
-    " RETURNING c.id, c.handler, c.version," \
-    "   (extract (epoch FROM c.due_at) * 1000)::bigint," \
-    "   to_char (c.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    "   AND c.state = 'received' AND c.lease_owner = $14::text" \
+    " RETURNING c.id, c.handler, c.version"
 
 //  Events in array order (so each complaint's assigned event precedes its
 //  major and cooperation events), then the audit rows.
@@ -142,7 +143,7 @@ s_prepare (claims_t *self)
     const struct { const char *name, *sql; int nparams; } statements [] = {
         { "router_claim", S_SQL_CLAIM, 4 },
         { "router_lock_staff", S_SQL_LOCK_STAFF, 1 },
-        { "router_assign", S_SQL_ASSIGN, 15 },
+        { "router_assign", S_SQL_ASSIGN, 14 },
         { "router_record", S_SQL_RECORD, 7 },
         { "router_release", S_SQL_RELEASE, 1 },
     };
@@ -341,7 +342,7 @@ s_json_list (const char *const *items, size_t n)
 
 /* The audit row's details: the whole decision, each part with its rule. */
 static char *
-s_details (const claim_t *claim, const char *handler, const char *due_at)
+s_details (const claim_t *claim, const char *handler)
 {
     const policy_decision_t *d = &claim->decision;
     json_t *flag_rules = json_object ();
@@ -352,7 +353,7 @@ s_details (const claim_t *claim, const char *handler, const char *due_at)
         json_object_set_new (coop_rules, d->r.cooperating [i],
                              json_string (d->r.cooperating_rules [i]));
     json_t *root = json_pack ("{s:s, s:o, s:o, s:o, s:b, s:s, s:o, s:s, s:o, s:o, s:o,"
-                              " s:i, s:s, s:b, s:o, s:s?, s:s?, s:s?, s:o, s:o, s:s?}",
+                              " s:i, s:s, s:b, s:o, s:s?, s:s?, s:s?, s:o, s:o}",
         "department", d->r.department,
         "handler", handler ? json_string (handler) : json_null (),
         "cooperating", s_json_list (d->r.cooperating, d->r.ncooperating),
@@ -372,8 +373,7 @@ s_details (const claim_t *claim, const char *handler, const char *due_at)
         "jrt_business", d->jrt_business,
         "jrt_cause", d->jrt_cause,
         "flags", s_json_list (d->flags, d->nflags),
-        "flag_rules", flag_rules,
-        "due_at", due_at);
+        "flag_rules", flag_rules);
     assert (root);
     char *text = json_dumps (root, JSON_COMPACT);
     assert (text);
@@ -400,7 +400,7 @@ s_command (claims_t *self, const char *sql, const char *what)
 }
 
 int
-claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
+claims_finish (claims_t *self, claim_batch_t *batch)
 {
     assert (self && batch);
     if (!self->conn)
@@ -463,14 +463,11 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
     }
     PQclear (res);
     //  2. The conditional assignment.
-    char days [16];
-    snprintf (days, sizeof days, "%d", resolution_days);
-    const char *params [15];
+    const char *params [14];
     for (int k = 0; k < A_COUNT; k++)
         params [k] = arr [k].data;
-    params [13] = days;
-    params [14] = self->owner;
-    res = PQexecPrepared (self->conn, "router_assign", 15, params, NULL, NULL, 0);
+    params [13] = self->owner;
+    res = PQexecPrepared (self->conn, "router_assign", 14, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_log_failure (self, "assign", res);
         assigned = -1;
@@ -493,8 +490,6 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
             int64_t id = strtoll (PQgetvalue (res, row, 0), NULL, 10);
             const char *handler = s_value (res, row, 1);
             const char *version = PQgetvalue (res, row, 2);
-            int64_t due_ms = strtoll (PQgetvalue (res, row, 3), NULL, 10);
-            const char *due_text = PQgetvalue (res, row, 4);
             claim_t *claim = NULL;
             for (int i = 0; i < batch->count && !claim; i++)
                 if (batch->items [i].id == id)
@@ -505,7 +500,7 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
             msgpack_packer pk;
             msgpack_sbuffer_clear (&buf);
             msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-            msgpack_pack_map (&pk, 15 + (handler ? 1 : 0));
+            msgpack_pack_map (&pk, 14 + (handler ? 1 : 0));
             proto_pack_kv_cstr (&pk, "department", d->r.department);
             if (handler)
                 proto_pack_kv_cstr (&pk, "handler", handler);
@@ -521,7 +516,6 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
             proto_pack_kv_bool (&pk, "unroutable", d->r.unroutable);
             proto_pack_kv_cstr (&pk, "rule", d->r.rule);
             proto_pack_kv_cstr (&pk, "router", self->name);
-            proto_pack_kv_int (&pk, "due_at", due_ms);
             proto_pack_kv_int (&pk, "version", strtoll (version, NULL, 10));
             s_event_add (&types, &nos, &data, "complaint.assigned", claim->complaint_no, &buf);
 
@@ -551,7 +545,7 @@ claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days)
             snprintf (num, sizeof num, "%" PRId64, id);
             pg_array_add (&ids, num);
             pg_array_add (&versions, version);
-            char *json = s_details (claim, handler, due_text);
+            char *json = s_details (claim, handler);
             pg_array_add (&details, json);
             free (json);
         }

@@ -64,10 +64,10 @@ void claims_destroy (claims_t **self_p);
  * empty), or -1 when the store failed (the caller calls claims_recover). */
 int claims_take (claims_t *self, int limit, int repeat_days, claim_batch_t **batch);
 
-/* Assign every routed claim of the batch; due_at = received_at +
- * resolution_days. Returns the number assigned (claims lost to an expired
+/* Assign every routed claim of the batch (no deadline: the SLA watchdog
+ * sets due_at). Returns the number assigned (claims lost to an expired
  * lease are skipped), or -1 (nothing written). */
-int claims_finish (claims_t *self, claim_batch_t *batch, int resolution_days);
+int claims_finish (claims_t *self, claim_batch_t *batch);
 
 /* The connection, for the directory sync (orgsync.c); NULL when down. */
 PGconn *claims_conn (claims_t *self);

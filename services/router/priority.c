@@ -38,8 +38,8 @@ typedef struct {
 
 struct _priority_t {
     double large_amount;
-    long repeat_days, resolution_days, default_priority;
-    bool set_seen [4];
+    long repeat_days, default_priority;
+    bool set_seen [3];
     prio_rule_t *rules;
     size_t nrules;
     const char *path;
@@ -174,20 +174,26 @@ s_parse_line (void *arg, conf_cursor_t *c)
         char *name = s_token (c);
         char *value = s_token (c);
         static const char *const names [] = { "large_amount", "repeat_days",
-                                              "resolution_days", "default_priority", NULL };
+                                              "default_priority", NULL };
         int which = -1;
         for (int i = 0; name && names [i]; i++)
             if (strcmp (names [i], name) == 0)
                 which = i;
         double n = 0;
-        if (which < 0)
+        /* Deadlines moved to the SLA policy (issue 4). Refused rather than
+         * ignored: an operator who edits it here must learn it does nothing. */
+        if (name && strcmp (name, "resolution_days") == 0)
+            rc = conf_fail (c, "'resolution_days' is no longer a routing setting: deadlines "
+                            "are set by the SLA policy (deploy/sla/policy.conf, `clock "
+                            "resolution ...`); remove this line");
+        else if (which < 0)
             rc = conf_fail (c, "unknown setting '%s' (large_amount, repeat_days, "
-                            "resolution_days, default_priority)", name ? name : "");
+                            "default_priority)", name ? name : "");
         else if (self->set_seen [which])
             rc = conf_fail (c, "'%s' set twice", name);
         else if (which == 0)
             rc = s_number (c, value, 0, 1e15, &n);
-        else if (which == 3)
+        else if (which == 2)
             rc = s_number (c, value, 1, 4, &n);
         else
             rc = s_number (c, value, 1, 3650, &n);
@@ -197,8 +203,7 @@ s_parse_line (void *arg, conf_cursor_t *c)
             self->set_seen [which] = true;
             if (which == 0) self->large_amount = n;
             if (which == 1) self->repeat_days = (long) n;
-            if (which == 2) self->resolution_days = (long) n;
-            if (which == 3) self->default_priority = (long) n;
+            if (which == 2) self->default_priority = (long) n;
         }
         free (name);
         free (value);
@@ -245,7 +250,6 @@ priority_load (const char *path, rules_error_t *err)
     assert (self);
     self->large_amount = 50000;
     self->repeat_days = 30;
-    self->resolution_days = 15;
     self->default_priority = 4;
     if (conf_read (path, err, s_parse_line, self))
         priority_destroy (&self);
@@ -268,7 +272,6 @@ priority_destroy (priority_t **self_p)
 
 double priority_large_amount (const priority_t *self) { return self->large_amount; }
 int priority_repeat_days (const priority_t *self) { return (int) self->repeat_days; }
-int priority_resolution_days (const priority_t *self) { return (int) self->resolution_days; }
 
 static bool
 s_in_list (const char *list, const char *word)
@@ -387,8 +390,8 @@ priority_test (bool verbose, const char *shipped, int *passed)
         "priority 3 cause = staff_misconduct\n", &err);             /* 7 */
     S_CHECK (p != NULL, "good file refused: %d %s", err.line, err.reason);
     if (p) {
-        S_CHECK (priority_large_amount (p) == 10000 && priority_repeat_days (p) == 30
-                 && priority_resolution_days (p) == 15, "settings");
+        S_CHECK (priority_large_amount (p) == 10000 && priority_repeat_days (p) == 30,
+                 "settings");
         const char *fraud [] = { "fraud" }, *media [] = { "media" }, *reg [] = { "regulator" };
         struct {
             const char *channel, *line, *cause;
@@ -425,6 +428,7 @@ priority_test (bool verbose, const char *shipped, int *passed)
         { "set large_amount lots\n", 1, "not a number" },
         { "set repeat_days 0\n", 1, "not a number from 1" },
         { "set colour 3\n", 1, "unknown setting" },
+        { "set repeat_days 30\nset resolution_days 15\n", 2, "deploy/sla/policy.conf" },
         { "set repeat_days 3\nset repeat_days 4\n", 2, "set twice" },
         { "major flag loud\n", 1, "needs a flag" },
         { "major amount = 5\n", 1, "needs an operator" },

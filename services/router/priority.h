@@ -1,10 +1,9 @@
 /*  priority.h — priority (P1-P4), the amount and repeat thresholds, the
- *  resolution period, and what makes a complaint major, from a policy file
+ *  default priority, and what makes a complaint major, from a policy file
  *  (deploy/routing/priority.conf, format in docs/routing.md):
  *
  *      set large_amount 50000           # amount >= this: flag large_amount
  *      set repeat_days 30               # same pseudonym within: flag repeat
- *      set resolution_days 15           # due_at = received_at + this
  *      set default_priority 4
  *      major flag media                 # any matching line: major
  *      major flag fraud  amount >= 50000
@@ -15,9 +14,12 @@
  *  `major`, `flag NAME`, `amount OP NUMBER` (OP: >= > <= <), `channel = A|B`,
  *  `line = A|B`, `cause = A|B`, `always`. Every decision names its line.
  *
+ *  Deadlines are not routing: the SLA watchdog sets them from
+ *  deploy/sla/policy.conf, and `set resolution_days` (the router's old
+ *  calendar-day due date) is refused with a message pointing there.
+ *
  *  Interface: priority_load, priority_decide, priority_large_amount,
- *  priority_repeat_days, priority_resolution_days, priority_destroy,
- *  priority_test
+ *  priority_repeat_days, priority_destroy, priority_test
  */
 #ifndef PRIORITY_H_INCLUDED
 #define PRIORITY_H_INCLUDED
@@ -49,7 +51,6 @@ void priority_decide (const priority_t *self, const priority_input_t *in,
                       priority_result_t *out);
 double priority_large_amount (const priority_t *self);
 int priority_repeat_days (const priority_t *self);
-int priority_resolution_days (const priority_t *self);
 int priority_test (bool verbose, const char *shipped, int *passed);
 
 #endif

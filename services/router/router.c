@@ -161,8 +161,7 @@ s_route_batch (router_t *self)
         log_info ("holding_claims", "n=%d hold_ms=%ld", claimed, self->hold_ms);
         zclock_sleep ((int) self->hold_ms);
     }
-    int assigned = claims_finish (self->claims, batch,
-                                  priority_resolution_days (policy_priority (self->policy)));
+    int assigned = claims_finish (self->claims, batch);
     claims_batch_destroy (&batch);
     if (assigned < 0)
         return -1;

@@ -221,7 +221,8 @@ def success(w, who, no, action, version, want_state, text=None, **fields):
                                            "resolve": "resolved", "feedback": "feedback",
                                            "reopen": "reopened", "close": "closed",
                                            "transfer": "transferred", "escalate": "escalated",
-                                           "reject": "rejected", "withdraw": "withdrawn"}.get(action)):
+                                           "reject": "rejected", "withdraw": "withdrawn",
+                                           "extend": "extended"}.get(action)):
         problems.append("event type %r" % typ)
     for k in ("action", "actor", "actor_role", "from", "state", "version"):
         if k not in data:
@@ -352,6 +353,24 @@ def lifecycle_paths(w):
            case_row(c, "reject_reason, duplicate_of"))
     expect("reject: event reason/duplicate_of", ("duplicate", b),
            (r["_event"].get("reason"), r["_event"].get("duplicate_of")))
+
+    # extend: the rules the watchdog loads from the SLA policy, seeded here
+    sql("INSERT INTO sla_extension_rule (stage, step, adds, approver, rule) VALUES"
+        " ('resolution', 1, '15d', 'supervisor', 'test:1'),"
+        " ('resolution', 2, '30d', 'manager', 'test:2') ON CONFLICT DO NOTHING")
+    x = w.new_case(department="card_center", handler="h_card_a")
+    refused(w, "h_card_a", x, "extend", 1, "forbidden", "action", text="need time")
+    refused(w, "sup_card", x, "extend", 1, "missing_field", "text")
+    r = success(w, "sup_card", x, "extend", 1, "assigned", text="调取凭证需时")
+    expect("extend: event stage/step/adds/approver/actor_role",
+           ("resolution", 1, "15d", "supervisor", "supervisor"),
+           tuple(r["_event"].get(k) for k in ("stage", "step", "adds", "approver", "actor_role")))
+    expect("extend: audit details", "resolution|1|15d|supervisor",
+           sql("SELECT details->>'stage', details->>'step', details->>'adds', details->>'approver'"
+               " FROM case_action WHERE action = 'extend' ORDER BY id DESC LIMIT 1"))
+    refused(w, "sup_card", x, "extend", 2, "forbidden", "action", text="again")
+    success(w, "mgr", x, "extend", 2, "assigned", text="行领导批准")
+    refused(w, "mgr", x, "extend", 3, "invalid_transition", "action", where=True, text="third")
 
     # withdraw
     d = w.new_case(department="card_center", handler="h_card_a")

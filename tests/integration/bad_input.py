@@ -143,6 +143,12 @@ def cases():
          "invalid_field", "duplicate_of"),
         ("act: transfer without department", act(action="transfer", text="x"),
          "missing_field", "department"),
+        ("act: extend without text (the reason)", act(action="extend"), "missing_field", "text"),
+        ("act: extend with empty text", act(action="extend", text=""), "invalid_field", "text"),
+        ("act: extend with a level", act(action="extend", text="x", level="head_office"),
+         "invalid_field", "level"),
+        ("act: extend with an outcome", act(action="extend", text="x", outcome="apology"),
+         "invalid_field", "outcome"),
         ("act: malformed token", act(), "unauthenticated", "token"),
         ("act: unknown token", act(token="0" * 64), "unauthenticated", "token"),
         # queue

@@ -7,13 +7,16 @@
 # directory and a tokens file (the thresholds and JR/T table are the
 # shipped ones). Then, each step checked through the store:
 #   1. a card complaint is routed by the shipped rules (card_center, with a
-#      handler of card_center, an audit row, due_at = received + 15 days);
+#      handler of card_center, an audit row, and no due_at: deadlines are
+#      the SLA watchdog's, not the router's);
 #   2. a bad rules file (a route to a department that does not exist) +
 #      SIGHUP: refused, the log names rules.conf and the line; the router
 #      is alive and routes the next complaint with the old rules;
 #   3. a bad directory (a staff member in an unknown department) + SIGHUP:
 #      refused with directory.conf and its line; routing goes on;
 #   4. a bad tokens file (an unknown staff id): refused with its line;
+#      a priority.conf that still sets resolution_days (the router's old
+#      due date): refused with its line, pointing at deploy/sla/policy.conf;
 #   5. a good edit of the rules (a new first route) and of the directory (a
 #      new staff member) + SIGHUP: loaded without a restart; the new rule
 #      routes the next complaint, the new person is in the store, and a
@@ -26,6 +29,7 @@ POLICY=$TEST_DIR/policy
 mkdir -p "$POLICY"
 cp deploy/routing/rules.conf "$POLICY/rules.conf"
 cp deploy/org/directory.conf "$POLICY/directory.conf"
+cp deploy/routing/priority.conf "$POLICY/priority.conf"
 issue_tokens "$TEST_DIR/staff" "$POLICY/directory.conf" >/dev/null || exit 1
 cp "$TEST_DIR/staff/tokens" "$POLICY/tokens"
 n_staff=$(grep -c '^staff ' "$POLICY/directory.conf")
@@ -33,7 +37,8 @@ n_staff=$(grep -c '^staff ' "$POLICY/directory.conf")
 start_service bus bus --name bus
 start_service intake intake --endpoint "$INTAKE_EP"
 start_service router router --name router --bus "$BUS_PUB_EP" --rules "$POLICY/rules.conf" \
-    --directory "$POLICY/directory.conf" --tokens "$POLICY/tokens"
+    --directory "$POLICY/directory.conf" --tokens "$POLICY/tokens" \
+    --thresholds "$POLICY/priority.conf"
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 if ! wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]' 20; then
     fail "the router did not sync $n_staff tokens into the store"
@@ -72,8 +77,8 @@ assert_eq "complaint 1: one assign audit row by router:router" "1|system|receive
     "$(psql_value "select count(*) || '|' || min(actor_role) || '|' || min(state_before) || '|' || min(state_after)
                     from case_action a join complaint c on c.id = a.complaint_id
                    where c.complaint_no = :'no' and a.action = 'assign' and a.actor = 'router:router'" no="$no1")"
-assert_eq "complaint 1: due_at = received_at + 15 days" "15 days" \
-    "$(psql_value "select due_at - received_at from complaint where complaint_no = :'no'" no="$no1")"
+assert_eq "complaint 1: the router set no due_at (the SLA watchdog owns it)" "" \
+    "$(psql_value "select due_at from complaint where complaint_no = :'no'" no="$no1")"
 
 # --- 2. a bad rules file
 cp "$POLICY/rules.conf" "$POLICY/rules.good"
@@ -115,6 +120,18 @@ line=$(wait_refused "$before")
 assert_match "bad tokens refused with file and line" "path=[^ ]*tokens line=$tok_line .*unknown staff id 'nobody_here'" "$line"
 assert_eq "tokens in the store unchanged" "$n_staff" "$(psql_value "select count(*) from staff_token")"
 cp "$POLICY/tokens.good" "$POLICY/tokens"
+
+# --- 4b. resolution_days is no longer a routing setting
+cp "$POLICY/priority.conf" "$POLICY/priority.good"
+echo 'set resolution_days 15' >>"$POLICY/priority.conf"
+prio_line=$(wc -l <"$POLICY/priority.conf")
+before=$(refused_count)
+kill -HUP "$(service_pid router)"
+line=$(wait_refused "$before")
+assert_match "resolution_days refused with file and line" "path=[^ ]*priority\.conf line=$prio_line " "$line"
+assert_match "resolution_days refused, pointing at the SLA policy" "deploy/sla/policy\.conf" "$line"
+assert_true "router alive after the refused priority.conf" service_alive router
+cp "$POLICY/priority.good" "$POLICY/priority.conf"
 
 # --- 5. good edits take effect without a restart
 pid_before=$(service_pid router)
@@ -163,6 +180,8 @@ assert_eq "complaint 6: complaint.major for management" '["outlet_bj_haidian",1]
 assert_eq "complaint 6: cooperation requested from the card centre" \
     '["card_center","outlet_bj_haidian"]' \
     "$(ev "$no6" complaint.cooperation_requested '[.data.department, .data.lead_department]')"
+assert_eq "complaint 6: complaint.assigned carries no due_at (the watchdog's)" "false" \
+    "$(ev "$no6" complaint.assigned '.data | has("due_at")')"
 assert_match "complaint 6: JR/T codes carried" '^\["A0302","B03","C01"\]$' \
     "$(ev "$no6" complaint.assigned '[.data.jrt_channel, .data.jrt_business, .data.jrt_cause]')"
 assert_eq "complaint 7: unroutable, the complaint office's queue, no handler" \
