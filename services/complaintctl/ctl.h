@@ -17,6 +17,8 @@
  *      show.c        show: one case with its audit trail, for people or as JSON
  *      token.c       token new: issue a staff token (hash for the tokens file)
  *      lifecycle_cmd.c  lifecycle: the action table, or the Graphviz diagram
+ *      calendar_cmd.c   calendar add|show|check: deadline arithmetic, no store needed
+ *      clock_cmd.c   clock: the store's clock; shift/scale/reset in a test database
  *      import_csv.c  import the consumer bureau's CSV export, pipelined
  *      stream.c      events as JSON lines, replay paging (shared by tail and replay)
  *      tail.c        live tail of the bus, gap-free through replay
