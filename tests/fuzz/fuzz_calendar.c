@@ -14,17 +14,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "calendar.h"
 
-static char s_path [64];
+static char s_dir [64];
+static char s_path [80];
+
+/* The folder goes when the fuzzer exits (libFuzzer ends with exit ()). */
+static void
+s_cleanup (void)
+{
+    unlink (s_path);
+    rmdir (s_dir);
+}
 
 static void
 s_setup (void)
 {
-    char dir [] = "/tmp/fuzz_calendar.XXXXXX";
-    char *made = mkdtemp (dir);
+    snprintf (s_dir, sizeof s_dir, "%s", "/tmp/fuzz_calendar.XXXXXX");
+    char *made = mkdtemp (s_dir);
     assert (made);
-    snprintf (s_path, sizeof s_path, "%s/f.conf", made);
+    snprintf (s_path, sizeof s_path, "%s/f.conf", s_dir);
+    atexit (s_cleanup);
 }
 
 int
