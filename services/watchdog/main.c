@@ -107,8 +107,16 @@ s_tick (watchdog_t *self)
     int recomputed = 0, fired = 0, recorded = 0, n, e;
     do {
         n = sla_store_recompute (self->store, self->policy, self->batch, &e);
-        if (n < 0)
-            return -2;
+        if (n < 0) {
+            //  Whatever held the recompute back (the store refusing a
+            //  statement for one case of the batch), the due timers of every
+            //  other case must still fire: firing only touches clean cases.
+            //  The batch is tried again next tick; the store logged why.
+            if (sla_store_recover (self->store))
+                return -2;
+            log_warn ("recompute_failed", "action=fire_anyway retry=next_tick");
+            break;
+        }
         recomputed += n;
         recorded += e;
     } while (n == self->batch && !zsys_interrupted);

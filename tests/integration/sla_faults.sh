@@ -17,6 +17,11 @@
 # Part 2, two watchdogs. Another 100 complaints; two watchdogs with small
 # batches; the clock moves past their acknowledge deadline. Both fire part
 # of the work (fired_by), each breach exactly once, one event per firing.
+#
+# Part 3, with one watchdog: a case the store refuses to recompute (a NOT
+# VALID check constraint rejects any new write of its clocks) is dirty while
+# other cases' escalations fall due: they still fire; once the constraint is
+# gone the case is recomputed and everything settles.
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog
 
@@ -130,6 +135,29 @@ assert_eq "both watchdogs fired part of the work" 2 \
     "$(psql_value "select count(distinct f.fired_by) from sla_firing f
                      join sla_clock k on k.id = f.clock_id join complaint c on c.id = k.complaint_id
                     where c.ref like 'sf2%'")"
+
+# ------------------------------------------- part 3: a case that cannot be recomputed
+# One watchdog, so no other instance can fire past the refused case.
+assert_true "watchdog B is still running" service_alive wdB
+kill_service wdB TERM
+poison=$(psql_value "select min(id) from complaint where ref like 'sf2%'")
+psql_value "alter table sla_clock add constraint sla_faults_poison
+              check (complaint_id <> $poison) not valid" >/dev/null
+psql_value "update complaint set sla_dirty = true where id = $poison" >/dev/null
+before=$(psql_value "select count(*) from sla_firing f join sla_clock k on k.id = f.clock_id
+                      where k.complaint_id <> $poison")
+psql_value "select app_clock_set(app_now() + interval '5 days', 1)" >/dev/null
+wait_for '[ "$(psql_value "select count(*) from sla_clock k join complaint c on c.id = k.complaint_id
+                           where k.next_fire_at <= app_now() and c.id <> '$poison'")" = 0 ]' 60 \
+    || fail "other cases' timers did not fire while one case could not be recomputed"
+after=$(psql_value "select count(*) from sla_firing f join sla_clock k on k.id = f.clock_id
+                     where k.complaint_id <> $poison")
+assert_ge "firings of other cases while case $poison is refused ($before before)" $((before + 1)) "$after"
+assert_eq "case $poison still dirty" t "$(psql_value "select sla_dirty from complaint where id = $poison")"
+assert_ge "recompute_failed logged" 1 "$(grep -c 'event=recompute_failed' "$TEST_DIR/wdA.log")"
+psql_value "alter table sla_clock drop constraint sla_faults_poison" >/dev/null
+wait_for clocks_settled 60 || fail "case $poison not recomputed once the store accepts it"
+events_match_firings "after the refused case"
+
 assert_gap_free
 assert_true "watchdog A is still running" service_alive wdA
-assert_true "watchdog B is still running" service_alive wdB
