@@ -15,6 +15,7 @@ PACKAGES=(
     libsodium-dev                           # HMAC-SHA256 pseudonyms
     libjansson-dev                          # JSON for complaintctl (stdin documents, output)
     libcsv-dev                              # CSV parser for complaintctl import
+    libcurl4-openssl-dev                    # libcurl: the notifier's SMTP (and later HTTP) delivery
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines

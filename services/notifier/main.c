@@ -1,0 +1,342 @@
+/*  main.c — the notifier: tells customers, handlers and managers what
+ *  happened to a complaint, over e-mail and the staff inbox, exactly once.
+ *
+ *  It reacts to the event log (complaint.received, complaint.assigned,
+ *  sla.reminder, sla.escalated, complaint.major, complaint.resolved; the
+ *  mapping is deploy/notify/rules.conf, the words are
+ *  deploy/notify/templates/). docs/notifier.md tells the whole story.
+ *
+ *  How it works. A pass
+ *      1. consumes: a batch of events after the cursor becomes notification
+ *         rows, in one transaction with the cursor's move (notify_store.c),
+ *         until no event is left or another instance holds the cursor;
+ *      2. delivers: claims due rows with a lease, sends each one (SMTP with
+ *         libcurl for email; nothing to send for the inbox), records sent /
+ *         failed (back-off with jitter) / dead (after --max-attempts), each
+ *         with its notification.* event, until nothing is due.
+ *  Then it sleeps until the bus publishes anything (it subscribes to every
+ *  topic, heartbeats included: any of them can mean "there is news in
+ *  event_log", and the notification.* events it causes itself are cheap to
+ *  read past), at most --poll-ms (retries come due by time).
+ *  Several notifiers can run: one consumes at a time (the cursor row is
+ *  locked SKIP LOCKED), all deliver (rows are claimed SKIP LOCKED).
+ *
+ *  Crash safety. A row is created once (event_seq, recipient, channel). A
+ *  notifier killed after the server accepted a message but before its
+ *  COMMIT leaves the row 'sending'; when the lease (--lease-ms) runs out
+ *  another pass re-sends it with the same Message-ID: at least once, and a
+ *  duplicate is recognisable.
+ *
+ *  SIGHUP reloads rules and templates (a bad file is refused with
+ *  file:line; the old ones stay); SIGINT/SIGTERM finish the message in hand
+ *  and exit 0. `notifier --selftest [--verbose]` checks the shipped rules and
+ *  templates and the MIME encoder.
+ */
+#include "notify_rules.h"
+#include "notify_store.h"
+#include "smtp_mail.h"
+#include "cfg.h"
+#include "log.h"
+
+#include <curl/curl.h>
+#include <czmq.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NT_DEFAULT_RULES     "deploy/notify/rules.conf"
+#define NT_DEFAULT_TEMPLATES "deploy/notify/templates"
+
+static volatile sig_atomic_t s_reload_requested = 0;
+
+static void
+s_on_sighup (int signum)
+{
+    (void) signum;
+    s_reload_requested = 1;
+}
+
+typedef struct {
+    const char *rules_path, *templates_dir;
+    notify_rules_t *rules;
+    notify_store_t *store;
+    smtp_cfg_t smtp;
+    int batch, max_attempts;
+    long lease_ms, backoff_ms, backoff_cap_ms;
+    uint64_t sent, failed, dead;
+} notifier_t;
+
+static void
+s_reload (notifier_t *self)
+{
+    notify_error_t err;
+    notify_rules_t *fresh = notify_rules_load (self->rules_path, self->templates_dir, &err);
+    if (!fresh) {
+        char q [300];
+        log_error ("rules_refused", "path=%s line=%d reason=%s keeping=old", err.file, err.line,
+                   log_quote (q, sizeof q, err.reason));
+        return;
+    }
+    notify_rules_destroy (&self->rules);
+    self->rules = fresh;
+    log_info ("rules_loaded", "%s rules=%s templates=%s", notify_rules_summary (fresh),
+              self->rules_path, self->templates_dir);
+}
+
+//  Send one claimed row; record the outcome. -1 when the store failed.
+static int
+s_deliver (notifier_t *self, const notify_row_t *row)
+{
+    char error [512] = "";
+    int rc = 0;
+    if (streq (row->channel, "email")) {
+        if (!*self->smtp.url)
+            snprintf (error, sizeof error, "no --smtp-url configured");
+        else {
+            char *message = smtp_mail_build (self->smtp.from, row->address, row->subject,
+                                             row->body, row->message_id, time (NULL));
+            rc = smtp_mail_send (&self->smtp, row->address, message, error, sizeof error);
+            free (message);
+        }
+        if (*error)
+            rc = -1;
+    }
+    if (rc == 0) {
+        rc = notify_store_sent (self->store, row);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            self->sent++;
+        log_info (rc == 0 ? "sent" : "lease_lost", "id=%" PRId64 " seq=%" PRId64
+                  " channel=%s kind=%s attempt=%d message_id=%s", row->id, row->event_seq,
+                  row->channel, row->recipient_kind, row->attempts + 1, row->message_id);
+        return 0;
+    }
+    rc = notify_store_failed (self->store, row, error, self->max_attempts, self->backoff_ms,
+                              self->backoff_cap_ms);
+    if (rc < 0)
+        return -1;
+    char q [600];
+    if (rc == 0)
+        self->failed++;
+    if (rc == 1)
+        self->dead++;
+    log_warn (rc == 0 ? "send_failed" : rc == 1 ? "dead" : "lease_lost",
+              "id=%" PRId64 " seq=%" PRId64 " channel=%s kind=%s attempt=%d error=%s", row->id,
+              row->event_seq, row->channel, row->recipient_kind, row->attempts + 1,
+              log_quote (q, sizeof q, error));
+    return 0;
+}
+
+//  One pass: consume everything, deliver everything due. -1: store failed.
+static int
+s_pass (notifier_t *self)
+{
+    int64_t started = zclock_mono ();
+    int events = 0, created = 0, claimed = 0, n, c;
+    do {
+        n = notify_store_consume (self->store, self->rules, self->batch, &c);
+        if (n < 0)
+            return -1;
+        events += n;
+        created += c;
+    } while (n == self->batch && !zsys_interrupted);
+    uint64_t sent0 = self->sent, failed0 = self->failed, dead0 = self->dead;
+    do {
+        notify_row_t *rows;
+        n = notify_store_claim (self->store, self->batch, self->lease_ms, &rows);
+        if (n < 0)
+            return -1;
+        claimed += n;
+        int rc = 0;
+        //  Finish the batch in hand even when asked to stop: each message is
+        //  short, and a row left 'sending' would wait for its lease.
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = s_deliver (self, &rows [i]);
+        notify_store_rows_free (&rows, n);
+        if (rc)
+            return -1;
+    } while (n == self->batch && !zsys_interrupted);
+    if (events || claimed)
+        log_info ("tick", "events=%d created=%d claimed=%d sent=%" PRIu64 " failed=%" PRIu64
+                  " dead=%" PRIu64 " elapsed_ms=%" PRId64, events, created, claimed,
+                  self->sent - sent0, self->failed - failed0, self->dead - dead0,
+                  zclock_mono () - started);
+    return 0;
+}
+
+static void
+s_usage (void)
+{
+    fprintf (stderr,
+        "usage: notifier [--pg CONNINFO] [--bus ENDPOINT] [--rules FILE] [--templates DIR]\n"
+        "                [--smtp-url URL] [--smtp-from ADDR] [--smtp-user U] [--smtp-password P]\n"
+        "                [--smtp-tls none|try|all] [--smtp-timeout-ms N] [--name NAME]\n"
+        "                [--batch N] [--poll-ms N] [--lease-ms N] [--max-attempts N]\n"
+        "                [--backoff-ms N] [--backoff-cap-ms N] [--debug]\n"
+        "       notifier --selftest [--rules FILE] [--templates DIR] [--verbose]\n"
+        "  --pg              COMPLAINTS_PG                    PostgreSQL conninfo\n"
+        "  --bus             COMPLAINTS_BUS_PUB_ENDPOINT      bus PUB to wake on (\"none\")\n"
+        "  --rules           COMPLAINTS_NOTIFY_RULES          default " NT_DEFAULT_RULES "\n"
+        "  --templates       COMPLAINTS_NOTIFY_TEMPLATES      default " NT_DEFAULT_TEMPLATES "\n"
+        "  --smtp-url        COMPLAINTS_SMTP_URL              smtp://host:port, smtps://host:port\n"
+        "  --smtp-from       COMPLAINTS_SMTP_FROM             default noreply@complaints.local\n"
+        "  --smtp-user       COMPLAINTS_SMTP_USER             AUTH user (\"\": no AUTH)\n"
+        "  --smtp-password   COMPLAINTS_SMTP_PASSWORD\n"
+        "  --smtp-tls        COMPLAINTS_SMTP_TLS              none (default), try, all (STARTTLS)\n"
+        "  --smtp-timeout-ms COMPLAINTS_SMTP_TIMEOUT_MS       default 10000\n"
+        "  --name            COMPLAINTS_NOTIFIER_NAME         lease owner, default notifier-PID\n"
+        "  --batch           COMPLAINTS_NOTIFIER_BATCH        events or rows per transaction, 100\n"
+        "  --poll-ms         COMPLAINTS_NOTIFIER_POLL_MS      longest sleep, default 1000\n"
+        "  --lease-ms        COMPLAINTS_NOTIFIER_LEASE_MS     a claim's lease, default 60000\n"
+        "  --max-attempts    COMPLAINTS_NOTIFIER_MAX_ATTEMPTS then dead, default 8\n"
+        "  --backoff-ms      COMPLAINTS_NOTIFIER_BACKOFF_MS   first retry delay, default 30000\n"
+        "  --backoff-cap-ms  COMPLAINTS_NOTIFIER_BACKOFF_CAP_MS  longest delay, default 3600000\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    if (cfg_flag (argc, argv, "--help") || cfg_flag (argc, argv, "-h")) {
+        s_usage ();
+        return 0;
+    }
+    bool verbose = cfg_flag (argc, argv, "--verbose");
+    const char *rules_path = cfg_str (argc, argv, "--rules", "COMPLAINTS_NOTIFY_RULES",
+                                      NT_DEFAULT_RULES);
+    const char *templates_dir = cfg_str (argc, argv, "--templates", "COMPLAINTS_NOTIFY_TEMPLATES",
+                                         NT_DEFAULT_TEMPLATES);
+    if (cfg_flag (argc, argv, "--selftest")) {
+        int passed = 0;
+        int failed = notify_rules_test (verbose, rules_path, templates_dir, &passed);
+        failed += smtp_mail_test (verbose, &passed);
+        printf ("notifier selftest: %d passed, %d failed\n", passed, failed);
+        return failed ? 1 : 0;
+    }
+    log_init ("notifier");
+    const char *debug_env = getenv ("COMPLAINTS_DEBUG");
+    log_set_debug (verbose || cfg_flag (argc, argv, "--debug")
+                   || (debug_env && atoi (debug_env) > 0));
+    const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
+    const char *bus = cfg_str (argc, argv, "--bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT);
+    notifier_t self = { .rules_path = rules_path, .templates_dir = templates_dir };
+    self.smtp.url = cfg_str (argc, argv, "--smtp-url", "COMPLAINTS_SMTP_URL", "");
+    self.smtp.from = cfg_str (argc, argv, "--smtp-from", "COMPLAINTS_SMTP_FROM",
+                              "noreply@complaints.local");
+    self.smtp.user = cfg_str (argc, argv, "--smtp-user", "COMPLAINTS_SMTP_USER", "");
+    self.smtp.password = cfg_str (argc, argv, "--smtp-password", "COMPLAINTS_SMTP_PASSWORD", "");
+    self.smtp.tls = cfg_str (argc, argv, "--smtp-tls", "COMPLAINTS_SMTP_TLS", "none");
+    self.smtp.timeout_ms = cfg_long (argc, argv, "--smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS",
+                                     10000);
+    long batch = cfg_long (argc, argv, "--batch", "COMPLAINTS_NOTIFIER_BATCH", 100);
+    long poll_ms = cfg_long (argc, argv, "--poll-ms", "COMPLAINTS_NOTIFIER_POLL_MS", 1000);
+    self.lease_ms = cfg_long (argc, argv, "--lease-ms", "COMPLAINTS_NOTIFIER_LEASE_MS", 60000);
+    long max_attempts = cfg_long (argc, argv, "--max-attempts", "COMPLAINTS_NOTIFIER_MAX_ATTEMPTS",
+                                  8);
+    self.backoff_ms = cfg_long (argc, argv, "--backoff-ms", "COMPLAINTS_NOTIFIER_BACKOFF_MS",
+                                30000);
+    self.backoff_cap_ms = cfg_long (argc, argv, "--backoff-cap-ms",
+                                    "COMPLAINTS_NOTIFIER_BACKOFF_CAP_MS", 3600000);
+    if (batch < 1 || batch > 10000 || poll_ms < 10 || self.lease_ms < 100 || max_attempts < 1
+        || max_attempts > 100 || self.backoff_ms < 1 || self.backoff_cap_ms < self.backoff_ms
+        || self.smtp.timeout_ms < 100
+        || !(streq (self.smtp.tls, "none") || streq (self.smtp.tls, "try")
+             || streq (self.smtp.tls, "all"))
+        || !smtp_mail_address_ok (self.smtp.from)) {
+        fprintf (stderr, "notifier: need 1 <= --batch <= 10000, --poll-ms >= 10, --lease-ms >= 100,"
+                         " 1 <= --max-attempts <= 100, 1 <= --backoff-ms <= --backoff-cap-ms,"
+                         " --smtp-timeout-ms >= 100, --smtp-tls none|try|all, a plain"
+                         " --smtp-from address\n");
+        return 2;
+    }
+    self.batch = (int) batch;
+    self.max_attempts = (int) max_attempts;
+    char default_name [64];
+    snprintf (default_name, sizeof default_name, "notifier-%d", (int) getpid ());
+    const char *name = cfg_str (argc, argv, "--name", "COMPLAINTS_NOTIFIER_NAME", default_name);
+
+    notify_error_t err;
+    self.rules = notify_rules_load (rules_path, templates_dir, &err);
+    if (!self.rules) {
+        char q [300];
+        log_error ("rules_refused", "path=%s line=%d reason=%s keeping=none", err.file, err.line,
+                   log_quote (q, sizeof q, err.reason));
+        return 2;
+    }
+    if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error ("curl_init_failed", "action=exit");
+        notify_rules_destroy (&self.rules);
+        return 1;
+    }
+    zsys_init ();
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_sighup;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGHUP, &action, NULL);
+
+    log_info ("starting", "name=%s %s smtp_url=%s smtp_tls=%s bus=%s batch=%ld poll_ms=%ld "
+              "lease_ms=%ld max_attempts=%ld backoff_ms=%ld backoff_cap_ms=%ld", name,
+              notify_rules_summary (self.rules), *self.smtp.url ? self.smtp.url : "none",
+              self.smtp.tls, bus, batch, poll_ms, self.lease_ms, max_attempts, self.backoff_ms,
+              self.backoff_cap_ms);
+    self.store = notify_store_new (conninfo, name, "notifier");
+    if (!self.store) {
+        notify_rules_destroy (&self.rules);
+        curl_global_cleanup ();
+        return 1;                       /* interrupted while connecting */
+    }
+    zsock_t *sub = NULL;
+    if (*bus && strcmp (bus, "none") != 0) {
+        sub = zsock_new (ZMQ_SUB);
+        assert (sub);
+        zsock_set_subscribe (sub, "");
+        if (zsock_connect (sub, "%s", bus)) {
+            log_error ("bus_connect_failed", "endpoint=%s", bus);
+            zsock_destroy (&sub);
+        }
+    }
+    log_info ("started", "name=%s", name);
+    while (!zsys_interrupted) {
+        if (s_reload_requested) {
+            s_reload_requested = 0;
+            s_reload (&self);
+        }
+        if (s_pass (&self)) {
+            notify_store_recover (self.store);
+            zclock_sleep ((int) (poll_ms < 1000 ? poll_ms : 1000));
+            continue;
+        }
+        if (zsys_interrupted || s_reload_requested)
+            continue;
+        if (!sub) {
+            zclock_sleep ((int) poll_ms);
+            continue;
+        }
+        zmq_pollitem_t item = { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, poll_ms) == -1) {
+            if (errno == EINTR)
+                continue;
+            log_error ("poll_failed", "error=\"%s\"", zmq_strerror (errno));
+            zclock_sleep ((int) poll_ms);
+        }
+        if (item.revents & ZMQ_POLLIN) {
+            //  Drop every queued frame: they all mean "look at the store".
+            zmq_msg_t msg;
+            zmq_msg_init (&msg);
+            while (zmq_msg_recv (&msg, zsock_resolve (sub), ZMQ_DONTWAIT) >= 0)
+                ;
+            zmq_msg_close (&msg);
+        }
+    }
+    log_info ("stopping", "name=%s sent=%" PRIu64 " failed=%" PRIu64 " dead=%" PRIu64, name,
+              self.sent, self.failed, self.dead);
+    zsock_destroy (&sub);
+    notify_store_destroy (&self.store);
+    notify_rules_destroy (&self.rules);
+    curl_global_cleanup ();
+    return 0;
+}

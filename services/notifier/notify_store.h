@@ -1,0 +1,46 @@
+/*  notify_store.h — the notifier's SQL: consume events into notification
+ *  rows, claim due rows, record the outcome (see notify_store.c).
+ */
+#ifndef NOTIFY_STORE_H_INCLUDED
+#define NOTIFY_STORE_H_INCLUDED
+
+#include "notify_rules.h"
+#include <stdint.h>
+
+typedef struct notify_store_t notify_store_t;
+
+typedef struct {
+    int64_t id, event_seq;
+    int attempts;               /* before this attempt */
+    char *channel, *recipient_kind, *recipient, *address, *subject, *body;
+    char *message_id, *complaint_no;
+} notify_row_t;
+
+/* Connect (retrying until connected or interrupted: NULL). */
+notify_store_t *notify_store_new (const char *conninfo, const char *name, const char *consumer);
+void notify_store_destroy (notify_store_t **self_p);
+
+/* Reconnect when the connection is broken. 0, or -1 when interrupted. */
+int notify_store_recover (notify_store_t *self);
+
+/* One transaction: lock the cursor (SKIP LOCKED), read up to batch events
+ * after it, create their notification rows, advance it. Returns the events
+ * read (0: none, or another instance holds the cursor), -1 on a store error;
+ * *created = rows inserted. */
+int notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, int *created);
+
+/* Claim up to batch due rows (pending/failed and due, or sending with an
+ * expired lease) for lease_ms. Returns how many (*rows allocated), -1. */
+int notify_store_claim (notify_store_t *self, int batch, long lease_ms, notify_row_t **rows);
+void notify_store_rows_free (notify_row_t **rows, int count);
+
+/* The row was delivered: sent (+ staff_inbox for inbox), notification.sent.
+ * 0, 1 when the lease was lost (someone else has the row), -1. */
+int notify_store_sent (notify_store_t *self, const notify_row_t *row);
+
+/* The attempt failed: failed with back-off, or dead after max_attempts;
+ * notification.failed / .dead. 0 failed, 1 dead, 2 lease lost, -1. */
+int notify_store_failed (notify_store_t *self, const notify_row_t *row, const char *error,
+                         int max_attempts, long base_ms, long cap_ms);
+
+#endif
