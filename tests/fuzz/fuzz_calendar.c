@@ -45,8 +45,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         s_setup ();
     FILE *file = fopen (s_path, "wb");
     assert (file);
-    if (size)
-        assert (fwrite (data, 1, size, file) == size);
+    size_t written = size ? fwrite (data, 1, size, file) : 0;
+    assert (written == size);
     fclose (file);
 
     char err [CALENDAR_ERR_SIZE] = "";
