@@ -10,6 +10,8 @@
 #     var/log/           postgresql.log and one NAME.log per service (append)
 #     var/secrets/       pseudonym.key (mode 600), generated once
 #     var/env            the PG* and COMPLAINTS_* variables: `. var/env; psql`
+#     var/sinks/mail     what the local SMTP sink received (one .eml a message)
+#     var/sinks/gateway  what the local SMS/push gateway sink received (.json)
 #
 # Settings, from strongest to weakest: an environment variable set by the
 # caller, the value recorded in var/env by the previous `make up`, the
@@ -20,9 +22,20 @@
 # cluster belongs to the `postgres` user and initdb/pg_ctl run through
 # `runuser -u postgres --`; a normal user runs them directly.
 #
+# The notifier delivers to real servers when the caller names them
+# (COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL); for each one
+# not named, the embedded default runs a local sink instead, so a demo sends
+# real e-mail and real HTTP requests without leaving the machine:
+#
+#     sink-smtp   deploy/sinks/smtp_sink.py on 127.0.0.1:COMPLAINTS_SINK_SMTP_PORT
+#                 (55425), storing into var/sinks/mail
+#     sink-http   deploy/sinks/http_sink.py on 127.0.0.1:COMPLAINTS_SINK_HTTP_PORT
+#                 (55480), the SMS gateway at /sms and the push gateway at
+#                 /push, storing into var/sinks/gateway
+#
 # Interface: say, warn, die, as_pg, pg_bin_dir, pg_cluster_running, pg_port,
 #            pg_ensure, env_setting, env_recorded, env_write, endpoints_load,
-#            pseudonym_key, svc_pid, endpoint_wait, psql_q
+#            notify_load, pseudonym_key, svc_pid, endpoint_wait, psql_q
 
 set -o pipefail
 
@@ -42,7 +55,13 @@ PROG=${PROG:-$(basename "$0" .sh)}
 # The services of the embedded pipeline, in start order. NAME -> binary is
 # NAME without its -N instance suffix (bus-1 and bus-2 both run `bus`).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2)
+SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1)
+# The local sinks the notifier delivers to when no real server is named
+# (notify_load decides which); started before the notifier, stopped by down.
+# shellcheck disable=SC2034
+SINKS=(sink-smtp sink-http)
+# shellcheck disable=SC2034
+SINK_PY=/usr/bin/python3    # Debian's: the sinks need the standard library only
 
 # staff_tokens_ensure BIN — a token for every staff id of the directory that
 # has none yet (deploy/org/directory.conf), issued with `complaintctl token
@@ -267,6 +286,16 @@ env_write () {
         echo "# The routers load the staff directory with these token hashes; each"
         echo "# demo staff member's token is in $STAFF_TOKENS_PLAIN (docs/organisation.md)."
         printf 'export COMPLAINTS_STAFF_TOKENS=%q\n' "$STAFF_TOKENS"
+        echo "# The notifier's local sinks (used for each URL below that is not set)."
+        for n in COMPLAINTS_SINK_SMTP_PORT COMPLAINTS_SINK_HTTP_PORT; do
+            printf 'export %s=%q\n' "$n" "${!n}"
+        done
+        # Only a URL the caller gave is recorded: an unset one means "the
+        # local sink", decided again by each make up.
+        for n in COMPLAINTS_SMTP_URL COMPLAINTS_SMS_URL COMPLAINTS_PUSH_URL; do
+            [[ -n ${NOTIFY_EXTERNAL[$n]:-} ]] && printf 'export %s=%q\n' "$n" "${!n}"
+        done
+        true
     } >"$tmp"
     chmod 600 "$tmp"
     mv "$tmp" "$ENV_FILE"
@@ -280,6 +309,45 @@ endpoints_load () {
     export COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT
 }
 
+# notify_load — the notifier's delivery URLs and the local sinks. For each
+# of COMPLAINTS_SMTP_URL, _SMS_URL, _PUSH_URL: the caller's value, else the
+# one var/env recorded from an earlier caller, else the local sink's. Sets
+# NOTIFY_EXTERNAL[VAR]=1 for those given, NOTIFY_SINKS (the sinks to run)
+# and NOTIFY_ARGS (the notifier's flags).
+declare -A NOTIFY_EXTERNAL=()
+NOTIFY_SINKS=()
+NOTIFY_ARGS=()
+notify_load () {
+    local n v
+    COMPLAINTS_SINK_SMTP_PORT=$(env_setting COMPLAINTS_SINK_SMTP_PORT 55425)
+    COMPLAINTS_SINK_HTTP_PORT=$(env_setting COMPLAINTS_SINK_HTTP_PORT 55480)
+    export COMPLAINTS_SINK_SMTP_PORT COMPLAINTS_SINK_HTTP_PORT
+    NOTIFY_EXTERNAL=()
+    for n in COMPLAINTS_SMTP_URL COMPLAINTS_SMS_URL COMPLAINTS_PUSH_URL; do
+        v=$(env_setting "$n" "")
+        if [[ -n $v ]]; then
+            NOTIFY_EXTERNAL[$n]=1
+            printf -v "$n" '%s' "$v"
+            export "${n?}"
+        fi
+    done
+    NOTIFY_SINKS=()
+    if [[ -z ${NOTIFY_EXTERNAL[COMPLAINTS_SMTP_URL]:-} ]]; then
+        NOTIFY_SINKS+=(sink-smtp)
+        COMPLAINTS_SMTP_URL=smtp://127.0.0.1:$COMPLAINTS_SINK_SMTP_PORT
+    fi
+    if [[ -z ${NOTIFY_EXTERNAL[COMPLAINTS_SMS_URL]:-} || -z ${NOTIFY_EXTERNAL[COMPLAINTS_PUSH_URL]:-} ]]; then
+        NOTIFY_SINKS+=(sink-http)
+        [[ -n ${NOTIFY_EXTERNAL[COMPLAINTS_SMS_URL]:-} ]] \
+            || COMPLAINTS_SMS_URL=http://127.0.0.1:$COMPLAINTS_SINK_HTTP_PORT/sms
+        [[ -n ${NOTIFY_EXTERNAL[COMPLAINTS_PUSH_URL]:-} ]] \
+            || COMPLAINTS_PUSH_URL=http://127.0.0.1:$COMPLAINTS_SINK_HTTP_PORT/push
+    fi
+    # shellcheck disable=SC2034  # read by up.sh
+    NOTIFY_ARGS=(--smtp-url "$COMPLAINTS_SMTP_URL" --sms-url "$COMPLAINTS_SMS_URL"
+                 --push-url "$COMPLAINTS_PUSH_URL")
+}
+
 svc_bin_name () { printf '%s\n' "${1%-[0-9]*}"; }
 
 # The pid in var/run/NAME.pid if it is alive and runs that program, else "".
@@ -289,8 +357,19 @@ svc_pid () {
     pid=$(<"$RUN_DIR/$name.pid")
     [[ $pid =~ ^[0-9]+$ ]] || return 0
     comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 0
-    # A pid reused by another program is not ours.
-    [[ $comm == "$(svc_bin_name "$name")" ]] || return 0
+    # A pid reused by another program is not ours. A sink is python3
+    # running deploy/sinks/<kind>_sink.py.
+    case $name in
+        sink-*)
+            [[ $comm == python3* ]] || return 0
+            local cmd
+            cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
+            [[ $cmd == *"${name#sink-}_sink.py"* ]] || return 0
+            ;;
+        *)
+            [[ $comm == "$(svc_bin_name "$name")" ]] || return 0
+            ;;
+    esac
     # A zombie is not running.
     [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 0
     printf '%s\n' "$pid"

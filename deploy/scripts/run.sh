@@ -5,7 +5,8 @@
 #   1. install the Debian packages that are missing (fast when none is)
 #   2. build every binary (make -j2)
 #   3. start the embedded pipeline (up.sh: private PostgreSQL under var/,
-#      migrations, bus x2, intake, router x2, watchdog x2)
+#      migrations, bus x2, intake, router x2, watchdog x2, the notifier, and
+#      the local SMTP and SMS/push gateway sinks it delivers to)
 #   4. import the US consumer bureau sample (../shared/data/
 #      cfpb_complaints_sample.csv beside the project, else the 40-row copy in
 #      deploy/samples/) through intake with complaintctl, each complaint
@@ -13,9 +14,16 @@
 #   5. wait until the routers have assigned every complaint and the
 #      watchdogs have started its clocks, print a summary (departments,
 #      priorities, SLA clocks), act as the busiest handler (queue, accept,
-#      show the case with its clocks) and print what to look at next
+#      show the case with its clocks)
+#   6. notifications: submit one demo complaint with a customer e-mail and
+#      phone, wait until its receipt is sent, and print the notifications by
+#      state and channel, the receipt as the customer's mailbox got it (the
+#      local SMTP sink, var/sinks/mail) and how many SMS and push requests
+#      the local gateway sink accepted (var/sinks/gateway); then what to look
+#      at next
 #
 # Settings: BUILD (build), COMPLAINTS_SAMPLE (the CSV to import),
+# COMPLAINTS_DEMO_EMAIL, COMPLAINTS_DEMO_PHONE (the demo customer's),
 # RUN_TIMEOUT (seconds to wait for routing, 120), and everything up.sh reads.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -126,6 +134,94 @@ if [[ -n $handler ]]; then
     fi
 fi
 
+# A customer with contact details: the receipt goes out by e-mail (and by
+# SMS or push where the rules say so) to the sinks, or the real servers.
+notify_load
+phase "notifications: a demo complaint with an e-mail and a phone"
+say "the imported CFPB rows carry no contact details: their customers' receipts are 'suppressed' rows (no address), for the complaint office to follow up"
+demo_email=${COMPLAINTS_DEMO_EMAIL:-demo.customer@example.com}
+demo_phone=${COMPLAINTS_DEMO_PHONE:-13800138000}
+demo_no=$("$BUILD/bin/complaintctl" submit --channel web --ref "demo-$(date +%Y%m%d%H%M%S)-$$" \
+              --lang zh --product 信用卡 --name 演示客户 --email "$demo_email" --phone "$demo_phone" \
+              --body "信用卡年费被重复扣收，请核实并退还。" 2>>"$LOG_DIR/import.out" \
+          | sed -n 's/.*"complaint_no": *"\([0-9]*\)".*/\1/p' | head -n 1) || true
+sent=
+if [[ -n $demo_no ]]; then
+    say "submitted $demo_no (customer $demo_email, $demo_phone)"
+    for ((i = 0; i < RUN_TIMEOUT * 5; i++)); do
+        sent=$(psql_q "SELECT count(*) FROM notification WHERE complaint_no = '$demo_no'
+                       AND recipient_kind = 'customer' AND channel = 'email' AND state = 'sent'")
+        [[ $sent == 1 ]] && break
+        sleep 0.2
+    done
+    if [[ $sent == 1 ]]; then
+        say "its receipt is sent"
+    else
+        warn "the receipt of $demo_no is not sent after ${RUN_TIMEOUT}s; see $LOG_DIR/notifier-1.log and: $BUILD/bin/complaintctl notifications --complaint $demo_no"
+    fi
+else
+    warn "the demo complaint was not accepted; see $LOG_DIR/import.out"
+fi
+"$BUILD/bin/complaintctl" notifications --summary || warn "complaintctl notifications failed"
+if [[ -n $demo_no ]]; then
+    "$BUILD/bin/complaintctl" notifications --complaint "$demo_no" || true
+fi
+if [[ " ${NOTIFY_SINKS[*]} " == *" sink-smtp "* && -n $demo_no ]]; then
+    phase "the receipt, as the customer's mailbox (the local SMTP sink) got it"
+    "$SINK_PY" deploy/sinks/smtp_sink.py report --dir "$VAR/sinks/mail" \
+        | "$SINK_PY" -c '
+import json, sys
+no, rcpt = sys.argv[1], sys.argv[2]
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("rcpt") == rcpt and no in (m.get("subject") or ""):
+        print("To:         %s" % m.get("to"))
+        print("Subject:    %s" % m.get("subject"))
+        print("Message-ID: %s" % m.get("message_id"))
+        print("Content:    %s, %s" % (m.get("content_type"), m.get("cte")))
+        body = (m.get("body") or "").splitlines()
+        for b in body[:6]:
+            print("  | " + b)
+        if len(body) > 6:
+            print("  | ... (%d lines)" % len(body))
+        break
+else:
+    print("(no message for %s in the mailbox yet)" % no)' "$demo_no" "$demo_email" \
+        || warn "smtp_sink.py report failed"
+fi
+# A customer who gave only a phone: the receipt rule (email|sms) sends an
+# SMS, unless it is night in the case's zone (quiet hours): then it waits.
+sms_no=$("$BUILD/bin/complaintctl" submit --channel hotline --ref "demo-sms-$(date +%Y%m%d%H%M%S)-$$" \
+             --lang zh --product 借记卡 --name 演示客户二 --phone 13800138009 \
+             --body "借记卡境外消费被重复扣款，请核实。" 2>>"$LOG_DIR/import.out" \
+         | sed -n 's/.*"complaint_no": *"\([0-9]*\)".*/\1/p' | head -n 1) || true
+if [[ -n $sms_no ]]; then
+    sms_state=
+    for ((i = 0; i < 100; i++)); do
+        sms_state=$(psql_q "SELECT channel || ' ' || state || coalesce(' until ' || to_char(
+                              deferred_until AT TIME ZONE zone, 'YYYY-MM-DD HH24:MI') || ' ' || zone
+                              || ' (quiet hours)', '')
+                              FROM notification WHERE complaint_no = '$sms_no'
+                               AND recipient_kind = 'customer'")
+        [[ $sms_state == *" sent"* || $sms_state == *"quiet hours"* ]] && break
+        sleep 0.2
+    done
+    say "a phone-only customer ($sms_no): receipt ${sms_state:-not created yet}"
+fi
+if [[ " ${NOTIFY_SINKS[*]} " == *" sink-http "* ]]; then
+    "$SINK_PY" deploy/sinks/http_sink.py report --dir "$VAR/sinks/gateway" --accepted 2>/dev/null \
+        | "$SINK_PY" -c '
+import json, sys
+n = {"/sms": 0, "/push": 0}
+for line in sys.stdin:
+    p = json.loads(line).get("path", "")
+    for k in n:
+        if p.startswith(k):
+            n[k] += 1
+print("the gateway sink accepted %d SMS and %d push requests (var/sinks/gateway)" % (n["/sms"], n["/push"]))' \
+        || warn "http_sink.py report failed"
+fi
+
 echo
 echo "What to look at next:"
 next () { printf '  %-58s # %s\n' "$1" "$2"; }
@@ -136,7 +232,10 @@ next "$BUILD/bin/complaintctl show ${first:-${one:-<number>}}" "one case with it
 next "$BUILD/bin/complaintctl calendar add --from now --working-days 5" "a deadline on the China 2026 calendar"
 next "$BUILD/bin/complaintctl lifecycle" "what can be done to a case, by whom"
 next "psql" "the store (after . var/env)"
+next "$BUILD/bin/complaintctl notifications --state dead" "what the notifier gave up on (retry ID to send again)"
+next "$BUILD/bin/complaintctl notifications show ID" "one message as rendered and sent"
+next "$SINK_PY deploy/sinks/smtp_sink.py report --dir ${VAR#"$COMPLAINTS_ROOT"/}/sinks/mail" "the local mailbox, one JSON line a message"
 next "make status" "what runs, counts"
 next "make down" "stop everything, PostgreSQL last"
 echo "  logs: ${LOG_DIR#"$COMPLAINTS_ROOT"/}/NAME.log"
-(( rc == 0 )) && [[ $waiting == 0 ]] && [[ $dirty == 0 ]]
+(( rc == 0 )) && [[ $waiting == 0 ]] && [[ $dirty == 0 ]] && [[ $sent == 1 ]]

@@ -2,7 +2,8 @@
 # status.sh — what runs of the embedded pipeline (`make status`): each
 # service running or stopped with its pid, PostgreSQL, and a few counts
 # from the store (complaints by state, outbox backlog, last event seq, SLA
-# clocks by state, breached and overdue clocks).
+# clocks by state, breached and overdue clocks, notifications by state and
+# channel), and the notifier's local sinks when they run.
 #
 #     status.sh            always exits 0 (it reports, it does not judge)
 #     status.sh --check    exits 1 unless every service and PostgreSQL run
@@ -24,6 +25,13 @@ for name in "${SERVICES[@]}"; do
         printf '%-10s stopped\n' "$name"
         all_up=0
     fi
+done
+
+# The local sinks run only when no real server was named (lib.sh
+# notify_load): shown when running, never counted as missing.
+for name in "${SINKS[@]}"; do
+    pid=$(svc_pid "$name")
+    [[ -n $pid ]] && printf '%-10s running  pid %s\n' "$name" "$pid"
 done
 
 if ! pg_cluster_running; then
@@ -58,6 +66,20 @@ if [[ -n $(psql_q "SELECT to_regclass('sla_clock')") ]]; then
         "$(psql_q "SELECT count(*) FROM sla_clock WHERE state = 'breached'")" \
         "$(psql_q 'SELECT count(*) FROM sla_clock WHERE next_fire_at <= app_now ()')" \
         "$(psql_q 'SELECT count(*) FROM complaint WHERE sla_dirty')"
+fi
+if [[ -n $(psql_q "SELECT to_regclass('notification')") ]]; then
+    # Rows by state, each with its channels; due = pending or failed rows
+    # whose time has come (a backlog when it stays above 0).
+    printf 'notify     %s\n' "$(psql_q "SELECT coalesce(string_agg(state || ' ' || n || ' (' || channels || ')',
+                   ', ' ORDER BY state), 'none')
+               FROM (SELECT state, sum(n) AS n,
+                            string_agg(channel || ' ' || n, ', ' ORDER BY channel) AS channels
+                       FROM (SELECT state, channel, count(*) AS n FROM notification
+                              GROUP BY 1, 2) c GROUP BY state) s")"
+    printf 'notify     %s due now, %s dead\n' \
+        "$(psql_q "SELECT count(*) FROM notification WHERE state IN ('pending', 'failed')
+                   AND next_attempt_at <= app_now ()")" \
+        "$(psql_q "SELECT count(*) FROM notification WHERE state = 'dead'")"
 fi
 (( all_up )) || s_exit 1
 s_exit 0

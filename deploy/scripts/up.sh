@@ -16,6 +16,18 @@
 #        router-1, -2   two routers sharing the work through PostgreSQL
 #        watchdog-1, -2 two SLA watchdogs sharing the clocks (SKIP LOCKED):
 #                       deploy/sla/policy.conf on deploy/calendars
+#        notifier-1     the notifier (docs/notifier.md): e-mail, SMS, push
+#                       and the staff inbox, from the event log
+#
+#    Before the notifier, for each delivery URL the caller did not set
+#    (COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL; lib.sh
+#    notify_load), a local sink stands in for the real server:
+#
+#        sink-smtp      deploy/sinks/smtp_sink.py, 127.0.0.1:COMPLAINTS_SINK_SMTP_PORT
+#                       (55425), messages into var/sinks/mail
+#        sink-http      deploy/sinks/http_sink.py, 127.0.0.1:COMPLAINTS_SINK_HTTP_PORT
+#                       (55480), SMS at /sms and push at /push, into
+#                       var/sinks/gateway
 #
 #    A service is running when var/run/NAME.pid holds a live pid of its
 #    program; then it is left alone. So after a crash (or kill -9) `make up`
@@ -26,7 +38,9 @@
 #
 # Settings: BUILD (build), COMPLAINTS_PG_PORT (55432), COMPLAINTS_VAR (var),
 # COMPLAINTS_INTAKE_ENDPOINT, COMPLAINTS_BUS_PUB_ENDPOINT,
-# COMPLAINTS_BUS_REPLAY_ENDPOINT (defaults of common/cfg.h), and every
+# COMPLAINTS_BUS_REPLAY_ENDPOINT (defaults of common/cfg.h),
+# COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL (unset: the
+# local sinks), COMPLAINTS_SINK_SMTP_PORT, COMPLAINTS_SINK_HTTP_PORT, and every
 # service's own COMPLAINTS_* variables (docs/operations.md), UP_TIMEOUT (seconds to wait for the endpoints, 20).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -37,7 +51,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router watchdog complaintctl; do
+for b in bus intake router watchdog notifier complaintctl; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -50,6 +64,7 @@ flock -w 120 9 || die "another up.sh holds $VAR/.up.lock"
 pg_ensure
 bash "$COMPLAINTS_ROOT/deploy/scripts/migrate.sh"
 endpoints_load
+notify_load
 staff_tokens_ensure "$BIN"
 env_write
 # shellcheck disable=SC1090
@@ -65,8 +80,24 @@ svc_start () {
     local -a args=()
     bin=$BIN/$(svc_bin_name "$name")
     # Instances are told their name for their logs; everything else comes
-    # from the environment (var/env).
-    case $name in bus-* | router-* | watchdog-*) args=(--name "$name") ;; esac
+    # from the environment (var/env). The notifier is also told where to
+    # deliver (a real server, or a local sink), the sinks where to listen.
+    case $name in
+        bus-* | router-* | watchdog-*) args=(--name "$name") ;;
+        notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
+        sink-smtp)
+            bin=$SINK_PY
+            mkdir -p "$VAR/sinks/mail"
+            args=("$COMPLAINTS_ROOT/deploy/sinks/smtp_sink.py" serve
+                  --port "$COMPLAINTS_SINK_SMTP_PORT" --dir "$VAR/sinks/mail")
+            ;;
+        sink-http)
+            bin=$SINK_PY
+            mkdir -p "$VAR/sinks/gateway"
+            args=("$COMPLAINTS_ROOT/deploy/sinks/http_sink.py" serve
+                  --port "$COMPLAINTS_SINK_HTTP_PORT" --dir "$VAR/sinks/gateway")
+            ;;
+    esac
     log=$LOG_DIR/$name.log
     rm -f "$RUN_DIR/$name.pid"
     (
@@ -91,7 +122,17 @@ svc_start () {
     say "started $name (pid $pid)"
 }
 
+# The sinks first (the notifier's first delivery should find them up); a
+# sink no longer wanted (a real server was named since) is left to make down.
+sink_port () { case $1 in sink-smtp) echo "$COMPLAINTS_SINK_SMTP_PORT" ;; *) echo "$COMPLAINTS_SINK_HTTP_PORT" ;; esac; }
 started=0
+for name in "${NOTIFY_SINKS[@]}"; do
+    [[ -n $(svc_pid "$name") ]] && continue
+    svc_start "$name"
+    endpoint_wait "tcp://127.0.0.1:$(sink_port "$name")" 10 \
+        || die "$name does not listen on 127.0.0.1:$(sink_port "$name"); see $LOG_DIR/$name.log"
+    started=$((started + 1))
+done
 for name in "${SERVICES[@]}"; do
     pid=$(svc_pid "$name")
     if [[ -n $pid ]]; then
@@ -113,7 +154,13 @@ fi
 for name in "${SERVICES[@]}"; do
     printf '  %-11s pid %-7s log %s\n' "$name" "$(svc_pid "$name")" "$LOG_DIR/$name.log"
 done
+for name in "${NOTIFY_SINKS[@]}"; do
+    printf '  %-11s pid %-7s port %-6s into %s\n' "$name" "$(svc_pid "$name")" "$(sink_port "$name")" \
+        "$([[ $name == sink-smtp ]] && echo "$VAR/sinks/mail" || echo "$VAR/sinks/gateway")"
+done
 printf '  %-11s port %-6s socket %s, data %s\n' postgres "$PGPORT" "$PGHOST" "$PG_DATA"
 printf '  intake %s  bus pub %s  replay %s\n' \
     "$COMPLAINTS_INTAKE_ENDPOINT" "$COMPLAINTS_BUS_PUB_ENDPOINT" "$COMPLAINTS_BUS_REPLAY_ENDPOINT"
+printf '  notifier    smtp %s  sms %s  push %s\n' "$COMPLAINTS_SMTP_URL" "$COMPLAINTS_SMS_URL" \
+    "$COMPLAINTS_PUSH_URL"
 say "environment in $ENV_FILE (. $ENV_FILE; psql)"

@@ -19,6 +19,8 @@
  *      lifecycle_cmd.c  lifecycle: the action table, or the Graphviz diagram
  *      calendar_cmd.c   calendar add|show|check: deadline arithmetic, no store needed
  *      clock_cmd.c   clock: the store's clock; shift/scale/reset in a test database
+ *      notify_cmd.c  notifications (list, summary, show, retry) and optout: the
+ *                    notifier's rows and the customers' opt-outs, in the store
  *      import_csv.c  import the consumer bureau's CSV export, pipelined
  *      stream.c      events as JSON lines, replay paging (shared by tail and replay)
  *      tail.c        live tail of the bus, gap-free through replay
@@ -58,6 +60,8 @@ int ctl_token (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);
 int ctl_calendar (int argc, char **argv);
 int ctl_clock (int argc, char **argv);
+int ctl_notifications (int argc, char **argv);
+int ctl_optout (int argc, char **argv);
 
 /* ---- options.c ---------------------------------------------------------- */
 

@@ -11,11 +11,19 @@
  *      complaintctl show NO           a case and its audit trail, for people
  *      complaintctl token new ID      issue a staff token
  *      complaintctl lifecycle         the state machine's table, or its diagram
+ *      complaintctl calendar ...      deadline arithmetic on a working-day calendar
+ *      complaintctl clock             the store's clock (moved only in a test database)
+ *      complaintctl notifications     what the notifier owes and sent; show, retry
+ *      complaintctl optout ...        a customer's opt-out of e-mail, SMS or push
  *
  *  This file only dispatches: each subcommand lives in its own file, parses
  *  its own flags and returns one of the exit codes in ctl.h. The tool is a
  *  plain client of the documented wire contract (proto/PROTOCOL.md), with no
- *  access to the store: what it can do, any other client can.
+ *  access to the store: what it can do, any other client can. The operator's
+ *  commands are the exception: clock, notifications and optout talk to
+ *  PostgreSQL directly (libpq, --pg or COMPLAINTS_PG), as the daemons do,
+ *  because they act on the store's own tables (its clock, the notifier's
+ *  rows, the opt-outs), which no service exposes on the wire.
  */
 #include "ctl.h"
 
@@ -41,6 +49,8 @@ static const s_command_t s_commands [] = {
     { "lifecycle", ctl_lifecycle, "the case state machine: actions, states, roles (--dot)" },
     { "calendar", ctl_calendar, "calendar add|show|check: deadline arithmetic on a working-day calendar" },
     { "clock",  ctl_clock,  "the store's clock: show, or shift/scale/reset it in a test database" },
+    { "notifications", ctl_notifications, "the notifier's rows: list, --summary, show ID, retry ID.../--dead" },
+    { "optout", ctl_optout, "optout add|remove NO CHANNEL, list [NO]: a customer's opt-outs" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 
@@ -52,7 +62,7 @@ s_usage (FILE *out)
         "\n"
         "commands:\n");
     for (size_t i = 0; i < S_NCOMMANDS; i++)
-        fprintf (out, "  %-10s %s\n", s_commands [i].name, s_commands [i].summary);
+        fprintf (out, "  %-13s %s\n", s_commands [i].name, s_commands [i].summary);
     fprintf (out,
         "\n"
         "`complaintctl COMMAND --help` shows a command's options.\n"
@@ -65,6 +75,8 @@ s_usage (FILE *out)
         "  COMPLAINTS_TIMEOUT_MS           how long to wait for a reply, default 5000\n"
         "  COMPLAINTS_TOKEN                your staff token (act, queue; show and get send it\n"
         "                                  when set: the staff view with identity and notes)\n"
+        "  COMPLAINTS_PG                   PostgreSQL conninfo (clock, notifications, optout),\n"
+        "                                  default \"\" = libpq's PG* variables\n"
         "\n"
         "exit status: 0 ok, 1 the server replied with an error (or import rows failed;\n"
         "             act: refused, e.g. conflict, forbidden, invalid_transition),\n"

@@ -10,9 +10,13 @@
  *      1. consumes: a batch of events after the cursor becomes notification
  *         rows, in one transaction with the cursor's move (notify_store.c),
  *         until no event is left or another instance holds the cursor;
- *      2. delivers: claims due rows with a lease, sends each one (SMTP with
- *         libcurl for email; nothing to send for the inbox), records sent /
- *         failed (back-off with jitter) / dead (after --max-attempts), each
+ *      2. delivers: claims due rows with a lease (after suppressing what the
+ *         customer opted out of and moving what quiet hours hold back to
+ *         the morning; each gateway within its --rate-*), sends each one
+ *         (SMTP with libcurl for email; an HTTP gateway for sms and push;
+ *         nothing to send for the inbox), records sent / failed (back-off
+ *         with jitter, at least the gateway's Retry-After) / dead (after
+ *         --max-attempts, or at once when a gateway refuses for good), each
  *         with its notification.* event, until nothing is due.
  *  Then it sleeps until the bus publishes anything (it subscribes to every
  *  topic, heartbeats included: any of them can mean "there is news in
@@ -27,14 +31,15 @@
  *  another pass re-sends it with the same Message-ID: at least once, and a
  *  duplicate is recognisable.
  *
- *  SIGHUP reloads rules and templates (a bad file is refused with
- *  file:line; the old ones stay); SIGINT/SIGTERM finish the message in hand
+ *  SIGHUP reloads rules, templates and calendars (a bad file is refused
+ *  with file:line; the old ones stay); SIGINT/SIGTERM finish the message in hand
  *  and exit 0. `notifier --selftest [--verbose]` checks the shipped rules and
- *  templates and the MIME encoder.
+ *  templates, the MIME encoder and the gateway's JSON.
  */
 #include "notify_rules.h"
 #include "notify_store.h"
 #include "smtp_mail.h"
+#include "http_gateway.h"
 #include "cfg.h"
 #include "log.h"
 
@@ -49,6 +54,7 @@
 
 #define NT_DEFAULT_RULES     "deploy/notify/rules.conf"
 #define NT_DEFAULT_TEMPLATES "deploy/notify/templates"
+#define NT_DEFAULT_CALENDARS "deploy/calendars"
 
 static volatile sig_atomic_t s_reload_requested = 0;
 
@@ -60,14 +66,40 @@ s_on_sighup (int signum)
 }
 
 typedef struct {
-    const char *rules_path, *templates_dir;
+    const char *rules_path, *templates_dir, *calendars_dir, *default_calendar;
     notify_rules_t *rules;
+    calendars_t *calendars;
     notify_store_t *store;
     smtp_cfg_t smtp;
-    int batch, max_attempts;
-    long lease_ms, backoff_ms, backoff_cap_ms;
+    http_gateway_cfg_t sms, push;
+    notify_claim_cfg_t claim;
     uint64_t sent, failed, dead;
 } notifier_t;
+
+//  The claim settings that come from the rules (quiet hours).
+static void
+s_apply_rules (notifier_t *self)
+{
+    notify_rules_quiet (self->rules, &self->claim.quiet_from, &self->claim.quiet_to,
+                        &self->claim.quiet_channels);
+}
+
+//  The calendars (the cases' time zones) and the default one must load.
+static calendars_t *
+s_load_calendars (const char *dir, const char *default_calendar)
+{
+    char err [CALENDAR_ERR_SIZE], q [300];
+    calendars_t *calendars = calendars_load_dir (dir, err, sizeof err);
+    if (!calendars)
+        log_error ("calendars_refused", "dir=%s reason=%s", dir, log_quote (q, sizeof q, err));
+    else
+    if (!calendars_find (calendars, default_calendar)) {
+        log_error ("calendars_refused", "dir=%s reason=\"no calendar %s (--calendar)\"", dir,
+                   default_calendar);
+        calendars_destroy (&calendars);
+    }
+    return calendars;
+}
 
 static void
 s_reload (notifier_t *self)
@@ -78,12 +110,47 @@ s_reload (notifier_t *self)
         char q [300];
         log_error ("rules_refused", "path=%s line=%d reason=%s keeping=old", err.file, err.line,
                    log_quote (q, sizeof q, err.reason));
-        return;
     }
-    notify_rules_destroy (&self->rules);
-    self->rules = fresh;
-    log_info ("rules_loaded", "%s rules=%s templates=%s", notify_rules_summary (fresh),
-              self->rules_path, self->templates_dir);
+    else {
+        notify_rules_destroy (&self->rules);
+        self->rules = fresh;
+        s_apply_rules (self);
+        log_info ("rules_loaded", "%s rules=%s templates=%s", notify_rules_summary (fresh),
+                  self->rules_path, self->templates_dir);
+    }
+    calendars_t *calendars = s_load_calendars (self->calendars_dir, self->default_calendar);
+    if (calendars) {
+        notify_store_set_calendars (self->store, calendars, self->default_calendar);
+        calendars_destroy (&self->calendars);
+        self->calendars = calendars;
+        log_info ("calendars_loaded", "dir=%s calendars=%zu", self->calendars_dir,
+                  calendars_count (calendars));
+    }
+}
+
+//  One SMS or push through its gateway. 0 accepted; -1 with error set, and
+//  *permanent when the gateway refused for good.
+static int
+s_send_gateway (notifier_t *self, const notify_row_t *row, bool *permanent, long *retry_after_ms,
+                char *error, size_t error_size)
+{
+    bool sms = streq (row->channel, "sms");
+    const http_gateway_cfg_t *cfg = sms ? &self->sms : &self->push;
+    if (!*cfg->url) {
+        snprintf (error, error_size, "no --%s-url configured", row->channel);
+        return -1;
+    }
+    //  The Message-ID without its brackets: the same key on every attempt.
+    char key [128];
+    snprintf (key, sizeof key, "%.*s", (int) strlen (row->message_id) - 2, row->message_id + 1);
+    char *json = sms ? http_gateway_sms_json (row->address, row->body, key, row->complaint_no)
+                     : http_gateway_push_json (row->address, row->subject, row->body, key,
+                                               row->complaint_no);
+    http_gateway_result_t result = http_gateway_post (cfg, key, json, retry_after_ms, error,
+                                                      error_size);
+    free (json);
+    *permanent = result == HTTP_GATEWAY_REFUSED;
+    return result == HTTP_GATEWAY_OK ? 0 : -1;
 }
 
 //  Send one claimed row; record the outcome. -1 when the store failed.
@@ -91,7 +158,19 @@ static int
 s_deliver (notifier_t *self, const notify_row_t *row)
 {
     char error [512] = "";
+    bool permanent = false;
+    long retry_after_ms = 0;
     int rc = 0;
+    if (!streq (row->channel, "inbox") && !*row->address) {
+        //  A suppressed row (no address) an operator sent round again.
+        snprintf (error, sizeof error, "no %s address for this recipient", row->channel);
+        permanent = true;
+        rc = -1;
+    }
+    else
+    if (streq (row->channel, "sms") || streq (row->channel, "push"))
+        rc = s_send_gateway (self, row, &permanent, &retry_after_ms, error, sizeof error);
+    else
     if (streq (row->channel, "email")) {
         if (!*self->smtp.url)
             snprintf (error, sizeof error, "no --smtp-url configured");
@@ -115,8 +194,9 @@ s_deliver (notifier_t *self, const notify_row_t *row)
                   row->channel, row->recipient_kind, row->attempts + 1, row->message_id);
         return 0;
     }
-    rc = notify_store_failed (self->store, row, error, self->max_attempts, self->backoff_ms,
-                              self->backoff_cap_ms);
+    if (!*error)
+        snprintf (error, sizeof error, "failed");
+    rc = notify_store_failed (self->store, row, error, permanent, retry_after_ms, &self->claim);
     if (rc < 0)
         return -1;
     char q [600];
@@ -136,21 +216,24 @@ static int
 s_pass (notifier_t *self)
 {
     int64_t started = zclock_mono ();
-    int events = 0, created = 0, claimed = 0, n, c;
+    int events = 0, created = 0, claimed = 0, suppressed = 0, deferred = 0, n, c, d;
+    int batch = self->claim.batch;
     do {
-        n = notify_store_consume (self->store, self->rules, self->batch, &c);
+        n = notify_store_consume (self->store, self->rules, batch, &c);
         if (n < 0)
             return -1;
         events += n;
         created += c;
-    } while (n == self->batch && !zsys_interrupted);
+    } while (n == batch && !zsys_interrupted);
     uint64_t sent0 = self->sent, failed0 = self->failed, dead0 = self->dead;
     do {
         notify_row_t *rows;
-        n = notify_store_claim (self->store, self->batch, self->lease_ms, &rows);
+        n = notify_store_claim (self->store, &self->claim, &c, &d, &rows);
         if (n < 0)
             return -1;
         claimed += n;
+        suppressed += c;
+        deferred += d;
         int rc = 0;
         //  Finish the batch in hand even when asked to stop: each message is
         //  short, and a row left 'sending' would wait for its lease.
@@ -159,12 +242,12 @@ s_pass (notifier_t *self)
         notify_store_rows_free (&rows, n);
         if (rc)
             return -1;
-    } while (n == self->batch && !zsys_interrupted);
-    if (events || claimed)
+    } while (n == batch && !zsys_interrupted);
+    if (events || claimed || suppressed || deferred)
         log_info ("tick", "events=%d created=%d claimed=%d sent=%" PRIu64 " failed=%" PRIu64
-                  " dead=%" PRIu64 " elapsed_ms=%" PRId64, events, created, claimed,
-                  self->sent - sent0, self->failed - failed0, self->dead - dead0,
-                  zclock_mono () - started);
+                  " dead=%" PRIu64 " suppressed=%d deferred=%d elapsed_ms=%" PRId64, events,
+                  created, claimed, self->sent - sent0, self->failed - failed0,
+                  self->dead - dead0, suppressed, deferred, zclock_mono () - started);
     return 0;
 }
 
@@ -173,21 +256,35 @@ s_usage (void)
 {
     fprintf (stderr,
         "usage: notifier [--pg CONNINFO] [--bus ENDPOINT] [--rules FILE] [--templates DIR]\n"
+        "                [--calendars DIR] [--calendar NAME]\n"
         "                [--smtp-url URL] [--smtp-from ADDR] [--smtp-user U] [--smtp-password P]\n"
-        "                [--smtp-tls none|try|all] [--smtp-timeout-ms N] [--name NAME]\n"
-        "                [--batch N] [--poll-ms N] [--lease-ms N] [--max-attempts N]\n"
-        "                [--backoff-ms N] [--backoff-cap-ms N] [--debug]\n"
+        "                [--smtp-tls none|try|all] [--smtp-timeout-ms N]\n"
+        "                [--sms-url URL] [--sms-auth VALUE] [--push-url URL] [--push-auth VALUE]\n"
+        "                [--http-timeout-ms N] [--rate-email N] [--rate-sms N] [--rate-push N]\n"
+        "                [--name NAME] [--batch N] [--poll-ms N] [--lease-ms N]\n"
+        "                [--max-attempts N] [--backoff-ms N] [--backoff-cap-ms N] [--debug]\n"
         "       notifier --selftest [--rules FILE] [--templates DIR] [--verbose]\n"
         "  --pg              COMPLAINTS_PG                    PostgreSQL conninfo\n"
         "  --bus             COMPLAINTS_BUS_PUB_ENDPOINT      bus PUB to wake on (\"none\")\n"
         "  --rules           COMPLAINTS_NOTIFY_RULES          default " NT_DEFAULT_RULES "\n"
         "  --templates       COMPLAINTS_NOTIFY_TEMPLATES      default " NT_DEFAULT_TEMPLATES "\n"
+        "  --calendars       COMPLAINTS_CALENDARS             the cases' time zones, default "
+        NT_DEFAULT_CALENDARS "\n"
+        "  --calendar        COMPLAINTS_NOTIFY_CALENDAR       for a case with no clock yet, cn\n"
         "  --smtp-url        COMPLAINTS_SMTP_URL              smtp://host:port, smtps://host:port\n"
         "  --smtp-from       COMPLAINTS_SMTP_FROM             default noreply@complaints.local\n"
         "  --smtp-user       COMPLAINTS_SMTP_USER             AUTH user (\"\": no AUTH)\n"
         "  --smtp-password   COMPLAINTS_SMTP_PASSWORD\n"
         "  --smtp-tls        COMPLAINTS_SMTP_TLS              none (default), try, all (STARTTLS)\n"
         "  --smtp-timeout-ms COMPLAINTS_SMTP_TIMEOUT_MS       default 10000\n"
+        "  --sms-url         COMPLAINTS_SMS_URL               the SMS gateway (http:// or https://)\n"
+        "  --sms-auth        COMPLAINTS_SMS_AUTH              its Authorization header value\n"
+        "  --push-url        COMPLAINTS_PUSH_URL              the app push gateway\n"
+        "  --push-auth       COMPLAINTS_PUSH_AUTH             its Authorization header value\n"
+        "  --http-timeout-ms COMPLAINTS_HTTP_TIMEOUT_MS       per gateway request, default 10000\n"
+        "  --rate-email      COMPLAINTS_NOTIFY_RATE_EMAIL     messages a second, all instances\n"
+        "  --rate-sms        COMPLAINTS_NOTIFY_RATE_SMS         together (0: no limit); defaults\n"
+        "  --rate-push       COMPLAINTS_NOTIFY_RATE_PUSH        0, 20, 50\n"
         "  --name            COMPLAINTS_NOTIFIER_NAME         lease owner, default notifier-PID\n"
         "  --batch           COMPLAINTS_NOTIFIER_BATCH        events or rows per transaction, 100\n"
         "  --poll-ms         COMPLAINTS_NOTIFIER_POLL_MS      longest sleep, default 1000\n"
@@ -195,6 +292,20 @@ s_usage (void)
         "  --max-attempts    COMPLAINTS_NOTIFIER_MAX_ATTEMPTS then dead, default 8\n"
         "  --backoff-ms      COMPLAINTS_NOTIFIER_BACKOFF_MS   first retry delay, default 30000\n"
         "  --backoff-cap-ms  COMPLAINTS_NOTIFIER_BACKOFF_CAP_MS  longest delay, default 3600000\n");
+}
+
+//  A gateway URL: empty (not configured) or http(s)://.
+static bool
+s_url_ok (const char *url)
+{
+    return !*url || strncmp (url, "http://", 7) == 0 || strncmp (url, "https://", 8) == 0;
+}
+
+//  An Authorization value must stay one header line.
+static bool
+s_header_ok (const char *value)
+{
+    return strpbrk (value, "\r\n") == NULL;
 }
 
 int
@@ -213,6 +324,7 @@ main (int argc, char **argv)
         int passed = 0;
         int failed = notify_rules_test (verbose, rules_path, templates_dir, &passed);
         failed += smtp_mail_test (verbose, &passed);
+        failed += http_gateway_test (verbose, &passed);
         printf ("notifier selftest: %d passed, %d failed\n", passed, failed);
         return failed ? 1 : 0;
     }
@@ -223,6 +335,9 @@ main (int argc, char **argv)
     const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
     const char *bus = cfg_str (argc, argv, "--bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT);
     notifier_t self = { .rules_path = rules_path, .templates_dir = templates_dir };
+    self.calendars_dir = cfg_str (argc, argv, "--calendars", "COMPLAINTS_CALENDARS",
+                                  NT_DEFAULT_CALENDARS);
+    self.default_calendar = cfg_str (argc, argv, "--calendar", "COMPLAINTS_NOTIFY_CALENDAR", "cn");
     self.smtp.url = cfg_str (argc, argv, "--smtp-url", "COMPLAINTS_SMTP_URL", "");
     self.smtp.from = cfg_str (argc, argv, "--smtp-from", "COMPLAINTS_SMTP_FROM",
                               "noreply@complaints.local");
@@ -231,29 +346,49 @@ main (int argc, char **argv)
     self.smtp.tls = cfg_str (argc, argv, "--smtp-tls", "COMPLAINTS_SMTP_TLS", "none");
     self.smtp.timeout_ms = cfg_long (argc, argv, "--smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS",
                                      10000);
+    self.sms.url = cfg_str (argc, argv, "--sms-url", "COMPLAINTS_SMS_URL", "");
+    self.sms.auth = cfg_str (argc, argv, "--sms-auth", "COMPLAINTS_SMS_AUTH", "");
+    self.push.url = cfg_str (argc, argv, "--push-url", "COMPLAINTS_PUSH_URL", "");
+    self.push.auth = cfg_str (argc, argv, "--push-auth", "COMPLAINTS_PUSH_AUTH", "");
+    self.sms.timeout_ms = self.push.timeout_ms =
+        cfg_long (argc, argv, "--http-timeout-ms", "COMPLAINTS_HTTP_TIMEOUT_MS", 10000);
+    notify_claim_cfg_t *claim = &self.claim;
+    claim->rate [NOTIFY_EMAIL] = cfg_long (argc, argv, "--rate-email",
+                                           "COMPLAINTS_NOTIFY_RATE_EMAIL", 0);
+    claim->rate [NOTIFY_SMS] = cfg_long (argc, argv, "--rate-sms", "COMPLAINTS_NOTIFY_RATE_SMS",
+                                         20);
+    claim->rate [NOTIFY_PUSH] = cfg_long (argc, argv, "--rate-push",
+                                          "COMPLAINTS_NOTIFY_RATE_PUSH", 50);
     long batch = cfg_long (argc, argv, "--batch", "COMPLAINTS_NOTIFIER_BATCH", 100);
     long poll_ms = cfg_long (argc, argv, "--poll-ms", "COMPLAINTS_NOTIFIER_POLL_MS", 1000);
-    self.lease_ms = cfg_long (argc, argv, "--lease-ms", "COMPLAINTS_NOTIFIER_LEASE_MS", 60000);
+    claim->lease_ms = cfg_long (argc, argv, "--lease-ms", "COMPLAINTS_NOTIFIER_LEASE_MS", 60000);
     long max_attempts = cfg_long (argc, argv, "--max-attempts", "COMPLAINTS_NOTIFIER_MAX_ATTEMPTS",
                                   8);
-    self.backoff_ms = cfg_long (argc, argv, "--backoff-ms", "COMPLAINTS_NOTIFIER_BACKOFF_MS",
-                                30000);
-    self.backoff_cap_ms = cfg_long (argc, argv, "--backoff-cap-ms",
-                                    "COMPLAINTS_NOTIFIER_BACKOFF_CAP_MS", 3600000);
-    if (batch < 1 || batch > 10000 || poll_ms < 10 || self.lease_ms < 100 || max_attempts < 1
-        || max_attempts > 100 || self.backoff_ms < 1 || self.backoff_cap_ms < self.backoff_ms
-        || self.smtp.timeout_ms < 100
+    claim->backoff_ms = cfg_long (argc, argv, "--backoff-ms", "COMPLAINTS_NOTIFIER_BACKOFF_MS",
+                                  30000);
+    claim->backoff_cap_ms = cfg_long (argc, argv, "--backoff-cap-ms",
+                                      "COMPLAINTS_NOTIFIER_BACKOFF_CAP_MS", 3600000);
+    bool rates_ok = true;
+    for (int c = 0; c < NOTIFY_CHANNELS; c++)
+        rates_ok = rates_ok && claim->rate [c] >= 0 && claim->rate [c] <= 100000;
+    if (batch < 1 || batch > 10000 || poll_ms < 10 || claim->lease_ms < 100 || max_attempts < 1
+        || max_attempts > 100 || claim->backoff_ms < 1
+        || claim->backoff_cap_ms < claim->backoff_ms || self.smtp.timeout_ms < 100
+        || self.sms.timeout_ms < 100 || !rates_ok
         || !(streq (self.smtp.tls, "none") || streq (self.smtp.tls, "try")
              || streq (self.smtp.tls, "all"))
-        || !smtp_mail_address_ok (self.smtp.from)) {
+        || !smtp_mail_address_ok (self.smtp.from)
+        || !s_url_ok (self.sms.url) || !s_url_ok (self.push.url)
+        || !s_header_ok (self.sms.auth) || !s_header_ok (self.push.auth)) {
         fprintf (stderr, "notifier: need 1 <= --batch <= 10000, --poll-ms >= 10, --lease-ms >= 100,"
                          " 1 <= --max-attempts <= 100, 1 <= --backoff-ms <= --backoff-cap-ms,"
-                         " --smtp-timeout-ms >= 100, --smtp-tls none|try|all, a plain"
-                         " --smtp-from address\n");
+                         " --smtp-timeout-ms and --http-timeout-ms >= 100, 0 <= --rate-* <="
+                         " 100000, --smtp-tls none|try|all, a plain --smtp-from address,"
+                         " http:// or https:// gateway URLs, auth values on one line\n");
         return 2;
     }
-    self.batch = (int) batch;
-    self.max_attempts = (int) max_attempts;
+    claim->batch = (int) batch;
+    claim->max_attempts = (int) max_attempts;
     char default_name [64];
     snprintf (default_name, sizeof default_name, "notifier-%d", (int) getpid ());
     const char *name = cfg_str (argc, argv, "--name", "COMPLAINTS_NOTIFIER_NAME", default_name);
@@ -266,9 +401,16 @@ main (int argc, char **argv)
                    log_quote (q, sizeof q, err.reason));
         return 2;
     }
+    s_apply_rules (&self);
+    self.calendars = s_load_calendars (self.calendars_dir, self.default_calendar);
+    if (!self.calendars) {
+        notify_rules_destroy (&self.rules);
+        return 2;
+    }
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error ("curl_init_failed", "action=exit");
         notify_rules_destroy (&self.rules);
+        calendars_destroy (&self.calendars);
         return 1;
     }
     zsys_init ();
@@ -278,17 +420,23 @@ main (int argc, char **argv)
     sigemptyset (&action.sa_mask);
     sigaction (SIGHUP, &action, NULL);
 
-    log_info ("starting", "name=%s %s smtp_url=%s smtp_tls=%s bus=%s batch=%ld poll_ms=%ld "
-              "lease_ms=%ld max_attempts=%ld backoff_ms=%ld backoff_cap_ms=%ld", name,
-              notify_rules_summary (self.rules), *self.smtp.url ? self.smtp.url : "none",
-              self.smtp.tls, bus, batch, poll_ms, self.lease_ms, max_attempts, self.backoff_ms,
-              self.backoff_cap_ms);
+    log_info ("starting", "name=%s %s smtp_url=%s smtp_tls=%s sms_url=%s push_url=%s"
+              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld poll_ms=%ld"
+              " lease_ms=%ld max_attempts=%ld backoff_ms=%ld backoff_cap_ms=%ld calendars=%zu",
+              name, notify_rules_summary (self.rules), *self.smtp.url ? self.smtp.url : "none",
+              self.smtp.tls, *self.sms.url ? self.sms.url : "none",
+              *self.push.url ? self.push.url : "none", claim->rate [NOTIFY_EMAIL],
+              claim->rate [NOTIFY_SMS], claim->rate [NOTIFY_PUSH], bus, batch, poll_ms,
+              claim->lease_ms, max_attempts, claim->backoff_ms, claim->backoff_cap_ms,
+              calendars_count (self.calendars));
     self.store = notify_store_new (conninfo, name, "notifier");
     if (!self.store) {
         notify_rules_destroy (&self.rules);
+        calendars_destroy (&self.calendars);
         curl_global_cleanup ();
         return 1;                       /* interrupted while connecting */
     }
+    notify_store_set_calendars (self.store, self.calendars, self.default_calendar);
     zsock_t *sub = NULL;
     if (*bus && strcmp (bus, "none") != 0) {
         sub = zsock_new (ZMQ_SUB);
@@ -337,6 +485,7 @@ main (int argc, char **argv)
     zsock_destroy (&sub);
     notify_store_destroy (&self.store);
     notify_rules_destroy (&self.rules);
+    calendars_destroy (&self.calendars);
     curl_global_cleanup ();
     return 0;
 }

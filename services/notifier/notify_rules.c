@@ -1,28 +1,40 @@
 /*  notify_rules.c — the rules (which event goes to whom, over which
  *  channels) and the templates (what they are told), loaded together.
  *
- *  rules.conf: one rule a line, `EVENT_TYPE RECIPIENTS CHANNELS`, '#'
- *  comments; RECIPIENTS and CHANNELS are comma-separated lists (see the
- *  shipped file). Every rule needs TEMPLATES/EVENT_TYPE.zh.txt and .en.txt:
- *  first line "Subject: ...", the rest the body; {{name}} placeholders from
- *  a fixed list (s_fields) — an unknown one, or an unclosed "{{", refuses
- *  the whole load with file:line, so a typo is found at load time and not
- *  in a customer's mailbox. Rendering happens when a notification row is
- *  created, so a retry sends exactly the bytes the first attempt sent.
+ *  rules.conf, '#' comments, one statement a line:
+ *
+ *      EVENT_TYPE  RECIPIENTS  CHANNELS  [urgent]
+ *      quiet       HH:MM-HH:MM CHANNELS
+ *
+ *  RECIPIENTS is a comma-separated list of kinds (or `escalation`: the roles
+ *  an sla.escalated event names). CHANNELS is a comma-separated list of
+ *  groups, each sent; a group is one channel or alternatives joined by '|'
+ *  ("email|sms": e-mail when the recipient has an address and has not opted
+ *  out, else SMS). `urgent` lets the event through quiet hours. The `quiet`
+ *  line (at most one) holds back messages to customers on the channels it
+ *  names from HH:MM to HH:MM local time (the case's calendar zone; a window
+ *  may span midnight).
+ *
+ *  Templates, per rule: TEMPLATES/EVENT_TYPE.zh.txt and .en.txt (e-mail and
+ *  the staff inbox), and when the rule uses sms or push also
+ *  EVENT_TYPE.zh.short.txt and .en.short.txt (the SMS text; the push title is
+ *  its subject). Their placeholders come from a fixed list (s_fields),
+ *  checked at load by common/template.c, so a typo is refused with
+ *  file:line and not found in a customer's inbox. Rendering happens when a
+ *  notification row is created, so a retry sends exactly the same bytes.
  */
 #include "notify_rules.h"
-#include "proto.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NOTIFY_MAX_RULES  64
-#define NOTIFY_MAX_FILE   (64 * 1024)
 
 //  Every placeholder a template may use. The store fills them from the case
-//  row and the event's data (notify_store.c, s_fields_of).
+//  row and the event's data (notify_store.c, s_event).
 static const char *s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
     "handler", "handler_name", "state", "level", "customer_name", "outcome", "amount",
@@ -33,15 +45,19 @@ static const char *s_kinds [NOTIFY_KINDS] = {
     "customer", "handler", "supervisor", "department_head", "complaint_office", "management"
 };
 
-typedef struct {
-    char *subject, *body;
-} template_t;
+static const char *s_channels [NOTIFY_CHANNELS] = { "email", "inbox", "sms", "push" };
 
-struct notify_rules_t {
+//  [language zh, en][form full, short]
+typedef template_t *rule_templates_t [2][2];
+
+struct _notify_rules_t {
     notify_rule_t rules [NOTIFY_MAX_RULES];
-    template_t templates [NOTIFY_MAX_RULES][2];     /* [rule][0 zh, 1 en] */
+    rule_templates_t templates [NOTIFY_MAX_RULES];
     int count;
-    char summary [128];
+    bool quiet;
+    char quiet_from [8], quiet_to [8];
+    unsigned quiet_channels;
+    char summary [160];
 };
 
 const char *
@@ -60,6 +76,22 @@ notify_kind_parse (const char *name)
     return -1;
 }
 
+const char *
+notify_channel_name (notify_channel_t channel)
+{
+    assert (channel < NOTIFY_CHANNELS);
+    return s_channels [channel];
+}
+
+int
+notify_channel_parse (const char *name)
+{
+    for (int i = 0; i < NOTIFY_CHANNELS; i++)
+        if (streq (name, s_channels [i]))
+            return i;
+    return -1;
+}
+
 static int
 s_error (notify_error_t *err, const char *file, int line, const char *fmt, ...)
 {
@@ -72,110 +104,102 @@ s_error (notify_error_t *err, const char *file, int line, const char *fmt, ...)
     return -1;
 }
 
-static bool
-s_known_field (const char *name, size_t len)
-{
-    for (int i = 0; s_fields [i]; i++)
-        if (strlen (s_fields [i]) == len && memcmp (s_fields [i], name, len) == 0)
-            return true;
-    return false;
-}
-
-//  Check the placeholders of one line of a template.
-static int
-s_check_line (const char *path, int line, const char *text, size_t len, notify_error_t *err)
-{
-    const char *end = text + len;
-    const char *p = text;
-    while ((p = memmem (p, (size_t) (end - p), "{{", 2))) {
-        const char *close = memmem (p + 2, (size_t) (end - p - 2), "}}", 2);
-        if (!close)
-            return s_error (err, path, line, "unclosed {{");
-        if (!s_known_field (p + 2, (size_t) (close - p - 2)))
-            return s_error (err, path, line, "unknown placeholder {{%.*s}}",
-                            (int) (close - p - 2) > 40 ? 40 : (int) (close - p - 2), p + 2);
-        p = close + 2;
-    }
-    return 0;
-}
-
-static int
-s_load_template (const char *path, template_t *tpl, notify_error_t *err)
-{
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        return s_error (err, path, 0, "cannot open: %s", strerror (errno));
-    char *text = malloc (NOTIFY_MAX_FILE + 1);
-    assert (text);
-    size_t size = fread (text, 1, NOTIFY_MAX_FILE + 1, file);
-    fclose (file);
-    if (size > NOTIFY_MAX_FILE) {
-        free (text);
-        return s_error (err, path, 0, "larger than %d bytes", NOTIFY_MAX_FILE);
-    }
-    text [size] = 0;
-    if (strlen (text) != size) {
-        free (text);
-        return s_error (err, path, 0, "contains a NUL byte");
-    }
-    //  Checked here: a row PostgreSQL refuses (invalid UTF-8) would stop the
-    //  consumer at that event for good.
-    if (!proto_utf8_valid (text, size)) {
-        free (text);
-        return s_error (err, path, 0, "not valid UTF-8");
-    }
-    if (strncmp (text, "Subject: ", 9) != 0) {
-        free (text);
-        return s_error (err, path, 1, "the first line must be \"Subject: ...\"");
-    }
-    int line = 1;
-    for (char *p = text; *p; line++) {
-        size_t len = strcspn (p, "\n");
-        if (s_check_line (path, line, p, len, err)) {
-            free (text);
-            return -1;
-        }
-        p += len + (p [len] == '\n');
-    }
-    size_t subject_len = strcspn (text + 9, "\r\n");
-    tpl->subject = strndup (text + 9, subject_len);
-    const char *body = text + 9 + subject_len;
-    body += strspn (body, "\r");
-    if (*body == '\n')
-        body++;
-    tpl->body = strdup (body);
-    assert (tpl->subject && tpl->body);
-    free (text);
-    if (!*tpl->subject)
-        return s_error (err, path, 1, "empty subject");
-    return 0;
-}
-
 static void
 s_free (notify_rules_t *self)
 {
     for (int i = 0; i < self->count; i++)
-        for (int l = 0; l < 2; l++) {
-            free (self->templates [i][l].subject);
-            free (self->templates [i][l].body);
-        }
+        for (int l = 0; l < 2; l++)
+            for (int f = 0; f < 2; f++)
+                template_destroy (&self->templates [i][l][f]);
     free (self);
 }
 
-//  Parse one rules line (already stripped of its comment). 0 blank, 1 a
-//  rule, -1 an error.
+//  "HH:MM" -> true when it is a time of day.
+static bool
+s_time_ok (const char *text)
+{
+    int h, m;
+    char tail;
+    return strlen (text) == 5 && sscanf (text, "%2d:%2d%c", &h, &m, &tail) == 2
+           && h >= 0 && h < 24 && m >= 0 && m < 60;
+}
+
 static int
-s_parse_rule (notify_rules_t *self, const char *path, int line, char *text,
+s_parse_quiet (notify_rules_t *self, const char *path, int line, char *save,
+               notify_error_t *err)
+{
+    char *window = strtok_r (NULL, " \t\r", &save);
+    char *channels = strtok_r (NULL, " \t\r", &save);
+    if (!window || !channels || strtok_r (NULL, " \t\r", &save))
+        return s_error (err, path, line, "want: quiet HH:MM-HH:MM CHANNELS");
+    if (self->quiet)
+        return s_error (err, path, line, "a second quiet line");
+    char *dash = strchr (window, '-');
+    if (!dash)
+        return s_error (err, path, line, "quiet hours want HH:MM-HH:MM, not %.20s", window);
+    *dash = 0;
+    if (!s_time_ok (window) || !s_time_ok (dash + 1) || streq (window, dash + 1))
+        return s_error (err, path, line, "quiet hours want two different times HH:MM-HH:MM");
+    snprintf (self->quiet_from, sizeof self->quiet_from, "%s", window);
+    snprintf (self->quiet_to, sizeof self->quiet_to, "%s", dash + 1);
+    char *csave = NULL;
+    for (char *c = strtok_r (channels, ",", &csave); c; c = strtok_r (NULL, ",", &csave)) {
+        int channel = notify_channel_parse (c);
+        if (channel != NOTIFY_EMAIL && channel != NOTIFY_SMS && channel != NOTIFY_PUSH)
+            return s_error (err, path, line, "quiet hours apply to email, sms or push, not %.40s",
+                            c);
+        self->quiet_channels |= 1u << channel;
+    }
+    self->quiet = true;
+    return 0;
+}
+
+//  CHANNELS: groups separated by ',', alternatives within one by '|'.
+static int
+s_parse_channels (notify_rule_t *rule, const char *path, int line, char *channels,
+                  notify_error_t *err)
+{
+    char *gsave = NULL;
+    for (char *g = strtok_r (channels, ",", &gsave); g; g = strtok_r (NULL, ",", &gsave)) {
+        if (rule->groups == NOTIFY_MAX_GROUPS)
+            return s_error (err, path, line, "more than %d channel groups", NOTIFY_MAX_GROUPS);
+        int group = rule->groups++;
+        char *asave = NULL;
+        for (char *c = strtok_r (g, "|", &asave); c; c = strtok_r (NULL, "|", &asave)) {
+            int channel = notify_channel_parse (c);
+            if (channel < 0)
+                return s_error (err, path, line, "unknown channel %.40s (email, inbox, sms, push)",
+                                c);
+            if (rule->channels & (1u << channel))
+                return s_error (err, path, line, "channel %s named twice", c);
+            rule->channels |= 1u << channel;
+            rule->group [group][rule->alternatives [group]++] = (notify_channel_t) channel;
+        }
+        if (rule->alternatives [group] == 0)
+            return s_error (err, path, line, "an empty channel group");
+    }
+    return 0;
+}
+
+//  Parse one rules line (already stripped of its comment). 0 blank or quiet,
+//  1 a rule, -1 an error.
+static int
+s_parse_line (notify_rules_t *self, const char *path, int line, char *text,
               const char *templates_dir, notify_error_t *err)
 {
     char *save = NULL;
     char *type = strtok_r (text, " \t\r", &save);
     if (!type)
         return 0;
+    if (streq (type, "quiet"))
+        return s_parse_quiet (self, path, line, save, err);
     char *kinds = strtok_r (NULL, " \t\r", &save);
     char *channels = strtok_r (NULL, " \t\r", &save);
+    char *flag = strtok_r (NULL, " \t\r", &save);
     if (!kinds || !channels || strtok_r (NULL, " \t\r", &save))
-        return s_error (err, path, line, "want: EVENT_TYPE RECIPIENTS CHANNELS");
+        return s_error (err, path, line, "want: EVENT_TYPE RECIPIENTS CHANNELS [urgent]");
+    if (flag && !streq (flag, "urgent"))
+        return s_error (err, path, line, "unknown flag %.40s (urgent)", flag);
     if (strlen (type) >= sizeof self->rules [0].type)
         return s_error (err, path, line, "event type too long");
     if (notify_rules_find (self, type))
@@ -185,7 +209,9 @@ s_parse_rule (notify_rules_t *self, const char *path, int line, char *text,
     notify_rule_t *rule = &self->rules [self->count];
     memset (rule, 0, sizeof *rule);
     snprintf (rule->type, sizeof rule->type, "%s", type);
-    for (char *k = strtok_r (kinds, ",", &save); k; k = strtok_r (NULL, ",", &save)) {
+    rule->urgent = flag != NULL;
+    char *ksave = NULL;
+    for (char *k = strtok_r (kinds, ",", &ksave); k; k = strtok_r (NULL, ",", &ksave)) {
         int kind = notify_kind_parse (k);
         if (streq (k, "escalation"))
             rule->escalation = true;
@@ -195,27 +221,24 @@ s_parse_rule (notify_rules_t *self, const char *path, int line, char *text,
         else
             rule->kinds |= 1u << kind;
     }
-    for (char *c = strtok_r (channels, ",", &save); c; c = strtok_r (NULL, ",", &save)) {
-        if (streq (c, "email"))
-            rule->channels |= NOTIFY_CH_EMAIL;
-        else
-        if (streq (c, "inbox"))
-            rule->channels |= NOTIFY_CH_INBOX;
-        else
-            return s_error (err, path, line, "unknown or unsupported channel %.40s", c);
-    }
-    if (!rule->channels || (!rule->kinds && !rule->escalation))
+    if (s_parse_channels (rule, path, line, channels, err))
+        return -1;
+    if (!rule->groups || (!rule->kinds && !rule->escalation))
         return s_error (err, path, line, "no recipients or no channels");
-    const char *langs [2] = { "zh", "en" };
-    for (int l = 0; l < 2; l++) {
-        char tpath [512];
-        snprintf (tpath, sizeof tpath, "%s/%s.%s.txt", templates_dir, type, langs [l]);
-        if (s_load_template (tpath, &self->templates [self->count][l], err)) {
-            self->count++;          /* so s_free releases what was loaded */
-            return -1;
-        }
-    }
+    //  Counted before the templates load, so s_free releases what did.
     self->count++;
+    bool short_form = rule->channels & ((1u << NOTIFY_SMS) | (1u << NOTIFY_PUSH));
+    const char *langs [2] = { "zh", "en" };
+    for (int l = 0; l < 2; l++)
+        for (int f = 0; f < (short_form ? 2 : 1); f++) {
+            char tpath [512];
+            snprintf (tpath, sizeof tpath, "%s/%s.%s%s.txt", templates_dir, type, langs [l],
+                      f ? ".short" : "");
+            template_t *tpl = template_load (tpath, s_fields, err);
+            if (!tpl)
+                return -1;
+            self->templates [self->count - 1][l][f] = tpl;
+        }
     return 1;
 }
 
@@ -238,7 +261,7 @@ notify_rules_load (const char *rules_path, const char *templates_dir, notify_err
             break;
         }
         text [strcspn (text, "#\n")] = 0;
-        rc = s_parse_rule (self, rules_path, line, text, templates_dir, err);
+        rc = s_parse_line (self, rules_path, line, text, templates_dir, err);
     }
     fclose (file);
     if (rc >= 0 && self->count == 0)
@@ -247,8 +270,14 @@ notify_rules_load (const char *rules_path, const char *templates_dir, notify_err
         s_free (self);
         return NULL;
     }
-    snprintf (self->summary, sizeof self->summary, "rules=%d templates=%d", self->count,
-              self->count * 2);
+    int templates = 0;
+    for (int i = 0; i < self->count; i++)
+        for (int l = 0; l < 2; l++)
+            for (int f = 0; f < 2; f++)
+                templates += self->templates [i][l][f] != NULL;
+    snprintf (self->summary, sizeof self->summary, "rules=%d templates=%d quiet=%s%s%s",
+              self->count, templates, self->quiet ? self->quiet_from : "none",
+              self->quiet ? "-" : "", self->quiet ? self->quiet_to : "");
     return self;
 }
 
@@ -277,41 +306,30 @@ notify_rules_find (notify_rules_t *self, const char *type)
     return NULL;
 }
 
-static char *
-s_render (const char *tpl, zhash_t *fields)
+bool
+notify_rules_quiet (notify_rules_t *self, const char **from, const char **to,
+                    unsigned *channels)
 {
-    char *out = NULL;
-    size_t size = 0;
-    FILE *stream = open_memstream (&out, &size);
-    assert (stream);
-    const char *p = tpl;
-    const char *open;
-    while ((open = strstr (p, "{{"))) {
-        fwrite (p, 1, (size_t) (open - p), stream);
-        const char *close = strstr (open + 2, "}}");
-        assert (close);             /* checked at load */
-        char name [64];
-        snprintf (name, sizeof name, "%.*s", (int) (close - open - 2), open + 2);
-        const char *value = fields ? zhash_lookup (fields, name) : NULL;
-        fputs (value && *value ? value : "-", stream);
-        p = close + 2;
-    }
-    fputs (p, stream);
-    fclose (stream);
-    return out;
+    *from = self->quiet_from;
+    *to = self->quiet_to;
+    *channels = self->quiet ? self->quiet_channels : 0;
+    return self->quiet;
 }
 
 int
 notify_rules_render (notify_rules_t *self, const char *type, const char *lang,
-                     zhash_t *fields, char **subject, char **body)
+                     notify_channel_t channel, zhash_t *fields, char **subject, char **body)
 {
     const notify_rule_t *rule = notify_rules_find (self, type);
     if (!rule)
         return -1;
     int l = lang && streq (lang, "en") ? 1 : 0;
-    const template_t *tpl = &self->templates [rule - self->rules][l];
-    *subject = s_render (tpl->subject, fields);
-    *body = s_render (tpl->body, fields);
+    int f = channel == NOTIFY_SMS || channel == NOTIFY_PUSH ? 1 : 0;
+    template_t *tpl = self->templates [rule - self->rules][l][f];
+    if (!tpl)
+        return -1;                  /* a channel the rule does not use */
+    *subject = template_render_subject (tpl, fields);
+    *body = template_render_body (tpl, fields);
     return 0;
 }
 
@@ -352,20 +370,28 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
     s_check (verbose, rules != NULL, "the shipped rules and templates load");
     if (rules) {
         const notify_rule_t *rule = notify_rules_find (rules, "complaint.received");
-        s_check (verbose, rule && rule->kinds == (1u << NOTIFY_CUSTOMER)
-                          && rule->channels == NOTIFY_CH_EMAIL,
-                 "complaint.received -> customer email");
+        s_check (verbose, rule && rule->kinds == (1u << NOTIFY_CUSTOMER) && rule->groups == 1
+                          && rule->alternatives [0] == 2 && rule->group [0][0] == NOTIFY_EMAIL
+                          && rule->group [0][1] == NOTIFY_SMS && !rule->urgent,
+                 "complaint.received -> customer, e-mail else SMS");
         rule = notify_rules_find (rules, "sla.escalated");
-        s_check (verbose, rule && rule->escalation
-                          && rule->channels == (NOTIFY_CH_EMAIL | NOTIFY_CH_INBOX),
+        s_check (verbose, rule && rule->escalation && rule->groups == 2
+                          && rule->channels == ((1u << NOTIFY_EMAIL) | (1u << NOTIFY_INBOX)),
                  "sla.escalated -> the tier's roles, inbox and email");
         s_check (verbose, notify_rules_find (rules, "complaint.noted") == NULL,
                  "an event without a rule is not found");
+        const char *from, *to;
+        unsigned quiet;
+        s_check (verbose, notify_rules_quiet (rules, &from, &to, &quiet) && streq (from, "21:00")
+                          && streq (to, "08:00")
+                          && quiet == ((1u << NOTIFY_SMS) | (1u << NOTIFY_PUSH)),
+                 "quiet hours 21:00-08:00 hold back sms and push");
         zhash_t *fields = zhash_new ();
         zhash_insert (fields, "complaint_no", "C20260302000001");
         zhash_insert (fields, "received_at", "2026-03-02 09:00");
         char *subject, *body;
-        int rc = notify_rules_render (rules, "complaint.received", "zh", fields, &subject, &body);
+        int rc = notify_rules_render (rules, "complaint.received", "zh", NOTIFY_EMAIL, fields,
+                                      &subject, &body);
         s_check (verbose, rc == 0 && strstr (subject, "C20260302000001")
                           && strstr (subject, "受理") && strstr (body, "15日内")
                           && strstr (body, "2026-03-02 09:00") && !strstr (body, "{{"),
@@ -374,7 +400,17 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
             free (subject);
             free (body);
         }
-        rc = notify_rules_render (rules, "complaint.resolved", "en", fields, &subject, &body);
+        rc = notify_rules_render (rules, "complaint.received", "zh", NOTIFY_SMS, fields,
+                                  &subject, &body);
+        s_check (verbose, rc == 0 && strstr (body, "C20260302000001") && strstr (body, "15日")
+                          && strlen (body) < 300,
+                 "the zh SMS receipt is short, with the number and the deadline");
+        if (rc == 0) {
+            free (subject);
+            free (body);
+        }
+        rc = notify_rules_render (rules, "complaint.resolved", "en", NOTIFY_EMAIL, fields,
+                                  &subject, &body);
         s_check (verbose, rc == 0 && strstr (subject, "resolved")
                           && strstr (body, "Outcome: -") && strstr (body, "review"),
                  "the en result renders; a missing field is \"-\"; it says how to ask for review");
@@ -382,16 +418,21 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
             free (subject);
             free (body);
         }
+        rc = notify_rules_render (rules, "sla.reminder", "zh", NOTIFY_SMS, fields, &subject,
+                                  &body);
+        s_check (verbose, rc == -1, "no short form for a rule without sms or push");
         zhash_destroy (&fields);
         notify_rules_destroy (&rules);
     }
     //  Mistakes, in a scratch folder.
     char dir [] = "/tmp/notifier-selftest-XXXXXX";
     if (mkdtemp (dir)) {
-        char rpath [300], tpath [300], tpath2 [300];
+        char rpath [300], tpath [300], tpath2 [300], spath [300], spath2 [300];
         snprintf (rpath, sizeof rpath, "%s/rules.conf", dir);
         snprintf (tpath, sizeof tpath, "%s/x.y.zh.txt", dir);
         snprintf (tpath2, sizeof tpath2, "%s/x.y.en.txt", dir);
+        snprintf (spath, sizeof spath, "%s/x.y.zh.short.txt", dir);
+        snprintf (spath2, sizeof spath2, "%s/x.y.en.short.txt", dir);
         s_write (rpath, "# test\nx.y customer email\n");
         s_write (tpath, "Subject: {{complaint_no}}\nline two\nhello {{complaint_nr}}\n");
         s_write (tpath2, "Subject: ok\nbody\n");
@@ -419,17 +460,58 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
                  "a template that is not UTF-8 is refused");
         notify_rules_destroy (&rules);
         s_write (tpath, "Subject: fine {{tier}}\nbody\n");
-        s_write (rpath, "x.y customer sms\n");
+        s_write (rpath, "x.y customer email|fax\n");
         rules = notify_rules_load (rpath, dir, &err);
-        s_check (verbose, !rules && err.line == 1 && strstr (err.reason, "channel"),
-                 "an unsupported channel is refused");
+        s_check (verbose, !rules && err.line == 1 && strstr (err.reason, "unknown channel fax"),
+                 "an unknown channel is refused");
         notify_rules_destroy (&rules);
+        s_write (rpath, "x.y customer email|sms\n");
+        rules = notify_rules_load (rpath, dir, &err);
+        s_check (verbose, !rules && streq (err.file, spath) && strstr (err.reason, "cannot open"),
+                 "sms without its short template is refused, naming the file");
+        notify_rules_destroy (&rules);
+        s_write (spath, "Subject: t\n{{complaint_no}}\n");
+        s_write (spath2, "Subject: t\n{{complaint_no}}\n");
+        s_write (rpath, "x.y customer email|sms,push urgent\nquiet 22:30-07:00 sms\n");
+        rules = notify_rules_load (rpath, dir, &err);
+        const char *from = NULL, *to = NULL;
+        unsigned quiet = 0;
+        s_check (verbose, rules && notify_rules_find (rules, "x.y")->urgent
+                          && notify_rules_find (rules, "x.y")->groups == 2
+                          && notify_rules_quiet (rules, &from, &to, &quiet)
+                          && streq (from, "22:30") && quiet == (1u << NOTIFY_SMS),
+                 "alternatives, groups, urgent and a quiet line load");
+        notify_rules_destroy (&rules);
+        const char *bad [][2] = {
+            { "x.y customer email,email\n", "named twice" },
+            { "x.y customer email loud\n", "unknown flag loud" },
+            { "x.y customer email\nquiet 21:00 sms\n", "want HH:MM-HH:MM" },
+            { "x.y customer email\nquiet 25:00-08:00 sms\n", "two different times" },
+            { "x.y customer email\nquiet 21:00-21:00 sms\n", "two different times" },
+            { "x.y customer email\nquiet 21:00-08:00 inbox\n", "not inbox" },
+            { "x.y customer email\nquiet 21:00-08:00 sms\nquiet 22:00-07:00 sms\n",
+              "a second quiet" },
+            { "x.y customer ,\n", "no recipients or no channels" },
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+            s_write (rpath, bad [i][0]);
+            rules = notify_rules_load (rpath, dir, &err);
+            char what [160];
+            snprintf (what, sizeof what, "refused: %s", bad [i][1]);
+            s_check (verbose, !rules && streq (err.file, rpath) && err.line >= 1
+                              && strstr (err.reason, bad [i][1]), what);
+            if (rules || !strstr (err.reason, bad [i][1]))
+                printf ("    got: %s:%d: %s\n", err.file, err.line, err.reason);
+            notify_rules_destroy (&rules);
+        }
         s_write (rpath, "x.y customer,escalation inbox\n");
         rules = notify_rules_load (rpath, dir, &err);
         s_check (verbose, rules != NULL, "a good scratch rule loads");
         notify_rules_destroy (&rules);
         unlink (tpath);
         unlink (tpath2);
+        unlink (spath);
+        unlink (spath2);
         unlink (rpath);
         rmdir (dir);
     }

@@ -1,9 +1,11 @@
-/*  notify_rules.h — what is sent to whom: deploy/notify/rules.conf and the
- *  templates deploy/notify/templates/EVENT.LANG.txt (see notify_rules.c).
+/*  notify_rules.h — what is sent to whom, over which channels:
+ *  deploy/notify/rules.conf and the templates deploy/notify/templates/ (see
+ *  notify_rules.c).
  */
 #ifndef NOTIFY_RULES_H_INCLUDED
 #define NOTIFY_RULES_H_INCLUDED
 
+#include "template.h"
 #include <czmq.h>
 #include <stdbool.h>
 
@@ -12,22 +14,28 @@ typedef enum {
     NOTIFY_COMPLAINT_OFFICE, NOTIFY_MANAGEMENT, NOTIFY_KINDS
 } notify_kind_t;
 
-#define NOTIFY_CH_EMAIL  1
-#define NOTIFY_CH_INBOX  2
+typedef enum {
+    NOTIFY_EMAIL, NOTIFY_INBOX, NOTIFY_SMS, NOTIFY_PUSH, NOTIFY_CHANNELS
+} notify_channel_t;
 
-typedef struct {
-    char file [256];
-    int line;                       /* 0: the file as a whole */
-    char reason [200];
-} notify_error_t;
+#define NOTIFY_MAX_GROUPS 4
 
-typedef struct notify_rules_t notify_rules_t;
+typedef template_error_t notify_error_t;
 
+typedef struct _notify_rules_t notify_rules_t;
+
+/* One rule: every group of channels is sent; within a group the first
+ * alternative the recipient can receive is used ("email|sms": e-mail, else
+ * SMS). */
 typedef struct {
     char type [64];                 /* event type */
     unsigned kinds;                 /* 1 << notify_kind_t */
-    bool escalation;                /* the kinds are the event's data.to */
-    unsigned channels;              /* NOTIFY_CH_* */
+    bool escalation;                /* the kinds are also the event's data.to */
+    bool urgent;                    /* quiet hours do not hold it back */
+    int groups;
+    int alternatives [NOTIFY_MAX_GROUPS];
+    notify_channel_t group [NOTIFY_MAX_GROUPS][NOTIFY_CHANNELS];
+    unsigned channels;              /* 1 << notify_channel_t, every group's */
 } notify_rule_t;
 
 /* Load the rules and every template they need; NULL with err set (file, line,
@@ -40,14 +48,23 @@ const char *notify_rules_summary (notify_rules_t *self);
 /* The rule for an event type, or NULL (the notifier ignores the event). */
 const notify_rule_t *notify_rules_find (notify_rules_t *self, const char *type);
 
-/* Render the event type's template in lang ("zh"/"en"; anything else: zh)
- * with fields (name -> char *; a missing one renders as "-"). Returns 0 with
- * *subject and *body freshly allocated, or -1. */
+/* The quiet hours ("21:00", "08:00") and the channels (1 << channel) they
+ * hold back; false when rules.conf has no `quiet` line. */
+bool notify_rules_quiet (notify_rules_t *self, const char **from, const char **to,
+                         unsigned *channels);
+
+/* Render the event type's template for a channel (the short form for sms and
+ * push) in lang ("en"; anything else: zh) with fields (name -> char *; a
+ * missing one renders as "-"). Returns 0 with *subject and *body freshly
+ * allocated, or -1 (no rule for the type). */
 int notify_rules_render (notify_rules_t *self, const char *type, const char *lang,
-                         zhash_t *fields, char **subject, char **body);
+                         notify_channel_t channel, zhash_t *fields, char **subject,
+                         char **body);
 
 const char *notify_kind_name (notify_kind_t kind);
 int notify_kind_parse (const char *name);      /* -1 when unknown */
+const char *notify_channel_name (notify_channel_t channel);
+int notify_channel_parse (const char *name);   /* -1 when unknown */
 
 int notify_rules_test (bool verbose, const char *rules_path, const char *templates_dir,
                        int *passed);

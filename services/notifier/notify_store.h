@@ -5,9 +5,10 @@
 #define NOTIFY_STORE_H_INCLUDED
 
 #include "notify_rules.h"
+#include "calendar.h"
 #include <stdint.h>
 
-typedef struct notify_store_t notify_store_t;
+typedef struct _notify_store_t notify_store_t;
 
 typedef struct {
     int64_t id, event_seq;
@@ -16,9 +17,23 @@ typedef struct {
     char *message_id, *complaint_no;
 } notify_row_t;
 
+/* How rows are claimed and retried. */
+typedef struct {
+    int batch, max_attempts;
+    long lease_ms, backoff_ms, backoff_cap_ms;
+    long rate [NOTIFY_CHANNELS];        /* messages a second per gateway; 0: no limit */
+    unsigned quiet_channels;            /* 1 << channel held back at night; 0: none */
+    const char *quiet_from, *quiet_to;  /* "21:00", "08:00" */
+} notify_claim_cfg_t;
+
 /* Connect (retrying until connected or interrupted: NULL). */
 notify_store_t *notify_store_new (const char *conninfo, const char *name, const char *consumer);
 void notify_store_destroy (notify_store_t **self_p);
+
+/* The calendars whose zones the cases' times are printed in (a case's
+ * clock's calendar, else default_calendar). The caller keeps them alive. */
+void notify_store_set_calendars (notify_store_t *self, const calendars_t *calendars,
+                                 const char *default_calendar);
 
 /* Reconnect when the connection is broken. 0, or -1 when interrupted. */
 int notify_store_recover (notify_store_t *self);
@@ -29,18 +44,23 @@ int notify_store_recover (notify_store_t *self);
  * *created = rows inserted. */
 int notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, int *created);
 
-/* Claim up to batch due rows (pending/failed and due, or sending with an
- * expired lease) for lease_ms. Returns how many (*rows allocated), -1. */
-int notify_store_claim (notify_store_t *self, int batch, long lease_ms, notify_row_t **rows);
+/* One transaction: suppress due rows the customer has opted out of, move due
+ * rows inside quiet hours to the morning, then claim up to cfg->batch due
+ * rows (pending/failed and due, or sending with an expired lease), each
+ * gateway within its rate, for cfg->lease_ms. Returns how many (*rows
+ * allocated), -1. */
+int notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *suppressed,
+                        int *deferred, notify_row_t **rows);
 void notify_store_rows_free (notify_row_t **rows, int count);
 
 /* The row was delivered: sent (+ staff_inbox for inbox), notification.sent.
  * 0, 1 when the lease was lost (someone else has the row), -1. */
 int notify_store_sent (notify_store_t *self, const notify_row_t *row);
 
-/* The attempt failed: failed with back-off, or dead after max_attempts;
- * notification.failed / .dead. 0 failed, 1 dead, 2 lease lost, -1. */
+/* The attempt failed: failed with back-off (at least min_delay_ms), or dead
+ * after cfg->max_attempts or at once when permanent; notification.failed /
+ * .dead. 0 failed, 1 dead, 2 lease lost, -1. */
 int notify_store_failed (notify_store_t *self, const notify_row_t *row, const char *error,
-                         int max_attempts, long base_ms, long cap_ms);
+                         bool permanent, long min_delay_ms, const notify_claim_cfg_t *cfg);
 
 #endif

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # notify_smtp.sh — the notifier (issue 5) against a real SMTP server on
-# loopback (notify_smtpd.py: asyncio, standard library), with the real bus,
+# loopback (smtp_sink.py: asyncio, standard library), with the real bus,
 # intake and router and the shipped rules and templates:
 #   a  receipts: every customer with an e-mail gets one message per complaint
 #      (zh or en by complaint.lang) with the complaint number in the subject
 #      (RFC 2047, decodes) and the body, and what happens next; every
-#      assigned handler gets an e-mail and an inbox row; one notification
+#      assigned handler gets an e-mail and an inbox row; a customer with no
+#      e-mail and no phone gets one suppressed row saying why; one notification
 #      row per (event, recipient, channel); the mailbox holds exactly the
 #      e-mail rows, each with its row's Message-ID; the cursor reaches the
 #      end of the log
@@ -26,7 +27,7 @@ require_bin bus intake router notifier complaintctl watchdog
 
 SMTP_PORT=${TEST_SMTP_PORT:-$((TEST_ZMQ_BASE + 3))}
 MAIL=$TEST_DIR/mail
-SMTPD=$ROOT/tests/integration/notify_smtpd.py
+SMTPD=$ROOT/deploy/sinks/smtp_sink.py
 DIRECTORY=$ROOT/deploy/org/directory.conf
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
 
@@ -59,7 +60,7 @@ submit () {
         | jq -r '.complaint_no // empty'
 }
 all_sent () {   # no row owed any more, nothing left in the outbox, log consumed
-    [ "$(psql_value "select (select count(*) from notification where state not in ('sent', 'dead'))
+    [ "$(psql_value "select (select count(*) from notification where state not in ('sent', 'dead', 'suppressed'))
                           + (select count(*) from outbox)
                           + (select count(*) from event_log where seq >
                                (select last_seq from notifier_cursor))")" = 0 ]
@@ -73,9 +74,10 @@ for i in 1 2 3; do
     [ -n "$no" ] || fail "submit a$i failed"
     nos+=("$no")
 done
-no_email=$(submit a4 zh "")          # no e-mail: no customer row (e-mail only this slice)
-[ -n "$no_email" ] || no_email=$(ctl submit --channel web --ref a4 --phone 13900000004 \
-    --body "没有邮箱的客户" 2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty')
+# No e-mail and no phone: the rule (email|sms) cannot reach this customer.
+no_email=$(ctl submit --channel web --ref a4 --name "无联系方式客户" \
+    --body "没有邮箱也没有电话的客户" 2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty')
+[ -n "$no_email" ] || fail "submit a4 failed"
 wait_for '[ "$(psql_value "select count(*) from complaint where state = '"'assigned'"'")" -ge 4 ]' 20 \
     || fail "complaints not assigned within 20 s"
 wait_for all_sent 30 || fail "notifications not all sent within 30 s"
@@ -85,21 +87,26 @@ n_handlers=$(psql_value "select count(*) from complaint c join staff s on s.id =
                           where s.email is not null")
 assert_eq "customer receipts (one per complaint with an e-mail)" 3 \
     "$(psql_value "select count(*) from notification where event_type = 'complaint.received'
-                    and recipient_kind = 'customer' and channel = 'email'")"
+                    and recipient_kind = 'customer' and channel = 'email' and state <> 'suppressed'")"
 assert_eq "handler e-mails = assigned cases with a handler" "$n_handlers" \
     "$(psql_value "select count(*) from notification where event_type = 'complaint.assigned'
                     and channel = 'email'")"
 assert_eq "handler inbox rows = assigned cases with a handler" "$n_handlers" \
     "$(psql_value "select count(*) from staff_inbox i join notification n on n.id = i.notification_id
                     where n.event_type = 'complaint.assigned' and n.state = 'sent'")"
-assert_eq "no customer row for a customer without e-mail" 0 \
-    "$(psql_value "select count(*) from notification where complaint_no = :'no'
-                    and recipient_kind = 'customer'" no="$no_email")"
-n_email_rows=$(psql_value "select count(*) from notification where channel = 'email'")
+assert_eq "a customer with no e-mail and no phone: one suppressed row saying why" \
+    "suppressed|email|no e-mail address; no mobile number" \
+    "$(psql_value "select state || '|' || channel || '|' || last_error from notification
+                    where complaint_no = :'no' and recipient_kind = 'customer'" no="$no_email")"
+assert_eq "... and its notification.suppressed event" 1 \
+    "$(psql_value "select count(*) from event_log where type = 'notification.suppressed'
+                    and complaint_no = :'no'" no="$no_email")"
+n_email_rows=$(psql_value "select count(*) from notification where channel = 'email'
+                              and state <> 'suppressed'")
 assert_eq "the mailbox holds one message per e-mail row" "$n_email_rows" "$(n_mail)"
 assert_eq "every Message-ID in the mailbox is a row's, once" \
     "$(psql_value "select string_agg(message_id, ' ' order by message_id) from notification
-                    where channel = 'email'")" \
+                    where channel = 'email' and state <> 'suppressed'")" \
     "$(report | jq -r .message_id | sort | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "every message arrived where its row says" "$n_email_rows" \
     "$(report | jq -r '[.rcpt, .to, .message_id] | @tsv' | while IFS=$'\t' read -r rcpt to mid; do

@@ -16,6 +16,7 @@
 #include "lifecycle.h"
 #include "pg_array.h"
 #include "calendar.h"
+#include "template.h"
 
 typedef struct {
     const char *name;
@@ -34,6 +35,7 @@ static const s_test_t s_tests [] = {
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
     { "calendar", calendar_test },
+    { "template", template_test },
 };
 
 int

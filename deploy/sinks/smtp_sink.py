@@ -1,15 +1,15 @@
 #!/usr/bin/python3
-"""notify_smtpd.py — a small real SMTP server for the notifier's tests, and
+"""smtp_sink.py — a small real SMTP server for the notifier's tests, and
 the reader of what it received.
 
-    notify_smtpd.py serve --port N --dir DIR [--delay S]
+    smtp_sink.py serve --port N --dir DIR [--delay S]
         speaks SMTP on 127.0.0.1:N (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP,
         QUIT); each accepted message is stored as DIR/<ns>-<n>.eml with an
         "X-Rcpt-To:" line before it (written, then renamed: a file is whole),
         BEFORE the 250 reply, after --delay seconds: so a client killed while
         waiting leaves a message the server has, which is the one duplicate
         the notifier may cause.
-    notify_smtpd.py report --dir DIR
+    smtp_sink.py report --dir DIR
         one JSON line per stored message: rcpt, to, subject (RFC 2047
         decoded), message_id, date, content-type, transfer encoding, body
         (decoded), header problems.
