@@ -38,7 +38,7 @@
 static const char *s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
     "handler", "handler_name", "state", "level", "customer_name", "outcome", "amount",
-    "stage", "stage_zh", "percent", "tier", "step", "event_due_at", NULL
+    "stage", "stage_zh", "percent", "tier", "step", "adds", "event_due_at", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {
@@ -414,6 +414,27 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         s_check (verbose, rc == 0 && strstr (subject, "resolved")
                           && strstr (body, "Outcome: -") && strstr (body, "review"),
                  "the en result renders; a missing field is \"-\"; it says how to ask for review");
+        if (rc == 0) {
+            free (subject);
+            free (body);
+        }
+        zhash_insert (fields, "event_due_at", "2026-04-01 24:00");
+        zhash_insert (fields, "adds", "15d");
+        zhash_insert (fields, "stage_zh", "办结");
+        rc = notify_rules_render (rules, "sla.extended", "zh", NOTIFY_SMS, fields, &subject,
+                                  &body);
+        s_check (verbose, rc == 0 && strstr (body, "C20260302000001")
+                          && strstr (body, "2026-04-01 24:00"),
+                 "the customer is told of an extension with the new deadline (SMS)");
+        if (rc == 0) {
+            free (subject);
+            free (body);
+        }
+        rc = notify_rules_render (rules, "sla.extended", "en", NOTIFY_EMAIL, fields, &subject,
+                                  &body);
+        s_check (verbose, rc == 0 && strstr (body, "extended by 15d")
+                          && strstr (body, "2026-04-01 24:00") && strstr (body, "What happens next"),
+                 "... and by e-mail, with how long and what happens next");
         if (rc == 0) {
             free (subject);
             free (body);

@@ -443,7 +443,7 @@ s_event (notify_store_t *self, notify_rules_t *rules, const char *seq, const cha
     json_t *due = json_object_get (data, "due_at");
     if (json_is_integer (due))
         s_put_time (fields, "event_due_at", calendar, json_integer_value (due), true);
-    const char *keys [] = { "stage", "percent", "tier", "step", NULL };
+    const char *keys [] = { "stage", "percent", "tier", "step", "adds", NULL };
     for (int i = 0; keys [i]; i++)
         s_put_json (fields, keys [i], json_object_get (data, keys [i]));
     //  The stage's name for Chinese readers (the event says "acknowledge").

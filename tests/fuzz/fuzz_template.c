@@ -22,7 +22,7 @@
 static const char *const s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
     "handler", "handler_name", "state", "level", "customer_name", "outcome", "amount",
-    "stage", "stage_zh", "percent", "tier", "step", "event_due_at", NULL
+    "stage", "stage_zh", "percent", "tier", "step", "adds", "event_due_at", NULL
 };
 
 /* Values for most fields; "tier" stays missing and "step" empty, so both
