@@ -25,9 +25,12 @@ SANFLAGS :=
 OPT      := -O2
 endif
 
+# CFLAGS and CPPFLAGS are the packager's (`make CFLAGS='-O2 -g -DNDEBUG'`);
+# what the project needs to build at all is in ALL_CFLAGS, after them.
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Icommon -Iproto $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SANFLAGS) -MMD -MP
+ALL_CFLAGS := $(CPPFLAGS) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+           -Wstrict-prototypes -Icommon -Iproto $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+           $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -lpthread
 
@@ -48,7 +51,7 @@ all: $(BINS) $(TEST_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -1364,6 +1364,8 @@ calendars_at (const calendars_t *self, size_t index)
     return index < self->count ? self->list [index] : NULL;
 }
 
+#include "selftest.h"
+
 /* ---- Self-test ------------------------------------------------------------- */
 
 /* Every expected value below was worked out by hand from the calendar files

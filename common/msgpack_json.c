@@ -273,6 +273,8 @@ s_assert_dump (const json_t *json, const char *expected)
     free (text);
 }
 
+#include "selftest.h"
+
 void
 msgpack_json_test (bool verbose)
 {

@@ -86,6 +86,8 @@ pg_array_destroy (pg_array_t *self)
     memset (self, 0, sizeof *self);
 }
 
+#include "selftest.h"
+
 void
 pg_array_test (bool verbose)
 {

@@ -188,6 +188,8 @@ s_check_mask (const char *in, const char *expect)
 
 #define S(lit) ((proto_str_t) { lit, sizeof lit - 1 })
 
+#include "selftest.h"
+
 void
 privacy_test (bool verbose)
 {

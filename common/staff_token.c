@@ -47,6 +47,8 @@ staff_token_valid (const char *token, size_t len)
     return true;
 }
 
+#include "selftest.h"
+
 void
 staff_token_test (bool verbose)
 {

@@ -193,6 +193,8 @@ template_render_body (const template_t *self, zhash_t *values)
 }
 
 //  --------------------------------------------------------------------------
+#include "selftest.h"
+
 //  Self-test
 
 void

@@ -76,6 +76,8 @@ complaint_no_check (const char *no, size_t len, const char *field, proto_error_t
     return 0;
 }
 
+#include "selftest.h"
+
 void
 complaint_no_test (bool verbose)
 {

@@ -78,6 +78,8 @@ event_seq_get (const unsigned char in [8])
     return seq;
 }
 
+#include "selftest.h"
+
 void
 event_test (bool verbose)
 {

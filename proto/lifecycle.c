@@ -445,6 +445,8 @@ lifecycle_print_dot (FILE *out)
                   "double border: final state\\l\"];\n}\n");
 }
 
+#include "selftest.h"
+
 void
 lifecycle_test (bool verbose)
 {

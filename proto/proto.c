@@ -452,6 +452,8 @@ s_scan_bytes (const char *bytes, size_t size, proto_error_t *err)
     return proto_scan (bytes, size, PROTO_MAX_DEPTH, err);
 }
 
+#include "selftest.h"
+
 void
 proto_test (bool verbose)
 {

@@ -46,6 +46,8 @@ replay_request_pack (msgpack_sbuffer *buf, uint64_t from, int64_t limit)
         proto_pack_kv_int (&pk, "limit", limit);
 }
 
+#include "selftest.h"
+
 void
 replay_request_test (bool verbose)
 {

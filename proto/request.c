@@ -430,6 +430,8 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
     s_pack_opt (&pk, "id_no", s->customer.id_no);
 }
 
+#include "selftest.h"
+
 #define S(lit) ((proto_str_t) { lit, sizeof lit - 1 })
 
 /* Pack a request of string pairs (NULL value: skip), plus "version" when

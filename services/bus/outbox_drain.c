@@ -373,6 +373,8 @@ outbox_drain_once (outbox_drain_t *self)
 
 /* ------------------------------------------------------------------------ */
 
+#include "selftest.h"
+
 void
 outbox_drain_test (bool verbose)
 {

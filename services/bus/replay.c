@@ -143,6 +143,8 @@ replay_serve (replay_t *self, zsock_t *router, uint64_t last_seq)
 
 /* ------------------------------------------------------------------------ */
 
+#include "selftest.h"
+
 /* A string literal and its length, embedded NULs included. */
 #define S_LIT(s) s, sizeof (s) - 1
 

@@ -373,6 +373,8 @@ http_gateway_phone (const char *text, char *out, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+#include "selftest.h"
+
 //  Self-test
 
 static int s_passed, s_failed;

@@ -334,6 +334,8 @@ notify_rules_render (notify_rules_t *self, const char *type, const char *lang,
 }
 
 //  --------------------------------------------------------------------------
+#include "selftest.h"
+
 //  Self-test: the shipped rules and templates load and render; mistakes are
 //  refused with file:line.
 

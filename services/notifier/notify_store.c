@@ -637,11 +637,11 @@ s_defer_quiet (notify_store_t *self, const notify_claim_cfg_t *cfg)
     return n;
 }
 
-//  Claim up to limit due rows of one channel. Returns how many (appended to
-//  *rows at *count), -1.
+//  Claim up to limit due rows of one channel (the caller has room for
+//  limit more). Returns how many (appended to *rows at *count), -1.
 static int
 s_claim_channel (notify_store_t *self, const char *channel, int limit, long lease_ms,
-                 notify_row_t **rows, int *count, int capacity)
+                 notify_row_t **rows, int *count)
 {
     char limit_text [16], lease [24];
     snprintf (limit_text, sizeof limit_text, "%d", limit);
@@ -661,7 +661,6 @@ s_claim_channel (notify_store_t *self, const char *channel, int limit, long leas
     if (!res)
         return -1;
     int n = PQntuples (res);
-    assert (*count + n <= capacity);
     for (int i = 0; i < n; i++) {
         notify_row_t *row = &(*rows) [(*count)++];
         row->id = atoll (PQgetvalue (res, i, 0));
@@ -718,7 +717,7 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
             if (limit <= 0)
                 continue;
         }
-        int n = s_claim_channel (self, channel, limit, cfg->lease_ms, rows, &count, cfg->batch);
+        int n = s_claim_channel (self, channel, limit, cfg->lease_ms, rows, &count);
         if (n < 0)
             goto failed;
         if (n > 0 && c != NOTIFY_INBOX && rate > 0) {

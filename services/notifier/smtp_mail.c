@@ -234,6 +234,8 @@ s_decode_header (const char *value)
     return out;
 }
 
+#include "selftest.h"
+
 int
 smtp_mail_test (bool verbose, int *passed)
 {

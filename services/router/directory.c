@@ -595,6 +595,8 @@ directory_tokens_destroy (dir_tokens_t *tokens)
 }
 
 //  --------------------------------------------------------------------------
+#include "selftest.h"
+
 //  Self-test
 
 #define S_CHECK(cond, ...) do { \

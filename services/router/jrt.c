@@ -184,6 +184,8 @@ const char *jrt_cause (const jrt_t *self, const char *id) { return s_lookup (sel
     } \
 } while (0)
 
+#include "selftest.h"
+
 int
 jrt_test (bool verbose, const char *shipped, int *passed)
 {

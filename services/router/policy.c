@@ -110,6 +110,8 @@ policy_decide (const policy_t *self, const policy_input_t *in, policy_decision_t
     priority_decide (self->priority, &pin, &out->p);
 }
 
+#include "selftest.h"
+
 int
 policy_test (bool verbose, const policy_paths_t *shipped, int *passed)
 {

@@ -340,6 +340,8 @@ priority_decide (const priority_t *self, const priority_input_t *in, priority_re
 }
 
 //  --------------------------------------------------------------------------
+#include "selftest.h"
+
 //  Self-test
 
 #define S_CHECK(cond, ...) do { \

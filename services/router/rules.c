@@ -778,6 +778,8 @@ rules_route (rules_t *self, const char *product, const char *category,
     return out.department;
 }
 
+#include "selftest.h"
+
 //  Self-test
 
 #define S_CHECK(cond, ...) do { \

@@ -434,6 +434,8 @@ sla_plan_fire (const sla_policy_t *policy, const calendar_t *cal, sla_stage_t st
 }
 
 //  --------------------------------------------------------------------------
+#include "selftest.h"
+
 //  Self-test: a table of trails
 
 static int s_passed, s_failed;

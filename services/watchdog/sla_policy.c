@@ -736,6 +736,8 @@ sla_selector (const sla_case_attrs_t *a, char *buf, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+#include "selftest.h"
+
 //  Self-test
 
 static int s_passed, s_failed;
