@@ -73,6 +73,7 @@ typedef struct {
     smtp_cfg_t smtp;
     http_gateway_cfg_t sms, push;
     notify_claim_cfg_t claim;
+    int record_batch;               /* outcomes per commit */
     uint64_t sent, failed, dead;
 } notifier_t;
 
@@ -153,96 +154,133 @@ s_send_gateway (notifier_t *self, const notify_row_t *row, bool *permanent, long
     return result == HTTP_GATEWAY_OK ? 0 : -1;
 }
 
-//  Send one claimed row; record the outcome. -1 when the store failed.
-static int
-s_deliver (notifier_t *self, const notify_row_t *row)
+//  Send one claimed row; fill its outcome (recorded with the batch's).
+static void
+s_deliver (notifier_t *self, const notify_row_t *row, notify_outcome_t *outcome)
 {
-    char error [512] = "";
-    bool permanent = false;
-    long retry_after_ms = 0;
+    memset (outcome, 0, sizeof *outcome);
+    outcome->row = row;
+    char *error = outcome->error;
+    size_t error_size = sizeof outcome->error;
     int rc = 0;
     if (!streq (row->channel, "inbox") && !*row->address) {
         //  A suppressed row (no address) an operator sent round again.
-        snprintf (error, sizeof error, "no %s address for this recipient", row->channel);
-        permanent = true;
+        snprintf (error, error_size, "no %s address for this recipient", row->channel);
+        outcome->permanent = true;
         rc = -1;
     }
     else
     if (streq (row->channel, "sms") || streq (row->channel, "push"))
-        rc = s_send_gateway (self, row, &permanent, &retry_after_ms, error, sizeof error);
+        rc = s_send_gateway (self, row, &outcome->permanent, &outcome->min_delay_ms, error,
+                             error_size);
     else
     if (streq (row->channel, "email")) {
         if (!*self->smtp.url)
-            snprintf (error, sizeof error, "no --smtp-url configured");
+            snprintf (error, error_size, "no --smtp-url configured");
         else {
             char *message = smtp_mail_build (self->smtp.from, row->address, row->subject,
                                              row->body, row->message_id, time (NULL));
-            rc = smtp_mail_send (&self->smtp, row->address, message, error, sizeof error);
+            rc = smtp_mail_send (&self->smtp, row->address, message, error, error_size);
             free (message);
         }
         if (*error)
             rc = -1;
     }
-    if (rc == 0) {
-        rc = notify_store_sent (self->store, row);
-        if (rc < 0)
-            return -1;
-        if (rc == 0)
-            self->sent++;
-        log_info (rc == 0 ? "sent" : "lease_lost", "id=%" PRId64 " seq=%" PRId64
-                  " channel=%s kind=%s attempt=%d message_id=%s", row->id, row->event_seq,
-                  row->channel, row->recipient_kind, row->attempts + 1, row->message_id);
-        return 0;
-    }
-    if (!*error)
-        snprintf (error, sizeof error, "failed");
-    rc = notify_store_failed (self->store, row, error, permanent, retry_after_ms, &self->claim);
-    if (rc < 0)
-        return -1;
-    char q [600];
-    if (rc == 0)
-        self->failed++;
-    if (rc == 1)
-        self->dead++;
-    log_warn (rc == 0 ? "send_failed" : rc == 1 ? "dead" : "lease_lost",
-              "id=%" PRId64 " seq=%" PRId64 " channel=%s kind=%s attempt=%d error=%s", row->id,
-              row->event_seq, row->channel, row->recipient_kind, row->attempts + 1,
-              log_quote (q, sizeof q, error));
-    return 0;
+    outcome->sent = rc == 0;
 }
 
-//  One pass: consume everything, deliver everything due. -1: store failed.
+//  Record the outcomes gathered so far, log each. -1: the store failed.
+static int
+s_record (notifier_t *self, notify_outcome_t *outcomes, int n)
+{
+    if (n == 0)
+        return 0;
+    int rc = notify_store_record (self->store, outcomes, n, &self->claim);
+    for (int i = 0; i < n; i++) {
+        const notify_outcome_t *o = &outcomes [i];
+        const notify_row_t *row = o->row;
+        char q [600];
+        if (o->result == NOTIFY_SENT) {
+            self->sent++;
+            log_info ("sent", "id=%" PRId64 " seq=%" PRId64 " channel=%s kind=%s attempt=%d"
+                      " message_id=%s", row->id, row->event_seq, row->channel,
+                      row->recipient_kind, row->attempts + 1, row->message_id);
+            continue;
+        }
+        self->failed += o->result == NOTIFY_FAILED;
+        self->dead += o->result == NOTIFY_DEAD;
+        log_warn (o->result == NOTIFY_FAILED ? "send_failed" : o->result == NOTIFY_DEAD ? "dead"
+                  : "lease_lost", "id=%" PRId64 " seq=%" PRId64 " channel=%s kind=%s attempt=%d"
+                  " sent=%s error=%s", row->id, row->event_seq, row->channel,
+                  row->recipient_kind, row->attempts + 1, o->sent ? "yes" : "no",
+                  log_quote (q, sizeof q, o->sent ? "" : o->error));
+    }
+    return rc;
+}
+
+//  Claim what is due on every channel and deliver it. Outcomes are
+//  recorded together, every --record-batch messages or 500 ms, whichever
+//  comes first: one commit (one fsync) for many messages instead of one
+//  each, which is what lets one notifier keep up with intake. The price is
+//  bounded: a notifier killed mid-batch leaves those rows 'sending', and
+//  when their lease runs out they are sent again with the same Message-ID /
+//  idempotency key — at most --record-batch repeats, which the receiver
+//  can recognise. Returns rows claimed, -1 when the store failed.
+static int
+s_deliver_due (notifier_t *self, int *suppressed, int *deferred)
+{
+    notify_row_t *rows;
+    int n = notify_store_claim (self->store, &self->claim, suppressed, deferred, &rows);
+    if (n <= 0)
+        return n;
+    notify_outcome_t *outcomes = calloc ((size_t) n, sizeof *outcomes);
+    assert (outcomes);
+    int done = 0, recorded = 0, rc = 0;
+    int64_t since = zclock_mono ();
+    //  Finish the batch in hand even when asked to stop: each message is
+    //  short, and a row left 'sending' would wait for its lease.
+    while (done < n && rc == 0) {
+        s_deliver (self, &rows [done], &outcomes [done]);
+        done++;
+        if (done - recorded >= self->record_batch || zclock_mono () - since >= 500
+            || done == n) {
+            rc = s_record (self, outcomes + recorded, done - recorded);
+            recorded = done;
+            since = zclock_mono ();
+        }
+    }
+    free (outcomes);
+    notify_store_rows_free (&rows, n);
+    return rc ? -1 : n;
+}
+
+//  One pass: consume events and deliver what is due, a batch of each in
+//  turn, until neither has anything left. Interleaved so that a long
+//  stream to consume never holds back delivery, nor a long delivery the
+//  rows of new events. -1: the store failed.
 static int
 s_pass (notifier_t *self)
 {
     int64_t started = zclock_mono ();
-    int events = 0, created = 0, claimed = 0, suppressed = 0, deferred = 0, n, c, d;
+    int events = 0, created = 0, claimed = 0, suppressed = 0, deferred = 0;
     int batch = self->claim.batch;
-    do {
-        n = notify_store_consume (self->store, self->rules, batch, &c);
+    uint64_t sent0 = self->sent, failed0 = self->failed, dead0 = self->dead;
+    bool more = true;
+    while (more && !zsys_interrupted) {
+        int c, s, d;
+        int n = notify_store_consume (self->store, self->rules, batch, &c);
         if (n < 0)
             return -1;
         events += n;
         created += c;
-    } while (n == batch && !zsys_interrupted);
-    uint64_t sent0 = self->sent, failed0 = self->failed, dead0 = self->dead;
-    do {
-        notify_row_t *rows;
-        n = notify_store_claim (self->store, &self->claim, &c, &d, &rows);
-        if (n < 0)
+        int k = s_deliver_due (self, &s, &d);
+        if (k < 0)
             return -1;
-        claimed += n;
-        suppressed += c;
+        claimed += k;
+        suppressed += s;
         deferred += d;
-        int rc = 0;
-        //  Finish the batch in hand even when asked to stop: each message is
-        //  short, and a row left 'sending' would wait for its lease.
-        for (int i = 0; i < n && rc == 0; i++)
-            rc = s_deliver (self, &rows [i]);
-        notify_store_rows_free (&rows, n);
-        if (rc)
-            return -1;
-    } while (n == batch && !zsys_interrupted);
+        more = n == batch || k > 0 || s > 0 || d > 0;
+    }
     if (events || claimed || suppressed || deferred)
         log_info ("tick", "events=%d created=%d claimed=%d sent=%" PRIu64 " failed=%" PRIu64
                   " dead=%" PRIu64 " suppressed=%d deferred=%d elapsed_ms=%" PRId64, events,
@@ -261,7 +299,7 @@ s_usage (void)
         "                [--smtp-tls none|try|all] [--smtp-timeout-ms N]\n"
         "                [--sms-url URL] [--sms-auth VALUE] [--push-url URL] [--push-auth VALUE]\n"
         "                [--http-timeout-ms N] [--rate-email N] [--rate-sms N] [--rate-push N]\n"
-        "                [--name NAME] [--batch N] [--poll-ms N] [--lease-ms N]\n"
+        "                [--name NAME] [--batch N] [--record-batch N] [--poll-ms N] [--lease-ms N]\n"
         "                [--max-attempts N] [--backoff-ms N] [--backoff-cap-ms N] [--debug]\n"
         "       notifier --selftest [--rules FILE] [--templates DIR] [--verbose]\n"
         "  --pg              COMPLAINTS_PG                    PostgreSQL conninfo\n"
@@ -287,6 +325,8 @@ s_usage (void)
         "  --rate-push       COMPLAINTS_NOTIFY_RATE_PUSH        0, 20, 50\n"
         "  --name            COMPLAINTS_NOTIFIER_NAME         lease owner, default notifier-PID\n"
         "  --batch           COMPLAINTS_NOTIFIER_BATCH        events or rows per transaction, 100\n"
+        "  --record-batch    COMPLAINTS_NOTIFIER_RECORD_BATCH outcomes per commit, 50 (a kill\n"
+        "                                                   repeats at most these, same Message-ID)\n"
         "  --poll-ms         COMPLAINTS_NOTIFIER_POLL_MS      longest sleep, default 1000\n"
         "  --lease-ms        COMPLAINTS_NOTIFIER_LEASE_MS     a claim's lease, default 60000\n"
         "  --max-attempts    COMPLAINTS_NOTIFIER_MAX_ATTEMPTS then dead, default 8\n"
@@ -360,6 +400,8 @@ main (int argc, char **argv)
     claim->rate [NOTIFY_PUSH] = cfg_long (argc, argv, "--rate-push",
                                           "COMPLAINTS_NOTIFY_RATE_PUSH", 50);
     long batch = cfg_long (argc, argv, "--batch", "COMPLAINTS_NOTIFIER_BATCH", 100);
+    long record_batch = cfg_long (argc, argv, "--record-batch", "COMPLAINTS_NOTIFIER_RECORD_BATCH",
+                                  50);
     long poll_ms = cfg_long (argc, argv, "--poll-ms", "COMPLAINTS_NOTIFIER_POLL_MS", 1000);
     claim->lease_ms = cfg_long (argc, argv, "--lease-ms", "COMPLAINTS_NOTIFIER_LEASE_MS", 60000);
     long max_attempts = cfg_long (argc, argv, "--max-attempts", "COMPLAINTS_NOTIFIER_MAX_ATTEMPTS",
@@ -371,7 +413,8 @@ main (int argc, char **argv)
     bool rates_ok = true;
     for (int c = 0; c < NOTIFY_CHANNELS; c++)
         rates_ok = rates_ok && claim->rate [c] >= 0 && claim->rate [c] <= 100000;
-    if (batch < 1 || batch > 10000 || poll_ms < 10 || claim->lease_ms < 100 || max_attempts < 1
+    if (batch < 1 || batch > 10000 || record_batch < 1 || record_batch > 10000 || poll_ms < 10
+        || claim->lease_ms < 100 || max_attempts < 1
         || max_attempts > 100 || claim->backoff_ms < 1
         || claim->backoff_cap_ms < claim->backoff_ms || self.smtp.timeout_ms < 100
         || self.sms.timeout_ms < 100 || !rates_ok
@@ -380,7 +423,7 @@ main (int argc, char **argv)
         || !smtp_mail_address_ok (self.smtp.from)
         || !s_url_ok (self.sms.url) || !s_url_ok (self.push.url)
         || !s_header_ok (self.sms.auth) || !s_header_ok (self.push.auth)) {
-        fprintf (stderr, "notifier: need 1 <= --batch <= 10000, --poll-ms >= 10, --lease-ms >= 100,"
+        fprintf (stderr, "notifier: need 1 <= --batch, --record-batch <= 10000, --poll-ms >= 10, --lease-ms >= 100,"
                          " 1 <= --max-attempts <= 100, 1 <= --backoff-ms <= --backoff-cap-ms,"
                          " --smtp-timeout-ms and --http-timeout-ms >= 100, 0 <= --rate-* <="
                          " 100000, --smtp-tls none|try|all, a plain --smtp-from address,"
@@ -388,6 +431,7 @@ main (int argc, char **argv)
         return 2;
     }
     claim->batch = (int) batch;
+    self.record_batch = (int) record_batch;
     claim->max_attempts = (int) max_attempts;
     char default_name [64];
     snprintf (default_name, sizeof default_name, "notifier-%d", (int) getpid ());
@@ -413,6 +457,13 @@ main (int argc, char **argv)
         calendars_destroy (&self.calendars);
         return 1;
     }
+    //  One connection cache for every delivery: a message to the server the
+    //  last one went to reuses its connection (SMTP: no new TCP and EHLO per
+    //  message; HTTP: keep-alive), which is most of a message's cost on a
+    //  near server.
+    CURLSH *share = curl_share_init ();
+    if (share && curl_share_setopt (share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) == CURLSHE_OK)
+        self.smtp.share = self.sms.share = self.push.share = share;
     zsys_init ();
     struct sigaction action;
     memset (&action, 0, sizeof action);
@@ -421,12 +472,12 @@ main (int argc, char **argv)
     sigaction (SIGHUP, &action, NULL);
 
     log_info ("starting", "name=%s %s smtp_url=%s smtp_tls=%s sms_url=%s push_url=%s"
-              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld poll_ms=%ld"
+              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld record_batch=%ld poll_ms=%ld"
               " lease_ms=%ld max_attempts=%ld backoff_ms=%ld backoff_cap_ms=%ld calendars=%zu",
               name, notify_rules_summary (self.rules), *self.smtp.url ? self.smtp.url : "none",
               self.smtp.tls, *self.sms.url ? self.sms.url : "none",
               *self.push.url ? self.push.url : "none", claim->rate [NOTIFY_EMAIL],
-              claim->rate [NOTIFY_SMS], claim->rate [NOTIFY_PUSH], bus, batch, poll_ms,
+              claim->rate [NOTIFY_SMS], claim->rate [NOTIFY_PUSH], bus, batch, record_batch, poll_ms,
               claim->lease_ms, max_attempts, claim->backoff_ms, claim->backoff_cap_ms,
               calendars_count (self.calendars));
     self.store = notify_store_new (conninfo, name, "notifier");
@@ -486,6 +537,8 @@ main (int argc, char **argv)
     notify_store_destroy (&self.store);
     notify_rules_destroy (&self.rules);
     calendars_destroy (&self.calendars);
+    if (share)
+        curl_share_cleanup (share);
     curl_global_cleanup ();
     return 0;
 }

@@ -24,6 +24,7 @@
  *  notification row is created, so a retry sends exactly the same bytes.
  */
 #include "notify_rules.h"
+#include "pg_array.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -58,6 +59,7 @@ struct _notify_rules_t {
     char quiet_from [8], quiet_to [8];
     unsigned quiet_channels;
     char summary [160];
+    char *types;                    /* notify_rules_types, built on first use */
 };
 
 const char *
@@ -111,6 +113,7 @@ s_free (notify_rules_t *self)
         for (int l = 0; l < 2; l++)
             for (int f = 0; f < 2; f++)
                 template_destroy (&self->templates [i][l][f]);
+    free (self->types);
     free (self);
 }
 
@@ -304,6 +307,20 @@ notify_rules_find (notify_rules_t *self, const char *type)
         if (streq (self->rules [i].type, type))
             return &self->rules [i];
     return NULL;
+}
+
+const char *
+notify_rules_types (notify_rules_t *self)
+{
+    if (!self->types) {
+        pg_array_t types = { 0 };
+        pg_array_begin (&types);
+        for (int i = 0; i < self->count; i++)
+            pg_array_add (&types, self->rules [i].type);
+        self->types = strdup (pg_array_end (&types));
+        pg_array_destroy (&types);
+    }
+    return self->types;
 }
 
 bool

@@ -48,6 +48,10 @@ const char *notify_rules_summary (notify_rules_t *self);
 /* The rule for an event type, or NULL (the notifier ignores the event). */
 const notify_rule_t *notify_rules_find (notify_rules_t *self, const char *type);
 
+/* Every event type a rule names, as a PostgreSQL array literal
+ * ('{"complaint.received",...}'), for the store to filter by. */
+const char *notify_rules_types (notify_rules_t *self);
+
 /* The quiet hours ("21:00", "08:00") and the channels (1 << channel) they
  * hold back; false when rules.conf has no `quiet` line. */
 bool notify_rules_quiet (notify_rules_t *self, const char **from, const char **to,

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "msgpack_json.h"
 #include "pg.h"
+#include "pg_array.h"
 
 #include <czmq.h>
 #include <jansson.h>
@@ -55,22 +56,26 @@ struct _notify_store_t {
     char *default_calendar;
 };
 
-//  The case, as the templates and the recipients need it. Times as unix ms:
-//  they are printed in the zone of the case's calendar (s_event).
-static const char *s_sql_case =
+//  The cases of a batch of events, as the templates and the recipients need
+//  them. Times as unix ms: they are printed in the zone of the case's
+//  calendar (s_event). The calendar is the latest clock's: an aggregate over
+//  the case's few clocks (the sla_clock_round_key index), not ORDER BY id
+//  LIMIT 1, which the planner may answer by walking the whole table's
+//  primary key backwards when the case has no clock yet.
+static const char *s_sql_cases =
     "SELECT c.id, c.complaint_no, c.lang, coalesce (c.customer_email, ''),"
     "  coalesce (c.customer_phone, ''), coalesce (c.customer_account, ''),"
     "  (SELECT coalesce (string_agg (o.channel, ','), '') FROM customer_optout o"
     "    WHERE o.customer_pseudonym = c.customer_pseudonym),"
-    "  coalesce ((SELECT k.calendar FROM sla_clock k WHERE k.complaint_id = c.id"
-    "    ORDER BY k.id DESC LIMIT 1), ''),"
+    "  coalesce ((SELECT (array_agg (k.calendar ORDER BY k.id DESC)) [1] FROM sla_clock k"
+    "    WHERE k.complaint_id = c.id), ''),"
     "  (extract (epoch FROM c.received_at) * 1000)::bigint,"
     "  coalesce ((extract (epoch FROM c.due_at) * 1000)::bigint, 0),"
     "  c.department, c.handler,"
     "  c.product, d.name, h.name, c.state, c.level,"
     "  c.customer_name, c.resolution_outcome, c.resolution_amount::text"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
-    "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = $1";
+    "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = ANY ($1::text[])";
 enum {
     CASE_ID, CASE_NO, CASE_LANG, CASE_EMAIL, CASE_PHONE, CASE_ACCOUNT, CASE_OPTOUTS,
     CASE_CALENDAR, CASE_RECEIVED_MS, CASE_DUE_MS, CASE_DEPARTMENT, CASE_HANDLER,
@@ -97,14 +102,29 @@ static const char *s_sql_staff =
     "      ORDER BY length (md.path) DESC LIMIT 1)"
     "  ELSE false END ORDER BY s.id";
 
+//  Every row of a batch of events in one statement. A row already there
+//  (the batch was consumed before, and its COMMIT lost) is skipped.
 static const char *s_sql_insert =
     "INSERT INTO notification (event_seq, event_type, complaint_id, complaint_no,"
     "  recipient_kind, recipient, channel, address, lang, subject, body, urgent, zone,"
     "  state, last_error)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, nullif ($8, ''), $9, $10, $11, $12, $13, $14,"
-    "  nullif ($15, ''))"
+    " SELECT t.seq, t.type, t.cid, t.no, t.kind, t.recipient, t.channel,"
+    "  nullif (t.address, ''), t.lang, t.subject, t.body, t.urgent, t.zone, t.state,"
+    "  nullif (t.error, '')"
+    " FROM unnest ($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[],"
+    "  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
+    "  $12::boolean[], $13::text[], $14::text[], $15::text[])"
+    "  AS t (seq, type, cid, no, kind, recipient, channel, address, lang, subject, body,"
+    "        urgent, zone, state, error)"
     " ON CONFLICT (event_seq, recipient, channel) DO NOTHING"
-    " RETURNING id";
+    " RETURNING id, event_seq, channel, recipient_kind, coalesce (complaint_no, ''),"
+    "  coalesce (last_error, ''), state = 'suppressed'";
+
+//  The columns of s_sql_insert, one array each.
+enum {
+    ROW_SEQ, ROW_TYPE, ROW_CID, ROW_NO, ROW_KIND, ROW_RECIPIENT, ROW_CHANNEL, ROW_ADDRESS,
+    ROW_LANG, ROW_SUBJECT, ROW_BODY, ROW_URGENT, ROW_ZONE, ROW_STATE, ROW_ERROR, ROW_COLUMNS
+};
 
 //  Only the primary message: a DETAIL line can quote a whole row, and a
 //  notification row holds an address and a rendered message.
@@ -235,79 +255,131 @@ s_put_time (zhash_t *fields, const char *key, const calendar_t *calendar, int64_
     s_put (fields, key, text);
 }
 
-//  The notification.* event: ids, channel and kind, attempts, the error or
-//  reason; no address and no message text (invariant 8).
-static int
-s_outbox (notify_store_t *self, const char *type, const char *id, const char *event_seq,
-          const char *channel, const char *kind, const char *complaint_no, int attempts,
-          const char *error_key, const char *error)
+//  The notification.* event's data: ids, channel and kind, attempts, the
+//  error or reason; no address and no message text (invariant 8).
+static void
+s_event_pack (msgpack_sbuffer *buf, int64_t id, int64_t event_seq, const char *channel,
+              const char *kind, int attempts, const char *error_key, const char *error)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
+    msgpack_sbuffer_clear (buf);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
     msgpack_pack_map (&pk, error ? 6 : 5);
-    proto_pack_kv_int (&pk, "id", atoll (id));
-    proto_pack_kv_int (&pk, "event_seq", atoll (event_seq));
+    proto_pack_kv_int (&pk, "id", id);
+    proto_pack_kv_int (&pk, "event_seq", event_seq);
     proto_pack_kv_cstr (&pk, "channel", channel);
     proto_pack_kv_cstr (&pk, "recipient_kind", kind);
     proto_pack_kv_int (&pk, "attempts", attempts);
     if (error)
         proto_pack_kv_cstr (&pk, error_key, error);
-    const char *values [3] = { type, complaint_no && *complaint_no ? complaint_no : NULL,
-                               buf.data };
-    int lengths [3] = { 0, 0, (int) buf.size };
-    int formats [3] = { 0, 0, 1 };
-    PGresult *res = s_exec (self, "outbox_insert_failed",
-                            "INSERT INTO outbox (type, complaint_no, data) VALUES ($1, $2, $3)",
-                            3, values, lengths, formats);
-    msgpack_sbuffer_destroy (&buf);
-    if (!res)
-        return -1;
-    PQclear (res);
-    return 0;
 }
 
-//  What one event needs to create its rows.
+//  notification.* events gathered in a transaction, inserted into the outbox
+//  together by s_events_flush: one statement, however many.
+typedef struct {
+    pg_array_t type, complaint_no, data;
+    msgpack_sbuffer buf;
+} s_events_t;
+
+//  self must start zeroed ({ 0 }).
+static void
+s_events_begin (s_events_t *self)
+{
+    pg_array_begin (&self->type);
+    pg_array_begin (&self->complaint_no);
+    pg_array_begin (&self->data);
+    msgpack_sbuffer_init (&self->buf);
+}
+
+static void
+s_events_add (s_events_t *self, const char *type, const char *complaint_no, int64_t id,
+              int64_t event_seq, const char *channel, const char *kind, int attempts,
+              const char *error_key, const char *error)
+{
+    s_event_pack (&self->buf, id, event_seq, channel, kind, attempts, error_key, error);
+    pg_array_add (&self->type, type);
+    pg_array_add (&self->complaint_no, complaint_no ? complaint_no : "");
+    pg_array_add_hex (&self->data, self->buf.data, self->buf.size);
+}
+
+static void
+s_events_end (s_events_t *self)
+{
+    pg_array_destroy (&self->type);
+    pg_array_destroy (&self->complaint_no);
+    pg_array_destroy (&self->data);
+    msgpack_sbuffer_destroy (&self->buf);
+}
+
+//  Insert the gathered events (none: nothing to do). 0, -1.
+static int
+s_events_flush (notify_store_t *self, s_events_t *events)
+{
+    if (events->type.count == 0)
+        return 0;
+    const char *values [3] = {
+        pg_array_end (&events->type), pg_array_end (&events->complaint_no),
+        pg_array_end (&events->data)
+    };
+    PGresult *res = s_exec (self, "outbox_insert_failed",
+        "INSERT INTO outbox (type, complaint_no, data)"
+        " SELECT t.type, nullif (t.no, ''), decode (t.data, 'hex')"
+        " FROM unnest ($1::text[], $2::text[], $3::text[]) AS t (type, no, data)",
+        3, values, NULL, NULL);
+    PQclear (res);
+    return res ? 0 : -1;
+}
+
+//  A batch of events being turned into rows: the cases they concern (one
+//  query), the staff of each (kind, department, handler) asked for (one
+//  query each, cached for the batch), the rows as arrays (one INSERT).
 typedef struct {
     notify_store_t *store;
     notify_rules_t *rules;
+    PGresult *cases;                /* s_sql_cases */
+    zhash_t *case_index;            /* complaint_no -> row + 1 */
+    zhash_t *staff;                 /* "kind|department|handler" -> PGresult */
+    pg_array_t rows [ROW_COLUMNS];
+    size_t nrows;
+} s_batch_t;
+
+//  What one event needs to create its rows.
+typedef struct {
+    s_batch_t *batch;
     const notify_rule_t *rule;
-    PGresult *kase;
+    int kase;                       /* row in batch->cases */
     const char *seq, *zone;
     zhash_t *fields;
 } s_event_t;
 
-//  One notification row; 1 inserted, 0 already there, -1. A suppressed row
-//  (reason set) gets its notification.suppressed event with it.
-static int
+static const char *
+s_case (const s_event_t *ev, int column)
+{
+    return PQgetvalue (ev->batch->cases, ev->kase, column);
+}
+
+//  One notification row, rendered and added to the batch's arrays. A
+//  suppressed row (reason set) gets its notification.suppressed event when
+//  the INSERT says it was created.
+static void
 s_insert (s_event_t *ev, const char *kind, const char *recipient, notify_channel_t channel,
           const char *address, const char *lang, const char *reason)
 {
     char *subject, *body;
-    if (notify_rules_render (ev->rules, ev->rule->type, lang, channel, ev->fields, &subject,
-                             &body))
-        return 0;
-    const char *cname = notify_channel_name (channel);
-    const char *values [15] = {
-        ev->seq, ev->rule->type, PQgetvalue (ev->kase, 0, CASE_ID),
-        PQgetvalue (ev->kase, 0, CASE_NO), kind, recipient, cname, address, lang, subject,
-        body, ev->rule->urgent ? "true" : "false", ev->zone,
-        reason ? "suppressed" : "pending", reason ? reason : ""
+    if (notify_rules_render (ev->batch->rules, ev->rule->type, lang, channel, ev->fields,
+                             &subject, &body))
+        return;
+    const char *values [ROW_COLUMNS] = {
+        ev->seq, ev->rule->type, s_case (ev, CASE_ID), s_case (ev, CASE_NO), kind, recipient,
+        notify_channel_name (channel), address, lang, subject, body,
+        ev->rule->urgent ? "true" : "false", ev->zone, reason ? "suppressed" : "pending",
+        reason ? reason : ""
     };
-    PGresult *res = s_exec (ev->store, "notification_insert_failed", s_sql_insert, 15, values,
-                            NULL, NULL);
+    for (int i = 0; i < ROW_COLUMNS; i++)
+        pg_array_add (&ev->batch->rows [i], values [i]);
+    ev->batch->nrows++;
     free (subject);
     free (body);
-    if (!res)
-        return -1;
-    int inserted = PQntuples (res);
-    int rc = 0;
-    if (inserted && reason)
-        rc = s_outbox (ev->store, "notification.suppressed", PQgetvalue (res, 0, 0), ev->seq,
-                       cname, kind, PQgetvalue (ev->kase, 0, CASE_NO), 0, "reason", reason);
-    PQclear (res);
-    return rc ? -1 : inserted;
 }
 
 //  Has the customer opted out of this channel? (CASE_OPTOUTS: "sms,push")
@@ -329,13 +401,13 @@ s_opted_out (const char *optouts, const char *channel)
 //  gets one 'suppressed' row saying why, so it can be followed up by phone.
 //  email, phone: the recipient's; push_id: the customer's account (what the
 //  bank's app push service knows them by) or the staff id.
-static int
+static void
 s_recipient (s_event_t *ev, const char *kind, const char *recipient, const char *email,
              const char *phone, const char *push_id, const char *lang)
 {
     bool customer = streq (kind, "customer");
-    const char *optouts = customer ? PQgetvalue (ev->kase, 0, CASE_OPTOUTS) : "";
-    int created = 0, told = 0, rc;
+    const char *optouts = customer ? s_case (ev, CASE_OPTOUTS) : "";
+    int told = 0;
     char why [256] = "";
     for (int g = 0; g < ev->rule->groups; g++) {
         bool chosen = false;
@@ -374,17 +446,13 @@ s_recipient (s_event_t *ev, const char *kind, const char *recipient, const char 
                 continue;
             }
             chosen = true;
-            if ((rc = s_insert (ev, kind, recipient, channel, address, lang, NULL)) < 0)
-                return -1;
-            created += rc;
+            s_insert (ev, kind, recipient, channel, address, lang, NULL);
             told++;
         }
     }
     if (customer && told == 0 && ev->rule->groups > 0) {
-        if ((rc = s_insert (ev, kind, recipient, ev->rule->group [0][0], "", lang,
-                            *why ? why : "no channel")) < 0)
-            return -1;
-        created += rc;
+        s_insert (ev, kind, recipient, ev->rule->group [0][0], "", lang,
+                  *why ? why : "no channel");
         log_info ("suppressed", "seq=%s type=%s kind=customer reason=\"%s\"", ev->seq,
                   ev->rule->type, why);
     }
@@ -392,17 +460,48 @@ s_recipient (s_event_t *ev, const char *kind, const char *recipient, const char 
     if (*why)
         log_debug ("channel_skipped", "seq=%s type=%s kind=%s reason=\"%s\"", ev->seq,
                    ev->rule->type, kind, why);
-    return created;
 }
 
-//  Every row of one event. Returns rows created, -1.
-static int
-s_event (notify_store_t *self, notify_rules_t *rules, const char *seq, const char *type,
-         const char *complaint_no, const unsigned char *bytes, size_t size)
+static void
+s_pgresult_free (void *item)
 {
-    const notify_rule_t *rule = notify_rules_find (rules, type);
+    PQclear ((PGresult *) item);
+}
+
+//  The staff of a recipient kind for a case, asked once per batch for each
+//  (kind, department, handler). NULL when the store failed.
+static PGresult *
+s_staff (s_batch_t *batch, const char *kind, const char *department, const char *handler)
+{
+    char key [256];
+    snprintf (key, sizeof key, "%s|%s|%s", kind, department, handler);
+    PGresult *staff = zhash_lookup (batch->staff, key);
+    if (staff)
+        return staff;
+    const char *values [3] = { kind, department, handler };
+    staff = s_exec (batch->store, "staff_read_failed", s_sql_staff, 3, values, NULL, NULL);
+    if (staff) {
+        zhash_insert (batch->staff, key, staff);
+        zhash_freefn (batch->staff, key, s_pgresult_free);
+    }
+    return staff;
+}
+
+//  Every row of one event, added to the batch. -1 when the store failed.
+static int
+s_event (s_batch_t *batch, const char *seq, const char *type, const char *complaint_no,
+         const unsigned char *bytes, size_t size)
+{
+    notify_store_t *self = batch->store;
+    const notify_rule_t *rule = notify_rules_find (batch->rules, type);
     if (!rule || !*complaint_no)
         return 0;
+    uintptr_t kase = (uintptr_t) zhash_lookup (batch->case_index, complaint_no);
+    if (!kase) {
+        log_warn ("case_missing", "seq=%s type=%s complaint_no=%s action=skip", seq, type,
+                  complaint_no);
+        return 0;
+    }
     proto_error_t perr;
     json_t *event = msgpack_json_decode (bytes, size, EVENT_MAX_SIZE, EVENT_MAX_DEPTH, &perr);
     if (!event) {
@@ -410,22 +509,10 @@ s_event (notify_store_t *self, notify_rules_t *rules, const char *seq, const cha
         return 0;
     }
     json_t *data = json_object_get (event, "data");
-    const char *cvalues [1] = { complaint_no };
-    PGresult *kase = s_exec (self, "case_read_failed", s_sql_case, 1, cvalues, NULL, NULL);
-    if (!kase) {
-        json_decref (event);
-        return -1;
-    }
-    if (PQntuples (kase) != 1) {
-        log_warn ("case_missing", "seq=%s type=%s complaint_no=%s action=skip", seq, type,
-                  complaint_no);
-        PQclear (kase);
-        json_decref (event);
-        return 0;
-    }
+    s_event_t ev = { .batch = batch, .rule = rule, .kase = (int) kase - 1, .seq = seq };
     //  The case's calendar says its time zone: the first clock's, else the
     //  default (a receipt is consumed before the watchdog starts a clock).
-    const char *cal_name = PQgetvalue (kase, 0, CASE_CALENDAR);
+    const char *cal_name = s_case (&ev, CASE_CALENDAR);
     const calendar_t *calendar = self->calendars ? calendars_find (self->calendars,
                                                    *cal_name ? cal_name : self->default_calendar)
                                                  : NULL;
@@ -433,13 +520,12 @@ s_event (notify_store_t *self, notify_rules_t *rules, const char *seq, const cha
         calendar = calendars_find (self->calendars, self->default_calendar);
     zhash_t *fields = zhash_new ();
     s_put (fields, "complaint_no", complaint_no);
-    s_put (fields, "department", PQgetvalue (kase, 0, CASE_DEPARTMENT));
-    s_put (fields, "handler", PQgetvalue (kase, 0, CASE_HANDLER));
+    s_put (fields, "department", s_case (&ev, CASE_DEPARTMENT));
+    s_put (fields, "handler", s_case (&ev, CASE_HANDLER));
     for (int i = 0; s_case_fields [i]; i++)
-        s_put (fields, s_case_fields [i], PQgetvalue (kase, 0, CASE_TEXT_FIELDS + i));
-    s_put_time (fields, "received_at", calendar, atoll (PQgetvalue (kase, 0, CASE_RECEIVED_MS)),
-                false);
-    s_put_time (fields, "due_at", calendar, atoll (PQgetvalue (kase, 0, CASE_DUE_MS)), true);
+        s_put (fields, s_case_fields [i], s_case (&ev, CASE_TEXT_FIELDS + i));
+    s_put_time (fields, "received_at", calendar, atoll (s_case (&ev, CASE_RECEIVED_MS)), false);
+    s_put_time (fields, "due_at", calendar, atoll (s_case (&ev, CASE_DUE_MS)), true);
     json_t *due = json_object_get (data, "due_at");
     if (json_is_integer (due))
         s_put_time (fields, "event_due_at", calendar, json_integer_value (due), true);
@@ -457,11 +543,9 @@ s_event (notify_store_t *self, notify_rules_t *rules, const char *seq, const cha
             s_put (fields, "stage_zh", stages [i][1]);
     if (!zhash_lookup (fields, "outcome"))
         s_put_json (fields, "outcome", json_object_get (data, "outcome"));
+    ev.zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai";
+    ev.fields = fields;
 
-    s_event_t ev = {
-        .store = self, .rules = rules, .rule = rule, .kase = kase, .seq = seq,
-        .zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai", .fields = fields
-    };
     unsigned kinds = rule->kinds;
     if (rule->escalation) {
         size_t i;
@@ -472,36 +556,120 @@ s_event (notify_store_t *self, notify_rules_t *rules, const char *seq, const cha
                 kinds |= 1u << kind;
         }
     }
-    int created = 0, rc = 0;
-    for (int kind = 0; kind < NOTIFY_KINDS && rc >= 0; kind++) {
+    int rc = 0;
+    for (int kind = 0; kind < NOTIFY_KINDS && rc == 0; kind++) {
         if (!(kinds & (1u << kind)))
             continue;
         const char *kname = notify_kind_name ((notify_kind_t) kind);
         if (kind == NOTIFY_CUSTOMER) {
-            rc = s_recipient (&ev, kname, "customer", PQgetvalue (kase, 0, CASE_EMAIL),
-                              PQgetvalue (kase, 0, CASE_PHONE), PQgetvalue (kase, 0, CASE_ACCOUNT),
-                              PQgetvalue (kase, 0, CASE_LANG));
-            created += rc > 0 ? rc : 0;
+            s_recipient (&ev, kname, "customer", s_case (&ev, CASE_EMAIL),
+                         s_case (&ev, CASE_PHONE), s_case (&ev, CASE_ACCOUNT),
+                         s_case (&ev, CASE_LANG));
             continue;
         }
-        const char *svalues [3] = { kname, PQgetvalue (kase, 0, CASE_DEPARTMENT),
-                                    PQgetvalue (kase, 0, CASE_HANDLER) };
-        PGresult *staff = s_exec (self, "staff_read_failed", s_sql_staff, 3, svalues, NULL, NULL);
+        PGresult *staff = s_staff (batch, kname, s_case (&ev, CASE_DEPARTMENT),
+                                   s_case (&ev, CASE_HANDLER));
         if (!staff) {
             rc = -1;
             break;
         }
-        for (int r = 0; r < PQntuples (staff) && rc >= 0; r++) {
-            rc = s_recipient (&ev, kname, PQgetvalue (staff, r, 0), PQgetvalue (staff, r, 1),
-                              PQgetvalue (staff, r, 2), PQgetvalue (staff, r, 0), "zh");
-            created += rc > 0 ? rc : 0;
-        }
-        PQclear (staff);
+        for (int r = 0; r < PQntuples (staff); r++)
+            s_recipient (&ev, kname, PQgetvalue (staff, r, 0), PQgetvalue (staff, r, 1),
+                         PQgetvalue (staff, r, 2), PQgetvalue (staff, r, 0), "zh");
     }
     zhash_destroy (&fields);
-    PQclear (kase);
     json_decref (event);
-    return rc < 0 ? -1 : created;
+    return rc;
+}
+
+//  The cases the batch's events concern, in one query. 0, -1.
+static int
+s_batch_cases (s_batch_t *batch, PGresult *events)
+{
+    pg_array_t nos = { 0 };
+    pg_array_begin (&nos);
+    zhash_t *seen = zhash_new ();
+    for (int i = 0; i < PQntuples (events); i++) {
+        const char *no = PQgetvalue (events, i, 2);
+        if (*no && !PQgetisnull (events, i, 3) && !zhash_lookup (seen, no)) {
+            zhash_insert (seen, no, (void *) 1);
+            pg_array_add (&nos, no);
+        }
+    }
+    zhash_destroy (&seen);
+    int rc = 0;
+    if (nos.count > 0) {
+        const char *values [1] = { pg_array_end (&nos) };
+        batch->cases = s_exec (batch->store, "case_read_failed", s_sql_cases, 1, values, NULL,
+                               NULL);
+        if (!batch->cases)
+            rc = -1;
+        for (int r = 0; batch->cases && r < PQntuples (batch->cases); r++)
+            zhash_insert (batch->case_index, PQgetvalue (batch->cases, r, CASE_NO),
+                          (void *) (uintptr_t) (r + 1));
+    }
+    pg_array_destroy (&nos);
+    return rc;
+}
+
+//  Insert the batch's rows; the suppressed ones created get their event.
+//  Returns rows created, -1.
+static int
+s_batch_insert (s_batch_t *batch)
+{
+    if (batch->nrows == 0)
+        return 0;
+    const char *values [ROW_COLUMNS];
+    for (int i = 0; i < ROW_COLUMNS; i++)
+        values [i] = pg_array_end (&batch->rows [i]);
+    PGresult *res = s_exec (batch->store, "notification_insert_failed", s_sql_insert,
+                            ROW_COLUMNS, values, NULL, NULL);
+    if (!res)
+        return -1;
+    int created = PQntuples (res);
+    s_events_t events = { 0 };
+    s_events_begin (&events);
+    for (int i = 0; i < created; i++)
+        if (streq (PQgetvalue (res, i, 6), "t"))
+            s_events_add (&events, "notification.suppressed", PQgetvalue (res, i, 4),
+                          atoll (PQgetvalue (res, i, 0)), atoll (PQgetvalue (res, i, 1)),
+                          PQgetvalue (res, i, 2), PQgetvalue (res, i, 3), 0, "reason",
+                          PQgetvalue (res, i, 5));
+    int rc = s_events_flush (batch->store, &events);
+    s_events_end (&events);
+    PQclear (res);
+    return rc ? -1 : created;
+}
+
+//  Turn a batch of events (seq, type, complaint_no, event or NULL when no
+//  rule wants it) into rows. Returns rows created, -1.
+static int
+s_consume_events (notify_store_t *self, notify_rules_t *rules, PGresult *events)
+{
+    s_batch_t batch = { .store = self, .rules = rules };
+    batch.case_index = zhash_new ();
+    batch.staff = zhash_new ();
+    for (int i = 0; i < ROW_COLUMNS; i++)
+        pg_array_begin (&batch.rows [i]);
+    int rc = s_batch_cases (&batch, events);
+    for (int i = 0; rc == 0 && i < PQntuples (events); i++) {
+        if (PQgetisnull (events, i, 3))
+            continue;
+        size_t size = 0;
+        unsigned char *bytes = PQunescapeBytea ((const unsigned char *) PQgetvalue (events, i, 3),
+                                                &size);
+        if (bytes)
+            rc = s_event (&batch, PQgetvalue (events, i, 0), PQgetvalue (events, i, 1),
+                          PQgetvalue (events, i, 2), bytes, size);
+        PQfreemem (bytes);
+    }
+    int created = rc == 0 ? s_batch_insert (&batch) : -1;
+    for (int i = 0; i < ROW_COLUMNS; i++)
+        pg_array_destroy (&batch.rows [i]);
+    zhash_destroy (&batch.staff);
+    zhash_destroy (&batch.case_index);
+    PQclear (batch.cases);
+    return created;
 }
 
 int
@@ -526,45 +694,35 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
     snprintf (last, sizeof last, "%s", PQgetvalue (res, 0, 0));
     snprintf (limit, sizeof limit, "%d", batch);
     PQclear (res);
-    const char *evalues [2] = { last, limit };
+    //  Only the events a rule wants carry their payload (most of the stream
+    //  is notification.* events this notifier caused itself).
+    const char *types = notify_rules_types (rules);
+    const char *evalues [3] = { last, limit, types };
     PGresult *events = s_exec (self, "events_read_failed",
-                               "SELECT seq, type, coalesce (complaint_no, ''), event FROM event_log"
-                               " WHERE seq > $1 ORDER BY seq LIMIT $2", 2, evalues, NULL, NULL);
+        "SELECT seq, type, coalesce (complaint_no, ''),"
+        "  CASE WHEN type = ANY ($3::text[]) AND complaint_no IS NOT NULL THEN event END"
+        " FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2", 3, evalues, NULL, NULL);
     if (!events) {
         s_rollback (self);
         return -1;
     }
     int n = PQntuples (events);
-    for (int i = 0; i < n; i++) {
-        size_t size = 0;
-        unsigned char *bytes = PQunescapeBytea ((const unsigned char *) PQgetvalue (events, i, 3),
-                                                &size);
-        int rc = bytes ? s_event (self, rules, PQgetvalue (events, i, 0),
-                                  PQgetvalue (events, i, 1), PQgetvalue (events, i, 2),
-                                  bytes, size) : 0;
-        PQfreemem (bytes);
-        if (rc < 0) {
-            PQclear (events);
-            s_rollback (self);
-            *created = 0;
-            return -1;
-        }
-        *created += rc;
-    }
-    if (n > 0) {
+    int rc = n > 0 ? s_consume_events (self, rules, events) : 0;
+    if (rc >= 0 && n > 0) {
+        *created = rc;
         values [1] = PQgetvalue (events, n - 1, 0);
         res = s_exec (self, "cursor_update_failed",
                       "UPDATE notifier_cursor SET last_seq = $2, updated_at = now ()"
                       " WHERE consumer = $1", 2, values, NULL, NULL);
-        if (!res) {
-            PQclear (events);
-            s_rollback (self);
-            *created = 0;
-            return -1;
-        }
         PQclear (res);
+        rc = res ? 0 : -1;
     }
     PQclear (events);
+    if (rc < 0) {
+        s_rollback (self);
+        *created = 0;
+        return -1;
+    }
     res = s_exec (self, "commit_failed", "COMMIT", 0, NULL, NULL, NULL);
     if (!res) {
         *created = 0;
@@ -576,107 +734,120 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
 
 //  ---------------------------------------------------------------- deliver
 
-//  Due rows owed to a channel the customer has since opted out of become
-//  'suppressed', each with its event. Returns how many, -1.
+//  Rows whose sender died (still 'sending' after the lease) go back to the
+//  queue as they were — no attempt counted — and are claimed like any other
+//  due row: through the rate, the opt-outs and quiet hours. Through the
+//  partial index on leases: costs what expired. Returns how many, -1.
 static int
-s_suppress_opted_out (notify_store_t *self)
+s_release_expired (notify_store_t *self, int limit)
 {
-    PGresult *res = s_exec (self, "optout_suppress_failed",
-        "UPDATE notification n SET state = 'suppressed',"
-        "  last_error = 'opted out of ' || n.channel, lease_owner = NULL, lease_until = NULL"
-        "  FROM complaint c, customer_optout o"
-        " WHERE n.state IN ('pending', 'failed') AND n.next_attempt_at <= app_now ()"
-        "   AND n.recipient = 'customer' AND c.id = n.complaint_id"
-        "   AND o.customer_pseudonym = c.customer_pseudonym AND o.channel = n.channel"
-        " RETURNING n.id, n.event_seq, n.channel, n.recipient_kind,"
-        "   coalesce (n.complaint_no, ''), n.attempts, n.last_error",
-        0, NULL, NULL, NULL);
-    if (!res)
-        return -1;
-    int n = PQntuples (res);
-    for (int i = 0; i < n; i++)
-        if (s_outbox (self, "notification.suppressed", PQgetvalue (res, i, 0),
-                      PQgetvalue (res, i, 1), PQgetvalue (res, i, 2), PQgetvalue (res, i, 3),
-                      PQgetvalue (res, i, 4), atoi (PQgetvalue (res, i, 5)), "reason",
-                      PQgetvalue (res, i, 6))) {
-            PQclear (res);
-            return -1;
-        }
-    PQclear (res);
-    return n;
-}
-
-//  Quiet hours: due rows to customers on a held-back channel, not urgent,
-//  move to the end of the window in the row's zone. No attempt is counted;
-//  the row stays pending. Returns how many, -1.
-static int
-s_defer_quiet (notify_store_t *self, const notify_claim_cfg_t *cfg)
-{
-    if (!cfg->quiet_channels)
-        return 0;
-    char channels [64] = "{";
-    for (int c = 0; c < NOTIFY_CHANNELS; c++)
-        if (cfg->quiet_channels & (1u << c))
-            snprintf (channels + strlen (channels), sizeof channels - strlen (channels), "%s%s",
-                      strlen (channels) > 1 ? "," : "", notify_channel_name ((notify_channel_t) c));
-    strcat (channels, "}");
-    const char *values [3] = { channels, cfg->quiet_from, cfg->quiet_to };
-    PGresult *res = s_exec (self, "quiet_defer_failed",
-        "UPDATE notification n SET next_attempt_at = q.until, deferred_until = q.until"
-        "  FROM (SELECT id, notify_quiet_until (app_now (), zone, $2::time, $3::time) AS until"
-        "          FROM notification"
-        "         WHERE state IN ('pending', 'failed') AND next_attempt_at <= app_now ()"
-        "           AND recipient = 'customer' AND NOT urgent"
-        "           AND channel = ANY ($1::text[])) q"
-        " WHERE n.id = q.id AND q.until IS NOT NULL",
-        3, values, NULL, NULL);
+    char limit_text [16];
+    snprintf (limit_text, sizeof limit_text, "%d", limit);
+    const char *values [1] = { limit_text };
+    PGresult *res = s_exec (self, "lease_release_failed",
+        "UPDATE notification SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END,"
+        "  lease_owner = NULL, lease_until = NULL, next_attempt_at = app_now ()"
+        " WHERE id IN (SELECT id FROM notification"
+        "   WHERE state = 'sending' AND lease_until < app_now ()"
+        "   ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED)",
+        1, values, NULL, NULL);
     if (!res)
         return -1;
     int n = atoi (PQcmdTuples (res));
     PQclear (res);
+    if (n > 0)
+        log_info ("leases_expired", "rows=%d action=requeue", n);
     return n;
 }
 
-//  Claim up to limit due rows of one channel (the caller has room for
-//  limit more). Returns how many (appended to *rows at *count), -1.
+//  One channel's claim, one statement, through the partial index on
+//  (channel, next_attempt_at) of rows still owed: it reads the due rows of
+//  this channel only, oldest first, at most limit of them, so its cost is
+//  what it claims — never the backlog of this or another channel. Of the
+//  rows it takes, each becomes
+//      's'  suppressed: a customer who has since opted out of the channel;
+//      'd'  deferred: a customer's, not urgent, on a quiet channel, inside
+//           quiet hours in the row's zone: moved to the window's end (no
+//           attempt counted; deferred_until says so);
+//      'c'  claimed: 'sending' with a lease, returned to be sent.
+static const char *s_sql_claim =
+    "WITH due AS ("
+    "  SELECT n.id,"
+    "    n.recipient = 'customer' AND EXISTS (SELECT 1 FROM complaint c"
+    "      JOIN customer_optout o ON o.customer_pseudonym = c.customer_pseudonym"
+    "     WHERE c.id = n.complaint_id AND o.channel = n.channel) AS opted_out,"
+    "    CASE WHEN $5::boolean AND n.recipient = 'customer' AND NOT n.urgent"
+    "      THEN notify_quiet_until (app_now (), n.zone, $6::time, $7::time) END AS quiet_until"
+    "  FROM notification n"
+    "  WHERE n.channel = $4 AND n.state IN ('pending', 'failed') AND n.next_attempt_at <= app_now ()"
+    "  ORDER BY n.next_attempt_at, n.id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+    " outcome AS ("
+    "  SELECT id, opted_out, quiet_until,"
+    "    CASE WHEN opted_out THEN 's' WHEN quiet_until IS NOT NULL THEN 'd' ELSE 'c' END AS what"
+    "  FROM due)"
+    " UPDATE notification n SET"
+    "  state = CASE o.what WHEN 's' THEN 'suppressed' WHEN 'c' THEN 'sending' ELSE n.state END,"
+    "  last_error = CASE o.what WHEN 's' THEN 'opted out of ' || n.channel ELSE n.last_error END,"
+    "  lease_owner = CASE o.what WHEN 'c' THEN $1 END,"
+    "  lease_until = CASE o.what WHEN 'c'"
+    "    THEN app_now () + $3::bigint * interval '1 millisecond' END,"
+    "  next_attempt_at = CASE o.what WHEN 'd' THEN o.quiet_until ELSE n.next_attempt_at END,"
+    "  deferred_until = CASE o.what WHEN 'd' THEN o.quiet_until ELSE n.deferred_until END"
+    " FROM outcome o WHERE n.id = o.id"
+    " RETURNING o.what, n.id, n.event_seq, n.attempts, n.channel, n.recipient_kind, n.recipient,"
+    "  coalesce (n.address, ''), n.subject, n.body, n.message_id, coalesce (n.complaint_no, ''),"
+    "  coalesce (n.last_error, '')";
+
+//  Claim up to limit due rows of one channel (the caller has room for limit
+//  more). Rows to send are appended to *rows at *count; suppressed ones get
+//  their event in events. Returns how many were claimed to send, -1.
 static int
-s_claim_channel (notify_store_t *self, const char *channel, int limit, long lease_ms,
-                 notify_row_t **rows, int *count)
+s_claim_channel (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_channel_t channel,
+                 int limit, notify_row_t *rows, int *count, s_events_t *events,
+                 int *suppressed, int *deferred)
 {
     char limit_text [16], lease [24];
     snprintf (limit_text, sizeof limit_text, "%d", limit);
-    snprintf (lease, sizeof lease, "%ld", lease_ms);
-    const char *values [4] = { self->name, limit_text, lease, channel };
-    PGresult *res = s_exec (self, "claim_failed",
-        "UPDATE notification SET state = 'sending', lease_owner = $1,"
-        "  lease_until = app_now () + $3::bigint * interval '1 millisecond'"
-        " WHERE id IN (SELECT id FROM notification"
-        "   WHERE channel = $4"
-        "     AND ((state IN ('pending', 'failed') AND next_attempt_at <= app_now ())"
-        "      OR (state = 'sending' AND lease_until < app_now ()))"
-        "   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)"
-        " RETURNING id, event_seq, attempts, channel, recipient_kind, recipient,"
-        "  coalesce (address, ''), subject, body, message_id, coalesce (complaint_no, '')",
-        4, values, NULL, NULL);
+    snprintf (lease, sizeof lease, "%ld", cfg->lease_ms);
+    bool quiet = cfg->quiet_from && (cfg->quiet_channels & (1u << channel));
+    const char *values [7] = {
+        self->name, limit_text, lease, notify_channel_name (channel), quiet ? "true" : "false",
+        quiet ? cfg->quiet_from : "00:00", quiet ? cfg->quiet_to : "00:00"
+    };
+    PGresult *res = s_exec (self, "claim_failed", s_sql_claim, 7, values, NULL, NULL);
     if (!res)
         return -1;
-    int n = PQntuples (res);
-    for (int i = 0; i < n; i++) {
-        notify_row_t *row = &(*rows) [(*count)++];
-        row->id = atoll (PQgetvalue (res, i, 0));
-        row->event_seq = atoll (PQgetvalue (res, i, 1));
-        row->attempts = atoi (PQgetvalue (res, i, 2));
-        row->channel = strdup (PQgetvalue (res, i, 3));
-        row->recipient_kind = strdup (PQgetvalue (res, i, 4));
-        row->recipient = strdup (PQgetvalue (res, i, 5));
-        row->address = strdup (PQgetvalue (res, i, 6));
-        row->subject = strdup (PQgetvalue (res, i, 7));
-        row->body = strdup (PQgetvalue (res, i, 8));
-        row->message_id = strdup (PQgetvalue (res, i, 9));
-        row->complaint_no = strdup (PQgetvalue (res, i, 10));
+    int claimed = 0;
+    for (int i = 0; i < PQntuples (res); i++) {
+        char what = *PQgetvalue (res, i, 0);
+        if (what == 'd') {
+            (*deferred)++;
+            continue;
+        }
+        if (what == 's') {
+            (*suppressed)++;
+            s_events_add (events, "notification.suppressed", PQgetvalue (res, i, 11),
+                          atoll (PQgetvalue (res, i, 1)), atoll (PQgetvalue (res, i, 2)),
+                          PQgetvalue (res, i, 4), PQgetvalue (res, i, 5),
+                          atoi (PQgetvalue (res, i, 3)), "reason", PQgetvalue (res, i, 12));
+            continue;
+        }
+        notify_row_t *row = &rows [(*count)++];
+        row->id = atoll (PQgetvalue (res, i, 1));
+        row->event_seq = atoll (PQgetvalue (res, i, 2));
+        row->attempts = atoi (PQgetvalue (res, i, 3));
+        row->channel = strdup (PQgetvalue (res, i, 4));
+        row->recipient_kind = strdup (PQgetvalue (res, i, 5));
+        row->recipient = strdup (PQgetvalue (res, i, 6));
+        row->address = strdup (PQgetvalue (res, i, 7));
+        row->subject = strdup (PQgetvalue (res, i, 8));
+        row->body = strdup (PQgetvalue (res, i, 9));
+        row->message_id = strdup (PQgetvalue (res, i, 10));
+        row->complaint_no = strdup (PQgetvalue (res, i, 11));
+        claimed++;
     }
     PQclear (res);
-    return n;
+    return claimed;
 }
 
 int
@@ -690,16 +861,19 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
         return -1;
     PQclear (res);
     int count = 0;
-    *rows = calloc ((size_t) cfg->batch, sizeof (notify_row_t));
+    *rows = calloc ((size_t) cfg->batch * NOTIFY_CHANNELS, sizeof (notify_row_t));
     assert (*rows);
-    if ((*suppressed = s_suppress_opted_out (self)) < 0
-        || (*deferred = s_defer_quiet (self, cfg)) < 0)
+    s_events_t events = { 0 };
+    s_events_begin (&events);
+    if (s_release_expired (self, cfg->batch) < 0)
         goto failed;
+    //  Every channel gets its own share of the claim: a backlog on one (SMS
+    //  behind its gateway's rate) never holds back another (e-mail).
     //  Each gateway within its rate: the bucket row stays locked until the
     //  COMMIT, so instances claiming at once share one rate.
-    for (int c = 0; c < NOTIFY_CHANNELS && count < cfg->batch; c++) {
+    for (int c = 0; c < NOTIFY_CHANNELS; c++) {
         const char *channel = notify_channel_name ((notify_channel_t) c);
-        int limit = cfg->batch - count;
+        int limit = cfg->batch;
         long rate = cfg->rate [c];
         if (c != NOTIFY_INBOX && rate > 0) {
             char rate_text [24];
@@ -717,7 +891,8 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
             if (limit <= 0)
                 continue;
         }
-        int n = s_claim_channel (self, channel, limit, cfg->lease_ms, rows, &count);
+        int n = s_claim_channel (self, cfg, (notify_channel_t) c, limit, *rows, &count, &events,
+                                 suppressed, deferred);
         if (n < 0)
             goto failed;
         if (n > 0 && c != NOTIFY_INBOX && rate > 0) {
@@ -731,16 +906,20 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
             PQclear (res);
         }
     }
+    if (s_events_flush (self, &events))
+        goto failed;
     res = s_exec (self, "commit_failed", "COMMIT", 0, NULL, NULL, NULL);
     if (!res)
         goto failed;
     PQclear (res);
+    s_events_end (&events);
     if (count == 0) {
         free (*rows);
         *rows = NULL;
     }
     return count;
 failed:
+    s_events_end (&events);
     s_rollback (self);
     notify_store_rows_free (rows, count);
     *suppressed = *deferred = 0;
@@ -767,108 +946,130 @@ notify_store_rows_free (notify_row_t **rows, int count)
     *rows = NULL;
 }
 
-static int
-s_row_outbox (notify_store_t *self, const char *type, const notify_row_t *row, int attempts,
-              const char *error)
+//  Exponential back-off with "equal jitter": half the delay fixed, half
+//  random, so instances that failed together do not retry together. A
+//  gateway's Retry-After is the least it gets.
+static long
+s_backoff (const notify_row_t *row, long min_delay_ms, const notify_claim_cfg_t *cfg)
 {
-    char id [24], seq [24];
-    snprintf (id, sizeof id, "%" PRId64, row->id);
-    snprintf (seq, sizeof seq, "%" PRId64, row->event_seq);
-    return s_outbox (self, type, id, seq, row->channel, row->recipient_kind, row->complaint_no,
-                     attempts, "error", error);
-}
-
-int
-notify_store_sent (notify_store_t *self, const notify_row_t *row)
-{
-    PGresult *res = s_exec (self, "begin_failed", "BEGIN", 0, NULL, NULL, NULL);
-    if (!res)
-        return -1;
-    PQclear (res);
-    char id [24];
-    snprintf (id, sizeof id, "%" PRId64, row->id);
-    const char *values [2] = { id, self->name };
-    res = s_exec (self, "mark_sent_failed",
-                  "UPDATE notification SET state = 'sent', sent_at = app_now (),"
-                  "  attempts = attempts + 1, lease_owner = NULL, lease_until = NULL,"
-                  "  last_error = NULL"
-                  " WHERE id = $1 AND state = 'sending' AND lease_owner = $2 RETURNING attempts",
-                  2, values, NULL, NULL);
-    if (!res || PQntuples (res) == 0) {
-        PQclear (res);
-        s_rollback (self);
-        return res ? 1 : -1;
-    }
-    int attempts = atoi (PQgetvalue (res, 0, 0));
-    PQclear (res);
-    if (streq (row->channel, "inbox")) {
-        const char *ivalues [5] = { row->recipient, id,
-                                    *row->complaint_no ? row->complaint_no : NULL,
-                                    row->subject, row->body };
-        res = s_exec (self, "inbox_insert_failed",
-                      "INSERT INTO staff_inbox (staff_id, notification_id, complaint_no,"
-                      " subject, body) VALUES ($1, $2, $3, $4, $5)", 5, ivalues, NULL, NULL);
-        if (!res) {
-            s_rollback (self);
-            return -1;
-        }
-        PQclear (res);
-    }
-    if (s_row_outbox (self, "notification.sent", row, attempts, NULL)) {
-        s_rollback (self);
-        return -1;
-    }
-    res = s_exec (self, "commit_failed", "COMMIT", 0, NULL, NULL, NULL);
-    if (!res)
-        return -1;
-    PQclear (res);
-    return 0;
-}
-
-int
-notify_store_failed (notify_store_t *self, const notify_row_t *row, const char *error,
-                     bool permanent, long min_delay_ms, const notify_claim_cfg_t *cfg)
-{
-    //  Exponential back-off with "equal jitter": half the delay fixed, half
-    //  random, so instances that failed together do not retry together. A
-    //  gateway's Retry-After is the least it gets.
     int shift = row->attempts < 30 ? row->attempts : 30;
     long delay = cfg->backoff_ms << shift;
     if (delay > cfg->backoff_cap_ms || delay <= 0)
         delay = cfg->backoff_cap_ms;
     delay = delay / 2 + (long) randof (delay / 2 + 1);
-    if (delay < min_delay_ms)
-        delay = min_delay_ms;
-    bool dead = permanent || row->attempts + 1 >= cfg->max_attempts;
+    return delay < min_delay_ms ? min_delay_ms : delay;
+}
+
+//  Every outcome of a delivery batch in one transaction: one UPDATE from
+//  arrays (only rows this instance still leases), the inbox rows of those
+//  sent to the inbox, one outbox INSERT of their notification.* events.
+int
+notify_store_record (notify_store_t *self, notify_outcome_t *outcomes, int n,
+                     const notify_claim_cfg_t *cfg)
+{
+    if (n == 0)
+        return 0;
+    pg_array_t ids = { 0 }, states = { 0 }, delays = { 0 }, errors = { 0 };
+    pg_array_begin (&ids);
+    pg_array_begin (&states);
+    pg_array_begin (&delays);
+    pg_array_begin (&errors);
+    zhash_t *by_id = zhash_new ();
+    int *intended = calloc ((size_t) n, sizeof (int));
+    assert (intended);
+    for (int i = 0; i < n; i++) {
+        notify_outcome_t *o = &outcomes [i];
+        const notify_row_t *row = o->row;
+        char id [24], delay [24];
+        snprintf (id, sizeof id, "%" PRId64, row->id);
+        bool dead = !o->sent && (o->permanent || row->attempts + 1 >= cfg->max_attempts);
+        intended [i] = o->sent ? NOTIFY_SENT : dead ? NOTIFY_DEAD : NOTIFY_FAILED;
+        //  Until the store says this instance still held the row.
+        o->result = NOTIFY_LEASE_LOST;
+        snprintf (delay, sizeof delay, "%ld", o->sent ? 0 : s_backoff (row, o->min_delay_ms, cfg));
+        pg_array_add (&ids, id);
+        pg_array_add (&states, o->sent ? "sent" : dead ? "dead" : "failed");
+        pg_array_add (&delays, delay);
+        pg_array_add (&errors, o->sent ? "" : *o->error ? o->error : "failed");
+        zhash_insert (by_id, id, (void *) (uintptr_t) (i + 1));
+    }
+    int rc = -1;
+    s_events_t events = { 0 };
+    s_events_begin (&events);
     PGresult *res = s_exec (self, "begin_failed", "BEGIN", 0, NULL, NULL, NULL);
     if (!res)
-        return -1;
+        goto done;
     PQclear (res);
-    char id [24], delay_text [24];
-    snprintf (id, sizeof id, "%" PRId64, row->id);
-    snprintf (delay_text, sizeof delay_text, "%ld", delay);
-    const char *values [5] = { id, self->name, dead ? "dead" : "failed", delay_text, error };
-    res = s_exec (self, "mark_failed_failed",
-                  "UPDATE notification SET state = $3, attempts = attempts + 1,"
-                  "  next_attempt_at = app_now () + $4::bigint * interval '1 millisecond',"
-                  "  last_error = $5, lease_owner = NULL, lease_until = NULL"
-                  " WHERE id = $1 AND state = 'sending' AND lease_owner = $2 RETURNING attempts",
-                  5, values, NULL, NULL);
-    if (!res || PQntuples (res) == 0) {
+    const char *values [5] = {
+        self->name, pg_array_end (&ids), pg_array_end (&states), pg_array_end (&delays),
+        pg_array_end (&errors)
+    };
+    res = s_exec (self, "record_failed",
+        "UPDATE notification n SET state = t.state, attempts = n.attempts + 1,"
+        "  sent_at = CASE WHEN t.state = 'sent' THEN app_now () END,"
+        "  next_attempt_at = CASE WHEN t.state = 'sent' THEN n.next_attempt_at"
+        "    ELSE app_now () + t.delay * interval '1 millisecond' END,"
+        "  last_error = nullif (t.error, ''), lease_owner = NULL, lease_until = NULL"
+        " FROM unnest ($2::bigint[], $3::text[], $4::bigint[], $5::text[])"
+        "   AS t (id, state, delay, error)"
+        " WHERE n.id = t.id AND n.state = 'sending' AND n.lease_owner = $1"
+        " RETURNING n.id, n.attempts",
+        5, values, NULL, NULL);
+    if (!res)
+        goto rollback;
+    //  What is not returned was taken over by another instance (our lease
+    //  ran out): its outcome is theirs to record, and stays LEASE_LOST here.
+    pg_array_t inbox = { 0 };
+    pg_array_begin (&inbox);
+    for (int i = 0; i < PQntuples (res); i++) {
+        uintptr_t k = (uintptr_t) zhash_lookup (by_id, PQgetvalue (res, i, 0));
+        if (!k)
+            continue;
+        notify_outcome_t *o = &outcomes [k - 1];
+        o->result = intended [k - 1];
+        const notify_row_t *row = o->row;
+        const char *type = o->result == NOTIFY_SENT ? "notification.sent"
+                         : o->result == NOTIFY_DEAD ? "notification.dead" : "notification.failed";
+        s_events_add (&events, type, row->complaint_no, row->id, row->event_seq, row->channel,
+                      row->recipient_kind, atoi (PQgetvalue (res, i, 1)), "error",
+                      o->sent ? NULL : *o->error ? o->error : "failed");
+        if (o->sent && streq (row->channel, "inbox"))
+            pg_array_add (&inbox, PQgetvalue (res, i, 0));
+    }
+    PQclear (res);
+    if (inbox.count > 0) {
+        const char *ivalues [1] = { pg_array_end (&inbox) };
+        res = s_exec (self, "inbox_insert_failed",
+                      "INSERT INTO staff_inbox (staff_id, notification_id, complaint_no,"
+                      " subject, body) SELECT recipient, id, complaint_no, subject, body"
+                      " FROM notification WHERE id = ANY ($1::bigint[])", 1, ivalues, NULL, NULL);
         PQclear (res);
-        s_rollback (self);
-        return res ? 2 : -1;
+        if (!res) {
+            pg_array_destroy (&inbox);
+            goto rollback;
+        }
     }
-    int attempts = atoi (PQgetvalue (res, 0, 0));
-    PQclear (res);
-    if (s_row_outbox (self, dead ? "notification.dead" : "notification.failed", row, attempts,
-                      error)) {
-        s_rollback (self);
-        return -1;
-    }
+    pg_array_destroy (&inbox);
+    if (s_events_flush (self, &events))
+        goto rollback;
     res = s_exec (self, "commit_failed", "COMMIT", 0, NULL, NULL, NULL);
     if (!res)
-        return -1;
+        goto done;
     PQclear (res);
-    return dead ? 1 : 0;
+    rc = 0;
+    goto done;
+rollback:
+    s_rollback (self);
+done:
+    if (rc)
+        for (int i = 0; i < n; i++)
+            outcomes [i].result = NOTIFY_LEASE_LOST;    /* nothing recorded */
+    free (intended);
+    s_events_end (&events);
+    zhash_destroy (&by_id);
+    pg_array_destroy (&ids);
+    pg_array_destroy (&states);
+    pg_array_destroy (&delays);
+    pg_array_destroy (&errors);
+    return rc;
 }

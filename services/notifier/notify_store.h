@@ -44,23 +44,36 @@ int notify_store_recover (notify_store_t *self);
  * *created = rows inserted. */
 int notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, int *created);
 
-/* One transaction: suppress due rows the customer has opted out of, move due
- * rows inside quiet hours to the morning, then claim up to cfg->batch due
- * rows (pending/failed and due, or sending with an expired lease), each
- * gateway within its rate, for cfg->lease_ms. Returns how many (*rows
- * allocated), -1. */
+/* One transaction: put rows whose lease ran out back in the queue; then,
+ * for each channel, take up to cfg->batch of its due rows (within the
+ * gateway's rate): those the customer has opted out of become suppressed,
+ * those inside quiet hours move to the morning, the rest are claimed for
+ * cfg->lease_ms. Costs what it takes, never the backlog. Returns how many
+ * were claimed (*rows allocated, at most NOTIFY_CHANNELS * cfg->batch), -1. */
 int notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *suppressed,
                         int *deferred, notify_row_t **rows);
 void notify_store_rows_free (notify_row_t **rows, int count);
 
-/* The row was delivered: sent (+ staff_inbox for inbox), notification.sent.
- * 0, 1 when the lease was lost (someone else has the row), -1. */
-int notify_store_sent (notify_store_t *self, const notify_row_t *row);
+/* What became of one claimed row's attempt (the caller fills row, sent,
+ * and for a failure permanent, min_delay_ms and error). */
+typedef enum { NOTIFY_SENT, NOTIFY_FAILED, NOTIFY_DEAD, NOTIFY_LEASE_LOST } notify_result_t;
+typedef struct {
+    const notify_row_t *row;
+    bool sent;
+    bool permanent;                 /* refused for good: dead at once */
+    long min_delay_ms;              /* the gateway's Retry-After */
+    char error [512];
+    int result;                     /* out: notify_result_t */
+} notify_outcome_t;
 
-/* The attempt failed: failed with back-off (at least min_delay_ms), or dead
- * after cfg->max_attempts or at once when permanent; notification.failed /
- * .dead. 0 failed, 1 dead, 2 lease lost, -1. */
-int notify_store_failed (notify_store_t *self, const notify_row_t *row, const char *error,
-                         bool permanent, long min_delay_ms, const notify_claim_cfg_t *cfg);
+/* Record a delivery batch's outcomes in one transaction, for the rows this
+ * instance still leases: sent (+ staff_inbox for inbox), failed with
+ * back-off (at least min_delay_ms), or dead after cfg->max_attempts or at
+ * once when permanent; each with its notification.* event. Sets each
+ * outcome's result (LEASE_LOST: another instance has the row now; also when
+ * the store failed). 0, -1 on a store error (nothing recorded: the leases
+ * run out and the rows are sent again, with the same Message-ID). */
+int notify_store_record (notify_store_t *self, notify_outcome_t *outcomes, int n,
+                         const notify_claim_cfg_t *cfg);
 
 #endif

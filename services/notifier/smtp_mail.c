@@ -173,6 +173,8 @@ smtp_mail_send (const smtp_cfg_t *cfg, const char *to, const char *message,
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    if (cfg->share)
+        curl_easy_setopt (curl, CURLOPT_SHARE, (CURLSH *) cfg->share);
     if (cfg->tls && strcmp (cfg->tls, "all") == 0)
         curl_easy_setopt (curl, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
     else

@@ -14,6 +14,7 @@ typedef struct {
     const char *user, *password;    /* "" = no AUTH */
     const char *tls;            /* none, try, all (CURLOPT_USE_SSL) */
     long timeout_ms;
+    void *share;                /* a CURLSH sharing connections, or NULL */
 } smtp_cfg_t;
 
 /* The whole message (headers, blank line, base64 body), CRLF line ends;
