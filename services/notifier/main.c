@@ -88,10 +88,12 @@ s_apply_rules (notifier_t *self)
 static calendars_t *
 s_load_calendars (const char *dir, const char *default_calendar)
 {
-    char err [CALENDAR_ERR_SIZE], q [300];
-    calendars_t *calendars = calendars_load_dir (dir, err, sizeof err);
+    conf_error_t err;
+    char q [300];
+    calendars_t *calendars = calendars_load_dir (dir, &err);
     if (!calendars)
-        log_error ("calendars_refused", "dir=%s reason=%s", dir, log_quote (q, sizeof q, err));
+        log_error ("calendars_refused", "dir=%s path=%s line=%d reason=%s", dir, err.file,
+                   err.line, log_quote (q, sizeof q, err.reason));
     else
     if (!calendars_find (calendars, default_calendar)) {
         log_error ("calendars_refused", "dir=%s reason=\"no calendar %s (--calendar)\"", dir,
