@@ -106,7 +106,7 @@ s_load_calendars (const char *dir, const char *default_calendar)
 static void
 s_reload (notifier_t *self)
 {
-    notify_error_t err;
+    conf_error_t err;
     notify_rules_t *fresh = notify_rules_load (self->rules_path, self->templates_dir, &err);
     if (!fresh) {
         char q [300];
@@ -395,7 +395,7 @@ main (int argc, char **argv)
     snprintf (default_name, sizeof default_name, "notifier-%d", (int) getpid ());
     const char *name = cfg_str (argc, argv, "--name", "COMPLAINTS_NOTIFIER_NAME", default_name);
 
-    notify_error_t err;
+    conf_error_t err;
     self.rules = notify_rules_load (rules_path, templates_dir, &err);
     if (!self.rules) {
         char q [300];
