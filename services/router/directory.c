@@ -6,8 +6,8 @@
  *      staff bj_wang_a name="王芳" dept=branch_bj role=handler ab=A duty=on
  *                 capacity=20 email=wang.fang@bank.example
  *
- *  Each statement is one line: a keyword, an id, then key=value pairs in
- *  any order. Departments may be listed in any order; after the whole file
+ *  Each statement is one line (read by common/conf.c, like every policy
+ *  file): a keyword, an id, then key=value pairs in any order. Departments may be listed in any order; after the whole file
  *  is read, parents are resolved, cycles refused, depths and paths computed,
  *  and the departments sorted parents first (the order the store needs,
  *  since department.parent references department.id).

@@ -1,7 +1,9 @@
 /*  rules.c — load, validate and apply the routing rules (see rules.h).
  *
  *  The file is line-based so that a bank's operators can edit it, review the
- *  diff and be told exactly which line is wrong:
+ *  diff and be told exactly which line is wrong. Its lexical rules (comments,
+ *  "quoted strings", UTF-8, bounds) are those of every policy file, applied by
+ *  common/conf.c; this file holds the grammar of a statement:
  *
  *      # comment
  *      line  cards            product ~ "credit card" | 信用卡
