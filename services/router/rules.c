@@ -691,7 +691,8 @@ s_load_text (const char *text, conf_error_t *err)
     assert (fd >= 0);
     size_t len = strlen (text);
     ssize_t n = write (fd, text, len);
-    assert (n == (ssize_t) len);
+    if (!(n == (ssize_t) len))          /* checked under NDEBUG too */
+        abort ();
     close (fd);
     rules_t *rules = rules_load (path, err);
     unlink (path);
