@@ -43,7 +43,8 @@
  *
  *  Interface:
  *      span_parse / span_format                 "15d", "+1wd", "24h", "8wh", "0"
- *      calendar_load / calendar_destroy         one file; errors as "file:line: reason"
+ *      calendar_load / calendar_destroy         one file (common/conf.c reads it);
+ *                                               errors a conf_error_t, "file:line: reason"
  *      calendar_name / calendar_timezone
  *      calendar_is_working_day                  a local date
  *      calendar_covers                          does the file know this instant's holidays?
@@ -56,6 +57,7 @@
 #ifndef CALENDAR_H_INCLUDED
 #define CALENDAR_H_INCLUDED
 
+#include "conf.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,7 +74,7 @@ typedef struct {
     span_unit_t unit;
 } span_t;
 
-#define CALENDAR_ERR_SIZE 256
+#define CALENDAR_ERR_SIZE 256        /* span_parse's error text */
 #define CALENDAR_TIME_SIZE 48
 
 /* "24h", "8wh", "2wd", "15d", with an optional leading '+'; "0" alone is
@@ -86,11 +88,12 @@ bool span_is_days (span_unit_t unit);
 
 typedef struct _calendar_t calendar_t;
 
-/* Load one calendar file. NULL on any error, with err = "path:line: reason"
+/* Load one calendar file. NULL on any error, with err set: the file, the
+ * line (0: the file as a whole, e.g. a required line missing) and the reason
  * (an unknown keyword, a bad date, a range backwards, a `workday` that is
  * already a working day, a zone not in /usr/share/zoneinfo, overlapping
  * business hours, a name that differs from the file's). */
-calendar_t *calendar_load (const char *path, char *err, size_t err_size);
+calendar_t *calendar_load (const char *path, conf_error_t *err);
 void calendar_destroy (calendar_t **self_p);
 
 const char *calendar_name (const calendar_t *self);
@@ -132,10 +135,10 @@ int calendar_parse_local (const calendar_t *self, const char *text, int64_t *ms)
 void calendar_format_local (const calendar_t *self, int64_t ms, bool end_of_day,
                             char *buf, size_t size);
 
-/* Every NAME.conf in a folder. NULL on the first bad file (err names it),
- * or when the folder has none. */
+/* Every NAME.conf in a folder. NULL on the first bad file (err names it
+ * and its line), or when the folder has none (err names the folder). */
 typedef struct _calendars_t calendars_t;
-calendars_t *calendars_load_dir (const char *dir, char *err, size_t err_size);
+calendars_t *calendars_load_dir (const char *dir, conf_error_t *err);
 const calendar_t *calendars_find (const calendars_t *self, const char *name);
 size_t calendars_count (const calendars_t *self);
 void calendars_destroy (calendars_t **self_p);

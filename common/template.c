@@ -5,12 +5,13 @@
  *  row it refuses would stop the notifier's consumer at that event for
  *  good), the first line is the subject, every "{{" is closed and names an
  *  allowed field. Rendering therefore never fails: it copies text and
- *  values into a memory stream.
+ *  values into a memory stream. A template is not a config file (no
+ *  comments, every line is text), so only its bounded read (conf_slurp)
+ *  and its error (conf_error_t) are common/conf.c's.
  */
 #include "template.h"
 #include "proto.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +22,19 @@ struct _template_t {
 };
 
 static template_t *
-s_error (template_error_t *err, const char *file, int line, const char *fmt, ...)
+s_error (conf_error_t *err, const char *file, int line, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+/* conf_error_set, returning the NULL a parse returns. */
+static template_t *
+s_error (conf_error_t *err, const char *file, int line, const char *fmt, ...)
 {
-    snprintf (err->file, sizeof err->file, "%s", file);
-    err->line = line;
+    char reason [sizeof err->reason];
     va_list args;
     va_start (args, fmt);
-    vsnprintf (err->reason, sizeof err->reason, fmt, args);
+    vsnprintf (reason, sizeof reason, fmt, args);
     va_end (args);
+    conf_error_set (err, file, line, "%s", reason);
     return NULL;
 }
 
@@ -44,7 +50,7 @@ s_known_field (const char *const *fields, const char *name, size_t len)
 //  Check the placeholders of one line. true when they are all good.
 static bool
 s_check_line (const char *name, int line, const char *text, size_t len,
-              const char *const *fields, template_error_t *err)
+              const char *const *fields, conf_error_t *err)
 {
     const char *end = text + len;
     const char *p = text;
@@ -72,7 +78,7 @@ s_check_line (const char *name, int line, const char *text, size_t len,
 
 template_t *
 template_parse (const char *name, const char *text, size_t size, const char *const *fields,
-                template_error_t *err)
+                conf_error_t *err)
 {
     assert (name && text && fields && err);
     if (size > TEMPLATE_MAX_SIZE)
@@ -111,15 +117,12 @@ template_parse (const char *name, const char *text, size_t size, const char *con
 }
 
 template_t *
-template_load (const char *path, const char *const *fields, template_error_t *err)
+template_load (const char *path, const char *const *fields, conf_error_t *err)
 {
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        return s_error (err, path, 0, "cannot open: %s", strerror (errno));
-    char *text = malloc (TEMPLATE_MAX_SIZE + 1);
-    assert (text);
-    size_t size = fread (text, 1, TEMPLATE_MAX_SIZE + 1, file);
-    fclose (file);
+    size_t size = 0;
+    char *text = conf_slurp (path, TEMPLATE_MAX_SIZE, &size, err);
+    if (!text)
+        return NULL;
     template_t *self = template_parse (path, text, size, fields, err);
     free (text);
     return self;
@@ -203,7 +206,7 @@ template_test (bool verbose)
     if (verbose)
         printf (" * template: ");
     const char *fields [] = { "complaint_no", "name", NULL };
-    template_error_t err;
+    conf_error_t err;
     const char *good = "Subject: 投诉 {{complaint_no}} 已受理\r\nDear {{name}},\n{{complaint_no}} ok\n";
     template_t *tpl = template_parse ("good.txt", good, strlen (good), fields, &err);
     assert (tpl);

@@ -4,7 +4,7 @@
  *  A template file is UTF-8 text: its first line "Subject: ...", the rest
  *  the body. {{name}} stands for a value; every name must be in the list
  *  the caller allows, so a typo is refused at load time with file:line and
- *  never reaches a customer. Rendering replaces each placeholder with its
+ *  never reaches a customer. Errors are the config files' conf_error_t. Rendering replaces each placeholder with its
  *  value, or "-" when the value is missing or empty. The subject is one
  *  header line, so control characters a value brings into it (CR, LF, TAB
  *  ...) become spaces: no value can add a header to a message.
@@ -22,17 +22,12 @@
 #ifndef TEMPLATE_H_INCLUDED
 #define TEMPLATE_H_INCLUDED
 
+#include "conf.h"             /* conf_error_t: file, line, reason */
 #include <czmq.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #define TEMPLATE_MAX_SIZE  (64 * 1024)
-
-typedef struct {
-    char file [256];
-    int line;                       /* 0: the file as a whole */
-    char reason [200];
-} template_error_t;
 
 typedef struct _template_t template_t;
 
@@ -41,10 +36,10 @@ typedef struct _template_t template_t;
  * err set (not UTF-8, a NUL byte, no "Subject: " first line, an empty
  * subject, an unclosed "{{", an unknown placeholder, too large). */
 template_t *template_parse (const char *name, const char *text, size_t size,
-                            const char *const *fields, template_error_t *err);
+                            const char *const *fields, conf_error_t *err);
 /* The same from a file (err names the file; line 0: cannot open, too large). */
 template_t *template_load (const char *path, const char *const *fields,
-                           template_error_t *err);
+                           conf_error_t *err);
 void template_destroy (template_t **self_p);
 
 /* Rendered with values (name -> char *; NULL: every value missing).

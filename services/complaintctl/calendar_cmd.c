@@ -144,10 +144,11 @@ s_open_calendar (const char *dir, const char *name, int *code)
         *code = CTL_EXIT_USAGE;
         return NULL;
     }
-    char err [CALENDAR_ERR_SIZE];
-    calendar_t *cal = calendar_load (path, err, sizeof err);
+    conf_error_t err;
+    calendar_t *cal = calendar_load (path, &err);
     if (!cal) {
-        fprintf (stderr, "complaintctl calendar: %s\n", err);
+        char text [600];
+        fprintf (stderr, "complaintctl calendar: %s\n", conf_error_format (&err, text, sizeof text));
         *code = CTL_EXIT_REPLY;
     }
     return cal;
@@ -577,11 +578,13 @@ s_show (int argc, char **argv)
 static int
 s_check_one (const char *dir, const char *name)
 {
-    char path [PATH_MAX + 64], err [CALENDAR_ERR_SIZE];
+    char path [PATH_MAX + 64];
     s_calendar_path (dir, name, path, sizeof path);
-    calendar_t *cal = calendar_load (path, err, sizeof err);
+    conf_error_t err;
+    calendar_t *cal = calendar_load (path, &err);
     if (!cal) {
-        printf ("%s\n", err);
+        char text [600];
+        printf ("%s\n", conf_error_format (&err, text, sizeof text));
         return CTL_EXIT_REPLY;
     }
     char covers [40];

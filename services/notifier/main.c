@@ -89,10 +89,12 @@ s_apply_rules (notifier_t *self)
 static calendars_t *
 s_load_calendars (const char *dir, const char *default_calendar)
 {
-    char err [CALENDAR_ERR_SIZE], q [300];
-    calendars_t *calendars = calendars_load_dir (dir, err, sizeof err);
+    conf_error_t err;
+    char q [300];
+    calendars_t *calendars = calendars_load_dir (dir, &err);
     if (!calendars)
-        log_error ("calendars_refused", "dir=%s reason=%s", dir, log_quote (q, sizeof q, err));
+        log_error ("calendars_refused", "dir=%s path=%s line=%d reason=%s", dir, err.file,
+                   err.line, log_quote (q, sizeof q, err.reason));
     else
     if (!calendars_find (calendars, default_calendar)) {
         log_error ("calendars_refused", "dir=%s reason=\"no calendar %s (--calendar)\"", dir,
@@ -105,7 +107,7 @@ s_load_calendars (const char *dir, const char *default_calendar)
 static void
 s_reload (notifier_t *self)
 {
-    notify_error_t err;
+    conf_error_t err;
     notify_rules_t *fresh = notify_rules_load (self->rules_path, self->templates_dir, &err);
     if (!fresh) {
         char q [300];
@@ -437,7 +439,7 @@ main (int argc, char **argv)
     snprintf (default_name, sizeof default_name, "notifier-%d", (int) getpid ());
     const char *name = cfg_str (argc, argv, "--name", "COMPLAINTS_NOTIFIER_NAME", default_name);
 
-    notify_error_t err;
+    conf_error_t err;
     self.rules = notify_rules_load (rules_path, templates_dir, &err);
     if (!self.rules) {
         char q [300];

@@ -1,7 +1,9 @@
 /*  notify_rules.c — the rules (which event goes to whom, over which
  *  channels) and the templates (what they are told), loaded together.
  *
- *  rules.conf, '#' comments, one statement a line:
+ *  rules.conf, read by the common reader (common/conf.c: `#` comments,
+ *  blank lines, UTF-8, lines at most S_MAX_LINE bytes), one statement a
+ *  line of blank-separated words:
  *
  *      EVENT_TYPE  RECIPIENTS  CHANNELS  [urgent]
  *      quiet       HH:MM-HH:MM CHANNELS
@@ -26,13 +28,13 @@
 #include "notify_rules.h"
 #include "pg_array.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NOTIFY_MAX_RULES  64
+#define S_MAX_LINE        1024
+#define S_MAX_WORDS       8
 
 //  Every placeholder a template may use. The store fills them from the case
 //  row and the event's data (notify_store.c, s_event).
@@ -94,18 +96,6 @@ notify_channel_parse (const char *name)
     return -1;
 }
 
-static int
-s_error (notify_error_t *err, const char *file, int line, const char *fmt, ...)
-{
-    snprintf (err->file, sizeof err->file, "%s", file);
-    err->line = line;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err->reason, sizeof err->reason, fmt, args);
-    va_end (args);
-    return -1;
-}
-
 static void
 s_free (notify_rules_t *self)
 {
@@ -128,28 +118,28 @@ s_time_ok (const char *text)
 }
 
 static int
-s_parse_quiet (notify_rules_t *self, const char *path, int line, char *save,
-               notify_error_t *err)
+s_parse_quiet (notify_rules_t *self, const char *path, int line, char **words, int nwords,
+               conf_error_t *err)
 {
-    char *window = strtok_r (NULL, " \t\r", &save);
-    char *channels = strtok_r (NULL, " \t\r", &save);
-    if (!window || !channels || strtok_r (NULL, " \t\r", &save))
-        return s_error (err, path, line, "want: quiet HH:MM-HH:MM CHANNELS");
+    if (nwords != 3)
+        return conf_error_set (err, path, line, "want: quiet HH:MM-HH:MM CHANNELS");
+    char *window = words [1];
+    char *channels = words [2];
     if (self->quiet)
-        return s_error (err, path, line, "a second quiet line");
+        return conf_error_set (err, path, line, "a second quiet line");
     char *dash = strchr (window, '-');
     if (!dash)
-        return s_error (err, path, line, "quiet hours want HH:MM-HH:MM, not %.20s", window);
+        return conf_error_set (err, path, line, "quiet hours want HH:MM-HH:MM, not %.20s", window);
     *dash = 0;
     if (!s_time_ok (window) || !s_time_ok (dash + 1) || streq (window, dash + 1))
-        return s_error (err, path, line, "quiet hours want two different times HH:MM-HH:MM");
+        return conf_error_set (err, path, line, "quiet hours want two different times HH:MM-HH:MM");
     snprintf (self->quiet_from, sizeof self->quiet_from, "%s", window);
     snprintf (self->quiet_to, sizeof self->quiet_to, "%s", dash + 1);
     char *csave = NULL;
     for (char *c = strtok_r (channels, ",", &csave); c; c = strtok_r (NULL, ",", &csave)) {
         int channel = notify_channel_parse (c);
         if (channel != NOTIFY_EMAIL && channel != NOTIFY_SMS && channel != NOTIFY_PUSH)
-            return s_error (err, path, line, "quiet hours apply to email, sms or push, not %.40s",
+            return conf_error_set (err, path, line, "quiet hours apply to email, sms or push, not %.40s",
                             c);
         self->quiet_channels |= 1u << channel;
     }
@@ -160,55 +150,56 @@ s_parse_quiet (notify_rules_t *self, const char *path, int line, char *save,
 //  CHANNELS: groups separated by ',', alternatives within one by '|'.
 static int
 s_parse_channels (notify_rule_t *rule, const char *path, int line, char *channels,
-                  notify_error_t *err)
+                  conf_error_t *err)
 {
     char *gsave = NULL;
     for (char *g = strtok_r (channels, ",", &gsave); g; g = strtok_r (NULL, ",", &gsave)) {
         if (rule->groups == NOTIFY_MAX_GROUPS)
-            return s_error (err, path, line, "more than %d channel groups", NOTIFY_MAX_GROUPS);
+            return conf_error_set (err, path, line, "more than %d channel groups", NOTIFY_MAX_GROUPS);
         int group = rule->groups++;
         char *asave = NULL;
         for (char *c = strtok_r (g, "|", &asave); c; c = strtok_r (NULL, "|", &asave)) {
             int channel = notify_channel_parse (c);
             if (channel < 0)
-                return s_error (err, path, line, "unknown channel %.40s (email, inbox, sms, push)",
+                return conf_error_set (err, path, line, "unknown channel %.40s (email, inbox, sms, push)",
                                 c);
             if (rule->channels & (1u << channel))
-                return s_error (err, path, line, "channel %s named twice", c);
+                return conf_error_set (err, path, line, "channel %s named twice", c);
             rule->channels |= 1u << channel;
             rule->group [group][rule->alternatives [group]++] = (notify_channel_t) channel;
         }
         if (rule->alternatives [group] == 0)
-            return s_error (err, path, line, "an empty channel group");
+            return conf_error_set (err, path, line, "an empty channel group");
     }
     return 0;
 }
 
-//  Parse one rules line (already stripped of its comment). 0 blank or quiet,
-//  1 a rule, -1 an error.
+typedef struct {
+    notify_rules_t *self;
+    const char *templates_dir;
+} s_load_t;
+
+//  One rule or quiet line (conf_line_fn). 0 or -1 with the error set.
 static int
-s_parse_line (notify_rules_t *self, const char *path, int line, char *text,
-              const char *templates_dir, notify_error_t *err)
+s_parse_words (notify_rules_t *self, const char *path, int line, char **words, int nwords,
+               const char *templates_dir, conf_error_t *err)
 {
-    char *save = NULL;
-    char *type = strtok_r (text, " \t\r", &save);
-    if (!type)
-        return 0;
+    char *type = words [0];
     if (streq (type, "quiet"))
-        return s_parse_quiet (self, path, line, save, err);
-    char *kinds = strtok_r (NULL, " \t\r", &save);
-    char *channels = strtok_r (NULL, " \t\r", &save);
-    char *flag = strtok_r (NULL, " \t\r", &save);
-    if (!kinds || !channels || strtok_r (NULL, " \t\r", &save))
-        return s_error (err, path, line, "want: EVENT_TYPE RECIPIENTS CHANNELS [urgent]");
+        return s_parse_quiet (self, path, line, words, nwords, err);
+    if (nwords < 3 || nwords > 4)
+        return conf_error_set (err, path, line, "want: EVENT_TYPE RECIPIENTS CHANNELS [urgent]");
+    char *kinds = words [1];
+    char *channels = words [2];
+    char *flag = nwords == 4 ? words [3] : NULL;
     if (flag && !streq (flag, "urgent"))
-        return s_error (err, path, line, "unknown flag %.40s (urgent)", flag);
+        return conf_error_set (err, path, line, "unknown flag %.40s (urgent)", flag);
     if (strlen (type) >= sizeof self->rules [0].type)
-        return s_error (err, path, line, "event type too long");
+        return conf_error_set (err, path, line, "event type too long");
     if (notify_rules_find (self, type))
-        return s_error (err, path, line, "a second rule for %s", type);
+        return conf_error_set (err, path, line, "a second rule for %s", type);
     if (self->count == NOTIFY_MAX_RULES)
-        return s_error (err, path, line, "more than %d rules", NOTIFY_MAX_RULES);
+        return conf_error_set (err, path, line, "more than %d rules", NOTIFY_MAX_RULES);
     notify_rule_t *rule = &self->rules [self->count];
     memset (rule, 0, sizeof *rule);
     snprintf (rule->type, sizeof rule->type, "%s", type);
@@ -220,14 +211,14 @@ s_parse_line (notify_rules_t *self, const char *path, int line, char *text,
             rule->escalation = true;
         else
         if (kind < 0)
-            return s_error (err, path, line, "unknown recipient kind %.40s", k);
+            return conf_error_set (err, path, line, "unknown recipient kind %.40s", k);
         else
             rule->kinds |= 1u << kind;
     }
     if (s_parse_channels (rule, path, line, channels, err))
         return -1;
     if (!rule->groups || (!rule->kinds && !rule->escalation))
-        return s_error (err, path, line, "no recipients or no channels");
+        return conf_error_set (err, path, line, "no recipients or no channels");
     //  Counted before the templates load, so s_free releases what did.
     self->count++;
     bool short_form = rule->channels & ((1u << NOTIFY_SMS) | (1u << NOTIFY_PUSH));
@@ -242,33 +233,33 @@ s_parse_line (notify_rules_t *self, const char *path, int line, char *text,
                 return -1;
             self->templates [self->count - 1][l][f] = tpl;
         }
-    return 1;
+    return 0;
+}
+
+static int
+s_parse_line (void *arg, conf_cursor_t *c)
+{
+    s_load_t *load = (s_load_t *) arg;
+    char *words [S_MAX_WORDS];
+    int nwords = conf_split (c, words, S_MAX_WORDS);
+    if (nwords < 0)
+        return -1;
+    int rc = s_parse_words (load->self, c->file, c->line, words, nwords, load->templates_dir,
+                            c->err);
+    conf_words_free (words, nwords);
+    return rc;
 }
 
 notify_rules_t *
-notify_rules_load (const char *rules_path, const char *templates_dir, notify_error_t *err)
+notify_rules_load (const char *rules_path, const char *templates_dir, conf_error_t *err)
 {
-    FILE *file = fopen (rules_path, "r");
-    if (!file) {
-        s_error (err, rules_path, 0, "cannot open: %s", strerror (errno));
-        return NULL;
-    }
     notify_rules_t *self = calloc (1, sizeof *self);
     assert (self);
-    char text [1024];
-    int line = 0, rc = 0;
-    while (rc >= 0 && fgets (text, sizeof text, file)) {
-        line++;
-        if (!strchr (text, '\n') && !feof (file)) {
-            rc = s_error (err, rules_path, line, "line longer than %d bytes", (int) sizeof text);
-            break;
-        }
-        text [strcspn (text, "#\n")] = 0;
-        rc = s_parse_line (self, rules_path, line, text, templates_dir, err);
-    }
-    fclose (file);
-    if (rc >= 0 && self->count == 0)
-        rc = s_error (err, rules_path, 0, "no rules");
+    s_load_t load = { self, templates_dir };
+    conf_limits_t limits = { .max_line = S_MAX_LINE };
+    int rc = conf_read (rules_path, &limits, err, s_parse_line, &load);
+    if (rc == 0 && self->count == 0)
+        rc = conf_error_set (err, rules_path, 0, "no rules");
     if (rc < 0) {
         s_free (self);
         return NULL;
@@ -382,7 +373,7 @@ int
 notify_rules_test (bool verbose, const char *rules_path, const char *templates_dir, int *passed)
 {
     s_passed = s_failed = 0;
-    notify_error_t err;
+    conf_error_t err;
     notify_rules_t *rules = notify_rules_load (rules_path, templates_dir, &err);
     if (!rules)
         printf ("  shipped rules refused: %s:%d: %s\n", err.file, err.line, err.reason);

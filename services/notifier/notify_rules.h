@@ -20,8 +20,6 @@ typedef enum {
 
 #define NOTIFY_MAX_GROUPS 4
 
-typedef template_error_t notify_error_t;
-
 typedef struct _notify_rules_t notify_rules_t;
 
 /* One rule: every group of channels is sent; within a group the first
@@ -41,7 +39,7 @@ typedef struct {
 /* Load the rules and every template they need; NULL with err set (file, line,
  * reason) on any mistake, unknown placeholders included. */
 notify_rules_t *notify_rules_load (const char *rules_path, const char *templates_dir,
-                                   notify_error_t *err);
+                                   conf_error_t *err);
 void notify_rules_destroy (notify_rules_t **self_p);
 const char *notify_rules_summary (notify_rules_t *self);
 

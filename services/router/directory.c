@@ -6,8 +6,8 @@
  *      staff bj_wang_a name="王芳" dept=branch_bj role=handler ab=A duty=on
  *                 capacity=20 email=wang.fang@bank.example
  *
- *  Each statement is one line: a keyword, an id, then key=value pairs in
- *  any order. Departments may be listed in any order; after the whole file
+ *  Each statement is one line (read by common/conf.c, like every policy
+ *  file): a keyword, an id, then key=value pairs in any order. Departments may be listed in any order; after the whole file
  *  is read, parents are resolved, cycles refused, depths and paths computed,
  *  and the departments sorted parents first (the order the store needs,
  *  since department.parent references department.id).
@@ -16,7 +16,7 @@
  *  why byte-wise substring search is safe on UTF-8).
  */
 #include "directory.h"
-#include "confline.h"
+#include "conf.h"
 #include "staff_token.h"
 
 #include <assert.h>
@@ -368,7 +368,7 @@ s_depth_cmp (const void *a, const void *b)
 }
 
 static int
-s_check_tree (directory_t *self, const char *path, rules_error_t *err)
+s_check_tree (directory_t *self, const char *path, conf_error_t *err)
 {
     size_t roots = 0;
     for (size_t i = 0; i < self->ndepts; i++) {
@@ -376,19 +376,19 @@ s_check_tree (directory_t *self, const char *path, rules_error_t *err)
         if (!d->parent) {
             roots++;
             if (roots > 1)
-                return conf_fail_at (err, path, d->line, "a second head office '%s'", d->id);
+                return conf_error_set (err, path, d->line, "a second head office '%s'", d->id);
             continue;
         }
         const dir_dept_t *parent = directory_dept (self, d->parent);
         if (!parent)
-            return conf_fail_at (err, path, d->line, "unknown parent '%s' of department '%s'",
+            return conf_error_set (err, path, d->line, "unknown parent '%s' of department '%s'",
                                  d->parent, d->id);
         if (strcmp (d->kind, "outlet") == 0 && strcmp (parent->kind, "branch") != 0)
-            return conf_fail_at (err, path, d->line, "outlet '%s' must belong to a branch, "
+            return conf_error_set (err, path, d->line, "outlet '%s' must belong to a branch, "
                                  "not to %s '%s'", d->id, parent->kind, parent->id);
     }
     if (roots == 0)
-        return conf_fail_at (err, path, 0, "no head office (kind=head_office parent=-)");
+        return conf_error_set (err, path, 0, "no head office (kind=head_office parent=-)");
     //  Depth by walking up; more steps than departments means a cycle.
     for (size_t i = 0; i < self->ndepts; i++) {
         dir_dept_t *d = &self->depts [i];
@@ -397,7 +397,7 @@ s_check_tree (directory_t *self, const char *path, rules_error_t *err)
         while (up->parent) {
             up = directory_dept (self, up->parent);
             if (++depth > (int) self->ndepts)
-                return conf_fail_at (err, path, d->line, "department '%s' is in a cycle of "
+                return conf_error_set (err, path, d->line, "department '%s' is in a cycle of "
                                      "parents", d->id);
         }
         d->depth = depth;
@@ -416,14 +416,14 @@ s_check_tree (directory_t *self, const char *path, rules_error_t *err)
 }
 
 static int
-s_check_staff (directory_t *self, const char *path, rules_error_t *err)
+s_check_staff (directory_t *self, const char *path, conf_error_t *err)
 {
     bool manager = false;
     for (size_t i = 0; i < self->nstaff; i++) {
         dir_staff_t *s = &self->staff [i];
         const dir_dept_t *d = directory_dept (self, s->department);
         if (!d)
-            return conf_fail_at (err, path, s->line, "staff '%s' is in unknown department '%s'",
+            return conf_error_set (err, path, s->line, "staff '%s' is in unknown department '%s'",
                                  s->id, s->department);
         if (strcmp (s->role, "manager") == 0 && strcmp (d->kind, "head_office") == 0)
             manager = true;
@@ -438,23 +438,23 @@ s_check_staff (directory_t *self, const char *path, rules_error_t *err)
             &&  strcmp (self->staff [j].role, "complaint_office") == 0)
                 staffed = true;
         if (!staffed)
-            return conf_fail_at (err, path, d->line, "complaint office '%s' has no staff with "
+            return conf_error_set (err, path, d->line, "complaint office '%s' has no staff with "
                                  "role=complaint_office", d->id);
     }
     if (!manager)
-        return conf_fail_at (err, path, 0, "no manager at the head office (role=manager in "
+        return conf_error_set (err, path, 0, "no manager at the head office (role=manager in "
                              "the head_office department)");
     return 0;
 }
 
 directory_t *
-directory_load (const char *path, rules_error_t *err)
+directory_load (const char *path, conf_error_t *err)
 {
     assert (path && err);
     directory_t *self = calloc (1, sizeof *self);
     assert (self);
     self->path = strdup (path);
-    int rc = conf_read (path, err, s_parse_line, self);
+    int rc = conf_read (path, NULL, err, s_parse_line, self);
     if (rc == 0)
         rc = s_check_tree (self, path, err);
     if (rc == 0)
@@ -572,7 +572,7 @@ s_token_line (void *arg, conf_cursor_t *c)
 
 int
 directory_tokens_load (const directory_t *self, const char *path, dir_tokens_t *tokens,
-                       rules_error_t *err)
+                       conf_error_t *err)
 {
     assert (self && tokens && err);
     memset (tokens, 0, sizeof *tokens);
@@ -580,7 +580,7 @@ directory_tokens_load (const directory_t *self, const char *path, dir_tokens_t *
     if (!path || !*path)
         return 0;
     s_tokens_ctx_t ctx = { self, tokens };
-    int rc = conf_read (path, err, s_token_line, &ctx);
+    int rc = conf_read (path, NULL, err, s_token_line, &ctx);
     if (rc)
         directory_tokens_destroy (tokens);
     return rc;
@@ -619,7 +619,8 @@ s_write_temp (const char *text)
     assert (fd >= 0);
     size_t len = strlen (text);
     ssize_t n = write (fd, text, len);
-    assert (n == (ssize_t) len);
+    if (!(n == (ssize_t) len))          /* checked under NDEBUG too */
+        abort ();
     close (fd);
     return path;
 }
@@ -671,7 +672,7 @@ int
 directory_test (bool verbose, const char *shipped, int *passed)
 {
     int failed = 0;
-    rules_error_t err;
+    conf_error_t err;
     char *path = s_write_temp (s_small);
     directory_t *dir = directory_load (path, &err);
     S_CHECK (dir != NULL, "small directory refused: %s:%d %s", err.file, err.line, err.reason);

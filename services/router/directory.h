@@ -67,7 +67,7 @@ typedef struct {
     size_t count;
 } dir_tokens_t;
 
-directory_t *directory_load (const char *path, rules_error_t *err);
+directory_t *directory_load (const char *path, conf_error_t *err);
 void directory_destroy (directory_t **self_p);
 
 const dir_dept_t *directory_dept (const directory_t *self, const char *id);
@@ -88,7 +88,7 @@ const char *directory_match_branch (const directory_t *self, const char *text);
 
 /* Tokens file: `STAFF_ID SHA256HEX` lines. NULL path: no tokens (count 0). */
 int directory_tokens_load (const directory_t *self, const char *path, dir_tokens_t *tokens,
-                           rules_error_t *err);
+                           conf_error_t *err);
 void directory_tokens_destroy (dir_tokens_t *tokens);
 
 int directory_test (bool verbose, const char *shipped, int *passed);

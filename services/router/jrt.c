@@ -1,6 +1,6 @@
 /*  jrt.c — the JR/T 0169-2018 code table (see jrt.h). */
 #include "jrt.h"
-#include "confline.h"
+#include "conf.h"
 #include "request.h"
 
 #include <assert.h>
@@ -118,22 +118,22 @@ s_parse_line (void *arg, conf_cursor_t *c)
 }
 
 jrt_t *
-jrt_load (const char *path, rules_error_t *err)
+jrt_load (const char *path, conf_error_t *err)
 {
     jrt_t *self = calloc (1, sizeof *self);
     assert (self);
-    int rc = conf_read (path, err, s_parse_line, self);
+    int rc = conf_read (path, NULL, err, s_parse_line, self);
     //  Completeness: every id of the three axes has its code.
     for (int i = 0; rc == 0 && channel_names [i]; i++)
         if (!s_map (self, 'A', channel_names [i]))
-            rc = conf_fail_at (err, path, 0, "channel '%s' has no code", channel_names [i]);
+            rc = conf_error_set (err, path, 0, "channel '%s' has no code", channel_names [i]);
     for (int i = 0; rc == 0 && rules_business_lines [i]; i++)
         if (!s_map (self, 'B', rules_business_lines [i]))
-            rc = conf_fail_at (err, path, 0, "business line '%s' has no code",
+            rc = conf_error_set (err, path, 0, "business line '%s' has no code",
                                rules_business_lines [i]);
     for (int i = 0; rc == 0 && rules_causes [i]; i++)
         if (!s_map (self, 'C', rules_causes [i]))
-            rc = conf_fail_at (err, path, 0, "cause '%s' has no code", rules_causes [i]);
+            rc = conf_error_set (err, path, 0, "cause '%s' has no code", rules_causes [i]);
     if (rc)
         jrt_destroy (&self);
     return self;
@@ -190,7 +190,7 @@ int
 jrt_test (bool verbose, const char *shipped, int *passed)
 {
     int failed = 0;
-    rules_error_t err;
+    conf_error_t err;
     struct { const char *text; int line; const char *reason; } bad [] = {
         { "code A1 x\n", 1, "is not a code" },
         { "code A01 x\ncode A01 y\n", 2, "declared twice (first on line 1)" },
@@ -207,7 +207,8 @@ jrt_test (bool verbose, const char *shipped, int *passed)
         int fd = mkstemp (path);
         assert (fd >= 0);
         ssize_t n = write (fd, bad [i].text, strlen (bad [i].text));
-        assert (n == (ssize_t) strlen (bad [i].text));
+        if (!(n == (ssize_t) strlen (bad [i].text)))          /* checked under NDEBUG too */
+            abort ();
         close (fd);
         jrt_t *j = jrt_load (path, &err);
         unlink (path);

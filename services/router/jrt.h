@@ -28,7 +28,7 @@
 
 typedef struct _jrt_t jrt_t;
 
-jrt_t *jrt_load (const char *path, rules_error_t *err);
+jrt_t *jrt_load (const char *path, conf_error_t *err);
 void jrt_destroy (jrt_t **self_p);
 /* The code for our id, or NULL (never for a valid id once loaded). */
 const char *jrt_channel (const jrt_t *self, const char *channel);

@@ -17,7 +17,7 @@ struct _policy_t {
 };
 
 policy_t *
-policy_load (const policy_paths_t *paths, rules_error_t *err)
+policy_load (const policy_paths_t *paths, conf_error_t *err)
 {
     assert (paths && err);
     policy_t *self = calloc (1, sizeof *self);
@@ -130,7 +130,7 @@ policy_test (bool verbose, const policy_paths_t *shipped, int *passed)
         printf (" * jrt\n");
     failed += jrt_test (verbose, shipped ? shipped->jrt : NULL, passed);
     if (shipped) {
-        rules_error_t err;
+        conf_error_t err;
         policy_t *policy = policy_load (shipped, &err);
         if (policy)
             (*passed)++;

@@ -45,7 +45,7 @@ typedef struct {
     priority_result_t p;
 } policy_decision_t;
 
-policy_t *policy_load (const policy_paths_t *paths, rules_error_t *err);
+policy_t *policy_load (const policy_paths_t *paths, conf_error_t *err);
 void policy_destroy (policy_t **self_p);
 void policy_decide (const policy_t *self, const policy_input_t *in, policy_decision_t *out);
 

@@ -1,13 +1,13 @@
 /*  priority.c — the priority and major-complaint policy (see priority.h).
  *
- *  Terms are whitespace-separated tokens (no quoting is needed: every value
- *  is a number or a taxonomy id), so this file has its own tiny tokenizer on
- *  top of confline's line reader. Numbers are compared as doubles: amounts
+ *  Terms are blank-separated tokens (conf_token: no quoting is needed, every
+ *  value is a number or a taxonomy id), read with the common reader
+ *  (common/conf.c). Numbers are compared as doubles: amounts
  *  are money with two decimals and the thresholds are whole numbers, so
  *  rounding never decides a comparison that matters.
  */
 #include "priority.h"
-#include "confline.h"
+#include "conf.h"
 #include "request.h"
 
 #include <assert.h>
@@ -44,19 +44,6 @@ struct _priority_t {
     size_t nrules;
     const char *path;
 };
-
-static char *
-s_token (conf_cursor_t *c)
-{
-    if (conf_at_end (c))
-        return NULL;
-    const char *start = c->p;
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\t' && *c->p != '#')
-        c->p++;
-    char *tok = strndup (start, (size_t) (c->p - start));
-    assert (tok);
-    return tok;
-}
 
 static int
 s_number (conf_cursor_t *c, const char *tok, double min, double max, double *out)
@@ -112,7 +99,7 @@ s_parse_term (conf_cursor_t *c, char *word, term_t *t, bool in_priority)
         t->kind = TERM_ALWAYS;
     else if (strcmp (word, "flag") == 0) {
         t->kind = TERM_FLAG;
-        arg = s_token (c);
+        arg = conf_token (c);
         if (!arg || !rules_word_in (rules_all_flags, arg))
             rc = conf_fail (c, "'flag' needs a flag (media, regulator, large_amount, fraud, "
                             "vulnerable, repeat), not '%s'", arg ? arg : "");
@@ -123,25 +110,25 @@ s_parse_term (conf_cursor_t *c, char *word, term_t *t, bool in_priority)
     }
     else if (strcmp (word, "amount") == 0) {
         t->kind = TERM_AMOUNT;
-        op = s_token (c);
+        op = conf_token (c);
         if (!op || (strcmp (op, ">=") && strcmp (op, ">") && strcmp (op, "<=")
                     && strcmp (op, "<")))
             rc = conf_fail (c, "'amount' needs an operator (>=, >, <=, <), not '%s'",
                             op ? op : "");
         else {
             snprintf (t->op, sizeof t->op, "%s", op);
-            arg = s_token (c);
+            arg = conf_token (c);
             rc = s_number (c, arg, 0, 1e15, &t->number);
         }
     }
     else if (strcmp (word, "channel") == 0 || strcmp (word, "line") == 0
          ||  strcmp (word, "cause") == 0) {
         t->kind = word [1] == 'h' ? TERM_CHANNEL : word [0] == 'l' ? TERM_LINE : TERM_CAUSE;
-        op = s_token (c);
+        op = conf_token (c);
         if (!op || strcmp (op, "=") != 0)
             rc = conf_fail (c, "'%s' needs '= VALUE|VALUE'", word);
         else {
-            arg = s_token (c);
+            arg = conf_token (c);
             if (!arg)
                 rc = conf_fail (c, "'%s =' needs a value", word);
             else
@@ -168,11 +155,11 @@ static int
 s_parse_line (void *arg, conf_cursor_t *c)
 {
     priority_t *self = (priority_t *) arg;
-    char *kw = s_token (c);
+    char *kw = conf_token (c);
     int rc = 0;
     if (strcmp (kw, "set") == 0) {
-        char *name = s_token (c);
-        char *value = s_token (c);
+        char *name = conf_token (c);
+        char *value = conf_token (c);
         static const char *const names [] = { "large_amount", "repeat_days",
                                               "default_priority", NULL };
         int which = -1;
@@ -211,16 +198,16 @@ s_parse_line (void *arg, conf_cursor_t *c)
     else if (strcmp (kw, "major") == 0 || strcmp (kw, "priority") == 0) {
         prio_rule_t rule;
         memset (&rule, 0, sizeof rule);
-        conf_label (rule.label, sizeof rule.label, c->path, c->line);
+        conf_label (rule.label, sizeof rule.label, c->file, c->line);
         if (kw [0] == 'p') {
-            char *n = s_token (c);
+            char *n = conf_token (c);
             double p = 0;
             rc = s_number (c, n, 1, 4, &p);
             rule.priority = (int) p;
             free (n);
         }
         char *word;
-        while (rc == 0 && (word = s_token (c))) {
+        while (rc == 0 && (word = conf_token (c))) {
             if (rule.nterms == PRIO_MAX_TERMS)
                 rc = conf_fail (c, "more than %d terms", PRIO_MAX_TERMS);
             else
@@ -244,14 +231,14 @@ s_parse_line (void *arg, conf_cursor_t *c)
 }
 
 priority_t *
-priority_load (const char *path, rules_error_t *err)
+priority_load (const char *path, conf_error_t *err)
 {
     priority_t *self = calloc (1, sizeof *self);
     assert (self);
     self->large_amount = 50000;
     self->repeat_days = 30;
     self->default_priority = 4;
-    if (conf_read (path, err, s_parse_line, self))
+    if (conf_read (path, NULL, err, s_parse_line, self))
         priority_destroy (&self);
     return self;
 }
@@ -356,13 +343,14 @@ priority_decide (const priority_t *self, const priority_input_t *in, priority_re
 } while (0)
 
 static priority_t *
-s_load_text (const char *text, rules_error_t *err)
+s_load_text (const char *text, conf_error_t *err)
 {
     char path [] = "/tmp/priority_test_XXXXXX";
     int fd = mkstemp (path);
     assert (fd >= 0);
     ssize_t n = write (fd, text, strlen (text));
-    assert (n == (ssize_t) strlen (text));
+    if (!(n == (ssize_t) strlen (text)))          /* checked under NDEBUG too */
+        abort ();
     close (fd);
     priority_t *self = priority_load (path, err);
     unlink (path);
@@ -373,7 +361,7 @@ int
 priority_test (bool verbose, const char *shipped, int *passed)
 {
     int failed = 0;
-    rules_error_t err;
+    conf_error_t err;
     priority_t *p = s_load_text (
         "set large_amount 10000\n"                                  /* 1 */
         "major flag media\n"                                        /* 2 */

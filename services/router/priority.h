@@ -45,7 +45,7 @@ typedef struct {
     const char *major_rule;        /* the first major line that held, or NULL */
 } priority_result_t;
 
-priority_t *priority_load (const char *path, rules_error_t *err);
+priority_t *priority_load (const char *path, conf_error_t *err);
 void priority_destroy (priority_t **self_p);
 void priority_decide (const priority_t *self, const priority_input_t *in,
                       priority_result_t *out);

@@ -87,7 +87,7 @@ typedef struct {
 //  Policy reload
 
 static void
-s_log_refused (const rules_error_t *err, const char *keeping)
+s_log_refused (const conf_error_t *err, const char *keeping)
 {
     char q [300];
     //  "rules_refused" covers every policy file (the name predates the others).
@@ -98,7 +98,7 @@ s_log_refused (const rules_error_t *err, const char *keeping)
 static void
 s_reload (router_t *self)
 {
-    rules_error_t err;
+    conf_error_t err;
     policy_t *fresh = policy_load (&self->paths, &err);
     if (!fresh) {
         s_log_refused (&err, "old");
@@ -392,7 +392,7 @@ main (int argc, char **argv)
     }
     const char *csv_path = cfg_str (argc, argv, "--route-csv", NULL, NULL);
     if (csv_path) {
-        rules_error_t err;
+        conf_error_t err;
         policy_t *policy = policy_load (&paths, &err);
         if (!policy) {
             fprintf (stderr, "router: %s:%d: %s\n", err.file, err.line, err.reason);
@@ -432,7 +432,7 @@ main (int argc, char **argv)
 
     router_t self = { .paths = paths, .batch = batch, .hold_ms = hold_ms,
                       .sync_pending = true };
-    rules_error_t err;
+    conf_error_t err;
     self.policy = policy_load (&paths, &err);
     if (!self.policy) {
         s_log_refused (&err, "none");

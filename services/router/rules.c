@@ -1,7 +1,9 @@
 /*  rules.c — load, validate and apply the routing rules (see rules.h).
  *
  *  The file is line-based so that a bank's operators can edit it, review the
- *  diff and be told exactly which line is wrong:
+ *  diff and be told exactly which line is wrong. Its lexical rules (comments,
+ *  "quoted strings", UTF-8, bounds) are those of every policy file, applied by
+ *  common/conf.c; this file holds the grammar of a statement:
  *
  *      # comment
  *      line  cards            product ~ "credit card" | 信用卡
@@ -43,12 +45,10 @@
 #include "rules.h"
 #include "directory.h"
 #include "request.h"      /* channel_valid: channel values are checked at load */
-#include "proto.h"        /* proto_utf8_valid */
+#include "proto.h"        /* proto_str_t */
 
 #include <assert.h>
 #include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,57 +141,14 @@ struct _rules_t {
 
 //  --------------------------------------------------------------------------
 //  Loading
-
-/* The parser's cursor over one line. */
-typedef struct {
-    const char *p;
-    const char *end;
-    int line;
-    rules_error_t *err;
-} s_cursor_t;
-
-static int
-s_fail (s_cursor_t *c, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static int
-s_fail (s_cursor_t *c, const char *fmt, ...)
-{
-    c->err->line = c->line;
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (c->err->reason, sizeof c->err->reason, fmt, ap);
-    va_end (ap);
-    return -1;
-}
-
-static void
-s_skip_space (s_cursor_t *c)
-{
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
-        c->p++;
-}
+//
+//  The lexical rules (comments, quoting, UTF-8, bounds) are common/conf.c's;
+//  what follows is the grammar of one statement.
 
 static bool
-s_at_end (s_cursor_t *c)
+s_valid_id (const char *s)
 {
-    s_skip_space (c);
-    return c->p >= c->end || *c->p == '#';
-}
-
-/* A bare word: up to whitespace, '|', '"', '#', '=' or '~'. */
-static size_t
-s_word (s_cursor_t *c, const char **start)
-{
-    s_skip_space (c);
-    *start = c->p;
-    while (c->p < c->end && !strchr (" \t|\"#=~", *c->p))
-        c->p++;
-    return (size_t) (c->p - *start);
-}
-
-static bool
-s_valid_id (const char *s, size_t len)
-{
+    size_t len = strlen (s);
     if (len == 0 || len > RULES_MAX_ID)
         return false;
     for (size_t i = 0; i < len; i++)
@@ -208,43 +165,22 @@ s_fold (char *s, size_t len)
             s [i] = (char) tolower ((unsigned char) s [i]);
 }
 
-/* One value, bare or "quoted" (with \" and \\ escapes). Returns a folded
- * heap copy, or NULL with the error set. */
+/* One value, bare or "quoted". Returns a folded heap copy, or NULL with the
+ * error set. */
 static char *
-s_value (s_cursor_t *c, size_t *len_p)
+s_value (conf_cursor_t *c, size_t *len_p)
 {
-    s_skip_space (c);
-    char *out = malloc ((size_t) (c->end - c->p) + 1);
-    assert (out);
-    size_t n = 0;
-    if (c->p < c->end && *c->p == '"') {
-        c->p++;
-        bool closed = false;
-        while (c->p < c->end) {
-            char ch = *c->p++;
-            if (ch == '"') {
-                closed = true;
-                break;
-            }
-            if (ch == '\\' && c->p < c->end && (*c->p == '"' || *c->p == '\\'))
-                ch = *c->p++;
-            out [n++] = ch;
-        }
-        if (!closed) {
-            free (out);
-            s_fail (c, "unterminated quoted string");
-            return NULL;
-        }
+    if (conf_at_end (c) || strchr ("|=~", *c->p)) {
+        conf_fail (c, "empty value (a condition needs at least one non-empty word or \"string\")");
+        return NULL;
     }
-    else {
-        const char *start;
-        n = s_word (c, &start);
-        memcpy (out, start, n);
-    }
-    out [n] = 0;
+    char *out = conf_word (c);
+    if (!out)
+        return NULL;
+    size_t n = strlen (out);
     if (n == 0) {
         free (out);
-        s_fail (c, "empty value (a condition needs at least one non-empty word or \"string\")");
+        conf_fail (c, "empty value (a condition needs at least one non-empty word or \"string\")");
         return NULL;
     }
     s_fold (out, n);
@@ -264,46 +200,37 @@ s_dept_find (rules_t *self, const char *id, size_t len)
 /* The department id after `route`, `cooperate` or `default`: declared
  * locally or in the directory, and routable. Returns a heap copy. */
 static char *
-s_dept_ref (rules_t *self, s_cursor_t *c, const char *keyword, bool branch_ok)
+s_dept_ref (rules_t *self, conf_cursor_t *c, const char *keyword, bool branch_ok)
 {
-    const char *id;
-    s_skip_space (c);
-    size_t len = 0;
-    if (branch_ok && c->end - c->p >= 7 && memcmp (c->p, RULES_BRANCH, 7) == 0) {
-        id = c->p;
-        c->p += 7;
-        len = 7;
-        if (c->p < c->end && *c->p != ' ' && *c->p != '\t') {
-            s_fail (c, "'%s' must be followed by a space", RULES_BRANCH);
-            return NULL;
-        }
-    }
-    else
-        len = s_word (c, &id);
-    if (len == 0) {
-        s_fail (c, "'%s' needs a department id%s", keyword, branch_ok ? " or @branch" : "");
+    char *copy = conf_word (c);
+    if (!copy) {
+        if (!c->err->reason [0])
+            conf_fail (c, "'%s' needs a department id%s", keyword, branch_ok ? " or @branch" : "");
         return NULL;
     }
-    char *copy = strndup (id, len);
-    assert (copy);
-    if (strcmp (copy, RULES_BRANCH) == 0)
+    if (branch_ok && strncmp (copy, RULES_BRANCH, 7) == 0 && copy [7]) {
+        conf_fail (c, "'%s' must be followed by a space", RULES_BRANCH);
+        free (copy);
+        return NULL;
+    }
+    if (branch_ok && strcmp (copy, RULES_BRANCH) == 0)
         return copy;
-    dept_t *local = s_dept_find (self, id, len);
+    dept_t *local = s_dept_find (self, copy, strlen (copy));
     if (self->dir) {
         if (!directory_dept (self->dir, copy)) {
-            s_fail (c, "unknown department '%s' (not in the directory)", copy);
+            conf_fail (c, "unknown department '%s' (not in the directory)", copy);
             free (copy);
             return NULL;
         }
         if (!directory_routable (self->dir, copy)) {
-            s_fail (c, "department '%s' cannot be routed to: the directory gives it no "
-                    "A-role and B-role handler and supervisor", copy);
+            conf_fail (c, "department '%s' cannot be routed to: the directory gives it no "
+                       "A-role and B-role handler and supervisor", copy);
             free (copy);
             return NULL;
         }
     }
     else if (!local) {
-        s_fail (c, "unknown department '%s' (declare it with a 'department' line first)", copy);
+        conf_fail (c, "unknown department '%s' (declare it with a 'department' line first)", copy);
         free (copy);
         return NULL;
     }
@@ -321,36 +248,40 @@ s_cond_free (cond_t *cond)
 }
 
 static int
-s_parse_cond (s_cursor_t *c, rule_kind_t kind, cond_t *cond)
+s_parse_cond (conf_cursor_t *c, rule_kind_t kind, cond_t *cond)
 {
-    const char *word;
-    size_t len = s_word (c, &word);
-    if (len == 0)
-        return s_fail (c, "expected a field name (product, category, channel, subject, body, "
-                       "text, branch, line, cause)");
+    char *word = conf_word (c);
+    if (!word)
+        return c->err->reason [0] ? -1
+             : conf_fail (c, "expected a field name (product, category, channel, subject, "
+                          "body, text, branch, line, cause)");
     int field = -1;
     for (int i = 0; i < RFIELD_COUNT; i++)
-        if (strlen (s_field_names [i]) == len && memcmp (s_field_names [i], word, len) == 0)
+        if (strcmp (s_field_names [i], word) == 0)
             field = i;
-    if (field < 0)
-        return s_fail (c, "unknown field '%.*s' (expected product, category, channel, "
-                       "subject, body, text, branch, line or cause)", (int) len, word);
+    if (field < 0) {
+        conf_fail (c, "unknown field '%s' (expected product, category, channel, "
+                   "subject, body, text, branch, line or cause)", word);
+        free (word);
+        return -1;
+    }
+    free (word);
     if ((field == RFIELD_LINE && kind == RULE_LINE)
     ||  (field == RFIELD_CAUSE && (kind == RULE_LINE || kind == RULE_CAUSE)))
-        return s_fail (c, "a %s rule cannot test '%s': it is classified later",
-                       s_kind_names [kind], s_field_names [field]);
+        return conf_fail (c, "a %s rule cannot test '%s': it is classified later",
+                          s_kind_names [kind], s_field_names [field]);
     cond->field = (field_t) field;
-    s_skip_space (c);
-    if (c->p >= c->end || (*c->p != '=' && *c->p != '~'))
-        return s_fail (c, "expected '=' (equals) or '~' (contains) after '%s'",
-                       s_field_names [field]);
-    cond->exact = *c->p++ == '=';
+    char op = conf_punct (c, "=~");
+    if (!op)
+        return conf_fail (c, "expected '=' (equals) or '~' (contains) after '%s'",
+                          s_field_names [field]);
+    cond->exact = op == '=';
     cond->values = calloc (RULES_MAX_VALUES, sizeof (char *));
     cond->lens = calloc (RULES_MAX_VALUES, sizeof (size_t));
     assert (cond->values && cond->lens);
-    while (true) {
+    do {
         if (cond->nvalues == RULES_MAX_VALUES)
-            return s_fail (c, "more than %d alternatives in one condition", RULES_MAX_VALUES);
+            return conf_fail (c, "more than %d alternatives in one condition", RULES_MAX_VALUES);
         size_t vlen;
         char *value = s_value (c, &vlen);
         if (!value)
@@ -360,29 +291,16 @@ s_parse_cond (s_cursor_t *c, rule_kind_t kind, cond_t *cond)
         cond->nvalues++;
         if (cond->field == RFIELD_CHANNEL
         && !channel_valid ((proto_str_t) { value, vlen }))
-            return s_fail (c, "'%s' is not a channel (hotline, email, web, sms, letter, "
-                           "counter, app, wechat, regulator)", value);
+            return conf_fail (c, "'%s' is not a channel (hotline, email, web, sms, letter, "
+                              "counter, app, wechat, regulator)", value);
         if (cond->field == RFIELD_LINE && !rules_word_in (rules_business_lines, value))
-            return s_fail (c, "'%s' is not a business line", value);
+            return conf_fail (c, "'%s' is not a business line", value);
         if (cond->field == RFIELD_CAUSE && !rules_word_in (rules_causes, value))
-            return s_fail (c, "'%s' is not a cause", value);
-        s_skip_space (c);
-        if (c->p < c->end && *c->p == '|') {
-            c->p++;
-            continue;
-        }
-        break;
-    }
+            return conf_fail (c, "'%s' is not a cause", value);
+    } while (conf_punct (c, "|"));
     if ((cond->field == RFIELD_LINE || cond->field == RFIELD_CAUSE) && !cond->exact)
-        return s_fail (c, "'%s' takes '=' with taxonomy ids", s_field_names [cond->field]);
+        return conf_fail (c, "'%s' takes '=' with taxonomy ids", s_field_names [cond->field]);
     return 0;
-}
-
-static void
-s_label (char *out, size_t size, const char *path, int line)
-{
-    const char *base = strrchr (path, '/');
-    snprintf (out, size, "%s:%d", base ? base + 1 : path, line);
 }
 
 static void
@@ -396,88 +314,95 @@ s_rule_free (rule_t *rule)
 
 /* The target after `line`, `cause` or `flag`: a taxonomy id. */
 static char *
-s_taxonomy_ref (s_cursor_t *c, rule_kind_t kind)
+s_taxonomy_ref (conf_cursor_t *c, rule_kind_t kind)
 {
-    const char *id;
-    size_t len = s_word (c, &id);
-    char *copy = strndup (id, len);
-    assert (copy);
+    char *copy = conf_word (c);
+    if (!copy && c->err->reason [0])
+        return NULL;
     const char *const *list = kind == RULE_LINE ? rules_business_lines
                             : kind == RULE_CAUSE ? rules_causes : rules_text_flags;
-    if (len == 0 || !rules_word_in (list, copy)) {
+    if (!copy || !rules_word_in (list, copy)) {
         char known [400] = "";
         for (int i = 0; list [i]; i++) {
             strncat (known, i ? ", " : "", sizeof known - strlen (known) - 1);
             strncat (known, list [i], sizeof known - strlen (known) - 1);
         }
-        s_fail (c, "'%s' is not a %s (%s)", copy, kind == RULE_LINE ? "business line"
-                : kind == RULE_CAUSE ? "cause" : "flag a rule can set", known);
+        conf_fail (c, "'%s' is not a %s (%s)", copy ? copy : "", kind == RULE_LINE
+                   ? "business line" : kind == RULE_CAUSE ? "cause" : "flag a rule can set",
+                   known);
         free (copy);
         return NULL;
     }
     return copy;
 }
 
-/* One line, already stripped of its newline. */
+/* `department ID display name...` */
 static int
-s_parse_line (rules_t *self, s_cursor_t *c, const char *path)
+s_parse_department (rules_t *self, conf_cursor_t *c)
 {
-    if (!proto_utf8_valid (c->p, (size_t) (c->end - c->p)))
-        return s_fail (c, "not valid UTF-8");
-    if (s_at_end (c))
-        return 0;
-    const char *kw;
-    size_t kwlen = s_word (c, &kw);
-    if (kwlen == 10 && memcmp (kw, "department", 10) == 0) {
-        const char *id;
-        size_t len = s_word (c, &id);
-        if (!s_valid_id (id, len))
-            return s_fail (c, "department id '%.*s' must be 1-%d characters of a-z, 0-9, _",
-                           (int) len, id, RULES_MAX_ID);
-        dept_t *old = s_dept_find (self, id, len);
-        if (old)
-            return s_fail (c, "department '%s' declared twice (first on line %d)",
-                           old->id, old->line);
-        //  The rest of the line (before a comment) is the display name.
-        s_skip_space (c);
-        const char *name = c->p;
-        const char *name_end = name;
-        while (name_end < c->end && *name_end != '#')
-            name_end++;
-        while (name_end > name && (name_end [-1] == ' ' || name_end [-1] == '\t'))
-            name_end--;
-        self->depts = realloc (self->depts, (self->ndepts + 1) * sizeof (dept_t));
-        assert (self->depts);
-        dept_t *dept = &self->depts [self->ndepts++];
-        dept->id = strndup (id, len);
-        dept->name = strndup (name, (size_t) (name_end - name));
-        dept->line = c->line;
-        assert (dept->id && dept->name);
-        if (self->dir && !directory_dept (self->dir, dept->id))
-            return s_fail (c, "department '%s' is not in the directory", dept->id);
-        return 0;
+    char *id = conf_word (c);
+    if (!id && c->err->reason [0])
+        return -1;
+    if (!id || !s_valid_id (id)) {
+        conf_fail (c, "department id '%s' must be 1-%d characters of a-z, 0-9, _",
+                   id ? id : "", RULES_MAX_ID);
+        free (id);
+        return -1;
     }
-    if (kwlen == 7 && memcmp (kw, "default", 7) == 0) {
+    dept_t *old = s_dept_find (self, id, strlen (id));
+    if (old) {
+        conf_fail (c, "department '%s' declared twice (first on line %d)", old->id, old->line);
+        free (id);
+        return -1;
+    }
+    //  The rest of the line (before a comment) is the display name.
+    self->depts = realloc (self->depts, (self->ndepts + 1) * sizeof (dept_t));
+    assert (self->depts);
+    dept_t *dept = &self->depts [self->ndepts++];
+    dept->id = id;
+    dept->name = conf_rest (c);
+    dept->line = c->line;
+    if (self->dir && !directory_dept (self->dir, dept->id))
+        return conf_fail (c, "department '%s' is not in the directory", dept->id);
+    return 0;
+}
+
+/* One statement (conf_line_fn). */
+static int
+s_parse_line (void *arg, conf_cursor_t *c)
+{
+    rules_t *self = (rules_t *) arg;
+    char *kw = conf_word (c);
+    if (!kw)
+        return -1;
+    int kind = -1;
+    for (int k = 0; k < RULE_KINDS; k++)
+        if (strcmp (kw, s_kind_names [k]) == 0)
+            kind = k;
+    bool department = strcmp (kw, "department") == 0;
+    bool fallback = strcmp (kw, "default") == 0;
+    if (kind < 0 && !department && !fallback)
+        conf_fail (c, "unknown keyword '%s' (expected line, cause, flag, route, "
+                   "cooperate, default or department)", kw);
+    free (kw);
+    if (department)
+        return s_parse_department (self, c);
+    if (fallback) {
         if (self->default_dept)
-            return s_fail (c, "'default' given twice (first at %s)", self->default_label);
+            return conf_fail (c, "'default' given twice (first at %s)", self->default_label);
         char *dept = s_dept_ref (self, c, "default", false);
         if (!dept)
             return -1;
         self->default_dept = dept;
-        if (!s_at_end (c))
-            return s_fail (c, "unexpected text after the default department");
-        s_label (self->default_label, sizeof self->default_label, path, c->line);
+        if (!conf_at_end (c))
+            return conf_fail (c, "unexpected text after the default department");
+        conf_label (self->default_label, sizeof self->default_label, c->file, c->line);
         return 0;
     }
-    int kind = -1;
-    for (int k = 0; k < RULE_KINDS; k++)
-        if (strlen (s_kind_names [k]) == kwlen && memcmp (kw, s_kind_names [k], kwlen) == 0)
-            kind = k;
     if (kind < 0)
-        return s_fail (c, "unknown keyword '%.*s' (expected line, cause, flag, route, "
-                       "cooperate, default or department)", (int) kwlen, kw);
+        return -1;
     if (self->nrules == RULES_MAX_RULES)
-        return s_fail (c, "more than %d rules", RULES_MAX_RULES);
+        return conf_fail (c, "more than %d rules", RULES_MAX_RULES);
     rule_t rule = { .kind = (rule_kind_t) kind };
     if (kind == RULE_ROUTE || kind == RULE_COOPERATE)
         rule.target = s_dept_ref (self, c, s_kind_names [kind], true);
@@ -485,17 +410,17 @@ s_parse_line (rules_t *self, s_cursor_t *c, const char *path)
         rule.target = s_taxonomy_ref (c, (rule_kind_t) kind);
     if (!rule.target)
         return -1;
-    s_label (rule.label, sizeof rule.label, path, c->line);
+    conf_label (rule.label, sizeof rule.label, c->file, c->line);
     int rc = 0;
-    while (rc == 0 && !s_at_end (c)) {
+    while (rc == 0 && !conf_at_end (c)) {
         if (rule.nconds == RULES_MAX_CONDS) {
-            rc = s_fail (c, "more than %d conditions in one rule", RULES_MAX_CONDS);
+            rc = conf_fail (c, "more than %d conditions in one rule", RULES_MAX_CONDS);
             break;
         }
         rc = s_parse_cond (c, (rule_kind_t) kind, &rule.conds [rule.nconds++]);
     }
     if (rc == 0 && rule.nconds == 0)
-        rc = s_fail (c, "a rule needs at least one condition, e.g. product ~ mortgage");
+        rc = conf_fail (c, "a rule needs at least one condition, e.g. product ~ mortgage");
     if (rc) {
         s_rule_free (&rule);
         return -1;
@@ -509,52 +434,18 @@ s_parse_line (rules_t *self, s_cursor_t *c, const char *path)
 }
 
 rules_t *
-rules_load_with (const char *path, const directory_t *dir, rules_error_t *err)
+rules_load_with (const char *path, const directory_t *dir, conf_error_t *err)
 {
     assert (path);
     assert (err);
-    memset (err, 0, sizeof *err);
-    snprintf (err->file, sizeof err->file, "%s", path);
-    FILE *file = fopen (path, "r");
-    if (!file) {
-        snprintf (err->reason, sizeof err->reason, "cannot open %s: %s", path, strerror (errno));
-        return NULL;
-    }
     rules_t *self = calloc (1, sizeof *self);
     assert (self);
     self->dir = dir;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int lineno = 0;
-    int rc = 0;
-    while (rc == 0 && (len = getline (&line, &cap, file)) >= 0) {
-        lineno++;
-        s_cursor_t c = { line, line + len, lineno, err };
-        if (len > RULES_MAX_LINE) {
-            rc = s_fail (&c, "line longer than %d bytes", RULES_MAX_LINE);
-            break;
-        }
-        //  A UTF-8 byte order mark, which some editors write, is not content.
-        if (lineno == 1 && len >= 3 && memcmp (line, "\xEF\xBB\xBF", 3) == 0)
-            c.p += 3;
-        while (c.end > c.p && (c.end [-1] == '\n' || c.end [-1] == '\r'))
-            c.end--;
-        rc = s_parse_line (self, &c, path);
-    }
-    if (rc == 0 && ferror (file)) {
-        err->line = lineno;
-        snprintf (err->reason, sizeof err->reason, "read error: %s", strerror (errno));
-        rc = -1;
-    }
-    free (line);
-    fclose (file);
-    if (rc == 0 && !self->default_dept) {
-        err->line = 0;
-        snprintf (err->reason, sizeof err->reason,
-                  "no 'default' line: complaints no rule matches need a department");
-        rc = -1;
-    }
+    conf_limits_t limits = { .max_line = RULES_MAX_LINE };
+    int rc = conf_read (path, &limits, err, s_parse_line, self);
+    if (rc == 0 && !self->default_dept)
+        rc = conf_error_set (err, path, 0,
+                             "no 'default' line: complaints no rule matches need a department");
     if (rc) {
         rules_destroy (&self);
         return NULL;
@@ -563,7 +454,7 @@ rules_load_with (const char *path, const directory_t *dir, rules_error_t *err)
 }
 
 rules_t *
-rules_load (const char *path, rules_error_t *err)
+rules_load (const char *path, conf_error_t *err)
 {
     return rules_load_with (path, NULL, err);
 }
@@ -795,14 +686,15 @@ rules_route (rules_t *self, const char *product, const char *category,
 
 /* Write `text` to a temporary file and load it. */
 static rules_t *
-s_load_text (const char *text, rules_error_t *err)
+s_load_text (const char *text, conf_error_t *err)
 {
     char path [] = "/tmp/rules_test_XXXXXX";
     int fd = mkstemp (path);
     assert (fd >= 0);
     size_t len = strlen (text);
     ssize_t n = write (fd, text, len);
-    assert (n == (ssize_t) len);
+    if (!(n == (ssize_t) len))          /* checked under NDEBUG too */
+        abort ();
     close (fd);
     rules_t *rules = rules_load (path, err);
     unlink (path);
@@ -858,7 +750,7 @@ static int
 s_test_parser (bool verbose, int *passed)
 {
     int failed = 0;
-    rules_error_t err;
+    conf_error_t err;
     for (size_t i = 0; i < sizeof s_bad_files / sizeof s_bad_files [0]; i++) {
         char text [1024];
         snprintf (text, sizeof text, s_bad_files [i].body, s_departments);
@@ -903,7 +795,7 @@ s_test_matcher (bool verbose, int *passed)
               "line cards        text ~ 年费\n"                                               /* 12 */
               "default office\n",                                                             /* 13 */
               s_departments);
-    rules_error_t err;
+    conf_error_t err;
     rules_t *rules = s_load_text (text, &err);
     S_CHECK (rules != NULL, "matcher file refused: line %d %s", err.line, err.reason);
     if (!rules)
@@ -1004,7 +896,7 @@ static int
 s_test_shipped (bool verbose, const char *path, const char *dir_path, int *passed)
 {
     int failed = 0;
-    rules_error_t err;
+    conf_error_t err;
     directory_t *dir = dir_path ? directory_load (dir_path, &err) : NULL;
     S_CHECK (!dir_path || dir, "shipped directory %s refused: line %d: %s", dir_path, err.line,
              err.reason);

@@ -40,19 +40,13 @@
 #ifndef RULES_H_INCLUDED
 #define RULES_H_INCLUDED
 
+#include "conf.h"         /* conf_error_t: why a file was refused */
 #include <stdbool.h>
 #include <stddef.h>
 
 typedef struct _rules_t rules_t;
 typedef struct _directory_t directory_t;
 
-/* Why a file was refused: the file, the 1-based line (0 = the file as a
- * whole) and the reason. Every policy file of the router uses it. */
-typedef struct {
-    char file [256];
-    int  line;
-    char reason [256];
-} rules_error_t;
 
 /* The fixed taxonomy (docs/routing.md), NULL-terminated. */
 extern const char *const rules_business_lines [];
@@ -86,8 +80,8 @@ typedef struct {
 /* Parse `path`. NULL on any error, with err filled; the caller keeps
  * whatever rules it had. With a directory, every department a rule names
  * must be in it and routable; the directory must outlive the rules. */
-rules_t *rules_load_with (const char *path, const directory_t *dir, rules_error_t *err);
-rules_t *rules_load (const char *path, rules_error_t *err);
+rules_t *rules_load_with (const char *path, const directory_t *dir, conf_error_t *err);
+rules_t *rules_load (const char *path, conf_error_t *err);
 
 void rules_classify (rules_t *self, const rules_input_t *in, rules_result_t *out);
 

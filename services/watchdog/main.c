@@ -72,7 +72,7 @@ typedef struct {
 } watchdog_t;
 
 static void
-s_log_refused (const sla_error_t *err, const char *keeping)
+s_log_refused (const conf_error_t *err, const char *keeping)
 {
     char q [300];
     log_error ("policy_refused", "path=%s line=%d reason=%s keeping=%s", err->file, err->line,
@@ -82,7 +82,7 @@ s_log_refused (const sla_error_t *err, const char *keeping)
 static void
 s_reload (watchdog_t *self)
 {
-    sla_error_t err;
+    conf_error_t err;
     sla_policy_t *fresh = sla_policy_load (self->policy_path, self->calendars_dir, &err);
     if (!fresh) {
         s_log_refused (&err, "old");
@@ -201,7 +201,7 @@ main (int argc, char **argv)
 
     watchdog_t self = { .policy_path = policy_path, .calendars_dir = calendars_dir,
                         .batch = (int) batch, .sync_pending = true };
-    sla_error_t err;
+    conf_error_t err;
     self.policy = sla_policy_load (policy_path, calendars_dir, &err);
     if (!self.policy) {
         s_log_refused (&err, "none");

@@ -509,12 +509,13 @@ sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
     printf (" * sla_plan: ");
     if (verbose)
         printf ("\n");
-    char why [CALENDAR_ERR_SIZE] = "";
+    conf_error_t err;
     calendars_t *cals = calendars_load_dir (calendars_dir ? calendars_dir : "deploy/calendars",
-                                            why, sizeof why);
-    sla_error_t err;
+                                            &err);
     sla_policy_t *policy = cals ? sla_policy_parse (s_policy_text, "t.conf", cals, &err) : NULL;
-    s_check (policy != NULL, "the test policy parses", "%s %s", why, policy ? "" : err.reason);
+    char why [600];
+    s_check (policy != NULL, "the test policy parses", "%s",
+             policy ? "" : conf_error_format (&err, why, sizeof why));
     if (!policy) {
         calendars_destroy (&cals);
         printf ("%d passed, %d failed\n", s_passed, s_failed);

@@ -1,10 +1,10 @@
 /*  sla_policy.c — parse, validate and query the SLA policy (see sla_policy.h).
  *
- *  The file is line-oriented like the router's policy files: `#` starts a
- *  comment, blank lines are skipped, words are separated by spaces or tabs,
- *  a UTF-8 byte order mark is allowed at the very start, CRLF is accepted,
- *  every line must be valid UTF-8 and at most S_MAX_LINE bytes. Each line
- *  starts with a keyword:
+ *  The file is read by the common reader (common/conf.c, the lexical rules
+ *  of every policy file: `#` comments, blank lines, UTF-8, a BOM at the
+ *  start, CRLF), with this format's bounds: lines at most S_MAX_LINE bytes,
+ *  the file at most S_MAX_FILE. Words are blank-separated tokens (no
+ *  quoting: no value holds a space). Each line starts with a keyword:
  *
  *      calendar NAME [department=ID]
  *      clock STAGE SPAN [TERM ...]
@@ -21,7 +21,7 @@
  *  stops the parse and is reported as file:line: reason.
  */
 #include "sla_policy.h"
-#include "proto.h"          /* proto_utf8_valid */
+#include "conf.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -117,13 +117,12 @@ s_in_list (const char *word, const char *const *list)
 }
 
 //  --------------------------------------------------------------------------
-//  Errors and the line lexer
+//  One statement: its words and where it is
 
 typedef struct {
-    const char *label;                  /* the file's base name: rules cite it */
-    const char *path;                   /* as given: errors name it */
+    const char *path;                   /* as given: errors name it, rules cite its base */
     int line;
-    sla_error_t *err;
+    conf_error_t *err;
     char *words [S_MAX_WORDS];
     int nwords;
 } s_line_t;
@@ -134,39 +133,12 @@ s_fail (s_line_t *l, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)
 static int
 s_fail (s_line_t *l, const char *fmt, ...)
 {
-    snprintf (l->err->file, sizeof l->err->file, "%s", l->path);
-    l->err->line = l->line;
+    char reason [sizeof l->err->reason];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (l->err->reason, sizeof l->err->reason, fmt, ap);
+    vsnprintf (reason, sizeof reason, fmt, ap);
     va_end (ap);
-    return -1;
-}
-
-/* Split a line (modified in place) into words; stop at '#'. */
-static int
-s_split (s_line_t *l, char *text)
-{
-    l->nwords = 0;
-    char *p = text;
-    while (*p) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p || *p == '#')
-            break;
-        if (l->nwords == S_MAX_WORDS)
-            return s_fail (l, "more than %d words on a line", S_MAX_WORDS);
-        l->words [l->nwords++] = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '#')
-            p++;
-        if (*p == '#') {
-            *p = 0;
-            break;
-        }
-        if (*p)
-            *p++ = 0;
-    }
-    return 0;
+    return conf_error_set (l->err, l->path, l->line, "%s", reason);
 }
 
 static int
@@ -317,7 +289,7 @@ s_parse_clock (sla_policy_t *self, s_line_t *l)
     for (int i = 3; i < l->nwords; i++)
         if (s_parse_term (l, l->words [i], &r->terms [r->nterms++]))
             return -1;
-    snprintf (r->rule, sizeof r->rule, "%s:%d", l->label, l->line);
+    conf_label (r->rule, sizeof r->rule, l->path, l->line);
     self->nclocks++;
     return 0;
 }
@@ -413,13 +385,13 @@ s_parse_extend (sla_policy_t *self, s_line_t *l)
     if (e->step != last + 1)
         return s_fail (l, "extension step %d of %s out of order: expected step %d", e->step,
                        sla_stage_name (e->stage), last + 1);
-    snprintf (e->rule, sizeof e->rule, "%s:%d", l->label, l->line);
+    conf_label (e->rule, sizeof e->rule, l->path, l->line);
     self->nextensions++;
     return 0;
 }
 
 static int
-s_parse_line (sla_policy_t *self, s_line_t *l)
+s_parse_keyword (sla_policy_t *self, s_line_t *l)
 {
     const char *kw = l->words [0];
     if (strcmp (kw, "calendar") == 0) return s_parse_calendar (self, l);
@@ -432,58 +404,44 @@ s_parse_line (sla_policy_t *self, s_line_t *l)
 
 //  --------------------------------------------------------------------------
 
-sla_policy_t *
-sla_policy_parse (const char *text, const char *label, calendars_t *calendars, sla_error_t *err)
+/* One statement (conf_line_fn): its words, then its keyword's parser. */
+static int
+s_parse_line (void *arg, conf_cursor_t *c)
+{
+    sla_policy_t *self = (sla_policy_t *) arg;
+    s_line_t l = { .path = c->file, .line = c->line, .err = c->err };
+    l.nwords = conf_split (c, l.words, S_MAX_WORDS);
+    if (l.nwords < 0)
+        return -1;
+    int rc = s_parse_keyword (self, &l);
+    conf_words_free (l.words, l.nwords);
+    return rc;
+}
+
+/* `size` bytes of policy text (a NUL byte in them is refused with its line). */
+static sla_policy_t *
+s_parse (const char *text, size_t size, const char *label, calendars_t *calendars,
+         conf_error_t *err)
 {
     assert (text && label && err);
-    memset (err, 0, sizeof *err);
     sla_policy_t *self = calloc (1, sizeof *self);
     assert (self);
     self->clocks = calloc (S_MAX_RULES, sizeof *self->clocks);
     assert (self->clocks);
     self->calendars = calendars;
-    //  Errors name the file by its base name, as rules do ("policy.conf:31").
-    const char *base = strrchr (label, '/') ? strrchr (label, '/') + 1 : label;
-    s_line_t l = { .label = base, .path = label, .err = err };
-    char *buf = malloc (S_MAX_LINE + 1);
-    assert (buf);
-    const char *p = text;
-    if (strncmp (p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3;
-    int rc = 0;
-    while (*p && rc == 0) {
-        l.line++;
-        const char *nl = strchr (p, '\n');
-        size_t len = nl ? (size_t) (nl - p) : strlen (p);
-        if (len && p [len - 1] == '\r')
-            len--;
-        if (len > S_MAX_LINE)
-            rc = s_fail (&l, "line longer than %d bytes", S_MAX_LINE);
-        else
-        if (!proto_utf8_valid (p, len))
-            rc = s_fail (&l, "not valid UTF-8");
-        else {
-            memcpy (buf, p, len);
-            buf [len] = 0;
-            rc = s_split (&l, buf);
-            if (rc == 0 && l.nwords > 0)
-                rc = s_parse_line (self, &l);
-        }
-        p = nl ? nl + 1 : p + strlen (p);
-    }
-    free (buf);
+    conf_limits_t limits = { .max_line = S_MAX_LINE, .max_size = S_MAX_FILE };
+    int rc = conf_parse (label, text, size, &limits, err, s_parse_line, self);
     //  Whole-file checks.
     if (rc == 0) {
-        l.line = 0;
         bool has_default = false;
         for (int i = 0; i < self->ncalendars_by; i++)
             if (!*self->calendars_by [i].department)
                 has_default = true;
         if (!has_default)
-            rc = s_fail (&l, "no default calendar (a line `calendar NAME`)");
+            rc = conf_error_set (err, label, 0, "no default calendar (a line `calendar NAME`)");
         else
         if (self->nclocks == 0)
-            rc = s_fail (&l, "no clock line: nothing would be timed");
+            rc = conf_error_set (err, label, 0, "no clock line: nothing would be timed");
     }
     if (rc) {
         self->calendars = NULL;
@@ -500,67 +458,28 @@ sla_policy_parse (const char *text, const char *label, calendars_t *calendars, s
     return self;
 }
 
-static char *
-s_slurp (const char *path, sla_error_t *err)
+sla_policy_t *
+sla_policy_parse (const char *text, const char *label, calendars_t *calendars, conf_error_t *err)
 {
-    FILE *file = fopen (path, "rb");
-    if (!file) {
-        snprintf (err->file, sizeof err->file, "%s", path);
-        err->line = 0;
-        snprintf (err->reason, sizeof err->reason, "cannot open: %s", strerror (errno));
-        return NULL;
-    }
-    char *text = malloc (S_MAX_FILE + 1);
     assert (text);
-    size_t n = fread (text, 1, S_MAX_FILE + 1, file);
-    fclose (file);
-    if (n > S_MAX_FILE) {
-        free (text);
-        snprintf (err->file, sizeof err->file, "%s", path);
-        err->line = 0;
-        snprintf (err->reason, sizeof err->reason, "larger than %d bytes", S_MAX_FILE);
-        return NULL;
-    }
-    text [n] = 0;
-    if (memchr (text, 0, n)) {
-        free (text);
-        snprintf (err->file, sizeof err->file, "%s", path);
-        err->line = 0;
-        snprintf (err->reason, sizeof err->reason, "holds a NUL byte: not a text file");
-        return NULL;
-    }
-    return text;
+    return s_parse (text, strlen (text), label, calendars, err);
 }
 
 sla_policy_t *
-sla_policy_load (const char *policy_path, const char *calendars_dir, sla_error_t *err)
+sla_policy_load (const char *policy_path, const char *calendars_dir, conf_error_t *err)
 {
     assert (policy_path && calendars_dir && err);
     memset (err, 0, sizeof *err);
-    char why [CALENDAR_ERR_SIZE] = "";
-    calendars_t *calendars = calendars_load_dir (calendars_dir, why, sizeof why);
-    if (!calendars) {
-        //  calendar.c says "path:line: reason"; split it for the log's keys.
-        const char *colon = strchr (why, ':');
-        const char *colon2 = colon ? strchr (colon + 1, ':') : NULL;
-        if (colon && colon2 && isdigit ((unsigned char) colon [1])) {
-            snprintf (err->file, sizeof err->file, "%.*s", (int) (colon - why), why);
-            err->line = atoi (colon + 1);
-            snprintf (err->reason, sizeof err->reason, "%s", colon2 [1] == ' ' ? colon2 + 2
-                                                                              : colon2 + 1);
-        }
-        else {
-            snprintf (err->file, sizeof err->file, "%s", calendars_dir);
-            snprintf (err->reason, sizeof err->reason, "%s", *why ? why : "no calendar");
-        }
+    calendars_t *calendars = calendars_load_dir (calendars_dir, err);
+    if (!calendars)
         return NULL;
-    }
-    char *text = s_slurp (policy_path, err);
+    size_t size = 0;
+    char *text = conf_slurp (policy_path, S_MAX_FILE, &size, err);
     if (!text) {
         calendars_destroy (&calendars);
         return NULL;
     }
-    sla_policy_t *self = sla_policy_parse (text, policy_path, calendars, err);
+    sla_policy_t *self = s_parse (text, size, policy_path, calendars, err);
     free (text);
     if (!self) {
         calendars_destroy (&calendars);
@@ -761,7 +680,7 @@ s_check (bool ok, const char *what, const char *detail)
 static void
 s_expect_bad (calendars_t *cals, const char *text, int line, const char *reason)
 {
-    sla_error_t err;
+    conf_error_t err;
     sla_policy_t *p = sla_policy_parse (text, "deploy/sla/t.conf", cals, &err);
     char what [200], detail [600];
     snprintf (what, sizeof what, "refused at line %d: %s", line, reason);
@@ -799,10 +718,12 @@ sla_policy_test (bool verbose, const char *policy_path, const char *calendars_di
     printf (" * sla_policy: ");
     if (verbose)
         printf ("\n");
-    char why [CALENDAR_ERR_SIZE] = "";
+    conf_error_t err;
+    char why [600];
     calendars_t *cals = calendars_load_dir (calendars_dir ? calendars_dir : "deploy/calendars",
-                                            why, sizeof why);
-    s_check (cals != NULL, "the calendars folder loads", why);
+                                            &err);
+    s_check (cals != NULL, "the calendars folder loads",
+             cals ? NULL : conf_error_format (&err, why, sizeof why));
     if (!cals) {
         printf ("%d passed, %d failed\n", s_passed, s_failed);
         *passed += s_passed;
@@ -810,7 +731,6 @@ sla_policy_test (bool verbose, const char *policy_path, const char *calendars_di
     }
 
     //  A good policy: every keyword, CRLF, BOM, comments.
-    sla_error_t err;
     sla_policy_t *p = sla_policy_parse (s_small, "t.conf", cals, &err);
     s_check (p != NULL, "a good policy parses", err.reason);
     if (p) {

@@ -27,7 +27,7 @@
 #ifndef SLA_POLICY_H_INCLUDED
 #define SLA_POLICY_H_INCLUDED
 
-#include "calendar.h"
+#include "calendar.h"       /* and conf.h: conf_error_t */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,11 +50,6 @@ typedef enum {
 #define SLA_RULE_SIZE      96       /* "policy.conf:31" */
 #define SLA_SPAN_SIZE      16
 
-typedef struct {
-    char file [256];
-    int line;                       /* 0: the file as a whole */
-    char reason [256];
-} sla_error_t;
 
 /* The attributes of a case a rule is chosen by. Strings may be NULL. */
 typedef struct {
@@ -101,12 +96,12 @@ int sla_stage_parse (const char *name);
 
 /* Load the policy and every calendar in calendars_dir. NULL with err set. */
 sla_policy_t *sla_policy_load (const char *policy_path, const char *calendars_dir,
-                               sla_error_t *err);
+                               conf_error_t *err);
 /* Parse policy text (label = the file name errors carry) against calendars
  * already loaded, which the policy borrows (the caller keeps them alive and
  * destroys them after the policy): for tests. */
 sla_policy_t *sla_policy_parse (const char *text, const char *label, calendars_t *calendars,
-                                sla_error_t *err);
+                                conf_error_t *err);
 void sla_policy_destroy (sla_policy_t **self_p);
 
 /* The rule of a stage for a case: 0 with *out filled, -1 when no clock line

@@ -2,7 +2,7 @@
  *  arithmetic on whatever it accepts.
  *
  *  A calendar file is written by operations, not by customers, but a typo
- *  in one must still end in a `file:line: reason`, never in a crash or a
+ *  in one must still end in a `file:line: reason` (a conf_error_t), never in a crash or a
  *  walk that does not end. Each input is written to f.conf in a private
  *  folder (calendar_load reads a path, and the calendar's name must be the
  *  file's: seeds say `name f`); what loads is then driven through every
@@ -49,10 +49,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     assert (written == size);
     fclose (file);
 
-    char err [CALENDAR_ERR_SIZE] = "";
-    calendar_t *cal = calendar_load (s_path, err, sizeof err);
+    conf_error_t err;
+    calendar_t *cal = calendar_load (s_path, &err);
     if (!cal) {
-        assert (*err);                  /* a refusal always says why */
+        /* a refusal always says why, and names the file */
+        assert (*err.reason && strcmp (err.file, s_path) == 0 && err.line >= 0);
         return 0;
     }
     /* 2026-02-13 02:00Z, 2031-07-01 00:00Z (beyond covers), 1999-12-31 16:00Z */

@@ -68,7 +68,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         for (size_t i = 0; i < sizeof s_values / sizeof s_values [0]; i++)
             zhash_insert (s_hash, s_values [i][0], (void *) s_values [i][1]);
     }
-    template_error_t err;
+    conf_error_t err;
     memset (&err, 0, sizeof err);
     template_t *tpl = template_parse ("fuzz.txt", (const char *) data, size, s_fields, &err);
     if (!tpl) {

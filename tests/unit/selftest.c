@@ -17,6 +17,7 @@
 #include "pg_array.h"
 #include "calendar.h"
 #include "template.h"
+#include "conf.h"
 
 typedef struct {
     const char *name;
@@ -34,6 +35,7 @@ static const s_test_t s_tests [] = {
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
+    { "conf", conf_test },
     { "calendar", calendar_test },
     { "template", template_test },
 };
