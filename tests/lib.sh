@@ -213,6 +213,8 @@ s_on_exit () {
     stop_all
     s_sanitizer_check
     printf '%d checks passed, %d failed\n' "$ASSERT_PASSED" "$ASSERT_FAILED"
+    # The runner adds up every checker's line and fails a test with none.
+    printf '%d %d lib.sh\n' "$ASSERT_PASSED" "$ASSERT_FAILED" >>"$TEST_DIR/checks"
     if [ "$ASSERT_FAILED" -gt 0 ] && [ "$rc" = 0 ]; then rc=1; fi
     exit "$rc"
 }

@@ -31,9 +31,8 @@
 require_bin bus intake router complaintctl
 cd "$ROOT" || exit 1          # the router's default policy paths are relative
 
-CORPUS=${ROUTING_CORPUS:-$ROOT/tests/data/routing_zh.tsv}
-CFPB=${ROUTING_CFPB_CSV:-$ROOT/../shared/data/cfpb_complaints_sample.csv}
-[ -f "$CFPB" ] || CFPB=$ROOT/deploy/samples/complaints_sample.csv
+CORPUS=$ROOT/tests/data/routing_zh.tsv
+CFPB=$ROOT/tests/data/cfpb_complaints_sample.csv      # tests/data/README.md
 HELPER=$ROOT/tests/integration/routing_corpus.py
 [ -f "$CORPUS" ] || { fail "corpus $CORPUS is missing"; exit 1; }
 [ -f "$CFPB" ] || { fail "CFPB sample $CFPB is missing"; exit 1; }
