@@ -43,10 +43,29 @@ def bad(desc):
     print("FAILED: " + desc, flush=True)
 
 
+def _short(value):
+    """A figure for the report: a long list or map by its size."""
+    text = repr(value)
+    if len(text) <= 100:
+        return text
+    if isinstance(value, (list, tuple, dict, set)):
+        return "%s of %d, %s..." % (type(value).__name__, len(value), text[:60])
+    return text[:100] + "..."
+
+
 def expect(desc, want, got):
-    """want == got."""
+    """want == got. A long mismatch prints what differs, not both wholes."""
     if want == got:
-        ok("%s = %r" % (desc, got))
+        ok("%s = %s" % (desc, _short(got)))
+    elif isinstance(want, (list, dict)) and isinstance(got, type(want)):
+        if isinstance(want, dict):
+            diff = {k: (want.get(k), got.get(k)) for k in set(want) | set(got)
+                    if want.get(k) != got.get(k)}
+        else:
+            diff = {"only wanted": [x for x in want if x not in got][:10],
+                    "only got": [x for x in got if x not in want][:10]}
+        bad("%s: want %s, got %s; differing (want, got): %s"
+            % (desc, _short(want), _short(got), _short(diff)))
     else:
         bad("%s: want %r, got %r" % (desc, want, got))
     return want == got
