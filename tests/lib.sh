@@ -27,7 +27,12 @@
 #                assert_match, assert_true, fail — each prints what it
 #                checked and the figures; a failed one marks the test failed
 #                (the test goes on, so one run shows every broken invariant)
-#                and the test exits 1 at the end
+#                and the test exits 1 at the end. They are counted: at exit
+#                "PASSED FAILED lib.sh" goes to $TEST_DIR/checks, beside the
+#                Python checkers' lines (checks.py), and tests/run.sh fails
+#                a test with no passed check. New assertions belong in a
+#                Python checker (checks.py) or C; bash starts and stops
+#                processes. invariants ARGS runs invariants.py.
 #   sanitizers   at exit every service log is searched for AddressSanitizer
 #                and UBSan reports; one fails the test
 #
@@ -213,6 +218,8 @@ s_on_exit () {
     stop_all
     s_sanitizer_check
     printf '%d checks passed, %d failed\n' "$ASSERT_PASSED" "$ASSERT_FAILED"
+    # The runner adds up every checker's line and fails a test with none.
+    printf '%d %d lib.sh\n' "$ASSERT_PASSED" "$ASSERT_FAILED" >>"$TEST_DIR/checks"
     if [ "$ASSERT_FAILED" -gt 0 ] && [ "$rc" = 0 ]; then rc=1; fi
     exit "$rc"
 }
@@ -234,6 +241,31 @@ wait_for () {
 }
 
 now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
+
+# wait_lines FILE N TIMEOUT_S — until FILE has at least N lines (a load
+# driver's acknowledgements, a subscriber's output): the condition a test
+# waits for instead of sleeping and then counting.
+wait_lines () {
+    local file=$1 n=$2 deadline=$(( $(now_ms) + ${3:-30} * 1000 ))
+    until [ "$(wc -l <"$file" 2>/dev/null || echo 0)" -ge "$n" ]; do
+        [ "$(now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+
+# wait_sql 'SQL yielding t or f' TIMEOUT_S — until the store says t.
+wait_sql () {
+    local sql=$1 deadline=$(( $(now_ms) + ${2:-30} * 1000 ))
+    until [ "$(psql_value "$sql")" = t ]; do
+        [ "$(now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.2
+    done
+}
+
+# invariants ARGS... — tests/integration/invariants.py (the store-side
+# checks the fault tests share: acknowledged means stored, each complaint
+# on the stream once, seqs gap-free); its checks are counted.
+invariants () { "$PY" "$ROOT/tests/integration/invariants.py" "$@"; }
 
 # ---------------------------------------------------------------- the store
 

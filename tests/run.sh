@@ -7,8 +7,10 @@
 #
 # What it runs, each counted as one test:
 #   selftest          $BUILD/bin/selftest: every class's self-test
-#   NAME_selftest     `$BUILD/bin/NAME --selftest` for each service binary
-#                     that has one (router, bus, ...)
+#   NAME_selftest     `$BUILD/bin/NAME --selftest` for each service named in
+#                     SERVICE_SELFTESTS below (a listed binary that is not
+#                     built fails; a new service with a self-test is added
+#                     to the list, not found by searching binaries)
 #   fuzz_<target>     each libFuzzer target in tests/fuzz/, ~20 s over a copy
 #                     of its seed corpus (skipped, with a note, without clang)
 #   <name>            each tests/integration/<name>.sh, in its own database
@@ -20,10 +22,23 @@
 # started by integration tests use ZeroMQ ports from TEST_ZMQ_BASE (default
 # 56140), so a run never collides with `make up` on 5550/5560/5561/55432.
 #
-# Output: one "PASS name (Ns)" or "FAIL name (Ns)" per test, the test's own
-# report indented under it, the tail of its logs on failure, and one closing
-# line "N passed, N failed" (", N skipped" when something was skipped). The
-# exit status is non-zero if any test failed.
+# Output: one "PASS name (N checks, Ns)" or "FAIL name (...)" per test, the
+# test's own report indented under it, the tail of its logs on failure, and
+# one closing line "N passed, N failed" (", N skipped" when something was
+# skipped). The exit status is non-zero if any test failed.
+#
+# Checks are counted, and a test that made none fails, whatever its exit
+# status: a test that checks nothing proves nothing, and a test whose
+# assertions were skipped by a mistake (a wrong path, an empty loop, an
+# early `exit 0`) must not pass. Where the count comes from:
+#   selftest, NAME_selftest   the binary's "N passed, M failed" line (czmq
+#                     style " * class: OK" lines when it prints no such line)
+#   fuzz_<target>     the inputs the fuzzer ran
+#   <name>            $TEST_DIR/checks: every checker appends one line
+#                     "PASSED FAILED SOURCE" when it ends (tests/lib.sh for
+#                     the bash helpers, tests/integration/checks.py for the
+#                     Python checkers); a test passes only with exit status
+#                     0, at least one passed check and no failed one
 #
 # Settings (environment): BUILD, TEST_PG_PORT, TEST_ZMQ_BASE,
 # TEST_TIMEOUT (seconds per integration test, default 300),
@@ -47,6 +62,10 @@ PGROOT=$VAR/pg
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 export ROOT BUILD BUILD_DIR BIN TEST_PG_PORT TEST_ZMQ_BASE
 
+# The services with a built-in self-test (`BINARY --selftest`): an explicit
+# list, so a self-test that stops being built or run is noticed.
+SERVICE_SELFTESTS=(bus intake notifier router watchdog)
+
 PASSED=0
 FAILED=0
 SKIPPED=0
@@ -66,14 +85,36 @@ s_selected () {
     return 1
 }
 
-s_record () {   # name status seconds
+s_record () {   # name status seconds [what was counted: "12 checks"]
+    local what=${4:+$4, }
     if [ "$2" = pass ]; then
         PASSED=$((PASSED + 1))
-        say "PASS $1 (${3}s)"
+        say "PASS $1 (${what}${3}s)"
     else
         FAILED=$((FAILED + 1))
         FAILED_NAMES+=("$1")
-        say "FAIL $1 (${3}s)"
+        say "FAIL $1 (${what}${3}s)"
+    fi
+}
+
+# The checks a self-test binary reports in its output: the last "N passed"
+# (its summary line), else its czmq-style " * class: OK" lines.
+s_selftest_checks () {
+    local n
+    n=$(grep -Eo '[0-9]+ passed' "$1" | tail -1 | grep -Eo '^[0-9]+')
+    if [ -z "$n" ]; then
+        n=$(grep -Ec '^ \* .*: OK$' "$1")
+    fi
+    echo "${n:-0}"
+}
+
+# An integration test's checks: the sums of $TEST_DIR/checks's columns,
+# "passed failed".
+s_test_checks () {
+    if [ -f "$1" ]; then
+        awk '{ p += $1; f += $2 } END { printf "%d %d\n", p, f }' "$1"
+    else
+        echo "0 0"
     fi
 }
 
@@ -212,23 +253,31 @@ s_run_selftest () {
     timeout -k 5 120 "$BIN/selftest" >"$dir/out.log" 2>&1
     rc=$?
     s_indent <"$dir/out.log" | tail -40
-    if [ $rc = 0 ]; then s_record selftest pass $((SECONDS - t0))
-    else say "    exit status $rc"; s_record selftest fail $((SECONDS - t0)); fi
+    local n; n=$(s_selftest_checks "$dir/out.log")
+    if [ $rc = 0 ] && [ "$n" -gt 0 ]; then s_record selftest pass $((SECONDS - t0)) "$n checks"
+    else
+        [ $rc = 0 ] && say "    no checks reported: a test that checks nothing fails"
+        [ $rc = 0 ] || say "    exit status $rc"
+        s_record selftest fail $((SECONDS - t0)) "$n checks"
+    fi
 }
 
-# Services with a built-in self-test (`BINARY --selftest`, czmq style): each
-# runs as NAME_selftest, from the project root (rules files are found there)
-# with a fresh migrated database of its own in PGDATABASE.
+# Services with a built-in self-test (`BINARY --selftest`, czmq style), the
+# ones SERVICE_SELFTESTS names: each runs as NAME_selftest, from the project
+# root (rules files are found there) with a fresh migrated database of its
+# own in PGDATABASE.
 s_run_service_selftests () {
     local bin name
-    for bin in "$BIN"/*; do
-        [ -x "$bin" ] && [ -f "$bin" ] || continue
-        name=$(basename "$bin")
-        [ "$name" = selftest ] && continue
+    for name in "${SERVICE_SELFTESTS[@]}"; do
         s_selected "${name}_selftest" || continue
-        grep -q -a -- '--selftest' "$bin" || continue
-        local dir=$VAR/${name}_selftest t0=$SECONDS rc db=test_${name}_selftest
+        bin=$BIN/$name
+        local dir=$VAR/${name}_selftest t0=$SECONDS rc db=test_${name}_selftest n
         rm -rf "$dir"; mkdir -p "$dir"
+        if [ ! -x "$bin" ]; then
+            say "    $bin is missing (make BUILD=$BUILD)"
+            s_record "${name}_selftest" fail 0
+            continue
+        fi
         if ! s_db_create "$db" "$dir/db.log"; then
             tail -20 "$dir/db.log" | s_indent
             s_record "${name}_selftest" fail $((SECONDS - t0))
@@ -237,8 +286,14 @@ s_run_service_selftests () {
         PGDATABASE=$db timeout -k 5 120 "$bin" --selftest >"$dir/out.log" 2>&1 </dev/null
         rc=$?
         tail -40 "$dir/out.log" | s_indent
-        if [ $rc = 0 ]; then s_record "${name}_selftest" pass $((SECONDS - t0))
-        else say "    exit status $rc"; s_record "${name}_selftest" fail $((SECONDS - t0)); fi
+        n=$(s_selftest_checks "$dir/out.log")
+        if [ $rc = 0 ] && [ "$n" -gt 0 ]; then
+            s_record "${name}_selftest" pass $((SECONDS - t0)) "$n checks"
+        else
+            [ $rc = 0 ] && say "    no checks reported: a test that checks nothing fails"
+            [ $rc = 0 ] || say "    exit status $rc"
+            s_record "${name}_selftest" fail $((SECONDS - t0)) "$n checks"
+        fi
         dropdb --if-exists "$db" >/dev/null 2>&1 || true
     done
 }
@@ -284,9 +339,12 @@ s_run_fuzz () {
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/fuzz.log" | grep -o '[0-9]*$')
         local n_corpus
         n_corpus=$(find "$work/corpus" -type f | wc -l)
-        if [ $rc = 0 ]; then
-            say "    $t: ${runs:-?} inputs in ${FUZZ_SECONDS}s, corpus $n_corpus files, no crash"
-            s_record "$t" pass $((SECONDS - t0))
+        if [ $rc = 0 ] && [ "${runs:-0}" -gt 0 ]; then
+            say "    $t: $runs inputs in ${FUZZ_SECONDS}s, corpus $n_corpus files, no crash"
+            s_record "$t" pass $((SECONDS - t0)) "$runs inputs"
+        elif [ $rc = 0 ]; then
+            say "    $t: the fuzzer reported no input run: a test that checks nothing fails"
+            s_record "$t" fail $((SECONDS - t0))
         else
             say "    $t: exit status $rc after ${runs:-?} inputs"
             grep -E 'ERROR|SUMMARY|runtime error|Assertion|#[0-9]+ 0x' "$work/fuzz.log" | head -25 | s_indent
@@ -326,8 +384,19 @@ s_run_integration () {
         if [ $rc = 124 ] || [ $rc = 137 ]; then
             say "    timed out after ${TEST_TIMEOUT}s"
         fi
+        local npass nfail
+        read -r npass nfail <<<"$(s_test_checks "$dir/checks")"
+        if [ $rc = 0 ] && [ "$npass" = 0 ]; then
+            say "    no check was recorded in $dir/checks: a test that checks nothing fails"
+            rc=1
+        elif [ $rc = 0 ] && [ "$nfail" != 0 ]; then
+            say "    $nfail failed check(s) recorded, yet exit status 0"
+            rc=1
+        fi
+        local what="$npass checks"
+        [ "$nfail" = 0 ] || what="$npass checks, $nfail failed"
         if [ $rc = 0 ]; then
-            s_record "$name" pass $((SECONDS - t0))
+            s_record "$name" pass $((SECONDS - t0)) "$what"
         else
             [ $rc = 124 ] || [ $rc = 137 ] || say "    exit status $rc"
             local log
@@ -337,7 +406,7 @@ s_run_integration () {
                 say "    --- tail of $(basename "$log")"
                 tail -15 "$log" | s_indent
             done
-            s_record "$name" fail $((SECONDS - t0))
+            s_record "$name" fail $((SECONDS - t0)) "$what"
         fi
         dropdb --if-exists "$db" >/dev/null 2>&1 || true
     done
@@ -352,8 +421,8 @@ say "tests/run.sh: BUILD=$BUILD, PostgreSQL port $TEST_PG_PORT, ZeroMQ ports fro
 s_run_selftest
 
 need_pg=0
-for f in "$BIN"/*; do
-    [ -f "$f" ] && s_selected "$(basename "$f")_selftest" && need_pg=1
+for f in "${SERVICE_SELFTESTS[@]}"; do
+    s_selected "${f}_selftest" && need_pg=1
 done
 for f in "$ROOT"/tests/integration/*.sh; do
     [ -f "$f" ] && s_selected "$(basename "$f" .sh)" && need_pg=1

@@ -592,3 +592,177 @@ case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply)
     }
     return rc;
 }
+
+//  --------------------------------------------------------------------------
+//  Self-test (intake --selftest): authorisation through the real path —
+//  a request frame decoded by request_decode, applied by case_action_apply
+//  on a case placed in the store — for staff inside and outside the case's
+//  scope. Every refusal must leave the case and its audit trail untouched.
+
+#include "test_org.h"
+
+static int s_passed, s_failed;
+
+static void
+s_check (bool verbose, bool ok, const char *what)
+{
+    if (ok)
+        s_passed++;
+    else
+        s_failed++;
+    if (verbose || !ok)
+        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
+}
+
+/* Act as `staff` (a test_org id, or a raw token when no such id) and return
+ * the reply's error code ("ok" when it committed) and field. */
+static void
+s_test_act (PGconn *conn, const char *staff, const char *actor, const char *no,
+            const char *action, int64_t version, char code [32], char field [32])
+{
+    const char *token = test_org_token (staff);
+    if (!token [0])
+        token = staff;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, actor ? 7 : 6);
+    proto_pack_kv_cstr (&pk, "op", "act");
+    proto_pack_kv_cstr (&pk, "complaint_no", no);
+    proto_pack_kv_cstr (&pk, "action", action);
+    proto_pack_kv_cstr (&pk, "token", token);
+    msgpack_pack_str_with_body (&pk, "version", 7);
+    msgpack_pack_int64 (&pk, version);
+    proto_pack_kv_cstr (&pk, "text", "self-test note");
+    if (actor)
+        proto_pack_kv_cstr (&pk, "actor", actor);
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    request_t req;
+    proto_error_t err = { 0 };
+    snprintf (code, 32, "?");
+    field [0] = 0;
+    if (request_decode (buf.data, buf.size, &unpacked, &req, &err) == 0) {
+        msgpack_sbuffer reply;
+        msgpack_sbuffer_init (&reply);
+        int rc = case_action_apply (conn, &req.u.act, &reply);
+        msgpack_unpacked out;
+        msgpack_unpacked_init (&out);
+        if (msgpack_unpack_next (&out, reply.data, reply.size, NULL) == MSGPACK_UNPACK_SUCCESS
+        &&  out.data.type == MSGPACK_OBJECT_MAP) {
+            const msgpack_object *error = proto_map_get (&out.data, "error");
+            if (rc == 0 && !error)
+                snprintf (code, 32, "ok");
+            else
+            if (error && error->type == MSGPACK_OBJECT_MAP) {
+                const msgpack_object *c = proto_map_get (error, "code");
+                const msgpack_object *f = proto_map_get (error, "field");
+                if (c && c->type == MSGPACK_OBJECT_STR)
+                    snprintf (code, 32, "%.*s", (int) c->via.str.size, c->via.str.ptr);
+                if (f && f->type == MSGPACK_OBJECT_STR)
+                    snprintf (field, 32, "%.*s", (int) f->via.str.size, f->via.str.ptr);
+            }
+        }
+        msgpack_unpacked_destroy (&out);
+        msgpack_sbuffer_destroy (&reply);
+    }
+    else
+        snprintf (code, 32, "decode:%s", err.code);
+    msgpack_unpacked_destroy (&unpacked);
+    msgpack_sbuffer_destroy (&buf);
+}
+
+/* "state version audit_rows" of a case, for the nothing-written checks. */
+static void
+s_case_shape (PGconn *conn, const char *no, char *out, size_t size)
+{
+    const char *values [] = { no };
+    PGresult *res = PQexecParams (conn,
+        "SELECT c.state || ' ' || c.version || ' '"
+        "       || (SELECT count (*) FROM case_action a WHERE a.complaint_id = c.id)"
+        "  FROM complaint c WHERE c.complaint_no = $1", 1, NULL, values, NULL, NULL, 0);
+    snprintf (out, size, "%s", PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1
+                               ? PQgetvalue (res, 0, 0) : "?");
+    PQclear (res);
+}
+
+int
+case_action_test (bool verbose, PGconn *conn, int *passed)
+{
+    s_passed = s_failed = 0;
+    char no [COMPLAINT_NO_SIZE], loose [COMPLAINT_NO_SIZE];
+    if (test_org_case (conn, "assigned", "st_bj_hd", "st_card", no)
+    ||  test_org_case (conn, "assigned", NULL, NULL, loose)) {
+        s_check (verbose, false, "cases placed for the authorisation checks");
+        *passed += s_passed;
+        return s_failed;
+    }
+    /* Each refusal on the outlet's case (version 1): code, field, and the
+     * case unchanged (assigned, version 1, no audit row). */
+    static const struct {
+        const char *staff, *actor, *action;
+        int64_t version;
+        const char *code, *field, *what;
+    } refused [] = {
+        { "st_sup_sh", NULL, "note", 1, PROTO_E_FORBIDDEN, "token",
+          "another branch's supervisor may not note: forbidden" },
+        { "st_h_card", NULL, "accept", 1, PROTO_E_FORBIDDEN, NULL,
+          "the cooperating department's handler may not accept: forbidden" },
+        { "st_mgr_bj", NULL, "accept", 1, PROTO_E_FORBIDDEN, "action",
+          "a manager may not accept (role), even in scope: forbidden, field action" },
+        { "st_h_hd", "st_h_card", "note", 1, PROTO_E_FORBIDDEN, "actor",
+          "an actor field naming someone else: forbidden, field actor" },
+        { "st_gone", NULL, "note", 1, PROTO_E_UNAUTHENTICATED, "token",
+          "an inactive handler's token: unauthenticated" },
+        { "0000000000000000000000000000000000000000000000000000000000000000", NULL,
+          "note", 1, PROTO_E_UNAUTHENTICATED, "token", "a token nobody holds: unauthenticated" },
+        { "st_h_hd", NULL, "accept", 7, PROTO_E_CONFLICT, NULL,
+          "the outlet's handler with a stale version: conflict" },
+        { "st_h_hd", NULL, "reopen", 1, PROTO_E_FORBIDDEN, "action",
+          "a handler may not reopen: forbidden, field action" },
+    };
+    char code [32], field [32], shape [64], what [200];
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
+        s_test_act (conn, refused [i].staff, refused [i].actor, no, refused [i].action,
+                    refused [i].version, code, field);
+        s_case_shape (conn, no, shape, sizeof shape);
+        snprintf (what, sizeof what, "%s (got %s%s%s; case %s)", refused [i].what, code,
+                  field [0] ? " field " : "", field, shape);
+        s_check (verbose, strcmp (code, refused [i].code) == 0
+                          && (!refused [i].field || strcmp (field, refused [i].field) == 0)
+                          && strcmp (shape, "assigned 1 0") == 0, what);
+    }
+    /* In scope: the cooperating handler may note (the case stays assigned),
+     * the outlet's handler accepts, the branch supervisor notes. */
+    s_test_act (conn, "st_h_card", NULL, no, "note", 1, code, field);
+    s_case_shape (conn, no, shape, sizeof shape);
+    snprintf (what, sizeof what, "the cooperating handler notes (got %s; case %s)", code, shape);
+    s_check (verbose, strcmp (code, "ok") == 0 && strcmp (shape, "assigned 2 1") == 0, what);
+    s_test_act (conn, "st_h_hd", NULL, no, "accept", 2, code, field);
+    s_case_shape (conn, no, shape, sizeof shape);
+    snprintf (what, sizeof what, "the outlet's handler accepts (got %s; case %s)", code, shape);
+    s_check (verbose, strcmp (code, "ok") == 0 && strcmp (shape, "accepted 3 2") == 0, what);
+    s_test_act (conn, "st_sup_bj", "st_sup_bj", no, "note", 3, code, field);
+    s_case_shape (conn, no, shape, sizeof shape);
+    snprintf (what, sizeof what, "the branch supervisor notes, naming himself (got %s; case %s)",
+              code, shape);
+    s_check (verbose, strcmp (code, "ok") == 0 && strcmp (shape, "accepted 4 3") == 0, what);
+
+    /* A case with no department yet: the complaint office's alone. */
+    s_test_act (conn, "st_sup_bj", NULL, loose, "note", 1, code, field);
+    s_case_shape (conn, loose, shape, sizeof shape);
+    snprintf (what, sizeof what, "a case with no department: a supervisor is forbidden "
+              "(got %s; case %s)", code, shape);
+    s_check (verbose, strcmp (code, PROTO_E_FORBIDDEN) == 0
+                      && strcmp (shape, "assigned 1 0") == 0, what);
+    s_test_act (conn, "st_co", NULL, loose, "note", 1, code, field);
+    s_case_shape (conn, loose, shape, sizeof shape);
+    snprintf (what, sizeof what, "a case with no department: the complaint office notes "
+              "(got %s; case %s)", code, shape);
+    s_check (verbose, strcmp (code, "ok") == 0 && strcmp (shape, "assigned 2 1") == 0, what);
+    if (verbose)
+        printf (" * case_action: %d passed, %d failed\n", s_passed, s_failed);
+    *passed += s_passed;
+    return s_failed;
+}

@@ -32,6 +32,8 @@
  *
  *  Interface:
  *      case_action_apply   run one act; the reply (ok or error) is packed
+ *      case_action_test    self-test: authorisation scope through the real
+ *                          decode and apply (intake --selftest)
  */
 #ifndef CASE_ACTION_H_INCLUDED
 #define CASE_ACTION_H_INCLUDED
@@ -46,5 +48,9 @@
  * "state" and "version") into reply. Returns 0 when the act committed,
  * -1 when it was refused or failed (nothing written). */
 int case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply);
+
+/* Needs test_org_create () done on `conn`. Returns the failures; adds the
+ * passed checks to *passed. */
+int case_action_test (bool verbose, PGconn *conn, int *passed);
 
 #endif

@@ -15,14 +15,24 @@
  *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
- *  then the one reply frame.
+ *  then the one reply frame. What is answerable, and how a body decodes, is
+ *  envelope.c's (envelope_read), so the self-test runs the loop's own check.
+ *
+ *  `intake --selftest [--verbose]` runs the self-tests of the envelope, the
+ *  scope rule and tokens (staff_auth.c) and authorisation through a real act
+ *  (case_action.c) against the database in PG* (the test runner's migrated
+ *  one), and prints "intake selftest: N passed, M failed".
  */
 #include "cfg.h"
 #include "batch_writer.h"
+#include "case_action.h"
 #include "complaint_store.h"
+#include "envelope.h"
 #include "log.h"
 #include "privacy.h"
 #include "request.h"
+#include "staff_auth.h"
+#include "test_org.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -74,21 +84,6 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
     msgpack_sbuffer_destroy (&buf);
 }
 
-/* A request must be [envelope...]["" ][body]; anything else is not ours
- * to answer (we could not address the reply), so it is dropped. */
-static bool
-s_envelope_valid (zmsg_t *msg)
-{
-    size_t n = zmsg_size (msg);
-    if (n < 3)
-        return false;
-    zframe_t *frame = zmsg_first (msg);
-    for (size_t i = 0; i < n - 1; i++, frame = zmsg_next (msg))
-        if (i > 0 && zframe_size (frame) == 0)
-            return i == n - 2;
-    return false;
-}
-
 /*  Take every request already queued, up to the batch's capacity. Bad
  *  ones are answered now; good ones wait in the batch for its writer. */
 static void
@@ -100,18 +95,21 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
         if (!msg)
             break;
         stats->requests++;
-        if (!s_envelope_valid (msg)) {
+        intake_request_t *r = &batch->requests [batch->count];
+        msgpack_unpacked_init (&r->unpacked);
+        proto_error_t err = { 0 };
+        envelope_verdict_t verdict = envelope_read (msg, &r->unpacked, &r->req, &err);
+        if (verdict == ENVELOPE_DROP) {
+            /* A request must be [envelope...][""][body]; anything else is
+             * not ours to answer (we could not address the reply). */
             log_warn ("request_dropped", "reason=\"no empty delimiter before the body\"");
+            msgpack_unpacked_destroy (&r->unpacked);
             zmsg_destroy (&msg);
             continue;
         }
-        intake_request_t *r = &batch->requests [batch->count];
         r->msg = msg;
         r->failed = false;
-        msgpack_unpacked_init (&r->unpacked);
-        zframe_t *body = zmsg_last (msg);
-        proto_error_t err = { 0 };
-        if (request_decode (zframe_data (body), zframe_size (body), &r->unpacked, &r->req, &err)) {
+        if (verdict == ENVELOPE_REJECT) {
             stats->rejected++;
             char q [300];
             log_debug ("request_rejected", "code=%s field=%s message=%s", err.code, err.field,
@@ -205,11 +203,38 @@ s_log_stats (s_stats_t *stats)
                                / (double) stats->batches : 0.0);
 }
 
+/* intake --selftest: the pure checks first, then those that need the
+ * store (PG* variables: a migrated database). */
+static int
+s_selftest (bool verbose)
+{
+    int passed = 0;
+    int failed = envelope_test (verbose, &passed);
+    PGconn *conn = PQconnectdb ("");
+    if (PQstatus (conn) != CONNECTION_OK) {
+        printf ("  FAIL the store (PG* variables): %s", PQerrorMessage (conn));
+        failed++;
+    }
+    else
+    if (test_org_create (conn)) {
+        printf ("  FAIL the self-test organisation could not be written\n");
+        failed++;
+    }
+    else {
+        failed += staff_auth_test (verbose, conn, &passed);
+        failed += case_action_test (verbose, conn, &passed);
+    }
+    PQfinish (conn);
+    printf ("intake selftest: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
 static void
 s_usage (void)
 {
     fprintf (stderr,
         "usage: intake [--endpoint EP] [--pg CONNINFO] [--batch N] [--writers N] [--timezone TZ]\n"
+        "       intake --selftest [--verbose]   (against the database in PG*)\n"
         "  --endpoint  ROUTER endpoint to bind (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
         "  --pg        libpq conninfo (COMPLAINTS_PG, default: PG* variables)\n"
         "  --batch     most requests per transaction (COMPLAINTS_INTAKE_BATCH, default 1000)\n"
@@ -229,6 +254,8 @@ main (int argc, char **argv)
         return 0;
     }
     log_init ("intake");
+    if (cfg_flag (argc, argv, "--selftest"))
+        return s_selftest (cfg_flag (argc, argv, "--verbose"));
     const char *endpoint = cfg_str (argc, argv, "--endpoint", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
     const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
     long max_batch = cfg_long (argc, argv, "--batch", "COMPLAINTS_INTAKE_BATCH", 1000);

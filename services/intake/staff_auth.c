@@ -94,3 +94,179 @@ staff_auth_scope (const staff_t *staff, const case_scope_t *c)
         return SCOPE_FULL;
     return c->coop_subtree ? SCOPE_COOPERATING : SCOPE_NONE;
 }
+
+//  --------------------------------------------------------------------------
+//  Self-test (intake --selftest): the rule as a table, then the token lookup
+//  and the scope facts read by the real SQL from a real case row.
+
+#include "test_org.h"
+
+static int s_passed, s_failed;
+
+static void
+s_check (bool verbose, bool ok, const char *what)
+{
+    if (ok)
+        s_passed++;
+    else
+        s_failed++;
+    if (verbose || !ok)
+        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
+}
+
+/* The scope of `staff_id` (looked up by its token) on case `no`, through
+ * STAFF_AUTH_SCOPE_SQL; -1 when the lookup or the query failed. */
+static int
+s_scope_in_store (PGconn *conn, const char *staff_id, const char *no)
+{
+    const char *token = test_org_token (staff_id);
+    staff_t staff;
+    proto_error_t err = { 0 };
+    if (staff_auth_lookup (conn, (proto_str_t) { token, strlen (token) }, &staff, &err))
+        return -1;
+    const char *values [] = { no, staff.department, staff.path, staff.id };
+    PGresult *res = PQexecParams (conn,
+        "SELECT " STAFF_AUTH_SCOPE_SQL
+        "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
+        " WHERE c.complaint_no = $1", 4, NULL, values, NULL, NULL, 0);
+    int scope = -1;
+    if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1
+    &&  PQnfields (res) == STAFF_AUTH_SCOPE_COLUMNS) {
+        case_scope_t facts;
+        staff_auth_scope_read (res, 0, 0, &facts);
+        scope = (int) staff_auth_scope (&staff, &facts);
+    }
+    else
+        printf ("  scope query: %s", PQresultErrorMessage (res));
+    PQclear (res);
+    return scope;
+}
+
+int
+staff_auth_test (bool verbose, PGconn *conn, int *passed)
+{
+    s_passed = s_failed = 0;
+    /* The rule itself: who sees what, from the facts alone. */
+    static const struct {
+        staff_role_t role;
+        case_scope_t facts;     /* has_dept, same_dept, in_subtree, is_handler, coop_dept, coop_subtree */
+        staff_scope_t want;
+        const char *what;
+    } rules [] = {
+        { ROLE_COMPLAINT_OFFICE, { 0, 0, 0, 0, 0, 0 }, SCOPE_FULL,
+          "the complaint office sees a case with no department yet" },
+        { ROLE_COMPLAINT_OFFICE, { 1, 0, 0, 0, 0, 0 }, SCOPE_FULL,
+          "the complaint office sees every department's cases" },
+        { ROLE_HANDLER, { 0, 0, 0, 0, 0, 0 }, SCOPE_NONE,
+          "a handler does not see a case with no department yet" },
+        { ROLE_HANDLER, { 1, 1, 1, 0, 0, 0 }, SCOPE_FULL,
+          "a handler sees their department's cases" },
+        { ROLE_HANDLER, { 1, 0, 0, 1, 0, 0 }, SCOPE_FULL,
+          "a handler sees a case they handle in another department" },
+        { ROLE_HANDLER, { 1, 0, 1, 0, 0, 0 }, SCOPE_NONE,
+          "a handler does not see a case below their department (no subtree for handlers)" },
+        { ROLE_HANDLER, { 1, 0, 0, 0, 1, 0 }, SCOPE_COOPERATING,
+          "a handler of a cooperating department may see and note" },
+        { ROLE_HANDLER, { 1, 0, 0, 0, 0, 1 }, SCOPE_NONE,
+          "a handler above a cooperating department does not (subtree is not theirs)" },
+        { ROLE_HANDLER, { 1, 0, 0, 0, 0, 0 }, SCOPE_NONE,
+          "a handler does not see another department's case" },
+        { ROLE_SUPERVISOR, { 1, 0, 1, 0, 0, 0 }, SCOPE_FULL,
+          "a supervisor sees their subtree" },
+        { ROLE_SUPERVISOR, { 1, 0, 0, 0, 0, 1 }, SCOPE_COOPERATING,
+          "a supervisor above a cooperating department may see and note" },
+        { ROLE_SUPERVISOR, { 1, 0, 0, 0, 0, 0 }, SCOPE_NONE,
+          "a supervisor does not see outside their subtree" },
+        { ROLE_SUPERVISOR, { 0, 0, 0, 0, 0, 0 }, SCOPE_NONE,
+          "a supervisor does not see a case with no department yet" },
+        { ROLE_MANAGER, { 1, 0, 1, 0, 0, 0 }, SCOPE_FULL,
+          "a manager sees their subtree" },
+        { ROLE_MANAGER, { 1, 0, 0, 1, 0, 0 }, SCOPE_FULL,
+          "a manager sees a case they handle" },
+        { ROLE_MANAGER, { 1, 1, 0, 0, 0, 0 }, SCOPE_NONE,
+          "a manager's scope is the subtree fact, not the department id alone" },
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules [0]; i++) {
+        staff_t staff = { .role = rules [i].role };
+        s_check (verbose, staff_auth_scope (&staff, &rules [i].facts) == rules [i].want,
+                 rules [i].what);
+    }
+
+    /* Tokens against the store. */
+    staff_t staff;
+    proto_error_t err = { 0 };
+    const char *token = test_org_token ("st_sup_bj");
+    s_check (verbose, staff_auth_lookup (conn, (proto_str_t) { token, strlen (token) },
+                                         &staff, &err) == 0
+                      && strcmp (staff.id, "st_sup_bj") == 0 && staff.role == ROLE_SUPERVISOR
+                      && strcmp (staff.department, "st_bj") == 0
+                      && strcmp (staff.path, "/st_head/st_bj/") == 0,
+             "a supervisor's token: their id, role, department and path");
+    static const struct {
+        const char *token;
+        const char *what;
+    } refused [] = {
+        { NULL, "no token: unauthenticated" },
+        { "", "an empty token: unauthenticated" },
+        { "not-a-token", "a token that is not 64 hex: unauthenticated" },
+        { "0000000000000000000000000000000000000000000000000000000000000000",
+          "a well-formed token nobody holds: unauthenticated" },
+        { "INACTIVE", "the token of an inactive member of staff: unauthenticated" },
+        { "UPPER", "a real token in upper case (not as issued): unauthenticated" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
+        char upper [STAFF_TOKEN_SIZE];
+        const char *t = refused [i].token;
+        if (t && strcmp (t, "INACTIVE") == 0)
+            t = test_org_token ("st_gone");
+        else
+        if (t && strcmp (t, "UPPER") == 0) {
+            snprintf (upper, sizeof upper, "%s", test_org_token ("st_co"));
+            for (char *p = upper; *p; p++)
+                if (*p >= 'a' && *p <= 'f')
+                    *p = (char) (*p - 'a' + 'A');
+            t = upper;
+        }
+        memset (&err, 0, sizeof err);
+        proto_str_t str = { t, t ? strlen (t) : 0 };
+        s_check (verbose, staff_auth_lookup (conn, str, &staff, &err) == -1
+                          && err.code && strcmp (err.code, PROTO_E_UNAUTHENTICATED) == 0
+                          && strcmp (err.field, "token") == 0 && staff.id [0] == 0,
+                 refused [i].what);
+    }
+
+    /* The facts from the store's SQL: a case in the Haidian outlet with the
+     * card centre cooperating. */
+    char no [COMPLAINT_NO_SIZE];
+    if (test_org_case (conn, "assigned", "st_bj_hd", "st_card", no) == 0) {
+        static const struct {
+            const char *staff;
+            staff_scope_t want;
+            const char *what;
+        } cases [] = {
+            { "st_h_hd",   SCOPE_FULL, "store: the outlet's handler has the outlet's case" },
+            { "st_sup_bj", SCOPE_FULL, "store: the branch supervisor has the outlet's case (subtree)" },
+            { "st_mgr_bj", SCOPE_FULL, "store: the branch manager has the outlet's case (subtree)" },
+            { "st_co",     SCOPE_FULL, "store: the complaint office has it" },
+            { "st_h_card", SCOPE_COOPERATING,
+              "store: the cooperating card centre's handler may see and note only" },
+            { "st_sup_sh", SCOPE_NONE, "store: another branch's supervisor has no scope" },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++)
+            s_check (verbose, s_scope_in_store (conn, cases [i].staff, no) == (int) cases [i].want,
+                     cases [i].what);
+    }
+    else
+        s_check (verbose, false, "store: a case placed for the scope checks");
+    if (test_org_case (conn, "assigned", NULL, NULL, no) == 0) {
+        s_check (verbose, s_scope_in_store (conn, "st_sup_bj", no) == SCOPE_NONE
+                          && s_scope_in_store (conn, "st_co", no) == SCOPE_FULL,
+                 "store: a case with no department is the complaint office's alone");
+    }
+    else
+        s_check (verbose, false, "store: a case with no department placed");
+    if (verbose)
+        printf (" * staff_auth: %d passed, %d failed\n", s_passed, s_failed);
+    *passed += s_passed;
+    return s_failed;
+}

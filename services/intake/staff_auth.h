@@ -26,6 +26,8 @@
  *      staff_auth_lookup   token -> staff_t, or unauthenticated / unavailable
  *      staff_auth_scope    the scope rule
  *      staff_auth_scope_read   read the scope facts from a result row
+ *      staff_auth_test     self-test: the rule as a table, tokens and scope
+ *                          facts against the store (intake --selftest)
  */
 #ifndef STAFF_AUTH_H_INCLUDED
 #define STAFF_AUTH_H_INCLUDED
@@ -81,5 +83,9 @@ int staff_auth_lookup (PGconn *conn, proto_str_t token, staff_t *staff, proto_er
 void staff_auth_scope_read (const PGresult *res, int row, int col, case_scope_t *scope);
 
 staff_scope_t staff_auth_scope (const staff_t *staff, const case_scope_t *scope);
+
+/* Needs test_org_create () done on `conn`. Returns the failures; adds the
+ * passed checks to *passed. */
+int staff_auth_test (bool verbose, PGconn *conn, int *passed);
 
 #endif

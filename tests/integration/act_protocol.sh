@@ -15,14 +15,9 @@ require_bin intake
 start_service intake intake --endpoint "$INTAKE_EP" --writers 2
 wait_intake 20 || { fail "intake did not answer on $INTAKE_EP within 20 s"; exit 1; }
 
-"$PY" "$ROOT/tests/integration/act_protocol.py" --endpoint "$INTAKE_EP"
+"$PY" "$ROOT/tests/integration/act_protocol.py" --endpoint "$INTAKE_EP" \
+    --log "$TEST_DIR/intake.log"
 assert_eq "act_protocol.py exit status (every check as expected)" 0 "$?"
-
 assert_true "intake is still running" service_alive intake
-assert_ge "case_action log lines in intake's log" 20 \
-    "$(grep -c 'event=case_action ' "$TEST_DIR/intake.log")"
-assert_eq "audit rows = case_action log lines" \
-    "$(psql_value 'select count(*) from case_action')" \
-    "$(grep -c 'event=case_action ' "$TEST_DIR/intake.log")"
 kill_service intake TERM
 assert_eq "intake exit status on SIGTERM" 0 "$?"

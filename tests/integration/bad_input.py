@@ -4,10 +4,12 @@
 Sends each malformed frame to intake over a DEALER socket and checks the
 reply is {"ok":false,"error":{"code","field","message"}} with the expected
 stable code (proto/proto.h PROTO_E_*) and field; after each, checks intake
-still answers. Then a valid submit must succeed, and `get` must find it.
-Prints one line per case; exits 1 if any case failed.
+still answers. Then a valid submit must succeed, and `get` must find it;
+the store (PG* variables) must hold exactly that one complaint and its one
+complaint.received: nothing malformed was written. Prints one line per
+check (checks.py counts them); exits 1 if any failed.
 
-    bad_input.py --endpoint tcp://127.0.0.1:56140 [--out ACCEPTED_FILE]
+    bad_input.py --endpoint tcp://127.0.0.1:56140
 """
 import argparse
 import sys
@@ -16,6 +18,7 @@ import msgpack
 import zmq
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
+import checks  # noqa: E402
 from client import Client, complaint_no, damm, unpack  # noqa: E402
 
 ANY = object()      # the field is not checked (the code is)
@@ -180,24 +183,20 @@ def alive(ctx, endpoint):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--endpoint", required=True)
-    p.add_argument("--out", help="write the accepted complaint number here")
     args = p.parse_args()
     ctx = zmq.Context.instance()
-    failures = 0
     table = cases()
     for name, frame, code, field in table:
         c = Client(ctx, args.endpoint)
         raw = c.request(frame, 5000)
         c.close()
         if raw is None:
-            print("FAILED: %-32s no reply within 5 s" % name)
-            failures += 1
+            checks.bad("%-32s no reply within 5 s" % name)
         else:
             try:
                 rep = unpack(raw)
             except Exception as e:  # noqa: BLE001 - any decode failure is a finding
-                print("FAILED: %-32s reply is not msgpack: %s" % (name, e))
-                failures += 1
+                checks.bad("%-32s reply is not msgpack: %s" % (name, e))
                 rep = None
             if rep is not None:
                 err = rep.get("error") if isinstance(rep, dict) else None
@@ -214,14 +213,12 @@ def main():
                 if not msg:
                     problems.append("no message")
                 if problems:
-                    print("FAILED: %-32s %s (reply %r)" % (name, "; ".join(problems), rep))
-                    failures += 1
+                    checks.bad("%-32s %s (reply %r)" % (name, "; ".join(problems), rep))
                 else:
-                    print("ok: %-32s -> %s%s" % (name, got_code,
+                    checks.ok("%-32s -> %s%s" % (name, got_code,
                                                   " field=%s" % got_field if got_field else ""))
         if not alive(ctx, args.endpoint):
-            print("FAILED: intake does not answer after case %r" % name)
-            failures += 1
+            checks.bad("intake does not answer after case %r" % name)
             break
 
     # A valid submit afterwards succeeds, and get finds it.
@@ -229,30 +226,30 @@ def main():
     raw = c.request(submit(ref="bad-input-valid-after", lang="en", amount="12.50"), 5000)
     rep = unpack(raw) if raw is not None else None
     if not rep or rep.get("ok") is not True:
-        print("FAILED: valid submit after the table: %r" % rep)
-        failures += 1
+        checks.bad("valid submit after the table: %r" % rep)
     else:
         no = rep["complaint_no"]
         if damm(no) != 0 or rep.get("duplicate") is not False:
-            print("FAILED: valid submit reply %r (check digit or duplicate flag)" % rep)
-            failures += 1
+            checks.bad("valid submit reply %r (check digit or duplicate flag)" % rep)
         else:
-            print("ok: valid submit after %d bad requests -> complaint_no %s duplicate=false"
+            checks.ok("valid submit after %d bad requests -> complaint_no %s duplicate=false"
                   % (len(table), no))
         raw = c.request(pack({"op": "get", "complaint_no": no}), 5000)
         got = unpack(raw) if raw is not None else None
         comp = got.get("complaint") if got else None
         if not got or got.get("ok") is not True or not isinstance(comp, dict):
-            print("FAILED: get %s: %r" % (no, got))
-            failures += 1
+            checks.bad("get %s: %r" % (no, got))
         else:
-            print("ok: get %s -> state=%s channel=%s" % (no, comp.get("state"), comp.get("channel")))
-        if args.out:
-            with open(args.out, "w") as f:
-                f.write(no + "\n")
+            checks.ok("get %s -> state=%s channel=%s" % (no, comp.get("state"), comp.get("channel")))
+        # Nothing malformed reached the store: the valid one alone.
+        checks.expect("complaints stored", "1", checks.sql("select count(*) from complaint"))
+        checks.expect("the stored complaint is the valid one", no,
+                      checks.sql("select complaint_no from complaint"))
+        checks.expect("its outbox/event rows (one complaint.received)", "1",
+                      checks.sql("select (select count(*) from outbox)"
+                                 " + (select count(*) from event_log)"))
     c.close()
-    print("bad_input: %d cases, %d failed" % (len(table), failures))
-    return 1 if failures else 0
+    return checks.status()
 
 
 if __name__ == "__main__":

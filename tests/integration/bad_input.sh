@@ -12,16 +12,9 @@ require_bin intake
 start_service intake intake --endpoint "$INTAKE_EP"
 wait_intake 20 || { fail "intake did not answer on $INTAKE_EP within 20 s"; exit 1; }
 
-"$PY" "$ROOT/tests/integration/bad_input.py" --endpoint "$INTAKE_EP" --out "$TEST_DIR/accepted"
-rc=$?
-assert_eq "bad_input.py exit status (every case as expected)" 0 "$rc"
-
+# bad_input.py checks every reply and the store (its checks are counted).
+"$PY" "$ROOT/tests/integration/bad_input.py" --endpoint "$INTAKE_EP"
+assert_eq "bad_input.py exit status (every case as expected)" 0 "$?"
 assert_true "intake is still running after the table" service_alive intake
-accepted=$(cat "$TEST_DIR/accepted" 2>/dev/null)
-assert_eq "complaints stored" 1 "$(psql_value 'select count(*) from complaint')"
-assert_eq "the stored complaint is the valid one" "$accepted" \
-    "$(psql_value 'select complaint_no from complaint')"
-assert_eq "its outbox/event rows (one complaint.received)" 1 \
-    "$(psql_value "select (select count(*) from outbox) + (select count(*) from event_log)")"
 kill_service intake TERM
 assert_eq "intake exit status on SIGTERM" 0 "$?"

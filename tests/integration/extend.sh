@@ -271,7 +271,7 @@ assert_eq "e: complaint.received carries the stored received_at" \
 assert_eq "e: complaint.received of the given time" 1790000000000 \
     "$(jq --arg no "$E2" 'select(.complaint_no == $no and .type == "complaint.received") | .data.received_at' "$TEST_DIR/replay.jsonl")"
 # import --received-now: the CSV's dates are checked, not sent
-ctl import "$ROOT/deploy/samples/complaints_sample.csv" --received-now >"$TEST_DIR/import.jsonl" 2>"$TEST_DIR/import.err"
+ctl import "$ROOT/tests/data/cfpb_complaints_sample.csv" --received-now >"$TEST_DIR/import.jsonl" 2>"$TEST_DIR/import.err"
 assert_eq "e: import --received-now exit status" 0 "$?"
 assert_eq "e: every imported complaint received at the shifted app time" \
     "$(jq -s 'map(select(.complaint_no)) | length' "$TEST_DIR/import.jsonl") 0" \

@@ -31,9 +31,8 @@
 require_bin bus intake router complaintctl
 cd "$ROOT" || exit 1          # the router's default policy paths are relative
 
-CORPUS=${ROUTING_CORPUS:-$ROOT/tests/data/routing_zh.tsv}
-CFPB=${ROUTING_CFPB_CSV:-$ROOT/../shared/data/cfpb_complaints_sample.csv}
-[ -f "$CFPB" ] || CFPB=$ROOT/deploy/samples/complaints_sample.csv
+CORPUS=$ROOT/tests/data/routing_zh.tsv
+CFPB=$ROOT/tests/data/cfpb_complaints_sample.csv      # tests/data/README.md
 HELPER=$ROOT/tests/integration/routing_corpus.py
 [ -f "$CORPUS" ] || { fail "corpus $CORPUS is missing"; exit 1; }
 [ -f "$CFPB" ] || { fail "CFPB sample $CFPB is missing"; exit 1; }
@@ -56,8 +55,12 @@ start_service intake intake --endpoint "$INTAKE_EP"
 start_service router router --name router --bus "$BUS_PUB_EP"
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 wait_bus 15 || fail "bus replay did not answer within 15 s"
-sleep 1
-service_alive router || { fail "router exited at start:"; tail -20 "$TEST_DIR/router.log"; exit 1; }
+# The router is up once it logs event=started (its rules loaded), or it
+# has exited on them: wait for either, not a second.
+wait_for 'grep -q event=started "$TEST_DIR/router.log" || ! service_alive router' 20
+if ! service_alive router || ! grep -q event=started "$TEST_DIR/router.log"; then
+    fail "router did not start:"; tail -20 "$TEST_DIR/router.log"; exit 1
+fi
 
 s_out_of_received () { psql_value "select count(*) from complaint where state <> 'received'"; }
 

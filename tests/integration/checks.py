@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""checks.py — the Python checkers' assertions, counted, and their store.
+
+Every checker (act_protocol.py, bad_input.py, e2e_import.py, invariants.py,
+...) asserts through this module, so that:
+
+  - each check prints one line, "ok: what = figure" or "FAILED: what: want
+    .., got ..", and a failed check does not stop the checker (one run shows
+    every broken invariant);
+  - the checks are counted: when the checker exits, one line "PASSED FAILED
+    SOURCE" is appended to $TEST_DIR/checks. tests/run.sh adds every
+    checker's line up (tests/lib.sh's too) and fails a test that recorded no
+    passed check or any failed one, whatever its exit status;
+  - waiting is for a condition with a deadline (wait_until), never a fixed
+    sleep followed by a count that depends on the machine's speed.
+
+The store is read through psql (the tests' PG* variables), with psql
+variables as parameters: sql("select ... where no = :'no'", no=x). Debian
+has no psycopg on the test machines' base image; psql is there anyway.
+
+Run under Debian's /usr/bin/python3 (python3-zmq, python3-msgpack).
+"""
+import atexit
+import os
+import subprocess
+import sys
+import time
+
+PASSED = 0
+FAILED = 0
+SOURCE = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+
+
+def ok(desc):
+    global PASSED
+    PASSED += 1
+    print("ok: " + desc, flush=True)
+
+
+def bad(desc):
+    global FAILED
+    FAILED += 1
+    print("FAILED: " + desc, flush=True)
+
+
+def _short(value):
+    """A figure for the report: a long list or map by its size."""
+    text = repr(value)
+    if len(text) <= 100:
+        return text
+    if isinstance(value, (list, tuple, dict, set)):
+        return "%s of %d, %s..." % (type(value).__name__, len(value), text[:60])
+    return text[:100] + "..."
+
+
+def expect(desc, want, got):
+    """want == got. A long mismatch prints what differs, not both wholes."""
+    if want == got:
+        ok("%s = %s" % (desc, _short(got)))
+    elif isinstance(want, (list, dict)) and isinstance(got, type(want)):
+        if isinstance(want, dict):
+            diff = {k: (want.get(k), got.get(k)) for k in set(want) | set(got)
+                    if want.get(k) != got.get(k)}
+        else:
+            diff = {"only wanted": [x for x in want if x not in got][:10],
+                    "only got": [x for x in got if x not in want][:10]}
+        bad("%s: want %s, got %s; differing (want, got): %s"
+            % (desc, _short(want), _short(got), _short(diff)))
+    else:
+        bad("%s: want %r, got %r" % (desc, want, got))
+    return want == got
+
+
+def expect_ge(desc, low, got):
+    good = got is not None and got >= low
+    if good:
+        ok("%s = %r (>= %r)" % (desc, got, low))
+    else:
+        bad("%s: want >= %r, got %r" % (desc, low, got))
+    return good
+
+
+def expect_le(desc, high, got):
+    good = got is not None and got <= high
+    if good:
+        ok("%s = %r (<= %r)" % (desc, got, high))
+    else:
+        bad("%s: want <= %r, got %r" % (desc, high, got))
+    return good
+
+
+def expect_true(desc, cond, detail=""):
+    if cond:
+        ok(desc)
+    else:
+        bad(desc + (": " + detail if detail else ""))
+    return bool(cond)
+
+
+def note(desc):
+    print(desc, flush=True)
+
+
+def status():
+    """The exit status a checker returns: 1 when any check failed."""
+    return 1 if FAILED else 0
+
+
+def _record():
+    print("%s: %d checks passed, %d failed" % (SOURCE, PASSED, FAILED), flush=True)
+    test_dir = os.environ.get("TEST_DIR")
+    if test_dir and os.path.isdir(test_dir):
+        with open(os.path.join(test_dir, "checks"), "a") as f:
+            f.write("%d %d %s\n" % (PASSED, FAILED, SOURCE))
+
+
+atexit.register(_record)
+
+
+# ------------------------------------------------------------------ store
+
+def sql(query, **params):
+    """The query's output as psql -A -t prints it ('|' between columns, a
+    line per row), stripped. Parameters are psql variables (:'name')."""
+    args = ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"]
+    for k, v in params.items():
+        args += ["-v", "%s=%s" % (k, v)]
+    r = subprocess.run(args, input=query, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("psql failed: %s\n%s" % (r.stderr.strip(), query))
+    return r.stdout.strip()
+
+
+def sql_int(query, **params):
+    out = sql(query, **params)
+    return int(out) if out else None
+
+
+def sql_rows(query, **params):
+    """Rows as lists of strings."""
+    out = sql(query, **params)
+    return [line.split("|") for line in out.split("\n")] if out else []
+
+
+# ---------------------------------------------------------------- waiting
+
+def wait_until(probe, timeout, interval=0.1):
+    """Call probe() until it returns something true or timeout seconds have
+    passed; return its last value (false on timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
