@@ -38,6 +38,7 @@
 #include "smtp_mail.h"
 #include "http_gateway.h"
 #include "event.h"
+#include "events.h"
 #include "log.h"
 #include "msgpack_json.h"
 #include "pg.h"
@@ -235,25 +236,28 @@ s_put_time (zhash_t *fields, const char *key, const calendar_t *calendar, int64_
     s_put (fields, key, text);
 }
 
-//  The notification.* event: ids, channel and kind, attempts, the error or
-//  reason; no address and no message text (invariant 8).
+//  The notification.* event, from its packer (proto/events.c): ids, channel
+//  and kind, attempts, the error (scrubbed) or reason; no address and no
+//  message text (invariant 8). `detail` is the error of failed and dead, the
+//  reason of suppressed, NULL for sent.
 static int
 s_outbox (notify_store_t *self, const char *type, const char *id, const char *event_seq,
           const char *channel, const char *kind, const char *complaint_no, int attempts,
-          const char *error_key, const char *error)
+          const char *detail)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, error ? 6 : 5);
-    proto_pack_kv_int (&pk, "id", atoll (id));
-    proto_pack_kv_int (&pk, "event_seq", atoll (event_seq));
-    proto_pack_kv_cstr (&pk, "channel", channel);
-    proto_pack_kv_cstr (&pk, "recipient_kind", kind);
-    proto_pack_kv_int (&pk, "attempts", attempts);
-    if (error)
-        proto_pack_kv_cstr (&pk, error_key, error);
+    const events_notification_t n = { atoll (id), atoll (event_seq), channel, kind, attempts };
+    if (streq (type, "notification.sent"))
+        events_notification_sent (&buf, &n);
+    else if (streq (type, "notification.failed"))
+        events_notification_failed (&buf, &n, detail);
+    else if (streq (type, "notification.dead"))
+        events_notification_dead (&buf, &n, detail);
+    else if (streq (type, "notification.suppressed"))
+        events_notification_suppressed (&buf, &n, detail);
+    else
+        abort ();       /* not a notifier event: a programming error */
     const char *values [3] = { type, complaint_no && *complaint_no ? complaint_no : NULL,
                                buf.data };
     int lengths [3] = { 0, 0, (int) buf.size };
@@ -305,7 +309,7 @@ s_insert (s_event_t *ev, const char *kind, const char *recipient, notify_channel
     int rc = 0;
     if (inserted && reason)
         rc = s_outbox (ev->store, "notification.suppressed", PQgetvalue (res, 0, 0), ev->seq,
-                       cname, kind, PQgetvalue (ev->kase, 0, CASE_NO), 0, "reason", reason);
+                       cname, kind, PQgetvalue (ev->kase, 0, CASE_NO), 0, reason);
     PQclear (res);
     return rc ? -1 : inserted;
 }
@@ -597,7 +601,7 @@ s_suppress_opted_out (notify_store_t *self)
     for (int i = 0; i < n; i++)
         if (s_outbox (self, "notification.suppressed", PQgetvalue (res, i, 0),
                       PQgetvalue (res, i, 1), PQgetvalue (res, i, 2), PQgetvalue (res, i, 3),
-                      PQgetvalue (res, i, 4), atoi (PQgetvalue (res, i, 5)), "reason",
+                      PQgetvalue (res, i, 4), atoi (PQgetvalue (res, i, 5)),
                       PQgetvalue (res, i, 6))) {
             PQclear (res);
             return -1;
@@ -776,7 +780,7 @@ s_row_outbox (notify_store_t *self, const char *type, const notify_row_t *row, i
     snprintf (id, sizeof id, "%" PRId64, row->id);
     snprintf (seq, sizeof seq, "%" PRId64, row->event_seq);
     return s_outbox (self, type, id, seq, row->channel, row->recipient_kind, row->complaint_no,
-                     attempts, "error", error);
+                     attempts, error);
 }
 
 int

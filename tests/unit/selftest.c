@@ -17,6 +17,7 @@
 #include "pg_array.h"
 #include "calendar.h"
 #include "template.h"
+#include "events.h"
 
 typedef struct {
     const char *name;
@@ -36,6 +37,7 @@ static const s_test_t s_tests [] = {
     { "pg_array", pg_array_test },
     { "calendar", calendar_test },
     { "template", template_test },
+    { "events", events_test },
 };
 
 int
