@@ -17,7 +17,7 @@
 #include "lifecycle.h"
 #include "privacy.h"
 
-#include <assert.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,7 +99,7 @@ static const events_field_t s_assigned [] = {
     F ("jrt_business", STR, NULLABLE, PLAIN, "JR/T 0169 business code"),
     F ("jrt_cause", STR, NULLABLE, PLAIN, "JR/T 0169 cause code"),
     F ("priority", INT, REQUIRED, PLAIN, "1 (highest) – 4"),
-    F ("flags", STR_LIST, REQUIRED, PLAIN, "the case's flags (`repeat`, `vulnerable`, …)"),
+    F ("flags", STR_LIST, REQUIRED, PLAIN, "`media`, `regulator`, `large_amount`, `fraud`, `vulnerable`, `repeat`"),
     F ("major", BOOL, REQUIRED, PLAIN, "a major complaint (重大投诉)"),
     F ("unroutable", BOOL, REQUIRED, PLAIN, "no rule matched: the complaint office's queue"),
     F ("rule", STR, REQUIRED, PLAIN, "the deciding rule (`rules.conf:12`)"),
@@ -248,21 +248,21 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.cooperation_requested", "router",
       "one per cooperating department of a cross-department case; with the assignment", NULL,
       OWN (s_cooperation) },
-    { "complaint.accepted", "intake", "act `accept`", ACT, OWN (s_accepted) },
-    { "complaint.investigating", "intake", "act `investigate`", ACT, NONE },
-    { "complaint.noted", "intake", "act `note`", ACT, NONE },
-    { "complaint.info_requested", "intake", "act `request_info`", ACT, NONE },
-    { "complaint.customer_replied", "intake", "act `customer_replied`", ACT, NONE },
-    { "complaint.resolved", "intake", "act `resolve`", ACT, OWN (s_resolved) },
-    { "complaint.feedback", "intake", "act `feedback`", ACT, OWN (s_feedback) },
-    { "complaint.review_requested", "intake", "act `review`", ACT, NONE },
-    { "complaint.reopened", "intake", "act `reopen`", ACT, NONE },
-    { "complaint.closed", "intake", "act `close`", ACT, OWN (s_closed) },
-    { "complaint.transferred", "intake", "act `transfer`", ACT, OWN (s_transferred) },
-    { "complaint.escalated", "intake", "act `escalate`", ACT, OWN (s_escalated) },
-    { "complaint.extended", "intake", "act `extend`", ACT, OWN (s_extended) },
-    { "complaint.rejected", "intake", "act `reject`", ACT, OWN (s_rejected) },
-    { "complaint.withdrawn", "intake", "act `withdraw`", ACT, NONE },
+    { "complaint.accepted", "intake", "staff action `accept`", ACT, OWN (s_accepted) },
+    { "complaint.investigating", "intake", "staff action `investigate`", ACT, NONE },
+    { "complaint.noted", "intake", "staff action `note`", ACT, NONE },
+    { "complaint.info_requested", "intake", "staff action `request_info`", ACT, NONE },
+    { "complaint.customer_replied", "intake", "staff action `customer_replied`", ACT, NONE },
+    { "complaint.resolved", "intake", "staff action `resolve`", ACT, OWN (s_resolved) },
+    { "complaint.feedback", "intake", "staff action `feedback`", ACT, OWN (s_feedback) },
+    { "complaint.review_requested", "intake", "staff action `review`", ACT, NONE },
+    { "complaint.reopened", "intake", "staff action `reopen`", ACT, NONE },
+    { "complaint.closed", "intake", "staff action `close`", ACT, OWN (s_closed) },
+    { "complaint.transferred", "intake", "staff action `transfer`", ACT, OWN (s_transferred) },
+    { "complaint.escalated", "intake", "staff action `escalate`", ACT, OWN (s_escalated) },
+    { "complaint.extended", "intake", "staff action `extend`", ACT, OWN (s_extended) },
+    { "complaint.rejected", "intake", "staff action `reject`", ACT, OWN (s_rejected) },
+    { "complaint.withdrawn", "intake", "staff action `withdraw`", ACT, NONE },
     { "sla.reminder", "watchdog", "a reminder before the deadline (催办)", SLA,
       OWN (s_sla_reminder) },
     { "sla.breached", "watchdog", "the deadline passed, the stage not met", SLA,
@@ -901,17 +901,17 @@ void
 events_print_markdown (FILE *out)
 {
     fprintf (out,
-        "<!-- BEGIN events: printed by `complaintctl events --markdown` from proto/events.c;"
-        " tests/integration/events_doc.sh fails when they differ -->\n"
+        "<!-- BEGIN events: printed by `complaintctl events --markdown` from"
+        " proto/events.c; tests/integration/events_doc.sh fails when they differ -->\n"
         "\n"
         "#### Payloads\n"
         "\n"
-        "Every event's `data`, as declared in `proto/events.c` and packed by one function"
-        " per event. Presence: *required* (never nil), *nullable* (always there, nil when"
-        " unknown), *optional* (left out when not given). Class: *plain*; *free text*"
-        " (scrubbed: runs of seven or more digits and e-mail addresses masked with `X`);"
-        " *identity* (the customer's keyed pseudonym, never an identifier). No other key"
-        " appears.\n");
+        "Every event's `data`, as declared in `proto/events.c` and packed by one\n"
+        "function per event. Presence: *required* (never nil), *nullable* (always\n"
+        "there, nil when unknown), *optional* (left out when not given). Class:\n"
+        "*plain*; *free text* (scrubbed: runs of seven or more digits and e-mail\n"
+        "addresses masked with `X`); *identity* (the customer's keyed pseudonym,\n"
+        "never an identifier). No other key appears.\n");
     for (size_t h = 0; h < H_COUNT; h++) {
         fprintf (out, "\n##### Head `%s`\n\nFirst in %s:\n\n", s_heads [h].name,
                  s_heads [h].summary);
@@ -919,7 +919,9 @@ events_print_markdown (FILE *out)
     }
     for (size_t e = 0; e < E_COUNT; e++) {
         const events_decl_t *d = &s_events [e];
-        fprintf (out, "\n##### `%s` (%s)\n\n%s", d->name, d->producer, d->summary);
+        /* summaries are phrases; a sentence in the page starts with a capital */
+        fprintf (out, "\n##### `%s` (%s)\n\n%c%s", d->name, d->producer,
+                 toupper ((unsigned char) d->summary [0]), d->summary + 1);
         if (d->head && d->nfields == 0)
             fprintf (out, ". The `%s` head only.\n", d->head->name);
         else {
