@@ -35,6 +35,10 @@
 #                processes. invariants ARGS runs invariants.py.
 #   sanitizers   at exit every service log is searched for AddressSanitizer
 #                and UBSan reports; one fails the test
+#   events       at exit every event in the event log and the outbox is
+#                checked against its declaration (proto/events.c) by
+#                `complaintctl events --check`; one that does not match
+#                fails the test
 #
 # Never use the first python3 in PATH (a pyenv shim here): the drivers need
 # Debian's python3-zmq and python3-msgpack, so they run under /usr/bin/python3.
@@ -212,11 +216,32 @@ s_sanitizer_check () {
     done
 }
 
+# Every event the test's services wrote — published (event_log) or still in
+# the outbox — against its declaration (proto/events.c): a C check,
+# `complaintctl events --check`. Tests without a store, or without
+# events, check nothing here.
+s_events_check () {
+    [ -x "$BIN/complaintctl" ] || return 0
+    local n out
+    n=$(psql_value "select (select count(*) from event_log) + (select count(*) from outbox)") \
+        || return 0
+    [ -n "$n" ] && [ "$n" -gt 0 ] 2>/dev/null || return 0
+    if out=$(psql_value "select encode(event, 'hex') from event_log order by seq;
+                         select type || ' ' || encode(data, 'hex') from outbox order by id" \
+             | "$BIN/complaintctl" events --check 2>&1); then
+        check "every event the test wrote ($n) matches its declaration (proto/events.c)"
+    else
+        fail "events that do not match their declaration (proto/events.c):"
+        printf '%s\n' "$out" | head -20
+    fi
+}
+
 s_on_exit () {
     local rc=$?
     trap - EXIT
     stop_all
     s_sanitizer_check
+    s_events_check
     printf '%d checks passed, %d failed\n' "$ASSERT_PASSED" "$ASSERT_FAILED"
     # The runner adds up every checker's line and fails a test with none.
     printf '%d %d lib.sh\n' "$ASSERT_PASSED" "$ASSERT_FAILED" >>"$TEST_DIR/checks"

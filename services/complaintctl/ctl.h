@@ -17,6 +17,8 @@
  *      show.c        show: one case with its audit trail, for people or as JSON
  *      token.c       token new: issue a staff token (hash for the tokens file)
  *      lifecycle_cmd.c  lifecycle: the action table, or the Graphviz diagram
+ *      events_cmd.c  events: every event type's payload (proto/events.c), PROTOCOL.md's
+ *                    tables, and a checker of events against the declaration
  *      calendar_cmd.c   calendar add|show|check: deadline arithmetic, no store needed
  *      clock_cmd.c   clock: the store's clock; shift/scale/reset in a test database
  *      notify_cmd.c  notifications (list, summary, show, retry) and optout: the
@@ -58,6 +60,7 @@ int ctl_queue (int argc, char **argv);
 int ctl_show (int argc, char **argv);
 int ctl_token (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);
+int ctl_events (int argc, char **argv);
 int ctl_calendar (int argc, char **argv);
 int ctl_clock (int argc, char **argv);
 int ctl_notifications (int argc, char **argv);

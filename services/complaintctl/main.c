@@ -11,6 +11,7 @@
  *      complaintctl show NO           a case and its audit trail, for people
  *      complaintctl token new ID      issue a staff token
  *      complaintctl lifecycle         the state machine's table, or its diagram
+ *      complaintctl events            every event type's payload, or check events
  *      complaintctl calendar ...      deadline arithmetic on a working-day calendar
  *      complaintctl clock             the store's clock (moved only in a test database)
  *      complaintctl notifications     what the notifier owes and sent; show, retry
@@ -47,6 +48,7 @@ static const s_command_t s_commands [] = {
     { "show",   ctl_show,   "a case with its audit trail, for people (--json for tools)" },
     { "token",  ctl_token,  "token new STAFF_ID: issue a staff token (hash for the tokens file)" },
     { "lifecycle", ctl_lifecycle, "the case state machine: actions, states, roles (--dot)" },
+    { "events", ctl_events, "every event type's payload keys (--markdown, --json), or --check events" },
     { "calendar", ctl_calendar, "calendar add|show|check: deadline arithmetic on a working-day calendar" },
     { "clock",  ctl_clock,  "the store's clock: show, or shift/scale/reset it in a test database" },
     { "notifications", ctl_notifications, "the notifier's rows: list, --summary, show ID, retry ID.../--dead" },

@@ -41,6 +41,7 @@
 #include "ctl.h"
 #include "cfg.h"
 #include "complaint_no.h"
+#include "events.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -661,19 +662,13 @@ s_retry_one (PGconn *conn, const char *id, const char *by, bool json_out)
         goto rollback;
     PQclear (res);
 
-    //  The event: the same fields as the notifier's notification.* events
-    //  (no address, no text), and who asked.
+    //  The event, from its packer (proto/events.c): the same head as the
+    //  notifier's notification.* events (no address, no text), and who asked.
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6);
-    proto_pack_kv_int (&pk, "id", strtoll (id, NULL, 10));
-    proto_pack_kv_int (&pk, "event_seq", event_seq);
-    proto_pack_kv_cstr (&pk, "channel", channel);
-    proto_pack_kv_cstr (&pk, "recipient_kind", kind);
-    proto_pack_kv_int (&pk, "attempts", attempts);
-    proto_pack_kv_cstr (&pk, "by", by);
+    const events_notification_t n = { strtoll (id, NULL, 10), event_seq, channel, kind,
+                                      attempts };
+    events_notification_retried (&buf, &n, by);
     const char *ovalues [3] = { "notification.retried", has_complaint ? complaint : NULL, buf.data };
     int lengths [3] = { 0, 0, (int) buf.size };
     int formats [3] = { 0, 0, 1 };

@@ -16,11 +16,13 @@
  *  received_at: the adapter's time when the submit carries one, else the
  *  store's clock, app_now () (migration 003: the SLA clocks start there, and
  *  a test database may shift it). The complaint.received event carries the
- *  stored value: the event data is packed here as a msgpack map whose last
- *  value, received_at, is left off, and the statement appends it from the
- *  INSERT's RETURNING as a msgpack int64 (0xd3 and eight big-endian bytes,
- *  which is what int8send gives), so the event and the row cannot disagree
- *  and the batch still costs one statement.
+ *  stored value: the event data is packed by its packer (proto/events.c,
+ *  EVENTS_AT_FROM_STORE) as a msgpack map whose last value, received_at, is
+ *  left off, and the statement appends it from the INSERT's RETURNING as a
+ *  msgpack int64 (0xd3 and eight big-endian bytes, which is what int8send
+ *  gives), so the event and the row cannot disagree and the batch still
+ *  costs one statement. Every integration test checks the events this
+ *  statement completes against the declaration (tests/lib.sh).
  *
  *  Complaint numbers: the sequence hands out blocks of 100 (INCREMENT BY
  *  100); this module keeps a few blocks in hand and refills them with one
@@ -28,6 +30,7 @@
  */
 #include "complaint_store.h"
 #include "event.h"
+#include "events.h"
 #include "log.h"
 #include "pg.h"
 
@@ -52,7 +55,6 @@ struct complaint_store_t {
     size_t nblocks;                     /* blocks not yet started */
     int64_t next;                       /* next number in the current block */
     int64_t block_end;                  /* one past the current block */
-    char *scratch;                      /* masking buffer */
     msgpack_sbuffer *data;              /* per-batch event data, one per item */
     size_t data_cap;
     msgpack_sbuffer arrays [SUBMIT_COLUMNS];    /* array literals for a batch */
@@ -159,8 +161,6 @@ complaint_store_new (const char *conninfo)
     complaint_store_t *self = calloc (1, sizeof *self);
     assert (self);
     self->conninfo = strdup (conninfo ? conninfo : "");
-    self->scratch = malloc (PROTO_MAX_BODY);
-    assert (self->scratch);
     for (int i = 0; i < SUBMIT_COLUMNS; i++)
         msgpack_sbuffer_init (&self->arrays [i]);
     if (s_ensure_connected (self)) {
@@ -183,7 +183,6 @@ complaint_store_destroy (complaint_store_t **self_p)
     free (self->data);
     for (int i = 0; i < SUBMIT_COLUMNS; i++)
         msgpack_sbuffer_destroy (&self->arrays [i]);
-    free (self->scratch);
     free (self->conninfo);
     free (self);
     *self_p = NULL;
@@ -230,50 +229,22 @@ s_next_number (complaint_store_t *self, char out [COMPLAINT_NO_SIZE])
     return complaint_no_format (out, date, (uint64_t) self->next++);
 }
 
-static void
-s_pack_masked (complaint_store_t *self, msgpack_packer *pk, const char *key, proto_str_t value)
-{
-    proto_pack_cstr (pk, key);
-    if (!value.ptr) {
-        msgpack_pack_nil (pk);
-        return;
-    }
-    privacy_mask (value.ptr, value.len, self->scratch);
-    proto_pack_strn (pk, self->scratch, value.len);
-}
-
-static void
-s_pack_plain (msgpack_packer *pk, const char *key, proto_str_t value)
-{
-    proto_pack_cstr (pk, key);
-    if (value.ptr)
-        proto_pack_strn (pk, value.ptr, value.len);
-    else
-        msgpack_pack_nil (pk);
-}
-
-/*  The complaint.received event's data: what analysts may see. The customer
- *  is a pseudonym; free text is masked; identity fields are absent. The last
+/*  The complaint.received event's data (proto/events.c): the customer as a
+ *  pseudonym, free text scrubbed by the packer, no identity field. The last
  *  key, received_at, has no value here: the submit statement appends the
  *  stored time (see the top of this file). */
 static void
-s_pack_received_data (complaint_store_t *self, msgpack_sbuffer *buf, const submit_item_t *item)
+s_pack_received_data (msgpack_sbuffer *buf, const submit_item_t *item)
 {
     const submit_t *s = item->submit;
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 11);
-    s_pack_plain (&pk, "channel", s->channel);
-    proto_pack_kv_cstr (&pk, "customer", item->pseudonym);
-    s_pack_masked (self, &pk, "subject", s->subject);
-    s_pack_masked (self, &pk, "body", s->body);
-    s_pack_masked (self, &pk, "demand", s->demand);
-    s_pack_plain (&pk, "branch", s->branch);
-    s_pack_plain (&pk, "product", s->product);
-    s_pack_plain (&pk, "category", s->category);
-    proto_pack_kv_cstr (&pk, "amount", s->has_amount ? s->amount : NULL);
-    proto_pack_kv_cstr (&pk, "lang", s->lang.ptr ? (proto_str_eq (s->lang, "en") ? "en" : "zh") : "zh");
-    proto_pack_cstr (&pk, "received_at");
+    events_received_t r = {
+        .channel = s->channel, .customer = item->pseudonym, .subject = s->subject,
+        .body = s->body, .demand = s->demand, .branch = s->branch, .product = s->product,
+        .category = s->category, .amount = s->has_amount ? s->amount : NULL,
+        .lang = s->lang.ptr && proto_str_eq (s->lang, "en") ? "en" : "zh",
+        .received_at = EVENTS_AT_FROM_STORE,
+    };
+    events_complaint_received (buf, &r);
 }
 
 static void
@@ -501,7 +472,7 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
         }
         privacy_pseudonym (&items [i].submit->customer, items [i].pseudonym);
         msgpack_sbuffer_clear (&self->data [i]);
-        s_pack_received_data (self, &self->data [i], &items [i]);
+        s_pack_received_data (&self->data [i], &items [i]);
     }
     if (s_write_batch (self, items, self->data, n) == 0) {
         s_resolve_duplicates (self, items, n);

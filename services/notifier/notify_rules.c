@@ -27,6 +27,7 @@
  */
 #include "notify_rules.h"
 #include "pg_array.h"
+#include "events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,9 @@ s_parse_words (notify_rules_t *self, const char *path, int line, char **words, i
         return conf_error_set (err, path, line, "unknown flag %.40s (urgent)", flag);
     if (strlen (type) >= sizeof self->rules [0].type)
         return conf_error_set (err, path, line, "event type too long");
+    if (!events_find (type))
+        return conf_error_set (err, path, line, "unknown event type %.60s (proto/events.c declares "
+                               "them: complaintctl events)", type);
     if (notify_rules_find (self, type))
         return conf_error_set (err, path, line, "a second rule for %s", type);
     if (self->count == NOTIFY_MAX_RULES)
@@ -460,11 +464,11 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
     if (mkdtemp (dir)) {
         char rpath [300], tpath [300], tpath2 [300], spath [300], spath2 [300];
         snprintf (rpath, sizeof rpath, "%s/rules.conf", dir);
-        snprintf (tpath, sizeof tpath, "%s/x.y.zh.txt", dir);
-        snprintf (tpath2, sizeof tpath2, "%s/x.y.en.txt", dir);
-        snprintf (spath, sizeof spath, "%s/x.y.zh.short.txt", dir);
-        snprintf (spath2, sizeof spath2, "%s/x.y.en.short.txt", dir);
-        s_write (rpath, "# test\nx.y customer email\n");
+        snprintf (tpath, sizeof tpath, "%s/complaint.noted.zh.txt", dir);
+        snprintf (tpath2, sizeof tpath2, "%s/complaint.noted.en.txt", dir);
+        snprintf (spath, sizeof spath, "%s/complaint.noted.zh.short.txt", dir);
+        snprintf (spath2, sizeof spath2, "%s/complaint.noted.en.short.txt", dir);
+        s_write (rpath, "# test\ncomplaint.noted customer email\n");
         s_write (tpath, "Subject: {{complaint_no}}\nline two\nhello {{complaint_nr}}\n");
         s_write (tpath2, "Subject: ok\nbody\n");
         rules = notify_rules_load (rpath, dir, &err);
@@ -478,51 +482,57 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
                  "an unclosed {{ is refused with its line");
         notify_rules_destroy (&rules);
         s_write (tpath, "Subject: fine {{tier}}\nbody\n");
-        s_write (rpath, "x.y customer email\nx.z boss email\n");
+        s_write (rpath, "complaint.noted customer email\ncomplaint.accepted boss email\n");
         rules = notify_rules_load (rpath, dir, &err);
         s_check (verbose, !rules && err.line == 2 && streq (err.file, rpath)
                           && strstr (err.reason, "unknown recipient kind boss"),
                  "an unknown recipient kind is refused with rules file:line");
         notify_rules_destroy (&rules);
+        s_write (rpath, "complaint.noted customer email\ncomplaint.notted customer email\n");
+        rules = notify_rules_load (rpath, dir, &err);
+        s_check (verbose, !rules && err.line == 2 && streq (err.file, rpath)
+                          && strstr (err.reason, "unknown event type complaint.notted"),
+                 "an event type proto/events.c does not declare is refused with file:line");
+        notify_rules_destroy (&rules);
         s_write (tpath, "Subject: fine\nbad \xff byte\n");
-        s_write (rpath, "x.y customer email\n");
+        s_write (rpath, "complaint.noted customer email\n");
         rules = notify_rules_load (rpath, dir, &err);
         s_check (verbose, !rules && strstr (err.reason, "UTF-8"),
                  "a template that is not UTF-8 is refused");
         notify_rules_destroy (&rules);
         s_write (tpath, "Subject: fine {{tier}}\nbody\n");
-        s_write (rpath, "x.y customer email|fax\n");
+        s_write (rpath, "complaint.noted customer email|fax\n");
         rules = notify_rules_load (rpath, dir, &err);
         s_check (verbose, !rules && err.line == 1 && strstr (err.reason, "unknown channel fax"),
                  "an unknown channel is refused");
         notify_rules_destroy (&rules);
-        s_write (rpath, "x.y customer email|sms\n");
+        s_write (rpath, "complaint.noted customer email|sms\n");
         rules = notify_rules_load (rpath, dir, &err);
         s_check (verbose, !rules && streq (err.file, spath) && strstr (err.reason, "cannot open"),
                  "sms without its short template is refused, naming the file");
         notify_rules_destroy (&rules);
         s_write (spath, "Subject: t\n{{complaint_no}}\n");
         s_write (spath2, "Subject: t\n{{complaint_no}}\n");
-        s_write (rpath, "x.y customer email|sms,push urgent\nquiet 22:30-07:00 sms\n");
+        s_write (rpath, "complaint.noted customer email|sms,push urgent\nquiet 22:30-07:00 sms\n");
         rules = notify_rules_load (rpath, dir, &err);
         const char *from = NULL, *to = NULL;
         unsigned quiet = 0;
-        s_check (verbose, rules && notify_rules_find (rules, "x.y")->urgent
-                          && notify_rules_find (rules, "x.y")->groups == 2
+        s_check (verbose, rules && notify_rules_find (rules, "complaint.noted")->urgent
+                          && notify_rules_find (rules, "complaint.noted")->groups == 2
                           && notify_rules_quiet (rules, &from, &to, &quiet)
                           && streq (from, "22:30") && quiet == (1u << NOTIFY_SMS),
                  "alternatives, groups, urgent and a quiet line load");
         notify_rules_destroy (&rules);
         const char *bad [][2] = {
-            { "x.y customer email,email\n", "named twice" },
-            { "x.y customer email loud\n", "unknown flag loud" },
-            { "x.y customer email\nquiet 21:00 sms\n", "want HH:MM-HH:MM" },
-            { "x.y customer email\nquiet 25:00-08:00 sms\n", "two different times" },
-            { "x.y customer email\nquiet 21:00-21:00 sms\n", "two different times" },
-            { "x.y customer email\nquiet 21:00-08:00 inbox\n", "not inbox" },
-            { "x.y customer email\nquiet 21:00-08:00 sms\nquiet 22:00-07:00 sms\n",
+            { "complaint.noted customer email,email\n", "named twice" },
+            { "complaint.noted customer email loud\n", "unknown flag loud" },
+            { "complaint.noted customer email\nquiet 21:00 sms\n", "want HH:MM-HH:MM" },
+            { "complaint.noted customer email\nquiet 25:00-08:00 sms\n", "two different times" },
+            { "complaint.noted customer email\nquiet 21:00-21:00 sms\n", "two different times" },
+            { "complaint.noted customer email\nquiet 21:00-08:00 inbox\n", "not inbox" },
+            { "complaint.noted customer email\nquiet 21:00-08:00 sms\nquiet 22:00-07:00 sms\n",
               "a second quiet" },
-            { "x.y customer ,\n", "no recipients or no channels" },
+            { "complaint.noted customer ,\n", "no recipients or no channels" },
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
             s_write (rpath, bad [i][0]);
@@ -535,7 +545,7 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
                 printf ("    got: %s:%d: %s\n", err.file, err.line, err.reason);
             notify_rules_destroy (&rules);
         }
-        s_write (rpath, "x.y customer,escalation inbox\n");
+        s_write (rpath, "complaint.noted customer,escalation inbox\n");
         rules = notify_rules_load (rpath, dir, &err);
         s_check (verbose, rules != NULL, "a good scratch rule loads");
         notify_rules_destroy (&rules);

@@ -38,6 +38,7 @@
 #include "smtp_mail.h"
 #include "http_gateway.h"
 #include "event.h"
+#include "events.h"
 #include "log.h"
 #include "msgpack_json.h"
 #include "pg.h"
@@ -255,23 +256,26 @@ s_put_time (zhash_t *fields, const char *key, const calendar_t *calendar, int64_
     s_put (fields, key, text);
 }
 
-//  The notification.* event's data: ids, channel and kind, attempts, the
-//  error or reason; no address and no message text (invariant 8).
+//  The notification.* event's data, from its packer (proto/events.c): ids,
+//  channel and kind, attempts, the error (scrubbed) or reason; no address
+//  and no message text (invariant 8). `detail` is the error of failed and
+//  dead, the reason of suppressed, NULL for sent.
 static void
-s_event_pack (msgpack_sbuffer *buf, int64_t id, int64_t event_seq, const char *channel,
-              const char *kind, int attempts, const char *error_key, const char *error)
+s_event_pack (msgpack_sbuffer *buf, const char *type, int64_t id, int64_t event_seq,
+              const char *channel, const char *kind, int attempts, const char *detail)
 {
     msgpack_sbuffer_clear (buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, error ? 6 : 5);
-    proto_pack_kv_int (&pk, "id", id);
-    proto_pack_kv_int (&pk, "event_seq", event_seq);
-    proto_pack_kv_cstr (&pk, "channel", channel);
-    proto_pack_kv_cstr (&pk, "recipient_kind", kind);
-    proto_pack_kv_int (&pk, "attempts", attempts);
-    if (error)
-        proto_pack_kv_cstr (&pk, error_key, error);
+    const events_notification_t n = { id, event_seq, channel, kind, attempts };
+    if (streq (type, "notification.sent"))
+        events_notification_sent (buf, &n);
+    else if (streq (type, "notification.failed"))
+        events_notification_failed (buf, &n, detail);
+    else if (streq (type, "notification.dead"))
+        events_notification_dead (buf, &n, detail);
+    else if (streq (type, "notification.suppressed"))
+        events_notification_suppressed (buf, &n, detail);
+    else
+        abort ();       /* not a notifier event: a programming error */
 }
 
 //  notification.* events gathered in a transaction, inserted into the outbox
@@ -294,9 +298,9 @@ s_events_begin (s_events_t *self)
 static void
 s_events_add (s_events_t *self, const char *type, const char *complaint_no, int64_t id,
               int64_t event_seq, const char *channel, const char *kind, int attempts,
-              const char *error_key, const char *error)
+              const char *detail)
 {
-    s_event_pack (&self->buf, id, event_seq, channel, kind, attempts, error_key, error);
+    s_event_pack (&self->buf, type, id, event_seq, channel, kind, attempts, detail);
     pg_array_add (&self->type, type);
     pg_array_add (&self->complaint_no, complaint_no ? complaint_no : "");
     pg_array_add_hex (&self->data, self->buf.data, self->buf.size);
@@ -633,7 +637,7 @@ s_batch_insert (s_batch_t *batch)
         if (streq (PQgetvalue (res, i, 6), "t"))
             s_events_add (&events, "notification.suppressed", PQgetvalue (res, i, 4),
                           atoll (PQgetvalue (res, i, 0)), atoll (PQgetvalue (res, i, 1)),
-                          PQgetvalue (res, i, 2), PQgetvalue (res, i, 3), 0, "reason",
+                          PQgetvalue (res, i, 2), PQgetvalue (res, i, 3), 0,
                           PQgetvalue (res, i, 5));
     int rc = s_events_flush (batch->store, &events);
     s_events_end (&events);
@@ -829,7 +833,7 @@ s_claim_channel (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_cha
             s_events_add (events, "notification.suppressed", PQgetvalue (res, i, 11),
                           atoll (PQgetvalue (res, i, 1)), atoll (PQgetvalue (res, i, 2)),
                           PQgetvalue (res, i, 4), PQgetvalue (res, i, 5),
-                          atoi (PQgetvalue (res, i, 3)), "reason", PQgetvalue (res, i, 12));
+                          atoi (PQgetvalue (res, i, 3)), PQgetvalue (res, i, 12));
             continue;
         }
         notify_row_t *row = &rows [(*count)++];
@@ -1031,7 +1035,7 @@ notify_store_record (notify_store_t *self, notify_outcome_t *outcomes, int n,
         const char *type = o->result == NOTIFY_SENT ? "notification.sent"
                          : o->result == NOTIFY_DEAD ? "notification.dead" : "notification.failed";
         s_events_add (&events, type, row->complaint_no, row->id, row->event_seq, row->channel,
-                      row->recipient_kind, atoi (PQgetvalue (res, i, 1)), "error",
+                      row->recipient_kind, atoi (PQgetvalue (res, i, 1)),
                       o->sent ? NULL : *o->error ? o->error : "failed");
         if (o->sent && streq (row->channel, "inbox"))
             pg_array_add (&inbox, PQgetvalue (res, i, 0));

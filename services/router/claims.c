@@ -54,6 +54,7 @@
  *  the rule behind each part.
  */
 #include "claims.h"
+#include "events.h"
 #include "pg_array.h"
 #include "pg.h"
 #include "log.h"
@@ -301,26 +302,6 @@ s_list_literal (pg_array_t *t, const char *const *items, size_t n)
     return pg_array_end (t);
 }
 
-static void
-s_pack_list (msgpack_packer *pk, const char *key, const char *const *items, size_t n)
-{
-    proto_pack_cstr (pk, key);
-    msgpack_pack_array (pk, n);
-    for (size_t i = 0; i < n; i++)
-        proto_pack_cstr (pk, items [i]);
-}
-
-static void
-s_pack_opt (msgpack_packer *pk, const char *key, const char *value)
-{
-    if (value)
-        proto_pack_kv_cstr (pk, key, value);
-    else {
-        proto_pack_cstr (pk, key);
-        msgpack_pack_nil (pk);
-    }
-}
-
 /* One event: type, number, msgpack data as hex, appended to the arrays. */
 static void
 s_event_add (pg_array_t *types, pg_array_t *nos, pg_array_t *data, const char *type,
@@ -497,47 +478,33 @@ claims_finish (claims_t *self, claim_batch_t *batch)
             assert (claim);
             const policy_decision_t *d = &claim->decision;
 
-            msgpack_packer pk;
+            //  The events, each from its packer (proto/events.c).
+            const events_assigned_t ev = {
+                .department = d->r.department, .handler = handler,
+                .cooperating = (const char *const *) d->r.cooperating,
+                .ncooperating = d->r.ncooperating, .business_line = d->r.business_line,
+                .cause = d->r.cause, .jrt_channel = d->jrt_channel,
+                .jrt_business = d->jrt_business, .jrt_cause = d->jrt_cause,
+                .priority = d->p.priority, .flags = (const char *const *) d->flags,
+                .nflags = d->nflags, .major = d->p.major, .unroutable = d->r.unroutable,
+                .rule = d->r.rule, .router = self->name,
+                .version = strtoll (version, NULL, 10),
+            };
             msgpack_sbuffer_clear (&buf);
-            msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-            msgpack_pack_map (&pk, 14 + (handler ? 1 : 0));
-            proto_pack_kv_cstr (&pk, "department", d->r.department);
-            if (handler)
-                proto_pack_kv_cstr (&pk, "handler", handler);
-            s_pack_list (&pk, "cooperating", d->r.cooperating, d->r.ncooperating);
-            proto_pack_kv_cstr (&pk, "business_line", d->r.business_line);
-            proto_pack_kv_cstr (&pk, "cause", d->r.cause);
-            s_pack_opt (&pk, "jrt_channel", d->jrt_channel);
-            s_pack_opt (&pk, "jrt_business", d->jrt_business);
-            s_pack_opt (&pk, "jrt_cause", d->jrt_cause);
-            proto_pack_kv_int (&pk, "priority", d->p.priority);
-            s_pack_list (&pk, "flags", d->flags, d->nflags);
-            proto_pack_kv_bool (&pk, "major", d->p.major);
-            proto_pack_kv_bool (&pk, "unroutable", d->r.unroutable);
-            proto_pack_kv_cstr (&pk, "rule", d->r.rule);
-            proto_pack_kv_cstr (&pk, "router", self->name);
-            proto_pack_kv_int (&pk, "version", strtoll (version, NULL, 10));
+            events_complaint_assigned (&buf, &ev);
             s_event_add (&types, &nos, &data, "complaint.assigned", claim->complaint_no, &buf);
-
             if (d->p.major) {
                 msgpack_sbuffer_clear (&buf);
-                msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-                msgpack_pack_map (&pk, 6);
-                proto_pack_kv_int (&pk, "priority", d->p.priority);
-                s_pack_list (&pk, "flags", d->flags, d->nflags);
-                proto_pack_kv_cstr (&pk, "department", d->r.department);
-                proto_pack_kv_cstr (&pk, "business_line", d->r.business_line);
-                proto_pack_kv_cstr (&pk, "cause", d->r.cause);
-                proto_pack_kv_cstr (&pk, "reason", d->p.major_rule ? d->p.major_rule : "");
+                events_complaint_major (&buf, d->p.priority, (const char *const *) d->flags,
+                                        d->nflags, d->r.department, d->r.business_line,
+                                        d->r.cause, d->p.major_rule ? d->p.major_rule : "");
                 s_event_add (&types, &nos, &data, "complaint.major", claim->complaint_no, &buf);
             }
             for (size_t k = 0; k < d->r.ncooperating; k++) {
                 msgpack_sbuffer_clear (&buf);
-                msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-                msgpack_pack_map (&pk, 3);
-                proto_pack_kv_cstr (&pk, "department", d->r.cooperating [k]);
-                proto_pack_kv_cstr (&pk, "lead_department", d->r.department);
-                proto_pack_kv_cstr (&pk, "rule", d->r.cooperating_rules [k]);
+                events_complaint_cooperation_requested (&buf, d->r.cooperating [k],
+                                                        d->r.department,
+                                                        d->r.cooperating_rules [k]);
                 s_event_add (&types, &nos, &data, "complaint.cooperation_requested",
                              claim->complaint_no, &buf);
             }

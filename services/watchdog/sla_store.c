@@ -31,6 +31,7 @@
  *  Event data carry no customer identity and no note text (invariant 8).
  */
 #include "sla_store.h"
+#include "events.h"
 #include "sla_plan.h"
 #include "pg.h"
 #include "pg_array.h"
@@ -382,31 +383,12 @@ typedef struct {
     int round;
 } s_head_t;
 
-static void
-s_pack_opt (msgpack_packer *pk, const char *key, const char *value)
+/* The SLA events' shared keys (proto/events.c). */
+static events_sla_t
+s_sla_head (const s_head_t *h)
 {
-    if (value)
-        proto_pack_kv_cstr (pk, key, value);
-    else {
-        proto_pack_cstr (pk, key);
-        msgpack_pack_nil (pk);
-    }
-}
-
-static void
-s_pack_head (msgpack_packer *pk, const s_head_t *h, size_t extra)
-{
-    msgpack_pack_map (pk, 6 + extra);
-    proto_pack_kv_cstr (pk, "complaint_no", h->complaint_no);
-    proto_pack_kv_cstr (pk, "stage", sla_stage_name (h->stage));
-    proto_pack_kv_int (pk, "round", h->round);
-    s_pack_opt (pk, "department", h->department);
-    s_pack_opt (pk, "handler", h->handler);
-    proto_pack_cstr (pk, "priority");
-    if (h->priority > 0)
-        msgpack_pack_int (pk, h->priority);
-    else
-        msgpack_pack_nil (pk);
+    return (events_sla_t) { h->complaint_no, sla_stage_name (h->stage), h->round,
+                            h->department, h->handler, h->priority };
 }
 
 /* Firing rows with their events, as arrays for S_SQL_RECORD. */
@@ -414,7 +396,6 @@ typedef struct {
     pg_array_t clock, phase, step, due, type, no, data;
     int n;
     msgpack_sbuffer buf;
-    msgpack_packer pk;
 } s_record_t;
 
 static void
@@ -425,7 +406,6 @@ s_record_begin (s_record_t *r)
         pg_array_begin (all [i]);
     r->n = 0;
     msgpack_sbuffer_init (&r->buf);
-    msgpack_packer_init (&r->pk, &r->buf, msgpack_sbuffer_write);
 }
 
 static void
@@ -437,8 +417,9 @@ s_record_destroy (s_record_t *r)
     msgpack_sbuffer_destroy (&r->buf);
 }
 
-/* Start one firing: the caller packs the data into r->pk after this. */
-static msgpack_packer *
+/* Start one firing: the caller packs its event into the returned buffer
+ * (with the event's packer), then calls s_record_data. */
+static msgpack_sbuffer *
 s_record_add (s_record_t *r, int64_t clock_id, int phase, const char *step, int64_t due,
               const char *type, const char *complaint_no)
 {
@@ -450,7 +431,7 @@ s_record_add (s_record_t *r, int64_t clock_id, int phase, const char *step, int6
     pg_array_add (&r->no, complaint_no);
     msgpack_sbuffer_clear (&r->buf);
     r->n++;
-    return &r->pk;
+    return &r->buf;
 }
 
 static void
@@ -514,24 +495,18 @@ s_plan_firings (s_record_t *rec, const sla_case_plan_t *plan, const int64_t *ids
         h.stage = c->stage;
         h.round = c->round;
         for (int k = 0; k < c->extensions; k++) {
-            msgpack_packer *pk = s_record_add (rec, ids [i], k + 1, "extended", c->ext_due [k],
-                                               "sla.extended", h.complaint_no);
-            s_pack_head (pk, &h, 5);
-            proto_pack_kv_int (pk, "step", k + 1);
-            proto_pack_kv_cstr (pk, "adds", c->extended_by [k]);
-            proto_pack_kv_int (pk, "previous_due_at", c->ext_previous_due [k]);
-            proto_pack_kv_int (pk, "due_at", c->ext_due [k]);
-            s_pack_opt (pk, "approver", *c->approver [k] ? c->approver [k] : NULL);
+            msgpack_sbuffer *buf = s_record_add (rec, ids [i], k + 1, "extended", c->ext_due [k],
+                                                 "sla.extended", h.complaint_no);
+            const events_sla_t head = s_sla_head (&h);
+            events_sla_extended (buf, &head, k + 1, c->extended_by [k], c->ext_previous_due [k],
+                                 c->ext_due [k], *c->approver [k] ? c->approver [k] : NULL);
             s_record_data (rec);
         }
         if (c->met_at && strcmp (c->state, "met") == 0) {
-            msgpack_packer *pk = s_record_add (rec, ids [i], c->extensions, "met", c->due_at,
-                                               "sla.met", h.complaint_no);
-            s_pack_head (pk, &h, 4);
-            proto_pack_kv_int (pk, "due_at", c->due_at);
-            proto_pack_kv_int (pk, "met_at", c->met_at);
-            proto_pack_kv_bool (pk, "late", c->late);
-            proto_pack_kv_int (pk, "paused_ms", c->paused_ms);
+            msgpack_sbuffer *buf = s_record_add (rec, ids [i], c->extensions, "met", c->due_at,
+                                                 "sla.met", h.complaint_no);
+            const events_sla_t head = s_sla_head (&h);
+            events_sla_met (buf, &head, c->due_at, c->met_at, c->late, c->paused_ms);
             s_record_data (rec);
         }
     }
@@ -831,37 +806,26 @@ sla_store_fire (sla_store_t *self, const sla_policy_t *policy, int batch, int *e
         bool breached = false;
         for (int j = 0; j < nfire; j++) {
             const sla_step_t *s = &fire [j];
+            const events_sla_t head = s_sla_head (&h);
             if (s->percent) {
-                msgpack_packer *pk = s_record_add (&rec, id, phase, s->step, s->at,
-                                                   "sla.reminder", h.complaint_no);
-                s_pack_head (pk, &h, 4);
-                proto_pack_kv_cstr (pk, "step", s->step);
-                proto_pack_kv_int (pk, "percent", s->percent);
-                proto_pack_kv_int (pk, "due_at", due_at);
-                proto_pack_kv_int (pk, "remaining_ms", due_at - now);
+                msgpack_sbuffer *buf = s_record_add (&rec, id, phase, s->step, s->at,
+                                                     "sla.reminder", h.complaint_no);
+                events_sla_reminder (buf, &head, s->step, s->percent, due_at, due_at - now);
             }
             else
             if (s->tier) {
-                msgpack_packer *pk = s_record_add (&rec, id, phase, s->step, s->at,
-                                                   "sla.escalated", h.complaint_no);
-                s_pack_head (pk, &h, 4);
-                proto_pack_kv_int (pk, "tier", s->tier);
-                proto_pack_cstr (pk, "to");
+                msgpack_sbuffer *buf = s_record_add (&rec, id, phase, s->step, s->at,
+                                                     "sla.escalated", h.complaint_no);
                 const sla_tier_t *t = s->tier <= ntiers ? &tiers [s->tier - 1] : NULL;
-                msgpack_pack_array (pk, t ? (size_t) t->nto : 0);
-                for (int k = 0; t && k < t->nto; k++)
-                    proto_pack_cstr (pk, t->to [k]);
-                proto_pack_kv_int (pk, "due_at", due_at);
-                proto_pack_kv_int (pk, "overdue_ms", now - due_at);
+                events_sla_escalated (buf, &head, s->tier,
+                                      t ? (const char *const *) t->to : NULL,
+                                      t ? (size_t) t->nto : 0, due_at, now - due_at);
             }
             else {
                 breached = true;
-                msgpack_packer *pk = s_record_add (&rec, id, phase, s->step, s->at,
-                                                   "sla.breached", h.complaint_no);
-                s_pack_head (pk, &h, 3);
-                proto_pack_kv_int (pk, "due_at", due_at);
-                proto_pack_kv_cstr (pk, "allowance", PQgetvalue (due, i, 7));
-                proto_pack_kv_int (pk, "extensions", phase);
+                msgpack_sbuffer *buf = s_record_add (&rec, id, phase, s->step, s->at,
+                                                     "sla.breached", h.complaint_no);
+                events_sla_breached (buf, &head, due_at, PQgetvalue (due, i, 7), phase);
             }
             s_record_data (&rec);
         }

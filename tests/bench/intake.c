@@ -51,6 +51,7 @@
  *  tests/bench/run.sh builds the cluster, starts intake and runs this.
  */
 #include "cfg.h"
+#include "events.h"
 #include "pg.h"
 #include "privacy.h"
 #include "request.h"
@@ -781,31 +782,17 @@ s_pg_expect (PGconn *conn, ExecStatusType want, const char *what)
     return rc;
 }
 
-/* The outbox data intake writes: an 11-key msgpack map holding the masked
- * body and a pseudonym — same keys, same size. */
+/* The outbox data intake writes, from the same packer (proto/events.c):
+ * the masked body and a pseudonym — same keys, same size. */
 static void
 s_raw_event_data (msgpack_sbuffer *buf, const s_row_t *row, const char *pseudonym,
                   int64_t received_at)
 {
-    char masked [512];
-    size_t len = strlen (row->body);
-    privacy_mask (row->body, len, masked);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 11);
-    proto_pack_kv_cstr (&pk, "channel", row->channel);
-    proto_pack_kv_cstr (&pk, "customer", pseudonym);
-    proto_pack_cstr (&pk, "subject");
-    msgpack_pack_nil (&pk);
-    proto_pack_cstr (&pk, "body");
-    proto_pack_strn (&pk, masked, len);
-    const char *nil_keys [] = { "demand", "branch", "product", "category", "amount" };
-    for (int i = 0; i < 5; i++) {
-        proto_pack_cstr (&pk, nil_keys [i]);
-        msgpack_pack_nil (&pk);
-    }
-    proto_pack_kv_cstr (&pk, "lang", "zh");
-    proto_pack_kv_int (&pk, "received_at", received_at);
+    const events_received_t r = {
+        .channel = { row->channel, strlen (row->channel) }, .customer = pseudonym,
+        .body = { row->body, strlen (row->body) }, .lang = "zh", .received_at = received_at,
+    };
+    events_complaint_received (buf, &r);
 }
 
 /*  Arrays travel in PostgreSQL's binary array format (what array_recv

@@ -3,12 +3,15 @@
  *
  *  Any input must end in a decoded event view or an error with a code;
  *  built with ASan + UBSan, so overreads and undefined behaviour crash here.
- *  On success the view's strings and the data map are walked.
+ *  On success the view's strings and the data map are walked, and the data
+ *  is checked against its declaration (events_check_object, proto/events.c),
+ *  which must also end in a verdict, never a crash.
  */
 #include <stdint.h>
 #include <stddef.h>
 #include <assert.h>
 #include "event.h"
+#include "events.h"
 
 static volatile unsigned s_sink;
 
@@ -36,6 +39,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             for (uint32_t i = 0; i < ev.data->via.map.size; i++)
                 s_sink += (unsigned) ev.data->via.map.ptr [i].val.type;
         }
+        proto_error_t verdict = { 0 };
+        if (events_check_object (ev.type.ptr, ev.type.len, ev.data, &verdict))
+            assert (verdict.code != NULL);
     }
     else
         assert (err.code != NULL);

@@ -18,6 +18,7 @@
 #include "calendar.h"
 #include "template.h"
 #include "conf.h"
+#include "events.h"
 
 typedef struct {
     const char *name;
@@ -38,6 +39,7 @@ static const s_test_t s_tests [] = {
     { "conf", conf_test },
     { "calendar", calendar_test },
     { "template", template_test },
+    { "events", events_test },
 };
 
 int

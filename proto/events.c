@@ -1,0 +1,1216 @@
+/*  events.c — the declaration of every event's payload, its packers and
+ *  its validator (see events.h).
+ *
+ *  The table below is the one place an event's keys are written down. The
+ *  packers do not write keys themselves: each fills an array of values in
+ *  the declaration's order and hands it to s_pack, which walks the
+ *  declaration — so a packer cannot emit a key, a type or an order the table
+ *  does not have, and free text is scrubbed in one place whoever calls.
+ *  A mismatch between a packer's values and the table (count or type) is a
+ *  programming error and aborts; events_test runs every packer.
+ *
+ *  events_check is the other direction: bytes from anywhere (the outbox,
+ *  the bus, a test) against the table, bounded and without trusting them.
+ */
+#include "events.h"
+#include "event.h"
+#include "lifecycle.h"
+#include "privacy.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define F(name, type, presence, cls, meaning) \
+    { name, EVENTS_##type, EVENTS_##presence, EVENTS_##cls, meaning }
+#define N(array) (sizeof array / sizeof array [0])
+
+//  --------------------------------------------------------------------------
+//  Heads
+
+static const events_field_t s_action_head [] = {
+    F ("action", STR, REQUIRED, PLAIN, "the lifecycle action (`resolve`)"),
+    F ("actor", STR, REQUIRED, PLAIN, "the staff id that took it"),
+    F ("actor_role", STR, REQUIRED, PLAIN,
+       "`handler`, `supervisor`, `complaint_office` or `manager`"),
+    F ("from", STR, REQUIRED, PLAIN, "the state before"),
+    F ("state", STR, REQUIRED, PLAIN, "the state after"),
+    F ("version", INT, REQUIRED, PLAIN, "the case version the action produced"),
+};
+
+static const events_field_t s_sla_head [] = {
+    F ("complaint_no", STR, REQUIRED, PLAIN, "the case"),
+    F ("stage", STR, REQUIRED, PLAIN,
+       "`acknowledge`, `first_response`, `resolution` or `review`"),
+    F ("round", INT, REQUIRED, PLAIN,
+       "the stage's round: 0, then one per transfer (acknowledge), reopening (resolution), "
+       "review"),
+    F ("department", STR, NULLABLE, PLAIN, "the case's department"),
+    F ("handler", STR, NULLABLE, PLAIN, "the case's handler"),
+    F ("priority", INT, NULLABLE, PLAIN, "1–4"),
+};
+
+static const events_field_t s_notification_head [] = {
+    F ("id", INT, REQUIRED, PLAIN, "the notification row"),
+    F ("event_seq", INT, REQUIRED, PLAIN, "the event it answers"),
+    F ("channel", STR, REQUIRED, PLAIN, "`email`, `sms`, `push` or `inbox`"),
+    F ("recipient_kind", STR, REQUIRED, PLAIN,
+       "`customer`, `handler`, `supervisor`, `department_head`, `complaint_office` or "
+       "`management`"),
+    F ("attempts", INT, REQUIRED, PLAIN, "tries so far"),
+};
+
+enum { H_ACTION, H_SLA, H_NOTIFICATION, H_COUNT };
+
+static const events_head_t s_heads [H_COUNT] = {
+    { "action", "every staff action's event (intake `act`); never the action's free text",
+      s_action_head, N (s_action_head) },
+    { "sla", "every SLA event (the watchdog)", s_sla_head, N (s_sla_head) },
+    { "notification", "every notification event; never an address or the message's text",
+      s_notification_head, N (s_notification_head) },
+};
+
+//  --------------------------------------------------------------------------
+//  Each event's own keys
+
+static const events_field_t s_received [] = {
+    F ("channel", STR, REQUIRED, PLAIN, "the submit's channel"),
+    F ("customer", STR, REQUIRED, IDENTITY,
+       "the customer's keyed pseudonym (32 hex), never an identifier"),
+    F ("subject", STR, NULLABLE, FREE_TEXT, "the complaint's subject"),
+    F ("body", STR, REQUIRED, FREE_TEXT, "the complaint text"),
+    F ("demand", STR, NULLABLE, FREE_TEXT, "what the customer asks for"),
+    F ("branch", STR, NULLABLE, PLAIN, "as submitted"),
+    F ("product", STR, NULLABLE, PLAIN, "as submitted (a routing hint)"),
+    F ("category", STR, NULLABLE, PLAIN, "as submitted (a routing hint)"),
+    F ("amount", STR, NULLABLE, PLAIN, "decimal string (`\"300.00\"`)"),
+    F ("lang", STR, REQUIRED, PLAIN, "`zh` or `en`"),
+    F ("received_at", INT, REQUIRED, PLAIN,
+       "unix ms as stored: the adapter's time, else the store's clock"),
+};
+
+static const events_field_t s_assigned [] = {
+    F ("department", STR, REQUIRED, PLAIN, "the responsible department"),
+    F ("handler", STR, OPTIONAL, PLAIN, "the handler picked; absent: the department's queue"),
+    F ("cooperating", STR_LIST, REQUIRED, PLAIN, "cooperating departments (cross-department)"),
+    F ("business_line", STR, REQUIRED, PLAIN, "the classification's business line"),
+    F ("cause", STR, REQUIRED, PLAIN, "the classification's cause"),
+    F ("jrt_channel", STR, NULLABLE, PLAIN, "JR/T 0169 channel code"),
+    F ("jrt_business", STR, NULLABLE, PLAIN, "JR/T 0169 business code"),
+    F ("jrt_cause", STR, NULLABLE, PLAIN, "JR/T 0169 cause code"),
+    F ("priority", INT, REQUIRED, PLAIN, "1 (highest) – 4"),
+    F ("flags", STR_LIST, REQUIRED, PLAIN, "`media`, `regulator`, `large_amount`, `fraud`, `vulnerable`, `repeat`"),
+    F ("major", BOOL, REQUIRED, PLAIN, "a major complaint (重大投诉)"),
+    F ("unroutable", BOOL, REQUIRED, PLAIN, "no rule matched: the complaint office's queue"),
+    F ("rule", STR, REQUIRED, PLAIN, "the deciding rule (`rules.conf:12`)"),
+    F ("router", STR, REQUIRED, PLAIN, "the router instance (`host:pid:…`)"),
+    F ("version", INT, REQUIRED, PLAIN, "the case version after the assignment"),
+};
+
+static const events_field_t s_major [] = {
+    F ("priority", INT, REQUIRED, PLAIN, "1 (highest) – 4"),
+    F ("flags", STR_LIST, REQUIRED, PLAIN, "the case's flags"),
+    F ("department", STR, REQUIRED, PLAIN, "the responsible department"),
+    F ("business_line", STR, REQUIRED, PLAIN, "the business line"),
+    F ("cause", STR, REQUIRED, PLAIN, "the cause"),
+    F ("reason", STR, REQUIRED, PLAIN, "the priority.conf line that made it major"),
+};
+
+static const events_field_t s_cooperation [] = {
+    F ("department", STR, REQUIRED, PLAIN, "the cooperating department"),
+    F ("lead_department", STR, REQUIRED, PLAIN, "the responsible department"),
+    F ("rule", STR, REQUIRED, PLAIN, "the cooperate rule (`rules.conf:40`)"),
+};
+
+static const events_field_t s_accepted [] = {
+    F ("handler", STR, NULLABLE, PLAIN, "the case's handler after acceptance"),
+};
+
+static const events_field_t s_resolved [] = {
+    F ("outcome", STR, REQUIRED, PLAIN,
+       "`explanation`, `error_corrected`, `refund`, `compensation`, `apology`, "
+       "`process_change`"),
+    F ("cfpb_response", STR, REQUIRED, PLAIN,
+       "`Closed with explanation`, `Closed with monetary relief` or "
+       "`Closed with non-monetary relief`"),
+    F ("amount", STR, OPTIONAL, PLAIN, "decimal string, when given"),
+};
+
+static const events_field_t s_feedback [] = {
+    F ("satisfied", BOOL, REQUIRED, PLAIN, "the customer's answer at the call-back"),
+};
+
+static const events_field_t s_closed [] = {
+    F ("reason", STR, REQUIRED, PLAIN, "`satisfied`, `no_answer` or `review_upheld`"),
+};
+
+static const events_field_t s_transferred [] = {
+    F ("department", STR, REQUIRED, PLAIN, "the new department"),
+    F ("from_department", STR, NULLABLE, PLAIN, "the department before"),
+    F ("handler", STR, NULLABLE, PLAIN, "the new handler; nil: the department's queue"),
+};
+
+static const events_field_t s_escalated [] = {
+    F ("level", STR, REQUIRED, PLAIN, "`head_office` or `regulator`"),
+};
+
+static const events_field_t s_rejected [] = {
+    F ("reason", STR, REQUIRED, PLAIN,
+       "`duplicate`, `in_litigation`, `already_decided`, `not_a_complaint`, "
+       "`outside_scope`, `unverifiable`"),
+    F ("duplicate_of", STR, OPTIONAL, PLAIN, "the first complaint, when a duplicate"),
+};
+
+static const events_field_t s_extended [] = {
+    F ("stage", STR, REQUIRED, PLAIN, "`resolution` or `review`"),
+    F ("step", INT, REQUIRED, PLAIN, "the extension's number: 1, 2, …"),
+    F ("adds", STR, REQUIRED, PLAIN, "what it adds (`15d`)"),
+    F ("approver", STR, REQUIRED, PLAIN,
+       "the role the policy requires (the actor's own is `actor_role`)"),
+};
+
+static const events_field_t s_sla_reminder [] = {
+    F ("step", STR, REQUIRED, PLAIN, "`remind:80`"),
+    F ("percent", INT, REQUIRED, PLAIN, "80"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the deadline, unix ms"),
+    F ("remaining_ms", INT, REQUIRED, PLAIN, "until the deadline"),
+};
+
+static const events_field_t s_sla_breached [] = {
+    F ("due_at", INT, REQUIRED, PLAIN, "the deadline that passed"),
+    F ("allowance", STR, REQUIRED, PLAIN, "the policy's span (`15d`)"),
+    F ("extensions", INT, REQUIRED, PLAIN, "extensions approved before it"),
+};
+
+static const events_field_t s_sla_escalated [] = {
+    F ("tier", INT, REQUIRED, PLAIN, "1, 2, …"),
+    F ("to", STR_LIST, REQUIRED, PLAIN,
+       "`supervisor`, `department_head`, `complaint_office`, `management`"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the deadline that passed"),
+    F ("overdue_ms", INT, REQUIRED, PLAIN, "how long ago"),
+};
+
+static const events_field_t s_sla_extended [] = {
+    F ("step", INT, REQUIRED, PLAIN, "the extension's number"),
+    F ("adds", STR, REQUIRED, PLAIN, "what it adds (`15d`)"),
+    F ("previous_due_at", INT, REQUIRED, PLAIN, "the deadline before"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the new deadline"),
+    F ("approver", STR, NULLABLE, PLAIN, "the role the policy required"),
+};
+
+static const events_field_t s_sla_met [] = {
+    F ("due_at", INT, REQUIRED, PLAIN, "the deadline"),
+    F ("met_at", INT, REQUIRED, PLAIN, "when the stage was met"),
+    F ("late", BOOL, REQUIRED, PLAIN, "met after the deadline"),
+    F ("paused_ms", INT, REQUIRED, PLAIN, "time paused waiting for the customer"),
+};
+
+static const events_field_t s_n_error [] = {
+    F ("error", STR, REQUIRED, FREE_TEXT, "the transport's or the gateway's answer"),
+};
+
+static const events_field_t s_n_suppressed [] = {
+    F ("reason", STR, REQUIRED, PLAIN,
+       "why (`no e-mail address; no mobile number`, `opted out of sms`)"),
+};
+
+static const events_field_t s_n_retried [] = {
+    F ("by", STR, REQUIRED, PLAIN, "the operator"),
+};
+
+//  --------------------------------------------------------------------------
+//  The events
+
+enum {
+    E_RECEIVED, E_ASSIGNED, E_MAJOR, E_COOPERATION,
+    E_ACCEPTED, E_INVESTIGATING, E_NOTED, E_INFO_REQUESTED, E_CUSTOMER_REPLIED, E_RESOLVED,
+    E_FEEDBACK, E_REVIEW_REQUESTED, E_REOPENED, E_CLOSED, E_TRANSFERRED, E_ESCALATED,
+    E_EXTENDED, E_REJECTED, E_WITHDRAWN,
+    E_SLA_REMINDER, E_SLA_BREACHED, E_SLA_ESCALATED, E_SLA_EXTENDED, E_SLA_MET,
+    E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
+    E_COUNT
+};
+
+#define OWN(array) array, N (array)
+#define NONE NULL, 0
+#define ACT &s_heads [H_ACTION]
+#define SLA &s_heads [H_SLA]
+#define NOTE &s_heads [H_NOTIFICATION]
+
+static const events_decl_t s_events [E_COUNT] = {
+    { "complaint.received", "intake", "intake accepted a new complaint", NULL, OWN (s_received) },
+    { "complaint.assigned", "router",
+      "the router gave the complaint a department (no deadline: `due_at` is the watchdog's)",
+      NULL, OWN (s_assigned) },
+    { "complaint.major", "router",
+      "a major complaint (重大投诉): management is alerted; with the assignment", NULL,
+      OWN (s_major) },
+    { "complaint.cooperation_requested", "router",
+      "one per cooperating department of a cross-department case; with the assignment", NULL,
+      OWN (s_cooperation) },
+    { "complaint.accepted", "intake", "staff action `accept`", ACT, OWN (s_accepted) },
+    { "complaint.investigating", "intake", "staff action `investigate`", ACT, NONE },
+    { "complaint.noted", "intake", "staff action `note`", ACT, NONE },
+    { "complaint.info_requested", "intake", "staff action `request_info`", ACT, NONE },
+    { "complaint.customer_replied", "intake", "staff action `customer_replied`", ACT, NONE },
+    { "complaint.resolved", "intake", "staff action `resolve`", ACT, OWN (s_resolved) },
+    { "complaint.feedback", "intake", "staff action `feedback`", ACT, OWN (s_feedback) },
+    { "complaint.review_requested", "intake", "staff action `review`", ACT, NONE },
+    { "complaint.reopened", "intake", "staff action `reopen`", ACT, NONE },
+    { "complaint.closed", "intake", "staff action `close`", ACT, OWN (s_closed) },
+    { "complaint.transferred", "intake", "staff action `transfer`", ACT, OWN (s_transferred) },
+    { "complaint.escalated", "intake", "staff action `escalate`", ACT, OWN (s_escalated) },
+    { "complaint.extended", "intake", "staff action `extend`", ACT, OWN (s_extended) },
+    { "complaint.rejected", "intake", "staff action `reject`", ACT, OWN (s_rejected) },
+    { "complaint.withdrawn", "intake", "staff action `withdraw`", ACT, NONE },
+    { "sla.reminder", "watchdog", "a reminder before the deadline (催办)", SLA,
+      OWN (s_sla_reminder) },
+    { "sla.breached", "watchdog", "the deadline passed, the stage not met", SLA,
+      OWN (s_sla_breached) },
+    { "sla.escalated", "watchdog", "an escalation tier after a breach (督办)", SLA,
+      OWN (s_sla_escalated) },
+    { "sla.extended", "watchdog", "a deadline moved by an approved staff `extend`", SLA,
+      OWN (s_sla_extended) },
+    { "sla.met", "watchdog", "the stage was met (accepted, answered, resolved, closed)", SLA,
+      OWN (s_sla_met) },
+    { "notification.sent", "notifier", "delivered (or put in the staff inbox)", NOTE, NONE },
+    { "notification.failed", "notifier",
+      "a try failed; retried with back-off, no sooner than the gateway's Retry-After", NOTE,
+      OWN (s_n_error) },
+    { "notification.dead", "notifier",
+      "the last try failed, or a gateway refused for good; nothing more is tried until an "
+      "operator retries it", NOTE, OWN (s_n_error) },
+    { "notification.suppressed", "notifier",
+      "the customer could not be told on any channel the rule allows, or opted out: for the "
+      "complaint office to follow up", NOTE, OWN (s_n_suppressed) },
+    { "notification.retried", "complaintctl",
+      "`complaintctl notifications retry` put the row back to pending (`attempts`: before "
+      "the reset)", NOTE, OWN (s_n_retried) },
+};
+
+#undef OWN
+#undef NONE
+#undef ACT
+#undef SLA
+#undef NOTE
+
+const events_decl_t *
+events_all (size_t *count)
+{
+    *count = E_COUNT;
+    return s_events;
+}
+
+const events_head_t *
+events_heads (size_t *count)
+{
+    *count = H_COUNT;
+    return s_heads;
+}
+
+static const events_decl_t *
+s_find (const char *name, size_t len)
+{
+    for (size_t i = 0; i < E_COUNT; i++)
+        if (strlen (s_events [i].name) == len && memcmp (s_events [i].name, name, len) == 0)
+            return &s_events [i];
+    return NULL;
+}
+
+const events_decl_t *
+events_find (const char *name)
+{
+    return name ? s_find (name, strlen (name)) : NULL;
+}
+
+const char *
+events_type_name (events_type_t type)
+{
+    switch (type) {
+        case EVENTS_STR: return "str";
+        case EVENTS_INT: return "int";
+        case EVENTS_BOOL: return "bool";
+        case EVENTS_STR_LIST: return "array of str";
+    }
+    return "?";
+}
+
+const char *
+events_presence_name (events_presence_t presence)
+{
+    switch (presence) {
+        case EVENTS_REQUIRED: return "required";
+        case EVENTS_NULLABLE: return "nullable";
+        case EVENTS_OPTIONAL: return "optional";
+    }
+    return "?";
+}
+
+const char *
+events_class_name (events_class_t privacy)
+{
+    switch (privacy) {
+        case EVENTS_PLAIN: return "plain";
+        case EVENTS_FREE_TEXT: return "free text";
+        case EVENTS_IDENTITY: return "identity";
+    }
+    return "?";
+}
+
+/* The i-th key of an event, head first. */
+static const events_field_t *
+s_field (const events_decl_t *decl, size_t i)
+{
+    size_t nhead = decl->head ? decl->head->nfields : 0;
+    return i < nhead ? &decl->head->fields [i] : &decl->fields [i - nhead];
+}
+
+static size_t
+s_nfields (const events_decl_t *decl)
+{
+    return (decl->head ? decl->head->nfields : 0) + decl->nfields;
+}
+
+//  --------------------------------------------------------------------------
+//  The packing engine
+
+typedef enum { V_ABSENT, V_STR, V_INT, V_BOOL, V_LIST, V_DEFERRED } s_kind_t;
+
+typedef struct {
+    s_kind_t kind;
+    const char *s;
+    size_t len;
+    int64_t i;
+    const char *const *list;
+} s_val_t;
+
+static s_val_t
+s_str (const char *s)
+{
+    return s ? (s_val_t) { V_STR, s, strlen (s), 0, NULL } : (s_val_t) { V_ABSENT, NULL, 0, 0, NULL };
+}
+
+static s_val_t
+s_strn (proto_str_t s)
+{
+    return s.ptr ? (s_val_t) { V_STR, s.ptr, s.len, 0, NULL }
+                 : (s_val_t) { V_ABSENT, NULL, 0, 0, NULL };
+}
+
+static s_val_t
+s_int (int64_t i)
+{
+    return (s_val_t) { V_INT, NULL, 0, i, NULL };
+}
+
+static s_val_t
+s_bool (bool b)
+{
+    return (s_val_t) { V_BOOL, NULL, 0, b, NULL };
+}
+
+static s_val_t
+s_list (const char *const *list, size_t n)
+{
+    return (s_val_t) { V_LIST, NULL, n, 0, list };
+}
+
+/*  Pack values[] (declaration order, head first) as the event's map. A
+ *  value whose kind does not fit its declared type is a programming error:
+ *  abort rather than publish something the table does not describe. */
+static void
+s_pack (msgpack_sbuffer *buf, int event, const s_val_t *values, size_t nvalues)
+{
+    const events_decl_t *decl = &s_events [event];
+    size_t n = s_nfields (decl);
+    if (nvalues != n)
+        abort ();
+    size_t present = 0;
+    for (size_t i = 0; i < n; i++)
+        if (values [i].kind != V_ABSENT || s_field (decl, i)->presence != EVENTS_OPTIONAL)
+            present++;
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, present);
+    for (size_t i = 0; i < n; i++) {
+        const events_field_t *f = s_field (decl, i);
+        const s_val_t *v = &values [i];
+        if (v->kind == V_ABSENT && f->presence == EVENTS_OPTIONAL)
+            continue;
+        proto_pack_cstr (&pk, f->name);
+        bool fits = v->kind == V_ABSENT
+                 || (v->kind == V_STR && f->type == EVENTS_STR)
+                 || (v->kind == V_INT && f->type == EVENTS_INT)
+                 || (v->kind == V_BOOL && f->type == EVENTS_BOOL)
+                 || (v->kind == V_LIST && f->type == EVENTS_STR_LIST)
+                 || (v->kind == V_DEFERRED && i == n - 1);
+        if (!fits)
+            abort ();
+        switch (v->kind) {
+            case V_ABSENT:
+                msgpack_pack_nil (&pk);
+                break;
+            case V_STR:
+                msgpack_pack_str (&pk, v->len);
+                if (f->privacy == EVENTS_FREE_TEXT && v->len) {
+                    /* scrub straight into the buffer: the raw bytes never
+                     * reach it */
+                    size_t at = buf->size;
+                    msgpack_sbuffer_write (buf, v->s, v->len);
+                    privacy_mask (v->s, v->len, buf->data + at);
+                }
+                else
+                    msgpack_pack_str_body (&pk, v->s, v->len);
+                break;
+            case V_INT:
+                msgpack_pack_int64 (&pk, v->i);
+                break;
+            case V_BOOL:
+                if (v->i)
+                    msgpack_pack_true (&pk);
+                else
+                    msgpack_pack_false (&pk);
+                break;
+            case V_LIST:
+                msgpack_pack_array (&pk, v->len);
+                for (size_t k = 0; k < v->len; k++)
+                    proto_pack_cstr (&pk, v->list [k]);
+                break;
+            case V_DEFERRED:
+                break;          /* the caller appends the value */
+        }
+    }
+}
+
+#define PACK(buf, event, ...) do { \
+        const s_val_t values_ [] = { __VA_ARGS__ }; \
+        s_pack (buf, event, values_, N (values_)); \
+    } while (0)
+
+//  --------------------------------------------------------------------------
+//  Packers
+
+void
+events_complaint_received (msgpack_sbuffer *buf, const events_received_t *r)
+{
+    s_val_t at = r->received_at == EVENTS_AT_FROM_STORE
+               ? (s_val_t) { V_DEFERRED, NULL, 0, 0, NULL } : s_int (r->received_at);
+    PACK (buf, E_RECEIVED, s_strn (r->channel), s_str (r->customer), s_strn (r->subject),
+          s_strn (r->body), s_strn (r->demand), s_strn (r->branch), s_strn (r->product),
+          s_strn (r->category), s_str (r->amount), s_str (r->lang), at);
+}
+
+void
+events_complaint_assigned (msgpack_sbuffer *buf, const events_assigned_t *a)
+{
+    PACK (buf, E_ASSIGNED, s_str (a->department), s_str (a->handler),
+          s_list (a->cooperating, a->ncooperating), s_str (a->business_line), s_str (a->cause),
+          s_str (a->jrt_channel), s_str (a->jrt_business), s_str (a->jrt_cause),
+          s_int (a->priority), s_list (a->flags, a->nflags), s_bool (a->major),
+          s_bool (a->unroutable), s_str (a->rule), s_str (a->router), s_int (a->version));
+}
+
+void
+events_complaint_major (msgpack_sbuffer *buf, int priority, const char *const *flags,
+                        size_t nflags, const char *department, const char *business_line,
+                        const char *cause, const char *reason)
+{
+    PACK (buf, E_MAJOR, s_int (priority), s_list (flags, nflags), s_str (department),
+          s_str (business_line), s_str (cause), s_str (reason));
+}
+
+void
+events_complaint_cooperation_requested (msgpack_sbuffer *buf, const char *department,
+                                        const char *lead_department, const char *rule)
+{
+    PACK (buf, E_COOPERATION, s_str (department), s_str (lead_department), s_str (rule));
+}
+
+#define ACTION_HEAD(name, a) s_str (name), s_str ((a)->actor), s_str ((a)->actor_role), \
+    s_str ((a)->from), s_str ((a)->state), s_int ((a)->version)
+
+void
+events_complaint_accepted (msgpack_sbuffer *buf, const events_action_t *a, const char *handler)
+{
+    PACK (buf, E_ACCEPTED, ACTION_HEAD ("accept", a), s_str (handler));
+}
+
+void
+events_complaint_investigating (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_INVESTIGATING, ACTION_HEAD ("investigate", a));
+}
+
+void
+events_complaint_noted (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_NOTED, ACTION_HEAD ("note", a));
+}
+
+void
+events_complaint_info_requested (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_INFO_REQUESTED, ACTION_HEAD ("request_info", a));
+}
+
+void
+events_complaint_customer_replied (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_CUSTOMER_REPLIED, ACTION_HEAD ("customer_replied", a));
+}
+
+void
+events_complaint_resolved (msgpack_sbuffer *buf, const events_action_t *a,
+                           const char *outcome, const char *amount)
+{
+    PACK (buf, E_RESOLVED, ACTION_HEAD ("resolve", a), s_str (outcome),
+          s_str (lifecycle_outcome_cfpb (outcome)), s_str (amount));
+}
+
+void
+events_complaint_feedback (msgpack_sbuffer *buf, const events_action_t *a, bool satisfied)
+{
+    PACK (buf, E_FEEDBACK, ACTION_HEAD ("feedback", a), s_bool (satisfied));
+}
+
+void
+events_complaint_review_requested (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_REVIEW_REQUESTED, ACTION_HEAD ("review", a));
+}
+
+void
+events_complaint_reopened (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_REOPENED, ACTION_HEAD ("reopen", a));
+}
+
+void
+events_complaint_closed (msgpack_sbuffer *buf, const events_action_t *a, const char *reason)
+{
+    PACK (buf, E_CLOSED, ACTION_HEAD ("close", a), s_str (reason));
+}
+
+void
+events_complaint_transferred (msgpack_sbuffer *buf, const events_action_t *a,
+                              const char *department, const char *from_department,
+                              const char *handler)
+{
+    PACK (buf, E_TRANSFERRED, ACTION_HEAD ("transfer", a), s_str (department),
+          s_str (from_department), s_str (handler));
+}
+
+void
+events_complaint_escalated (msgpack_sbuffer *buf, const events_action_t *a, const char *level)
+{
+    PACK (buf, E_ESCALATED, ACTION_HEAD ("escalate", a), s_str (level));
+}
+
+void
+events_complaint_rejected (msgpack_sbuffer *buf, const events_action_t *a, const char *reason,
+                           const char *duplicate_of)
+{
+    PACK (buf, E_REJECTED, ACTION_HEAD ("reject", a), s_str (reason), s_str (duplicate_of));
+}
+
+void
+events_complaint_withdrawn (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_WITHDRAWN, ACTION_HEAD ("withdraw", a));
+}
+
+void
+events_complaint_extended (msgpack_sbuffer *buf, const events_action_t *a, const char *stage,
+                           int64_t step, const char *adds, const char *approver)
+{
+    PACK (buf, E_EXTENDED, ACTION_HEAD ("extend", a), s_str (stage), s_int (step), s_str (adds),
+          s_str (approver));
+}
+
+#define SLA_HEAD(h) s_str ((h)->complaint_no), s_str ((h)->stage), s_int ((h)->round), \
+    s_str ((h)->department), s_str ((h)->handler), \
+    (h)->priority > 0 ? s_int ((h)->priority) : s_str (NULL)
+
+void
+events_sla_reminder (msgpack_sbuffer *buf, const events_sla_t *h, const char *step,
+                     int64_t percent, int64_t due_at, int64_t remaining_ms)
+{
+    PACK (buf, E_SLA_REMINDER, SLA_HEAD (h), s_str (step), s_int (percent), s_int (due_at),
+          s_int (remaining_ms));
+}
+
+void
+events_sla_breached (msgpack_sbuffer *buf, const events_sla_t *h, int64_t due_at,
+                     const char *allowance, int64_t extensions)
+{
+    PACK (buf, E_SLA_BREACHED, SLA_HEAD (h), s_int (due_at), s_str (allowance),
+          s_int (extensions));
+}
+
+void
+events_sla_escalated (msgpack_sbuffer *buf, const events_sla_t *h, int64_t tier,
+                      const char *const *to, size_t nto, int64_t due_at, int64_t overdue_ms)
+{
+    PACK (buf, E_SLA_ESCALATED, SLA_HEAD (h), s_int (tier), s_list (to, nto), s_int (due_at),
+          s_int (overdue_ms));
+}
+
+void
+events_sla_extended (msgpack_sbuffer *buf, const events_sla_t *h, int64_t step,
+                     const char *adds, int64_t previous_due_at, int64_t due_at,
+                     const char *approver)
+{
+    PACK (buf, E_SLA_EXTENDED, SLA_HEAD (h), s_int (step), s_str (adds),
+          s_int (previous_due_at), s_int (due_at), s_str (approver));
+}
+
+void
+events_sla_met (msgpack_sbuffer *buf, const events_sla_t *h, int64_t due_at, int64_t met_at,
+                bool late, int64_t paused_ms)
+{
+    PACK (buf, E_SLA_MET, SLA_HEAD (h), s_int (due_at), s_int (met_at), s_bool (late),
+          s_int (paused_ms));
+}
+
+#define NOTE_HEAD(n) s_int ((n)->id), s_int ((n)->event_seq), s_str ((n)->channel), \
+    s_str ((n)->recipient_kind), s_int ((n)->attempts)
+
+void
+events_notification_sent (msgpack_sbuffer *buf, const events_notification_t *n)
+{
+    PACK (buf, E_N_SENT, NOTE_HEAD (n));
+}
+
+void
+events_notification_failed (msgpack_sbuffer *buf, const events_notification_t *n,
+                            const char *error)
+{
+    PACK (buf, E_N_FAILED, NOTE_HEAD (n), s_str (error));
+}
+
+void
+events_notification_dead (msgpack_sbuffer *buf, const events_notification_t *n,
+                          const char *error)
+{
+    PACK (buf, E_N_DEAD, NOTE_HEAD (n), s_str (error));
+}
+
+void
+events_notification_suppressed (msgpack_sbuffer *buf, const events_notification_t *n,
+                                const char *reason)
+{
+    PACK (buf, E_N_SUPPRESSED, NOTE_HEAD (n), s_str (reason));
+}
+
+void
+events_notification_retried (msgpack_sbuffer *buf, const events_notification_t *n,
+                             const char *by)
+{
+    PACK (buf, E_N_RETRIED, NOTE_HEAD (n), s_str (by));
+}
+
+//  --------------------------------------------------------------------------
+//  Validation
+
+#define S_MAX_DEPTH 3           /* data map, an array in it, its strings */
+
+static bool
+s_is_pseudonym (const msgpack_object_str *s)
+{
+    if (s->size != PRIVACY_PSEUDONYM_SIZE - 1)
+        return false;
+    for (uint32_t i = 0; i < s->size; i++) {
+        char c = s->ptr [i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* Free text on the stream must already be scrubbed: masking it again
+ * changes nothing. */
+static bool
+s_is_scrubbed (const msgpack_object_str *s)
+{
+    if (s->size == 0)
+        return true;
+    char *masked = malloc (s->size);
+    if (!masked)
+        return false;
+    privacy_mask (s->ptr, s->size, masked);
+    bool same = memcmp (masked, s->ptr, s->size) == 0;
+    free (masked);
+    return same;
+}
+
+static int
+s_check_value (const events_field_t *f, const msgpack_object *v, char *path,
+               proto_error_t *err)
+{
+    switch (f->type) {
+        case EVENTS_STR:
+            if (v->type != MSGPACK_OBJECT_STR)
+                break;
+            if (!proto_utf8_valid (v->via.str.ptr, v->via.str.size)) {
+                proto_error_set (err, PROTO_E_INVALID_UTF8, path, "%s is not UTF-8", path);
+                return -1;
+            }
+            if (f->privacy == EVENTS_IDENTITY && !s_is_pseudonym (&v->via.str)) {
+                proto_error_set (err, PROTO_E_INVALID_FIELD, path,
+                                 "%s must be a keyed pseudonym (32 lowercase hex), never the "
+                                 "identity itself", path);
+                return -1;
+            }
+            if (f->privacy == EVENTS_FREE_TEXT && !s_is_scrubbed (&v->via.str)) {
+                proto_error_set (err, PROTO_E_INVALID_FIELD, path,
+                                 "%s is free text that is not scrubbed (a number or an e-mail "
+                                 "address in clear)", path);
+                return -1;
+            }
+            return 0;
+        case EVENTS_INT:
+            if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
+            ||  (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= INT64_MAX))
+                return 0;
+            break;
+        case EVENTS_BOOL:
+            if (v->type == MSGPACK_OBJECT_BOOLEAN)
+                return 0;
+            break;
+        case EVENTS_STR_LIST:
+            if (v->type != MSGPACK_OBJECT_ARRAY)
+                break;
+            if (v->via.array.size > EVENTS_MAX_LIST) {
+                proto_error_set (err, PROTO_E_TOO_LARGE, path, "%s has more than %d elements",
+                                 path, EVENTS_MAX_LIST);
+                return -1;
+            }
+            for (uint32_t k = 0; k < v->via.array.size; k++) {
+                const msgpack_object *e = &v->via.array.ptr [k];
+                if (e->type != MSGPACK_OBJECT_STR
+                ||  !proto_utf8_valid (e->via.str.ptr, e->via.str.size)) {
+                    proto_error_set (err, PROTO_E_WRONG_TYPE, path,
+                                     "%s must hold UTF-8 strings only", path);
+                    return -1;
+                }
+            }
+            return 0;
+    }
+    proto_error_set (err, PROTO_E_WRONG_TYPE, path, "%s must be %s", path,
+                     events_type_name (f->type));
+    return -1;
+}
+
+int
+events_check_object (const char *type, size_t type_len, const msgpack_object *data,
+                     proto_error_t *err)
+{
+    const events_decl_t *decl = s_find (type, type_len);
+    if (!decl) {
+        proto_error_set (err, PROTO_E_UNKNOWN_OP, "type",
+                         "no event of type %.*s is declared (proto/events.c)",
+                         (int) (type_len > 80 ? 80 : type_len), type);
+        return -1;
+    }
+    if (!data || data->type != MSGPACK_OBJECT_MAP) {
+        proto_error_set (err, PROTO_E_NOT_A_MAP, "data", "%s: data must be a map", decl->name);
+        return -1;
+    }
+    size_t n = s_nfields (decl);
+    bool seen [EVENTS_MAX_FIELDS] = { false };
+    const msgpack_object_map *map = &data->via.map;
+    /* more keys than declared: the loop meets an undeclared or repeated one
+     * within n + 1 keys, so the work is bounded by the declaration */
+    for (uint32_t k = 0; k < map->size; k++) {
+        const msgpack_object *key = &map->ptr [k].key;
+        if (key->type != MSGPACK_OBJECT_STR) {
+            proto_error_set (err, PROTO_E_MALFORMED, "data", "%s: a key is not a string",
+                             decl->name);
+            return -1;
+        }
+        size_t i = 0;
+        while (i < n && !(strlen (s_field (decl, i)->name) == key->via.str.size
+                          && memcmp (s_field (decl, i)->name, key->via.str.ptr,
+                                     key->via.str.size) == 0))
+            i++;
+        char path [64];
+        snprintf (path, sizeof path, "data.%.*s",
+                  (int) (key->via.str.size > 50 ? 50 : key->via.str.size), key->via.str.ptr);
+        if (i == n) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, path,
+                             "%s: %s is not declared for this event", decl->name, path);
+            return -1;
+        }
+        if (seen [i]) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, path, "%s: %s appears twice",
+                             decl->name, path);
+            return -1;
+        }
+        seen [i] = true;
+        const events_field_t *f = s_field (decl, i);
+        const msgpack_object *v = &map->ptr [k].val;
+        if (v->type == MSGPACK_OBJECT_NIL) {
+            if (f->presence == EVENTS_REQUIRED) {
+                proto_error_set (err, PROTO_E_MISSING_FIELD, path, "%s: %s is required, got nil",
+                                 decl->name, path);
+                return -1;
+            }
+            continue;
+        }
+        if (s_check_value (f, v, path, err))
+            return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!seen [i] && s_field (decl, i)->presence == EVENTS_REQUIRED) {
+            char path [64];
+            snprintf (path, sizeof path, "data.%s", s_field (decl, i)->name);
+            proto_error_set (err, PROTO_E_MISSING_FIELD, path, "%s: %s is required",
+                             decl->name, path);
+            return -1;
+        }
+    return 0;
+}
+
+int
+events_check (const char *type, const void *data, size_t size, proto_error_t *err)
+{
+    msgpack_unpacked msg;
+    msgpack_unpacked_init (&msg);
+    int rc = proto_unpack (data, size, EVENT_MAX_SIZE, S_MAX_DEPTH, &msg, err);
+    if (rc == 0)
+        rc = events_check_object (type, strlen (type), &msg.data, err);
+    msgpack_unpacked_destroy (&msg);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  PROTOCOL.md
+
+static void
+s_print_fields (FILE *out, const events_field_t *fields, size_t n)
+{
+    fprintf (out, "| key | type | presence | class | meaning |\n");
+    fprintf (out, "| --- | --- | --- | --- | --- |\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf (out, "| `%s` | %s | %s | %s | %s |\n", fields [i].name,
+                 events_type_name (fields [i].type), events_presence_name (fields [i].presence),
+                 events_class_name (fields [i].privacy), fields [i].meaning);
+}
+
+void
+events_print_markdown (FILE *out)
+{
+    fprintf (out,
+        "<!-- BEGIN events: printed by `complaintctl events --markdown` from"
+        " proto/events.c; tests/integration/events_doc.sh fails when they differ -->\n"
+        "\n"
+        "#### Payloads\n"
+        "\n"
+        "Every event's `data`, as declared in `proto/events.c` and packed by one\n"
+        "function per event. Presence: *required* (never nil), *nullable* (always\n"
+        "there, nil when unknown), *optional* (left out when not given). Class:\n"
+        "*plain*; *free text* (scrubbed: runs of seven or more digits and e-mail\n"
+        "addresses masked with `X`); *identity* (the customer's keyed pseudonym,\n"
+        "never an identifier). No other key appears.\n");
+    for (size_t h = 0; h < H_COUNT; h++) {
+        fprintf (out, "\n##### Head `%s`\n\nFirst in %s:\n\n", s_heads [h].name,
+                 s_heads [h].summary);
+        s_print_fields (out, s_heads [h].fields, s_heads [h].nfields);
+    }
+    for (size_t e = 0; e < E_COUNT; e++) {
+        const events_decl_t *d = &s_events [e];
+        /* summaries are phrases; a sentence in the page starts with a capital */
+        fprintf (out, "\n##### `%s` (%s)\n\n%c%s", d->name, d->producer,
+                 toupper ((unsigned char) d->summary [0]), d->summary + 1);
+        if (d->head && d->nfields == 0)
+            fprintf (out, ". The `%s` head only.\n", d->head->name);
+        else {
+            if (d->head)
+                fprintf (out, ". The `%s` head, then:\n\n", d->head->name);
+            else
+                fprintf (out, ".\n\n");
+            s_print_fields (out, d->fields, d->nfields);
+        }
+    }
+    fprintf (out, "\n<!-- END events -->\n");
+}
+
+//  --------------------------------------------------------------------------
+//  Self-test
+
+/* Holds under NDEBUG too: a self-test that checks nothing is no test. */
+#define S_EXPECT(cond) do { \
+        if (!(cond)) { \
+            fprintf (stderr, "events_test: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            abort (); \
+        } \
+    } while (0)
+
+/* Pack one event, check it against the declaration, and decode it. */
+static void
+s_verify (const char *type, msgpack_sbuffer *buf, msgpack_unpacked *msg)
+{
+    proto_error_t err = { 0 };
+    int rc = events_check (type, buf->data, buf->size, &err);
+    if (rc)
+        fprintf (stderr, "events_test: %s: %s: %s\n", type, err.field, err.message);
+    S_EXPECT (rc == 0);
+    msgpack_unpacked_destroy (msg);
+    msgpack_unpacked_init (msg);
+    S_EXPECT (proto_unpack (buf->data, buf->size, EVENT_MAX_SIZE, S_MAX_DEPTH, msg, &err) == 0);
+}
+
+static bool
+s_has_str (const msgpack_object *map, const char *key, const char *want)
+{
+    proto_str_t s;
+    proto_error_t err;
+    return proto_get_str (map, key, key, true, 0, 1024, &s, &err) == 0
+        && (want ? proto_str_eq (s, want) : s.ptr == NULL);
+}
+
+static void
+s_expect_refused (const char *type, msgpack_sbuffer *buf, const char *code, const char *field)
+{
+    proto_error_t err = { 0 };
+    S_EXPECT (events_check (type, buf->data, buf->size, &err) == -1);
+    if (strcmp (err.code, code) != 0 || (field && strcmp (err.field, field) != 0))
+        fprintf (stderr, "events_test: %s refused as %s %s: %s\n", type, err.code, err.field,
+                 err.message);
+    S_EXPECT (strcmp (err.code, code) == 0);
+    S_EXPECT (!field || strcmp (err.field, field) == 0);
+}
+
+void
+events_test (bool verbose)
+{
+    printf (" * events: ");
+    //  The table: unique names, known producers, no identity key in clear,
+    //  every head and event small enough for the validator.
+    static const char *const identity_keys [] = {
+        "name", "phone", "email", "account", "id_no", "customer_name", "customer_phone",
+        "customer_email", "customer_account", "customer_id_no", "address", "text", NULL
+    };
+    static const char *const producers [] = {
+        "intake", "router", "watchdog", "notifier", "complaintctl", NULL
+    };
+    for (size_t e = 0; e < E_COUNT; e++) {
+        const events_decl_t *d = &s_events [e];
+        S_EXPECT (events_find (d->name) == d);
+        S_EXPECT (s_nfields (d) <= EVENTS_MAX_FIELDS);
+        bool known = false;
+        for (size_t p = 0; producers [p]; p++)
+            known |= strcmp (producers [p], d->producer) == 0;
+        S_EXPECT (known);
+        for (size_t i = 0; i < s_nfields (d); i++) {
+            const events_field_t *f = s_field (d, i);
+            for (size_t k = 0; identity_keys [k]; k++)
+                S_EXPECT (strcmp (f->name, identity_keys [k]) != 0);
+            for (size_t j = 0; j < i; j++)
+                S_EXPECT (strcmp (f->name, s_field (d, j)->name) != 0);
+            S_EXPECT (f->privacy != EVENTS_IDENTITY || f->type == EVENTS_STR);
+        }
+    }
+    S_EXPECT (events_find ("complaint.nonsense") == NULL);
+    S_EXPECT (events_find (NULL) == NULL);
+
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    msgpack_unpacked msg;
+    msgpack_unpacked_init (&msg);
+    size_t packed = 0;
+#define S_BEGIN() (msgpack_sbuffer_clear (&buf), packed++)
+
+    //  complaint.received: free text scrubbed by the packer; and the
+    //  deferred received_at that intake's statement completes.
+    const char *body = "卡号 6222 0212 3456 7890 扣费，电话 13812345678，zhang@example.com";
+    events_received_t r = {
+        { "hotline", 7 }, "45db60af30e8adf3f661da481c70bad3", { "年费", strlen ("年费") },
+        { body, strlen (body) }, { NULL, 0 }, { "上海分行", strlen ("上海分行") },
+        { "信用卡", strlen ("信用卡") }, { NULL, 0 }, "300.00", "zh", 1795438798831LL
+    };
+    S_BEGIN ();
+    events_complaint_received (&buf, &r);
+    s_verify ("complaint.received", &buf, &msg);
+    S_EXPECT (!memmem (buf.data, buf.size, "13812345678", 11));
+    S_EXPECT (!memmem (buf.data, buf.size, "zhang", 5));
+    S_EXPECT (!memmem (buf.data, buf.size, "6222", 4));
+    S_EXPECT (proto_map_get (&msg.data, "demand")->type == MSGPACK_OBJECT_NIL);
+    r.received_at = EVENTS_AT_FROM_STORE;
+    S_BEGIN ();
+    events_complaint_received (&buf, &r);
+    static const unsigned char at [9] = { 0xd3, 0, 0, 0x01, 0xa2, 0x0b, 0x5c, 0x8e, 0xef };
+    msgpack_sbuffer_write (&buf, (const char *) at, sizeof at);
+    s_verify ("complaint.received", &buf, &msg);
+    r.customer = "13812345678";
+    r.received_at = 1795438798831LL;
+    S_BEGIN ();
+    events_complaint_received (&buf, &r);
+    s_expect_refused ("complaint.received", &buf, PROTO_E_INVALID_FIELD, "data.customer");
+
+    //  The router's.
+    const char *coop [] = { "retail_banking" }, *flags [] = { "repeat", "vulnerable" };
+    events_assigned_t a = {
+        "card_center", NULL, coop, 1, "credit_card", "fees", "01", NULL, "0201", 2, flags, 2,
+        true, false, "rules.conf:12", "host:1:abc", 2
+    };
+    S_BEGIN ();
+    events_complaint_assigned (&buf, &a);
+    s_verify ("complaint.assigned", &buf, &msg);
+    S_EXPECT (!proto_map_get (&msg.data, "handler"));      /* optional: left out */
+    a.handler = "zhang.wei";
+    S_BEGIN ();
+    events_complaint_assigned (&buf, &a);
+    s_verify ("complaint.assigned", &buf, &msg);
+    S_EXPECT (s_has_str (&msg.data, "handler", "zhang.wei"));
+    S_BEGIN ();
+    events_complaint_major (&buf, 1, flags, 2, "card_center", "credit_card", "fees",
+                            "priority.conf:30");
+    s_verify ("complaint.major", &buf, &msg);
+    S_BEGIN ();
+    events_complaint_cooperation_requested (&buf, "retail_banking", "card_center",
+                                            "rules.conf:40");
+    s_verify ("complaint.cooperation_requested", &buf, &msg);
+
+    //  Every staff action: declared, and packed with its own action name.
+    events_action_t act = { "zhang.wei", "handler", "investigating", "resolved", 7 };
+    size_t nactions;
+    const lifecycle_action_t *actions = lifecycle_actions (&nactions);
+    for (size_t i = 0; i < nactions; i++) {
+        const char *type = actions [i].event;
+        const events_decl_t *d = events_find (type);
+        S_EXPECT (d && d->head == &s_heads [H_ACTION] && strcmp (d->producer, "intake") == 0);
+        S_BEGIN ();
+        switch ((int) (d - s_events)) {
+            case E_ACCEPTED: events_complaint_accepted (&buf, &act, "zhang.wei"); break;
+            case E_INVESTIGATING: events_complaint_investigating (&buf, &act); break;
+            case E_NOTED: events_complaint_noted (&buf, &act); break;
+            case E_INFO_REQUESTED: events_complaint_info_requested (&buf, &act); break;
+            case E_CUSTOMER_REPLIED: events_complaint_customer_replied (&buf, &act); break;
+            case E_RESOLVED: events_complaint_resolved (&buf, &act, "refund", "300.00"); break;
+            case E_FEEDBACK: events_complaint_feedback (&buf, &act, true); break;
+            case E_REVIEW_REQUESTED: events_complaint_review_requested (&buf, &act); break;
+            case E_REOPENED: events_complaint_reopened (&buf, &act); break;
+            case E_CLOSED: events_complaint_closed (&buf, &act, "satisfied"); break;
+            case E_TRANSFERRED:
+                events_complaint_transferred (&buf, &act, "retail_banking", "card_center", NULL);
+                break;
+            case E_ESCALATED: events_complaint_escalated (&buf, &act, "head_office"); break;
+            case E_EXTENDED:
+                events_complaint_extended (&buf, &act, "resolution", 1, "15d", "supervisor");
+                break;
+            case E_REJECTED: events_complaint_rejected (&buf, &act, "duplicate", NULL); break;
+            case E_WITHDRAWN: events_complaint_withdrawn (&buf, &act); break;
+            default: S_EXPECT (!"an action event without a packer");
+        }
+        s_verify (type, &buf, &msg);
+        S_EXPECT (s_has_str (&msg.data, "action", actions [i].name));
+    }
+    S_BEGIN ();
+    events_complaint_resolved (&buf, &act, "explanation", NULL);
+    s_verify ("complaint.resolved", &buf, &msg);
+    S_EXPECT (s_has_str (&msg.data, "cfpb_response", "Closed with explanation"));
+    S_EXPECT (!proto_map_get (&msg.data, "amount"));
+
+    //  The watchdog's.
+    events_sla_t h = { "202611230000013", "resolution", 0, "card_center", NULL, 0 };
+    const char *to [] = { "supervisor", "department_head" };
+    S_BEGIN ();
+    events_sla_reminder (&buf, &h, "remind:80", 80, 1795438798831LL, 3600000);
+    s_verify ("sla.reminder", &buf, &msg);
+    S_EXPECT (proto_map_get (&msg.data, "priority")->type == MSGPACK_OBJECT_NIL);
+    h.priority = 2;
+    S_BEGIN ();
+    events_sla_breached (&buf, &h, 1795438798831LL, "15d", 0);
+    s_verify ("sla.breached", &buf, &msg);
+    S_BEGIN ();
+    events_sla_escalated (&buf, &h, 1, to, 2, 1795438798831LL, 60000);
+    s_verify ("sla.escalated", &buf, &msg);
+    S_BEGIN ();
+    events_sla_extended (&buf, &h, 1, "15d", 1795438798831LL, 1796734798831LL, NULL);
+    s_verify ("sla.extended", &buf, &msg);
+    S_BEGIN ();
+    events_sla_met (&buf, &h, 1795438798831LL, 1795438000000LL, false, 0);
+    s_verify ("sla.met", &buf, &msg);
+
+    //  The notifier's and complaintctl's; a transport error is free text.
+    events_notification_t n = { 12, 345, "email", "customer", 1 };
+    S_BEGIN ();
+    events_notification_sent (&buf, &n);
+    s_verify ("notification.sent", &buf, &msg);
+    S_BEGIN ();
+    events_notification_failed (&buf, &n, "550 5.1.1 <zhang@example.com>: unknown");
+    s_verify ("notification.failed", &buf, &msg);
+    S_EXPECT (!memmem (buf.data, buf.size, "zhang", 5));
+    S_BEGIN ();
+    events_notification_dead (&buf, &n, "HTTP 400");
+    s_verify ("notification.dead", &buf, &msg);
+    S_BEGIN ();
+    events_notification_suppressed (&buf, &n, "opted out of sms");
+    s_verify ("notification.suppressed", &buf, &msg);
+    S_BEGIN ();
+    events_notification_retried (&buf, &n, "ops.li");
+    s_verify ("notification.retried", &buf, &msg);
+    S_EXPECT (packed >= E_COUNT);
+
+    //  The validator refuses what the table does not describe.
+    msgpack_packer pk;
+    S_BEGIN ();
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 0);
+    s_expect_refused ("complaint.surprise", &buf, PROTO_E_UNKNOWN_OP, "type");
+    s_expect_refused ("notification.sent", &buf, PROTO_E_MISSING_FIELD, "data.id");
+    S_BEGIN ();
+    events_notification_retried (&buf, &n, "ops.li");
+    s_expect_refused ("notification.sent", &buf, PROTO_E_INVALID_FIELD, "data.by");
+    S_BEGIN ();                                 /* a wrong type */
+    msgpack_pack_map (&pk, 3);
+    proto_pack_kv_cstr (&pk, "department", "a");
+    proto_pack_kv_cstr (&pk, "lead_department", "b");
+    proto_pack_kv_int (&pk, "rule", 3);
+    s_expect_refused ("complaint.cooperation_requested", &buf, PROTO_E_WRONG_TYPE, "data.rule");
+    S_BEGIN ();                                 /* a key twice */
+    msgpack_pack_map (&pk, 3);
+    proto_pack_kv_cstr (&pk, "department", "a");
+    proto_pack_kv_cstr (&pk, "department", "b");
+    proto_pack_kv_cstr (&pk, "rule", "c");
+    s_expect_refused ("complaint.cooperation_requested", &buf, PROTO_E_INVALID_FIELD,
+                      "data.department");
+    S_BEGIN ();                                 /* free text in clear */
+    msgpack_pack_map (&pk, 6);
+    proto_pack_kv_int (&pk, "id", 1);
+    proto_pack_kv_int (&pk, "event_seq", 1);
+    proto_pack_kv_cstr (&pk, "channel", "sms");
+    proto_pack_kv_cstr (&pk, "recipient_kind", "customer");
+    proto_pack_kv_int (&pk, "attempts", 1);
+    proto_pack_kv_cstr (&pk, "error", "no route to 13812345678");
+    s_expect_refused ("notification.dead", &buf, PROTO_E_INVALID_FIELD, "data.error");
+    S_BEGIN ();                                 /* not a map, truncated */
+    msgpack_pack_array (&pk, 0);
+    s_expect_refused ("notification.sent", &buf, PROTO_E_NOT_A_MAP, "data");
+    S_BEGIN ();
+    events_notification_sent (&buf, &n);
+    proto_error_t err;
+    S_EXPECT (events_check ("notification.sent", buf.data, buf.size - 1, &err) == -1);
+
+    //  The printed tables name every event.
+    char *text = NULL;
+    size_t text_size = 0;
+    FILE *out = open_memstream (&text, &text_size);
+    S_EXPECT (out);
+    events_print_markdown (out);
+    fclose (out);
+    for (size_t e = 0; e < E_COUNT; e++) {
+        char heading [96];
+        snprintf (heading, sizeof heading, "##### `%s` (%s)", s_events [e].name,
+                  s_events [e].producer);
+        S_EXPECT (strstr (text, heading));
+    }
+    free (text);
+
+    msgpack_unpacked_destroy (&msg);
+    msgpack_sbuffer_destroy (&buf);
+    if (verbose)
+        printf ("%zu event types, %zu payloads packed and checked ", (size_t) E_COUNT, packed);
+    printf ("OK\n");
+}

@@ -1,0 +1,230 @@
+/*  events.h — every event type on the stream, declared once: its name, the
+ *  service that produces it, and the keys of its `data` map (ARCHITECTURE.md
+ *  invariant 9). The envelope around `data` is event.h's.
+ *
+ *  The table is the contract. Each payload key has a msgpack type (str, int,
+ *  bool, array of str), a presence (required; nullable: always packed, nil
+ *  when unknown; optional: left out when absent) and a privacy class:
+ *
+ *      plain      facts the stream may carry as they are (states, ids of
+ *                 departments and staff, times, counts);
+ *      free text  what a person or a remote server wrote: the packer scrubs
+ *                 it (privacy_mask: digit runs and e-mail addresses to X)
+ *                 whatever the caller passed, and the validator refuses a
+ *                 value that scrubbing would still change;
+ *      identity   stands for the customer: only the keyed pseudonym (32 hex,
+ *                 privacy_pseudonym) is carried, never a name, phone,
+ *                 e-mail, account or ID number (invariant 8); the validator
+ *                 refuses anything that is not a pseudonym.
+ *
+ *  Three groups of events share a head (the staff action's who/what/where,
+ *  the SLA clock's case/stage/round, the notification row's ids): a head is
+ *  declared once and each event adds its own keys after it.
+ *
+ *  Each event has one packer, events_<type>: typed C arguments in, the data
+ *  map appended to a buffer, keys in declaration order. Every producer
+ *  (intake, router, watchdog, notifier, complaintctl) calls these and packs
+ *  nothing itself. A packer cannot produce a key the table lacks: all of
+ *  them go through one engine that walks the declaration.
+ *
+ *  events_check validates a payload against its declaration (bounded: size,
+ *  depth, every key declared, once, of its type, required keys present,
+ *  free text scrubbed, identity a pseudonym). The self-test packs every event
+ *  with its packer and checks it; tests/lib.sh checks every event of every
+ *  integration test's event log with `complaintctl events --check`; and
+ *  PROTOCOL.md's payload tables are printed from this table
+ *  (`complaintctl events --markdown`, checked by tests/integration/
+ *  events_doc.sh), the way docs/lifecycle.dot is.
+ *
+ *  Interface:
+ *      events_all / events_find / events_heads     the declaration
+ *      events_type_name / _presence_name / _class_name
+ *      events_<type> (one per event type)          the packers
+ *      events_check / events_check_object          the validator
+ *      events_print_markdown                       PROTOCOL.md's tables
+ *      events_test                                 self-test
+ */
+#ifndef EVENTS_H_INCLUDED
+#define EVENTS_H_INCLUDED
+
+#include "proto.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum { EVENTS_STR, EVENTS_INT, EVENTS_BOOL, EVENTS_STR_LIST } events_type_t;
+typedef enum { EVENTS_REQUIRED, EVENTS_NULLABLE, EVENTS_OPTIONAL } events_presence_t;
+typedef enum { EVENTS_PLAIN, EVENTS_FREE_TEXT, EVENTS_IDENTITY } events_class_t;
+
+typedef struct {
+    const char *name;               /* the key in data */
+    events_type_t type;
+    events_presence_t presence;
+    events_class_t privacy;
+    const char *meaning;            /* one line for PROTOCOL.md */
+} events_field_t;
+
+/* Keys shared by a group of events, packed first. */
+typedef struct {
+    const char *name;               /* "action", "sla", "notification" */
+    const char *summary;
+    const events_field_t *fields;
+    size_t nfields;
+} events_head_t;
+
+typedef struct {
+    const char *name;               /* "complaint.resolved": the type and topic */
+    const char *producer;           /* "intake", "router", "watchdog", ... */
+    const char *summary;            /* one line for PROTOCOL.md */
+    const events_head_t *head;      /* NULL: no shared keys */
+    const events_field_t *fields;   /* the event's own keys, after the head */
+    size_t nfields;
+} events_decl_t;
+
+#define EVENTS_MAX_FIELDS  24       /* head + own keys of any one event */
+#define EVENTS_MAX_LIST    64       /* elements of a str array */
+
+const events_decl_t *events_all (size_t *count);
+/* NULL when no event of that name is declared. */
+const events_decl_t *events_find (const char *name);
+const events_head_t *events_heads (size_t *count);
+
+const char *events_type_name (events_type_t type);           /* "str", "int", ... */
+const char *events_presence_name (events_presence_t presence);
+const char *events_class_name (events_class_t privacy);      /* "plain", "free text", ... */
+
+//  --------------------------------------------------------------------------
+//  Packers. Each appends one msgpack map (the event's data) to buf. Strings
+//  are NUL-terminated; NULL is "absent" (nil for a nullable key, left out for
+//  an optional one). Free-text keys are scrubbed here.
+
+/* complaint.received. Request strings are (ptr, len) as decoded. */
+typedef struct {
+    proto_str_t channel;
+    const char *customer;           /* the pseudonym */
+    proto_str_t subject, body, demand, branch, product, category;
+    const char *amount;             /* decimal string or NULL */
+    const char *lang;               /* "zh" | "en" */
+    int64_t received_at;            /* unix ms, or EVENTS_AT_FROM_STORE */
+} events_received_t;
+
+/*  received_at = EVENTS_AT_FROM_STORE packs the map with its last key,
+ *  received_at, and no value: intake's set-based submit statement appends
+ *  the stored time as a msgpack int64 (0xd3 and eight big-endian bytes,
+ *  int8send) from the INSERT's RETURNING, so the event and the row cannot
+ *  disagree and the batch stays one statement. */
+#define EVENTS_AT_FROM_STORE INT64_MIN
+void events_complaint_received (msgpack_sbuffer *buf, const events_received_t *r);
+
+/* complaint.assigned */
+typedef struct {
+    const char *department;
+    const char *handler;            /* NULL: the department's queue */
+    const char *const *cooperating;
+    size_t ncooperating;
+    const char *business_line, *cause;
+    const char *jrt_channel, *jrt_business, *jrt_cause;
+    int priority;
+    const char *const *flags;
+    size_t nflags;
+    bool major, unroutable;
+    const char *rule, *router;
+    int64_t version;
+} events_assigned_t;
+
+void events_complaint_assigned (msgpack_sbuffer *buf, const events_assigned_t *a);
+void events_complaint_major (msgpack_sbuffer *buf, int priority, const char *const *flags,
+                             size_t nflags, const char *department, const char *business_line,
+                             const char *cause, const char *reason);
+void events_complaint_cooperation_requested (msgpack_sbuffer *buf, const char *department,
+                                             const char *lead_department, const char *rule);
+
+/* Staff actions (intake `act`): the head every action event carries. The
+ * `action` key is the packer's own (complaint.resolved is `resolve`). */
+typedef struct {
+    const char *actor, *actor_role, *from, *state;
+    int64_t version;
+} events_action_t;
+
+void events_complaint_accepted (msgpack_sbuffer *buf, const events_action_t *a,
+                                const char *handler);
+void events_complaint_investigating (msgpack_sbuffer *buf, const events_action_t *a);
+void events_complaint_noted (msgpack_sbuffer *buf, const events_action_t *a);
+void events_complaint_info_requested (msgpack_sbuffer *buf, const events_action_t *a);
+void events_complaint_customer_replied (msgpack_sbuffer *buf, const events_action_t *a);
+/* cfpb_response is derived from outcome (lifecycle_outcome_cfpb). */
+void events_complaint_resolved (msgpack_sbuffer *buf, const events_action_t *a,
+                                const char *outcome, const char *amount);
+void events_complaint_feedback (msgpack_sbuffer *buf, const events_action_t *a, bool satisfied);
+void events_complaint_review_requested (msgpack_sbuffer *buf, const events_action_t *a);
+void events_complaint_reopened (msgpack_sbuffer *buf, const events_action_t *a);
+void events_complaint_closed (msgpack_sbuffer *buf, const events_action_t *a, const char *reason);
+void events_complaint_transferred (msgpack_sbuffer *buf, const events_action_t *a,
+                                   const char *department, const char *from_department,
+                                   const char *handler);
+void events_complaint_escalated (msgpack_sbuffer *buf, const events_action_t *a,
+                                 const char *level);
+void events_complaint_rejected (msgpack_sbuffer *buf, const events_action_t *a,
+                                const char *reason, const char *duplicate_of);
+void events_complaint_withdrawn (msgpack_sbuffer *buf, const events_action_t *a);
+void events_complaint_extended (msgpack_sbuffer *buf, const events_action_t *a,
+                                const char *stage, int64_t step, const char *adds,
+                                const char *approver);
+
+/* SLA events (the watchdog): the clock's head. */
+typedef struct {
+    const char *complaint_no, *stage;
+    int64_t round;
+    const char *department, *handler;
+    int priority;                   /* 0: unknown (nil) */
+} events_sla_t;
+
+void events_sla_reminder (msgpack_sbuffer *buf, const events_sla_t *h, const char *step,
+                          int64_t percent, int64_t due_at, int64_t remaining_ms);
+void events_sla_breached (msgpack_sbuffer *buf, const events_sla_t *h, int64_t due_at,
+                          const char *allowance, int64_t extensions);
+void events_sla_escalated (msgpack_sbuffer *buf, const events_sla_t *h, int64_t tier,
+                           const char *const *to, size_t nto, int64_t due_at,
+                           int64_t overdue_ms);
+void events_sla_extended (msgpack_sbuffer *buf, const events_sla_t *h, int64_t step,
+                          const char *adds, int64_t previous_due_at, int64_t due_at,
+                          const char *approver);
+void events_sla_met (msgpack_sbuffer *buf, const events_sla_t *h, int64_t due_at,
+                     int64_t met_at, bool late, int64_t paused_ms);
+
+/* Notification events (the notifier; retried: complaintctl). */
+typedef struct {
+    int64_t id, event_seq;
+    const char *channel, *recipient_kind;
+    int64_t attempts;
+} events_notification_t;
+
+void events_notification_sent (msgpack_sbuffer *buf, const events_notification_t *n);
+void events_notification_failed (msgpack_sbuffer *buf, const events_notification_t *n,
+                                 const char *error);
+void events_notification_dead (msgpack_sbuffer *buf, const events_notification_t *n,
+                               const char *error);
+void events_notification_suppressed (msgpack_sbuffer *buf, const events_notification_t *n,
+                                     const char *reason);
+void events_notification_retried (msgpack_sbuffer *buf, const events_notification_t *n,
+                                  const char *by);
+
+//  --------------------------------------------------------------------------
+//  Validation
+
+/* Check a packed data map against the declaration of `type`. Returns 0, or
+ * -1 with err set: the code (malformed, too_large, too_deep, not_a_map,
+ * unknown_op for an undeclared type, missing_field, wrong_type,
+ * invalid_field for an undeclared key, a repeated key, unscrubbed free text
+ * or a bad pseudonym), the field as "data.KEY", and a sentence. */
+int events_check (const char *type, const void *data, size_t size, proto_error_t *err);
+/* The same for an already-unpacked data object (NULL: no data). */
+int events_check_object (const char *type, size_t type_len, const msgpack_object *data,
+                         proto_error_t *err);
+
+/* PROTOCOL.md's payload tables, from the declaration. */
+void events_print_markdown (FILE *out);
+
+void events_test (bool verbose);
+
+#endif
