@@ -17,6 +17,8 @@
 #include "pg_array.h"
 #include "calendar.h"
 #include "template.h"
+#include "metrics.h"
+#include "daemon.h"
 
 typedef struct {
     const char *name;
@@ -36,6 +38,8 @@ static const s_test_t s_tests [] = {
     { "pg_array", pg_array_test },
     { "calendar", calendar_test },
     { "template", template_test },
+    { "metrics", metrics_test },
+    { "daemon", daemon_test },
 };
 
 int
