@@ -53,6 +53,7 @@ struct _notify_store_t {
     PGconn *conn;
     const calendars_t *calendars;       /* the caller's: zones of the cases */
     char *default_calendar;
+    int64_t cursor;                     /* last_seq of the cursor after our last consume */
 };
 
 //  The case, as the templates and the recipients need it. Times as unix ms:
@@ -551,6 +552,7 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
         }
         *created += rc;
     }
+    int64_t cursor = strtoll (n > 0 ? PQgetvalue (events, n - 1, 0) : last, NULL, 10);
     if (n > 0) {
         values [1] = PQgetvalue (events, n - 1, 0);
         res = s_exec (self, "cursor_update_failed",
@@ -571,7 +573,14 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
         return -1;
     }
     PQclear (res);
+    self->cursor = cursor;
     return n;
+}
+
+int64_t
+notify_store_cursor (notify_store_t *self)
+{
+    return self->cursor;
 }
 
 //  ---------------------------------------------------------------- deliver
