@@ -204,9 +204,9 @@ def expectations(n):
         "notifier": [
             ("events consumed", "complaints_notifier_events_consumed_total", {}, 2 * n),
             ("rows created", "complaints_notifier_rows_created_total", {}, n),
-            ("inbox deliveries sent", "complaints_notifier_deliveries_total",
-             {"channel": "inbox", "state": "sent"}, 1),
-            ("e-mails sent to the sink", "complaints_notifier_deliveries_total",
+            ("SMS receipts failed (no gateway)", "complaints_notifier_deliveries_total",
+             {"channel": "sms", "state": "failed"}, n),
+            ("the e-mail receipt sent to the sink", "complaints_notifier_deliveries_total",
              {"channel": "email", "state": "sent"}, 1),
             ("cursor seq", "complaints_notifier_cursor_seq", {}, 2 * n),
             ("pass round trips", "complaints_store_round_trip_seconds_count", {"op": "pass"}, 1),

@@ -7,9 +7,9 @@
 #    $TEST_DIR/flags/ for the checker.
 # 2. The whole pipeline runs with a metrics port each (TEST_ZMQ_BASE + 4 ..
 #    + 8; the SMTP sink on + 3), 30 complaints go through it (intake ->
-#    bus -> router -> notifier: receipts by SMS have no gateway, handler
-#    e-mails go to the sink, inbox rows), one malformed request provokes an
-#    error code, and router, watchdog and bus get SIGHUP (a reload each;
+#    bus -> router -> notifier: their receipts by SMS fail, no gateway is
+#    configured), one more with an e-mail address (its receipt goes to the
+#    SMTP sink), one malformed request provokes an error code, and router, watchdog and bus get SIGHUP (a reload each;
 #    the bus has nothing to reload and must stay up).
 # 3. metrics_scrape.py scrapes each endpoint and asserts: the text format
 #    parses (every sample's family has # TYPE, histogram buckets are
@@ -56,6 +56,11 @@ wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 pyclient load --endpoint "$INTAKE_EP" --workers 2 --count $N --seconds 60 --grace 10 \
     --prefix msc --out "$TEST_DIR/acks.txt"
 pyclient request --endpoint "$INTAKE_EP" --json '{"op": "submit"}' >"$TEST_DIR/bad_request.out" 2>&1
+# One customer with an e-mail address: a receipt by e-mail, through the sink.
+pyclient request --endpoint "$INTAKE_EP" --json '{"op": "submit", "channel": "web",
+    "ref": "msc-mail-1", "body": "card charged twice", "lang": "en",
+    "customer": {"name": "Mail Tester", "email": "mail.tester@example.com"}}' \
+    >"$TEST_DIR/mail_request.out" 2>&1
 wait_for '[ "$(psql_value "select count(*) from complaint where state = '"'received'"'")" = 0 ]' 60 \
     || fail "complaints still waiting for the router after 60 s"
 wait_outbox_empty 30 || fail "outbox not drained"
