@@ -3,6 +3,9 @@
 
     metrics_scrape.py --flags DIR --count N SERVICE=PORT...
 
+For each --unhealthy NAME=PORT (a daemon whose store is unreachable):
+/healthz is 503 "store down: ..." and complaints_store_up is 0.
+
 For each SERVICE=PORT: GET /metrics parses as Prometheus text format 0.0.4
 (every sample belongs to a family with # TYPE; histogram buckets are
 cumulative with le ascending, +Inf equals _count; counters are >= 0), the
@@ -283,6 +286,8 @@ def main():
     ap.add_argument("--flags", required=True)
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--unhealthy", action="append", default=[],
+                    help="NAME=PORT of a daemon whose store is unreachable")
     ap.add_argument("services", nargs="+", help="NAME=PORT")
     args = ap.parse_args()
     wants = expectations(args.count)
@@ -291,6 +296,15 @@ def main():
         name, port = spec.split("=")
         check_flags(args.flags, name)
         scrape_service(name, int(port), wants.get(name, []), deadline)
+    for spec in args.unhealthy:
+        name, port = spec.split("=")
+        status, _, body = http(int(port), "/healthz")
+        check(status == 503 and body.startswith("store down: "),
+              "%s without a store: /healthz %s %r" % (name, status, body))
+        status, _, text = http(int(port), "/metrics")
+        _, samples, errors = parse(text)
+        check(status == 200 and not errors and value(samples, "complaints_store_up") == 0,
+              "%s without a store: /metrics parses, complaints_store_up = 0" % name)
     print("metrics_scrape.py: %d passed, %d failed" % (PASSED, FAILED))
     sys.exit(1 if FAILED else 0)
 
