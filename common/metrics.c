@@ -482,8 +482,9 @@ metrics_serve (metrics_t *self, int port, metrics_health_fn *health, void *healt
     addr.sin_family = AF_INET;
     addr.sin_port = htons ((uint16_t) port);
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    self->httpd = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t) port,
-                                    NULL, NULL, s_http, self,
+    //  MHD_USE_AUTO: epoll or poll, never select (a daemon may hold fds past 1024).
+    self->httpd = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO,
+                                    (uint16_t) port, NULL, NULL, s_http, self,
                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
                                     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 16,
