@@ -13,7 +13,7 @@
 
 CC       ?= cc
 SANITIZE ?= 0
-PKGS     := libczmq libzmq msgpack libpq libsodium jansson libcurl
+PKGS     := libczmq libzmq msgpack libpq libsodium jansson libcurl libmicrohttpd
 
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-asan

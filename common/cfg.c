@@ -30,8 +30,9 @@ cfg_long (int argc, char **argv, const char *flag, const char *env, long def)
     char *end = NULL;
     long n = strtol (value, &end, 10);
     if (!end || *end) {
-        fprintf (stderr, "invalid number for %s: %s\n", flag, value);
-        exit (2);
+        //  Library code never exits: the caller keeps the default, told why.
+        fprintf (stderr, "invalid number for %s: %s (using %ld)\n", flag, value, def);
+        return def;
     }
     return n;
 }

@@ -6,6 +6,11 @@
  *                                CFG_INTAKE_ENDPOINT);
  *
  *  The defaults for endpoints every service must agree on live here, once.
+ *
+ *  The daemons declare their flags through common/daemon.h (usage, refusal
+ *  of unknown flags); these helpers remain for the small tools (the
+ *  benchmarks). cfg_long keeps the default, with a message, when the value
+ *  is not a number.
  */
 #ifndef CFG_H_INCLUDED
 #define CFG_H_INCLUDED

@@ -16,6 +16,7 @@ PACKAGES=(
     libjansson-dev                          # JSON for complaintctl (stdin documents, output)
     libcsv-dev                              # CSV parser for complaintctl import
     libcurl4-openssl-dev                    # libcurl: the notifier's SMTP (and later HTTP) delivery
+    libmicrohttpd-dev                       # every daemon's /metrics and /healthz endpoint
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines

@@ -33,9 +33,15 @@
 #                 (55480), the SMS gateway at /sms and the push gateway at
 #                 /push, storing into var/sinks/gateway
 #
+# Every service serves Prometheus /metrics and /healthz on 127.0.0.1, at
+# COMPLAINTS_METRICS_BASE (55490) + its place in SERVICES: bus-1 55490,
+# bus-2 55491, intake 55492, router-1 55493, router-2 55494, watchdog-1
+# 55495, watchdog-2 55496, notifier-1 55497 (svc_metrics_port).
+#
 # Interface: say, warn, die, as_pg, pg_bin_dir, pg_cluster_running, pg_port,
 #            pg_ensure, env_setting, env_recorded, env_write, endpoints_load,
-#            notify_load, pseudonym_key, svc_pid, endpoint_wait, psql_q
+#            notify_load, pseudonym_key, svc_pid, svc_metrics_port,
+#            endpoint_wait, psql_q
 
 set -o pipefail
 
@@ -283,6 +289,8 @@ env_write () {
         for n in COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT; do
             printf 'export %s=%q\n' "$n" "${!n}"
         done
+        echo "# /metrics and /healthz of each service: 127.0.0.1, this + its place in SERVICES."
+        printf 'export COMPLAINTS_METRICS_BASE=%q\n' "$COMPLAINTS_METRICS_BASE"
         echo "# The routers load the staff directory with these token hashes; each"
         echo "# demo staff member's token is in $STAFF_TOKENS_PLAIN (docs/organisation.md)."
         printf 'export COMPLAINTS_STAFF_TOKENS=%q\n' "$STAFF_TOKENS"
@@ -306,7 +314,22 @@ endpoints_load () {
     COMPLAINTS_INTAKE_ENDPOINT=$(env_setting COMPLAINTS_INTAKE_ENDPOINT tcp://127.0.0.1:5550)
     COMPLAINTS_BUS_PUB_ENDPOINT=$(env_setting COMPLAINTS_BUS_PUB_ENDPOINT tcp://127.0.0.1:5560)
     COMPLAINTS_BUS_REPLAY_ENDPOINT=$(env_setting COMPLAINTS_BUS_REPLAY_ENDPOINT tcp://127.0.0.1:5561)
+    COMPLAINTS_METRICS_BASE=$(env_setting COMPLAINTS_METRICS_BASE 55490)
     export COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT
+    export COMPLAINTS_METRICS_BASE
+}
+
+# svc_metrics_port NAME — the metrics port of a service of SERVICES (fixed
+# per instance, so a scraper's configuration and `make status` find it).
+svc_metrics_port () {
+    local i base=${COMPLAINTS_METRICS_BASE:-$(env_recorded COMPLAINTS_METRICS_BASE 55490)}
+    for i in "${!SERVICES[@]}"; do
+        if [[ ${SERVICES[$i]} == "$1" ]]; then
+            printf '%s\n' $((base + i))
+            return 0
+        fi
+    done
+    return 1
 }
 
 # notify_load — the notifier's delivery URLs and the local sinks. For each

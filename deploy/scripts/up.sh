@@ -39,6 +39,8 @@
 # Settings: BUILD (build), COMPLAINTS_PG_PORT (55432), COMPLAINTS_VAR (var),
 # COMPLAINTS_INTAKE_ENDPOINT, COMPLAINTS_BUS_PUB_ENDPOINT,
 # COMPLAINTS_BUS_REPLAY_ENDPOINT (defaults of common/cfg.h),
+# COMPLAINTS_METRICS_BASE (55490: each service's --metrics-port is this plus
+# its place in lib.sh's SERVICES),
 # COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL (unset: the
 # local sinks), COMPLAINTS_SINK_SMTP_PORT, COMPLAINTS_SINK_HTTP_PORT, and every
 # service's own COMPLAINTS_* variables (docs/operations.md), UP_TIMEOUT (seconds to wait for the endpoints, 20).
@@ -85,6 +87,13 @@ svc_start () {
     case $name in
         bus-* | router-* | watchdog-*) args=(--name "$name") ;;
         notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
+    esac
+    # Each daemon serves /metrics and /healthz on its own fixed port.
+    case $name in
+        sink-*) ;;
+        *) args+=(--metrics-port "$(svc_metrics_port "$name")") ;;
+    esac
+    case $name in
         sink-smtp)
             bin=$SINK_PY
             mkdir -p "$VAR/sinks/mail"
@@ -152,7 +161,8 @@ fi
 
 (( started > 0 )) || say "everything was already running"
 for name in "${SERVICES[@]}"; do
-    printf '  %-11s pid %-7s log %s\n' "$name" "$(svc_pid "$name")" "$LOG_DIR/$name.log"
+    printf '  %-11s pid %-7s metrics 127.0.0.1:%-6s log %s\n' "$name" "$(svc_pid "$name")" \
+        "$(svc_metrics_port "$name")" "$LOG_DIR/$name.log"
 done
 for name in "${NOTIFY_SINKS[@]}"; do
     printf '  %-11s pid %-7s port %-6s into %s\n' "$name" "$(svc_pid "$name")" "$(sink_port "$name")" \

@@ -22,20 +22,18 @@
  *  lost its connection has lost the lock too, but it also cannot write: every
  *  drain runs on that connection. So two buses never write event_log at once.
  *
- *  The loop is one thread: zmq_poll over the replay ROUTER and libpq's socket
- *  (a raw fd item), with a timeout that brings the next poll or heartbeat.
+ *  The loop is one thread: daemon_wait over the replay ROUTER and libpq's
+ *  socket (a raw fd item), with a timeout that brings the next poll or heartbeat.
  *
- *  Flags (each also an environment variable):
- *      --pg        COMPLAINTS_PG                   libpq conninfo ("" = PG* vars)
- *      --pub       COMPLAINTS_BUS_PUB_ENDPOINT     PUB bind endpoint
- *      --replay    COMPLAINTS_BUS_REPLAY_ENDPOINT  replay ROUTER bind endpoint
- *      --batch     COMPLAINTS_BUS_BATCH            rows per drain transaction (1000)
- *      --poll-ms   COMPLAINTS_BUS_POLL_MS          fallback poll interval (250)
- *      --name      COMPLAINTS_BUS_NAME             instance name in logs
- *      --debug     COMPLAINTS_DEBUG=1              debug logs (one line per batch)
- *      --selftest                                  run the self-tests and exit
+ *  Flags and variables: `bus --help` (declared in s_opts below; the
+ *  skeleton, common/daemon.c, parses them and refuses unknown ones).
+ *
+ *  Metrics (--metrics-port): events published and replayed, batch sizes,
+ *  how long rows waited in the outbox, active or standby, the store round
+ *  trip of each drain and replay; docs/operations.md lists them.
  */
 #include "cfg.h"
+#include "daemon.h"
 #include "event.h"
 #include "log.h"
 #include "pg.h"
@@ -66,15 +64,55 @@ typedef struct {
     const char *name;
     int batch;
     int poll_ms;
+    daemon_t *daemon;
+    metric_t *m_active, *m_published, *m_batch, *m_lag, *m_last_seq;
+    metric_t *m_replay_requests, *m_replayed;
 } bus_cfg_t;
+
+static const daemon_opt_t s_opts [] = {
+    DAEMON_STR ("pub", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT, "ENDPOINT", "PUB socket to bind"),
+    DAEMON_STR ("replay", CFG_ENV_BUS_REPLAY, CFG_BUS_REPLAY_ENDPOINT, "ENDPOINT",
+                "replay ROUTER socket to bind"),
+    DAEMON_LONG ("batch", "COMPLAINTS_BUS_BATCH", 1000, 1, 100000,
+                 "outbox rows per drain transaction"),
+    DAEMON_LONG ("poll-ms", "COMPLAINTS_BUS_POLL_MS", 250, 1, 60000,
+                 "fallback poll when no NOTIFY arrives"),
+    DAEMON_STR ("name", "COMPLAINTS_BUS_NAME", NULL, "NAME", "instance name in logs (bus-PID)"),
+    DAEMON_BOOL ("selftest", NULL, "run the self-tests and exit"),
+    DAEMON_END
+};
+
+static void
+s_metrics_declare (bus_cfg_t *cfg)
+{
+    metrics_t *m = daemon_metrics (cfg->daemon);
+    cfg->m_active = metrics_gauge (m, "complaints_bus_active",
+        "1 while this instance holds the lock and publishes, 0 while standby.", NULL);
+    cfg->m_published = metrics_counter (m, "complaints_bus_events_published_total",
+        "Events moved from the outbox into the event log and published.", NULL);
+    cfg->m_batch = metrics_histogram (m, "complaints_bus_drain_batch_size",
+        "Rows per non-empty drain transaction.", NULL, metrics_size_buckets,
+        metrics_size_nbuckets);
+    cfg->m_lag = metrics_gauge (m, "complaints_bus_outbox_lag_seconds",
+        "How long the oldest row of the last drained batch waited in the outbox (0: empty).",
+        NULL);
+    cfg->m_last_seq = metrics_gauge (m, "complaints_bus_last_seq",
+        "The last committed event seq.", NULL);
+    cfg->m_replay_requests = metrics_counter (m, "complaints_bus_replay_requests_total",
+        "Replay requests answered, by result (ok, failed: the store did not answer).",
+        "result");
+    cfg->m_replayed = metrics_counter (m, "complaints_bus_replayed_events_total",
+        "Events sent in replay replies.", NULL);
+}
 
 /* Sleep ms, in slices, so SIGTERM is answered at once. */
 static void
-s_sleep (int ms)
+s_sleep (daemon_t *daemon, int ms)
 {
     int64_t until = zclock_mono () + ms;
     while (!zsys_interrupted && zclock_mono () < until)
         zclock_sleep (50);
+    daemon_alive (daemon);
 }
 
 /* Try for the lock once a second until we hold it. Returns 0 when elected,
@@ -96,12 +134,13 @@ s_elect (PGconn *conn, const bus_cfg_t *cfg)
         }
         bool held = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
         PQclear (res);
+        daemon_store_up (cfg->daemon);
         if (held)
             return 0;
         if (!said_standby)
             log_info ("standby", "instance=%s lock_key=%s", cfg->name, BUS_LOCK_KEY);
         said_standby = true;
-        s_sleep (BUS_ELECT_MS);
+        s_sleep (cfg->daemon, BUS_ELECT_MS);
     }
     return -1;
 }
@@ -193,6 +232,8 @@ s_serve (PGconn *conn, const bus_cfg_t *cfg)
     replay = drain ? replay_new (conn) : NULL;
     if (!replay)
         goto done;
+    metric_set (cfg->m_active, 1);
+    metric_set (cfg->m_last_seq, (double) outbox_drain_last_seq (drain));
     log_info ("elected", "instance=%s last_seq=%llu pub=%s replay=%s", cfg->name,
               (unsigned long long) outbox_drain_last_seq (drain), cfg->pub, cfg->replay);
 
@@ -210,9 +251,21 @@ s_serve (PGconn *conn, const bus_cfg_t *cfg)
     while (!zsys_interrupted) {
         now = zclock_mono ();
         if (wake || now >= next_poll) {
+            int64_t t0 = zclock_usecs ();
             int n = outbox_drain_once (drain);
+            daemon_observe (cfg->daemon, "drain", (double) (zclock_usecs () - t0) / 1e6);
             if (n < 0 && !pg_healthy (conn))
                 break;
+            if (n >= 0) {
+                daemon_store_up (cfg->daemon);
+                daemon_pass_done (cfg->daemon);
+                metric_set (cfg->m_lag, (double) outbox_drain_lag_ms (drain) / 1000.0);
+            }
+            if (n > 0) {
+                metric_add (cfg->m_published, n);
+                metric_observe (cfg->m_batch, n);
+                metric_set (cfg->m_last_seq, (double) outbox_drain_last_seq (drain));
+            }
             /* A full batch means more is waiting: go round at once, but
              * through the poll, so heartbeats and replay are not starved. */
             wake = n == cfg->batch;
@@ -249,12 +302,7 @@ s_serve (PGconn *conn, const bus_cfg_t *cfg)
             { zsock_resolve (router), 0, ZMQ_POLLIN, 0 },
             { NULL, fd, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll (items, 2, timeout) == -1) {
-            if (errno == EINTR)
-                continue;
-            log_error ("poll_failed", "error=\"%s\"", zmq_strerror (errno));
-            break;
-        }
+        daemon_wait (cfg->daemon, timeout, items, 2);
         if (items [1].revents & ZMQ_POLLIN) {
             /* A terminated backend sends an error and closes: either
              * shows up here, and ends this term as the active bus. */
@@ -264,14 +312,23 @@ s_serve (PGconn *conn, const bus_cfg_t *cfg)
                 wake = true;
         }
         if (items [0].revents & ZMQ_POLLIN) {
-            for (int i = 0; i < BUS_REPLAY_BURST && (zsock_events (router) & ZMQ_POLLIN); i++)
-                if (replay_serve (replay, router, outbox_drain_last_seq (drain))
-                &&  !pg_healthy (conn))
+            for (int i = 0; i < BUS_REPLAY_BURST && (zsock_events (router) & ZMQ_POLLIN); i++) {
+                uint64_t served = replay_events_served (replay);
+                int64_t t0 = zclock_usecs ();
+                int rc = replay_serve (replay, router, outbox_drain_last_seq (drain));
+                daemon_observe (cfg->daemon, "replay", (double) (zclock_usecs () - t0) / 1e6);
+                metric_add_at (cfg->m_replay_requests, (const char *[]) { rc ? "failed" : "ok" },
+                               1);
+                metric_add (cfg->m_replayed, (double) (replay_events_served (replay) - served));
+                if (rc && !pg_healthy (conn))
                     goto done;
+            }
         }
     }
 done:
+    metric_set (cfg->m_active, 0);
     if (!zsys_interrupted && !pg_healthy (conn)) {
+        daemon_store_down (cfg->daemon, "connection lost");
         char q [300];
         log_error ("connection_lost", "instance=%s error=%s", cfg->name,
                    log_quote (q, sizeof q, PQerrorMessage (conn)));
@@ -285,29 +342,35 @@ done:
 int
 main (int argc, char **argv)
 {
-    log_init ("bus");
-    if (cfg_flag (argc, argv, "--selftest")) {
+    daemon_t *daemon = daemon_new ("bus", s_opts, "bus --selftest");
+    int rc = daemon_parse (daemon, argc, argv);
+    if (rc) {
+        daemon_destroy (&daemon);
+        return rc > 0 ? 0 : 2;
+    }
+    if (daemon_bool (daemon, "selftest")) {
+        daemon_destroy (&daemon);
         outbox_drain_test (true);
         replay_test (true);
         return 0;
     }
     char default_name [64];
     snprintf (default_name, sizeof default_name, "bus-%d", (int) getpid ());
+    const char *name = daemon_str (daemon, "name");
     bus_cfg_t cfg = {
-        .pg      = cfg_str (argc, argv, "--pg", CFG_ENV_PG, ""),
-        .pub     = cfg_str (argc, argv, "--pub", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT),
-        .replay  = cfg_str (argc, argv, "--replay", CFG_ENV_BUS_REPLAY, CFG_BUS_REPLAY_ENDPOINT),
-        .name    = cfg_str (argc, argv, "--name", "COMPLAINTS_BUS_NAME", default_name),
-        .batch   = (int) cfg_long (argc, argv, "--batch", "COMPLAINTS_BUS_BATCH", 1000),
-        .poll_ms = (int) cfg_long (argc, argv, "--poll-ms", "COMPLAINTS_BUS_POLL_MS", 250),
+        .pg      = daemon_str (daemon, "pg"),
+        .pub     = daemon_str (daemon, "pub"),
+        .replay  = daemon_str (daemon, "replay"),
+        .name    = name ? name : default_name,
+        .batch   = (int) daemon_long (daemon, "batch"),
+        .poll_ms = (int) daemon_long (daemon, "poll-ms"),
+        .daemon  = daemon,
     };
-    if (cfg.batch < 1 || cfg.batch > 100000 || cfg.poll_ms < 1 || cfg.poll_ms > 60000) {
-        fprintf (stderr, "bus: --batch must be 1..100000 and --poll-ms 1..60000\n");
-        return 2;
+    s_metrics_declare (&cfg);
+    if (daemon_start (daemon)) {
+        daemon_destroy (&daemon);
+        return 1;
     }
-    const char *debug_env = getenv ("COMPLAINTS_DEBUG");
-    log_set_debug (cfg_flag (argc, argv, "--debug") || (debug_env && atoi (debug_env) > 0));
-    zsys_init ();                                   /* installs the SIGINT/SIGTERM handler */
     char app_name [96];
     snprintf (app_name, sizeof app_name, "bus:%s", cfg.name);
     log_info ("starting", "instance=%s batch=%d poll_ms=%d", cfg.name, cfg.batch, cfg.poll_ms);
@@ -316,13 +379,17 @@ main (int argc, char **argv)
         PGconn *conn = pg_connect (cfg.pg, app_name);
         if (!conn)
             break;                                  /* interrupted */
+        daemon_store_up (daemon);
         PQsetNoticeProcessor (conn, s_notice, &cfg);
         if (s_elect (conn, &cfg) == 0)
             s_serve (conn, &cfg);
         PQfinish (conn);                            /* releases the lock */
-        if (!zsys_interrupted)
-            s_sleep (BUS_ELECT_MS);
+        if (!zsys_interrupted) {
+            daemon_store_down (daemon, "reconnecting");
+            s_sleep (daemon, BUS_ELECT_MS);
+        }
     }
     log_info ("stopped", "instance=%s", cfg.name);
+    daemon_destroy (&daemon);
     return 0;
 }

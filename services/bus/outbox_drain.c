@@ -57,6 +57,7 @@ struct _outbox_drain_t {
     zsock_t *pub;
     int batch;
     uint64_t last_seq;            /* last committed seq */
+    int64_t lag_ms;               /* last batch: age of its oldest row at publish */
     msgpack_sbuffer events;       /* this batch's event maps, back to back */
     size_t *offsets;              /* batch + 1 offsets into events */
     msgpack_sbuffer arr [5];      /* seqs, types, complaint_nos, ats, events */
@@ -317,6 +318,7 @@ outbox_drain_once (outbox_drain_t *self)
     }
     int n = PQntuples (rows);
     if (n == 0) {
+        self->lag_ms = 0;
         PQclear (rows);
         res = PQexec (self->conn, "COMMIT");
         rc = s_check (self, res, PGRES_COMMAND_OK, "commit");
@@ -360,6 +362,8 @@ outbox_drain_once (outbox_drain_t *self)
     }
     int64_t t4 = zclock_usecs ();
     s_publish (self, rows, n);
+    /* Rows come in id order: the first is the oldest (its `at`, unix ms). */
+    self->lag_ms = zclock_time () - (int64_t) s_get64 (PQgetvalue (rows, 0, 3));
     log_debug ("batch_drained", "n=%d first_seq=%llu last_seq=%llu take_us=%lld build_us=%lld"
                " insert_us=%lld commit_us=%lld publish_us=%lld", n,
                (unsigned long long) self->last_seq + 1,
@@ -369,6 +373,13 @@ outbox_drain_once (outbox_drain_t *self)
     self->last_seq += (uint64_t) n;
     PQclear (rows);
     return n;
+}
+
+int64_t
+outbox_drain_lag_ms (outbox_drain_t *self)
+{
+    assert (self);
+    return self->lag_ms;
 }
 
 /* ------------------------------------------------------------------------ */

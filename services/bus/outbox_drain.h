@@ -22,6 +22,7 @@
  *      outbox_drain_destroy
  *      outbox_drain_once       one batch; returns rows drained, or -1
  *      outbox_drain_last_seq   the last committed seq
+ *      outbox_drain_lag_ms     how long the last batch's oldest row waited
  *      outbox_drain_test       self-test of the pure helpers
  */
 #ifndef OUTBOX_DRAIN_H_INCLUDED
@@ -44,6 +45,10 @@ void outbox_drain_destroy (outbox_drain_t **self_p);
 int outbox_drain_once (outbox_drain_t *self);
 
 uint64_t outbox_drain_last_seq (outbox_drain_t *self);
+
+/* How long the oldest row of the last batch waited in the outbox, in ms
+ * (commit to publish, by the two hosts' clocks); 0 after an empty drain. */
+int64_t outbox_drain_lag_ms (outbox_drain_t *self);
 
 void outbox_drain_test (bool verbose);
 

@@ -22,6 +22,7 @@
 struct _replay_t {
     PGconn *conn;
     msgpack_sbuffer reply;
+    uint64_t served;            /* events sent in replies, for the metrics */
 };
 
 replay_t *
@@ -54,7 +55,8 @@ replay_destroy (replay_t **self_p)
 }
 
 /* Build {"ok":true,"events":[...],"last_seq":L} from the selected rows. */
-static void
+/* Returns how many events the reply holds. */
+static int
 s_pack_events (msgpack_sbuffer *buf, PGresult *rows, uint64_t last_seq)
 {
     int n = PQntuples (rows);
@@ -73,6 +75,7 @@ s_pack_events (msgpack_sbuffer *buf, PGresult *rows, uint64_t last_seq)
         msgpack_sbuffer_write (buf, PQgetvalue (rows, i, 0), (size_t) PQgetlength (rows, i, 0));
     proto_pack_cstr (&pk, "last_seq");
     msgpack_pack_uint64 (&pk, last_seq);
+    return take;
 }
 
 /* Answer one decoded request into self->reply; -1 if the store failed. */
@@ -92,7 +95,7 @@ s_answer (replay_t *self, const void *data, size_t size, uint64_t last_seq)
     PGresult *rows = PQexecPrepared (self->conn, "bus_replay", 2, params, NULL, NULL, 1);
     int rc = 0;
     if (PQresultStatus (rows) == PGRES_TUPLES_OK)
-        s_pack_events (&self->reply, rows, last_seq);
+        self->served += (uint64_t) s_pack_events (&self->reply, rows, last_seq);
     else {
         char q [300];
         log_error ("replay_failed", "sqlstate=%s error=%s", pg_sqlstate (rows),
@@ -139,6 +142,13 @@ replay_serve (replay_t *self, zsock_t *router, uint64_t last_seq)
         msgpack_sbuffer_init (&self->reply);
     }
     return rc;
+}
+
+uint64_t
+replay_events_served (replay_t *self)
+{
+    assert (self);
+    return self->served;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -42,6 +42,9 @@ void replay_destroy (replay_t **self_p);
  * store failed (the client got "unavailable"; the caller checks pg_healthy). */
 int replay_serve (replay_t *self, zsock_t *router, uint64_t last_seq);
 
+/* Events sent in replay replies since replay_new (for the metrics). */
+uint64_t replay_events_served (replay_t *self);
+
 void replay_test (bool verbose);
 
 #endif

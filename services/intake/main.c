@@ -22,8 +22,15 @@
  *  scope rule and tokens (staff_auth.c) and authorisation through a real act
  *  (case_action.c) against the database in PG* (the test runner's migrated
  *  one), and prints "intake selftest: N passed, M failed".
+ *
+ *  Flags, signals and the metrics endpoint come from the daemon skeleton
+ *  (common/daemon.c; `intake --help`). Metrics: requests by operation,
+ *  errors by code, submits by outcome, requests per batch, writers busy,
+ *  and the store round trip of each batch (handed to a writer until it
+ *  came back), docs/operations.md.
  */
 #include "cfg.h"
+#include "daemon.h"
 #include "batch_writer.h"
 #include "case_action.h"
 #include "complaint_store.h"
@@ -41,6 +48,81 @@
 typedef struct {
     uint64_t requests, accepted, duplicates, rejected, failed, batches, gets, acts, refused, queues;
 } s_stats_t;
+
+static const daemon_opt_t s_opts [] = {
+    DAEMON_STR ("endpoint", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT, "ENDPOINT", "ROUTER to bind"),
+    DAEMON_LONG ("batch", "COMPLAINTS_INTAKE_BATCH", 1000, 1, 10000,
+                 "most requests per transaction"),
+    DAEMON_LONG ("writers", "COMPLAINTS_INTAKE_WRITERS", 2, 1, 16,
+                 "batches written at once, each on its own connection"),
+    DAEMON_STR ("timezone", "COMPLAINTS_TIMEZONE", "Asia/Shanghai", "TZ",
+                "the bank's time zone for complaint-number dates"),
+    DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
+    DAEMON_BOOL ("verbose", NULL, "self-test details"),
+    DAEMON_END
+};
+
+/* What intake counts for the operators (the s_stats_t above is the log's). */
+typedef struct {
+    daemon_t *daemon;
+    metric_t *requests, *errors, *submits, *batch_size, *writers_busy;
+} s_metrics_t;
+
+static void
+s_metrics_declare (s_metrics_t *m, daemon_t *daemon)
+{
+    metrics_t *reg = daemon_metrics (daemon);
+    m->daemon = daemon;
+    m->requests = metrics_counter (reg, "complaints_intake_requests_total",
+        "Requests received, by operation (submit, get, act, queue; invalid: not decodable,"
+        " dropped: no envelope).", "op");
+    m->errors = metrics_counter (reg, "complaints_intake_errors_total",
+        "Requests answered with an error, by the reply's code.", "code");
+    m->submits = metrics_counter (reg, "complaints_intake_submits_total",
+        "Submits answered, by outcome (accepted, duplicate, failed).", "result");
+    m->batch_size = metrics_histogram (reg, "complaints_intake_batch_size",
+        "Requests per batch handed to a writer.", NULL, metrics_size_buckets,
+        metrics_size_nbuckets);
+    m->writers_busy = metrics_gauge (reg, "complaints_intake_writers_busy",
+        "Writers holding a batch now.", NULL);
+}
+
+static void
+s_count_error (s_metrics_t *m, const char *code)
+{
+    metric_add_at (m->errors, (const char *[]) { code && *code ? code : "unknown" }, 1);
+}
+
+/* The "code" of an error reply a writer packed (get, act, queue). */
+static void
+s_count_reply_error (s_metrics_t *m, const msgpack_sbuffer *reply)
+{
+    char code [64] = "unknown";
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    if (msgpack_unpack_next (&unpacked, reply->data, reply->size, NULL) == MSGPACK_UNPACK_SUCCESS
+    &&  unpacked.data.type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object_map *map = &unpacked.data.via.map;
+        for (uint32_t i = 0; i < map->size; i++) {
+            const msgpack_object *k = &map->ptr [i].key, *v = &map->ptr [i].val;
+            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 4
+            &&  memcmp (k->via.str.ptr, "code", 4) == 0 && v->type == MSGPACK_OBJECT_STR
+            &&  v->via.str.size < sizeof code) {
+                memcpy (code, v->via.str.ptr, v->via.str.size);
+                code [v->via.str.size] = 0;
+            }
+        }
+    }
+    msgpack_unpacked_destroy (&unpacked);
+    s_count_error (m, code);
+}
+
+static const char *
+s_op_name (int op)
+{
+    return op == REQUEST_SUBMIT ? "submit" : op == REQUEST_GET ? "get"
+         : op == REQUEST_ACT ? "act" : op == REQUEST_QUEUE ? "queue" : "other";
+}
 
 /* Replace the request body (last frame) with the reply and send it back. */
 static void
@@ -87,7 +169,7 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
 /*  Take every request already queued, up to the batch's capacity. Bad
  *  ones are answered now; good ones wait in the batch for its writer. */
 static void
-s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
+s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m)
 {
     batch->count = batch->nsubmits = 0;
     while (batch->count < batch->capacity) {
@@ -104,6 +186,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
              * not ours to answer (we could not address the reply). */
             log_warn ("request_dropped", "reason=\"no empty delimiter before the body\"");
             msgpack_unpacked_destroy (&r->unpacked);
+            metric_add_at (m->requests, (const char *[]) { "dropped" }, 1);
             zmsg_destroy (&msg);
             continue;
         }
@@ -114,10 +197,13 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
             char q [300];
             log_debug ("request_rejected", "code=%s field=%s message=%s", err.code, err.field,
                        log_quote (q, sizeof q, err.message));
+            metric_add_at (m->requests, (const char *[]) { "invalid" }, 1);
+            s_count_error (m, err.code);
             s_reply_error (router, &r->msg, &err);
             msgpack_unpacked_destroy (&r->unpacked);
             continue;
         }
+        metric_add_at (m->requests, (const char *[]) { s_op_name (r->req.op) }, 1);
         batch->count++;
         if (r->req.op == REQUEST_SUBMIT) {
             submit_item_t *item = &batch->items [batch->nsubmits];
@@ -130,14 +216,23 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
     }
 }
 
-/* A batch came back from its writer: answer every request in it. */
+/* A batch came back from its writer: answer every request in it. The
+ * store counts as down while its replies say "unavailable". */
 static void
-s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
+s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m)
 {
     if (batch->nsubmits)
         stats->batches++;
+    bool unavailable = false;
     for (size_t i = 0; i < batch->nsubmits; i++) {
         submit_item_t *item = &batch->items [i];
+        metric_add_at (m->submits, (const char *[]) {
+            item->status == SUBMIT_ACCEPTED ? "accepted"
+            : item->status == SUBMIT_DUPLICATE ? "duplicate" : "failed" }, 1);
+        if (item->status == SUBMIT_FAILED) {
+            s_count_error (m, item->err.code);
+            unavailable |= item->err.code && streq (item->err.code, PROTO_E_UNAVAILABLE);
+        }
         stats->accepted += item->status == SUBMIT_ACCEPTED;
         stats->duplicates += item->status == SUBMIT_DUPLICATE;
         stats->failed += item->status == SUBMIT_FAILED;
@@ -150,12 +245,19 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats)
             stats->queues += r->req.op == REQUEST_QUEUE;
             stats->acts += r->req.op == REQUEST_ACT && !r->failed;
             stats->refused += r->req.op == REQUEST_ACT && r->failed;
+            if (r->failed)
+                s_count_reply_error (m, &r->reply);
             s_reply (router, &r->msg, &r->reply);
         }
         msgpack_unpacked_destroy (&r->unpacked);
         zmsg_destroy (&r->msg);
     }
     batch->count = batch->nsubmits = 0;
+    if (unavailable)
+        daemon_store_down (m->daemon, "a batch found the store unreachable");
+    else
+        daemon_store_up (m->daemon);
+    daemon_pass_done (m->daemon);
 }
 
 static intake_batch_t *
@@ -229,55 +331,42 @@ s_selftest (bool verbose)
     return failed ? 1 : 0;
 }
 
-static void
-s_usage (void)
-{
-    fprintf (stderr,
-        "usage: intake [--endpoint EP] [--pg CONNINFO] [--batch N] [--writers N] [--timezone TZ]\n"
-        "       intake --selftest [--verbose]   (against the database in PG*)\n"
-        "  --endpoint  ROUTER endpoint to bind (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
-        "  --pg        libpq conninfo (COMPLAINTS_PG, default: PG* variables)\n"
-        "  --batch     most requests per transaction (COMPLAINTS_INTAKE_BATCH, default 1000)\n"
-        "  --writers   batches written at once, each on its own connection\n"
-        "              (COMPLAINTS_INTAKE_WRITERS, default 2)\n"
-        "  --timezone  bank's time zone for complaint-number dates (COMPLAINTS_TIMEZONE,\n"
-        "              default Asia/Shanghai)\n"
-        "  COMPLAINTS_PSEUDONYM_KEY (required, >= 16 chars) keys the customer pseudonym.\n",
-        CFG_INTAKE_ENDPOINT);
-}
-
 int
 main (int argc, char **argv)
 {
-    if (cfg_flag (argc, argv, "--help") || cfg_flag (argc, argv, "-h")) {
-        s_usage ();
-        return 0;
+    daemon_t *daemon = daemon_new ("intake", s_opts,
+        "intake --selftest [--verbose]   (against the database in PG*)\n"
+        "COMPLAINTS_PSEUDONYM_KEY (required, >= 16 characters) keys the customer pseudonym");
+    int prc = daemon_parse (daemon, argc, argv);
+    if (prc) {
+        daemon_destroy (&daemon);
+        return prc > 0 ? 0 : 2;
     }
-    log_init ("intake");
-    if (cfg_flag (argc, argv, "--selftest"))
-        return s_selftest (cfg_flag (argc, argv, "--verbose"));
-    const char *endpoint = cfg_str (argc, argv, "--endpoint", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
-    const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
-    long max_batch = cfg_long (argc, argv, "--batch", "COMPLAINTS_INTAKE_BATCH", 1000);
-    long nwriters = cfg_long (argc, argv, "--writers", "COMPLAINTS_INTAKE_WRITERS", 2);
-    const char *tz_name = cfg_str (argc, argv, "--timezone", "COMPLAINTS_TIMEZONE", "Asia/Shanghai");
-    if (max_batch < 1 || max_batch > 10000) {
-        log_error ("bad_config", "field=batch reason=\"must be 1..10000\"");
-        return 2;
+    if (daemon_bool (daemon, "selftest")) {
+        int rc = s_selftest (daemon_bool (daemon, "verbose"));
+        daemon_destroy (&daemon);
+        return rc;
     }
-    if (nwriters < 1 || nwriters > 16) {
-        log_error ("bad_config", "field=writers reason=\"must be 1..16\"");
-        return 2;
-    }
+    const char *endpoint = daemon_str (daemon, "endpoint");
+    const char *conninfo = daemon_str (daemon, "pg");
+    long max_batch = daemon_long (daemon, "batch");
+    long nwriters = daemon_long (daemon, "writers");
+    const char *tz_name = daemon_str (daemon, "timezone");
     if (privacy_key_load (getenv (PRIVACY_KEY_ENV))) {
         log_error ("bad_config", "field=%s reason=\"missing or shorter than 16 characters\"",
                    PRIVACY_KEY_ENV);
+        daemon_destroy (&daemon);
         return 2;
+    }
+    s_metrics_t metrics;
+    s_metrics_declare (&metrics, daemon);
+    if (daemon_start (daemon)) {
+        daemon_destroy (&daemon);
+        return 1;
     }
     setenv ("TZ", tz_name, 1);
     tzset ();
 
-    zsys_init ();
     zsys_set_logstream (NULL);
     batch_writer_t *writers [16] = { NULL };
     intake_batch_t *batches [16] = { NULL };       /* batches [i] belongs to writers [i] */
@@ -289,10 +378,13 @@ main (int argc, char **argv)
                 batch_writer_destroy (&writers [i]);
                 s_batch_destroy (&batches [i]);
             }
+            daemon_destroy (&daemon);
             return 1;
         }
         batches [i] = s_batch_new ((size_t) max_batch);
     }
+    daemon_store_up (daemon);           /* every writer is connected */
+    int64_t sent_at [16] = { 0 };       /* when each busy writer got its batch */
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     zsock_set_rcvhwm (router, 100000);
     zsock_set_sndhwm (router, 100000);
@@ -327,29 +419,32 @@ main (int argc, char **argv)
         bool can_take = !stopping && free_writer >= 0;
         if (can_take)
             poll [nwriters] = (zmq_pollitem_t) { zsock_resolve (router), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (poll, (int) nwriters + (can_take ? 1 : 0), 1000) < 0) {
-            if (zmq_errno () == EINTR)
-                continue;
-            break;
-        }
+        daemon_wait (daemon, 1000, poll, (int) nwriters + (can_take ? 1 : 0));
         for (long i = 0; i < nwriters; i++) {
             if (!(poll [i].revents & ZMQ_POLLIN))
                 continue;
             intake_batch_t *done = batch_writer_recv (writers [i]);
             if (done) {
-                s_batch_reply (done, router, &stats);
+                daemon_observe (daemon, "batch", (double) (zclock_usecs () - sent_at [i]) / 1e6);
+                s_batch_reply (done, router, &stats, &metrics);
                 busy [i] = false;
                 if (free_writer < 0)
                     free_writer = i;
             }
         }
         if (can_take && (poll [nwriters].revents & ZMQ_POLLIN)) {
-            s_batch_fill (batches [free_writer], router, &stats);
+            s_batch_fill (batches [free_writer], router, &stats, &metrics);
             if (batches [free_writer]->count > 0) {
+                metric_observe (metrics.batch_size, (double) batches [free_writer]->count);
+                sent_at [free_writer] = zclock_usecs ();
                 batch_writer_send (writers [free_writer], batches [free_writer]);
                 busy [free_writer] = true;
             }
         }
+        long now_busy = 0;
+        for (long i = 0; i < nwriters; i++)
+            now_busy += busy [i];
+        metric_set (metrics.writers_busy, (double) now_busy);
         if (zclock_time () >= next_stats) {
             if (stats.requests)
                 s_log_stats (&stats);
@@ -364,5 +459,6 @@ main (int argc, char **argv)
         batch_writer_destroy (&writers [i]);
         s_batch_destroy (&batches [i]);
     }
+    daemon_destroy (&daemon);
     return rc;
 }

@@ -33,7 +33,11 @@
  *
  *  SIGHUP reloads rules, templates and calendars (a bad file is refused
  *  with file:line; the old ones stay); SIGINT/SIGTERM finish the message in hand
- *  and exit 0. `notifier --selftest [--verbose]` checks the shipped rules and
+ *  and exit 0. Flags, signals, the wait on the bus and the metrics endpoint
+ *  are the daemon skeleton's (common/daemon.c; `notifier --help`); metrics:
+ *  deliveries by channel and state, events consumed, consume lag behind
+ *  the stream, the store round trip of each pass (docs/operations.md).
+ *  `notifier --selftest [--verbose]` checks the shipped rules and
  *  templates, the MIME encoder and the gateway's JSON.
  */
 #include "notify_rules.h"
@@ -41,6 +45,7 @@
 #include "smtp_mail.h"
 #include "http_gateway.h"
 #include "cfg.h"
+#include "daemon.h"
 #include "log.h"
 
 #include <curl/curl.h>
@@ -56,15 +61,6 @@
 #define NT_DEFAULT_TEMPLATES "deploy/notify/templates"
 #define NT_DEFAULT_CALENDARS "deploy/calendars"
 
-static volatile sig_atomic_t s_reload_requested = 0;
-
-static void
-s_on_sighup (int signum)
-{
-    (void) signum;
-    s_reload_requested = 1;
-}
-
 typedef struct {
     const char *rules_path, *templates_dir, *calendars_dir, *default_calendar;
     notify_rules_t *rules;
@@ -75,7 +71,16 @@ typedef struct {
     notify_claim_cfg_t claim;
     int record_batch;               /* outcomes per commit */
     uint64_t sent, failed, dead;
+    uint64_t consumed, created, suppressed, deferred;   /* totals, for the metrics */
+    metric_t *m_deliveries;
 } notifier_t;
+
+//  One delivery attempt's outcome, by channel and state, for the metrics.
+static void
+s_count (notifier_t *self, const notify_row_t *row, const char *state)
+{
+    metric_add_at (self->m_deliveries, (const char *[]) { row->channel, state }, 1);
+}
 
 //  The claim settings that come from the rules (quiet hours).
 static void
@@ -104,15 +109,18 @@ s_load_calendars (const char *dir, const char *default_calendar)
     return calendars;
 }
 
-static void
-s_reload (notifier_t *self)
+static int
+s_reload (void *arg)
 {
+    notifier_t *self = (notifier_t *) arg;
+    int rc = 0;
     conf_error_t err;
     notify_rules_t *fresh = notify_rules_load (self->rules_path, self->templates_dir, &err);
     if (!fresh) {
         char q [300];
         log_error ("rules_refused", "path=%s line=%d reason=%s keeping=old", err.file, err.line,
                    log_quote (q, sizeof q, err.reason));
+        rc = -1;
     }
     else {
         notify_rules_destroy (&self->rules);
@@ -129,6 +137,9 @@ s_reload (notifier_t *self)
         log_info ("calendars_loaded", "dir=%s calendars=%zu", self->calendars_dir,
                   calendars_count (calendars));
     }
+    else
+        rc = -1;
+    return rc;
 }
 
 //  One SMS or push through its gateway. 0 accepted; -1 with error set, and
@@ -202,6 +213,8 @@ s_record (notifier_t *self, notify_outcome_t *outcomes, int n)
         const notify_outcome_t *o = &outcomes [i];
         const notify_row_t *row = o->row;
         char q [600];
+        s_count (self, row, o->result == NOTIFY_SENT ? "sent" : o->result == NOTIFY_FAILED
+                 ? "failed" : o->result == NOTIFY_DEAD ? "dead" : "lease_lost");
         if (o->result == NOTIFY_SENT) {
             self->sent++;
             log_info ("sent", "id=%" PRId64 " seq=%" PRId64 " channel=%s kind=%s attempt=%d"
@@ -257,9 +270,11 @@ s_deliver_due (notifier_t *self, int *suppressed, int *deferred)
 }
 
 //  One pass: consume events and deliver what is due, a batch of each in
-//  turn, until neither has anything left. Interleaved so that a long
-//  stream to consume never holds back delivery, nor a long delivery the
-//  rows of new events. -1: the store failed.
+//  turn, until neither has anything left or a second has gone by (then the
+//  loop reports its health and metrics and comes straight back). Interleaved
+//  so that a long stream to consume never holds back delivery, nor a long
+//  delivery the rows of new events. 0: all done, 1: more to do, -1: the
+//  store failed.
 static int
 s_pass (notifier_t *self)
 {
@@ -268,7 +283,7 @@ s_pass (notifier_t *self)
     int batch = self->claim.batch;
     uint64_t sent0 = self->sent, failed0 = self->failed, dead0 = self->dead;
     bool more = true;
-    while (more && !zsys_interrupted) {
+    while (more && !zsys_interrupted && zclock_mono () - started < 1000) {
         int c, s, d;
         int n = notify_store_consume (self->store, self->rules, batch, &c);
         if (n < 0)
@@ -283,58 +298,65 @@ s_pass (notifier_t *self)
         deferred += d;
         more = n == batch || k > 0 || s > 0 || d > 0;
     }
+    self->consumed += (uint64_t) events;
+    self->created += (uint64_t) created;
+    self->suppressed += (uint64_t) suppressed;
+    self->deferred += (uint64_t) deferred;
     if (events || claimed || suppressed || deferred)
         log_info ("tick", "events=%d created=%d claimed=%d sent=%" PRIu64 " failed=%" PRIu64
                   " dead=%" PRIu64 " suppressed=%d deferred=%d elapsed_ms=%" PRId64, events,
                   created, claimed, self->sent - sent0, self->failed - failed0,
                   self->dead - dead0, suppressed, deferred, zclock_mono () - started);
-    return 0;
+    return more ? 1 : 0;
 }
 
-static void
-s_usage (void)
-{
-    fprintf (stderr,
-        "usage: notifier [--pg CONNINFO] [--bus ENDPOINT] [--rules FILE] [--templates DIR]\n"
-        "                [--calendars DIR] [--calendar NAME]\n"
-        "                [--smtp-url URL] [--smtp-from ADDR] [--smtp-user U] [--smtp-password P]\n"
-        "                [--smtp-tls none|try|all] [--smtp-timeout-ms N]\n"
-        "                [--sms-url URL] [--sms-auth VALUE] [--push-url URL] [--push-auth VALUE]\n"
-        "                [--http-timeout-ms N] [--rate-email N] [--rate-sms N] [--rate-push N]\n"
-        "                [--name NAME] [--batch N] [--record-batch N] [--poll-ms N] [--lease-ms N]\n"
-        "                [--max-attempts N] [--backoff-ms N] [--backoff-cap-ms N] [--debug]\n"
-        "       notifier --selftest [--rules FILE] [--templates DIR] [--verbose]\n"
-        "  --pg              COMPLAINTS_PG                    PostgreSQL conninfo\n"
-        "  --bus             COMPLAINTS_BUS_PUB_ENDPOINT      bus PUB to wake on (\"none\")\n"
-        "  --rules           COMPLAINTS_NOTIFY_RULES          default " NT_DEFAULT_RULES "\n"
-        "  --templates       COMPLAINTS_NOTIFY_TEMPLATES      default " NT_DEFAULT_TEMPLATES "\n"
-        "  --calendars       COMPLAINTS_CALENDARS             the cases' time zones, default "
-        NT_DEFAULT_CALENDARS "\n"
-        "  --calendar        COMPLAINTS_NOTIFY_CALENDAR       for a case with no clock yet, cn\n"
-        "  --smtp-url        COMPLAINTS_SMTP_URL              smtp://host:port, smtps://host:port\n"
-        "  --smtp-from       COMPLAINTS_SMTP_FROM             default noreply@complaints.local\n"
-        "  --smtp-user       COMPLAINTS_SMTP_USER             AUTH user (\"\": no AUTH)\n"
-        "  --smtp-password   COMPLAINTS_SMTP_PASSWORD\n"
-        "  --smtp-tls        COMPLAINTS_SMTP_TLS              none (default), try, all (STARTTLS)\n"
-        "  --smtp-timeout-ms COMPLAINTS_SMTP_TIMEOUT_MS       default 10000\n"
-        "  --sms-url         COMPLAINTS_SMS_URL               the SMS gateway (http:// or https://)\n"
-        "  --sms-auth        COMPLAINTS_SMS_AUTH              its Authorization header value\n"
-        "  --push-url        COMPLAINTS_PUSH_URL              the app push gateway\n"
-        "  --push-auth       COMPLAINTS_PUSH_AUTH             its Authorization header value\n"
-        "  --http-timeout-ms COMPLAINTS_HTTP_TIMEOUT_MS       per gateway request, default 10000\n"
-        "  --rate-email      COMPLAINTS_NOTIFY_RATE_EMAIL     messages a second, all instances\n"
-        "  --rate-sms        COMPLAINTS_NOTIFY_RATE_SMS         together (0: no limit); defaults\n"
-        "  --rate-push       COMPLAINTS_NOTIFY_RATE_PUSH        0, 20, 50\n"
-        "  --name            COMPLAINTS_NOTIFIER_NAME         lease owner, default notifier-PID\n"
-        "  --batch           COMPLAINTS_NOTIFIER_BATCH        events or rows per transaction, 100\n"
-        "  --record-batch    COMPLAINTS_NOTIFIER_RECORD_BATCH outcomes per commit, 50 (a kill\n"
-        "                                                   repeats at most these, same Message-ID)\n"
-        "  --poll-ms         COMPLAINTS_NOTIFIER_POLL_MS      longest sleep, default 1000\n"
-        "  --lease-ms        COMPLAINTS_NOTIFIER_LEASE_MS     a claim's lease, default 60000\n"
-        "  --max-attempts    COMPLAINTS_NOTIFIER_MAX_ATTEMPTS then dead, default 8\n"
-        "  --backoff-ms      COMPLAINTS_NOTIFIER_BACKOFF_MS   first retry delay, default 30000\n"
-        "  --backoff-cap-ms  COMPLAINTS_NOTIFIER_BACKOFF_CAP_MS  longest delay, default 3600000\n");
-}
+static const daemon_opt_t s_opts [] = {
+    DAEMON_STR ("bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT, "ENDPOINT",
+                "bus PUB to wake on (\"none\": poll only)"),
+    DAEMON_STR ("rules", "COMPLAINTS_NOTIFY_RULES", NT_DEFAULT_RULES, "FILE", "notification rules"),
+    DAEMON_STR ("templates", "COMPLAINTS_NOTIFY_TEMPLATES", NT_DEFAULT_TEMPLATES, "DIR",
+                "message templates"),
+    DAEMON_STR ("calendars", "COMPLAINTS_CALENDARS", NT_DEFAULT_CALENDARS, "DIR",
+                "the cases' calendars (time zones)"),
+    DAEMON_STR ("calendar", "COMPLAINTS_NOTIFY_CALENDAR", "cn", "NAME",
+                "the calendar of a case with no clock yet"),
+    DAEMON_STR ("smtp-url", "COMPLAINTS_SMTP_URL", "", "URL", "smtp://host:port or smtps://host:port"),
+    DAEMON_STR ("smtp-from", "COMPLAINTS_SMTP_FROM", "noreply@complaints.local", "ADDR",
+                "the From address"),
+    DAEMON_STR ("smtp-user", "COMPLAINTS_SMTP_USER", "", "USER", "AUTH user (\"\": no AUTH)"),
+    DAEMON_STR ("smtp-password", "COMPLAINTS_SMTP_PASSWORD", "", "PASSWORD", "AUTH password"),
+    DAEMON_STR ("smtp-tls", "COMPLAINTS_SMTP_TLS", "none", "none|try|all", "STARTTLS"),
+    DAEMON_LONG ("smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS", 10000, 100, 600000,
+                 "per SMTP conversation"),
+    DAEMON_STR ("sms-url", "COMPLAINTS_SMS_URL", "", "URL", "the SMS gateway (http:// or https://)"),
+    DAEMON_STR ("sms-auth", "COMPLAINTS_SMS_AUTH", "", "VALUE", "its Authorization header value"),
+    DAEMON_STR ("push-url", "COMPLAINTS_PUSH_URL", "", "URL", "the app push gateway"),
+    DAEMON_STR ("push-auth", "COMPLAINTS_PUSH_AUTH", "", "VALUE", "its Authorization header value"),
+    DAEMON_LONG ("http-timeout-ms", "COMPLAINTS_HTTP_TIMEOUT_MS", 10000, 100, 600000,
+                 "per gateway request"),
+    DAEMON_LONG ("rate-email", "COMPLAINTS_NOTIFY_RATE_EMAIL", 0, 0, 100000,
+                 "e-mails a second, all instances together (0: no limit)"),
+    DAEMON_LONG ("rate-sms", "COMPLAINTS_NOTIFY_RATE_SMS", 20, 0, 100000,
+                 "SMS a second, all instances together (0: no limit)"),
+    DAEMON_LONG ("rate-push", "COMPLAINTS_NOTIFY_RATE_PUSH", 50, 0, 100000,
+                 "pushes a second, all instances together (0: no limit)"),
+    DAEMON_STR ("name", "COMPLAINTS_NOTIFIER_NAME", NULL, "NAME", "lease owner, default notifier-PID"),
+    DAEMON_LONG ("batch", "COMPLAINTS_NOTIFIER_BATCH", 100, 1, 10000,
+                 "events or rows per transaction"),
+    DAEMON_LONG ("record-batch", "COMPLAINTS_NOTIFIER_RECORD_BATCH", 50, 1, 10000,
+                 "delivery outcomes per commit (a kill repeats at most these, same Message-ID)"),
+    DAEMON_LONG ("poll-ms", "COMPLAINTS_NOTIFIER_POLL_MS", 1000, 10, 3600000, "longest sleep"),
+    DAEMON_LONG ("lease-ms", "COMPLAINTS_NOTIFIER_LEASE_MS", 60000, 100, 86400000,
+                 "a claim's lease"),
+    DAEMON_LONG ("max-attempts", "COMPLAINTS_NOTIFIER_MAX_ATTEMPTS", 8, 1, 100, "then dead"),
+    DAEMON_LONG ("backoff-ms", "COMPLAINTS_NOTIFIER_BACKOFF_MS", 30000, 1, 86400000,
+                 "first retry delay"),
+    DAEMON_LONG ("backoff-cap-ms", "COMPLAINTS_NOTIFIER_BACKOFF_CAP_MS", 3600000, 1, 604800000,
+                 "longest retry delay (>= --backoff-ms)"),
+    DAEMON_BOOL ("selftest", NULL, "check the rules, templates, MIME and JSON encoders, exit"),
+    DAEMON_BOOL ("verbose", NULL, "self-test details; debug log lines"),
+    DAEMON_END
+};
 
 //  A gateway URL: empty (not configured) or http(s)://.
 static bool
@@ -353,91 +375,72 @@ s_header_ok (const char *value)
 int
 main (int argc, char **argv)
 {
-    if (cfg_flag (argc, argv, "--help") || cfg_flag (argc, argv, "-h")) {
-        s_usage ();
-        return 0;
+    daemon_t *daemon = daemon_new ("notifier", s_opts,
+        "notifier --selftest [--rules FILE] [--templates DIR] [--verbose]");
+    int prc = daemon_parse (daemon, argc, argv);
+    if (prc) {
+        daemon_destroy (&daemon);
+        return prc > 0 ? 0 : 2;
     }
-    bool verbose = cfg_flag (argc, argv, "--verbose");
-    const char *rules_path = cfg_str (argc, argv, "--rules", "COMPLAINTS_NOTIFY_RULES",
-                                      NT_DEFAULT_RULES);
-    const char *templates_dir = cfg_str (argc, argv, "--templates", "COMPLAINTS_NOTIFY_TEMPLATES",
-                                         NT_DEFAULT_TEMPLATES);
-    if (cfg_flag (argc, argv, "--selftest")) {
+    bool verbose = daemon_bool (daemon, "verbose");
+    const char *rules_path = daemon_str (daemon, "rules");
+    const char *templates_dir = daemon_str (daemon, "templates");
+    if (daemon_bool (daemon, "selftest")) {
         int passed = 0;
         int failed = notify_rules_test (verbose, rules_path, templates_dir, &passed);
         failed += smtp_mail_test (verbose, &passed);
         failed += http_gateway_test (verbose, &passed);
         printf ("notifier selftest: %d passed, %d failed\n", passed, failed);
+        daemon_destroy (&daemon);
         return failed ? 1 : 0;
     }
-    log_init ("notifier");
-    const char *debug_env = getenv ("COMPLAINTS_DEBUG");
-    log_set_debug (verbose || cfg_flag (argc, argv, "--debug")
-                   || (debug_env && atoi (debug_env) > 0));
-    const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
-    const char *bus = cfg_str (argc, argv, "--bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT);
+    const char *conninfo = daemon_str (daemon, "pg");
+    const char *bus = daemon_str (daemon, "bus");
     notifier_t self = { .rules_path = rules_path, .templates_dir = templates_dir };
-    self.calendars_dir = cfg_str (argc, argv, "--calendars", "COMPLAINTS_CALENDARS",
-                                  NT_DEFAULT_CALENDARS);
-    self.default_calendar = cfg_str (argc, argv, "--calendar", "COMPLAINTS_NOTIFY_CALENDAR", "cn");
-    self.smtp.url = cfg_str (argc, argv, "--smtp-url", "COMPLAINTS_SMTP_URL", "");
-    self.smtp.from = cfg_str (argc, argv, "--smtp-from", "COMPLAINTS_SMTP_FROM",
-                              "noreply@complaints.local");
-    self.smtp.user = cfg_str (argc, argv, "--smtp-user", "COMPLAINTS_SMTP_USER", "");
-    self.smtp.password = cfg_str (argc, argv, "--smtp-password", "COMPLAINTS_SMTP_PASSWORD", "");
-    self.smtp.tls = cfg_str (argc, argv, "--smtp-tls", "COMPLAINTS_SMTP_TLS", "none");
-    self.smtp.timeout_ms = cfg_long (argc, argv, "--smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS",
-                                     10000);
-    self.sms.url = cfg_str (argc, argv, "--sms-url", "COMPLAINTS_SMS_URL", "");
-    self.sms.auth = cfg_str (argc, argv, "--sms-auth", "COMPLAINTS_SMS_AUTH", "");
-    self.push.url = cfg_str (argc, argv, "--push-url", "COMPLAINTS_PUSH_URL", "");
-    self.push.auth = cfg_str (argc, argv, "--push-auth", "COMPLAINTS_PUSH_AUTH", "");
-    self.sms.timeout_ms = self.push.timeout_ms =
-        cfg_long (argc, argv, "--http-timeout-ms", "COMPLAINTS_HTTP_TIMEOUT_MS", 10000);
+    self.calendars_dir = daemon_str (daemon, "calendars");
+    self.default_calendar = daemon_str (daemon, "calendar");
+    self.smtp.url = daemon_str (daemon, "smtp-url");
+    self.smtp.from = daemon_str (daemon, "smtp-from");
+    self.smtp.user = daemon_str (daemon, "smtp-user");
+    self.smtp.password = daemon_str (daemon, "smtp-password");
+    self.smtp.tls = daemon_str (daemon, "smtp-tls");
+    self.smtp.timeout_ms = daemon_long (daemon, "smtp-timeout-ms");
+    self.sms.url = daemon_str (daemon, "sms-url");
+    self.sms.auth = daemon_str (daemon, "sms-auth");
+    self.push.url = daemon_str (daemon, "push-url");
+    self.push.auth = daemon_str (daemon, "push-auth");
+    self.sms.timeout_ms = self.push.timeout_ms = daemon_long (daemon, "http-timeout-ms");
     notify_claim_cfg_t *claim = &self.claim;
-    claim->rate [NOTIFY_EMAIL] = cfg_long (argc, argv, "--rate-email",
-                                           "COMPLAINTS_NOTIFY_RATE_EMAIL", 0);
-    claim->rate [NOTIFY_SMS] = cfg_long (argc, argv, "--rate-sms", "COMPLAINTS_NOTIFY_RATE_SMS",
-                                         20);
-    claim->rate [NOTIFY_PUSH] = cfg_long (argc, argv, "--rate-push",
-                                          "COMPLAINTS_NOTIFY_RATE_PUSH", 50);
-    long batch = cfg_long (argc, argv, "--batch", "COMPLAINTS_NOTIFIER_BATCH", 100);
-    long record_batch = cfg_long (argc, argv, "--record-batch", "COMPLAINTS_NOTIFIER_RECORD_BATCH",
-                                  50);
-    long poll_ms = cfg_long (argc, argv, "--poll-ms", "COMPLAINTS_NOTIFIER_POLL_MS", 1000);
-    claim->lease_ms = cfg_long (argc, argv, "--lease-ms", "COMPLAINTS_NOTIFIER_LEASE_MS", 60000);
-    long max_attempts = cfg_long (argc, argv, "--max-attempts", "COMPLAINTS_NOTIFIER_MAX_ATTEMPTS",
-                                  8);
-    claim->backoff_ms = cfg_long (argc, argv, "--backoff-ms", "COMPLAINTS_NOTIFIER_BACKOFF_MS",
-                                  30000);
-    claim->backoff_cap_ms = cfg_long (argc, argv, "--backoff-cap-ms",
-                                      "COMPLAINTS_NOTIFIER_BACKOFF_CAP_MS", 3600000);
-    bool rates_ok = true;
-    for (int c = 0; c < NOTIFY_CHANNELS; c++)
-        rates_ok = rates_ok && claim->rate [c] >= 0 && claim->rate [c] <= 100000;
-    if (batch < 1 || batch > 10000 || record_batch < 1 || record_batch > 10000 || poll_ms < 10
-        || claim->lease_ms < 100 || max_attempts < 1
-        || max_attempts > 100 || claim->backoff_ms < 1
-        || claim->backoff_cap_ms < claim->backoff_ms || self.smtp.timeout_ms < 100
-        || self.sms.timeout_ms < 100 || !rates_ok
+    claim->rate [NOTIFY_EMAIL] = daemon_long (daemon, "rate-email");
+    claim->rate [NOTIFY_SMS] = daemon_long (daemon, "rate-sms");
+    claim->rate [NOTIFY_PUSH] = daemon_long (daemon, "rate-push");
+    long batch = daemon_long (daemon, "batch");
+    long poll_ms = daemon_long (daemon, "poll-ms");
+    claim->lease_ms = daemon_long (daemon, "lease-ms");
+    long max_attempts = daemon_long (daemon, "max-attempts");
+    claim->backoff_ms = daemon_long (daemon, "backoff-ms");
+    claim->backoff_cap_ms = daemon_long (daemon, "backoff-cap-ms");
+    //  The ranges are the skeleton's; what holds between settings is ours.
+    if (claim->backoff_cap_ms < claim->backoff_ms
         || !(streq (self.smtp.tls, "none") || streq (self.smtp.tls, "try")
              || streq (self.smtp.tls, "all"))
         || !smtp_mail_address_ok (self.smtp.from)
         || !s_url_ok (self.sms.url) || !s_url_ok (self.push.url)
         || !s_header_ok (self.sms.auth) || !s_header_ok (self.push.auth)) {
-        fprintf (stderr, "notifier: need 1 <= --batch, --record-batch <= 10000, --poll-ms >= 10, --lease-ms >= 100,"
-                         " 1 <= --max-attempts <= 100, 1 <= --backoff-ms <= --backoff-cap-ms,"
-                         " --smtp-timeout-ms and --http-timeout-ms >= 100, 0 <= --rate-* <="
-                         " 100000, --smtp-tls none|try|all, a plain --smtp-from address,"
-                         " http:// or https:// gateway URLs, auth values on one line\n");
+        daemon_refuse (daemon, "need --backoff-ms <= --backoff-cap-ms, --smtp-tls none|try|all,"
+                       " a plain --smtp-from address, http:// or https:// gateway URLs, auth"
+                       " values on one line");
+        daemon_destroy (&daemon);
         return 2;
     }
     claim->batch = (int) batch;
-    self.record_batch = (int) record_batch;
+    self.record_batch = (int) daemon_long (daemon, "record-batch");
     claim->max_attempts = (int) max_attempts;
     char default_name [64];
     snprintf (default_name, sizeof default_name, "notifier-%d", (int) getpid ());
-    const char *name = cfg_str (argc, argv, "--name", "COMPLAINTS_NOTIFIER_NAME", default_name);
+    const char *name = daemon_str (daemon, "name");
+    if (!name)
+        name = default_name;
 
     conf_error_t err;
     self.rules = notify_rules_load (rules_path, templates_dir, &err);
@@ -445,18 +448,21 @@ main (int argc, char **argv)
         char q [300];
         log_error ("rules_refused", "path=%s line=%d reason=%s keeping=none", err.file, err.line,
                    log_quote (q, sizeof q, err.reason));
+        daemon_destroy (&daemon);
         return 2;
     }
     s_apply_rules (&self);
     self.calendars = s_load_calendars (self.calendars_dir, self.default_calendar);
     if (!self.calendars) {
         notify_rules_destroy (&self.rules);
+        daemon_destroy (&daemon);
         return 2;
     }
     if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error ("curl_init_failed", "action=exit");
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
+        daemon_destroy (&daemon);
         return 1;
     }
     //  One connection cache for every delivery: a message to the server the
@@ -466,81 +472,103 @@ main (int argc, char **argv)
     CURLSH *share = curl_share_init ();
     if (share && curl_share_setopt (share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) == CURLSHE_OK)
         self.smtp.share = self.sms.share = self.push.share = share;
-    zsys_init ();
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_on_sighup;
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGHUP, &action, NULL);
+    metrics_t *reg = daemon_metrics (daemon);
+    self.m_deliveries = metrics_counter (reg, "complaints_notifier_deliveries_total",
+        "Delivery attempts by channel (email, sms, push, inbox) and outcome (sent, failed:"
+        " retried later, dead, lease_lost: another instance had taken the row).",
+        "channel,state");
+    metric_t *m_consumed = metrics_counter (reg, "complaints_notifier_events_consumed_total",
+        "Events read from the event log past the cursor.", NULL);
+    metric_t *m_created = metrics_counter (reg, "complaints_notifier_rows_created_total",
+        "Notification rows created from those events.", NULL);
+    metric_t *m_suppressed = metrics_counter (reg, "complaints_notifier_suppressed_total",
+        "Due rows suppressed (the customer opted out of the channel).", NULL);
+    metric_t *m_deferred = metrics_counter (reg, "complaints_notifier_deferred_total",
+        "Due rows moved to the morning by quiet hours.", NULL);
+    metric_t *m_cursor = metrics_gauge (reg, "complaints_notifier_cursor_seq",
+        "The event seq consumed up to, as of this instance's last consume.", NULL);
+    metric_t *m_lag = metrics_gauge (reg, "complaints_notifier_consume_lag_events",
+        "Events the bus has published past the cursor (bus seq seen - cursor).", NULL);
+    daemon_on_reload (daemon, s_reload, &self);
+    if (daemon_start (daemon)) {
+        notify_rules_destroy (&self.rules);
+        calendars_destroy (&self.calendars);
+        if (share)
+            curl_share_cleanup (share);
+        curl_global_cleanup ();
+        daemon_destroy (&daemon);
+        return 1;
+    }
+    if (verbose)
+        log_set_debug (true);
+    //  A pass delivers a batch, each message within its timeout: the loop
+    //  is stalled only past what a whole batch of slow gateways may take.
+    long slowest = self.smtp.timeout_ms > self.sms.timeout_ms ? self.smtp.timeout_ms
+                                                              : self.sms.timeout_ms;
+    daemon_set_stale_ms (daemon, 60000 + (int64_t) NOTIFY_CHANNELS * batch * slowest);
 
     log_info ("starting", "name=%s %s smtp_url=%s smtp_tls=%s sms_url=%s push_url=%s"
-              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld record_batch=%ld poll_ms=%ld"
+              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld record_batch=%d poll_ms=%ld"
               " lease_ms=%ld max_attempts=%ld backoff_ms=%ld backoff_cap_ms=%ld calendars=%zu",
               name, notify_rules_summary (self.rules), *self.smtp.url ? self.smtp.url : "none",
               self.smtp.tls, *self.sms.url ? self.sms.url : "none",
               *self.push.url ? self.push.url : "none", claim->rate [NOTIFY_EMAIL],
-              claim->rate [NOTIFY_SMS], claim->rate [NOTIFY_PUSH], bus, batch, record_batch, poll_ms,
+              claim->rate [NOTIFY_SMS], claim->rate [NOTIFY_PUSH], bus, batch, self.record_batch, poll_ms,
               claim->lease_ms, max_attempts, claim->backoff_ms, claim->backoff_cap_ms,
               calendars_count (self.calendars));
     self.store = notify_store_new (conninfo, name, "notifier");
     if (!self.store) {
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
+        if (share)
+            curl_share_cleanup (share);
         curl_global_cleanup ();
+        daemon_destroy (&daemon);
         return 1;                       /* interrupted while connecting */
     }
+    daemon_store_up (daemon);
     notify_store_set_calendars (self.store, self.calendars, self.default_calendar);
-    zsock_t *sub = NULL;
-    if (*bus && strcmp (bus, "none") != 0) {
-        sub = zsock_new (ZMQ_SUB);
-        assert (sub);
-        zsock_set_subscribe (sub, "");
-        if (zsock_connect (sub, "%s", bus)) {
-            log_error ("bus_connect_failed", "endpoint=%s", bus);
-            zsock_destroy (&sub);
-        }
-    }
+    //  Every topic, heartbeats included: any of them can mean "there is
+    //  news in event_log", and heartbeats carry the seq the lag is against.
+    daemon_bus_connect (daemon, bus, (const char *[]) { "", NULL });
     log_info ("started", "name=%s", name);
     while (!zsys_interrupted) {
-        if (s_reload_requested) {
-            s_reload_requested = 0;
-            s_reload (&self);
-        }
-        if (s_pass (&self)) {
+        uint64_t consumed0 = self.consumed, created0 = self.created,
+                 suppressed0 = self.suppressed, deferred0 = self.deferred;
+        int64_t t0 = zclock_usecs ();
+        int rc = s_pass (&self);
+        daemon_observe (daemon, "pass", (double) (zclock_usecs () - t0) / 1e6);
+        metric_add (m_consumed, (double) (self.consumed - consumed0));
+        metric_add (m_created, (double) (self.created - created0));
+        metric_add (m_suppressed, (double) (self.suppressed - suppressed0));
+        metric_add (m_deferred, (double) (self.deferred - deferred0));
+        if (rc < 0) {
+            daemon_store_down (daemon, "a pass failed; reconnecting");
             notify_store_recover (self.store);
             zclock_sleep ((int) (poll_ms < 1000 ? poll_ms : 1000));
             continue;
         }
-        if (zsys_interrupted || s_reload_requested)
-            continue;
-        if (!sub) {
-            zclock_sleep ((int) poll_ms);
-            continue;
-        }
-        zmq_pollitem_t item = { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, poll_ms) == -1) {
-            if (errno == EINTR)
-                continue;
-            log_error ("poll_failed", "error=\"%s\"", zmq_strerror (errno));
-            zclock_sleep ((int) poll_ms);
-        }
-        if (item.revents & ZMQ_POLLIN) {
-            //  Drop every queued frame: they all mean "look at the store".
-            zmq_msg_t msg;
-            zmq_msg_init (&msg);
-            while (zmq_msg_recv (&msg, zsock_resolve (sub), ZMQ_DONTWAIT) >= 0)
-                ;
-            zmq_msg_close (&msg);
-        }
+        daemon_store_up (daemon);
+        daemon_pass_done (daemon);
+        int64_t cursor = notify_store_cursor (self.store);
+        uint64_t bus_seq = daemon_bus_seq (daemon);
+        metric_set (m_cursor, (double) cursor);
+        if (bus_seq > 0)
+            metric_set (m_lag, bus_seq > (uint64_t) cursor ? (double) (bus_seq - (uint64_t) cursor)
+                                                           : 0.0);
+        if (zsys_interrupted)
+            break;
+        if (rc == 0)                    /* else more is due at once */
+            daemon_wait (daemon, poll_ms, NULL, 0);
     }
     log_info ("stopping", "name=%s sent=%" PRIu64 " failed=%" PRIu64 " dead=%" PRIu64, name,
               self.sent, self.failed, self.dead);
-    zsock_destroy (&sub);
     notify_store_destroy (&self.store);
     notify_rules_destroy (&self.rules);
     calendars_destroy (&self.calendars);
     if (share)
         curl_share_cleanup (share);
     curl_global_cleanup ();
+    daemon_destroy (&daemon);
     return 0;
 }

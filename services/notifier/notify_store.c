@@ -55,6 +55,7 @@ struct _notify_store_t {
     PGconn *conn;
     const calendars_t *calendars;       /* the caller's: zones of the cases */
     char *default_calendar;
+    int64_t cursor;                     /* last_seq of the cursor after our last consume */
 };
 
 //  The cases of a batch of events, as the templates and the recipients need
@@ -711,6 +712,7 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
         return -1;
     }
     int n = PQntuples (events);
+    int64_t cursor = strtoll (n > 0 ? PQgetvalue (events, n - 1, 0) : last, NULL, 10);
     int rc = n > 0 ? s_consume_events (self, rules, events) : 0;
     if (rc >= 0 && n > 0) {
         *created = rc;
@@ -733,7 +735,14 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
         return -1;
     }
     PQclear (res);
+    self->cursor = cursor;
     return n;
+}
+
+int64_t
+notify_store_cursor (notify_store_t *self)
+{
+    return self->cursor;
 }
 
 //  ---------------------------------------------------------------- deliver

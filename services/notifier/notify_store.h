@@ -44,6 +44,10 @@ int notify_store_recover (notify_store_t *self);
  * *created = rows inserted. */
 int notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, int *created);
 
+/* The cursor's seq after this instance's last consume (0 before the first;
+ * for the lag metric). */
+int64_t notify_store_cursor (notify_store_t *self);
+
 /* One transaction: put rows whose lease ran out back in the queue; then,
  * for each channel, take up to cfg->batch of its due rows (within the
  * gateway's rate): those the customer has opted out of become suppressed,

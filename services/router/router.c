@@ -28,6 +28,11 @@
  *  reason, and the old policy keeps routing. A sync that fails (the store is
  *  down) is retried before every round until it succeeds.
  *
+ *  Plumbing. Flags, signals, the wait on the bus and the metrics endpoint
+ *  are the daemon skeleton's (common/daemon.c; `router --help`). Metrics:
+ *  complaints claimed, assigned and lost, claims per batch, the store
+ *  round trip of each batch, reloads (docs/operations.md).
+ *
  *  Modes: `router --selftest [--verbose]` runs the self-tests of every
  *  policy file's parser (against the shipped files too) and prints
  *  "N passed, M failed";
@@ -38,6 +43,7 @@
 #include "claims.h"
 #include "orgsync.h"
 #include "cfg.h"
+#include "daemon.h"
 #include "log.h"
 #include "event.h"
 
@@ -64,15 +70,6 @@
 #define ROUTER_ENV_NAME        "COMPLAINTS_ROUTER_NAME"
 #define ROUTER_ENV_HOLD_MS     "COMPLAINTS_ROUTER_HOLD_MS"   /* test-only fault injection */
 
-static volatile sig_atomic_t s_reload_requested = 0;
-
-static void
-s_on_sighup (int signum)
-{
-    (void) signum;
-    s_reload_requested = 1;
-}
-
 typedef struct {
     policy_paths_t paths;
     policy_t *policy;
@@ -81,6 +78,8 @@ typedef struct {
     long batch;
     long hold_ms;
     uint64_t assigned_total;
+    daemon_t *daemon;
+    metric_t *m_claimed, *m_assigned, *m_lost, *m_batch;
 } router_t;
 
 //  --------------------------------------------------------------------------
@@ -95,20 +94,22 @@ s_log_refused (const conf_error_t *err, const char *keeping)
                log_quote (q, sizeof q, err->reason), keeping);
 }
 
-static void
-s_reload (router_t *self)
+static int
+s_reload (void *arg)
 {
+    router_t *self = (router_t *) arg;
     conf_error_t err;
     policy_t *fresh = policy_load (&self->paths, &err);
     if (!fresh) {
         s_log_refused (&err, "old");
-        return;
+        return -1;
     }
     policy_destroy (&self->policy);
     self->policy = fresh;
     self->sync_pending = true;
     log_info ("rules_loaded", "%s rules_file=%s directory=%s", policy_summary (fresh),
               self->paths.rules, self->paths.directory);
+    return 0;
 }
 
 /* Bring the store's directory and tokens up to the loaded policy. */
@@ -178,31 +179,29 @@ s_round (router_t *self)
 {
     s_sync (self);
     while (!zsys_interrupted) {
+        uint64_t assigned0 = self->assigned_total;
+        int64_t t0 = zclock_usecs ();
         int claimed = s_route_batch (self);
+        daemon_observe (self->daemon, "claim_batch", (double) (zclock_usecs () - t0) / 1e6);
         if (claimed < 0) {
             //  Lost the connection (reconnect, blocking with back-off) or a
             //  statement failed (wait for the next wake-up rather than spin).
+            daemon_store_down (self->daemon, "a claim round failed; reconnecting");
             claims_recover (self->claims);
             return;
         }
+        daemon_store_up (self->daemon);
+        if (claimed > 0) {
+            double assigned = (double) (self->assigned_total - assigned0);
+            metric_add (self->m_claimed, claimed);
+            metric_add (self->m_assigned, assigned);
+            metric_add (self->m_lost, claimed - assigned);
+            metric_observe (self->m_batch, claimed);
+        }
         if (claimed < self->batch)
-            return;
+            break;
     }
-}
-
-/* Drop every queued wake-up: they all mean "look at the store". */
-static int
-s_drain (zsock_t *sub)
-{
-    void *handle = zsock_resolve (sub);
-    int n = 0;
-    zmq_msg_t msg;
-    zmq_msg_init (&msg);
-    while (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) >= 0)
-        if (!zmq_msg_more (&msg))
-            n++;
-    zmq_msg_close (&msg);
-    return n;
+    daemon_pass_done (self->daemon);
 }
 
 //  --------------------------------------------------------------------------
@@ -342,83 +341,94 @@ s_route_csv (policy_t *policy, const char *path, bool text_only)
 
 //  --------------------------------------------------------------------------
 
+static const daemon_opt_t s_opts [] = {
+    DAEMON_STR ("bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT, "ENDPOINT",
+                "bus PUB to wake on (\"none\": sweep only)"),
+    DAEMON_STR ("rules", ROUTER_ENV_RULES, ROUTER_DEFAULT_RULES, "FILE", "routing rules"),
+    DAEMON_STR ("directory", ROUTER_ENV_DIRECTORY, ROUTER_DEFAULT_DIRECTORY, "FILE",
+                "departments, branches and staff"),
+    DAEMON_STR ("tokens", ROUTER_ENV_TOKENS, NULL, "FILE",
+                "staff token hashes (default none: the store's tokens are left alone)"),
+    DAEMON_STR ("thresholds", ROUTER_ENV_THRESHOLDS, ROUTER_DEFAULT_THRESHOLDS, "FILE",
+                "priority thresholds"),
+    DAEMON_STR ("jrt", ROUTER_ENV_JRT, ROUTER_DEFAULT_JRT, "FILE", "JR/T 0169 code table"),
+    DAEMON_LONG ("lease-ms", ROUTER_ENV_LEASE_MS, 30000, 100, 86400000,
+                 "claim lease; a dead router's claims expire after it"),
+    DAEMON_LONG ("batch", ROUTER_ENV_BATCH, 100, 1, 10000, "complaints per claim"),
+    DAEMON_LONG ("sweep-ms", ROUTER_ENV_SWEEP_MS, 1000, 10, 3600000, "fallback sweep period"),
+    DAEMON_STR ("name", ROUTER_ENV_NAME, NULL, "NAME",
+                "instance name in events (default host:pid:random)"),
+    DAEMON_LONG ("hold-ms", ROUTER_ENV_HOLD_MS, 0, 0, 3600000,
+                 "test only: sleep between claim and finish"),
+    DAEMON_BOOL ("selftest", NULL, "run the policy files' self-tests and exit"),
+    DAEMON_BOOL ("verbose", NULL, "self-test details; debug log lines"),
+    DAEMON_STR ("route-csv", NULL, NULL, "FILE",
+                "route a consumer bureau CSV export, print counts per department, exit"),
+    DAEMON_BOOL ("text-only", NULL, "--route-csv: ignore Product and Sub-product"),
+    DAEMON_END
+};
+
 static void
-s_usage (void)
+s_metrics_declare (router_t *self)
 {
-    fprintf (stderr,
-        "usage: router [--pg CONNINFO] [--bus ENDPOINT] [POLICY FILES] [--lease-ms N]\n"
-        "              [--batch N] [--sweep-ms N] [--name NAME] [--debug]\n"
-        "       router --selftest [POLICY FILES] [--verbose]\n"
-        "       router --route-csv FILE [--text-only] [POLICY FILES]\n"
-        "  POLICY FILES: [--rules FILE] [--directory FILE] [--tokens FILE]\n"
-        "                [--thresholds FILE] [--jrt FILE]\n"
-        "  --pg        COMPLAINTS_PG                PostgreSQL conninfo (\"\" = PG* vars)\n"
-        "  --bus       COMPLAINTS_BUS_PUB_ENDPOINT  bus PUB to wake on (\"none\": sweep only)\n"
-        "  --rules     COMPLAINTS_ROUTER_RULES      default " ROUTER_DEFAULT_RULES "\n"
-        "  --directory COMPLAINTS_DIRECTORY         default " ROUTER_DEFAULT_DIRECTORY "\n"
-        "  --tokens    COMPLAINTS_STAFF_TOKENS      staff token hashes; default none (the\n"
-        "                                           store's tokens are left alone)\n"
-        "  --thresholds COMPLAINTS_ROUTER_THRESHOLDS default " ROUTER_DEFAULT_THRESHOLDS "\n"
-        "  --jrt       COMPLAINTS_ROUTER_JRT        default " ROUTER_DEFAULT_JRT "\n"
-        "  --lease-ms  COMPLAINTS_ROUTER_LEASE_MS   claim lease, default 30000\n"
-        "  --batch     COMPLAINTS_ROUTER_BATCH      complaints per claim, default 100\n"
-        "  --sweep-ms  COMPLAINTS_ROUTER_SWEEP_MS   fallback sweep period, default 1000\n"
-        "  --name      COMPLAINTS_ROUTER_NAME       instance name in events, default host:pid:random\n"
-        "  test only:  COMPLAINTS_ROUTER_HOLD_MS    sleep between claim and finish\n");
+    metrics_t *m = daemon_metrics (self->daemon);
+    self->m_claimed = metrics_counter (m, "complaints_router_claimed_total",
+        "Received complaints claimed for routing.", NULL);
+    self->m_assigned = metrics_counter (m, "complaints_router_assigned_total",
+        "Claimed complaints assigned (department, handler, events) and committed.", NULL);
+    self->m_lost = metrics_counter (m, "complaints_router_lost_total",
+        "Claimed complaints not assigned by this router (lease lost, state changed).", NULL);
+    self->m_batch = metrics_histogram (m, "complaints_router_claim_batch_size",
+        "Complaints per non-empty claim.", NULL, metrics_size_buckets, metrics_size_nbuckets);
 }
 
 int
 main (int argc, char **argv)
 {
-    if (cfg_flag (argc, argv, "--help") || cfg_flag (argc, argv, "-h")) {
-        s_usage ();
-        return 0;
+    daemon_t *daemon = daemon_new ("router", s_opts,
+        "router --selftest [POLICY FILES] [--verbose]\n"
+        "router --route-csv FILE [--text-only] [POLICY FILES]");
+    int rc = daemon_parse (daemon, argc, argv);
+    if (rc) {
+        daemon_destroy (&daemon);
+        return rc > 0 ? 0 : 2;
     }
-    bool verbose = cfg_flag (argc, argv, "--verbose");
+    bool verbose = daemon_bool (daemon, "verbose");
     policy_paths_t paths = {
-        .rules = cfg_str (argc, argv, "--rules", ROUTER_ENV_RULES, ROUTER_DEFAULT_RULES),
-        .directory = cfg_str (argc, argv, "--directory", ROUTER_ENV_DIRECTORY,
-                              ROUTER_DEFAULT_DIRECTORY),
-        .tokens = cfg_str (argc, argv, "--tokens", ROUTER_ENV_TOKENS, NULL),
-        .thresholds = cfg_str (argc, argv, "--thresholds", ROUTER_ENV_THRESHOLDS,
-                               ROUTER_DEFAULT_THRESHOLDS),
-        .jrt = cfg_str (argc, argv, "--jrt", ROUTER_ENV_JRT, ROUTER_DEFAULT_JRT),
+        .rules = daemon_str (daemon, "rules"),
+        .directory = daemon_str (daemon, "directory"),
+        .tokens = daemon_str (daemon, "tokens"),
+        .thresholds = daemon_str (daemon, "thresholds"),
+        .jrt = daemon_str (daemon, "jrt"),
     };
-    if (cfg_flag (argc, argv, "--selftest")) {
+    if (daemon_bool (daemon, "selftest")) {
         int passed = 0;
         int failed = policy_test (verbose, &paths, &passed);
         printf ("router selftest: %d passed, %d failed\n", passed, failed);
+        daemon_destroy (&daemon);
         return failed ? 1 : 0;
     }
-    const char *csv_path = cfg_str (argc, argv, "--route-csv", NULL, NULL);
+    const char *csv_path = daemon_str (daemon, "route-csv");
     if (csv_path) {
         conf_error_t err;
         policy_t *policy = policy_load (&paths, &err);
         if (!policy) {
             fprintf (stderr, "router: %s:%d: %s\n", err.file, err.line, err.reason);
+            daemon_destroy (&daemon);
             return 1;
         }
-        int rc = s_route_csv (policy, csv_path, cfg_flag (argc, argv, "--text-only"));
+        rc = s_route_csv (policy, csv_path, daemon_bool (daemon, "text-only"));
         policy_destroy (&policy);
+        daemon_destroy (&daemon);
         return rc;
     }
 
-    log_init ("router");
-    //  --debug / COMPLAINTS_DEBUG=1 as in the other daemons; --verbose too.
-    const char *debug_env = getenv ("COMPLAINTS_DEBUG");
-    log_set_debug (verbose || cfg_flag (argc, argv, "--debug")
-                   || (debug_env && atoi (debug_env) > 0));
-    const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
-    const char *bus = cfg_str (argc, argv, "--bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT);
-    long lease_ms = cfg_long (argc, argv, "--lease-ms", ROUTER_ENV_LEASE_MS, 30000);
-    long batch = cfg_long (argc, argv, "--batch", ROUTER_ENV_BATCH, 100);
-    long sweep_ms = cfg_long (argc, argv, "--sweep-ms", ROUTER_ENV_SWEEP_MS, 1000);
-    long hold_ms = cfg_long (argc, argv, "--hold-ms", ROUTER_ENV_HOLD_MS, 0);
-    if (lease_ms < 100 || batch < 1 || batch > 10000 || sweep_ms < 10 || hold_ms < 0) {
-        fprintf (stderr, "router: need --lease-ms >= 100, 1 <= --batch <= 10000, "
-                         "--sweep-ms >= 10, hold >= 0\n");
-        return 2;
-    }
+    const char *conninfo = daemon_str (daemon, "pg");
+    const char *bus = daemon_str (daemon, "bus");
+    long lease_ms = daemon_long (daemon, "lease-ms");
+    long batch = daemon_long (daemon, "batch");
+    long sweep_ms = daemon_long (daemon, "sweep-ms");
+    long hold_ms = daemon_long (daemon, "hold-ms");
 
     //  A unique lease owner: two instances must never share one, or each
     //  could finish the other's claims.
@@ -428,26 +438,32 @@ main (int argc, char **argv)
     char owner [256];
     snprintf (owner, sizeof owner, "%s:%d:%.8s", host, (int) getpid (), zuuid_str_canonical (uuid));
     zuuid_destroy (&uuid);
-    const char *name = cfg_str (argc, argv, "--name", ROUTER_ENV_NAME, owner);
+    const char *name = daemon_str (daemon, "name");
+    if (!name)
+        name = owner;
 
     router_t self = { .paths = paths, .batch = batch, .hold_ms = hold_ms,
-                      .sync_pending = true };
+                      .sync_pending = true, .daemon = daemon };
     conf_error_t err;
     self.policy = policy_load (&paths, &err);
     if (!self.policy) {
         s_log_refused (&err, "none");
+        daemon_destroy (&daemon);
         return 1;
     }
-
-    //  czmq installs its SIGINT/SIGTERM handler here (zsys_interrupted).
-    //  SIGHUP is ours; without SA_RESTART it interrupts the poll, and the
-    //  loop notices the flag at once.
-    zsys_init ();
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_on_sighup;
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGHUP, &action, NULL);
+    s_metrics_declare (&self);
+    daemon_on_reload (daemon, s_reload, &self);
+    if (daemon_start (daemon)) {
+        policy_destroy (&self.policy);
+        daemon_destroy (&daemon);
+        return 1;
+    }
+    //  --debug / COMPLAINTS_DEBUG=1 as in the other daemons; --verbose too.
+    if (verbose)
+        log_set_debug (true);
+    //  A claim batch may hold its claims for the test's hold; the loop is
+    //  stalled only when it has not turned for longer than that and a lease.
+    daemon_set_stale_ms (daemon, 60000 + hold_ms + lease_ms);
 
     log_info ("starting", "name=%s owner=%s rules_file=%s directory=%s tokens=%s "
               "thresholds=%s jrt=%s %s bus=%s lease_ms=%ld batch=%ld sweep_ms=%ld hold_ms=%ld",
@@ -458,52 +474,23 @@ main (int argc, char **argv)
     self.claims = claims_new (conninfo, owner, name, lease_ms);
     if (!self.claims) {
         policy_destroy (&self.policy);
+        daemon_destroy (&daemon);
         return 1;                       /* interrupted while connecting */
     }
-
-    zsock_t *sub = NULL;
-    zpoller_t *poller = NULL;
-    if (*bus && strcmp (bus, "none") != 0) {
-        sub = zsock_new (ZMQ_SUB);
-        assert (sub);
-        zsock_set_subscribe (sub, EVENT_COMPLAINT_RECEIVED);
-        zsock_set_subscribe (sub, EVENT_HEARTBEAT_TOPIC);
-        if (zsock_connect (sub, "%s", bus)) {
-            log_error ("bus_connect_failed", "endpoint=%s", bus);
-            zsock_destroy (&sub);
-        }
-        else
-            poller = zpoller_new (sub, NULL);
-    }
+    daemon_store_up (daemon);
+    daemon_bus_connect (daemon, bus,
+                        (const char *[]) { EVENT_COMPLAINT_RECEIVED, EVENT_HEARTBEAT_TOPIC, NULL });
     log_info ("started", "name=%s", name);
 
-    //  Route what is already waiting before sleeping.
+    //  Route what is already waiting before sleeping; then on every bus
+    //  wake-up, and at the latest every sweep.
     s_round (&self);
     int64_t next_sweep = zclock_mono () + sweep_ms;
     while (!zsys_interrupted) {
-        if (s_reload_requested) {
-            s_reload_requested = 0;
-            s_reload (&self);
-        }
-        int64_t wait = next_sweep - zclock_mono ();
-        if (wait < 0)
-            wait = 0;
-        bool wake = false;
-        if (poller) {
-            void *which = zpoller_wait (poller, (int) wait);
-            if (which == sub) {
-                int n = s_drain (sub);
-                log_debug ("woken", "messages=%d", n);
-                wake = true;
-            }
-        }
-        else
-            zclock_sleep ((int) wait);   /* returns early on a signal */
+        int woke = daemon_wait (daemon, (long) (next_sweep - zclock_mono ()), NULL, 0);
         if (zsys_interrupted)
             break;
-        if (zclock_mono () >= next_sweep)
-            wake = true;
-        if (wake) {
+        if ((woke & DAEMON_WOKE_BUS) || zclock_mono () >= next_sweep) {
             s_round (&self);
             next_sweep = zclock_mono () + sweep_ms;
         }
@@ -511,9 +498,8 @@ main (int argc, char **argv)
 
     int released = claims_release (self.claims);
     log_info ("stopping", "released=%d assigned_total=%" PRIu64, released, self.assigned_total);
-    zpoller_destroy (&poller);
-    zsock_destroy (&sub);
     claims_destroy (&self.claims);
     policy_destroy (&self.policy);
+    daemon_destroy (&daemon);
     return 0;
 }

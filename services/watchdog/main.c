@@ -26,6 +26,11 @@
  *  synced into sla_extension_rule (intake checks `extend` against them),
  *  retried before every tick until the store takes them.
  *
+ *  Plumbing. Flags, signals, the wait and the metrics endpoint are the
+ *  daemon skeleton's (common/daemon.c; `watchdog --help`). Metrics:
+ *  firings by kind, cases recomputed, tick duration, reloads
+ *  (docs/operations.md).
+ *
  *  `watchdog --selftest [--verbose]` runs the policy and plan self-tests
  *  (with the shipped policy and calendars) and prints "watchdog selftest:
  *  N passed, M failed".
@@ -34,6 +39,7 @@
 #include "sla_plan.h"
 #include "sla_store.h"
 #include "cfg.h"
+#include "daemon.h"
 #include "log.h"
 
 #include <czmq.h>
@@ -53,22 +59,13 @@
 #define WD_ENV_NAME          "COMPLAINTS_WATCHDOG_NAME"
 #define WD_ENV_IDLE_MS       "COMPLAINTS_WATCHDOG_IDLE_TIMEOUT_MS"
 
-static volatile sig_atomic_t s_reload_requested = 0;
-
-static void
-s_on_sighup (int signum)
-{
-    (void) signum;
-    s_reload_requested = 1;
-}
-
 typedef struct {
     const char *policy_path, *calendars_dir;
     sla_policy_t *policy;
     bool sync_pending;
     sla_store_t *store;
     int batch;
-    uint64_t fired_total;
+    uint64_t fired_total, recorded_total, recomputed_total;
 } watchdog_t;
 
 static void
@@ -79,20 +76,22 @@ s_log_refused (const conf_error_t *err, const char *keeping)
                log_quote (q, sizeof q, err->reason), keeping);
 }
 
-static void
-s_reload (watchdog_t *self)
+static int
+s_reload (void *arg)
 {
+    watchdog_t *self = (watchdog_t *) arg;
     conf_error_t err;
     sla_policy_t *fresh = sla_policy_load (self->policy_path, self->calendars_dir, &err);
     if (!fresh) {
         s_log_refused (&err, "old");
-        return;
+        return -1;
     }
     sla_policy_destroy (&self->policy);
     self->policy = fresh;
     self->sync_pending = true;
     log_info ("policy_loaded", "%s policy=%s calendars_dir=%s", sla_policy_summary (fresh),
               self->policy_path, self->calendars_dir);
+    return 0;
 }
 
 /* One tick: recompute until clean, fire until nothing is due. Returns the
@@ -130,6 +129,8 @@ s_tick (watchdog_t *self)
     if (sla_store_next (self->store, &wait_ms, &due_left))
         return -2;
     self->fired_total += (uint64_t) fired;
+    self->recorded_total += (uint64_t) recorded;
+    self->recomputed_total += (uint64_t) recomputed;
     //  fired = reminders, breaches and escalations (the timers); recorded =
     //  met and extended, written at recompute. Benchmarks parse this line.
     if (recomputed || fired || recorded)
@@ -143,61 +144,55 @@ s_tick (watchdog_t *self)
     return wait_ms;
 }
 
-static void
-s_usage (void)
-{
-    fprintf (stderr,
-        "usage: watchdog [--pg CONNINFO] [--bus ENDPOINT] [--policy FILE] [--calendars DIR]\n"
-        "                [--name NAME] [--batch N] [--sweep-ms N] [--idle-timeout-ms N] [--debug]\n"
-        "       watchdog --selftest [--policy FILE] [--calendars DIR] [--verbose]\n"
-        "  --pg         COMPLAINTS_PG                 PostgreSQL conninfo (\"\" = PG* vars)\n"
-        "  --bus        COMPLAINTS_BUS_PUB_ENDPOINT   bus PUB to wake on (\"none\": timers only)\n"
-        "  --policy     COMPLAINTS_SLA_POLICY         default " WD_DEFAULT_POLICY "\n"
-        "  --calendars  COMPLAINTS_CALENDARS          default " WD_DEFAULT_CALENDARS "\n"
-        "  --name       COMPLAINTS_WATCHDOG_NAME      instance name (sla_firing.fired_by),\n"
-        "                                             default watchdog-PID\n"
-        "  --batch      COMPLAINTS_WATCHDOG_BATCH     cases or clocks per transaction, default 500\n"
-        "  --sweep-ms   COMPLAINTS_WATCHDOG_SWEEP_MS  longest sleep between ticks, default 1000\n"
-        "  --idle-timeout-ms COMPLAINTS_WATCHDOG_IDLE_TIMEOUT_MS  the lease: the server ends a\n"
-        "                                             transaction idle this long, default 30000\n");
-}
+static const daemon_opt_t s_opts [] = {
+    DAEMON_STR ("bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT, "ENDPOINT",
+                "bus PUB to wake on (\"none\": timers and sweep only)"),
+    DAEMON_STR ("policy", WD_ENV_POLICY, WD_DEFAULT_POLICY, "FILE", "the SLA policy"),
+    DAEMON_STR ("calendars", WD_ENV_CALENDARS, WD_DEFAULT_CALENDARS, "DIR",
+                "the calendars folder (NAME.conf each)"),
+    DAEMON_STR ("name", WD_ENV_NAME, NULL, "NAME",
+                "instance name (sla_firing.fired_by), default watchdog-PID"),
+    DAEMON_LONG ("batch", WD_ENV_BATCH, 500, 1, 10000, "cases or clocks per transaction"),
+    DAEMON_LONG ("sweep-ms", WD_ENV_SWEEP_MS, 1000, 10, 3600000, "longest sleep between ticks"),
+    DAEMON_LONG ("idle-timeout-ms", WD_ENV_IDLE_MS, 30000, 1000, 86400000,
+                 "the lease: the server ends a transaction idle this long"),
+    DAEMON_BOOL ("selftest", NULL, "run the policy and plan self-tests and exit"),
+    DAEMON_BOOL ("verbose", NULL, "self-test details; debug log lines"),
+    DAEMON_END
+};
 
 int
 main (int argc, char **argv)
 {
-    if (cfg_flag (argc, argv, "--help") || cfg_flag (argc, argv, "-h")) {
-        s_usage ();
-        return 0;
+    daemon_t *daemon = daemon_new ("watchdog", s_opts,
+        "watchdog --selftest [--policy FILE] [--calendars DIR] [--verbose]");
+    int rc = daemon_parse (daemon, argc, argv);
+    if (rc) {
+        daemon_destroy (&daemon);
+        return rc > 0 ? 0 : 2;
     }
-    bool verbose = cfg_flag (argc, argv, "--verbose");
-    const char *policy_path = cfg_str (argc, argv, "--policy", WD_ENV_POLICY, WD_DEFAULT_POLICY);
-    const char *calendars_dir = cfg_str (argc, argv, "--calendars", WD_ENV_CALENDARS,
-                                         WD_DEFAULT_CALENDARS);
-    if (cfg_flag (argc, argv, "--selftest")) {
+    bool verbose = daemon_bool (daemon, "verbose");
+    const char *policy_path = daemon_str (daemon, "policy");
+    const char *calendars_dir = daemon_str (daemon, "calendars");
+    if (daemon_bool (daemon, "selftest")) {
         int passed = 0;
         int failed = sla_policy_test (verbose, policy_path, calendars_dir, &passed);
         failed += sla_plan_test (verbose, calendars_dir, &passed);
         printf ("watchdog selftest: %d passed, %d failed\n", passed, failed);
+        daemon_destroy (&daemon);
         return failed ? 1 : 0;
     }
 
-    log_init ("watchdog");
-    const char *debug_env = getenv ("COMPLAINTS_DEBUG");
-    log_set_debug (verbose || cfg_flag (argc, argv, "--debug")
-                   || (debug_env && atoi (debug_env) > 0));
-    const char *conninfo = cfg_str (argc, argv, "--pg", CFG_ENV_PG, "");
-    const char *bus = cfg_str (argc, argv, "--bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT);
-    long batch = cfg_long (argc, argv, "--batch", WD_ENV_BATCH, 500);
-    long sweep_ms = cfg_long (argc, argv, "--sweep-ms", WD_ENV_SWEEP_MS, 1000);
-    long idle_ms = cfg_long (argc, argv, "--idle-timeout-ms", WD_ENV_IDLE_MS, 30000);
-    if (batch < 1 || batch > 10000 || sweep_ms < 10 || idle_ms < 1000) {
-        fprintf (stderr, "watchdog: need 1 <= --batch <= 10000, --sweep-ms >= 10, "
-                         "--idle-timeout-ms >= 1000\n");
-        return 2;
-    }
+    const char *conninfo = daemon_str (daemon, "pg");
+    const char *bus = daemon_str (daemon, "bus");
+    long batch = daemon_long (daemon, "batch");
+    long sweep_ms = daemon_long (daemon, "sweep-ms");
+    long idle_ms = daemon_long (daemon, "idle-timeout-ms");
     char default_name [64];
     snprintf (default_name, sizeof default_name, "watchdog-%d", (int) getpid ());
-    const char *name = cfg_str (argc, argv, "--name", WD_ENV_NAME, default_name);
+    const char *name = daemon_str (daemon, "name");
+    if (!name)
+        name = default_name;
 
     watchdog_t self = { .policy_path = policy_path, .calendars_dir = calendars_dir,
                         .batch = (int) batch, .sync_pending = true };
@@ -205,15 +200,27 @@ main (int argc, char **argv)
     self.policy = sla_policy_load (policy_path, calendars_dir, &err);
     if (!self.policy) {
         s_log_refused (&err, "none");
+        daemon_destroy (&daemon);
         return 2;
     }
-
-    zsys_init ();
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = s_on_sighup;
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGHUP, &action, NULL);
+    metrics_t *reg = daemon_metrics (daemon);
+    metric_t *m_firings = metrics_counter (reg, "complaints_watchdog_firings_total",
+        "SLA events written, by kind (timer: reminders, breaches and escalations fired;"
+        " recorded: stages met and extensions, written at recompute).", "kind");
+    metric_t *m_recomputed = metrics_counter (reg, "complaints_watchdog_recomputed_total",
+        "Changed cases whose clocks were recomputed.", NULL);
+    metric_t *m_tick = metrics_histogram (reg, "complaints_watchdog_tick_seconds",
+        "Duration of one tick (recompute until clean, fire until nothing is due).", NULL,
+        metrics_latency_buckets, metrics_latency_nbuckets);
+    daemon_on_reload (daemon, s_reload, &self);
+    if (daemon_start (daemon)) {
+        sla_policy_destroy (&self.policy);
+        daemon_destroy (&daemon);
+        return 1;
+    }
+    if (verbose)
+        log_set_debug (true);
+    daemon_set_stale_ms (daemon, 60000 + idle_ms);
 
     log_info ("starting", "name=%s policy=%s calendars_dir=%s %s bus=%s batch=%ld sweep_ms=%ld "
               "idle_timeout_ms=%ld", name, policy_path, calendars_dir,
@@ -221,69 +228,57 @@ main (int argc, char **argv)
     self.store = sla_store_new (conninfo, name, idle_ms);
     if (!self.store) {
         sla_policy_destroy (&self.policy);
+        daemon_destroy (&daemon);
         return 1;                       /* interrupted while connecting */
     }
-    zsock_t *sub = NULL;
-    if (*bus && strcmp (bus, "none") != 0) {
-        sub = zsock_new (ZMQ_SUB);
-        assert (sub);
-        zsock_set_subscribe (sub, "complaint.");
-        if (zsock_connect (sub, "%s", bus)) {
-            log_error ("bus_connect_failed", "endpoint=%s", bus);
-            zsock_destroy (&sub);
-        }
-    }
+    daemon_store_up (daemon);
+    daemon_bus_connect (daemon, bus, (const char *[]) { "complaint.", NULL });
     log_info ("started", "name=%s", name);
 
     while (!zsys_interrupted) {
-        if (s_reload_requested) {
-            s_reload_requested = 0;
-            s_reload (&self);
-        }
+        uint64_t fired0 = self.fired_total, recorded0 = self.recorded_total,
+                 recomputed0 = self.recomputed_total;
+        int64_t t0 = zclock_usecs ();
         int64_t wait = s_tick (&self);
+        double seconds = (double) (zclock_usecs () - t0) / 1e6;
+        daemon_observe (daemon, "tick", seconds);
         if (wait == -2) {
+            daemon_store_down (daemon, "a tick failed; reconnecting");
             sla_store_recover (self.store);
             wait = sweep_ms;
         }
+        else {
+            daemon_store_up (daemon);
+            metric_observe (m_tick, seconds);
+            metric_add_at (m_firings, (const char *[]) { "timer" },
+                           (double) (self.fired_total - fired0));
+            metric_add_at (m_firings, (const char *[]) { "recorded" },
+                           (double) (self.recorded_total - recorded0));
+            metric_add (m_recomputed, (double) (self.recomputed_total - recomputed0));
+            daemon_pass_done (daemon);
+        }
         if (wait < 0 || wait > sweep_ms)
             wait = sweep_ms;
-        if (zsys_interrupted || s_reload_requested)
-            continue;
-        zmq_pollitem_t items [2];
+        if (zsys_interrupted)
+            break;
+        //  Wake on the bus (a case changed), a NOTIFY on app_clock (the
+        //  store's clock moved), the next timer, SIGHUP or SIGTERM.
+        zmq_pollitem_t items [1];
         int nitems = 0;
         int fd = sla_store_socket (self.store);
         if (fd >= 0)
             items [nitems++] = (zmq_pollitem_t) { NULL, fd, ZMQ_POLLIN, 0 };
-        if (sub)
-            items [nitems++] = (zmq_pollitem_t) { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (items, nitems, (long) wait) == -1) {
-            if (errno == EINTR)
-                continue;               /* a signal: the loop looks at the flags */
-            log_error ("poll_failed", "error=\"%s\"", zmq_strerror (errno));
-            zclock_sleep ((int) wait);
-        }
-        for (int i = 0; i < nitems; i++) {
-            if (!(items [i].revents & ZMQ_POLLIN))
-                continue;
-            if (items [i].socket == NULL) {
-                if (sla_store_take_notifies (self.store) < 0)
-                    sla_store_recover (self.store);
-                else
-                    log_debug ("woken", "by=app_clock");
-            }
-            else {
-                //  Drop every queued event: they all mean "look at the store".
-                zmq_msg_t msg;
-                zmq_msg_init (&msg);
-                while (zmq_msg_recv (&msg, zsock_resolve (sub), ZMQ_DONTWAIT) >= 0)
-                    ;
-                zmq_msg_close (&msg);
-            }
+        daemon_wait (daemon, (long) wait, items, nitems);
+        if (nitems && (items [0].revents & ZMQ_POLLIN)) {
+            if (sla_store_take_notifies (self.store) < 0)
+                sla_store_recover (self.store);
+            else
+                log_debug ("woken", "by=app_clock");
         }
     }
     log_info ("stopping", "name=%s fired_total=%" PRIu64, name, self.fired_total);
-    zsock_destroy (&sub);
     sla_store_destroy (&self.store);
     sla_policy_destroy (&self.policy);
+    daemon_destroy (&daemon);
     return 0;
 }

@@ -19,6 +19,8 @@
 #include "template.h"
 #include "conf.h"
 #include "events.h"
+#include "metrics.h"
+#include "daemon.h"
 
 typedef struct {
     const char *name;
@@ -40,6 +42,8 @@ static const s_test_t s_tests [] = {
     { "calendar", calendar_test },
     { "template", template_test },
     { "events", events_test },
+    { "metrics", metrics_test },
+    { "daemon", daemon_test },
 };
 
 int
