@@ -33,7 +33,10 @@
  *  signal arrives, or the timeout passes. Bus frames are all drained at
  *  once: every one means "look at the store", so a burst of a thousand
  *  events costs one pass. The highest sequence number seen on the bus is
- *  kept (heartbeats carry the bus's last seq) for lag metrics.
+ *  kept (heartbeats carry the bus's last seq) for lag metrics. A worker
+ *  may coalesce wake-ups (daemon_set_coalesce_ms): under a steady stream
+ *  it then runs one pass per interval over everything that came, instead
+ *  of one per event, and a single event after a quiet spell goes at once.
  *
  *  Health. /healthz answers 200 "ok" while the store connection is up (the
  *  daemon says so after each pass: daemon_store_up / daemon_store_down)
@@ -141,6 +144,10 @@ int daemon_bus_connect (daemon_t *self, const char *endpoint, const char *const 
 /* Wait as described above; items (may be NULL) are the caller's own, their
  * revents set on return. DAEMON_WOKE_* bits, 0 on timeout. */
 int daemon_wait (daemon_t *self, long timeout_ms, zmq_pollitem_t *items, int nitems);
+/* Coalesce bus wake-ups: a wake-up within ms of the previous one waits out
+ * the rest of ms (draining what else arrives), so a steady stream gets one
+ * pass per ms with a batch of work, not one pass per event. 0: off. */
+void daemon_set_coalesce_ms (daemon_t *self, int64_t ms);
 /* The highest event seq seen on the bus (0: none yet). */
 uint64_t daemon_bus_seq (daemon_t *self);
 

@@ -49,7 +49,7 @@ set -u
 : "${TEST_DIR:?tests/lib.sh: TEST_DIR is not set (run through tests/run.sh)}"
 BIN=${BIN:-$ROOT/build/bin}
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
-TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-56140}
+TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-26140}
 PY=/usr/bin/python3
 PYCLIENT=$ROOT/tests/integration/client.py
 

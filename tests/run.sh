@@ -20,7 +20,10 @@
 # var/test/pg (var/test-PORT/pg when TEST_PG_PORT is not 55405) (owned by the postgres user, Unix socket only, port
 # TEST_PG_PORT, default 55405) and stopped on exit, pass or fail. Services
 # started by integration tests use ZeroMQ ports from TEST_ZMQ_BASE (default
-# 56140), so a run never collides with `make up` on 5550/5560/5561/55432.
+# 26140), so a run never collides with `make up` on 5550/5560/5561/55432.
+# Below 32768 on purpose: Linux hands out outgoing ports from 32768-60999,
+# and a listener there fails now and then with "Address already in use"
+# when some client's connection happens to hold its port.
 #
 # Output: one "PASS name (N checks, Ns)" or "FAIL name (...)" per test, the
 # test's own report indented under it, the tail of its logs on failure, and
@@ -52,7 +55,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BUILD_DIR=$BUILD ;; *) BUILD_DIR=$ROOT/$BUILD ;; esac
 BIN=$BUILD_DIR/bin
 TEST_PG_PORT=${TEST_PG_PORT:-55405}
-TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-56140}
+TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-26140}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 # A run on another port gets its own folder, so two runs from one tree (two

@@ -28,15 +28,17 @@
 # real e-mail and real HTTP requests without leaving the machine:
 #
 #     sink-smtp   deploy/sinks/smtp_sink.py on 127.0.0.1:COMPLAINTS_SINK_SMTP_PORT
-#                 (55425), storing into var/sinks/mail
+#                 (5525), storing into var/sinks/mail
 #     sink-http   deploy/sinks/http_sink.py on 127.0.0.1:COMPLAINTS_SINK_HTTP_PORT
-#                 (55480), the SMS gateway at /sms and the push gateway at
+#                 (5580), the SMS gateway at /sms and the push gateway at
 #                 /push, storing into var/sinks/gateway
 #
 # Every service serves Prometheus /metrics and /healthz on 127.0.0.1, at
-# COMPLAINTS_METRICS_BASE (55490) + its place in SERVICES: bus-1 55490,
-# bus-2 55491, intake 55492, router-1 55493, router-2 55494, watchdog-1
-# 55495, watchdog-2 55496, notifier-1 55497 (svc_metrics_port).
+# (Every default port is below 32768, outside Linux's range for outgoing
+# connections, so a client's connection never holds a port we listen on.)
+# COMPLAINTS_METRICS_BASE (5590) + its place in SERVICES: bus-1 5590,
+# bus-2 5591, intake 5592, router-1 5593, router-2 5594, watchdog-1
+# 5595, watchdog-2 5596, notifier-1 5597 (svc_metrics_port).
 #
 # Interface: say, warn, die, as_pg, pg_bin_dir, pg_cluster_running, pg_port,
 #            pg_ensure, env_setting, env_recorded, env_write, endpoints_load,
@@ -314,7 +316,7 @@ endpoints_load () {
     COMPLAINTS_INTAKE_ENDPOINT=$(env_setting COMPLAINTS_INTAKE_ENDPOINT tcp://127.0.0.1:5550)
     COMPLAINTS_BUS_PUB_ENDPOINT=$(env_setting COMPLAINTS_BUS_PUB_ENDPOINT tcp://127.0.0.1:5560)
     COMPLAINTS_BUS_REPLAY_ENDPOINT=$(env_setting COMPLAINTS_BUS_REPLAY_ENDPOINT tcp://127.0.0.1:5561)
-    COMPLAINTS_METRICS_BASE=$(env_setting COMPLAINTS_METRICS_BASE 55490)
+    COMPLAINTS_METRICS_BASE=$(env_setting COMPLAINTS_METRICS_BASE 5590)
     export COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT
     export COMPLAINTS_METRICS_BASE
 }
@@ -322,7 +324,7 @@ endpoints_load () {
 # svc_metrics_port NAME — the metrics port of a service of SERVICES (fixed
 # per instance, so a scraper's configuration and `make status` find it).
 svc_metrics_port () {
-    local i base=${COMPLAINTS_METRICS_BASE:-$(env_recorded COMPLAINTS_METRICS_BASE 55490)}
+    local i base=${COMPLAINTS_METRICS_BASE:-$(env_recorded COMPLAINTS_METRICS_BASE 5590)}
     for i in "${!SERVICES[@]}"; do
         if [[ ${SERVICES[$i]} == "$1" ]]; then
             printf '%s\n' $((base + i))
@@ -342,8 +344,8 @@ NOTIFY_SINKS=()
 NOTIFY_ARGS=()
 notify_load () {
     local n v
-    COMPLAINTS_SINK_SMTP_PORT=$(env_setting COMPLAINTS_SINK_SMTP_PORT 55425)
-    COMPLAINTS_SINK_HTTP_PORT=$(env_setting COMPLAINTS_SINK_HTTP_PORT 55480)
+    COMPLAINTS_SINK_SMTP_PORT=$(env_setting COMPLAINTS_SINK_SMTP_PORT 5525)
+    COMPLAINTS_SINK_HTTP_PORT=$(env_setting COMPLAINTS_SINK_HTTP_PORT 5580)
     export COMPLAINTS_SINK_SMTP_PORT COMPLAINTS_SINK_HTTP_PORT
     NOTIFY_EXTERNAL=()
     for n in COMPLAINTS_SMTP_URL COMPLAINTS_SMS_URL COMPLAINTS_PUSH_URL; do

@@ -24,9 +24,9 @@
 #    notify_load), a local sink stands in for the real server:
 #
 #        sink-smtp      deploy/sinks/smtp_sink.py, 127.0.0.1:COMPLAINTS_SINK_SMTP_PORT
-#                       (55425), messages into var/sinks/mail
+#                       (5525), messages into var/sinks/mail
 #        sink-http      deploy/sinks/http_sink.py, 127.0.0.1:COMPLAINTS_SINK_HTTP_PORT
-#                       (55480), SMS at /sms and push at /push, into
+#                       (5580), SMS at /sms and push at /push, into
 #                       var/sinks/gateway
 #
 #    A service is running when var/run/NAME.pid holds a live pid of its
@@ -39,7 +39,7 @@
 # Settings: BUILD (build), COMPLAINTS_PG_PORT (55432), COMPLAINTS_VAR (var),
 # COMPLAINTS_INTAKE_ENDPOINT, COMPLAINTS_BUS_PUB_ENDPOINT,
 # COMPLAINTS_BUS_REPLAY_ENDPOINT (defaults of common/cfg.h),
-# COMPLAINTS_METRICS_BASE (55490: each service's --metrics-port is this plus
+# COMPLAINTS_METRICS_BASE (5590: each service's --metrics-port is this plus
 # its place in lib.sh's SERVICES),
 # COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL (unset: the
 # local sinks), COMPLAINTS_SINK_SMTP_PORT, COMPLAINTS_SINK_HTTP_PORT, and every

@@ -70,6 +70,7 @@ typedef struct {
     http_gateway_cfg_t sms, push;
     notify_claim_cfg_t claim;
     int record_batch;               /* outcomes per commit */
+    daemon_t *daemon;               /* store round trips by op, for the metrics */
     uint64_t sent, failed, dead;
     uint64_t consumed, created, suppressed, deferred;   /* totals, for the metrics */
     metric_t *m_deliveries;
@@ -208,7 +209,9 @@ s_record (notifier_t *self, notify_outcome_t *outcomes, int n)
 {
     if (n == 0)
         return 0;
+    int64_t t0 = zclock_usecs ();
     int rc = notify_store_record (self->store, outcomes, n, &self->claim);
+    daemon_observe (self->daemon, "record", (double) (zclock_usecs () - t0) / 1e6);
     for (int i = 0; i < n; i++) {
         const notify_outcome_t *o = &outcomes [i];
         const notify_row_t *row = o->row;
@@ -245,7 +248,9 @@ static int
 s_deliver_due (notifier_t *self, int *suppressed, int *deferred)
 {
     notify_row_t *rows;
+    int64_t t0 = zclock_usecs ();
     int n = notify_store_claim (self->store, &self->claim, suppressed, deferred, &rows);
+    daemon_observe (self->daemon, "claim", (double) (zclock_usecs () - t0) / 1e6);
     if (n <= 0)
         return n;
     notify_outcome_t *outcomes = calloc ((size_t) n, sizeof *outcomes);
@@ -285,7 +290,9 @@ s_pass (notifier_t *self)
     bool more = true;
     while (more && !zsys_interrupted && zclock_mono () - started < 1000) {
         int c, s, d;
+        int64_t t0 = zclock_usecs ();
         int n = notify_store_consume (self->store, self->rules, batch, &c);
+        daemon_observe (self->daemon, "consume", (double) (zclock_usecs () - t0) / 1e6);
         if (n < 0)
             return -1;
         events += n;
@@ -343,6 +350,8 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_STR ("name", "COMPLAINTS_NOTIFIER_NAME", NULL, "NAME", "lease owner, default notifier-PID"),
     DAEMON_LONG ("batch", "COMPLAINTS_NOTIFIER_BATCH", 100, 1, 10000,
                  "events or rows per transaction"),
+    DAEMON_LONG ("coalesce-ms", "COMPLAINTS_NOTIFIER_COALESCE_MS", 50, 0, 10000,
+                 "under a steady stream, one pass per this many ms (0: one per event)"),
     DAEMON_LONG ("record-batch", "COMPLAINTS_NOTIFIER_RECORD_BATCH", 50, 1, 10000,
                  "delivery outcomes per commit (a kill repeats at most these, same Message-ID)"),
     DAEMON_LONG ("poll-ms", "COMPLAINTS_NOTIFIER_POLL_MS", 1000, 10, 3600000, "longest sleep"),
@@ -396,7 +405,8 @@ main (int argc, char **argv)
     }
     const char *conninfo = daemon_str (daemon, "pg");
     const char *bus = daemon_str (daemon, "bus");
-    notifier_t self = { .rules_path = rules_path, .templates_dir = templates_dir };
+    notifier_t self = { .rules_path = rules_path, .templates_dir = templates_dir,
+                        .daemon = daemon };
     self.calendars_dir = daemon_str (daemon, "calendars");
     self.default_calendar = daemon_str (daemon, "calendar");
     self.smtp.url = daemon_str (daemon, "smtp-url");
@@ -415,6 +425,7 @@ main (int argc, char **argv)
     claim->rate [NOTIFY_SMS] = daemon_long (daemon, "rate-sms");
     claim->rate [NOTIFY_PUSH] = daemon_long (daemon, "rate-push");
     long batch = daemon_long (daemon, "batch");
+    daemon_set_coalesce_ms (daemon, daemon_long (daemon, "coalesce-ms"));
     long poll_ms = daemon_long (daemon, "poll-ms");
     claim->lease_ms = daemon_long (daemon, "lease-ms");
     long max_attempts = daemon_long (daemon, "max-attempts");

@@ -355,6 +355,8 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_LONG ("lease-ms", ROUTER_ENV_LEASE_MS, 30000, 100, 86400000,
                  "claim lease; a dead router's claims expire after it"),
     DAEMON_LONG ("batch", ROUTER_ENV_BATCH, 100, 1, 10000, "complaints per claim"),
+    DAEMON_LONG ("coalesce-ms", "COMPLAINTS_ROUTER_COALESCE_MS", 20, 0, 10000,
+                 "under a steady stream, one claim per this many ms (0: one per event)"),
     DAEMON_LONG ("sweep-ms", ROUTER_ENV_SWEEP_MS, 1000, 10, 3600000, "fallback sweep period"),
     DAEMON_STR ("name", ROUTER_ENV_NAME, NULL, "NAME",
                 "instance name in events (default host:pid:random)"),
@@ -427,6 +429,7 @@ main (int argc, char **argv)
     const char *bus = daemon_str (daemon, "bus");
     long lease_ms = daemon_long (daemon, "lease-ms");
     long batch = daemon_long (daemon, "batch");
+    daemon_set_coalesce_ms (daemon, daemon_long (daemon, "coalesce-ms"));
     long sweep_ms = daemon_long (daemon, "sweep-ms");
     long hold_ms = daemon_long (daemon, "hold-ms");
 

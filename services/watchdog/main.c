@@ -153,6 +153,8 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_STR ("name", WD_ENV_NAME, NULL, "NAME",
                 "instance name (sla_firing.fired_by), default watchdog-PID"),
     DAEMON_LONG ("batch", WD_ENV_BATCH, 500, 1, 10000, "cases or clocks per transaction"),
+    DAEMON_LONG ("coalesce-ms", "COMPLAINTS_WATCHDOG_COALESCE_MS", 100, 0, 10000,
+                 "under a steady stream, one tick per this many ms (0: one per event)"),
     DAEMON_LONG ("sweep-ms", WD_ENV_SWEEP_MS, 1000, 10, 3600000, "longest sleep between ticks"),
     DAEMON_LONG ("idle-timeout-ms", WD_ENV_IDLE_MS, 30000, 1000, 86400000,
                  "the lease: the server ends a transaction idle this long"),
@@ -186,6 +188,7 @@ main (int argc, char **argv)
     const char *conninfo = daemon_str (daemon, "pg");
     const char *bus = daemon_str (daemon, "bus");
     long batch = daemon_long (daemon, "batch");
+    daemon_set_coalesce_ms (daemon, daemon_long (daemon, "coalesce-ms"));
     long sweep_ms = daemon_long (daemon, "sweep-ms");
     long idle_ms = daemon_long (daemon, "idle-timeout-ms");
     char default_name [64];

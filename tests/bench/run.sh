@@ -3,7 +3,13 @@
 #
 #     make bench                          # builds, then runs this
 #     BUILD=build bash tests/bench/run.sh # the same, binaries already built
-#     bash tests/bench/run.sh watchdog    # only one of them: intake | watchdog
+#     bash tests/bench/run.sh watchdog    # only some of them: intake watchdog pipeline
+#
+# pipeline (last; tests/bench/pipeline.sh, its own cluster and ports): the
+# whole `make up` pipeline end to end, driven from outside by bench-pipeline:
+# 1000 complaints/s sustained for 60 s, 500/s for the latency targets, and
+# again with 100,000 SMS rows waiting behind the gateway's rate. About five
+# minutes. Its figures go to /tmp/complaints-bench-pipe/figures.txt.
 #
 # watchdog (after intake, in its own databases): for each size in
 # BENCH_WD_SIZES (default "10000 1000000" open cases) a fresh database is
@@ -26,7 +32,7 @@
 # Settings (environment):
 #   BENCH_PG_PORT   cluster port (default 55406)
 #   BENCH_ZMQ_BASE  intake listens on +0, the ZeroMQ-limit echo server on +1
-#                   (default 56150)
+#                   (default 26150)
 #   BENCH_DIR       cluster, logs and figures (default /tmp/complaints-bench-PORT;
 #                   short, because the socket path must fit in 107 bytes)
 #   BENCH_KEEP=1    keep the cluster's data folder afterwards (logs are kept always)
@@ -41,7 +47,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bin
 PORT=${BENCH_PG_PORT:-55406}
-ZMQ_BASE=${BENCH_ZMQ_BASE:-56150}
+ZMQ_BASE=${BENCH_ZMQ_BASE:-26150}
 DIR=${BENCH_DIR:-/tmp/complaints-bench-$PORT}
 INTAKE_EP=tcp://127.0.0.1:$ZMQ_BASE
 ECHO_EP=tcp://127.0.0.1:$((ZMQ_BASE + 1))
@@ -50,14 +56,20 @@ say () { printf 'bench: %s\n' "$*" >&2; }
 die () { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 PHASES=("$@")
-[[ ${#PHASES[@]} -gt 0 ]] || PHASES=(intake watchdog)
+[[ ${#PHASES[@]} -gt 0 ]] || PHASES=(intake watchdog pipeline)
 want () { local p; for p in "${PHASES[@]}"; do [[ $p == "$1" ]] && return 0; done; return 1; }
 for p in "${PHASES[@]}"; do
-    [[ $p == intake || $p == watchdog ]] || die "unknown benchmark '$p' (intake, watchdog)"
+    [[ $p == intake || $p == watchdog || $p == pipeline ]] \
+        || die "unknown benchmark '$p' (intake, watchdog, pipeline)"
 done
+# The pipeline alone needs none of the cluster below: it runs its own.
+if [[ ${PHASES[*]} == pipeline ]]; then
+    exec env BUILD="$BUILD" bash "$ROOT/tests/bench/pipeline.sh"
+fi
 need=()
 want intake && need+=(intake bench-intake)
 want watchdog && need+=(watchdog bench-watchdog)
+want pipeline && need+=(bus intake router watchdog notifier complaintctl bench-pipeline)
 for b in "${need[@]}"; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is not built (run: make bench)"
 done
@@ -219,3 +231,7 @@ if want watchdog; then
 fi
 
 say "figures in $DIR/figures.txt, logs in $DIR"
+
+if want pipeline; then
+    BUILD=$BUILD bash "$ROOT/tests/bench/pipeline.sh"
+fi

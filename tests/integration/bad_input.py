@@ -9,7 +9,7 @@ the store (PG* variables) must hold exactly that one complaint and its one
 complaint.received: nothing malformed was written. Prints one line per
 check (checks.py counts them); exits 1 if any failed.
 
-    bad_input.py --endpoint tcp://127.0.0.1:56140
+    bad_input.py --endpoint tcp://127.0.0.1:26140
 """
 import argparse
 import sys

@@ -314,7 +314,11 @@ done
 wait_for '[ "$(psql_value "select count(*) from event_log where type = '"'complaint.received'"'
     and complaint_no = :'"'no'"'" no='"$h_last"')" = 1 ]' 20 || fail "h complaints not logged"
 n_h0=$(gw_report | grep -c .)
-notifier_start notifier --max-attempts 8 --backoff-ms 300 --backoff-cap-ms 1500 --lease-ms 1500
+# --record-batch 1: each outcome is committed before the next request goes
+# out, so a SIGKILL can repeat only the request in flight (by default
+# outcomes are committed 50 at a time, and a kill repeats at most those).
+notifier_start notifier --max-attempts 8 --backoff-ms 300 --backoff-cap-ms 1500 --lease-ms 1500 \
+    --record-batch 1
 wait_for '[ $(( $(gw_report | grep -c .) - n_h0 )) -ge 3 ]' 20 || fail "no SMS within 20 s"
 kill_service notifier KILL >/dev/null
 note "h: SIGKILL after $(( $(gw_report | grep -c .) - n_h0 )) requests;" \
