@@ -41,13 +41,15 @@ LIB      := $(BUILD)/libcomplaints.a
 SERVICES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard services/*/*.c)))))
 BINS     := $(SERVICES:%=$(BUILD)/bin/%)
 TEST_BINS:= $(BUILD)/bin/selftest
+# The local SMTP server of make up, the tests and the benchmarks (deploy/sinks/).
+SINK_BINS:= $(BUILD)/bin/smtp-sink
 BENCH_SRC:= $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bin/bench-%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all deps test asan run up down status bench fuzz clean
-all: $(BINS) $(TEST_BINS)
+all: $(BINS) $(TEST_BINS) $(SINK_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -66,6 +68,10 @@ $(BINS): $(BUILD)/bin/%: $$(addprefix $(BUILD)/obj/,$$(subst .c,.o,$$(wildcard s
 $(BUILD)/bin/selftest: $(BUILD)/obj/tests/unit/selftest.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/bin/smtp-sink: $(BUILD)/obj/deploy/sinks/smtp_sink.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $<
 
 $(BUILD)/bin/bench-%: $(BUILD)/obj/tests/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -27,8 +27,9 @@
 # not named, the embedded default runs a local sink instead, so a demo sends
 # real e-mail and real HTTP requests without leaving the machine:
 #
-#     sink-smtp   deploy/sinks/smtp_sink.py on 127.0.0.1:COMPLAINTS_SINK_SMTP_PORT
-#                 (5525), storing into var/sinks/mail
+#     sink-smtp   smtp-sink (deploy/sinks/smtp_sink.c) on 127.0.0.1:COMPLAINTS_SINK_SMTP_PORT
+#                 (5525), storing into var/sinks/mail (COMPLAINTS_SINK_MAIL_DIR:
+#                 the benchmark points it at tmpfs)
 #     sink-http   deploy/sinks/http_sink.py on 127.0.0.1:COMPLAINTS_SINK_HTTP_PORT
 #                 (5580), the SMS gateway at /sms and the push gateway at
 #                 /push, storing into var/sinks/gateway
@@ -69,7 +70,9 @@ SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1)
 # shellcheck disable=SC2034
 SINKS=(sink-smtp sink-http)
 # shellcheck disable=SC2034
-SINK_PY=/usr/bin/python3    # Debian's: the sinks need the standard library only
+SINK_PY=/usr/bin/python3    # Debian's: the HTTP sink and the mailbox reader need the standard library only
+# shellcheck disable=SC2034
+SINK_MAIL_DIR=${COMPLAINTS_SINK_MAIL_DIR:-$VAR/sinks/mail}
 
 # staff_tokens_ensure BIN — a token for every staff id of the directory that
 # has none yet (deploy/org/directory.conf), issued with `complaintctl token
@@ -382,9 +385,13 @@ svc_pid () {
     pid=$(<"$RUN_DIR/$name.pid")
     [[ $pid =~ ^[0-9]+$ ]] || return 0
     comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 0
-    # A pid reused by another program is not ours. A sink is python3
-    # running deploy/sinks/<kind>_sink.py.
+    # A pid reused by another program is not ours. The SMTP sink is the
+    # smtp-sink binary; the HTTP sink is python3 running
+    # deploy/sinks/http_sink.py.
     case $name in
+        sink-smtp)
+            [[ $comm == smtp-sink ]] || return 0
+            ;;
         sink-*)
             [[ $comm == python3* ]] || return 0
             local cmd

@@ -168,7 +168,7 @@ if [[ -n $demo_no ]]; then
 fi
 if [[ " ${NOTIFY_SINKS[*]} " == *" sink-smtp "* && -n $demo_no ]]; then
     phase "the receipt, as the customer's mailbox (the local SMTP sink) got it"
-    "$SINK_PY" deploy/sinks/smtp_sink.py report --dir "$VAR/sinks/mail" \
+    "$SINK_PY" deploy/sinks/smtp_sink.py report --dir "$SINK_MAIL_DIR" \
         | "$SINK_PY" -c '
 import json, sys
 no, rcpt = sys.argv[1], sys.argv[2]

@@ -23,8 +23,8 @@
 #    (COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL; lib.sh
 #    notify_load), a local sink stands in for the real server:
 #
-#        sink-smtp      deploy/sinks/smtp_sink.py, 127.0.0.1:COMPLAINTS_SINK_SMTP_PORT
-#                       (5525), messages into var/sinks/mail
+#        sink-smtp      smtp-sink (deploy/sinks/smtp_sink.c), 127.0.0.1:COMPLAINTS_SINK_SMTP_PORT
+#                       (5525), messages into var/sinks/mail (COMPLAINTS_SINK_MAIL_DIR)
 #        sink-http      deploy/sinks/http_sink.py, 127.0.0.1:COMPLAINTS_SINK_HTTP_PORT
 #                       (5580), SMS at /sms and push at /push, into
 #                       var/sinks/gateway
@@ -53,7 +53,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router watchdog notifier complaintctl; do
+for b in bus intake router watchdog notifier complaintctl smtp-sink; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -95,10 +95,9 @@ svc_start () {
     esac
     case $name in
         sink-smtp)
-            bin=$SINK_PY
-            mkdir -p "$VAR/sinks/mail"
-            args=("$COMPLAINTS_ROOT/deploy/sinks/smtp_sink.py" serve
-                  --port "$COMPLAINTS_SINK_SMTP_PORT" --dir "$VAR/sinks/mail")
+            bin=$BIN/smtp-sink
+            mkdir -p "$SINK_MAIL_DIR"
+            args=(--port "$COMPLAINTS_SINK_SMTP_PORT" --dir "$SINK_MAIL_DIR")
             ;;
         sink-http)
             bin=$SINK_PY
