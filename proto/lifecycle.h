@@ -15,7 +15,8 @@
  *  as "satisfied" needs a satisfied feedback on record, an escalation only
  *  goes up) are in lifecycle_check, also here. What only the store knows
  *  (which extension step a case is at, the SLA policy's rule for it, whether
- *  the deadline already passed) is checked by intake in the act transaction
+ *  the deadline already passed) is the SLA side's answer (sla_extension_next,
+ *  migration 007), checked by intake in the act transaction
  *  (services/intake/case_action.c).
  *
  *  Interface:
@@ -92,7 +93,8 @@ typedef struct {
 const char *lifecycle_state_name (case_state_t state);
 /* Returns 0 and sets *state, or -1 for an unknown name. */
 int  lifecycle_state_parse (const char *name, size_t len, case_state_t *state);
-/* Not closed, rejected or withdrawn. */
+/* Not closed, rejected or withdrawn. The store's mirror is the SQL function
+ * complaint_is_open (migration 007); intake --selftest checks they agree. */
 bool lifecycle_state_open (case_state_t state);
 
 /* Roles: "handler", "supervisor", "complaint_office", "manager". */

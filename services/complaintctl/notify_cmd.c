@@ -27,13 +27,19 @@
  *  so one asked for on a complaint holds for the same customer's next one,
  *  and the table holds no identity; lists print its first 8 characters.
  *
- *  A retry is one transaction per row: lock the row, check its state (only
- *  dead, failed and suppressed may be retried: a pending or sending row is
- *  owed already, a sent one was delivered), reset it to pending with
- *  attempts 0 and no deferral, record who asked (retried_by), and put a
- *  notification.retried event in the outbox, so the event log says that a
- *  person, not the notifier, sent it round again. The last error stays until
- *  the next attempt replaces it.
+ *  The notifier's tables are the notifier's (invariant 9): what this tool
+ *  changes in them goes through the store functions the notifier's side
+ *  declares (migration 007): notification_retry, customer_optout_set,
+ *  customer_optout_remove. Reading them for the lists is fine.
+ *
+ *  A retry is one transaction per row: notification_retry locks the row,
+ *  checks its state (only dead, failed and suppressed may be retried: a
+ *  pending or sending row is owed already, a sent one was delivered), resets
+ *  it to pending with attempts 0 and no deferral and records who asked
+ *  (retried_by); this tool then packs the notification.retried event from
+ *  what it returned and appends it to the outbox before COMMIT, so the event
+ *  log says that a person, not the notifier, sent it round again. The last
+ *  error stays until the next attempt replaces it.
  *
  *  Exit: 0 done, 1 refused or not found (also: any of several ids), 2 usage,
  *  3 the store unreachable.
@@ -625,10 +631,12 @@ s_retry_one (PGconn *conn, const char *id, const char *by, bool json_out)
     int rc = s_exec (conn, what, "BEGIN");
     if (rc)
         return rc;
+    //  The notifier's own function locks the row, checks its state and
+    //  resets it (migration 007); what it returns is what the event says.
     const char *values [2] = { id, by };
     PGresult *res = s_query (conn, what,
-        "SELECT state, attempts, event_seq, channel, recipient_kind, complaint_no"
-        "  FROM notification WHERE id = $1::bigint FOR UPDATE", 1, values, &rc);
+        "SELECT retried, was, attempts, event_seq, channel, recipient_kind, complaint_no"
+        "  FROM notification_retry ($1::bigint, $2)", 2, values, &rc);
     if (!res)
         goto rollback;
     if (PQntuples (res) != 1) {
@@ -636,30 +644,20 @@ s_retry_one (PGconn *conn, const char *id, const char *by, bool json_out)
         rc = CTL_EXIT_REPLY;
         goto rollback;
     }
-    const char *state = PQgetvalue (res, 0, 0);
-    if (strcmp (state, "dead") && strcmp (state, "failed") && strcmp (state, "suppressed")) {
+    if (PQgetvalue (res, 0, 0) [0] != 't') {
         fprintf (stderr, "complaintctl %s: notification %s is %s; only a dead, failed or "
-                 "suppressed one can be retried\n", what, id, state);
+                 "suppressed one can be retried\n", what, id, PQgetvalue (res, 0, 1));
         rc = CTL_EXIT_REPLY;
         goto rollback;
     }
     char old_state [16], channel [16], kind [32], complaint [COMPLAINT_NO_SIZE + 8];
-    snprintf (old_state, sizeof old_state, "%s", state);
-    snprintf (channel, sizeof channel, "%s", PQgetvalue (res, 0, 3));
-    snprintf (kind, sizeof kind, "%s", PQgetvalue (res, 0, 4));
-    snprintf (complaint, sizeof complaint, "%s", PQgetvalue (res, 0, 5));
-    bool has_complaint = !s_null (res, 0, 5);
-    int attempts = atoi (PQgetvalue (res, 0, 1));
-    int64_t event_seq = strtoll (PQgetvalue (res, 0, 2), NULL, 10);
-    PQclear (res);
-
-    res = s_query (conn, what,
-        "UPDATE notification SET state = 'pending', attempts = 0,"
-        "       next_attempt_at = app_now (), deferred_until = NULL, retried_by = $2,"
-        "       lease_owner = NULL, lease_until = NULL"
-        " WHERE id = $1::bigint", 2, values, &rc);
-    if (!res)
-        goto rollback;
+    snprintf (old_state, sizeof old_state, "%s", PQgetvalue (res, 0, 1));
+    snprintf (channel, sizeof channel, "%s", PQgetvalue (res, 0, 4));
+    snprintf (kind, sizeof kind, "%s", PQgetvalue (res, 0, 5));
+    snprintf (complaint, sizeof complaint, "%s", PQgetvalue (res, 0, 6));
+    bool has_complaint = !s_null (res, 0, 6);
+    int attempts = atoi (PQgetvalue (res, 0, 2));
+    int64_t event_seq = strtoll (PQgetvalue (res, 0, 3), NULL, 10);
     PQclear (res);
 
     //  The event, from its packer (proto/events.c): the same head as the
@@ -904,14 +902,10 @@ s_optout_add (PGconn *conn, const char *no, const char *channel, const char *rea
     const char *what = "optout add";
     const char *values [4] = { no, channel, reason, by };
     int rc = CTL_EXIT_OK;
-    //  xmax = 0: the row was inserted, not updated (PostgreSQL's idiom)
+    //  the notifier's function (migration 007); no row: no such complaint
     PGresult *res = s_query (conn, what,
-        "INSERT INTO customer_optout (customer_pseudonym, channel, complaint_no, reason, created_by)"
-        " SELECT c.customer_pseudonym, $2, c.complaint_no, $3, $4"
-        "   FROM complaint c WHERE c.complaint_no = $1"
-        " ON CONFLICT (customer_pseudonym, channel)"
-        "   DO UPDATE SET reason = EXCLUDED.reason, created_by = EXCLUDED.created_by"
-        " RETURNING (xmax = 0), left (customer_pseudonym, 8)", 4, values, &rc);
+        "SELECT created, left (pseudonym, 8) FROM customer_optout_set ($1, $2, $3, $4)",
+        4, values, &rc);
     if (!res)
         return rc;
     if (PQntuples (res) != 1) {
@@ -940,19 +934,16 @@ s_optout_remove (PGconn *conn, const char *no, const char *channel)
     const char *what = "optout remove";
     const char *values [2] = { no, channel };
     int rc = CTL_EXIT_OK;
-    PGresult *res = s_query (conn, what,
-        "DELETE FROM customer_optout o USING complaint c"
-        " WHERE c.complaint_no = $1 AND o.customer_pseudonym = c.customer_pseudonym"
-        "   AND o.channel = $2 RETURNING 1", 2, values, &rc);
+    //  the notifier's function (migration 007): removed, none, no_complaint
+    PGresult *res = s_query (conn, what, "SELECT customer_optout_remove ($1, $2)",
+                             2, values, &rc);
     if (!res)
         return rc;
-    int n = PQntuples (res);
+    char outcome [16];
+    snprintf (outcome, sizeof outcome, "%s", PQntuples (res) == 1 ? PQgetvalue (res, 0, 0) : "");
     PQclear (res);
-    if (n == 0) {
-        int exists = s_complaint_exists (conn, what, no, &rc);
-        if (exists < 0)
-            return rc;
-        if (exists)
+    if (strcmp (outcome, "removed") != 0) {
+        if (strcmp (outcome, "none") == 0)
             fprintf (stderr, "complaintctl %s: the customer of %s has no opt-out of %s\n",
                      what, no, channel);
         else

@@ -28,20 +28,21 @@
  *
  *  Extensions (issue 4; docs/lifecycle.md). `extend` moves the deadline of
  *  the stage the case is in (lifecycle_extend_stage: resolution, or review
- *  while under review). Its checks, under the case's row lock:
+ *  while under review). The SLA clocks and their rules are the watchdog's
+ *  (invariant 9), so intake asks its store function, sla_extension_next
+ *  (migration 007), under the case's row lock, and decides:
  *      step     = 1 + the extends of that stage in the current round
  *                 (resolution: since the last reopen; review: since the
- *                 last review)
- *      rule     = sla_extension_rule (stage, step), which the watchdog loads
- *                 from the SLA policy; none -> invalid_transition
+ *                 last review), as the SLA side counts it
+ *      rule     = the SLA policy's rule for that step; none ->
+ *                 invalid_transition
  *      approver : the actor's rank must be at least the rule's approver's
  *                 (supervisor < complaint_office < manager) -> forbidden
  *      deadline : the current round's clock must not have passed its due
  *                 time (an extension is approved before the deadline, not
- *                 after) -> invalid_transition. A paused clock has passed
- *                 it only if it breached before the pause (its stored due_at
- *                 is as of the watchdog's last recompute and runs on while
- *                 the pause lasts). No clock row yet: allowed.
+ *                 after) -> invalid_transition; what "passed" means for a
+ *                 paused clock is the SLA side's answer too. No clock row
+ *                 yet: allowed.
  */
 #include "case_action.h"
 #include "event.h"
@@ -127,34 +128,14 @@ static const char *s_audit_sql =
 static const char *s_outbox_sql =
     "INSERT INTO outbox (type, complaint_no, data, at) VALUES ($1, $2, $3, app_now ())";
 
-/*  Where an extension stands: its step (1 + the extends of this stage since
- *  the round began: $3 is 'reopen' for resolution, 'review' for review), the
- *  policy's rule for that step (NULL when none), and whether the current
- *  round's deadline passed. The round is counted the way the watchdog counts
- *  it (resolution: one per reopen; review: one per review, from 0), so a
- *  clock row the watchdog has not rebuilt yet after a reopen is not mistaken
- *  for the current one. */
+/*  Where the next extension stands: the SLA side's answer (migration 007,
+ *  sla_extension_next: the step, the policy's rule for it, whether the
+ *  current round's deadline passed and when it falls). How rounds and steps
+ *  are counted is the watchdog's rule, so intake asks rather than recounts. */
 static const char *s_extend_sql =
-    "WITH marks AS ("
-    "  SELECT coalesce (max (id) FILTER (WHERE action = $3), 0) AS since,"
-    "         count (*) FILTER (WHERE action = $3) AS rounds"
-    "    FROM case_action WHERE complaint_id = $1),"
-    " s AS ("
-    "  SELECT (1 + count (*))::int AS step,"
-    "         ((SELECT rounds FROM marks) - CASE WHEN $2 = 'review' THEN 1 ELSE 0 END)::int"
-    "           AS round"
-    "    FROM case_action"
-    "   WHERE complaint_id = $1 AND action = 'extend' AND details->>'stage' = $2"
-    "     AND id > (SELECT since FROM marks))"
-    " SELECT s.step, r.adds, r.approver,"
-    "   CASE WHEN k.id IS NULL THEN false"
-    "        WHEN k.paused_since IS NULL THEN k.due_at <= app_now ()"
-    "        ELSE EXISTS (SELECT 1 FROM sla_firing f WHERE f.clock_id = k.id"
-    "                        AND f.phase = k.extensions AND f.step = 'breach') END,"
-    "   to_char (k.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')"
-    "  FROM s"
-    "  LEFT JOIN sla_extension_rule r ON r.stage = $2 AND r.step = s.step"
-    "  LEFT JOIN sla_clock k ON k.complaint_id = $1 AND k.stage = $2 AND k.round = s.round";
+    "SELECT step, adds, approver, deadline_passed,"
+    "       to_char (due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')"
+    "  FROM sla_extension_next ($1, $2)";
 
 /* NULL for "" (absent), so SQL sees NULL. */
 static const char *
@@ -332,9 +313,8 @@ static int
 s_check_extend (s_act_t *self)
 {
     self->ext_stage = lifecycle_extend_stage (self->state);
-    const char *mark = strcmp (self->ext_stage, "review") == 0 ? "review" : "reopen";
-    const char *values [] = { self->id, self->ext_stage, mark };
-    PGresult *res = s_exec (self, "extend", s_extend_sql, 3, values, NULL, NULL);
+    const char *values [] = { self->id, self->ext_stage };
+    PGresult *res = s_exec (self, "extend", s_extend_sql, 2, values, NULL, NULL);
     if (!res)
         return -1;
     if (PQntuples (res) != 1) {

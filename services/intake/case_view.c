@@ -7,13 +7,17 @@
  *  msgpack_json, the project's one bridge between the two.
  *
  *  The staff view also shows the case's SLA clocks (issue 4; the watchdog
- *  writes them, docs/watchdog.md): one JSON array built by PostgreSQL, each
- *  clock with its firings, and remaining_ms and the open pause measured
- *  against the store's clock, app_now (), so a test that shifted the clock
- *  sees the same "now" as the watchdog. Bounded: a case has a handful of
- *  clocks (four stages, a round per transfer, review or reopening); the
- *  query takes at most 32 clocks and 64 firings each, so a runaway case
- *  cannot blow up a reply.
+ *  owns them, docs/watchdog.md): one JSON array built by the SLA side's
+ *  store function sla_clocks_json (migration 007), each clock with its
+ *  firings, and remaining_ms and the open pause measured against the
+ *  store's clock, app_now (), so a test that shifted the clock sees the
+ *  same "now" as the watchdog. Bounded there: at most 32 clocks and 64
+ *  firings each, so a runaway case cannot blow up a reply. Intake reads
+ *  no SLA table itself (invariant 9).
+ *
+ *  Open cases (the queue without --state) are complaint_is_open (state),
+ *  the store's one definition (migration 007), which mirrors
+ *  lifecycle_state_open; case_view_test checks the two agree.
  */
 #include "case_view.h"
 #include "log.h"
@@ -83,30 +87,9 @@ static const char *s_get_sql =
 static const char *s_events_sql =
     "SELECT event FROM event_log WHERE complaint_no = $1 ORDER BY seq";
 
-#define CLOCK_STAGE_ORDER \
-    "array_position (ARRAY['acknowledge', 'first_response', 'resolution', 'review'], k.stage)"
-static const char *s_clocks_sql =
-    "SELECT coalesce (json_agg (json_build_object ("
-    "    'stage', k.stage, 'round', k.round, 'state', k.state, 'allowance', k.allowance,"
-    "    'calendar', k.calendar, 'rule', k.rule,"
-    "    'started_at', " MS ("k.started_at") ", 'due_at', " MS ("k.due_at") ","
-    "    'remaining_ms', CASE WHEN k.state IN ('met', 'cancelled') THEN NULL"
-    "                         ELSE " MS ("k.due_at - n.now") " END,"
-    "    'paused_ms', k.paused_ms + CASE WHEN k.paused_since IS NULL THEN 0"
-    "                   ELSE greatest (0, " MS ("n.now - k.paused_since") ") END,"
-    "    'paused_since', " MS ("k.paused_since") ", 'extensions', k.extensions,"
-    "    'extended_by', k.extended_by, 'met_at', " MS ("k.met_at") ","
-    "    'late', CASE WHEN k.met_at IS NULL THEN NULL ELSE k.met_at > k.due_at END,"
-    "    'next_step', k.next_step, 'next_fire_at', " MS ("k.next_fire_at") ","
-    "    'firings', (SELECT coalesce (json_agg (json_build_object ("
-    "                   'step', f.step, 'phase', f.phase, 'due_at', " MS ("f.due_at") ","
-    "                   'fired_at', " MS ("f.fired_at") ") ORDER BY f.fired_at, f.step), '[]')"
-    "                 FROM (SELECT * FROM sla_firing WHERE clock_id = k.id"
-    "                        ORDER BY fired_at, step LIMIT 64) f))"
-    "  ORDER BY " CLOCK_STAGE_ORDER ", k.round), '[]')::text"
-    "  FROM (SELECT * FROM sla_clock k WHERE k.complaint_id = $1"
-    "         ORDER BY " CLOCK_STAGE_ORDER ", k.round LIMIT 32) k,"
-    "       (SELECT app_now () AS now) n";
+/* The clocks are the watchdog's: its store function builds their JSON
+ * (migration 007). */
+static const char *s_clocks_sql = "SELECT sla_clocks_json ($1::bigint)::text";
 
 static const char *s_actions_sql =
     "SELECT " MS ("at") ", actor, actor_role, action, state_before, state_after,"
@@ -295,7 +278,7 @@ static const s_column_t s_queue_columns [] = {
     " array_to_json (c.flags)::text, c.major, c.subject" \
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department" \
     " WHERE (CASE WHEN $4::text IS NULL" \
-    "             THEN c.state NOT IN ('closed', 'rejected', 'withdrawn')" \
+    "             THEN complaint_is_open (c.state)" \
     "             ELSE c.state = $4 END)"
 #define QUEUE_ORDER \
     " ORDER BY c.priority, c.due_at, c.received_at, c.id LIMIT $5"
@@ -370,4 +353,99 @@ case_view_queue (PGconn *conn, const queue_t *queue, msgpack_sbuffer *reply)
     }
     PQclear (res);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Self-test (intake --selftest): "open" is defined once. The store's
+//  complaint_is_open (migration 007) must answer for every state exactly as
+//  proto/lifecycle.c's lifecycle_state_open does, complaint_on_desk (a
+//  handler's load) must be a part of it, and a department's queue must list
+//  a case placed in each open state and none of those in a final state.
+
+#include "test_org.h"
+
+static int s_passed, s_failed;
+
+static void
+s_check (bool verbose, bool ok, const char *what)
+{
+    if (ok)
+        s_passed++;
+    else
+        s_failed++;
+    if (verbose || !ok)
+        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
+}
+
+/* Is complaint `no` in the queue reply? -1 when the reply is not a list. */
+static int
+s_queue_has (const msgpack_sbuffer *reply, const char *no)
+{
+    msgpack_unpacked out;
+    msgpack_unpacked_init (&out);
+    int found = -1;
+    if (msgpack_unpack_next (&out, reply->data, reply->size, NULL) == MSGPACK_UNPACK_SUCCESS
+    &&  out.data.type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *cases = proto_map_get (&out.data, "cases");
+        if (cases && cases->type == MSGPACK_OBJECT_ARRAY) {
+            found = 0;
+            for (uint32_t i = 0; i < cases->via.array.size; i++) {
+                const msgpack_object *c = proto_map_get (&cases->via.array.ptr [i],
+                                                         "complaint_no");
+                if (c && c->type == MSGPACK_OBJECT_STR && c->via.str.size == strlen (no)
+                &&  memcmp (c->via.str.ptr, no, c->via.str.size) == 0)
+                    found = 1;
+            }
+        }
+    }
+    msgpack_unpacked_destroy (&out);
+    return found;
+}
+
+int
+case_view_test (bool verbose, PGconn *conn, int *passed)
+{
+    s_passed = s_failed = 0;
+    char what [200];
+    char nos [STATE_COUNT][COMPLAINT_NO_SIZE];
+    bool placed = true;
+    for (int s = 0; s < STATE_COUNT; s++) {
+        const char *state = lifecycle_state_name ((case_state_t) s);
+        const char *values [] = { state };
+        PGresult *res = PQexecParams (conn, "SELECT complaint_is_open ($1), complaint_on_desk ($1)",
+                                      1, NULL, values, NULL, NULL, 0);
+        bool answered = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1;
+        bool open = answered && PQgetvalue (res, 0, 0) [0] == 't';
+        bool on_desk = answered && PQgetvalue (res, 0, 1) [0] == 't';
+        PQclear (res);
+        bool want = lifecycle_state_open ((case_state_t) s);
+        snprintf (what, sizeof what, "complaint_is_open ('%s') is %s, as the lifecycle says",
+                  state, want ? "true" : "false");
+        s_check (verbose, answered && open == want, what);
+        snprintf (what, sizeof what, "complaint_on_desk ('%s') only if open", state);
+        s_check (verbose, answered && (!on_desk || open), what);
+        if (test_org_case (conn, state, "st_card", NULL, nos [s]))
+            placed = false;
+    }
+    s_check (verbose, placed, "a case of department st_card placed in every state");
+
+    /* The department queue without --state: exactly the open ones. */
+    const char *token = test_org_token ("st_h_card");
+    queue_t queue = { { token, strlen (token) }, QUEUE_DEPARTMENT, false, STATE_RECEIVED,
+                      REQUEST_QUEUE_MAX };
+    msgpack_sbuffer reply;
+    msgpack_sbuffer_init (&reply);
+    int rc = case_view_queue (conn, &queue, &reply);
+    for (int s = 0; placed && s < STATE_COUNT; s++) {
+        bool want = lifecycle_state_open ((case_state_t) s);
+        int has = rc == 0 ? s_queue_has (&reply, nos [s]) : -1;
+        snprintf (what, sizeof what, "the department's queue %s the %s case (got %d)",
+                  want ? "lists" : "leaves out", lifecycle_state_name ((case_state_t) s), has);
+        s_check (verbose, has == (want ? 1 : 0), what);
+    }
+    msgpack_sbuffer_destroy (&reply);
+    if (verbose)
+        printf (" * case_view: %d passed, %d failed\n", s_passed, s_failed);
+    *passed += s_passed;
+    return s_failed;
 }

@@ -18,6 +18,9 @@
  *  Interface:
  *      case_view_get     {"ok":true,"complaint":{...}} or an error
  *      case_view_queue   {"ok":true,"cases":[...]} or an error
+ *      case_view_test    self-test: complaint_is_open (the store's "open")
+ *                        agrees with lifecycle_state_open, state by state,
+ *                        and the queue lists exactly the open cases
  */
 #ifndef CASE_VIEW_H_INCLUDED
 #define CASE_VIEW_H_INCLUDED
@@ -30,5 +33,9 @@
  * success, -1 on an error reply. */
 int case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply);
 int case_view_queue (PGconn *conn, const queue_t *queue, msgpack_sbuffer *reply);
+
+/* Against the self-test organisation (test_org.h); adds its passed checks
+ * to *passed, returns the number failed. */
+int case_view_test (bool verbose, PGconn *conn, int *passed);
 
 #endif

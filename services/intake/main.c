@@ -19,9 +19,10 @@
  *  envelope.c's (envelope_read), so the self-test runs the loop's own check.
  *
  *  `intake --selftest [--verbose]` runs the self-tests of the envelope, the
- *  scope rule and tokens (staff_auth.c) and authorisation through a real act
- *  (case_action.c) against the database in PG* (the test runner's migrated
- *  one), and prints "intake selftest: N passed, M failed".
+ *  scope rule and tokens (staff_auth.c), authorisation through a real act
+ *  (case_action.c) and the one definition of an open case (case_view.c)
+ *  against the database in PG* (the test runner's migrated one), and prints
+ *  "intake selftest: N passed, M failed".
  *
  *  Flags, signals and the metrics endpoint come from the daemon skeleton
  *  (common/daemon.c; `intake --help`). Metrics: requests by operation,
@@ -33,6 +34,7 @@
 #include "daemon.h"
 #include "batch_writer.h"
 #include "case_action.h"
+#include "case_view.h"
 #include "complaint_store.h"
 #include "envelope.h"
 #include "log.h"
@@ -325,6 +327,7 @@ s_selftest (bool verbose)
     else {
         failed += staff_auth_test (verbose, conn, &passed);
         failed += case_action_test (verbose, conn, &passed);
+        failed += case_view_test (verbose, conn, &passed);
     }
     PQfinish (conn);
     printf ("intake selftest: %d passed, %d failed\n", passed, failed);

@@ -353,7 +353,7 @@ note "--- queue and show"
 as_staff "$A_H" queue --json >"$TEST_DIR/queue_mine.jsonl" 2>"$TEST_DIR/queue.err"
 assert_eq "queue (mine) exit status" 0 "$?"
 assert_eq "queue (mine) cases = $A_H's open cases in the store" \
-    "$(psql_value "select count(*) from complaint where handler = :'h' and state not in ('closed', 'rejected', 'withdrawn')" h="$A_H")" \
+    "$(psql_value "select count(*) from complaint where handler = :'h' and complaint_is_open (state)" h="$A_H")" \
     "$(grep -c '^{' "$TEST_DIR/queue_mine.jsonl")"
 assert_eq "queue (mine) cases of another handler" 0 \
     "$(jq -r --arg h "$A_H" 'select(.handler != $h) | .complaint_no' "$TEST_DIR/queue_mine.jsonl" | wc -l)"
@@ -367,7 +367,7 @@ A_S=$(staff_in "$A_DEPT" supervisor)
 as_staff "$A_S" queue --scope department --json >"$TEST_DIR/queue_dept.jsonl" 2>>"$TEST_DIR/queue.err"
 assert_eq "queue --scope department ($A_S, supervisor of $A_DEPT) exit status" 0 "$?"
 assert_eq "queue --scope department: cases = $A_DEPT's open cases in the store" \
-    "$(psql_value "select count(*) from complaint where department = :'d' and state not in ('closed', 'rejected', 'withdrawn')" d="$A_DEPT")" \
+    "$(psql_value "select count(*) from complaint where department = :'d' and complaint_is_open (state)" d="$A_DEPT")" \
     "$(grep -c '^{' "$TEST_DIR/queue_dept.jsonl")"
 assert_eq "queue --scope department: cases of other departments" 0 \
     "$(jq -r --arg d "$A_DEPT" 'select(.department != $d) | .complaint_no' "$TEST_DIR/queue_dept.jsonl" | wc -l)"
