@@ -219,8 +219,11 @@ s_record (notifier_t *self, notify_outcome_t *outcomes, int n)
         s_count (self, row, o->result == NOTIFY_SENT ? "sent" : o->result == NOTIFY_FAILED
                  ? "failed" : o->result == NOTIFY_DEAD ? "dead" : "lease_lost");
         if (o->result == NOTIFY_SENT) {
+            //  One line per delivery only at debug: at a thousand a second
+            //  the lines cost more than the sends. The row, its events and
+            //  the tick line keep the record.
             self->sent++;
-            log_info ("sent", "id=%" PRId64 " seq=%" PRId64 " channel=%s kind=%s attempt=%d"
+            log_debug ("sent", "id=%" PRId64 " seq=%" PRId64 " channel=%s kind=%s attempt=%d"
                       " message_id=%s", row->id, row->event_seq, row->channel,
                       row->recipient_kind, row->attempts + 1, row->message_id);
             continue;

@@ -290,6 +290,8 @@ typedef struct {
 
 static s_case_t *s_cases;
 static uint64_t s_ncases;
+static uint64_t s_errors;           /* replies that were not an acknowledgement */
+static char s_last_error [64];
 static zhash_t *s_by_no;            /* complaint_no -> index + 1 */
 static zhash_t *s_early;            /* complaint_no -> s_early_t (event before ack) */
 
@@ -328,6 +330,15 @@ s_on_reply (zmq_msg_t *frames, int nframes, int64_t now)
                 c->no_handler = e->no_handler;
                 zhash_delete (s_early, c->no);
             }
+        }
+        else {
+            //  An error reply: counted, and the complaint never completes.
+            const msgpack_object *error = proto_map_get (&up.data, "error");
+            const msgpack_object *code = error ? proto_map_get (error, "code") : NULL;
+            s_errors++;
+            if (code && code->type == MSGPACK_OBJECT_STR)
+                snprintf (s_last_error, sizeof s_last_error, "%.*s", (int) code->via.str.size,
+                          code->via.str.ptr);
         }
     }
     msgpack_unpacked_destroy (&up);
@@ -612,6 +623,8 @@ main (int argc, char **argv)
     printf ("done_rate %.0f /s\n", (double) done / elapsed_s);
     printf ("backlog_after_offer %.2f s\n", all_done_at ? (double) (all_done_at - end_offer) / 1e9
                                                        : -1.0);
+    printf ("ack_errors %" PRIu64 " replies (last code %s)\n", s_errors,
+            *s_last_error ? s_last_error : "-");
     s_latency ("ack", s_cases, s_ncases, offsetof (s_case_t, ack));
     s_latency ("assigned", s_cases, s_ncases, offsetof (s_case_t, assigned));
     s_latency ("clocks", s_cases, s_ncases, offsetof (s_case_t, clocks));
