@@ -33,6 +33,20 @@ TOKENS = {}
 NO_TOKEN = "-"
 
 
+def setup(ctl_path, tokens_path, out):
+    """Where complaintctl is, the tokens issue_tokens wrote ("ID TOKEN"
+    lines), and the folder for saved outputs (extend.py shares these
+    helpers)."""
+    global ARGS
+    ARGS = argparse.Namespace(ctl=ctl_path, tokens=tokens_path, out=out)
+    os.makedirs(out, exist_ok=True)
+    with open(tokens_path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 2:
+                TOKENS[parts[0]] = parts[1]
+
+
 def env_for(who):
     """The environment of complaintctl run as WHO (NO_TOKEN: none; a string
     starting with 'token:' is that raw token)."""
@@ -543,18 +557,12 @@ def the_stream(k):
 
 
 def main():
-    global ARGS
     p = argparse.ArgumentParser()
     for a in ("--ctl", "--tokens", "--directory", "--out"):
         p.add_argument(a, required=True)
-    ARGS = p.parse_args()
-    os.makedirs(ARGS.out, exist_ok=True)
-    with open(ARGS.tokens) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 2:
-                TOKENS[parts[0]] = parts[1]
-    with open(ARGS.directory) as f:
+    args = p.parse_args()
+    setup(args.ctl, args.tokens, args.out)
+    with open(args.directory) as f:
         n_staff = sum(1 for line in f if line.split()[:1] == ["staff"])
     if not wait_sql("the router loaded %d tokens into the store" % n_staff,
                     "select count(*) = :'n' from staff_token", 20, n=n_staff):
