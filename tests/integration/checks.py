@@ -12,7 +12,14 @@ Every checker (act_protocol.py, bad_input.py, e2e_import.py, invariants.py,
     checker's line up (tests/lib.sh's too) and fails a test that recorded no
     passed check or any failed one, whatever its exit status;
   - waiting is for a condition with a deadline (wait_until), never a fixed
-    sleep followed by a count that depends on the machine's speed.
+    sleep followed by a count that depends on the machine's speed; wait_for,
+    wait_sql and wait_log are such waits counted as checks (the deadline
+    passing is a failure).
+
+Also here: run and jsonl (a client's output), log_lines (a service log),
+events and leaking_events (the event log decoded; invariant 8), and
+mark_save / mark_load (a baseline one run of a checker keeps for a later
+run: the checkers called at each step of a shell scenario).
 
 The store is read through psql (the tests' PG* variables), with psql
 variables as parameters: sql("select ... where no = :'no'", no=x). Debian
