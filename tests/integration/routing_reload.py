@@ -23,7 +23,6 @@ The shell edits the files, sends SIGHUP and submits.
                                   cooperation, JR/T codes, unroutable
 """
 import argparse
-import json
 import os
 import re
 import sys
