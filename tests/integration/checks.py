@@ -12,7 +12,14 @@ Every checker (act_protocol.py, bad_input.py, e2e_import.py, invariants.py,
     checker's line up (tests/lib.sh's too) and fails a test that recorded no
     passed check or any failed one, whatever its exit status;
   - waiting is for a condition with a deadline (wait_until), never a fixed
-    sleep followed by a count that depends on the machine's speed.
+    sleep followed by a count that depends on the machine's speed; wait_for,
+    wait_sql and wait_log are such waits counted as checks (the deadline
+    passing is a failure).
+
+Also here: run and jsonl (a client's output), log_lines (a service log),
+events and leaking_events (the event log decoded; invariant 8), and
+mark_save / mark_load (a baseline one run of a checker keeps for a later
+run: the checkers called at each step of a shell scenario).
 
 The store is read through psql (the tests' PG* variables), with psql
 variables as parameters: sql("select ... where no = :'no'", no=x). Debian
@@ -153,3 +160,107 @@ def wait_until(probe, timeout, interval=0.1):
         if value or time.monotonic() >= deadline:
             return value
         time.sleep(interval)
+
+
+def wait_for(desc, probe, timeout, interval=0.1):
+    """wait_until as a check: "DESC within S s" passes when probe() became
+    true before the deadline, fails (with the probe's last value) when not.
+    Returns whether it held."""
+    value = wait_until(probe, timeout, interval)
+    return expect_true("%s within %g s" % (desc, timeout), value, "last seen %r" % (value,))
+
+
+def wait_sql(desc, query, timeout, **params):
+    """wait_for on a query yielding t or f."""
+    return wait_for(desc, lambda: sql(query, **params) == "t", timeout, 0.2)
+
+
+# ----------------------------------------------------------------- clients
+
+def run(argv, env=None, stdin=None):
+    """(exit status, stdout, stderr) of a client run to its end."""
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, input=stdin)
+    return r.returncode, r.stdout, r.stderr
+
+
+def jsonl(text):
+    """The JSON objects of a client's output, one per line."""
+    import json
+    return [json.loads(line) for line in text.split("\n") if line.startswith("{")]
+
+
+def log_lines(path, pattern):
+    """The lines of a service log matching the regular expression."""
+    import re
+    try:
+        with open(path, errors="replace") as f:
+            return [line.rstrip("\n") for line in f if re.search(pattern, line)]
+    except FileNotFoundError:
+        return []
+
+
+def wait_log(desc, path, pattern, timeout):
+    """wait_for a line matching pattern in a service log; returns the lines."""
+    wait_for(desc, lambda: log_lines(path, pattern), timeout, 0.1)
+    return log_lines(path, pattern)
+
+
+# ------------------------------------------------------------------ events
+
+def events(where="true", **params):
+    """Decoded events of event_log: [(seq, type, event map)], in seq order,
+    the rows WHERE says (psql variables as parameters)."""
+    import msgpack
+    out = []
+    for row in sql_rows("select seq, type, encode(event, 'hex') from event_log where "
+                        + where + " order by seq", **params):
+        out.append((int(row[0]), row[1], msgpack.unpackb(bytes.fromhex(row[2]), raw=False)))
+    return out
+
+
+def strings(value):
+    """Every string in a decoded value: keys and values, nested."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from strings(k)
+            yield from strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from strings(v)
+    elif isinstance(value, str):
+        yield value
+
+
+def leaking_events(pattern, where="true", **params):
+    """The seqs of events whose data holds a string matching pattern
+    (invariant 8: no address, phone, account or message text on the stream)."""
+    import re
+    rx = re.compile(pattern)
+    return [seq for seq, _, ev in events(where, **params)
+            if any(rx.search(s) for s in strings(ev.get("data") or {}))]
+
+
+# ------------------------------------------------------------------ marks
+
+def _marks_path(name):
+    return os.path.join(os.environ.get("TEST_DIR", "."), name + ".marks.json")
+
+
+def mark_save(name, key, figures):
+    """Keep a checker's figures between its invocations (a baseline taken
+    before a scenario step, read by the check after it)."""
+    import json
+    path = _marks_path(name)
+    marks = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            marks = json.load(f)
+    marks[key] = figures
+    with open(path, "w") as f:
+        json.dump(marks, f)
+
+
+def mark_load(name, key):
+    import json
+    with open(_marks_path(name)) as f:
+        return json.load(f)[key]

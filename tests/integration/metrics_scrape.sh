@@ -48,7 +48,7 @@ SERVICE_ENV="COMPLAINTS_PG=host=$TEST_DIR/no-such-socket-dir" \
 # 2. The pipeline, each daemon with its metrics port.
 MAIL=$TEST_DIR/mail
 mkdir -p "$MAIL"
-start_service smtpd "$PY" "$ROOT/deploy/sinks/smtp_sink.py" serve --port "$SMTP_PORT" --dir "$MAIL"
+start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$MAIL"
 wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 10 || fail "smtpd did not start"
 start_service bus bus --name bus --metrics-port "$P_BUS"
 # intake's port from its variable: the environment path of the same setting.

@@ -3,19 +3,27 @@
 
 Used by tests/integration/routing_corpus.sh; independent of the C code under
 test (its own ZeroMQ client, its own CFPB oracle), so a mistake shared by the
-router and complaintctl cannot hide.
+router and complaintctl cannot hide. Every judgement is a counted check
+(checks.py); each subcommand exits 1 when one failed.
 
     routing_corpus.py lint   --corpus TSV [--departments FILE]
         check the corpus itself: columns, vocabularies, coverage (every
         business line and cause at least 3 times, every flag at least once),
         unique refs, repeat pairs; print the counts. With --departments (one
         department id a line, e.g. from the store's department table), every
-        expected department and cooperating department must be one of them.
+        expected department and cooperating department must be one of them
+        (and the file must name some: an empty department table means the
+        router loaded no directory).
     routing_corpus.py submit --endpoint E --corpus TSV --wave 1|2 --out FILE
         submit the corpus rows of one wave through intake's `submit` op:
         wave 1 = every row not expecting `repeat`, wave 2 = the rows that do
         (they are second complaints of a wave-1 customer, so they must come
-        after the first is stored). Appends "channel ref complaint_no" lines.
+        after the first is stored). Appends "channel ref complaint_no" lines;
+        after wave 2 the file must hold one line per corpus row.
+    routing_corpus.py assigned --corpus TSV [--wave 1] [--csv CFPB] --timeout S
+        wait (deadline S, a check) until the corpus rows (of wave 1 only,
+        with --wave 1) and the CFPB rows (with --csv) are out of state
+        'received' (the router has assigned them).
     routing_corpus.py check  --corpus TSV --store CSV
         compare the store (CSV with header: channel, ref, complaint_no, state,
         department, business_line, cause, flags, cooperating, routing_rule,
@@ -30,7 +38,8 @@ router and complaintctl cannot hide.
         Issue / Sub-issue (table CAUSE_BY_ISSUE below). Fails on any
         department or business_line disagreement, or when cause agreement is
         below --min-cause percent (default 90) of the rows whose cause the
-        oracle can name.
+        oracle can name. With --corpus: the store holds exactly the corpus
+        rows and the CFPB rows.
 
 Corpus TSV columns (header row, tab-separated, no tabs or newlines inside a
 field): ref channel product category branch amount subject body
@@ -42,8 +51,13 @@ a row without one gets an id_no of its own.
 import argparse
 import collections
 import csv
+import os
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import checks  # noqa: E402
+from checks import expect, expect_ge, expect_true  # noqa: E402
 
 BUSINESS_LINES = ["accounts_deposits", "cards", "loans", "payments_transfers",
                   "wealth_insurance", "ebanking_app", "fees_charges", "other"]
@@ -160,7 +174,14 @@ def cmd_lint(args):
           % (len(rows), english, cross))
     for e in errors:
         print("LINT: %s" % e)
-    return 1 if errors else 0
+    if departments is None:
+        expect("corpus lint (vocabularies, coverage >= 3 per business line and cause, every"
+               " flag): problems", [], errors[:10])
+    else:
+        expect_true("the store has the loaded directory's departments (%d)" % len(departments),
+                    departments)
+        expect("every expected department is in the loaded directory: problems", [], errors[:10])
+    return checks.status()
 
 
 # ----------------------------------------------------------------- submit
@@ -180,10 +201,8 @@ def cmd_submit(args):
     import msgpack
     import zmq
     rows, errors = read_corpus(args.corpus)
-    if errors:
-        for e in errors:
-            print(e, file=sys.stderr)
-        return 2
+    if not expect("corpus readable: problems", [], errors[:10]):
+        return checks.status()
     want_repeat = args.wave == 2
     todo = [r for r in rows if ("repeat" in s_list(r["expect_flags"])) == want_repeat]
     ctx = zmq.Context.instance()
@@ -223,7 +242,25 @@ def cmd_submit(args):
             out.write("%s %s %s\n" % (r["channel"], r["ref"], reply["complaint_no"]))
     sock.close(0)
     print("wave %d: %d rows submitted, %d failed" % (args.wave, len(todo) - failed, failed))
-    return 1 if failed else 0
+    expect("wave %d: rows refused or unanswered (of %d)" % (args.wave, len(todo)), 0, failed)
+    if args.wave == 2:
+        with open(args.out, encoding="utf-8") as f:
+            expect("corpus rows acknowledged", len(rows), sum(1 for line in f if line.strip()))
+    return checks.status()
+
+
+def cmd_assigned(args):
+    rows, _ = read_corpus(args.corpus)
+    n = len([r for r in rows if args.wave != 1 or "repeat" not in s_list(r["expect_flags"])])
+    if args.csv:
+        with open(args.csv, encoding="utf-8", newline="") as f:
+            n += sum(1 for _ in csv.DictReader(f))
+    out = "select count(*) >= :'n' from complaint where state <> 'received'"
+    if not checks.wait_sql("%d complaints stored and out of 'received'" % n, out, args.timeout, n=n):
+        print("stored %s, still received %s" % (
+            checks.sql("select count(*) from complaint"),
+            checks.sql("select count(*) from complaint where state = 'received'")))
+    return checks.status()
 
 
 # ------------------------------------------------------------------ check
@@ -235,10 +272,8 @@ def read_store(path):
 
 def cmd_check(args):
     rows, errors = read_corpus(args.corpus)
-    if errors:
-        for e in errors:
-            print(e)
-        return 2
+    if not expect("corpus readable: problems", [], errors[:10]):
+        return checks.status()
     store = read_store(args.store)
     failing = 0
     notes = 0
@@ -287,7 +322,9 @@ def cmd_check(args):
           "expected flags %d, cooperating %d; rows failing %d; notes %d"
           % (n, field_ok["department"], field_ok["business_line"], field_ok["cause"],
              field_ok["flags"], field_ok["cooperating"], failing, notes))
-    return 1 if failing else 0
+    expect("corpus rows routed differently from the expectations (department, business"
+           " line, cause, a missing flag; of %d)" % n, 0, failing)
+    return checks.status()
 
 
 # ------------------------------------------------------------------- CFPB
@@ -480,7 +517,15 @@ def cmd_cfpb(args):
     print("cfpb: %d rows; department mismatches %d, business_line mismatches %d, "
           "rows without a product oracle %d; cause agreement %d/%d = %.1f %% (minimum %.0f %%)"
           % (n, dept_bad, line_bad, no_oracle, cause_ok, cause_n, pct, args.min_cause))
-    return 1 if dept_bad or line_bad or pct < args.min_cause else 0
+    expect("cfpb: department mismatches (of %d rows)" % n, 0, dept_bad)
+    expect("cfpb: business_line mismatches (of %d rows)" % n, 0, line_bad)
+    expect_ge("cfpb: cause agreement, %% of the %d rows the oracle names" % cause_n,
+              args.min_cause, round(pct, 1))
+    if args.corpus:
+        corpus, _ = read_corpus(args.corpus)
+        expect("rows dumped from the store (the corpus and the CFPB sample)",
+               len(corpus) + n, len(store))
+    return checks.status()
 
 
 def main():
@@ -495,6 +540,11 @@ def main():
     s.add_argument("--wave", type=int, choices=(1, 2), required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--timeout", type=float, default=30, help="seconds per row")
+    s = sub.add_parser("assigned")
+    s.add_argument("--corpus", required=True)
+    s.add_argument("--wave", type=int, choices=(1, 2))
+    s.add_argument("--csv")
+    s.add_argument("--timeout", type=float, default=60)
     s = sub.add_parser("check")
     s.add_argument("--corpus", required=True)
     s.add_argument("--store", required=True)
@@ -502,9 +552,10 @@ def main():
     s.add_argument("--csv", required=True)
     s.add_argument("--store", required=True)
     s.add_argument("--min-cause", type=float, default=90.0)
+    s.add_argument("--corpus")
     args = p.parse_args()
-    return {"lint": cmd_lint, "submit": cmd_submit, "check": cmd_check,
-            "cfpb": cmd_cfpb}[args.cmd](args)
+    return {"lint": cmd_lint, "submit": cmd_submit, "assigned": cmd_assigned,
+            "check": cmd_check, "cfpb": cmd_cfpb}[args.cmd](args)
 
 
 if __name__ == "__main__":
