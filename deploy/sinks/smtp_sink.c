@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +61,22 @@ s_on_signal (int sig)
 {
     (void) sig;
     s_stop = 1;
+}
+
+//  mkdir -p: the mailbox may not exist yet. 0, -1.
+static int
+s_mkdirs (const char *dir)
+{
+    char path [4096];
+    snprintf (path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir (path, 0755) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir (path, 0755) && errno != EEXIST ? -1 : 0;
 }
 
 static int64_t
@@ -263,6 +280,10 @@ main (int argc, char **argv)
     if (port <= 0 || port > 65535 || !s_dir || s_delay < 0 || argc % 2 == 0) {
         fprintf (stderr, "usage: smtp-sink --port N --dir DIR [--delay SECONDS]\n");
         return 2;
+    }
+    if (s_mkdirs (s_dir)) {
+        fprintf (stderr, "smtp-sink: cannot create %s: %s\n", s_dir, strerror (errno));
+        return 1;
     }
     signal (SIGTERM, s_on_signal);
     signal (SIGINT, s_on_signal);
