@@ -70,6 +70,7 @@ typedef struct {
     http_gateway_cfg_t sms, push;
     notify_claim_cfg_t claim;
     int record_batch;               /* outcomes per commit */
+    int consume_batch;              /* events per consume transaction */
     daemon_t *daemon;               /* store round trips by op, for the metrics */
     uint64_t sent, failed, dead;
     uint64_t consumed, created, suppressed, deferred;   /* totals, for the metrics */
@@ -288,13 +289,12 @@ s_pass (notifier_t *self)
 {
     int64_t started = zclock_mono ();
     int events = 0, created = 0, claimed = 0, suppressed = 0, deferred = 0;
-    int batch = self->claim.batch;
     uint64_t sent0 = self->sent, failed0 = self->failed, dead0 = self->dead;
     bool more = true;
     while (more && !zsys_interrupted && zclock_mono () - started < 1000) {
         int c, s, d;
         int64_t t0 = zclock_usecs ();
-        int n = notify_store_consume (self->store, self->rules, batch, &c);
+        int n = notify_store_consume (self->store, self->rules, self->consume_batch, &c);
         daemon_observe (self->daemon, "consume", (double) (zclock_usecs () - t0) / 1e6);
         if (n < 0)
             return -1;
@@ -306,7 +306,7 @@ s_pass (notifier_t *self)
         claimed += k;
         suppressed += s;
         deferred += d;
-        more = n == batch || k > 0 || s > 0 || d > 0;
+        more = n == self->consume_batch || k > 0 || s > 0 || d > 0;
     }
     self->consumed += (uint64_t) events;
     self->created += (uint64_t) created;
@@ -355,6 +355,8 @@ static const daemon_opt_t s_opts [] = {
                  "events or rows per transaction"),
     DAEMON_LONG ("coalesce-ms", "COMPLAINTS_NOTIFIER_COALESCE_MS", 50, 0, 10000,
                  "under a steady stream, one pass per this many ms (0: one per event)"),
+    DAEMON_LONG ("consume-batch", "COMPLAINTS_NOTIFIER_CONSUME_BATCH", 1000, 1, 100000,
+                 "events read per consume transaction"),
     DAEMON_LONG ("record-batch", "COMPLAINTS_NOTIFIER_RECORD_BATCH", 50, 1, 10000,
                  "delivery outcomes per commit (a kill repeats at most these, same Message-ID)"),
     DAEMON_LONG ("poll-ms", "COMPLAINTS_NOTIFIER_POLL_MS", 1000, 10, 3600000, "longest sleep"),
@@ -449,6 +451,7 @@ main (int argc, char **argv)
     }
     claim->batch = (int) batch;
     self.record_batch = (int) daemon_long (daemon, "record-batch");
+    self.consume_batch = (int) daemon_long (daemon, "consume-batch");
     claim->max_attempts = (int) max_attempts;
     char default_name [64];
     snprintf (default_name, sizeof default_name, "notifier-%d", (int) getpid ());

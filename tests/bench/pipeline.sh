@@ -124,7 +124,24 @@ verdict () {   # NAME VALUE OP LIMIT UNIT
     printf '# target %-52s %s %s%s: %s (%s)\n' "$1" "$3" "$4" "$5" "$ok" "${2:-?}"
 }
 
+# Before a phase, the pipeline must be idle: the last phase's work all done
+# (the notifier has also read past the notification.* events its own
+# deliveries caused), or the phase would measure the previous one's tail.
+wait_idle () {
+    local i
+    for ((i = 0; i < 600; i++)); do
+        [[ $(psql -X -qtA -c "SELECT (SELECT count(*) FROM outbox)
+              + (SELECT count(*) FROM complaint WHERE state = 'received' OR sla_dirty)
+              + greatest (0, coalesce ((SELECT max (seq) FROM event_log), 0)
+                          - coalesce ((SELECT min (last_seq) FROM notifier_cursor), 0) - 10)") == 0 ]] \
+            && return 0
+        sleep 0.5
+    done
+    say "the pipeline did not go idle within 300 s"
+}
+
 run_phase () {   # NAME RATE SECONDS
+    wait_idle
     say "phase $1: $2/s for $3 s"
     "$BIN/bench-pipeline" --intake "$COMPLAINTS_INTAKE_ENDPOINT" --bus "$COMPLAINTS_BUS_PUB_ENDPOINT" \
         --pg "" --run-dir "$COMPLAINTS_VAR/run" --rate "$2" --seconds "$3" --drain 120 \
