@@ -352,7 +352,7 @@ static const daemon_opt_t s_opts [] = {
                  "pushes a second, all instances together (0: no limit)"),
     DAEMON_STR ("name", "COMPLAINTS_NOTIFIER_NAME", NULL, "NAME", "lease owner, default notifier-PID"),
     DAEMON_LONG ("batch", "COMPLAINTS_NOTIFIER_BATCH", 100, 1, 10000,
-                 "events or rows per transaction"),
+                 "rows per channel per claim"),
     DAEMON_LONG ("coalesce-ms", "COMPLAINTS_NOTIFIER_COALESCE_MS", 50, 0, 10000,
                  "under a steady stream, one pass per this many ms (0: one per event)"),
     DAEMON_LONG ("consume-batch", "COMPLAINTS_NOTIFIER_CONSUME_BATCH", 1000, 1, 100000,

@@ -3,15 +3,17 @@
  *  Consume. The notifier reads event_log itself, after its cursor row
  *  (notifier_cursor): the store is the truth, the bus only says "look". In
  *  one transaction it locks the cursor (FOR UPDATE SKIP LOCKED: when another
- *  instance holds it, this one only delivers), reads a batch of events,
- *  turns each one a rule names into notification rows, and moves the
- *  cursor. Rows are INSERT ... ON CONFLICT DO NOTHING on (event_seq,
- *  recipient, channel), and the cursor moves in the same transaction, so a
- *  crash anywhere means either nothing of the batch happened or all of it.
- *  Who is told and where comes from the store at that moment (the case row,
- *  staff, department), never from the stream: events carry no identity.
- *  Subject and body are rendered into the row, so every attempt sends the
- *  same bytes.
+ *  instance holds it, this one only delivers), reads a batch of events
+ *  (only those a rule names carry their payload), reads every case they
+ *  concern in one query, turns them into rows in C, inserts all the rows
+ *  in one statement from arrays (INSERT ... SELECT FROM unnest ... ON
+ *  CONFLICT (event_seq, recipient, channel) DO NOTHING) and moves the
+ *  cursor, so a crash anywhere means either nothing of the batch happened
+ *  or all of it, and a batch costs a handful of statements however many
+ *  rows it makes. Who is told and where comes from the store at that
+ *  moment (the case row, staff, department), never from the stream: events
+ *  carry no identity. Subject and body are rendered into the row, so every
+ *  attempt sends the same bytes.
  *
  *  Recipients. For each channel group of the rule, the first alternative
  *  the recipient can receive: an address of that kind (e-mail, a mobile
@@ -21,18 +23,23 @@
  *  notification.suppressed event, so the complaint office can phone them.
  *  Times in templates are printed in the zone of the case's calendar.
  *
- *  Deliver. claim, in one transaction: suppresses due rows the customer
- *  has since opted out of; moves due customer rows on quiet channels to the
- *  end of the quiet window (in the row's zone; not an attempt); then claims
- *  due rows channel by channel, each gateway within its rate (a token bucket
- *  row, notify_gateway, locked until COMMIT so all instances share it),
- *  marking them 'sending' with a lease (SKIP LOCKED, so instances never
- *  claim the same row). The caller sends outside any transaction, then sent
- *  / failed record the outcome with the notification.* event in the outbox,
- *  in one transaction, only while this instance still holds the lease. A row
- *  whose lease ran out in 'sending' (its sender died) is claimed again and
- *  re-sent with the same Message-ID / idempotency key. Times are app_now ()
- *  (the store's clock, shifted by tests); rates are real time.
+ *  Deliver. claim, in one transaction: rows whose lease ran out in
+ *  'sending' (their sender died) go back to the queue; then each channel on
+ *  its own takes its oldest due rows through the partial index (channel,
+ *  next_attempt_at, id) of rows still owed — at most a batch, within its
+ *  gateway's rate (a token bucket row, notify_gateway, locked until COMMIT
+ *  so all instances share it), SKIP LOCKED so instances never take the same
+ *  row. Of those, a customer's row on a channel they have opted out of
+ *  becomes 'suppressed', a customer's row on a quiet channel inside quiet
+ *  hours moves to the window's end (in the row's zone; not an attempt), the
+ *  rest become 'sending' with a lease. So a claim costs what it takes, and
+ *  one channel's backlog never holds back another. The caller sends outside
+ *  any transaction; record then writes a batch of outcomes (sent, failed
+ *  with back-off, dead) with their notification.* events in one
+ *  transaction, each only while this instance still holds its lease. A row
+ *  re-sent after its lease ran out carries the same Message-ID /
+ *  idempotency key. Times are app_now () (the store's clock, shifted by
+ *  tests); rates are real time.
  */
 #include "notify_store.h"
 #include "smtp_mail.h"
