@@ -15,6 +15,7 @@
 #include "staff_token.h"
 #include "lifecycle.h"
 #include "pg_array.h"
+#include "pg_session.h"
 #include "calendar.h"
 #include "template.h"
 #include "conf.h"
@@ -38,6 +39,7 @@ static const s_test_t s_tests [] = {
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
+    { "pg_session", pg_session_test },
     { "conf", conf_test },
     { "calendar", calendar_test },
     { "template", template_test },
