@@ -16,6 +16,7 @@
 #include "lifecycle.h"
 #include "pg_array.h"
 #include "pg_session.h"
+#include "outbox.h"
 #include "calendar.h"
 #include "template.h"
 #include "conf.h"
@@ -40,6 +41,7 @@ static const s_test_t s_tests [] = {
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
     { "pg_session", pg_session_test },
+    { "outbox", outbox_test },
     { "conf", conf_test },
     { "calendar", calendar_test },
     { "template", template_test },
