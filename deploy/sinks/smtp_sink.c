@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -263,6 +264,12 @@ main (int argc, char **argv)
     if (port <= 0 || port > 65535 || !s_dir || s_delay < 0 || argc % 2 == 0) {
         fprintf (stderr, "usage: smtp-sink --port N --dir DIR [--delay SECONDS]\n");
         return 2;
+    }
+    //  The mailbox may not exist yet (the tests name a fresh folder): every
+    //  message would be refused with 451 otherwise.
+    if (mkdir (s_dir, 0755) && errno != EEXIST) {
+        fprintf (stderr, "smtp-sink: cannot create %s: %s\n", s_dir, strerror (errno));
+        return 1;
     }
     signal (SIGTERM, s_on_signal);
     signal (SIGINT, s_on_signal);
