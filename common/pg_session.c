@@ -195,6 +195,13 @@ pg_session_healthy (pg_session_t *self)
     return self && self->conn && PQstatus (self->conn) == CONNECTION_OK;
 }
 
+void
+pg_session_drop (pg_session_t *self)
+{
+    PQfinish (self->conn);
+    self->conn = NULL;
+}
+
 PGresult *
 pg_session_exec (pg_session_t *self, const char *what, const char *sql, int n,
                  const char *const *values, const int *lengths, const int *formats,
@@ -322,6 +329,8 @@ pg_session_test (bool verbose)
     assert (pg_session_begin (&session) == -1);
     assert (pg_session_commit (&session) == -1);
     pg_session_rollback (&session);             /* nothing to do, no crash */
+    pg_session_drop (&session);
+    assert (pg_session_conn (&session) == NULL);
     assert (streq (pg_sqlstate (NULL), ""));
     if (verbose)
         printf ("(keywords, no-connection paths) ");

@@ -17,6 +17,7 @@
  *      pg_session_begin / commit / rollback
  *      pg_session_recover     roll back, or reconnect when the link is gone
  *      pg_session_healthy     is the connection usable
+ *      pg_session_drop        close a connection that can no longer be trusted
  *      pg_session_connect     the bare connect-with-retry (no session)
  *      pg_sqlstate            the SQLSTATE of a result, "" if none
  *      pg_session_test        self-test (needs no server)
@@ -71,6 +72,11 @@ void pg_session_rollback (pg_session_t *self);
  * interrupted (the session then has no connection; recover again later). */
 int pg_session_recover (pg_session_t *self);
 bool pg_session_healthy (pg_session_t *self);
+
+/* Close the connection (results out of step, a COMMIT whose answer was
+ * lost): the next pg_session_recover reconnects. Logs nothing; the caller
+ * says why. */
+void pg_session_drop (pg_session_t *self);
 
 /* Connect with retry and the session's settings; NULL only when interrupted. */
 PGconn *pg_session_connect (const char *conninfo, const char *application_name,
