@@ -32,7 +32,7 @@
 #include "event.h"
 #include "events.h"
 #include "log.h"
-#include "pg.h"
+#include "pg_session.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -48,9 +48,13 @@
 #define TEXTARRAYOID    1009
 #define BYTEAARRAYOID   1001
 
+//  A batch commits in milliseconds; a statement stuck behind a lock is cut
+//  off and its clients retry (idempotent on (channel, ref)).
+#define S_STATEMENT_TIMEOUT_MS 60000
+
 struct complaint_store_t {
-    char *conninfo;
-    PGconn *conn;
+    pg_session_t *pg;
+    PGconn *conn;                       /* the session's, after s_ensure_connected */
     int64_t blocks [BLOCKS_PER_FILL];   /* start of each reserved block */
     size_t nblocks;                     /* blocks not yet started */
     int64_t next;                       /* next number in the current block */
@@ -98,9 +102,14 @@ static const char *s_submit_sql =
 static const char *s_lookup_sql =
     "SELECT complaint_no FROM complaint WHERE channel = $1 AND ref = $2";
 
+//  The session's on-connect step: session settings, then the prepared
+//  statements. A failure (the schema not migrated yet) is retried by the
+//  session after its back-off.
 static int
-s_prepare (complaint_store_t *self)
+s_prepare (pg_session_t *pg, void *arg)
 {
+    (void) arg;
+    PGconn *conn = pg_session_conn (pg);
     Oid submit_types [SUBMIT_COLUMNS];
     for (int c = 0; c < SUBMIT_COLUMNS; c++)
         submit_types [c] = c == SUBMIT_COLUMNS - 1 ? BYTEAARRAYOID : TEXTARRAYOID;
@@ -111,17 +120,18 @@ s_prepare (complaint_store_t *self)
     /* The batch statement's plan (unnest, insert, hash join of two CTEs) is
      * the same for any batch; planning it afresh for every batch would cost
      * more than executing a small one. */
-    if (pg_exec (self->conn, "SET client_encoding TO 'UTF8'")
-    ||  pg_exec (self->conn, "SET plan_cache_mode TO force_generic_plan"))
+    if (pg_session_command (pg, "set_encoding", "SET client_encoding TO 'UTF8'", 0, NULL)
+    ||  pg_session_command (pg, "set_plan_cache_mode",
+                            "SET plan_cache_mode TO force_generic_plan", 0, NULL))
         return -1;
     for (size_t i = 0; i < sizeof stmts / sizeof stmts [0]; i++) {
-        PGresult *res = PQprepare (self->conn, stmts [i].name, stmts [i].sql,
+        PGresult *res = PQprepare (conn, stmts [i].name, stmts [i].sql,
                                    stmts [i].nparams, stmts [i].types);
         bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
         if (!ok) {
             char q [400];
-            log_error ("prepare_failed", "statement=%s error=%s", stmts [i].name,
-                       log_quote (q, sizeof q, PQerrorMessage (self->conn)));
+            log_error ("pg_prepare_failed", "statement=%s error=%s", stmts [i].name,
+                       log_quote (q, sizeof q, PQerrorMessage (conn)));
         }
         PQclear (res);
         if (!ok)
@@ -130,29 +140,15 @@ s_prepare (complaint_store_t *self)
     return 0;
 }
 
-/* (Re)connect and prepare; blocks until the store answers or we are
- * interrupted. Number blocks survive a reconnect: they were reserved. */
+/* (Re)connect and prepare when the connection is gone; blocks until the
+ * store answers or we are interrupted (pg_session_recover). Number blocks
+ * survive a reconnect: they were reserved. */
 static int
 s_ensure_connected (complaint_store_t *self)
 {
-    if (pg_healthy (self->conn))
-        return 0;
-    if (self->conn) {
-        log_warn ("pg_connection_lost", "action=reconnect");
-        PQfinish (self->conn);
-        self->conn = NULL;
-    }
-    while (!zsys_interrupted) {
-        self->conn = pg_connect (self->conninfo, "intake");
-        if (!self->conn)
-            return -1;
-        if (s_prepare (self) == 0)
-            return 0;
-        PQfinish (self->conn);
-        self->conn = NULL;
-        zclock_sleep (1000);
-    }
-    return -1;
+    int rc = pg_session_recover (self->pg);
+    self->conn = pg_session_conn (self->pg);
+    return rc;
 }
 
 complaint_store_t *
@@ -160,13 +156,14 @@ complaint_store_new (const char *conninfo)
 {
     complaint_store_t *self = calloc (1, sizeof *self);
     assert (self);
-    self->conninfo = strdup (conninfo ? conninfo : "");
     for (int i = 0; i < SUBMIT_COLUMNS; i++)
         msgpack_sbuffer_init (&self->arrays [i]);
-    if (s_ensure_connected (self)) {
+    self->pg = pg_session_new (conninfo, "intake", S_STATEMENT_TIMEOUT_MS);
+    if (!self->pg || pg_session_on_connect (self->pg, s_prepare, self)) {
         complaint_store_destroy (&self);
         return NULL;
     }
+    self->conn = pg_session_conn (self->pg);
     return self;
 }
 
@@ -177,13 +174,12 @@ complaint_store_destroy (complaint_store_t **self_p)
     complaint_store_t *self = *self_p;
     if (!self)
         return;
-    PQfinish (self->conn);
+    pg_session_destroy (&self->pg);
     for (size_t i = 0; i < self->data_cap; i++)
         msgpack_sbuffer_destroy (&self->data [i]);
     free (self->data);
     for (int i = 0; i < SUBMIT_COLUMNS; i++)
         msgpack_sbuffer_destroy (&self->arrays [i]);
-    free (self->conninfo);
     free (self);
     *self_p = NULL;
 }
@@ -390,7 +386,7 @@ s_read_pipeline (complaint_store_t *self, submit_item_t *items, size_t n)
 static int
 s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data, size_t n)
 {
-    if (!pg_healthy (self->conn) || PQenterPipelineMode (self->conn) != 1)
+    if (!pg_session_healthy (self->pg) || PQenterPipelineMode (self->conn) != 1)
         return -1;
     s_build_arrays (self, items, data, n);
     const char *values [SUBMIT_COLUMNS];
@@ -415,9 +411,9 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
      * the transaction committed is unknown, so nothing is acknowledged and
      * clients retry (idempotent on (channel, ref)). A statement that failed
      * cleanly leaves the connection in step and usable. */
-    if (rc == 0 || !pg_healthy (self->conn) || PQexitPipelineMode (self->conn) != 1) {
+    if (rc == 0 || !pg_session_healthy (self->pg) || PQexitPipelineMode (self->conn) != 1) {
         log_warn ("pg_connection_dropped", "reason=\"batch result unknown\" action=reconnect");
-        PQfinish (self->conn);
+        pg_session_drop (self->pg);
         self->conn = NULL;
     }
     return -1;
@@ -482,7 +478,7 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
      * result we read before the failure; the caller's clients retry. */
     for (size_t i = 0; i < n; i++)
         items [i].status = SUBMIT_PENDING;
-    if (!pg_healthy (self->conn)) {
+    if (!pg_session_healthy (self->pg)) {
         s_fail_all (items, n, PROTO_E_UNAVAILABLE, "the complaint store went away; retry");
         return;
     }
@@ -492,7 +488,7 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
         if (s_write_batch (self, &items [i], &self->data [i], 1) == 0)
             s_resolve_duplicates (self, &items [i], 1);
         else
-        if (!pg_healthy (self->conn)) {
+        if (!pg_session_healthy (self->pg)) {
             s_fail_all (&items [i], n - i, PROTO_E_UNAVAILABLE,
                         "the complaint store went away; retry");
             break;

@@ -40,6 +40,10 @@
  *  re-sent after its lease ran out carries the same Message-ID /
  *  idempotency key. Times are app_now () (the store's clock, shifted by
  *  tests); rates are real time.
+ *
+ *  Connection: one pg_session (common/pg_session.c: timeouts, keepalives,
+ *  reconnect with back-off, the pg_connection_lost / _restored lines); its
+ *  on-connect step makes the cursor row. Events go through common/outbox.c.
  */
 #include "notify_store.h"
 #include "smtp_mail.h"
@@ -48,8 +52,9 @@
 #include "events.h"
 #include "log.h"
 #include "msgpack_json.h"
-#include "pg.h"
+#include "outbox.h"
 #include "pg_array.h"
+#include "pg_session.h"
 
 #include <czmq.h>
 #include <jansson.h>
@@ -58,8 +63,8 @@
 #include <string.h>
 
 struct _notify_store_t {
-    char *conninfo, *name, *consumer;
-    PGconn *conn;
+    char *name, *consumer;
+    pg_session_t *pg;
     const calendars_t *calendars;       /* the caller's: zones of the cases */
     char *default_calendar;
     int64_t cursor;                     /* last_seq of the cursor after our last consume */
@@ -135,36 +140,26 @@ enum {
     ROW_LANG, ROW_SUBJECT, ROW_BODY, ROW_URGENT, ROW_ZONE, ROW_STATE, ROW_ERROR, ROW_COLUMNS
 };
 
-//  Only the primary message: a DETAIL line can quote a whole row, and a
-//  notification row holds an address and a rendered message.
-static void
-s_log_pg (const char *event, PGconn *conn, PGresult *res)
-{
-    const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    char q [300];
-    log_error (event, "sqlstate=%s error=%s", pg_sqlstate (res),
-               log_quote (q, sizeof q, primary ? primary : PQerrorMessage (conn)));
-}
+//  Statements of the notifier are short; one that hangs (a lock held by
+//  someone else's forgotten transaction) is cut off rather than stalling
+//  every delivery.
+#define S_STATEMENT_TIMEOUT_MS 60000
 
-static PGresult *
-s_exec (notify_store_t *self, const char *what, const char *sql, int n, const char *const *values,
-        const int *lengths, const int *formats)
-{
-    PGresult *res = PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0);
-    ExecStatusType status = PQresultStatus (res);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        s_log_pg (what, self->conn, res);
-        PQclear (res);
-        return NULL;
-    }
-    return res;
-}
+//  pg_session_exec: any success, text results; failures are logged by the
+//  session with the statement's name (primary message only: a DETAIL line
+//  can quote a notification row, which holds an address and a message).
+#define s_exec(self, what, sql, n, values, lengths, formats) \
+    pg_session_exec ((self)->pg, what, sql, n, values, lengths, formats, 0)
 
-static void
-s_rollback (notify_store_t *self)
+//  The cursor row this consumer locks; made on every (re)connect.
+static int
+s_on_connect (pg_session_t *pg, void *arg)
 {
-    if (pg_healthy (self->conn))
-        PQclear (PQexec (self->conn, "ROLLBACK"));
+    notify_store_t *self = (notify_store_t *) arg;
+    const char *values [1] = { self->consumer };
+    return pg_session_command (pg, "cursor_create",
+                               "INSERT INTO notifier_cursor (consumer) VALUES ($1)"
+                               " ON CONFLICT DO NOTHING", 1, values);
 }
 
 notify_store_t *
@@ -172,11 +167,11 @@ notify_store_new (const char *conninfo, const char *name, const char *consumer)
 {
     notify_store_t *self = calloc (1, sizeof *self);
     assert (self);
-    self->conninfo = strdup (conninfo);
     self->name = strdup (name);
     self->consumer = strdup (consumer);
     self->default_calendar = strdup ("cn");
-    if (notify_store_recover (self)) {
+    self->pg = pg_session_new (conninfo, "notifier", S_STATEMENT_TIMEOUT_MS);
+    if (!self->pg || pg_session_on_connect (self->pg, s_on_connect, self)) {
         notify_store_destroy (&self);
         return NULL;
     }
@@ -189,8 +184,7 @@ notify_store_destroy (notify_store_t **self_p)
     assert (self_p);
     notify_store_t *self = *self_p;
     if (self) {
-        PQfinish (self->conn);
-        free (self->conninfo);
+        pg_session_destroy (&self->pg);
         free (self->name);
         free (self->consumer);
         free (self->default_calendar);
@@ -202,18 +196,7 @@ notify_store_destroy (notify_store_t **self_p)
 int
 notify_store_recover (notify_store_t *self)
 {
-    if (pg_healthy (self->conn))
-        return 0;
-    PQfinish (self->conn);
-    self->conn = pg_connect (self->conninfo, "notifier");
-    if (!self->conn)
-        return -1;
-    const char *values [1] = { self->consumer };
-    PGresult *res = s_exec (self, "cursor_create_failed",
-                            "INSERT INTO notifier_cursor (consumer) VALUES ($1)"
-                            " ON CONFLICT DO NOTHING", 1, values, NULL, NULL);
-    PQclear (res);
-    return 0;
+    return pg_session_recover (self->pg);
 }
 
 void
@@ -287,9 +270,9 @@ s_event_pack (msgpack_sbuffer *buf, const char *type, int64_t id, int64_t event_
 }
 
 //  notification.* events gathered in a transaction, inserted into the outbox
-//  together by s_events_flush: one statement, however many.
+//  together by outbox_batch_flush: one statement, however many.
 typedef struct {
-    pg_array_t type, complaint_no, data;
+    outbox_batch_t *batch;
     msgpack_sbuffer buf;
 } s_events_t;
 
@@ -297,9 +280,7 @@ typedef struct {
 static void
 s_events_begin (s_events_t *self)
 {
-    pg_array_begin (&self->type);
-    pg_array_begin (&self->complaint_no);
-    pg_array_begin (&self->data);
+    self->batch = outbox_batch_new ();
     msgpack_sbuffer_init (&self->buf);
 }
 
@@ -309,17 +290,13 @@ s_events_add (s_events_t *self, const char *type, const char *complaint_no, int6
               const char *detail)
 {
     s_event_pack (&self->buf, type, id, event_seq, channel, kind, attempts, detail);
-    pg_array_add (&self->type, type);
-    pg_array_add (&self->complaint_no, complaint_no ? complaint_no : "");
-    pg_array_add_hex (&self->data, self->buf.data, self->buf.size);
+    outbox_batch_add (self->batch, type, complaint_no, self->buf.data, self->buf.size);
 }
 
 static void
 s_events_end (s_events_t *self)
 {
-    pg_array_destroy (&self->type);
-    pg_array_destroy (&self->complaint_no);
-    pg_array_destroy (&self->data);
+    outbox_batch_destroy (&self->batch);
     msgpack_sbuffer_destroy (&self->buf);
 }
 
@@ -327,19 +304,7 @@ s_events_end (s_events_t *self)
 static int
 s_events_flush (notify_store_t *self, s_events_t *events)
 {
-    if (events->type.count == 0)
-        return 0;
-    const char *values [3] = {
-        pg_array_end (&events->type), pg_array_end (&events->complaint_no),
-        pg_array_end (&events->data)
-    };
-    PGresult *res = s_exec (self, "outbox_insert_failed",
-        "INSERT INTO outbox (type, complaint_no, data)"
-        " SELECT t.type, nullif (t.no, ''), decode (t.data, 'hex')"
-        " FROM unnest ($1::text[], $2::text[], $3::text[]) AS t (type, no, data)",
-        3, values, NULL, NULL);
-    PQclear (res);
-    return res ? 0 : -1;
+    return outbox_batch_flush (events->batch, self->pg);
 }
 
 //  A batch of events being turned into rows: the cases they concern (one
@@ -491,7 +456,7 @@ s_staff (s_batch_t *batch, const char *kind, const char *department, const char 
     if (staff)
         return staff;
     const char *values [3] = { kind, department, handler };
-    staff = s_exec (batch->store, "staff_read_failed", s_sql_staff, 3, values, NULL, NULL);
+    staff = s_exec (batch->store, "staff_read", s_sql_staff, 3, values, NULL, NULL);
     if (staff) {
         zhash_insert (batch->staff, key, staff);
         zhash_freefn (batch->staff, key, s_pgresult_free);
@@ -612,7 +577,7 @@ s_batch_cases (s_batch_t *batch, PGresult *events)
     int rc = 0;
     if (nos.count > 0) {
         const char *values [1] = { pg_array_end (&nos) };
-        batch->cases = s_exec (batch->store, "case_read_failed", s_sql_cases, 1, values, NULL,
+        batch->cases = s_exec (batch->store, "case_read", s_sql_cases, 1, values, NULL,
                                NULL);
         if (!batch->cases)
             rc = -1;
@@ -634,7 +599,7 @@ s_batch_insert (s_batch_t *batch)
     const char *values [ROW_COLUMNS];
     for (int i = 0; i < ROW_COLUMNS; i++)
         values [i] = pg_array_end (&batch->rows [i]);
-    PGresult *res = s_exec (batch->store, "notification_insert_failed", s_sql_insert,
+    PGresult *res = s_exec (batch->store, "notification_insert", s_sql_insert,
                             ROW_COLUMNS, values, NULL, NULL);
     if (!res)
         return -1;
@@ -688,18 +653,18 @@ int
 notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, int *created)
 {
     *created = 0;
-    PGresult *res = s_exec (self, "begin_failed", "BEGIN", 0, NULL, NULL, NULL);
+    PGresult *res = s_exec (self, "begin", "BEGIN", 0, NULL, NULL, NULL);
     if (!res)
         return -1;
     PQclear (res);
     const char *values [2] = { self->consumer, NULL };
-    res = s_exec (self, "cursor_lock_failed",
+    res = s_exec (self, "cursor_lock",
                   "SELECT last_seq FROM notifier_cursor WHERE consumer = $1"
                   " FOR UPDATE SKIP LOCKED", 1, values, NULL, NULL);
     if (!res || PQntuples (res) == 0) {
         //  Another instance consumes now (or the store failed).
         PQclear (res);
-        s_rollback (self);
+        pg_session_rollback (self->pg);
         return res ? 0 : -1;
     }
     char last [32], limit [16];
@@ -710,12 +675,12 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
     //  is notification.* events this notifier caused itself).
     const char *types = notify_rules_types (rules);
     const char *evalues [3] = { last, limit, types };
-    PGresult *events = s_exec (self, "events_read_failed",
+    PGresult *events = s_exec (self, "events_read",
         "SELECT seq, type, coalesce (complaint_no, ''),"
         "  CASE WHEN type = ANY ($3::text[]) AND complaint_no IS NOT NULL THEN event END"
         " FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2", 3, evalues, NULL, NULL);
     if (!events) {
-        s_rollback (self);
+        pg_session_rollback (self->pg);
         return -1;
     }
     int n = PQntuples (events);
@@ -724,7 +689,7 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
     if (rc >= 0 && n > 0) {
         *created = rc;
         values [1] = PQgetvalue (events, n - 1, 0);
-        res = s_exec (self, "cursor_update_failed",
+        res = s_exec (self, "cursor_update",
                       "UPDATE notifier_cursor SET last_seq = $2, updated_at = now ()"
                       " WHERE consumer = $1", 2, values, NULL, NULL);
         PQclear (res);
@@ -732,11 +697,11 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
     }
     PQclear (events);
     if (rc < 0) {
-        s_rollback (self);
+        pg_session_rollback (self->pg);
         *created = 0;
         return -1;
     }
-    res = s_exec (self, "commit_failed", "COMMIT", 0, NULL, NULL, NULL);
+    res = s_exec (self, "commit", "COMMIT", 0, NULL, NULL, NULL);
     if (!res) {
         *created = 0;
         return -1;
@@ -764,7 +729,7 @@ s_release_expired (notify_store_t *self, int limit)
     char limit_text [16];
     snprintf (limit_text, sizeof limit_text, "%d", limit);
     const char *values [1] = { limit_text };
-    PGresult *res = s_exec (self, "lease_release_failed",
+    PGresult *res = s_exec (self, "lease_release",
         "UPDATE notification SET state = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END,"
         "  lease_owner = NULL, lease_until = NULL, next_attempt_at = app_now ()"
         " WHERE id IN (SELECT id FROM notification"
@@ -834,7 +799,7 @@ s_claim_channel (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_cha
         self->name, limit_text, lease, notify_channel_name (channel), quiet ? "true" : "false",
         quiet ? cfg->quiet_from : "00:00", quiet ? cfg->quiet_to : "00:00"
     };
-    PGresult *res = s_exec (self, "claim_failed", s_sql_claim, 7, values, NULL, NULL);
+    PGresult *res = s_exec (self, "claim", s_sql_claim, 7, values, NULL, NULL);
     if (!res)
         return -1;
     int claimed = 0;
@@ -876,7 +841,7 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
 {
     *rows = NULL;
     *suppressed = *deferred = 0;
-    PGresult *res = s_exec (self, "begin_failed", "BEGIN", 0, NULL, NULL, NULL);
+    PGresult *res = s_exec (self, "begin", "BEGIN", 0, NULL, NULL, NULL);
     if (!res)
         return -1;
     PQclear (res);
@@ -899,7 +864,7 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
             char rate_text [24];
             snprintf (rate_text, sizeof rate_text, "%ld", rate);
             const char *values [3] = { channel, rate_text, rate_text };
-            res = s_exec (self, "gateway_allow_failed",
+            res = s_exec (self, "gateway_allow",
                           "SELECT notify_gateway_allow ($1, $2::float8, $3::float8)",
                           3, values, NULL, NULL);
             if (!res)
@@ -919,7 +884,7 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
             char n_text [16];
             snprintf (n_text, sizeof n_text, "%d", n);
             const char *values [2] = { channel, n_text };
-            res = s_exec (self, "gateway_spend_failed", "SELECT notify_gateway_spend ($1, $2)",
+            res = s_exec (self, "gateway_spend", "SELECT notify_gateway_spend ($1, $2)",
                           2, values, NULL, NULL);
             if (!res)
                 goto failed;
@@ -928,7 +893,7 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
     }
     if (s_events_flush (self, &events))
         goto failed;
-    res = s_exec (self, "commit_failed", "COMMIT", 0, NULL, NULL, NULL);
+    res = s_exec (self, "commit", "COMMIT", 0, NULL, NULL, NULL);
     if (!res)
         goto failed;
     PQclear (res);
@@ -940,7 +905,7 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
     return count;
 failed:
     s_events_end (&events);
-    s_rollback (self);
+    pg_session_rollback (self->pg);
     notify_store_rows_free (rows, count);
     *suppressed = *deferred = 0;
     return -1;
@@ -1016,7 +981,7 @@ notify_store_record (notify_store_t *self, notify_outcome_t *outcomes, int n,
     int rc = -1;
     s_events_t events = { 0 };
     s_events_begin (&events);
-    PGresult *res = s_exec (self, "begin_failed", "BEGIN", 0, NULL, NULL, NULL);
+    PGresult *res = s_exec (self, "begin", "BEGIN", 0, NULL, NULL, NULL);
     if (!res)
         goto done;
     PQclear (res);
@@ -1024,7 +989,7 @@ notify_store_record (notify_store_t *self, notify_outcome_t *outcomes, int n,
         self->name, pg_array_end (&ids), pg_array_end (&states), pg_array_end (&delays),
         pg_array_end (&errors)
     };
-    res = s_exec (self, "record_failed",
+    res = s_exec (self, "record",
         "UPDATE notification n SET state = t.state, attempts = n.attempts + 1,"
         "  sent_at = CASE WHEN t.state = 'sent' THEN app_now () END,"
         "  next_attempt_at = CASE WHEN t.state = 'sent' THEN n.next_attempt_at"
@@ -1059,7 +1024,7 @@ notify_store_record (notify_store_t *self, notify_outcome_t *outcomes, int n,
     PQclear (res);
     if (inbox.count > 0) {
         const char *ivalues [1] = { pg_array_end (&inbox) };
-        res = s_exec (self, "inbox_insert_failed",
+        res = s_exec (self, "inbox_insert",
                       "INSERT INTO staff_inbox (staff_id, notification_id, complaint_no,"
                       " subject, body) SELECT recipient, id, complaint_no, subject, body"
                       " FROM notification WHERE id = ANY ($1::bigint[])", 1, ivalues, NULL, NULL);
@@ -1072,14 +1037,14 @@ notify_store_record (notify_store_t *self, notify_outcome_t *outcomes, int n,
     pg_array_destroy (&inbox);
     if (s_events_flush (self, &events))
         goto rollback;
-    res = s_exec (self, "commit_failed", "COMMIT", 0, NULL, NULL, NULL);
+    res = s_exec (self, "commit", "COMMIT", 0, NULL, NULL, NULL);
     if (!res)
         goto done;
     PQclear (res);
     rc = 0;
     goto done;
 rollback:
-    s_rollback (self);
+    pg_session_rollback (self->pg);
 done:
     if (rc)
         for (int i = 0; i < n; i++)

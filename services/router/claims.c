@@ -56,7 +56,7 @@
 #include "claims.h"
 #include "events.h"
 #include "pg_array.h"
-#include "pg.h"
+#include "pg_session.h"
 #include "log.h"
 #include "proto.h"
 
@@ -68,9 +68,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  A round's statements are short; one stuck behind a lock (the staff rows
+//  of a department, FOR UPDATE) is cut off and the round retried.
+#define S_STATEMENT_TIMEOUT_MS 60000
+
 struct _claims_t {
-    PGconn *conn;
-    char *conninfo;
+    pg_session_t *pg;
     char *owner;
     char *name;
     long lease_ms;
@@ -138,9 +141,13 @@ struct _claims_t {
     "UPDATE complaint SET lease_owner = NULL, lease_until = NULL" \
     " WHERE lease_owner = $1::text AND state = 'received'"
 
+//  The session's on-connect step: prepare every statement. When it fails
+//  (most likely the schema is not migrated yet) the session drops the
+//  connection and tries again after its back-off rather than exit.
 static int
-s_prepare (claims_t *self)
+s_prepare (pg_session_t *pg, void *arg)
 {
+    (void) arg;
     const struct { const char *name, *sql; int nparams; } statements [] = {
         { "router_claim", S_SQL_CLAIM, 4 },
         { "router_lock_staff", S_SQL_LOCK_STAFF, 1 },
@@ -148,15 +155,16 @@ s_prepare (claims_t *self)
         { "router_record", S_SQL_RECORD, 7 },
         { "router_release", S_SQL_RELEASE, 1 },
     };
+    PGconn *conn = pg_session_conn (pg);
     for (size_t i = 0; i < sizeof statements / sizeof statements [0]; i++) {
-        PGresult *res = PQprepare (self->conn, statements [i].name, statements [i].sql,
+        PGresult *res = PQprepare (conn, statements [i].name, statements [i].sql,
                                    statements [i].nparams, NULL);
         bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
         if (!ok) {
             char q [300];
             log_error ("pg_prepare_failed", "statement=%s sqlstate=%s error=%s",
                        statements [i].name, pg_sqlstate (res),
-                       log_quote (q, sizeof q, PQerrorMessage (self->conn)));
+                       log_quote (q, sizeof q, PQerrorMessage (conn)));
         }
         PQclear (res);
         if (!ok)
@@ -165,39 +173,18 @@ s_prepare (claims_t *self)
     return 0;
 }
 
-/* Connect and prepare until both work or we are interrupted. */
-static int
-s_connect (claims_t *self)
-{
-    int delay_ms = 100;
-    while (!zsys_interrupted) {
-        self->conn = pg_connect (self->conninfo, "router");
-        if (!self->conn)
-            return -1;                  /* interrupted */
-        if (s_prepare (self) == 0)
-            return 0;
-        //  Connected but cannot prepare: most likely the schema is not
-        //  migrated yet. Wait and try again rather than exit.
-        PQfinish (self->conn);
-        self->conn = NULL;
-        zclock_sleep (delay_ms);
-        delay_ms = delay_ms * 2 > 2000 ? 2000 : delay_ms * 2;
-    }
-    return -1;
-}
-
 claims_t *
 claims_new (const char *conninfo, const char *owner, const char *name, long lease_ms)
 {
     assert (owner && name);
     claims_t *self = calloc (1, sizeof *self);
     assert (self);
-    self->conninfo = strdup (conninfo ? conninfo : "");
     self->owner = strdup (owner);
     self->name = strdup (name);
     self->lease_ms = lease_ms;
-    assert (self->conninfo && self->owner && self->name);
-    if (s_connect (self)) {
+    assert (self->owner && self->name);
+    self->pg = pg_session_new (conninfo, "router", S_STATEMENT_TIMEOUT_MS);
+    if (!self->pg || pg_session_on_connect (self->pg, s_prepare, self)) {
         claims_destroy (&self);
         return NULL;
     }
@@ -211,9 +198,7 @@ claims_destroy (claims_t **self_p)
     claims_t *self = *self_p;
     if (!self)
         return;
-    if (self->conn)
-        PQfinish (self->conn);
-    free (self->conninfo);
+    pg_session_destroy (&self->pg);
     free (self->owner);
     free (self->name);
     free (self);
@@ -224,23 +209,21 @@ int
 claims_recover (claims_t *self)
 {
     assert (self);
-    if (pg_healthy (self->conn))
-        return 0;
-    log_warn ("pg_lost", "action=reconnect");
-    PQfinish (self->conn);
-    self->conn = NULL;
-    if (s_connect (self))
-        return -1;
-    log_info ("pg_reconnected", "owner=%s", self->owner);
-    return 0;
+    //  Rolls back what a failed round left open, or reconnects and
+    //  prepares again.
+    return pg_session_recover (self->pg);
 }
 
+//  Prepared statements run through libpq directly (pg_session_exec runs
+//  unnamed ones); their failures are logged with the session's line.
 static void
 s_log_failure (claims_t *self, const char *what, PGresult *res)
 {
+    const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char q [300];
     log_error ("pg_statement_failed", "statement=%s sqlstate=%s error=%s", what,
-               pg_sqlstate (res), log_quote (q, sizeof q, PQerrorMessage (self->conn)));
+               pg_sqlstate (res), log_quote (q, sizeof q, primary ? primary
+                   : PQerrorMessage (pg_session_conn (self->pg))));
 }
 
 static const char *
@@ -254,14 +237,14 @@ claims_take (claims_t *self, int limit, int repeat_days, claim_batch_t **batch_p
 {
     assert (self && batch_p);
     *batch_p = NULL;
-    if (!self->conn)
+    if (!pg_session_conn (self->pg))
         return -1;
     char lease [32], lim [16], days [16];
     snprintf (lease, sizeof lease, "%ld", self->lease_ms);
     snprintf (lim, sizeof lim, "%d", limit);
     snprintf (days, sizeof days, "%d", repeat_days);
     const char *params [4] = { self->owner, lease, lim, days };
-    PGresult *res = PQexecPrepared (self->conn, "router_claim", 4, params, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared (pg_session_conn (self->pg), "router_claim", 4, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_log_failure (self, "claim", res);
         PQclear (res);
@@ -365,26 +348,20 @@ s_details (const claim_t *claim, const char *handler)
 static void
 s_rollback (claims_t *self)
 {
-    PGresult *res = PQexec (self->conn, "ROLLBACK");
-    PQclear (res);
+    pg_session_rollback (self->pg);
 }
 
 static int
 s_command (claims_t *self, const char *sql, const char *what)
 {
-    PGresult *res = PQexec (self->conn, sql);
-    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
-    if (rc)
-        s_log_failure (self, what, res);
-    PQclear (res);
-    return rc;
+    return pg_session_command (self->pg, what, sql, 0, NULL);
 }
 
 int
 claims_finish (claims_t *self, claim_batch_t *batch)
 {
     assert (self && batch);
-    if (!self->conn)
+    if (!pg_session_conn (self->pg))
         return -1;
     //  Step 2's arrays, one element per routed claim.
     enum { A_ID, A_DEPT, A_RULE, A_COOP, A_LINE, A_CAUSE, A_JCH, A_JBU, A_JCA, A_PRIO,
@@ -436,7 +413,7 @@ claims_finish (claims_t *self, claim_batch_t *batch)
     }
     //  1. Staff rows of every department involved, in one global order.
     const char *lock_params [1] = { lock_depts.data };
-    res = PQexecPrepared (self->conn, "router_lock_staff", 1, lock_params, NULL, NULL, 0);
+    res = PQexecPrepared (pg_session_conn (self->pg), "router_lock_staff", 1, lock_params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_log_failure (self, "lock_staff", res);
         assigned = -1;
@@ -448,7 +425,7 @@ claims_finish (claims_t *self, claim_batch_t *batch)
     for (int k = 0; k < A_COUNT; k++)
         params [k] = arr [k].data;
     params [13] = self->owner;
-    res = PQexecPrepared (self->conn, "router_assign", 14, params, NULL, NULL, 0);
+    res = PQexecPrepared (pg_session_conn (self->pg), "router_assign", 14, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_log_failure (self, "assign", res);
         assigned = -1;
@@ -527,7 +504,7 @@ claims_finish (claims_t *self, claim_batch_t *batch)
         snprintf (actor, sizeof actor, "router:%s", self->name);
         const char *rparams [7] = { types.data, nos.data, data.data, actor, ids.data,
                                     versions.data, details.data };
-        PGresult *rres = PQexecPrepared (self->conn, "router_record", 7, rparams, NULL, NULL, 0);
+        PGresult *rres = PQexecPrepared (pg_session_conn (self->pg), "router_record", 7, rparams, NULL, NULL, 0);
         bool ok = PQresultStatus (rres) == PGRES_COMMAND_OK;
         if (!ok)
             s_log_failure (self, "record", rres);
@@ -562,21 +539,21 @@ done:
     return assigned;
 }
 
-PGconn *
-claims_conn (claims_t *self)
+pg_session_t *
+claims_session (claims_t *self)
 {
     assert (self);
-    return self->conn;
+    return self->pg;
 }
 
 int
 claims_release (claims_t *self)
 {
     assert (self);
-    if (!pg_healthy (self->conn))
+    if (!pg_session_healthy (self->pg))
         return -1;
     const char *params [1] = { self->owner };
-    PGresult *res = PQexecPrepared (self->conn, "router_release", 1, params, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared (pg_session_conn (self->pg), "router_release", 1, params, NULL, NULL, 0);
     int released = -1;
     if (PQresultStatus (res) == PGRES_COMMAND_OK)
         released = atoi (PQcmdTuples (res));

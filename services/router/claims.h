@@ -21,7 +21,7 @@
  *      claims_finish     assign a routed batch; returns how many were assigned
  *      claims_release    give back every lease this instance holds
  *      claims_recover    reconnect after a failure
- *      claims_conn       the connection (for the directory sync)
+ *      claims_session    the store session (for the directory sync)
  *      claims_batch_destroy
  *      claims_destroy
  */
@@ -29,6 +29,7 @@
 #define CLAIMS_H_INCLUDED
 
 #include "policy.h"
+#include "pg_session.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,8 +70,8 @@ int claims_take (claims_t *self, int limit, int repeat_days, claim_batch_t **bat
  * lease are skipped), or -1 (nothing written). */
 int claims_finish (claims_t *self, claim_batch_t *batch);
 
-/* The connection, for the directory sync (orgsync.c); NULL when down. */
-PGconn *claims_conn (claims_t *self);
+/* The store session, for the directory sync (orgsync.c). */
+pg_session_t *claims_session (claims_t *self);
 
 /* Clear this instance's leases on complaints still waiting. Returns how
  * many were released, or -1. */

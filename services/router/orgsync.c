@@ -8,7 +8,7 @@
 #include "orgsync.h"
 #include "pg_array.h"
 #include "log.h"
-#include "pg.h"
+#include "pg_session.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -57,25 +57,19 @@
     "SELECT decode (h, 'hex'), s FROM unnest ($1::text[], $2::text[]) AS t (s, h)"
 
 static int
-s_exec (PGconn *conn, const char *what, const char *sql, int n, const char *const *params)
+s_exec (pg_session_t *session, const char *what, const char *sql, int n,
+        const char *const *params)
 {
-    PGresult *res = PQexecParams (conn, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus (res);
-    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
-    if (rc) {
-        char q [400];
-        log_error ("org_sync_failed", "step=%s sqlstate=%s error=%s", what, pg_sqlstate (res),
-                   log_quote (q, sizeof q, PQerrorMessage (conn)));
-    }
-    PQclear (res);
-    return rc;
+    char name [64];
+    snprintf (name, sizeof name, "org_sync_%s", what);
+    return pg_session_command (session, name, sql, n, params);
 }
 
 int
-orgsync_run (PGconn *conn, const policy_t *policy)
+orgsync_run (pg_session_t *session, const policy_t *policy)
 {
     assert (policy);
-    if (!conn)
+    if (!pg_session_healthy (session))
         return -1;
     const directory_t *dir = policy_directory (policy);
     enum { D_ID, D_NAME, D_KIND, D_PARENT, D_PATH, D_COUNT };
@@ -126,31 +120,31 @@ orgsync_run (PGconn *conn, const policy_t *policy)
     pg_array_end (&tok_ids);
     pg_array_end (&tok_hex);
 
-    int rc = s_exec (conn, "begin", "BEGIN", 0, NULL);
+    int rc = s_exec (session, "begin", "BEGIN", 0, NULL);
     if (rc == 0)
-        rc = s_exec (conn, "lock", "SELECT pg_advisory_xact_lock (" ORGSYNC_LOCK_KEY ")", 0, NULL);
+        rc = s_exec (session, "lock", "SELECT pg_advisory_xact_lock (" ORGSYNC_LOCK_KEY ")", 0, NULL);
     if (rc == 0) {
         const char *params [D_COUNT] = { d [0].data, d [1].data, d [2].data, d [3].data,
                                          d [4].data };
-        rc = s_exec (conn, "departments", S_SQL_DEPTS, D_COUNT, params);
+        rc = s_exec (session, "departments", S_SQL_DEPTS, D_COUNT, params);
     }
     if (rc == 0) {
         const char *params [S_COUNT];
         for (int k = 0; k < S_COUNT; k++)
             params [k] = s [k].data;
-        rc = s_exec (conn, "staff", S_SQL_STAFF, S_COUNT, params);
+        rc = s_exec (session, "staff", S_SQL_STAFF, S_COUNT, params);
     }
     if (rc == 0 && tokens)
-        rc = s_exec (conn, "tokens", S_SQL_TOKENS_DELETE, 0, NULL);
+        rc = s_exec (session, "tokens", S_SQL_TOKENS_DELETE, 0, NULL);
     if (rc == 0 && tokens) {
         const char *params [2] = { tok_ids.data, tok_hex.data };
-        rc = s_exec (conn, "tokens", S_SQL_TOKENS, 2, params);
+        rc = s_exec (session, "tokens", S_SQL_TOKENS, 2, params);
     }
     if (rc == 0)
-        rc = s_exec (conn, "commit", "COMMIT", 0, NULL);
-    else if (PQstatus (conn) == CONNECTION_OK) {
-        PGresult *res = PQexec (conn, "ROLLBACK");
-        PQclear (res);
+        rc = s_exec (session, "commit", "COMMIT", 0, NULL);
+    else {
+        pg_session_rollback (session);
+        log_warn ("org_sync_failed", "action=retry");
     }
     for (int k = 0; k < D_COUNT; k++)
         pg_array_destroy (&d [k]);

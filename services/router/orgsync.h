@@ -16,9 +16,10 @@
 #define ORGSYNC_H_INCLUDED
 
 #include "policy.h"
-#include <libpq-fe.h>
+#include "pg_session.h"
 
-/* Returns 0, or -1 (logged; nothing changed). */
-int orgsync_run (PGconn *conn, const policy_t *policy);
+/* Returns 0, or -1 (logged as org_sync_failed after the statement's
+ * pg_statement_failed line; nothing changed). */
+int orgsync_run (pg_session_t *session, const policy_t *policy);
 
 #endif

@@ -118,7 +118,7 @@ s_sync (router_t *self)
 {
     if (!self->sync_pending)
         return;
-    if (orgsync_run (claims_conn (self->claims), self->policy) == 0)
+    if (orgsync_run (claims_session (self->claims), self->policy) == 0)
         self->sync_pending = false;
     else
         claims_recover (self->claims);

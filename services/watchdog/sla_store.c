@@ -29,11 +29,16 @@
  *  to_timestamp (ms / 1000.0) and extract (epoch ...) * 1000; arrays are
  *  built with pg_array (one round trip per statement, whatever the batch).
  *  Event data carry no customer identity and no note text (invariant 8).
+ *
+ *  Connection: one pg_session (common/pg_session.c: timeouts, keepalives,
+ *  reconnect with back-off, pg_connection_lost / _restored); its on-connect
+ *  step sets the idle-in-transaction timeout, LISTENs on app_clock and waits
+ *  for the schema.
  */
 #include "sla_store.h"
 #include "events.h"
 #include "sla_plan.h"
-#include "pg.h"
+#include "pg_session.h"
 #include "pg_array.h"
 #include "log.h"
 #include "proto.h"
@@ -45,12 +50,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define S_STATEMENT_TIMEOUT_MS 60000    /* a tick's statements are short */
 #define S_LOCK_KEY "7305202604"          /* pg_advisory_xact_lock: extension rule syncs */
 #define S_MAX_FLAGS 16
 
 struct _sla_store_t {
-    PGconn *conn;
-    char *conninfo;
+    pg_session_t *pg;
     char *name;
     long idle_timeout_ms;
 };
@@ -171,34 +176,21 @@ struct _sla_store_t {
 //  --------------------------------------------------------------------------
 //  Connection
 
-static void
-s_log_failure (sla_store_t *self, const char *what, PGresult *res)
-{
-    char q [300];
-    log_error ("pg_statement_failed", "statement=%s sqlstate=%s error=%s", what,
-               pg_sqlstate (res), log_quote (q, sizeof q, PQerrorMessage (self->conn)));
-}
-
+//  On every (re)connect: the session's idle_in_transaction_session_timeout,
+//  LISTEN app_clock, and a wait for the schema (app_clock may not exist yet:
+//  the session retries with back-off until it does).
 static int
-s_connect (sla_store_t *self)
+s_on_connect (pg_session_t *pg, void *arg)
 {
-    int delay_ms = 100;
-    while (!zsys_interrupted) {
-        self->conn = pg_connect (self->conninfo, "watchdog");
-        if (!self->conn)
-            return -1;
-        char sql [128];
-        snprintf (sql, sizeof sql, "SET idle_in_transaction_session_timeout = %ld",
-                  self->idle_timeout_ms);
-        //  The schema may not be migrated yet: wait for app_clock to exist.
-        if (pg_exec (self->conn, sql) == 0 && pg_exec (self->conn, "LISTEN app_clock") == 0
-        &&  pg_exec (self->conn, "SELECT 1 FROM app_clock, sla_clock LIMIT 0") == 0)
-            return 0;
-        PQfinish (self->conn);
-        self->conn = NULL;
-        zclock_sleep (delay_ms);
-        delay_ms = delay_ms * 2 > 2000 ? 2000 : delay_ms * 2;
-    }
+    sla_store_t *self = (sla_store_t *) arg;
+    char sql [128];
+    snprintf (sql, sizeof sql, "SET idle_in_transaction_session_timeout = %ld",
+              self->idle_timeout_ms);
+    if (pg_session_command (pg, "set_idle_timeout", sql, 0, NULL) == 0
+    &&  pg_session_command (pg, "listen", "LISTEN app_clock", 0, NULL) == 0
+    &&  pg_session_command (pg, "schema_check", "SELECT 1 FROM app_clock, sla_clock LIMIT 0",
+                            0, NULL) == 0)
+        return 0;
     return -1;
 }
 
@@ -207,11 +199,11 @@ sla_store_new (const char *conninfo, const char *name, long idle_timeout_ms)
 {
     sla_store_t *self = calloc (1, sizeof *self);
     assert (self);
-    self->conninfo = strdup (conninfo ? conninfo : "");
     self->name = strdup (name);
     self->idle_timeout_ms = idle_timeout_ms;
-    assert (self->conninfo && self->name);
-    if (s_connect (self)) {
+    assert (self->name);
+    self->pg = pg_session_new (conninfo, "watchdog", S_STATEMENT_TIMEOUT_MS);
+    if (!self->pg || pg_session_on_connect (self->pg, s_on_connect, self)) {
         sla_store_destroy (&self);
         return NULL;
     }
@@ -225,9 +217,7 @@ sla_store_destroy (sla_store_t **self_p)
     sla_store_t *self = *self_p;
     if (!self)
         return;
-    if (self->conn)
-        PQfinish (self->conn);
-    free (self->conninfo);
+    pg_session_destroy (&self->pg);
     free (self->name);
     free (self);
     *self_p = NULL;
@@ -236,36 +226,24 @@ sla_store_destroy (sla_store_t **self_p)
 int
 sla_store_recover (sla_store_t *self)
 {
-    if (self->conn && pg_healthy (self->conn)) {
-        //  A failed statement inside a transaction: make sure none is left.
-        if (PQtransactionStatus (self->conn) != PQTRANS_IDLE)
-            pg_exec (self->conn, "ROLLBACK");
-        return 0;
-    }
-    log_warn ("pg_lost", "action=reconnect");
-    if (self->conn)
-        PQfinish (self->conn);
-    self->conn = NULL;
-    if (s_connect (self))
-        return -1;
-    log_info ("pg_reconnected", "name=%s", self->name);
-    return 0;
+    //  Rolls back a failed transaction, or reconnects (on-connect again).
+    return pg_session_recover (self->pg);
 }
 
 int
 sla_store_socket (sla_store_t *self)
 {
-    return self->conn ? PQsocket (self->conn) : -1;
+    return pg_session_conn (self->pg) ? PQsocket (pg_session_conn (self->pg)) : -1;
 }
 
 int
 sla_store_take_notifies (sla_store_t *self)
 {
-    if (!self->conn || !PQconsumeInput (self->conn))
+    if (!pg_session_conn (self->pg) || !PQconsumeInput (pg_session_conn (self->pg)))
         return -1;
     int n = 0;
     PGnotify *notify;
-    while ((notify = PQnotifies (self->conn))) {
+    while ((notify = PQnotifies (pg_session_conn (self->pg)))) {
         n++;
         PQfreemem (notify);
     }
@@ -276,31 +254,20 @@ static PGresult *
 s_query (sla_store_t *self, const char *what, const char *sql, int n, const char *const *params,
          ExecStatusType want)
 {
-    PGresult *res = PQexecParams (self->conn, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus (res) != want) {
-        s_log_failure (self, what, res);
-        PQclear (res);
-        return NULL;
-    }
-    return res;
+    return pg_session_exec (self->pg, what, sql, n, params, NULL, NULL, want);
 }
 
 static int
 s_command (sla_store_t *self, const char *what, const char *sql, int n,
            const char *const *params)
 {
-    PGresult *res = s_query (self, what, sql, n, params, PGRES_COMMAND_OK);
-    if (!res)
-        return -1;
-    PQclear (res);
-    return 0;
+    return pg_session_command (self->pg, what, sql, n, params);
 }
 
 static void
 s_rollback (sla_store_t *self)
 {
-    PGresult *res = PQexec (self->conn, "ROLLBACK");
-    PQclear (res);
+    pg_session_rollback (self->pg);
 }
 
 static const char *
@@ -329,7 +296,7 @@ s_add_i64 (pg_array_t *a, int64_t v)
 int
 sla_store_sync_rules (sla_store_t *self, const sla_policy_t *policy)
 {
-    if (!self->conn)
+    if (!pg_session_conn (self->pg))
         return -1;
     const sla_extension_t *rules;
     int n = sla_policy_extensions (policy, &rules);
@@ -516,7 +483,7 @@ int
 sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, int *events)
 {
     *events = 0;
-    if (!self->conn)
+    if (!pg_session_conn (self->pg))
         return -1;
     if (s_command (self, "begin", "BEGIN", 0, NULL))
         return -1;
@@ -742,7 +709,7 @@ int
 sla_store_fire (sla_store_t *self, const sla_policy_t *policy, int batch, int *events)
 {
     *events = 0;
-    if (!self->conn)
+    if (!pg_session_conn (self->pg))
         return -1;
     if (s_command (self, "begin", "BEGIN", 0, NULL))
         return -1;
@@ -861,7 +828,7 @@ sla_store_next (sla_store_t *self, int64_t *wait_ms, int64_t *due_now)
 {
     *wait_ms = -1;
     *due_now = 0;
-    if (!self->conn)
+    if (!pg_session_conn (self->pg))
         return -1;
     PGresult *res = s_query (self, "next_due", S_SQL_NEXT, 0, NULL, PGRES_TUPLES_OK);
     if (!res)

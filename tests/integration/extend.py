@@ -306,6 +306,14 @@ def step_e():
                    " a.at > now () + interval '2 days' from complaint c join case_action a"
                    " on a.complaint_id = c.id and a.action = 'accept'"
                    " where c.complaint_no = :'no'", no=e))
+    # every event of e (received: intake's submit; assigned: the router;
+    # accepted: a case action) is stamped with the shifted clock, in the
+    # outbox or, drained already, in event_log (the outbox's `at`)
+    expect("e: every event's at is the shifted app time (events, early)", "t|0",
+           sql("select count(*) >= 2 and bool_and (true), count(*) filter (where at <"
+               " now () + interval '2 days') from (select at from outbox"
+               " where complaint_no = :'no' union all select at from event_log"
+               " where complaint_no = :'no') x", no=e))
     clock_move("reset")
 
 

@@ -15,6 +15,8 @@
 #include "staff_token.h"
 #include "lifecycle.h"
 #include "pg_array.h"
+#include "pg_session.h"
+#include "outbox.h"
 #include "calendar.h"
 #include "template.h"
 #include "conf.h"
@@ -38,6 +40,8 @@ static const s_test_t s_tests [] = {
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
+    { "pg_session", pg_session_test },
+    { "outbox", outbox_test },
     { "conf", conf_test },
     { "calendar", calendar_test },
     { "template", template_test },

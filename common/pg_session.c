@@ -1,0 +1,338 @@
+/*  pg_session.c — one PostgreSQL session of a service (see pg_session.h).
+ *
+ *  Connecting. libpq's defaults wait as long as the kernel does: a server
+ *  that vanished without a FIN (a pulled cable, a killed VM, a firewall
+ *  that drops state) leaves a connect() hanging for minutes and a query
+ *  waiting for an answer that never comes. Every session therefore asks for
+ *  connect_timeout=5, TCP keepalives (idle 30 s, every 10 s, 3 probes) and
+ *  tcp_user_timeout=30000 ms, so a dead peer is noticed within about a
+ *  minute whatever the daemon is doing; on a Unix socket libpq ignores
+ *  them. A statement_timeout, when the service gives one, goes in the
+ *  startup packet (options=-c statement_timeout=N), so it holds from the
+ *  first statement and after every reconnect. Our settings come before the
+ *  caller's conninfo in the keyword list, so anything the operator writes
+ *  in the conninfo wins (libpq keeps the last value of a repeated keyword);
+ *  PGCONNECT_TIMEOUT and PGOPTIONS are respected too.
+ *
+ *  Retrying. A daemon started before PostgreSQL, or whose server restarts,
+ *  waits: 100 ms doubling to 2 s between attempts, until connected or
+ *  interrupted (SIGTERM). One pg_connect_failed line for the first failure,
+ *  then one every attempt at the 2 s cap, so an outage does not flood the log.
+ *
+ *  Recovering. After a failed statement the caller asks pg_session_recover.
+ *  A usable connection only needs its open transaction rolled back. A
+ *  broken one is reported once (pg_connection_lost), replaced, prepared
+ *  again by the service's on-connect callback (PREPARE, LISTEN, a cursor
+ *  row), and reported back (pg_connection_restored with the outage's
+ *  length). When the callback fails (the schema is not migrated yet, say),
+ *  the connection is dropped and the whole step retried after the back-off.
+ *
+ *  Failing statements are logged with their SQLSTATE and primary message
+ *  only: a DETAIL line can quote a whole row, and rows hold personal data.
+ */
+#include "pg_session.h"
+#include "log.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_DELAY_MIN_MS  100
+#define S_DELAY_MAX_MS  2000
+
+struct _pg_session_t {
+    char *conninfo, *application_name;
+    int statement_timeout_ms;
+    PGconn *conn;
+    pg_session_fn *on_connect;
+    void *on_connect_arg;
+};
+
+//  The keyword list for PQconnectdbParams (expand_dbname = 1): our
+//  settings first, the caller's conninfo (as dbname, expanded) last.
+//  options must hold 64 bytes + strlen (PGOPTIONS). Returns the count.
+#define S_MAX_KEYS 12
+static int
+s_params (const char *conninfo, const char *application_name, int statement_timeout_ms,
+          const char **keys, const char **vals, char *options, size_t options_size)
+{
+    int n = 0;
+    if (!getenv ("PGCONNECT_TIMEOUT")) {
+        keys [n] = "connect_timeout"; vals [n++] = "5";
+    }
+    keys [n] = "keepalives";          vals [n++] = "1";
+    keys [n] = "keepalives_idle";     vals [n++] = "30";
+    keys [n] = "keepalives_interval"; vals [n++] = "10";
+    keys [n] = "keepalives_count";    vals [n++] = "3";
+    keys [n] = "tcp_user_timeout";    vals [n++] = "30000";
+    if (statement_timeout_ms > 0) {
+        const char *env = getenv ("PGOPTIONS");
+        snprintf (options, options_size, "%s%s-c statement_timeout=%d",
+                  env ? env : "", env && *env ? " " : "", statement_timeout_ms);
+        keys [n] = "options"; vals [n++] = options;
+    }
+    keys [n] = "fallback_application_name"; vals [n++] = application_name;
+    keys [n] = "dbname"; vals [n++] = conninfo ? conninfo : "";
+    keys [n] = NULL; vals [n] = NULL;
+    return n;
+}
+
+PGconn *
+pg_session_connect (const char *conninfo, const char *application_name,
+                    int statement_timeout_ms)
+{
+    const char *keys [S_MAX_KEYS], *vals [S_MAX_KEYS];
+    const char *env = getenv ("PGOPTIONS");
+    size_t options_size = 64 + (env ? strlen (env) : 0);
+    char *options = malloc (options_size);
+    assert (options);
+    s_params (conninfo, application_name, statement_timeout_ms, keys, vals,
+              options, options_size);
+    int delay_ms = S_DELAY_MIN_MS;
+    bool logged = false;
+    PGconn *result = NULL;
+    while (!zsys_interrupted) {
+        PGconn *conn = PQconnectdbParams (keys, vals, 1);
+        if (conn && PQstatus (conn) == CONNECTION_OK) {
+            if (logged)
+                log_info ("pg_connected", "after=retry");
+            result = conn;
+            break;
+        }
+        char why [256];
+        snprintf (why, sizeof why, "%s", conn ? PQerrorMessage (conn) : "out of memory");
+        why [strcspn (why, "\n")] = 0;
+        char q [300];
+        if (!logged || delay_ms >= S_DELAY_MAX_MS)
+            log_warn ("pg_connect_failed", "retry_ms=%d error=%s", delay_ms,
+                      log_quote (q, sizeof q, why));
+        logged = true;
+        PQfinish (conn);
+        zclock_sleep (delay_ms);
+        delay_ms = delay_ms * 2 > S_DELAY_MAX_MS ? S_DELAY_MAX_MS : delay_ms * 2;
+    }
+    free (options);
+    return result;
+}
+
+const char *
+pg_sqlstate (const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+    return state ? state : "";
+}
+
+//  Connect, then run the on-connect callback; on its failure drop the
+//  connection and start over after the back-off. 0, -1 when interrupted.
+static int
+s_connect (pg_session_t *self)
+{
+    int delay_ms = S_DELAY_MIN_MS;
+    while (!zsys_interrupted) {
+        PQfinish (self->conn);
+        self->conn = pg_session_connect (self->conninfo, self->application_name,
+                                         self->statement_timeout_ms);
+        if (!self->conn)
+            return -1;
+        if (!self->on_connect || self->on_connect (self, self->on_connect_arg) == 0)
+            return 0;
+        log_warn ("pg_on_connect_failed", "retry_ms=%d", delay_ms);
+        PQfinish (self->conn);
+        self->conn = NULL;
+        zclock_sleep (delay_ms);
+        delay_ms = delay_ms * 2 > S_DELAY_MAX_MS ? S_DELAY_MAX_MS : delay_ms * 2;
+    }
+    return -1;
+}
+
+pg_session_t *
+pg_session_new (const char *conninfo, const char *application_name, int statement_timeout_ms)
+{
+    pg_session_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->conninfo = strdup (conninfo ? conninfo : "");
+    self->application_name = strdup (application_name ? application_name : "");
+    assert (self->conninfo && self->application_name);
+    self->statement_timeout_ms = statement_timeout_ms > 0 ? statement_timeout_ms : 0;
+    if (s_connect (self))
+        pg_session_destroy (&self);
+    return self;
+}
+
+void
+pg_session_destroy (pg_session_t **self_p)
+{
+    assert (self_p);
+    pg_session_t *self = *self_p;
+    if (self) {
+        PQfinish (self->conn);
+        free (self->conninfo);
+        free (self->application_name);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+int
+pg_session_on_connect (pg_session_t *self, pg_session_fn *fn, void *arg)
+{
+    self->on_connect = fn;
+    self->on_connect_arg = arg;
+    if (fn && self->conn && fn (self, arg) == 0)
+        return 0;
+    return fn ? s_connect (self) : 0;
+}
+
+PGconn *
+pg_session_conn (pg_session_t *self)
+{
+    return self->conn;
+}
+
+bool
+pg_session_healthy (pg_session_t *self)
+{
+    return self && self->conn && PQstatus (self->conn) == CONNECTION_OK;
+}
+
+void
+pg_session_drop (pg_session_t *self)
+{
+    PQfinish (self->conn);
+    self->conn = NULL;
+}
+
+PGresult *
+pg_session_exec (pg_session_t *self, const char *what, const char *sql, int n,
+                 const char *const *values, const int *lengths, const int *formats,
+                 int want_status)
+{
+    PGresult *res = self->conn
+                  ? PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0)
+                  : NULL;
+    ExecStatusType status = PQresultStatus (res);
+    bool ok = want_status ? (int) status == want_status
+                          : status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    if (ok)
+        return res;
+    const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char why [256];
+    snprintf (why, sizeof why, "%s", primary ? primary
+              : self->conn ? PQerrorMessage (self->conn) : "no connection");
+    why [strcspn (why, "\n")] = 0;
+    char q [300];
+    log_error ("pg_statement_failed", "statement=%s sqlstate=%s error=%s", what,
+               pg_sqlstate (res), log_quote (q, sizeof q, why));
+    PQclear (res);
+    return NULL;
+}
+
+int
+pg_session_command (pg_session_t *self, const char *what, const char *sql, int n,
+                    const char *const *values)
+{
+    PGresult *res = pg_session_exec (self, what, sql, n, values, NULL, NULL, 0);
+    PQclear (res);
+    return res ? 0 : -1;
+}
+
+int
+pg_session_begin (pg_session_t *self)
+{
+    return pg_session_command (self, "begin", "BEGIN", 0, NULL);
+}
+
+int
+pg_session_commit (pg_session_t *self)
+{
+    return pg_session_command (self, "commit", "COMMIT", 0, NULL);
+}
+
+void
+pg_session_rollback (pg_session_t *self)
+{
+    if (pg_session_healthy (self) && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
+        PQclear (PQexec (self->conn, "ROLLBACK"));
+}
+
+int
+pg_session_recover (pg_session_t *self)
+{
+    if (pg_session_healthy (self)) {
+        pg_session_rollback (self);
+        return 0;
+    }
+    log_warn ("pg_connection_lost", "application=%s action=reconnect", self->application_name);
+    int64_t since = zclock_mono ();
+    if (s_connect (self))
+        return -1;
+    log_info ("pg_connection_restored", "application=%s outage_ms=%" PRId64,
+              self->application_name, zclock_mono () - since);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Self-test: what needs no server (the keyword list, a session without a
+//  connection failing cleanly).
+
+#include "selftest.h"
+
+static const char *
+s_value (const char **keys, const char **vals, const char *key)
+{
+    const char *found = NULL;
+    for (int i = 0; keys [i]; i++)
+        if (streq (keys [i], key))
+            found = vals [i];
+    return found;
+}
+
+void
+pg_session_test (bool verbose)
+{
+    printf (" * pg_session: ");
+    const char *keys [S_MAX_KEYS], *vals [S_MAX_KEYS];
+    char options [128];
+    unsetenv ("PGCONNECT_TIMEOUT");
+    unsetenv ("PGOPTIONS");
+    int n = s_params ("host=db port=5433", "intake", 0, keys, vals, options, sizeof options);
+    assert (n < S_MAX_KEYS);
+    assert (streq (s_value (keys, vals, "connect_timeout"), "5"));
+    assert (streq (s_value (keys, vals, "keepalives"), "1"));
+    assert (streq (s_value (keys, vals, "keepalives_idle"), "30"));
+    assert (streq (s_value (keys, vals, "keepalives_interval"), "10"));
+    assert (streq (s_value (keys, vals, "keepalives_count"), "3"));
+    assert (streq (s_value (keys, vals, "tcp_user_timeout"), "30000"));
+    assert (streq (s_value (keys, vals, "fallback_application_name"), "intake"));
+    assert (s_value (keys, vals, "options") == NULL);
+    //  The caller's conninfo comes last, so what it names wins.
+    assert (streq (keys [n - 1], "dbname") && streq (vals [n - 1], "host=db port=5433"));
+
+    n = s_params (NULL, "bus", 2500, keys, vals, options, sizeof options);
+    assert (streq (s_value (keys, vals, "options"), "-c statement_timeout=2500"));
+    assert (streq (vals [n - 1], ""));
+
+    setenv ("PGCONNECT_TIMEOUT", "9", 1);
+    setenv ("PGOPTIONS", "-c work_mem=8MB", 1);
+    s_params ("", "router", 100, keys, vals, options, sizeof options);
+    assert (s_value (keys, vals, "connect_timeout") == NULL);
+    assert (streq (s_value (keys, vals, "options"), "-c work_mem=8MB -c statement_timeout=100"));
+    unsetenv ("PGCONNECT_TIMEOUT");
+    unsetenv ("PGOPTIONS");
+
+    //  A session whose connection is gone fails statements cleanly.
+    pg_session_t session = { .conninfo = "", .application_name = "test" };
+    assert (!pg_session_healthy (&session));
+    assert (!pg_session_healthy (NULL));
+    assert (pg_session_conn (&session) == NULL);
+    assert (pg_session_exec (&session, "probe", "SELECT 1", 0, NULL, NULL, NULL, 0) == NULL);
+    assert (pg_session_begin (&session) == -1);
+    assert (pg_session_commit (&session) == -1);
+    pg_session_rollback (&session);             /* nothing to do, no crash */
+    pg_session_drop (&session);
+    assert (pg_session_conn (&session) == NULL);
+    assert (streq (pg_sqlstate (NULL), ""));
+    if (verbose)
+        printf ("(keywords, no-connection paths) ");
+    printf ("OK\n");
+}
