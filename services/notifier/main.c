@@ -575,8 +575,12 @@ main (int argc, char **argv)
                                                            : 0.0);
         if (zsys_interrupted)
             break;
-        if (rc == 0)                    /* else more is due at once */
+        if (rc == 0)
             daemon_wait (daemon, poll_ms, NULL, 0);
+        else
+            //  More is due at once: no wait, but a SIGHUP that came during
+            //  the pass is still applied now, not when the stream ebbs.
+            daemon_reload (daemon);
     }
     log_info ("stopping", "name=%s sent=%" PRIu64 " failed=%" PRIu64 " dead=%" PRIu64, name,
               self.sent, self.failed, self.dead);
