@@ -9,7 +9,12 @@
  *  minute whatever the daemon is doing; on a Unix socket libpq ignores
  *  them. A statement_timeout, when the service gives one, goes in the
  *  startup packet (options=-c statement_timeout=N), so it holds from the
- *  first statement and after every reconnect. Our settings come before the
+ *  first statement and after every reconnect. So does jit=off: every
+ *  statement of these daemons is short, but a set-based one (unnest of a
+ *  batch's arrays) is often estimated above jit_above_cost, and compiling
+ *  it with LLVM took longer than running it — measured under the pipeline
+ *  benchmark, 28 % of the notifier's PostgreSQL CPU was LLVM
+ *  (docs/BENCHMARKS.md). An operator who wants JIT sets it in PGOPTIONS. Our settings come before the
  *  caller's conninfo in the keyword list, so anything the operator writes
  *  in the conninfo wins (libpq keeps the last value of a repeated keyword);
  *  PGCONNECT_TIMEOUT and PGOPTIONS are respected too.
@@ -65,12 +70,15 @@ s_params (const char *conninfo, const char *application_name, int statement_time
     keys [n] = "keepalives_interval"; vals [n++] = "10";
     keys [n] = "keepalives_count";    vals [n++] = "3";
     keys [n] = "tcp_user_timeout";    vals [n++] = "30000";
-    if (statement_timeout_ms > 0) {
-        const char *env = getenv ("PGOPTIONS");
-        snprintf (options, options_size, "%s%s-c statement_timeout=%d",
-                  env ? env : "", env && *env ? " " : "", statement_timeout_ms);
-        keys [n] = "options"; vals [n++] = options;
-    }
+    //  jit=off first, so PGOPTIONS may turn it on again; the
+    //  statement_timeout after PGOPTIONS, so the service's holds.
+    const char *env = getenv ("PGOPTIONS");
+    int used = snprintf (options, options_size, "-c jit=off%s%s", env && *env ? " " : "",
+                         env ? env : "");
+    if (statement_timeout_ms > 0 && used > 0 && (size_t) used < options_size)
+        snprintf (options + used, options_size - (size_t) used, " -c statement_timeout=%d",
+                  statement_timeout_ms);
+    keys [n] = "options"; vals [n++] = options;
     keys [n] = "fallback_application_name"; vals [n++] = application_name;
     keys [n] = "dbname"; vals [n++] = conninfo ? conninfo : "";
     keys [n] = NULL; vals [n] = NULL;
@@ -304,19 +312,20 @@ pg_session_test (bool verbose)
     assert (streq (s_value (keys, vals, "keepalives_count"), "3"));
     assert (streq (s_value (keys, vals, "tcp_user_timeout"), "30000"));
     assert (streq (s_value (keys, vals, "fallback_application_name"), "intake"));
-    assert (s_value (keys, vals, "options") == NULL);
+    assert (streq (s_value (keys, vals, "options"), "-c jit=off"));
     //  The caller's conninfo comes last, so what it names wins.
     assert (streq (keys [n - 1], "dbname") && streq (vals [n - 1], "host=db port=5433"));
 
     n = s_params (NULL, "bus", 2500, keys, vals, options, sizeof options);
-    assert (streq (s_value (keys, vals, "options"), "-c statement_timeout=2500"));
+    assert (streq (s_value (keys, vals, "options"), "-c jit=off -c statement_timeout=2500"));
     assert (streq (vals [n - 1], ""));
 
     setenv ("PGCONNECT_TIMEOUT", "9", 1);
     setenv ("PGOPTIONS", "-c work_mem=8MB", 1);
     s_params ("", "router", 100, keys, vals, options, sizeof options);
     assert (s_value (keys, vals, "connect_timeout") == NULL);
-    assert (streq (s_value (keys, vals, "options"), "-c work_mem=8MB -c statement_timeout=100"));
+    assert (streq (s_value (keys, vals, "options"),
+                   "-c jit=off -c work_mem=8MB -c statement_timeout=100"));
     unsetenv ("PGCONNECT_TIMEOUT");
     unsetenv ("PGOPTIONS");
 

@@ -14,16 +14,23 @@
  *           never a repeat.
  *
  *  finish   one transaction, four statements:
- *             1. lock the staff rows of every department the batch is
- *                assigned to, in id order. pick_handler locks a department's
- *                staff too, also in id order; taking them all first in one
- *                global order means two routers (or a router and an intake
- *                transfer) can never deadlock over two departments.
+ *             1. lock the staff rows of the batch's departments that have
+ *                anyone free now (free_handler_departments, migration 009:
+ *                asked without a lock), in id order, and learn which those
+ *                are. pick_handler locks a department's staff too, also in
+ *                id order; taking them all first in one global order means
+ *                two routers (or a router and an intake transfer) can never
+ *                deadlock over two departments. A department whose handlers
+ *                are all full is not locked at all: under load that is most
+ *                of them, and two routers no longer queue behind each
+ *                other's staff locks to learn that nobody is free (a handler
+ *                freed meanwhile is seen by the next batch).
  *             2. UPDATE every complaint that is still 'received' AND still
  *                leased to this instance, from arrays (unnest), choosing the
  *                handler with pick_handler(department) per row — the one SQL
- *                definition of "who gets it" — except for an unroutable
- *                complaint, which waits in the complaint office's queue.
+ *                definition of "who gets it" — where step 1 locked the
+ *                department; otherwise (nobody free, or an unroutable
+ *                complaint) it waits in the department's queue.
  *                RETURNING says which rows changed, with their handler
  *                and version. The router sets no deadline: the SLA
  *                watchdog owns due_at (the assignment marks the case
@@ -97,7 +104,8 @@ struct _claims_t {
     "                  AND o.received_at >= c.received_at - $4::int * interval '1 day')"
 
 #define S_SQL_LOCK_STAFF \
-    "SELECT 1 FROM staff WHERE department = ANY ($1::text[]) AND active" \
+    "SELECT department FROM staff" \
+    " WHERE department IN (SELECT free_handler_departments ($1::text[])) AND active" \
     " ORDER BY id FOR UPDATE"
 
 #define S_SQL_ASSIGN \
@@ -370,8 +378,9 @@ claims_finish (claims_t *self, claim_batch_t *batch)
     memset (arr, 0, sizeof arr);
     for (int k = 0; k < A_COUNT; k++)
         pg_array_begin (&arr [k]);
-    pg_array_t lock_depts = { 0 };
+    pg_array_t lock_depts = { 0 };      /* the batch's departments, once each */
     pg_array_begin (&lock_depts);
+    zhash_t *depts = zhash_new ();
     pg_array_t lit = { 0 };             /* one row's nested text[] literal */
     int n = 0;
     for (int i = 0; i < batch->count; i++) {
@@ -394,13 +403,15 @@ claims_finish (claims_t *self, claim_batch_t *batch)
         pg_array_add (&arr [A_PRIO], num);
         pg_array_add (&arr [A_FLAGS], s_list_literal (&lit, d->flags, d->nflags));
         pg_array_add (&arr [A_MAJOR], d->p.major ? "t" : "f");
-        pg_array_add (&arr [A_PICK], d->r.unroutable ? "f" : "t");
-        if (!d->r.unroutable)
+        if (!d->r.unroutable && !zhash_lookup (depts, d->r.department)) {
+            zhash_insert (depts, d->r.department, "");
             pg_array_add (&lock_depts, d->r.department);
+        }
         n++;
     }
     for (int k = 0; k < A_COUNT; k++)
-        pg_array_end (&arr [k]);
+        if (k != A_PICK)
+            pg_array_end (&arr [k]);
     pg_array_end (&lock_depts);
 
     int assigned = 0;
@@ -411,7 +422,8 @@ claims_finish (claims_t *self, claim_batch_t *batch)
         assigned = -1;
         goto done;
     }
-    //  1. Staff rows of every department involved, in one global order.
+    //  1. Staff rows of the departments with anyone free, in one global
+    //  order; a complaint is given a handler only where they are locked.
     const char *lock_params [1] = { lock_depts.data };
     res = PQexecPrepared (pg_session_conn (self->pg), "router_lock_staff", 1, lock_params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
@@ -419,7 +431,18 @@ claims_finish (claims_t *self, claim_batch_t *batch)
         assigned = -1;
         goto fail;
     }
+    zhash_t *locked = zhash_new ();
+    for (int row = 0; row < PQntuples (res); row++)
+        zhash_insert (locked, PQgetvalue (res, row, 0), "");
     PQclear (res);
+    for (int i = 0; i < batch->count; i++) {
+        const claim_t *claim = &batch->items [i];
+        if (claim->routed)
+            pg_array_add (&arr [A_PICK], !claim->decision.r.unroutable
+                          && zhash_lookup (locked, claim->decision.r.department) ? "t" : "f");
+    }
+    pg_array_end (&arr [A_PICK]);
+    zhash_destroy (&locked);
     //  2. The conditional assignment.
     const char *params [14];
     for (int k = 0; k < A_COUNT; k++)
@@ -536,6 +559,7 @@ done:
         pg_array_destroy (&arr [k]);
     pg_array_destroy (&lock_depts);
     pg_array_destroy (&lit);
+    zhash_destroy (&depts);
     return assigned;
 }
 

@@ -30,7 +30,10 @@
 # (55407), BENCH_PIPE_ZMQ_BASE (26170: intake, bus pub, replay, smtp, http
 # sink, metrics from +10), BENCH_PIPE_RATE, BENCH_PIPE_SECONDS,
 # BENCH_PIPE_LAT_SECONDS, BENCH_PIPE_SMS, BENCH_PIPE_PHASES ("sustained
-# latency backlog"), BENCH_KEEP=1 (leave the pipeline running).
+# latency backlog"), BENCH_KEEP=1 (leave the pipeline running),
+# BENCH_PIPE_PG_STATS=1 (load pg_stat_statements into the bench's cluster and
+# print, after each phase, the statements that took the most PostgreSQL time:
+# calls, total and mean ms, rows, by application; where the time goes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -76,6 +79,19 @@ rm -rf "$COMPLAINTS_VAR" "$COMPLAINTS_SINK_MAIL_DIR"
 mkdir -p "$COMPLAINTS_VAR"
 trap cleanup EXIT
 trap 'say interrupted; exit 130' INT TERM
+if [[ ${BENCH_PIPE_PG_STATS:-0} == 1 ]]; then
+    # The cluster first, with the extension preloaded, then up.sh finds it
+    # running and leaves it be.
+    (
+        # shellcheck disable=SC1091
+        . "$ROOT/deploy/scripts/lib.sh"
+        pg_ensure >/dev/null
+        psql -X -q -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" \
+             -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'"
+        as_pg "$(pg_bin_dir)/pg_ctl" restart -D "$PG_DATA" -w -t 60 -l "$LOG_DIR/postgresql.log" \
+            -o "-p $(pg_port) -k '$RUN_DIR' -c listen_addresses=''" >/dev/null
+    ) || die "could not load pg_stat_statements"
+fi
 say "starting the pipeline in $COMPLAINTS_VAR (PostgreSQL $COMPLAINTS_PG_PORT, intake $COMPLAINTS_INTAKE_ENDPOINT)"
 BUILD=$BUILD bash "$ROOT/deploy/scripts/up.sh" >"$COMPLAINTS_VAR/up.log" 2>&1 \
     || { tail -n 20 "$COMPLAINTS_VAR/up.log" >&2; die "up.sh failed"; }
@@ -83,6 +99,9 @@ BUILD=$BUILD bash "$ROOT/deploy/scripts/up.sh" >"$COMPLAINTS_VAR/up.log" 2>&1 \
 . "$COMPLAINTS_VAR/env"
 # shellcheck disable=SC1091
 . "$ROOT/deploy/scripts/lib.sh"
+if [[ ${BENCH_PIPE_PG_STATS:-0} == 1 ]]; then
+    psql -X -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" || die "CREATE EXTENSION pg_stat_statements failed"
+fi
 NOTIFIER_METRICS=$(svc_metrics_port notifier-1)
 
 # The notifier's mean claim time so far: sum and count of its histogram.
@@ -147,6 +166,17 @@ run_phase () {   # NAME RATE SECONDS
         --pg "" --run-dir "$COMPLAINTS_VAR/run" --rate "$2" --seconds "$3" --drain 120 \
         --prefix "$1$(date +%s)" | tee "$COMPLAINTS_VAR/$1.txt" | sed "s/^/$1 /" >>"$OUT" || true
     sed "s/^/$1 /" "$COMPLAINTS_VAR/$1.txt" | grep -v '^[a-z]* #' >&2 || true
+    if [[ ${BENCH_PIPE_PG_STATS:-0} == 1 ]]; then
+        psql -X -q -P pager=off -c "SELECT s.calls,
+                   round (s.total_exec_time::numeric) AS total_ms,
+                   round ((s.total_exec_time / s.calls)::numeric, 3) AS mean_ms, s.rows,
+                   left (regexp_replace (s.query, '\s+', ' ', 'g'), 120) AS statement
+              FROM pg_stat_statements s
+             ORDER BY s.total_exec_time DESC LIMIT 25" >"$COMPLAINTS_VAR/$1.statements.txt" 2>&1 || true
+        psql -X -q -c "SELECT pg_stat_statements_reset ()" >/dev/null 2>&1 || true
+        say "phase $1: the statements that took the most time, in $COMPLAINTS_VAR/$1.statements.txt"
+        cat "$COMPLAINTS_VAR/$1.statements.txt" >&2
+    fi
 }
 
 : >"$OUT"
