@@ -245,33 +245,46 @@ s_header (char *buffer, size_t size, size_t nitems, void *arg)
     return len;
 }
 
-http_gateway_result_t
-http_gateway_post (const http_gateway_cfg_t *cfg, const char *key, const char *json,
-                   long *retry_after_ms, char *err, size_t err_size)
+struct _http_gateway_call_t {
+    CURL *curl;
+    struct curl_slist *headers;
+    s_answer_t answer;
+    char curl_error [CURL_ERROR_SIZE];
+};
+
+http_gateway_call_t *
+http_gateway_call_new (const http_gateway_cfg_t *cfg, const char *key, const char *json,
+                       http_gateway_result_t *result, char *err, size_t err_size)
 {
-    assert (cfg && json && retry_after_ms && err);
-    *retry_after_ms = 0;
+    assert (cfg && json && result && err);
     if (err_size)
         *err = 0;
     if (!cfg->url || !*cfg->url) {
         snprintf (err, err_size, "no gateway URL configured");
-        return HTTP_GATEWAY_REFUSED;
+        *result = HTTP_GATEWAY_REFUSED;
+        return NULL;
     }
     if (!key || !*key || !s_header_safe (key)) {
         snprintf (err, err_size, "the idempotency key is empty or holds a control character"
                                  " (CR/LF would inject headers)");
-        return HTTP_GATEWAY_REFUSED;
+        *result = HTTP_GATEWAY_REFUSED;
+        return NULL;
     }
     const char *auth = cfg->auth ? cfg->auth : "";
     if (!s_header_safe (auth)) {
         snprintf (err, err_size, "the Authorization value holds a control character"
                                  " (CR/LF would inject headers)");
-        return HTTP_GATEWAY_REFUSED;
+        *result = HTTP_GATEWAY_REFUSED;
+        return NULL;
     }
-    CURL *curl = curl_easy_init ();
-    if (!curl) {
+    http_gateway_call_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->curl = curl_easy_init ();
+    if (!self->curl) {
         snprintf (err, err_size, "curl: curl_easy_init failed");
-        return HTTP_GATEWAY_RETRY;
+        *result = HTTP_GATEWAY_RETRY;
+        free (self);
+        return NULL;
     }
     struct curl_slist *headers = NULL;
     headers = curl_slist_append (headers, "Content-Type: application/json; charset=utf-8");
@@ -291,12 +304,11 @@ http_gateway_post (const http_gateway_cfg_t *cfg, const char *key, const char *j
     headers = curl_slist_append (headers, line);
     free (line);
     assert (headers);
+    self->headers = headers;
+    self->answer.retry_after_s = -1;
 
     long timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : HTTP_GATEWAY_TIMEOUT_MS;
-    s_answer_t *answer = calloc (1, sizeof *answer);
-    assert (answer);
-    answer->retry_after_s = -1;
-    char curl_error [CURL_ERROR_SIZE] = "";
+    CURL *curl = self->curl;
     curl_easy_setopt (curl, CURLOPT_URL, cfg->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -308,42 +320,85 @@ http_gateway_post (const http_gateway_cfg_t *cfg, const char *key, const char *j
     curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt (curl, CURLOPT_USERAGENT, "complaints-notifier");
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_write);
-    curl_easy_setopt (curl, CURLOPT_WRITEDATA, answer);
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, &self->answer);
     curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_header);
-    curl_easy_setopt (curl, CURLOPT_HEADERDATA, answer);
-    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, curl_error);
+    curl_easy_setopt (curl, CURLOPT_HEADERDATA, &self->answer);
+    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, self->curl_error);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
     if (cfg->share)
         curl_easy_setopt (curl, CURLOPT_SHARE, (CURLSH *) cfg->share);
-    CURLcode rc = curl_easy_perform (curl);
-    long status = 0;
-    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all (headers);
-    curl_easy_cleanup (curl);
+    return self;
+}
 
+CURL *
+http_gateway_call_handle (http_gateway_call_t *self)
+{
+    assert (self);
+    return self->curl;
+}
+
+http_gateway_result_t
+http_gateway_call_result (http_gateway_call_t *self, CURLcode rc, long *retry_after_ms,
+                          char *err, size_t err_size)
+{
+    assert (self && retry_after_ms && err);
+    *retry_after_ms = 0;
+    if (err_size)
+        *err = 0;
     http_gateway_result_t result;
     if (rc != CURLE_OK) {
         //  No whole answer (refused, reset, timed out, a broken TLS...):
         //  whatever the gateway did, asking again is the only way on.
-        const char *why = *curl_error ? curl_error : curl_easy_strerror (rc);
+        const char *why = *self->curl_error ? self->curl_error : curl_easy_strerror (rc);
         char text [CURL_ERROR_SIZE];
         s_one_line (text, sizeof text, why, strlen (why), sizeof text - 1);
         snprintf (err, err_size, "curl: %s", text);
         result = HTTP_GATEWAY_RETRY;
     }
     else {
+        long status = 0;
+        curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
         result = s_classify (status);
         if (result != HTTP_GATEWAY_OK) {
             char text [HTTP_GATEWAY_ERR_BODY + 1];
-            s_one_line (text, sizeof text, answer->data, answer->size, HTTP_GATEWAY_ERR_BODY);
+            s_one_line (text, sizeof text, self->answer.data, self->answer.size,
+                        HTTP_GATEWAY_ERR_BODY);
             snprintf (err, err_size, "HTTP %ld%s%s", status, *text ? ": " : "", text);
         }
     }
-    if (result != HTTP_GATEWAY_OK && answer->retry_after_s >= 0)
-        *retry_after_ms = answer->retry_after_s * 1000;
-    free (answer);
+    if (result != HTTP_GATEWAY_OK && self->answer.retry_after_s >= 0)
+        *retry_after_ms = self->answer.retry_after_s * 1000;
+    return result;
+}
+
+void
+http_gateway_call_destroy (http_gateway_call_t **self_p)
+{
+    assert (self_p);
+    http_gateway_call_t *self = *self_p;
+    if (!self)
+        return;
+    curl_easy_cleanup (self->curl);
+    curl_slist_free_all (self->headers);
+    free (self);
+    *self_p = NULL;
+}
+
+http_gateway_result_t
+http_gateway_post (const http_gateway_cfg_t *cfg, const char *key, const char *json,
+                   long *retry_after_ms, char *err, size_t err_size)
+{
+    assert (retry_after_ms);
+    *retry_after_ms = 0;
+    http_gateway_result_t result;
+    http_gateway_call_t *call = http_gateway_call_new (cfg, key, json, &result, err, err_size);
+    if (!call)
+        return result;
+    result = http_gateway_call_result (call, curl_easy_perform (http_gateway_call_handle (call)),
+                                       retry_after_ms, err, err_size);
+    http_gateway_call_destroy (&call);
     return result;
 }
 

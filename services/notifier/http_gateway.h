@@ -20,6 +20,7 @@
 #ifndef HTTP_GATEWAY_H_INCLUDED
 #define HTTP_GATEWAY_H_INCLUDED
 
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,7 +43,23 @@ char *http_gateway_sms_json (const char *to, const char *text, const char *key,
 char *http_gateway_push_json (const char *to, const char *title, const char *text,
                               const char *key, const char *reference);
 
-/* POST json to cfg->url. On anything but OK, err holds a short reason
+/* One POST as a libcurl easy handle the caller runs (curl_easy_perform, or
+ * in a multi handle); key and json must outlive it. NULL when the request
+ * cannot be made (no URL, a key or Authorization value that would inject a
+ * header, no handle): then *result and err say what it comes to. */
+typedef struct _http_gateway_call_t http_gateway_call_t;
+http_gateway_call_t *http_gateway_call_new (const http_gateway_cfg_t *cfg, const char *key,
+                                            const char *json, http_gateway_result_t *result,
+                                            char *err, size_t err_size);
+CURL *http_gateway_call_handle (http_gateway_call_t *self);
+/* After the transfer ended with rc: what the answer means, as for
+ * http_gateway_post. */
+http_gateway_result_t http_gateway_call_result (http_gateway_call_t *self, CURLcode rc,
+                                                long *retry_after_ms, char *err,
+                                                size_t err_size);
+void http_gateway_call_destroy (http_gateway_call_t **self_p);
+
+/* POST json to cfg->url, synchronously. On anything but OK, err holds a short reason
  * ("HTTP 503: <first 200 bytes of the answer, one line>", or curl's error);
  * *retry_after_ms is the gateway's Retry-After in ms, else 0. */
 http_gateway_result_t http_gateway_post (const http_gateway_cfg_t *cfg, const char *key,

@@ -70,6 +70,8 @@ typedef struct {
     http_gateway_cfg_t sms, push;
     notify_claim_cfg_t claim;
     int record_batch;               /* outcomes per commit */
+    int parallel;                   /* transfers in flight at once */
+    CURLM *multi;                   /* every transfer, and their connections */
     int consume_batch;              /* events per consume transaction */
     daemon_t *daemon;               /* store round trips by op, for the metrics */
     uint64_t sent, failed, dead;
@@ -144,64 +146,89 @@ s_reload (void *arg)
     return rc;
 }
 
-//  One SMS or push through its gateway. 0 accepted; -1 with error set, and
-//  *permanent when the gateway refused for good.
-static int
-s_send_gateway (notifier_t *self, const notify_row_t *row, bool *permanent, long *retry_after_ms,
-                char *error, size_t error_size)
+//  One claimed row on its way: the bytes it sends and the transfer that
+//  sends them (an SMTP conversation or a gateway POST), in the notifier's
+//  multi handle until it ends.
+typedef struct {
+    const notify_row_t *row;
+    char *payload;                  /* the message, or the gateway's JSON */
+    char key [128];                 /* the gateway's idempotency key */
+    smtp_send_t *smtp;
+    http_gateway_call_t *http;
+} s_job_t;
+
+//  Start one row's delivery. Returns the transfer to run, or NULL when the
+//  outcome is known already (filled in): an inbox row (nothing to send:
+//  recording it writes the staff inbox), a row without an address, no
+//  server configured, a request that cannot be made.
+static CURL *
+s_job_start (notifier_t *self, s_job_t *job, const notify_row_t *row, notify_outcome_t *outcome)
 {
+    memset (job, 0, sizeof *job);
+    memset (outcome, 0, sizeof *outcome);
+    job->row = outcome->row = row;
+    char *error = outcome->error;
+    size_t error_size = sizeof outcome->error;
+    if (streq (row->channel, "inbox")) {
+        outcome->sent = true;
+        return NULL;
+    }
+    if (!*row->address) {
+        //  A suppressed row (no address) an operator sent round again.
+        snprintf (error, error_size, "no %s address for this recipient", row->channel);
+        outcome->permanent = true;
+        return NULL;
+    }
+    if (streq (row->channel, "email")) {
+        if (!*self->smtp.url) {
+            snprintf (error, error_size, "no --smtp-url configured");
+            return NULL;
+        }
+        job->payload = smtp_mail_build (self->smtp.from, row->address, row->subject,
+                                        row->body, row->message_id, time (NULL));
+        job->smtp = smtp_send_new (&self->smtp, row->address, job->payload, error, error_size);
+        return job->smtp ? smtp_send_handle (job->smtp) : NULL;
+    }
     bool sms = streq (row->channel, "sms");
     const http_gateway_cfg_t *cfg = sms ? &self->sms : &self->push;
     if (!*cfg->url) {
         snprintf (error, error_size, "no --%s-url configured", row->channel);
-        return -1;
+        return NULL;
     }
     //  The Message-ID without its brackets: the same key on every attempt.
-    char key [128];
-    snprintf (key, sizeof key, "%.*s", (int) strlen (row->message_id) - 2, row->message_id + 1);
-    char *json = sms ? http_gateway_sms_json (row->address, row->body, key, row->complaint_no)
-                     : http_gateway_push_json (row->address, row->subject, row->body, key,
-                                               row->complaint_no);
-    http_gateway_result_t result = http_gateway_post (cfg, key, json, retry_after_ms, error,
-                                                      error_size);
-    free (json);
-    *permanent = result == HTTP_GATEWAY_REFUSED;
-    return result == HTTP_GATEWAY_OK ? 0 : -1;
+    snprintf (job->key, sizeof job->key, "%.*s", (int) strlen (row->message_id) - 2,
+              row->message_id + 1);
+    job->payload = sms ? http_gateway_sms_json (row->address, row->body, job->key,
+                                                row->complaint_no)
+                       : http_gateway_push_json (row->address, row->subject, row->body,
+                                                 job->key, row->complaint_no);
+    http_gateway_result_t result;
+    job->http = http_gateway_call_new (cfg, job->key, job->payload, &result, error, error_size);
+    if (!job->http)
+        outcome->permanent = result == HTTP_GATEWAY_REFUSED;
+    return job->http ? http_gateway_call_handle (job->http) : NULL;
 }
 
-//  Send one claimed row; fill its outcome (recorded with the batch's).
+//  The transfer of a job ended with rc: fill its outcome, free the job.
 static void
-s_deliver (notifier_t *self, const notify_row_t *row, notify_outcome_t *outcome)
+s_job_finish (s_job_t *job, CURLcode rc, notify_outcome_t *outcome)
 {
-    memset (outcome, 0, sizeof *outcome);
-    outcome->row = row;
     char *error = outcome->error;
     size_t error_size = sizeof outcome->error;
-    int rc = 0;
-    if (!streq (row->channel, "inbox") && !*row->address) {
-        //  A suppressed row (no address) an operator sent round again.
-        snprintf (error, error_size, "no %s address for this recipient", row->channel);
-        outcome->permanent = true;
-        rc = -1;
-    }
+    if (job->smtp)
+        outcome->sent = smtp_send_result (job->smtp, rc, error, error_size) == 0;
     else
-    if (streq (row->channel, "sms") || streq (row->channel, "push"))
-        rc = s_send_gateway (self, row, &outcome->permanent, &outcome->min_delay_ms, error,
-                             error_size);
-    else
-    if (streq (row->channel, "email")) {
-        if (!*self->smtp.url)
-            snprintf (error, error_size, "no --smtp-url configured");
-        else {
-            char *message = smtp_mail_build (self->smtp.from, row->address, row->subject,
-                                             row->body, row->message_id, time (NULL));
-            rc = smtp_mail_send (&self->smtp, row->address, message, error, error_size);
-            free (message);
-        }
-        if (*error)
-            rc = -1;
+    if (job->http) {
+        http_gateway_result_t result = http_gateway_call_result (job->http, rc,
+                                                                 &outcome->min_delay_ms,
+                                                                 error, error_size);
+        outcome->sent = result == HTTP_GATEWAY_OK;
+        outcome->permanent = result == HTTP_GATEWAY_REFUSED;
     }
-    outcome->sent = rc == 0;
+    smtp_send_destroy (&job->smtp);
+    http_gateway_call_destroy (&job->http);
+    free (job->payload);
+    job->payload = NULL;
 }
 
 //  Record the outcomes gathered so far, log each. -1: the store failed.
@@ -240,14 +267,19 @@ s_record (notifier_t *self, notify_outcome_t *outcomes, int n)
     return rc;
 }
 
-//  Claim what is due on every channel and deliver it. Outcomes are
-//  recorded together, every --record-batch messages or 500 ms, whichever
+//  Claim what is due on every channel and deliver it, up to --parallel
+//  transfers at once in one curl multi handle: a delivery is mostly waiting
+//  for the server's answers (an SMTP conversation is four round trips), so
+//  one after the other a notifier could not keep up with intake however
+//  little CPU it used. The multi handle keeps its connections from batch to
+//  batch (at most --parallel to each server). Outcomes are recorded
+//  together as they come in, every --record-batch or 500 ms, whichever
 //  comes first: one commit (one fsync) for many messages instead of one
-//  each, which is what lets one notifier keep up with intake. The price is
-//  bounded: a notifier killed mid-batch leaves those rows 'sending', and
-//  when their lease runs out they are sent again with the same Message-ID /
-//  idempotency key — at most --record-batch repeats, which the receiver
-//  can recognise. Returns rows claimed, -1 when the store failed.
+//  each. The price is bounded: a notifier killed mid-batch leaves those rows
+//  'sending', and when their lease runs out they are sent again with the
+//  same Message-ID / idempotency key — at most --record-batch plus
+//  --parallel repeats, which the receiver can recognise. Returns rows
+//  claimed, -1 when the store failed.
 static int
 s_deliver_due (notifier_t *self, int *suppressed, int *deferred)
 {
@@ -257,29 +289,75 @@ s_deliver_due (notifier_t *self, int *suppressed, int *deferred)
     daemon_observe (self->daemon, "claim", (double) (zclock_usecs () - t0) / 1e6);
     if (n <= 0)
         return n;
-    notify_outcome_t *outcomes = calloc ((size_t) n, sizeof *outcomes);
-    assert (outcomes);
-    int done = 0, recorded = 0, rc = 0;
+    s_job_t *jobs = calloc ((size_t) n, sizeof *jobs);
+    notify_outcome_t *started = calloc ((size_t) n, sizeof *started);
+    notify_outcome_t *ended = calloc ((size_t) n, sizeof *ended);   /* in the order they end */
+    assert (jobs && started && ended);
+    int next = 0, running = 0, nended = 0, recorded = 0, rc = 0;
     int64_t since = zclock_mono ();
     //  Finish the batch in hand even when asked to stop: each message is
     //  short, and a row left 'sending' would wait for its lease.
-    while (done < n && rc == 0) {
-        s_deliver (self, &rows [done], &outcomes [done]);
-        done++;
-        if (done - recorded >= self->record_batch || zclock_mono () - since >= 500
-            || done == n) {
-            rc = s_record (self, outcomes + recorded, done - recorded);
-            recorded = done;
+    while (rc == 0 && (next < n || running > 0)) {
+        while (next < n && running < self->parallel) {
+            CURL *curl = s_job_start (self, &jobs [next], &rows [next], &started [next]);
+            if (curl) {
+                curl_easy_setopt (curl, CURLOPT_PRIVATE, (char *) &jobs [next]);
+                curl_multi_add_handle (self->multi, curl);
+                running++;
+            }
+            else {
+                s_job_finish (&jobs [next], CURLE_OK, &started [next]);
+                ended [nended++] = started [next];
+            }
+            next++;
+        }
+        if (running > 0) {
+            int still;
+            curl_multi_perform (self->multi, &still);
+            CURLMsg *msg;
+            int queued;
+            while ((msg = curl_multi_info_read (self->multi, &queued))) {
+                if (msg->msg != CURLMSG_DONE)
+                    continue;
+                char *private = NULL;
+                curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, &private);
+                s_job_t *job = (s_job_t *) private;
+                size_t k = (size_t) (job - jobs);
+                CURLcode result = msg->data.result;
+                curl_multi_remove_handle (self->multi, msg->easy_handle);
+                s_job_finish (job, result, &started [k]);
+                ended [nended++] = started [k];
+                running--;
+            }
+            //  Nothing more to start: wait for an answer (or 100 ms).
+            if (running > 0 && (next == n || running >= self->parallel))
+                curl_multi_poll (self->multi, NULL, 0, 100, NULL);
+        }
+        if (nended - recorded >= self->record_batch || zclock_mono () - since >= 500
+            || (next == n && running == 0)) {
+            rc = s_record (self, ended + recorded, nended - recorded);
+            recorded = nended;
             since = zclock_mono ();
         }
     }
-    free (outcomes);
+    //  A store failure stops the batch: what is still running is let go
+    //  (its rows stay 'sending' until the lease runs out).
+    for (int i = 0; i < next; i++)
+        if (jobs [i].smtp || jobs [i].http) {
+            curl_multi_remove_handle (self->multi, jobs [i].smtp ? smtp_send_handle (jobs [i].smtp)
+                                                                : http_gateway_call_handle (jobs [i].http));
+            s_job_finish (&jobs [i], CURLE_ABORTED_BY_CALLBACK, &started [i]);
+        }
+    free (jobs);
+    free (started);
+    free (ended);
     notify_store_rows_free (&rows, n);
     return rc ? -1 : n;
 }
 
-//  One pass: consume events and deliver what is due, a batch of each in
-//  turn, until neither has anything left or a second has gone by (then the
+//  One pass: consume a batch of events, then deliver what is due — at least
+//  as many rows as the consume created — in turn, until neither has
+//  anything left or a second has gone by (then the
 //  loop reports its health and metrics and comes straight back). Interleaved
 //  so that a long stream to consume never holds back delivery, nor a long
 //  delivery the rows of new events. 0: all done, 1: more to do, -1: the
@@ -300,12 +378,21 @@ s_pass (notifier_t *self)
             return -1;
         events += n;
         created += c;
-        int k = s_deliver_due (self, &s, &d);
-        if (k < 0)
-            return -1;
-        claimed += k;
-        suppressed += s;
-        deferred += d;
+        //  Deliver at least as many rows as this consume created (while
+        //  any are due), so rows never pile up behind a stream of events:
+        //  one claim a consume would send at most --batch a channel
+        //  while the consume made several times that.
+        int k, left = c;
+        do {
+            k = s_deliver_due (self, &s, &d);
+            if (k < 0)
+                return -1;
+            claimed += k;
+            suppressed += s;
+            deferred += d;
+            left -= k + s + d;
+        } while (k > 0 && left > 0 && !zsys_interrupted
+                 && zclock_mono () - started < 1000);
         more = n == self->consume_batch || k > 0 || s > 0 || d > 0;
     }
     self->consumed += (uint64_t) events;
@@ -359,6 +446,8 @@ static const daemon_opt_t s_opts [] = {
                  "events read per consume transaction"),
     DAEMON_LONG ("record-batch", "COMPLAINTS_NOTIFIER_RECORD_BATCH", 50, 1, 10000,
                  "delivery outcomes per commit (a kill repeats at most these, same Message-ID)"),
+    DAEMON_LONG ("parallel", "COMPLAINTS_NOTIFIER_PARALLEL", 8, 1, 256,
+                 "deliveries in flight at once (connections to each server)"),
     DAEMON_LONG ("poll-ms", "COMPLAINTS_NOTIFIER_POLL_MS", 1000, 10, 3600000, "longest sleep"),
     DAEMON_LONG ("lease-ms", "COMPLAINTS_NOTIFIER_LEASE_MS", 60000, 100, 86400000,
                  "a claim's lease"),
@@ -451,6 +540,7 @@ main (int argc, char **argv)
     }
     claim->batch = (int) batch;
     self.record_batch = (int) daemon_long (daemon, "record-batch");
+    self.parallel = (int) daemon_long (daemon, "parallel");
     self.consume_batch = (int) daemon_long (daemon, "consume-batch");
     claim->max_attempts = (int) max_attempts;
     char default_name [64];
@@ -482,13 +572,22 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return 1;
     }
-    //  One connection cache for every delivery: a message to the server the
-    //  last one went to reuses its connection (SMTP: no new TCP and EHLO per
+    //  Every transfer runs in one multi handle, which keeps the
+    //  connections from one batch to the next: a message to a server
+    //  reuses one of its connections (SMTP: no new TCP and EHLO per
     //  message; HTTP: keep-alive), which is most of a message's cost on a
-    //  near server.
-    CURLSH *share = curl_share_init ();
-    if (share && curl_share_setopt (share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) == CURLSHE_OK)
-        self.smtp.share = self.sms.share = self.push.share = share;
+    //  near server. At most --parallel connections to each server.
+    self.multi = curl_multi_init ();
+    if (!self.multi) {
+        log_error ("curl_init_failed", "what=multi action=exit");
+        notify_rules_destroy (&self.rules);
+        calendars_destroy (&self.calendars);
+        curl_global_cleanup ();
+        daemon_destroy (&daemon);
+        return 1;
+    }
+    curl_multi_setopt (self.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) self.parallel);
+    curl_multi_setopt (self.multi, CURLMOPT_MAXCONNECTS, (long) self.parallel * 3);
     metrics_t *reg = daemon_metrics (daemon);
     self.m_deliveries = metrics_counter (reg, "complaints_notifier_deliveries_total",
         "Delivery attempts by channel (email, sms, push, inbox) and outcome (sent, failed:"
@@ -510,8 +609,7 @@ main (int argc, char **argv)
     if (daemon_start (daemon)) {
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
-        if (share)
-            curl_share_cleanup (share);
+        curl_multi_cleanup (self.multi);
         curl_global_cleanup ();
         daemon_destroy (&daemon);
         return 1;
@@ -525,20 +623,21 @@ main (int argc, char **argv)
     daemon_set_stale_ms (daemon, 60000 + (int64_t) NOTIFY_CHANNELS * batch * slowest);
 
     log_info ("starting", "name=%s %s smtp_url=%s smtp_tls=%s sms_url=%s push_url=%s"
-              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld record_batch=%d poll_ms=%ld"
+              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld record_batch=%d parallel=%d"
+              " poll_ms=%ld"
               " lease_ms=%ld max_attempts=%ld backoff_ms=%ld backoff_cap_ms=%ld calendars=%zu",
               name, notify_rules_summary (self.rules), *self.smtp.url ? self.smtp.url : "none",
               self.smtp.tls, *self.sms.url ? self.sms.url : "none",
               *self.push.url ? self.push.url : "none", claim->rate [NOTIFY_EMAIL],
-              claim->rate [NOTIFY_SMS], claim->rate [NOTIFY_PUSH], bus, batch, self.record_batch, poll_ms,
+              claim->rate [NOTIFY_SMS], claim->rate [NOTIFY_PUSH], bus, batch, self.record_batch,
+              self.parallel, poll_ms,
               claim->lease_ms, max_attempts, claim->backoff_ms, claim->backoff_cap_ms,
               calendars_count (self.calendars));
     self.store = notify_store_new (conninfo, name, "notifier");
     if (!self.store) {
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
-        if (share)
-            curl_share_cleanup (share);
+        curl_multi_cleanup (self.multi);
         curl_global_cleanup ();
         daemon_destroy (&daemon);
         return 1;                       /* interrupted while connecting */
@@ -587,8 +686,7 @@ main (int argc, char **argv)
     notify_store_destroy (&self.store);
     notify_rules_destroy (&self.rules);
     calendars_destroy (&self.calendars);
-    if (share)
-        curl_share_cleanup (share);
+    curl_multi_cleanup (self.multi);
     curl_global_cleanup ();
     daemon_destroy (&daemon);
     return 0;

@@ -7,12 +7,15 @@
  *  mangle 8-bit bytes. The Message-ID is the notification row's own, so a
  *  re-send after a crash carries the same one and the receiver can drop it.
  *
- *  Delivery is one libcurl easy handle per message (a notifier sends at the
- *  pace of its store, not of a bulk mailer): CURLOPT_MAIL_FROM, one
- *  CURLOPT_MAIL_RCPT, the message through a read callback, TLS when asked
- *  (CURLOPT_USE_SSL: try = STARTTLS if offered, all = required), AUTH when a
- *  user is given, a total time-out. Any error (refused connection, 4xx, 5xx,
- *  time-out) is returned as text: the caller decides between retry and dead.
+ *  Delivery is one libcurl easy handle per message (smtp_send_t):
+ *  CURLOPT_MAIL_FROM, one CURLOPT_MAIL_RCPT, the message through a read
+ *  callback, TLS when asked (CURLOPT_USE_SSL: try = STARTTLS if offered,
+ *  all = required), AUTH when a user is given, a total time-out. The caller
+ *  runs the handle — the notifier several at once in a curl multi handle
+ *  (main.c), smtp_mail_send one with curl_easy_perform — and asks
+ *  smtp_send_result what became of it: any error (refused connection, 4xx,
+ *  5xx, time-out) is returned as text; the caller decides between retry and
+ *  dead.
  */
 #include "smtp_mail.h"
 
@@ -147,29 +150,41 @@ s_read (char *buffer, size_t size, size_t nitems, void *arg)
     return take;
 }
 
-int
-smtp_mail_send (const smtp_cfg_t *cfg, const char *to, const char *message,
-                char *err, size_t err_size)
+struct _smtp_send_t {
+    CURL *curl;
+    struct curl_slist *rcpt;
+    s_reader_t reader;
+    char from [300];
+    char curl_error [CURL_ERROR_SIZE];
+};
+
+smtp_send_t *
+smtp_send_new (const smtp_cfg_t *cfg, const char *to, const char *message,
+               char *err, size_t err_size)
 {
-    CURL *curl = curl_easy_init ();
-    if (!curl) {
+    assert (cfg && to && message);
+    smtp_send_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->curl = curl_easy_init ();
+    if (!self->curl) {
         snprintf (err, err_size, "curl_easy_init failed");
-        return -1;
+        free (self);
+        return NULL;
     }
     char rcpt_text [300];
     snprintf (rcpt_text, sizeof rcpt_text, "<%s>", to);
-    struct curl_slist *rcpt = curl_slist_append (NULL, rcpt_text);
-    char from_text [300];
-    snprintf (from_text, sizeof from_text, "<%s>", cfg->from);
-    s_reader_t reader = { message, strlen (message) };
-    char curl_error [CURL_ERROR_SIZE] = "";
+    self->rcpt = curl_slist_append (NULL, rcpt_text);
+    assert (self->rcpt);
+    snprintf (self->from, sizeof self->from, "<%s>", cfg->from);
+    self->reader = (s_reader_t) { message, strlen (message) };
+    CURL *curl = self->curl;
     curl_easy_setopt (curl, CURLOPT_URL, cfg->url);
-    curl_easy_setopt (curl, CURLOPT_MAIL_FROM, from_text);
-    curl_easy_setopt (curl, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt (curl, CURLOPT_MAIL_FROM, self->from);
+    curl_easy_setopt (curl, CURLOPT_MAIL_RCPT, self->rcpt);
     curl_easy_setopt (curl, CURLOPT_READFUNCTION, s_read);
-    curl_easy_setopt (curl, CURLOPT_READDATA, &reader);
+    curl_easy_setopt (curl, CURLOPT_READDATA, &self->reader);
     curl_easy_setopt (curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, curl_error);
+    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, self->curl_error);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
@@ -184,17 +199,52 @@ smtp_mail_send (const smtp_cfg_t *cfg, const char *to, const char *message,
         curl_easy_setopt (curl, CURLOPT_USERNAME, cfg->user);
         curl_easy_setopt (curl, CURLOPT_PASSWORD, cfg->password ? cfg->password : "");
     }
-    CURLcode rc = curl_easy_perform (curl);
+    return self;
+}
+
+CURL *
+smtp_send_handle (smtp_send_t *self)
+{
+    assert (self);
+    return self->curl;
+}
+
+int
+smtp_send_result (smtp_send_t *self, CURLcode rc, char *err, size_t err_size)
+{
+    assert (self);
+    if (rc == CURLE_OK)
+        return 0;
     long response = 0;
-    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &response);
-    curl_slist_free_all (rcpt);
-    curl_easy_cleanup (curl);
-    if (rc != CURLE_OK) {
-        snprintf (err, err_size, "%s (smtp %ld)%s%s", curl_easy_strerror (rc), response,
-                  *curl_error ? ": " : "", curl_error);
+    curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &response);
+    snprintf (err, err_size, "%s (smtp %ld)%s%s", curl_easy_strerror (rc), response,
+              *self->curl_error ? ": " : "", self->curl_error);
+    return -1;
+}
+
+void
+smtp_send_destroy (smtp_send_t **self_p)
+{
+    assert (self_p);
+    smtp_send_t *self = *self_p;
+    if (!self)
+        return;
+    curl_easy_cleanup (self->curl);
+    curl_slist_free_all (self->rcpt);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+smtp_mail_send (const smtp_cfg_t *cfg, const char *to, const char *message,
+                char *err, size_t err_size)
+{
+    smtp_send_t *send = smtp_send_new (cfg, to, message, err, err_size);
+    if (!send)
         return -1;
-    }
-    return 0;
+    int rc = smtp_send_result (send, curl_easy_perform (smtp_send_handle (send)), err, err_size);
+    smtp_send_destroy (&send);
+    return rc;
 }
 
 //  --------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #ifndef SMTP_MAIL_H_INCLUDED
 #define SMTP_MAIL_H_INCLUDED
 
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -26,8 +27,20 @@ char *smtp_mail_build (const char *from, const char *to, const char *subject,
  * most 75 characters, split between UTF-8 characters, folded. Allocated. */
 char *smtp_mail_encode_header (const char *text);
 
-/* Send one message to one recipient. 0 when the server accepted it, else -1
- * with a short reason in err. */
+/* One message to one recipient, as a libcurl easy handle the caller runs
+ * (curl_easy_perform, or in a multi handle). message must outlive it. NULL
+ * with a reason in err when no handle could be made. */
+typedef struct _smtp_send_t smtp_send_t;
+smtp_send_t *smtp_send_new (const smtp_cfg_t *cfg, const char *to, const char *message,
+                            char *err, size_t err_size);
+CURL *smtp_send_handle (smtp_send_t *self);
+/* After the transfer ended with rc: 0 when the server accepted the message,
+ * else -1 with a short reason in err. */
+int smtp_send_result (smtp_send_t *self, CURLcode rc, char *err, size_t err_size);
+void smtp_send_destroy (smtp_send_t **self_p);
+
+/* Send one message to one recipient, synchronously. 0 when the server
+ * accepted it, else -1 with a short reason in err. */
 int smtp_mail_send (const smtp_cfg_t *cfg, const char *to, const char *message,
                     char *err, size_t err_size);
 

@@ -97,6 +97,8 @@ typedef struct {
     int64_t resolution_due;             /* the current resolution round's due, 0 = none */
 } sla_case_plan_t;
 
+/* Plan one case into out (which need not be zeroed: only out->nclocks
+ * clocks are written, and meaningful). */
 void sla_plan_case (const sla_policy_t *policy, const sla_case_input_t *in,
                     sla_case_plan_t *out);
 

@@ -58,6 +58,8 @@ struct _sla_store_t {
     pg_session_t *pg;
     char *name;
     long idle_timeout_ms;
+    sla_case_plan_t *plans;             /* one per case of a batch, kept between */
+    int plans_size;                     /* batches: never zeroed, never unmapped */
 };
 
 #define S_MS(x) "(extract (epoch FROM " x ") * 1000)::bigint"
@@ -219,6 +221,7 @@ sla_store_destroy (sla_store_t **self_p)
         return;
     pg_session_destroy (&self->pg);
     free (self->name);
+    free (self->plans);
     free (self);
     *self_p = NULL;
 }
@@ -520,8 +523,16 @@ sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, i
 
     //  Plan every case. The three result sets are ordered by complaint id,
     //  like the cases: walk them side by side.
-    plans = calloc ((size_t) n, sizeof *plans);
-    assert (plans);
+    //  One plan a case, from the buffer the store keeps: a plan is large
+    //  (room for SLA_PLAN_MAX_CLOCKS clocks) and mostly unused, so a fresh
+    //  zeroed array per batch cost more than the planning.
+    if (n > self->plans_size) {
+        free (self->plans);
+        self->plans = malloc ((size_t) n * sizeof *self->plans);
+        assert (self->plans);
+        self->plans_size = n;
+    }
+    plans = self->plans;
     int na = PQntuples (acts), nk = PQntuples (clocks), nf = PQntuples (fired);
     sla_action_t *av = calloc ((size_t) na + 1, sizeof *av);
     sla_existing_t *kv = calloc ((size_t) nk + 1, sizeof *kv);
@@ -682,7 +693,6 @@ done:
     PQclear (clocks);
     PQclear (fired);
     PQclear (ups);
-    free (plans);
     return rc;
 }
 

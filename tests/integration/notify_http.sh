@@ -198,11 +198,11 @@ for i in $(seq 1 8); do
     h_last=$(submit "h$i" zh --phone "1380013$(printf '%04d' $((8200 + i)))")
 done
 checker wait-logged "$h_last" 20
-# --record-batch 1: each outcome is committed before the next request goes
+# --record-batch 1 --parallel 1: each outcome is committed before the next request goes
 # out, so a SIGKILL can repeat only the request in flight. (By default
 # outcomes are committed 50 at a time, and a kill repeats at most those.)
 notifier_start notifier --max-attempts 8 --backoff-ms 300 --backoff-cap-ms 1500 --lease-ms 1500 \
-    --record-batch 1
+    --record-batch 1 --parallel 1
 checker wait-gw h 3 20
 kill_service notifier KILL >/dev/null
 checker killed h

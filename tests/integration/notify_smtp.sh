@@ -105,11 +105,11 @@ for i in $(seq 1 8); do
 done
 # A backlog before the notifier starts: 4 + b1 + c1 + 8 complaints assigned.
 checker wait-assigned 13 20
-# --record-batch 1: each outcome is committed before the next message goes
+# --record-batch 1 --parallel 1: each outcome is committed before the next message goes
 # out, so a SIGKILL can repeat only the message in flight. (By default
 # outcomes are committed 50 at a time, and a kill repeats at most those.)
 notifier_start --max-attempts 8 --backoff-ms 300 --backoff-cap-ms 1500 --lease-ms 1500 \
-    --record-batch 1
+    --record-batch 1 --parallel 1
 checker wait-mail d 3 20
 kill_service notifier KILL >/dev/null
 checker killed d
