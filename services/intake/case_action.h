@@ -1,7 +1,7 @@
 /*  case_action.h — one staff action on a case, as one transaction.
  *
  *  An act has already been decoded and checked against the lifecycle
- *  table's field lists (request.c). Here, on a batch writer's connection:
+ *  table's field lists (request.c). Here, on a batch writer's store session:
  *
  *      BEGIN
  *      the token -> an active member of staff           else unauthenticated
