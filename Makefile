@@ -55,8 +55,11 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Rebuilt whole: `ar r` into an existing archive keeps the members of
+# sources since deleted from common/ or proto/.
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 .SECONDARY:

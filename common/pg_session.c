@@ -51,6 +51,7 @@ struct _pg_session_t {
     PGconn *conn;
     pg_session_fn *on_connect;
     void *on_connect_arg;
+    char last_sqlstate [6];             /* five characters, "" after a success */
 };
 
 //  The keyword list for PQconnectdbParams (expand_dbname = 1): our
@@ -221,8 +222,11 @@ pg_session_exec (pg_session_t *self, const char *what, const char *sql, int n,
     ExecStatusType status = PQresultStatus (res);
     bool ok = want_status ? (int) status == want_status
                           : status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-    if (ok)
+    if (ok) {
+        self->last_sqlstate [0] = 0;
         return res;
+    }
+    snprintf (self->last_sqlstate, sizeof self->last_sqlstate, "%s", pg_sqlstate (res));
     const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char why [256];
     snprintf (why, sizeof why, "%s", primary ? primary
@@ -233,6 +237,13 @@ pg_session_exec (pg_session_t *self, const char *what, const char *sql, int n,
                pg_sqlstate (res), log_quote (q, sizeof q, why));
     PQclear (res);
     return NULL;
+}
+
+const char *
+pg_session_last_sqlstate (pg_session_t *self)
+{
+    assert (self);
+    return self->last_sqlstate;
 }
 
 int
@@ -334,7 +345,10 @@ pg_session_test (bool verbose)
     assert (!pg_session_healthy (&session));
     assert (!pg_session_healthy (NULL));
     assert (pg_session_conn (&session) == NULL);
+    assert (streq (pg_session_last_sqlstate (&session), ""));
     assert (pg_session_exec (&session, "probe", "SELECT 1", 0, NULL, NULL, NULL, 0) == NULL);
+    //  No server answered, so no SQLSTATE: the caller asks pg_session_healthy.
+    assert (streq (pg_session_last_sqlstate (&session), ""));
     assert (pg_session_begin (&session) == -1);
     assert (pg_session_commit (&session) == -1);
     pg_session_rollback (&session);             /* nothing to do, no crash */

@@ -13,6 +13,7 @@
  *      pg_session_on_connect  run a callback now and after every reconnect
  *      pg_session_conn        the libpq connection (for what exec cannot do)
  *      pg_session_exec        one parameterised statement; NULL on failure
+ *      pg_session_last_sqlstate  the SQLSTATE of the last failed statement
  *      pg_session_command     exec for a statement whose rows nobody wants
  *      pg_session_begin / commit / rollback
  *      pg_session_recover     roll back, or reconnect when the link is gone
@@ -56,6 +57,14 @@ PGconn *pg_session_conn (pg_session_t *self);
 PGresult *pg_session_exec (pg_session_t *self, const char *what, const char *sql, int n,
                            const char *const *values, const int *lengths, const int *formats,
                            int want_status);
+
+/* The SQLSTATE of the statement pg_session_exec (command, begin, commit)
+ * last ran, when it failed: what a caller decides retry or refusal from
+ * (class 40 serialization, 08 connection, 57 operator intervention: retry;
+ * others: the statement or the data). "" after a success, and after a
+ * failure that carried none (no connection, or an error libpq made itself:
+ * pg_session_healthy then says whether the link is gone). */
+const char *pg_session_last_sqlstate (pg_session_t *self);
 
 /* pg_session_exec without results: 0 or -1. */
 int pg_session_command (pg_session_t *self, const char *what, const char *sql, int n,

@@ -4,7 +4,8 @@
  *  Life of a bus process:
  *
  *      connect ──► standby: SELECT pg_try_advisory_lock(BUS_LOCK_KEY) every 1 s
- *                      │ true
+ *      (only if the    │ true
+ *       link is gone)  │
  *                      ▼
  *                  elected: LISTEN outbox, read last_seq, bind PUB + replay
  *                      │
@@ -13,14 +14,26 @@
  *                         every second, answer replay requests
  *                      │ connection lost / bind failed
  *                      ▼
- *                  close sockets, drop the connection, back to connect
+ *                  close sockets, give the lock back, back to connect
  *
  *  Why a session-level advisory lock on the drain's own connection: the lock
- *  lives exactly as long as the connection. A bus killed with -9 loses its
+ *  cannot outlive the connection. A bus killed with -9 loses its
  *  connection, PostgreSQL drops the lock, and a standby polling once a second
  *  is elected within about a second and binds the same endpoints. A bus that
  *  lost its connection has lost the lock too, but it also cannot write: every
  *  drain runs on that connection. So two buses never write event_log at once.
+ *
+ *  Connection: one pg_session for the life of the process (common/pg_session.c:
+ *  timeouts, keepalives, reconnect with back-off, pg_connection_lost /
+ *  _restored; no statement_timeout). A new connection holds no lock, so the
+ *  session must never replace the connection in the middle of a term: it
+ *  reconnects only in pg_session_recover, and the bus calls that only
+ *  between terms, before it stands for election again. A term ends when
+ *  its connection is lost (the lock went with it) or when the bus steps
+ *  down on a live connection (bind failed, interrupted); then DISCARD ALL
+ *  gives back everything the term took — the lock, the LISTEN, the prepared
+ *  statements — and the next term starts as on a fresh connection. The
+ *  session's on-connect step only routes libpq's notices into the log.
  *
  *  The loop is one thread: daemon_wait over the replay ROUTER and libpq's
  *  socket (a raw fd item), with a timeout that brings the next poll or heartbeat.
@@ -36,8 +49,8 @@
 #include "daemon.h"
 #include "event.h"
 #include "log.h"
-#include "pg.h"
 #include "outbox_drain.h"
+#include "pg_session.h"
 #include "replay.h"
 
 #include <czmq.h>
@@ -116,20 +129,19 @@ s_sleep (daemon_t *daemon, int ms)
 }
 
 /* Try for the lock once a second until we hold it. Returns 0 when elected,
- * -1 when the connection failed or we were interrupted. */
+ * -1 when the statement failed (pg_statement_failed says why) or we were
+ * interrupted. */
 static int
-s_elect (PGconn *conn, const bus_cfg_t *cfg)
+s_elect (pg_session_t *pg, const bus_cfg_t *cfg)
 {
     const char *params [1] = { BUS_LOCK_KEY };
     bool said_standby = false;
     while (!zsys_interrupted) {
-        PGresult *res = PQexecParams (conn, "SELECT pg_try_advisory_lock($1::bigint)",
-                                      1, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-            char q [300];
-            log_error ("election_failed", "instance=%s sqlstate=%s error=%s", cfg->name,
-                       pg_sqlstate (res), log_quote (q, sizeof q, PQerrorMessage (conn)));
-            PQclear (res);
+        PGresult *res = pg_session_exec (pg, "election", "SELECT pg_try_advisory_lock($1::bigint)",
+                                         1, params, NULL, NULL, PGRES_TUPLES_OK);
+        if (!res) {
+            log_error ("election_failed", "instance=%s sqlstate=%s", cfg->name,
+                       pg_session_last_sqlstate (pg));
             return -1;
         }
         bool held = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
@@ -155,6 +167,16 @@ s_notice (void *arg, const char *message)
     snprintf (text, sizeof text, "%s", message);
     text [strcspn (text, "\n")] = 0;
     log_warn ("pg_notice", "instance=%s message=%s", cfg->name, log_quote (q, sizeof q, text));
+}
+
+/* The session's on-connect step, on every new connection: the notice
+ * processor belongs to the connection, not to the session. The lock and
+ * the LISTEN are a term's, taken after election (s_elect, s_serve). */
+static int
+s_on_connect (pg_session_t *pg, void *arg)
+{
+    PQsetNoticeProcessor (pg_session_conn (pg), s_notice, arg);
+    return 0;
 }
 
 static void
@@ -209,16 +231,17 @@ s_bind (int type, const char *endpoint, const char *what)
 }
 
 /* The elected bus's loop. Returns when the connection is lost, a bind
- * failed, or we are interrupted; the caller then drops the connection,
- * which releases the lock. */
+ * failed, or we are interrupted; the caller then gives the lock back
+ * (s_step_down). */
 static void
-s_serve (PGconn *conn, const bus_cfg_t *cfg)
+s_serve (pg_session_t *pg, const bus_cfg_t *cfg)
 {
     zsock_t *pub = NULL, *router = NULL;
     outbox_drain_t *drain = NULL;
     replay_t *replay = NULL;
+    PGconn *conn = pg_session_conn (pg);            /* this term's: see the top */
 
-    if (pg_exec (conn, "LISTEN outbox"))
+    if (pg_session_command (pg, "listen", "LISTEN outbox", 0, NULL))
         goto done;
     pub = s_bind (ZMQ_PUB, cfg->pub, "pub");
     router = pub ? s_bind (ZMQ_ROUTER, cfg->replay, "replay") : NULL;
@@ -228,8 +251,8 @@ s_serve (PGconn *conn, const bus_cfg_t *cfg)
         log_warn ("stepping_down", "instance=%s reason=bind_failed", cfg->name);
         goto done;
     }
-    drain = outbox_drain_new (conn, pub, cfg->batch);
-    replay = drain ? replay_new (conn) : NULL;
+    drain = outbox_drain_new (pg, pub, cfg->batch);
+    replay = drain ? replay_new (pg) : NULL;
     if (!replay)
         goto done;
     metric_set (cfg->m_active, 1);
@@ -254,7 +277,7 @@ s_serve (PGconn *conn, const bus_cfg_t *cfg)
             int64_t t0 = zclock_usecs ();
             int n = outbox_drain_once (drain);
             daemon_observe (cfg->daemon, "drain", (double) (zclock_usecs () - t0) / 1e6);
-            if (n < 0 && !pg_healthy (conn))
+            if (n < 0 && !pg_session_healthy (pg))
                 break;
             if (n >= 0) {
                 daemon_store_up (cfg->daemon);
@@ -306,7 +329,7 @@ s_serve (PGconn *conn, const bus_cfg_t *cfg)
         if (items [1].revents & ZMQ_POLLIN) {
             /* A terminated backend sends an error and closes: either
              * shows up here, and ends this term as the active bus. */
-            if (!PQconsumeInput (conn) || !pg_healthy (conn))
+            if (!PQconsumeInput (conn) || !pg_session_healthy (pg))
                 break;
             if (s_take_notifies (conn) && now >= started + BUS_JOIN_GRACE_MS)
                 wake = true;
@@ -320,14 +343,14 @@ s_serve (PGconn *conn, const bus_cfg_t *cfg)
                 metric_add_at (cfg->m_replay_requests, (const char *[]) { rc ? "failed" : "ok" },
                                1);
                 metric_add (cfg->m_replayed, (double) (replay_events_served (replay) - served));
-                if (rc && !pg_healthy (conn))
+                if (rc && !pg_session_healthy (pg))
                     goto done;
             }
         }
     }
 done:
     metric_set (cfg->m_active, 0);
-    if (!zsys_interrupted && !pg_healthy (conn)) {
+    if (!zsys_interrupted && !pg_session_healthy (pg)) {
         daemon_store_down (cfg->daemon, "connection lost");
         char q [300];
         log_error ("connection_lost", "instance=%s error=%s", cfg->name,
@@ -337,6 +360,22 @@ done:
     outbox_drain_destroy (&drain);
     zsock_destroy (&router);
     zsock_destroy (&pub);                           /* lingers to flush the tail */
+}
+
+/* After a term, on a connection that is still up: give back what the term
+ * took. DISCARD ALL releases the session-level advisory lock, UNLISTENs and
+ * deallocates the drain's and replay's prepared statements (so the next
+ * term can prepare them again), and resets session settings to those of
+ * the connection's start. If it fails, closing the connection releases all
+ * of it just as surely. */
+static void
+s_step_down (pg_session_t *pg)
+{
+    if (pg_session_healthy (pg)) {
+        pg_session_rollback (pg);
+        if (pg_session_command (pg, "discard", "DISCARD ALL", 0, NULL))
+            pg_session_drop (pg);
+    }
 }
 
 int
@@ -375,20 +414,26 @@ main (int argc, char **argv)
     snprintf (app_name, sizeof app_name, "bus:%s", cfg.name);
     log_info ("starting", "instance=%s batch=%d poll_ms=%d", cfg.name, cfg.batch, cfg.poll_ms);
 
-    while (!zsys_interrupted) {
-        PGconn *conn = pg_connect (cfg.pg, app_name);
-        if (!conn)
+    pg_session_t *pg = pg_session_new (cfg.pg, app_name, 0);
+    if (pg && pg_session_on_connect (pg, s_on_connect, &cfg))
+        pg_session_destroy (&pg);                   /* interrupted */
+    while (pg && !zsys_interrupted) {
+        /* A standby from here: reconnect (and say so) if the last term or
+         * election lost the connection; otherwise nothing to do. */
+        if (pg_session_recover (pg))
             break;                                  /* interrupted */
         daemon_store_up (daemon);
-        PQsetNoticeProcessor (conn, s_notice, &cfg);
-        if (s_elect (conn, &cfg) == 0)
-            s_serve (conn, &cfg);
-        PQfinish (conn);                            /* releases the lock */
+        if (s_elect (pg, &cfg) == 0) {
+            s_serve (pg, &cfg);
+            s_step_down (pg);
+        }
         if (!zsys_interrupted) {
-            daemon_store_down (daemon, "reconnecting");
+            if (!pg_session_healthy (pg))
+                daemon_store_down (daemon, "reconnecting");
             s_sleep (daemon, BUS_ELECT_MS);
         }
     }
+    pg_session_destroy (&pg);                       /* closes: releases the lock */
     log_info ("stopped", "instance=%s", cfg.name);
     daemon_destroy (&daemon);
     return 0;

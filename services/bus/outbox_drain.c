@@ -26,7 +26,6 @@
 #include "outbox_drain.h"
 #include "event.h"
 #include "log.h"
-#include "pg.h"
 
 #include <assert.h>
 #include <string.h>
@@ -53,7 +52,8 @@
     "SELECT coalesce(max(seq), 0) FROM event_log"
 
 struct _outbox_drain_t {
-    PGconn *conn;
+    pg_session_t *pg;
+    PGconn *conn;                 /* the session's, fixed for the term */
     zsock_t *pub;
     int batch;
     uint64_t last_seq;            /* last committed seq */
@@ -161,10 +161,13 @@ s_prepare (PGconn *conn, const char *name, const char *sql, int nparams)
 }
 
 outbox_drain_t *
-outbox_drain_new (PGconn *conn, zsock_t *pub, int batch)
+outbox_drain_new (pg_session_t *pg, zsock_t *pub, int batch)
 {
-    assert (conn && pub && batch > 0);
+    assert (pg && pub && batch > 0);
+    PGconn *conn = pg_session_conn (pg);
+    assert (conn);
     outbox_drain_t *self = (outbox_drain_t *) zmalloc (sizeof (outbox_drain_t));
+    self->pg = pg;
     self->conn = conn;
     self->pub = pub;
     self->batch = batch;
@@ -286,9 +289,9 @@ s_publish (outbox_drain_t *self, PGresult *rows, int n)
 static void
 s_rollback (outbox_drain_t *self)
 {
-    if (!pg_healthy (self->conn))
+    if (!pg_session_healthy (self->pg))
         return;
-    PQclear (PQexec (self->conn, "ROLLBACK"));
+    pg_session_rollback (self->pg);
     /* Belt and braces: last_seq is only advanced after a COMMIT that
      * succeeded, but re-reading it makes the log the authority again. */
     s_read_last_seq (self);

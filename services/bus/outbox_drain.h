@@ -28,20 +28,23 @@
 #ifndef OUTBOX_DRAIN_H_INCLUDED
 #define OUTBOX_DRAIN_H_INCLUDED
 
+#include "pg_session.h"
+
 #include <czmq.h>
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 typedef struct _outbox_drain_t outbox_drain_t;
 
-/* conn must hold the bus lock; pub is the bound PUB socket. NULL on SQL failure. */
-outbox_drain_t *outbox_drain_new (PGconn *conn, zsock_t *pub, int batch);
+/* pg: the bus's session, whose connection holds the bus lock for the
+ * drain's whole life (one term: destroy the drain before the session may
+ * reconnect); pub is the bound PUB socket. NULL on SQL failure. */
+outbox_drain_t *outbox_drain_new (pg_session_t *pg, zsock_t *pub, int batch);
 void outbox_drain_destroy (outbox_drain_t **self_p);
 
 /* Drain at most `batch` rows in one transaction and publish them after
  * COMMIT. Returns the number of rows drained (0 when the outbox is empty),
- * or -1 when a statement failed (rolled back; the caller checks pg_healthy). */
+ * or -1 when a statement failed (rolled back; the caller checks pg_session_healthy). */
 int outbox_drain_once (outbox_drain_t *self);
 
 uint64_t outbox_drain_last_seq (outbox_drain_t *self);

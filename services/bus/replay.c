@@ -11,7 +11,6 @@
  */
 #include "replay.h"
 #include "log.h"
-#include "pg.h"
 
 #include <assert.h>
 #include <string.h>
@@ -26,8 +25,10 @@ struct _replay_t {
 };
 
 replay_t *
-replay_new (PGconn *conn)
+replay_new (pg_session_t *pg)
 {
+    assert (pg);
+    PGconn *conn = pg_session_conn (pg);
     assert (conn);
     PGresult *res = PQprepare (conn, "bus_replay", S_SQL_REPLAY, 2, NULL);
     bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;

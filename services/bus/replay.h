@@ -13,7 +13,7 @@
  *  from = the last seq it got until events comes back empty.
  *
  *  Interface:
- *      replay_new              prepare the replay statement on conn
+ *      replay_new              prepare the replay statement on the session's connection
  *      replay_destroy
  *      replay_serve            receive one request and answer it
  *      replay_test             self-test
@@ -22,9 +22,9 @@
 #define REPLAY_H_INCLUDED
 
 #include <czmq.h>
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "pg_session.h"
 #include "proto.h"
 #include "replay_request.h"
 
@@ -34,12 +34,14 @@
 
 typedef struct _replay_t replay_t;
 
-replay_t *replay_new (PGconn *conn);
+/* Prepares on pg's connection and serves on it: destroy the replay before
+ * the session may reconnect (the bus: at the end of each term). */
+replay_t *replay_new (pg_session_t *pg);
 void replay_destroy (replay_t **self_p);
 
 /* Receive one request from router (which must be readable) and reply.
  * last_seq is the bus's last committed seq. Returns 0, or -1 when the
- * store failed (the client got "unavailable"; the caller checks pg_healthy). */
+ * store failed (the client got "unavailable"; the caller checks pg_session_healthy). */
 int replay_serve (replay_t *self, zsock_t *router, uint64_t last_seq);
 
 /* Events sent in replay replies since replay_new (for the metrics). */

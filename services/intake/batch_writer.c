@@ -22,9 +22,9 @@ s_write (complaint_store_t *store, intake_batch_t *batch)
         if (r->req.op == REQUEST_SUBMIT)
             continue;
         msgpack_sbuffer_clear (&r->reply);
-        PGconn *conn = complaint_store_conn (store);
+        pg_session_t *pg = complaint_store_session (store);
         int rc = -1;
-        if (!conn) {
+        if (!pg) {
             proto_error_t err = { 0 };
             proto_error_set (&err, PROTO_E_UNAVAILABLE, "",
                              "the complaint store is not reachable; retry");
@@ -32,13 +32,13 @@ s_write (complaint_store_t *store, intake_batch_t *batch)
         }
         else
         if (r->req.op == REQUEST_GET)
-            rc = case_view_get (conn, &r->req.u.get, &r->reply);
+            rc = case_view_get (pg, &r->req.u.get, &r->reply);
         else
         if (r->req.op == REQUEST_ACT)
-            rc = case_action_apply (conn, &r->req.u.act, &r->reply);
+            rc = case_action_apply (pg, &r->req.u.act, &r->reply);
         else
         if (r->req.op == REQUEST_QUEUE)
-            rc = case_view_queue (conn, &r->req.u.queue, &r->reply);
+            rc = case_view_queue (pg, &r->req.u.queue, &r->reply);
         r->failed = rc != 0;
     }
 }

@@ -48,7 +48,6 @@
 #include "event.h"
 #include "events.h"
 #include "log.h"
-#include "pg.h"
 #include "staff_auth.h"
 
 #include <assert.h>
@@ -60,7 +59,7 @@
 
 typedef struct {
     const act_t *act;
-    PGconn *conn;
+    pg_session_t *pg;
     staff_t staff;
     bool have_staff;
     /* the case as read under its row lock */
@@ -145,30 +144,32 @@ s_opt (const char *s)
 }
 
 /* Run one statement of the transaction; NULL (and err = unavailable or
- * internal, logged) when it failed. */
+ * internal) when it failed. The session logs the failure
+ * (pg_statement_failed statement=act_STEP, with the error); this adds
+ * which case it was, never the request's text. */
 static PGresult *
 s_exec (s_act_t *self, const char *step, const char *sql, int n, const char *const *values,
         const int *lengths, const int *formats)
 {
-    PGresult *res = PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0);
-    ExecStatusType st = PQresultStatus (res);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+    char what [32];
+    snprintf (what, sizeof what, "act_%s", step);
+    PGresult *res = pg_session_exec (self->pg, what, sql, n, values, lengths, formats, 0);
+    if (res)
         return res;
-    char q [400];
-    const char *state = pg_sqlstate (res);
-    log_error ("act_store_failed", "complaint_no=%s step=%s sqlstate=%s error=%s",
-               self->act->complaint_no, step, state,
-               log_quote (q, sizeof q, PQresultErrorMessage (res)));
-    /* The store going away, or refusing to serialise, is worth a retry;
-     * anything else is a bug in this statement or the schema. */
-    if (!pg_healthy (self->conn) || strncmp (state, "40", 2) == 0 || strncmp (state, "08", 2) == 0
-    ||  strncmp (state, "57", 2) == 0)
+    const char *state = pg_session_last_sqlstate (self->pg);
+    log_error ("act_store_failed", "complaint_no=%s step=%s sqlstate=%s",
+               self->act->complaint_no, step, state);
+    /* The store going away (08, or no answer at all), refusing to
+     * serialise (40) or cutting the statement off (57: a timeout, a
+     * shutdown) is worth a retry; anything else is a bug in this
+     * statement or the schema. */
+    if (!pg_session_healthy (self->pg) || strncmp (state, "40", 2) == 0
+    ||  strncmp (state, "08", 2) == 0 || strncmp (state, "57", 2) == 0)
         proto_error_set (&self->err, PROTO_E_UNAVAILABLE, "",
                          "the store failed; nothing was written; read the case again and retry");
     else
         proto_error_set (&self->err, PROTO_E_INTERNAL, "",
                          "the store refused the action; nothing was written");
-    PQclear (res);
     return NULL;
 }
 
@@ -528,15 +529,15 @@ s_pack_error (s_act_t *self, msgpack_sbuffer *reply)
 }
 
 int
-case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply)
+case_action_apply (pg_session_t *pg, const act_t *act, msgpack_sbuffer *reply)
 {
-    assert (conn && act && act->action && reply);
-    s_act_t self = { .act = act, .conn = conn, .recorded_satisfied = -1 };
+    assert (pg && act && act->action && reply);
+    s_act_t self = { .act = act, .pg = pg, .recorded_satisfied = -1 };
     int rc = -1;
     PGresult *res = s_exec (&self, "begin", "BEGIN", 0, NULL, NULL, NULL);
     if (res) {
         PQclear (res);
-        if (staff_auth_lookup (conn, act->token, &self.staff, &self.err) == 0) {
+        if (staff_auth_lookup (pg, act->token, &self.staff, &self.err) == 0) {
             self.have_staff = true;
             if (act->actor.ptr && !proto_str_eq (act->actor, self.staff.id))
                 proto_error_set (&self.err, PROTO_E_FORBIDDEN, "actor",
@@ -558,8 +559,8 @@ case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply)
                 }
             }
         }
-        if (rc != 0 && pg_healthy (conn) && PQtransactionStatus (conn) != PQTRANS_IDLE)
-            PQclear (PQexec (conn, "ROLLBACK"));
+        if (rc != 0)
+            pg_session_rollback (pg);
     }
     const char *actor = self.have_staff ? self.staff.id : "-";
     if (rc == 0) {
@@ -586,6 +587,7 @@ case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply)
 //  a request frame decoded by request_decode, applied by case_action_apply
 //  on a case placed in the store — for staff inside and outside the case's
 //  scope. Every refusal must leave the case and its audit trail untouched.
+//  Then the retry rule: which store failures the client is told to retry.
 
 #include "test_org.h"
 
@@ -605,7 +607,7 @@ s_check (bool verbose, bool ok, const char *what)
 /* Act as `staff` (a test_org id, or a raw token when no such id) and return
  * the reply's error code ("ok" when it committed) and field. */
 static void
-s_test_act (PGconn *conn, const char *staff, const char *actor, const char *no,
+s_test_act (pg_session_t *pg, const char *staff, const char *actor, const char *no,
             const char *action, int64_t version, char code [32], char field [32])
 {
     const char *token = test_org_token (staff);
@@ -634,7 +636,7 @@ s_test_act (PGconn *conn, const char *staff, const char *actor, const char *no,
     if (request_decode (buf.data, buf.size, &unpacked, &req, &err) == 0) {
         msgpack_sbuffer reply;
         msgpack_sbuffer_init (&reply);
-        int rc = case_action_apply (conn, &req.u.act, &reply);
+        int rc = case_action_apply (pg, &req.u.act, &reply);
         msgpack_unpacked out;
         msgpack_unpacked_init (&out);
         if (msgpack_unpack_next (&out, reply.data, reply.size, NULL) == MSGPACK_UNPACK_SUCCESS
@@ -675,10 +677,28 @@ s_case_shape (PGconn *conn, const char *no, char *out, size_t size)
     PQclear (res);
 }
 
+/* A statement failing with `sqlstate` (raised by a DO block: the store
+ * itself stays up): the error code the act's client would get. */
+static const char *
+s_test_failure (pg_session_t *pg, const char *sqlstate, char *seen, size_t seen_size)
+{
+    char sql [160];
+    snprintf (sql, sizeof sql, "DO $$ BEGIN RAISE EXCEPTION 'self-test failure'"
+              " USING ERRCODE = '%s'; END $$", sqlstate);
+    act_t act = { .complaint_no = "SELFTEST" };
+    s_act_t self = { .act = &act, .pg = pg };
+    PGresult *res = s_exec (&self, "selftest", sql, 0, NULL, NULL, NULL);
+    bool failed = res == NULL;
+    PQclear (res);
+    snprintf (seen, seen_size, "%s", pg_session_last_sqlstate (pg));
+    return !failed ? "ok" : self.err.code ? self.err.code : "?";
+}
+
 int
-case_action_test (bool verbose, PGconn *conn, int *passed)
+case_action_test (bool verbose, pg_session_t *pg, int *passed)
 {
     s_passed = s_failed = 0;
+    PGconn *conn = pg_session_conn (pg);        /* the test's own reads and rows */
     char no [COMPLAINT_NO_SIZE], loose [COMPLAINT_NO_SIZE];
     if (test_org_case (conn, "assigned", "st_bj_hd", "st_card", no)
     ||  test_org_case (conn, "assigned", NULL, NULL, loose)) {
@@ -712,7 +732,7 @@ case_action_test (bool verbose, PGconn *conn, int *passed)
     };
     char code [32], field [32], shape [64], what [200];
     for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
-        s_test_act (conn, refused [i].staff, refused [i].actor, no, refused [i].action,
+        s_test_act (pg, refused [i].staff, refused [i].actor, no, refused [i].action,
                     refused [i].version, code, field);
         s_case_shape (conn, no, shape, sizeof shape);
         snprintf (what, sizeof what, "%s (got %s%s%s; case %s)", refused [i].what, code,
@@ -723,32 +743,57 @@ case_action_test (bool verbose, PGconn *conn, int *passed)
     }
     /* In scope: the cooperating handler may note (the case stays assigned),
      * the outlet's handler accepts, the branch supervisor notes. */
-    s_test_act (conn, "st_h_card", NULL, no, "note", 1, code, field);
+    s_test_act (pg, "st_h_card", NULL, no, "note", 1, code, field);
     s_case_shape (conn, no, shape, sizeof shape);
     snprintf (what, sizeof what, "the cooperating handler notes (got %s; case %s)", code, shape);
     s_check (verbose, strcmp (code, "ok") == 0 && strcmp (shape, "assigned 2 1") == 0, what);
-    s_test_act (conn, "st_h_hd", NULL, no, "accept", 2, code, field);
+    s_test_act (pg, "st_h_hd", NULL, no, "accept", 2, code, field);
     s_case_shape (conn, no, shape, sizeof shape);
     snprintf (what, sizeof what, "the outlet's handler accepts (got %s; case %s)", code, shape);
     s_check (verbose, strcmp (code, "ok") == 0 && strcmp (shape, "accepted 3 2") == 0, what);
-    s_test_act (conn, "st_sup_bj", "st_sup_bj", no, "note", 3, code, field);
+    s_test_act (pg, "st_sup_bj", "st_sup_bj", no, "note", 3, code, field);
     s_case_shape (conn, no, shape, sizeof shape);
     snprintf (what, sizeof what, "the branch supervisor notes, naming himself (got %s; case %s)",
               code, shape);
     s_check (verbose, strcmp (code, "ok") == 0 && strcmp (shape, "accepted 4 3") == 0, what);
 
     /* A case with no department yet: the complaint office's alone. */
-    s_test_act (conn, "st_sup_bj", NULL, loose, "note", 1, code, field);
+    s_test_act (pg, "st_sup_bj", NULL, loose, "note", 1, code, field);
     s_case_shape (conn, loose, shape, sizeof shape);
     snprintf (what, sizeof what, "a case with no department: a supervisor is forbidden "
               "(got %s; case %s)", code, shape);
     s_check (verbose, strcmp (code, PROTO_E_FORBIDDEN) == 0
                       && strcmp (shape, "assigned 1 0") == 0, what);
-    s_test_act (conn, "st_co", NULL, loose, "note", 1, code, field);
+    s_test_act (pg, "st_co", NULL, loose, "note", 1, code, field);
     s_case_shape (conn, loose, shape, sizeof shape);
     snprintf (what, sizeof what, "a case with no department: the complaint office notes "
               "(got %s; case %s)", code, shape);
     s_check (verbose, strcmp (code, "ok") == 0 && strcmp (shape, "assigned 2 1") == 0, what);
+
+    /* The retry rule reads the SQLSTATE the session kept for the failed
+     * statement; a success clears it. */
+    static const struct {
+        const char *sqlstate, *code, *what;
+    } failures [] = {
+        { "40001", PROTO_E_UNAVAILABLE, "a serialization failure (40001): retry" },
+        { "40P01", PROTO_E_UNAVAILABLE, "a deadlock (40P01): retry" },
+        { "57014", PROTO_E_UNAVAILABLE, "a statement cancelled by its timeout (57014): retry" },
+        { "08006", PROTO_E_UNAVAILABLE, "a connection failure (08006): retry" },
+        { "23505", PROTO_E_INTERNAL, "a unique violation (23505): internal, no retry" },
+        { "22012", PROTO_E_INTERNAL, "a division by zero (22012): internal, no retry" },
+    };
+    for (size_t i = 0; i < sizeof failures / sizeof failures [0]; i++) {
+        char seen [8];
+        const char *got = s_test_failure (pg, failures [i].sqlstate, seen, sizeof seen);
+        snprintf (what, sizeof what, "%s (got %s, sqlstate %s)", failures [i].what, got, seen);
+        s_check (verbose, strcmp (got, failures [i].code) == 0
+                          && strcmp (seen, failures [i].sqlstate) == 0, what);
+    }
+    PGresult *res = pg_session_exec (pg, "selftest", "SELECT 1", 0, NULL, NULL, NULL, 0);
+    bool succeeded = res != NULL;
+    PQclear (res);
+    s_check (verbose, succeeded && strcmp (pg_session_last_sqlstate (pg), "") == 0,
+             "a statement that succeeds clears the session's last SQLSTATE");
     if (verbose)
         printf (" * case_action: %d passed, %d failed\n", s_passed, s_failed);
     *passed += s_passed;

@@ -1,7 +1,7 @@
 /*  case_action.h — one staff action on a case, as one transaction.
  *
  *  An act has already been decoded and checked against the lifecycle
- *  table's field lists (request.c). Here, on a batch writer's connection:
+ *  table's field lists (request.c). Here, on a batch writer's store session:
  *
  *      BEGIN
  *      the token -> an active member of staff           else unauthenticated
@@ -33,24 +33,25 @@
  *  Interface:
  *      case_action_apply   run one act; the reply (ok or error) is packed
  *      case_action_test    self-test: authorisation scope through the real
- *                          decode and apply (intake --selftest)
+ *                          decode and apply, and which store failures are
+ *                          worth a retry (intake --selftest)
  */
 #ifndef CASE_ACTION_H_INCLUDED
 #define CASE_ACTION_H_INCLUDED
 
+#include "pg_session.h"
 #include "request.h"
-#include <libpq-fe.h>
 #include <msgpack.h>
 
-/* Apply `act` on `conn` (a healthy connection outside any transaction).
+/* Apply `act` on the session (a healthy connection outside any transaction).
  * Packs {"ok":true,"complaint_no","action","state","version","handler"?}
  * or an error reply (conflict and invalid_transition with top-level
  * "state" and "version") into reply. Returns 0 when the act committed,
  * -1 when it was refused or failed (nothing written). */
-int case_action_apply (PGconn *conn, const act_t *act, msgpack_sbuffer *reply);
+int case_action_apply (pg_session_t *pg, const act_t *act, msgpack_sbuffer *reply);
 
-/* Needs test_org_create () done on `conn`. Returns the failures; adds the
- * passed checks to *passed. */
-int case_action_test (bool verbose, PGconn *conn, int *passed);
+/* Needs test_org_create () done on the store. Returns the failures; adds
+ * the passed checks to *passed. */
+int case_action_test (bool verbose, pg_session_t *pg, int *passed);
 
 #endif

@@ -20,9 +20,7 @@
  *  lifecycle_state_open; case_view_test checks the two agree.
  */
 #include "case_view.h"
-#include "log.h"
 #include "msgpack_json.h"
-#include "pg.h"
 #include "staff_auth.h"
 
 #include <assert.h>
@@ -30,8 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEXTOID 25
-#define INT4OID 23
 #define MS(col) "(extract (epoch FROM " col ") * 1000)::bigint"
 
 typedef enum { COL_TEXT, COL_INT, COL_BOOL, COL_JSON } s_kind_t;
@@ -84,6 +80,9 @@ static const char *s_get_sql =
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
     " WHERE c.complaint_no = $1";
 
+/* Read with binary results, so the stored event bytes come as they are;
+ * pg_session_exec gives text, so this one runs on the session's
+ * connection directly. */
 static const char *s_events_sql =
     "SELECT event FROM event_log WHERE complaint_no = $1 ORDER BY seq";
 
@@ -172,23 +171,23 @@ s_pack_actions (msgpack_packer *pk, const PGresult *actions, bool details)
 }
 
 int
-case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply)
+case_view_get (pg_session_t *pg, const get_t *get, msgpack_sbuffer *reply)
 {
-    assert (conn && get && reply);
+    assert (pg && get && reply);
     proto_error_t err = { 0 };
     staff_t staff = { 0 };
     bool full = get->token.ptr != NULL;
-    if (full && staff_auth_lookup (conn, get->token, &staff, &err)) {
+    if (full && staff_auth_lookup (pg, get->token, &staff, &err)) {
         proto_pack_error (reply, &err);
         return -1;
     }
     const char *values [] = { get->complaint_no, full ? staff.department : NULL,
                               full ? staff.path : NULL, full ? staff.id : NULL };
-    Oid types [] = { TEXTOID, TEXTOID, TEXTOID, TEXTOID };
-    PGresult *res = PQexecParams (conn, s_get_sql, 4, types, values, NULL, NULL, 0);
+    PGresult *res = pg_session_exec (pg, "get_case", s_get_sql, 4, values, NULL, NULL,
+                                     PGRES_TUPLES_OK);
     PGresult *events = NULL, *actions = NULL, *clocks = NULL;
     int rc = -1;
-    if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    if (!res)
         proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
     else
     if (PQntuples (res) == 0)
@@ -199,13 +198,14 @@ case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply)
         ;
     else {
         const char *id [] = { PQgetvalue (res, 0, CASE_COL_ID) };
-        events = PQexecParams (conn, s_events_sql, 1, NULL, values, NULL, NULL, 1);
-        actions = PQexecParams (conn, s_actions_sql, 1, NULL, id, NULL, NULL, 0);
+        events = PQexecParams (pg_session_conn (pg), s_events_sql, 1, NULL, values, NULL, NULL, 1);
+        actions = pg_session_exec (pg, "get_actions", s_actions_sql, 1, id, NULL, NULL,
+                                   PGRES_TUPLES_OK);
         if (full)
-            clocks = PQexecParams (conn, s_clocks_sql, 1, NULL, id, NULL, NULL, 0);
-        if (PQresultStatus (events) != PGRES_TUPLES_OK
-        ||  PQresultStatus (actions) != PGRES_TUPLES_OK
-        ||  (full && (PQresultStatus (clocks) != PGRES_TUPLES_OK || PQntuples (clocks) != 1)))
+            clocks = pg_session_exec (pg, "get_clocks", s_clocks_sql, 1, id, NULL, NULL,
+                                      PGRES_TUPLES_OK);
+        if (PQresultStatus (events) != PGRES_TUPLES_OK || !actions
+        ||  (full && (!clocks || PQntuples (clocks) != 1)))
             proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
         else
             rc = 0;
@@ -277,38 +277,43 @@ static const s_column_t s_queue_columns [] = {
     " c.handler, " MS ("c.due_at") ", " MS ("c.received_at") ", c.version," \
     " array_to_json (c.flags)::text, c.major, c.subject" \
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department" \
-    " WHERE (CASE WHEN $4::text IS NULL" \
+    " WHERE (CASE WHEN $1::text IS NULL" \
     "             THEN complaint_is_open (c.state)" \
-    "             ELSE c.state = $4 END)"
+    "             ELSE c.state = $1 END)"
 #define QUEUE_ORDER \
-    " ORDER BY c.priority, c.due_at, c.received_at, c.id LIMIT $5"
+    " ORDER BY c.priority, c.due_at, c.received_at, c.id LIMIT $2"
 
 /* One statement per kind of list, chosen by scope and role; the filters
- * are fixed text, every value a parameter ($1 staff id, $2 department,
- * $3 department path, $4 state, $5 limit). */
+ * are fixed text, every value a parameter: $1 state, $2 limit, and $3 the
+ * one value the list is filtered on (the staff id, their department, or
+ * its path; the complaint office's list has none). Each statement uses
+ * every parameter it is given, so PostgreSQL infers all their types. */
 static const char *s_queue_mine_sql =
-    QUEUE_SELECT " AND c.handler = $1" QUEUE_ORDER;
+    QUEUE_SELECT " AND c.handler = $3" QUEUE_ORDER;
 static const char *s_queue_department_sql =
-    QUEUE_SELECT " AND c.department = $2" QUEUE_ORDER;
+    QUEUE_SELECT " AND c.department = $3" QUEUE_ORDER;
 static const char *s_queue_subtree_sql =
     QUEUE_SELECT " AND starts_with (cd.path, $3)" QUEUE_ORDER;
 static const char *s_queue_every_sql =
     QUEUE_SELECT QUEUE_ORDER;
 
 int
-case_view_queue (PGconn *conn, const queue_t *queue, msgpack_sbuffer *reply)
+case_view_queue (pg_session_t *pg, const queue_t *queue, msgpack_sbuffer *reply)
 {
-    assert (conn && queue && reply);
+    assert (pg && queue && reply);
     proto_error_t err = { 0 };
     staff_t staff;
-    if (staff_auth_lookup (conn, queue->token, &staff, &err)) {
+    if (staff_auth_lookup (pg, queue->token, &staff, &err)) {
         proto_pack_error (reply, &err);
         return -1;
     }
     const char *sql = s_queue_mine_sql;
+    const char *filter = staff.id;
     if (queue->scope != QUEUE_MINE) {
-        if (staff.role == ROLE_COMPLAINT_OFFICE)
+        if (staff.role == ROLE_COMPLAINT_OFFICE) {
             sql = s_queue_every_sql;
+            filter = NULL;
+        }
         else
         if (staff.role == ROLE_HANDLER) {
             if (queue->scope == QUEUE_ALL) {
@@ -318,21 +323,20 @@ case_view_queue (PGconn *conn, const queue_t *queue, msgpack_sbuffer *reply)
                 return -1;
             }
             sql = s_queue_department_sql;
+            filter = staff.department;
         }
-        else
+        else {
             sql = s_queue_subtree_sql;      /* supervisor, manager */
+            filter = staff.path;
+        }
     }
     char limit [24];
     snprintf (limit, sizeof limit, "%lld", (long long) queue->limit);
-    const char *values [] = { staff.id, staff.department, staff.path,
-                              queue->has_state ? lifecycle_state_name (queue->state) : NULL,
-                              limit };
-    Oid types [] = { TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID };
-    PGresult *res = PQexecParams (conn, sql, 5, types, values, NULL, NULL, 0);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        char q [300];
-        log_warn ("queue_failed", "error=%s", log_quote (q, sizeof q, PQresultErrorMessage (res)));
-        PQclear (res);
+    const char *values [] = { queue->has_state ? lifecycle_state_name (queue->state) : NULL,
+                              limit, filter };
+    PGresult *res = pg_session_exec (pg, "queue", sql, filter ? 3 : 2, values, NULL, NULL,
+                                     PGRES_TUPLES_OK);
+    if (!res) {
         proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
         proto_pack_error (reply, &err);
         return -1;
@@ -403,9 +407,10 @@ s_queue_has (const msgpack_sbuffer *reply, const char *no)
 }
 
 int
-case_view_test (bool verbose, PGconn *conn, int *passed)
+case_view_test (bool verbose, pg_session_t *pg, int *passed)
 {
     s_passed = s_failed = 0;
+    PGconn *conn = pg_session_conn (pg);        /* the test's own reads and rows */
     char what [200];
     char nos [STATE_COUNT][COMPLAINT_NO_SIZE];
     bool placed = true;
@@ -435,7 +440,7 @@ case_view_test (bool verbose, PGconn *conn, int *passed)
                       REQUEST_QUEUE_MAX };
     msgpack_sbuffer reply;
     msgpack_sbuffer_init (&reply);
-    int rc = case_view_queue (conn, &queue, &reply);
+    int rc = case_view_queue (pg, &queue, &reply);
     for (int s = 0; placed && s < STATE_COUNT; s++) {
         bool want = lifecycle_state_open ((case_state_t) s);
         int has = rc == 0 ? s_queue_has (&reply, nos [s]) : -1;

@@ -13,7 +13,7 @@
  *  queue: a member of staff's work list, open cases by priority, due time,
  *  receipt (NULLs last).
  *
- *  Both read on a batch writer's connection, outside any transaction.
+ *  Both read on a batch writer's store session, outside any transaction.
  *
  *  Interface:
  *      case_view_get     {"ok":true,"complaint":{...}} or an error
@@ -25,17 +25,18 @@
 #ifndef CASE_VIEW_H_INCLUDED
 #define CASE_VIEW_H_INCLUDED
 
+#include "pg_session.h"
 #include "request.h"
-#include <libpq-fe.h>
 #include <msgpack.h>
 
 /* Each packs its reply, success or error, into reply; returns 0 on
- * success, -1 on an error reply. */
-int case_view_get (PGconn *conn, const get_t *get, msgpack_sbuffer *reply);
-int case_view_queue (PGconn *conn, const queue_t *queue, msgpack_sbuffer *reply);
+ * success, -1 on an error reply (a store failure: "unavailable", and the
+ * session's pg_statement_failed line). */
+int case_view_get (pg_session_t *pg, const get_t *get, msgpack_sbuffer *reply);
+int case_view_queue (pg_session_t *pg, const queue_t *queue, msgpack_sbuffer *reply);
 
 /* Against the self-test organisation (test_org.h); adds its passed checks
  * to *passed, returns the number failed. */
-int case_view_test (bool verbose, PGconn *conn, int *passed);
+int case_view_test (bool verbose, pg_session_t *pg, int *passed);
 
 #endif

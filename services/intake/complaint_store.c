@@ -1,5 +1,5 @@
-/*  complaint_store.c — group-committed complaint writes, and the
- *  connection the other requests of a batch use (case_action.c, case_view.c).
+/*  complaint_store.c — group-committed complaint writes, and the store
+ *  session the other requests of a batch use (case_action.c, case_view.c).
  *
  *  Why one set-based statement per batch: the idempotency check must be
  *  atomic with the insert, and the outbox row must exist exactly when the
@@ -501,9 +501,9 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
     }
 }
 
-PGconn *
-complaint_store_conn (complaint_store_t *self)
+pg_session_t *
+complaint_store_session (complaint_store_t *self)
 {
     assert (self);
-    return s_ensure_connected (self) == 0 ? self->conn : NULL;
+    return s_ensure_connected (self) == 0 ? self->pg : NULL;
 }

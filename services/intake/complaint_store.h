@@ -1,7 +1,7 @@
 /*  complaint_store.h — intake's side of the store: the complaint table and
- *  its outbox rows, written in group-committed batches; and the one
- *  connection of a batch writer, which the batch's other requests (get,
- *  act, queue: case_view.h, case_action.h) use after the submits.
+ *  its outbox rows, written in group-committed batches; and the one store
+ *  session of a batch writer, which the batch's other requests (get, act,
+ *  queue: case_view.h, case_action.h) use after the submits.
  *
  *  A batch is one transaction sent as one libpq pipeline: BEGIN, one prepared
  *  statement for the whole batch (insert every complaint whose (channel, ref)
@@ -14,14 +14,14 @@
  *  Interface:
  *      complaint_store_new / _destroy
  *      complaint_store_submit_batch   write a batch, fill each item's result
- *      complaint_store_conn           the connection, reconnected if need be
+ *      complaint_store_session        the session, reconnected if need be
  */
 #ifndef COMPLAINT_STORE_H_INCLUDED
 #define COMPLAINT_STORE_H_INCLUDED
 
+#include "pg_session.h"
 #include "request.h"
 #include "privacy.h"
-#include <libpq-fe.h>
 #include <msgpack.h>
 
 typedef struct complaint_store_t complaint_store_t;
@@ -52,9 +52,9 @@ void complaint_store_destroy (complaint_store_t **self_p);
  * retry: intake is idempotent on (channel, ref)). */
 void complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, size_t n);
 
-/* The store's connection, healthy and outside any transaction, for the
- * batch's other requests; reconnects (blocking, like a submit batch) when
- * it was lost. NULL only when interrupted. */
-PGconn *complaint_store_conn (complaint_store_t *self);
+/* The store's session, its connection healthy and outside any transaction,
+ * for the batch's other requests; reconnects (blocking, like a submit
+ * batch) when it was lost. NULL only when interrupted. */
+pg_session_t *complaint_store_session (complaint_store_t *self);
 
 #endif

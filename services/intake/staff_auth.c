@@ -1,7 +1,5 @@
 /*  staff_auth.c — staff tokens and the scope rule (see staff_auth.h). */
 #include "staff_auth.h"
-#include "log.h"
-#include "pg.h"
 #include "staff_token.h"
 
 #include <assert.h>
@@ -16,9 +14,9 @@ static const char *s_lookup_sql =
     " WHERE t.token_sha256 = $1 AND s.active";
 
 int
-staff_auth_lookup (PGconn *conn, proto_str_t token, staff_t *staff, proto_error_t *err)
+staff_auth_lookup (pg_session_t *pg, proto_str_t token, staff_t *staff, proto_error_t *err)
 {
-    assert (conn && staff && err);
+    assert (pg && staff && err);
     memset (staff, 0, sizeof *staff);
     /* A string that is not shaped like a token matches nobody: answer
      * without a query. */
@@ -32,14 +30,11 @@ staff_auth_lookup (PGconn *conn, proto_str_t token, staff_t *staff, proto_error_
     const char *values [] = { (const char *) hash };
     int lengths [] = { STAFF_TOKEN_HASH_LEN };
     int formats [] = { 1 };
-    PGresult *res = PQexecParams (conn, s_lookup_sql, 1, NULL, values, lengths, formats, 0);
+    PGresult *res = pg_session_exec (pg, "staff_lookup", s_lookup_sql, 1, values, lengths,
+                                     formats, PGRES_TUPLES_OK);
     int rc = -1;
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        char q [300];
-        log_warn ("staff_lookup_failed", "error=%s",
-                  log_quote (q, sizeof q, PQresultErrorMessage (res)));
+    if (!res)
         proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the store failed; retry");
-    }
     else
     if (PQntuples (res) != 1)
         proto_error_set (err, PROTO_E_UNAUTHENTICATED, "token",
@@ -117,15 +112,15 @@ s_check (bool verbose, bool ok, const char *what)
 /* The scope of `staff_id` (looked up by its token) on case `no`, through
  * STAFF_AUTH_SCOPE_SQL; -1 when the lookup or the query failed. */
 static int
-s_scope_in_store (PGconn *conn, const char *staff_id, const char *no)
+s_scope_in_store (pg_session_t *pg, const char *staff_id, const char *no)
 {
     const char *token = test_org_token (staff_id);
     staff_t staff;
     proto_error_t err = { 0 };
-    if (staff_auth_lookup (conn, (proto_str_t) { token, strlen (token) }, &staff, &err))
+    if (staff_auth_lookup (pg, (proto_str_t) { token, strlen (token) }, &staff, &err))
         return -1;
     const char *values [] = { no, staff.department, staff.path, staff.id };
-    PGresult *res = PQexecParams (conn,
+    PGresult *res = PQexecParams (pg_session_conn (pg),
         "SELECT " STAFF_AUTH_SCOPE_SQL
         "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
         " WHERE c.complaint_no = $1", 4, NULL, values, NULL, NULL, 0);
@@ -143,8 +138,9 @@ s_scope_in_store (PGconn *conn, const char *staff_id, const char *no)
 }
 
 int
-staff_auth_test (bool verbose, PGconn *conn, int *passed)
+staff_auth_test (bool verbose, pg_session_t *pg, int *passed)
 {
+    PGconn *conn = pg_session_conn (pg);        /* the test's own reads and rows */
     s_passed = s_failed = 0;
     /* The rule itself: who sees what, from the facts alone. */
     static const struct {
@@ -196,7 +192,7 @@ staff_auth_test (bool verbose, PGconn *conn, int *passed)
     staff_t staff;
     proto_error_t err = { 0 };
     const char *token = test_org_token ("st_sup_bj");
-    s_check (verbose, staff_auth_lookup (conn, (proto_str_t) { token, strlen (token) },
+    s_check (verbose, staff_auth_lookup (pg, (proto_str_t) { token, strlen (token) },
                                          &staff, &err) == 0
                       && strcmp (staff.id, "st_sup_bj") == 0 && staff.role == ROLE_SUPERVISOR
                       && strcmp (staff.department, "st_bj") == 0
@@ -229,7 +225,7 @@ staff_auth_test (bool verbose, PGconn *conn, int *passed)
         }
         memset (&err, 0, sizeof err);
         proto_str_t str = { t, t ? strlen (t) : 0 };
-        s_check (verbose, staff_auth_lookup (conn, str, &staff, &err) == -1
+        s_check (verbose, staff_auth_lookup (pg, str, &staff, &err) == -1
                           && err.code && strcmp (err.code, PROTO_E_UNAUTHENTICATED) == 0
                           && strcmp (err.field, "token") == 0 && staff.id [0] == 0,
                  refused [i].what);
@@ -253,14 +249,14 @@ staff_auth_test (bool verbose, PGconn *conn, int *passed)
             { "st_sup_sh", SCOPE_NONE, "store: another branch's supervisor has no scope" },
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++)
-            s_check (verbose, s_scope_in_store (conn, cases [i].staff, no) == (int) cases [i].want,
+            s_check (verbose, s_scope_in_store (pg, cases [i].staff, no) == (int) cases [i].want,
                      cases [i].what);
     }
     else
         s_check (verbose, false, "store: a case placed for the scope checks");
     if (test_org_case (conn, "assigned", NULL, NULL, no) == 0) {
-        s_check (verbose, s_scope_in_store (conn, "st_sup_bj", no) == SCOPE_NONE
-                          && s_scope_in_store (conn, "st_co", no) == SCOPE_FULL,
+        s_check (verbose, s_scope_in_store (pg, "st_sup_bj", no) == SCOPE_NONE
+                          && s_scope_in_store (pg, "st_co", no) == SCOPE_FULL,
                  "store: a case with no department is the complaint office's alone");
     }
     else

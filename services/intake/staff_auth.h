@@ -33,9 +33,9 @@
 #define STAFF_AUTH_H_INCLUDED
 
 #include "lifecycle.h"
+#include "pg_session.h"
 #include "proto.h"
 #include "request.h"
-#include <libpq-fe.h>
 
 typedef struct {
     char id [REQUEST_MAX_ID + 1];
@@ -74,18 +74,19 @@ typedef enum {
     "          WHERE kd.id = ANY (c.cooperating) AND starts_with (kd.path, $3))"
 #define STAFF_AUTH_SCOPE_COLUMNS 6
 
-/* Look the token up. Returns 0 with *staff filled; -1 with err set to
- * unauthenticated (field "token": unknown, malformed or inactive) or
- * unavailable (the store failed). */
-int staff_auth_lookup (PGconn *conn, proto_str_t token, staff_t *staff, proto_error_t *err);
+/* Look the token up on the session. Returns 0 with *staff filled; -1 with
+ * err set to unauthenticated (field "token": unknown, malformed or
+ * inactive) or unavailable (the store failed: pg_statement_failed
+ * statement=staff_lookup says why). */
+int staff_auth_lookup (pg_session_t *pg, proto_str_t token, staff_t *staff, proto_error_t *err);
 
 /* Read STAFF_AUTH_SCOPE_SQL's columns starting at `col` of row `row`. */
 void staff_auth_scope_read (const PGresult *res, int row, int col, case_scope_t *scope);
 
 staff_scope_t staff_auth_scope (const staff_t *staff, const case_scope_t *scope);
 
-/* Needs test_org_create () done on `conn`. Returns the failures; adds the
- * passed checks to *passed. */
-int staff_auth_test (bool verbose, PGconn *conn, int *passed);
+/* Needs test_org_create () done on the store. Returns the failures; adds
+ * the passed checks to *passed. */
+int staff_auth_test (bool verbose, pg_session_t *pg, int *passed);
 
 #endif

@@ -52,13 +52,13 @@
  */
 #include "cfg.h"
 #include "events.h"
-#include "pg.h"
 #include "privacy.h"
 #include "request.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>

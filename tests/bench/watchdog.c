@@ -36,7 +36,6 @@
  *         bench-watchdog fire --due D --watchdog-pid P --watchdog-log FILE
  */
 #include "cfg.h"
-#include "pg.h"
 
 #include <assert.h>
 #include <czmq.h>
