@@ -9,12 +9,14 @@
  *  minute whatever the daemon is doing; on a Unix socket libpq ignores
  *  them. A statement_timeout, when the service gives one, goes in the
  *  startup packet (options=-c statement_timeout=N), so it holds from the
- *  first statement and after every reconnect. So does jit=off: every
- *  statement of these daemons is short, but a set-based one (unnest of a
- *  batch's arrays) is often estimated above jit_above_cost, and compiling
- *  it with LLVM took longer than running it — measured under the pipeline
- *  benchmark, 28 % of the notifier's PostgreSQL CPU was LLVM
- *  (docs/BENCHMARKS.md). An operator who wants JIT sets it in PGOPTIONS. Our settings come before the
+ *  first statement and after every reconnect. So do jit=off and
+ *  max_parallel_workers_per_gather=0: every statement of these daemons is
+ *  short, but a set-based one (unnest of a batch's arrays) is often
+ *  estimated above jit_above_cost or the parallel thresholds, and compiling
+ *  it with LLVM, or starting workers for it, took longer than running it —
+ *  measured under the pipeline benchmark, 28 % of the notifier's
+ *  PostgreSQL CPU was LLVM (docs/BENCHMARKS.md). An operator who wants
+ *  either sets it in PGOPTIONS. Our settings come before the
  *  caller's conninfo in the keyword list, so anything the operator writes
  *  in the conninfo wins (libpq keeps the last value of a repeated keyword);
  *  PGCONNECT_TIMEOUT and PGOPTIONS are respected too.
@@ -39,11 +41,13 @@
 #include "log.h"
 
 #include <czmq.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_DELAY_MIN_MS  100
 #define S_DELAY_MAX_MS  2000
+#define S_MAX_PREPARED  128             /* statements kept prepared per connection */
 
 struct _pg_session_t {
     char *conninfo, *application_name;
@@ -52,11 +56,13 @@ struct _pg_session_t {
     pg_session_fn *on_connect;
     void *on_connect_arg;
     char last_sqlstate [6];             /* five characters, "" after a success */
+    zhashx_t *prepared;                 /* SQL text -> name, on this connection */
+    uint64_t prepared_seq;
 };
 
 //  The keyword list for PQconnectdbParams (expand_dbname = 1): our
 //  settings first, the caller's conninfo (as dbname, expanded) last.
-//  options must hold 64 bytes + strlen (PGOPTIONS). Returns the count.
+//  options must hold 128 bytes + strlen (PGOPTIONS). Returns the count.
 #define S_MAX_KEYS 12
 static int
 s_params (const char *conninfo, const char *application_name, int statement_timeout_ms,
@@ -71,11 +77,13 @@ s_params (const char *conninfo, const char *application_name, int statement_time
     keys [n] = "keepalives_interval"; vals [n++] = "10";
     keys [n] = "keepalives_count";    vals [n++] = "3";
     keys [n] = "tcp_user_timeout";    vals [n++] = "30000";
-    //  jit=off first, so PGOPTIONS may turn it on again; the
+    //  jit and parallel query off first, so PGOPTIONS may turn them on
+    //  again; the
     //  statement_timeout after PGOPTIONS, so the service's holds.
     const char *env = getenv ("PGOPTIONS");
-    int used = snprintf (options, options_size, "-c jit=off%s%s", env && *env ? " " : "",
-                         env ? env : "");
+    int used = snprintf (options, options_size,
+                         "-c jit=off -c max_parallel_workers_per_gather=0%s%s",
+                         env && *env ? " " : "", env ? env : "");
     if (statement_timeout_ms > 0 && used > 0 && (size_t) used < options_size)
         snprintf (options + used, options_size - (size_t) used, " -c statement_timeout=%d",
                   statement_timeout_ms);
@@ -92,7 +100,7 @@ pg_session_connect (const char *conninfo, const char *application_name,
 {
     const char *keys [S_MAX_KEYS], *vals [S_MAX_KEYS];
     const char *env = getenv ("PGOPTIONS");
-    size_t options_size = 64 + (env ? strlen (env) : 0);
+    size_t options_size = 128 + (env ? strlen (env) : 0);
     char *options = malloc (options_size);
     assert (options);
     s_params (conninfo, application_name, statement_timeout_ms, keys, vals,
@@ -131,6 +139,15 @@ pg_sqlstate (const PGresult *res)
     return state ? state : "";
 }
 
+//  The connection's prepared statements are gone with it (or were
+//  deallocated): prepare afresh on next use.
+static void
+s_forget_prepared (pg_session_t *self)
+{
+    if (self->prepared)
+        zhashx_purge (self->prepared);
+}
+
 //  Connect, then run the on-connect callback; on its failure drop the
 //  connection and start over after the back-off. 0, -1 when interrupted.
 static int
@@ -139,6 +156,7 @@ s_connect (pg_session_t *self)
     int delay_ms = S_DELAY_MIN_MS;
     while (!zsys_interrupted) {
         PQfinish (self->conn);
+        s_forget_prepared (self);
         self->conn = pg_session_connect (self->conninfo, self->application_name,
                                          self->statement_timeout_ms);
         if (!self->conn)
@@ -163,6 +181,9 @@ pg_session_new (const char *conninfo, const char *application_name, int statemen
     self->application_name = strdup (application_name ? application_name : "");
     assert (self->conninfo && self->application_name);
     self->statement_timeout_ms = statement_timeout_ms > 0 ? statement_timeout_ms : 0;
+    self->prepared = zhashx_new ();
+    zhashx_set_duplicator (self->prepared, (zhashx_duplicator_fn *) strdup);
+    zhashx_set_destructor (self->prepared, (zhashx_destructor_fn *) zstr_free);
     if (s_connect (self))
         pg_session_destroy (&self);
     return self;
@@ -175,6 +196,7 @@ pg_session_destroy (pg_session_t **self_p)
     pg_session_t *self = *self_p;
     if (self) {
         PQfinish (self->conn);
+        zhashx_destroy (&self->prepared);
         free (self->conninfo);
         free (self->application_name);
         free (self);
@@ -209,6 +231,50 @@ pg_session_drop (pg_session_t *self)
 {
     PQfinish (self->conn);
     self->conn = NULL;
+    s_forget_prepared (self);
+}
+
+//  Run one statement. One with parameters is prepared on its first use on
+//  this connection (named pgs_N, keyed by its text) and executed by name
+//  after that, so PostgreSQL parses and plans it once — after five runs it
+//  may keep a generic plan — instead of every time: the daemons run a
+//  handful of statements thousands of times, and on this kind of VM the
+//  planning of a batch statement cost more than running it for a small
+//  batch. At most S_MAX_PREPARED texts are kept (beyond, unnamed), so a
+//  caller that built SQL text per call could not grow the session without
+//  bound. A prepared statement that is gone (DISCARD ALL, DEALLOCATE)
+//  forgets them all and, outside a transaction, is prepared again at once
+//  (inside one, the transaction has failed: the caller recovers).
+//  The failure of PREPARE itself (a syntax error, a missing table) is the
+//  statement's failure.
+static PGresult *
+s_run (pg_session_t *self, const char *sql, int n, const char *const *values,
+       const int *lengths, const int *formats)
+{
+    if (n == 0)
+        return PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0);
+    const char *name = zhashx_lookup (self->prepared, sql);
+    if (!name && zhashx_size (self->prepared) < S_MAX_PREPARED) {
+        char fresh [32];
+        snprintf (fresh, sizeof fresh, "pgs_%" PRIu64, ++self->prepared_seq);
+        PGresult *res = PQprepare (self->conn, fresh, sql, n, NULL);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK)
+            return res;
+        PQclear (res);
+        zhashx_insert (self->prepared, sql, fresh);
+        name = zhashx_lookup (self->prepared, sql);
+    }
+    if (!name)
+        return PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0);
+    PGresult *res = PQexecPrepared (self->conn, name, n, values, lengths, formats, 0);
+    if (streq (pg_sqlstate (res), "26000")) {
+        s_forget_prepared (self);
+        if (PQtransactionStatus (self->conn) == PQTRANS_IDLE) {
+            PQclear (res);
+            res = s_run (self, sql, n, values, lengths, formats);     /* prepares it */
+        }
+    }
+    return res;
 }
 
 PGresult *
@@ -216,9 +282,7 @@ pg_session_exec (pg_session_t *self, const char *what, const char *sql, int n,
                  const char *const *values, const int *lengths, const int *formats,
                  int want_status)
 {
-    PGresult *res = self->conn
-                  ? PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0)
-                  : NULL;
+    PGresult *res = self->conn ? s_run (self, sql, n, values, lengths, formats) : NULL;
     ExecStatusType status = PQresultStatus (res);
     bool ok = want_status ? (int) status == want_status
                           : status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
@@ -311,7 +375,7 @@ pg_session_test (bool verbose)
 {
     printf (" * pg_session: ");
     const char *keys [S_MAX_KEYS], *vals [S_MAX_KEYS];
-    char options [128];
+    char options [256];
     unsetenv ("PGCONNECT_TIMEOUT");
     unsetenv ("PGOPTIONS");
     int n = s_params ("host=db port=5433", "intake", 0, keys, vals, options, sizeof options);
@@ -323,12 +387,12 @@ pg_session_test (bool verbose)
     assert (streq (s_value (keys, vals, "keepalives_count"), "3"));
     assert (streq (s_value (keys, vals, "tcp_user_timeout"), "30000"));
     assert (streq (s_value (keys, vals, "fallback_application_name"), "intake"));
-    assert (streq (s_value (keys, vals, "options"), "-c jit=off"));
+    assert (streq (s_value (keys, vals, "options"), "-c jit=off -c max_parallel_workers_per_gather=0"));
     //  The caller's conninfo comes last, so what it names wins.
     assert (streq (keys [n - 1], "dbname") && streq (vals [n - 1], "host=db port=5433"));
 
     n = s_params (NULL, "bus", 2500, keys, vals, options, sizeof options);
-    assert (streq (s_value (keys, vals, "options"), "-c jit=off -c statement_timeout=2500"));
+    assert (streq (s_value (keys, vals, "options"), "-c jit=off -c max_parallel_workers_per_gather=0 -c statement_timeout=2500"));
     assert (streq (vals [n - 1], ""));
 
     setenv ("PGCONNECT_TIMEOUT", "9", 1);
@@ -336,7 +400,8 @@ pg_session_test (bool verbose)
     s_params ("", "router", 100, keys, vals, options, sizeof options);
     assert (s_value (keys, vals, "connect_timeout") == NULL);
     assert (streq (s_value (keys, vals, "options"),
-                   "-c jit=off -c work_mem=8MB -c statement_timeout=100"));
+                   "-c jit=off -c max_parallel_workers_per_gather=0 -c work_mem=8MB"
+                   " -c statement_timeout=100"));
     unsetenv ("PGCONNECT_TIMEOUT");
     unsetenv ("PGOPTIONS");
 

@@ -48,8 +48,11 @@ int pg_session_on_connect (pg_session_t *self, pg_session_fn *fn, void *arg);
 
 PGconn *pg_session_conn (pg_session_t *self);
 
-/* PQexecParams with text parameters (values NULL = SQL NULL; lengths and
- * formats may be NULL), text results. want_status: the status a success
+/* One statement with text parameters (values NULL = SQL NULL; lengths and
+ * formats may be NULL), text results. A statement with parameters is
+ * prepared on its first use on the connection, keyed by its text, and run
+ * by name after that (at most 128 texts; prepared again after a reconnect
+ * or a DISCARD ALL); one without runs unnamed (PQexecParams). want_status: the status a success
  * returns (PGRES_COMMAND_OK, PGRES_TUPLES_OK, …), or 0 for either of those
  * two. On failure logs one line, event=pg_statement_failed statement=what
  * sqlstate= error= (the primary message only: a DETAIL may quote a row's

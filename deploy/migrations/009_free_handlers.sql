@@ -35,13 +35,19 @@ COMMENT ON VIEW staff_free_capacity IS
     'free_handler_departments)';
 
 -- pick_handler (002, 007): the same choice — A role before B, then the
--- emptiest desk, then id — from the view.
+-- emptiest desk, then id — from the view. The staff rows are locked FOR NO
+-- KEY UPDATE, not FOR UPDATE: pickers still queue behind each other, but
+-- the foreign-key check of a complaint naming a handler (FOR KEY SHARE on
+-- the staff row) no longer waits for them. The daemons lock complaints the
+-- same way, for the same reason: notification, sla_clock and case_action
+-- rows reference the case, and their inserts must not wait for a watchdog
+-- or a router holding it.
 CREATE OR REPLACE FUNCTION pick_handler (dept text) RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     chosen text;
 BEGIN
-    PERFORM 1 FROM staff WHERE department = dept AND active ORDER BY id FOR UPDATE;
+    PERFORM 1 FROM staff WHERE department = dept AND active ORDER BY id FOR NO KEY UPDATE;
     SELECT f.id INTO chosen
       FROM staff_free_capacity f
      WHERE f.department = dept

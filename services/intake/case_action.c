@@ -89,7 +89,7 @@ static const char *s_case_sql =
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
     " WHERE c.complaint_no = $1"
-    "   FOR UPDATE OF c";
+    "   FOR NO KEY UPDATE OF c";
 #define CASE_SCOPE_COL 7
 
 static const char *s_update_sql =
@@ -794,6 +794,28 @@ case_action_test (bool verbose, pg_session_t *pg, int *passed)
     PQclear (res);
     s_check (verbose, succeeded && strcmp (pg_session_last_sqlstate (pg), "") == 0,
              "a statement that succeeds clears the session's last SQLSTATE");
+
+    /* The session prepares a statement with parameters on its first use,
+     * runs it by name after that, and prepares it again when the server
+     * forgot it (DISCARD ALL). */
+    static const char *const plus_sql = "SELECT $1::int + 1 AS selftest_plus";
+    const char *forty_one [1] = { "41" };
+    int answers = 0, kept = 0;
+    for (int round = 0; round < 3; round++) {
+        if (round == 2)
+            pg_session_command (pg, "selftest_discard", "DISCARD ALL", 0, NULL);
+        res = pg_session_exec (pg, "selftest_plus", plus_sql, 1, forty_one, NULL, NULL, 0);
+        answers += res && strcmp (PQgetvalue (res, 0, 0), "42") == 0;
+        PQclear (res);
+        res = pg_session_exec (pg, "selftest_prepared",
+                               "SELECT count (*) FROM pg_prepared_statements"
+                               " WHERE statement = $1", 1, &plus_sql, NULL, NULL, 0);
+        kept += res && strcmp (PQgetvalue (res, 0, 0), "1") == 0;
+        PQclear (res);
+    }
+    snprintf (what, sizeof what, "a statement with parameters is prepared once and kept, and"
+              " prepared again after DISCARD ALL (answers %d/3, prepared %d/3)", answers, kept);
+    s_check (verbose, answers == 3 && kept == 3, what);
     if (verbose)
         printf (" * case_action: %d passed, %d failed\n", s_passed, s_failed);
     *passed += s_passed;

@@ -7,7 +7,7 @@
  *      the token -> an active member of staff           else unauthenticated
  *      the actor field, if given, is that person          else forbidden
  *      their role is one the action allows                else forbidden
- *      SELECT the case ... FOR UPDATE                      else not_found
+ *      SELECT the case ... FOR NO KEY UPDATE               else not_found
  *      the case is in their scope (staff_auth.h)           else forbidden
  *      the version is the one the client saw               else conflict
  *      lifecycle_allows (action, state)                    else invalid_transition
@@ -23,7 +23,9 @@
  *                     the text, never the customer)
  *      COMMIT, and only then the reply.
  *
- *  Why FOR UPDATE rather than a blind conditional UPDATE: the row lock
+ *  Why a row lock (FOR NO KEY UPDATE: it does not block the foreign-key
+ *  checks of rows that reference the case, as FOR UPDATE would) rather
+ *  than a blind conditional UPDATE: the row lock
  *  makes a concurrent act on the same case wait for this one, then read the
  *  committed result, so the loser is told exactly why (conflict: the
  *  version moved) with the case's current state and version, and the

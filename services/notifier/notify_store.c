@@ -2,7 +2,7 @@
  *
  *  Consume. The notifier reads event_log itself, after its cursor row
  *  (notifier_cursor): the store is the truth, the bus only says "look". In
- *  one transaction it locks the cursor (FOR UPDATE SKIP LOCKED: when another
+ *  one transaction it locks the cursor (FOR NO KEY UPDATE SKIP LOCKED: when another
  *  instance holds it, this one only delivers), reads a batch of events
  *  (only those a rule names carry their payload), reads every case they
  *  concern in one query, turns them into rows in C, inserts all the rows
@@ -660,7 +660,7 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
     const char *values [2] = { self->consumer, NULL };
     res = s_exec (self, "cursor_lock",
                   "SELECT last_seq FROM notifier_cursor WHERE consumer = $1"
-                  " FOR UPDATE SKIP LOCKED", 1, values, NULL, NULL);
+                  " FOR NO KEY UPDATE SKIP LOCKED", 1, values, NULL, NULL);
     if (!res || PQntuples (res) == 0) {
         //  Another instance consumes now (or the store failed).
         PQclear (res);
@@ -734,7 +734,7 @@ s_release_expired (notify_store_t *self, int limit)
         "  lease_owner = NULL, lease_until = NULL, next_attempt_at = app_now ()"
         " WHERE id IN (SELECT id FROM notification"
         "   WHERE state = 'sending' AND lease_until < app_now ()"
-        "   ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED)",
+        "   ORDER BY lease_until LIMIT $1 FOR NO KEY UPDATE SKIP LOCKED)",
         1, values, NULL, NULL);
     if (!res)
         return -1;
@@ -765,7 +765,7 @@ static const char *s_sql_claim =
     "      THEN notify_quiet_until (app_now (), n.zone, $6::time, $7::time) END AS quiet_until"
     "  FROM notification n"
     "  WHERE n.channel = $4 AND n.state IN ('pending', 'failed') AND n.next_attempt_at <= app_now ()"
-    "  ORDER BY n.next_attempt_at, n.id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+    "  ORDER BY n.next_attempt_at, n.id LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED),"
     " outcome AS ("
     "  SELECT id, opted_out, quiet_until,"
     "    CASE WHEN opted_out THEN 's' WHEN quiet_until IS NOT NULL THEN 'd' ELSE 'c' END AS what"

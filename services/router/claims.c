@@ -1,6 +1,6 @@
 /*  claims.c — claim, assign and release complaints in PostgreSQL (see claims.h).
  *
- *  claim    UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)
+ *  claim    UPDATE ... WHERE id IN (SELECT ... FOR NO KEY UPDATE SKIP LOCKED LIMIT n)
  *           RETURNING the routing fields. Autocommit: the lease is the claim,
  *           so no transaction stays open while the router routes. A row whose
  *           lease is still running belongs to its owner and is skipped, except
@@ -93,7 +93,7 @@ struct _claims_t {
     "               WHERE state = 'received'" \
     "                 AND (lease_until IS NULL OR lease_until < now () OR lease_owner = $1::text)" \
     "               ORDER BY id LIMIT $3::int" \
-    "               FOR UPDATE SKIP LOCKED)" \
+    "               FOR NO KEY UPDATE SKIP LOCKED)" \
     " RETURNING id, complaint_no, channel, product, category, subject, body, branch," \
     "   amount::text," \
     "   coalesce (customer_id_no, customer_account, customer_phone, customer_email," \
@@ -106,7 +106,7 @@ struct _claims_t {
 #define S_SQL_LOCK_STAFF \
     "SELECT department FROM staff" \
     " WHERE department IN (SELECT free_handler_departments ($1::text[])) AND active" \
-    " ORDER BY id FOR UPDATE"
+    " ORDER BY id FOR NO KEY UPDATE"
 
 #define S_SQL_ASSIGN \
     "WITH input AS (" \

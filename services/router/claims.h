@@ -6,7 +6,7 @@
  *  audit row, in one transaction (invariants 3 and 5).
  *
  *  A claim is one short autocommit statement: it leases up to N waiting
- *  complaints (FOR UPDATE SKIP LOCKED, so routers never wait on each other)
+ *  complaints (FOR NO KEY UPDATE SKIP LOCKED, so routers never wait on each other)
  *  and returns what routing needs. No transaction stays open while the
  *  router thinks. The finish is one transaction over arrays: every assignment
  *  is conditional on the complaint still being 'received' and still leased to

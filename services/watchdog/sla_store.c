@@ -1,6 +1,6 @@
 /*  sla_store.c — the watchdog's transactions (see sla_store.h).
  *
- *  recompute  one transaction: claim up to `batch` dirty cases (FOR UPDATE
+ *  recompute  one transaction: claim up to `batch` dirty cases (FOR NO KEY UPDATE
  *             OF c SKIP LOCKED, through the partial index on sla_dirty),
  *             load their audit trails, clock rows and firings in three bulk
  *             statements (= ANY ($1)), plan each case (sla_plan.c, pure),
@@ -10,7 +10,7 @@
  *
  *  fire       one transaction: claim up to `batch` clocks whose next_fire_at
  *             has come, whose case is not dirty (a dirty case is recomputed
- *             first: its deadline may have moved), FOR UPDATE OF k SKIP
+ *             first: its deadline may have moved), FOR NO KEY UPDATE OF k SKIP
  *             LOCKED FOR SHARE OF c SKIP LOCKED; load their firings; fire
  *             every pending step due by now, in order; set state (breached)
  *             and the next step; COMMIT. The row locks are the lease: another
@@ -75,7 +75,7 @@ struct _sla_store_t {
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department" \
     " WHERE c.sla_dirty" \
     " ORDER BY c.id LIMIT $1::int" \
-    "   FOR UPDATE OF c SKIP LOCKED"
+    "   FOR NO KEY UPDATE OF c SKIP LOCKED"
 
 #define S_SQL_ACTIONS \
     "SELECT complaint_id, action, " S_MS ("at") ", state_before, state_after," \
@@ -155,7 +155,7 @@ struct _sla_store_t {
     "  FROM sla_clock k JOIN complaint c ON c.id = k.complaint_id" \
     " WHERE k.next_fire_at <= app_now () AND NOT c.sla_dirty" \
     " ORDER BY k.next_fire_at LIMIT $1::int" \
-    "   FOR UPDATE OF k SKIP LOCKED FOR SHARE OF c SKIP LOCKED"
+    "   FOR NO KEY UPDATE OF k SKIP LOCKED FOR SHARE OF c SKIP LOCKED"
 
 #define S_SQL_DUE_FIRED \
     "SELECT clock_id, phase, step FROM sla_firing WHERE clock_id = ANY ($1::bigint[])" \

@@ -99,6 +99,11 @@ BUILD=$BUILD bash "$ROOT/deploy/scripts/up.sh" >"$COMPLAINTS_VAR/up.log" 2>&1 \
 . "$COMPLAINTS_VAR/env"
 # shellcheck disable=SC1091
 . "$ROOT/deploy/scripts/lib.sh"
+# The harness's own statements (lag counts, the clocks poll, psql) as the
+# daemons run theirs (common/pg_session.c): no JIT, no parallel workers, so
+# measuring takes as little as it can from what is measured. After up.sh:
+# the daemons keep the environment they were started with.
+export PGOPTIONS="-c jit=off -c max_parallel_workers_per_gather=0"
 if [[ ${BENCH_PIPE_PG_STATS:-0} == 1 ]]; then
     psql -X -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" || die "CREATE EXTENSION pg_stat_statements failed"
 fi
