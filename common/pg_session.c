@@ -77,9 +77,8 @@ s_params (const char *conninfo, const char *application_name, int statement_time
     keys [n] = "keepalives_interval"; vals [n++] = "10";
     keys [n] = "keepalives_count";    vals [n++] = "3";
     keys [n] = "tcp_user_timeout";    vals [n++] = "30000";
-    //  jit and parallel query off first, so PGOPTIONS may turn them on
-    //  again; the
-    //  statement_timeout after PGOPTIONS, so the service's holds.
+    //  JIT and parallel query off first, so PGOPTIONS may turn them on
+    //  again; the statement_timeout after PGOPTIONS, so the service's holds.
     const char *env = getenv ("PGOPTIONS");
     int used = snprintf (options, options_size,
                          "-c jit=off -c max_parallel_workers_per_gather=0%s%s",
@@ -238,9 +237,9 @@ pg_session_drop (pg_session_t *self)
 //  this connection (named pgs_N, keyed by its text) and executed by name
 //  after that, so PostgreSQL parses and plans it once — after five runs it
 //  may keep a generic plan — instead of every time: the daemons run a
-//  handful of statements thousands of times, and on this kind of VM the
-//  planning of a batch statement cost more than running it for a small
-//  batch. At most S_MAX_PREPARED texts are kept (beyond, unnamed), so a
+//  handful of statements thousands of times, and with a small batch
+//  parsing and planning the long batch statements is a good part of their
+//  cost. At most S_MAX_PREPARED texts are kept (beyond, unnamed), so a
 //  caller that built SQL text per call could not grow the session without
 //  bound. A prepared statement that is gone (DISCARD ALL, DEALLOCATE)
 //  forgets them all and, outside a transaction, is prepared again at once

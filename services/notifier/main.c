@@ -344,8 +344,9 @@ s_deliver_due (notifier_t *self, int *suppressed, int *deferred)
     //  (its rows stay 'sending' until the lease runs out).
     for (int i = 0; i < next; i++)
         if (jobs [i].smtp || jobs [i].http) {
-            curl_multi_remove_handle (self->multi, jobs [i].smtp ? smtp_send_handle (jobs [i].smtp)
-                                                                : http_gateway_call_handle (jobs [i].http));
+            CURL *curl = jobs [i].smtp ? smtp_send_handle (jobs [i].smtp)
+                                       : http_gateway_call_handle (jobs [i].http);
+            curl_multi_remove_handle (self->multi, curl);
             s_job_finish (&jobs [i], CURLE_ABORTED_BY_CALLBACK, &started [i]);
         }
     free (jobs);
@@ -623,9 +624,8 @@ main (int argc, char **argv)
     daemon_set_stale_ms (daemon, 60000 + (int64_t) NOTIFY_CHANNELS * batch * slowest);
 
     log_info ("starting", "name=%s %s smtp_url=%s smtp_tls=%s sms_url=%s push_url=%s"
-              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld record_batch=%d parallel=%d"
-              " poll_ms=%ld"
-              " lease_ms=%ld max_attempts=%ld backoff_ms=%ld backoff_cap_ms=%ld calendars=%zu",
+              " rate_email=%ld rate_sms=%ld rate_push=%ld bus=%s batch=%ld record_batch=%d"
+              " parallel=%d poll_ms=%ld lease_ms=%ld max_attempts=%ld backoff_ms=%ld backoff_cap_ms=%ld calendars=%zu",
               name, notify_rules_summary (self.rules), *self.smtp.url ? self.smtp.url : "none",
               self.smtp.tls, *self.sms.url ? self.sms.url : "none",
               *self.push.url ? self.push.url : "none", claim->rate [NOTIFY_EMAIL],
