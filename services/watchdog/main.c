@@ -65,6 +65,7 @@ typedef struct {
     bool sync_pending;
     sla_store_t *store;
     int batch;
+    int settle_ms;                  /* a fresh 'received' case waits for its router */
     uint64_t fired_total, recorded_total, recomputed_total;
 } watchdog_t;
 
@@ -105,7 +106,7 @@ s_tick (watchdog_t *self)
     int64_t started = zclock_mono ();
     int recomputed = 0, fired = 0, recorded = 0, n, e;
     do {
-        n = sla_store_recompute (self->store, self->policy, self->batch, &e);
+        n = sla_store_recompute (self->store, self->policy, self->batch, self->settle_ms, &e);
         if (n < 0) {
             //  Whatever held the recompute back (the store refusing a
             //  statement for one case of the batch), the due timers of every
@@ -156,6 +157,8 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_LONG ("coalesce-ms", "COMPLAINTS_WATCHDOG_COALESCE_MS", 100, 0, 10000,
                  "under a steady stream, one tick per this many ms (0: one per event)"),
     DAEMON_LONG ("sweep-ms", WD_ENV_SWEEP_MS, 1000, 10, 3600000, "longest sleep between ticks"),
+    DAEMON_LONG ("settle-ms", "COMPLAINTS_WATCHDOG_SETTLE_MS", 1000, 0, 600000,
+                 "a case still received this recently waits for its assignment (0: none)"),
     DAEMON_LONG ("idle-timeout-ms", WD_ENV_IDLE_MS, 30000, 1000, 86400000,
                  "the lease: the server ends a transaction idle this long"),
     DAEMON_BOOL ("selftest", NULL, "run the policy and plan self-tests and exit"),
@@ -198,7 +201,8 @@ main (int argc, char **argv)
         name = default_name;
 
     watchdog_t self = { .policy_path = policy_path, .calendars_dir = calendars_dir,
-                        .batch = (int) batch, .sync_pending = true };
+                        .batch = (int) batch, .sync_pending = true,
+                        .settle_ms = (int) daemon_long (daemon, "settle-ms") };
     conf_error_t err;
     self.policy = sla_policy_load (policy_path, calendars_dir, &err);
     if (!self.policy) {
@@ -226,8 +230,8 @@ main (int argc, char **argv)
     daemon_set_stale_ms (daemon, 60000 + idle_ms);
 
     log_info ("starting", "name=%s policy=%s calendars_dir=%s %s bus=%s batch=%ld sweep_ms=%ld "
-              "idle_timeout_ms=%ld", name, policy_path, calendars_dir,
-              sla_policy_summary (self.policy), bus, batch, sweep_ms, idle_ms);
+              "settle_ms=%d idle_timeout_ms=%ld", name, policy_path, calendars_dir,
+              sla_policy_summary (self.policy), bus, batch, sweep_ms, self.settle_ms, idle_ms);
     self.store = sla_store_new (conninfo, name, idle_ms);
     if (!self.store) {
         sla_policy_destroy (&self.policy);
@@ -262,6 +266,10 @@ main (int argc, char **argv)
         }
         if (wait < 0 || wait > sweep_ms)
             wait = sweep_ms;
+        //  A case left to settle is taken at the latest one settle later,
+        //  assigned or not, even with no event to wake on.
+        if (self.settle_ms > 0 && wait > self.settle_ms)
+            wait = self.settle_ms;
         if (zsys_interrupted)
             break;
         //  Wake on the bus (a case changed), a NOTIFY on app_clock (the

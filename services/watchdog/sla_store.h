@@ -33,8 +33,11 @@ int sla_store_socket (sla_store_t *self);
 int sla_store_take_notifies (sla_store_t *self);
 
 int sla_store_sync_rules (sla_store_t *self, const sla_policy_t *policy);
-/* Cases recomputed (>= 0) or -1. *events = events written. */
-int sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, int *events);
+/* Cases recomputed (>= 0) or -1. *events = events written. A case still
+ * 'received' that was stored less than settle_ms ago is left for a later
+ * tick (0: none is). */
+int sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, int settle_ms,
+                         int *events);
 /* Clocks handled (>= 0) or -1. *events = steps fired. */
 int sla_store_fire (sla_store_t *self, const sla_policy_t *policy, int batch, int *events);
 /* Real ms until the earliest next_fire_at (-1: none), and how many are due
