@@ -591,18 +591,10 @@ case_action_apply (pg_session_t *pg, const act_t *act, msgpack_sbuffer *reply)
 
 #include "test_org.h"
 
-static int s_passed, s_failed;
+#include "selftest_tally.h"
 
-static void
-s_check (bool verbose, bool ok, const char *what)
-{
-    if (ok)
-        s_passed++;
-    else
-        s_failed++;
-    if (verbose || !ok)
-        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
-}
+static selftest_tally_t s_tally;
+#define s_check(verbose, ok, what) selftest_tally_check (&s_tally, (verbose), (ok), (what))
 
 /* Act as `staff` (a test_org id, or a raw token when no such id) and return
  * the reply's error code ("ok" when it committed) and field. */
@@ -697,14 +689,13 @@ s_test_failure (pg_session_t *pg, const char *sqlstate, char *seen, size_t seen_
 int
 case_action_test (bool verbose, pg_session_t *pg, int *passed)
 {
-    s_passed = s_failed = 0;
+    s_tally = (selftest_tally_t) { 0 };
     PGconn *conn = pg_session_conn (pg);        /* the test's own reads and rows */
     char no [COMPLAINT_NO_SIZE], loose [COMPLAINT_NO_SIZE];
     if (test_org_case (conn, "assigned", "st_bj_hd", "st_card", no)
     ||  test_org_case (conn, "assigned", NULL, NULL, loose)) {
         s_check (verbose, false, "cases placed for the authorisation checks");
-        *passed += s_passed;
-        return s_failed;
+        return selftest_tally_end (&s_tally, verbose, NULL, passed);
     }
     /* Each refusal on the outlet's case (version 1): code, field, and the
      * case unchanged (assigned, version 1, no audit row). */
@@ -816,8 +807,5 @@ case_action_test (bool verbose, pg_session_t *pg, int *passed)
     snprintf (what, sizeof what, "a statement with parameters is prepared once and kept, and"
               " prepared again after DISCARD ALL (answers %d/3, prepared %d/3)", answers, kept);
     s_check (verbose, answers == 3 && kept == 3, what);
-    if (verbose)
-        printf (" * case_action: %d passed, %d failed\n", s_passed, s_failed);
-    *passed += s_passed;
-    return s_failed;
+    return selftest_tally_end (&s_tally, verbose, "case_action", passed);
 }

@@ -368,18 +368,10 @@ case_view_queue (pg_session_t *pg, const queue_t *queue, msgpack_sbuffer *reply)
 
 #include "test_org.h"
 
-static int s_passed, s_failed;
+#include "selftest_tally.h"
 
-static void
-s_check (bool verbose, bool ok, const char *what)
-{
-    if (ok)
-        s_passed++;
-    else
-        s_failed++;
-    if (verbose || !ok)
-        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
-}
+static selftest_tally_t s_tally;
+#define s_check(verbose, ok, what) selftest_tally_check (&s_tally, (verbose), (ok), (what))
 
 /* Is complaint `no` in the queue reply? -1 when the reply is not a list. */
 static int
@@ -409,7 +401,7 @@ s_queue_has (const msgpack_sbuffer *reply, const char *no)
 int
 case_view_test (bool verbose, pg_session_t *pg, int *passed)
 {
-    s_passed = s_failed = 0;
+    s_tally = (selftest_tally_t) { 0 };
     PGconn *conn = pg_session_conn (pg);        /* the test's own reads and rows */
     char what [200];
     char nos [STATE_COUNT][COMPLAINT_NO_SIZE];
@@ -449,8 +441,5 @@ case_view_test (bool verbose, pg_session_t *pg, int *passed)
         s_check (verbose, has == (want ? 1 : 0), what);
     }
     msgpack_sbuffer_destroy (&reply);
-    if (verbose)
-        printf (" * case_view: %d passed, %d failed\n", s_passed, s_failed);
-    *passed += s_passed;
-    return s_failed;
+    return selftest_tally_end (&s_tally, verbose, "case_view", passed);
 }

@@ -43,18 +43,10 @@ envelope_read (zmsg_t *msg, msgpack_unpacked *unpacked, request_t *req, proto_er
 //  --------------------------------------------------------------------------
 //  Self-test
 
-static int s_passed, s_failed;
+#include "selftest_tally.h"
 
-static void
-s_check (bool verbose, bool ok, const char *what)
-{
-    if (ok)
-        s_passed++;
-    else
-        s_failed++;
-    if (verbose || !ok)
-        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
-}
+static selftest_tally_t s_tally;
+#define s_check(verbose, ok, what) selftest_tally_check (&s_tally, (verbose), (ok), (what))
 
 /* A message of `n` frames from a pattern: 'i' identity, 't' a tag, 'e' an
  * empty frame, 'b' the body (`body`, `size`). */
@@ -119,7 +111,7 @@ s_pack_map (msgpack_sbuffer *buf, const char *const *kv)
 int
 envelope_test (bool verbose, int *passed)
 {
-    s_passed = s_failed = 0;
+    s_tally = (selftest_tally_t) { 0 };
     msgpack_sbuffer get;
     msgpack_sbuffer_init (&get);
     char no [COMPLAINT_NO_SIZE];
@@ -218,8 +210,5 @@ envelope_test (bool verbose, int *passed)
              "a bad body without a delimiter is dropped, not answered");
     msgpack_sbuffer_destroy (&body);
     msgpack_sbuffer_destroy (&get);
-    if (verbose)
-        printf (" * envelope: %d passed, %d failed\n", s_passed, s_failed);
-    *passed += s_passed;
-    return s_failed;
+    return selftest_tally_end (&s_tally, verbose, "envelope", passed);
 }

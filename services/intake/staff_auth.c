@@ -96,18 +96,10 @@ staff_auth_scope (const staff_t *staff, const case_scope_t *c)
 
 #include "test_org.h"
 
-static int s_passed, s_failed;
+#include "selftest_tally.h"
 
-static void
-s_check (bool verbose, bool ok, const char *what)
-{
-    if (ok)
-        s_passed++;
-    else
-        s_failed++;
-    if (verbose || !ok)
-        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
-}
+static selftest_tally_t s_tally;
+#define s_check(verbose, ok, what) selftest_tally_check (&s_tally, (verbose), (ok), (what))
 
 /* The scope of `staff_id` (looked up by its token) on case `no`, through
  * STAFF_AUTH_SCOPE_SQL; -1 when the lookup or the query failed. */
@@ -141,7 +133,7 @@ int
 staff_auth_test (bool verbose, pg_session_t *pg, int *passed)
 {
     PGconn *conn = pg_session_conn (pg);        /* the test's own reads and rows */
-    s_passed = s_failed = 0;
+    s_tally = (selftest_tally_t) { 0 };
     /* The rule itself: who sees what, from the facts alone. */
     static const struct {
         staff_role_t role;
@@ -261,8 +253,5 @@ staff_auth_test (bool verbose, pg_session_t *pg, int *passed)
     }
     else
         s_check (verbose, false, "store: a case with no department placed");
-    if (verbose)
-        printf (" * staff_auth: %d passed, %d failed\n", s_passed, s_failed);
-    *passed += s_passed;
-    return s_failed;
+    return selftest_tally_end (&s_tally, verbose, "staff_auth", passed);
 }

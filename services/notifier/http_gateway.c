@@ -434,18 +434,10 @@ http_gateway_phone (const char *text, char *out, size_t size)
 
 //  Self-test
 
-static int s_passed, s_failed;
+#include "selftest_tally.h"
 
-static void
-s_check (bool verbose, bool ok, const char *what)
-{
-    if (ok)
-        s_passed++;
-    else
-        s_failed++;
-    if (verbose || !ok)
-        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
-}
+static selftest_tally_t s_tally;
+#define s_check(verbose, ok, what) selftest_tally_check (&s_tally, (verbose), (ok), (what))
 
 //  A one-shot HTTP server on a loopback port the kernel picks: it reads
 //  one request (headers and Content-Length bytes), keeps it, and answers
@@ -532,7 +524,7 @@ s_post_to (s_server_t *server, const char *response, const char *auth, const cha
 int
 http_gateway_test (bool verbose, int *passed)
 {
-    s_passed = s_failed = 0;
+    s_tally = (selftest_tally_t) { 0 };
 
     //  The bodies.
     const char *text = "您的投诉 C20260302000001 已受理。\n\"引号\" \\ 反斜杠\t";
@@ -712,6 +704,5 @@ http_gateway_test (bool verbose, int *passed)
              "an answer cut short: RETRY (curl error), even after a 200");
     free (server);
 
-    *passed += s_passed;
-    return s_failed;
+    return selftest_tally_end (&s_tally, verbose, NULL, passed);
 }

@@ -351,18 +351,10 @@ notify_rules_render (notify_rules_t *self, const char *type, const char *lang,
 //  Self-test: the shipped rules and templates load and render; mistakes are
 //  refused with file:line.
 
-static int s_passed, s_failed;
+#include "selftest_tally.h"
 
-static void
-s_check (bool verbose, bool ok, const char *what)
-{
-    if (ok)
-        s_passed++;
-    else
-        s_failed++;
-    if (verbose || !ok)
-        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
-}
+static selftest_tally_t s_tally;
+#define s_check(verbose, ok, what) selftest_tally_check (&s_tally, (verbose), (ok), (what))
 
 static void
 s_write (const char *path, const char *text)
@@ -376,7 +368,7 @@ s_write (const char *path, const char *text)
 int
 notify_rules_test (bool verbose, const char *rules_path, const char *templates_dir, int *passed)
 {
-    s_passed = s_failed = 0;
+    s_tally = (selftest_tally_t) { 0 };
     conf_error_t err;
     notify_rules_t *rules = notify_rules_load (rules_path, templates_dir, &err);
     if (!rules)
@@ -556,6 +548,5 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         unlink (rpath);
         rmdir (dir);
     }
-    *passed += s_passed;
-    return s_failed;
+    return selftest_tally_end (&s_tally, verbose, NULL, passed);
 }

@@ -249,18 +249,10 @@ smtp_mail_send (const smtp_cfg_t *cfg, const char *to, const char *message,
 
 //  --------------------------------------------------------------------------
 
-static int s_passed, s_failed;
+#include "selftest_tally.h"
 
-static void
-s_check (bool verbose, bool ok, const char *what)
-{
-    if (ok)
-        s_passed++;
-    else
-        s_failed++;
-    if (verbose || !ok)
-        printf ("  %s %s\n", ok ? "ok  " : "FAIL", what);
-}
+static selftest_tally_t s_tally;
+#define s_check(verbose, ok, what) selftest_tally_check (&s_tally, (verbose), (ok), (what))
 
 //  Decode every =?UTF-8?B?..?= word of a header value back to text.
 static char *
@@ -291,7 +283,7 @@ s_decode_header (const char *value)
 int
 smtp_mail_test (bool verbose, int *passed)
 {
-    s_passed = s_failed = 0;
+    s_tally = (selftest_tally_t) { 0 };
     char *h = smtp_mail_encode_header ("plain ascii");
     s_check (verbose, strcmp (h, "plain ascii") == 0, "an ASCII header stays as it is");
     free (h);
@@ -342,6 +334,5 @@ smtp_mail_test (bool verbose, int *passed)
                       && !smtp_mail_address_ok ("a@b>\r\nRCPT TO:<x@y")
                       && !smtp_mail_address_ok ("nobody"),
              "addresses that could inject commands are refused");
-    *passed += s_passed;
-    return s_failed;
+    return selftest_tally_end (&s_tally, verbose, NULL, passed);
 }
