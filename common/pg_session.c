@@ -58,6 +58,7 @@ struct _pg_session_t {
     char last_sqlstate [6];             /* five characters, "" after a success */
     zhashx_t *prepared;                 /* SQL text -> name, on this connection */
     uint64_t prepared_seq;
+    bool deallocate;                    /* DEALLOCATE ALL before the next statement */
 };
 
 //  The keyword list for PQconnectdbParams (expand_dbname = 1): our
@@ -243,13 +244,20 @@ pg_session_drop (pg_session_t *self)
 //  caller that built SQL text per call could not grow the session without
 //  bound. A prepared statement that is gone (DISCARD ALL, DEALLOCATE)
 //  forgets them all and, outside a transaction, is prepared again at once
-//  (inside one, the transaction has failed: the caller recovers).
+//  (inside one, the transaction has failed: the caller recovers). One that
+//  a schema change made unusable (0A000) has them all deallocated before
+//  the next statement outside a transaction.
 //  The failure of PREPARE itself (a syntax error, a missing table) is the
 //  statement's failure.
 static PGresult *
 s_run (pg_session_t *self, const char *sql, int n, const char *const *values,
        const int *lengths, const int *formats)
 {
+    if (self->deallocate && PQtransactionStatus (self->conn) == PQTRANS_IDLE) {
+        PQclear (PQexec (self->conn, "DEALLOCATE ALL"));
+        s_forget_prepared (self);
+        self->deallocate = false;
+    }
     if (n == 0)
         return PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0);
     const char *name = zhashx_lookup (self->prepared, sql);
@@ -266,6 +274,13 @@ s_run (pg_session_t *self, const char *sql, int n, const char *const *values,
     if (!name)
         return PQexecParams (self->conn, sql, n, NULL, values, lengths, formats, 0);
     PGresult *res = PQexecPrepared (self->conn, name, n, values, lengths, formats, 0);
+    //  A table changed under a kept plan so that its rows would change
+    //  shape ("cached plan must not change result type", a migration
+    //  applied while the daemon runs): that statement would fail from now
+    //  on. This one fails; all are prepared afresh once the transaction
+    //  is over.
+    if (streq (pg_sqlstate (res), "0A000"))
+        self->deallocate = true;
     if (streq (pg_sqlstate (res), "26000")) {
         s_forget_prepared (self);
         if (PQtransactionStatus (self->conn) == PQTRANS_IDLE) {

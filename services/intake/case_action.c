@@ -807,5 +807,29 @@ case_action_test (bool verbose, pg_session_t *pg, int *passed)
     snprintf (what, sizeof what, "a statement with parameters is prepared once and kept, and"
               " prepared again after DISCARD ALL (answers %d/3, prepared %d/3)", answers, kept);
     s_check (verbose, answers == 3 && kept == 3, what);
+
+    /* A table changed under a kept plan (a migration while the daemon
+     * runs): the statement fails once with 0A000, then is prepared afresh. */
+    static const char *const shape_sql = "SELECT * FROM selftest_shape WHERE a = $1::int";
+    const char *one [1] = { "1" };
+    pg_session_command (pg, "selftest_shape", "CREATE TEMP TABLE selftest_shape (a int)", 0, NULL);
+    pg_session_command (pg, "selftest_shape", "INSERT INTO selftest_shape VALUES (1)", 0, NULL);
+    res = pg_session_exec (pg, "selftest_shape", shape_sql, 1, one, NULL, NULL, 0);
+    int before = res ? PQnfields (res) : -1;
+    PQclear (res);
+    pg_session_command (pg, "selftest_shape", "ALTER TABLE selftest_shape ADD COLUMN b int", 0,
+                        NULL);
+    res = pg_session_exec (pg, "selftest_shape", shape_sql, 1, one, NULL, NULL, 0);
+    char changed [8];
+    snprintf (changed, sizeof changed, "%s", res ? "ok" : pg_session_last_sqlstate (pg));
+    PQclear (res);
+    res = pg_session_exec (pg, "selftest_shape", shape_sql, 1, one, NULL, NULL, 0);
+    int after = res ? PQnfields (res) : -1;
+    PQclear (res);
+    pg_session_command (pg, "selftest_shape", "DROP TABLE selftest_shape", 0, NULL);
+    snprintf (what, sizeof what, "a prepared statement whose table changed shape fails once"
+              " (0A000) and is prepared afresh (columns %d, then %s, then %d columns)",
+              before, changed, after);
+    s_check (verbose, before == 1 && strcmp (changed, "0A000") == 0 && after == 2, what);
     return selftest_tally_end (&s_tally, verbose, "case_action", passed);
 }
