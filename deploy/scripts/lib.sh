@@ -39,7 +39,7 @@
 # connections, so a client's connection never holds a port we listen on.)
 # COMPLAINTS_METRICS_BASE (5590) + its place in SERVICES: bus-1 5590,
 # bus-2 5591, intake 5592, router-1 5593, router-2 5594, watchdog-1
-# 5595, watchdog-2 5596, notifier-1 5597 (svc_metrics_port).
+# 5595, watchdog-2 5596, notifier-1 5597, notifier-2 5598 (svc_metrics_port).
 #
 # Interface: say, warn, die, as_pg, pg_bin_dir, pg_cluster_running, pg_port,
 #            pg_ensure, env_setting, env_recorded, env_write, endpoints_load,

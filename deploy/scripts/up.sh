@@ -16,8 +16,9 @@
 #        router-1, -2   two routers sharing the work through PostgreSQL
 #        watchdog-1, -2 two SLA watchdogs sharing the clocks (SKIP LOCKED):
 #                       deploy/sla/policy.conf on deploy/calendars
-#        notifier-1     the notifier (docs/notifier.md): e-mail, SMS, push
-#                       and the staff inbox, from the event log
+#        notifier-1, -2 two notifiers (docs/notifier.md): e-mail, SMS, push
+#                       and the staff inbox, from the event log; one
+#                       consumes the stream at a time, both deliver
 #
 #    Before the notifier, for each delivery URL the caller did not set
 #    (COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL; lib.sh

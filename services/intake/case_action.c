@@ -812,8 +812,8 @@ case_action_test (bool verbose, pg_session_t *pg, int *passed)
      * runs): the statement fails once with 0A000, then is prepared afresh. */
     static const char *const shape_sql = "SELECT * FROM selftest_shape WHERE a = $1::int";
     const char *one [1] = { "1" };
-    pg_session_command (pg, "selftest_shape", "CREATE TEMP TABLE selftest_shape (a int)", 0, NULL);
-    pg_session_command (pg, "selftest_shape", "INSERT INTO selftest_shape VALUES (1)", 0, NULL);
+    pg_session_command (pg, "selftest_shape", "CREATE TEMP TABLE selftest_shape AS SELECT 1 AS a",
+                        0, NULL);
     res = pg_session_exec (pg, "selftest_shape", shape_sql, 1, one, NULL, NULL, 0);
     int before = res ? PQnfields (res) : -1;
     PQclear (res);
