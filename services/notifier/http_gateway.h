@@ -28,7 +28,6 @@ typedef struct {
     const char *url;            /* http://host:port/path or https:// */
     const char *auth;           /* the Authorization header's value; "" none */
     long timeout_ms;
-    void *share;                /* a CURLSH sharing connections, or NULL */
 } http_gateway_cfg_t;
 
 typedef enum {

@@ -233,18 +233,24 @@ s_put_json (zhash_t *fields, const char *key, json_t *value)
     }
 }
 
-//  A time for people: "2026-03-02 09:00" in the case's zone; a deadline at
-//  the end of a day reads "2026-03-17 24:00".
+//  A time for people: "2026-03-02 09:00 +08:00" in the case's zone, the
+//  zone written; a deadline at the end of a day reads "2026-03-17 24:00
+//  +08:00". To the minute: no seconds, no weekday.
 static void
 s_put_time (zhash_t *fields, const char *key, const calendar_t *calendar, int64_t ms,
             bool deadline)
 {
     if (ms <= 0 || !calendar)
         return;
-    char text [CALENDAR_TIME_SIZE];
+    char text [CALENDAR_TIME_SIZE], shown [CALENDAR_TIME_SIZE];
     calendar_format_local (calendar, ms, deadline, text, sizeof text);
-    text [16] = 0;                  /* "YYYY-MM-DD HH:MM": no offset, no weekday */
-    s_put (fields, key, text);
+    //  "YYYY-MM-DD HH:MM[:SS[.mmm]] +HH:MM Wkd": the minute, then the offset.
+    char *weekday = strrchr (text, ' ');
+    if (weekday)
+        *weekday = 0;
+    const char *offset = strrchr (text, ' ');
+    snprintf (shown, sizeof shown, "%.16s%s", text, offset ? offset : "");
+    s_put (fields, key, shown);
 }
 
 //  The notification.* event's data, from its packer (proto/events.c): ids,

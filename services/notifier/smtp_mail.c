@@ -12,10 +12,9 @@
  *  callback, TLS when asked (CURLOPT_USE_SSL: try = STARTTLS if offered,
  *  all = required), AUTH when a user is given, a total time-out. The caller
  *  runs the handle — the notifier several at once in a curl multi handle
- *  (main.c), smtp_mail_send one with curl_easy_perform — and asks
- *  smtp_send_result what became of it: any error (refused connection, 4xx,
- *  5xx, time-out) is returned as text; the caller decides between retry and
- *  dead.
+ *  (main.c) — and asks smtp_send_result what became of it: any error
+ *  (refused connection, 4xx, 5xx, time-out) is returned as text; the caller
+ *  decides between retry and dead.
  */
 #include "smtp_mail.h"
 
@@ -188,8 +187,6 @@ smtp_send_new (const smtp_cfg_t *cfg, const char *to, const char *message,
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-    if (cfg->share)
-        curl_easy_setopt (curl, CURLOPT_SHARE, (CURLSH *) cfg->share);
     if (cfg->tls && strcmp (cfg->tls, "all") == 0)
         curl_easy_setopt (curl, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
     else
@@ -233,18 +230,6 @@ smtp_send_destroy (smtp_send_t **self_p)
     curl_slist_free_all (self->rcpt);
     free (self);
     *self_p = NULL;
-}
-
-int
-smtp_mail_send (const smtp_cfg_t *cfg, const char *to, const char *message,
-                char *err, size_t err_size)
-{
-    smtp_send_t *send = smtp_send_new (cfg, to, message, err, err_size);
-    if (!send)
-        return -1;
-    int rc = smtp_send_result (send, curl_easy_perform (smtp_send_handle (send)), err, err_size);
-    smtp_send_destroy (&send);
-    return rc;
 }
 
 //  --------------------------------------------------------------------------

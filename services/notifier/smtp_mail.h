@@ -15,7 +15,6 @@ typedef struct {
     const char *user, *password;    /* "" = no AUTH */
     const char *tls;            /* none, try, all (CURLOPT_USE_SSL) */
     long timeout_ms;
-    void *share;                /* a CURLSH sharing connections, or NULL */
 } smtp_cfg_t;
 
 /* The whole message (headers, blank line, base64 body), CRLF line ends;
@@ -38,11 +37,6 @@ CURL *smtp_send_handle (smtp_send_t *self);
  * else -1 with a short reason in err. */
 int smtp_send_result (smtp_send_t *self, CURLcode rc, char *err, size_t err_size);
 void smtp_send_destroy (smtp_send_t **self_p);
-
-/* Send one message to one recipient, synchronously. 0 when the server
- * accepted it, else -1 with a short reason in err. */
-int smtp_mail_send (const smtp_cfg_t *cfg, const char *to, const char *message,
-                    char *err, size_t err_size);
 
 /* Reject addresses that could inject SMTP commands or headers. */
 bool smtp_mail_address_ok (const char *address);

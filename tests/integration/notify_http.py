@@ -113,8 +113,8 @@ def step_a(a):
     expect_true("a1: Chinese text with the number, the deadline, and short",
                 n1 in text and "15日内" in text and text.startswith("【投诉受理】")
                 and len(text) < 120, text)
-    expect_true("a1: the time received in the case's zone (10:00 +08)",
-                "2026-11-24 10:00" in text, text)
+    expect_true("a1: the time received in the case's zone, the zone written (10:00 +08:00)",
+                "2026-11-24 10:00 +08:00" in text, text)
     expect_true("a2: the SMS is in English",
                 any(ref(r) == n2 and r["body"]["text"].startswith("We received your complaint")
                     for r in acc))
