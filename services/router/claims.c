@@ -1,19 +1,27 @@
-/*  claims.c — claim, assign and release complaints in PostgreSQL (see claims.h).
+/*  claims.c — claim and assign complaints in PostgreSQL (see claims.h).
  *
- *  claim    UPDATE ... WHERE id IN (SELECT ... FOR NO KEY UPDATE SKIP LOCKED LIMIT n)
- *           RETURNING the routing fields. Autocommit: the lease is the claim,
- *           so no transaction stays open while the router routes. A row whose
- *           lease is still running belongs to its owner and is skipped, except
- *           a row leased to this very instance: a router never has two batches
- *           in flight, so such a row is one it dropped (a connection lost
- *           before the finish answered) and it may take it straight back
- *           instead of waiting for the lease to run out. The claim also asks
+ *  claim    BEGIN; SELECT ... WHERE state = 'received' ORDER BY id LIMIT n
+ *           FOR NO KEY UPDATE OF c SKIP LOCKED, returning the routing
+ *           fields. The claim is the row lock of the open transaction: other
+ *           routers skip the rows (SKIP LOCKED), and a router that dies
+ *           frees them the moment its connection closes — there is nothing
+ *           to expire and nothing to release. The transaction stays open only
+ *           while the router decides in memory (microseconds a complaint);
+ *           a router that hangs in between is cut off by the server after
+ *           --lease-ms (idle_in_transaction_session_timeout, set on every
+ *           connection), which rolls the claim back. It used to be a lease
+ *           written into the rows in a transaction of its own: a second write
+ *           of every complaint, and a commit waiting for the disk, on every
+ *           batch (docs/BENCHMARKS.md). An empty claim ends its transaction
+ *           at once. The claim also asks
  *           the store whether the customer complained before (the repeat
  *           flag), through complaint_pseudonym_idx; a complaint without any
  *           identity shares the pseudonym of every anonymous one, so it is
- *           never a repeat.
+ *           never a repeat. Complaint rows are locked before staff rows, in
+ *           the order intake's actions take them (the case, then
+ *           pick_handler's staff), so the two cannot deadlock.
  *
- *  finish   one transaction, four statements:
+ *  finish   the claim's transaction, three statements and its COMMIT:
  *             1. lock the staff rows of the batch's departments that have
  *                anyone free now (free_handler_departments, migration 009:
  *                asked without a lock), in id order, and learn which those
@@ -25,8 +33,8 @@
  *                of them, and two routers no longer queue behind each
  *                other's staff locks to learn that nobody is free (a handler
  *                freed meanwhile is seen by the next batch).
- *             2. UPDATE every complaint that is still 'received' AND still
- *                leased to this instance, from arrays (unnest), choosing the
+ *             2. UPDATE every claimed complaint (still 'received': the lock
+ *                held it so), from arrays (unnest), choosing the
  *                handler with pick_handler(department) per row — the one SQL
  *                definition of "who gets it" — where step 1 locked the
  *                department; otherwise (nobody free, or an unroutable
@@ -42,19 +50,14 @@
  *                department) and the case_action audit rows, and inserts
  *                them in one statement;
  *             4. COMMIT.
- *           State change, events and audit commit together (invariant 3); a
- *           claim lost to an expired lease (another router took it over)
- *           writes nothing. Row locks serialise two routers finishing the
- *           same complaint; the loser's WHERE no longer holds after the
- *           winner commits, so it updates nothing.
+ *           State change, events and audit commit together (invariant 3);
+ *           a claim whose transaction the server ended (--lease-ms) writes
+ *           nothing, and its complaints are claimed again.
  *
  *           The redundant `c.id = ANY ($1)` gives the planner an index
  *           condition on the primary key; without it, it estimated the
  *           unnest at one row and joined by scanning every waiting complaint
  *           (measured: 293 ms instead of 28 ms for 500 rows of 20,000).
- *
- *  release  on shutdown, clear this instance's leases on complaints still
- *           waiting, so another router need not wait for them to expire.
  *
  *  Event data are routing facts only, never the customer's identity
  *  (invariant 8); the audit row's details hold the full classification with
@@ -81,27 +84,22 @@
 
 struct _claims_t {
     pg_session_t *pg;
-    char *owner;
     char *name;
     long lease_ms;
 };
 
 #define S_SQL_CLAIM \
-    "UPDATE complaint c SET lease_owner = $1::text," \
-    "       lease_until = now () + $2::float8 * interval '1 millisecond'" \
-    " WHERE id IN (SELECT id FROM complaint" \
-    "               WHERE state = 'received'" \
-    "                 AND (lease_until IS NULL OR lease_until < now () OR lease_owner = $1::text)" \
-    "               ORDER BY id LIMIT $3::int" \
-    "               FOR NO KEY UPDATE SKIP LOCKED)" \
-    " RETURNING id, complaint_no, channel, product, category, subject, body, branch," \
-    "   amount::text," \
-    "   coalesce (customer_id_no, customer_account, customer_phone, customer_email," \
-    "             customer_name, '') <> ''" \
+    "SELECT c.id, c.complaint_no, c.channel, c.product, c.category, c.subject, c.body," \
+    "   c.branch, c.amount::text," \
+    "   coalesce (c.customer_id_no, c.customer_account, c.customer_phone, c.customer_email," \
+    "             c.customer_name, '') <> ''" \
     "   AND EXISTS (SELECT 1 FROM complaint o" \
     "                WHERE o.customer_pseudonym = c.customer_pseudonym AND o.id <> c.id" \
     "                  AND o.received_at <= c.received_at" \
-    "                  AND o.received_at >= c.received_at - $4::int * interval '1 day')"
+    "                  AND o.received_at >= c.received_at - $2::int * interval '1 day')" \
+    "  FROM complaint c WHERE c.state = 'received'" \
+    " ORDER BY c.id LIMIT $1::int" \
+    "   FOR NO KEY UPDATE OF c SKIP LOCKED"
 
 #define S_SQL_LOCK_STAFF \
     "SELECT department FROM staff" \
@@ -121,12 +119,9 @@ struct _claims_t {
     "       cooperating = i.cooperating::text[], business_line = i.business_line," \
     "       cause = i.cause, jrt_channel = i.jrt_channel, jrt_business = i.jrt_business," \
     "       jrt_cause = i.jrt_cause, priority = i.priority, flags = i.flags::text[]," \
-    "       major = i.major," \
-    "       lease_owner = NULL, lease_until = NULL, version = c.version + 1," \
-    "       updated_at = now ()" \
+    "       major = i.major, version = c.version + 1, updated_at = now ()" \
     "  FROM input i" \
-    " WHERE c.id = i.id AND c.id = ANY ($1::bigint[])" \
-    "   AND c.state = 'received' AND c.lease_owner = $14::text" \
+    " WHERE c.id = i.id AND c.id = ANY ($1::bigint[]) AND c.state = 'received'" \
     " RETURNING c.id, c.handler, c.version"
 
 //  Events in array order (so each complaint's assigned event precedes its
@@ -145,25 +140,25 @@ struct _claims_t {
     "       a.details::jsonb" \
     "  FROM unnest ($5::bigint[], $6::int[], $7::text[]) AS a (id, version, details)"
 
-#define S_SQL_RELEASE \
-    "UPDATE complaint SET lease_owner = NULL, lease_until = NULL" \
-    " WHERE lease_owner = $1::text AND state = 'received'"
-
 //  The session's on-connect step: prepare every statement. When it fails
 //  (most likely the schema is not migrated yet) the session drops the
 //  connection and tries again after its back-off rather than exit.
 static int
 s_prepare (pg_session_t *pg, void *arg)
 {
-    (void) arg;
+    claims_t *self = (claims_t *) arg;
     const struct { const char *name, *sql; int nparams; } statements [] = {
-        { "router_claim", S_SQL_CLAIM, 4 },
+        { "router_claim", S_SQL_CLAIM, 2 },
         { "router_lock_staff", S_SQL_LOCK_STAFF, 1 },
-        { "router_assign", S_SQL_ASSIGN, 14 },
+        { "router_assign", S_SQL_ASSIGN, 13 },
         { "router_record", S_SQL_RECORD, 7 },
-        { "router_release", S_SQL_RELEASE, 1 },
     };
     PGconn *conn = pg_session_conn (pg);
+    //  The longest a claim may sit in an open transaction (the header).
+    char sql [96];
+    snprintf (sql, sizeof sql, "SET idle_in_transaction_session_timeout = %ld", self->lease_ms);
+    if (pg_session_command (pg, "claim_timeout", sql, 0, NULL))
+        return -1;
     for (size_t i = 0; i < sizeof statements / sizeof statements [0]; i++) {
         PGresult *res = PQprepare (conn, statements [i].name, statements [i].sql,
                                    statements [i].nparams, NULL);
@@ -182,15 +177,14 @@ s_prepare (pg_session_t *pg, void *arg)
 }
 
 claims_t *
-claims_new (const char *conninfo, const char *owner, const char *name, long lease_ms)
+claims_new (const char *conninfo, const char *name, long lease_ms)
 {
-    assert (owner && name);
+    assert (name);
     claims_t *self = calloc (1, sizeof *self);
     assert (self);
-    self->owner = strdup (owner);
     self->name = strdup (name);
     self->lease_ms = lease_ms;
-    assert (self->owner && self->name);
+    assert (self->name);
     self->pg = pg_session_new (conninfo, "router", S_STATEMENT_TIMEOUT_MS);
     if (!self->pg || pg_session_on_connect (self->pg, s_prepare, self)) {
         claims_destroy (&self);
@@ -207,7 +201,6 @@ claims_destroy (claims_t **self_p)
     if (!self)
         return;
     pg_session_destroy (&self->pg);
-    free (self->owner);
     free (self->name);
     free (self);
     *self_p = NULL;
@@ -240,6 +233,18 @@ s_value (PGresult *res, int row, int col)
     return PQgetisnull (res, row, col) ? NULL : PQgetvalue (res, row, col);
 }
 
+static void
+s_rollback (claims_t *self)
+{
+    pg_session_rollback (self->pg);
+}
+
+static int
+s_command (claims_t *self, const char *sql, const char *what)
+{
+    return pg_session_command (self->pg, what, sql, 0, NULL);
+}
+
 int
 claims_take (claims_t *self, int limit, int repeat_days, claim_batch_t **batch_p)
 {
@@ -247,17 +252,22 @@ claims_take (claims_t *self, int limit, int repeat_days, claim_batch_t **batch_p
     *batch_p = NULL;
     if (!pg_session_conn (self->pg))
         return -1;
-    char lease [32], lim [16], days [16];
-    snprintf (lease, sizeof lease, "%ld", self->lease_ms);
+    char lim [16], days [16];
     snprintf (lim, sizeof lim, "%d", limit);
     snprintf (days, sizeof days, "%d", repeat_days);
-    const char *params [4] = { self->owner, lease, lim, days };
-    PGresult *res = PQexecPrepared (pg_session_conn (self->pg), "router_claim", 4, params, NULL, NULL, 0);
+    const char *params [2] = { lim, days };
+    if (s_command (self, "BEGIN", "begin"))
+        return -1;
+    PGresult *res = PQexecPrepared (pg_session_conn (self->pg), "router_claim", 2, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_log_failure (self, "claim", res);
         PQclear (res);
+        s_rollback (self);
         return -1;
     }
+    //  Nothing to route: nothing to hold either.
+    if (PQntuples (res) == 0)
+        s_rollback (self);
     claim_batch_t *batch = calloc (1, sizeof *batch);
     assert (batch);
     batch->res = res;
@@ -353,18 +363,6 @@ s_details (const claim_t *claim, const char *handler)
     return text;
 }
 
-static void
-s_rollback (claims_t *self)
-{
-    pg_session_rollback (self->pg);
-}
-
-static int
-s_command (claims_t *self, const char *sql, const char *what)
-{
-    return pg_session_command (self->pg, what, sql, 0, NULL);
-}
-
 int
 claims_finish (claims_t *self, claim_batch_t *batch)
 {
@@ -416,10 +414,8 @@ claims_finish (claims_t *self, claim_batch_t *batch)
 
     int assigned = 0;
     PGresult *res = NULL;
-    if (n == 0)
-        goto done;
-    if (s_command (self, "BEGIN", "begin")) {
-        assigned = -1;
+    if (n == 0) {
+        s_rollback (self);              /* the claim's transaction */
         goto done;
     }
     //  1. Staff rows of the departments with anyone free, in one global
@@ -444,11 +440,10 @@ claims_finish (claims_t *self, claim_batch_t *batch)
     pg_array_end (&arr [A_PICK]);
     zhash_destroy (&locked);
     //  2. The conditional assignment.
-    const char *params [14];
+    const char *params [A_COUNT];
     for (int k = 0; k < A_COUNT; k++)
         params [k] = arr [k].data;
-    params [13] = self->owner;
-    res = PQexecPrepared (pg_session_conn (self->pg), "router_assign", 14, params, NULL, NULL, 0);
+    res = PQexecPrepared (pg_session_conn (self->pg), "router_assign", A_COUNT, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         s_log_failure (self, "assign", res);
         assigned = -1;
@@ -568,23 +563,6 @@ claims_session (claims_t *self)
 {
     assert (self);
     return self->pg;
-}
-
-int
-claims_release (claims_t *self)
-{
-    assert (self);
-    if (!pg_session_healthy (self->pg))
-        return -1;
-    const char *params [1] = { self->owner };
-    PGresult *res = PQexecPrepared (pg_session_conn (self->pg), "router_release", 1, params, NULL, NULL, 0);
-    int released = -1;
-    if (PQresultStatus (res) == PGRES_COMMAND_OK)
-        released = atoi (PQcmdTuples (res));
-    else
-        s_log_failure (self, "release", res);
-    PQclear (res);
-    return released;
 }
 
 void

@@ -3,10 +3,10 @@
  *
  *  How it works. The work is in PostgreSQL, not in messages (invariant 2):
  *  every complaint in state 'received' is waiting to be routed. A claim round
- *  leases a batch of them (claims.c), decides each in memory with the
+ *  locks a batch of them (claims.c), decides each in memory with the
  *  policy (policy.c: rules, directory, priority thresholds, JR/T codes), and
  *  assigns the batch — handlers chosen in SQL by pick_handler — each
- *  complaint with its events and audit row, in one transaction. While a
+ *  complaint with its events and audit row, in the same transaction. While a
  *  round returns a full batch the router claims again at once.
  *
  *  What starts a round:
@@ -16,12 +16,11 @@
  *    - the sweep: every --sweep-ms without a wake-up, as the fallback that
  *      makes a lost or missing bus only a delay.
  *  Several routers can run side by side: SKIP LOCKED shares the queue
- *  between them, and the conditional finish makes a double assignment
- *  impossible.
+ *  between them, and a claim is held by its transaction, so a double
+ *  assignment is impossible and a dead router's claims are free at once.
  *
  *  Signals. czmq's handler owns SIGINT and SIGTERM (zsys_interrupted): the
- *  router finishes the round it is in, releases any lease it still holds,
- *  and exits. SIGHUP re-reads every policy file between rounds (rules,
+ *  router finishes the round it is in and exits. SIGHUP re-reads every policy file between rounds (rules,
  *  directory, tokens, thresholds, JR/T table): when all are valid the new
  *  policy is swapped in and the directory and tokens are synced into the
  *  store; when any is not, it is refused, logged with its file, line and
@@ -353,7 +352,7 @@ static const daemon_opt_t s_opts [] = {
                 "priority thresholds"),
     DAEMON_STR ("jrt", ROUTER_ENV_JRT, ROUTER_DEFAULT_JRT, "FILE", "JR/T 0169 code table"),
     DAEMON_LONG ("lease-ms", ROUTER_ENV_LEASE_MS, 30000, 100, 86400000,
-                 "claim lease; a dead router's claims expire after it"),
+                 "longest a claim stays open; the server ends a hung router's after it"),
     DAEMON_LONG ("batch", ROUTER_ENV_BATCH, 100, 1, 10000, "complaints per claim"),
     DAEMON_LONG ("coalesce-ms", "COMPLAINTS_ROUTER_COALESCE_MS", 20, 0, 10000,
                  "under a steady stream, one claim per this many ms (0: one per event)"),
@@ -379,7 +378,7 @@ s_metrics_declare (router_t *self)
     self->m_assigned = metrics_counter (m, "complaints_router_assigned_total",
         "Claimed complaints assigned (department, handler, events) and committed.", NULL);
     self->m_lost = metrics_counter (m, "complaints_router_lost_total",
-        "Claimed complaints not assigned by this router (lease lost, state changed).", NULL);
+        "Claimed complaints not assigned by this router (the claim rolled back).", NULL);
     self->m_batch = metrics_histogram (m, "complaints_router_claim_batch_size",
         "Complaints per non-empty claim.", NULL, metrics_size_buckets, metrics_size_nbuckets);
 }
@@ -433,17 +432,17 @@ main (int argc, char **argv)
     long sweep_ms = daemon_long (daemon, "sweep-ms");
     long hold_ms = daemon_long (daemon, "hold-ms");
 
-    //  A unique lease owner: two instances must never share one, or each
-    //  could finish the other's claims.
+    //  Without --name, one that tells instances apart in the events and logs.
     char host [128] = "localhost";
     gethostname (host, sizeof host - 1);
     zuuid_t *uuid = zuuid_new ();
-    char owner [256];
-    snprintf (owner, sizeof owner, "%s:%d:%.8s", host, (int) getpid (), zuuid_str_canonical (uuid));
+    char unique [256];
+    snprintf (unique, sizeof unique, "%s:%d:%.8s", host, (int) getpid (),
+              zuuid_str_canonical (uuid));
     zuuid_destroy (&uuid);
     const char *name = daemon_str (daemon, "name");
     if (!name)
-        name = owner;
+        name = unique;
 
     router_t self = { .paths = paths, .batch = batch, .hold_ms = hold_ms,
                       .sync_pending = true, .daemon = daemon };
@@ -465,16 +464,17 @@ main (int argc, char **argv)
     if (verbose)
         log_set_debug (true);
     //  A claim batch may hold its claims for the test's hold; the loop is
-    //  stalled only when it has not turned for longer than that and a lease.
+    //  stalled only when it has not turned for longer than that and a claim's
+    //  longest life.
     daemon_set_stale_ms (daemon, 60000 + hold_ms + lease_ms);
 
-    log_info ("starting", "name=%s owner=%s rules_file=%s directory=%s tokens=%s "
+    log_info ("starting", "name=%s rules_file=%s directory=%s tokens=%s "
               "thresholds=%s jrt=%s %s bus=%s lease_ms=%ld batch=%ld sweep_ms=%ld hold_ms=%ld",
-              name, owner, paths.rules, paths.directory, paths.tokens ? paths.tokens : "none",
+              name, paths.rules, paths.directory, paths.tokens ? paths.tokens : "none",
               paths.thresholds, paths.jrt, policy_summary (self.policy), bus, lease_ms, batch,
               sweep_ms, hold_ms);
 
-    self.claims = claims_new (conninfo, owner, name, lease_ms);
+    self.claims = claims_new (conninfo, name, lease_ms);
     if (!self.claims) {
         policy_destroy (&self.policy);
         daemon_destroy (&daemon);
@@ -499,8 +499,9 @@ main (int argc, char **argv)
         }
     }
 
-    int released = claims_release (self.claims);
-    log_info ("stopping", "released=%d assigned_total=%" PRIu64, released, self.assigned_total);
+    //  A claim still open (only between two statements of a batch) is
+    //  rolled back with the connection.
+    log_info ("stopping", "assigned_total=%" PRIu64, self.assigned_total);
     claims_destroy (&self.claims);
     policy_destroy (&self.policy);
     daemon_destroy (&daemon);
