@@ -239,6 +239,11 @@ done
         done
         printf '; total %s, machine limit at this cost %s/s\n' "$(fig "$phase" cpu_total)" \
             "$(fig "$phase" machine_limit_at_this_cost)"
+        # Another tenant on the machine moves every figure: said beside them.
+        printf '# %s: the machine: the pipeline %s %%, the load generator %s us/complaint,' \
+            "$phase" "$(fig "$phase" cpu_busy)" "$(fig "$phase" cpu_load_generator)"
+        printf ' others %s %% of the cores (a run with others above a few %% measured a shared machine)\n' \
+            "$(fig "$phase" cpu_others)"
     done
 } | tee -a "$OUT"
 say "figures in $OUT, logs in $COMPLAINTS_VAR/log"
