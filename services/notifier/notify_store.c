@@ -751,64 +751,57 @@ s_release_expired (notify_store_t *self, int limit)
     return n;
 }
 
-//  One channel's claim, one statement, through the partial index on
-//  (channel, next_attempt_at) of rows still owed: it reads the due rows of
-//  this channel only, oldest first, at most limit of them, so its cost is
-//  what it claims — never the backlog of this or another channel. Of the
-//  rows it takes, each becomes
+//  Every channel's claim in one call of notify_claim (migration 011): each
+//  channel its own share of at most cfg->batch rows, oldest due first,
+//  through the partial index on (channel, next_attempt_at) of rows still
+//  owed — so a claim's cost is what it claims, never the backlog of this
+//  or another channel — each rated gateway within its token bucket (the
+//  bucket row locked to the COMMIT: notifiers claiming at once share one
+//  rate). Of the rows taken, each comes back as
 //      's'  suppressed: a customer who has since opted out of the channel;
 //      'd'  deferred: a customer's, not urgent, on a quiet channel, inside
 //           quiet hours in the row's zone: moved to the window's end (no
 //           attempt counted; deferred_until says so);
 //      'c'  claimed: 'sending' with a lease, returned to be sent.
+//  It was up to ten statements a pass (bucket, claim, spend per channel),
+//  each a round trip; the steps are the function's, unchanged.
 static const char *s_sql_claim =
-    "WITH due AS ("
-    "  SELECT n.id,"
-    "    n.recipient = 'customer' AND EXISTS (SELECT 1 FROM complaint c"
-    "      JOIN customer_optout o ON o.customer_pseudonym = c.customer_pseudonym"
-    "     WHERE c.id = n.complaint_id AND o.channel = n.channel) AS opted_out,"
-    "    CASE WHEN $5::boolean AND n.recipient = 'customer' AND NOT n.urgent"
-    "      THEN notify_quiet_until (app_now (), n.zone, $6::time, $7::time) END AS quiet_until"
-    "  FROM notification n"
-    "  WHERE n.channel = $4 AND n.state IN ('pending', 'failed') AND n.next_attempt_at <= app_now ()"
-    "  ORDER BY n.next_attempt_at, n.id LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED),"
-    " outcome AS ("
-    "  SELECT id, opted_out, quiet_until,"
-    "    CASE WHEN opted_out THEN 's' WHEN quiet_until IS NOT NULL THEN 'd' ELSE 'c' END AS what"
-    "  FROM due)"
-    " UPDATE notification n SET"
-    "  state = CASE o.what WHEN 's' THEN 'suppressed' WHEN 'c' THEN 'sending' ELSE n.state END,"
-    "  last_error = CASE o.what WHEN 's' THEN 'opted out of ' || n.channel ELSE n.last_error END,"
-    "  lease_owner = CASE o.what WHEN 'c' THEN $1 END,"
-    "  lease_until = CASE o.what WHEN 'c'"
-    "    THEN app_now () + $3::bigint * interval '1 millisecond' END,"
-    "  next_attempt_at = CASE o.what WHEN 'd' THEN o.quiet_until ELSE n.next_attempt_at END,"
-    "  deferred_until = CASE o.what WHEN 'd' THEN o.quiet_until ELSE n.deferred_until END"
-    " FROM outcome o WHERE n.id = o.id"
-    " RETURNING o.what, n.id, n.event_seq, n.attempts, n.channel, n.recipient_kind, n.recipient,"
-    "  coalesce (n.address, ''), n.subject, n.body, n.message_id, coalesce (n.complaint_no, ''),"
-    "  coalesce (n.last_error, '')";
+    "SELECT what, id, event_seq, attempts, channel, recipient_kind, recipient, address,"
+    "  subject, body, message_id, complaint_no, last_error"
+    " FROM notify_claim ($1, $2::int, $3::bigint, $4::text[], $5::float8[], $6::boolean[],"
+    "                    $7::time, $8::time)";
 
-//  Claim up to limit due rows of one channel (the caller has room for limit
-//  more). Rows to send are appended to *rows at *count; suppressed ones get
-//  their event in events. Returns how many were claimed to send, -1.
+//  The claim of every channel. Rows to send are appended to rows at
+//  *count; suppressed ones get their event in events. -1 on failure.
 static int
-s_claim_channel (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_channel_t channel,
-                 int limit, notify_row_t *rows, int *count, s_events_t *events,
-                 int *suppressed, int *deferred)
+s_claim_channels (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_row_t *rows,
+                  int *count, s_events_t *events, int *suppressed, int *deferred)
 {
-    char limit_text [16], lease [24];
-    snprintf (limit_text, sizeof limit_text, "%d", limit);
+    pg_array_t channels = { 0 }, rates = { 0 }, quiet = { 0 };
+    pg_array_begin (&channels);
+    pg_array_begin (&rates);
+    pg_array_begin (&quiet);
+    for (int c = 0; c < NOTIFY_CHANNELS; c++) {
+        char rate [24];
+        snprintf (rate, sizeof rate, "%ld", c == NOTIFY_INBOX ? 0 : cfg->rate [c]);
+        pg_array_add (&channels, notify_channel_name ((notify_channel_t) c));
+        pg_array_add (&rates, rate);
+        pg_array_add (&quiet, cfg->quiet_from && (cfg->quiet_channels & (1u << c)) ? "t" : "f");
+    }
+    char batch [16], lease [24];
+    snprintf (batch, sizeof batch, "%d", cfg->batch);
     snprintf (lease, sizeof lease, "%ld", cfg->lease_ms);
-    bool quiet = cfg->quiet_from && (cfg->quiet_channels & (1u << channel));
-    const char *values [7] = {
-        self->name, limit_text, lease, notify_channel_name (channel), quiet ? "true" : "false",
-        quiet ? cfg->quiet_from : "00:00", quiet ? cfg->quiet_to : "00:00"
+    const char *values [8] = {
+        self->name, batch, lease, pg_array_end (&channels), pg_array_end (&rates),
+        pg_array_end (&quiet), cfg->quiet_from ? cfg->quiet_from : "00:00",
+        cfg->quiet_from ? cfg->quiet_to : "00:00"
     };
-    PGresult *res = s_exec (self, "claim", s_sql_claim, 7, values, NULL, NULL);
+    PGresult *res = s_exec (self, "claim", s_sql_claim, 8, values, NULL, NULL);
+    pg_array_destroy (&channels);
+    pg_array_destroy (&rates);
+    pg_array_destroy (&quiet);
     if (!res)
         return -1;
-    int claimed = 0;
     for (int i = 0; i < PQntuples (res); i++) {
         char what = *PQgetvalue (res, i, 0);
         if (what == 'd') {
@@ -835,10 +828,9 @@ s_claim_channel (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_cha
         row->body = strdup (PQgetvalue (res, i, 9));
         row->message_id = strdup (PQgetvalue (res, i, 10));
         row->complaint_no = strdup (PQgetvalue (res, i, 11));
-        claimed++;
     }
     PQclear (res);
-    return claimed;
+    return 0;
 }
 
 int
@@ -858,45 +850,8 @@ notify_store_claim (notify_store_t *self, const notify_claim_cfg_t *cfg, int *su
     s_events_begin (&events);
     if (s_release_expired (self, cfg->batch) < 0)
         goto failed;
-    //  Every channel gets its own share of the claim: a backlog on one (SMS
-    //  behind its gateway's rate) never holds back another (e-mail).
-    //  Each gateway within its rate: the bucket row stays locked until the
-    //  COMMIT, so instances claiming at once share one rate.
-    for (int c = 0; c < NOTIFY_CHANNELS; c++) {
-        const char *channel = notify_channel_name ((notify_channel_t) c);
-        int limit = cfg->batch;
-        long rate = cfg->rate [c];
-        if (c != NOTIFY_INBOX && rate > 0) {
-            char rate_text [24];
-            snprintf (rate_text, sizeof rate_text, "%ld", rate);
-            const char *values [3] = { channel, rate_text, rate_text };
-            res = s_exec (self, "gateway_allow",
-                          "SELECT notify_gateway_allow ($1, $2::float8, $3::float8)",
-                          3, values, NULL, NULL);
-            if (!res)
-                goto failed;
-            int allow = atoi (PQgetvalue (res, 0, 0));
-            PQclear (res);
-            if (allow < limit)
-                limit = allow;
-            if (limit <= 0)
-                continue;
-        }
-        int n = s_claim_channel (self, cfg, (notify_channel_t) c, limit, *rows, &count, &events,
-                                 suppressed, deferred);
-        if (n < 0)
-            goto failed;
-        if (n > 0 && c != NOTIFY_INBOX && rate > 0) {
-            char n_text [16];
-            snprintf (n_text, sizeof n_text, "%d", n);
-            const char *values [2] = { channel, n_text };
-            res = s_exec (self, "gateway_spend", "SELECT notify_gateway_spend ($1, $2)",
-                          2, values, NULL, NULL);
-            if (!res)
-                goto failed;
-            PQclear (res);
-        }
-    }
+    if (s_claim_channels (self, cfg, *rows, &count, &events, suppressed, deferred))
+        goto failed;
     if (s_events_flush (self, &events))
         goto failed;
     res = s_exec (self, "commit", "COMMIT", 0, NULL, NULL, NULL);
