@@ -8,8 +8,9 @@
 #   make bench      benchmarks (not part of make test)
 #   make deps       install the Debian packages the project needs
 #
-# Every service is a folder under services/; every .c file in it belongs to its
-# binary. Shared code lives in common/ and proto/ and is linked into all of them.
+# Every service is a folder under services/ with a main.c; every .c file in it
+# belongs to its binary. Shared code lives in common/ and proto/ and is linked
+# into all of them.
 
 CC       ?= cc
 SANITIZE ?= 0
@@ -38,9 +39,17 @@ LIB_SRC  := $(sort $(wildcard common/*.c proto/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libcomplaints.a
 
-SERVICES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard services/*/*.c)))))
+# A folder is a binary once it has its main.c: a service's pure classes may
+# come before its daemon (services/analytics/hotspot*.c did), tested meanwhile
+# through the selftest binary (SELFTEST_SVC below).
+SERVICES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard services/*/main.c)))))
 BINS     := $(SERVICES:%=$(BUILD)/bin/%)
 TEST_BINS:= $(BUILD)/bin/selftest
+# Pure classes of services (no store, no clock, no I/O) that tests/unit/
+# selftest.c runs beside common/ and proto/: compiled from their service's
+# folder, linked into the selftest binary only.
+SELFTEST_SVC := $(wildcard services/analytics/hotspot.c services/analytics/hotspot_rules.c)
+SELFTEST_SVC_OBJ := $(SELFTEST_SVC:%.c=$(BUILD)/obj/%.o)
 # The local SMTP server of make up, the tests and the benchmarks (deploy/sinks/).
 SINK_BINS:= $(BUILD)/bin/smtp-sink
 BENCH_SRC:= $(wildcard tests/bench/*.c)
@@ -68,9 +77,11 @@ $(BINS): $(BUILD)/bin/%: $$(addprefix $(BUILD)/obj/,$$(subst .c,.o,$$(wildcard s
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
-$(BUILD)/bin/selftest: $(BUILD)/obj/tests/unit/selftest.o $(LIB)
+$(BUILD)/obj/tests/unit/selftest.o: ALL_CFLAGS += $(sort $(addprefix -I,$(dir $(SELFTEST_SVC))))
+
+$(BUILD)/bin/selftest: $(BUILD)/obj/tests/unit/selftest.o $(SELFTEST_SVC_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/bin/smtp-sink: $(BUILD)/obj/deploy/sinks/smtp_sink.o
 	@mkdir -p $(dir $@)
