@@ -8,9 +8,8 @@
 #   make bench      benchmarks (not part of make test)
 #   make deps       install the Debian packages the project needs
 #
-# Every service is a folder under services/ with a main.c; every .c file in it
-# belongs to its binary. Shared code lives in common/ and proto/ and is linked
-# into all of them.
+# Every service is a folder under services/; every .c file in it belongs to its
+# binary. Shared code lives in common/ and proto/ and is linked into all of them.
 
 CC       ?= cc
 SANITIZE ?= 0
@@ -39,10 +38,13 @@ LIB_SRC  := $(sort $(wildcard common/*.c proto/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libcomplaints.a
 
-# A folder is a binary once it has its main.c: a service's pure classes may
-# come before its daemon (services/analytics/hotspot*.c did), tested meanwhile
-# through the selftest binary (SELFTEST_SVC below).
-SERVICES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard services/*/main.c)))))
+SERVICES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard services/*/*.c)))))
+# services/analytics/ holds pure classes (hotspot*.c) before its daemon: no
+# binary until its main.c exists (a binary needs a main); meanwhile they are
+# tested through the selftest binary (SELFTEST_SVC below).
+ifeq ($(wildcard services/analytics/main.c),)
+SERVICES := $(filter-out analytics,$(SERVICES))
+endif
 BINS     := $(SERVICES:%=$(BUILD)/bin/%)
 TEST_BINS:= $(BUILD)/bin/selftest
 # Pure classes of services (no store, no clock, no I/O) that tests/unit/
