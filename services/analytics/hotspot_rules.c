@@ -506,7 +506,8 @@ hotspot_rules_test (bool verbose)
     const hotspot_rule_t *s1 = hotspot_rules_get (rules, 0), *s2 = hotspot_rules_get (rules, 1);
     S_CHECK (s1->baseline_days == 28 && s1->p == 0.001 && s1->min == 5
              && fabs (s1->keep - 0.01) < 1e-12 && s1->cool_ms == S_DAY_MS && s1->min_days == 7
-             && strcmp (s1->name, "surge.business_line") == 0 && strcmp (s1->label, "t.conf:1") == 0,
+             && strcmp (s1->name, "surge.business_line") == 0
+             && strcmp (s1->label, "t.conf:1") == 0,
              "surge defaults: %d %g %lld %g", s1->baseline_days, s1->p, (long long) s1->min,
              s1->keep);
     S_CHECK (s2->baseline_days == 14 && s2->p == 1e-4 && s2->min == 8 && s2->keep == 0.002

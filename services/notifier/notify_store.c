@@ -23,6 +23,12 @@
  *  notification.suppressed event, so the complaint office can phone them.
  *  Times in templates are printed in the zone of the case's calendar.
  *
+ *  Events about no case (proto/events.c: caseless, analytics.hotspot) take
+ *  another path, s_event_caseless: no case row; the template's values are
+ *  the event's data (and the branch's name from the directory), times in
+ *  the bank's default calendar zone; department_head and supervisor are
+ *  those of the event's `branch`; the rows carry no complaint.
+ *
  *  Deliver. claim, in one transaction: rows whose lease ran out in
  *  'sending' (their sender died) go back to the queue; then each channel on
  *  its own takes its oldest due rows through the partial index (channel,
@@ -570,9 +576,9 @@ s_event_caseless (s_batch_t *batch, const notify_rule_t *rule, const char *seq, 
     }
     //  What it is about, in a word or three: the subject line's.
     char about [256] = "";
-    const char *parts [] = { zhash_lookup (fields, "branch_name") ? zhash_lookup (fields, "branch_name")
-                                                                 : branch,
-                             zhash_lookup (fields, "cause"), zhash_lookup (fields, "business_line"),
+    const char *branch_name = zhash_lookup (fields, "branch_name");
+    const char *parts [] = { branch_name ? branch_name : branch, zhash_lookup (fields, "cause"),
+                             zhash_lookup (fields, "business_line"),
                              zhash_lookup (fields, "customer") };
     for (size_t p = 0; p < sizeof parts / sizeof parts [0]; p++)
         if (parts [p])
