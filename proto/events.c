@@ -60,7 +60,21 @@ static const events_field_t s_notification_head [] = {
     F ("attempts", INT, REQUIRED, PLAIN, "tries so far"),
 };
 
-enum { H_ACTION, H_SLA, H_NOTIFICATION, H_COUNT };
+//  A hot spot (analytics): which rule found it and what it is about. The
+//  dimensions a rule does not group by are nil; a repeat customer is their
+//  pseudonym (identity class), never more.
+static const events_field_t s_hotspot_head [] = {
+    F ("kind", STR, REQUIRED, PLAIN,
+       "`outlet` (same branch, same cause), `repeat_customer` or `surge`"),
+    F ("rule", STR, REQUIRED, PLAIN, "the rule's name in hotspots.conf (`outlet_30d`)"),
+    F ("branch", STR, NULLABLE, PLAIN, "the branch or outlet (a department id) for `outlet`"),
+    F ("cause", STR, NULLABLE, PLAIN, "the cause, when the rule groups by it"),
+    F ("business_line", STR, NULLABLE, PLAIN, "the business line, when the rule groups by it"),
+    F ("customer", STR, OPTIONAL, IDENTITY,
+       "`repeat_customer`: the customer's keyed pseudonym (32 hex), never an identifier"),
+};
+
+enum { H_ACTION, H_SLA, H_NOTIFICATION, H_HOTSPOT, H_COUNT };
 
 static const events_head_t s_heads [H_COUNT] = {
     { "action", "every staff action's event (intake `act`); never the action's free text",
@@ -68,6 +82,8 @@ static const events_head_t s_heads [H_COUNT] = {
     { "sla", "every SLA event (the watchdog)", s_sla_head, N (s_sla_head) },
     { "notification", "every notification event; never an address or the message's text",
       s_notification_head, N (s_notification_head) },
+    { "hotspot", "every hot-spot event (analytics); about no single case: no `complaint_no`",
+      s_hotspot_head, N (s_hotspot_head) },
 };
 
 //  --------------------------------------------------------------------------
@@ -218,6 +234,30 @@ static const events_field_t s_n_retried [] = {
     F ("by", STR, REQUIRED, PLAIN, "the operator"),
 };
 
+static const events_field_t s_hotspot [] = {
+    F ("count", INT, REQUIRED, PLAIN,
+       "complaints in the window (`surge`: today so far, the bank's calendar day)"),
+    F ("window", STR, REQUIRED, PLAIN, "the rule's sliding window (`30d`); `surge`: `1d`"),
+    F ("first_at", INT, REQUIRED, PLAIN, "the first complaint counted, unix ms"),
+    F ("last_at", INT, REQUIRED, PLAIN, "the last complaint counted, unix ms"),
+    F ("samples", STR_LIST, REQUIRED, PLAIN,
+       "complaint numbers among those counted, latest first (at most the rule's `samples`)"),
+    F ("threshold", INT, REQUIRED, PLAIN,
+       "the rule's `count` (window rules) or `min` (surge) that was reached"),
+    F ("baseline", STR, NULLABLE, PLAIN,
+       "`surge`: the trailing mean per day (`2.14`), the Poisson λ"),
+    F ("baseline_days", INT, NULLABLE, PLAIN, "`surge`: the days the mean is over"),
+    F ("p_value", STR, NULLABLE, PLAIN, "`surge`: P(X ≥ count | λ) (`4.65e-05`)"),
+    F ("opened_at", INT, REQUIRED, PLAIN, "when analytics found it, unix ms"),
+};
+
+static const events_field_t s_hotspot_cleared [] = {
+    F ("count", INT, REQUIRED, PLAIN, "complaints in the window now (`surge`: today so far)"),
+    F ("window", STR, REQUIRED, PLAIN, "the rule's window (`30d`); `surge`: `1d`"),
+    F ("opened_at", INT, REQUIRED, PLAIN, "when it was found (the `analytics.hotspot`)"),
+    F ("cleared_at", INT, REQUIRED, PLAIN, "when it cooled, unix ms"),
+};
+
 //  --------------------------------------------------------------------------
 //  The events
 
@@ -228,14 +268,18 @@ enum {
     E_EXTENDED, E_REJECTED, E_WITHDRAWN,
     E_SLA_REMINDER, E_SLA_BREACHED, E_SLA_ESCALATED, E_SLA_EXTENDED, E_SLA_MET,
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
+    E_HOTSPOT, E_HOTSPOT_CLEARED,
     E_COUNT
 };
 
-#define OWN(array) array, N (array)
-#define NONE NULL, 0
+//  The last member: is the event about a case (false) or about none (true).
+#define OWN(array) array, N (array), false
+#define NONE NULL, 0, false
+#define OWN_CASELESS(array) array, N (array), true
 #define ACT &s_heads [H_ACTION]
 #define SLA &s_heads [H_SLA]
 #define NOTE &s_heads [H_NOTIFICATION]
+#define HOT &s_heads [H_HOTSPOT]
 
 static const events_decl_t s_events [E_COUNT] = {
     { "complaint.received", "intake", "intake accepted a new complaint", NULL, OWN (s_received) },
@@ -286,6 +330,12 @@ static const events_decl_t s_events [E_COUNT] = {
     { "notification.retried", "complaintctl",
       "`complaintctl notifications retry` put the row back to pending (`attempts`: before "
       "the reset)", NOTE, OWN (s_n_retried) },
+    { "analytics.hotspot", "analytics",
+      "a hot spot was found (accountability, seed 004 第十二條): once per hot spot while it "
+      "stays hot", HOT, OWN_CASELESS (s_hotspot) },
+    { "analytics.hotspot_cleared", "analytics",
+      "a hot spot cooled (hotspots.conf's clearing rule): the next one is a new hot spot",
+      HOT, OWN_CASELESS (s_hotspot_cleared) },
 };
 
 #undef OWN
@@ -293,6 +343,8 @@ static const events_decl_t s_events [E_COUNT] = {
 #undef ACT
 #undef SLA
 #undef NOTE
+#undef HOT
+#undef OWN_CASELESS
 
 const events_decl_t *
 events_all (size_t *count)
@@ -709,6 +761,34 @@ events_notification_retried (msgpack_sbuffer *buf, const events_notification_t *
     PACK (buf, E_N_RETRIED, NOTE_HEAD (n), s_str (by));
 }
 
+#define HOTSPOT_HEAD(h) s_str ((h)->kind), s_str ((h)->rule), s_str ((h)->branch), \
+    s_str ((h)->cause), s_str ((h)->business_line), s_str ((h)->customer)
+
+void
+events_analytics_hotspot (msgpack_sbuffer *buf, const events_hotspot_t *h, int64_t count,
+                          const char *window, int64_t first_at, int64_t last_at,
+                          const char *const *samples, size_t nsamples, int64_t threshold,
+                          const char *baseline, int64_t baseline_days, const char *p_value,
+                          int64_t opened_at)
+{
+    //  The validator refuses a list longer than EVENTS_MAX_LIST: keep the
+    //  first (latest) ones rather than pack what no consumer would accept.
+    if (nsamples > EVENTS_MAX_LIST)
+        nsamples = EVENTS_MAX_LIST;
+    PACK (buf, E_HOTSPOT, HOTSPOT_HEAD (h), s_int (count), s_str (window), s_int (first_at),
+          s_int (last_at), s_list (samples, nsamples), s_int (threshold), s_str (baseline),
+          baseline ? s_int (baseline_days) : s_str (NULL), s_str (p_value), s_int (opened_at));
+}
+
+void
+events_analytics_hotspot_cleared (msgpack_sbuffer *buf, const events_hotspot_t *h,
+                                  int64_t count, const char *window, int64_t opened_at,
+                                  int64_t cleared_at)
+{
+    PACK (buf, E_HOTSPOT_CLEARED, HOTSPOT_HEAD (h), s_int (count), s_str (window),
+          s_int (opened_at), s_int (cleared_at));
+}
+
 //  --------------------------------------------------------------------------
 //  Validation
 
@@ -922,6 +1002,8 @@ events_print_markdown (FILE *out)
         /* summaries are phrases; a sentence in the page starts with a capital */
         fprintf (out, "\n##### `%s` (%s)\n\n%c%s", d->name, d->producer,
                  toupper ((unsigned char) d->summary [0]), d->summary + 1);
+        if (d->caseless)
+            fprintf (out, " (about no single case: the envelope's `complaint_no` is nil)");
         if (d->head && d->nfields == 0)
             fprintf (out, ". The `%s` head only.\n", d->head->name);
         else {
@@ -992,7 +1074,7 @@ events_test (bool verbose)
         "customer_email", "customer_account", "customer_id_no", "address", "text", NULL
     };
     static const char *const producers [] = {
-        "intake", "router", "watchdog", "notifier", "complaintctl", NULL
+        "intake", "router", "watchdog", "notifier", "complaintctl", "analytics", NULL
     };
     for (size_t e = 0; e < E_COUNT; e++) {
         const events_decl_t *d = &s_events [e];
@@ -1151,6 +1233,41 @@ events_test (bool verbose)
     S_BEGIN ();
     events_notification_retried (&buf, &n, "ops.li");
     s_verify ("notification.retried", &buf, &msg);
+
+    //  Analytics' hot spots: dimensions not grouped by are nil, the repeat
+    //  customer only as a pseudonym, samples bounded.
+    const char *samples [EVENTS_MAX_LIST + 2];
+    for (size_t i = 0; i < N (samples); i++)
+        samples [i] = "202611230000013";
+    events_hotspot_t hs = { "outlet", "outlet_30d", "outlet_bj_haidian", "service_attitude",
+                            NULL, NULL };
+    S_BEGIN ();
+    events_analytics_hotspot (&buf, &hs, 3, "30d", 1795438798831LL, 1795538798831LL, samples, 3,
+                              3, NULL, 0, NULL, 1795538798900LL);
+    s_verify ("analytics.hotspot", &buf, &msg);
+    S_EXPECT (proto_map_get (&msg.data, "business_line")->type == MSGPACK_OBJECT_NIL);
+    S_EXPECT (proto_map_get (&msg.data, "p_value")->type == MSGPACK_OBJECT_NIL);
+    S_EXPECT (!proto_map_get (&msg.data, "customer"));
+    S_EXPECT (proto_map_get (&msg.data, "samples")->via.array.size == 3);
+    hs = (events_hotspot_t) { "surge", "surge_cause", NULL, "fees", NULL, NULL };
+    S_BEGIN ();
+    events_analytics_hotspot (&buf, &hs, 10, "1d", 1795438798831LL, 1795538798831LL, samples,
+                              N (samples), 5, "2.00", 28, "4.65e-05", 1795538798900LL);
+    s_verify ("analytics.hotspot", &buf, &msg);
+    S_EXPECT (proto_map_get (&msg.data, "samples")->via.array.size == EVENTS_MAX_LIST);
+    S_EXPECT (s_has_str (&msg.data, "p_value", "4.65e-05"));
+    hs = (events_hotspot_t) { "repeat_customer", "repeat_90d", NULL, NULL, NULL,
+                              "45db60af30e8adf3f661da481c70bad3" };
+    S_BEGIN ();
+    events_analytics_hotspot_cleared (&buf, &hs, 1, "90d", 1795438798831LL, 1795538798831LL);
+    s_verify ("analytics.hotspot_cleared", &buf, &msg);
+    S_EXPECT (s_has_str (&msg.data, "customer", "45db60af30e8adf3f661da481c70bad3"));
+    hs.customer = "13812345678";
+    S_BEGIN ();
+    events_analytics_hotspot_cleared (&buf, &hs, 1, "90d", 1795438798831LL, 1795538798831LL);
+    s_expect_refused ("analytics.hotspot_cleared", &buf, PROTO_E_INVALID_FIELD, "data.customer");
+    S_EXPECT (events_find ("analytics.hotspot")->caseless
+              && !events_find ("complaint.received")->caseless);
     S_EXPECT (packed >= E_COUNT);
 
     //  The validator refuses what the table does not describe.

@@ -23,7 +23,7 @@
  *
  *  Each event has one packer, events_<type>: typed C arguments in, the data
  *  map appended to a buffer, keys in declaration order. Every producer
- *  (intake, router, watchdog, notifier, complaintctl) calls these and packs
+ *  (intake, router, watchdog, notifier, complaintctl, analytics) calls these and packs
  *  nothing itself. A packer cannot produce a key the table lacks: all of
  *  them go through one engine that walks the declaration.
  *
@@ -79,6 +79,9 @@ typedef struct {
     const events_head_t *head;      /* NULL: no shared keys */
     const events_field_t *fields;   /* the event's own keys, after the head */
     size_t nfields;
+    bool caseless;                  /* about no single case: the envelope's complaint_no is
+                                       nil (analytics.hotspot); a consumer that tells
+                                       people finds them from the data, not a case */
 } events_decl_t;
 
 #define EVENTS_MAX_FIELDS  24       /* head + own keys of any one event */
@@ -208,6 +211,24 @@ void events_notification_suppressed (msgpack_sbuffer *buf, const events_notifica
                                      const char *reason);
 void events_notification_retried (msgpack_sbuffer *buf, const events_notification_t *n,
                                   const char *by);
+
+/* Hot spots (analytics): the head every hot-spot event carries. Strings a
+ * rule does not group by are NULL (nil); customer is the pseudonym
+ * (repeat_customer only; NULL: left out). */
+typedef struct {
+    const char *kind, *rule, *branch, *cause, *business_line, *customer;
+} events_hotspot_t;
+
+/* baseline NULL (not a surge): baseline, baseline_days and p_value nil.
+ * More than EVENTS_MAX_LIST samples: the first EVENTS_MAX_LIST are packed. */
+void events_analytics_hotspot (msgpack_sbuffer *buf, const events_hotspot_t *h, int64_t count,
+                               const char *window, int64_t first_at, int64_t last_at,
+                               const char *const *samples, size_t nsamples, int64_t threshold,
+                               const char *baseline, int64_t baseline_days,
+                               const char *p_value, int64_t opened_at);
+void events_analytics_hotspot_cleared (msgpack_sbuffer *buf, const events_hotspot_t *h,
+                                       int64_t count, const char *window, int64_t opened_at,
+                                       int64_t cleared_at);
 
 //  --------------------------------------------------------------------------
 //  Validation

@@ -38,11 +38,16 @@
 #define S_MAX_WORDS       8
 
 //  Every placeholder a template may use. The store fills them from the case
-//  row and the event's data (notify_store.c, s_event).
+//  row and the event's data (notify_store.c, s_event), or for an event about
+//  no case (analytics.hotspot) from its data alone (s_event_caseless).
 static const char *s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
     "handler", "handler_name", "state", "level", "customer_name", "outcome", "amount",
-    "stage", "stage_zh", "percent", "tier", "step", "adds", "event_due_at", NULL
+    "stage", "stage_zh", "percent", "tier", "step", "adds", "event_due_at",
+    //  hot spots (analytics.hotspot, analytics.hotspot_cleared)
+    "kind", "kind_zh", "kind_en", "about", "rule", "branch", "branch_name", "cause",
+    "business_line", "customer", "count", "window", "threshold", "first_at", "last_at",
+    "samples", "baseline", "baseline_days", "p_value", "opened_at", "cleared_at", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {
@@ -219,6 +224,13 @@ s_parse_words (notify_rules_t *self, const char *path, int line, char **words, i
         else
             rule->kinds |= 1u << kind;
     }
+    //  An event about no case has no customer and no handler to find; a
+    //  rule naming them would never send anything, so it is refused.
+    const unsigned case_only = (1u << NOTIFY_CUSTOMER) | (1u << NOTIFY_HANDLER);
+    if (events_find (type)->caseless && ((rule->kinds & case_only) || rule->escalation))
+        return conf_error_set (err, path, line, "%s is about no single case: it has no "
+                               "customer, handler or escalation roles (department_head is "
+                               "the head of the event's branch)", type);
     if (s_parse_channels (rule, path, line, channels, err))
         return -1;
     if (!rule->groups || (!rule->kinds && !rule->escalation))
@@ -448,6 +460,47 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         rc = notify_rules_render (rules, "sla.reminder", "zh", NOTIFY_SMS, fields, &subject,
                                   &body);
         s_check (verbose, rc == -1, "no short form for a rule without sms or push");
+        //  A hot spot: about no case, the office and the branch's head.
+        rule = notify_rules_find (rules, "analytics.hotspot");
+        s_check (verbose, rule && rule->kinds == ((1u << NOTIFY_COMPLAINT_OFFICE)
+                                                  | (1u << NOTIFY_DEPARTMENT_HEAD))
+                          && rule->channels == ((1u << NOTIFY_EMAIL) | (1u << NOTIFY_INBOX)),
+                 "analytics.hotspot -> complaint office and the branch's head, inbox and email");
+        rule = notify_rules_find (rules, "analytics.hotspot_cleared");
+        s_check (verbose, rule && rule->kinds == (1u << NOTIFY_COMPLAINT_OFFICE),
+                 "analytics.hotspot_cleared -> the complaint office");
+        zhash_t *hot = zhash_new ();
+        zhash_insert (hot, "kind_zh", "同一网点同类投诉");
+        zhash_insert (hot, "kind_en", "repeated complaints of one kind at one outlet");
+        zhash_insert (hot, "branch_name", "北京分行海淀支行");
+        zhash_insert (hot, "branch", "outlet_bj_haidian");
+        zhash_insert (hot, "about", "北京分行海淀支行 / service_attitude");
+        zhash_insert (hot, "cause", "service_attitude");
+        zhash_insert (hot, "count", "3");
+        zhash_insert (hot, "window", "30d");
+        zhash_insert (hot, "rule", "outlet_cause_30d");
+        zhash_insert (hot, "first_at", "2026-03-02 09:00 +08:00");
+        zhash_insert (hot, "samples", "202603020000017, 202603010000013");
+        rc = notify_rules_render (rules, "analytics.hotspot", "zh", NOTIFY_EMAIL, hot,
+                                  &subject, &body);
+        s_check (verbose, rc == 0 && strstr (subject, "北京分行海淀支行")
+                          && strstr (body, "30d") && strstr (body, "outlet_cause_30d")
+                          && strstr (body, "2026-03-02 09:00 +08:00")
+                          && strstr (body, "202603010000013") && !strstr (body, "{{"),
+                 "the zh hot spot: branch, window, rule, time with its zone, samples");
+        if (rc == 0) {
+            free (subject);
+            free (body);
+        }
+        rc = notify_rules_render (rules, "analytics.hotspot_cleared", "en", NOTIFY_EMAIL, hot,
+                                  &subject, &body);
+        s_check (verbose, rc == 0 && strstr (body, "outlet_cause_30d") && strstr (body, "30d"),
+                 "the en hot spot cleared renders");
+        if (rc == 0) {
+            free (subject);
+            free (body);
+        }
+        zhash_destroy (&hot);
         zhash_destroy (&fields);
         notify_rules_destroy (&rules);
     }
@@ -525,6 +578,9 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
             { "complaint.noted customer email\nquiet 21:00-08:00 sms\nquiet 22:00-07:00 sms\n",
               "a second quiet" },
             { "complaint.noted customer ,\n", "no recipients or no channels" },
+            { "analytics.hotspot complaint_office,handler inbox\n", "about no single case" },
+            { "analytics.hotspot customer email\n", "about no single case" },
+            { "analytics.hotspot escalation inbox\n", "about no single case" },
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
             s_write (rpath, bad [i][0]);

@@ -23,6 +23,12 @@
  *  notification.suppressed event, so the complaint office can phone them.
  *  Times in templates are printed in the zone of the case's calendar.
  *
+ *  Events about no case (proto/events.c: caseless, analytics.hotspot) take
+ *  another path, s_event_caseless: no case row; the template's values are
+ *  the event's data (and the branch's name from the directory), times in
+ *  the bank's default calendar zone; department_head and supervisor are
+ *  those of the event's `branch`; the rows carry no complaint.
+ *
  *  Deliver. claim, in one transaction: rows whose lease ran out in
  *  'sending' (their sender died) go back to the queue; then each channel on
  *  its own takes its oldest due rows through the partial index (channel,
@@ -117,15 +123,17 @@ static const char *s_sql_staff =
     "  ELSE false END ORDER BY s.id";
 
 //  Every row of a batch of events in one statement. A row already there
-//  (the batch was consumed before, and its COMMIT lost) is skipped.
+//  (the batch was consumed before, and its COMMIT lost) is skipped. The
+//  case's id and number are text, '' for an event about no case (NULL).
 static const char *s_sql_insert =
     "INSERT INTO notification (event_seq, event_type, complaint_id, complaint_no,"
     "  recipient_kind, recipient, channel, address, lang, subject, body, urgent, zone,"
     "  state, last_error)"
-    " SELECT t.seq, t.type, t.cid, t.no, t.kind, t.recipient, t.channel,"
+    " SELECT t.seq, t.type, nullif (t.cid, '')::bigint, nullif (t.no, ''), t.kind,"
+    "  t.recipient, t.channel,"
     "  nullif (t.address, ''), t.lang, t.subject, t.body, t.urgent, t.zone, t.state,"
     "  nullif (t.error, '')"
-    " FROM unnest ($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[],"
+    " FROM unnest ($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
     "  $12::boolean[], $13::text[], $14::text[], $15::text[])"
     "  AS t (seq, type, cid, no, kind, recipient, channel, address, lang, subject, body,"
@@ -330,15 +338,16 @@ typedef struct {
 typedef struct {
     s_batch_t *batch;
     const notify_rule_t *rule;
-    int kase;                       /* row in batch->cases */
+    int kase;                       /* row in batch->cases; -1: about no case */
     const char *seq, *zone;
     zhash_t *fields;
 } s_event_t;
 
+//  A column of the event's case; "" for an event about no case (kase -1).
 static const char *
 s_case (const s_event_t *ev, int column)
 {
-    return PQgetvalue (ev->batch->cases, ev->kase, column);
+    return ev->kase < 0 ? "" : PQgetvalue (ev->batch->cases, ev->kase, column);
 }
 
 //  One notification row, rendered and added to the batch's arrays. A
@@ -470,6 +479,117 @@ s_staff (s_batch_t *batch, const char *kind, const char *department, const char 
     return staff;
 }
 
+//  The bank's calendar: the zone of times in messages about no case.
+static const calendar_t *
+s_default_calendar (notify_store_t *self)
+{
+    return self->calendars ? calendars_find (self->calendars, self->default_calendar) : NULL;
+}
+
+//  The staff of a recipient kind for an event about no case: department_head
+//  and supervisor of the event's branch (none when it names none), the
+//  complaint office and management as always. Then one row per person and
+//  channel, as for a case. -1 when the store failed.
+static int
+s_caseless_recipients (s_event_t *ev, unsigned kinds, const char *branch)
+{
+    for (int kind = 0; kind < NOTIFY_KINDS; kind++) {
+        if (!(kinds & (1u << kind)))
+            continue;
+        //  notify_rules refuses customer, handler and escalation for these.
+        if (kind == NOTIFY_CUSTOMER || kind == NOTIFY_HANDLER)
+            continue;
+        const char *kname = notify_kind_name ((notify_kind_t) kind);
+        PGresult *staff = s_staff (ev->batch, kname, branch, "");
+        if (!staff)
+            return -1;
+        if (PQntuples (staff) == 0)
+            log_info ("no_recipient", "seq=%s type=%s kind=%s branch=%s", ev->seq,
+                      ev->rule->type, kname, *branch ? branch : "-");
+        for (int r = 0; r < PQntuples (staff); r++)
+            s_recipient (ev, kname, PQgetvalue (staff, r, 0), PQgetvalue (staff, r, 1),
+                         PQgetvalue (staff, r, 2), PQgetvalue (staff, r, 0), "zh");
+    }
+    return 0;
+}
+
+//  The words of a hot spot's kind, for people.
+static const char *s_hotspot_kinds [][3] = {
+    { "outlet", "同一网点同类投诉", "repeated complaints of one kind at one outlet" },
+    { "repeat_customer", "同一客户多次投诉", "one customer complaining repeatedly" },
+    { "surge", "投诉量激增", "a surge of complaints" },
+};
+
+//  Every row of an event about no single case (proto/events.c: caseless):
+//  the template's values and the recipients come from the event's data and
+//  the directory, never from a case. Times in the bank's calendar zone (the
+//  default calendar's). -1 when the store failed.
+static int
+s_event_caseless (s_batch_t *batch, const notify_rule_t *rule, const char *seq, json_t *data)
+{
+    notify_store_t *self = batch->store;
+    const calendar_t *calendar = s_default_calendar (self);
+    s_event_t ev = { .batch = batch, .rule = rule, .kase = -1, .seq = seq };
+    ev.zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai";
+    zhash_t *fields = zhash_new ();
+    ev.fields = fields;
+    const char *keys [] = { "kind", "rule", "branch", "cause", "business_line", "customer",
+                            "count", "window", "threshold", "baseline", "baseline_days",
+                            "p_value", NULL };
+    for (int i = 0; keys [i]; i++)
+        s_put_json (fields, keys [i], json_object_get (data, keys [i]));
+    const char *times [] = { "first_at", "last_at", "opened_at", "cleared_at", NULL };
+    for (int i = 0; times [i]; i++) {
+        json_t *at = json_object_get (data, times [i]);
+        if (json_is_integer (at))
+            s_put_time (fields, times [i], calendar, json_integer_value (at), false);
+    }
+    //  Sample complaint numbers, as one line.
+    char samples [EVENTS_MAX_LIST * 24] = "";
+    size_t i;
+    json_t *no;
+    json_array_foreach (json_object_get (data, "samples"), i, no)
+        if (json_is_string (no) && strlen (samples) + json_string_length (no) + 3 < sizeof samples)
+            snprintf (samples + strlen (samples), sizeof samples - strlen (samples), "%s%s",
+                      *samples ? ", " : "", json_string_value (no));
+    s_put (fields, "samples", samples);
+    const char *kind = zhash_lookup (fields, "kind");
+    for (size_t k = 0; kind && k < sizeof s_hotspot_kinds / sizeof s_hotspot_kinds [0]; k++)
+        if (streq (kind, s_hotspot_kinds [k][0])) {
+            s_put (fields, "kind_zh", s_hotspot_kinds [k][1]);
+            s_put (fields, "kind_en", s_hotspot_kinds [k][2]);
+        }
+    //  The branch's name from the directory (the event carries its id).
+    const char *branch = zhash_lookup (fields, "branch");
+    if (branch) {
+        const char *values [1] = { branch };
+        PGresult *res = s_exec (self, "department_name",
+                                "SELECT name FROM department WHERE id = $1", 1, values, NULL,
+                                NULL);
+        if (!res) {
+            zhash_destroy (&fields);
+            return -1;
+        }
+        if (PQntuples (res) == 1)
+            s_put (fields, "branch_name", PQgetvalue (res, 0, 0));
+        PQclear (res);
+    }
+    //  What it is about, in a word or three: the subject line's.
+    char about [256] = "";
+    const char *branch_name = zhash_lookup (fields, "branch_name");
+    const char *parts [] = { branch_name ? branch_name : branch, zhash_lookup (fields, "cause"),
+                             zhash_lookup (fields, "business_line"),
+                             zhash_lookup (fields, "customer") };
+    for (size_t p = 0; p < sizeof parts / sizeof parts [0]; p++)
+        if (parts [p])
+            snprintf (about + strlen (about), sizeof about - strlen (about), "%s%s",
+                      *about ? " / " : "", parts [p]);
+    s_put (fields, "about", about);
+    int rc = s_caseless_recipients (&ev, rule->kinds, branch ? branch : "");
+    zhash_destroy (&fields);
+    return rc;
+}
+
 //  Every row of one event, added to the batch. -1 when the store failed.
 static int
 s_event (s_batch_t *batch, const char *seq, const char *type, const char *complaint_no,
@@ -477,7 +597,21 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
 {
     notify_store_t *self = batch->store;
     const notify_rule_t *rule = notify_rules_find (batch->rules, type);
-    if (!rule || !*complaint_no)
+    if (!rule)
+        return 0;
+    const events_decl_t *decl = events_find (type);
+    if (decl && decl->caseless) {
+        proto_error_t perr;
+        json_t *event = msgpack_json_decode (bytes, size, EVENT_MAX_SIZE, EVENT_MAX_DEPTH, &perr);
+        if (!event) {
+            log_warn ("event_undecodable", "seq=%s type=%s action=skip", seq, type);
+            return 0;
+        }
+        int rc = s_event_caseless (batch, rule, seq, json_object_get (event, "data"));
+        json_decref (event);
+        return rc;
+    }
+    if (!*complaint_no)
         return 0;
     uintptr_t kase = (uintptr_t) zhash_lookup (batch->case_index, complaint_no);
     if (!kase) {
@@ -678,12 +812,14 @@ notify_store_consume (notify_store_t *self, notify_rules_t *rules, int batch, in
     snprintf (limit, sizeof limit, "%d", batch);
     PQclear (res);
     //  Only the events a rule wants carry their payload (most of the stream
-    //  is notification.* events this notifier caused itself).
+    //  is notification.* events this notifier caused itself). An event about
+    //  a case without its complaint_no is skipped in s_event; one about no
+    //  case (analytics.hotspot) has none.
     const char *types = notify_rules_types (rules);
     const char *evalues [3] = { last, limit, types };
     PGresult *events = s_exec (self, "events_read",
         "SELECT seq, type, coalesce (complaint_no, ''),"
-        "  CASE WHEN type = ANY ($3::text[]) AND complaint_no IS NOT NULL THEN event END"
+        "  CASE WHEN type = ANY ($3::text[]) THEN event END"
         " FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2", 3, evalues, NULL, NULL);
     if (!events) {
         pg_session_rollback (self->pg);

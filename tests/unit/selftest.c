@@ -23,6 +23,10 @@
 #include "events.h"
 #include "metrics.h"
 #include "daemon.h"
+//  Pure classes of services, compiled into this binary (Makefile: SELFTEST_SVC)
+//  until their daemon runs its own --selftest.
+#include "hotspot_rules.h"
+#include "hotspot.h"
 
 typedef struct {
     const char *name;
@@ -48,6 +52,8 @@ static const s_test_t s_tests [] = {
     { "events", events_test },
     { "metrics", metrics_test },
     { "daemon", daemon_test },
+    { "hotspot_rules", hotspot_rules_test },
+    { "hotspot", hotspot_test },
 };
 
 int
