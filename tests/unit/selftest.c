@@ -23,6 +23,7 @@
 #include "events.h"
 #include "metrics.h"
 #include "daemon.h"
+#include "event_stream.h"
 
 typedef struct {
     const char *name;
@@ -48,6 +49,7 @@ static const s_test_t s_tests [] = {
     { "events", events_test },
     { "metrics", metrics_test },
     { "daemon", daemon_test },
+    { "event_stream", event_stream_test },
 };
 
 int
