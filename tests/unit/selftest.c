@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "daemon.h"
 #include "event_stream.h"
+#include "analytics_request.h"
 
 typedef struct {
     const char *name;
@@ -50,6 +51,7 @@ static const s_test_t s_tests [] = {
     { "metrics", metrics_test },
     { "daemon", daemon_test },
     { "event_stream", event_stream_test },
+    { "analytics_request", analytics_request_test },
 };
 
 int
