@@ -146,7 +146,7 @@ int
 analytics_ingest_commit (analytics_ingest_t *self, analytics_store_t *store,
                          const calendar_t *calendar, int64_t cursor)
 {
-    pg_array_t nos;
+    pg_array_t nos = { 0 };
     pg_array_begin (&nos);
     for (void *item = zhashx_first (self->nos); item; item = zhashx_next (self->nos))
         pg_array_add (&nos, (const char *) zhashx_cursor (self->nos));

@@ -341,7 +341,7 @@ s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_
 
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
-    s_head (&pk, req->by >= 0 ? 10 : 9, as_of, calendar, req);
+    s_head (&pk, req->by >= 0 ? 9 : 8, as_of, calendar, req);
     proto_pack_kv_cstr (&pk, "metric", req->metric >= 0 ? analytics_metrics [req->metric].name
                                                         : analytics_rates [req->rate].name);
     proto_pack_kv_cstr (&pk, "bucket", req->hourly ? "hour" : "day");
