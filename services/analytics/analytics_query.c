@@ -105,19 +105,12 @@ s_pack_kpi (msgpack_packer *pk, const s_group_t *g, const int64_t *bounds, size_
 
 /*  The start of the read: a snapshot with the cursor in it. */
 static int
-s_begin (pg_session_t *pg, int64_t *as_of)
+s_begin (analytics_store_t *store, int64_t *as_of)
 {
-    if (pg_session_command (pg, "query_begin",
+    if (pg_session_command (analytics_store_session (store), "query_begin",
                             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
         return -1;
-    PGresult *res = pg_session_exec (pg, "query_cursor",
-                                     "SELECT last_seq FROM analytics_cursor WHERE id = 1", 0,
-                                     NULL, NULL, NULL, PGRES_TUPLES_OK);
-    if (!res)
-        return -1;
-    *as_of = PQntuples (res) ? atoll (PQgetvalue (res, 0, 0)) : 0;
-    PQclear (res);
-    return 0;
+    return analytics_store_cursor (store, as_of);
 }
 
 static void
@@ -169,7 +162,7 @@ s_kpi (analytics_store_t *store, const calendar_t *calendar, const analytics_tar
               " AND (day, hour) < ($3::date, $4::smallint) GROUP BY 1, 2, 3 ORDER BY 1", g);
     int64_t as_of = 0;
     PGresult *res = NULL, *tres = NULL;
-    if (s_begin (pg, &as_of)
+    if (s_begin (store, &as_of)
     ||  !(res = pg_session_exec (pg, "kpi", sql, 4, range, NULL, NULL, PGRES_TUPLES_OK))
     ||  !(tres = pg_session_exec (pg, "kpi_time", tsql, 4, range, NULL, NULL,
                                   PGRES_TUPLES_OK))) {
@@ -292,7 +285,7 @@ s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_
               " LIMIT %d", S_MAX_CELLS + 1);
     int64_t as_of = 0;
     PGresult *res = NULL;
-    if (s_begin (pg, &as_of)
+    if (s_begin (store, &as_of)
     ||  !(res = pg_session_exec (pg, "series", sql, 4, range, NULL, NULL, PGRES_TUPLES_OK))) {
         pg_session_rollback (pg);
         proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the store could not be read; retry");
