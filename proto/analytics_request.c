@@ -1,6 +1,6 @@
 /*  analytics_request.c — the analytics queries and their vocabulary (see
  *  analytics_request.h). The metric list is in the order of the columns of
- *  migration 010's view analytics_contribution (analytics --selftest checks
+ *  migration 012's view analytics_contribution (analytics --selftest checks
  *  the two agree); docs/analytics.md defines each and names its seed.
  */
 #include "analytics_request.h"

@@ -27,7 +27,7 @@
  *  in, to_jsonb out); times as ISO 8601 UTC text.
  *
  *  The metrics a fact contributes to its rollup cell are declared in SQL
- *  (migration 010, view analytics_contribution); their names, in the view's
+ *  (migration 012, view analytics_contribution); their names, in the view's
  *  order, are the wire vocabulary (proto/analytics_request.h).
  *
  *  Interface:

@@ -1,4 +1,4 @@
-/*  analytics_store.h — analytics' own tables (migration 010): the session,
+/*  analytics_store.h — analytics' own tables (migration 012): the session,
  *  the consumer's lock, the cursor, and the batch transaction.
  *
  *  The batch transaction, whole:

@@ -28,7 +28,7 @@
  *  queries by result.
  *
  *  `analytics --selftest [--verbose]` checks the fact rules, the targets
- *  file and, against the store, that migration 010's view has exactly the
+ *  file and, against the store, that migration 012's view has exactly the
  *  metrics of proto/analytics_request.c.
  */
 #include "analytics_fact.h"

@@ -1,4 +1,4 @@
--- 010_analytics.sql — the analytics daemon's tables (issue 12; owner:
+-- 012_analytics.sql — the analytics daemon's tables (issue 12; owner:
 -- analytics). docs/analytics.md defines every figure; services/analytics/
 -- analytics_store.c holds the SQL that writes them.
 --
