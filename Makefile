@@ -39,12 +39,6 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libcomplaints.a
 
 SERVICES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard services/*/*.c)))))
-# services/analytics/ holds pure classes (hotspot*.c) before its daemon: no
-# binary until its main.c exists (a binary needs a main); meanwhile they are
-# tested through the selftest binary (SELFTEST_SVC below).
-ifeq ($(wildcard services/analytics/main.c),)
-SERVICES := $(filter-out analytics,$(SERVICES))
-endif
 BINS     := $(SERVICES:%=$(BUILD)/bin/%)
 TEST_BINS:= $(BUILD)/bin/selftest
 # Pure classes of services (no store, no clock, no I/O) that tests/unit/

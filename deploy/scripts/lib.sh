@@ -39,7 +39,8 @@
 # connections, so a client's connection never holds a port we listen on.)
 # COMPLAINTS_METRICS_BASE (5590) + its place in SERVICES: bus-1 5590,
 # bus-2 5591, intake 5592, router-1 5593, router-2 5594, watchdog-1
-# 5595, watchdog-2 5596, notifier-1 5597, notifier-2 5598 (svc_metrics_port).
+# 5595, watchdog-2 5596, notifier-1 5597, notifier-2 5598, analytics 5599
+# (svc_metrics_port).
 #
 # Interface: say, warn, die, as_pg, pg_bin_dir, pg_cluster_running, pg_port,
 #            pg_ensure, env_setting, env_recorded, env_write, endpoints_load,
@@ -64,7 +65,7 @@ PROG=${PROG:-$(basename "$0" .sh)}
 # The services of the embedded pipeline, in start order. NAME -> binary is
 # NAME without its -N instance suffix (bus-1 and bus-2 both run `bus`).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1 notifier-2)
+SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1 notifier-2 analytics)
 # The local sinks the notifier delivers to when no real server is named
 # (notify_load decides which); started before the notifier, stopped by down.
 # shellcheck disable=SC2034
@@ -291,7 +292,8 @@ env_write () {
         printf 'export PGUSER=%q\n' "$PGUSER"
         printf 'export PGDATABASE=%q\n' "$PGDATABASE"
         printf 'export COMPLAINTS_PSEUDONYM_KEY=%q\n' "$key"
-        for n in COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT; do
+        for n in COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT \
+                 COMPLAINTS_ANALYTICS_ENDPOINT; do
             printf 'export %s=%q\n' "$n" "${!n}"
         done
         echo "# /metrics and /healthz of each service: 127.0.0.1, this + its place in SERVICES."
@@ -319,8 +321,10 @@ endpoints_load () {
     COMPLAINTS_INTAKE_ENDPOINT=$(env_setting COMPLAINTS_INTAKE_ENDPOINT tcp://127.0.0.1:5550)
     COMPLAINTS_BUS_PUB_ENDPOINT=$(env_setting COMPLAINTS_BUS_PUB_ENDPOINT tcp://127.0.0.1:5560)
     COMPLAINTS_BUS_REPLAY_ENDPOINT=$(env_setting COMPLAINTS_BUS_REPLAY_ENDPOINT tcp://127.0.0.1:5561)
+    COMPLAINTS_ANALYTICS_ENDPOINT=$(env_setting COMPLAINTS_ANALYTICS_ENDPOINT tcp://127.0.0.1:5570)
     COMPLAINTS_METRICS_BASE=$(env_setting COMPLAINTS_METRICS_BASE 5590)
     export COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT
+    export COMPLAINTS_ANALYTICS_ENDPOINT
     export COMPLAINTS_METRICS_BASE
 }
 

@@ -44,6 +44,7 @@ key_metrics () {
         intake*)    echo "requests=complaints_intake_requests_total errors=complaints_intake_errors_total writers_busy=complaints_intake_writers_busy" ;;
         router-*)   echo "claimed=complaints_router_claimed_total assigned=complaints_router_assigned_total lost=complaints_router_lost_total" ;;
         watchdog-*) echo "fired=complaints_watchdog_firings_total recomputed=complaints_watchdog_recomputed_total" ;;
+        analytics) echo "events=complaints_analytics_events_total cursor=complaints_analytics_cursor_seq lag=complaints_analytics_lag_events" ;;
         notifier-*) echo "deliveries=complaints_notifier_deliveries_total consume_lag=complaints_notifier_consume_lag_events" ;;
     esac
 }

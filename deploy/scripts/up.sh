@@ -17,6 +17,8 @@
 #        watchdog-1, -2 two SLA watchdogs sharing the clocks (SKIP LOCKED):
 #                       deploy/sla/policy.conf on deploy/calendars
 #        notifier-1, -2 two notifiers (docs/notifier.md): e-mail, SMS, push
+#        analytics      the stream into KPIs; queries on COMPLAINTS_ANALYTICS_ENDPOINT
+#                       (docs/analytics.md)
 #                       and the staff inbox, from the event log; one
 #                       consumes the stream at a time, both deliver
 #
@@ -54,7 +56,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router watchdog notifier complaintctl smtp-sink; do
+for b in bus intake router watchdog notifier analytics complaintctl smtp-sink; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -87,6 +89,7 @@ svc_start () {
     # deliver (a real server, or a local sink), the sinks where to listen.
     case $name in
         bus-* | router-* | watchdog-*) args=(--name "$name") ;;
+        analytics) args=(--name "$name") ;;
         notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
     esac
     # Each daemon serves /metrics and /healthz on its own fixed port.

@@ -24,8 +24,8 @@
  *      notify_cmd.c  notifications (list, summary, show, retry) and optout: the
  *                    notifier's rows and the customers' opt-outs, in the store
  *      import_csv.c  import the consumer bureau's CSV export, pipelined
- *      stream.c      events as JSON lines, replay paging (shared by tail and replay)
- *      tail.c        live tail of the bus, gap-free through replay
+ *      stream.c      events as JSON lines (shared by tail and replay)
+ *      tail.c        live tail of the bus, gap-free (common/event_stream.c)
  *      replay.c      print a range of the event log
  */
 #ifndef CTL_H_INCLUDED
@@ -151,24 +151,8 @@ int ctl_case_get (const char *endpoint, const char *number, const char *token,
 
 /* ---- stream.c ----------------------------------------------------------- */
 
-/* Called for each event in seq order; return 0 to go on, 1 to stop, -1 on
- * an error (already on stderr). */
-typedef int (ctl_event_fn) (const msgpack_object *event, void *arg);
-
 /* The output line for an event: {"seq","type","at","complaint_no","data"}.
  * NULL with err set when the event is malformed. */
 json_t *ctl_event_json (const msgpack_object *event, uint64_t *seq, proto_error_t *err);
-
-/* The "seq" of an event that ctl_event_json refused, so the reader can step
- * over it; 0 when even that is unreadable. */
-uint64_t ctl_event_seq (const msgpack_object *event);
-
-/* One replay request: {"op":"replay","from":from,"limit":limit}. Hands every
- * returned event to fn in order and stores the number of events in *count
- * (limit <= 0 leaves the server's default). Returns CTL_EXIT_OK,
- * CTL_EXIT_REPLY (error reply, unreadable reply, fn returned -1) or
- * CTL_EXIT_UNREACHABLE; fn returning 1 stops early with *stopped set. */
-int ctl_replay_page (ctl_client_t *client, uint64_t from, long limit, int timeout_ms,
-                     ctl_event_fn *fn, void *arg, size_t *count, bool *stopped);
 
 #endif

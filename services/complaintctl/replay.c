@@ -1,27 +1,23 @@
 /*  replay.c — `complaintctl replay --from N [--limit M] [--to S]`: print the
  *  event log after seq N as JSON lines, then exit.
  *
- *  Pages through the bus replay socket, each request starting after the last
- *  seq received, until a page comes back empty (the end of the log as it is
- *  now) or an event past S arrives. Events are printed in seq order and each
- *  seq at most once, even if the server were to repeat one. Unlike tail this
- *  reads only the log, never the live PUB stream, so its output is a
- *  snapshot: exactly the events after N that the bus had at the time.
+ *  The event client (common/event_stream.c) without a PUB endpoint: it
+ *  pages through the bus replay socket, each request starting after the
+ *  last seq received, until a page comes back empty (the end of the log as
+ *  it is now); we stop there or at the first event past S. Events come in
+ *  seq order and each seq at most once, even if the server were to repeat
+ *  one. Unlike tail this reads only the log, never the live PUB stream, so
+ *  its output is a snapshot: exactly the events after N that the bus had at
+ *  the time.
  */
 #include "ctl.h"
 #include "cfg.h"
+#include "event_stream.h"
 
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
-
-typedef struct {
-    uint64_t last;          /* last seq printed (or stepped over) */
-    uint64_t to;            /* stop after this seq; UINT64_MAX for no end */
-    bool past_end;
-    long printed;
-} s_replay_t;
 
 static void
 s_usage (FILE *out)
@@ -40,38 +36,6 @@ s_usage (FILE *out)
         CFG_BUS_REPLAY_ENDPOINT, CTL_TIMEOUT_MS);
 }
 
-static int
-s_on_event (const msgpack_object *event, void *arg)
-{
-    s_replay_t *self = (s_replay_t *) arg;
-    uint64_t seq = 0;
-    proto_error_t err = { 0 };
-    json_t *json = ctl_event_json (event, &seq, &err);
-    if (!json) {
-        seq = ctl_event_seq (event);
-        if (!seq) {
-            fprintf (stderr, "complaintctl replay: unreadable event: %s\n", err.message);
-            return -1;
-        }
-        fprintf (stderr, "complaintctl replay: skipping malformed event seq %" PRIu64 ": %s\n",
-                 seq, err.message);
-    }
-    if (seq > self->to) {
-        self->past_end = true;
-        json_decref (json);
-        return 1;
-    }
-    if (seq > self->last) {
-        if (json) {
-            ctl_print_json (json, false);
-            self->printed++;
-        }
-        self->last = seq;
-    }
-    json_decref (json);
-    return 0;
-}
-
 int
 ctl_replay (int argc, char **argv)
 {
@@ -85,7 +49,6 @@ ctl_replay (int argc, char **argv)
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
-    s_replay_t self = { 0, UINT64_MAX, false, 0 };
     long from = 0, to = -1, limit = 0;
     const char *endpoint = NULL, *timeout_text = NULL;
     optind = 1;
@@ -123,28 +86,36 @@ ctl_replay (int argc, char **argv)
     if (ctl_timeout_ms (timeout_text, &timeout_ms))
         return CTL_EXIT_USAGE;
     endpoint = ctl_setting (endpoint, CFG_ENV_BUS_REPLAY, CFG_BUS_REPLAY_ENDPOINT);
-    self.last = (uint64_t) from;
-    if (to >= 0)
-        self.to = (uint64_t) to;
+    uint64_t last_wanted = to >= 0 ? (uint64_t) to : UINT64_MAX;
 
-    ctl_client_t *client = ctl_client_new (endpoint);
-    if (!client)
+    event_stream_t *stream = event_stream_new (NULL, endpoint, (int) timeout_ms, limit);
+    if (!stream) {
+        fprintf (stderr, "complaintctl: invalid endpoint \"%s\"\n", endpoint);
         return CTL_EXIT_USAGE;
-    int rc = CTL_EXIT_OK;
-    while (rc == CTL_EXIT_OK && !self.past_end && self.last < self.to) {
-        uint64_t before = self.last;
-        size_t count = 0;
-        rc = ctl_replay_page (client, self.last, limit, (int) timeout_ms,
-                              s_on_event, &self, &count, NULL);
-        if (rc != CTL_EXIT_OK || count == 0)
-            break;
-        if (self.last == before) {
-            /* A page of nothing new would make us ask the same thing forever. */
-            fprintf (stderr, "complaintctl replay: the bus returned no event after seq %"
-                     PRIu64 "; stopping\n", before);
-            rc = CTL_EXIT_REPLY;
-        }
     }
-    ctl_client_destroy (&client);
+    event_stream_start_after (stream, (uint64_t) from);
+    int rc = CTL_EXIT_OK;
+    while (!zsys_interrupted) {
+        event_stream_event_t ev;
+        int got = event_stream_next (stream, 0, &ev);
+        if (got == 0)
+            break;                      /* the end of the log */
+        if (got < 0) {
+            fprintf (stderr, "complaintctl replay: %s\n", event_stream_error (stream));
+            rc = got == EVENT_STREAM_UNREACHABLE ? CTL_EXIT_UNREACHABLE : CTL_EXIT_REPLY;
+            break;
+        }
+        if (ev.seq > last_wanted)
+            break;
+        proto_error_t err = ev.err;
+        json_t *json = ev.valid ? ctl_event_json (ev.object, NULL, &err) : NULL;
+        if (json)
+            ctl_print_json (json, false);
+        else
+            fprintf (stderr, "complaintctl replay: skipping malformed event seq %" PRIu64
+                     ": %s\n", ev.seq, err.message);
+        json_decref (json);
+    }
+    event_stream_destroy (&stream);
     return rc;
 }

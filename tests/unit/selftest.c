@@ -23,8 +23,10 @@
 #include "events.h"
 #include "metrics.h"
 #include "daemon.h"
-//  Pure classes of services, compiled into this binary (Makefile: SELFTEST_SVC)
-//  until their daemon runs its own --selftest.
+#include "event_stream.h"
+#include "analytics_request.h"
+//  Pure classes of a service (no store, no clock, no I/O), compiled into
+//  this binary (Makefile: SELFTEST_SVC) so they are tested without one.
 #include "hotspot_rules.h"
 #include "hotspot.h"
 
@@ -52,6 +54,8 @@ static const s_test_t s_tests [] = {
     { "events", events_test },
     { "metrics", metrics_test },
     { "daemon", daemon_test },
+    { "event_stream", event_stream_test },
+    { "analytics_request", analytics_request_test },
     { "hotspot_rules", hotspot_rules_test },
     { "hotspot", hotspot_test },
 };

@@ -1,0 +1,250 @@
+/*  analytics_request.c — the analytics queries and their vocabulary (see
+ *  analytics_request.h). The metric list is in the order of the columns of
+ *  migration 012's view analytics_contribution (analytics --selftest checks
+ *  the two agree); docs/analytics.md defines each and names its seed.
+ */
+#include "analytics_request.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+const analytics_metric_t analytics_metrics [] = {
+    { "received", "complaints received (complaint.received)" },
+    { "accepted", "accepted by a handler at least once (受理)" },
+    { "rejected", "not accepted (不予受理, complaint.rejected)" },
+    { "withdrawn", "withdrawn by the customer" },
+    { "resolved", "resolved at least once (an answer with an outcome)" },
+    { "closed", "closed now (the current state is closed)" },
+    { "ended", "in a final state now: closed, rejected or withdrawn (闭环)" },
+    { "reopened", "reopened at least once" },
+    { "reviewed", "reviewed at least once (复核)" },
+    { "escalated", "escalated at least once (to head office or the regulator)" },
+    { "transferred", "transferred at least once (转办)" },
+    { "major", "major complaints (重大投诉)" },
+    { "answered", "had a first answer (info requested, resolved, rejected or closed)" },
+    { "answered_24h", "first answer within 24 h of receipt" },
+    { "withdrawn_unanswered", "withdrawn before any answer" },
+    { "satisfied", "last feedback: satisfied" },
+    { "not_satisfied", "last feedback: not satisfied" },
+    { "decided_15d", "first decision (resolved or rejected) by the 15th day after receipt" },
+    { "decided_30d", "first decision by the 30th day after receipt" },
+    { "decided_60d", "first decision by the 60th day after receipt" },
+    { "breached_acknowledge", "sla.breached events, stage acknowledge" },
+    { "breached_first_response", "sla.breached events, stage first_response" },
+    { "breached_resolution", "sla.breached events, stage resolution" },
+    { "breached_review", "sla.breached events, stage review" },
+    { "extended_resolution", "sla.extended events, stage resolution" },
+    { "extended_review", "sla.extended events, stage review" },
+    { "outcome_explanation", "last resolution: explanation" },
+    { "outcome_error_corrected", "last resolution: error corrected" },
+    { "outcome_refund", "last resolution: refund" },
+    { "outcome_compensation", "last resolution: compensation" },
+    { "outcome_apology", "last resolution: apology" },
+    { "outcome_process_change", "last resolution: process change" },
+    { "amount_cents", "amounts of the last resolutions, in cents" },
+};
+const size_t analytics_nmetrics = sizeof analytics_metrics / sizeof analytics_metrics [0];
+
+const analytics_rate_t analytics_rates [] = {
+    { "answered_24h_rate", "answered_24h", "received", NULL, "withdrawn_unanswered",
+      "answered within 24 h / (received - withdrawn before any answer)" },
+    { "satisfaction_rate", "satisfied", "satisfied", "not_satisfied", NULL,
+      "satisfied / (satisfied + not satisfied)" },
+    { "closure_rate", "ended", "received", NULL, NULL,
+      "closed, rejected or withdrawn / received (办结率)" },
+    { "decided_15d_rate", "decided_15d", "received", NULL, "withdrawn_unanswered",
+      "decided by day 15 / (received - withdrawn before any answer)" },
+    { "decided_30d_rate", "decided_30d", "received", NULL, "withdrawn_unanswered",
+      "decided by day 30 / (received - withdrawn before any answer)" },
+    { "decided_60d_rate", "decided_60d", "received", NULL, "withdrawn_unanswered",
+      "decided by day 60 / (received - withdrawn before any answer)" },
+};
+const size_t analytics_nrates = sizeof analytics_rates / sizeof analytics_rates [0];
+
+const char *const analytics_dims [] = {
+    "channel", "business_line", "cause", "department", "branch", "priority", NULL
+};
+
+static int
+s_index (const char *const *names, size_t stride, size_t count, const char *name, size_t len)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *n = *(const char *const *) ((const char *) names + i * stride);
+        if (strlen (n) == len && memcmp (n, name, len) == 0)
+            return (int) i;
+    }
+    return -1;
+}
+
+int
+analytics_metric_index (const char *name, size_t len)
+{
+    return s_index (&analytics_metrics [0].name, sizeof analytics_metrics [0],
+                    analytics_nmetrics, name, len);
+}
+
+int
+analytics_rate_index (const char *name, size_t len)
+{
+    return s_index (&analytics_rates [0].name, sizeof analytics_rates [0], analytics_nrates,
+                    name, len);
+}
+
+int
+analytics_dim_index (const char *name, size_t len)
+{
+    size_t count = 0;
+    while (analytics_dims [count])
+        count++;
+    return s_index (analytics_dims, sizeof analytics_dims [0], count, name, len);
+}
+
+int
+analytics_request_decode (const void *data, size_t size, analytics_request_t *req,
+                          proto_error_t *err)
+{
+    memset (req, 0, sizeof *req);
+    req->by = req->metric = req->rate = -1;
+    msgpack_unpacked msg;
+    msgpack_unpacked_init (&msg);
+    int rc = -1;
+    proto_str_t op = { 0 }, by = { 0 }, metric = { 0 }, bucket = { 0 };
+    if (proto_decode (data, size, &msg, err)
+    ||  proto_get_str (&msg.data, "op", "op", true, 1, 32, &op, err))
+        goto done;
+    if (proto_str_eq (op, "kpi"))
+        req->op = ANALYTICS_KPI;
+    else
+    if (proto_str_eq (op, "series"))
+        req->op = ANALYTICS_SERIES;
+    else {
+        proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
+                         "the analytics endpoint serves op \"kpi\" and \"series\"");
+        goto done;
+    }
+    if (proto_get_int (&msg.data, "from", "from", true, ANALYTICS_MIN_MS, ANALYTICS_MAX_MS,
+                       &req->from, NULL, err)
+    ||  proto_get_int (&msg.data, "to", "to", true, ANALYTICS_MIN_MS, ANALYTICS_MAX_MS,
+                       &req->to, NULL, err)
+    ||  proto_get_str (&msg.data, "by", "by", false, 1, 32, &by, err))
+        goto done;
+    if (req->to <= req->from) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "to", "to must be after from");
+        goto done;
+    }
+    if (req->to - req->from > ANALYTICS_MAX_RANGE_MS) {
+        proto_error_set (err, PROTO_E_TOO_LARGE, "to",
+                         "the range from..to is over ten years; ask for a shorter one");
+        goto done;
+    }
+    if (by.ptr && (req->by = analytics_dim_index (by.ptr, by.len)) < 0) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "by", "by must be one of channel, "
+                         "business_line, cause, department, branch, priority");
+        goto done;
+    }
+    if (req->op == ANALYTICS_SERIES) {
+        if (proto_get_str (&msg.data, "metric", "metric", true, 1, 64, &metric, err)
+        ||  proto_get_str (&msg.data, "bucket", "bucket", false, 1, 16, &bucket, err))
+            goto done;
+        req->metric = analytics_metric_index (metric.ptr, metric.len);
+        req->rate = analytics_rate_index (metric.ptr, metric.len);
+        if (req->metric < 0 && req->rate < 0) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "metric",
+                             "metric must be a count or a rate of PROTOCOL.md's analytics table");
+            goto done;
+        }
+        if (bucket.ptr && !proto_str_eq (bucket, "day") && !proto_str_eq (bucket, "hour")) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "bucket",
+                             "bucket must be \"day\" or \"hour\"");
+            goto done;
+        }
+        req->hourly = bucket.ptr && proto_str_eq (bucket, "hour");
+    }
+    rc = 0;
+done:
+    msgpack_unpacked_destroy (&msg);
+    return rc;
+}
+
+void
+analytics_request_pack (msgpack_sbuffer *buf, const char *op, int64_t from, int64_t to,
+                        const char *by, const char *metric, const char *bucket)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 3 + (by != NULL) + (metric != NULL) + (bucket != NULL));
+    proto_pack_kv_cstr (&pk, "op", op);
+    proto_pack_kv_int (&pk, "from", from);
+    proto_pack_kv_int (&pk, "to", to);
+    if (by)
+        proto_pack_kv_cstr (&pk, "by", by);
+    if (metric)
+        proto_pack_kv_cstr (&pk, "metric", metric);
+    if (bucket)
+        proto_pack_kv_cstr (&pk, "bucket", bucket);
+}
+
+#include "selftest.h"
+
+static void
+s_refused (const char *op, int64_t from, int64_t to, const char *by, const char *metric,
+           const char *bucket, const char *code, const char *field)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    analytics_request_pack (&buf, op, from, to, by, metric, bucket);
+    analytics_request_t req;
+    proto_error_t err = { 0 };
+    int rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == -1);
+    assert (strcmp (err.code, code) == 0 && strcmp (err.field, field) == 0);
+    msgpack_sbuffer_destroy (&buf);
+}
+
+void
+analytics_request_test (bool verbose)
+{
+    if (verbose)
+        printf (" * analytics_request: ");
+    int64_t day = 86400000, t0 = 1796400000000;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    analytics_request_t req;
+    proto_error_t err = { 0 };
+    analytics_request_pack (&buf, "kpi", t0, t0 + day, "department", NULL, NULL);
+    int rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == 0 && req.op == ANALYTICS_KPI && req.by == 3 && req.to - req.from == day);
+    msgpack_sbuffer_clear (&buf);
+    analytics_request_pack (&buf, "series", t0, t0 + day, NULL, "closure_rate", "hour");
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == 0 && req.op == ANALYTICS_SERIES && req.hourly && req.rate == 2
+            && req.metric == -1 && req.by == -1);
+    msgpack_sbuffer_destroy (&buf);
+    s_refused ("report", t0, t0 + day, NULL, NULL, NULL, PROTO_E_UNKNOWN_OP, "op");
+    s_refused ("kpi", t0 + day, t0, NULL, NULL, NULL, PROTO_E_INVALID_FIELD, "to");
+    s_refused ("kpi", 5, t0, NULL, NULL, NULL, PROTO_E_INVALID_FIELD, "from");
+    s_refused ("kpi", t0, t0 + 20 * 366 * day, NULL, NULL, NULL, PROTO_E_TOO_LARGE, "to");
+    s_refused ("kpi", t0, t0 + day, "colour", NULL, NULL, PROTO_E_INVALID_FIELD, "by");
+    s_refused ("series", t0, t0 + day, NULL, NULL, NULL, PROTO_E_MISSING_FIELD, "metric");
+    s_refused ("series", t0, t0 + day, NULL, "nothing", NULL, PROTO_E_INVALID_FIELD, "metric");
+    s_refused ("series", t0, t0 + day, NULL, "received", "week", PROTO_E_INVALID_FIELD,
+               "bucket");
+    //  {"op":"kpi","from":"x"}: the wrong type, named
+    rc = analytics_request_decode ("\x82\xa2op\xa3kpi\xa4" "from\xa1x", 15, &req, &err);
+    assert (rc == -1 && strcmp (err.code, PROTO_E_WRONG_TYPE) == 0
+            && strcmp (err.field, "from") == 0);
+    assert (analytics_metric_index ("amount_cents", 12) == (int) analytics_nmetrics - 1);
+    for (size_t i = 0; i < analytics_nrates; i++) {
+        assert (analytics_metric_index (analytics_rates [i].numerator,
+                                        strlen (analytics_rates [i].numerator)) >= 0);
+        assert (!analytics_rates [i].plus
+                || analytics_metric_index (analytics_rates [i].plus,
+                                           strlen (analytics_rates [i].plus)) >= 0);
+        assert (!analytics_rates [i].minus
+                || analytics_metric_index (analytics_rates [i].minus,
+                                           strlen (analytics_rates [i].minus)) >= 0);
+    }
+    if (verbose)
+        printf ("OK\n");
+}

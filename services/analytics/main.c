@@ -1,0 +1,363 @@
+/*  main.c — the analytics daemon: the event stream into KPIs, and a query
+ *  endpoint that answers them.
+ *
+ *  How it works. Every instance binds its query ROUTER (--endpoint) and
+ *  answers kpi and series queries from the rollups (analytics_query.c).
+ *  One instance at a time also consumes: the one holding the advisory lock
+ *  (analytics_store_try_lock; the others try again every --lock-retry-ms,
+ *  so a standby takes over within that when the consumer dies). The
+ *  consumer reads the bus through the event client (common/event_stream.c:
+ *  SUB + replay, strictly in seq order from the cursor), collects up to
+ *  --batch events, and applies them in one transaction with the cursor's
+ *  move (analytics_ingest.c, analytics_store.h). Killed anywhere, it
+ *  restarts from the committed cursor: every event counted exactly once.
+ *  The stream is the only input; nothing of another service's tables is
+ *  read (event_log is the bus's: we ask the bus for it).
+ *
+ *  --rebuild waits for the lock, empties analytics' tables and sets the
+ *  cursor to 0, then consumes from seq 1 through replay: the same events,
+ *  the same rules, the same figures. --once exits 0 when the consumer has
+ *  caught up with the log (for --rebuild in scripts and tests).
+ *
+ *  SIGHUP reloads the targets file and the calendar it names (a bad file
+ *  is refused with file:line, the old ones stay); SIGINT/SIGTERM finish the
+ *  batch in hand and exit 0. Flags, signals, the wait and /metrics are the
+ *  daemon skeleton's (common/daemon.c; `analytics --help`). Metrics: events
+ *  applied, batches, the cursor, lag behind the bus in events and the
+ *  ingest lag in seconds (commit time of the event -> its batch committed),
+ *  queries by result.
+ *
+ *  `analytics --selftest [--verbose]` checks the fact rules, the targets
+ *  file and, against the store, that migration 012's view has exactly the
+ *  metrics of proto/analytics_request.c.
+ */
+#include "analytics_fact.h"
+#include "analytics_ingest.h"
+#include "analytics_query.h"
+#include "analytics_store.h"
+#include "analytics_targets.h"
+#include "cfg.h"
+#include "daemon.h"
+#include "event_stream.h"
+#include "log.h"
+
+#include <czmq.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *targets_path, *calendars_dir;
+    analytics_targets_t *targets;
+    calendars_t *calendars;
+    const calendar_t *calendar;
+} s_config_t;
+
+static int
+s_load (s_config_t *self)
+{
+    conf_error_t err;
+    char q [300];
+    analytics_targets_t *targets = analytics_targets_load (self->targets_path, &err);
+    calendars_t *calendars = targets ? calendars_load_dir (self->calendars_dir, &err) : NULL;
+    const calendar_t *calendar = calendars ? calendars_find (calendars,
+                                             analytics_targets_calendar (targets)) : NULL;
+    if (calendars && !calendar)
+        conf_error_set (&err, self->targets_path, 0, "no calendar %s in %s",
+                        analytics_targets_calendar (targets), self->calendars_dir);
+    if (!calendar) {
+        log_error ("config_refused", "path=%s line=%d reason=%s", err.file, err.line,
+                   log_quote (q, sizeof q, err.reason));
+        analytics_targets_destroy (&targets);
+        calendars_destroy (&calendars);
+        return -1;
+    }
+    analytics_targets_destroy (&self->targets);
+    calendars_destroy (&self->calendars);
+    self->targets = targets;
+    self->calendars = calendars;
+    self->calendar = calendar;
+    log_info ("config_loaded", "targets=%s calendar=%s zone=%s", self->targets_path,
+              calendar_name (calendar), calendar_timezone (calendar));
+    return 0;
+}
+
+static int
+s_reload (void *arg)
+{
+    return s_load ((s_config_t *) arg);
+}
+
+static const daemon_opt_t s_opts [] = {
+    DAEMON_STR ("endpoint", CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT, "ENDPOINT",
+                "the query ROUTER to bind"),
+    DAEMON_STR ("bus", CFG_ENV_BUS_PUB, CFG_BUS_PUB_ENDPOINT, "ENDPOINT", "bus PUB"),
+    DAEMON_STR ("replay", CFG_ENV_BUS_REPLAY, CFG_BUS_REPLAY_ENDPOINT, "ENDPOINT",
+                "bus replay ROUTER"),
+    DAEMON_STR ("targets", "COMPLAINTS_ANALYTICS_TARGETS", "deploy/analytics/targets.conf",
+                "FILE", "KPI targets and the bank's calendar"),
+    DAEMON_STR ("calendars", "COMPLAINTS_CALENDARS", "deploy/calendars", "DIR",
+                "the calendars folder (NAME.conf each)"),
+    DAEMON_STR ("name", "COMPLAINTS_ANALYTICS_NAME", NULL, "NAME",
+                "instance name (logs, application_name), default analytics-PID"),
+    DAEMON_LONG ("batch", "COMPLAINTS_ANALYTICS_BATCH", 2000, 1, 100000,
+                 "events per transaction at most"),
+    DAEMON_LONG ("replay-timeout-ms", "COMPLAINTS_ANALYTICS_REPLAY_TIMEOUT_MS", 3000, 100,
+                 600000, "per replay request to the bus"),
+    DAEMON_LONG ("lock-retry-ms", "COMPLAINTS_ANALYTICS_LOCK_RETRY_MS", 1000, 50, 600000,
+                 "a standby tries for the consumer's lock this often"),
+    DAEMON_BOOL ("rebuild", NULL, "empty analytics' tables and recompute from seq 1"),
+    DAEMON_BOOL ("once", NULL, "exit 0 once the consumer has caught up with the log"),
+    DAEMON_BOOL ("selftest", NULL, "run the self-tests and exit"),
+    DAEMON_BOOL ("verbose", NULL, "self-test details; debug log lines"),
+    DAEMON_END
+};
+
+static int
+s_selftest (daemon_t *daemon, s_config_t *config, bool verbose)
+{
+    int passed = 0;
+    int failed = analytics_fact_test (verbose, config->calendars_dir, &passed);
+    failed += analytics_targets_test (verbose, config->targets_path, &passed);
+    analytics_store_t *store = analytics_store_new (daemon_str (daemon, "pg"), "selftest");
+    if (store && analytics_store_check_view (store) == 0) {
+        passed++;
+        if (verbose)
+            printf (" * the view's metrics are analytics_metrics: OK\n");
+    }
+    else {
+        failed++;
+        printf (" * the view's metrics are analytics_metrics: FAILED\n");
+    }
+    analytics_store_destroy (&store);
+    printf ("analytics selftest: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+/*  Answer every query waiting on the ROUTER: [identity][tags...][""][body]. */
+static void
+s_answer (zsock_t *router, analytics_store_t *store, s_config_t *config, metric_t *m_queries,
+          daemon_t *daemon)
+{
+    while (zsock_events (router) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv (router);
+        if (!msg)
+            return;
+        //  The first empty frame after the identity must be the one right
+        //  before the body; anything else cannot be addressed back.
+        size_t n = zmsg_size (msg), i = 0;
+        zframe_t *frame = zmsg_first (msg);
+        bool valid = false;
+        for (; frame && i + 1 < n; i++, frame = zmsg_next (msg))
+            if (i > 0 && zframe_size (frame) == 0) {
+                valid = i == n - 2;
+                break;
+            }
+        if (!valid) {
+            log_warn ("query_dropped", "reason=no_delimiter frames=%zu", n);
+            zmsg_destroy (&msg);
+            continue;
+        }
+        zframe_t *body = zmsg_last (msg);
+        msgpack_sbuffer reply;
+        msgpack_sbuffer_init (&reply);
+        int64_t t0 = zclock_usecs ();
+        const char *code = analytics_query_answer (store, config->calendar, config->targets,
+                                                   zframe_data (body), zframe_size (body),
+                                                   &reply);
+        daemon_observe (daemon, "query", (double) (zclock_usecs () - t0) / 1e6);
+        metric_add_at (m_queries, (const char *[]) { code ? code : "ok" }, 1);
+        zmsg_remove (msg, body);
+        zframe_destroy (&body);
+        zmsg_addmem (msg, reply.data, reply.size);
+        msgpack_sbuffer_destroy (&reply);
+        if (zmsg_send (&msg, router))
+            zmsg_destroy (&msg);        /* the peer went away */
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+    daemon_t *daemon = daemon_new ("analytics", s_opts,
+        "analytics --selftest [--targets FILE] [--calendars DIR] [--verbose]\n"
+        "       analytics --rebuild [--once] [OPTIONS]");
+    int rc = daemon_parse (daemon, argc, argv);
+    if (rc) {
+        daemon_destroy (&daemon);
+        return rc > 0 ? 0 : 2;
+    }
+    bool verbose = daemon_bool (daemon, "verbose");
+    s_config_t config = { .targets_path = daemon_str (daemon, "targets"),
+                          .calendars_dir = daemon_str (daemon, "calendars") };
+    if (daemon_bool (daemon, "selftest")) {
+        rc = s_selftest (daemon, &config, verbose);
+        daemon_destroy (&daemon);
+        return rc;
+    }
+    if (s_load (&config)) {
+        daemon_destroy (&daemon);
+        return 2;
+    }
+    char default_name [64];
+    snprintf (default_name, sizeof default_name, "analytics-%d", (int) getpid ());
+    const char *name = daemon_str (daemon, "name") ? daemon_str (daemon, "name") : default_name;
+    const char *endpoint = daemon_str (daemon, "endpoint");
+    long batch = daemon_long (daemon, "batch");
+    long retry_ms = daemon_long (daemon, "lock-retry-ms");
+    bool rebuild = daemon_bool (daemon, "rebuild"), once = daemon_bool (daemon, "once");
+
+    metrics_t *reg = daemon_metrics (daemon);
+    metric_t *m_events = metrics_counter (reg, "complaints_analytics_events_total",
+        "Events applied (every type; each counted once, at its batch's commit).", NULL);
+    metric_t *m_batches = metrics_histogram (reg, "complaints_analytics_batch_events",
+        "Events per batch transaction.", NULL, metrics_size_buckets, metrics_size_nbuckets);
+    metric_t *m_cursor = metrics_gauge (reg, "complaints_analytics_cursor_seq",
+        "The last event seq applied (analytics_cursor.last_seq).", NULL);
+    metric_t *m_lag = metrics_gauge (reg, "complaints_analytics_lag_events",
+        "Events the bus announced past the cursor.", NULL);
+    metric_t *m_ingest_lag = metrics_histogram (reg, "complaints_analytics_ingest_lag_seconds",
+        "From an event's commit on the bus to its batch's commit here (the last event of "
+        "each batch).", NULL, metrics_latency_buckets, metrics_latency_nbuckets);
+    metric_t *m_consumer = metrics_gauge (reg, "complaints_analytics_consumer",
+        "1 while this instance holds the consumer's lock.", NULL);
+    metric_t *m_queries = metrics_counter (reg, "complaints_analytics_queries_total",
+        "Queries answered, by result (ok or the error code).", "result");
+    daemon_on_reload (daemon, s_reload, &config);
+    if (daemon_start (daemon)) {
+        analytics_targets_destroy (&config.targets);
+        calendars_destroy (&config.calendars);
+        daemon_destroy (&daemon);
+        return 1;
+    }
+    if (verbose)
+        log_set_debug (true);
+
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    zsock_set_maxmsgsize (router, PROTO_MAX_MESSAGE);
+    zsock_set_linger (router, 1000);
+    if (zsock_bind (router, "%s", endpoint) < 0) {
+        log_error ("bind_failed", "endpoint=%s error=\"%s\"", endpoint, zmq_strerror (errno));
+        zsock_destroy (&router);
+        analytics_targets_destroy (&config.targets);
+        calendars_destroy (&config.calendars);
+        daemon_destroy (&daemon);
+        return 1;
+    }
+    log_info ("starting", "name=%s endpoint=%s batch=%ld rebuild=%d once=%d", name, endpoint,
+              batch, rebuild, once);
+    analytics_store_t *store = analytics_store_new (daemon_str (daemon, "pg"), name);
+    analytics_ingest_t *ingest = analytics_ingest_new ();
+    event_stream_t *stream = NULL;
+    int64_t cursor = 0, next_try = 0;
+    rc = 0;
+    if (store)
+        daemon_store_up (daemon);
+
+    while (store && !zsys_interrupted) {
+        //  Stand for consumer (again after a reconnect: the lock went with
+        //  the old connection).
+        if (stream && !analytics_store_has_lock (store)) {
+            log_warn ("consumer_lost", "reason=\"store connection lost\"");
+            event_stream_destroy (&stream);
+            metric_set (m_consumer, 0);
+        }
+        if (!stream && zclock_mono () >= next_try) {
+            next_try = zclock_mono () + retry_ms;
+            int got = analytics_store_try_lock (store);
+            if (got == 1 && rebuild) {
+                if (analytics_store_reset (store) == 0) {
+                    log_info ("rebuild", "tables=emptied cursor=0");
+                    rebuild = false;
+                }
+                else
+                    got = -1;
+            }
+            if (got == 1 && analytics_store_cursor (store, &cursor) == 0) {
+                stream = event_stream_new (daemon_str (daemon, "bus"),
+                                           daemon_str (daemon, "replay"),
+                                           (int) daemon_long (daemon, "replay-timeout-ms"), 0);
+                if (!stream) {
+                    rc = 2;
+                    break;
+                }
+                event_stream_start_after (stream, (uint64_t) cursor);
+                metric_set (m_consumer, 1);
+                metric_set (m_cursor, (double) cursor);
+                log_info ("consuming", "after_seq=%" PRId64, cursor);
+            }
+            else
+            if (got < 0) {
+                daemon_store_down (daemon, "the store failed; reconnecting");
+                analytics_store_recover (store);
+            }
+        }
+        //  Ingest one batch.
+        bool full = false;
+        if (stream) {
+            event_stream_event_t ev;
+            int got = 0;
+            while (analytics_ingest_count (ingest) < (size_t) batch
+                   && (got = event_stream_next (stream, 0, &ev)) == 1)
+                analytics_ingest_add (ingest, &ev);
+            if (got < 0)
+                log_warn ("stream_failed", "reason=\"%s\"", event_stream_error (stream));
+            size_t n = analytics_ingest_count (ingest);
+            full = n >= (size_t) batch;
+            if (n > 0) {
+                uint64_t last = analytics_ingest_last_seq (ingest);
+                int64_t last_at = analytics_ingest_last_at (ingest);
+                int64_t t0 = zclock_usecs ();
+                int committed = analytics_ingest_commit (ingest, store, config.calendar, cursor);
+                daemon_observe (daemon, "batch", (double) (zclock_usecs () - t0) / 1e6);
+                if (committed == 0) {
+                    cursor = (int64_t) last;
+                    metric_add (m_events, (double) n);
+                    metric_observe (m_batches, (double) n);
+                    metric_set (m_cursor, (double) cursor);
+                    if (last_at > 0)
+                        metric_observe (m_ingest_lag, (double) (zclock_time () - last_at) / 1e3);
+                    daemon_store_up (daemon);
+                    log_debug ("batch", "events=%zu last_seq=%" PRId64, n, cursor);
+                }
+                else {
+                    //  Nothing of the batch stands: start again from what
+                    //  the store says was applied.
+                    if (committed < 0) {
+                        daemon_store_down (daemon, "a batch failed; reconnecting");
+                        analytics_store_recover (store);
+                    }
+                    if (analytics_store_cursor (store, &cursor) == 0)
+                        event_stream_start_after (stream, (uint64_t) cursor);
+                    full = false;
+                }
+            }
+            uint64_t head = event_stream_head (stream);
+            metric_set (m_lag, head > (uint64_t) cursor ? (double) (head - (uint64_t) cursor) : 0);
+            if (once && n == 0 && got == 0 && event_stream_caught_up (stream)) {
+                log_info ("caught_up", "last_seq=%" PRId64, cursor);
+                break;
+            }
+        }
+        s_answer (router, store, &config, m_queries, daemon);
+        daemon_pass_done (daemon);
+        if (full)
+            continue;                   /* more is waiting: no sleep */
+        zmq_pollitem_t items [2];
+        int nitems = 0;
+        items [nitems++] = (zmq_pollitem_t) { zsock_resolve (router), 0, ZMQ_POLLIN, 0 };
+        if (stream)
+            items [nitems++] = (zmq_pollitem_t) { zsock_resolve (event_stream_socket (stream)),
+                                                  0, ZMQ_POLLIN, 0 };
+        daemon_wait (daemon, stream ? 1000 : retry_ms, items, nitems);
+    }
+    log_info ("stopping", "name=%s cursor=%" PRId64, name, cursor);
+    event_stream_destroy (&stream);
+    analytics_ingest_destroy (&ingest);
+    analytics_store_destroy (&store);
+    zsock_destroy (&router);
+    analytics_targets_destroy (&config.targets);
+    calendars_destroy (&config.calendars);
+    daemon_destroy (&daemon);
+    return rc;
+}
