@@ -105,9 +105,15 @@ s_submit_pack (msgpack_sbuffer *buf, const char *prefix, uint64_t n)
  *  their PostgreSQL backends'. "postgres" is the cluster's own processes
  *  (WAL writer, checkpointer, ...), "other" backends nobody named. */
 static const char *s_stages [] = {
-    "intake", "bus", "router", "watchdog", "notifier", "sinks", "postgres", "other", NULL
+    "intake", "bus", "router", "watchdog", "notifier", "analytics", "sinks", "postgres",
+    "other", NULL
 };
-#define STAGES 8
+#define STAGES 9
+#define S_SERVICES 6                    /* the stages with backends of their own */
+#define S_SINKS 6
+#define S_POSTGRES 7
+#define S_OTHER 8
+#define S_LAGS 6
 
 typedef struct {
     int n;
@@ -137,11 +143,11 @@ static int
 s_stage_of (const char *name)
 {
     if (strncmp (name, "sink", 4) == 0)
-        return 5;
+        return S_SINKS;
     for (int i = 0; s_stages [i]; i++)
         if (strncmp (name, s_stages [i], strlen (s_stages [i])) == 0)
             return i;
-    return 7;
+    return S_OTHER;
 }
 
 static void
@@ -185,7 +191,7 @@ s_cpu_snap (s_cpu_t *snap, const char *run_dir, PGconn *pg)
             bool client = streq (PQgetvalue (res, i, 1), "client backend");
             const char *app = PQgetvalue (res, i, 2);
             s_cpu_add (snap, atol (PQgetvalue (res, i, 0)),
-                       client ? s_stage_of (app) : 6, true);
+                       client ? s_stage_of (app) : S_POSTGRES, true);
         }
     PQclear (res);
 }
@@ -249,13 +255,13 @@ typedef struct {
     const char *conninfo, *prefix;
     volatile bool stop;
     int64_t samples;
-    int64_t max [5];            /* outbox, unrouted, clocks, unconsumed, due */
-    int64_t last [5];
+    int64_t max [S_LAGS];       /* outbox, unrouted, clocks, unconsumed, due, analytics */
+    int64_t last [S_LAGS];
 } s_lag_t;
 
 static const char *s_lag_names [] = {
     "bus_outbox", "router_unrouted", "watchdog_stale_clocks", "notifier_unconsumed_events",
-    "notifier_due_rows"
+    "notifier_due_rows", "analytics_unconsumed_events"
 };
 
 static void *
@@ -276,9 +282,11 @@ s_lag_sampler (void *arg)
             " coalesce ((SELECT max (seq) FROM event_log), 0)"
             "  - coalesce ((SELECT min (last_seq) FROM notifier_cursor), 0),"
             " (SELECT count(*) FROM notification WHERE state IN ('pending', 'failed')"
-            "    AND next_attempt_at <= app_now ())");
+            "    AND next_attempt_at <= app_now ()),"
+            " coalesce ((SELECT max (seq) FROM event_log), 0)"
+            "  - coalesce ((SELECT last_seq FROM analytics_cursor), 0)");
         if (PQresultStatus (res) == PGRES_TUPLES_OK) {
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < S_LAGS; i++) {
                 self->last [i] = atoll (PQgetvalue (res, 0, i));
                 if (self->last [i] > self->max [i])
                     self->max [i] = self->last [i];
@@ -692,7 +700,7 @@ main (int argc, char **argv)
         printf ("cpu_%s %.1f us/complaint\n", s_stages [i], stage [i] * 1e6 / (double) s_ncases);
         total += stage [i];
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < S_SERVICES; i++)
         printf ("cpu_%s_in_postgres %.1f us/complaint\n", s_stages [i],
                 store [i] * 1e6 / (double) s_ncases);
     double per = total * 1e6 / (double) s_ncases;
@@ -708,7 +716,7 @@ main (int argc, char **argv)
             " generator: another tenant; steal %.0f %%)\n",
             (others > 0 ? others : 0) * 100 / elapsed_s / (double) cores, cores,
             (machine1.steal - machine0.steal) * 100 / elapsed_s / (double) cores);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < S_LAGS; i++)
         printf ("lag_max_%s %" PRId64 " rows\n", s_lag_names [i], lag.max [i]);
     printf ("lag_samples %" PRId64 "\n", lag.samples);
 

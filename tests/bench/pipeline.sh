@@ -3,7 +3,7 @@
 # it (`make bench`, or `bash tests/bench/run.sh pipeline`).
 #
 # Starts the embedded pipeline of deploy/scripts/up.sh — its default
-# instance counts (bus ×2, intake, router ×2, watchdog ×2, notifier) and the
+# instance counts (bus ×2, intake, router ×2, watchdog ×2, notifier ×2, analytics) and the
 # local SMTP and gateway sinks — in a folder and on ports of its own (so a
 # `make up` beside it is left alone), then drives it from outside with
 # bench-pipeline (tests/bench/pipeline.c): complaints offered at a fixed
@@ -234,7 +234,7 @@ done
     fi
     for phase in $PHASES; do
         printf '# %s: CPU us per complaint (service + its PostgreSQL backends):' "$phase"
-        for s in intake bus router watchdog notifier sinks postgres; do
+        for s in intake bus router watchdog notifier analytics sinks postgres; do
             printf ' %s %s' "$s" "$(fig "$phase" "cpu_$s")"
         done
         printf '; total %s, machine limit at this cost %s/s\n' "$(fig "$phase" cpu_total)" \
