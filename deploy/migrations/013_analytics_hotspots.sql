@@ -38,9 +38,11 @@ CREATE TABLE analytics_hotspot (
 -- The sweep visits every open hot spot: as many rows as are open.
 CREATE INDEX analytics_hotspot_open ON analytics_hotspot (rule) WHERE open;
 
--- Window counts per key read a range of received_at within one key.
-CREATE INDEX analytics_fact_branch_cause ON analytics_fact (branch, cause, received_at);
-CREATE INDEX analytics_fact_branch_line ON analytics_fact (branch, business_line, received_at);
+-- Window counts per key read a range of received_at within one key. The
+-- hot spot's branch is the fact's department (the router's responsible
+-- department: the outlet itself for a complaint about its people).
+CREATE INDEX analytics_fact_dept_cause ON analytics_fact (department, cause, received_at);
+CREATE INDEX analytics_fact_dept_line ON analytics_fact (department, business_line, received_at);
 CREATE INDEX analytics_fact_customer_at ON analytics_fact (customer, received_at);
 CREATE INDEX analytics_fact_cause_day ON analytics_fact (cause, received_day);
 CREATE INDEX analytics_fact_line_day ON analytics_fact (business_line, received_day);

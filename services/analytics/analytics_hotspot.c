@@ -46,10 +46,17 @@ s_cols (hotspot_by_t by)
     }
 }
 
-//  "f.cause" or "''": a key column of table alias t.
+//  "f.cause" or "''": a key column of table alias t. The hot spot's
+//  `branch` is the fact's `department`: the department id the router made
+//  responsible (route @branch for a complaint about an outlet's people or
+//  service), which the notifier finds the branch's head from — not the
+//  free text the customer wrote in the complaint's branch field.
 static const char *
 s_col (char *out, size_t size, const char *alias, const char *col)
 {
+    if (col && alias [0] != 'h' && strcmp (col, "branch") == 0)
+        snprintf (out, size, "%s.department", alias);
+    else
     if (col)
         snprintf (out, size, "%s.%s", alias, col);
     else
