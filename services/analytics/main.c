@@ -19,8 +19,16 @@
  *  the same rules, the same figures. --once exits 0 when the consumer has
  *  caught up with the log (for --rebuild in scripts and tests).
  *
- *  SIGHUP reloads the targets file and the calendar it names (a bad file
- *  is refused with file:line, the old ones stay); SIGINT/SIGTERM finish the
+ *  Hot spots (analytics_hotspot.c): the consumer judges the keys of each
+ *  committed batch's complaints, and sweeps every open or hot key every
+ *  --hotspot-sweep-ms (and at once when it becomes the consumer); each
+ *  opened or cleared hot spot's state and event commit together. While a
+ *  --rebuild replays, nothing is judged (the facts are partial); a sweep
+ *  follows once it has caught up, and the hot spots' table survives the
+ *  rebuild, so nothing is told twice.
+ *
+ *  SIGHUP reloads the targets file, the calendar it names and hotspots.conf
+ *  (a bad file is refused with file:line, the old ones all stay); SIGINT/SIGTERM finish the
  *  batch in hand and exit 0. Flags, signals, the wait and /metrics are the
  *  daemon skeleton's (common/daemon.c; `analytics --help`). Metrics: events
  *  applied, batches, the cursor, lag behind the bus in events and the
