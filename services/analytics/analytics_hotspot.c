@@ -108,6 +108,7 @@ s_window_sql (const s_cols_t *c, char *sql, size_t size)
         "  GROUP BY c.k1, c.k2, n.t ORDER BY c.k1, c.k2",
         f1, f2, nonempty, f1, f2, nonempty, h1, h2, h1, h2, g1, g2);
     assert (len > 0 && (size_t) len < size);
+    (void) len;
 }
 
 //  The candidates of a surge rule. $1 nos text[] or NULL, $2 zone, $3 min,
@@ -160,6 +161,7 @@ s_day_sql (const s_cols_t *c, char *sql, size_t size)
         "  GROUP BY c.k1, n.t, n.d0, n.d1, n.today, n.first_day ORDER BY c.k1",
         f1, f1, f1, f1, h1, x1, h1, g1);
     assert (len > 0 && (size_t) len < size);
+    (void) len;
 }
 
 //  "a,b,c" -> pointers into buf (split in place).
