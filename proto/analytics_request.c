@@ -118,9 +118,26 @@ analytics_request_decode (const void *data, size_t size, analytics_request_t *re
     else
     if (proto_str_eq (op, "series"))
         req->op = ANALYTICS_SERIES;
+    else
+    if (proto_str_eq (op, "hotspots"))
+        req->op = ANALYTICS_HOTSPOTS;
     else {
         proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
-                         "the analytics endpoint serves op \"kpi\" and \"series\"");
+                         "the analytics endpoint serves op \"kpi\", \"series\" and \"hotspots\"");
+        goto done;
+    }
+    if (req->op == ANALYTICS_HOTSPOTS) {
+        //  {"op":"hotspots","state":"open"|"all"?}: nothing else is read.
+        proto_str_t state = { 0 };
+        if (proto_get_str (&msg.data, "state", "state", false, 1, 16, &state, err))
+            goto done;
+        if (state.ptr && !proto_str_eq (state, "open") && !proto_str_eq (state, "all")) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "state",
+                             "state must be \"open\" or \"all\"");
+            goto done;
+        }
+        req->all = state.ptr && proto_str_eq (state, "all");
+        rc = 0;
         goto done;
     }
     if (proto_get_int (&msg.data, "from", "from", true, ANALYTICS_MIN_MS, ANALYTICS_MAX_MS,
@@ -185,6 +202,16 @@ analytics_request_pack (msgpack_sbuffer *buf, const char *op, int64_t from, int6
         proto_pack_kv_cstr (&pk, "bucket", bucket);
 }
 
+void
+analytics_hotspots_request_pack (msgpack_sbuffer *buf, bool all)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 2);
+    proto_pack_kv_cstr (&pk, "op", "hotspots");
+    proto_pack_kv_cstr (&pk, "state", all ? "all" : "open");
+}
+
 #include "selftest.h"
 
 static void
@@ -222,6 +249,21 @@ analytics_request_test (bool verbose)
             && req.metric == -1 && req.by == -1);
     msgpack_sbuffer_destroy (&buf);
     s_refused ("report", t0, t0 + day, NULL, NULL, NULL, PROTO_E_UNKNOWN_OP, "op");
+    //  hotspots: open by default, "all" on request, nothing else
+    msgpack_sbuffer_init (&buf);
+    analytics_hotspots_request_pack (&buf, true);
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == 0 && req.op == ANALYTICS_HOTSPOTS && req.all);
+    msgpack_sbuffer_destroy (&buf);
+    static const char open_only [] = "\x81\xa2op\xa8hotspots";
+    rc = analytics_request_decode (open_only, sizeof open_only - 1, &req, &err);
+    assert (rc == 0 && req.op == ANALYTICS_HOTSPOTS && !req.all);
+    static const char shut [] = "\x82\xa2op\xa8hotspots\xa5state\xa4shut";
+    rc = analytics_request_decode (shut, sizeof shut - 1, &req, &err);
+    assert (rc == -1 && strcmp (err.field, "state") == 0);
+    static const char number [] = "\x82\xa2op\xa8hotspots\xa5state\x01";
+    rc = analytics_request_decode (number, sizeof number - 1, &req, &err);
+    assert (rc == -1 && strcmp (err.field, "state") == 0);
     s_refused ("kpi", t0 + day, t0, NULL, NULL, NULL, PROTO_E_INVALID_FIELD, "to");
     s_refused ("kpi", 5, t0, NULL, NULL, NULL, PROTO_E_INVALID_FIELD, "from");
     s_refused ("kpi", t0, t0 + 20 * 366 * day, NULL, NULL, NULL, PROTO_E_TOO_LARGE, "to");

@@ -6,6 +6,7 @@
  *
  *      {"op":"kpi","from":MS,"to":MS,"by":DIM?}
  *      {"op":"series","metric":NAME,"from":MS,"to":MS,"bucket":"day"|"hour","by":DIM?}
+ *      {"op":"hotspots","state":"open"|"all"?}
  *
  *  analytics_request_decode does no I/O (fuzzed: tests/fuzz/
  *  fuzz_analytics_request.c): bounded decode, every field checked, the
@@ -52,8 +53,9 @@ int analytics_dim_index (const char *name, size_t len);
 #define ANALYTICS_MAX_RANGE_MS  (11LL * 366 * 86400000)   /* a little over ten years */
 #define ANALYTICS_MAX_BUCKETS   1000
 #define ANALYTICS_MAX_GROUPS    500
+#define ANALYTICS_MAX_HOTSPOTS  1000        /* rows of a hotspots answer ("truncated") */
 
-typedef enum { ANALYTICS_KPI = 1, ANALYTICS_SERIES } analytics_op_t;
+typedef enum { ANALYTICS_KPI = 1, ANALYTICS_SERIES, ANALYTICS_HOTSPOTS } analytics_op_t;
 
 typedef struct {
     analytics_op_t op;
@@ -62,6 +64,7 @@ typedef struct {
     bool hourly;                    /* series: "hour" buckets, else "day" */
     int metric;                     /* series: analytics_metrics index, or -1 */
     int rate;                       /* series: analytics_rates index, or -1 */
+    bool all;                       /* hotspots: "all" (open and cleared), else open */
 } analytics_request_t;
 
 int analytics_request_decode (const void *data, size_t size, analytics_request_t *req,
@@ -69,6 +72,9 @@ int analytics_request_decode (const void *data, size_t size, analytics_request_t
 /* by: a dimension name or NULL; metric and bucket: series only. */
 void analytics_request_pack (msgpack_sbuffer *buf, const char *op, int64_t from, int64_t to,
                              const char *by, const char *metric, const char *bucket);
+
+/* {"op":"hotspots","state":"all"|"open"} */
+void analytics_hotspots_request_pack (msgpack_sbuffer *buf, bool all);
 
 void analytics_request_test (bool verbose);
 

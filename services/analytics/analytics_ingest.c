@@ -26,6 +26,7 @@ struct _analytics_ingest_t {
     size_t count;                   /* events taken, copied or not */
     uint64_t last_seq;
     int64_t last_at;
+    char *committed_nos;            /* the last committed batch's numbers (text[]) */
 };
 
 static void
@@ -55,6 +56,7 @@ analytics_ingest_destroy (analytics_ingest_t **self_p)
         analytics_ingest_t *self = *self_p;
         zlistx_destroy (&self->events);
         zhashx_destroy (&self->nos);
+        free (self->committed_nos);
         free (self);
         *self_p = NULL;
     }
@@ -101,6 +103,12 @@ analytics_ingest_add (analytics_ingest_t *self, const event_stream_event_t *even
 size_t analytics_ingest_count (analytics_ingest_t *self) { return self->count; }
 uint64_t analytics_ingest_last_seq (analytics_ingest_t *self) { return self->last_seq; }
 int64_t analytics_ingest_last_at (analytics_ingest_t *self) { return self->last_at; }
+
+const char *
+analytics_ingest_committed_nos (analytics_ingest_t *self)
+{
+    return self->committed_nos;
+}
 
 void
 analytics_ingest_clear (analytics_ingest_t *self)
@@ -183,6 +191,8 @@ analytics_ingest_commit (analytics_ingest_t *self, analytics_store_t *store,
     ||  analytics_store_batch_commit (store))
         goto done;
     rc = 0;
+    free (self->committed_nos);
+    self->committed_nos = zhashx_size (self->nos) ? strdup (nos_text) : NULL;
 done:
     free (out_text);
     json_decref (out);

@@ -16,6 +16,8 @@
  *      analytics_ingest_last_seq  the seq of the last taken; its commit time
  *      analytics_ingest_commit    the transaction
  *      analytics_ingest_clear     drop the batch (after a failure)
+ *      analytics_ingest_committed_nos  the complaint numbers of the last
+ *                                 committed batch (text[] literal), NULL: none
  */
 #ifndef ANALYTICS_INGEST_H_INCLUDED
 #define ANALYTICS_INGEST_H_INCLUDED
@@ -40,5 +42,7 @@ int64_t analytics_ingest_last_at (analytics_ingest_t *self);
 int analytics_ingest_commit (analytics_ingest_t *self, analytics_store_t *store,
                              const calendar_t *calendar, int64_t cursor);
 void analytics_ingest_clear (analytics_ingest_t *self);
+/* Valid until the next commit; NULL when the last batch touched no fact. */
+const char *analytics_ingest_committed_nos (analytics_ingest_t *self);
 
 #endif

@@ -381,6 +381,87 @@ s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_
     return 0;
 }
 
+/*  hotspots: the rows of analytics_hotspot, open ones (or all), newest
+ *  first, at most ANALYTICS_MAX_HOTSPOTS. The key values a rule does not
+ *  group by are '' in the table and nil on the wire. */
+#define S_HOTSPOT_COLS 13
+static int
+s_hotspots (analytics_store_t *store, const analytics_request_t *req, const calendar_t *calendar,
+            msgpack_sbuffer *reply, proto_error_t *err)
+{
+    int64_t as_of = 0;
+    pg_session_t *pg = analytics_store_session (store);
+    char limit [16];
+    snprintf (limit, sizeof limit, "%d", ANALYTICS_MAX_HOTSPOTS + 1);
+    const char *values [2] = { req->all ? "t" : "f", limit };
+    PGresult *res = NULL;
+    if (s_begin (store, &as_of) == 0)
+        res = pg_session_exec (pg, "hotspots_read",
+            "SELECT kind, rule, branch, cause, business_line, customer, count, span,"
+            "  (extract (epoch FROM first_at) * 1000)::bigint,"
+            "  (extract (epoch FROM last_at) * 1000)::bigint,"
+            "  (extract (epoch FROM opened_at) * 1000)::bigint,"
+            "  (extract (epoch FROM cleared_at) * 1000)::bigint,"
+            "  array_to_string (samples, ',')"
+            " FROM analytics_hotspot WHERE open OR $1::boolean"
+            " ORDER BY opened_at DESC, rule, branch, cause, business_line, customer"
+            " LIMIT $2::int", 2, values, NULL, NULL, PGRES_TUPLES_OK);
+    if (!res) {
+        pg_session_rollback (pg);
+        proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the store could not be read; retry");
+        return -1;
+    }
+    pg_session_rollback (pg);           /* read only: nothing to keep */
+    int n = PQntuples (res);
+    bool truncated = n > ANALYTICS_MAX_HOTSPOTS;
+    if (truncated)
+        n = ANALYTICS_MAX_HOTSPOTS;
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 5);
+    proto_pack_kv_bool (&pk, "ok", true);
+    proto_pack_kv_int (&pk, "as_of_seq", as_of);
+    proto_pack_kv_cstr (&pk, "zone", calendar_timezone (calendar));
+    proto_pack_kv_bool (&pk, "truncated", truncated);
+    proto_pack_cstr (&pk, "hotspots");
+    msgpack_pack_array (&pk, (uint32_t) n);
+    static const char *const names [S_HOTSPOT_COLS] = {
+        "kind", "rule", "branch", "cause", "business_line", "customer", "count", "window",
+        "first_at", "last_at", "opened_at", "cleared_at", "samples" };
+    for (int r = 0; r < n; r++) {
+        msgpack_pack_map (&pk, S_HOTSPOT_COLS);
+        for (int c = 0; c < S_HOTSPOT_COLS; c++) {
+            proto_pack_cstr (&pk, names [c]);
+            const char *v = PQgetvalue (res, r, c);
+            bool null = PQgetisnull (res, r, c) || (c >= 2 && c <= 5 && !v [0]);
+            if (c == 12) {
+                //  Complaint numbers are digits: the comma splits them.
+                size_t count = 0;
+                for (const char *p = v; *p; p++)
+                    count += *p == ',';
+                msgpack_pack_array (&pk, (uint32_t) (v [0] ? count + 1 : 0));
+                for (const char *p = v; *p; ) {
+                    const char *comma = strchr (p, ',');
+                    size_t len = comma ? (size_t) (comma - p) : strlen (p);
+                    msgpack_pack_str (&pk, len);
+                    msgpack_pack_str_body (&pk, p, len);
+                    p += len + (comma != NULL);
+                }
+            }
+            else
+            if (null)
+                msgpack_pack_nil (&pk);
+            else
+            if (c == 6 || (c >= 8 && c <= 11))
+                msgpack_pack_int64 (&pk, atoll (v));
+            else
+                proto_pack_cstr (&pk, v);
+        }
+    }
+    PQclear (res);
+    return 0;
+}
+
 const char *
 analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
                         const analytics_targets_t *targets, const void *data, size_t size,
@@ -389,6 +470,9 @@ analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
     analytics_request_t req;
     proto_error_t err = { 0 };
     int rc = analytics_request_decode (data, size, &req, &err);
+    if (rc == 0 && req.op == ANALYTICS_HOTSPOTS)
+        rc = s_hotspots (store, &req, calendar, reply, &err);
+    else
     if (rc == 0) {
         s_slot_t first, last;
         s_slot (calendar, req.from, &first);

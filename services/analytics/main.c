@@ -19,8 +19,16 @@
  *  the same rules, the same figures. --once exits 0 when the consumer has
  *  caught up with the log (for --rebuild in scripts and tests).
  *
- *  SIGHUP reloads the targets file and the calendar it names (a bad file
- *  is refused with file:line, the old ones stay); SIGINT/SIGTERM finish the
+ *  Hot spots (analytics_hotspot.c): the consumer judges the keys of each
+ *  committed batch's complaints, and sweeps every open or hot key every
+ *  --hotspot-sweep-ms (and at once when it becomes the consumer); each
+ *  opened or cleared hot spot's state and event commit together. While a
+ *  --rebuild replays, nothing is judged (the facts are partial); a sweep
+ *  follows once it has caught up, and the hot spots' table survives the
+ *  rebuild, so nothing is told twice.
+ *
+ *  SIGHUP reloads the targets file, the calendar it names and hotspots.conf
+ *  (a bad file is refused with file:line, the old ones all stay); SIGINT/SIGTERM finish the
  *  batch in hand and exit 0. Flags, signals, the wait and /metrics are the
  *  daemon skeleton's (common/daemon.c; `analytics --help`). Metrics: events
  *  applied, batches, the cursor, lag behind the bus in events and the
@@ -32,6 +40,7 @@
  *  metrics of proto/analytics_request.c.
  */
 #include "analytics_fact.h"
+#include "analytics_hotspot.h"
 #include "analytics_ingest.h"
 #include "analytics_query.h"
 #include "analytics_store.h"
@@ -47,8 +56,9 @@
 #include <unistd.h>
 
 typedef struct {
-    const char *targets_path, *calendars_dir;
+    const char *targets_path, *calendars_dir, *hotspots_path;
     analytics_targets_t *targets;
+    hotspot_rules_t *hotspots;
     calendars_t *calendars;
     const calendar_t *calendar;
 } s_config_t;
@@ -65,7 +75,10 @@ s_load (s_config_t *self)
     if (calendars && !calendar)
         conf_error_set (&err, self->targets_path, 0, "no calendar %s in %s",
                         analytics_targets_calendar (targets), self->calendars_dir);
-    if (!calendar) {
+    //  The hot spot rules: refused like the targets, and a refusal of
+    //  either keeps everything in force (one reload, all or nothing).
+    hotspot_rules_t *hotspots = calendar ? hotspot_rules_load (self->hotspots_path, &err) : NULL;
+    if (!hotspots) {
         log_error ("config_refused", "path=%s line=%d reason=%s", err.file, err.line,
                    log_quote (q, sizeof q, err.reason));
         analytics_targets_destroy (&targets);
@@ -74,11 +87,14 @@ s_load (s_config_t *self)
     }
     analytics_targets_destroy (&self->targets);
     calendars_destroy (&self->calendars);
+    hotspot_rules_destroy (&self->hotspots);
     self->targets = targets;
     self->calendars = calendars;
     self->calendar = calendar;
-    log_info ("config_loaded", "targets=%s calendar=%s zone=%s", self->targets_path,
-              calendar_name (calendar), calendar_timezone (calendar));
+    self->hotspots = hotspots;
+    log_info ("config_loaded", "targets=%s calendar=%s zone=%s hotspots=%s %s",
+              self->targets_path, calendar_name (calendar), calendar_timezone (calendar),
+              self->hotspots_path, hotspot_rules_summary (hotspots));
     return 0;
 }
 
@@ -96,6 +112,8 @@ static const daemon_opt_t s_opts [] = {
                 "bus replay ROUTER"),
     DAEMON_STR ("targets", "COMPLAINTS_ANALYTICS_TARGETS", "deploy/analytics/targets.conf",
                 "FILE", "KPI targets and the bank's calendar"),
+    DAEMON_STR ("hotspots", "COMPLAINTS_ANALYTICS_HOTSPOTS", "deploy/analytics/hotspots.conf",
+                "FILE", "what a hot spot is (rules)"),
     DAEMON_STR ("calendars", "COMPLAINTS_CALENDARS", "deploy/calendars", "DIR",
                 "the calendars folder (NAME.conf each)"),
     DAEMON_STR ("name", "COMPLAINTS_ANALYTICS_NAME", NULL, "NAME",
@@ -106,6 +124,8 @@ static const daemon_opt_t s_opts [] = {
                  600000, "per replay request to the bus"),
     DAEMON_LONG ("lock-retry-ms", "COMPLAINTS_ANALYTICS_LOCK_RETRY_MS", 1000, 50, 600000,
                  "a standby tries for the consumer's lock this often"),
+    DAEMON_LONG ("hotspot-sweep-ms", "COMPLAINTS_ANALYTICS_HOTSPOT_SWEEP_MS", 60000, 50,
+                 86400000, "judge every open or hot key this often (counts age out)"),
     DAEMON_BOOL ("rebuild", NULL, "empty analytics' tables and recompute from seq 1"),
     DAEMON_BOOL ("once", NULL, "exit 0 once the consumer has caught up with the log"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests and exit"),
@@ -132,6 +152,24 @@ s_selftest (daemon_t *daemon, s_config_t *config, bool verbose)
     analytics_store_destroy (&store);
     printf ("analytics selftest: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
+}
+
+/*  Judge hot spots: the keys of these complaints (nos, a text[] literal),
+ *  or every candidate key (NULL: the sweep). A failure is logged and left
+ *  to the next sweep: every open or hot key is judged again there. */
+static void
+s_judge (analytics_store_t *store, s_config_t *config, const char *nos, metric_t *m_hotspots,
+         daemon_t *daemon)
+{
+    int told = 0;
+    int64_t t0 = zclock_usecs ();
+    if (analytics_hotspot_judge (store, config->hotspots, config->calendar, nos, &told) == 0)
+        metric_add (m_hotspots, told);
+    else {
+        daemon_store_down (daemon, "a hot spot pass failed; reconnecting");
+        analytics_store_recover (store);
+    }
+    daemon_observe (daemon, "hotspots", (double) (zclock_usecs () - t0) / 1e6);
 }
 
 /*  Answer every query waiting on the ROUTER: [identity][tags...][""][body]. */
@@ -189,7 +227,8 @@ main (int argc, char **argv)
     }
     bool verbose = daemon_bool (daemon, "verbose");
     s_config_t config = { .targets_path = daemon_str (daemon, "targets"),
-                          .calendars_dir = daemon_str (daemon, "calendars") };
+                          .calendars_dir = daemon_str (daemon, "calendars"),
+                          .hotspots_path = daemon_str (daemon, "hotspots") };
     if (daemon_bool (daemon, "selftest")) {
         rc = s_selftest (daemon, &config, verbose);
         daemon_destroy (&daemon);
@@ -223,6 +262,8 @@ main (int argc, char **argv)
         "1 while this instance holds the consumer's lock.", NULL);
     metric_t *m_queries = metrics_counter (reg, "complaints_analytics_queries_total",
         "Queries answered, by result (ok or the error code).", "result");
+    metric_t *m_hotspots = metrics_counter (reg, "complaints_analytics_hotspot_events_total",
+        "analytics.hotspot and analytics.hotspot_cleared events appended to the outbox.", NULL);
     daemon_on_reload (daemon, s_reload, &config);
     if (daemon_start (daemon)) {
         analytics_targets_destroy (&config.targets);
@@ -249,7 +290,12 @@ main (int argc, char **argv)
     analytics_store_t *store = analytics_store_new (daemon_str (daemon, "pg"), name);
     analytics_ingest_t *ingest = analytics_ingest_new ();
     event_stream_t *stream = NULL;
-    int64_t cursor = 0, next_try = 0;
+    int64_t cursor = 0, next_try = 0, next_sweep = 0;
+    long sweep_ms = daemon_long (daemon, "hotspot-sweep-ms");
+    //  While a rebuild replays from seq 1 the facts are partial: a judge
+    //  would see an open hot spot's count low and clear it. So hot spots
+    //  are judged only once the rebuild has caught up (a full sweep then).
+    bool judging = !rebuild;
     rc = 0;
     if (store)
         daemon_store_up (daemon);
@@ -282,6 +328,7 @@ main (int argc, char **argv)
                     break;
                 }
                 event_stream_start_after (stream, (uint64_t) cursor);
+                next_sweep = 0;             /* a new consumer sweeps at once */
                 metric_set (m_consumer, 1);
                 metric_set (m_cursor, (double) cursor);
                 log_info ("consuming", "after_seq=%" PRId64, cursor);
@@ -312,6 +359,9 @@ main (int argc, char **argv)
                 daemon_observe (daemon, "batch", (double) (zclock_usecs () - t0) / 1e6);
                 if (committed == 0) {
                     cursor = (int64_t) last;
+                    const char *nos = analytics_ingest_committed_nos (ingest);
+                    if (judging && nos)
+                        s_judge (store, &config, nos, m_hotspots, daemon);
                     metric_add (m_events, (double) n);
                     metric_observe (m_batches, (double) n);
                     metric_set (m_cursor, (double) cursor);
@@ -334,7 +384,16 @@ main (int argc, char **argv)
             }
             uint64_t head = event_stream_head (stream);
             metric_set (m_lag, head > (uint64_t) cursor ? (double) (head - (uint64_t) cursor) : 0);
-            if (once && n == 0 && got == 0 && event_stream_caught_up (stream)) {
+            bool caught_up = n == 0 && got == 0 && event_stream_caught_up (stream);
+            if (caught_up && !judging) {
+                judging = true;
+                next_sweep = 0;
+            }
+            if (judging && zclock_mono () >= next_sweep) {
+                next_sweep = zclock_mono () + sweep_ms;
+                s_judge (store, &config, NULL, m_hotspots, daemon);
+            }
+            if (once && caught_up) {
                 log_info ("caught_up", "last_seq=%" PRId64, cursor);
                 break;
             }
@@ -358,6 +417,7 @@ main (int argc, char **argv)
     zsock_destroy (&router);
     analytics_targets_destroy (&config.targets);
     calendars_destroy (&config.calendars);
+    hotspot_rules_destroy (&config.hotspots);
     daemon_destroy (&daemon);
     return rc;
 }

@@ -27,6 +27,7 @@
  *      stream.c      events as JSON lines (shared by tail and replay)
  *      tail.c        live tail of the bus, gap-free (common/event_stream.c)
  *      replay.c      print a range of the event log
+ *      hotspots_cmd.c   hotspots: the analytics daemon's hot spots, for people or JSON
  */
 #ifndef CTL_H_INCLUDED
 #define CTL_H_INCLUDED
@@ -65,6 +66,7 @@ int ctl_calendar (int argc, char **argv);
 int ctl_clock (int argc, char **argv);
 int ctl_notifications (int argc, char **argv);
 int ctl_optout (int argc, char **argv);
+int ctl_hotspots (int argc, char **argv);
 
 /* ---- options.c ---------------------------------------------------------- */
 

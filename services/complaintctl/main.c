@@ -8,6 +8,7 @@
  *      complaintctl replay --from N   print a range of the event log
  *      complaintctl act NO ACTION     a staff action on a case (token from the env)
  *      complaintctl queue             my cases / my department's, most urgent first
+ *      complaintctl hotspots          the hot spots analytics detected (--all, --json)
  *      complaintctl show NO           a case and its audit trail, for people
  *      complaintctl token new ID      issue a staff token
  *      complaintctl lifecycle         the state machine's table, or its diagram
@@ -45,6 +46,7 @@ static const s_command_t s_commands [] = {
     { "replay", ctl_replay, "print the events after seq N from the event log" },
     { "act",    ctl_act,    "take an action on a case: accept, resolve, transfer, close ..." },
     { "queue",  ctl_queue,  "my cases, or my department's, by priority and due time" },
+    { "hotspots", ctl_hotspots, "the analytics daemon's hot spots (open, or --all)" },
     { "show",   ctl_show,   "a case with its audit trail, for people (--json for tools)" },
     { "token",  ctl_token,  "token new STAFF_ID: issue a staff token (hash for the tokens file)" },
     { "lifecycle", ctl_lifecycle, "the case state machine: actions, states, roles (--dot)" },

@@ -1,0 +1,352 @@
+/*  analytics_hotspot.c — hot spots judged from analytics' own tables (see
+ *  analytics_hotspot.h for the transaction).
+ *
+ *  The candidate query of a rule is written from its `by`: only column
+ *  names of our own tables (branch, cause, business_line, customer) enter
+ *  the text; everything else is a parameter. Each candidate row carries
+ *  all a judge needs — the count at app_now (), first and last, the samples
+ *  latest first, the stored state — so a pass is one statement per rule
+ *  plus one write per key whose state changed.
+ *
+ *  Why app_now () and not the clock of this process: the store's clock is
+ *  the one every service and test agrees on (migration 003), and a test
+ *  moves it to age complaints out of a window.
+ *
+ *  Why the surge's day comes from SQL: today's bounds are local midnights
+ *  in the bank's zone (calendar_timezone), which PostgreSQL knows across
+ *  DST changes; received_day is already in that zone (migration 012).
+ */
+#include "analytics_hotspot.h"
+#include "log.h"
+#include "outbox.h"
+
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MS(x) "(extract (epoch FROM " x ") * 1000)::bigint"
+#define S_MAX_SAMPLES 64
+#define S_MAX_DAYS 400
+
+typedef struct {
+    const char *k1, *k2;            /* the key's columns; k2 NULL: one column */
+} s_cols_t;
+
+static s_cols_t
+s_cols (hotspot_by_t by)
+{
+    switch (by) {
+        case HOTSPOT_BY_BRANCH_CAUSE: return (s_cols_t) { "branch", "cause" };
+        case HOTSPOT_BY_BRANCH_LINE:  return (s_cols_t) { "branch", "business_line" };
+        case HOTSPOT_BY_CUSTOMER:     return (s_cols_t) { "customer", NULL };
+        case HOTSPOT_BY_CAUSE:        return (s_cols_t) { "cause", NULL };
+        case HOTSPOT_BY_LINE:         return (s_cols_t) { "business_line", NULL };
+        default: abort ();
+    }
+}
+
+//  "f.cause" or "''": a key column of table alias t. The hot spot's
+//  `branch` is the fact's `department`: the department id the router made
+//  responsible (route @branch for a complaint about an outlet's people or
+//  service), which the notifier finds the branch's head from — not the
+//  free text the customer wrote in the complaint's branch field.
+static const char *
+s_col (char *out, size_t size, const char *alias, const char *col)
+{
+    if (col && alias [0] != 'h' && strcmp (col, "branch") == 0)
+        snprintf (out, size, "%s.department", alias);
+    else
+    if (col)
+        snprintf (out, size, "%s.%s", alias, col);
+    else
+        snprintf (out, size, "''");
+    return out;
+}
+
+//  The candidates of a window rule. $1 nos text[] or NULL, $2 window ms,
+//  $3 count, $4 rule, $5 samples.
+static void
+s_window_sql (const s_cols_t *c, char *sql, size_t size)
+{
+    char f1 [32], f2 [32], h1 [32], h2 [32], g1 [32], g2 [32];
+    s_col (f1, sizeof f1, "f", c->k1);
+    s_col (f2, sizeof f2, "f", c->k2);
+    s_col (h1, sizeof h1, "h", c->k1);
+    s_col (h2, sizeof h2, "h", c->k2);
+    s_col (g1, sizeof g1, "g", c->k1);
+    s_col (g2, sizeof g2, "g", c->k2);
+    char nonempty [96];
+    snprintf (nonempty, sizeof nonempty, "%s <> ''%s%s%s", f1, c->k2 ? " AND " : "",
+              c->k2 ? f2 : "", c->k2 ? " <> ''" : "");
+    int len = snprintf (sql, size,
+        "WITH n AS (SELECT app_now () AS t),"
+        " cand AS ("
+        "  SELECT %s AS k1, %s AS k2 FROM analytics_fact f"
+        "   WHERE $1::text[] IS NOT NULL AND f.complaint_no = ANY ($1::text[])"
+        "     AND f.received_at IS NOT NULL AND %s"
+        "  UNION"
+        "  SELECT %s, %s FROM analytics_fact f, n"
+        "   WHERE $1::text[] IS NULL AND %s"
+        "     AND f.received_at > n.t - $2::bigint * interval '1 millisecond'"
+        "     AND f.received_at <= n.t"
+        "   GROUP BY 1, 2 HAVING count (*) >= $3::bigint"
+        "  UNION"
+        "  SELECT %s, %s FROM analytics_hotspot h WHERE h.rule = $4 AND h.open)"
+        " SELECT c.k1, c.k2, " S_MS ("n.t") ", count (g.complaint_no),"
+        "        " S_MS ("min (g.received_at)") ", " S_MS ("max (g.received_at)") ","
+        "        array_to_string ((array_agg (g.complaint_no ORDER BY g.received_at DESC,"
+        "           g.complaint_no DESC) FILTER (WHERE g.complaint_no IS NOT NULL))"
+        "           [1:$5::int], ','),"
+        "        coalesce (bool_or (h.open), false), " S_MS ("max (h.opened_at)") ","
+        "        " S_MS ("max (h.hot_until)") ", ''"
+        "   FROM cand c CROSS JOIN n"
+        "   LEFT JOIN analytics_hotspot h ON h.rule = $4 AND %s = c.k1 AND %s = c.k2"
+        "   LEFT JOIN analytics_fact g ON %s = c.k1 AND %s = c.k2"
+        "        AND g.received_at > n.t - $2::bigint * interval '1 millisecond'"
+        "        AND g.received_at <= n.t"
+        "  GROUP BY c.k1, c.k2, n.t ORDER BY c.k1, c.k2",
+        f1, f2, nonempty, f1, f2, nonempty, h1, h2, h1, h2, g1, g2);
+    assert (len > 0 && (size_t) len < size);
+    (void) len;
+}
+
+//  The candidates of a surge rule. $1 nos text[] or NULL, $2 zone, $3 min,
+//  $4 rule, $5 samples, $6 baseline days. Columns as the window's, then
+//  day_start, day_end and the days before today (latest first, with data).
+static void
+s_day_sql (const s_cols_t *c, char *sql, size_t size)
+{
+    char f1 [32], h1 [32], g1 [32], x1 [32];
+    s_col (f1, sizeof f1, "f", c->k1);
+    s_col (h1, sizeof h1, "h", c->k1);
+    s_col (g1, sizeof g1, "g", c->k1);
+    s_col (x1, sizeof x1, "x", c->k1);
+    int len = snprintf (sql, size,
+        "WITH n AS (SELECT app_now () AS t,"
+        "    date_trunc ('day', app_now () AT TIME ZONE $2) AT TIME ZONE $2 AS d0,"
+        "    (date_trunc ('day', app_now () AT TIME ZONE $2) + interval '1 day')"
+        "        AT TIME ZONE $2 AS d1,"
+        "    (app_now () AT TIME ZONE $2)::date AS today,"
+        "    (SELECT min (received_day) FROM analytics_fact) AS first_day),"
+        " cand AS ("
+        "  SELECT %s AS k1 FROM analytics_fact f"
+        "   WHERE $1::text[] IS NOT NULL AND f.complaint_no = ANY ($1::text[])"
+        "     AND f.received_at IS NOT NULL AND %s <> ''"
+        "  UNION"
+        "  SELECT %s FROM analytics_fact f, n"
+        "   WHERE $1::text[] IS NULL AND %s <> '' AND f.received_at >= n.d0"
+        "     AND f.received_at <= n.t"
+        "   GROUP BY 1 HAVING count (*) >= $3::bigint"
+        "  UNION"
+        "  SELECT %s FROM analytics_hotspot h WHERE h.rule = $4 AND h.open)"
+        " SELECT c.k1, '', " S_MS ("n.t") ", count (g.complaint_no),"
+        "        " S_MS ("min (g.received_at)") ", " S_MS ("max (g.received_at)") ","
+        "        array_to_string ((array_agg (g.complaint_no ORDER BY g.received_at DESC,"
+        "           g.complaint_no DESC) FILTER (WHERE g.complaint_no IS NOT NULL))"
+        "           [1:$5::int], ','),"
+        "        coalesce (bool_or (h.open), false), " S_MS ("max (h.opened_at)") ","
+        "        " S_MS ("max (h.hot_until)") ","
+        "        (SELECT coalesce (string_agg (coalesce (x.cnt, 0)::text, ',' ORDER BY i), '')"
+        "           FROM generate_series (1, least ($6::int, n.today - n.first_day)) i"
+        "           LEFT JOIN (SELECT received_day, count (*) AS cnt FROM analytics_fact x"
+        "                       WHERE %s = c.k1 AND received_day >= n.today - $6::int"
+        "                         AND received_day < n.today GROUP BY 1) x"
+        "             ON x.received_day = n.today - i),"
+        "        " S_MS ("n.d0") ", " S_MS ("n.d1")
+        "   FROM cand c CROSS JOIN n"
+        "   LEFT JOIN analytics_hotspot h ON h.rule = $4 AND %s = c.k1"
+        "   LEFT JOIN analytics_fact g ON %s = c.k1 AND g.received_at >= n.d0"
+        "        AND g.received_at <= n.t"
+        "  GROUP BY c.k1, n.t, n.d0, n.d1, n.today, n.first_day ORDER BY c.k1",
+        f1, f1, f1, f1, h1, x1, h1, g1);
+    assert (len > 0 && (size_t) len < size);
+    (void) len;
+}
+
+//  "a,b,c" -> pointers into buf (split in place).
+static size_t
+s_split (char *buf, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (char *p = buf; *p && n < max; ) {
+        out [n++] = p;
+        char *comma = strchr (p, ',');
+        if (!comma)
+            break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    return n;
+}
+
+static int64_t
+s_ms (PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col) ? 0 : atoll (PQgetvalue (res, row, col));
+}
+
+static void
+s_key (const hotspot_rule_t *rule, const char *k1, const char *k2, hotspot_key_t *key)
+{
+    *key = (hotspot_key_t) { "", "", "", "" };
+    switch (rule->by) {
+        case HOTSPOT_BY_BRANCH_CAUSE: key->branch = k1; key->cause = k2; break;
+        case HOTSPOT_BY_BRANCH_LINE: key->branch = k1; key->business_line = k2; break;
+        case HOTSPOT_BY_CUSTOMER: key->customer = k1; break;
+        case HOTSPOT_BY_CAUSE: key->cause = k1; break;
+        case HOTSPOT_BY_LINE: key->business_line = k1; break;
+        default: abort ();
+    }
+}
+
+static void
+s_fmt (char *out, size_t size, int64_t v)
+{
+    snprintf (out, size, "%" PRId64, v);
+}
+
+//  The state a decision leaves, written. Opened / still open: the whole
+//  row (count, window, samples as now); cleared: open false, cleared_at,
+//  the rest as it was when last hot.
+static int
+s_store (pg_session_t *pg, const hotspot_rule_t *rule, const hotspot_key_t *key,
+         const hotspot_decision_t *d, int64_t now, int64_t count, int64_t first_at,
+         int64_t last_at, const char *samples_csv)
+{
+    char opened [24], until [24], cnt [24], first [24], last [24], at [24];
+    s_fmt (opened, sizeof opened, d->state.opened_at);
+    s_fmt (until, sizeof until, d->state.hot_until);
+    s_fmt (cnt, sizeof cnt, count);
+    s_fmt (first, sizeof first, first_at);
+    s_fmt (last, sizeof last, last_at);
+    s_fmt (at, sizeof at, now);
+    if (d->verdict == HOTSPOT_CLEARED) {
+        const char *v [8] = { rule->name, key->branch, key->cause, key->business_line,
+                              key->customer, at, until, NULL };
+        return pg_session_command (pg, "hotspot_clear",
+            "UPDATE analytics_hotspot SET open = false,"
+            " cleared_at = to_timestamp ($6::bigint / 1000.0),"
+            " hot_until = to_timestamp (nullif ($7::bigint, 0) / 1000.0),"
+            " judged_at = to_timestamp ($6::bigint / 1000.0)"
+            " WHERE rule = $1 AND branch = $2 AND cause = $3 AND business_line = $4"
+            "   AND customer = $5", 7, v);
+    }
+    const char *v [15] = { rule->name, hotspot_kind_name (rule->kind), key->branch, key->cause,
+                           key->business_line, key->customer, opened, until, cnt,
+                           rule->kind == HOTSPOT_SURGE ? "1d" : rule->window, first, last,
+                           samples_csv, at, NULL };
+    return pg_session_command (pg, "hotspot_upsert",
+        "INSERT INTO analytics_hotspot AS h (rule, kind, branch, cause, business_line, customer,"
+        "  open, opened_at, hot_until, cleared_at, count, span, first_at, last_at, samples,"
+        "  judged_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, true, to_timestamp ($7::bigint / 1000.0),"
+        "  to_timestamp (nullif ($8::bigint, 0) / 1000.0), NULL, $9::bigint, $10,"
+        "  to_timestamp (nullif ($11::bigint, 0) / 1000.0),"
+        "  to_timestamp (nullif ($12::bigint, 0) / 1000.0),"
+        "  string_to_array (nullif ($13, ''), ','), to_timestamp ($14::bigint / 1000.0))"
+        " ON CONFLICT (rule, branch, cause, business_line, customer) DO UPDATE SET"
+        "  kind = EXCLUDED.kind, open = true, opened_at = EXCLUDED.opened_at,"
+        "  hot_until = EXCLUDED.hot_until, cleared_at = NULL, count = EXCLUDED.count,"
+        "  span = EXCLUDED.span, first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at,"
+        "  samples = coalesce (EXCLUDED.samples, '{}'), judged_at = EXCLUDED.judged_at", 14, v);
+}
+
+//  Judge every candidate of one rule: 0, -1.
+static int
+s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar,
+        const char *nos_array, int *told)
+{
+    s_cols_t cols = s_cols (rule->by);
+    char sql [6144];
+    bool surge = rule->kind == HOTSPOT_SURGE;
+    if (surge)
+        s_day_sql (&cols, sql, sizeof sql);
+    else
+        s_window_sql (&cols, sql, sizeof sql);
+    char p2 [24], p3 [24], p5 [24], p6 [24];
+    s_fmt (p2, sizeof p2, rule->window_ms);
+    s_fmt (p3, sizeof p3, surge ? rule->min : rule->count);
+    s_fmt (p5, sizeof p5, rule->samples);
+    s_fmt (p6, sizeof p6, rule->baseline_days);
+    const char *values [6] = { nos_array, surge ? calendar_timezone (calendar) : p2, p3,
+                               rule->name, p5, p6 };
+    PGresult *res = pg_session_exec (pg, surge ? "hotspot_days" : "hotspot_window", sql,
+                                     surge ? 6 : 5, values, NULL, NULL, PGRES_TUPLES_OK);
+    if (!res)
+        return -1;
+    int rc = 0;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
+        hotspot_key_t key;
+        s_key (rule, PQgetvalue (res, r, 0), PQgetvalue (res, r, 1), &key);
+        hotspot_state_t before = { strcmp (PQgetvalue (res, r, 7), "t") == 0,
+                                   s_ms (res, r, 8), s_ms (res, r, 9) };
+        char *samples_csv = strdup (PQgetvalue (res, r, 6));
+        char *samples_buf = strdup (samples_csv);
+        const char *samples [S_MAX_SAMPLES];
+        size_t nsamples = s_split (samples_buf, samples, S_MAX_SAMPLES);
+        hotspot_decision_t d;
+        const char *type = NULL;
+        int64_t now = s_ms (res, r, 2), count = s_ms (res, r, 3);
+        int64_t first_at = s_ms (res, r, 4), last_at = s_ms (res, r, 5);
+        if (surge) {
+            char *days_buf = strdup (PQgetvalue (res, r, 10));
+            const char *day_text [S_MAX_DAYS];
+            int64_t days [S_MAX_DAYS];
+            size_t ndays = s_split (days_buf, day_text, S_MAX_DAYS);
+            for (size_t i = 0; i < ndays; i++)
+                days [i] = atoll (day_text [i]);
+            hotspot_day_t in = { now, s_ms (res, r, 11), s_ms (res, r, 12), count, first_at,
+                                 last_at, days, ndays, samples, nsamples };
+            hotspot_day_judge (rule, &before, &in, &d);
+            type = hotspot_day_event (&buf, rule, &key, &in, &d);
+            free (days_buf);
+        }
+        else {
+            hotspot_window_t in = { now, count, first_at, last_at, samples, nsamples };
+            hotspot_window_judge (rule, &before, &in, &d);
+            type = hotspot_window_event (&buf, rule, &key, &in, &d);
+        }
+        if (d.verdict == HOTSPOT_OPENED || d.verdict == HOTSPOT_STILL_OPEN
+        ||  d.verdict == HOTSPOT_CLEARED)
+            rc = s_store (pg, rule, &key, &d, now, count, first_at, last_at, samples_csv);
+        if (rc == 0 && type) {
+            rc = outbox_append (pg, type, NULL, buf.data, buf.size);
+            if (rc == 0) {
+                (*told)++;
+                log_info ("hotspot", "type=%s rule=%s verdict=%s count=%" PRId64, type,
+                          rule->name, hotspot_verdict_name (d.verdict), count);
+            }
+        }
+        free (samples_buf);
+        free (samples_csv);
+    }
+    msgpack_sbuffer_destroy (&buf);
+    PQclear (res);
+    return rc;
+}
+
+int
+analytics_hotspot_judge (analytics_store_t *store, const hotspot_rules_t *rules,
+                         const calendar_t *calendar, const char *nos_array, int *told)
+{
+    assert (store && rules && calendar && told);
+    *told = 0;
+    pg_session_t *pg = analytics_store_session (store);
+    if (pg_session_begin (pg))
+        return -1;
+    for (size_t i = 0; i < hotspot_rules_count (rules); i++)
+        if (s_rule (pg, hotspot_rules_get (rules, i), calendar, nos_array, told)) {
+            pg_session_rollback (pg);
+            *told = 0;
+            return -1;
+        }
+    if (pg_session_commit (pg)) {
+        pg_session_rollback (pg);
+        *told = 0;
+        return -1;
+    }
+    return 0;
+}

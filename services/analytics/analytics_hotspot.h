@@ -1,0 +1,39 @@
+/*  analytics_hotspot.h — the daemon's side of hot spots: the counts from
+ *  analytics' own tables, the pure judges of hotspot.h, and the state and
+ *  the event committed together.
+ *
+ *  One pass, whole:
+ *
+ *      BEGIN
+ *      for each rule of hotspots.conf:
+ *          SELECT the candidate keys with their counts at app_now ():
+ *              the keys of the complaints given (after a batch), or every
+ *              key at or above the rule's threshold (the sweep), and every
+ *              key of the rule still open (a count falls as complaints age
+ *              out of the window, with no event to say so)
+ *          in C: hotspot_window_judge / hotspot_day_judge per key
+ *          INSERT … ON CONFLICT / UPDATE analytics_hotspot: the new state
+ *          outbox_append (analytics.hotspot | analytics.hotspot_cleared,
+ *                         complaint_no NULL) when the verdict tells
+ *      COMMIT
+ *
+ *  So a state and its event commit together (invariant 3): a complaint
+ *  judged again (a replay, a restart, a rebuild) finds its key open and
+ *  tells nothing. Only the consumer (the advisory lock's holder) judges.
+ *
+ *  Interface:
+ *      analytics_hotspot_judge     one pass (nos_array: a text[] literal of
+ *                                  complaint numbers, or NULL for the sweep)
+ */
+#ifndef ANALYTICS_HOTSPOT_H_INCLUDED
+#define ANALYTICS_HOTSPOT_H_INCLUDED
+
+#include "analytics_store.h"
+#include "calendar.h"
+#include "hotspot.h"
+
+/* 0 committed (*told: the events appended), -1 failed (rolled back, logged). */
+int analytics_hotspot_judge (analytics_store_t *store, const hotspot_rules_t *rules,
+                             const calendar_t *calendar, const char *nos_array, int *told);
+
+#endif

@@ -1,0 +1,179 @@
+/*  hotspots_cmd.c — `complaintctl hotspots`: the analytics daemon's hot
+ *  spots, for people (a table, times in the bank's zone with the offset
+ *  written) or as JSON lines for tools.
+ *
+ *  One request to the analytics ROUTER ({"op":"hotspots","state":...},
+ *  proto/analytics_request.h); the reply names the bank's zone, and every
+ *  time is printed in it, "2026-12-05 16:34 +08:00", whatever this
+ *  machine's TZ: a hot spot is about the bank's days.
+ */
+#include "ctl.h"
+#include "analytics_request.h"
+#include "cfg.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: complaintctl hotspots [--all] [--json] [--endpoint EP] [--timeout-ms N]\n"
+        "\n"
+        "Lists the hot spots the analytics daemon detected (docs/analytics.md, \"Hot spots\"):\n"
+        "  kind, rule, key (branch, cause, business line or customer pseudonym), count in\n"
+        "  the window, first and last complaint, opened and cleared, samples.\n"
+        "\n"
+        "  --all            the cleared ones too (default: those open now)\n"
+        "  --json           one JSON line per hot spot (times as unix ms)\n"
+        "  --endpoint EP    analytics endpoint (%s, default %s)\n"
+        "  --timeout-ms N   give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
+        CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
+}
+
+//  unix ms -> "2026-12-05 16:34 +08:00" in zone; "-" for null.
+static const char *
+s_time (const json_t *value, const char *zone, char *buf, size_t size)
+{
+    if (!json_is_integer (value))
+        return "-";
+    const char *old = getenv ("TZ");
+    char *saved = old ? strdup (old) : NULL;
+    setenv ("TZ", zone, 1);
+    tzset ();
+    time_t t = (time_t) (json_integer_value (value) / 1000);
+    struct tm tm;
+    char offset [8] = "";
+    if (localtime_r (&t, &tm) && strftime (buf, size, "%Y-%m-%d %H:%M", &tm)
+    &&  strftime (offset, sizeof offset, "%z", &tm) == 5) {
+        size_t len = strlen (buf);
+        snprintf (buf + len, size - len, " %.3s:%.2s", offset, offset + 3);
+    }
+    else
+        snprintf (buf, size, "-");
+    if (saved) {
+        setenv ("TZ", saved, 1);
+        free (saved);
+    }
+    else
+        unsetenv ("TZ");
+    tzset ();
+    return buf;
+}
+
+static const char *
+s_str (const json_t *obj, const char *key)
+{
+    const char *s = json_string_value (json_object_get (obj, key));
+    return s && *s ? s : NULL;
+}
+
+static void
+s_print (const json_t *spots, const char *zone)
+{
+    size_t i;
+    json_t *h;
+    if (json_array_size (spots) == 0)
+        printf ("no hot spots\n");
+    json_array_foreach (spots, i, h) {
+        char first [40], last [40], opened [40], cleared [40];
+        const char *key [4] = { s_str (h, "branch"), s_str (h, "cause"),
+                                s_str (h, "business_line"), s_str (h, "customer") };
+        static const char *const names [4] = { "branch", "cause", "business_line", "customer" };
+        printf ("%s  %s (%s)\n", json_is_integer (json_object_get (h, "cleared_at"))
+                ? "cleared" : "OPEN   ", s_str (h, "rule") ? s_str (h, "rule") : "-",
+                s_str (h, "kind") ? s_str (h, "kind") : "-");
+        printf ("   ");
+        for (int k = 0; k < 4; k++)
+            if (key [k])
+                printf (" %s=%s", names [k], key [k]);
+        printf ("\n    %" JSON_INTEGER_FORMAT " complaints in %s, %s .. %s\n",
+                json_integer_value (json_object_get (h, "count")),
+                s_str (h, "window") ? s_str (h, "window") : "-",
+                s_time (json_object_get (h, "first_at"), zone, first, sizeof first),
+                s_time (json_object_get (h, "last_at"), zone, last, sizeof last));
+        printf ("    opened %s, cleared %s\n",
+                s_time (json_object_get (h, "opened_at"), zone, opened, sizeof opened),
+                s_time (json_object_get (h, "cleared_at"), zone, cleared, sizeof cleared));
+        const json_t *samples = json_object_get (h, "samples");
+        size_t j;
+        json_t *no;
+        printf ("    samples:");
+        json_array_foreach (samples, j, no)
+            printf (" %s", json_string_value (no) ? json_string_value (no) : "?");
+        printf ("\n");
+    }
+}
+
+int
+ctl_hotspots (int argc, char **argv)
+{
+    enum { O_ALL = 256, O_JSON, O_ENDPOINT, O_TIMEOUT, O_HELP };
+    static const struct option options [] = {
+        { "all", no_argument, NULL, O_ALL },
+        { "json", no_argument, NULL, O_JSON },
+        { "endpoint", required_argument, NULL, O_ENDPOINT },
+        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
+        { "help", no_argument, NULL, O_HELP },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *endpoint = NULL, *timeout_text = NULL;
+    bool all = false, json_out = false;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+            case O_ALL: all = true; break;
+            case O_JSON: json_out = true; break;
+            case O_ENDPOINT: endpoint = optarg; break;
+            case O_TIMEOUT: timeout_text = optarg; break;
+            case 'h':
+            case O_HELP:
+                s_usage (stdout);
+                return CTL_EXIT_OK;
+            default:
+                fprintf (stderr, "see `complaintctl hotspots --help`\n");
+                return CTL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "complaintctl hotspots: unexpected argument \"%s\"\n", argv [optind]);
+        return CTL_EXIT_USAGE;
+    }
+    long timeout_ms;
+    if (ctl_timeout_ms (timeout_text, &timeout_ms))
+        return CTL_EXIT_USAGE;
+    endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
+
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    analytics_hotspots_request_pack (&buf, all);
+    json_t *reply = NULL;
+    int rc = ctl_request_json (endpoint, &buf, (int) timeout_ms, &reply);
+    msgpack_sbuffer_destroy (&buf);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    const json_t *spots = json_object_get (reply, "hotspots");
+    const char *zone = s_str (reply, "zone");
+    if (!ctl_json_ok (reply))
+        rc = ctl_reply_json_error ("hotspots", reply);
+    else
+    if (!json_is_array (spots) || !zone) {
+        fprintf (stderr, "complaintctl hotspots: the reply holds no hotspots or zone\n");
+        rc = CTL_EXIT_REPLY;
+    }
+    else
+    if (json_out) {
+        size_t i;
+        json_t *h;
+        json_array_foreach (spots, i, h)
+            ctl_print_json (h, false);
+    }
+    else
+        s_print (spots, zone);
+    json_decref (reply);
+    return rc;
+}

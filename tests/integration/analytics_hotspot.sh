@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# analytics_hotspot.sh — the analytics daemon detects hot spots end to end
+# (issue 12, section 3): real bus, intake, router with the real directory
+# and routing rules, and analytics with the shipped hotspots.conf, sweeping
+# every 300 ms.
+#
+#   burst      three complaints about one outlet's rude staff: exactly one
+#              analytics.hotspot, one open hot spot in the query
+#   more       two more while it is hot: no second event
+#   dead       analytics killed with SIGKILL; two more complaints; restarted:
+#   restarted  still one event, the count follows
+#   clear      the store's clock moved past the 30-day window: exactly one
+#              analytics.hotspot_cleared
+#   again      SIGKILL + restart, then `analytics --rebuild --once`: still one
+#              event of each type (a rebuild keeps the hot spots' state)
+#   badquery, ctl   the query's errors; complaintctl hotspots
+# Every check is analytics_hotspot.py's; this file starts and stops processes.
+. "$(dirname "$0")/../lib.sh"
+require_bin bus intake router analytics complaintctl
+
+DIRECTORY=$ROOT/deploy/org/directory.conf
+issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
+A_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 3))
+R_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 4))
+PYH="$PY $ROOT/tests/integration/analytics_hotspot.py --ctl $BIN/complaintctl \
+     --tokens $TEST_DIR/staff/tokens.plain --out $TEST_DIR/out --a $A_EP"
+analytics_start () {
+    start_service analytics analytics --name a --endpoint "$A_EP" --batch 20 \
+        --lock-retry-ms 200 --hotspot-sweep-ms 300
+    wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
+}
+
+start_service bus bus --name bus
+start_service intake intake --endpoint "$INTAKE_EP"
+start_service router router --name router --bus "$BUS_PUB_EP" \
+    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
+wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
+wait_bus 15 || fail "bus replay did not answer within 15 s"
+analytics_start
+
+$PYH burst
+$PYH more
+kill_service analytics KILL >/dev/null
+$PYH dead
+analytics_start
+$PYH restarted
+$PYH clear
+kill_service analytics KILL >/dev/null
+analytics_start
+$PYH again
+kill_service analytics TERM >/dev/null
+if timeout 120 "$BIN/analytics" --name rebuild --endpoint "$R_EP" --rebuild --once \
+        --hotspot-sweep-ms 300 >>"$TEST_DIR/rebuild.log" 2>&1; then
+    $PYH again
+else
+    fail "analytics --rebuild --once failed: $(tail -3 "$TEST_DIR/rebuild.log")"
+fi
+analytics_start
+$PYH badquery
+$PYH ctl
