@@ -20,7 +20,7 @@
  *      ctl_analytics_period     --from/--to days -> [from, to) ms in the zone
  *      ctl_analytics_ask        one query, the error reply printed
  *      ctl_zone_time            ms -> "YYYY-MM-DD HH:MM +08:00"
- *      ctl_rate_text / ctl_rate_counts / ctl_rate_label
+ *      ctl_rate_text / ctl_rate_counts / ctl_rate_label / ctl_text_width
  */
 #include "ctl.h"
 #include "cfg.h"
@@ -177,6 +177,17 @@ ctl_zone_time (int64_t ms, char *buf, size_t size)
     return buf;
 }
 
+int
+ctl_text_width (const char *text, int width)
+{
+    //  printf pads by bytes; a column is a character (none here are wide:
+    //  "—" and "%" are one column each).
+    int bytes = (int) strlen (text), chars = 0;
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    return width + bytes - chars;
+}
+
 const char *
 ctl_rate_text (const json_t *rate, char *buf, size_t size)
 {
@@ -211,9 +222,9 @@ static const struct {
     { "answered_24h_rate", "answered within 24 h", "24小时内答复率", "24h" },
     { "satisfaction_rate", "satisfaction", "满意度", "satisf." },
     { "closure_rate", "closure", "办结率", "closure" },
-    { "decided_15d_rate", "decided within 15 days", "15日内办结率", "15d" },
-    { "decided_30d_rate", "decided within 30 days", "30日内办结率", "30d" },
-    { "decided_60d_rate", "decided within 60 days", "60日内办结率", "60d" },
+    { "decided_15d_rate", "decided within 15 days", "15日内作出处理决定", "15d" },
+    { "decided_30d_rate", "decided within 30 days", "30日内作出处理决定", "30d" },
+    { "decided_60d_rate", "decided within 60 days", "60日内作出处理决定", "60d" },
 };
 
 size_t

@@ -118,6 +118,8 @@ int ctl_analytics_ask (const char *what, const char *endpoint, int timeout_ms, c
                        const char *bucket, json_t **reply);
 /* ms as "2026-12-05 00:00 +08:00" in the zone applied by ctl_analytics_period. */
 const char *ctl_zone_time (int64_t ms, char *buf, size_t size);
+/* The printf width that pads `text` (UTF-8, narrow characters) to `width` columns. */
+int ctl_text_width (const char *text, int width);
 /* A rate 0-1 as "60.0%", nil as "—". */
 const char *ctl_rate_text (const json_t *rate, char *buf, size_t size);
 /* The counts a rate of this kpi object is made of. */

@@ -62,10 +62,12 @@ s_print_whole (const json_t *reply)
         ctl_rate_counts (kpi, name, &num, &den);
         snprintf (cases, sizeof cases, "%lld of %lld", (long long) num, (long long) den);
         int met = ctl_rate_met (rate, target);
-        printf ("  %-24s %8s %8s  %-7s %s\n", ctl_rate_label (i, "en"),
-                ctl_rate_text (rate, rtext, sizeof rtext),
-                ctl_rate_text (target, ttext, sizeof ttext),
-                met == 1 ? "met" : met == 0 ? "MISSED" : "—", cases);
+        const char *r = ctl_rate_text (rate, rtext, sizeof rtext);
+        const char *t = ctl_rate_text (target, ttext, sizeof ttext);
+        const char *status = met == 1 ? "met" : met == 0 ? "MISSED" : "—";
+        printf ("  %-24s %*s %*s  %-*s %s\n", ctl_rate_label (i, "en"),
+                ctl_text_width (r, 8), r, ctl_text_width (t, 8), t,
+                ctl_text_width (status, 7), status, cases);
     }
     printf ("\n  received %lld, accepted %lld, rejected %lld, withdrawn %lld, resolved %lld,\n"
             "  closed %lld, reopened %lld, reviewed %lld, escalated %lld, transferred %lld,"
@@ -118,8 +120,7 @@ s_print_groups (const json_t *reply)
             snprintf (cell, sizeof cell, "%s%s", ctl_rate_text (rate, r, sizeof r),
                       met == 0 ? "*" : "");
             missed |= met == 0;
-            //  "—" is three bytes and one column: pad by hand.
-            printf (" %*s", json_is_number (rate) ? 8 : 10, cell);
+            printf (" %*s", ctl_text_width (cell, 8), cell);
         }
         printf ("\n");
     }

@@ -32,6 +32,7 @@
 
 #define S_MIN_CELL_DEFAULT  5
 #define S_MIN_CELL_ENV      "COMPLAINTS_REPORT_MIN_CELL"
+#define S_LABEL             32      /* columns of a line's label */
 
 typedef enum {
     T_TITLE, T_PERIOD, T_AS_OF,
@@ -79,7 +80,7 @@ static const char *const s_texts [T_COUNT][2] = {
     [T_TARGET] = { "target", "目标" },
     [T_MET] = { "met", "达标" },
     [T_MISSED] = { "MISSED", "未达标" },
-    [T_OF] = { "%s of %s", "%s / %s" },
+    [T_OF] = { "over %s cases", "基数 %s 件" },
     [T_HIDDEN_RATE] = { "not shown (fewer than %d cases)", "不予公布（不足 %d 件）" },
     [T_NO_CASES] = { "no cases", "无" },
     [T_P50_ANSWER] = { "median time to the first answer", "首次答复时间中位数" },
@@ -133,19 +134,33 @@ s_cell (const s_report_t *r, long long n, char *buf, size_t size)
     return buf;
 }
 
-/*  Print "label  value" with the label padded to `width` columns: CJK
- *  characters take two columns and three bytes, so printf's byte widths
- *  would misalign them. */
-static void
-s_pad (const char *text, int width)
+/*  Text padded to `width` columns (s_pad: left-aligned, s_rpad: right):
+ *  CJK characters take two columns and three bytes, so printf's byte
+ *  widths would misalign them. */
+static int
+s_columns (const char *text)
 {
     int cols = 0;
     for (const unsigned char *p = (const unsigned char *) text; *p; p++)
         if ((*p & 0xC0) != 0x80)
             cols += *p >= 0xE3 ? 2 : 1;         /* U+3000 and up: wide */
+    return cols;
+}
+
+static void
+s_pad (const char *text, int width)
+{
     fputs (text, stdout);
-    for (int i = cols; i < width; i++)
+    for (int i = s_columns (text); i < width; i++)
         putchar (' ');
+}
+
+static void
+s_rpad (const char *text, int width)
+{
+    for (int i = s_columns (text); i < width; i++)
+        putchar (' ');
+    fputs (text, stdout);
 }
 
 static void
@@ -153,8 +168,8 @@ s_line (const s_report_t *r, s_text_t label, long long n)
 {
     char buf [32];
     printf ("   ");
-    s_pad (s_t (r, label), 30);
-    printf (" %8s\n", s_cell (r, n, buf, sizeof buf));
+    s_pad (s_t (r, label), S_LABEL);
+    printf ("%10s\n", s_cell (r, n, buf, sizeof buf));
 }
 
 typedef struct {
@@ -203,8 +218,10 @@ s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const json_t *
                 break;
             }
     printf ("   ");
-    s_pad (s_t (r, dim), 30);
-    printf (" %8s %8s\n", s_t (r, T_COMPLAINTS), s_t (r, T_SHARE));
+    s_pad (s_t (r, dim), S_LABEL);
+    s_rpad (s_t (r, T_COMPLAINTS), 11);
+    s_rpad (s_t (r, T_SHARE), 9);
+    printf ("\n");
     for (size_t i = 0; i < n; i++) {
         char cell [32], share [32];
         if (rows [i].withheld) {
@@ -220,8 +237,8 @@ s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const json_t *
             snprintf (share, sizeof share, "%.1f%%", 100.0 * (double) rows [i].n / (double) total);
         }
         printf ("   ");
-        s_pad (rows [i].key, 30);
-        printf (" %8s %8s\n", cell, share);
+        s_pad (rows [i].key, S_LABEL);
+        printf ("%11s%9s\n", cell, share);
     }
     free (rows);
 }
@@ -237,7 +254,7 @@ s_rate (const s_report_t *r, const json_t *kpi, const json_t *targets, size_t i)
     int64_t num, den;
     ctl_rate_counts (kpi, name, &num, &den);
     printf ("   ");
-    s_pad (ctl_rate_label (i, r->zh ? "zh" : "en"), 30);
+    s_pad (ctl_rate_label (i, r->zh ? "zh" : "en"), S_LABEL);
     if (den <= 0 || !json_is_number (rate)) {
         printf (" %s\n", s_t (r, T_NO_CASES));
         return;
@@ -248,9 +265,10 @@ s_rate (const s_report_t *r, const json_t *kpi, const json_t *targets, size_t i)
         printf ("\n");
         return;
     }
-    char rtext [32], ttext [32], a [32], b [32], of [80];
-    snprintf (of, sizeof of, s_t (r, T_OF), s_cell (r, num, a, sizeof a),
-              s_cell (r, den, b, sizeof b));
+    //  The base only: the numerator follows from rate x base, so printing
+    //  it as "<K" would hide nothing and say less.
+    char rtext [32], ttext [32], b [32], of [80];
+    snprintf (of, sizeof of, s_t (r, T_OF), s_cell (r, den, b, sizeof b));
     int met = ctl_rate_met (rate, target);
     printf (" %8s", ctl_rate_text (rate, rtext, sizeof rtext));
     if (met >= 0)
@@ -267,7 +285,7 @@ s_median (const s_report_t *r, s_text_t label, const json_t *time_to, const char
     long long cases = s_count (t, "cases");
     const json_t *p50 = json_object_get (t, "p50_ms");
     printf ("   ");
-    s_pad (s_t (r, label), 30);
+    s_pad (s_t (r, label), S_LABEL);
     if (cases == 0)
         printf (" %s\n", s_t (r, T_NO_CASES));
     else if (cases < r->k)
@@ -337,7 +355,7 @@ s_print (const s_report_t *r, int64_t from, int64_t to, const json_t *by_line,
     long long money = s_count (kpi, "outcome_refund") + s_count (kpi, "outcome_compensation");
     long long cents = s_count (kpi, "amount_cents");
     printf ("   ");
-    s_pad (s_t (r, T_AMOUNT), 30);
+    s_pad (s_t (r, T_AMOUNT), S_LABEL);
     if (money >= r->k || (money == 0 && cents == 0))
         printf (" %lld.%02lld\n", cents / 100, cents % 100);
     else {

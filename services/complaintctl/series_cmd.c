@@ -53,9 +53,10 @@ s_print_points (const json_t *points, const char *metric, bool rate)
             ctl_rate_text (v, value, sizeof value);
         else
             snprintf (value, sizeof value, "%lld", (long long) json_integer_value (v));
+        const char *text = json_is_null (v) ? "—" : value;
         printf ("  %-24s %*s\n",
                 ctl_zone_time (json_integer_value (json_array_get (p, 0)), at, sizeof at),
-                json_is_null (v) ? 14 : 12, json_is_null (v) ? "—" : value);
+                ctl_text_width (text, 12), text);
     }
 }
 
