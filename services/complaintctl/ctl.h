@@ -28,6 +28,11 @@
  *      tail.c        live tail of the bus, gap-free (common/event_stream.c)
  *      replay.c      print a range of the event log
  *      hotspots_cmd.c   hotspots: the analytics daemon's hot spots, for people or JSON
+ *      analytics_ask.c  the period in the bank's zone, one analytics query,
+ *                    rates and times for people (kpi, series, report)
+ *      kpi_cmd.c     kpi: the KPIs against their targets, whole or by a dimension
+ *      series_cmd.c  series: one metric per day or hour
+ *      report_cmd.c  report: the management summary of a period, small cells hidden
  */
 #ifndef CTL_H_INCLUDED
 #define CTL_H_INCLUDED
@@ -67,6 +72,9 @@ int ctl_clock (int argc, char **argv);
 int ctl_notifications (int argc, char **argv);
 int ctl_optout (int argc, char **argv);
 int ctl_hotspots (int argc, char **argv);
+int ctl_kpi (int argc, char **argv);
+int ctl_series (int argc, char **argv);
+int ctl_report (int argc, char **argv);
 
 /* ---- options.c ---------------------------------------------------------- */
 
@@ -88,6 +96,43 @@ const char *ctl_staff_token (const char *what, bool required, bool *bad);
  * as it is) as "YYYY-MM-DD HH:MM" in the local time zone (TZ); "-" for
  * null or absent. */
 const char *ctl_format_time (const json_t *value, char *buf, size_t size);
+
+/* ---- analytics_ask.c ---------------------------------------------------- */
+
+typedef struct {
+    int year, month, day;
+} ctl_day_t;
+
+/* "YYYY-MM-DD", a real day in 2000-2099; -1 with a usage message naming flag. */
+int ctl_day_parse (const char *flag, const char *text, ctl_day_t *day);
+/* A --by value: one of analytics_dims; -1 with a usage message naming flag. */
+int ctl_dim_check (const char *flag, const char *text);
+/* Learn the bank's zone from the daemon (and apply it as TZ), then turn the
+ * days into [from, to): from's midnight to the midnight after to_day. NULL
+ * days: the last 30 days, today included. Returns an exit code. */
+int ctl_analytics_period (const char *what, const char *endpoint, int timeout_ms,
+                          const ctl_day_t *from_day, const ctl_day_t *to_day,
+                          int64_t *from, int64_t *to);
+/* One kpi or series query; *reply the answer as JSON when ok. An error reply
+ * is printed (code, field, message) and its exit code returned. */
+int ctl_analytics_ask (const char *what, const char *endpoint, int timeout_ms, const char *op,
+                       int64_t from, int64_t to, const char *by, const char *metric,
+                       const char *bucket, json_t **reply);
+/* ms as "2026-12-05 00:00 +08:00" in the zone applied by ctl_analytics_period. */
+const char *ctl_zone_time (int64_t ms, char *buf, size_t size);
+/* The printf width that pads `text` (UTF-8, narrow characters) to `width` columns. */
+int ctl_text_width (const char *text, int width);
+/* A rate 0-1 as "60.0%", nil as "—". */
+const char *ctl_rate_text (const json_t *rate, char *buf, size_t size);
+/* The counts a rate of this kpi object is made of. */
+void ctl_rate_counts (const json_t *kpi, const char *rate, int64_t *num, int64_t *den);
+/* The KPIs shown to people, in order: name, label (lang "en", "zh", or
+ * "head" for a column heading). */
+size_t ctl_rate_count (void);
+const char *ctl_rate_name (size_t i);
+const char *ctl_rate_label (size_t i, const char *lang);
+/* 1 met, 0 missed, -1 no rate or no target. */
+int ctl_rate_met (const json_t *rate, const json_t *target);
 
 /* ---- client.c ----------------------------------------------------------- */
 

@@ -17,6 +17,9 @@
  *      complaintctl clock             the store's clock (moved only in a test database)
  *      complaintctl notifications     what the notifier owes and sent; show, retry
  *      complaintctl optout ...        a customer's opt-out of e-mail, SMS or push
+ *      complaintctl kpi               the KPIs against their targets (analytics)
+ *      complaintctl series            one metric per day or hour (analytics)
+ *      complaintctl report            the management summary of a period (analytics)
  *
  *  This file only dispatches: each subcommand lives in its own file, parses
  *  its own flags and returns one of the exit codes in ctl.h. The tool is a
@@ -55,6 +58,9 @@ static const s_command_t s_commands [] = {
     { "clock",  ctl_clock,  "the store's clock: show, or shift/scale/reset it in a test database" },
     { "notifications", ctl_notifications, "the notifier's rows: list, --summary, show ID, retry ID.../--dead" },
     { "optout", ctl_optout, "optout add|remove NO CHANNEL, list [NO]: a customer's opt-outs" },
+    { "kpi",    ctl_kpi,    "the KPIs against their targets for a period, --by a dimension (--json)" },
+    { "series", ctl_series, "one metric per day or hour over a period (--json)" },
+    { "report", ctl_report, "the management summary of a period, zh or en, small cells hidden" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 
@@ -76,6 +82,8 @@ s_usage (FILE *out)
         "                                  default tcp://127.0.0.1:5550\n"
         "  COMPLAINTS_BUS_PUB_ENDPOINT     bus publisher (tail), default tcp://127.0.0.1:5560\n"
         "  COMPLAINTS_BUS_REPLAY_ENDPOINT  bus replay (tail, replay), default tcp://127.0.0.1:5561\n"
+        "  COMPLAINTS_ANALYTICS_ENDPOINT   analytics (kpi, series, report, hotspots),\n"
+        "                                  default tcp://127.0.0.1:5570\n"
         "  COMPLAINTS_TIMEOUT_MS           how long to wait for a reply, default 5000\n"
         "  COMPLAINTS_TOKEN                your staff token (act, queue; show and get send it\n"
         "                                  when set: the staff view with identity and notes)\n"

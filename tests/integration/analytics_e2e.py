@@ -12,6 +12,15 @@ against a running bus, intake, router and analytics (issue 12).
         analytics, not the consumer) answers the same; the rollups equal a
         GROUP BY over the contribution views; bad queries get the
         protocol's errors naming the field; a ten-year range is bounded.
+    analytics_e2e.py cli --ctl PATH --out DIR --a EP
+        after the scenario: `complaintctl kpi --json` is the raw kpi answer;
+        the human kpi shows the scenario's rates against their targets with
+        met/MISSED and counts, times in the bank's zone with the offset;
+        `kpi --by department` lists the groups; `series` lists the buckets;
+        `report` (en, zh) shows "<5" for small cells and no rate over fewer
+        than K cases; bad arguments exit 2 naming the argument; an error
+        reply prints code and field (exit 1); no analytics: exit 3 naming
+        the endpoint
     analytics_e2e.py snapshot NAME --a EP
         wait until A has applied the whole log, keep its kpi and series
         answers and the tables' contents as NAME
@@ -22,6 +31,9 @@ Every check is counted (checks.py).
 """
 import argparse
 import hashlib
+import json
+import re
+import subprocess
 import os
 import sys
 import time
@@ -244,6 +256,147 @@ def cmd_scenario(args):
     expect("malformed msgpack: malformed", "malformed", r.get("error", {}).get("code"))
 
 
+def ctl_run(ctl, a, *argv, timeout=30):
+    """(status, stdout, stderr) of complaintctl against analytics A."""
+    env = dict(os.environ, COMPLAINTS_ANALYTICS_ENDPOINT=a)
+    r = subprocess.run([ctl] + list(argv), capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def save(folder, name, text):
+    """Keep a printed report beside the test's logs, for a person to read."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "w") as f:
+        f.write(text)
+
+
+def line_with(text, label):
+    for line in text.split("\n"):
+        if line.strip().startswith(label):
+            return line
+    return ""
+
+
+def cmd_cli(args):
+    ctl, a = args.ctl, args.a
+    wait_applied(a, "A applied the whole log (cli)")
+    # --json is the answer itself
+    rc, out, err = ctl_run(ctl, a, "kpi", "--json")
+    expect("kpi --json exits 0", 0, rc)
+    got = json.loads(out) if rc == 0 else {}
+    expect("kpi --json is one JSON line", 1, len([x for x in out.split("\n") if x]))
+    raw = query(a, {"op": "kpi", "from": got.get("from"), "to": got.get("to")})
+    expect("kpi --json = the raw kpi answer", raw, got)
+    expect_true("kpi default period: 30 days and a bit (whole local days)",
+                30 * DAY <= got.get("to", 0) - got.get("from", 0) <= 32 * DAY,
+                got.get("to", 0) - got.get("from", 0))
+    # for people: rates, targets, met/MISSED, counts (the scenario's figures)
+    rc, out, err = ctl_run(ctl, a, "kpi")
+    expect("kpi exits 0", 0, rc)
+    save(args.out, "kpi.txt", out)
+    want = {"answered within 24 h": ["60.0%", "90.0%", "MISSED", "3 of 5"],
+            "satisfaction": ["100.0%", "85.0%", "met", "2 of 2"],
+            "closure": ["66.7%", "95.0%", "MISSED", "4 of 6"],
+            "decided within 15 days": ["60.0%", "95.0%", "MISSED", "3 of 5"],
+            "decided within 60 days": ["60.0%", "100.0%", "MISSED", "3 of 5"]}
+    for label, parts in want.items():
+        line = line_with(out, label)
+        expect("kpi line %r shows %s" % (label, parts), parts,
+               [p for p in parts if re.search(r"(^|\s)%s(\s|$)" % re.escape(p), line)])
+    expect_true("kpi: decided within 30 days has no target",
+                "met" not in line_with(out, "decided within 30 days")
+                and "MISSED" not in line_with(out, "decided within 30 days"),
+                line_with(out, "decided within 30 days"))
+    expect_true("kpi: period in the bank's zone with its offset",
+                re.search(r"received \d{4}-\d\d-\d\d 00:00 \+08:00 \.\. \d{4}-\d\d-\d\d 00:00 "
+                          r"\+08:00 \(Asia/Shanghai\)", out) is not None, out.split("\n")[0])
+    expect_true("kpi: as of event N", re.search(r"as of event %d\b" % raw["as_of_seq"], out)
+                is not None, out)
+    expect_true("kpi: counts", "received 6, accepted 3, rejected 1, withdrawn 1" in out, out)
+    # --by department: one row per group, sorted, rates or —
+    rc, out, err = ctl_run(ctl, a, "kpi", "--by", "department")
+    expect("kpi --by department exits 0", 0, rc)
+    save(args.out, "kpi_by_department.txt", out)
+    raw = query(a, {"op": "kpi", "from": got["from"], "to": got["to"], "by": "department"})
+    keys = sorted(g["key"] for g in raw["groups"])
+    rows = [line.split()[0] for line in out.split("\n")[4:] if line.startswith("  ")
+            and line.split() and line.split()[0] in keys]
+    expect("kpi --by department lists the groups, sorted", keys, rows)
+    for g in raw["groups"]:
+        line = [x for x in out.split("\n") if x.split()[:1] == [g["key"]]][0]
+        expect("kpi --by department: %s received" % g["key"], str(g["kpi"]["received"]),
+               line.split()[1])
+        if g["kpi"]["satisfaction_rate"] is None:
+            expect_true("kpi --by: undefined rate shown as —, not 0", "—" in line, line)
+    # series
+    rc, out, err = ctl_run(ctl, a, "series", "--metric", "received", "--json")
+    expect("series --json exits 0", 0, rc)
+    sj = json.loads(out) if rc == 0 else {"points": []}
+    expect("series --json: 6 received in all", 6, sum(p[1] for p in sj["points"]))
+    rc, out, err = ctl_run(ctl, a, "series", "--metric", "received")
+    save(args.out, "series.txt", out)
+    lines = [x for x in out.split("\n") if re.match(r"  \d{4}-\d\d-\d\d 00:00 \+08:00 ", x)]
+    expect("series: one line per day bucket, in the bank's zone", len(sj["points"]), len(lines))
+    expect("series: the values add up", 6, sum(int(x.split()[-1]) for x in lines))
+    rc, out, err = ctl_run(ctl, a, "series", "--metric", "satisfaction_rate", "--by", "channel")
+    expect("series rate --by channel exits 0", 0, rc)
+    expect_true("series rate: empty buckets are —, a rate is a percentage",
+                "—" in out and "100.0%" in out, out[-400:])
+    # report: small cells
+    rc, out, err = ctl_run(ctl, a, "report")
+    expect("report exits 0", 0, rc)
+    save(args.out, "report_en.txt", out)
+    expect_true("report: total received 6 is published", re.search(r"received\s+6$", out, re.M)
+                is not None, out)
+    expect_true("report: small cells shown as <5", "<5" in out, out)
+    counts = re.findall(r"^   \S.*?\s(\d+)\s+(?:\S+%|x)$", out, re.M)
+    expect("report: no breakdown count from 1 to 4 published", [],
+           [c for c in counts if 0 < int(c) < 5])
+    sat = line_with(out, "satisfaction ")
+    expect_true("report: satisfaction over 2 cases not shown",
+                "not shown (fewer than 5 cases)" in sat and "%" not in sat, sat)
+    ans = line_with(out, "answered within 24 h")
+    expect_true("report: answered within 24 h over 5 cases shown", "60.0%" in ans
+                and "over 5 cases" in ans, ans)
+    expect_true("report: footer explains the small cells",
+                'shown as "<5"' in out and "recognised" in out, out[-600:])
+    rc, out7, err = ctl_run(ctl, a, "report", "--min-cell", "7")
+    expect_true("report --min-cell 7: no rate at all (every base < 7)",
+                not re.search(r"\d%\s+target", out7), out7)
+    expect_true("report --min-cell 7: received shown as <7",
+                re.search(r"received\s+<7$", out7, re.M) is not None, out7)
+    rc, outzh, err = ctl_run(ctl, a, "report", "--lang", "zh")
+    save(args.out, "report_zh.txt", outzh)
+    expect("report --lang zh exits 0", 0, rc)
+    expect_true("report zh: title, <5, footer", "客户投诉情况通报" in outzh and "<5" in outzh
+                and "小数据保护" in outzh, outzh[:300])
+    # bad arguments: exit 2, the argument named
+    bad = [(["kpi", "--from", "2026-13-01"], "--from"),
+           (["kpi", "--to", "yesterday"], "--to"),
+           (["kpi", "--by", "colour"], "--by"),
+           (["kpi", "--from", "2026-12-05", "--to", "2026-12-01"], "--from"),
+           (["series"], "--metric"),
+           (["series", "--metric", "nope"], "--metric"),
+           (["series", "--metric", "received", "--bucket", "week"], "--bucket"),
+           (["report", "--lang", "fr"], "--lang"),
+           (["report", "--min-cell", "0"], "--min-cell"),
+           (["kpi", "--colour"], "colour")]
+    for argv, name in bad:
+        rc, out, err = ctl_run(ctl, a, *argv)
+        expect("complaintctl %s: exit 2 naming %s" % (" ".join(argv), name), (2, True, ""),
+               (rc, name in err, out))
+    # an error reply: code and field, exit 1
+    rc, out, err = ctl_run(ctl, a, "series", "--metric", "received", "--bucket", "hour",
+                           "--from", "2020-01-01")
+    expect("an error reply: exit 1, code and field printed", (1, True),
+           (rc, "error too_large field=bucket" in err))
+    # no analytics: exit 3, the endpoint named
+    dead = "tcp://127.0.0.1:%d" % (int(os.environ.get("TEST_ZMQ_BASE", "26140")) + 9)
+    rc, out, err = ctl_run(ctl, dead, "kpi", "--timeout-ms", "300")
+    expect("analytics unreachable: exit 3 naming the endpoint", (3, True), (rc, dead in err))
+
+
 def table_digest(table, order):
     text = sql("select md5(coalesce(string_agg(t::text, E'\\n' order by %s), ''))"
                " from %s t" % (order, table))
@@ -294,6 +447,10 @@ def main():
     s.add_argument("--out", required=True)
     s.add_argument("--a", required=True)
     s.add_argument("--b", required=True)
+    s = sub.add_parser("cli")
+    s.add_argument("--ctl", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--a", required=True)
     s = sub.add_parser("snapshot")
     s.add_argument("name")
     s.add_argument("--a", required=True)
@@ -301,7 +458,7 @@ def main():
     s.add_argument("one")
     s.add_argument("two")
     args = p.parse_args()
-    {"scenario": cmd_scenario, "snapshot": cmd_snapshot, "compare": cmd_compare}[args.cmd](args)
+    {"scenario": cmd_scenario, "cli": cmd_cli, "snapshot": cmd_snapshot, "compare": cmd_compare}[args.cmd](args)
     sys.exit(1 if checks.FAILED else 0)
 
 

@@ -9,6 +9,9 @@
 #      counts itself, B answers the same, the rollups equal a GROUP BY over
 #      the facts, bad queries name the field, a ten-year range is bounded
 #      (analytics_e2e.py scenario)
+#      complaintctl kpi/series/report print the same figures for people
+#      (--json: the answer itself), small cells hidden, bad arguments exit 2
+#      (analytics_e2e.py cli)
 #   2. kill -9 mid-stream: 300 more complaints from a load driver while A
 #      consumes in batches of 20; A gets SIGKILL halfway (B takes the
 #      consumer's lock), then is started again; every figure is kept
@@ -39,6 +42,9 @@ wait_for "pyclient ping --endpoint $B_EP --timeout 500" 15 || fail "analytics B 
 # 1. the scenario
 $PYA scenario --ctl "$BIN/complaintctl" --tokens "$TEST_DIR/staff/tokens.plain" \
     --out "$TEST_DIR/out" --a "$A_EP" --b "$B_EP"
+# ... and complaintctl kpi, series, report over it
+$PYA cli --ctl "$BIN/complaintctl" --out "$TEST_DIR/out" --a "$A_EP" \
+    || fail "analytics_e2e.py cli did not finish"
 
 # 2. SIGKILL of the consumer mid-stream
 before=$(psql_value "select last_seq from analytics_cursor")

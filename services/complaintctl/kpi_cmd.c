@@ -1,0 +1,219 @@
+/*  kpi_cmd.c — `complaintctl kpi`: the KPIs of a period against the bank's
+ *  targets, for analysts and managers.
+ *
+ *  One `kpi` query to analytics (proto/PROTOCOL.md, "Analytics"), after the
+ *  zone probe of analytics_ask.c. For people, one line per KPI:
+ *
+ *      kpi                      rate     target   status   cases
+ *      answered within 24 h     60.0%    90.0%    MISSED   3 of 5
+ *
+ *  the rate the daemon computed, its target from targets.conf (as the
+ *  answer carries it), met/MISSED, and the counts the rate is made of; then
+ *  the counts. With --by, one row per group sorted by key, each rate
+ *  marked "*" when below its target, "—" when undefined (no cases: not
+ *  0 %). --json prints the answer itself, one JSON object.
+ */
+#include "ctl.h"
+#include "cfg.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: complaintctl kpi [--from DAY] [--to DAY] [--by DIM] [--json] [OPTIONS]\n"
+        "\n"
+        "The KPIs of the complaints received from --from to --to (days in the bank's\n"
+        "zone, both included; default the last 30 days, today included) against the\n"
+        "bank's targets: answered within 24 h, satisfaction, closure, decided within\n"
+        "15/30/60 days, each with its counts; then the counts.\n"
+        "\n"
+        "  --from DAY, --to DAY  YYYY-MM-DD, the first and the last day counted\n"
+        "  --by DIM           one row per channel, business_line, cause, department,\n"
+        "                     branch or priority\n"
+        "  --json             the analytics answer as one JSON object\n"
+        "  --analytics EP     analytics endpoint (%s, default %s)\n"
+        "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
+        CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
+}
+
+static long long
+s_count (const json_t *kpi, const char *key)
+{
+    return (long long) json_integer_value (json_object_get (kpi, key));
+}
+
+static void
+s_print_whole (const json_t *reply)
+{
+    const json_t *kpi = json_object_get (reply, "kpi");
+    const json_t *targets = json_object_get (reply, "targets");
+    printf ("  %-24s %8s %8s  %-7s %s\n", "kpi", "rate", "target", "status", "cases");
+    for (size_t i = 0; i < ctl_rate_count (); i++) {
+        const char *name = ctl_rate_name (i);
+        const json_t *rate = json_object_get (kpi, name);
+        const json_t *target = json_object_get (targets, name);
+        char rtext [32], ttext [32], cases [64];
+        int64_t num, den;
+        ctl_rate_counts (kpi, name, &num, &den);
+        snprintf (cases, sizeof cases, "%lld of %lld", (long long) num, (long long) den);
+        int met = ctl_rate_met (rate, target);
+        const char *r = ctl_rate_text (rate, rtext, sizeof rtext);
+        const char *t = ctl_rate_text (target, ttext, sizeof ttext);
+        const char *status = met == 1 ? "met" : met == 0 ? "MISSED" : "—";
+        printf ("  %-24s %*s %*s  %-*s %s\n", ctl_rate_label (i, "en"),
+                ctl_text_width (r, 8), r, ctl_text_width (t, 8), t,
+                ctl_text_width (status, 7), status, cases);
+    }
+    printf ("\n  received %lld, accepted %lld, rejected %lld, withdrawn %lld, resolved %lld,\n"
+            "  closed %lld, reopened %lld, reviewed %lld, escalated %lld, transferred %lld,"
+            " major %lld\n",
+            s_count (kpi, "received"), s_count (kpi, "accepted"), s_count (kpi, "rejected"),
+            s_count (kpi, "withdrawn"), s_count (kpi, "resolved"), s_count (kpi, "closed"),
+            s_count (kpi, "reopened"), s_count (kpi, "reviewed"), s_count (kpi, "escalated"),
+            s_count (kpi, "transferred"), s_count (kpi, "major"));
+}
+
+static int
+s_group_compare (const void *a, const void *b)
+{
+    const char *ka = json_string_value (json_object_get (*(json_t *const *) a, "key"));
+    const char *kb = json_string_value (json_object_get (*(json_t *const *) b, "key"));
+    return strcmp (ka ? ka : "", kb ? kb : "");
+}
+
+static void
+s_print_groups (const json_t *reply)
+{
+    const json_t *targets = json_object_get (reply, "targets");
+    const json_t *groups = json_object_get (reply, "groups");
+    const char *by = json_string_value (json_object_get (reply, "by"));
+    size_t n = json_array_size (groups);
+    json_t **sorted = (json_t **) calloc (n ? n : 1, sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        sorted [i] = json_array_get (groups, i);
+    qsort (sorted, n, sizeof *sorted, s_group_compare);
+
+    printf ("  %-22s %8s", by ? by : "group", "received");
+    for (size_t i = 0; i < ctl_rate_count (); i++)
+        printf (" %8s", ctl_rate_label (i, "head"));
+    printf ("\n  %-22s %8s", "target", "");
+    for (size_t i = 0; i < ctl_rate_count (); i++) {
+        char t [32];
+        const json_t *target = json_object_get (targets, ctl_rate_name (i));
+        printf (" %8s", json_is_number (target) ? ctl_rate_text (target, t, sizeof t) : "");
+    }
+    printf ("\n");
+    bool missed = false;
+    for (size_t g = 0; g < n; g++) {
+        const char *key = json_string_value (json_object_get (sorted [g], "key"));
+        const json_t *kpi = json_object_get (sorted [g], "kpi");
+        printf ("  %-22s %8lld", key && *key ? key : "(unassigned)", s_count (kpi, "received"));
+        for (size_t i = 0; i < ctl_rate_count (); i++) {
+            char r [32], cell [40];
+            const json_t *rate = json_object_get (kpi, ctl_rate_name (i));
+            int met = ctl_rate_met (rate, json_object_get (targets, ctl_rate_name (i)));
+            snprintf (cell, sizeof cell, "%s%s", ctl_rate_text (rate, r, sizeof r),
+                      met == 0 ? "*" : "");
+            missed |= met == 0;
+            printf (" %*s", ctl_text_width (cell, 8), cell);
+        }
+        printf ("\n");
+    }
+    if (n == 0)
+        printf ("  (no complaints received in the period)\n");
+    if (missed)
+        printf ("\n  * below its target; — no cases to rate\n");
+    free (sorted);
+}
+
+int
+ctl_kpi (int argc, char **argv)
+{
+    enum { O_FROM = 256, O_TO, O_BY, O_JSON, O_ANALYTICS, O_TIMEOUT, O_HELP };
+    static const struct option options [] = {
+        { "from", required_argument, NULL, O_FROM },
+        { "to", required_argument, NULL, O_TO },
+        { "by", required_argument, NULL, O_BY },
+        { "json", no_argument, NULL, O_JSON },
+        { "analytics", required_argument, NULL, O_ANALYTICS },
+        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
+        { "help", no_argument, NULL, O_HELP },
+        { NULL, 0, NULL, 0 }
+    };
+    ctl_day_t from_day, to_day;
+    bool has_from = false, has_to = false, json_out = false;
+    const char *by = NULL, *endpoint = NULL, *timeout_text = NULL;
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+            case O_FROM:
+                if (ctl_day_parse ("--from", optarg, &from_day))
+                    return CTL_EXIT_USAGE;
+                has_from = true;
+                break;
+            case O_TO:
+                if (ctl_day_parse ("--to", optarg, &to_day))
+                    return CTL_EXIT_USAGE;
+                has_to = true;
+                break;
+            case O_BY:
+                if (ctl_dim_check ("--by", optarg))
+                    return CTL_EXIT_USAGE;
+                by = optarg;
+                break;
+            case O_JSON: json_out = true; break;
+            case O_ANALYTICS: endpoint = optarg; break;
+            case O_TIMEOUT: timeout_text = optarg; break;
+            case 'h':
+            case O_HELP:
+                s_usage (stdout);
+                return CTL_EXIT_OK;
+            default:
+                fprintf (stderr, "see `complaintctl kpi --help`\n");
+                return CTL_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "complaintctl kpi: unexpected argument \"%s\"\n", argv [optind]);
+        return CTL_EXIT_USAGE;
+    }
+    long timeout_ms;
+    if (ctl_timeout_ms (timeout_text, &timeout_ms))
+        return CTL_EXIT_USAGE;
+    endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
+
+    int64_t from, to;
+    int rc = ctl_analytics_period ("kpi", endpoint, (int) timeout_ms,
+                                   has_from ? &from_day : NULL, has_to ? &to_day : NULL,
+                                   &from, &to);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    json_t *reply = NULL;
+    rc = ctl_analytics_ask ("kpi", endpoint, (int) timeout_ms, "kpi", from, to, by, NULL, NULL,
+                            &reply);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (json_out)
+        ctl_print_json (reply, false);
+    else {
+        char t0 [48], t1 [48];
+        printf ("complaints received %s .. %s (%s)\n", ctl_zone_time (from, t0, sizeof t0),
+                ctl_zone_time (to, t1, sizeof t1),
+                json_string_value (json_object_get (reply, "zone")));
+        printf ("as of event %lld\n\n",
+                (long long) json_integer_value (json_object_get (reply, "as_of_seq")));
+        if (by)
+            s_print_groups (reply);
+        else
+            s_print_whole (reply);
+        fflush (stdout);
+    }
+    json_decref (reply);
+    return CTL_EXIT_OK;
+}
