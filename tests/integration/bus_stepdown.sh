@@ -20,9 +20,13 @@ checker () { "$PY" "$ROOT/tests/integration/bus_stepdown.py" "$@"; }
 BUS2_PUB_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 3))
 BUS2_REPLAY_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 4))
 
+# SO_REUSEADDR as every listener of ours has (ZeroMQ sets it): a connection
+# of the previous test on this port may still be in TIME_WAIT, which
+# refuses a plain bind for a minute; a live listener still refuses bus1.
 "$PY" -c '
 import socket, sys, time
 s = socket.socket ()
+s.setsockopt (socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind (("127.0.0.1", int (sys.argv[1])))
 s.listen ()
 time.sleep (600)' $((TEST_ZMQ_BASE + 1)) &
