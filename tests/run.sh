@@ -35,7 +35,11 @@
 # test must not share, it has its own of:
 #   ZeroMQ ports  slot k (0 .. TEST_JOBS-1) gets the block TEST_ZMQ_BASE +
 #                 20*k .. +20*k+19 as its TEST_ZMQ_BASE; a test uses +0 .. +9
-#                 of it (tests/lib.sh), the rest is headroom
+#                 of it (tests/lib.sh), the rest is headroom. The next test
+#                 in the slot gets the same ports at once, while the last
+#                 one's connections may be in TIME_WAIT: a listener a test
+#                 opens itself sets SO_REUSEADDR (ZeroMQ's, smtp-sink and
+#                 http_sink.py do)
 #   store         its own database test_<name> (the cluster is shared: no
 #                 test may change the cluster itself, see below)
 #   files         its own scratch dir var/test/<name>/, and nothing else
@@ -61,8 +65,9 @@
 # test runs under `timeout` in a process group of its own, and the runner
 # signals that group (TERM: the test's exit trap stops its services; KILL
 # 20 s later for whatever is left), kills any pid the test recorded, then
-# stops the cluster. A runner killed with SIGKILL cannot clean up: the next
-# run on the same port stops the cluster it left.
+# stops the cluster. A runner killed with SIGKILL cannot clean up: its
+# running tests go on to their end (or TEST_TIMEOUT) and stop their own
+# services, and the next run on the same port stops the cluster it left.
 #
 # Checks are counted, and a test that made none fails, whatever its exit
 # status: a test that checks nothing proves nothing, and a test whose
