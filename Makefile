@@ -1,7 +1,8 @@
 # Makefile — build, test and run the complaint pipeline.
 #
 #   make            build every binary into build/bin (or build-asan/bin with SANITIZE=1)
-#   make test       run every test (unit selftests, fuzz smoke, integration, faults)
+#   make test       run every test (unit selftests, fuzz smoke, integration, faults),
+#                   TEST_JOBS at once (default 2; TEST_JOBS=1 one at a time)
 #   make asan       the same tests under AddressSanitizer + UBSan
 #   make run        install what is missing, build, start everything, feed sample data
 #   make up / down  start / stop the embedded pipeline (private PostgreSQL under var/)

@@ -25,10 +25,49 @@
 # and a listener there fails now and then with "Address already in use"
 # when some client's connection happens to hold its port.
 #
+# Concurrency (TEST_JOBS, default 2; TEST_JOBS=1 runs one test at a time,
+# in the listed order, as the runner always did). An integration test
+# spends most of its time waiting — for processes to start, for deadlines,
+# for a SIGKILLed service to come back — so TEST_JOBS tests run at once:
+# the service self-tests, the fuzz targets (one job: they run one after
+# another, each is CPU-bound and two at once on 2 cores gain nothing) and
+# the integration tests share a pool of TEST_JOBS job slots. What a running
+# test must not share, it has its own of:
+#   ZeroMQ ports  slot k (0 .. TEST_JOBS-1) gets the block TEST_ZMQ_BASE +
+#                 20*k .. +20*k+19 as its TEST_ZMQ_BASE; a test uses +0 .. +9
+#                 of it (tests/lib.sh), the rest is headroom. The next test
+#                 in the slot gets the same ports at once, while the last
+#                 one's connections may be in TIME_WAIT: a listener a test
+#                 opens itself sets SO_REUSEADDR (ZeroMQ's, smtp-sink and
+#                 http_sink.py do)
+#   store         its own database test_<name> (the cluster is shared: no
+#                 test may change the cluster itself, see below)
+#   files         its own scratch dir var/test/<name>/, and nothing else
+#                 under var/, /tmp or /dev/shm at a fixed path
+# A test that must run with nothing else in flight (one that would stop or
+# restart the cluster, change its settings with ALTER SYSTEM, or terminate
+# sessions of other databases) says so with a line beginning
+# "# run.sh: alone" and a reason; the runner waits until every running job
+# is done, runs it by itself, then goes on. None needs it today:
+# fault_pg_outage cuts only its own database (ALLOW_CONNECTIONS false and
+# pg_terminate_backend of that database's sessions). docs/testing.md says
+# how to choose TEST_JOBS.
+#
 # Output: one "PASS name (N checks, Ns)" or "FAIL name (...)" per test, the
 # test's own report indented under it, the tail of its logs on failure, and
 # one closing line "N passed, N failed" (", N skipped" when something was
-# skipped). The exit status is non-zero if any test failed.
+# skipped) — always the last line. A job's output is kept in a file and
+# printed whole when the job ends, so blocks never interleave; with
+# TEST_JOBS > 1 they come in the order the tests finish. The exit status
+# is non-zero if any test failed.
+#
+# Interrupted (Ctrl-C, SIGTERM), the runner stops every running job: each
+# test runs under `timeout` in a process group of its own, and the runner
+# signals that group (TERM: the test's exit trap stops its services; KILL
+# 20 s later for whatever is left), kills any pid the test recorded, then
+# stops the cluster. A runner killed with SIGKILL cannot clean up: its
+# running tests go on to their end (or TEST_TIMEOUT) and stop their own
+# services, and the next run on the same port stops the cluster it left.
 #
 # Checks are counted, and a test that made none fails, whatever its exit
 # status: a test that checks nothing proves nothing, and a test whose
@@ -44,6 +83,7 @@
 #                     0, at least one passed check and no failed one
 #
 # Settings (environment): BUILD, TEST_PG_PORT, TEST_ZMQ_BASE,
+# TEST_JOBS (tests at once, default 2),
 # TEST_TIMEOUT (seconds per integration test, default 300),
 # FUZZ_SECONDS (per fuzz target, default 20), TEST_KEEP=1 (keep var/test
 # and the cluster's data after the run for a post-mortem).
@@ -58,6 +98,18 @@ TEST_PG_PORT=${TEST_PG_PORT:-55405}
 TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-26140}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+TEST_JOBS=${TEST_JOBS:-2}
+# ZeroMQ ports per job slot: a test uses +0 .. +9 of its block (tests/lib.sh).
+SLOT_PORTS=20
+if ! [[ $TEST_JOBS =~ ^[1-9][0-9]*$ ]]; then
+    printf 'tests/run.sh: TEST_JOBS must be a number of jobs, 1 or more (not "%s")\n' "$TEST_JOBS"
+    exit 2
+fi
+if [ $((TEST_ZMQ_BASE + TEST_JOBS * SLOT_PORTS)) -gt 32768 ]; then
+    printf 'tests/run.sh: TEST_JOBS=%s slots of %s ports from TEST_ZMQ_BASE=%s reach past 32767\n' \
+        "$TEST_JOBS" "$SLOT_PORTS" "$TEST_ZMQ_BASE"
+    exit 2
+fi
 # A run on another port gets its own folder, so two runs from one tree (two
 # people, or CI beside a developer) never stop each other's cluster.
 if [ "$TEST_PG_PORT" = 55405 ]; then VAR=$ROOT/var/test; else VAR=$ROOT/var/test-$TEST_PG_PORT; fi
@@ -88,15 +140,26 @@ s_selected () {
     return 1
 }
 
+# Count a result: status (pass, fail, skip) and name. Inside a job the
+# counts are the runner's, not the job's: the job also writes the result to
+# $JOB_RESULTS, which the runner reads when the job ends (s_job_collect).
+s_count () {
+    case $1 in
+        pass) PASSED=$((PASSED + 1)) ;;
+        skip) SKIPPED=$((SKIPPED + 1)) ;;
+        *)    FAILED=$((FAILED + 1)); FAILED_NAMES+=("$2") ;;
+    esac
+    if [ -n "${JOB_RESULTS:-}" ]; then printf '%s %s\n' "$1" "$2" >>"$JOB_RESULTS"; fi
+}
+
 s_record () {   # name status seconds [what was counted: "12 checks"]
     local what=${4:+$4, }
     if [ "$2" = pass ]; then
-        PASSED=$((PASSED + 1))
         say "PASS $1 (${what}${3}s)"
+        s_count pass "$1"
     else
-        FAILED=$((FAILED + 1))
-        FAILED_NAMES+=("$1")
         say "FAIL $1 (${what}${3}s)"
+        s_count fail "$1"
     fi
 }
 
@@ -122,8 +185,8 @@ s_test_checks () {
 }
 
 s_skip () {
-    SKIPPED=$((SKIPPED + 1))
     say "SKIP $1 ($2)"
+    s_count skip "$1"
 }
 
 s_indent () { sed 's/^/    /'; }
@@ -150,6 +213,7 @@ s_pg_stop () {
 }
 
 s_cleanup () {
+    s_jobs_stop
     s_pg_stop
     if [ "${TEST_KEEP:-0}" != 1 ]; then
         rm -rf "$PGROOT"
@@ -242,6 +306,126 @@ s_reap () {
     done
 }
 
+# ---------------------------------------------------------------- job pool
+#
+# Up to TEST_JOBS jobs run at once, each a runner function in a background
+# subshell whose output goes to $JOBS_DIR/LABEL.out; the runner prints that
+# file whole when the job ends, then counts the results the job wrote to
+# $JOBS_DIR/LABEL.results. A job runs in a slot (0 .. TEST_JOBS-1) and gets
+# its slot's block of ZeroMQ ports as TEST_ZMQ_BASE.
+
+JOBS_DIR=$VAR/jobs
+SLOT_PID=()         # slot -> pid of the job's subshell, unset when free
+SLOT_LABEL=()       # slot -> the job's label
+RUNNING=0
+
+# s_job_start LABEL FUNCTION ARGS... — start FUNCTION ARGS in a free slot,
+# after waiting for one when all are busy.
+s_job_start () {
+    local label=$1 slot; shift
+    while [ "$RUNNING" -ge "$TEST_JOBS" ]; do s_job_collect; done
+    for ((slot = 0; slot < TEST_JOBS; slot++)); do
+        [ -z "${SLOT_PID[slot]:-}" ] && break
+    done
+    rm -f "$JOBS_DIR/$label.out" "$JOBS_DIR/$label.results" "$JOBS_DIR/$label.group"
+    (
+        JOB_RESULTS=$JOBS_DIR/$label.results
+        JOB_GROUP=$JOBS_DIR/$label.group
+        TEST_ZMQ_BASE=$((TEST_ZMQ_BASE + slot * SLOT_PORTS))
+        "$@"
+    ) >"$JOBS_DIR/$label.out" 2>&1 </dev/null &
+    SLOT_PID[slot]=$!
+    SLOT_LABEL[slot]=$label
+    RUNNING=$((RUNNING + 1))
+}
+
+# s_job_collect — wait for the next job to end; print its output, count its
+# results. A job that ended without a result (killed, a bug in the runner)
+# is a failure under its label.
+s_job_collect () {
+    local pid= rc slot label status name n=0
+    wait -n -p pid
+    rc=$?
+    if [ -z "$pid" ]; then
+        # No child left (wait -n found none): the books must say so too.
+        SLOT_PID=(); SLOT_LABEL=(); RUNNING=0
+        return
+    fi
+    for slot in "${!SLOT_PID[@]}"; do
+        [ "${SLOT_PID[slot]}" = "$pid" ] && break
+    done
+    [ "${SLOT_PID[slot]:-}" = "$pid" ] || return 0     # not a job's
+    label=${SLOT_LABEL[slot]}
+    unset "SLOT_PID[slot]" "SLOT_LABEL[slot]"
+    RUNNING=$((RUNNING - 1))
+    cat "$JOBS_DIR/$label.out"
+    if [ -f "$JOBS_DIR/$label.results" ]; then
+        while read -r status name; do
+            s_count "$status" "$name"
+            n=$((n + 1))
+        done <"$JOBS_DIR/$label.results"
+    fi
+    if [ $n = 0 ]; then
+        say "    the runner's job for $label ended (status $rc) without a result"
+        s_record "$label" fail 0
+    fi
+}
+
+# s_job_alone LABEL FUNCTION ARGS... — run it with nothing else in flight.
+s_job_alone () {
+    s_jobs_wait
+    s_job_start "$@"
+    s_jobs_wait
+}
+
+s_jobs_wait () { while [ "$RUNNING" -gt 0 ]; do s_job_collect; done; }
+
+# s_timed LIMIT GRACE COMMAND... — `timeout -k GRACE LIMIT COMMAND`, whose
+# process group (timeout makes one, the command and everything it starts
+# are in it) is written to $JOB_GROUP, so an interrupted runner can stop
+# the lot (s_jobs_stop). Returns the command's status (124 when timed out).
+s_timed () {
+    local limit=$1 grace=$2 pid; shift 2
+    timeout -k "$grace" "$limit" "$@" &
+    pid=$!
+    if [ -n "${JOB_GROUP:-}" ]; then echo "$pid" >"$JOB_GROUP"; fi
+    wait "$pid"
+}
+
+# The runner was interrupted: stop every running job — its subshell first,
+# so it starts nothing more, then its process group (TERM; a test's exit
+# trap stops its services; KILL after 20 s), then any pid the test
+# recorded (s_reap).
+s_jobs_stop () {
+    local slot label pg deadline alive groups=()
+    [ "$RUNNING" -gt 0 ] || return 0
+    say "tests/run.sh: interrupted, stopping ${SLOT_LABEL[*]}"
+    for slot in "${!SLOT_PID[@]}"; do
+        kill -TERM "${SLOT_PID[slot]}" 2>/dev/null
+    done
+    for slot in "${!SLOT_LABEL[@]}"; do
+        pg=$(cat "$JOBS_DIR/${SLOT_LABEL[slot]}.group" 2>/dev/null)
+        if [ -n "$pg" ]; then
+            groups+=("$pg")
+            kill -TERM -- "-$pg" 2>/dev/null
+        fi
+    done
+    deadline=$((SECONDS + 20))
+    while [ ${#groups[@]} -gt 0 ] && [ $SECONDS -lt $deadline ]; do
+        alive=0
+        for pg in "${groups[@]}"; do kill -0 -- "-$pg" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.2
+    done
+    for pg in "${groups[@]}"; do kill -KILL -- "-$pg" 2>/dev/null; done
+    for slot in "${!SLOT_LABEL[@]}"; do
+        label=${SLOT_LABEL[slot]}
+        [ -d "$VAR/$label/pids" ] && s_reap "$VAR/$label"
+    done
+    wait 2>/dev/null
+    SLOT_PID=(); SLOT_LABEL=(); RUNNING=0
+}
+
 # ------------------------------------------------------------------- tests
 
 s_run_selftest () {
@@ -268,37 +452,41 @@ s_run_selftest () {
 # Services with a built-in self-test (`BINARY --selftest`, czmq style), the
 # ones SERVICE_SELFTESTS names: each runs as NAME_selftest, from the project
 # root (rules files are found there) with a fresh migrated database of its
-# own in PGDATABASE.
+# own in PGDATABASE; each is a job of the pool.
 s_run_service_selftests () {
-    local bin name
+    local name
     for name in "${SERVICE_SELFTESTS[@]}"; do
         s_selected "${name}_selftest" || continue
-        bin=$BIN/$name
-        local dir=$VAR/${name}_selftest t0=$SECONDS rc db=test_${name}_selftest n
-        rm -rf "$dir"; mkdir -p "$dir"
-        if [ ! -x "$bin" ]; then
-            say "    $bin is missing (make BUILD=$BUILD)"
-            s_record "${name}_selftest" fail 0
-            continue
-        fi
-        if ! s_db_create "$db" "$dir/db.log"; then
-            tail -20 "$dir/db.log" | s_indent
-            s_record "${name}_selftest" fail $((SECONDS - t0))
-            continue
-        fi
-        PGDATABASE=$db timeout -k 5 120 "$bin" --selftest >"$dir/out.log" 2>&1 </dev/null
-        rc=$?
-        tail -40 "$dir/out.log" | s_indent
-        n=$(s_selftest_checks "$dir/out.log")
-        if [ $rc = 0 ] && [ "$n" -gt 0 ]; then
-            s_record "${name}_selftest" pass $((SECONDS - t0)) "$n checks"
-        else
-            [ $rc = 0 ] && say "    no checks reported: a test that checks nothing fails"
-            [ $rc = 0 ] || say "    exit status $rc"
-            s_record "${name}_selftest" fail $((SECONDS - t0)) "$n checks"
-        fi
-        dropdb --if-exists "$db" >/dev/null 2>&1 || true
+        s_job_start "${name}_selftest" s_service_selftest "$name"
     done
+}
+
+s_service_selftest () {     # NAME (a job)
+    local name=$1 bin=$BIN/$1
+    local dir=$VAR/${name}_selftest t0=$SECONDS rc db=test_${name}_selftest n
+    rm -rf "$dir"; mkdir -p "$dir"
+    if [ ! -x "$bin" ]; then
+        say "    $bin is missing (make BUILD=$BUILD)"
+        s_record "${name}_selftest" fail 0
+        return
+    fi
+    if ! s_db_create "$db" "$dir/db.log"; then
+        tail -20 "$dir/db.log" | s_indent
+        s_record "${name}_selftest" fail $((SECONDS - t0))
+        return
+    fi
+    PGDATABASE=$db s_timed 120 5 "$bin" --selftest >"$dir/out.log" 2>&1 </dev/null
+    rc=$?
+    tail -40 "$dir/out.log" | s_indent
+    n=$(s_selftest_checks "$dir/out.log")
+    if [ $rc = 0 ] && [ "$n" -gt 0 ]; then
+        s_record "${name}_selftest" pass $((SECONDS - t0)) "$n checks"
+    else
+        [ $rc = 0 ] && say "    no checks reported: a test that checks nothing fails"
+        [ $rc = 0 ] || say "    exit status $rc"
+        s_record "${name}_selftest" fail $((SECONDS - t0)) "$n checks"
+    fi
+    dropdb --if-exists "$db" >/dev/null 2>&1 || true
 }
 
 # Print a crashing input as hex, the form the report and an issue need.
@@ -316,6 +504,14 @@ s_run_fuzz () {
         for t in "${targets[@]}"; do s_skip "$t" "clang is not installed: no libFuzzer"; done
         return 0
     fi
+    s_job_start fuzz s_fuzz_targets "${targets[@]}"
+}
+
+# The fuzz targets, one after another (a job): each is CPU-bound, so two at
+# once on 2 cores would gain nothing; the job runs beside the integration
+# tests, which mostly wait.
+s_fuzz_targets () {     # TARGET...
+    local targets=("$@") t
     local dir=$VAR/fuzz
     rm -rf "$dir"; mkdir -p "$dir"
     local wanted=()
@@ -333,7 +529,7 @@ s_run_fuzz () {
         if [ -d "$ROOT/tests/fuzz/corpus/$t" ]; then
             cp -r "$ROOT/tests/fuzz/corpus/$t/." "$work/corpus/"
         fi
-        timeout -k 10 $((FUZZ_SECONDS + 60)) "$BUILD_DIR/fuzz/$t" \
+        s_timed $((FUZZ_SECONDS + 60)) 10 "$BUILD_DIR/fuzz/$t" \
             -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=10 \
             -artifact_prefix="$work/artifacts/" -print_final_stats=1 \
             "$work/corpus" >"$work/fuzz.log" 2>&1
@@ -362,64 +558,76 @@ s_run_fuzz () {
     done
 }
 
+# Each integration test is a job; one marked "# run.sh: alone" (see the
+# header) runs with nothing else in flight.
 s_run_integration () {
     local f name
     for f in "$ROOT"/tests/integration/*.sh; do
         [ -f "$f" ] || continue
         name=$(basename "$f" .sh)
         s_selected "$name" || continue
-        local dir=$VAR/$name t0=$SECONDS rc db
-        db=test_$(printf '%s' "$name" | tr -c 'a-zA-Z0-9_' '_')
-        rm -rf "$dir"; mkdir -p "$dir/pids"
-        if ! s_db_create "$db" "$dir/db.log"; then
-            say "    could not create database $db:"
-            tail -20 "$dir/db.log" | s_indent
-            s_record "$name" fail $((SECONDS - t0))
-            continue
-        fi
-        # timeout puts the test in its own process group and signals the
-        # whole group, so services the test started go down with it.
-        TEST_NAME=$name TEST_DIR=$dir PGDATABASE=$db \
-            timeout -k 15 "$TEST_TIMEOUT" bash "$f" >"$dir/test.out" 2>&1 </dev/null
-        rc=$?
-        s_reap "$dir"
-        s_indent <"$dir/test.out" | tail -60
-        if [ $rc = 124 ] || [ $rc = 137 ]; then
-            say "    timed out after ${TEST_TIMEOUT}s"
-        fi
-        local npass nfail
-        read -r npass nfail <<<"$(s_test_checks "$dir/checks")"
-        if [ $rc = 0 ] && [ "$npass" = 0 ]; then
-            say "    no check was recorded in $dir/checks: a test that checks nothing fails"
-            rc=1
-        elif [ $rc = 0 ] && [ "$nfail" != 0 ]; then
-            say "    $nfail failed check(s) recorded, yet exit status 0"
-            rc=1
-        fi
-        local what="$npass checks"
-        [ "$nfail" = 0 ] || what="$npass checks, $nfail failed"
-        if [ $rc = 0 ]; then
-            s_record "$name" pass $((SECONDS - t0)) "$what"
+        if grep -q '^# run.sh: alone' "$f"; then
+            s_job_alone "$name" s_integration_test "$name" "$f"
         else
-            [ $rc = 124 ] || [ $rc = 137 ] || say "    exit status $rc"
-            local log
-            for log in "$dir"/*.log; do
-                [ -f "$log" ] || continue
-                case $(basename "$log") in db.log) continue ;; esac
-                say "    --- tail of $(basename "$log")"
-                tail -15 "$log" | s_indent
-            done
-            s_record "$name" fail $((SECONDS - t0)) "$what"
+            s_job_start "$name" s_integration_test "$name" "$f"
         fi
-        dropdb --if-exists "$db" >/dev/null 2>&1 || true
     done
+}
+
+s_integration_test () {     # NAME FILE (a job)
+    local name=$1 f=$2
+    local dir=$VAR/$name t0=$SECONDS rc db
+    db=test_$(printf '%s' "$name" | tr -c 'a-zA-Z0-9_' '_')
+    rm -rf "$dir"; mkdir -p "$dir/pids"
+    if ! s_db_create "$db" "$dir/db.log"; then
+        say "    could not create database $db:"
+        tail -20 "$dir/db.log" | s_indent
+        s_record "$name" fail $((SECONDS - t0))
+        return
+    fi
+    # timeout puts the test in its own process group and signals the
+    # whole group, so services the test started go down with it.
+    TEST_NAME=$name TEST_DIR=$dir PGDATABASE=$db \
+        s_timed "$TEST_TIMEOUT" 15 bash "$f" >"$dir/test.out" 2>&1 </dev/null
+    rc=$?
+    s_reap "$dir"
+    s_indent <"$dir/test.out" | tail -60
+    if [ $rc = 124 ] || [ $rc = 137 ]; then
+        say "    timed out after ${TEST_TIMEOUT}s"
+    fi
+    local npass nfail
+    read -r npass nfail <<<"$(s_test_checks "$dir/checks")"
+    if [ $rc = 0 ] && [ "$npass" = 0 ]; then
+        say "    no check was recorded in $dir/checks: a test that checks nothing fails"
+        rc=1
+    elif [ $rc = 0 ] && [ "$nfail" != 0 ]; then
+        say "    $nfail failed check(s) recorded, yet exit status 0"
+        rc=1
+    fi
+    local what="$npass checks"
+    [ "$nfail" = 0 ] || what="$npass checks, $nfail failed"
+    if [ $rc = 0 ]; then
+        s_record "$name" pass $((SECONDS - t0)) "$what"
+    else
+        [ $rc = 124 ] || [ $rc = 137 ] || say "    exit status $rc"
+        local log
+        for log in "$dir"/*.log; do
+            [ -f "$log" ] || continue
+            case $(basename "$log") in db.log) continue ;; esac
+            say "    --- tail of $(basename "$log")"
+            tail -15 "$log" | s_indent
+        done
+        s_record "$name" fail $((SECONDS - t0)) "$what"
+    fi
+    dropdb --if-exists "$db" >/dev/null 2>&1 || true
 }
 
 # ------------------------------------------------------------------- main
 
 mkdir -p "$VAR"
+rm -rf "$JOBS_DIR"; mkdir -p "$JOBS_DIR"
 T_START=$SECONDS
-say "tests/run.sh: BUILD=$BUILD, PostgreSQL port $TEST_PG_PORT, ZeroMQ ports from $TEST_ZMQ_BASE"
+say "tests/run.sh: BUILD=$BUILD, PostgreSQL port $TEST_PG_PORT, ZeroMQ ports from $TEST_ZMQ_BASE, $TEST_JOBS jobs at once"
 
 s_run_selftest
 
@@ -437,9 +645,12 @@ if [ $need_pg = 1 ]; then
     fi
 fi
 
+# The pool: the service self-tests (short), the fuzz targets (the longest
+# job, so it starts early), then the integration tests in name order.
 [ $need_pg = 1 ] && s_run_service_selftests
 s_run_fuzz
 [ $need_pg = 1 ] && s_run_integration
+s_jobs_wait
 
 say ""
 if [ ${#FILTERS[@]} -gt 0 ] && [ $((PASSED + FAILED + SKIPPED)) = 0 ]; then

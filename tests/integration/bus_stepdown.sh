@@ -20,13 +20,24 @@ checker () { "$PY" "$ROOT/tests/integration/bus_stepdown.py" "$@"; }
 BUS2_PUB_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 3))
 BUS2_REPLAY_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 4))
 
-"$PY" -c '
+# The placeholder holds the port before bus1 starts: it says "listening"
+# once it does (a Python start-up on a busy machine is slower than a bus's
+# election and bind). SO_REUSEADDR as every listener of ours has (ZeroMQ
+# sets it): a connection of the previous test on this port may still be in
+# TIME_WAIT, which refuses a plain bind for a minute; a live listener still
+# refuses bus1.
+cat >"$TEST_DIR/placeholder.py" <<'PY'
 import socket, sys, time
 s = socket.socket ()
+s.setsockopt (socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind (("127.0.0.1", int (sys.argv[1])))
 s.listen ()
-time.sleep (600)' $((TEST_ZMQ_BASE + 1)) &
-track_pid placeholder $!
+print ("listening on", sys.argv[1], flush=True)
+time.sleep (600)
+PY
+start_service placeholder "$PY" "$TEST_DIR/placeholder.py" $((TEST_ZMQ_BASE + 1))
+wait_for "grep -q listening '$TEST_DIR/placeholder.log'" 10 \
+    || { fail "the placeholder did not hold port $((TEST_ZMQ_BASE + 1)) within 10 s"; exit 1; }
 
 start_service bus1 bus --name bus1
 checker stepping

@@ -48,7 +48,8 @@ hold () {
 }
 release () {
     psql -X -q -c "SELECT pg_terminate_backend (pid) FROM pg_stat_activity
-                   WHERE application_name = 'staff_lock_holder'" >/dev/null
+                   WHERE application_name = 'staff_lock_holder'
+                     AND datname = current_database ()" >/dev/null
     wait "$holder" 2>/dev/null
 }
 
