@@ -21,12 +21,16 @@
 #define CFG_BUS_PUB_ENDPOINT      "tcp://127.0.0.1:5560"
 #define CFG_BUS_REPLAY_ENDPOINT   "tcp://127.0.0.1:5561"
 #define CFG_ANALYTICS_ENDPOINT    "tcp://127.0.0.1:5570"
+/* The bank's calendar zone: times shown to people are in it, with the zone
+ * written ("2026-12-05 16:34 +08:00"). */
+#define CFG_TIMEZONE              "Asia/Shanghai"
 
 #define CFG_ENV_PG                "COMPLAINTS_PG"          /* libpq conninfo; "" = PG* vars */
 #define CFG_ENV_INTAKE            "COMPLAINTS_INTAKE_ENDPOINT"
 #define CFG_ENV_BUS_PUB           "COMPLAINTS_BUS_PUB_ENDPOINT"
 #define CFG_ENV_BUS_REPLAY        "COMPLAINTS_BUS_REPLAY_ENDPOINT"
 #define CFG_ENV_ANALYTICS         "COMPLAINTS_ANALYTICS_ENDPOINT"
+#define CFG_ENV_TIMEZONE          "COMPLAINTS_TIMEZONE"
 
 const char *cfg_str (int argc, char **argv, const char *flag, const char *env, const char *def);
 long        cfg_long (int argc, char **argv, const char *flag, const char *env, long def);

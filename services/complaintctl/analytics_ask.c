@@ -162,19 +162,8 @@ ctl_analytics_ask (const char *what, const char *endpoint, int timeout_ms, const
 const char *
 ctl_zone_time (int64_t ms, char *buf, size_t size)
 {
-    time_t secs = (time_t) (ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    struct tm tm;
-    char clock [32];
-    if (!localtime_r (&secs, &tm) || !strftime (clock, sizeof clock, "%Y-%m-%d %H:%M", &tm)) {
-        snprintf (buf, size, "?");
-        return buf;
-    }
-    long offset = tm.tm_gmtoff;
-    char sign = offset < 0 ? '-' : '+';
-    if (offset < 0)
-        offset = -offset;
-    snprintf (buf, size, "%s %c%02ld:%02ld", clock, sign, offset / 3600, offset / 60 % 60);
-    return buf;
+    const char *tz = getenv ("TZ");             /* ":Zone", set by the period */
+    return ctl_time_in (ms, tz && *tz == ':' ? tz + 1 : NULL, buf, size);
 }
 
 int

@@ -92,9 +92,14 @@ void ctl_print_json (const json_t *json, bool pretty);
  * a message naming the variable goes to stderr first. A set but malformed
  * token is reported and *bad set (a usage error: it can never work). */
 const char *ctl_staff_token (const char *what, bool required, bool *bad);
+/* The bank's calendar zone: COMPLAINTS_TIMEZONE, else Asia/Shanghai
+ * (common/cfg.h; intake's --timezone reads the same variable). */
+const char *ctl_bank_zone (void);
+/* Unix ms as "YYYY-MM-DD HH:MM +08:00" in zone (NULL: the bank's), the
+ * offset written: every time complaintctl shows people goes through it. */
+const char *ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size);
 /* A time from a reply for people: unix milliseconds (or an ISO string, kept
- * as it is) as "YYYY-MM-DD HH:MM" in the local time zone (TZ); "-" for
- * null or absent. */
+ * as it is) as ctl_time_in in the bank's zone; "-" for null or absent. */
 const char *ctl_format_time (const json_t *value, char *buf, size_t size);
 
 /* ---- analytics_ask.c ---------------------------------------------------- */

@@ -40,28 +40,7 @@ s_time (const json_t *value, const char *zone, char *buf, size_t size)
 {
     if (!json_is_integer (value))
         return "-";
-    const char *old = getenv ("TZ");
-    char *saved = old ? strdup (old) : NULL;
-    setenv ("TZ", zone, 1);
-    tzset ();
-    time_t t = (time_t) (json_integer_value (value) / 1000);
-    struct tm tm;
-    char offset [8] = "";
-    if (localtime_r (&t, &tm) && strftime (buf, size, "%Y-%m-%d %H:%M", &tm)
-    &&  strftime (offset, sizeof offset, "%z", &tm) == 5) {
-        size_t len = strlen (buf);
-        snprintf (buf + len, size - len, " %.3s:%.2s", offset, offset + 3);
-    }
-    else
-        snprintf (buf, size, "-");
-    if (saved) {
-        setenv ("TZ", saved, 1);
-        free (saved);
-    }
-    else
-        unsetenv ("TZ");
-    tzset ();
-    return buf;
+    return ctl_time_in (json_integer_value (value), zone, buf, size);
 }
 
 static const char *

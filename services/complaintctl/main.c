@@ -85,6 +85,7 @@ s_usage (FILE *out)
         "  COMPLAINTS_ANALYTICS_ENDPOINT   analytics (kpi, series, report, hotspots),\n"
         "                                  default tcp://127.0.0.1:5570\n"
         "  COMPLAINTS_TIMEOUT_MS           how long to wait for a reply, default 5000\n"
+        "  COMPLAINTS_TIMEZONE             the bank's zone of the times shown, default Asia/Shanghai\n"
         "  COMPLAINTS_TOKEN                your staff token (act, queue; show and get send it\n"
         "                                  when set: the staff view with identity and notes)\n"
         "  COMPLAINTS_PG                   PostgreSQL conninfo (clock, notifications, optout),\n"

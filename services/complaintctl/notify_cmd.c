@@ -389,7 +389,7 @@ s_list (PGconn *conn, const char *state, const char *complaint, const char *chan
         return rc;
     int rows = PQntuples (res);
     if (!json_out && rows > 0)
-        printf ("%-6s %-16s %-16s %-18s %-22s %-7s %-22s %-10s %3s  %-24s %s\n",
+        printf ("%-6s %-23s %-16s %-18s %-22s %-7s %-22s %-10s %3s  %-29s %s\n",
                 "ID", "CREATED", "COMPLAINT", "EVENT", "TO", "CHANNEL", "ADDRESS", "STATE",
                 "ATT", "WHEN", "LAST ERROR");
     for (int i = 0; i < rows; i++) {
@@ -434,7 +434,7 @@ s_list (PGconn *conn, const char *state, const char *complaint, const char *chan
         else
             snprintf (when, sizeof when, "-");
         s_cut (s_null (res, i, 13) ? "" : PQgetvalue (res, i, 13), S_ERROR_CUT, error, sizeof error);
-        printf ("%-6s %-16s %-16s %-18s %-22s %-7s %-22s %-10s %3s  %-24s %s\n",
+        printf ("%-6s %-23s %-16s %-18s %-22s %-7s %-22s %-10s %3s  %-29s %s\n",
                 PQgetvalue (res, i, 0), s_time (res, i, 1, created, sizeof created),
                 s_null (res, i, 2) ? "-" : PQgetvalue (res, i, 2), PQgetvalue (res, i, 3), to,
                 PQgetvalue (res, i, 6), masked, PQgetvalue (res, i, 8), PQgetvalue (res, i, 9),

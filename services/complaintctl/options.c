@@ -7,6 +7,7 @@
  *  value so `complaintctl tail | consumer` sees each event as it happens.
  */
 #include "ctl.h"
+#include "cfg.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -79,16 +80,52 @@ ctl_staff_token (const char *what, bool required, bool *bad)
 }
 
 const char *
+ctl_bank_zone (void)
+{
+    const char *zone = getenv (CFG_ENV_TIMEZONE);
+    return zone && *zone ? zone : CFG_TIMEZONE;
+}
+
+//  The zone is set for the one conversion and the caller's TZ put back, so
+//  a command that prints times of several zones (a case's, the bank's)
+//  cannot leave the wrong one behind.
+const char *
+ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
+{
+    const char *old = getenv ("TZ");
+    char *saved = old ? strdup (old) : NULL;
+    char tz [128];
+    snprintf (tz, sizeof tz, ":%s", zone ? zone : ctl_bank_zone ());
+    setenv ("TZ", tz, 1);
+    tzset ();
+    time_t secs = (time_t) (ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    char clock [32];
+    if (localtime_r (&secs, &tm) && strftime (clock, sizeof clock, "%Y-%m-%d %H:%M", &tm)) {
+        long offset = tm.tm_gmtoff;
+        char sign = offset < 0 ? '-' : '+';
+        if (offset < 0)
+            offset = -offset;
+        snprintf (buf, size, "%s %c%02ld:%02ld", clock, sign, offset / 3600, offset / 60 % 60);
+    }
+    else
+        snprintf (buf, size, "?");
+    if (saved) {
+        setenv ("TZ", saved, 1);
+        free (saved);
+    }
+    else
+        unsetenv ("TZ");
+    tzset ();
+    return buf;
+}
+
+const char *
 ctl_format_time (const json_t *value, char *buf, size_t size)
 {
     if (json_is_string (value))
         return json_string_value (value);
     if (!json_is_integer (value) && !json_is_real (value))
         return "-";
-    double ms = json_number_value (value);
-    time_t secs = (time_t) (ms / 1000);
-    struct tm tm;
-    if (!localtime_r (&secs, &tm) || !strftime (buf, size, "%Y-%m-%d %H:%M", &tm))
-        return "?";
-    return buf;
+    return ctl_time_in ((int64_t) json_number_value (value), NULL, buf, size);
 }

@@ -6,7 +6,7 @@
  *  orders the cases (priority, then due time, then time received); the tool
  *  prints them as they come:
  *
- *      P  due               complaint no     state          business line   cause ...
+ *      P  due                      complaint no     state          business line   cause ...
  *      P1 2026-11-24 10:00  202611230000013  accepted       cards           fraud_security
  *
  *  or, with --json, one JSON line per case (the reply's objects as they are),
@@ -53,7 +53,7 @@ s_str (const json_t *obj, const char *key)
 static void
 s_print_table (const json_t *cases)
 {
-    printf ("%-2s  %-16s  %-16s  %-17s  %-18s  %-22s  %-16s  %s\n",
+    printf ("%-2s  %-23s  %-16s  %-17s  %-18s  %-22s  %-16s  %s\n",
             "P", "due", "complaint no", "state", "business line", "cause", "handler", "flags");
     size_t i;
     json_t *c;
@@ -76,7 +76,7 @@ s_print_table (const json_t *cases)
             if (n > 0 && (size_t) n < sizeof flags - used)
                 used += (size_t) n;
         }
-        printf ("%-2s  %-16s  %-16s  %-17s  %-18s  %-22s  %-16s  %s\n", priority,
+        printf ("%-2s  %-23s  %-16s  %-17s  %-18s  %-22s  %-16s  %s\n", priority,
                 ctl_format_time (json_object_get (c, "due_at"), due, sizeof due),
                 s_str (c, "complaint_no"), s_str (c, "state"), s_str (c, "business_line"),
                 s_str (c, "cause"), s_str (c, "handler"), used ? flags : "-");

@@ -222,7 +222,7 @@ s_print_clocks (const json_t *clocks)
         return;
     }
     printf ("\nSLA clocks:\n");
-    printf ("  %-15s %-5s %-10s %-17s %-18s %-8s %-3s %s\n", "stage", "round", "state", "due",
+    printf ("  %-15s %-5s %-10s %-23s %-18s %-8s %-3s %s\n", "stage", "round", "state", "due",
             "remaining", "paused", "ext", "next");
     size_t i;
     json_t *k;
@@ -254,7 +254,7 @@ s_print_clocks (const json_t *clocks)
                       ctl_format_time (json_object_get (k, "next_fire_at"), when, sizeof when));
         else
             snprintf (next, sizeof next, "-");
-        printf ("  %-15s %-5lld %-10s %-17s %-18s %-8s %-3lld %s\n", s_str (k, "stage", "?"),
+        printf ("  %-15s %-5lld %-10s %-23s %-18s %-8s %-3lld %s\n", s_str (k, "stage", "?"),
                 s_int (k, "round"), state,
                 ctl_format_time (json_object_get (k, "due_at"), due, sizeof due), remaining,
                 paused, s_int (k, "extensions"), next);

@@ -58,7 +58,7 @@ static const daemon_opt_t s_opts [] = {
                  "most requests per transaction"),
     DAEMON_LONG ("writers", "COMPLAINTS_INTAKE_WRITERS", 2, 1, 16,
                  "batches written at once, each on its own connection"),
-    DAEMON_STR ("timezone", "COMPLAINTS_TIMEZONE", "Asia/Shanghai", "TZ",
+    DAEMON_STR ("timezone", CFG_ENV_TIMEZONE, CFG_TIMEZONE, "TZ",
                 "the bank's time zone for complaint-number dates"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
     DAEMON_BOOL ("verbose", NULL, "self-test details"),

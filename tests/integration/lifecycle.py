@@ -465,6 +465,11 @@ def queue_and_show(k):
            sum(1 for line in out.splitlines() if "测试客户-life-d" in line))
     expect("show %s: trail lines (10 actions)" % d, 10,
            sum(1 for line in out.splitlines() if re.match(r"  [0-9]{4}-[0-9]{2}-[0-9]{2} ", line)))
+    # Times shown to people are in the bank's zone with the zone written,
+    # not the machine's own zone (UTC here).
+    expect("show %s: trail times in the bank's zone, +08:00 written" % d, 10,
+           sum(1 for line in out.splitlines()
+               if re.match(r"  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} \+08:00 ", line)))
     expect("show %s: the reopen line" % d, 1,
            sum(1 for line in out.splitlines()
                if "%s (supervisor)  reopen  under_review -> reopened" % d_s in line))
