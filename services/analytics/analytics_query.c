@@ -18,6 +18,7 @@
 
 #define S_NTIME      4                  /* ack, answer, resolve, close */
 #define S_MAX_CELLS  10000              /* series: buckets x groups */
+#define S_NRANGE     7                  /* a range's parameters (s_range_source) */
 
 typedef struct {
     char day [12];
@@ -47,10 +48,41 @@ s_days (const char *day)
     return calendar_date_days (y, m, d);
 }
 
+static void
+s_date (int32_t days, char *text, size_t size)
+{
+    int y, m, d;
+    calendar_days_date (days, &y, &m, &d);
+    snprintf (text, size, "%04d-%02d-%02d", y, m, d);
+}
+
 static const char *
 s_group_expr (int by)
 {
     return by < 0 ? "''" : by == 5 ? "priority::text" : analytics_dims [by];
+}
+
+/*  The rows a range reads, whatever the query makes of them: the whole
+ *  days inside [from, to) from the day rollup (one dimension: $7, whose
+ *  value is `key`), the hours at either edge from the hour rollup. $1..$4
+ *  are the range's first and last (day, hour + 1) as analytics_query_answer
+ *  sets them, $5..$6 the whole days [D0, D1) between: every hour of the
+ *  range is in exactly one of the three parts. `fine` is the select list
+ *  over the hour rollup, `day` the same over the day rollup; `suffix`
+ *  names the time tables' (`_time`) or nothing. */
+static size_t
+s_range_source (char *sql, size_t size, const char *fine, const char *day, const char *suffix)
+{
+    return (size_t) snprintf (sql, size,
+        "(SELECT %s FROM analytics_rollup%s WHERE (day, hour) >= ($1::date, $2::smallint)"
+        "   AND (day, hour) < ($3::date, $4::smallint) AND day < $5::date"
+        " UNION ALL"
+        " SELECT %s FROM analytics_rollup%s WHERE (day, hour) >= ($1::date, $2::smallint)"
+        "   AND (day, hour) < ($3::date, $4::smallint) AND day >= $6::date"
+        " UNION ALL"
+        " SELECT %s FROM analytics_rollup_day%s WHERE dim = $7::smallint"
+        "   AND day >= $5::date AND day < $6::date) x",
+        fine, suffix, fine, suffix, day, suffix);
 }
 
 static void
@@ -139,32 +171,40 @@ s_group (zlistx_t *groups, const char *key)
 
 static int
 s_kpi (analytics_store_t *store, const calendar_t *calendar, const analytics_targets_t *targets,
-       const analytics_request_t *req, const char *const range [4], msgpack_sbuffer *reply,
+       const analytics_request_t *req, const char *const range [S_NRANGE], msgpack_sbuffer *reply,
        proto_error_t *err)
 {
     pg_session_t *pg = analytics_store_session (store);
     size_t nbounds;
     const int64_t *bounds = analytics_store_time_bounds (store, &nbounds);
     const char *g = s_group_expr (req->by);
-    char sql [8192];
-    size_t len = (size_t) snprintf (sql, sizeof sql, "SELECT %s", g);
+    char metrics [4096], fine [4096 + 64], day [4096 + 64];
+    size_t mlen = 0;
+    for (size_t i = 0; i < analytics_nmetrics; i++)
+        mlen += (size_t) snprintf (metrics + mlen, sizeof metrics - mlen, ", %s",
+                                   analytics_metrics [i].name);
+    snprintf (fine, sizeof fine, "%s AS key%s", g, metrics);
+    snprintf (day, sizeof day, "key%s", metrics);
+    char sql [16384];
+    size_t len = (size_t) snprintf (sql, sizeof sql, "SELECT key");
     for (size_t i = 0; i < analytics_nmetrics; i++)
         len += (size_t) snprintf (sql + len, sizeof sql - len, ", sum (%s)",
                                   analytics_metrics [i].name);
-    snprintf (sql + len, sizeof sql - len,
-              " FROM analytics_rollup WHERE (day, hour) >= ($1::date, $2::smallint)"
-              " AND (day, hour) < ($3::date, $4::smallint) GROUP BY 1 ORDER BY 1 LIMIT %d",
+    len += (size_t) snprintf (sql + len, sizeof sql - len, " FROM ");
+    len += s_range_source (sql + len, sizeof sql - len, fine, day, "");
+    snprintf (sql + len, sizeof sql - len, " GROUP BY 1 ORDER BY 1 LIMIT %d",
               ANALYTICS_MAX_GROUPS + 1);
-    char tsql [1024];
-    snprintf (tsql, sizeof tsql,
-              "SELECT %s, metric, bucket, sum (cases) FROM analytics_rollup_time"
-              " WHERE (day, hour) >= ($1::date, $2::smallint)"
-              " AND (day, hour) < ($3::date, $4::smallint) GROUP BY 1, 2, 3 ORDER BY 1", g);
+    char tsql [2048];
+    snprintf (fine, sizeof fine, "%s AS key, metric, bucket, cases", g);
+    len = (size_t) snprintf (tsql, sizeof tsql, "SELECT key, metric, bucket, sum (cases) FROM ");
+    len += s_range_source (tsql + len, sizeof tsql - len, fine, "key, metric, bucket, cases",
+                           "_time");
+    snprintf (tsql + len, sizeof tsql - len, " GROUP BY 1, 2, 3 ORDER BY 1");
     int64_t as_of = 0;
     PGresult *res = NULL, *tres = NULL;
     if (s_begin (store, &as_of)
-    ||  !(res = pg_session_exec (pg, "kpi", sql, 4, range, NULL, NULL, PGRES_TUPLES_OK))
-    ||  !(tres = pg_session_exec (pg, "kpi_time", tsql, 4, range, NULL, NULL,
+    ||  !(res = pg_session_exec (pg, "kpi", sql, S_NRANGE, range, NULL, NULL, PGRES_TUPLES_OK))
+    ||  !(tres = pg_session_exec (pg, "kpi_time", tsql, S_NRANGE, range, NULL, NULL,
                                   PGRES_TUPLES_OK))) {
         PQclear (res);
         pg_session_rollback (pg);
@@ -248,7 +288,7 @@ typedef struct {
 
 static int
 s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_request_t *req,
-          const s_slot_t *first, const s_slot_t *last, const char *const range [4],
+          const s_slot_t *first, const s_slot_t *last, const char *const range [S_NRANGE],
           msgpack_sbuffer *reply, proto_error_t *err)
 {
     pg_session_t *pg = analytics_store_session (store);
@@ -272,21 +312,26 @@ s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_
         cols [2] = rate->plus;
         cols [3] = rate->minus;
     }
-    char sql [2048];
-    size_t len = (size_t) snprintf (sql, sizeof sql, "SELECT day::text, %s, %s",
-                                    req->hourly ? "hour" : "0", s_group_expr (req->by));
+    char values [256] = "";
+    size_t vlen = 0;
     for (int i = 0; i < 4; i++)
-        len += (size_t) snprintf (sql + len, sizeof sql - len, ", %s%s%s",
-                                  cols [i] ? "sum (" : "0", cols [i] ? cols [i] : "",
-                                  cols [i] ? ")" : "");
-    snprintf (sql + len, sizeof sql - len,
-              " FROM analytics_rollup WHERE (day, hour) >= ($1::date, $2::smallint)"
-              " AND (day, hour) < ($3::date, $4::smallint) GROUP BY 1, 2, 3 ORDER BY 3, 1, 2"
-              " LIMIT %d", S_MAX_CELLS + 1);
+        vlen += (size_t) snprintf (values + vlen, sizeof values - vlen, ", %s AS v%d",
+                                   cols [i] ? cols [i] : "0", i);
+    char fine [512], daily [512];
+    snprintf (fine, sizeof fine, "day, %s AS hour, %s AS key%s", req->hourly ? "hour" : "0",
+              s_group_expr (req->by), values);
+    snprintf (daily, sizeof daily, "day, 0 AS hour, key%s", values);
+    char sql [4096];
+    size_t len = (size_t) snprintf (sql, sizeof sql,
+        "SELECT day::text, hour, key, sum (v0), sum (v1), sum (v2), sum (v3) FROM ");
+    len += s_range_source (sql + len, sizeof sql - len, fine, daily, "");
+    snprintf (sql + len, sizeof sql - len, " GROUP BY 1, 2, 3 ORDER BY 3, 1, 2 LIMIT %d",
+              S_MAX_CELLS + 1);
     int64_t as_of = 0;
     PGresult *res = NULL;
     if (s_begin (store, &as_of)
-    ||  !(res = pg_session_exec (pg, "series", sql, 4, range, NULL, NULL, PGRES_TUPLES_OK))) {
+    ||  !(res = pg_session_exec (pg, "series", sql, S_NRANGE, range, NULL, NULL,
+                                 PGRES_TUPLES_OK))) {
         pg_session_rollback (pg);
         proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the store could not be read; retry");
         return -1;
@@ -482,7 +527,18 @@ analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
         char h0 [16], h1 [16];
         snprintf (h0, sizeof h0, "%d", first.hour);
         snprintf (h1, sizeof h1, "%d", last.hour + 1);
-        const char *range [4] = { first.day, h0, last.day, h1 };
+        //  The whole days [D0, D1) inside the range come from the day
+        //  rollup; an hour series reads hours only (D0 = D1 = the first
+        //  day: the hour rollup's second part then covers the range).
+        int32_t d0 = s_days (first.day) + (first.hour > 0);
+        int32_t d1 = s_days (last.day) + (last.hour == 23);
+        if (d1 < d0 || (req.op == ANALYTICS_SERIES && req.hourly))
+            d0 = d1 = req.op == ANALYTICS_SERIES && req.hourly ? s_days (first.day) : d0;
+        char day0 [16], day1 [16], dim [16];
+        s_date (d0, day0, sizeof day0);
+        s_date (d1, day1, sizeof day1);
+        snprintf (dim, sizeof dim, "%d", req.by + 1);
+        const char *range [S_NRANGE] = { first.day, h0, last.day, h1, day0, day1, dim };
         if (req.op == ANALYTICS_KPI)
             rc = s_kpi (store, calendar, targets, &req, range, reply, &err);
         else
