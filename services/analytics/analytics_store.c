@@ -24,19 +24,28 @@
 
 #define S_STATEMENT_TIMEOUT_MS 60000
 #define S_KEY "day, hour, channel, business_line, cause, department, branch, priority"
-#define S_DAY_KEY "day, dim, key"
+#define S_DIM_KEY "grain, dim, day, key"
 
-//  The day rollups' dimension of a GROUPING SETS row (analytics_day_dims:
-//  0 the whole day, then analytics_dims in order) and its key.
-#define S_DAY_DIM \
-    "CASE WHEN GROUPING (channel) = 0 THEN 1 WHEN GROUPING (business_line) = 0 THEN 2" \
+//  The period rollups (analytics_rollup_dim, _dim_time) are written from the
+//  batch's changed cells, each cell once per grain: a day (1) and its month
+//  (2), `period` the first day of it. S_DIM_COLS are a GROUPING SETS row's
+//  key columns in S_DIM_KEY's order: the grain, the dimension it groups by
+//  (analytics_day_dims: 0 everything, then analytics_dims in order), the
+//  period, the key.
+#define S_GRAINS(table) \
+    "(SELECT g.grain, CASE WHEN g.grain = 1 THEN c.day" \
+    " ELSE date_trunc ('month', c.day)::date END AS period, c.*" \
+    " FROM " table " c, (VALUES (1::smallint), (2::smallint)) g (grain)) c"
+#define S_DIM_COLS \
+    "grain, CASE WHEN GROUPING (channel) = 0 THEN 1 WHEN GROUPING (business_line) = 0 THEN 2" \
     " WHEN GROUPING (cause) = 0 THEN 3 WHEN GROUPING (department) = 0 THEN 4" \
     " WHEN GROUPING (branch) = 0 THEN 5 WHEN GROUPING (priority) = 0 THEN 6 ELSE 0 END," \
-    " coalesce (channel, business_line, cause, department, branch, priority::text, '')"
-#define S_DAY_SETS(extra) \
-    "GROUPING SETS ((day" extra "), (day, channel" extra "), (day, business_line" extra ")," \
-    " (day, cause" extra "), (day, department" extra "), (day, branch" extra ")," \
-    " (day, priority" extra "))"
+    " period, coalesce (channel, business_line, cause, department, branch, priority::text, '')"
+#define S_DIM_SETS(extra) \
+    "GROUPING SETS ((grain, period" extra "), (grain, period, channel" extra ")," \
+    " (grain, period, business_line" extra "), (grain, period, cause" extra ")," \
+    " (grain, period, department" extra "), (grain, period, branch" extra ")," \
+    " (grain, period, priority" extra "))"
 
 struct _analytics_store_t {
     pg_session_t *pg;
@@ -55,18 +64,18 @@ static const char *s_empty_sql [4] = {
     " AND (t.day, t.hour, t.channel, t.business_line, t.cause, t.department, t.branch,"
     "      t.priority) = (z.day, z.hour, z.channel, z.business_line, z.cause, z.department,"
     "      z.branch, z.priority)",
-    "DELETE FROM analytics_rollup_day t USING jsonb_populate_recordset"
-    " (NULL::analytics_rollup_day, $1::jsonb) z WHERE t.received = 0"
-    " AND (t.day, t.dim, t.key) = (z.day, z.dim, z.key)",
+    "DELETE FROM analytics_rollup_dim t USING jsonb_populate_recordset"
+    " (NULL::analytics_rollup_dim, $1::jsonb) z WHERE t.received = 0"
+    " AND (t.grain, t.dim, t.day, t.key) = (z.grain, z.dim, z.day, z.key)",
     "DELETE FROM analytics_rollup_time t USING jsonb_populate_recordset"
     " (NULL::analytics_rollup_time, $1::jsonb) z WHERE t.cases = 0"
     " AND (t.day, t.hour, t.channel, t.business_line, t.cause, t.department, t.branch,"
     "      t.priority, t.metric, t.bucket) = (z.day, z.hour, z.channel, z.business_line,"
     "      z.cause, z.department, z.branch, z.priority, z.metric, z.bucket)",
-    "DELETE FROM analytics_rollup_day_time t USING jsonb_populate_recordset"
-    " (NULL::analytics_rollup_day_time, $1::jsonb) z WHERE t.cases = 0"
-    " AND (t.day, t.dim, t.key, t.metric, t.bucket) = (z.day, z.dim, z.key, z.metric,"
-    "      z.bucket)"
+    "DELETE FROM analytics_rollup_dim_time t USING jsonb_populate_recordset"
+    " (NULL::analytics_rollup_dim_time, $1::jsonb) z WHERE t.cases = 0"
+    " AND (t.grain, t.dim, t.day, t.key, t.metric, t.bucket) = (z.grain, z.dim, z.day, z.key,"
+    "      z.metric, z.bucket)"
 };
 
 static int
@@ -137,8 +146,9 @@ s_metrics (s_text_t *t, const char *fmt, const char *sep)
  *    cell    netted per hour cell; only cells that changed (a note on a case
  *            changes no figure: its cell is not touched)
  *    rollup  cell added into analytics_rollup (ON CONFLICT add)
- *    day     cell summed per day x each dimension (GROUPING SETS) into
- *            analytics_rollup_day, again only the sums that changed
+ *    dim     cell summed per day and per month x each dimension (GROUPING
+ *            SETS) into analytics_rollup_dim, again only the sums that
+ *            changed
  *    t*      the same for the time-to-X histograms
  *
  *  and it returns the keys of the cells the batch left empty (received or
@@ -171,15 +181,15 @@ s_build_sql (analytics_store_t *self)
     s_put (&t, ") SELECT * FROM cell ON CONFLICT (" S_KEY ") DO UPDATE SET ");
     s_metrics (&t, "%s = t.%s + EXCLUDED.%s", ", ");
     s_put (&t, " RETURNING " S_KEY ", received),"
-               " day AS (INSERT INTO analytics_rollup_day AS t (" S_DAY_KEY ", ");
+               " dim AS (INSERT INTO analytics_rollup_dim AS t (" S_DIM_KEY ", ");
     s_metrics (&t, "%s", ", ");
-    s_put (&t, ") SELECT day, " S_DAY_DIM ", ");
+    s_put (&t, ") SELECT " S_DIM_COLS ", ");
     s_metrics (&t, "sum (%s)", ", ");
-    s_put (&t, " FROM cell GROUP BY " S_DAY_SETS ("") " HAVING ");
+    s_put (&t, " FROM " S_GRAINS ("cell") " GROUP BY " S_DIM_SETS ("") " HAVING ");
     s_metrics (&t, "sum (%s) <> 0", " OR ");
-    s_put (&t, " ON CONFLICT (" S_DAY_KEY ") DO UPDATE SET ");
+    s_put (&t, " ON CONFLICT (" S_DIM_KEY ") DO UPDATE SET ");
     s_metrics (&t, "%s = t.%s + EXCLUDED.%s", ", ");
-    s_put (&t, " RETURNING " S_DAY_KEY ", received),"
+    s_put (&t, " RETURNING " S_DIM_KEY ", received),"
                " tsigned AS (SELECT c.*, 1 AS sign FROM new,"
                " analytics_contribution_time_of (new.r) c"
                " UNION ALL SELECT c.*, -1 FROM old, analytics_contribution_time_of (old.f) c),"
@@ -189,16 +199,16 @@ s_build_sql (analytics_store_t *self)
                " cases) SELECT * FROM tcell ON CONFLICT (" S_KEY ", metric, bucket)"
                " DO UPDATE SET cases = t.cases + EXCLUDED.cases"
                " RETURNING " S_KEY ", metric, bucket, cases),"
-               " tday AS (INSERT INTO analytics_rollup_day_time AS t (" S_DAY_KEY ", metric,"
-               " bucket, cases) SELECT day, " S_DAY_DIM ", metric, bucket, sum (cases)"
-               " FROM tcell GROUP BY " S_DAY_SETS (", metric, bucket")
-               " HAVING sum (cases) <> 0 ON CONFLICT (" S_DAY_KEY ", metric, bucket)"
+               " tdim AS (INSERT INTO analytics_rollup_dim_time AS t (" S_DIM_KEY ", metric,"
+               " bucket, cases) SELECT " S_DIM_COLS ", metric, bucket, sum (cases)"
+               " FROM " S_GRAINS ("tcell") " GROUP BY " S_DIM_SETS (", metric, bucket")
+               " HAVING sum (cases) <> 0 ON CONFLICT (" S_DIM_KEY ", metric, bucket)"
                " DO UPDATE SET cases = t.cases + EXCLUDED.cases"
-               " RETURNING " S_DAY_KEY ", metric, bucket, cases)"
+               " RETURNING " S_DIM_KEY ", metric, bucket, cases)"
                " SELECT (SELECT jsonb_agg (to_jsonb (x)) FROM rollup x WHERE received = 0),"
-               " (SELECT jsonb_agg (to_jsonb (x)) FROM day x WHERE received = 0),"
+               " (SELECT jsonb_agg (to_jsonb (x)) FROM dim x WHERE received = 0),"
                " (SELECT jsonb_agg (to_jsonb (x)) FROM trollup x WHERE cases = 0),"
-               " (SELECT jsonb_agg (to_jsonb (x)) FROM tday x WHERE cases = 0)");
+               " (SELECT jsonb_agg (to_jsonb (x)) FROM tdim x WHERE cases = 0)");
     self->write_sql = t.data;
 }
 
@@ -277,7 +287,7 @@ analytics_store_reset (analytics_store_t *self)
     if (pg_session_begin (self->pg)
     ||  pg_session_command (self->pg, "reset_tables",
             "TRUNCATE analytics_fact, analytics_rollup, analytics_rollup_time,"
-            " analytics_rollup_day, analytics_rollup_day_time", 0, NULL)
+            " analytics_rollup_dim, analytics_rollup_dim_time", 0, NULL)
     ||  pg_session_command (self->pg, "reset_cursor",
             "UPDATE analytics_cursor SET last_seq = 0, updated_at = now () WHERE id = 1", 0,
             NULL)

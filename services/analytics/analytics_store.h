@@ -11,9 +11,9 @@
  *           upsert new into analytics_fact,
  *           per cell: +contribution (new) - contribution (old), netted; the
  *             cells that changed added into analytics_rollup (hour x 6
- *             dimensions) and, summed per day x each dimension, into
- *             analytics_rollup_day; the same for the time-to-X histograms
- *             (analytics_rollup_time, analytics_rollup_day_time)
+ *             dimensions) and, summed per day and per month x each
+ *             dimension, into analytics_rollup_dim; the same for the
+ *             time-to-X histograms (analytics_rollup_time, _dim_time)
  *      RETURNING the cells left empty                 -- one statement
  *      DELETE those cells (when there are any: a case moved cell)
  *      UPDATE analytics_cursor SET last_seq = $to

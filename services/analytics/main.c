@@ -141,6 +141,7 @@ s_selftest (daemon_t *daemon, s_config_t *config, bool verbose)
     int passed = 0;
     int failed = analytics_fact_test (verbose, config->calendars_dir, &passed);
     failed += analytics_targets_test (verbose, config->targets_path, &passed);
+    failed += analytics_query_test (verbose, &passed);
     analytics_store_t *store = analytics_store_new (daemon_str (daemon, "pg"), "selftest");
     if (store && analytics_store_check_view (store) == 0) {
         passed++;

@@ -136,6 +136,10 @@ listen_addresses = ''
 fsync = on
 synchronous_commit = on
 EOF
+if [[ ${BENCH_AN_PG_STATS:-0} == 1 ]]; then
+    printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = 'all'\n" \
+        >>"$DIR/data/postgresql.conf"
+fi
 as_pg "$PGBIN/pg_ctl" start -D "$DIR/data" -w -t 60 -l "$DIR/postgresql.log" \
     -o "-p $PORT -k $DIR" >/dev/null || { tail -n 20 "$DIR/postgresql.log" >&2; die "PostgreSQL did not start"; }
 
@@ -250,6 +254,20 @@ if want analytics; then
     BUS_PUB=tcp://127.0.0.1:$((ZMQ_BASE + 3))
     BUS_REPLAY=tcp://127.0.0.1:$((ZMQ_BASE + 4))
     n=${BENCH_AN_COMPLAINTS:-1000000}
+    # BENCH_AN_PG_STATS=1: where the store's time goes, per phase (the
+    # statements that took the most, from pg_stat_statements).
+    pg_stats () {
+        [[ ${BENCH_AN_PG_STATS:-0} == 1 ]] || return 0
+        if [[ $1 != reset ]]; then
+            say "analytics: the statements that took the most time ($1)"
+            psql -X -q -P pager=off -c "SELECT s.calls, round (s.total_exec_time::numeric) AS total_ms,
+                       round ((s.total_exec_time / s.calls)::numeric, 3) AS mean_ms, s.rows,
+                       left (regexp_replace (s.query, '\s+', ' ', 'g'), 90) AS query
+                  FROM pg_stat_statements s ORDER BY s.total_exec_time DESC LIMIT 12" >&2 || true
+        fi
+        psql -X -q -c "SELECT pg_stat_statements_reset ()" >/dev/null 2>&1 || true
+    }
+    if [[ ${BENCH_AN_PG_STATS:-0} == 1 ]]; then psql -X -q -c "CREATE EXTENSION pg_stat_statements"; fi
     out=$DIR/analytics-figures.txt
     : >"$out"
     "$BIN/bus" --name bench-bus --pub "$BUS_PUB" --replay "$BUS_REPLAY" --batch 10000 \
@@ -268,8 +286,10 @@ if want analytics; then
              --calendars "$ROOT/deploy/calendars")
     "$BIN/analytics" --name bench-rebuild "${an_args[@]}" --rebuild --once 2>"$DIR/analytics-rebuild.log" &
     REBUILD_PID=$!
+    pg_stats reset
     "$BIN/bench-analytics" wait --seq "$last" --timeout 7200 | tee -a "$out"
     wait "$REBUILD_PID" || say "analytics --rebuild exited with $?"
+    pg_stats "ingest through replay"
     psql -X -q -c 'VACUUM ANALYZE' || true
     psql -X -Atq -c "SELECT 'store_fact_rows ' || count (*) FROM analytics_fact" | tee -a "$out"
     psql -X -Atq -c "SELECT 'store_rollup_rows ' || count (*) FROM analytics_rollup" | tee -a "$out"
@@ -281,9 +301,11 @@ if want analytics; then
     say "analytics: ${BENCH_AN_RATE:-5000} events/s live for ${BENCH_AN_SECONDS:-30} s"
     "$BIN/bench-analytics" live --rate "${BENCH_AN_RATE:-5000}" --seconds "${BENCH_AN_SECONDS:-30}" \
         | tee -a "$out" || say "analytics: not every tick was covered"
+    pg_stats "live"
     say "analytics: queries over the store"
     "$BIN/bench-analytics" query --endpoint "$AN_EP" --repeat "${BENCH_AN_REPEAT:-100}" \
         --days "${BENCH_AN_DAYS:-365}" | tee -a "$out" || say "analytics: some queries failed"
+    pg_stats "queries"
     "$BIN/bench-analytics" limit | tee -a "$out"
     awk '/VmHWM/ { print "analytics_peak_rss " $2 " kB" }' "/proc/$AN_PID/status" | tee -a "$out"
     kill -TERM "$AN_PID" "$BUS_PID" 2>/dev/null || true

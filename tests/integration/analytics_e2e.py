@@ -162,35 +162,41 @@ def rollups_exact(desc):
            0, tdiff)
     expect("%s: no empty cell left" % desc, 0,
            sql_int("select count(*) from analytics_rollup where received = 0"))
-    # The day rollups (migration 014): per day x one dimension, the same
-    # GROUP BY with GROUPING SETS; dim numbers are analytics_day_dims ().
+    # The period rollups (migration 014): per day (grain 1) and per month
+    # (grain 2) x one dimension, the same GROUP BY with GROUPING SETS; dim
+    # numbers are analytics_day_dims ().
     dims = ["channel", "business_line", "cause", "department", "branch", "priority::text"]
-    sets = "(select %s from analytics_contribution group by day) union all " % (
-        "day, 0::smallint, ''::text, " + sums)
-    sets += " union all ".join(
-        "(select day, %d::smallint, %s, %s from analytics_contribution group by day, %s)"
-        % (i + 1, d, sums, d) for i, d in enumerate(dims))
-    ddiff = sql_int("select count(*) from ((select day, dim, key, %s from analytics_rollup_day"
-                    " except (%s)) union all ((%s) except select day, dim, key, %s"
-                    " from analytics_rollup_day)) x" % (", ".join(cols), sets, sets,
-                                                       ", ".join(cols)))
-    expect("%s: day rollup rows differing from GROUP BY day x each dimension" % desc, 0, ddiff)
-    tsets = " union all ".join(
-        "(select day, %d::smallint, %s, metric, bucket, count(*) from"
-        " analytics_contribution_time group by day, %s, metric, bucket)" % (i + 1, d, d)
-        for i, d in enumerate(dims))
-    tsets = ("(select day, 0::smallint, ''::text, metric, bucket, count(*) from"
-             " analytics_contribution_time group by day, metric, bucket) union all " + tsets)
-    tddiff = sql_int("select count(*) from ((select day, dim, key, metric, bucket, cases from"
-                     " analytics_rollup_day_time except (%s)) union all ((%s) except"
-                     " select day, dim, key, metric, bucket, cases from"
-                     " analytics_rollup_day_time)) x" % (tsets, tsets))
-    expect("%s: day time rollup rows differing from GROUP BY day x each dimension" % desc, 0,
-           tddiff)
-    expect("%s: no empty day cell left" % desc, 0,
-           sql_int("select (select count(*) from analytics_rollup_day where received = 0)"
+    grains = [(1, "day"), (2, "date_trunc('month', day)::date")]
+
+    def sets(select, group, view):
+        parts = []
+        for g, period in grains:
+            parts.append("(select %d::smallint, 0::smallint, %s, ''::text, %s from %s"
+                         " group by %s%s)" % (g, period, select, view, period, group))
+            parts += ["(select %d::smallint, %d::smallint, %s, %s, %s from %s"
+                      " group by %s, %s%s)" % (g, i + 1, period, d, select, view, period, d,
+                                               group)
+                      for i, d in enumerate(dims)]
+        return " union all ".join(parts)
+
+    want = sets(sums, "", "analytics_contribution")
+    ddiff = sql_int("select count(*) from ((select grain, dim, day, key, %s from"
+                    " analytics_rollup_dim except (%s)) union all ((%s) except"
+                    " select grain, dim, day, key, %s from analytics_rollup_dim)) x"
+                    % (", ".join(cols), want, want, ", ".join(cols)))
+    expect("%s: period rollup rows differing from GROUP BY day and month x each dimension"
+           % desc, 0, ddiff)
+    want = sets("metric, bucket, count(*)", ", metric, bucket", "analytics_contribution_time")
+    tddiff = sql_int("select count(*) from ((select grain, dim, day, key, metric, bucket, cases"
+                     " from analytics_rollup_dim_time except (%s)) union all ((%s) except"
+                     " select grain, dim, day, key, metric, bucket, cases from"
+                     " analytics_rollup_dim_time)) x" % (want, want))
+    expect("%s: period time rollup rows differing from GROUP BY day and month x each"
+           " dimension" % desc, 0, tddiff)
+    expect("%s: no empty period cell left" % desc, 0,
+           sql_int("select (select count(*) from analytics_rollup_dim where received = 0)"
                    " + (select count(*) from analytics_rollup_time where cases = 0)"
-                   " + (select count(*) from analytics_rollup_day_time where cases = 0)"))
+                   " + (select count(*) from analytics_rollup_dim_time where cases = 0)"))
 
 
 def cmd_scenario(args):
@@ -449,9 +455,9 @@ def cmd_snapshot(args):
                "rollup_time": table_digest("analytics_rollup_time",
                                            "day, hour, channel, business_line, cause,"
                                            " department, branch, priority, metric, bucket"),
-               "rollup_day": table_digest("analytics_rollup_day", "day, dim, key"),
-               "rollup_day_time": table_digest("analytics_rollup_day_time",
-                                               "day, dim, key, metric, bucket"),
+               "rollup_dim": table_digest("analytics_rollup_dim", "grain, dim, day, key"),
+               "rollup_dim_time": table_digest("analytics_rollup_dim_time",
+                                               "grain, dim, day, key, metric, bucket"),
                "facts": sql_int("select count(*) from analytics_fact"),
                "complaints": sql_int("select count(*) from complaint")}
     note("%s: as_of_seq %s, %d facts, %d complaints, received %s" % (

@@ -1,4 +1,4 @@
--- 014_analytics_rollup_day.sql — analytics' rollups sized for a million
+-- 014_analytics_rollup_dim.sql — analytics' rollups sized for a million
 -- complaints (issue 12 §7; owner: analytics).
 --
 -- What the benchmark found (tests/bench/run.sh analytics, docs/BENCHMARKS.md):
@@ -8,14 +8,15 @@
 -- batch wrote every touched cell twice (its case's contribution out, then
 -- in), each time a non-HOT update (the partial index on received = 0).
 --
--- 1. analytics_rollup_day: the same sums per received day x ONE dimension
---    (dim 0: the whole day, key ''; dim i: analytics_dims[i-1] of
---    proto/analytics_request.c, key its value). A day holds 1 + the values
---    seen that day per dimension (~100 rows), whatever the volume, so a
---    year's kpi reads ~365 rows (by a dimension: 365 x its values). Queries
---    take whole days from here and the hours at either edge of a range from
---    analytics_rollup (services/analytics/analytics_query.c).
---    analytics_rollup_day_time: the time-to-X histograms the same way.
+-- 1. analytics_rollup_dim: the same sums per received day, and per received
+--    month (grain 1: a day, grain 2: a month; `day` is the period's first
+--    day), x ONE dimension (dim 0: everything, key ''; dim i:
+--    analytics_dims[i-1] of proto/analytics_request.c, key its value). A
+--    period holds 1 + the values seen in it per dimension (~100 rows),
+--    whatever the volume, so a year's kpi reads 12 months and the days and
+--    hours at its edges (services/analytics/analytics_query.c): a few
+--    hundred rows, by a dimension times its values.
+--    analytics_rollup_dim_time: the time-to-X histograms the same way.
 -- 2. A case's contribution is now a function of its fact row
 --    (analytics_contribution_of, analytics_contribution_time_of), so one
 --    statement can take the contributions of the facts before and after a
@@ -33,6 +34,17 @@ DROP INDEX analytics_rollup_empty;
 DROP INDEX analytics_rollup_time_empty;
 ALTER TABLE analytics_rollup SET (fillfactor = 80);
 ALTER TABLE analytics_rollup_time SET (fillfactor = 80);
+
+-- The bucket of a span, as an expression PostgreSQL can inline (012's was a
+-- subquery over the bounds, run once per span as a function call: 100,000
+-- calls per 100,000 complaints rebuilt). Bucket = how many bounds are below
+-- the span in ms; the bounds are whole ms, so b < x is b <= ceil (x) - 1,
+-- which is what width_bucket counts.
+CREATE OR REPLACE FUNCTION analytics_time_bucket (span interval) RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT width_bucket (ceil (extract (epoch FROM span) * 1000)::bigint - 1,
+                         analytics_time_bounds ())::smallint
+$$;
 
 -- One case's contribution to its rollup cell. The column list after
 -- `priority` is the metric list of proto/analytics_request.c (analytics
@@ -110,7 +122,7 @@ CREATE VIEW analytics_contribution_time AS
 SELECT f.complaint_no, c.*
   FROM analytics_fact f, analytics_contribution_time_of (f) c;
 
--- The dimension numbers of the day rollups: 0 the whole day, then
+-- The dimension numbers of the period rollups: 0 everything, then
 -- proto/analytics_request.c's analytics_dims in order (the daemon checks
 -- this list against its own at start).
 CREATE FUNCTION analytics_day_dims () RETURNS text[]
@@ -118,37 +130,42 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT ARRAY['', 'channel', 'business_line', 'cause', 'department', 'branch', 'priority']
 $$;
 
-CREATE TABLE analytics_rollup_day (LIKE analytics_rollup INCLUDING DEFAULTS)
+-- grain, dim first: a query reads one grain of one dimension over a range.
+CREATE TABLE analytics_rollup_dim (LIKE analytics_rollup INCLUDING DEFAULTS)
     WITH (fillfactor = 80);
-ALTER TABLE analytics_rollup_day DROP COLUMN hour, DROP COLUMN channel,
+ALTER TABLE analytics_rollup_dim DROP COLUMN hour, DROP COLUMN channel,
     DROP COLUMN business_line, DROP COLUMN cause, DROP COLUMN department,
     DROP COLUMN branch, DROP COLUMN priority;
-ALTER TABLE analytics_rollup_day ADD COLUMN dim smallint NOT NULL DEFAULT 0,
+ALTER TABLE analytics_rollup_dim
+    ADD COLUMN grain smallint NOT NULL DEFAULT 1 CHECK (grain IN (1, 2)),
+    ADD COLUMN dim smallint NOT NULL DEFAULT 0,
     ADD COLUMN key text NOT NULL DEFAULT '';
-ALTER TABLE analytics_rollup_day ADD PRIMARY KEY (day, dim, key);
+ALTER TABLE analytics_rollup_dim ADD PRIMARY KEY (grain, dim, day, key);
 
-CREATE TABLE analytics_rollup_day_time (
-    day             date NOT NULL,
+CREATE TABLE analytics_rollup_dim_time (
+    grain           smallint NOT NULL CHECK (grain IN (1, 2)),
     dim             smallint NOT NULL,
+    day             date NOT NULL,
     key             text NOT NULL,
     metric          text NOT NULL,
     bucket          smallint NOT NULL,
     cases           bigint NOT NULL,
-    PRIMARY KEY (day, dim, key, metric, bucket)
+    PRIMARY KEY (grain, dim, day, key, metric, bucket)
 ) WITH (fillfactor = 80);
 
--- The day rollups of what is there already (a store that ran 012 before).
-INSERT INTO analytics_rollup_day (day, dim, key, received, accepted, rejected, withdrawn,
-    resolved, closed, ended, reopened, reviewed, escalated, transferred, major, answered,
-    answered_24h, withdrawn_unanswered, satisfied, not_satisfied, decided_15d, decided_30d,
-    decided_60d, breached_acknowledge, breached_first_response, breached_resolution,
-    breached_review, extended_resolution, extended_review, outcome_explanation,
-    outcome_error_corrected, outcome_refund, outcome_compensation, outcome_apology,
-    outcome_process_change, amount_cents)
-SELECT day,
+-- The period rollups of what is there already (a store that ran 012 before).
+INSERT INTO analytics_rollup_dim (grain, dim, day, key, received, accepted, rejected,
+    withdrawn, resolved, closed, ended, reopened, reviewed, escalated, transferred, major,
+    answered, answered_24h, withdrawn_unanswered, satisfied, not_satisfied, decided_15d,
+    decided_30d, decided_60d, breached_acknowledge, breached_first_response,
+    breached_resolution, breached_review, extended_resolution, extended_review,
+    outcome_explanation, outcome_error_corrected, outcome_refund, outcome_compensation,
+    outcome_apology, outcome_process_change, amount_cents)
+SELECT grain,
        CASE WHEN GROUPING (channel) = 0 THEN 1 WHEN GROUPING (business_line) = 0 THEN 2
             WHEN GROUPING (cause) = 0 THEN 3 WHEN GROUPING (department) = 0 THEN 4
             WHEN GROUPING (branch) = 0 THEN 5 WHEN GROUPING (priority) = 0 THEN 6 ELSE 0 END,
+       period,
        coalesce (channel, business_line, cause, department, branch, priority::text, ''),
        sum (received), sum (accepted), sum (rejected), sum (withdrawn), sum (resolved),
        sum (closed), sum (ended), sum (reopened), sum (reviewed), sum (escalated),
@@ -159,24 +176,33 @@ SELECT day,
        sum (extended_resolution), sum (extended_review), sum (outcome_explanation),
        sum (outcome_error_corrected), sum (outcome_refund), sum (outcome_compensation),
        sum (outcome_apology), sum (outcome_process_change), sum (amount_cents)
-  FROM analytics_rollup
- GROUP BY GROUPING SETS ((day), (day, channel), (day, business_line), (day, cause),
-                        (day, department), (day, branch), (day, priority));
+  FROM (SELECT g.grain, CASE WHEN g.grain = 1 THEN r.day
+                             ELSE date_trunc ('month', r.day)::date END AS period, r.*
+          FROM analytics_rollup r, (VALUES (1::smallint), (2::smallint)) g (grain)) r
+ GROUP BY GROUPING SETS ((grain, period), (grain, period, channel),
+                        (grain, period, business_line), (grain, period, cause),
+                        (grain, period, department), (grain, period, branch),
+                        (grain, period, priority));
 
-INSERT INTO analytics_rollup_day_time (day, dim, key, metric, bucket, cases)
-SELECT day,
+INSERT INTO analytics_rollup_dim_time (grain, dim, day, key, metric, bucket, cases)
+SELECT grain,
        CASE WHEN GROUPING (channel) = 0 THEN 1 WHEN GROUPING (business_line) = 0 THEN 2
             WHEN GROUPING (cause) = 0 THEN 3 WHEN GROUPING (department) = 0 THEN 4
             WHEN GROUPING (branch) = 0 THEN 5 WHEN GROUPING (priority) = 0 THEN 6 ELSE 0 END,
+       period,
        coalesce (channel, business_line, cause, department, branch, priority::text, ''),
        metric, bucket, sum (cases)
-  FROM analytics_rollup_time
- GROUP BY GROUPING SETS ((day, metric, bucket), (day, channel, metric, bucket),
-                        (day, business_line, metric, bucket), (day, cause, metric, bucket),
-                        (day, department, metric, bucket), (day, branch, metric, bucket),
-                        (day, priority, metric, bucket));
+  FROM (SELECT g.grain, CASE WHEN g.grain = 1 THEN r.day
+                             ELSE date_trunc ('month', r.day)::date END AS period, r.*
+          FROM analytics_rollup_time r, (VALUES (1::smallint), (2::smallint)) g (grain)) r
+ GROUP BY GROUPING SETS ((grain, period, metric, bucket), (grain, period, channel, metric, bucket),
+                        (grain, period, business_line, metric, bucket),
+                        (grain, period, cause, metric, bucket),
+                        (grain, period, department, metric, bucket),
+                        (grain, period, branch, metric, bucket),
+                        (grain, period, priority, metric, bucket));
 
-COMMENT ON TABLE analytics_rollup_day IS
-    'owner: analytics | facts summed per received day x one dimension (dim: analytics_day_dims)';
-COMMENT ON TABLE analytics_rollup_day_time IS
-    'owner: analytics | time-to-X histograms per received day x one dimension';
+COMMENT ON TABLE analytics_rollup_dim IS
+    'owner: analytics | facts summed per received day (grain 1) and month (grain 2) x one dimension (dim: analytics_day_dims)';
+COMMENT ON TABLE analytics_rollup_dim_time IS
+    'owner: analytics | time-to-X histograms per received day and month x one dimension';
