@@ -43,7 +43,7 @@
 #include <stdbool.h>
 
 typedef struct {
-    const char *address;                /* "127.0.0.1:5580" */
+    const char *address;                /* "127.0.0.1:5571" */
     const char *conninfo;               /* the store (--pg), or NULL for the PG* variables */
     const char *name;                   /* instance name: application_name "analytics:NAME-http" */
     const char *targets_path, *calendars_dir;

@@ -36,7 +36,7 @@
  *  queries by result.
  *
  *  The dashboard and the bulletin (docs/analytics.md "Dashboard") are
- *  served over HTTP on --http (127.0.0.1:5580 by default, `off` for none)
+ *  served over HTTP on --http (127.0.0.1:5571 by default, `off` for none)
  *  by an actor with its own store session (dashboard_server.c): its
  *  handlers never touch this thread's session. SIGHUP reloads its targets
  *  too, once this thread has accepted the new files.
@@ -149,7 +149,7 @@ static const daemon_opt_t s_opts [] = {
                  "after a batch short of --batch, gather events this long before the next"),
     DAEMON_LONG ("hotspot-sweep-ms", "COMPLAINTS_ANALYTICS_HOTSPOT_SWEEP_MS", 60000, 50,
                  86400000, "judge every open or hot key this often (counts age out)"),
-    DAEMON_STR ("http", "COMPLAINTS_ANALYTICS_HTTP", "127.0.0.1:5580", "ADDR",
+    DAEMON_STR ("http", CFG_ENV_ANALYTICS_HTTP, CFG_ANALYTICS_HTTP, "ADDR",
                 "the dashboard's HTTP address (IPv4:PORT), or off"),
     DAEMON_LONG ("min-cell", "COMPLAINTS_REPORT_MIN_CELL", 5, 1, 1000000,
                  "the bulletin shows no count below this (\"<K\")"),
@@ -268,7 +268,7 @@ main (int argc, char **argv)
     struct sockaddr_in http_addr;
     int http_off = dashboard_server_address (daemon_str (daemon, "http"), &http_addr);
     if (http_off < 0) {
-        fprintf (stderr, "analytics: --http must be IPv4:PORT (127.0.0.1:5580) or off, "
+        fprintf (stderr, "analytics: --http must be IPv4:PORT (127.0.0.1:5571) or off, "
                  "not \"%s\"\n", daemon_str (daemon, "http"));
         daemon_destroy (&daemon);
         return 2;

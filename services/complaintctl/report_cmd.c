@@ -405,11 +405,11 @@ s_usage (FILE *out)
         "                     the daemon's --http side (default period: the last 183 days)\n"
         "  --out FILE         where html or pdf is written (required with them)\n"
         "  --http ADDR        the daemon's HTTP address (COMPLAINTS_ANALYTICS_HTTP,\n"
-        "                     default 127.0.0.1:5580); pdf runs headless chromium\n"
+        "                     default %s); pdf runs headless chromium\n"
         "  --analytics EP     analytics endpoint (%s, default %s)\n"
         "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        S_MIN_CELL_ENV, S_MIN_CELL_DEFAULT, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT,
-        CTL_TIMEOUT_MS);
+        S_MIN_CELL_ENV, S_MIN_CELL_DEFAULT, CFG_ANALYTICS_HTTP, CFG_ENV_ANALYTICS,
+        CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
 }
 
 int
@@ -492,8 +492,8 @@ ctl_report (int argc, char **argv)
             fprintf (stderr, "complaintctl report: --format %s needs --out FILE\n", format);
             return CTL_EXIT_USAGE;
         }
-        return ctl_report_document (format, out, ctl_setting (http, "COMPLAINTS_ANALYTICS_HTTP",
-                                    "127.0.0.1:5580"), has_from ? &from_day : NULL,
+        return ctl_report_document (format, out, ctl_setting (http, CFG_ENV_ANALYTICS_HTTP,
+                                    CFG_ANALYTICS_HTTP), has_from ? &from_day : NULL,
                                     has_to ? &to_day : NULL, lang, k_text ? r.k : 0, timeout_ms);
     }
 
