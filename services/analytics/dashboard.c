@@ -508,6 +508,15 @@ s_time (s_page_t *p, int64_t ms)
     s_esc (p, text);
 }
 
+/*  The end of a period: its last day's 24:00, as people say it. */
+static void
+s_time_end (s_page_t *p, int64_t ms)
+{
+    char text [CALENDAR_TIME_SIZE];
+    calendar_format_local (p->env->calendar, ms, true, text, sizeof text);
+    s_esc (p, text);
+}
+
 static void
 s_head (s_page_t *p, const char *title)
 {
@@ -523,9 +532,10 @@ s_head (s_page_t *p, const char *title)
         "h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;"
         "border-bottom:2px solid #0072B2;padding-bottom:4px}\n"
         ".meta{color:#555;margin:2px 0}.meta a{margin-left:12px}\n"
-        ".cards{display:flex;flex-wrap:wrap;gap:12px}\n"
-        ".card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:150px;"
-        "flex:1 1 150px;border-top:4px solid #999}\n"
+        ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));"
+        "gap:12px}\n"
+        ".card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;"
+        "border-top:4px solid #999}\n"
         ".card.met{border-top-color:#009E73}.card.missed{border-top-color:#D55E00}\n"
         ".card .label{color:#555;font-size:13px}.card .value{font-size:26px;font-weight:bold}\n"
         ".card .sub{color:#666;font-size:12px}\n"
@@ -557,7 +567,7 @@ s_header (s_page_t *p, const char *title, const char *path, const char *query,
     fprintf (out, "</h1>\n<p class=\"meta\">%s: ", s_t (p, T_PERIOD));
     s_time (p, from);
     fputs (" – ", out);
-    s_time (p, to);
+    s_time_end (p, to);
     fprintf (out, " <a href=\"%s?lang=%s%s%s\">%s</a></p>\n", path, p->zh ? "en" : "zh",
              *query ? "&amp;" : "", query, s_t (p, T_OTHER_LANG));
     fprintf (out, "<p class=\"meta\">%s %lld · ", s_t (p, T_AS_OF), s_int (answer, "as_of_seq"));

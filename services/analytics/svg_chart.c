@@ -260,7 +260,9 @@ s_open (FILE *out, const svg_chart_t *self, int width, int height)
 static void
 s_line (const svg_chart_t *self, FILE *out)
 {
-    const int left = 52, right = 16, top = 30, bottom = 34;
+    //  Several series: a legend row each under the title.
+    const int left = 52, right = 16, bottom = 34;
+    const int top = self->nrows > 1 ? 30 + 14 * self->nrows : 30;
     int w = self->width, h = self->height;
     double pw = w - left - right, ph = h - top - bottom;
     double max = s_max (self);
@@ -277,15 +279,18 @@ s_line (const svg_chart_t *self, FILE *out)
     int n = self->ncolumns;
     #define S_X(c) (n > 1 ? left + pw * (c) / (n - 1) : left + pw / 2)
     #define S_Y(v) (top + ph - ph * ((v) / max))
-    //  x labels: at most about eight, evenly spaced, the last one always.
+    //  x labels: at most about eight, evenly spaced, the last one always
+    //  (and the one before it dropped when they would touch).
     int step = n > 8 ? (n + 7) / 8 : 1;
-    for (int c = 0; c < n; c++)
-        if (c % step == 0 || c == n - 1) {
+    for (int c = 0; c < n; c++) {
+        bool regular = c % step == 0 && (step == 1 || n - 1 - c > step / 2);
+        if (regular || c == n - 1) {
             fprintf (out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">",
                      S_X (c), h - bottom + 16);
             svg_chart_escape (out, self->columns [c]);
             fputs ("</text>\n", out);
         }
+    }
     if (!isnan (self->target)) {
         fprintf (out, "<line class=\"target\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\""
                  " stroke=\"#D55E00\" stroke-dasharray=\"6 4\" data-target=\"%.17g\"/>"
@@ -325,9 +330,9 @@ s_line (const svg_chart_t *self, FILE *out)
             fputs ("</title></circle>\n", out);
         }
         if (self->nrows > 1) {
-            fprintf (out, "<rect x=\"%.1f\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                     "<text x=\"%.1f\" y=\"%d\" fill=\"#333\">", left + pw - 150, 20 + 0 * r,
-                     colour, left + pw - 136, 29);
+            fprintf (out, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                     "<text x=\"%d\" y=\"%d\" fill=\"#333\">", left, 20 + 14 * r, colour,
+                     left + 14, 29 + 14 * r);
             svg_chart_escape (out, self->rows [r]);
             fputs ("</text>\n", out);
         }
