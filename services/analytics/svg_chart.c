@@ -382,7 +382,8 @@ static void
 s_heat (const svg_chart_t *self, FILE *out)
 {
     const int label = 150, head = 96, cw = 46, ch = 24;
-    int w = label + cw * self->ncolumns + 10, h = head + ch * self->nrows + 8;
+    //  The slanted column labels reach right of the last column.
+    int w = label + cw * self->ncolumns + 110, h = head + ch * self->nrows + 8;
     if (w < 260)
         w = 260;
     double max = s_max (self);

@@ -389,7 +389,9 @@ def cmd_browser(args):
         answer, _, _ = kpi_for(args.a, page)
         check_numbers("chromium DOM %s" % lang, page, answer)
         png = os.path.join(args.img, "dashboard-%s.png" % lang)
-        rc, _, err = browse(path, profile, "--screenshot=" + png, "--window-size=1200,2000", url)
+        # The picture with the cases at risk listed (720 h: every open one).
+        rc, _, err = browse(path, profile, "--screenshot=" + png, "--window-size=1200,2000",
+                            url + "&risk_hours=720")
         expect("chromium --screenshot %s exits 0" % lang, 0, rc)
         ok = os.path.exists(png) and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
         expect_true("%s: a PNG screenshot" % lang, ok and os.path.getsize(png) > 20000,
