@@ -182,6 +182,11 @@ static const struct {
     { "outlet", "same branch, same cause", "同一网点同类问题" },
     { "repeat_customer", "repeat complainant", "重复投诉" },
     { "surge", "surge", "激增" },
+    { "received", "received", "已登记" },
+    { "assigned", "assigned", "已分派" },
+    { "accepted", "accepted", "已受理" },
+    { "investigating", "investigating", "调查中" },
+    { "awaiting_customer", "awaiting the customer", "待客户补充" },
 };
 
 /*  The KPIs shown, in order, as complaintctl shows them. */
@@ -508,6 +513,26 @@ s_time (s_page_t *p, int64_t ms)
     s_esc (p, text);
 }
 
+/*  An instant in a table: to the minute, with the offset ("2026-12-05
+ *  20:43 +08:00"); calendar_format_local's seconds and weekday dropped. */
+static void
+s_time_short (s_page_t *p, int64_t ms, bool end_of_day)
+{
+    char text [CALENDAR_TIME_SIZE];
+    calendar_format_local (p->env->calendar, ms, end_of_day, text, sizeof text);
+    const char *offset = strchr (text + 16, ' ');
+    char out [CALENDAR_TIME_SIZE];
+    if (strlen (text) >= 16 && offset) {
+        const char *end = strchr (offset + 1, ' ');
+        snprintf (out, sizeof out, "%.16s %.*s", text, end ? (int) (end - offset - 1)
+                                                           : (int) strlen (offset + 1),
+                  offset + 1);
+        s_esc (p, out);
+    }
+    else
+        s_esc (p, text);
+}
+
 /*  The end of a period: its last day's 24:00, as people say it. */
 static void
 s_time_end (s_page_t *p, int64_t ms)
@@ -571,7 +596,7 @@ s_header (s_page_t *p, const char *title, const char *path, const char *query,
     fprintf (out, " <a href=\"%s?lang=%s%s%s\">%s</a></p>\n", path, p->zh ? "en" : "zh",
              *query ? "&amp;" : "", query, s_t (p, T_OTHER_LANG));
     fprintf (out, "<p class=\"meta\">%s %lld · ", s_t (p, T_AS_OF), s_int (answer, "as_of_seq"));
-    s_time (p, zclock_time ());
+    s_time_short (p, zclock_time (), false);
     fprintf (out, " · %s ", s_t (p, T_ZONE));
     s_esc (p, calendar_timezone (p->env->calendar));
     fputs ("</p>\n", out);
@@ -818,12 +843,13 @@ s_at_risk (s_page_t *p, PGresult *res, int hours)
         for (int c = DASHBOARD_RISK_DEPARTMENT; c <= DASHBOARD_RISK_PRIORITY; c++) {
             fputs ("</td><td>", out);
             const char *v = PQgetvalue (res, r, c);
-            s_esc (p, c == DASHBOARD_RISK_CAUSE ? s_name (p, v) : *v ? v : "-");
+            s_esc (p, c == DASHBOARD_RISK_CAUSE || c == DASHBOARD_RISK_STATE ? s_name (p, v)
+                                                                             : *v ? v : "-");
         }
         fputs ("</td><td>", out);
-        s_time (p, atoll (PQgetvalue (res, r, DASHBOARD_RISK_RECEIVED_MS)));
+        s_time_short (p, atoll (PQgetvalue (res, r, DASHBOARD_RISK_RECEIVED_MS)), false);
         fputs ("</td><td>", out);
-        s_time (p, due);
+        s_time_short (p, due, true);
         fputs ("</td><td>", out);
         s_left (p, due - now);
         fprintf (out, "</td><td class=\"num\">%s</td></tr>\n",
@@ -874,12 +900,12 @@ s_hotspot_table (s_page_t *p, const json_t *answer, int64_t from, int64_t to)
         fputs ("<td>", out);
         s_esc (p, json_string_value (json_object_get (h, "window")));
         fputs ("</td><td>", out);
-        s_time (p, opened);
+        s_time_short (p, opened, false);
         fputs ("</td><td>", out);
-        s_time (p, (int64_t) json_integer_value (json_object_get (h, "last_at")));
+        s_time_short (p, (int64_t) json_integer_value (json_object_get (h, "last_at")), false);
         fputs ("</td><td>", out);
         if (json_is_integer (cleared))
-            s_time (p, (int64_t) json_integer_value (cleared));
+            s_time_short (p, (int64_t) json_integer_value (cleared), false);
         else
             fputs (s_t (p, T_OPEN_NOW), out);
         fputs ("</td></tr>\n", out);
