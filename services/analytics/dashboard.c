@@ -974,6 +974,8 @@ s_dashboard (const dashboard_env_t *env, const dashboard_param_t *params, size_t
         char *body = NULL;
         size_t size = 0;
         page.out = open_memstream (&body, &size);
+        if (!page.out)
+            goto done;                  /* no memory: dashboard_render answers 503 */
         char query [64];
         snprintf (query, sizeof query, "days=%ld&amp;risk_hours=%ld", days, hours);
         s_head (&page, s_t (&page, T_DASHBOARD));
@@ -1016,6 +1018,7 @@ s_dashboard (const dashboard_env_t *env, const dashboard_param_t *params, size_t
         reply->body = body;
         reply->size = size;
     }
+done:
     PQclear (heat);
     PQclear (risk);
     json_decref (kpi);
@@ -1212,6 +1215,8 @@ s_bulletin (const dashboard_env_t *env, const dashboard_param_t *params, size_t 
         char *body = NULL;
         size_t size = 0;
         page.out = open_memstream (&body, &size);
+        if (!page.out)
+            goto done;                  /* no memory: dashboard_render answers 503 */
         char query [96], d0 [16], d1 [16];
         s_day_text (first, d0, sizeof d0);
         s_day_text (last, d1, sizeof d1);
@@ -1293,6 +1298,7 @@ s_bulletin (const dashboard_env_t *env, const dashboard_param_t *params, size_t 
         reply->body = body;
         reply->size = size;
     }
+done:
     for (int i = 0; i < 3; i++)
         json_decref (by [i]);
     json_decref (series);
