@@ -326,7 +326,8 @@ main (int argc, char **argv)
     }
     log_info ("starting", "name=%s endpoint=%s batch=%ld rebuild=%d once=%d", name, endpoint,
               batch, rebuild, once);
-    if (http_off == 0) {
+    //  A run to --once (a rebuild in a script) serves no one: no dashboard.
+    if (http_off == 0 && !once) {
         //  Set the process's zone on this thread before the actor exists
         //  (calendar.c's TZ): from then on both threads only read it.
         calendar_local_days (config.calendar, 0);
