@@ -20,6 +20,9 @@ against a running bus, intake, router and analytics with --http (issue 12
     analytics_dashboard.py document --ctl PATH --http ADDR --a EP --out DIR --closed-port N
         complaintctl report --format pdf (a PDF with pages) and html (the
         daemon's page); bad arguments exit 2; nobody listening exit 3
+    analytics_dashboard.py flags --bin PATH --http ADDR --endpoint EP
+        a malformed --http exits 2 naming it; a second daemon on a taken
+        port exits 1 (http_bind_failed)
     analytics_dashboard.py alive --http URL
         the dashboard still answers (after SIGHUP)
 
@@ -451,6 +454,23 @@ def cmd_document(args):
                     p.stderr[-200:])
 
 
+def cmd_flags(args):
+    """--http refused when malformed (exit 2, named); a second daemon on a
+    taken port exits 1 saying so, instead of running without its page."""
+    for bad in ("foo:99999", "127.0.0.1", "localhost:80"):
+        p = subprocess.run([args.bin, "--http", bad, "--endpoint", args.endpoint],
+                           capture_output=True, text=True, timeout=30)
+        expect("analytics --http %s: exit" % bad, 2, p.returncode)
+        expect_true("analytics --http %s: names --http" % bad, "--http" in p.stderr,
+                    p.stderr[-200:])
+    p = subprocess.run([args.bin, "--name", "second", "--http", args.http,
+                        "--endpoint", args.endpoint], capture_output=True, text=True,
+                       timeout=60)
+    expect("a second analytics on the same --http: exit", 1, p.returncode)
+    expect_true("... logs http_bind_failed", "event=http_bind_failed" in p.stderr,
+                p.stderr[-300:])
+
+
 def cmd_alive(args):
     status, _, text = get(args.http + "/?lang=en")
     expect("the dashboard answers after SIGHUP", 200, status)
@@ -479,12 +499,16 @@ def main():
     s.add_argument("--a", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--closed-port", type=int, required=True)
+    s = sub.add_parser("flags")
+    s.add_argument("--bin", required=True)
+    s.add_argument("--http", required=True)
+    s.add_argument("--endpoint", required=True)
     s = sub.add_parser("alive")
     s.add_argument("--http", required=True)
     args = p.parse_args()
     os.makedirs(getattr(args, "out", None) or ".", exist_ok=True)
     {"scenario": cmd_scenario, "pages": cmd_pages, "browser": cmd_browser,
-     "document": cmd_document, "alive": cmd_alive}[args.cmd](args)
+     "document": cmd_document, "flags": cmd_flags, "alive": cmd_alive}[args.cmd](args)
     sys.exit(1 if checks.FAILED else 0)
 
 

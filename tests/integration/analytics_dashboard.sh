@@ -21,6 +21,9 @@
 #   4. complaintctl report --format pdf|html: a PDF with pages (pdfinfo),
 #      the HTML the daemon serves; bad arguments exit 2, no daemon exit 3
 #      (analytics_dashboard.py document)
+#   5. a malformed --http exits 2; a second daemon on the taken port exits 1
+#      (analytics_dashboard.py flags); SIGHUP reloads the HTTP side; SIGTERM
+#      stops the daemon and its HTTP actor, exit 0
 # Chromium and pdfinfo are required: without them the test fails.
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router analytics complaintctl
@@ -50,6 +53,9 @@ $PYD browser --http "http://$HTTP_ADDR" --a "$A_EP" --out "$TEST_DIR/out" \
     --img "$TEST_DIR/img"
 $PYD document --ctl "$BIN/complaintctl" --http "$HTTP_ADDR" --a "$A_EP" \
     --out "$TEST_DIR/out" --closed-port "$((TEST_ZMQ_BASE + 5))"
+
+$PYD flags --bin "$BIN/analytics" --http "$HTTP_ADDR" \
+    --endpoint "tcp://127.0.0.1:$((TEST_ZMQ_BASE + 6))"
 
 # SIGHUP reloads the HTTP side's targets too; the daemon keeps serving.
 kill -HUP "$(service_pid analytics)"
