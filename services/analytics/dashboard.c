@@ -869,6 +869,20 @@ s_hotspot_cell (s_page_t *p, const json_t *h, const char *key)
     fputs ("</td>", p->out);
 }
 
+/*  A hot spot's time: to the minute on the dashboard; on the bulletin the
+ *  day only (the minute of a complaint at a named branch says too much). */
+static void
+s_when (s_page_t *p, int64_t ms)
+{
+    if (p->k > 0) {
+        char text [CALENDAR_TIME_SIZE];
+        calendar_format_local (p->env->calendar, ms, false, text, sizeof text);
+        fprintf (p->out, "%.10s", text);
+    }
+    else
+        s_time_short (p, ms, false);
+}
+
 /*  Hot spots: open ones (dashboard), or those open during [from, to) (bulletin). */
 static void
 s_hotspot_table (s_page_t *p, const json_t *answer, int64_t from, int64_t to)
@@ -885,10 +899,11 @@ s_hotspot_table (s_page_t *p, const json_t *answer, int64_t from, int64_t to)
             continue;
         if (shown++ == 0)
             fprintf (out, "<table id=\"hotspots\"><tr><th>%s</th><th>%s</th><th>%s</th>"
-                     "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+                     "<th>%s</th><th>%s</th><th>%s</th><th>%s</th>%s%s%s<th>%s</th></tr>\n",
                      s_t (p, T_KIND), s_t (p, T_BRANCH), s_t (p, T_CAUSE),
                      s_t (p, T_BUSINESS_LINE), s_t (p, T_COUNT), s_t (p, T_WINDOW),
-                     s_t (p, T_OPENED), s_t (p, T_LAST), s_t (p, T_CLEARED));
+                     s_t (p, T_OPENED), p->k ? "" : "<th>", p->k ? "" : s_t (p, T_LAST),
+                     p->k ? "" : "</th>", s_t (p, T_CLEARED));
         fputs ("<tr data-hotspot=\"", out);
         s_esc (p, json_string_value (json_object_get (h, "rule")));
         fputs ("\">", out);
@@ -900,12 +915,14 @@ s_hotspot_table (s_page_t *p, const json_t *answer, int64_t from, int64_t to)
         fputs ("<td>", out);
         s_esc (p, json_string_value (json_object_get (h, "window")));
         fputs ("</td><td>", out);
-        s_time_short (p, opened, false);
-        fputs ("</td><td>", out);
-        s_time_short (p, (int64_t) json_integer_value (json_object_get (h, "last_at")), false);
+        s_when (p, opened);
+        if (!p->k) {
+            fputs ("</td><td>", out);
+            s_when (p, (int64_t) json_integer_value (json_object_get (h, "last_at")));
+        }
         fputs ("</td><td>", out);
         if (json_is_integer (cleared))
-            s_time_short (p, (int64_t) json_integer_value (cleared), false);
+            s_when (p, (int64_t) json_integer_value (cleared));
         else
             fputs (s_t (p, T_OPEN_NOW), out);
         fputs ("</td></tr>\n", out);

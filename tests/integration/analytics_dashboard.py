@@ -318,6 +318,11 @@ def cmd_pages(args):
         expect("bulletin by %s: withheld cells" % dim, 1 if withheld else 0,
                body.count('data-withheld="1"'))
     expect("bulletin names no complaint", [], [n for n in all_nos if n in text])
+    table = re.search(r'<table id="hotspots">(.*?)</table>', text, re.S)
+    expect_true("bulletin: hot spots listed (the scenario's outlet)", table, text[-500:])
+    expect_true("bulletin: hot spots by day, no minute of a complaint",
+                table and not re.search(r"\d\d:\d\d", table.group(1)),
+                table.group(1)[:300] if table else "")
     no_outside("bulletin", text, bul)
     status, _, text = get(base + "/bulletin?lang=en&from=2026-01-01&to=2026-06-30&min_cell=10")
     expect("GET /bulletin (en, a given period, K 10) status", 200, status)
