@@ -61,6 +61,10 @@ export COMPLAINTS_BUS_PUB_ENDPOINT=$BUS_PUB_EP
 export COMPLAINTS_BUS_REPLAY_ENDPOINT=$BUS_REPLAY_EP
 export COMPLAINTS_PSEUDONYM_KEY=${COMPLAINTS_PSEUDONYM_KEY:-integration-test-pseudonym-key-0001}
 export COMPLAINTS_PG=${COMPLAINTS_PG:-}
+# The analytics dashboard binds 127.0.0.1:5571 by default: a fixed port that
+# two tests at once (or make up) would fight over. Off in tests, unless a test
+# gives its own port from its block (analytics_dashboard.sh: --http).
+export COMPLAINTS_ANALYTICS_HTTP=${COMPLAINTS_ANALYTICS_HTTP:-off}
 # ASan: report leaks as errors only where the binary exits by itself; keep
 # going past a report in a daemon would hide it, so abort and log it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0}

@@ -35,6 +35,12 @@
  *  ingest lag in seconds (commit time of the event -> its batch committed),
  *  queries by result.
  *
+ *  The dashboard and the bulletin (docs/analytics.md "Dashboard") are
+ *  served over HTTP on --http (127.0.0.1:5571 by default, `off` for none)
+ *  by an actor with its own store session (dashboard_server.c): its
+ *  handlers never touch this thread's session. SIGHUP reloads its targets
+ *  too, once this thread has accepted the new files.
+ *
  *  `analytics --selftest [--verbose]` checks the fact rules, the targets
  *  file and, against the store, that migration 012's view has exactly the
  *  metrics of proto/analytics_request.c.
@@ -47,6 +53,7 @@
 #include "analytics_targets.h"
 #include "cfg.h"
 #include "daemon.h"
+#include "dashboard_server.h"
 #include "event_stream.h"
 #include "log.h"
 
@@ -61,6 +68,7 @@ typedef struct {
     hotspot_rules_t *hotspots;
     calendars_t *calendars;
     const calendar_t *calendar;
+    zactor_t *http;                     /* the dashboard, or NULL */
 } s_config_t;
 
 static int
@@ -75,6 +83,15 @@ s_load (s_config_t *self)
     if (calendars && !calendar)
         conf_error_set (&err, self->targets_path, 0, "no calendar %s in %s",
                         analytics_targets_calendar (targets), self->calendars_dir);
+    //  The C library's zone is one per process (calendar.c sets TZ) and the
+    //  dashboard's thread uses it too: a new zone needs a restart.
+    if (calendar && self->http && self->calendar
+    &&  strcmp (calendar_timezone (calendar), calendar_timezone (self->calendar)) != 0) {
+        conf_error_set (&err, self->targets_path, 0, "the bank's zone changed from %s to %s: "
+                        "restart analytics", calendar_timezone (self->calendar),
+                        calendar_timezone (calendar));
+        calendar = NULL;
+    }
     //  The hot spot rules: refused like the targets, and a refusal of
     //  either keeps everything in force (one reload, all or nothing).
     hotspot_rules_t *hotspots = calendar ? hotspot_rules_load (self->hotspots_path, &err) : NULL;
@@ -101,7 +118,11 @@ s_load (s_config_t *self)
 static int
 s_reload (void *arg)
 {
-    return s_load ((s_config_t *) arg);
+    s_config_t *config = (s_config_t *) arg;
+    int rc = s_load (config);
+    if (rc == 0)
+        dashboard_server_reload (config->http);
+    return rc;
 }
 
 static const daemon_opt_t s_opts [] = {
@@ -128,6 +149,14 @@ static const daemon_opt_t s_opts [] = {
                  "after a batch short of --batch, gather events this long before the next"),
     DAEMON_LONG ("hotspot-sweep-ms", "COMPLAINTS_ANALYTICS_HOTSPOT_SWEEP_MS", 60000, 50,
                  86400000, "judge every open or hot key this often (counts age out)"),
+    DAEMON_STR ("http", CFG_ENV_ANALYTICS_HTTP, CFG_ANALYTICS_HTTP, "ADDR",
+                "the dashboard's HTTP address (IPv4:PORT), or off"),
+    DAEMON_LONG ("min-cell", "COMPLAINTS_REPORT_MIN_CELL", 5, 1, 1000000,
+                 "the bulletin shows no count below this (\"<K\")"),
+    DAEMON_LONG ("http-connections", "COMPLAINTS_ANALYTICS_HTTP_CONNECTIONS", 32, 1, 1000,
+                 "HTTP connections at once"),
+    DAEMON_LONG ("http-timeout", "COMPLAINTS_ANALYTICS_HTTP_TIMEOUT", 10, 1, 600,
+                 "seconds: an idle HTTP connection, and each statement of a page"),
     DAEMON_BOOL ("rebuild", NULL, "empty analytics' tables and recompute from seq 1"),
     DAEMON_BOOL ("once", NULL, "exit 0 once the consumer has caught up with the log"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests and exit"),
@@ -237,6 +266,14 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return rc;
     }
+    struct sockaddr_in http_addr;
+    int http_off = dashboard_server_address (daemon_str (daemon, "http"), &http_addr);
+    if (http_off < 0) {
+        fprintf (stderr, "analytics: --http must be IPv4:PORT (127.0.0.1:5571) or off, "
+                 "not \"%s\"\n", daemon_str (daemon, "http"));
+        daemon_destroy (&daemon);
+        return 2;
+    }
     if (s_load (&config)) {
         daemon_destroy (&daemon);
         return 2;
@@ -290,6 +327,28 @@ main (int argc, char **argv)
     }
     log_info ("starting", "name=%s endpoint=%s batch=%ld rebuild=%d once=%d", name, endpoint,
               batch, rebuild, once);
+    //  A run to --once (a rebuild in a script) serves no one: no dashboard.
+    if (http_off == 0 && !once) {
+        //  Set the process's zone on this thread before the actor exists
+        //  (calendar.c's TZ): from then on both threads only read it.
+        calendar_local_days (config.calendar, 0);
+        dashboard_server_config_t http = {
+            .address = daemon_str (daemon, "http"), .conninfo = daemon_str (daemon, "pg"),
+            .name = name, .targets_path = config.targets_path,
+            .calendars_dir = config.calendars_dir,
+            .min_cell = (int) daemon_long (daemon, "min-cell"),
+            .connections = (int) daemon_long (daemon, "http-connections"),
+            .timeout_s = (int) daemon_long (daemon, "http-timeout") };
+        config.http = dashboard_server_new (&http);
+        if (!config.http) {
+            zsock_destroy (&router);
+            analytics_targets_destroy (&config.targets);
+            calendars_destroy (&config.calendars);
+            hotspot_rules_destroy (&config.hotspots);
+            daemon_destroy (&daemon);
+            return 1;
+        }
+    }
     analytics_store_t *store = analytics_store_new (daemon_str (daemon, "pg"), name);
     analytics_ingest_t *ingest = analytics_ingest_new ();
     event_stream_t *stream = NULL;
@@ -428,6 +487,7 @@ main (int argc, char **argv)
         daemon_wait (daemon, wait_ms, items, nitems);
     }
     log_info ("stopping", "name=%s cursor=%" PRId64, name, cursor);
+    zactor_destroy (&config.http);
     event_stream_destroy (&stream);
     analytics_ingest_destroy (&ingest);
     analytics_store_destroy (&store);

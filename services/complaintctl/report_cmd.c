@@ -21,6 +21,9 @@
  *    - amounts are printed only when at least K cases carry money.
  *  K is --min-cell (COMPLAINTS_REPORT_MIN_CELL, default 5). The footer
  *  says all this in the report's language.
+ *
+ *  --format html|pdf --out FILE: the same bulletin as a document with
+ *  charts, made by the analytics daemon's HTTP side (report_doc.c).
  */
 #include "ctl.h"
 #include "cfg.h"
@@ -398,16 +401,22 @@ s_usage (FILE *out)
         "  --from DAY, --to DAY  YYYY-MM-DD, the first and the last day counted\n"
         "  --lang L           zh or en (default en)\n"
         "  --min-cell K       the smallest count published (%s, default %d)\n"
+        "  --format F         text (default), html or pdf: the bulletin with charts from\n"
+        "                     the daemon's --http side (default period: the last 183 days)\n"
+        "  --out FILE         where html or pdf is written (required with them)\n"
+        "  --http ADDR        the daemon's HTTP address (COMPLAINTS_ANALYTICS_HTTP,\n"
+        "                     default %s); pdf runs headless chromium\n"
         "  --analytics EP     analytics endpoint (%s, default %s)\n"
         "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        S_MIN_CELL_ENV, S_MIN_CELL_DEFAULT, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT,
-        CTL_TIMEOUT_MS);
+        S_MIN_CELL_ENV, S_MIN_CELL_DEFAULT, CFG_ANALYTICS_HTTP, CFG_ENV_ANALYTICS,
+        CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
 }
 
 int
 ctl_report (int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_LANG, O_MIN_CELL, O_ANALYTICS, O_TIMEOUT, O_HELP };
+    enum { O_FROM = 256, O_TO, O_LANG, O_MIN_CELL, O_ANALYTICS, O_TIMEOUT, O_HELP, O_FORMAT,
+           O_OUT, O_HTTP };
     static const struct option options [] = {
         { "from", required_argument, NULL, O_FROM },
         { "to", required_argument, NULL, O_TO },
@@ -416,11 +425,15 @@ ctl_report (int argc, char **argv)
         { "analytics", required_argument, NULL, O_ANALYTICS },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
         { "help", no_argument, NULL, O_HELP },
+        { "format", required_argument, NULL, O_FORMAT },
+        { "out", required_argument, NULL, O_OUT },
+        { "http", required_argument, NULL, O_HTTP },
         { NULL, 0, NULL, 0 }
     };
     ctl_day_t from_day, to_day;
     bool has_from = false, has_to = false;
     const char *lang = "en", *min_cell = NULL, *endpoint = NULL, *timeout_text = NULL;
+    const char *format = "text", *out = NULL, *http = NULL;
     optind = 1;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
@@ -439,6 +452,9 @@ ctl_report (int argc, char **argv)
             case O_MIN_CELL: min_cell = optarg; break;
             case O_ANALYTICS: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;
+            case O_FORMAT: format = optarg; break;
+            case O_OUT: out = optarg; break;
+            case O_HTTP: http = optarg; break;
             case 'h':
             case O_HELP:
                 s_usage (stdout);
@@ -466,6 +482,20 @@ ctl_report (int argc, char **argv)
     if (ctl_timeout_ms (timeout_text, &timeout_ms))
         return CTL_EXIT_USAGE;
     endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
+    if (strcmp (format, "text") != 0) {
+        if (strcmp (format, "html") != 0 && strcmp (format, "pdf") != 0) {
+            fprintf (stderr, "complaintctl report: --format must be text, html or pdf, "
+                     "not \"%s\"\n", format);
+            return CTL_EXIT_USAGE;
+        }
+        if (!out || !*out) {
+            fprintf (stderr, "complaintctl report: --format %s needs --out FILE\n", format);
+            return CTL_EXIT_USAGE;
+        }
+        return ctl_report_document (format, out, ctl_setting (http, CFG_ENV_ANALYTICS_HTTP,
+                                    CFG_ANALYTICS_HTTP), has_from ? &from_day : NULL,
+                                    has_to ? &to_day : NULL, lang, k_text ? r.k : 0, timeout_ms);
+    }
 
     int64_t from, to;
     int rc = ctl_analytics_period ("report", endpoint, (int) timeout_ms,
