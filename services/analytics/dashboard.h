@@ -3,7 +3,7 @@
  *
  *  A page is made in one call from a path and its query parameters, with
  *  the store session, calendar and targets of the caller (the HTTP actor,
- *  dashboard_server.c, owns them all on its own thread). No HTTP here: the
+ *  query_server.c, owns them all on its own thread). No HTTP here: the
  *  pages are testable and the server stays small.
  *
  *  Where the figures come from. Every KPI, count, rate, trend and hot spot

@@ -2,7 +2,8 @@
  *  endpoint that answers them.
  *
  *  How it works. Every instance binds its query ROUTER (--endpoint) and
- *  answers kpi and series queries from the rollups (analytics_query.c).
+ *  answers kpi, series and hotspots queries from the rollups
+ *  (analytics_query.c) on its read side's thread (below).
  *  One instance at a time also consumes: the one holding the advisory lock
  *  (analytics_store_try_lock; the others try again every --lock-retry-ms,
  *  so a standby takes over within that when the consumer dies). The
@@ -35,11 +36,13 @@
  *  ingest lag in seconds (commit time of the event -> its batch committed),
  *  queries by result.
  *
- *  The dashboard and the bulletin (docs/analytics.md "Dashboard") are
- *  served over HTTP on --http (127.0.0.1:5571 by default, `off` for none)
- *  by an actor with its own store session (dashboard_server.c): its
- *  handlers never touch this thread's session. SIGHUP reloads its targets
- *  too, once this thread has accepted the new files.
+ *  The read side runs on a thread of its own with its own store session
+ *  (query_server.c): the query ROUTER (--endpoint), and the dashboard and
+ *  the bulletin (docs/analytics.md "Dashboard") over HTTP on --http
+ *  (127.0.0.1:5571 by default, `off` for none). A query or a page never
+ *  waits behind a batch, and never touches this thread's session; each
+ *  answered query comes back up the actor's pipe for the metrics. SIGHUP
+ *  reloads its targets too, once this thread has accepted the new files.
  *
  *  `analytics --selftest [--verbose]` checks the fact rules, the targets
  *  file and, against the store, that migration 012's view has exactly the
@@ -53,7 +56,7 @@
 #include "analytics_targets.h"
 #include "cfg.h"
 #include "daemon.h"
-#include "dashboard_server.h"
+#include "query_server.h"
 #include "event_stream.h"
 #include "log.h"
 
@@ -68,7 +71,7 @@ typedef struct {
     hotspot_rules_t *hotspots;
     calendars_t *calendars;
     const calendar_t *calendar;
-    zactor_t *http;                     /* the dashboard, or NULL */
+    zactor_t *reader;                   /* the read side: queries, the dashboard */
 } s_config_t;
 
 static int
@@ -84,8 +87,8 @@ s_load (s_config_t *self)
         conf_error_set (&err, self->targets_path, 0, "no calendar %s in %s",
                         analytics_targets_calendar (targets), self->calendars_dir);
     //  The C library's zone is one per process (calendar.c sets TZ) and the
-    //  dashboard's thread uses it too: a new zone needs a restart.
-    if (calendar && self->http && self->calendar
+    //  read side.s thread uses it too: a new zone needs a restart.
+    if (calendar && self->reader && self->calendar
     &&  strcmp (calendar_timezone (calendar), calendar_timezone (self->calendar)) != 0) {
         conf_error_set (&err, self->targets_path, 0, "the bank's zone changed from %s to %s: "
                         "restart analytics", calendar_timezone (self->calendar),
@@ -121,7 +124,7 @@ s_reload (void *arg)
     s_config_t *config = (s_config_t *) arg;
     int rc = s_load (config);
     if (rc == 0)
-        dashboard_server_reload (config->http);
+        query_server_reload (config->reader);
     return rc;
 }
 
@@ -204,45 +207,22 @@ s_judge (analytics_store_t *store, s_config_t *config, const char *nos, metric_t
     daemon_observe (daemon, "hotspots", (double) (zclock_usecs () - t0) / 1e6);
 }
 
-/*  Answer every query waiting on the ROUTER: [identity][tags...][""][body]. */
+/*  What the read side said up its pipe: ["QUERY", result, microseconds]
+ *  per query answered (query_server.c), for this thread's metrics. */
 static void
-s_answer (zsock_t *router, analytics_store_t *store, s_config_t *config, metric_t *m_queries,
-          daemon_t *daemon)
+s_read_side (zactor_t *reader, metric_t *m_queries, daemon_t *daemon)
 {
-    while (zsock_events (router) & ZMQ_POLLIN) {
-        zmsg_t *msg = zmsg_recv (router);
-        if (!msg)
+    while (zsock_events (reader) & ZMQ_POLLIN) {
+        char *what = NULL, *result = NULL, *usecs = NULL;
+        if (zstr_recvx (reader, &what, &result, &usecs, NULL) < 0)
             return;
-        //  The first empty frame after the identity must be the one right
-        //  before the body; anything else cannot be addressed back.
-        size_t n = zmsg_size (msg), i = 0;
-        zframe_t *frame = zmsg_first (msg);
-        bool valid = false;
-        for (; frame && i + 1 < n; i++, frame = zmsg_next (msg))
-            if (i > 0 && zframe_size (frame) == 0) {
-                valid = i == n - 2;
-                break;
-            }
-        if (!valid) {
-            log_warn ("query_dropped", "reason=no_delimiter frames=%zu", n);
-            zmsg_destroy (&msg);
-            continue;
+        if (what && streq (what, "QUERY") && result && usecs) {
+            metric_add_at (m_queries, (const char *[]) { result }, 1);
+            daemon_observe (daemon, "query", atof (usecs) / 1e6);
         }
-        zframe_t *body = zmsg_last (msg);
-        msgpack_sbuffer reply;
-        msgpack_sbuffer_init (&reply);
-        int64_t t0 = zclock_usecs ();
-        const char *code = analytics_query_answer (store, config->calendar, config->targets,
-                                                   zframe_data (body), zframe_size (body),
-                                                   &reply);
-        daemon_observe (daemon, "query", (double) (zclock_usecs () - t0) / 1e6);
-        metric_add_at (m_queries, (const char *[]) { code ? code : "ok" }, 1);
-        zmsg_remove (msg, body);
-        zframe_destroy (&body);
-        zmsg_addmem (msg, reply.data, reply.size);
-        msgpack_sbuffer_destroy (&reply);
-        if (zmsg_send (&msg, router))
-            zmsg_destroy (&msg);        /* the peer went away */
+        zstr_free (&what);
+        zstr_free (&result);
+        zstr_free (&usecs);
     }
 }
 
@@ -267,7 +247,7 @@ main (int argc, char **argv)
         return rc;
     }
     struct sockaddr_in http_addr;
-    int http_off = dashboard_server_address (daemon_str (daemon, "http"), &http_addr);
+    int http_off = query_server_address (daemon_str (daemon, "http"), &http_addr);
     if (http_off < 0) {
         fprintf (stderr, "analytics: --http must be IPv4:PORT (127.0.0.1:5571) or off, "
                  "not \"%s\"\n", daemon_str (daemon, "http"));
@@ -314,40 +294,29 @@ main (int argc, char **argv)
     if (verbose)
         log_set_debug (true);
 
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    zsock_set_maxmsgsize (router, PROTO_MAX_MESSAGE);
-    zsock_set_linger (router, 1000);
-    if (zsock_bind (router, "%s", endpoint) < 0) {
-        log_error ("bind_failed", "endpoint=%s error=\"%s\"", endpoint, zmq_strerror (errno));
-        zsock_destroy (&router);
-        analytics_targets_destroy (&config.targets);
-        calendars_destroy (&config.calendars);
-        daemon_destroy (&daemon);
-        return 1;
-    }
     log_info ("starting", "name=%s endpoint=%s batch=%ld rebuild=%d once=%d", name, endpoint,
               batch, rebuild, once);
-    //  A run to --once (a rebuild in a script) serves no one: no dashboard.
-    if (http_off == 0 && !once) {
-        //  Set the process's zone on this thread before the actor exists
-        //  (calendar.c's TZ): from then on both threads only read it.
-        calendar_local_days (config.calendar, 0);
-        dashboard_server_config_t http = {
-            .address = daemon_str (daemon, "http"), .conninfo = daemon_str (daemon, "pg"),
-            .name = name, .targets_path = config.targets_path,
-            .calendars_dir = config.calendars_dir,
-            .min_cell = (int) daemon_long (daemon, "min-cell"),
-            .connections = (int) daemon_long (daemon, "http-connections"),
-            .timeout_s = (int) daemon_long (daemon, "http-timeout") };
-        config.http = dashboard_server_new (&http);
-        if (!config.http) {
-            zsock_destroy (&router);
-            analytics_targets_destroy (&config.targets);
-            calendars_destroy (&config.calendars);
-            hotspot_rules_destroy (&config.hotspots);
-            daemon_destroy (&daemon);
-            return 1;
-        }
+    //  The read side: the query ROUTER, and the dashboard unless --http off
+    //  (or --once: a rebuild in a script serves no pages), on a thread of
+    //  their own. Set the process's zone on this thread before the actor
+    //  exists (calendar.c's TZ): from then on both threads only read it.
+    calendar_local_days (config.calendar, 0);
+    query_server_config_t reader = {
+        .endpoint = endpoint,
+        .address = http_off == 0 && !once ? daemon_str (daemon, "http") : NULL,
+        .conninfo = daemon_str (daemon, "pg"),
+        .name = name, .targets_path = config.targets_path,
+        .calendars_dir = config.calendars_dir,
+        .min_cell = (int) daemon_long (daemon, "min-cell"),
+        .connections = (int) daemon_long (daemon, "http-connections"),
+        .timeout_s = (int) daemon_long (daemon, "http-timeout") };
+    config.reader = query_server_new (&reader);
+    if (!config.reader) {
+        analytics_targets_destroy (&config.targets);
+        calendars_destroy (&config.calendars);
+        hotspot_rules_destroy (&config.hotspots);
+        daemon_destroy (&daemon);
+        return 1;
     }
     analytics_store_t *store = analytics_store_new (daemon_str (daemon, "pg"), name);
     analytics_ingest_t *ingest = analytics_ingest_new ();
@@ -471,13 +440,13 @@ main (int argc, char **argv)
                 break;
             }
         }
-        s_answer (router, store, &config, m_queries, daemon);
+        s_read_side (config.reader, m_queries, daemon);
         daemon_pass_done (daemon);
         if (full)
             continue;                   /* more is waiting: no sleep */
         zmq_pollitem_t items [2];
         int nitems = 0;
-        items [nitems++] = (zmq_pollitem_t) { zsock_resolve (router), 0, ZMQ_POLLIN, 0 };
+        items [nitems++] = (zmq_pollitem_t) { zsock_resolve (config.reader), 0, ZMQ_POLLIN, 0 };
         if (stream && ripe)
             items [nitems++] = (zmq_pollitem_t) { zsock_resolve (event_stream_socket (stream)),
                                                   0, ZMQ_POLLIN, 0 };
@@ -487,11 +456,10 @@ main (int argc, char **argv)
         daemon_wait (daemon, wait_ms, items, nitems);
     }
     log_info ("stopping", "name=%s cursor=%" PRId64, name, cursor);
-    zactor_destroy (&config.http);
+    zactor_destroy (&config.reader);
     event_stream_destroy (&stream);
     analytics_ingest_destroy (&ingest);
     analytics_store_destroy (&store);
-    zsock_destroy (&router);
     analytics_targets_destroy (&config.targets);
     calendars_destroy (&config.calendars);
     hotspot_rules_destroy (&config.hotspots);

@@ -1,4 +1,8 @@
-/*  dashboard_server.c — the HTTP actor (see dashboard_server.h).
+/*  query_server.c — the read side's actor (see query_server.h).
+ *
+ *  One query, whole: [identity][tags...][""][body] on the ROUTER, the body
+ *  answered by analytics_query_answer on this thread's session, the reply
+ *  sent back with the same envelope; its result and time go up the pipe.
  *
  *  One request, whole: MHD parses the request line and headers (bounded
  *  by the connection's memory limit) and calls s_request on this thread;
@@ -12,7 +16,8 @@
  *  Policy of default-src 'none' with inline styles only, so even a bug
  *  that let text through unescaped could not fetch or run anything.
  */
-#include "dashboard_server.h"
+#include "query_server.h"
+#include "analytics_query.h"
 #include "analytics_store.h"
 #include "analytics_targets.h"
 #include "calendar.h"
@@ -30,6 +35,7 @@
 
 typedef struct {
     char *conninfo, *name, *targets_path, *calendars_dir;
+    zsock_t *router;
     int min_cell, timeout_s;
     analytics_targets_t *targets;
     calendars_t *calendars;
@@ -39,7 +45,7 @@ typedef struct {
 } s_server_t;
 
 int
-dashboard_server_address (const char *text, struct sockaddr_in *addr)
+query_server_address (const char *text, struct sockaddr_in *addr)
 {
     if (!text || strcmp (text, "off") == 0)
         return 1;
@@ -194,22 +200,73 @@ s_request (void *cls, struct MHD_Connection *conn, const char *url, const char *
     return s_respond (conn, &reply);
 }
 
+/*  Answer every query waiting on the ROUTER: [identity][tags...][""][body]. */
+static void
+s_answer (s_server_t *self, zsock_t *pipe)
+{
+    while (zsock_events (self->router) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv (self->router);
+        if (!msg)
+            return;
+        //  The first empty frame after the identity must be the one right
+        //  before the body; anything else cannot be addressed back.
+        size_t n = zmsg_size (msg), i = 0;
+        zframe_t *frame = zmsg_first (msg);
+        bool valid = false;
+        for (; frame && i + 1 < n; i++, frame = zmsg_next (msg))
+            if (i > 0 && zframe_size (frame) == 0) {
+                valid = i == n - 2;
+                break;
+            }
+        if (!valid) {
+            log_warn ("query_dropped", "reason=no_delimiter frames=%zu", n);
+            zmsg_destroy (&msg);
+            continue;
+        }
+        zframe_t *body = zmsg_last (msg);
+        msgpack_sbuffer reply;
+        msgpack_sbuffer_init (&reply);
+        int64_t t0 = zclock_usecs ();
+        const char *code = analytics_query_answer (self->store, self->calendar, self->targets,
+                                                   zframe_data (body), zframe_size (body),
+                                                   &reply);
+        char usecs [24];
+        snprintf (usecs, sizeof usecs, "%" PRId64, zclock_usecs () - t0);
+        zmsg_remove (msg, body);
+        zframe_destroy (&body);
+        zmsg_addmem (msg, reply.data, reply.size);
+        msgpack_sbuffer_destroy (&reply);
+        if (zmsg_send (&msg, self->router))
+            zmsg_destroy (&msg);        /* the peer went away */
+        zstr_sendx (pipe, "QUERY", code ? code : "ok", usecs, NULL);
+    }
+}
+
 static void
 s_actor (zsock_t *pipe, void *args)
 {
-    const dashboard_server_config_t *config = (const dashboard_server_config_t *) args;
+    const query_server_config_t *config = (const query_server_config_t *) args;
     //  Copies: the caller's config is gone once we have signalled.
     s_server_t self = {
         .conninfo = config->conninfo ? strdup (config->conninfo) : NULL,
-        .name = zsys_sprintf ("%s-http", config->name ? config->name : "analytics"),
+        .name = zsys_sprintf ("%s-query", config->name ? config->name : "analytics"),
         .targets_path = strdup (config->targets_path),
         .calendars_dir = strdup (config->calendars_dir),
         .min_cell = config->min_cell,
         .timeout_s = config->timeout_s,
     };
+    self.router = zsock_new (ZMQ_ROUTER);
+    zsock_set_maxmsgsize (self.router, PROTO_MAX_MESSAGE);
+    zsock_set_linger (self.router, 1000);
+    int ok = s_load (&self) == 0;
+    if (ok && zsock_bind (self.router, "%s", config->endpoint) < 0) {
+        log_error ("bind_failed", "endpoint=%s error=\"%s\"", config->endpoint,
+                   zmq_strerror (errno));
+        ok = 0;
+    }
     struct sockaddr_in addr;
-    int ok = dashboard_server_address (config->address, &addr) == 0 && s_load (&self) == 0;
-    if (ok) {
+    bool http = ok && query_server_address (config->address, &addr) == 0;
+    if (http) {
         self.httpd = MHD_start_daemon (MHD_USE_EPOLL, ntohs (addr.sin_port), NULL, NULL,
                                        s_request, &self,
                                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
@@ -230,9 +287,10 @@ s_actor (zsock_t *pipe, void *args)
     }
     const union MHD_DaemonInfo *info = self.httpd
         ? MHD_get_daemon_info (self.httpd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-    ok = info != NULL;
+    if (http)
+        ok = info != NULL;
     //  Twice: zactor_new takes the first (its handshake, whose status it
-    //  drops), dashboard_server_new the second: bound or not.
+    //  drops), query_server_new the second: bound or not.
     zsock_signal (pipe, 0);
     zsock_signal (pipe, ok ? 0 : 1);
     config = NULL;
@@ -242,13 +300,14 @@ s_actor (zsock_t *pipe, void *args)
     while (ok && self.store) {
         MHD_UNSIGNED_LONG_LONG mhd_ms = 0;
         long wait_ms = 1000;
-        if (MHD_get_timeout (self.httpd, &mhd_ms) == MHD_YES && mhd_ms < 1000)
+        if (self.httpd && MHD_get_timeout (self.httpd, &mhd_ms) == MHD_YES && mhd_ms < 1000)
             wait_ms = (long) mhd_ms;
-        zmq_pollitem_t items [2] = {
+        zmq_pollitem_t items [3] = {
             { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
-            { NULL, info->epoll_fd, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self.router), 0, ZMQ_POLLIN, 0 },
+            { NULL, info ? info->epoll_fd : -1, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll (items, 2, wait_ms) < 0 && errno != EINTR)
+        if (zmq_poll (items, info ? 3 : 2, wait_ms) < 0 && errno != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
             char *command = zstr_recv (pipe);
@@ -260,7 +319,9 @@ s_actor (zsock_t *pipe, void *args)
             if (stop)
                 break;
         }
-        MHD_run (self.httpd);
+        s_answer (&self, pipe);
+        if (self.httpd)
+            MHD_run (self.httpd);
     }
     //  Interrupted while connecting: wait for $TERM (zactor_destroy's).
     if (ok && !self.store) {
@@ -269,6 +330,7 @@ s_actor (zsock_t *pipe, void *args)
     }
     if (self.httpd)
         MHD_stop_daemon (self.httpd);
+    zsock_destroy (&self.router);
     analytics_store_destroy (&self.store);
     analytics_targets_destroy (&self.targets);
     calendars_destroy (&self.calendars);
@@ -279,7 +341,7 @@ s_actor (zsock_t *pipe, void *args)
 }
 
 zactor_t *
-dashboard_server_new (const dashboard_server_config_t *config)
+query_server_new (const query_server_config_t *config)
 {
     assert (config);
     //  zactor_new waits for the actor's first signal; the second says
@@ -291,7 +353,7 @@ dashboard_server_new (const dashboard_server_config_t *config)
 }
 
 void
-dashboard_server_reload (zactor_t *self)
+query_server_reload (zactor_t *self)
 {
     if (self)
         zstr_send (self, "RELOAD");
