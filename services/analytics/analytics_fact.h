@@ -62,6 +62,10 @@ typedef struct {
     int received_hour;
     char channel [AF_DIM_SIZE], business_line [AF_DIM_SIZE], cause [AF_DIM_SIZE],
          department [AF_DIM_SIZE], branch [AF_DIM_SIZE];
+    /* outlet: the directory's branch or outlet the router matched
+     * (complaint.assigned), "" when none; branch: that outlet when there is
+     * one, else the text as submitted (complaint.received) */
+    char outlet [AF_DIM_SIZE];
     int priority;                       /* 0: not assigned */
     bool major;
     char customer [40];

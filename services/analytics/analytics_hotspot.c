@@ -19,6 +19,7 @@
 #include "analytics_hotspot.h"
 #include "log.h"
 #include "outbox.h"
+#include "pg_array.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -47,15 +48,16 @@ s_cols (hotspot_by_t by)
 }
 
 //  "f.cause" or "''": a key column of table alias t. The hot spot's
-//  `branch` is the fact's `department`: the department id the router made
-//  responsible (route @branch for a complaint about an outlet's people or
-//  service), which the notifier finds the branch's head from — not the
-//  free text the customer wrote in the complaint's branch field.
+//  `branch` is the fact's `outlet`: the directory's branch or outlet the
+//  router matched (complaint.assigned's `outlet`, migration 016), whether
+//  it leads the case or cooperates — a department id the notifier finds
+//  the branch's head from. A fact with no outlet ('') is in no branch's
+//  hot spot: the free text the customer wrote names no one to tell.
 static const char *
 s_col (char *out, size_t size, const char *alias, const char *col)
 {
     if (col && alias [0] != 'h' && strcmp (col, "branch") == 0)
-        snprintf (out, size, "%s.department", alias);
+        snprintf (out, size, "%s.outlet", alias);
     else
     if (col)
         snprintf (out, size, "%s.%s", alias, col);
@@ -328,6 +330,53 @@ s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar
     return rc;
 }
 
+//  The open hot spots of rules no longer in the file, cleared and told
+//  (reason `rule_removed`), in the pass's transaction: no rule of that name
+//  judges them any more, so without this they would stay open forever and
+//  whoever was told of them would never hear the end. The UPDATE's RETURNING
+//  is what the events are packed from, so a row and its event go together;
+//  a rule that comes back later starts from a closed row, like any key after
+//  a clearing. 0, -1.
+static int
+s_removed (pg_session_t *pg, const hotspot_rules_t *rules, int *told)
+{
+    pg_array_t names = { 0 };
+    pg_array_begin (&names);
+    for (size_t i = 0; i < hotspot_rules_count (rules); i++)
+        pg_array_add (&names, hotspot_rules_get (rules, i)->name);
+    const char *values [1] = { pg_array_end (&names) };
+    PGresult *res = pg_session_exec (pg, "hotspot_removed",
+        "UPDATE analytics_hotspot SET open = false, cleared_at = app_now (),"
+        "  judged_at = app_now ()"
+        " WHERE open AND NOT (rule = ANY ($1::text[]))"
+        " RETURNING kind, rule, branch, cause, business_line, customer, count, span,"
+        "  " S_MS ("opened_at") ", " S_MS ("cleared_at"),
+        1, values, NULL, NULL, PGRES_TUPLES_OK);
+    pg_array_destroy (&names);
+    if (!res)
+        return -1;
+    int rc = 0;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
+        hotspot_key_t key = { PQgetvalue (res, r, 2), PQgetvalue (res, r, 3),
+                              PQgetvalue (res, r, 4), PQgetvalue (res, r, 5) };
+        const char *type = hotspot_removed_event (&buf, PQgetvalue (res, r, 0),
+                                                  PQgetvalue (res, r, 1), &key, s_ms (res, r, 6),
+                                                  PQgetvalue (res, r, 7), s_ms (res, r, 8),
+                                                  s_ms (res, r, 9));
+        rc = outbox_append (pg, type, NULL, buf.data, buf.size);
+        if (rc == 0) {
+            (*told)++;
+            log_info ("hotspot", "type=%s rule=%s verdict=rule_removed", type,
+                      PQgetvalue (res, r, 1));
+        }
+    }
+    msgpack_sbuffer_destroy (&buf);
+    PQclear (res);
+    return rc;
+}
+
 int
 analytics_hotspot_judge (analytics_store_t *store, const hotspot_rules_t *rules,
                          const calendar_t *calendar, const char *nos_array, int *told)
@@ -337,12 +386,16 @@ analytics_hotspot_judge (analytics_store_t *store, const hotspot_rules_t *rules,
     pg_session_t *pg = analytics_store_session (store);
     if (pg_session_begin (pg))
         return -1;
-    for (size_t i = 0; i < hotspot_rules_count (rules); i++)
-        if (s_rule (pg, hotspot_rules_get (rules, i), calendar, nos_array, told)) {
-            pg_session_rollback (pg);
-            *told = 0;
-            return -1;
-        }
+    //  The sweep (at start, after a rebuild, every --hotspot-sweep-ms, so
+    //  soon after a SIGHUP) also ends the hot spots of removed rules.
+    int rc = nos_array ? 0 : s_removed (pg, rules, told);
+    for (size_t i = 0; rc == 0 && i < hotspot_rules_count (rules); i++)
+        rc = s_rule (pg, hotspot_rules_get (rules, i), calendar, nos_array, told);
+    if (rc) {
+        pg_session_rollback (pg);
+        *told = 0;
+        return -1;
+    }
     if (pg_session_commit (pg)) {
         pg_session_rollback (pg);
         *told = 0;

@@ -86,7 +86,8 @@ def wait_judged(nos, count):
     hot spot's row holds `count` (a judgement after the last of them)."""
     checks.wait_sql("analytics has the %d complaints classified" % len(nos),
                     "select count(*) = %d from analytics_fact where complaint_no = any(:'nos')"
-                    " and department = '%s' and cause = '%s'" % (len(nos), BRANCH, CAUSE),
+                    " and outlet = '%s' and branch = '%s' and cause = '%s'"
+                    % (len(nos), BRANCH, BRANCH, CAUSE),
                     60, nos="{" + ",".join(nos) + "}")
     checks.wait_sql("the hot spot's row counts %d" % count,
                     "select count(*) = 1 from analytics_hotspot where rule = '%s'"
