@@ -21,6 +21,14 @@ section 3), one step at a time.
               event of each type
     badquery  a bad `state` is refused naming the field
     ctl       complaintctl hotspots prints it for people (+08:00) and --json
+    reopen    three more at the outlet, all from one customer (the clock is
+              past the first window) -> a second analytics.hotspot of the
+              outlet rule, and one of repeat_customer_90d
+    removed   the shell removed outlet_cause_30d from the file and sent
+              SIGHUP -> exactly one analytics.hotspot_cleared with reason
+              `rule_removed` for it (count 3, its key), nothing open for the
+              rule in the query; repeat_customer_90d stays open, and after a
+              later sweep (its row judged again) still one such event
 
 Every check is counted (checks.py).
 """
@@ -222,6 +230,83 @@ def step_ctl():
                 and rows[0].get("rule") == RULE, out[-300:])
 
 
+REPEAT_RULE = "repeat_customer_90d"
+REPEAT_PHONE = "13900000012"
+
+
+def submit_same_customer(n):
+    """n more complaints about the outlet, all from one customer."""
+    nos = load_nos()
+    for i in range(n):
+        k = len(nos) + 1
+        rc, out, err = L.ctl(L.NO_TOKEN, "submit", "--channel", "web", "--ref", "hot-%d" % k,
+                             "--product", "信用卡", "--body", BODY % k, "--phone", REPEAT_PHONE,
+                             "--name", "回头客")
+        no = (checks.jsonl(out) or [{}])[0].get("complaint_no", "")
+        expect_true("hot-%d (the same customer): a complaint number" % k, no.isdigit(),
+                    err.strip()[-200:])
+        nos.append(no)
+    with open(os.path.join(ARGS.out, NOS_FILE), "w") as f:
+        f.write("\n".join(nos))
+    return nos[-n:]
+
+
+def rule_events(type_, rule):
+    return [ev for ev in hot_events(type_) if ev.get("data", {}).get("rule") == rule]
+
+
+def step_reopen():
+    nos = submit_same_customer(3)
+    checks.wait_sql("analytics has the 3 new complaints at the outlet",
+                    "select count(*) = 3 from analytics_fact where complaint_no = any(:'nos')"
+                    " and outlet = '%s' and cause = '%s'" % (BRANCH, CAUSE), 60,
+                    nos="{" + ",".join(nos) + "}")
+    checks.wait_sql("the outlet rule's second analytics.hotspot and the repeat customer's",
+                    "select count(*) = 3 from event_log where type = 'analytics.hotspot'", 30)
+    expect("the outlet rule told twice (a new hot spot after the clearing), each at 3", [3, 3],
+           [ev["data"].get("count") for ev in rule_events("analytics.hotspot", RULE)])
+    expect("the repeat customer told once", 1, len(rule_events("analytics.hotspot", REPEAT_RULE)))
+    spots = open_spots()
+    if spots is not None:
+        expect("open: the outlet and the repeat customer", sorted([RULE, REPEAT_RULE]),
+               sorted(s["rule"] for s in spots))
+
+
+def step_removed():
+    checks.wait_sql("an analytics.hotspot_cleared with reason rule_removed on the stream",
+                    "select count(*) = 2 from event_log where type = 'analytics.hotspot_cleared'",
+                    30)
+    removed = [ev for ev in rule_events("analytics.hotspot_cleared", RULE)
+               if ev.get("data", {}).get("reason") == "rule_removed"]
+    expect("exactly one cleared event of the removed rule, reason rule_removed", 1, len(removed))
+    if removed:
+        d = removed[0]["data"]
+        expect("its head, count and window as last told",
+               ("outlet", RULE, BRANCH, CAUSE, None, 3, "30d"),
+               (d.get("kind"), d.get("rule"), d.get("branch"), d.get("cause"),
+                d.get("business_line"), d.get("count"), d.get("window")))
+        expect_true("cleared_at >= opened_at",
+                    d.get("cleared_at", 0) >= d.get("opened_at", 1), repr(d))
+    spots = open_spots()
+    if spots is not None:
+        expect("open in the query: the repeat customer only, nothing of the removed rule",
+               [REPEAT_RULE], [s["rule"] for s in spots])
+    expect("the removed rule's row is closed in the store", "f|t",
+           sql("select open, cleared_at is not null from analytics_hotspot where rule = '%s'"
+               % RULE))
+    # A later sweep (it judges the repeat customer's open row again, moving
+    # judged_at past the clearing) tells nothing more.
+    checks.wait_sql("a sweep after the clearing (the open row judged again)",
+                    "select (select judged_at from analytics_hotspot where rule = '%s')"
+                    " > (select cleared_at from analytics_hotspot where rule = '%s')"
+                    % (REPEAT_RULE, RULE), 30)
+    expect("still one cleared event of the removed rule", 1,
+           len([ev for ev in rule_events("analytics.hotspot_cleared", RULE)
+                if ev.get("data", {}).get("reason") == "rule_removed"]))
+    expect("the repeat customer is not cleared", 0,
+           len(rule_events("analytics.hotspot_cleared", REPEAT_RULE)))
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
@@ -234,7 +319,8 @@ def main():
     L.setup(ARGS.ctl, ARGS.tokens, ARGS.out)
     steps = {"burst": step_burst, "more": step_more, "dead": step_dead,
              "restarted": step_restarted, "clear": step_clear, "again": step_again,
-             "badquery": step_badquery, "ctl": step_ctl}
+             "badquery": step_badquery, "ctl": step_ctl, "reopen": step_reopen,
+             "removed": step_removed}
     steps[ARGS.step]()
     sys.exit(checks.status())
 
