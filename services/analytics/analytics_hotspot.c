@@ -254,6 +254,20 @@ s_store (pg_session_t *pg, const hotspot_rule_t *rule, const hotspot_key_t *key,
         "  samples = coalesce (EXCLUDED.samples, '{}'), judged_at = EXCLUDED.judged_at", 14, v);
 }
 
+//  The event packed in buf, appended to the outbox (about no case) and
+//  logged: 0, -1.
+static int
+s_tell (pg_session_t *pg, const char *type, const msgpack_sbuffer *buf, const char *rule,
+        const char *verdict, int64_t count, int *told)
+{
+    if (outbox_append (pg, type, NULL, buf->data, buf->size))
+        return -1;
+    (*told)++;
+    log_info ("hotspot", "type=%s rule=%s verdict=%s count=%" PRId64, type, rule, verdict,
+              count);
+    return 0;
+}
+
 //  Judge every candidate of one rule: 0, -1.
 static int
 s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar,
@@ -314,14 +328,9 @@ s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar
         if (d.verdict == HOTSPOT_OPENED || d.verdict == HOTSPOT_STILL_OPEN
         ||  d.verdict == HOTSPOT_CLEARED)
             rc = s_store (pg, rule, &key, &d, now, count, first_at, last_at, samples_csv);
-        if (rc == 0 && type) {
-            rc = outbox_append (pg, type, NULL, buf.data, buf.size);
-            if (rc == 0) {
-                (*told)++;
-                log_info ("hotspot", "type=%s rule=%s verdict=%s count=%" PRId64, type,
-                          rule->name, hotspot_verdict_name (d.verdict), count);
-            }
-        }
+        if (rc == 0 && type)
+            rc = s_tell (pg, type, &buf, rule->name, hotspot_verdict_name (d.verdict), count,
+                         told);
         free (samples_buf);
         free (samples_csv);
     }
@@ -353,24 +362,19 @@ s_removed (pg_session_t *pg, const hotspot_rules_t *rules, int *told)
         "  " S_MS ("opened_at") ", " S_MS ("cleared_at"),
         1, values, NULL, NULL, PGRES_TUPLES_OK);
     pg_array_destroy (&names);
-    if (!res)
-        return -1;
-    int rc = 0;
+    int rc = res ? 0 : -1;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
+    for (int r = 0; rc == 0 && r < PQntuples (res); r++) {
+        //  kind, rule, then the key, count, span, opened_at, cleared_at
         hotspot_key_t key = { PQgetvalue (res, r, 2), PQgetvalue (res, r, 3),
                               PQgetvalue (res, r, 4), PQgetvalue (res, r, 5) };
-        const char *type = hotspot_removed_event (&buf, PQgetvalue (res, r, 0),
-                                                  PQgetvalue (res, r, 1), &key, s_ms (res, r, 6),
-                                                  PQgetvalue (res, r, 7), s_ms (res, r, 8),
-                                                  s_ms (res, r, 9));
-        rc = outbox_append (pg, type, NULL, buf.data, buf.size);
-        if (rc == 0) {
-            (*told)++;
-            log_info ("hotspot", "type=%s rule=%s verdict=rule_removed", type,
-                      PQgetvalue (res, r, 1));
-        }
+        const char *rule = PQgetvalue (res, r, 1);
+        int64_t count = s_ms (res, r, 6);
+        const char *type = hotspot_removed_event (&buf, PQgetvalue (res, r, 0), rule, &key,
+                                                  count, PQgetvalue (res, r, 7),
+                                                  s_ms (res, r, 8), s_ms (res, r, 9));
+        rc = s_tell (pg, type, &buf, rule, "rule_removed", count, told);
     }
     msgpack_sbuffer_destroy (&buf);
     PQclear (res);

@@ -32,15 +32,12 @@ section 3), one step at a time.
 
 Every check is counted (checks.py).
 """
-import argparse
 import os
 import sys
 
-import msgpack
-import zmq
-
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+import client  # noqa: E402
 from checks import expect, expect_true, note, sql, sql_int  # noqa: E402
 import lifecycle as L  # noqa: E402
 
@@ -53,16 +50,8 @@ NOS_FILE = "nos"
 
 
 def query(req, timeout=5000):
-    s = zmq.Context.instance().socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(ARGS.a)
-    s.send_multipart([b"", msgpack.packb(req)])
-    if not s.poll(timeout):
-        s.close()
-        return None
-    frames = s.recv_multipart()
-    s.close()
-    return msgpack.unpackb(frames[-1], raw=False)
+    """The analytics daemon's answer to req (None: no answer in time)."""
+    return client.ask(ARGS.a, req, timeout)
 
 
 def hot_events(type_):
@@ -307,23 +296,21 @@ def step_removed():
            len(rule_events("analytics.hotspot_cleared", REPEAT_RULE)))
 
 
-def main():
+STEPS = {"burst": step_burst, "more": step_more, "dead": step_dead, "restarted": step_restarted,
+         "clear": step_clear, "again": step_again, "badquery": step_badquery, "ctl": step_ctl,
+         "reopen": step_reopen, "removed": step_removed}
+
+
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--ctl", required=True)
-    p.add_argument("--tokens", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--a", required=True)
-    p.add_argument("step")
-    ARGS = p.parse_args()
-    L.setup(ARGS.ctl, ARGS.tokens, ARGS.out)
-    steps = {"burst": step_burst, "more": step_more, "dead": step_dead,
-             "restarted": step_restarted, "clear": step_clear, "again": step_again,
-             "badquery": step_badquery, "ctl": step_ctl, "reopen": step_reopen,
-             "removed": step_removed}
-    steps[ARGS.step]()
-    sys.exit(checks.status())
+    ARGS = args
+    L.setup(args.ctl, args.tokens, args.out)
+
+
+def main():
+    return checks.step_main(STEPS, ("--ctl", "--tokens", "--out", "--a"), setup,
+                            lambda step, args: step())
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -22,8 +22,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router analytics complaintctl
 
-DIRECTORY=$ROOT/deploy/org/directory.conf
-issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
+issue_tokens "$TEST_DIR/staff" >/dev/null || exit 1
 A_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 3))
 R_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 4))
 HOTSPOTS=$TEST_DIR/hotspots.conf
@@ -36,12 +35,7 @@ analytics_start () {
     wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
 }
 
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
+start_pipeline || exit 1
 analytics_start
 
 $PYH burst

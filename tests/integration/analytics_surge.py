@@ -35,11 +35,9 @@ import math
 import os
 import sys
 
-import msgpack
-import zmq
-
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+import client  # noqa: E402
 from checks import expect, expect_true, note, sql  # noqa: E402
 import lifecycle as L  # noqa: E402
 
@@ -60,16 +58,8 @@ NOS_FILE = "nos"
 
 
 def query(req, timeout=5000):
-    s = zmq.Context.instance().socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(ARGS.a)
-    s.send_multipart([b"", msgpack.packb(req)])
-    if not s.poll(timeout):
-        s.close()
-        return None
-    frames = s.recv_multipart()
-    s.close()
-    return msgpack.unpackb(frames[-1], raw=False)
+    """The analytics daemon's answer to req (None: no answer in time)."""
+    return client.ask(ARGS.a, req, timeout)
 
 
 def surge_rules():

@@ -19,7 +19,6 @@ Their data is packed with python3-msgpack from the table in proto/PROTOCOL.md
 (an independent implementation of the contract); lib.sh checks every event
 against proto/events.c at the test's end.
 """
-import argparse
 import os
 import re
 import sys
@@ -231,15 +230,13 @@ STEPS = {"ready": step_ready, "a": step_a, "b": step_b, "c": step_c, "d": step_d
          "privacy": step_privacy}
 
 
-def main():
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--mail", required=True)
-    p.add_argument("--sink", required=True)
-    p.add_argument("step", choices=sorted(STEPS))
-    ARGS = p.parse_args()
-    STEPS[ARGS.step](ARGS)
-    return checks.status()
+    ARGS = args
+
+
+def main():
+    return checks.step_main(STEPS, ("--mail", "--sink"), setup, lambda step, args: step(args))
 
 
 if __name__ == "__main__":

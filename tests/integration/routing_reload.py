@@ -22,7 +22,6 @@ The shell edits the files, sends SIGHUP and submits.
     six NO6 NO7                   what an assignment publishes: major,
                                   cooperation, JR/T codes, unroutable
 """
-import argparse
 import os
 import re
 import sys
@@ -159,16 +158,13 @@ STEPS = {"one": one, "refused": refused, "routed": routed, "ghost": ghost, "toke
          "loaded": loaded, "five": five, "none-received": none_received, "six": six}
 
 
-def main():
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--log", required=True)
-    p.add_argument("--ctl", required=True)
-    p.add_argument("step", choices=sorted(STEPS))
-    p.add_argument("args", nargs="*")
-    ARGS = p.parse_args()
-    STEPS[ARGS.step](*ARGS.args)
-    return checks.status()
+    ARGS = args
+
+
+def main():
+    return checks.step_main(STEPS, ("--log", "--ctl"), setup)
 
 
 if __name__ == "__main__":
