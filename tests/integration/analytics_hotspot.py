@@ -29,6 +29,12 @@ section 3), one step at a time.
               `rule_removed` for it (count 3, its key), nothing open for the
               rule in the query; repeat_customer_90d stays open, and after a
               later sweep (its row judged again) still one such event
+    branches  the outlet on complaint.assigned: a card-fee complaint whose
+              branch field names the outlet in English ("Haidian
+              sub-branch"): the card centre leads, the outlet cooperates,
+              `outlet` says which cooperating department it is; analytics'
+              branch is the outlet's id, not the text. A branch the
+              directory does not know: `outlet` nil, the branch as written.
 
 Every check is counted (checks.py).
 """
@@ -38,7 +44,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
 import client  # noqa: E402
-from checks import expect, expect_true, note, sql, sql_int  # noqa: E402
+from checks import expect, expect_true, note, sql  # noqa: E402
 import lifecycle as L  # noqa: E402
 
 ARGS = None
@@ -155,7 +161,7 @@ def step_more():
 
 def step_dead():
     nos = submit(2)
-    note("  submitted %d complaints while analytics was down" % 2)
+    note("  submitted %d complaints while analytics was down (%d in all)" % (2, len(nos)))
 
 
 def step_restarted():
@@ -296,9 +302,38 @@ def step_removed():
            len(rule_events("analytics.hotspot_cleared", REPEAT_RULE)))
 
 
+def assigned_of(no):
+    evs = [ev for _, _, ev in checks.events("type = 'complaint.assigned' and complaint_no = :'no'",
+                                             no=no)]
+    return evs[0].get("data", {}) if evs else {}
+
+
+def step_branches():
+    coop = L.submit("hot-coop", "信用卡", "信用卡年费乱收，柜台也解释不清楚。",
+                    "--branch", "Haidian sub-branch")
+    unknown = L.submit("hot-unknown", "信用卡", "信用卡年费乱收，柜台也解释不清楚。",
+                       "--branch", "火星支行")
+    checks.wait_sql("analytics has both classified",
+                    "select count(*) = 2 from analytics_fact where complaint_no = any(:'nos')"
+                    " and cause <> ''", 60, nos="{%s,%s}" % (coop, unknown))
+    d = assigned_of(coop)
+    expect("named in English: the outlet's id on complaint.assigned", BRANCH, d.get("outlet"))
+    expect_true("the business department leads, the outlet is one of the cooperating",
+                d.get("department") not in (None, BRANCH) and BRANCH in (d.get("cooperating") or []),
+                repr(d))
+    expect("analytics: its outlet and branch are the outlet's id", "%s|%s" % (BRANCH, BRANCH),
+           sql("select outlet, branch from analytics_fact where complaint_no = :'no'", no=coop))
+    d = assigned_of(unknown)
+    expect_true("a branch the directory does not know: outlet nil",
+                "outlet" in d and d["outlet"] is None, repr(d))
+    expect("analytics: no outlet, the branch as written", "|火星支行",
+           sql("select outlet, branch from analytics_fact where complaint_no = :'no'",
+               no=unknown))
+
+
 STEPS = {"burst": step_burst, "more": step_more, "dead": step_dead, "restarted": step_restarted,
          "clear": step_clear, "again": step_again, "badquery": step_badquery, "ctl": step_ctl,
-         "reopen": step_reopen, "removed": step_removed}
+         "reopen": step_reopen, "removed": step_removed, "branches": step_branches}
 
 
 def setup(args):

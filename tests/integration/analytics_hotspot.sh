@@ -18,6 +18,8 @@
 #              spot and a repeat-customer one
 #   removed    outlet_cause_30d removed from hotspots.conf, SIGHUP: its open
 #              hot spot cleared once (reason rule_removed), the other stays
+#   branches   complaint.assigned's outlet: an outlet that cooperates, named
+#              in English; a branch the directory does not know
 # Every check is analytics_hotspot.py's; this file starts and stops processes.
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router analytics complaintctl
@@ -62,3 +64,4 @@ $PYH reopen
 grep -v '^outlet ' "$ROOT/deploy/analytics/hotspots.conf" >"$HOTSPOTS"
 kill -HUP "$(service_pid analytics)"
 $PYH removed
+$PYH branches
