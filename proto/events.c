@@ -262,8 +262,9 @@ static const events_field_t s_hotspot_cleared [] = {
     F ("opened_at", INT, REQUIRED, PLAIN, "when it was found (the `analytics.hotspot`)"),
     F ("cleared_at", INT, REQUIRED, PLAIN, "when it cooled, unix ms"),
     F ("reason", STR, REQUIRED, PLAIN,
-       "`cooled` (the rule's clearing was met) or `rule_removed` (its rule left "
-       "hotspots.conf: `count` is the last judged)"),
+       "`cooled` (the rule's clearing was met), `rule_removed` (its rule left "
+       "hotspots.conf) or `rule_changed` (the rule of that name is now of another kind or "
+       "groups by other keys); for these two `count` is the last judged"),
 };
 
 //  --------------------------------------------------------------------------
@@ -564,7 +565,8 @@ void
 events_complaint_assigned (msgpack_sbuffer *buf, const events_assigned_t *a)
 {
     PACK (buf, E_ASSIGNED, s_str (a->department), s_str (a->handler),
-          s_list (a->cooperating, a->ncooperating), s_str (a->outlet), s_str (a->business_line), s_str (a->cause),
+          s_list (a->cooperating, a->ncooperating), s_str (a->outlet), s_str (a->business_line),
+          s_str (a->cause),
           s_str (a->jrt_channel), s_str (a->jrt_business), s_str (a->jrt_cause),
           s_int (a->priority), s_list (a->flags, a->nflags), s_bool (a->major),
           s_bool (a->unroutable), s_str (a->rule), s_str (a->router), s_int (a->version));

@@ -5,7 +5,8 @@
  *
  *  A fact is the complaint as analytics sees it: when it was received (and
  *  the bank's calendar day and hour of that), its dimensions (channel,
- *  business line, cause, department, branch, priority, major), the
+ *  business line, cause, department, branch, priority, major; the branch
+ *  is the directory outlet the router matched, else the text submitted), the
  *  customer's pseudonym, and what has happened to it since: first
  *  acceptance, first answer to the customer, first resolution, first
  *  decision, last closure; reopenings, reviews, escalations, transfers;

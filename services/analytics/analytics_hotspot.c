@@ -339,42 +339,71 @@ s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar
     return rc;
 }
 
-//  The open hot spots of rules no longer in the file, cleared and told
-//  (reason `rule_removed`), in the pass's transaction: no rule of that name
-//  judges them any more, so without this they would stay open forever and
-//  whoever was told of them would never hear the end. The UPDATE's RETURNING
-//  is what the events are packed from, so a row and its event go together;
-//  a rule that comes back later starts from a closed row, like any key after
-//  a clearing. 0, -1.
+//  The key columns a rule groups by, as the row's shape is written below
+//  ("branch,cause"): s_cols' columns in the table's order.
+static void
+s_shape (const hotspot_rule_t *rule, char *out, size_t size)
+{
+    s_cols_t c = s_cols (rule->by);
+    snprintf (out, size, "%s%s%s", c.k1, c.k2 ? "," : "", c.k2 ? c.k2 : "");
+}
+
+//  The open hot spots no rule of the file judges any more, cleared and told
+//  in the pass's transaction: a rule removed (reason `rule_removed`), or a
+//  rule of that name now of another kind or grouping by other keys
+//  (`rule_changed`: its candidates would never find the old rows, whose
+//  clearing would then be told at every sweep and never stored). Without
+//  this they would stay open forever and whoever was told of them would
+//  never hear the end. The UPDATE's RETURNING is what the events are
+//  packed from, so a row and its event go together; a rule that comes back
+//  later starts from a closed row, like any key after a clearing. 0, -1.
 static int
 s_removed (pg_session_t *pg, const hotspot_rules_t *rules, int *told)
 {
-    pg_array_t names = { 0 };
+    pg_array_t names = { 0 }, kinds = { 0 }, shapes = { 0 };
     pg_array_begin (&names);
-    for (size_t i = 0; i < hotspot_rules_count (rules); i++)
-        pg_array_add (&names, hotspot_rules_get (rules, i)->name);
-    const char *values [1] = { pg_array_end (&names) };
+    pg_array_begin (&kinds);
+    pg_array_begin (&shapes);
+    for (size_t i = 0; i < hotspot_rules_count (rules); i++) {
+        const hotspot_rule_t *rule = hotspot_rules_get (rules, i);
+        char shape [64];
+        s_shape (rule, shape, sizeof shape);
+        pg_array_add (&names, rule->name);
+        pg_array_add (&kinds, hotspot_kind_name (rule->kind));
+        pg_array_add (&shapes, shape);
+    }
+    const char *values [3] = { pg_array_end (&names), pg_array_end (&kinds),
+                               pg_array_end (&shapes) };
     PGresult *res = pg_session_exec (pg, "hotspot_removed",
-        "UPDATE analytics_hotspot SET open = false, cleared_at = app_now (),"
+        "UPDATE analytics_hotspot h SET open = false, cleared_at = app_now (),"
         "  judged_at = app_now ()"
-        " WHERE open AND NOT (rule = ANY ($1::text[]))"
+        " WHERE h.open AND NOT EXISTS (SELECT 1 FROM unnest ($1::text[], $2::text[],"
+        "   $3::text[]) AS r (name, kind, shape)"
+        "   WHERE r.name = h.rule AND r.kind = h.kind AND r.shape = concat_ws (',',"
+        "     CASE WHEN h.branch <> '' THEN 'branch' END,"
+        "     CASE WHEN h.cause <> '' THEN 'cause' END,"
+        "     CASE WHEN h.business_line <> '' THEN 'business_line' END,"
+        "     CASE WHEN h.customer <> '' THEN 'customer' END))"
         " RETURNING kind, rule, branch, cause, business_line, customer, count, span,"
-        "  " S_MS ("opened_at") ", " S_MS ("cleared_at"),
-        1, values, NULL, NULL, PGRES_TUPLES_OK);
+        "  " S_MS ("opened_at") ", " S_MS ("cleared_at") ","
+        "  CASE WHEN rule = ANY ($1::text[]) THEN 'rule_changed' ELSE 'rule_removed' END",
+        3, values, NULL, NULL, PGRES_TUPLES_OK);
     pg_array_destroy (&names);
+    pg_array_destroy (&kinds);
+    pg_array_destroy (&shapes);
     int rc = res ? 0 : -1;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     for (int r = 0; rc == 0 && r < PQntuples (res); r++) {
-        //  kind, rule, then the key, count, span, opened_at, cleared_at
+        //  kind, rule, then the key, count, span, opened_at, cleared_at, reason
         hotspot_key_t key = { PQgetvalue (res, r, 2), PQgetvalue (res, r, 3),
                               PQgetvalue (res, r, 4), PQgetvalue (res, r, 5) };
-        const char *rule = PQgetvalue (res, r, 1);
+        const char *rule = PQgetvalue (res, r, 1), *reason = PQgetvalue (res, r, 10);
         int64_t count = s_ms (res, r, 6);
         const char *type = hotspot_removed_event (&buf, PQgetvalue (res, r, 0), rule, &key,
                                                   count, PQgetvalue (res, r, 7),
-                                                  s_ms (res, r, 8), s_ms (res, r, 9));
-        rc = s_tell (pg, type, &buf, rule, "rule_removed", count, told);
+                                                  s_ms (res, r, 8), s_ms (res, r, 9), reason);
+        rc = s_tell (pg, type, &buf, rule, reason, count, told);
     }
     msgpack_sbuffer_destroy (&buf);
     PQclear (res);

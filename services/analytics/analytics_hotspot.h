@@ -6,8 +6,9 @@
  *
  *      BEGIN
  *      the sweep only: UPDATE analytics_hotspot SET open = false … WHERE
- *          open AND rule is no rule of the file … RETURNING; per row
- *          outbox_append (analytics.hotspot_cleared, reason rule_removed)
+ *          open AND no rule of the file has its name, kind and key
+ *          columns … RETURNING; per row outbox_append
+ *          (analytics.hotspot_cleared, reason rule_removed | rule_changed)
  *      for each rule of hotspots.conf:
  *          SELECT the candidate keys with their counts at app_now ():
  *              the keys of the complaints given (after a batch), or every

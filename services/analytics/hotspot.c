@@ -271,9 +271,9 @@ hotspot_day_event (msgpack_sbuffer *buf, const hotspot_rule_t *rule, const hotsp
     return NULL;
 }
 
-//  A rule gone from the file cannot judge its keys any more: without this
-//  event its open hot spots would stay open forever and whoever was told
-//  of them would never hear the end. The key is read as stored: the rule
+//  A rule gone from the file (or changed under its name) cannot judge its
+//  old keys any more: without this event its open hot spots would stay
+//  open forever and whoever was told of them would never hear the end. The key is read as stored: the rule
 //  that wrote it grouped by exactly its non-empty values.
 static const char *
 s_nonempty (const char *value)
@@ -284,14 +284,13 @@ s_nonempty (const char *value)
 const char *
 hotspot_removed_event (msgpack_sbuffer *buf, const char *kind, const char *rule,
                        const hotspot_key_t *key, int64_t count, const char *window,
-                       int64_t opened_at, int64_t now)
+                       int64_t opened_at, int64_t now, const char *reason)
 {
-    assert (buf && kind && rule && key && window);
+    assert (buf && kind && rule && key && window && reason);
     msgpack_sbuffer_clear (buf);
     events_hotspot_t head = { kind, rule, s_nonempty (key->branch), s_nonempty (key->cause),
                               s_nonempty (key->business_line), s_nonempty (key->customer) };
-    events_analytics_hotspot_cleared (buf, &head, count, window, opened_at, now,
-                                      "rule_removed");
+    events_analytics_hotspot_cleared (buf, &head, count, window, opened_at, now, reason);
     return "analytics.hotspot_cleared";
 }
 
@@ -628,7 +627,7 @@ s_test_events (hotspot_rules_t *rules, int *checks)
     //  key's non-empty values only (a repeat customer's pseudonym kept).
     hotspot_key_t stored = { "", "", "", "45db60af30e8adf3f661da481c70bad3" };
     type = hotspot_removed_event (&buf, "repeat_customer", "gone_90d", &stored, 3, "90d", S_T0,
-                                  S_T0 + S_DAY);
+                                  S_T0 + S_DAY, "rule_removed");
     msgpack_unpacked_destroy (&msg);
     msgpack_unpacked_init (&msg);
     msgpack_unpack_next (&msg, buf.data, buf.size, NULL);

@@ -524,6 +524,8 @@ static const char *s_hotspot_kinds [][3] = {
 static const char *s_hotspot_reasons [][3] = {
     { "cooled", "已降至规则的消退线", "it fell to the rule's clearing level" },
     { "rule_removed", "其规则已从 hotspots.conf 删除", "its rule was removed from hotspots.conf" },
+    { "rule_changed", "hotspots.conf 中同名规则已改为其他类型或分组",
+      "the rule of that name in hotspots.conf now is of another kind or grouping" },
 };
 
 //  Every row of an event about no single case (proto/events.c: caseless):

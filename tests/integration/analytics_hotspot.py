@@ -29,6 +29,12 @@ section 3), one step at a time.
               `rule_removed` for it (count 3, its key), nothing open for the
               rule in the query; repeat_customer_90d stays open, and after a
               later sweep (its row judged again) still one such event
+    changed   the shell gave the name repeat_customer_90d to an outlet rule
+              (branch_cause, count 3) and sent SIGHUP -> the repeat
+              customer's open hot spot cleared once, reason `rule_changed`;
+              the renamed rule opens its own (the outlet's three recent
+              complaints), and while that one is judged sweep after sweep
+              no second clearing is told
     branches  the outlet on complaint.assigned: a card-fee complaint whose
               branch field names the outlet in English ("Haidian
               sub-branch"): the card centre leads, the outlet cooperates,
@@ -302,6 +308,29 @@ def step_removed():
            len(rule_events("analytics.hotspot_cleared", REPEAT_RULE)))
 
 
+def step_changed():
+    checks.wait_sql("the repeat customer's hot spot cleared and the renamed rule's opened",
+                    "select count(*) = 1 from analytics_hotspot where rule = '%s'"
+                    " and kind = 'outlet' and open" % REPEAT_RULE, 30)
+    changed = [ev["data"] for ev in rule_events("analytics.hotspot_cleared", REPEAT_RULE)]
+    expect("one cleared event of the changed rule, reason rule_changed, the customer's key",
+           [("rule_changed", "repeat_customer", None, 3)],
+           [(d.get("reason"), d.get("kind"), d.get("branch"), d.get("count")) for d in changed])
+    expect_true("it names the pseudonym it was about",
+                changed and len(changed[0].get("customer") or "") == 32, repr(changed))
+    opened = [ev["data"] for ev in rule_events("analytics.hotspot", REPEAT_RULE)]
+    expect("the rule's events: the customer's, then the outlet's under the same name",
+           [("repeat_customer", None), ("outlet", BRANCH)],
+           [(d.get("kind"), d.get("branch")) for d in opened])
+    checks.wait_sql("a later sweep (the new hot spot judged again)",
+                    "select (select judged_at from analytics_hotspot where rule = '%s'"
+                    "  and kind = 'outlet') > (select cleared_at from analytics_hotspot"
+                    "  where rule = '%s' and kind = 'repeat_customer')"
+                    % (REPEAT_RULE, REPEAT_RULE), 30)
+    expect("still one cleared event of the changed rule", 1,
+           len(rule_events("analytics.hotspot_cleared", REPEAT_RULE)))
+
+
 def assigned_of(no):
     evs = [ev for _, _, ev in checks.events("type = 'complaint.assigned' and complaint_no = :'no'",
                                              no=no)]
@@ -333,7 +362,8 @@ def step_branches():
 
 STEPS = {"burst": step_burst, "more": step_more, "dead": step_dead, "restarted": step_restarted,
          "clear": step_clear, "again": step_again, "badquery": step_badquery, "ctl": step_ctl,
-         "reopen": step_reopen, "removed": step_removed, "branches": step_branches}
+         "reopen": step_reopen, "removed": step_removed, "changed": step_changed,
+         "branches": step_branches}
 
 
 def setup(args):

@@ -18,6 +18,8 @@
 #              spot and a repeat-customer one
 #   removed    outlet_cause_30d removed from hotspots.conf, SIGHUP: its open
 #              hot spot cleared once (reason rule_removed), the other stays
+#   changed    repeat_customer_90d's name given to an outlet rule, SIGHUP: the
+#              customer's hot spot cleared once (rule_changed), the new one opens
 #   branches   complaint.assigned's outlet: an outlet that cooperates, named
 #              in English; a branch the directory does not know
 # Every check is analytics_hotspot.py's; this file starts and stops processes.
@@ -64,4 +66,8 @@ $PYH reopen
 grep -v '^outlet ' "$ROOT/deploy/analytics/hotspots.conf" >"$HOTSPOTS"
 kill -HUP "$(service_pid analytics)"
 $PYH removed
+sed -e 's/^outlet .*/outlet branch_cause count 3 window 30d clear 1 name repeat_customer_90d/' \
+    -e '/^repeat_customer /d' "$ROOT/deploy/analytics/hotspots.conf" >"$HOTSPOTS"
+kill -HUP "$(service_pid analytics)"
+$PYH changed
 $PYH branches
