@@ -438,6 +438,18 @@ issue_tokens () {
     note "issued $n staff tokens into $dir/tokens"
 }
 
+# start_pipeline — bus, intake and router (the real directory, the tokens
+# issue_tokens wrote into $TEST_DIR/staff), then wait until intake and the
+# bus's replay answer. Returns 1 when intake does not answer.
+start_pipeline () {
+    start_service bus bus --name bus
+    start_service intake intake --endpoint "$INTAKE_EP"
+    start_service router router --name router --bus "$BUS_PUB_EP" \
+        --directory "$ROOT/deploy/org/directory.conf" --tokens "$TEST_DIR/staff/tokens"
+    wait_intake 20 || { fail "intake did not answer within 20 s"; return 1; }
+    wait_bus 15 || fail "bus replay did not answer within 15 s"
+}
+
 # staff_token ID — the plaintext token issue_tokens made for ID.
 staff_token () {
     awk -v id="$1" '$1 == id { print $2; exit }' "${STAFF_TOKENS_DIR:?issue_tokens first}/tokens.plain"

@@ -45,22 +45,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
 from checks import expect, expect_true, mark_load, mark_save, note, sql, sql_int  # noqa: E402
 import lifecycle as L  # noqa: E402
+from client import ask as query  # noqa: E402
 
 DAY = 86400000
-
-
-def query(endpoint, req, timeout=5000):
-    ctx = zmq.Context.instance()
-    s = ctx.socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(endpoint)
-    s.send_multipart([b"", msgpack.packb(req)])
-    if not s.poll(timeout):
-        s.close()
-        return None
-    frames = s.recv_multipart()
-    s.close()
-    return msgpack.unpackb(frames[-1], raw=False)
 
 
 def last_seq():
