@@ -17,6 +17,7 @@
  *  DST changes; received_day is already in that zone (migration 012).
  */
 #include "analytics_hotspot.h"
+#include "analytics_request.h"
 #include "log.h"
 #include "outbox.h"
 #include "pg_array.h"
@@ -78,9 +79,11 @@ s_window_sql (const s_cols_t *c, char *sql, size_t size)
     s_col (h2, sizeof h2, "h", c->k2);
     s_col (g1, sizeof g1, "g", c->k1);
     s_col (g2, sizeof g2, "g", c->k2);
-    char nonempty [96];
+    char nonempty [96], g_nonempty [96];
     snprintf (nonempty, sizeof nonempty, "%s <> ''%s%s%s", f1, c->k2 ? " AND " : "",
               c->k2 ? f2 : "", c->k2 ? " <> ''" : "");
+    snprintf (g_nonempty, sizeof g_nonempty, "%s <> ''%s%s%s", g1, c->k2 ? " AND " : "",
+              c->k2 ? g2 : "", c->k2 ? " <> ''" : "");
     int len = snprintf (sql, size,
         "WITH n AS (SELECT app_now () AS t),"
         " cand AS ("
@@ -104,11 +107,17 @@ s_window_sql (const s_cols_t *c, char *sql, size_t size)
         "        " S_MS ("max (h.hot_until)") ", ''"
         "   FROM cand c CROSS JOIN n"
         "   LEFT JOIN analytics_hotspot h ON h.rule = $4 AND %s = c.k1 AND %s = c.k2"
-        "   LEFT JOIN analytics_fact g ON %s = c.k1 AND %s = c.k2"
+        //  LATERAL: each candidate's window is an index range of its own
+        //  (migration 013/016's (key, received_at) indexes). A plain join
+        //  was planned as a sort of every fact against the candidates: the
+        //  window's bounds come from n, unknown when planning (1 s a judge
+        //  at 100,000 facts, per batch: bench-analytics).
+        "   LEFT JOIN LATERAL (SELECT g.complaint_no, g.received_at FROM analytics_fact g"
+        "        WHERE %s = c.k1 AND %s = c.k2 AND %s"
         "        AND g.received_at > n.t - $2::bigint * interval '1 millisecond'"
-        "        AND g.received_at <= n.t"
+        "        AND g.received_at <= n.t) g ON true"
         "  GROUP BY c.k1, c.k2, n.t ORDER BY c.k1, c.k2",
-        f1, f2, nonempty, f1, f2, nonempty, h1, h2, h1, h2, g1, g2);
+        f1, f2, nonempty, f1, f2, nonempty, h1, h2, h1, h2, g1, g2, g_nonempty);
     assert (len > 0 && (size_t) len < size);
     (void) len;
 }
@@ -119,11 +128,14 @@ s_window_sql (const s_cols_t *c, char *sql, size_t size)
 static void
 s_day_sql (const s_cols_t *c, char *sql, size_t size)
 {
-    char f1 [32], h1 [32], g1 [32], x1 [32];
+    char f1 [32], h1 [32], g1 [32];
     s_col (f1, sizeof f1, "f", c->k1);
     s_col (h1, sizeof h1, "h", c->k1);
     s_col (g1, sizeof g1, "g", c->k1);
-    s_col (x1, sizeof x1, "x", c->k1);
+    //  The day rollup's dimension of the key (analytics_day_dims: 0 is
+    //  everything, then analytics_dims in order).
+    int dim = analytics_dim_index (c->k1, strlen (c->k1)) + 1;
+    assert (dim > 0);
     int len = snprintf (sql, size,
         "WITH n AS (SELECT app_now () AS t,"
         "    date_trunc ('day', app_now () AT TIME ZONE $2) AT TIME ZONE $2 AS d0,"
@@ -149,19 +161,20 @@ s_day_sql (const s_cols_t *c, char *sql, size_t size)
         "           [1:$5::int], ','),"
         "        coalesce (bool_or (h.open), false), " S_MS ("max (h.opened_at)") ","
         "        " S_MS ("max (h.hot_until)") ","
-        "        (SELECT coalesce (string_agg (coalesce (x.cnt, 0)::text, ',' ORDER BY i), '')"
+        //  The baseline's daily counts are the day rollup's `received` of
+        //  this key (migration 014, grain 1): ~28 rows a candidate, where
+        //  counting facts read every complaint of the key in 28 days.
+        "        (SELECT coalesce (string_agg (coalesce (x.received, 0)::text, ',' ORDER BY i), '')"
         "           FROM generate_series (1, least ($6::int, n.today - n.first_day)) i"
-        "           LEFT JOIN (SELECT received_day, count (*) AS cnt FROM analytics_fact x"
-        "                       WHERE %s = c.k1 AND received_day >= n.today - $6::int"
-        "                         AND received_day < n.today GROUP BY 1) x"
-        "             ON x.received_day = n.today - i),"
+        "           LEFT JOIN analytics_rollup_dim x ON x.grain = 1 AND x.dim = %d"
+        "                AND x.key = c.k1 AND x.day = n.today - i),"
         "        " S_MS ("n.d0") ", " S_MS ("n.d1")
         "   FROM cand c CROSS JOIN n"
         "   LEFT JOIN analytics_hotspot h ON h.rule = $4 AND %s = c.k1"
-        "   LEFT JOIN analytics_fact g ON %s = c.k1 AND g.received_at >= n.d0"
-        "        AND g.received_at <= n.t"
+        "   LEFT JOIN LATERAL (SELECT g.complaint_no, g.received_at FROM analytics_fact g"
+        "        WHERE %s = c.k1 AND g.received_at >= n.d0 AND g.received_at <= n.t) g ON true"
         "  GROUP BY c.k1, n.t, n.d0, n.d1, n.today, n.first_day ORDER BY c.k1",
-        f1, f1, f1, f1, h1, x1, h1, g1);
+        f1, f1, f1, f1, h1, dim, h1, g1);
     assert (len > 0 && (size_t) len < size);
     (void) len;
 }

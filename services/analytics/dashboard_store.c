@@ -49,8 +49,7 @@ dashboard_store_at_risk (analytics_store_t *store, int hours, int limit)
         "  count (*) OVER (),"
         "  count (*) FILTER (WHERE due_15d_at < app_now ()) OVER ()"
         " FROM analytics_fact"
-        " WHERE decided_at IS NULL"
-        "   AND state IN ('received', 'assigned', 'accepted', 'investigating', 'awaiting_customer')"
+        " WHERE decided_at IS NULL AND closed_at IS NULL AND NOT withdrawn"
         "   AND due_15d_at < app_now () + make_interval (hours => $1::int)"
         " ORDER BY due_15d_at, complaint_no LIMIT $2::int",
         2, values, NULL, NULL, PGRES_TUPLES_OK);

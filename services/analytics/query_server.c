@@ -267,10 +267,13 @@ s_actor (zsock_t *pipe, void *args)
     struct sockaddr_in addr;
     bool http = ok && query_server_address (config->address, &addr) == 0;
     if (http) {
+        //  No MHD_OPTION_LISTENING_ADDRESS_REUSE: its 1 is SO_REUSEPORT, with
+        //  which a second daemon binds the same port and the kernel shares
+        //  the connections between them. MHD's default is SO_REUSEADDR
+        //  only: a restart binds at once, a second instance is refused.
         self.httpd = MHD_start_daemon (MHD_USE_EPOLL, ntohs (addr.sin_port), NULL, NULL,
                                        s_request, &self,
                                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-                                       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
                                        MHD_OPTION_CONNECTION_LIMIT,
                                        (unsigned int) config->connections,
                                        MHD_OPTION_CONNECTION_TIMEOUT,

@@ -3,7 +3,21 @@
 #
 #     make bench                          # builds, then runs this
 #     BUILD=build bash tests/bench/run.sh # the same, binaries already built
-#     bash tests/bench/run.sh watchdog    # only some of them: intake watchdog pipeline
+#     bash tests/bench/run.sh watchdog    # only some of them: intake watchdog analytics pipeline
+#
+# analytics (after watchdog, in its own database): a real bus and analytics
+# daemon, driven by bench-analytics (tests/bench/analytics.c).
+# BENCH_AN_COMPLAINTS (default 1,000,000) complaints' lifecycles received over
+# BENCH_AN_DAYS (365) days are written into the outbox and sequenced by the
+# bus (~5.4 events a complaint); `analytics --rebuild --once` ingests them
+# through replay (rate); then BENCH_AN_RATE (5000) events/s of new
+# complaints for BENCH_AN_SECONDS (30) s with analytics running (ingest lag
+# p50/p90/p99 from each 10 ms transaction's commit to analytics' cursor);
+# then the kpi and series queries a dashboard asks, BENCH_AN_REPEAT (100)
+# times each (p50/p99/max); the store's floor beside them (a round trip, the
+# raw write rate) and analytics' peak memory. BENCH_AN_PG_STATS=1 prints
+# the statements that took the most time in each phase. Figures in
+# $DIR/analytics-figures.txt. About half an hour at a million.
 #
 # pipeline (last; tests/bench/pipeline.sh, its own cluster and ports): the
 # whole `make up` pipeline end to end, driven from outside by bench-pipeline:
