@@ -132,15 +132,16 @@ s_decode_export (const msgpack_object *map, analytics_request_t *req, proto_erro
     proto_str_t no = { 0 };
     bool has_at = false;
     int64_t limit = ANALYTICS_DEFAULT_PAGE;
-    if (proto_get_int (map, "after_at", "after_at", false, ANALYTICS_MIN_MS, ANALYTICS_MAX_MS,
-                       &req->after_at, &has_at, err)
+    if (proto_get_int (map, "after_us", "after_us", false, ANALYTICS_MIN_MS * 1000,
+                       ANALYTICS_MAX_MS * 1000,
+                       &req->after_us, &has_at, err)
     ||  proto_get_str (map, "after_no", "after_no", false, 1, 64, &no, err)
     ||  proto_get_int (map, "limit", "limit", false, 1, ANALYTICS_MAX_PAGE, &limit, NULL, err))
         return -1;
     if (has_at != (no.ptr != NULL)) {
-        proto_error_set (err, PROTO_E_MISSING_FIELD, has_at ? "after_no" : "after_at",
-                         "the cursor is after_at and after_no together (the last row's "
-                         "received_at and complaint_no)");
+        proto_error_set (err, PROTO_E_MISSING_FIELD, has_at ? "after_no" : "after_us",
+                         "the cursor is after_us and after_no together (the `next` of "
+                         "the page before)");
         return -1;
     }
     if (no.ptr) {
@@ -150,7 +151,7 @@ s_decode_export (const msgpack_object *map, analytics_request_t *req, proto_erro
         req->after_no [no.len] = 0;
     }
     if (!has_at)
-        req->after_at = 0;
+        req->after_us = 0;
     req->limit = (int) limit;
     return 0;
 }
@@ -294,7 +295,7 @@ analytics_jrt_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to, cons
 }
 
 void
-analytics_cfpb_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to, int64_t after_at,
+analytics_cfpb_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to, int64_t after_us,
                              const char *after_no, int limit)
 {
     msgpack_packer pk;
@@ -304,7 +305,7 @@ analytics_cfpb_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to, int
     proto_pack_kv_int (&pk, "from", from);
     proto_pack_kv_int (&pk, "to", to);
     if (after_no) {
-        proto_pack_kv_int (&pk, "after_at", after_at);
+        proto_pack_kv_int (&pk, "after_us", after_us);
         proto_pack_kv_cstr (&pk, "after_no", after_no);
     }
     if (limit > 0)
@@ -347,31 +348,31 @@ s_test_exports (int64_t t0, int64_t day)
     analytics_cfpb_request_pack (&buf, t0, t0 + day, 0, NULL, 0);
     rc = analytics_request_decode (buf.data, buf.size, &req, &err);
     assert (rc == 0 && req.op == ANALYTICS_CFPB && req.limit == ANALYTICS_DEFAULT_PAGE
-            && req.after_at == 0 && req.after_no [0] == 0);
+            && req.after_us == 0 && req.after_no [0] == 0);
     msgpack_sbuffer_clear (&buf);
     char no [COMPLAINT_NO_SIZE];
     complaint_no_format (no, 20261205, 11);
-    analytics_cfpb_request_pack (&buf, t0, t0 + day, t0 + 5, no, 2);
+    analytics_cfpb_request_pack (&buf, t0, t0 + day, t0 * 1000 + 5, no, 2);
     rc = analytics_request_decode (buf.data, buf.size, &req, &err);
-    assert (rc == 0 && req.after_at == t0 + 5 && strcmp (req.after_no, no) == 0
+    assert (rc == 0 && req.after_us == t0 * 1000 + 5 && strcmp (req.after_no, no) == 0
             && req.limit == 2);
     msgpack_sbuffer_clear (&buf);
     analytics_cfpb_request_pack (&buf, t0, t0 + day, 0, NULL, ANALYTICS_MAX_PAGE + 1);
     rc = analytics_request_decode (buf.data, buf.size, &req, &err);
     assert (rc == -1 && strcmp (err.field, "limit") == 0);
     msgpack_sbuffer_clear (&buf);
-    analytics_cfpb_request_pack (&buf, t0, t0 + day, t0, "20261205000001", 10);
+    analytics_cfpb_request_pack (&buf, t0, t0 + day, t0 * 1000, "20261205000001", 10);
     rc = analytics_request_decode (buf.data, buf.size, &req, &err);
     assert (rc == -1 && strcmp (err.field, "after_no") == 0);
     msgpack_sbuffer_clear (&buf);
-    //  half a cursor: {"op":"cfpb","from","to","after_at"} names after_no
+    //  half a cursor: {"op":"cfpb","from","to","after_us"} names after_no
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
     msgpack_pack_map (&pk, 4);
     proto_pack_kv_cstr (&pk, "op", "cfpb");
     proto_pack_kv_int (&pk, "from", t0);
     proto_pack_kv_int (&pk, "to", t0 + day);
-    proto_pack_kv_int (&pk, "after_at", t0);
+    proto_pack_kv_int (&pk, "after_us", t0 * 1000);
     rc = analytics_request_decode (buf.data, buf.size, &req, &err);
     assert (rc == -1 && strcmp (err.field, "after_no") == 0
             && strcmp (err.code, PROTO_E_MISSING_FIELD) == 0);

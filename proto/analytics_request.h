@@ -10,9 +10,11 @@
  *      {"op":"jrt","from":MS,"to":MS,"period":"month"|"day"?,"axis":AXIS?}
  *          counts by the JR/T 0169 codes; AXIS "channel"|"business"|"cause"|
  *          "all" (default: the three codes together)
- *      {"op":"cfpb","from":MS,"to":MS,"after_at":MS?,"after_no":NO?,"limit":N?}
+ *      {"op":"cfpb","from":MS,"to":MS,"after_us":US?,"after_no":NO?,"limit":N?}
  *          one page of the CFPB-format export, in (received_at,
- *          complaint_no) order after the cursor; at most ANALYTICS_MAX_PAGE
+ *          complaint_no) order after the cursor (the page before's `next`:
+ *          received_at in unix MICROseconds, the store's own precision, so
+ *          no two rows tie by rounding); at most ANALYTICS_MAX_PAGE rows
  *
  *  analytics_request_decode does no I/O (fuzzed: tests/fuzz/
  *  fuzz_analytics_request.c): bounded decode, every field checked, the
@@ -85,7 +87,7 @@ typedef struct {
     bool all;                       /* hotspots: "all" (open and cleared), else open */
     bool daily;                     /* jrt: "day" periods, else "month" */
     analytics_axis_t axis;          /* jrt */
-    int64_t after_at;               /* cfpb: the cursor, 0 and "": from the start */
+    int64_t after_us;               /* cfpb: the cursor (unix us), 0 and "": the start */
     char after_no [COMPLAINT_NO_SIZE];
     int limit;                      /* cfpb: rows of the page, 1..ANALYTICS_MAX_PAGE */
 } analytics_request_t;
@@ -105,7 +107,7 @@ void analytics_jrt_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to,
                                  const char *period, const char *axis);
 /* {"op":"cfpb",...}: after_no NULL: the first page; limit 0: left out. */
 void analytics_cfpb_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to,
-                                  int64_t after_at, const char *after_no, int limit);
+                                  int64_t after_us, const char *after_no, int limit);
 
 void analytics_request_test (bool verbose);
 

@@ -8,6 +8,7 @@
  *  column names ever enter the statement's text; the range is parameters.
  */
 #include "analytics_query.h"
+#include "analytics_export.h"
 #include "analytics_request.h"
 #include "log.h"
 
@@ -470,6 +471,9 @@ analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
     analytics_request_t req;
     proto_error_t err = { 0 };
     int rc = analytics_request_decode (data, size, &req, &err);
+    if (rc == 0 && (req.op == ANALYTICS_JRT || req.op == ANALYTICS_CFPB))
+        rc = analytics_export_answer (store, calendar, &req, reply, &err);
+    else
     if (rc == 0 && req.op == ANALYTICS_HOTSPOTS)
         rc = s_hotspots (store, &req, calendar, reply, &err);
     else

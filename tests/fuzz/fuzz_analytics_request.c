@@ -23,11 +23,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (req.op == ANALYTICS_HOTSPOTS)
             return 0;                   /* nothing but the state is read */
         assert (req.from >= ANALYTICS_MIN_MS && req.from < req.to && req.to <= ANALYTICS_MAX_MS);
-        if (req.op == ANALYTICS_JRT)
+        if (req.op == ANALYTICS_JRT) {
             assert (req.axis >= ANALYTICS_AXIS_ALL && req.axis <= ANALYTICS_AXIS_CAUSE);
+            return 0;
+        }
         if (req.op == ANALYTICS_CFPB) {
             assert (req.limit >= 1 && req.limit <= ANALYTICS_MAX_PAGE);
-            assert ((req.after_at == 0) == (req.after_no [0] == 0));
+            assert ((req.after_us == 0) == (req.after_no [0] == 0));
             assert (!req.after_no [0] || complaint_no_check (req.after_no, strlen (req.after_no),
                                                              "after_no", &err) == 0);
             return 0;
