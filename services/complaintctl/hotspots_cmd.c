@@ -21,17 +21,16 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: complaintctl hotspots [--all] [--json] [--endpoint EP] [--timeout-ms N]\n"
+        "usage: complaintctl hotspots [--all] [--json] [--analytics EP] [--timeout-ms N]\n"
         "\n"
         "Lists the hot spots the analytics daemon detected (docs/analytics.md, \"Hot spots\"):\n"
         "  kind, rule, key (branch, cause, business line or customer pseudonym), count in\n"
         "  the window, first and last complaint, opened and cleared, samples.\n"
         "\n"
-        "  --all            the cleared ones too (default: those open now)\n"
-        "  --json           one JSON line per hot spot (times as unix ms)\n"
-        "  --endpoint EP    analytics endpoint (%s, default %s)\n"
-        "  --timeout-ms N   give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
+        "  --all              the cleared ones too (default: those open now)\n"
+        "  --json             one JSON line per hot spot (times as unix ms)\n"
+        "  --endpoint EP      the same as --analytics (the name it had first)\n");
+    ctl_aopts_usage (out, 0);
 }
 
 //  unix ms -> "2026-12-05 16:34 +08:00" in zone; "-" for null.
@@ -90,48 +89,46 @@ s_print (const json_t *spots, const char *zone)
 int
 ctl_hotspots (int argc, char **argv)
 {
-    enum { O_ALL = 256, O_JSON, O_ENDPOINT, O_TIMEOUT, O_HELP };
+    enum { O_ALL = 256, O_ENDPOINT };
     static const struct option options [] = {
+        CTL_AOPT_JSON, CTL_AOPT_ENDPOINT,
         { "all", no_argument, NULL, O_ALL },
-        { "json", no_argument, NULL, O_JSON },
         { "endpoint", required_argument, NULL, O_ENDPOINT },
-        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
-        { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
-    const char *endpoint = NULL, *timeout_text = NULL;
-    bool all = false, json_out = false;
+    ctl_aopts_t o;
+    ctl_aopts_init (&o);
+    bool all = false;
     optind = 1;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-            case O_ALL: all = true; break;
-            case O_JSON: json_out = true; break;
-            case O_ENDPOINT: endpoint = optarg; break;
-            case O_TIMEOUT: timeout_text = optarg; break;
-            case 'h':
-            case O_HELP:
-                s_usage (stdout);
-                return CTL_EXIT_OK;
-            default:
-                fprintf (stderr, "see `complaintctl hotspots --help`\n");
-                return CTL_EXIT_USAGE;
+        int taken = ctl_aopts_take (&o, opt, optarg);
+        if (taken == CTL_AOPT_HELP) {
+            s_usage (stdout);
+            return CTL_EXIT_OK;
+        }
+        if (taken < 0)
+            return CTL_EXIT_USAGE;
+        if (taken)
+            continue;
+        if (opt == O_ALL)
+            all = true;
+        else
+        if (opt == O_ENDPOINT)
+            o.endpoint = optarg;
+        else {
+            fprintf (stderr, "see `complaintctl hotspots --help`\n");
+            return CTL_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf (stderr, "complaintctl hotspots: unexpected argument \"%s\"\n", argv [optind]);
-        return CTL_EXIT_USAGE;
-    }
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
-
+    int rc = ctl_aopts_finish (&o, "hotspots", argc, argv);
+    if (rc != CTL_EXIT_OK)
+        return rc;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     analytics_hotspots_request_pack (&buf, all);
     json_t *reply = NULL;
-    int rc = ctl_request_json (endpoint, &buf, (int) timeout_ms, &reply);
+    rc = ctl_request_json (o.endpoint, &buf, (int) o.timeout_ms, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
@@ -145,7 +142,7 @@ ctl_hotspots (int argc, char **argv)
         rc = CTL_EXIT_REPLY;
     }
     else
-    if (json_out) {
+    if (o.json) {
         size_t i;
         json_t *h;
         json_array_foreach (spots, i, h)

@@ -21,6 +21,10 @@
  *    - amounts are printed only when at least K cases carry money.
  *  K is --min-cell (COMPLAINTS_REPORT_MIN_CELL, default 5). The footer
  *  says all this in the report's language.
+ *
+ *  Names. Business lines, causes and channels print by their names in the
+ *  report's language (names.c: deploy/routing/labels.conf), not as the
+ *  router's ids.
  */
 #include "ctl.h"
 #include "cfg.h"
@@ -30,8 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MIN_CELL_DEFAULT  5
-#define S_MIN_CELL_ENV      "COMPLAINTS_REPORT_MIN_CELL"
 #define S_LABEL             32      /* columns of a line's label */
 
 typedef enum {
@@ -109,6 +111,7 @@ static const char *const s_texts [T_COUNT][2] = {
 typedef struct {
     bool zh;
     int k;                          /* the smallest count published */
+    ctl_names_t *names;
 } s_report_t;
 
 static const char *
@@ -127,11 +130,7 @@ s_count (const json_t *kpi, const char *key)
 static const char *
 s_cell (const s_report_t *r, long long n, char *buf, size_t size)
 {
-    if (n > 0 && n < r->k)
-        snprintf (buf, size, "<%d", r->k);
-    else
-        snprintf (buf, size, "%lld", n);
-    return buf;
+    return ctl_small_cell (n, r->k, buf, size);
 }
 
 /*  Text padded to `width` columns (s_pad: left-aligned, s_rpad: right):
@@ -189,7 +188,8 @@ s_row_compare (const void *a, const void *b)
 
 /*  A breakdown: one row per group, most complaints first, with its share. */
 static void
-s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const json_t *reply)
+s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const char *kind,
+             const json_t *reply)
 {
     printf ("\n%s\n", s_t (r, section));
     const json_t *groups = json_object_get (reply, "groups");
@@ -204,7 +204,8 @@ s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const json_t *
     for (size_t i = 0; i < n; i++) {
         const json_t *g = json_array_get (groups, i);
         const char *key = json_string_value (json_object_get (g, "key"));
-        rows [i].key = key && *key ? key : s_t (r, T_UNASSIGNED);
+        rows [i].key = key && *key ? ctl_names_get (r->names, kind, key, r->zh ? "zh" : "en")
+                                   : s_t (r, T_UNASSIGNED);
         rows [i].n = s_count (json_object_get (g, "kpi"), "received");
         rows [i].hidden = rows [i].n > 0 && rows [i].n < r->k;
         hidden += rows [i].hidden;
@@ -325,9 +326,9 @@ s_print (const s_report_t *r, int64_t from, int64_t to, const json_t *by_line,
     for (size_t i = 0; i < sizeof overview / sizeof overview [0]; i++)
         s_line (r, overview [i].label, s_count (kpi, overview [i].key));
 
-    s_breakdown (r, T_S2, T_BUSINESS_LINE, by_line);
-    s_breakdown (r, T_S3, T_CAUSE, by_cause);
-    s_breakdown (r, T_S4, T_CHANNEL, by_channel);
+    s_breakdown (r, T_S2, T_BUSINESS_LINE, "business_line", by_line);
+    s_breakdown (r, T_S3, T_CAUSE, "cause", by_cause);
+    s_breakdown (r, T_S4, T_CHANNEL, "channel", by_channel);
 
     printf ("\n%s\n", s_t (r, T_S5));
     for (size_t i = 0; i < ctl_rate_count (); i++)
@@ -394,92 +395,51 @@ s_usage (FILE *out)
         "text: counts, by business line, cause and channel, timeliness, satisfaction,\n"
         "outcomes (the bulletin of seed 004). Counts below K are shown as \"<K\", rates\n"
         "over fewer than K cases are not shown.\n"
-        "\n"
-        "  --from DAY, --to DAY  YYYY-MM-DD, the first and the last day counted\n"
-        "  --lang L           zh or en (default en)\n"
-        "  --min-cell K       the smallest count published (%s, default %d)\n"
-        "  --analytics EP     analytics endpoint (%s, default %s)\n"
-        "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        S_MIN_CELL_ENV, S_MIN_CELL_DEFAULT, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT,
-        CTL_TIMEOUT_MS);
+        "\n");
+    ctl_aopts_usage (out, CTL_AUSAGE_PERIOD | CTL_AUSAGE_LANG | CTL_AUSAGE_MIN_CELL);
 }
 
 int
 ctl_report (int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_LANG, O_MIN_CELL, O_ANALYTICS, O_TIMEOUT, O_HELP };
     static const struct option options [] = {
-        { "from", required_argument, NULL, O_FROM },
-        { "to", required_argument, NULL, O_TO },
-        { "lang", required_argument, NULL, O_LANG },
-        { "min-cell", required_argument, NULL, O_MIN_CELL },
-        { "analytics", required_argument, NULL, O_ANALYTICS },
-        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
-        { "help", no_argument, NULL, O_HELP },
+        CTL_AOPT_PERIOD, CTL_AOPT_LANG, CTL_AOPT_MIN_CELL, CTL_AOPT_ENDPOINT,
         { NULL, 0, NULL, 0 }
     };
-    ctl_day_t from_day, to_day;
-    bool has_from = false, has_to = false;
-    const char *lang = "en", *min_cell = NULL, *endpoint = NULL, *timeout_text = NULL;
+    ctl_aopts_t o;
+    ctl_aopts_init (&o);
     optind = 1;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-            case O_FROM:
-                if (ctl_day_parse ("--from", optarg, &from_day))
-                    return CTL_EXIT_USAGE;
-                has_from = true;
-                break;
-            case O_TO:
-                if (ctl_day_parse ("--to", optarg, &to_day))
-                    return CTL_EXIT_USAGE;
-                has_to = true;
-                break;
-            case O_LANG: lang = optarg; break;
-            case O_MIN_CELL: min_cell = optarg; break;
-            case O_ANALYTICS: endpoint = optarg; break;
-            case O_TIMEOUT: timeout_text = optarg; break;
-            case 'h':
-            case O_HELP:
-                s_usage (stdout);
-                return CTL_EXIT_OK;
-            default:
+        int taken = ctl_aopts_take (&o, opt, optarg);
+        if (taken == CTL_AOPT_HELP) {
+            s_usage (stdout);
+            return CTL_EXIT_OK;
+        }
+        if (taken <= 0) {
+            if (taken == 0)
                 fprintf (stderr, "see `complaintctl report --help`\n");
-                return CTL_EXIT_USAGE;
+            return CTL_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf (stderr, "complaintctl report: unexpected argument \"%s\"\n", argv [optind]);
-        return CTL_EXIT_USAGE;
-    }
-    if (strcmp (lang, "zh") != 0 && strcmp (lang, "en") != 0) {
-        fprintf (stderr, "complaintctl report: --lang must be zh or en, not \"%s\"\n", lang);
-        return CTL_EXIT_USAGE;
-    }
-    s_report_t r = { .zh = strcmp (lang, "zh") == 0, .k = S_MIN_CELL_DEFAULT };
-    const char *k_text = ctl_setting (min_cell, S_MIN_CELL_ENV, NULL);
-    long k = S_MIN_CELL_DEFAULT;
-    if (k_text && ctl_parse_long ("--min-cell", k_text, 1, 1000000, &k))
-        return CTL_EXIT_USAGE;
-    r.k = (int) k;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
-
+    int rc = ctl_aopts_finish (&o, "report", argc, argv);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    s_report_t r = { .zh = strcmp (o.lang, "zh") == 0, .k = o.min_cell };
     int64_t from, to;
-    int rc = ctl_analytics_period ("report", endpoint, (int) timeout_ms,
-                                   has_from ? &from_day : NULL, has_to ? &to_day : NULL,
-                                   &from, &to);
+    rc = ctl_aopts_period (&o, "report", &from, &to);
     if (rc != CTL_EXIT_OK)
         return rc;
     static const char *const dims [3] = { "business_line", "cause", "channel" };
     json_t *answers [3] = { NULL, NULL, NULL };
     for (int i = 0; i < 3 && rc == CTL_EXIT_OK; i++)
-        rc = ctl_analytics_ask ("report", endpoint, (int) timeout_ms, "kpi", from, to, dims [i],
+        rc = ctl_analytics_ask ("report", o.endpoint, (int) o.timeout_ms, "kpi", from, to, dims [i],
                                 NULL, NULL, &answers [i]);
-    if (rc == CTL_EXIT_OK)
+    if (rc == CTL_EXIT_OK) {
+        r.names = ctl_names_load ();
         s_print (&r, from, to, answers [0], answers [1], answers [2]);
+        ctl_names_destroy (&r.names);
+    }
     for (int i = 0; i < 3; i++)
         json_decref (answers [i]);
     return rc;
