@@ -324,6 +324,34 @@ ctl_aopts_finish (ctl_aopts_t *o, const char *what, int argc, char **argv)
 }
 
 int
+ctl_aopts_parse (ctl_aopts_t *o, const char *what, int argc, char **argv,
+                 const struct option *options, void (*usage) (FILE *out),
+                 ctl_own_option_fn *own, void *arg)
+{
+    ctl_aopts_init (o);
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        int taken = ctl_aopts_take (o, opt, optarg);
+        if (taken == CTL_AOPT_HELP) {
+            usage (stdout);
+            return CTL_AOPT_STOP;
+        }
+        if (taken == CTL_AOPT_TAKEN)
+            continue;
+        if (taken == 0 && own && opt != '?' && opt != ':') {
+            if (own (arg, opt, optarg))
+                return CTL_EXIT_USAGE;
+            continue;
+        }
+        if (taken == 0)
+            fprintf (stderr, "see `complaintctl %s --help`\n", what);
+        return CTL_EXIT_USAGE;
+    }
+    return ctl_aopts_finish (o, what, argc, argv);
+}
+
+int
 ctl_aopts_period (const ctl_aopts_t *o, const char *what, int64_t *from, int64_t *to)
 {
     return ctl_analytics_period (what, o->endpoint, (int) o->timeout_ms,

@@ -40,6 +40,7 @@
 #define CTL_H_INCLUDED
 
 #include <czmq.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <msgpack.h>
 #include <stdbool.h>
@@ -188,6 +189,17 @@ int ctl_aopts_take (ctl_aopts_t *o, int opt, const char *arg);
 /* After the loop: no argument left over, then the timeout, the endpoint,
  * K and the language resolved. CTL_EXIT_OK or CTL_EXIT_USAGE (printed). */
 int ctl_aopts_finish (ctl_aopts_t *o, const char *what, int argc, char **argv);
+/* A command's own option (not a shared one): 0, or -1 after printing why
+ * (a usage error). */
+typedef int (ctl_own_option_fn) (void *arg, int opt, const char *value);
+#define CTL_AOPT_STOP  (-1)
+/* The whole getopt loop of an analytics command: shared options into o,
+ * its own to own (NULL: it has none), -h/--help prints usage, then
+ * ctl_aopts_finish. CTL_EXIT_OK: go on; CTL_AOPT_STOP: help was printed
+ * (exit 0); else the exit code (CTL_EXIT_USAGE, message printed). */
+int ctl_aopts_parse (ctl_aopts_t *o, const char *what, int argc, char **argv,
+                     const struct option *options, void (*usage) (FILE *out),
+                     ctl_own_option_fn *own, void *arg);
 /* ctl_analytics_period over the options' days. */
 int ctl_aopts_period (const ctl_aopts_t *o, const char *what, int64_t *from, int64_t *to);
 /* The usage lines of the shared flags a command takes (CTL_AOPT_* bits). */

@@ -151,10 +151,43 @@ s_jrt_usage (FILE *out)
     ctl_aopts_usage (out, CTL_AUSAGE_PERIOD | CTL_AUSAGE_MIN_CELL);
 }
 
+typedef struct {
+    const char *period, *axis, *path;
+} s_jrt_t;
+
+enum { O_PERIOD = 256, O_AXIS, O_OUT, O_COMPANY, O_PAGE };
+
+/*  --period, --axis (checked before any I/O) and --out. */
+static int
+s_jrt_option (void *arg, int opt, const char *value)
+{
+    s_jrt_t *own = (s_jrt_t *) arg;
+    if (opt == O_OUT) {
+        own->path = value;
+        return 0;
+    }
+    if (opt == O_PERIOD) {
+        if (strcmp (value, "month") != 0 && strcmp (value, "day") != 0) {
+            fprintf (stderr, "complaintctl export jrt: --period must be month or day, not "
+                     "\"%s\"\n", value);
+            return -1;
+        }
+        own->period = value;
+        return 0;
+    }
+    for (size_t i = 0; analytics_axes [i]; i++)
+        if (strcmp (value, analytics_axes [i]) == 0) {
+            own->axis = value;
+            return 0;
+        }
+    fprintf (stderr, "complaintctl export jrt: --axis must be all, channel, business or "
+             "cause, not \"%s\"\n", value);
+    return -1;
+}
+
 static int
 s_export_jrt (int argc, char **argv)
 {
-    enum { O_PERIOD = 256, O_AXIS, O_OUT };
     static const struct option options [] = {
         CTL_AOPT_PERIOD, CTL_AOPT_MIN_CELL, CTL_AOPT_ENDPOINT,
         { "period", required_argument, NULL, O_PERIOD },
@@ -163,51 +196,19 @@ s_export_jrt (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     ctl_aopts_t o;
-    ctl_aopts_init (&o);
-    const char *period = "month", *axis = "all", *path = NULL;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        int taken = ctl_aopts_take (&o, opt, optarg);
-        if (taken == CTL_AOPT_HELP) {
-            s_jrt_usage (stdout);
-            return CTL_EXIT_OK;
-        }
-        if (taken < 0)
-            return CTL_EXIT_USAGE;
-        if (taken)
-            continue;
-        switch (opt) {
-            case O_PERIOD: period = optarg; break;
-            case O_AXIS: axis = optarg; break;
-            case O_OUT: path = optarg; break;
-            default:
-                fprintf (stderr, "see `complaintctl export jrt --help`\n");
-                return CTL_EXIT_USAGE;
-        }
-    }
-    if (strcmp (period, "month") != 0 && strcmp (period, "day") != 0) {
-        fprintf (stderr, "complaintctl export jrt: --period must be month or day, not \"%s\"\n",
-                 period);
-        return CTL_EXIT_USAGE;
-    }
-    bool axis_ok = false;
-    for (size_t i = 0; analytics_axes [i]; i++)
-        axis_ok |= strcmp (axis, analytics_axes [i]) == 0;
-    if (!axis_ok) {
-        fprintf (stderr, "complaintctl export jrt: --axis must be all, channel, business or "
-                 "cause, not \"%s\"\n", axis);
-        return CTL_EXIT_USAGE;
-    }
-    int rc = ctl_aopts_finish (&o, "export jrt", argc, argv);
+    s_jrt_t own = { "month", "all", NULL };
+    int rc = ctl_aopts_parse (&o, "export jrt", argc, argv, options, s_jrt_usage, s_jrt_option,
+                              &own);
+    if (rc != CTL_EXIT_OK)
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
+    const char *axis = own.axis, *path = own.path;
     int64_t from, to;
-    if (rc == CTL_EXIT_OK)
-        rc = ctl_aopts_period (&o, "export jrt", &from, &to);
+    rc = ctl_aopts_period (&o, "export jrt", &from, &to);
     if (rc != CTL_EXIT_OK)
         return rc;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    analytics_jrt_request_pack (&buf, from, to, period, axis);
+    analytics_jrt_request_pack (&buf, from, to, own.period, axis);
     json_t *reply = NULL;
     rc = s_ask ("jrt", &o, &buf, &reply);
     msgpack_sbuffer_destroy (&buf);
@@ -350,10 +351,29 @@ s_cfpb_row (FILE *out, const json_t *row, const char *company, const ctl_names_t
     s_record (out, fields, 18);
 }
 
+typedef struct {
+    const char *path, *company;
+    long page;
+} s_cfpb_t;
+
+static int
+s_cfpb_option (void *arg, int opt, const char *value)
+{
+    s_cfpb_t *own = (s_cfpb_t *) arg;
+    if (opt == O_OUT)
+        own->path = value;
+    else
+    if (opt == O_COMPANY)
+        own->company = value;
+    else
+    if (ctl_parse_long ("--page", value, 1, ANALYTICS_MAX_PAGE, &own->page))
+        return -1;
+    return 0;
+}
+
 static int
 s_export_cfpb (int argc, char **argv)
 {
-    enum { O_OUT = 256, O_COMPANY, O_PAGE };
     static const struct option options [] = {
         CTL_AOPT_PERIOD, CTL_AOPT_ENDPOINT,
         { "out", required_argument, NULL, O_OUT },
@@ -362,38 +382,16 @@ s_export_cfpb (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     ctl_aopts_t o;
-    ctl_aopts_init (&o);
-    const char *path = NULL, *company = NULL;
-    long page = ANALYTICS_DEFAULT_PAGE;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        int taken = ctl_aopts_take (&o, opt, optarg);
-        if (taken == CTL_AOPT_HELP) {
-            s_cfpb_usage (stdout);
-            return CTL_EXIT_OK;
-        }
-        if (taken < 0)
-            return CTL_EXIT_USAGE;
-        if (taken)
-            continue;
-        switch (opt) {
-            case O_OUT: path = optarg; break;
-            case O_COMPANY: company = optarg; break;
-            case O_PAGE:
-                if (ctl_parse_long ("--page", optarg, 1, ANALYTICS_MAX_PAGE, &page))
-                    return CTL_EXIT_USAGE;
-                break;
-            default:
-                fprintf (stderr, "see `complaintctl export cfpb --help`\n");
-                return CTL_EXIT_USAGE;
-        }
-    }
-    company = ctl_setting (company, S_COMPANY_ENV, S_COMPANY_DEFAULT);
-    int rc = ctl_aopts_finish (&o, "export cfpb", argc, argv);
+    s_cfpb_t own = { NULL, NULL, ANALYTICS_DEFAULT_PAGE };
+    int rc = ctl_aopts_parse (&o, "export cfpb", argc, argv, options, s_cfpb_usage,
+                              s_cfpb_option, &own);
+    if (rc != CTL_EXIT_OK)
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
+    const char *path = own.path;
+    const char *company = ctl_setting (own.company, S_COMPANY_ENV, S_COMPANY_DEFAULT);
+    long page = own.page;
     int64_t from, to;
-    if (rc == CTL_EXIT_OK)
-        rc = ctl_aopts_period (&o, "export cfpb", &from, &to);
+    rc = ctl_aopts_period (&o, "export cfpb", &from, &to);
     if (rc != CTL_EXIT_OK)
         return rc;
     FILE *out = s_open_out ("cfpb", path);

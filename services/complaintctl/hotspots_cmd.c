@@ -86,10 +86,27 @@ s_print (const json_t *spots, const char *zone)
     }
 }
 
+typedef struct {
+    bool all;
+    const char *endpoint;
+} s_hotspots_t;
+
+enum { O_ALL = 256, O_ENDPOINT };
+
+static int
+s_option (void *arg, int opt, const char *value)
+{
+    s_hotspots_t *own = (s_hotspots_t *) arg;
+    if (opt == O_ALL)
+        own->all = true;
+    else
+        own->endpoint = value;
+    return 0;
+}
+
 int
 ctl_hotspots (int argc, char **argv)
 {
-    enum { O_ALL = 256, O_ENDPOINT };
     static const struct option options [] = {
         CTL_AOPT_JSON, CTL_AOPT_ENDPOINT,
         { "all", no_argument, NULL, O_ALL },
@@ -97,33 +114,13 @@ ctl_hotspots (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     ctl_aopts_t o;
-    ctl_aopts_init (&o);
-    bool all = false;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        int taken = ctl_aopts_take (&o, opt, optarg);
-        if (taken == CTL_AOPT_HELP) {
-            s_usage (stdout);
-            return CTL_EXIT_OK;
-        }
-        if (taken < 0)
-            return CTL_EXIT_USAGE;
-        if (taken)
-            continue;
-        if (opt == O_ALL)
-            all = true;
-        else
-        if (opt == O_ENDPOINT)
-            o.endpoint = optarg;
-        else {
-            fprintf (stderr, "see `complaintctl hotspots --help`\n");
-            return CTL_EXIT_USAGE;
-        }
-    }
-    int rc = ctl_aopts_finish (&o, "hotspots", argc, argv);
+    s_hotspots_t own = { false, NULL };
+    int rc = ctl_aopts_parse (&o, "hotspots", argc, argv, options, s_usage, s_option, &own);
     if (rc != CTL_EXIT_OK)
-        return rc;
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
+    bool all = own.all;
+    if (own.endpoint)
+        o.endpoint = own.endpoint;      /* --endpoint: --analytics's first name */
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     analytics_hotspots_request_pack (&buf, all);

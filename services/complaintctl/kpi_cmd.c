@@ -127,6 +127,17 @@ s_print_groups (const json_t *reply)
     free (sorted);
 }
 
+/*  --by DIM, checked against the protocol's list before any I/O. */
+static int
+s_by_option (void *arg, int opt, const char *value)
+{
+    (void) opt;                         /* --by is kpi's only own option */
+    if (ctl_dim_check ("--by", value))
+        return -1;
+    *(const char **) arg = value;
+    return 0;
+}
+
 int
 ctl_kpi (int argc, char **argv)
 {
@@ -137,31 +148,10 @@ ctl_kpi (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     ctl_aopts_t o;
-    ctl_aopts_init (&o);
     const char *by = NULL;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        int taken = ctl_aopts_take (&o, opt, optarg);
-        if (taken == CTL_AOPT_HELP) {
-            s_usage (stdout);
-            return CTL_EXIT_OK;
-        }
-        if (taken < 0)
-            return CTL_EXIT_USAGE;
-        if (taken)
-            continue;
-        if (opt == O_BY && ctl_dim_check ("--by", optarg) == 0)
-            by = optarg;
-        else {
-            if (opt != O_BY)
-                fprintf (stderr, "see `complaintctl kpi --help`\n");
-            return CTL_EXIT_USAGE;
-        }
-    }
-    int rc = ctl_aopts_finish (&o, "kpi", argc, argv);
+    int rc = ctl_aopts_parse (&o, "kpi", argc, argv, options, s_usage, s_by_option, &by);
     if (rc != CTL_EXIT_OK)
-        return rc;
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
     int64_t from, to;
     rc = ctl_aopts_period (&o, "kpi", &from, &to);
     if (rc != CTL_EXIT_OK)

@@ -407,24 +407,9 @@ ctl_report (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     ctl_aopts_t o;
-    ctl_aopts_init (&o);
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        int taken = ctl_aopts_take (&o, opt, optarg);
-        if (taken == CTL_AOPT_HELP) {
-            s_usage (stdout);
-            return CTL_EXIT_OK;
-        }
-        if (taken <= 0) {
-            if (taken == 0)
-                fprintf (stderr, "see `complaintctl report --help`\n");
-            return CTL_EXIT_USAGE;
-        }
-    }
-    int rc = ctl_aopts_finish (&o, "report", argc, argv);
+    int rc = ctl_aopts_parse (&o, "report", argc, argv, options, s_usage, NULL, NULL);
     if (rc != CTL_EXIT_OK)
-        return rc;
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
     s_report_t r = { .zh = strcmp (o.lang, "zh") == 0, .k = o.min_cell };
     int64_t from, to;
     rc = ctl_aopts_period (&o, "report", &from, &to);

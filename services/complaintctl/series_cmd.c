@@ -57,10 +57,32 @@ s_print_points (const json_t *points, const char *metric, bool rate)
     }
 }
 
+typedef struct {
+    const char *metric, *bucket, *by;
+} s_series_t;
+
+enum { O_METRIC = 256, O_BUCKET, O_BY };
+
+static int
+s_option (void *arg, int opt, const char *value)
+{
+    s_series_t *own = (s_series_t *) arg;
+    if (opt == O_METRIC)
+        own->metric = value;
+    else
+    if (opt == O_BUCKET)
+        own->bucket = value;
+    else {
+        if (ctl_dim_check ("--by", value))
+            return -1;
+        own->by = value;
+    }
+    return 0;
+}
+
 int
 ctl_series (int argc, char **argv)
 {
-    enum { O_METRIC = 256, O_BUCKET, O_BY };
     static const struct option options [] = {
         CTL_AOPT_PERIOD, CTL_AOPT_JSON, CTL_AOPT_ENDPOINT,
         { "metric", required_argument, NULL, O_METRIC },
@@ -69,36 +91,11 @@ ctl_series (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     ctl_aopts_t o;
-    ctl_aopts_init (&o);
-    const char *metric = NULL, *bucket = "day", *by = NULL;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        int taken = ctl_aopts_take (&o, opt, optarg);
-        if (taken == CTL_AOPT_HELP) {
-            s_usage (stdout);
-            return CTL_EXIT_OK;
-        }
-        if (taken < 0)
-            return CTL_EXIT_USAGE;
-        if (taken)
-            continue;
-        switch (opt) {
-            case O_METRIC: metric = optarg; break;
-            case O_BUCKET: bucket = optarg; break;
-            case O_BY:
-                if (ctl_dim_check ("--by", optarg))
-                    return CTL_EXIT_USAGE;
-                by = optarg;
-                break;
-            default:
-                fprintf (stderr, "see `complaintctl series --help`\n");
-                return CTL_EXIT_USAGE;
-        }
-    }
-    int rc = ctl_aopts_finish (&o, "series", argc, argv);
+    s_series_t own = { .bucket = "day" };
+    int rc = ctl_aopts_parse (&o, "series", argc, argv, options, s_usage, s_option, &own);
     if (rc != CTL_EXIT_OK)
-        return rc;
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
+    const char *metric = own.metric, *bucket = own.bucket, *by = own.by;
     if (!metric) {
         fprintf (stderr, "complaintctl series: --metric NAME is required (a count such as "
                  "received, or a rate such as closure_rate)\n");

@@ -32,44 +32,15 @@ import re
 import sys
 import time
 
-import msgpack
-import zmq
-
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
 from checks import expect, expect_true, note, sql, sql_rows  # noqa: E402
 import lifecycle as L  # noqa: E402
+from analytics_e2e import DAY, query, wait_applied  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DAY = 86400000
 PHONE = "13812345678"
 CARD = "6222 0212 3456 7890"
-
-
-def query(endpoint, req, timeout=5000):
-    ctx = zmq.Context.instance()
-    s = ctx.socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(endpoint)
-    s.send_multipart([b"", msgpack.packb(req)])
-    if not s.poll(timeout):
-        s.close()
-        return None
-    frames = s.recv_multipart()
-    s.close()
-    return msgpack.unpackb(frames[-1], raw=False)
-
-
-def wait_applied(endpoint, desc, timeout=60):
-    now = int(time.time() * 1000)
-
-    def probe():
-        if checks.sql_int("select count(*) from outbox") != 0:
-            return False
-        want = checks.sql_int("select coalesce(max(seq), 0) from event_log")
-        r = query(endpoint, {"op": "kpi", "from": now - DAY, "to": now + DAY}, 2000)
-        return r is not None and r.get("ok") and r["as_of_seq"] >= want
-    return checks.wait_for(desc, probe, timeout)
 
 
 def conf_names(path, kind_kw, key_group=2):
