@@ -21,7 +21,8 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: complaintctl hotspots [--all] [--json] [--analytics EP] [--timeout-ms N]\n"
+        "usage: complaintctl hotspots [--all] [--json] [--lang zh|en] [--analytics EP]\n"
+        "                             [--timeout-ms N]\n"
         "\n"
         "Lists the hot spots the analytics daemon detected (docs/analytics.md, \"Hot spots\"):\n"
         "  kind, rule, key (branch, cause, business line or customer pseudonym), count in\n"
@@ -30,7 +31,7 @@ s_usage (FILE *out)
         "  --all              the cleared ones too (default: those open now)\n"
         "  --json             one JSON line per hot spot (times as unix ms)\n"
         "  --endpoint EP      the same as --analytics (the name it had first)\n");
-    ctl_aopts_usage (out, 0);
+    ctl_aopts_usage (out, CTL_AUSAGE_LANG);
 }
 
 //  unix ms -> "2026-12-05 16:34 +08:00" in zone; "-" for null.
@@ -50,8 +51,10 @@ s_str (const json_t *obj, const char *key)
 }
 
 static void
-s_print (const json_t *spots, const char *zone)
+s_print (const json_t *spots, const char *zone, const char *lang)
 {
+    ctl_names_t *labels = ctl_names_load ();
+    static const char *const kinds [4] = { "department", "cause", "business_line", NULL };
     size_t i;
     json_t *h;
     if (json_array_size (spots) == 0)
@@ -66,6 +69,11 @@ s_print (const json_t *spots, const char *zone)
                 s_str (h, "kind") ? s_str (h, "kind") : "-");
         printf ("   ");
         for (int k = 0; k < 4; k++)
+            if (key [k] && kinds [k]
+            &&  strcmp (ctl_names_get (labels, kinds [k], key [k], lang), key [k]) != 0)
+                printf (" %s=%s (%s)", names [k], key [k],
+                        ctl_names_get (labels, kinds [k], key [k], lang));
+            else
             if (key [k])
                 printf (" %s=%s", names [k], key [k]);
         printf ("\n    %" JSON_INTEGER_FORMAT " complaints in %s, %s .. %s\n",
@@ -84,6 +92,7 @@ s_print (const json_t *spots, const char *zone)
             printf (" %s", json_string_value (no) ? json_string_value (no) : "?");
         printf ("\n");
     }
+    ctl_names_destroy (&labels);
 }
 
 typedef struct {
@@ -108,7 +117,7 @@ int
 ctl_hotspots (int argc, char **argv)
 {
     static const struct option options [] = {
-        CTL_AOPT_JSON, CTL_AOPT_ENDPOINT,
+        CTL_AOPT_JSON, CTL_AOPT_LANG, CTL_AOPT_ENDPOINT,
         { "all", no_argument, NULL, O_ALL },
         { "endpoint", required_argument, NULL, O_ENDPOINT },
         { NULL, 0, NULL, 0 }
@@ -146,7 +155,7 @@ ctl_hotspots (int argc, char **argv)
             ctl_print_json (h, false);
     }
     else
-        s_print (spots, zone);
+        s_print (spots, zone, o.lang);
     json_decref (reply);
     return rc;
 }
