@@ -19,22 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*  The start of the read: a snapshot with the cursor in it (as
- *  analytics_query.c does). */
-static int
-s_begin (analytics_store_t *store, int64_t *as_of)
+/*  One statement in a read snapshot: the rows, and as_of_seq, the last
+ *  event they include; NULL with err set when the store could not be read. */
+static PGresult *
+s_read (analytics_store_t *store, const char *what, const char *sql, const char *const *values,
+        int n, int64_t *as_of, proto_error_t *err)
 {
-    if (pg_session_command (analytics_store_session (store), "export_begin",
-                            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
-        return -1;
-    return analytics_store_cursor (store, as_of);
-}
-
-static void
-s_unavailable (pg_session_t *pg, proto_error_t *err)
-{
-    pg_session_rollback (pg);
-    proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the store could not be read; retry");
+    pg_session_t *pg = analytics_store_session (store);
+    PGresult *res = NULL;
+    if (analytics_store_snapshot (store, as_of) == 0)
+        res = pg_session_exec (pg, what, sql, n, values, NULL, NULL, PGRES_TUPLES_OK);
+    pg_session_rollback (pg);           /* read only: nothing to keep */
+    if (!res)
+        proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the store could not be read; retry");
+    return res;
 }
 
 static void
@@ -64,7 +62,6 @@ static int
 s_jrt (analytics_store_t *store, const calendar_t *calendar, const analytics_request_t *req,
        msgpack_sbuffer *reply, proto_error_t *err)
 {
-    pg_session_t *pg = analytics_store_session (store);
     char from [24], to [24], limit [16];
     snprintf (from, sizeof from, "%lld", (long long) req->from);
     snprintf (to, sizeof to, "%lld", (long long) req->to);
@@ -72,15 +69,9 @@ s_jrt (analytics_store_t *store, const calendar_t *calendar, const analytics_req
     const char *values [5] = { from, to, req->daily ? "t" : "f", analytics_axes [req->axis],
                                limit };
     int64_t as_of = 0;
-    PGresult *res = NULL;
-    if (s_begin (store, &as_of) == 0)
-        res = pg_session_exec (pg, "export_jrt", S_JRT_SQL, 5, values, NULL, NULL,
-                               PGRES_TUPLES_OK);
-    if (!res) {
-        s_unavailable (pg, err);
+    PGresult *res = s_read (store, "export_jrt", S_JRT_SQL, values, 5, &as_of, err);
+    if (!res)
         return -1;
-    }
-    pg_session_rollback (pg);           /* read only: nothing to keep */
     int n = PQntuples (res);
     if (n > ANALYTICS_MAX_JRT_ROWS) {
         PQclear (res);
@@ -138,7 +129,6 @@ static int
 s_cfpb (analytics_store_t *store, const calendar_t *calendar, const analytics_request_t *req,
         msgpack_sbuffer *reply, proto_error_t *err)
 {
-    pg_session_t *pg = analytics_store_session (store);
     char from [24], to [24], after [24], limit [16];
     snprintf (from, sizeof from, "%lld", (long long) req->from);
     snprintf (to, sizeof to, "%lld", (long long) req->to);
@@ -148,15 +138,9 @@ s_cfpb (analytics_store_t *store, const calendar_t *calendar, const analytics_re
     snprintf (limit, sizeof limit, "%d", req->limit);
     const char *values [5] = { from, to, after, req->after_no, limit };
     int64_t as_of = 0;
-    PGresult *res = NULL;
-    if (s_begin (store, &as_of) == 0)
-        res = pg_session_exec (pg, "export_cfpb", S_CFPB_SQL, 5, values, NULL, NULL,
-                               PGRES_TUPLES_OK);
-    if (!res) {
-        s_unavailable (pg, err);
+    PGresult *res = s_read (store, "export_cfpb", S_CFPB_SQL, values, 5, &as_of, err);
+    if (!res)
         return -1;
-    }
-    pg_session_rollback (pg);
     int n = PQntuples (res);
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);

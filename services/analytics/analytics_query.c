@@ -108,10 +108,7 @@ s_pack_kpi (msgpack_packer *pk, const s_group_t *g, const int64_t *bounds, size_
 static int
 s_begin (analytics_store_t *store, int64_t *as_of)
 {
-    if (pg_session_command (analytics_store_session (store), "query_begin",
-                            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
-        return -1;
-    return analytics_store_cursor (store, as_of);
+    return analytics_store_snapshot (store, as_of);
 }
 
 static void

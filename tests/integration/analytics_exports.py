@@ -43,28 +43,25 @@ PHONE = "13812345678"
 CARD = "6222 0212 3456 7890"
 
 
-def conf_names(path, kind_kw, key_group=2):
-    """{id: name} from a deploy file: `code CODE "name"` lines of jrt0169.conf,
-    or KIND ID ... en="…" lines of labels.conf."""
+def conf_names(path, keyword, value):
+    """{id: name} from the deploy file's `KEYWORD ID ...` lines, the name
+    being VALUE's (a regex) first group; read here, independently of
+    complaintctl's reader."""
     names = {}
-    with open(path, encoding="utf-8") as f:
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
         for line in f:
-            m = re.match(r'\s*%s\s+(\S+)\s+(.*)' % kind_kw, line)
+            m = re.match(r'\s*%s\s+(\S+)\s+.*?%s' % (keyword, value), line)
             if m:
                 names[m.group(1)] = m.group(2)
     return names
 
 
 def jrt_zh():
-    return {k: re.match(r'"([^"]*)"', v).group(1)
-            for k, v in conf_names(os.path.join(ROOT, "deploy/routing/jrt0169.conf"),
-                                   "code").items()}
+    return conf_names("deploy/routing/jrt0169.conf", "code", r'"([^"]*)"')
 
 
 def label_en(kind):
-    return {k: re.search(r'en="([^"]*)"', v).group(1)
-            for k, v in conf_names(os.path.join(ROOT, "deploy/routing/labels.conf"),
-                                   kind).items() if 'en="' in v}
+    return conf_names("deploy/routing/labels.conf", kind, r'en="([^"]*)"')
 
 
 def read_csv(path):
