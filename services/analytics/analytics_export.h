@@ -14,8 +14,8 @@
  *      cfpb   one page of at most `limit` rows after the cursor
  *             (received_at, complaint_no), in that order, and `next`: the
  *             cursor of the page after it, nil on the last page. Keyset
- *             paging on the index (received_at, complaint_no): each page
- *             costs its own rows, whatever the page number, and neither
+ *             paging on the index on received_at (ties sorted incrementally):
+ *             each page costs its own rows, whatever the page number, and neither
  *             side holds more than a page (a year of data streams).
  *
  *  Each answer is one REPEATABLE READ READ ONLY snapshot with the cursor
