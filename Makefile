@@ -45,7 +45,8 @@ TEST_BINS:= $(BUILD)/bin/selftest
 # Pure classes of services (no store, no clock, no I/O) that tests/unit/
 # selftest.c runs beside common/ and proto/: compiled from their service's
 # folder, linked into the selftest binary only.
-SELFTEST_SVC := $(wildcard services/analytics/hotspot.c services/analytics/hotspot_rules.c)
+SELFTEST_SVC := $(wildcard services/analytics/hotspot.c services/analytics/hotspot_rules.c \
+                            services/analytics/svg_chart.c)
 SELFTEST_SVC_OBJ := $(SELFTEST_SVC:%.c=$(BUILD)/obj/%.o)
 # The local SMTP server of make up, the tests and the benchmarks (deploy/sinks/).
 SINK_BINS:= $(BUILD)/bin/smtp-sink

@@ -21,6 +21,9 @@
 #define CFG_BUS_PUB_ENDPOINT      "tcp://127.0.0.1:5560"
 #define CFG_BUS_REPLAY_ENDPOINT   "tcp://127.0.0.1:5561"
 #define CFG_ANALYTICS_ENDPOINT    "tcp://127.0.0.1:5570"
+/* The analytics dashboard (HTTP, IPv4:PORT or "off"); not 5580: make up's
+ * HTTP sink is there. */
+#define CFG_ANALYTICS_HTTP        "127.0.0.1:5571"
 /* The bank's calendar zone: times shown to people are in it, with the zone
  * written ("2026-12-05 16:34 +08:00"). */
 #define CFG_TIMEZONE              "Asia/Shanghai"
@@ -30,6 +33,7 @@
 #define CFG_ENV_BUS_PUB           "COMPLAINTS_BUS_PUB_ENDPOINT"
 #define CFG_ENV_BUS_REPLAY        "COMPLAINTS_BUS_REPLAY_ENDPOINT"
 #define CFG_ENV_ANALYTICS         "COMPLAINTS_ANALYTICS_ENDPOINT"
+#define CFG_ENV_ANALYTICS_HTTP    "COMPLAINTS_ANALYTICS_HTTP"
 #define CFG_ENV_TIMEZONE          "COMPLAINTS_TIMEZONE"
 
 const char *cfg_str (int argc, char **argv, const char *flag, const char *env, const char *def);

@@ -112,6 +112,11 @@ static const events_field_t s_assigned [] = {
     F ("department", STR, REQUIRED, PLAIN, "the responsible department"),
     F ("handler", STR, OPTIONAL, PLAIN, "the handler picked; absent: the department's queue"),
     F ("cooperating", STR_LIST, REQUIRED, PLAIN, "cooperating departments (cross-department)"),
+    F ("outlet", STR, NULLABLE, PLAIN,
+       "the branch or outlet the complaint names (a department id of kind `branch` or "
+       "`outlet`, matched in the directory from its branch field, else its subject or "
+       "body); nil: none matched. It is `department` when the outlet leads, one of "
+       "`cooperating` when it cooperates"),
     F ("business_line", STR, REQUIRED, PLAIN, "the classification's business line"),
     F ("cause", STR, REQUIRED, PLAIN, "the classification's cause"),
     F ("jrt_channel", STR, NULLABLE, PLAIN, "JR/T 0169 channel code"),
@@ -259,6 +264,10 @@ static const events_field_t s_hotspot_cleared [] = {
     F ("window", STR, REQUIRED, PLAIN, "the rule's window (`30d`); `surge`: `1d`"),
     F ("opened_at", INT, REQUIRED, PLAIN, "when it was found (the `analytics.hotspot`)"),
     F ("cleared_at", INT, REQUIRED, PLAIN, "when it cooled, unix ms"),
+    F ("reason", STR, REQUIRED, PLAIN,
+       "`cooled` (the rule's clearing was met), `rule_removed` (its rule left "
+       "hotspots.conf) or `rule_changed` (the rule of that name is now of another kind or "
+       "groups by other keys); for these two `count` is the last judged"),
 };
 
 //  --------------------------------------------------------------------------
@@ -560,7 +569,8 @@ void
 events_complaint_assigned (msgpack_sbuffer *buf, const events_assigned_t *a)
 {
     PACK (buf, E_ASSIGNED, s_str (a->department), s_str (a->handler),
-          s_list (a->cooperating, a->ncooperating), s_str (a->business_line), s_str (a->cause),
+          s_list (a->cooperating, a->ncooperating), s_str (a->outlet), s_str (a->business_line),
+          s_str (a->cause),
           s_str (a->jrt_channel), s_str (a->jrt_business), s_str (a->jrt_cause),
           s_int (a->priority), s_list (a->flags, a->nflags), s_bool (a->major),
           s_bool (a->unroutable), s_str (a->rule), s_str (a->router), s_int (a->version));
@@ -787,10 +797,10 @@ events_analytics_hotspot (msgpack_sbuffer *buf, const events_hotspot_t *h, int64
 void
 events_analytics_hotspot_cleared (msgpack_sbuffer *buf, const events_hotspot_t *h,
                                   int64_t count, const char *window, int64_t opened_at,
-                                  int64_t cleared_at)
+                                  int64_t cleared_at, const char *reason)
 {
     PACK (buf, E_HOTSPOT_CLEARED, HOTSPOT_HEAD (h), s_int (count), s_str (window),
-          s_int (opened_at), s_int (cleared_at));
+          s_int (opened_at), s_int (cleared_at), s_str (reason));
 }
 
 //  --------------------------------------------------------------------------
@@ -1138,7 +1148,7 @@ events_test (bool verbose)
     const char *coop [] = { "retail_banking" }, *flags [] = { "repeat", "vulnerable" };
     events_assigned_t a = {
         "card_center", NULL, coop, 1, "credit_card", "fees", "01", NULL, "0201", 2, flags, 2,
-        true, false, "rules.conf:12", "host:1:abc", 2
+        true, false, "rules.conf:12", "host:1:abc", 2, NULL
     };
     S_BEGIN ();
     events_complaint_assigned (&buf, &a);
@@ -1149,6 +1159,12 @@ events_test (bool verbose)
     events_complaint_assigned (&buf, &a);
     s_verify ("complaint.assigned", &buf, &msg);
     S_EXPECT (s_has_str (&msg.data, "handler", "zhang.wei"));
+    S_EXPECT (proto_map_get (&msg.data, "outlet")->type == MSGPACK_OBJECT_NIL);
+    a.outlet = "outlet_bj_haidian";
+    S_BEGIN ();
+    events_complaint_assigned (&buf, &a);
+    s_verify ("complaint.assigned", &buf, &msg);
+    S_EXPECT (s_has_str (&msg.data, "outlet", "outlet_bj_haidian"));
     S_BEGIN ();
     events_complaint_major (&buf, 1, flags, 2, "card_center", "credit_card", "fees",
                             "priority.conf:30");
@@ -1263,12 +1279,14 @@ events_test (bool verbose)
     hs = (events_hotspot_t) { "repeat_customer", "repeat_90d", NULL, NULL, NULL,
                               "45db60af30e8adf3f661da481c70bad3" };
     S_BEGIN ();
-    events_analytics_hotspot_cleared (&buf, &hs, 1, "90d", 1795438798831LL, 1795538798831LL);
+    events_analytics_hotspot_cleared (&buf, &hs, 1, "90d", 1795438798831LL, 1795538798831LL,
+                                      "cooled");
     s_verify ("analytics.hotspot_cleared", &buf, &msg);
     S_EXPECT (s_has_str (&msg.data, "customer", "45db60af30e8adf3f661da481c70bad3"));
     hs.customer = "13812345678";
     S_BEGIN ();
-    events_analytics_hotspot_cleared (&buf, &hs, 1, "90d", 1795438798831LL, 1795538798831LL);
+    events_analytics_hotspot_cleared (&buf, &hs, 1, "90d", 1795438798831LL, 1795538798831LL,
+                                      "rule_removed");
     s_expect_refused ("analytics.hotspot_cleared", &buf, PROTO_E_INVALID_FIELD, "data.customer");
     S_EXPECT (events_find ("analytics.hotspot")->caseless
               && !events_find ("complaint.received")->caseless);

@@ -134,6 +134,7 @@ typedef struct {
     bool major, unroutable;
     const char *rule, *router;
     int64_t version;
+    const char *outlet;             /* the directory's branch/outlet named; NULL: none */
 } events_assigned_t;
 
 void events_complaint_assigned (msgpack_sbuffer *buf, const events_assigned_t *a);
@@ -229,7 +230,7 @@ void events_analytics_hotspot (msgpack_sbuffer *buf, const events_hotspot_t *h, 
                                const char *p_value, int64_t opened_at);
 void events_analytics_hotspot_cleared (msgpack_sbuffer *buf, const events_hotspot_t *h,
                                        int64_t count, const char *window, int64_t opened_at,
-                                       int64_t cleared_at);
+                                       int64_t cleared_at, const char *reason);
 
 //  --------------------------------------------------------------------------
 //  Validation

@@ -61,6 +61,10 @@ export COMPLAINTS_BUS_PUB_ENDPOINT=$BUS_PUB_EP
 export COMPLAINTS_BUS_REPLAY_ENDPOINT=$BUS_REPLAY_EP
 export COMPLAINTS_PSEUDONYM_KEY=${COMPLAINTS_PSEUDONYM_KEY:-integration-test-pseudonym-key-0001}
 export COMPLAINTS_PG=${COMPLAINTS_PG:-}
+# The analytics dashboard binds 127.0.0.1:5571 by default: a fixed port that
+# two tests at once (or make up) would fight over. Off in tests, unless a test
+# gives its own port from its block (analytics_dashboard.sh: --http).
+export COMPLAINTS_ANALYTICS_HTTP=${COMPLAINTS_ANALYTICS_HTTP:-off}
 # ASan: report leaks as errors only where the binary exits by itself; keep
 # going past a report in a daemon would hide it, so abort and log it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0}
@@ -432,6 +436,18 @@ issue_tokens () {
     done
     STAFF_TOKENS_DIR=$dir
     note "issued $n staff tokens into $dir/tokens"
+}
+
+# start_pipeline — bus, intake and router (the real directory, the tokens
+# issue_tokens wrote into $TEST_DIR/staff), then wait until intake and the
+# bus's replay answer. Returns 1 when intake does not answer.
+start_pipeline () {
+    start_service bus bus --name bus
+    start_service intake intake --endpoint "$INTAKE_EP"
+    start_service router router --name router --bus "$BUS_PUB_EP" \
+        --directory "$ROOT/deploy/org/directory.conf" --tokens "$TEST_DIR/staff/tokens"
+    wait_intake 20 || { fail "intake did not answer within 20 s"; return 1; }
+    wait_bus 15 || fail "bus replay did not answer within 15 s"
 }
 
 # staff_token ID — the plaintext token issue_tokens made for ID.

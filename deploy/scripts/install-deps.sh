@@ -16,10 +16,12 @@ PACKAGES=(
     libjansson-dev                          # JSON for complaintctl (stdin documents, output)
     libcsv-dev                              # CSV parser for complaintctl import
     libcurl4-openssl-dev                    # libcurl: the notifier's SMTP (and later HTTP) delivery
-    libmicrohttpd-dev                       # every daemon's /metrics and /healthz endpoint
+    libmicrohttpd-dev                       # every daemon's /metrics and /healthz; the analytics dashboard
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines
+    chromium fonts-noto-cjk                 # the bulletin's PDF (headless print); dashboard tests, CJK glyphs
+    poppler-utils                           # pdfinfo: the dashboard test checks the bulletin PDF's pages
     procps util-linux                       # ps for status; runuser and setsid for up.sh
     tzdata                                  # time zones of the SLA calendars (Asia/Shanghai ...)
 )

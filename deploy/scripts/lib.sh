@@ -293,7 +293,7 @@ env_write () {
         printf 'export PGDATABASE=%q\n' "$PGDATABASE"
         printf 'export COMPLAINTS_PSEUDONYM_KEY=%q\n' "$key"
         for n in COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT \
-                 COMPLAINTS_ANALYTICS_ENDPOINT; do
+                 COMPLAINTS_ANALYTICS_ENDPOINT COMPLAINTS_ANALYTICS_HTTP; do
             printf 'export %s=%q\n' "$n" "${!n}"
         done
         echo "# /metrics and /healthz of each service: 127.0.0.1, this + its place in SERVICES."
@@ -322,9 +322,11 @@ endpoints_load () {
     COMPLAINTS_BUS_PUB_ENDPOINT=$(env_setting COMPLAINTS_BUS_PUB_ENDPOINT tcp://127.0.0.1:5560)
     COMPLAINTS_BUS_REPLAY_ENDPOINT=$(env_setting COMPLAINTS_BUS_REPLAY_ENDPOINT tcp://127.0.0.1:5561)
     COMPLAINTS_ANALYTICS_ENDPOINT=$(env_setting COMPLAINTS_ANALYTICS_ENDPOINT tcp://127.0.0.1:5570)
+    # The dashboard and the bulletin (docs/analytics.md "Dashboard"), loopback.
+    COMPLAINTS_ANALYTICS_HTTP=$(env_setting COMPLAINTS_ANALYTICS_HTTP 127.0.0.1:5571)
     COMPLAINTS_METRICS_BASE=$(env_setting COMPLAINTS_METRICS_BASE 5590)
     export COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT
-    export COMPLAINTS_ANALYTICS_ENDPOINT
+    export COMPLAINTS_ANALYTICS_ENDPOINT COMPLAINTS_ANALYTICS_HTTP
     export COMPLAINTS_METRICS_BASE
 }
 

@@ -17,7 +17,8 @@
 #        watchdog-1, -2 two SLA watchdogs sharing the clocks (SKIP LOCKED):
 #                       deploy/sla/policy.conf on deploy/calendars
 #        notifier-1, -2 two notifiers (docs/notifier.md): e-mail, SMS, push
-#        analytics      the stream into KPIs; queries on COMPLAINTS_ANALYTICS_ENDPOINT
+#        analytics      the stream into KPIs; queries on COMPLAINTS_ANALYTICS_ENDPOINT,
+#                       the dashboard on http://COMPLAINTS_ANALYTICS_HTTP/ (127.0.0.1:5571)
 #                       (docs/analytics.md)
 #                       and the staff inbox, from the event log; one
 #                       consumes the stream at a time, both deliver
@@ -174,6 +175,10 @@ done
 printf '  %-11s port %-6s socket %s, data %s\n' postgres "$PGPORT" "$PGHOST" "$PG_DATA"
 printf '  intake %s  bus pub %s  replay %s\n' \
     "$COMPLAINTS_INTAKE_ENDPOINT" "$COMPLAINTS_BUS_PUB_ENDPOINT" "$COMPLAINTS_BUS_REPLAY_ENDPOINT"
+if [[ $COMPLAINTS_ANALYTICS_HTTP != off ]]; then
+    printf '  dashboard   http://%s/  bulletin http://%s/bulletin\n' \
+        "$COMPLAINTS_ANALYTICS_HTTP" "$COMPLAINTS_ANALYTICS_HTTP"
+fi
 printf '  notifier    smtp %s  sms %s  push %s\n' "$COMPLAINTS_SMTP_URL" "$COMPLAINTS_SMS_URL" \
     "$COMPLAINTS_PUSH_URL"
 say "environment in $ENV_FILE (. $ENV_FILE; psql)"

@@ -5,8 +5,10 @@
  *      complaint.received      received_at (the payload's, as stored), day and
  *                              hour of it on the calendar, channel, branch,
  *                              customer pseudonym, the 15/30/60-day deadlines
- *      complaint.assigned      department, business line, cause, priority, major
- *                              (a re-assignment overwrites: the case moves cell)
+ *      complaint.assigned      department, business line, cause, priority, major;
+ *                              outlet, and the branch becomes the outlet when
+ *                              the router matched one (a re-assignment
+ *                              overwrites: the case moves cell)
  *      complaint.major         major
  *      complaint.accepted      accepted_at (the first)
  *      complaint.info_requested  first_answer_at
@@ -43,8 +45,8 @@ const char *const analytics_fact_columns [] = {
     "withdrawn", "reopened", "reviewed", "escalated", "transferred", "outcome", "amount_cents",
     "satisfied", "breached_acknowledge", "breached_first_response", "breached_resolution",
     "breached_review", "extended_resolution", "extended_review", "due_15d_at", "due_30d_at",
-    "due_60d_at", "jrt_channel", "jrt_business", "jrt_cause", "narrative_consent", "narrative",
-    NULL
+    "due_60d_at", "outlet", "jrt_channel", "jrt_business", "jrt_cause", "narrative_consent",
+    "narrative", NULL
 };
 
 const char *const analytics_time_metrics [] = { "ack", "answer", "resolve", "close", NULL };
@@ -207,6 +209,13 @@ analytics_fact_apply (analytics_fact_t *fact, const event_view_t *ev, const cale
         s_copy (fact->department, sizeof fact->department, d, "department");
         s_copy (fact->business_line, sizeof fact->business_line, d, "business_line");
         s_copy (fact->cause, sizeof fact->cause, d, "cause");
+        //  The outlet the router found in the directory replaces the text
+        //  as submitted: one outlet written two ways is one branch. Nil
+        //  (nothing matched) leaves the branch as it was.
+        fact->outlet [0] = '\0';
+        s_copy (fact->outlet, sizeof fact->outlet, d, "outlet");
+        if (fact->outlet [0])
+            snprintf (fact->branch, sizeof fact->branch, "%s", fact->outlet);
         fact->jrt_channel [0] = fact->jrt_business [0] = fact->jrt_cause [0] = 0;
         s_copy (fact->jrt_channel, sizeof fact->jrt_channel, d, "jrt_channel");
         s_copy (fact->jrt_business, sizeof fact->jrt_business, d, "jrt_business");
@@ -401,6 +410,7 @@ analytics_fact_to_json (const analytics_fact_t *f)
     json_object_set_new (o, "due_15d_at", s_time_json (f->due_15d_at));
     json_object_set_new (o, "due_30d_at", s_time_json (f->due_30d_at));
     json_object_set_new (o, "due_60d_at", s_time_json (f->due_60d_at));
+    json_object_set_new (o, "outlet", json_string (f->outlet));
     json_object_set_new (o, "jrt_channel", json_string (f->jrt_channel));
     json_object_set_new (o, "jrt_business", json_string (f->jrt_business));
     json_object_set_new (o, "jrt_cause", json_string (f->jrt_cause));
@@ -438,6 +448,7 @@ analytics_fact_from_json (analytics_fact_t *f, const json_t *o)
     s_text (f->cause, sizeof f->cause, o, "cause");
     s_text (f->department, sizeof f->department, o, "department");
     s_text (f->branch, sizeof f->branch, o, "branch");
+    s_text (f->outlet, sizeof f->outlet, o, "outlet");
     f->priority = (int) s_json_int (o, "priority");
     f->major = json_is_true (json_object_get (o, "major"));
     s_text (f->customer, sizeof f->customer, o, "customer");
@@ -592,6 +603,15 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
                           && strcmp (f.jrt_cause, "C03") == 0, "assigned: the JR/T codes");
     selftest_tally_check (&t, verbose, strcmp (f.department, "card_center") == 0 && f.priority == 2
                           && strcmp (f.state, "assigned") == 0, "assigned: the dimensions");
+    selftest_tally_check (&t, verbose, strcmp (f.branch, "上海分行") == 0 && !f.outlet [0],
+                          "assigned, no outlet matched: the branch as submitted");
+    s_event (&buf, 2, "complaint.assigned", t0 + 1000, (const char *[]) {
+        "department", "s:card_center", "business_line", "s:cards", "cause", "s:fees",
+        "priority", "i:2", "major", "b:0", "outlet", "s:branch_sh", NULL }, &msg, &ev);
+    analytics_fact_apply (&f, &ev, cal);
+    selftest_tally_check (&t, verbose, strcmp (f.branch, "branch_sh") == 0
+                          && strcmp (f.outlet, "branch_sh") == 0,
+                          "assigned with an outlet: the branch is the outlet's id");
     s_event (&buf, 3, "complaint.accepted", t0 + 3600000, (const char *[]) {
         "action", "s:accept", "state", "s:accepted", NULL }, &msg, &ev);
     analytics_fact_apply (&f, &ev, cal);

@@ -5,7 +5,8 @@
  *
  *  A fact is the complaint as analytics sees it: when it was received (and
  *  the bank's calendar day and hour of that), its dimensions (channel,
- *  business line, cause, department, branch, priority, major), the
+ *  business line, cause, department, branch, priority, major; the branch
+ *  is the directory outlet the router matched, else the text submitted), the
  *  customer's pseudonym, and what has happened to it since: first
  *  acceptance, first answer to the customer, first resolution, first
  *  decision, last closure; reopenings, reviews, escalations, transfers;
@@ -65,6 +66,10 @@ typedef struct {
     int received_hour;
     char channel [AF_DIM_SIZE], business_line [AF_DIM_SIZE], cause [AF_DIM_SIZE],
          department [AF_DIM_SIZE], branch [AF_DIM_SIZE];
+    /* outlet: the directory's branch or outlet the router matched
+     * (complaint.assigned), "" when none; branch: that outlet when there is
+     * one, else the text as submitted (complaint.received) */
+    char outlet [AF_DIM_SIZE];
     int priority;                       /* 0: not assigned */
     bool major;
     char customer [40];

@@ -19,6 +19,7 @@
 #include "analytics_hotspot.h"
 #include "log.h"
 #include "outbox.h"
+#include "pg_array.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -47,15 +48,16 @@ s_cols (hotspot_by_t by)
 }
 
 //  "f.cause" or "''": a key column of table alias t. The hot spot's
-//  `branch` is the fact's `department`: the department id the router made
-//  responsible (route @branch for a complaint about an outlet's people or
-//  service), which the notifier finds the branch's head from — not the
-//  free text the customer wrote in the complaint's branch field.
+//  `branch` is the fact's `outlet`: the directory's branch or outlet the
+//  router matched (complaint.assigned's `outlet`, migration 016), whether
+//  it leads the case or cooperates — a department id the notifier finds
+//  the branch's head from. A fact with no outlet ('') is in no branch's
+//  hot spot: the free text the customer wrote names no one to tell.
 static const char *
 s_col (char *out, size_t size, const char *alias, const char *col)
 {
     if (col && alias [0] != 'h' && strcmp (col, "branch") == 0)
-        snprintf (out, size, "%s.department", alias);
+        snprintf (out, size, "%s.outlet", alias);
     else
     if (col)
         snprintf (out, size, "%s.%s", alias, col);
@@ -252,6 +254,20 @@ s_store (pg_session_t *pg, const hotspot_rule_t *rule, const hotspot_key_t *key,
         "  samples = coalesce (EXCLUDED.samples, '{}'), judged_at = EXCLUDED.judged_at", 14, v);
 }
 
+//  The event packed in buf, appended to the outbox (about no case) and
+//  logged: 0, -1.
+static int
+s_tell (pg_session_t *pg, const char *type, const msgpack_sbuffer *buf, const char *rule,
+        const char *verdict, int64_t count, int *told)
+{
+    if (outbox_append (pg, type, NULL, buf->data, buf->size))
+        return -1;
+    (*told)++;
+    log_info ("hotspot", "type=%s rule=%s verdict=%s count=%" PRId64, type, rule, verdict,
+              count);
+    return 0;
+}
+
 //  Judge every candidate of one rule: 0, -1.
 static int
 s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar,
@@ -312,16 +328,82 @@ s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar
         if (d.verdict == HOTSPOT_OPENED || d.verdict == HOTSPOT_STILL_OPEN
         ||  d.verdict == HOTSPOT_CLEARED)
             rc = s_store (pg, rule, &key, &d, now, count, first_at, last_at, samples_csv);
-        if (rc == 0 && type) {
-            rc = outbox_append (pg, type, NULL, buf.data, buf.size);
-            if (rc == 0) {
-                (*told)++;
-                log_info ("hotspot", "type=%s rule=%s verdict=%s count=%" PRId64, type,
-                          rule->name, hotspot_verdict_name (d.verdict), count);
-            }
-        }
+        if (rc == 0 && type)
+            rc = s_tell (pg, type, &buf, rule->name, hotspot_verdict_name (d.verdict), count,
+                         told);
         free (samples_buf);
         free (samples_csv);
+    }
+    msgpack_sbuffer_destroy (&buf);
+    PQclear (res);
+    return rc;
+}
+
+//  The key columns a rule groups by, as the row's shape is written below
+//  ("branch,cause"): s_cols' columns in the table's order.
+static void
+s_shape (const hotspot_rule_t *rule, char *out, size_t size)
+{
+    s_cols_t c = s_cols (rule->by);
+    snprintf (out, size, "%s%s%s", c.k1, c.k2 ? "," : "", c.k2 ? c.k2 : "");
+}
+
+//  The open hot spots no rule of the file judges any more, cleared and told
+//  in the pass's transaction: a rule removed (reason `rule_removed`), or a
+//  rule of that name now of another kind or grouping by other keys
+//  (`rule_changed`: its candidates would never find the old rows, whose
+//  clearing would then be told at every sweep and never stored). Without
+//  this they would stay open forever and whoever was told of them would
+//  never hear the end. The UPDATE's RETURNING is what the events are
+//  packed from, so a row and its event go together; a rule that comes back
+//  later starts from a closed row, like any key after a clearing. 0, -1.
+static int
+s_removed (pg_session_t *pg, const hotspot_rules_t *rules, int *told)
+{
+    pg_array_t names = { 0 }, kinds = { 0 }, shapes = { 0 };
+    pg_array_begin (&names);
+    pg_array_begin (&kinds);
+    pg_array_begin (&shapes);
+    for (size_t i = 0; i < hotspot_rules_count (rules); i++) {
+        const hotspot_rule_t *rule = hotspot_rules_get (rules, i);
+        char shape [64];
+        s_shape (rule, shape, sizeof shape);
+        pg_array_add (&names, rule->name);
+        pg_array_add (&kinds, hotspot_kind_name (rule->kind));
+        pg_array_add (&shapes, shape);
+    }
+    const char *values [3] = { pg_array_end (&names), pg_array_end (&kinds),
+                               pg_array_end (&shapes) };
+    PGresult *res = pg_session_exec (pg, "hotspot_removed",
+        "UPDATE analytics_hotspot h SET open = false, cleared_at = app_now (),"
+        "  judged_at = app_now ()"
+        " WHERE h.open AND NOT EXISTS (SELECT 1 FROM unnest ($1::text[], $2::text[],"
+        "   $3::text[]) AS r (name, kind, shape)"
+        "   WHERE r.name = h.rule AND r.kind = h.kind AND r.shape = concat_ws (',',"
+        "     CASE WHEN h.branch <> '' THEN 'branch' END,"
+        "     CASE WHEN h.cause <> '' THEN 'cause' END,"
+        "     CASE WHEN h.business_line <> '' THEN 'business_line' END,"
+        "     CASE WHEN h.customer <> '' THEN 'customer' END))"
+        " RETURNING kind, rule, branch, cause, business_line, customer, count, span,"
+        "  " S_MS ("opened_at") ", " S_MS ("cleared_at") ","
+        "  CASE WHEN rule = ANY ($1::text[]) THEN 'rule_changed' ELSE 'rule_removed' END",
+        3, values, NULL, NULL, PGRES_TUPLES_OK);
+    pg_array_destroy (&names);
+    pg_array_destroy (&kinds);
+    pg_array_destroy (&shapes);
+    int rc = res ? 0 : -1;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    for (int r = 0; rc == 0 && r < PQntuples (res); r++) {
+        //  kind, rule, then the key, count, span, opened_at, cleared_at, reason
+        hotspot_key_t key = { PQgetvalue (res, r, 2), PQgetvalue (res, r, 3),
+                              PQgetvalue (res, r, 4), PQgetvalue (res, r, 5) };
+        const char *rule = PQgetvalue (res, r, 1), *reason = PQgetvalue (res, r, 10);
+        int64_t count = s_ms (res, r, 6);
+        const char *type = hotspot_removed_event (&buf, PQgetvalue (res, r, 0), rule, &key,
+                                                  count, PQgetvalue (res, r, 7),
+                                                  s_ms (res, r, 8), s_ms (res, r, 9), reason);
+        rc = s_tell (pg, type, &buf, rule, reason, count, told);
     }
     msgpack_sbuffer_destroy (&buf);
     PQclear (res);
@@ -337,12 +419,16 @@ analytics_hotspot_judge (analytics_store_t *store, const hotspot_rules_t *rules,
     pg_session_t *pg = analytics_store_session (store);
     if (pg_session_begin (pg))
         return -1;
-    for (size_t i = 0; i < hotspot_rules_count (rules); i++)
-        if (s_rule (pg, hotspot_rules_get (rules, i), calendar, nos_array, told)) {
-            pg_session_rollback (pg);
-            *told = 0;
-            return -1;
-        }
+    //  The sweep (at start, after a rebuild, every --hotspot-sweep-ms, so
+    //  soon after a SIGHUP) also ends the hot spots of removed rules.
+    int rc = nos_array ? 0 : s_removed (pg, rules, told);
+    for (size_t i = 0; rc == 0 && i < hotspot_rules_count (rules); i++)
+        rc = s_rule (pg, hotspot_rules_get (rules, i), calendar, nos_array, told);
+    if (rc) {
+        pg_session_rollback (pg);
+        *told = 0;
+        return -1;
+    }
     if (pg_session_commit (pg)) {
         pg_session_rollback (pg);
         *told = 0;

@@ -5,6 +5,10 @@
  *  One pass, whole:
  *
  *      BEGIN
+ *      the sweep only: UPDATE analytics_hotspot SET open = false … WHERE
+ *          open AND no rule of the file has its name, kind and key
+ *          columns … RETURNING; per row outbox_append
+ *          (analytics.hotspot_cleared, reason rule_removed | rule_changed)
  *      for each rule of hotspots.conf:
  *          SELECT the candidate keys with their counts at app_now ():
  *              the keys of the complaints given (after a batch), or every

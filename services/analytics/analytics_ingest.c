@@ -189,7 +189,7 @@ analytics_ingest_commit (analytics_ingest_t *self, analytics_store_t *store,
          fact = (analytics_fact_t *) zhashx_next (facts))
         json_array_append_new (out, analytics_fact_to_json (fact));
     out_text = json_dumps (out, JSON_COMPACT);
-    if (analytics_store_batch_write (store, nos_text, out_text, (int64_t) self->last_seq)
+    if (analytics_store_batch_write (store, out_text, (int64_t) self->last_seq)
     ||  analytics_store_batch_commit (store))
         goto done;
     rc = 0;

@@ -11,6 +11,7 @@
 #include "analytics_export.h"
 #include "analytics_request.h"
 #include "log.h"
+#include "selftest_tally.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #define S_NTIME      4                  /* ack, answer, resolve, close */
 #define S_MAX_CELLS  10000              /* series: buckets x groups */
+#define S_NRANGE     9                  /* a range's parameters (s_range_source) */
 
 typedef struct {
     char day [12];
@@ -48,10 +50,92 @@ s_days (const char *day)
     return calendar_date_days (y, m, d);
 }
 
+static void
+s_date (int32_t days, char *text, size_t size)
+{
+    int y, m, d;
+    calendar_days_date (days, &y, &m, &d);
+    snprintf (text, size, "%04d-%02d-%02d", y, m, d);
+}
+
+/*  The first day of the month of a day (days since 1970-01-01). */
+static int32_t
+s_month_start (int32_t days)
+{
+    int y, m, d;
+    calendar_days_date (days, &y, &m, &d);
+    return calendar_date_days (y, m, 1);
+}
+
+/*  The cuts of s_range_source for a range from (day0, hour0) to (day1,
+ *  hour1), both hours in: whole days [d0, d1) and, inside them, whole
+ *  months [m0, m1) come from the period rollup. An hour series reads hours
+ *  only (d0 = d1 = the first day: the hour rollup's second part then covers
+ *  the range), a day series days only (m0 = m1 = d1). */
+typedef struct {
+    int32_t d0, d1, m0, m1;
+} s_cuts_t;
+
+static void
+s_cut (int32_t day0, int hour0, int32_t day1, int hour1, bool series, bool hourly,
+       s_cuts_t *cut)
+{
+    cut->d0 = day0 + (hour0 > 0);
+    cut->d1 = day1 + (hour1 == 23);
+    if (cut->d1 < cut->d0 || hourly)
+        cut->d1 = cut->d0 = hourly ? day0 : cut->d0;
+    cut->m0 = s_month_start (cut->d0);
+    if (cut->m0 < cut->d0)
+        cut->m0 = s_month_start (cut->m0 + 31);     /* the next month's first day */
+    cut->m1 = s_month_start (cut->d1);
+    if (cut->m1 <= cut->m0 || series)
+        cut->m0 = cut->m1 = cut->d1;
+}
+
 static const char *
 s_group_expr (int by)
 {
     return by < 0 ? "''" : by == 5 ? "priority::text" : analytics_dims [by];
+}
+
+/*  The rows a range reads, whatever the query makes of them. The range is
+ *  cut into hours, days and months, each read from the coarsest rollup
+ *  that holds it whole:
+ *
+ *      $1 $2   the first hour (day, hour)      $3 $4  the last day, its hour + 1
+ *      $5 $6   the whole days [D0, D1)         $8 $9  the whole months [M0, M1)
+ *      $7      the dimension (analytics_day_dims: 0 everything)
+ *
+ *  hours of the first day before D0 and of the days from D1 on come from
+ *  analytics_rollup; days [D0, M0) and [M1, D1) from analytics_rollup_dim
+ *  grain 1, months [M0, M1) from grain 2 (analytics_query_answer sets the
+ *  cuts; every hour of the range is in exactly one part). `fine` is the
+ *  select list over the hour rollup, `coarse` over the period rollup;
+ *  `suffix` is "_time" for the histograms. */
+static size_t
+s_range_source (char *sql, size_t size, const char *fine, const char *coarse,
+                const char *suffix)
+{
+    //  Plain conditions on day, not (day, hour) row comparisons: a btree
+    //  scan starts from one bound per column, and a row bound would win
+    //  over `day >= $6`, reading the whole range's hours to keep the edge.
+    return (size_t) snprintf (sql, size,
+        "(SELECT %s FROM analytics_rollup%s WHERE day = $1::date AND day < $5::date"
+        "   AND hour >= $2::smallint AND (day < $3::date OR hour < $4::smallint)"
+        " UNION ALL"
+        " SELECT %s FROM analytics_rollup%s WHERE day >= $6::date AND day <= $3::date"
+        "   AND (day > $1::date OR hour >= $2::smallint)"
+        "   AND (day < $3::date OR hour < $4::smallint)"
+        " UNION ALL"
+        " SELECT %s FROM analytics_rollup_dim%s WHERE grain = 1 AND dim = $7::smallint"
+        "   AND day >= $5::date AND day < $8::date"
+        " UNION ALL"
+        " SELECT %s FROM analytics_rollup_dim%s WHERE grain = 1 AND dim = $7::smallint"
+        "   AND day >= $9::date AND day < $6::date"
+        " UNION ALL"
+        " SELECT %s FROM analytics_rollup_dim%s WHERE grain = 2 AND dim = $7::smallint"
+        "   AND day >= $8::date AND day < $9::date) x",
+        fine, suffix, fine, suffix, coarse, suffix, coarse, suffix, coarse, suffix);
 }
 
 static void
@@ -137,32 +221,40 @@ s_group (zlistx_t *groups, const char *key)
 
 static int
 s_kpi (analytics_store_t *store, const calendar_t *calendar, const analytics_targets_t *targets,
-       const analytics_request_t *req, const char *const range [4], msgpack_sbuffer *reply,
+       const analytics_request_t *req, const char *const range [S_NRANGE], msgpack_sbuffer *reply,
        proto_error_t *err)
 {
     pg_session_t *pg = analytics_store_session (store);
     size_t nbounds;
     const int64_t *bounds = analytics_store_time_bounds (store, &nbounds);
     const char *g = s_group_expr (req->by);
-    char sql [8192];
-    size_t len = (size_t) snprintf (sql, sizeof sql, "SELECT %s", g);
+    char metrics [4096], fine [4096 + 64], day [4096 + 64];
+    size_t mlen = 0;
+    for (size_t i = 0; i < analytics_nmetrics; i++)
+        mlen += (size_t) snprintf (metrics + mlen, sizeof metrics - mlen, ", %s",
+                                   analytics_metrics [i].name);
+    snprintf (fine, sizeof fine, "%s AS key%s", g, metrics);
+    snprintf (day, sizeof day, "key%s", metrics);
+    char sql [16384];
+    size_t len = (size_t) snprintf (sql, sizeof sql, "SELECT key");
     for (size_t i = 0; i < analytics_nmetrics; i++)
         len += (size_t) snprintf (sql + len, sizeof sql - len, ", sum (%s)",
                                   analytics_metrics [i].name);
-    snprintf (sql + len, sizeof sql - len,
-              " FROM analytics_rollup WHERE (day, hour) >= ($1::date, $2::smallint)"
-              " AND (day, hour) < ($3::date, $4::smallint) GROUP BY 1 ORDER BY 1 LIMIT %d",
+    len += (size_t) snprintf (sql + len, sizeof sql - len, " FROM ");
+    len += s_range_source (sql + len, sizeof sql - len, fine, day, "");
+    snprintf (sql + len, sizeof sql - len, " GROUP BY 1 ORDER BY 1 LIMIT %d",
               ANALYTICS_MAX_GROUPS + 1);
-    char tsql [1024];
-    snprintf (tsql, sizeof tsql,
-              "SELECT %s, metric, bucket, sum (cases) FROM analytics_rollup_time"
-              " WHERE (day, hour) >= ($1::date, $2::smallint)"
-              " AND (day, hour) < ($3::date, $4::smallint) GROUP BY 1, 2, 3 ORDER BY 1", g);
+    char tsql [2048];
+    snprintf (fine, sizeof fine, "%s AS key, metric, bucket, cases", g);
+    len = (size_t) snprintf (tsql, sizeof tsql, "SELECT key, metric, bucket, sum (cases) FROM ");
+    len += s_range_source (tsql + len, sizeof tsql - len, fine, "key, metric, bucket, cases",
+                           "_time");
+    snprintf (tsql + len, sizeof tsql - len, " GROUP BY 1, 2, 3 ORDER BY 1");
     int64_t as_of = 0;
     PGresult *res = NULL, *tres = NULL;
     if (s_begin (store, &as_of)
-    ||  !(res = pg_session_exec (pg, "kpi", sql, 4, range, NULL, NULL, PGRES_TUPLES_OK))
-    ||  !(tres = pg_session_exec (pg, "kpi_time", tsql, 4, range, NULL, NULL,
+    ||  !(res = pg_session_exec (pg, "kpi", sql, S_NRANGE, range, NULL, NULL, PGRES_TUPLES_OK))
+    ||  !(tres = pg_session_exec (pg, "kpi_time", tsql, S_NRANGE, range, NULL, NULL,
                                   PGRES_TUPLES_OK))) {
         PQclear (res);
         pg_session_rollback (pg);
@@ -246,7 +338,7 @@ typedef struct {
 
 static int
 s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_request_t *req,
-          const s_slot_t *first, const s_slot_t *last, const char *const range [4],
+          const s_slot_t *first, const s_slot_t *last, const char *const range [S_NRANGE],
           msgpack_sbuffer *reply, proto_error_t *err)
 {
     pg_session_t *pg = analytics_store_session (store);
@@ -270,21 +362,26 @@ s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_
         cols [2] = rate->plus;
         cols [3] = rate->minus;
     }
-    char sql [2048];
-    size_t len = (size_t) snprintf (sql, sizeof sql, "SELECT day::text, %s, %s",
-                                    req->hourly ? "hour" : "0", s_group_expr (req->by));
+    char values [256] = "";
+    size_t vlen = 0;
     for (int i = 0; i < 4; i++)
-        len += (size_t) snprintf (sql + len, sizeof sql - len, ", %s%s%s",
-                                  cols [i] ? "sum (" : "0", cols [i] ? cols [i] : "",
-                                  cols [i] ? ")" : "");
-    snprintf (sql + len, sizeof sql - len,
-              " FROM analytics_rollup WHERE (day, hour) >= ($1::date, $2::smallint)"
-              " AND (day, hour) < ($3::date, $4::smallint) GROUP BY 1, 2, 3 ORDER BY 3, 1, 2"
-              " LIMIT %d", S_MAX_CELLS + 1);
+        vlen += (size_t) snprintf (values + vlen, sizeof values - vlen, ", %s AS v%d",
+                                   cols [i] ? cols [i] : "0", i);
+    char fine [512], daily [512];
+    snprintf (fine, sizeof fine, "day, %s AS hour, %s AS key%s", req->hourly ? "hour" : "0",
+              s_group_expr (req->by), values);
+    snprintf (daily, sizeof daily, "day, 0 AS hour, key%s", values);
+    char sql [4096];
+    size_t len = (size_t) snprintf (sql, sizeof sql,
+        "SELECT day::text, hour, key, sum (v0), sum (v1), sum (v2), sum (v3) FROM ");
+    len += s_range_source (sql + len, sizeof sql - len, fine, daily, "");
+    snprintf (sql + len, sizeof sql - len, " GROUP BY 1, 2, 3 ORDER BY 3, 1, 2 LIMIT %d",
+              S_MAX_CELLS + 1);
     int64_t as_of = 0;
     PGresult *res = NULL;
     if (s_begin (store, &as_of)
-    ||  !(res = pg_session_exec (pg, "series", sql, 4, range, NULL, NULL, PGRES_TUPLES_OK))) {
+    ||  !(res = pg_session_exec (pg, "series", sql, S_NRANGE, range, NULL, NULL,
+                                 PGRES_TUPLES_OK))) {
         pg_session_rollback (pg);
         proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the store could not be read; retry");
         return -1;
@@ -483,7 +580,17 @@ analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
         char h0 [16], h1 [16];
         snprintf (h0, sizeof h0, "%d", first.hour);
         snprintf (h1, sizeof h1, "%d", last.hour + 1);
-        const char *range [4] = { first.day, h0, last.day, h1 };
+        s_cuts_t cut;
+        s_cut (s_days (first.day), first.hour, s_days (last.day), last.hour,
+               req.op == ANALYTICS_SERIES, req.op == ANALYTICS_SERIES && req.hourly, &cut);
+        char day0 [16], day1 [16], month0 [16], month1 [16], dim [16];
+        s_date (cut.d0, day0, sizeof day0);
+        s_date (cut.d1, day1, sizeof day1);
+        s_date (cut.m0, month0, sizeof month0);
+        s_date (cut.m1, month1, sizeof month1);
+        snprintf (dim, sizeof dim, "%d", req.by + 1);
+        const char *range [S_NRANGE] = { first.day, h0, last.day, h1, day0, day1, dim,
+                                         month0, month1 };
         if (req.op == ANALYTICS_KPI)
             rc = s_kpi (store, calendar, targets, &req, range, reply, &err);
         else
@@ -495,4 +602,78 @@ analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
         return err.code;
     }
     return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Self-test: the cuts cover every hour of a range exactly once
+
+/*  Which parts of s_range_source hold (day, hour): the same conditions as
+ *  its SQL, written again here as the test's oracle. */
+static int
+s_parts_holding (const s_cuts_t *c, int32_t f_day, int f_hour, int32_t l_day, int l_hour,
+                 int32_t day, int hour)
+{
+    bool in_range = (day > f_day || hour >= f_hour) && (day < l_day || hour < l_hour + 1);
+    int n = 0;
+    n += day == f_day && day < c->d0 && hour >= f_hour && (day < l_day || hour < l_hour + 1);
+    n += day >= c->d1 && day <= l_day && in_range;
+    n += day >= c->d0 && day < c->m0;
+    n += day >= c->m1 && day < c->d1;
+    n += day >= c->m0 && day < c->m1;
+    return n;
+}
+
+int
+analytics_query_test (bool verbose, int *passed)
+{
+    selftest_tally_t t = { 0 };
+    static const struct {
+        const char *from, *to;          /* "YYYY-MM-DD HH", both hours in */
+        bool series, hourly;
+        int months;                     /* whole months expected from grain 2 */
+    } ranges [] = {
+        { "2026-01-15 05", "2026-04-10 10", false, false, 2 },
+        { "2026-01-01 00", "2026-12-31 23", false, false, 12 },
+        { "2025-12-04 13", "2026-12-05 14", false, false, 11 },
+        { "2026-02-01 00", "2026-02-28 23", false, false, 1 },
+        { "2026-02-01 01", "2026-02-28 23", false, false, 0 },
+        { "2026-03-05 07", "2026-03-05 09", false, false, 0 },
+        { "2026-03-05 07", "2026-03-06 02", false, false, 0 },
+        { "2026-03-05 00", "2026-03-05 23", false, false, 0 },
+        { "2026-01-15 05", "2026-04-10 10", true, false, 0 },
+        { "2026-01-15 05", "2026-01-20 10", true, true, 0 },
+        { "2024-02-29 00", "2024-03-31 23", false, false, 1 },
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges [0]; i++) {
+        int fy, fm, fd, fh, ly, lm, ld, lh;
+        sscanf (ranges [i].from, "%d-%d-%d %d", &fy, &fm, &fd, &fh);
+        sscanf (ranges [i].to, "%d-%d-%d %d", &ly, &lm, &ld, &lh);
+        int32_t f_day = calendar_date_days (fy, fm, fd), l_day = calendar_date_days (ly, lm, ld);
+        s_cuts_t c;
+        s_cut (f_day, fh, l_day, lh, ranges [i].series, ranges [i].hourly, &c);
+        bool once = true;
+        for (int32_t day = f_day - 40; day <= l_day + 40; day++)
+            for (int hour = 0; hour < 24; hour++) {
+                bool in = (day > f_day || (day == f_day && hour >= fh))
+                       && (day < l_day || (day == l_day && hour <= lh));
+                int n = s_parts_holding (&c, f_day, fh, l_day, lh, day, hour);
+                //  A whole-day part counts a day once per hour: in it, each
+                //  hour of the day is in it once.
+                if (n != (in ? 1 : 0))
+                    once = false;
+            }
+        int months = 0;
+        for (int32_t day = c.m0; day < c.m1; day++)
+            months += s_month_start (day) == day;
+        char what [160];
+        snprintf (what, sizeof what, "%s .. %s%s: every hour in one part, %d whole months",
+                  ranges [i].from, ranges [i].to,
+                  ranges [i].hourly ? " (hour series)" : ranges [i].series ? " (day series)" : "",
+                  ranges [i].months);
+        selftest_tally_check (&t, verbose, once && months == ranges [i].months
+                              && (!ranges [i].series || c.m0 == c.m1)
+                              && (!ranges [i].hourly || c.d0 == c.d1), what);
+    }
+    *passed += t.passed;
+    return t.failed;
 }

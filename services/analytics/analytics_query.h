@@ -10,8 +10,13 @@
  *  buckets (and 10,000 bucket x group cells); beyond that the error names
  *  the field to change (`to`, `bucket` or `by`) and says the cap.
  *
+ *  Ranges are cut into hours, days and months, each read from the coarsest
+ *  rollup that holds it whole (migration 014): a year's kpi reads 12 months
+ *  and the days and hours at its edges.
+ *
  *  Interface:
  *      analytics_query_answer    request bytes -> reply bytes (ok or error)
+ *      analytics_query_test      self-test (the cuts cover every hour once)
  */
 #ifndef ANALYTICS_QUERY_H_INCLUDED
 #define ANALYTICS_QUERY_H_INCLUDED
@@ -27,5 +32,8 @@
 const char *analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
                                     const analytics_targets_t *targets, const void *data,
                                     size_t size, msgpack_sbuffer *reply);
+
+/* Returns the checks failed; adds the passed ones to *passed. */
+int analytics_query_test (bool verbose, int *passed);
 
 #endif

@@ -17,28 +17,66 @@
 #include "log.h"
 
 #include <czmq.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_STATEMENT_TIMEOUT_MS 60000
 #define S_KEY "day, hour, channel, business_line, cause, department, branch, priority"
+#define S_DIM_KEY "grain, dim, day, key"
+
+//  The period rollups (analytics_rollup_dim, _dim_time) are written from the
+//  batch's changed cells, each cell once per grain: a day (1) and its month
+//  (2), `period` the first day of it. S_DIM_COLS are a GROUPING SETS row's
+//  key columns in S_DIM_KEY's order: the grain, the dimension it groups by
+//  (analytics_day_dims: 0 everything, then analytics_dims in order), the
+//  period, the key.
+#define S_GRAINS(table) \
+    "(SELECT g.grain, CASE WHEN g.grain = 1 THEN c.day" \
+    " ELSE date_trunc ('month', c.day)::date END AS period, c.*" \
+    " FROM " table " c, (VALUES (1::smallint), (2::smallint)) g (grain)) c"
+#define S_DIM_COLS \
+    "grain, CASE WHEN GROUPING (channel) = 0 THEN 1 WHEN GROUPING (business_line) = 0 THEN 2" \
+    " WHEN GROUPING (cause) = 0 THEN 3 WHEN GROUPING (department) = 0 THEN 4" \
+    " WHEN GROUPING (branch) = 0 THEN 5 WHEN GROUPING (priority) = 0 THEN 6 ELSE 0 END," \
+    " period, coalesce (channel, business_line, cause, department, branch, priority::text, '')"
+#define S_DIM_SETS(extra) \
+    "GROUPING SETS ((grain, period" extra "), (grain, period, channel" extra ")," \
+    " (grain, period, business_line" extra "), (grain, period, cause" extra ")," \
+    " (grain, period, department" extra "), (grain, period, branch" extra ")," \
+    " (grain, period, priority" extra "))"
 
 struct _analytics_store_t {
     pg_session_t *pg;
     bool locked;
     int64_t bounds [ANALYTICS_MAX_BOUNDS];
     size_t nbounds;
-    char *rollup_sql;               /* the signed contribution, upserted */
-    char *fact_sql;                 /* the facts, upserted */
+    char *write_sql;                /* the batch: facts and every rollup, one statement */
 };
 
-static const char *s_time_sql =
-    "INSERT INTO analytics_rollup_time AS r (" S_KEY ", metric, bucket, cases)"
-    " SELECT " S_KEY ", metric, bucket, $2::bigint * count (*)"
-    "   FROM analytics_contribution_time WHERE complaint_no = ANY ($1::text[])"
-    "  GROUP BY " S_KEY ", metric, bucket"
-    " ON CONFLICT (" S_KEY ", metric, bucket) DO UPDATE SET cases = r.cases + EXCLUDED.cases";
+//  The emptied cells the batch statement returned, deleted by key. Rare (a
+//  case moved cell: a transfer, a closure time that changed): most batches
+//  empty none and run none of these.
+static const char *s_empty_sql [4] = {
+    "DELETE FROM analytics_rollup t USING jsonb_populate_recordset"
+    " (NULL::analytics_rollup, $1::jsonb) z WHERE t.received = 0"
+    " AND (t.day, t.hour, t.channel, t.business_line, t.cause, t.department, t.branch,"
+    "      t.priority) = (z.day, z.hour, z.channel, z.business_line, z.cause, z.department,"
+    "      z.branch, z.priority)",
+    "DELETE FROM analytics_rollup_dim t USING jsonb_populate_recordset"
+    " (NULL::analytics_rollup_dim, $1::jsonb) z WHERE t.received = 0"
+    " AND (t.grain, t.dim, t.day, t.key) = (z.grain, z.dim, z.day, z.key)",
+    "DELETE FROM analytics_rollup_time t USING jsonb_populate_recordset"
+    " (NULL::analytics_rollup_time, $1::jsonb) z WHERE t.cases = 0"
+    " AND (t.day, t.hour, t.channel, t.business_line, t.cause, t.department, t.branch,"
+    "      t.priority, t.metric, t.bucket) = (z.day, z.hour, z.channel, z.business_line,"
+    "      z.cause, z.department, z.branch, z.priority, z.metric, z.bucket)",
+    "DELETE FROM analytics_rollup_dim_time t USING jsonb_populate_recordset"
+    " (NULL::analytics_rollup_dim_time, $1::jsonb) z WHERE t.cases = 0"
+    " AND (t.grain, t.dim, t.day, t.key, t.metric, t.bucket) = (z.grain, z.dim, z.day, z.key,"
+    "      z.metric, z.bucket)"
+};
 
 static int
 s_on_connect (pg_session_t *pg, void *arg)
@@ -61,45 +99,117 @@ s_on_connect (pg_session_t *pg, void *arg)
     return 0;
 }
 
+typedef struct {
+    char *data;
+    size_t len, cap;
+} s_text_t;
+
+static void
+s_put (s_text_t *t, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    va_list again;
+    va_copy (again, args);
+    int n = vsnprintf (NULL, 0, fmt, args);
+    va_end (args);
+    if (t->len + (size_t) n + 1 > t->cap) {
+        t->cap = (t->len + (size_t) n + 1) * 2;
+        t->data = (char *) realloc (t->data, t->cap);
+        assert (t->data);
+    }
+    vsnprintf (t->data + t->len, t->cap - t->len, fmt, again);
+    va_end (again);
+    t->len += (size_t) n;
+}
+
+/*  Every metric as `fmt` (with %1$s the metric's name), joined by `sep`. */
+static void
+s_metrics (s_text_t *t, const char *fmt, const char *sep)
+{
+    for (size_t i = 0; i < analytics_nmetrics; i++) {
+        if (i)
+            s_put (t, "%s", sep);
+        const char *m = analytics_metrics [i].name;
+        //  fmt names the metric up to three times
+        s_put (t, fmt, m, m, m);
+    }
+}
+
+/*  The batch statement, written once from the metric list. Its shape:
+ *
+ *    new     the batch's facts after its events (the parameter), as rows
+ *    old     the same complaints' facts before (this statement's snapshot
+ *            does not see the upsert: every CTE reads the store as it was)
+ *    fact    the upsert of new
+ *    signed  +contribution of each new fact, -contribution of each old one
+ *    cell    netted per hour cell; only cells that changed (a note on a case
+ *            changes no figure: its cell is not touched)
+ *    rollup  cell added into analytics_rollup (ON CONFLICT add)
+ *    dim     cell summed per day and per month x each dimension (GROUPING
+ *            SETS) into analytics_rollup_dim, again only the sums that
+ *            changed
+ *    t*      the same for the time-to-X histograms
+ *
+ *  and it returns the keys of the cells the batch left empty (received or
+ *  cases 0), one JSON array per rollup, for s_empty_sql.
+ */
 static void
 s_build_sql (analytics_store_t *self)
 {
-    //  The rollup: "m = r.m + EXCLUDED.m" for every metric.
-    size_t cap = 4096 + analytics_nmetrics * 128;
-    char *sql = (char *) malloc (cap);
-    size_t len = (size_t) snprintf (sql, cap, "INSERT INTO analytics_rollup AS r (" S_KEY);
-    for (size_t i = 0; i < analytics_nmetrics; i++)
-        len += (size_t) snprintf (sql + len, cap - len, ", %s", analytics_metrics [i].name);
-    len += (size_t) snprintf (sql + len, cap - len, ") SELECT " S_KEY);
-    for (size_t i = 0; i < analytics_nmetrics; i++)
-        len += (size_t) snprintf (sql + len, cap - len, ", $2::bigint * sum (%s)",
-                                  analytics_metrics [i].name);
-    len += (size_t) snprintf (sql + len, cap - len,
-        " FROM analytics_contribution WHERE complaint_no = ANY ($1::text[]) GROUP BY " S_KEY
-        " ON CONFLICT (" S_KEY ") DO UPDATE SET ");
-    for (size_t i = 0; i < analytics_nmetrics; i++)
-        len += (size_t) snprintf (sql + len, cap - len, "%s%s = r.%s + EXCLUDED.%s",
-                                  i ? ", " : "", analytics_metrics [i].name,
-                                  analytics_metrics [i].name, analytics_metrics [i].name);
-    assert (len < cap);
-    self->rollup_sql = sql;
-
-    //  The facts: every column but the key replaced.
-    cap = 4096;
-    sql = (char *) malloc (cap);
-    len = (size_t) snprintf (sql, cap,
-        "INSERT INTO analytics_fact SELECT * FROM jsonb_populate_recordset"
-        " (NULL::analytics_fact, $1::jsonb) ON CONFLICT (complaint_no) DO UPDATE SET (");
+    s_text_t t = { 0 };
+    s_put (&t, "WITH new AS (SELECT r FROM jsonb_populate_recordset (NULL::analytics_fact,"
+               " $1::jsonb) r),"
+               " old AS (SELECT f FROM analytics_fact f WHERE f.complaint_no IN"
+               " (SELECT (r).complaint_no FROM new)),"
+               " fact AS (INSERT INTO analytics_fact SELECT (r).* FROM new"
+               " ON CONFLICT (complaint_no) DO UPDATE SET (");
     for (size_t i = 1; analytics_fact_columns [i]; i++)
-        len += (size_t) snprintf (sql + len, cap - len, "%s%s", i > 1 ? ", " : "",
-                                  analytics_fact_columns [i]);
-    len += (size_t) snprintf (sql + len, cap - len, ") = ROW (");
+        s_put (&t, "%s%s", i > 1 ? ", " : "", analytics_fact_columns [i]);
+    s_put (&t, ") = ROW (");
     for (size_t i = 1; analytics_fact_columns [i]; i++)
-        len += (size_t) snprintf (sql + len, cap - len, "%sEXCLUDED.%s", i > 1 ? ", " : "",
-                                  analytics_fact_columns [i]);
-    snprintf (sql + len, cap - len, ")");
-    assert (len < cap - 2);
-    self->fact_sql = sql;
+        s_put (&t, "%sEXCLUDED.%s", i > 1 ? ", " : "", analytics_fact_columns [i]);
+    s_put (&t, ")),"
+               " signed AS (SELECT c.*, 1 AS sign FROM new, analytics_contribution_of (new.r) c"
+               " UNION ALL SELECT c.*, -1 FROM old, analytics_contribution_of (old.f) c),"
+               " cell AS (SELECT " S_KEY ", ");
+    s_metrics (&t, "sum (sign * %s)::bigint AS %s", ", ");
+    s_put (&t, " FROM signed GROUP BY " S_KEY " HAVING ");
+    s_metrics (&t, "sum (sign * %s) <> 0", " OR ");
+    s_put (&t, "), rollup AS (INSERT INTO analytics_rollup AS t (" S_KEY ", ");
+    s_metrics (&t, "%s", ", ");
+    s_put (&t, ") SELECT * FROM cell ON CONFLICT (" S_KEY ") DO UPDATE SET ");
+    s_metrics (&t, "%s = t.%s + EXCLUDED.%s", ", ");
+    s_put (&t, " RETURNING " S_KEY ", received),"
+               " dim AS (INSERT INTO analytics_rollup_dim AS t (" S_DIM_KEY ", ");
+    s_metrics (&t, "%s", ", ");
+    s_put (&t, ") SELECT " S_DIM_COLS ", ");
+    s_metrics (&t, "sum (%s)", ", ");
+    s_put (&t, " FROM " S_GRAINS ("cell") " GROUP BY " S_DIM_SETS ("") " HAVING ");
+    s_metrics (&t, "sum (%s) <> 0", " OR ");
+    s_put (&t, " ON CONFLICT (" S_DIM_KEY ") DO UPDATE SET ");
+    s_metrics (&t, "%s = t.%s + EXCLUDED.%s", ", ");
+    s_put (&t, " RETURNING " S_DIM_KEY ", received),"
+               " tsigned AS (SELECT c.*, 1 AS sign FROM new,"
+               " analytics_contribution_time_of (new.r) c"
+               " UNION ALL SELECT c.*, -1 FROM old, analytics_contribution_time_of (old.f) c),"
+               " tcell AS (SELECT " S_KEY ", metric, bucket, sum (sign)::bigint AS cases"
+               " FROM tsigned GROUP BY " S_KEY ", metric, bucket HAVING sum (sign) <> 0),"
+               " trollup AS (INSERT INTO analytics_rollup_time AS t (" S_KEY ", metric, bucket,"
+               " cases) SELECT * FROM tcell ON CONFLICT (" S_KEY ", metric, bucket)"
+               " DO UPDATE SET cases = t.cases + EXCLUDED.cases"
+               " RETURNING " S_KEY ", metric, bucket, cases),"
+               " tdim AS (INSERT INTO analytics_rollup_dim_time AS t (" S_DIM_KEY ", metric,"
+               " bucket, cases) SELECT " S_DIM_COLS ", metric, bucket, sum (cases)"
+               " FROM " S_GRAINS ("tcell") " GROUP BY " S_DIM_SETS (", metric, bucket")
+               " HAVING sum (cases) <> 0 ON CONFLICT (" S_DIM_KEY ", metric, bucket)"
+               " DO UPDATE SET cases = t.cases + EXCLUDED.cases"
+               " RETURNING " S_DIM_KEY ", metric, bucket, cases)"
+               " SELECT (SELECT jsonb_agg (to_jsonb (x)) FROM rollup x WHERE received = 0),"
+               " (SELECT jsonb_agg (to_jsonb (x)) FROM dim x WHERE received = 0),"
+               " (SELECT jsonb_agg (to_jsonb (x)) FROM trollup x WHERE cases = 0),"
+               " (SELECT jsonb_agg (to_jsonb (x)) FROM tdim x WHERE cases = 0)");
+    self->write_sql = t.data;
 }
 
 analytics_store_t *
@@ -123,8 +233,7 @@ analytics_store_destroy (analytics_store_t **self_p)
     if (*self_p) {
         analytics_store_t *self = *self_p;
         pg_session_destroy (&self->pg);
-        free (self->rollup_sql);
-        free (self->fact_sql);
+        free (self->write_sql);
         free (self);
         *self_p = NULL;
     }
@@ -188,7 +297,8 @@ analytics_store_reset (analytics_store_t *self)
 {
     if (pg_session_begin (self->pg)
     ||  pg_session_command (self->pg, "reset_tables",
-            "TRUNCATE analytics_fact, analytics_rollup, analytics_rollup_time", 0, NULL)
+            "TRUNCATE analytics_fact, analytics_rollup, analytics_rollup_time,"
+            " analytics_rollup_dim, analytics_rollup_dim_time", 0, NULL)
     ||  pg_session_command (self->pg, "reset_cursor",
             "UPDATE analytics_cursor SET last_seq = 0, updated_at = now () WHERE id = 1", 0,
             NULL)
@@ -241,24 +351,24 @@ analytics_store_batch_load (analytics_store_t *self, const char *nos_array)
 }
 
 int
-analytics_store_batch_write (analytics_store_t *self, const char *nos_array,
-                             const char *facts_json, int64_t last_seq)
+analytics_store_batch_write (analytics_store_t *self, const char *facts_json, int64_t last_seq)
 {
-    const char *minus [2] = { nos_array, "-1" };
-    const char *plus [2] = { nos_array, "1" };
     const char *facts [1] = { facts_json };
     char seq [24];
     snprintf (seq, sizeof seq, "%" PRId64, last_seq);
     const char *cursor [1] = { seq };
-    if (pg_session_command (self->pg, "rollup_out", self->rollup_sql, 2, minus)
-    ||  pg_session_command (self->pg, "rollup_time_out", s_time_sql, 2, minus)
-    ||  pg_session_command (self->pg, "fact_upsert", self->fact_sql, 1, facts)
-    ||  pg_session_command (self->pg, "rollup_in", self->rollup_sql, 2, plus)
-    ||  pg_session_command (self->pg, "rollup_time_in", s_time_sql, 2, plus)
-    ||  pg_session_command (self->pg, "rollup_empty",
-                            "DELETE FROM analytics_rollup WHERE received = 0", 0, NULL)
-    ||  pg_session_command (self->pg, "rollup_time_empty",
-                            "DELETE FROM analytics_rollup_time WHERE cases = 0", 0, NULL)
+    PGresult *res = pg_session_exec (self->pg, "batch_write", self->write_sql, 1, facts, NULL,
+                                     NULL, PGRES_TUPLES_OK);
+    int rc = res ? 0 : -1;
+    for (int i = 0; rc == 0 && i < 4; i++)
+        if (!PQgetisnull (res, 0, i)) {
+            const char *empty [1] = { PQgetvalue (res, 0, i) };
+            char name [16];
+            snprintf (name, sizeof name, "rollup_empty%d", i);
+            rc = pg_session_command (self->pg, name, s_empty_sql [i], 1, empty);
+        }
+    PQclear (res);
+    if (rc
     ||  pg_session_command (self->pg, "cursor_move",
                             "UPDATE analytics_cursor SET last_seq = $1::bigint,"
                             " updated_at = now () WHERE id = 1", 1, cursor)) {
@@ -295,6 +405,20 @@ analytics_store_check_view (analytics_store_t *self)
         if (strcmp (PQgetvalue (res, (int) i, 0), analytics_metrics [i].name) != 0) {
             log_error ("metrics_mismatch", "position=%zu view=%s list=%s", i,
                        PQgetvalue (res, (int) i, 0), analytics_metrics [i].name);
+            rc = -1;
+        }
+    PQclear (res);
+    //  The day rollups number their dimensions as analytics_dims (after 0,
+    //  the whole day): the SQL's GROUPING SETS and the queries must agree.
+    res = rc ? NULL : pg_session_exec (self->pg, "day_dims",
+        "SELECT d FROM unnest (analytics_day_dims ()) WITH ORDINALITY AS t (d, i)"
+        " WHERE i > 1 ORDER BY i", 0, NULL, NULL, NULL, PGRES_TUPLES_OK);
+    if (!res)
+        return -1;
+    for (int i = 0; rc == 0 && (i < PQntuples (res) || analytics_dims [i]); i++)
+        if (i >= PQntuples (res) || !analytics_dims [i]
+        ||  strcmp (PQgetvalue (res, i, 0), analytics_dims [i]) != 0) {
+            log_error ("day_dims_mismatch", "position=%d", i + 1);
             rc = -1;
         }
     PQclear (res);

@@ -1,4 +1,4 @@
-/*  analytics_store.h — analytics' own tables (migration 012): the session,
+/*  analytics_store.h — analytics' own tables (migrations 012, 014): the session,
  *  the consumer's lock, the cursor, and the batch transaction.
  *
  *  The batch transaction, whole:
@@ -7,14 +7,15 @@
  *      SELECT last_seq FROM analytics_cursor FOR UPDATE      -- = what we expect?
  *      SELECT to_jsonb (f) FROM analytics_fact f WHERE complaint_no = ANY ($nos)
  *      -- in C: apply the batch's events to those facts (analytics_fact.c)
- *      INSERT INTO analytics_rollup ...  -SUM(contribution) of $nos  ON CONFLICT add
- *      INSERT INTO analytics_rollup_time ... -COUNT(*) of $nos        ON CONFLICT add
- *      INSERT INTO analytics_fact SELECT * FROM jsonb_populate_recordset (..., $facts)
- *          ON CONFLICT (complaint_no) DO UPDATE SET every column
- *      INSERT INTO analytics_rollup ...  +SUM(contribution) of $nos  ON CONFLICT add
- *      INSERT INTO analytics_rollup_time ... +COUNT(*) of $nos        ON CONFLICT add
- *      DELETE FROM analytics_rollup WHERE received = 0     -- cells nobody is in
- *      DELETE FROM analytics_rollup_time WHERE cases = 0
+ *      WITH new = $facts, old = their rows now,
+ *           upsert new into analytics_fact,
+ *           per cell: +contribution (new) - contribution (old), netted; the
+ *             cells that changed added into analytics_rollup (hour x 6
+ *             dimensions) and, summed per day and per month x each
+ *             dimension, into analytics_rollup_dim; the same for the
+ *             time-to-X histograms (analytics_rollup_time, _dim_time)
+ *      RETURNING the cells left empty                 -- one statement
+ *      DELETE those cells (when there are any: a case moved cell)
  *      UPDATE analytics_cursor SET last_seq = $to
  *      COMMIT
  *
@@ -34,7 +35,8 @@
  *      analytics_store_reset             --rebuild: empty every table, cursor 0
  *      analytics_store_batch_begin / _load / _write / _commit
  *      analytics_store_time_bounds       the histogram bounds, from the store
- *      analytics_store_check_view        the view's columns = analytics_metrics
+ *      analytics_store_check_view        the view's columns = analytics_metrics, the
+ *                                        day rollups' dimensions = analytics_dims
  */
 #ifndef ANALYTICS_STORE_H_INCLUDED
 #define ANALYTICS_STORE_H_INCLUDED
@@ -73,9 +75,10 @@ int analytics_store_reset (analytics_store_t *self);
 int analytics_store_batch_begin (analytics_store_t *self, int64_t expect);
 /* The facts of these complaints, in a JSON array (to_jsonb rows); NULL failed. */
 json_t *analytics_store_batch_load (analytics_store_t *self, const char *nos_array);
-/* The rollups' subtract-upsert-add and the cursor's move (see above). */
-int analytics_store_batch_write (analytics_store_t *self, const char *nos_array,
-                                 const char *facts_json, int64_t last_seq);
+/* The facts' upsert, every rollup moved by the difference, emptied cells
+ * deleted, and the cursor's move (see above). */
+int analytics_store_batch_write (analytics_store_t *self, const char *facts_json,
+                                 int64_t last_seq);
 int analytics_store_batch_commit (analytics_store_t *self);
 void analytics_store_rollback (analytics_store_t *self);
 int analytics_store_recover (analytics_store_t *self);

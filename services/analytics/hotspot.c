@@ -238,7 +238,7 @@ hotspot_window_event (msgpack_sbuffer *buf, const hotspot_rule_t *rule,
     }
     if (decision->verdict == HOTSPOT_CLEARED) {
         events_analytics_hotspot_cleared (buf, &head, in->count, rule->window,
-                                          decision->before.opened_at, in->now);
+                                          decision->before.opened_at, in->now, "cooled");
         return "analytics.hotspot_cleared";
     }
     return NULL;
@@ -265,10 +265,33 @@ hotspot_day_event (msgpack_sbuffer *buf, const hotspot_rule_t *rule, const hotsp
     }
     if (decision->verdict == HOTSPOT_CLEARED) {
         events_analytics_hotspot_cleared (buf, &head, in->today, rule->window,
-                                          decision->before.opened_at, in->now);
+                                          decision->before.opened_at, in->now, "cooled");
         return "analytics.hotspot_cleared";
     }
     return NULL;
+}
+
+//  A rule gone from the file (or changed under its name) cannot judge its
+//  old keys any more: without this event its open hot spots would stay
+//  open forever and whoever was told of them would never hear the end. The key is read as stored: the rule
+//  that wrote it grouped by exactly its non-empty values.
+static const char *
+s_nonempty (const char *value)
+{
+    return value && *value ? value : NULL;
+}
+
+const char *
+hotspot_removed_event (msgpack_sbuffer *buf, const char *kind, const char *rule,
+                       const hotspot_key_t *key, int64_t count, const char *window,
+                       int64_t opened_at, int64_t now, const char *reason)
+{
+    assert (buf && kind && rule && key && window && reason);
+    msgpack_sbuffer_clear (buf);
+    events_hotspot_t head = { kind, rule, s_nonempty (key->branch), s_nonempty (key->cause),
+                              s_nonempty (key->business_line), s_nonempty (key->customer) };
+    events_analytics_hotspot_cleared (buf, &head, count, window, opened_at, now, reason);
+    return "analytics.hotspot_cleared";
 }
 
 //  --------------------------------------------------------------------------
@@ -600,9 +623,26 @@ s_test_events (hotspot_rules_t *rules, int *checks)
     hotspot_day_judge (surge, NULL, &day, &d);
     S_CHECK (d.verdict == HOTSPOT_UNDECIDED && !hotspot_day_event (&buf, surge, &key, &day, &d),
              "undecided: no event");
+    //  A removed rule's open row: cleared, reason rule_removed, its stored
+    //  key's non-empty values only (a repeat customer's pseudonym kept).
+    hotspot_key_t stored = { "", "", "", "45db60af30e8adf3f661da481c70bad3" };
+    type = hotspot_removed_event (&buf, "repeat_customer", "gone_90d", &stored, 3, "90d", S_T0,
+                                  S_T0 + S_DAY, "rule_removed");
+    msgpack_unpacked_destroy (&msg);
+    msgpack_unpacked_init (&msg);
+    msgpack_unpack_next (&msg, buf.data, buf.size, NULL);
+    const msgpack_object *reason = proto_map_get (&msg.data, "reason");
+    S_CHECK (strcmp (type, "analytics.hotspot_cleared") == 0
+             && events_check (type, buf.data, buf.size, &err) == 0
+             && reason && reason->via.str.size == 12
+             && memcmp (reason->via.str.ptr, "rule_removed", 12) == 0
+             && proto_map_get (&msg.data, "branch")->type == MSGPACK_OBJECT_NIL
+             && proto_map_get (&msg.data, "customer")->type == MSGPACK_OBJECT_STR
+             && proto_map_get (&msg.data, "cleared_at")->via.i64 == S_T0 + S_DAY,
+             "removed rule: cleared, reason rule_removed, the stored key");
     msgpack_unpacked_destroy (&msg);
     msgpack_sbuffer_destroy (&buf);
-    *checks += 8;
+    *checks += 9;
 }
 
 void

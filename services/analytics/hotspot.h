@@ -43,6 +43,7 @@
  *  Interface:
  *      hotspot_window_judge / hotspot_day_judge   the verdicts
  *      hotspot_window_event / hotspot_day_event   their events (or none)
+ *      hotspot_removed_event                      a removed rule's open row, cleared
  *      hotspot_poisson_tail                       P(X >= x | lambda)
  *      hotspot_verdict_name
  *      hotspot_test                               self-test
@@ -122,6 +123,16 @@ const char *hotspot_window_event (msgpack_sbuffer *buf, const hotspot_rule_t *ru
 const char *hotspot_day_event (msgpack_sbuffer *buf, const hotspot_rule_t *rule,
                                const hotspot_key_t *key, const hotspot_day_t *in,
                                const hotspot_decision_t *decision);
+
+/* The analytics.hotspot_cleared of an open hot spot whose rule is no longer
+ * in hotspots.conf (reason "rule_removed"), or whose rule of that name now
+ * is of another kind or groups by other keys ("rule_changed"), packed into
+ * buf (cleared first) from its stored row: the kind and rule name as
+ * stored, the key's non-empty values ('' is what the rule did not group
+ * by), the count and window last told. Returns the event's type. */
+const char *hotspot_removed_event (msgpack_sbuffer *buf, const char *kind, const char *rule,
+                                   const hotspot_key_t *key, int64_t count, const char *window,
+                                   int64_t opened_at, int64_t now, const char *reason);
 
 /* P(X >= x) for X ~ Poisson (lambda): 1 for x <= 0, 0 for lambda = 0 and
  * x >= 1; else the regularised lower incomplete gamma P(x, lambda), summed

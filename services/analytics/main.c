@@ -2,7 +2,8 @@
  *  endpoint that answers them.
  *
  *  How it works. Every instance binds its query ROUTER (--endpoint) and
- *  answers kpi and series queries from the rollups (analytics_query.c).
+ *  answers kpi, series and hotspots queries from the rollups
+ *  (analytics_query.c) on its read side's thread (below).
  *  One instance at a time also consumes: the one holding the advisory lock
  *  (analytics_store_try_lock; the others try again every --lock-retry-ms,
  *  so a standby takes over within that when the consumer dies). The
@@ -35,6 +36,14 @@
  *  ingest lag in seconds (commit time of the event -> its batch committed),
  *  queries by result.
  *
+ *  The read side runs on a thread of its own with its own store session
+ *  (query_server.c): the query ROUTER (--endpoint), and the dashboard and
+ *  the bulletin (docs/analytics.md "Dashboard") over HTTP on --http
+ *  (127.0.0.1:5571 by default, `off` for none). A query or a page never
+ *  waits behind a batch, and never touches this thread's session; each
+ *  answered query comes back up the actor's pipe for the metrics. SIGHUP
+ *  reloads its targets too, once this thread has accepted the new files.
+ *
  *  `analytics --selftest [--verbose]` checks the fact rules, the targets
  *  file and, against the store, that migration 012's view has exactly the
  *  metrics of proto/analytics_request.c.
@@ -47,6 +56,7 @@
 #include "analytics_targets.h"
 #include "cfg.h"
 #include "daemon.h"
+#include "query_server.h"
 #include "event_stream.h"
 #include "log.h"
 
@@ -61,6 +71,7 @@ typedef struct {
     hotspot_rules_t *hotspots;
     calendars_t *calendars;
     const calendar_t *calendar;
+    zactor_t *reader;                   /* the read side: queries, the dashboard */
 } s_config_t;
 
 static int
@@ -75,6 +86,15 @@ s_load (s_config_t *self)
     if (calendars && !calendar)
         conf_error_set (&err, self->targets_path, 0, "no calendar %s in %s",
                         analytics_targets_calendar (targets), self->calendars_dir);
+    //  The C library's zone is one per process (calendar.c sets TZ) and the
+    //  read side.s thread uses it too: a new zone needs a restart.
+    if (calendar && self->reader && self->calendar
+    &&  strcmp (calendar_timezone (calendar), calendar_timezone (self->calendar)) != 0) {
+        conf_error_set (&err, self->targets_path, 0, "the bank's zone changed from %s to %s: "
+                        "restart analytics", calendar_timezone (self->calendar),
+                        calendar_timezone (calendar));
+        calendar = NULL;
+    }
     //  The hot spot rules: refused like the targets, and a refusal of
     //  either keeps everything in force (one reload, all or nothing).
     hotspot_rules_t *hotspots = calendar ? hotspot_rules_load (self->hotspots_path, &err) : NULL;
@@ -101,7 +121,11 @@ s_load (s_config_t *self)
 static int
 s_reload (void *arg)
 {
-    return s_load ((s_config_t *) arg);
+    s_config_t *config = (s_config_t *) arg;
+    int rc = s_load (config);
+    if (rc == 0)
+        query_server_reload (config->reader);
+    return rc;
 }
 
 static const daemon_opt_t s_opts [] = {
@@ -128,6 +152,14 @@ static const daemon_opt_t s_opts [] = {
                  "after a batch short of --batch, gather events this long before the next"),
     DAEMON_LONG ("hotspot-sweep-ms", "COMPLAINTS_ANALYTICS_HOTSPOT_SWEEP_MS", 60000, 50,
                  86400000, "judge every open or hot key this often (counts age out)"),
+    DAEMON_STR ("http", CFG_ENV_ANALYTICS_HTTP, CFG_ANALYTICS_HTTP, "ADDR",
+                "the dashboard's HTTP address (IPv4:PORT), or off"),
+    DAEMON_LONG ("min-cell", "COMPLAINTS_REPORT_MIN_CELL", 5, 1, 1000000,
+                 "the bulletin shows no count below this (\"<K\")"),
+    DAEMON_LONG ("http-connections", "COMPLAINTS_ANALYTICS_HTTP_CONNECTIONS", 32, 1, 1000,
+                 "HTTP connections at once"),
+    DAEMON_LONG ("http-timeout", "COMPLAINTS_ANALYTICS_HTTP_TIMEOUT", 10, 1, 600,
+                 "seconds: an idle HTTP connection, and each statement of a page"),
     DAEMON_BOOL ("rebuild", NULL, "empty analytics' tables and recompute from seq 1"),
     DAEMON_BOOL ("once", NULL, "exit 0 once the consumer has caught up with the log"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests and exit"),
@@ -141,6 +173,7 @@ s_selftest (daemon_t *daemon, s_config_t *config, bool verbose)
     int passed = 0;
     int failed = analytics_fact_test (verbose, config->calendars_dir, &passed);
     failed += analytics_targets_test (verbose, config->targets_path, &passed);
+    failed += analytics_query_test (verbose, &passed);
     analytics_store_t *store = analytics_store_new (daemon_str (daemon, "pg"), "selftest");
     if (store && analytics_store_check_view (store) == 0) {
         passed++;
@@ -174,45 +207,22 @@ s_judge (analytics_store_t *store, s_config_t *config, const char *nos, metric_t
     daemon_observe (daemon, "hotspots", (double) (zclock_usecs () - t0) / 1e6);
 }
 
-/*  Answer every query waiting on the ROUTER: [identity][tags...][""][body]. */
+/*  What the read side said up its pipe: ["QUERY", result, microseconds]
+ *  per query answered (query_server.c), for this thread's metrics. */
 static void
-s_answer (zsock_t *router, analytics_store_t *store, s_config_t *config, metric_t *m_queries,
-          daemon_t *daemon)
+s_read_side (zactor_t *reader, metric_t *m_queries, daemon_t *daemon)
 {
-    while (zsock_events (router) & ZMQ_POLLIN) {
-        zmsg_t *msg = zmsg_recv (router);
-        if (!msg)
+    while (zsock_events (reader) & ZMQ_POLLIN) {
+        char *what = NULL, *result = NULL, *usecs = NULL;
+        if (zstr_recvx (reader, &what, &result, &usecs, NULL) < 0)
             return;
-        //  The first empty frame after the identity must be the one right
-        //  before the body; anything else cannot be addressed back.
-        size_t n = zmsg_size (msg), i = 0;
-        zframe_t *frame = zmsg_first (msg);
-        bool valid = false;
-        for (; frame && i + 1 < n; i++, frame = zmsg_next (msg))
-            if (i > 0 && zframe_size (frame) == 0) {
-                valid = i == n - 2;
-                break;
-            }
-        if (!valid) {
-            log_warn ("query_dropped", "reason=no_delimiter frames=%zu", n);
-            zmsg_destroy (&msg);
-            continue;
+        if (what && streq (what, "QUERY") && result && usecs) {
+            metric_add_at (m_queries, (const char *[]) { result }, 1);
+            daemon_observe (daemon, "query", atof (usecs) / 1e6);
         }
-        zframe_t *body = zmsg_last (msg);
-        msgpack_sbuffer reply;
-        msgpack_sbuffer_init (&reply);
-        int64_t t0 = zclock_usecs ();
-        const char *code = analytics_query_answer (store, config->calendar, config->targets,
-                                                   zframe_data (body), zframe_size (body),
-                                                   &reply);
-        daemon_observe (daemon, "query", (double) (zclock_usecs () - t0) / 1e6);
-        metric_add_at (m_queries, (const char *[]) { code ? code : "ok" }, 1);
-        zmsg_remove (msg, body);
-        zframe_destroy (&body);
-        zmsg_addmem (msg, reply.data, reply.size);
-        msgpack_sbuffer_destroy (&reply);
-        if (zmsg_send (&msg, router))
-            zmsg_destroy (&msg);        /* the peer went away */
+        zstr_free (&what);
+        zstr_free (&result);
+        zstr_free (&usecs);
     }
 }
 
@@ -235,6 +245,14 @@ main (int argc, char **argv)
         rc = s_selftest (daemon, &config, verbose);
         daemon_destroy (&daemon);
         return rc;
+    }
+    struct sockaddr_in http_addr;
+    int http_off = query_server_address (daemon_str (daemon, "http"), &http_addr);
+    if (http_off < 0) {
+        fprintf (stderr, "analytics: --http must be IPv4:PORT (127.0.0.1:5571) or off, "
+                 "not \"%s\"\n", daemon_str (daemon, "http"));
+        daemon_destroy (&daemon);
+        return 2;
     }
     if (s_load (&config)) {
         daemon_destroy (&daemon);
@@ -276,19 +294,30 @@ main (int argc, char **argv)
     if (verbose)
         log_set_debug (true);
 
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    zsock_set_maxmsgsize (router, PROTO_MAX_MESSAGE);
-    zsock_set_linger (router, 1000);
-    if (zsock_bind (router, "%s", endpoint) < 0) {
-        log_error ("bind_failed", "endpoint=%s error=\"%s\"", endpoint, zmq_strerror (errno));
-        zsock_destroy (&router);
+    log_info ("starting", "name=%s endpoint=%s batch=%ld rebuild=%d once=%d", name, endpoint,
+              batch, rebuild, once);
+    //  The read side: the query ROUTER, and the dashboard unless --http off
+    //  (or --once: a rebuild in a script serves no pages), on a thread of
+    //  their own. Set the process's zone on this thread before the actor
+    //  exists (calendar.c's TZ): from then on both threads only read it.
+    calendar_local_days (config.calendar, 0);
+    query_server_config_t reader = {
+        .endpoint = endpoint,
+        .address = http_off == 0 && !once ? daemon_str (daemon, "http") : NULL,
+        .conninfo = daemon_str (daemon, "pg"),
+        .name = name, .targets_path = config.targets_path,
+        .calendars_dir = config.calendars_dir,
+        .min_cell = (int) daemon_long (daemon, "min-cell"),
+        .connections = (int) daemon_long (daemon, "http-connections"),
+        .timeout_s = (int) daemon_long (daemon, "http-timeout") };
+    config.reader = query_server_new (&reader);
+    if (!config.reader) {
         analytics_targets_destroy (&config.targets);
         calendars_destroy (&config.calendars);
+        hotspot_rules_destroy (&config.hotspots);
         daemon_destroy (&daemon);
         return 1;
     }
-    log_info ("starting", "name=%s endpoint=%s batch=%ld rebuild=%d once=%d", name, endpoint,
-              batch, rebuild, once);
     analytics_store_t *store = analytics_store_new (daemon_str (daemon, "pg"), name);
     analytics_ingest_t *ingest = analytics_ingest_new ();
     event_stream_t *stream = NULL;
@@ -411,13 +440,13 @@ main (int argc, char **argv)
                 break;
             }
         }
-        s_answer (router, store, &config, m_queries, daemon);
+        s_read_side (config.reader, m_queries, daemon);
         daemon_pass_done (daemon);
         if (full)
             continue;                   /* more is waiting: no sleep */
         zmq_pollitem_t items [2];
         int nitems = 0;
-        items [nitems++] = (zmq_pollitem_t) { zsock_resolve (router), 0, ZMQ_POLLIN, 0 };
+        items [nitems++] = (zmq_pollitem_t) { zsock_resolve (config.reader), 0, ZMQ_POLLIN, 0 };
         if (stream && ripe)
             items [nitems++] = (zmq_pollitem_t) { zsock_resolve (event_stream_socket (stream)),
                                                   0, ZMQ_POLLIN, 0 };
@@ -427,10 +456,10 @@ main (int argc, char **argv)
         daemon_wait (daemon, wait_ms, items, nitems);
     }
     log_info ("stopping", "name=%s cursor=%" PRId64, name, cursor);
+    zactor_destroy (&config.reader);
     event_stream_destroy (&stream);
     analytics_ingest_destroy (&ingest);
     analytics_store_destroy (&store);
-    zsock_destroy (&router);
     analytics_targets_destroy (&config.targets);
     calendars_destroy (&config.calendars);
     hotspot_rules_destroy (&config.hotspots);

@@ -33,6 +33,7 @@
  *      kpi_cmd.c     kpi: the KPIs against their targets, whole or by a dimension
  *      series_cmd.c  series: one metric per day or hour
  *      report_cmd.c  report: the management summary of a period, small cells hidden
+ *      report_doc.c  report --format html|pdf: the bulletin from the daemon's HTTP side
  *      export_cmd.c  export jrt|cfpb: the regulators' CSV files (RFC 4180)
  *      names.c       the names of the router's ids, from the deploy files
  */
@@ -290,5 +291,14 @@ int ctl_case_get (const char *endpoint, const char *number, const char *token,
 /* The output line for an event: {"seq","type","at","complaint_no","data"}.
  * NULL with err set when the event is malformed. */
 json_t *ctl_event_json (const msgpack_object *event, uint64_t *seq, proto_error_t *err);
+
+/* ---- report_doc.c ------------------------------------------------------- */
+
+/* The bulletin from http (HOST:PORT or a URL) as format "html" or "pdf"
+ * into out; from/to NULL: the daemon's default period; min_cell <= 0: the
+ * daemon's. Returns an exit code (messages on stderr). */
+int ctl_report_document (const char *format, const char *out, const char *http,
+                         const ctl_day_t *from, const ctl_day_t *to, const char *lang,
+                         int min_cell, long timeout_ms);
 
 #endif

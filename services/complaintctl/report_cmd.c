@@ -25,6 +25,9 @@
  *  Names. Business lines, causes and channels print by their names in the
  *  report's language (names.c: deploy/routing/labels.conf), not as the
  *  router's ids.
+ *
+ *  --format html|pdf --out FILE: the same bulletin as a document with
+ *  charts, made by the analytics daemon's HTTP side (report_doc.c).
  */
 #include "ctl.h"
 #include "cfg.h"
@@ -395,8 +398,34 @@ s_usage (FILE *out)
         "text: counts, by business line, cause and channel, timeliness, satisfaction,\n"
         "outcomes (the bulletin of seed 004). Counts below K are shown as \"<K\", rates\n"
         "over fewer than K cases are not shown.\n"
-        "\n");
+        "\n"
+        "  --format F         text (default), html or pdf: the bulletin with charts from\n"
+        "                     the daemon's --http side (default period: the last 183 days)\n"
+        "  --out FILE         where html or pdf is written (required with them)\n"
+        "  --http ADDR        the daemon's HTTP address (COMPLAINTS_ANALYTICS_HTTP,\n"
+        "                     default %s); pdf runs headless chromium\n", CFG_ANALYTICS_HTTP);
     ctl_aopts_usage (out, CTL_AUSAGE_PERIOD | CTL_AUSAGE_LANG | CTL_AUSAGE_MIN_CELL);
+}
+
+/*  --format, --out, --http: the bulletin as a document (report_doc.c). */
+typedef struct {
+    const char *format, *out, *http;
+} s_document_t;
+
+enum { O_FORMAT = 256, O_OUT, O_HTTP };
+
+static int
+s_option (void *arg, int opt, const char *value)
+{
+    s_document_t *doc = (s_document_t *) arg;
+    if (opt == O_FORMAT)
+        doc->format = value;
+    else
+    if (opt == O_OUT)
+        doc->out = value;
+    else
+        doc->http = value;
+    return 0;
 }
 
 int
@@ -404,13 +433,35 @@ ctl_report (int argc, char **argv)
 {
     static const struct option options [] = {
         CTL_AOPT_PERIOD, CTL_AOPT_LANG, CTL_AOPT_MIN_CELL, CTL_AOPT_ENDPOINT,
+        { "format", required_argument, NULL, O_FORMAT },
+        { "out", required_argument, NULL, O_OUT },
+        { "http", required_argument, NULL, O_HTTP },
         { NULL, 0, NULL, 0 }
     };
     ctl_aopts_t o;
-    int rc = ctl_aopts_parse (&o, "report", argc, argv, options, s_usage, NULL, NULL);
+    s_document_t doc = { "text", NULL, NULL };
+    int rc = ctl_aopts_parse (&o, "report", argc, argv, options, s_usage, s_option, &doc);
     if (rc != CTL_EXIT_OK)
         return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
     s_report_t r = { .zh = strcmp (o.lang, "zh") == 0, .k = o.min_cell };
+    if (strcmp (doc.format, "text") != 0) {
+        if (strcmp (doc.format, "html") != 0 && strcmp (doc.format, "pdf") != 0) {
+            fprintf (stderr, "complaintctl report: --format must be text, html or pdf, "
+                     "not \"%s\"\n", doc.format);
+            return CTL_EXIT_USAGE;
+        }
+        if (!doc.out || !*doc.out) {
+            fprintf (stderr, "complaintctl report: --format %s needs --out FILE\n", doc.format);
+            return CTL_EXIT_USAGE;
+        }
+        //  K only when given (flag or environment): else the daemon's own.
+        bool k_given = ctl_setting (o.min_cell_text, CTL_MIN_CELL_ENV, NULL) != NULL;
+        return ctl_report_document (doc.format, doc.out, ctl_setting (doc.http,
+                                    CFG_ENV_ANALYTICS_HTTP, CFG_ANALYTICS_HTTP),
+                                    o.has_from ? &o.from_day : NULL,
+                                    o.has_to ? &o.to_day : NULL, o.lang, k_given ? r.k : 0,
+                                    o.timeout_ms);
+    }
     int64_t from, to;
     rc = ctl_aopts_period (&o, "report", &from, &to);
     if (rc != CTL_EXIT_OK)

@@ -47,7 +47,8 @@ static const char *s_fields [] = {
     //  hot spots (analytics.hotspot, analytics.hotspot_cleared)
     "kind", "kind_zh", "kind_en", "about", "rule", "branch", "branch_name", "cause",
     "business_line", "customer", "count", "window", "threshold", "first_at", "last_at",
-    "samples", "baseline", "baseline_days", "p_value", "opened_at", "cleared_at", NULL
+    "samples", "baseline", "baseline_days", "p_value", "opened_at", "cleared_at", "reason",
+    "reason_zh", "reason_en", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {
@@ -481,6 +482,7 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         zhash_insert (hot, "rule", "outlet_cause_30d");
         zhash_insert (hot, "first_at", "2026-03-02 09:00 +08:00");
         zhash_insert (hot, "samples", "202603020000017, 202603010000013");
+        zhash_insert (hot, "reason_en", "its rule was removed from hotspots.conf");
         rc = notify_rules_render (rules, "analytics.hotspot", "zh", NOTIFY_EMAIL, hot,
                                   &subject, &body);
         s_check (verbose, rc == 0 && strstr (subject, "北京分行海淀支行")
@@ -494,8 +496,9 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         }
         rc = notify_rules_render (rules, "analytics.hotspot_cleared", "en", NOTIFY_EMAIL, hot,
                                   &subject, &body);
-        s_check (verbose, rc == 0 && strstr (body, "outlet_cause_30d") && strstr (body, "30d"),
-                 "the en hot spot cleared renders");
+        s_check (verbose, rc == 0 && strstr (body, "outlet_cause_30d") && strstr (body, "30d")
+                          && strstr (body, "removed from hotspots.conf"),
+                 "the en hot spot cleared renders, with why");
         if (rc == 0) {
             free (subject);
             free (body);

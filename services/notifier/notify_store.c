@@ -520,6 +520,14 @@ static const char *s_hotspot_kinds [][3] = {
     { "surge", "投诉量激增", "a surge of complaints" },
 };
 
+//  Why a hot spot was cleared (analytics.hotspot_cleared's `reason`), for people.
+static const char *s_hotspot_reasons [][3] = {
+    { "cooled", "已降至规则的消退线", "it fell to the rule's clearing level" },
+    { "rule_removed", "其规则已从 hotspots.conf 删除", "its rule was removed from hotspots.conf" },
+    { "rule_changed", "hotspots.conf 中同名规则已改为其他类型或分组",
+      "the rule of that name in hotspots.conf now is of another kind or grouping" },
+};
+
 //  Every row of an event about no single case (proto/events.c: caseless):
 //  the template's values and the recipients come from the event's data and
 //  the directory, never from a case. Times in the bank's calendar zone (the
@@ -535,7 +543,7 @@ s_event_caseless (s_batch_t *batch, const notify_rule_t *rule, const char *seq, 
     ev.fields = fields;
     const char *keys [] = { "kind", "rule", "branch", "cause", "business_line", "customer",
                             "count", "window", "threshold", "baseline", "baseline_days",
-                            "p_value", NULL };
+                            "p_value", "reason", NULL };
     for (int i = 0; keys [i]; i++)
         s_put_json (fields, keys [i], json_object_get (data, keys [i]));
     const char *times [] = { "first_at", "last_at", "opened_at", "cleared_at", NULL };
@@ -558,6 +566,12 @@ s_event_caseless (s_batch_t *batch, const notify_rule_t *rule, const char *seq, 
         if (streq (kind, s_hotspot_kinds [k][0])) {
             s_put (fields, "kind_zh", s_hotspot_kinds [k][1]);
             s_put (fields, "kind_en", s_hotspot_kinds [k][2]);
+        }
+    const char *reason = zhash_lookup (fields, "reason");
+    for (size_t k = 0; reason && k < sizeof s_hotspot_reasons / sizeof s_hotspot_reasons [0]; k++)
+        if (streq (reason, s_hotspot_reasons [k][0])) {
+            s_put (fields, "reason_zh", s_hotspot_reasons [k][1]);
+            s_put (fields, "reason_en", s_hotspot_reasons [k][2]);
         }
     //  The branch's name from the directory (the event carries its id).
     const char *branch = zhash_lookup (fields, "branch");

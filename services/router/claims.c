@@ -483,7 +483,7 @@ claims_finish (claims_t *self, claim_batch_t *batch)
                 .priority = d->p.priority, .flags = (const char *const *) d->flags,
                 .nflags = d->nflags, .major = d->p.major, .unroutable = d->r.unroutable,
                 .rule = d->r.rule, .router = self->name,
-                .version = strtoll (version, NULL, 10),
+                .version = strtoll (version, NULL, 10), .outlet = d->r.branch,
             };
             msgpack_sbuffer_clear (&buf);
             events_complaint_assigned (&buf, &ev);

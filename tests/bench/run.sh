@@ -56,11 +56,11 @@ say () { printf 'bench: %s\n' "$*" >&2; }
 die () { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 PHASES=("$@")
-[[ ${#PHASES[@]} -gt 0 ]] || PHASES=(intake watchdog pipeline)
+[[ ${#PHASES[@]} -gt 0 ]] || PHASES=(intake watchdog analytics pipeline)
 want () { local p; for p in "${PHASES[@]}"; do [[ $p == "$1" ]] && return 0; done; return 1; }
 for p in "${PHASES[@]}"; do
-    [[ $p == intake || $p == watchdog || $p == pipeline ]] \
-        || die "unknown benchmark '$p' (intake, watchdog, pipeline)"
+    [[ $p == intake || $p == watchdog || $p == analytics || $p == pipeline ]] \
+        || die "unknown benchmark '$p' (intake, watchdog, analytics, pipeline)"
 done
 # The pipeline alone needs none of the cluster below: it runs its own.
 if [[ ${PHASES[*]} == pipeline ]]; then
@@ -69,6 +69,7 @@ fi
 need=()
 want intake && need+=(intake bench-intake)
 want watchdog && need+=(watchdog bench-watchdog)
+want analytics && need+=(bus analytics bench-analytics)
 want pipeline && need+=(bus intake router watchdog notifier complaintctl bench-pipeline)
 for b in "${need[@]}"; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is not built (run: make bench)"
@@ -87,9 +88,16 @@ as_pg () {
 
 INTAKE_PID=
 WATCHDOG_PID=
+BUS_PID=
+AN_PID=
+REBUILD_PID=
 cleanup () {
     local rc=$?
     trap - EXIT INT TERM
+    for p in $AN_PID $REBUILD_PID $BUS_PID; do
+        kill -KILL "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
     if [[ -n $WATCHDOG_PID ]] && kill -0 "$WATCHDOG_PID" 2>/dev/null; then
         kill -KILL "$WATCHDOG_PID" 2>/dev/null || true
         wait "$WATCHDOG_PID" 2>/dev/null || true
@@ -128,6 +136,10 @@ listen_addresses = ''
 fsync = on
 synchronous_commit = on
 EOF
+if [[ ${BENCH_AN_PG_STATS:-0} == 1 ]]; then
+    printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = 'all'\n" \
+        >>"$DIR/data/postgresql.conf"
+fi
 as_pg "$PGBIN/pg_ctl" start -D "$DIR/data" -w -t 60 -l "$DIR/postgresql.log" \
     -o "-p $PORT -k $DIR" >/dev/null || { tail -n 20 "$DIR/postgresql.log" >&2; die "PostgreSQL did not start"; }
 
@@ -228,6 +240,84 @@ if want watchdog; then
         verdict "per fired timer, large / small" "$ratio" "<=" 2 "x"
         verdict "firing delay p99 ($large open)" "$(wfig "$large" firing_delay_p99)" "<=" 1000 "ms"
     } | tee -a "$DIR/watchdog-figures.txt"
+fi
+
+# ------------------------------------------------------------ analytics
+if want analytics; then
+    db=analytics_bench
+    psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db"
+    for m in "$ROOT"/deploy/migrations/*.sql; do
+        PGDATABASE=$db psql -X -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || die "migration $m failed"
+    done
+    export PGDATABASE=$db
+    AN_EP=tcp://127.0.0.1:$((ZMQ_BASE + 5))
+    BUS_PUB=tcp://127.0.0.1:$((ZMQ_BASE + 3))
+    BUS_REPLAY=tcp://127.0.0.1:$((ZMQ_BASE + 4))
+    n=${BENCH_AN_COMPLAINTS:-1000000}
+    # BENCH_AN_PG_STATS=1: where the store's time goes, per phase (the
+    # statements that took the most, from pg_stat_statements).
+    pg_stats () {
+        [[ ${BENCH_AN_PG_STATS:-0} == 1 ]] || return 0
+        if [[ $1 != reset ]]; then
+            say "analytics: the statements that took the most time ($1)"
+            psql -X -q -P pager=off -c "SELECT s.calls, round (s.total_exec_time::numeric) AS total_ms,
+                       round ((s.total_exec_time / s.calls)::numeric, 3) AS mean_ms, s.rows,
+                       left (regexp_replace (s.query, '\s+', ' ', 'g'), 90) AS query
+                  FROM pg_stat_statements s ORDER BY s.total_exec_time DESC LIMIT 12" >&2 || true
+        fi
+        psql -X -q -c "SELECT pg_stat_statements_reset ()" >/dev/null 2>&1 || true
+    }
+    if [[ ${BENCH_AN_PG_STATS:-0} == 1 ]]; then psql -X -q -c "CREATE EXTENSION pg_stat_statements"; fi
+    out=$DIR/analytics-figures.txt
+    : >"$out"
+    "$BIN/bus" --name bench-bus --pub "$BUS_PUB" --replay "$BUS_REPLAY" --batch 10000 \
+        2>"$DIR/bus.log" &
+    BUS_PID=$!
+    say "analytics: $n complaints' lifecycles over ${BENCH_AN_DAYS:-365} days into the outbox (the bus sequences them)"
+    "$BIN/bench-analytics" populate --complaints "$n" --days "${BENCH_AN_DAYS:-365}" | tee -a "$out"
+    for _ in $(seq 36000); do
+        [[ $(psql -X -Atq -c 'SELECT count (*) FROM outbox') == 0 ]] && break
+        sleep 0.1
+    done
+    last=$(psql -X -Atq -c 'SELECT max (seq) FROM event_log')
+    say "analytics: $last events in the log; analytics --rebuild --once (ingest through replay)"
+    an_args=(--endpoint "$AN_EP" --bus "$BUS_PUB" --replay "$BUS_REPLAY"
+             --targets "$ROOT/deploy/analytics/targets.conf" --hotspots "$ROOT/deploy/analytics/hotspots.conf"
+             --calendars "$ROOT/deploy/calendars")
+    "$BIN/analytics" --name bench-rebuild "${an_args[@]}" --rebuild --once 2>"$DIR/analytics-rebuild.log" &
+    REBUILD_PID=$!
+    pg_stats reset
+    "$BIN/bench-analytics" wait --seq "$last" --timeout 7200 | tee -a "$out"
+    wait "$REBUILD_PID" || say "analytics --rebuild exited with $?"
+    pg_stats "ingest through replay"
+    psql -X -q -c 'VACUUM ANALYZE' || true
+    psql -X -Atq -c "SELECT 'store_fact_rows ' || count (*) FROM analytics_fact" | tee -a "$out"
+    psql -X -Atq -c "SELECT 'store_rollup_rows ' || count (*) FROM analytics_rollup" | tee -a "$out"
+    psql -X -Atq -c "SELECT 'store_analytics_size ' || pg_size_pretty (sum (pg_total_relation_size (oid)))
+                       FROM pg_class WHERE relname LIKE 'analytics%' AND relkind = 'r'" | tee -a "$out"
+    "$BIN/analytics" --name bench-live "${an_args[@]}" 2>"$DIR/analytics.log" &
+    AN_PID=$!
+    for _ in $(seq 100); do grep -q 'event=started' "$DIR/analytics.log" 2>/dev/null && break; sleep 0.1; done
+    say "analytics: ${BENCH_AN_RATE:-5000} events/s live for ${BENCH_AN_SECONDS:-30} s"
+    "$BIN/bench-analytics" live --rate "${BENCH_AN_RATE:-5000}" --seconds "${BENCH_AN_SECONDS:-30}" \
+        | tee -a "$out" || say "analytics: not every tick was covered"
+    pg_stats "live"
+    say "analytics: queries over the store"
+    "$BIN/bench-analytics" query --endpoint "$AN_EP" --repeat "${BENCH_AN_REPEAT:-100}" \
+        --days "${BENCH_AN_DAYS:-365}" | tee -a "$out" || say "analytics: some queries failed"
+    pg_stats "queries"
+    "$BIN/bench-analytics" limit | tee -a "$out"
+    awk '/VmHWM/ { print "analytics_peak_rss " $2 " kB" }' "/proc/$AN_PID/status" | tee -a "$out"
+    kill -TERM "$AN_PID" "$BUS_PID" 2>/dev/null || true
+    wait "$AN_PID" "$BUS_PID" 2>/dev/null || true
+    afig () { awk -v n="$1" '$1 == n { print $2 }' "$out"; }
+    {
+        verdict "ingest lag p99 at ${BENCH_AN_RATE:-5000} events/s" "$(afig live_lag_p99)" "<=" 1000 " ms"
+        for q in kpi_all kpi_by_branch kpi_30d_by_branch series_day_received series_day_received_by_cause series_hour_received_7d; do
+            verdict "$q p99" "$(afig ${q}_p99)" "<=" 200 " ms"
+        done
+    } | tee -a "$out"
+    unset PGDATABASE
 fi
 
 say "figures in $DIR/figures.txt, logs in $DIR"

@@ -45,22 +45,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
 from checks import expect, expect_true, mark_load, mark_save, note, sql, sql_int  # noqa: E402
 import lifecycle as L  # noqa: E402
+from client import ask as query  # noqa: E402
 
 DAY = 86400000
-
-
-def query(endpoint, req, timeout=5000):
-    ctx = zmq.Context.instance()
-    s = ctx.socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(endpoint)
-    s.send_multipart([b"", msgpack.packb(req)])
-    if not s.poll(timeout):
-        s.close()
-        return None
-    frames = s.recv_multipart()
-    s.close()
-    return msgpack.unpackb(frames[-1], raw=False)
 
 
 def last_seq():
@@ -162,6 +149,41 @@ def rollups_exact(desc):
            0, tdiff)
     expect("%s: no empty cell left" % desc, 0,
            sql_int("select count(*) from analytics_rollup where received = 0"))
+    # The period rollups (migration 014): per day (grain 1) and per month
+    # (grain 2) x one dimension, the same GROUP BY with GROUPING SETS; dim
+    # numbers are analytics_day_dims ().
+    dims = ["channel", "business_line", "cause", "department", "branch", "priority::text"]
+    grains = [(1, "day"), (2, "date_trunc('month', day)::date")]
+
+    def sets(select, group, view):
+        parts = []
+        for g, period in grains:
+            parts.append("(select %d::smallint, 0::smallint, %s, ''::text, %s from %s"
+                         " group by %s%s)" % (g, period, select, view, period, group))
+            parts += ["(select %d::smallint, %d::smallint, %s, %s, %s from %s"
+                      " group by %s, %s%s)" % (g, i + 1, period, d, select, view, period, d,
+                                               group)
+                      for i, d in enumerate(dims)]
+        return " union all ".join(parts)
+
+    want = sets(sums, "", "analytics_contribution")
+    ddiff = sql_int("select count(*) from ((select grain, dim, day, key, %s from"
+                    " analytics_rollup_dim except (%s)) union all ((%s) except"
+                    " select grain, dim, day, key, %s from analytics_rollup_dim)) x"
+                    % (", ".join(cols), want, want, ", ".join(cols)))
+    expect("%s: period rollup rows differing from GROUP BY day and month x each dimension"
+           % desc, 0, ddiff)
+    want = sets("metric, bucket, count(*)", ", metric, bucket", "analytics_contribution_time")
+    tddiff = sql_int("select count(*) from ((select grain, dim, day, key, metric, bucket, cases"
+                     " from analytics_rollup_dim_time except (%s)) union all ((%s) except"
+                     " select grain, dim, day, key, metric, bucket, cases from"
+                     " analytics_rollup_dim_time)) x" % (want, want))
+    expect("%s: period time rollup rows differing from GROUP BY day and month x each"
+           " dimension" % desc, 0, tddiff)
+    expect("%s: no empty period cell left" % desc, 0,
+           sql_int("select (select count(*) from analytics_rollup_dim where received = 0)"
+                   " + (select count(*) from analytics_rollup_time where cases = 0)"
+                   " + (select count(*) from analytics_rollup_dim_time where cases = 0)"))
 
 
 def cmd_scenario(args):
@@ -420,6 +442,9 @@ def cmd_snapshot(args):
                "rollup_time": table_digest("analytics_rollup_time",
                                            "day, hour, channel, business_line, cause,"
                                            " department, branch, priority, metric, bucket"),
+               "rollup_dim": table_digest("analytics_rollup_dim", "grain, dim, day, key"),
+               "rollup_dim_time": table_digest("analytics_rollup_dim_time",
+                                               "grain, dim, day, key, metric, bucket"),
                "facts": sql_int("select count(*) from analytics_fact"),
                "complaints": sql_int("select count(*) from complaint")}
     note("%s: as_of_seq %s, %d facts, %d complaints, received %s" % (

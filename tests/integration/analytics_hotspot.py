@@ -21,19 +21,36 @@ section 3), one step at a time.
               event of each type
     badquery  a bad `state` is refused naming the field
     ctl       complaintctl hotspots prints it for people (+08:00) and --json
+    reopen    three more at the outlet, all from one customer (the clock is
+              past the first window) -> a second analytics.hotspot of the
+              outlet rule, and one of repeat_customer_90d
+    removed   the shell removed outlet_cause_30d from the file and sent
+              SIGHUP -> exactly one analytics.hotspot_cleared with reason
+              `rule_removed` for it (count 3, its key), nothing open for the
+              rule in the query; repeat_customer_90d stays open, and after a
+              later sweep (its row judged again) still one such event
+    changed   the shell gave the name repeat_customer_90d to an outlet rule
+              (branch_cause, count 3) and sent SIGHUP -> the repeat
+              customer's open hot spot cleared once, reason `rule_changed`;
+              the renamed rule opens its own (the outlet's three recent
+              complaints), and while that one is judged sweep after sweep
+              no second clearing is told
+    branches  the outlet on complaint.assigned: a card-fee complaint whose
+              branch field names the outlet in English ("Haidian
+              sub-branch"): the card centre leads, the outlet cooperates,
+              `outlet` says which cooperating department it is; analytics'
+              branch is the outlet's id, not the text. A branch the
+              directory does not know: `outlet` nil, the branch as written.
 
 Every check is counted (checks.py).
 """
-import argparse
 import os
 import sys
 
-import msgpack
-import zmq
-
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
-from checks import expect, expect_true, note, sql, sql_int  # noqa: E402
+import client  # noqa: E402
+from checks import expect, expect_true, note, sql  # noqa: E402
 import lifecycle as L  # noqa: E402
 
 ARGS = None
@@ -45,16 +62,8 @@ NOS_FILE = "nos"
 
 
 def query(req, timeout=5000):
-    s = zmq.Context.instance().socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(ARGS.a)
-    s.send_multipart([b"", msgpack.packb(req)])
-    if not s.poll(timeout):
-        s.close()
-        return None
-    frames = s.recv_multipart()
-    s.close()
-    return msgpack.unpackb(frames[-1], raw=False)
+    """The analytics daemon's answer to req (None: no answer in time)."""
+    return client.ask(ARGS.a, req, timeout)
 
 
 def hot_events(type_):
@@ -86,7 +95,8 @@ def wait_judged(nos, count):
     hot spot's row holds `count` (a judgement after the last of them)."""
     checks.wait_sql("analytics has the %d complaints classified" % len(nos),
                     "select count(*) = %d from analytics_fact where complaint_no = any(:'nos')"
-                    " and department = '%s' and cause = '%s'" % (len(nos), BRANCH, CAUSE),
+                    " and outlet = '%s' and branch = '%s' and cause = '%s'"
+                    % (len(nos), BRANCH, BRANCH, CAUSE),
                     60, nos="{" + ",".join(nos) + "}")
     checks.wait_sql("the hot spot's row counts %d" % count,
                     "select count(*) = 1 from analytics_hotspot where rule = '%s'"
@@ -157,7 +167,7 @@ def step_more():
 
 def step_dead():
     nos = submit(2)
-    note("  submitted %d complaints while analytics was down" % 2)
+    note("  submitted %d complaints while analytics was down (%d in all)" % (2, len(nos)))
 
 
 def step_restarted():
@@ -221,22 +231,151 @@ def step_ctl():
                 and rows[0].get("rule") == RULE, out[-300:])
 
 
-def main():
+REPEAT_RULE = "repeat_customer_90d"
+REPEAT_PHONE = "13900000012"
+
+
+def submit_same_customer(n):
+    """n more complaints about the outlet, all from one customer."""
+    nos = load_nos()
+    for i in range(n):
+        k = len(nos) + 1
+        rc, out, err = L.ctl(L.NO_TOKEN, "submit", "--channel", "web", "--ref", "hot-%d" % k,
+                             "--product", "信用卡", "--body", BODY % k, "--phone", REPEAT_PHONE,
+                             "--name", "回头客")
+        no = (checks.jsonl(out) or [{}])[0].get("complaint_no", "")
+        expect_true("hot-%d (the same customer): a complaint number" % k, no.isdigit(),
+                    err.strip()[-200:])
+        nos.append(no)
+    with open(os.path.join(ARGS.out, NOS_FILE), "w") as f:
+        f.write("\n".join(nos))
+    return nos[-n:]
+
+
+def rule_events(type_, rule):
+    return [ev for ev in hot_events(type_) if ev.get("data", {}).get("rule") == rule]
+
+
+def step_reopen():
+    nos = submit_same_customer(3)
+    checks.wait_sql("analytics has the 3 new complaints at the outlet",
+                    "select count(*) = 3 from analytics_fact where complaint_no = any(:'nos')"
+                    " and outlet = '%s' and cause = '%s'" % (BRANCH, CAUSE), 60,
+                    nos="{" + ",".join(nos) + "}")
+    checks.wait_sql("the outlet rule's second analytics.hotspot and the repeat customer's",
+                    "select count(*) = 3 from event_log where type = 'analytics.hotspot'", 30)
+    expect("the outlet rule told twice (a new hot spot after the clearing), each at 3", [3, 3],
+           [ev["data"].get("count") for ev in rule_events("analytics.hotspot", RULE)])
+    expect("the repeat customer told once", 1, len(rule_events("analytics.hotspot", REPEAT_RULE)))
+    spots = open_spots()
+    if spots is not None:
+        expect("open: the outlet and the repeat customer", sorted([RULE, REPEAT_RULE]),
+               sorted(s["rule"] for s in spots))
+
+
+def step_removed():
+    checks.wait_sql("an analytics.hotspot_cleared with reason rule_removed on the stream",
+                    "select count(*) = 2 from event_log where type = 'analytics.hotspot_cleared'",
+                    30)
+    removed = [ev for ev in rule_events("analytics.hotspot_cleared", RULE)
+               if ev.get("data", {}).get("reason") == "rule_removed"]
+    expect("exactly one cleared event of the removed rule, reason rule_removed", 1, len(removed))
+    if removed:
+        d = removed[0]["data"]
+        expect("its head, count and window as last told",
+               ("outlet", RULE, BRANCH, CAUSE, None, 3, "30d"),
+               (d.get("kind"), d.get("rule"), d.get("branch"), d.get("cause"),
+                d.get("business_line"), d.get("count"), d.get("window")))
+        expect_true("cleared_at >= opened_at",
+                    d.get("cleared_at", 0) >= d.get("opened_at", 1), repr(d))
+    spots = open_spots()
+    if spots is not None:
+        expect("open in the query: the repeat customer only, nothing of the removed rule",
+               [REPEAT_RULE], [s["rule"] for s in spots])
+    expect("the removed rule's row is closed in the store", "f|t",
+           sql("select open, cleared_at is not null from analytics_hotspot where rule = '%s'"
+               % RULE))
+    # A later sweep (it judges the repeat customer's open row again, moving
+    # judged_at past the clearing) tells nothing more.
+    checks.wait_sql("a sweep after the clearing (the open row judged again)",
+                    "select (select judged_at from analytics_hotspot where rule = '%s')"
+                    " > (select cleared_at from analytics_hotspot where rule = '%s')"
+                    % (REPEAT_RULE, RULE), 30)
+    expect("still one cleared event of the removed rule", 1,
+           len([ev for ev in rule_events("analytics.hotspot_cleared", RULE)
+                if ev.get("data", {}).get("reason") == "rule_removed"]))
+    expect("the repeat customer is not cleared", 0,
+           len(rule_events("analytics.hotspot_cleared", REPEAT_RULE)))
+
+
+def step_changed():
+    checks.wait_sql("the repeat customer's hot spot cleared and the renamed rule's opened",
+                    "select count(*) = 1 from analytics_hotspot where rule = '%s'"
+                    " and kind = 'outlet' and open" % REPEAT_RULE, 30)
+    changed = [ev["data"] for ev in rule_events("analytics.hotspot_cleared", REPEAT_RULE)]
+    expect("one cleared event of the changed rule, reason rule_changed, the customer's key",
+           [("rule_changed", "repeat_customer", None, 3)],
+           [(d.get("reason"), d.get("kind"), d.get("branch"), d.get("count")) for d in changed])
+    expect_true("it names the pseudonym it was about",
+                changed and len(changed[0].get("customer") or "") == 32, repr(changed))
+    opened = [ev["data"] for ev in rule_events("analytics.hotspot", REPEAT_RULE)]
+    expect("the rule's events: the customer's, then the outlet's under the same name",
+           [("repeat_customer", None), ("outlet", BRANCH)],
+           [(d.get("kind"), d.get("branch")) for d in opened])
+    checks.wait_sql("a later sweep (the new hot spot judged again)",
+                    "select (select judged_at from analytics_hotspot where rule = '%s'"
+                    "  and kind = 'outlet') > (select cleared_at from analytics_hotspot"
+                    "  where rule = '%s' and kind = 'repeat_customer')"
+                    % (REPEAT_RULE, REPEAT_RULE), 30)
+    expect("still one cleared event of the changed rule", 1,
+           len(rule_events("analytics.hotspot_cleared", REPEAT_RULE)))
+
+
+def assigned_of(no):
+    evs = [ev for _, _, ev in checks.events("type = 'complaint.assigned' and complaint_no = :'no'",
+                                             no=no)]
+    return evs[0].get("data", {}) if evs else {}
+
+
+def step_branches():
+    coop = L.submit("hot-coop", "信用卡", "信用卡年费乱收，柜台也解释不清楚。",
+                    "--branch", "Haidian sub-branch")
+    unknown = L.submit("hot-unknown", "信用卡", "信用卡年费乱收，柜台也解释不清楚。",
+                       "--branch", "火星支行")
+    checks.wait_sql("analytics has both classified",
+                    "select count(*) = 2 from analytics_fact where complaint_no = any(:'nos')"
+                    " and cause <> ''", 60, nos="{%s,%s}" % (coop, unknown))
+    d = assigned_of(coop)
+    expect("named in English: the outlet's id on complaint.assigned", BRANCH, d.get("outlet"))
+    expect_true("the business department leads, the outlet is one of the cooperating",
+                d.get("department") not in (None, BRANCH) and BRANCH in (d.get("cooperating") or []),
+                repr(d))
+    expect("analytics: its outlet and branch are the outlet's id", "%s|%s" % (BRANCH, BRANCH),
+           sql("select outlet, branch from analytics_fact where complaint_no = :'no'", no=coop))
+    d = assigned_of(unknown)
+    expect_true("a branch the directory does not know: outlet nil",
+                "outlet" in d and d["outlet"] is None, repr(d))
+    expect("analytics: no outlet, the branch as written", "|火星支行",
+           sql("select outlet, branch from analytics_fact where complaint_no = :'no'",
+               no=unknown))
+
+
+STEPS = {"burst": step_burst, "more": step_more, "dead": step_dead, "restarted": step_restarted,
+         "clear": step_clear, "again": step_again, "badquery": step_badquery, "ctl": step_ctl,
+         "reopen": step_reopen, "removed": step_removed, "changed": step_changed,
+         "branches": step_branches}
+
+
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--ctl", required=True)
-    p.add_argument("--tokens", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--a", required=True)
-    p.add_argument("step")
-    ARGS = p.parse_args()
-    L.setup(ARGS.ctl, ARGS.tokens, ARGS.out)
-    steps = {"burst": step_burst, "more": step_more, "dead": step_dead,
-             "restarted": step_restarted, "clear": step_clear, "again": step_again,
-             "badquery": step_badquery, "ctl": step_ctl}
-    steps[ARGS.step]()
-    sys.exit(checks.status())
+    ARGS = args
+    L.setup(args.ctl, args.tokens, args.out)
+
+
+def main():
+    return checks.step_main(STEPS, ("--ctl", "--tokens", "--out", "--a"), setup,
+                            lambda step, args: step())
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

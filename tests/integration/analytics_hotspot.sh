@@ -14,28 +14,32 @@
 #   again      SIGKILL + restart, then `analytics --rebuild --once`: still one
 #              event of each type (a rebuild keeps the hot spots' state)
 #   badquery, ctl   the query's errors; complaintctl hotspots
+#   reopen     three more at the outlet from one customer: a new outlet hot
+#              spot and a repeat-customer one
+#   removed    outlet_cause_30d removed from hotspots.conf, SIGHUP: its open
+#              hot spot cleared once (reason rule_removed), the other stays
+#   changed    repeat_customer_90d's name given to an outlet rule, SIGHUP: the
+#              customer's hot spot cleared once (rule_changed), the new one opens
+#   branches   complaint.assigned's outlet: an outlet that cooperates, named
+#              in English; a branch the directory does not know
 # Every check is analytics_hotspot.py's; this file starts and stops processes.
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router analytics complaintctl
 
-DIRECTORY=$ROOT/deploy/org/directory.conf
-issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
+issue_tokens "$TEST_DIR/staff" >/dev/null || exit 1
 A_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 3))
 R_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 4))
+HOTSPOTS=$TEST_DIR/hotspots.conf
+cp "$ROOT/deploy/analytics/hotspots.conf" "$HOTSPOTS"
 PYH="$PY $ROOT/tests/integration/analytics_hotspot.py --ctl $BIN/complaintctl \
      --tokens $TEST_DIR/staff/tokens.plain --out $TEST_DIR/out --a $A_EP"
 analytics_start () {
     start_service analytics analytics --name a --endpoint "$A_EP" --batch 20 \
-        --lock-retry-ms 200 --hotspot-sweep-ms 300
+        --lock-retry-ms 200 --hotspot-sweep-ms 300 --hotspots "$HOTSPOTS"
     wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
 }
 
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
+start_pipeline || exit 1
 analytics_start
 
 $PYH burst
@@ -58,3 +62,12 @@ fi
 analytics_start
 $PYH badquery
 $PYH ctl
+$PYH reopen
+grep -v '^outlet ' "$ROOT/deploy/analytics/hotspots.conf" >"$HOTSPOTS"
+kill -HUP "$(service_pid analytics)"
+$PYH removed
+sed -e 's/^outlet .*/outlet branch_cause count 3 window 30d clear 1 name repeat_customer_90d/' \
+    -e '/^repeat_customer /d' "$ROOT/deploy/analytics/hotspots.conf" >"$HOTSPOTS"
+kill -HUP "$(service_pid analytics)"
+$PYH changed
+$PYH branches

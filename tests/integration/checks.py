@@ -16,7 +16,8 @@ Every checker (act_protocol.py, bad_input.py, e2e_import.py, invariants.py,
     wait_sql and wait_log are such waits counted as checks (the deadline
     passing is a failure).
 
-Also here: run and jsonl (a client's output), log_lines (a service log),
+Also here: step_main (the main() of a checker called once per step of a
+shell scenario), run and jsonl (a client's output), log_lines (a service log),
 events and leaking_events (the event log decoded; invariant 8), and
 mark_save / mark_load (a baseline one run of a checker keeps for a later
 run: the checkers called at each step of a shell scenario).
@@ -27,6 +28,7 @@ has no psycopg on the test machines' base image; psql is there anyway.
 
 Run under Debian's /usr/bin/python3 (python3-zmq, python3-msgpack).
 """
+import argparse
 import atexit
 import os
 import subprocess
@@ -111,6 +113,30 @@ def note(desc):
 def status():
     """The exit status a checker returns: 1 when any check failed."""
     return 1 if FAILED else 0
+
+
+def step_main(steps, options=(), setup=None, call=None):
+    """The main() of a checker a shell scenario calls once per step:
+    `NAME.py --OPTION VALUE ... STEP [ARG ...]`.
+
+    steps: {name: function}; options: the required --options, one value
+    each; setup(args), when given, runs before the step (the checker keeps
+    args, makes its folders); call(function, args) runs the step (default:
+    function(*args.args), the ARGs as strings). Returns the exit status,
+    status(): `sys.exit(main())`."""
+    p = argparse.ArgumentParser()
+    for option in options:
+        p.add_argument(option, required=True)
+    p.add_argument("step", choices=sorted(steps))
+    p.add_argument("args", nargs="*")
+    args = p.parse_args()
+    if setup:
+        setup(args)
+    if call:
+        call(steps[args.step], args)
+    else:
+        steps[args.step](*args.args)
+    return status()
 
 
 def _record():

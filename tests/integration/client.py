@@ -109,6 +109,15 @@ class Client:
         self.sock.close(0)
 
 
+def ask(endpoint, req, timeout_ms=5000):
+    """One request (a map, packed here) on a DEALER of its own: the decoded
+    reply, or None when none came within timeout_ms."""
+    c = Client(zmq.Context.instance(), endpoint)
+    raw = c.request(msgpack.packb(req), timeout_ms)
+    c.close()
+    return unpack(raw) if raw is not None else None
+
+
 def cmd_ping(args):
     ctx = zmq.Context.instance()
     c = Client(ctx, args.endpoint)

@@ -19,12 +19,7 @@
 require_bin bus intake router complaintctl
 
 issue_tokens "$TEST_DIR/staff" || exit 1
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$ROOT/deploy/org/directory.conf" --tokens "$TEST_DIR/staff/tokens"
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
+start_pipeline || exit 1
 
 "$PY" "$ROOT/tests/integration/e2e_import.py" --csv "$ROOT/tests/data/cfpb_complaints_sample.csv" \
     --ctl "$BIN/complaintctl" --tokens "$TEST_DIR/staff/tokens.plain" \

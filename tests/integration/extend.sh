@@ -37,12 +37,7 @@ require_bin bus intake router complaintctl
 DIRECTORY=$ROOT/deploy/org/directory.conf
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
 
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
+start_pipeline || exit 1
 
 # f: a migrated database without complaints.test_clock, whose clock
 # `complaintctl clock` must refuse to move.

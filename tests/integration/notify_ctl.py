@@ -20,7 +20,6 @@ checks; the shell starts the services and the SMTP server between steps.
 The figures a later step needs (complaint numbers, the row retried) are
 kept between runs (checks.mark_save).
 """
-import argparse
 import json
 import os
 import re
@@ -279,17 +278,16 @@ def step_e():
 STEPS = {"ab": step_ab, "c": step_c, "d": step_d, "e": step_e}
 
 
-def main():
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    for a in ("--ctl", "--sink", "--mail", "--out"):
-        p.add_argument(a, required=True)
-    p.add_argument("step", choices=sorted(STEPS))
-    ARGS = p.parse_args()
+    ARGS = args
     os.makedirs(ARGS.out, exist_ok=True)
     note("notify_ctl.py %s" % ARGS.step)
-    STEPS[ARGS.step]()
-    return checks.status()
+
+
+def main():
+    return checks.step_main(STEPS, ("--ctl", "--sink", "--mail", "--out"), setup,
+                            lambda step, args: step())
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ Their data is packed with python3-msgpack from the table in proto/PROTOCOL.md
 (an independent implementation of the contract); lib.sh checks every event
 against proto/events.c at the test's end.
 """
-import argparse
 import os
 import re
 import sys
@@ -183,7 +182,8 @@ def step_b(a):
 
 
 def step_c(a):
-    data = dict(outlet_head(), count=1, window="30d", opened_at=T_OPENED, cleared_at=T_CLEARED)
+    data = dict(outlet_head(), count=1, window="30d", opened_at=T_OPENED, cleared_at=T_CLEARED,
+                reason="cooled")
     put("analytics.hotspot_cleared", data)
     wait_sql("every notification of the cleared hot spot sent", ALL_DONE, 30)
     seq = seq_of("analytics.hotspot_cleared")
@@ -196,7 +196,7 @@ def step_c(a):
                and "北京分行海淀支行" in m["subject"]
                and "时间窗 30d 内现有 1 件" in m["body"]
                and "发现时间：2026-03-20 14:31 +08:00" in m["body"]
-               and "消退时间：2026-04-14 14:31 +08:00" in m["body"]
+               and "消退时间：2026-04-14 14:31 +08:00（已降至规则的消退线）" in m["body"]
                and "规则：outlet_cause_30d" in m["body"]))
 
 
@@ -230,15 +230,13 @@ STEPS = {"ready": step_ready, "a": step_a, "b": step_b, "c": step_c, "d": step_d
          "privacy": step_privacy}
 
 
-def main():
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--mail", required=True)
-    p.add_argument("--sink", required=True)
-    p.add_argument("step", choices=sorted(STEPS))
-    ARGS = p.parse_args()
-    STEPS[ARGS.step](ARGS)
-    return checks.status()
+    ARGS = args
+
+
+def main():
+    return checks.step_main(STEPS, ("--mail", "--sink"), setup, lambda step, args: step(args))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ end.
 sending or failed, none pending and due): by then the notifier has decided
 every row, and the sink stores a request before it answers.
 """
-import argparse
 import os
 import re
 import sys
@@ -360,17 +359,14 @@ STEPS = {"a": step_a, "b": step_b, "c": step_c, "d1": step_d1, "d2": step_d2,
          "wait-gw": step_wait_gw, "killed": step_killed}
 
 
-def main():
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--gateway", required=True)
-    p.add_argument("--sink", required=True)
-    p.add_argument("--auth", required=True)
-    p.add_argument("step", choices=sorted(STEPS))
-    p.add_argument("args", nargs="*")
-    ARGS = p.parse_args()
-    STEPS[ARGS.step](ARGS)
-    return checks.status()
+    ARGS = args
+
+
+def main():
+    return checks.step_main(STEPS, ("--gateway", "--sink", "--auth"), setup,
+                            lambda step, args: step(args))
 
 
 if __name__ == "__main__":

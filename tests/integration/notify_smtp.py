@@ -32,7 +32,6 @@ or suppressed, the outbox drained, the notifier's cursor at the end of the
 log: the sink stores a message before it answers 250, so a sent row's
 message is in the mailbox by then).
 """
-import argparse
 import json
 import os
 import re
@@ -357,16 +356,13 @@ STEPS = {"a": step_a, "info": step_info, "mark": step_mark, "b-down": step_b_dow
          "f": step_f, "privacy": step_privacy}
 
 
-def main():
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--mail", required=True)
-    p.add_argument("--sink", required=True)
-    p.add_argument("step", choices=sorted(STEPS))
-    p.add_argument("args", nargs="*")
-    ARGS = p.parse_args()
-    STEPS[ARGS.step](ARGS)
-    return checks.status()
+    ARGS = args
+
+
+def main():
+    return checks.step_main(STEPS, ("--mail", "--sink"), setup, lambda step, args: step(args))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ The shell edits the files, sends SIGHUP and submits.
     six NO6 NO7                   what an assignment publishes: major,
                                   cooperation, JR/T codes, unroutable
 """
-import argparse
 import os
 import re
 import sys
@@ -130,10 +129,10 @@ def six(no6, no7):
 
     def pick(no, typ, *keys):
         return [[d.get(k) for k in keys] for d in ev(no, typ)]
-    expect("complaint 6 assigned to the outlet, card centre cooperating",
-           [["outlet_bj_haidian", ["card_center"], True, 1, ["media"]]],
-           pick(no6, "complaint.assigned", "department", "cooperating", "major", "priority",
-                "flags"))
+    expect("complaint 6 assigned to the outlet it names, card centre cooperating",
+           [["outlet_bj_haidian", "outlet_bj_haidian", ["card_center"], True, 1, ["media"]]],
+           pick(no6, "complaint.assigned", "department", "outlet", "cooperating", "major",
+                "priority", "flags"))
     expect("complaint 6: complaint.major for management", [["outlet_bj_haidian", 1]],
            pick(no6, "complaint.major", "department", "priority"))
     expect("complaint 6: cooperation requested from the card centre",
@@ -143,9 +142,9 @@ def six(no6, no7):
            ["due_at" in d for d in ev(no6, "complaint.assigned")])
     expect("complaint 6: JR/T codes carried", [["A0302", "B03", "C01"]],
            pick(no6, "complaint.assigned", "jrt_channel", "jrt_business", "jrt_cause"))
-    expect("complaint 7: unroutable, the complaint office's queue, no handler",
-           [["complaint_office", True, None]],
-           pick(no7, "complaint.assigned", "department", "unroutable", "handler"))
+    expect("complaint 7: unroutable, the complaint office's queue, no handler, no outlet",
+           [["complaint_office", True, None, None]],
+           pick(no7, "complaint.assigned", "department", "unroutable", "handler", "outlet"))
     expect("complaint 7: no handler in the store", "",
            sql("select handler from complaint where complaint_no = :'no'", no=no7))
     expect("complaint 6: audit details name the deciding rules", "true|true|true",
@@ -159,16 +158,13 @@ STEPS = {"one": one, "refused": refused, "routed": routed, "ghost": ghost, "toke
          "loaded": loaded, "five": five, "none-received": none_received, "six": six}
 
 
-def main():
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--log", required=True)
-    p.add_argument("--ctl", required=True)
-    p.add_argument("step", choices=sorted(STEPS))
-    p.add_argument("args", nargs="*")
-    ARGS = p.parse_args()
-    STEPS[ARGS.step](*ARGS.args)
-    return checks.status()
+    ARGS = args
+
+
+def main():
+    return checks.step_main(STEPS, ("--log", "--ctl"), setup)
 
 
 if __name__ == "__main__":

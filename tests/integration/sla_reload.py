@@ -21,7 +21,6 @@ SEEN: how many lines of that event the log held before the SIGHUP; the
 step waits (deadline 10 s, a check) for one more. A case's step waits
 (deadline 20 s) until it is routed and its clocks built.
 """
-import argparse
 import os
 import re
 import sys
@@ -118,15 +117,13 @@ STEPS = {"one": one, "two": two, "two-b": two_b, "three": three, "four": four,
          "five": five}
 
 
-def main():
+def setup(args):
     global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--log", required=True)
-    p.add_argument("step", choices=sorted(STEPS))
-    p.add_argument("args", nargs="*")
-    ARGS = p.parse_args()
-    STEPS[ARGS.step](*ARGS.args)
-    return checks.status()
+    ARGS = args
+
+
+def main():
+    return checks.step_main(STEPS, ("--log",), setup)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@
 //  this binary (Makefile: SELFTEST_SVC) so they are tested without one.
 #include "hotspot_rules.h"
 #include "hotspot.h"
+#include "svg_chart.h"
 
 typedef struct {
     const char *name;
@@ -58,6 +59,7 @@ static const s_test_t s_tests [] = {
     { "analytics_request", analytics_request_test },
     { "hotspot_rules", hotspot_rules_test },
     { "hotspot", hotspot_test },
+    { "svg_chart", svg_chart_test },
 };
 
 int
