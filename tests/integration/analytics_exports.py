@@ -2,7 +2,7 @@
 """analytics_exports.py — the checks of tests/integration/analytics_exports.sh
 against a running bus, intake, router and analytics (issue 12 section 5).
 
-    analytics_exports.py scenario --ctl PATH --tokens FILE --out DIR --a EP
+    analytics_exports.py --ctl PATH --tokens FILE --out DIR --a EP scenario
         nine complaints through intake — some with the customer's consent to
         publish the text, narratives holding phone and card numbers, commas,
         quotes and a line break — worked by named staff: closed with an
@@ -24,7 +24,6 @@ against a running bus, intake, router and analytics (issue 12 section 5).
 
 Every check is counted (checks.py).
 """
-import argparse
 import csv
 import io
 import os
@@ -272,18 +271,6 @@ def cmd_scenario(args):
     check_report_names(args)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("scenario")
-    s.add_argument("--ctl", required=True)
-    s.add_argument("--tokens", required=True)
-    s.add_argument("--out", required=True)
-    s.add_argument("--a", required=True)
-    args = p.parse_args()
-    cmd_scenario(args)
-    sys.exit(1 if checks.FAILED else 0)
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(checks.step_main({"scenario": cmd_scenario}, ("--ctl", "--tokens", "--out", "--a"),
+                              call=lambda step, args: step(args)))

@@ -27,8 +27,8 @@ wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 wait_bus 15 || fail "bus replay did not answer within 15 s"
 wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
 
-"$PY" "$ROOT/tests/integration/analytics_exports.py" scenario --ctl "$BIN/complaintctl" \
-    --tokens "$TEST_DIR/staff/tokens.plain" --out "$TEST_DIR" --a "$A_EP" \
+"$PY" "$ROOT/tests/integration/analytics_exports.py" --ctl "$BIN/complaintctl" \
+    --tokens "$TEST_DIR/staff/tokens.plain" --out "$TEST_DIR" --a "$A_EP" scenario \
     || fail "analytics_exports.py scenario failed"
 for s in bus intake router analytics; do
     assert_true "$s is still running" service_alive "$s"
