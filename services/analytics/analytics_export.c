@@ -13,6 +13,7 @@
  *  inside its 15 days.
  */
 #include "analytics_export.h"
+#include "analytics_query.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -47,6 +48,11 @@ s_pack_text_or_nil (msgpack_packer *pk, const PGresult *res, int row, int col)
 //  --------------------------------------------------------------------------
 //  jrt
 
+/*  Complaints received in [$1, $2) (unix ms), exactly. */
+#define S_RECEIVED_IN_RANGE \
+    " WHERE received_at >= 'epoch'::timestamptz + $1::bigint * interval '1 millisecond'" \
+    "   AND received_at < 'epoch'::timestamptz + $2::bigint * interval '1 millisecond'"
+
 #define S_JRT_SQL \
     "SELECT to_char (received_day, CASE WHEN $3::boolean THEN 'YYYY-MM-DD' ELSE 'YYYY-MM' END)," \
     "  CASE WHEN $4 IN ('all', 'channel') THEN jrt_channel ELSE '' END," \
@@ -54,8 +60,7 @@ s_pack_text_or_nil (msgpack_packer *pk, const PGresult *res, int row, int col)
     "  CASE WHEN $4 IN ('all', 'cause') THEN jrt_cause ELSE '' END," \
     "  count (*)" \
     " FROM analytics_fact" \
-    " WHERE received_at >= 'epoch'::timestamptz + $1::bigint * interval '1 millisecond'" \
-    "   AND received_at < 'epoch'::timestamptz + $2::bigint * interval '1 millisecond'" \
+    S_RECEIVED_IN_RANGE \
     " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 LIMIT $5::int"
 
 static int
@@ -83,12 +88,7 @@ s_jrt (analytics_store_t *store, const calendar_t *calendar, const analytics_req
     }
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 8);
-    proto_pack_kv_bool (&pk, "ok", true);
-    proto_pack_kv_int (&pk, "as_of_seq", as_of);
-    proto_pack_kv_int (&pk, "from", req->from);
-    proto_pack_kv_int (&pk, "to", req->to);
-    proto_pack_kv_cstr (&pk, "zone", calendar_timezone (calendar));
+    analytics_query_head (&pk, 8, as_of, calendar, req);
     proto_pack_kv_cstr (&pk, "period", req->daily ? "day" : "month");
     proto_pack_kv_cstr (&pk, "axis", analytics_axes [req->axis]);
     proto_pack_cstr (&pk, "rows");
@@ -119,8 +119,7 @@ s_jrt (analytics_store_t *store, const calendar_t *calendar, const analytics_req
     "  narrative_consent," \
     "  CASE WHEN narrative_consent THEN narrative END" \
     " FROM analytics_fact" \
-    " WHERE received_at >= 'epoch'::timestamptz + $1::bigint * interval '1 millisecond'" \
-    "   AND received_at < 'epoch'::timestamptz + $2::bigint * interval '1 millisecond'" \
+    S_RECEIVED_IN_RANGE \
     "   AND (received_at, complaint_no) >" \
     "       ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::text)" \
     " ORDER BY received_at, complaint_no LIMIT $5::int"
@@ -144,12 +143,7 @@ s_cfpb (analytics_store_t *store, const calendar_t *calendar, const analytics_re
     int n = PQntuples (res);
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 7);
-    proto_pack_kv_bool (&pk, "ok", true);
-    proto_pack_kv_int (&pk, "as_of_seq", as_of);
-    proto_pack_kv_int (&pk, "from", req->from);
-    proto_pack_kv_int (&pk, "to", req->to);
-    proto_pack_kv_cstr (&pk, "zone", calendar_timezone (calendar));
+    analytics_query_head (&pk, 7, as_of, calendar, req);
     proto_pack_cstr (&pk, "rows");
     msgpack_pack_array (&pk, (uint32_t) n);
     for (int r = 0; r < n; r++) {

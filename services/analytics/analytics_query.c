@@ -195,9 +195,9 @@ s_begin (analytics_store_t *store, int64_t *as_of)
     return analytics_store_snapshot (store, as_of);
 }
 
-static void
-s_head (msgpack_packer *pk, int entries, int64_t as_of, const calendar_t *calendar,
-        const analytics_request_t *req)
+void
+analytics_query_head (msgpack_packer *pk, int entries, int64_t as_of,
+                      const calendar_t *calendar, const analytics_request_t *req)
 {
     msgpack_pack_map (pk, (uint32_t) entries);
     proto_pack_kv_bool (pk, "ok", true);
@@ -205,6 +205,13 @@ s_head (msgpack_packer *pk, int entries, int64_t as_of, const calendar_t *calend
     proto_pack_kv_int (pk, "from", req->from);
     proto_pack_kv_int (pk, "to", req->to);
     proto_pack_kv_cstr (pk, "zone", calendar_timezone (calendar));
+}
+
+static void
+s_head (msgpack_packer *pk, int entries, int64_t as_of, const calendar_t *calendar,
+        const analytics_request_t *req)
+{
+    analytics_query_head (pk, entries, as_of, calendar, req);
 }
 
 static s_group_t *
