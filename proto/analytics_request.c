@@ -66,6 +66,8 @@ const char *const analytics_dims [] = {
     "channel", "business_line", "cause", "department", "branch", "priority", NULL
 };
 
+const char *const analytics_axes [] = { "all", "channel", "business", "cause", NULL };
+
 static int
 s_index (const char *const *names, size_t stride, size_t count, const char *name, size_t len)
 {
@@ -100,6 +102,60 @@ analytics_dim_index (const char *name, size_t len)
     return s_index (analytics_dims, sizeof analytics_dims [0], count, name, len);
 }
 
+/*  jrt and cfpb: what each reads beyond the range (nothing else is read:
+ *  `by` is kpi's and series'). */
+static int
+s_decode_export (const msgpack_object *map, analytics_request_t *req, proto_error_t *err)
+{
+    if (req->op == ANALYTICS_JRT) {
+        proto_str_t period = { 0 }, axis = { 0 };
+        if (proto_get_str (map, "period", "period", false, 1, 16, &period, err)
+        ||  proto_get_str (map, "axis", "axis", false, 1, 16, &axis, err))
+            return -1;
+        if (period.ptr && !proto_str_eq (period, "day") && !proto_str_eq (period, "month")) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "period",
+                             "period must be \"day\" or \"month\"");
+            return -1;
+        }
+        req->daily = period.ptr && proto_str_eq (period, "day");
+        int a = axis.ptr ? s_index (analytics_axes, sizeof analytics_axes [0], 4, axis.ptr,
+                                    axis.len) : ANALYTICS_AXIS_ALL;
+        if (a < 0) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "axis",
+                             "axis must be \"all\", \"channel\", \"business\" or \"cause\"");
+            return -1;
+        }
+        req->axis = (analytics_axis_t) a;
+        return 0;
+    }
+    //  cfpb: the cursor is both halves or neither; the page is bounded.
+    proto_str_t no = { 0 };
+    bool has_at = false;
+    int64_t limit = ANALYTICS_DEFAULT_PAGE;
+    if (proto_get_int (map, "after_us", "after_us", false, ANALYTICS_MIN_MS * 1000,
+                       ANALYTICS_MAX_MS * 1000,
+                       &req->after_us, &has_at, err)
+    ||  proto_get_str (map, "after_no", "after_no", false, 1, 64, &no, err)
+    ||  proto_get_int (map, "limit", "limit", false, 1, ANALYTICS_MAX_PAGE, &limit, NULL, err))
+        return -1;
+    if (has_at != (no.ptr != NULL)) {
+        proto_error_set (err, PROTO_E_MISSING_FIELD, has_at ? "after_no" : "after_us",
+                         "the cursor is after_us and after_no together (the `next` of "
+                         "the page before)");
+        return -1;
+    }
+    if (no.ptr) {
+        if (complaint_no_check (no.ptr, no.len, "after_no", err))
+            return -1;
+        memcpy (req->after_no, no.ptr, no.len);
+        req->after_no [no.len] = 0;
+    }
+    if (!has_at)
+        req->after_us = 0;
+    req->limit = (int) limit;
+    return 0;
+}
+
 int
 analytics_request_decode (const void *data, size_t size, analytics_request_t *req,
                           proto_error_t *err)
@@ -121,9 +177,15 @@ analytics_request_decode (const void *data, size_t size, analytics_request_t *re
     else
     if (proto_str_eq (op, "hotspots"))
         req->op = ANALYTICS_HOTSPOTS;
+    else
+    if (proto_str_eq (op, "jrt"))
+        req->op = ANALYTICS_JRT;
+    else
+    if (proto_str_eq (op, "cfpb"))
+        req->op = ANALYTICS_CFPB;
     else {
-        proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
-                         "the analytics endpoint serves op \"kpi\", \"series\" and \"hotspots\"");
+        proto_error_set (err, PROTO_E_UNKNOWN_OP, "op", "the analytics endpoint serves op "
+                         "\"kpi\", \"series\", \"hotspots\", \"jrt\" and \"cfpb\"");
         goto done;
     }
     if (req->op == ANALYTICS_HOTSPOTS) {
@@ -153,6 +215,10 @@ analytics_request_decode (const void *data, size_t size, analytics_request_t *re
     if (req->to - req->from > ANALYTICS_MAX_RANGE_MS) {
         proto_error_set (err, PROTO_E_TOO_LARGE, "to",
                          "the range from..to is over ten years; ask for a shorter one");
+        goto done;
+    }
+    if (req->op == ANALYTICS_JRT || req->op == ANALYTICS_CFPB) {
+        rc = s_decode_export (&msg.data, req, err);
         goto done;
     }
     if (by.ptr && (req->by = analytics_dim_index (by.ptr, by.len)) < 0) {
@@ -212,7 +278,106 @@ analytics_hotspots_request_pack (msgpack_sbuffer *buf, bool all)
     proto_pack_kv_cstr (&pk, "state", all ? "all" : "open");
 }
 
+void
+analytics_jrt_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to, const char *period,
+                            const char *axis)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 3 + (period != NULL) + (axis != NULL));
+    proto_pack_kv_cstr (&pk, "op", "jrt");
+    proto_pack_kv_int (&pk, "from", from);
+    proto_pack_kv_int (&pk, "to", to);
+    if (period)
+        proto_pack_kv_cstr (&pk, "period", period);
+    if (axis)
+        proto_pack_kv_cstr (&pk, "axis", axis);
+}
+
+void
+analytics_cfpb_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to, int64_t after_us,
+                             const char *after_no, int limit)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 3 + (after_no ? 2 : 0) + (limit > 0));
+    proto_pack_kv_cstr (&pk, "op", "cfpb");
+    proto_pack_kv_int (&pk, "from", from);
+    proto_pack_kv_int (&pk, "to", to);
+    if (after_no) {
+        proto_pack_kv_int (&pk, "after_us", after_us);
+        proto_pack_kv_cstr (&pk, "after_no", after_no);
+    }
+    if (limit > 0)
+        proto_pack_kv_int (&pk, "limit", limit);
+}
+
 #include "selftest.h"
+
+/*  The export ops: each field checked and named. */
+static void
+s_test_exports (int64_t t0, int64_t day)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    analytics_request_t req;
+    proto_error_t err = { 0 };
+    analytics_jrt_request_pack (&buf, t0, t0 + 31 * day, NULL, NULL);
+    int rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == 0 && req.op == ANALYTICS_JRT && !req.daily && req.axis == ANALYTICS_AXIS_ALL);
+    msgpack_sbuffer_clear (&buf);
+    analytics_jrt_request_pack (&buf, t0, t0 + day, "day", "cause");
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == 0 && req.daily && req.axis == ANALYTICS_AXIS_CAUSE);
+    msgpack_sbuffer_clear (&buf);
+    analytics_jrt_request_pack (&buf, t0, t0 + day, "week", NULL);
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == -1 && strcmp (err.field, "period") == 0);
+    msgpack_sbuffer_clear (&buf);
+    analytics_jrt_request_pack (&buf, t0, t0 + day, NULL, "branch");
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == -1 && strcmp (err.field, "axis") == 0
+            && strcmp (err.code, PROTO_E_INVALID_FIELD) == 0);
+    msgpack_sbuffer_clear (&buf);
+    analytics_jrt_request_pack (&buf, t0 + day, t0, NULL, NULL);
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == -1 && strcmp (err.field, "to") == 0);
+    msgpack_sbuffer_clear (&buf);
+
+    //  cfpb: the first page, a page after a cursor, and the refusals
+    analytics_cfpb_request_pack (&buf, t0, t0 + day, 0, NULL, 0);
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == 0 && req.op == ANALYTICS_CFPB && req.limit == ANALYTICS_DEFAULT_PAGE
+            && req.after_us == 0 && req.after_no [0] == 0);
+    msgpack_sbuffer_clear (&buf);
+    char no [COMPLAINT_NO_SIZE];
+    complaint_no_format (no, 20261205, 11);
+    analytics_cfpb_request_pack (&buf, t0, t0 + day, t0 * 1000 + 5, no, 2);
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == 0 && req.after_us == t0 * 1000 + 5 && strcmp (req.after_no, no) == 0
+            && req.limit == 2);
+    msgpack_sbuffer_clear (&buf);
+    analytics_cfpb_request_pack (&buf, t0, t0 + day, 0, NULL, ANALYTICS_MAX_PAGE + 1);
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == -1 && strcmp (err.field, "limit") == 0);
+    msgpack_sbuffer_clear (&buf);
+    analytics_cfpb_request_pack (&buf, t0, t0 + day, t0 * 1000, "20261205000001", 10);
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == -1 && strcmp (err.field, "after_no") == 0);
+    msgpack_sbuffer_clear (&buf);
+    //  half a cursor: {"op":"cfpb","from","to","after_us"} names after_no
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 4);
+    proto_pack_kv_cstr (&pk, "op", "cfpb");
+    proto_pack_kv_int (&pk, "from", t0);
+    proto_pack_kv_int (&pk, "to", t0 + day);
+    proto_pack_kv_int (&pk, "after_us", t0 * 1000);
+    rc = analytics_request_decode (buf.data, buf.size, &req, &err);
+    assert (rc == -1 && strcmp (err.field, "after_no") == 0
+            && strcmp (err.code, PROTO_E_MISSING_FIELD) == 0);
+    msgpack_sbuffer_destroy (&buf);
+}
 
 static void
 s_refused (const char *op, int64_t from, int64_t to, const char *by, const char *metric,
@@ -249,6 +414,7 @@ analytics_request_test (bool verbose)
             && req.metric == -1 && req.by == -1);
     msgpack_sbuffer_destroy (&buf);
     s_refused ("report", t0, t0 + day, NULL, NULL, NULL, PROTO_E_UNKNOWN_OP, "op");
+    s_test_exports (t0, day);
     //  hotspots: open by default, "all" on request, nothing else
     msgpack_sbuffer_init (&buf);
     analytics_hotspots_request_pack (&buf, true);

@@ -7,6 +7,14 @@
  *      {"op":"kpi","from":MS,"to":MS,"by":DIM?}
  *      {"op":"series","metric":NAME,"from":MS,"to":MS,"bucket":"day"|"hour","by":DIM?}
  *      {"op":"hotspots","state":"open"|"all"?}
+ *      {"op":"jrt","from":MS,"to":MS,"period":"month"|"day"?,"axis":AXIS?}
+ *          counts by the JR/T 0169 codes; AXIS "channel"|"business"|"cause"|
+ *          "all" (default: the three codes together)
+ *      {"op":"cfpb","from":MS,"to":MS,"after_us":US?,"after_no":NO?,"limit":N?}
+ *          one page of the CFPB-format export, in (received_at,
+ *          complaint_no) order after the cursor (the page before's `next`:
+ *          received_at in unix MICROseconds, the store's own precision, so
+ *          no two rows tie by rounding); at most ANALYTICS_MAX_PAGE rows
  *
  *  analytics_request_decode does no I/O (fuzzed: tests/fuzz/
  *  fuzz_analytics_request.c): bounded decode, every field checked, the
@@ -18,12 +26,14 @@
  *      analytics_metrics / analytics_rates / analytics_dims    the vocabulary
  *      analytics_metric_index / analytics_rate_index / analytics_dim_index
  *      analytics_request_decode / analytics_request_pack
+ *      analytics_hotspots_request_pack / _jrt_ / _cfpb_
  *      analytics_request_test
  */
 #ifndef ANALYTICS_REQUEST_H_INCLUDED
 #define ANALYTICS_REQUEST_H_INCLUDED
 
 #include "proto.h"
+#include "complaint_no.h"
 
 typedef struct {
     const char *name;               /* the rollup's column and the answer's key */
@@ -54,8 +64,18 @@ int analytics_dim_index (const char *name, size_t len);
 #define ANALYTICS_MAX_BUCKETS   1000
 #define ANALYTICS_MAX_GROUPS    500
 #define ANALYTICS_MAX_HOTSPOTS  1000        /* rows of a hotspots answer ("truncated") */
+#define ANALYTICS_MAX_JRT_ROWS  10000       /* rows of a jrt answer (else an error) */
+#define ANALYTICS_MAX_PAGE      1000        /* rows of one cfpb page */
+#define ANALYTICS_DEFAULT_PAGE  500
 
-typedef enum { ANALYTICS_KPI = 1, ANALYTICS_SERIES, ANALYTICS_HOTSPOTS } analytics_op_t;
+typedef enum {
+    ANALYTICS_KPI = 1, ANALYTICS_SERIES, ANALYTICS_HOTSPOTS, ANALYTICS_JRT, ANALYTICS_CFPB
+} analytics_op_t;
+
+/* jrt: which codes a row carries. */
+typedef enum { ANALYTICS_AXIS_ALL, ANALYTICS_AXIS_CHANNEL, ANALYTICS_AXIS_BUSINESS,
+               ANALYTICS_AXIS_CAUSE } analytics_axis_t;
+extern const char *const analytics_axes [];          /* by analytics_axis_t, NULL-terminated */
 
 typedef struct {
     analytics_op_t op;
@@ -65,6 +85,11 @@ typedef struct {
     int metric;                     /* series: analytics_metrics index, or -1 */
     int rate;                       /* series: analytics_rates index, or -1 */
     bool all;                       /* hotspots: "all" (open and cleared), else open */
+    bool daily;                     /* jrt: "day" periods, else "month" */
+    analytics_axis_t axis;          /* jrt */
+    int64_t after_us;               /* cfpb: the cursor (unix us), 0 and "": the start */
+    char after_no [COMPLAINT_NO_SIZE];
+    int limit;                      /* cfpb: rows of the page, 1..ANALYTICS_MAX_PAGE */
 } analytics_request_t;
 
 int analytics_request_decode (const void *data, size_t size, analytics_request_t *req,
@@ -75,6 +100,14 @@ void analytics_request_pack (msgpack_sbuffer *buf, const char *op, int64_t from,
 
 /* {"op":"hotspots","state":"all"|"open"} */
 void analytics_hotspots_request_pack (msgpack_sbuffer *buf, bool all);
+
+/* {"op":"jrt",...}: period "day" or "month" (NULL: left out), axis an
+ * analytics_axes name (NULL: left out). */
+void analytics_jrt_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to,
+                                 const char *period, const char *axis);
+/* {"op":"cfpb",...}: after_no NULL: the first page; limit 0: left out. */
+void analytics_cfpb_request_pack (msgpack_sbuffer *buf, int64_t from, int64_t to,
+                                  int64_t after_us, const char *after_no, int limit);
 
 void analytics_request_test (bool verbose);
 

@@ -101,6 +101,9 @@ static const events_field_t s_received [] = {
     F ("category", STR, NULLABLE, PLAIN, "as submitted (a routing hint)"),
     F ("amount", STR, NULLABLE, PLAIN, "decimal string (`\"300.00\"`)"),
     F ("lang", STR, REQUIRED, PLAIN, "`zh` or `en`"),
+    F ("narrative_consent", BOOL, OPTIONAL, PLAIN,
+       "the customer agreed to publish the complaint's text, scrubbed (submit "
+       "`narrative_consent`); always packed, absent in events of older intakes: false"),
     F ("received_at", INT, REQUIRED, PLAIN,
        "unix ms as stored: the adapter's time, else the store's clock"),
 };
@@ -558,7 +561,8 @@ events_complaint_received (msgpack_sbuffer *buf, const events_received_t *r)
                ? (s_val_t) { V_DEFERRED, NULL, 0, 0, NULL } : s_int (r->received_at);
     PACK (buf, E_RECEIVED, s_strn (r->channel), s_str (r->customer), s_strn (r->subject),
           s_strn (r->body), s_strn (r->demand), s_strn (r->branch), s_strn (r->product),
-          s_strn (r->category), s_str (r->amount), s_str (r->lang), at);
+          s_strn (r->category), s_str (r->amount), s_str (r->lang),
+          s_bool (r->narrative_consent), at);
 }
 
 void
@@ -1119,7 +1123,7 @@ events_test (bool verbose)
     events_received_t r = {
         { "hotline", 7 }, "45db60af30e8adf3f661da481c70bad3", { "年费", strlen ("年费") },
         { body, strlen (body) }, { NULL, 0 }, { "上海分行", strlen ("上海分行") },
-        { "信用卡", strlen ("信用卡") }, { NULL, 0 }, "300.00", "zh", 1795438798831LL
+        { "信用卡", strlen ("信用卡") }, { NULL, 0 }, "300.00", "zh", true, 1795438798831LL
     };
     S_BEGIN ();
     events_complaint_received (&buf, &r);

@@ -108,6 +108,7 @@ typedef struct {
     proto_str_t subject, body, demand, branch, product, category;
     const char *amount;             /* decimal string or NULL */
     const char *lang;               /* "zh" | "en" */
+    bool narrative_consent;         /* consent to publish the scrubbed text */
     int64_t received_at;            /* unix ms, or EVENTS_AT_FROM_STORE */
 } events_received_t;
 

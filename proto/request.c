@@ -147,6 +147,9 @@ s_decode_customer (const msgpack_object *map, customer_t *c, proto_error_t *err)
     return 0;
 }
 
+static int s_get_bool (const msgpack_object *map, const char *key, int *out,
+                       proto_error_t *err);
+
 static int
 s_decode_submit (const msgpack_object *map, submit_t *s, proto_error_t *err)
 {
@@ -178,6 +181,12 @@ s_decode_submit (const msgpack_object *map, submit_t *s, proto_error_t *err)
         return -1;
     if (s_get_amount (map, s->amount, &s->has_amount, err))
         return -1;
+    //  Consent to publish the complaint's text (scrubbed) in public
+    //  statistics: only an explicit true grants it; absent or nil is no.
+    int consent = -1;
+    if (s_get_bool (map, "narrative_consent", &consent, err))
+        return -1;
+    s->narrative_consent = consent == 1;
     return s_decode_customer (map, &s->customer, err);
 }
 
@@ -405,7 +414,8 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
     const proto_str_t *cust [] = { &s->customer.name, &s->customer.phone,
                                    &s->customer.email, &s->customer.account,
                                    &s->customer.id_no };
-    int size = 5 + s_count (opt, 6) + (s->has_amount ? 1 : 0) + (s->received_at ? 1 : 0);
+    int size = 5 + s_count (opt, 6) + (s->has_amount ? 1 : 0) + (s->received_at ? 1 : 0)
+             + (s->narrative_consent ? 1 : 0);
     msgpack_pack_map (&pk, (size_t) size);
     proto_pack_kv_cstr (&pk, "op", "submit");
     s_pack_opt (&pk, "channel", s->channel);
@@ -421,6 +431,8 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
         proto_pack_kv_cstr (&pk, "amount", s->amount);
     if (s->received_at)
         proto_pack_kv_int (&pk, "received_at", s->received_at);
+    if (s->narrative_consent)
+        proto_pack_kv_bool (&pk, "narrative_consent", true);
     proto_pack_cstr (&pk, "customer");
     msgpack_pack_map (&pk, (size_t) s_count (cust, 5));
     s_pack_opt (&pk, "name", s->customer.name);
@@ -572,8 +584,29 @@ request_test (bool verbose)
     assert (proto_str_eq (out->customer.phone, "13812345678"));
     assert (out->has_amount && strcmp (out->amount, "300.00") == 0);
     assert (out->customer.email.ptr == NULL);
+    assert (!out->narrative_consent);               /* absent: no consent */
     msgpack_unpacked_destroy (&msg);
     msgpack_sbuffer_clear (&buf);
+
+    /* narrative_consent: true round-trips; a string is refused, named */
+    in.narrative_consent = true;
+    request_submit_pack (&buf, &in);
+    msgpack_unpacked_init (&msg);
+    assert (request_decode (buf.data, buf.size, &msg, &req, &err) == 0);
+    assert (req.u.submit.narrative_consent);
+    msgpack_unpacked_destroy (&msg);
+    msgpack_sbuffer_clear (&buf);
+    in.narrative_consent = false;
+    {
+        static const char yes [] = "\x86\xa2op\xa6submit\xa7" "channel\xa3web\xa3ref\xa1r"
+                                   "\xa4" "body\xa1" "b\xb1narrative_consent\xa3yes"
+                                   "\xa8" "customer\x81\xa4name\xa1n";
+        msgpack_unpacked_init (&msg);
+        assert (request_decode (yes, sizeof yes - 1, &msg, &req, &err) == -1);
+        assert (strcmp (err.code, PROTO_E_WRONG_TYPE) == 0
+                && strcmp (err.field, "narrative_consent") == 0);
+        msgpack_unpacked_destroy (&msg);
+    }
 
     /* unknown channel names the field */
     in.channel = S ("fax");

@@ -48,6 +48,8 @@ typedef struct {
     bool        has_amount;
     char        amount [REQUEST_AMOUNT_SIZE];  /* decimal text, e.g. "1250.50" */
     int64_t     received_at;       /* unix ms; 0 when absent */
+    bool        narrative_consent; /* the customer agreed to publish the (scrubbed)
+                                      text; false when absent */
 } submit_t;
 
 typedef struct {

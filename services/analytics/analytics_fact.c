@@ -22,11 +22,16 @@
  *      complaint.withdrawn     withdrawn
  *      sla.breached            breached[stage]++
  *      sla.extended            extended_resolution / extended_review ++
+ *  complaint.received also gives the consent to publish the text and, only
+ *  with it, the text (body) as its packer published it, masked again here
+ *  (privacy_mask is idempotent: defence in depth, never the only guard);
+ *  complaint.assigned gives the JR/T 0169 codes (nil: '').
  *  Every staff action's event also carries the case's new `state`, kept.
  *  "The first" keeps the earliest; an event replayed twice cannot reach
  *  here (the cursor), but a rule that keeps the first is idempotent anyway.
  */
 #include "analytics_fact.h"
+#include "privacy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +45,8 @@ const char *const analytics_fact_columns [] = {
     "withdrawn", "reopened", "reviewed", "escalated", "transferred", "outcome", "amount_cents",
     "satisfied", "breached_acknowledge", "breached_first_response", "breached_resolution",
     "breached_review", "extended_resolution", "extended_review", "due_15d_at", "due_30d_at",
-    "due_60d_at", "outlet", NULL
+    "due_60d_at", "outlet", "jrt_channel", "jrt_business", "jrt_cause", "narrative_consent",
+    "narrative", NULL
 };
 
 const char *const analytics_time_metrics [] = { "ack", "answer", "resolve", "close", NULL };
@@ -55,6 +61,32 @@ analytics_fact_init (analytics_fact_t *fact, const char *complaint_no)
     memset (fact, 0, sizeof *fact);
     snprintf (fact->complaint_no, sizeof fact->complaint_no, "%s", complaint_no);
     fact->satisfied = -1;
+}
+
+void
+analytics_fact_clear (analytics_fact_t *fact)
+{
+    free (fact->narrative);
+    fact->narrative = NULL;
+}
+
+/*  The text published only with the customer's consent: complaint.received's
+ *  body (scrubbed by its packer), masked once more; withdrawn consent (a
+ *  later received without it) drops it. */
+static void
+s_narrative (analytics_fact_t *fact, const msgpack_object *data)
+{
+    analytics_fact_clear (fact);
+    proto_str_t body = { 0 };
+    proto_error_t err = { 0 };
+    if (!fact->narrative_consent
+    ||  proto_get_str (data, "body", "body", false, 0, PROTO_MAX_BODY, &body, &err) || !body.ptr)
+        return;
+    fact->narrative = (char *) malloc (body.len + 1);
+    if (!fact->narrative)
+        return;
+    privacy_mask (body.ptr, body.len, fact->narrative);
+    fact->narrative [body.len] = 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -163,6 +195,8 @@ analytics_fact_apply (analytics_fact_t *fact, const event_view_t *ev, const cale
         s_copy (fact->channel, sizeof fact->channel, d, "channel");
         s_copy (fact->branch, sizeof fact->branch, d, "branch");
         s_copy (fact->customer, sizeof fact->customer, d, "customer");
+        fact->narrative_consent = s_bool (d, "narrative_consent") == 1;
+        s_narrative (fact, d);
         if (!fact->state [0])
             snprintf (fact->state, sizeof fact->state, "received");
         s_local_slot (fact, calendar);
@@ -182,6 +216,10 @@ analytics_fact_apply (analytics_fact_t *fact, const event_view_t *ev, const cale
         s_copy (fact->outlet, sizeof fact->outlet, d, "outlet");
         if (fact->outlet [0])
             snprintf (fact->branch, sizeof fact->branch, "%s", fact->outlet);
+        fact->jrt_channel [0] = fact->jrt_business [0] = fact->jrt_cause [0] = 0;
+        s_copy (fact->jrt_channel, sizeof fact->jrt_channel, d, "jrt_channel");
+        s_copy (fact->jrt_business, sizeof fact->jrt_business, d, "jrt_business");
+        s_copy (fact->jrt_cause, sizeof fact->jrt_cause, d, "jrt_cause");
         fact->priority = (int) s_int (d, "priority", fact->priority);
         fact->major = s_bool (d, "major") == 1 || fact->major;
         if (!fact->state [0] || strcmp (fact->state, "received") == 0)
@@ -373,6 +411,12 @@ analytics_fact_to_json (const analytics_fact_t *f)
     json_object_set_new (o, "due_30d_at", s_time_json (f->due_30d_at));
     json_object_set_new (o, "due_60d_at", s_time_json (f->due_60d_at));
     json_object_set_new (o, "outlet", json_string (f->outlet));
+    json_object_set_new (o, "jrt_channel", json_string (f->jrt_channel));
+    json_object_set_new (o, "jrt_business", json_string (f->jrt_business));
+    json_object_set_new (o, "jrt_cause", json_string (f->jrt_cause));
+    json_object_set_new (o, "narrative_consent", json_boolean (f->narrative_consent));
+    json_object_set_new (o, "narrative", f->narrative && f->narrative_consent
+                                         ? json_string (f->narrative) : json_null ());
     return o;
 }
 
@@ -434,6 +478,13 @@ analytics_fact_from_json (analytics_fact_t *f, const json_t *o)
     f->due_15d_at = s_time_parse (json_object_get (o, "due_15d_at"));
     f->due_30d_at = s_time_parse (json_object_get (o, "due_30d_at"));
     f->due_60d_at = s_time_parse (json_object_get (o, "due_60d_at"));
+    s_text (f->jrt_channel, sizeof f->jrt_channel, o, "jrt_channel");
+    s_text (f->jrt_business, sizeof f->jrt_business, o, "jrt_business");
+    s_text (f->jrt_cause, sizeof f->jrt_cause, o, "jrt_cause");
+    f->narrative_consent = json_is_true (json_object_get (o, "narrative_consent"));
+    const char *narrative = json_string_value (json_object_get (o, "narrative"));
+    if (narrative && f->narrative_consent)
+        f->narrative = strdup (narrative);
     return 0;
 }
 
@@ -526,13 +577,16 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
     int64_t t0 = 1796459640000;
     s_event (&buf, 1, "complaint.received", t0, (const char *[]) {
         "channel", "s:hotline", "customer", "s:0123456789abcdef0123456789abcdef",
-        "body", "s:x", "lang", "s:zh", "branch", "s:上海分行", "received_at", "i:1796459640000",
-        NULL }, &msg, &ev);
+        "body", "s:电话 13812345678 x", "lang", "s:zh", "branch", "s:上海分行",
+        "narrative_consent", "b:1", "received_at", "i:1796459640000", NULL }, &msg, &ev);
     selftest_tally_check (&t, verbose, analytics_fact_apply (&f, &ev, cal)
                           && f.received_at == t0 && strcmp (f.channel, "hotline") == 0
                           && strcmp (f.branch, "上海分行") == 0, "received: time, channel, branch");
     selftest_tally_check (&t, verbose, strcmp (f.received_day, "2026-12-05") == 0
                           && f.received_hour == 16, "received: the local day and hour (+08:00)");
+    selftest_tally_check (&t, verbose, f.narrative_consent && f.narrative
+                          && strstr (f.narrative, "电话 ") && !strstr (f.narrative, "138123"),
+                          "received with consent: the narrative kept, masked");
     //  15 days after Sat 12-05: the end of Sun 12-20, not a working day ->
     //  the end of Mon 12-21 (24:00 +08:00 = 12-21T16:00Z)
     int64_t due = 0;
@@ -541,8 +595,12 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
                           "the 15-day deadline rolls over the weekend (24:00 Mon 12-21)");
     s_event (&buf, 2, "complaint.assigned", t0 + 1000, (const char *[]) {
         "department", "s:card_center", "business_line", "s:cards", "cause", "s:fees",
+        "jrt_channel", "s:A0302", "jrt_business", "s:B03", "jrt_cause", "s:C03",
         "priority", "i:2", "major", "b:0", NULL }, &msg, &ev);
     analytics_fact_apply (&f, &ev, cal);
+    selftest_tally_check (&t, verbose, strcmp (f.jrt_channel, "A0302") == 0
+                          && strcmp (f.jrt_business, "B03") == 0
+                          && strcmp (f.jrt_cause, "C03") == 0, "assigned: the JR/T codes");
     selftest_tally_check (&t, verbose, strcmp (f.department, "card_center") == 0 && f.priority == 2
                           && strcmp (f.state, "assigned") == 0, "assigned: the dimensions");
     selftest_tally_check (&t, verbose, strcmp (f.branch, "上海分行") == 0 && !f.outlet [0],
@@ -616,8 +674,10 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
     //  Compared as JSON: the bytes after a string's NUL may differ.
     json_t *jf = analytics_fact_to_json (&f), *jg = analytics_fact_to_json (&g);
     selftest_tally_check (&t, verbose, rc == 0 && json_equal (jf, jg)
-                          && g.received_at == f.received_at && g.closed_at == f.closed_at,
+                          && g.received_at == f.received_at && g.closed_at == f.closed_at
+                          && g.narrative && strcmp (g.narrative, f.narrative) == 0,
                           "a fact survives JSON and the store's time text");
+    analytics_fact_clear (&g);
     json_decref (jf);
     json_decref (jg);
     size_t ncolumns = 0;
@@ -646,6 +706,23 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
     selftest_tally_check (&t, verbose, analytics_hist_quantile (over, bounds, 3, 0.5) == INT64_MAX
                           && analytics_hist_quantile (none, bounds, 3, 0.5) == -1,
                           "above every bound; no cases");
+
+    //  Without consent: no narrative, whatever the body says.
+    analytics_fact_t h;
+    analytics_fact_init (&h, "202612050000011");
+    s_event (&buf, 20, "complaint.received", t0, (const char *[]) {
+        "channel", "s:web", "customer", "s:0123456789abcdef0123456789abcdef",
+        "body", "s:my story", "lang", "s:en", "received_at", "i:1796459640000", NULL },
+        &msg, &ev);
+    analytics_fact_apply (&h, &ev, cal);
+    j = analytics_fact_to_json (&h);
+    selftest_tally_check (&t, verbose, !h.narrative_consent && !h.narrative
+                          && json_is_null (json_object_get (j, "narrative"))
+                          && strcmp (h.jrt_channel, "") == 0,
+                          "received without consent: no narrative");
+    json_decref (j);
+    analytics_fact_clear (&h);
+    analytics_fact_clear (&f);
     msgpack_unpacked_destroy (&msg);
     msgpack_sbuffer_destroy (&buf);
     calendar_destroy (&cal);

@@ -13,7 +13,9 @@
  *  rejected or withdrawn; the outcome and amount of the last resolution;
  *  the last satisfaction feedback; SLA breaches and extensions by stage;
  *  the regulator's 15/30/60-day deadlines counted from receipt on the
- *  calendar. docs/analytics.md defines each and names its seed.
+ *  calendar; the JR/T 0169 codes of the assignment; the customer's consent
+ *  to publish the text and, only with it, the text as complaint.received
+ *  published it (scrubbed). docs/analytics.md defines each and names its seed.
  *
  *  "First answer" is the first event that reaches the customer with
  *  substance: complaint.info_requested (the bank asks what it needs),
@@ -32,7 +34,7 @@
  *  order, are the wire vocabulary (proto/analytics_request.h).
  *
  *  Interface:
- *      analytics_fact_init           an empty fact for a complaint number
+ *      analytics_fact_init / _clear  an empty fact; free its narrative
  *      analytics_fact_apply          one event -> the fact changes (or not)
  *      analytics_fact_to_json / _from_json
  *      analytics_fact_columns        the column names, in table order
@@ -53,6 +55,7 @@
 
 #define AF_NO_SIZE    32
 #define AF_DIM_SIZE   128
+#define AF_CODE_SIZE  16          /* a JR/T 0169 code, A0302 */
 #define AF_STAGES     4         /* acknowledge, first_response, resolution, review */
 
 typedef struct {
@@ -80,6 +83,9 @@ typedef struct {
     int breached [AF_STAGES];
     int extended_resolution, extended_review;
     int64_t due_15d_at, due_30d_at, due_60d_at;
+    char jrt_channel [AF_CODE_SIZE], jrt_business [AF_CODE_SIZE], jrt_cause [AF_CODE_SIZE];
+    bool narrative_consent;
+    char *narrative;                    /* heap: the scrubbed body, only with consent */
 } analytics_fact_t;
 
 extern const char *const analytics_fact_columns [];      /* NULL-terminated */
@@ -88,6 +94,8 @@ extern const char *const analytics_fact_columns [];      /* NULL-terminated */
 extern const char *const analytics_time_metrics [];       /* NULL-terminated */
 
 void analytics_fact_init (analytics_fact_t *fact, const char *complaint_no);
+/* Frees what the fact holds on the heap (the narrative); init may follow. */
+void analytics_fact_clear (analytics_fact_t *fact);
 
 /* Apply one event (ev->complaint_no names this fact). The calendar gives
  * the local day and hour of receipt and the 15/30/60-day deadlines.

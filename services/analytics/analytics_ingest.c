@@ -121,6 +121,7 @@ analytics_ingest_clear (analytics_ingest_t *self)
 static void
 s_fact_destroy (void **item)
 {
+    analytics_fact_clear ((analytics_fact_t *) *item);
     free (*item);
     *item = NULL;
 }
@@ -179,6 +180,7 @@ analytics_ingest_commit (analytics_ingest_t *self, analytics_store_t *store,
         if (analytics_fact_from_json (fact, row) == 0
         &&  zhashx_insert (facts, fact->complaint_no, fact) == 0)
             continue;
+        analytics_fact_clear (fact);
         free (fact);                    /* not a fact row: cannot happen with our table */
     }
     s_apply (self, facts, calendar);

@@ -8,6 +8,7 @@
  *  column names ever enter the statement's text; the range is parameters.
  */
 #include "analytics_query.h"
+#include "analytics_export.h"
 #include "analytics_request.h"
 #include "log.h"
 #include "selftest_tally.h"
@@ -191,15 +192,12 @@ s_pack_kpi (msgpack_packer *pk, const s_group_t *g, const int64_t *bounds, size_
 static int
 s_begin (analytics_store_t *store, int64_t *as_of)
 {
-    if (pg_session_command (analytics_store_session (store), "query_begin",
-                            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
-        return -1;
-    return analytics_store_cursor (store, as_of);
+    return analytics_store_snapshot (store, as_of);
 }
 
-static void
-s_head (msgpack_packer *pk, int entries, int64_t as_of, const calendar_t *calendar,
-        const analytics_request_t *req)
+void
+analytics_query_head (msgpack_packer *pk, int entries, int64_t as_of,
+                      const calendar_t *calendar, const analytics_request_t *req)
 {
     msgpack_pack_map (pk, (uint32_t) entries);
     proto_pack_kv_bool (pk, "ok", true);
@@ -207,6 +205,13 @@ s_head (msgpack_packer *pk, int entries, int64_t as_of, const calendar_t *calend
     proto_pack_kv_int (pk, "from", req->from);
     proto_pack_kv_int (pk, "to", req->to);
     proto_pack_kv_cstr (pk, "zone", calendar_timezone (calendar));
+}
+
+static void
+s_head (msgpack_packer *pk, int entries, int64_t as_of, const calendar_t *calendar,
+        const analytics_request_t *req)
+{
+    analytics_query_head (pk, entries, as_of, calendar, req);
 }
 
 static s_group_t *
@@ -567,6 +572,9 @@ analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
     analytics_request_t req;
     proto_error_t err = { 0 };
     int rc = analytics_request_decode (data, size, &req, &err);
+    if (rc == 0 && (req.op == ANALYTICS_JRT || req.op == ANALYTICS_CFPB))
+        rc = analytics_export_answer (store, calendar, &req, reply, &err);
+    else
     if (rc == 0 && req.op == ANALYTICS_HOTSPOTS)
         rc = s_hotspots (store, &req, calendar, reply, &err);
     else

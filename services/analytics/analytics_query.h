@@ -21,6 +21,7 @@
 #ifndef ANALYTICS_QUERY_H_INCLUDED
 #define ANALYTICS_QUERY_H_INCLUDED
 
+#include "analytics_request.h"
 #include "analytics_store.h"
 #include "analytics_targets.h"
 #include "calendar.h"
@@ -32,6 +33,11 @@
 const char *analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
                                     const analytics_targets_t *targets, const void *data,
                                     size_t size, msgpack_sbuffer *reply);
+
+/* The head of every ok answer with a range (kpi, series, jrt, cfpb): a map
+ * of `entries`, then ok, as_of_seq, from, to and zone. */
+void analytics_query_head (msgpack_packer *pk, int entries, int64_t as_of,
+                           const calendar_t *calendar, const analytics_request_t *req);
 
 /* Returns the checks failed; adds the passed ones to *passed. */
 int analytics_query_test (bool verbose, int *passed);

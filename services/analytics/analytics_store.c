@@ -268,6 +268,17 @@ analytics_store_try_lock (analytics_store_t *self)
     return self->locked ? 1 : 0;
 }
 
+/*  A query's read: one REPEATABLE READ READ ONLY snapshot holding the
+ *  cursor, so the figures read after it are exactly those of as_of. */
+int
+analytics_store_snapshot (analytics_store_t *self, int64_t *as_of)
+{
+    if (pg_session_command (self->pg, "query_begin",
+                            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
+        return -1;
+    return analytics_store_cursor (self, as_of);
+}
+
 int
 analytics_store_cursor (analytics_store_t *self, int64_t *last_seq)
 {

@@ -31,6 +31,7 @@
  *      analytics_store_try_lock          the single consumer's advisory lock
  *      analytics_store_has_lock
  *      analytics_store_cursor            the last applied seq
+ *      analytics_store_snapshot          a query's read snapshot with its as_of
  *      analytics_store_reset             --rebuild: empty every table, cursor 0
  *      analytics_store_batch_begin / _load / _write / _commit
  *      analytics_store_time_bounds       the histogram bounds, from the store
@@ -64,6 +65,9 @@ int analytics_store_try_lock (analytics_store_t *self);
 bool analytics_store_has_lock (analytics_store_t *self);
 
 int analytics_store_cursor (analytics_store_t *self, int64_t *last_seq);
+/* BEGIN a REPEATABLE READ READ ONLY snapshot and read the cursor in it (a
+ * query's as_of_seq); the caller rolls back. 0 or -1. */
+int analytics_store_snapshot (analytics_store_t *self, int64_t *as_of);
 int analytics_store_reset (analytics_store_t *self);
 
 /* BEGIN and lock the cursor: 0 when it is at expect, 1 when it moved

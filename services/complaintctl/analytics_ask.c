@@ -26,6 +26,7 @@
 #include "cfg.h"
 #include "analytics_request.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,4 +261,132 @@ ctl_dim_check (const char *flag, const char *text)
         fprintf (stderr, "%s %s", i ? "," : "", analytics_dims [i]);
     fprintf (stderr, "; not \"%s\"\n", text);
     return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  The flags every analytics command shares (ctl.h, ctl_aopts_t)
+
+void
+ctl_aopts_init (ctl_aopts_t *o)
+{
+    memset (o, 0, sizeof *o);
+    o->lang = "en";
+    o->min_cell = CTL_MIN_CELL_DEFAULT;
+}
+
+int
+ctl_aopts_take (ctl_aopts_t *o, int opt, const char *arg)
+{
+    switch (opt) {
+        case CTL_O_FROM:
+            if (ctl_day_parse ("--from", arg, &o->from_day))
+                return -1;
+            o->has_from = true;
+            return CTL_AOPT_TAKEN;
+        case CTL_O_TO:
+            if (ctl_day_parse ("--to", arg, &o->to_day))
+                return -1;
+            o->has_to = true;
+            return CTL_AOPT_TAKEN;
+        case CTL_O_ANALYTICS: o->endpoint = arg; return CTL_AOPT_TAKEN;
+        case CTL_O_TIMEOUT: o->timeout_text = arg; return CTL_AOPT_TAKEN;
+        case CTL_O_MIN_CELL: o->min_cell_text = arg; return CTL_AOPT_TAKEN;
+        case CTL_O_LANG: o->lang = arg; return CTL_AOPT_TAKEN;
+        case CTL_O_JSON: o->json = true; return CTL_AOPT_TAKEN;
+        case 'h':
+        case CTL_O_HELP:
+            return CTL_AOPT_HELP;
+        default:
+            return 0;
+    }
+}
+
+int
+ctl_aopts_finish (ctl_aopts_t *o, const char *what, int argc, char **argv)
+{
+    if (optind < argc) {
+        fprintf (stderr, "complaintctl %s: unexpected argument \"%s\"\n", what, argv [optind]);
+        return CTL_EXIT_USAGE;
+    }
+    if (strcmp (o->lang, "zh") != 0 && strcmp (o->lang, "en") != 0) {
+        fprintf (stderr, "complaintctl %s: --lang must be zh or en, not \"%s\"\n", what, o->lang);
+        return CTL_EXIT_USAGE;
+    }
+    const char *k_text = ctl_setting (o->min_cell_text, CTL_MIN_CELL_ENV, NULL);
+    long k = CTL_MIN_CELL_DEFAULT;
+    if (k_text && ctl_parse_long ("--min-cell", k_text, 1, 1000000, &k))
+        return CTL_EXIT_USAGE;
+    o->min_cell = (int) k;
+    if (ctl_timeout_ms (o->timeout_text, &o->timeout_ms))
+        return CTL_EXIT_USAGE;
+    o->endpoint = ctl_setting (o->endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
+    return CTL_EXIT_OK;
+}
+
+int
+ctl_aopts_parse (ctl_aopts_t *o, const char *what, int argc, char **argv,
+                 const struct option *options, void (*usage) (FILE *out),
+                 ctl_own_option_fn *own, void *arg)
+{
+    ctl_aopts_init (o);
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        int taken = ctl_aopts_take (o, opt, optarg);
+        if (taken == CTL_AOPT_HELP) {
+            usage (stdout);
+            return CTL_AOPT_STOP;
+        }
+        if (taken == CTL_AOPT_TAKEN)
+            continue;
+        if (taken == 0 && own && opt != '?' && opt != ':') {
+            if (own (arg, opt, optarg))
+                return CTL_EXIT_USAGE;
+            continue;
+        }
+        if (taken == 0)
+            fprintf (stderr, "see `complaintctl %s --help`\n", what);
+        return CTL_EXIT_USAGE;
+    }
+    return ctl_aopts_finish (o, what, argc, argv);
+}
+
+int
+ctl_aopts_period (const ctl_aopts_t *o, const char *what, int64_t *from, int64_t *to)
+{
+    return ctl_analytics_period (what, o->endpoint, (int) o->timeout_ms,
+                                 o->has_from ? &o->from_day : NULL,
+                                 o->has_to ? &o->to_day : NULL, from, to);
+}
+
+void
+ctl_aopts_usage (FILE *out, unsigned which)
+{
+    if (which & CTL_AUSAGE_PERIOD)
+        fprintf (out, "  --from DAY, --to DAY  YYYY-MM-DD, the first and the last day counted\n"
+                      "                     (the bank's zone; default the last 30 days, today "
+                      "included)\n");
+    if (which & CTL_AUSAGE_LANG)
+        fprintf (out, "  --lang L           zh or en (default en): the names printed\n");
+    if (which & CTL_AUSAGE_MIN_CELL)
+        fprintf (out, "  --min-cell K       the smallest count published, smaller ones as "
+                      "\"<K\"\n"
+                      "                     (%s, default %d)\n", CTL_MIN_CELL_ENV,
+                 CTL_MIN_CELL_DEFAULT);
+    if (which & CTL_AUSAGE_JSON)
+        fprintf (out, "  --json             the analytics answer as JSON\n");
+    fprintf (out,
+        "  --analytics EP     analytics endpoint (%s, default %s)\n"
+        "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
+        CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
+}
+
+const char *
+ctl_small_cell (long long n, int k, char *buf, size_t size)
+{
+    if (n > 0 && n < k)
+        snprintf (buf, size, "<%d", k);
+    else
+        snprintf (buf, size, "%lld", n);
+    return buf;
 }

@@ -34,11 +34,14 @@
  *      series_cmd.c  series: one metric per day or hour
  *      report_cmd.c  report: the management summary of a period, small cells hidden
  *      report_doc.c  report --format html|pdf: the bulletin from the daemon's HTTP side
+ *      export_cmd.c  export jrt|cfpb: the regulators' CSV files (RFC 4180)
+ *      names.c       the names of the router's ids, from the deploy files
  */
 #ifndef CTL_H_INCLUDED
 #define CTL_H_INCLUDED
 
 #include <czmq.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <msgpack.h>
 #include <stdbool.h>
@@ -76,6 +79,7 @@ int ctl_hotspots (int argc, char **argv);
 int ctl_kpi (int argc, char **argv);
 int ctl_series (int argc, char **argv);
 int ctl_report (int argc, char **argv);
+int ctl_export (int argc, char **argv);
 
 /* ---- options.c ---------------------------------------------------------- */
 
@@ -139,6 +143,86 @@ const char *ctl_rate_name (size_t i);
 const char *ctl_rate_label (size_t i, const char *lang);
 /* 1 met, 0 missed, -1 no rate or no target. */
 int ctl_rate_met (const json_t *rate, const json_t *target);
+
+/*  The flags the analytics commands share (kpi, series, report, hotspots,
+ *  export): parsed in one place, resolved in one place. A command lists
+ *  the CTL_AOPT_* entries it takes in its getopt_long table beside its own,
+ *  hands every option to ctl_aopts_take first, then calls
+ *  ctl_aopts_finish. */
+enum {
+    CTL_O_FROM = 0x1000, CTL_O_TO, CTL_O_ANALYTICS, CTL_O_TIMEOUT, CTL_O_MIN_CELL, CTL_O_LANG,
+    CTL_O_JSON, CTL_O_HELP
+};
+#define CTL_AOPT_PERIOD \
+    { "from", required_argument, NULL, CTL_O_FROM }, \
+    { "to", required_argument, NULL, CTL_O_TO }
+#define CTL_AOPT_ENDPOINT \
+    { "analytics", required_argument, NULL, CTL_O_ANALYTICS }, \
+    { "timeout-ms", required_argument, NULL, CTL_O_TIMEOUT }, \
+    { "help", no_argument, NULL, CTL_O_HELP }
+#define CTL_AOPT_MIN_CELL { "min-cell", required_argument, NULL, CTL_O_MIN_CELL }
+#define CTL_AOPT_LANG     { "lang", required_argument, NULL, CTL_O_LANG }
+#define CTL_AOPT_JSON     { "json", no_argument, NULL, CTL_O_JSON }
+
+#define CTL_MIN_CELL_DEFAULT  5
+#define CTL_MIN_CELL_ENV      "COMPLAINTS_REPORT_MIN_CELL"
+
+typedef struct {
+    bool has_from, has_to;
+    ctl_day_t from_day, to_day;
+    const char *endpoint;           /* after finish: --analytics, env, default */
+    const char *timeout_text;
+    long timeout_ms;                /* after finish */
+    const char *min_cell_text;
+    int min_cell;                   /* after finish: --min-cell, env, 5 */
+    const char *lang;               /* "en" unless --lang zh */
+    bool json;
+} ctl_aopts_t;
+
+#define CTL_AOPT_TAKEN  1
+#define CTL_AOPT_HELP   2
+/* Before the getopt loop. */
+void ctl_aopts_init (ctl_aopts_t *o);
+/* One option from getopt_long: CTL_AOPT_TAKEN, CTL_AOPT_HELP (-h or
+ * --help: print the command's usage), 0 (not a shared one: the command's
+ * own), or -1 (a bad value, the message printed: exit 2). */
+int ctl_aopts_take (ctl_aopts_t *o, int opt, const char *arg);
+/* After the loop: no argument left over, then the timeout, the endpoint,
+ * K and the language resolved. CTL_EXIT_OK or CTL_EXIT_USAGE (printed). */
+int ctl_aopts_finish (ctl_aopts_t *o, const char *what, int argc, char **argv);
+/* A command's own option (not a shared one): 0, or -1 after printing why
+ * (a usage error). */
+typedef int (ctl_own_option_fn) (void *arg, int opt, const char *value);
+#define CTL_AOPT_STOP  (-1)
+/* The whole getopt loop of an analytics command: shared options into o,
+ * its own to own (NULL: it has none), -h/--help prints usage, then
+ * ctl_aopts_finish. CTL_EXIT_OK: go on; CTL_AOPT_STOP: help was printed
+ * (exit 0); else the exit code (CTL_EXIT_USAGE, message printed). */
+int ctl_aopts_parse (ctl_aopts_t *o, const char *what, int argc, char **argv,
+                     const struct option *options, void (*usage) (FILE *out),
+                     ctl_own_option_fn *own, void *arg);
+/* ctl_analytics_period over the options' days. */
+int ctl_aopts_period (const ctl_aopts_t *o, const char *what, int64_t *from, int64_t *to);
+/* The usage lines of the shared flags a command takes (CTL_AOPT_* bits). */
+#define CTL_AUSAGE_PERIOD    1u
+#define CTL_AUSAGE_MIN_CELL  2u
+#define CTL_AUSAGE_LANG      4u
+#define CTL_AUSAGE_JSON      8u
+void ctl_aopts_usage (FILE *out, unsigned which);
+/* A count as it may be published: "<K" from 1 to K-1, else the number. */
+const char *ctl_small_cell (long long n, int k, char *buf, size_t size);
+
+/* ---- names.c ------------------------------------------------------------ */
+
+/* The names people read for the router's ids (directory.conf, jrt0169.conf,
+ * labels.conf): kind "department", "business_line", "cause", "channel" or
+ * "jrt"; lang "zh" or "en". An unknown id is returned as itself, "" for
+ * NULL or "". */
+typedef struct _ctl_names_t ctl_names_t;
+ctl_names_t *ctl_names_load (void);
+const char *ctl_names_get (const ctl_names_t *self, const char *kind, const char *id,
+                           const char *lang);
+void ctl_names_destroy (ctl_names_t **self_p);
 
 /* ---- client.c ----------------------------------------------------------- */
 

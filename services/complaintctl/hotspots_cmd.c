@@ -21,17 +21,17 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: complaintctl hotspots [--all] [--json] [--endpoint EP] [--timeout-ms N]\n"
+        "usage: complaintctl hotspots [--all] [--json] [--lang zh|en] [--analytics EP]\n"
+        "                             [--timeout-ms N]\n"
         "\n"
         "Lists the hot spots the analytics daemon detected (docs/analytics.md, \"Hot spots\"):\n"
         "  kind, rule, key (branch, cause, business line or customer pseudonym), count in\n"
         "  the window, first and last complaint, opened and cleared, samples.\n"
         "\n"
-        "  --all            the cleared ones too (default: those open now)\n"
-        "  --json           one JSON line per hot spot (times as unix ms)\n"
-        "  --endpoint EP    analytics endpoint (%s, default %s)\n"
-        "  --timeout-ms N   give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
+        "  --all              the cleared ones too (default: those open now)\n"
+        "  --json             one JSON line per hot spot (times as unix ms)\n"
+        "  --endpoint EP      the same as --analytics (the name it had first)\n");
+    ctl_aopts_usage (out, CTL_AUSAGE_LANG);
 }
 
 //  unix ms -> "2026-12-05 16:34 +08:00" in zone; "-" for null.
@@ -51,8 +51,10 @@ s_str (const json_t *obj, const char *key)
 }
 
 static void
-s_print (const json_t *spots, const char *zone)
+s_print (const json_t *spots, const char *zone, const char *lang)
 {
+    ctl_names_t *labels = ctl_names_load ();
+    static const char *const kinds [4] = { "department", "cause", "business_line", NULL };
     size_t i;
     json_t *h;
     if (json_array_size (spots) == 0)
@@ -67,6 +69,11 @@ s_print (const json_t *spots, const char *zone)
                 s_str (h, "kind") ? s_str (h, "kind") : "-");
         printf ("   ");
         for (int k = 0; k < 4; k++)
+            if (key [k] && kinds [k]
+            &&  strcmp (ctl_names_get (labels, kinds [k], key [k], lang), key [k]) != 0)
+                printf (" %s=%s (%s)", names [k], key [k],
+                        ctl_names_get (labels, kinds [k], key [k], lang));
+            else
             if (key [k])
                 printf (" %s=%s", names [k], key [k]);
         printf ("\n    %" JSON_INTEGER_FORMAT " complaints in %s, %s .. %s\n",
@@ -85,53 +92,49 @@ s_print (const json_t *spots, const char *zone)
             printf (" %s", json_string_value (no) ? json_string_value (no) : "?");
         printf ("\n");
     }
+    ctl_names_destroy (&labels);
+}
+
+typedef struct {
+    bool all;
+    const char *endpoint;
+} s_hotspots_t;
+
+enum { O_ALL = 256, O_ENDPOINT };
+
+static int
+s_option (void *arg, int opt, const char *value)
+{
+    s_hotspots_t *own = (s_hotspots_t *) arg;
+    if (opt == O_ALL)
+        own->all = true;
+    else
+        own->endpoint = value;
+    return 0;
 }
 
 int
 ctl_hotspots (int argc, char **argv)
 {
-    enum { O_ALL = 256, O_JSON, O_ENDPOINT, O_TIMEOUT, O_HELP };
     static const struct option options [] = {
+        CTL_AOPT_JSON, CTL_AOPT_LANG, CTL_AOPT_ENDPOINT,
         { "all", no_argument, NULL, O_ALL },
-        { "json", no_argument, NULL, O_JSON },
         { "endpoint", required_argument, NULL, O_ENDPOINT },
-        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
-        { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
-    const char *endpoint = NULL, *timeout_text = NULL;
-    bool all = false, json_out = false;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-            case O_ALL: all = true; break;
-            case O_JSON: json_out = true; break;
-            case O_ENDPOINT: endpoint = optarg; break;
-            case O_TIMEOUT: timeout_text = optarg; break;
-            case 'h':
-            case O_HELP:
-                s_usage (stdout);
-                return CTL_EXIT_OK;
-            default:
-                fprintf (stderr, "see `complaintctl hotspots --help`\n");
-                return CTL_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "complaintctl hotspots: unexpected argument \"%s\"\n", argv [optind]);
-        return CTL_EXIT_USAGE;
-    }
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
-
+    ctl_aopts_t o;
+    s_hotspots_t own = { false, NULL };
+    int rc = ctl_aopts_parse (&o, "hotspots", argc, argv, options, s_usage, s_option, &own);
+    if (rc != CTL_EXIT_OK)
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
+    bool all = own.all;
+    if (own.endpoint)
+        o.endpoint = own.endpoint;      /* --endpoint: --analytics's first name */
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     analytics_hotspots_request_pack (&buf, all);
     json_t *reply = NULL;
-    int rc = ctl_request_json (endpoint, &buf, (int) timeout_ms, &reply);
+    rc = ctl_request_json (o.endpoint, &buf, (int) o.timeout_ms, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
@@ -145,14 +148,14 @@ ctl_hotspots (int argc, char **argv)
         rc = CTL_EXIT_REPLY;
     }
     else
-    if (json_out) {
+    if (o.json) {
         size_t i;
         json_t *h;
         json_array_foreach (spots, i, h)
             ctl_print_json (h, false);
     }
     else
-        s_print (spots, zone);
+        s_print (spots, zone, o.lang);
     json_decref (reply);
     return rc;
 }

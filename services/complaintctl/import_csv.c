@@ -8,6 +8,8 @@
  *  still imports. Each row becomes a submit on channel "regulator" with ref
  *  "cfpb-<Complaint ID>"; the public export carries no identity, so the
  *  customer is "CFPB consumer <Complaint ID>" (see docs/complaintctl.md).
+ *  "Consumer consent provided?" = "Consent provided" becomes the submit's
+ *  narrative_consent (true); anything else, or no such column, false.
  *  The row's "Date received" goes as received_at, so the SLA clocks start
  *  when the bureau received it; --received-now leaves it out (the date is
  *  still checked), so the store stamps its own clock, app_now (), and the
@@ -57,7 +59,8 @@
 #define S_RETRY_DELAY_MS   500          /* after an "unavailable" reply */
 
 /* The columns we read, by their header names in the export. */
-enum { C_ID, C_DATE, C_PRODUCT, C_SUBPRODUCT, C_ISSUE, C_SUBISSUE, C_NARRATIVE, C_COUNT };
+enum { C_ID, C_DATE, C_PRODUCT, C_SUBPRODUCT, C_ISSUE, C_SUBISSUE, C_NARRATIVE, C_CONSENT,
+       C_COUNT };
 static const struct {
     const char *name;
     bool required;
@@ -69,6 +72,7 @@ static const struct {
     [C_ISSUE]      = { "Issue", true },
     [C_SUBISSUE]   = { "Sub-issue", false },
     [C_NARRATIVE]  = { "Consumer complaint narrative", false },
+    [C_CONSENT]    = { "Consumer consent provided?", false },
 };
 
 /* A row turned into a request, waiting for a place in the window. */
@@ -276,6 +280,11 @@ s_take_row (s_import_t *self)
     }
     if (self->received_now)
         submit.received_at = 0;             /* absent: intake's store stamps app_now () */
+    /* The bureau publishes a narrative only with the consumer's consent
+     * ("Consent provided"); every other value (not provided, withdrawn,
+     * N/A, Other, empty) is no consent: ours then never publishes it. */
+    proto_str_t consent = s_field (self, C_CONSENT);
+    submit.narrative_consent = consent.ptr && proto_str_eq (consent, "Consent provided");
 
     /* The narrative is the complaint; rows without one (the consumer did not
      * consent to publish it) still say what went wrong through Issue and

@@ -32,13 +32,9 @@ s_usage (FILE *out)
         "bank's targets: answered within 24 h, satisfaction, closure, decided within\n"
         "15/30/60 days, each with its counts; then the counts.\n"
         "\n"
-        "  --from DAY, --to DAY  YYYY-MM-DD, the first and the last day counted\n"
         "  --by DIM           one row per channel, business_line, cause, department,\n"
-        "                     branch or priority\n"
-        "  --json             the analytics answer as one JSON object\n"
-        "  --analytics EP     analytics endpoint (%s, default %s)\n"
-        "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
+        "                     branch or priority\n");
+    ctl_aopts_usage (out, CTL_AUSAGE_PERIOD | CTL_AUSAGE_JSON);
 }
 
 static long long
@@ -131,75 +127,41 @@ s_print_groups (const json_t *reply)
     free (sorted);
 }
 
+/*  --by DIM, checked against the protocol's list before any I/O. */
+static int
+s_by_option (void *arg, int opt, const char *value)
+{
+    (void) opt;                         /* --by is kpi's only own option */
+    if (ctl_dim_check ("--by", value))
+        return -1;
+    *(const char **) arg = value;
+    return 0;
+}
+
 int
 ctl_kpi (int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_BY, O_JSON, O_ANALYTICS, O_TIMEOUT, O_HELP };
+    enum { O_BY = 256 };
     static const struct option options [] = {
-        { "from", required_argument, NULL, O_FROM },
-        { "to", required_argument, NULL, O_TO },
+        CTL_AOPT_PERIOD, CTL_AOPT_JSON, CTL_AOPT_ENDPOINT,
         { "by", required_argument, NULL, O_BY },
-        { "json", no_argument, NULL, O_JSON },
-        { "analytics", required_argument, NULL, O_ANALYTICS },
-        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
-        { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
-    ctl_day_t from_day, to_day;
-    bool has_from = false, has_to = false, json_out = false;
-    const char *by = NULL, *endpoint = NULL, *timeout_text = NULL;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-            case O_FROM:
-                if (ctl_day_parse ("--from", optarg, &from_day))
-                    return CTL_EXIT_USAGE;
-                has_from = true;
-                break;
-            case O_TO:
-                if (ctl_day_parse ("--to", optarg, &to_day))
-                    return CTL_EXIT_USAGE;
-                has_to = true;
-                break;
-            case O_BY:
-                if (ctl_dim_check ("--by", optarg))
-                    return CTL_EXIT_USAGE;
-                by = optarg;
-                break;
-            case O_JSON: json_out = true; break;
-            case O_ANALYTICS: endpoint = optarg; break;
-            case O_TIMEOUT: timeout_text = optarg; break;
-            case 'h':
-            case O_HELP:
-                s_usage (stdout);
-                return CTL_EXIT_OK;
-            default:
-                fprintf (stderr, "see `complaintctl kpi --help`\n");
-                return CTL_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "complaintctl kpi: unexpected argument \"%s\"\n", argv [optind]);
-        return CTL_EXIT_USAGE;
-    }
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
-
+    ctl_aopts_t o;
+    const char *by = NULL;
+    int rc = ctl_aopts_parse (&o, "kpi", argc, argv, options, s_usage, s_by_option, &by);
+    if (rc != CTL_EXIT_OK)
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
     int64_t from, to;
-    int rc = ctl_analytics_period ("kpi", endpoint, (int) timeout_ms,
-                                   has_from ? &from_day : NULL, has_to ? &to_day : NULL,
-                                   &from, &to);
+    rc = ctl_aopts_period (&o, "kpi", &from, &to);
     if (rc != CTL_EXIT_OK)
         return rc;
     json_t *reply = NULL;
-    rc = ctl_analytics_ask ("kpi", endpoint, (int) timeout_ms, "kpi", from, to, by, NULL, NULL,
-                            &reply);
+    rc = ctl_analytics_ask ("kpi", o.endpoint, (int) o.timeout_ms, "kpi", from, to, by, NULL,
+                            NULL, &reply);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (json_out)
+    if (o.json)
         ctl_print_json (reply, false);
     else {
         char t0 [48], t1 [48];

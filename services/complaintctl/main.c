@@ -9,6 +9,7 @@
  *      complaintctl act NO ACTION     a staff action on a case (token from the env)
  *      complaintctl queue             my cases / my department's, most urgent first
  *      complaintctl hotspots          the hot spots analytics detected (--all, --json)
+ *      complaintctl export jrt|cfpb   the regulators' CSV files (JR/T 0169 counts, CFPB rows)
  *      complaintctl show NO           a case and its audit trail, for people
  *      complaintctl token new ID      issue a staff token
  *      complaintctl lifecycle         the state machine's table, or its diagram
@@ -61,6 +62,7 @@ static const s_command_t s_commands [] = {
     { "kpi",    ctl_kpi,    "the KPIs against their targets for a period, --by a dimension (--json)" },
     { "series", ctl_series, "one metric per day or hour over a period (--json)" },
     { "report", ctl_report, "the management summary of a period, zh or en, small cells hidden" },
+    { "export", ctl_export, "export jrt|cfpb: counts by JR/T 0169 code, CFPB database rows (CSV)" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 

@@ -22,6 +22,10 @@
  *  K is --min-cell (COMPLAINTS_REPORT_MIN_CELL, default 5). The footer
  *  says all this in the report's language.
  *
+ *  Names. Business lines, causes and channels print by their names in the
+ *  report's language (names.c: deploy/routing/labels.conf), not as the
+ *  router's ids.
+ *
  *  --format html|pdf --out FILE: the same bulletin as a document with
  *  charts, made by the analytics daemon's HTTP side (report_doc.c).
  */
@@ -33,8 +37,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MIN_CELL_DEFAULT  5
-#define S_MIN_CELL_ENV      "COMPLAINTS_REPORT_MIN_CELL"
 #define S_LABEL             32      /* columns of a line's label */
 
 typedef enum {
@@ -112,6 +114,7 @@ static const char *const s_texts [T_COUNT][2] = {
 typedef struct {
     bool zh;
     int k;                          /* the smallest count published */
+    ctl_names_t *names;
 } s_report_t;
 
 static const char *
@@ -130,11 +133,7 @@ s_count (const json_t *kpi, const char *key)
 static const char *
 s_cell (const s_report_t *r, long long n, char *buf, size_t size)
 {
-    if (n > 0 && n < r->k)
-        snprintf (buf, size, "<%d", r->k);
-    else
-        snprintf (buf, size, "%lld", n);
-    return buf;
+    return ctl_small_cell (n, r->k, buf, size);
 }
 
 /*  Text padded to `width` columns (s_pad: left-aligned, s_rpad: right):
@@ -192,7 +191,8 @@ s_row_compare (const void *a, const void *b)
 
 /*  A breakdown: one row per group, most complaints first, with its share. */
 static void
-s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const json_t *reply)
+s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const char *kind,
+             const json_t *reply)
 {
     printf ("\n%s\n", s_t (r, section));
     const json_t *groups = json_object_get (reply, "groups");
@@ -207,7 +207,8 @@ s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const json_t *
     for (size_t i = 0; i < n; i++) {
         const json_t *g = json_array_get (groups, i);
         const char *key = json_string_value (json_object_get (g, "key"));
-        rows [i].key = key && *key ? key : s_t (r, T_UNASSIGNED);
+        rows [i].key = key && *key ? ctl_names_get (r->names, kind, key, r->zh ? "zh" : "en")
+                                   : s_t (r, T_UNASSIGNED);
         rows [i].n = s_count (json_object_get (g, "kpi"), "received");
         rows [i].hidden = rows [i].n > 0 && rows [i].n < r->k;
         hidden += rows [i].hidden;
@@ -328,9 +329,9 @@ s_print (const s_report_t *r, int64_t from, int64_t to, const json_t *by_line,
     for (size_t i = 0; i < sizeof overview / sizeof overview [0]; i++)
         s_line (r, overview [i].label, s_count (kpi, overview [i].key));
 
-    s_breakdown (r, T_S2, T_BUSINESS_LINE, by_line);
-    s_breakdown (r, T_S3, T_CAUSE, by_cause);
-    s_breakdown (r, T_S4, T_CHANNEL, by_channel);
+    s_breakdown (r, T_S2, T_BUSINESS_LINE, "business_line", by_line);
+    s_breakdown (r, T_S3, T_CAUSE, "cause", by_cause);
+    s_breakdown (r, T_S4, T_CHANNEL, "channel", by_channel);
 
     printf ("\n%s\n", s_t (r, T_S5));
     for (size_t i = 0; i < ctl_rate_count (); i++)
@@ -398,118 +399,83 @@ s_usage (FILE *out)
         "outcomes (the bulletin of seed 004). Counts below K are shown as \"<K\", rates\n"
         "over fewer than K cases are not shown.\n"
         "\n"
-        "  --from DAY, --to DAY  YYYY-MM-DD, the first and the last day counted\n"
-        "  --lang L           zh or en (default en)\n"
-        "  --min-cell K       the smallest count published (%s, default %d)\n"
         "  --format F         text (default), html or pdf: the bulletin with charts from\n"
         "                     the daemon's --http side (default period: the last 183 days)\n"
         "  --out FILE         where html or pdf is written (required with them)\n"
         "  --http ADDR        the daemon's HTTP address (COMPLAINTS_ANALYTICS_HTTP,\n"
-        "                     default %s); pdf runs headless chromium\n"
-        "  --analytics EP     analytics endpoint (%s, default %s)\n"
-        "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        S_MIN_CELL_ENV, S_MIN_CELL_DEFAULT, CFG_ANALYTICS_HTTP, CFG_ENV_ANALYTICS,
-        CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
+        "                     default %s); pdf runs headless chromium\n", CFG_ANALYTICS_HTTP);
+    ctl_aopts_usage (out, CTL_AUSAGE_PERIOD | CTL_AUSAGE_LANG | CTL_AUSAGE_MIN_CELL);
+}
+
+/*  --format, --out, --http: the bulletin as a document (report_doc.c). */
+typedef struct {
+    const char *format, *out, *http;
+} s_document_t;
+
+enum { O_FORMAT = 256, O_OUT, O_HTTP };
+
+static int
+s_option (void *arg, int opt, const char *value)
+{
+    s_document_t *doc = (s_document_t *) arg;
+    if (opt == O_FORMAT)
+        doc->format = value;
+    else
+    if (opt == O_OUT)
+        doc->out = value;
+    else
+        doc->http = value;
+    return 0;
 }
 
 int
 ctl_report (int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_LANG, O_MIN_CELL, O_ANALYTICS, O_TIMEOUT, O_HELP, O_FORMAT,
-           O_OUT, O_HTTP };
     static const struct option options [] = {
-        { "from", required_argument, NULL, O_FROM },
-        { "to", required_argument, NULL, O_TO },
-        { "lang", required_argument, NULL, O_LANG },
-        { "min-cell", required_argument, NULL, O_MIN_CELL },
-        { "analytics", required_argument, NULL, O_ANALYTICS },
-        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
-        { "help", no_argument, NULL, O_HELP },
+        CTL_AOPT_PERIOD, CTL_AOPT_LANG, CTL_AOPT_MIN_CELL, CTL_AOPT_ENDPOINT,
         { "format", required_argument, NULL, O_FORMAT },
         { "out", required_argument, NULL, O_OUT },
         { "http", required_argument, NULL, O_HTTP },
         { NULL, 0, NULL, 0 }
     };
-    ctl_day_t from_day, to_day;
-    bool has_from = false, has_to = false;
-    const char *lang = "en", *min_cell = NULL, *endpoint = NULL, *timeout_text = NULL;
-    const char *format = "text", *out = NULL, *http = NULL;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-            case O_FROM:
-                if (ctl_day_parse ("--from", optarg, &from_day))
-                    return CTL_EXIT_USAGE;
-                has_from = true;
-                break;
-            case O_TO:
-                if (ctl_day_parse ("--to", optarg, &to_day))
-                    return CTL_EXIT_USAGE;
-                has_to = true;
-                break;
-            case O_LANG: lang = optarg; break;
-            case O_MIN_CELL: min_cell = optarg; break;
-            case O_ANALYTICS: endpoint = optarg; break;
-            case O_TIMEOUT: timeout_text = optarg; break;
-            case O_FORMAT: format = optarg; break;
-            case O_OUT: out = optarg; break;
-            case O_HTTP: http = optarg; break;
-            case 'h':
-            case O_HELP:
-                s_usage (stdout);
-                return CTL_EXIT_OK;
-            default:
-                fprintf (stderr, "see `complaintctl report --help`\n");
-                return CTL_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "complaintctl report: unexpected argument \"%s\"\n", argv [optind]);
-        return CTL_EXIT_USAGE;
-    }
-    if (strcmp (lang, "zh") != 0 && strcmp (lang, "en") != 0) {
-        fprintf (stderr, "complaintctl report: --lang must be zh or en, not \"%s\"\n", lang);
-        return CTL_EXIT_USAGE;
-    }
-    s_report_t r = { .zh = strcmp (lang, "zh") == 0, .k = S_MIN_CELL_DEFAULT };
-    const char *k_text = ctl_setting (min_cell, S_MIN_CELL_ENV, NULL);
-    long k = S_MIN_CELL_DEFAULT;
-    if (k_text && ctl_parse_long ("--min-cell", k_text, 1, 1000000, &k))
-        return CTL_EXIT_USAGE;
-    r.k = (int) k;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
-    if (strcmp (format, "text") != 0) {
-        if (strcmp (format, "html") != 0 && strcmp (format, "pdf") != 0) {
+    ctl_aopts_t o;
+    s_document_t doc = { "text", NULL, NULL };
+    int rc = ctl_aopts_parse (&o, "report", argc, argv, options, s_usage, s_option, &doc);
+    if (rc != CTL_EXIT_OK)
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
+    s_report_t r = { .zh = strcmp (o.lang, "zh") == 0, .k = o.min_cell };
+    if (strcmp (doc.format, "text") != 0) {
+        if (strcmp (doc.format, "html") != 0 && strcmp (doc.format, "pdf") != 0) {
             fprintf (stderr, "complaintctl report: --format must be text, html or pdf, "
-                     "not \"%s\"\n", format);
+                     "not \"%s\"\n", doc.format);
             return CTL_EXIT_USAGE;
         }
-        if (!out || !*out) {
-            fprintf (stderr, "complaintctl report: --format %s needs --out FILE\n", format);
+        if (!doc.out || !*doc.out) {
+            fprintf (stderr, "complaintctl report: --format %s needs --out FILE\n", doc.format);
             return CTL_EXIT_USAGE;
         }
-        return ctl_report_document (format, out, ctl_setting (http, CFG_ENV_ANALYTICS_HTTP,
-                                    CFG_ANALYTICS_HTTP), has_from ? &from_day : NULL,
-                                    has_to ? &to_day : NULL, lang, k_text ? r.k : 0, timeout_ms);
+        //  K only when given (flag or environment): else the daemon's own.
+        bool k_given = ctl_setting (o.min_cell_text, CTL_MIN_CELL_ENV, NULL) != NULL;
+        return ctl_report_document (doc.format, doc.out, ctl_setting (doc.http,
+                                    CFG_ENV_ANALYTICS_HTTP, CFG_ANALYTICS_HTTP),
+                                    o.has_from ? &o.from_day : NULL,
+                                    o.has_to ? &o.to_day : NULL, o.lang, k_given ? r.k : 0,
+                                    o.timeout_ms);
     }
-
     int64_t from, to;
-    int rc = ctl_analytics_period ("report", endpoint, (int) timeout_ms,
-                                   has_from ? &from_day : NULL, has_to ? &to_day : NULL,
-                                   &from, &to);
+    rc = ctl_aopts_period (&o, "report", &from, &to);
     if (rc != CTL_EXIT_OK)
         return rc;
     static const char *const dims [3] = { "business_line", "cause", "channel" };
     json_t *answers [3] = { NULL, NULL, NULL };
     for (int i = 0; i < 3 && rc == CTL_EXIT_OK; i++)
-        rc = ctl_analytics_ask ("report", endpoint, (int) timeout_ms, "kpi", from, to, dims [i],
+        rc = ctl_analytics_ask ("report", o.endpoint, (int) o.timeout_ms, "kpi", from, to, dims [i],
                                 NULL, NULL, &answers [i]);
-    if (rc == CTL_EXIT_OK)
+    if (rc == CTL_EXIT_OK) {
+        r.names = ctl_names_load ();
         s_print (&r, from, to, answers [0], answers [1], answers [2]);
+        ctl_names_destroy (&r.names);
+    }
     for (int i = 0; i < 3; i++)
         json_decref (answers [i]);
     return rc;

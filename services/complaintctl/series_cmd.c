@@ -33,11 +33,8 @@ s_usage (FILE *out)
         "                     (answered_24h_rate, satisfaction_rate, closure_rate, ...)\n"
         "  --bucket B         day (default) or hour\n"
         "  --by DIM           one block per channel, business_line, cause, department,\n"
-        "                     branch or priority\n"
-        "  --json             the analytics answer as one JSON object\n"
-        "  --analytics EP     analytics endpoint (%s, default %s)\n"
-        "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
-        CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT, CTL_TIMEOUT_MS);
+        "                     branch or priority\n");
+    ctl_aopts_usage (out, CTL_AUSAGE_PERIOD | CTL_AUSAGE_JSON);
 }
 
 static void
@@ -60,64 +57,45 @@ s_print_points (const json_t *points, const char *metric, bool rate)
     }
 }
 
+typedef struct {
+    const char *metric, *bucket, *by;
+} s_series_t;
+
+enum { O_METRIC = 256, O_BUCKET, O_BY };
+
+static int
+s_option (void *arg, int opt, const char *value)
+{
+    s_series_t *own = (s_series_t *) arg;
+    if (opt == O_METRIC)
+        own->metric = value;
+    else
+    if (opt == O_BUCKET)
+        own->bucket = value;
+    else {
+        if (ctl_dim_check ("--by", value))
+            return -1;
+        own->by = value;
+    }
+    return 0;
+}
+
 int
 ctl_series (int argc, char **argv)
 {
-    enum { O_METRIC = 256, O_FROM, O_TO, O_BUCKET, O_BY, O_JSON, O_ANALYTICS, O_TIMEOUT,
-           O_HELP };
     static const struct option options [] = {
+        CTL_AOPT_PERIOD, CTL_AOPT_JSON, CTL_AOPT_ENDPOINT,
         { "metric", required_argument, NULL, O_METRIC },
-        { "from", required_argument, NULL, O_FROM },
-        { "to", required_argument, NULL, O_TO },
         { "bucket", required_argument, NULL, O_BUCKET },
         { "by", required_argument, NULL, O_BY },
-        { "json", no_argument, NULL, O_JSON },
-        { "analytics", required_argument, NULL, O_ANALYTICS },
-        { "timeout-ms", required_argument, NULL, O_TIMEOUT },
-        { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
-    ctl_day_t from_day, to_day;
-    bool has_from = false, has_to = false, json_out = false;
-    const char *metric = NULL, *bucket = "day", *by = NULL, *endpoint = NULL,
-               *timeout_text = NULL;
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-            case O_METRIC: metric = optarg; break;
-            case O_FROM:
-                if (ctl_day_parse ("--from", optarg, &from_day))
-                    return CTL_EXIT_USAGE;
-                has_from = true;
-                break;
-            case O_TO:
-                if (ctl_day_parse ("--to", optarg, &to_day))
-                    return CTL_EXIT_USAGE;
-                has_to = true;
-                break;
-            case O_BUCKET: bucket = optarg; break;
-            case O_BY:
-                if (ctl_dim_check ("--by", optarg))
-                    return CTL_EXIT_USAGE;
-                by = optarg;
-                break;
-            case O_JSON: json_out = true; break;
-            case O_ANALYTICS: endpoint = optarg; break;
-            case O_TIMEOUT: timeout_text = optarg; break;
-            case 'h':
-            case O_HELP:
-                s_usage (stdout);
-                return CTL_EXIT_OK;
-            default:
-                fprintf (stderr, "see `complaintctl series --help`\n");
-                return CTL_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "complaintctl series: unexpected argument \"%s\"\n", argv [optind]);
-        return CTL_EXIT_USAGE;
-    }
+    ctl_aopts_t o;
+    s_series_t own = { .bucket = "day" };
+    int rc = ctl_aopts_parse (&o, "series", argc, argv, options, s_usage, s_option, &own);
+    if (rc != CTL_EXIT_OK)
+        return rc == CTL_AOPT_STOP ? CTL_EXIT_OK : rc;
+    const char *metric = own.metric, *bucket = own.bucket, *by = own.by;
     if (!metric) {
         fprintf (stderr, "complaintctl series: --metric NAME is required (a count such as "
                  "received, or a rate such as closure_rate)\n");
@@ -139,23 +117,16 @@ ctl_series (int argc, char **argv)
                  bucket);
         return CTL_EXIT_USAGE;
     }
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_ANALYTICS, CFG_ANALYTICS_ENDPOINT);
-
     int64_t from, to;
-    int rc = ctl_analytics_period ("series", endpoint, (int) timeout_ms,
-                                   has_from ? &from_day : NULL, has_to ? &to_day : NULL,
-                                   &from, &to);
+    rc = ctl_aopts_period (&o, "series", &from, &to);
     if (rc != CTL_EXIT_OK)
         return rc;
     json_t *reply = NULL;
-    rc = ctl_analytics_ask ("series", endpoint, (int) timeout_ms, "series", from, to, by,
+    rc = ctl_analytics_ask ("series", o.endpoint, (int) o.timeout_ms, "series", from, to, by,
                             metric, bucket, &reply);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (json_out)
+    if (o.json)
         ctl_print_json (reply, false);
     else {
         char t0 [48], t1 [48];

@@ -36,6 +36,7 @@ s_submit_usage (FILE *out)
         "  --amount X         decimal amount in dispute, e.g. 1250.50\n"
         "  --lang zh|en\n"
         "  --received-at MS   when the channel received it, unix milliseconds\n"
+        "  --consent          the customer agreed to publish the text, scrubbed (CFPB export)\n"
         "  --name N  --phone P  --email E  --account A  --id-no I   the customer (at least one)\n"
         "\n"
         "options:\n"
@@ -99,7 +100,7 @@ ctl_submit (int argc, char **argv)
 {
     enum { O_CHANNEL = 256, O_REF, O_BODY, O_SUBJECT, O_DEMAND, O_BRANCH, O_PRODUCT,
            O_CATEGORY, O_AMOUNT, O_LANG, O_RECEIVED_AT, O_NAME, O_PHONE, O_EMAIL,
-           O_ACCOUNT, O_ID_NO, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP };
+           O_ACCOUNT, O_ID_NO, O_CONSENT, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP };
     static const struct option options [] = {
         { "channel", required_argument, NULL, O_CHANNEL },
         { "ref", required_argument, NULL, O_REF },
@@ -117,6 +118,7 @@ ctl_submit (int argc, char **argv)
         { "email", required_argument, NULL, O_EMAIL },
         { "account", required_argument, NULL, O_ACCOUNT },
         { "id-no", required_argument, NULL, O_ID_NO },
+        { "consent", no_argument, NULL, O_CONSENT },
         { "json", no_argument, NULL, O_JSON },
         { "intake", required_argument, NULL, O_INTAKE },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
@@ -131,7 +133,7 @@ ctl_submit (int argc, char **argv)
     optind = 1;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
-        field_flags += opt >= O_CHANNEL && opt <= O_ID_NO;
+        field_flags += opt >= O_CHANNEL && opt <= O_CONSENT;
         switch (opt) {
             case O_CHANNEL: submit.channel = s_str (optarg); break;
             case O_REF: submit.ref = s_str (optarg); break;
@@ -155,6 +157,7 @@ ctl_submit (int argc, char **argv)
             case O_EMAIL: submit.customer.email = s_str (optarg); break;
             case O_ACCOUNT: submit.customer.account = s_str (optarg); break;
             case O_ID_NO: submit.customer.id_no = s_str (optarg); break;
+            case O_CONSENT: submit.narrative_consent = true; break;
             case O_JSON: from_json = true; break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;

@@ -42,7 +42,7 @@
 
 #define BLOCK_SIZE      100     /* must equal complaint_no_seq's INCREMENT BY */
 #define BLOCKS_PER_FILL 16
-#define SUBMIT_COLUMNS  19      /* arrays in the submit statement */
+#define SUBMIT_COLUMNS  20      /* arrays in the submit statement */
 #define TEXTOID         25      /* pg_type OIDs, fixed since PostgreSQL 7 */
 #define BYTEAOID        17
 #define TEXTARRAYOID    1009
@@ -65,7 +65,7 @@ struct complaint_store_t {
 };
 
 /*  One statement per batch. Each parameter is an array with one element per
- *  complaint ($1..$18 text, $19 the event data as bytea), unnested side by
+ *  complaint ($1..$19 text, $20 the event data as bytea), unnested side by
  *  side. Set-based: one executor start-up, one plan, for the whole batch.
  *  It returns the input position (1-based) of every complaint it created;
  *  the rest were duplicates (or lost a race with a concurrent insert of the
@@ -76,16 +76,18 @@ static const char *s_submit_sql =
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
     "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
-    "    $19::bytea[]) WITH ORDINALITY"
+    "    $19::text[], $20::bytea[]) WITH ORDINALITY"
     "  AS t (complaint_no, channel, ref, subject, body, demand, branch, product, category,"
-    "    amount, lang, name, phone, email, account, id_no, pseudonym, received_at, data, ord)),"
+    "    amount, lang, name, phone, email, account, id_no, pseudonym, received_at, consent,"
+    "    data, ord)),"
     " ins AS ("
     "  INSERT INTO complaint (complaint_no, channel, ref, subject, body, demand, branch,"
     "    product, category, amount, lang, customer_name, customer_phone, customer_email,"
-    "    customer_account, customer_id_no, customer_pseudonym, received_at)"
+    "    customer_account, customer_id_no, customer_pseudonym, received_at,"
+    "    narrative_consent)"
     "  SELECT complaint_no, channel, ref, subject, body, demand, branch, product, category,"
     "    amount::numeric, coalesce(lang, 'zh'), name, phone, email, account, id_no, pseudonym,"
-    "    coalesce(to_timestamp(received_at::bigint / 1000.0), app_now())"
+    "    coalesce(to_timestamp(received_at::bigint / 1000.0), app_now()), consent::boolean"
     "  FROM input"
     "  ON CONFLICT (channel, ref) DO NOTHING"
     "  RETURNING complaint_no,"
@@ -238,6 +240,7 @@ s_pack_received_data (msgpack_sbuffer *buf, const submit_item_t *item)
         .body = s->body, .demand = s->demand, .branch = s->branch, .product = s->product,
         .category = s->category, .amount = s->has_amount ? s->amount : NULL,
         .lang = s->lang.ptr && proto_str_eq (s->lang, "en") ? "en" : "zh",
+        .narrative_consent = s->narrative_consent,
         .received_at = EVENTS_AT_FROM_STORE,
     };
     events_complaint_received (buf, &r);
@@ -329,6 +332,7 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
             s->lang, s->customer.name, s->customer.phone, s->customer.email,
             s->customer.account, s->customer.id_no,
             { item->pseudonym, strlen (item->pseudonym) }, received_at,
+            { s->narrative_consent ? "t" : "f", 1 },
         };
         for (int c = 0; c < SUBMIT_COLUMNS - 1; c++)
             s_array_add (&self->arrays [c], fields [c].ptr, fields [c].len);

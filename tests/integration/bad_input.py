@@ -102,6 +102,8 @@ def cases():
         ("amount negative", submit(amount=-5), "invalid_field", "amount"),
         ("amount not a decimal", submit(amount="12,50"), "invalid_field", "amount"),
         ("lang fr", submit(lang="fr"), "invalid_field", "lang"),
+        ("narrative_consent not a bool", submit(narrative_consent="yes"), "wrong_type",
+         "narrative_consent"),
         ("received_at wrong type", submit(received_at="yesterday"), "wrong_type", "received_at"),
         ("received_at out of range", submit(received_at=1), "invalid_field", "received_at"),
         # act: decoded and checked against the lifecycle table before any lookup

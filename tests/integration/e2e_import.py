@@ -86,6 +86,9 @@ def main():
         r = csv.reader(f)
         next(r)
         rows = sum(1 for _ in r)
+    with open(args.csv, newline="", encoding="utf-8") as f:
+        consented = sorted(set("cfpb-" + row["Complaint ID"] for row in csv.DictReader(f)
+                               if row["Consumer consent provided?"] == "Consent provided"))
     note("sample: %s, %d data rows" % (args.csv, rows))
     expect_true("the sample has rows", rows > 0)
 
@@ -101,6 +104,11 @@ def main():
     expect("distinct complaint numbers", rows, len(set(numbers.values())))
     expect("complaints stored (channel regulator)", rows,
            sql_int("select count(*) from complaint where channel = 'regulator'"))
+    expect_true("the sample has rows with and without consent", 0 < len(consented) < rows)
+    expect("narrative_consent stored exactly for the rows with \"Consent provided\"",
+           consented, sorted(x for x in checks.sql(
+               "select ref from complaint where channel = 'regulator' and narrative_consent"
+               " order by ref").split("\n") if x))
 
     # --- the stream: received + assigned for each, seqs 1..2N
     want = 2 * rows
