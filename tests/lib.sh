@@ -318,6 +318,16 @@ clock_shift () {
     return 1
 }
 
+# clock_set TIME — the store's clock at TIME ("2026-11-24 10:00+08"), running
+# on from there (complaintctl clock set).
+clock_set () {
+    if "$BIN/complaintctl" clock set "$1" >>"$TEST_DIR/clock.log" 2>&1; then
+        return 0
+    fi
+    fail "complaintctl clock set $1 failed: $(tail -3 "$TEST_DIR/clock.log")"
+    return 1
+}
+
 # clock_reset — the store's clock back to real time at scale 1.
 clock_reset () {
     if "$BIN/complaintctl" clock reset >>"$TEST_DIR/clock.log" 2>&1; then

@@ -97,7 +97,11 @@ s_window_sql (const s_cols_t *c, char *sql, size_t size)
         "     AND f.received_at <= n.t"
         "   GROUP BY 1, 2 HAVING count (*) >= $3::bigint"
         "  UNION"
-        "  SELECT %s, %s FROM analytics_hotspot h WHERE h.rule = $4 AND h.open)"
+        //  The open hot spots are judged again by the sweep ($1 NULL), not
+        //  with every batch: a batch changes only its own keys' counts,
+        //  and judging every open key per batch cost what is open.
+        "  SELECT %s, %s FROM analytics_hotspot h"
+        "   WHERE $1::text[] IS NULL AND h.rule = $4 AND h.open)"
         " SELECT c.k1, c.k2, " S_MS ("n.t") ", count (g.complaint_no),"
         "        " S_MS ("min (g.received_at)") ", " S_MS ("max (g.received_at)") ","
         "        array_to_string ((array_agg (g.complaint_no ORDER BY g.received_at DESC,"
@@ -153,7 +157,8 @@ s_day_sql (const s_cols_t *c, char *sql, size_t size)
         "     AND f.received_at <= n.t"
         "   GROUP BY 1 HAVING count (*) >= $3::bigint"
         "  UNION"
-        "  SELECT %s FROM analytics_hotspot h WHERE h.rule = $4 AND h.open)"
+        "  SELECT %s FROM analytics_hotspot h"
+        "   WHERE $1::text[] IS NULL AND h.rule = $4 AND h.open)"
         " SELECT c.k1, '', " S_MS ("n.t") ", count (g.complaint_no),"
         "        " S_MS ("min (g.received_at)") ", " S_MS ("max (g.received_at)") ","
         "        array_to_string ((array_agg (g.complaint_no ORDER BY g.received_at DESC,"
@@ -171,8 +176,11 @@ s_day_sql (const s_cols_t *c, char *sql, size_t size)
         "        " S_MS ("n.d0") ", " S_MS ("n.d1")
         "   FROM cand c CROSS JOIN n"
         "   LEFT JOIN analytics_hotspot h ON h.rule = $4 AND %s = c.k1"
+        //  received_day = today: the (key, received_day) index holds
+        //  today's complaints of the key together.
         "   LEFT JOIN LATERAL (SELECT g.complaint_no, g.received_at FROM analytics_fact g"
-        "        WHERE %s = c.k1 AND g.received_at >= n.d0 AND g.received_at <= n.t) g ON true"
+        "        WHERE %s = c.k1 AND g.received_day = n.today"
+        "          AND g.received_at >= n.d0 AND g.received_at <= n.t) g ON true"
         "  GROUP BY c.k1, n.t, n.d0, n.d1, n.today, n.first_day ORDER BY c.k1",
         f1, f1, f1, f1, h1, dim, h1, g1);
     assert (len > 0 && (size_t) len < size);

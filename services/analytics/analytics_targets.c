@@ -123,6 +123,34 @@ analytics_targets_get (const analytics_targets_t *self, int rate)
 #include "selftest_tally.h"
 
 int
+analytics_targets_load_with_calendar (const char *targets_path, const char *calendars_dir,
+                                      const calendar_t *current, analytics_targets_t **targets,
+                                      calendars_t **calendars, const calendar_t **calendar,
+                                      conf_error_t *err)
+{
+    analytics_targets_t *t = analytics_targets_load (targets_path, err);
+    calendars_t *cs = t ? calendars_load_dir (calendars_dir, err) : NULL;
+    const calendar_t *c = cs ? calendars_find (cs, analytics_targets_calendar (t)) : NULL;
+    if (cs && !c)
+        conf_error_set (err, targets_path, 0, "no calendar %s in %s",
+                        analytics_targets_calendar (t), calendars_dir);
+    if (c && current && strcmp (calendar_timezone (c), calendar_timezone (current)) != 0) {
+        conf_error_set (err, targets_path, 0, "the bank's zone changed from %s to %s: "
+                        "restart analytics", calendar_timezone (current), calendar_timezone (c));
+        c = NULL;
+    }
+    if (!c) {
+        analytics_targets_destroy (&t);
+        calendars_destroy (&cs);
+        return -1;
+    }
+    *targets = t;
+    *calendars = cs;
+    *calendar = c;
+    return 0;
+}
+
+int
 analytics_targets_test (bool verbose, const char *path, int *passed)
 {
     selftest_tally_t t = { 0 };

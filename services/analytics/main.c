@@ -79,22 +79,13 @@ s_load (s_config_t *self)
 {
     conf_error_t err;
     char q [300];
-    analytics_targets_t *targets = analytics_targets_load (self->targets_path, &err);
-    calendars_t *calendars = targets ? calendars_load_dir (self->calendars_dir, &err) : NULL;
-    const calendar_t *calendar = calendars ? calendars_find (calendars,
-                                             analytics_targets_calendar (targets)) : NULL;
-    if (calendars && !calendar)
-        conf_error_set (&err, self->targets_path, 0, "no calendar %s in %s",
-                        analytics_targets_calendar (targets), self->calendars_dir);
-    //  The C library's zone is one per process (calendar.c sets TZ) and the
-    //  read side.s thread uses it too: a new zone needs a restart.
-    if (calendar && self->reader && self->calendar
-    &&  strcmp (calendar_timezone (calendar), calendar_timezone (self->calendar)) != 0) {
-        conf_error_set (&err, self->targets_path, 0, "the bank's zone changed from %s to %s: "
-                        "restart analytics", calendar_timezone (self->calendar),
-                        calendar_timezone (calendar));
-        calendar = NULL;
-    }
+    analytics_targets_t *targets = NULL;
+    calendars_t *calendars = NULL;
+    const calendar_t *calendar = NULL;
+    //  Once the read side's thread runs, the zone is fixed (a restart).
+    analytics_targets_load_with_calendar (self->targets_path, self->calendars_dir,
+                                          self->reader ? self->calendar : NULL, &targets,
+                                          &calendars, &calendar, &err);
     //  The hot spot rules: refused like the targets, and a refusal of
     //  either keeps everything in force (one reload, all or nothing).
     hotspot_rules_t *hotspots = calendar ? hotspot_rules_load (self->hotspots_path, &err) : NULL;

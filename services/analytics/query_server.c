@@ -76,26 +76,15 @@ static int
 s_load (s_server_t *self)
 {
     conf_error_t err;
-    analytics_targets_t *targets = analytics_targets_load (self->targets_path, &err);
-    calendars_t *calendars = targets ? calendars_load_dir (self->calendars_dir, &err) : NULL;
-    const calendar_t *calendar = calendars ? calendars_find (calendars,
-                                             analytics_targets_calendar (targets)) : NULL;
-    if (calendars && !calendar)
-        conf_error_set (&err, self->targets_path, 0, "no calendar %s in %s",
-                        analytics_targets_calendar (targets), self->calendars_dir);
-    if (calendar && self->calendar
-    &&  strcmp (calendar_timezone (calendar), calendar_timezone (self->calendar)) != 0) {
-        conf_error_set (&err, self->targets_path, 0, "the bank's zone changed from %s to %s: "
-                        "restart analytics", calendar_timezone (self->calendar),
-                        calendar_timezone (calendar));
-        calendar = NULL;
-    }
-    if (!calendar) {
+    analytics_targets_t *targets = NULL;
+    calendars_t *calendars = NULL;
+    const calendar_t *calendar = NULL;
+    if (analytics_targets_load_with_calendar (self->targets_path, self->calendars_dir,
+                                              self->calendar, &targets, &calendars, &calendar,
+                                              &err)) {
         char q [300];
         log_error ("http_config_refused", "path=%s line=%d reason=%s", err.file, err.line,
                    log_quote (q, sizeof q, err.reason));
-        analytics_targets_destroy (&targets);
-        calendars_destroy (&calendars);
         return -1;
     }
     analytics_targets_destroy (&self->targets);

@@ -48,6 +48,10 @@ SERVICE_ENV="COMPLAINTS_PG=host=$TEST_DIR/no-such-socket-dir" \
 # 2. The pipeline, each daemon with its metrics port.
 MAIL=$TEST_DIR/mail
 mkdir -p "$MAIL"
+# Daytime in the bank's zone: the SMS receipts must be tried (and fail, no
+# gateway), not held back by quiet hours until the morning (the test ran
+# after 21:00 +08 and found no failed SMS).
+clock_set "2026-11-24 10:00+08"
 start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$MAIL"
 wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 10 || fail "smtpd did not start"
 start_service bus bus --name bus --metrics-port "$P_BUS"

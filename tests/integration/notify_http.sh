@@ -61,10 +61,6 @@ notifier_start () {   # NAME EXTRA ARGS...
         --push-url "http://127.0.0.1:$HTTP_PORT/push" --push-auth "$AUTH" \
         --http-timeout-ms 3000 --poll-ms 100 "$@"
 }
-clock_set () {   # TIME
-    "$BIN/complaintctl" clock set "$1" >>"$TEST_DIR/clock.log" 2>&1 \
-        || fail "complaintctl clock set $1 failed: $(tail -3 "$TEST_DIR/clock.log")"
-}
 # submit REF LANG [complaintctl submit flags...] — the new complaint's number
 submit () {
     local ref=$1 lang=$2
