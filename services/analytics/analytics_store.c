@@ -363,7 +363,7 @@ analytics_store_batch_write (analytics_store_t *self, const char *facts_json, in
     for (int i = 0; rc == 0 && i < 4; i++)
         if (!PQgetisnull (res, 0, i)) {
             const char *empty [1] = { PQgetvalue (res, 0, i) };
-            char name [16];
+            char name [32];
             snprintf (name, sizeof name, "rollup_empty%d", i);
             rc = pg_session_command (self->pg, name, s_empty_sql [i], 1, empty);
         }

@@ -30,6 +30,7 @@
 #include "analytics_request.h"
 #include "dashboard_store.h"
 #include "msgpack_json.h"
+#include "small_cells.h"
 #include "svg_chart.h"
 
 #include <czmq.h>
@@ -1048,41 +1049,6 @@ done:
 //  --------------------------------------------------------------------------
 //  The bulletin
 
-typedef struct {
-    const char *key;
-    long long n;
-    bool hidden, withheld;
-} s_row_t;
-
-static int
-s_row_compare (const void *a, const void *b)
-{
-    const s_row_t *x = (const s_row_t *) a, *y = (const s_row_t *) b;
-    if (x->n != y->n)
-        return x->n > y->n ? -1 : 1;
-    return strcmp (x->key, y->key);
-}
-
-/*  complaintctl report's rule: hide 1..K-1; one hidden cell alone would be
- *  total minus the others, so withhold the smallest other published one. */
-static void
-s_suppress (s_row_t *rows, size_t n, int k)
-{
-    size_t hidden = 0;
-    for (size_t i = 0; i < n; i++) {
-        rows [i].hidden = k > 0 && rows [i].n > 0 && rows [i].n < k;
-        hidden += rows [i].hidden;
-    }
-    if (hidden != 1)
-        return;
-    size_t best = n;
-    for (size_t i = 0; i < n; i++)
-        if (!rows [i].hidden && rows [i].n > 0 && (best == n || rows [i].n < rows [best].n))
-            best = i;
-    if (best < n)
-        rows [best].withheld = true;
-}
-
 static void
 s_breakdown (s_page_t *p, s_text_t section, s_text_t dim, const char *dim_key,
              const json_t *answer)
@@ -1096,7 +1062,7 @@ s_breakdown (s_page_t *p, s_text_t section, s_text_t dim, const char *dim_key,
         fprintf (out, "<p>%s</p>\n", s_t (p, T_NONE));
         return;
     }
-    s_row_t *rows = (s_row_t *) calloc (n, sizeof *rows);
+    small_cells_row_t *rows = (small_cells_row_t *) calloc (n, sizeof *rows);
     if (!rows)
         return;
     for (size_t i = 0; i < n; i++) {
@@ -1106,8 +1072,8 @@ s_breakdown (s_page_t *p, s_text_t section, s_text_t dim, const char *dim_key,
             rows [i].key = "";
         rows [i].n = s_int (json_object_get (g, "kpi"), "received");
     }
-    qsort (rows, n, sizeof *rows, s_row_compare);
-    s_suppress (rows, n, p->k);
+    small_cells_sort (rows, n);
+    small_cells_apply (rows, n, p->k);
     svg_chart_t *chart = svg_chart_new (SVG_CHART_BARS, s_t (p, section));
     svg_chart_set_size (chart, 460, 100);
     svg_chart_set_min_cell (chart, p->k);
@@ -1144,7 +1110,7 @@ static void
 s_monthly (s_page_t *p, const json_t *series)
 {
     const json_t *points = json_object_get (series, "points");
-    s_row_t months [40];
+    small_cells_row_t months [40];
     char labels [40][8];
     size_t n = 0;
     for (size_t i = 0; i < json_array_size (points); i++) {
@@ -1157,12 +1123,12 @@ s_monthly (s_page_t *p, const json_t *series)
             if (n == sizeof months / sizeof months [0])
                 break;
             snprintf (labels [n], sizeof labels [0], "%.7s", text);
-            months [n] = (s_row_t) { .key = labels [n] };
+            months [n] = (small_cells_row_t) { .key = labels [n] };
             n++;
         }
         months [n - 1].n += (long long) json_integer_value (json_array_get (point, 1));
     }
-    s_suppress (months, n, p->k);
+    small_cells_apply (months, n, p->k);
     svg_chart_t *chart = svg_chart_new (SVG_CHART_BARS, s_t (p, T_MONTHLY));
     svg_chart_set_size (chart, 460, 100);
     svg_chart_set_min_cell (chart, p->k);

@@ -30,6 +30,7 @@
  *  charts, made by the analytics daemon's HTTP side (report_doc.c).
  */
 #include "ctl.h"
+#include "small_cells.h"
 #include "cfg.h"
 
 #include <getopt.h>
@@ -174,21 +175,6 @@ s_line (const s_report_t *r, s_text_t label, long long n)
     printf ("%10s\n", s_cell (r, n, buf, sizeof buf));
 }
 
-typedef struct {
-    const char *key;
-    long long n;
-    bool hidden, withheld;
-} s_row_t;
-
-static int
-s_row_compare (const void *a, const void *b)
-{
-    const s_row_t *x = (const s_row_t *) a, *y = (const s_row_t *) b;
-    if (x->n != y->n)
-        return x->n > y->n ? -1 : 1;            /* most complaints first */
-    return strcmp (x->key, y->key);
-}
-
 /*  A breakdown: one row per group, most complaints first, with its share. */
 static void
 s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const char *kind,
@@ -202,25 +188,16 @@ s_breakdown (const s_report_t *r, s_text_t section, s_text_t dim, const char *ki
         printf ("   %s\n", s_t (r, T_NONE));
         return;
     }
-    s_row_t *rows = (s_row_t *) calloc (n, sizeof *rows);
-    size_t hidden = 0;
+    small_cells_row_t *rows = (small_cells_row_t *) calloc (n, sizeof *rows);
     for (size_t i = 0; i < n; i++) {
         const json_t *g = json_array_get (groups, i);
         const char *key = json_string_value (json_object_get (g, "key"));
         rows [i].key = key && *key ? ctl_names_get (r->names, kind, key, r->zh ? "zh" : "en")
                                    : s_t (r, T_UNASSIGNED);
         rows [i].n = s_count (json_object_get (g, "kpi"), "received");
-        rows [i].hidden = rows [i].n > 0 && rows [i].n < r->k;
-        hidden += rows [i].hidden;
     }
-    qsort (rows, n, sizeof *rows, s_row_compare);
-    //  One hidden cell = total − the others: withhold the smallest other.
-    if (hidden == 1)
-        for (size_t i = n; i-- > 0;)
-            if (!rows [i].hidden && rows [i].n > 0) {
-                rows [i].withheld = true;
-                break;
-            }
+    small_cells_sort (rows, n);
+    small_cells_apply (rows, n, r->k);
     printf ("   ");
     s_pad (s_t (r, dim), S_LABEL);
     s_rpad (s_t (r, T_COMPLAINTS), 11);

@@ -10,6 +10,7 @@
 #include "request.h"
 #include "event.h"
 #include "privacy.h"
+#include "small_cells.h"
 #include "msgpack_json.h"
 #include "replay_request.h"
 #include "staff_token.h"
@@ -43,6 +44,7 @@ static const s_test_t s_tests [] = {
     { "event", event_test },
     { "replay_request", replay_request_test },
     { "privacy", privacy_test },
+    { "small_cells", small_cells_test },
     { "msgpack_json", msgpack_json_test },
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
