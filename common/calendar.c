@@ -142,8 +142,8 @@ s_days_in_month (int year, int month)
     return days [month - 1];
 }
 
-static void
-s_date_text (int32_t days, char *buf, size_t size)
+void
+calendar_date_text (int32_t days, char *buf, size_t size)
 {
     int y, m, d;
     calendar_days_date (days, &y, &m, &d);
@@ -660,7 +660,7 @@ calendar_format_local (const calendar_t *self, int64_t ms, bool end_of_day, char
     if (offset < 0)
         offset = -offset;
     char date [16];
-    s_date_text (days, date, sizeof date);
+    calendar_date_text (days, date, sizeof date);
     snprintf (buf, size, "%s %s %c%02ld:%02ld %s", date, clock, sign, offset / 3600,
               offset / 60 % 60, s_weekday_title [calendar_weekday (days)]);
 }
@@ -935,7 +935,7 @@ s_build_table (calendar_t *self, int *line, char *why, size_t why_size)
         for (int32_t d = h->from; d <= h->to; d++) {
             size_t at = (size_t) (d - lo);
             if (self->day_kind [at] == S_DAY_HOLIDAY) {
-                s_date_text (d, date, sizeof date);
+                calendar_date_text (d, date, sizeof date);
                 *line = h->line;
                 snprintf (why, why_size, "holiday: %s is already a holiday on line %d",
                           date, self->day_line [at]);
@@ -950,7 +950,7 @@ s_build_table (calendar_t *self, int *line, char *why, size_t why_size)
     for (size_t i = 0; i < self->workday_count; i++) {
         const s_entry_t *w = &self->workdays [i];
         size_t at = (size_t) (w->from - lo);
-        s_date_text (w->from, date, sizeof date);
+        calendar_date_text (w->from, date, sizeof date);
         *line = w->line;
         if (self->day_kind [at] == S_DAY_HOLIDAY) {
             snprintf (why, why_size, "workday: %s is inside the holiday on line %d",

@@ -149,6 +149,8 @@ void calendars_destroy (calendars_t **self_p);
  * involved; weekday 0 = Sunday ... 6 = Saturday. */
 int32_t calendar_date_days (int year, int month, int day);
 void calendar_days_date (int32_t days, int *year, int *month, int *day);
+/* Days since 1970-01-01 as "YYYY-MM-DD" (size >= 11). */
+void calendar_date_text (int32_t days, char *buf, size_t size);
 int calendar_weekday (int32_t days);
 /* The local date (as days) of an instant in the calendar's zone. */
 int32_t calendar_local_days (const calendar_t *self, int64_t ms);

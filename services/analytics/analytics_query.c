@@ -50,14 +50,6 @@ s_days (const char *day)
     return calendar_date_days (y, m, d);
 }
 
-static void
-s_date (int32_t days, char *text, size_t size)
-{
-    int y, m, d;
-    calendar_days_date (days, &y, &m, &d);
-    snprintf (text, size, "%04d-%02d-%02d", y, m, d);
-}
-
 /*  The first day of the month of a day (days since 1970-01-01). */
 static int32_t
 s_month_start (int32_t days)
@@ -591,10 +583,10 @@ analytics_query_answer (analytics_store_t *store, const calendar_t *calendar,
         s_cut (s_days (first.day), first.hour, s_days (last.day), last.hour,
                req.op == ANALYTICS_SERIES, req.op == ANALYTICS_SERIES && req.hourly, &cut);
         char day0 [16], day1 [16], month0 [16], month1 [16], dim [16];
-        s_date (cut.d0, day0, sizeof day0);
-        s_date (cut.d1, day1, sizeof day1);
-        s_date (cut.m0, month0, sizeof month0);
-        s_date (cut.m1, month1, sizeof month1);
+        calendar_date_text (cut.d0, day0, sizeof day0);
+        calendar_date_text (cut.d1, day1, sizeof day1);
+        calendar_date_text (cut.m0, month0, sizeof month0);
+        calendar_date_text (cut.m1, month1, sizeof month1);
         snprintf (dim, sizeof dim, "%d", req.by + 1);
         const char *range [S_NRANGE] = { first.day, h0, last.day, h1, day0, day1, dim,
                                          month0, month1 };

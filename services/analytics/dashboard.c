@@ -375,20 +375,12 @@ s_day (const char *text, int32_t *days)
     return 0;
 }
 
-static void
-s_day_text (int32_t days, char *buf, size_t size)
-{
-    int y, m, d;
-    calendar_days_date (days, &y, &m, &d);
-    snprintf (buf, size, "%04d-%02d-%02d", y, m, d);
-}
-
 /*  00:00 of a local day, as unix ms. */
 static int64_t
 s_day_start (const calendar_t *calendar, int32_t days)
 {
     char text [16];
-    s_day_text (days, text, sizeof text);
+    calendar_date_text (days, text, sizeof text);
     int64_t ms = 0;
     calendar_parse_local (calendar, text, &ms);
     return ms;
@@ -970,8 +962,8 @@ s_dashboard (const dashboard_env_t *env, const dashboard_param_t *params, size_t
     int64_t from = s_day_start (env->calendar, first);
     int64_t to = s_day_start (env->calendar, today + 1);
     char from_day [16], to_day [16];
-    s_day_text (first, from_day, sizeof from_day);
-    s_day_text (today + 1, to_day, sizeof to_day);
+    calendar_date_text (first, from_day, sizeof from_day);
+    calendar_date_text (today + 1, to_day, sizeof to_day);
 
     json_t *kpi = s_kpi (&page, from, to, NULL);
     json_t *received = kpi ? s_series (&page, from, to, "received") : NULL;
@@ -1201,8 +1193,8 @@ s_bulletin (const dashboard_env_t *env, const dashboard_param_t *params, size_t 
         if (!page.out)
             goto done;                  /* no memory: dashboard_render answers 503 */
         char query [96], d0 [16], d1 [16];
-        s_day_text (first, d0, sizeof d0);
-        s_day_text (last, d1, sizeof d1);
+        calendar_date_text (first, d0, sizeof d0);
+        calendar_date_text (last, d1, sizeof d1);
         snprintf (query, sizeof query, "from=%s&amp;to=%s&amp;min_cell=%d", d0, d1, page.k);
         s_head (&page, s_t (&page, T_BULLETIN));
         s_header (&page, s_t (&page, T_BULLETIN), "/bulletin", query, from, to, by [0]);
