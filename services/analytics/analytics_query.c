@@ -4,8 +4,8 @@
  *  Every figure is a sum over rollup cells; rates and quantiles are made
  *  from those sums here, never in SQL, so a rate of a group and of the
  *  whole come from the same counts (a rate of sums, not a mean of rates).
- *  The `by` dimension is one of a fixed list (analytics_dims): only those
- *  column names ever enter the statement's text; the range is parameters.
+ *  The `by` dimension is one of a fixed list (analytics_dims), read by its
+ *  number from the one-dimension rollups; it and the range are parameters.
  */
 #include "analytics_query.h"
 #include "analytics_export.h"
@@ -61,8 +61,8 @@ s_month_start (int32_t days)
 
 /*  The cuts of s_range_source for a range from (day0, hour0) to (day1,
  *  hour1), both hours in: whole days [d0, d1) and, inside them, whole
- *  months [m0, m1) come from the period rollup. An hour series reads hours
- *  only (d0 = d1 = the first day: the hour rollup's second part then covers
+ *  months [m0, m1) come from the day and month grains. An hour series reads
+ *  hours only (d0 = d1 = the first day: the second hour part then covers
  *  the range), a day series days only (m0 = m1 = d1). */
 typedef struct {
     int32_t d0, d1, m0, m1;
@@ -84,38 +84,38 @@ s_cut (int32_t day0, int hour0, int32_t day1, int hour1, bool series, bool hourl
         cut->m0 = cut->m1 = cut->d1;
 }
 
-static const char *
-s_group_expr (int by)
-{
-    return by < 0 ? "''" : by == 5 ? "priority::text" : analytics_dims [by];
-}
-
 /*  The rows a range reads, whatever the query makes of them. The range is
- *  cut into hours, days and months, each read from the coarsest rollup
- *  that holds it whole:
+ *  cut into hours, days and months, each read from the coarsest grain of
+ *  analytics_rollup_dim (one dimension, migrations 014 and 018) that holds
+ *  it whole:
  *
  *      $1 $2   the first hour (day, hour)      $3 $4  the last day, its hour + 1
  *      $5 $6   the whole days [D0, D1)         $8 $9  the whole months [M0, M1)
  *      $7      the dimension (analytics_day_dims: 0 everything)
  *
  *  hours of the first day before D0 and of the days from D1 on come from
- *  analytics_rollup; days [D0, M0) and [M1, D1) from analytics_rollup_dim
- *  grain 1, months [M0, M1) from grain 2 (analytics_query_answer sets the
- *  cuts; every hour of the range is in exactly one part). `fine` is the
- *  select list over the hour rollup, `coarse` over the period rollup;
- *  `suffix` is "_time" for the histograms. */
+ *  grain 0, days [D0, M0) and [M1, D1) from grain 1, months [M0, M1) from
+ *  grain 2 (analytics_query_answer sets the cuts; every hour of the range
+ *  is in exactly one part). `hours` is the select list of the hour parts,
+ *  `periods` of the day and month parts (they differ in a series' hour
+ *  column); `suffix` is "_time" for the histograms. A part's rows are a
+ *  period's values of one dimension, so a year costs its months, edge days
+ *  and edge hours times the values (~100 rows each), whatever the volume.
+ */
 static size_t
-s_range_source (char *sql, size_t size, const char *fine, const char *coarse,
+s_range_source (char *sql, size_t size, const char *hours, const char *periods,
                 const char *suffix)
 {
     //  Plain conditions on day, not (day, hour) row comparisons: a btree
     //  scan starts from one bound per column, and a row bound would win
     //  over `day >= $6`, reading the whole range's hours to keep the edge.
     return (size_t) snprintf (sql, size,
-        "(SELECT %s FROM analytics_rollup%s WHERE day = $1::date AND day < $5::date"
+        "(SELECT %s FROM analytics_rollup_dim%s WHERE grain = 0 AND dim = $7::smallint"
+        "   AND day = $1::date AND day < $5::date"
         "   AND hour >= $2::smallint AND (day < $3::date OR hour < $4::smallint)"
         " UNION ALL"
-        " SELECT %s FROM analytics_rollup%s WHERE day >= $6::date AND day <= $3::date"
+        " SELECT %s FROM analytics_rollup_dim%s WHERE grain = 0 AND dim = $7::smallint"
+        "   AND day >= $6::date AND day <= $3::date"
         "   AND (day > $1::date OR hour >= $2::smallint)"
         "   AND (day < $3::date OR hour < $4::smallint)"
         " UNION ALL"
@@ -127,7 +127,7 @@ s_range_source (char *sql, size_t size, const char *fine, const char *coarse,
         " UNION ALL"
         " SELECT %s FROM analytics_rollup_dim%s WHERE grain = 2 AND dim = $7::smallint"
         "   AND day >= $8::date AND day < $9::date) x",
-        fine, suffix, fine, suffix, coarse, suffix, coarse, suffix, coarse, suffix);
+        hours, suffix, hours, suffix, periods, suffix, periods, suffix, periods, suffix);
 }
 
 static void
@@ -226,28 +226,24 @@ s_kpi (analytics_store_t *store, const calendar_t *calendar, const analytics_tar
     pg_session_t *pg = analytics_store_session (store);
     size_t nbounds;
     const int64_t *bounds = analytics_store_time_bounds (store, &nbounds);
-    const char *g = s_group_expr (req->by);
-    char metrics [4096], fine [4096 + 64], day [4096 + 64];
-    size_t mlen = 0;
+    char cols [4096];
+    size_t clen = (size_t) snprintf (cols, sizeof cols, "key");
     for (size_t i = 0; i < analytics_nmetrics; i++)
-        mlen += (size_t) snprintf (metrics + mlen, sizeof metrics - mlen, ", %s",
+        clen += (size_t) snprintf (cols + clen, sizeof cols - clen, ", %s",
                                    analytics_metrics [i].name);
-    snprintf (fine, sizeof fine, "%s AS key%s", g, metrics);
-    snprintf (day, sizeof day, "key%s", metrics);
     char sql [16384];
     size_t len = (size_t) snprintf (sql, sizeof sql, "SELECT key");
     for (size_t i = 0; i < analytics_nmetrics; i++)
         len += (size_t) snprintf (sql + len, sizeof sql - len, ", sum (%s)",
                                   analytics_metrics [i].name);
     len += (size_t) snprintf (sql + len, sizeof sql - len, " FROM ");
-    len += s_range_source (sql + len, sizeof sql - len, fine, day, "");
+    len += s_range_source (sql + len, sizeof sql - len, cols, cols, "");
     snprintf (sql + len, sizeof sql - len, " GROUP BY 1 ORDER BY 1 LIMIT %d",
               ANALYTICS_MAX_GROUPS + 1);
     char tsql [2048];
-    snprintf (fine, sizeof fine, "%s AS key, metric, bucket, cases", g);
     len = (size_t) snprintf (tsql, sizeof tsql, "SELECT key, metric, bucket, sum (cases) FROM ");
-    len += s_range_source (tsql + len, sizeof tsql - len, fine, "key, metric, bucket, cases",
-                           "_time");
+    len += s_range_source (tsql + len, sizeof tsql - len, "key, metric, bucket, cases",
+                           "key, metric, bucket, cases", "_time");
     snprintf (tsql + len, sizeof tsql - len, " GROUP BY 1, 2, 3 ORDER BY 1");
     int64_t as_of = 0;
     PGresult *res = NULL, *tres = NULL;
@@ -366,14 +362,14 @@ s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_
     for (int i = 0; i < 4; i++)
         vlen += (size_t) snprintf (values + vlen, sizeof values - vlen, ", %s AS v%d",
                                    cols [i] ? cols [i] : "0", i);
-    char fine [512], daily [512];
-    snprintf (fine, sizeof fine, "day, %s AS hour, %s AS key%s", req->hourly ? "hour" : "0",
-              s_group_expr (req->by), values);
+    char hours [512], daily [512];
+    snprintf (hours, sizeof hours, "day, %s AS hour, key%s", req->hourly ? "hour" : "0",
+              values);
     snprintf (daily, sizeof daily, "day, 0 AS hour, key%s", values);
     char sql [4096];
     size_t len = (size_t) snprintf (sql, sizeof sql,
         "SELECT day::text, hour, key, sum (v0), sum (v1), sum (v2), sum (v3) FROM ");
-    len += s_range_source (sql + len, sizeof sql - len, fine, daily, "");
+    len += s_range_source (sql + len, sizeof sql - len, hours, daily, "");
     snprintf (sql + len, sizeof sql - len, " GROUP BY 1, 2, 3 ORDER BY 3, 1, 2 LIMIT %d",
               S_MAX_CELLS + 1);
     int64_t as_of = 0;

@@ -24,28 +24,31 @@
 
 #define S_STATEMENT_TIMEOUT_MS 60000
 #define S_KEY "day, hour, channel, business_line, cause, department, branch, priority"
-#define S_DIM_KEY "grain, dim, day, key"
+#define S_DIM_KEY "grain, dim, day, hour, key"
 
 //  The period rollups (analytics_rollup_dim, _dim_time) are written from the
-//  batch's changed cells, each cell once per grain: a day (1) and its month
-//  (2), `period` the first day of it. S_DIM_COLS are a GROUPING SETS row's
-//  key columns in S_DIM_KEY's order: the grain, the dimension it groups by
-//  (analytics_day_dims: 0 everything, then analytics_dims in order), the
-//  period, the key.
+//  batch's changed cells, each cell once per grain: its hour (0), its day
+//  (1) and its month (2), `period` the day of the hour or the first day of
+//  the period, `phour` the hour for grain 0 (0 for the others). S_DIM_COLS
+//  are a GROUPING SETS row's key columns in S_DIM_KEY's order: the grain,
+//  the dimension it groups by (analytics_day_dims: 0 everything, then
+//  analytics_dims in order), the period, its hour, the key.
 #define S_GRAINS(table) \
-    "(SELECT g.grain, CASE WHEN g.grain = 1 THEN c.day" \
-    " ELSE date_trunc ('month', c.day)::date END AS period, c.*" \
-    " FROM " table " c, (VALUES (1::smallint), (2::smallint)) g (grain)) c"
+    "(SELECT g.grain, CASE WHEN g.grain = 2 THEN date_trunc ('month', c.day)::date" \
+    " ELSE c.day END AS period," \
+    " CASE WHEN g.grain = 0 THEN c.hour ELSE 0::smallint END AS phour, c.*" \
+    " FROM " table " c, (VALUES (0::smallint), (1::smallint), (2::smallint)) g (grain)) c"
 #define S_DIM_COLS \
     "grain, CASE WHEN GROUPING (channel) = 0 THEN 1 WHEN GROUPING (business_line) = 0 THEN 2" \
     " WHEN GROUPING (cause) = 0 THEN 3 WHEN GROUPING (department) = 0 THEN 4" \
     " WHEN GROUPING (branch) = 0 THEN 5 WHEN GROUPING (priority) = 0 THEN 6 ELSE 0 END," \
-    " period, coalesce (channel, business_line, cause, department, branch, priority::text, '')"
+    " period, phour, coalesce (channel, business_line, cause, department, branch," \
+    " priority::text, '')"
 #define S_DIM_SETS(extra) \
-    "GROUPING SETS ((grain, period" extra "), (grain, period, channel" extra ")," \
-    " (grain, period, business_line" extra "), (grain, period, cause" extra ")," \
-    " (grain, period, department" extra "), (grain, period, branch" extra ")," \
-    " (grain, period, priority" extra "))"
+    "GROUPING SETS ((grain, period, phour" extra "), (grain, period, phour, channel" extra ")," \
+    " (grain, period, phour, business_line" extra "), (grain, period, phour, cause" extra ")," \
+    " (grain, period, phour, department" extra "), (grain, period, phour, branch" extra ")," \
+    " (grain, period, phour, priority" extra "))"
 
 struct _analytics_store_t {
     pg_session_t *pg;
@@ -66,7 +69,7 @@ static const char *s_empty_sql [4] = {
     "      z.branch, z.priority)",
     "DELETE FROM analytics_rollup_dim t USING jsonb_populate_recordset"
     " (NULL::analytics_rollup_dim, $1::jsonb) z WHERE t.received = 0"
-    " AND (t.grain, t.dim, t.day, t.key) = (z.grain, z.dim, z.day, z.key)",
+    " AND (t.grain, t.dim, t.day, t.hour, t.key) = (z.grain, z.dim, z.day, z.hour, z.key)",
     "DELETE FROM analytics_rollup_time t USING jsonb_populate_recordset"
     " (NULL::analytics_rollup_time, $1::jsonb) z WHERE t.cases = 0"
     " AND (t.day, t.hour, t.channel, t.business_line, t.cause, t.department, t.branch,"
@@ -74,8 +77,8 @@ static const char *s_empty_sql [4] = {
     "      z.cause, z.department, z.branch, z.priority, z.metric, z.bucket)",
     "DELETE FROM analytics_rollup_dim_time t USING jsonb_populate_recordset"
     " (NULL::analytics_rollup_dim_time, $1::jsonb) z WHERE t.cases = 0"
-    " AND (t.grain, t.dim, t.day, t.key, t.metric, t.bucket) = (z.grain, z.dim, z.day, z.key,"
-    "      z.metric, z.bucket)"
+    " AND (t.grain, t.dim, t.day, t.hour, t.key, t.metric, t.bucket)"
+    "   = (z.grain, z.dim, z.day, z.hour, z.key, z.metric, z.bucket)"
 };
 
 static int
@@ -146,7 +149,7 @@ s_metrics (s_text_t *t, const char *fmt, const char *sep)
  *    cell    netted per hour cell; only cells that changed (a note on a case
  *            changes no figure: its cell is not touched)
  *    rollup  cell added into analytics_rollup (ON CONFLICT add)
- *    dim     cell summed per day and per month x each dimension (GROUPING
+ *    dim     cell summed per hour, day and month x each dimension (GROUPING
  *            SETS) into analytics_rollup_dim, again only the sums that
  *            changed
  *    t*      the same for the time-to-X histograms

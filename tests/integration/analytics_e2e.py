@@ -149,11 +149,12 @@ def rollups_exact(desc):
            0, tdiff)
     expect("%s: no empty cell left" % desc, 0,
            sql_int("select count(*) from analytics_rollup where received = 0"))
-    # The period rollups (migration 014): per day (grain 1) and per month
-    # (grain 2) x one dimension, the same GROUP BY with GROUPING SETS; dim
-    # numbers are analytics_day_dims ().
+    # The period rollups (migrations 014, 018): per hour (grain 0), day
+    # (grain 1) and month (grain 2) x one dimension, the same GROUP BY with
+    # GROUPING SETS; dim numbers are analytics_day_dims ().
     dims = ["channel", "business_line", "cause", "department", "branch", "priority::text"]
-    grains = [(1, "day"), (2, "date_trunc('month', day)::date")]
+    grains = [(0, "day, hour"), (1, "day, 0::smallint"),
+              (2, "date_trunc('month', day)::date, 0::smallint")]
 
     def sets(select, group, view):
         parts = []
@@ -167,19 +168,22 @@ def rollups_exact(desc):
         return " union all ".join(parts)
 
     want = sets(sums, "", "analytics_contribution")
-    ddiff = sql_int("select count(*) from ((select grain, dim, day, key, %s from"
+    ddiff = sql_int("select count(*) from ((select grain, dim, day, hour, key, %s from"
                     " analytics_rollup_dim except (%s)) union all ((%s) except"
-                    " select grain, dim, day, key, %s from analytics_rollup_dim)) x"
+                    " select grain, dim, day, hour, key, %s from analytics_rollup_dim)) x"
                     % (", ".join(cols), want, want, ", ".join(cols)))
-    expect("%s: period rollup rows differing from GROUP BY day and month x each dimension"
-           % desc, 0, ddiff)
+    expect("%s: period rollup rows differing from GROUP BY hour, day and month x each"
+           " dimension" % desc, 0, ddiff)
     want = sets("metric, bucket, count(*)", ", metric, bucket", "analytics_contribution_time")
-    tddiff = sql_int("select count(*) from ((select grain, dim, day, key, metric, bucket, cases"
-                     " from analytics_rollup_dim_time except (%s)) union all ((%s) except"
-                     " select grain, dim, day, key, metric, bucket, cases from"
+    tddiff = sql_int("select count(*) from ((select grain, dim, day, hour, key, metric, bucket,"
+                     " cases from analytics_rollup_dim_time except (%s)) union all ((%s) except"
+                     " select grain, dim, day, hour, key, metric, bucket, cases from"
                      " analytics_rollup_dim_time)) x" % (want, want))
-    expect("%s: period time rollup rows differing from GROUP BY day and month x each"
+    expect("%s: period time rollup rows differing from GROUP BY hour, day and month x each"
            " dimension" % desc, 0, tddiff)
+    expect("%s: every grain of the period rollups written" % desc, [0, 1, 2],
+           [int(g) for g in sql("select distinct grain from analytics_rollup_dim"
+                                " order by 1").split()])
     expect("%s: no empty period cell left" % desc, 0,
            sql_int("select (select count(*) from analytics_rollup_dim where received = 0)"
                    " + (select count(*) from analytics_rollup_time where cases = 0)"
@@ -442,9 +446,10 @@ def cmd_snapshot(args):
                "rollup_time": table_digest("analytics_rollup_time",
                                            "day, hour, channel, business_line, cause,"
                                            " department, branch, priority, metric, bucket"),
-               "rollup_dim": table_digest("analytics_rollup_dim", "grain, dim, day, key"),
+               "rollup_dim": table_digest("analytics_rollup_dim", "grain, dim, day, hour, key"),
                "rollup_dim_time": table_digest("analytics_rollup_dim_time",
-                                               "grain, dim, day, key, metric, bucket"),
+                                               "grain, dim, day, hour, key, metric,"
+                                               " bucket"),
                "facts": sql_int("select count(*) from analytics_fact"),
                "complaints": sql_int("select count(*) from complaint")}
     note("%s: as_of_seq %s, %d facts, %d complaints, received %s" % (
