@@ -68,7 +68,17 @@ s_col (char *out, size_t size, const char *alias, const char *col)
 }
 
 //  The candidates of a window rule. $1 nos text[] or NULL, $2 window ms,
-//  $3 count, $4 rule, $5 samples.
+//  $3 count, $4 rule, $5 samples, $6 full: the sweep looks for keys at or
+//  above the count too.
+//
+//  Why a sweep need not always look: a key's count in a sliding window
+//  rises only with a new complaint of the key, which its batch judges; with
+//  no complaint it can only fall, and only an open key has anything to
+//  clear. So the periodic sweep judges the open keys, and looks for hot
+//  ones (a GROUP BY over the whole window: every complaint of 90 days for
+//  the repeat-customer rule) only when the batches cannot have seen them:
+//  at start, after a rebuild, after the rules changed, and now and then
+//  (main.c).
 static void
 s_window_sql (const s_cols_t *c, char *sql, size_t size)
 {
@@ -92,7 +102,7 @@ s_window_sql (const s_cols_t *c, char *sql, size_t size)
         "     AND f.received_at IS NOT NULL AND %s"
         "  UNION"
         "  SELECT %s, %s FROM analytics_fact f, n"
-        "   WHERE $1::text[] IS NULL AND %s"
+        "   WHERE $1::text[] IS NULL AND $6::boolean AND %s"
         "     AND f.received_at > n.t - $2::bigint * interval '1 millisecond'"
         "     AND f.received_at <= n.t"
         "   GROUP BY 1, 2 HAVING count (*) >= $3::bigint"
@@ -302,7 +312,7 @@ s_tell (pg_session_t *pg, const char *type, const msgpack_sbuffer *buf, const ch
 //  Judge every candidate of one rule: 0, -1.
 static int
 s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar,
-        const char *nos_array, int *told)
+        const char *nos_array, bool full, int *told)
 {
     s_cols_t cols = s_cols (rule->by);
     char sql [6144];
@@ -317,9 +327,9 @@ s_rule (pg_session_t *pg, const hotspot_rule_t *rule, const calendar_t *calendar
     s_fmt (p5, sizeof p5, rule->samples);
     s_fmt (p6, sizeof p6, rule->baseline_days);
     const char *values [6] = { nos_array, surge ? calendar_timezone (calendar) : p2, p3,
-                               rule->name, p5, p6 };
+                               rule->name, p5, surge ? p6 : full ? "true" : "false" };
     PGresult *res = pg_session_exec (pg, surge ? "hotspot_days" : "hotspot_window", sql,
-                                     surge ? 6 : 5, values, NULL, NULL, PGRES_TUPLES_OK);
+                                     6, values, NULL, NULL, PGRES_TUPLES_OK);
     if (!res)
         return -1;
     int rc = 0;
@@ -442,22 +452,35 @@ s_removed (pg_session_t *pg, const hotspot_rules_t *rules, int *told)
 }
 
 int
+analytics_hotspot_pass (analytics_store_t *store, const hotspot_rules_t *rules,
+                        const calendar_t *calendar, const char *nos_array, bool full,
+                        int *told)
+{
+    assert (store && rules && calendar && told);
+    *told = 0;
+    pg_session_t *pg = analytics_store_session (store);
+    //  The sweep (at start, after a rebuild, every --hotspot-sweep-ms, so
+    //  soon after a SIGHUP) also ends the hot spots of removed rules.
+    int rc = nos_array ? 0 : s_removed (pg, rules, told);
+    for (size_t i = 0; rc == 0 && i < hotspot_rules_count (rules); i++)
+        rc = s_rule (pg, hotspot_rules_get (rules, i), calendar, nos_array, full, told);
+    if (rc)
+        *told = 0;
+    return rc;
+}
+
+int
 analytics_hotspot_judge (analytics_store_t *store, const hotspot_rules_t *rules,
-                         const calendar_t *calendar, const char *nos_array, int *told)
+                         const calendar_t *calendar, const char *nos_array, bool full,
+                         int *told)
 {
     assert (store && rules && calendar && told);
     *told = 0;
     pg_session_t *pg = analytics_store_session (store);
     if (pg_session_begin (pg))
         return -1;
-    //  The sweep (at start, after a rebuild, every --hotspot-sweep-ms, so
-    //  soon after a SIGHUP) also ends the hot spots of removed rules.
-    int rc = nos_array ? 0 : s_removed (pg, rules, told);
-    for (size_t i = 0; rc == 0 && i < hotspot_rules_count (rules); i++)
-        rc = s_rule (pg, hotspot_rules_get (rules, i), calendar, nos_array, told);
-    if (rc) {
+    if (analytics_hotspot_pass (store, rules, calendar, nos_array, full, told)) {
         pg_session_rollback (pg);
-        *told = 0;
         return -1;
     }
     if (pg_session_commit (pg)) {

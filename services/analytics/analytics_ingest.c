@@ -26,7 +26,6 @@ struct _analytics_ingest_t {
     size_t count;                   /* events taken, copied or not */
     uint64_t last_seq;
     int64_t last_at;
-    char *committed_nos;            /* the last committed batch's numbers (text[]) */
 };
 
 static void
@@ -56,7 +55,6 @@ analytics_ingest_destroy (analytics_ingest_t **self_p)
         analytics_ingest_t *self = *self_p;
         zlistx_destroy (&self->events);
         zhashx_destroy (&self->nos);
-        free (self->committed_nos);
         free (self);
         *self_p = NULL;
     }
@@ -104,11 +102,6 @@ size_t analytics_ingest_count (analytics_ingest_t *self) { return self->count; }
 uint64_t analytics_ingest_last_seq (analytics_ingest_t *self) { return self->last_seq; }
 int64_t analytics_ingest_last_at (analytics_ingest_t *self) { return self->last_at; }
 
-const char *
-analytics_ingest_committed_nos (analytics_ingest_t *self)
-{
-    return self->committed_nos;
-}
 
 void
 analytics_ingest_clear (analytics_ingest_t *self)
@@ -153,7 +146,8 @@ s_apply (analytics_ingest_t *self, zhashx_t *facts, const calendar_t *calendar)
 
 int
 analytics_ingest_commit (analytics_ingest_t *self, analytics_store_t *store,
-                         const calendar_t *calendar, int64_t cursor)
+                         const calendar_t *calendar, int64_t cursor,
+                         analytics_ingest_judge_fn *judge, void *arg)
 {
     pg_array_t nos = { 0 };
     pg_array_begin (&nos);
@@ -189,12 +183,15 @@ analytics_ingest_commit (analytics_ingest_t *self, analytics_store_t *store,
          fact = (analytics_fact_t *) zhashx_next (facts))
         json_array_append_new (out, analytics_fact_to_json (fact));
     out_text = json_dumps (out, JSON_COMPACT);
-    if (analytics_store_batch_write (store, out_text, (int64_t) self->last_seq)
-    ||  analytics_store_batch_commit (store))
+    if (analytics_store_batch_write (store, out_text, (int64_t) self->last_seq))
+        goto done;
+    if (judge && zhashx_size (self->nos) && judge (store, nos_text, arg)) {
+        analytics_store_rollback (store);
+        goto done;
+    }
+    if (analytics_store_batch_commit (store))
         goto done;
     rc = 0;
-    free (self->committed_nos);
-    self->committed_nos = zhashx_size (self->nos) ? strdup (nos_text) : NULL;
 done:
     free (out_text);
     json_decref (out);

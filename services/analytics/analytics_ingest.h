@@ -7,7 +7,10 @@
  *  and the seq of the last event of any type. analytics_ingest_commit then
  *  loads the touched facts, applies the events in seq order
  *  (analytics_fact.c), and writes facts, rollup deltas and cursor together
- *  (analytics_store.h). Whatever the outcome, the batch is empty after.
+ *  (analytics_store.h), then lets the caller judge the batch's complaints
+ *  (hot spots) in the same transaction before it commits: what a reader
+ *  sees as applied (as_of_seq) has been judged too. Whatever the outcome,
+ *  the batch is empty after.
  *
  *  Interface:
  *      analytics_ingest_new / _destroy
@@ -16,8 +19,6 @@
  *      analytics_ingest_last_seq  the seq of the last taken; its commit time
  *      analytics_ingest_commit    the transaction
  *      analytics_ingest_clear     drop the batch (after a failure)
- *      analytics_ingest_committed_nos  the complaint numbers of the last
- *                                 committed batch (text[] literal), NULL: none
  */
 #ifndef ANALYTICS_INGEST_H_INCLUDED
 #define ANALYTICS_INGEST_H_INCLUDED
@@ -36,13 +37,18 @@ size_t analytics_ingest_count (analytics_ingest_t *self);
 uint64_t analytics_ingest_last_seq (analytics_ingest_t *self);
 int64_t analytics_ingest_last_at (analytics_ingest_t *self);
 
-/* cursor: where the store's cursor must be now (the seq before the batch).
- * 0 committed; 1 the cursor had moved (nothing written); -1 failed (rolled
- * back, logged). */
+/* Called inside the batch's transaction, after its writes, with the
+ * complaint numbers it touched (a text[] literal); 0 goes on to commit, -1
+ * rolls the whole batch back. */
+typedef int (analytics_ingest_judge_fn) (analytics_store_t *store, const char *nos_array,
+                                         void *arg);
+
+/* cursor: where the store's cursor must be now (the seq before the batch);
+ * judge: NULL judges nothing (a rebuild replaying). 0 committed; 1 the
+ * cursor had moved (nothing written); -1 failed (rolled back, logged). */
 int analytics_ingest_commit (analytics_ingest_t *self, analytics_store_t *store,
-                             const calendar_t *calendar, int64_t cursor);
+                             const calendar_t *calendar, int64_t cursor,
+                             analytics_ingest_judge_fn *judge, void *arg);
 void analytics_ingest_clear (analytics_ingest_t *self);
-/* Valid until the next commit; NULL when the last batch touched no fact. */
-const char *analytics_ingest_committed_nos (analytics_ingest_t *self);
 
 #endif

@@ -21,7 +21,8 @@
  *  caught up with the log (for --rebuild in scripts and tests).
  *
  *  Hot spots (analytics_hotspot.c): the consumer judges the keys of each
- *  committed batch's complaints, and sweeps every open or hot key every
+ *  batch's complaints in the batch's transaction (what a query sees
+ *  applied is judged too), and sweeps every open or hot key every
  *  --hotspot-sweep-ms (and at once when it becomes the consumer); each
  *  opened or cleared hot spot's state and event commit together. While a
  *  --rebuild replays, nothing is judged (the facts are partial); a sweep
@@ -65,6 +66,10 @@
 #include <string.h>
 #include <unistd.h>
 
+//  Sweeps between two full ones (with --hotspot-sweep-ms' default of a
+//  minute: every ten minutes).
+#define S_FULL_SWEEPS 10
+
 typedef struct {
     const char *targets_path, *calendars_dir, *hotspots_path;
     analytics_targets_t *targets;
@@ -72,6 +77,7 @@ typedef struct {
     calendars_t *calendars;
     const calendar_t *calendar;
     zactor_t *reader;                   /* the read side: queries, the dashboard */
+    bool rules_loaded;                  /* new rules: the next sweep is a full one */
 } s_config_t;
 
 static int
@@ -103,6 +109,7 @@ s_load (s_config_t *self)
     self->calendars = calendars;
     self->calendar = calendar;
     self->hotspots = hotspots;
+    self->rules_loaded = true;
     log_info ("config_loaded", "targets=%s calendar=%s zone=%s hotspots=%s %s",
               self->targets_path, calendar_name (calendar), calendar_timezone (calendar),
               self->hotspots_path, hotspot_rules_summary (hotspots));
@@ -180,22 +187,43 @@ s_selftest (daemon_t *daemon, s_config_t *config, bool verbose)
     return failed ? 1 : 0;
 }
 
-/*  Judge hot spots: the keys of these complaints (nos, a text[] literal),
- *  or every candidate key (NULL: the sweep). A failure is logged and left
- *  to the next sweep: every open or hot key is judged again there. */
+/*  The sweep: the open keys of every rule judged again (and, full, every
+ *  key over a rule's threshold), in a transaction of its own. A failure is
+ *  logged and left to the next sweep. */
 static void
-s_judge (analytics_store_t *store, s_config_t *config, const char *nos, metric_t *m_hotspots,
+s_sweep (analytics_store_t *store, s_config_t *config, bool full, metric_t *m_hotspots,
          daemon_t *daemon)
 {
     int told = 0;
     int64_t t0 = zclock_usecs ();
-    if (analytics_hotspot_judge (store, config->hotspots, config->calendar, nos, &told) == 0)
+    if (analytics_hotspot_judge (store, config->hotspots, config->calendar, NULL, full,
+                                 &told) == 0)
         metric_add (m_hotspots, told);
     else {
         daemon_store_down (daemon, "a hot spot pass failed; reconnecting");
         analytics_store_recover (store);
     }
     daemon_observe (daemon, "hotspots", (double) (zclock_usecs () - t0) / 1e6);
+}
+
+typedef struct {
+    s_config_t *config;
+    daemon_t *daemon;
+    int told;                       /* the batch's events, counted once it commits */
+} s_batch_judge_t;
+
+/*  A batch's complaints judged inside the batch's transaction
+ *  (analytics_ingest_commit): a failure rolls the batch back, and it is
+ *  applied and judged again, together. */
+static int
+s_judge_batch (analytics_store_t *store, const char *nos, void *arg)
+{
+    s_batch_judge_t *judge = (s_batch_judge_t *) arg;
+    int64_t t0 = zclock_usecs ();
+    int rc = analytics_hotspot_pass (store, judge->config->hotspots, judge->config->calendar,
+                                     nos, false, &judge->told);
+    daemon_observe (judge->daemon, "hotspots", (double) (zclock_usecs () - t0) / 1e6);
+    return rc;
 }
 
 /*  What the read side said up its pipe: ["QUERY", result, microseconds]
@@ -313,6 +341,7 @@ main (int argc, char **argv)
     analytics_ingest_t *ingest = analytics_ingest_new ();
     event_stream_t *stream = NULL;
     int64_t cursor = 0, next_try = 0, next_sweep = 0;
+    int next_full_sweep = 0;            /* sweeps until a full one */
     long sweep_ms = daemon_long (daemon, "hotspot-sweep-ms");
     //  A batch's fixed cost (its statements, the hot-spot judging of its
     //  keys) is paid per batch: under a steady trickle, one batch per event
@@ -358,7 +387,8 @@ main (int argc, char **argv)
                     break;
                 }
                 event_stream_start_after (stream, (uint64_t) cursor);
-                next_sweep = 0;             /* a new consumer sweeps at once */
+                next_sweep = 0;             /* a new consumer sweeps at once, */
+                next_full_sweep = 0;        /* a full sweep */
                 metric_set (m_consumer, 1);
                 metric_set (m_cursor, (double) cursor);
                 log_info ("consuming", "after_seq=%" PRId64, cursor);
@@ -388,13 +418,13 @@ main (int argc, char **argv)
                 uint64_t last = analytics_ingest_last_seq (ingest);
                 int64_t last_at = analytics_ingest_last_at (ingest);
                 int64_t t0 = zclock_usecs ();
-                int committed = analytics_ingest_commit (ingest, store, config.calendar, cursor);
+                s_batch_judge_t judge = { &config, daemon, 0 };
+                int committed = analytics_ingest_commit (ingest, store, config.calendar, cursor,
+                                                         judging ? s_judge_batch : NULL, &judge);
                 daemon_observe (daemon, "batch", (double) (zclock_usecs () - t0) / 1e6);
                 if (committed == 0) {
                     cursor = (int64_t) last;
-                    const char *nos = analytics_ingest_committed_nos (ingest);
-                    if (judging && nos)
-                        s_judge (store, &config, nos, m_hotspots, daemon);
+                    metric_add (m_hotspots, judge.told);
                     metric_add (m_events, (double) n);
                     metric_observe (m_batches, (double) n);
                     metric_set (m_cursor, (double) cursor);
@@ -421,10 +451,20 @@ main (int argc, char **argv)
             if (caught_up && !judging) {
                 judging = true;
                 next_sweep = 0;
+                next_full_sweep = 0;
             }
             if (judging && zclock_mono () >= next_sweep) {
                 next_sweep = zclock_mono () + sweep_ms;
-                s_judge (store, &config, NULL, m_hotspots, daemon);
+                //  A full sweep (analytics_hotspot.c s_window_sql says
+                //  why the others need not look for new hot keys) when the
+                //  batches may not have judged every complaint: a new
+                //  consumer, a rebuild caught up, new rules; and every
+                //  S_FULL_SWEEPS sweeps, should a test or an operator
+                //  have moved the store's clock.
+                bool whole = next_full_sweep == 0 || config.rules_loaded;
+                next_full_sweep = whole ? S_FULL_SWEEPS : next_full_sweep - 1;
+                config.rules_loaded = false;
+                s_sweep (store, &config, whole, m_hotspots, daemon);
             }
             if (once && caught_up) {
                 log_info ("caught_up", "last_seq=%" PRId64, cursor);
