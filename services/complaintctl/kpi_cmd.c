@@ -11,7 +11,9 @@
  *  answer carries it), met/MISSED, and the counts the rate is made of; then
  *  the counts. With --by, one row per group sorted by key, each rate
  *  marked "*" when below its target, "—" when undefined (no cases: not
- *  0 %). --json prints the answer itself, one JSON object.
+ *  0 %), and the group's readable name last (names.c: the directory's
+ *  departments and outlets, labels.conf's channels, lines and causes; in
+ *  --lang). --json prints the answer itself, one JSON object.
  */
 #include "ctl.h"
 #include "cfg.h"
@@ -25,7 +27,8 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: complaintctl kpi [--from DAY] [--to DAY] [--by DIM] [--json] [OPTIONS]\n"
+        "usage: complaintctl kpi [--from DAY] [--to DAY] [--by DIM] [--lang en|zh] [--json]\n"
+        "                        [OPTIONS]\n"
         "\n"
         "The KPIs of the complaints received from --from to --to (days in the bank's\n"
         "zone, both included; default the last 30 days, today included) against the\n"
@@ -33,8 +36,8 @@ s_usage (FILE *out)
         "15/30/60 days, each with its counts; then the counts.\n"
         "\n"
         "  --by DIM           one row per channel, business_line, cause, department,\n"
-        "                     branch or priority\n");
-    ctl_aopts_usage (out, CTL_AUSAGE_PERIOD | CTL_AUSAGE_JSON);
+        "                     branch or priority, with the group's name last\n");
+    ctl_aopts_usage (out, CTL_AUSAGE_PERIOD | CTL_AUSAGE_LANG | CTL_AUSAGE_JSON);
 }
 
 static long long
@@ -82,9 +85,20 @@ s_group_compare (const void *a, const void *b)
     return strcmp (ka ? ka : "", kb ? kb : "");
 }
 
-static void
-s_print_groups (const json_t *reply)
+/*  The names.c kind of a --by dimension's keys (a branch is the outlet's
+ *  department id), NULL: its keys are their own names (priority). */
+static const char *
+s_name_kind (const char *by)
 {
+    if (!by || streq (by, "priority"))
+        return NULL;
+    return streq (by, "branch") ? "department" : by;
+}
+
+static void
+s_print_groups (const json_t *reply, const char *lang)
+{
+    ctl_names_t *names = ctl_names_load ();
     const json_t *targets = json_object_get (reply, "targets");
     const json_t *groups = json_object_get (reply, "groups");
     const char *by = json_string_value (json_object_get (reply, "by"));
@@ -94,10 +108,11 @@ s_print_groups (const json_t *reply)
         sorted [i] = json_array_get (groups, i);
     qsort (sorted, n, sizeof *sorted, s_group_compare);
 
+    const char *kind = s_name_kind (by);
     printf ("  %-22s %8s", by ? by : "group", "received");
     for (size_t i = 0; i < ctl_rate_count (); i++)
         printf (" %8s", ctl_rate_label (i, "head"));
-    printf ("\n  %-22s %8s", "target", "");
+    printf ("%s\n  %-22s %8s", kind ? "  name" : "", "target", "");
     for (size_t i = 0; i < ctl_rate_count (); i++) {
         char t [32];
         const json_t *target = json_object_get (targets, ctl_rate_name (i));
@@ -118,13 +133,16 @@ s_print_groups (const json_t *reply)
             missed |= met == 0;
             printf (" %*s", ctl_text_width (cell, 8), cell);
         }
-        printf ("\n");
+        const char *name = kind && key && *key ? ctl_names_get (names, kind, key, lang) : "";
+        printf ("%s%s\n", *name && !streq (name, key) ? "  " : "",
+                *name && !streq (name, key) ? name : "");
     }
     if (n == 0)
         printf ("  (no complaints received in the period)\n");
     if (missed)
         printf ("\n  * below its target; — no cases to rate\n");
     free (sorted);
+    ctl_names_destroy (&names);
 }
 
 /*  --by DIM, checked against the protocol's list before any I/O. */
@@ -143,7 +161,7 @@ ctl_kpi (int argc, char **argv)
 {
     enum { O_BY = 256 };
     static const struct option options [] = {
-        CTL_AOPT_PERIOD, CTL_AOPT_JSON, CTL_AOPT_ENDPOINT,
+        CTL_AOPT_PERIOD, CTL_AOPT_JSON, CTL_AOPT_LANG, CTL_AOPT_ENDPOINT,
         { "by", required_argument, NULL, O_BY },
         { NULL, 0, NULL, 0 }
     };
@@ -171,7 +189,7 @@ ctl_kpi (int argc, char **argv)
         printf ("as of event %lld\n\n",
                 (long long) json_integer_value (json_object_get (reply, "as_of_seq")));
         if (by)
-            s_print_groups (reply);
+            s_print_groups (reply, o.lang);
         else
             s_print_whole (reply);
         fflush (stdout);

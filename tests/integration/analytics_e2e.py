@@ -355,6 +355,21 @@ def cmd_cli(args):
                line.split()[1])
         if g["kpi"]["satisfaction_rate"] is None:
             expect_true("kpi --by: undefined rate shown as —, not 0", "—" in line, line)
+    # The directory's names, last (deploy/org/directory.conf's en=, zh=).
+    named = {g["key"]: re.search(r'department %s .* en="([^"]*)"' % re.escape(g["key"]),
+                                 open("deploy/org/directory.conf").read())
+             for g in raw["groups"] if g["key"]}
+    for key, m in named.items():
+        line = [x for x in out.split("\n") if x.split()[:1] == [key]][0]
+        expect_true("kpi --by department: %s named %s" % (key, m.group(1) if m else None),
+                    m is not None and line.rstrip().endswith("  " + m.group(1)), line)
+    rc, out, err = ctl_run(ctl, a, "kpi", "--by", "department", "--lang", "zh")
+    for key in named:
+        zh = re.search(r'department %s .* zh="([^"]*)"' % re.escape(key),
+                       open("deploy/org/directory.conf").read())
+        line = [x for x in out.split("\n") if x.split()[:1] == [key]]
+        expect_true("kpi --by department --lang zh: %s named %s" % (key, zh and zh.group(1)),
+                    zh is not None and line and line[0].rstrip().endswith(zh.group(1)), line)
     # series
     rc, out, err = ctl_run(ctl, a, "series", "--metric", "received", "--json")
     expect("series --json exits 0", 0, rc)
