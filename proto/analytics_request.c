@@ -48,17 +48,21 @@ const size_t analytics_nmetrics = sizeof analytics_metrics / sizeof analytics_me
 
 const analytics_rate_t analytics_rates [] = {
     { "answered_24h_rate", "answered_24h", "received", NULL, "withdrawn_unanswered",
-      "answered within 24 h / (received - withdrawn before any answer)" },
+      "answered within 24 h / (received - withdrawn before any answer)",
+      "answered within 24 h", "24小时内答复率", "24h" },
     { "satisfaction_rate", "satisfied", "satisfied", "not_satisfied", NULL,
-      "satisfied / (satisfied + not satisfied)" },
+      "satisfied / (satisfied + not satisfied)", "satisfaction", "满意度", "satisf." },
     { "closure_rate", "ended", "received", NULL, NULL,
-      "closed, rejected or withdrawn / received (办结率)" },
+      "closed, rejected or withdrawn / received (办结率)", "closure", "办结率", "closure" },
     { "decided_15d_rate", "decided_15d", "received", NULL, "withdrawn_unanswered",
-      "decided by day 15 / (received - withdrawn before any answer)" },
+      "decided by day 15 / (received - withdrawn before any answer)",
+      "decided within 15 days", "15日内作出处理决定", "15d" },
     { "decided_30d_rate", "decided_30d", "received", NULL, "withdrawn_unanswered",
-      "decided by day 30 / (received - withdrawn before any answer)" },
+      "decided by day 30 / (received - withdrawn before any answer)",
+      "decided within 30 days", "30日内作出处理决定", "30d" },
     { "decided_60d_rate", "decided_60d", "received", NULL, "withdrawn_unanswered",
-      "decided by day 60 / (received - withdrawn before any answer)" },
+      "decided by day 60 / (received - withdrawn before any answer)",
+      "decided within 60 days", "60日内作出处理决定", "60d" },
 };
 const size_t analytics_nrates = sizeof analytics_rates / sizeof analytics_rates [0];
 

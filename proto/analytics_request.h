@@ -40,12 +40,16 @@ typedef struct {
     const char *meaning;            /* one line for people */
 } analytics_metric_t;
 
-/* A rate: numerator / (denominator + plus - minus), nil when that is 0. */
+/* A rate: numerator / (denominator + plus - minus), nil when that is 0.
+ * The KPIs people see are the rates, in this order, with these labels
+ * (complaintctl, the dashboard and the bulletin: one list). */
 typedef struct {
     const char *name;
     const char *numerator, *denominator;            /* metric names */
     const char *plus, *minus;                       /* metric names, or NULL */
     const char *meaning;
+    const char *en, *zh;                            /* the KPI's label for people */
+    const char *head;                               /* a column head, 8 wide at most */
 } analytics_rate_t;
 
 extern const analytics_metric_t analytics_metrics [];

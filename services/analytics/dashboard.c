@@ -190,18 +190,6 @@ static const struct {
     { "awaiting_customer", "awaiting the customer", "待客户补充" },
 };
 
-/*  The KPIs shown, in order, as complaintctl shows them. */
-static const struct {
-    const char *name, *en, *zh;
-} s_rates [] = {
-    { "answered_24h_rate", "answered within 24 h", "24小时内答复率" },
-    { "satisfaction_rate", "satisfaction", "满意度" },
-    { "closure_rate", "closure", "办结率" },
-    { "decided_15d_rate", "decided within 15 days", "15日内作出处理决定" },
-    { "decided_30d_rate", "decided within 30 days", "30日内作出处理决定" },
-    { "decided_60d_rate", "decided within 60 days", "60日内作出处理决定" },
-};
-#define S_NRATES (sizeof s_rates / sizeof s_rates [0])
 
 static const struct {
     const char *key, *en, *zh;
@@ -260,9 +248,9 @@ s_name (const s_page_t *p, const char *key)
 static const char *
 s_rate_label (const s_page_t *p, const char *name)
 {
-    for (size_t i = 0; i < S_NRATES; i++)
-        if (strcmp (s_rates [i].name, name) == 0)
-            return p->zh ? s_rates [i].zh : s_rates [i].en;
+    for (size_t i = 0; i < analytics_nrates; i++)
+        if (strcmp (analytics_rates [i].name, name) == 0)
+            return p->zh ? analytics_rates [i].zh : analytics_rates [i].en;
     return name;
 }
 
@@ -627,7 +615,7 @@ static void
 s_rate_card (s_page_t *p, const json_t *kpi, const json_t *targets, size_t i)
 {
     FILE *out = p->out;
-    const char *name = s_rates [i].name;
+    const char *name = analytics_rates [i].name;
     const json_t *rate = json_object_get (kpi, name);
     const json_t *target = json_object_get (targets, name);
     long long base = s_rate_base (kpi, name);
@@ -644,8 +632,8 @@ s_rate_card (s_page_t *p, const json_t *kpi, const json_t *targets, size_t i)
         fputs (" data-value=\"null\"", out);
     if (json_is_number (target))
         fprintf (out, " data-target=\"%.17g\"", t);
-    fprintf (out, "><div class=\"label\">%s</div><div class=\"value\">", p->zh ? s_rates [i].zh
-                                                                           : s_rates [i].en);
+    fprintf (out, "><div class=\"label\">%s</div><div class=\"value\">",
+             p->zh ? analytics_rates [i].zh : analytics_rates [i].en);
     if (shown)
         fprintf (out, "%.1f%%", v * 100);
     else
@@ -931,7 +919,7 @@ s_kpi_cards (s_page_t *p, const json_t *answer)
 {
     const json_t *kpi = json_object_get (answer, "kpi");
     fprintf (p->out, "<h2>%s</h2>\n<div class=\"cards\" id=\"kpis\">\n", s_t (p, T_KPIS));
-    for (size_t i = 0; i < S_NRATES; i++)
+    for (size_t i = 0; i < analytics_nrates; i++)
         s_rate_card (p, kpi, json_object_get (answer, "targets"), i);
     fputs ("</div>\n", p->out);
 }
@@ -1217,8 +1205,8 @@ s_bulletin (const dashboard_env_t *env, const dashboard_param_t *params, size_t 
         s_breakdown (&page, T_S4, T_CHANNEL, "channel", by [2]);
 
         fprintf (out, "<h2>%s</h2>\n<div class=\"cards\">\n", s_t (&page, T_S5));
-        for (size_t i = 0; i < S_NRATES; i++)
-            if (strcmp (s_rates [i].name, "satisfaction_rate") != 0)
+        for (size_t i = 0; i < analytics_nrates; i++)
+            if (strcmp (analytics_rates [i].name, "satisfaction_rate") != 0)
                 s_rate_card (&page, kpi, targets, i);
         fputs ("</div>\n<table>", out);
         s_median (&page, kpi, "answer", T_MEDIAN_ANSWER);

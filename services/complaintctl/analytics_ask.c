@@ -205,28 +205,18 @@ ctl_rate_counts (const json_t *kpi, const char *rate, int64_t *num, int64_t *den
         *den -= json_integer_value (json_object_get (kpi, r->minus));
 }
 
-/*  Labels for people, in the order the KPIs are shown. */
-static const struct {
-    const char *rate, *en, *zh, *head;
-} s_labels [] = {
-    { "answered_24h_rate", "answered within 24 h", "24小时内答复率", "24h" },
-    { "satisfaction_rate", "satisfaction", "满意度", "satisf." },
-    { "closure_rate", "closure", "办结率", "closure" },
-    { "decided_15d_rate", "decided within 15 days", "15日内作出处理决定", "15d" },
-    { "decided_30d_rate", "decided within 30 days", "30日内作出处理决定", "30d" },
-    { "decided_60d_rate", "decided within 60 days", "60日内作出处理决定", "60d" },
-};
-
+/*  The KPIs people see: the protocol's rates, in its order, with its
+ *  labels (proto/analytics_request.c). */
 size_t
 ctl_rate_count (void)
 {
-    return sizeof s_labels / sizeof s_labels [0];
+    return analytics_nrates;
 }
 
 const char *
 ctl_rate_name (size_t i)
 {
-    return i < ctl_rate_count () ? s_labels [i].rate : NULL;
+    return i < ctl_rate_count () ? analytics_rates [i].name : NULL;
 }
 
 const char *
@@ -235,10 +225,10 @@ ctl_rate_label (size_t i, const char *lang)
     if (i >= ctl_rate_count ())
         return "?";
     if (lang && strcmp (lang, "zh") == 0)
-        return s_labels [i].zh;
+        return analytics_rates [i].zh;
     if (lang && strcmp (lang, "head") == 0)
-        return s_labels [i].head;
-    return s_labels [i].en;
+        return analytics_rates [i].head;
+    return analytics_rates [i].en;
 }
 
 int
