@@ -197,8 +197,11 @@ s_sweep (analytics_store_t *store, s_config_t *config, bool full, metric_t *m_ho
     int told = 0;
     int64_t t0 = zclock_usecs ();
     if (analytics_hotspot_judge (store, config->hotspots, config->calendar, NULL, full,
-                                 &told) == 0)
+                                 &told) == 0) {
         metric_add (m_hotspots, told);
+        log_info ("hotspot_sweep", "full=%s told=%d ms=%.1f", full ? "yes" : "no", told,
+                  (double) (zclock_usecs () - t0) / 1e3);
+    }
     else {
         daemon_store_down (daemon, "a hot spot pass failed; reconnecting");
         analytics_store_recover (store);
