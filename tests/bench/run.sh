@@ -50,6 +50,10 @@
 #   BENCH_DIR       cluster, logs and figures (default /tmp/complaints-bench-PORT;
 #                   short, because the socket path must fit in 107 bytes)
 #   BENCH_KEEP=1    keep the cluster's data folder afterwards (logs are kept always)
+#   BENCH_AN_REUSE=1  analytics only: start the cluster BENCH_KEEP=1 kept and
+#                   reuse its ingested analytics_bench (same migrations):
+#                   skip populate and ingest, measure live, queries, limit
+#                   (minutes instead of half an hour at a million)
 #   BENCH_INTAKE_ARGS  extra flags for intake (e.g. "--batch 2000")
 #   BENCH_*         bench-intake's own settings (bench-intake --help):
 #                   BENCH_CLIENTS, BENCH_WINDOW, BENCH_SECONDS, BENCH_RATE, ...
@@ -135,6 +139,15 @@ trap 'say interrupted; exit 130' INT TERM
 if [[ -f $DIR/data/postmaster.pid ]]; then
     as_pg "$PGBIN/pg_ctl" stop -D "$DIR/data" -m fast -w >/dev/null 2>&1 || true
 fi
+REUSE=0
+if [[ ${BENCH_AN_REUSE:-0} == 1 ]]; then
+    [[ ${PHASES[*]} == analytics ]] || die "BENCH_AN_REUSE=1 is for the analytics phase alone"
+    [[ -d $DIR/data ]] || die "BENCH_AN_REUSE=1: no kept cluster in $DIR (run once with BENCH_KEEP=1)"
+    REUSE=1
+fi
+if [[ $REUSE == 1 ]]; then
+    say "reusing the kept cluster in $DIR (port $PORT)"
+else
 rm -rf "$DIR"
 mkdir -p "$DIR"
 if [[ $(id -u) -eq 0 ]]; then chown postgres "$DIR"; fi
@@ -153,6 +166,7 @@ EOF
 if [[ ${BENCH_AN_PG_STATS:-0} == 1 ]]; then
     printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = 'all'\n" \
         >>"$DIR/data/postgresql.conf"
+fi
 fi
 as_pg "$PGBIN/pg_ctl" start -D "$DIR/data" -w -t 60 -l "$DIR/postgresql.log" \
     -o "-p $PORT -k $DIR" >/dev/null || { tail -n 20 "$DIR/postgresql.log" >&2; die "PostgreSQL did not start"; }
@@ -259,10 +273,12 @@ fi
 # ------------------------------------------------------------ analytics
 if want analytics; then
     db=analytics_bench
-    psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db"
-    for m in "$ROOT"/deploy/migrations/*.sql; do
-        PGDATABASE=$db psql -X -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || die "migration $m failed"
-    done
+    if [[ $REUSE == 0 ]]; then
+        psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db"
+        for m in "$ROOT"/deploy/migrations/*.sql; do
+            PGDATABASE=$db psql -X -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || die "migration $m failed"
+        done
+    fi
     export PGDATABASE=$db
     AN_EP=tcp://127.0.0.1:$((ZMQ_BASE + 5))
     BUS_PUB=tcp://127.0.0.1:$((ZMQ_BASE + 3))
@@ -281,12 +297,20 @@ if want analytics; then
         fi
         psql -X -q -c "SELECT pg_stat_statements_reset ()" >/dev/null 2>&1 || true
     }
-    if [[ ${BENCH_AN_PG_STATS:-0} == 1 ]]; then psql -X -q -c "CREATE EXTENSION pg_stat_statements"; fi
+    if [[ ${BENCH_AN_PG_STATS:-0} == 1 ]]; then
+        psql -X -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+    fi
     out=$DIR/analytics-figures.txt
     : >"$out"
     "$BIN/bus" --name bench-bus --pub "$BUS_PUB" --replay "$BUS_REPLAY" --batch 10000 \
         2>"$DIR/bus.log" &
     BUS_PID=$!
+    an_args=(--endpoint "$AN_EP" --bus "$BUS_PUB" --replay "$BUS_REPLAY"
+             --targets "$ROOT/deploy/analytics/targets.conf" --hotspots "$ROOT/deploy/analytics/hotspots.conf"
+             --calendars "$ROOT/deploy/calendars")
+    if [[ $REUSE == 1 ]]; then
+        echo "# reused: the store BENCH_KEEP=1 kept ($(psql -X -Atq -c 'SELECT max (seq) FROM event_log') events in the log)" | tee -a "$out"
+    else
     say "analytics: $n complaints' lifecycles over ${BENCH_AN_DAYS:-365} days into the outbox (the bus sequences them)"
     "$BIN/bench-analytics" populate --complaints "$n" --days "${BENCH_AN_DAYS:-365}" | tee -a "$out"
     for _ in $(seq 36000); do
@@ -295,9 +319,6 @@ if want analytics; then
     done
     last=$(psql -X -Atq -c 'SELECT max (seq) FROM event_log')
     say "analytics: $last events in the log; analytics --rebuild --once (ingest through replay)"
-    an_args=(--endpoint "$AN_EP" --bus "$BUS_PUB" --replay "$BUS_REPLAY"
-             --targets "$ROOT/deploy/analytics/targets.conf" --hotspots "$ROOT/deploy/analytics/hotspots.conf"
-             --calendars "$ROOT/deploy/calendars")
     "$BIN/analytics" --name bench-rebuild "${an_args[@]}" --rebuild --once 2>"$DIR/analytics-rebuild.log" &
     REBUILD_PID=$!
     pg_stats reset
@@ -305,6 +326,7 @@ if want analytics; then
     wait "$REBUILD_PID" || say "analytics --rebuild exited with $?"
     pg_stats "ingest through replay"
     psql -X -q -c 'VACUUM ANALYZE' || true
+    fi
     psql -X -Atq -c "SELECT 'store_fact_rows ' || count (*) FROM analytics_fact" | tee -a "$out"
     psql -X -Atq -c "SELECT 'store_rollup_rows ' || count (*) FROM analytics_rollup" | tee -a "$out"
     psql -X -Atq -c "SELECT 'store_analytics_size ' || pg_size_pretty (sum (pg_total_relation_size (oid)))
