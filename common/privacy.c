@@ -570,15 +570,17 @@ s_key_next (s_who_t *who, s_key_kind_t kind)
 
 //  Keep a key unless it is too short to look for, or made only of x: the
 //  mask itself must never match (scrubbing "XXXX" again changes nothing).
-static void
+static bool
 s_key_keep (s_who_t *who, s_key_t *key)
 {
     size_t min = key->kind == S_KEY_DIGITS ? S_OWN_MIN : key->kind == S_KEY_WORD ? 5 : 2;
     bool all_x = true;
     for (size_t i = 0; i < key->n; i++)
         all_x &= key->unit [i] == 'x';
-    if (key->n >= min && !(all_x && key->kind != S_KEY_DIGITS))
-        who->nkeys++;
+    if (key->n < min || (all_x && key->kind != S_KEY_DIGITS))
+        return false;
+    who->nkeys++;
+    return true;
 }
 
 static void
@@ -589,15 +591,16 @@ s_who_digits (s_who_t *who, proto_str_t field, bool phone, bool check_x)
     if (!t)
         return;
     s_key_t *key = s_key_next (who, S_KEY_DIGITS);
+    bool kept = false;
     if (key) {
         for (size_t i = 0; i < n && key->n < S_KEY_MAX; i++)
             if (s_is_digit (t [i]))
                 key->unit [key->n++] = (ucs4_t) s_digit_value (t [i]);
         key->check_x = check_x;
-        s_key_keep (who, key);
+        kept = s_key_keep (who, key);
     }
     //  A mobile given as +86 / 0086 138...: the text may well not say +86.
-    if (phone && key && who->nkeys > 0 && &who->key [who->nkeys - 1] == key) {
+    if (phone && kept) {
         size_t cc = key->n == 15 && key->unit [0] == 0 && key->unit [1] == 0
                     && key->unit [2] == 8 && key->unit [3] == 6 ? 4
                   : key->n == 13 && key->unit [0] == 8 && key->unit [1] == 6 ? 2 : 0;
@@ -640,6 +643,7 @@ s_who_name (s_who_t *who, proto_str_t field)
         return;
     size_t words [S_KEY_MAX], nwords = 0;     /* where each word starts */
     s_key_t *key = s_key_next (who, S_KEY_NAME);
+    bool kept = false;
     if (key) {
         bool in_word = false;
         for (size_t i = 0; i < n && key->n < S_KEY_MAX; i++) {
@@ -650,9 +654,9 @@ s_who_name (s_who_t *who, proto_str_t field)
                 key->unit [key->n++] = s_fold (t [i]);
             in_word = letter;
         }
-        s_key_keep (who, key);
+        kept = s_key_keep (who, key);
     }
-    if (key && nwords >= 2 && &who->key [who->nkeys - 1] == key) {
+    if (kept && nwords >= 2) {
         s_key_t *reverse = s_key_next (who, S_KEY_NAME);
         if (reverse) {
             for (size_t w = nwords; w-- > 0;) {
