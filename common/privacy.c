@@ -377,6 +377,23 @@ s_mark_range (bool *mark, size_t from, size_t to)
         mark [k] = true;
 }
 
+//  The end of a number with an ID number's check letter X after it (in
+//  any width: the reading is NFKC), across up to `gap` characters `skip`
+//  allows; `end` itself when there is none. An X that starts a word is
+//  not one.
+static size_t
+s_check_letter (const ucs4_t *t, size_t n, size_t end, size_t gap, bool (*skip) (ucs4_t))
+{
+    size_t k = end, skipped = 0;
+    while (k < n && skipped < gap && skip (t [k])) {
+        k++;
+        skipped++;
+    }
+    if (k < n && (t [k] == 'X' || t [k] == 'x') && !(k + 1 < n && s_is_latin (t [k + 1])))
+        return k + 1;
+    return end;
+}
+
 //  Any number of seven digits or more, grouped any way (the file's top).
 static void
 s_mark_numbers (const ucs4_t *t, size_t n, bool *mark)
@@ -393,6 +410,9 @@ s_mark_numbers (const ucs4_t *t, size_t n, bool *mark)
             continue;
         }
         size_t start = i, end = i, digits = 0;
+        //  Privacy before looks: an amount with only separators before a
+        //  number (1250.50 13812345678) is hidden with it; ending a run
+        //  at an amount's cents would let 13.35 7873 860 through.
         for (;;) {
             while (end < n && s_is_digit (t [end])) {
                 end++;
@@ -408,8 +428,8 @@ s_mark_numbers (const ucs4_t *t, size_t n, bool *mark)
             end = k;
         }
         if (digits >= S_MIN_DIGITS) {
-            if (digits == 17 && end < n && (t [end] == 'X' || t [end] == 'x'))
-                end++;
+            if (digits == 17)
+                end = s_check_letter (t, n, end, S_SEP_MAX, s_is_separator);
             if (start > 0 && (t [start - 1] == '(' || t [start - 1] == '+'))
                 start--;
             s_mark_range (mark, start, end);
@@ -437,6 +457,12 @@ s_mark_emails (const ucs4_t *t, size_t n, bool *mark)
         if (start < at && end > at + 1 && dot)
             s_mark_range (mark, start, end);
     }
+}
+
+static bool
+s_is_not_alnum (ucs4_t c)
+{
+    return !s_is_alnum (c);
 }
 
 static bool
@@ -496,8 +522,8 @@ s_mark_key (const ucs4_t *t, size_t n, const s_key_t *key, bool *mark)
         if (end
         &&  (i == 0 || s_word_edge (key, t [i], t [i - 1]))
         &&  (end == n || s_word_edge (key, t [end - 1], t [end]))) {
-            if (key->check_x && end < n && (t [end] == 'X' || t [end] == 'x'))
-                end++;
+            if (key->check_x)
+                end = s_check_letter (t, n, end, S_OWN_GAP, s_is_not_alnum);
             s_mark_range (mark, i, end);
             i = end;
         }
@@ -1056,6 +1082,9 @@ privacy_test (bool verbose)
     s_check ("on 23/11/2026 at 14:30, 1250.50 yuan", NULL, "on 23/11/2026 at 14:30, 1250.50 yuan");
     s_check ("account 6222021234567890123", NULL, "account XXXX");
     s_check ("short 123456 stays", NULL, "short 123456 stays");
+    s_check ("paid 1250.50元, 13812345678", NULL, "paid 1250.50元, XXXX");
+    s_check ("paid 1250.50 13812345678", NULL, "paid XXXX");
+    s_check ("id 110105 19491231 002 x.", NULL, "id XXXX.");
     s_check ("a@b is no address", NULL, "a@b is no address");
     //  what the outside client found (issue 13)
     s_check ("电话１３９１２３４５６７８。", NULL, "电话XXXX。");
