@@ -1019,9 +1019,10 @@ events_print_markdown (FILE *out)
         "Every event's `data`, as declared in `proto/events.c` and packed by one\n"
         "function per event. Presence: *required* (never nil), *nullable* (always\n"
         "there, nil when unknown), *optional* (left out when not given). Class:\n"
-        "*plain*; *free text* (scrubbed: runs of seven or more digits and e-mail\n"
-        "addresses masked with `X`); *identity* (the customer's keyed pseudonym,\n"
-        "never an identifier). No other key appears.\n");
+        "*plain*; *free text* (scrubbed: numbers of seven or more digits in any\n"
+        "grouping or width, e-mail addresses and the customer's own name and\n"
+        "numbers each replaced by `XXXX`, docs/security.md); *identity* (the\n"
+        "customer's keyed pseudonym, never an identifier). No other key appears.\n");
     for (size_t h = 0; h < H_COUNT; h++) {
         fprintf (out, "\n##### Head `%s`\n\nFirst in %s:\n\n", s_heads [h].name,
                  s_heads [h].summary);
