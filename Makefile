@@ -33,7 +33,8 @@ ALL_CFLAGS := $(CPPFLAGS) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
            -Wstrict-prototypes -Icommon -Iproto $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
            $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -lpthread
+# libunistring (NFKC before the privacy scrub) ships no .pc file in Debian 12
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lunistring -lm -lpthread
 
 LIB_SRC  := $(sort $(wildcard common/*.c proto/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

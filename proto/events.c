@@ -481,9 +481,12 @@ s_list (const char *const *list, size_t n)
 
 /*  Pack values[] (declaration order, head first) as the event's map. A
  *  value whose kind does not fit its declared type is a programming error:
- *  abort rather than publish something the table does not describe. */
+ *  abort rather than publish something the table does not describe. Free
+ *  text is scrubbed with `who`'s own name and numbers too (NULL: the
+ *  general rules only). */
 static void
-s_pack (msgpack_sbuffer *buf, int event, const s_val_t *values, size_t nvalues)
+s_pack (msgpack_sbuffer *buf, int event, const s_val_t *values, size_t nvalues,
+        const customer_t *who)
 {
     const events_decl_t *decl = &s_events [event];
     size_t n = s_nfields (decl);
@@ -515,16 +518,22 @@ s_pack (msgpack_sbuffer *buf, int event, const s_val_t *values, size_t nvalues)
                 msgpack_pack_nil (&pk);
                 break;
             case V_STR:
-                msgpack_pack_str (&pk, v->len);
                 if (f->privacy == EVENTS_FREE_TEXT && v->len) {
-                    /* scrub straight into the buffer: the raw bytes never
-                     * reach it */
-                    size_t at = buf->size;
-                    msgpack_sbuffer_write (buf, v->s, v->len);
-                    privacy_mask (v->s, v->len, buf->data + at);
+                    /* the scrubbed copy has its own length (NFKC, masks):
+                     * the raw bytes never reach the buffer; out of memory,
+                     * the text is withheld, never published raw */
+                    size_t len = 0;
+                    char *clean = privacy_scrub (v->s, v->len, who, &len);
+                    const char *text = clean ? clean : PRIVACY_MASK;
+                    len = clean ? len : strlen (PRIVACY_MASK);
+                    msgpack_pack_str (&pk, len);
+                    msgpack_pack_str_body (&pk, text, len);
+                    free (clean);
                 }
-                else
+                else {
+                    msgpack_pack_str (&pk, v->len);
                     msgpack_pack_str_body (&pk, v->s, v->len);
+                }
                 break;
             case V_INT:
                 msgpack_pack_int64 (&pk, v->i);
@@ -548,7 +557,13 @@ s_pack (msgpack_sbuffer *buf, int event, const s_val_t *values, size_t nvalues)
 
 #define PACK(buf, event, ...) do { \
         const s_val_t values_ [] = { __VA_ARGS__ }; \
-        s_pack (buf, event, values_, N (values_)); \
+        s_pack (buf, event, values_, N (values_), NULL); \
+    } while (0)
+
+/* The same for an event whose free text is about a known person. */
+#define PACK_ABOUT(buf, event, who, ...) do { \
+        const s_val_t values_ [] = { __VA_ARGS__ }; \
+        s_pack (buf, event, values_, N (values_), who); \
     } while (0)
 
 //  --------------------------------------------------------------------------
@@ -559,7 +574,8 @@ events_complaint_received (msgpack_sbuffer *buf, const events_received_t *r)
 {
     s_val_t at = r->received_at == EVENTS_AT_FROM_STORE
                ? (s_val_t) { V_DEFERRED, NULL, 0, 0, NULL } : s_int (r->received_at);
-    PACK (buf, E_RECEIVED, s_strn (r->channel), s_str (r->customer), s_strn (r->subject),
+    PACK_ABOUT (buf, E_RECEIVED, r->identity, s_strn (r->channel), s_str (r->customer),
+          s_strn (r->subject),
           s_strn (r->body), s_strn (r->demand), s_strn (r->branch), s_strn (r->product),
           s_strn (r->category), s_str (r->amount), s_str (r->lang),
           s_bool (r->narrative_consent), at);
@@ -749,16 +765,16 @@ events_notification_sent (msgpack_sbuffer *buf, const events_notification_t *n)
 
 void
 events_notification_failed (msgpack_sbuffer *buf, const events_notification_t *n,
-                            const char *error)
+                            const char *error, const customer_t *recipient)
 {
-    PACK (buf, E_N_FAILED, NOTE_HEAD (n), s_str (error));
+    PACK_ABOUT (buf, E_N_FAILED, recipient, NOTE_HEAD (n), s_str (error));
 }
 
 void
 events_notification_dead (msgpack_sbuffer *buf, const events_notification_t *n,
-                          const char *error)
+                          const char *error, const customer_t *recipient)
 {
-    PACK (buf, E_N_DEAD, NOTE_HEAD (n), s_str (error));
+    PACK_ABOUT (buf, E_N_DEAD, recipient, NOTE_HEAD (n), s_str (error));
 }
 
 void
@@ -821,19 +837,19 @@ s_is_pseudonym (const msgpack_object_str *s)
     return true;
 }
 
-/* Free text on the stream must already be scrubbed: masking it again
- * changes nothing. */
+/* Free text on the stream must already be scrubbed: scrubbing it again
+ * (the general rules: the validator does not know the customer) changes
+ * nothing. The packers' output always passes: privacy_scrub's result is a
+ * fixed point, and the customer's own rules only add masks. */
 static bool
 s_is_scrubbed (const msgpack_object_str *s)
 {
     if (s->size == 0)
         return true;
-    char *masked = malloc (s->size);
-    if (!masked)
-        return false;
-    privacy_mask (s->ptr, s->size, masked);
-    bool same = memcmp (masked, s->ptr, s->size) == 0;
-    free (masked);
+    size_t len = 0;
+    char *again = privacy_scrub (s->ptr, s->size, NULL, &len);
+    bool same = again && len == s->size && memcmp (again, s->ptr, len) == 0;
+    free (again);
     return same;
 }
 
@@ -1003,9 +1019,10 @@ events_print_markdown (FILE *out)
         "Every event's `data`, as declared in `proto/events.c` and packed by one\n"
         "function per event. Presence: *required* (never nil), *nullable* (always\n"
         "there, nil when unknown), *optional* (left out when not given). Class:\n"
-        "*plain*; *free text* (scrubbed: runs of seven or more digits and e-mail\n"
-        "addresses masked with `X`); *identity* (the customer's keyed pseudonym,\n"
-        "never an identifier). No other key appears.\n");
+        "*plain*; *free text* (scrubbed: numbers of seven or more digits in any\n"
+        "grouping or width, e-mail addresses and the customer's own name and\n"
+        "numbers each replaced by `XXXX`, docs/security.md); *identity* (the\n"
+        "customer's keyed pseudonym, never an identifier). No other key appears.\n");
     for (size_t h = 0; h < H_COUNT; h++) {
         fprintf (out, "\n##### Head `%s`\n\nFirst in %s:\n\n", s_heads [h].name,
                  s_heads [h].summary);
@@ -1123,7 +1140,8 @@ events_test (bool verbose)
     events_received_t r = {
         { "hotline", 7 }, "45db60af30e8adf3f661da481c70bad3", { "年费", strlen ("年费") },
         { body, strlen (body) }, { NULL, 0 }, { "上海分行", strlen ("上海分行") },
-        { "信用卡", strlen ("信用卡") }, { NULL, 0 }, "300.00", "zh", true, 1795438798831LL
+        { "信用卡", strlen ("信用卡") }, { NULL, 0 }, "300.00", "zh", true, 1795438798831LL,
+        NULL
     };
     S_BEGIN ();
     events_complaint_received (&buf, &r);
@@ -1132,6 +1150,20 @@ events_test (bool verbose)
     S_EXPECT (!memmem (buf.data, buf.size, "zhang", 5));
     S_EXPECT (!memmem (buf.data, buf.size, "6222", 4));
     S_EXPECT (proto_map_get (&msg.data, "demand")->type == MSGPACK_OBJECT_NIL);
+    //  the customer's own name, and a full-width phone, with the identity
+    customer_t who = { 0 };
+    who.name = (proto_str_t) { "张三", strlen ("张三") };
+    const char *own = "我是张　三，电话１３９１２３４５６７８";
+    r.body = (proto_str_t) { own, strlen (own) };
+    r.identity = &who;
+    S_BEGIN ();
+    events_complaint_received (&buf, &r);
+    s_verify ("complaint.received", &buf, &msg);
+    S_EXPECT (!memmem (buf.data, buf.size, "张", strlen ("张")));
+    S_EXPECT (!memmem (buf.data, buf.size, "１３９", strlen ("１３９")));
+    S_EXPECT (memmem (buf.data, buf.size, "我是XXXX，电话XXXX", strlen ("我是XXXX，电话XXXX")));
+    r.identity = NULL;
+    r.body = (proto_str_t) { body, strlen (body) };
     r.received_at = EVENTS_AT_FROM_STORE;
     S_BEGIN ();
     events_complaint_received (&buf, &r);
@@ -1241,11 +1273,18 @@ events_test (bool verbose)
     events_notification_sent (&buf, &n);
     s_verify ("notification.sent", &buf, &msg);
     S_BEGIN ();
-    events_notification_failed (&buf, &n, "550 5.1.1 <zhang@example.com>: unknown");
+    events_notification_failed (&buf, &n, "550 5.1.1 <zhang@example.com>: unknown", NULL);
     s_verify ("notification.failed", &buf, &msg);
     S_EXPECT (!memmem (buf.data, buf.size, "zhang", 5));
+    //  a gateway that echoes the recipient's number in another form
+    customer_t gw_to = { 0 };
+    gw_to.phone = (proto_str_t) { "+8613912345678", 14 };
     S_BEGIN ();
-    events_notification_dead (&buf, &n, "HTTP 400");
+    events_notification_dead (&buf, &n, "HTTP 400 {\"to\":\"139~1234~5678\"}", &gw_to);
+    s_verify ("notification.dead", &buf, &msg);
+    S_EXPECT (!memmem (buf.data, buf.size, "1234", 4));
+    S_BEGIN ();
+    events_notification_dead (&buf, &n, "HTTP 400", NULL);
     s_verify ("notification.dead", &buf, &msg);
     S_BEGIN ();
     events_notification_suppressed (&buf, &n, "opted out of sms");

@@ -9,9 +9,10 @@
  *      plain      facts the stream may carry as they are (states, ids of
  *                 departments and staff, times, counts);
  *      free text  what a person or a remote server wrote: the packer scrubs
- *                 it (privacy_mask: digit runs and e-mail addresses to X)
- *                 whatever the caller passed, and the validator refuses a
- *                 value that scrubbing would still change;
+ *                 it (privacy_scrub: NFKC, then numbers, e-mail addresses
+ *                 and the person's own name and numbers to XXXX) whatever
+ *                 the caller passed, and the validator refuses a value
+ *                 that scrubbing would still change;
  *      identity   stands for the customer: only the keyed pseudonym (32 hex,
  *                 privacy_pseudonym) is carried, never a name, phone,
  *                 e-mail, account or ID number (invariant 8); the validator
@@ -48,6 +49,7 @@
 #define EVENTS_H_INCLUDED
 
 #include "proto.h"
+#include "request.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,6 +112,9 @@ typedef struct {
     const char *lang;               /* "zh" | "en" */
     bool narrative_consent;         /* consent to publish the scrubbed text */
     int64_t received_at;            /* unix ms, or EVENTS_AT_FROM_STORE */
+    const customer_t *identity;     /* whose own name and numbers are scrubbed from the
+                                       text as well (NULL: the general rules only); never
+                                       packed */
 } events_received_t;
 
 /*  received_at = EVENTS_AT_FROM_STORE packs the map with its last key,
@@ -205,10 +210,12 @@ typedef struct {
 } events_notification_t;
 
 void events_notification_sent (msgpack_sbuffer *buf, const events_notification_t *n);
+/* recipient: whose address (and name, when known) is scrubbed from the
+ * gateway's answer as well as the general rules (NULL: those only). */
 void events_notification_failed (msgpack_sbuffer *buf, const events_notification_t *n,
-                                 const char *error);
+                                 const char *error, const customer_t *recipient);
 void events_notification_dead (msgpack_sbuffer *buf, const events_notification_t *n,
-                               const char *error);
+                               const char *error, const customer_t *recipient);
 void events_notification_suppressed (msgpack_sbuffer *buf, const events_notification_t *n,
                                      const char *reason);
 void events_notification_retried (msgpack_sbuffer *buf, const events_notification_t *n,

@@ -15,6 +15,7 @@ PACKAGES=(
     libsodium-dev                           # HMAC-SHA256 pseudonyms
     libjansson-dev                          # JSON for complaintctl (stdin documents, output)
     libcsv-dev                              # CSV parser for complaintctl import
+    libunistring-dev                        # Unicode NFKC before the privacy scrub
     libcurl4-openssl-dev                    # libcurl: the notifier's SMTP (and later HTTP) delivery
     libmicrohttpd-dev                       # every daemon's /metrics and /healthz; the analytics dashboard
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests

@@ -4,7 +4,7 @@ gateway in the notifier's tests, and the reader of what it received.
 
     http_sink.py serve --port N --dir DIR [--status CODE] [--fail-first N]
                        [--retry-after S] [--require-auth VALUE] [--delay S]
-                       [--verbose]
+                       [--echo] [--verbose]
         listens on 127.0.0.1:N. A POST on any path is read (Content-Length,
         at most 64 KiB, else 413) and answered with, in this order:
           401 when --require-auth is set and Authorization differs;
@@ -22,7 +22,10 @@ gateway in the notifier's tests, and the reader of what it received.
            "idempotency-key", "content-type"}, "body": the parsed JSON or
            null, "raw": the body text when it is not JSON, else null}
         The answer is {"ok":true,"id":"m<n>"} for 2xx, else
-        {"ok":false,"error":"..."}. GET /health answers 200. Quiet unless
+        {"ok":false,"error":"..."}; with --echo the error quotes the
+        request's "to" and "text", as a gateway that names the number it
+        refuses does (the scrubbing test: that answer goes into
+        notification.failed / .dead). GET /health answers 200. Quiet unless
         --verbose; SIGTERM or SIGINT ends it cleanly.
     http_sink.py report --dir DIR [--accepted]
         one JSON line per stored request, in file-name (arrival) order,
@@ -123,6 +126,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 status = args.status
                 if not 200 <= status < 300:
                     error = "answering %d as told" % status
+                    if args.echo and isinstance(body, dict):
+                        error = "invalid recipient %s: %s" % (body.get("to"), body.get("text"))
         extra = []
         if args.retry_after is not None and status in (429, 503) and \
                 (n <= args.fail_first or status == args.status):
@@ -197,6 +202,7 @@ def main():
     s.add_argument("--retry-after", type=int, default=None)
     s.add_argument("--require-auth", default=None)
     s.add_argument("--delay", type=float, default=0)
+    s.add_argument("--echo", action="store_true")
     s.add_argument("--verbose", action="store_true")
     r = sub.add_parser("report")
     r.add_argument("--dir", required=True)

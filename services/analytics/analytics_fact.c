@@ -23,8 +23,8 @@
  *      sla.breached            breached[stage]++
  *      sla.extended            extended_resolution / extended_review ++
  *  complaint.received also gives the consent to publish the text and, only
- *  with it, the text (body) as its packer published it, masked again here
- *  (privacy_mask is idempotent: defence in depth, never the only guard);
+ *  with it, the text (body) as its packer published it, scrubbed again here
+ *  (privacy_scrub is idempotent: defence in depth, never the only guard);
  *  complaint.assigned gives the JR/T 0169 codes (nil: '').
  *  Every staff action's event also carries the case's new `state`, kept.
  *  "The first" keeps the earliest; an event replayed twice cannot reach
@@ -80,13 +80,11 @@ s_narrative (analytics_fact_t *fact, const msgpack_object *data)
     proto_str_t body = { 0 };
     proto_error_t err = { 0 };
     if (!fact->narrative_consent
-    ||  proto_get_str (data, "body", "body", false, 0, PROTO_MAX_BODY, &body, &err) || !body.ptr)
+    ||  proto_get_str (data, "body", "body", false, 0, PRIVACY_SCRUB_MAX (PROTO_MAX_BODY),
+                       &body, &err) || !body.ptr)
         return;
-    fact->narrative = (char *) malloc (body.len + 1);
-    if (!fact->narrative)
-        return;
-    privacy_mask (body.ptr, body.len, fact->narrative);
-    fact->narrative [body.len] = 0;
+    size_t len = 0;
+    fact->narrative = privacy_scrub (body.ptr, body.len, NULL, &len);
 }
 
 //  --------------------------------------------------------------------------

@@ -228,7 +228,8 @@ s_next_number (complaint_store_t *self, char out [COMPLAINT_NO_SIZE])
 }
 
 /*  The complaint.received event's data (proto/events.c): the customer as a
- *  pseudonym, free text scrubbed by the packer, no identity field. The last
+ *  pseudonym, free text scrubbed by the packer (the customer's own name and
+ *  numbers too: identity is handed to it, never packed), no identity field. The last
  *  key, received_at, has no value here: the submit statement appends the
  *  stored time (see the top of this file). */
 static void
@@ -241,7 +242,7 @@ s_pack_received_data (msgpack_sbuffer *buf, const submit_item_t *item)
         .category = s->category, .amount = s->has_amount ? s->amount : NULL,
         .lang = s->lang.ptr && proto_str_eq (s->lang, "en") ? "en" : "zh",
         .narrative_consent = s->narrative_consent,
-        .received_at = EVENTS_AT_FROM_STORE,
+        .received_at = EVENTS_AT_FROM_STORE, .identity = &s->customer,
     };
     events_complaint_received (buf, &r);
 }

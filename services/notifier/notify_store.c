@@ -264,19 +264,31 @@ s_put_time (zhash_t *fields, const char *key, const calendar_t *calendar, int64_
 //  The notification.* event's data, from its packer (proto/events.c): ids,
 //  channel and kind, attempts, the error (scrubbed) or reason; no address
 //  and no message text (invariant 8). `detail` is the error of failed and
-//  dead, the reason of suppressed, NULL for sent.
+//  dead, the reason of suppressed, NULL for sent. A gateway's answer may
+//  quote the address it was given, in its own format (a mail server's
+//  "<zhang@example.com>", an SMS gateway's "+86 139..."): the packer scrubs
+//  the row's address from it in any form, beside the general rules.
 static void
 s_event_pack (msgpack_sbuffer *buf, const char *type, int64_t id, int64_t event_seq,
-              const char *channel, const char *kind, int attempts, const char *detail)
+              const char *channel, const char *kind, int attempts, const char *detail,
+              const char *address)
 {
     msgpack_sbuffer_clear (buf);
     const events_notification_t n = { id, event_seq, channel, kind, attempts };
+    customer_t to = { 0 };
+    if (address && *address) {
+        proto_str_t a = { address, strlen (address) };
+        if (strchr (address, '@'))
+            to.email = a;
+        else
+            to.phone = a;
+    }
     if (streq (type, "notification.sent"))
         events_notification_sent (buf, &n);
     else if (streq (type, "notification.failed"))
-        events_notification_failed (buf, &n, detail);
+        events_notification_failed (buf, &n, detail, &to);
     else if (streq (type, "notification.dead"))
-        events_notification_dead (buf, &n, detail);
+        events_notification_dead (buf, &n, detail, &to);
     else if (streq (type, "notification.suppressed"))
         events_notification_suppressed (buf, &n, detail);
     else
@@ -301,9 +313,9 @@ s_events_begin (s_events_t *self)
 static void
 s_events_add (s_events_t *self, const char *type, const char *complaint_no, int64_t id,
               int64_t event_seq, const char *channel, const char *kind, int attempts,
-              const char *detail)
+              const char *detail, const char *address)
 {
-    s_event_pack (&self->buf, type, id, event_seq, channel, kind, attempts, detail);
+    s_event_pack (&self->buf, type, id, event_seq, channel, kind, attempts, detail, address);
     outbox_batch_add (self->batch, type, complaint_no, self->buf.data, self->buf.size);
 }
 
@@ -765,7 +777,7 @@ s_batch_insert (s_batch_t *batch)
             s_events_add (&events, "notification.suppressed", PQgetvalue (res, i, 4),
                           atoll (PQgetvalue (res, i, 0)), atoll (PQgetvalue (res, i, 1)),
                           PQgetvalue (res, i, 2), PQgetvalue (res, i, 3), 0,
-                          PQgetvalue (res, i, 5));
+                          PQgetvalue (res, i, 5), NULL);
     int rc = s_events_flush (batch->store, &events);
     s_events_end (&events);
     PQclear (res);
@@ -963,7 +975,7 @@ s_claim_channels (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_ro
             s_events_add (events, "notification.suppressed", PQgetvalue (res, i, 11),
                           atoll (PQgetvalue (res, i, 1)), atoll (PQgetvalue (res, i, 2)),
                           PQgetvalue (res, i, 4), PQgetvalue (res, i, 5),
-                          atoi (PQgetvalue (res, i, 3)), PQgetvalue (res, i, 12));
+                          atoi (PQgetvalue (res, i, 3)), PQgetvalue (res, i, 12), NULL);
             continue;
         }
         notify_row_t *row = &rows [(*count)++];
@@ -1128,7 +1140,7 @@ notify_store_record (notify_store_t *self, notify_outcome_t *outcomes, int n,
                          : o->result == NOTIFY_DEAD ? "notification.dead" : "notification.failed";
         s_events_add (&events, type, row->complaint_no, row->id, row->event_seq, row->channel,
                       row->recipient_kind, atoi (PQgetvalue (res, i, 1)),
-                      o->sent ? NULL : *o->error ? o->error : "failed");
+                      o->sent ? NULL : *o->error ? o->error : "failed", row->address);
         if (o->sent && streq (row->channel, "inbox"))
             pg_array_add (&inbox, PQgetvalue (res, i, 0));
     }

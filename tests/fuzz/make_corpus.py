@@ -138,6 +138,37 @@ def event_seeds():
     }
 
 
+def privacy_seeds():
+    """Free text as the packers scrub it: plain, with a customer (the
+    fields one a line, a NUL, then the text), in the forms people write
+    numbers and names in (full-width, separators, ideographic spaces)."""
+    def with_customer(name, phone, email, account, id_no, text):
+        head = "\n".join([name, phone, email, account, id_no]).encode()
+        return head + b"\x00" + text.encode()
+    return {
+        "plain_zh": "信用卡被重复扣年费，要求退还。".encode(),
+        "numbers": "卡号 6222 0212 3456 7890，电话 138-1234-5678，身份证11010519491231002X".encode(),
+        "fullwidth_phone": "电话１３９１２３４５６７８".encode(),
+        "dotted_card": b"card 6222.0212.3456.7891 charged twice",
+        "slashed_phone": b"phone 021/6543/2100 or (021) 6543 2100",
+        "ideographic_spaces": "１３９　１２３４　５６７８".encode(),
+        "dates_amounts": b"on 2026-11-23 at 14:30 I paid 1250.50; 23/11/2026",
+        "email": "mail zhang.san@example.com.cn, ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ".encode(),
+        "masked": b"XXXX XXXX and XXXX",
+        "combining": "1234567\u0307 and e\u0301".encode(),
+        "expanding": "\ufdfa\u3231\u2460\u2461\u2462\u2463\u2464\u2465\u2466".encode(),
+        "bad_utf8": b"bad \xff\xc3 byte \xed\xa0\x80 surrogate \xf4\x90\x80\x80",
+        "own_cjk": with_customer("张三", "+86 139-1234-5678", "zhang.san1990@example.com",
+                                 "6222 0212 3456 7891", "11010519491231002X",
+                                 "我是张　三，电话139~1234~5678，微信 zhang.san1990"),
+        "own_latin": with_customer("Zhang San", "13912345678", "", "", "",
+                                   "Dear ＳＡＮ　ＺＨＡＮＧ, dear zhang-san, Zhangsanfeng"),
+        "own_empty": b"\n\n\n\n\x00text",
+        "own_x": with_customer("X X", "", "xxxxx@x.com", "", "", "XXXX xxxxx"),
+        "empty": b"",
+    }
+
+
 def scan_seeds():
     seeds = {}
     seeds.update({"req_" + k: v for k, v in request_seeds().items()})
@@ -174,3 +205,4 @@ if __name__ == "__main__":
     write("fuzz_request", request_seeds())
     write("fuzz_event", event_seeds())
     write("fuzz_scan", scan_seeds())
+    write("fuzz_privacy", privacy_seeds())
