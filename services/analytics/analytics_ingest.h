@@ -8,9 +8,10 @@
  *  loads the touched facts, applies the events in seq order
  *  (analytics_fact.c), and writes facts, rollup deltas and cursor together
  *  (analytics_store.h), then lets the caller judge the batch's complaints
- *  (hot spots) in the same transaction before it commits: what a reader
- *  sees as applied (as_of_seq) has been judged too. Whatever the outcome,
- *  the batch is empty after.
+ *  whose hot-spot keys may have moved (a complaint.received or
+ *  complaint.assigned in the batch) in the same transaction before it
+ *  commits: what a reader sees as applied (as_of_seq) has been judged too.
+ *  Whatever the outcome, the batch is empty after.
  *
  *  Interface:
  *      analytics_ingest_new / _destroy
@@ -38,8 +39,8 @@ uint64_t analytics_ingest_last_seq (analytics_ingest_t *self);
 int64_t analytics_ingest_last_at (analytics_ingest_t *self);
 
 /* Called inside the batch's transaction, after its writes, with the
- * complaint numbers it touched (a text[] literal); 0 goes on to commit, -1
- * rolls the whole batch back. */
+ * complaint numbers it received or assigned (a text[] literal; not called
+ * when there are none); 0 goes on to commit, -1 rolls the batch back. */
 typedef int (analytics_ingest_judge_fn) (analytics_store_t *store, const char *nos_array,
                                          void *arg);
 
