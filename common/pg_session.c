@@ -59,6 +59,9 @@ struct _pg_session_t {
     zhashx_t *prepared;                 /* SQL text -> name, on this connection */
     uint64_t prepared_seq;
     bool deallocate;                    /* DEALLOCATE ALL before the next statement */
+    int64_t lost_at;                    /* pg_session_try_recover: when the link went, 0 up */
+    int64_t retry_at;                   /* ... no attempt before this (zclock_mono) */
+    int retry_delay_ms;                 /* ... the back-off, 100 ms doubling to 2 s */
 };
 
 //  The keyword list for PQconnectdbParams (expand_dbname = 1): our
@@ -365,6 +368,58 @@ pg_session_recover (pg_session_t *self)
         return -1;
     log_info ("pg_connection_restored", "application=%s outage_ms=%" PRId64,
               self->application_name, zclock_mono () - since);
+    self->lost_at = 0;
+    return 0;
+}
+
+//  Recovery for a thread that must keep answering while the store is away
+//  (intake's writers, the bus's replay thread): instead of waiting in the
+//  back-off, make at most one connection attempt — bounded by the
+//  session's connect_timeout — and only when the back-off since the last
+//  failed attempt has passed; otherwise fail at once, so the caller answers
+//  "unavailable" in microseconds. The same log lines as pg_session_recover,
+//  once per outage.
+int
+pg_session_try_recover (pg_session_t *self)
+{
+    assert (self);
+    if (pg_session_healthy (self)) {
+        pg_session_rollback (self);
+        return 0;
+    }
+    int64_t now = zclock_mono ();
+    if (!self->lost_at) {
+        log_warn ("pg_connection_lost", "application=%s action=reconnect", self->application_name);
+        self->lost_at = now;
+        self->retry_at = now;
+        self->retry_delay_ms = S_DELAY_MIN_MS;
+    }
+    if (now < self->retry_at)
+        return -1;
+    PQfinish (self->conn);
+    s_forget_prepared (self);
+    const char *keys [S_MAX_KEYS], *vals [S_MAX_KEYS];
+    const char *env = getenv ("PGOPTIONS");
+    size_t options_size = 128 + (env ? strlen (env) : 0);
+    char *options = malloc (options_size);
+    assert (options);
+    s_params (self->conninfo, self->application_name, self->statement_timeout_ms, keys, vals,
+              options, options_size);
+    self->conn = PQconnectdbParams (keys, vals, 1);
+    free (options);
+    bool ok = self->conn && PQstatus (self->conn) == CONNECTION_OK
+           && (!self->on_connect || self->on_connect (self, self->on_connect_arg) == 0);
+    if (!ok) {
+        PQfinish (self->conn);
+        self->conn = NULL;
+        self->retry_at = zclock_mono () + self->retry_delay_ms;
+        self->retry_delay_ms = self->retry_delay_ms * 2 > S_DELAY_MAX_MS
+                             ? S_DELAY_MAX_MS : self->retry_delay_ms * 2;
+        return -1;
+    }
+    log_info ("pg_connection_restored", "application=%s outage_ms=%" PRId64,
+              self->application_name, zclock_mono () - self->lost_at);
+    self->lost_at = 0;
     return 0;
 }
 

@@ -17,6 +17,8 @@
  *      pg_session_command     exec for a statement whose rows nobody wants
  *      pg_session_begin / commit / rollback
  *      pg_session_recover     roll back, or reconnect when the link is gone
+ *      pg_session_try_recover the same without waiting: one attempt, at most
+ *                             once per back-off step; -1 at once otherwise
  *      pg_session_healthy     is the connection usable
  *      pg_session_drop        close a connection that can no longer be trusted
  *      pg_session_connect     the bare connect-with-retry (no session)
@@ -83,6 +85,15 @@ void pg_session_rollback (pg_session_t *self);
  * the on-connect callback, log pg_connection_restored. 0, or -1 when
  * interrupted (the session then has no connection; recover again later). */
 int pg_session_recover (pg_session_t *self);
+
+/* pg_session_recover for a caller that must answer while the store is
+ * away: with a usable connection, roll back and return 0; without one,
+ * make one connection attempt (and run the on-connect callback) if the
+ * back-off since the last failed attempt (100 ms doubling to 2 s) has
+ * passed, else none; -1 when still not connected. Never sleeps; an attempt
+ * takes at most the session's connect_timeout. */
+int pg_session_try_recover (pg_session_t *self);
+
 bool pg_session_healthy (pg_session_t *self);
 
 /* Close the connection (results out of step, a COMMIT whose answer was
