@@ -140,6 +140,37 @@ s_answer (s_shared_t *sh, const void *data, size_t size, int *events)
     return rc;
 }
 
+static void
+s_free (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
+}
+
+/* Send the envelope (msg's frames, the delimiter last) and the reply. The
+ * reply's buffer is handed to libzmq as it is (zero copy: a page is up to
+ * REPLAY_MAX_BYTES) and sh->reply starts empty again, so no page-sized
+ * buffer stays behind after a big page. */
+static void
+s_send (s_shared_t *sh, zmsg_t *msg)
+{
+    void *sock = zsock_resolve (sh->router);
+    /* A ROUTER never blocks a send (a full peer's message is dropped);
+     * the body always follows, so a failed frame cannot leave a message
+     * open for the next reply to join. */
+    for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg))
+        zmq_send (sock, zframe_data (f), zframe_size (f), ZMQ_SNDMORE);
+    size_t size = sh->reply.size;
+    void *data = msgpack_sbuffer_release (&sh->reply);
+    zmq_msg_t body;
+    if (!data)
+        zmq_msg_init (&body);
+    else
+        zmq_msg_init_data (&body, data, size, s_free, NULL);
+    if (zmq_msg_send (&body, sock, 0) < 0)
+        zmq_msg_close (&body);
+}
+
 /* Receive one request (the router is readable) and answer it. The send
  * never blocks: a ROUTER drops a reply to a peer whose queue is full. */
 static void
@@ -168,20 +199,14 @@ s_serve_one (s_shared_t *sh)
     int64_t t0 = zclock_usecs ();
     int rc = s_answer (sh, zframe_data (request), zframe_size (request), &events);
     zframe_destroy (&request);
-    zmsg_addmem (msg, sh->reply.data, sh->reply.size);
-    zmsg_send (&msg, sh->router);
-    zmsg_destroy (&msg);                            /* if the send failed */
+    s_send (sh, msg);
+    zmsg_destroy (&msg);
     if (sh->config.daemon)
         daemon_observe (sh->config.daemon, "replay", (double) (zclock_usecs () - t0) / 1e6);
     if (sh->config.requests)
         metric_add_at (sh->config.requests, (const char *[]) { rc ? "failed" : "ok" }, 1);
     if (sh->config.events && events)
         metric_add (sh->config.events, events);
-    /* Do not keep a page-sized buffer around after one big page. */
-    if (sh->reply.alloc > 1024 * 1024) {
-        msgpack_sbuffer_destroy (&sh->reply);
-        msgpack_sbuffer_init (&sh->reply);
-    }
 }
 
 /*  The thread. It leaves only on $TERM (replay_destroy), never on a

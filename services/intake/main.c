@@ -52,10 +52,14 @@
  * is made): 16 queued requests of at most 512 KiB each is 8 MiB. A frame
  * between PROTO_MAX_MESSAGE and INTAKE_MAX_FRAME is read and answered
  * too_large (an honest client learns why); a bigger one costs its sender the
- * connection. */
+ * connection. A peer has at most INTAKE_PEER_PER_BATCH requests in one
+ * batch (more are answered "unavailable": retry), so a batch's replies to
+ * one peer fit its send queue twice over (two writers' batches answered
+ * back to back) and a client that reads its answers never loses one. */
 #define INTAKE_MAX_FRAME     (2 * PROTO_MAX_MESSAGE)
 #define INTAKE_PEER_RCVHWM   16
-#define INTAKE_PEER_SNDHWM   64
+#define INTAKE_PEER_PER_BATCH 256
+#define INTAKE_PEER_SNDHWM   (2 * INTAKE_PEER_PER_BATCH)
 
 typedef struct {
     uint64_t requests, accepted, duplicates, rejected, failed, batches, gets, acts, refused, queues;
@@ -188,7 +192,9 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
  *  (each one answered at once, none filling the batch) while the valid
  *  requests already taken wait for their writer. The ROUTER socket
  *  fair-queues its peers one message each, so with the reads bounded a
- *  flooding peer gets its share of a batch, not the whole of it.
+ *  flooding peer gets its share of a batch, not the whole of it; and a
+ *  peer's valid requests beyond INTAKE_PEER_PER_BATCH in one batch are
+ *  answered "unavailable" at once instead of joining it.
  *
  *  With `refuse` (the store is down and no writer is free) nothing enters
  *  the batch: every valid request is answered "unavailable" at once, so a
@@ -198,6 +204,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
               bool refuse)
 {
     batch->count = batch->nsubmits = 0;
+    zhashx_t *peers = zhashx_new ();            /* identity (hex) -> requests in this batch */
     for (size_t reads = 0; reads < batch->capacity && batch->count < batch->capacity; reads++) {
         bool dropped = false;
         zmsg_t *msg = envelope_recv (router, &dropped);
@@ -240,9 +247,23 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             continue;
         }
         metric_add_at (m->requests, (const char *[]) { s_op_name (r->req.op) }, 1);
-        if (refuse) {
-            proto_error_set (&err, PROTO_E_UNAVAILABLE, "",
-                             "the complaint store is not reachable; retry");
+        bool over_quota = false;
+        if (!refuse) {
+            char *peer = zframe_strhex (zmsg_first (r->msg));
+            size_t n = (size_t) (uintptr_t) zhashx_lookup (peers, peer);
+            over_quota = n >= INTAKE_PEER_PER_BATCH;
+            if (!over_quota)
+                zhashx_update (peers, peer, (void *) (uintptr_t) (n + 1));
+            free (peer);
+        }
+        if (refuse || over_quota) {
+            if (refuse)
+                proto_error_set (&err, PROTO_E_UNAVAILABLE, "",
+                                 "the complaint store is not reachable; retry");
+            else
+                proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "more than %d requests from"
+                                 " one peer at once; retry after the answers",
+                                 INTAKE_PEER_PER_BATCH);
             stats->failed += r->req.op == REQUEST_SUBMIT;
             s_count_error (m, err.code);
             s_reply_error (router, &r->msg, &err);
@@ -259,6 +280,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             batch->submits [batch->nsubmits++] = r;
         }
     }
+    zhashx_destroy (&peers);
 }
 
 /* A batch came back from its writer: answer every request in it. The
