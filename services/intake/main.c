@@ -13,6 +13,17 @@
  *  a batch (get, act, queue) run after its submits on the same writer, each
  *  on its own; an act is its own transaction (case_action.c).
  *
+ *  Bounded memory (docs/intake.md has the table): libzmq refuses frames over
+ *  INTAKE_MAX_FRAME and queues at most INTAKE_PEER_RCVHWM requests and
+ *  INTAKE_PEER_SNDHWM replies per peer; envelope_recv keeps at most
+ *  ENVELOPE_MAX_FRAMES frames of a message; proto_decode refuses more than
+ *  PROTO_MAX_OBJECTS values and request_decode unknown keys, before anything
+ *  enters a batch; a batch holds at most INTAKE_PEER_PER_BATCH requests of
+ *  one peer, and every message read counts against its capacity. While the
+ *  store is down, requests are answered "unavailable" at once: the writers
+ *  never wait out an outage (complaint_store.c), and with every writer busy
+ *  the loop answers them itself.
+ *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
  *  then the one reply frame. What is answerable, and how a body decodes, is
