@@ -489,7 +489,22 @@ pg_session_test (bool verbose)
     pg_session_drop (&session);
     assert (pg_session_conn (&session) == NULL);
     assert (streq (pg_sqlstate (NULL), ""));
+
+    //  try_recover against a port nothing listens on (refused at once):
+    //  one attempt, then none until the back-off step has passed, the step
+    //  doubling after each failed attempt; never a sleep.
+    pg_session_t lone = { .conninfo = "host=127.0.0.1 port=1 connect_timeout=2",
+                          .application_name = "test" };
+    assert (pg_session_try_recover (&lone) == -1);
+    assert (lone.lost_at > 0 && lone.retry_delay_ms == 2 * S_DELAY_MIN_MS);
+    int64_t first_retry = lone.retry_at;
+    assert (first_retry > lone.lost_at);
+    assert (pg_session_try_recover (&lone) == -1);  /* inside the step: no attempt */
+    assert (lone.retry_at == first_retry && lone.retry_delay_ms == 2 * S_DELAY_MIN_MS);
+    lone.retry_at = zclock_mono ();                 /* the step has passed */
+    assert (pg_session_try_recover (&lone) == -1);
+    assert (lone.retry_delay_ms == 4 * S_DELAY_MIN_MS && !lone.conn);
     if (verbose)
-        printf ("(keywords, no-connection paths) ");
+        printf ("(keywords, no-connection paths, try_recover back-off) ");
     printf ("OK\n");
 }
