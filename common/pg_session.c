@@ -62,6 +62,7 @@ struct _pg_session_t {
     int64_t lost_at;                    /* pg_session_try_recover: when the link went, 0 up */
     int64_t retry_at;                   /* ... no attempt before this (zclock_mono) */
     int retry_delay_ms;                 /* ... the back-off, 100 ms doubling to 2 s */
+    bool never_connected;               /* pg_session_new_deferred, until the first connect */
 };
 
 //  The keyword list for PQconnectdbParams (expand_dbname = 1): our
@@ -189,6 +190,28 @@ pg_session_new (const char *conninfo, const char *application_name, int statemen
     zhashx_set_destructor (self->prepared, (zhashx_destructor_fn *) zstr_free);
     if (s_connect (self))
         pg_session_destroy (&self);
+    return self;
+}
+
+pg_session_t *
+pg_session_new_deferred (const char *conninfo, const char *application_name,
+                         int statement_timeout_ms, pg_session_fn *on_connect, void *arg)
+{
+    pg_session_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->conninfo = strdup (conninfo ? conninfo : "");
+    self->application_name = strdup (application_name ? application_name : "");
+    assert (self->conninfo && self->application_name);
+    self->statement_timeout_ms = statement_timeout_ms > 0 ? statement_timeout_ms : 0;
+    self->prepared = zhashx_new ();
+    zhashx_set_duplicator (self->prepared, (zhashx_duplicator_fn *) strdup);
+    zhashx_set_destructor (self->prepared, (zhashx_destructor_fn *) zstr_free);
+    self->on_connect = on_connect;
+    self->on_connect_arg = arg;
+    //  Not connected yet is not an outage: no pg_connection_lost for it.
+    self->never_connected = true;
+    self->lost_at = self->retry_at = zclock_mono ();
+    self->retry_delay_ms = S_DELAY_MIN_MS;
     return self;
 }
 
@@ -369,6 +392,7 @@ pg_session_recover (pg_session_t *self)
     log_info ("pg_connection_restored", "application=%s outage_ms=%" PRId64,
               self->application_name, zclock_mono () - since);
     self->lost_at = 0;
+    self->never_connected = false;
     return 0;
 }
 
@@ -410,6 +434,15 @@ pg_session_try_recover (pg_session_t *self)
     bool ok = self->conn && PQstatus (self->conn) == CONNECTION_OK
            && (!self->on_connect || self->on_connect (self, self->on_connect_arg) == 0);
     if (!ok) {
+        if (self->never_connected && self->retry_delay_ms == S_DELAY_MIN_MS) {
+            char why [256], q [300];
+            snprintf (why, sizeof why, "%s", self->conn ? PQerrorMessage (self->conn)
+                                                         : "out of memory");
+            why [strcspn (why, "\n")] = 0;
+            log_warn ("pg_connect_failed", "application=%s retry_ms=%d error=%s",
+                      self->application_name, self->retry_delay_ms,
+                      log_quote (q, sizeof q, why));
+        }
         PQfinish (self->conn);
         self->conn = NULL;
         self->retry_at = zclock_mono () + self->retry_delay_ms;
@@ -417,8 +450,13 @@ pg_session_try_recover (pg_session_t *self)
                              ? S_DELAY_MAX_MS : self->retry_delay_ms * 2;
         return -1;
     }
-    log_info ("pg_connection_restored", "application=%s outage_ms=%" PRId64,
-              self->application_name, zclock_mono () - self->lost_at);
+    if (self->never_connected)
+        log_info ("pg_connected", "application=%s after_ms=%" PRId64, self->application_name,
+                  zclock_mono () - self->lost_at);
+    else
+        log_info ("pg_connection_restored", "application=%s outage_ms=%" PRId64,
+                  self->application_name, zclock_mono () - self->lost_at);
+    self->never_connected = false;
     self->lost_at = 0;
     return 0;
 }
@@ -504,6 +542,15 @@ pg_session_test (bool verbose)
     lone.retry_at = zclock_mono ();                 /* the step has passed */
     assert (pg_session_try_recover (&lone) == -1);
     assert (lone.retry_delay_ms == 4 * S_DELAY_MIN_MS && !lone.conn);
+
+    //  A deferred session is not connected, and does not wait to be.
+    pg_session_t *deferred = pg_session_new_deferred ("host=127.0.0.1 port=1 connect_timeout=2",
+                                                      "test", 100, NULL, NULL);
+    assert (deferred && !pg_session_healthy (deferred) && deferred->never_connected);
+    assert (pg_session_try_recover (deferred) == -1);
+    assert (deferred->never_connected && deferred->retry_delay_ms == 2 * S_DELAY_MIN_MS);
+    pg_session_destroy (&deferred);
+    assert (deferred == NULL);
     if (verbose)
         printf ("(keywords, no-connection paths, try_recover back-off) ");
     printf ("OK\n");

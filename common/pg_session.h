@@ -9,6 +9,7 @@
  *
  *  Interface:
  *      pg_session_new         connect with retry; NULL only when interrupted
+ *      pg_session_new_deferred  a session not connected yet, for pg_session_try_recover
  *      pg_session_destroy     close
  *      pg_session_on_connect  run a callback now and after every reconnect
  *      pg_session_conn        the libpq connection (for what exec cannot do)
@@ -42,6 +43,13 @@ typedef int (pg_session_fn) (pg_session_t *session, void *arg);
  * variables. statement_timeout_ms: 0 leaves the server's setting. */
 pg_session_t *pg_session_new (const char *conninfo, const char *application_name,
                               int statement_timeout_ms);
+/* A session with no connection yet and its on-connect callback set (not
+ * run): never waits. pg_session_try_recover connects it (and runs the
+ * callback) on first use; until then it is not healthy. For a thread that
+ * must not be held up by a store that refuses connections. */
+pg_session_t *pg_session_new_deferred (const char *conninfo, const char *application_name,
+                                       int statement_timeout_ms, pg_session_fn *on_connect,
+                                       void *arg);
 void pg_session_destroy (pg_session_t **self_p);
 
 /* Register the on-connect callback and run it now (retrying with back-off,

@@ -245,21 +245,21 @@ replay_new (const replay_config_t *config, uint64_t last_seq)
     sh->config = *config;
     atomic_init (&sh->last_seq, last_seq);
     msgpack_sbuffer_init (&sh->reply);
-    sh->pg = pg_session_new (config->conninfo, config->application_name,
-                             REPLAY_STATEMENT_TIMEOUT_MS);
-    if (sh->pg && pg_session_on_connect (sh->pg, s_prepare, NULL))
-        pg_session_destroy (&sh->pg);               /* interrupted */
-    if (sh->pg) {
-        sh->router = zsock_new (ZMQ_ROUTER);
-        assert (sh->router);
-        zsock_set_maxmsgsize (sh->router, REPLAY_MAX_REQUEST);
-        zsock_set_sndhwm (sh->router, REPLAY_PEER_SNDHWM);
-        zsock_set_rcvhwm (sh->router, REPLAY_PEER_RCVHWM);
-        if (zsock_bind (sh->router, "%s", config->endpoint) == -1) {
-            log_error ("bind_failed", "socket=replay endpoint=%s error=\"%s\"", config->endpoint,
-                       zmq_strerror (zmq_errno ()));
-            zsock_destroy (&sh->router);
-        }
+    /* Never wait for the store here: the publishing loop is calling us
+     * with the lock held. One attempt now, so the first request usually
+     * finds a connection; otherwise the thread connects when asked. */
+    sh->pg = pg_session_new_deferred (config->conninfo, config->application_name,
+                                      REPLAY_STATEMENT_TIMEOUT_MS, s_prepare, NULL);
+    pg_session_try_recover (sh->pg);
+    sh->router = zsock_new (ZMQ_ROUTER);
+    assert (sh->router);
+    zsock_set_maxmsgsize (sh->router, REPLAY_MAX_REQUEST);
+    zsock_set_sndhwm (sh->router, REPLAY_PEER_SNDHWM);
+    zsock_set_rcvhwm (sh->router, REPLAY_PEER_RCVHWM);
+    if (zsock_bind (sh->router, "%s", config->endpoint) == -1) {
+        log_error ("bind_failed", "socket=replay endpoint=%s error=\"%s\"", config->endpoint,
+                   zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sh->router);
     }
     if (!sh->router) {
         pg_session_destroy (&sh->pg);

@@ -71,9 +71,10 @@ typedef struct {
 
 typedef struct _replay_t replay_t;
 
-/* Connects (waiting for the store like any session; NULL when
- * interrupted), binds the ROUTER (NULL when the bind failed: logged
- * bind_failed) and starts the thread. */
+/* Binds the ROUTER (NULL when the bind failed: logged bind_failed),
+ * makes one attempt to connect its session (never waits: without a
+ * connection the thread connects when asked, answering "unavailable"
+ * meanwhile) and starts the thread. */
 replay_t *replay_new (const replay_config_t *config, uint64_t last_seq);
 void replay_destroy (replay_t **self_p);
 
