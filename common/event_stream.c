@@ -23,7 +23,8 @@
 #include <string.h>
 
 /* A replay page may carry up to 10000 events of up to 1 MiB each, capped by
- * the bus at 32 MiB; allow for that, and no more. */
+ * the bus at 8 MiB plus one event (services/bus/replay.h); 64 MiB leaves
+ * room for a bus of an older release (32 MiB), and no more. */
 #define S_MAX_REPLY   (64 * 1024 * 1024)
 
 struct _event_stream_t {

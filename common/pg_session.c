@@ -59,6 +59,10 @@ struct _pg_session_t {
     zhashx_t *prepared;                 /* SQL text -> name, on this connection */
     uint64_t prepared_seq;
     bool deallocate;                    /* DEALLOCATE ALL before the next statement */
+    int64_t lost_at;                    /* pg_session_try_recover: when the link went, 0 up */
+    int64_t retry_at;                   /* ... no attempt before this (zclock_mono) */
+    int retry_delay_ms;                 /* ... the back-off, 100 ms doubling to 2 s */
+    bool never_connected;               /* pg_session_new_deferred, until the first connect */
 };
 
 //  The keyword list for PQconnectdbParams (expand_dbname = 1): our
@@ -186,6 +190,28 @@ pg_session_new (const char *conninfo, const char *application_name, int statemen
     zhashx_set_destructor (self->prepared, (zhashx_destructor_fn *) zstr_free);
     if (s_connect (self))
         pg_session_destroy (&self);
+    return self;
+}
+
+pg_session_t *
+pg_session_new_deferred (const char *conninfo, const char *application_name,
+                         int statement_timeout_ms, pg_session_fn *on_connect, void *arg)
+{
+    pg_session_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->conninfo = strdup (conninfo ? conninfo : "");
+    self->application_name = strdup (application_name ? application_name : "");
+    assert (self->conninfo && self->application_name);
+    self->statement_timeout_ms = statement_timeout_ms > 0 ? statement_timeout_ms : 0;
+    self->prepared = zhashx_new ();
+    zhashx_set_duplicator (self->prepared, (zhashx_duplicator_fn *) strdup);
+    zhashx_set_destructor (self->prepared, (zhashx_destructor_fn *) zstr_free);
+    self->on_connect = on_connect;
+    self->on_connect_arg = arg;
+    //  Not connected yet is not an outage: no pg_connection_lost for it.
+    self->never_connected = true;
+    self->lost_at = self->retry_at = zclock_mono ();
+    self->retry_delay_ms = S_DELAY_MIN_MS;
     return self;
 }
 
@@ -365,6 +391,73 @@ pg_session_recover (pg_session_t *self)
         return -1;
     log_info ("pg_connection_restored", "application=%s outage_ms=%" PRId64,
               self->application_name, zclock_mono () - since);
+    self->lost_at = 0;
+    self->never_connected = false;
+    return 0;
+}
+
+//  Recovery for a thread that must keep answering while the store is away
+//  (intake's writers, the bus's replay thread): instead of waiting in the
+//  back-off, make at most one connection attempt — bounded by the
+//  session's connect_timeout — and only when the back-off since the last
+//  failed attempt has passed; otherwise fail at once, so the caller answers
+//  "unavailable" in microseconds. The same log lines as pg_session_recover,
+//  once per outage.
+int
+pg_session_try_recover (pg_session_t *self)
+{
+    assert (self);
+    if (pg_session_healthy (self)) {
+        pg_session_rollback (self);
+        return 0;
+    }
+    int64_t now = zclock_mono ();
+    if (!self->lost_at) {
+        log_warn ("pg_connection_lost", "application=%s action=reconnect", self->application_name);
+        self->lost_at = now;
+        self->retry_at = now;
+        self->retry_delay_ms = S_DELAY_MIN_MS;
+    }
+    if (now < self->retry_at)
+        return -1;
+    PQfinish (self->conn);
+    s_forget_prepared (self);
+    const char *keys [S_MAX_KEYS], *vals [S_MAX_KEYS];
+    const char *env = getenv ("PGOPTIONS");
+    size_t options_size = 128 + (env ? strlen (env) : 0);
+    char *options = malloc (options_size);
+    assert (options);
+    s_params (self->conninfo, self->application_name, self->statement_timeout_ms, keys, vals,
+              options, options_size);
+    self->conn = PQconnectdbParams (keys, vals, 1);
+    free (options);
+    bool ok = self->conn && PQstatus (self->conn) == CONNECTION_OK
+           && (!self->on_connect || self->on_connect (self, self->on_connect_arg) == 0);
+    if (!ok) {
+        if (self->never_connected && self->retry_delay_ms == S_DELAY_MIN_MS) {
+            char why [256], q [300];
+            snprintf (why, sizeof why, "%s", self->conn ? PQerrorMessage (self->conn)
+                                                         : "out of memory");
+            why [strcspn (why, "\n")] = 0;
+            log_warn ("pg_connect_failed", "application=%s retry_ms=%d error=%s",
+                      self->application_name, self->retry_delay_ms,
+                      log_quote (q, sizeof q, why));
+        }
+        PQfinish (self->conn);
+        self->conn = NULL;
+        self->retry_at = zclock_mono () + self->retry_delay_ms;
+        self->retry_delay_ms = self->retry_delay_ms * 2 > S_DELAY_MAX_MS
+                             ? S_DELAY_MAX_MS : self->retry_delay_ms * 2;
+        return -1;
+    }
+    if (self->never_connected)
+        log_info ("pg_connected", "application=%s after_ms=%" PRId64, self->application_name,
+                  zclock_mono () - self->lost_at);
+    else
+        log_info ("pg_connection_restored", "application=%s outage_ms=%" PRId64,
+                  self->application_name, zclock_mono () - self->lost_at);
+    self->never_connected = false;
+    self->lost_at = 0;
     return 0;
 }
 
@@ -434,7 +527,31 @@ pg_session_test (bool verbose)
     pg_session_drop (&session);
     assert (pg_session_conn (&session) == NULL);
     assert (streq (pg_sqlstate (NULL), ""));
+
+    //  try_recover against a port nothing listens on (refused at once):
+    //  one attempt, then none until the back-off step has passed, the step
+    //  doubling after each failed attempt; never a sleep.
+    pg_session_t lone = { .conninfo = "host=127.0.0.1 port=1 connect_timeout=2",
+                          .application_name = "test" };
+    assert (pg_session_try_recover (&lone) == -1);
+    assert (lone.lost_at > 0 && lone.retry_delay_ms == 2 * S_DELAY_MIN_MS);
+    int64_t first_retry = lone.retry_at;
+    assert (first_retry > lone.lost_at);
+    assert (pg_session_try_recover (&lone) == -1);  /* inside the step: no attempt */
+    assert (lone.retry_at == first_retry && lone.retry_delay_ms == 2 * S_DELAY_MIN_MS);
+    lone.retry_at = zclock_mono ();                 /* the step has passed */
+    assert (pg_session_try_recover (&lone) == -1);
+    assert (lone.retry_delay_ms == 4 * S_DELAY_MIN_MS && !lone.conn);
+
+    //  A deferred session is not connected, and does not wait to be.
+    pg_session_t *deferred = pg_session_new_deferred ("host=127.0.0.1 port=1 connect_timeout=2",
+                                                      "test", 100, NULL, NULL);
+    assert (deferred && !pg_session_healthy (deferred) && deferred->never_connected);
+    assert (pg_session_try_recover (deferred) == -1);
+    assert (deferred->never_connected && deferred->retry_delay_ms == 2 * S_DELAY_MIN_MS);
+    pg_session_destroy (&deferred);
+    assert (deferred == NULL);
     if (verbose)
-        printf ("(keywords, no-connection paths) ");
+        printf ("(keywords, no-connection paths, try_recover back-off) ");
     printf ("OK\n");
 }

@@ -9,6 +9,7 @@
  *
  *  Interface:
  *      pg_session_new         connect with retry; NULL only when interrupted
+ *      pg_session_new_deferred  a session not connected yet, for pg_session_try_recover
  *      pg_session_destroy     close
  *      pg_session_on_connect  run a callback now and after every reconnect
  *      pg_session_conn        the libpq connection (for what exec cannot do)
@@ -17,6 +18,8 @@
  *      pg_session_command     exec for a statement whose rows nobody wants
  *      pg_session_begin / commit / rollback
  *      pg_session_recover     roll back, or reconnect when the link is gone
+ *      pg_session_try_recover the same without waiting: one attempt, at most
+ *                             once per back-off step; -1 at once otherwise
  *      pg_session_healthy     is the connection usable
  *      pg_session_drop        close a connection that can no longer be trusted
  *      pg_session_connect     the bare connect-with-retry (no session)
@@ -40,6 +43,13 @@ typedef int (pg_session_fn) (pg_session_t *session, void *arg);
  * variables. statement_timeout_ms: 0 leaves the server's setting. */
 pg_session_t *pg_session_new (const char *conninfo, const char *application_name,
                               int statement_timeout_ms);
+/* A session with no connection yet and its on-connect callback set (not
+ * run): never waits. pg_session_try_recover connects it (and runs the
+ * callback) on first use; until then it is not healthy. For a thread that
+ * must not be held up by a store that refuses connections. */
+pg_session_t *pg_session_new_deferred (const char *conninfo, const char *application_name,
+                                       int statement_timeout_ms, pg_session_fn *on_connect,
+                                       void *arg);
 void pg_session_destroy (pg_session_t **self_p);
 
 /* Register the on-connect callback and run it now (retrying with back-off,
@@ -83,6 +93,15 @@ void pg_session_rollback (pg_session_t *self);
  * the on-connect callback, log pg_connection_restored. 0, or -1 when
  * interrupted (the session then has no connection; recover again later). */
 int pg_session_recover (pg_session_t *self);
+
+/* pg_session_recover for a caller that must answer while the store is
+ * away: with a usable connection, roll back and return 0; without one,
+ * make one connection attempt (and run the on-connect callback) if the
+ * back-off since the last failed attempt (100 ms doubling to 2 s) has
+ * passed, else none; -1 when still not connected. Never sleeps; an attempt
+ * takes at most the session's connect_timeout. */
+int pg_session_try_recover (pg_session_t *self);
+
 bool pg_session_healthy (pg_session_t *self);
 
 /* Close the connection (results out of step, a COMMIT whose answer was

@@ -73,6 +73,8 @@ typedef struct {
     const unsigned char *end;
     int max_depth;
     proto_error_t *err;
+    uint64_t objects;           /* values seen so far, keys included */
+    uint64_t max_objects;       /* 0: no budget (the depth and bytes bound it) */
 } s_scanner_t;
 
 static int
@@ -133,6 +135,16 @@ s_scan_string (s_scanner_t *sc, uint64_t len)
 static int
 s_scan_value (s_scanner_t *sc, int depth, bool is_key)
 {
+    /* Every value becomes a 24-byte msgpack_object in msgpack-c's zone (a
+     * map entry 48): 256 KiB of one-byte nils would cost ~6 MiB of heap.
+     * A request has a few dozen values; the budget keeps its heap to a few
+     * KiB whatever the bytes say. */
+    if (sc->max_objects && ++sc->objects > sc->max_objects) {
+        proto_error_set (sc->err, PROTO_E_TOO_LARGE, "",
+                         "more than %llu values in one message",
+                         (unsigned long long) sc->max_objects);
+        return -1;
+    }
     if (s_need (sc, 1))
         return -1;
     unsigned char c = *sc->cur++;
@@ -211,10 +223,11 @@ s_scan_value (s_scanner_t *sc, int depth, bool is_key)
     return 0;
 }
 
-int
-proto_scan (const void *data, size_t size, int max_depth, proto_error_t *err)
+static int
+s_scan (const void *data, size_t size, int max_depth, uint64_t max_objects, proto_error_t *err)
 {
-    s_scanner_t sc = { data, (const unsigned char *) data + size, max_depth, err };
+    s_scanner_t sc = { data, (const unsigned char *) data + size, max_depth, err, 0,
+                       max_objects };
     if (size == 0) {
         proto_error_set (err, PROTO_E_MALFORMED, "", "empty message");
         return -1;
@@ -229,15 +242,21 @@ proto_scan (const void *data, size_t size, int max_depth, proto_error_t *err)
 }
 
 int
-proto_unpack (const void *data, size_t size, size_t max_size, int max_depth,
-              msgpack_unpacked *out, proto_error_t *err)
+proto_scan (const void *data, size_t size, int max_depth, proto_error_t *err)
+{
+    return s_scan (data, size, max_depth, 0, err);
+}
+
+static int
+s_unpack (const void *data, size_t size, size_t max_size, int max_depth, uint64_t max_objects,
+          msgpack_unpacked *out, proto_error_t *err)
 {
     if (size > max_size) {
         proto_error_set (err, PROTO_E_TOO_LARGE, "",
                          "message of %zu bytes is over the %zu byte limit", size, max_size);
         return -1;
     }
-    if (proto_scan (data, size, max_depth, err))
+    if (s_scan (data, size, max_depth, max_objects, err))
         return -1;
     size_t offset = 0;
     if (msgpack_unpack_next (out, data, size, &offset) != MSGPACK_UNPACK_SUCCESS) {
@@ -248,9 +267,16 @@ proto_unpack (const void *data, size_t size, size_t max_size, int max_depth,
 }
 
 int
+proto_unpack (const void *data, size_t size, size_t max_size, int max_depth,
+              msgpack_unpacked *out, proto_error_t *err)
+{
+    return s_unpack (data, size, max_size, max_depth, 0, out, err);
+}
+
+int
 proto_decode (const void *data, size_t size, msgpack_unpacked *out, proto_error_t *err)
 {
-    if (proto_unpack (data, size, PROTO_MAX_MESSAGE, PROTO_MAX_DEPTH, out, err))
+    if (s_unpack (data, size, PROTO_MAX_MESSAGE, PROTO_MAX_DEPTH, PROTO_MAX_OBJECTS, out, err))
         return -1;
     if (out->data.type != MSGPACK_OBJECT_MAP) {
         proto_error_set (err, PROTO_E_NOT_A_MAP, "", "the request must be a msgpack map");

@@ -27,13 +27,16 @@
 #define PROTO_MAX_MESSAGE      (256 * 1024)    /* one request frame */
 #define PROTO_MAX_BODY         (64 * 1024)     /* complaint text */
 #define PROTO_MAX_DEPTH        4               /* nesting of maps/arrays in a request */
+#define PROTO_MAX_OBJECTS      256             /* values (keys included) in a request */
 #define PROTO_MAX_REF          128
 #define PROTO_MAX_SHORT        256             /* names, subjects, branch, product... */
 #define PROTO_MAX_DEMAND       8192
 
 /* Stable error codes, used in every error reply: {"code","field","message"}. */
 #define PROTO_E_MALFORMED      "malformed"        /* not decodable msgpack */
-#define PROTO_E_TOO_LARGE      "too_large"        /* frame or field over its limit */
+#define PROTO_E_TOO_LARGE      "too_large"        /* frame or field over its limit,
+                                                     or over PROTO_MAX_OBJECTS values */
+#define PROTO_E_UNKNOWN_FIELD  "unknown_field"    /* a key the request does not take */
 #define PROTO_E_TOO_DEEP       "too_deep"         /* nesting over PROTO_MAX_DEPTH */
 #define PROTO_E_INVALID_UTF8   "invalid_utf8"     /* a string that is not UTF-8 */
 #define PROTO_E_NOT_A_MAP      "not_a_map"        /* request is not a map */

@@ -105,6 +105,53 @@ s_get_amount (const msgpack_object *map, char out [REQUEST_AMOUNT_SIZE], bool *h
     return 0;
 }
 
+/*  Every key of a request map must be one the operation takes. Why refuse
+ *  instead of ignoring: an ignored key still cost its bytes and its
+ *  decoded objects until the batch committed, and a misspelt optional
+ *  field ("ammount") would be silently dropped from a complaint. The error
+ *  names the first unknown key (its dotted path under `prefix`). */
+static int
+s_known_keys (const msgpack_object *map, const char *const *keys, const char *prefix,
+              const char *what, proto_error_t *err)
+{
+    const msgpack_object_map *m = &map->via.map;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *k = &m->ptr [i].key;
+        if (k->type != MSGPACK_OBJECT_STR) {
+            proto_error_set (err, PROTO_E_WRONG_TYPE, prefix ? prefix : "",
+                             "every key of %s must be a string", what);
+            return -1;
+        }
+        bool known = false;
+        for (size_t j = 0; keys [j] && !known; j++)
+            known = proto_str_eq ((proto_str_t) { k->via.str.ptr, k->via.str.size }, keys [j]);
+        if (!known) {
+            /* the key is valid UTF-8 (proto_scan); a long one is cut */
+            int len = k->via.str.size > 40 ? 40 : (int) k->via.str.size;
+            proto_error_set (err, PROTO_E_UNKNOWN_FIELD, "", "%s takes no field \"%.*s\"",
+                             what, len, k->via.str.ptr);
+            snprintf (err->field, sizeof err->field, "%s%s%.*s", prefix ? prefix : "",
+                      prefix ? "." : "", len, k->via.str.ptr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *const s_submit_keys [] = {
+    "op", "channel", "ref", "body", "subject", "demand", "branch", "product", "category",
+    "lang", "received_at", "amount", "narrative_consent", "customer", NULL
+};
+static const char *const s_customer_keys [] = {
+    "name", "phone", "email", "account", "id_no", NULL
+};
+static const char *const s_get_keys [] = { "op", "complaint_no", "token", NULL };
+static const char *const s_act_keys [] = {
+    "op", "complaint_no", "action", "token", "version", "actor", "text", "outcome", "reason",
+    "level", "department", "duplicate_of", "satisfied", "amount", NULL
+};
+static const char *const s_queue_keys [] = { "op", "token", "scope", "state", "limit", NULL };
+
 static int
 s_decode_customer (const msgpack_object *map, customer_t *c, proto_error_t *err)
 {
@@ -117,6 +164,8 @@ s_decode_customer (const msgpack_object *map, customer_t *c, proto_error_t *err)
         proto_error_set (err, PROTO_E_WRONG_TYPE, "customer", "customer must be a map");
         return -1;
     }
+    if (s_known_keys (v, s_customer_keys, "customer", "customer", err))
+        return -1;
     if (proto_get_str (v, "name", "customer.name", false, 1, PROTO_MAX_SHORT, &c->name, err)
     ||  proto_get_str (v, "phone", "customer.phone", false, 3, 32, &c->phone, err)
     ||  proto_get_str (v, "email", "customer.email", false, 3, PROTO_MAX_SHORT, &c->email, err)
@@ -363,10 +412,14 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
         return -1;
     if (proto_str_eq (op, "submit")) {
         req->op = REQUEST_SUBMIT;
+        if (s_known_keys (&msg->data, s_submit_keys, NULL, "submit", err))
+            return -1;
         return s_decode_submit (&msg->data, &req->u.submit, err);
     }
     if (proto_str_eq (op, "get")) {
         req->op = REQUEST_GET;
+        if (s_known_keys (&msg->data, s_get_keys, NULL, "get", err))
+            return -1;
         if (s_get_complaint_no (&msg->data, "complaint_no", true, req->u.get.complaint_no, err))
             return -1;
         return proto_get_str (&msg->data, "token", "token", false, 1, REQUEST_MAX_TOKEN,
@@ -374,10 +427,14 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
     }
     if (proto_str_eq (op, "act")) {
         req->op = REQUEST_ACT;
+        if (s_known_keys (&msg->data, s_act_keys, NULL, "act", err))
+            return -1;
         return s_decode_act (&msg->data, &req->u.act, err);
     }
     if (proto_str_eq (op, "queue")) {
         req->op = REQUEST_QUEUE;
+        if (s_known_keys (&msg->data, s_queue_keys, NULL, "queue", err))
+            return -1;
         return s_decode_queue (&msg->data, &req->u.queue, err);
     }
     proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",

@@ -7,11 +7,11 @@
  *      (only if the    │ true
  *       link is gone)  │
  *                      ▼
- *                  elected: LISTEN outbox, read last_seq, bind PUB + replay
- *                      │
+ *                  elected: LISTEN outbox, read last_seq, bind PUB, start
+ *                      │    the replay thread (its own session, binds replay)
  *                      ▼
  *                  serve: drain on NOTIFY or every --poll-ms, heartbeat
- *                         every second, answer replay requests
+ *                         every second; replay answers on its own thread
  *                      │ connection lost / bind failed
  *                      ▼
  *                  close sockets, give the lock back, back to connect
@@ -35,8 +35,12 @@
  *  statements — and the next term starts as on a fresh connection. The
  *  session's on-connect step only routes libpq's notices into the log.
  *
- *  The loop is one thread: daemon_wait over the replay ROUTER and libpq's
- *  socket (a raw fd item), with a timeout that brings the next poll or heartbeat.
+ *  The publishing loop is one thread: daemon_wait over libpq's socket (a
+ *  raw fd item), with a timeout that brings the next poll or heartbeat.
+ *  Replay is another (replay.c): its own store session and ROUTER socket,
+ *  started for each term and stopped at its end, so a replay client —
+ *  however slow, however large its pages — never delays a drain or a
+ *  heartbeat. The loop tells it the last committed seq after each drain.
  *
  *  Flags and variables: `bus --help` (declared in s_opts below; the
  *  skeleton, common/daemon.c, parses them and refuses unknown ones).
@@ -66,8 +70,6 @@
 #define BUS_ELECT_MS        1000
 #define BUS_PUB_SNDHWM      100000
 #define BUS_PUB_LINGER_MS   2000
-#define BUS_REPLAY_MAXMSG   (1024 * 1024)   /* bigger requests drop the peer */
-#define BUS_REPLAY_BURST    64              /* requests served per loop turn */
 #define BUS_JOIN_GRACE_MS   300             /* see s_serve */
 
 typedef struct {
@@ -75,6 +77,7 @@ typedef struct {
     const char *pub;
     const char *replay;
     const char *name;
+    const char *replay_app;         /* the replay thread's application_name */
     int batch;
     int poll_ms;
     daemon_t *daemon;
@@ -220,8 +223,6 @@ s_bind (int type, const char *endpoint, const char *what)
         zsock_set_sndhwm (sock, BUS_PUB_SNDHWM);
         zsock_set_linger (sock, BUS_PUB_LINGER_MS);
     }
-    else
-        zsock_set_maxmsgsize (sock, BUS_REPLAY_MAXMSG);
     if (zsock_bind (sock, "%s", endpoint) == -1) {
         log_error ("bind_failed", "socket=%s endpoint=%s error=\"%s\"", what, endpoint,
                    zmq_strerror (zmq_errno ()));
@@ -236,7 +237,7 @@ s_bind (int type, const char *endpoint, const char *what)
 static void
 s_serve (pg_session_t *pg, const bus_cfg_t *cfg)
 {
-    zsock_t *pub = NULL, *router = NULL;
+    zsock_t *pub = NULL;
     outbox_drain_t *drain = NULL;
     replay_t *replay = NULL;
     PGconn *conn = pg_session_conn (pg);            /* this term's: see the top */
@@ -244,17 +245,21 @@ s_serve (pg_session_t *pg, const bus_cfg_t *cfg)
     if (pg_session_command (pg, "listen", "LISTEN outbox", 0, NULL))
         goto done;
     pub = s_bind (ZMQ_PUB, cfg->pub, "pub");
-    router = pub ? s_bind (ZMQ_ROUTER, cfg->replay, "replay") : NULL;
-    if (!router) {
-        /* Most likely the old active bus still holds the port while it
+    drain = pub ? outbox_drain_new (pg, pub, cfg->batch) : NULL;
+    if (drain) {
+        replay_config_t rcfg = {
+            .conninfo = cfg->pg, .application_name = cfg->replay_app, .endpoint = cfg->replay,
+            .daemon = cfg->daemon, .requests = cfg->m_replay_requests, .events = cfg->m_replayed
+        };
+        replay = replay_new (&rcfg, outbox_drain_last_seq (drain));
+    }
+    if (!replay) {
+        /* Most likely the old active bus still holds a port while it
          * notices its connection is gone: give the lock back and retry. */
-        log_warn ("stepping_down", "instance=%s reason=bind_failed", cfg->name);
+        if (!zsys_interrupted)
+            log_warn ("stepping_down", "instance=%s reason=bind_failed", cfg->name);
         goto done;
     }
-    drain = outbox_drain_new (pg, pub, cfg->batch);
-    replay = drain ? replay_new (pg) : NULL;
-    if (!replay)
-        goto done;
     metric_set (cfg->m_active, 1);
     metric_set (cfg->m_last_seq, (double) outbox_drain_last_seq (drain));
     log_info ("elected", "instance=%s last_seq=%llu pub=%s replay=%s", cfg->name,
@@ -285,6 +290,7 @@ s_serve (pg_session_t *pg, const bus_cfg_t *cfg)
                 metric_set (cfg->m_lag, (double) outbox_drain_lag_ms (drain) / 1000.0);
             }
             if (n > 0) {
+                replay_set_last_seq (replay, outbox_drain_last_seq (drain));
                 metric_add (cfg->m_published, n);
                 metric_observe (cfg->m_batch, n);
                 metric_set (cfg->m_last_seq, (double) outbox_drain_last_seq (drain));
@@ -321,31 +327,17 @@ s_serve (pg_session_t *pg, const bus_cfg_t *cfg)
             break;
         int64_t until = next_poll < next_heartbeat ? next_poll : next_heartbeat;
         long timeout = wake ? 0 : (long) (until - now > 0 ? until - now : 0);
-        zmq_pollitem_t items [2] = {
-            { zsock_resolve (router), 0, ZMQ_POLLIN, 0 },
+        zmq_pollitem_t items [1] = {
             { NULL, fd, ZMQ_POLLIN, 0 },
         };
-        daemon_wait (cfg->daemon, timeout, items, 2);
-        if (items [1].revents & ZMQ_POLLIN) {
+        daemon_wait (cfg->daemon, timeout, items, 1);
+        if (items [0].revents & ZMQ_POLLIN) {
             /* A terminated backend sends an error and closes: either
              * shows up here, and ends this term as the active bus. */
             if (!PQconsumeInput (conn) || !pg_session_healthy (pg))
                 break;
             if (s_take_notifies (conn) && now >= started + BUS_JOIN_GRACE_MS)
                 wake = true;
-        }
-        if (items [0].revents & ZMQ_POLLIN) {
-            for (int i = 0; i < BUS_REPLAY_BURST && (zsock_events (router) & ZMQ_POLLIN); i++) {
-                uint64_t served = replay_events_served (replay);
-                int64_t t0 = zclock_usecs ();
-                int rc = replay_serve (replay, router, outbox_drain_last_seq (drain));
-                daemon_observe (cfg->daemon, "replay", (double) (zclock_usecs () - t0) / 1e6);
-                metric_add_at (cfg->m_replay_requests, (const char *[]) { rc ? "failed" : "ok" },
-                               1);
-                metric_add (cfg->m_replayed, (double) (replay_events_served (replay) - served));
-                if (rc && !pg_session_healthy (pg))
-                    goto done;
-            }
         }
     }
 done:
@@ -356,15 +348,14 @@ done:
         log_error ("connection_lost", "instance=%s error=%s", cfg->name,
                    log_quote (q, sizeof q, PQerrorMessage (conn)));
     }
-    replay_destroy (&replay);
+    replay_destroy (&replay);                       /* the thread has stopped */
     outbox_drain_destroy (&drain);
-    zsock_destroy (&router);
     zsock_destroy (&pub);                           /* lingers to flush the tail */
 }
 
 /* After a term, on a connection that is still up: give back what the term
  * took. DISCARD ALL releases the session-level advisory lock, UNLISTENs and
- * deallocates the drain's and replay's prepared statements (so the next
+ * deallocates the drain's prepared statements (so the next
  * term can prepare them again), and resets session settings to those of
  * the connection's start. If it fails, closing the connection releases all
  * of it just as surely. */
@@ -410,8 +401,10 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return 1;
     }
-    char app_name [96];
+    char app_name [96], replay_app [104];
     snprintf (app_name, sizeof app_name, "bus:%s", cfg.name);
+    snprintf (replay_app, sizeof replay_app, "bus-replay:%s", cfg.name);
+    cfg.replay_app = replay_app;
     log_info ("starting", "instance=%s batch=%d poll_ms=%d", cfg.name, cfg.batch, cfg.poll_ms);
 
     pg_session_t *pg = pg_session_new (cfg.pg, app_name, 0);

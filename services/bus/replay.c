@@ -1,45 +1,278 @@
-/*  replay.c — serve ranges of the event log to subscribers catching up
- *  (see replay.h for the request and reply).
+/*  replay.c — serve ranges of the event log to subscribers catching up, on
+ *  the replay thread (see replay.h for the request, the reply and why a
+ *  thread).
  *
  *  The events array is built without decoding anything: msgpack_pack_array
  *  writes the header and each stored event's bytes follow as they are, so
  *  replay costs one indexed range scan on event_log's primary key and one
- *  copy. The request is decoded with the shared bounded decoder; any bad
- *  input gets an error reply naming the field, never a crash. A request
- *  that is not [..., "", frame] cannot be answered through the envelope, so
- *  it is dropped with a warning.
+ *  copy. The page is bounded in the query itself, in rows (LIMIT) and in
+ *  bytes (a running sum of octet_length, which reads the stored length,
+ *  not the value): the store never sends more than a page, so a limit of
+ *  10,000 large events does not become 10,000 rows in libpq's memory
+ *  before the byte cap is applied.
+ *
+ *  The request is decoded with the shared bounded decoder; any bad input
+ *  gets an error reply naming the field, never a crash. A request that is
+ *  not [..., "", frame] cannot be answered through the envelope, so it is
+ *  dropped with a warning.
+ *
+ *  The store session is the thread's own (common/pg_session.c, with a
+ *  statement_timeout). When it fails, the request is answered
+ *  "unavailable" and the thread reconnects with pg_session_try_recover —
+ *  one attempt per back-off step, never a sleep — so it keeps answering,
+ *  and leaves at once when the bus stops it at the end of a term.
  */
 #include "replay.h"
 #include "log.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define S_SQL_REPLAY \
-    "SELECT event FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+    "SELECT seq, event FROM (" \
+    "  SELECT seq, event, sum (octet_length (event)) OVER (ORDER BY seq) AS upto" \
+    "    FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2) page" \
+    " WHERE upto - octet_length (event) < $3 ORDER BY seq"
+
+#define S_BURST         16          /* requests served between looks at the pipe */
+#define S_MAX_FRAMES    8           /* identity, envelope, delimiter, body */
+
+/* What the thread and the bus's loop share. */
+typedef struct {
+    replay_config_t config;
+    pg_session_t *pg;               /* the thread's from the start */
+    zsock_t *router;                /* ditto */
+    _Atomic uint64_t last_seq;      /* written by the loop, read by the thread */
+    msgpack_sbuffer reply;
+} s_shared_t;
 
 struct _replay_t {
-    PGconn *conn;
-    msgpack_sbuffer reply;
-    uint64_t served;            /* events sent in replies, for the metrics */
+    zactor_t *actor;
+    s_shared_t *shared;
 };
 
-replay_t *
-replay_new (pg_session_t *pg)
+static int
+s_prepare (pg_session_t *pg, void *arg)
 {
-    assert (pg);
-    PGconn *conn = pg_session_conn (pg);
-    assert (conn);
-    PGresult *res = PQprepare (conn, "bus_replay", S_SQL_REPLAY, 2, NULL);
+    (void) arg;
+    PGresult *res = PQprepare (pg_session_conn (pg), "bus_replay", S_SQL_REPLAY, 3, NULL);
     bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
     if (!ok)
         log_error ("prepare_failed", "statement=bus_replay sqlstate=%s", pg_sqlstate (res));
     PQclear (res);
-    if (!ok)
+    return ok ? 0 : -1;
+}
+
+static uint64_t
+s_be64 (const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | (unsigned char) p [i];
+    return v;
+}
+
+/* {"ok":true,"events":[...],"last_seq":L} from the selected rows (the
+ * query already cut the page at REPLAY_MAX_BYTES). L is never below the
+ * last event sent: the thread's own snapshot may be ahead of the seq the
+ * loop told it. Returns how many events the reply holds. */
+static int
+s_pack_events (msgpack_sbuffer *buf, PGresult *rows, uint64_t last_seq)
+{
+    int n = PQntuples (rows);
+    if (n > 0 && PQgetlength (rows, n - 1, 0) == 8) {
+        uint64_t seq = s_be64 (PQgetvalue (rows, n - 1, 0));
+        if (seq > last_seq)
+            last_seq = seq;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 3);
+    proto_pack_kv_bool (&pk, "ok", true);
+    proto_pack_cstr (&pk, "events");
+    msgpack_pack_array (&pk, (size_t) n);
+    for (int i = 0; i < n; i++)
+        msgpack_sbuffer_write (buf, PQgetvalue (rows, i, 1), (size_t) PQgetlength (rows, i, 1));
+    proto_pack_cstr (&pk, "last_seq");
+    msgpack_pack_uint64 (&pk, last_seq);
+    return n;
+}
+
+/* Answer one request body into sh->reply; -1 if the store failed. */
+static int
+s_answer (s_shared_t *sh, const void *data, size_t size, int *events)
+{
+    proto_error_t err = { 0 };
+    int64_t from, limit;
+    *events = 0;
+    if (replay_request_decode (data, size, &from, &limit, &err)) {
+        proto_pack_error (&sh->reply, &err);
+        return 0;
+    }
+    if (pg_session_try_recover (sh->pg)) {
+        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the event log is not reachable; retry");
+        proto_pack_error (&sh->reply, &err);
+        return -1;
+    }
+    char from_s [24], limit_s [24], bytes_s [24];
+    snprintf (from_s, sizeof from_s, "%lld", (long long) from);
+    snprintf (limit_s, sizeof limit_s, "%lld", (long long) limit);
+    snprintf (bytes_s, sizeof bytes_s, "%d", REPLAY_MAX_BYTES);
+    const char *params [3] = { from_s, limit_s, bytes_s };
+    PGconn *conn = pg_session_conn (sh->pg);
+    PGresult *rows = PQexecPrepared (conn, "bus_replay", 3, params, NULL, NULL, 1);
+    /* Read after the query: every seq the loop had published by then is
+     * visible to this snapshot or later than it. */
+    uint64_t last_seq = atomic_load (&sh->last_seq);
+    int rc = 0;
+    if (PQresultStatus (rows) == PGRES_TUPLES_OK)
+        *events = s_pack_events (&sh->reply, rows, last_seq);
+    else {
+        char q [300];
+        log_error ("replay_failed", "sqlstate=%s error=%s", pg_sqlstate (rows),
+                   log_quote (q, sizeof q, PQerrorMessage (conn)));
+        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the event log is not reachable; retry");
+        proto_pack_error (&sh->reply, &err);
+        rc = -1;
+    }
+    PQclear (rows);
+    return rc;
+}
+
+static void
+s_free (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
+}
+
+/* Send the envelope (msg's frames, the delimiter last) and the reply. The
+ * reply's buffer is handed to libzmq as it is (zero copy: a page is up to
+ * REPLAY_MAX_BYTES) and sh->reply starts empty again, so no page-sized
+ * buffer stays behind after a big page. */
+static void
+s_send (s_shared_t *sh, zmsg_t *msg)
+{
+    void *sock = zsock_resolve (sh->router);
+    /* A ROUTER never blocks a send (a full peer's message is dropped);
+     * the body always follows, so a failed frame cannot leave a message
+     * open for the next reply to join. */
+    for (zframe_t *f = zmsg_first (msg); f; f = zmsg_next (msg))
+        zmq_send (sock, zframe_data (f), zframe_size (f), ZMQ_SNDMORE);
+    size_t size = sh->reply.size;
+    void *data = msgpack_sbuffer_release (&sh->reply);
+    zmq_msg_t body;
+    if (!data)
+        zmq_msg_init (&body);
+    else
+        zmq_msg_init_data (&body, data, size, s_free, NULL);
+    if (zmq_msg_send (&body, sock, 0) < 0)
+        zmq_msg_close (&body);
+}
+
+/* Receive one request (the router is readable) and answer it. The send
+ * never blocks: a ROUTER drops a reply to a peer whose queue is full. */
+static void
+s_serve_one (s_shared_t *sh)
+{
+    zmsg_t *msg = zmsg_recv (sh->router);
+    if (!msg)
+        return;                                     /* interrupted */
+    size_t frames = zmsg_size (msg);
+    if (frames < 3 || frames > S_MAX_FRAMES) {
+        log_warn ("replay_dropped", "reason=envelope frames=%zu", frames);
+        zmsg_destroy (&msg);
+        return;
+    }
+    zframe_t *request = zmsg_last (msg);
+    zmsg_remove (msg, request);
+    zframe_t *delimiter = zmsg_last (msg);
+    if (zframe_size (delimiter) != 0) {
+        log_warn ("replay_dropped", "reason=no_delimiter frames=%zu", frames);
+        zframe_destroy (&request);
+        zmsg_destroy (&msg);
+        return;
+    }
+    msgpack_sbuffer_clear (&sh->reply);
+    int events = 0;
+    int64_t t0 = zclock_usecs ();
+    int rc = s_answer (sh, zframe_data (request), zframe_size (request), &events);
+    zframe_destroy (&request);
+    s_send (sh, msg);
+    zmsg_destroy (&msg);
+    if (sh->config.daemon)
+        daemon_observe (sh->config.daemon, "replay", (double) (zclock_usecs () - t0) / 1e6);
+    if (sh->config.requests)
+        metric_add_at (sh->config.requests, (const char *[]) { rc ? "failed" : "ok" }, 1);
+    if (sh->config.events && events)
+        metric_add (sh->config.events, events);
+}
+
+/*  The thread. It leaves only on $TERM (replay_destroy), never on a
+ *  signal: the bus's loop stops it when the term ends. A burst of requests
+ *  is served between looks at the pipe, so $TERM waits at most a burst. */
+static void
+s_replay_actor (zsock_t *pipe, void *args)
+{
+    s_shared_t *sh = (s_shared_t *) args;
+    zpoller_t *poller = zpoller_new (pipe, sh->router, NULL);
+    assert (poller);
+    zpoller_set_nonstop (poller, true);
+    zsock_signal (pipe, 0);
+    while (true) {
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, 1000);
+        if (which == pipe) {
+            zmsg_t *msg = zmsg_recv (pipe);
+            bool term = msg && zframe_streq (zmsg_first (msg), "$TERM");
+            zmsg_destroy (&msg);
+            if (term)
+                break;
+        }
+        else
+        if (which == sh->router)
+            for (int i = 0; i < S_BURST && (zsock_events (sh->router) & ZMQ_POLLIN); i++)
+                s_serve_one (sh);
+    }
+    zpoller_destroy (&poller);
+}
+
+replay_t *
+replay_new (const replay_config_t *config, uint64_t last_seq)
+{
+    assert (config && config->endpoint);
+    s_shared_t *sh = (s_shared_t *) zmalloc (sizeof (s_shared_t));
+    sh->config = *config;
+    atomic_init (&sh->last_seq, last_seq);
+    msgpack_sbuffer_init (&sh->reply);
+    /* Never wait for the store here: the publishing loop is calling us
+     * with the lock held. One attempt now, so the first request usually
+     * finds a connection; otherwise the thread connects when asked. */
+    sh->pg = pg_session_new_deferred (config->conninfo, config->application_name,
+                                      REPLAY_STATEMENT_TIMEOUT_MS, s_prepare, NULL);
+    pg_session_try_recover (sh->pg);
+    sh->router = zsock_new (ZMQ_ROUTER);
+    assert (sh->router);
+    zsock_set_maxmsgsize (sh->router, REPLAY_MAX_REQUEST);
+    zsock_set_sndhwm (sh->router, REPLAY_PEER_SNDHWM);
+    zsock_set_rcvhwm (sh->router, REPLAY_PEER_RCVHWM);
+    if (zsock_bind (sh->router, "%s", config->endpoint) == -1) {
+        log_error ("bind_failed", "socket=replay endpoint=%s error=\"%s\"", config->endpoint,
+                   zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sh->router);
+    }
+    if (!sh->router) {
+        pg_session_destroy (&sh->pg);
+        msgpack_sbuffer_destroy (&sh->reply);
+        free (sh);
         return NULL;
+    }
     replay_t *self = (replay_t *) zmalloc (sizeof (replay_t));
-    self->conn = conn;
-    msgpack_sbuffer_init (&self->reply);
+    self->shared = sh;
+    /* From here the socket and the session are the thread's alone; the
+     * actor's start-up handshake orders our writes before its reads. */
+    self->actor = zactor_new (s_replay_actor, sh);
+    assert (self->actor);
     return self;
 }
 
@@ -50,106 +283,21 @@ replay_destroy (replay_t **self_p)
     replay_t *self = *self_p;
     if (!self)
         return;
-    msgpack_sbuffer_destroy (&self->reply);
+    zactor_destroy (&self->actor);                  /* the thread has left */
+    s_shared_t *sh = self->shared;
+    zsock_destroy (&sh->router);
+    pg_session_destroy (&sh->pg);
+    msgpack_sbuffer_destroy (&sh->reply);
+    free (sh);
     free (self);
     *self_p = NULL;
 }
 
-/* Build {"ok":true,"events":[...],"last_seq":L} from the selected rows. */
-/* Returns how many events the reply holds. */
-static int
-s_pack_events (msgpack_sbuffer *buf, PGresult *rows, uint64_t last_seq)
-{
-    int n = PQntuples (rows);
-    size_t bytes = 0;
-    int take = 0;
-    while (take < n && (take == 0 || bytes + (size_t) PQgetlength (rows, take, 0) <= REPLAY_MAX_BYTES))
-        bytes += (size_t) PQgetlength (rows, take++, 0);
-
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 3);
-    proto_pack_kv_bool (&pk, "ok", true);
-    proto_pack_cstr (&pk, "events");
-    msgpack_pack_array (&pk, (size_t) take);
-    for (int i = 0; i < take; i++)
-        msgpack_sbuffer_write (buf, PQgetvalue (rows, i, 0), (size_t) PQgetlength (rows, i, 0));
-    proto_pack_cstr (&pk, "last_seq");
-    msgpack_pack_uint64 (&pk, last_seq);
-    return take;
-}
-
-/* Answer one decoded request into self->reply; -1 if the store failed. */
-static int
-s_answer (replay_t *self, const void *data, size_t size, uint64_t last_seq)
-{
-    proto_error_t err = { 0 };
-    int64_t from, limit;
-    if (replay_request_decode (data, size, &from, &limit, &err)) {
-        proto_pack_error (&self->reply, &err);
-        return 0;
-    }
-    char from_s [24], limit_s [24];
-    snprintf (from_s, sizeof from_s, "%lld", (long long) from);
-    snprintf (limit_s, sizeof limit_s, "%lld", (long long) limit);
-    const char *params [2] = { from_s, limit_s };
-    PGresult *rows = PQexecPrepared (self->conn, "bus_replay", 2, params, NULL, NULL, 1);
-    int rc = 0;
-    if (PQresultStatus (rows) == PGRES_TUPLES_OK)
-        self->served += (uint64_t) s_pack_events (&self->reply, rows, last_seq);
-    else {
-        char q [300];
-        log_error ("replay_failed", "sqlstate=%s error=%s", pg_sqlstate (rows),
-                   log_quote (q, sizeof q, PQerrorMessage (self->conn)));
-        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the event log is not reachable; retry");
-        proto_pack_error (&self->reply, &err);
-        rc = -1;
-    }
-    PQclear (rows);
-    return rc;
-}
-
-int
-replay_serve (replay_t *self, zsock_t *router, uint64_t last_seq)
-{
-    assert (self && router);
-    zmsg_t *msg = zmsg_recv (router);
-    if (!msg)
-        return 0;                                   /* interrupted */
-    zframe_t *request = zmsg_last (msg);
-    size_t frames = zmsg_size (msg);
-    if (frames < 3) {
-        log_warn ("replay_dropped", "reason=no_envelope frames=%zu", frames);
-        zmsg_destroy (&msg);
-        return 0;
-    }
-    zmsg_remove (msg, request);
-    zframe_t *delimiter = zmsg_last (msg);
-    if (zframe_size (delimiter) != 0) {
-        log_warn ("replay_dropped", "reason=no_delimiter frames=%zu", frames);
-        zframe_destroy (&request);
-        zmsg_destroy (&msg);
-        return 0;
-    }
-    msgpack_sbuffer_clear (&self->reply);
-    int rc = s_answer (self, zframe_data (request), zframe_size (request), last_seq);
-    zframe_destroy (&request);
-    zmsg_addmem (msg, self->reply.data, self->reply.size);
-    zmsg_send (&msg, router);
-    zmsg_destroy (&msg);                            /* if the send failed */
-    /* Do not keep a 32 MiB buffer around after one big page. */
-    if (self->reply.alloc > 1024 * 1024) {
-        msgpack_sbuffer_destroy (&self->reply);
-        msgpack_sbuffer_init (&self->reply);
-    }
-    return rc;
-}
-
-uint64_t
-replay_events_served (replay_t *self)
+void
+replay_set_last_seq (replay_t *self, uint64_t last_seq)
 {
     assert (self);
-    return self->served;
+    atomic_store (&self->shared->last_seq, last_seq);
 }
 
 /* ------------------------------------------------------------------------ */

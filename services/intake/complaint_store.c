@@ -142,13 +142,15 @@ s_prepare (pg_session_t *pg, void *arg)
     return 0;
 }
 
-/* (Re)connect and prepare when the connection is gone; blocks until the
- * store answers or we are interrupted (pg_session_recover). Number blocks
- * survive a reconnect: they were reserved. */
+/* (Re)connect and prepare when the connection is gone. Never waits out
+ * an outage (pg_session_try_recover: one attempt per back-off step): the
+ * batch is answered "unavailable" at once and its clients retry, instead
+ * of every request queueing behind a writer that sleeps until the store is
+ * back. Number blocks survive a reconnect: they were reserved. */
 static int
 s_ensure_connected (complaint_store_t *self)
 {
-    int rc = pg_session_recover (self->pg);
+    int rc = pg_session_try_recover (self->pg);
     self->conn = pg_session_conn (self->pg);
     return rc;
 }

@@ -12,19 +12,58 @@
 #include <assert.h>
 #include <string.h>
 
+zmsg_t *
+envelope_recv (zsock_t *router, bool *dropped)
+{
+    assert (router && dropped);
+    *dropped = false;
+    void *sock = zsock_resolve (router);
+    zmsg_t *msg = NULL;
+    size_t frames = 0;
+    while (true) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, sock, frames ? 0 : ZMQ_DONTWAIT) < 0) {
+            /* EAGAIN before the first frame: nothing queued. Later frames
+             * of a message are always there (libzmq delivers a message
+             * whole), so a failure then is an interruption. */
+            zmq_msg_close (&part);
+            zmsg_destroy (&msg);
+            return NULL;
+        }
+        bool more = zmq_msg_more (&part);
+        if (++frames <= ENVELOPE_MAX_FRAMES) {
+            if (!msg)
+                msg = zmsg_new ();
+            zmsg_addmem (msg, zmq_msg_data (&part), zmq_msg_size (&part));
+        }
+        else
+            zmsg_destroy (&msg);        /* over the limit: read on, keep nothing */
+        zmq_msg_close (&part);
+        if (!more)
+            break;
+    }
+    *dropped = msg == NULL;
+    return msg;
+}
+
 bool
 envelope_valid (zmsg_t *msg)
 {
     assert (msg);
     size_t n = zmsg_size (msg);
-    if (n < 3)
+    if (n < 3 || n > ENVELOPE_MAX_FRAMES)
         return false;
     /* Frame 0 is the identity the ROUTER socket added (never inspected);
-     * the first empty frame after it must be the one just before the body. */
+     * the first empty frame after it must be the one just before the body.
+     * Every frame before the body is echoed in the reply: bounded. */
     zframe_t *frame = zmsg_first (msg);
-    for (size_t i = 0; i < n - 1; i++, frame = zmsg_next (msg))
+    for (size_t i = 0; i < n - 1; i++, frame = zmsg_next (msg)) {
+        if (zframe_size (frame) > ENVELOPE_MAX_FRAME_SIZE)
+            return false;
         if (i > 0 && zframe_size (frame) == 0)
             return i == n - 2;
+    }
     return false;
 }
 
@@ -135,6 +174,7 @@ envelope_test (bool verbose, int *passed)
         { "iebb",  false, "a frame after the body: dropped" },
         { "iebe",  false, "a delimiter after the body: dropped" },
         { "itbtb", false, "no delimiter among five frames: dropped" },
+        { "itttteb", false, "four correlation frames (over ENVELOPE_MAX_ROUTING): dropped" },
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes [0]; i++) {
         zmsg_t *msg = s_msg (shapes [i].pattern, get.data, get.size);
@@ -205,6 +245,73 @@ envelope_test (bool verbose, int *passed)
     s_check (verbose, s_read ("ieb", body.data, body.size, &req, &err) == ENVELOPE_REJECT
                       && strcmp (err.field, "action") == 0,
              "act with an action the lifecycle does not know: rejected, field action");
+    /* An envelope frame over 255 bytes is not echoed: dropped. */
+    {
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addmem (msg, "\0\x80\x01\x02\x03", 5);
+        char tag [ENVELOPE_MAX_FRAME_SIZE + 1];
+        memset (tag, 't', sizeof tag);
+        zmsg_addmem (msg, tag, sizeof tag);
+        zmsg_addmem (msg, NULL, 0);
+        zmsg_addmem (msg, get.data, get.size);
+        s_check (verbose, !envelope_valid (msg), "a 256-byte correlation frame: dropped");
+        zmsg_destroy (&msg);
+    }
+    /* envelope_recv keeps at most ENVELOPE_MAX_FRAMES: a 1000-frame message
+     * is read whole and dropped, the next good one comes through. */
+    {
+        zsock_t *router = zsock_new_router ("inproc://envelope-test");
+        zsock_t *dealer = zsock_new_dealer (">inproc://envelope-test");
+        assert (router && dealer);
+        zsock_set_rcvtimeo (router, 2000);
+        zmsg_t *bomb = zmsg_new ();
+        for (int i = 0; i < 1000; i++)
+            zmsg_addstr (bomb, "t");
+        zmsg_addmem (bomb, NULL, 0);
+        zmsg_addmem (bomb, get.data, get.size);
+        zmsg_send (&bomb, dealer);
+        zmsg_t *good = zmsg_new ();
+        zmsg_addstr (good, "t42");
+        zmsg_addmem (good, NULL, 0);
+        zmsg_addmem (good, get.data, get.size);
+        zmsg_send (&good, dealer);
+        zpoller_t *poller = zpoller_new (router, NULL);
+        zpoller_wait (poller, 2000);
+        bool dropped = false;
+        zmsg_t *first = envelope_recv (router, &dropped);
+        s_check (verbose, !first && dropped, "envelope_recv: 1002 frames are dropped, not kept");
+        zpoller_wait (poller, 2000);
+        zmsg_t *second = envelope_recv (router, &dropped);
+        s_check (verbose, second && !dropped && zmsg_size (second) == 4 && envelope_valid (second),
+                 "envelope_recv: the next request arrives whole (4 frames)");
+        zmsg_destroy (&first);
+        zmsg_destroy (&second);
+        zpoller_destroy (&poller);
+        zsock_destroy (&dealer);
+        zsock_destroy (&router);
+    }
+    /* Unknown keys are refused, named; a body of many values is refused
+     * before msgpack-c allocates an object for each. */
+    msgpack_sbuffer_clear (&body);
+    s_pack_map (&body, (const char *const []) { "op", "get", "complaint_no", no,
+                                                "colour", "red", NULL });
+    s_check (verbose, s_rejected (s_read ("ieb", body.data, body.size, &req, &err), &err,
+                                  PROTO_E_UNKNOWN_FIELD, "colour"),
+             "get with a key it does not take: unknown_field, field colour");
+    msgpack_sbuffer_clear (&body);
+    {
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &body, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 2);
+        proto_pack_kv_cstr (&pk, "op", "get");
+        proto_pack_cstr (&pk, "x");
+        msgpack_pack_array (&pk, PROTO_MAX_OBJECTS);
+        for (int i = 0; i < PROTO_MAX_OBJECTS; i++)
+            msgpack_pack_nil (&pk);
+    }
+    s_check (verbose, s_rejected (s_read ("ieb", body.data, body.size, &req, &err), &err,
+                                  PROTO_E_TOO_LARGE, ""),
+             "a request of more than PROTO_MAX_OBJECTS values: too_large");
     /* A bad body in a bad envelope is dropped, not answered: no address. */
     s_check (verbose, s_read ("ib", "\xc1", 1, &req, &err) == ENVELOPE_DROP && !err.code,
              "a bad body without a delimiter is dropped, not answered");

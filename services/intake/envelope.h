@@ -6,10 +6,17 @@
  *  the empty delimiter, and the body is one msgpack frame. Everything before
  *  the delimiter is echoed back untouched with the reply (main.c's s_reply).
  *
- *      envelope_valid   the shape: at least three frames, and the first
- *                       empty frame after the identity is the one just
- *                       before the body. Anything else cannot be answered
- *                       (we could not address the reply): it is dropped.
+ *      envelope_recv    take one request off the socket a frame at a time,
+ *                       keeping at most ENVELOPE_MAX_FRAMES: a message
+ *                       with more is read to its end and thrown away
+ *                       (NULL, *dropped set), so a peer's thousand-frame
+ *                       envelope never becomes a thousand-frame zmsg_t.
+ *      envelope_valid   the shape: three to ENVELOPE_MAX_FRAMES frames,
+ *                       envelope frames of at most ENVELOPE_MAX_FRAME_SIZE
+ *                       bytes, and the first empty frame after the
+ *                       identity is the one just before the body. Anything
+ *                       else cannot be answered (we could not address the
+ *                       reply, or will not echo it): it is dropped.
  *      envelope_read    the whole first step of a request: the shape, then
  *                       request_decode () of the body (bounded sizes, known
  *                       op, the op's fields). Says drop, reject (answer
@@ -29,6 +36,18 @@ typedef enum {
     ENVELOPE_DROP,          /* not answerable: destroy the message */
     ENVELOPE_REJECT,        /* answer err now; *unpacked must still be destroyed */
 } envelope_verdict_t;
+
+/* At most 4 frames before the delimiter — the identity the ROUTER adds and
+ * up to 3 correlation frames from the client or proxies between — each at
+ * most 255 bytes (libzmq's own limit on an identity), then "" and the body. */
+#define ENVELOPE_MAX_ROUTING     4
+#define ENVELOPE_MAX_FRAMES      (ENVELOPE_MAX_ROUTING + 2)
+#define ENVELOPE_MAX_FRAME_SIZE  255
+
+/* One message from a ROUTER, or NULL: nothing to read (EAGAIN,
+ * interrupted), or — with *dropped true — a message over
+ * ENVELOPE_MAX_FRAMES frames, which was received to its end and freed. */
+zmsg_t *envelope_recv (zsock_t *router, bool *dropped);
 
 bool envelope_valid (zmsg_t *msg);
 

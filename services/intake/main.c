@@ -13,6 +13,17 @@
  *  a batch (get, act, queue) run after its submits on the same writer, each
  *  on its own; an act is its own transaction (case_action.c).
  *
+ *  Bounded memory (docs/intake.md has the table): libzmq refuses frames over
+ *  INTAKE_MAX_FRAME and queues at most INTAKE_PEER_RCVHWM requests and
+ *  INTAKE_PEER_SNDHWM replies per peer; envelope_recv keeps at most
+ *  ENVELOPE_MAX_FRAMES frames of a message; proto_decode refuses more than
+ *  PROTO_MAX_OBJECTS values and request_decode unknown keys, before anything
+ *  enters a batch; a batch holds at most INTAKE_PEER_PER_BATCH requests of
+ *  one peer, and every message read counts against its capacity. While the
+ *  store is down, requests are answered "unavailable" at once: the writers
+ *  never wait out an outage (complaint_store.c), and with every writer busy
+ *  the loop answers them itself.
+ *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
  *  then the one reply frame. What is answerable, and how a body decodes, is
@@ -47,6 +58,19 @@
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The bounds on what one peer can make intake hold (see where the socket
+ * is made): 16 queued requests of at most 512 KiB each is 8 MiB. A frame
+ * between PROTO_MAX_MESSAGE and INTAKE_MAX_FRAME is read and answered
+ * too_large (an honest client learns why); a bigger one costs its sender the
+ * connection. A peer has at most INTAKE_PEER_PER_BATCH requests in one
+ * batch (more are answered "unavailable": retry), so a batch's replies to
+ * one peer fit its send queue twice over (two writers' batches answered
+ * back to back) and a client that reads its answers never loses one. */
+#define INTAKE_MAX_FRAME     (2 * PROTO_MAX_MESSAGE)
+#define INTAKE_PEER_RCVHWM   16
+#define INTAKE_PEER_PER_BATCH 256
+#define INTAKE_PEER_SNDHWM   (2 * INTAKE_PEER_PER_BATCH)
 
 typedef struct {
     uint64_t requests, accepted, duplicates, rejected, failed, batches, gets, acts, refused, queues;
@@ -96,8 +120,9 @@ s_count_error (s_metrics_t *m, const char *code)
     metric_add_at (m->errors, (const char *[]) { code && *code ? code : "unknown" }, 1);
 }
 
-/* The "code" of an error reply a writer packed (get, act, queue). */
-static void
+/* The "code" of an error reply a writer packed (get, act, queue); true
+ * when it was "unavailable". */
+static bool
 s_count_reply_error (s_metrics_t *m, const msgpack_sbuffer *reply)
 {
     char code [64] = "unknown";
@@ -118,6 +143,7 @@ s_count_reply_error (s_metrics_t *m, const msgpack_sbuffer *reply)
     }
     msgpack_unpacked_destroy (&unpacked);
     s_count_error (m, code);
+    return streq (code, PROTO_E_UNAVAILABLE);
 }
 
 static const char *
@@ -170,13 +196,35 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
 }
 
 /*  Take every request already queued, up to the batch's capacity. Bad
- *  ones are answered now; good ones wait in the batch for its writer. */
+ *  ones are answered now; good ones wait in the batch for its writer.
+ *
+ *  Why every message read counts against the capacity, answered or not:
+ *  a peer flooding invalid requests would otherwise keep this loop reading
+ *  (each one answered at once, none filling the batch) while the valid
+ *  requests already taken wait for their writer. The ROUTER socket
+ *  fair-queues its peers one message each, so with the reads bounded a
+ *  flooding peer gets its share of a batch, not the whole of it; and a
+ *  peer's valid requests beyond INTAKE_PEER_PER_BATCH in one batch are
+ *  answered "unavailable" at once instead of joining it.
+ *
+ *  With `refuse` (the store is down and no writer is free) nothing enters
+ *  the batch: every valid request is answered "unavailable" at once, so a
+ *  client learns within a poll that it should retry, not after the outage. */
 static void
-s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m)
+s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m,
+              bool refuse)
 {
     batch->count = batch->nsubmits = 0;
-    while (batch->count < batch->capacity) {
-        zmsg_t *msg = zmsg_recv (router);
+    zhashx_t *peers = zhashx_new ();            /* identity (hex) -> requests in this batch */
+    for (size_t reads = 0; reads < batch->capacity && batch->count < batch->capacity; reads++) {
+        bool dropped = false;
+        zmsg_t *msg = envelope_recv (router, &dropped);
+        if (dropped) {
+            stats->requests++;
+            log_warn ("request_dropped", "reason=\"more than %d frames\"", ENVELOPE_MAX_FRAMES);
+            metric_add_at (m->requests, (const char *[]) { "dropped" }, 1);
+            continue;
+        }
         if (!msg)
             break;
         stats->requests++;
@@ -185,9 +233,12 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         proto_error_t err = { 0 };
         envelope_verdict_t verdict = envelope_read (msg, &r->unpacked, &r->req, &err);
         if (verdict == ENVELOPE_DROP) {
-            /* A request must be [envelope...][""][body]; anything else is
-             * not ours to answer (we could not address the reply). */
-            log_warn ("request_dropped", "reason=\"no empty delimiter before the body\"");
+            /* A request must be [envelope...][""][body] with a bounded
+             * envelope; anything else is not ours to answer (we could not
+             * address the reply, or will not echo what it sent). */
+            log_warn ("request_dropped", "reason=\"no empty delimiter before the body, or an"
+                      " envelope over %d frames of %d bytes\"", ENVELOPE_MAX_ROUTING,
+                      ENVELOPE_MAX_FRAME_SIZE);
             msgpack_unpacked_destroy (&r->unpacked);
             metric_add_at (m->requests, (const char *[]) { "dropped" }, 1);
             zmsg_destroy (&msg);
@@ -207,6 +258,29 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             continue;
         }
         metric_add_at (m->requests, (const char *[]) { s_op_name (r->req.op) }, 1);
+        bool over_quota = false;
+        if (!refuse) {
+            char *peer = zframe_strhex (zmsg_first (r->msg));
+            size_t n = (size_t) (uintptr_t) zhashx_lookup (peers, peer);
+            over_quota = n >= INTAKE_PEER_PER_BATCH;
+            if (!over_quota)
+                zhashx_update (peers, peer, (void *) (uintptr_t) (n + 1));
+            free (peer);
+        }
+        if (refuse || over_quota) {
+            if (refuse)
+                proto_error_set (&err, PROTO_E_UNAVAILABLE, "",
+                                 "the complaint store is not reachable; retry");
+            else
+                proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "more than %d requests from"
+                                 " one peer at once; retry after the answers",
+                                 INTAKE_PEER_PER_BATCH);
+            stats->failed += r->req.op == REQUEST_SUBMIT;
+            s_count_error (m, err.code);
+            s_reply_error (router, &r->msg, &err);
+            msgpack_unpacked_destroy (&r->unpacked);
+            continue;
+        }
         batch->count++;
         if (r->req.op == REQUEST_SUBMIT) {
             submit_item_t *item = &batch->items [batch->nsubmits];
@@ -217,11 +291,13 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             batch->submits [batch->nsubmits++] = r;
         }
     }
+    zhashx_destroy (&peers);
 }
 
 /* A batch came back from its writer: answer every request in it. The
- * store counts as down while its replies say "unavailable". */
-static void
+ * store counts as down while its replies say "unavailable"; returns
+ * whether this batch's did. */
+static bool
 s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m)
 {
     if (batch->nsubmits)
@@ -249,7 +325,7 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metri
             stats->acts += r->req.op == REQUEST_ACT && !r->failed;
             stats->refused += r->req.op == REQUEST_ACT && r->failed;
             if (r->failed)
-                s_count_reply_error (m, &r->reply);
+                unavailable |= s_count_reply_error (m, &r->reply);
             s_reply (router, &r->msg, &r->reply);
         }
         msgpack_unpacked_destroy (&r->unpacked);
@@ -261,6 +337,7 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metri
     else
         daemon_store_up (m->daemon);
     daemon_pass_done (m->daemon);
+    return unavailable;
 }
 
 static intake_batch_t *
@@ -398,9 +475,17 @@ main (int argc, char **argv)
     }
     daemon_store_up (daemon);           /* every writer is connected */
     int64_t sent_at [16] = { 0 };       /* when each busy writer got its batch */
+    intake_batch_t *refusals = s_batch_new ((size_t) max_batch);   /* scratch, see s_batch_fill */
     zsock_t *router = zsock_new (ZMQ_ROUTER);
-    zsock_set_rcvhwm (router, 100000);
-    zsock_set_sndhwm (router, 100000);
+    /* What one peer can make intake hold (docs/intake.md, "Bounded memory"):
+     * libzmq refuses a frame over INTAKE_MAX_FRAME by closing that peer's
+     * connection before it allocates the frame; a peer's queue holds at most
+     * INTAKE_PEER_RCVHWM requests (then libzmq stops reading its TCP
+     * connection: back-pressure, nothing lost) and INTAKE_PEER_SNDHWM
+     * replies it has not read (then its replies are dropped: it resends). */
+    zsock_set_maxmsgsize (router, INTAKE_MAX_FRAME);
+    zsock_set_rcvhwm (router, INTAKE_PEER_RCVHWM);
+    zsock_set_sndhwm (router, INTAKE_PEER_SNDHWM);
     zsock_set_rcvtimeo (router, 0);
     int rc = 0;
     if (zsock_bind (router, "%s", endpoint) < 0) {
@@ -413,6 +498,7 @@ main (int argc, char **argv)
                   endpoint, max_batch, nwriters, tz_name);
 
     s_stats_t stats = { 0 };
+    bool store_down = false;            /* the last batch back said "unavailable" */
     int64_t next_stats = zclock_time () + 10000;
     /* On SIGTERM stop taking requests, but wait for every batch in a writer
      * and answer it: those complaints may already be committed. */
@@ -429,7 +515,9 @@ main (int argc, char **argv)
         zmq_pollitem_t poll [17];
         for (long i = 0; i < nwriters; i++)
             poll [i] = (zmq_pollitem_t) { batch_writer_sock (writers [i]), 0, ZMQ_POLLIN, 0 };
-        bool can_take = !stopping && free_writer >= 0;
+        /* While the store is down and every writer is busy (each trying
+         * it), requests are still read and answered "unavailable" at once. */
+        bool can_take = !stopping && (free_writer >= 0 || store_down);
         if (can_take)
             poll [nwriters] = (zmq_pollitem_t) { zsock_resolve (router), 0, ZMQ_POLLIN, 0 };
         daemon_wait (daemon, 1000, poll, (int) nwriters + (can_take ? 1 : 0));
@@ -439,14 +527,17 @@ main (int argc, char **argv)
             intake_batch_t *done = batch_writer_recv (writers [i]);
             if (done) {
                 daemon_observe (daemon, "batch", (double) (zclock_usecs () - sent_at [i]) / 1e6);
-                s_batch_reply (done, router, &stats, &metrics);
+                store_down = s_batch_reply (done, router, &stats, &metrics);
                 busy [i] = false;
                 if (free_writer < 0)
                     free_writer = i;
             }
         }
+        if (can_take && (poll [nwriters].revents & ZMQ_POLLIN) && free_writer < 0)
+            s_batch_fill (refusals, router, &stats, &metrics, true);
+        else
         if (can_take && (poll [nwriters].revents & ZMQ_POLLIN)) {
-            s_batch_fill (batches [free_writer], router, &stats, &metrics);
+            s_batch_fill (batches [free_writer], router, &stats, &metrics, false);
             if (batches [free_writer]->count > 0) {
                 metric_observe (metrics.batch_size, (double) batches [free_writer]->count);
                 sent_at [free_writer] = zclock_usecs ();
@@ -472,6 +563,7 @@ main (int argc, char **argv)
         batch_writer_destroy (&writers [i]);
         s_batch_destroy (&batches [i]);
     }
+    s_batch_destroy (&refusals);
     daemon_destroy (&daemon);
     return rc;
 }

@@ -61,6 +61,11 @@ def request_seeds():
         "submit_no_ref": pack(submit(ref=None)),
         "submit_bin_body": pack(submit(body=b"\x00\x01binary")),
         "submit_deep": pack(submit(customer={"name": {"a": {"b": {"c": 1}}}})),
+        # unknown keys (unknown_field, named) and the 256-value budget
+        "submit_unknown_key": pack(submit(colour="red")),
+        "submit_customer_unknown_key": pack(submit(customer={"name": "n", "shoe_size": "42"})),
+        "submit_many_keys": pack(submit(**{"k%d" % i: i for i in range(300)})),
+        "get_many_nils": pack({"op": "get", "x": [None] * 300}),
         "get_ok": pack({"op": "get", "complaint_no": "202611230000421"}),
         "get_bad_check": pack({"op": "get", "complaint_no": "202611230000420"}),
         "get_short": pack({"op": "get", "complaint_no": "123"}),

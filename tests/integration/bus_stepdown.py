@@ -32,8 +32,11 @@ def log(name):
 
 def backend(instance):
     """The backend pid of a bus's store connection ("" when none)."""
+    # This database's only: tests run side by side on one cluster, and
+    # fault_bus_kill's buses are named bus1 and bus2 too.
     return sql("select string_agg (pid::text, ',') from pg_stat_activity"
-               " where application_name = :'app'", app="bus:" + instance)
+               " where application_name = :'app' and datname = current_database()",
+               app="bus:" + instance)
 
 
 def lock_holder():
@@ -41,7 +44,9 @@ def lock_holder():
     return sql("select coalesce (min (a.application_name), '')"
                "  from pg_locks l join pg_stat_activity a on a.pid = l.pid"
                " where l.locktype = 'advisory' and l.granted"
-               "   and l.classid = 0 and l.objid = :'key'::bigint and l.objsubid = 1",
+               "   and l.classid = 0 and l.objid = :'key'::bigint and l.objsubid = 1"
+               "   and l.database = (select oid from pg_database"
+               "                      where datname = current_database ())",
                key=str(LOCK_KEY))
 
 
