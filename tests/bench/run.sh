@@ -173,10 +173,12 @@ as_pg "$PGBIN/pg_ctl" start -D "$DIR/data" -w -t 60 -l "$DIR/postgresql.log" \
 
 export PGHOST=$DIR PGPORT=$PORT PGUSER=postgres PGDATABASE=complaints
 export COMPLAINTS_PG=
-psql -X -q -d postgres -v ON_ERROR_STOP=1 -c 'CREATE DATABASE complaints'
-for m in "$ROOT"/deploy/migrations/*.sql; do
-    psql -X -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || die "migration $m failed"
-done
+if [[ $REUSE == 0 ]]; then
+    psql -X -q -d postgres -v ON_ERROR_STOP=1 -c 'CREATE DATABASE complaints'
+    for m in "$ROOT"/deploy/migrations/*.sql; do
+        psql -X -q -v ON_ERROR_STOP=1 -f "$m" >/dev/null || die "migration $m failed"
+    done
+fi
 
 # -------------------------------------------------------------- verdict
 fig () { awk -v n="$1" '$1 == n { print $2 }' "$DIR/figures.txt"; }
