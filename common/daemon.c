@@ -43,8 +43,8 @@
 /* Every daemon's flags, after its own. %s in env is the service in capitals. */
 static const daemon_opt_t s_common [] = {
     DAEMON_STR ("pg", "COMPLAINTS_PG", "", "CONNINFO",
-                "PostgreSQL conninfo or URI (\"\": libpq's PG* variables); "
-                "COMPLAINTS_<SERVICE>_PG first"),
+                "PostgreSQL conninfo or URI: the variable shown, else "
+                "COMPLAINTS_PG (\"\": libpq's PG* variables)"),
     DAEMON_LONG ("metrics-port", NULL, 0, 0, 65535,
                  "serve /metrics and /healthz on 127.0.0.1:N (0: off)"),
     DAEMON_BOOL ("debug", "COMPLAINTS_DEBUG", "debug log lines"),

@@ -35,7 +35,7 @@ PSQL=(psql -X -q -v ON_ERROR_STOP=1 -d "${PGDATABASE:-postgres}")
 
 die () { printf 'roles: error: %s\n' "$*" >&2; exit 1; }
 
-passwords= password_env=0 test_clock=() print_env=0
+passwords='' password_env=0 test_clock=() print_env=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --passwords) passwords=${2:?--passwords needs a folder}; shift 2 ;;
