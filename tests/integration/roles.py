@@ -23,16 +23,17 @@ tests/run.sh made with deploy/scripts/roles.sh:
      is declared in its "also", or it is an INSERT into the outbox; only the
      bus deletes from the outbox and writes event_log; complaintctl writes
      nothing but the outbox; app_clock is written by complaints_test_clock
-     alone. Reads that must not be: analytics reads no event_log (it reads
-     the stream from the bus), intake no table of the notifier (addresses),
-     complaintctl no customer identity.
+     alone.
 
   3. Behaviour, as each login role (SET ROLE in one session, every
      statement in a transaction that is rolled back): each table it must
      not write refuses INSERT, UPDATE and DELETE with SQLSTATE 42501
      (permission denied); each write its service needs passes the privilege
      check (succeeds, or fails only on the dummy row's constraints);
-     column-level grants hold for the columns named and refuse the rest.
+     column-level grants hold for the columns named and refuse the rest;
+     reads that must not be are refused: analytics reads no event_log (it
+     reads the stream from the bus), intake no table of the notifier
+     (addresses) nor of the SLA side, complaintctl no customer identity.
      The services themselves ran as these roles in every other test of the
      suite, which is what shows the GRANTs are enough.
 
