@@ -13,10 +13,19 @@
  *  The handler is installed without SA_RESTART so that a blocked poll
  *  returns at once (EINTR) and the reload does not wait for the timeout.
  *
+ *  Why the store's conninfo has two variables: each service logs in to
+ *  PostgreSQL as its own least-privileged role (docs/security.md, "Least
+ *  privilege"), so one environment file for the whole host must be able to
+ *  say a conninfo per service: COMPLAINTS_<SERVICE>_PG (COMPLAINTS_INTAKE_PG,
+ *  ...) is read first, the shared COMPLAINTS_PG when it is unset or empty.
+ *  libpq's PG* variables fill in whatever the conninfo leaves out, so
+ *  "user=complaints_intake_login" alone is a whole conninfo.
+ *
  *  Health lives under a mutex: the main loop writes it, the metrics
  *  endpoint's thread reads it.
  */
 #include "daemon.h"
+#include "cfg.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -34,7 +43,8 @@
 /* Every daemon's flags, after its own. %s in env is the service in capitals. */
 static const daemon_opt_t s_common [] = {
     DAEMON_STR ("pg", "COMPLAINTS_PG", "", "CONNINFO",
-                "PostgreSQL conninfo or URI (\"\": libpq's PG* variables)"),
+                "PostgreSQL conninfo or URI: the variable shown, else "
+                "COMPLAINTS_PG (\"\": libpq's PG* variables)"),
     DAEMON_LONG ("metrics-port", NULL, 0, 0, 65535,
                  "serve /metrics and /healthz on 127.0.0.1:N (0: off)"),
     DAEMON_BOOL ("debug", "COMPLAINTS_DEBUG", "debug log lines"),
@@ -59,6 +69,7 @@ struct daemon_t {
     const char *values [S_OPTS_MAX];
     long longs [S_OPTS_MAX];
     char metrics_env [96];
+    char pg_env [96];                   /* COMPLAINTS_<SERVICE>_PG */
     FILE *err;                          /* where refusals go (stderr) */
 
     daemon_reload_fn *reload;
@@ -99,6 +110,7 @@ daemon_new (const char *service, const daemon_opt_t *opts, const char *synopsis)
     for (char *c = upper; *c; c++)
         *c = *c == '-' ? '_' : (char) toupper ((unsigned char) *c);
     snprintf (self->metrics_env, sizeof self->metrics_env, "COMPLAINTS_%s_METRICS_PORT", upper);
+    snprintf (self->pg_env, sizeof self->pg_env, "COMPLAINTS_%s_PG", upper);
 
     for (const daemon_opt_t *o = opts; o->type; o++) {
         assert (self->nopts < S_OPTS_MAX);
@@ -109,6 +121,8 @@ daemon_new (const char *service, const daemon_opt_t *opts, const char *synopsis)
         self->opts [self->nopts] = *o;
         if (streq (o->name, "metrics-port"))
             self->opts [self->nopts].env = self->metrics_env;
+        if (streq (o->name, "pg"))
+            self->opts [self->nopts].env = self->pg_env;
         self->nopts++;
     }
 
@@ -273,13 +287,21 @@ daemon_parse (daemon_t *self, int argc, char **argv)
         const char *from = "flag";
         if (!given [k]) {
             const char *env = o->env ? getenv (o->env) : NULL;
+            from = o->env;
+            //  The store's conninfo: the service's own variable, else the
+            //  shared one (see the top of this file).
+            if ((!env || !*env) && o->env == self->pg_env) {
+                env = getenv (CFG_ENV_PG);
+                from = CFG_ENV_PG;
+            }
             if (env && *env) {
                 self->values [k] = o->type == DAEMON_OPT_BOOL ? (s_truthy (env) ? "1" : NULL)
                                                               : env;
-                from = o->env;
             }
-            else
+            else {
                 self->values [k] = o->def;
+                from = "flag";
+            }
         }
         if (o->type == DAEMON_OPT_LONG) {
             const char *v = self->values [k];

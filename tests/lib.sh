@@ -17,9 +17,12 @@
 #   time         clock_shift SPAN (move the store's clock, app_now (), by SPAN:
 #                "25h", "2d", "90m", or interval text "2 days 3 hours"; every
 #                watchdog wakes at once), clock_reset (back to real time,
-#                scale 1). Test databases allow it (tests/run.sh sets
-#                complaints.test_clock); both go through `complaintctl clock`
+#                scale 1). The test cluster allows it (tests/run.sh grants
+#                complaints_test_clock to complaintctl's login and to the
+#                tests' superuser); both go through `complaintctl clock`
 #                and fail the test when the store refuses
+#   roles        every service (and complaintctl) logs in as its own role:
+#                COMPLAINTS_<SERVICE>_PG=user=complaints_<service>_login
 #   clients      ctl ARGS... (complaintctl), pyclient ARGS... (client.py)
 #   staff        issue_tokens DIR [DIRECTORY] (a token for every staff id),
 #                staff_token ID, as_staff ID ARGS... (complaintctl as ID)
@@ -61,6 +64,15 @@ export COMPLAINTS_BUS_PUB_ENDPOINT=$BUS_PUB_EP
 export COMPLAINTS_BUS_REPLAY_ENDPOINT=$BUS_REPLAY_EP
 export COMPLAINTS_PSEUDONYM_KEY=${COMPLAINTS_PSEUDONYM_KEY:-integration-test-pseudonym-key-0001}
 export COMPLAINTS_PG=${COMPLAINTS_PG:-}
+# Each service logs in as its own role (deploy/scripts/roles.sh made them in
+# this cluster), so every test proves the GRANTs of migration 020 are enough;
+# the PG* variables give the rest (socket, port, the test's database). The
+# test's own psql (psql_value, the Python checkers) stays the superuser.
+for s_svc in intake router watchdog notifier analytics bus ctl; do
+    s_var=COMPLAINTS_${s_svc^^}_PG
+    export "$s_var=${!s_var:-user=complaints_${s_svc}_login}"
+done
+unset s_svc s_var
 # The analytics dashboard binds 127.0.0.1:5571 by default: a fixed port that
 # two tests at once (or make up) would fight over. Off in tests, unless a test
 # gives its own port from its block (analytics_dashboard.sh: --http).

@@ -277,10 +277,6 @@ s_db_create () {
     local db=$1 log=$2
     dropdb --if-exists "$db" >/dev/null 2>&1
     createdb "$db" >>"$log" 2>&1 || return 1
-    # A test database may shift and scale the store's clock (app_now (),
-    # deploy/migrations/003_sla.sql), so days of deadlines run in seconds.
-    psql -X -q -d "$db" -c "ALTER DATABASE \"$db\" SET complaints.test_clock = on" \
-        >>"$log" 2>&1 || return 1
     if [ -f "$ROOT/deploy/scripts/migrate.sh" ]; then
         PGDATABASE=$db COMPLAINTS_PG="dbname=$db" \
             bash "$ROOT/deploy/scripts/migrate.sh" >>"$log" 2>&1 || return 1
@@ -291,6 +287,28 @@ s_db_create () {
             PGDATABASE=$db psql -X -q -v ON_ERROR_STOP=1 -f "$f" >>"$log" 2>&1 || return 1
         done
     fi
+}
+
+# The cluster's login roles, once per run (deploy/scripts/roles.sh): one per
+# service, each a member of the group role migration 020 makes, so the
+# services a test starts log in as themselves (tests/lib.sh exports each
+# one's COMPLAINTS_<SERVICE>_PG) and the suite proves their GRANTs are
+# enough. The group roles come from a migration, so one scratch database is
+# migrated first. In this cluster only, complaints_test_clock goes to the
+# tests' own superuser (psql_value ... app_clock_set) and complaintctl's
+# login (clock_shift): a test database may shift and scale the store's
+# clock (app_now (), 003 and 020), so days of deadlines run in seconds.
+s_roles_create () {
+    local db=test__roles log=$VAR/roles.log
+    : >"$log"
+    if ! s_db_create "$db" "$log" \
+       || ! PGDATABASE=$db bash "$ROOT/deploy/scripts/roles.sh" \
+                --test-clock postgres complaints_ctl_login >>"$log" 2>&1; then
+        say "tests/run.sh: could not create the login roles:"
+        tail -20 "$log" | s_indent
+        return 1
+    fi
+    dropdb --if-exists "$db" >/dev/null 2>&1 || true
 }
 
 # Kill whatever an integration test left running: every pid lib.sh recorded.
@@ -639,7 +657,7 @@ for f in "$ROOT"/tests/integration/*.sh; do
     [ -f "$f" ] && s_selected "$(basename "$f" .sh)" && need_pg=1
 done
 if [ $need_pg = 1 ]; then
-    if ! s_pg_start; then
+    if ! s_pg_start || ! s_roles_create; then
         s_record postgresql fail 0
         need_pg=0
     fi

@@ -291,6 +291,9 @@ env_write () {
         printf 'export PGPORT=%q\n' "$PGPORT"
         printf 'export PGUSER=%q\n' "$PGUSER"
         printf 'export PGDATABASE=%q\n' "$PGDATABASE"
+        echo "# Each service logs in as its own role (deploy/scripts/roles.sh,"
+        echo "# docs/security.md); psql above stays the cluster's superuser."
+        bash "$COMPLAINTS_ROOT/deploy/scripts/roles.sh" --env
         printf 'export COMPLAINTS_PSEUDONYM_KEY=%q\n' "$key"
         for n in COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT \
                  COMPLAINTS_ANALYTICS_ENDPOINT COMPLAINTS_ANALYTICS_HTTP; do

@@ -2,10 +2,14 @@
 # up.sh — start the embedded pipeline (`make up`); idempotent.
 #
 # 1. The private PostgreSQL cluster under var/pg: created if absent, started
-#    if stopped (lib.sh pg_ensure), then the migrations (migrate.sh).
-# 2. var/env: the PG* variables, the pseudonym key, the endpoints and the
-#    staff tokens file, so `. var/env; psql` reaches this store and
-#    complaintctl these daemons. Every staff id of deploy/org/directory.conf
+#    if stopped (lib.sh pg_ensure), then the migrations (migrate.sh), then
+#    the login roles (roles.sh: complaints_S_login for each service, no
+#    password: the cluster trusts its own Unix socket in var/run, which only
+#    this user reaches; docs/security.md, "Least privilege").
+# 2. var/env: the PG* variables, each service's COMPLAINTS_S_PG (its own
+#    login role), the pseudonym key, the endpoints and the staff tokens
+#    file, so `. var/env; psql` reaches this store (as the superuser, for
+#    the operator) and complaintctl these daemons (as complaints_ctl_login). Every staff id of deploy/org/directory.conf
 #    without a token gets one (var/secrets/staff-tokens.plain, 0600).
 # 3. Every service that is not running, in the background, from $BUILD/bin:
 #
@@ -69,6 +73,7 @@ flock -w 120 9 || die "another up.sh holds $VAR/.up.lock"
 
 pg_ensure
 bash "$COMPLAINTS_ROOT/deploy/scripts/migrate.sh"
+bash "$COMPLAINTS_ROOT/deploy/scripts/roles.sh" >/dev/null
 endpoints_load
 notify_load
 staff_tokens_ensure "$BIN"

@@ -6,13 +6,14 @@
  *
  *      app time = anchor_virtual + (now () - anchor_real) * scale
  *
- *  In production it is now (). A test database (ALTER DATABASE ... SET
- *  complaints.test_clock = on, which tests/run.sh does) may shift it or
- *  scale it, so a test runs days of deadlines in seconds against the real
- *  daemons; every watchdog is woken at once (NOTIFY app_clock). Anywhere
- *  else the guard trigger refuses the change, and this tool prints the
- *  store's refusal (message, detail, hint) and exits 1: the tool has no
- *  opinion of its own about which database is a test database.
+ *  In production it is now (). A member of the role complaints_test_clock
+ *  (migration 020; tests/run.sh grants it in its own cluster, production
+ *  to nobody) may shift it or scale it, so a test runs days of deadlines
+ *  in seconds against the real daemons; every watchdog is woken at once
+ *  (NOTIFY app_clock). Anyone else is refused by the store, and this tool
+ *  prints the store's refusal (message, detail, hint) and exits 1: the
+ *  tool has no opinion of its own about who may move the clock; it asks
+ *  app_clock_movable () to show it.
  *
  *      clock                 app time, real time, offset, scale, movable?
  *      clock shift SPAN      app time += SPAN (PostgreSQL interval text,
@@ -24,8 +25,8 @@
  *
  *  Each change is one statement through app_clock_set (virtual_now,
  *  scale), so the clock is never seen half-moved. It talks to PostgreSQL
- *  directly (libpq), like the services: --pg, else COMPLAINTS_PG, else ""
- *  (libpq's PG* variables). Exit: 0 done, 1 refused by the store, 2 usage
+ *  directly (libpq), like the services: --pg, else COMPLAINTS_CTL_PG, else
+ *  COMPLAINTS_PG, else "" (libpq's PG* variables). Exit: 0 done, 1 refused by the store, 2 usage
  *  (also a SPAN or TIME the store cannot read), 3 the store unreachable.
  */
 #include "ctl.h"
@@ -48,8 +49,8 @@ s_usage (FILE *out)
         "\n"
         "The store's clock, app_now (): every received, accepted and resolved time and\n"
         "every SLA deadline comes from it. Without a command: the app time, the real\n"
-        "time, the offset between them, the scale, and whether this database may move\n"
-        "its clock (only a test database: complaints.test_clock = on).\n"
+        "time, the offset between them, the scale, and whether you may move it (only a\n"
+        "member of the role complaints_test_clock, in a test cluster).\n"
         "\n"
         "  shift SPAN   move the app time by SPAN: PostgreSQL interval text (\"25 hours\",\n"
         "               \"2 days 3 hours\", \"-1 hour\") or a short form 25h, 2d, 90m, 30s,\n"
@@ -59,10 +60,10 @@ s_usage (FILE *out)
         "  scale F      from now on the app time runs F times as fast (0 < F <= 1000000)\n"
         "  reset        back to real time at scale 1\n"
         "\n"
-        "  --pg CONNINFO  PostgreSQL (%s; \"\" = the PG* variables)\n"
+        "  --pg CONNINFO  PostgreSQL (COMPLAINTS_CTL_PG, else %s; \"\" = the PG* variables)\n"
         "  --json         print the clock as one JSON line\n"
         "\n"
-        "exit: 0 done, 1 refused by the store (not a test database), 2 usage,\n"
+        "exit: 0 done, 1 refused by the store (not a test clock's role), 2 usage,\n"
         "      3 the store is unreachable\n", CFG_ENV_PG);
 }
 
@@ -136,7 +137,7 @@ static const char *s_show_sql =
     "       (extract (epoch FROM app_now ()) * 1000)::bigint,"
     "       (extract (epoch FROM now ()) * 1000)::bigint,"
     "       (extract (epoch FROM app_now () - now ()) * 1000)::bigint,"
-    "       scale, coalesce (current_setting ('complaints.test_clock', true), '') = 'on',"
+    "       scale, app_clock_movable (),"
     "       current_database ()"
     "  FROM app_clock";
 
@@ -172,8 +173,8 @@ s_show (PGconn *conn, bool json_out)
         printf ("real time  %s\n", real);
         printf ("offset     %s\n", offset);
         printf ("scale      %g%s\n", scale, scale == 1 ? "" : " (app seconds per real second)");
-        printf ("movable    %s\n", movable ? "yes (a test database: complaints.test_clock = on)"
-                                           : "no (not a test database)");
+        printf ("movable    %s\n", movable ? "yes (a member of complaints_test_clock)"
+                                           : "no (not a member of complaints_test_clock)");
         fflush (stdout);
     }
     PQclear (res);
@@ -294,7 +295,7 @@ ctl_clock (int argc, char **argv)
     if (strcmp (cmd, "reset") == 0)
         sql = "SELECT app_clock_set (now (), 1)";
 
-    const char *conninfo = ctl_setting (pg, CFG_ENV_PG, "");
+    const char *conninfo = ctl_pg_conninfo (pg);
     const char *const keys [] = { "dbname", "application_name", "connect_timeout", NULL };
     const char *const values [] = { conninfo, "complaintctl", "5", NULL };
     PGconn *conn = PQconnectdbParams (keys, values, 1);

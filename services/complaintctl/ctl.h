@@ -86,6 +86,8 @@ int ctl_export (int argc, char **argv);
 /* The flag's value if given, else the environment variable if set and
  * non-empty, else the default. */
 const char *ctl_setting (const char *flag_value, const char *env, const char *def);
+/* --pg, else COMPLAINTS_CTL_PG, else COMPLAINTS_PG, else "". */
+const char *ctl_pg_conninfo (const char *flag_value);
 /* Parse a whole decimal number into *out; 0 or -1 (prints a usage error). */
 int ctl_parse_long (const char *flag, const char *text, long min, long max, long *out);
 /* --timeout-ms, else COMPLAINTS_TIMEOUT_MS, else CTL_TIMEOUT_MS; -1 on a bad value. */

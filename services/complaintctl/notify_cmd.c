@@ -128,7 +128,7 @@ s_optout_usage (FILE *out)
 static PGconn *
 s_connect (const char *what, const char *pg)
 {
-    const char *conninfo = ctl_setting (pg, CFG_ENV_PG, "");
+    const char *conninfo = ctl_pg_conninfo (pg);
     const char *const keys [] = { "dbname", "application_name", "connect_timeout", NULL };
     const char *const values [] = { conninfo, "complaintctl", "5", NULL };
     PGconn *conn = PQconnectdbParams (keys, values, 1);

@@ -26,6 +26,18 @@ ctl_setting (const char *flag_value, const char *env, const char *def)
     return value && *value ? value : def;
 }
 
+//  The store's conninfo for the commands that read it (clock, notifications,
+//  optout): --pg, else COMPLAINTS_CTL_PG, else COMPLAINTS_PG, else "" (libpq's
+//  PG* variables). The tool has a variable of its own, as each daemon has,
+//  because it logs in as its own role (complaints_ctl, docs/security.md):
+//  one host's environment holds every service's conninfo side by side.
+const char *
+ctl_pg_conninfo (const char *flag_value)
+{
+    const char *own = ctl_setting (flag_value, "COMPLAINTS_CTL_PG", NULL);
+    return own ? own : ctl_setting (NULL, CFG_ENV_PG, "");
+}
+
 int
 ctl_parse_long (const char *flag, const char *text, long min, long max, long *out)
 {

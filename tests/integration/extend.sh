@@ -39,8 +39,9 @@ issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
 
 start_pipeline || exit 1
 
-# f: a migrated database without complaints.test_clock, whose clock
-# `complaintctl clock` must refuse to move.
+# f: a second migrated database, whose clock `complaintctl clock` must
+# refuse to move for a role that is not a member of complaints_test_clock
+# (extend.py logs in as intake's).
 scratch="${PGDATABASE}_noclock"
 dropdb --if-exists "$scratch" >/dev/null 2>&1
 createdb "$scratch" >>"$TEST_DIR/scratch.log" 2>&1 \

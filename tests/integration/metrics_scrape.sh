@@ -42,7 +42,7 @@ for d in bus intake router watchdog notifier; do
 done
 
 # A router whose store does not exist: its /healthz must say 503 and why.
-SERVICE_ENV="COMPLAINTS_PG=host=$TEST_DIR/no-such-socket-dir" \
+SERVICE_ENV="COMPLAINTS_ROUTER_PG=host=$TEST_DIR/no-such-socket-dir" \
     start_service nostore router --name nostore --bus none --metrics-port "$P_NOSTORE"
 
 # 2. The pipeline, each daemon with its metrics port.
