@@ -53,6 +53,8 @@ SELFTEST_SVC_OBJ := $(SELFTEST_SVC:%.c=$(BUILD)/obj/%.o)
 SINK_BINS:= $(BUILD)/bin/smtp-sink
 BENCH_SRC:= $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bin/bench-%)
+# What the benchmark programs share (tests/bench/lib/): linked into each.
+BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/bench/lib/*.c))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
@@ -86,9 +88,11 @@ $(BUILD)/bin/smtp-sink: $(BUILD)/obj/deploy/sinks/smtp_sink.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $<
 
-$(BUILD)/bin/bench-%: $(BUILD)/obj/tests/bench/%.o $(LIB)
+$(BUILD)/obj/tests/bench/%.o: ALL_CFLAGS += -Itests/bench/lib
+
+$(BUILD)/bin/bench-%: $(BUILD)/obj/tests/bench/%.o $(BENCH_LIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(BENCH_LIB_OBJ) $(LIB) $(LDLIBS)
 
 # Fuzz targets are always built with clang's libFuzzer (plus ASan/UBSan),
 # from the library sources directly, in their own object tree.

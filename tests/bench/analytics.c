@@ -55,6 +55,7 @@
  *         bench-analytics limit
  */
 #include "analytics_request.h"
+#include "bench_util.h"
 #include "event.h"
 #include "events.h"
 #include "pg_array.h"
@@ -72,61 +73,12 @@
 #define S_DAY_MS   86400000LL
 #define S_HOUR_MS  3600000LL
 
-static PGconn *
-s_connect (void)
-{
-    PGconn *conn = PQconnectdb ("");
-    if (PQstatus (conn) != CONNECTION_OK) {
-        fprintf (stderr, "bench-analytics: cannot connect: %s", PQerrorMessage (conn));
-        exit (3);
-    }
-    return conn;
-}
-
-static PGresult *
-s_must (PGconn *conn, const char *sql, int n, const char *const *values)
-{
-    PGresult *res = PQexecParams (conn, sql, n, NULL, values, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus (res);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        fprintf (stderr, "bench-analytics: %s\n  in: %.200s\n", PQresultErrorMessage (res), sql);
-        exit (1);
-    }
-    return res;
-}
-
-static int64_t
-s_scalar (PGconn *conn, const char *sql)
-{
-    PGresult *res = s_must (conn, sql, 0, NULL);
-    int64_t v = PQntuples (res) && !PQgetisnull (res, 0, 0) ? atoll (PQgetvalue (res, 0, 0)) : 0;
-    PQclear (res);
-    return v;
-}
-
 static double
 s_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
     return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-/*  The q-quantile of n sorted values (nearest rank). */
-static double
-s_quantile (const double *v, size_t n, double q)
-{
-    if (n == 0)
-        return 0;
-    size_t i = (size_t) (q * (double) n);
-    return v [i < n ? i : n - 1];
 }
 
 //  --------------------------------------------------------------------------
@@ -186,7 +138,7 @@ s_flush (s_writer_t *w, PGconn *conn)
         pg_array_end (&w->type), pg_array_end (&w->no), pg_array_end (&w->at),
         pg_array_end (&w->data)
     };
-    PQclear (s_must (conn,
+    PQclear (bench_pg_must ("bench-analytics", conn,
         "INSERT INTO outbox (type, complaint_no, at, data)"
         " SELECT t.type, t.no, t.at, decode (t.data, 'hex')"
         "   FROM unnest ($1::text[], $2::text[], $3::timestamptz[], $4::text[])"
@@ -323,7 +275,7 @@ s_writer_fini (s_writer_t *w)
 static int
 s_populate (uint64_t complaints, int days, uint64_t seed)
 {
-    PGconn *conn = s_connect ();
+    PGconn *conn = bench_pg_connect ("bench-analytics", NULL);
     s_writer_t w;
     s_writer_init (&w, seed);
     int64_t now = (int64_t) s_now_ms ();
@@ -359,8 +311,8 @@ s_populate (uint64_t complaints, int days, uint64_t seed)
 static int
 s_wait (int64_t seq, int timeout_s)
 {
-    PGconn *conn = s_connect ();
-    int64_t first = s_scalar (conn, "SELECT last_seq FROM analytics_cursor");
+    PGconn *conn = bench_pg_connect ("bench-analytics", NULL);
+    int64_t first = bench_pg_scalar ("bench-analytics", conn, "SELECT last_seq FROM analytics_cursor");
     double t0 = s_now_ms ();
     int64_t at = first;
     while (at < seq) {
@@ -370,7 +322,7 @@ s_wait (int64_t seq, int timeout_s)
             return 1;
         }
         usleep (50000);
-        at = s_scalar (conn, "SELECT last_seq FROM analytics_cursor");
+        at = bench_pg_scalar ("bench-analytics", conn, "SELECT last_seq FROM analytics_cursor");
     }
     double secs = (s_now_ms () - t0) / 1e3;
     printf ("# wait: analytics' cursor from %" PRId64 " to %" PRId64 "\n", first, seq);
@@ -390,13 +342,13 @@ typedef struct {
 static int
 s_live (int rate, int seconds, uint64_t seed)
 {
-    PGconn *conn = s_connect ();
-    PGconn *poll = s_connect ();
+    PGconn *conn = bench_pg_connect ("bench-analytics", NULL);
+    PGconn *poll = bench_pg_connect ("bench-analytics", NULL);
     //  Nothing else writes: the bus has drained everything before us, so our
     //  k-th event is seq base + k (the outbox is sequenced in id order).
-    while (s_scalar (conn, "SELECT count (*) FROM outbox") > 0)
+    while (bench_pg_scalar ("bench-analytics", conn, "SELECT count (*) FROM outbox") > 0)
         usleep (20000);
-    int64_t base = s_scalar (conn, "SELECT coalesce (max (seq), 0) FROM event_log");
+    int64_t base = bench_pg_scalar ("bench-analytics", conn, "SELECT coalesce (max (seq), 0) FROM event_log");
     size_t nticks = (size_t) seconds * 100;
     s_tick_t *ticks = (s_tick_t *) calloc (nticks, sizeof *ticks);
     s_writer_t w;
@@ -412,7 +364,7 @@ s_live (int rate, int seconds, uint64_t seed)
         double due = t0 + (double) k * 10.0;
         //  Between ticks: poll the cursor (every ~2 ms) until the tick is due.
         do {
-            int64_t cursor = s_scalar (poll, "SELECT last_seq FROM analytics_cursor");
+            int64_t cursor = bench_pg_scalar ("bench-analytics", poll, "SELECT last_seq FROM analytics_cursor");
             double now = s_now_ms ();
             while (covered < k && ticks [covered].last_seq <= cursor)
                 ticks [covered++].covered_ms = now;
@@ -437,7 +389,7 @@ s_live (int rate, int seconds, uint64_t seed)
     //  Wait (at most 60 s) for the rest to be covered.
     double deadline = s_now_ms () + 60000;
     while (covered < nticks && s_now_ms () < deadline) {
-        int64_t cursor = s_scalar (poll, "SELECT last_seq FROM analytics_cursor");
+        int64_t cursor = bench_pg_scalar ("bench-analytics", poll, "SELECT last_seq FROM analytics_cursor");
         double now = s_now_ms ();
         while (covered < nticks && ticks [covered].last_seq <= cursor)
             ticks [covered++].covered_ms = now;
@@ -446,16 +398,16 @@ s_live (int rate, int seconds, uint64_t seed)
     double *lags = (double *) calloc (nticks, sizeof *lags);
     for (size_t k = 0; k < covered; k++)
         lags [k] = ticks [k].covered_ms - ticks [k].committed_ms;
-    qsort (lags, covered, sizeof *lags, s_cmp_double);
+    qsort (lags, covered, sizeof *lags, bench_cmp_double);
     printf ("# live: %d events/s offered for %d s (a transaction every 10 ms), bus and "
             "analytics running; lag = tick committed -> analytics' cursor covers it\n",
             rate, seconds);
     printf ("live_events %" PRId64 "\n", written);
     printf ("live_rate %.0f events/s\n", (double) written / offered_s);
     printf ("live_ticks_covered %zu of %zu\n", covered, nticks);
-    printf ("live_lag_p50 %.0f ms\n", s_quantile (lags, covered, 0.50));
-    printf ("live_lag_p90 %.0f ms\n", s_quantile (lags, covered, 0.90));
-    printf ("live_lag_p99 %.0f ms\n", s_quantile (lags, covered, 0.99));
+    printf ("live_lag_p50 %.0f ms\n", bench_quantile (lags, covered, 0.50));
+    printf ("live_lag_p90 %.0f ms\n", bench_quantile (lags, covered, 0.90));
+    printf ("live_lag_p99 %.0f ms\n", bench_quantile (lags, covered, 0.99));
     printf ("live_lag_max %.0f ms\n", covered ? lags [covered - 1] : 0);
     free (lags);
     free (ticks);
@@ -565,11 +517,11 @@ s_query (const char *endpoint, int repeat, int days)
                 failures++;
             ms [r] = s_now_ms () - t0;
         }
-        qsort (ms, (size_t) repeat, sizeof *ms, s_cmp_double);
+        qsort (ms, (size_t) repeat, sizeof *ms, bench_cmp_double);
         printf ("%s_first %.1f ms\n", q [i].name, first);
-        printf ("%s_p50 %.1f ms\n", q [i].name, s_quantile (ms, (size_t) repeat, 0.5));
-        printf ("%s_p90 %.1f ms\n", q [i].name, s_quantile (ms, (size_t) repeat, 0.9));
-        printf ("%s_p99 %.1f ms\n", q [i].name, s_quantile (ms, (size_t) repeat, 0.99));
+        printf ("%s_p50 %.1f ms\n", q [i].name, bench_quantile (ms, (size_t) repeat, 0.5));
+        printf ("%s_p90 %.1f ms\n", q [i].name, bench_quantile (ms, (size_t) repeat, 0.9));
+        printf ("%s_p99 %.1f ms\n", q [i].name, bench_quantile (ms, (size_t) repeat, 0.99));
         printf ("%s_max %.1f ms\n", q [i].name, ms [repeat - 1]);
         printf ("%s_bytes %zu B\n", q [i].name, size);
         msgpack_sbuffer_destroy (&req);
@@ -583,19 +535,19 @@ s_query (const char *endpoint, int repeat, int days)
 static int
 s_limit (void)
 {
-    PGconn *conn = s_connect ();
+    PGconn *conn = bench_pg_connect ("bench-analytics", NULL);
     double ms [1000];
     for (int i = 0; i < 1000; i++) {
         double t0 = s_now_ms ();
-        PQclear (s_must (conn, "SELECT 1", 0, NULL));
+        PQclear (bench_pg_must ("bench-analytics", conn, "SELECT 1", 0, NULL));
         ms [i] = s_now_ms () - t0;
     }
-    qsort (ms, 1000, sizeof *ms, s_cmp_double);
+    qsort (ms, 1000, sizeof *ms, bench_cmp_double);
     printf ("# limit: the store's floor on this machine, now\n");
     printf ("limit_roundtrip_p50 %.3f ms\n", ms [500]);
     printf ("limit_roundtrip_p99 %.3f ms\n", ms [990]);
-    PQclear (s_must (conn, "DROP TABLE IF EXISTS bench_raw", 0, NULL));
-    PQclear (s_must (conn, "CREATE TABLE bench_raw (k text PRIMARY KEY, day date, t1 text,"
+    PQclear (bench_pg_must ("bench-analytics", conn, "DROP TABLE IF EXISTS bench_raw", 0, NULL));
+    PQclear (bench_pg_must ("bench-analytics", conn, "CREATE TABLE bench_raw (k text PRIMARY KEY, day date, t1 text,"
         " t2 text, t3 text, t4 text, b bigint[])", 0, NULL));
     double t0 = s_now_ms ();
     int rounds = 10;
@@ -605,12 +557,12 @@ s_limit (void)
             "INSERT INTO bench_raw SELECT 'k' || g, current_date, 'channel', 'line', 'cause',"
             " 'branch', array_fill (g::bigint, ARRAY[30]) FROM generate_series (%d, %d) g",
             i * 20000, i * 20000 + 19999);
-        PQclear (s_must (conn, sql, 0, NULL));
+        PQclear (bench_pg_must ("bench-analytics", conn, sql, 0, NULL));
     }
     double secs = (s_now_ms () - t0) / 1e3;
     printf ("limit_raw_insert_rate %.0f rows/s (20,000-row INSERT ... SELECT, 35 columns, "
             "a primary key)\n", rounds * 20000 / secs);
-    PQclear (s_must (conn, "DROP TABLE bench_raw", 0, NULL));
+    PQclear (bench_pg_must ("bench-analytics", conn, "DROP TABLE bench_raw", 0, NULL));
     PQfinish (conn);
     return 0;
 }

@@ -50,6 +50,7 @@
  *  Everything is a flag and an environment variable (bench-intake --help).
  *  tests/bench/run.sh builds the cluster, starts intake and runs this.
  */
+#include "bench_util.h"
 #include "cfg.h"
 #include "events.h"
 #include "privacy.h"
@@ -586,13 +587,6 @@ s_phase_throughput (const char *phase, const char *endpoint, const char *prefix,
     return rate;
 }
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
 static double
 s_percentile (const double *sorted, uint64_t n, double p)
 {
@@ -641,7 +635,7 @@ s_phase_latency (const char *endpoint, const char *prefix, int nclients, double 
         free (clients [i].latency_ms);
         free (clients [i].scheduled_ns);
     }
-    qsort (all, n, sizeof *all, s_cmp_double);
+    qsort (all, n, sizeof *all, bench_cmp_double);
     printf ("latency_offered %.0f requests/s\n", rate);
     printf ("latency_sent %.0f requests/s\n", (double) t.sent / seconds);
     printf ("latency_ack %.0f complaints/s\n", (double) t.accepted / seconds);

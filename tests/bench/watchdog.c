@@ -35,6 +35,7 @@
  *  Usage: bench-watchdog populate --open N
  *         bench-watchdog fire --due D --watchdog-pid P --watchdog-log FILE
  */
+#include "bench_util.h"
 #include "cfg.h"
 
 #include <assert.h>
@@ -47,40 +48,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static PGconn *
-s_connect (const char *conninfo)
-{
-    PGconn *conn = PQconnectdb (conninfo);
-    if (PQstatus (conn) != CONNECTION_OK) {
-        fprintf (stderr, "bench-watchdog: cannot connect: %s", PQerrorMessage (conn));
-        exit (3);
-    }
-    return conn;
-}
-
-/* Run a statement that must succeed; exit with the server's message if not. */
-static PGresult *
-s_must (PGconn *conn, const char *sql, int n, const char *const *values)
-{
-    PGresult *res = PQexecParams (conn, sql, n, NULL, values, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus (res);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        fprintf (stderr, "bench-watchdog: %s\n  in: %.200s\n", PQresultErrorMessage (res), sql);
-        exit (1);
-    }
-    return res;
-}
-
 static void
 s_run (PGconn *conn, const char *sql)
 {
-    PQclear (s_must (conn, sql, 0, NULL));
+    PQclear (bench_pg_must ("bench-watchdog", conn, sql, 0, NULL));
 }
 
 static double
 s_value (PGconn *conn, const char *sql)
 {
-    PGresult *res = s_must (conn, sql, 0, NULL);
+    PGresult *res = bench_pg_must ("bench-watchdog", conn, sql, 0, NULL);
     double v = PQntuples (res) && !PQgetisnull (res, 0, 0) ? atof (PQgetvalue (res, 0, 0)) : NAN;
     PQclear (res);
     return v;
@@ -90,7 +67,7 @@ static void
 s_conditions (PGconn *conn)
 {
     printf ("# cores %ld\n", sysconf (_SC_NPROCESSORS_ONLN));
-    PGresult *res = s_must (conn,
+    PGresult *res = bench_pg_must ("bench-watchdog", conn,
         "SELECT current_setting ('server_version'), current_setting ('fsync'),"
         "       current_setting ('synchronous_commit'), current_database ()", 0, NULL);
     printf ("# postgresql %s fsync=%s synchronous_commit=%s database=%s\n",
@@ -108,7 +85,7 @@ s_populate (PGconn *conn, long open)
     int64_t t0 = zclock_mono ();
     /* Open, classified, clean cases: what a live store holds. Complaint
      * numbers start with 8 so they never look like intake's. */
-    PQclear (s_must (conn,
+    PQclear (bench_pg_must ("bench-watchdog", conn,
         "INSERT INTO complaint (complaint_no, channel, ref, state, body, customer_pseudonym,"
         "  received_at, department, priority, business_line, cause, version, sla_dirty)"
         " SELECT '8' || lpad (g::text, 14, '0'), 'web', 'bench-' || g, 'accepted',"
@@ -136,13 +113,6 @@ s_populate (PGconn *conn, long open)
     return 0;
 }
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
-
 /* The median of `runs` timings of the two probes a tick starts with. */
 static double
 s_idle_probe_ms (PGconn *conn, int runs)
@@ -163,7 +133,7 @@ s_idle_probe_ms (PGconn *conn, int runs)
         s_run (conn, "COMMIT");
         t [i] = (zclock_usecs () - t0) / 1000.0;
     }
-    qsort (t, (size_t) runs, sizeof *t, s_cmp_double);
+    qsort (t, (size_t) runs, sizeof *t, bench_cmp_double);
     double median = t [runs / 2];
     free (t);
     return median;
@@ -257,7 +227,7 @@ s_raw_ms (PGconn *conn, long due)
     const char *values [] = { n };
     int64_t t0 = zclock_usecs ();
     s_run (conn, "BEGIN");
-    PQclear (s_must (conn,
+    PQclear (bench_pg_must ("bench-watchdog", conn,
         "WITH k AS (SELECT id FROM sla_clock WHERE next_fire_at IS NOT NULL"
         "            ORDER BY next_fire_at DESC LIMIT $1::int FOR UPDATE SKIP LOCKED),"
         "     u AS (UPDATE sla_clock s SET state = 'breached', next_step = 'escalate:2',"
@@ -294,7 +264,7 @@ s_fire (PGconn *conn, long due, long pid, const char *log_path, long timeout_s)
     char n [32];
     snprintf (n, sizeof n, "%ld", due);
     const char *values [] = { n };
-    PQclear (s_must (conn,
+    PQclear (bench_pg_must ("bench-watchdog", conn,
         "WITH pick AS (SELECT id FROM sla_clock WHERE next_fire_at IS NOT NULL"
         "               ORDER BY id LIMIT $1::int)"
         "UPDATE sla_clock k"
@@ -313,7 +283,7 @@ s_fire (PGconn *conn, long due, long pid, const char *log_path, long timeout_s)
     printf ("due_timers %ld timers\n", due);
     printf ("fired_breaches %.0f timers\n", fired);
     printf ("fired_all_steps %.0f firings\n", s_value (conn, "SELECT count (*) FROM sla_firing"));
-    PGresult *res = s_must (conn,
+    PGresult *res = bench_pg_must ("bench-watchdog", conn,
         "WITH d AS (SELECT extract (epoch FROM fired_at - due_at) * 1000 AS ms"
         "             FROM sla_firing WHERE step = 'breach')"
         "SELECT percentile_cont (0.5) WITHIN GROUP (ORDER BY ms),"
@@ -362,7 +332,7 @@ main (int argc, char **argv)
         return 2;
     }
     const char *conninfo = cfg_str (argc, argv, "--pg", "COMPLAINTS_PG", "");
-    PGconn *conn = s_connect (conninfo);
+    PGconn *conn = bench_pg_connect ("bench-watchdog", conninfo);
     s_run (conn, "SET client_min_messages = warning");
     int rc;
     if (strcmp (argv [1], "populate") == 0)
