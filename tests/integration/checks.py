@@ -209,6 +209,19 @@ def run(argv, env=None, stdin=None):
     return r.returncode, r.stdout, r.stderr
 
 
+def rss_kib(pid):
+    """A process's resident memory now (VmRSS of /proc/PID/status), in KiB;
+    None when it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def jsonl(text):
     """The JSON objects of a client's output, one per line."""
     import json

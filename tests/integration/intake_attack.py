@@ -51,17 +51,6 @@ def submit(ref, **extra):
     return req
 
 
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 class Sampler(threading.Thread):
     """intake's VmRSS every 20 ms: the peak, and the peak per phase."""
 
@@ -75,7 +64,7 @@ class Sampler(threading.Thread):
 
     def run(self):
         while not self.stop:
-            kib = rss_kib(self.pid)
+            kib = checks.rss_kib(self.pid)
             if kib:
                 self.peak = max(self.peak, kib)
                 self.phase_peak[self.phase] = max(self.phase_peak.get(self.phase, 0), kib)
@@ -181,7 +170,7 @@ def main():
     args = ap.parse_args()
     ctx = zmq.Context()
     sampler = Sampler(args.pid)
-    base = rss_kib(args.pid)
+    base = checks.rss_kib(args.pid)
     checks.note("intake VmRSS before the attacks: %.1f MiB" % (base / 1024.0))
     sampler.start()
     good = GoodClient(ctx, args.endpoint)

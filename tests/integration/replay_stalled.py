@@ -42,17 +42,6 @@ def submit(ref, body):
                  "customer": {"name": "Replay Test", "phone": "13800000002"}})
 
 
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 class Subscriber(threading.Thread):
     """Every complaint.received's arrival time by complaint number, and the
     heartbeat gaps, from the bus's PUB."""
@@ -75,7 +64,7 @@ class Subscriber(threading.Thread):
         poller = zmq.Poller()
         poller.register(self.sock, zmq.POLLIN)
         while not self.stop:
-            kib = rss_kib(self.bus_pid)
+            kib = checks.rss_kib(self.bus_pid)
             if kib:
                 self.rss_peak = max(self.rss_peak, kib)
                 self.phase_peak[self.phase] = max(self.phase_peak.get(self.phase, 0), kib)
