@@ -58,7 +58,7 @@ BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/bench/lib/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test asan run up down status bench fuzz clean
+.PHONY: all deps test asan run up down status bench fuzz fuzz-long clean
 all: $(BINS) $(TEST_BINS) $(SINK_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -104,6 +104,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard common/*.h proto/*.h)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
+
+# The long campaign (issue 13; figures in docs/testing.md): every fuzz target
+# for FUZZ_SECONDS (default 600) over a copy of its seed corpus, under
+# AddressSanitizer and UBSan, one after another. `make test` keeps the short
+# runs.
+fuzz-long: $(FUZZ_BINS)
+	BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash tests/run.sh 'fuzz_*'
 
 deps:
 	bash deploy/scripts/install-deps.sh
