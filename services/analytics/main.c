@@ -21,9 +21,10 @@
  *  caught up with the log (for --rebuild in scripts and tests).
  *
  *  Hot spots (analytics_hotspot.c): the consumer judges the keys of each
- *  batch's complaints in the batch's transaction (what a query sees
- *  applied is judged too), and sweeps every open or hot key every
- *  --hotspot-sweep-ms (and at once when it becomes the consumer); each
+ *  batch's received or assigned complaints in the batch's transaction
+ *  (what a query sees applied is judged too), and sweeps the open keys
+ *  every --hotspot-sweep-ms, every hot key too in a full sweep (at once
+ *  when it becomes the consumer, after new rules, every tenth); each
  *  opened or cleared hot spot's state and event commit together. While a
  *  --rebuild replays, nothing is judged (the facts are partial); a sweep
  *  follows once it has caught up, and the hot spots' table survives the
