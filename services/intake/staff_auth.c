@@ -252,23 +252,8 @@ staff_auth_test (bool verbose, pg_session_t *pg, int *passed)
           "a token that expires in an hour: accepted" },
     };
     for (size_t i = 0; i < sizeof lives / sizeof lives [0]; i++) {
-        char fresh [STAFF_TOKEN_SIZE], hex [2 * STAFF_TOKEN_HASH_LEN + 1], sql [256];
-        bool placed = staff_token_generate (fresh) == 0;
-        staff_token_hash_hex (fresh, STAFF_TOKEN_LEN, hex);
-        if (placed) {
-            const char *v [] = { hex };
-            PGresult *res = PQexecParams (conn, "INSERT INTO staff_token (token_sha256, staff_id)"
-                                          " VALUES (decode ($1, 'hex'), 'st_co')",
-                                          1, NULL, v, NULL, NULL, 0);
-            placed = PQresultStatus (res) == PGRES_COMMAND_OK;
-            PQclear (res);
-            snprintf (sql, sizeof sql, "UPDATE staff_token SET %s"
-                                       " WHERE token_sha256 = decode ('%s', 'hex')",
-                      lives [i].life, hex);
-            res = PQexec (conn, sql);
-            placed = placed && PQresultStatus (res) == PGRES_COMMAND_OK;
-            PQclear (res);
-        }
+        char fresh [STAFF_TOKEN_SIZE];
+        bool placed = test_org_token_life (conn, "st_co", lives [i].life, fresh) == 0;
         memset (&err, 0, sizeof err);
         int rc = placed ? staff_auth_lookup (pg, (proto_str_t) { fresh, STAFF_TOKEN_LEN },
                                              &staff, &err) : -2;
