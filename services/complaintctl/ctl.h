@@ -15,7 +15,7 @@
  *      act.c         act: one staff action on a case (lifecycle.h's table)
  *      queue.c       queue: the cases on my desk / my department's, by priority
  *      show.c        show: one case with its audit trail, for people or as JSON
- *      token.c       token new: issue a staff token (hash for the tokens file)
+ *      token.c       token issue/revoke/list (the store), new (the tokens file)
  *      lifecycle_cmd.c  lifecycle: the action table, or the Graphviz diagram
  *      events_cmd.c  events: every event type's payload (proto/events.c), PROTOCOL.md's
  *                    tables, and a checker of events against the declaration

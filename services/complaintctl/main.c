@@ -11,7 +11,7 @@
  *      complaintctl hotspots          the hot spots analytics detected (--all, --json)
  *      complaintctl export jrt|cfpb   the regulators' CSV files (JR/T 0169 counts, CFPB rows)
  *      complaintctl show NO           a case and its audit trail, for people
- *      complaintctl token new ID      issue a staff token
+ *      complaintctl token issue ID    issue a staff token (also revoke, list, new)
  *      complaintctl lifecycle         the state machine's table, or its diagram
  *      complaintctl events            every event type's payload, or check events
  *      complaintctl calendar ...      deadline arithmetic on a working-day calendar
@@ -52,7 +52,7 @@ static const s_command_t s_commands [] = {
     { "queue",  ctl_queue,  "my cases, or my department's, by priority and due time" },
     { "hotspots", ctl_hotspots, "the analytics daemon's hot spots (open, or --all)" },
     { "show",   ctl_show,   "a case with its audit trail, for people (--json for tools)" },
-    { "token",  ctl_token,  "token new STAFF_ID: issue a staff token (hash for the tokens file)" },
+    { "token",  ctl_token,  "token issue|revoke|list|new: staff tokens and their life in the store" },
     { "lifecycle", ctl_lifecycle, "the case state machine: actions, states, roles (--dot)" },
     { "events", ctl_events, "every event type's payload keys (--markdown, --json), or --check events" },
     { "calendar", ctl_calendar, "calendar add|show|check: deadline arithmetic on a working-day calendar" },

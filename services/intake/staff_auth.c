@@ -6,8 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+//  The token's life (migration 021) is read with it, so a revoked or expired
+//  token is told apart from an unknown one: its holder learns why, and
+//  revocation wins over expiry when both hold.
 static const char *s_lookup_sql =
-    "SELECT s.id, s.role, s.department, d.path"
+    "SELECT s.id, s.role, s.department, d.path,"
+    "       t.revoked_at IS NOT NULL, coalesce (t.expires_at <= now (), false)"
     "  FROM staff_token t"
     "  JOIN staff s ON s.id = t.staff_id"
     "  JOIN department d ON d.id = s.department"
@@ -39,6 +43,14 @@ staff_auth_lookup (pg_session_t *pg, proto_str_t token, staff_t *staff, proto_er
     if (PQntuples (res) != 1)
         proto_error_set (err, PROTO_E_UNAUTHENTICATED, "token",
                          "the token belongs to no active member of staff");
+    else
+    if (PQgetvalue (res, 0, 4) [0] == 't')
+        proto_error_set (err, PROTO_E_UNAUTHENTICATED, "token",
+                         "token revoked: ask for a new one");
+    else
+    if (PQgetvalue (res, 0, 5) [0] == 't')
+        proto_error_set (err, PROTO_E_UNAUTHENTICATED, "token",
+                         "token expired: ask for a new one");
     else
     if (lifecycle_role_parse (PQgetvalue (res, 0, 1), (size_t) PQgetlength (res, 0, 1),
                               &staff->role))
@@ -221,6 +233,37 @@ staff_auth_test (bool verbose, pg_session_t *pg, int *passed)
                           && err.code && strcmp (err.code, PROTO_E_UNAUTHENTICATED) == 0
                           && strcmp (err.field, "token") == 0 && staff.id [0] == 0,
                  refused [i].what);
+    }
+
+    /* A token's life (migration 021): a revoked and an expired token of an
+     * active member of staff are refused, each saying why. */
+    static const struct {
+        const char *life;       /* the columns set on the fresh token's row */
+        const char *word;       /* the message starts "token <word>" */
+        const char *what;
+    } lives [] = {
+        { "revoked_at = now (), revoked_by = 'selftest'", "token revoked",
+          "a revoked token: unauthenticated, field token, says revoked" },
+        { "expires_at = now () - interval '1 second'", "token expired",
+          "an expired token: unauthenticated, field token, says expired" },
+        { "revoked_at = now (), revoked_by = 'selftest', expires_at = now ()", "token revoked",
+          "a token revoked and expired: revocation is what it says" },
+        { "expires_at = now () + interval '1 hour'", NULL,
+          "a token that expires in an hour: accepted" },
+    };
+    for (size_t i = 0; i < sizeof lives / sizeof lives [0]; i++) {
+        char fresh [STAFF_TOKEN_SIZE];
+        bool placed = test_org_token_life (conn, "st_co", lives [i].life, fresh) == 0;
+        memset (&err, 0, sizeof err);
+        int rc = placed ? staff_auth_lookup (pg, (proto_str_t) { fresh, STAFF_TOKEN_LEN },
+                                             &staff, &err) : -2;
+        bool want_ok = lives [i].word == NULL;
+        s_check (verbose, want_ok
+                 ? rc == 0 && strcmp (staff.id, "st_co") == 0
+                 : rc == -1 && err.code && strcmp (err.code, PROTO_E_UNAUTHENTICATED) == 0
+                   && strcmp (err.field, "token") == 0
+                   && strncmp (err.message, lives [i].word, strlen (lives [i].word)) == 0,
+                 lives [i].what);
     }
 
     /* The facts from the store's SQL: a case in the Haidian outlet with the

@@ -2,7 +2,8 @@
  *
  *  Authentication: a request carries a staff token (common/staff_token.h);
  *  intake hashes it and looks the hash up in staff_token, joined to an
- *  active staff row and its department. The plaintext token is never stored
+ *  active staff row and its department; a revoked or expired token
+ *  (migration 021) is refused and says which. The plaintext token is never stored
  *  or logged.
  *
  *  Authorisation (issue 3, PROTOCOL.md "Authorisation"): a case is in a
@@ -75,8 +76,9 @@ typedef enum {
 #define STAFF_AUTH_SCOPE_COLUMNS 6
 
 /* Look the token up on the session. Returns 0 with *staff filled; -1 with
- * err set to unauthenticated (field "token": unknown, malformed or
- * inactive) or unavailable (the store failed: pg_statement_failed
+ * err set to unauthenticated (field "token": unknown, malformed,
+ * inactive, or revoked / expired: the message starts "token revoked" /
+ * "token expired") or unavailable (the store failed: pg_statement_failed
  * statement=staff_lookup says why). */
 int staff_auth_lookup (pg_session_t *pg, proto_str_t token, staff_t *staff, proto_error_t *err);
 

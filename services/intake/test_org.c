@@ -90,6 +90,24 @@ test_org_token (const char *staff_id)
 }
 
 int
+test_org_token_life (PGconn *conn, const char *staff_id, const char *life,
+                     char token [STAFF_TOKEN_SIZE])
+{
+    if (staff_token_generate (token))
+        return -1;
+    char hex [2 * STAFF_TOKEN_HASH_LEN + 1], sql [256];
+    staff_token_hash_hex (token, STAFF_TOKEN_LEN, hex);
+    const char *v [] = { hex, staff_id };
+    snprintf (sql, sizeof sql, "UPDATE staff_token SET %s WHERE token_sha256 = decode ($1, 'hex')",
+              life);
+    if (s_exec (conn, "INSERT INTO staff_token (token_sha256, staff_id)"
+                      " VALUES (decode ($1, 'hex'), $2)", 2, v)
+    ||  s_exec (conn, sql, 1, v))
+        return -1;
+    return 0;
+}
+
+int
 test_org_case (PGconn *conn, const char *state, const char *department,
                const char *cooperating, char no [COMPLAINT_NO_SIZE])
 {

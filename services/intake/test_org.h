@@ -17,6 +17,7 @@
  *
  *      test_org_create      write it (0, or -1 with the error printed)
  *      test_org_token       a member of staff's plaintext token
+ *      test_org_token_life  a fresh token with its life set (revoked, expired)
  *      test_org_case        a case placed with SQL: state, department (NULL:
  *                           none yet), cooperating department (NULL: none);
  *                           its number in `no`, version 1
@@ -25,10 +26,16 @@
 #define TEST_ORG_H_INCLUDED
 
 #include "complaint_no.h"
+#include "staff_token.h"
 #include <libpq-fe.h>
 
 int test_org_create (PGconn *conn);
 const char *test_org_token (const char *staff_id);
+/* A fresh token of `staff_id` into *token, its row then given `life` (the
+ * SET list of an UPDATE of staff_token: fixed test text, not input).
+ * 0 or -1 (printed). */
+int test_org_token_life (PGconn *conn, const char *staff_id, const char *life,
+                         char token [STAFF_TOKEN_SIZE]);
 int test_org_case (PGconn *conn, const char *state, const char *department,
                    const char *cooperating, char no [COMPLAINT_NO_SIZE]);
 

@@ -48,13 +48,14 @@
     "        RETURNING 1)" \
     "UPDATE staff SET active = false WHERE active AND id <> ALL ($1::text[])"
 
-//  Two statements: within one, an INSERT would not see the DELETE of a CTE
-//  (one snapshot) and a token kept from the last load would collide with
-//  itself on the primary key.
-#define S_SQL_TOKENS_DELETE "DELETE FROM staff_token"
+//  The tokens file only seeds (migration 021): a hash the store does not
+//  hold yet is inserted, one it holds is left as it is, revoked or not, and
+//  none is deleted. The store is the one source of truth for a token's life;
+//  the router's role has no UPDATE or DELETE on staff_token to do otherwise.
 #define S_SQL_TOKENS \
     "INSERT INTO staff_token (token_sha256, staff_id)" \
-    "SELECT decode (h, 'hex'), s FROM unnest ($1::text[], $2::text[]) AS t (s, h)"
+    " SELECT decode (h, 'hex'), s FROM unnest ($1::text[], $2::text[]) AS t (s, h)" \
+    " ON CONFLICT (token_sha256) DO NOTHING"
 
 static int
 s_exec (pg_session_t *session, const char *what, const char *sql, int n,
@@ -134,8 +135,6 @@ orgsync_run (pg_session_t *session, const policy_t *policy)
             params [k] = s [k].data;
         rc = s_exec (session, "staff", S_SQL_STAFF, S_COUNT, params);
     }
-    if (rc == 0 && tokens)
-        rc = s_exec (session, "tokens", S_SQL_TOKENS_DELETE, 0, NULL);
     if (rc == 0 && tokens) {
         const char *params [2] = { tok_ids.data, tok_hex.data };
         rc = s_exec (session, "tokens", S_SQL_TOKENS, 2, params);
@@ -155,6 +154,6 @@ orgsync_run (pg_session_t *session, const policy_t *policy)
     if (rc == 0)
         log_info ("org_synced", "departments=%zu staff=%zu tokens=%s",
                   directory_dept_count (dir), directory_staff_count (dir),
-                  tokens ? "replaced" : "unmanaged");
+                  tokens ? "seeded" : "unmanaged");
     return rc;
 }

@@ -6,8 +6,9 @@
  *    - staff upserted;
  *    - departments and staff missing from the file marked active = false
  *      (never deleted: cases and the audit trail still name them);
- *    - staff_token replaced by the tokens file's hashes, when a tokens file
- *      is configured (without one the table is left alone).
+ *    - staff_token seeded with the tokens file's hashes it does not hold
+ *      yet, when a tokens file is configured; never a token deleted or
+ *      changed (its life is the store's, migration 021).
  *  Either all of it commits or none of it.
  *
  *  Interface: orgsync_run

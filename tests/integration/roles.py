@@ -68,7 +68,7 @@ LETTER = {"SELECT": "S", "INSERT": "I", "UPDATE": "U", "DELETE": "D", "TRUNCATE"
 MUST_WRITE = {
     "intake": [("INSERT", "complaint"), ("UPDATE", "complaint"), ("INSERT", "case_action")],
     "router": [("INSERT", "department"), ("UPDATE", "department"), ("INSERT", "staff"),
-               ("UPDATE", "staff"), ("INSERT", "staff_token"), ("DELETE", "staff_token"),
+               ("UPDATE", "staff"), ("INSERT", "staff_token"),
                ("UPDATE complaint.state", "complaint"), ("INSERT", "case_action")],
     "watchdog": [("INSERT", "sla_clock"), ("UPDATE", "sla_clock"), ("INSERT", "sla_firing"),
                  ("INSERT", "sla_extension_rule"), ("DELETE", "sla_extension_rule"),
