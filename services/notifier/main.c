@@ -53,8 +53,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NT_DEFAULT_RULES     "deploy/notify/rules.conf"
@@ -422,8 +424,10 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_STR ("smtp-from", "COMPLAINTS_SMTP_FROM", "noreply@complaints.local", "ADDR",
                 "the From address"),
     DAEMON_STR ("smtp-user", "COMPLAINTS_SMTP_USER", "", "USER", "AUTH user (\"\": no AUTH)"),
-    DAEMON_STR ("smtp-password", "COMPLAINTS_SMTP_PASSWORD", "", "PASSWORD", "AUTH password"),
-    DAEMON_STR ("smtp-tls", "COMPLAINTS_SMTP_TLS", "none", "none|try|all", "STARTTLS"),
+    DAEMON_STR ("smtp-password-file", "COMPLAINTS_SMTP_PASSWORD_FILE", "", "FILE",
+                "AUTH password, from a file of mode 0600 (or COMPLAINTS_SMTP_PASSWORD)"),
+    DAEMON_STR ("smtp-tls", "COMPLAINTS_SMTP_TLS", "auto", "auto|off|try|required",
+                "STARTTLS; auto: required unless the --smtp-url host is loopback"),
     DAEMON_LONG ("smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS", 10000, 100, 600000,
                  "per SMTP conversation"),
     DAEMON_STR ("sms-url", "COMPLAINTS_SMS_URL", "", "URL", "the SMS gateway (http:// or https://)"),
@@ -469,6 +473,18 @@ s_url_ok (const char *url)
     return !*url || strncmp (url, "http://", 7) == 0 || strncmp (url, "https://", 8) == 0;
 }
 
+//  user:password@ in a URL would put a credential on the command line and
+//  in the starting log line: refused (the user and password have flags).
+static bool
+s_url_has_userinfo (const char *url)
+{
+    const char *host = strstr (url, "://");
+    host = host ? host + 3 : url;
+    size_t len = strcspn (host, "/?#");
+    const char *at = strchr (host, '@');
+    return at && (size_t) (at - host) < len;
+}
+
 //  An Authorization value must stay one header line.
 static bool
 s_header_ok (const char *value)
@@ -476,9 +492,78 @@ s_header_ok (const char *value)
     return strpbrk (value, "\r\n") == NULL;
 }
 
+//  A password on the command line is anybody's: ps and /proc/PID/cmdline
+//  show it to every user of the machine. Refused before parsing, with the
+//  way to give it instead, and without echoing it.
+static bool
+s_password_on_command_line (int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (streq (argv [i], "--smtp-password") || strncmp (argv [i], "--smtp-password=", 16) == 0) {
+            fprintf (stderr, "notifier: --smtp-password is refused: a password on the command"
+                     " line is visible to every user (ps, /proc/PID/cmdline); put it in a file"
+                     " of mode 0600 and give --smtp-password-file FILE, or set"
+                     " COMPLAINTS_SMTP_PASSWORD\n");
+            return true;
+        }
+    return false;
+}
+
+//  The SMTP password: from --smtp-password-file (which must be a regular
+//  file no one but its owner can read or write, as ssh demands of a key),
+//  or from COMPLAINTS_SMTP_PASSWORD; not both. One line, the newline after
+//  it dropped. 0, or -1 with the reason on stderr.
+static int
+s_smtp_password (const char *path, char *password, size_t size)
+{
+    const char *env = getenv ("COMPLAINTS_SMTP_PASSWORD");
+    *password = 0;
+    if (!*path) {
+        snprintf (password, size, "%s", env ? env : "");
+        return 0;
+    }
+    if (env && *env) {
+        fprintf (stderr, "notifier: both --smtp-password-file and COMPLAINTS_SMTP_PASSWORD"
+                 " are set: give the password one way\n");
+        return -1;
+    }
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat (fd, &st)) {
+        fprintf (stderr, "notifier: cannot read the SMTP password file %s: %s\n", path,
+                 strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    if (!S_ISREG (st.st_mode) || (st.st_mode & 077)) {
+        fprintf (stderr, "notifier: the SMTP password file %s has mode %04o: it must be a"
+                 " regular file that only its owner can read (chmod 600 %s)\n", path,
+                 (unsigned) (st.st_mode & 07777), path);
+        close (fd);
+        return -1;
+    }
+    ssize_t n = read (fd, password, size - 1);
+    close (fd);
+    if (n < 0 || (size_t) n == size - 1) {
+        fprintf (stderr, "notifier: the SMTP password file %s: %s\n", path,
+                 n < 0 ? strerror (errno) : "too long");
+        return -1;
+    }
+    password [n] = 0;
+    password [strcspn (password, "\r\n")] = 0;
+    if (!*password) {
+        fprintf (stderr, "notifier: the SMTP password file %s is empty\n", path);
+        return -1;
+    }
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
+    if (s_password_on_command_line (argc, argv))
+        return 2;
     daemon_t *daemon = daemon_new ("notifier", s_opts,
         "notifier --selftest [--rules FILE] [--templates DIR] [--verbose]");
     int prc = daemon_parse (daemon, argc, argv);
@@ -507,8 +592,15 @@ main (int argc, char **argv)
     self.smtp.url = daemon_str (daemon, "smtp-url");
     self.smtp.from = daemon_str (daemon, "smtp-from");
     self.smtp.user = daemon_str (daemon, "smtp-user");
-    self.smtp.password = daemon_str (daemon, "smtp-password");
-    self.smtp.tls = daemon_str (daemon, "smtp-tls");
+    static char smtp_password [1024];
+    if (s_smtp_password (daemon_str (daemon, "smtp-password-file"), smtp_password,
+                         sizeof smtp_password)) {
+        daemon_destroy (&daemon);
+        return 2;
+    }
+    self.smtp.password = smtp_password;
+    const char *smtp_tls = daemon_str (daemon, "smtp-tls");
+    self.smtp.tls = smtp_tls_resolve (smtp_tls, self.smtp.url);
     self.smtp.timeout_ms = daemon_long (daemon, "smtp-timeout-ms");
     self.sms.url = daemon_str (daemon, "sms-url");
     self.sms.auth = daemon_str (daemon, "sms-auth");
@@ -528,14 +620,14 @@ main (int argc, char **argv)
     claim->backoff_cap_ms = daemon_long (daemon, "backoff-cap-ms");
     //  The ranges are the skeleton's; what holds between settings is ours.
     if (claim->backoff_cap_ms < claim->backoff_ms
-        || !(streq (self.smtp.tls, "none") || streq (self.smtp.tls, "try")
-             || streq (self.smtp.tls, "all"))
+        || !self.smtp.tls || s_url_has_userinfo (self.smtp.url)
+        || s_url_has_userinfo (self.sms.url) || s_url_has_userinfo (self.push.url)
         || !smtp_mail_address_ok (self.smtp.from)
         || !s_url_ok (self.sms.url) || !s_url_ok (self.push.url)
         || !s_header_ok (self.sms.auth) || !s_header_ok (self.push.auth)) {
-        daemon_refuse (daemon, "need --backoff-ms <= --backoff-cap-ms, --smtp-tls none|try|all,"
-                       " a plain --smtp-from address, http:// or https:// gateway URLs, auth"
-                       " values on one line");
+        daemon_refuse (daemon, "need --backoff-ms <= --backoff-cap-ms, --smtp-tls auto|off|try|required,"
+                       " a plain --smtp-from address, http:// or https:// gateway URLs, no"
+                       " user:password@ in a URL, auth values on one line");
         daemon_destroy (&daemon);
         return 2;
     }
