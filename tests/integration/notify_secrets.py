@@ -4,8 +4,9 @@
 
     notify_secrets.py --dir TEST_DIR STEP ARGS...
 
-    refuse NOTIFIER      --smtp-password refused, a loose password file
-                         refused naming it and its mode; writes the 0600
+    refuse NOTIFIER      --smtp-password, --sms-auth, --push-auth refused,
+                         a loose password or auth file refused naming it
+                         and its mode; writes the 0600
                          password file the later steps use
     loopback NO PID      mail sent with the password from the file; the
                          password in neither the log nor /proc/PID/cmdline
@@ -56,6 +57,15 @@ def step_refuse(notifier):
         expect_true("... says to use --smtp-password-file or COMPLAINTS_SMTP_PASSWORD",
                     "--smtp-password-file" in err and "COMPLAINTS_SMTP_PASSWORD" in err, err)
         expect_true("... and does not echo the password", PASSWORD not in out + err, err)
+    for flag in ("--sms-auth", "--push-auth"):
+        rc, out, err = checks.run([notifier, flag, "Bearer " + PASSWORD])
+        expect("%s VALUE: exit status" % flag, 2, rc)
+        expect_true("... says to use %s-file, and does not echo the value" % flag,
+                    flag + "-file" in err and PASSWORD not in out + err, err)
+    loose = write_secret("loose.auth", "Bearer " + PASSWORD + "\n", 0o604)
+    rc, out, err = checks.run([notifier, "--sms-auth-file", loose])
+    expect("a gateway auth file of mode 0604: exit status", 2, rc)
+    expect_true("... the refusal names the file and its mode", loose in err and "0604" in err, err)
     for mode in (0o644, 0o640):
         loose = write_secret("loose.password", PASSWORD + "\n", mode)
         rc, out, err = checks.run([notifier, "--smtp-url", "smtp://127.0.0.1:1",

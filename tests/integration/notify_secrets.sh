@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # notify_secrets.sh — the notifier's secrets hygiene (issue 13):
-#   refuse    --smtp-password on the command line is refused (exit 2, the
-#             way to give it instead, the value not echoed); a password
-#             file readable by group or others is refused, naming the file
-#             and its mode
+#   refuse    --smtp-password, --sms-auth, --push-auth on the command line
+#             are refused (exit 2, the way to give it instead, the value not
+#             echoed); a password or auth file readable by group or others
+#             is refused, naming the file and its mode
 #   loopback  a password from a 0600 file (--smtp-password-file): mail goes
 #             to the local smtp-sink (it offers no AUTH, so libcurl sends
 #             none: what is checked is where the password does NOT go), and
