@@ -82,9 +82,10 @@ SINK_MAIL_DIR=${COMPLAINTS_SINK_MAIL_DIR:-$VAR/sinks/mail}
 # A demo convenience: in production each person is issued their own token.
 staff_tokens_ensure () {
     local bin=$1 directory=$COMPLAINTS_ROOT/deploy/org/directory.conf id token n=0
-    mkdir -p "$SECRETS_DIR"
+    # Created with their final modes (umask 077), never loosened meanwhile;
+    # the chmods only tighten what an older make up left.
+    ( umask 077; mkdir -p "$SECRETS_DIR"; touch "$STAFF_TOKENS" "$STAFF_TOKENS_PLAIN" )
     chmod 700 "$SECRETS_DIR"
-    touch "$STAFF_TOKENS" "$STAFF_TOKENS_PLAIN"
     chmod 600 "$STAFF_TOKENS" "$STAFF_TOKENS_PLAIN"
     for id in $(awk '$1 == "staff" { print $2 }' "$directory"); do
         awk -v id="$id" '$1 == id { found = 1 } END { exit !found }' "$STAFF_TOKENS_PLAIN" && continue
@@ -270,7 +271,7 @@ EOF
 pseudonym_key () {
     local f=$SECRETS_DIR/pseudonym.key
     if [[ ! -s $f ]]; then
-        mkdir -p "$SECRETS_DIR"
+        ( umask 077; mkdir -p "$SECRETS_DIR" )
         chmod 700 "$SECRETS_DIR"
         ( umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$f.tmp" && mv "$f.tmp" "$f" )
         say "generated a new pseudonym key in $f" >&2
@@ -283,6 +284,10 @@ pseudonym_key () {
 env_write () {
     local key tmp=$ENV_FILE.tmp
     key=$(pseudonym_key)
+    # var/env holds the pseudonym key: the file is created 0600 before a
+    # byte is written (a leftover .tmp would keep its old mode: removed).
+    rm -f "$tmp"
+    ( umask 077; : >"$tmp" )
     {
         echo "# var/env — written by deploy/scripts/up.sh; source it: . var/env"
         echo "# The embedded pipeline's PostgreSQL (Unix socket only) and endpoints."
@@ -314,8 +319,7 @@ env_write () {
             [[ -n ${NOTIFY_EXTERNAL[$n]:-} ]] && printf 'export %s=%q\n' "$n" "${!n}"
         done
         true
-    } >"$tmp"
-    chmod 600 "$tmp"
+    } >>"$tmp"
     mv "$tmp" "$ENV_FILE"
 }
 

@@ -62,7 +62,7 @@ fi
     || die "no group role complaints_owner: run the migrations first (deploy/scripts/migrate.sh)"
 
 if [[ -n $passwords ]]; then
-    mkdir -p "$passwords"
+    ( umask 077; mkdir -p "$passwords" )
     chmod 700 "$passwords"
 fi
 
@@ -95,7 +95,10 @@ SQL
         [[ -n $pw ]] || die "--password-env: $v is not set"
     fi
     if [[ -n $pw ]]; then
-        "${PSQL[@]}" -v login="$login" -v pw="$pw" >/dev/null <<'SQL'
+        # The password goes to psql in its environment, not as -v on its
+        # command line (anyone can read that in ps and /proc/PID/cmdline).
+        COMPLAINTS_ROLE_PASSWORD=$pw "${PSQL[@]}" -v login="$login" >/dev/null <<'SQL'
+\getenv pw COMPLAINTS_ROLE_PASSWORD
 ALTER ROLE :"login" PASSWORD :'pw';
 SQL
     fi

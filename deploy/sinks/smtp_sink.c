@@ -1,9 +1,10 @@
 /*  smtp_sink.c — smtp-sink: a small real SMTP server that stores what it
  *  receives, for the notifier's tests, `make up` and the benchmarks.
  *
- *      smtp-sink --port N --dir DIR [--delay SECONDS]
+ *      smtp-sink --port N --dir DIR [--delay SECONDS] [--bind IPV4]
  *
- *  Speaks SMTP on 127.0.0.1:N (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP,
+ *  Speaks SMTP on 127.0.0.1:N (or --bind's address: a "real server" that
+ *  offers no STARTTLS, for the test of the notifier's TLS default) (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP,
  *  QUIT). Each accepted message is stored as DIR/<ns>-<n>.eml, an
  *  "X-Rcpt-To:" line before it, written to a dot-file and renamed (a file is
  *  whole), BEFORE the 250 reply and after --delay seconds: a client killed
@@ -264,6 +265,7 @@ int
 main (int argc, char **argv)
 {
     int port = 0;
+    const char *bind_to = "127.0.0.1";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp (argv [i], "--port"))
             port = atoi (argv [i + 1]);
@@ -273,13 +275,16 @@ main (int argc, char **argv)
         else
         if (!strcmp (argv [i], "--delay"))
             s_delay = atof (argv [i + 1]);
+        else
+        if (!strcmp (argv [i], "--bind"))
+            bind_to = argv [i + 1];
         else {
             fprintf (stderr, "smtp-sink: unknown flag %s\n", argv [i]);
             return 2;
         }
     }
     if (port <= 0 || port > 65535 || !s_dir || s_delay < 0 || argc % 2 == 0) {
-        fprintf (stderr, "usage: smtp-sink --port N --dir DIR [--delay SECONDS]\n");
+        fprintf (stderr, "usage: smtp-sink --port N --dir DIR [--delay SECONDS] [--bind IPV4]\n");
         return 2;
     }
     if (s_mkdirs (s_dir)) {
@@ -292,12 +297,16 @@ main (int argc, char **argv)
     int one = 1;
     setsockopt (listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (inet_pton (AF_INET, bind_to, &addr.sin_addr) != 1) {
+        fprintf (stderr, "smtp-sink: --bind %s is not an IPv4 address\n", bind_to);
+        return 2;
+    }
     if (bind (listener, (struct sockaddr *) &addr, sizeof addr) || listen (listener, 128)) {
-        fprintf (stderr, "smtp-sink: cannot listen on 127.0.0.1:%d: %s\n", port, strerror (errno));
+        fprintf (stderr, "smtp-sink: cannot listen on %s:%d: %s\n", bind_to, port,
+                 strerror (errno));
         return 1;
     }
-    printf ("listening on 127.0.0.1:%d\n", port);
+    printf ("listening on %s:%d\n", bind_to, port);
     fflush (stdout);
     static s_client_t clients [S_MAX_CLIENTS];
     for (int i = 0; i < S_MAX_CLIENTS; i++)

@@ -53,8 +53,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NT_DEFAULT_RULES     "deploy/notify/rules.conf"
@@ -422,14 +424,18 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_STR ("smtp-from", "COMPLAINTS_SMTP_FROM", "noreply@complaints.local", "ADDR",
                 "the From address"),
     DAEMON_STR ("smtp-user", "COMPLAINTS_SMTP_USER", "", "USER", "AUTH user (\"\": no AUTH)"),
-    DAEMON_STR ("smtp-password", "COMPLAINTS_SMTP_PASSWORD", "", "PASSWORD", "AUTH password"),
-    DAEMON_STR ("smtp-tls", "COMPLAINTS_SMTP_TLS", "none", "none|try|all", "STARTTLS"),
+    DAEMON_STR ("smtp-password-file", "COMPLAINTS_SMTP_PASSWORD_FILE", "", "FILE",
+                "AUTH password, from a file of mode 0600 (or COMPLAINTS_SMTP_PASSWORD)"),
+    DAEMON_STR ("smtp-tls", "COMPLAINTS_SMTP_TLS", "auto", "auto|off|try|required",
+                "STARTTLS; auto: required unless the --smtp-url host is loopback"),
     DAEMON_LONG ("smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS", 10000, 100, 600000,
                  "per SMTP conversation"),
     DAEMON_STR ("sms-url", "COMPLAINTS_SMS_URL", "", "URL", "the SMS gateway (http:// or https://)"),
-    DAEMON_STR ("sms-auth", "COMPLAINTS_SMS_AUTH", "", "VALUE", "its Authorization header value"),
+    DAEMON_STR ("sms-auth-file", "COMPLAINTS_SMS_AUTH_FILE", "", "FILE",
+                "its Authorization header value, from a file of mode 0600 (or COMPLAINTS_SMS_AUTH)"),
     DAEMON_STR ("push-url", "COMPLAINTS_PUSH_URL", "", "URL", "the app push gateway"),
-    DAEMON_STR ("push-auth", "COMPLAINTS_PUSH_AUTH", "", "VALUE", "its Authorization header value"),
+    DAEMON_STR ("push-auth-file", "COMPLAINTS_PUSH_AUTH_FILE", "", "FILE",
+                "its Authorization header value, from a file of mode 0600 (or COMPLAINTS_PUSH_AUTH)"),
     DAEMON_LONG ("http-timeout-ms", "COMPLAINTS_HTTP_TIMEOUT_MS", 10000, 100, 600000,
                  "per gateway request"),
     DAEMON_LONG ("rate-email", "COMPLAINTS_NOTIFY_RATE_EMAIL", 0, 0, 100000,
@@ -469,6 +475,18 @@ s_url_ok (const char *url)
     return !*url || strncmp (url, "http://", 7) == 0 || strncmp (url, "https://", 8) == 0;
 }
 
+//  user:password@ in a URL would put a credential on the command line and
+//  in the starting log line: refused (the user and password have flags).
+static bool
+s_url_has_userinfo (const char *url)
+{
+    const char *host = strstr (url, "://");
+    host = host ? host + 3 : url;
+    size_t len = strcspn (host, "/?#");
+    const char *at = strchr (host, '@');
+    return at && (size_t) (at - host) < len;
+}
+
 //  An Authorization value must stay one header line.
 static bool
 s_header_ok (const char *value)
@@ -476,9 +494,90 @@ s_header_ok (const char *value)
     return strpbrk (value, "\r\n") == NULL;
 }
 
+//  A secret on the command line is anybody's: ps and /proc/PID/cmdline
+//  show it to every user of the machine. The flags that would carry one
+//  are refused before parsing, with the way to give it instead, and
+//  without echoing it.
+static bool
+s_secret_on_command_line (int argc, char **argv)
+{
+    static const char *flags [][2] = {
+        { "--smtp-password", "COMPLAINTS_SMTP_PASSWORD" },
+        { "--sms-auth", "COMPLAINTS_SMS_AUTH" },
+        { "--push-auth", "COMPLAINTS_PUSH_AUTH" },
+    };
+    for (int i = 1; i < argc; i++)
+        for (size_t f = 0; f < sizeof flags / sizeof flags [0]; f++) {
+            size_t len = strlen (flags [f][0]);
+            if (strncmp (argv [i], flags [f][0], len) == 0
+                && (argv [i][len] == 0 || argv [i][len] == '=')) {
+                fprintf (stderr, "notifier: %s is refused: a secret on the command line is"
+                         " visible to every user (ps, /proc/PID/cmdline); put it in a file"
+                         " of mode 0600 and give %s-file FILE, or set %s\n", flags [f][0],
+                         flags [f][0], flags [f][1]);
+                return true;
+            }
+        }
+    return false;
+}
+
+//  A secret (the SMTP password, a gateway's Authorization value): from the
+//  file named by --NAME-file (which must be a regular file no one but its
+//  owner can read or write, as ssh demands of a key), or from the variable
+//  env; not both. One line, the newline after it dropped. 0, or -1 with
+//  the reason on stderr.
+static int
+s_secret_load (const char *what, const char *path, const char *env_name, char *secret,
+               size_t size)
+{
+    const char *env = getenv (env_name);
+    *secret = 0;
+    if (!*path) {
+        snprintf (secret, size, "%s", env ? env : "");
+        return 0;
+    }
+    if (env && *env) {
+        fprintf (stderr, "notifier: both a %s file and %s are set: give it one way\n", what,
+                 env_name);
+        return -1;
+    }
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat (fd, &st)) {
+        fprintf (stderr, "notifier: cannot read the %s file %s: %s\n", what, path,
+                 strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    if (!S_ISREG (st.st_mode) || (st.st_mode & 077)) {
+        fprintf (stderr, "notifier: the %s file %s has mode %04o: it must be a regular file"
+                 " that only its owner can read (chmod 600 %s)\n", what, path,
+                 (unsigned) (st.st_mode & 07777), path);
+        close (fd);
+        return -1;
+    }
+    ssize_t n = read (fd, secret, size - 1);
+    close (fd);
+    if (n < 0 || (size_t) n == size - 1) {
+        fprintf (stderr, "notifier: the %s file %s: %s\n", what, path,
+                 n < 0 ? strerror (errno) : "too long");
+        return -1;
+    }
+    secret [n] = 0;
+    secret [strcspn (secret, "\r\n")] = 0;
+    if (!*secret) {
+        fprintf (stderr, "notifier: the %s file %s is empty\n", what, path);
+        return -1;
+    }
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
+    if (s_secret_on_command_line (argc, argv))
+        return 2;
     daemon_t *daemon = daemon_new ("notifier", s_opts,
         "notifier --selftest [--rules FILE] [--templates DIR] [--verbose]");
     int prc = daemon_parse (daemon, argc, argv);
@@ -507,13 +606,24 @@ main (int argc, char **argv)
     self.smtp.url = daemon_str (daemon, "smtp-url");
     self.smtp.from = daemon_str (daemon, "smtp-from");
     self.smtp.user = daemon_str (daemon, "smtp-user");
-    self.smtp.password = daemon_str (daemon, "smtp-password");
-    self.smtp.tls = daemon_str (daemon, "smtp-tls");
+    static char smtp_password [1024], sms_auth [1024], push_auth [1024];
+    if (s_secret_load ("SMTP password", daemon_str (daemon, "smtp-password-file"),
+                       "COMPLAINTS_SMTP_PASSWORD", smtp_password, sizeof smtp_password)
+        || s_secret_load ("SMS gateway auth", daemon_str (daemon, "sms-auth-file"),
+                          "COMPLAINTS_SMS_AUTH", sms_auth, sizeof sms_auth)
+        || s_secret_load ("push gateway auth", daemon_str (daemon, "push-auth-file"),
+                          "COMPLAINTS_PUSH_AUTH", push_auth, sizeof push_auth)) {
+        daemon_destroy (&daemon);
+        return 2;
+    }
+    self.smtp.password = smtp_password;
+    const char *smtp_tls = daemon_str (daemon, "smtp-tls");
+    self.smtp.tls = smtp_tls_resolve (smtp_tls, self.smtp.url);
     self.smtp.timeout_ms = daemon_long (daemon, "smtp-timeout-ms");
     self.sms.url = daemon_str (daemon, "sms-url");
-    self.sms.auth = daemon_str (daemon, "sms-auth");
+    self.sms.auth = sms_auth;
     self.push.url = daemon_str (daemon, "push-url");
-    self.push.auth = daemon_str (daemon, "push-auth");
+    self.push.auth = push_auth;
     self.sms.timeout_ms = self.push.timeout_ms = daemon_long (daemon, "http-timeout-ms");
     notify_claim_cfg_t *claim = &self.claim;
     claim->rate [NOTIFY_EMAIL] = daemon_long (daemon, "rate-email");
@@ -528,14 +638,14 @@ main (int argc, char **argv)
     claim->backoff_cap_ms = daemon_long (daemon, "backoff-cap-ms");
     //  The ranges are the skeleton's; what holds between settings is ours.
     if (claim->backoff_cap_ms < claim->backoff_ms
-        || !(streq (self.smtp.tls, "none") || streq (self.smtp.tls, "try")
-             || streq (self.smtp.tls, "all"))
+        || !self.smtp.tls || s_url_has_userinfo (self.smtp.url)
+        || s_url_has_userinfo (self.sms.url) || s_url_has_userinfo (self.push.url)
         || !smtp_mail_address_ok (self.smtp.from)
         || !s_url_ok (self.sms.url) || !s_url_ok (self.push.url)
         || !s_header_ok (self.sms.auth) || !s_header_ok (self.push.auth)) {
-        daemon_refuse (daemon, "need --backoff-ms <= --backoff-cap-ms, --smtp-tls none|try|all,"
-                       " a plain --smtp-from address, http:// or https:// gateway URLs, auth"
-                       " values on one line");
+        daemon_refuse (daemon, "need --backoff-ms <= --backoff-cap-ms, --smtp-tls auto|off|try|required,"
+                       " a plain --smtp-from address, http:// or https:// gateway URLs, no"
+                       " user:password@ in a URL, auth values on one line");
         daemon_destroy (&daemon);
         return 2;
     }

@@ -9,8 +9,11 @@
  *
  *  Delivery is one libcurl easy handle per message (smtp_send_t):
  *  CURLOPT_MAIL_FROM, one CURLOPT_MAIL_RCPT, the message through a read
- *  callback, TLS when asked (CURLOPT_USE_SSL: try = STARTTLS if offered,
- *  all = required), AUTH when a user is given, a total time-out. The caller
+ *  callback, TLS (CURLOPT_USE_SSL: try = STARTTLS if offered, required =
+ *  STARTTLS or smtps:// or no conversation; required is the default
+ *  wherever the URL names a host other than loopback, so a password or a
+ *  customer's mail never crosses a network in plaintext unless the operator
+ *  says --smtp-tls off), AUTH when a user is given, a total time-out. The caller
  *  runs the handle — the notifier several at once in a curl multi handle
  *  (main.c) — and asks smtp_send_result what became of it: any error
  *  (refused connection, 4xx, 5xx, time-out) is returned as text; the caller
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *
 s_base64 (const unsigned char *data, size_t size)
@@ -33,6 +37,45 @@ s_base64 (const unsigned char *data, size_t size)
     assert (out);
     sodium_bin2base64 (out, max, data, size, sodium_base64_VARIANT_ORIGINAL);
     return out;
+}
+
+bool
+smtp_url_loopback (const char *url)
+{
+    const char *host = strstr (url, "://");
+    host = host ? host + 3 : url;
+    //  Skip user:password@ (an '@' before the first '/').
+    const char *at = strchr (host, '@');
+    if (at && (!strchr (host, '/') || at < strchr (host, '/')))
+        host = at + 1;
+    char name [256];
+    size_t len;
+    if (*host == '[') {
+        host++;
+        len = strcspn (host, "]");
+    }
+    else
+        len = strcspn (host, ":/?#");
+    if (len == 0 || len >= sizeof name)
+        return false;
+    memcpy (name, host, len);
+    name [len] = 0;
+    return strcasecmp (name, "localhost") == 0 || strcmp (name, "::1") == 0
+        || (strncmp (name, "127.", 4) == 0 && strspn (name, "0123456789.") == len);
+}
+
+const char *
+smtp_tls_resolve (const char *setting, const char *url)
+{
+    if (!setting || !*setting || strcmp (setting, "auto") == 0)
+        return smtp_url_loopback (url) ? "off" : "required";
+    if (strcmp (setting, "off") == 0 || strcmp (setting, "none") == 0)
+        return "off";
+    if (strcmp (setting, "required") == 0 || strcmp (setting, "all") == 0)
+        return "required";
+    if (strcmp (setting, "try") == 0)
+        return "try";
+    return NULL;
 }
 
 bool
@@ -187,7 +230,7 @@ smtp_send_new (const smtp_cfg_t *cfg, const char *to, const char *message,
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, cfg->timeout_ms);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-    if (cfg->tls && strcmp (cfg->tls, "all") == 0)
+    if (cfg->tls && strcmp (cfg->tls, "required") == 0)
         curl_easy_setopt (curl, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
     else
     if (cfg->tls && strcmp (cfg->tls, "try") == 0)
@@ -319,5 +362,29 @@ smtp_mail_test (bool verbose, int *passed)
                       && !smtp_mail_address_ok ("a@b>\r\nRCPT TO:<x@y")
                       && !smtp_mail_address_ok ("nobody"),
              "addresses that could inject commands are refused");
+    s_check (verbose, smtp_url_loopback ("smtp://127.0.0.1:2525")
+                      && smtp_url_loopback ("smtp://localhost")
+                      && smtp_url_loopback ("smtp://[::1]:25")
+                      && smtp_url_loopback ("smtp://u:p@127.0.0.2:25/x")
+                      && !smtp_url_loopback ("smtp://mail.bank.example:587")
+                      && !smtp_url_loopback ("smtp://127.0.0.1@mail.bank.example")
+                      && !smtp_url_loopback ("smtp://192.0.2.2:25")
+                      && !smtp_url_loopback ("smtp://127.0.0.1.evil.example"),
+             "loopback hosts are told from real servers");
+    s_check (verbose, strcmp (smtp_tls_resolve ("auto", "smtp://mail.bank.example:587"),
+                              "required") == 0
+                      && strcmp (smtp_tls_resolve ("auto", "smtp://127.0.0.1:2525"), "off") == 0
+                      && strcmp (smtp_tls_resolve ("off", "smtp://mail.bank.example"), "off") == 0
+                      && strcmp (smtp_tls_resolve ("all", "smtp://127.0.0.1"), "required") == 0
+                      && smtp_tls_resolve ("yes", "smtp://x") == NULL,
+             "--smtp-tls auto: required for a real server, off on loopback");
+    //  What the option does to a server without STARTTLS is the
+    //  integration test's (notify_secrets.sh): here only that it is set.
+    smtp_cfg_t cfg = { "smtp://mail.bank.example:587", "a@b.example", "", "", NULL, 1000 };
+    cfg.tls = smtp_tls_resolve ("auto", cfg.url);
+    char err [200] = "";
+    smtp_send_t *send = smtp_send_new (&cfg, "c@d.example", "x", err, sizeof err);
+    s_check (verbose, send != NULL, "an SMTP handle with TLS required can be made");
+    smtp_send_destroy (&send);
     return selftest_tally_end (&s_tally, verbose, NULL, passed);
 }

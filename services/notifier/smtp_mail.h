@@ -13,7 +13,7 @@ typedef struct {
     const char *url;            /* smtp://host:port or smtps://host:port */
     const char *from;           /* envelope and From: address */
     const char *user, *password;    /* "" = no AUTH */
-    const char *tls;            /* none, try, all (CURLOPT_USE_SSL) */
+    const char *tls;            /* off, try, required (CURLOPT_USE_SSL) */
     long timeout_ms;
 } smtp_cfg_t;
 
@@ -37,6 +37,15 @@ CURL *smtp_send_handle (smtp_send_t *self);
  * else -1 with a short reason in err. */
 int smtp_send_result (smtp_send_t *self, CURLcode rc, char *err, size_t err_size);
 void smtp_send_destroy (smtp_send_t **self_p);
+
+/* True when the URL's host is loopback (127.0.0.0/8, ::1, localhost): the
+ * one place a plaintext conversation is the default (--smtp-tls auto). */
+bool smtp_url_loopback (const char *url);
+
+/* The --smtp-tls setting in force: "auto" (or "") becomes "required" unless
+ * the host is loopback, then "off"; the old names none and all are off and
+ * required. NULL when the setting is not one of these. */
+const char *smtp_tls_resolve (const char *setting, const char *url);
 
 /* Reject addresses that could inject SMTP commands or headers. */
 bool smtp_mail_address_ok (const char *address);

@@ -42,6 +42,8 @@ MAIL=$TEST_DIR/mail
 SINK=$ROOT/deploy/sinks/http_sink.py
 SMTPD=$ROOT/deploy/sinks/smtp_sink.py
 AUTH="Bearer sms-test-token"
+AUTH_FILE=$TEST_DIR/gateway.auth     # a secret file: 0600 from its creation
+( umask 077; printf '%s\n' "$AUTH" >"$AUTH_FILE" )
 
 checker () { "$PY" "$ROOT/tests/integration/notify_http.py" --gateway "$GW" --sink "$SINK" \
                  --auth "$AUTH" "$@"; }
@@ -57,8 +59,8 @@ notifier_start () {   # NAME EXTRA ARGS...
     shift
     start_service "$name" notifier --name "$name" --bus "$BUS_PUB_EP" \
         --smtp-url "smtp://127.0.0.1:$SMTP_PORT" --smtp-from complaints@bank.example \
-        --sms-url "http://127.0.0.1:$HTTP_PORT/sms" --sms-auth "$AUTH" \
-        --push-url "http://127.0.0.1:$HTTP_PORT/push" --push-auth "$AUTH" \
+        --sms-url "http://127.0.0.1:$HTTP_PORT/sms" --sms-auth-file "$AUTH_FILE" \
+        --push-url "http://127.0.0.1:$HTTP_PORT/push" --push-auth-file "$AUTH_FILE" \
         --http-timeout-ms 3000 --poll-ms 100 "$@"
 }
 # submit REF LANG [complaintctl submit flags...] — the new complaint's number

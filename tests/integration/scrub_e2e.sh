@@ -17,6 +17,8 @@ require_bin bus intake notifier complaintctl
 HTTP_PORT=$((TEST_ZMQ_BASE + 4))
 GW=$TEST_DIR/gateway
 AUTH="Bearer sms-test-token"
+AUTH_FILE=$TEST_DIR/gateway.auth     # a secret file: 0600 from its creation
+( umask 077; printf '%s\n' "$AUTH" >"$AUTH_FILE" )
 checker () { "$PY" "$ROOT/tests/integration/scrub_e2e.py" --ctl "$BIN/complaintctl" \
                  --out "$TEST_DIR" "$@"; }
 
@@ -30,7 +32,7 @@ wait_bus 15 || fail "bus replay did not answer within 15 s"
 # daytime in the bank's zone: an SMS receipt is not held for the morning
 clock_set "2026-11-24 10:00+08"
 start_service notifier notifier --name notifier --bus "$BUS_PUB_EP" \
-    --sms-url "http://127.0.0.1:$HTTP_PORT/sms" --sms-auth "$AUTH" \
+    --sms-url "http://127.0.0.1:$HTTP_PORT/sms" --sms-auth-file "$AUTH_FILE" \
     --http-timeout-ms 3000 --poll-ms 100 --max-attempts 2 --backoff-ms 100 --backoff-cap-ms 200
 
 checker submit 24
