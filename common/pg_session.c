@@ -176,8 +176,9 @@ s_connect (pg_session_t *self)
     return -1;
 }
 
-pg_session_t *
-pg_session_new (const char *conninfo, const char *application_name, int statement_timeout_ms)
+/*  A session not connected yet: its settings and an empty prepared set. */
+static pg_session_t *
+s_session_alloc (const char *conninfo, const char *application_name, int statement_timeout_ms)
 {
     pg_session_t *self = calloc (1, sizeof *self);
     assert (self);
@@ -188,6 +189,13 @@ pg_session_new (const char *conninfo, const char *application_name, int statemen
     self->prepared = zhashx_new ();
     zhashx_set_duplicator (self->prepared, (zhashx_duplicator_fn *) strdup);
     zhashx_set_destructor (self->prepared, (zhashx_destructor_fn *) zstr_free);
+    return self;
+}
+
+pg_session_t *
+pg_session_new (const char *conninfo, const char *application_name, int statement_timeout_ms)
+{
+    pg_session_t *self = s_session_alloc (conninfo, application_name, statement_timeout_ms);
     if (s_connect (self))
         pg_session_destroy (&self);
     return self;
@@ -197,15 +205,7 @@ pg_session_t *
 pg_session_new_deferred (const char *conninfo, const char *application_name,
                          int statement_timeout_ms, pg_session_fn *on_connect, void *arg)
 {
-    pg_session_t *self = calloc (1, sizeof *self);
-    assert (self);
-    self->conninfo = strdup (conninfo ? conninfo : "");
-    self->application_name = strdup (application_name ? application_name : "");
-    assert (self->conninfo && self->application_name);
-    self->statement_timeout_ms = statement_timeout_ms > 0 ? statement_timeout_ms : 0;
-    self->prepared = zhashx_new ();
-    zhashx_set_duplicator (self->prepared, (zhashx_duplicator_fn *) strdup);
-    zhashx_set_destructor (self->prepared, (zhashx_destructor_fn *) zstr_free);
+    pg_session_t *self = s_session_alloc (conninfo, application_name, statement_timeout_ms);
     self->on_connect = on_connect;
     self->on_connect_arg = arg;
     //  Not connected yet is not an outage: no pg_connection_lost for it.
