@@ -239,6 +239,9 @@ s_record (notifier_t *self, notify_outcome_t *outcomes, int n)
 {
     if (n == 0)
         return 0;
+    for (int i = 0; i < n; i++)
+        if (!outcomes [i].sent)
+            notify_outcome_scrub (&outcomes [i]);
     int64_t t0 = zclock_usecs ();
     int rc = notify_store_record (self->store, outcomes, n, &self->claim);
     daemon_observe (self->daemon, "record", (double) (zclock_usecs () - t0) / 1e6);

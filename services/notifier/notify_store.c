@@ -61,6 +61,7 @@
 #include "outbox.h"
 #include "pg_array.h"
 #include "pg_session.h"
+#include "privacy.h"
 
 #include <czmq.h>
 #include <jansson.h>
@@ -261,6 +262,38 @@ s_put_time (zhash_t *fields, const char *key, const calendar_t *calendar, int64_
     s_put (fields, key, shown);
 }
 
+//  The recipient as the scrubber knows a customer: an address with an @
+//  is an e-mail, any other a phone (SMS) or device token (push).
+static customer_t
+s_address_owner (const char *address)
+{
+    customer_t to = { 0 };
+    if (address && *address) {
+        proto_str_t a = { address, strlen (address) };
+        if (strchr (address, '@'))
+            to.email = a;
+        else
+            to.phone = a;
+    }
+    return to;
+}
+
+void
+notify_outcome_scrub (notify_outcome_t *outcome)
+{
+    assert (outcome && outcome->row);
+    if (!*outcome->error)
+        return;
+    customer_t to = s_address_owner (outcome->row->address);
+    size_t len;
+    char *clean = privacy_scrub (outcome->error, strlen (outcome->error), &to, &len);
+    if (clean)
+        snprintf (outcome->error, sizeof outcome->error, "%s", clean);
+    else            /* out of memory: withhold the text rather than keep it */
+        snprintf (outcome->error, sizeof outcome->error, "%s", PRIVACY_MASK);
+    free (clean);
+}
+
 //  The notification.* event's data, from its packer (proto/events.c): ids,
 //  channel and kind, attempts, the error (scrubbed) or reason; no address
 //  and no message text (invariant 8). `detail` is the error of failed and
@@ -275,14 +308,7 @@ s_event_pack (msgpack_sbuffer *buf, const char *type, int64_t id, int64_t event_
 {
     msgpack_sbuffer_clear (buf);
     const events_notification_t n = { id, event_seq, channel, kind, attempts };
-    customer_t to = { 0 };
-    if (address && *address) {
-        proto_str_t a = { address, strlen (address) };
-        if (strchr (address, '@'))
-            to.email = a;
-        else
-            to.phone = a;
-    }
+    customer_t to = s_address_owner (address);
     if (streq (type, "notification.sent"))
         events_notification_sent (buf, &n);
     else if (streq (type, "notification.failed"))

@@ -70,6 +70,14 @@ typedef struct {
     int result;                     /* out: notify_result_t */
 } notify_outcome_t;
 
+/* Mask, in place, what a gateway's error text quotes of the row's address
+ * (in any form: "<zhang@example.com>", "+86 139 ...") and of any other
+ * identifier (privacy_scrub): the text then goes to the log, the row's
+ * last_error and the notification.* event, none of which is the place for
+ * the customer's contact. Truncated to the outcome's buffer if the masks
+ * made it longer. */
+void notify_outcome_scrub (notify_outcome_t *outcome);
+
 /* Record a delivery batch's outcomes in one transaction, for the rows this
  * instance still leases: sent (+ staff_inbox for inbox), failed with
  * back-off (at least min_delay_ms), or dead after cfg->max_attempts or at
