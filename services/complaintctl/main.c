@@ -32,6 +32,7 @@
  *  rows, the opt-outs), which no service exposes on the wire.
  */
 #include "ctl.h"
+#include "pg_session.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +112,18 @@ main (int argc, char **argv)
     ||  strcmp (argv [1], "help") == 0) {
         s_usage (stdout);
         return CTL_EXIT_OK;
+    }
+    //  Every command that takes --pg: a password there is anybody's.
+    for (int i = 2; i < argc; i++) {
+        const char *value = strcmp (argv [i], "--pg") == 0 && i + 1 < argc ? argv [i + 1]
+                          : strncmp (argv [i], "--pg=", 5) == 0 ? argv [i] + 5 : NULL;
+        if (value && pg_conninfo_has_password (value)) {
+            fprintf (stderr, "complaintctl: --pg holds a password: a secret on the command"
+                     " line is visible to every user (ps, /proc/PID/cmdline); put it in"
+                     " ~/.pgpass or a PGPASSFILE of mode 0600, or give the conninfo in"
+                     " COMPLAINTS_CTL_PG\n");
+            return CTL_EXIT_USAGE;
+        }
     }
     for (size_t i = 0; i < S_NCOMMANDS; i++)
         if (strcmp (argv [1], s_commands [i].name) == 0) {
