@@ -431,6 +431,9 @@ static const daemon_opt_t s_opts [] = {
                 "AUTH password, from a file of mode 0600 (or COMPLAINTS_SMTP_PASSWORD)"),
     DAEMON_STR ("smtp-tls", "COMPLAINTS_SMTP_TLS", "auto", "auto|off|try|required",
                 "STARTTLS; auto: required unless the --smtp-url host is loopback"),
+    DAEMON_STR ("tls-ca-file", "COMPLAINTS_TLS_CA_FILE", "", "FILE",
+                "CA certificates (PEM) the SMTP server's and the https:// gateways'"
+                " certificates are verified with (\"\": the system's)"),
     DAEMON_LONG ("smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS", 10000, 100, 600000,
                  "per SMTP conversation"),
     DAEMON_STR ("sms-url", "COMPLAINTS_SMS_URL", "", "URL", "the SMS gateway (http:// or https://)"),
@@ -628,6 +631,13 @@ main (int argc, char **argv)
     self.push.url = daemon_str (daemon, "push-url");
     self.push.auth = push_auth;
     self.sms.timeout_ms = self.push.timeout_ms = daemon_long (daemon, "http-timeout-ms");
+    const char *ca_file = daemon_str (daemon, "tls-ca-file");
+    self.smtp.ca_file = self.sms.ca_file = self.push.ca_file = ca_file;
+    if (*ca_file && access (ca_file, R_OK) != 0) {
+        daemon_refuse (daemon, "--tls-ca-file %s cannot be read: %s", ca_file, strerror (errno));
+        daemon_destroy (&daemon);
+        return 2;
+    }
     notify_claim_cfg_t *claim = &self.claim;
     claim->rate [NOTIFY_EMAIL] = daemon_long (daemon, "rate-email");
     claim->rate [NOTIFY_SMS] = daemon_long (daemon, "rate-sms");

@@ -5,11 +5,10 @@
     notify_secrets.py --dir TEST_DIR STEP ARGS...
 
     refuse NOTIFIER      --smtp-password, --sms-auth, --push-auth refused,
-                         a loose password or auth file refused naming it,
-                         a --pg conninfo with a password refused (the
-                         notifier and complaintctl)
-                         and its mode; writes the 0600
-                         password file the later steps use
+                         a loose password or auth file refused naming it
+                         and its mode, a --pg conninfo with a password
+                         refused (the notifier and complaintctl); writes
+                         the 0600 password file the later steps use
     loopback NO PID      mail sent with the password from the file; the
                          password in neither the log nor /proc/PID/cmdline
     real-refused NO PID  a non-loopback server without STARTTLS: the row
