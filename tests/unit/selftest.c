@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "daemon.h"
 #include "event_stream.h"
+#include "spool.h"
 #include "analytics_request.h"
 //  Pure classes of a service (no store, no clock, no I/O), compiled into
 //  this binary (Makefile: SELFTEST_SVC) so they are tested without one.
@@ -49,6 +50,7 @@ static const s_test_t s_tests [] = {
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
+    { "spool", spool_test },
     { "pg_session", pg_session_test },
     { "outbox", outbox_test },
     { "conf", conf_test },
