@@ -150,6 +150,10 @@ fail:
 identity_seal_t *
 identity_seal_load (const char *path, char *why, size_t why_size)
 {
+    if (sodium_init () < 0) {
+        s_why (why, why_size, "libsodium did not initialise");
+        return NULL;
+    }
     if (!path || !*path) {
         s_why (why, why_size, "no key file given (" IDENTITY_KEY_FLAG " FILE or "
                IDENTITY_KEY_ENV ")");

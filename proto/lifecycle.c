@@ -32,7 +32,8 @@ static const char *const s_state_names [STATE_COUNT] = {
  *  can say "by <date>". Indexed by state, like the names. */
 static const lifecycle_next_step_t s_next_steps [STATE_COUNT] = {
     { "routing", "your complaint is being passed to the department responsible", false },
-    { "waiting_for_handler", "waiting for the handler to take up your complaint", true },
+    { "waiting_for_handler", "assigned; the handler will take it up and contact you;"
+      " a decision is due", true },
     { "investigation", "under investigation; a decision is due", true },
     { "investigation", "under investigation; a decision is due", true },
     { "waiting_for_customer", "waiting for information from you; please answer the bank's"

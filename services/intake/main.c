@@ -229,16 +229,6 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
  *  With `refuse` (the store is down and no writer is free) nothing enters
  *  the batch: every valid request is answered "unavailable" at once, so a
  *  client learns within a poll that it should retry, not after the outage. */
-/* The peer's address for the status limit: ZeroMQ's Peer-Address of the
- * body frame (the IP of a TCP peer); "local" where there is none (ipc,
- * inproc). */
-static void
-s_peer_of (zmsg_t *msg, char peer [PEER_LIMIT_KEY_MAX])
-{
-    const char *address = zframe_meta (zmsg_last (msg), "Peer-Address");
-    snprintf (peer, PEER_LIMIT_KEY_MAX, "%s", address && *address ? address : "local");
-}
-
 static void
 s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m,
               peer_limit_t *status_limit, bool refuse)
@@ -247,7 +237,10 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
     zhashx_t *peers = zhashx_new ();            /* identity (hex) -> requests in this batch */
     for (size_t reads = 0; reads < batch->capacity && batch->count < batch->capacity; reads++) {
         bool dropped = false;
-        zmsg_t *msg = envelope_recv (router, &dropped);
+        /* the peer's address for the status limit (peer_limit.h): "local"
+         * where the transport has none (ipc, inproc) */
+        char address [PEER_LIMIT_KEY_MAX];
+        zmsg_t *msg = envelope_recv_from (router, &dropped, address, sizeof address);
         if (dropped) {
             stats->requests++;
             log_warn ("request_dropped", "reason=\"more than %d frames\"", ENVELOPE_MAX_FRAMES);
@@ -293,7 +286,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
          * is refused before the store is asked (peer_limit.h). */
         long retry_s = 0;
         if (r->req.op == REQUEST_GET && !r->req.u.get.token.ptr) {
-            s_peer_of (r->msg, r->peer);
+            snprintf (r->peer, sizeof r->peer, "%s", *address ? address : "local");
             if (!peer_limit_allows (status_limit, r->peer, zclock_mono (), &retry_s)) {
                 proto_error_set (&err, PROTO_E_RATE_LIMITED, "query_code",
                                  "too many failed status queries from your address;"
