@@ -361,6 +361,64 @@ identity_clear (identity_t *identity)
         }
 }
 
+/* -------------------------------------------------------------------- text */
+
+char *
+identity_seal_text (const identity_seal_t *self, const char *plain, const char *complaint_no,
+                    const char *purpose)
+{
+    assert (self && plain);
+    size_t len = strlen (plain), sealed_len = len + IDENTITY_SEAL_OVERHEAD;
+    unsigned char *sealed = malloc (sealed_len);
+    assert (sealed);
+    char *text = NULL;
+    if (identity_seal_seal (self, plain, len, complaint_no, purpose, sealed) == 0) {
+        size_t prefix = strlen (IDENTITY_TEXT_PREFIX);
+        size_t b64 = sodium_base64_ENCODED_LEN (sealed_len, sodium_base64_VARIANT_ORIGINAL);
+        text = malloc (prefix + b64);
+        assert (text);
+        memcpy (text, IDENTITY_TEXT_PREFIX, prefix);
+        sodium_bin2base64 (text + prefix, b64, sealed, sealed_len,
+                           sodium_base64_VARIANT_ORIGINAL);
+    }
+    free (sealed);
+    return text;
+}
+
+char *
+identity_open_text (const identity_seal_t *self, const char *text, const char *complaint_no,
+                    const char *purpose)
+{
+    assert (self && text);
+    size_t prefix = strlen (IDENTITY_TEXT_PREFIX);
+    if (strncmp (text, IDENTITY_TEXT_PREFIX, prefix) != 0) {
+        char *copy = strdup (text);
+        assert (copy);
+        return copy;
+    }
+    size_t b64_len = strlen (text + prefix);
+    unsigned char *sealed = malloc (b64_len + 1);
+    assert (sealed);
+    size_t sealed_len = 0;
+    char *plain = NULL;
+    if (sodium_base642bin (sealed, b64_len + 1, text + prefix, b64_len, NULL, &sealed_len,
+                           NULL, sodium_base64_VARIANT_ORIGINAL) == 0
+    &&  sealed_len >= IDENTITY_SEAL_OVERHEAD) {
+        plain = malloc (sealed_len - IDENTITY_SEAL_OVERHEAD + 1);
+        assert (plain);
+        size_t plain_len = 0;
+        if (identity_seal_open (self, sealed, sealed_len, complaint_no, purpose,
+                                (unsigned char *) plain, &plain_len) == 0)
+            plain [plain_len] = 0;
+        else {
+            free (plain);
+            plain = NULL;
+        }
+    }
+    free (sealed);
+    return plain;
+}
+
 /* ------------------------------------------------------------------ hashes */
 
 static void
@@ -491,6 +549,19 @@ identity_seal_test (bool verbose)
     assert (identity_seal_customer (rotated, &nobody, "202612050000013", &buf) == 0);
     assert (buf.size == 0);
     msgpack_sbuffer_destroy (&buf);
+
+    /* text form, for another owner's text column */
+    char *text = identity_seal_text (old, "wang@example.com", "202612050000013", "address");
+    assert (text && !strncmp (text, IDENTITY_TEXT_PREFIX, strlen (IDENTITY_TEXT_PREFIX)));
+    assert (!strstr (text, "wang"));
+    char *back = identity_open_text (rotated, text, "202612050000013", "address");
+    assert (back && !strcmp (back, "wang@example.com"));
+    free (back);
+    assert (!identity_open_text (old, text, "202612050000024", "address"));
+    back = identity_open_text (old, "li.na@bank.example", "202612050000013", "address");
+    assert (back && !strcmp (back, "li.na@bank.example"));      /* not sealed: as is */
+    free (back);
+    free (text);
 
     /* lookup hashes: the normalised identifier, keyed; the key id first */
     unsigned char h1 [IDENTITY_HASH_SIZE], h2 [IDENTITY_HASH_SIZE], h3 [IDENTITY_HASH_SIZE];

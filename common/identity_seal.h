@@ -105,6 +105,18 @@ int identity_open_customer (const identity_seal_t *self, const unsigned char *se
 /* Wipe and free the fields; safe on a zeroed or cleared identity. */
 void identity_clear (identity_t *identity);
 
+/* A sealed value as text, for a text column of another owner (the
+ * notifier's notification.address): IDENTITY_TEXT_PREFIX, then the sealed
+ * bytes in base64. malloc'd; NULL when it could not be sealed. */
+#define IDENTITY_TEXT_PREFIX "sealed:"
+char *identity_seal_text (const identity_seal_t *self, const char *plain,
+                          const char *complaint_no, const char *purpose);
+/* The plaintext of such a text, malloc'd. A text without the prefix is not
+ * sealed (a member of staff's address): returned as a copy. NULL when a
+ * sealed text does not open. */
+char *identity_open_text (const identity_seal_t *self, const char *text,
+                          const char *complaint_no, const char *purpose);
+
 /* The lookup hash of an identifier of kind ("id", "acct", "tel", "mail",
  * "name"; privacy_normalise) under the current key. */
 void identity_seal_lookup (const identity_seal_t *self, const char *kind, proto_str_t value,

@@ -344,6 +344,9 @@ s_events_flush (notify_store_t *self, s_events_t *events)
 //  A batch of events being turned into rows: the cases they concern (one
 //  query), the staff of each (kind, department, handler) asked for (one
 //  query each, cached for the batch), the rows as arrays (one INSERT).
+//  What a customer's address is sealed as in notification.address.
+#define NOTIFY_ADDRESS_PURPOSE "address"
+
 //  A case's customer, opened (identity_seal.h) once per batch: where to
 //  reach them, their name for the greeting, the query code for the receipt.
 //  Wiped when the batch ends.
@@ -401,6 +404,19 @@ s_insert (s_event_t *ev, const char *kind, const char *recipient, notify_channel
     if (notify_rules_render (ev->batch->rules, ev->rule->type, lang, channel, ev->fields,
                              &subject, &body))
         return;
+    //  A customer's address is their identity: the row keeps it sealed
+    //  (identity_seal.h), opened again when the row is claimed to send.
+    char *sealed = NULL;
+    if (streq (kind, "customer") && address && *address) {
+        sealed = identity_seal_text (ev->batch->store->seal, address, s_case (ev, CASE_NO),
+                                     NOTIFY_ADDRESS_PURPOSE);
+        if (!sealed) {
+            free (subject);
+            free (body);
+            return;
+        }
+        address = sealed;
+    }
     const char *values [ROW_COLUMNS] = {
         ev->seq, ev->rule->type, s_case (ev, CASE_ID), s_case (ev, CASE_NO), kind, recipient,
         notify_channel_name (channel), address, lang, subject, body,
@@ -410,6 +426,7 @@ s_insert (s_event_t *ev, const char *kind, const char *recipient, notify_channel
     for (int i = 0; i < ROW_COLUMNS; i++)
         pg_array_add (&ev->batch->rows [i], values [i]);
     ev->batch->nrows++;
+    free (sealed);
     free (subject);
     free (body);
 }
@@ -1080,11 +1097,21 @@ s_claim_channels (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_ro
         row->channel = strdup (PQgetvalue (res, i, 4));
         row->recipient_kind = strdup (PQgetvalue (res, i, 5));
         row->recipient = strdup (PQgetvalue (res, i, 6));
-        row->address = strdup (PQgetvalue (res, i, 7));
         row->subject = strdup (PQgetvalue (res, i, 8));
         row->body = strdup (PQgetvalue (res, i, 9));
         row->message_id = strdup (PQgetvalue (res, i, 10));
         row->complaint_no = strdup (PQgetvalue (res, i, 11));
+        //  A customer's address was sealed at creation: opened for the send.
+        //  One that does not open is sent nowhere ("no address": retried,
+        //  then dead), and said so.
+        row->address = identity_open_text (self->seal, PQgetvalue (res, i, 7),
+                                           row->complaint_no, NOTIFY_ADDRESS_PURPOSE);
+        if (!row->address) {
+            log_warn ("address_unopened", "id=%" PRId64 " complaint_no=%s reason=\"its key is"
+                      " not in the key file, or the value was altered\"", row->id,
+                      row->complaint_no);
+            row->address = strdup ("");
+        }
     }
     PQclear (res);
     return 0;
