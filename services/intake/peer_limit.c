@@ -85,7 +85,7 @@ peer_limit_allows (peer_limit_t *self, const char *peer, int64_t now_ms, long *r
     if (tokens >= 1.0)
         return true;
     if (retry_s)
-        *retry_s = (long) ((1.0 - tokens) / self->per_ms / 1000.0) + 1;
+        *retry_s = ((long) ((1.0 - tokens) / self->per_ms) + 999) / 1000;   /* ms, rounded up */
     return false;
 }
 
