@@ -84,8 +84,11 @@ peer_limit_allows (peer_limit_t *self, const char *peer, int64_t now_ms, long *r
         tokens = 0;             /* full of peers that owe: a new one waits */
     if (tokens >= 1.0)
         return true;
-    if (retry_s)
+    if (retry_s) {
         *retry_s = ((long) ((1.0 - tokens) / self->per_ms) + 999) / 1000;   /* ms, rounded up */
+        if (*retry_s < 1)
+            *retry_s = 1;
+    }
     return false;
 }
 
