@@ -15,6 +15,13 @@
  *  firings each, so a runaway case cannot blow up a reply. Intake reads
  *  no SLA table itself (invariant 9).
  *
+ *  The status view (get without a token) reads only the number, the state,
+ *  the dates and the query code's keyed hash, through its own column list,
+ *  so nothing else can slip into it; every way of failing (unknown number,
+ *  no code, wrong code, malformed code) packs the one not_found reply and
+ *  counts in status_guess. The staff view opens the customer's sealed
+ *  identity with the key (identity_seal.h) and wipes it once packed.
+ *
  *  Open cases (the queue without --state) are complaint_is_open (state),
  *  the store's one definition (migration 007), which mirrors
  *  lifecycle_state_open; case_view_test checks the two agree.
@@ -264,12 +271,18 @@ s_code_matches (const case_view_cfg_t *cfg, proto_str_t code, const char *stored
     bool wellformed = code.ptr && query_code_canonical (code.ptr, code.len, canon) == 0;
     unsigned char stored [IDENTITY_HASH_SIZE];
     size_t stored_len = 0;
-    if (!stored_hex || sodium_hex2bin (stored, sizeof stored, stored_hex, strlen (stored_hex),
-                                       NULL, &stored_len, NULL))
-        stored_len = 0;
+    bool known = stored_hex && sodium_hex2bin (stored, sizeof stored, stored_hex,
+                                               strlen (stored_hex), NULL, &stored_len, NULL) == 0
+              && stored_len == IDENTITY_HASH_SIZE;
+    if (!known) {
+        /* no case, or one without a code: compare with a hash nothing
+         * matches, under the current key, so the time taken is the same */
+        memset (stored, 0, sizeof stored);
+        stored [0] = (unsigned char) identity_seal_key_id (cfg->seal);
+    }
     bool match = identity_seal_hash_match (cfg->seal, IDENTITY_HASH_QUERY, canon,
-                                           QUERY_CODE_CHARS, stored, stored_len);
-    return wellformed && match;
+                                           QUERY_CODE_CHARS, stored, sizeof stored);
+    return known && wellformed && match;
 }
 
 /* The next step as a sentence: the lifecycle's, with the due date when

@@ -24,6 +24,13 @@
  *  never wait out an outage (complaint_store.c), and with every writer busy
  *  the loop answers them itself.
  *
+ *  Status queries (a get without a token: the public status view,
+ *  case_view.h) are limited here per peer address (peer_limit.h): a peer out
+ *  of failures is answered rate_limited before its request reaches a
+ *  writer, and each failure the writer reports back costs a token. The
+ *  identity key file (--identity-key-file, identity_seal.h) is loaded once
+ *  and shared read-only by the writers; without it intake does not start.
+ *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
  *  then the one reply frame. What is answerable, and how a body decodes, is
