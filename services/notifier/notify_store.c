@@ -346,6 +346,7 @@ s_events_flush (notify_store_t *self, s_events_t *events)
 //  query each, cached for the batch), the rows as arrays (one INSERT).
 //  What a customer's address is sealed as in notification.address.
 #define NOTIFY_ADDRESS_PURPOSE "address"
+#define NOTIFY_BODY_PURPOSE    "message"
 
 //  A case's customer, opened (identity_seal.h) once per batch: where to
 //  reach them, their name for the greeting, the query code for the receipt.
@@ -404,18 +405,27 @@ s_insert (s_event_t *ev, const char *kind, const char *recipient, notify_channel
     if (notify_rules_render (ev->batch->rules, ev->rule->type, lang, channel, ev->fields,
                              &subject, &body))
         return;
-    //  A customer's address is their identity: the row keeps it sealed
-    //  (identity_seal.h), opened again when the row is claimed to send.
+    //  A customer's address is their identity, and their message holds
+    //  their query code: the row keeps both sealed (identity_seal.h),
+    //  opened again when the row is claimed to send.
     char *sealed = NULL;
-    if (streq (kind, "customer") && address && *address) {
-        sealed = identity_seal_text (ev->batch->store->seal, address, s_case (ev, CASE_NO),
-                                     NOTIFY_ADDRESS_PURPOSE);
-        if (!sealed) {
+    if (streq (kind, "customer")) {
+        char *sealed_body = identity_seal_text (ev->batch->store->seal, body,
+                                                s_case (ev, CASE_NO), NOTIFY_BODY_PURPOSE);
+        if (address && *address)
+            sealed = identity_seal_text (ev->batch->store->seal, address, s_case (ev, CASE_NO),
+                                         NOTIFY_ADDRESS_PURPOSE);
+        if (!sealed_body || (address && *address && !sealed)) {
+            free (sealed_body);
+            free (sealed);
             free (subject);
             free (body);
             return;
         }
-        address = sealed;
+        free (body);
+        body = sealed_body;
+        if (sealed)
+            address = sealed;
     }
     const char *values [ROW_COLUMNS] = {
         ev->seq, ev->rule->type, s_case (ev, CASE_ID), s_case (ev, CASE_NO), kind, recipient,
@@ -1098,14 +1108,20 @@ s_claim_channels (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_ro
         row->recipient_kind = strdup (PQgetvalue (res, i, 5));
         row->recipient = strdup (PQgetvalue (res, i, 6));
         row->subject = strdup (PQgetvalue (res, i, 8));
-        row->body = strdup (PQgetvalue (res, i, 9));
         row->message_id = strdup (PQgetvalue (res, i, 10));
         row->complaint_no = strdup (PQgetvalue (res, i, 11));
-        //  A customer's address was sealed at creation: opened for the send.
-        //  One that does not open is sent nowhere ("no address": retried,
-        //  then dead), and said so.
+        //  A customer's address and message were sealed at creation: opened
+        //  for the send. One that does not open is sent nowhere ("no
+        //  address": retried, then dead), and said so.
+        row->body = identity_open_text (self->seal, PQgetvalue (res, i, 9), row->complaint_no,
+                                        NOTIFY_BODY_PURPOSE);
         row->address = identity_open_text (self->seal, PQgetvalue (res, i, 7),
                                            row->complaint_no, NOTIFY_ADDRESS_PURPOSE);
+        if (!row->body) {
+            row->body = strdup ("");
+            free (row->address);
+            row->address = NULL;
+        }
         if (!row->address) {
             log_warn ("address_unopened", "id=%" PRId64 " complaint_no=%s reason=\"its key is"
                       " not in the key file, or the value was altered\"", row->id,

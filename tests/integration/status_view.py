@@ -211,8 +211,12 @@ def step_store(no, code):
                     " or c::text like '%%' || :'b' || '%%'", a=code, b=canon)
     expect("no complaint row holds the code in clear", 0, found)
     found = sql_int("select count(*) from notification n"
-                    " where n::text like '%%' || :'a' || '%%'", a=code)
-    expect_true("the receipt row holds it (the message sent to the customer)", found >= 1)
+                    " where n::text like '%%' || :'a' || '%%' or n::text like '%%' || :'b' || '%%'",
+                    a=code, b=canon)
+    expect("nor the receipt's notification row (the customer's message is sealed)", 0, found)
+    sealed = sql_int("select count(*) from notification where complaint_no = :'no'"
+                     " and recipient_kind = 'customer' and body like 'sealed:%%'", no=no)
+    expect_true("the receipt row's body is sealed", sealed >= 1)
     found = sql_int("select count(*) from event_log e where encode (e.event, 'escape')"
                     " like '%%' || :'a' || '%%'", a=canon[:10])
     expect("no event carries the code", 0, found)
