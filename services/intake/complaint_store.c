@@ -24,6 +24,13 @@
  *  costs one statement. Every integration test checks the events this
  *  statement completes against the declaration (tests/lib.sh).
  *
+ *  The customer: never written in clear. Before the batch is sent, each
+ *  item gets its query code (query_code.h) and, with the identity key
+ *  (identity_seal.h), the code's keyed hash and sealed copy, the identity
+ *  sealed as one value and the identifiers' lookup hashes — all bound to
+ *  the number reserved for the item. A duplicate answers the first
+ *  complaint's code, opened from its sealed copy after COMMIT.
+ *
  *  Complaint numbers: the sequence hands out blocks of 100 (INCREMENT BY
  *  100); this module keeps a few blocks in hand and refills them with one
  *  query, so numbering costs nothing per complaint.
