@@ -46,6 +46,7 @@ typedef struct {
 static const s_command_t s_commands [] = {
     { "submit", ctl_submit, "submit a complaint from flags, or a JSON document on stdin (--json)" },
     { "get",    ctl_get,    "a complaint by its number, as JSON (with the staff token if set)" },
+    { "status", ctl_status, "the public status view of a complaint, with the customer's --code" },
     { "import", ctl_import, "submit every row of a CFPB complaints CSV export (FILE or -)" },
     { "tail",   ctl_tail,   "follow the event stream live, one JSON line per event, gap-free" },
     { "replay", ctl_replay, "print the events after seq N from the event log" },

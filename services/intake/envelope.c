@@ -15,7 +15,15 @@
 zmsg_t *
 envelope_recv (zsock_t *router, bool *dropped)
 {
+    return envelope_recv_from (router, dropped, NULL, 0);
+}
+
+zmsg_t *
+envelope_recv_from (zsock_t *router, bool *dropped, char *peer, size_t peer_size)
+{
     assert (router && dropped);
+    if (peer && peer_size)
+        *peer = 0;
     *dropped = false;
     void *sock = zsock_resolve (router);
     zmsg_t *msg = NULL;
@@ -32,6 +40,12 @@ envelope_recv (zsock_t *router, bool *dropped)
             return NULL;
         }
         bool more = zmq_msg_more (&part);
+        /* The identity part is made by the ROUTER socket and carries no
+         * metadata; the parts from the wire do. */
+        if (peer && peer_size && !*peer) {
+            const char *address = zmq_msg_gets (&part, "Peer-Address");
+            snprintf (peer, peer_size, "%s", address ? address : "");
+        }
         if (++frames <= ENVELOPE_MAX_FRAMES) {
             if (!msg)
                 msg = zmsg_new ();

@@ -48,6 +48,10 @@ typedef enum {
  * interrupted), or — with *dropped true — a message over
  * ENVELOPE_MAX_FRAMES frames, which was received to its end and freed. */
 zmsg_t *envelope_recv (zsock_t *router, bool *dropped);
+/* The same, and the message's "Peer-Address" (ZeroMQ metadata: the IP of
+ * a TCP peer; "" when the transport has none) into peer, which the copy
+ * into a zmsg_t would lose. */
+zmsg_t *envelope_recv_from (zsock_t *router, bool *dropped, char *peer, size_t peer_size);
 
 bool envelope_valid (zmsg_t *msg);
 

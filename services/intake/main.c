@@ -24,6 +24,13 @@
  *  never wait out an outage (complaint_store.c), and with every writer busy
  *  the loop answers them itself.
  *
+ *  Status queries (a get without a token: the public status view,
+ *  case_view.h) are limited here per peer address (peer_limit.h): a peer out
+ *  of failures is answered rate_limited before its request reaches a
+ *  writer, and each failure the writer reports back costs a token. The
+ *  identity key file (--identity-key-file, identity_seal.h) is loaded once
+ *  and shared read-only by the writers; without it intake does not start.
+ *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
  *  then the one reply frame. What is answerable, and how a body decodes, is
@@ -49,7 +56,9 @@
 #include "case_view.h"
 #include "complaint_store.h"
 #include "envelope.h"
+#include "identity_upgrade.h"
 #include "log.h"
+#include "peer_limit.h"
 #include "privacy.h"
 #include "request.h"
 #include "staff_auth.h"
@@ -84,6 +93,18 @@ static const daemon_opt_t s_opts [] = {
                  "batches written at once, each on its own connection"),
     DAEMON_STR ("timezone", CFG_ENV_TIMEZONE, CFG_TIMEZONE, "TZ",
                 "the bank's time zone for complaint-number dates"),
+    DAEMON_STR ("identity-key-file", IDENTITY_KEY_ENV, "", "FILE",
+                "the customer identity keys, a file of mode 0600 (identity_seal.h)"),
+    DAEMON_LONG ("status-failures", "COMPLAINTS_INTAKE_STATUS_FAILURES", 10, 1, 1000,
+                 "failed status queries one peer address may make at once"),
+    DAEMON_LONG ("status-refill-s", "COMPLAINTS_INTAKE_STATUS_REFILL_S", 60, 1, 86400,
+                 "seconds until a peer may make one more"),
+    DAEMON_LONG ("status-peers", "COMPLAINTS_INTAKE_STATUS_PEERS", 10000, 16, 1000000,
+                 "peer addresses remembered for that (bounded memory)"),
+    DAEMON_LONG ("status-case-failures", "COMPLAINTS_INTAKE_STATUS_CASE_FAILURES", 20, 1,
+                 10000, "failed status queries one complaint number takes an hour"),
+    DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
+    DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
     DAEMON_BOOL ("verbose", NULL, "self-test details"),
     DAEMON_END
@@ -187,10 +208,15 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
     msgpack_sbuffer_init (&buf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 3);
+    msgpack_pack_map (&pk, 4);
     proto_pack_kv_bool (&pk, "ok", true);
     proto_pack_kv_cstr (&pk, "complaint_no", item->complaint_no);
     proto_pack_kv_bool (&pk, "duplicate", item->status == SUBMIT_DUPLICATE);
+    proto_pack_cstr (&pk, "query_code");
+    if (*item->query_code)
+        proto_pack_cstr (&pk, item->query_code);
+    else
+        msgpack_pack_nil (&pk);     /* a complaint from before query codes */
     s_reply (router, msg_p, &buf);
     msgpack_sbuffer_destroy (&buf);
 }
@@ -212,13 +238,16 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
  *  client learns within a poll that it should retry, not after the outage. */
 static void
 s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m,
-              bool refuse)
+              peer_limit_t *status_limit, bool refuse)
 {
     batch->count = batch->nsubmits = 0;
     zhashx_t *peers = zhashx_new ();            /* identity (hex) -> requests in this batch */
     for (size_t reads = 0; reads < batch->capacity && batch->count < batch->capacity; reads++) {
         bool dropped = false;
-        zmsg_t *msg = envelope_recv (router, &dropped);
+        /* the peer's address for the status limit (peer_limit.h): "local"
+         * where the transport has none (ipc, inproc) */
+        char address [PEER_LIMIT_KEY_MAX];
+        zmsg_t *msg = envelope_recv_from (router, &dropped, address, sizeof address);
         if (dropped) {
             stats->requests++;
             log_warn ("request_dropped", "reason=\"more than %d frames\"", ENVELOPE_MAX_FRAMES);
@@ -246,6 +275,8 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         }
         r->msg = msg;
         r->failed = false;
+        r->status_miss = false;
+        r->peer [0] = 0;
         if (verdict == ENVELOPE_REJECT) {
             stats->rejected++;
             char q [300];
@@ -258,6 +289,22 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             continue;
         }
         metric_add_at (m->requests, (const char *[]) { s_op_name (r->req.op) }, 1);
+        /* A get without a token is a status query: a peer out of failures
+         * is refused before the store is asked (peer_limit.h). */
+        long retry_s = 0;
+        if (r->req.op == REQUEST_GET && !r->req.u.get.token.ptr) {
+            snprintf (r->peer, sizeof r->peer, "%s", *address ? address : "local");
+            if (!peer_limit_allows (status_limit, r->peer, zclock_mono (), &retry_s)) {
+                proto_error_set (&err, PROTO_E_RATE_LIMITED, "query_code",
+                                 "too many failed status queries from your address;"
+                                 " retry in %ld s", retry_s);
+                log_info ("status_rate_limited", "peer=%s retry_s=%ld", r->peer, retry_s);
+                s_count_error (m, err.code);
+                s_reply_error (router, &r->msg, &err);
+                msgpack_unpacked_destroy (&r->unpacked);
+                continue;
+            }
+        }
         bool over_quota = false;
         if (!refuse) {
             char *peer = zframe_strhex (zmsg_first (r->msg));
@@ -298,7 +345,8 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
  * store counts as down while its replies say "unavailable"; returns
  * whether this batch's did. */
 static bool
-s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m)
+s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m,
+               peer_limit_t *status_limit)
 {
     if (batch->nsubmits)
         stats->batches++;
@@ -326,6 +374,8 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metri
             stats->refused += r->req.op == REQUEST_ACT && r->failed;
             if (r->failed)
                 unavailable |= s_count_reply_error (m, &r->reply);
+            if (r->status_miss)
+                peer_limit_charge (status_limit, r->peer, zclock_mono ());
             s_reply (router, &r->msg, &r->reply);
         }
         msgpack_unpacked_destroy (&r->unpacked);
@@ -394,6 +444,7 @@ s_selftest (bool verbose)
 {
     int passed = 0;
     int failed = envelope_test (verbose, &passed);
+    failed += peer_limit_test (verbose, &passed);
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {
@@ -426,7 +477,9 @@ main (int argc, char **argv)
 {
     daemon_t *daemon = daemon_new ("intake", s_opts,
         "intake --selftest [--verbose]   (against the database in PG*)\n"
-        "COMPLAINTS_PSEUDONYM_KEY (required, >= 16 characters) keys the customer pseudonym");
+        "intake --seal-identity [--reseal]   (seal older rows' identity, then exit)\n"
+        "COMPLAINTS_PSEUDONYM_KEY (required, >= 16 characters) keys the customer pseudonym;\n"
+        "--identity-key-file (required) seals the customer's identity and hashes query codes");
     int prc = daemon_parse (daemon, argc, argv);
     if (prc) {
         daemon_destroy (&daemon);
@@ -448,9 +501,34 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return 2;
     }
+    char why [400];
+    identity_seal_t *seal = identity_seal_load (daemon_str (daemon, "identity-key-file"),
+                                                why, sizeof why);
+    if (!seal) {
+        char q [500];
+        log_error ("bad_config", "field=" IDENTITY_KEY_FLAG " env=" IDENTITY_KEY_ENV
+                   " reason=%s", log_quote (q, sizeof q, why));
+        fprintf (stderr, "intake: " IDENTITY_KEY_FLAG ": %s\n", why);
+        daemon_destroy (&daemon);
+        return 2;
+    }
+    if (daemon_bool (daemon, "seal-identity")) {
+        int rc = identity_upgrade_run (conninfo, seal, daemon_bool (daemon, "reseal"));
+        identity_seal_destroy (&seal);
+        daemon_destroy (&daemon);
+        return rc ? 1 : 0;
+    }
+    case_view_cfg_t view_cfg = {
+        .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures")
+    };
+    peer_limit_t *status_limit = peer_limit_new ((size_t) daemon_long (daemon, "status-peers"),
+                                                 daemon_long (daemon, "status-failures"),
+                                                 1000 * daemon_long (daemon, "status-refill-s"));
     s_metrics_t metrics;
     s_metrics_declare (&metrics, daemon);
     if (daemon_start (daemon)) {
+        peer_limit_destroy (&status_limit);
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 1;
     }
@@ -462,12 +540,14 @@ main (int argc, char **argv)
     intake_batch_t *batches [16] = { NULL };       /* batches [i] belongs to writers [i] */
     bool busy [16] = { false };
     for (long i = 0; i < nwriters; i++) {
-        writers [i] = batch_writer_new (conninfo);
+        writers [i] = batch_writer_new (conninfo, &view_cfg);
         if (!writers [i]) {
             while (i-- > 0) {
                 batch_writer_destroy (&writers [i]);
                 s_batch_destroy (&batches [i]);
             }
+            peer_limit_destroy (&status_limit);
+            identity_seal_destroy (&seal);
             daemon_destroy (&daemon);
             return 1;
         }
@@ -527,17 +607,17 @@ main (int argc, char **argv)
             intake_batch_t *done = batch_writer_recv (writers [i]);
             if (done) {
                 daemon_observe (daemon, "batch", (double) (zclock_usecs () - sent_at [i]) / 1e6);
-                store_down = s_batch_reply (done, router, &stats, &metrics);
+                store_down = s_batch_reply (done, router, &stats, &metrics, status_limit);
                 busy [i] = false;
                 if (free_writer < 0)
                     free_writer = i;
             }
         }
         if (can_take && (poll [nwriters].revents & ZMQ_POLLIN) && free_writer < 0)
-            s_batch_fill (refusals, router, &stats, &metrics, true);
+            s_batch_fill (refusals, router, &stats, &metrics, status_limit, true);
         else
         if (can_take && (poll [nwriters].revents & ZMQ_POLLIN)) {
-            s_batch_fill (batches [free_writer], router, &stats, &metrics, false);
+            s_batch_fill (batches [free_writer], router, &stats, &metrics, status_limit, false);
             if (batches [free_writer]->count > 0) {
                 metric_observe (metrics.batch_size, (double) batches [free_writer]->count);
                 sent_at [free_writer] = zclock_usecs ();
@@ -564,6 +644,8 @@ main (int argc, char **argv)
         s_batch_destroy (&batches [i]);
     }
     s_batch_destroy (&refusals);
+    peer_limit_destroy (&status_limit);
+    identity_seal_destroy (&seal);
     daemon_destroy (&daemon);
     return rc;
 }

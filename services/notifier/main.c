@@ -423,6 +423,8 @@ static const daemon_opt_t s_opts [] = {
                 "the cases' calendars (time zones)"),
     DAEMON_STR ("calendar", "COMPLAINTS_NOTIFY_CALENDAR", "cn", "NAME",
                 "the calendar of a case with no clock yet"),
+    DAEMON_STR ("identity-key-file", IDENTITY_KEY_ENV, "", "FILE",
+                "the customer identity keys, a file of mode 0600 (identity_seal.h)"),
     DAEMON_STR ("smtp-url", "COMPLAINTS_SMTP_URL", "", "URL", "smtp://host:port or smtps://host:port"),
     DAEMON_STR ("smtp-from", "COMPLAINTS_SMTP_FROM", "noreply@complaints.local", "ADDR",
                 "the From address"),
@@ -623,6 +625,16 @@ main (int argc, char **argv)
         return 2;
     }
     self.smtp.password = smtp_password;
+    //  The customer's contact is sealed in the store: without the key the
+    //  notifier could reach no customer, so it does not start.
+    char why [400];
+    identity_seal_t *seal = identity_seal_load (daemon_str (daemon, "identity-key-file"),
+                                                why, sizeof why);
+    if (!seal) {
+        fprintf (stderr, "notifier: " IDENTITY_KEY_FLAG ": %s\n", why);
+        daemon_destroy (&daemon);
+        return 2;
+    }
     const char *smtp_tls = daemon_str (daemon, "smtp-tls");
     self.smtp.tls = smtp_tls_resolve (smtp_tls, self.smtp.url);
     self.smtp.timeout_ms = daemon_long (daemon, "smtp-timeout-ms");
@@ -659,6 +671,7 @@ main (int argc, char **argv)
         daemon_refuse (daemon, "need --backoff-ms <= --backoff-cap-ms, --smtp-tls auto|off|try|required,"
                        " a plain --smtp-from address, http:// or https:// gateway URLs, no"
                        " user:password@ in a URL, auth values on one line");
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 2;
     }
@@ -679,6 +692,7 @@ main (int argc, char **argv)
         char q [300];
         log_error ("rules_refused", "path=%s line=%d reason=%s keeping=none", err.file, err.line,
                    log_quote (q, sizeof q, err.reason));
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 2;
     }
@@ -686,6 +700,7 @@ main (int argc, char **argv)
     self.calendars = s_load_calendars (self.calendars_dir, self.default_calendar);
     if (!self.calendars) {
         notify_rules_destroy (&self.rules);
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 2;
     }
@@ -693,6 +708,7 @@ main (int argc, char **argv)
         log_error ("curl_init_failed", "action=exit");
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 1;
     }
@@ -707,6 +723,7 @@ main (int argc, char **argv)
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
         curl_global_cleanup ();
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 1;
     }
@@ -735,6 +752,7 @@ main (int argc, char **argv)
         calendars_destroy (&self.calendars);
         curl_multi_cleanup (self.multi);
         curl_global_cleanup ();
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 1;
     }
@@ -756,8 +774,9 @@ main (int argc, char **argv)
               self.parallel, poll_ms,
               claim->lease_ms, max_attempts, claim->backoff_ms, claim->backoff_cap_ms,
               calendars_count (self.calendars));
-    self.store = notify_store_new (conninfo, name, "notifier");
+    self.store = notify_store_new (conninfo, name, "notifier", seal);
     if (!self.store) {
+        identity_seal_destroy (&seal);
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
         curl_multi_cleanup (self.multi);
@@ -807,6 +826,7 @@ main (int argc, char **argv)
     log_info ("stopping", "name=%s sent=%" PRIu64 " failed=%" PRIu64 " dead=%" PRIu64, name,
               self.sent, self.failed, self.dead);
     notify_store_destroy (&self.store);
+    identity_seal_destroy (&seal);
     notify_rules_destroy (&self.rules);
     calendars_destroy (&self.calendars);
     curl_multi_cleanup (self.multi);

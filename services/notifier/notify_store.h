@@ -4,6 +4,8 @@
 #ifndef NOTIFY_STORE_H_INCLUDED
 #define NOTIFY_STORE_H_INCLUDED
 
+#include "identity_seal.h"
+
 #include "notify_rules.h"
 #include "calendar.h"
 #include <stdint.h>
@@ -27,7 +29,11 @@ typedef struct {
 } notify_claim_cfg_t;
 
 /* Connect (retrying until connected or interrupted: NULL). */
-notify_store_t *notify_store_new (const char *conninfo, const char *name, const char *consumer);
+/* seal: the identity keys (the caller's; outlive the store): the case's
+ * customer is opened to address and greet them, and the query code for
+ * the receipt (identity_seal.h). */
+notify_store_t *notify_store_new (const char *conninfo, const char *name, const char *consumer,
+                                  const identity_seal_t *seal);
 void notify_store_destroy (notify_store_t **self_p);
 
 /* The calendars whose zones the cases' times are printed in (a case's

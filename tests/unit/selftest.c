@@ -10,6 +10,8 @@
 #include "request.h"
 #include "event.h"
 #include "privacy.h"
+#include "identity_seal.h"
+#include "query_code.h"
 #include "small_cells.h"
 #include "msgpack_json.h"
 #include "replay_request.h"
@@ -45,6 +47,8 @@ static const s_test_t s_tests [] = {
     { "event", event_test },
     { "replay_request", replay_request_test },
     { "privacy", privacy_test },
+    { "identity_seal", identity_seal_test },
+    { "query_code", query_code_test },
     { "small_cells", small_cells_test },
     { "msgpack_json", msgpack_json_test },
     { "staff_token", staff_token_test },
