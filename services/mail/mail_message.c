@@ -312,6 +312,8 @@ s_text_to_utf8 (mail_message_t *self, const char *charset, const char *bytes, si
                 const char *what)
 {
     char *text = NULL;
+    if (!bytes)
+        bytes = "";                     /* an empty part: GLib gives no buffer */
     bool ascii_label = !charset || !*charset || !strcasecmp (charset, "us-ascii")
                        || !strcasecmp (charset, "ascii");
     if (ascii_label || !strcasecmp (charset, "utf-8") || !strcasecmp (charset, "utf8")) {
@@ -875,8 +877,8 @@ s_read_addresses (mail_message_t *self, GMimeMessage *message)
         if (!INTERNET_ADDRESS_IS_MAILBOX (ia))
             continue;
         const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (ia));
-        if (!addr || !*addr)
-            continue;
+        if (!addr || !strchr (addr, '@'))
+            continue;                   /* no domain: nowhere to answer */
         self->from_addr = s_clean_dup (addr);
         const char *name = internet_address_get_name (ia);
         if (name && *name)
@@ -1219,6 +1221,8 @@ s_has_cjk (const char *s)
 }
 
 #define MAIL_DATE_PAST_MS   (7LL * 24 * 3600 * 1000)
+#define MAIL_DATE_MIN_MS    946684800000LL      /* 2000-01-01: intake's range (PROTOCOL.md) */
+#define MAIL_DATE_MAX_MS    4102444800000LL     /* 2100-01-01 */
 #define MAIL_DATE_FUTURE_MS (15LL * 60 * 1000)
 
 int
@@ -1242,7 +1246,8 @@ mail_message_submit_pack (const mail_message_t *self, int64_t now_ms, msgpack_sb
     const char *lang = s_has_cjk (self->subject) || s_has_cjk (self->body) ? "zh" : "en";
     s.lang = (proto_str_t) { lang, 2 };
     if (self->has_date && now_ms > 0 && self->date_ms >= now_ms - MAIL_DATE_PAST_MS
-        && self->date_ms <= now_ms + MAIL_DATE_FUTURE_MS)
+        && self->date_ms <= now_ms + MAIL_DATE_FUTURE_MS
+        && self->date_ms >= MAIL_DATE_MIN_MS && self->date_ms < MAIL_DATE_MAX_MS)
         s.received_at = self->date_ms;
     request_submit_pack (buf, &s);
     return 0;
