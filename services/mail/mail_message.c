@@ -832,13 +832,24 @@ s_notifier_id (const char *id)
     return strcasecmp (p, NOTIFIER_DOMAIN) == 0;
 }
 
-//  The first run of 15..28 ASCII digits in `s` that is a valid complaint
-//  number (a run longer than a number is someone's account: not a match).
+//  The first run of 15..28 digits in `s` that is a valid complaint number
+//  (a run longer than a number is someone's account: not a match).
+//  Full-width digits (０-９, what a Chinese input method types) count as
+//  digits: the subject is first copied with those as ASCII and every other
+//  non-ASCII character as a space.
 static bool
-s_subject_number (const char *s, char out [COMPLAINT_NO_SIZE])
+s_subject_number (const char *subject, char out [COMPLAINT_NO_SIZE])
 {
-    if (!s)
+    if (!subject)
         return false;
+    char *s = s_alloc (strlen (subject) + 1);
+    size_t n = 0;
+    for (const char *q = subject; *q; q = g_utf8_next_char (q)) {
+        gunichar c = g_utf8_get_char (q);
+        s [n++] = c < 0x80 ? (char) c : c >= 0xFF10 && c <= 0xFF19 ? (char) ('0' + (c - 0xFF10)) : ' ';
+    }
+    s [n] = 0;
+    bool found = false;
     const char *p = s;
     while (*p) {
         if (!isdigit ((unsigned char) *p)) {
@@ -854,10 +865,12 @@ s_subject_number (const char *s, char out [COMPLAINT_NO_SIZE])
             && complaint_no_check (start, len, "subject", &err) == 0) {
             memcpy (out, start, len);
             out [len] = 0;
-            return true;
+            found = true;
+            break;
         }
     }
-    return false;
+    free (s);
+    return found;
 }
 
 static bool
@@ -1295,6 +1308,9 @@ static const s_case_t s_cases [] = {
       "Content-Type: text/plain; charset=utf-8\n\nplain words\n--b1--\n",
       MAIL_COMPLAINT, MAIL_WHY_NEW, "", "plain words", NULL },
     { "reply by subject number", HDR "Subject: Re: =?UTF-8?B?5oqV6K+J?= 202611230000427 more\n\nthanks\n",
+      MAIL_REPLY, MAIL_WHY_SUBJECT_NUMBER, "Subject", NULL, NULL },
+    { "reply by a full-width number", HDR "Subject: =?UTF-8?B?"
+      "6KGl5YWF77ya77yS77yQ77yS77yW77yR77yR77yS77yT77yQ77yQ77yQ77yQ77yU77yS77yX?=\n\nmore\n",
       MAIL_REPLY, MAIL_WHY_SUBJECT_NUMBER, "Subject", NULL, NULL },
     { "a wrong check digit is no number", HDR "Subject: Re: 202611230000428\n\nthanks\n",
       MAIL_COMPLAINT, MAIL_WHY_NEW, "", NULL, NULL },
