@@ -18,6 +18,7 @@ PACKAGES=(
     libunistring-dev                        # Unicode NFKC before the privacy scrub
     libcurl4-openssl-dev                    # libcurl: the notifier's SMTP (and later HTTP) delivery
     libmicrohttpd-dev                       # every daemon's /metrics and /healthz; the analytics dashboard
+    libgmime-3.0-dev                        # GMime: MIME parsing in the e-mail adapter (services/mail) only
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines

@@ -196,6 +196,18 @@ def scan_seeds():
     return seeds
 
 
+def mail_seeds():
+    """The mail corpus (tests/data/mail/, written by its make_corpus.py) as
+    it is: real messages in every charset and shape the adapter meets."""
+    d = os.path.join(HERE, "..", "data", "mail")
+    seeds = {}
+    for name in sorted(os.listdir(d)):
+        if name.endswith(".eml"):
+            with open(os.path.join(d, name), "rb") as f:
+                seeds[name] = f.read()
+    return seeds
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     shutil.rmtree(d, ignore_errors=True)
@@ -211,3 +223,4 @@ if __name__ == "__main__":
     write("fuzz_event", event_seeds())
     write("fuzz_scan", scan_seeds())
     write("fuzz_privacy", privacy_seeds())
+    write("fuzz_mail", mail_seeds())
