@@ -22,9 +22,12 @@
 
 #include <czmq.h>
 #include "complaint_store.h"
+#include "curve.h"
 
 typedef struct {
     zmsg_t *msg;                /* the whole request, envelope and body */
+    curve_peer_t peer;          /* who sent it: its certificate's name, role,
+                                   channels and status permission (curve.h) */
     msgpack_unpacked unpacked;  /* decoded body; strings point into msg */
     request_t req;
     msgpack_sbuffer reply;      /* get, act, queue: the reply (ok or error),

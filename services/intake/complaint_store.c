@@ -4,12 +4,14 @@
  *  Why one set-based statement per batch: the idempotency check must be
  *  atomic with the insert, and the outbox row must exist exactly when the
  *  complaint row was created. INSERT ... SELECT FROM unnest(...) ON CONFLICT
- *  (channel, ref) DO NOTHING decides idempotency inside PostgreSQL; the outbox
+ *  (submitter, channel, ref) DO NOTHING decides idempotency inside PostgreSQL
+ *  (a reference is its submitter's: another client's certificate sending
+ *  the same ref makes its own complaint, migration 024); the outbox
  *  insert joins the INSERT's RETURNING, so it covers exactly the rows created;
  *  and rows that already existed come back with their first number. Doing it
  *  for the whole batch in one statement pays the executor's start-up once,
  *  not once per complaint. A rare race — another intake instance inserting the
- *  same (channel, ref) concurrently — leaves a row without a number (the
+ *  same reference concurrently — leaves a row without a number (the
  *  statement's snapshot predates the other commit); those are looked up again
  *  after COMMIT.
  *
@@ -29,6 +31,7 @@
  *  query, so numbering costs nothing per complaint.
  */
 #include "complaint_store.h"
+#include "curve.h"
 #include "event.h"
 #include "events.h"
 #include "log.h"
@@ -42,14 +45,14 @@
 
 #define BLOCK_SIZE      100     /* must equal complaint_no_seq's INCREMENT BY */
 #define BLOCKS_PER_FILL 16
-#define SUBMIT_COLUMNS  20      /* arrays in the submit statement */
+#define SUBMIT_COLUMNS  21      /* arrays in the submit statement */
 #define TEXTOID         25      /* pg_type OIDs, fixed since PostgreSQL 7 */
 #define BYTEAOID        17
 #define TEXTARRAYOID    1009
 #define BYTEAARRAYOID   1001
 
 //  A batch commits in milliseconds; a statement stuck behind a lock is cut
-//  off and its clients retry (idempotent on (channel, ref)).
+//  off and its clients retry (idempotent on (submitter, channel, ref)).
 #define S_STATEMENT_TIMEOUT_MS 60000
 
 struct complaint_store_t {
@@ -65,7 +68,7 @@ struct complaint_store_t {
 };
 
 /*  One statement per batch. Each parameter is an array with one element per
- *  complaint ($1..$19 text, $20 the event data as bytea), unnested side by
+ *  complaint ($1..$20 text, $21 the event data as bytea), unnested side by
  *  side. Set-based: one executor start-up, one plan, for the whole batch.
  *  It returns the input position (1-based) of every complaint it created;
  *  the rest were duplicates (or lost a race with a concurrent insert of the
@@ -76,20 +79,21 @@ static const char *s_submit_sql =
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
     "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
-    "    $19::text[], $20::bytea[]) WITH ORDINALITY"
+    "    $19::text[], $20::text[], $21::bytea[]) WITH ORDINALITY"
     "  AS t (complaint_no, channel, ref, subject, body, demand, branch, product, category,"
     "    amount, lang, name, phone, email, account, id_no, pseudonym, received_at, consent,"
-    "    data, ord)),"
+    "    submitter, data, ord)),"
     " ins AS ("
     "  INSERT INTO complaint (complaint_no, channel, ref, subject, body, demand, branch,"
     "    product, category, amount, lang, customer_name, customer_phone, customer_email,"
     "    customer_account, customer_id_no, customer_pseudonym, received_at,"
-    "    narrative_consent)"
+    "    narrative_consent, submitter)"
     "  SELECT complaint_no, channel, ref, subject, body, demand, branch, product, category,"
     "    amount::numeric, coalesce(lang, 'zh'), name, phone, email, account, id_no, pseudonym,"
-    "    coalesce(to_timestamp(received_at::bigint / 1000.0), app_now()), consent::boolean"
+    "    coalesce(to_timestamp(received_at::bigint / 1000.0), app_now()), consent::boolean,"
+    "    submitter"
     "  FROM input"
-    "  ON CONFLICT (channel, ref) DO NOTHING"
+    "  ON CONFLICT (submitter, channel, ref) DO NOTHING"
     "  RETURNING complaint_no,"
     "    (extract(epoch FROM received_at) * 1000)::bigint AS received_ms),"
     " created AS ("
@@ -102,7 +106,7 @@ static const char *s_submit_sql =
     " SELECT ord FROM created";
 
 static const char *s_lookup_sql =
-    "SELECT complaint_no FROM complaint WHERE channel = $1 AND ref = $2";
+    "SELECT complaint_no FROM complaint WHERE submitter = $1 AND channel = $2 AND ref = $3";
 
 //  The session's on-connect step: session settings, then the prepared
 //  statements. A failure (the schema not migrated yet) is retried by the
@@ -117,7 +121,7 @@ s_prepare (pg_session_t *pg, void *arg)
         submit_types [c] = c == SUBMIT_COLUMNS - 1 ? BYTEAARRAYOID : TEXTARRAYOID;
     struct { const char *name, *sql; int nparams; const Oid *types; } stmts [] = {
         { "submit", s_submit_sql, SUBMIT_COLUMNS, submit_types },
-        { "lookup", s_lookup_sql, 2, NULL },
+        { "lookup", s_lookup_sql, 3, NULL },
     };
     /* The batch statement's plan (unnest, insert, hash join of two CTEs) is
      * the same for any batch; planning it afresh for every batch would cost
@@ -336,6 +340,8 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
             s->customer.account, s->customer.id_no,
             { item->pseudonym, strlen (item->pseudonym) }, received_at,
             { s->narrative_consent ? "t" : "f", 1 },
+            { item->submitter ? item->submitter : CURVE_LOCAL,
+              strlen (item->submitter ? item->submitter : CURVE_LOCAL) },
         };
         for (int c = 0; c < SUBMIT_COLUMNS - 1; c++)
             s_array_add (&self->arrays [c], fields [c].ptr, fields [c].len);
@@ -416,7 +422,7 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
     /* Could not send, or the results came back out of step: this connection
      * can no longer be trusted. Drop it; the next call reconnects. Whether
      * the transaction committed is unknown, so nothing is acknowledged and
-     * clients retry (idempotent on (channel, ref)). A statement that failed
+     * clients retry (idempotent on (submitter, channel, ref)). A statement that failed
      * cleanly leaves the connection in step and usable. */
     if (rc == 0 || !pg_session_healthy (self->pg) || PQexitPipelineMode (self->conn) != 1) {
         log_warn ("pg_connection_dropped", "reason=\"batch result unknown\" action=reconnect");
@@ -428,7 +434,7 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
 
 /* After COMMIT: items the statement did not create already existed (a
  * retry, a re-import), were repeated within the batch, or lost a race with
- * another instance inserting the same (channel, ref): read the number. */
+ * another instance inserting the same (submitter, channel, ref): read the number. */
 static void
 s_resolve_duplicates (complaint_store_t *self, submit_item_t *items, size_t n)
 {
@@ -436,10 +442,12 @@ s_resolve_duplicates (complaint_store_t *self, submit_item_t *items, size_t n)
         submit_item_t *item = &items [i];
         if (item->status != SUBMIT_PENDING)
             continue;
-        const char *values [] = { item->submit->channel.ptr, item->submit->ref.ptr };
-        int lengths [] = { (int) item->submit->channel.len, (int) item->submit->ref.len };
-        int formats [] = { 1, 1 };
-        PGresult *res = PQexecPrepared (self->conn, "lookup", 2, values, lengths, formats, 0);
+        const char *submitter = item->submitter ? item->submitter : CURVE_LOCAL;
+        const char *values [] = { submitter, item->submit->channel.ptr, item->submit->ref.ptr };
+        int lengths [] = { (int) strlen (submitter), (int) item->submit->channel.len,
+                           (int) item->submit->ref.len };
+        int formats [] = { 1, 1, 1 };
+        PGresult *res = PQexecPrepared (self->conn, "lookup", 3, values, lengths, formats, 0);
         if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1) {
             /* the number reserved for this item goes unused */
             snprintf (item->complaint_no, sizeof item->complaint_no, "%s", PQgetvalue (res, 0, 0));

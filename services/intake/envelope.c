@@ -13,10 +13,12 @@
 #include <string.h>
 
 zmsg_t *
-envelope_recv (zsock_t *router, bool *dropped)
+envelope_recv (zsock_t *router, bool *dropped, curve_t *curve, curve_peer_t *peer)
 {
     assert (router && dropped);
     *dropped = false;
+    if (peer)
+        memset (peer, 0, sizeof *peer);
     void *sock = zsock_resolve (router);
     zmsg_t *msg = NULL;
     size_t frames = 0;
@@ -32,6 +34,8 @@ envelope_recv (zsock_t *router, bool *dropped)
             return NULL;
         }
         bool more = zmq_msg_more (&part);
+        if (frames == 1 && curve && peer)
+            curve_peer_read (curve, &part, peer);
         if (++frames <= ENVELOPE_MAX_FRAMES) {
             if (!msg)
                 msg = zmsg_new ();
@@ -278,10 +282,10 @@ envelope_test (bool verbose, int *passed)
         zpoller_t *poller = zpoller_new (router, NULL);
         zpoller_wait (poller, 2000);
         bool dropped = false;
-        zmsg_t *first = envelope_recv (router, &dropped);
+        zmsg_t *first = envelope_recv (router, &dropped, NULL, NULL);
         s_check (verbose, !first && dropped, "envelope_recv: 1002 frames are dropped, not kept");
         zpoller_wait (poller, 2000);
-        zmsg_t *second = envelope_recv (router, &dropped);
+        zmsg_t *second = envelope_recv (router, &dropped, NULL, NULL);
         s_check (verbose, second && !dropped && zmsg_size (second) == 4 && envelope_valid (second),
                  "envelope_recv: the next request arrives whole (4 frames)");
         zmsg_destroy (&first);

@@ -11,6 +11,10 @@
  *                       with more is read to its end and thrown away
  *                       (NULL, *dropped set), so a peer's thousand-frame
  *                       envelope never becomes a thousand-frame zmsg_t.
+ *                       Says who sent it (curve_peer_t: the certificate's
+ *                       name, role, channels), read off the first frame
+ *                       the peer sent (the identity frame is the ROUTER's
+ *                       own and carries no metadata).
  *      envelope_valid   the shape: three to ENVELOPE_MAX_FRAMES frames,
  *                       envelope frames of at most ENVELOPE_MAX_FRAME_SIZE
  *                       bytes, and the first empty frame after the
@@ -27,6 +31,7 @@
 #ifndef ENVELOPE_H_INCLUDED
 #define ENVELOPE_H_INCLUDED
 
+#include "curve.h"
 #include "request.h"
 #include <czmq.h>
 #include <msgpack.h>
@@ -46,8 +51,9 @@ typedef enum {
 
 /* One message from a ROUTER, or NULL: nothing to read (EAGAIN,
  * interrupted), or — with *dropped true — a message over
- * ENVELOPE_MAX_FRAMES frames, which was received to its end and freed. */
-zmsg_t *envelope_recv (zsock_t *router, bool *dropped);
+ * ENVELOPE_MAX_FRAMES frames, which was received to its end and freed.
+ * With curve and peer (both may be NULL), *peer is who sent it. */
+zmsg_t *envelope_recv (zsock_t *router, bool *dropped, curve_t *curve, curve_peer_t *peer);
 
 bool envelope_valid (zmsg_t *msg);
 

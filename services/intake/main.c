@@ -48,6 +48,7 @@
 #include "case_action.h"
 #include "case_view.h"
 #include "complaint_store.h"
+#include "curve.h"
 #include "envelope.h"
 #include "log.h"
 #include "privacy.h"
@@ -216,9 +217,11 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
 {
     batch->count = batch->nsubmits = 0;
     zhashx_t *peers = zhashx_new ();            /* identity (hex) -> requests in this batch */
+    curve_t *curve = curve_default ();
     for (size_t reads = 0; reads < batch->capacity && batch->count < batch->capacity; reads++) {
         bool dropped = false;
-        zmsg_t *msg = envelope_recv (router, &dropped);
+        curve_peer_t peer;
+        zmsg_t *msg = envelope_recv (router, &dropped, curve, &peer);
         if (dropped) {
             stats->requests++;
             log_warn ("request_dropped", "reason=\"more than %d frames\"", ENVELOPE_MAX_FRAMES);
@@ -246,6 +249,34 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         }
         r->msg = msg;
         r->failed = false;
+        r->peer = peer;
+        /* zauth checked the key when the peer connected; a key revoked
+         * since (its cert moved out of allow/intake/) is refused here, on
+         * its next request, though the connection stays open. */
+        if (!curve_peer_allowed (curve, CURVE_INTAKE, &peer)) {
+            proto_error_set (&err, PROTO_E_UNAUTHENTICATED, "key", "this client's key (%s) is"
+                             " no longer allowed at intake: it was revoked", peer.name);
+            log_warn ("request_refused", "reason=revoked_key peer=%s", peer.name);
+            metric_add_at (m->requests, (const char *[]) { "refused" }, 1);
+            s_count_error (m, err.code);
+            s_reply_error (router, &r->msg, &err);
+            msgpack_unpacked_destroy (&r->unpacked);
+            continue;
+        }
+        if (verdict == ENVELOPE_OK && r->req.op == REQUEST_SUBMIT
+        &&  !curve_peer_may_submit (&peer, r->req.u.submit.channel.ptr,
+                                    r->req.u.submit.channel.len)) {
+            proto_error_set (&err, PROTO_E_FORBIDDEN, "channel", "the key %s may submit for"
+                             " the channels \"%s\" only, not \"%.*s\"", peer.name,
+                             peer.channels, (int) r->req.u.submit.channel.len,
+                             r->req.u.submit.channel.ptr);
+            stats->rejected++;
+            metric_add_at (m->requests, (const char *[]) { "submit" }, 1);
+            s_count_error (m, err.code);
+            s_reply_error (router, &r->msg, &err);
+            msgpack_unpacked_destroy (&r->unpacked);
+            continue;
+        }
         if (verdict == ENVELOPE_REJECT) {
             stats->rejected++;
             char q [300];
@@ -260,12 +291,12 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         metric_add_at (m->requests, (const char *[]) { s_op_name (r->req.op) }, 1);
         bool over_quota = false;
         if (!refuse) {
-            char *peer = zframe_strhex (zmsg_first (r->msg));
-            size_t n = (size_t) (uintptr_t) zhashx_lookup (peers, peer);
+            char *routing_id = zframe_strhex (zmsg_first (r->msg));
+            size_t n = (size_t) (uintptr_t) zhashx_lookup (peers, routing_id);
             over_quota = n >= INTAKE_PEER_PER_BATCH;
             if (!over_quota)
-                zhashx_update (peers, peer, (void *) (uintptr_t) (n + 1));
-            free (peer);
+                zhashx_update (peers, routing_id, (void *) (uintptr_t) (n + 1));
+            free (routing_id);
         }
         if (refuse || over_quota) {
             if (refuse)
@@ -286,6 +317,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             submit_item_t *item = &batch->items [batch->nsubmits];
             memset (item, 0, sizeof *item);
             item->submit = &r->req.u.submit;
+            item->submitter = r->peer.name;
             /* none given (0): the store stamps its own clock, app_now () */
             item->received_at = r->req.u.submit.received_at;
             batch->submits [batch->nsubmits++] = r;
@@ -458,6 +490,18 @@ main (int argc, char **argv)
     tzset ();
 
     zsys_set_logstream (NULL);
+    /* Secured before anything else is started: a transport the operator
+     * did not mean (plaintext off loopback) or a missing key stops intake
+     * here, with the reason. */
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    if (curve_server (curve_default (), router, CURVE_INTAKE, endpoint)) {
+        char q [600];
+        log_error ("curve_refused", "endpoint=%s reason=%s", endpoint,
+                   log_quote (q, sizeof q, curve_error (curve_default ())));
+        zsock_destroy (&router);
+        daemon_destroy (&daemon);
+        return 2;
+    }
     batch_writer_t *writers [16] = { NULL };
     intake_batch_t *batches [16] = { NULL };       /* batches [i] belongs to writers [i] */
     bool busy [16] = { false };
@@ -468,6 +512,7 @@ main (int argc, char **argv)
                 batch_writer_destroy (&writers [i]);
                 s_batch_destroy (&batches [i]);
             }
+            zsock_destroy (&router);
             daemon_destroy (&daemon);
             return 1;
         }
@@ -476,7 +521,6 @@ main (int argc, char **argv)
     daemon_store_up (daemon);           /* every writer is connected */
     int64_t sent_at [16] = { 0 };       /* when each busy writer got its batch */
     intake_batch_t *refusals = s_batch_new ((size_t) max_batch);   /* scratch, see s_batch_fill */
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
     /* What one peer can make intake hold (docs/intake.md, "Bounded memory"):
      * libzmq refuses a frame over INTAKE_MAX_FRAME by closing that peer's
      * connection before it allocates the frame; a peer's queue holds at most
@@ -494,8 +538,9 @@ main (int argc, char **argv)
         zsys_interrupted = 1;
     }
     else
-        log_info ("started", "endpoint=%s batch=%ld writers=%ld timezone=%s",
-                  endpoint, max_batch, nwriters, tz_name);
+        log_info ("started", "endpoint=%s batch=%ld writers=%ld timezone=%s curve=%s key=%s",
+                  endpoint, max_batch, nwriters, tz_name,
+                  curve_on (curve_default ()) ? "on" : "off", CURVE_INTAKE);
 
     s_stats_t stats = { 0 };
     bool store_down = false;            /* the last batch back said "unavailable" */

@@ -52,6 +52,7 @@
  */
 #include "bench_util.h"
 #include "cfg.h"
+#include "curve.h"
 #include "events.h"
 #include "privacy.h"
 #include "request.h"
@@ -377,6 +378,12 @@ s_client_socket (const char *endpoint)
     assert (sock);
     zsock_set_sndhwm (sock, 0);
     zsock_set_rcvhwm (sock, 0);
+    //  CURVE as every client (COMPLAINTS_CURVE, _KEYS, _KEY: common/curve.h).
+    if (curve_client (curve_default (), sock, CURVE_INTAKE, endpoint)) {
+        fprintf (stderr, "bench-intake: %s\n", curve_error (curve_default ()));
+        zsock_destroy (&sock);
+    }
+    else
     if (zsock_connect (sock, "%s", endpoint)) {
         fprintf (stderr, "bench-intake: cannot connect to %s\n", endpoint);
         zsock_destroy (&sock);

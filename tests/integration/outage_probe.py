@@ -22,6 +22,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+from client import curve_connect  # noqa: E402  (CURVE, as every client)
 
 
 def main():
@@ -33,7 +34,7 @@ def main():
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(args.endpoint)
+    curve_connect(sock, args.endpoint)
     poller = zmq.Poller()
     poller.register(sock, zmq.POLLIN)
     codes, late, slowest, n = {}, 0, 0.0, 0
