@@ -326,7 +326,12 @@ curve_peer_allowed (curve_t *self, const char *server, const curve_peer_t *peer)
         struct timespec mtime = { 0, 0 };
         if (stat (dir, &st) == 0)
             mtime = st.st_mtim;
-        if (!fresh || mtime.tv_sec != self->mtime.tv_sec || mtime.tv_nsec != self->mtime.tv_nsec) {
+        //  A directory changed within the last two seconds is read again
+        //  even when its mtime looks the same: a filesystem with coarse
+        //  timestamps could hide a second change in the same tick.
+        bool recent = (int64_t) mtime.tv_sec >= zclock_time () / 1000 - 2;
+        if (!fresh || recent || mtime.tv_sec != self->mtime.tv_sec
+        ||  mtime.tv_nsec != self->mtime.tv_nsec) {
             if (!self->allowed) {
                 self->allowed = zhashx_new ();
                 zhashx_set_destructor (self->allowed, NULL);

@@ -22,7 +22,8 @@
  *  refused with the reason (curve_error), and the daemon does not start.
  *
  *  Peers. zauth hands libzmq the client's public key ("User-Id") and its
- *  cert's metadata, which arrive on every frame from that peer;
+ *  cert's metadata, which arrive on every frame that peer sent (not on the
+ *  identity frame a ROUTER adds: that one is the socket's own);
  *  curve_peer_read turns them into a curve_peer_t (name, role, channels,
  *  status). A server re-checks a peer against its allow list on each
  *  request (curve_peer_allowed), so a key revoked while its connection

@@ -726,6 +726,19 @@ daemon_test (bool verbose)
     S_CHECK (daemon_long (d, "metrics-port") == 0);
     S_CHECK (!daemon_bool (d, "once"));
     S_CHECK (streq (daemon_str (d, "pg"), ""));
+    //  The transport: CURVE on, the daemon's own identity by default.
+    unsetenv ("COMPLAINTS_CURVE");
+    unsetenv ("COMPLAINTS_TEST_SVC_KEY");
+    S_CHECK (streq (daemon_str (d, "curve"), "on"));
+    S_CHECK (streq (daemon_str (d, "key"), "test-svc"));
+    setenv ("COMPLAINTS_TEST_SVC_KEY", "svc-2", 1);
+    setenv ("COMPLAINTS_KEY", "operator", 1);      /* the tools', never a daemon's */
+    rc = s_parse (d, "--curve off");
+    S_CHECK (rc == 0);
+    S_CHECK (streq (daemon_str (d, "key"), "svc-2"));
+    S_CHECK (streq (daemon_str (d, "curve"), "off"));
+    unsetenv ("COMPLAINTS_TEST_SVC_KEY");
+    unsetenv ("COMPLAINTS_KEY");
 
     //  Flags, both spellings; the flag wins over the variable.
     setenv ("DAEMON_TEST_BATCH", "7", 1);
@@ -755,7 +768,8 @@ daemon_test (bool verbose)
     //  not a number (from the flag or the variable), a value for a switch.
     static const char *bad [] = {
         "--bogus", "--batchx 3", "stray", "--batch", "--batch 0", "--batch 1001",
-        "--batch 12x", "--once=1", "--metrics-port 70000", "-", "--", NULL
+        "--batch 12x", "--once=1", "--metrics-port 70000", "-", "--", "--curve maybe",
+        "--curve", NULL
     };
     for (int i = 0; bad [i]; i++) {
         rc = s_parse (d, bad [i]);

@@ -202,8 +202,8 @@ s_init (const char *dir)
         snprintf (path, sizeof path, "%s/%s.cert_secret", dir, s_identities [i].name);
         if (s_exists (path))
             continue;
-        if (s_create (dir, s_identities [i].name, s_identities [i].role, s_identities [i].channels,
-                      s_identities [i].status))
+        if (s_create (dir, s_identities [i].name, s_identities [i].role,
+                      s_identities [i].channels, s_identities [i].status))
             return CTL_EXIT_REPLY;
         made++;
     }

@@ -24,6 +24,16 @@
  *  never wait out an outage (complaint_store.c), and with every writer busy
  *  the loop answers them itself.
  *
+ *  Who sent it (docs/security.md "Transport (CURVE)"): the ROUTER is a CURVE
+ *  server (common/curve.c; zauth admits only keys in allow/intake/), and
+ *  each request carries its sender's certificate — name, role, channels,
+ *  status permission — as a curve_peer_t in its intake_request_t. Before a
+ *  request joins a batch the sender is re-checked against the allow list
+ *  (a key revoked while connected: unauthenticated, field key) and a
+ *  submit's channel against the cert's channels (forbidden, field
+ *  channel); the cert's name is the submit's submitter, which scopes its
+ *  ref (migration 024).
+ *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
  *  then the one reply frame. What is answerable, and how a body decodes, is
