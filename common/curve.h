@@ -113,7 +113,9 @@ bool curve_loopback (const char *endpoint);
 /* The process's curve (see above); never NULL (an invalid COMPLAINTS_CURVE
  * counts as on, and curve_error says so at the first socket). */
 curve_t *curve_default (void);
-/* Take ownership of self as the process's curve (the old one is destroyed). */
+/* Take ownership of self as the process's curve (the old one is destroyed).
+ * NULL destroys it now: a program that calls zsys_shutdown itself must do
+ * so first, or the zauth actor would outlive czmq's context. */
 void curve_set_default (curve_t *self);
 
 void curve_test (bool verbose);

@@ -33,6 +33,7 @@
  *  rows, the opt-outs), which no service exposes on the wire.
  */
 #include "ctl.h"
+#include "curve.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -124,6 +125,7 @@ main (int argc, char **argv)
             /* czmq logs to stdout by default; stdout carries our JSON. */
             zsys_set_logstream (stderr);
             int rc = s_commands [i].run (argc - 1, argv + 1);
+            curve_set_default (NULL);   /* its sockets before czmq's context */
             zsys_shutdown ();
             return rc;
         }

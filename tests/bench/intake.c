@@ -1203,6 +1203,7 @@ main (int argc, char **argv)
     s_print_pressure ("end");
     fflush (stdout);
     PQfinish (s_monitor);
+    curve_set_default (NULL);       /* zauth's sockets before czmq's context */
     zsys_shutdown ();
     return 0;
 }
