@@ -243,16 +243,16 @@ s_new (const char *dir, const char *name, const char *role, const char *channels
     }
     if (!channels)
         channels = streq (role, "staff") ? "*" : "";
-    if (streq (role, "adapter") && !s_channels_ok (channels)) {
-        fprintf (stderr, "complaintctl keys: an adapter needs --channels, a comma-separated list"
-                 " of channels (");
+    if ((streq (role, "adapter") || *channels) && !s_channels_ok (channels)) {
+        if (*channels)
+            fprintf (stderr, "complaintctl keys: unknown channel in --channels \"%s\": ",
+                     channels);
+        else
+            fprintf (stderr, "complaintctl keys: an adapter needs --channels: ");
+        fprintf (stderr, "a comma-separated list of ");
         for (size_t i = 0; channel_names [i]; i++)
             fprintf (stderr, "%s%s", i ? ", " : "", channel_names [i]);
-        fprintf (stderr, ") or *\n");
-        return CTL_EXIT_USAGE;
-    }
-    if (*channels && !s_channels_ok (channels)) {
-        fprintf (stderr, "complaintctl keys: unknown channel in --channels \"%s\"\n", channels);
+        fprintf (stderr, ", or *\n");
         return CTL_EXIT_USAGE;
     }
     if (s_layout (dir))
