@@ -113,7 +113,7 @@ s_metrics_declare (s_metrics_t *m, daemon_t *daemon)
     m->daemon = daemon;
     m->requests = metrics_counter (reg, "complaints_intake_requests_total",
         "Requests received, by operation (submit, get, act, queue; invalid: not decodable,"
-        " dropped: no envelope).", "op");
+        " dropped: no envelope, refused: the sender's key was revoked).", "op");
     m->errors = metrics_counter (reg, "complaints_intake_errors_total",
         "Requests answered with an error, by the reply's code.", "code");
     m->submits = metrics_counter (reg, "complaints_intake_submits_total",
@@ -266,7 +266,13 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         if (!curve_peer_allowed (curve, CURVE_INTAKE, &peer)) {
             proto_error_set (&err, PROTO_E_UNAUTHENTICATED, "key", "this client's key (%s) is"
                              " no longer allowed at intake: it was revoked", peer.name);
-            log_warn ("request_refused", "reason=revoked_key peer=%s", peer.name);
+            /* One line a second at most: a revoked client that keeps
+             * sending must not fill the log (the metric counts them all). */
+            static int64_t logged_at = 0;
+            if (zclock_mono () - logged_at >= 1000) {
+                logged_at = zclock_mono ();
+                log_warn ("request_refused", "reason=revoked_key peer=%s", peer.name);
+            }
             metric_add_at (m->requests, (const char *[]) { "refused" }, 1);
             s_count_error (m, err.code);
             s_reply_error (router, &r->msg, &err);
