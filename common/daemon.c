@@ -28,6 +28,7 @@
 #include "cfg.h"
 #include "curve.h"
 #include "log.h"
+#include "pg_session.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -296,6 +297,11 @@ daemon_parse (daemon_t *self, int argc, char **argv)
         else
             return s_refuse (self, "--%s needs a value", o->name);
         given [k] = true;
+        if (streq (o->name, "pg") && pg_conninfo_has_password (self->values [k]))
+            return s_refuse (self, "--pg holds a password: a secret on the command line is"
+                             " visible to every user (ps, /proc/PID/cmdline); put it in"
+                             " ~/.pgpass or a PGPASSFILE of mode 0600, or give the conninfo"
+                             " in %s", self->pg_env);
     }
     for (size_t k = 0; k < self->nopts; k++) {
         const daemon_opt_t *o = &self->opts [k];
@@ -750,6 +756,13 @@ daemon_test (bool verbose)
     S_CHECK (streq (daemon_str (d, "tokens"), "t.txt"));
     S_CHECK (daemon_bool (d, "once"));
     S_CHECK (daemon_long (d, "metrics-port") == 9100);
+    //  A password on the command line is refused; in the variable it is not.
+    rc = s_parse (d, "--pg=password=x");
+    S_CHECK (rc == -1);
+    setenv ("COMPLAINTS_TEST_SVC_PG", "host=db password=x", 1);
+    rc = s_parse (d, "");
+    S_CHECK (rc == 0);
+    unsetenv ("COMPLAINTS_TEST_SVC_PG");
     rc = s_parse (d, "");
     S_CHECK (rc == 0);
     S_CHECK (daemon_long (d, "batch") == 7);

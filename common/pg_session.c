@@ -143,6 +143,24 @@ pg_sqlstate (const PGresult *res)
     return state ? state : "";
 }
 
+bool
+pg_conninfo_has_password (const char *conninfo)
+{
+    if (!conninfo || !*conninfo)
+        return false;
+    char *err = NULL;
+    PQconninfoOption *options = PQconninfoParse (conninfo, &err);
+    PQfreemem (err);
+    if (!options)
+        return false;
+    bool found = false;
+    for (PQconninfoOption *o = options; o->keyword; o++)
+        if (streq (o->keyword, "password") && o->val && *o->val)
+            found = true;
+    PQconninfoFree (options);
+    return found;
+}
+
 //  The connection's prepared statements are gone with it (or were
 //  deallocated): prepare afresh on next use.
 static void
@@ -481,6 +499,14 @@ void
 pg_session_test (bool verbose)
 {
     printf (" * pg_session: ");
+    assert (pg_conninfo_has_password ("host=db user=intake password=s3cret"));
+    assert (pg_conninfo_has_password ("postgresql://intake:s3cret@db/complaints"));
+    assert (pg_conninfo_has_password ("postgresql://db/complaints?password=s3cret"));
+    assert (!pg_conninfo_has_password ("host=db user=intake dbname=complaints"));
+    assert (!pg_conninfo_has_password ("postgresql://intake@db/complaints"));
+    assert (!pg_conninfo_has_password ("password="));
+    assert (!pg_conninfo_has_password (""));
+    assert (!pg_conninfo_has_password (NULL));
     const char *keys [S_MAX_KEYS], *vals [S_MAX_KEYS];
     char options [256];
     unsetenv ("PGCONNECT_TIMEOUT");

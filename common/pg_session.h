@@ -115,6 +115,13 @@ PGconn *pg_session_connect (const char *conninfo, const char *application_name,
 
 const char *pg_sqlstate (const PGresult *res);
 
+/* True when conninfo (key=value words or a postgresql:// URI) carries a
+ * password: a secret a command line must never hold (ps and
+ * /proc/PID/cmdline show it to every user). Passwords belong in ~/.pgpass
+ * or PGPASSFILE (mode 0600). A conninfo libpq cannot parse holds none
+ * here; connecting says what is wrong with it. */
+bool pg_conninfo_has_password (const char *conninfo);
+
 void pg_session_test (bool verbose);
 
 #endif

@@ -82,8 +82,8 @@ privacy_key_load (const char *value)
 /*  Normalise an identifier: keep letters and digits only (upper-cased),
  *  or for e-mail, lower-case and trim. Phone numbers drop a +86/0086 prefix
  *  so the same mobile gives the same pseudonym written either way. */
-static size_t
-s_normalise (const char *kind, proto_str_t value, char *out, size_t size)
+size_t
+privacy_normalise (const char *kind, proto_str_t value, char *out, size_t size)
 {
     size_t n = (size_t) snprintf (out, size, "%s:", kind);
     bool email = strcmp (kind, "mail") == 0;
@@ -119,18 +119,18 @@ privacy_pseudonym (const customer_t *c, char out [PRIVACY_PSEUDONYM_SIZE])
     char norm [512];
     size_t n;
     if (c->id_no.ptr)
-        n = s_normalise ("id", c->id_no, norm, sizeof norm);
+        n = privacy_normalise ("id", c->id_no, norm, sizeof norm);
     else
     if (c->account.ptr)
-        n = s_normalise ("acct", c->account, norm, sizeof norm);
+        n = privacy_normalise ("acct", c->account, norm, sizeof norm);
     else
     if (c->phone.ptr)
-        n = s_normalise ("tel", c->phone, norm, sizeof norm);
+        n = privacy_normalise ("tel", c->phone, norm, sizeof norm);
     else
     if (c->email.ptr)
-        n = s_normalise ("mail", c->email, norm, sizeof norm);
+        n = privacy_normalise ("mail", c->email, norm, sizeof norm);
     else
-        n = s_normalise ("name", c->name, norm, sizeof norm);
+        n = privacy_normalise ("name", c->name, norm, sizeof norm);
     unsigned char mac [crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256 (mac, (const unsigned char *) norm, n, s_key);
     sodium_bin2hex (out, PRIVACY_PSEUDONYM_SIZE, mac, 16);

@@ -35,6 +35,11 @@
 /* Key from the environment (any length >= 16 bytes); returns 0 or -1. */
 int  privacy_key_load (const char *value);
 void privacy_pseudonym (const customer_t *customer, char out [PRIVACY_PSEUDONYM_SIZE]);
+/* An identifier as the pseudonym and the lookup hashes (identity_seal.h)
+ * read it: "KIND:" then the value normalised for its kind ("id", "acct",
+ * "tel", "mail", "name": letters and digits upper-cased, a +86 prefix
+ * dropped, an e-mail lower-cased). Returns the length written (< size). */
+size_t privacy_normalise (const char *kind, proto_str_t value, char *out, size_t size);
 #define PRIVACY_MASK           "XXXX"
 /* The most bytes privacy_scrub returns for len bytes in: a text that
  * normalising would blow up past this is withheld whole (PRIVACY_MASK). */

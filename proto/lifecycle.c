@@ -26,6 +26,26 @@ static const char *const s_state_names [STATE_COUNT] = {
     "resolved", "under_review", "reopened", "closed", "rejected", "withdrawn",
 };
 
+/*  What the customer waits for next, in each state: the status view's
+ *  next_step (PROTOCOL.md, "get"). `due` says whether the case's due_at is
+ *  the date of that step (the watchdog's current deadline), so the view
+ *  can say "by <date>". Indexed by state, like the names. */
+static const lifecycle_next_step_t s_next_steps [STATE_COUNT] = {
+    { "routing", "your complaint is being passed to the department responsible", false },
+    { "waiting_for_handler", "assigned; the handler will take it up and contact you;"
+      " a decision is due", true },
+    { "investigation", "under investigation; a decision is due", true },
+    { "investigation", "under investigation; a decision is due", true },
+    { "waiting_for_customer", "waiting for information from you; please answer the bank's"
+      " request", false },
+    { "waiting_for_feedback", "resolved; the bank will ask whether you are satisfied", false },
+    { "review", "under review; a decision is due", true },
+    { "investigation", "reopened and under investigation; a decision is due", true },
+    { "none", "closed; nothing more will happen", false },
+    { "none", "not taken up as a complaint; nothing more will happen", false },
+    { "none", "withdrawn; nothing more will happen", false },
+};
+
 #define B(s) STATE_BIT (STATE_##s)
 #define S_OPEN (B(RECEIVED) | B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) \
                 | B(AWAITING_CUSTOMER) | B(RESOLVED) | B(UNDER_REVIEW) | B(REOPENED))
@@ -167,6 +187,12 @@ bool
 lifecycle_state_open (case_state_t state)
 {
     return (S_OPEN & STATE_BIT (state)) != 0;
+}
+
+const lifecycle_next_step_t *
+lifecycle_next_step (case_state_t state)
+{
+    return state < STATE_COUNT ? &s_next_steps [state] : NULL;
 }
 
 const char *
@@ -452,6 +478,13 @@ lifecycle_test (bool verbose)
 {
     if (verbose)
         printf (" * lifecycle: ");
+    /* every state says what comes next; only a final state says "none" */
+    for (int s = 0; s < STATE_COUNT; s++) {
+        const lifecycle_next_step_t *next = lifecycle_next_step ((case_state_t) s);
+        assert (next && next->code && next->text && *next->text);
+        assert (lifecycle_state_open ((case_state_t) s) == (strcmp (next->code, "none") != 0));
+    }
+    assert (!lifecycle_next_step (STATE_COUNT));
     /* names round-trip */
     for (int s = 0; s < STATE_COUNT; s++) {
         case_state_t back;

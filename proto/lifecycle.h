@@ -21,6 +21,7 @@
  *
  *  Interface:
  *      lifecycle_state_name / _parse / _open     states
+ *      lifecycle_next_step                       what the customer waits for next
  *      lifecycle_role_name / _parse              staff roles
  *      lifecycle_action / lifecycle_actions      the transition table
  *      lifecycle_allows                          may this action start here?
@@ -96,6 +97,15 @@ int  lifecycle_state_parse (const char *name, size_t len, case_state_t *state);
 /* Not closed, rejected or withdrawn. The store's mirror is the SQL function
  * complaint_is_open (migration 007); intake --selftest checks they agree. */
 bool lifecycle_state_open (case_state_t state);
+/* The next step the customer can expect in a state (the public status
+ * view): a stable code, a sentence, and whether the case's due_at is its
+ * date. NULL for a state out of range. */
+typedef struct {
+    const char *code;           /* routing, waiting_for_handler, investigation, ... none */
+    const char *text;
+    bool due;
+} lifecycle_next_step_t;
+const lifecycle_next_step_t *lifecycle_next_step (case_state_t state);
 
 /* Roles: "handler", "supervisor", "complaint_office", "manager". */
 const char *lifecycle_role_name (staff_role_t role);

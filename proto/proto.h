@@ -52,6 +52,7 @@
 #define PROTO_E_FORBIDDEN      "forbidden"        /* valid token, not allowed */
 #define PROTO_E_INVALID_TRANSITION "invalid_transition" /* not from this state */
 #define PROTO_E_CONFLICT       "conflict"         /* the case changed (version) */
+#define PROTO_E_RATE_LIMITED   "rate_limited"     /* too many failed tries; wait */
 
 typedef struct {
     const char *code;          /* one of PROTO_E_*; NULL when no error */

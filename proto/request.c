@@ -145,7 +145,7 @@ static const char *const s_submit_keys [] = {
 static const char *const s_customer_keys [] = {
     "name", "phone", "email", "account", "id_no", NULL
 };
-static const char *const s_get_keys [] = { "op", "complaint_no", "token", NULL };
+static const char *const s_get_keys [] = { "op", "complaint_no", "token", "query_code", NULL };
 static const char *const s_act_keys [] = {
     "op", "complaint_no", "action", "token", "version", "actor", "text", "outcome", "reason",
     "level", "department", "duplicate_of", "satisfied", "amount", NULL
@@ -422,8 +422,13 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
             return -1;
         if (s_get_complaint_no (&msg->data, "complaint_no", true, req->u.get.complaint_no, err))
             return -1;
-        return proto_get_str (&msg->data, "token", "token", false, 1, REQUEST_MAX_TOKEN,
-                              &req->u.get.token, err);
+        if (proto_get_str (&msg->data, "token", "token", false, 1, REQUEST_MAX_TOKEN,
+                           &req->u.get.token, err))
+            return -1;
+        /* Any string of bounded size: a code that is not of the alphabet is
+         * answered later exactly like a wrong one (not_found). */
+        return proto_get_str (&msg->data, "query_code", "query_code", false, 1,
+                              REQUEST_MAX_QUERY_CODE, &req->u.get.query_code, err);
     }
     if (proto_str_eq (op, "act")) {
         req->op = REQUEST_ACT;

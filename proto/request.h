@@ -24,6 +24,7 @@ typedef enum {
     REQUEST_QUEUE,              /* a member of staff's work list */
 } request_op_t;
 
+#define REQUEST_MAX_QUERY_CODE 32  /* bytes; a code is 10 characters (query_code.h) */
 #define REQUEST_MAX_TOKEN   128     /* bytes; a real token is 64 hex (staff_token.h) */
 #define REQUEST_MAX_TEXT    4096    /* an action's free text (a note, a reply) */
 #define REQUEST_MAX_ID      64      /* staff and department ids */
@@ -55,6 +56,7 @@ typedef struct {
 typedef struct {
     char complaint_no [COMPLAINT_NO_SIZE];
     proto_str_t token;             /* optional: ptr NULL without one */
+    proto_str_t query_code;        /* optional: the customer's code (status view) */
 } get_t;
 
 /*  An action. Vocabulary fields (outcome, reason, level, department,

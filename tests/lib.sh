@@ -70,6 +70,19 @@ export COMPLAINTS_INTAKE_ENDPOINT=$INTAKE_EP
 export COMPLAINTS_BUS_PUB_ENDPOINT=$BUS_PUB_EP
 export COMPLAINTS_BUS_REPLAY_ENDPOINT=$BUS_REPLAY_EP
 export COMPLAINTS_PSEUDONYM_KEY=${COMPLAINTS_PSEUDONYM_KEY:-integration-test-pseudonym-key-0001}
+# The customer identity key (common/identity_seal.h): a 0600 file of the
+# test's own, outside the database, for intake and the notifier.
+if [ -z "${COMPLAINTS_IDENTITY_KEY_FILE:-}" ]; then
+    COMPLAINTS_IDENTITY_KEY_FILE=$TEST_DIR/identity.key
+    [ -s "$COMPLAINTS_IDENTITY_KEY_FILE" ] || ( umask 077
+        printf '1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$COMPLAINTS_IDENTITY_KEY_FILE" )
+fi
+export COMPLAINTS_IDENTITY_KEY_FILE
+# Tests ask for unknown numbers on purpose, all from 127.0.0.1: intake's
+# limits on failed status queries (status_view.sh tests them) stay out of
+# their way unless a test sets its own.
+export COMPLAINTS_INTAKE_STATUS_FAILURES=${COMPLAINTS_INTAKE_STATUS_FAILURES:-1000}
+export COMPLAINTS_INTAKE_STATUS_CASE_FAILURES=${COMPLAINTS_INTAKE_STATUS_CASE_FAILURES:-1000}
 export COMPLAINTS_PG=${COMPLAINTS_PG:-}
 # Each service logs in as its own role (deploy/scripts/roles.sh made them in
 # this cluster), so every test proves the GRANTs of migration 020 are enough;

@@ -21,6 +21,7 @@ PACKAGES=(
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines
+    python3-aiosmtpd openssl                # notify_tls: a relay demanding STARTTLS + AUTH, a test CA
     chromium fonts-noto-cjk                 # the bulletin's PDF (headless print); dashboard tests, CJK glyphs
     poppler-utils                           # pdfinfo: the dashboard test checks the bulletin PDF's pages
     procps util-linux                       # ps for status; runuser and setsid for up.sh

@@ -296,10 +296,28 @@ pseudonym_key () {
     cat "$f"
 }
 
+# The customer identity key file (common/identity_seal.h): one "ID HEX" line,
+# generated once, var/secrets/identity.key mode 600, outside the database.
+# Intake and the notifier read it (--identity-key-file); losing it loses
+# every customer's identity, so back it up apart from the database.
+identity_key_file () {
+    local f=$SECRETS_DIR/identity.key
+    if [[ ! -s $f ]]; then
+        ( umask 077; mkdir -p "$SECRETS_DIR" )
+        chmod 700 "$SECRETS_DIR"
+        ( umask 077; printf '1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$f.tmp" \
+              && mv "$f.tmp" "$f" )
+        say "generated a new identity key in $f" >&2
+    fi
+    chmod 600 "$f"
+    printf '%s' "$f"
+}
+
 # Write var/env for the current PG* and endpoint variables.
 env_write () {
-    local key tmp=$ENV_FILE.tmp
+    local key id_key tmp=$ENV_FILE.tmp
     key=$(pseudonym_key)
+    id_key=$(identity_key_file)
     # var/env holds the pseudonym key: the file is created 0600 before a
     # byte is written (a leftover .tmp would keep its old mode: removed).
     rm -f "$tmp"
@@ -319,6 +337,8 @@ env_write () {
         echo "# CURVE on every endpoint: each daemon's identity is its service name,"
         echo "# complaintctl's the operator's (COMPLAINTS_KEY), all in this directory."
         printf 'export COMPLAINTS_KEYS=%q\n' "$KEYS_DIR"
+        echo "# The customer identity key (intake, notifier; docs/security.md)."
+        printf 'export COMPLAINTS_IDENTITY_KEY_FILE=%q\n' "$id_key"
         for n in COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT \
                  COMPLAINTS_ANALYTICS_ENDPOINT COMPLAINTS_ANALYTICS_HTTP; do
             printf 'export %s=%q\n' "$n" "${!n}"

@@ -229,6 +229,21 @@ analytics_store_new (const char *conninfo, const char *name)
     return self;
 }
 
+analytics_store_t *
+analytics_store_new_deferred (const char *conninfo, const char *name)
+{
+    analytics_store_t *self = (analytics_store_t *) calloc (1, sizeof *self);
+    assert (self);
+    s_build_sql (self);
+    char application [128];
+    snprintf (application, sizeof application, "analytics:%s", name);
+    self->pg = pg_session_new_deferred (conninfo, application, S_STATEMENT_TIMEOUT_MS,
+                                        s_on_connect, self);
+    if (!self->pg)
+        analytics_store_destroy (&self);
+    return self;
+}
+
 void
 analytics_store_destroy (analytics_store_t **self_p)
 {
@@ -393,6 +408,13 @@ analytics_store_batch_commit (analytics_store_t *self)
 
 void analytics_store_rollback (analytics_store_t *self) { pg_session_rollback (self->pg); }
 int analytics_store_recover (analytics_store_t *self) { return pg_session_recover (self->pg); }
+
+bool
+analytics_store_ready (analytics_store_t *self)
+{
+    assert (self);
+    return pg_session_healthy (self->pg) || pg_session_try_recover (self->pg) == 0;
+}
 
 int
 analytics_store_check_view (analytics_store_t *self)

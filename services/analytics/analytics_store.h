@@ -55,6 +55,10 @@ typedef struct _analytics_store_t analytics_store_t;
 
 /* NULL only when interrupted while connecting. */
 analytics_store_t *analytics_store_new (const char *conninfo, const char *name);
+/* A store with no connection yet that never waits for one: the read side,
+ * which must answer "unavailable" at once while the store is away
+ * (analytics_store_ready). */
+analytics_store_t *analytics_store_new_deferred (const char *conninfo, const char *name);
 void analytics_store_destroy (analytics_store_t **self_p);
 
 pg_session_t *analytics_store_session (analytics_store_t *self);
@@ -82,6 +86,10 @@ int analytics_store_batch_write (analytics_store_t *self, const char *facts_json
 int analytics_store_batch_commit (analytics_store_t *self);
 void analytics_store_rollback (analytics_store_t *self);
 int analytics_store_recover (analytics_store_t *self);
+/* True when the session is connected, or one connection attempt (if the
+ * back-off since the last failed one has passed) connected it now; never
+ * sleeps (pg_session_try_recover). */
+bool analytics_store_ready (analytics_store_t *self);
 
 const int64_t *analytics_store_time_bounds (analytics_store_t *self, size_t *count);
 

@@ -9,8 +9,15 @@
  *  we refuse what is not a plain GET, collect the query parameters (MHD
  *  has decoded them), set the session's statement timeout, let dashboard.c
  *  make the page, and hand its buffer to MHD without a copy. A page that
- *  failed on the store (503) rolls the session back, or reconnects it when
- *  the link is gone, so the next request starts clean.
+ *  failed on the store (503) rolls the session back, so the next request
+ *  starts clean.
+ *
+ *  The store away. The session is deferred (pg_session_new_deferred): a
+ *  query or a page first asks analytics_store_ready, which makes at most
+ *  one connection attempt per back-off step and never sleeps, and while
+ *  the store cannot be reached each is answered "unavailable" (503) at
+ *  once — the loop is never held by an outage, and the analysts' tools
+ *  retry.
  *
  *  The response headers say the page loads nothing: a Content-Security-
  *  Policy of default-src 'none' with inline styles only, so even a bug
@@ -168,10 +175,10 @@ s_request (void *cls, struct MHD_Connection *conn, const char *url, const char *
     MHD_get_connection_values (conn, MHD_GET_ARGUMENT_KIND, s_collect, &params);
     int64_t t0 = zclock_usecs ();
     dashboard_reply_t reply;
-    if (!self->store) {
-        //  Still connecting (the store was down when we started).
+    if (!analytics_store_ready (self->store)) {
+        //  The store is away: say so now, not when it is back.
         return s_error (conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                        "unavailable: connecting to the store; retry\n");
+                        "unavailable: the store cannot be reached; retry\n");
     }
     //  Each page's statements are bounded; set per request, so a
     //  reconnected session gets it too.
@@ -180,9 +187,13 @@ s_request (void *cls, struct MHD_Connection *conn, const char *url, const char *
     pg_session_command (analytics_store_session (self->store), "http_timeout", set, 0, NULL);
     dashboard_env_t env = { .store = self->store, .calendar = self->calendar,
                             .targets = self->targets, .min_cell = self->min_cell };
+    //  A page that failed on the store leaves no transaction open (a quiet
+    //  ROLLBACK, nothing when the link is gone); the next request's
+    //  analytics_store_ready reconnects, one attempt per back-off step, so
+    //  no request waits out an outage.
     dashboard_render (&env, url, params.params, params.count, &reply);
     if (reply.status == MHD_HTTP_SERVICE_UNAVAILABLE)
-        analytics_store_recover (self->store);
+        pg_session_rollback (analytics_store_session (self->store));
     char q [200];
     log_info ("http_request", "method=%s path=%s status=%d bytes=%zu ms=%.1f", method,
               log_quote (q, sizeof q, url), reply.status, reply.size,
@@ -217,9 +228,18 @@ s_answer (s_server_t *self, zsock_t *pipe)
         msgpack_sbuffer reply;
         msgpack_sbuffer_init (&reply);
         int64_t t0 = zclock_usecs ();
-        const char *code = analytics_query_answer (self->store, self->calendar, self->targets,
-                                                   zframe_data (body), zframe_size (body),
-                                                   &reply);
+        const char *code;
+        if (analytics_store_ready (self->store))
+            code = analytics_query_answer (self->store, self->calendar, self->targets,
+                                           zframe_data (body), zframe_size (body), &reply);
+        else {
+            //  The store is away: answer now; the client retries.
+            proto_error_t err = { 0 };
+            proto_error_set (&err, PROTO_E_UNAVAILABLE, "",
+                             "the store cannot be reached; retry");
+            proto_pack_error (&reply, &err);
+            code = err.code;
+        }
         char usecs [24];
         snprintf (usecs, sizeof usecs, "%" PRId64, zclock_usecs () - t0);
         zmsg_remove (msg, body);
@@ -294,8 +314,11 @@ s_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     zsock_signal (pipe, ok ? 0 : 1);
     config = NULL;
+    //  Deferred: connected on the first request (and after each loss) by
+    //  analytics_store_ready, so a store that is down never holds the
+    //  loop — queries and pages are answered "unavailable" meanwhile.
     if (ok)
-        self.store = analytics_store_new (self.conninfo, self.name);
+        self.store = analytics_store_new_deferred (self.conninfo, self.name);
 
     while (ok && self.store) {
         MHD_UNSIGNED_LONG_LONG mhd_ms = 0;
@@ -323,7 +346,7 @@ s_actor (zsock_t *pipe, void *args)
         if (self.httpd)
             MHD_run (self.httpd);
     }
-    //  Interrupted while connecting: wait for $TERM (zactor_destroy's).
+    //  No session could be made: wait for $TERM (zactor_destroy's).
     if (ok && !self.store) {
         char *command = zstr_recv (pipe);
         zstr_free (&command);

@@ -62,6 +62,7 @@
 /* Subcommands: argv [0] is the subcommand name. Each returns an exit code. */
 int ctl_submit (int argc, char **argv);
 int ctl_get (int argc, char **argv);
+int ctl_status (int argc, char **argv);
 int ctl_import (int argc, char **argv);
 int ctl_tail (int argc, char **argv);
 int ctl_replay (int argc, char **argv);

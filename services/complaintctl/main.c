@@ -34,6 +34,7 @@
  */
 #include "ctl.h"
 #include "curve.h"
+#include "pg_session.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,7 @@ typedef struct {
 static const s_command_t s_commands [] = {
     { "submit", ctl_submit, "submit a complaint from flags, or a JSON document on stdin (--json)" },
     { "get",    ctl_get,    "a complaint by its number, as JSON (with the staff token if set)" },
+    { "status", ctl_status, "the public status view of a complaint, with the customer's --code" },
     { "import", ctl_import, "submit every row of a CFPB complaints CSV export (FILE or -)" },
     { "tail",   ctl_tail,   "follow the event stream live, one JSON line per event, gap-free" },
     { "replay", ctl_replay, "print the events after seq N from the event log" },
@@ -119,6 +121,18 @@ main (int argc, char **argv)
     ||  strcmp (argv [1], "help") == 0) {
         s_usage (stdout);
         return CTL_EXIT_OK;
+    }
+    //  Every command that takes --pg: a password there is anybody's.
+    for (int i = 2; i < argc; i++) {
+        const char *value = strcmp (argv [i], "--pg") == 0 && i + 1 < argc ? argv [i + 1]
+                          : strncmp (argv [i], "--pg=", 5) == 0 ? argv [i] + 5 : NULL;
+        if (value && pg_conninfo_has_password (value)) {
+            fprintf (stderr, "complaintctl: --pg holds a password: a secret on the command"
+                     " line is visible to every user (ps, /proc/PID/cmdline); put it in"
+                     " ~/.pgpass or a PGPASSFILE of mode 0600, or give the conninfo in"
+                     " COMPLAINTS_CTL_PG\n");
+            return CTL_EXIT_USAGE;
+        }
     }
     for (size_t i = 0; i < S_NCOMMANDS; i++)
         if (strcmp (argv [1], s_commands [i].name) == 0) {

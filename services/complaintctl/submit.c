@@ -27,7 +27,9 @@ s_submit_usage (FILE *out)
         "       complaintctl submit --json [OPTIONS] < request.json\n"
         "\n"
         "Submits one complaint to intake and prints the reply as one JSON line:\n"
-        "  {\"ok\":true,\"complaint_no\":\"...\",\"duplicate\":false}\n"
+        "  {\"ok\":true,\"complaint_no\":\"...\",\"duplicate\":false,\"query_code\":\"7K3QD-M9XWA\"}\n"
+        "query_code is the customer's secret for the public status view (complaintctl\n"
+        "status NO --code CODE): give it to the customer and to no one else.\n"
         "\n"
         "fields:\n"
         "  --channel C        hotline, email, web, sms, letter, counter, app, wechat, regulator\n"
@@ -52,12 +54,14 @@ static void
 s_get_usage (FILE *out)
 {
     fprintf (out,
-        "usage: complaintctl get COMPLAINT_NO [--compact] [--intake EP] [--timeout-ms N]\n"
+        "usage: complaintctl get COMPLAINT_NO [--code CODE] [--compact] [--intake EP] [--timeout-ms N]\n"
         "\n"
         "Prints the complaint (state, channel, department, customer, timestamps, events)\n"
         "as indented JSON, or as one line with --compact. With %s set the\n"
         "token is sent: the staff view (customer identity, case fields, the audit trail\n"
-        "with details); without it, the status view (no identity, no action details).\n"
+        "with details); without it, the public status view (number, state, dates, next\n"
+        "step), only with the customer's query code (--code, from the submit reply);\n"
+        "a wrong or missing code is answered like an unknown number.\n"
         "`complaintctl show` prints the same for people.\n"
         "\n"
         "  --intake EP        intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
@@ -236,21 +240,23 @@ ctl_submit (int argc, char **argv)
 int
 ctl_get (int argc, char **argv)
 {
-    enum { O_COMPACT = 256, O_INTAKE, O_TIMEOUT, O_HELP };
+    enum { O_COMPACT = 256, O_INTAKE, O_TIMEOUT, O_CODE, O_HELP };
     static const struct option options [] = {
         { "compact", no_argument, NULL, O_COMPACT },
+        { "code", required_argument, NULL, O_CODE },
         { "intake", required_argument, NULL, O_INTAKE },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
-    const char *endpoint = NULL, *timeout_text = NULL;
+    const char *endpoint = NULL, *timeout_text = NULL, *code = NULL;
     bool compact = false;
     optind = 1;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
             case O_COMPACT: compact = true; break;
+            case O_CODE: code = optarg; break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;
             case 'h':
@@ -281,11 +287,13 @@ ctl_get (int argc, char **argv)
     msgpack_sbuffer_init (&buf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, token ? 3 : 2);
+    msgpack_pack_map (&pk, 2 + (token != NULL) + (code != NULL));
     proto_pack_kv_cstr (&pk, "op", "get");
     proto_pack_kv_cstr (&pk, "complaint_no", number);
     if (token)
         proto_pack_kv_cstr (&pk, "token", token);
+    if (code)
+        proto_pack_kv_cstr (&pk, "query_code", code);
 
     zframe_t *frame = NULL;
     msgpack_unpacked msg;

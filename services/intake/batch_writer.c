@@ -10,8 +10,14 @@ struct batch_writer_t {
     zactor_t *actor;
 };
 
+/* What the actor owns: its store, and the shared read-only configuration. */
+typedef struct {
+    complaint_store_t *store;
+    const case_view_cfg_t *cfg;
+} s_writer_args_t;
+
 static void
-s_write (complaint_store_t *store, intake_batch_t *batch)
+s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *batch)
 {
     complaint_store_submit_batch (store, batch->items, batch->nsubmits);
     /* Then the other requests, in arrival order, each on its own: an act
@@ -32,7 +38,9 @@ s_write (complaint_store_t *store, intake_batch_t *batch)
         }
         else
         if (r->req.op == REQUEST_GET)
-            rc = case_view_get (pg, &r->req.u.get, &r->reply);
+            /* false: no peer is an adapter allowed to see status yet (the
+             * CURVE identity will say; case_view.h) */
+            rc = case_view_get (pg, cfg, &r->req.u.get, false, &r->reply, &r->status_miss);
         else
         if (r->req.op == REQUEST_ACT)
             rc = case_action_apply (pg, &r->req.u.act, &r->reply);
@@ -49,7 +57,10 @@ s_write (complaint_store_t *store, intake_batch_t *batch)
 static void
 s_writer_actor (zsock_t *pipe, void *args)
 {
-    complaint_store_t *store = (complaint_store_t *) args;
+    s_writer_args_t *wargs = (s_writer_args_t *) args;
+    complaint_store_t *store = wargs->store;
+    const case_view_cfg_t *cfg = wargs->cfg;
+    free (wargs);
     zsock_signal (pipe, 0);
     while (true) {
         zmsg_t *msg = zmsg_recv (pipe);
@@ -63,7 +74,7 @@ s_writer_actor (zsock_t *pipe, void *args)
         intake_batch_t *batch = NULL;
         if (zframe_size (frame) == sizeof batch) {
             memcpy (&batch, zframe_data (frame), sizeof batch);
-            s_write (store, batch);
+            s_write (store, cfg, batch);
             zsock_send (pipe, "p", batch);
         }
         zmsg_destroy (&msg);
@@ -72,16 +83,19 @@ s_writer_actor (zsock_t *pipe, void *args)
 }
 
 batch_writer_t *
-batch_writer_new (const char *conninfo)
+batch_writer_new (const char *conninfo, const case_view_cfg_t *cfg)
 {
     /* Connect here, so a writer that cannot reach the store is never
      * started; the actor takes the store over. */
-    complaint_store_t *store = complaint_store_new (conninfo);
+    complaint_store_t *store = complaint_store_new (conninfo, cfg->seal);
     if (!store)
         return NULL;
     batch_writer_t *self = calloc (1, sizeof *self);
     assert (self);
-    self->actor = zactor_new (s_writer_actor, store);
+    s_writer_args_t *wargs = malloc (sizeof *wargs);
+    assert (wargs);
+    *wargs = (s_writer_args_t) { store, cfg };
+    self->actor = zactor_new (s_writer_actor, wargs);
     assert (self->actor);
     return self;
 }

@@ -21,18 +21,22 @@
 #define BATCH_WRITER_H_INCLUDED
 
 #include <czmq.h>
+#include "case_view.h"
 #include "complaint_store.h"
 #include "curve.h"
+#include "peer_limit.h"
 
 typedef struct {
     zmsg_t *msg;                /* the whole request, envelope and body */
-    curve_peer_t peer;          /* who sent it: its certificate's name, role,
+    curve_peer_t sender;        /* who sent it: its certificate's name, role,
                                    channels and status permission (curve.h) */
     msgpack_unpacked unpacked;  /* decoded body; strings point into msg */
     request_t req;
     msgpack_sbuffer reply;      /* get, act, queue: the reply (ok or error),
                                    packed by the writer */
     bool failed;                /* ... and it was an error (for the stats) */
+    bool status_miss;           /* a get without a token failed on its code or number */
+    char peer [PEER_LIMIT_KEY_MAX];     /* the peer's address (peer_limit.h) */
 } intake_request_t;
 
 typedef struct {
@@ -45,7 +49,9 @@ typedef struct {
 
 typedef struct batch_writer_t batch_writer_t;
 
-batch_writer_t *batch_writer_new (const char *conninfo);
+/* cfg (the identity keys, the status view's limits) is the caller's and
+ * outlives the writer; it is only read. */
+batch_writer_t *batch_writer_new (const char *conninfo, const case_view_cfg_t *cfg);
 void batch_writer_destroy (batch_writer_t **self_p);
 int  batch_writer_send (batch_writer_t *self, intake_batch_t *batch);
 intake_batch_t *batch_writer_recv (batch_writer_t *self);

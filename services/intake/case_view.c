@@ -15,18 +15,29 @@
  *  firings each, so a runaway case cannot blow up a reply. Intake reads
  *  no SLA table itself (invariant 9).
  *
+ *  The status view (get without a token) reads only the number, the state,
+ *  the dates and the query code's keyed hash, through its own column list,
+ *  so nothing else can slip into it; every way of failing (unknown number,
+ *  no code, wrong code, malformed code) packs the one not_found reply and
+ *  counts in status_guess. The staff view opens the customer's sealed
+ *  identity with the key (identity_seal.h) and wipes it once packed.
+ *
  *  Open cases (the queue without --state) are complaint_is_open (state),
  *  the store's one definition (migration 007), which mirrors
  *  lifecycle_state_open; case_view_test checks the two agree.
  */
 #include "case_view.h"
+#include "log.h"
 #include "msgpack_json.h"
+#include "query_code.h"
 #include "staff_auth.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
+#include <time.h>
 
 #define MS(col) "(extract (epoch FROM " col ") * 1000)::bigint"
 
@@ -35,35 +46,35 @@ typedef enum { COL_TEXT, COL_INT, COL_BOOL, COL_JSON } s_kind_t;
 typedef struct {
     const char *key;
     s_kind_t kind;
-    bool staff_only;        /* identity or free text: not in the status view */
 } s_column_t;
 
 /* The get statement's columns, in order; the scope columns follow. */
 static const s_column_t s_case_columns [] = {
-    { "complaint_no", COL_TEXT, false }, { "state", COL_TEXT, false },
-    { "channel", COL_TEXT, false }, { "ref", COL_TEXT, false },
-    { "subject", COL_TEXT, true }, { "body", COL_TEXT, true }, { "demand", COL_TEXT, true },
-    { "branch", COL_TEXT, false }, { "product", COL_TEXT, false },
-    { "category", COL_TEXT, false }, { "amount", COL_TEXT, false },
-    { "lang", COL_TEXT, false }, { "department", COL_TEXT, false },
-    { "routing_rule", COL_TEXT, false }, { "received_at", COL_INT, false },
-    { "created_at", COL_INT, false }, { "updated_at", COL_INT, false },
-    { "version", COL_INT, false }, { "handler", COL_TEXT, false },
-    { "cooperating", COL_JSON, false }, { "business_line", COL_TEXT, false },
-    { "cause", COL_TEXT, false }, { "jrt_channel", COL_TEXT, false },
-    { "jrt_business", COL_TEXT, false }, { "jrt_cause", COL_TEXT, false },
-    { "priority", COL_INT, false }, { "flags", COL_JSON, false },
-    { "major", COL_BOOL, false }, { "level", COL_TEXT, false },
-    { "due_at", COL_INT, false }, { "accepted_at", COL_INT, false },
-    { "resolved_at", COL_INT, false }, { "closed_at", COL_INT, false },
-    { "resolution_outcome", COL_TEXT, false }, { "resolution_amount", COL_TEXT, false },
-    { "satisfied", COL_BOOL, false }, { "reject_reason", COL_TEXT, false },
-    { "duplicate_of", COL_TEXT, false },
+    { "complaint_no", COL_TEXT }, { "state", COL_TEXT },
+    { "channel", COL_TEXT }, { "ref", COL_TEXT },
+    { "subject", COL_TEXT }, { "body", COL_TEXT }, { "demand", COL_TEXT },
+    { "branch", COL_TEXT }, { "product", COL_TEXT },
+    { "category", COL_TEXT }, { "amount", COL_TEXT },
+    { "lang", COL_TEXT }, { "department", COL_TEXT },
+    { "routing_rule", COL_TEXT }, { "received_at", COL_INT },
+    { "created_at", COL_INT }, { "updated_at", COL_INT },
+    { "version", COL_INT }, { "handler", COL_TEXT },
+    { "cooperating", COL_JSON }, { "business_line", COL_TEXT },
+    { "cause", COL_TEXT }, { "jrt_channel", COL_TEXT },
+    { "jrt_business", COL_TEXT }, { "jrt_cause", COL_TEXT },
+    { "priority", COL_INT }, { "flags", COL_JSON },
+    { "major", COL_BOOL }, { "level", COL_TEXT },
+    { "due_at", COL_INT }, { "accepted_at", COL_INT },
+    { "resolved_at", COL_INT }, { "closed_at", COL_INT },
+    { "resolution_outcome", COL_TEXT }, { "resolution_amount", COL_TEXT },
+    { "satisfied", COL_BOOL }, { "reject_reason", COL_TEXT },
+    { "duplicate_of", COL_TEXT },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
-#define CASE_COL_CUSTOMER (CASE_COL_ID + 1)             /* six identity columns */
-#define CASE_COL_SCOPE    (CASE_COL_CUSTOMER + 6)
+#define CASE_COL_SEALED   (CASE_COL_ID + 1)             /* customer_sealed, hex */
+#define CASE_COL_PSEUDONYM (CASE_COL_SEALED + 1)
+#define CASE_COL_SCOPE    (CASE_COL_PSEUDONYM + 1)
 
 static const char *s_get_sql =
     "SELECT c.complaint_no, c.state, c.channel, c.ref, c.subject, c.body, c.demand, c.branch,"
@@ -74,8 +85,7 @@ static const char *s_get_sql =
     " c.major, c.level, " MS ("c.due_at") ", " MS ("c.accepted_at") ","
     " " MS ("c.resolved_at") ", " MS ("c.closed_at") ", c.resolution_outcome,"
     " c.resolution_amount::text, c.satisfied, c.reject_reason, c.duplicate_of,"
-    " c.id, c.customer_name, c.customer_phone, c.customer_email, c.customer_account,"
-    " c.customer_id_no, c.customer_pseudonym,"
+    " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
     " WHERE c.complaint_no = $1";
@@ -149,6 +159,43 @@ s_authorise (const PGresult *res, const staff_t *staff, const char *complaint_no
     return 0;
 }
 
+/* The customer map of the staff view: the identity opened with the key
+ * (identity_seal.h), each field nil when the customer did not give it; all
+ * five nil, and a warning, when it does not open (a key missing from the
+ * file). The plaintext is wiped as soon as it is packed. */
+static void
+s_pack_customer (msgpack_packer *pk, const case_view_cfg_t *cfg, const PGresult *res,
+                 const char *complaint_no)
+{
+    identity_t id = { 0 };
+    const char *hex = PQgetvalue (res, 0, CASE_COL_SEALED);
+    size_t hex_len = strlen (hex);
+    if (hex_len) {
+        size_t len = 0;
+        unsigned char *sealed = malloc (hex_len / 2 + 1);
+        assert (sealed);
+        if (sodium_hex2bin (sealed, hex_len / 2 + 1, hex, hex_len, NULL, &len, NULL)
+        ||  identity_open_customer (cfg->seal, sealed, len, complaint_no, &id))
+            log_warn ("identity_unopened", "complaint_no=%s reason=\"its key is not in the key"
+                      " file, or the value was altered\"", complaint_no);
+        free (sealed);
+    }
+    const char *fields [] = { id.name, id.phone, id.email, id.account, id.id_no };
+    static const char *keys [] = { "name", "phone", "email", "account", "id_no" };
+    proto_pack_cstr (pk, "customer");
+    msgpack_pack_map (pk, 6);
+    for (int c = 0; c < 5; c++) {
+        proto_pack_cstr (pk, keys [c]);
+        if (fields [c])
+            proto_pack_cstr (pk, fields [c]);
+        else
+            msgpack_pack_nil (pk);
+    }
+    proto_pack_cstr (pk, "pseudonym");
+    s_pack_value (pk, res, 0, CASE_COL_PSEUDONYM, COL_TEXT);
+    identity_clear (&id);
+}
+
 static void
 s_pack_actions (msgpack_packer *pk, const PGresult *actions, bool details)
 {
@@ -170,19 +217,170 @@ s_pack_actions (msgpack_packer *pk, const PGresult *actions, bool details)
     }
 }
 
-int
-case_view_get (pg_session_t *pg, const get_t *get, msgpack_sbuffer *reply)
+/* ------------------------------------------------------------ status view */
+
+/* The status view's columns: the number, the state and the dates. */
+static const char *s_status_sql =
+    "SELECT c.complaint_no, c.state, " MS ("c.received_at") ", " MS ("c.accepted_at") ","
+    " " MS ("c.due_at") ", " MS ("c.resolved_at") ", " MS ("c.closed_at") ","
+    " encode (c.query_code_hash, 'hex')"
+    "  FROM complaint c WHERE c.complaint_no = $1";
+static const s_column_t s_status_columns [] = {
+    { "complaint_no", COL_TEXT }, { "state", COL_TEXT },
+    { "received_at", COL_INT }, { "accepted_at", COL_INT },
+    { "due_at", COL_INT }, { "resolved_at", COL_INT },
+    { "closed_at", COL_INT },
+};
+#define STATUS_NCOLUMNS (sizeof s_status_columns / sizeof s_status_columns [0])
+#define STATUS_COL_STATE 1
+#define STATUS_COL_DUE   4
+#define STATUS_COL_HASH  ((int) STATUS_NCOLUMNS)
+
+/* Failures this hour for a number, known or not (status_guess, migration
+ * 022); a row of a past hour counts nothing. */
+static const char *s_guess_read_sql =
+    "SELECT failures FROM status_guess"
+    " WHERE complaint_no = $1 AND window_start > now () - interval '1 hour'";
+/* One more failure for the number; a past hour's count starts again, and
+ * past hours' rows of other numbers go (the table holds one hour). */
+static const char *s_guess_add_sql =
+    "WITH gone AS (DELETE FROM status_guess"
+    "               WHERE window_start <= now () - interval '1 hour' AND complaint_no <> $1)"
+    " INSERT INTO status_guess AS g (complaint_no, window_start, failures)"
+    " VALUES ($1, now (), 1)"
+    " ON CONFLICT (complaint_no) DO UPDATE SET"
+    "   window_start = CASE WHEN g.window_start <= now () - interval '1 hour'"
+    "                       THEN now () ELSE g.window_start END,"
+    "   failures = CASE WHEN g.window_start <= now () - interval '1 hour'"
+    "                   THEN 1 ELSE g.failures + 1 END";
+
+/* The one answer for an unknown number, a wrong code and a missing one. */
+static void
+s_not_found (proto_error_t *err, const char *complaint_no)
 {
-    assert (pg && get && reply);
+    proto_error_set (err, PROTO_E_NOT_FOUND, "complaint_no", "no complaint has number %s",
+                     complaint_no);
+}
+
+/* Does the code asked with match the case's hash? Every path runs the
+ * same keyed hash, so a malformed code costs what a wrong one does. */
+static bool
+s_code_matches (const case_view_cfg_t *cfg, proto_str_t code, const char *stored_hex)
+{
+    char canon [QUERY_CODE_CHARS + 1] = "";
+    bool wellformed = code.ptr && query_code_canonical (code.ptr, code.len, canon) == 0;
+    unsigned char stored [IDENTITY_HASH_SIZE];
+    size_t stored_len = 0;
+    bool known = stored_hex && sodium_hex2bin (stored, sizeof stored, stored_hex,
+                                               strlen (stored_hex), NULL, &stored_len, NULL) == 0
+              && stored_len == IDENTITY_HASH_SIZE;
+    if (!known) {
+        /* no case, or one without a code: compare with a hash nothing
+         * matches, under the current key, so the time taken is the same */
+        memset (stored, 0, sizeof stored);
+        stored [0] = (unsigned char) identity_seal_key_id (cfg->seal);
+    }
+    bool match = identity_seal_hash_match (cfg->seal, IDENTITY_HASH_QUERY, canon,
+                                           QUERY_CODE_CHARS, stored, sizeof stored);
+    return known && wellformed && match;
+}
+
+/* The next step as a sentence: the lifecycle's, with the due date when
+ * it is that step's date (in the bank's zone, intake's TZ). */
+static void
+s_pack_next_step (msgpack_packer *pk, const PGresult *res)
+{
+    case_state_t state = STATE_RECEIVED;
+    const char *name = PQgetvalue (res, 0, STATUS_COL_STATE);
+    lifecycle_state_parse (name, strlen (name), &state);
+    const lifecycle_next_step_t *next = lifecycle_next_step (state);
+    char text [200];
+    snprintf (text, sizeof text, "%s", next->text);
+    if (next->due && !PQgetisnull (res, 0, STATUS_COL_DUE)) {
+        time_t due = (time_t) (strtoll (PQgetvalue (res, 0, STATUS_COL_DUE), NULL, 10) / 1000);
+        struct tm tm;
+        localtime_r (&due, &tm);
+        size_t n = strlen (text);
+        strftime (text + n, sizeof text - n, " by %Y-%m-%d", &tm);
+    }
+    proto_pack_kv_cstr (pk, "next_step", next->code);
+    proto_pack_kv_cstr (pk, "next_step_text", text);
+}
+
+static int
+s_status_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
+              bool adapter_status, msgpack_sbuffer *reply, bool *status_miss)
+{
+    proto_error_t err = { 0 };
+    const char *values [] = { get->complaint_no };
+    PGresult *guesses = pg_session_exec (pg, "status_guess_read", s_guess_read_sql, 1, values,
+                                         NULL, NULL, PGRES_TUPLES_OK);
+    PGresult *res = NULL;
+    int rc = -1;
+    if (!guesses)
+        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
+    else
+    if (!adapter_status && PQntuples (guesses) == 1
+    &&  strtol (PQgetvalue (guesses, 0, 0), NULL, 10) >= cfg->case_failures)
+        proto_error_set (&err, PROTO_E_RATE_LIMITED, "query_code",
+                         "too many wrong query codes for complaint %s in the last hour;"
+                         " try again later", get->complaint_no);
+    else
+    if (!(res = pg_session_exec (pg, "status_case", s_status_sql, 1, values, NULL, NULL,
+                                 PGRES_TUPLES_OK)))
+        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
+    else {
+        bool found = PQntuples (res) == 1;
+        bool match = s_code_matches (cfg, get->query_code,
+                                     found && !PQgetisnull (res, 0, STATUS_COL_HASH)
+                                     ? PQgetvalue (res, 0, STATUS_COL_HASH) : NULL);
+        if (found && (adapter_status || match))
+            rc = 0;
+        else {
+            *status_miss = true;
+            s_not_found (&err, get->complaint_no);
+            if (pg_session_command (pg, "status_guess_add", s_guess_add_sql, 1, values))
+                proto_error_set (&err, PROTO_E_UNAVAILABLE, "",
+                                 "the complaint store failed; retry");
+        }
+    }
+    if (rc == 0) {
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 2);
+        proto_pack_kv_bool (&pk, "ok", true);
+        proto_pack_cstr (&pk, "complaint");
+        msgpack_pack_map (&pk, STATUS_NCOLUMNS + 2);
+        for (size_t c = 0; c < STATUS_NCOLUMNS; c++) {
+            proto_pack_cstr (&pk, s_status_columns [c].key);
+            s_pack_value (&pk, res, 0, (int) c, s_status_columns [c].kind);
+        }
+        s_pack_next_step (&pk, res);
+    }
+    else
+        proto_pack_error (reply, &err);
+    PQclear (res);
+    PQclear (guesses);
+    return rc;
+}
+
+/* ------------------------------------------------------------- staff view */
+
+int
+case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
+               bool adapter_status, msgpack_sbuffer *reply, bool *status_miss)
+{
+    assert (pg && cfg && get && reply && status_miss);
+    *status_miss = false;
+    if (!get->token.ptr)
+        return s_status_get (pg, cfg, get, adapter_status, reply, status_miss);
     proto_error_t err = { 0 };
     staff_t staff = { 0 };
-    bool full = get->token.ptr != NULL;
-    if (full && staff_auth_lookup (pg, get->token, &staff, &err)) {
+    if (staff_auth_lookup (pg, get->token, &staff, &err)) {
         proto_pack_error (reply, &err);
         return -1;
     }
-    const char *values [] = { get->complaint_no, full ? staff.department : NULL,
-                              full ? staff.path : NULL, full ? staff.id : NULL };
+    const char *values [] = { get->complaint_no, staff.department, staff.path, staff.id };
     PGresult *res = pg_session_exec (pg, "get_case", s_get_sql, 4, values, NULL, NULL,
                                      PGRES_TUPLES_OK);
     PGresult *events = NULL, *actions = NULL, *clocks = NULL;
@@ -191,21 +389,19 @@ case_view_get (pg_session_t *pg, const get_t *get, msgpack_sbuffer *reply)
         proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
     else
     if (PQntuples (res) == 0)
-        proto_error_set (&err, PROTO_E_NOT_FOUND, "complaint_no", "no complaint has number %s",
-                         get->complaint_no);
+        s_not_found (&err, get->complaint_no);
     else
-    if (full && s_authorise (res, &staff, get->complaint_no, &err))
+    if (s_authorise (res, &staff, get->complaint_no, &err))
         ;
     else {
         const char *id [] = { PQgetvalue (res, 0, CASE_COL_ID) };
         events = PQexecParams (pg_session_conn (pg), s_events_sql, 1, NULL, values, NULL, NULL, 1);
         actions = pg_session_exec (pg, "get_actions", s_actions_sql, 1, id, NULL, NULL,
                                    PGRES_TUPLES_OK);
-        if (full)
-            clocks = pg_session_exec (pg, "get_clocks", s_clocks_sql, 1, id, NULL, NULL,
-                                      PGRES_TUPLES_OK);
+        clocks = pg_session_exec (pg, "get_clocks", s_clocks_sql, 1, id, NULL, NULL,
+                                  PGRES_TUPLES_OK);
         if (PQresultStatus (events) != PGRES_TUPLES_OK || !actions
-        ||  (full && (!clocks || PQntuples (clocks) != 1)))
+        ||  !clocks || PQntuples (clocks) != 1)
             proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
         else
             rc = 0;
@@ -216,27 +412,12 @@ case_view_get (pg_session_t *pg, const get_t *get, msgpack_sbuffer *reply)
         msgpack_pack_map (&pk, 2);
         proto_pack_kv_bool (&pk, "ok", true);
         proto_pack_cstr (&pk, "complaint");
-        size_t shown = 0;
-        for (size_t c = 0; c < CASE_NCOLUMNS; c++)
-            shown += full || !s_case_columns [c].staff_only;
-        msgpack_pack_map (&pk, shown + 2 + (full ? 2 : 0));
+        msgpack_pack_map (&pk, CASE_NCOLUMNS + 4);
         for (size_t c = 0; c < CASE_NCOLUMNS; c++) {
-            if (!full && s_case_columns [c].staff_only)
-                continue;
             proto_pack_cstr (&pk, s_case_columns [c].key);
             s_pack_value (&pk, res, 0, (int) c, s_case_columns [c].kind);
         }
-        if (full) {
-            static const char *customer [] = {
-                "name", "phone", "email", "account", "id_no", "pseudonym"
-            };
-            proto_pack_cstr (&pk, "customer");
-            msgpack_pack_map (&pk, 6);
-            for (int c = 0; c < 6; c++) {
-                proto_pack_cstr (&pk, customer [c]);
-                s_pack_value (&pk, res, 0, CASE_COL_CUSTOMER + c, COL_TEXT);
-            }
-        }
+        s_pack_customer (&pk, cfg, res, get->complaint_no);
         proto_pack_cstr (&pk, "events");
         int nevents = PQntuples (events);
         msgpack_pack_array (&pk, (size_t) nevents);
@@ -244,11 +425,9 @@ case_view_get (pg_session_t *pg, const get_t *get, msgpack_sbuffer *reply)
             msgpack_sbuffer_write (reply, PQgetvalue (events, i, 0),
                                    (size_t) PQgetlength (events, i, 0));
         proto_pack_cstr (&pk, "actions");
-        s_pack_actions (&pk, actions, full);
-        if (full) {
-            proto_pack_cstr (&pk, "clocks");
-            s_pack_value (&pk, clocks, 0, 0, COL_JSON);
-        }
+        s_pack_actions (&pk, actions, true);
+        proto_pack_cstr (&pk, "clocks");
+        s_pack_value (&pk, clocks, 0, 0, COL_JSON);
     }
     else
         proto_pack_error (reply, &err);
@@ -262,13 +441,13 @@ case_view_get (pg_session_t *pg, const get_t *get, msgpack_sbuffer *reply)
 /* ------------------------------------------------------------------ queue */
 
 static const s_column_t s_queue_columns [] = {
-    { "complaint_no", COL_TEXT, false }, { "state", COL_TEXT, false },
-    { "priority", COL_INT, false }, { "business_line", COL_TEXT, false },
-    { "cause", COL_TEXT, false }, { "department", COL_TEXT, false },
-    { "handler", COL_TEXT, false }, { "due_at", COL_INT, false },
-    { "received_at", COL_INT, false }, { "version", COL_INT, false },
-    { "flags", COL_JSON, false }, { "major", COL_BOOL, false },
-    { "subject", COL_TEXT, false },
+    { "complaint_no", COL_TEXT }, { "state", COL_TEXT },
+    { "priority", COL_INT }, { "business_line", COL_TEXT },
+    { "cause", COL_TEXT }, { "department", COL_TEXT },
+    { "handler", COL_TEXT }, { "due_at", COL_INT },
+    { "received_at", COL_INT }, { "version", COL_INT },
+    { "flags", COL_JSON }, { "major", COL_BOOL },
+    { "subject", COL_TEXT },
 };
 #define QUEUE_NCOLUMNS (sizeof s_queue_columns / sizeof s_queue_columns [0])
 

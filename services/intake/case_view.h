@@ -5,11 +5,19 @@
  *  complaint with the customer's identity, the case fields, the published
  *  events, the audit trail with each action's details (notes included),
  *  and the SLA clocks with their firings (PROTOCOL.md).
- *  get without a token: the status view for channel adapters — the case
- *  fields and state, the published events (already pseudonymised and
- *  masked), the audit trail without details, and neither the customer's
- *  identity nor the complaint's free text (subject, body, demand).
- *
+ *  get without a token: the public status view, and only for whoever holds
+ *  the customer's query code (issued at submit, kept as a keyed hash:
+ *  identity_seal.h) — the number, the state, the dates and the next step
+ *  the customer can expect, nothing else (no free text, no events, no ids).
+ *  A missing or wrong code is answered exactly as an unknown number
+ *  (not_found), and counts against the number in status_guess: past
+ *  case_failures in the hour, every query for that number is refused
+ *  (rate_limited), known number or not, so the refusal tells nothing. The
+ *  per-peer limit is the request loop's (peer_limit.h): *status_miss says
+ *  this get failed on the code. adapter_status is the hook for a channel
+ *  adapter whose certificate may see status without a code (CURVE, issue
+ *  13): false everywhere today.
+
  *  queue: a member of staff's work list, open cases by priority, due time,
  *  receipt (NULLs last).
  *
@@ -25,6 +33,7 @@
 #ifndef CASE_VIEW_H_INCLUDED
 #define CASE_VIEW_H_INCLUDED
 
+#include "identity_seal.h"
 #include "pg_session.h"
 #include "request.h"
 #include <msgpack.h>
@@ -32,7 +41,13 @@
 /* Each packs its reply, success or error, into reply; returns 0 on
  * success, -1 on an error reply (a store failure: "unavailable", and the
  * session's pg_statement_failed line). */
-int case_view_get (pg_session_t *pg, const get_t *get, msgpack_sbuffer *reply);
+typedef struct {
+    const identity_seal_t *seal;    /* opens the identity, hashes query codes */
+    long case_failures;             /* failed status queries per number and hour */
+} case_view_cfg_t;
+
+int case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
+                   bool adapter_status, msgpack_sbuffer *reply, bool *status_miss);
 int case_view_queue (pg_session_t *pg, const queue_t *queue, msgpack_sbuffer *reply);
 
 /* Against the self-test organisation (test_org.h); adds its passed checks

@@ -26,6 +26,13 @@
  *  costs one statement. Every integration test checks the events this
  *  statement completes against the declaration (tests/lib.sh).
  *
+ *  The customer: never written in clear. Before the batch is sent, each
+ *  item gets its query code (query_code.h) and, with the identity key
+ *  (identity_seal.h), the code's keyed hash and sealed copy, the identity
+ *  sealed as one value and the identifiers' lookup hashes — all bound to
+ *  the number reserved for the item. A duplicate answers the first
+ *  complaint's code, opened from its sealed copy after COMMIT.
+ *
  *  Complaint numbers: the sequence hands out blocks of 100 (INCREMENT BY
  *  100); this module keeps a few blocks in hand and refills them with one
  *  query, so numbering costs nothing per complaint.
@@ -36,16 +43,19 @@
 #include "events.h"
 #include "log.h"
 #include "pg_session.h"
+#include "query_code.h"
 
 #include <assert.h>
 #include <czmq.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define BLOCK_SIZE      100     /* must equal complaint_no_seq's INCREMENT BY */
 #define BLOCKS_PER_FILL 16
-#define SUBMIT_COLUMNS  21      /* arrays in the submit statement */
+#define SUBMIT_COLUMNS  23      /* arrays in the submit statement */
+#define SUBMIT_TEXT     15      /* the first 15 are text, the rest bytea */
 #define TEXTOID         25      /* pg_type OIDs, fixed since PostgreSQL 7 */
 #define BYTEAOID        17
 #define TEXTARRAYOID    1009
@@ -63,35 +73,45 @@ struct complaint_store_t {
     int64_t next;                       /* next number in the current block */
     int64_t block_end;                  /* one past the current block */
     msgpack_sbuffer *data;              /* per-batch event data, one per item */
+    msgpack_sbuffer *sealed;            /* per-batch sealed identity, one per item */
     size_t data_cap;
+    const identity_seal_t *seal;        /* the caller's keys */
     msgpack_sbuffer arrays [SUBMIT_COLUMNS];    /* array literals for a batch */
 };
 
 /*  One statement per batch. Each parameter is an array with one element per
- *  complaint ($1..$20 text, $21 the event data as bytea), unnested side by
- *  side. Set-based: one executor start-up, one plan, for the whole batch.
- *  It returns the input position (1-based) of every complaint it created;
- *  the rest were duplicates (or lost a race with a concurrent insert of the
- *  same reference) and are looked up after COMMIT — rare, so the common
- *  path pays no per-row probe for them. */
+ *  complaint ($1..$15 text, $16..$23 bytea: the sealed identity, its four
+ *  lookup hashes, the query code's hash and sealed copy, and the event
+ *  data), unnested side by side. Set-based: one executor start-up, one
+ *  plan, for the whole batch. It returns the input position (1-based) of
+ *  every complaint it created; the rest were duplicates (or lost a race
+ *  with a concurrent insert of the same reference) and are looked up after
+ *  COMMIT — rare, so the common path pays no per-row probe for them.
+ *
+ *  No identity goes in as plaintext: the customer is customer_sealed (one
+ *  sealed msgpack map, identity_seal.h) and keyed hashes for lookups; the
+ *  pseudonym is the bus's HMAC, as before. The submitter ($15, the sender's
+ *  CURVE certificate name) scopes the reference (migration 024). */
 static const char *s_submit_sql =
     "WITH input AS ("
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
-    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
-    "    $19::text[], $20::text[], $21::bytea[]) WITH ORDINALITY"
+    "    $13::text[], $14::text[], $15::text[], $16::bytea[], $17::bytea[], $18::bytea[],"
+    "    $19::bytea[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[]) WITH ORDINALITY"
     "  AS t (complaint_no, channel, ref, subject, body, demand, branch, product, category,"
-    "    amount, lang, name, phone, email, account, id_no, pseudonym, received_at, consent,"
-    "    submitter, data, ord)),"
+    "    amount, lang, pseudonym, received_at, consent, submitter, sealed, phone_hash,"
+    "    email_hash, account_hash, id_no_hash, code_hash, code_sealed, data, ord)),"
     " ins AS ("
     "  INSERT INTO complaint (complaint_no, channel, ref, subject, body, demand, branch,"
-    "    product, category, amount, lang, customer_name, customer_phone, customer_email,"
-    "    customer_account, customer_id_no, customer_pseudonym, received_at,"
-    "    narrative_consent, submitter)"
+    "    product, category, amount, lang, customer_pseudonym, received_at,"
+    "    narrative_consent, submitter, customer_sealed, customer_phone_hash,"
+    "    customer_email_hash, customer_account_hash, customer_id_no_hash, query_code_hash,"
+    "    query_code_sealed)"
     "  SELECT complaint_no, channel, ref, subject, body, demand, branch, product, category,"
-    "    amount::numeric, coalesce(lang, 'zh'), name, phone, email, account, id_no, pseudonym,"
+    "    amount::numeric, coalesce(lang, 'zh'), pseudonym,"
     "    coalesce(to_timestamp(received_at::bigint / 1000.0), app_now()), consent::boolean,"
-    "    submitter"
+    "    submitter, sealed, phone_hash, email_hash, account_hash, id_no_hash, code_hash,"
+    "    code_sealed"
     "  FROM input"
     "  ON CONFLICT (submitter, channel, ref) DO NOTHING"
     "  RETURNING complaint_no,"
@@ -105,8 +125,11 @@ static const char *s_submit_sql =
     "  SELECT 'complaint.received', complaint_no, data FROM created ORDER BY ord)"
     " SELECT ord FROM created";
 
+/* A duplicate's first number, and its query code sealed (the same code is
+ * answered again: the adapter may have lost the first reply). */
 static const char *s_lookup_sql =
-    "SELECT complaint_no FROM complaint WHERE submitter = $1 AND channel = $2 AND ref = $3";
+    "SELECT complaint_no, encode (query_code_sealed, 'hex')"
+    "  FROM complaint WHERE submitter = $1 AND channel = $2 AND ref = $3";
 
 //  The session's on-connect step: session settings, then the prepared
 //  statements. A failure (the schema not migrated yet) is retried by the
@@ -118,7 +141,7 @@ s_prepare (pg_session_t *pg, void *arg)
     PGconn *conn = pg_session_conn (pg);
     Oid submit_types [SUBMIT_COLUMNS];
     for (int c = 0; c < SUBMIT_COLUMNS; c++)
-        submit_types [c] = c == SUBMIT_COLUMNS - 1 ? BYTEAARRAYOID : TEXTARRAYOID;
+        submit_types [c] = c >= SUBMIT_TEXT ? BYTEAARRAYOID : TEXTARRAYOID;
     struct { const char *name, *sql; int nparams; const Oid *types; } stmts [] = {
         { "submit", s_submit_sql, SUBMIT_COLUMNS, submit_types },
         { "lookup", s_lookup_sql, 3, NULL },
@@ -160,10 +183,12 @@ s_ensure_connected (complaint_store_t *self)
 }
 
 complaint_store_t *
-complaint_store_new (const char *conninfo)
+complaint_store_new (const char *conninfo, const identity_seal_t *seal)
 {
+    assert (seal);
     complaint_store_t *self = calloc (1, sizeof *self);
     assert (self);
+    self->seal = seal;
     for (int i = 0; i < SUBMIT_COLUMNS; i++)
         msgpack_sbuffer_init (&self->arrays [i]);
     self->pg = pg_session_new (conninfo, "intake", S_STATEMENT_TIMEOUT_MS);
@@ -183,9 +208,12 @@ complaint_store_destroy (complaint_store_t **self_p)
     if (!self)
         return;
     pg_session_destroy (&self->pg);
-    for (size_t i = 0; i < self->data_cap; i++)
+    for (size_t i = 0; i < self->data_cap; i++) {
         msgpack_sbuffer_destroy (&self->data [i]);
+        msgpack_sbuffer_destroy (&self->sealed [i]);
+    }
     free (self->data);
+    free (self->sealed);
     for (int i = 0; i < SUBMIT_COLUMNS; i++)
         msgpack_sbuffer_destroy (&self->arrays [i]);
     free (self);
@@ -319,11 +347,21 @@ s_array_end (msgpack_sbuffer *buf, size_t count)
     s_set_u32 (buf, 12, (uint32_t) count);
 }
 
+/* A keyed hash as an array element: NULL when it was not made (the
+ * customer gave no such identifier; its first byte, the key id, is 0). */
+static proto_str_t
+s_hash_or_null (const unsigned char hash [IDENTITY_HASH_SIZE])
+{
+    return (proto_str_t) { hash [0] ? (const char *) hash : NULL,
+                           hash [0] ? IDENTITY_HASH_SIZE : 0 };
+}
+
 static void
-s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data, size_t n)
+s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data,
+                msgpack_sbuffer *sealed_ids, size_t n)
 {
     for (int c = 0; c < SUBMIT_COLUMNS; c++)
-        s_array_begin (&self->arrays [c], c == SUBMIT_COLUMNS - 1 ? BYTEAOID : TEXTOID);
+        s_array_begin (&self->arrays [c], c >= SUBMIT_TEXT ? BYTEAOID : TEXTOID);
     for (size_t i = 0; i < n; i++) {
         const submit_item_t *item = &items [i];
         const submit_t *s = item->submit;
@@ -332,20 +370,24 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
         snprintf (received, sizeof received, "%lld", (long long) item->received_at);
         proto_str_t received_at = { item->received_at ? received : NULL,
                                     item->received_at ? strlen (received) : 0 };
-        const proto_str_t fields [SUBMIT_COLUMNS - 1] = {
+        const msgpack_sbuffer *sealed = &sealed_ids [i];
+        const proto_str_t fields [SUBMIT_COLUMNS] = {
             { item->complaint_no, strlen (item->complaint_no) }, s->channel, s->ref,
             s->subject, s->body, s->demand, s->branch, s->product, s->category,
             { s->has_amount ? s->amount : NULL, s->has_amount ? strlen (s->amount) : 0 },
-            s->lang, s->customer.name, s->customer.phone, s->customer.email,
-            s->customer.account, s->customer.id_no,
-            { item->pseudonym, strlen (item->pseudonym) }, received_at,
+            s->lang, { item->pseudonym, strlen (item->pseudonym) }, received_at,
             { s->narrative_consent ? "t" : "f", 1 },
             { item->submitter ? item->submitter : CURVE_LOCAL,
               strlen (item->submitter ? item->submitter : CURVE_LOCAL) },
+            { sealed->size ? sealed->data : NULL, sealed->size },
+            s_hash_or_null (item->phone_hash), s_hash_or_null (item->email_hash),
+            s_hash_or_null (item->account_hash), s_hash_or_null (item->id_no_hash),
+            s_hash_or_null (item->code_hash),
+            { (const char *) item->code_sealed, sizeof item->code_sealed },
+            { data [i].data, data [i].size },
         };
-        for (int c = 0; c < SUBMIT_COLUMNS - 1; c++)
+        for (int c = 0; c < SUBMIT_COLUMNS; c++)
             s_array_add (&self->arrays [c], fields [c].ptr, fields [c].len);
-        s_array_add (&self->arrays [SUBMIT_COLUMNS - 1], data [i].data, data [i].size);
     }
     for (int c = 0; c < SUBMIT_COLUMNS; c++)
         s_array_end (&self->arrays [c], n);
@@ -397,11 +439,12 @@ s_read_pipeline (complaint_store_t *self, submit_item_t *items, size_t n)
 
 /* Send one batch as one pipelined transaction and wait for its COMMIT. */
 static int
-s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data, size_t n)
+s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data,
+               msgpack_sbuffer *sealed, size_t n)
 {
     if (!pg_session_healthy (self->pg) || PQenterPipelineMode (self->conn) != 1)
         return -1;
-    s_build_arrays (self, items, data, n);
+    s_build_arrays (self, items, data, sealed, n);
     const char *values [SUBMIT_COLUMNS];
     int lengths [SUBMIT_COLUMNS], formats [SUBMIT_COLUMNS];
     for (int c = 0; c < SUBMIT_COLUMNS; c++) {
@@ -432,6 +475,62 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
     return -1;
 }
 
+/* The query code of a complaint that existed: opened from its sealed
+ * copy; "" when it has none (a complaint from before migration 022) or it
+ * does not open (a key missing from the file: logged). */
+static void
+s_open_code (complaint_store_t *self, submit_item_t *item, const char *sealed_hex)
+{
+    item->query_code [0] = 0;
+    unsigned char sealed [QUERY_CODE_SIZE + IDENTITY_SEAL_OVERHEAD];
+    size_t len = 0;
+    if (!*sealed_hex
+    ||  sodium_hex2bin (sealed, sizeof sealed, sealed_hex, strlen (sealed_hex), NULL, &len, NULL))
+        return;
+    unsigned char code [QUERY_CODE_SIZE];
+    size_t code_len = 0;
+    if (len > IDENTITY_SEAL_OVERHEAD
+    &&  identity_seal_open (self->seal, sealed, len, item->complaint_no,
+                            COMPLAINT_STORE_CODE_PURPOSE, code, &code_len) == 0
+    &&  code_len < QUERY_CODE_SIZE) {
+        memcpy (item->query_code, code, code_len);
+        item->query_code [code_len] = 0;
+    }
+    else
+        log_warn ("query_code_unopened", "complaint_no=%s reason=\"its key is not in the key"
+                  " file, or the value was altered\"", item->complaint_no);
+}
+
+/* Everything the key makes for one item: a new query code (its hash and
+ * sealed copy), the sealed identity and the identifiers' lookup hashes.
+ * All of it is bound to the number reserved for the item; a duplicate's
+ * are thrown away with that number. */
+static int
+s_seal_item (complaint_store_t *self, submit_item_t *item, msgpack_sbuffer *sealed)
+{
+    const customer_t *c = &item->submit->customer;
+    char canon [QUERY_CODE_CHARS + 1];
+    query_code_new (item->query_code);
+    query_code_canonical (item->query_code, strlen (item->query_code), canon);
+    identity_seal_hash (self->seal, IDENTITY_HASH_QUERY, canon, QUERY_CODE_CHARS,
+                        item->code_hash);
+    memset (item->code_sealed, 0, sizeof item->code_sealed);
+    if (identity_seal_seal (self->seal, item->query_code, QUERY_CODE_SIZE - 1,
+                            item->complaint_no, COMPLAINT_STORE_CODE_PURPOSE,
+                            item->code_sealed))
+        return -1;
+    struct { proto_str_t value; const char *kind; unsigned char *out; } ids [] = {
+        { c->phone, "tel", item->phone_hash }, { c->email, "mail", item->email_hash },
+        { c->account, "acct", item->account_hash }, { c->id_no, "id", item->id_no_hash },
+    };
+    for (size_t k = 0; k < sizeof ids / sizeof ids [0]; k++) {
+        ids [k].out [0] = 0;            /* key id 0: no hash (s_hash_or_null) */
+        if (ids [k].value.ptr && ids [k].value.len)
+            identity_seal_lookup (self->seal, ids [k].kind, ids [k].value, ids [k].out);
+    }
+    return identity_seal_customer (self->seal, c, item->complaint_no, sealed);
+}
+
 /* After COMMIT: items the statement did not create already existed (a
  * retry, a re-import), were repeated within the batch, or lost a race with
  * another instance inserting the same (submitter, channel, ref): read the number. */
@@ -452,6 +551,7 @@ s_resolve_duplicates (complaint_store_t *self, submit_item_t *items, size_t n)
             /* the number reserved for this item goes unused */
             snprintf (item->complaint_no, sizeof item->complaint_no, "%s", PQgetvalue (res, 0, 0));
             item->status = SUBMIT_DUPLICATE;
+            s_open_code (self, item, PQgetvalue (res, 0, 1));
         }
         PQclear (res);
     }
@@ -471,8 +571,12 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
     if (self->data_cap < n) {
         self->data = realloc (self->data, n * sizeof *self->data);
         assert (self->data);
-        for (size_t i = self->data_cap; i < n; i++)
+        self->sealed = realloc (self->sealed, n * sizeof *self->sealed);
+        assert (self->sealed);
+        for (size_t i = self->data_cap; i < n; i++) {
             msgpack_sbuffer_init (&self->data [i]);
+            msgpack_sbuffer_init (&self->sealed [i]);
+        }
         self->data_cap = n;
     }
     for (size_t i = 0; i < n; i++) {
@@ -482,10 +586,14 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
             return;
         }
         privacy_pseudonym (&items [i].submit->customer, items [i].pseudonym);
+        if (s_seal_item (self, &items [i], &self->sealed [i])) {
+            s_fail_all (items, n, PROTO_E_INTERNAL, "could not seal the customer's identity");
+            return;
+        }
         msgpack_sbuffer_clear (&self->data [i]);
         s_pack_received_data (&self->data [i], &items [i]);
     }
-    if (s_write_batch (self, items, self->data, n) == 0) {
+    if (s_write_batch (self, items, self->data, self->sealed, n) == 0) {
         s_resolve_duplicates (self, items, n);
         return;
     }
@@ -500,7 +608,7 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
     /* The store is up but the batch failed: retry one by one, so a single
      * bad row cannot refuse its neighbours. */
     for (size_t i = 0; i < n; i++) {
-        if (s_write_batch (self, &items [i], &self->data [i], 1) == 0)
+        if (s_write_batch (self, &items [i], &self->data [i], &self->sealed [i], 1) == 0)
             s_resolve_duplicates (self, &items [i], 1);
         else
         if (!pg_session_healthy (self->pg)) {

@@ -23,7 +23,13 @@
 #include "pg_session.h"
 #include "request.h"
 #include "privacy.h"
+#include "identity_seal.h"
+#include "query_code.h"
 #include <msgpack.h>
+
+/* The purpose the query code is sealed under (identity_seal.h): the
+ * notifier opens it for the receipt. */
+#define COMPLAINT_STORE_CODE_PURPOSE IDENTITY_PURPOSE_QUERY_CODE
 
 typedef struct complaint_store_t complaint_store_t;
 
@@ -44,11 +50,19 @@ typedef struct {
     char complaint_no [COMPLAINT_NO_SIZE];  /* out when accepted or duplicate */
     proto_error_t err;                  /* out when failed */
     char pseudonym [PRIVACY_PSEUDONYM_SIZE];    /* computed once per item */
+    char query_code [QUERY_CODE_SIZE];  /* out: the customer's code, grouped;
+                                           "" for a duplicate that has none */
+    /* what the key made for the item (complaint_store.c, s_seal_item) */
+    unsigned char code_hash [IDENTITY_HASH_SIZE];
+    unsigned char code_sealed [QUERY_CODE_SIZE - 1 + IDENTITY_SEAL_OVERHEAD];
+    unsigned char phone_hash [IDENTITY_HASH_SIZE], email_hash [IDENTITY_HASH_SIZE];
+    unsigned char account_hash [IDENTITY_HASH_SIZE], id_no_hash [IDENTITY_HASH_SIZE];
 } submit_item_t;
 
 /* Connects (retrying until the store answers; NULL only when interrupted).
- * Complaint-number dates use the process's local time zone (TZ). */
-complaint_store_t *complaint_store_new (const char *conninfo);
+ * Complaint-number dates use the process's local time zone (TZ). seal:
+ * the identity keys (the caller's, outliving the store). */
+complaint_store_t *complaint_store_new (const char *conninfo, const identity_seal_t *seal);
 void complaint_store_destroy (complaint_store_t **self_p);
 
 /* Write up to n items in one transaction. Never fails as a whole: on a

@@ -13,9 +13,18 @@
 #include <string.h>
 
 zmsg_t *
-envelope_recv (zsock_t *router, bool *dropped, curve_t *curve, curve_peer_t *peer)
+envelope_recv (zsock_t *router, bool *dropped)
+{
+    return envelope_recv_from (router, dropped, NULL, 0, NULL, NULL);
+}
+
+zmsg_t *
+envelope_recv_from (zsock_t *router, bool *dropped, char *address, size_t address_size,
+                    curve_t *curve, curve_peer_t *peer)
 {
     assert (router && dropped);
+    if (address && address_size)
+        *address = 0;
     *dropped = false;
     if (peer)
         memset (peer, 0, sizeof *peer);
@@ -34,6 +43,12 @@ envelope_recv (zsock_t *router, bool *dropped, curve_t *curve, curve_peer_t *pee
             return NULL;
         }
         bool more = zmq_msg_more (&part);
+        /* The identity part is made by the ROUTER socket and carries no
+         * metadata; the parts from the wire do. */
+        if (frames == 1 && address && address_size) {
+            const char *from = zmq_msg_gets (&part, "Peer-Address");
+            snprintf (address, address_size, "%s", from ? from : "");
+        }
         if (frames == 1 && curve && peer)
             curve_peer_read (curve, &part, peer);
         if (++frames <= ENVELOPE_MAX_FRAMES) {
@@ -282,10 +297,10 @@ envelope_test (bool verbose, int *passed)
         zpoller_t *poller = zpoller_new (router, NULL);
         zpoller_wait (poller, 2000);
         bool dropped = false;
-        zmsg_t *first = envelope_recv (router, &dropped, NULL, NULL);
+        zmsg_t *first = envelope_recv (router, &dropped);
         s_check (verbose, !first && dropped, "envelope_recv: 1002 frames are dropped, not kept");
         zpoller_wait (poller, 2000);
-        zmsg_t *second = envelope_recv (router, &dropped, NULL, NULL);
+        zmsg_t *second = envelope_recv (router, &dropped);
         s_check (verbose, second && !dropped && zmsg_size (second) == 4 && envelope_valid (second),
                  "envelope_recv: the next request arrives whole (4 frames)");
         zmsg_destroy (&first);

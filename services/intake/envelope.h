@@ -51,9 +51,14 @@ typedef enum {
 
 /* One message from a ROUTER, or NULL: nothing to read (EAGAIN,
  * interrupted), or — with *dropped true — a message over
- * ENVELOPE_MAX_FRAMES frames, which was received to its end and freed.
- * With curve and peer (both may be NULL), *peer is who sent it. */
-zmsg_t *envelope_recv (zsock_t *router, bool *dropped, curve_t *curve, curve_peer_t *peer);
+ * ENVELOPE_MAX_FRAMES frames, which was received to its end and freed. */
+zmsg_t *envelope_recv (zsock_t *router, bool *dropped);
+/* The same, and what the copy into a zmsg_t would lose: the message's
+ * "Peer-Address" (ZeroMQ metadata: the IP of a TCP peer; "" when the
+ * transport has none) into address (may be NULL), and, with curve and
+ * peer (both may be NULL), who sent it (its CURVE certificate). */
+zmsg_t *envelope_recv_from (zsock_t *router, bool *dropped, char *address, size_t address_size,
+                            curve_t *curve, curve_peer_t *peer);
 
 bool envelope_valid (zmsg_t *msg);
 

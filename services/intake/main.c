@@ -27,12 +27,19 @@
  *  Who sent it (docs/security.md "Transport (CURVE)"): the ROUTER is a CURVE
  *  server (common/curve.c; zauth admits only keys in allow/intake/), and
  *  each request carries its sender's certificate — name, role, channels,
- *  status permission — as a curve_peer_t in its intake_request_t. Before a
- *  request joins a batch the sender is re-checked against the allow list
- *  (a key revoked while connected: unauthenticated, field key) and a
- *  submit's channel against the cert's channels (forbidden, field
+ *  status permission — as a curve_peer_t in its intake_request_t (sender).
+ *  Before a request joins a batch the sender is re-checked against the
+ *  allow list (a key revoked while connected: unauthenticated, field key)
+ *  and a submit's channel against the cert's channels (forbidden, field
  *  channel); the cert's name is the submit's submitter, which scopes its
  *  ref (migration 024).
+ *
+ *  Status queries (a get without a token: the public status view,
+ *  case_view.h) are limited here per peer address (peer_limit.h): a peer out
+ *  of failures is answered rate_limited before its request reaches a
+ *  writer, and each failure the writer reports back costs a token. The
+ *  identity key file (--identity-key-file, identity_seal.h) is loaded once
+ *  and shared read-only by the writers; without it intake does not start.
  *
  *  Envelope: every frame before the empty delimiter is echoed back untouched
  *  (the peer identity, plus any correlation tag a DEALER client put there),
@@ -60,7 +67,9 @@
 #include "complaint_store.h"
 #include "curve.h"
 #include "envelope.h"
+#include "identity_upgrade.h"
 #include "log.h"
+#include "peer_limit.h"
 #include "privacy.h"
 #include "request.h"
 #include "staff_auth.h"
@@ -95,6 +104,18 @@ static const daemon_opt_t s_opts [] = {
                  "batches written at once, each on its own connection"),
     DAEMON_STR ("timezone", CFG_ENV_TIMEZONE, CFG_TIMEZONE, "TZ",
                 "the bank's time zone for complaint-number dates"),
+    DAEMON_STR ("identity-key-file", IDENTITY_KEY_ENV, "", "FILE",
+                "the customer identity keys, a file of mode 0600 (identity_seal.h)"),
+    DAEMON_LONG ("status-failures", "COMPLAINTS_INTAKE_STATUS_FAILURES", 10, 1, 1000,
+                 "failed status queries one peer address may make at once"),
+    DAEMON_LONG ("status-refill-s", "COMPLAINTS_INTAKE_STATUS_REFILL_S", 60, 1, 86400,
+                 "seconds until a peer may make one more"),
+    DAEMON_LONG ("status-peers", "COMPLAINTS_INTAKE_STATUS_PEERS", 10000, 16, 1000000,
+                 "peer addresses remembered for that (bounded memory)"),
+    DAEMON_LONG ("status-case-failures", "COMPLAINTS_INTAKE_STATUS_CASE_FAILURES", 20, 1,
+                 10000, "failed status queries one complaint number takes an hour"),
+    DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
+    DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
     DAEMON_BOOL ("verbose", NULL, "self-test details"),
     DAEMON_END
@@ -198,10 +219,15 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
     msgpack_sbuffer_init (&buf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 3);
+    msgpack_pack_map (&pk, 4);
     proto_pack_kv_bool (&pk, "ok", true);
     proto_pack_kv_cstr (&pk, "complaint_no", item->complaint_no);
     proto_pack_kv_bool (&pk, "duplicate", item->status == SUBMIT_DUPLICATE);
+    proto_pack_cstr (&pk, "query_code");
+    if (*item->query_code)
+        proto_pack_cstr (&pk, item->query_code);
+    else
+        msgpack_pack_nil (&pk);     /* a complaint from before query codes */
     s_reply (router, msg_p, &buf);
     msgpack_sbuffer_destroy (&buf);
 }
@@ -223,15 +249,20 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
  *  client learns within a poll that it should retry, not after the outage. */
 static void
 s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m,
-              bool refuse)
+              peer_limit_t *status_limit, bool refuse)
 {
     batch->count = batch->nsubmits = 0;
     zhashx_t *peers = zhashx_new ();            /* identity (hex) -> requests in this batch */
     curve_t *curve = curve_default ();
     for (size_t reads = 0; reads < batch->capacity && batch->count < batch->capacity; reads++) {
         bool dropped = false;
-        curve_peer_t peer;
-        zmsg_t *msg = envelope_recv (router, &dropped, curve, &peer);
+        /* the peer's address for the status limit (peer_limit.h): "local"
+         * where the transport has none (ipc, inproc); and who sent it (its
+         * CURVE certificate) */
+        char address [PEER_LIMIT_KEY_MAX];
+        curve_peer_t sender;
+        zmsg_t *msg = envelope_recv_from (router, &dropped, address, sizeof address, curve,
+                                          &sender);
         if (dropped) {
             stats->requests++;
             log_warn ("request_dropped", "reason=\"more than %d frames\"", ENVELOPE_MAX_FRAMES);
@@ -259,19 +290,21 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         }
         r->msg = msg;
         r->failed = false;
-        r->peer = peer;
+        r->status_miss = false;
+        r->peer [0] = 0;
+        r->sender = sender;
         /* zauth checked the key when the peer connected; a key revoked
          * since (its cert moved out of allow/intake/) is refused here, on
          * its next request, though the connection stays open. */
-        if (!curve_peer_allowed (curve, CURVE_INTAKE, &peer)) {
+        if (!curve_peer_allowed (curve, CURVE_INTAKE, &sender)) {
             proto_error_set (&err, PROTO_E_UNAUTHENTICATED, "key", "this client's key (%s) is"
-                             " no longer allowed at intake: it was revoked", peer.name);
+                             " no longer allowed at intake: it was revoked", sender.name);
             /* One line a second at most: a revoked client that keeps
              * sending must not fill the log (the metric counts them all). */
             static int64_t logged_at = 0;
             if (zclock_mono () - logged_at >= 1000) {
                 logged_at = zclock_mono ();
-                log_warn ("request_refused", "reason=revoked_key peer=%s", peer.name);
+                log_warn ("request_refused", "reason=revoked_key peer=%s", sender.name);
             }
             metric_add_at (m->requests, (const char *[]) { "refused" }, 1);
             s_count_error (m, err.code);
@@ -280,11 +313,11 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             continue;
         }
         if (verdict == ENVELOPE_OK && r->req.op == REQUEST_SUBMIT
-        &&  !curve_peer_may_submit (&peer, r->req.u.submit.channel.ptr,
+        &&  !curve_peer_may_submit (&sender, r->req.u.submit.channel.ptr,
                                     r->req.u.submit.channel.len)) {
             proto_error_set (&err, PROTO_E_FORBIDDEN, "channel", "the key %s may submit for"
-                             " the channels \"%s\" only, not \"%.*s\"", peer.name,
-                             peer.channels, (int) r->req.u.submit.channel.len,
+                             " the channels \"%s\" only, not \"%.*s\"", sender.name,
+                             sender.channels, (int) r->req.u.submit.channel.len,
                              r->req.u.submit.channel.ptr);
             stats->rejected++;
             metric_add_at (m->requests, (const char *[]) { "submit" }, 1);
@@ -305,6 +338,22 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             continue;
         }
         metric_add_at (m->requests, (const char *[]) { s_op_name (r->req.op) }, 1);
+        /* A get without a token is a status query: a peer out of failures
+         * is refused before the store is asked (peer_limit.h). */
+        long retry_s = 0;
+        if (r->req.op == REQUEST_GET && !r->req.u.get.token.ptr) {
+            snprintf (r->peer, sizeof r->peer, "%s", *address ? address : "local");
+            if (!peer_limit_allows (status_limit, r->peer, zclock_mono (), &retry_s)) {
+                proto_error_set (&err, PROTO_E_RATE_LIMITED, "query_code",
+                                 "too many failed status queries from your address;"
+                                 " retry in %ld s", retry_s);
+                log_info ("status_rate_limited", "peer=%s retry_s=%ld", r->peer, retry_s);
+                s_count_error (m, err.code);
+                s_reply_error (router, &r->msg, &err);
+                msgpack_unpacked_destroy (&r->unpacked);
+                continue;
+            }
+        }
         bool over_quota = false;
         if (!refuse) {
             char *routing_id = zframe_strhex (zmsg_first (r->msg));
@@ -333,7 +382,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             submit_item_t *item = &batch->items [batch->nsubmits];
             memset (item, 0, sizeof *item);
             item->submit = &r->req.u.submit;
-            item->submitter = r->peer.name;
+            item->submitter = r->sender.name;
             /* none given (0): the store stamps its own clock, app_now () */
             item->received_at = r->req.u.submit.received_at;
             batch->submits [batch->nsubmits++] = r;
@@ -346,7 +395,8 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
  * store counts as down while its replies say "unavailable"; returns
  * whether this batch's did. */
 static bool
-s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m)
+s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metrics_t *m,
+               peer_limit_t *status_limit)
 {
     if (batch->nsubmits)
         stats->batches++;
@@ -374,6 +424,8 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metri
             stats->refused += r->req.op == REQUEST_ACT && r->failed;
             if (r->failed)
                 unavailable |= s_count_reply_error (m, &r->reply);
+            if (r->status_miss)
+                peer_limit_charge (status_limit, r->peer, zclock_mono ());
             s_reply (router, &r->msg, &r->reply);
         }
         msgpack_unpacked_destroy (&r->unpacked);
@@ -442,6 +494,7 @@ s_selftest (bool verbose)
 {
     int passed = 0;
     int failed = envelope_test (verbose, &passed);
+    failed += peer_limit_test (verbose, &passed);
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {
@@ -474,7 +527,9 @@ main (int argc, char **argv)
 {
     daemon_t *daemon = daemon_new ("intake", s_opts,
         "intake --selftest [--verbose]   (against the database in PG*)\n"
-        "COMPLAINTS_PSEUDONYM_KEY (required, >= 16 characters) keys the customer pseudonym");
+        "intake --seal-identity [--reseal]   (seal older rows' identity, then exit)\n"
+        "COMPLAINTS_PSEUDONYM_KEY (required, >= 16 characters) keys the customer pseudonym;\n"
+        "--identity-key-file (required) seals the customer's identity and hashes query codes");
     int prc = daemon_parse (daemon, argc, argv);
     if (prc) {
         daemon_destroy (&daemon);
@@ -496,9 +551,34 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return 2;
     }
+    char why [400];
+    identity_seal_t *seal = identity_seal_load (daemon_str (daemon, "identity-key-file"),
+                                                why, sizeof why);
+    if (!seal) {
+        char q [500];
+        log_error ("bad_config", "field=" IDENTITY_KEY_FLAG " env=" IDENTITY_KEY_ENV
+                   " reason=%s", log_quote (q, sizeof q, why));
+        fprintf (stderr, "intake: " IDENTITY_KEY_FLAG ": %s\n", why);
+        daemon_destroy (&daemon);
+        return 2;
+    }
+    if (daemon_bool (daemon, "seal-identity")) {
+        int rc = identity_upgrade_run (conninfo, seal, daemon_bool (daemon, "reseal"));
+        identity_seal_destroy (&seal);
+        daemon_destroy (&daemon);
+        return rc ? 1 : 0;
+    }
+    case_view_cfg_t view_cfg = {
+        .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures")
+    };
+    peer_limit_t *status_limit = peer_limit_new ((size_t) daemon_long (daemon, "status-peers"),
+                                                 daemon_long (daemon, "status-failures"),
+                                                 1000 * daemon_long (daemon, "status-refill-s"));
     s_metrics_t metrics;
     s_metrics_declare (&metrics, daemon);
     if (daemon_start (daemon)) {
+        peer_limit_destroy (&status_limit);
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 1;
     }
@@ -515,6 +595,8 @@ main (int argc, char **argv)
         log_error ("curve_refused", "endpoint=%s reason=%s", endpoint,
                    log_quote (q, sizeof q, curve_error (curve_default ())));
         zsock_destroy (&router);
+        peer_limit_destroy (&status_limit);
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 2;
     }
@@ -522,13 +604,15 @@ main (int argc, char **argv)
     intake_batch_t *batches [16] = { NULL };       /* batches [i] belongs to writers [i] */
     bool busy [16] = { false };
     for (long i = 0; i < nwriters; i++) {
-        writers [i] = batch_writer_new (conninfo);
+        writers [i] = batch_writer_new (conninfo, &view_cfg);
         if (!writers [i]) {
             while (i-- > 0) {
                 batch_writer_destroy (&writers [i]);
                 s_batch_destroy (&batches [i]);
             }
             zsock_destroy (&router);
+            peer_limit_destroy (&status_limit);
+            identity_seal_destroy (&seal);
             daemon_destroy (&daemon);
             return 1;
         }
@@ -588,17 +672,17 @@ main (int argc, char **argv)
             intake_batch_t *done = batch_writer_recv (writers [i]);
             if (done) {
                 daemon_observe (daemon, "batch", (double) (zclock_usecs () - sent_at [i]) / 1e6);
-                store_down = s_batch_reply (done, router, &stats, &metrics);
+                store_down = s_batch_reply (done, router, &stats, &metrics, status_limit);
                 busy [i] = false;
                 if (free_writer < 0)
                     free_writer = i;
             }
         }
         if (can_take && (poll [nwriters].revents & ZMQ_POLLIN) && free_writer < 0)
-            s_batch_fill (refusals, router, &stats, &metrics, true);
+            s_batch_fill (refusals, router, &stats, &metrics, status_limit, true);
         else
         if (can_take && (poll [nwriters].revents & ZMQ_POLLIN)) {
-            s_batch_fill (batches [free_writer], router, &stats, &metrics, false);
+            s_batch_fill (batches [free_writer], router, &stats, &metrics, status_limit, false);
             if (batches [free_writer]->count > 0) {
                 metric_observe (metrics.batch_size, (double) batches [free_writer]->count);
                 sent_at [free_writer] = zclock_usecs ();
@@ -625,6 +709,8 @@ main (int argc, char **argv)
         s_batch_destroy (&batches [i]);
     }
     s_batch_destroy (&refusals);
+    peer_limit_destroy (&status_limit);
+    identity_seal_destroy (&seal);
     daemon_destroy (&daemon);
     return rc;
 }

@@ -119,9 +119,9 @@ test_org_case (PGconn *conn, const char *state, const char *department,
         return -1;
     const char *v [] = { no, state, department, cooperating };
     return s_exec (conn,
-        "INSERT INTO complaint (complaint_no, channel, ref, body, customer_name,"
+        "INSERT INTO complaint (complaint_no, channel, ref, body,"
         "                       customer_pseudonym, received_at, state, department, cooperating)"
-        " VALUES ($1, 'web', 'selftest-' || $1, 'a complaint for the self-test', 'Zhang San',"
+        " VALUES ($1, 'web', 'selftest-' || $1, 'a complaint for the self-test',"
         "         repeat ('0', 32), now (), $2, $3,"
         "         CASE WHEN $4::text IS NULL THEN '{}'::text[] ELSE ARRAY [$4::text] END)",
         4, v);

@@ -327,6 +327,8 @@ http_gateway_call_new (const http_gateway_cfg_t *cfg, const char *key, const cha
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    if (cfg->ca_file && *cfg->ca_file)
+        curl_easy_setopt (curl, CURLOPT_CAINFO, cfg->ca_file);
     return self;
 }
 
@@ -509,7 +511,7 @@ s_post_to (s_server_t *server, const char *response, const char *auth, const cha
     assert (rc == 0);
     char url [64];
     snprintf (url, sizeof url, "http://127.0.0.1:%d/sms", ntohs (addr.sin_port));
-    http_gateway_cfg_t cfg = { url, auth, 5000 };
+    http_gateway_cfg_t cfg = { .url = url, .auth = auth, .timeout_ms = 5000 };
     http_gateway_result_t result = http_gateway_post (&cfg, key, json, retry_after_ms,
                                                       err, err_size);
     //  A client refused before connecting leaves the server waiting: wake it.
@@ -608,7 +610,7 @@ http_gateway_test (bool verbose, int *passed)
 
     //  Header injection is refused before the network: the port is closed,
     //  so reaching it would say RETRY.
-    http_gateway_cfg_t closed = { "http://127.0.0.1:1/sms", "Bearer t", 2000 };
+    http_gateway_cfg_t closed = { .url = "http://127.0.0.1:1/sms", .auth = "Bearer t", .timeout_ms = 2000 };
     long retry_after = -1;
     char err [300];
     http_gateway_result_t result = http_gateway_post (&closed, "n1\r\nX-Evil: 1", "{}",
@@ -616,7 +618,7 @@ http_gateway_test (bool verbose, int *passed)
     s_check (verbose, result == HTTP_GATEWAY_REFUSED && strstr (err, "key")
                       && retry_after == 0,
              "CR/LF in the idempotency key: REFUSED before any network use");
-    http_gateway_cfg_t evil = { "http://127.0.0.1:1/sms", "Bearer t\nX-Evil: 1", 2000 };
+    http_gateway_cfg_t evil = { .url = "http://127.0.0.1:1/sms", .auth = "Bearer t\nX-Evil: 1", .timeout_ms = 2000 };
     result = http_gateway_post (&evil, "n1", "{}", &retry_after, err, sizeof err);
     s_check (verbose, result == HTTP_GATEWAY_REFUSED && strstr (err, "Authorization"),
              "a LF in the Authorization value: REFUSED");

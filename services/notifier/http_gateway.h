@@ -27,6 +27,7 @@
 typedef struct {
     const char *url;            /* http://host:port/path or https:// */
     const char *auth;           /* the Authorization header's value; "" none */
+    const char *ca_file;        /* PEM CA certificates for https://; "" the system's */
     long timeout_ms;
 } http_gateway_cfg_t;
 

@@ -239,6 +239,9 @@ s_record (notifier_t *self, notify_outcome_t *outcomes, int n)
 {
     if (n == 0)
         return 0;
+    for (int i = 0; i < n; i++)
+        if (!outcomes [i].sent)
+            notify_outcome_scrub (&outcomes [i]);
     int64_t t0 = zclock_usecs ();
     int rc = notify_store_record (self->store, outcomes, n, &self->claim);
     daemon_observe (self->daemon, "record", (double) (zclock_usecs () - t0) / 1e6);
@@ -420,6 +423,8 @@ static const daemon_opt_t s_opts [] = {
                 "the cases' calendars (time zones)"),
     DAEMON_STR ("calendar", "COMPLAINTS_NOTIFY_CALENDAR", "cn", "NAME",
                 "the calendar of a case with no clock yet"),
+    DAEMON_STR ("identity-key-file", IDENTITY_KEY_ENV, "", "FILE",
+                "the customer identity keys, a file of mode 0600 (identity_seal.h)"),
     DAEMON_STR ("smtp-url", "COMPLAINTS_SMTP_URL", "", "URL", "smtp://host:port or smtps://host:port"),
     DAEMON_STR ("smtp-from", "COMPLAINTS_SMTP_FROM", "noreply@complaints.local", "ADDR",
                 "the From address"),
@@ -428,6 +433,9 @@ static const daemon_opt_t s_opts [] = {
                 "AUTH password, from a file of mode 0600 (or COMPLAINTS_SMTP_PASSWORD)"),
     DAEMON_STR ("smtp-tls", "COMPLAINTS_SMTP_TLS", "auto", "auto|off|try|required",
                 "STARTTLS; auto: required unless the --smtp-url host is loopback"),
+    DAEMON_STR ("tls-ca-file", "COMPLAINTS_TLS_CA_FILE", "", "FILE",
+                "CA certificates (PEM) the SMTP server's and the https:// gateways'"
+                " certificates are verified with (\"\": the system's)"),
     DAEMON_LONG ("smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS", 10000, 100, 600000,
                  "per SMTP conversation"),
     DAEMON_STR ("sms-url", "COMPLAINTS_SMS_URL", "", "URL", "the SMS gateway (http:// or https://)"),
@@ -617,6 +625,16 @@ main (int argc, char **argv)
         return 2;
     }
     self.smtp.password = smtp_password;
+    //  The customer's contact is sealed in the store: without the key the
+    //  notifier could reach no customer, so it does not start.
+    char why [400];
+    identity_seal_t *seal = identity_seal_load (daemon_str (daemon, "identity-key-file"),
+                                                why, sizeof why);
+    if (!seal) {
+        fprintf (stderr, "notifier: " IDENTITY_KEY_FLAG ": %s\n", why);
+        daemon_destroy (&daemon);
+        return 2;
+    }
     const char *smtp_tls = daemon_str (daemon, "smtp-tls");
     self.smtp.tls = smtp_tls_resolve (smtp_tls, self.smtp.url);
     self.smtp.timeout_ms = daemon_long (daemon, "smtp-timeout-ms");
@@ -625,6 +643,13 @@ main (int argc, char **argv)
     self.push.url = daemon_str (daemon, "push-url");
     self.push.auth = push_auth;
     self.sms.timeout_ms = self.push.timeout_ms = daemon_long (daemon, "http-timeout-ms");
+    const char *ca_file = daemon_str (daemon, "tls-ca-file");
+    self.smtp.ca_file = self.sms.ca_file = self.push.ca_file = ca_file;
+    if (*ca_file && access (ca_file, R_OK) != 0) {
+        daemon_refuse (daemon, "--tls-ca-file %s cannot be read: %s", ca_file, strerror (errno));
+        daemon_destroy (&daemon);
+        return 2;
+    }
     notify_claim_cfg_t *claim = &self.claim;
     claim->rate [NOTIFY_EMAIL] = daemon_long (daemon, "rate-email");
     claim->rate [NOTIFY_SMS] = daemon_long (daemon, "rate-sms");
@@ -646,6 +671,7 @@ main (int argc, char **argv)
         daemon_refuse (daemon, "need --backoff-ms <= --backoff-cap-ms, --smtp-tls auto|off|try|required,"
                        " a plain --smtp-from address, http:// or https:// gateway URLs, no"
                        " user:password@ in a URL, auth values on one line");
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 2;
     }
@@ -666,6 +692,7 @@ main (int argc, char **argv)
         char q [300];
         log_error ("rules_refused", "path=%s line=%d reason=%s keeping=none", err.file, err.line,
                    log_quote (q, sizeof q, err.reason));
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 2;
     }
@@ -673,6 +700,7 @@ main (int argc, char **argv)
     self.calendars = s_load_calendars (self.calendars_dir, self.default_calendar);
     if (!self.calendars) {
         notify_rules_destroy (&self.rules);
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 2;
     }
@@ -680,6 +708,7 @@ main (int argc, char **argv)
         log_error ("curl_init_failed", "action=exit");
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 1;
     }
@@ -694,6 +723,7 @@ main (int argc, char **argv)
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
         curl_global_cleanup ();
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 1;
     }
@@ -722,6 +752,7 @@ main (int argc, char **argv)
         calendars_destroy (&self.calendars);
         curl_multi_cleanup (self.multi);
         curl_global_cleanup ();
+        identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return 1;
     }
@@ -743,8 +774,9 @@ main (int argc, char **argv)
               self.parallel, poll_ms,
               claim->lease_ms, max_attempts, claim->backoff_ms, claim->backoff_cap_ms,
               calendars_count (self.calendars));
-    self.store = notify_store_new (conninfo, name, "notifier");
+    self.store = notify_store_new (conninfo, name, "notifier", seal);
     if (!self.store) {
+        identity_seal_destroy (&seal);
         notify_rules_destroy (&self.rules);
         calendars_destroy (&self.calendars);
         curl_multi_cleanup (self.multi);
@@ -802,6 +834,7 @@ main (int argc, char **argv)
     log_info ("stopping", "name=%s sent=%" PRIu64 " failed=%" PRIu64 " dead=%" PRIu64, name,
               self.sent, self.failed, self.dead);
     notify_store_destroy (&self.store);
+    identity_seal_destroy (&seal);
     notify_rules_destroy (&self.rules);
     calendars_destroy (&self.calendars);
     curl_multi_cleanup (self.multi);

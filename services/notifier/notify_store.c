@@ -54,6 +54,8 @@
 #include "notify_store.h"
 #include "smtp_mail.h"
 #include "http_gateway.h"
+#include "identity_seal.h"
+#include "query_code.h"
 #include "event.h"
 #include "events.h"
 #include "log.h"
@@ -61,10 +63,13 @@
 #include "outbox.h"
 #include "pg_array.h"
 #include "pg_session.h"
+#include "privacy.h"
 
 #include <czmq.h>
 #include <jansson.h>
 #include <msgpack.h>
+#include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +77,7 @@ struct _notify_store_t {
     char *name, *consumer;
     pg_session_t *pg;
     const calendars_t *calendars;       /* the caller's: zones of the cases */
+    const identity_seal_t *seal;        /* the caller's: opens the customer's identity */
     char *default_calendar;
     int64_t cursor;                     /* last_seq of the cursor after our last consume */
 };
@@ -83,8 +89,8 @@ struct _notify_store_t {
 //  LIMIT 1, which the planner may answer by walking the whole table's
 //  primary key backwards when the case has no clock yet.
 static const char *s_sql_cases =
-    "SELECT c.id, c.complaint_no, c.lang, coalesce (c.customer_email, ''),"
-    "  coalesce (c.customer_phone, ''), coalesce (c.customer_account, ''),"
+    "SELECT c.id, c.complaint_no, c.lang, coalesce (encode (c.customer_sealed, 'hex'), ''),"
+    "  coalesce (encode (c.query_code_sealed, 'hex'), ''),"
     "  (SELECT coalesce (string_agg (o.channel, ','), '') FROM customer_optout o"
     "    WHERE o.customer_pseudonym = c.customer_pseudonym),"
     "  coalesce ((SELECT (array_agg (k.calendar ORDER BY k.id DESC)) [1] FROM sla_clock k"
@@ -93,16 +99,16 @@ static const char *s_sql_cases =
     "  coalesce ((extract (epoch FROM c.due_at) * 1000)::bigint, 0),"
     "  c.department, c.handler,"
     "  c.product, d.name, h.name, c.state, c.level,"
-    "  c.customer_name, c.resolution_outcome, c.resolution_amount::text"
+    "  c.resolution_outcome, c.resolution_amount::text"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
     "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = ANY ($1::text[])";
 enum {
-    CASE_ID, CASE_NO, CASE_LANG, CASE_EMAIL, CASE_PHONE, CASE_ACCOUNT, CASE_OPTOUTS,
+    CASE_ID, CASE_NO, CASE_LANG, CASE_SEALED, CASE_CODE_SEALED, CASE_OPTOUTS,
     CASE_CALENDAR, CASE_RECEIVED_MS, CASE_DUE_MS, CASE_DEPARTMENT, CASE_HANDLER,
     CASE_TEXT_FIELDS        /* from here on, s_case_fields in order */
 };
 static const char *s_case_fields [] = {
-    "product", "department_name", "handler_name", "state", "level", "customer_name",
+    "product", "department_name", "handler_name", "state", "level",
     "outcome", "amount", NULL
 };
 
@@ -171,12 +177,15 @@ s_on_connect (pg_session_t *pg, void *arg)
 }
 
 notify_store_t *
-notify_store_new (const char *conninfo, const char *name, const char *consumer)
+notify_store_new (const char *conninfo, const char *name, const char *consumer,
+                  const identity_seal_t *seal)
 {
+    assert (seal);
     notify_store_t *self = calloc (1, sizeof *self);
     assert (self);
     self->name = strdup (name);
     self->consumer = strdup (consumer);
+    self->seal = seal;
     self->default_calendar = strdup ("cn");
     self->pg = pg_session_new (conninfo, "notifier", S_STATEMENT_TIMEOUT_MS);
     if (!self->pg || pg_session_on_connect (self->pg, s_on_connect, self)) {
@@ -261,6 +270,38 @@ s_put_time (zhash_t *fields, const char *key, const calendar_t *calendar, int64_
     s_put (fields, key, shown);
 }
 
+//  The recipient as the scrubber knows a customer: an address with an @
+//  is an e-mail, any other a phone (SMS) or device token (push).
+static customer_t
+s_address_owner (const char *address)
+{
+    customer_t to = { 0 };
+    if (address && *address) {
+        proto_str_t a = { address, strlen (address) };
+        if (strchr (address, '@'))
+            to.email = a;
+        else
+            to.phone = a;
+    }
+    return to;
+}
+
+void
+notify_outcome_scrub (notify_outcome_t *outcome)
+{
+    assert (outcome && outcome->row);
+    if (!*outcome->error)
+        return;
+    customer_t to = s_address_owner (outcome->row->address);
+    size_t len;
+    char *clean = privacy_scrub (outcome->error, strlen (outcome->error), &to, &len);
+    if (clean)
+        snprintf (outcome->error, sizeof outcome->error, "%s", clean);
+    else            /* out of memory: withhold the text rather than keep it */
+        snprintf (outcome->error, sizeof outcome->error, "%s", PRIVACY_MASK);
+    free (clean);
+}
+
 //  The notification.* event's data, from its packer (proto/events.c): ids,
 //  channel and kind, attempts, the error (scrubbed) or reason; no address
 //  and no message text (invariant 8). `detail` is the error of failed and
@@ -275,14 +316,7 @@ s_event_pack (msgpack_sbuffer *buf, const char *type, int64_t id, int64_t event_
 {
     msgpack_sbuffer_clear (buf);
     const events_notification_t n = { id, event_seq, channel, kind, attempts };
-    customer_t to = { 0 };
-    if (address && *address) {
-        proto_str_t a = { address, strlen (address) };
-        if (strchr (address, '@'))
-            to.email = a;
-        else
-            to.phone = a;
-    }
+    customer_t to = s_address_owner (address);
     if (streq (type, "notification.sent"))
         events_notification_sent (buf, &n);
     else if (streq (type, "notification.failed"))
@@ -336,10 +370,23 @@ s_events_flush (notify_store_t *self, s_events_t *events)
 //  A batch of events being turned into rows: the cases they concern (one
 //  query), the staff of each (kind, department, handler) asked for (one
 //  query each, cached for the batch), the rows as arrays (one INSERT).
+//  What a customer's address is sealed as in notification.address.
+#define NOTIFY_ADDRESS_PURPOSE "address"
+#define NOTIFY_BODY_PURPOSE    "message"
+
+//  A case's customer, opened (identity_seal.h) once per batch: where to
+//  reach them, their name for the greeting, the query code for the receipt.
+//  Wiped when the batch ends.
+typedef struct {
+    identity_t id;
+    char query_code [QUERY_CODE_SIZE];
+} s_who_t;
+
 typedef struct {
     notify_store_t *store;
     notify_rules_t *rules;
     PGresult *cases;                /* s_sql_cases */
+    s_who_t *who;                   /* one per row of cases */
     zhash_t *case_index;            /* complaint_no -> row + 1 */
     zhash_t *staff;                 /* "kind|department|handler" -> PGresult */
     pg_array_t rows [ROW_COLUMNS];
@@ -354,6 +401,17 @@ typedef struct {
     const char *seq, *zone;
     zhash_t *fields;
 } s_event_t;
+
+//  A field of the event's customer; "" when absent or about no case.
+static const char *
+s_who (const s_event_t *ev, size_t offset)
+{
+    if (ev->kase < 0 || !ev->batch->who)
+        return "";
+    const char *value = *(char **) ((char *) &ev->batch->who [ev->kase].id + offset);
+    return value ? value : "";
+}
+#define S_WHO(ev, field) s_who ((ev), offsetof (identity_t, field))
 
 //  A column of the event's case; "" for an event about no case (kase -1).
 static const char *
@@ -373,6 +431,28 @@ s_insert (s_event_t *ev, const char *kind, const char *recipient, notify_channel
     if (notify_rules_render (ev->batch->rules, ev->rule->type, lang, channel, ev->fields,
                              &subject, &body))
         return;
+    //  A customer's address is their identity, and their message holds
+    //  their query code: the row keeps both sealed (identity_seal.h),
+    //  opened again when the row is claimed to send.
+    char *sealed = NULL;
+    if (streq (kind, "customer")) {
+        char *sealed_body = identity_seal_text (ev->batch->store->seal, body,
+                                                s_case (ev, CASE_NO), NOTIFY_BODY_PURPOSE);
+        if (address && *address)
+            sealed = identity_seal_text (ev->batch->store->seal, address, s_case (ev, CASE_NO),
+                                         NOTIFY_ADDRESS_PURPOSE);
+        if (!sealed_body || (address && *address && !sealed)) {
+            free (sealed_body);
+            free (sealed);
+            free (subject);
+            free (body);
+            return;
+        }
+        free (body);
+        body = sealed_body;
+        if (sealed)
+            address = sealed;
+    }
     const char *values [ROW_COLUMNS] = {
         ev->seq, ev->rule->type, s_case (ev, CASE_ID), s_case (ev, CASE_NO), kind, recipient,
         notify_channel_name (channel), address, lang, subject, body,
@@ -382,6 +462,7 @@ s_insert (s_event_t *ev, const char *kind, const char *recipient, notify_channel
     for (int i = 0; i < ROW_COLUMNS; i++)
         pg_array_add (&ev->batch->rows [i], values [i]);
     ev->batch->nrows++;
+    free (sealed);
     free (subject);
     free (body);
 }
@@ -667,6 +748,8 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     s_put (fields, "handler", s_case (&ev, CASE_HANDLER));
     for (int i = 0; s_case_fields [i]; i++)
         s_put (fields, s_case_fields [i], s_case (&ev, CASE_TEXT_FIELDS + i));
+    s_put (fields, "customer_name", S_WHO (&ev, name));
+    s_put (fields, "query_code", batch->who ? batch->who [ev.kase].query_code : "");
     s_put_time (fields, "received_at", calendar, atoll (s_case (&ev, CASE_RECEIVED_MS)), false);
     s_put_time (fields, "due_at", calendar, atoll (s_case (&ev, CASE_DUE_MS)), true);
     json_t *due = json_object_get (data, "due_at");
@@ -705,9 +788,8 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
             continue;
         const char *kname = notify_kind_name ((notify_kind_t) kind);
         if (kind == NOTIFY_CUSTOMER) {
-            s_recipient (&ev, kname, "customer", s_case (&ev, CASE_EMAIL),
-                         s_case (&ev, CASE_PHONE), s_case (&ev, CASE_ACCOUNT),
-                         s_case (&ev, CASE_LANG));
+            s_recipient (&ev, kname, "customer", S_WHO (&ev, email), S_WHO (&ev, phone),
+                         S_WHO (&ev, account), s_case (&ev, CASE_LANG));
             continue;
         }
         PGresult *staff = s_staff (batch, kname, s_case (&ev, CASE_DEPARTMENT),
@@ -723,6 +805,69 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     zhash_destroy (&fields);
     json_decref (event);
     return rc;
+}
+
+//  Hex from a text result into a malloc'd buffer; NULL when empty or bad.
+static unsigned char *
+s_unhex (const char *hex, size_t *len)
+{
+    size_t hex_len = strlen (hex);
+    *len = 0;
+    if (!hex_len)
+        return NULL;
+    unsigned char *bin = malloc (hex_len / 2 + 1);
+    assert (bin);
+    if (sodium_hex2bin (bin, hex_len / 2 + 1, hex, hex_len, NULL, len, NULL)) {
+        free (bin);
+        return NULL;
+    }
+    return bin;
+}
+
+//  Open each case's customer and query code. One that does not open (its
+//  key is not in the file) leaves the customer unreachable, logged: the
+//  suppressed row says so and the complaint office phones them.
+static void
+s_batch_open (s_batch_t *batch)
+{
+    int n = PQntuples (batch->cases);
+    batch->who = calloc ((size_t) n + 1, sizeof *batch->who);
+    assert (batch->who);
+    for (int r = 0; r < n; r++) {
+        const char *no = PQgetvalue (batch->cases, r, CASE_NO);
+        size_t len = 0, code_len = 0, got = 0;
+        unsigned char *sealed = s_unhex (PQgetvalue (batch->cases, r, CASE_SEALED), &len);
+        unsigned char *code = s_unhex (PQgetvalue (batch->cases, r, CASE_CODE_SEALED), &code_len);
+        s_who_t *who = &batch->who [r];
+        bool opened = !sealed
+                   || identity_open_customer (batch->store->seal, sealed, len, no, &who->id) == 0;
+        if (code) {
+            if (code_len == QUERY_CODE_SIZE - 1 + IDENTITY_SEAL_OVERHEAD
+            &&  identity_seal_open (batch->store->seal, code, code_len, no, IDENTITY_PURPOSE_QUERY_CODE,
+                                    (unsigned char *) who->query_code, &got) == 0)
+                who->query_code [got] = 0;
+            else
+                opened = false;
+        }
+        if (!opened)
+            log_warn ("identity_unopened", "complaint_no=%s reason=\"its key is not in the key"
+                      " file, or the value was altered\"", no);
+        free (sealed);
+        free (code);
+    }
+}
+
+static void
+s_batch_wipe (s_batch_t *batch)
+{
+    if (!batch->who)
+        return;
+    for (int r = 0; batch->cases && r < PQntuples (batch->cases); r++) {
+        identity_clear (&batch->who [r].id);
+        sodium_memzero (batch->who [r].query_code, QUERY_CODE_SIZE);
+    }
+    free (batch->who);
+    batch->who = NULL;
 }
 
 //  The cases the batch's events concern, in one query. 0, -1.
@@ -750,6 +895,8 @@ s_batch_cases (s_batch_t *batch, PGresult *events)
         for (int r = 0; batch->cases && r < PQntuples (batch->cases); r++)
             zhash_insert (batch->case_index, PQgetvalue (batch->cases, r, CASE_NO),
                           (void *) (uintptr_t) (r + 1));
+        if (batch->cases)
+            s_batch_open (batch);
     }
     pg_array_destroy (&nos);
     return rc;
@@ -811,6 +958,7 @@ s_consume_events (notify_store_t *self, notify_rules_t *rules, PGresult *events)
         pg_array_destroy (&batch.rows [i]);
     zhash_destroy (&batch.staff);
     zhash_destroy (&batch.case_index);
+    s_batch_wipe (&batch);
     PQclear (batch.cases);
     return created;
 }
@@ -985,11 +1133,27 @@ s_claim_channels (notify_store_t *self, const notify_claim_cfg_t *cfg, notify_ro
         row->channel = strdup (PQgetvalue (res, i, 4));
         row->recipient_kind = strdup (PQgetvalue (res, i, 5));
         row->recipient = strdup (PQgetvalue (res, i, 6));
-        row->address = strdup (PQgetvalue (res, i, 7));
         row->subject = strdup (PQgetvalue (res, i, 8));
-        row->body = strdup (PQgetvalue (res, i, 9));
         row->message_id = strdup (PQgetvalue (res, i, 10));
         row->complaint_no = strdup (PQgetvalue (res, i, 11));
+        //  A customer's address and message were sealed at creation: opened
+        //  for the send. One that does not open is sent nowhere ("no
+        //  address": retried, then dead), and said so.
+        row->body = identity_open_text (self->seal, PQgetvalue (res, i, 9), row->complaint_no,
+                                        NOTIFY_BODY_PURPOSE);
+        row->address = identity_open_text (self->seal, PQgetvalue (res, i, 7),
+                                           row->complaint_no, NOTIFY_ADDRESS_PURPOSE);
+        if (!row->body) {
+            row->body = strdup ("");
+            free (row->address);
+            row->address = NULL;
+        }
+        if (!row->address) {
+            log_warn ("address_unopened", "id=%" PRId64 " complaint_no=%s reason=\"its key is"
+                      " not in the key file, or the value was altered\"", row->id,
+                      row->complaint_no);
+            row->address = strdup ("");
+        }
     }
     PQclear (res);
     return 0;

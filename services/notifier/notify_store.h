@@ -4,6 +4,8 @@
 #ifndef NOTIFY_STORE_H_INCLUDED
 #define NOTIFY_STORE_H_INCLUDED
 
+#include "identity_seal.h"
+
 #include "notify_rules.h"
 #include "calendar.h"
 #include <stdint.h>
@@ -27,7 +29,11 @@ typedef struct {
 } notify_claim_cfg_t;
 
 /* Connect (retrying until connected or interrupted: NULL). */
-notify_store_t *notify_store_new (const char *conninfo, const char *name, const char *consumer);
+/* seal: the identity keys (the caller's; outlive the store): the case's
+ * customer is opened to address and greet them, and the query code for
+ * the receipt (identity_seal.h). */
+notify_store_t *notify_store_new (const char *conninfo, const char *name, const char *consumer,
+                                  const identity_seal_t *seal);
 void notify_store_destroy (notify_store_t **self_p);
 
 /* The calendars whose zones the cases' times are printed in (a case's
@@ -69,6 +75,14 @@ typedef struct {
     char error [512];
     int result;                     /* out: notify_result_t */
 } notify_outcome_t;
+
+/* Mask, in place, what a gateway's error text quotes of the row's address
+ * (in any form: "<zhang@example.com>", "+86 139 ...") and of any other
+ * identifier (privacy_scrub): the text then goes to the log, the row's
+ * last_error and the notification.* event, none of which is the place for
+ * the customer's contact. Truncated to the outcome's buffer if the masks
+ * made it longer. */
+void notify_outcome_scrub (notify_outcome_t *outcome);
 
 /* Record a delivery batch's outcomes in one transaction, for the rows this
  * instance still leases: sent (+ staff_inbox for inbox), failed with

@@ -14,6 +14,7 @@ typedef struct {
     const char *from;           /* envelope and From: address */
     const char *user, *password;    /* "" = no AUTH */
     const char *tls;            /* off, try, required (CURLOPT_USE_SSL) */
+    const char *ca_file;        /* PEM CA certificates to verify the server; "" the system's */
     long timeout_ms;
 } smtp_cfg_t;
 

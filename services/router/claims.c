@@ -91,8 +91,7 @@ struct _claims_t {
 #define S_SQL_CLAIM \
     "SELECT c.id, c.complaint_no, c.channel, c.product, c.category, c.subject, c.body," \
     "   c.branch, c.amount::text," \
-    "   coalesce (c.customer_id_no, c.customer_account, c.customer_phone, c.customer_email," \
-    "             c.customer_name, '') <> ''" \
+    "   c.customer_sealed IS NOT NULL" \
     "   AND EXISTS (SELECT 1 FROM complaint o" \
     "                WHERE o.customer_pseudonym = c.customer_pseudonym AND o.id <> c.id" \
     "                  AND o.received_at <= c.received_at" \

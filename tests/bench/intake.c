@@ -740,18 +740,23 @@ s_phase_zmq (const char *endpoint, int nclients, int window, double seconds)
 /* ---------------------------------------------------------------- raw limit */
 
 static const char *s_raw_complaint_sql =
-    "INSERT INTO complaint (complaint_no, channel, ref, body, lang, customer_name,"
-    " customer_phone, customer_pseudonym, received_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::bigint / 1000.0))";
+    "INSERT INTO complaint (complaint_no, channel, ref, body, lang, customer_sealed,"
+    " customer_pseudonym, received_at)"
+    " VALUES ($1, $2, $3, $4, $5, sha512 (convert_to ($6 || $7, 'UTF8')), $8,"
+    "         to_timestamp($9::bigint / 1000.0))";
 static const char *s_raw_outbox_sql =
     "INSERT INTO outbox (type, complaint_no, data) VALUES ('complaint.received', $1, $2)";
 /* $1..$7 text[] (number, channel, ref, body, name, phone, pseudonym),
- * $8 bytea[] event data, $9 received_at ms */
+ * $8 bytea[] event data, $9 received_at ms. The identity is stored as
+ * intake stores it, sealed (identity_seal.h): here 64 opaque bytes of the
+ * size of a sealed name and phone stand for it (sha512), since the raw
+ * limit measures the store, not the seal. */
 static const char *s_raw_arrays_sql =
     "WITH c AS ("
-    "  INSERT INTO complaint (complaint_no, channel, ref, body, lang, customer_name,"
-    "    customer_phone, customer_pseudonym, received_at)"
-    "  SELECT n, ch, r, b, 'zh', nm, ph, ps, to_timestamp($9::bigint / 1000.0)"
+    "  INSERT INTO complaint (complaint_no, channel, ref, body, lang, customer_sealed,"
+    "    customer_pseudonym, received_at)"
+    "  SELECT n, ch, r, b, 'zh', sha512 (convert_to (nm || ph, 'UTF8')), ps,"
+    "    to_timestamp($9::bigint / 1000.0)"
     "  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
     "    $7::text[]) AS t (n, ch, r, b, nm, ph, ps))"
     " INSERT INTO outbox (type, complaint_no, data)"

@@ -208,6 +208,10 @@ if want intake; then
 # --------------------------------------------------------------- intake
 export COMPLAINTS_PSEUDONYM_KEY
 COMPLAINTS_PSEUDONYM_KEY=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+# the identity key file intake requires (0600, docs/security.md)
+export COMPLAINTS_IDENTITY_KEY_FILE=$DIR/identity.key
+( umask 077; printf '1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
+      >"$COMPLAINTS_IDENTITY_KEY_FILE" )
 # shellcheck disable=SC2086
 "$BIN/intake" --endpoint "$INTAKE_EP" ${BENCH_INTAKE_ARGS:-} 2>"$DIR/intake.log" &
 INTAKE_PID=$!

@@ -21,8 +21,8 @@
 
 static const char *const s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
-    "handler", "handler_name", "state", "level", "customer_name", "outcome", "amount",
-    "stage", "stage_zh", "percent", "tier", "step", "adds", "event_due_at", NULL
+    "handler", "handler_name", "state", "level", "customer_name", "query_code", "outcome",
+    "amount", "stage", "stage_zh", "percent", "tier", "step", "adds", "event_due_at", NULL
 };
 
 /* Values for most fields; "tier" stays missing and "step" empty, so both
@@ -39,6 +39,7 @@ static const char *const s_values [][2] = {
     { "state", "{{state" },
     { "level", "major}}" },
     { "customer_name", "张三\r" },
+    { "query_code", "7K3QD-M9XWA\r\n" },
     { "outcome", "退还年费 ¥200\r\n\r\n第二段" },
     { "amount", "200.00" },
     { "stage", "{{{{}}}}" },

@@ -172,6 +172,11 @@ def cases():
          "wrong_type", "token"),
         ("get: unknown token", pack({"op": "get", "complaint_no": ok_no, "token": "0" * 64}),
          "unauthenticated", "token"),
+        ("get: query_code wrong type", pack({"op": "get", "complaint_no": ok_no,
+                                             "query_code": 12345}), "wrong_type", "query_code"),
+        ("get: query_code over 32 bytes", pack({"op": "get", "complaint_no": ok_no,
+                                                "query_code": "A" * 33}),
+         "too_large", "query_code"),
     ]
 
 
@@ -236,13 +241,14 @@ def main():
         else:
             checks.ok("valid submit after %d bad requests -> complaint_no %s duplicate=false"
                   % (len(table), no))
-        raw = c.request(pack({"op": "get", "complaint_no": no}), 5000)
+        raw = c.request(pack({"op": "get", "complaint_no": no,
+                              "query_code": rep.get("query_code")}), 5000)
         got = unpack(raw) if raw is not None else None
         comp = got.get("complaint") if got else None
         if not got or got.get("ok") is not True or not isinstance(comp, dict):
-            checks.bad("get %s: %r" % (no, got))
+            checks.bad("get %s with its query code: %r" % (no, got))
         else:
-            checks.ok("get %s -> state=%s channel=%s" % (no, comp.get("state"), comp.get("channel")))
+            checks.ok("get %s with its query code -> state=%s" % (no, comp.get("state")))
         # Nothing malformed reached the store: the valid one alone.
         checks.expect("complaints stored", "1", checks.sql("select count(*) from complaint"))
         checks.expect("the stored complaint is the valid one", no,

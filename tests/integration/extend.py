@@ -260,8 +260,8 @@ def step_d(a, a_s, b, b_s, b_id):
                 line and re.search(r"resolution +0 +running .* 1h 30m overdue", line[0]), repr(line))
     expect_true("d: show prints the firing", re.search(r"fired breach \(phase 0\)", out), out[-300:])
     rc, out, _ = ctl(NO_TOKEN, "get", b)
-    expect("d: the status view has no clocks", False,
-           "clocks" in (json.loads(out or "{}").get("complaint") or {}))
+    expect("d: without a token nor query code: no view at all (exit 1, no clocks)",
+           (1, False), (rc, "clocks" in out))
     rc, out, _ = ctl(a_s, "show", a, "--json")
     expect("d: a case without clock rows shows an empty list", [],
            json.loads(out or "{}").get("clocks"))

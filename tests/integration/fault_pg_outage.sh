@@ -11,13 +11,19 @@
 # is terminated with pg_terminate_backend, and after 3 s connections are
 # allowed again. Meanwhile four submitters keep sending; intake answers
 # "unavailable" at once (outage_probe.py checks each answer arrives within
-# 1 s) and they resend with the same ref.
+# 1 s) and they resend with the same ref. The analytics read side the same:
+# kpi queries on its ROUTER and dashboard pages over HTTP are answered
+# "unavailable" / 503 within 1 s while the store is away.
 . "$(dirname "$0")/../lib.sh"
-require_bin bus intake router
+require_bin bus intake router analytics
 
+ANALYTICS_EP=tcp://127.0.0.1:$((TEST_ZMQ_BASE + 3))
+ANALYTICS_HTTP=127.0.0.1:$((TEST_ZMQ_BASE + 4))
 start_service bus bus --name bus
 start_service intake intake --endpoint "$INTAKE_EP"
 start_service router router --name router --bus "$BUS_PUB_EP"
+start_service analytics analytics --name analytics --endpoint "$ANALYTICS_EP" \
+    --http "$ANALYTICS_HTTP"
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 wait_for 'grep -q event=elected "$TEST_DIR/bus.log"' 15 || fail "bus was not elected within 15 s"
 
@@ -43,9 +49,20 @@ note "outage: connections to $db refused, sessions terminated ($(grep -Eo '^ *[0
 # first 2 s of it a probe checks that intake answers each submit within 1 s
 # ("unavailable": retry) instead of holding it until the store is back.
 outage_at=$(now_ms)
-"$PY" "$ROOT/tests/integration/outage_probe.py" --endpoint "$INTAKE_EP" --seconds 2 \
-    --deadline-s 1
-assert_eq "outage_probe.py exit status (answers within the deadline)" 0 "$?"
+probe () { "$PY" "$ROOT/tests/integration/outage_probe.py" --seconds 2 --deadline-s 1 "$@"; }
+probe --kind query --endpoint "$ANALYTICS_EP" >"$TEST_DIR/probe-query.out" 2>&1 &
+query_probe=$!
+probe --kind page --url "http://$ANALYTICS_HTTP/" >"$TEST_DIR/probe-page.out" 2>&1 &
+page_probe=$!
+probe --kind submit --endpoint "$INTAKE_EP"
+assert_eq "outage_probe.py submit: exit status (answers within the deadline)" 0 "$?"
+wait "$query_probe"
+query_rc=$?
+wait "$page_probe"
+page_rc=$?
+cat "$TEST_DIR/probe-query.out" "$TEST_DIR/probe-page.out"
+assert_eq "outage_probe.py query: exit status (answers within the deadline)" 0 "$query_rc"
+assert_eq "outage_probe.py page: exit status (answers within the deadline)" 0 "$page_rc"
 rest=$(( 3000 - ($(now_ms) - outage_at) ))
 [ "$rest" -gt 0 ] && sleep "$(printf '%d.%03d' $((rest / 1000)) $((rest % 1000)))"
 echo 'ALTER DATABASE :"db" WITH ALLOW_CONNECTIONS true;' \
@@ -58,7 +75,7 @@ load_rc=$?
 rm -f "$TEST_DIR/pids/load.pid"
 cat "$TEST_DIR/load.log"
 assert_eq "load driver exit status (every request acknowledged in the end)" 0 "$load_rc"
-for s in bus intake router; do
+for s in bus intake router analytics; do
     assert_true "$s survived the outage (no crash, no restart)" service_alive "$s"
 done
 # The checks (invariants.py): 50 more acks after the outage, every acked

@@ -6,8 +6,9 @@
 
     refuse NOTIFIER      --smtp-password, --sms-auth, --push-auth refused,
                          a loose password or auth file refused naming it
-                         and its mode; writes the 0600
-                         password file the later steps use
+                         and its mode, a --pg conninfo with a password
+                         refused (the notifier and complaintctl); writes
+                         the 0600 password file the later steps use
     loopback NO PID      mail sent with the password from the file; the
                          password in neither the log nor /proc/PID/cmdline
     real-refused NO PID  a non-loopback server without STARTTLS: the row
@@ -74,6 +75,18 @@ def step_refuse(notifier):
         expect_true("... the refusal names the file and its mode",
                     loose in err and ("%04o" % mode) in err, err)
         expect_true("... and does not echo the password", PASSWORD not in out + err, err)
+    # A store password on the command line, in any spelling libpq reads,
+    # from a daemon and from complaintctl (beside it in the same bin/).
+    ctl = os.path.join(os.path.dirname(notifier), "complaintctl")
+    for conninfo in ("host=db password=" + PASSWORD,
+                     "postgresql://complaints:%s@db/complaints" % PASSWORD,
+                     "postgresql://db/complaints?password=" + PASSWORD):
+        for argv in ([notifier, "--pg", conninfo], [ctl, "clock", "show", "--pg=" + conninfo]):
+            rc, out, err = checks.run(argv)
+            expect("%s --pg %s...: exit status" % (os.path.basename(argv[0]), conninfo[:16]),
+                   2, rc)
+            expect_true("... says to use a .pgpass / PGPASSFILE, without echoing it",
+                        "pgpass" in err.lower() and PASSWORD not in out + err, err)
     env = dict(os.environ, COMPLAINTS_SMTP_PASSWORD=PASSWORD)
     good = write_secret("smtp.password", PASSWORD + "\n", 0o600)
     rc, out, err = checks.run([notifier, "--smtp-password-file", good], env=env)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # notify_secrets.sh — the notifier's secrets hygiene (issue 13):
-#   refuse    --smtp-password, --sms-auth, --push-auth on the command line
+#   refuse    --smtp-password, --sms-auth, --push-auth and a --pg conninfo
+#             with a password (notifier, complaintctl) on the command line
 #             are refused (exit 2, the way to give it instead, the value not
 #             echoed); a password or auth file readable by group or others
 #             is refused, naming the file and its mode

@@ -119,7 +119,9 @@ def step_a(a):
            sorted(m["message_id"] for m in rep))
     expect("every message arrived where its row says", n_rows,
            sum(1 for m in rep if m["rcpt"] == m["to"] and sql_int(
-               "select count(*) from notification where message_id = :'m' and address = :'a'",
+               "select count(*) from notification where message_id = :'m'"
+               " and (address = :'a' or (recipient_kind = 'customer'"
+               "                         and address like 'sealed:%%'))",
                m=m["message_id"], a=m["rcpt"]) == 1))
     expect("no header or body-line problems (8-bit headers, lines > 76)", [],
            [m["file"] for m in rep if m["problems"]])

@@ -66,7 +66,9 @@ LETTER = {"SELECT": "S", "INSERT": "I", "UPDATE": "U", "DELETE": "D", "TRUNCATE"
 # which all do): checked to pass as its login role. From its SQL: grep the
 # service's folder for INSERT INTO / UPDATE / DELETE FROM / TRUNCATE.
 MUST_WRITE = {
-    "intake": [("INSERT", "complaint"), ("UPDATE", "complaint"), ("INSERT", "case_action")],
+    "intake": [("INSERT", "complaint"), ("UPDATE", "complaint"), ("INSERT", "case_action"),
+               ("INSERT", "status_guess"), ("UPDATE", "status_guess"),
+               ("DELETE", "status_guess")],
     "router": [("INSERT", "department"), ("UPDATE", "department"), ("INSERT", "staff"),
                ("UPDATE", "staff"), ("INSERT", "staff_token"),
                ("UPDATE complaint.state", "complaint"), ("INSERT", "case_action")],
@@ -88,12 +90,14 @@ MUST_NOT_READ = {
     "intake": ["notification", "customer_optout", "staff_inbox", "notify_gateway",
                "sla_clock", "sla_firing", "sla_extension_rule"],
     "bus": ["complaint", "notification"],
-    "ctl": ["complaint.customer_name", "complaint.customer_phone", "complaint.customer_email",
+    "ctl": ["complaint.customer_sealed", "complaint.customer_phone_hash",
+            "complaint.customer_email_hash", "complaint.query_code_hash",
+            "complaint.query_code_sealed", "status_guess",
             "staff_token"],
 }
 # Column-level "also" writes: a column granted, a column not.
 COLUMN_WRITES = {
-    "router": ("complaint", "state", "customer_name"),
+    "router": ("complaint", "state", "customer_sealed"),
     "watchdog": ("complaint", "sla_dirty", "state"),
 }
 

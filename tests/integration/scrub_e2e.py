@@ -26,6 +26,7 @@ identity survives on the published stream, in any form people write it.
 import json
 import os
 import random
+import re
 import sys
 import unicodedata
 
@@ -227,8 +228,18 @@ def check():
             quoted += any(p in (body.get("to") or "") for p in phones)
     expect_true("the gateway was sent the customers' numbers", quoted >= n, quoted)
     masked = sql_int("select count(*) from notification where state = 'dead'"
-                     " and last_error like 'HTTP 400%%invalid recipient%%'")
-    expect_true("the store keeps the gateway's answers (staff-only)", masked >= n, masked)
+                     " and last_error like 'HTTP 400%%invalid recipient XXXX%%'")
+    expect_true("the store keeps the gateway's answers, the quoted number masked",
+                masked >= n, masked)
+    digits = {re.sub(r"\D", "", p) for p in phones}
+    errors = [r[0] for r in checks.sql_rows("select coalesce(last_error, '') from notification")]
+    expect("no customer's number in any notification.last_error", [],
+           [e for e in errors if any(d and d in re.sub(r"\D", "", e) for d in digits)])
+    log = os.path.join(ARGS.out, "notifier.log")
+    with open(log, encoding="utf-8", errors="replace") as f:
+        logged = re.sub(r"\D", "", f.read())
+    expect("no customer's number in the notifier's log", [],
+           sorted(d for d in digits if d and d in logged))
     dead = [ev for _, ev in stored if ev.get("type") == "notification.dead"]
     shown = sum("invalid recipient XXXX" in ((ev.get("data") or {}).get("error") or "")
                 for ev in dead)

@@ -10,6 +10,8 @@
 #include "request.h"
 #include "event.h"
 #include "privacy.h"
+#include "identity_seal.h"
+#include "query_code.h"
 #include "small_cells.h"
 #include "msgpack_json.h"
 #include "replay_request.h"
@@ -26,6 +28,7 @@
 #include "daemon.h"
 #include "event_stream.h"
 #include "curve.h"
+#include "spool.h"
 #include "analytics_request.h"
 //  Pure classes of a service (no store, no clock, no I/O), compiled into
 //  this binary (Makefile: SELFTEST_SVC) so they are tested without one.
@@ -45,11 +48,14 @@ static const s_test_t s_tests [] = {
     { "event", event_test },
     { "replay_request", replay_request_test },
     { "privacy", privacy_test },
+    { "identity_seal", identity_seal_test },
+    { "query_code", query_code_test },
     { "small_cells", small_cells_test },
     { "msgpack_json", msgpack_json_test },
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
+    { "spool", spool_test },
     { "pg_session", pg_session_test },
     { "outbox", outbox_test },
     { "conf", conf_test },
