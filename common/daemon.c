@@ -26,6 +26,7 @@
  */
 #include "daemon.h"
 #include "cfg.h"
+#include "curve.h"
 #include "log.h"
 #include "pg_session.h"
 
@@ -49,6 +50,12 @@ static const daemon_opt_t s_common [] = {
     DAEMON_LONG ("metrics-port", NULL, 0, 0, 65535,
                  "serve /metrics and /healthz on 127.0.0.1:N (0: off)"),
     DAEMON_BOOL ("debug", "COMPLAINTS_DEBUG", "debug log lines"),
+    DAEMON_STR ("curve", CURVE_ENV_MODE, "on", "on|off",
+                "CURVE on every ZeroMQ endpoint; off: plaintext, loopback endpoints only"),
+    DAEMON_STR ("keys", CURVE_ENV_KEYS, CURVE_KEYS_DIR, "DIR",
+                "the keys directory (complaintctl keys init)"),
+    DAEMON_STR ("key", NULL, NULL, "NAME",
+                "this daemon's identity: DIR/NAME.cert and NAME.cert_secret"),
     DAEMON_BOOL ("help", NULL, "this text"),
     DAEMON_END
 };
@@ -71,6 +78,7 @@ struct daemon_t {
     long longs [S_OPTS_MAX];
     char metrics_env [96];
     char pg_env [96];                   /* COMPLAINTS_<SERVICE>_PG */
+    char key_env [96];                  /* COMPLAINTS_<SERVICE>_KEY */
     FILE *err;                          /* where refusals go (stderr) */
 
     daemon_reload_fn *reload;
@@ -112,6 +120,7 @@ daemon_new (const char *service, const daemon_opt_t *opts, const char *synopsis)
         *c = *c == '-' ? '_' : (char) toupper ((unsigned char) *c);
     snprintf (self->metrics_env, sizeof self->metrics_env, "COMPLAINTS_%s_METRICS_PORT", upper);
     snprintf (self->pg_env, sizeof self->pg_env, "COMPLAINTS_%s_PG", upper);
+    snprintf (self->key_env, sizeof self->key_env, "COMPLAINTS_%s_KEY", upper);
 
     for (const daemon_opt_t *o = opts; o->type; o++) {
         assert (self->nopts < S_OPTS_MAX);
@@ -124,6 +133,12 @@ daemon_new (const char *service, const daemon_opt_t *opts, const char *synopsis)
             self->opts [self->nopts].env = self->metrics_env;
         if (streq (o->name, "pg"))
             self->opts [self->nopts].env = self->pg_env;
+        //  Per service, never the tools' COMPLAINTS_KEY: one environment
+        //  for a whole host must not give every daemon the same identity.
+        if (streq (o->name, "key")) {
+            self->opts [self->nopts].env = self->key_env;
+            self->opts [self->nopts].def = self->service;
+        }
         self->nopts++;
     }
 
@@ -321,6 +336,11 @@ daemon_parse (daemon_t *self, int argc, char **argv)
                                  streq (from, "flag") ? "" : from);
             self->longs [k] = n;
         }
+        if (streq (o->name, "curve") && self->values [k]
+        &&  !streq (self->values [k], "on") && !streq (self->values [k], "off"))
+            return s_refuse (self, "--curve must be on or off, not '%s'%s%s", self->values [k],
+                             streq (from, "flag") ? "" : " (from ",
+                             streq (from, "flag") ? "" : from);
     }
     return 0;
 }
@@ -365,6 +385,13 @@ daemon_start (daemon_t *self)
     assert (self);
     log_set_debug (daemon_bool (self, "debug"));
     zsys_init ();                       /* czmq's SIGINT/SIGTERM handler */
+    //  The process's curve from the flags, before any socket is made.
+    curve_t *curve = curve_new (daemon_str (self, "curve"), daemon_str (self, "keys"),
+                                daemon_str (self, "key"));
+    assert (curve);                     /* daemon_parse refused any other mode */
+    curve_set_default (curve);
+    if (!curve_on (curve))
+        log_warn ("curve_off", "reason=\"--curve off: plaintext, loopback endpoints only\"");
     struct sigaction action;
     memset (&action, 0, sizeof action);
     action.sa_handler = s_on_sighup;
@@ -416,6 +443,13 @@ daemon_bus_connect (daemon_t *self, const char *endpoint, const char *const topi
         return 0;
     self->sub = zsock_new (ZMQ_SUB);
     assert (self->sub);
+    if (curve_client (curve_default (), self->sub, CURVE_BUS, endpoint)) {
+        char q [600];
+        log_error ("curve_refused", "endpoint=%s reason=%s", endpoint,
+                   log_quote (q, sizeof q, curve_error (curve_default ())));
+        zsock_destroy (&self->sub);
+        return DAEMON_BUS_REFUSED;
+    }
     for (size_t i = 0; topics [i]; i++)
         zsock_set_subscribe (self->sub, topics [i]);
     if (zsock_connect (self->sub, "%s", endpoint)) {
@@ -698,6 +732,19 @@ daemon_test (bool verbose)
     S_CHECK (daemon_long (d, "metrics-port") == 0);
     S_CHECK (!daemon_bool (d, "once"));
     S_CHECK (streq (daemon_str (d, "pg"), ""));
+    //  The transport: CURVE on, the daemon's own identity by default.
+    unsetenv ("COMPLAINTS_CURVE");
+    unsetenv ("COMPLAINTS_TEST_SVC_KEY");
+    S_CHECK (streq (daemon_str (d, "curve"), "on"));
+    S_CHECK (streq (daemon_str (d, "key"), "test-svc"));
+    setenv ("COMPLAINTS_TEST_SVC_KEY", "svc-2", 1);
+    setenv ("COMPLAINTS_KEY", "operator", 1);      /* the tools', never a daemon's */
+    rc = s_parse (d, "--curve off");
+    S_CHECK (rc == 0);
+    S_CHECK (streq (daemon_str (d, "key"), "svc-2"));
+    S_CHECK (streq (daemon_str (d, "curve"), "off"));
+    unsetenv ("COMPLAINTS_TEST_SVC_KEY");
+    unsetenv ("COMPLAINTS_KEY");
 
     //  Flags, both spellings; the flag wins over the variable.
     setenv ("DAEMON_TEST_BATCH", "7", 1);
@@ -734,7 +781,8 @@ daemon_test (bool verbose)
     //  not a number (from the flag or the variable), a value for a switch.
     static const char *bad [] = {
         "--bogus", "--batchx 3", "stray", "--batch", "--batch 0", "--batch 1001",
-        "--batch 12x", "--once=1", "--metrics-port 70000", "-", "--", NULL
+        "--batch 12x", "--once=1", "--metrics-port 70000", "-", "--", "--curve maybe",
+        "--curve", NULL
     };
     for (int i = 0; bad [i]; i++) {
         rc = s_parse (d, bad [i]);

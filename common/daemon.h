@@ -10,7 +10,10 @@
  *  daemon_parse prints the reason and the usage on stderr and returns -1,
  *  and main returns 2. Library code never exits. Every daemon also gets
  *  --pg, --metrics-port (COMPLAINTS_<SERVICE>_METRICS_PORT), --debug
- *  (COMPLAINTS_DEBUG) and --help.
+ *  (COMPLAINTS_DEBUG), --help, and the transport's: --curve on|off
+ *  (COMPLAINTS_CURVE, default on), --keys DIR (COMPLAINTS_KEYS) and --key
+ *  NAME (COMPLAINTS_<SERVICE>_KEY, default the service's name), which
+ *  daemon_start makes the process's curve (common/curve.h).
  *
  *      static const daemon_opt_t opts [] = {
  *          DAEMON_LONG ("batch", "COMPLAINTS_BUS_BATCH", 1000, 1, 100000, "rows per drain"),
@@ -139,7 +142,10 @@ bool daemon_stopping (daemon_t *self);
 /* SUBscribe to the bus at endpoint for the topic prefixes (NULL-ended).
  * "" or "none": no bus (daemon_wait then waits on the rest and the timer).
  * 0, or -1 when the endpoint is unusable (logged; the daemon goes on
- * without wake-ups, the sweep still finds the work). */
+ * without wake-ups, the sweep still finds the work), or DAEMON_BUS_REFUSED
+ * when the transport cannot be secured (plaintext off loopback, no key:
+ * logged; the daemon must not start, main returns 2). */
+#define DAEMON_BUS_REFUSED  -2
 int daemon_bus_connect (daemon_t *self, const char *endpoint, const char *const topics []);
 /* Wait as described above; items (may be NULL) are the caller's own, their
  * revents set on return. DAEMON_WOKE_* bits, 0 on timeout. */

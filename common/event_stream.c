@@ -13,6 +13,7 @@
  *  only save one event of a page and cost a second ordering rule.
  */
 #include "event_stream.h"
+#include "curve.h"
 #include "log.h"
 #include "replay_request.h"
 
@@ -52,6 +53,19 @@ struct _event_stream_t {
     char error [256];
 };
 
+/* CURVE to the bus (common/curve.h), before the socket connects; 0, or
+ * -1 with the reason logged (plaintext off loopback, no key). */
+static int
+s_secure (zsock_t *sock, const char *endpoint)
+{
+    if (curve_client (curve_default (), sock, CURVE_BUS, endpoint) == 0)
+        return 0;
+    char q [600];
+    log_error ("curve_refused", "endpoint=%s reason=%s", endpoint,
+               log_quote (q, sizeof q, curve_error (curve_default ())));
+    return -1;
+}
+
 static zsock_t *
 s_dealer_new (const char *endpoint)
 {
@@ -60,7 +74,7 @@ s_dealer_new (const char *endpoint)
         return NULL;
     zsock_set_linger (dealer, 0);       /* never wait on exit for a dead peer */
     zsock_set_maxmsgsize (dealer, S_MAX_REPLY);
-    if (zsock_connect (dealer, "%s", endpoint)) {
+    if (s_secure (dealer, endpoint) || zsock_connect (dealer, "%s", endpoint)) {
         zsock_destroy (&dealer);
         return NULL;
     }
@@ -80,8 +94,8 @@ event_stream_new (const char *pub, const char *replay, int replay_timeout_ms, lo
     msgpack_unpacked_init (&self->live);
     self->dealer = s_dealer_new (replay);
     if (!self->dealer) {
-        log_error ("event_stream_refused", "endpoint=%s reason=\"invalid replay endpoint\"",
-                   replay);
+        log_error ("event_stream_refused", "endpoint=%s reason=\"invalid replay endpoint, or"
+                   " not secured\"", replay);
         event_stream_destroy (&self);
         return NULL;
     }
@@ -93,9 +107,9 @@ event_stream_new (const char *pub, const char *replay, int replay_timeout_ms, lo
             zsock_set_rcvhwm (self->sub, 100000);
             zsock_set_maxmsgsize (self->sub, EVENT_MAX_SIZE + 64);
         }
-        if (!self->sub || zsock_connect (self->sub, "%s", pub)) {
-            log_error ("event_stream_refused", "endpoint=%s reason=\"invalid bus endpoint\"",
-                       pub);
+        if (!self->sub || s_secure (self->sub, pub) || zsock_connect (self->sub, "%s", pub)) {
+            log_error ("event_stream_refused", "endpoint=%s reason=\"invalid bus endpoint, or"
+                       " not secured\"", pub);
             event_stream_destroy (&self);
             return NULL;
         }
@@ -526,6 +540,9 @@ event_stream_test (bool verbose)
 {
     if (verbose)
         printf (" * event_stream: ");
+    //  A fake bus in this process, over inproc: plaintext, whatever the
+    //  environment says (curve.c's own self-test covers CURVE).
+    curve_set_default (curve_new ("off", NULL, NULL));
     s_fake_log_t *log_ = (s_fake_log_t *) zmalloc (sizeof *log_);
     pthread_mutex_init (&log_->lock, NULL);
     for (int i = 0; i < 10; i++)

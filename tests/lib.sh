@@ -23,6 +23,13 @@
 #                and fail the test when the store refuses
 #   roles        every service (and complaintctl) logs in as its own role:
 #                COMPLAINTS_<SERVICE>_PG=user=complaints_<service>_login
+#   keys         CURVE on every endpoint, as in production: a fresh keys
+#                directory $TEST_DIR/keys made by `complaintctl keys init`
+#                (the servers', the services' and the operator's identities),
+#                exported as COMPLAINTS_KEYS; every daemon uses its own
+#                identity (its service name), complaintctl and client.py the
+#                operator's. A test needing more identities makes them:
+#                new_key NAME --role ROLE [--channels C] [--status]
 #   clients      ctl ARGS... (complaintctl), pyclient ARGS... (client.py)
 #   staff        issue_tokens DIR [DIRECTORY] (a token for every staff id),
 #                staff_token ID, as_staff ID ARGS... (complaintctl as ID)
@@ -86,6 +93,21 @@ for s_svc in intake router watchdog notifier analytics bus ctl; do
     export "$s_var=${!s_var:-user=complaints_${s_svc}_login}"
 done
 unset s_svc s_var
+# CURVE (docs/security.md "Transport (CURVE)"): on, unless a test turns it
+# off itself. Keys of this test only, made before anything starts.
+export COMPLAINTS_KEYS=$TEST_DIR/keys
+unset COMPLAINTS_CURVE COMPLAINTS_KEY
+if [ ! -e "$COMPLAINTS_KEYS/operator.cert_secret" ]; then
+    if ! "$BIN/complaintctl" keys init --keys "$COMPLAINTS_KEYS" 2>"$TEST_DIR/keys-init.err"; then
+        echo "tests/lib.sh: complaintctl keys init failed: $(cat "$TEST_DIR/keys-init.err")" >&2
+        exit 1
+    fi
+fi
+# new_key NAME ARGS... — one more identity (complaintctl keys new); prints
+# nothing, fails the test when refused.
+new_key () {
+    "$BIN/complaintctl" keys new "$@" >/dev/null || fail "complaintctl keys new $* failed"
+}
 # The analytics dashboard binds 127.0.0.1:5571 by default: a fixed port that
 # two tests at once (or make up) would fight over. Off in tests, unless a test
 # gives its own port from its block (analytics_dashboard.sh: --http).

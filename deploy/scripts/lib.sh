@@ -9,6 +9,9 @@
 #     var/run/           PostgreSQL's Unix socket and lock file, NAME.pid files
 #     var/log/           postgresql.log and one NAME.log per service (append)
 #     var/secrets/       pseudonym.key (mode 600), generated once
+#     var/keys/          the CURVE certificates (complaintctl keys init: every
+#                        daemon's, the operator's) and the allow lists;
+#                        secret files mode 600 (docs/security.md "Transport")
 #     var/env            the PG* and COMPLAINTS_* variables: `. var/env; psql`
 #     var/sinks/mail     what the local SMTP sink received (one .eml a message)
 #     var/sinks/gateway  what the local SMS/push gateway sink received (.json)
@@ -44,7 +47,7 @@
 #
 # Interface: say, warn, die, as_pg, pg_bin_dir, pg_cluster_running, pg_port,
 #            pg_ensure, env_setting, env_recorded, env_write, endpoints_load,
-#            notify_load, pseudonym_key, svc_pid, svc_metrics_port,
+#            notify_load, keys_ensure, pseudonym_key, svc_pid, svc_metrics_port,
 #            endpoint_wait, psql_q
 
 set -o pipefail
@@ -56,6 +59,9 @@ PG_DATA=$VAR/pg
 RUN_DIR=$VAR/run
 LOG_DIR=$VAR/log
 SECRETS_DIR=$VAR/secrets
+# The CURVE keys: the caller's COMPLAINTS_KEYS, else var/keys.
+KEYS_DIR=${COMPLAINTS_KEYS:-$VAR/keys}
+case $KEYS_DIR in /*) ;; *) KEYS_DIR=$COMPLAINTS_ROOT/$KEYS_DIR ;; esac
 ENV_FILE=$VAR/env
 STAFF_TOKENS=$SECRETS_DIR/staff-tokens          # the router's: "ID SHA256HEX"
 STAFF_TOKENS_PLAIN=$SECRETS_DIR/staff-tokens.plain  # demo staff's: "ID TOKEN"
@@ -74,6 +80,16 @@ SINKS=(sink-smtp sink-http)
 SINK_PY=/usr/bin/python3    # Debian's: the HTTP sink and the mailbox reader need the standard library only
 # shellcheck disable=SC2034
 SINK_MAIL_DIR=${COMPLAINTS_SINK_MAIL_DIR:-$VAR/sinks/mail}
+
+# keys_ensure BIN — CURVE is on in the embedded pipeline as anywhere else:
+# `complaintctl keys init` makes whatever identity or allow list is missing
+# (it keeps what exists, so keys survive make down / make up, and a key
+# revoked by the operator stays revoked).
+keys_ensure () {
+    local bin=$1
+    "$bin/complaintctl" keys init --keys "$KEYS_DIR" 2>/dev/null \
+        || die "complaintctl keys init --keys $KEYS_DIR failed"
+}
 
 # staff_tokens_ensure BIN — a token for every staff id of the directory that
 # has none yet (deploy/org/directory.conf), issued with `complaintctl token
@@ -318,6 +334,9 @@ env_write () {
         echo "# docs/security.md); psql above stays the cluster's superuser."
         bash "$COMPLAINTS_ROOT/deploy/scripts/roles.sh" --env
         printf 'export COMPLAINTS_PSEUDONYM_KEY=%q\n' "$key"
+        echo "# CURVE on every endpoint: each daemon's identity is its service name,"
+        echo "# complaintctl's the operator's (COMPLAINTS_KEY), all in this directory."
+        printf 'export COMPLAINTS_KEYS=%q\n' "$KEYS_DIR"
         echo "# The customer identity key (intake, notifier; docs/security.md)."
         printf 'export COMPLAINTS_IDENTITY_KEY_FILE=%q\n' "$id_key"
         for n in COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT \

@@ -6,8 +6,10 @@
 #    the login roles (roles.sh: complaints_S_login for each service, no
 #    password: the cluster trusts its own Unix socket in var/run, which only
 #    this user reaches; docs/security.md, "Least privilege").
-# 2. var/env: the PG* variables, each service's COMPLAINTS_S_PG (its own
-#    login role), the pseudonym key, the endpoints and the staff tokens
+# 2. var/keys: the CURVE certificates, made once (complaintctl keys init;
+#    CURVE is on in make up as everywhere, docs/security.md "Transport").
+#    var/env: the PG* variables, each service's COMPLAINTS_S_PG (its own
+#    login role), the pseudonym key, the keys directory, the endpoints and the staff tokens
 #    file, so `. var/env; psql` reaches this store (as the superuser, for
 #    the operator) and complaintctl these daemons (as complaints_ctl_login). Every staff id of deploy/org/directory.conf
 #    without a token gets one (var/secrets/staff-tokens.plain, 0600).
@@ -76,6 +78,7 @@ bash "$COMPLAINTS_ROOT/deploy/scripts/migrate.sh"
 bash "$COMPLAINTS_ROOT/deploy/scripts/roles.sh" >/dev/null
 endpoints_load
 notify_load
+keys_ensure "$BIN"
 staff_tokens_ensure "$BIN"
 env_write
 # shellcheck disable=SC1090

@@ -24,6 +24,7 @@
  *  that let text through unescaped could not fetch or run anything.
  */
 #include "query_server.h"
+#include "curve.h"
 #include "analytics_query.h"
 #include "analytics_store.h"
 #include "analytics_targets.h"
@@ -268,6 +269,13 @@ s_actor (zsock_t *pipe, void *args)
     zsock_set_maxmsgsize (self.router, PROTO_MAX_MESSAGE);
     zsock_set_linger (self.router, 1000);
     int ok = s_load (&self) == 0;
+    //  CURVE (common/curve.h): analysts' and staff's keys in allow/analytics/.
+    if (ok && curve_server (curve_default (), self.router, CURVE_ANALYTICS, config->endpoint)) {
+        char q [600];
+        log_error ("curve_refused", "endpoint=%s reason=%s", config->endpoint,
+                   log_quote (q, sizeof q, curve_error (curve_default ())));
+        ok = 0;
+    }
     if (ok && zsock_bind (self.router, "%s", config->endpoint) < 0) {
         log_error ("bind_failed", "endpoint=%s error=\"%s\"", config->endpoint,
                    zmq_strerror (errno));

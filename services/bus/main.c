@@ -50,6 +50,7 @@
  *  trip of each drain and replay; docs/operations.md lists them.
  */
 #include "cfg.h"
+#include "curve.h"
 #include "daemon.h"
 #include "event.h"
 #include "log.h"
@@ -213,12 +214,38 @@ s_take_notifies (PGconn *conn)
     return any;
 }
 
+/* CURVE (common/curve.h) on a socket the bus binds; 0 or -1, logged. */
+static int
+s_secure (zsock_t *sock, const char *endpoint)
+{
+    if (curve_server (curve_default (), sock, CURVE_BUS, endpoint) == 0)
+        return 0;
+    char q [600];
+    log_error ("curve_refused", "endpoint=%s reason=%s", endpoint,
+               log_quote (q, sizeof q, curve_error (curve_default ())));
+    return -1;
+}
+
+static int
+s_secure_check (const char *endpoint)
+{
+    zsock_t *probe = zsock_new (ZMQ_ROUTER);
+    assert (probe);
+    int rc = s_secure (probe, endpoint);
+    zsock_destroy (&probe);
+    return rc;
+}
+
 static zsock_t *
 s_bind (int type, const char *endpoint, const char *what)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock)
         return NULL;
+    if (s_secure (sock, endpoint)) {
+        zsock_destroy (&sock);
+        return NULL;
+    }
     if (type == ZMQ_PUB) {
         zsock_set_sndhwm (sock, BUS_PUB_SNDHWM);
         zsock_set_linger (sock, BUS_PUB_LINGER_MS);
@@ -400,6 +427,14 @@ main (int argc, char **argv)
     if (daemon_start (daemon)) {
         daemon_destroy (&daemon);
         return 1;
+    }
+    /* Both endpoints are secured at every election (s_bind, replay_new);
+     * checking them now makes a transport the operator did not mean, or a
+     * missing key, stop the bus at start with the reason, not make a
+     * standby that steps down forever. */
+    if (s_secure_check (cfg.pub) || s_secure_check (cfg.replay)) {
+        daemon_destroy (&daemon);
+        return 2;
     }
     char app_name [96], replay_app [104];
     snprintf (app_name, sizeof app_name, "bus:%s", cfg.name);

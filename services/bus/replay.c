@@ -23,6 +23,7 @@
  *  and leaves at once when the bus stops it at the end of a term.
  */
 #include "replay.h"
+#include "curve.h"
 #include "log.h"
 
 #include <assert.h>
@@ -256,6 +257,13 @@ replay_new (const replay_config_t *config, uint64_t last_seq)
     zsock_set_maxmsgsize (sh->router, REPLAY_MAX_REQUEST);
     zsock_set_sndhwm (sh->router, REPLAY_PEER_SNDHWM);
     zsock_set_rcvhwm (sh->router, REPLAY_PEER_RCVHWM);
+    if (curve_server (curve_default (), sh->router, CURVE_BUS, config->endpoint)) {
+        char q [600];
+        log_error ("curve_refused", "socket=replay endpoint=%s reason=%s", config->endpoint,
+                   log_quote (q, sizeof q, curve_error (curve_default ())));
+        zsock_destroy (&sh->router);
+    }
+    else
     if (zsock_bind (sh->router, "%s", config->endpoint) == -1) {
         log_error ("bind_failed", "socket=replay endpoint=%s error=\"%s\"", config->endpoint,
                    zmq_strerror (zmq_errno ()));

@@ -26,6 +26,7 @@
  *  3 no reply in time, or intake answered `unavailable` (run it again).
  */
 #include "ctl.h"
+#include "curve.h"
 #include "cfg.h"
 #include "lifecycle.h"
 #include "msgpack_json.h"
@@ -281,7 +282,7 @@ ctl_act (int argc, char **argv)
     msgpack_sbuffer_init (&buf);
     s_pack_act (&buf, number, action->name, token, version, &f);
     json_t *reply = NULL;
-    rc = ctl_request_json (endpoint, &buf, (int) timeout_ms, &reply);
+    rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;

@@ -23,6 +23,7 @@
  *      ctl_rate_text / ctl_rate_counts / ctl_rate_label / ctl_text_width
  */
 #include "ctl.h"
+#include "curve.h"
 #include "cfg.h"
 #include "analytics_request.h"
 
@@ -143,7 +144,7 @@ ctl_analytics_ask (const char *what, const char *endpoint, int timeout_ms, const
     msgpack_sbuffer_init (&buf);
     analytics_request_pack (&buf, op, from, to, by, metric, bucket);
     *reply = NULL;
-    int rc = ctl_request_json (endpoint, &buf, timeout_ms, reply);
+    int rc = ctl_request_json (CURVE_ANALYTICS, endpoint, &buf, timeout_ms, reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK) {
         if (rc == CTL_EXIT_UNREACHABLE)

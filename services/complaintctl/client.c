@@ -14,6 +14,7 @@
  *  dead server.
  */
 #include "ctl.h"
+#include "curve.h"
 #include "event.h"
 #include "msgpack_json.h"
 
@@ -28,9 +29,9 @@ struct _ctl_client_t {
 };
 
 ctl_client_t *
-ctl_client_new (const char *endpoint)
+ctl_client_new (const char *server, const char *endpoint)
 {
-    assert (endpoint);
+    assert (server && endpoint);
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     if (!dealer) {
         fprintf (stderr, "complaintctl: cannot create a ZeroMQ socket\n");
@@ -40,6 +41,11 @@ ctl_client_new (const char *endpoint)
     zsock_set_maxmsgsize (dealer, CTL_MAX_REPLY);
     zsock_set_sndhwm (dealer, 10000);
     zsock_set_rcvhwm (dealer, 10000);
+    if (curve_client (curve_default (), dealer, server, endpoint)) {
+        fprintf (stderr, "complaintctl: %s\n", curve_error (curve_default ()));
+        zsock_destroy (&dealer);
+        return NULL;
+    }
     if (zsock_connect (dealer, "%s", endpoint)) {
         fprintf (stderr, "complaintctl: invalid endpoint \"%s\"\n", endpoint);
         zsock_destroy (&dealer);
@@ -193,10 +199,10 @@ ctl_reply_print_error (const char *what, const msgpack_object *reply)
 }
 
 int
-ctl_request (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
-             zframe_t **frame, msgpack_unpacked *msg)
+ctl_request (const char *server, const char *endpoint, const msgpack_sbuffer *buf,
+             int timeout_ms, zframe_t **frame, msgpack_unpacked *msg)
 {
-    ctl_client_t *client = ctl_client_new (endpoint);
+    ctl_client_t *client = ctl_client_new (server, endpoint);
     if (!client)
         return CTL_EXIT_USAGE;
     int rc = ctl_client_call (client, buf->data, buf->size, timeout_ms, frame);
@@ -213,13 +219,13 @@ ctl_request (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
 }
 
 int
-ctl_request_json (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
-                  json_t **reply)
+ctl_request_json (const char *server, const char *endpoint, const msgpack_sbuffer *buf,
+                  int timeout_ms, json_t **reply)
 {
     zframe_t *frame = NULL;
     msgpack_unpacked msg;
     msgpack_unpacked_init (&msg);
-    int rc = ctl_request (endpoint, buf, timeout_ms, &frame, &msg);
+    int rc = ctl_request (server, endpoint, buf, timeout_ms, &frame, &msg);
     if (rc == CTL_EXIT_OK) {
         proto_error_t err = { 0 };
         *reply = msgpack_json_from_object (&msg.data, &err);

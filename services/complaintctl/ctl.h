@@ -70,6 +70,7 @@ int ctl_act (int argc, char **argv);
 int ctl_queue (int argc, char **argv);
 int ctl_show (int argc, char **argv);
 int ctl_token (int argc, char **argv);
+int ctl_keys (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);
 int ctl_events (int argc, char **argv);
 int ctl_calendar (int argc, char **argv);
@@ -231,9 +232,11 @@ void ctl_names_destroy (ctl_names_t **self_p);
 
 typedef struct _ctl_client_t ctl_client_t;
 
-/* A DEALER connected to `endpoint`; NULL (message on stderr) if the
- * endpoint is not a valid ZeroMQ address. */
-ctl_client_t *ctl_client_new (const char *endpoint);
+/* A DEALER connected to `endpoint`, where `server` (CURVE_INTAKE,
+ * CURVE_ANALYTICS) listens, over CURVE with the tool's key (curve.h:
+ * COMPLAINTS_KEY, default "operator"); NULL (message on stderr) if the
+ * endpoint is not a valid ZeroMQ address or cannot be secured. */
+ctl_client_t *ctl_client_new (const char *server, const char *endpoint);
 void ctl_client_destroy (ctl_client_t **self_p);
 
 /* Queue one request as [tag]["" ][request]. Never blocks: returns -1 if
@@ -259,11 +262,11 @@ int ctl_reply_decode (zframe_t *frame, msgpack_unpacked *msg, proto_error_t *err
 /* One request to `endpoint` on a fresh client, reply decoded. On
  * CTL_EXIT_OK *frame and msg hold the reply (the caller frees both);
  * otherwise the reason is already on stderr. */
-int ctl_request (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
-                 zframe_t **frame, msgpack_unpacked *msg);
+int ctl_request (const char *server, const char *endpoint, const msgpack_sbuffer *buf,
+                 int timeout_ms, zframe_t **frame, msgpack_unpacked *msg);
 /* The same, with the reply converted to JSON (*reply: a new reference). */
-int ctl_request_json (const char *endpoint, const msgpack_sbuffer *buf, int timeout_ms,
-                      json_t **reply);
+int ctl_request_json (const char *server, const char *endpoint, const msgpack_sbuffer *buf,
+                      int timeout_ms, json_t **reply);
 /* Print an error reply (JSON form) on stderr: code, field, message, and the
  * case's current "state" and "version" when the reply carries them
  * (conflict, invalid_transition). Returns the exit code: CTL_EXIT_UNREACHABLE

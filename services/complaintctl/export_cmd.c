@@ -27,6 +27,7 @@
  *  daemon has none to give (pseudonyms only, and this file has none).
  */
 #include "ctl.h"
+#include "curve.h"
 #include "cfg.h"
 #include "analytics_request.h"
 #include "msgpack_json.h"
@@ -105,7 +106,7 @@ static int
 s_ask (const char *what, const ctl_aopts_t *o, const msgpack_sbuffer *buf, json_t **reply)
 {
     *reply = NULL;
-    int rc = ctl_request_json (o->endpoint, buf, (int) o->timeout_ms, reply);
+    int rc = ctl_request_json (CURVE_ANALYTICS, o->endpoint, buf, (int) o->timeout_ms, reply);
     if (rc != CTL_EXIT_OK) {
         if (rc == CTL_EXIT_UNREACHABLE)
             fprintf (stderr, "complaintctl export %s: analytics at %s did not answer: is it "

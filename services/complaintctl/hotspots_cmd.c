@@ -8,6 +8,7 @@
  *  machine's TZ: a hot spot is about the bank's days.
  */
 #include "ctl.h"
+#include "curve.h"
 #include "analytics_request.h"
 #include "cfg.h"
 
@@ -134,7 +135,7 @@ ctl_hotspots (int argc, char **argv)
     msgpack_sbuffer_init (&buf);
     analytics_hotspots_request_pack (&buf, all);
     json_t *reply = NULL;
-    rc = ctl_request_json (o.endpoint, &buf, (int) o.timeout_ms, &reply);
+    rc = ctl_request_json (CURVE_ANALYTICS, o.endpoint, &buf, (int) o.timeout_ms, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;

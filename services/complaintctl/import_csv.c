@@ -39,6 +39,7 @@
  *  E failed". Exit 0 only when every row was acknowledged.
  */
 #include "ctl.h"
+#include "curve.h"
 #include "cfg.h"
 #include "msgpack_json.h"
 #include "request.h"
@@ -706,7 +707,7 @@ ctl_import (int argc, char **argv)
     self.endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
     self.next_tag = 1;
     int rc = CTL_EXIT_USAGE;
-    self.client = ctl_client_new (self.endpoint);
+    self.client = ctl_client_new (CURVE_INTAKE, self.endpoint);
     if (self.client && csv_init (&self.parser, 0) == 0) {
         self.fields = (char **) zmalloc (S_MAX_COLUMNS * sizeof (char *));
         self.lengths = (size_t *) zmalloc (S_MAX_COLUMNS * sizeof (size_t));

@@ -12,6 +12,7 @@
  *      complaintctl export jrt|cfpb   the regulators' CSV files (JR/T 0169 counts, CFPB rows)
  *      complaintctl show NO           a case and its audit trail, for people
  *      complaintctl token issue ID    issue a staff token (also revoke, list, new)
+ *      complaintctl keys init|new ... CURVE certificates, allow lists, revocation
  *      complaintctl lifecycle         the state machine's table, or its diagram
  *      complaintctl events            every event type's payload, or check events
  *      complaintctl calendar ...      deadline arithmetic on a working-day calendar
@@ -32,6 +33,7 @@
  *  rows, the opt-outs), which no service exposes on the wire.
  */
 #include "ctl.h"
+#include "curve.h"
 #include "pg_session.h"
 
 #include <stdio.h>
@@ -55,6 +57,7 @@ static const s_command_t s_commands [] = {
     { "hotspots", ctl_hotspots, "the analytics daemon's hot spots (open, or --all)" },
     { "show",   ctl_show,   "a case with its audit trail, for people (--json for tools)" },
     { "token",  ctl_token,  "token issue|revoke|list|new: staff tokens and their life in the store" },
+    { "keys",   ctl_keys,   "keys init|new|list|revoke: CURVE certificates and the allow lists" },
     { "lifecycle", ctl_lifecycle, "the case state machine: actions, states, roles (--dot)" },
     { "events", ctl_events, "every event type's payload keys (--markdown, --json), or --check events" },
     { "calendar", ctl_calendar, "calendar add|show|check: deadline arithmetic on a working-day calendar" },
@@ -90,6 +93,11 @@ s_usage (FILE *out)
         "                                  default tcp://127.0.0.1:5570\n"
         "  COMPLAINTS_TIMEOUT_MS           how long to wait for a reply, default 5000\n"
         "  COMPLAINTS_TIMEZONE             the bank's zone of the times shown, default Asia/Shanghai\n"
+        "  COMPLAINTS_CURVE                on (default) | off: off is plaintext, and only to\n"
+        "                                  loopback endpoints\n"
+        "  COMPLAINTS_KEYS                 the keys directory, default var/keys\n"
+        "  COMPLAINTS_KEY                  your identity in it (NAME.cert, NAME.cert_secret),\n"
+        "                                  default operator\n"
         "  COMPLAINTS_TOKEN                your staff token (act, queue; show and get send it\n"
         "                                  when set: the staff view with identity and notes)\n"
         "  COMPLAINTS_CTL_PG               PostgreSQL conninfo (clock, notifications, optout);\n"
@@ -131,6 +139,7 @@ main (int argc, char **argv)
             /* czmq logs to stdout by default; stdout carries our JSON. */
             zsys_set_logstream (stderr);
             int rc = s_commands [i].run (argc - 1, argv + 1);
+            curve_set_default (NULL);   /* its sockets before czmq's context */
             zsys_shutdown ();
             return rc;
         }

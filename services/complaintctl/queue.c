@@ -13,6 +13,7 @@
  *  for scripts and desks built on top.
  */
 #include "ctl.h"
+#include "curve.h"
 #include "cfg.h"
 #include "lifecycle.h"
 
@@ -162,7 +163,7 @@ ctl_queue (int argc, char **argv)
     if (limit > 0)
         proto_pack_kv_int (&pk, "limit", limit);
     json_t *reply = NULL;
-    int rc = ctl_request_json (endpoint, &buf, (int) timeout_ms, &reply);
+    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;

@@ -90,7 +90,8 @@ ctl_replay (int argc, char **argv)
 
     event_stream_t *stream = event_stream_new (NULL, endpoint, (int) timeout_ms, limit);
     if (!stream) {
-        fprintf (stderr, "complaintctl: invalid endpoint \"%s\"\n", endpoint);
+        fprintf (stderr, "complaintctl: cannot use \"%s\" (invalid, or not secured: see"
+                 " above)\n", endpoint);
         return CTL_EXIT_USAGE;
     }
     event_stream_start_after (stream, (uint64_t) from);

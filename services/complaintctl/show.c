@@ -28,6 +28,7 @@
  *  case's version before acting).
  */
 #include "ctl.h"
+#include "curve.h"
 #include "cfg.h"
 
 #include <getopt.h>
@@ -68,7 +69,7 @@ ctl_case_get (const char *endpoint, const char *number, const char *token,
     proto_pack_kv_cstr (&pk, "complaint_no", number);
     if (token)
         proto_pack_kv_cstr (&pk, "token", token);
-    int rc = ctl_request_json (endpoint, &buf, timeout_ms, reply);
+    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, timeout_ms, reply);
     msgpack_sbuffer_destroy (&buf);
     return rc;
 }

@@ -9,6 +9,7 @@
  *  the tool cannot tell them apart either, and says so.
  */
 #include "ctl.h"
+#include "curve.h"
 #include "cfg.h"
 #include "proto.h"
 
@@ -83,7 +84,7 @@ ctl_status (int argc, char **argv)
     proto_pack_kv_cstr (&pk, "complaint_no", argv [optind]);
     proto_pack_kv_cstr (&pk, "query_code", code);
     json_t *reply = NULL;
-    int rc = ctl_request_json (endpoint, &buf, (int) timeout_ms, &reply);
+    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;

@@ -9,6 +9,7 @@
  *  and shows the server's error (code, field, message) when there is one.
  */
 #include "ctl.h"
+#include "curve.h"
 #include "cfg.h"
 #include "msgpack_json.h"
 #include "request.h"
@@ -215,7 +216,7 @@ ctl_submit (int argc, char **argv)
     zframe_t *frame = NULL;
     msgpack_unpacked msg;
     msgpack_unpacked_init (&msg);
-    int rc = ctl_request (endpoint, &buf, (int) timeout_ms, &frame, &msg);
+    int rc = ctl_request (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &frame, &msg);
     if (rc == CTL_EXIT_OK) {
         proto_error_t err = { 0 };
         json_t *json = msgpack_json_from_object (&msg.data, &err);
@@ -297,7 +298,7 @@ ctl_get (int argc, char **argv)
     zframe_t *frame = NULL;
     msgpack_unpacked msg;
     msgpack_unpacked_init (&msg);
-    int rc = ctl_request (endpoint, &buf, (int) timeout_ms, &frame, &msg);
+    int rc = ctl_request (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &frame, &msg);
     if (rc == CTL_EXIT_OK) {
         if (ctl_reply_ok (&msg.data)) {
             const msgpack_object *complaint = proto_map_get (&msg.data, "complaint");

@@ -106,7 +106,8 @@ ctl_tail (int argc, char **argv)
 
     event_stream_t *stream = event_stream_new (bus, replay, (int) timeout_ms, S_REPLAY_PAGE);
     if (!stream) {
-        fprintf (stderr, "complaintctl tail: invalid endpoint \"%s\" or \"%s\"\n", bus, replay);
+        fprintf (stderr, "complaintctl tail: cannot use \"%s\" or \"%s\" (invalid, or not"
+                 " secured: see above)\n", bus, replay);
         return CTL_EXIT_USAGE;
     }
     /* Subscribed already (event_stream_new), so nothing published from now

@@ -23,10 +23,13 @@
 #include <czmq.h>
 #include "case_view.h"
 #include "complaint_store.h"
+#include "curve.h"
 #include "peer_limit.h"
 
 typedef struct {
     zmsg_t *msg;                /* the whole request, envelope and body */
+    curve_peer_t sender;        /* who sent it: its certificate's name, role,
+                                   channels and status permission (curve.h) */
     msgpack_unpacked unpacked;  /* decoded body; strings point into msg */
     request_t req;
     msgpack_sbuffer reply;      /* get, act, queue: the reply (ok or error),

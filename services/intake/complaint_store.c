@@ -4,12 +4,14 @@
  *  Why one set-based statement per batch: the idempotency check must be
  *  atomic with the insert, and the outbox row must exist exactly when the
  *  complaint row was created. INSERT ... SELECT FROM unnest(...) ON CONFLICT
- *  (channel, ref) DO NOTHING decides idempotency inside PostgreSQL; the outbox
+ *  (submitter, channel, ref) DO NOTHING decides idempotency inside PostgreSQL
+ *  (a reference is its submitter's: another client's certificate sending
+ *  the same ref makes its own complaint, migration 024); the outbox
  *  insert joins the INSERT's RETURNING, so it covers exactly the rows created;
  *  and rows that already existed come back with their first number. Doing it
  *  for the whole batch in one statement pays the executor's start-up once,
  *  not once per complaint. A rare race — another intake instance inserting the
- *  same (channel, ref) concurrently — leaves a row without a number (the
+ *  same reference concurrently — leaves a row without a number (the
  *  statement's snapshot predates the other commit); those are looked up again
  *  after COMMIT.
  *
@@ -36,6 +38,7 @@
  *  query, so numbering costs nothing per complaint.
  */
 #include "complaint_store.h"
+#include "curve.h"
 #include "event.h"
 #include "events.h"
 #include "log.h"
@@ -51,15 +54,15 @@
 
 #define BLOCK_SIZE      100     /* must equal complaint_no_seq's INCREMENT BY */
 #define BLOCKS_PER_FILL 16
-#define SUBMIT_COLUMNS  22      /* arrays in the submit statement */
-#define SUBMIT_TEXT     14      /* the first 14 are text, the rest bytea */
+#define SUBMIT_COLUMNS  23      /* arrays in the submit statement */
+#define SUBMIT_TEXT     15      /* the first 15 are text, the rest bytea */
 #define TEXTOID         25      /* pg_type OIDs, fixed since PostgreSQL 7 */
 #define BYTEAOID        17
 #define TEXTARRAYOID    1009
 #define BYTEAARRAYOID   1001
 
 //  A batch commits in milliseconds; a statement stuck behind a lock is cut
-//  off and its clients retry (idempotent on (channel, ref)).
+//  off and its clients retry (idempotent on (submitter, channel, ref)).
 #define S_STATEMENT_TIMEOUT_MS 60000
 
 struct complaint_store_t {
@@ -77,7 +80,7 @@ struct complaint_store_t {
 };
 
 /*  One statement per batch. Each parameter is an array with one element per
- *  complaint ($1..$14 text, $15..$22 bytea: the sealed identity, its four
+ *  complaint ($1..$15 text, $16..$23 bytea: the sealed identity, its four
  *  lookup hashes, the query code's hash and sealed copy, and the event
  *  data), unnested side by side. Set-based: one executor start-up, one
  *  plan, for the whole batch. It returns the input position (1-based) of
@@ -87,27 +90,30 @@ struct complaint_store_t {
  *
  *  No identity goes in as plaintext: the customer is customer_sealed (one
  *  sealed msgpack map, identity_seal.h) and keyed hashes for lookups; the
- *  pseudonym is the bus's HMAC, as before. */
+ *  pseudonym is the bus's HMAC, as before. The submitter ($15, the sender's
+ *  CURVE certificate name) scopes the reference (migration 024). */
 static const char *s_submit_sql =
     "WITH input AS ("
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
-    "    $13::text[], $14::text[], $15::bytea[], $16::bytea[], $17::bytea[], $18::bytea[],"
-    "    $19::bytea[], $20::bytea[], $21::bytea[], $22::bytea[]) WITH ORDINALITY"
+    "    $13::text[], $14::text[], $15::text[], $16::bytea[], $17::bytea[], $18::bytea[],"
+    "    $19::bytea[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[]) WITH ORDINALITY"
     "  AS t (complaint_no, channel, ref, subject, body, demand, branch, product, category,"
-    "    amount, lang, pseudonym, received_at, consent, sealed, phone_hash, email_hash,"
-    "    account_hash, id_no_hash, code_hash, code_sealed, data, ord)),"
+    "    amount, lang, pseudonym, received_at, consent, submitter, sealed, phone_hash,"
+    "    email_hash, account_hash, id_no_hash, code_hash, code_sealed, data, ord)),"
     " ins AS ("
     "  INSERT INTO complaint (complaint_no, channel, ref, subject, body, demand, branch,"
     "    product, category, amount, lang, customer_pseudonym, received_at,"
-    "    narrative_consent, customer_sealed, customer_phone_hash, customer_email_hash,"
-    "    customer_account_hash, customer_id_no_hash, query_code_hash, query_code_sealed)"
+    "    narrative_consent, submitter, customer_sealed, customer_phone_hash,"
+    "    customer_email_hash, customer_account_hash, customer_id_no_hash, query_code_hash,"
+    "    query_code_sealed)"
     "  SELECT complaint_no, channel, ref, subject, body, demand, branch, product, category,"
     "    amount::numeric, coalesce(lang, 'zh'), pseudonym,"
     "    coalesce(to_timestamp(received_at::bigint / 1000.0), app_now()), consent::boolean,"
-    "    sealed, phone_hash, email_hash, account_hash, id_no_hash, code_hash, code_sealed"
+    "    submitter, sealed, phone_hash, email_hash, account_hash, id_no_hash, code_hash,"
+    "    code_sealed"
     "  FROM input"
-    "  ON CONFLICT (channel, ref) DO NOTHING"
+    "  ON CONFLICT (submitter, channel, ref) DO NOTHING"
     "  RETURNING complaint_no,"
     "    (extract(epoch FROM received_at) * 1000)::bigint AS received_ms),"
     " created AS ("
@@ -123,7 +129,7 @@ static const char *s_submit_sql =
  * answered again: the adapter may have lost the first reply). */
 static const char *s_lookup_sql =
     "SELECT complaint_no, encode (query_code_sealed, 'hex')"
-    "  FROM complaint WHERE channel = $1 AND ref = $2";
+    "  FROM complaint WHERE submitter = $1 AND channel = $2 AND ref = $3";
 
 //  The session's on-connect step: session settings, then the prepared
 //  statements. A failure (the schema not migrated yet) is retried by the
@@ -138,7 +144,7 @@ s_prepare (pg_session_t *pg, void *arg)
         submit_types [c] = c >= SUBMIT_TEXT ? BYTEAARRAYOID : TEXTARRAYOID;
     struct { const char *name, *sql; int nparams; const Oid *types; } stmts [] = {
         { "submit", s_submit_sql, SUBMIT_COLUMNS, submit_types },
-        { "lookup", s_lookup_sql, 2, NULL },
+        { "lookup", s_lookup_sql, 3, NULL },
     };
     /* The batch statement's plan (unnest, insert, hash join of two CTEs) is
      * the same for any batch; planning it afresh for every batch would cost
@@ -371,6 +377,8 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
             { s->has_amount ? s->amount : NULL, s->has_amount ? strlen (s->amount) : 0 },
             s->lang, { item->pseudonym, strlen (item->pseudonym) }, received_at,
             { s->narrative_consent ? "t" : "f", 1 },
+            { item->submitter ? item->submitter : CURVE_LOCAL,
+              strlen (item->submitter ? item->submitter : CURVE_LOCAL) },
             { sealed->size ? sealed->data : NULL, sealed->size },
             s_hash_or_null (item->phone_hash), s_hash_or_null (item->email_hash),
             s_hash_or_null (item->account_hash), s_hash_or_null (item->id_no_hash),
@@ -457,7 +465,7 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
     /* Could not send, or the results came back out of step: this connection
      * can no longer be trusted. Drop it; the next call reconnects. Whether
      * the transaction committed is unknown, so nothing is acknowledged and
-     * clients retry (idempotent on (channel, ref)). A statement that failed
+     * clients retry (idempotent on (submitter, channel, ref)). A statement that failed
      * cleanly leaves the connection in step and usable. */
     if (rc == 0 || !pg_session_healthy (self->pg) || PQexitPipelineMode (self->conn) != 1) {
         log_warn ("pg_connection_dropped", "reason=\"batch result unknown\" action=reconnect");
@@ -525,7 +533,7 @@ s_seal_item (complaint_store_t *self, submit_item_t *item, msgpack_sbuffer *seal
 
 /* After COMMIT: items the statement did not create already existed (a
  * retry, a re-import), were repeated within the batch, or lost a race with
- * another instance inserting the same (channel, ref): read the number. */
+ * another instance inserting the same (submitter, channel, ref): read the number. */
 static void
 s_resolve_duplicates (complaint_store_t *self, submit_item_t *items, size_t n)
 {
@@ -533,10 +541,12 @@ s_resolve_duplicates (complaint_store_t *self, submit_item_t *items, size_t n)
         submit_item_t *item = &items [i];
         if (item->status != SUBMIT_PENDING)
             continue;
-        const char *values [] = { item->submit->channel.ptr, item->submit->ref.ptr };
-        int lengths [] = { (int) item->submit->channel.len, (int) item->submit->ref.len };
-        int formats [] = { 1, 1 };
-        PGresult *res = PQexecPrepared (self->conn, "lookup", 2, values, lengths, formats, 0);
+        const char *submitter = item->submitter ? item->submitter : CURVE_LOCAL;
+        const char *values [] = { submitter, item->submit->channel.ptr, item->submit->ref.ptr };
+        int lengths [] = { (int) strlen (submitter), (int) item->submit->channel.len,
+                           (int) item->submit->ref.len };
+        int formats [] = { 1, 1, 1 };
+        PGresult *res = PQexecPrepared (self->conn, "lookup", 3, values, lengths, formats, 0);
         if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1) {
             /* the number reserved for this item goes unused */
             snprintf (item->complaint_no, sizeof item->complaint_no, "%s", PQgetvalue (res, 0, 0));

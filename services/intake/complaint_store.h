@@ -4,8 +4,9 @@
  *  queue: case_view.h, case_action.h) use after the submits.
  *
  *  A batch is one transaction sent as one libpq pipeline: BEGIN, one prepared
- *  statement for the whole batch (insert every complaint whose (channel, ref)
- *  is new and, in the same statement, its complaint.received outbox row),
+ *  statement for the whole batch (insert every complaint whose (submitter,
+ *  channel, ref) is new and, in the same statement, its complaint.received
+ *  outbox row),
  *  COMMIT, sync — one round trip and one fsync for the whole batch. Numbers
  *  of complaints that already existed are read after COMMIT. Only after the
  *  COMMIT result arrives does the caller reply, so an acknowledged complaint
@@ -35,12 +36,15 @@ typedef struct complaint_store_t complaint_store_t;
 typedef enum {
     SUBMIT_PENDING = 0,
     SUBMIT_ACCEPTED,        /* new complaint committed */
-    SUBMIT_DUPLICATE,       /* (channel, ref) existed: its first number */
+    SUBMIT_DUPLICATE,       /* (submitter, channel, ref) existed: its first number */
     SUBMIT_FAILED,          /* err says why; nothing was written */
 } submit_status_t;
 
 typedef struct {
     const submit_t *submit;             /* in: validated request */
+    const char *submitter;              /* in: the sender's certificate name
+                                           ("local" under plaintext): refs are
+                                           unique per submitter and channel */
     int64_t received_at;                /* in: ms from the submit; 0: app_now () */
     submit_status_t status;             /* out */
     char complaint_no [COMPLAINT_NO_SIZE];  /* out when accepted or duplicate */
@@ -63,7 +67,7 @@ void complaint_store_destroy (complaint_store_t **self_p);
 
 /* Write up to n items in one transaction. Never fails as a whole: on a
  * store error each item gets SUBMIT_FAILED with code "unavailable" (safe to
- * retry: intake is idempotent on (channel, ref)). */
+ * retry: intake is idempotent on (submitter, channel, ref)). */
 void complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, size_t n);
 
 /* The store's session, its connection healthy and outside any transaction,

@@ -15,16 +15,19 @@
 zmsg_t *
 envelope_recv (zsock_t *router, bool *dropped)
 {
-    return envelope_recv_from (router, dropped, NULL, 0);
+    return envelope_recv_from (router, dropped, NULL, 0, NULL, NULL);
 }
 
 zmsg_t *
-envelope_recv_from (zsock_t *router, bool *dropped, char *peer, size_t peer_size)
+envelope_recv_from (zsock_t *router, bool *dropped, char *address, size_t address_size,
+                    curve_t *curve, curve_peer_t *peer)
 {
     assert (router && dropped);
-    if (peer && peer_size)
-        *peer = 0;
+    if (address && address_size)
+        *address = 0;
     *dropped = false;
+    if (peer)
+        memset (peer, 0, sizeof *peer);
     void *sock = zsock_resolve (router);
     zmsg_t *msg = NULL;
     size_t frames = 0;
@@ -42,10 +45,12 @@ envelope_recv_from (zsock_t *router, bool *dropped, char *peer, size_t peer_size
         bool more = zmq_msg_more (&part);
         /* The identity part is made by the ROUTER socket and carries no
          * metadata; the parts from the wire do. */
-        if (peer && peer_size && !*peer) {
-            const char *address = zmq_msg_gets (&part, "Peer-Address");
-            snprintf (peer, peer_size, "%s", address ? address : "");
+        if (frames == 1 && address && address_size) {
+            const char *from = zmq_msg_gets (&part, "Peer-Address");
+            snprintf (address, address_size, "%s", from ? from : "");
         }
+        if (frames == 1 && curve && peer)
+            curve_peer_read (curve, &part, peer);
         if (++frames <= ENVELOPE_MAX_FRAMES) {
             if (!msg)
                 msg = zmsg_new ();

@@ -11,6 +11,10 @@
  *                       with more is read to its end and thrown away
  *                       (NULL, *dropped set), so a peer's thousand-frame
  *                       envelope never becomes a thousand-frame zmsg_t.
+ *                       Says who sent it (curve_peer_t: the certificate's
+ *                       name, role, channels), read off the first frame
+ *                       the peer sent (the identity frame is the ROUTER's
+ *                       own and carries no metadata).
  *      envelope_valid   the shape: three to ENVELOPE_MAX_FRAMES frames,
  *                       envelope frames of at most ENVELOPE_MAX_FRAME_SIZE
  *                       bytes, and the first empty frame after the
@@ -27,6 +31,7 @@
 #ifndef ENVELOPE_H_INCLUDED
 #define ENVELOPE_H_INCLUDED
 
+#include "curve.h"
 #include "request.h"
 #include <czmq.h>
 #include <msgpack.h>
@@ -48,10 +53,12 @@ typedef enum {
  * interrupted), or — with *dropped true — a message over
  * ENVELOPE_MAX_FRAMES frames, which was received to its end and freed. */
 zmsg_t *envelope_recv (zsock_t *router, bool *dropped);
-/* The same, and the message's "Peer-Address" (ZeroMQ metadata: the IP of
- * a TCP peer; "" when the transport has none) into peer, which the copy
- * into a zmsg_t would lose. */
-zmsg_t *envelope_recv_from (zsock_t *router, bool *dropped, char *peer, size_t peer_size);
+/* The same, and what the copy into a zmsg_t would lose: the message's
+ * "Peer-Address" (ZeroMQ metadata: the IP of a TCP peer; "" when the
+ * transport has none) into address (may be NULL), and, with curve and
+ * peer (both may be NULL), who sent it (its CURVE certificate). */
+zmsg_t *envelope_recv_from (zsock_t *router, bool *dropped, char *address, size_t address_size,
+                            curve_t *curve, curve_peer_t *peer);
 
 bool envelope_valid (zmsg_t *msg);
 

@@ -24,6 +24,16 @@
  *  never wait out an outage (complaint_store.c), and with every writer busy
  *  the loop answers them itself.
  *
+ *  Who sent it (docs/security.md "Transport (CURVE)"): the ROUTER is a CURVE
+ *  server (common/curve.c; zauth admits only keys in allow/intake/), and
+ *  each request carries its sender's certificate — name, role, channels,
+ *  status permission — as a curve_peer_t in its intake_request_t (sender).
+ *  Before a request joins a batch the sender is re-checked against the
+ *  allow list (a key revoked while connected: unauthenticated, field key)
+ *  and a submit's channel against the cert's channels (forbidden, field
+ *  channel); the cert's name is the submit's submitter, which scopes its
+ *  ref (migration 024).
+ *
  *  Status queries (a get without a token: the public status view,
  *  case_view.h) are limited here per peer address (peer_limit.h): a peer out
  *  of failures is answered rate_limited before its request reaches a
@@ -55,6 +65,7 @@
 #include "case_action.h"
 #include "case_view.h"
 #include "complaint_store.h"
+#include "curve.h"
 #include "envelope.h"
 #include "identity_upgrade.h"
 #include "log.h"
@@ -123,7 +134,7 @@ s_metrics_declare (s_metrics_t *m, daemon_t *daemon)
     m->daemon = daemon;
     m->requests = metrics_counter (reg, "complaints_intake_requests_total",
         "Requests received, by operation (submit, get, act, queue; invalid: not decodable,"
-        " dropped: no envelope).", "op");
+        " dropped: no envelope, refused: the sender's key was revoked).", "op");
     m->errors = metrics_counter (reg, "complaints_intake_errors_total",
         "Requests answered with an error, by the reply's code.", "code");
     m->submits = metrics_counter (reg, "complaints_intake_submits_total",
@@ -242,12 +253,16 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
 {
     batch->count = batch->nsubmits = 0;
     zhashx_t *peers = zhashx_new ();            /* identity (hex) -> requests in this batch */
+    curve_t *curve = curve_default ();
     for (size_t reads = 0; reads < batch->capacity && batch->count < batch->capacity; reads++) {
         bool dropped = false;
         /* the peer's address for the status limit (peer_limit.h): "local"
-         * where the transport has none (ipc, inproc) */
+         * where the transport has none (ipc, inproc); and who sent it (its
+         * CURVE certificate) */
         char address [PEER_LIMIT_KEY_MAX];
-        zmsg_t *msg = envelope_recv_from (router, &dropped, address, sizeof address);
+        curve_peer_t sender;
+        zmsg_t *msg = envelope_recv_from (router, &dropped, address, sizeof address, curve,
+                                          &sender);
         if (dropped) {
             stats->requests++;
             log_warn ("request_dropped", "reason=\"more than %d frames\"", ENVELOPE_MAX_FRAMES);
@@ -277,6 +292,40 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         r->failed = false;
         r->status_miss = false;
         r->peer [0] = 0;
+        r->sender = sender;
+        /* zauth checked the key when the peer connected; a key revoked
+         * since (its cert moved out of allow/intake/) is refused here, on
+         * its next request, though the connection stays open. */
+        if (!curve_peer_allowed (curve, CURVE_INTAKE, &sender)) {
+            proto_error_set (&err, PROTO_E_UNAUTHENTICATED, "key", "this client's key (%s) is"
+                             " no longer allowed at intake: it was revoked", sender.name);
+            /* One line a second at most: a revoked client that keeps
+             * sending must not fill the log (the metric counts them all). */
+            static int64_t logged_at = 0;
+            if (zclock_mono () - logged_at >= 1000) {
+                logged_at = zclock_mono ();
+                log_warn ("request_refused", "reason=revoked_key peer=%s", sender.name);
+            }
+            metric_add_at (m->requests, (const char *[]) { "refused" }, 1);
+            s_count_error (m, err.code);
+            s_reply_error (router, &r->msg, &err);
+            msgpack_unpacked_destroy (&r->unpacked);
+            continue;
+        }
+        if (verdict == ENVELOPE_OK && r->req.op == REQUEST_SUBMIT
+        &&  !curve_peer_may_submit (&sender, r->req.u.submit.channel.ptr,
+                                    r->req.u.submit.channel.len)) {
+            proto_error_set (&err, PROTO_E_FORBIDDEN, "channel", "the key %s may submit for"
+                             " the channels \"%s\" only, not \"%.*s\"", sender.name,
+                             sender.channels, (int) r->req.u.submit.channel.len,
+                             r->req.u.submit.channel.ptr);
+            stats->rejected++;
+            metric_add_at (m->requests, (const char *[]) { "submit" }, 1);
+            s_count_error (m, err.code);
+            s_reply_error (router, &r->msg, &err);
+            msgpack_unpacked_destroy (&r->unpacked);
+            continue;
+        }
         if (verdict == ENVELOPE_REJECT) {
             stats->rejected++;
             char q [300];
@@ -307,12 +356,12 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         }
         bool over_quota = false;
         if (!refuse) {
-            char *peer = zframe_strhex (zmsg_first (r->msg));
-            size_t n = (size_t) (uintptr_t) zhashx_lookup (peers, peer);
+            char *routing_id = zframe_strhex (zmsg_first (r->msg));
+            size_t n = (size_t) (uintptr_t) zhashx_lookup (peers, routing_id);
             over_quota = n >= INTAKE_PEER_PER_BATCH;
             if (!over_quota)
-                zhashx_update (peers, peer, (void *) (uintptr_t) (n + 1));
-            free (peer);
+                zhashx_update (peers, routing_id, (void *) (uintptr_t) (n + 1));
+            free (routing_id);
         }
         if (refuse || over_quota) {
             if (refuse)
@@ -333,6 +382,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             submit_item_t *item = &batch->items [batch->nsubmits];
             memset (item, 0, sizeof *item);
             item->submit = &r->req.u.submit;
+            item->submitter = r->sender.name;
             /* none given (0): the store stamps its own clock, app_now () */
             item->received_at = r->req.u.submit.received_at;
             batch->submits [batch->nsubmits++] = r;
@@ -536,6 +586,20 @@ main (int argc, char **argv)
     tzset ();
 
     zsys_set_logstream (NULL);
+    /* Secured before anything else is started: a transport the operator
+     * did not mean (plaintext off loopback) or a missing key stops intake
+     * here, with the reason. */
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    if (curve_server (curve_default (), router, CURVE_INTAKE, endpoint)) {
+        char q [600];
+        log_error ("curve_refused", "endpoint=%s reason=%s", endpoint,
+                   log_quote (q, sizeof q, curve_error (curve_default ())));
+        zsock_destroy (&router);
+        peer_limit_destroy (&status_limit);
+        identity_seal_destroy (&seal);
+        daemon_destroy (&daemon);
+        return 2;
+    }
     batch_writer_t *writers [16] = { NULL };
     intake_batch_t *batches [16] = { NULL };       /* batches [i] belongs to writers [i] */
     bool busy [16] = { false };
@@ -546,6 +610,7 @@ main (int argc, char **argv)
                 batch_writer_destroy (&writers [i]);
                 s_batch_destroy (&batches [i]);
             }
+            zsock_destroy (&router);
             peer_limit_destroy (&status_limit);
             identity_seal_destroy (&seal);
             daemon_destroy (&daemon);
@@ -556,7 +621,6 @@ main (int argc, char **argv)
     daemon_store_up (daemon);           /* every writer is connected */
     int64_t sent_at [16] = { 0 };       /* when each busy writer got its batch */
     intake_batch_t *refusals = s_batch_new ((size_t) max_batch);   /* scratch, see s_batch_fill */
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
     /* What one peer can make intake hold (docs/intake.md, "Bounded memory"):
      * libzmq refuses a frame over INTAKE_MAX_FRAME by closing that peer's
      * connection before it allocates the frame; a peer's queue holds at most
@@ -574,8 +638,9 @@ main (int argc, char **argv)
         zsys_interrupted = 1;
     }
     else
-        log_info ("started", "endpoint=%s batch=%ld writers=%ld timezone=%s",
-                  endpoint, max_batch, nwriters, tz_name);
+        log_info ("started", "endpoint=%s batch=%ld writers=%ld timezone=%s curve=%s key=%s",
+                  endpoint, max_batch, nwriters, tz_name,
+                  curve_on (curve_default ()) ? "on" : "off", CURVE_INTAKE);
 
     s_stats_t stats = { 0 };
     bool store_down = false;            /* the last batch back said "unavailable" */

@@ -788,7 +788,15 @@ main (int argc, char **argv)
     notify_store_set_calendars (self.store, self.calendars, self.default_calendar);
     //  Every topic, heartbeats included: any of them can mean "there is
     //  news in event_log", and heartbeats carry the seq the lag is against.
-    daemon_bus_connect (daemon, bus, (const char *[]) { "", NULL });
+    if (daemon_bus_connect (daemon, bus, (const char *[]) { "", NULL }) == DAEMON_BUS_REFUSED) {
+        notify_store_destroy (&self.store);
+        notify_rules_destroy (&self.rules);
+        calendars_destroy (&self.calendars);
+        curl_multi_cleanup (self.multi);
+        curl_global_cleanup ();
+        daemon_destroy (&daemon);
+        return 2;                       /* plaintext off loopback, or no key: logged */
+    }
     log_info ("started", "name=%s", name);
     while (!zsys_interrupted) {
         uint64_t consumed0 = self.consumed, created0 = self.created,

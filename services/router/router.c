@@ -481,8 +481,13 @@ main (int argc, char **argv)
         return 1;                       /* interrupted while connecting */
     }
     daemon_store_up (daemon);
-    daemon_bus_connect (daemon, bus,
-                        (const char *[]) { EVENT_COMPLAINT_RECEIVED, EVENT_HEARTBEAT_TOPIC, NULL });
+    if (daemon_bus_connect (daemon, bus, (const char *[]) { EVENT_COMPLAINT_RECEIVED,
+                            EVENT_HEARTBEAT_TOPIC, NULL }) == DAEMON_BUS_REFUSED) {
+        claims_destroy (&self.claims);
+        policy_destroy (&self.policy);
+        daemon_destroy (&daemon);
+        return 2;                       /* plaintext off loopback, or no key: logged */
+    }
     log_info ("started", "name=%s", name);
 
     //  Route what is already waiting before sleeping; then on every bus

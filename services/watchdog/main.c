@@ -239,7 +239,13 @@ main (int argc, char **argv)
         return 1;                       /* interrupted while connecting */
     }
     daemon_store_up (daemon);
-    daemon_bus_connect (daemon, bus, (const char *[]) { "complaint.", NULL });
+    if (daemon_bus_connect (daemon, bus, (const char *[]) { "complaint.", NULL })
+        == DAEMON_BUS_REFUSED) {
+        sla_store_destroy (&self.store);
+        sla_policy_destroy (&self.policy);
+        daemon_destroy (&daemon);
+        return 2;                       /* plaintext off loopback, or no key: logged */
+    }
     log_info ("started", "name=%s", name);
 
     while (!zsys_interrupted) {

@@ -56,6 +56,7 @@
  */
 #include "analytics_request.h"
 #include "bench_util.h"
+#include "curve.h"
 #include "event.h"
 #include "events.h"
 #include "pg_array.h"
@@ -469,6 +470,11 @@ s_query (const char *endpoint, int repeat, int days)
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     zsock_set_rcvtimeo (dealer, 30000);
     zsock_set_maxmsgsize (dealer, 64 * 1024 * 1024);
+    if (curve_client (curve_default (), dealer, CURVE_ANALYTICS, endpoint)) {
+        fprintf (stderr, "bench-analytics: %s\n", curve_error (curve_default ()));
+        zsock_destroy (&dealer);
+        return 2;
+    }
     if (zsock_connect (dealer, "%s", endpoint)) {
         fprintf (stderr, "bench-analytics: bad endpoint %s\n", endpoint);
         return 2;

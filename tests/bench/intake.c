@@ -39,7 +39,11 @@
  *                cluster's own durability settings apply to all of them.
  *    zmq         ZeroMQ's own limit for this exchange: the throughput
  *                clients against an in-process ROUTER that answers every
- *                request with a fixed ok reply and touches no store.
+ *                request with a fixed ok reply and touches no store (over
+ *                CURVE like intake, unless COMPLAINTS_CURVE=off).
+ *
+ *  Transport: CURVE as every client (common/curve.h: COMPLAINTS_CURVE,
+ *  COMPLAINTS_KEYS, COMPLAINTS_KEY); tests/bench/run.sh makes the keys.
  *
  *  Then the ratios acknowledged / raw (at intake's batch) and intake's peak
  *  resident memory (VmHWM of --intake-pid). Each store phase also prints
@@ -52,6 +56,7 @@
  */
 #include "bench_util.h"
 #include "cfg.h"
+#include "curve.h"
 #include "events.h"
 #include "privacy.h"
 #include "request.h"
@@ -377,6 +382,12 @@ s_client_socket (const char *endpoint)
     assert (sock);
     zsock_set_sndhwm (sock, 0);
     zsock_set_rcvhwm (sock, 0);
+    //  CURVE as every client (COMPLAINTS_CURVE, _KEYS, _KEY: common/curve.h).
+    if (curve_client (curve_default (), sock, CURVE_INTAKE, endpoint)) {
+        fprintf (stderr, "bench-intake: %s\n", curve_error (curve_default ()));
+        zsock_destroy (&sock);
+    }
+    else
     if (zsock_connect (sock, "%s", endpoint)) {
         fprintf (stderr, "bench-intake: cannot connect to %s\n", endpoint);
         zsock_destroy (&sock);
@@ -704,6 +715,13 @@ s_phase_zmq (const char *endpoint, int nclients, int window, double seconds)
     assert (echo.router);
     zsock_set_sndhwm (echo.router, 0);
     zsock_set_rcvhwm (echo.router, 0);
+    //  The same transport as intake's (CURVE unless COMPLAINTS_CURVE=off):
+    //  the limit of this exchange includes its encryption.
+    if (curve_server (curve_default (), echo.router, CURVE_INTAKE, endpoint)) {
+        fprintf (stderr, "bench-intake: %s\n", curve_error (curve_default ()));
+        zsock_destroy (&echo.router);
+        return;
+    }
     if (zsock_bind (echo.router, "%s", endpoint) < 0) {
         fprintf (stderr, "bench-intake: cannot bind %s for the ZeroMQ limit\n", endpoint);
         zsock_destroy (&echo.router);
@@ -1190,6 +1208,7 @@ main (int argc, char **argv)
     s_print_pressure ("end");
     fflush (stdout);
     PQfinish (s_monitor);
+    curve_set_default (NULL);       /* zauth's sockets before czmq's context */
     zsys_shutdown ();
     return 0;
 }

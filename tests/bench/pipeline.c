@@ -32,6 +32,7 @@
  *  per figure (tests/bench/run.sh collects them; docs/BENCHMARKS.md explains
  *  them). Usage: bench-pipeline --help.
  */
+#include "curve.h"
 #include "proto.h"
 #include "request.h"
 #include "event.h"
@@ -571,6 +572,11 @@ main (int argc, char **argv)
     zsock_set_rcvhwm (sub, 0);
     zsock_set_subscribe (sub, "complaint.assigned");
     zsock_set_subscribe (sub, "notification.sent");
+    //  CURVE as every client (COMPLAINTS_CURVE, _KEYS, _KEY: common/curve.h).
+    if (curve_client (curve_default (), sub, CURVE_BUS, a.bus)) {
+        fprintf (stderr, "bench-pipeline: %s\n", curve_error (curve_default ()));
+        return 1;
+    }
     if (zsock_connect (sub, "%s", a.bus)) {
         fprintf (stderr, "bench-pipeline: cannot connect to the bus at %s\n", a.bus);
         return 1;
@@ -580,6 +586,10 @@ main (int argc, char **argv)
         dealers [i] = zsock_new (ZMQ_DEALER);
         zsock_set_sndhwm (dealers [i], 0);
         zsock_set_rcvhwm (dealers [i], 0);
+        if (curve_client (curve_default (), dealers [i], CURVE_INTAKE, a.intake)) {
+            fprintf (stderr, "bench-pipeline: %s\n", curve_error (curve_default ()));
+            return 1;
+        }
         if (zsock_connect (dealers [i], "%s", a.intake)) {
             fprintf (stderr, "bench-pipeline: cannot connect to intake at %s\n", a.intake);
             return 1;

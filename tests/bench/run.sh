@@ -55,6 +55,9 @@
 #                   skip populate and ingest, measure live, queries, limit
 #                   (minutes instead of half an hour at a million)
 #   BENCH_INTAKE_ARGS  extra flags for intake (e.g. "--batch 2000")
+#   COMPLAINTS_CURVE   on (default: every socket CURVE, keys in $BENCH_DIR/keys)
+#                   or off (plaintext on loopback: the cost of CURVE is the
+#                   difference)
 #   BENCH_*         bench-intake's own settings (bench-intake --help):
 #                   BENCH_CLIENTS, BENCH_WINDOW, BENCH_SECONDS, BENCH_RATE, ...
 #   COMPLAINTS_PG_BIN  PostgreSQL server bin folder (default: newest installed)
@@ -85,9 +88,9 @@ if [[ ${PHASES[*]} == pipeline ]]; then
     exec env BUILD="$BUILD" bash "$ROOT/tests/bench/pipeline.sh"
 fi
 need=()
-want intake && need+=(intake bench-intake)
+want intake && need+=(intake bench-intake complaintctl)
 want watchdog && need+=(watchdog bench-watchdog)
-want analytics && need+=(bus analytics bench-analytics)
+want analytics && need+=(bus analytics bench-analytics complaintctl)
 want pipeline && need+=(bus intake router watchdog notifier complaintctl bench-pipeline)
 for b in "${need[@]}"; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is not built (run: make bench)"
@@ -191,6 +194,16 @@ verdict () {   # NAME VALUE OP LIMIT UNIT
     printf '# target %-34s %s %s%s: %s (%s)\n' "$1" "$3" "$4" "$5" "$ok" "${2:-?}"
 }
 
+# CURVE on every endpoint, as in production (docs/security.md "Transport
+# (CURVE)"): the keys of this run in $DIR/keys. COMPLAINTS_CURVE=off
+# measures plaintext on loopback instead (docs/BENCHMARKS.md "CURVE").
+if want intake || want analytics; then
+    export COMPLAINTS_KEYS=$DIR/keys
+    "$BIN/complaintctl" keys init --keys "$COMPLAINTS_KEYS" 2>/dev/null \
+        || die "complaintctl keys init --keys $COMPLAINTS_KEYS failed"
+    say "transport: CURVE ${COMPLAINTS_CURVE:-on}, keys in $COMPLAINTS_KEYS"
+fi
+
 if want intake; then
 # --------------------------------------------------------------- intake
 export COMPLAINTS_PSEUDONYM_KEY
@@ -211,8 +224,9 @@ grep -q 'event=started' "$DIR/intake.log" || die "intake did not start; see $DIR
 say "intake running (pid $INTAKE_PID) on $INTAKE_EP; running bench-intake"
 
 # ------------------------------------------------------------ the phases
+printf '# transport CURVE %s\n' "${COMPLAINTS_CURVE:-on}" | tee "$DIR/figures.txt"
 "$BIN/bench-intake" all --endpoint "$INTAKE_EP" --intake-pid "$INTAKE_PID" \
-    --zmq-endpoint "$ECHO_EP" | tee "$DIR/figures.txt"
+    --zmq-endpoint "$ECHO_EP" | tee -a "$DIR/figures.txt"
 
 # intake's own account of its batches, from its final stats line
 kill -TERM "$INTAKE_PID" 2>/dev/null || true

@@ -42,7 +42,7 @@ start_service analytics analytics --name a --endpoint "$A_EP" --http "$HTTP_ADDR
     --min-cell 5 --batch 20 --lock-retry-ms 200
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 wait_bus 15 || fail "bus replay did not answer within 15 s"
-wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
+wait_for "pyclient ping --server analytics --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
 wait_for "grep -q event=http_listening '$TEST_DIR/analytics.log'" 15 \
     || fail "analytics did not listen on $HTTP_ADDR"
 

@@ -45,7 +45,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
 from checks import expect, expect_true, mark_load, mark_save, note, sql, sql_int  # noqa: E402
 import lifecycle as L  # noqa: E402
-from client import ask as query  # noqa: E402
+from client import ask, curve_connect  # noqa: E402
+
+
+def query(endpoint, req, timeout_ms=5000):
+    """One request to the analytics query endpoint (over CURVE)."""
+    return ask(endpoint, req, timeout_ms, server="analytics")
+
 
 DAY = 86400000
 
@@ -274,7 +280,7 @@ def cmd_scenario(args):
     expect_true("... in bounded time (< 2 s)", time.monotonic() - t0 < 2.0)
     raw = zmq.Context.instance().socket(zmq.DEALER)
     raw.setsockopt(zmq.LINGER, 0)
-    raw.connect(args.a)
+    curve_connect(raw, args.a, "analytics")
     raw.send_multipart([b"", b"\xc1"])
     ok = raw.poll(5000)
     r = msgpack.unpackb(raw.recv_multipart()[-1], raw=False) if ok else {}

@@ -36,8 +36,8 @@ start_service analytics-a analytics --name a --endpoint "$A_EP" --batch 20 --loc
 start_service analytics-b analytics --name b --endpoint "$B_EP" --batch 20 --lock-retry-ms 200
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 wait_bus 15 || fail "bus replay did not answer within 15 s"
-wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics A did not answer"
-wait_for "pyclient ping --endpoint $B_EP --timeout 500" 15 || fail "analytics B did not answer"
+wait_for "pyclient ping --server analytics --endpoint $A_EP --timeout 500" 15 || fail "analytics A did not answer"
+wait_for "pyclient ping --server analytics --endpoint $B_EP --timeout 500" 15 || fail "analytics B did not answer"
 
 # 1. the scenario
 $PYA scenario --ctl "$BIN/complaintctl" --tokens "$TEST_DIR/staff/tokens.plain" \
@@ -78,7 +78,7 @@ else
 fi
 assert_match "the rebuild emptied the tables" 'event=rebuild' "$(cat "$TEST_DIR/rebuild.log")"
 start_service analytics-a analytics --name a --endpoint "$A_EP" --batch 20 --lock-retry-ms 200
-wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics A did not answer"
+wait_for "pyclient ping --server analytics --endpoint $A_EP --timeout 500" 15 || fail "analytics A did not answer"
 $PYA snapshot rebuilt --a "$A_EP"
 $PYA compare restarted rebuilt
 for s in bus intake router; do

@@ -25,7 +25,7 @@ start_service router router --name router --bus "$BUS_PUB_EP" \
 start_service analytics analytics --name a --endpoint "$A_EP" --batch 20
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 wait_bus 15 || fail "bus replay did not answer within 15 s"
-wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
+wait_for "pyclient ping --server analytics --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
 
 "$PY" "$ROOT/tests/integration/analytics_exports.py" --ctl "$BIN/complaintctl" \
     --tokens "$TEST_DIR/staff/tokens.plain" --out "$TEST_DIR" --a "$A_EP" scenario \

@@ -63,7 +63,7 @@ NOS_FILE = "nos"
 
 def query(req, timeout=5000):
     """The analytics daemon's answer to req (None: no answer in time)."""
-    return client.ask(ARGS.a, req, timeout)
+    return client.ask(ARGS.a, req, timeout, server="analytics")
 
 
 def hot_events(type_):

@@ -36,7 +36,7 @@ PYH="$PY $ROOT/tests/integration/analytics_hotspot.py --ctl $BIN/complaintctl \
 analytics_start () {
     start_service analytics analytics --name a --endpoint "$A_EP" --batch 20 \
         --lock-retry-ms 200 --hotspot-sweep-ms 300 --hotspots "$HOTSPOTS"
-    wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
+    wait_for "pyclient ping --server analytics --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
 }
 
 start_pipeline || exit 1

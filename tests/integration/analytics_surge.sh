@@ -26,6 +26,6 @@ start_pipeline || exit 1
 $PYS history
 start_service analytics analytics --name a --endpoint "$A_EP" --lock-retry-ms 200 \
     --hotspot-sweep-ms 300
-wait_for "pyclient ping --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
+wait_for "pyclient ping --server analytics --endpoint $A_EP --timeout 500" 15 || fail "analytics did not answer"
 $PYS surge
 $PYS clear

@@ -26,6 +26,13 @@ pyenv python3 first in PATH has neither.
 
 Request/reply envelope: DEALER sends [tag, "", msgpack], the ROUTER echoes
 [tag, ""] and one reply frame; the tag correlates retries with answers.
+
+Transport: CURVE, as every C client (common/curve.h; docs/security.md
+"Transport (CURVE)"), with pyzmq's own implementation: this process's key
+pair is COMPLAINTS_KEYS/NAME.cert_secret (NAME: --key, else COMPLAINTS_KEY,
+else "operator"), the server's public key COMPLAINTS_KEYS/SERVER.cert
+(SERVER: --server, default intake; bus for replay). COMPLAINTS_CURVE=off or
+--plain: plaintext. The other test drivers connect through curve_connect.
 """
 import argparse
 import json
@@ -36,6 +43,7 @@ import time
 
 import msgpack
 import zmq
+import zmq.auth
 
 DAMM = [
     [0, 3, 1, 7, 5, 9, 8, 6, 4, 2], [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
@@ -72,13 +80,43 @@ def unpack(frame):
     return msgpack.unpackb(frame, raw=False, strict_map_key=False)
 
 
+# What curve_secure does when not told: the process's defaults, settable
+# from the command line (--key, --plain) for every socket of this run.
+CURVE = {"key": None, "plain": False}
+
+
+def curve_secure(sock, server, key=None, plain=None):
+    """Make sock a CURVE client of server ("intake", "bus", "analytics"):
+    the key pair NAME.cert_secret and the server's SERVER.cert, both read
+    from COMPLAINTS_KEYS with zmq.auth.load_certificate (zcert's format).
+    Before connect. Plaintext only when asked (plain, --plain) or with
+    COMPLAINTS_CURVE=off."""
+    plain = CURVE["plain"] if plain is None else plain
+    if plain or os.environ.get("COMPLAINTS_CURVE", "on") == "off":
+        return sock
+    keys = os.environ.get("COMPLAINTS_KEYS") or "var/keys"
+    name = key or CURVE["key"] or os.environ.get("COMPLAINTS_KEY") or "operator"
+    public, secret = zmq.auth.load_certificate(os.path.join(keys, name + ".cert_secret"))
+    server_public, _ = zmq.auth.load_certificate(os.path.join(keys, server + ".cert"))
+    sock.curve_publickey = public
+    sock.curve_secretkey = secret
+    sock.curve_serverkey = server_public
+    return sock
+
+
+def curve_connect(sock, endpoint, server="intake", key=None, plain=None):
+    curve_secure(sock, server, key, plain)
+    sock.connect(endpoint)
+    return sock
+
+
 class Client:
     """One DEALER socket; request() sends a frame and waits for its reply."""
 
-    def __init__(self, ctx, endpoint):
+    def __init__(self, ctx, endpoint, server="intake", key=None, plain=None):
         self.sock = ctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect(endpoint)
+        curve_connect(self.sock, endpoint, server, key, plain)
         self.n = 0
 
     def send(self, frame):
@@ -109,10 +147,10 @@ class Client:
         self.sock.close(0)
 
 
-def ask(endpoint, req, timeout_ms=5000):
+def ask(endpoint, req, timeout_ms=5000, server="intake", key=None):
     """One request (a map, packed here) on a DEALER of its own: the decoded
     reply, or None when none came within timeout_ms."""
-    c = Client(zmq.Context.instance(), endpoint)
+    c = Client(zmq.Context.instance(), endpoint, server, key)
     raw = c.request(msgpack.packb(req), timeout_ms)
     c.close()
     return unpack(raw) if raw is not None else None
@@ -120,7 +158,7 @@ def ask(endpoint, req, timeout_ms=5000):
 
 def cmd_ping(args):
     ctx = zmq.Context.instance()
-    c = Client(ctx, args.endpoint)
+    c = Client(ctx, args.endpoint, args.server)
     req = msgpack.packb({"op": "get", "complaint_no": complaint_no("20200101000001")})
     reply = c.request(req, args.timeout)
     c.close()
@@ -129,7 +167,7 @@ def cmd_ping(args):
 
 def cmd_request(args):
     ctx = zmq.Context.instance()
-    c = Client(ctx, args.endpoint)
+    c = Client(ctx, args.endpoint, args.server)
     if args.hex is not None:
         frame = bytes.fromhex(args.hex)
     else:
@@ -145,7 +183,7 @@ def cmd_request(args):
 
 def cmd_replay(args):
     ctx = zmq.Context.instance()
-    c = Client(ctx, args.endpoint)
+    c = Client(ctx, args.endpoint, args.server or "bus")
     start = args.__dict__["from"]
     count = 0
     while True:
@@ -189,7 +227,7 @@ def cmd_load(args):
     pid = os.getpid()
 
     def worker(w):
-        c = Client(ctx, args.endpoint)
+        c = Client(ctx, args.endpoint, args.server)
         i = 0
         while time.monotonic() < stop_new:
             if args.count:
@@ -219,7 +257,7 @@ def cmd_load(args):
                     # The peer may be gone: a fresh socket drops whatever
                     # the old one still had queued for the dead connection.
                     c.close()
-                    c = Client(ctx, args.endpoint)
+                    c = Client(ctx, args.endpoint, args.server)
                     continue
                 rep = unpack(reply)
                 if rep.get("ok"):
@@ -308,7 +346,16 @@ def main():
     s.add_argument("--channel", default="web")
     s = sub.add_parser("seqcheck")
     s.add_argument("file")
+    for name, s in sub.choices.items():
+        if name != "seqcheck":
+            s.add_argument("--server", default=None if name == "replay" else "intake",
+                           help="whose public key: intake, bus, analytics")
+            s.add_argument("--key", help="this client's identity (default "
+                           "COMPLAINTS_KEY, else operator)")
+            s.add_argument("--plain", action="store_true", help="no CURVE")
     args = p.parse_args()
+    CURVE["key"] = getattr(args, "key", None)
+    CURVE["plain"] = getattr(args, "plain", False)
     return {"ping": cmd_ping, "request": cmd_request, "replay": cmd_replay,
             "load": cmd_load, "seqcheck": cmd_seqcheck}[args.cmd](args)
 

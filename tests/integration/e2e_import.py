@@ -56,7 +56,7 @@ def jsonl(lines):
 
 def replay_all(endpoint):
     """Every event from seq 0 through the bus's replay socket (our client)."""
-    c = Client(zmq.Context.instance(), endpoint)
+    c = Client(zmq.Context.instance(), endpoint, "bus")
     events, start = [], 0
     while True:
         raw = c.request(msgpack.packb({"op": "replay", "from": start}), 5000)

@@ -37,6 +37,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+from client import curve_connect  # noqa: E402  (CURVE, as every client)
 
 
 def pack(obj):
@@ -87,7 +88,7 @@ class GoodClient(threading.Thread):
     def run(self):
         sock = self.ctx.socket(zmq.DEALER)
         sock.setsockopt(zmq.LINGER, 0)
-        sock.connect(self.endpoint)
+        curve_connect(sock, self.endpoint)
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         n = 0
@@ -121,7 +122,7 @@ def ask(ctx, endpoint, frames, timeout_ms=3000):
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
-    sock.connect(endpoint)
+    curve_connect(sock, endpoint)
     sock.send_multipart(frames)
     try:
         reply = msgpack.unpackb(sock.recv_multipart()[-1], raw=False)
@@ -146,7 +147,7 @@ def blast(ctx, endpoint, messages, sockets=1):
         s.setsockopt(zmq.LINGER, 0)
         s.setsockopt(zmq.SNDHWM, 100000)
         s.setsockopt(zmq.RCVHWM, 1)
-        s.connect(endpoint)
+        curve_connect(s, endpoint)
         socks.append(s)
     time.sleep(0.2)
     sent = 0

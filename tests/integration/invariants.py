@@ -12,7 +12,8 @@
         is empty (and, with --assigned, nothing is left in state received),
         then: every complaint has exactly one complaint.received (and one
         complaint.assigned), as many received events as complaints, no two
-        complaints with one (channel, ref), event_log seqs exactly 1..N.
+        complaints with one (submitter, channel, ref), event_log seqs exactly
+        1..N.
 
 Exits 1 if any check failed.
 """
@@ -79,9 +80,11 @@ def cmd_stream(args):
             " where e.complaint_no = c.complaint_no and e.type = :'t') <> 1", t=typ))
         expect("%s events = complaints" % typ, complaints,
                sql_int("select count(*) from event_log where type = :'t'", t=typ))
-    expect("duplicate (channel, ref) rows", 0, sql_int(
-        "select count(*) from (select channel, ref from complaint group by 1, 2"
-        " having count(*) > 1) d"))
+    # A reference is its submitter's (migration 024): two clients may each
+    # have their own complaint under one (channel, ref), never one client two.
+    expect("duplicate (submitter, channel, ref) rows", 0, sql_int(
+        "select count(*) from (select submitter, channel, ref from complaint"
+        " group by 1, 2, 3 having count(*) > 1) d"))
     n = sql_int("select count(*) from event_log")
     expect_ge("events logged", 1, n)
     expect("event_log seqs are exactly 1..N (count|min|max|distinct)", "%d|1|%d|%d" % (n, n, n),

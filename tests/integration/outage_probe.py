@@ -28,6 +28,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+from client import curve_connect  # noqa: E402  (CURVE, as every client)
 
 
 def zmq_asker(endpoint, kind, deadline_s):
@@ -36,7 +37,7 @@ def zmq_asker(endpoint, kind, deadline_s):
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(endpoint)
+    curve_connect(sock, endpoint, "analytics" if kind == "query" else "intake")
     poller = zmq.Poller()
     poller.register(sock, zmq.POLLIN)
     n = [0]

@@ -31,6 +31,7 @@ import zmq
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+from client import curve_connect  # noqa: E402  (CURVE, as every client)
 
 
 def pack(obj):
@@ -51,7 +52,7 @@ class Subscriber(threading.Thread):
         self.sock = ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.SUBSCRIBE, b"")
         self.sock.setsockopt(zmq.RCVHWM, 0)
-        self.sock.connect(endpoint)
+        curve_connect(self.sock, endpoint, "bus")
         self.arrived = {}
         self.beats = []
         self.stop = False
@@ -92,7 +93,7 @@ def measure(ctx, intake, sub, seconds, tag):
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, 10000)
-    sock.connect(intake)
+    curve_connect(sock, intake)
     acked = {}
     end = time.monotonic() + seconds
     n = 0
@@ -134,7 +135,7 @@ def main():
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, 30000)
-    sock.connect(args.intake)
+    curve_connect(sock, args.intake)
     filled = 0
     for start in range(0, args.fill, 100):
         batch = range(start, min(args.fill, start + 100))
@@ -159,7 +160,7 @@ def main():
     stalled.setsockopt(zmq.RCVHWM, 1)
     stalled.setsockopt(zmq.RCVBUF, 4096)
     stalled.setsockopt(zmq.SNDHWM, 10000)
-    stalled.connect(args.replay)
+    curve_connect(stalled, args.replay, "bus")
     asks = 0
     for i in range(200):
         stalled.send_multipart([b"", pack({"op": "replay", "from": (i * 50) % args.fill,
@@ -174,7 +175,7 @@ def main():
     good = ctx.socket(zmq.DEALER)
     good.setsockopt(zmq.LINGER, 0)
     good.setsockopt(zmq.RCVTIMEO, 20000)
-    good.connect(args.replay)
+    curve_connect(good, args.replay, "bus")
     seen, last, pages = 0, 0, 0
     try:
         while True:

@@ -57,6 +57,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+from client import curve_connect  # noqa: E402  (CURVE, as every client)
 from checks import expect, expect_ge, expect_true  # noqa: E402
 
 BUSINESS_LINES = ["accounts_deposits", "cards", "loans", "payments_transfers",
@@ -208,7 +209,7 @@ def cmd_submit(args):
     ctx = zmq.Context.instance()
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(args.endpoint)
+    curve_connect(sock, args.endpoint)
     failed = 0
     with open(args.out, "a", encoding="utf-8") as out:
         for n, r in enumerate(todo):

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "daemon.h"
 #include "event_stream.h"
+#include "curve.h"
 #include "spool.h"
 #include "analytics_request.h"
 //  Pure classes of a service (no store, no clock, no I/O), compiled into
@@ -64,6 +65,7 @@ static const s_test_t s_tests [] = {
     { "metrics", metrics_test },
     { "daemon", daemon_test },
     { "event_stream", event_stream_test },
+    { "curve", curve_test },
     { "analytics_request", analytics_request_test },
     { "hotspot_rules", hotspot_rules_test },
     { "hotspot", hotspot_test },
