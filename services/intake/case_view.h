@@ -14,9 +14,10 @@
  *  case_failures in the hour, every query for that number is refused
  *  (rate_limited), known number or not, so the refusal tells nothing. The
  *  per-peer limit is the request loop's (peer_limit.h): *status_miss says
- *  this get failed on the code. adapter_status is the hook for a channel
- *  adapter whose certificate may see status without a code (CURVE, issue
- *  13): false everywhere today.
+ *  this get failed on the code. adapter_status: the sender's CURVE
+ *  certificate may see status without a code (`complaintctl keys new NAME
+ *  --status`: an agent desk looking up a caller's case) — the same status
+ *  view, never more.
 
  *  queue: a member of staff's work list, open cases by priority, due time,
  *  receipt (NULLs last).

@@ -35,7 +35,8 @@
  *  ref (migration 024).
  *
  *  Status queries (a get without a token: the public status view,
- *  case_view.h) are limited here per peer address (peer_limit.h): a peer out
+ *  case_view.h) are limited here per peer — its certificate's name under
+ *  CURVE, else its address (peer_limit.h): a peer out
  *  of failures is answered rate_limited before its request reaches a
  *  writer, and each failure the writer reports back costs a token. The
  *  identity key file (--identity-key-file, identity_seal.h) is loaded once
@@ -342,11 +343,19 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
          * is refused before the store is asked (peer_limit.h). */
         long retry_s = 0;
         if (r->req.op == REQUEST_GET && !r->req.u.get.token.ptr) {
-            snprintf (r->peer, sizeof r->peer, "%s", *address ? address : "local");
+            /* The bucket is the certificate's where the peer has one (one
+             * key, however many addresses it comes from), else the
+             * address's. */
+            if (sender.authenticated)
+                snprintf (r->peer, sizeof r->peer, "key:%.*s",
+                          (int) sizeof r->peer - 5, sender.name);
+            else
+                snprintf (r->peer, sizeof r->peer, "%s", *address ? address : "local");
             if (!peer_limit_allows (status_limit, r->peer, zclock_mono (), &retry_s)) {
                 proto_error_set (&err, PROTO_E_RATE_LIMITED, "query_code",
-                                 "too many failed status queries from your address;"
-                                 " retry in %ld s", retry_s);
+                                 "too many failed status queries from your %s;"
+                                 " retry in %ld s", sender.authenticated ? "key" : "address",
+                                 retry_s);
                 log_info ("status_rate_limited", "peer=%s retry_s=%ld", r->peer, retry_s);
                 s_count_error (m, err.code);
                 s_reply_error (router, &r->msg, &err);

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """status_view.py — the checks of status_view.sh: the public status view of
 `get` (issue 13). Every request goes through client.py's socket code (the
-independent client); a request "from another address" connects from a
-127.0.0.x source address, which intake sees as the ZeroMQ Peer-Address.
+independent client), over CURVE. A status query goes as one of the
+adapter keys status_view.sh made (web-a ... web-h, no status permission):
+intake counts failures per key, so "another peer" is another key. The key
+desk may see status without a code (keys new --status).
 
     status_view.py --endpoint E --mail DIR --sink smtp_sink.py --logs DIR --token T
 
@@ -34,13 +36,11 @@ SECRETS = ["SUBJ-SECRET", "BODY-SECRET", "DEMAND-SECRET", "王小明", "13912345
            "wang.xm@example.com", "6222021234567890", "11010519491231002X", "sv-ref-1"]
 
 
-def ask(req, source=None):
-    """One request on a DEALER of its own, from 127.0.0.x when source is given."""
+def ask(req, key=None):
+    """One request on a DEALER of its own, as client key `key` (default:
+    the tool's, operator)."""
     ctx = zmq.Context.instance()
-    endpoint = ARGS.endpoint
-    if source:
-        endpoint = "tcp://%s:0;%s" % (source, ARGS.endpoint[len("tcp://"):])
-    c = Client(ctx, endpoint)
+    c = Client(ctx, ARGS.endpoint, key=key)
     raw = c.request(msgpack.packb(req), 5000)
     c.close()
     return unpack(raw) if raw is not None else None
@@ -55,11 +55,11 @@ def submit(ref, subject="年费 SUBJ-SECRET"):
                              "id_no": "11010519491231002X"}})
 
 
-def status(no, code=None, source="127.0.0.10"):
+def status(no, code=None, key="web-a"):
     req = {"op": "get", "complaint_no": no}
     if code is not None:
         req["query_code"] = code
-    return ask(req, source)
+    return ask(req, key)
 
 
 def strings(value):
@@ -157,30 +157,32 @@ def step_refusals(no, code, view):
         expect("%s: exactly an unknown number's reply" % what, not_found(n), rep)
     note("--- d: per peer")
     rep = status(no, "not a code")
-    expect("a malformed code: not_found (the 4th failure of this address)", not_found(no), rep)
+    expect("a malformed code: not_found (the 4th failure of this key)", not_found(no), rep)
     rep = status(no, wrong) or {}
     err = rep.get("error") or {}
-    expect("the 5th failure from this address: rate_limited, field query_code",
+    expect("the 5th failure from this key: rate_limited, field query_code",
            ("rate_limited", "query_code"), (err.get("code"), err.get("field")))
-    expect_true("... saying from your address and when to retry",
-                "address" in err.get("message", "") and "retry in" in err.get("message", ""),
+    expect_true("... saying from your key and when to retry",
+                "key" in err.get("message", "") and "retry in" in err.get("message", ""),
                 err.get("message", ""))
     rep = status(no, code) or {}
-    expect("the right code from the refused address: rate_limited too",
+    expect("the right code from the refused key: rate_limited too",
            "rate_limited", (rep.get("error") or {}).get("code"))
-    expect("the right code from another address: the view", view, status(no, code, "127.0.0.11"))
+    expect("the right code from another key: the view", view, status(no, code, "web-b"))
+    note("--- g: a certificate allowed to see status")
+    expect("desk (--status), no code: the same view, never more", view, status(no, None, "desk"))
 
 
 def step_case_cap(no2, code2):
-    note("--- e: per complaint, many addresses")
-    # 4 failures from .20, 1 from .21: the complaint's 5 for the hour
+    note("--- e: per complaint, many keys")
+    # 4 failures from web-c, 1 from web-d: the complaint's 5 for the hour
     for i in range(PEER_FAILURES):
-        status(no2, "00000-0000%d" % i, "127.0.0.20")
-    rep = status(no2, "00000-00009", "127.0.0.21")
-    expect("the complaint's 5th failure (2nd address): still not_found", not_found(no2), rep)
-    rep = status(no2, code2, "127.0.0.22") or {}
+        status(no2, "00000-0000%d" % i, "web-c")
+    rep = status(no2, "00000-00009", "web-d")
+    expect("the complaint's 5th failure (2nd key): still not_found", not_found(no2), rep)
+    rep = status(no2, code2, "web-e") or {}
     err = rep.get("error") or {}
-    expect("then even the right code from a fresh address: rate_limited for the complaint",
+    expect("then even the right code from a fresh key: rate_limited for the complaint",
            ("rate_limited", "query_code"), (err.get("code"), err.get("field")))
     expect_true("... naming the complaint and the hour",
                 no2 in err.get("message", "") and "hour" in err.get("message", ""),
@@ -189,9 +191,9 @@ def step_case_cap(no2, code2):
            sql_int("select failures from status_guess where complaint_no = :'no'", no=no2))
     unknown = complaint_no("2020010188%04d" % (os.getpid() % 10000))
     for i in range(PEER_FAILURES):
-        status(unknown, "00000-0000%d" % i, "127.0.0.30")
-    status(unknown, "00000-00009", "127.0.0.31")
-    rep2 = status(unknown, "00000-00008", "127.0.0.32") or {}
+        status(unknown, "00000-0000%d" % i, "web-f")
+    status(unknown, "00000-00009", "web-g")
+    rep2 = status(unknown, "00000-00008", "web-h") or {}
     expect("an unknown number is capped the same way (the cap says nothing about existence)",
            json.loads(json.dumps(rep).replace(no2, unknown)), rep2)
 

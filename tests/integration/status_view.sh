@@ -10,12 +10,15 @@
 #      identity, ref or id anywhere in the reply
 #   c  without a code, with a wrong one, with a malformed one: the very reply
 #      an unknown number gets (not_found)
-#   d  per peer: after --status-failures failures one address is refused
-#      (rate_limited), even with the right code, while another address
-#      (127.0.0.x source addresses) still gets its answer
+#   d  per peer: after --status-failures failures one peer (under CURVE:
+#      one client key, adapters web-a ... web-h made here) is refused
+#      (rate_limited), even with the right code, while another key still
+#      gets its answer
 #   e  per complaint: after --status-case-failures failures from several
-#      addresses, the number is refused to everyone, and an unknown number
-#      is refused the same way
+#      keys, the number is refused to everyone, and an unknown number is
+#      refused the same way
+#   g  a certificate allowed to see status (desk: keys new --status) gets
+#      the same view without a code, never more
 #   f  the code is nowhere in the store, the logs or the event log in clear;
 #      the store holds a keyed hash, not SHA-256 of the code
 # The shell starts the services; status_view.py makes every request and check.
@@ -26,6 +29,10 @@ SMTP_PORT=$((TEST_ZMQ_BASE + 3))
 MAIL=$TEST_DIR/mail
 DIRECTORY=$ROOT/deploy/org/directory.conf
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
+for k in a b c d e f g h; do
+    new_key "web-$k" --role adapter --channels web
+done
+new_key desk --role adapter --channels hotline --status
 
 start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$MAIL"
 wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 10 || fail "smtpd did not start"
