@@ -238,6 +238,24 @@ identity_seal_seal (const identity_seal_t *self, const void *plain, size_t len,
     return 0;
 }
 
+unsigned char *
+identity_sealed_from_hex (const char *hex, size_t *len)
+{
+    assert (hex && len);
+    size_t hex_len = strlen (hex);
+    *len = 0;
+    if (!hex_len)
+        return NULL;
+    unsigned char *bin = malloc (hex_len / 2 + 1);
+    assert (bin);
+    if (sodium_hex2bin (bin, hex_len / 2 + 1, hex, hex_len, NULL, len, NULL)) {
+        free (bin);
+        *len = 0;
+        return NULL;
+    }
+    return bin;
+}
+
 int
 identity_seal_open (const identity_seal_t *self, const unsigned char *sealed, size_t len,
                     const char *complaint_no, const char *purpose, unsigned char *out,
@@ -475,6 +493,13 @@ identity_seal_test (bool verbose)
     if (verbose)
         printf (" * identity_seal: ");
     char why [300];
+    /* a sealed column's hex text */
+    size_t hex_len = 99;
+    assert (identity_sealed_from_hex ("", &hex_len) == NULL && hex_len == 0);
+    assert (identity_sealed_from_hex ("0g", &hex_len) == NULL && hex_len == 0);
+    unsigned char *bytes = identity_sealed_from_hex ("01ff", &hex_len);
+    assert (bytes && hex_len == 2 && bytes [0] == 1 && bytes [1] == 0xff);
+    free (bytes);
     /* bad files */
     assert (!identity_seal_from_text ("", why, sizeof why));
     assert (!identity_seal_from_text ("1 abcd\n", why, sizeof why));

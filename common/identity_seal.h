@@ -93,6 +93,11 @@ int identity_seal_open (const identity_seal_t *self, const unsigned char *sealed
                         const char *complaint_no, const char *purpose, unsigned char *out,
                         size_t *out_len);
 
+/* A sealed column as a text result gives it (encode (col, 'hex')): its
+ * bytes, malloc'd (the caller frees), *len set; NULL when the text is
+ * empty (nothing sealed) or not hex. */
+unsigned char *identity_sealed_from_hex (const char *hex, size_t *len);
+
 /* The customer's five fields as one sealed msgpack map, appended to out
  * (which is cleared first). Nothing is written (out->size 0) when the
  * customer gave no identifier at all. 0, -1. */

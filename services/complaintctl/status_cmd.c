@@ -27,7 +27,7 @@ s_usage (FILE *out)
         "expect, and its dates — nothing else. CODE is the customer's query code from the\n"
         "submit reply and the receipt (case, spaces and dashes do not matter). A wrong code\n"
         "is answered exactly like an unknown number (exit 1, not_found), and failed tries\n"
-        "are limited per address and per complaint (rate_limited).\n"
+        "are limited per client key and per complaint (rate_limited).\n"
         "\n"
         "  --json            the reply's complaint map as JSON\n"
         "  --intake EP       intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"

@@ -169,13 +169,10 @@ s_pack_customer (msgpack_packer *pk, const case_view_cfg_t *cfg, const PGresult 
 {
     identity_t id = { 0 };
     const char *hex = PQgetvalue (res, 0, CASE_COL_SEALED);
-    size_t hex_len = strlen (hex);
-    if (hex_len) {
+    if (*hex) {
         size_t len = 0;
-        unsigned char *sealed = malloc (hex_len / 2 + 1);
-        assert (sealed);
-        if (sodium_hex2bin (sealed, hex_len / 2 + 1, hex, hex_len, NULL, &len, NULL)
-        ||  identity_open_customer (cfg->seal, sealed, len, complaint_no, &id))
+        unsigned char *sealed = identity_sealed_from_hex (hex, &len);
+        if (!sealed || identity_open_customer (cfg->seal, sealed, len, complaint_no, &id))
             log_warn ("identity_unopened", "complaint_no=%s reason=\"its key is not in the key"
                       " file, or the value was altered\"", complaint_no);
         free (sealed);

@@ -138,23 +138,6 @@ s_write_row (PGconn *conn, const char *sql, const char *id, const char *complain
     return rc;
 }
 
-/* Hex from a text result into a malloc'd buffer; NULL when empty. */
-static unsigned char *
-s_unhex (const char *hex, size_t *len)
-{
-    size_t hex_len = strlen (hex);
-    *len = 0;
-    if (!hex_len)
-        return NULL;
-    unsigned char *bin = malloc (hex_len / 2 + 1);
-    assert (bin);
-    if (sodium_hex2bin (bin, hex_len / 2 + 1, hex, hex_len, NULL, len, NULL)) {
-        free (bin);
-        return NULL;
-    }
-    return bin;
-}
-
 /* One batch of one kind; returns rows done, -1 on a store failure. */
 static int
 s_batch (PGconn *conn, const identity_seal_t *seal, bool reseal, int64_t *after,
@@ -186,8 +169,8 @@ s_batch (PGconn *conn, const identity_seal_t *seal, bool reseal, int64_t *after,
         else {
             identity_t who = { 0 };
             size_t len = 0, code_len = 0;
-            unsigned char *sealed = s_unhex (PQgetvalue (res, r, 2), &len);
-            unsigned char *code_sealed = s_unhex (PQgetvalue (res, r, 3), &code_len);
+            unsigned char *sealed = identity_sealed_from_hex (PQgetvalue (res, r, 2), &len);
+            unsigned char *code_sealed = identity_sealed_from_hex (PQgetvalue (res, r, 3), &code_len);
             char code [QUERY_CODE_SIZE] = "";
             size_t got = 0;
             bool opened = (!sealed || identity_open_customer (seal, sealed, len, no, &who) == 0)

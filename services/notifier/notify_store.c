@@ -807,23 +807,6 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     return rc;
 }
 
-//  Hex from a text result into a malloc'd buffer; NULL when empty or bad.
-static unsigned char *
-s_unhex (const char *hex, size_t *len)
-{
-    size_t hex_len = strlen (hex);
-    *len = 0;
-    if (!hex_len)
-        return NULL;
-    unsigned char *bin = malloc (hex_len / 2 + 1);
-    assert (bin);
-    if (sodium_hex2bin (bin, hex_len / 2 + 1, hex, hex_len, NULL, len, NULL)) {
-        free (bin);
-        return NULL;
-    }
-    return bin;
-}
-
 //  Open each case's customer and query code. One that does not open (its
 //  key is not in the file) leaves the customer unreachable, logged: the
 //  suppressed row says so and the complaint office phones them.
@@ -836,8 +819,8 @@ s_batch_open (s_batch_t *batch)
     for (int r = 0; r < n; r++) {
         const char *no = PQgetvalue (batch->cases, r, CASE_NO);
         size_t len = 0, code_len = 0, got = 0;
-        unsigned char *sealed = s_unhex (PQgetvalue (batch->cases, r, CASE_SEALED), &len);
-        unsigned char *code = s_unhex (PQgetvalue (batch->cases, r, CASE_CODE_SEALED), &code_len);
+        unsigned char *sealed = identity_sealed_from_hex (PQgetvalue (batch->cases, r, CASE_SEALED), &len);
+        unsigned char *code = identity_sealed_from_hex (PQgetvalue (batch->cases, r, CASE_CODE_SEALED), &code_len);
         s_who_t *who = &batch->who [r];
         bool opened = !sealed
                    || identity_open_customer (batch->store->seal, sealed, len, no, &who->id) == 0;
