@@ -74,7 +74,23 @@ exec 9>"$VAR/.up.lock"
 flock -w 120 9 || die "another up.sh holds $VAR/.up.lock"
 
 pg_ensure
-bash "$COMPLAINTS_ROOT/deploy/scripts/migrate.sh"
+# A store made before migration 022 holds customers' identity in clear, and
+# 023 refuses to drop those columns until it is sealed — which only intake
+# can do, the key being outside the database (docs/security.md "Identity at
+# rest", the upgrade). So on such a store: seal with this store's key, then
+# migrate again. A new store passes at once.
+mkdir -p "$VAR/log"
+if ! bash "$COMPLAINTS_ROOT/deploy/scripts/migrate.sh" 2>"$VAR/log/migrate.err"; then
+    if ! grep -q "identity in plaintext" "$VAR/log/migrate.err"; then
+        cat "$VAR/log/migrate.err" >&2
+        die "the migrations failed (var/log/migrate.err)"
+    fi
+    say "this store predates sealed identities: sealing them (intake --seal-identity)"
+    COMPLAINTS_PSEUDONYM_KEY=$(pseudonym_key) \
+        "$BIN/intake" --seal-identity --identity-key-file "$(identity_key_file)" \
+        >>"$VAR/log/migrate.err" 2>&1 || die "intake --seal-identity failed (var/log/migrate.err)"
+    bash "$COMPLAINTS_ROOT/deploy/scripts/migrate.sh"
+fi
 bash "$COMPLAINTS_ROOT/deploy/scripts/roles.sh" >/dev/null
 endpoints_load
 notify_load
