@@ -89,15 +89,15 @@ ctl_status (int argc, char **argv)
     if (rc != CTL_EXIT_OK)
         return rc;
     json_t *complaint = json_object_get (reply, "complaint");
-    if (!json_is_true (json_object_get (reply, "ok")) || !json_is_object (complaint)) {
-        const char *err = json_string_value (json_object_get (reply, "code"));
-        const char *message = json_string_value (json_object_get (reply, "message"));
-        fprintf (stderr, "complaintctl status: %s: %s%s\n", err ? err : "error",
-                 message ? message : "",
-                 err && !strcmp (err, PROTO_E_NOT_FOUND)
-                 ? " (or the query code is not this complaint's)" : "");
+    if (!ctl_json_ok (reply) || !json_is_object (complaint)) {
+        rc = ctl_reply_json_error ("status", reply);
+        const char *why = json_string_value (json_object_get (json_object_get (reply, "error"),
+                                                               "code"));
+        if (why && strcmp (why, PROTO_E_NOT_FOUND) == 0)
+            fprintf (stderr, "complaintctl status: (or the query code is not this"
+                     " complaint's: the answer is the same, on purpose)\n");
         json_decref (reply);
-        return CTL_EXIT_REPLY;
+        return rc == CTL_EXIT_OK ? CTL_EXIT_REPLY : rc;
     }
     if (as_json)
         ctl_print_json (complaint, true);

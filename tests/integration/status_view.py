@@ -228,10 +228,23 @@ def step_staff(no):
             comp.get("body")))
 
 
+def step_ctl(no, code):
+    note("--- complaintctl status, as the customer's helper would run it (key web-b)")
+    env = dict(os.environ, COMPLAINTS_KEY="web-b")
+    rc, out, err = checks.run([ARGS.ctl, "status", no, "--code", code], env=env)
+    expect("complaintctl status with the code: exit status", 0, rc)
+    expect_true("... prints the number, the state and the next step",
+                no in out and "state" in out and "next step" in out, out)
+    rc, out, err = checks.run([ARGS.ctl, "status", no, "--code", "ZZZZZ-ZZZZZ"], env=env)
+    expect("a wrong code: exit status (a refusal)", 1, rc)
+    expect_true("... names the code and the field, like any refusal",
+                "not_found" in err and "field=complaint_no" in err, err)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
-    for o in ("--endpoint", "--mail", "--sink", "--logs", "--token"):
+    for o in ("--endpoint", "--mail", "--sink", "--logs", "--token", "--ctl"):
         p.add_argument(o, required=True)
     ARGS = p.parse_args()
     no, code, no2, code2 = step_submit()
@@ -240,6 +253,7 @@ def main():
     step_receipt(no, code)
     view = step_view(no, code)
     step_refusals(no, code, view)
+    step_ctl(no, code)
     step_case_cap(no2, code2)
     step_store(no, code)
     step_staff(no)

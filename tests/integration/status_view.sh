@@ -50,4 +50,5 @@ wait_bus 15 || fail "bus replay did not answer within 15 s"
 
 assert_true "status_view.py exit status (every check as expected)" \
     "$PY" "$ROOT/tests/integration/status_view.py" --endpoint "$INTAKE_EP" --mail "$MAIL" \
-    --sink "$ROOT/deploy/sinks/smtp_sink.py" --logs "$TEST_DIR" --token "$(staff_token li_na)"
+    --sink "$ROOT/deploy/sinks/smtp_sink.py" --logs "$TEST_DIR" --token "$(staff_token li_na)" \
+    --ctl "$BIN/complaintctl"
