@@ -558,6 +558,46 @@ s_resolve_duplicates (complaint_store_t *self, submit_item_t *items, size_t n)
     s_fail_all (items, n, PROTO_E_UNAVAILABLE, "the store did not confirm this complaint; retry");
 }
 
+/* Room for n items' event data and sealed identities. */
+static void
+s_reserve (complaint_store_t *self, size_t n)
+{
+    if (self->data_cap >= n)
+        return;
+    self->data = realloc (self->data, n * sizeof *self->data);
+    assert (self->data);
+    self->sealed = realloc (self->sealed, n * sizeof *self->sealed);
+    assert (self->sealed);
+    for (size_t i = self->data_cap; i < n; i++) {
+        msgpack_sbuffer_init (&self->data [i]);
+        msgpack_sbuffer_init (&self->sealed [i]);
+    }
+    self->data_cap = n;
+}
+
+/* Number, pseudonym, seal and event data of each item; -1 (every item
+ * failed) when a number or a seal could not be made. */
+static int
+s_prepare_items (complaint_store_t *self, submit_item_t *items, size_t n)
+{
+    s_reserve (self, n);
+    for (size_t i = 0; i < n; i++) {
+        items [i].status = SUBMIT_PENDING;
+        if (s_next_number (self, items [i].complaint_no)) {
+            s_fail_all (items, n, PROTO_E_UNAVAILABLE, "could not reserve complaint numbers; retry");
+            return -1;
+        }
+        privacy_pseudonym (&items [i].submit->customer, items [i].pseudonym);
+        if (s_seal_item (self, &items [i], &self->sealed [i])) {
+            s_fail_all (items, n, PROTO_E_INTERNAL, "could not seal the customer's identity");
+            return -1;
+        }
+        msgpack_sbuffer_clear (&self->data [i]);
+        s_pack_received_data (&self->data [i], &items [i]);
+    }
+    return 0;
+}
+
 void
 complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, size_t n)
 {
@@ -568,31 +608,8 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
         s_fail_all (items, n, PROTO_E_UNAVAILABLE, "the complaint store is not reachable; retry");
         return;
     }
-    if (self->data_cap < n) {
-        self->data = realloc (self->data, n * sizeof *self->data);
-        assert (self->data);
-        self->sealed = realloc (self->sealed, n * sizeof *self->sealed);
-        assert (self->sealed);
-        for (size_t i = self->data_cap; i < n; i++) {
-            msgpack_sbuffer_init (&self->data [i]);
-            msgpack_sbuffer_init (&self->sealed [i]);
-        }
-        self->data_cap = n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        items [i].status = SUBMIT_PENDING;
-        if (s_next_number (self, items [i].complaint_no)) {
-            s_fail_all (items, n, PROTO_E_UNAVAILABLE, "could not reserve complaint numbers; retry");
-            return;
-        }
-        privacy_pseudonym (&items [i].submit->customer, items [i].pseudonym);
-        if (s_seal_item (self, &items [i], &self->sealed [i])) {
-            s_fail_all (items, n, PROTO_E_INTERNAL, "could not seal the customer's identity");
-            return;
-        }
-        msgpack_sbuffer_clear (&self->data [i]);
-        s_pack_received_data (&self->data [i], &items [i]);
-    }
+    if (s_prepare_items (self, items, n))
+        return;
     if (s_write_batch (self, items, self->data, self->sealed, n) == 0) {
         s_resolve_duplicates (self, items, n);
         return;
@@ -622,6 +639,54 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
                              "the store refused this complaint; it was not recorded");
         }
     }
+}
+
+/*  The batch statement for one item, inside the caller's transaction: a
+ *  created row comes back with its position; none means the reference
+ *  existed (or was inserted concurrently and committed first), and its
+ *  first number is read in the same transaction. */
+int
+complaint_store_submit_in_txn (complaint_store_t *self, submit_item_t *item)
+{
+    assert (self && item);
+    self->conn = pg_session_conn (self->pg);
+    if (!self->conn) {
+        item->status = SUBMIT_FAILED;
+        proto_error_set (&item->err, PROTO_E_UNAVAILABLE, "",
+                         "the complaint store is not reachable; retry");
+        return -1;
+    }
+    if (s_prepare_items (self, item, 1))
+        return -1;                      /* s_fail_all said why */
+    s_build_arrays (self, item, self->data, self->sealed, 1);
+    const char *values [SUBMIT_COLUMNS];
+    int lengths [SUBMIT_COLUMNS], formats [SUBMIT_COLUMNS];
+    for (int c = 0; c < SUBMIT_COLUMNS; c++) {
+        values [c] = self->arrays [c].data;
+        lengths [c] = (int) self->arrays [c].size;
+        formats [c] = 1;
+    }
+    PGresult *res = PQexecPrepared (self->conn, "submit", SUBMIT_COLUMNS, values, lengths,
+                                    formats, 0);
+    bool ok = PQresultStatus (res) == PGRES_TUPLES_OK;
+    if (ok && PQntuples (res) == 1)
+        item->status = SUBMIT_ACCEPTED;
+    if (!ok) {
+        char q [400];
+        log_error ("first_contact_submit_failed", "sqlstate=%s error=%s", pg_sqlstate (res),
+                   log_quote (q, sizeof q, PQresultErrorMessage (res)));
+    }
+    PQclear (res);
+    if (!ok) {
+        item->status = SUBMIT_FAILED;
+        proto_error_set (&item->err, pg_session_healthy (self->pg) ? PROTO_E_INTERNAL
+                         : PROTO_E_UNAVAILABLE, "", "the store did not record this complaint%s",
+                         pg_session_healthy (self->pg) ? "" : "; retry");
+        return -1;
+    }
+    if (item->status == SUBMIT_PENDING)
+        s_resolve_duplicates (self, item, 1);
+    return item->status == SUBMIT_FAILED ? -1 : 0;
 }
 
 pg_session_t *

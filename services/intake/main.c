@@ -291,6 +291,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         }
         r->msg = msg;
         r->failed = false;
+        r->fc_status = SUBMIT_PENDING;
         r->status_miss = false;
         r->peer [0] = 0;
         r->sender = sender;
@@ -387,7 +388,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             continue;
         }
         batch->count++;
-        if (r->req.op == REQUEST_SUBMIT) {
+        if (intake_request_batched (r)) {
             submit_item_t *item = &batch->items [batch->nsubmits];
             memset (item, 0, sizeof *item);
             item->submit = &r->req.u.submit;
@@ -426,6 +427,19 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metri
     }
     for (size_t i = 0; i < batch->count; i++) {
         intake_request_t *r = &batch->requests [i];
+        if (r->req.op == REQUEST_SUBMIT && !intake_request_batched (r)) {
+            /* a first contact (first_contact.h): counted as a submit */
+            metric_add_at (m->submits, (const char *[]) {
+                r->fc_status == SUBMIT_ACCEPTED ? "accepted"
+                : r->fc_status == SUBMIT_DUPLICATE ? "duplicate" : "failed" }, 1);
+            stats->accepted += r->fc_status == SUBMIT_ACCEPTED;
+            stats->duplicates += r->fc_status == SUBMIT_DUPLICATE;
+            stats->failed += r->fc_status == SUBMIT_FAILED;
+            if (r->failed)
+                unavailable |= s_count_reply_error (m, &r->reply);
+            s_reply (router, &r->msg, &r->reply);
+        }
+        else
         if (r->req.op != REQUEST_SUBMIT) {
             stats->gets += r->req.op == REQUEST_GET;
             stats->queues += r->req.op == REQUEST_QUEUE;
