@@ -53,7 +53,8 @@ TEST_BINS:= $(BUILD)/bin/selftest
 # selftest.c runs beside common/ and proto/: compiled from their service's
 # folder, linked into the selftest binary only.
 SELFTEST_SVC := $(wildcard services/analytics/hotspot.c services/analytics/hotspot_rules.c \
-                            services/analytics/svg_chart.c)
+                            services/analytics/svg_chart.c \
+                            services/hotline/hotline_call.c)
 SELFTEST_SVC_OBJ := $(SELFTEST_SVC:%.c=$(BUILD)/obj/%.o)
 # The local SMTP server of make up, the tests and the benchmarks (deploy/sinks/).
 SINK_BINS:= $(BUILD)/bin/smtp-sink

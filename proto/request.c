@@ -556,7 +556,8 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
     if (s->first_contact.present) {
         const first_contact_t *fc = &s->first_contact;
         proto_pack_cstr (&pk, "first_contact");
-        msgpack_pack_map (&pk, 3 + (fc->has_amount ? 1 : 0));
+        msgpack_pack_map (&pk, 1 + (fc->token.ptr ? 1 : 0) + (fc->text.ptr ? 1 : 0)
+                               + (fc->has_amount ? 1 : 0));
         s_pack_opt (&pk, "token", fc->token);
         proto_pack_kv_cstr (&pk, "outcome", fc->outcome);
         s_pack_opt (&pk, "text", fc->text);

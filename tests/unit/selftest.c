@@ -29,12 +29,14 @@
 #include "event_stream.h"
 #include "curve.h"
 #include "spool.h"
+#include "csv_rows.h"
 #include "analytics_request.h"
 //  Pure classes of a service (no store, no clock, no I/O), compiled into
 //  this binary (Makefile: SELFTEST_SVC) so they are tested without one.
 #include "hotspot_rules.h"
 #include "hotspot.h"
 #include "svg_chart.h"
+#include "hotline_call.h"
 
 typedef struct {
     const char *name;
@@ -56,6 +58,7 @@ static const s_test_t s_tests [] = {
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
     { "spool", spool_test },
+    { "csv_rows", csv_rows_test },
     { "pg_session", pg_session_test },
     { "outbox", outbox_test },
     { "conf", conf_test },
@@ -70,6 +73,7 @@ static const s_test_t s_tests [] = {
     { "hotspot_rules", hotspot_rules_test },
     { "hotspot", hotspot_test },
     { "svg_chart", svg_chart_test },
+    { "hotline_call", hotline_call_test },
 };
 
 int
