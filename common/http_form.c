@@ -182,6 +182,17 @@ http_form_size (http_form_t *self)
     return zhashx_size (self->fields);
 }
 
+zlist_t *
+http_form_names (http_form_t *self)
+{
+    assert (self);
+    zlist_t *names = zlist_new ();
+    zlist_autofree (names);
+    for (void *v = zhashx_first (self->fields); v; v = zhashx_next (self->fields))
+        zlist_append (names, (void *) zhashx_cursor (self->fields));
+    return names;
+}
+
 void
 http_form_test (bool verbose)
 {
@@ -198,6 +209,9 @@ http_form_test (bool verbose)
     assert (streq (http_form_get (form, "flag"), ""));
     assert (streq (http_form_get (form, "x.y-z_1"), "+"));
     assert (!http_form_get (form, "other"));
+    zlist_t *names = http_form_names (form);
+    assert (zlist_size (names) == 5);
+    zlist_destroy (&names);
     http_form_destroy (&form);
     http_form_destroy (&form);
     assert (!form);

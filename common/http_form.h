@@ -18,12 +18,15 @@
  *      http_form_destroy
  *      http_form_get       a field's value, or NULL
  *      http_form_size      fields
+ *      http_form_names     every field's name
  *      http_form_test
  */
 #ifndef HTTP_FORM_H_INCLUDED
 #define HTTP_FORM_H_INCLUDED
 
 #include "proto.h"
+
+#include <czmq.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +40,8 @@ http_form_t *http_form_parse (const char *data, size_t size, size_t max_fields,
 void http_form_destroy (http_form_t **self_p);
 const char *http_form_get (http_form_t *self, const char *name);
 size_t http_form_size (http_form_t *self);
+/* The names, as a list of strings the caller destroys (autofree). */
+zlist_t *http_form_names (http_form_t *self);
 
 void http_form_test (bool verbose);
 
