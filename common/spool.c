@@ -203,11 +203,13 @@ spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]
 }
 
 static int
-s_compare (const char *a, const char *b)
+s_compare (const void *a, const void *b)
 {
-    return strcmp (a, b);
+    return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
+/*  Sorted in an array and cut there: dropping the excess one by one off a
+ *  zlist's tail would cost O(N^2) on the backlog an outage leaves. */
 zlist_t *
 spool_pending (spool_t *self, size_t max)
 {
@@ -219,16 +221,30 @@ spool_pending (spool_t *self, size_t max)
     DIR *dir = opendir (path);
     if (!dir)
         return ids;
+    size_t count = 0, capacity = 0;
+    char **names = NULL;
     struct dirent *e;
-    while ((e = readdir (dir)) != NULL)
-        if (e->d_name [0] != '.')
-            zlist_append (ids, e->d_name);
-    closedir (dir);
-    zlist_sort (ids, (zlist_compare_fn *) s_compare);
-    while (zlist_size (ids) > max) {
-        char *last = (char *) zlist_tail (ids);
-        zlist_remove (ids, last);       /* frees it: autofree */
+    while ((e = readdir (dir)) != NULL) {
+        if (e->d_name [0] == '.')
+            continue;
+        if (count == capacity) {
+            capacity = capacity ? capacity * 2 : 64;
+            names = (char **) realloc (names, capacity * sizeof (char *));
+            assert (names);
+        }
+        names [count] = strdup (e->d_name);
+        assert (names [count]);
+        count++;
     }
+    closedir (dir);
+    if (count)
+        qsort (names, count, sizeof (char *), s_compare);
+    for (size_t i = 0; i < count; i++) {
+        if (i < max)
+            zlist_append (ids, names [i]);      /* copied: autofree */
+        free (names [i]);
+    }
+    free (names);
     return ids;
 }
 
