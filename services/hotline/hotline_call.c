@@ -61,6 +61,15 @@ static const struct {
     { "first_contact.token", HOTLINE_RESOLVED_ON_CALL },
 };
 
+const char *
+hotline_call_field_of (const char *intake_field)
+{
+    for (size_t i = 0; intake_field && i < sizeof s_field_map / sizeof s_field_map [0]; i++)
+        if (strcmp (intake_field, s_field_map [i].intake) == 0)
+            return hotline_call_field_names [s_field_map [i].ours];
+    return hotline_call_field_names [HOTLINE_COMPLAINT];
+}
+
 static int
 s_error (hotline_call_error_t *err, hotline_field_t field, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -333,11 +342,9 @@ hotline_call_submit (const hotline_call_t *c, const hotline_call_ctx_t *ctx,
     proto_error_t perr = { 0 };
     int rc = 0;
     if (request_decode (buf.data, buf.size, &msg, &req, &perr)) {
-        hotline_field_t field = HOTLINE_COMPLAINT;
-        for (size_t i = 0; i < sizeof s_field_map / sizeof s_field_map [0]; i++)
-            if (strcmp (perr.field, s_field_map [i].intake) == 0)
-                field = s_field_map [i].ours;
-        rc = s_error (err, field, "%s", perr.message);
+        rc = -1;
+        snprintf (err->field, sizeof err->field, "%s", hotline_call_field_of (perr.field));
+        snprintf (err->reason, sizeof err->reason, "%s", perr.message);
     }
     msgpack_unpacked_destroy (&msg);
     if (rc == 0)

@@ -32,6 +32,7 @@
  *  Interface:
  *      hotline_call_submit     call -> submit request (msgpack), or the field at fault
  *      hotline_call_field_names  the fields, in the order the CSV documents them
+ *      hotline_call_field_of   intake's field name -> ours
  *      hotline_call_test
  */
 #ifndef HOTLINE_CALL_H_INCLUDED
@@ -88,6 +89,10 @@ typedef struct {
  * out untouched. */
 int hotline_call_submit (const hotline_call_t *call, const hotline_call_ctx_t *ctx,
                          msgpack_sbuffer *out, hotline_call_error_t *err);
+
+/* Our field for a field intake named in a refusal ("customer.phone" ->
+ * "caller_number"); "complaint" when intake named none we know. */
+const char *hotline_call_field_of (const char *intake_field);
 
 /* started_at as unix ms (exported for the desk's and the tests' use):
  * 0 or -1 for a malformed time. */
