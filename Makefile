@@ -119,6 +119,11 @@ $(BUILD)/fuzz/fuzz_mail: FUZZ_EXTRA_SRC := services/mail/mail_message.c
 $(BUILD)/fuzz/fuzz_mail: FUZZ_CFLAGS += -Iservices/mail $(GMIME_CFLAGS)
 $(BUILD)/fuzz/fuzz_mail: LDLIBS += $(GMIME_LIBS)
 
+# fuzz_hotline_csv: the export's rows, with the hotline's call checks.
+$(BUILD)/fuzz/fuzz_hotline_csv: services/hotline/hotline_call.c services/hotline/hotline_call.h
+$(BUILD)/fuzz/fuzz_hotline_csv: FUZZ_EXTRA_SRC := services/hotline/hotline_call.c
+$(BUILD)/fuzz/fuzz_hotline_csv: FUZZ_CFLAGS += -Iservices/hotline
+
 fuzz: $(FUZZ_BINS)
 
 # The long campaign (issue 13; figures in docs/testing.md): every fuzz target
