@@ -23,6 +23,10 @@
 #        watchdog-1, -2 two SLA watchdogs sharing the clocks (SKIP LOCKED):
 #                       deploy/sla/policy.conf on deploy/calendars
 #        notifier-1, -2 two notifiers (docs/notifier.md): e-mail, SMS, push
+#        hotline        the call centre's adapter: the agent desk on
+#                       http://127.0.0.1:8081/ (COMPLAINTS_HOTLINE_ADDR), the export
+#                       folder var/hotline/inbox, its spool var/hotline/spool
+#                       (docs/adapters.md "Hotline"); its certificate is made here
 #        analytics      the stream into KPIs; queries on COMPLAINTS_ANALYTICS_ENDPOINT,
 #                       the dashboard on http://COMPLAINTS_ANALYTICS_HTTP/ (127.0.0.1:5571)
 #                       (docs/analytics.md)
@@ -66,6 +70,7 @@ UP_TIMEOUT=${UP_TIMEOUT:-20}
 for b in bus intake router watchdog notifier analytics complaintctl smtp-sink; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
+[[ -x $BIN/hotline ]] || die "$BIN/hotline is missing; build first (make, or make BUILD=$BUILD)"
 
 # One `make up` at a time: two at once would both see a service missing and
 # start it twice. (fd 9 is closed for the daemons, so they do not hold it.)
@@ -95,6 +100,12 @@ bash "$COMPLAINTS_ROOT/deploy/scripts/roles.sh" >/dev/null
 endpoints_load
 notify_load
 keys_ensure "$BIN"
+# The hotline adapter's own identity (role adapter, channel hotline, the
+# status view), made once; a revoked one stays revoked (its secret is kept).
+if [[ ! -e $KEYS_DIR/hotline.cert_secret ]]; then
+    "$BIN/complaintctl" keys new hotline --role adapter --channels hotline --status \
+        --keys "$KEYS_DIR" >/dev/null || die "complaintctl keys new hotline failed"
+fi
 staff_tokens_ensure "$BIN"
 env_write
 # shellcheck disable=SC1090
@@ -116,6 +127,7 @@ svc_start () {
         bus-* | router-* | watchdog-*) args=(--name "$name") ;;
         analytics) args=(--name "$name") ;;
         notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
+        hotline) args=(--inbox "$VAR/hotline/inbox" --spool "$VAR/hotline/spool") ;;
     esac
     # Each daemon serves /metrics and /healthz on its own fixed port.
     case $name in
@@ -205,4 +217,6 @@ if [[ $COMPLAINTS_ANALYTICS_HTTP != off ]]; then
 fi
 printf '  notifier    smtp %s  sms %s  push %s\n' "$COMPLAINTS_SMTP_URL" "$COMPLAINTS_SMS_URL" \
     "$COMPLAINTS_PUSH_URL"
+printf '  hotline     desk http://%s/  export folder %s\n' \
+    "${COMPLAINTS_HOTLINE_ADDR:-127.0.0.1:8081}" "$VAR/hotline/inbox"
 say "environment in $ENV_FILE (. $ENV_FILE; psql)"

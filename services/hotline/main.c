@@ -176,6 +176,10 @@ main (int argc, char **argv)
     };
     char err [400];
     int rc = 0;
+    /* their parents too (var/hotline/ on a fresh machine) */
+    zsys_dir_create ("%s", daemon_str (daemon, "spool"));
+    if (strcmp (inbox_dir, "off") != 0)
+        zsys_dir_create ("%s", inbox_dir);
     spool_t *spool = spool_new (daemon_str (daemon, "spool"), err, sizeof err);
     intake_client_t *client = NULL;
     spool_sender_t *sender = NULL;
