@@ -74,6 +74,18 @@ struct _hotline_desk_t {
 
 static void s_handle (void *arg, http_request_t *request);
 
+#define S_CANNOT_CHECK "投诉系统暂时无法核对令牌，请稍后再试 · the complaint system cannot" \
+                       " check the token now; try again in a moment"
+
+/* A sign-in done with: its token copy wiped. */
+static void
+s_signin_free (s_signin_t **s_p)
+{
+    sodium_memzero ((*s_p)->token, sizeof (*s_p)->token);
+    free (*s_p);
+    *s_p = NULL;
+}
+
 static void
 s_wait_free (void **item_p)
 {
@@ -125,8 +137,7 @@ hotline_desk_destroy (hotline_desk_t **self_p)
     s_signin_t *s;
     while ((s = (s_signin_t *) zlist_pop (self->signins))) {
         intake_client_cancel (self->client, s->id);
-        sodium_memzero (s->token, sizeof s->token);
-        free (s);
+        s_signin_free (&s);
     }
     zlist_destroy (&self->signins);
     zhashx_destroy (&self->waits);
@@ -318,11 +329,8 @@ s_signin_answer (void *arg, zframe_t *reply, int attempts)
                        "令牌无效、已吊销或已过期 · the token is unknown, revoked or expired");
     }
     else
-        s_signin_page (self, s->request, 503, s->old_session, false,
-                       "投诉系统暂时无法核对令牌，请稍后再试 · the complaint system cannot check"
-                       " the token now; try again in a moment");
-    sodium_memzero (s->token, sizeof s->token);
-    free (s);
+        s_signin_page (self, s->request, 503, s->old_session, false, S_CANNOT_CHECK);
+    s_signin_free (&s);
     return 0;
 }
 
@@ -480,11 +488,8 @@ hotline_desk_tick (hotline_desk_t *self, int64_t now_ms)
     while (s && s->deadline <= now_ms) {
         zlist_remove (self->signins, s);
         intake_client_cancel (self->client, s->id);
-        s_signin_page (self, s->request, 503, s->old_session, false,
-                       "投诉系统暂时无法核对令牌，请稍后再试 · the complaint system cannot check"
-                       " the token now; try again in a moment");
-        sodium_memzero (s->token, sizeof s->token);
-        free (s);
+        s_signin_page (self, s->request, 503, s->old_session, false, S_CANNOT_CHECK);
+        s_signin_free (&s);
         s = (s_signin_t *) zlist_first (self->signins);
     }
 }

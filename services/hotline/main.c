@@ -30,6 +30,7 @@
 #include "hotline_page.h"
 #include "intake_client.h"
 #include "log.h"
+#include "secret_file.h"
 #include "spool.h"
 #include "spool_sender.h"
 
@@ -38,8 +39,8 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const daemon_opt_t s_opts [] = {
     DAEMON_STR ("intake", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT, "ENDPOINT",
@@ -94,36 +95,6 @@ s_outcome (void *arg, const char *id, spool_sender_outcome_t outcome, const msgp
         hotline_desk_outcome (app->desk, id, outcome, reply);
 }
 
-/* The import token: one line, from a file only its owner may read. */
-static int
-s_read_token (const char *path, char *out, size_t size, char *why, size_t why_size)
-{
-    struct stat st;
-    if (stat (path, &st)) {
-        snprintf (why, why_size, "%s: %s", path, strerror (errno));
-        return -1;
-    }
-    if (st.st_mode & 077) {
-        snprintf (why, why_size, "%s is readable by others (mode %o): chmod 600", path,
-                  (unsigned) (st.st_mode & 0777));
-        return -1;
-    }
-    FILE *f = fopen (path, "r");
-    if (!f || !fgets (out, (int) size, f)) {
-        snprintf (why, why_size, "%s: cannot read a token", path);
-        if (f)
-            fclose (f);
-        return -1;
-    }
-    fclose (f);
-    out [strcspn (out, " \t\r\n")] = 0;
-    if (!*out) {
-        snprintf (why, why_size, "%s holds no token", path);
-        return -1;
-    }
-    return 0;
-}
-
 static void
 s_selftest (bool verbose)
 {
@@ -152,8 +123,9 @@ main (int argc, char **argv)
     char token [160] = "";
     const char *token_file = daemon_str (daemon, "import-token-file");
     if (*token_file) {
-        char why [300];
-        if (s_read_token (token_file, token, sizeof token, why, sizeof why)) {
+        char why [PATH_MAX + 256];
+        if (secret_file_read ("import token", token_file, token, sizeof token, why,
+                              sizeof why)) {
             int rc = daemon_refuse (daemon, "--import-token-file: %s", why);
             daemon_destroy (&daemon);
             return rc ? 2 : 0;

@@ -393,6 +393,24 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
         s_array_end (&self->arrays [c], n);
 }
 
+/* The submit statement's parameters for n items: the arrays, binary. */
+typedef struct {
+    const char *values [SUBMIT_COLUMNS];
+    int lengths [SUBMIT_COLUMNS], formats [SUBMIT_COLUMNS];
+} s_params_t;
+
+static void
+s_params (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data,
+          msgpack_sbuffer *sealed, size_t n, s_params_t *p)
+{
+    s_build_arrays (self, items, data, sealed, n);
+    for (int c = 0; c < SUBMIT_COLUMNS; c++) {
+        p->values [c] = self->arrays [c].data;
+        p->lengths [c] = (int) self->arrays [c].size;
+        p->formats [c] = 1;
+    }
+}
+
 /*  Read the pipeline's results: BEGIN, the submit statement (one row per
  *  item), COMMIT, then the sync. Returns 0 only when all succeeded — that
  *  is, when the COMMIT is confirmed. */
@@ -444,14 +462,10 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
 {
     if (!pg_session_healthy (self->pg) || PQenterPipelineMode (self->conn) != 1)
         return -1;
-    s_build_arrays (self, items, data, sealed, n);
-    const char *values [SUBMIT_COLUMNS];
-    int lengths [SUBMIT_COLUMNS], formats [SUBMIT_COLUMNS];
-    for (int c = 0; c < SUBMIT_COLUMNS; c++) {
-        values [c] = self->arrays [c].data;
-        lengths [c] = (int) self->arrays [c].size;
-        formats [c] = 1;
-    }
+    s_params_t p;
+    s_params (self, items, data, sealed, n, &p);
+    const char *const *values = p.values;
+    const int *lengths = p.lengths, *formats = p.formats;
     int rc = 0;
     if (!PQsendQueryParams (self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)
     ||  !PQsendQueryPrepared (self->conn, "submit", SUBMIT_COLUMNS, values, lengths, formats, 0)
@@ -658,16 +672,10 @@ complaint_store_submit_in_txn (complaint_store_t *self, submit_item_t *item)
     }
     if (s_prepare_items (self, item, 1))
         return -1;                      /* s_fail_all said why */
-    s_build_arrays (self, item, self->data, self->sealed, 1);
-    const char *values [SUBMIT_COLUMNS];
-    int lengths [SUBMIT_COLUMNS], formats [SUBMIT_COLUMNS];
-    for (int c = 0; c < SUBMIT_COLUMNS; c++) {
-        values [c] = self->arrays [c].data;
-        lengths [c] = (int) self->arrays [c].size;
-        formats [c] = 1;
-    }
-    PGresult *res = PQexecPrepared (self->conn, "submit", SUBMIT_COLUMNS, values, lengths,
-                                    formats, 0);
+    s_params_t p;
+    s_params (self, item, self->data, self->sealed, 1, &p);
+    PGresult *res = PQexecPrepared (self->conn, "submit", SUBMIT_COLUMNS, p.values, p.lengths,
+                                    p.formats, 0);
     bool ok = PQresultStatus (res) == PGRES_TUPLES_OK;
     if (ok && PQntuples (res) == 1)
         item->status = SUBMIT_ACCEPTED;
@@ -687,6 +695,20 @@ complaint_store_submit_in_txn (complaint_store_t *self, submit_item_t *item)
     if (item->status == SUBMIT_PENDING)
         s_resolve_duplicates (self, item, 1);
     return item->status == SUBMIT_FAILED ? -1 : 0;
+}
+
+void
+complaint_store_pack_reply (msgpack_packer *pk, const submit_item_t *item, size_t extra)
+{
+    msgpack_pack_map (pk, 4 + extra);
+    proto_pack_kv_bool (pk, "ok", true);
+    proto_pack_kv_cstr (pk, "complaint_no", item->complaint_no);
+    proto_pack_kv_bool (pk, "duplicate", item->status == SUBMIT_DUPLICATE);
+    proto_pack_cstr (pk, "query_code");
+    if (*item->query_code)
+        proto_pack_cstr (pk, item->query_code);
+    else
+        msgpack_pack_nil (pk);      /* a complaint from before query codes */
 }
 
 pg_session_t *

@@ -61,9 +61,7 @@ s_exec (s_fc_t *self, const char *step, const char *sql, int n, const char *cons
     PGresult *res = pg_session_exec (self->pg, what, sql, n, values, lengths, formats, 0);
     if (res)
         return res;
-    const char *sqlstate = pg_session_last_sqlstate (self->pg);
-    if (!pg_session_healthy (self->pg) || strncmp (sqlstate, "40", 2) == 0
-    ||  strncmp (sqlstate, "08", 2) == 0 || strncmp (sqlstate, "57", 2) == 0)
+    if (pg_session_retryable (self->pg))
         proto_error_set (&self->err, PROTO_E_UNAVAILABLE, "",
                          "the store failed; nothing was written; retry");
     else
@@ -173,15 +171,7 @@ s_pack_reply (s_fc_t *self, msgpack_sbuffer *reply)
     const submit_item_t *item = self->item;
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6);
-    proto_pack_kv_bool (&pk, "ok", true);
-    proto_pack_kv_cstr (&pk, "complaint_no", item->complaint_no);
-    proto_pack_kv_bool (&pk, "duplicate", item->status == SUBMIT_DUPLICATE);
-    proto_pack_cstr (&pk, "query_code");
-    if (*item->query_code)
-        proto_pack_cstr (&pk, item->query_code);
-    else
-        msgpack_pack_nil (&pk);
+    complaint_store_pack_reply (&pk, item, 2);
     proto_pack_kv_cstr (&pk, "state", self->state);
     proto_pack_kv_int (&pk, "version", self->version);
 }

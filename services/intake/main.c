@@ -220,15 +220,7 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
     msgpack_sbuffer_init (&buf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 4);
-    proto_pack_kv_bool (&pk, "ok", true);
-    proto_pack_kv_cstr (&pk, "complaint_no", item->complaint_no);
-    proto_pack_kv_bool (&pk, "duplicate", item->status == SUBMIT_DUPLICATE);
-    proto_pack_cstr (&pk, "query_code");
-    if (*item->query_code)
-        proto_pack_cstr (&pk, item->query_code);
-    else
-        msgpack_pack_nil (&pk);     /* a complaint from before query codes */
+    complaint_store_pack_reply (&pk, item, 0);
     s_reply (router, msg_p, &buf);
     msgpack_sbuffer_destroy (&buf);
 }

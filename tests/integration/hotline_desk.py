@@ -81,11 +81,7 @@ def main():
     p.add_argument("--tokens", required=True)
     p.add_argument("--spool", required=True)
     ARGS = p.parse_args()
-    with open(ARGS.tokens) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 2:
-                TOKENS[parts[0]] = parts[1]
+    TOKENS.update(checks.staff_tokens(ARGS.tokens))
     agent = "zhao_min"
 
     note("--- before signing in")

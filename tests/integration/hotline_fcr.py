@@ -48,11 +48,7 @@ def main():
     p.add_argument("--endpoint", required=True)
     p.add_argument("--tokens", required=True)
     ARGS = p.parse_args()
-    with open(ARGS.tokens) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 2:
-                TOKENS[parts[0]] = parts[1]
+    TOKENS.update(checks.staff_tokens(ARGS.tokens))
     agent = "zhao_min"                  # a handler (card_center)
     fc = {"token": TOKENS[agent], "outcome": "explanation",
           "text": "FCR-SECRET 已在电话中解释：第二笔为年费分期，客户接受。"}

@@ -30,6 +30,7 @@
 #include "curve.h"
 #include "spool.h"
 #include "csv_rows.h"
+#include "secret_file.h"
 #include "intake_client.h"
 #include "spool_sender.h"
 #include "analytics_request.h"
@@ -65,6 +66,7 @@ static const s_test_t s_tests [] = {
     { "pg_array", pg_array_test },
     { "spool", spool_test },
     { "csv_rows", csv_rows_test },
+    { "secret_file", secret_file_test },
     { "intake_client", intake_client_test },
     { "spool_sender", spool_sender_test },
     { "pg_session", pg_session_test },
