@@ -158,6 +158,17 @@ def step_big_end():
            sql_int("select count(*) from complaint where ref like 'CC-B-%'"))
     expect_true("no rejects for big.csv", not in_folder("rejected", "big.csv.rejects.csv"))
     wait_for("the spool drained", lambda: not os.listdir(os.path.join(ARGS.spool, "new")), 60)
+    import urllib.request
+    text = urllib.request.urlopen(ARGS.metrics + "/metrics", timeout=5).read().decode()
+    samples = dict(l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))
+    # the restarted process read big.csv again from its first line
+    expect("metrics: rows spooled, files done since the restart",
+           (BIG, 1), (int(float(samples.get('complaints_hotline_rows_total{result="spooled"}', -1))),
+                      int(float(samples.get('complaints_hotline_files_total{result="done"}', -1)))))
+    expect("metrics: nothing left in the spool", 0,
+           int(float(samples.get("complaints_spool_depth", -1))))
+    health = urllib.request.urlopen(ARGS.metrics + "/healthz", timeout=5)
+    expect("/healthz", 200, health.status)
 
 
 def main():
@@ -169,7 +180,7 @@ def main():
 
     return checks.step_main({"small": step_small, "again": step_again,
                              "big-start": step_big_start, "big-end": step_big_end},
-                            options=("--inbox", "--spool"), setup=setup)
+                            options=("--inbox", "--spool", "--metrics"), setup=setup)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@
 #   again    the same file dropped again and an overlapping export: every
 #            call id still once
 #   big      5,000 rows; hotline SIGKILLed while the file is half taken,
-#            started again: every row exactly once, the file in done/
+#            started again: every row exactly once, the file in done/; its
+#            /metrics count the rows and the file, /healthz is 200
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router complaintctl hotline
 cd "$ROOT" || exit 1
@@ -22,14 +23,15 @@ issue_tokens "$TEST_DIR/staff" >/dev/null || exit 1
 ( umask 077; staff_token zhao_min >"$TEST_DIR/import.token" )
 start_pipeline || exit 1
 
+METRICS_PORT=$((TEST_ZMQ_BASE + 6))
 hotline () {
-    start_service hotline hotline --intake "$INTAKE_EP" --addr off \
+    start_service hotline hotline --intake "$INTAKE_EP" --addr off --metrics-port "$METRICS_PORT" \
         --inbox "$TEST_DIR/inbox" --spool "$TEST_DIR/spool" --settle-ms 300 --scan-ms 100 \
         --import-token-file "$TEST_DIR/import.token"
 }
 checker () {
     "$PY" "$ROOT/tests/integration/hotline_import.py" --inbox "$TEST_DIR/inbox" \
-        --spool "$TEST_DIR/spool" "$@"
+        --spool "$TEST_DIR/spool" --metrics "http://127.0.0.1:$METRICS_PORT" "$@"
 }
 
 hotline
