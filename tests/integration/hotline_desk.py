@@ -186,6 +186,21 @@ def main():
            [(t, (e.get("data") or e).get("actor")) for _, t, e in
             checks.events("complaint_no = :'no'", no=fno)])
 
+    note("--- a manager may not resolve: intake refuses the first contact, the desk says so")
+    m = Browser(ARGS.desk)
+    st, page, _ = m.request("GET", "/")
+    st, page, _ = m.request("POST", "/signin", {"csrf": csrf_of(page), "token": TOKENS["zhang_wei"]})
+    st, page, _ = m.request("GET", "/")
+    st, page, _ = m.request("POST", "/call", dict(call_form(
+        call_id="CC-20261205-0003", resolved_on_call="yes", outcome="apology",
+        resolution="已致歉"), csrf=csrf_of(page)))
+    expect("refused by intake: 422 beside resolved_on_call",
+           (422, True), (st, 'id="resolved_on_call-error"' in page))
+    expect("nothing stored for it", 0,
+           sql_int("select count(*) from complaint where ref = 'CC-20261205-0003'"))
+    rejected = [e for e in os.listdir(os.path.join(ARGS.spool, "rejected")) if e.endswith(".reply")]
+    expect("kept in the spool's rejected/ with intake's answer, not retried", 1, len(rejected))
+
     note("--- the query code opens the status view")
     c = Client(zmq.Context.instance(), ARGS.endpoint, "intake")
     raw = c.request(msgpack.packb({"op": "get", "complaint_no": no, "query_code": code}), 5000)
