@@ -14,8 +14,8 @@
  *                          (no call_id column, broken quoting) is moved
  *                          here whole, with its rejects file saying why
  *
- *  Exactly once. A row is "taken" when it is in the spool (spool_put:
- *  fsync'd); the file moves to done/ only after every row of it was taken
+ *  Exactly once. A row is "taken" when it is in the spool (its entry and,
+ *  once per slice, the spool's folder fsync'd); the file moves to done/ only after every row of it was taken
  *  and its rejects file is on disk. Killed in the middle, the file is still
  *  in INBOX and is read again from its first line: the rows already
  *  spooled are spooled again, and intake answers them as duplicates of the
@@ -29,7 +29,8 @@
  *
  *  Interface:
  *      hotline_inbox_new / _destroy
- *      hotline_inbox_scan      take every settled file now
+ *      hotline_inbox_step      take the next slice of rows (a file at a time)
+ *      hotline_inbox_busy      a file is in hand
  *      hotline_inbox_stats     rows spooled / rejected, files done / refused
  */
 #ifndef HOTLINE_INBOX_H_INCLUDED
@@ -62,11 +63,16 @@ hotline_inbox_t *hotline_inbox_new (const char *dir, spool_t *spool,
                                     size_t err_size);
 void hotline_inbox_destroy (hotline_inbox_t **self_p);
 
-/* Take every *.csv in INBOX unchanged for settle_ms, oldest name first.
- * Returns the rows spooled, or -1 when the spool refused a row (a full
- * disk): that file stays in INBOX for the next scan. now_ms: the clock
- * (started_at's window; the settle time uses the file's mtime). */
-long hotline_inbox_scan (hotline_inbox_t *self, int64_t now_ms);
+/* Take the next slice: with no file in hand, the first *.csv by name that
+ * has been unchanged for settle_ms is opened; then rows are read into the
+ * spool until it ends or budget_ms has passed, and a file read to its end
+ * is moved on. Returns the rows spooled, or -1 when the spool refused a row
+ * (a full disk): that file stays in INBOX for a later step. now_ms: the
+ * clock (started_at's window). */
+long hotline_inbox_step (hotline_inbox_t *self, int64_t now_ms, int64_t budget_ms);
+
+/* A file is in hand: step again soon. */
+bool hotline_inbox_busy (hotline_inbox_t *self);
 
 hotline_inbox_stats_t hotline_inbox_stats (hotline_inbox_t *self);
 

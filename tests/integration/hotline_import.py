@@ -159,14 +159,19 @@ def step_big_end():
     expect_true("no rejects for big.csv", not in_folder("rejected", "big.csv.rejects.csv"))
     wait_for("the spool drained", lambda: not os.listdir(os.path.join(ARGS.spool, "new")), 60)
     import urllib.request
-    text = urllib.request.urlopen(ARGS.metrics + "/metrics", timeout=5).read().decode()
-    samples = dict(l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))
+
+    def samples():
+        text = urllib.request.urlopen(ARGS.metrics + "/metrics", timeout=5).read().decode()
+        return dict(l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))
+
+    def value(name):
+        return int(float(samples().get(name, -1)))
     # the restarted process read big.csv again from its first line
     expect("metrics: rows spooled, files done since the restart",
-           (BIG, 1), (int(float(samples.get('complaints_hotline_rows_total{result="spooled"}', -1))),
-                      int(float(samples.get('complaints_hotline_files_total{result="done"}', -1)))))
-    expect("metrics: nothing left in the spool", 0,
-           int(float(samples.get("complaints_spool_depth", -1))))
+           (BIG, 1), (value('complaints_hotline_rows_total{result="spooled"}'),
+                      value('complaints_hotline_files_total{result="done"}')))
+    # the gauge is set once a second
+    wait_for("metrics: the spool's depth back to 0", lambda: value("complaints_spool_depth") == 0, 10)
     health = urllib.request.urlopen(ARGS.metrics + "/healthz", timeout=5)
     expect("/healthz", 200, health.status)
 
