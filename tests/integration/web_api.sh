@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# web_api.sh — the web adapter end to end (issue 14 §2): the real bus,
+# intake and web daemons, over HTTP from Python's standard library (not our
+# code), CURVE between web and intake with web's own adapter key:
+#   api     201 with a number and a query code, the complaint in the store
+#           once with channel web and the key as ref; the same key again:
+#           the same number and code; every 4xx with its field (400 no or
+#           bad key, bad JSON; 413; 415; 422 missing/invalid/unknown field;
+#           429 with Retry-After per client address; 404, 405); the status
+#           view with the right code, and with a wrong one answered exactly
+#           like an unknown number
+#   form    GET / gives a form with a CSRF token bound to a cookie; posted
+#           with it: the confirmation page with the number and the code;
+#           without it, or with another browser's token: 403, nothing stored;
+#           a bad phone: 422 with the message beside the field; the status
+#           page with number and code
+#   down    intake killed: a submission is answered 202 (spooled), not lost
+#   back    intake restarted: the 202'd one is in the store exactly once, and
+#           the same request again gets its number
+# The shell starts and stops the services; web_api.py makes every request
+# and every check.
+. "$(dirname "$0")/../lib.sh"
+require_bin bus intake web
+
+WEB_PORT=$((TEST_ZMQ_BASE + 3))
+new_key web --role adapter --channels web
+start_service bus bus --name bus
+start_service intake intake --endpoint "$INTAKE_EP"
+# --trust-forwarded: the checker plays several customers through
+# X-Forwarded-For, as the bank's proxy on loopback would.
+start_service web web --addr "127.0.0.1:$WEB_PORT" --spool "$TEST_DIR/spool" \
+    --calendars "$ROOT/deploy/calendars" --answer-wait-ms 1500 --lookup-timeout-ms 500 \
+    --trust-forwarded --submit-burst 5 --submit-refill-ms 600000
+wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
+wait_for "curl -s -o /dev/null http://127.0.0.1:$WEB_PORT/" 15 || fail "web did not listen"
+
+web_py () {
+    "$PY" "$ROOT/tests/integration/web_api.py" --url "http://127.0.0.1:$WEB_PORT" \
+        --state "$TEST_DIR/web_api.json" "$@"
+}
+assert_true "web_api.py api" web_py api
+assert_true "web_api.py form" web_py form
+kill_service intake KILL
+assert_true "web_api.py down (intake killed)" web_py down
+start_service intake intake --endpoint "$INTAKE_EP"
+wait_intake 20 || fail "intake did not come back within 20 s"
+assert_true "web_api.py back (intake restarted)" web_py back
+assert_true "web stops on SIGTERM with exit status 0" kill_service web TERM
