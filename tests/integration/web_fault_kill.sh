@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# web_fault_kill.sh — issue 14 §1 for the web adapter: nothing a customer
+# was told "accepted" (201 or 202) is lost or doubled when the web daemon
+# is killed with SIGKILL while submissions are being spooled.
+#
+# Eight HTTP clients (web_fault_kill.py load, Python's http.client) submit
+# unique Idempotency-Keys continuously; a client that meets a dead web
+# retries the same key, as a real one would. Mid-stream intake is killed
+# (so answers become 202 and entries pile up in the spool), then the web
+# daemon gets SIGKILL with entries in its spool's new/ and requests open;
+# then web and intake are restarted. Checks (web_fault_kill.py): entries
+# were in the spool at the kill; every key ever answered 201 or 202 is in
+# the store exactly once; the spool drains to nothing pending; every key
+# finally gets its number (201) from the restarted daemon.
+. "$(dirname "$0")/../lib.sh"
+require_bin bus intake web
+
+WEB_PORT=$((TEST_ZMQ_BASE + 3))
+new_key web --role adapter --channels web
+start_service bus bus --name bus
+start_service intake intake --endpoint "$INTAKE_EP"
+web_start () {
+    start_service web web --addr "127.0.0.1:$WEB_PORT" --spool "$TEST_DIR/spool" \
+        --calendars "$ROOT/deploy/calendars" --answer-wait-ms 300 \
+        --submit-burst 100000 --submit-refill-ms 1
+}
+web_start
+wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
+wait_for "curl -s -o /dev/null http://127.0.0.1:$WEB_PORT/" 15 || fail "web did not listen"
+
+fault_py () {
+    "$PY" "$ROOT/tests/integration/web_fault_kill.py" --url "http://127.0.0.1:$WEB_PORT" \
+        --answers "$TEST_DIR/answers.jsonl" --spool "$TEST_DIR/spool" "$@"
+}
+: >"$TEST_DIR/answers.jsonl"
+fault_py load --clients 8 --count 400 >"$TEST_DIR/load.log" 2>&1 &
+load_pid=$!
+track_pid load "$load_pid"
+
+wait_lines "$TEST_DIR/answers.jsonl" 60 60 || fail "fewer than 60 answers within 60 s"
+kill_service intake KILL
+wait_lines "$TEST_DIR/answers.jsonl" 140 60 || fail "fewer than 140 answers within 60 s"
+kill_service web KILL
+assert_true "web_fault_kill.py spooled (entries in new/ at the kill)" fault_py spooled
+web_start
+start_service intake intake --endpoint "$INTAKE_EP"
+wait_intake 20 || fail "restarted intake did not answer within 20 s"
+
+wait "$load_pid"
+load_rc=$?
+rm -f "$TEST_DIR/pids/load.pid"
+cat "$TEST_DIR/load.log"
+assert_eq "load driver exit status" 0 "$load_rc"
+assert_true "web_fault_kill.py check (every 201/202 stored exactly once)" fault_py check
