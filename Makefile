@@ -118,6 +118,12 @@ $(BUILD)/fuzz/fuzz_mail: FUZZ_EXTRA_SRC := services/mail/mail_message.c
 $(BUILD)/fuzz/fuzz_mail: FUZZ_CFLAGS += -Iservices/mail $(GMIME_CFLAGS)
 $(BUILD)/fuzz/fuzz_mail: LDLIBS += $(GMIME_LIBS)
 
+# fuzz_web_request: the web adapter's decoder and form page, from services/web/.
+$(BUILD)/fuzz/fuzz_web_request: services/web/web_api.c services/web/web_page.c \
+                                services/web/web_api.h services/web/web_page.h
+$(BUILD)/fuzz/fuzz_web_request: FUZZ_EXTRA_SRC := services/web/web_api.c services/web/web_page.c
+$(BUILD)/fuzz/fuzz_web_request: FUZZ_CFLAGS += -Iservices/web
+
 fuzz: $(FUZZ_BINS)
 
 # The long campaign (issue 13; figures in docs/testing.md): every fuzz target
