@@ -28,6 +28,10 @@
 #                       (docs/analytics.md)
 #                       and the staff inbox, from the event log; one
 #                       consumes the stream at a time, both deliver
+#        web            the customers' web channel (docs/adapters.md "Web"):
+#                       the form and the JSON API on http://COMPLAINTS_WEB_ADDR/
+#                       (127.0.0.1:8080), its spool in var/spool/web, its own
+#                       CURVE key (var/keys/web, made by the keys step)
 #
 #    Before the notifier, for each delivery URL the caller did not set
 #    (COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL; lib.sh
@@ -63,7 +67,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router watchdog notifier analytics complaintctl smtp-sink; do
+for b in bus intake router watchdog notifier analytics web complaintctl smtp-sink; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -115,6 +119,7 @@ svc_start () {
     case $name in
         bus-* | router-* | watchdog-*) args=(--name "$name") ;;
         analytics) args=(--name "$name") ;;
+        web) mkdir -p -m 0700 "$VAR/spool"; args=(--spool "$VAR/spool/web") ;;
         notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
     esac
     # Each daemon serves /metrics and /healthz on its own fixed port.
@@ -203,6 +208,8 @@ if [[ $COMPLAINTS_ANALYTICS_HTTP != off ]]; then
     printf '  dashboard   http://%s/  bulletin http://%s/bulletin\n' \
         "$COMPLAINTS_ANALYTICS_HTTP" "$COMPLAINTS_ANALYTICS_HTTP"
 fi
+printf '  web         http://%s/  (API http://%s/api/v1/complaints)\n' "$COMPLAINTS_WEB_ADDR" \
+    "$COMPLAINTS_WEB_ADDR"
 printf '  notifier    smtp %s  sms %s  push %s\n' "$COMPLAINTS_SMTP_URL" "$COMPLAINTS_SMS_URL" \
     "$COMPLAINTS_PUSH_URL"
 say "environment in $ENV_FILE (. $ENV_FILE; psql)"
