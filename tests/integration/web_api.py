@@ -303,6 +303,37 @@ def step_form():
         expect("the status page without its token: 403", 403, st)
 
 
+# --------------------------------------------------------------- metrics
+
+def step_metrics(port):
+    note("--- metrics: /healthz and /metrics on --metrics-port")
+    conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=5)
+    conn.request("GET", "/healthz")
+    r = conn.getresponse()
+    expect("/healthz: 200 ok", (200, "ok"), (r.status, r.read().decode().strip()))
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+
+    def value(line_start):
+        for line in text.splitlines():
+            if line.startswith(line_start):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+    expect_true("201s counted by route and status",
+                (value('complaints_web_requests_total{route="api_submit",status="201"}') or 0)
+                >= 8, "")
+    expect_true("422s counted", (value('complaints_web_requests_total{route="api_submit",'
+                                       'status="422"}') or 0) >= 5, "")
+    expect_true("429s counted by kind", (value('complaints_web_rate_limited_total{kind="submit"}')
+                                          or 0) >= 1, "")
+    expect_true("intake's outcomes counted", (value('complaints_web_outcomes_total{outcome='
+                                                   '"accepted"}') or 0) >= 8, "")
+    expect("the spool's depth: nothing pending", 0.0, value("complaints_spool_depth"))
+    expect_true("the latency histogram by route",
+                'complaints_web_request_seconds_bucket{route="form"' in text, "")
+
+
 # ------------------------------------------------------------ down / back
 
 def step_down():
@@ -339,7 +370,8 @@ def main():
     def setup(args):
         global ARGS
         ARGS = args
-    return step_main({"api": step_api, "form": step_form, "down": step_down,
+    return step_main({"api": step_api, "form": step_form, "metrics": step_metrics,
+                      "down": step_down,
                       "back": step_back}, ("--url", "--state"), setup)
 
 

@@ -17,12 +17,15 @@
 #   down    intake killed: a submission is answered 202 (spooled), not lost
 #   back    intake restarted: the 202'd one is in the store exactly once, and
 #           the same request again gets its number
+#   metrics /healthz 200, /metrics counts the answers by route and status,
+#           the 429s, intake's outcomes, the spool's depth
 # The shell starts and stops the services; web_api.py makes every request
 # and every check.
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake web
 
 WEB_PORT=$((TEST_ZMQ_BASE + 3))
+METRICS_PORT=$((TEST_ZMQ_BASE + 5))
 new_key web --role adapter --channels web
 start_service bus bus --name bus
 start_service intake intake --endpoint "$INTAKE_EP"
@@ -30,7 +33,7 @@ start_service intake intake --endpoint "$INTAKE_EP"
 # X-Forwarded-For, as the bank's proxy on loopback would.
 start_service web web --addr "127.0.0.1:$WEB_PORT" --spool "$TEST_DIR/spool" \
     --calendars "$ROOT/deploy/calendars" --answer-wait-ms 1500 --lookup-timeout-ms 500 \
-    --trust-forwarded --submit-burst 5 --submit-refill-ms 600000
+    --trust-forwarded --submit-burst 5 --submit-refill-ms 600000 --metrics-port "$METRICS_PORT"
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
 wait_for "curl -s -o /dev/null http://127.0.0.1:$WEB_PORT/" 15 || fail "web did not listen"
 
@@ -40,6 +43,7 @@ web_py () {
 }
 assert_true "web_api.py api" web_py api
 assert_true "web_api.py form" web_py form
+assert_true "web_api.py metrics (its own /metrics and /healthz)" web_py metrics "$METRICS_PORT"
 kill_service intake KILL
 assert_true "web_api.py down (intake killed)" web_py down
 start_service intake intake --endpoint "$INTAKE_EP"
