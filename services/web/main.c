@@ -48,6 +48,7 @@
 #include "proto.h"
 #include "spool.h"
 #include "spool_sender.h"
+#include "spool_writer.h"
 #include "web_api.h"
 #include "web_page.h"
 
@@ -70,6 +71,24 @@ typedef enum { S_API = 0, S_FORM = 1 } s_kind_t;
 
 typedef struct _web_t web_t;
 
+/* An outcome that came before the writer said the entry's ID (the
+ * sender found it in new/ while its folder was still being fsync'd). */
+typedef struct {
+    spool_sender_outcome_t outcome;
+    msgpack_sbuffer reply;
+    int64_t at;
+} s_early_t;
+
+static void
+s_early_destroy (s_early_t **self_p)
+{
+    if (*self_p) {
+        msgpack_sbuffer_destroy (&(*self_p)->reply);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
 /* An HTTP request waiting for a spool entry's outcome. */
 typedef struct {
     http_request_t *req;
@@ -81,11 +100,15 @@ typedef struct {
     char csrf [CSRF_TOKEN_SIZE];
 } s_waiter_t;
 
-/* A spool entry on its way to intake, and who waits for it. */
+/* A spool entry on its way to intake, and who waits for it: first being
+ * written (spool_writer, not yet in `entries`), then in new/ waiting for
+ * intake's outcome. */
 typedef struct {
     char id [SPOOL_ID_SIZE];
     char *key;
     zlistx_t *waiters;                  /* s_waiter_t */
+    bool written;
+    int64_t created;
 } s_entry_t;
 
 /* A status lookup waiting for intake. */
@@ -106,12 +129,14 @@ struct _web_t {
     spool_t *spool;
     intake_client_t *sender_client, *lookup_client;
     spool_sender_t *sender;
+    spool_writer_t *writer;
     csrf_t *csrf;
     peer_limit_t *submit_limit, *lookup_limit;
     calendars_t *calendars;
     const calendar_t *calendar;
     zhashx_t *entries;                  /* spool id -> s_entry_t */
     zhashx_t *by_key;                   /* key -> s_entry_t (borrowed) */
+    zhashx_t *early;                    /* spool id -> s_early_t: outcomes before the ID */
     zlistx_t *lookups;                  /* s_lookup_t (owned) */
     long answer_wait_ms;
     size_t max_body;
@@ -426,8 +451,23 @@ s_on_outcome (void *arg, const char *id, spool_sender_outcome_t outcome,
     metric_add_at (self->m_outcomes, (const char *[]) {
         outcome == SPOOL_SENDER_ACCEPTED ? "accepted" : "rejected" }, 1);
     s_entry_t *e = (s_entry_t *) zhashx_lookup (self->entries, id);
-    if (!e)
-        return;                         /* spooled before a restart: nobody waits */
+    if (!e) {
+        //  Spooled before a restart (nobody waits), or written a moment
+        //  ago and its ID not yet heard from the writer: keep the outcome
+        //  a minute for the latter.
+        if (self->writer && spool_writer_pending (self->writer) > 0) {
+            s_early_t *early = calloc (1, sizeof *early);
+            assert (early);
+            early->outcome = outcome;
+            early->at = zclock_mono ();
+            msgpack_sbuffer_init (&early->reply);
+            msgpack_packer pk;
+            msgpack_packer_init (&pk, &early->reply, msgpack_sbuffer_write);
+            msgpack_pack_object (&pk, *reply);
+            zhashx_update (self->early, id, early);
+        }
+        return;
+    }
     s_waiter_t *w;
     while ((w = zlistx_detach (e->waiters, NULL))) {
         s_answer_waiter (self, w, outcome, reply);
@@ -438,12 +478,23 @@ s_on_outcome (void *arg, const char *id, spool_sender_outcome_t outcome,
     zhashx_delete (self->entries, id);
 }
 
-/* Waiters past their time: 202, the entry stays on its way. */
+/* Waiters past their time: 202, the entry stays on its way. An entry
+ * nobody has waited for in a minute is forgotten here (it stays in the
+ * spool and is sent): a retry of its key then spools it again and intake
+ * answers with the first number. This also covers an outcome that came
+ * before the writer said the entry's ID (spool_writer.h). */
 static void
 s_expire_waiters (web_t *self)
 {
     int64_t now = zclock_mono ();
+    zlistx_t *stale = NULL;
     for (s_entry_t *e = zhashx_first (self->entries); e; e = zhashx_next (self->entries)) {
+        if (zlistx_size (e->waiters) == 0 && e->created + 60000 < now) {
+            if (!stale)
+                stale = zlistx_new ();
+            zlistx_add_end (stale, e);
+            continue;
+        }
         void *handle = zlistx_first (e->waiters) ? zlistx_cursor (e->waiters) : NULL;
         while (handle) {
             s_waiter_t *w = (s_waiter_t *) zlistx_handle_item (handle);
@@ -456,6 +507,67 @@ s_expire_waiters (web_t *self)
             handle = next;
         }
     }
+    zlistx_t *old = zlistx_new ();
+    for (s_early_t *x = zhashx_first (self->early); x; x = zhashx_next (self->early))
+        if (x->at + 60000 < now)
+            zlistx_add_end (old, (void *) zhashx_cursor (self->early));
+    for (const char *id = zlistx_first (old); id; id = zlistx_next (old))
+        zhashx_delete (self->early, id);
+    zlistx_destroy (&old);
+    for (s_entry_t *e = stale ? zlistx_first (stale) : NULL; e; e = zlistx_next (stale)) {
+        if (zhashx_lookup (self->by_key, e->key) == e)
+            zhashx_delete (self->by_key, e->key);
+        zhashx_delete (self->entries, e->id);
+    }
+    zlistx_destroy (&stale);
+}
+
+/* The spool cannot be written: every waiter 503, nothing was kept. */
+static void
+s_spool_failed (web_t *self, s_entry_t *e, int err)
+{
+    log_error ("spool_put_failed", "reason=\"%s\"", strerror (err));
+    s_waiter_t *w;
+    while ((w = zlistx_detach (e->waiters, NULL))) {
+        http_request_add_header (w->req, "Retry-After", "30");
+        if (w->kind == S_API)
+            s_reply_error (self, w->req, w->started, 503, PROTO_E_UNAVAILABLE, "",
+                           "the complaint could not be stored; nothing was kept; retry");
+        else
+            s_reply_message (self, w->req, w->started, 503, w->lang, WEB_T_UNAVAILABLE);
+        s_waiter_destroy (&w);
+    }
+    if (zhashx_lookup (self->by_key, e->key) == e)
+        zhashx_delete (self->by_key, e->key);
+    s_entry_destroy (&e);
+}
+
+/* The entry is durable in new/ (or not): now it waits for intake. */
+static void
+s_on_written (void *arg, void *token, int rc, const char *id, int err)
+{
+    web_t *self = (web_t *) arg;
+    s_entry_t *e = (s_entry_t *) token;
+    if (rc) {
+        s_spool_failed (self, e, err);
+        return;
+    }
+    snprintf (e->id, sizeof e->id, "%s", id);
+    e->written = true;
+    zhashx_insert (self->entries, e->id, e);
+    s_early_t *early = (s_early_t *) zhashx_lookup (self->early, id);
+    if (early) {
+        msgpack_unpacked msg;
+        msgpack_unpacked_init (&msg);
+        size_t off = 0;
+        if (msgpack_unpack_next (&msg, early->reply.data, early->reply.size, &off)
+            == MSGPACK_UNPACK_SUCCESS)
+            s_on_outcome (self, id, early->outcome, &msg.data);
+        msgpack_unpacked_destroy (&msg);
+        zhashx_delete (self->early, id);
+        return;
+    }
+    spool_sender_kick (self->sender);
 }
 
 /* Spool the packed submit (or join the entry already on its way with the
@@ -463,31 +575,27 @@ s_expire_waiters (web_t *self)
 static void
 s_spool_and_wait (web_t *self, s_waiter_t *w, const msgpack_sbuffer *request)
 {
-    s_entry_t *e = (s_entry_t *) zhashx_lookup (self->by_key, w->key);
-    if (!e) {
-        char id [SPOOL_ID_SIZE];
-        if (spool_put (self->spool, request->data, request->size, id)) {
-            log_error ("spool_put_failed", "reason=\"%s\"", strerror (errno));
-            http_request_add_header (w->req, "Retry-After", "30");
-            if (w->kind == S_API)
-                s_reply_error (self, w->req, w->started, 503, PROTO_E_UNAVAILABLE, "",
-                               "the complaint could not be stored; nothing was kept; retry");
-            else
-                s_reply_message (self, w->req, w->started, 503, w->lang, WEB_T_UNAVAILABLE);
-            s_waiter_destroy (&w);
-            return;
-        }
-        e = calloc (1, sizeof *e);
-        assert (e);
-        snprintf (e->id, sizeof e->id, "%s", id);
-        e->key = strdup (w->key);
-        e->waiters = zlistx_new ();
-        zhashx_insert (self->entries, id, e);
-        zhashx_insert (self->by_key, e->key, e);
-        spool_sender_kick (self->sender);
-    }
     w->deadline = zclock_mono () + self->answer_wait_ms;
+    s_entry_t *e = (s_entry_t *) zhashx_lookup (self->by_key, w->key);
+    if (e) {
+        zlistx_add_end (e->waiters, w);
+        return;
+    }
+    e = calloc (1, sizeof *e);
+    assert (e);
+    e->key = strdup (w->key);
+    e->waiters = zlistx_new ();
+    e->created = zclock_mono ();
     zlistx_add_end (e->waiters, w);
+    zhashx_insert (self->by_key, e->key, e);
+    if (self->writer) {
+        if (spool_writer_put (self->writer, request->data, request->size, e))
+            s_spool_failed (self, e, EIO);
+        return;
+    }
+    char id [SPOOL_ID_SIZE];
+    int rc = spool_put (self->spool, request->data, request->size, id);
+    s_on_written (self, e, rc, id, errno);
 }
 
 static void
@@ -892,6 +1000,8 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_BOOL ("trust-forwarded", "COMPLAINTS_WEB_TRUST_FORWARDED",
                  "behind a reverse proxy on loopback: the client is X-Forwarded-For's last address"),
     DAEMON_LONG ("window", "COMPLAINTS_WEB_WINDOW", 64, 1, 256, "submits in flight to intake"),
+    DAEMON_LONG ("spool-writers", "COMPLAINTS_WEB_SPOOL_WRITERS", 8, 0, 64,
+                 "threads writing the spool (fsyncs in parallel; 0: in the loop)"),
     DAEMON_LONG ("keep-done-hours", "COMPLAINTS_WEB_KEEP_DONE_HOURS", 168, 1, 100000,
                  "keep acknowledged spool entries this long"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests, exit"),
@@ -913,6 +1023,8 @@ main (int argc, char **argv)
         int passed = 0;
         int failed = web_api_test (verbose, &passed);
         failed += web_page_test (verbose, &passed);
+        spool_writer_test (verbose);    /* asserts: a failure aborts */
+        passed++;
         printf ("web selftest: %d passed, %d failed\n", passed, failed);
         daemon_destroy (&daemon);
         return failed ? 1 : 0;
@@ -976,6 +1088,9 @@ main (int argc, char **argv)
     spool_sender_opts_t send_opts = { .window = (int) daemon_long (daemon, "window") };
     self.sender = spool_sender_new (self.spool, self.sender_client, reg, &send_opts,
                                     s_on_outcome, &self);
+    if (daemon_long (daemon, "spool-writers") > 0)
+        self.writer = spool_writer_new (self.spool, (int) daemon_long (daemon, "spool-writers"),
+                                        s_on_written, &self);
     self.csrf = csrf_new (NULL, 4 * 3600);
     self.submit_limit = peer_limit_new ((size_t) daemon_long (daemon, "max-clients"),
                                         daemon_long (daemon, "submit-burst"),
@@ -986,6 +1101,8 @@ main (int argc, char **argv)
     self.entries = zhashx_new ();
     zhashx_set_destructor (self.entries, (zhashx_destructor_fn *) s_entry_destroy);
     self.by_key = zhashx_new ();
+    self.early = zhashx_new ();
+    zhashx_set_destructor (self.early, (zhashx_destructor_fn *) s_early_destroy);
     self.lookups = zlistx_new ();
     zlistx_set_destructor (self.lookups, (zlistx_destructor_fn *) s_lookup_destroy);
     http_limits_t limits = {
@@ -1012,10 +1129,12 @@ main (int argc, char **argv)
     int64_t next_prune = zclock_mono ();
     long keep_s = daemon_long (daemon, "keep-done-hours") * 3600;
     while (self.http && !daemon_stopping (daemon)) {
-        zmq_pollitem_t items [3] = {
+        zmq_pollitem_t items [4] = {
             { NULL, http_server_fd (self.http), ZMQ_POLLIN, 0 },
             { zsock_resolve (intake_client_sock (self.sender_client)), 0, ZMQ_POLLIN, 0 },
             { zsock_resolve (intake_client_sock (self.lookup_client)), 0, ZMQ_POLLIN, 0 },
+            { self.writer ? zsock_resolve (spool_writer_sock (self.writer)) : NULL, 0,
+              ZMQ_POLLIN, 0 },
         };
         long timeout = 100;             /* the waiters' deadlines, HTTP timeouts */
         long t = intake_client_timeout (self.sender_client);
@@ -1027,8 +1146,10 @@ main (int argc, char **argv)
         t = spool_sender_timeout (self.sender);
         if (t < timeout)
             timeout = t;
-        daemon_wait (daemon, timeout, items, 3);
+        daemon_wait (daemon, timeout, items, self.writer ? 4 : 3);
         http_server_run (self.http);
+        if (self.writer)
+            spool_writer_handle (self.writer);
         intake_client_handle (self.sender_client);
         intake_client_handle (self.lookup_client);
         if (spool_sender_timeout (self.sender) == 0)
@@ -1046,11 +1167,17 @@ main (int argc, char **argv)
     log_info ("stopping", "waiting_requests=%zu spool_pending=%zu",
               self.http ? http_server_pending (self.http) : 0, spool_count (self.spool));
     http_server_destroy (&self.http);
+    spool_writer_destroy (&self.writer);    /* a put in progress finishes */
     spool_sender_destroy (&self.sender);
     intake_client_destroy (&self.lookup_client);
     intake_client_destroy (&self.sender_client);
+    //  Entries still being written are only in by_key.
+    for (s_entry_t *e = zhashx_first (self.by_key); e; e = zhashx_next (self.by_key))
+        if (!e->written)
+            s_entry_destroy (&e);
     zhashx_destroy (&self.by_key);
     zhashx_destroy (&self.entries);
+    zhashx_destroy (&self.early);
     zlistx_destroy (&self.lookups);
     peer_limit_destroy (&self.submit_limit);
     peer_limit_destroy (&self.lookup_limit);
