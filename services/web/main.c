@@ -46,6 +46,7 @@
 #include "log.h"
 #include "peer_limit.h"
 #include "proto.h"
+#include "request.h"
 #include "spool.h"
 #include "spool_sender.h"
 #include "spool_writer.h"
@@ -805,12 +806,7 @@ s_lookup (web_t *self, http_request_t *req, int64_t started, s_kind_t kind, web_
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 3);
-    proto_pack_kv_cstr (&pk, "op", "get");
-    proto_pack_kv_cstr (&pk, "complaint_no", number);
-    proto_pack_kv_cstr (&pk, "query_code", code);
+    request_get_pack (&buf, number, NULL, code);
     s_lookup_t *l = calloc (1, sizeof *l);
     assert (l);
     *l = (s_lookup_t) { .web = self, .req = req, .kind = kind, .lang = lang, .started = started };

@@ -24,21 +24,14 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake web
 
-WEB_PORT=$((TEST_ZMQ_BASE + 3))
 METRICS_PORT=$((TEST_ZMQ_BASE + 5))
-new_key web --role adapter --channels web
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
 # --trust-forwarded: the checker plays several customers through
 # X-Forwarded-For, as the bank's proxy on loopback would.
-start_service web web --addr "127.0.0.1:$WEB_PORT" --spool "$TEST_DIR/spool" \
-    --calendars "$ROOT/deploy/calendars" --answer-wait-ms 1500 --lookup-timeout-ms 500 \
-    --trust-forwarded --submit-burst 5 --submit-refill-ms 600000 --metrics-port "$METRICS_PORT"
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_for "curl -s -o /dev/null http://127.0.0.1:$WEB_PORT/" 15 || fail "web did not listen"
+start_web --answer-wait-ms 1500 --lookup-timeout-ms 500 --trust-forwarded \
+    --submit-burst 5 --submit-refill-ms 600000 --metrics-port "$METRICS_PORT" || exit 1
 
 web_py () {
-    "$PY" "$ROOT/tests/integration/web_api.py" --url "http://127.0.0.1:$WEB_PORT" \
+    "$PY" "$ROOT/tests/integration/web_api.py" --url "$WEB_URL" \
         --state "$TEST_DIR/web_api.json" "$@"
 }
 assert_true "web_api.py api" web_py api

@@ -10,16 +10,9 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake web
 
-WEB_PORT=$((TEST_ZMQ_BASE + 3))
 CDP_PORT=$((TEST_ZMQ_BASE + 4))
-new_key web --role adapter --channels web
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service web web --addr "127.0.0.1:$WEB_PORT" --spool "$TEST_DIR/spool" \
-    --calendars "$ROOT/deploy/calendars"
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_for "curl -s -o /dev/null http://127.0.0.1:$WEB_PORT/" 15 || fail "web did not listen"
+start_web || exit 1
 
 assert_true "web_browser.py (Chromium fills the form in Chinese, reads the number, checks status)" \
-    "$PY" "$ROOT/tests/integration/web_browser.py" --url "http://127.0.0.1:$WEB_PORT" \
+    "$PY" "$ROOT/tests/integration/web_browser.py" --url "$WEB_URL" \
     --cdp-port "$CDP_PORT" --img "$TEST_DIR/img" --profile "$TEST_DIR/chromium"

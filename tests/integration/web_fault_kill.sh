@@ -15,21 +15,11 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake web
 
-WEB_PORT=$((TEST_ZMQ_BASE + 3))
-new_key web --role adapter --channels web
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-web_start () {
-    start_service web web --addr "127.0.0.1:$WEB_PORT" --spool "$TEST_DIR/spool" \
-        --calendars "$ROOT/deploy/calendars" --answer-wait-ms 300 \
-        --submit-burst 100000 --submit-refill-ms 1
-}
-web_start
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_for "curl -s -o /dev/null http://127.0.0.1:$WEB_PORT/" 15 || fail "web did not listen"
+WEB_ARGS=(--answer-wait-ms 300 --submit-burst 100000 --submit-refill-ms 1)
+start_web "${WEB_ARGS[@]}" || exit 1
 
 fault_py () {
-    "$PY" "$ROOT/tests/integration/web_fault_kill.py" --url "http://127.0.0.1:$WEB_PORT" \
+    "$PY" "$ROOT/tests/integration/web_fault_kill.py" --url "$WEB_URL" \
         --answers "$TEST_DIR/answers.jsonl" --spool "$TEST_DIR/spool" "$@"
 }
 : >"$TEST_DIR/answers.jsonl"
@@ -42,7 +32,7 @@ kill_service intake KILL
 wait_lines "$TEST_DIR/answers.jsonl" 140 60 || fail "fewer than 140 answers within 60 s"
 kill_service web KILL
 assert_true "web_fault_kill.py spooled (entries in new/ at the kill)" fault_py spooled
-web_start
+web_service "${WEB_ARGS[@]}"
 start_service intake intake --endpoint "$INTAKE_EP"
 wait_intake 20 || fail "restarted intake did not answer within 20 s"
 

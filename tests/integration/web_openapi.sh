@@ -11,19 +11,11 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake web
 
-WEB_PORT=$((TEST_ZMQ_BASE + 3))
-new_key web --role adapter --channels web
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service web web --addr "127.0.0.1:$WEB_PORT" --spool "$TEST_DIR/spool" \
-    --calendars "$ROOT/deploy/calendars" --answer-wait-ms 1000 --lookup-timeout-ms 400 \
-    --trust-forwarded --submit-burst 3 --submit-refill-ms 600000 \
-    --lookup-burst 3 --lookup-refill-ms 600000
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_for "curl -s -o /dev/null http://127.0.0.1:$WEB_PORT/" 15 || fail "web did not listen"
+start_web --answer-wait-ms 1000 --lookup-timeout-ms 400 --trust-forwarded \
+    --submit-burst 3 --submit-refill-ms 600000 --lookup-burst 3 --lookup-refill-ms 600000 || exit 1
 
 openapi_py () {
-    "$PY" "$ROOT/tests/integration/web_openapi.py" --url "http://127.0.0.1:$WEB_PORT" \
+    "$PY" "$ROOT/tests/integration/web_openapi.py" --url "$WEB_URL" \
         --doc "$ROOT/docs/web-api.yaml" --source "$ROOT/services/web/main.c" \
         --state "$TEST_DIR/seen.json" "$@"
 }
