@@ -202,6 +202,36 @@ spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]
     return 0;
 }
 
+int
+spool_file_put (const char *folder, const char *name, const void *data, size_t size)
+{
+    assert (folder && name && (data || size == 0));
+    char tmp [PATH_MAX], final [PATH_MAX];
+    snprintf (tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
+    snprintf (final, sizeof final, "%s/%s", folder, name);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = s_write_all (fd, data, size) || fsync (fd) ? -1 : 0;
+    int saved = errno;
+    if (close (fd) && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc) {
+        unlink (tmp);
+        errno = saved;
+        return -1;
+    }
+    if (rename (tmp, final) || s_fsync_dir (folder)) {
+        saved = errno;
+        unlink (tmp);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_compare (const void *a, const void *b)
 {

@@ -33,6 +33,8 @@
  *      spool_reject        refused: to rejected/ with the reason
  *      spool_count         entries in new/
  *      spool_prune         done/ entries older than a given age
+ *      spool_file_put      any file written the same durable way (an
+ *                          adapter's quarantine, kept mail)
  *      spool_test
  */
 #ifndef SPOOL_H_INCLUDED
@@ -76,6 +78,11 @@ size_t spool_count (spool_t *self);
 int spool_prune (spool_t *self, long age_s);
 
 const char *spool_dir (spool_t *self);
+
+/* Write folder/name durably, as spool_put writes an entry: a temporary
+ * name in folder, fsync, rename, fsync the folder. 0, or -1 (errno) with
+ * nothing left behind. For what an adapter keeps beside its spool. */
+int spool_file_put (const char *folder, const char *name, const void *data, size_t size);
 
 void spool_test (bool verbose);
 
