@@ -19,6 +19,7 @@ Steps (checks.step_main):
              used while intake is down. Their refs go to TEST_DIR/refs.
   drop N     N generated messages into the Maildir at once (refs appended).
   some N     wait until at least N of the refs are in the store.
+  midway     (after a kill) not all are in the store, some left in new/.
   arrive     every ref in TEST_DIR/refs is in the store exactly once, and
              the spool's new/ is empty.
 """
@@ -268,6 +269,16 @@ def some(n):
                     >= int(n), 60, 0.02)
 
 
+def midway():
+    """Right after the kill: work was left undone (the kill was mid-spool)."""
+    refs = load_refs()
+    n = checks.sql_int("select count(*) from complaint where channel = 'email'")
+    checks.expect_le("complaints in the store when the adapter was killed", len(refs) - 1, n)
+    left = len(os.listdir(os.path.join(A.maildir, "new"))) \
+        + len(os.listdir(os.path.join(A.dir, "spool", "new")))
+    checks.expect_ge("messages left in the Maildir's new/ and the spool's new/", 1, left)
+
+
 def arrive():
     refs = load_refs()
     checks.wait_sql("all %d messages in the store" % len(refs),
@@ -287,6 +298,7 @@ def arrive():
 
 if __name__ == "__main__":
     sys.exit(checks.step_main(
-        {"corpus": corpus, "feed": feed, "drop": drop, "some": some, "arrive": arrive},
+        {"corpus": corpus, "feed": feed, "drop": drop, "some": some, "midway": midway,
+         "arrive": arrive},
         options=("--corpus", "--maildir", "--dir", "--lmtp-port", "--metrics-port"),
         setup=setup))
