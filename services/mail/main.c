@@ -195,6 +195,8 @@ s_parse_file (daemon_t *daemon, const char *path)
 
 /* ---- the daemon ----------------------------------------------------------- */
 
+#define S_MAILDIR_BATCH  32         /* messages taken from new/ per loop turn */
+
 typedef struct {
     daemon_t *daemon;
     mail_accept_t *accept;
@@ -326,12 +328,15 @@ s_run (daemon_t *daemon)
         //  The Maildir, a batch at a time, while not stopping.
         if (!stop_by && now >= next_scan) {
             size_t complaints = 0;
-            size_t taken = mail_maildir_scan (maildir, self.accept, limits.max_message, 256,
-                                              &complaints);
+            //  A small batch (each message costs two fsyncs): the loop turns
+            //  between batches, so LMTP sessions and intake's replies wait
+            //  for at most one batch.
+            size_t taken = mail_maildir_scan (maildir, self.accept, limits.max_message,
+                                              S_MAILDIR_BATCH, &complaints);
             if (complaints)
                 spool_sender_kick (self.sender);
             //  A full batch: more may wait, come back at once.
-            next_scan = taken >= 256 ? now : now + scan_ms;
+            next_scan = taken >= S_MAILDIR_BATCH ? now : now + scan_ms;
         }
         if (now >= next_prune) {
             spool_prune (spool, keep_done_s);
