@@ -241,14 +241,12 @@ s_compare (const void *a, const void *b)
 /*  Sorted in an array and cut there: dropping the excess one by one off a
  *  zlist's tail would cost O(N^2) on the backlog an outage leaves. */
 zlist_t *
-spool_pending (spool_t *self, size_t max)
+spool_names (const char *folder, size_t max)
 {
-    assert (self);
+    assert (folder);
     zlist_t *ids = zlist_new ();
     zlist_autofree (ids);
-    char path [PATH_MAX];
-    snprintf (path, sizeof path, "%s/new", self->dir);
-    DIR *dir = opendir (path);
+    DIR *dir = opendir (folder);
     if (!dir)
         return ids;
     size_t count = 0, capacity = 0;
@@ -276,6 +274,15 @@ spool_pending (spool_t *self, size_t max)
     }
     free (names);
     return ids;
+}
+
+zlist_t *
+spool_pending (spool_t *self, size_t max)
+{
+    assert (self);
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/new", self->dir);
+    return spool_names (path, max);
 }
 
 zchunk_t *

@@ -15,6 +15,7 @@
  *  one read).
  */
 #include "lmtp_session.h"
+#include "selftest_tally.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -470,17 +471,6 @@ s_test_deliver (void *arg, const char *sender, const char *data, size_t size, si
     snprintf (reply->text, sizeof reply->text, "2.0.0 stored");
 }
 
-static void
-s_check (bool verbose, int *passed, int *failed, bool ok, const char *what)
-{
-    if (ok)
-        (*passed)++;
-    else
-        (*failed)++;
-    if (verbose || !ok)
-        printf (" * lmtp_session: %s: %s\n", what, ok ? "ok" : "FAILED");
-}
-
 /* Everything the session said, as one string (consumed). */
 static char *
 s_test_take (lmtp_session_t *s)
@@ -499,10 +489,11 @@ s_test_take (lmtp_session_t *s)
 void
 lmtp_session_test (bool verbose, int *passed, int *failed)
 {
+    selftest_tally_t tally = { 0, 0 };
     s_test_sink_t sink = { 0 };
     lmtp_session_t *s = lmtp_session_new ("mx.test", 100, 3, s_test_deliver, &sink);
     char *out = s_test_take (s);
-    s_check (verbose, passed, failed, strncmp (out, "220 mx.test", 11) == 0, "greeting");
+    selftest_tally_check (&tally, verbose, strncmp (out, "220 mx.test", 11) == 0, "greeting");
     free (out);
 
     //  A whole transaction pipelined in one write, split into two feeds in
@@ -514,21 +505,21 @@ lmtp_session_test (bool verbose, int *passed, int *failed)
     lmtp_session_feed (s, talk, half);
     lmtp_session_feed (s, talk + half, strlen (talk) - half);
     out = s_test_take (s);
-    s_check (verbose, passed, failed, strstr (out, "503 5.5.1 LHLO first") != NULL,
+    selftest_tally_check (&tally, verbose, strstr (out, "503 5.5.1 LHLO first") != NULL,
              "MAIL before LHLO refused");
-    s_check (verbose, passed, failed, strstr (out, "250 SIZE 100") != NULL, "LHLO says SIZE");
-    s_check (verbose, passed, failed, sink.delivered == 1
+    selftest_tally_check (&tally, verbose, strstr (out, "250 SIZE 100") != NULL, "LHLO says SIZE");
+    selftest_tally_check (&tally, verbose, sink.delivered == 1
              && strcmp (sink.body, "Subject: x\r\n\r\n.dot\r\nend\r\n") == 0,
              "delivered once, dot unstuffed, end marker split across feeds");
-    s_check (verbose, passed, failed, strcmp (sink.sender, "a@b") == 0, "sender");
+    selftest_tally_check (&tally, verbose, strcmp (sink.sender, "a@b") == 0, "sender");
     const char *first = strstr (out, "250 2.0.0 stored");
-    s_check (verbose, passed, failed, first && strstr (first + 1, "250 2.0.0 stored"),
+    selftest_tally_check (&tally, verbose, first && strstr (first + 1, "250 2.0.0 stored"),
              "one reply per recipient");
-    s_check (verbose, passed, failed, strstr (out, "221 ") && lmtp_session_closed (s), "QUIT");
+    selftest_tally_check (&tally, verbose, strstr (out, "221 ") && lmtp_session_closed (s), "QUIT");
     free (out);
     lmtp_session_destroy (&s);
     lmtp_session_destroy (&s);
-    s_check (verbose, passed, failed, s == NULL, "destroy nulls the pointer");
+    selftest_tally_check (&tally, verbose, s == NULL, "destroy nulls the pointer");
 
     //  Over the size: read to the end, then 552 for each recipient;
     //  announced over the size: 552 at MAIL; too many recipients: 452;
@@ -540,10 +531,10 @@ lmtp_session_test (bool verbose, int *passed, int *failed)
                       "RCPT TO:<c@d>\nDATA\n0123456789012345\n.\nNOOP\n";
     lmtp_session_feed (s, big, strlen (big));
     out = s_test_take (s);
-    s_check (verbose, passed, failed, strstr (out, "552 5.3.4") && sink.delivered == 0,
+    selftest_tally_check (&tally, verbose, strstr (out, "552 5.3.4") && sink.delivered == 0,
              "over the limit: 552, nothing delivered");
-    s_check (verbose, passed, failed, strstr (out, "452 4.5.3") != NULL, "recipient limit");
-    s_check (verbose, passed, failed, strstr (out, "250 2.0.0 ok") != NULL,
+    selftest_tally_check (&tally, verbose, strstr (out, "452 4.5.3") != NULL, "recipient limit");
+    selftest_tally_check (&tally, verbose, strstr (out, "250 2.0.0 ok") != NULL,
              "in step after a refused message");
     free (out);
     char longline [2100];
@@ -552,12 +543,12 @@ lmtp_session_test (bool verbose, int *passed, int *failed)
     longline [sizeof longline - 1] = 0;
     lmtp_session_feed (s, longline, strlen (longline));
     out = s_test_take (s);
-    s_check (verbose, passed, failed, strstr (out, "500 5.5.6") != NULL, "overlong line");
+    selftest_tally_check (&tally, verbose, strstr (out, "500 5.5.6") != NULL, "overlong line");
     free (out);
     for (int i = 0; i < LMTP_MAX_ERRORS; i++)
         lmtp_session_feed (s, "BOGUS\r\n", 7);
     out = s_test_take (s);
-    s_check (verbose, passed, failed, strstr (out, "421 ") && lmtp_session_closed (s),
+    selftest_tally_check (&tally, verbose, strstr (out, "421 ") && lmtp_session_closed (s),
              "too many errors: 421 and closed");
     free (out);
     lmtp_session_destroy (&s);
@@ -571,7 +562,7 @@ lmtp_session_test (bool verbose, int *passed, int *failed)
         lmtp_session_feed (s, noops, sizeof noops - sizeof noops % 6);
     size_t n;
     lmtp_session_output (s, &n);
-    s_check (verbose, passed, failed, n <= LMTP_MAX_OUTPUT && !lmtp_session_wants_input (s),
+    selftest_tally_check (&tally, verbose, n <= LMTP_MAX_OUTPUT && !lmtp_session_wants_input (s),
              "a client that does not read is not read");
     int replies = 0;
     while (true) {
@@ -583,6 +574,7 @@ lmtp_session_test (bool verbose, int *passed, int *failed)
         if (empty)
             break;
     }
-    s_check (verbose, passed, failed, replies == 4 * (8000 / 6), "every pipelined command answered");
+    selftest_tally_check (&tally, verbose, replies == 4 * (8000 / 6), "every pipelined command answered");
     lmtp_session_destroy (&s);
+    *failed += selftest_tally_end (&tally, verbose, "lmtp_session", passed);
 }

@@ -11,27 +11,8 @@
 #    kill -9 once 60 of them are in the store, restarted: all 640 exactly
 #    once, none lost (counted by ref in the store).
 . "$(dirname "$0")/../lib.sh"
-require_bin bus intake router complaintctl mail
-
-issue_tokens "$TEST_DIR/staff" || exit 1
-new_key mail --role adapter --channels email
-start_pipeline || exit 1
-
-LMTP_PORT=$((TEST_ZMQ_BASE + 3))
-METRICS_PORT=$((TEST_ZMQ_BASE + 4))
-mkdir -p "$TEST_DIR/inbox"
-start_mail () {
-    start_service mail mail --maildir "$TEST_DIR/inbox" --dir "$TEST_DIR/mail" \
-        --lmtp "127.0.0.1:$LMTP_PORT" --metrics-port "$METRICS_PORT" --scan-ms 200 \
-        --timeout-ms 1000
-    wait_for "exec 3<>/dev/tcp/127.0.0.1/$LMTP_PORT" 15 || fail "mail does not listen for LMTP"
-}
-start_mail
-mailpy () {
-    "$PY" "$ROOT/tests/integration/mail_e2e.py" --corpus "$ROOT/tests/data/mail" \
-        --maildir "$TEST_DIR/inbox" --dir "$TEST_DIR/mail" --lmtp-port "$LMTP_PORT" \
-        --metrics-port "$METRICS_PORT" "$@"
-}
+. "$(dirname "$0")/../mail_lib.sh"
+start_mail --timeout-ms 1000
 
 note "--- 1. intake stopped for a minute"
 kill_service intake TERM
@@ -49,7 +30,7 @@ mailpy some 100
 kill_service mail KILL
 mailpy midway
 assert_eq "mail_e2e.py midway (killed mid-spool)" 0 "$?"
-start_mail
+start_mail --timeout-ms 1000
 mailpy arrive
 assert_eq "mail_e2e.py arrive (after kill -9)" 0 "$?"
 for s in bus intake router mail; do
