@@ -125,6 +125,11 @@ $(BUILD)/fuzz/fuzz_mail: FUZZ_EXTRA_SRC := services/mail/mail_message.c
 $(BUILD)/fuzz/fuzz_mail: FUZZ_CFLAGS += -Iservices/mail $(GMIME_CFLAGS)
 $(BUILD)/fuzz/fuzz_mail: LDLIBS += $(GMIME_LIBS)
 
+# fuzz_lmtp: the e-mail adapter's LMTP session, compiled in from services/mail/.
+$(BUILD)/fuzz/fuzz_lmtp: services/mail/lmtp_session.c services/mail/lmtp_session.h
+$(BUILD)/fuzz/fuzz_lmtp: FUZZ_EXTRA_SRC := services/mail/lmtp_session.c
+$(BUILD)/fuzz/fuzz_lmtp: FUZZ_CFLAGS += -Iservices/mail
+
 fuzz: $(FUZZ_BINS)
 
 # The long campaign (issue 13; figures in docs/testing.md): every fuzz target

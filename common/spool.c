@@ -202,34 +202,87 @@ spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]
     return 0;
 }
 
-static int
-s_compare (const char *a, const char *b)
+int
+spool_file_put (const char *folder, const char *name, const void *data, size_t size)
 {
-    return strcmp (a, b);
+    assert (folder && name && (data || size == 0));
+    char tmp [PATH_MAX], final [PATH_MAX];
+    snprintf (tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
+    snprintf (final, sizeof final, "%s/%s", folder, name);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = s_write_all (fd, data, size) || fsync (fd) ? -1 : 0;
+    int saved = errno;
+    if (close (fd) && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc) {
+        unlink (tmp);
+        errno = saved;
+        return -1;
+    }
+    if (rename (tmp, final) || s_fsync_dir (folder)) {
+        saved = errno;
+        unlink (tmp);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_compare (const void *a, const void *b)
+{
+    return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/*  Sorted in an array and cut there: dropping the excess one by one off a
+ *  zlist's tail would cost O(N^2) on the backlog an outage leaves. */
+zlist_t *
+spool_names (const char *folder, size_t max)
+{
+    assert (folder);
+    zlist_t *ids = zlist_new ();
+    zlist_autofree (ids);
+    DIR *dir = opendir (folder);
+    if (!dir)
+        return ids;
+    size_t count = 0, capacity = 0;
+    char **names = NULL;
+    struct dirent *e;
+    while ((e = readdir (dir)) != NULL) {
+        if (e->d_name [0] == '.')
+            continue;
+        if (count == capacity) {
+            capacity = capacity ? capacity * 2 : 64;
+            names = (char **) realloc (names, capacity * sizeof (char *));
+            assert (names);
+        }
+        names [count] = strdup (e->d_name);
+        assert (names [count]);
+        count++;
+    }
+    closedir (dir);
+    if (count)
+        qsort (names, count, sizeof (char *), s_compare);
+    for (size_t i = 0; i < count; i++) {
+        if (i < max)
+            zlist_append (ids, names [i]);      /* copied: autofree */
+        free (names [i]);
+    }
+    free (names);
+    return ids;
 }
 
 zlist_t *
 spool_pending (spool_t *self, size_t max)
 {
     assert (self);
-    zlist_t *ids = zlist_new ();
-    zlist_autofree (ids);
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/new", self->dir);
-    DIR *dir = opendir (path);
-    if (!dir)
-        return ids;
-    struct dirent *e;
-    while ((e = readdir (dir)) != NULL)
-        if (e->d_name [0] != '.')
-            zlist_append (ids, e->d_name);
-    closedir (dir);
-    zlist_sort (ids, (zlist_compare_fn *) s_compare);
-    while (zlist_size (ids) > max) {
-        char *last = (char *) zlist_tail (ids);
-        zlist_remove (ids, last);       /* frees it: autofree */
-    }
-    return ids;
+    return spool_names (path, max);
 }
 
 zchunk_t *

@@ -71,7 +71,7 @@ PROG=${PROG:-$(basename "$0" .sh)}
 # The services of the embedded pipeline, in start order. NAME -> binary is
 # NAME without its -N instance suffix (bus-1 and bus-2 both run `bus`).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1 notifier-2 analytics)
+SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1 notifier-2 analytics mail)
 # The local sinks the notifier delivers to when no real server is named
 # (notify_load decides which); started before the notifier, stopped by down.
 # shellcheck disable=SC2034

@@ -1,160 +1,48 @@
-/*  client.c — the request/reply client every complaintctl subcommand uses.
+/*  client.c — the request/reply calls every complaintctl subcommand uses.
  *
- *  Intake and the bus replay socket are ROUTERs that echo every frame up to
- *  the empty delimiter. We talk to them through a DEALER and put an 8-byte
- *  correlation tag in front: [tag]["" ][request] comes back as
- *  [tag]["" ][reply]. That one shape serves both uses:
- *    - a single call (submit, get, one replay page): send, then wait for the
- *      reply carrying our tag, dropping any stale reply to an earlier
- *      attempt that arrives late;
- *    - a pipeline (import): many requests in flight, replies matched to rows
- *      by tag in whatever order they come back.
- *  A REQ socket would lock up after a lost reply; a DEALER never does, and
- *  with linger 0 and a poll timeout on every wait the tool cannot hang on a
- *  dead server.
+ *  The transport is common/intake_client (the DEALER with correlation tags,
+ *  stale replies dropped, the window and the retries the adapters share);
+ *  this file adds what the tool wants on top: one request on a fresh
+ *  client, bounded by the --timeout-ms a person gave, the reply decoded
+ *  (msgpack, or JSON for printing), and errors printed the same way by
+ *  every subcommand. With linger 0 and a deadline on every wait the tool
+ *  cannot hang on a dead server.
  */
 #include "ctl.h"
 #include "curve.h"
 #include "event.h"
+#include "intake_client.h"
 #include "msgpack_json.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-struct _ctl_client_t {
-    zsock_t *dealer;
-    char *endpoint;
-    uint64_t next_tag;          /* for ctl_client_call */
-};
-
-ctl_client_t *
-ctl_client_new (const char *server, const char *endpoint)
+/*  One request on a fresh client: a single attempt that may take the
+ *  whole timeout (a tool never resends behind a person's back; they run
+ *  the command again). */
+static int
+s_call (const char *server, const char *endpoint, const void *data, size_t size,
+        int timeout_ms, zframe_t **reply)
 {
-    assert (server && endpoint);
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    if (!dealer) {
-        fprintf (stderr, "complaintctl: cannot create a ZeroMQ socket\n");
-        return NULL;
+    char err [256];
+    intake_client_opts_t opts = { .window = 1, .timeout_ms = timeout_ms, .attempts = 1,
+                                  .max_reply = CTL_MAX_REPLY };
+    intake_client_t *client = intake_client_new (curve_default (), server, endpoint, &opts,
+                                                 err, sizeof err);
+    if (!client) {
+        fprintf (stderr, "complaintctl: %s\n", err);
+        return CTL_EXIT_USAGE;
     }
-    zsock_set_linger (dealer, 0);       /* never wait on exit for a dead peer */
-    zsock_set_maxmsgsize (dealer, CTL_MAX_REPLY);
-    zsock_set_sndhwm (dealer, 10000);
-    zsock_set_rcvhwm (dealer, 10000);
-    if (curve_client (curve_default (), dealer, server, endpoint)) {
-        fprintf (stderr, "complaintctl: %s\n", curve_error (curve_default ()));
-        zsock_destroy (&dealer);
-        return NULL;
-    }
-    if (zsock_connect (dealer, "%s", endpoint)) {
-        fprintf (stderr, "complaintctl: invalid endpoint \"%s\"\n", endpoint);
-        zsock_destroy (&dealer);
-        return NULL;
-    }
-    ctl_client_t *self = (ctl_client_t *) zmalloc (sizeof *self);
-    self->dealer = dealer;
-    self->endpoint = strdup (endpoint);
-    /* Each DEALER is its own peer at the ROUTER, so only our own requests
-     * can come back to us: tags need to be unique within this process only. */
-    self->next_tag = 1;
-    return self;
-}
-
-void
-ctl_client_destroy (ctl_client_t **self_p)
-{
-    assert (self_p);
-    if (*self_p) {
-        ctl_client_t *self = *self_p;
-        zsock_destroy (&self->dealer);
-        free (self->endpoint);
-        free (self);
-        *self_p = NULL;
-    }
-}
-
-int
-ctl_client_send (ctl_client_t *self, uint64_t tag, const void *data, size_t size)
-{
-    assert (self);
-    void *handle = zsock_resolve (self->dealer);
-    unsigned char frame [8];
-    event_seq_put (frame, tag);
-    /* ZeroMQ delivers a multipart message whole or not at all: once the
-     * first part is accepted, the rest cannot fail for lack of room. */
-    if (zmq_send (handle, frame, sizeof frame, ZMQ_SNDMORE | ZMQ_DONTWAIT) != (int) sizeof frame)
-        return -1;
-    zmq_send (handle, "", 0, ZMQ_SNDMORE);
-    zmq_send (handle, data, size, 0);
-    return 0;
-}
-
-int
-ctl_client_recv (ctl_client_t *self, int timeout_ms, uint64_t *tag, zframe_t **reply)
-{
-    assert (self);
-    int64_t deadline = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
-    while (true) {
-        if (zsys_interrupted)
-            return -1;
-        int64_t left = deadline - zclock_mono ();
-        if (left < 0)
-            left = 0;
-        zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
-        int rc = zmq_poll (&item, 1, (long) left);
-        if (rc < 0) {
-            if (errno == EINTR && !zsys_interrupted)
-                continue;
-            return -1;
-        }
-        if (rc == 0)
-            return 0;
-        zmsg_t *msg = zmsg_recv (self->dealer);
-        if (!msg)
-            return zsys_interrupted ? -1 : 0;
-        zframe_t *tag_frame = zmsg_first (msg);
-        zframe_t *empty = zmsg_next (msg);
-        if (zmsg_size (msg) == 3 && zframe_size (tag_frame) == 8 && zframe_size (empty) == 0) {
-            *tag = event_seq_get (zframe_data (tag_frame));
-            zmsg_next (msg);
-            *reply = zmsg_last (msg);
-            zmsg_remove (msg, *reply);
-            zmsg_destroy (&msg);
-            return 1;
-        }
-        /* Not an envelope we sent: nothing can be matched to it. */
-        zmsg_destroy (&msg);
-    }
-}
-
-int
-ctl_client_call (ctl_client_t *self, const void *data, size_t size, int timeout_ms,
-                 zframe_t **reply)
-{
-    assert (self);
-    uint64_t want = self->next_tag++;
-    int64_t deadline = zclock_mono () + timeout_ms;
-    if (ctl_client_send (self, want, data, size)) {
-        fprintf (stderr, "complaintctl: cannot queue a request to %s\n", self->endpoint);
-        return CTL_EXIT_UNREACHABLE;
-    }
-    while (true) {
-        int64_t left = deadline - zclock_mono ();
-        uint64_t tag = 0;
-        int rc = left > 0 ? ctl_client_recv (self, (int) left, &tag, reply) : 0;
-        if (rc == 1 && tag == want)
-            return CTL_EXIT_OK;
-        if (rc == 1) {
-            zframe_destroy (reply);         /* a late reply to an earlier request */
-            continue;
-        }
-        if (rc == 0)
-            fprintf (stderr, "complaintctl: no reply from %s within %d ms\n",
-                     self->endpoint, timeout_ms);
-        else
-            fprintf (stderr, "complaintctl: interrupted\n");
-        return CTL_EXIT_UNREACHABLE;
-    }
+    int rc = intake_client_call (client, data, size, timeout_ms, reply);
+    intake_client_destroy (&client);
+    if (rc == 0)
+        return CTL_EXIT_OK;
+    if (rc == -1)
+        fprintf (stderr, "complaintctl: no reply from %s within %d ms\n", endpoint, timeout_ms);
+    else
+        fprintf (stderr, "complaintctl: interrupted\n");
+    return CTL_EXIT_UNREACHABLE;
 }
 
 int
@@ -202,11 +90,7 @@ int
 ctl_request (const char *server, const char *endpoint, const msgpack_sbuffer *buf,
              int timeout_ms, zframe_t **frame, msgpack_unpacked *msg)
 {
-    ctl_client_t *client = ctl_client_new (server, endpoint);
-    if (!client)
-        return CTL_EXIT_USAGE;
-    int rc = ctl_client_call (client, buf->data, buf->size, timeout_ms, frame);
-    ctl_client_destroy (&client);
+    int rc = s_call (server, endpoint, buf->data, buf->size, timeout_ms, frame);
     if (rc != CTL_EXIT_OK)
         return rc;
     proto_error_t err = { 0 };

@@ -10,7 +10,7 @@
  *  Files, one job each:
  *      main.c        dispatch to a subcommand, top-level usage
  *      options.c     option parsing helpers shared by the subcommands
- *      client.c      DEALER request/reply with correlation tags and timeouts
+ *      client.c      one request/reply through common/intake_client, decoded
  *      submit.c      submit (flags or JSON on stdin) and get
  *      act.c         act: one staff action on a case (lifecycle.h's table)
  *      queue.c       queue: the cases on my desk / my department's, by priority
@@ -231,30 +231,6 @@ const char *ctl_names_get (const ctl_names_t *self, const char *kind, const char
 void ctl_names_destroy (ctl_names_t **self_p);
 
 /* ---- client.c ----------------------------------------------------------- */
-
-typedef struct _ctl_client_t ctl_client_t;
-
-/* A DEALER connected to `endpoint`, where `server` (CURVE_INTAKE,
- * CURVE_ANALYTICS) listens, over CURVE with the tool's key (curve.h:
- * COMPLAINTS_KEY, default "operator"); NULL (message on stderr) if the
- * endpoint is not a valid ZeroMQ address or cannot be secured. */
-ctl_client_t *ctl_client_new (const char *server, const char *endpoint);
-void ctl_client_destroy (ctl_client_t **self_p);
-
-/* Queue one request as [tag]["" ][request]. Never blocks: returns -1 if
- * the socket cannot take it now (the caller's timeout will retry it). */
-int ctl_client_send (ctl_client_t *self, uint64_t tag, const void *data, size_t size);
-
-/* Wait up to timeout_ms for one reply. Returns 1 with *tag and *reply (a
- * frame the caller destroys), 0 on timeout, -1 when interrupted (SIGINT or
- * SIGTERM). Replies without a tag of ours are dropped. */
-int ctl_client_recv (ctl_client_t *self, int timeout_ms, uint64_t *tag, zframe_t **reply);
-
-/* One request, one reply, matched by a fresh tag, waiting at most
- * timeout_ms in all. Returns CTL_EXIT_OK with *reply set, or
- * CTL_EXIT_UNREACHABLE (timeout or interrupted, message on stderr). */
-int ctl_client_call (ctl_client_t *self, const void *data, size_t size, int timeout_ms,
-                     zframe_t **reply);
 
 /* Bounded decode of a reply frame (proto_scan at EVENT_MAX_DEPTH, a map).
  * The caller has called msgpack_unpacked_init and destroys msg either way;

@@ -15,21 +15,21 @@
  *  still checked), so the store stamps its own clock, app_now (), and the
  *  clocks start now: live deadlines for a demo or a shifted-clock test.
  *
- *  Speed comes from pipelining. One DEALER carries up to --window requests
- *  at once, each as [tag]["" ][request]; replies come back as [tag]["" ]
- *  [reply] in any order and are matched to their row by tag. Intake batches
- *  concurrent requests into one transaction, so a full window turns into a
- *  few group commits instead of one round trip and one fsync per row.
+ *  Speed comes from pipelining: common/intake_client keeps up to --window
+ *  requests in flight on one DEALER and matches replies to rows by tag.
+ *  Intake batches concurrent requests into one transaction, so a full
+ *  window turns into a few group commits instead of one round trip and one
+ *  fsync per row.
  *
  *  Reliability comes from idempotency. A row without a reply by its deadline
- *  is sent again under a new tag (the old tag is forgotten, so a late reply
- *  to it is dropped); intake deduplicates on (channel, ref), so a row that
+ *  is sent again by intake_client under a new tag (a late reply to the old
+ *  one is dropped); intake deduplicates on (channel, ref), so a row that
  *  was in fact stored the first time comes back "duplicate" with the same
- *  number, never twice. An "unavailable" reply (store down) is retried the
- *  same way. After --attempts tries the row counts as failed, unless no
- *  reply has come back at all, in which case intake is unreachable and the
- *  import stops with exit 3. Memory stays bounded whatever the file size:
- *  the parser is paused while the window is full.
+ *  number, never twice. An "unavailable" reply (store down) is sent again
+ *  after S_RETRY_DELAY_MS. After --attempts tries the row counts as failed,
+ *  unless no reply has come back at all, in which case intake is
+ *  unreachable and the import stops with exit 3. Memory stays bounded
+ *  whatever the file size: the parser is paused while the window is full.
  *
  *  Output: one JSON line per row on stdout, in the order replies arrive:
  *      {"ref":"cfpb-3384392","complaint_no":"...","duplicate":false}
@@ -40,6 +40,7 @@
  */
 #include "ctl.h"
 #include "curve.h"
+#include "intake_client.h"
 #include "cfg.h"
 #include "msgpack_json.h"
 #include "request.h"
@@ -76,24 +77,19 @@ static const struct {
     [C_CONSENT]    = { "Consumer consent provided?", false },
 };
 
-/* A row turned into a request, waiting for a place in the window. */
+typedef struct _s_import_t s_import_t;
+
+/* A row sent to intake, waiting for its answer (the request bytes are
+ * intake_client's copy). Live rows are linked, so that those still
+ * unanswered when the import stops are freed. */
 typedef struct _s_row_t {
-    struct _s_row_t *next;
+    struct _s_row_t *prev, *next;
+    s_import_t *import;
     char *ref;
     long line;
-    void *request;
-    size_t size;
 } s_row_t;
 
-/* A place in the window: a row in flight, or waiting to be resent. */
-typedef struct {
-    s_row_t *row;               /* NULL when the slot is free */
-    uint64_t tag;               /* tag of the attempt in flight; 0 = none */
-    int attempts;
-    int64_t deadline;           /* resend (or give up) at this time */
-} s_slot_t;
-
-typedef struct {
+struct _s_import_t {
     /* settings */
     int window;
     int attempts;
@@ -111,16 +107,12 @@ typedef struct {
     bool header_error;
     bool received_now;          /* --received-now: leave received_at out */
     /* work */
-    s_row_t *queue_head, *queue_tail;
-    s_slot_t *slots;
-    int in_flight;              /* slots in use */
-    ctl_client_t *client;
-    uint64_t next_tag;
+    s_row_t *rows;              /* sent, not answered */
+    intake_client_t *client;
     /* results */
     long accepted, duplicate, failed;
-    long replies;               /* any reply at all: proves intake is there */
     bool unreachable;
-} s_import_t;
+};
 
 static void
 s_usage (FILE *out)
@@ -133,7 +125,7 @@ s_usage (FILE *out)
         "Importing the same file again creates nothing: every row comes back duplicate.\n"
         "Prints one JSON line per row on stdout, a summary on stderr.\n"
         "\n"
-        "  --window N         requests in flight at once (default 64)\n"
+        "  --window N         requests in flight at once (default 64, at most 256)\n"
         "  --attempts N       tries per row before it counts as failed (default 3)\n"
         "  --received-now     do not send the CSV's Date received: the store stamps its\n"
         "                     own clock (app_now), so SLA clocks start at the import\n"
@@ -168,16 +160,25 @@ s_print_row_error (const char *ref, long line, const char *code, const char *fie
 
 /* ---- building requests from rows ---------------------------------------- */
 
+/* Unlink a row from the live list and free it. */
 static void
 s_row_destroy (s_row_t **row_p)
 {
-    if (*row_p) {
-        free ((*row_p)->ref);
-        free ((*row_p)->request);
-        free (*row_p);
+    s_row_t *row = *row_p;
+    if (row) {
+        if (row->prev)
+            row->prev->next = row->next;
+        else
+            row->import->rows = row->next;
+        if (row->next)
+            row->next->prev = row->prev;
+        free (row->ref);
+        free (row);
         *row_p = NULL;
     }
 }
+
+static int s_on_answer (void *arg, zframe_t *frame, int attempts);
 
 static proto_str_t
 s_field (s_import_t *self, int column)
@@ -326,15 +327,15 @@ s_take_row (s_import_t *self)
     free (fallback);
 
     s_row_t *row = (s_row_t *) zmalloc (sizeof *row);
+    row->import = self;
     row->ref = strdup (ref);
     row->line = line;
-    row->size = buf.size;                        /* release resets buf.size */
-    row->request = msgpack_sbuffer_release (&buf);
-    if (self->queue_tail)
-        self->queue_tail->next = row;
-    else
-        self->queue_head = row;
-    self->queue_tail = row;
+    row->next = self->rows;
+    if (self->rows)
+        self->rows->prev = row;
+    self->rows = row;
+    intake_client_send (self->client, buf.data, buf.size, s_on_answer, row);
+    msgpack_sbuffer_destroy (&buf);
 }
 
 static void
@@ -419,68 +420,41 @@ s_on_row (int terminator, void *arg)
 
 /* ---- the pipeline -------------------------------------------------------- */
 
-static void
-s_send (s_import_t *self, s_slot_t *slot)
+/*  intake_client's answer for one row: print it and count it, or ask for
+ *  the row again (an "unavailable" reply, attempts left). */
+static int
+s_on_answer (void *arg, zframe_t *frame, int attempts)
 {
-    slot->tag = self->next_tag++;
-    slot->attempts++;
-    slot->deadline = zclock_mono () + self->timeout_ms;
-    /* If the socket cannot take it now, the deadline brings it round again. */
-    ctl_client_send (self->client, slot->tag, slot->row->request, slot->row->size);
-}
-
-static void
-s_release (s_import_t *self, s_slot_t *slot)
-{
-    s_row_destroy (&slot->row);
-    slot->tag = 0;
-    slot->attempts = 0;
-    self->in_flight--;
-}
-
-static void
-s_fill_window (s_import_t *self)
-{
-    for (int i = 0; i < self->window && self->queue_head; i++) {
-        s_slot_t *slot = &self->slots [i];
-        if (slot->row)
-            continue;
-        slot->row = self->queue_head;
-        self->queue_head = slot->row->next;
-        if (!self->queue_head)
-            self->queue_tail = NULL;
-        slot->row->next = NULL;
-        self->in_flight++;
-        s_send (self, slot);
-    }
-}
-
-static void
-s_on_reply (s_import_t *self, uint64_t tag, zframe_t *frame)
-{
-    s_slot_t *slot = NULL;
-    for (int i = 0; i < self->window; i++)
-        if (self->slots [i].row && self->slots [i].tag == tag) {
-            slot = &self->slots [i];
-            break;
+    s_row_t *row = (s_row_t *) arg;
+    s_import_t *self = row->import;
+    if (!frame) {
+        if (intake_client_replies (self->client) == 0)
+            /* Not one reply yet: it is intake that is missing, not this row. */
+            self->unreachable = true;
+        else {
+            char message [128];
+            snprintf (message, sizeof message, "no reply after %d attempts of %d ms",
+                      attempts, self->timeout_ms);
+            s_print_row_error (row->ref, row->line, "timeout", NULL, message);
+            self->failed++;
         }
-    if (!slot)
-        return;                 /* a late reply to an attempt we already resent */
-    self->replies++;
-
+        s_row_destroy (&row);
+        return 0;
+    }
     msgpack_unpacked msg;
     msgpack_unpacked_init (&msg);
     proto_error_t err = { 0 };
     if (ctl_reply_decode (frame, &msg, &err)) {
-        s_print_row_error (slot->row->ref, 0, err.code, NULL, err.message);
+        s_print_row_error (row->ref, 0, err.code, NULL, err.message);
         self->failed++;
-        s_release (self, slot);
+        s_row_destroy (&row);
         msgpack_unpacked_destroy (&msg);
-        return;
+        return 0;
     }
+    int again = 0;
     const msgpack_object *reply = &msg.data;
     json_t *out = json_object ();
-    json_object_set_new (out, "ref", json_string (slot->row->ref));
+    json_object_set_new (out, "ref", json_string (row->ref));
     if (ctl_reply_ok (reply)) {
         const msgpack_object *no = proto_map_get (reply, "complaint_no");
         const msgpack_object *dup = proto_map_get (reply, "duplicate");
@@ -493,90 +467,27 @@ s_on_reply (s_import_t *self, uint64_t tag, zframe_t *frame)
         else
             self->accepted++;
         ctl_print_json (out, false);
-        s_release (self, slot);
+        s_row_destroy (&row);
     }
     else {
         const msgpack_object *error = proto_map_get (reply, "error");
         proto_str_t code = { 0 };
         if (error)
             proto_get_str (error, "code", "code", false, 0, 64, &code, &err);
-        if (proto_str_eq (code, PROTO_E_UNAVAILABLE) && slot->attempts < self->attempts) {
+        if (proto_str_eq (code, PROTO_E_UNAVAILABLE) && attempts < self->attempts)
             /* The store is down for a moment: same row again, a little later. */
-            slot->tag = 0;
-            slot->deadline = zclock_mono () + S_RETRY_DELAY_MS;
-        }
+            again = S_RETRY_DELAY_MS;
         else {
             json_t *detail = error ? msgpack_json_from_object (error, &err) : NULL;
             json_object_set_new (out, "error", detail ? detail : json_string ("unreadable"));
             ctl_print_json (out, false);
             self->failed++;
-            s_release (self, slot);
+            s_row_destroy (&row);
         }
     }
     json_decref (out);
     msgpack_unpacked_destroy (&msg);
-}
-
-/*  Rows past their deadline: send again, or give up on them. */
-static void
-s_on_deadlines (s_import_t *self)
-{
-    int64_t now = zclock_mono ();
-    for (int i = 0; i < self->window; i++) {
-        s_slot_t *slot = &self->slots [i];
-        if (!slot->row || slot->deadline > now)
-            continue;
-        if (slot->attempts < self->attempts)
-            s_send (self, slot);
-        else
-        if (self->replies == 0) {
-            /* Not one reply yet: it is intake that is missing, not this row. */
-            self->unreachable = true;
-            return;
-        }
-        else {
-            char message [128];
-            snprintf (message, sizeof message, "no reply after %d attempts of %d ms",
-                      slot->attempts, self->timeout_ms);
-            s_print_row_error (slot->row->ref, slot->row->line, "timeout", NULL, message);
-            self->failed++;
-            s_release (self, slot);
-        }
-    }
-}
-
-static int64_t
-s_next_deadline (s_import_t *self)
-{
-    int64_t next = INT64_MAX;
-    for (int i = 0; i < self->window; i++)
-        if (self->slots [i].row && self->slots [i].deadline < next)
-            next = self->slots [i].deadline;
-    return next;
-}
-
-/*  Wait for replies until the nearest deadline (or only poll, if wait is
- *  false), then deal with expired rows. Returns -1 when interrupted. */
-static int
-s_pump (s_import_t *self, bool wait)
-{
-    int64_t left = wait ? s_next_deadline (self) - zclock_mono () : 0;
-    if (left < 0)
-        left = 0;
-    if (left > self->timeout_ms)
-        left = self->timeout_ms;
-    uint64_t tag;
-    zframe_t *frame = NULL;
-    int rc = ctl_client_recv (self->client, (int) left, &tag, &frame);
-    while (rc == 1) {
-        s_on_reply (self, tag, frame);
-        zframe_destroy (&frame);
-        rc = ctl_client_recv (self->client, 0, &tag, &frame);   /* drain what is there */
-    }
-    if (rc < 0)
-        return -1;
-    s_on_deadlines (self);
-    return 0;
+    return again;
 }
 
 static int
@@ -587,8 +498,7 @@ s_run (s_import_t *self, FILE *input)
     bool eof = false;
     int rc = CTL_EXIT_OK;
     while (!self->unreachable && !self->header_error) {
-        s_fill_window (self);
-        if (!eof && !self->queue_head) {
+        if (!eof && intake_client_room (self->client) > 0) {
             /* Room in the window: parse more input. Replies that came in
              * meanwhile are picked up without waiting. */
             ssize_t n = getline (&line, &capacity, input);
@@ -611,19 +521,20 @@ s_run (s_import_t *self, FILE *input)
                     break;
                 }
             }
-            if (self->in_flight && s_pump (self, false)) {
+            intake_client_handle (self->client);
+            if (zsys_interrupted) {
                 fprintf (stderr, "complaintctl import: interrupted\n");
                 rc = CTL_EXIT_REPLY;
                 break;
             }
             continue;
         }
-        if (self->in_flight == 0) {
-            if (eof && !self->queue_head)
+        if (intake_client_pending (self->client) == 0) {
+            if (eof)
                 break;
             continue;
         }
-        if (s_pump (self, true)) {
+        if (intake_client_wait (self->client, self->timeout_ms)) {
             fprintf (stderr, "complaintctl import: interrupted\n");
             rc = CTL_EXIT_REPLY;
             break;
@@ -666,7 +577,7 @@ ctl_import (int argc, char **argv)
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
             case O_WINDOW:
-                if (ctl_parse_long ("--window", optarg, 1, 1000, &window))
+                if (ctl_parse_long ("--window", optarg, 1, 256, &window))
                     return CTL_EXIT_USAGE;
                 break;
             case O_ATTEMPTS:
@@ -705,13 +616,17 @@ ctl_import (int argc, char **argv)
     self.received_now = received_now;
     self.timeout_ms = (int) timeout_ms;
     self.endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
-    self.next_tag = 1;
     int rc = CTL_EXIT_USAGE;
-    self.client = ctl_client_new (CURVE_INTAKE, self.endpoint);
+    char err [256];
+    intake_client_opts_t opts = { .window = self.window, .timeout_ms = self.timeout_ms,
+                                  .attempts = self.attempts, .max_reply = CTL_MAX_REPLY };
+    self.client = intake_client_new (curve_default (), CURVE_INTAKE, self.endpoint, &opts,
+                                     err, sizeof err);
+    if (!self.client)
+        fprintf (stderr, "complaintctl import: %s\n", err);
     if (self.client && csv_init (&self.parser, 0) == 0) {
         self.fields = (char **) zmalloc (S_MAX_COLUMNS * sizeof (char *));
         self.lengths = (size_t *) zmalloc (S_MAX_COLUMNS * sizeof (size_t));
-        self.slots = (s_slot_t *) zmalloc ((size_t) self.window * sizeof (s_slot_t));
         rc = s_run (&self, input);
 
         long total = self.accepted + self.duplicate + self.failed;
@@ -722,19 +637,15 @@ ctl_import (int argc, char **argv)
             rc = CTL_EXIT_REPLY;
 
         s_clear_fields (&self);
-        for (int i = 0; i < self.window; i++)
-            s_row_destroy (&self.slots [i].row);
-        while (self.queue_head) {
-            s_row_t *next = self.queue_head->next;
-            s_row_destroy (&self.queue_head);
-            self.queue_head = next;
+        while (self.rows) {
+            s_row_t *row = self.rows;
+            s_row_destroy (&row);
         }
-        free (self.slots);
         free (self.fields);
         free (self.lengths);
         csv_free (&self.parser);
     }
-    ctl_client_destroy (&self.client);
+    intake_client_destroy (&self.client);
     if (input != stdin)
         fclose (input);
     return rc;

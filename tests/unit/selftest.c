@@ -29,6 +29,8 @@
 #include "event_stream.h"
 #include "curve.h"
 #include "spool.h"
+#include "intake_client.h"
+#include "spool_sender.h"
 #include "analytics_request.h"
 //  Pure classes of a service (no store, no clock, no I/O), compiled into
 //  this binary (Makefile: SELFTEST_SVC) so they are tested without one.
@@ -56,6 +58,8 @@ static const s_test_t s_tests [] = {
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
     { "spool", spool_test },
+    { "intake_client", intake_client_test },
+    { "spool_sender", spool_sender_test },
     { "pg_session", pg_session_test },
     { "outbox", outbox_test },
     { "conf", conf_test },
