@@ -204,6 +204,36 @@ spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]
     return 0;
 }
 
+int
+spool_file_put (const char *folder, const char *name, const void *data, size_t size)
+{
+    assert (folder && name && (data || size == 0));
+    char tmp [PATH_MAX], final [PATH_MAX];
+    snprintf (tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
+    snprintf (final, sizeof final, "%s/%s", folder, name);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = s_write_all (fd, data, size) || fsync (fd) ? -1 : 0;
+    int saved = errno;
+    if (close (fd) && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc) {
+        unlink (tmp);
+        errno = saved;
+        return -1;
+    }
+    if (rename (tmp, final) || s_fsync_dir (folder)) {
+        saved = errno;
+        unlink (tmp);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_compare (const void *a, const void *b)
 {
@@ -213,14 +243,12 @@ s_compare (const void *a, const void *b)
 /*  Sorted in an array and cut there: dropping the excess one by one off a
  *  zlist's tail would cost O(N^2) on the backlog an outage leaves. */
 zlist_t *
-spool_pending (spool_t *self, size_t max)
+spool_names (const char *folder, size_t max)
 {
-    assert (self);
+    assert (folder);
     zlist_t *ids = zlist_new ();
     zlist_autofree (ids);
-    char path [PATH_MAX];
-    snprintf (path, sizeof path, "%s/new", self->dir);
-    DIR *dir = opendir (path);
+    DIR *dir = opendir (folder);
     if (!dir)
         return ids;
     size_t count = 0, capacity = 0;
@@ -248,6 +276,15 @@ spool_pending (spool_t *self, size_t max)
     }
     free (names);
     return ids;
+}
+
+zlist_t *
+spool_pending (spool_t *self, size_t max)
+{
+    assert (self);
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/new", self->dir);
+    return spool_names (path, max);
 }
 
 zchunk_t *

@@ -19,6 +19,7 @@ PACKAGES=(
     libcurl4-openssl-dev                    # libcurl: the notifier's SMTP (and later HTTP) delivery
     libmicrohttpd-dev                       # every daemon's /metrics and /healthz; the analytics dashboard
     libgmime-3.0-dev                        # GMime: MIME parsing in the e-mail adapter (services/mail) only
+    liblunar-date-dev                       # the lunar calendar's tables: complaintctl calendar statutory only
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines

@@ -26,6 +26,9 @@
 #        analytics      the stream into KPIs; queries on COMPLAINTS_ANALYTICS_ENDPOINT,
 #                       the dashboard on http://COMPLAINTS_ANALYTICS_HTTP/ (127.0.0.1:5571)
 #                       (docs/analytics.md)
+#        mail           the e-mail adapter (docs/adapters.md): the Maildir
+#                       var/mail/inbox and LMTP on COMPLAINTS_MAIL_LMTP
+#                       (127.0.0.1:2424), its own key "mail" (adapter, email)
 #                       and the staff inbox, from the event log; one
 #                       consumes the stream at a time, both deliver
 #        web            the customers' web channel (docs/adapters.md "Web"):
@@ -67,7 +70,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router watchdog notifier analytics web complaintctl smtp-sink; do
+for b in bus intake router watchdog notifier analytics mail web complaintctl smtp-sink; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -99,6 +102,13 @@ bash "$COMPLAINTS_ROOT/deploy/scripts/roles.sh" >/dev/null
 endpoints_load
 notify_load
 keys_ensure "$BIN"
+# The e-mail adapter (issue 14): its own identity, role adapter, channel
+# email (made once, kept after); its Maildir and folders under var/mail.
+if [[ ! -e $KEYS_DIR/mail.cert_secret ]]; then
+    "$BIN/complaintctl" keys new mail --role adapter --channels email --keys "$KEYS_DIR" \
+        >/dev/null || die "complaintctl keys new mail failed"
+fi
+mkdir -p "$VAR/mail/inbox/new" "$VAR/mail/inbox/cur" "$VAR/mail/inbox/tmp"
 staff_tokens_ensure "$BIN"
 env_write
 # shellcheck disable=SC1090
@@ -121,6 +131,8 @@ svc_start () {
         analytics) args=(--name "$name") ;;
         web) mkdir -p -m 0700 "$VAR/spool"; args=(--spool "$VAR/spool/web") ;;
         notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
+        mail) args=(--maildir "$VAR/mail/inbox" --dir "$VAR/mail"
+                    --lmtp "${COMPLAINTS_MAIL_LMTP:-127.0.0.1:2424}") ;;
     esac
     # Each daemon serves /metrics and /healthz on its own fixed port.
     case $name in
