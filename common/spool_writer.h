@@ -2,7 +2,7 @@
  *  arriving together are made durable together.
  *
  *  spool_put costs two fsyncs (the entry, then its folder): some
- *  milliseconds each on a real disk. Done in the web adapter's one loop,
+ *  milliseconds each on a real disk. Done in an adapter's one loop,
  *  one after another, they cap it near a hundred submissions a second
  *  however fast intake is (measured: tests/bench/web.sh). Here `threads`
  *  workers each take a job (the request's bytes and a token), run
@@ -10,7 +10,8 @@
  *  system commits concurrent fsyncs in one journal transaction, so N
  *  submissions in flight cost about one disk flush, not N.
  *
- *  The loop polls spool_writer_sock and calls spool_writer_handle, which
+ *  (The web adapter uses it; any adapter whose inputs arrive concurrently
+ *  can.) The loop polls spool_writer_sock and calls spool_writer_handle, which
  *  runs the done function for each finished put — on the loop's thread,
  *  so the caller needs no lock. The spool's own counter is atomic
  *  (spool.c), so puts on several threads never share an ID.

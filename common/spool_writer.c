@@ -171,7 +171,7 @@ spool_writer_pending (spool_writer_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Self-test (web --selftest)
+//  Self-test (selftest spool_writer)
 
 typedef struct {
     int done, failed;
@@ -195,6 +195,7 @@ void
 spool_writer_test (bool verbose)
 {
     (void) verbose;
+    printf (" * spool_writer: ");
     char dir [] = "/tmp/spool-writer-test-XXXXXX";
     assert (mkdtemp (dir));
     char err [256];
@@ -234,4 +235,5 @@ spool_writer_test (bool verbose)
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system (cmd) != 0)
         zsys_warning ("could not remove %s", dir);
+    printf ("OK\n");
 }
