@@ -88,6 +88,13 @@ $(BINS): $(BUILD)/bin/%: $$(addprefix $(BUILD)/obj/,$$(subst .c,.o,$$(wildcard s
 $(BUILD)/obj/services/mail/%.o: ALL_CFLAGS += $(GMIME_CFLAGS)
 $(BUILD)/bin/mail: LDLIBS += $(GMIME_LIBS)
 
+# liblunar-date (the lunar calendar's tables) is complaintctl's alone: only
+# `calendar statutory` computes holidays; the daemons read calendar files.
+LUNAR_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags lunar-date-3.0 2>/dev/null))
+LUNAR_LIBS   := $(shell pkg-config --libs lunar-date-3.0 gobject-2.0 glib-2.0 2>/dev/null)
+$(BUILD)/obj/services/complaintctl/statutory_cmd.o: ALL_CFLAGS += $(LUNAR_CFLAGS)
+$(BUILD)/bin/complaintctl: LDLIBS += $(LUNAR_LIBS)
+
 $(BUILD)/obj/tests/unit/selftest.o: ALL_CFLAGS += $(sort $(addprefix -I,$(dir $(SELFTEST_SVC))))
 
 $(BUILD)/bin/selftest: $(BUILD)/obj/tests/unit/selftest.o $(SELFTEST_SVC_OBJ) $(LIB)
@@ -118,6 +125,17 @@ $(BUILD)/fuzz/fuzz_mail: services/mail/mail_message.c services/mail/mail_message
 $(BUILD)/fuzz/fuzz_mail: FUZZ_EXTRA_SRC := services/mail/mail_message.c
 $(BUILD)/fuzz/fuzz_mail: FUZZ_CFLAGS += -Iservices/mail $(GMIME_CFLAGS)
 $(BUILD)/fuzz/fuzz_mail: LDLIBS += $(GMIME_LIBS)
+
+# fuzz_lmtp: the e-mail adapter's LMTP session, compiled in from services/mail/.
+$(BUILD)/fuzz/fuzz_lmtp: services/mail/lmtp_session.c services/mail/lmtp_session.h
+$(BUILD)/fuzz/fuzz_lmtp: FUZZ_EXTRA_SRC := services/mail/lmtp_session.c
+$(BUILD)/fuzz/fuzz_lmtp: FUZZ_CFLAGS += -Iservices/mail
+
+# fuzz_web_request: the web adapter's decoder and form page, from services/web/.
+$(BUILD)/fuzz/fuzz_web_request: services/web/web_api.c services/web/web_page.c \
+                                services/web/web_api.h services/web/web_page.h
+$(BUILD)/fuzz/fuzz_web_request: FUZZ_EXTRA_SRC := services/web/web_api.c services/web/web_page.c
+$(BUILD)/fuzz/fuzz_web_request: FUZZ_CFLAGS += -Iservices/web
 
 # fuzz_hotline_csv: the export's rows, with the hotline's call checks.
 $(BUILD)/fuzz/fuzz_hotline_csv: services/hotline/hotline_call.c services/hotline/hotline_call.h

@@ -56,11 +56,13 @@
 #define S_DAY_NORMAL    0
 #define S_DAY_HOLIDAY   1
 #define S_DAY_WORKDAY   2
+#define S_DAY_PROVISIONAL 4     /* flag: the holiday is a `provisional` line's */
 
 typedef struct {
     int32_t from, to;           /* days, inclusive */
     int line;
     char *label;
+    bool provisional;           /* a `provisional` line: computed, no notice yet */
 } s_entry_t;
 
 struct _calendar_t {
@@ -78,9 +80,11 @@ struct _calendar_t {
     s_entry_t *workdays;
     size_t workday_count;
     size_t holiday_days;
+    int32_t provisional_to;     /* the last day of the last provisional year, or -1 */
+    size_t provisional_days;
     int32_t table_from;         /* the date of day_kind [0] */
     size_t table_size;
-    uint8_t *day_kind;          /* S_DAY_* per date */
+    uint8_t *day_kind;          /* S_DAY_* per date (| S_DAY_PROVISIONAL) */
     const char **day_label;     /* into holidays / workdays */
     int *day_line;              /* the line that set the date */
 };
@@ -228,7 +232,7 @@ static int
 s_day_kind (const calendar_t *self, int32_t days)
 {
     if (days >= self->table_from && (size_t) (days - self->table_from) < self->table_size)
-        return self->day_kind [days - self->table_from];
+        return self->day_kind [days - self->table_from] & ~S_DAY_PROVISIONAL;
     return S_DAY_NORMAL;
 }
 
@@ -266,6 +270,24 @@ calendar_covers (const calendar_t *self, int64_t at_ms)
     assert (self);
     int32_t days = calendar_local_days (self, at_ms);
     return days >= self->covers_from && days <= self->covers_to;
+}
+
+bool
+calendar_provisional (const calendar_t *self, int64_t at_ms)
+{
+    assert (self);
+    int32_t days = calendar_local_days (self, at_ms);
+    return days > self->covers_to && days <= self->provisional_to;
+}
+
+bool
+calendar_day_provisional (const calendar_t *self, int year, int month, int day)
+{
+    assert (self);
+    int32_t days = calendar_date_days (year, month, day);
+    if (days < self->table_from || (size_t) (days - self->table_from) >= self->table_size)
+        return false;
+    return (self->day_kind [days - self->table_from] & S_DAY_PROVISIONAL) != 0;
 }
 
 /* The end of a day: close of business, or 24:00 without business hours. */
@@ -869,7 +891,7 @@ s_parse_range (const char *text, int32_t *from, int32_t *to, bool range_ok, char
 
 static int
 s_add_entry (s_entry_t **list, size_t *count, int32_t from, int32_t to, int line,
-             const char *label)
+             const char *label, bool provisional)
 {
     if (*count == S_ENTRIES_MAX)
         return -1;
@@ -880,7 +902,7 @@ s_add_entry (s_entry_t **list, size_t *count, int32_t from, int32_t to, int line
     char *copy = strdup (label);
     if (!copy)
         return -1;
-    grown [*count] = (s_entry_t) { from, to, line, copy };
+    grown [*count] = (s_entry_t) { from, to, line, copy, provisional };
     (*count)++;
     return 0;
 }
@@ -911,6 +933,27 @@ static int
 s_build_table (calendar_t *self, int *line, char *why, size_t why_size)
 {
     int32_t lo = self->covers_from, hi = self->covers_to;
+    self->provisional_to = -1;
+    char date [16];
+    for (size_t i = 0; i < self->holiday_count; i++) {
+        const s_entry_t *h = &self->holidays [i];
+        if (!h->provisional)
+            continue;
+        /* A published year has the notice's days, which the provisional
+         * ones would contradict: they belong after `covers` only. */
+        if (h->from <= self->covers_to) {
+            calendar_date_text (h->from, date, sizeof date);
+            *line = h->line;
+            snprintf (why, why_size, "provisional: %s is not after covers (a year whose "
+                      "notice is loaded has its own days: use `holiday`)", date);
+            return -1;
+        }
+        int year, month, day;
+        calendar_days_date (h->to, &year, &month, &day);
+        int32_t year_end = calendar_date_days (year, 12, 31);
+        if (year_end > self->provisional_to)
+            self->provisional_to = year_end;
+    }
     for (size_t i = 0; i < self->holiday_count; i++) {
         if (self->holidays [i].from < lo) lo = self->holidays [i].from;
         if (self->holidays [i].to > hi) hi = self->holidays [i].to;
@@ -929,22 +972,24 @@ s_build_table (calendar_t *self, int *line, char *why, size_t why_size)
         snprintf (why, why_size, "out of memory");
         return -1;
     }
-    char date [16];
     for (size_t i = 0; i < self->holiday_count; i++) {
         const s_entry_t *h = &self->holidays [i];
         for (int32_t d = h->from; d <= h->to; d++) {
             size_t at = (size_t) (d - lo);
-            if (self->day_kind [at] == S_DAY_HOLIDAY) {
+            if (self->day_kind [at] & S_DAY_HOLIDAY) {
                 calendar_date_text (d, date, sizeof date);
                 *line = h->line;
                 snprintf (why, why_size, "holiday: %s is already a holiday on line %d",
                           date, self->day_line [at]);
                 return -1;
             }
-            self->day_kind [at] = S_DAY_HOLIDAY;
+            self->day_kind [at] = S_DAY_HOLIDAY | (h->provisional ? S_DAY_PROVISIONAL : 0);
             self->day_label [at] = h->label;
             self->day_line [at] = h->line;
-            self->holiday_days++;
+            if (h->provisional)
+                self->provisional_days++;
+            else
+                self->holiday_days++;
         }
     }
     for (size_t i = 0; i < self->workday_count; i++) {
@@ -952,7 +997,7 @@ s_build_table (calendar_t *self, int *line, char *why, size_t why_size)
         size_t at = (size_t) (w->from - lo);
         calendar_date_text (w->from, date, sizeof date);
         *line = w->line;
-        if (self->day_kind [at] == S_DAY_HOLIDAY) {
+        if (self->day_kind [at] & S_DAY_HOLIDAY) {
             snprintf (why, why_size, "workday: %s is inside the holiday on line %d",
                       date, self->day_line [at]);
             return -1;
@@ -982,11 +1027,12 @@ typedef struct {
     bool has_name, has_zone, has_week, has_hours, has_covers;
 } s_load_t;
 
-/* `holiday DATE[..DATE] LABEL` and `workday DATE LABEL`. */
+/* `holiday DATE[..DATE] LABEL`, `provisional DATE[..DATE] LABEL` and
+ * `workday DATE LABEL`. */
 static int
-s_parse_day (calendar_t *self, conf_cursor_t *c, bool holiday)
+s_parse_day (calendar_t *self, conf_cursor_t *c, bool holiday, bool provisional)
 {
-    const char *keyword = holiday ? "holiday" : "workday";
+    const char *keyword = provisional ? "provisional" : holiday ? "holiday" : "workday";
     char *dates = conf_token (c);
     char *label = conf_rest (c);
     int32_t from, to;
@@ -1005,11 +1051,11 @@ s_parse_day (calendar_t *self, conf_cursor_t *c, bool holiday)
         rc = conf_fail (c, "%s: label holds a control character", keyword);
     else
     if (to - from >= 366)
-        rc = conf_fail (c, "holiday: %s is longer than a year", dates);
+        rc = conf_fail (c, "%s: %s is longer than a year", keyword, dates);
     else
     if (s_add_entry (holiday ? &self->holidays : &self->workdays,
                      holiday ? &self->holiday_count : &self->workday_count,
-                     from, to, c->line, label))
+                     from, to, c->line, label, provisional))
         rc = conf_fail (c, "%s: more than %d %s lines", keyword, S_ENTRIES_MAX, keyword);
     free (dates);
     free (label);
@@ -1023,10 +1069,12 @@ s_parse_line (void *arg, conf_cursor_t *c)
     s_load_t *load = (s_load_t *) arg;
     calendar_t *self = load->self;
     char *keyword = conf_token (c);
-    if (strcmp (keyword, "holiday") == 0 || strcmp (keyword, "workday") == 0) {
-        bool holiday = keyword [0] == 'h';
+    if (strcmp (keyword, "holiday") == 0 || strcmp (keyword, "workday") == 0
+    ||  strcmp (keyword, "provisional") == 0) {
+        bool holiday = keyword [0] != 'w';
+        bool provisional = keyword [0] == 'p';
         free (keyword);
-        return s_parse_day (self, c, holiday);
+        return s_parse_day (self, c, holiday, provisional);
     }
     if (strcmp (keyword, "hours") == 0) {
         free (keyword);
@@ -1096,7 +1144,7 @@ s_parse_line (void *arg, conf_cursor_t *c)
     }
     else
         rc = conf_fail (c, "unknown keyword '%.40s' (name, timezone, workweek, "
-                        "hours, holiday, workday, covers)", keyword);
+                        "hours, holiday, workday, covers, provisional)", keyword);
     free (keyword);
     free (rest);
     return rc;
@@ -1155,6 +1203,20 @@ calendar_holiday_days (const calendar_t *self)
 {
     assert (self);
     return self->holiday_days;
+}
+
+size_t
+calendar_provisional_days (const calendar_t *self)
+{
+    assert (self);
+    return self->provisional_days;
+}
+
+int32_t
+calendar_provisional_to (const calendar_t *self)
+{
+    assert (self);
+    return self->provisional_to;
 }
 
 size_t
@@ -1334,15 +1396,38 @@ static const s_add_case_t s_add_cases [] = {
       "09-20 + 15 = 10-05, National Day (10-01..10-07): Thu 10-08" },
     { "cn", "2026-04-01 10:00", "3d", "2026-04-07 24:00 +08:00 Tue",
       "04-01 + 3 = Sat 04-04, Qingming to Mon 04-06: Tue 04-07" },
+    /* after covers: the provisional statutory days (deploy/calendars/cn.conf,
+     * `complaintctl calendar statutory 2027..2030`; the lunar dates checked
+     * against the Hong Kong Observatory's tables as python3-lunardate and
+     * lunar(1) print them: 2027 Spring Festival 02-06, Dragon Boat 06-09,
+     * Mid-Autumn 09-15; 2028 Spring Festival 01-26, Mid-Autumn 10-03) */
+    { "cn", "2027-01-22 10:00", "15d", "2027-02-09 24:00 +08:00 Tue",
+      "01-22 + 15 = Sat 02-06, in 除夕..初三 (02-05..02-08): Tue 02-09" },
+    { "cn", "2027-02-04 10:00", "1wd", "2027-02-09 24:00 +08:00 Tue",
+      "Fri 02-05 除夕 off, the weekend, Mon 02-08 初三 off: Tue 02-09" },
+    { "cn", "2026-12-30 10:00", "2wd", "2027-01-04 24:00 +08:00 Mon",
+      "Thu 12-31 (1); Fri 2027-01-01 New Year's Day off; Mon 01-04 (2)" },
+    { "cn", "2027-04-01 10:00", "4d", "2027-04-06 24:00 +08:00 Tue",
+      "04-01 + 4 = Mon 04-05, Qingming: Tue 04-06" },
+    { "cn", "2030-04-29 10:00", "2wd", "2030-05-03 24:00 +08:00 Fri",
+      "Tue 04-30 (1); Wed-Thu 05-01..05-02 Labour Day; Fri 05-03 (2)" },
+    { "cn", "2028-09-28 10:00", "3d", "2028-10-04 24:00 +08:00 Wed",
+      "09-28 + 3 = Sun 10-01, National Day with Mid-Autumn (10-03) to 10-03: Wed 10-04" },
+    { "cn", "2028-01-21 10:00", "1wd", "2028-01-24 24:00 +08:00 Mon",
+      "Fri 01-21: the weekend, Mon 01-24 works; 01-25..01-28 off" },
+    { "cn", "2028-01-24 10:00", "1wd", "2028-01-31 24:00 +08:00 Mon",
+      "Tue 01-25..Fri 01-28 Spring Festival, the weekend: Mon 01-31" },
     /* month and year ends */
     { "cn", "2026-01-30 16:00", "1wd", "2026-02-02 24:00 +08:00 Mon",
       "Fri 01-30: the weekend, then Mon 02-02" },
     { "cn", "2025-12-31 12:00", "1wd", "2026-01-04 24:00 +08:00 Sun",
       "01-01..01-03 off, Sun 01-04 is a make-up working day" },
-    { "cn", "2026-12-30 10:00", "3wd", "2027-01-04 24:00 +08:00 Mon",
-      "Thu 12-31 (1); beyond covers Fri 2027-01-01 is a plain Friday (2); Mon 01-04 (3)" },
-    { "cn", "2026-12-31 10:00", "1d", "2027-01-01 24:00 +08:00 Fri",
-      "beyond covers only the weekly pattern is known" },
+    { "cn", "2026-12-30 10:00", "3wd", "2027-01-05 24:00 +08:00 Tue",
+      "Thu 12-31 (1); Fri 2027-01-01 provisional New Year's Day; Mon 01-04 (2), Tue (3)" },
+    { "cn", "2026-12-31 10:00", "1d", "2027-01-04 24:00 +08:00 Mon",
+      "Fri 2027-01-01 provisional New Year's Day, the weekend: Mon 01-04" },
+    { "cn", "2030-12-31 10:00", "1d", "2031-01-01 24:00 +08:00 Wed",
+      "beyond covers and the provisional years only the weekly pattern is known" },
     /* N = 0: from unchanged */
     { "cn", "2026-02-13 10:00", "0wd", "2026-02-13 10:00 +08:00 Fri", "0 returns from" },
     { "cn", "2026-02-15 10:00", "0", "2026-02-15 10:00 +08:00 Sun", "even on a holiday" },
@@ -1475,6 +1560,10 @@ typedef struct {
 
 static const s_load_case_t s_load_cases [] = {
     { "bad", S_HEAD "holliday 2026-01-01 x\n", ":5: unknown keyword 'holliday'" },
+    { "bad", S_HEAD "provisional 2026-05-01 x\n", ":5: provisional: 2026-05-01 is not after covers" },
+    { "bad", S_HEAD "provisional 2027-05-01..2027-05-02 x\nholiday 2027-05-02 y\n",
+      ":6: holiday: 2027-05-02 is already a holiday on line 5" },
+    { "bad", S_HEAD "provisional 2027-05-01\n", ":5: provisional: a label is needed" },
     { "bad", S_HEAD "holiday 2026-02-30 x\n", ":5: holiday: bad date '2026-02-30'" },
     { "bad", S_HEAD "\n# c\nholiday 2026-02-23..2026-02-15 x\n",
       ":7: holiday: range 2026-02-23..2026-02-15 runs backwards" },
@@ -1629,7 +1718,19 @@ calendar_test (bool verbose)
     assert (!calendar_is_working_day (cn, 2026, 2, 16));    /* Spring Festival Monday */
     assert (!calendar_is_working_day (cn, 2026, 3, 7));     /* a plain Saturday */
     assert (calendar_is_working_day (cn, 2026, 3, 9));
-    assert (calendar_is_working_day (cn, 2027, 1, 1));      /* beyond covers: a Friday */
+    assert (!calendar_is_working_day (cn, 2027, 1, 1));     /* provisional New Year's Day */
+    assert (calendar_day_provisional (cn, 2027, 1, 1));
+    assert (!calendar_day_provisional (cn, 2026, 1, 1));
+    assert (!calendar_day_provisional (cn, 2027, 1, 4));
+    assert (strstr (calendar_day_label (cn, 2027, 2, 6), "春节"));
+    assert (calendar_is_working_day (cn, 2031, 1, 1));      /* beyond both: a Wednesday */
+    assert (calendar_provisional_days (cn) == 51);          /* 4 years x 13, 2028 merges one */
+    assert (calendar_provisional_to (cn) == calendar_date_days (2030, 12, 31));
+    assert (!calendar_provisional (cn, s_test_time (cn, "2026-12-31 23:59")));
+    assert (calendar_provisional (cn, s_test_time (cn, "2027-01-01 00:00")));
+    assert (calendar_provisional (cn, s_test_time (cn, "2030-12-31 23:59")));
+    assert (!calendar_provisional (cn, s_test_time (cn, "2031-01-01 00:00")));
+    assert (!calendar_provisional (gb, s_test_time (gb, "2027-06-01 00:00")));
     assert (strcmp (calendar_day_label (cn, 2026, 2, 16), "春节 Spring Festival") == 0);
     assert (strstr (calendar_day_label (cn, 2026, 2, 28), "make-up"));
     assert (calendar_day_label (cn, 2026, 3, 9) == NULL);
@@ -1731,9 +1832,9 @@ calendar_test (bool verbose)
 
     /* large spans finish quickly; beyond covers the weekly pattern: 100000
      * working days from a Friday are exactly 20000 weeks */
-    int64_t from = s_test_time (cn, "2027-01-01 10:00");
+    int64_t from = s_test_time (cn, "2031-01-03 10:00");     /* a Friday after 2030 */
     assert (calendar_add (cn, from, s_test_span ("100000wd"))
-            == calendar_day_end (cn, calendar_date_days (2027, 1, 1) + 140000));
+            == calendar_day_end (cn, calendar_date_days (2031, 1, 3) + 140000));
     assert (calendar_add (cn, from, s_test_span ("100000d")) > from);
     assert (calendar_add (cn_hours, from, s_test_span ("100000wh")) > from);
     assert (calendar_add (cn, from, s_test_span ("100000h")) == from + INT64_C(360000000000));

@@ -48,6 +48,7 @@
  *      calendar_name / calendar_timezone
  *      calendar_is_working_day                  a local date
  *      calendar_covers                          does the file know this instant's holidays?
+ *      calendar_provisional                     ... only as computed statutory days?
  *      calendar_add                             the deadline: from + span
  *      calendar_pause_credit / calendar_shift   pauses
  *      calendar_parse_local / calendar_format_local
@@ -109,6 +110,14 @@ const char *calendar_day_label (const calendar_t *self, int year, int month, int
  * (Beyond it only the weekly pattern is known: the caller warns.) */
 bool calendar_covers (const calendar_t *self, int64_t at_ms);
 
+/* Is the local date of this instant after `covers`, in a year whose
+ * holidays come from `provisional` lines (the statutory days, computed,
+ * before the year's notice is published)? A deadline there may move when
+ * the notice is loaded: callers mark it provisional. */
+bool calendar_provisional (const calendar_t *self, int64_t at_ms);
+/* Is this local date a holiday of a `provisional` line? */
+bool calendar_day_provisional (const calendar_t *self, int year, int month, int day);
+
 /* The deadline from + span, in ms since the epoch. */
 int64_t calendar_add (const calendar_t *self, int64_t from_ms, span_t span);
 
@@ -161,6 +170,10 @@ void calendar_covers_days (const calendar_t *self, int32_t *from, int32_t *to);
 /* Holiday dates (weekend days inside a holiday included); make-up days. */
 size_t calendar_holiday_days (const calendar_t *self);
 size_t calendar_workday_count (const calendar_t *self);
+/* Days off of `provisional` lines (not in calendar_holiday_days), and the
+ * last day of the last provisional year (days), -1 without any. */
+size_t calendar_provisional_days (const calendar_t *self);
+int32_t calendar_provisional_to (const calendar_t *self);
 /* "mon-fri" as written; "09:00-12:00 13:30-17:30", or "" without hours. */
 const char *calendar_workweek_text (const calendar_t *self);
 const char *calendar_hours_text (const calendar_t *self);

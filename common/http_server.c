@@ -234,8 +234,8 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static int
-s_address (const char *text, struct sockaddr_in *addr)
+int
+http_address_parse (const char *text, struct sockaddr_in *addr)
 {
     const char *colon = text ? strrchr (text, ':') : NULL;
     if (!colon || colon == text || colon - text > 15)
@@ -260,7 +260,7 @@ http_server_new (const char *address, const http_limits_t *limits, http_handler_
 {
     assert (handler);
     struct sockaddr_in addr;
-    if (s_address (address, &addr)) {
+    if (http_address_parse (address, &addr)) {
         snprintf (err, err_size, "the address \"%s\" is not IPv4:PORT", address ? address : "");
         return NULL;
     }

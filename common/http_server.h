@@ -33,6 +33,7 @@
  *
  *  Interface:
  *      http_server_new / _destroy     listen on ADDRESS ("127.0.0.1:8080"; port 0: any)
+ *      http_address_parse             "IPv4:PORT" into a sockaddr_in
  *      http_server_attach             poll it from a zloop
  *      http_server_run                one non-blocking turn (for another loop)
  *      http_server_fd                 its descriptor (readable: call _run)
@@ -66,6 +67,10 @@ typedef struct {
 /* Called once per request, on the loop's thread; must lead to exactly one
  * http_request_reply, now or later. */
 typedef void (http_handler_fn) (void *arg, http_request_t *request);
+
+/* "IPv4:PORT" (port 0..65535) into addr; 0, or -1 for anything else. */
+struct sockaddr_in;
+int http_address_parse (const char *text, struct sockaddr_in *addr);
 
 /* Limits with 0 fields take the defaults. NULL with the reason in err (a
  * bad address, the port in use). */

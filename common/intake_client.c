@@ -122,7 +122,7 @@ intake_client_new (curve_t *curve, const char *server, const char *endpoint,
     if (!opts || o->attempts < 0)
         o->attempts = 3;
     if (o->reconnect_after <= 0)
-        o->reconnect_after = 1;
+        o->reconnect_after = 2;
     if (o->backoff_min_ms <= 0)
         o->backoff_min_ms = 250;
     if (o->backoff_max_ms < o->backoff_min_ms)

@@ -63,7 +63,8 @@ typedef struct {
     int window;                 /* requests in flight at once (default 64; <= 256) */
     int timeout_ms;             /* per attempt (default 5000) */
     int attempts;               /* tries before "timed out"; 0: forever (default 3) */
-    int reconnect_after;        /* silent timeouts before a new socket (default 1) */
+    int reconnect_after;        /* silent timeouts before a new socket (default 2:
+                                   one plain resend first, as Lazy Pirate does) */
     int backoff_min_ms;         /* first wait after a reconnection (default 250) */
     int backoff_max_ms;         /* longest (default 10000) */
     size_t max_reply;           /* bytes; a longer reply is refused by ZeroMQ

@@ -170,7 +170,9 @@ s_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE], bo
     clock_gettime (CLOCK_REALTIME, &now);
     uint64_t ns = (uint64_t) now.tv_sec * 1000000000u + (uint64_t) now.tv_nsec;
     //  Fixed widths, so that names sort as the entries were put.
-    snprintf (id, SPOOL_ID_SIZE, "%020" PRIu64 "-%010" PRIu32, ns, self->counter++);
+    //  Atomic: spool_writer.h puts from several threads.
+    snprintf (id, SPOOL_ID_SIZE, "%020" PRIu64 "-%010" PRIu32, ns,
+              __atomic_fetch_add (&self->counter, 1, __ATOMIC_RELAXED));
     char tmp [PATH_MAX], final [PATH_MAX], folder [PATH_MAX];
     s_path (self, tmp, sizeof tmp, "tmp", id, NULL);
     s_path (self, final, sizeof final, "new", id, NULL);
@@ -223,6 +225,36 @@ spool_sync (spool_t *self)
     return s_fsync_dir (folder);
 }
 
+int
+spool_file_put (const char *folder, const char *name, const void *data, size_t size)
+{
+    assert (folder && name && (data || size == 0));
+    char tmp [PATH_MAX], final [PATH_MAX];
+    snprintf (tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
+    snprintf (final, sizeof final, "%s/%s", folder, name);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = s_write_all (fd, data, size) || fsync (fd) ? -1 : 0;
+    int saved = errno;
+    if (close (fd) && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc) {
+        unlink (tmp);
+        errno = saved;
+        return -1;
+    }
+    if (rename (tmp, final) || s_fsync_dir (folder)) {
+        saved = errno;
+        unlink (tmp);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_compare (const void *a, const void *b)
 {
@@ -232,14 +264,12 @@ s_compare (const void *a, const void *b)
 /*  Sorted in an array and cut there: dropping the excess one by one off a
  *  zlist's tail would cost O(N^2) on the backlog an outage leaves. */
 zlist_t *
-spool_pending (spool_t *self, size_t max)
+spool_names (const char *folder, size_t max)
 {
-    assert (self);
+    assert (folder);
     zlist_t *ids = zlist_new ();
     zlist_autofree (ids);
-    char path [PATH_MAX];
-    snprintf (path, sizeof path, "%s/new", self->dir);
-    DIR *dir = opendir (path);
+    DIR *dir = opendir (folder);
     if (!dir)
         return ids;
     size_t count = 0, capacity = 0;
@@ -267,6 +297,15 @@ spool_pending (spool_t *self, size_t max)
     }
     free (names);
     return ids;
+}
+
+zlist_t *
+spool_pending (spool_t *self, size_t max)
+{
+    assert (self);
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/new", self->dir);
+    return spool_names (path, max);
 }
 
 zchunk_t *

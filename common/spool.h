@@ -34,6 +34,9 @@
  *      spool_reject        refused: to rejected/ with the reason
  *      spool_count         entries in new/
  *      spool_prune         done/ entries older than a given age
+ *      spool_file_put      any file written the same durable way (an
+ *                          adapter's quarantine, kept mail)
+ *      spool_names         a folder's file names, sorted, at most max
  *      spool_test
  */
 #ifndef SPOOL_H_INCLUDED
@@ -85,6 +88,17 @@ size_t spool_count (spool_t *self);
 int spool_prune (spool_t *self, long age_s);
 
 const char *spool_dir (spool_t *self);
+
+/* Write folder/name durably, as spool_put writes an entry: a temporary
+ * name in folder, fsync, rename, fsync the folder. 0, or -1 (errno) with
+ * nothing left behind. For what an adapter keeps beside its spool. */
+int spool_file_put (const char *folder, const char *name, const void *data, size_t size);
+
+/* The names in folder (not those starting with a dot), sorted, the first
+ * max of them, as a list the caller destroys (autofree); empty when the
+ * folder cannot be read. What spool_pending reads new/ with, and a
+ * Maildir reader its new/. */
+zlist_t *spool_names (const char *folder, size_t max);
 
 void spool_test (bool verbose);
 

@@ -85,7 +85,7 @@
 # Settings (environment): BUILD, TEST_PG_PORT, TEST_ZMQ_BASE,
 # TEST_JOBS (tests at once, default 2),
 # TEST_TIMEOUT (seconds per integration test, default 300),
-# FUZZ_SECONDS (per fuzz target, default 20), TEST_KEEP=1 (keep var/test
+# FUZZ_SECONDS (per fuzz target, default 10), TEST_KEEP=1 (keep var/test
 # and the cluster's data after the run for a post-mortem).
 set -u
 
@@ -97,7 +97,7 @@ BIN=$BUILD_DIR/bin
 TEST_PG_PORT=${TEST_PG_PORT:-55405}
 TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-26140}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 TEST_JOBS=${TEST_JOBS:-2}
 # ZeroMQ ports per job slot: a test uses +0 .. +9 of its block (tests/lib.sh).
 SLOT_PORTS=20
@@ -119,7 +119,7 @@ export ROOT BUILD BUILD_DIR BIN TEST_PG_PORT TEST_ZMQ_BASE
 
 # The services with a built-in self-test (`BINARY --selftest`): an explicit
 # list, so a self-test that stops being built or run is noticed.
-SERVICE_SELFTESTS=(analytics bus intake mail notifier router watchdog)
+SERVICE_SELFTESTS=(analytics bus intake mail notifier router watchdog web)
 
 PASSED=0
 FAILED=0

@@ -19,11 +19,13 @@ PACKAGES=(
     libcurl4-openssl-dev                    # libcurl: the notifier's SMTP (and later HTTP) delivery
     libmicrohttpd-dev                       # every daemon's /metrics and /healthz; the analytics dashboard
     libgmime-3.0-dev                        # GMime: MIME parsing in the e-mail adapter (services/mail) only
+    liblunar-date-dev                       # the lunar calendar's tables: complaintctl calendar statutory only
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines
     python3-aiosmtpd openssl                # notify_tls: a relay demanding STARTTLS + AUTH, a test CA
     chromium fonts-noto-cjk                 # the bulletin's PDF (headless print); dashboard tests, CJK glyphs
+    python3-websocket python3-yaml          # web tests: Chromium's DevTools protocol; the OpenAPI document
     poppler-utils                           # pdfinfo: the dashboard test checks the bulletin PDF's pages
     procps util-linux                       # ps for status; runuser and setsid for up.sh
     tzdata                                  # time zones of the SLA calendars (Asia/Shanghai ...)

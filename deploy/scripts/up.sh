@@ -30,8 +30,15 @@
 #        analytics      the stream into KPIs; queries on COMPLAINTS_ANALYTICS_ENDPOINT,
 #                       the dashboard on http://COMPLAINTS_ANALYTICS_HTTP/ (127.0.0.1:5571)
 #                       (docs/analytics.md)
+#        mail           the e-mail adapter (docs/adapters.md): the Maildir
+#                       var/mail/inbox and LMTP on COMPLAINTS_MAIL_LMTP
+#                       (127.0.0.1:2424), its own key "mail" (adapter, email)
 #                       and the staff inbox, from the event log; one
 #                       consumes the stream at a time, both deliver
+#        web            the customers' web channel (docs/adapters.md "Web"):
+#                       the form and the JSON API on http://COMPLAINTS_WEB_ADDR/
+#                       (127.0.0.1:8080), its spool in var/spool/web, its own
+#                       CURVE key (var/keys/web, made by the keys step)
 #
 #    Before the notifier, for each delivery URL the caller did not set
 #    (COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL; lib.sh
@@ -67,10 +74,9 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router watchdog notifier analytics complaintctl smtp-sink; do
+for b in bus intake router watchdog notifier analytics mail web hotline complaintctl smtp-sink; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
-[[ -x $BIN/hotline ]] || die "$BIN/hotline is missing; build first (make, or make BUILD=$BUILD)"
 
 # One `make up` at a time: two at once would both see a service missing and
 # start it twice. (fd 9 is closed for the daemons, so they do not hold it.)
@@ -100,6 +106,13 @@ bash "$COMPLAINTS_ROOT/deploy/scripts/roles.sh" >/dev/null
 endpoints_load
 notify_load
 keys_ensure "$BIN"
+# The e-mail adapter (issue 14): its own identity, role adapter, channel
+# email (made once, kept after); its Maildir and folders under var/mail.
+if [[ ! -e $KEYS_DIR/mail.cert_secret ]]; then
+    "$BIN/complaintctl" keys new mail --role adapter --channels email --keys "$KEYS_DIR" \
+        >/dev/null || die "complaintctl keys new mail failed"
+fi
+mkdir -p "$VAR/mail/inbox/new" "$VAR/mail/inbox/cur" "$VAR/mail/inbox/tmp"
 # The hotline adapter's own identity (role adapter, channel hotline, the
 # status view), made once; a revoked one stays revoked (its secret is kept).
 if [[ ! -e $KEYS_DIR/hotline.cert_secret ]]; then
@@ -126,7 +139,10 @@ svc_start () {
     case $name in
         bus-* | router-* | watchdog-*) args=(--name "$name") ;;
         analytics) args=(--name "$name") ;;
+        web) mkdir -p -m 0700 "$VAR/spool"; args=(--spool "$VAR/spool/web") ;;
         notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
+        mail) args=(--maildir "$VAR/mail/inbox" --dir "$VAR/mail"
+                    --lmtp "${COMPLAINTS_MAIL_LMTP:-127.0.0.1:2424}") ;;
         hotline) args=(--inbox "$VAR/hotline/inbox" --spool "$VAR/hotline/spool") ;;
     esac
     # Each daemon serves /metrics and /healthz on its own fixed port.
@@ -215,6 +231,8 @@ if [[ $COMPLAINTS_ANALYTICS_HTTP != off ]]; then
     printf '  dashboard   http://%s/  bulletin http://%s/bulletin\n' \
         "$COMPLAINTS_ANALYTICS_HTTP" "$COMPLAINTS_ANALYTICS_HTTP"
 fi
+printf '  web         http://%s/  (API http://%s/api/v1/complaints)\n' "$COMPLAINTS_WEB_ADDR" \
+    "$COMPLAINTS_WEB_ADDR"
 printf '  notifier    smtp %s  sms %s  push %s\n' "$COMPLAINTS_SMTP_URL" "$COMPLAINTS_SMS_URL" \
     "$COMPLAINTS_PUSH_URL"
 printf '  hotline     desk http://%s/  export folder %s\n' \

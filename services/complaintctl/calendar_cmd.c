@@ -7,6 +7,7 @@
  *      calendar show [NAME] [--year Y] [--month M] a month (or a year) like cal(1),
  *                                                  holidays and make-up days marked
  *      calendar check [NAME|PATH ...]              load and validate
+ *      calendar statutory YEAR[..YEAR]             provisional lines (statutory_cmd.c)
  *
  *  It computes with common/calendar.c, the code the watchdog uses, on the
  *  same files: NAME is DIR/NAME.conf, DIR being --calendars, else
@@ -47,6 +48,7 @@ s_usage (FILE *out)
         "                                 [--calendar NAME] [--calendars DIR] [--json]\n"
         "       complaintctl calendar show [NAME] [--year Y] [--month M] [--calendars DIR]\n"
         "       complaintctl calendar check [NAME|PATH ...] [--calendars DIR]\n"
+        "       complaintctl calendar statutory YEAR[..YEAR]\n"
         "\n"
         "Deadline arithmetic on a working-day calendar (docs/calendars.md), the code the\n"
         "SLA watchdog uses.\n"
@@ -69,6 +71,9 @@ s_usage (FILE *out)
         "whole year) marked: '*' holiday, '+' make-up working day, '-' weekend.\n"
         "\n"
         "check: load and validate calendars (default: every NAME.conf in the folder).\n"
+        "\n"
+        "statutory: mainland China's statutory days off of years whose notice is not\n"
+        "published yet, as `provisional` lines (see `calendar statutory --help`).\n"
         "\n"
         "  --calendars DIR    the calendars folder: else $COMPLAINTS_CALENDARS, else\n"
         "                     deploy/calendars here, else beside the binary's checkout\n"
@@ -422,13 +427,23 @@ s_add (int argc, char **argv)
     }
     int64_t due = calendar_add (cal, from, span);
     bool covered = calendar_covers (cal, from) && calendar_covers (cal, due);
+    /* Inside covers, or in a year of `provisional` lines, or beyond both. */
+    bool provisional = !covered
+                    && (calendar_covers (cal, from) || calendar_provisional (cal, from))
+                    && (calendar_covers (cal, due) || calendar_provisional (cal, due));
     char covers [40], text [CALENDAR_TIME_SIZE];
     s_covers_text (cal, covers, sizeof covers);
-    if (!calendar_covers (cal, from) || !calendar_covers (cal, due))
+    const char *which = !calendar_covers (cal, from) ? "the from time" : "the deadline";
+    if (provisional)
+        fprintf (stderr, "complaintctl calendar: warning: provisional: %s is after calendar "
+                 "%s's covers period %s, in a year known only by its statutory days "
+                 "(`provisional` lines): the State Council's notice for that year may "
+                 "move the deadline\n", which, calendar_name (cal), covers);
+    else
+    if (!covered)
         fprintf (stderr, "complaintctl calendar: warning: %s is outside calendar %s's covers "
                  "period %s: there only the weekly pattern (%s) is known, no holidays\n",
-                 !calendar_covers (cal, from) ? "the from time" : "the deadline",
-                 calendar_name (cal), covers, calendar_workweek_text (cal));
+                 which, calendar_name (cal), covers, calendar_workweek_text (cal));
 
     json_t *skipped = json_array (), *counted = json_array ();
     s_explain (cal, from, due, span, skipped, counted);
@@ -438,12 +453,12 @@ s_add (int argc, char **argv)
         calendar_format_local (cal, due, span_is_days (span.unit), text, sizeof text);
         s_utc_text (due, utc, sizeof utc);
         span_format (span, span_text, sizeof span_text);
-        json_t *out = json_pack ("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:b}",
+        json_t *out = json_pack ("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:b, s:b}",
             "from_ms", (json_int_t) from, "from_local", from_local,
             "deadline_ms", (json_int_t) due, "deadline_local", text, "deadline_utc", utc,
             "span", span_text, "calendar", calendar_name (cal),
             "timezone", calendar_timezone (cal), "skipped", skipped,
-            "workdays_counted", counted, "covered", covered);
+            "workdays_counted", counted, "covered", covered, "provisional", provisional);
         ctl_print_json (out, false);
         json_decref (out);
     }
@@ -562,6 +577,12 @@ s_show (int argc, char **argv)
     const char *hours = calendar_hours_text (cal);
     printf ("%s: %s, %s%s%s, covers %s\n", calendar_name (cal), calendar_timezone (cal),
             calendar_workweek_text (cal), *hours ? ", hours " : "", hours, covers);
+    if (calendar_provisional_to (cal) >= 0) {
+        char until [16];
+        calendar_date_text (calendar_provisional_to (cal), until, sizeof until);
+        printf ("after covers, to %s: provisional (the statutory days only; the year's\n"
+                "notice may add bridging days off and make-up working days)\n", until);
+    }
     printf ("'*' holiday, '+' make-up working day, '-' weekend day off\n\n");
     if (year && !month)
         for (int m = 1; m <= 12; m++)
@@ -590,10 +611,17 @@ s_check_one (const char *dir, const char *name)
     char covers [40];
     s_covers_text (cal, covers, sizeof covers);
     const char *hours = calendar_hours_text (cal);
-    printf ("%s: ok, %s, %zu holiday days, %zu make-up working days (%s, %s%s%s)\n",
+    printf ("%s: ok, %s, %zu holiday days, %zu make-up working days (%s, %s%s%s)",
             calendar_name (cal), covers, calendar_holiday_days (cal),
             calendar_workday_count (cal), calendar_timezone (cal), calendar_workweek_text (cal),
             *hours ? ", hours " : "", hours);
+    if (calendar_provisional_to (cal) >= 0) {
+        char until [16];
+        calendar_date_text (calendar_provisional_to (cal), until, sizeof until);
+        printf ("; provisional to %s: %zu statutory days off", until,
+                calendar_provisional_days (cal));
+    }
+    printf ("\n");
     calendar_destroy (&cal);
     return CTL_EXIT_OK;
 }
@@ -685,10 +713,13 @@ ctl_calendar (int argc, char **argv)
         return s_show (argc - 1, argv + 1);
     if (strcmp (what, "check") == 0)
         return s_check (argc - 1, argv + 1);
+    if (strcmp (what, "statutory") == 0)
+        return ctl_calendar_statutory (argc - 1, argv + 1);
     if (strcmp (what, "--help") == 0 || strcmp (what, "-h") == 0 || strcmp (what, "help") == 0) {
         s_usage (stdout);
         return CTL_EXIT_OK;
     }
-    fprintf (stderr, "complaintctl calendar: \"%s\" is not add, show or check\n", what);
+    fprintf (stderr, "complaintctl calendar: \"%s\" is not add, show, check or statutory\n",
+             what);
     return CTL_EXIT_USAGE;
 }

@@ -74,6 +74,8 @@ int ctl_keys (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);
 int ctl_events (int argc, char **argv);
 int ctl_calendar (int argc, char **argv);
+/* `complaintctl calendar statutory` (statutory_cmd.c: liblunar-date). */
+int ctl_calendar_statutory (int argc, char **argv);
 int ctl_clock (int argc, char **argv);
 int ctl_notifications (int argc, char **argv);
 int ctl_optout (int argc, char **argv);

@@ -1,33 +1,43 @@
-/*  main.c — the e-mail channel adapter (issue 14, section 3), first part:
- *  the parser as a tool.
+/*  main.c — the e-mail channel adapter (issue 14, sections 1 and 3).
  *
+ *      mail [--maildir DIR] [--lmtp 127.0.0.1:PORT] [--dir DIR] [--intake EP] ...
  *      mail --parse FILE       read one RFC 5322 message (FILE "-": stdin)
  *      mail --selftest [--verbose]
+ *
+ *  The daemon takes messages from two doors — a Maildir it scans (new/ ->
+ *  cur/) and an LMTP listener on loopback an MTA delivers to — and passes
+ *  each through mail_accept (parse, then a durable place: the spool for a
+ *  complaint, replies/, automatic/ or quarantine/). The spool is drained
+ *  into intake by common/spool_sender over common/intake_client, in the
+ *  same poll loop as the LMTP sockets: nothing here blocks on intake, so
+ *  the MTA is answered while intake is down, and every spooled complaint
+ *  arrives once it is back (docs/adapters.md).
+ *
+ *  SIGTERM: the listener closes, LMTP sessions in progress and the spool's
+ *  requests in flight get up to --drain-ms to finish; what is left stays
+ *  in the spool for the next start. Health (/healthz): 503 while requests
+ *  wait for intake and it has not answered for two timeouts.
  *
  *  `--parse` prints one JSON object on stdout: the verdict (kind, code,
  *  field, reason), the headers read, the body text, the attachments as
  *  evidence metadata, and for a new complaint the intake submit it would
  *  send (as JSON). Exit status: 0 for a complaint, a reply or automatic
- *  mail; 3 for an unparsable message (its reason also on stderr: the
- *  daemon quarantines those); 1 when the file cannot be read; 2 for bad
- *  flags. The output holds the customer's name, address and words: it is
- *  for an operator looking at a message already in their hands, never a
- *  log (common/privacy.h).
- *
- *  Everything about reading a message is mail_message.c's; this file only
- *  reads the bytes and prints. The limits are flags (and environment
- *  variables) so the daemon and the tool apply the same ones.
- *
- *  What comes next (a later change, built on mail_message_parse): the
- *  daemon loop — watch the Maildir var/mail/inbox and listen for LMTP on
- *  loopback, write each accepted message to the spool (fsync) before
- *  answering the MTA, then submit with the Lazy Pirate pattern (the
- *  Message-ID is the ref), record replies on their case, drop automatic
- *  mail, and move unparsable mail to a quarantine folder with the reason.
+ *  mail; 3 for an unparsable message (its reason also on stderr); 1 when
+ *  the file cannot be read; 2 for bad flags. The output holds the
+ *  customer's name, address and words: it is for an operator looking at a
+ *  message already in their hands, never a log (common/privacy.h).
  */
 #include "mail_message.h"
+#include "mail_accept.h"
+#include "mail_maildir.h"
+#include "lmtp_server.h"
+#include "cfg.h"
+#include "curve.h"
 #include "daemon.h"
+#include "intake_client.h"
+#include "log.h"
 #include "msgpack_json.h"
+#include "spool_sender.h"
 
 #include <errno.h>
 #include <gmime/gmime.h>
@@ -36,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 static const daemon_opt_t s_opts [] = {
     DAEMON_STR ("parse", NULL, NULL, "FILE",
@@ -53,50 +64,29 @@ static const daemon_opt_t s_opts [] = {
                  "MIME parts in one message, containers included"),
     DAEMON_LONG ("max-depth", "COMPLAINTS_MAIL_MAX_DEPTH", 8, 1, 64,
                  "nesting of multiparts and attached messages"),
+    DAEMON_STR ("maildir", "COMPLAINTS_MAIL_MAILDIR", "var/mail/inbox", "DIR",
+                "the Maildir to read: new/ is taken, each message then moved to cur/"),
+    DAEMON_STR ("dir", "COMPLAINTS_MAIL_DIR", "var/mail", "DIR",
+                "the adapter's own folder: spool/, quarantine/, automatic/, replies/"),
+    DAEMON_STR ("lmtp", "COMPLAINTS_MAIL_LMTP", "", "HOST:PORT",
+                "listen for LMTP (RFC 2033) on loopback, e.g. 127.0.0.1:2424; empty: no LMTP"),
+    DAEMON_STR ("intake", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT, "EP", "intake's endpoint"),
+    DAEMON_LONG ("window", "COMPLAINTS_MAIL_WINDOW", 64, 1, 256,
+                 "spool entries in flight to intake at once"),
+    DAEMON_LONG ("timeout-ms", "COMPLAINTS_MAIL_TIMEOUT_MS", 5000, 100, 600000,
+                 "wait for intake's answer before sending again"),
+    DAEMON_LONG ("scan-ms", "COMPLAINTS_MAIL_SCAN_MS", 1000, 10, 600000,
+                 "how often the Maildir's new/ is read"),
+    DAEMON_LONG ("drain-ms", "COMPLAINTS_MAIL_DRAIN_MS", 5000, 0, 600000,
+                 "on SIGTERM: how long in-flight work may take to finish"),
+    DAEMON_LONG ("keep-done-hours", "COMPLAINTS_MAIL_KEEP_DONE_HOURS", 168, 1, 100000,
+                 "acknowledged spool entries are kept this long (spool/done/), then pruned"),
+    DAEMON_LONG ("max-recipients", "COMPLAINTS_MAIL_MAX_RECIPIENTS", 100, 1, 10000,
+                 "LMTP recipients of one message"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests and exit"),
     DAEMON_BOOL ("verbose", NULL, "with --selftest: one line per check"),
     DAEMON_END
 };
-
-//  The whole input, at most max + 1 bytes: one byte over is enough for the
-//  parser to refuse it by size without reading a huge file to its end.
-static char *
-s_read_input (const char *path, size_t max, size_t *size)
-{
-    FILE *file = strcmp (path, "-") == 0 ? stdin : fopen (path, "rb");
-    if (!file)
-        return NULL;
-    size_t cap = 64 * 1024, len = 0;
-    char *data = malloc (cap);
-    while (data) {
-        if (len == cap) {
-            cap *= 2;
-            char *bigger = realloc (data, cap);
-            if (!bigger) {
-                free (data);
-                data = NULL;
-                break;
-            }
-            data = bigger;
-        }
-        size_t want = cap - len;
-        if (len + want > max + 1)
-            want = max + 1 - len;
-        size_t got = fread (data + len, 1, want, file);
-        len += got;
-        if (got == 0 || len > max)
-            break;
-    }
-    bool failed = ferror (file);
-    if (file != stdin)
-        fclose (file);
-    if (failed) {
-        free (data);
-        return NULL;
-    }
-    *size = len;
-    return data;
-}
 
 static json_t *
 s_str_or_null (const char *s)
@@ -160,8 +150,8 @@ s_to_json (const mail_message_t *m, int64_t now_ms)
     return out;
 }
 
-static int
-s_parse_file (daemon_t *daemon, const char *path)
+static mail_limits_t
+s_limits (daemon_t *daemon)
 {
     mail_limits_t limits = mail_limits_default ();
     limits.max_message     = (size_t) daemon_long (daemon, "max-message");
@@ -169,6 +159,13 @@ s_parse_file (daemon_t *daemon, const char *path)
     limits.max_attachments = (int) daemon_long (daemon, "max-attachments");
     limits.max_parts       = (int) daemon_long (daemon, "max-parts");
     limits.max_depth       = (int) daemon_long (daemon, "max-depth");
+    return limits;
+}
+
+static int
+s_parse_file (daemon_t *daemon, const char *path)
+{
+    mail_limits_t limits = s_limits (daemon);
     int64_t now_ms = daemon_long (daemon, "now");
     if (now_ms == 0) {
         struct timeval tv;
@@ -176,7 +173,7 @@ s_parse_file (daemon_t *daemon, const char *path)
         now_ms = (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
     }
     size_t size = 0;
-    char *data = s_read_input (path, limits.max_message, &size);
+    char *data = mail_read_file (path, limits.max_message, &size);
     if (!data) {
         fprintf (stderr, "mail: cannot read %s: %s\n", path, strerror (errno));
         return 1;
@@ -196,10 +193,201 @@ s_parse_file (daemon_t *daemon, const char *path)
     return rc;
 }
 
+/* ---- the daemon ----------------------------------------------------------- */
+
+#define S_MAILDIR_BATCH  32         /* messages taken from new/ per loop turn */
+
+typedef struct {
+    daemon_t *daemon;
+    mail_accept_t *accept;
+    spool_sender_t *sender;
+    metric_t *m_lmtp;
+} s_adapter_t;
+
+/* An LMTP message is complete: store it, then say so (lmtp_session.h). */
+static void
+s_lmtp_deliver (void *arg, const char *sender, const char *data, size_t size, size_t nrcpt,
+                lmtp_reply_t *reply)
+{
+    (void) sender;
+    (void) nrcpt;
+    s_adapter_t *self = (s_adapter_t *) arg;
+    mail_verdict_t v;
+    mail_accept_take (self->accept, data, size, "lmtp", &v);
+    reply->code = v.code;
+    snprintf (reply->text, sizeof reply->text, "%s", v.text);
+    if (v.kind == MAIL_COMPLAINT && v.code == 250)
+        spool_sender_kick (self->sender);
+}
+
+/* Nothing to tell a sender of mail: intake's number reaches the customer
+ * in the notifier's receipt. The outcome is logged (no personal data). */
+static void
+s_on_outcome (void *arg, const char *id, spool_sender_outcome_t outcome,
+              const msgpack_object *reply)
+{
+    (void) arg;
+    const msgpack_object *no = proto_map_get (reply, "complaint_no");
+    if (outcome == SPOOL_SENDER_ACCEPTED)
+        log_info ("complaint_submitted", "spool_id=%s complaint_no=%.*s", id,
+                  no && no->type == MSGPACK_OBJECT_STR ? (int) no->via.str.size : 1,
+                  no && no->type == MSGPACK_OBJECT_STR ? no->via.str.ptr : "-");
+}
+
+static long
+s_min_wait (long a, long b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
+static int
+s_run (daemon_t *daemon)
+{
+    char err [512];
+    const char *dir = daemon_str (daemon, "dir");
+    const char *maildir = daemon_str (daemon, "maildir");
+    mail_limits_t limits = s_limits (daemon);
+    if (mkdir (dir, 0700) && errno != EEXIST) {
+        log_error ("start_failed", "reason=\"cannot create %s: %s\"", dir, strerror (errno));
+        return 1;
+    }
+    if (mail_maildir_ensure (maildir, err, sizeof err)) {
+        log_error ("start_failed", "reason=\"%s\"", err);
+        return 1;
+    }
+    char spool_dir [PATH_MAX];
+    snprintf (spool_dir, sizeof spool_dir, "%s/spool", dir);
+    spool_t *spool = spool_new (spool_dir, err, sizeof err);
+    if (!spool) {
+        log_error ("start_failed", "reason=\"%s\"", err);
+        return 1;
+    }
+    s_adapter_t self = { daemon, NULL, NULL, NULL };
+    metrics_t *metrics = daemon_metrics (daemon);
+    int timeout_ms = (int) daemon_long (daemon, "timeout-ms");
+    intake_client_opts_t copts = { .window = (int) daemon_long (daemon, "window"),
+                                   .timeout_ms = timeout_ms, .attempts = 0 };
+    intake_client_t *client = intake_client_new (NULL, CURVE_INTAKE, daemon_str (daemon, "intake"),
+                                                 &copts, err, sizeof err);
+    lmtp_server_t *lmtp = NULL;
+    int rc = 0;
+    if (!client) {
+        log_error ("start_failed", "reason=\"intake %s: %s\"", daemon_str (daemon, "intake"), err);
+        rc = 2;
+        goto done;
+    }
+    self.accept = mail_accept_new (dir, spool, &limits, metrics, err, sizeof err);
+    if (!self.accept) {
+        log_error ("start_failed", "reason=\"%s\"", err);
+        rc = 1;
+        goto done;
+    }
+    spool_sender_opts_t sopts = { .window = copts.window };
+    self.sender = spool_sender_new (spool, client, metrics, &sopts, s_on_outcome, &self);
+    if (*daemon_str (daemon, "lmtp")) {
+        char host [256] = "localhost";
+        gethostname (host, sizeof host - 1);
+        lmtp = lmtp_server_new (daemon_str (daemon, "lmtp"), host, limits.max_message,
+                                (size_t) daemon_long (daemon, "max-recipients"),
+                                s_lmtp_deliver, &self, err, sizeof err);
+        if (!lmtp) {
+            log_error ("start_failed", "reason=\"%s\"", err);
+            rc = 2;
+            goto done;
+        }
+    }
+    log_info ("started", "maildir=%s dir=%s lmtp=%s lmtp_port=%d intake=%s pending=%zu",
+              maildir, dir, lmtp ? daemon_str (daemon, "lmtp") : "off",
+              lmtp ? lmtp_server_port (lmtp) : 0, daemon_str (daemon, "intake"),
+              spool_count (spool));
+
+    long scan_ms = daemon_long (daemon, "scan-ms");
+    long keep_done_s = daemon_long (daemon, "keep-done-hours") * 3600;
+    int64_t next_scan = 0, next_prune = 0, stop_by = 0;
+    uint64_t replies_seen = 0;
+    int64_t heard_at = zclock_mono ();
+    spool_sender_kick (self.sender);
+    while (true) {
+        int64_t now = zclock_mono ();
+        if (daemon_stopping (daemon) && !stop_by) {
+            stop_by = now + daemon_long (daemon, "drain-ms");
+            if (lmtp)
+                lmtp_server_close_listener (lmtp);
+            log_info ("stopping", "in_flight=%zu lmtp_connections=%zu drain_ms=%ld",
+                      spool_sender_in_flight (self.sender),
+                      lmtp ? lmtp_server_connections (lmtp) : 0,
+                      daemon_long (daemon, "drain-ms"));
+        }
+        if (stop_by && (now >= stop_by || (spool_sender_in_flight (self.sender) == 0
+                                           && (!lmtp || lmtp_server_connections (lmtp) == 0))))
+            break;
+        //  The Maildir, a batch at a time, while not stopping.
+        if (!stop_by && now >= next_scan) {
+            size_t complaints = 0;
+            //  A small batch (each message costs two fsyncs): the loop turns
+            //  between batches, so LMTP sessions and intake's replies wait
+            //  for at most one batch.
+            size_t taken = mail_maildir_scan (maildir, self.accept, limits.max_message,
+                                              S_MAILDIR_BATCH, &complaints);
+            if (complaints)
+                spool_sender_kick (self.sender);
+            //  A full batch: more may wait, come back at once.
+            next_scan = taken >= S_MAILDIR_BATCH ? now : now + scan_ms;
+        }
+        if (now >= next_prune) {
+            spool_prune (spool, keep_done_s);
+            next_prune = now + 3600 * 1000;
+        }
+        //  Health: intake is "the store" of an adapter.
+        uint64_t replies = intake_client_replies (client);
+        if (replies != replies_seen || intake_client_pending (client) == 0) {
+            replies_seen = replies;
+            heard_at = now;
+        }
+        if (now - heard_at > 2L * timeout_ms)
+            daemon_store_down (daemon, "intake is not answering");
+        else
+            daemon_store_up (daemon);
+        daemon_pass_done (daemon);
+
+        zmq_pollitem_t items [24];
+        items [0] = (zmq_pollitem_t) { zsock_resolve (intake_client_sock (client)), 0,
+                                       ZMQ_POLLIN, 0 };
+        int n = 1;
+        if (lmtp)
+            n += lmtp_server_items (lmtp, items + 1, (int) (sizeof items / sizeof items [0]) - 1);
+        long wait = s_min_wait (intake_client_timeout (client),
+                                spool_sender_timeout (self.sender));
+        wait = s_min_wait (wait, stop_by ? 100 : (long) (next_scan - now));
+        if (wait < 0)
+            wait = 0;
+        daemon_wait (daemon, wait, items, n);
+        if (lmtp)
+            lmtp_server_handle (lmtp, items + 1, n - 1);
+        intake_client_handle (client);
+        spool_sender_tick (self.sender);
+    }
+    log_info ("stopped", "pending=%zu in_flight=%zu accepted=%zu rejected=%zu",
+              spool_count (spool), spool_sender_in_flight (self.sender),
+              spool_sender_accepted (self.sender), spool_sender_rejected (self.sender));
+done:
+    lmtp_server_destroy (&lmtp);
+    spool_sender_destroy (&self.sender);
+    mail_accept_destroy (&self.accept);
+    intake_client_destroy (&client);
+    spool_destroy (&spool);
+    return rc;
+}
+
 int
 main (int argc, char **argv)
 {
     daemon_t *daemon = daemon_new ("mail", s_opts,
+                                   "mail [--maildir DIR] [--lmtp 127.0.0.1:PORT] [--dir DIR] ...\n"
                                    "mail --parse FILE|- [--now MS] [--max-... N]\n"
                                    "mail --selftest [--verbose]");
     int rc = daemon_parse (daemon, argc, argv);
@@ -211,16 +399,18 @@ main (int argc, char **argv)
     if (daemon_bool (daemon, "selftest")) {
         int passed = 0, failed = 0;
         mail_message_test (daemon_bool (daemon, "verbose"), &passed, &failed);
+        lmtp_session_test (daemon_bool (daemon, "verbose"), &passed, &failed);
         printf ("mail selftest: %d passed, %d failed\n", passed, failed);
         rc = failed ? 1 : 0;
     }
-    else if (daemon_str (daemon, "parse"))
+    else
+    if (daemon_str (daemon, "parse"))
         rc = s_parse_file (daemon, daemon_str (daemon, "parse"));
-    else {
-        //  The daemon loop is the next change; say so rather than idle.
-        rc = daemon_refuse (daemon, "nothing to do: give --parse FILE (the daemon loop is not "
-                                    "built yet)") ? 2 : 0;
-    }
+    else
+    if (daemon_start (daemon))
+        rc = 1;
+    else
+        rc = s_run (daemon);
     g_mime_shutdown ();
     daemon_destroy (&daemon);
     return rc;

@@ -214,6 +214,12 @@ def expectations(n):
             ("cursor seq", "complaints_notifier_cursor_seq", {}, 2 * n),
             ("pass round trips", "complaints_store_round_trip_seconds_count", {"op": "pass"}, 1),
         ],
+        "mail": [
+            ("the Maildir complaint taken", "complaints_mail_messages_total",
+             {"source": "maildir", "result": "complaint"}, 1),
+            ("the complaint acknowledged by intake", "complaints_spool_submitted_total",
+             {"result": "accepted"}, 1),
+        ],
     }
 
 

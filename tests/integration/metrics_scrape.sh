@@ -19,7 +19,7 @@
 #    with 503 and the reason.
 # Bash only starts and stops processes; the checks are the Python's.
 . "$(dirname "$0")/../lib.sh"
-require_bin bus intake router watchdog notifier
+require_bin bus intake router watchdog notifier mail
 
 SMTP_PORT=$((TEST_ZMQ_BASE + 3))
 P_BUS=$((TEST_ZMQ_BASE + 4))
@@ -28,11 +28,12 @@ P_ROUTER=$((TEST_ZMQ_BASE + 6))
 P_WATCHDOG=$((TEST_ZMQ_BASE + 7))
 P_NOTIFIER=$((TEST_ZMQ_BASE + 8))
 P_NOSTORE=$((TEST_ZMQ_BASE + 9))
+P_MAIL=$((TEST_ZMQ_BASE + 10))   # the e-mail adapter (issue 14)
 N=30
 
 # 1. Flags, without a store: refusals happen before any connection.
 mkdir -p "$TEST_DIR/flags"
-for d in bus intake router watchdog notifier; do
+for d in bus intake router watchdog notifier mail; do
     "$BIN/$d" --no-such-flag >"$TEST_DIR/flags/$d.unknown.out" 2>"$TEST_DIR/flags/$d.unknown.err" </dev/null
     echo $? >"$TEST_DIR/flags/$d.unknown.rc"
     "$BIN/$d" --metrics-port 70000 >"$TEST_DIR/flags/$d.range.out" 2>"$TEST_DIR/flags/$d.range.err" </dev/null
@@ -63,6 +64,12 @@ start_service watchdog watchdog --name watchdog --bus "$BUS_PUB_EP" --metrics-po
 start_service notifier notifier --name notifier --bus "$BUS_PUB_EP" --metrics-port "$P_NOTIFIER" \
     --smtp-url "smtp://127.0.0.1:$SMTP_PORT" --poll-ms 200
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
+# The e-mail adapter, with one complaint in its Maildir.
+new_key mail --role adapter --channels email
+mkdir -p "$TEST_DIR/inbox/new"
+cp "$ROOT/tests/data/mail/plain_utf8.eml" "$TEST_DIR/inbox/new/1.msc.test"
+start_service mail mail --maildir "$TEST_DIR/inbox" --dir "$TEST_DIR/mailadapter" \
+    --metrics-port "$P_MAIL" --scan-ms 200
 
 pyclient load --endpoint "$INTAKE_EP" --workers 2 --count $N --seconds 60 --grace 10 \
     --prefix msc --out "$TEST_DIR/acks.txt"
@@ -86,18 +93,18 @@ wait_for "grep -q reload_ignored '$TEST_DIR/bus.log'" 10 || fail "bus did not lo
 # 3. The checks.
 "$PY" "$ROOT/tests/integration/metrics_scrape.py" --flags "$TEST_DIR/flags" --count "$N" \
     bus="$P_BUS" intake="$P_INTAKE" router="$P_ROUTER" watchdog="$P_WATCHDOG" \
-    notifier="$P_NOTIFIER" --unhealthy router="$P_NOSTORE"
+    notifier="$P_NOTIFIER" mail="$P_MAIL" --unhealthy router="$P_NOSTORE"
 rc=$?
 if [ $rc = 0 ]; then check "metrics_scrape.py: every check held"
 else fail "metrics_scrape.py found failures (exit $rc)"; fi
 
-for d in bus intake router watchdog notifier; do
+for d in bus intake router watchdog notifier mail; do
     assert_true "$d still running after the scrape and SIGHUP" service_alive "$d"
 done
 # (A daemon stopped while it still waits for its store exits 1: no claim
 # to release, nothing done; the status is not this test's subject.)
 kill_service nostore TERM
-for d in notifier watchdog router intake bus; do
+for d in mail notifier watchdog router intake bus; do
     kill_service "$d" TERM
     assert_eq "$d exit status after SIGTERM" 0 "$?"
 done

@@ -38,6 +38,7 @@
 #include "http_form.h"
 #include "html.h"
 #include "csrf.h"
+#include "spool_writer.h"
 //  Pure classes of a service (no store, no clock, no I/O), compiled into
 //  this binary (Makefile: SELFTEST_SVC) so they are tested without one.
 #include "hotspot_rules.h"
@@ -84,6 +85,7 @@ static const s_test_t s_tests [] = {
     { "http_form", http_form_test },
     { "html", html_test },
     { "csrf", csrf_test },
+    { "spool_writer", spool_writer_test },
     { "hotspot_rules", hotspot_rules_test },
     { "hotspot", hotspot_test },
     { "svg_chart", svg_chart_test },

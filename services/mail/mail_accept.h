@@ -1,0 +1,61 @@
+/*  mail_accept.h — one message in, one durable place, one answer for the
+ *  channel: what the Maildir scanner and the LMTP listener share.
+ *
+ *  mail_accept_take parses the message (mail_message.h) and puts it where
+ *  its verdict says, durably (fsync) before it returns:
+ *
+ *      complaint    its intake submit into the spool (spool_put): the
+ *                   spool_sender takes it from there          -> 250
+ *      reply        the message into replies/ with a .meta beside it (the
+ *                   case number, or the notifier Message-ID it answers):
+ *                   intake has no adapter request for a customer's reply
+ *                   yet (docs/adapters.md)                      -> 250
+ *      automatic    into automatic/ (auto-replies, bounces, lists: never
+ *                   a complaint, never answered)               -> 250
+ *      unparsable   into quarantine/, NAME.eml with NAME.reason beside
+ *                   it (code, field, reason)                   -> 550 (552
+ *                   over the size), the reason in the reply: the MTA's
+ *                   bounce tells the sender
+ *
+ *  A write that fails (disk full) keeps nothing and answers 451: the MTA
+ *  tries again later, the Maildir scanner leaves the file in new/.
+ *
+ *  Interface:
+ *      mail_accept_new / mail_accept_destroy
+ *      mail_accept_take       parse, store, answer
+ *      mail_read_file         a file's bytes, at most max + 1
+ */
+#ifndef MAIL_ACCEPT_H_INCLUDED
+#define MAIL_ACCEPT_H_INCLUDED
+
+#include "mail_message.h"
+#include "metrics.h"
+#include "spool.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct _mail_accept_t mail_accept_t;
+
+typedef struct {
+    int code;                   /* 250 stored, 451 not stored (retry), 550/552 refused */
+    char text [400];            /* "2.0.0 ..." : the enhanced code, then a sentence */
+    mail_kind_t kind;
+    char spool_id [SPOOL_ID_SIZE];  /* a complaint: its spool entry */
+} mail_verdict_t;
+
+/* dir: the adapter's folder (quarantine/, automatic/, replies/ are made
+ * under it); spool: where complaints go (not owned). NULL with err. */
+mail_accept_t *mail_accept_new (const char *dir, spool_t *spool, const mail_limits_t *limits,
+                                metrics_t *metrics, char *err, size_t err_size);
+void mail_accept_destroy (mail_accept_t **self_p);
+
+/* source: "maildir" or "lmtp" (logs and metrics). Always fills v. */
+void mail_accept_take (mail_accept_t *self, const char *data, size_t size, const char *source,
+                       mail_verdict_t *v);
+
+/* The whole file ("-": stdin), at most max + 1 bytes (one over is enough
+ * for the parser to refuse it by size). NULL (errno) when unreadable. */
+char *mail_read_file (const char *path, size_t max, size_t *size);
+
+#endif
