@@ -19,7 +19,8 @@
 # The spool costs two fsyncs a row (the entry, its folder), on the disk
 # the spool is on (BENCH_HL_VAR); intake shares one fsync among a batch.
 # Settings: BUILD, BENCH_HL_VAR (/tmp/complaints-bench-hotline),
-# BENCH_HL_PG_PORT (55408), BENCH_HL_ZMQ_BASE (26190), BENCH_HL_ROWS,
+# BENCH_HL_PG_PORT (55411), BENCH_HL_ZMQ_BASE (26230: intake, bus, sinks,
+# analytics, the desk +6, web +7, LMTP +8, metrics from +10), BENCH_HL_ROWS,
 # BENCH_HL_SECONDS, BENCH_HL_CLIENTS, BENCH_KEEP=1 (leave it running).
 set -euo pipefail
 
@@ -33,9 +34,9 @@ say () { printf 'bench-hotline: %s\n' "$*" >&2; }
 die () { printf 'bench-hotline: error: %s\n' "$*" >&2; exit 1; }
 [[ -x $BIN/bench-intake && -x $BIN/hotline ]] || die "build bench-intake and hotline first (make bench)"
 
-base=${BENCH_HL_ZMQ_BASE:-26190}
+base=${BENCH_HL_ZMQ_BASE:-26230}
 export COMPLAINTS_VAR=${BENCH_HL_VAR:-/tmp/complaints-bench-hotline}
-export COMPLAINTS_PG_PORT=${BENCH_HL_PG_PORT:-55408}
+export COMPLAINTS_PG_PORT=${BENCH_HL_PG_PORT:-55411}
 export COMPLAINTS_INTAKE_ENDPOINT=tcp://127.0.0.1:$base
 export COMPLAINTS_BUS_PUB_ENDPOINT=tcp://127.0.0.1:$((base + 1))
 export COMPLAINTS_BUS_REPLAY_ENDPOINT=tcp://127.0.0.1:$((base + 2))
@@ -43,6 +44,8 @@ export COMPLAINTS_SINK_SMTP_PORT=$((base + 3))
 export COMPLAINTS_SINK_HTTP_PORT=$((base + 4))
 export COMPLAINTS_ANALYTICS_ENDPOINT=tcp://127.0.0.1:$((base + 5))
 export COMPLAINTS_HOTLINE_ADDR=127.0.0.1:$((base + 6))
+export COMPLAINTS_WEB_ADDR=127.0.0.1:$((base + 7))
+export COMPLAINTS_MAIL_LMTP=127.0.0.1:$((base + 8))
 export COMPLAINTS_METRICS_BASE=$((base + 10))
 export COMPLAINTS_ANALYTICS_HTTP=off
 unset COMPLAINTS_SMTP_URL COMPLAINTS_SMS_URL COMPLAINTS_PUSH_URL
