@@ -142,6 +142,16 @@ def step_big_start():
     rows = [row("CC-B-%05d" % i, "批量来电第 %d 条：网银登录失败。" % i, started_at=at(60 + i % 600))
             for i in range(BIG)]
     drop("big.csv", rows)
+    # the desk answers while the file is read (a slice at a time)
+    import urllib.request
+    checks.wait_until(lambda: spool_entries() - base >= 20, 60, 0.01)
+    worst = 0.0
+    for _ in range(5):
+        t0 = time.monotonic()
+        urllib.request.urlopen(ARGS.desk + "/", timeout=10).read()
+        worst = max(worst, time.monotonic() - t0)
+    expect_true("the desk answers within 1 s while the export is read (worst %.3f s)" % worst,
+                worst < 1.0 and in_folder(None, "big.csv"))
     ok = checks.wait_until(lambda: spool_entries() - base >= 200, 60, 0.01)
     expect_true("part of big.csv taken, not all of it, when hotline is killed",
                 ok and in_folder(None, "big.csv") and spool_entries() - base < BIG,
@@ -185,7 +195,7 @@ def main():
 
     return checks.step_main({"small": step_small, "again": step_again,
                              "big-start": step_big_start, "big-end": step_big_end},
-                            options=("--inbox", "--spool", "--metrics"), setup=setup)
+                            options=("--inbox", "--spool", "--metrics", "--desk"), setup=setup)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@
 #            line, call id, field and reason; the file in done/
 #   again    the same file dropped again and an overlapping export: every
 #            call id still once
-#   big      5,000 rows; hotline SIGKILLed while the file is half taken,
+#   big      5,000 rows; while they are read the desk still answers at once
+#            (the file is read in slices); hotline SIGKILLed while the file is half taken,
 #            started again: every row exactly once, the file in done/; its
 #            /metrics count the rows and the file, /healthz is 200
 . "$(dirname "$0")/../lib.sh"
@@ -24,14 +25,17 @@ issue_tokens "$TEST_DIR/staff" >/dev/null || exit 1
 start_pipeline || exit 1
 
 METRICS_PORT=$((TEST_ZMQ_BASE + 6))
+DESK_PORT=$((TEST_ZMQ_BASE + 7))
 hotline () {
-    start_service hotline hotline --intake "$INTAKE_EP" --addr off --metrics-port "$METRICS_PORT" \
+    start_service hotline hotline --intake "$INTAKE_EP" --addr "127.0.0.1:$DESK_PORT" \
+        --metrics-port "$METRICS_PORT" \
         --inbox "$TEST_DIR/inbox" --spool "$TEST_DIR/spool" --settle-ms 300 --scan-ms 100 \
         --import-token-file "$TEST_DIR/import.token"
 }
 checker () {
     "$PY" "$ROOT/tests/integration/hotline_import.py" --inbox "$TEST_DIR/inbox" \
-        --spool "$TEST_DIR/spool" --metrics "http://127.0.0.1:$METRICS_PORT" "$@"
+        --spool "$TEST_DIR/spool" --metrics "http://127.0.0.1:$METRICS_PORT" \
+        --desk "http://127.0.0.1:$DESK_PORT" "$@"
 }
 
 hotline
