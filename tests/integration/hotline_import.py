@@ -186,6 +186,23 @@ def step_big_end():
     expect("/healthz", 200, health.status)
 
 
+def step_outage_drop():
+    note("--- intake stopped: an export is still taken")
+    rows = [row("CC-O-%03d" % i, "停机期间的来电 %d。" % i) for i in range(50)]
+    drop("outage.csv", rows)
+    wait_for("outage.csv in done/ while intake is down", lambda: in_folder("done", "outage.csv"), 30)
+    expect("none of it in the store yet", 0,
+           sql_int("select count(*) from complaint where ref like 'CC-O-%'"))
+    expect_true("all of it waiting in the spool", len(os.listdir(os.path.join(ARGS.spool, "new"))) >= 50)
+
+
+def step_outage_end():
+    note("--- intake back: every row arrives once")
+    wait_sql("all 50 in the store", "select count(*) = 50 from complaint where ref like 'CC-O-%'", 60)
+    expect("each once", [], refs_once(["CC-O-%03d" % i for i in range(50)]))
+    wait_for("the spool drained", lambda: not os.listdir(os.path.join(ARGS.spool, "new")), 30)
+
+
 def main():
     global ARGS
 
@@ -194,7 +211,8 @@ def main():
         ARGS = args
 
     return checks.step_main({"small": step_small, "again": step_again,
-                             "big-start": step_big_start, "big-end": step_big_end},
+                             "big-start": step_big_start, "big-end": step_big_end,
+                             "outage-drop": step_outage_drop, "outage-end": step_outage_end},
                             options=("--inbox", "--spool", "--metrics", "--desk"), setup=setup)
 
 

@@ -15,6 +15,8 @@
 #            (the file is read in slices); hotline SIGKILLed while the file is half taken,
 #            started again: every row exactly once, the file in done/; its
 #            /metrics count the rows and the file, /healthz is 200
+#   outage   intake stopped: an export is still taken (in done/, nothing in
+#            the store); intake started again: every row arrives, once
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router complaintctl hotline
 cd "$ROOT" || exit 1
@@ -45,5 +47,10 @@ checker big-start
 kill_service hotline KILL
 hotline
 checker big-end
+kill_service intake TERM
+checker outage-drop
+start_service intake intake --endpoint "$INTAKE_EP"
+wait_intake 20 || fail "intake did not answer within 20 s after its restart"
+checker outage-end
 kill_service hotline TERM
 assert_eq "hotline exits 0 on SIGTERM" 0 "$?"
