@@ -28,6 +28,8 @@ const char *const hotline_call_field_names [HOTLINE_FIELD_COUNT] = {
     [HOTLINE_STARTED_AT] = "started_at",
     [HOTLINE_CALLER_NUMBER] = "caller_number",
     [HOTLINE_CUSTOMER_NAME] = "customer_name",
+    [HOTLINE_CUSTOMER_EMAIL] = "customer_email",
+    [HOTLINE_CUSTOMER_ACCOUNT] = "customer_account",
     [HOTLINE_COMPLAINT] = "complaint",
     [HOTLINE_DEMAND] = "demand",
     [HOTLINE_SUBJECT] = "subject",
@@ -56,6 +58,7 @@ static const struct {
     { "amount", HOTLINE_AMOUNT }, { "lang", HOTLINE_LANG },
     { "received_at", HOTLINE_STARTED_AT }, { "customer", HOTLINE_CALLER_NUMBER },
     { "customer.phone", HOTLINE_CALLER_NUMBER }, { "customer.name", HOTLINE_CUSTOMER_NAME },
+    { "customer.email", HOTLINE_CUSTOMER_EMAIL }, { "customer.account", HOTLINE_CUSTOMER_ACCOUNT },
     { "first_contact.outcome", HOTLINE_OUTCOME }, { "first_contact.text", HOTLINE_RESOLUTION },
     { "first_contact.amount", HOTLINE_RESOLUTION_AMOUNT },
     { "first_contact.token", HOTLINE_RESOLVED_ON_CALL },
@@ -300,6 +303,8 @@ hotline_call_submit (const hotline_call_t *c, const hotline_call_ctx_t *ctx,
     s.lang = f [HOTLINE_LANG];
     s.customer.name = f [HOTLINE_CUSTOMER_NAME];
     s.customer.phone = f [HOTLINE_CALLER_NUMBER];
+    s.customer.email = f [HOTLINE_CUSTOMER_EMAIL];
+    s.customer.account = f [HOTLINE_CUSTOMER_ACCOUNT];
     s.received_at = started;
     if (f [HOTLINE_AMOUNT].ptr) {
         if (s_copy_amount (f [HOTLINE_AMOUNT], s.amount, err, HOTLINE_AMOUNT))
@@ -421,6 +426,7 @@ hotline_call_test (bool verbose)
         { HOTLINE_STARTED_AT, "2027-01-01 00:00", "started_at" },
         { HOTLINE_STARTED_AT, "2020-01-01 00:00", "started_at" },
         { HOTLINE_CALLER_NUMBER, "call me", "caller_number" },
+        { HOTLINE_CUSTOMER_EMAIL, "no-at-sign", "customer_email" },
         { HOTLINE_COMPLAINT, "  ", "complaint" },
         { HOTLINE_AMOUNT, "12.345", "amount" },
         { HOTLINE_LANG, "fr", "lang" },

@@ -17,6 +17,7 @@
  *                       Absent (the desk): intake stamps its own clock
  *      caller_number    the number that called: customer.phone
  *      customer_name    customer.name; one of the two is required
+ *      customer_email, customer_account   customer.email, customer.account
  *      complaint        required: the customer's words (body, <= 60 KiB)
  *      demand           what the customer asks for
  *      subject, branch, product, category   as intake takes them
@@ -48,6 +49,8 @@ typedef enum {
     HOTLINE_STARTED_AT,
     HOTLINE_CALLER_NUMBER,
     HOTLINE_CUSTOMER_NAME,
+    HOTLINE_CUSTOMER_EMAIL,
+    HOTLINE_CUSTOMER_ACCOUNT,
     HOTLINE_COMPLAINT,
     HOTLINE_DEMAND,
     HOTLINE_SUBJECT,

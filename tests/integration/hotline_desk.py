@@ -115,7 +115,8 @@ def main():
     expect("the call form", 200, st)
     expect_true("no script, a CSP that forbids it",
                 "<script" not in page and "default-src 'none'" in hdrs.get("content-security-policy", ""))
-    for name in ("call_id", "caller_number", "customer_name", "complaint", "demand", "product",
+    for name in ("call_id", "caller_number", "customer_name", "customer_email",
+                 "customer_account", "complaint", "demand", "product",
                  "branch", "ivr_path", "recording_ref", "resolved_on_call", "outcome",
                  "resolution"):
         if not expect_true("a label for %s" % name, '<label for="%s"' % name in page):
@@ -146,7 +147,8 @@ def main():
     expect("nothing stored by the refusals", before, sql_int("select count(*) from complaint"))
 
     note("--- a call registered")
-    form = dict(call_form(call_id="CC-20261205-0001"), csrf=token)
+    form = dict(call_form(call_id="CC-20261205-0001", customer_email="li.lei@example.com"),
+                csrf=token)
     st, page, _ = b.request("POST", "/call", form)
     expect("registered: 201", 201, st)
     no, code = by_id(page, "complaint-no"), by_id(page, "query-code")
@@ -165,6 +167,13 @@ def main():
     st, page, _ = b.request("POST", "/call", form)
     expect("the same form again: the same number, said duplicate",
            (201, no, True), (st, by_id(page, "complaint-no"), "registered before" in page))
+    expect_true("the e-mail given is the customer's (a lookup hash made for it)",
+                sql_int("select count(*) from complaint where complaint_no = :'no'"
+                        " and customer_email_hash is not null", no=no) == 1)
+    st, page, _ = b.request("POST", "/call", dict(call_form(call_id="CC-BAD-4",
+                                                            customer_email="no-at-sign"), csrf=token))
+    expect("a bad e-mail: 422 beside customer_email",
+           (422, True), (st, 'id="customer_email-error"' in page))
     expect("one complaint for the call id", 1,
            sql_int("select count(*) from complaint where ref = 'CC-20261205-0001'"))
 
