@@ -53,7 +53,8 @@ TEST_BINS:= $(BUILD)/bin/selftest
 # selftest.c runs beside common/ and proto/: compiled from their service's
 # folder, linked into the selftest binary only.
 SELFTEST_SVC := $(wildcard services/analytics/hotspot.c services/analytics/hotspot_rules.c \
-                            services/analytics/svg_chart.c)
+                            services/analytics/svg_chart.c \
+                            services/hotline/hotline_call.c)
 SELFTEST_SVC_OBJ := $(SELFTEST_SVC:%.c=$(BUILD)/obj/%.o)
 # The local SMTP server of make up, the tests and the benchmarks (deploy/sinks/).
 SINK_BINS:= $(BUILD)/bin/smtp-sink
@@ -135,6 +136,11 @@ $(BUILD)/fuzz/fuzz_web_request: services/web/web_api.c services/web/web_page.c \
                                 services/web/web_api.h services/web/web_page.h
 $(BUILD)/fuzz/fuzz_web_request: FUZZ_EXTRA_SRC := services/web/web_api.c services/web/web_page.c
 $(BUILD)/fuzz/fuzz_web_request: FUZZ_CFLAGS += -Iservices/web
+
+# fuzz_hotline_csv: the export's rows, with the hotline's call checks.
+$(BUILD)/fuzz/fuzz_hotline_csv: services/hotline/hotline_call.c services/hotline/hotline_call.h
+$(BUILD)/fuzz/fuzz_hotline_csv: FUZZ_EXTRA_SRC := services/hotline/hotline_call.c
+$(BUILD)/fuzz/fuzz_hotline_csv: FUZZ_CFLAGS += -Iservices/hotline
 
 fuzz: $(FUZZ_BINS)
 

@@ -368,6 +368,15 @@ pg_session_last_sqlstate (pg_session_t *self)
     return self->last_sqlstate;
 }
 
+bool
+pg_session_retryable (pg_session_t *self)
+{
+    assert (self);
+    const char *state = self->last_sqlstate;
+    return !pg_session_healthy (self) || strncmp (state, "40", 2) == 0
+        || strncmp (state, "08", 2) == 0 || strncmp (state, "57", 2) == 0;
+}
+
 int
 pg_session_command (pg_session_t *self, const char *what, const char *sql, int n,
                     const char *const *values)

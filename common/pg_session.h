@@ -21,6 +21,7 @@
  *      pg_session_try_recover the same without waiting: one attempt, at most
  *                             once per back-off step; -1 at once otherwise
  *      pg_session_healthy     is the connection usable
+ *      pg_session_retryable   was the last failure worth a retry
  *      pg_session_drop        close a connection that can no longer be trusted
  *      pg_session_connect     the bare connect-with-retry (no session)
  *      pg_sqlstate            the SQLSTATE of a result, "" if none
@@ -78,6 +79,12 @@ PGresult *pg_session_exec (pg_session_t *self, const char *what, const char *sql
  * failure that carried none (no connection, or an error libpq made itself:
  * pg_session_healthy then says whether the link is gone). */
 const char *pg_session_last_sqlstate (pg_session_t *self);
+
+/* After a failed statement: is it worth a retry? The store went away
+ * (class 08, or no answer at all), refused to serialise (40) or cut the
+ * statement off (57: a timeout, a shutdown); anything else is the
+ * statement's or the data's fault. */
+bool pg_session_retryable (pg_session_t *self);
 
 /* pg_session_exec without results: 0 or -1. */
 int pg_session_command (pg_session_t *self, const char *what, const char *sql, int n,

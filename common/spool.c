@@ -162,8 +162,8 @@ s_fsync_dir (const char *path)
     return rc;
 }
 
-int
-spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE])
+static int
+s_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE], bool sync)
 {
     assert (self && (data || size == 0) && id);
     struct timespec now;
@@ -193,7 +193,7 @@ spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]
         errno = saved;
         return -1;
     }
-    if (s_fsync_dir (folder)) {
+    if (sync && s_fsync_dir (folder)) {
         //  The name may not be durable: say so, and do not keep an entry
         //  the channel will be told to send again.
         int saved = errno;
@@ -202,6 +202,27 @@ spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]
         return -1;
     }
     return 0;
+}
+
+int
+spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE])
+{
+    return s_put (self, data, size, id, true);
+}
+
+int
+spool_put_unsynced (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE])
+{
+    return s_put (self, data, size, id, false);
+}
+
+int
+spool_sync (spool_t *self)
+{
+    assert (self);
+    char folder [PATH_MAX];
+    snprintf (folder, sizeof folder, "%s/new", self->dir);
+    return s_fsync_dir (folder);
 }
 
 int
@@ -410,6 +431,17 @@ spool_test (bool verbose)
     //  Acknowledged and refused entries leave new/, with their replies.
     assert (spool_done (spool, ids [0], "no 1", 4) == 0);
     assert (spool_reject (spool, ids [2], "bad", 3) == 0);
+    assert (spool_count (spool) == 1);
+    //  A batch: entries put unsynced are in new/ at once, in order after
+    //  the others; one folder fsync makes them all durable.
+    char batch [2][SPOOL_ID_SIZE];
+    assert (spool_put_unsynced (spool, "b1", 2, batch [0]) == 0);
+    assert (spool_put_unsynced (spool, "b2", 2, batch [1]) == 0);
+    assert (spool_sync (spool) == 0);
+    assert (spool_count (spool) == 3 && strcmp (batch [0], ids [1]) > 0
+            && strcmp (batch [1], batch [0]) > 0);
+    assert (spool_reject (spool, batch [0], "x", 1) == 0
+            && spool_reject (spool, batch [1], "x", 1) == 0);
     assert (spool_count (spool) == 1);
     assert (spool_read (spool, ids [0]) == NULL);
     char path [PATH_MAX];

@@ -27,6 +27,7 @@
  *  Interface:
  *      spool_new / spool_destroy
  *      spool_put           durable, then answer the channel
+ *      spool_put_unsynced, spool_sync   the same for a batch, one folder fsync
  *      spool_pending       up to max IDs of new/, oldest first
  *      spool_read          an entry's bytes
  *      spool_done          acknowledged: to done/ with the reply
@@ -59,6 +60,14 @@ void spool_destroy (spool_t **self_p);
  * (ENOSPC, EIO ...): then nothing is in new/, and the channel must be told
  * to try again later. */
 int spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]);
+
+/* The same for a batch (an export read a slice at a time): each entry's
+ * bytes are fsync'd, but not the folder; the entries are durable — and the
+ * channel may be answered — only once spool_sync has returned 0. One folder
+ * fsync for the batch instead of one an entry. A crash before it may lose
+ * entries whose channel was not answered yet: it sends them again. */
+int spool_put_unsynced (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]);
+int spool_sync (spool_t *self);
 
 /* Up to max IDs of new/, oldest first, as a list of strings the caller
  * destroys (zlist with autofree). */

@@ -60,6 +60,18 @@ static const char *s_permanent [] = {
     PROTO_E_INVALID_TRANSITION, NULL
 };
 
+/* A refusal of the member of staff a request acts for (a first contact's
+ * token, field "first_contact.token"), not of the adapter's key: no fix of
+ * the adapter's certificate makes it pass, so it is for good. */
+static bool
+s_staff_refused (proto_str_t code, proto_str_t field)
+{
+    static const char prefix [] = "first_contact.";
+    return (proto_str_eq (code, PROTO_E_FORBIDDEN) || proto_str_eq (code, PROTO_E_UNAUTHENTICATED))
+        && field.ptr && field.len > sizeof prefix - 1
+        && memcmp (field.ptr, prefix, sizeof prefix - 1) == 0;
+}
+
 bool
 spool_sender_permanent (const char *code, size_t len)
 {
@@ -192,11 +204,13 @@ s_on_answer (void *arg, zframe_t *frame, int attempts)
                       &msg, &err) == 0 && msg.data.type == MSGPACK_OBJECT_MAP)
         reply = &msg.data;
     const msgpack_object *ok = reply ? proto_map_get (reply, "ok") : NULL;
-    proto_str_t code = { 0 };
+    proto_str_t code = { 0 }, field = { 0 };
     if (reply && !(ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean)) {
         const msgpack_object *error = proto_map_get (reply, "error");
-        if (error && error->type == MSGPACK_OBJECT_MAP)
+        if (error && error->type == MSGPACK_OBJECT_MAP) {
             proto_get_str (error, "code", "code", false, 0, 64, &code, &err);
+            proto_get_str (error, "field", "field", false, 0, 64, &field, &err);
+        }
     }
     int again = 0;
     char id [SPOOL_ID_SIZE];
@@ -214,7 +228,8 @@ s_on_answer (void *arg, zframe_t *frame, int attempts)
             self->fn (self->arg, id, SPOOL_SENDER_ACCEPTED, reply);
     }
     else
-    if (reply && code.ptr && spool_sender_permanent (code.ptr, code.len)) {
+    if (reply && code.ptr && (spool_sender_permanent (code.ptr, code.len)
+                          || s_staff_refused (code, field))) {
         if (spool_reject (self->spool, id, zframe_data (frame), zframe_size (frame)))
             log_warn ("spool_move_failed", "id=%s to=rejected reason=\"%s\"", id,
                       strerror (errno));

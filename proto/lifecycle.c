@@ -422,6 +422,25 @@ s_print_roles (FILE *out, unsigned roles)
  *  that leaves the state alone is drawn as a loop. Labels carry the roles
  *  (H handler, S supervisor, O complaint office, M manager) so the drawing
  *  alone says who may do what. */
+/* accept and resolve, by their place in the table (the self-test checks
+ * the names): constant, so every writer thread may read it. */
+static const lifecycle_action_t *const s_first_contact [] = { &s_actions [0], &s_actions [5] };
+
+const lifecycle_action_t *const *
+lifecycle_first_contact (size_t *count)
+{
+    if (count)
+        *count = sizeof s_first_contact / sizeof s_first_contact [0];
+    return s_first_contact;
+}
+
+unsigned
+lifecycle_first_contact_roles (void)
+{
+    const lifecycle_action_t *const *steps = lifecycle_first_contact (NULL);
+    return steps [0]->roles & steps [1]->roles;
+}
+
 void
 lifecycle_print_dot (FILE *out)
 {
@@ -437,6 +456,9 @@ lifecycle_print_dot (FILE *out)
                  lifecycle_state_open ((case_state_t) s) ? "" : " [peripheries=2]");
     fprintf (out, "    any_open [shape=plaintext, label=\"any open state\"];\n");
     fprintf (out, "    received -> assigned [label=\"router\", style=dashed];\n");
+    fprintf (out, "    received -> resolved [label=\"first contact: accept + resolve (");
+    s_print_roles (out, lifecycle_first_contact_roles ());
+    fprintf (out, ")\", style=dashed];\n");
     for (size_t a = 0; a < S_NACTIONS; a++) {
         const lifecycle_action_t *act = &s_actions [a];
         for (int s = 0; s < STATE_COUNT; s++) {
@@ -485,6 +507,21 @@ lifecycle_test (bool verbose)
         assert (lifecycle_state_open ((case_state_t) s) == (strcmp (next->code, "none") != 0));
     }
     assert (!lifecycle_next_step (STATE_COUNT));
+    /* first contact: accept then resolve, which a handler may both take,
+     * ending resolved; accept does not start from received in the table
+     * (only the first-contact path takes it there) */
+    {
+        size_t n = 0;
+        const lifecycle_action_t *const *fc = lifecycle_first_contact (&n);
+        assert (n == 2 && strcmp (fc [0]->name, "accept") == 0
+                && strcmp (fc [1]->name, "resolve") == 0);
+        assert (lifecycle_target (fc [0], STATE_RECEIVED) == STATE_ACCEPTED);
+        assert (lifecycle_allows (fc [1], STATE_ACCEPTED)
+                && lifecycle_target (fc [1], STATE_ACCEPTED) == STATE_RESOLVED);
+        assert (!lifecycle_allows (fc [0], STATE_RECEIVED));
+        assert (lifecycle_first_contact_roles () & ROLE_HANDLER);
+        assert (!(lifecycle_first_contact_roles () & ROLE_MANAGER));
+    }
     /* names round-trip */
     for (int s = 0; s < STATE_COUNT; s++) {
         case_state_t back;

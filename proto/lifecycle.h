@@ -29,6 +29,7 @@
  *      lifecycle_check                           value conditions -> error
  *      lifecycle_outcome_* / _reject_reason_* / _close_reason_* / _level_*
  *      lifecycle_extend_stage / lifecycle_role_rank   extensions (issue 4)
+ *      lifecycle_first_contact / _roles          solved on the call (issue 14)
  *      lifecycle_print_dot                       the diagram (Graphviz)
  *      lifecycle_test                            self-test
  */
@@ -169,6 +170,19 @@ extern const char *const lifecycle_outcomes [];        /* NULL-terminated */
 extern const char *const lifecycle_reject_reasons [];
 extern const char *const lifecycle_close_reasons [];
 extern const char *const lifecycle_levels [];
+
+/*  First-contact resolution (一次解决): the front-line agent solved the
+ *  complaint on the call (DOMAIN.md; seed 003: the 客服代表 "在其职权范围内
+ *  帮助客户解决问题", and only what they cannot solve becomes a work order).
+ *  The case is registered, then the table's own accept and resolve are
+ *  taken from `received` by the agent, in the submit's transaction: the
+ *  router never sees it (it claims `received` cases only), the audit trail
+ *  and the stream show the same accept and resolve rows and events as the
+ *  separate steps would. Returns the steps in order (accept, resolve) and
+ *  their count in *count (may be NULL); the roles that may take it are
+ *  those both steps allow (lifecycle_first_contact_roles). */
+const lifecycle_action_t *const *lifecycle_first_contact (size_t *count);
+unsigned lifecycle_first_contact_roles (void);
 
 /* Print the machine as a Graphviz digraph (docs/lifecycle.dot). */
 void lifecycle_print_dot (FILE *out);

@@ -32,8 +32,8 @@ channel_valid (proto_str_t name)
 /*  Amount: an integer, a float, or a decimal string; kept as decimal text so
  *  the store's numeric column holds exactly what the customer claimed. */
 static int
-s_get_amount (const msgpack_object *map, char out [REQUEST_AMOUNT_SIZE], bool *has_amount,
-              proto_error_t *err)
+s_get_amount_at (const msgpack_object *map, const char *field, char out [REQUEST_AMOUNT_SIZE],
+                 bool *has_amount, proto_error_t *err)
 {
     const msgpack_object *v = proto_map_get (map, "amount");
     if (!v || v->type == MSGPACK_OBJECT_NIL)
@@ -42,8 +42,8 @@ s_get_amount (const msgpack_object *map, char out [REQUEST_AMOUNT_SIZE], bool *h
     if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
         /* the store's numeric(17, 2) holds up to 10^15 */
         if (v->via.u64 >= 1000000000000000ULL) {
-            proto_error_set (err, PROTO_E_INVALID_FIELD, "amount",
-                             "amount must be between 0 and 10^15");
+            proto_error_set (err, PROTO_E_INVALID_FIELD, field,
+                             "%s must be between 0 and 10^15", field);
             return -1;
         }
         n = snprintf (out, REQUEST_AMOUNT_SIZE, "%llu", (unsigned long long) v->via.u64);
@@ -52,8 +52,8 @@ s_get_amount (const msgpack_object *map, char out [REQUEST_AMOUNT_SIZE], bool *h
     if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64) {
         double d = v->via.f64;
         if (!(d >= 0 && d < 1e15)) {
-            proto_error_set (err, PROTO_E_INVALID_FIELD, "amount",
-                             "amount must be between 0 and 10^15");
+            proto_error_set (err, PROTO_E_INVALID_FIELD, field,
+                             "%s must be between 0 and 10^15", field);
             return -1;
         }
         n = snprintf (out, REQUEST_AMOUNT_SIZE, "%.2f", d);
@@ -79,8 +79,8 @@ s_get_amount (const msgpack_object *map, char out [REQUEST_AMOUNT_SIZE], bool *h
                 ok = false;
         }
         if (!ok || digits == 0 || digits > 15 || decimals > 2 || (dot && decimals == 0)) {
-            proto_error_set (err, PROTO_E_INVALID_FIELD, "amount",
-                             "amount must be a non-negative decimal like \"1250.50\"");
+            proto_error_set (err, PROTO_E_INVALID_FIELD, field,
+                             "%s must be a non-negative decimal like \"1250.50\"", field);
             return -1;
         }
         memcpy (out, p, len);
@@ -89,20 +89,27 @@ s_get_amount (const msgpack_object *map, char out [REQUEST_AMOUNT_SIZE], bool *h
     }
     else
     if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        proto_error_set (err, PROTO_E_INVALID_FIELD, "amount", "amount must not be negative");
+        proto_error_set (err, PROTO_E_INVALID_FIELD, field, "%s must not be negative", field);
         return -1;
     }
     else {
-        proto_error_set (err, PROTO_E_WRONG_TYPE, "amount",
-                         "amount must be a number or a decimal string");
+        proto_error_set (err, PROTO_E_WRONG_TYPE, field,
+                         "%s must be a number or a decimal string", field);
         return -1;
     }
     if (n < 0 || (size_t) n >= REQUEST_AMOUNT_SIZE) {
-        proto_error_set (err, PROTO_E_INVALID_FIELD, "amount", "amount is out of range");
+        proto_error_set (err, PROTO_E_INVALID_FIELD, field, "%s is out of range", field);
         return -1;
     }
     *has_amount = true;
     return 0;
+}
+
+static int
+s_get_amount (const msgpack_object *map, char out [REQUEST_AMOUNT_SIZE], bool *has_amount,
+              proto_error_t *err)
+{
+    return s_get_amount_at (map, "amount", out, has_amount, err);
 }
 
 /*  Every key of a request map must be one the operation takes. Why refuse
@@ -140,8 +147,9 @@ s_known_keys (const msgpack_object *map, const char *const *keys, const char *pr
 
 static const char *const s_submit_keys [] = {
     "op", "channel", "ref", "body", "subject", "demand", "branch", "product", "category",
-    "lang", "received_at", "amount", "narrative_consent", "customer", NULL
+    "lang", "received_at", "amount", "narrative_consent", "customer", "first_contact", NULL
 };
+static const char *const s_first_contact_keys [] = { "token", "outcome", "text", "amount", NULL };
 static const char *const s_customer_keys [] = {
     "name", "phone", "email", "account", "id_no", NULL
 };
@@ -199,6 +207,54 @@ s_decode_customer (const msgpack_object *map, customer_t *c, proto_error_t *err)
 static int s_get_bool (const msgpack_object *map, const char *key, int *out,
                        proto_error_t *err);
 
+/*  first_contact: the resolve action's fields, checked by the lifecycle's
+ *  own rules (lifecycle_check on the resolve step, as an act's are), so a
+ *  refund without an amount or an unknown outcome is refused before
+ *  anything is stored. Errors name first_contact.FIELD. Who the token
+ *  belongs to, and whether their role may take both steps, is intake's
+ *  question, in the transaction. */
+static int
+s_decode_first_contact (const msgpack_object *map, first_contact_t *fc, proto_error_t *err)
+{
+    memset (fc, 0, sizeof *fc);
+    const msgpack_object *v = proto_map_get (map, "first_contact");
+    if (!v || v->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    if (v->type != MSGPACK_OBJECT_MAP) {
+        proto_error_set (err, PROTO_E_WRONG_TYPE, "first_contact",
+                         "first_contact must be a map");
+        return -1;
+    }
+    if (s_known_keys (v, s_first_contact_keys, "first_contact", "first_contact", err))
+        return -1;
+    proto_str_t outcome = { 0 };
+    if (proto_get_str (v, "token", "first_contact.token", true, 1, REQUEST_MAX_TOKEN,
+                       &fc->token, err)
+    ||  proto_get_str (v, "outcome", "first_contact.outcome", true, 1,
+                       sizeof fc->outcome - 1, &outcome, err)
+    ||  proto_get_str (v, "text", "first_contact.text", true, 1, REQUEST_MAX_TEXT,
+                       &fc->text, err)
+    ||  s_get_amount_at (v, "first_contact.amount", fc->amount, &fc->has_amount, err))
+        return -1;
+    memcpy (fc->outcome, outcome.ptr, outcome.len);
+    fc->outcome [outcome.len] = 0;
+    const lifecycle_action_t *resolve = lifecycle_first_contact (NULL) [1];
+    lifecycle_fields_t fields = {
+        FIELD_OUTCOME | FIELD_TEXT | (fc->has_amount ? FIELD_AMOUNT : 0), fc->outcome,
+        NULL, NULL, fc->has_amount, -1
+    };
+    lifecycle_case_t kase = { STATE_ACCEPTED, "branch", -1 };
+    if (lifecycle_check (resolve, &fields, &kase, err)) {
+        /* the lifecycle's field names are short ("outcome", "amount") */
+        char field [32];
+        snprintf (field, sizeof field, "%.31s", err->field);
+        snprintf (err->field, sizeof err->field, "first_contact.%s", field);
+        return -1;
+    }
+    fc->present = true;
+    return 0;
+}
+
 static int
 s_decode_submit (const msgpack_object *map, submit_t *s, proto_error_t *err)
 {
@@ -236,6 +292,8 @@ s_decode_submit (const msgpack_object *map, submit_t *s, proto_error_t *err)
     if (s_get_bool (map, "narrative_consent", &consent, err))
         return -1;
     s->narrative_consent = consent == 1;
+    if (s_decode_first_contact (map, &s->first_contact, err))
+        return -1;
     return s_decode_customer (map, &s->customer, err);
 }
 
@@ -492,7 +550,7 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
                                    &s->customer.email, &s->customer.account,
                                    &s->customer.id_no };
     int size = 5 + s_count (opt, 6) + (s->has_amount ? 1 : 0) + (s->received_at ? 1 : 0)
-             + (s->narrative_consent ? 1 : 0);
+             + (s->narrative_consent ? 1 : 0) + (s->first_contact.present ? 1 : 0);
     msgpack_pack_map (&pk, (size_t) size);
     proto_pack_kv_cstr (&pk, "op", "submit");
     s_pack_opt (&pk, "channel", s->channel);
@@ -510,6 +568,17 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
         proto_pack_kv_int (&pk, "received_at", s->received_at);
     if (s->narrative_consent)
         proto_pack_kv_bool (&pk, "narrative_consent", true);
+    if (s->first_contact.present) {
+        const first_contact_t *fc = &s->first_contact;
+        proto_pack_cstr (&pk, "first_contact");
+        msgpack_pack_map (&pk, 1 + (fc->token.ptr ? 1 : 0) + (fc->text.ptr ? 1 : 0)
+                               + (fc->has_amount ? 1 : 0));
+        s_pack_opt (&pk, "token", fc->token);
+        proto_pack_kv_cstr (&pk, "outcome", fc->outcome);
+        s_pack_opt (&pk, "text", fc->text);
+        if (fc->has_amount)
+            proto_pack_kv_cstr (&pk, "amount", fc->amount);
+    }
     proto_pack_cstr (&pk, "customer");
     msgpack_pack_map (&pk, (size_t) s_count (cust, 5));
     s_pack_opt (&pk, "name", s->customer.name);
@@ -674,6 +743,47 @@ request_test (bool verbose)
     msgpack_unpacked_destroy (&msg);
     msgpack_sbuffer_clear (&buf);
     in.narrative_consent = false;
+
+    /* first_contact round-trips; a refund without an amount is refused,
+     * named under first_contact */
+    in.first_contact.present = true;
+    in.first_contact.token = S ("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    strcpy (in.first_contact.outcome, "explanation");
+    in.first_contact.text = S ("已在电话中解释年费规则，客户接受。");
+    request_submit_pack (&buf, &in);
+    msgpack_unpacked_init (&msg);
+    assert (request_decode (buf.data, buf.size, &msg, &req, &err) == 0);
+    assert (req.u.submit.first_contact.present && !req.u.submit.first_contact.has_amount);
+    assert (strcmp (req.u.submit.first_contact.outcome, "explanation") == 0);
+    assert (proto_str_eq (req.u.submit.first_contact.text, "已在电话中解释年费规则，客户接受。"));
+    assert (strcmp (req.u.submit.amount, "300.00") == 0);   /* the claim stays the claim */
+    msgpack_unpacked_destroy (&msg);
+    msgpack_sbuffer_clear (&buf);
+    strcpy (in.first_contact.outcome, "refund");
+    request_submit_pack (&buf, &in);
+    msgpack_unpacked_init (&msg);
+    assert (request_decode (buf.data, buf.size, &msg, &req, &err) == -1);
+    assert (strcmp (err.code, PROTO_E_MISSING_FIELD) == 0
+            && strcmp (err.field, "first_contact.amount") == 0);
+    msgpack_unpacked_destroy (&msg);
+    msgpack_sbuffer_clear (&buf);
+    in.first_contact.has_amount = true;
+    strcpy (in.first_contact.amount, "120.5");
+    request_submit_pack (&buf, &in);
+    msgpack_unpacked_init (&msg);
+    assert (request_decode (buf.data, buf.size, &msg, &req, &err) == 0);
+    assert (strcmp (req.u.submit.first_contact.amount, "120.5") == 0);
+    msgpack_unpacked_destroy (&msg);
+    msgpack_sbuffer_clear (&buf);
+    strcpy (in.first_contact.outcome, "magic");
+    request_submit_pack (&buf, &in);
+    msgpack_unpacked_init (&msg);
+    assert (request_decode (buf.data, buf.size, &msg, &req, &err) == -1);
+    assert (strcmp (err.code, PROTO_E_INVALID_FIELD) == 0
+            && strcmp (err.field, "first_contact.outcome") == 0);
+    msgpack_unpacked_destroy (&msg);
+    msgpack_sbuffer_clear (&buf);
+    memset (&in.first_contact, 0, sizeof in.first_contact);
     {
         static const char yes [] = "\x86\xa2op\xa6submit\xa7" "channel\xa3web\xa3ref\xa1r"
                                    "\xa4" "body\xa1" "b\xb1narrative_consent\xa3yes"

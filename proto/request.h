@@ -41,6 +41,21 @@ typedef struct {
     proto_str_t name, phone, email, account, id_no;
 } customer_t;
 
+/*  First-contact resolution (一次解决, DOMAIN.md): the front-line agent who
+ *  took the call solved it on the call. A submit carrying this is
+ *  registered, accepted and resolved in one transaction by the agent whose
+ *  token it carries (lifecycle_first_contact, proto/lifecycle.h), or not at
+ *  all. The fields are the resolve action's: outcome and text required,
+ *  amount when the outcome needs one. */
+typedef struct {
+    bool        present;
+    proto_str_t token;
+    char        outcome [32];
+    proto_str_t text;
+    bool        has_amount;
+    char        amount [REQUEST_AMOUNT_SIZE];
+} first_contact_t;
+
 typedef struct {
     proto_str_t channel;
     proto_str_t ref;               /* adapter's idempotency reference */
@@ -52,6 +67,7 @@ typedef struct {
     int64_t     received_at;       /* unix ms; 0 when absent */
     bool        narrative_consent; /* the customer agreed to publish the (scrubbed)
                                       text; false when absent */
+    first_contact_t first_contact; /* optional: solved on the call */
 } submit_t;
 
 typedef struct {
@@ -113,7 +129,8 @@ int request_decode (const void *data, size_t size, msgpack_unpacked *msg,
                     request_t *req, proto_error_t *err);
 
 /* Pack a submit request from a submit_t (fields with ptr == NULL are left
- * out; amount if has_amount; received_at if non-zero). */
+ * out; amount if has_amount; received_at if non-zero; first_contact if
+ * present). */
 void request_submit_pack (msgpack_sbuffer *buf, const submit_t *submit);
 
 /* Pack a get: the staff view with a token, the public status view with

@@ -43,7 +43,7 @@
 # COMPLAINTS_METRICS_BASE (5590) + its place in SERVICES: bus-1 5590,
 # bus-2 5591, intake 5592, router-1 5593, router-2 5594, watchdog-1
 # 5595, watchdog-2 5596, notifier-1 5597, notifier-2 5598, analytics 5599,
-# mail 5600, web 5601 (svc_metrics_port).
+# mail 5600, web 5601, hotline 5602 (svc_metrics_port).
 #
 # Interface: say, warn, die, as_pg, pg_bin_dir, pg_cluster_running, pg_port,
 #            pg_ensure, env_setting, env_recorded, env_write, endpoints_load,
@@ -72,6 +72,8 @@ PROG=${PROG:-$(basename "$0" .sh)}
 # NAME without its -N instance suffix (bus-1 and bus-2 both run `bus`).
 # shellcheck disable=SC2034  # used by the scripts that source this file
 SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1 notifier-2 analytics mail web)
+# The hotline adapter after the others (its metrics port follows on).
+SERVICES+=(hotline)
 # The local sinks the notifier delivers to when no real server is named
 # (notify_load decides which); started before the notifier, stopped by down.
 # shellcheck disable=SC2034

@@ -23,6 +23,10 @@
 #        watchdog-1, -2 two SLA watchdogs sharing the clocks (SKIP LOCKED):
 #                       deploy/sla/policy.conf on deploy/calendars
 #        notifier-1, -2 two notifiers (docs/notifier.md): e-mail, SMS, push
+#        hotline        the call centre's adapter: the agent desk on
+#                       http://127.0.0.1:8081/ (COMPLAINTS_HOTLINE_ADDR), the export
+#                       folder var/hotline/inbox, its spool var/hotline/spool
+#                       (docs/adapters.md "Hotline"); its certificate is made here
 #        analytics      the stream into KPIs; queries on COMPLAINTS_ANALYTICS_ENDPOINT,
 #                       the dashboard on http://COMPLAINTS_ANALYTICS_HTTP/ (127.0.0.1:5571)
 #                       (docs/analytics.md)
@@ -70,7 +74,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router watchdog notifier analytics mail web complaintctl smtp-sink; do
+for b in bus intake router watchdog notifier analytics mail web hotline complaintctl smtp-sink; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -109,6 +113,12 @@ if [[ ! -e $KEYS_DIR/mail.cert_secret ]]; then
         >/dev/null || die "complaintctl keys new mail failed"
 fi
 mkdir -p "$VAR/mail/inbox/new" "$VAR/mail/inbox/cur" "$VAR/mail/inbox/tmp"
+# The hotline adapter's own identity (role adapter, channel hotline, the
+# status view), made once; a revoked one stays revoked (its secret is kept).
+if [[ ! -e $KEYS_DIR/hotline.cert_secret ]]; then
+    "$BIN/complaintctl" keys new hotline --role adapter --channels hotline --status \
+        --keys "$KEYS_DIR" >/dev/null || die "complaintctl keys new hotline failed"
+fi
 staff_tokens_ensure "$BIN"
 env_write
 # shellcheck disable=SC1090
@@ -133,6 +143,7 @@ svc_start () {
         notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
         mail) args=(--maildir "$VAR/mail/inbox" --dir "$VAR/mail"
                     --lmtp "${COMPLAINTS_MAIL_LMTP:-127.0.0.1:2424}") ;;
+        hotline) args=(--inbox "$VAR/hotline/inbox" --spool "$VAR/hotline/spool") ;;
     esac
     # Each daemon serves /metrics and /healthz on its own fixed port.
     case $name in
@@ -224,4 +235,6 @@ printf '  web         http://%s/  (API http://%s/api/v1/complaints)\n' "$COMPLAI
     "$COMPLAINTS_WEB_ADDR"
 printf '  notifier    smtp %s  sms %s  push %s\n' "$COMPLAINTS_SMTP_URL" "$COMPLAINTS_SMS_URL" \
     "$COMPLAINTS_PUSH_URL"
+printf '  hotline     desk http://%s/  export folder %s\n' \
+    "${COMPLAINTS_HOTLINE_ADDR:-127.0.0.1:8081}" "$VAR/hotline/inbox"
 say "environment in $ENV_FILE (. $ENV_FILE; psql)"

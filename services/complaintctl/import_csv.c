@@ -2,10 +2,10 @@
  *  Consumer Financial Protection Bureau's public complaint export.
  *
  *  The export is RFC 4180 CSV with a header row, 18 columns, and quoted
- *  fields that span lines (the narratives). libcsv parses it; we feed it one
- *  physical line at a time, which lets us report the line a row starts on.
- *  Columns are found by header name, not position, so a reordered export
- *  still imports. Each row becomes a submit on channel "regulator" with ref
+ *  fields that span lines (the narratives). common/csv_rows.h reads it (libcsv,
+ *  one physical line at a time, so the line a row starts on is known), and
+ *  finds columns by header name, not position, so a reordered export still
+ *  imports. Each row becomes a submit on channel "regulator" with ref
  *  "cfpb-<Complaint ID>"; the public export carries no identity, so the
  *  customer is "CFPB consumer <Complaint ID>" (see docs/complaintctl.md).
  *  "Consumer consent provided?" = "Consent provided" becomes the submit's
@@ -39,13 +39,13 @@
  *  E failed". Exit 0 only when every row was acknowledged.
  */
 #include "ctl.h"
+#include "csv_rows.h"
 #include "curve.h"
 #include "intake_client.h"
 #include "cfg.h"
 #include "msgpack_json.h"
 #include "request.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -58,23 +58,24 @@
 #define S_CHANNEL          "regulator"
 #define S_REF_PREFIX       "cfpb-"
 #define S_MAX_COLUMNS      256          /* a header wider than this is not the export */
+#define S_MAX_FIELD        (4 * PROTO_MAX_BODY)    /* a narrative is at most 64 KiB */
 #define S_RETRY_DELAY_MS   500          /* after an "unavailable" reply */
 
 /* The columns we read, by their header names in the export. */
 enum { C_ID, C_DATE, C_PRODUCT, C_SUBPRODUCT, C_ISSUE, C_SUBISSUE, C_NARRATIVE, C_CONSENT,
        C_COUNT };
-static const struct {
-    const char *name;
-    bool required;
-} s_columns [C_COUNT] = {
-    [C_ID]         = { "Complaint ID", true },
-    [C_DATE]       = { "Date received", true },
-    [C_PRODUCT]    = { "Product", true },
-    [C_SUBPRODUCT] = { "Sub-product", false },
-    [C_ISSUE]      = { "Issue", true },
-    [C_SUBISSUE]   = { "Sub-issue", false },
-    [C_NARRATIVE]  = { "Consumer complaint narrative", false },
-    [C_CONSENT]    = { "Consumer consent provided?", false },
+static const char *const s_column_names [C_COUNT] = {
+    [C_ID]         = "Complaint ID",
+    [C_DATE]       = "Date received",
+    [C_PRODUCT]    = "Product",
+    [C_SUBPRODUCT] = "Sub-product",
+    [C_ISSUE]      = "Issue",
+    [C_SUBISSUE]   = "Sub-issue",
+    [C_NARRATIVE]  = "Consumer complaint narrative",
+    [C_CONSENT]    = "Consumer consent provided?",
+};
+static const bool s_column_required [C_COUNT] = {
+    [C_ID] = true, [C_DATE] = true, [C_PRODUCT] = true, [C_ISSUE] = true,
 };
 
 typedef struct _s_import_t s_import_t;
@@ -96,14 +97,8 @@ struct _s_import_t {
     int timeout_ms;
     const char *endpoint;
     /* parser state */
-    struct csv_parser parser;
-    long line;                  /* physical line being fed to the parser */
-    long row_line;              /* line the current row started on; 0 = no field yet */
-    char **fields;
-    size_t *lengths;
-    size_t nfields;
-    size_t header_count;        /* 0 until the header row is read */
-    int index [C_COUNT];        /* column of each field we read; -1 if absent */
+    csv_rows_t *csv;
+    bool header_checked;
     bool header_error;
     bool received_now;          /* --received-now: leave received_at out */
     /* work */
@@ -183,10 +178,7 @@ static int s_on_answer (void *arg, zframe_t *frame, int attempts);
 static proto_str_t
 s_field (s_import_t *self, int column)
 {
-    int i = self->index [column];
-    if (i < 0 || (size_t) i >= self->nfields)
-        return (proto_str_t) { NULL, 0 };
-    return (proto_str_t) { self->fields [i], self->lengths [i] };
+    return csv_rows_field (self->csv, (size_t) column);
 }
 
 static bool
@@ -240,15 +232,34 @@ s_parse_date (proto_str_t s, int64_t *ms)
     return 0;
 }
 
-/*  Turn the current data row into a queued request, or report why not. */
+/*  Once the header was read: every required column there? */
 static void
-s_take_row (s_import_t *self)
+s_check_header (s_import_t *self)
 {
-    long line = self->row_line ? self->row_line : self->line;
-    if (self->nfields != self->header_count) {
+    if (self->header_checked || csv_rows_columns (self->csv) == 0)
+        return;
+    self->header_checked = true;
+    for (int c = 0; c < C_COUNT; c++)
+        if (!csv_rows_present (self->csv, (size_t) c) && s_column_required [c]) {
+            fprintf (stderr, "complaintctl import: the header row has no \"%s\" column; "
+                             "is this a CFPB complaints export?\n", s_column_names [c]);
+            self->header_error = true;
+        }
+}
+
+/*  Turn the current data row into a queued request, or report why not
+ *  (csv_rows callback). */
+static void
+s_take_row (csv_rows_t *csv, long line, void *arg)
+{
+    s_import_t *self = (s_import_t *) arg;
+    s_check_header (self);
+    if (self->header_error)
+        return;                             /* stopping: read nothing more */
+    if (csv_rows_count (csv) != csv_rows_columns (csv)) {
         char message [128];
         snprintf (message, sizeof message, "expected %zu columns, found %zu",
-                  self->header_count, self->nfields);
+                  csv_rows_columns (csv), csv_rows_count (csv));
         fprintf (stderr, "complaintctl import: line %ld: %s; row skipped\n", line, message);
         s_print_row_error (NULL, line, "malformed_row", NULL, message);
         self->failed++;
@@ -338,85 +349,6 @@ s_take_row (s_import_t *self)
     msgpack_sbuffer_destroy (&buf);
 }
 
-static void
-s_take_header (s_import_t *self)
-{
-    self->header_count = self->nfields;
-    for (int c = 0; c < C_COUNT; c++)
-        self->index [c] = -1;
-    for (size_t i = 0; i < self->nfields; i++) {
-        char *name = self->fields [i];
-        size_t len = self->lengths [i];
-        /* Spreadsheet exports often start with a UTF-8 byte order mark. */
-        if (i == 0 && len >= 3 && memcmp (name, "\xEF\xBB\xBF", 3) == 0) {
-            name += 3;
-            len -= 3;
-        }
-        while (len && (*name == ' ' || *name == '\t')) {
-            name++;
-            len--;
-        }
-        while (len && (name [len - 1] == ' ' || name [len - 1] == '\t'))
-            len--;
-        for (int c = 0; c < C_COUNT; c++)
-            if (strlen (s_columns [c].name) == len
-            &&  strncasecmp (name, s_columns [c].name, len) == 0)
-                self->index [c] = (int) i;
-    }
-    for (int c = 0; c < C_COUNT; c++)
-        if (self->index [c] < 0 && s_columns [c].required) {
-            fprintf (stderr, "complaintctl import: the header row has no \"%s\" column; "
-                             "is this a CFPB complaints export?\n", s_columns [c].name);
-            self->header_error = true;
-        }
-}
-
-/* libcsv: one field ended. Its buffer is reused, so keep a copy. */
-static void
-s_on_field (void *data, size_t len, void *arg)
-{
-    s_import_t *self = (s_import_t *) arg;
-    if (self->nfields == 0 && self->row_line == 0)
-        self->row_line = self->line;
-    if (self->nfields >= S_MAX_COLUMNS) {
-        self->nfields++;                    /* counted, not kept: the row is malformed */
-        return;
-    }
-    char *copy = malloc (len + 1);
-    assert (copy);
-    if (len)
-        memcpy (copy, data, len);
-    copy [len] = 0;
-    self->fields [self->nfields] = copy;
-    self->lengths [self->nfields] = len;
-    self->nfields++;
-}
-
-static void
-s_clear_fields (s_import_t *self)
-{
-    size_t kept = self->nfields < S_MAX_COLUMNS ? self->nfields : S_MAX_COLUMNS;
-    for (size_t i = 0; i < kept; i++)
-        free (self->fields [i]);
-    self->nfields = 0;
-    self->row_line = 0;
-}
-
-/* libcsv: one row ended. */
-static void
-s_on_row (int terminator, void *arg)
-{
-    (void) terminator;
-    s_import_t *self = (s_import_t *) arg;
-    if (self->header_error)
-        ;                                   /* stopping: read nothing more */
-    else
-    if (self->header_count == 0)
-        s_take_header (self);
-    else
-        s_take_row (self);
-    s_clear_fields (self);
-}
 
 /* ---- the pipeline -------------------------------------------------------- */
 
@@ -508,18 +440,22 @@ s_run (s_import_t *self, FILE *input)
                     rc = CTL_EXIT_USAGE;
                     break;
                 }
-                csv_fini (&self->parser, s_on_field, s_on_row, self);
-                eof = true;
-            }
-            else {
-                self->line++;
-                if (csv_parse (&self->parser, line, (size_t) n, s_on_field, s_on_row, self)
-                    != (size_t) n) {
-                    fprintf (stderr, "complaintctl import: line %ld: %s\n", self->line,
-                             csv_strerror (csv_error (&self->parser)));
+                if (csv_rows_finish (self->csv)) {
+                    fprintf (stderr, "complaintctl import: line %ld: %s\n",
+                             csv_rows_line (self->csv), csv_rows_error (self->csv));
                     rc = CTL_EXIT_USAGE;
                     break;
                 }
+                eof = true;
+            }
+            else {
+                if (csv_rows_feed (self->csv, line, (size_t) n)) {
+                    fprintf (stderr, "complaintctl import: line %ld: %s\n",
+                             csv_rows_line (self->csv), csv_rows_error (self->csv));
+                    rc = CTL_EXIT_USAGE;
+                    break;
+                }
+                s_check_header (self);
             }
             intake_client_handle (self->client);
             if (zsys_interrupted) {
@@ -549,7 +485,7 @@ s_run (s_import_t *self, FILE *input)
                  self->endpoint, self->attempts, self->timeout_ms);
         return CTL_EXIT_UNREACHABLE;
     }
-    if (eof && self->header_count == 0) {
+    if (eof && csv_rows_columns (self->csv) == 0) {
         fprintf (stderr, "complaintctl import: the file is empty (no header row)\n");
         return CTL_EXIT_USAGE;
     }
@@ -624,9 +560,8 @@ ctl_import (int argc, char **argv)
                                      err, sizeof err);
     if (!self.client)
         fprintf (stderr, "complaintctl import: %s\n", err);
-    if (self.client && csv_init (&self.parser, 0) == 0) {
-        self.fields = (char **) zmalloc (S_MAX_COLUMNS * sizeof (char *));
-        self.lengths = (size_t *) zmalloc (S_MAX_COLUMNS * sizeof (size_t));
+    if (self.client && (self.csv = csv_rows_new (s_column_names, C_COUNT, S_MAX_COLUMNS,
+                                                 S_MAX_FIELD, s_take_row, &self))) {
         rc = s_run (&self, input);
 
         long total = self.accepted + self.duplicate + self.failed;
@@ -636,14 +571,11 @@ ctl_import (int argc, char **argv)
         if (rc == CTL_EXIT_OK && self.failed)
             rc = CTL_EXIT_REPLY;
 
-        s_clear_fields (&self);
         while (self.rows) {
             s_row_t *row = self.rows;
             s_row_destroy (&row);
         }
-        free (self.fields);
-        free (self.lengths);
-        csv_free (&self.parser);
+        csv_rows_destroy (&self.csv);
     }
     intake_client_destroy (&self.client);
     if (input != stdin)

@@ -2,6 +2,7 @@
 #include "batch_writer.h"
 #include "case_action.h"
 #include "case_view.h"
+#include "first_contact.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,16 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
      * touches another, and a get sees every act before it committed. */
     for (size_t i = 0; i < batch->count; i++) {
         intake_request_t *r = &batch->requests [i];
-        if (r->req.op == REQUEST_SUBMIT)
+        if (intake_request_batched (r))
             continue;
         msgpack_sbuffer_clear (&r->reply);
+        if (r->req.op == REQUEST_SUBMIT) {
+            submit_item_t item = { .submit = &r->req.u.submit, .submitter = r->sender.name,
+                                   .received_at = r->req.u.submit.received_at };
+            r->failed = first_contact_apply (store, &item, &r->reply) != 0;
+            r->fc_status = item.status;
+            continue;
+        }
         pg_session_t *pg = complaint_store_session (store);
         int rc = -1;
         if (!pg) {

@@ -32,12 +32,21 @@ typedef struct {
                                    channels and status permission (curve.h) */
     msgpack_unpacked unpacked;  /* decoded body; strings point into msg */
     request_t req;
-    msgpack_sbuffer reply;      /* get, act, queue: the reply (ok or error),
-                                   packed by the writer */
+    msgpack_sbuffer reply;      /* get, act, queue, a first contact: the reply
+                                   (ok or error), packed by the writer */
+    submit_status_t fc_status;  /* a first contact: new, duplicate or failed */
     bool failed;                /* ... and it was an error (for the stats) */
     bool status_miss;           /* a get without a token failed on its code or number */
     char peer [PEER_LIMIT_KEY_MAX];     /* the peer's address (peer_limit.h) */
 } intake_request_t;
+
+/* A submit that joins the batch's group commit; a first contact
+ * (first_contact.h) is its own transaction, run after them like an act. */
+static inline bool
+intake_request_batched (const intake_request_t *r)
+{
+    return r->req.op == REQUEST_SUBMIT && !r->req.u.submit.first_contact.present;
+}
 
 typedef struct {
     intake_request_t *requests; /* capacity entries, count used */

@@ -163,8 +163,7 @@ s_exec (s_act_t *self, const char *step, const char *sql, int n, const char *con
      * serialise (40) or cutting the statement off (57: a timeout, a
      * shutdown) is worth a retry; anything else is a bug in this
      * statement or the schema. */
-    if (!pg_session_healthy (self->pg) || strncmp (state, "40", 2) == 0
-    ||  strncmp (state, "08", 2) == 0 || strncmp (state, "57", 2) == 0)
+    if (pg_session_retryable (self->pg))
         proto_error_set (&self->err, PROTO_E_UNAVAILABLE, "",
                          "the store failed; nothing was written; read the case again and retry");
     else

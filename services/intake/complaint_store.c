@@ -393,6 +393,24 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
         s_array_end (&self->arrays [c], n);
 }
 
+/* The submit statement's parameters for n items: the arrays, binary. */
+typedef struct {
+    const char *values [SUBMIT_COLUMNS];
+    int lengths [SUBMIT_COLUMNS], formats [SUBMIT_COLUMNS];
+} s_params_t;
+
+static void
+s_params (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data,
+          msgpack_sbuffer *sealed, size_t n, s_params_t *p)
+{
+    s_build_arrays (self, items, data, sealed, n);
+    for (int c = 0; c < SUBMIT_COLUMNS; c++) {
+        p->values [c] = self->arrays [c].data;
+        p->lengths [c] = (int) self->arrays [c].size;
+        p->formats [c] = 1;
+    }
+}
+
 /*  Read the pipeline's results: BEGIN, the submit statement (one row per
  *  item), COMMIT, then the sync. Returns 0 only when all succeeded — that
  *  is, when the COMMIT is confirmed. */
@@ -444,14 +462,10 @@ s_write_batch (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *d
 {
     if (!pg_session_healthy (self->pg) || PQenterPipelineMode (self->conn) != 1)
         return -1;
-    s_build_arrays (self, items, data, sealed, n);
-    const char *values [SUBMIT_COLUMNS];
-    int lengths [SUBMIT_COLUMNS], formats [SUBMIT_COLUMNS];
-    for (int c = 0; c < SUBMIT_COLUMNS; c++) {
-        values [c] = self->arrays [c].data;
-        lengths [c] = (int) self->arrays [c].size;
-        formats [c] = 1;
-    }
+    s_params_t p;
+    s_params (self, items, data, sealed, n, &p);
+    const char *const *values = p.values;
+    const int *lengths = p.lengths, *formats = p.formats;
     int rc = 0;
     if (!PQsendQueryParams (self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)
     ||  !PQsendQueryPrepared (self->conn, "submit", SUBMIT_COLUMNS, values, lengths, formats, 0)
@@ -558,6 +572,46 @@ s_resolve_duplicates (complaint_store_t *self, submit_item_t *items, size_t n)
     s_fail_all (items, n, PROTO_E_UNAVAILABLE, "the store did not confirm this complaint; retry");
 }
 
+/* Room for n items' event data and sealed identities. */
+static void
+s_reserve (complaint_store_t *self, size_t n)
+{
+    if (self->data_cap >= n)
+        return;
+    self->data = realloc (self->data, n * sizeof *self->data);
+    assert (self->data);
+    self->sealed = realloc (self->sealed, n * sizeof *self->sealed);
+    assert (self->sealed);
+    for (size_t i = self->data_cap; i < n; i++) {
+        msgpack_sbuffer_init (&self->data [i]);
+        msgpack_sbuffer_init (&self->sealed [i]);
+    }
+    self->data_cap = n;
+}
+
+/* Number, pseudonym, seal and event data of each item; -1 (every item
+ * failed) when a number or a seal could not be made. */
+static int
+s_prepare_items (complaint_store_t *self, submit_item_t *items, size_t n)
+{
+    s_reserve (self, n);
+    for (size_t i = 0; i < n; i++) {
+        items [i].status = SUBMIT_PENDING;
+        if (s_next_number (self, items [i].complaint_no)) {
+            s_fail_all (items, n, PROTO_E_UNAVAILABLE, "could not reserve complaint numbers; retry");
+            return -1;
+        }
+        privacy_pseudonym (&items [i].submit->customer, items [i].pseudonym);
+        if (s_seal_item (self, &items [i], &self->sealed [i])) {
+            s_fail_all (items, n, PROTO_E_INTERNAL, "could not seal the customer's identity");
+            return -1;
+        }
+        msgpack_sbuffer_clear (&self->data [i]);
+        s_pack_received_data (&self->data [i], &items [i]);
+    }
+    return 0;
+}
+
 void
 complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, size_t n)
 {
@@ -568,31 +622,8 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
         s_fail_all (items, n, PROTO_E_UNAVAILABLE, "the complaint store is not reachable; retry");
         return;
     }
-    if (self->data_cap < n) {
-        self->data = realloc (self->data, n * sizeof *self->data);
-        assert (self->data);
-        self->sealed = realloc (self->sealed, n * sizeof *self->sealed);
-        assert (self->sealed);
-        for (size_t i = self->data_cap; i < n; i++) {
-            msgpack_sbuffer_init (&self->data [i]);
-            msgpack_sbuffer_init (&self->sealed [i]);
-        }
-        self->data_cap = n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        items [i].status = SUBMIT_PENDING;
-        if (s_next_number (self, items [i].complaint_no)) {
-            s_fail_all (items, n, PROTO_E_UNAVAILABLE, "could not reserve complaint numbers; retry");
-            return;
-        }
-        privacy_pseudonym (&items [i].submit->customer, items [i].pseudonym);
-        if (s_seal_item (self, &items [i], &self->sealed [i])) {
-            s_fail_all (items, n, PROTO_E_INTERNAL, "could not seal the customer's identity");
-            return;
-        }
-        msgpack_sbuffer_clear (&self->data [i]);
-        s_pack_received_data (&self->data [i], &items [i]);
-    }
+    if (s_prepare_items (self, items, n))
+        return;
     if (s_write_batch (self, items, self->data, self->sealed, n) == 0) {
         s_resolve_duplicates (self, items, n);
         return;
@@ -622,6 +653,62 @@ complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, siz
                              "the store refused this complaint; it was not recorded");
         }
     }
+}
+
+/*  The batch statement for one item, inside the caller's transaction: a
+ *  created row comes back with its position; none means the reference
+ *  existed (or was inserted concurrently and committed first), and its
+ *  first number is read in the same transaction. */
+int
+complaint_store_submit_in_txn (complaint_store_t *self, submit_item_t *item)
+{
+    assert (self && item);
+    self->conn = pg_session_conn (self->pg);
+    if (!self->conn) {
+        item->status = SUBMIT_FAILED;
+        proto_error_set (&item->err, PROTO_E_UNAVAILABLE, "",
+                         "the complaint store is not reachable; retry");
+        return -1;
+    }
+    if (s_prepare_items (self, item, 1))
+        return -1;                      /* s_fail_all said why */
+    s_params_t p;
+    s_params (self, item, self->data, self->sealed, 1, &p);
+    PGresult *res = PQexecPrepared (self->conn, "submit", SUBMIT_COLUMNS, p.values, p.lengths,
+                                    p.formats, 0);
+    bool ok = PQresultStatus (res) == PGRES_TUPLES_OK;
+    if (ok && PQntuples (res) == 1)
+        item->status = SUBMIT_ACCEPTED;
+    if (!ok) {
+        char q [400];
+        log_error ("first_contact_submit_failed", "sqlstate=%s error=%s", pg_sqlstate (res),
+                   log_quote (q, sizeof q, PQresultErrorMessage (res)));
+    }
+    PQclear (res);
+    if (!ok) {
+        item->status = SUBMIT_FAILED;
+        proto_error_set (&item->err, pg_session_healthy (self->pg) ? PROTO_E_INTERNAL
+                         : PROTO_E_UNAVAILABLE, "", "the store did not record this complaint%s",
+                         pg_session_healthy (self->pg) ? "" : "; retry");
+        return -1;
+    }
+    if (item->status == SUBMIT_PENDING)
+        s_resolve_duplicates (self, item, 1);
+    return item->status == SUBMIT_FAILED ? -1 : 0;
+}
+
+void
+complaint_store_pack_reply (msgpack_packer *pk, const submit_item_t *item, size_t extra)
+{
+    msgpack_pack_map (pk, 4 + extra);
+    proto_pack_kv_bool (pk, "ok", true);
+    proto_pack_kv_cstr (pk, "complaint_no", item->complaint_no);
+    proto_pack_kv_bool (pk, "duplicate", item->status == SUBMIT_DUPLICATE);
+    proto_pack_cstr (pk, "query_code");
+    if (*item->query_code)
+        proto_pack_cstr (pk, item->query_code);
+    else
+        msgpack_pack_nil (pk);      /* a complaint from before query codes */
 }
 
 pg_session_t *

@@ -15,6 +15,8 @@
  *  Interface:
  *      complaint_store_new / _destroy
  *      complaint_store_submit_batch   write a batch, fill each item's result
+ *      complaint_store_submit_in_txn  one submit in the caller's transaction
+ *      complaint_store_pack_reply     a submit's answer
  *      complaint_store_session        the session, reconnected if need be
  */
 #ifndef COMPLAINT_STORE_H_INCLUDED
@@ -69,6 +71,19 @@ void complaint_store_destroy (complaint_store_t **self_p);
  * store error each item gets SUBMIT_FAILED with code "unavailable" (safe to
  * retry: intake is idempotent on (submitter, channel, ref)). */
 void complaint_store_submit_batch (complaint_store_t *self, submit_item_t *items, size_t n);
+
+/* One submit inside a transaction the caller opened on the session
+ * (first_contact.c): the same statement, numbering and sealing as a batch,
+ * without its BEGIN and COMMIT. 0 with item->status SUBMIT_ACCEPTED (this
+ * statement created the complaint) or SUBMIT_DUPLICATE (the first one's
+ * number and query code); -1 with item->err set (unavailable or internal:
+ * the caller rolls back). Nothing is acknowledged until the caller's
+ * COMMIT. */
+int complaint_store_submit_in_txn (complaint_store_t *self, submit_item_t *item);
+
+/* A submit's answer, {"ok":true, "complaint_no", "duplicate", "query_code"},
+ * as the head of a map of 4 + extra pairs (the caller packs the extra). */
+void complaint_store_pack_reply (msgpack_packer *pk, const submit_item_t *item, size_t extra);
 
 /* The store's session, its connection healthy and outside any transaction,
  * for the batch's other requests; reconnects (blocking, like a submit

@@ -220,15 +220,7 @@ s_reply_submit (zsock_t *router, zmsg_t **msg_p, const submit_item_t *item)
     msgpack_sbuffer_init (&buf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 4);
-    proto_pack_kv_bool (&pk, "ok", true);
-    proto_pack_kv_cstr (&pk, "complaint_no", item->complaint_no);
-    proto_pack_kv_bool (&pk, "duplicate", item->status == SUBMIT_DUPLICATE);
-    proto_pack_cstr (&pk, "query_code");
-    if (*item->query_code)
-        proto_pack_cstr (&pk, item->query_code);
-    else
-        msgpack_pack_nil (&pk);     /* a complaint from before query codes */
+    complaint_store_pack_reply (&pk, item, 0);
     s_reply (router, msg_p, &buf);
     msgpack_sbuffer_destroy (&buf);
 }
@@ -291,6 +283,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         }
         r->msg = msg;
         r->failed = false;
+        r->fc_status = SUBMIT_PENDING;
         r->status_miss = false;
         r->peer [0] = 0;
         r->sender = sender;
@@ -387,7 +380,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             continue;
         }
         batch->count++;
-        if (r->req.op == REQUEST_SUBMIT) {
+        if (intake_request_batched (r)) {
             submit_item_t *item = &batch->items [batch->nsubmits];
             memset (item, 0, sizeof *item);
             item->submit = &r->req.u.submit;
@@ -426,6 +419,19 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metri
     }
     for (size_t i = 0; i < batch->count; i++) {
         intake_request_t *r = &batch->requests [i];
+        if (r->req.op == REQUEST_SUBMIT && !intake_request_batched (r)) {
+            /* a first contact (first_contact.h): counted as a submit */
+            metric_add_at (m->submits, (const char *[]) {
+                r->fc_status == SUBMIT_ACCEPTED ? "accepted"
+                : r->fc_status == SUBMIT_DUPLICATE ? "duplicate" : "failed" }, 1);
+            stats->accepted += r->fc_status == SUBMIT_ACCEPTED;
+            stats->duplicates += r->fc_status == SUBMIT_DUPLICATE;
+            stats->failed += r->fc_status == SUBMIT_FAILED;
+            if (r->failed)
+                unavailable |= s_count_reply_error (m, &r->reply);
+            s_reply (router, &r->msg, &r->reply);
+        }
+        else
         if (r->req.op != REQUEST_SUBMIT) {
             stats->gets += r->req.op == REQUEST_GET;
             stats->queues += r->req.op == REQUEST_QUEUE;

@@ -47,6 +47,7 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "log.h"
+#include "secret_file.h"
 
 #include <curl/curl.h>
 #include <czmq.h>
@@ -549,33 +550,9 @@ s_secret_load (const char *what, const char *path, const char *env_name, char *s
                  env_name);
         return -1;
     }
-    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0 || fstat (fd, &st)) {
-        fprintf (stderr, "notifier: cannot read the %s file %s: %s\n", what, path,
-                 strerror (errno));
-        if (fd >= 0)
-            close (fd);
-        return -1;
-    }
-    if (!S_ISREG (st.st_mode) || (st.st_mode & 077)) {
-        fprintf (stderr, "notifier: the %s file %s has mode %04o: it must be a regular file"
-                 " that only its owner can read (chmod 600 %s)\n", what, path,
-                 (unsigned) (st.st_mode & 07777), path);
-        close (fd);
-        return -1;
-    }
-    ssize_t n = read (fd, secret, size - 1);
-    close (fd);
-    if (n < 0 || (size_t) n == size - 1) {
-        fprintf (stderr, "notifier: the %s file %s: %s\n", what, path,
-                 n < 0 ? strerror (errno) : "too long");
-        return -1;
-    }
-    secret [n] = 0;
-    secret [strcspn (secret, "\r\n")] = 0;
-    if (!*secret) {
-        fprintf (stderr, "notifier: the %s file %s is empty\n", what, path);
+    char why [PATH_MAX + 256];
+    if (secret_file_read (what, path, secret, size, why, sizeof why)) {
+        fprintf (stderr, "notifier: %s\n", why);
         return -1;
     }
     return 0;

@@ -227,6 +227,25 @@ def web_seeds():
         "form-good": b"\x01" + urllib.parse.urlencode(form).encode(),
         "form-bad": b"\x01" + b"body=%ZZ&customer.name=%E7%8E",
         "form-dup": b"\x01" + b"body=a&body=b",
+def hotline_csv_seeds():
+    """Call-centre exports: the documented columns, Chinese text, a quoted
+    field over lines, a first contact, bad rows, a reordered header with a
+    BOM, and a broken quote."""
+    header = ("call_id,started_at,caller_number,customer_name,ivr_path,recording_ref,"
+              "branch,product,complaint,demand,agent_id,resolved_on_call,outcome,resolution,"
+              "resolution_amount,amount,lang\r\n")
+    good = ("CC-1,2026-12-05 10:31:07,13812345678,张三,1-3-2,REC-1,北京分行,信用卡,"
+            "\"年费扣两次，\n要求退还\",退还年费,A07,,,,,300.00,zh\r\n")
+    fcr = ("CC-2,2026-12-05T02:31:07Z,13800001111,,,,,,询问积分,,,是,refund,已退还,"
+           "20.5,,en\r\n")
+    bad = "CC 3,yesterday,call me,,,,,,,,,maybe,magic,,,12.345,fr\r\nshort,row\r\n"
+    return {
+        "export.csv": (header + good + fcr).encode(),
+        "bad_rows.csv": (header + bad).encode(),
+        "reordered_bom.csv": ("\ufeffcomplaint, CALL_ID ,caller_number\r\n"
+                              "\"a \"\"quoted\"\" word\",CC-9,138\r\n").encode(),
+        "broken_quote.csv": (header + "CC-4,\"never closed,\n" * 3).encode(),
+        "empty.csv": b"",
     }
 
 
@@ -247,3 +266,4 @@ if __name__ == "__main__":
     write("fuzz_privacy", privacy_seeds())
     write("fuzz_mail", mail_seeds())
     write("fuzz_web_request", web_seeds())
+    write("fuzz_hotline_csv", hotline_csv_seeds())

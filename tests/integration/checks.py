@@ -177,6 +177,17 @@ def sql_rows(query, **params):
 
 # ---------------------------------------------------------------- waiting
 
+def staff_tokens(path):
+    """{staff id: token} from the "ID TOKEN" lines issue_tokens wrote."""
+    tokens = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 2:
+                tokens[parts[0]] = parts[1]
+    return tokens
+
+
 def wait_until(probe, timeout, interval=0.1):
     """Call probe() until it returns something true or timeout seconds have
     passed; return its last value (false on timeout)."""

@@ -29,6 +29,8 @@
 #include "event_stream.h"
 #include "curve.h"
 #include "spool.h"
+#include "csv_rows.h"
+#include "secret_file.h"
 #include "intake_client.h"
 #include "spool_sender.h"
 #include "analytics_request.h"
@@ -42,6 +44,7 @@
 #include "hotspot_rules.h"
 #include "hotspot.h"
 #include "svg_chart.h"
+#include "hotline_call.h"
 
 typedef struct {
     const char *name;
@@ -63,6 +66,8 @@ static const s_test_t s_tests [] = {
     { "lifecycle", lifecycle_test },
     { "pg_array", pg_array_test },
     { "spool", spool_test },
+    { "csv_rows", csv_rows_test },
+    { "secret_file", secret_file_test },
     { "intake_client", intake_client_test },
     { "spool_sender", spool_sender_test },
     { "pg_session", pg_session_test },
@@ -84,6 +89,7 @@ static const s_test_t s_tests [] = {
     { "hotspot_rules", hotspot_rules_test },
     { "hotspot", hotspot_test },
     { "svg_chart", svg_chart_test },
+    { "hotline_call", hotline_call_test },
 };
 
 int
