@@ -19,8 +19,11 @@
 #      phone, wait until its receipt is sent, and print the notifications by
 #      state and channel, the receipt as the customer's mailbox got it (the
 #      local SMTP sink, var/sinks/mail) and how many SMS and push requests
-#      the local gateway sink accepted (var/sinks/gateway); then what to look
-#      at next
+#      the local gateway sink accepted (var/sinks/gateway)
+#   7. channels: one complaint through each adapter, from outside — a JSON
+#      POST to the web adapter, a message dropped into the e-mail adapter's
+#      Maildir, a CSV export into the hotline's folder — and the three rows
+#      in the registry; then what to look at next
 #
 # Settings: BUILD (build), COMPLAINTS_SAMPLE (the CSV to import),
 # COMPLAINTS_DEMO_EMAIL, COMPLAINTS_DEMO_PHONE (the demo customer's),
@@ -222,6 +225,70 @@ print("the gateway sink accepted %d SMS and %d push requests (var/sinks/gateway)
         || warn "http_sink.py report failed"
 fi
 
+# The channel adapters, driven as the outside world drives them: a customer
+# posting to the web API, a message delivered into the e-mail adapter's
+# Maildir (tmp/, then renamed into new/, as an MTA does), the call centre's
+# export dropped into the hotline's folder. Each ends in the same registry.
+phase "channels: one complaint through each adapter (web, e-mail, hotline)"
+tag=$(date +%Y%m%d%H%M%S)-$$
+web_ref="demo-web-$tag"
+mail_ref="demo-mail-$tag@example.com"
+call_ref="demo-call-$tag"
+"$SINK_PY" - "http://${COMPLAINTS_WEB_ADDR:-127.0.0.1:8080}/api/v1/complaints" "$web_ref" <<'PY' \
+    || warn "the web adapter did not take the demo complaint; see $LOG_DIR/web.log"
+import json, sys, urllib.request, urllib.error
+url, key = sys.argv[1], sys.argv[2]
+body = {"customer": {"name": "网上客户", "email": "web.customer@example.com"},
+        "body": "手机银行转账显示成功，但收款人未到账，已过两天。", "demand": "尽快查明并到账",
+        "product": "手机银行", "lang": "zh"}
+req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                             headers={"Content-Type": "application/json", "Idempotency-Key": key})
+try:
+    with urllib.request.urlopen(req, timeout=10) as r:
+        answer = json.loads(r.read())
+        print("web:     HTTP %d, complaint %s, query code %s" % (r.status, answer.get("complaint_no"),
+                                                             answer.get("query_code", "(later)")))
+except urllib.error.HTTPError as e:
+    print("web:     HTTP %d %s" % (e.code, e.read().decode(errors="replace")))
+    sys.exit(1)
+PY
+maildir=$VAR/mail/inbox
+if [[ -d $maildir/new ]]; then
+    msg="$tag.demo.$(hostname)"
+    {
+        printf 'From: =?UTF-8?B?%s?= <mail.customer@example.com>\r\n' "$(printf '邮件客户' | base64 -w0)"
+        printf 'To: complaints@bank.example\r\n'
+        printf 'Subject: =?UTF-8?B?%s?=\r\n' "$(printf '投诉：自动柜员机吞卡' | base64 -w0)"
+        printf 'Message-ID: <%s>\r\n' "$mail_ref"
+        printf 'Date: %s\r\n' "$(date -R)"
+        printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n'
+        printf 'Content-Transfer-Encoding: 8bit\r\n\r\n'
+        printf '昨天在支行门口的自动柜员机取款时银行卡被吞，至今未退还。\r\n请尽快处理。\r\n'
+    } >"$maildir/tmp/$msg"
+    mv "$maildir/tmp/$msg" "$maildir/new/$msg"
+    say "e-mail:  a message delivered into $maildir/new (Message-ID $mail_ref)"
+fi
+hotline_inbox=$VAR/hotline/inbox
+if [[ -d $hotline_inbox ]]; then
+    {
+        printf 'call_id,started_at,caller_number,customer_name,complaint,demand,product,branch\n'
+        printf '%s,%s,13900139000,电话客户,"信用卡分期手续费与宣传不符，\n客户要求说明。",退还多收的手续费,信用卡,北京分行\n' \
+            "$call_ref" "$(TZ=Asia/Shanghai date '+%Y-%m-%d %H:%M:%S')"
+    } >"$hotline_inbox/.demo-$tag.part"
+    mv "$hotline_inbox/.demo-$tag.part" "$hotline_inbox/demo-$tag.csv"
+    say "hotline: the call centre's export dropped into $hotline_inbox (call id $call_ref)"
+fi
+got=0
+for ((i = 0; i < RUN_TIMEOUT * 5; i++)); do
+    got=$(psql_q "SELECT count(*) FROM complaint WHERE ref IN ('$web_ref', '$mail_ref', '$call_ref')")
+    [[ $got == 3 ]] && break
+    sleep 0.2
+done
+(( got == 3 )) || warn "only $got of the three channel complaints arrived; see $LOG_DIR/web.log, mail.log, hotline.log"
+psql -X -q -P footer=off -c "
+    SELECT channel, submitter AS adapter, complaint_no, state, ref
+      FROM complaint WHERE ref IN ('$web_ref', '$mail_ref', '$call_ref') ORDER BY channel"
+
 echo
 echo "What to look at next:"
 next () { printf '  %-58s # %s\n' "$1" "$2"; }
@@ -235,6 +302,9 @@ next "psql" "the store (after . var/env)"
 next "$BUILD/bin/complaintctl notifications --state dead" "what the notifier gave up on (retry ID to send again)"
 next "$BUILD/bin/complaintctl notifications show ID" "one message as rendered and sent"
 next "$SINK_PY deploy/sinks/smtp_sink.py report --dir ${VAR#"$COMPLAINTS_ROOT"/}/sinks/mail" "the local mailbox, one JSON line a message"
+next "http://${COMPLAINTS_WEB_ADDR:-127.0.0.1:8080}/" "the customers' complaint form and status page (zh/en)"
+next "http://${COMPLAINTS_HOTLINE_ADDR:-127.0.0.1:8081}/" "the call centre's agent desk (sign in with a staff token)"
+next "cp MESSAGE.eml ${VAR#"$COMPLAINTS_ROOT"/}/mail/inbox/new/" "a complaint by e-mail (or LMTP on ${COMPLAINTS_MAIL_LMTP:-127.0.0.1:2424})"
 next "make status" "what runs, counts"
 next "make down" "stop everything, PostgreSQL last"
 echo "  logs: ${LOG_DIR#"$COMPLAINTS_ROOT"/}/NAME.log"
