@@ -24,14 +24,10 @@
 # BENCH_HL_SECONDS, BENCH_HL_CLIENTS, BENCH_KEEP=1 (leave it running).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-BIN=$BUILD/bin
-PY=/usr/bin/python3
+BENCH_NAME=bench-hotline
+# shellcheck source=lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
-say () { printf 'bench-hotline: %s\n' "$*" >&2; }
-die () { printf 'bench-hotline: error: %s\n' "$*" >&2; exit 1; }
 [[ -x $BIN/bench-intake && -x $BIN/hotline ]] || die "build bench-intake and hotline first (make bench)"
 
 base=${BENCH_HL_ZMQ_BASE:-26230}

@@ -24,13 +24,9 @@
 # BENCH_MAIL_N, BENCH_MAIL_INTAKE_SECONDS, BENCH_KEEP=1 (leave it running).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-BIN=$BUILD/bin
-PY=/usr/bin/python3
-say () { printf 'bench-mail: %s\n' "$*" >&2; }
-die () { printf 'bench-mail: error: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=bench-mail
+# shellcheck source=lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 for b in mail intake bench-intake complaintctl; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is not built (make, then make $BUILD/bin/bench-intake)"
 done

@@ -36,14 +36,10 @@
 # calls, total and mean ms, rows, by application; where the time goes).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-BIN=$BUILD/bin
-PY=/usr/bin/python3
+BENCH_NAME=bench-pipeline
+# shellcheck source=lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
-say () { printf 'bench-pipeline: %s\n' "$*" >&2; }
-die () { printf 'bench-pipeline: error: %s\n' "$*" >&2; exit 1; }
 [[ -x $BIN/bench-pipeline ]] || die "$BIN/bench-pipeline is not built (make bench)"
 
 base=${BENCH_PIPE_ZMQ_BASE:-26170}

@@ -63,18 +63,15 @@
 #   COMPLAINTS_PG_BIN  PostgreSQL server bin folder (default: newest installed)
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-BIN=$BUILD/bin
+BENCH_NAME=bench
+# shellcheck source=lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 PORT=${BENCH_PG_PORT:-55406}
 ZMQ_BASE=${BENCH_ZMQ_BASE:-26150}
 DIR=${BENCH_DIR:-/tmp/complaints-bench-$PORT}
 INTAKE_EP=tcp://127.0.0.1:$ZMQ_BASE
 ECHO_EP=tcp://127.0.0.1:$((ZMQ_BASE + 1))
 
-say () { printf 'bench: %s\n' "$*" >&2; }
-die () { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 PHASES=("$@")
 [[ ${#PHASES[@]} -gt 0 ]] || PHASES=(intake watchdog analytics pipeline)

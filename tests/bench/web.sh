@@ -31,18 +31,15 @@
 # BENCH_KEEP=1 (leave the pipeline running).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$ROOT/$BUILD/bin ;; esac
+BENCH_NAME=bench-web
+# shellcheck source=lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 VAR_DIR=${BENCH_WEB_VAR:-/tmp/complaints-bench-web}
 BASE=${BENCH_WEB_BASE:-26190}
 SECONDS_EACH=${BENCH_WEB_SECONDS:-15}
 CLIENTS=${BENCH_WEB_CLIENTS:-16}
 RATE=${BENCH_WEB_RATE:-200}
-PY=/usr/bin/python3
 
-say () { printf 'bench-web: %s\n' "$*" >&2; }
-die () { printf 'bench-web: error: %s\n' "$*" >&2; exit 1; }
 [[ -x $BIN/bench-intake ]] || die "$BIN/bench-intake is missing (make BUILD=$BUILD $BUILD/bin/bench-intake)"
 
 export COMPLAINTS_VAR=$VAR_DIR
