@@ -69,6 +69,15 @@ spool_sender_permanent (const char *code, size_t len)
     return false;
 }
 
+/* `forbidden` naming the field "from" is not about the adapter's key: intake
+ * checked the sender of a reply (case_reply.h) and it is not the case's
+ * customer. The input will never pass: refused for good, like a bad field. */
+static bool
+s_refused_sender (proto_str_t code, proto_str_t field)
+{
+    return proto_str_eq (code, PROTO_E_FORBIDDEN) && proto_str_eq (field, "from");
+}
+
 static void
 s_entry_free (void **item_p)
 {
@@ -192,11 +201,13 @@ s_on_answer (void *arg, zframe_t *frame, int attempts)
                       &msg, &err) == 0 && msg.data.type == MSGPACK_OBJECT_MAP)
         reply = &msg.data;
     const msgpack_object *ok = reply ? proto_map_get (reply, "ok") : NULL;
-    proto_str_t code = { 0 };
+    proto_str_t code = { 0 }, field = { 0 };
     if (reply && !(ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean)) {
         const msgpack_object *error = proto_map_get (reply, "error");
-        if (error && error->type == MSGPACK_OBJECT_MAP)
+        if (error && error->type == MSGPACK_OBJECT_MAP) {
             proto_get_str (error, "code", "code", false, 0, 64, &code, &err);
+            proto_get_str (error, "field", "field", false, 0, 64, &field, &err);
+        }
     }
     int again = 0;
     char id [SPOOL_ID_SIZE];
@@ -214,7 +225,8 @@ s_on_answer (void *arg, zframe_t *frame, int attempts)
             self->fn (self->arg, id, SPOOL_SENDER_ACCEPTED, reply);
     }
     else
-    if (reply && code.ptr && spool_sender_permanent (code.ptr, code.len)) {
+    if (reply && code.ptr && (spool_sender_permanent (code.ptr, code.len)
+                              || s_refused_sender (code, field))) {
         if (spool_reject (self->spool, id, zframe_data (frame), zframe_size (frame)))
             log_warn ("spool_move_failed", "id=%s to=rejected reason=\"%s\"", id,
                       strerror (errno));

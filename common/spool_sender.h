@@ -25,6 +25,8 @@
  *  `forbidden` and `unauthenticated` count as transient on purpose: they
  *  say the adapter's certificate is wrong (revoked, or not given this
  *  channel), which the operator fixes; the entries must still arrive after.
+ *  The one exception: `forbidden` naming the field "from" — a reply whose
+ *  sender is not the case's customer (intake's case_reply) — is for good.
  *
  *  The adapter is told each entry's outcome through its function (the web
  *  adapter answers the customer with the complaint number and query code).

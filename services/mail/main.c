@@ -216,7 +216,7 @@ s_lmtp_deliver (void *arg, const char *sender, const char *data, size_t size, si
     mail_accept_take (self->accept, data, size, "lmtp", &v);
     reply->code = v.code;
     snprintf (reply->text, sizeof reply->text, "%s", v.text);
-    if (v.kind == MAIL_COMPLAINT && v.code == 250)
+    if ((v.kind == MAIL_COMPLAINT || v.kind == MAIL_REPLY) && v.code == 250)
         spool_sender_kick (self->sender);
 }
 
@@ -226,12 +226,14 @@ static void
 s_on_outcome (void *arg, const char *id, spool_sender_outcome_t outcome,
               const msgpack_object *reply)
 {
-    (void) arg;
+    s_adapter_t *self = (s_adapter_t *) arg;
     const msgpack_object *no = proto_map_get (reply, "complaint_no");
     if (outcome == SPOOL_SENDER_ACCEPTED)
         log_info ("complaint_submitted", "spool_id=%s complaint_no=%.*s", id,
                   no && no->type == MSGPACK_OBJECT_STR ? (int) no->via.str.size : 1,
                   no && no->type == MSGPACK_OBJECT_STR ? no->via.str.ptr : "-");
+    //  A reply refused for good (not the case's customer): into quarantine.
+    mail_accept_outcome (self->accept, id, outcome == SPOOL_SENDER_REJECTED, reply);
 }
 
 static long
