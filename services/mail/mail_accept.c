@@ -157,7 +157,7 @@ s_take_reply (mail_accept_t *self, const mail_message_t *m, const char *data, si
         v->code = 550;
         snprintf (v->text, sizeof v->text, "5.1.0 the reply names no case we can find "
                   "(unknown_case, %s): write the complaint number in the subject", m->field);
-        return "unparsable";
+        return "reply";
     }
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
