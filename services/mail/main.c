@@ -228,8 +228,10 @@ s_on_outcome (void *arg, const char *id, spool_sender_outcome_t outcome,
 {
     s_adapter_t *self = (s_adapter_t *) arg;
     const msgpack_object *no = proto_map_get (reply, "complaint_no");
+    const msgpack_object *action = proto_map_get (reply, "action");
     if (outcome == SPOOL_SENDER_ACCEPTED)
-        log_info ("complaint_submitted", "spool_id=%s complaint_no=%.*s", id,
+        log_info (action ? "reply_recorded" : "complaint_submitted",
+                  "spool_id=%s complaint_no=%.*s", id,
                   no && no->type == MSGPACK_OBJECT_STR ? (int) no->via.str.size : 1,
                   no && no->type == MSGPACK_OBJECT_STR ? no->via.str.ptr : "-");
     //  A reply refused for good (not the case's customer): into quarantine.
