@@ -11,6 +11,7 @@
  *  lookup runs under the case's row lock, so it cannot race its own copy.
  */
 #include "case_reply.h"
+#include "case_action.h"
 #include "events.h"
 #include "log.h"
 #include "privacy.h"
@@ -56,30 +57,13 @@ static const char *s_audit_sql =
     "  'text', $8::text, 'channel', $9::text, 'ref', $10::text,"
     "  'on_behalf_of', 'customer', 'after_close', $11::boolean))";
 
-static const char *s_outbox_sql =
-    "INSERT INTO outbox (type, complaint_no, data, at) VALUES ($1, $2, $3, app_now ())";
 
-/* One statement; NULL with err set (unavailable when worth a retry). */
 static PGresult *
 s_exec (s_reply_t *self, const char *step, const char *sql, int n, const char *const *values,
         const int *lengths, const int *formats)
 {
-    char what [32];
-    snprintf (what, sizeof what, "reply_%s", step);
-    PGresult *res = pg_session_exec (self->pg, what, sql, n, values, lengths, formats, 0);
-    if (res)
-        return res;
-    const char *state = pg_session_last_sqlstate (self->pg);
-    log_error ("reply_store_failed", "complaint_no=%s step=%s sqlstate=%s",
-               self->reply->complaint_no, step, state);
-    if (!pg_session_healthy (self->pg) || strncmp (state, "40", 2) == 0
-    ||  strncmp (state, "08", 2) == 0 || strncmp (state, "57", 2) == 0)
-        proto_error_set (&self->err, PROTO_E_UNAVAILABLE, "",
-                         "the store failed; nothing was written; retry");
-    else
-        proto_error_set (&self->err, PROTO_E_INTERNAL, "",
-                         "the store refused the reply; nothing was written");
-    return NULL;
+    return case_action_exec (self->pg, "reply", self->reply->complaint_no, step, sql, n, values,
+                             lengths, formats, &self->err);
 }
 
 /* Is `from` the case's customer? The stored hash names its key. */
@@ -104,15 +88,10 @@ s_read (s_reply_t *self, const identity_seal_t *seal)
 {
     const reply_t *r = self->reply;
     const char *values [] = { r->complaint_no };
-    PGresult *res = s_exec (self, "read", s_case_sql, 1, values, NULL, NULL);
+    PGresult *res = case_action_read (self->pg, "reply", r->complaint_no, s_case_sql, 1, values,
+                                      &self->err);
     if (!res)
         return -1;
-    if (PQntuples (res) != 1) {
-        PQclear (res);
-        proto_error_set (&self->err, PROTO_E_NOT_FOUND, "complaint_no",
-                         "no complaint has number %s", r->complaint_no);
-        return -1;
-    }
     snprintf (self->id, sizeof self->id, "%s", PQgetvalue (res, 0, 0));
     const char *state = PQgetvalue (res, 0, 1);
     int bad_state = lifecycle_state_parse (state, strlen (state), &self->state);
@@ -164,15 +143,9 @@ s_write (s_reply_t *self)
         self->after_close = !lifecycle_state_open (self->state);
     }
     const char *values [] = { self->id, lifecycle_state_name (self->to) };
-    PGresult *res = s_exec (self, "update", s_update_sql, 2, values, NULL, NULL);
-    if (!res)
+    if (case_action_update (self->pg, "reply", r->complaint_no, s_update_sql, 2, values,
+                            self->version, &self->new_version, &self->err))
         return -1;
-    self->new_version = PQntuples (res) == 1 ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : 0;
-    PQclear (res);
-    if (self->new_version != self->version + 1) {
-        proto_error_set (&self->err, PROTO_E_INTERNAL, "", "the case row changed under its lock");
-        return -1;
-    }
     char version [24];
     snprintf (version, sizeof version, "%lld", (long long) self->new_version);
     const char *audit [] = {
@@ -183,7 +156,7 @@ s_write (s_reply_t *self)
     int lengths [11] = { [7] = (int) r->text.len, [8] = (int) r->channel.len,
                          [9] = (int) r->ref.len };
     int formats [11] = { [7] = 1, [8] = 1, [9] = 1 };
-    res = s_exec (self, "audit", s_audit_sql, 11, audit, lengths, formats);
+    PGresult *res = s_exec (self, "audit", s_audit_sql, 11, audit, lengths, formats);
     if (!res)
         return -1;
     PQclear (res);
@@ -200,16 +173,11 @@ s_write (s_reply_t *self)
         events_complaint_customer_replied (&data, &a);
     else
         events_complaint_noted (&data, &a);
-    const char *outbox [] = { replied ? "complaint.customer_replied" : "complaint.noted",
-                              r->complaint_no, data.data };
-    int olengths [] = { 0, 0, (int) data.size };
-    int oformats [] = { 0, 0, 1 };
-    res = s_exec (self, "outbox", s_outbox_sql, 3, outbox, olengths, oformats);
+    int rc = case_action_outbox (self->pg, "reply",
+                                 replied ? "complaint.customer_replied" : "complaint.noted",
+                                 r->complaint_no, &data, &self->err);
     msgpack_sbuffer_destroy (&data);
-    if (!res)
-        return -1;
-    PQclear (res);
-    return 0;
+    return rc;
 }
 
 int

@@ -8,6 +8,8 @@ Message-ID the customer answers. Steps (mail_reply.sh drives):
              TEST_DIR/reply_no and TEST_DIR/reply_handler
   reply NO   (the case is awaiting_customer) the answer to the notifier's
              message, the same again, a "编号 NO" reply, a stranger's
+  closed NO  (the case is closed) the customer writes again: a note,
+             after_close, state unchanged
 """
 import json
 import os
@@ -185,7 +187,33 @@ def reply(no):
                   mail_e2e.metric(text, "complaints_spool_rejected_total", '{code="forbidden"}'))
 
 
+def closed(no):
+    checks.expect("the case is closed", "closed", case(no)[0])
+    version = int(case(no)[1])
+    ref = "after-close-%d@mail.example.net" % os.getpid()
+    code, text = mail_e2e.lmtp_send(message(ref, "Re: 编号 %s" % no,
+                                            "我还是不满意，请重新处理。"), sender=CUSTOMER)
+    checks.expect("LMTP: the reply after closure accepted", 250, code)
+    checks.wait_sql("the reply after closure is recorded",
+                    "select count(*) = 1 from case_action a join complaint c on c.id = a.complaint_id"
+                    " where c.complaint_no = :'no' and a.details ->> 'ref' = :'ref'", 20,
+                    no=no, ref=ref)
+    rows = checks.sql_rows(
+        "select a.action, a.state_after, a.details ->> 'after_close', a.details ->> 'text'"
+        " from case_action a join complaint c on c.id = a.complaint_id"
+        " where c.complaint_no = :'no' and a.details ->> 'ref' = :'ref'", no=no, ref=ref)
+    checks.expect("a note, the case still closed, marked after_close",
+                  [("note", "closed", "true")], [tuple(r[:3]) for r in rows])
+    checks.expect_true("the words kept for the handler", rows and "请重新处理" in rows[0][3])
+    checks.expect("state closed, version + 1", ("closed", version + 1),
+                  (case(no)[0], int(case(no)[1])))
+    evs = checks.events("type = 'complaint.noted' and complaint_no = :'no'", no=no)
+    checks.expect_true("complaint.noted on the stream for the handler, state closed",
+                       any(e[2].get("data", {}).get("state") == "closed"
+                           and e[2].get("data", {}).get("actor") == "mail" for e in evs))
+
+
 if __name__ == "__main__":
-    sys.exit(checks.step_main({"submit": submit, "reply": reply},
+    sys.exit(checks.step_main({"submit": submit, "reply": reply, "closed": closed},
                               ("--maildir", "--dir", "--lmtp-port", "--metrics-port", "--sink",
                                "--sink-dir", "--ctl"), setup=setup))

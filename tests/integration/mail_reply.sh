@@ -16,6 +16,9 @@
 #            "编号 N" in its subject (Maildir) is a note, state unchanged;
 #            a stranger's "编号 N" is refused (forbidden, from): quarantined
 #            with intake's reason, nothing on the case
+#   (shell)  the handler resolves, the customer is satisfied, the case closes
+#   closed   the customer writes again: a note marked after_close, state
+#            closed, complaint.noted for the handler
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../mail_lib.sh"
 require_bin notifier smtp-sink
@@ -45,6 +48,16 @@ assert_eq "the handler accepts the case and asks for information" 0 "$?"
 
 COMPLAINTS_TOKEN=$(staff_token "$handler") replypy reply "$no"
 assert_eq "mail_reply.py reply exit status" 0 "$?"
+
+# The handler decides, the customer is satisfied, the case is closed; then
+# the customer writes again: recorded as a note marked after_close.
+as_staff "$handler" act "$no" resolve --outcome explanation --text "年费政策已解释" \
+        >/dev/null 2>>"$TEST_DIR/act.err" \
+    && as_staff "$handler" act "$no" feedback --satisfied yes >/dev/null 2>>"$TEST_DIR/act.err" \
+    && as_staff "$handler" act "$no" close --reason satisfied >/dev/null 2>>"$TEST_DIR/act.err"
+assert_eq "the handler resolves and closes the case" 0 "$?"
+replypy closed "$no"
+assert_eq "mail_reply.py closed exit status" 0 "$?"
 
 kill_service mail TERM
 assert_eq "mail exit status on SIGTERM" 0 "$?"
