@@ -8,6 +8,9 @@ Message-ID the customer answers. Steps (mail_reply.sh drives):
              TEST_DIR/reply_no and TEST_DIR/reply_handler
   reply NO   (the case is awaiting_customer) the answer to the notifier's
              message, the same again, a "编号 NO" reply, a stranger's
+  keys NO    the request sent straight to intake: an operator key and the
+             adapter for another channel refused (forbidden, channel); the
+             address in other letter case recorded, its copy a duplicate
   closed NO  (the case is closed) the customer writes again: a note,
              after_close, state unchanged
 """
@@ -187,6 +190,29 @@ def reply(no):
                   mail_e2e.metric(text, "complaints_spool_rejected_total", '{code="forbidden"}'))
 
 
+def keys(no):
+    """The reply request straight on intake's socket (client.py, pyzmq's
+    CURVE): only an adapter key given the channel may send it."""
+    import client
+    ep = "tcp://127.0.0.1:%d" % (int(A.lmtp_port) - 3)
+    n_actions = len(actions(no))
+    req = {"op": "reply", "complaint_no": no, "channel": "email", "ref": "keys-1@test",
+           "from": CUSTOMER, "text": "x"}
+    for key, channel, why in (("operator", "email", "an operator key"),
+                              ("mail", "web", "the e-mail adapter for another channel")):
+        rep = client.ask(ep, dict(req, channel=channel), key=key) or {}
+        err = rep.get("error") or {}
+        checks.expect("reply by %s: forbidden, field channel" % why, ("forbidden", "channel"),
+                      (err.get("code"), err.get("field")))
+    rep = client.ask(ep, dict(req, **{"from": "Li.Reply@Example.COM"}), key="mail") or {}
+    checks.expect("the adapter's key, the customer's address in other letter case: recorded",
+                  (True, "note"), (rep.get("ok"), rep.get("action")))
+    rep2 = client.ask(ep, dict(req, **{"from": "Li.Reply@Example.COM"}), key="mail") or {}
+    checks.expect("the same ref again: the same answer, duplicate",
+                  (rep.get("version"), True), (rep2.get("version"), rep2.get("duplicate")))
+    checks.expect("one row for it", n_actions + 1, len(actions(no)))
+
+
 def closed(no):
     checks.expect("the case is closed", "closed", case(no)[0])
     version = int(case(no)[1])
@@ -214,6 +240,6 @@ def closed(no):
 
 
 if __name__ == "__main__":
-    sys.exit(checks.step_main({"submit": submit, "reply": reply, "closed": closed},
+    sys.exit(checks.step_main({"submit": submit, "reply": reply, "keys": keys, "closed": closed},
                               ("--maildir", "--dir", "--lmtp-port", "--metrics-port", "--sink",
                                "--sink-dir", "--ctl"), setup=setup))

@@ -49,6 +49,9 @@ assert_eq "the handler accepts the case and asks for information" 0 "$?"
 COMPLAINTS_TOKEN=$(staff_token "$handler") replypy reply "$no"
 assert_eq "mail_reply.py reply exit status" 0 "$?"
 
+replypy keys "$no"
+assert_eq "mail_reply.py keys exit status" 0 "$?"
+
 # The handler decides, the customer is satisfied, the case is closed; then
 # the customer writes again: recorded as a note marked after_close.
 as_staff "$handler" act "$no" resolve --outcome explanation --text "年费政策已解释" \
