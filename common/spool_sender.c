@@ -454,6 +454,9 @@ spool_sender_test (bool verbose)
     assert (spool_sender_permanent ("not_found", 9));
     assert (!spool_sender_permanent ("unavailable", 11));
     assert (!spool_sender_permanent ("forbidden", 9));
+    /* ... except a reply's sender refused: for good */
+    assert (s_refused_sender ((proto_str_t) { "forbidden", 9 }, (proto_str_t) { "from", 4 }));
+    assert (!s_refused_sender ((proto_str_t) { "forbidden", 9 }, (proto_str_t) { "channel", 7 }));
     assert (!spool_sender_permanent (NULL, 0));
 
     char dir [] = "/tmp/spool_sender_test_XXXXXX";
