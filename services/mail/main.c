@@ -7,11 +7,14 @@
  *  The daemon takes messages from two doors — a Maildir it scans (new/ ->
  *  cur/) and an LMTP listener on loopback an MTA delivers to — and passes
  *  each through mail_accept (parse, then a durable place: the spool for a
- *  complaint, replies/, automatic/ or quarantine/). The spool is drained
+ *  complaint's submit or a reply's `reply` request — the reply's message
+ *  kept in replies/ —, automatic/ or quarantine/). The spool is drained
  *  into intake by common/spool_sender over common/intake_client, in the
  *  same poll loop as the LMTP sockets: nothing here blocks on intake, so
- *  the MTA is answered while intake is down, and every spooled complaint
- *  arrives once it is back (docs/adapters.md).
+ *  the MTA is answered while intake is down, and every spooled entry
+ *  arrives once it is back (docs/adapters.md). A reply intake refuses for
+ *  good (its sender is not the case's customer) moves from replies/ to
+ *  quarantine/ with intake's reason (s_on_outcome, mail_accept_outcome).
  *
  *  SIGTERM: the listener closes, LMTP sessions in progress and the spool's
  *  requests in flight get up to --drain-ms to finish; what is left stays
