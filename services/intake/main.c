@@ -134,7 +134,7 @@ s_metrics_declare (s_metrics_t *m, daemon_t *daemon)
     metrics_t *reg = daemon_metrics (daemon);
     m->daemon = daemon;
     m->requests = metrics_counter (reg, "complaints_intake_requests_total",
-        "Requests received, by operation (submit, get, act, queue; invalid: not decodable,"
+        "Requests received, by operation (submit, get, act, queue, reply; invalid: not decodable,"
         " dropped: no envelope, refused: the sender's key was revoked).", "op");
     m->errors = metrics_counter (reg, "complaints_intake_errors_total",
         "Requests answered with an error, by the reply's code.", "code");
