@@ -130,6 +130,12 @@ $(BUILD)/fuzz/fuzz_lmtp: services/mail/lmtp_session.c services/mail/lmtp_session
 $(BUILD)/fuzz/fuzz_lmtp: FUZZ_EXTRA_SRC := services/mail/lmtp_session.c
 $(BUILD)/fuzz/fuzz_lmtp: FUZZ_CFLAGS += -Iservices/mail
 
+# fuzz_web_request: the web adapter's decoder and form page, from services/web/.
+$(BUILD)/fuzz/fuzz_web_request: services/web/web_api.c services/web/web_page.c \
+                                services/web/web_api.h services/web/web_page.h
+$(BUILD)/fuzz/fuzz_web_request: FUZZ_EXTRA_SRC := services/web/web_api.c services/web/web_page.c
+$(BUILD)/fuzz/fuzz_web_request: FUZZ_CFLAGS += -Iservices/web
+
 fuzz: $(FUZZ_BINS)
 
 # The long campaign (issue 13; figures in docs/testing.md): every fuzz target

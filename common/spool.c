@@ -170,7 +170,9 @@ spool_put (spool_t *self, const void *data, size_t size, char id [SPOOL_ID_SIZE]
     clock_gettime (CLOCK_REALTIME, &now);
     uint64_t ns = (uint64_t) now.tv_sec * 1000000000u + (uint64_t) now.tv_nsec;
     //  Fixed widths, so that names sort as the entries were put.
-    snprintf (id, SPOOL_ID_SIZE, "%020" PRIu64 "-%010" PRIu32, ns, self->counter++);
+    //  Atomic: spool_writer.h puts from several threads.
+    snprintf (id, SPOOL_ID_SIZE, "%020" PRIu64 "-%010" PRIu32, ns,
+              __atomic_fetch_add (&self->counter, 1, __ATOMIC_RELAXED));
     char tmp [PATH_MAX], final [PATH_MAX], folder [PATH_MAX];
     s_path (self, tmp, sizeof tmp, "tmp", id, NULL);
     s_path (self, final, sizeof final, "new", id, NULL);

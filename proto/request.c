@@ -503,6 +503,21 @@ s_pack_opt (msgpack_packer *pk, const char *key, proto_str_t value)
 }
 
 void
+request_get_pack (msgpack_sbuffer *buf, const char *complaint_no, const char *token,
+                  const char *query_code)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 2 + (token != NULL) + (query_code != NULL));
+    proto_pack_kv_cstr (&pk, "op", "get");
+    proto_pack_kv_cstr (&pk, "complaint_no", complaint_no);
+    if (token)
+        proto_pack_kv_cstr (&pk, "token", token);
+    if (query_code)
+        proto_pack_kv_cstr (&pk, "query_code", query_code);
+}
+
+void
 request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
 {
     msgpack_packer pk;

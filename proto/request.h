@@ -9,6 +9,7 @@
  *      request_decode          frame -> request_t, or proto_error_t
  *      channel_valid           is this one of the channels
  *      request_submit_pack     build a submit request (clients, tests, bench)
+ *      request_get_pack        build a get request (complaintctl status, the web adapter)
  *      request_reply_pack      build a reply request (the channel adapters)
  */
 #ifndef REQUEST_H_INCLUDED
@@ -131,6 +132,10 @@ int request_decode (const void *data, size_t size, msgpack_unpacked *msg,
  * out; amount if has_amount; received_at if non-zero). */
 void request_submit_pack (msgpack_sbuffer *buf, const submit_t *submit);
 
+/* Pack a get: the staff view with a token, the public status view with
+ * the customer's query code (either may be NULL). */
+void request_get_pack (msgpack_sbuffer *buf, const char *complaint_no, const char *token,
+                       const char *query_code);
 /* Pack a reply request (ptr == NULL fields are left out). */
 void request_reply_pack (msgpack_sbuffer *buf, const reply_t *reply);
 

@@ -523,3 +523,23 @@ as_staff () {
     fi
     COMPLAINTS_TOKEN=$token "$BIN/complaintctl" "$@"
 }
+
+# start_web ARGS... — the web adapter's tests' pipeline: its own adapter key
+# (web, --channels web), bus, intake, and web (web_service ARGS); waits
+# until intake answers and web listens.
+# web_service ARGS... — (re)start web on WEB_URL (127.0.0.1:TEST_ZMQ_BASE+3)
+# with its spool in $TEST_DIR/spool and ARGS.
+WEB_PORT=$((TEST_ZMQ_BASE + 3))
+WEB_URL=http://127.0.0.1:$WEB_PORT
+web_service () {
+    start_service web web --addr "127.0.0.1:$WEB_PORT" --spool "$TEST_DIR/spool" \
+        --calendars "$ROOT/deploy/calendars" "$@"
+}
+start_web () {
+    new_key web --role adapter --channels web
+    start_service bus bus --name bus
+    start_service intake intake --endpoint "$INTAKE_EP"
+    web_service "$@"
+    wait_intake 20 || { fail "intake did not answer within 20 s"; return 1; }
+    wait_for "curl -s -o /dev/null $WEB_URL/" 15 || { fail "web did not listen"; return 1; }
+}

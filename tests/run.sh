@@ -119,7 +119,7 @@ export ROOT BUILD BUILD_DIR BIN TEST_PG_PORT TEST_ZMQ_BASE
 
 # The services with a built-in self-test (`BINARY --selftest`): an explicit
 # list, so a self-test that stops being built or run is noticed.
-SERVICE_SELFTESTS=(analytics bus intake mail notifier router watchdog)
+SERVICE_SELFTESTS=(analytics bus intake mail notifier router watchdog web)
 
 PASSED=0
 FAILED=0

@@ -25,6 +25,7 @@ PACKAGES=(
     jq                                      # tests check complaintctl's JSON lines
     python3-aiosmtpd openssl                # notify_tls: a relay demanding STARTTLS + AUTH, a test CA
     chromium fonts-noto-cjk                 # the bulletin's PDF (headless print); dashboard tests, CJK glyphs
+    python3-websocket python3-yaml          # web tests: Chromium's DevTools protocol; the OpenAPI document
     poppler-utils                           # pdfinfo: the dashboard test checks the bulletin PDF's pages
     procps util-linux                       # ps for status; runuser and setsid for up.sh
     tzdata                                  # time zones of the SLA calendars (Asia/Shanghai ...)

@@ -42,8 +42,8 @@
 # connections, so a client's connection never holds a port we listen on.)
 # COMPLAINTS_METRICS_BASE (5590) + its place in SERVICES: bus-1 5590,
 # bus-2 5591, intake 5592, router-1 5593, router-2 5594, watchdog-1
-# 5595, watchdog-2 5596, notifier-1 5597, notifier-2 5598, analytics 5599
-# (svc_metrics_port).
+# 5595, watchdog-2 5596, notifier-1 5597, notifier-2 5598, analytics 5599,
+# mail 5600, web 5601 (svc_metrics_port).
 #
 # Interface: say, warn, die, as_pg, pg_bin_dir, pg_cluster_running, pg_port,
 #            pg_ensure, env_setting, env_recorded, env_write, endpoints_load,
@@ -71,7 +71,7 @@ PROG=${PROG:-$(basename "$0" .sh)}
 # The services of the embedded pipeline, in start order. NAME -> binary is
 # NAME without its -N instance suffix (bus-1 and bus-2 both run `bus`).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1 notifier-2 analytics mail)
+SERVICES=(bus-1 bus-2 intake router-1 router-2 watchdog-1 watchdog-2 notifier-1 notifier-2 analytics mail web)
 # The local sinks the notifier delivers to when no real server is named
 # (notify_load decides which); started before the notifier, stopped by down.
 # shellcheck disable=SC2034
@@ -89,6 +89,12 @@ keys_ensure () {
     local bin=$1
     "$bin/complaintctl" keys init --keys "$KEYS_DIR" 2>/dev/null \
         || die "complaintctl keys init --keys $KEYS_DIR failed"
+    # The web adapter's own identity: an adapter for the web channel, no
+    # --status (a lookup with the customer's code is what anyone may do).
+    if [[ ! -e $KEYS_DIR/web.cert ]]; then
+        "$bin/complaintctl" keys new web --role adapter --channels web --keys "$KEYS_DIR" \
+            >/dev/null || die "complaintctl keys new web failed"
+    fi
 }
 
 # staff_tokens_ensure BIN — a token for every staff id of the directory that
@@ -371,6 +377,9 @@ endpoints_load () {
     # The dashboard and the bulletin (docs/analytics.md "Dashboard"), loopback.
     COMPLAINTS_ANALYTICS_HTTP=$(env_setting COMPLAINTS_ANALYTICS_HTTP 127.0.0.1:5571)
     COMPLAINTS_METRICS_BASE=$(env_setting COMPLAINTS_METRICS_BASE 5590)
+    # The web adapter (docs/adapters.md "Web"): loopback, behind the bank's TLS proxy.
+    COMPLAINTS_WEB_ADDR=$(env_setting COMPLAINTS_WEB_ADDR 127.0.0.1:8080)
+    export COMPLAINTS_WEB_ADDR
     export COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT
     export COMPLAINTS_ANALYTICS_ENDPOINT COMPLAINTS_ANALYTICS_HTTP
     export COMPLAINTS_METRICS_BASE

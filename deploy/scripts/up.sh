@@ -31,6 +31,10 @@
 #                       (127.0.0.1:2424), its own key "mail" (adapter, email)
 #                       and the staff inbox, from the event log; one
 #                       consumes the stream at a time, both deliver
+#        web            the customers' web channel (docs/adapters.md "Web"):
+#                       the form and the JSON API on http://COMPLAINTS_WEB_ADDR/
+#                       (127.0.0.1:8080), its spool in var/spool/web, its own
+#                       CURVE key (var/keys/web, made by the keys step)
 #
 #    Before the notifier, for each delivery URL the caller did not set
 #    (COMPLAINTS_SMTP_URL, COMPLAINTS_SMS_URL, COMPLAINTS_PUSH_URL; lib.sh
@@ -66,7 +70,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) BIN=$BUILD/bin ;; *) BIN=$COMPLAINTS_ROOT/$BUILD/bin ;; esac
 UP_TIMEOUT=${UP_TIMEOUT:-20}
 
-for b in bus intake router watchdog notifier analytics mail complaintctl smtp-sink; do
+for b in bus intake router watchdog notifier analytics mail web complaintctl smtp-sink; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing; build first (make, or make BUILD=$BUILD)"
 done
 
@@ -125,6 +129,7 @@ svc_start () {
     case $name in
         bus-* | router-* | watchdog-*) args=(--name "$name") ;;
         analytics) args=(--name "$name") ;;
+        web) mkdir -p -m 0700 "$VAR/spool"; args=(--spool "$VAR/spool/web") ;;
         notifier-*) args=(--name "$name" "${NOTIFY_ARGS[@]}") ;;
         mail) args=(--maildir "$VAR/mail/inbox" --dir "$VAR/mail"
                     --lmtp "${COMPLAINTS_MAIL_LMTP:-127.0.0.1:2424}") ;;
@@ -215,6 +220,8 @@ if [[ $COMPLAINTS_ANALYTICS_HTTP != off ]]; then
     printf '  dashboard   http://%s/  bulletin http://%s/bulletin\n' \
         "$COMPLAINTS_ANALYTICS_HTTP" "$COMPLAINTS_ANALYTICS_HTTP"
 fi
+printf '  web         http://%s/  (API http://%s/api/v1/complaints)\n' "$COMPLAINTS_WEB_ADDR" \
+    "$COMPLAINTS_WEB_ADDR"
 printf '  notifier    smtp %s  sms %s  push %s\n' "$COMPLAINTS_SMTP_URL" "$COMPLAINTS_SMS_URL" \
     "$COMPLAINTS_PUSH_URL"
 say "environment in $ENV_FILE (. $ENV_FILE; psql)"

@@ -31,6 +31,7 @@
 #include "calendar.h"
 #include "dashboard.h"
 #include "log.h"
+#include "http_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,21 +58,8 @@ query_server_address (const char *text, struct sockaddr_in *addr)
 {
     if (!text || strcmp (text, "off") == 0)
         return 1;
-    const char *colon = strrchr (text, ':');
-    if (!colon || colon == text || colon - text > 15)
-        return -1;
-    char host [16];
-    memcpy (host, text, (size_t) (colon - text));
-    host [colon - text] = 0;
-    char *end = NULL;
-    errno = 0;
-    long port = strtol (colon + 1, &end, 10);
-    if (errno || !colon [1] || *end || port < 1 || port > 65535)
-        return -1;
-    memset (addr, 0, sizeof *addr);
-    addr->sin_family = AF_INET;
-    addr->sin_port = htons ((uint16_t) port);
-    if (inet_pton (AF_INET, host, &addr->sin_addr) != 1)
+    //  common/http_server.h parses; a dashboard needs a real port.
+    if (http_address_parse (text, addr) || addr->sin_port == 0)
         return -1;
     return 0;
 }

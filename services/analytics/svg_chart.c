@@ -21,6 +21,7 @@
  *  Okabe-Ito set); the target line is dashed vermilion.
  */
 #include "svg_chart.h"
+#include "html.h"
 
 #include <assert.h>
 #include <math.h>
@@ -155,15 +156,7 @@ svg_chart_set_min_cell (svg_chart_t *self, int k)
 void
 svg_chart_escape (FILE *out, const char *text)
 {
-    for (const char *p = text ? text : ""; *p; p++)
-        switch (*p) {
-            case '&': fputs ("&amp;", out); break;
-            case '<': fputs ("&lt;", out); break;
-            case '>': fputs ("&gt;", out); break;
-            case '"': fputs ("&quot;", out); break;
-            case '\'': fputs ("&#39;", out); break;
-            default: fputc (*p, out);
-        }
+    html_escape (out, text);            /* common/html.h: one escaper for every page */
 }
 
 static double

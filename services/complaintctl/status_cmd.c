@@ -9,6 +9,7 @@
  *  the tool cannot tell them apart either, and says so.
  */
 #include "ctl.h"
+#include "request.h"
 #include "curve.h"
 #include "cfg.h"
 #include "proto.h"
@@ -77,12 +78,7 @@ ctl_status (int argc, char **argv)
 
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 3);
-    proto_pack_kv_cstr (&pk, "op", "get");
-    proto_pack_kv_cstr (&pk, "complaint_no", argv [optind]);
-    proto_pack_kv_cstr (&pk, "query_code", code);
+    request_get_pack (&buf, argv [optind], NULL, code);
     json_t *reply = NULL;
     int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &reply);
     msgpack_sbuffer_destroy (&buf);

@@ -223,6 +223,28 @@ def mail_seeds():
     return seeds
 
 
+def web_seeds():
+    """fuzz_web_request: the first byte picks the decoder (even: the API's
+    JSON body, odd: the form's urlencoded fields), the rest is the body."""
+    import json
+    import urllib.parse
+    good = {"customer": {"name": "王小明", "phone": "13912345678"}, "body": "年费扣了两次",
+            "product": "信用卡", "lang": "zh", "amount": "300.00", "narrative_consent": True}
+    form = {"csrf": "1.ab", "ref": "form-0123456789abcdef", "lang": "zh",
+            "customer.name": "李雷", "customer.phone": "13800000000", "body": "<b>网银</b>",
+            "narrative_consent": "yes"}
+    return {
+        "json-good": b"\x00" + json.dumps(good, ensure_ascii=False).encode(),
+        "json-bad-phone": b"\x00" + json.dumps(dict(good, customer={"phone": "x"})).encode(),
+        "json-unknown": b"\x00" + b'{"body":"x","customer":{"name":"a"},"ref":"r"}',
+        "json-deep": b"\x00" + b"[" * 100 + b"]" * 100,
+        "json-dup": b"\x00" + b'{"body":"x","body":"y"}',
+        "form-good": b"\x01" + urllib.parse.urlencode(form).encode(),
+        "form-bad": b"\x01" + b"body=%ZZ&customer.name=%E7%8E",
+        "form-dup": b"\x01" + b"body=a&body=b",
+    }
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     shutil.rmtree(d, ignore_errors=True)
@@ -239,3 +261,4 @@ if __name__ == "__main__":
     write("fuzz_scan", scan_seeds())
     write("fuzz_privacy", privacy_seeds())
     write("fuzz_mail", mail_seeds())
+    write("fuzz_web_request", web_seeds())

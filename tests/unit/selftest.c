@@ -32,6 +32,11 @@
 #include "intake_client.h"
 #include "spool_sender.h"
 #include "analytics_request.h"
+#include "http_server.h"
+#include "http_form.h"
+#include "html.h"
+#include "csrf.h"
+#include "spool_writer.h"
 //  Pure classes of a service (no store, no clock, no I/O), compiled into
 //  this binary (Makefile: SELFTEST_SVC) so they are tested without one.
 #include "hotspot_rules.h"
@@ -71,6 +76,11 @@ static const s_test_t s_tests [] = {
     { "event_stream", event_stream_test },
     { "curve", curve_test },
     { "analytics_request", analytics_request_test },
+    { "http_server", http_server_test },
+    { "http_form", http_form_test },
+    { "html", html_test },
+    { "csrf", csrf_test },
+    { "spool_writer", spool_writer_test },
     { "hotspot_rules", hotspot_rules_test },
     { "hotspot", hotspot_test },
     { "svg_chart", svg_chart_test },

@@ -1,4 +1,4 @@
-/*  peer_limit.c — failed status queries per peer (see peer_limit.h).
+/*  peer_limit.c — tries per peer, a token bucket each (see peer_limit.h).
  *
  *  A bucket is two numbers: the tokens at `at` (a fraction accrues between
  *  refills, so refills are exact however often the bucket is looked at).
@@ -119,7 +119,7 @@ peer_limit_size (peer_limit_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Self-test (intake --selftest): no store, no clock (times are given).
+//  Self-test (intake --selftest, and selftest peer_limit): no store, no clock (times are given).
 
 #include "selftest_tally.h"
 
