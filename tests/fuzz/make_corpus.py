@@ -220,6 +220,10 @@ def mail_seeds():
         if name.endswith(".eml"):
             with open(os.path.join(d, name), "rb") as f:
                 seeds[name] = f.read()
+    # A reply to a notifier message of migration 025 (the case in its id).
+    seeds["reply_new_message_id.eml"] = (
+        b"From: a@b.cn\nSubject: Re\n"
+        b"In-Reply-To: <n42.3.202611230000427.0badf00d@complaints.local>\n\nx\n")
     return seeds
 
 
