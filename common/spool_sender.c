@@ -81,6 +81,15 @@ spool_sender_permanent (const char *code, size_t len)
     return false;
 }
 
+/* `forbidden` naming the field "from" is not about the adapter's key: intake
+ * checked the sender of a reply (case_reply.h) and it is not the case's
+ * customer. The input will never pass: refused for good, like a bad field. */
+static bool
+s_refused_sender (proto_str_t code, proto_str_t field)
+{
+    return proto_str_eq (code, PROTO_E_FORBIDDEN) && proto_str_eq (field, "from");
+}
+
 static void
 s_entry_free (void **item_p)
 {
@@ -229,7 +238,8 @@ s_on_answer (void *arg, zframe_t *frame, int attempts)
     }
     else
     if (reply && code.ptr && (spool_sender_permanent (code.ptr, code.len)
-                          || s_staff_refused (code, field))) {
+                          || s_staff_refused (code, field)
+                          || s_refused_sender (code, field))) {
         if (spool_reject (self->spool, id, zframe_data (frame), zframe_size (frame)))
             log_warn ("spool_move_failed", "id=%s to=rejected reason=\"%s\"", id,
                       strerror (errno));
@@ -457,6 +467,9 @@ spool_sender_test (bool verbose)
     assert (spool_sender_permanent ("not_found", 9));
     assert (!spool_sender_permanent ("unavailable", 11));
     assert (!spool_sender_permanent ("forbidden", 9));
+    /* ... except a reply's sender refused: for good */
+    assert (s_refused_sender ((proto_str_t) { "forbidden", 9 }, (proto_str_t) { "from", 4 }));
+    assert (!s_refused_sender ((proto_str_t) { "forbidden", 9 }, (proto_str_t) { "channel", 7 }));
     assert (!spool_sender_permanent (NULL, 0));
 
     char dir [] = "/tmp/spool_sender_test_XXXXXX";

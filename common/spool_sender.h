@@ -25,10 +25,12 @@
  *  `forbidden` and `unauthenticated` count as transient on purpose: they
  *  say the adapter's certificate is wrong (revoked, or not given this
  *  channel), which the operator fixes; the entries must still arrive after.
- *  Except when they name a member of staff's token (field
- *  `first_contact.token`: the agent a first contact is resolved under,
- *  proto/request.h): no certificate fix makes that pass, so it is a
- *  refusal for good, kept in rejected/ with intake's answer.
+ *  Two exceptions are refusals for good, kept in rejected/ with intake's
+ *  answer, because no certificate fix makes them pass: a refusal naming a
+ *  member of staff's token (field `first_contact.token`: the agent a first
+ *  contact is resolved under, proto/request.h), and `forbidden` naming the
+ *  field "from" — a reply whose sender is not the case's customer
+ *  (intake's case_reply).
  *
  *  The adapter is told each entry's outcome through its function (the web
  *  adapter answers the customer with the complaint number and query code).

@@ -30,9 +30,11 @@
 
 static const events_field_t s_action_head [] = {
     F ("action", STR, REQUIRED, PLAIN, "the lifecycle action (`resolve`)"),
-    F ("actor", STR, REQUIRED, PLAIN, "the staff id that took it"),
+    F ("actor", STR, REQUIRED, PLAIN,
+       "the staff id that took it; for a customer's reply, the adapter's certificate name"),
     F ("actor_role", STR, REQUIRED, PLAIN,
-       "`handler`, `supervisor`, `complaint_office` or `manager`"),
+       "`handler`, `supervisor`, `complaint_office` or `manager`; `adapter` for a "
+       "customer's reply an adapter recorded (intake `reply`)"),
     F ("from", STR, REQUIRED, PLAIN, "the state before"),
     F ("state", STR, REQUIRED, PLAIN, "the state after"),
     F ("version", INT, REQUIRED, PLAIN, "the case version the action produced"),
@@ -306,9 +308,11 @@ static const events_decl_t s_events [E_COUNT] = {
       OWN (s_cooperation) },
     { "complaint.accepted", "intake", "staff action `accept`", ACT, OWN (s_accepted) },
     { "complaint.investigating", "intake", "staff action `investigate`", ACT, NONE },
-    { "complaint.noted", "intake", "staff action `note`", ACT, NONE },
+    { "complaint.noted", "intake", "staff action `note`, or a customer's reply (intake `reply`) "
+      "on a case not waiting for the customer", ACT, NONE },
     { "complaint.info_requested", "intake", "staff action `request_info`", ACT, NONE },
-    { "complaint.customer_replied", "intake", "staff action `customer_replied`", ACT, NONE },
+    { "complaint.customer_replied", "intake", "staff action `customer_replied`, or the "
+      "customer's reply itself (intake `reply`) on a case awaiting the customer", ACT, NONE },
     { "complaint.resolved", "intake", "staff action `resolve`", ACT, OWN (s_resolved) },
     { "complaint.feedback", "intake", "staff action `feedback`", ACT, OWN (s_feedback) },
     { "complaint.review_requested", "intake", "staff action `review`", ACT, NONE },

@@ -159,6 +159,9 @@ static const char *const s_act_keys [] = {
     "level", "department", "duplicate_of", "satisfied", "amount", NULL
 };
 static const char *const s_queue_keys [] = { "op", "token", "scope", "state", "limit", NULL };
+static const char *const s_reply_keys [] = {
+    "op", "complaint_no", "channel", "ref", "from", "text", NULL
+};
 
 static int
 s_decode_customer (const msgpack_object *map, customer_t *c, proto_error_t *err)
@@ -458,6 +461,33 @@ s_decode_queue (const msgpack_object *map, queue_t *q, proto_error_t *err)
     return 0;
 }
 
+/*  A reply: the case, a known channel, its ref, a sender address (with an
+ *  '@' for e-mail; the check against the case's customer is intake's) and
+ *  the text, bounded as a complaint's body is. */
+static int
+s_decode_reply (const msgpack_object *map, reply_t *r, proto_error_t *err)
+{
+    if (s_get_complaint_no (map, "complaint_no", true, r->complaint_no, err)
+    ||  proto_get_str (map, "channel", "channel", true, 1, 32, &r->channel, err))
+        return -1;
+    if (!channel_valid (r->channel)) {
+        proto_error_set (err, PROTO_E_UNKNOWN_CHANNEL, "channel",
+                         "channel \"%.*s\" is not one of the channels", (int) r->channel.len,
+                         r->channel.ptr);
+        return -1;
+    }
+    if (proto_get_str (map, "ref", "ref", true, 1, PROTO_MAX_REF, &r->ref, err)
+    ||  proto_get_str (map, "from", "from", true, 3, PROTO_MAX_SHORT, &r->from, err)
+    ||  proto_get_str (map, "text", "text", true, 1, PROTO_MAX_BODY, &r->text, err))
+        return -1;
+    if (proto_str_eq (r->channel, "email") && !memchr (r->from.ptr, '@', r->from.len)) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "from",
+                         "from must be an e-mail address (with '@') on the email channel");
+        return -1;
+    }
+    return 0;
+}
+
 int
 request_decode (const void *data, size_t size, msgpack_unpacked *msg,
                 request_t *req, proto_error_t *err)
@@ -500,8 +530,14 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
             return -1;
         return s_decode_queue (&msg->data, &req->u.queue, err);
     }
+    if (proto_str_eq (op, "reply")) {
+        req->op = REQUEST_REPLY;
+        if (s_known_keys (&msg->data, s_reply_keys, NULL, "reply", err))
+            return -1;
+        return s_decode_reply (&msg->data, &req->u.reply, err);
+    }
     proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
-                     "op \"%.*s\" is not one of submit, get, act, queue",
+                     "op \"%.*s\" is not one of submit, get, act, queue, reply",
                      (int) (op.len > 32 ? 32 : op.len), op.ptr);
     return -1;
 }
@@ -586,6 +622,21 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
     s_pack_opt (&pk, "email", s->customer.email);
     s_pack_opt (&pk, "account", s->customer.account);
     s_pack_opt (&pk, "id_no", s->customer.id_no);
+}
+
+void
+request_reply_pack (msgpack_sbuffer *buf, const reply_t *r)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    const proto_str_t *opt [] = { &r->channel, &r->ref, &r->from, &r->text };
+    msgpack_pack_map (&pk, (size_t) (2 + s_count (opt, 4)));
+    proto_pack_kv_cstr (&pk, "op", "reply");
+    proto_pack_kv_cstr (&pk, "complaint_no", r->complaint_no);
+    s_pack_opt (&pk, "channel", r->channel);
+    s_pack_opt (&pk, "ref", r->ref);
+    s_pack_opt (&pk, "from", r->from);
+    s_pack_opt (&pk, "text", r->text);
 }
 
 #include "selftest.h"
@@ -698,6 +749,40 @@ s_test_act_queue (msgpack_sbuffer *buf)
     queue [7] = "sleeping";
     s_test_pack (buf, queue, 0);
     assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "state"));
+}
+
+/* reply: the packer's output decodes; each field's rule names it */
+static void
+s_test_reply (msgpack_sbuffer *buf)
+{
+    request_t req;
+    proto_error_t err = { 0 };
+    reply_t in = { .complaint_no = "202611230000427", .channel = S ("email"),
+                   .ref = S ("abc@mail.example"), .from = S ("li@example.com"),
+                   .text = S ("附件是账单截图。") };
+    msgpack_sbuffer_clear (buf);
+    request_reply_pack (buf, &in);
+    assert (s_test_decode (buf, &req, &err) == 0 && req.op == REQUEST_REPLY);
+    assert (strcmp (req.u.reply.complaint_no, "202611230000427") == 0);
+    in.from = S ("li.example.com");
+    msgpack_sbuffer_clear (buf);
+    request_reply_pack (buf, &in);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "from"));
+    in.from = S ("li@example.com");
+    in.text = (proto_str_t) { NULL, 0 };
+    msgpack_sbuffer_clear (buf);
+    request_reply_pack (buf, &in);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_MISSING_FIELD, "text"));
+    in.text = S ("ok");
+    in.channel = S ("pigeon");
+    msgpack_sbuffer_clear (buf);
+    request_reply_pack (buf, &in);
+    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_UNKNOWN_CHANNEL, "channel"));
+    snprintf (in.complaint_no, sizeof in.complaint_no, "202611230000428");
+    in.channel = S ("email");
+    msgpack_sbuffer_clear (buf);
+    request_reply_pack (buf, &in);
+    assert (s_test_decode (buf, &req, &err) == -1 && strcmp (err.field, "complaint_no") == 0);
 }
 
 void
@@ -813,6 +898,7 @@ request_test (bool verbose)
     assert (strcmp (err.code, PROTO_E_MISSING_FIELD) == 0 && strcmp (err.field, "customer") == 0);
     msgpack_unpacked_destroy (&msg);
     s_test_act_queue (&buf);
+    s_test_reply (&buf);
     msgpack_sbuffer_destroy (&buf);
     if (verbose)
         printf ("OK\n");

@@ -10,6 +10,7 @@
  *      channel_valid           is this one of the channels
  *      request_submit_pack     build a submit request (clients, tests, bench)
  *      request_get_pack        build a get request (complaintctl status, the web adapter)
+ *      request_reply_pack      build a reply request (the channel adapters)
  */
 #ifndef REQUEST_H_INCLUDED
 #define REQUEST_H_INCLUDED
@@ -23,6 +24,7 @@ typedef enum {
     REQUEST_GET,
     REQUEST_ACT,                /* a staff action on a case */
     REQUEST_QUEUE,              /* a member of staff's work list */
+    REQUEST_REPLY,              /* an adapter: the customer's reply on a case */
 } request_op_t;
 
 #define REQUEST_MAX_QUERY_CODE 32  /* bytes; a code is 10 characters (query_code.h) */
@@ -113,6 +115,19 @@ typedef struct {
     int64_t       limit;
 } queue_t;
 
+/*  The customer's reply on a case, sent by the channel's adapter (issue 14
+ *  §3; PROTOCOL.md "reply"): the case, the channel and its ref (the e-mail's
+ *  Message-ID: the same ref twice records once), the sender's address as
+ *  the channel gave it, and the text. Intake checks the sender against the
+ *  case's customer (services/intake/case_reply.c). */
+typedef struct {
+    char complaint_no [COMPLAINT_NO_SIZE];
+    proto_str_t channel;
+    proto_str_t ref;
+    proto_str_t from;              /* the sender's address */
+    proto_str_t text;              /* the customer's words, up to PROTO_MAX_BODY */
+} reply_t;
+
 typedef struct {
     request_op_t op;
     union {
@@ -120,6 +135,7 @@ typedef struct {
         get_t get;
         act_t act;
         queue_t queue;
+        reply_t reply;
     } u;
 } request_t;
 
@@ -137,6 +153,8 @@ void request_submit_pack (msgpack_sbuffer *buf, const submit_t *submit);
  * the customer's query code (either may be NULL). */
 void request_get_pack (msgpack_sbuffer *buf, const char *complaint_no, const char *token,
                        const char *query_code);
+/* Pack a reply request (ptr == NULL fields are left out). */
+void request_reply_pack (msgpack_sbuffer *buf, const reply_t *reply);
 
 void request_test (bool verbose);
 

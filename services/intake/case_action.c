@@ -124,8 +124,6 @@ static const char *s_audit_sql =
     "  'approver', $21::text)))";
 #define AUDIT_NPARAMS 21
 
-static const char *s_outbox_sql =
-    "INSERT INTO outbox (type, complaint_no, data, at) VALUES ($1, $2, $3, app_now ())";
 
 /*  Where the next extension stands: the SLA side's answer (migration 007,
  *  sla_extension_next: the step, the policy's rule for it, whether the
@@ -143,33 +141,91 @@ s_opt (const char *s)
     return s && *s ? s : NULL;
 }
 
-/* Run one statement of the transaction; NULL (and err = unavailable or
- * internal) when it failed. The session logs the failure
- * (pg_statement_failed statement=act_STEP, with the error); this adds
- * which case it was, never the request's text. */
-static PGresult *
-s_exec (s_act_t *self, const char *step, const char *sql, int n, const char *const *values,
-        const int *lengths, const int *formats)
+PGresult *
+case_action_exec (pg_session_t *pg, const char *kind, const char *complaint_no,
+                  const char *step, const char *sql, int n, const char *const *values,
+                  const int *lengths, const int *formats, proto_error_t *err)
 {
-    char what [32];
-    snprintf (what, sizeof what, "act_%s", step);
-    PGresult *res = pg_session_exec (self->pg, what, sql, n, values, lengths, formats, 0);
+    char what [32], event [32];
+    snprintf (what, sizeof what, "%s_%s", kind, step);
+    PGresult *res = pg_session_exec (pg, what, sql, n, values, lengths, formats, 0);
     if (res)
         return res;
-    const char *state = pg_session_last_sqlstate (self->pg);
-    log_error ("act_store_failed", "complaint_no=%s step=%s sqlstate=%s",
-               self->act->complaint_no, step, state);
+    const char *state = pg_session_last_sqlstate (pg);
+    snprintf (event, sizeof event, "%s_store_failed", kind);
+    log_error (event, "complaint_no=%s step=%s sqlstate=%s", complaint_no, step, state);
     /* The store going away (08, or no answer at all), refusing to
      * serialise (40) or cutting the statement off (57: a timeout, a
      * shutdown) is worth a retry; anything else is a bug in this
      * statement or the schema. */
-    if (pg_session_retryable (self->pg))
-        proto_error_set (&self->err, PROTO_E_UNAVAILABLE, "",
+    if (pg_session_retryable (pg))
+        proto_error_set (err, PROTO_E_UNAVAILABLE, "",
                          "the store failed; nothing was written; read the case again and retry");
     else
-        proto_error_set (&self->err, PROTO_E_INTERNAL, "",
+        proto_error_set (err, PROTO_E_INTERNAL, "",
                          "the store refused the action; nothing was written");
     return NULL;
+}
+
+/* One statement of the transaction (case_action_exec: the session logs the
+ * failure as pg_statement_failed statement=act_STEP, this adds which case
+ * it was, never the request's text). */
+static PGresult *
+s_exec (s_act_t *self, const char *step, const char *sql, int n, const char *const *values,
+        const int *lengths, const int *formats)
+{
+    return case_action_exec (self->pg, "act", self->act->complaint_no, step, sql, n, values,
+                             lengths, formats, &self->err);
+}
+
+PGresult *
+case_action_read (pg_session_t *pg, const char *kind, const char *complaint_no, const char *sql,
+                  int n, const char *const *values, proto_error_t *err)
+{
+    PGresult *res = case_action_exec (pg, kind, complaint_no, "read", sql, n, values, NULL, NULL,
+                                      err);
+    if (res && PQntuples (res) != 1) {
+        PQclear (res);
+        proto_error_set (err, PROTO_E_NOT_FOUND, "complaint_no", "no complaint has number %s",
+                         complaint_no);
+        return NULL;
+    }
+    return res;
+}
+
+int
+case_action_update (pg_session_t *pg, const char *kind, const char *complaint_no,
+                    const char *sql, int n, const char *const *values, int64_t version,
+                    int64_t *new_version, proto_error_t *err)
+{
+    PGresult *res = case_action_exec (pg, kind, complaint_no, "update", sql, n, values, NULL,
+                                      NULL, err);
+    if (!res)
+        return -1;
+    *new_version = PQntuples (res) == 1 ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : 0;
+    PQclear (res);
+    if (*new_version != version + 1) {
+        proto_error_set (err, PROTO_E_INTERNAL, "", "the case row changed under its lock");
+        return -1;
+    }
+    return 0;
+}
+
+int
+case_action_outbox (pg_session_t *pg, const char *kind, const char *type,
+                    const char *complaint_no, const msgpack_sbuffer *data, proto_error_t *err)
+{
+    static const char *sql =
+        "INSERT INTO outbox (type, complaint_no, data, at) VALUES ($1, $2, $3, app_now ())";
+    const char *values [] = { type, complaint_no, data->data };
+    int lengths [] = { 0, 0, (int) data->size };
+    int formats [] = { 0, 0, 1 };
+    PGresult *res = case_action_exec (pg, kind, complaint_no, "outbox", sql, 3, values, lengths,
+                                      formats, err);
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
 }
 
 /* Read the case under its row lock and decide who may do what. 0: go on. */
@@ -179,15 +235,10 @@ s_read_case (s_act_t *self)
     const act_t *act = self->act;
     const char *values [] = { act->complaint_no, self->staff.department, self->staff.path,
                               self->staff.id };
-    PGresult *res = s_exec (self, "read", s_case_sql, 4, values, NULL, NULL);
+    PGresult *res = case_action_read (self->pg, "act", act->complaint_no, s_case_sql, 4,
+                                      values, &self->err);
     if (!res)
         return -1;
-    if (PQntuples (res) != 1) {
-        PQclear (res);
-        proto_error_set (&self->err, PROTO_E_NOT_FOUND, "complaint_no",
-                         "no complaint has number %s", act->complaint_no);
-        return -1;
-    }
     snprintf (self->id, sizeof self->id, "%s", PQgetvalue (res, 0, 0));
     const char *state = PQgetvalue (res, 0, 1);
     if (lifecycle_state_parse (state, strlen (state), &self->state)) {
@@ -434,15 +485,9 @@ s_write (s_act_t *self)
         act->satisfied >= 0 ? satisfied : NULL, s_opt (act->level), s_opt (act->reason),
         s_opt (act->duplicate_of),
     };
-    PGresult *res = s_exec (self, "update", s_update_sql, 12, update, NULL, NULL);
-    if (!res)
+    if (case_action_update (self->pg, "act", act->complaint_no, s_update_sql, 12, update,
+                            self->version, &self->new_version, &self->err))
         return -1;
-    self->new_version = PQntuples (res) == 1 ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : 0;
-    PQclear (res);
-    if (self->new_version != self->version + 1) {
-        proto_error_set (&self->err, PROTO_E_INTERNAL, "", "the case row changed under its lock");
-        return -1;
-    }
     char version [24];
     snprintf (version, sizeof version, "%lld", (long long) self->new_version);
     bool transfer = strcmp (name, "transfer") == 0;
@@ -463,7 +508,7 @@ s_write (s_act_t *self)
     int formats [AUDIT_NPARAMS] = { 0 };
     lengths [7] = (int) act->text.len;
     formats [7] = 1;
-    res = s_exec (self, "audit", s_audit_sql, AUDIT_NPARAMS, audit, lengths, formats);
+    PGresult *res = s_exec (self, "audit", s_audit_sql, AUDIT_NPARAMS, audit, lengths, formats);
     if (!res)
         return -1;
     PQclear (res);
@@ -471,14 +516,11 @@ s_write (s_act_t *self)
     msgpack_sbuffer data;
     msgpack_sbuffer_init (&data);
     s_pack_event_data (self, &data);
-    const char *outbox [] = { act->action->event, act->complaint_no, data.data };
-    int olengths [] = { 0, 0, (int) data.size };
-    int oformats [] = { 0, 0, 1 };
-    res = s_exec (self, "outbox", s_outbox_sql, 3, outbox, olengths, oformats);
+    int rc = case_action_outbox (self->pg, "act", act->action->event, act->complaint_no, &data,
+                                 &self->err);
     msgpack_sbuffer_destroy (&data);
-    if (!res)
+    if (rc)
         return -1;
-    PQclear (res);
     return 0;
 }
 

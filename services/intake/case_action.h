@@ -34,6 +34,9 @@
  *
  *  Interface:
  *      case_action_apply   run one act; the reply (ok or error) is packed
+ *      case_action_exec    one statement, and which failures are worth a retry
+ *      case_action_read / _update / _outbox   the steps every action shares
+ *                          (the intake `reply` too, case_reply.c)
  *      case_action_test    self-test: authorisation scope through the real
  *                          decode and apply, and which store failures are
  *                          worth a retry (intake --selftest)
@@ -51,6 +54,32 @@
  * "state" and "version") into reply. Returns 0 when the act committed,
  * -1 when it was refused or failed (nothing written). */
 int case_action_apply (pg_session_t *pg, const act_t *act, msgpack_sbuffer *reply);
+
+/* One statement of an action's transaction (kind "act", "reply": the
+ * statement is named KIND_STEP in the session's log). NULL when it failed:
+ * logged as KIND_store_failed with the case and the SQLSTATE, and err set
+ * to unavailable when a retry may succeed (the store went away, a
+ * serialisation failure, a cancelled statement), else internal. The intake
+ * `reply` (case_reply.c) runs its statements through it too. */
+PGresult *case_action_exec (pg_session_t *pg, const char *kind, const char *complaint_no,
+                            const char *step, const char *sql, int n,
+                            const char *const *values, const int *lengths, const int *formats,
+                            proto_error_t *err);
+
+/* The case row (sql's one row for complaint_no; step "read"), or NULL:
+ * not_found (field complaint_no) when there is none, or the store failed. */
+PGresult *case_action_read (pg_session_t *pg, const char *kind, const char *complaint_no,
+                            const char *sql, int n, const char *const *values,
+                            proto_error_t *err);
+/* The UPDATE of the case (step "update"; sql RETURNING version): 0 with
+ * *new_version when it is version + 1, else -1 (internal, or the store). */
+int case_action_update (pg_session_t *pg, const char *kind, const char *complaint_no,
+                        const char *sql, int n, const char *const *values, int64_t version,
+                        int64_t *new_version, proto_error_t *err);
+/* The action's event into the outbox (step "outbox"): 0, -1. */
+int case_action_outbox (pg_session_t *pg, const char *kind, const char *type,
+                        const char *complaint_no, const msgpack_sbuffer *data,
+                        proto_error_t *err);
 
 /* Needs test_org_create () done on the store. Returns the failures; adds
  * the passed checks to *passed. */

@@ -134,7 +134,7 @@ s_metrics_declare (s_metrics_t *m, daemon_t *daemon)
     metrics_t *reg = daemon_metrics (daemon);
     m->daemon = daemon;
     m->requests = metrics_counter (reg, "complaints_intake_requests_total",
-        "Requests received, by operation (submit, get, act, queue; invalid: not decodable,"
+        "Requests received, by operation (submit, get, act, queue, reply; invalid: not decodable,"
         " dropped: no envelope, refused: the sender's key was revoked).", "op");
     m->errors = metrics_counter (reg, "complaints_intake_errors_total",
         "Requests answered with an error, by the reply's code.", "code");
@@ -183,7 +183,8 @@ static const char *
 s_op_name (int op)
 {
     return op == REQUEST_SUBMIT ? "submit" : op == REQUEST_GET ? "get"
-         : op == REQUEST_ACT ? "act" : op == REQUEST_QUEUE ? "queue" : "other";
+         : op == REQUEST_ACT ? "act" : op == REQUEST_QUEUE ? "queue"
+         : op == REQUEST_REPLY ? "reply" : "other";
 }
 
 /* Replace the request body (last frame) with the reply and send it back. */
@@ -315,6 +316,23 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
                              r->req.u.submit.channel.ptr);
             stats->rejected++;
             metric_add_at (m->requests, (const char *[]) { "submit" }, 1);
+            s_count_error (m, err.code);
+            s_reply_error (router, &r->msg, &err);
+            msgpack_unpacked_destroy (&r->unpacked);
+            continue;
+        }
+        /* A customer's reply on a case (case_reply.h): only a channel's
+         * adapter, and only for its own channels. */
+        if (verdict == ENVELOPE_OK && r->req.op == REQUEST_REPLY
+        &&  (!sender.authenticated || strcmp (sender.role, "adapter") != 0
+             || !curve_peer_may_submit (&sender, r->req.u.reply.channel.ptr,
+                                        r->req.u.reply.channel.len))) {
+            proto_error_set (&err, PROTO_E_FORBIDDEN, "channel", "only an adapter key whose"
+                             " channels include \"%.*s\" may record a reply (this key: %s)",
+                             (int) r->req.u.reply.channel.len, r->req.u.reply.channel.ptr,
+                             sender.name);
+            stats->rejected++;
+            metric_add_at (m->requests, (const char *[]) { "reply" }, 1);
             s_count_error (m, err.code);
             s_reply_error (router, &r->msg, &err);
             msgpack_unpacked_destroy (&r->unpacked);

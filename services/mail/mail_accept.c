@@ -96,11 +96,14 @@ s_name (mail_accept_t *self, char *out, size_t size)
 
 /* The message, and a text file beside it, into folder. 0 or -1 (errno). */
 static int
-s_keep (mail_accept_t *self, const char *folder, const char *data, size_t size,
-        const char *suffix, const char *text, char *name, size_t name_size)
+s_keep_as (mail_accept_t *self, const char *folder, const char *given, const char *data,
+           size_t size, const char *suffix, const char *text, char *name, size_t name_size)
 {
     char base [96], file [128];
-    s_name (self, base, sizeof base);
+    if (given)
+        snprintf (base, sizeof base, "%s", given);
+    else
+        s_name (self, base, sizeof base);
     snprintf (name, name_size, "%s.eml", base);
     //  The note first: a message never sits in the folder without its reason.
     if (text) {
@@ -119,6 +122,66 @@ s_keep (mail_accept_t *self, const char *folder, const char *data, size_t size,
         return -1;
     }
     return 0;
+}
+
+static int
+s_keep (mail_accept_t *self, const char *folder, const char *data, size_t size,
+        const char *suffix, const char *text, char *name, size_t name_size)
+{
+    return s_keep_as (self, folder, NULL, data, size, suffix, text, name, name_size);
+}
+
+static void s_tempfail (mail_verdict_t *v, const char *what, int err);
+
+/* A reply on a known case: its intake request into the spool first (the
+ * spool ID names it), then the message itself into replies/ under that ID,
+ * so a refusal by intake can move it to quarantine (mail_accept_outcome).
+ * Killed between the two, or the second write failing (451: the MTA sends
+ * it again), the request is sent anyway and the next copy is a duplicate
+ * at intake. A reply whose case is unknown (an old notifier Message-ID
+ * without the number, a wrong check digit) goes to quarantine: 550. */
+static const char *
+s_take_reply (mail_accept_t *self, const mail_message_t *m, const char *data, size_t size,
+              const char *source, mail_verdict_t *v, char *name, size_t name_size)
+{
+    if (!m->complaint_no [0]) {
+        char reason [512];
+        snprintf (reason, sizeof reason, "code=unknown_case\nfield=%s\nreason=the reply "
+                  "names a message of ours (%s) that does not carry a complaint number\n"
+                  "source=%s\n", m->field, m->replied_id ? m->replied_id : "",
+                  source);
+        if (s_keep (self, self->quarantine, data, size, "reason", reason, name, name_size)) {
+            s_tempfail (v, "quarantine", errno);
+            return "tempfail";
+        }
+        v->code = 550;
+        snprintf (v->text, sizeof v->text, "5.1.0 the reply names no case we can find "
+                  "(unknown_case, %s): write the complaint number in the subject", m->field);
+        return "reply";
+    }
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    int packed = mail_message_reply_pack (m, &buf);
+    int put = packed ? -1 : spool_put (self->spool, buf.data, buf.size, v->spool_id);
+    msgpack_sbuffer_destroy (&buf);
+    if (put) {
+        s_tempfail (v, "spool", packed ? EINVAL : errno);
+        return "tempfail";
+    }
+    char meta [512];
+    snprintf (meta, sizeof meta, "code=%s\ncomplaint_no=%s\nreplied_message_id=%s\n"
+              "message_id=%s\nspool_id=%s\nsource=%s\n", m->code, m->complaint_no,
+              m->replied_id ? m->replied_id : "", m->message_id ? m->message_id : "",
+              v->spool_id, source);
+    if (s_keep_as (self, self->replies, v->spool_id, data, size, "meta", meta, name,
+                   name_size)) {
+        s_tempfail (v, "replies", errno);
+        return "tempfail";
+    }
+    v->code = 250;
+    snprintf (v->text, sizeof v->text, "2.0.0 accepted as the customer's reply on case %s "
+              "(queued as %s)", m->complaint_no, v->spool_id);
+    return "reply";
 }
 
 static int64_t
@@ -170,21 +233,8 @@ mail_accept_take (mail_accept_t *self, const char *data, size_t size, const char
         }
         msgpack_sbuffer_destroy (&buf);
     }
-    if (m->kind == MAIL_REPLY) {
-        char meta [512];
-        snprintf (meta, sizeof meta, "code=%s\ncomplaint_no=%s\nreplied_message_id=%s\n"
-                  "message_id=%s\nsource=%s\n", m->code, m->complaint_no,
-                  m->replied_id ? m->replied_id : "", m->message_id ? m->message_id : "",
-                  source);
-        if (s_keep (self, self->replies, data, size, "meta", meta, name, sizeof name)) {
-            s_tempfail (v, "replies", errno);
-            result = "tempfail";
-        }
-        else {
-            v->code = 250;
-            snprintf (v->text, sizeof v->text, "2.0.0 kept as the customer's reply on a case");
-        }
-    }
+    if (m->kind == MAIL_REPLY)
+        result = s_take_reply (self, m, data, size, source, v, name, sizeof name);
     else
     if (m->kind == MAIL_AUTOMATIC) {
         char meta [256];
@@ -226,6 +276,43 @@ mail_accept_take (mail_accept_t *self, const char *data, size_t size, const char
     if (self->m_messages)
         metric_add_at (self->m_messages, (const char *[]) { source, result }, 1);
     mail_message_destroy (&m);
+}
+
+void
+mail_accept_outcome (mail_accept_t *self, const char *id, bool rejected,
+                     const msgpack_object *reply)
+{
+    assert (self && id);
+    char eml [PATH_MAX], meta [PATH_MAX];
+    snprintf (eml, sizeof eml, "%s/%s.eml", self->replies, id);
+    snprintf (meta, sizeof meta, "%s/%s.meta", self->replies, id);
+    if (!rejected || access (eml, F_OK) != 0)
+        return;                 /* a complaint, or a reply recorded: nothing to move */
+    const msgpack_object *error = reply ? proto_map_get (reply, "error") : NULL;
+    proto_str_t code = { "", 0 }, field = { "", 0 }, message = { "", 0 };
+    proto_error_t err = { 0 };
+    if (error && error->type == MSGPACK_OBJECT_MAP) {
+        proto_get_str (error, "code", "code", false, 0, 64, &code, &err);
+        proto_get_str (error, "field", "field", false, 0, 64, &field, &err);
+        proto_get_str (error, "message", "message", false, 0, 400, &message, &err);
+    }
+    char reason [768], file [SPOOL_ID_SIZE + 16];
+    snprintf (reason, sizeof reason, "code=%.*s\nfield=%.*s\nreason=%.*s\nsource=intake\n"
+              "spool_id=%s\n", (int) code.len, code.ptr ? code.ptr : "", (int) field.len,
+              field.ptr ? field.ptr : "", (int) message.len, message.ptr ? message.ptr : "", id);
+    snprintf (file, sizeof file, "%s.reason", id);
+    char to [PATH_MAX];
+    snprintf (to, sizeof to, "%s/%s.eml", self->quarantine, id);
+    //  The reason first, then the message: quarantine never holds a
+    //  message without its reason; replies/ keeps it until it is moved.
+    if (spool_file_put (self->quarantine, file, reason, strlen (reason)) || rename (eml, to)) {
+        log_warn ("reply_not_quarantined", "spool_id=%s reason=\"%s\"", id, strerror (errno));
+        return;
+    }
+    unlink (meta);
+    log_warn ("reply_refused", "spool_id=%s code=%.*s field=%.*s kept=quarantine", id,
+              (int) code.len, code.ptr ? code.ptr : "", (int) field.len,
+              field.ptr ? field.ptr : "");
 }
 
 char *

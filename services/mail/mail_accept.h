@@ -6,10 +6,13 @@
  *
  *      complaint    its intake submit into the spool (spool_put): the
  *                   spool_sender takes it from there          -> 250
- *      reply        the message into replies/ with a .meta beside it (the
- *                   case number, or the notifier Message-ID it answers):
- *                   intake has no adapter request for a customer's reply
- *                   yet (docs/adapters.md)                      -> 250
+ *      reply        its intake `reply` request into the spool, then the
+ *                   message into replies/ as SPOOL_ID.eml with a .meta
+ *                   (the case, the Message-ID it answers)     -> 250;
+ *                   intake refusing it for good (the sender is not the
+ *                   case's customer...) moves it to quarantine/ with
+ *                   intake's reason (mail_accept_outcome). A reply whose
+ *                   case is unknown: quarantine/, code unknown_case -> 550
  *      automatic    into automatic/ (auto-replies, bounces, lists: never
  *                   a complaint, never answered)               -> 250
  *      unparsable   into quarantine/, NAME.eml with NAME.reason beside
@@ -23,6 +26,7 @@
  *  Interface:
  *      mail_accept_new / mail_accept_destroy
  *      mail_accept_take       parse, store, answer
+ *      mail_accept_outcome    intake's answer to a spooled entry
  *      mail_read_file         a file's bytes, at most max + 1
  */
 #ifndef MAIL_ACCEPT_H_INCLUDED
@@ -53,6 +57,12 @@ void mail_accept_destroy (mail_accept_t **self_p);
 /* source: "maildir" or "lmtp" (logs and metrics). Always fills v. */
 void mail_accept_take (mail_accept_t *self, const char *data, size_t size, const char *source,
                        mail_verdict_t *v);
+
+/* A spool entry was answered (spool_sender_fn): a reply refused for good
+ * moves from replies/ to quarantine/ with intake's code, field and reason
+ * in ID.reason. Anything else: nothing to do. */
+void mail_accept_outcome (mail_accept_t *self, const char *id, bool rejected,
+                          const msgpack_object *reply);
 
 /* The whole file ("-": stdin), at most max + 1 bytes (one over is enough
  * for the parser to refuse it by size). NULL (errno) when unreadable. */

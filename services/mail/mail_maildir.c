@@ -56,7 +56,7 @@ mail_maildir_scan (const char *dir, mail_accept_t *accept, size_t max_message, s
         if (rename (from, to))
             log_warn ("maildir_move_failed", "file=%s reason=\"%s\"", name, strerror (errno));
         taken++;
-        if (complaints && v.kind == MAIL_COMPLAINT)
+        if (complaints && *v.spool_id)        /* a complaint or a reply: spooled */
             (*complaints)++;
     }
     zlist_destroy (&names);

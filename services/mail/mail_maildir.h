@@ -24,7 +24,7 @@
 /* 0, or -1 with the reason in err. */
 int mail_maildir_ensure (const char *dir, char *err, size_t err_size);
 /* Returns how many were taken (moved out of new/); *complaints counts the
- * complaints spooled among them. */
+ * entries spooled among them (complaints and replies). */
 size_t mail_maildir_scan (const char *dir, mail_accept_t *accept, size_t max_message,
                           size_t max, size_t *complaints);
 

@@ -41,8 +41,9 @@
  *      accepted only when it is valid UTF-8.
  *   7. Reply or complaint: a valid complaint number (Damm check, proto/
  *      complaint_no.h) in the Subject, else In-Reply-To / References
- *      naming a notifier Message-ID (<nID.SEQ@complaints.local>,
- *      services/notifier/smtp_mail.c) makes a reply; anything else that got
+ *      naming a notifier Message-ID (<nID.SEQ.NO.HEX@complaints.local>,
+ *      migration 025: NO is the case; <nID.SEQ@complaints.local> before
+ *      it) makes a reply; anything else that got
  *      this far is a new complaint.
  *
  *  The parser never logs: a message is the customer's identity and words
@@ -816,10 +817,15 @@ s_header (GMimeMessage *message, const char *name)
     return g_mime_object_get_header (GMIME_OBJECT (message), name);
 }
 
-//  Is this Message-ID one the notifier sent: "nDIGITS.DIGITS@complaints.local"?
+//  Is this Message-ID one the notifier sent? "nDIGITS.DIGITS@complaints.local"
+//  (before migration 025), or "nDIGITS.DIGITS.NO.HEX@complaints.local": then
+//  `no` (may be NULL) gets the case's number when its check digit is right,
+//  else stays "".
 static bool
-s_notifier_id (const char *id)
+s_notifier_id_no (const char *id, char no [COMPLAINT_NO_SIZE])
 {
+    if (no)
+        no [0] = 0;
     if (!id || id [0] != 'n' || !isdigit ((unsigned char) id [1]))
         return false;
     const char *p = id + 1;
@@ -829,7 +835,28 @@ s_notifier_id (const char *id)
         return false;
     while (isdigit ((unsigned char) *p))
         p++;
-    return strcasecmp (p, NOTIFIER_DOMAIN) == 0;
+    if (*p == '.') {
+        const char *start = ++p;
+        while (isdigit ((unsigned char) *p))
+            p++;
+        size_t len = (size_t) (p - start);
+        if (*p++ != '.' || !isxdigit ((unsigned char) *p))
+            return false;
+        while (isxdigit ((unsigned char) *p))
+            p++;
+        proto_error_t err = { 0 };
+        if (len >= 15 && len < COMPLAINT_NO_SIZE && no
+        &&  complaint_no_check (start, len, "In-Reply-To", &err) == 0) {
+            memcpy (no, start, len);
+            no [len] = 0;
+        }
+    }
+    if (strcasecmp (p, NOTIFIER_DOMAIN) != 0) {
+        if (no)
+            no [0] = 0;
+        return false;
+    }
+    return true;
 }
 
 //  The first run of 15..28 digits in `s` that is a valid complaint number
@@ -1009,7 +1036,7 @@ s_classify_person (mail_message_t *self)
                    "the subject names one of our complaint numbers: a reply on that case");
         return;
     }
-    if (s_notifier_id (self->in_reply_to)) {
+    if (s_notifier_id_no (self->in_reply_to, self->complaint_no)) {
         self->replied_id = s_strdup (self->in_reply_to);
         s_verdict (self, MAIL_REPLY, MAIL_WHY_IN_REPLY_TO, "In-Reply-To",
                    "In-Reply-To names a message the notifier sent: a reply on that case");
@@ -1017,7 +1044,7 @@ s_classify_person (mail_message_t *self)
     }
     //  The newest reference first: the message being answered.
     for (size_t i = self->n_references; i > 0; i--)
-        if (s_notifier_id (self->references [i - 1])) {
+        if (s_notifier_id_no (self->references [i - 1], self->complaint_no)) {
             self->replied_id = s_strdup (self->references [i - 1]);
             s_verdict (self, MAIL_REPLY, MAIL_WHY_REFERENCES, "References",
                        "References names a message the notifier sent: a reply on that case");
@@ -1266,6 +1293,21 @@ mail_message_submit_pack (const mail_message_t *self, int64_t now_ms, msgpack_sb
     return 0;
 }
 
+int
+mail_message_reply_pack (const mail_message_t *self, msgpack_sbuffer *buf)
+{
+    assert (self && buf);
+    if (self->kind != MAIL_REPLY || !self->complaint_no [0] || !self->from_addr || !self->body)
+        return -1;
+    reply_t r = { .channel = { "email", 5 },
+                  .ref = { self->ref, strlen (self->ref) },
+                  .from = { self->from_addr, strlen (self->from_addr) },
+                  .text = { self->body, strlen (self->body) } };
+    snprintf (r.complaint_no, sizeof r.complaint_no, "%s", self->complaint_no);
+    request_reply_pack (buf, &r);
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  Self-test: the rules as a table
 
@@ -1509,6 +1551,35 @@ mail_message_test (bool verbose, int *passed, int *failed)
     msgpack_sbuffer_init (&buf);
     s_check (verbose, passed, failed, mail_message_submit_pack (m, 0, &buf) == -1 && buf.size == 0
              && !strcmp (m->complaint_no, "202611230000427"), "a reply is not submitted");
+    msgpack_sbuffer_destroy (&buf);
+    mail_message_destroy (&m);
+
+    //  The notifier's Message-ID since migration 025 names the case; the
+    //  reply request carries it, the sender and the text.
+    const char *irt = "From: Li <li@example.com>\nMessage-ID: <r1@example.com>\n"
+        "Subject: Re: receipt\nIn-Reply-To: <n42.3.202611230000427.0badf00d@complaints.local>"
+        "\n\nthe statement is attached\n";
+    m = mail_message_parse (irt, strlen (irt), NULL);
+    msgpack_sbuffer_init (&buf);
+    rc = mail_message_reply_pack (m, &buf);
+    msgpack_unpacked_init (&up);
+    bool decoded = rc == 0 && request_decode (buf.data, buf.size, &up, &req, &err) == 0;
+    s_check (verbose, passed, failed, m->kind == MAIL_REPLY && decoded
+             && req.op == REQUEST_REPLY && !strcmp (req.u.reply.complaint_no, "202611230000427")
+             && proto_str_eq (req.u.reply.from, "li@example.com")
+             && proto_str_eq (req.u.reply.ref, "r1@example.com")
+             && proto_str_eq (req.u.reply.channel, "email"),
+             "In-Reply-To with the case: a reply request intake decodes");
+    msgpack_unpacked_destroy (&up);
+    msgpack_sbuffer_destroy (&buf);
+    mail_message_destroy (&m);
+    const char *bad_no = "From: li@example.com\nSubject: Re\n"
+        "In-Reply-To: <n42.3.202611230000428.0badf00d@complaints.local>\n\nx\n";
+    m = mail_message_parse (bad_no, strlen (bad_no), NULL);
+    msgpack_sbuffer_init (&buf);
+    s_check (verbose, passed, failed, m->kind == MAIL_REPLY && !m->complaint_no [0]
+             && mail_message_reply_pack (m, &buf) == -1 && buf.size == 0,
+             "a wrong check digit in the Message-ID: a reply with no case");
     msgpack_sbuffer_destroy (&buf);
     mail_message_destroy (&m);
 

@@ -27,6 +27,7 @@
  *      mail_message_destroy
  *      mail_message_kind_name  "complaint", "reply", "automatic", "unparsable"
  *      mail_message_submit_pack  the intake submit for a complaint
+ *      mail_message_reply_pack   the intake reply for a reply on a known case
  *      mail_message_test
  */
 #ifndef MAIL_MESSAGE_H_INCLUDED
@@ -135,6 +136,12 @@ const char *mail_message_kind_name (mail_kind_t kind);
  * not move the regulatory deadline. now_ms 0: never from Date. Returns 0,
  * or -1 when the message is not a complaint (nothing packed). */
 int mail_message_submit_pack (const mail_message_t *self, int64_t now_ms, msgpack_sbuffer *buf);
+
+/* The intake reply for a MAIL_REPLY whose case is known (complaint_no:
+ * from the Subject, or the notifier Message-ID it answers): channel
+ * "email", ref (as a submit's), from (the sender's address), text (the
+ * body). -1 when it is not such a reply (nothing packed). */
+int mail_message_reply_pack (const mail_message_t *self, msgpack_sbuffer *buf);
 
 void mail_message_test (bool verbose, int *passed, int *failed);
 

@@ -7,11 +7,14 @@
  *  The daemon takes messages from two doors — a Maildir it scans (new/ ->
  *  cur/) and an LMTP listener on loopback an MTA delivers to — and passes
  *  each through mail_accept (parse, then a durable place: the spool for a
- *  complaint, replies/, automatic/ or quarantine/). The spool is drained
+ *  complaint's submit or a reply's `reply` request — the reply's message
+ *  kept in replies/ —, automatic/ or quarantine/). The spool is drained
  *  into intake by common/spool_sender over common/intake_client, in the
  *  same poll loop as the LMTP sockets: nothing here blocks on intake, so
- *  the MTA is answered while intake is down, and every spooled complaint
- *  arrives once it is back (docs/adapters.md).
+ *  the MTA is answered while intake is down, and every spooled entry
+ *  arrives once it is back (docs/adapters.md). A reply intake refuses for
+ *  good (its sender is not the case's customer) moves from replies/ to
+ *  quarantine/ with intake's reason (s_on_outcome, mail_accept_outcome).
  *
  *  SIGTERM: the listener closes, LMTP sessions in progress and the spool's
  *  requests in flight get up to --drain-ms to finish; what is left stays
@@ -216,7 +219,7 @@ s_lmtp_deliver (void *arg, const char *sender, const char *data, size_t size, si
     mail_accept_take (self->accept, data, size, "lmtp", &v);
     reply->code = v.code;
     snprintf (reply->text, sizeof reply->text, "%s", v.text);
-    if (v.kind == MAIL_COMPLAINT && v.code == 250)
+    if ((v.kind == MAIL_COMPLAINT || v.kind == MAIL_REPLY) && v.code == 250)
         spool_sender_kick (self->sender);
 }
 
@@ -226,12 +229,16 @@ static void
 s_on_outcome (void *arg, const char *id, spool_sender_outcome_t outcome,
               const msgpack_object *reply)
 {
-    (void) arg;
+    s_adapter_t *self = (s_adapter_t *) arg;
     const msgpack_object *no = proto_map_get (reply, "complaint_no");
+    const msgpack_object *action = proto_map_get (reply, "action");
     if (outcome == SPOOL_SENDER_ACCEPTED)
-        log_info ("complaint_submitted", "spool_id=%s complaint_no=%.*s", id,
+        log_info (action ? "reply_recorded" : "complaint_submitted",
+                  "spool_id=%s complaint_no=%.*s", id,
                   no && no->type == MSGPACK_OBJECT_STR ? (int) no->via.str.size : 1,
                   no && no->type == MSGPACK_OBJECT_STR ? no->via.str.ptr : "-");
+    //  A reply refused for good (not the case's customer): into quarantine.
+    mail_accept_outcome (self->accept, id, outcome == SPOOL_SENDER_REJECTED, reply);
 }
 
 static long

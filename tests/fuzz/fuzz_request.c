@@ -70,6 +70,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             /* every required field of the action is there */
             assert ((a->present & a->action->required) == a->action->required);
         }
+        else
+        if (req.op == REQUEST_REPLY) {
+            const reply_t *r = &req.u.reply;
+            size_t len = strnlen (r->complaint_no, COMPLAINT_NO_SIZE);
+            assert (len < COMPLAINT_NO_SIZE);
+            proto_error_t err2 = { 0 };
+            assert (complaint_no_check (r->complaint_no, len, "complaint_no", &err2) == 0);
+            assert (channel_valid (r->channel));
+            assert (r->ref.ptr && r->ref.len >= 1 && r->ref.len <= PROTO_MAX_REF);
+            assert (r->from.ptr && r->from.len >= 3 && r->from.len <= PROTO_MAX_SHORT);
+            assert (r->text.ptr && r->text.len >= 1 && r->text.len <= PROTO_MAX_BODY);
+            s_touch (r->ref);
+            s_touch (r->from);
+            s_touch (r->text);
+        }
         else {
             assert (req.op == REQUEST_QUEUE);
             s_touch (req.u.queue.token);

@@ -97,7 +97,22 @@ def request_seeds():
         "queue_full": pack({"op": "queue", "token": TOKEN, "scope": "department",
                             "state": "investigating", "limit": 500}),
         "queue_bad_scope": pack({"op": "queue", "token": TOKEN, "scope": "everything"}),
+        # reply: an adapter records the customer's reply on a case
+        "reply_ok": pack(reply()),
+        "reply_bad_from": pack(reply(**{"from": "nobody"})),
+        "reply_no_text": pack(reply(text=None)),
+        "reply_long_ref": pack(reply(ref="r" * 129)),
+        "reply_unknown_key": pack(reply(attachments=[{"name": "a.pdf"}])),
+        "reply_bad_check": pack(reply(complaint_no="202611230000428")),
     }
+
+
+def reply(**over):
+    r = {"op": "reply", "complaint_no": "202611230000427", "channel": "email",
+         "ref": "CAF=abc123@mail.example.org", "from": "zhang.san@example.com",
+         "text": "附件是扣费账单截图。"}
+    r.update(over)
+    return {k: v for k, v in r.items() if v is not None}
 
 
 def event(seq, typ, no, data):
@@ -205,6 +220,10 @@ def mail_seeds():
         if name.endswith(".eml"):
             with open(os.path.join(d, name), "rb") as f:
                 seeds[name] = f.read()
+    # A reply to a notifier message of migration 025 (the case in its id).
+    seeds["reply_new_message_id.eml"] = (
+        b"From: a@b.cn\nSubject: Re\n"
+        b"In-Reply-To: <n42.3.202611230000427.0badf00d@complaints.local>\n\nx\n")
     return seeds
 
 

@@ -133,7 +133,9 @@ def step_ab():
     expect("show: the body says it is sealed, and nothing of it",
            ["(sealed: a message to the customer; only the notifier can open it)"], shown)
     expect_true("show: the complaint number is shown", no1 in out)
-    match("show: the message id", r"message id +<n%s\.[0-9]+@complaints\.local>" % id1, out)
+    # the case in the Message-ID since migration 025 (a reply names it)
+    match("show: the message id", r"message id +<n%s\.[0-9]+\.%s\.[0-9a-f]{8}@complaints\.local>"
+          % (id1, no1), out)
     expect_true("show: the state, and the customer's address sealed (the tool has no key)",
                 re.search(r"state +dead", out) and re.search(r"address +\(sealed\)", out))
     rc, out, _ = ctl("notifications", "show", id1, "--json", name="show.json")
