@@ -102,6 +102,8 @@ csrf_verify (csrf_t *self, const char *session, const char *token, int64_t now_s
     return sodium_memcmp (hex, dot + 1, 64) == 0;
 }
 
+#include "selftest.h"
+
 void
 csrf_test (bool verbose)
 {

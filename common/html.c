@@ -27,6 +27,8 @@ html_escape (FILE *out, const char *text)
         html_escape_n (out, text, strlen (text));
 }
 
+#include "selftest.h"
+
 void
 html_test (bool verbose)
 {

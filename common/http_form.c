@@ -193,6 +193,8 @@ http_form_names (http_form_t *self)
     return names;
 }
 
+#include "selftest.h"
+
 void
 http_form_test (bool verbose)
 {

@@ -526,6 +526,8 @@ http_request_reply (http_request_t *self, int status, const char *content_type,
     }
 }
 
+#include "selftest.h"
+
 //  --------------------------------------------------------------------------
 //  Self-test: a server on a free loopback port, a client thread speaking
 //  raw HTTP over a socket, the main thread turning the server.

@@ -170,6 +170,8 @@ spool_writer_pending (spool_writer_t *self)
     return self->pending;
 }
 
+#include "selftest.h"
+
 //  --------------------------------------------------------------------------
 //  Self-test (selftest spool_writer)
 
