@@ -3,7 +3,7 @@
 #
 #     make bench                          # builds, then runs this
 #     BUILD=build bash tests/bench/run.sh # the same, binaries already built
-#     bash tests/bench/run.sh watchdog    # only some of them: intake watchdog analytics pipeline
+#     bash tests/bench/run.sh watchdog    # only some of them: intake watchdog analytics pipeline adapters
 #
 # analytics (after watchdog, in its own database): a real bus and analytics
 # daemon, driven by bench-analytics (tests/bench/analytics.c).
@@ -24,6 +24,12 @@
 # 1000 complaints/s sustained for 60 s, 500/s for the latency targets, and
 # again with 100,000 SMS rows waiting behind the gateway's rate. About five
 # minutes. Its figures go to /tmp/complaints-bench-pipe/figures.txt.
+#
+# adapters (after pipeline; each its own `make up` pipeline, cluster and
+# ports): the channel adapters against intake's own rate measured in the
+# same run — tests/bench/web.sh (web submissions/s back to back and at a
+# stated offered rate with p50/p99), mail.sh (messages/s from the Maildir to
+# acknowledged complaints), hotline.sh (export rows/s). A few minutes.
 #
 # watchdog (after intake, in its own databases): for each size in
 # BENCH_WD_SIZES (default "10000 1000000" open cases) a fresh database is
@@ -74,21 +80,35 @@ ECHO_EP=tcp://127.0.0.1:$((ZMQ_BASE + 1))
 
 
 PHASES=("$@")
-[[ ${#PHASES[@]} -gt 0 ]] || PHASES=(intake watchdog analytics pipeline)
+[[ ${#PHASES[@]} -gt 0 ]] || PHASES=(intake watchdog analytics pipeline adapters)
 want () { local p; for p in "${PHASES[@]}"; do [[ $p == "$1" ]] && return 0; done; return 1; }
 for p in "${PHASES[@]}"; do
-    [[ $p == intake || $p == watchdog || $p == analytics || $p == pipeline ]] \
-        || die "unknown benchmark '$p' (intake, watchdog, analytics, pipeline)"
+    [[ $p == intake || $p == watchdog || $p == analytics || $p == pipeline || $p == adapters ]] \
+        || die "unknown benchmark '$p' (intake, watchdog, analytics, pipeline, adapters)"
 done
-# The pipeline alone needs none of the cluster below: it runs its own.
+# The channel adapters' benchmarks, each on a `make up` pipeline of its own.
+bench_adapters () {
+    local a rc=0
+    for a in web mail hotline; do
+        say "adapters: $a (tests/bench/$a.sh)"
+        BUILD=$BUILD bash "$ROOT/tests/bench/$a.sh" || { rc=1; say "adapters: $a failed"; }
+    done
+    return $rc
+}
+# The pipeline and the adapters need none of the cluster below: each runs its own.
 if [[ ${PHASES[*]} == pipeline ]]; then
     exec env BUILD="$BUILD" bash "$ROOT/tests/bench/pipeline.sh"
+fi
+if [[ ${PHASES[*]} == adapters ]]; then
+    bench_adapters
+    exit
 fi
 need=()
 want intake && need+=(intake bench-intake complaintctl)
 want watchdog && need+=(watchdog bench-watchdog)
 want analytics && need+=(bus analytics bench-analytics complaintctl)
 want pipeline && need+=(bus intake router watchdog notifier complaintctl bench-pipeline)
+want adapters && need+=(bus intake web mail hotline complaintctl bench-intake)
 for b in "${need[@]}"; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is not built (run: make bench)"
 done
@@ -382,4 +402,7 @@ say "figures in $DIR/figures.txt, logs in $DIR"
 
 if want pipeline; then
     BUILD=$BUILD bash "$ROOT/tests/bench/pipeline.sh"
+fi
+if want adapters; then
+    bench_adapters || true
 fi
