@@ -63,7 +63,11 @@ BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bin/bench-%)
 # What the benchmark programs share (tests/bench/lib/): linked into each.
 BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/bench/lib/*.c))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BINS:= $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# Fuzz targets are the same whatever BUILD is (always clang + libFuzzer +
+# ASan/UBSan), so they have one tree of their own: `make asan` and `make
+# test` share it, and CI compiles them once.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_BINS:= $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/fuzz/%)
 
 .PHONY: all deps test asan run up down status bench fuzz fuzz-long clean
 all: $(BINS) $(TEST_BINS) $(SINK_BINS)
@@ -111,36 +115,47 @@ $(BUILD)/bin/bench-%: $(BUILD)/obj/tests/bench/%.o $(BENCH_LIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(BENCH_LIB_OBJ) $(LIB) $(LDLIBS)
 
-# Fuzz targets are always built with clang's libFuzzer (plus ASan/UBSan),
-# from the library sources directly, in their own object tree.
+# Fuzz targets are always built with clang's libFuzzer (plus ASan/UBSan) in
+# FUZZ_BUILD: the library's sources compiled once into an archive there
+# (instrumented for coverage, -fsanitize=fuzzer-no-link), each target's own
+# file and the service sources it names (FUZZ_EXTRA_SRC) compiled with it
+# and linked against that archive.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Icommon -Iproto \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard common/*.h proto/*.h)
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_LIB := $(FUZZ_BUILD)/libcomplaints-fuzz.a
+$(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_SRC) $(LIB_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+$(FUZZ_BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard common/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_EXTRA_SRC) $(FUZZ_LIB) $(LDLIBS)
 
 # fuzz_mail: the mail parser, compiled in from services/mail/, with GMime.
-$(BUILD)/fuzz/fuzz_mail: services/mail/mail_message.c services/mail/mail_message.h
-$(BUILD)/fuzz/fuzz_mail: FUZZ_EXTRA_SRC := services/mail/mail_message.c
-$(BUILD)/fuzz/fuzz_mail: FUZZ_CFLAGS += -Iservices/mail $(GMIME_CFLAGS)
-$(BUILD)/fuzz/fuzz_mail: LDLIBS += $(GMIME_LIBS)
+$(FUZZ_BUILD)/fuzz/fuzz_mail: services/mail/mail_message.c services/mail/mail_message.h
+$(FUZZ_BUILD)/fuzz/fuzz_mail: FUZZ_EXTRA_SRC := services/mail/mail_message.c
+$(FUZZ_BUILD)/fuzz/fuzz_mail: FUZZ_CFLAGS += -Iservices/mail $(GMIME_CFLAGS)
+$(FUZZ_BUILD)/fuzz/fuzz_mail: LDLIBS += $(GMIME_LIBS)
 
 # fuzz_lmtp: the e-mail adapter's LMTP session, compiled in from services/mail/.
-$(BUILD)/fuzz/fuzz_lmtp: services/mail/lmtp_session.c services/mail/lmtp_session.h
-$(BUILD)/fuzz/fuzz_lmtp: FUZZ_EXTRA_SRC := services/mail/lmtp_session.c
-$(BUILD)/fuzz/fuzz_lmtp: FUZZ_CFLAGS += -Iservices/mail
+$(FUZZ_BUILD)/fuzz/fuzz_lmtp: services/mail/lmtp_session.c services/mail/lmtp_session.h
+$(FUZZ_BUILD)/fuzz/fuzz_lmtp: FUZZ_EXTRA_SRC := services/mail/lmtp_session.c
+$(FUZZ_BUILD)/fuzz/fuzz_lmtp: FUZZ_CFLAGS += -Iservices/mail
 
 # fuzz_web_request: the web adapter's decoder and form page, from services/web/.
-$(BUILD)/fuzz/fuzz_web_request: services/web/web_api.c services/web/web_page.c \
+$(FUZZ_BUILD)/fuzz/fuzz_web_request: services/web/web_api.c services/web/web_page.c \
                                 services/web/web_api.h services/web/web_page.h
-$(BUILD)/fuzz/fuzz_web_request: FUZZ_EXTRA_SRC := services/web/web_api.c services/web/web_page.c
-$(BUILD)/fuzz/fuzz_web_request: FUZZ_CFLAGS += -Iservices/web
+$(FUZZ_BUILD)/fuzz/fuzz_web_request: FUZZ_EXTRA_SRC := services/web/web_api.c services/web/web_page.c
+$(FUZZ_BUILD)/fuzz/fuzz_web_request: FUZZ_CFLAGS += -Iservices/web
 
 # fuzz_hotline_csv: the export's rows, with the hotline's call checks.
-$(BUILD)/fuzz/fuzz_hotline_csv: services/hotline/hotline_call.c services/hotline/hotline_call.h
-$(BUILD)/fuzz/fuzz_hotline_csv: FUZZ_EXTRA_SRC := services/hotline/hotline_call.c
-$(BUILD)/fuzz/fuzz_hotline_csv: FUZZ_CFLAGS += -Iservices/hotline
+$(FUZZ_BUILD)/fuzz/fuzz_hotline_csv: services/hotline/hotline_call.c services/hotline/hotline_call.h
+$(FUZZ_BUILD)/fuzz/fuzz_hotline_csv: FUZZ_EXTRA_SRC := services/hotline/hotline_call.c
+$(FUZZ_BUILD)/fuzz/fuzz_hotline_csv: FUZZ_CFLAGS += -Iservices/hotline
 
 fuzz: $(FUZZ_BINS)
 
@@ -149,7 +164,7 @@ fuzz: $(FUZZ_BINS)
 # AddressSanitizer and UBSan, one after another. `make test` keeps the short
 # runs.
 fuzz-long: $(FUZZ_BINS)
-	BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash tests/run.sh 'fuzz_*'
+	BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash tests/run.sh 'fuzz_*'
 
 deps:
 	bash deploy/scripts/install-deps.sh
@@ -176,6 +191,6 @@ bench: all $(BENCH_BINS)
 	BUILD=$(BUILD) bash tests/bench/run.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(FUZZ_BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

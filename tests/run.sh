@@ -93,6 +93,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 BUILD=${BUILD:-build}
 case $BUILD in /*) BUILD_DIR=$BUILD ;; *) BUILD_DIR=$ROOT/$BUILD ;; esac
+# The fuzz targets' own tree, whatever BUILD is (the Makefile's FUZZ_BUILD).
+FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
+case $FUZZ_BUILD in /*) FUZZ_BUILD_DIR=$FUZZ_BUILD ;; *) FUZZ_BUILD_DIR=$ROOT/$FUZZ_BUILD ;; esac
 BIN=$BUILD_DIR/bin
 TEST_PG_PORT=${TEST_PG_PORT:-55405}
 TEST_ZMQ_BASE=${TEST_ZMQ_BASE:-26140}
@@ -546,7 +549,7 @@ s_fuzz_targets () {     # TARGET...
     local dir=$VAR/fuzz
     rm -rf "$dir"; mkdir -p "$dir"
     local wanted=()
-    for t in "${targets[@]}"; do wanted+=("$BUILD/fuzz/$t"); done  # as the Makefile spells it
+    for t in "${targets[@]}"; do wanted+=("$FUZZ_BUILD/fuzz/$t"); done  # as the Makefile spells it
     if ! make -C "$ROOT" --no-print-directory BUILD="$BUILD" "${wanted[@]}" >"$dir/build.log" 2>&1; then
         say "    make fuzz failed:"
         tail -30 "$dir/build.log" | s_indent
@@ -560,7 +563,7 @@ s_fuzz_targets () {     # TARGET...
         if [ -d "$ROOT/tests/fuzz/corpus/$t" ]; then
             cp -r "$ROOT/tests/fuzz/corpus/$t/." "$work/corpus/"
         fi
-        s_timed $((FUZZ_SECONDS + 60)) 10 "$BUILD_DIR/fuzz/$t" \
+        s_timed $((FUZZ_SECONDS + 60)) 10 "$FUZZ_BUILD_DIR/fuzz/$t" \
             -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=10 \
             -artifact_prefix="$work/artifacts/" -print_final_stats=1 \
             "$work/corpus" >"$work/fuzz.log" 2>&1
@@ -591,9 +594,25 @@ s_fuzz_targets () {     # TARGET...
 
 # Each integration test is a job; one marked "# run.sh: alone" (see the
 # header) runs with nothing else in flight.
-s_run_integration () {
+# Longest first: with TEST_JOBS slots the run ends when its last test does,
+# so the tests that take longest start first (the classic LPT schedule),
+# as tests/durations.txt records them ("NAME SECONDS" from a CI run; a test
+# not in it counts as S_DURATION_UNKNOWN seconds). Ties in name order.
+S_DURATION_UNKNOWN=30
+s_integration_order () {
     local f name
     for f in "$ROOT"/tests/integration/*.sh; do
+        [ -f "$f" ] || continue
+        name=$(basename "$f" .sh)
+        printf '%s %s\n' "$(awk -v n="$name" -v d="$S_DURATION_UNKNOWN" \
+            '$1 == n { d = $2 } END { print d }' "$ROOT/tests/durations.txt" 2>/dev/null \
+            || echo "$S_DURATION_UNKNOWN")" "$f"
+    done | sort -k1,1nr -k2,2 | cut -d' ' -f2-
+}
+
+s_run_integration () {
+    local f name
+    for f in $(s_integration_order); do
         [ -f "$f" ] || continue
         name=$(basename "$f" .sh)
         s_selected "$name" || continue
@@ -677,7 +696,7 @@ if [ $need_pg = 1 ]; then
 fi
 
 # The pool: the service self-tests (short), the fuzz targets (the longest
-# job, so it starts early), then the integration tests in name order.
+# job, so it starts early), then the integration tests longest first.
 [ $need_pg = 1 ] && s_run_service_selftests
 s_run_fuzz
 [ $need_pg = 1 ] && s_run_integration
