@@ -23,6 +23,7 @@ PACKAGES=(
     postgresql postgresql-client            # the embedded cluster, psql for scripts and tests
     python3-zmq python3-msgpack             # tests drive the daemons as real ZeroMQ clients
     jq                                      # tests check complaintctl's JSON lines
+    curl                                    # tests call the daemons' HTTP endpoints (hotline_desk, notify_secrets)
     python3-aiosmtpd openssl                # notify_tls: a relay demanding STARTTLS + AUTH, a test CA
     chromium fonts-noto-cjk                 # the bulletin's PDF (headless print); dashboard tests, CJK glyphs
     python3-websocket python3-yaml          # web tests: Chromium's DevTools protocol; the OpenAPI document

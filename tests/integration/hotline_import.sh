@@ -33,6 +33,9 @@ hotline () {
         --metrics-port "$METRICS_PORT" \
         --inbox "$TEST_DIR/inbox" --spool "$TEST_DIR/spool" --settle-ms 300 --scan-ms 100 \
         --import-token-file "$TEST_DIR/import.token"
+    # The daemon makes its inbox as it starts; the checker drops files into
+    # it at once, so wait for it (a drop before it raced the start: ENOENT).
+    wait_for "[ -d '$TEST_DIR/inbox' ]" 20 || fail "hotline made no inbox within 20 s"
 }
 checker () {
     "$PY" "$ROOT/tests/integration/hotline_import.py" --inbox "$TEST_DIR/inbox" \
