@@ -7,11 +7,14 @@
 # the watchdog at once (NOTIFY app_clock). Every case is received in 2026
 # (an explicit received time), so the cn 2026 calendar applies.
 #
-#   g  Spring Festival: a regulator referral received Thu 2026-02-12 10:00
-#      has 5 working days (policy: the association's rule): Fri 13, the
-#      make-up Saturday 14, then Tue 24, Wed 25, Thu 26 -> due at the end of
-#      Thu 2026-02-26; mid-festival nothing has breached; after the due time
-#      the breach fires once
+#   g  Spring Festival: a banking-association referral received Thu
+#      2026-02-12 10:00 is reported back (referral_reply) within 5 working
+#      days (policy: the association's rule, seed 004): Fri 13, the make-up
+#      Saturday 14, then Tue 24, Wed 25, Thu 26 -> due at the end of Thu
+#      2026-02-26; mid-festival nothing has breached; after the due time the
+#      breach fires once. The referral (migration 026's columns) is set here
+#      as the store's owner: `submit` learns the referral fields in
+#      REFERRALS' branch, not this one.
 #   then six cases received Mon 2026-03-02 09:00 (+08:00):
 #   a  untouched: acknowledge (24h) reminds at 50 % and 80 %, breaches,
 #      escalates tier 1 at once, tier 2 not before +1 working day (end of
@@ -99,6 +102,9 @@ at "2026-02-12 10:00:00+08"
 checker settle
 G=$(submit sla-g regulator "监管转办：客户反映信用卡分期手续费收取不透明，请核实处理。" \
         "$(ms_of '2026-02-12 10:00:00+08')")
+psql_value "update complaint set referral_source = 'association', referrer = '银行业协会'
+             where complaint_no = :'no'" no="$G" >/dev/null \
+    || fail "setting $G's referral refused: $(tail -2 "$TEST_DIR/psql.err")"
 checker g-start "$G"
 at "2026-02-20 12:00:00+08"
 checker g-mid "$G"
