@@ -71,7 +71,7 @@ def one(no):
              20, no=no)
     settle()
     expect("1: resolution 15d from Mon 2027-01-25: end of Tue 02-09, provisional",
-           "15d|%d|t" % END_0209, clock(no, "resolution", "allowance || '|' || "
+           "15d|%d|true" % END_0209, clock(no, "resolution", "allowance || '|' || "
                                          + MS % "due_at" + " || '|' || provisional"))
     expect("1: the 24-hour clocks count no calendar days: not provisional", "f|f",
            clock(no, "acknowledge", "provisional") + "|" + clock(no, "first_response",
