@@ -25,13 +25,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+from checks import sla_clock as clock, sla_settle as settle  # noqa: E402
 from checks import expect, expect_true, note, sql, wait_for, wait_sql  # noqa: E402
 
 ARGS = None
-SETTLED = """select (select count(*) from complaint where sla_dirty)
-                  + (select count(*) from sla_clock where next_fire_at <= app_now ())
-                  + (select count(*) from outbox) = 0"""
-MS = "(extract (epoch from %s) * 1000)::bigint"
+MS = checks.SQL_MS
 #  Ends of days, 24:00 +08:00.
 END_0209 = int(datetime.datetime.fromisoformat("2027-02-10T00:00:00+08:00").timestamp() * 1000)
 END_0215 = int(datetime.datetime.fromisoformat("2027-02-16T00:00:00+08:00").timestamp() * 1000)
@@ -39,14 +37,6 @@ SLA_KEYS = {"complaint_no", "stage", "round", "department", "handler", "priority
             "previous_due_at", "due_at", "provisional"}
 
 
-def settle():
-    wait_sql("clocks settled at %s" % sql("select app_now ()"), SETTLED, 20)
-
-
-def clock(no, stage, cols):
-    return sql("select " + cols + " from sla_clock where complaint_id ="
-               " (select id from complaint where complaint_no = :'no')"
-               " and stage = :'stage' and round = 0", no=no, stage=stage)
 
 
 def moved_events(no):

@@ -35,17 +35,12 @@ mkdir -p "$CALS"
 cp "$ROOT"/deploy/calendars/*.conf "$CALS/"
 SMTP_PORT=$((TEST_ZMQ_BASE + 3))        # nothing listens: e-mail rows fail, inbox rows are sent
 
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
+start_pipeline || exit 1
 start_service watchdog watchdog --name wd-prov --bus "$BUS_PUB_EP" \
     --policy "$ROOT/deploy/sla/policy.conf" --calendars "$CALS" --sweep-ms 500
 start_service notifier notifier --bus "$BUS_PUB_EP" --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
     --smtp-from complaints@bank.example --poll-ms 100 --max-attempts 1 \
     --calendars "$CALS"
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
 wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]' 20 \
     || { fail "the router did not load $n_staff tokens within 20 s"; exit 1; }
 

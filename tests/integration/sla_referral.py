@@ -21,26 +21,16 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
+from checks import sla_clock as clock, sla_settle as settle  # noqa: E402
 from checks import expect, expect_true, sql, wait_sql  # noqa: E402
 
-SETTLED = """select (select count(*) from complaint where sla_dirty)
-                  + (select count(*) from sla_clock where next_fire_at <= app_now ())
-                  + (select count(*) from outbox) = 0"""
-MS = "(extract (epoch from %s) * 1000)::bigint"
+MS = checks.SQL_MS
 
 
 def ms(text):
     return int(datetime.datetime.fromisoformat(text).timestamp() * 1000)
 
 
-def settle():
-    wait_sql("clocks settled at %s" % sql("select app_now ()"), SETTLED, 20)
-
-
-def clock(no, stage, cols):
-    return sql("select " + cols + " from sla_clock where complaint_id ="
-               " (select id from complaint where complaint_no = :'no')"
-               " and stage = :'stage' and round = 0", no=no, stage=stage)
 
 
 def due(no, stage):

@@ -31,14 +31,9 @@ DIRECTORY=$ROOT/deploy/org/directory.conf
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
 n_staff=$(awk '$1 == "staff"' "$DIRECTORY" | wc -l)
 
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
+start_pipeline || exit 1
 start_service watchdog watchdog --name wd-ref --bus "$BUS_PUB_EP" \
     --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 500
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
 wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]' 20 \
     || { fail "the router did not load $n_staff tokens within 20 s"; exit 1; }
 
