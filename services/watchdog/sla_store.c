@@ -14,6 +14,16 @@
  *             upsert every clock in one statement (ON CONFLICT (complaint_id,
  *             stage, round)), record the `met` and `extended` firings with
  *             their events, clear sla_dirty and set complaint.due_at; COMMIT.
+ *             The case row brings its referral (referral_source: the
+ *             policy's referral= term; referrer_due_at: the referral_reply
+ *             deadline); the clock rows bring the figures a deadline was
+ *             last computed from, so a deadline the calendar alone moved is
+ *             recorded as a `moved:<due ms>` firing with sla.deadline_moved
+ *             (sla_plan.c says when), once per new deadline.
+ *
+ *  mark_provisional  after a calendar load: one UPDATE marks dirty the cases
+ *             of open provisional clocks (the watchdog's own column), so the
+ *             recompute above counts them on the calendars now loaded.
  *
  *  fire       one transaction: claim up to `batch` clocks whose next_fire_at
  *             has come, whose case is not dirty (a dirty case is recomputed
