@@ -422,7 +422,7 @@ s_check_extend (s_act_t *self)
     }
     if (lifecycle_role_rank (self->staff.role) < lifecycle_role_rank (approver)) {
         proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
-                         "extension %s of %s (+%s) needs the approval of a %s or higher; "
+                         "extension %s of %s (%s) needs the approval of a %s or higher; "
                          "you are a %s", self->ext_step, self->ext_stage, self->ext_adds,
                          self->ext_approver, lifecycle_role_name (self->staff.role));
         return -1;

@@ -20,11 +20,12 @@
 #      escalates tier 1 at once, tier 2 not before +1 working day (end of
 #      Wed 03-04), tier 3 at +2 working days; each step exactly once (one
 #      sla_firing row, one sla.* event), in this order by seq
-#   b  paused while awaiting the customer for 48 h: the resolution deadline
-#      moves by exactly the paused time, paused_ms = 48 h, sla.met of the
+#   b  awaiting the customer for 48 h: the internal service clock pauses
+#      (10wd: its deadline moves 2 working days, paused_ms = 48 h), the
+#      regulatory resolution clock runs on (issue 15), sla.met of the
 #      first response (request_info answered the customer)
 #   c  an extension approved by a supervisor: sla.extended with the new
-#      deadline (+15d: end of 03-17 -> end of 04-01), previous_due_at, adds,
+#      deadline (to 30d from receipt: end of 03-17 -> end of 04-01), previous_due_at, adds,
 #      approver; the clock shows extensions=1
 #   d  resolved one minute before its deadline: sla.met late=false
 #   e  resolved half an hour after it: sla.met late=true (and the breach

@@ -8,7 +8,7 @@ acts.
 
     one A                  the extension rules synced from the policy, each
                            citing its line; A gets acknowledge 24h
-    two SEEN               a bad policy line refused (file, the acknowledge line, reason,
+    two SEEN               a bad policy line refused (file, line ACK, reason,
                            keeping=old)
     two-b B                then B still gets 24h; rules unchanged
     three SEEN             a bad calendar file refused with its file and line
@@ -30,13 +30,12 @@ import checks  # noqa: E402
 from checks import expect, expect_true, note, sql, wait_for, wait_sql  # noqa: E402
 
 ARGS = None
-#  The policy's lines the shell edits, found by sla_reload.sh (policy.conf
-#  grows as stages are added).
-ACK = os.environ.get("ACK_LINE", "47")
-EXT1 = os.environ.get("EXT1_LINE", "84")
-EXT2 = os.environ.get("EXT2_LINE", "85")
-RULES_START = ("resolution 1 +15d supervisor policy.conf:%s,"
-               " resolution 2 +30d manager policy.conf:%s" % (EXT1, EXT2))
+# The lines of the shipped policy the shell edits, found by the shell (grep)
+# so an edit elsewhere in policy.conf does not break the test.
+ACK = os.environ.get("SLA_ACK_LINE", "?")
+EXT = int(os.environ.get("SLA_EXT_LINE", "0"))
+RULES_START = ("resolution 1 +to 30d supervisor policy.conf:%d,"
+               " resolution 2 +to 60d superior policy.conf:%d" % (EXT, EXT + 1))
 
 
 def rules():
@@ -98,8 +97,9 @@ def four(seen, nlines):
     match("4: loaded", r"event=policy_loaded .*extensions=3", after_hup("policy_loaded", seen))
     wait_sql("extension rules resynced", "select count(*) = 3 from sla_extension_rule", 10)
     expect("4: sla_extension_rule follows the policy",
-           "resolution 1 +10d supervisor policy.conf:%s, resolution 2 +30d manager policy.conf:%s,"
-           " review 1 +15d complaint_office policy.conf:%s" % (EXT1, EXT2, nlines), rules())
+           "resolution 1 +to 20d supervisor policy.conf:%d, resolution 2 +to 60d superior"
+           " policy.conf:%d, review 1 +to 45d complaint_office policy.conf:%s"
+           % (EXT, EXT + 1, nlines), rules())
 
 
 def four_c(c):
@@ -114,7 +114,8 @@ def five(rc, log):
     expect("5: a watchdog started on a bad policy exits 2", "2", rc)
     with open(log, errors="replace") as f:
         match("5: and says where",
-              r"event=policy_refused path=[^ ]*/policy.conf line=%s .*keeping=none" % ACK, f.read())
+              r"event=policy_refused path=[^ ]*/policy.conf line=%s .*keeping=none" % ACK,
+              f.read())
 
 
 STEPS = {"one": one, "two": two, "two-b": two_b, "three": three, "four": four,
