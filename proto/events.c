@@ -43,7 +43,7 @@ static const events_field_t s_action_head [] = {
 static const events_field_t s_sla_head [] = {
     F ("complaint_no", STR, REQUIRED, PLAIN, "the case"),
     F ("stage", STR, REQUIRED, PLAIN,
-       "`acknowledge`, `first_response`, `solution`, `resolution`, `review` or "
+       "`acknowledge`, `first_response`, `service`, `solution`, `resolution`, `review` or "
        "`referral_reply`"),
     F ("round", INT, REQUIRED, PLAIN,
        "the stage's round: 0, then one per transfer (acknowledge), reopening (resolution), "

@@ -14,7 +14,8 @@
  *      request_info      first_response met
  *      resolve           first_response, service, solution and resolution met
  *      reject, close     every running clock met, except referral_reply
- *      withdraw          every running clock cancelled, except referral_reply
+ *                        (reject: cancelled, see below; close: runs on)
+ *      withdraw          every running clock cancelled
  *      reply_referrer    referral_reply met
  *      review            a new review round starts
  *      reopen            the review round met; a new resolution round starts
@@ -42,9 +43,9 @@
  *
  *  referral_reply (clocks-b) is the bank's duty to the referring body, not
  *  to the customer: nothing pauses it unless a `pause referral_reply` line
- *  says so (sla_policy_pauses), and closing,
- *  rejecting or withdrawing the case does not answer the referrer, so only
- *  reply_referrer ends it. Its deadline is complaint.referrer_due_at when
+ *  says so (sla_policy_pauses), and closing the case does not answer the
+ *  referrer, so only reply_referrer meets it; a rejected or withdrawn case
+ *  can take no reply_referrer, so there it ends cancelled. Its deadline is complaint.referrer_due_at when
  *  the referrer gave one (the policy's span otherwise).
  *
  *  Provisional and moved (clocks-b). A clock counted on its calendar (any
@@ -379,6 +380,11 @@ s_action (s_walk_t *w, const sla_action_t *a)
         s_end_stage (w, SLA_RESOLUTION, a->at, false);
         s_start (w, SLA_RESOLUTION, a->at);
     }
+    //  A rejected or withdrawn case can take no reply_referrer (the
+    //  lifecycle allows it in the open states and closed): its reply clock
+    //  ends cancelled rather than breach for ever. A closed case's runs on.
+    if (s_is (x, "reject") || s_is (x, "withdraw"))
+        s_end_stage (w, SLA_REFERRAL_REPLY, a->at, false);
     if (now_waiting && !was_waiting)
         w->awaiting = true;
     if (s_is (x, "appraisal_start"))
@@ -840,6 +846,17 @@ s_test_clocks_b (calendars_t *cals, sla_case_plan_t *p)
     rr = s_find (p, SLA_REFERRAL_REPLY, 0);
     s_check (rr && strcmp (rr->state, "met") == 0 && rr->met_at == T0 + 70 * H && !rr->late,
              "reply_referrer meets referral_reply", NULL);
+    sla_action_t rejected [] = {
+        { "reject", T0 + 5 * H, "assigned", "rejected", NULL, NULL, NULL },
+    };
+    in.actions = rejected;
+    in.nactions = 1;
+    in.now = T0 + 6 * H;
+    sla_plan_case (policy, &in, p);
+    rr = s_find (p, SLA_REFERRAL_REPLY, 0);
+    s_check (rr && strcmp (rr->state, "cancelled") == 0 && rr->next_fire_at == 0,
+             "a rejected case can take no reply_referrer: referral_reply cancelled", "state=%s",
+             rr ? rr->state : "-");
     //  The association's referral: verify in 2wd (first_response), report
     //  back in 5wd (referral_reply), the outlet's final answer in 3wd
     //  (solution). T0 Mon 2026-03-02: 2wd -> end of Wed 03-04 (Tue 3, Wed 4);

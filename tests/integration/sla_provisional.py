@@ -7,14 +7,15 @@ calendar and sends SIGHUP.
     sla_provisional.py --log watchdog.log STEP ARGS...
 
     one NO            routed, clocks built: resolution 15d due at the end of
-                      Tue 2027-02-09, provisional; the 24-hour clocks not
+                      Tue 2027-02-09, service 10wd at the end of Wed 02-10,
+                      both provisional; the 24-hour clocks not
     two NO SEEN       after the reload (one more policy_loaded line than
-                      SEEN): due at the end of Mon 2027-02-15, provisional
-                      false, one sla.deadline_moved (figures, no identity),
-                      one 'moved:' firing row, the handler's inbox row with
-                      both times in +08:00
+                      SEEN): both due at the end of Mon 2027-02-15,
+                      provisional false, one sla.deadline_moved each
+                      (figures, no identity), one 'moved:' firing row each,
+                      the handler's inbox rows, times in +08:00
     three-before SEEN another reload seen
-    three NO          recomputed again: still one event, one row
+    three NO          recomputed again: still one event, one row per clock
 
 Every wait has a deadline and is a check.
 """
@@ -33,6 +34,7 @@ MS = checks.SQL_MS
 #  Ends of days, 24:00 +08:00.
 END_0209 = int(datetime.datetime.fromisoformat("2027-02-10T00:00:00+08:00").timestamp() * 1000)
 END_0215 = int(datetime.datetime.fromisoformat("2027-02-16T00:00:00+08:00").timestamp() * 1000)
+END_0210 = int(datetime.datetime.fromisoformat("2027-02-11T00:00:00+08:00").timestamp() * 1000)
 SLA_KEYS = {"complaint_no", "stage", "round", "department", "handler", "priority",
             "previous_due_at", "due_at", "provisional"}
 
@@ -63,6 +65,11 @@ def one(no):
     expect("1: resolution 15d from Mon 2027-01-25: end of Tue 02-09, provisional",
            "15d|%d|true" % END_0209, clock(no, "resolution", "allowance || '|' || "
                                          + MS % "due_at" + " || '|' || provisional"))
+    #  The internal service clock, 10wd on the computed days: Tue 01-26 (1)
+    #  .. Fri 01-29 (4), Mon 02-01 (5) .. Thu 02-04 (8), Fri 02-05 and Mon
+    #  02-08 off (春节), Tue 02-09 (9), Wed 02-10 (10).
+    expect("1: service 10wd: end of Wed 02-10, provisional", "10wd|%d|true" % END_0210,
+           clock(no, "service", "allowance || '|' || " + MS % "due_at" + " || '|' || provisional"))
     expect("1: the 24-hour clocks count no calendar days: not provisional", "f|f",
            clock(no, "acknowledge", "provisional") + "|" + clock(no, "first_response",
                                                                  "provisional"))
@@ -76,30 +83,39 @@ def two(no, seen):
              " (select id from complaint where complaint_no = :'no') and stage = 'resolution'"
              % END_0215, 20, no=no)
     settle()
-    expect("2: no longer provisional (2027 is covered now)", "f",
-           clock(no, "resolution", "provisional"))
-    evs = moved_events(no)
-    expect("2: one sla.deadline_moved on the stream", 1, len(evs))
-    if evs:
-        data = evs[0].get("data") or {}
-        expect("2: its figures", ("resolution", 0, END_0209, END_0215, False),
-               (data.get("stage"), data.get("round"), data.get("previous_due_at"),
-                data.get("due_at"), data.get("provisional")))
-        expect("2: its keys: the sla head and the move, no identity", sorted(SLA_KEYS),
-               sorted(data.keys()))
-        expect("2: the handler named", sql("select handler from complaint where"
-                                           " complaint_no = :'no'", no=no), data.get("handler"))
-    expect("2: one 'moved:' firing row", "1", moved_rows(no))
-    expect("2: its step names the new deadline", "moved:%d" % END_0215,
-           sql("select f.step from sla_firing f join sla_clock k on k.id = f.clock_id"
+    #  The service clock on the published days: Tue 01-26 (1) .. Fri 01-29
+    #  (4), the made-up make-up Saturday 01-30 (5), Mon 02-01 (6) .. Thu
+    #  02-04 (9), Fri 02-05 .. Fri 02-12 off, Mon 02-15 (10).
+    expect("2: service moved to the end of Mon 02-15 too", str(END_0215),
+           clock(no, "service", MS % "due_at"))
+    expect("2: neither is provisional any more (2027 is covered now)", "f|f",
+           clock(no, "resolution", "provisional") + "|" + clock(no, "service", "provisional"))
+    evs = sorted(((ev.get("data") or {}) for ev in moved_events(no)),
+                 key=lambda d: str(d.get("stage")))
+    expect("2: one sla.deadline_moved per moved clock on the stream (resolution, service)",
+           ["resolution", "service"], [d.get("stage") for d in evs])
+    expect("2: their figures", [("resolution", 0, END_0209, END_0215, False),
+                                ("service", 0, END_0210, END_0215, False)],
+           [(d.get("stage"), d.get("round"), d.get("previous_due_at"), d.get("due_at"),
+             d.get("provisional")) for d in evs])
+    handler = sql("select handler from complaint where complaint_no = :'no'", no=no)
+    for d in evs:
+        expect("2: keys of %s's: the sla head and the move, no identity" % d.get("stage"),
+               sorted(SLA_KEYS), sorted(d.keys()))
+        expect("2: the handler named", handler, d.get("handler"))
+    expect("2: one 'moved:' firing row per clock", "2", moved_rows(no))
+    expect("2: each step names its new deadline", "moved:%d moved:%d" % (END_0215, END_0215),
+           sql("select string_agg(f.step, ' ' order by k.stage) from sla_firing f"
+               " join sla_clock k on k.id = f.clock_id"
                " where k.complaint_id = (select id from complaint where complaint_no = :'no')"
                " and f.step like 'moved:%'", no=no))
-    wait_sql("2: the handler's inbox notification",
-             "select count(*) = 1 from notification where complaint_no = :'no'"
+    wait_sql("2: the handler's inbox notifications, one per event",
+             "select count(*) = 2 from notification where complaint_no = :'no'"
              " and event_type = 'sla.deadline_moved' and recipient_kind = 'handler'"
              " and channel = 'inbox'", 20, no=no)
     body = sql("select body from notification where complaint_no = :'no'"
-               " and event_type = 'sla.deadline_moved' and channel = 'inbox'", no=no)
+               " and event_type = 'sla.deadline_moved' and channel = 'inbox'"
+               " and body like '%办结%'", no=no)
     note("  inbox: " + body.replace("\n", " / "))
     expect_true("2: the notice gives both deadlines in the case's zone (+08:00)",
                 "2027-02-09 24:00 +08:00" in body and "2027-02-15 24:00 +08:00" in body, body)
@@ -111,8 +127,8 @@ def three_before(seen):
 
 def three(no):
     settle()
-    expect("3: still one sla.deadline_moved", 1, len(moved_events(no)))
-    expect("3: still one 'moved:' row", "1", moved_rows(no))
+    expect("3: still one sla.deadline_moved per clock", 2, len(moved_events(no)))
+    expect("3: still one 'moved:' row per clock", "2", moved_rows(no))
     expect("3: the deadline stays", str(END_0215), clock(no, "resolution", MS % "due_at"))
 
 

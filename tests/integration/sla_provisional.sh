@@ -9,19 +9,24 @@
 #      knows only by its computed statutory days); a web complaint received
 #      then has resolution 15d: 01-25 + 15 = Tue 02-09, a working day on the
 #      computed days (春节 02-05..02-08) -> due at the end of Tue 02-09,
-#      provisional; its 24-hour clocks count no days: not provisional
+#      provisional; the internal service clock (10wd: Tue 01-26 .. Thu
+#      02-04 are 8, Fri 02-05 and Mon 02-08 off, Tue 09, Wed 10) is due at the
+#      end of Wed 02-10, provisional; its 24-hour clocks count no days: not
+#      provisional
 #   2  the test's cn.conf gets a "published" 2027 — MADE UP for this test,
 #      not the State Council's notice: 春节 02-05..02-12 (eight days), make-up
 #      workdays Sat 01-30 and Sat 02-20, covers widened to 2027-12-31, the
 #      2027 provisional lines gone. SIGHUP: the watchdog marks the case dirty,
 #      recomputes it: 02-09 is now a holiday, so the deadline is the next
 #      working day, Mon 02-15 (Sat 13, Sun 14 off) -> end of Mon 02-15; the
-#      clock is no longer provisional; one sla.deadline_moved on the stream
-#      (previous_due_at end of 02-09, due_at end of 02-15, provisional
-#      false, no identity), one sla_firing row 'moved:<due ms>'; the handler
-#      has an inbox notification with both times in +08:00
+#      service clock's 10th working day is Mon 02-15 too (the made-up
+#      Saturday 01-30 counts, 02-05..02-12 do not); neither is provisional
+#      now; one sla.deadline_moved each on the stream (previous_due_at,
+#      due_at, provisional false, no identity), one sla_firing row
+#      'moved:<due ms>' each; the handler has an inbox notification for each,
+#      the resolution's with both times in +08:00
 #   3  exactly once: another SIGHUP, and the case dirtied by hand, recompute
-#      again: still one event, one row
+#      again: still one event and one row per clock
 # The shell starts the services, moves the clock, edits the calendar and
 # sends SIGHUP; every check is sla_provisional.py's (waits with deadlines).
 . "$(dirname "$0")/../lib.sh"
