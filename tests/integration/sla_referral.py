@@ -11,6 +11,7 @@ per moment; the shell moves the clock, sets the referral columns and acts.
     c-complex C       mark_complex: a solution clock, 48h from receipt
     c-resolved C      resolve met it
     r-moved R         the regulator's new date re-planned referral_reply
+    a-replied A       reply_referrer met a's referral_reply on time
 
 Every step first waits (deadline 20 s) until the clocks have settled.
 """
@@ -111,7 +112,21 @@ def r_moved(r):
            len(checks.events("complaint_no = :'no' and type = 'sla.deadline_moved'", no=r)))
 
 
-STEPS = {"routed": routed, "start": start, "c-accepted": c_accepted,
+def a_replied(a):
+    settle()
+    expect("a: reply_referrer met referral_reply at Wed 03-04 10:00, on time",
+           "met|%d|false" % ms("2026-03-04T10:00:00+08:00"),
+           clock(a, "referral_reply", "state || '|' || " + MS % "met_at"
+                 + " || '|' || (met_at > due_at)"))
+    expect("a: one complaint.referrer_replied, one sla.met referral_reply", [1, 1],
+           [len(checks.events("complaint_no = :'no' and type = 'complaint.referrer_replied'",
+                              no=a)),
+            len([ev for _, _, ev in checks.events("complaint_no = :'no' and type = 'sla.met'",
+                                                  no=a)
+                 if (ev.get("data") or {}).get("stage") == "referral_reply"])])
+
+
+STEPS = {"routed": routed, "a-replied": a_replied, "start": start, "c-accepted": c_accepted,
          "c-contacted": c_contacted, "c-complex": c_complex, "c-resolved": c_resolved,
          "r-moved": r_moved}
 

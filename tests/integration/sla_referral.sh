@@ -17,12 +17,11 @@
 #      Thu 03-12 18:00 re-plans the case (migration 029's trigger): due then
 #   a  a banking-association referral without a date: first_response 2wd
 #      (end of Wed 03-04), solution 3wd (end of Thu 03-05), referral_reply
-#      5wd (end of Mon 03-09), resolution 15d
-# The referral columns (migration 026) are set here with psql as the
-# store's owner: `submit` learns them in REFERRALS' branch (i15-referrals),
-# whose [referral-fields] marker was not there when this was written; nor
-# was `reply_referrer` ([referral-reply]), so the referral_reply clock is
-# not met here (sla_plan_test checks that rule).
+#      5wd (end of Mon 03-09), resolution 15d; the handler's
+#      `reply_referrer` on Wed 03-04 meets referral_reply on time
+# The referrals come in through `complaintctl submit --referral-source ...`
+# (REFERRALS' fields); the regulator's changed date is written with psql as
+# the store's owner (no request changes referrer_due_at after receipt).
 # Every check is sla_referral.py's (waits with deadlines).
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog complaintctl
@@ -43,11 +42,12 @@ at () {
     psql_value "select app_clock_set(:'t'::timestamptz, 0.000001)" t="$1" >/dev/null \
         || fail "app_clock_set $1 refused"
 }
-submit () {   # REF BODY — the new complaint's number
-    local crc; crc=$(printf '%s' "$1" | cksum | cut -d' ' -f1)
-    ctl submit --channel web --ref "$1" --product 信用卡 --body "$2" \
+submit () {   # REF BODY [SUBMIT FLAGS] — the new complaint's number
+    local ref=$1 body=$2 crc; shift 2
+    crc=$(printf '%s' "$ref" | cksum | cut -d' ' -f1)
+    ctl submit --channel web --ref "$ref" --product 信用卡 --body "$body" \
         --received-at "$(ms_of '2026-03-02 09:00:00+08')" \
-        --phone "136$(printf '%08d' $((crc % 100000000)))" --name "客户-$1" \
+        --phone "136$(printf '%08d' $((crc % 100000000)))" --name "客户-$ref" "$@" \
         2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty'
 }
 act () {   # NO ACTION [FLAGS] — as the case's handler; must succeed
@@ -59,20 +59,20 @@ act () {   # NO ACTION [FLAGS] — as the case's handler; must succeed
         fail "$who: act $no $*: $(cat "$TEST_DIR/act.err")"
     fi
 }
-refer () {   # NO SOURCE REFERRER [DUE] — migration 026's columns, as the owner
-    psql_value "update complaint set referral_source = :'s', referrer = :'r',
-                       referrer_due_at = nullif(:'d', '')::timestamptz
-                 where complaint_no = :'no'" no="$1" s="$2" r="$3" d="${4:-}" >/dev/null \
-        || fail "setting $1's referral refused: $(tail -2 "$TEST_DIR/psql.err")"
+redate () {   # NO DUE — the referrer's new reply-by date, as the store's owner
+    psql_value "update complaint set referrer_due_at = :'d'::timestamptz
+                 where complaint_no = :'no'" no="$1" d="$2" >/dev/null \
+        || fail "setting $1's referrer_due_at refused: $(tail -2 "$TEST_DIR/psql.err")"
 }
 
 at "2026-03-02 09:00:00+08"
 C=$(submit ref-c "信用卡年费扣收问题，请说明收费依据。")
-R=$(submit ref-r "监管转办：客户反映信用卡分期手续费收取不透明。")
-A=$(submit ref-a "银行业协会转办：客户反映网点服务态度问题。")
+R=$(submit ref-r "监管转办：客户反映信用卡分期手续费收取不透明。" \
+        --referral-source regulator --referrer "国家金融监督管理总局12378热线" \
+        --referrer-ticket 12378-2026-0302 --referrer-due "2026-03-10 18:00")
+A=$(submit ref-a "银行业协会转办：客户反映网点服务态度问题。" \
+        --referral-source association --referrer "银行业协会")
 checker routed "$C" "$R" "$A"
-refer "$R" regulator "国家金融监督管理总局12378热线" "2026-03-10 18:00:00+08"
-refer "$A" association "银行业协会"
 checker start "$C" "$R" "$A"
 
 at "2026-03-02 10:00:00+08"
@@ -87,5 +87,8 @@ at "2026-03-03 15:00:00+08"
 act "$C" resolve --outcome explanation --text "已说明年费收取依据并退还部分费用"
 checker c-resolved "$C"
 
-refer "$R" regulator "国家金融监督管理总局12378热线" "2026-03-12 18:00:00+08"
+redate "$R" "2026-03-12 18:00:00+08"
 checker r-moved "$R"
+at "2026-03-04 10:00:00+08"
+act "$A" reply_referrer --text "已核实情况并将处理结果报送协会"
+checker a-replied "$A"
