@@ -808,48 +808,47 @@ static const char *s_small =
 static void
 s_test_shipped_referrals (const sla_policy_t *shipped)
 {
-    sla_choice_t c;
-    sla_case_attrs_t reg = { .channel = "web", .level = "branch", .referral = "regulator" };
-    s_check (sla_policy_choose (shipped, SLA_RESOLUTION, &reg, &c) == 0
-             && strcmp (c.allowance, "15d") == 0,
-             "shipped: a regulator referral is resolved in 15d (the national rule)", c.allowance);
-    s_check (sla_policy_choose (shipped, SLA_FIRST_RESPONSE, &reg, &c) == 0
-             && strcmp (c.allowance, "24h") == 0, "shipped: regulator first_response 24h",
-             c.allowance);
-    s_check (sla_policy_choose (shipped, SLA_REFERRAL_REPLY, &reg, &c) == 0
-             && strcmp (c.allowance, "15d") == 0,
-             "shipped: regulator referral_reply 15d when no date given", c.allowance);
-    sla_case_attrs_t chan = { .channel = "regulator", .level = "branch" };
-    s_check (sla_policy_choose (shipped, SLA_RESOLUTION, &chan, &c) == 0
-             && strcmp (c.allowance, "15d") == 0,
-             "shipped: channel=regulator no longer gets the association's 5wd", c.allowance);
-    sla_case_attrs_t assoc = { .channel = "web", .level = "branch", .referral = "association" };
-    s_check (sla_policy_choose (shipped, SLA_FIRST_RESPONSE, &assoc, &c) == 0
-             && strcmp (c.allowance, "2wd") == 0, "shipped: association verifies in 2wd",
-             c.allowance);
-    s_check (sla_policy_choose (shipped, SLA_REFERRAL_REPLY, &assoc, &c) == 0
-             && strcmp (c.allowance, "5wd") == 0, "shipped: association reported back in 5wd",
-             c.allowance);
-    s_check (sla_policy_choose (shipped, SLA_SOLUTION, &assoc, &c) == 0
-             && strcmp (c.allowance, "3wd") == 0, "shipped: association final answer 3wd",
-             c.allowance);
-    s_check (sla_policy_choose (shipped, SLA_RESOLUTION, &assoc, &c) == 0
-             && strcmp (c.allowance, "15d") == 0, "shipped: association resolution 15d",
-             c.allowance);
-    sla_case_attrs_t media = { .channel = "web", .level = "branch", .referral = "media" };
-    s_check (sla_policy_choose (shipped, SLA_REFERRAL_REPLY, &media, &c) == 0
-             && strcmp (c.allowance, "15d") == 0, "shipped: media referral_reply 15d",
-             c.allowance);
-    sla_case_attrs_t web = { .channel = "web", .level = "branch" };
-    s_check (sla_policy_choose (shipped, SLA_REFERRAL_REPLY, &web, &c) == -1
-             && sla_policy_choose (shipped, SLA_SOLUTION, &web, &c) == -1,
-             "shipped: a direct, plain case has no referral_reply and no solution clock", NULL);
-    s_check (sla_policy_choose (shipped, SLA_FIRST_RESPONSE, &web, &c) == 0
-             && strcmp (c.allowance, "24h") == 0, "shipped: first_response 24h", c.allowance);
-    const char *fl [] = { "complex" };
-    sla_case_attrs_t cx = { .channel = "web", .level = "branch", .flags = fl, .nflags = 1 };
-    s_check (sla_policy_choose (shipped, SLA_SOLUTION, &cx, &c) == 0
-             && strcmp (c.allowance, "48h") == 0, "shipped: complex solution 48h", c.allowance);
+    static const char *complex [] = { "complex" };
+    static const struct {
+        const char *channel, *referral;
+        bool complex;
+        sla_stage_t stage;
+        const char *want;                   /* NULL: no clock */
+        const char *what;
+    } table [] = {
+        { "web", "regulator", false, SLA_RESOLUTION, "15d",
+          "shipped: a regulator referral is resolved in 15d (the national rule)" },
+        { "web", "regulator", false, SLA_FIRST_RESPONSE, "24h",
+          "shipped: regulator first_response 24h" },
+        { "web", "regulator", false, SLA_REFERRAL_REPLY, "15d",
+          "shipped: regulator referral_reply 15d when no date given" },
+        { "regulator", NULL, false, SLA_RESOLUTION, "15d",
+          "shipped: channel=regulator no longer gets the association's 5wd" },
+        { "web", "association", false, SLA_FIRST_RESPONSE, "2wd",
+          "shipped: association verifies in 2wd" },
+        { "web", "association", false, SLA_REFERRAL_REPLY, "5wd",
+          "shipped: association reported back in 5wd" },
+        { "web", "association", false, SLA_SOLUTION, "3wd",
+          "shipped: association final answer 3wd" },
+        { "web", "association", false, SLA_RESOLUTION, "15d",
+          "shipped: association resolution 15d" },
+        { "web", "media", false, SLA_REFERRAL_REPLY, "15d", "shipped: media referral_reply 15d" },
+        { "web", NULL, false, SLA_REFERRAL_REPLY, NULL,
+          "shipped: a direct case has no referral_reply clock" },
+        { "web", NULL, false, SLA_SOLUTION, NULL, "shipped: a plain case has no solution clock" },
+        { "web", NULL, false, SLA_FIRST_RESPONSE, "24h", "shipped: first_response 24h" },
+        { "web", NULL, true, SLA_SOLUTION, "48h", "shipped: complex solution 48h" },
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table [0]; i++) {
+        sla_case_attrs_t a = { .channel = table [i].channel, .level = "branch",
+                               .referral = table [i].referral,
+                               .flags = table [i].complex ? complex : NULL,
+                               .nflags = table [i].complex ? 1 : 0 };
+        sla_choice_t c = { .allowance = "-" };
+        int rc = sla_policy_choose (shipped, table [i].stage, &a, &c);
+        s_check (table [i].want ? rc == 0 && strcmp (c.allowance, table [i].want) == 0
+                                : rc == -1, table [i].what, c.allowance);
+    }
 }
 
 //  clocks-b: the referral= term and the new stages.
