@@ -37,27 +37,12 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog complaintctl
 
-DIRECTORY=$ROOT/deploy/org/directory.conf
-issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
-n_staff=$(awk '$1 == "staff"' "$DIRECTORY" | wc -l)
-
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
-start_service watchdog watchdog --name wd-e2e --bus "$BUS_PUB_EP" \
-    --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 500
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
-if ! wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]' 20; then
-    fail "the router did not load $n_staff tokens within 20 s"
-    exit 1
-fi
+. "$(dirname "$0")/../sla_lib.sh"
+sla_pipeline_start wd-e2e "$ROOT/deploy/sla/policy.conf"
 
 # ------------------------------------------------------------------ helpers
 
 checker () { "$PY" "$ROOT/tests/integration/sla_e2e.py" "$@"; }
-ms_of () { echo $(( $(date -d "$1" +%s) * 1000 )); }
 
 # at TIME — the store's clock jumps to TIME and (almost) stops there: scale
 # 1e-6, a real second is a microsecond, so a pause between two `at`s lasts
@@ -75,21 +60,6 @@ submit () {
     ctl submit --channel "$2" --ref "$1" --product 信用卡 --body "$3" --received-at "$4" \
         --phone "139$(printf '%08d' $((crc % 100000000)))" --name "客户-$1" \
         2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty'
-}
-field () {   # NO SQL-EXPR — one value of the case row
-    psql_value "select $2 from complaint where complaint_no = :'no'" no="$1"
-}
-act () {   # STAFF NO ACTION [FLAGS] — must succeed
-    local who=$1 no=$2; shift 2
-    if as_staff "$who" act "$no" "$@" >"$TEST_DIR/act.out" 2>"$TEST_DIR/act.err"; then
-        note "  $who: act $no $* -> $(cat "$TEST_DIR/act.out")"
-    else
-        fail "$who: act $no $*: $(cat "$TEST_DIR/act.err")"
-    fi
-}
-staff_in () {   # DEPT ROLE
-    psql_value "select id from staff where department = :'d' and role = :'r' and active
-                 order by ab_role nulls last, id limit 1" d="$1" r="$2"
 }
 handler () { field "$1" handler; }
 dept () { field "$1" department; }

@@ -35,44 +35,20 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog complaintctl
 
-DIRECTORY=$ROOT/deploy/org/directory.conf
-issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
-n_staff=$(awk '$1 == "staff"' "$DIRECTORY" | wc -l)
+. "$(dirname "$0")/../sla_lib.sh"
 mkdir -p "$TEST_DIR/sla"
 POLICY=$TEST_DIR/sla/policy.conf
 sed 's/^extend  resolution  2  to 60d  superior$/extend  resolution  2  to 60d  manager/' \
     "$ROOT/deploy/sla/policy.conf" >"$POLICY"
 grep -q '^extend  resolution  2  to 60d  manager$' "$POLICY" \
     || { fail "policy.conf: the line 'extend  resolution  2  to 60d  superior' moved"; exit 1; }
-
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
-start_service watchdog watchdog --name wd-two --bus "$BUS_PUB_EP" \
-    --policy "$POLICY" --calendars "$ROOT/deploy/calendars" --sweep-ms 500
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
-if ! wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]' 20; then
-    fail "the router did not load $n_staff tokens within 20 s"
-    exit 1
-fi
+sla_pipeline_start wd-two "$POLICY"
 
 checker () { "$PY" "$ROOT/tests/integration/sla_two_clocks.py" "$@"; }
-ms_of () { echo $(( $(date -d "$1" +%s) * 1000 )); }
 # The store's clock: set, then (almost) stopped (scale 1e-6), so the time
 # between two moves is exactly what the test says; shift moves it on.
 clock () {
     ctl clock "$@" >>"$TEST_DIR/clock.out" 2>&1 || fail "complaintctl clock $*: $(tail -1 "$TEST_DIR/clock.out")"
-}
-field () { psql_value "select $2 from complaint where complaint_no = :'no'" no="$1"; }
-act () {   # STAFF NO ACTION [FLAGS] — must succeed
-    local who=$1 no=$2; shift 2
-    if as_staff "$who" act "$no" "$@" >"$TEST_DIR/act.out" 2>"$TEST_DIR/act.err"; then
-        note "  $who: act $no $* -> $(cat "$TEST_DIR/act.out")"
-    else
-        fail "$who: act $no $*: $(cat "$TEST_DIR/act.err")"
-    fi
 }
 refused () {   # STAFF NO ACTION [FLAGS] — must be refused; the error to $TEST_DIR/refused.err
     local who=$1 no=$2; shift 2
@@ -81,10 +57,6 @@ refused () {   # STAFF NO ACTION [FLAGS] — must be refused; the error to $TEST
     else
         note "  $who: act $no $* -> refused: $(head -c 300 "$TEST_DIR/refused.err")"
     fi
-}
-staff_in () {   # DEPT ROLE
-    psql_value "select id from staff where department = :'d' and role = :'r' and active
-                 order by ab_role nulls last, id limit 1" d="$1" r="$2"
 }
 
 clock set "2026-03-03 10:00:00+08"
