@@ -1,10 +1,10 @@
 /*  sla_plan.c — a case's clocks from its audit trail (see sla_plan.h).
  *
  *  The walk. Each stage has a current round (an index into the output, or
- *  none). The case's receipt starts acknowledge, first_response and
- *  resolution round 0, solution round 0 (a clock only where the policy has a
- *  line for the case: `flag=complex`) and referral_reply round 0 (only for
- *  a referred case); then each action of the trail, in order:
+ *  none). The case's receipt starts acknowledge, first_response, service
+ *  and resolution round 0, solution round 0 (a clock only where the policy
+ *  has a line for the case: `flag=complex`) and referral_reply round 0
+ *  (only for a referred case); then each action of the trail, in order:
  *
  *      accept            acknowledge met (never first_response: accepting
  *                        is internal, the customer hears nothing)
@@ -18,15 +18,22 @@
  *      withdraw          every running clock cancelled
  *      reply_referrer    referral_reply met
  *      review            a new review round starts
- *      reopen            the review round met; a new resolution round starts
- *      extend            details.stage's round gets details.adds appended
+ *      reopen            the review round met; new resolution and service
+ *                        rounds start
+ *      new_material      the resolution round ends cancelled (superseded);
+ *                        a new one starts (the regulatory period restarts)
+ *      extend            details.stage's round is extended: "to 30d" from
+ *                        its start (a row without "to ": adds, as before
+ *                        issue 15)
  *
- *  Pauses follow the state, not the action name, so no path into or out of
- *  awaiting_customer is missed: entering it opens a pause on every running
- *  clock (after the action's own effects: request_info meets first_response
- *  first), leaving it closes them (before the action's effects). A round
- *  that starts during a pause starts paused. A clock that ends while paused
- *  closes its pause where it ends.
+ *  Pauses are the policy's per stage (sla_policy_pauses): awaiting_customer
+ *  follows the state, not the action name, so no path into or out of
+ *  awaiting_customer is missed; appraisal runs from appraisal_start to
+ *  appraisal_end. What ends a pause is applied before the action's effects,
+ *  what opens one after them (request_info meets first_response first);
+ *  s_sync_pauses then opens or closes each running clock's pause. A round
+ *  that starts during a pause of its kind starts paused. A clock that ends
+ *  while paused closes its pause where it ends.
  *
  *  The rule of a round is chosen when the walk starts it: the stored row's
  *  rule is kept when the case's selector is unchanged (a policy reload never
@@ -36,17 +43,20 @@
  *  and unit must be known when the pause closes: another reason to choose
  *  at the start.
  *
- *  Deadline: base = calendar_add (start, allowance), then each extension
- *  added to it in turn; due = calendar_shift (base, the credit of every
- *  pause, an open one counted up to now). An extension's previous and new
- *  deadlines are computed with the credit as it stood when it was approved.
+ *  Deadline (s_deadline): calendar_add (start, allowance), or after an
+ *  extension "to SPAN" calendar_add (start, SPAN), each rolled only at its
+ *  own end; the credit of every pause (an open one counted up to now) moves
+ *  the start of an elapsed (h, d) clock and the deadline of a working-time
+ *  (wh, wd) one. An extension's previous and new deadlines are computed
+ *  with the credit as it stood when it was approved.
  *
  *  referral_reply (clocks-b) is the bank's duty to the referring body, not
  *  to the customer: nothing pauses it unless a `pause referral_reply` line
  *  says so (sla_policy_pauses), and closing the case does not answer the
  *  referrer, so only reply_referrer meets it; a rejected or withdrawn case
- *  can take no reply_referrer, so there it ends cancelled. Its deadline is complaint.referrer_due_at when
- *  the referrer gave one (the policy's span otherwise).
+ *  can take no reply_referrer, so there it ends cancelled. Its deadline is
+ *  complaint.referrer_due_at when the referrer gave one (the policy's span
+ *  otherwise).
  *
  *  Provisional and moved (clocks-b). A clock counted on its calendar (any
  *  unit but elapsed hours) is provisional when a day from its start to its

@@ -12,9 +12,7 @@
 #      days (policy: the association's rule, seed 004): Fri 13, the make-up
 #      Saturday 14, then Tue 24, Wed 25, Thu 26 -> due at the end of Thu
 #      2026-02-26; mid-festival nothing has breached; after the due time the
-#      breach fires once. The referral (migration 026's columns) is set here
-#      as the store's owner: `submit` learns the referral fields in
-#      REFERRALS' branch, not this one.
+#      breach fires once. Submitted with `--referral-source association`.
 #   then six cases received Mon 2026-03-02 09:00 (+08:00):
 #   a  untouched: acknowledge (24h) reminds at 50 % and 80 %, breaches,
 #      escalates tier 1 at once, tier 2 not before +1 working day (end of
@@ -40,27 +38,12 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog complaintctl
 
-DIRECTORY=$ROOT/deploy/org/directory.conf
-issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
-n_staff=$(awk '$1 == "staff"' "$DIRECTORY" | wc -l)
-
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
-start_service watchdog watchdog --name wd-e2e --bus "$BUS_PUB_EP" \
-    --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 500
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
-if ! wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]' 20; then
-    fail "the router did not load $n_staff tokens within 20 s"
-    exit 1
-fi
+. "$(dirname "$0")/../sla_lib.sh"
+sla_pipeline_start wd-e2e "$ROOT/deploy/sla/policy.conf"
 
 # ------------------------------------------------------------------ helpers
 
 checker () { "$PY" "$ROOT/tests/integration/sla_e2e.py" "$@"; }
-ms_of () { echo $(( $(date -d "$1" +%s) * 1000 )); }
 
 # at TIME — the store's clock jumps to TIME and (almost) stops there: scale
 # 1e-6, a real second is a microsecond, so a pause between two `at`s lasts
@@ -72,27 +55,12 @@ at () {
         || fail "app_clock_set $1 refused"
 }
 
-# submit REF CHANNEL BODY RECEIVED_MS — the new complaint's number
+# submit REF CHANNEL BODY RECEIVED_MS [SUBMIT FLAGS] — the new complaint's number
 submit () {
     local crc; crc=$(printf '%s' "$1" | cksum | cut -d' ' -f1)
     ctl submit --channel "$2" --ref "$1" --product 信用卡 --body "$3" --received-at "$4" \
-        --phone "139$(printf '%08d' $((crc % 100000000)))" --name "客户-$1" \
+        --phone "139$(printf '%08d' $((crc % 100000000)))" --name "客户-$1" "${@:5}" \
         2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty'
-}
-field () {   # NO SQL-EXPR — one value of the case row
-    psql_value "select $2 from complaint where complaint_no = :'no'" no="$1"
-}
-act () {   # STAFF NO ACTION [FLAGS] — must succeed
-    local who=$1 no=$2; shift 2
-    if as_staff "$who" act "$no" "$@" >"$TEST_DIR/act.out" 2>"$TEST_DIR/act.err"; then
-        note "  $who: act $no $* -> $(cat "$TEST_DIR/act.out")"
-    else
-        fail "$who: act $no $*: $(cat "$TEST_DIR/act.err")"
-    fi
-}
-staff_in () {   # DEPT ROLE
-    psql_value "select id from staff where department = :'d' and role = :'r' and active
-                 order by ab_role nulls last, id limit 1" d="$1" r="$2"
 }
 handler () { field "$1" handler; }
 dept () { field "$1" department; }
@@ -101,11 +69,8 @@ dept () { field "$1" department; }
 
 at "2026-02-12 10:00:00+08"
 checker settle
-G=$(submit sla-g regulator "监管转办：客户反映信用卡分期手续费收取不透明，请核实处理。" \
-        "$(ms_of '2026-02-12 10:00:00+08')")
-psql_value "update complaint set referral_source = 'association', referrer = '银行业协会'
-             where complaint_no = :'no'" no="$G" >/dev/null \
-    || fail "setting $G's referral refused: $(tail -2 "$TEST_DIR/psql.err")"
+G=$(submit sla-g web "银行业协会转办：客户反映信用卡分期手续费收取不透明，请核实处理。" \
+        "$(ms_of '2026-02-12 10:00:00+08')" --referral-source association --referrer 银行业协会)
 checker g-start "$G"
 at "2026-02-20 12:00:00+08"
 checker g-mid "$G"

@@ -26,18 +26,10 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog complaintctl
 
-DIRECTORY=$ROOT/deploy/org/directory.conf
-issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
-n_staff=$(awk '$1 == "staff"' "$DIRECTORY" | wc -l)
-
-start_pipeline || exit 1
-start_service watchdog watchdog --name wd-ref --bus "$BUS_PUB_EP" \
-    --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 500
-wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]' 20 \
-    || { fail "the router did not load $n_staff tokens within 20 s"; exit 1; }
+. "$(dirname "$0")/../sla_lib.sh"
+sla_pipeline_start wd-ref "$ROOT/deploy/sla/policy.conf"
 
 checker () { "$PY" "$ROOT/tests/integration/sla_referral.py" "$@"; }
-ms_of () { echo $(( $(date -d "$1" +%s) * 1000 )); }
 at () {
     psql_value "select app_clock_set(:'t'::timestamptz, 0.000001)" t="$1" >/dev/null \
         || fail "app_clock_set $1 refused"
@@ -50,14 +42,9 @@ submit () {   # REF BODY [SUBMIT FLAGS] — the new complaint's number
         --phone "136$(printf '%08d' $((crc % 100000000)))" --name "客户-$ref" "$@" \
         2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty'
 }
-act () {   # NO ACTION [FLAGS] — as the case's handler; must succeed
+by_handler () {   # NO ACTION [FLAGS] — sla_lib's act, as the case's handler
     local no=$1; shift
-    local who; who=$(psql_value "select handler from complaint where complaint_no = :'no'" no="$no")
-    if as_staff "$who" act "$no" "$@" >"$TEST_DIR/act.out" 2>"$TEST_DIR/act.err"; then
-        note "  $who: act $no $* -> $(cat "$TEST_DIR/act.out")"
-    else
-        fail "$who: act $no $*: $(cat "$TEST_DIR/act.err")"
-    fi
+    act "$(field "$no" handler)" "$no" "$@"
 }
 redate () {   # NO DUE — the referrer's new reply-by date, as the store's owner
     psql_value "update complaint set referrer_due_at = :'d'::timestamptz
@@ -76,19 +63,19 @@ checker routed "$C" "$R" "$A"
 checker start "$C" "$R" "$A"
 
 at "2026-03-02 10:00:00+08"
-act "$C" accept
+by_handler "$C" accept
 checker c-accepted "$C"
 at "2026-03-02 11:00:00+08"
-act "$C" contact --reason phone --text "已致电客户确认收到投诉并告知处理进度"
+by_handler "$C" contact --reason phone --text "已致电客户确认收到投诉并告知处理进度"
 checker c-contacted "$C"
-act "$C" mark_complex --text "涉及卡组织调单，需跨部门处理"
+by_handler "$C" mark_complex --text "涉及卡组织调单，需跨部门处理"
 checker c-complex "$C"
 at "2026-03-03 15:00:00+08"
-act "$C" resolve --outcome explanation --text "已说明年费收取依据并退还部分费用"
+by_handler "$C" resolve --outcome explanation --text "已说明年费收取依据并退还部分费用"
 checker c-resolved "$C"
 
 redate "$R" "2026-03-12 18:00:00+08"
 checker r-moved "$R"
 at "2026-03-04 10:00:00+08"
-act "$A" reply_referrer --text "已核实情况并将处理结果报送协会"
+by_handler "$A" reply_referrer --text "已核实情况并将处理结果报送协会"
 checker a-replied "$A"
