@@ -45,15 +45,9 @@ sla_pipeline_start wd-e2e "$ROOT/deploy/sla/policy.conf"
 
 checker () { "$PY" "$ROOT/tests/integration/sla_e2e.py" "$@"; }
 
-# at TIME — the store's clock jumps to TIME and (almost) stops there: scale
-# 1e-6, a real second is a microsecond, so a pause between two `at`s lasts
-# exactly what the test says. The checker called next waits until the
-# watchdog has recomputed and fired everything due and the bus has
+# at TIME (sla_lib.sh) moves the store's clock; the checker called next waits
+# until the watchdog has recomputed and fired everything due and the bus has
 # published it.
-at () {
-    psql_value "select app_clock_set(:'t'::timestamptz, 0.000001)" t="$1" >/dev/null \
-        || fail "app_clock_set $1 refused"
-}
 
 # submit REF CHANNEL BODY RECEIVED_MS [SUBMIT FLAGS] — the new complaint's number
 submit () {

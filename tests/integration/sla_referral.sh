@@ -30,10 +30,6 @@ require_bin bus intake router watchdog complaintctl
 sla_pipeline_start wd-ref "$ROOT/deploy/sla/policy.conf"
 
 checker () { "$PY" "$ROOT/tests/integration/sla_referral.py" "$@"; }
-at () {
-    psql_value "select app_clock_set(:'t'::timestamptz, 0.000001)" t="$1" >/dev/null \
-        || fail "app_clock_set $1 refused"
-}
 submit () {   # REF BODY [SUBMIT FLAGS] — the new complaint's number
     local ref=$1 body=$2 crc; shift 2
     crc=$(printf '%s' "$ref" | cksum | cut -d' ' -f1)
