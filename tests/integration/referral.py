@@ -191,8 +191,10 @@ def case_refused():
         r = submit("ref-bad-%d" % i, "letter", referral, **extra)
         expect(what, want, err(r))
     r = submit("ref-bad-msg", "letter", {"source": "regulator", "due_at": now - DAY_MS})
-    expect_true("the message says why", "before the complaint's receipt"
-                in ((r or {}).get("error") or {}).get("message", ""), str(r))
+    expect_true("the message says why, the receipt in the bank's zone with its offset",
+                re.search(r"before the complaint's receipt \(\d{4}-\d\d-\d\d \d\d:\d\d "
+                          r"[+-]\d\d:\d\d\)",
+                          ((r or {}).get("error") or {}).get("message", "")), str(r))
     expect("nothing written", before, sql_int("select count(*) from complaint"))
 
     note("--- a bad referral in a batch does not refuse its neighbours")
