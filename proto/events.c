@@ -204,9 +204,20 @@ static const events_field_t s_referrer_replied [] = {
 static const events_field_t s_extended [] = {
     F ("stage", STR, REQUIRED, PLAIN, "`resolution` or `review`"),
     F ("step", INT, REQUIRED, PLAIN, "the extension's number: 1, 2, …"),
-    F ("adds", STR, REQUIRED, PLAIN, "what it adds (`15d`)"),
+    F ("adds", STR, REQUIRED, PLAIN,
+       "the policy's rule as worded: `to 30d` (the deadline becomes 30d from the round's start)"),
     F ("approver", STR, REQUIRED, PLAIN,
        "the role the policy requires (the actor's own is `actor_role`)"),
+};
+
+static const events_field_t s_contacted [] = {
+    F ("via", STR, REQUIRED, PLAIN,
+       "how the customer was reached: `phone`, `sms`, `email`, `letter`, `visit`, `online`"),
+};
+
+static const events_field_t s_appraisal [] = {
+    F ("kind", STR, REQUIRED, PLAIN,
+       "`appraisal` (鉴定), `testing` (检测) or `valuation` (评估)"),
 };
 
 static const events_field_t s_sla_reminder [] = {
@@ -232,7 +243,9 @@ static const events_field_t s_sla_escalated [] = {
 
 static const events_field_t s_sla_extended [] = {
     F ("step", INT, REQUIRED, PLAIN, "the extension's number"),
-    F ("adds", STR, REQUIRED, PLAIN, "what it adds (`15d`)"),
+    F ("adds", STR, REQUIRED, PLAIN,
+       "the total from the round's start (`30d`); `+15d`: one recorded before issue 15, "
+       "which added"),
     F ("previous_due_at", INT, REQUIRED, PLAIN, "the deadline before"),
     F ("due_at", INT, REQUIRED, PLAIN, "the new deadline"),
     F ("approver", STR, NULLABLE, PLAIN, "the role the policy required"),
@@ -294,6 +307,7 @@ enum {
     E_ACCEPTED, E_INVESTIGATING, E_NOTED, E_INFO_REQUESTED, E_CUSTOMER_REPLIED, E_RESOLVED,
     E_FEEDBACK, E_REVIEW_REQUESTED, E_REOPENED, E_CLOSED, E_TRANSFERRED, E_ESCALATED,
     E_EXTENDED, E_REJECTED, E_WITHDRAWN,
+    E_CONTACTED, E_MARKED_COMPLEX, E_APPRAISAL_STARTED, E_APPRAISAL_ENDED, E_NEW_MATERIAL,
     E_REFERRER_REPLIED,
     E_SLA_REMINDER, E_SLA_BREACHED, E_SLA_ESCALATED, E_SLA_EXTENDED, E_SLA_MET,
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
@@ -338,6 +352,17 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.extended", "intake", "staff action `extend`", ACT, OWN (s_extended) },
     { "complaint.rejected", "intake", "staff action `reject`", ACT, OWN (s_rejected) },
     { "complaint.withdrawn", "intake", "staff action `withdraw`", ACT, NONE },
+    { "complaint.contacted", "intake", "staff action `contact`: the customer was reached "
+      "(meets the customer-facing first reply); what was said stays in the audit trail", ACT,
+      OWN (s_contacted) },
+    { "complaint.marked_complex", "intake", "staff action `mark_complex`: `complex` was added "
+      "to the case's flags", ACT, NONE },
+    { "complaint.appraisal_started", "intake", "staff action `appraisal_start`: a period left "
+      "out of the regulatory time limit begins", ACT, OWN (s_appraisal) },
+    { "complaint.appraisal_ended", "intake", "staff action `appraisal_end`: the time limit "
+      "runs again", ACT, OWN (s_appraisal) },
+    { "complaint.new_material", "intake", "staff action `new_material`: the customer's new "
+      "facts and reasons restart the regulatory period from now", ACT, NONE },
     { "complaint.referrer_replied", "intake", "staff action `reply_referrer`: the reply back "
       "to the body that referred the complaint (对口回复); never its text", ACT,
       OWN (s_referrer_replied) },
@@ -729,6 +754,38 @@ events_complaint_extended (msgpack_sbuffer *buf, const events_action_t *a, const
 {
     PACK (buf, E_EXTENDED, ACTION_HEAD ("extend", a), s_str (stage), s_int (step), s_str (adds),
           s_str (approver));
+}
+
+void
+events_complaint_contacted (msgpack_sbuffer *buf, const events_action_t *a, const char *via)
+{
+    PACK (buf, E_CONTACTED, ACTION_HEAD ("contact", a), s_str (via));
+}
+
+void
+events_complaint_marked_complex (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_MARKED_COMPLEX, ACTION_HEAD ("mark_complex", a));
+}
+
+void
+events_complaint_appraisal_started (msgpack_sbuffer *buf, const events_action_t *a,
+                                    const char *kind)
+{
+    PACK (buf, E_APPRAISAL_STARTED, ACTION_HEAD ("appraisal_start", a), s_str (kind));
+}
+
+void
+events_complaint_appraisal_ended (msgpack_sbuffer *buf, const events_action_t *a,
+                                  const char *kind)
+{
+    PACK (buf, E_APPRAISAL_ENDED, ACTION_HEAD ("appraisal_end", a), s_str (kind));
+}
+
+void
+events_complaint_new_material (msgpack_sbuffer *buf, const events_action_t *a)
+{
+    PACK (buf, E_NEW_MATERIAL, ACTION_HEAD ("new_material", a));
 }
 
 void
@@ -1273,6 +1330,15 @@ events_test (bool verbose)
                 break;
             case E_REJECTED: events_complaint_rejected (&buf, &act, "duplicate", NULL); break;
             case E_WITHDRAWN: events_complaint_withdrawn (&buf, &act); break;
+            case E_CONTACTED: events_complaint_contacted (&buf, &act, "phone"); break;
+            case E_MARKED_COMPLEX: events_complaint_marked_complex (&buf, &act); break;
+            case E_APPRAISAL_STARTED:
+                events_complaint_appraisal_started (&buf, &act, "testing");
+                break;
+            case E_APPRAISAL_ENDED:
+                events_complaint_appraisal_ended (&buf, &act, "testing");
+                break;
+            case E_NEW_MATERIAL: events_complaint_new_material (&buf, &act); break;
             case E_REFERRER_REPLIED:
                 events_complaint_referrer_replied (&buf, &act, "regulator", "12378-2026-0042");
                 break;

@@ -181,6 +181,17 @@ void events_complaint_withdrawn (msgpack_sbuffer *buf, const events_action_t *a)
 void events_complaint_extended (msgpack_sbuffer *buf, const events_action_t *a,
                                 const char *stage, int64_t step, const char *adds,
                                 const char *approver);
+/* issue 15: contact (via: how the customer was reached), mark_complex,
+ * appraisal_start (kind), appraisal_end (kind of the appraisal it ends),
+ * new_material. Never the text. */
+void events_complaint_contacted (msgpack_sbuffer *buf, const events_action_t *a,
+                                 const char *via);
+void events_complaint_marked_complex (msgpack_sbuffer *buf, const events_action_t *a);
+void events_complaint_appraisal_started (msgpack_sbuffer *buf, const events_action_t *a,
+                                         const char *kind);
+void events_complaint_appraisal_ended (msgpack_sbuffer *buf, const events_action_t *a,
+                                       const char *kind);
+void events_complaint_new_material (msgpack_sbuffer *buf, const events_action_t *a);
 /* complaint.referrer_replied: the source, and the referrer's ticket (NULL:
  * none was given); never the reply's text nor the referrer's name. */
 void events_complaint_referrer_replied (msgpack_sbuffer *buf, const events_action_t *a,

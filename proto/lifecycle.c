@@ -15,6 +15,22 @@
  *    time, or a review that upheld the answer); `review` opens 复核 when the
  *    customer is not satisfied; `reopen` is the reviewer sending it back.
  *  - Rejection (不予受理) is only possible before a handler accepted the case.
+ *  - What the deadlines are measured by (issue 15) is recorded as actions
+ *    that keep the state: `contact` (the customer was reached: the
+ *    customer-facing first reply, seeds 000/002 "24小时内…回复"),
+ *    `mark_complex` (the complex class and its solution clock, seed 002),
+ *    `appraisal_start` / `appraisal_end` (a period of external appraisal,
+ *    testing or valuation left out of the regulatory time limit) and
+ *    `new_material` (new facts and reasons restart the period; taken while
+ *    the bank waits for the customer, it also resumes the investigation).
+ *    The watchdog reads them by name from the audit trail.
+ *  - Who may leave time out: appraisal_start and appraisal_end are a
+ *    supervisor's or the complaint office's (SV|C), never a handler's
+ *    alone. Opening an appraisal stops the regulatory clock the handler is
+ *    measured by; the one measured must not be the one who stops the
+ *    measure, so the decision is taken (and answered for) one level up,
+ *    like an extension's. A manager may not: a manager approves, and
+ *    approving an appraisal is not a thing the rules ask of management.
  */
 #include "lifecycle.h"
 
@@ -101,6 +117,29 @@ static const lifecycle_action_t s_actions [] = {
     { "withdraw", S_OPEN, STATE_WITHDRAWN, H | SV | C,
       0, FIELD_TEXT, "complaint.withdrawn",
       "the customer withdrew the complaint" },
+    /* issue 15 (ACTIONS): what the deadlines are measured by */
+    { "contact", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER)
+                 | B(RESOLVED) | B(UNDER_REVIEW) | B(REOPENED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_REASON | FIELD_TEXT, 0, "complaint.contacted",
+      "staff reached the customer (a call, a message, a letter, a visit); the text stays in"
+      " the audit trail" },
+    { "mark_complex", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER)
+                      | B(REOPENED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_TEXT, 0, "complaint.marked_complex",
+      "the case is complex (复杂投诉): a solution is due sooner than the decision" },
+    { "appraisal_start", B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER) | B(REOPENED),
+      LIFECYCLE_SAME, SV | C,
+      FIELD_REASON | FIELD_TEXT, 0, "complaint.appraisal_started",
+      "an external appraisal, testing or valuation (鉴定/检测/评估) starts: its period is"
+      " left out of the time limit; the customer is told" },
+    { "appraisal_end", B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER) | B(REOPENED),
+      LIFECYCLE_SAME, SV | C,
+      0, FIELD_TEXT, "complaint.appraisal_ended",
+      "the appraisal ended: the time limit runs again; the customer is told" },
+    { "new_material", B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER) | B(REOPENED),
+      LIFECYCLE_SAME, H | SV | C,
+      FIELD_TEXT, 0, "complaint.new_material",
+      "the customer brought new facts and reasons: the period starts again from today" },
     /* The reply back to the body that referred the complaint (对口回复,
      * seed 003_2e13b8f96210a22c.txt; issue 15 §1): the text says what was
      * reported and stays in the trail. Also from closed: the reply back
@@ -134,6 +173,15 @@ const char *const lifecycle_close_reasons [] = {
     "satisfied", "no_answer", "review_upheld", NULL
 };
 const char *const lifecycle_levels [] = { "branch", "head_office", "regulator", NULL };
+const char *const lifecycle_contact_vias [] = {
+    "phone", "sms", "email", "letter", "visit", "online", NULL
+};
+const char *const lifecycle_appraisal_kinds [] = {
+    "appraisal",            /* 鉴定 */
+    "testing",              /* 检测 */
+    "valuation",            /* 评估 */
+    NULL
+};
 
 static const char *const s_field_names [FIELD_COUNT_BITS] = {
     "text", "outcome", "amount", "satisfied", "department", "level", "reason", "duplicate_of",
@@ -248,6 +296,15 @@ lifecycle_field_name (action_field_t field)
     return "?";
 }
 
+/* The one action whose target depends on the state it starts from (see
+ * lifecycle_target): kept out of the table's columns, which every row
+ * would otherwise have to fill. */
+static bool
+s_resumes (const lifecycle_action_t *action)
+{
+    return s_streq (action->name, "new_material");
+}
+
 bool
 lifecycle_allows (const lifecycle_action_t *action, case_state_t state)
 {
@@ -259,6 +316,8 @@ case_state_t
 lifecycle_target (const lifecycle_action_t *action, case_state_t state)
 {
     assert (action);
+    if (s_resumes (action) && state == STATE_AWAITING_CUSTOMER)
+        return STATE_INVESTIGATING;
     return action->to == LIFECYCLE_SAME ? state : action->to;
 }
 
@@ -296,6 +355,18 @@ bool
 lifecycle_close_reason_valid (const char *s, size_t len)
 {
     return s_index_of (lifecycle_close_reasons, s, len) >= 0;
+}
+
+bool
+lifecycle_contact_via_valid (const char *s, size_t len)
+{
+    return s_index_of (lifecycle_contact_vias, s, len) >= 0;
+}
+
+bool
+lifecycle_appraisal_kind_valid (const char *s, size_t len)
+{
+    return s_index_of (lifecycle_appraisal_kinds, s, len) >= 0;
 }
 
 int
@@ -396,6 +467,36 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
             return -1;
         }
     }
+    if (s_streq (action->name, "contact")
+    &&  !lifecycle_contact_via_valid (f->reason, f->reason ? strlen (f->reason) : 0)) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                         "reason must be one of phone, sms, email, letter, visit, online "
+                         "(how the customer was reached)");
+        return -1;
+    }
+    if (s_streq (action->name, "mark_complex") && kase->complex) {
+        proto_error_set (err, PROTO_E_INVALID_TRANSITION, "action",
+                         "the case is already marked complex");
+        return -1;
+    }
+    if (s_streq (action->name, "appraisal_start")) {
+        if (!lifecycle_appraisal_kind_valid (f->reason, f->reason ? strlen (f->reason) : 0)) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                             "reason must be one of appraisal, testing, valuation "
+                             "(鉴定/检测/评估)");
+            return -1;
+        }
+        if (kase->appraisal_open) {
+            proto_error_set (err, PROTO_E_INVALID_TRANSITION, "action",
+                             "an appraisal is already open: end it first (appraisal_end)");
+            return -1;
+        }
+    }
+    if (s_streq (action->name, "appraisal_end") && !kase->appraisal_open) {
+        proto_error_set (err, PROTO_E_INVALID_TRANSITION, "action",
+                         "no appraisal is open: start one first (appraisal_start)");
+        return -1;
+    }
     if (s_streq (action->name, "review") && kase->recorded_satisfied == 1) {
         proto_error_set (err, PROTO_E_INVALID_TRANSITION, "action",
                          "the customer said they were satisfied; record new feedback first");
@@ -474,8 +575,15 @@ lifecycle_print_dot (FILE *out)
                 continue;
             /* a loop on every open state would drown the picture: loops
              * for note, escalate and feedback are listed in the legend */
-            if (act->to == LIFECYCLE_SAME)
+            if (act->to == LIFECYCLE_SAME) {
+                if (s_resumes (act) && s == STATE_AWAITING_CUSTOMER) {
+                    fprintf (out, "    %s -> %s [label=\"%s (", s_state_names [s],
+                             s_state_names [STATE_INVESTIGATING], act->name);
+                    s_print_roles (out, act->roles);
+                    fprintf (out, ")\"];\n");
+                }
                 continue;
+            }
             /* an action open to every open state is one edge from "any" */
             bool from_any = act->from == S_OPEN;
             if (from_any && s != STATE_RECEIVED)
@@ -494,7 +602,8 @@ lifecycle_print_dot (FILE *out)
             continue;
         fprintf (out, "%s%s (", sep, act->name);
         s_print_roles (out, act->roles);
-        fprintf (out, "): keeps the state");
+        fprintf (out, s_resumes (act) ? "): keeps the state, but resumes awaiting_customer"
+                                   : "): keeps the state");
         sep = "\\l";
     }
     fprintf (out, "\\lH handler, S supervisor, O complaint office, M manager\\l"
@@ -551,10 +660,9 @@ lifecycle_test (bool verbose)
         assert (lifecycle_action (act->name, strlen (act->name)) == act);
         assert (act->from && act->roles && act->event && act->summary);
         assert ((act->required & act->optional) == 0);
-        /* out of a final state only to closed's follow-ups, which keep it
-         * closed (reply_referrer) */
-        assert ((act->from & ~S_OPEN) == 0
-                || ((act->from & ~(S_OPEN | B(CLOSED))) == 0 && act->to == LIFECYCLE_SAME));
+        /* out of a final state only from closed (reply_referrer: the reply
+         * back reports the result); never out of rejected or withdrawn */
+        assert ((act->from & ~(S_OPEN | B(CLOSED))) == 0);
         assert (strncmp (act->event, "complaint.", 10) == 0);
     }
     assert (lifecycle_action ("fly", 3) == NULL);
@@ -588,7 +696,8 @@ lifecycle_test (bool verbose)
     assert (!lifecycle_allows (note, STATE_CLOSED));
     assert (!(lifecycle_action ("reopen", 6)->roles & ROLE_HANDLER));
 
-    lifecycle_case_t kase = { STATE_INVESTIGATING, "branch", -1 };
+    lifecycle_case_t kase = { .state = STATE_INVESTIGATING,
+                              .level = "branch", .recorded_satisfied = -1 };
     proto_error_t err = { 0 };
     lifecycle_fields_t f = { FIELD_TEXT | FIELD_OUTCOME, "refund", NULL, NULL, false, -1 };
     assert (lifecycle_check (resolve, &f, &kase, &err) == -1);
@@ -608,7 +717,8 @@ lifecycle_test (bool verbose)
     assert (lifecycle_check (reject, &f, &kase, &err) == -1 && s_streq (err.field, "level"));
 
     const lifecycle_action_t *close_ = lifecycle_action ("close", 5);
-    kase = (lifecycle_case_t) { STATE_RESOLVED, "branch", -1 };
+    kase = (lifecycle_case_t) { .state = STATE_RESOLVED,
+                                .level = "branch", .recorded_satisfied = -1 };
     f = (lifecycle_fields_t) { FIELD_REASON, NULL, "satisfied", NULL, false, -1 };
     assert (lifecycle_check (close_, &f, &kase, &err) == -1
             && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
@@ -620,7 +730,8 @@ lifecycle_test (bool verbose)
     assert (lifecycle_check (close_, &f, &kase, &err) == 0);
 
     const lifecycle_action_t *escalate = lifecycle_action ("escalate", 8);
-    kase = (lifecycle_case_t) { STATE_INVESTIGATING, "head_office", -1 };
+    kase = (lifecycle_case_t) { .state = STATE_INVESTIGATING,
+                                .level = "head_office", .recorded_satisfied = -1 };
     f = (lifecycle_fields_t) { FIELD_LEVEL | FIELD_TEXT, NULL, NULL, "head_office", false, -1 };
     assert (lifecycle_check (escalate, &f, &kase, &err) == -1
             && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
@@ -643,7 +754,8 @@ lifecycle_test (bool verbose)
     assert (lifecycle_target (extend, STATE_REOPENED) == STATE_REOPENED);
     assert (s_streq (lifecycle_extend_stage (STATE_INVESTIGATING), "resolution"));
     assert (s_streq (lifecycle_extend_stage (STATE_UNDER_REVIEW), "review"));
-    kase = (lifecycle_case_t) { STATE_INVESTIGATING, "branch", -1 };
+    kase = (lifecycle_case_t) { .state = STATE_INVESTIGATING,
+                                .level = "branch", .recorded_satisfied = -1 };
     f = (lifecycle_fields_t) { 0, NULL, NULL, NULL, false, -1 };
     assert (lifecycle_check (extend, &f, &kase, &err) == -1 && s_streq (err.field, "text")
             && s_streq (err.code, PROTO_E_MISSING_FIELD));
@@ -655,6 +767,51 @@ lifecycle_test (bool verbose)
             && lifecycle_role_rank (ROLE_SUPERVISOR) < lifecycle_role_rank (ROLE_COMPLAINT_OFFICE)
             && lifecycle_role_rank (ROLE_COMPLAINT_OFFICE) < lifecycle_role_rank (ROLE_MANAGER));
 
+    /* issue 15: the actions the deadlines are measured by */
+    const lifecycle_action_t *contact = lifecycle_action ("contact", 7);
+    assert (contact && s_streq (contact->event, "complaint.contacted"));
+    assert (lifecycle_allows (contact, STATE_RESOLVED) && lifecycle_allows (contact, STATE_ASSIGNED)
+            && !lifecycle_allows (contact, STATE_RECEIVED)
+            && !lifecycle_allows (contact, STATE_CLOSED));
+    assert (lifecycle_target (contact, STATE_AWAITING_CUSTOMER) == STATE_AWAITING_CUSTOMER);
+    kase = (lifecycle_case_t) { .state = STATE_ASSIGNED,
+                                .level = "branch", .recorded_satisfied = -1 };
+    f = (lifecycle_fields_t) { FIELD_REASON, NULL, "phone", NULL, false, -1 };
+    assert (lifecycle_check (contact, &f, &kase, &err) == -1 && s_streq (err.field, "text"));
+    f.present |= FIELD_TEXT;
+    assert (lifecycle_check (contact, &f, &kase, &err) == 0);
+    f.reason = "pigeon";
+    assert (lifecycle_check (contact, &f, &kase, &err) == -1 && s_streq (err.field, "reason")
+            && s_streq (err.code, PROTO_E_INVALID_FIELD));
+    const lifecycle_action_t *complex = lifecycle_action ("mark_complex", 12);
+    f = (lifecycle_fields_t) { FIELD_TEXT, NULL, NULL, NULL, false, -1 };
+    assert (lifecycle_check (complex, &f, &kase, &err) == 0);
+    kase.complex = true;
+    assert (lifecycle_check (complex, &f, &kase, &err) == -1
+            && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
+    const lifecycle_action_t *astart = lifecycle_action ("appraisal_start", 15);
+    const lifecycle_action_t *aend = lifecycle_action ("appraisal_end", 13);
+    assert (!(astart->roles & ROLE_HANDLER) && !(aend->roles & ROLE_HANDLER));
+    kase = (lifecycle_case_t) { .state = STATE_INVESTIGATING,
+                                .level = "branch", .recorded_satisfied = -1 };
+    f = (lifecycle_fields_t) { FIELD_REASON | FIELD_TEXT, NULL, "testing", NULL, false, -1 };
+    assert (lifecycle_check (astart, &f, &kase, &err) == 0);
+    f.reason = "guess";
+    assert (lifecycle_check (astart, &f, &kase, &err) == -1 && s_streq (err.field, "reason"));
+    f.reason = "valuation";
+    kase.appraisal_open = true;
+    assert (lifecycle_check (astart, &f, &kase, &err) == -1
+            && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
+    f = (lifecycle_fields_t) { 0, NULL, NULL, NULL, false, -1 };
+    assert (lifecycle_check (aend, &f, &kase, &err) == 0);
+    kase.appraisal_open = false;
+    assert (lifecycle_check (aend, &f, &kase, &err) == -1
+            && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
+    const lifecycle_action_t *material = lifecycle_action ("new_material", 12);
+    assert (lifecycle_target (material, STATE_AWAITING_CUSTOMER) == STATE_INVESTIGATING);
+    assert (lifecycle_target (material, STATE_REOPENED) == STATE_REOPENED);
+    assert (lifecycle_target (material, STATE_INVESTIGATING) == STATE_INVESTIGATING);
+    assert (!lifecycle_allows (material, STATE_RESOLVED));
     /* reply_referrer: text required, any open state and closed, the state
      * stays; never from rejected or withdrawn */
     const lifecycle_action_t *reply_referrer = lifecycle_action ("reply_referrer", 14);
@@ -666,7 +823,8 @@ lifecycle_test (bool verbose)
             && !lifecycle_allows (reply_referrer, STATE_WITHDRAWN));
     assert (lifecycle_target (reply_referrer, STATE_CLOSED) == STATE_CLOSED);
     assert (!(reply_referrer->roles & ROLE_MANAGER));
-    kase = (lifecycle_case_t) { STATE_CLOSED, "branch", 1 };
+    kase = (lifecycle_case_t) { .state = STATE_CLOSED, .level = "branch",
+                                .recorded_satisfied = 1 };
     f = (lifecycle_fields_t) { 0, NULL, NULL, NULL, false, -1 };
     assert (lifecycle_check (reply_referrer, &f, &kase, &err) == -1
             && s_streq (err.field, "text") && s_streq (err.code, PROTO_E_MISSING_FIELD));

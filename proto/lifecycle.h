@@ -119,7 +119,9 @@ const char *lifecycle_field_name (action_field_t field);
 
 /* May `action` start from `state`? */
 bool lifecycle_allows (const lifecycle_action_t *action, case_state_t state);
-/* The state after `action` taken in `state`. */
+/* The state after `action` taken in `state`. One action keeps the state
+ * except while the case waits for the customer, where it resumes the
+ * investigation: new_material (awaiting_customer -> investigating). */
 case_state_t lifecycle_target (const lifecycle_action_t *action, case_state_t state);
 
 /* What an action's fields say, as far as the value rules care. Strings are
@@ -138,6 +140,8 @@ typedef struct {
     case_state_t state;
     const char  *level;             /* "branch" | "head_office" | "regulator" */
     int          recorded_satisfied;/* feedback on record: -1 none, 0, 1 */
+    bool         complex;           /* 'complex' is among the case's flags */
+    bool         appraisal_open;    /* an appraisal_start with no appraisal_end after it */
 } lifecycle_case_t;
 
 /* Check an action against the table's field lists and the value rules
@@ -155,6 +159,10 @@ bool lifecycle_outcome_needs_amount (const char *outcome);
 const char *lifecycle_outcome_cfpb (const char *outcome);
 bool lifecycle_reject_reason_valid (const char *s, size_t len);
 bool lifecycle_close_reason_valid (const char *s, size_t len);
+/* contact's reason (how the customer was reached) and appraisal_start's
+ * (what is appraised: 鉴定 appraisal, 检测 testing, 评估 valuation). */
+bool lifecycle_contact_via_valid (const char *s, size_t len);
+bool lifecycle_appraisal_kind_valid (const char *s, size_t len);
 /* 0 branch, 1 head_office, 2 regulator; -1 unknown. */
 int  lifecycle_level_rank (const char *s, size_t len);
 
@@ -170,6 +178,8 @@ extern const char *const lifecycle_outcomes [];        /* NULL-terminated */
 extern const char *const lifecycle_reject_reasons [];
 extern const char *const lifecycle_close_reasons [];
 extern const char *const lifecycle_levels [];
+extern const char *const lifecycle_contact_vias [];
+extern const char *const lifecycle_appraisal_kinds [];
 
 /*  First-contact resolution (一次解决): the front-line agent solved the
  *  complaint on the call (DOMAIN.md; seed 003: the 客服代表 "在其职权范围内

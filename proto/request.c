@@ -252,7 +252,8 @@ s_decode_first_contact (const msgpack_object *map, first_contact_t *fc, proto_er
         FIELD_OUTCOME | FIELD_TEXT | (fc->has_amount ? FIELD_AMOUNT : 0), fc->outcome,
         NULL, NULL, fc->has_amount, -1
     };
-    lifecycle_case_t kase = { STATE_ACCEPTED, "branch", -1 };
+    lifecycle_case_t kase = { .state = STATE_ACCEPTED,
+                              .level = "branch", .recorded_satisfied = -1 };
     if (lifecycle_check (resolve, &fields, &kase, err)) {
         /* the lifecycle's field names are short ("outcome", "amount") */
         char field [32];
@@ -488,7 +489,8 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
         a->present, a->outcome [0] ? a->outcome : NULL, a->reason [0] ? a->reason : NULL,
         a->level [0] ? a->level : NULL, has_amount, a->satisfied
     };
-    lifecycle_case_t any = { STATE_INVESTIGATING, "branch", -1 };
+    lifecycle_case_t any = { .state = STATE_INVESTIGATING, .level = "branch",
+                             .recorded_satisfied = -1 };
     proto_error_t check = { 0 };
     if (lifecycle_check (a->action, &fields, &any, &check)
     &&  strcmp (check.code, PROTO_E_INVALID_TRANSITION) != 0) {

@@ -63,7 +63,9 @@ s_usage (FILE *out)
         "  --level L          escalate: head_office or regulator\n"
         "  --reason R         reject: duplicate, in_litigation, already_decided,\n"
         "                     not_a_complaint, outside_scope, unverifiable;\n"
-        "                     close: satisfied, no_answer, review_upheld\n"
+        "                     close: satisfied, no_answer, review_upheld;\n"
+        "                     contact: phone, sms, email, letter, visit, online;\n"
+        "                     appraisal_start: appraisal, testing, valuation\n"
         "  --duplicate-of NO  reject as duplicate: the complaint this one repeats\n"
         "\n"
         "options:\n"
@@ -121,7 +123,7 @@ s_check_local (const lifecycle_action_t *action, const s_fields_t *in)
     }
     /* a case state that trips none of the state-dependent rules before the
      * field checks have run: they all come first in lifecycle_check */
-    lifecycle_case_t kase = { STATE_ACCEPTED, NULL, -1 };
+    lifecycle_case_t kase = { .state = STATE_ACCEPTED, .level = NULL, .recorded_satisfied = -1 };
     proto_error_t err = { 0 };
     if (lifecycle_check (action, &f, &kase, &err) == 0
     ||  strcmp (err.code, PROTO_E_INVALID_TRANSITION) == 0)

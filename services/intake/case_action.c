@@ -20,6 +20,14 @@
  *      extend     nothing but state and version: the watchdog reads the
  *                 approved extension from the audit row (details: stage,
  *                 step, adds, approver) and moves the deadline
+ *      mark_complex  flags + 'complex' (refused when already there)
+ *      contact, appraisal_start, appraisal_end, new_material
+ *                 nothing but state and version (new_material: investigating
+ *                 when it was awaiting_customer): the watchdog reads the
+ *                 audit row's action and at; contact's and appraisal_start's
+ *                 reason (via, kind) are in its details. Whether an
+ *                 appraisal is open is read from the trail (the last
+ *                 appraisal_start with no appraisal_end after it)
  *      reply_referrer  nothing but version: the audit row keeps what was
  *                 reported back (text); only a referred case (its
  *                 referral_source set, migration 026), else invalid_field
@@ -76,6 +84,8 @@ typedef struct {
     int recorded_satisfied;
     char department [ID_SIZE];
     char handler [ID_SIZE];             /* "" when none */
+    bool complex;                       /* 'complex' in the case's flags */
+    char appraisal [16];                /* the open appraisal's kind; "" none */
     bool have_case;
     /* the result */
     case_state_t to;
@@ -93,13 +103,23 @@ typedef struct {
     proto_error_t err;
 } s_act_t;
 
+/* After the scope columns: whether the case is marked complex, and the
+ * kind of the appraisal open on it (the last appraisal_start with no
+ * appraisal_end after it; NULL: none open), from the audit trail. */
 static const char *s_case_sql =
     "SELECT c.id, c.state, c.version, c.level, c.satisfied, c.department, c.handler,"
-    STAFF_AUTH_SCOPE_SQL
+    STAFF_AUTH_SCOPE_SQL ","
+    "       'complex' = ANY (c.flags),"
+    "       (SELECT CASE WHEN a.action = 'appraisal_start' THEN a.details ->> 'reason' END"
+    "          FROM case_action a WHERE a.complaint_id = c.id"
+    "           AND a.action IN ('appraisal_start', 'appraisal_end')"
+    "         ORDER BY a.id DESC LIMIT 1)"
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
     " WHERE c.complaint_no = $1"
     "   FOR NO KEY UPDATE OF c";
 #define CASE_SCOPE_COL 7
+#define CASE_COMPLEX_COL (CASE_SCOPE_COL + STAFF_AUTH_SCOPE_COLUMNS)
+#define CASE_APPRAISAL_COL (CASE_COMPLEX_COL + 1)
 
 static const char *s_update_sql =
     "UPDATE complaint SET state = $2, version = version + 1, updated_at = now (),"
@@ -114,7 +134,9 @@ static const char *s_update_sql =
     "                   WHEN $6 = 'resolve' THEN NULL ELSE satisfied END,"
     "  level = coalesce ($10, level),"
     "  reject_reason = CASE WHEN $6 = 'reject' THEN $11 ELSE reject_reason END,"
-    "  duplicate_of = coalesce ($12, duplicate_of)"
+    "  duplicate_of = coalesce ($12, duplicate_of),"
+    "  flags = CASE WHEN $6 = 'mark_complex' THEN array_append (flags, 'complex')"
+    "               ELSE flags END"
     " WHERE id = $1"
     " RETURNING version";
 
@@ -267,6 +289,9 @@ s_read_case (s_act_t *self)
     snprintf (self->handler, sizeof self->handler, "%s", PQgetvalue (res, 0, 6));
     case_scope_t scope;
     staff_auth_scope_read (res, 0, CASE_SCOPE_COL, &scope);
+    self->complex = PQgetvalue (res, 0, CASE_COMPLEX_COL) [0] == 't';
+    snprintf (self->appraisal, sizeof self->appraisal, "%s",
+              PQgetvalue (res, 0, CASE_APPRAISAL_COL));
     PQclear (res);
     self->have_case = true;
 
@@ -302,7 +327,8 @@ s_read_case (s_act_t *self)
         act->present, s_opt (act->outcome), s_opt (act->reason), s_opt (act->level),
         (act->present & FIELD_AMOUNT) != 0, act->satisfied
     };
-    lifecycle_case_t kase = { self->state, self->level, self->recorded_satisfied };
+    lifecycle_case_t kase = { self->state, self->level, self->recorded_satisfied,
+                              self->complex, self->appraisal [0] != 0 };
     if (lifecycle_check (act->action, &fields, &kase, &self->err))
         return -1;
     self->to = lifecycle_target (act->action, self->state);
@@ -409,7 +435,7 @@ s_check_extend (s_act_t *self)
     }
     if (lifecycle_role_rank (self->staff.role) < lifecycle_role_rank (approver)) {
         proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
-                         "extension %s of %s (+%s) needs the approval of a %s or higher; "
+                         "extension %s of %s (%s) needs the approval of a %s or higher; "
                          "you are a %s", self->ext_step, self->ext_stage, self->ext_adds,
                          self->ext_approver, lifecycle_role_name (self->staff.role));
         return -1;
@@ -503,6 +529,16 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
                                    act->present & FIELD_DUPLICATE_OF ? act->duplicate_of : NULL);
     else if (s_is (event, "complaint.withdrawn"))
         events_complaint_withdrawn (buf, &a);
+    else if (s_is (event, "complaint.contacted"))
+        events_complaint_contacted (buf, &a, act->reason);
+    else if (s_is (event, "complaint.marked_complex"))
+        events_complaint_marked_complex (buf, &a);
+    else if (s_is (event, "complaint.appraisal_started"))
+        events_complaint_appraisal_started (buf, &a, act->reason);
+    else if (s_is (event, "complaint.appraisal_ended"))
+        events_complaint_appraisal_ended (buf, &a, self->appraisal);
+    else if (s_is (event, "complaint.new_material"))
+        events_complaint_new_material (buf, &a);
     else if (s_is (event, "complaint.extended"))
         events_complaint_extended (buf, &a, self->ext_stage, strtoll (self->ext_step, NULL, 10),
                                    self->ext_adds, self->ext_approver);
