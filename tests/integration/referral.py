@@ -209,6 +209,20 @@ def case_refused():
     expect("good accepted, bad refused", (True, "invalid_field/referral.due_at"),
            ((replies[0] or {}).get("ok"), err(replies[1])))
 
+    note("--- first contact (one transaction): the same judgement, the same refusal")
+    fc = {"token": TOKENS["zhao_min"], "outcome": "explanation", "text": "已在电话中解释"}
+    r = submit("ref-fc-bad", "hotline", {"source": "consumer_association",
+                                         "due_at": now - DAY_MS}, first_contact=fc)
+    expect("a first contact with a due date before the receipt",
+           "invalid_field/referral.due_at", err(r))
+    expect("nothing written", 0, sql_int("select count(*) from complaint where ref = 'ref-fc-bad'"))
+    r = submit("ref-fc-good", "hotline", {"source": "consumer_association",
+                                          "ticket": "XF-2026-7", "due_at": now + DAY_MS},
+               first_contact=fc)
+    expect("a first contact with a referral: resolved, stored with it",
+           ("resolved", "consumer_association|-|XF-2026-7|%d" % (now + DAY_MS)),
+           ((r or {}).get("state"), row((r or {}).get("complaint_no", ""))))
+
     note("--- complaintctl submit: the flags, the due time in the bank's zone")
     rc, out, e = run([ARGS.ctl, "submit", "--channel", "letter", "--ref", "ref-ctl-1",
                       "--body", "年费", "--name", "王五", "--referral-source", "consumer_association",
@@ -314,9 +328,10 @@ def main():
     got = {m.group(1): int(float(m.group(2))) for m in re.finditer(
         r'^complaints_intake_referrals_total\{source="([a-z_]+)"\} (\S+)$', text, re.M)}
     # regulator: ref-reg-1, ref-reg-2 (channel alone), the direct one is not;
-    # association 1; media: ref-media-1, ref-batch-good; consumer_association: ref-ctl-2
+    # association 1; media: ref-media-1, ref-batch-good; consumer_association: ref-fc-good,
+    # ref-ctl-2
     expect("referrals by source", {"regulator": 2, "association": 1, "media": 2,
-                                   "consumer_association": 1}, got)
+                                   "consumer_association": 2}, got)
     expect("no event carries a referrer's name or the reply's text", [],
            checks.leaking_events("REPLY-SECRET|12378热线|银行业协会|晚报|消费者协会"))
 
