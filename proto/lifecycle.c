@@ -140,6 +140,14 @@ static const lifecycle_action_t s_actions [] = {
       LIFECYCLE_SAME, H | SV | C,
       FIELD_TEXT, 0, "complaint.new_material",
       "the customer brought new facts and reasons: the period starts again from today" },
+    /* The reply back to the body that referred the complaint (对口回复,
+     * seed 003_2e13b8f96210a22c.txt; issue 15 §1): the text says what was
+     * reported and stays in the trail. Also from closed: the reply back
+     * often reports the result. Only a referred case (intake checks
+     * complaint.referral_source, error field referral). */
+    { "reply_referrer", S_OPEN | B(CLOSED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_TEXT, 0, "complaint.referrer_replied",
+      "the reply back to the referring body (regulator, association, media) (对口回复)" },
 };
 #define S_NACTIONS (sizeof s_actions / sizeof s_actions [0])
 
@@ -652,7 +660,9 @@ lifecycle_test (bool verbose)
         assert (lifecycle_action (act->name, strlen (act->name)) == act);
         assert (act->from && act->roles && act->event && act->summary);
         assert ((act->required & act->optional) == 0);
-        assert ((act->from & ~S_OPEN) == 0);
+        /* out of a final state only from closed (reply_referrer: the reply
+         * back reports the result); never out of rejected or withdrawn */
+        assert ((act->from & ~(S_OPEN | B(CLOSED))) == 0);
         assert (strncmp (act->event, "complaint.", 10) == 0);
     }
     assert (lifecycle_action ("fly", 3) == NULL);
@@ -802,6 +812,24 @@ lifecycle_test (bool verbose)
     assert (lifecycle_target (material, STATE_REOPENED) == STATE_REOPENED);
     assert (lifecycle_target (material, STATE_INVESTIGATING) == STATE_INVESTIGATING);
     assert (!lifecycle_allows (material, STATE_RESOLVED));
+    /* reply_referrer: text required, any open state and closed, the state
+     * stays; never from rejected or withdrawn */
+    const lifecycle_action_t *reply_referrer = lifecycle_action ("reply_referrer", 14);
+    assert (reply_referrer && s_streq (reply_referrer->event, "complaint.referrer_replied"));
+    assert (lifecycle_allows (reply_referrer, STATE_CLOSED)
+            && lifecycle_allows (reply_referrer, STATE_RESOLVED)
+            && lifecycle_allows (reply_referrer, STATE_RECEIVED)
+            && !lifecycle_allows (reply_referrer, STATE_REJECTED)
+            && !lifecycle_allows (reply_referrer, STATE_WITHDRAWN));
+    assert (lifecycle_target (reply_referrer, STATE_CLOSED) == STATE_CLOSED);
+    assert (!(reply_referrer->roles & ROLE_MANAGER));
+    kase = (lifecycle_case_t) { .state = STATE_CLOSED, .level = "branch",
+                                .recorded_satisfied = 1 };
+    f = (lifecycle_fields_t) { 0, NULL, NULL, NULL, false, -1 };
+    assert (lifecycle_check (reply_referrer, &f, &kase, &err) == -1
+            && s_streq (err.field, "text") && s_streq (err.code, PROTO_E_MISSING_FIELD));
+    f.present = FIELD_TEXT;
+    assert (lifecycle_check (reply_referrer, &f, &kase, &err) == 0);
 
     assert (s_streq (lifecycle_outcome_cfpb ("compensation"), "Closed with monetary relief"));
     assert (s_streq (lifecycle_outcome_cfpb ("apology"), "Closed with non-monetary relief"));
