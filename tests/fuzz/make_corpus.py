@@ -251,6 +251,9 @@ def web_seeds():
         "form-good": b"\x01" + urllib.parse.urlencode(form).encode(),
         "form-bad": b"\x01" + b"body=%ZZ&customer.name=%E7%8E",
         "form-dup": b"\x01" + b"body=a&body=b",
+    }
+
+
 def hotline_csv_seeds():
     """Call-centre exports: the documented columns, Chinese text, a quoted
     field over lines, a first contact, bad rows, a reordered header with a
