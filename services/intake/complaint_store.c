@@ -455,11 +455,16 @@ s_take_row (submit_item_t *items, size_t n, PGresult *res, int row)
     }
     const char *why = PQgetvalue (res, row, 1);
     const char *sp = strchr (why, ' ');
+    //  The receipt for people: the bank's zone (intake's TZ, as the
+    //  complaint number's date), the offset written.
     time_t recv = (time_t) ((sp ? strtoll (sp + 1, NULL, 10) : 0) / 1000);
     struct tm tm;
-    char at [40];
-    gmtime_r (&recv, &tm);
-    strftime (at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char at [80], clock [32];
+    localtime_r (&recv, &tm);
+    strftime (clock, sizeof clock, "%Y-%m-%d %H:%M", &tm);
+    int off = (int) ((tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff) % 86400);
+    snprintf (at, sizeof at, "%s %c%02d:%02d", clock, tm.tm_gmtoff < 0 ? '-' : '+',
+              off / 3600, off / 60 % 60);
     item->status = SUBMIT_FAILED;
     if (strncmp (why, "before_receipt", 14) == 0)
         proto_error_set (&item->err, PROTO_E_INVALID_FIELD, "referral.due_at",

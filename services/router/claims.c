@@ -95,7 +95,8 @@ struct _claims_t {
     "   AND EXISTS (SELECT 1 FROM complaint o" \
     "                WHERE o.customer_pseudonym = c.customer_pseudonym AND o.id <> c.id" \
     "                  AND o.received_at <= c.received_at" \
-    "                  AND o.received_at >= c.received_at - $2::int * interval '1 day')" \
+    "                  AND o.received_at >= c.received_at - $2::int * interval '1 day')," \
+    "   c.referral_source" \
     "  FROM complaint c WHERE c.state = 'received'" \
     " ORDER BY c.id LIMIT $1::int" \
     "   FOR NO KEY UPDATE OF c SKIP LOCKED"
@@ -286,6 +287,7 @@ claims_take (claims_t *self, int limit, int repeat_days, claim_batch_t **batch_p
         claim->amount = s_value (res, i, 8);
         const char *repeat = s_value (res, i, 9);
         claim->repeat = repeat && *repeat == 't';
+        claim->referral = s_value (res, i, 10);
     }
     *batch_p = batch;
     return 0;

@@ -41,6 +41,7 @@ typedef struct {
     const char *complaint_no, *channel, *product, *category, *subject, *body, *branch;
     const char *amount;
     bool repeat;
+    const char *referral;        /* complaint.referral_source; NULL: came directly */
     bool routed;
     policy_decision_t decision;
 } claim_t;

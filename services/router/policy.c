@@ -76,7 +76,7 @@ policy_decide (const policy_t *self, const policy_input_t *in, policy_decision_t
     assert (self && in && out);
     memset (out, 0, sizeof *out);
     rules_input_t rin = { in->product, in->category, in->channel, in->subject, in->body,
-                          in->branch };
+                          in->branch, in->referral };
     rules_classify (self->rules, &rin, &out->r);
 
     //  Flags: the keyword rules' plus the facts — a complaint forwarded by
@@ -106,7 +106,7 @@ policy_decide (const policy_t *self, const policy_input_t *in, policy_decision_t
     out->jrt_business = jrt_business (self->jrt, out->r.business_line);
     out->jrt_cause = jrt_cause (self->jrt, out->r.cause);
     priority_input_t pin = { in->channel, out->r.business_line, out->r.cause, out->flags,
-                             out->nflags, has_amount, amount };
+                             out->nflags, has_amount, amount, in->referral };
     priority_decide (self->priority, &pin, &out->p);
 }
 

@@ -35,6 +35,7 @@ typedef struct {
     const char *channel, *product, *category, *subject, *body, *branch;
     const char *amount;          /* decimal text or NULL */
     bool repeat;                 /* the store found an earlier complaint (repeat_days) */
+    const char *referral;        /* who referred it (complaint.referral_source); NULL: nobody */
 } policy_input_t;
 
 typedef struct {

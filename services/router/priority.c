@@ -20,11 +20,11 @@
 #define PRIO_MAX_TERMS 8
 
 typedef enum { TERM_MAJOR, TERM_FLAG, TERM_AMOUNT, TERM_CHANNEL, TERM_LINE, TERM_CAUSE,
-               TERM_ALWAYS } term_kind_t;
+               TERM_ALWAYS, TERM_REFERRAL } term_kind_t;
 
 typedef struct {
     term_kind_t kind;
-    char *value;                  /* flag name, or "a|b" list for channel/line/cause */
+    char *value;                  /* flag name, or "a|b" list for channel/line/cause/referral */
     char op [3];
     double number;
 } term_t;
@@ -122,8 +122,9 @@ s_parse_term (conf_cursor_t *c, char *word, term_t *t, bool in_priority)
         }
     }
     else if (strcmp (word, "channel") == 0 || strcmp (word, "line") == 0
-         ||  strcmp (word, "cause") == 0) {
-        t->kind = word [1] == 'h' ? TERM_CHANNEL : word [0] == 'l' ? TERM_LINE : TERM_CAUSE;
+         ||  strcmp (word, "cause") == 0 || strcmp (word, "referral") == 0) {
+        t->kind = word [0] == 'r' ? TERM_REFERRAL : word [1] == 'h' ? TERM_CHANNEL
+                : word [0] == 'l' ? TERM_LINE : TERM_CAUSE;
         op = conf_token (c);
         if (!op || strcmp (op, "=") != 0)
             rc = conf_fail (c, "'%s' needs '= VALUE|VALUE'", word);
@@ -133,9 +134,11 @@ s_parse_term (conf_cursor_t *c, char *word, term_t *t, bool in_priority)
                 rc = conf_fail (c, "'%s =' needs a value", word);
             else
                 rc = s_check_list (c, t->kind == TERM_CHANNEL ? "channel"
-                                      : t->kind == TERM_LINE ? "business line" : "cause",
+                                      : t->kind == TERM_LINE ? "business line"
+                                      : t->kind == TERM_REFERRAL ? "referral source" : "cause",
                                    arg, t->kind == TERM_CHANNEL ? NULL
                                       : t->kind == TERM_LINE ? rules_business_lines
+                                      : t->kind == TERM_REFERRAL ? referral_sources
                                       : rules_causes);
             if (rc == 0) {
                 t->value = arg;
@@ -145,7 +148,7 @@ s_parse_term (conf_cursor_t *c, char *word, term_t *t, bool in_priority)
     }
     else
         rc = conf_fail (c, "unknown term '%s' (major, flag, amount, channel, line, cause, "
-                        "always)", word);
+                        "referral, always)", word);
     free (arg);
     free (op);
     return rc;
@@ -287,6 +290,7 @@ s_holds (const prio_rule_t *rule, const priority_input_t *in, bool major)
             case TERM_CHANNEL: ok = s_in_list (t->value, in->channel); break;
             case TERM_LINE:    ok = s_in_list (t->value, in->business_line); break;
             case TERM_CAUSE:   ok = s_in_list (t->value, in->cause); break;
+            case TERM_REFERRAL: ok = s_in_list (t->value, in->referral); break;
             case TERM_FLAG:
                 for (size_t f = 0; !ok && f < in->nflags; f++)
                     ok = strcmp (in->flags [f], t->value) == 0;
@@ -377,7 +381,8 @@ priority_test (bool verbose, const char *shipped, int *passed)
         "priority 1 major\n"                                        /* 4 */
         "priority 2 flag regulator\n"                               /* 5 */
         "priority 2 channel = regulator|counter line = loans\n"     /* 6 */
-        "priority 3 cause = staff_misconduct\n", &err);             /* 7 */
+        "priority 3 cause = staff_misconduct\n"                     /* 7 */
+        "priority 2 referral = association|consumer_association\n", &err);   /* 8 */
     S_CHECK (p != NULL, "good file refused: %d %s", err.line, err.reason);
     if (p) {
         S_CHECK (priority_large_amount (p) == 10000 && priority_repeat_days (p) == 30,
@@ -392,19 +397,22 @@ priority_test (bool verbose, const char *shipped, int *passed)
             int priority;
             bool major;
             const char *rule;
+            const char *referral;
         } cases [] = {
-            { "web", "cards", "other", media, 1, false, 0, 1, true, ":4" },
-            { "web", "cards", "other", fraud, 1, true, 4999.99, 4, false, "default" },
-            { "web", "cards", "other", fraud, 1, true, 5000, 1, true, ":4" },
-            { "web", "cards", "other", reg, 1, false, 0, 2, false, ":5" },
-            { "counter", "loans", "other", NULL, 0, false, 0, 2, false, ":6" },
-            { "counter", "cards", "other", NULL, 0, false, 0, 4, false, "default" },
-            { "app", "cards", "staff_misconduct", NULL, 0, false, 0, 3, false, ":7" },
+            { "web", "cards", "other", media, 1, false, 0, 1, true, ":4", NULL },
+            { "web", "cards", "other", fraud, 1, true, 4999.99, 4, false, "default", NULL },
+            { "web", "cards", "other", fraud, 1, true, 5000, 1, true, ":4", NULL },
+            { "web", "cards", "other", reg, 1, false, 0, 2, false, ":5", NULL },
+            { "counter", "loans", "other", NULL, 0, false, 0, 2, false, ":6", NULL },
+            { "counter", "cards", "other", NULL, 0, false, 0, 4, false, "default", NULL },
+            { "app", "cards", "staff_misconduct", NULL, 0, false, 0, 3, false, ":7", NULL },
+            { "web", "cards", "other", NULL, 0, false, 0, 2, false, ":8", "association" },
+            { "web", "cards", "other", NULL, 0, false, 0, 4, false, "default", "media" },
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
             priority_input_t in = { cases [i].channel, cases [i].line, cases [i].cause,
                                     cases [i].flags, cases [i].nflags, cases [i].has_amount,
-                                    cases [i].amount };
+                                    cases [i].amount, cases [i].referral };
             priority_result_t out;
             priority_decide (p, &in, &out);
             S_CHECK (out.priority == cases [i].priority && out.major == cases [i].major
@@ -427,6 +435,7 @@ priority_test (bool verbose, const char *shipped, int *passed)
         { "priority 1\n", 1, "at least one term" },
         { "priority 2 line = cards|nope\n", 1, "'nope' is not a business line" },
         { "priority 2 channel = fax\n", 1, "not a channel" },
+        { "priority 2 referral = newspaper\n", 1, "not a referral source" },
         { "urgent always\n", 1, "unknown keyword" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {

@@ -36,6 +36,7 @@ typedef struct {
     size_t nflags;
     bool has_amount;
     double amount;
+    const char *referral;         /* complaint.referral_source; NULL: came directly */
 } priority_input_t;
 
 typedef struct {

@@ -147,7 +147,8 @@ s_route_batch (router_t *self)
     for (int i = 0; i < claimed; i++) {
         claim_t *claim = &batch->items [i];
         policy_input_t in = { claim->channel, claim->product, claim->category, claim->subject,
-                              claim->body, claim->branch, claim->amount, claim->repeat };
+                              claim->body, claim->branch, claim->amount, claim->repeat,
+                              claim->referral };
         policy_decide (self->policy, &in, &claim->decision);
         claim->routed = true;
         log_debug ("routed", "complaint_no=%s department=%s rule=%s line=%s cause=%s "
@@ -262,7 +263,7 @@ s_csv_row (int c, void *arg)
     if (self->row > 0 && self->col > 1) {
         policy_input_t in = { "regulator", self->text_only ? NULL : self->field [0],
                               self->text_only ? NULL : self->field [1], self->field [2],
-                              self->field [3], NULL, NULL, false };
+                              self->field [3], NULL, NULL, false, "regulator" };
         policy_decision_t d;
         policy_decide (self->policy, &in, &d);
         s_csv_count (self->by_department, d.r.department);

@@ -19,7 +19,8 @@
  *  condition lists alternatives separated by `|`, any of which may match
  *  (OR). `=` compares the whole field, `~` looks for a substring; both ignore
  *  ASCII case. Raw fields: product, category, channel, subject, body, branch,
- *  and text (subject or body). Derived fields: line and cause, the business
+ *  referral (who referred the complaint: complaint.referral_source, empty
+ *  when nobody did), and text (subject or body). Derived fields: line and cause, the business
  *  line and cause already classified.
  *
  *  Classification runs in a fixed order, each step seeing the ones before:
@@ -89,13 +90,15 @@ rules_word_in (const char *const *list, const char *word)
 
 typedef enum {
     RFIELD_PRODUCT, RFIELD_CATEGORY, RFIELD_CHANNEL, RFIELD_SUBJECT, RFIELD_BODY, RFIELD_BRANCH,
+    RFIELD_REFERRAL,
     RFIELD_RAW,                   /* the count of fields taken from the complaint */
     RFIELD_TEXT = RFIELD_RAW, RFIELD_LINE, RFIELD_CAUSE,
     RFIELD_COUNT
 } field_t;
 
 static const char *const s_field_names [RFIELD_COUNT] = {
-    "product", "category", "channel", "subject", "body", "branch", "text", "line", "cause"
+    "product", "category", "channel", "subject", "body", "branch", "referral", "text", "line",
+    "cause"
 };
 
 typedef enum {
@@ -254,14 +257,14 @@ s_parse_cond (conf_cursor_t *c, rule_kind_t kind, cond_t *cond)
     if (!word)
         return c->err->reason [0] ? -1
              : conf_fail (c, "expected a field name (product, category, channel, subject, "
-                          "body, text, branch, line, cause)");
+                          "body, text, branch, referral, line, cause)");
     int field = -1;
     for (int i = 0; i < RFIELD_COUNT; i++)
         if (strcmp (s_field_names [i], word) == 0)
             field = i;
     if (field < 0) {
         conf_fail (c, "unknown field '%s' (expected product, category, channel, "
-                   "subject, body, text, branch, line or cause)", word);
+                   "subject, body, text, branch, referral, line or cause)", word);
         free (word);
         return -1;
     }
@@ -293,6 +296,9 @@ s_parse_cond (conf_cursor_t *c, rule_kind_t kind, cond_t *cond)
         && !channel_valid ((proto_str_t) { value, vlen }))
             return conf_fail (c, "'%s' is not a channel (hotline, email, web, sms, letter, "
                               "counter, app, wechat, regulator)", value);
+        if (cond->field == RFIELD_REFERRAL && !rules_word_in (referral_sources, value))
+            return conf_fail (c, "'%s' is not a referral source (regulator, association, "
+                              "consumer_association, media)", value);
         if (cond->field == RFIELD_LINE && !rules_word_in (rules_business_lines, value))
             return conf_fail (c, "'%s' is not a business line", value);
         if (cond->field == RFIELD_CAUSE && !rules_word_in (rules_causes, value))
@@ -581,7 +587,7 @@ rules_classify (rules_t *self, const rules_input_t *in, rules_result_t *out)
     assert (self && in && out);
     memset (out, 0, sizeof *out);
     const char *raw [RFIELD_RAW] = { in->product, in->category, in->channel, in->subject,
-                                    in->body, in->branch };
+                                    in->body, in->branch, in->referral };
     s_subject_t s;
     memset (&s, 0, sizeof s);
     for (int i = 0; i < RFIELD_RAW; i++)
@@ -661,7 +667,7 @@ rules_route (rules_t *self, const char *product, const char *category,
              const char *channel, const char *subject, const char *body,
              const char **rule_p)
 {
-    rules_input_t in = { product, category, channel, subject, body, NULL };
+    rules_input_t in = { product, category, channel, subject, body, NULL, NULL };
     rules_result_t out;
     rules_classify (self, &in, &out);
     if (rule_p)
@@ -723,6 +729,7 @@ static const s_bad_t s_bad_files [] = {
     { "%sroute lending product ~ mortgage |\ndefault office\n", 4, "empty value" },
     { "%sroute lending product ~ \"\"\ndefault office\n", 4, "empty value" },
     { "%sroute lending channel = fax\ndefault office\n", 4, "not a channel" },
+    { "%sflag media referral = newspaper\ndefault office\n", 4, "not a referral source" },
     { "%sroute lending text ~ \xE8\xB4\n", 4, "UTF-8" },
     { "%sfrobnicate\n", 4, "unknown keyword 'frobnicate'" },
     { "%sdepartment office again\n", 4, "declared twice (first on line 3)" },
@@ -863,7 +870,7 @@ s_test_classify (bool verbose, rules_t *rules, int *passed)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
         rules_input_t in = { NULL, NULL, cases [i].channel, cases [i].subject, cases [i].body,
-                             cases [i].branch };
+                             cases [i].branch, NULL };
         rules_result_t out;
         rules_classify (rules, &in, &out);
         char flags [128] = "", coop [256] = "";
@@ -972,6 +979,26 @@ s_test_shipped (bool verbose, const char *path, const char *dir_path, int *passe
             printf ("  shipped case %zu -> %s (%s)\n", i, dept, rule);
     }
     failed += s_test_classify (verbose, rules, passed);
+    //  Who referred it (issue 15 §1): the regulator's referral is flagged
+    //  regulator and the media's media, whatever the text says; an
+    //  association's sets neither flag (priority.conf ranks it).
+    struct { const char *referral, *flags; } referrals [] = {
+        { "regulator", "regulator" }, { "media", "media" }, { "association", "" },
+        { "consumer_association", "" }, { NULL, "" },
+    };
+    for (size_t i = 0; i < sizeof referrals / sizeof referrals [0]; i++) {
+        rules_input_t in = { NULL, NULL, "letter", "年费", "信用卡年费重复扣收", NULL,
+                             referrals [i].referral };
+        rules_result_t out;
+        rules_classify (rules, &in, &out);
+        char flags [128] = "";
+        for (size_t k = 0; k < out.nflags; k++)
+            snprintf (flags + strlen (flags), sizeof flags - strlen (flags), "%s%s",
+                      k ? " " : "", out.flags [k]);
+        S_CHECK (strcmp (flags, referrals [i].flags) == 0, "referral %s: flags '%s', expected '%s'",
+                 referrals [i].referral ? referrals [i].referral : "(none)", flags,
+                 referrals [i].flags);
+    }
     rules_destroy (&rules);
     directory_destroy (&dir);
     return failed;

@@ -60,6 +60,7 @@ bool rules_word_in (const char *const *list, const char *word);
 
 typedef struct {
     const char *product, *category, *channel, *subject, *body, *branch;
+    const char *referral;        /* complaint.referral_source; NULL: came directly */
 } rules_input_t;
 
 /* Strings live as long as the rules_t (and its directory). */

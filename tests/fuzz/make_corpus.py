@@ -64,6 +64,11 @@ def request_seeds():
         # unknown keys (unknown_field, named) and the 256-value budget
         "submit_unknown_key": pack(submit(colour="red")),
         "submit_customer_unknown_key": pack(submit(customer={"name": "n", "shoe_size": "42"})),
+        "submit_referral": pack(submit(referral={
+            "source": "association", "referrer": "辽宁省银行业协会", "ticket": "LNBA-2026-0042",
+            "due_at": 1795438798831})),
+        "submit_referral_no_source": pack(submit(referral={"ticket": "X-1"})),
+        "submit_referral_bad_source": pack(submit(referral={"source": "newspaper"})),
         "submit_many_keys": pack(submit(**{"k%d" % i: i for i in range(300)})),
         "get_many_nils": pack({"op": "get", "x": [None] * 300}),
         "get_ok": pack({"op": "get", "complaint_no": "202611230000421"}),
@@ -246,6 +251,9 @@ def web_seeds():
         "form-good": b"\x01" + urllib.parse.urlencode(form).encode(),
         "form-bad": b"\x01" + b"body=%ZZ&customer.name=%E7%8E",
         "form-dup": b"\x01" + b"body=a&body=b",
+    }
+
+
 def hotline_csv_seeds():
     """Call-centre exports: the documented columns, Chinese text, a quoted
     field over lines, a first contact, bad rows, a reordered header with a
