@@ -43,7 +43,8 @@ static const events_field_t s_action_head [] = {
 static const events_field_t s_sla_head [] = {
     F ("complaint_no", STR, REQUIRED, PLAIN, "the case"),
     F ("stage", STR, REQUIRED, PLAIN,
-       "`acknowledge`, `first_response`, `resolution` or `review`"),
+       "`acknowledge`, `first_response`, `service`, `solution`, `resolution`, `review` or "
+       "`referral_reply`"),
     F ("round", INT, REQUIRED, PLAIN,
        "the stage's round: 0, then one per transfer (acknowledge), reopening (resolution), "
        "review"),
@@ -258,6 +259,13 @@ static const events_field_t s_sla_met [] = {
     F ("paused_ms", INT, REQUIRED, PLAIN, "time paused waiting for the customer"),
 };
 
+static const events_field_t s_sla_deadline_moved [] = {
+    F ("previous_due_at", INT, REQUIRED, PLAIN, "the deadline before the calendars were reloaded"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the deadline counted on the calendars now loaded"),
+    F ("provisional", BOOL, REQUIRED, PLAIN,
+       "the new deadline still counts on computed (not yet published) holidays"),
+};
+
 static const events_field_t s_n_error [] = {
     F ("error", STR, REQUIRED, FREE_TEXT, "the transport's or the gateway's answer"),
 };
@@ -310,6 +318,7 @@ enum {
     E_CONTACTED, E_MARKED_COMPLEX, E_APPRAISAL_STARTED, E_APPRAISAL_ENDED, E_NEW_MATERIAL,
     E_REFERRER_REPLIED,
     E_SLA_REMINDER, E_SLA_BREACHED, E_SLA_ESCALATED, E_SLA_EXTENDED, E_SLA_MET,
+    E_SLA_DEADLINE_MOVED,
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
     E_HOTSPOT, E_HOTSPOT_CLEARED,
     E_COUNT
@@ -376,6 +385,10 @@ static const events_decl_t s_events [E_COUNT] = {
       OWN (s_sla_extended) },
     { "sla.met", "watchdog", "the stage was met (accepted, answered, resolved, closed)", SLA,
       OWN (s_sla_met) },
+    { "sla.deadline_moved", "watchdog",
+      "a running deadline moved because its calendar changed (a State Council notice "
+      "replaced a provisional year's computed holidays); never for an action", SLA,
+      OWN (s_sla_deadline_moved) },
     { "notification.sent", "notifier", "delivered (or put in the staff inbox)", NOTE, NONE },
     { "notification.failed", "notifier",
       "a try failed; retried with back-off, no sooner than the gateway's Retry-After", NOTE,
@@ -839,6 +852,14 @@ events_sla_met (msgpack_sbuffer *buf, const events_sla_t *h, int64_t due_at, int
 {
     PACK (buf, E_SLA_MET, SLA_HEAD (h), s_int (due_at), s_int (met_at), s_bool (late),
           s_int (paused_ms));
+}
+
+void
+events_sla_deadline_moved (msgpack_sbuffer *buf, const events_sla_t *h,
+                           int64_t previous_due_at, int64_t due_at, bool provisional)
+{
+    PACK (buf, E_SLA_DEADLINE_MOVED, SLA_HEAD (h), s_int (previous_due_at), s_int (due_at),
+          s_bool (provisional));
 }
 
 #define NOTE_HEAD(n) s_int ((n)->id), s_int ((n)->event_seq), s_str ((n)->channel), \
@@ -1373,6 +1394,9 @@ events_test (bool verbose)
     S_BEGIN ();
     events_sla_met (&buf, &h, 1795438798831LL, 1795438000000LL, false, 0);
     s_verify ("sla.met", &buf, &msg);
+    S_BEGIN ();
+    events_sla_deadline_moved (&buf, &h, 1795438798831LL, 1795525198831LL, false);
+    s_verify ("sla.deadline_moved", &buf, &msg);
 
     //  The notifier's and complaintctl's; a transport error is free text.
     events_notification_t n = { 12, 345, "email", "customer", 1 };

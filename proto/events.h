@@ -218,6 +218,8 @@ void events_sla_extended (msgpack_sbuffer *buf, const events_sla_t *h, int64_t s
                           const char *approver);
 void events_sla_met (msgpack_sbuffer *buf, const events_sla_t *h, int64_t due_at,
                      int64_t met_at, bool late, int64_t paused_ms);
+void events_sla_deadline_moved (msgpack_sbuffer *buf, const events_sla_t *h,
+                                int64_t previous_due_at, int64_t due_at, bool provisional);
 
 /* Notification events (the notifier; retried: complaintctl). */
 typedef struct {

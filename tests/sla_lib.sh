@@ -1,13 +1,16 @@
 # shellcheck shell=bash
 # sla_lib.sh — sourced (after tests/lib.sh) by the SLA tests that run the
-# whole pipeline with named staff (sla_e2e.sh, sla_two_clocks.sh): one way
-# to start it and the helpers their scenarios share.
+# whole pipeline with named staff (sla_e2e.sh, sla_two_clocks.sh,
+# sla_referral.sh): one way to start it and the helpers their scenarios
+# share.
 #
 #   sla_pipeline_start WD_NAME POLICY   tokens for the real directory; bus,
 #                                       intake, router and a watchdog on
 #                                       POLICY and the real calendars; waits
 #                                       (with deadlines) until they answer
 #   ms_of TIME / field NO EXPR / act STAFF NO ACTION [FLAGS] / staff_in DEPT ROLE
+#   at TIME                             the store's clock set to TIME, nearly
+#                                       stopped (scale 1e-6)
 
 DIRECTORY=$ROOT/deploy/org/directory.conf
 
@@ -43,4 +46,12 @@ act () {   # STAFF NO ACTION [FLAGS] — must succeed
 staff_in () {   # DEPT ROLE
     psql_value "select id from staff where department = :'d' and role = :'r' and active
                  order by ab_role nulls last, id limit 1" d="$1" r="$2"
+}
+
+# at TIME — the store's clock jumps to TIME and (almost) stops there: scale
+# 1e-6, a real second is a microsecond, so a pause between two `at`s lasts
+# exactly what the test says.
+at () {
+    psql_value "select app_clock_set(:'t'::timestamptz, 0.000001)" t="$1" >/dev/null \
+        || fail "app_clock_set $1 refused"
 }

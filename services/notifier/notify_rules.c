@@ -44,6 +44,8 @@ static const char *s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
     "handler", "handler_name", "state", "level", "customer_name", "query_code", "outcome",
     "amount", "stage", "stage_zh", "percent", "tier", "step", "adds", "event_due_at",
+    //  sla.deadline_moved (clocks-b): the deadline before the calendar moved it
+    "event_previous_due_at",
     //  hot spots (analytics.hotspot, analytics.hotspot_cleared)
     "kind", "kind_zh", "kind_en", "about", "rule", "branch", "branch_name", "cause",
     "business_line", "customer", "count", "window", "threshold", "first_at", "last_at",

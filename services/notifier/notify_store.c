@@ -755,6 +755,10 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     json_t *due = json_object_get (data, "due_at");
     if (json_is_integer (due))
         s_put_time (fields, "event_due_at", calendar, json_integer_value (due), true);
+    json_t *previous = json_object_get (data, "previous_due_at");
+    if (json_is_integer (previous))
+        s_put_time (fields, "event_previous_due_at", calendar, json_integer_value (previous),
+                    true);
     const char *keys [] = { "stage", "percent", "tier", "step", "adds", NULL };
     for (int i = 0; keys [i]; i++)
         s_put_json (fields, keys [i], json_object_get (data, keys [i]));
@@ -762,6 +766,7 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     static const char *stages [][2] = {
         { "acknowledge", "受理" }, { "first_response", "首次响应" },
         { "resolution", "办结" }, { "review", "复核" },
+        { "solution", "解决方案" }, { "referral_reply", "对口回复" },
         { "service", "内部处理" }          /* the bank's internal clock (issue 15) */
     };
     const char *stage = zhash_lookup (fields, "stage");

@@ -1,7 +1,7 @@
 /*  main.c — the SLA watchdog: the clock of every open case.
  *
- *  It knows each stage's deadline (acknowledge, first response, resolution,
- *  review), reminds before it (sla.reminder, 催办), records the breach
+ *  It knows each stage's deadline (acknowledge, first response, solution,
+ *  resolution, review, referral reply), reminds before it (sla.reminder, 催办), records the breach
  *  (sla.breached) and escalates after it, tier by tier (sla.escalated, 督办),
  *  pauses while the bank waits for the customer, honours approved extensions
  *  (sla.extended) and records when a stage was met (sla.met). docs/watchdog.md
@@ -24,7 +24,10 @@
  *  together; a bad file is refused with file:line and reason and the policy
  *  in force stays (at start: exit 2). After a load the extension rules are
  *  synced into sla_extension_rule (intake checks `extend` against them),
- *  retried before every tick until the store takes them.
+ *  retried before every tick until the store takes them. A load also marks
+ *  dirty every case with an open clock counted on a provisional calendar
+ *  year, so the next recompute counts it on the calendars now loaded and
+ *  emits sla.deadline_moved where a deadline moved.
  *
  *  Plumbing. Flags, signals, the wait and the metrics endpoint are the
  *  daemon skeleton's (common/daemon.c; `watchdog --help`). Metrics:
@@ -63,6 +66,7 @@ typedef struct {
     const char *policy_path, *calendars_dir;
     sla_policy_t *policy;
     bool sync_pending;
+    bool provisional_pending;       /* calendars loaded: re-plan provisional clocks */
     sla_store_t *store;
     int batch;
     int settle_ms;                  /* a fresh 'received' case waits for its router */
@@ -90,6 +94,7 @@ s_reload (void *arg)
     sla_policy_destroy (&self->policy);
     self->policy = fresh;
     self->sync_pending = true;
+    self->provisional_pending = true;
     log_info ("policy_loaded", "%s policy=%s calendars_dir=%s", sla_policy_summary (fresh),
               self->policy_path, self->calendars_dir);
     return 0;
@@ -103,6 +108,10 @@ s_tick (watchdog_t *self)
 {
     if (self->sync_pending && sla_store_sync_rules (self->store, self->policy) == 0)
         self->sync_pending = false;
+    //  The calendars were (re)loaded: a deadline counted on a provisional
+    //  year may have moved (a notice replaced its computed holidays).
+    if (self->provisional_pending && sla_store_mark_provisional (self->store) >= 0)
+        self->provisional_pending = false;
     int64_t started = zclock_mono ();
     int recomputed = 0, fired = 0, recorded = 0, n, e;
     do {
@@ -202,6 +211,7 @@ main (int argc, char **argv)
 
     watchdog_t self = { .policy_path = policy_path, .calendars_dir = calendars_dir,
                         .batch = (int) batch, .sync_pending = true,
+                        .provisional_pending = true,
                         .settle_ms = (int) daemon_long (daemon, "settle-ms") };
     conf_error_t err;
     self.policy = sla_policy_load (policy_path, calendars_dir, &err);

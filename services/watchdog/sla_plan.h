@@ -44,6 +44,12 @@ typedef struct {
     int round;
     const char *selector, *rule, *calendar, *allowance;
     bool ended;                         /* met or cancelled */
+    //  What the deadline was computed from last time (clocks-b): a running
+    //  clock whose figures are all unchanged but whose due_at is not was
+    //  moved by its calendar (sla.deadline_moved). 0 / false when unknown.
+    int64_t started_at, due_at, paused_ms;
+    int extensions;
+    bool paused;
 } sla_existing_t;
 
 /* A firing already recorded, by its clock's stage and round. */
@@ -64,6 +70,7 @@ typedef struct {
     const sla_fired_t *fired;
     size_t nfired;
     int64_t now;
+    int64_t referrer_due_at;            /* complaint.referrer_due_at, 0 = none (clocks-b) */
 } sla_case_input_t;
 
 typedef struct {
@@ -88,6 +95,13 @@ typedef struct {
     char next_step [SLA_STEP_SIZE];     /* "" = none */
     int64_t next_fire_at;               /* 0 = none */
     bool has_rule;                      /* false: the row, if any, becomes cancelled */
+    //  clocks-b: provisional = counted on a calendar day that is only
+    //  computed (a `provisional` year, common/calendar.h); moved_from = the
+    //  stored due_at when the calendar alone moved a running deadline (0:
+    //  not moved); by_referrer = due at complaint.referrer_due_at.
+    bool provisional;
+    int64_t moved_from;
+    bool by_referrer;
 } sla_clock_plan_t;
 
 typedef struct {

@@ -39,7 +39,7 @@
 #define S_MAX_FILE   (1024 * 1024)
 
 typedef enum {
-    TERM_MAJOR, TERM_PRIORITY, TERM_LINE, TERM_CHANNEL, TERM_FLAG, TERM_LEVEL
+    TERM_MAJOR, TERM_PRIORITY, TERM_LINE, TERM_CHANNEL, TERM_FLAG, TERM_LEVEL, TERM_REFERRAL
 } s_term_kind_t;
 
 typedef struct {
@@ -88,7 +88,8 @@ struct _sla_policy_t {
 };
 
 static const char *s_stage_names [SLA_STAGES] = {
-    "acknowledge", "first_response", "service", "resolution", "review"
+    "acknowledge", "first_response", "service", "resolution", "review", "solution",
+    "referral_reply"
 };
 static const char *s_escalation_targets [] = {
     "supervisor", "department_head", "complaint_office", "management", NULL
@@ -184,7 +185,7 @@ s_stage (s_line_t *l, const char *word, sla_stage_t *stage)
     int s = sla_stage_parse (word);
     if (s < 0)
         return s_fail (l, "unknown stage '%.40s' (acknowledge, first_response, service, "
-                          "resolution, review)", word);
+                          "solution, resolution, review, referral_reply)", word);
     *stage = (sla_stage_t) s;
     return 0;
 }
@@ -233,7 +234,7 @@ s_parse_term (s_line_t *l, const char *word, s_term_t *term)
     }
     static const struct { const char *key; s_term_kind_t kind; } keys [] = {
         { "priority", TERM_PRIORITY }, { "line", TERM_LINE }, { "channel", TERM_CHANNEL },
-        { "flag", TERM_FLAG }, { "level", TERM_LEVEL },
+        { "flag", TERM_FLAG }, { "level", TERM_LEVEL }, { "referral", TERM_REFERRAL },
     };
     const char *eq = strchr (word, '=');
     int k = -1;
@@ -243,7 +244,7 @@ s_parse_term (s_line_t *l, const char *word, s_term_t *term)
             k = (int) i;
     if (k < 0)
         return s_fail (l, "unknown term '%.40s' (major, priority=, line=, channel=, flag=, "
-                          "level=)", word);
+                          "level=, referral=)", word);
     term->kind = keys [k].kind;
     const char *p = eq + 1;
     while (true) {
@@ -265,6 +266,15 @@ s_parse_term (s_line_t *l, const char *word, s_term_t *term)
             if (s_in_list (term->values [term->nvalues], levels) < 0)
                 return s_fail (l, "unknown level '%s' (branch, head_office, regulator)",
                                term->values [term->nvalues]);
+        }
+        //  The values of complaint.referral_source (migration 026): a typo
+        //  would silently never match.
+        if (term->kind == TERM_REFERRAL) {
+            static const char *sources [] = { "regulator", "association",
+                                              "consumer_association", "media", NULL };
+            if (s_in_list (term->values [term->nvalues], sources) < 0)
+                return s_fail (l, "unknown referral '%s' (regulator, association, "
+                                  "consumer_association, media)", term->values [term->nvalues]);
         }
         term->nvalues++;
         if (!comma)
@@ -599,6 +609,8 @@ s_term_holds (const s_term_t *t, const sla_case_attrs_t *a)
             return s_value_in (t, a->channel);
         case TERM_LEVEL:
             return s_value_in (t, a->level);
+        case TERM_REFERRAL:
+            return s_value_in (t, a->referral);
         case TERM_FLAG:
             for (size_t i = 0; i < a->nflags; i++)
                 if (s_value_in (t, a->flags [i]))
@@ -690,6 +702,10 @@ sla_policy_pauses (const sla_policy_t *self, sla_stage_t stage)
     assert (self && stage < SLA_STAGES);
     if (self->pause_line [stage])
         return self->pauses [stage];
+    //  The reply to a referring body is owed to it, not to the customer:
+    //  the customer's silence does not move the referrer's date (clocks-b).
+    if (stage == SLA_REFERRAL_REPLY)
+        return 0;
     return stage == SLA_RESOLUTION ? SLA_PAUSE_APPRAISAL : SLA_PAUSE_AWAITING;
 }
 
@@ -722,10 +738,11 @@ sla_selector (const sla_case_attrs_t *a, char *buf, size_t size)
         if (n >= sizeof flags)
             n = sizeof flags - 1;
     }
-    snprintf (buf, size, "p=%d line=%s channel=%s major=%d level=%s flags=%s dept=%s",
+    snprintf (buf, size, "p=%d line=%s channel=%s major=%d level=%s flags=%s dept=%s%s%s",
               a->priority, a->business_line ? a->business_line : "-",
               a->channel ? a->channel : "-", a->major ? 1 : 0, a->level ? a->level : "-",
-              *flags ? flags : "-", a->department ? a->department : "-");
+              *flags ? flags : "-", a->department ? a->department : "-",
+              a->referral ? " ref=" : "", a->referral ? a->referral : "");
 }
 
 //  --------------------------------------------------------------------------
@@ -785,6 +802,94 @@ static const char *s_small =
     "extend resolution 2 to 60d superior\n"
     "pause service awaiting_customer appraisal\n"
     "pause acknowledge none\n";
+
+//  clocks-b: the shipped clocks of referrals, complex cases and the
+//  customer's first reply (deploy/sla/policy.conf says where each comes from).
+static void
+s_test_shipped_referrals (const sla_policy_t *shipped)
+{
+    static const char *complex [] = { "complex" };
+    static const struct {
+        const char *channel, *referral;
+        bool complex;
+        sla_stage_t stage;
+        const char *want;                   /* NULL: no clock */
+        const char *what;
+    } table [] = {
+        { "web", "regulator", false, SLA_RESOLUTION, "15d",
+          "shipped: a regulator referral is resolved in 15d (the national rule)" },
+        { "web", "regulator", false, SLA_FIRST_RESPONSE, "24h",
+          "shipped: regulator first_response 24h" },
+        { "web", "regulator", false, SLA_REFERRAL_REPLY, "15d",
+          "shipped: regulator referral_reply 15d when no date given" },
+        { "regulator", NULL, false, SLA_RESOLUTION, "15d",
+          "shipped: channel=regulator no longer gets the association's 5wd" },
+        { "web", "association", false, SLA_FIRST_RESPONSE, "2wd",
+          "shipped: association verifies in 2wd" },
+        { "web", "association", false, SLA_REFERRAL_REPLY, "5wd",
+          "shipped: association reported back in 5wd" },
+        { "web", "association", false, SLA_SOLUTION, "3wd",
+          "shipped: association final answer 3wd" },
+        { "web", "association", false, SLA_RESOLUTION, "15d",
+          "shipped: association resolution 15d" },
+        { "web", "media", false, SLA_REFERRAL_REPLY, "15d", "shipped: media referral_reply 15d" },
+        { "web", NULL, false, SLA_REFERRAL_REPLY, NULL,
+          "shipped: a direct case has no referral_reply clock" },
+        { "web", NULL, false, SLA_SOLUTION, NULL, "shipped: a plain case has no solution clock" },
+        { "web", NULL, false, SLA_FIRST_RESPONSE, "24h", "shipped: first_response 24h" },
+        { "web", NULL, true, SLA_SOLUTION, "48h", "shipped: complex solution 48h" },
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table [0]; i++) {
+        sla_case_attrs_t a = { .channel = table [i].channel, .level = "branch",
+                               .referral = table [i].referral,
+                               .flags = table [i].complex ? complex : NULL,
+                               .nflags = table [i].complex ? 1 : 0 };
+        sla_choice_t c = { .allowance = "-" };
+        int rc = sla_policy_choose (shipped, table [i].stage, &a, &c);
+        s_check (table [i].want ? rc == 0 && strcmp (c.allowance, table [i].want) == 0
+                                : rc == -1, table [i].what, c.allowance);
+    }
+}
+
+//  clocks-b: the referral= term and the new stages.
+static void
+s_test_referral_term (calendars_t *cals)
+{
+    conf_error_t err;
+    sla_policy_t *p = sla_policy_parse (
+        "calendar cn\n"
+        "clock referral_reply 5wd referral=association\n"
+        "clock referral_reply 15d referral=regulator,media\n"
+        "clock solution 48h flag=complex\n"
+        "remind referral_reply 50\n", "r.conf", cals, &err);
+    s_check (p != NULL, "referral= and the stages solution, referral_reply parse", err.reason);
+    if (p) {
+        sla_choice_t c;
+        sla_case_attrs_t a = { .referral = "association" };
+        sla_case_attrs_t m = { .referral = "media" };
+        sla_case_attrs_t ca = { .referral = "consumer_association" };
+        sla_case_attrs_t none = { .channel = "web" };
+        s_check (sla_policy_choose (p, SLA_REFERRAL_REPLY, &a, &c) == 0
+                 && strcmp (c.rule, "r.conf:2") == 0, "referral=association", c.rule);
+        s_check (sla_policy_choose (p, SLA_REFERRAL_REPLY, &m, &c) == 0
+                 && strcmp (c.rule, "r.conf:3") == 0, "referral=regulator,media: any of them",
+                 c.rule);
+        s_check (sla_policy_choose (p, SLA_REFERRAL_REPLY, &ca, &c) == -1
+                 && sla_policy_choose (p, SLA_REFERRAL_REPLY, &none, &c) == -1,
+                 "referral= does not hold for another source or none", NULL);
+        const int *pc;
+        s_check (sla_policy_reminders (p, SLA_REFERRAL_REPLY, &pc) == 1 && pc [0] == 50,
+                 "remind referral_reply", NULL);
+        s_check (sla_stage_parse ("solution") == SLA_SOLUTION
+                 && strcmp (sla_stage_name (SLA_REFERRAL_REPLY), "referral_reply") == 0,
+                 "stage names", NULL);
+    }
+    sla_policy_destroy (&p);
+    s_expect_bad (cals, "calendar cn\nclock referral_reply 5wd referral=press\n", 2,
+                  "unknown referral 'press'");
+    s_expect_bad (cals, "calendar cn\nclock referral_reply 5wd referral=\n", 2, "empty");
+    s_expect_bad (cals, "calendar cn\nclock solutoin 48h\n", 2, "referral_reply");
+}
 
 int
 sla_policy_test (bool verbose, const char *policy_path, const char *calendars_dir, int *passed)
@@ -934,6 +1039,8 @@ sla_policy_test (bool verbose, const char *policy_path, const char *calendars_di
     s_expect_bad (cals, "calendar cn\nclock review 30d extra=1 major major major major major "
                         "major major major\n", 2, "more than 8 terms");
 
+    s_test_referral_term (cals);
+
     //  The shipped files.
     if (policy_path && calendars_dir) {
         sla_policy_t *shipped = sla_policy_load (policy_path, calendars_dir, &err);
@@ -941,11 +1048,8 @@ sla_policy_test (bool verbose, const char *policy_path, const char *calendars_di
         snprintf (detail, sizeof detail, "%s:%d: %s", err.file, err.line, err.reason);
         s_check (shipped != NULL, "the shipped policy and calendars load", detail);
         if (shipped) {
-            sla_case_attrs_t reg = { .channel = "regulator", .level = "branch" };
             sla_choice_t c;
-            s_check (sla_policy_choose (shipped, SLA_RESOLUTION, &reg, &c) == 0
-                     && strcmp (c.allowance, "5wd") == 0,
-                     "shipped: a regulator referral is resolved in 5wd", c.allowance);
+            s_test_shipped_referrals (shipped);
             sla_case_attrs_t web = { .channel = "web", .level = "branch" };
             s_check (sla_policy_choose (shipped, SLA_RESOLUTION, &web, &c) == 0
                      && strcmp (c.allowance, "15d") == 0, "shipped: others in 15d", c.allowance);

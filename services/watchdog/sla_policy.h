@@ -2,7 +2,7 @@
  *  it counts on (deploy/calendars/NAME.conf), loaded and validated together.
  *
  *  The policy says, for each stage of a case (acknowledge, first_response,
- *  resolution, review), how long the bank has (a span on a calendar), which
+ *  solution, resolution, review, referral_reply), how long the bank has (a span on a calendar), which
  *  rule applies to which case (first matching `clock` line), when to remind
  *  (percent of the allowed time), how to escalate after a breach (tiers, each
  *  AFTER a span past the deadline, to whom), and which extensions may be
@@ -40,6 +40,8 @@ typedef enum {
     SLA_SERVICE,                    /* the bank's internal decision clock (CLOCKS-A) */
     SLA_RESOLUTION,
     SLA_REVIEW,
+    SLA_SOLUTION,                   /* a complex case's solution (clocks-b) */
+    SLA_REFERRAL_REPLY,             /* the reply back to a referring body (clocks-b) */
     SLA_STAGES
 } sla_stage_t;
 
@@ -65,6 +67,7 @@ typedef struct {
     size_t nflags;
     const char *department;
     const char *department_path;    /* "/head_office/card_center/" */
+    const char *referral;           /* complaint.referral_source; NULL = came directly */
 } sla_case_attrs_t;
 
 typedef struct {
@@ -140,7 +143,9 @@ int sla_policy_extensions (const sla_policy_t *self, const sla_extension_t **rul
 const char *sla_policy_summary (const sla_policy_t *self);
 
 /* The selector of a case: the attributes rules are chosen by, as one string
- * ("p=2 line=cards channel=hotline major=0 level=branch flags=fraud dept=x"). */
+ * ("p=2 line=cards channel=hotline major=0 level=branch flags=fraud dept=x";
+ * " ref=association" appended only for a referred case, so the selectors of
+ * every other case stay what they were before referrals existed). */
 void sla_selector (const sla_case_attrs_t *attrs, char *buf, size_t size);
 
 /* Self-test; the shipped files when the paths are given. Returns failures. */

@@ -14,6 +14,16 @@
  *             upsert every clock in one statement (ON CONFLICT (complaint_id,
  *             stage, round)), record the `met` and `extended` firings with
  *             their events, clear sla_dirty and set complaint.due_at; COMMIT.
+ *             The case row brings its referral (referral_source: the
+ *             policy's referral= term; referrer_due_at: the referral_reply
+ *             deadline); the clock rows bring the figures a deadline was
+ *             last computed from, so a deadline the calendar alone moved is
+ *             recorded as a `moved:<due ms>` firing with sla.deadline_moved
+ *             (sla_plan.c says when), once per new deadline.
+ *
+ *  mark_provisional  after a calendar load: one UPDATE marks dirty the cases
+ *             of open provisional clocks (the watchdog's own column), so the
+ *             recompute above counts them on the calendars now loaded.
  *
  *  fire       one transaction: claim up to `batch` clocks whose next_fire_at
  *             has come, whose case is not dirty (a dirty case is recomputed
@@ -78,7 +88,8 @@ struct _sla_store_t {
 #define S_SQL_DIRTY \
     "SELECT c.id, c.complaint_no, c.state, " S_MS ("c.received_at") "," \
     "       coalesce (c.priority, 0), c.business_line, c.channel, c.major, c.level," \
-    "       array_to_string (c.flags, ','), c.department, c.handler, d.path" \
+    "       array_to_string (c.flags, ','), c.department, c.handler, d.path," \
+    "       c.referral_source, " S_MS ("c.referrer_due_at") \
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department" \
     " WHERE c.sla_dirty" \
     "   AND NOT (c.state = 'received'" \
@@ -94,7 +105,8 @@ struct _sla_store_t {
 
 #define S_SQL_CLOCKS \
     "SELECT id, complaint_id, stage, round, selector, rule, calendar, allowance," \
-    "       state IN ('met', 'cancelled')" \
+    "       state IN ('met', 'cancelled'), " S_MS ("started_at") ", " S_MS ("due_at") "," \
+    "       paused_ms, extensions, state = 'paused'" \
     "  FROM sla_clock WHERE complaint_id = ANY ($1::bigint[])" \
     " ORDER BY complaint_id, stage, round"
 
@@ -108,17 +120,17 @@ struct _sla_store_t {
     "INSERT INTO sla_clock (complaint_id, stage, round, selector, rule, calendar, allowance," \
     "                       extensions, extended_by, started_at, base_due_at, due_at," \
     "                       paused_ms, paused_since, state, met_at, ended_at, next_step," \
-    "                       next_fire_at, updated_at)" \
+    "                       next_fire_at, provisional, updated_at)" \
     "SELECT t.cid, t.stage, t.round, t.selector, t.rule, t.calendar, t.allowance, t.ext," \
     "       t.extby::text[], " S_TS ("t.started") ", " S_TS ("t.base") ", " S_TS ("t.due") "," \
     "       t.paused, " S_TS ("t.since") ", t.state, " S_TS ("t.met") ", " S_TS ("t.ended") "," \
-    "       nullif (t.next, ''), " S_TS ("t.next_at") ", now ()" \
+    "       nullif (t.next, ''), " S_TS ("t.next_at") ", t.prov, now ()" \
     "  FROM unnest ($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[]," \
     "               $7::text[], $8::int[], $9::text[], $10::bigint[], $11::bigint[]," \
     "               $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[]," \
-    "               $17::bigint[], $18::text[], $19::bigint[])" \
+    "               $17::bigint[], $18::text[], $19::bigint[], $20::boolean[])" \
     "       AS t (cid, stage, round, selector, rule, calendar, allowance, ext, extby, started," \
-    "             base, due, paused, since, state, met, ended, next, next_at)" \
+    "             base, due, paused, since, state, met, ended, next, next_at, prov)" \
     "    ON CONFLICT (complaint_id, stage, round) DO UPDATE SET" \
     "       selector = excluded.selector, rule = excluded.rule, calendar = excluded.calendar," \
     "       allowance = excluded.allowance, extensions = excluded.extensions," \
@@ -130,7 +142,7 @@ struct _sla_store_t {
     "                    THEN 'breached' ELSE excluded.state END," \
     "       met_at = excluded.met_at, ended_at = excluded.ended_at," \
     "       next_step = excluded.next_step, next_fire_at = excluded.next_fire_at," \
-    "       updated_at = now ()" \
+    "       provisional = excluded.provisional, updated_at = now ()" \
     " RETURNING id, complaint_id, stage, round"
 
 //  The firing rows and their events in one statement: an event only for a
@@ -177,6 +189,14 @@ struct _sla_store_t {
     "  FROM unnest ($1::bigint[], $2::text[], $3::bigint[], $4::boolean[])" \
     "       AS t (id, next, next_at, breached)" \
     " WHERE k.id = t.id AND k.id = ANY ($1::bigint[])"
+
+//  Only cases not dirty already: the update is the watchdog's own column,
+//  and a case being changed right now is dirty anyway.
+#define S_SQL_MARK_PROVISIONAL \
+    "UPDATE complaint c SET sla_dirty = true" \
+    "  FROM (SELECT DISTINCT complaint_id FROM sla_clock" \
+    "         WHERE provisional AND state IN ('running', 'paused', 'breached')) k" \
+    " WHERE c.id = k.complaint_id AND NOT c.sla_dirty"
 
 #define S_SQL_NEXT \
     "SELECT " S_MS ("(SELECT min (next_fire_at) FROM sla_clock WHERE next_fire_at IS NOT NULL)" \
@@ -481,6 +501,17 @@ s_plan_firings (s_record_t *rec, const sla_case_plan_t *plan, const int64_t *ids
                                  c->ext_due [k], *c->approver [k] ? c->approver [k] : NULL);
             s_record_data (rec);
         }
+        if (c->moved_from) {
+            //  One event per new deadline: the step names it, so the same
+            //  move seen by two watchdogs (or twice) is one row.
+            char step [SLA_STEP_SIZE];
+            snprintf (step, sizeof step, "moved:%" PRId64, c->due_at);
+            msgpack_sbuffer *buf = s_record_add (rec, ids [i], c->extensions, step, c->due_at,
+                                                 "sla.deadline_moved", h.complaint_no);
+            const events_sla_t head = s_sla_head (&h);
+            events_sla_deadline_moved (buf, &head, c->moved_from, c->due_at, c->provisional);
+            s_record_data (rec);
+        }
         if (c->met_at && strcmp (c->state, "met") == 0) {
             msgpack_sbuffer *buf = s_record_add (rec, ids [i], c->extensions, "met", c->due_at,
                                                  "sla.met", h.complaint_no);
@@ -568,7 +599,10 @@ sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, i
                                          (sla_stage_t) (stage < 0 ? 0 : stage),
                                          (int) s_i64 (clocks, ik, 3), s_val (clocks, ik, 4),
                                          s_val (clocks, ik, 5), s_val (clocks, ik, 6),
-                                         s_val (clocks, ik, 7), s_is_true (clocks, ik, 8) };
+                                         s_val (clocks, ik, 7), s_is_true (clocks, ik, 8),
+                                         s_i64 (clocks, ik, 9), s_i64 (clocks, ik, 10),
+                                         s_i64 (clocks, ik, 11), (int) s_i64 (clocks, ik, 12),
+                                         s_is_true (clocks, ik, 13) };
         }
         while (iff < nf && s_i64 (fired, iff, 0) < id) iff++;
         f0 = (size_t) iff;
@@ -590,12 +624,14 @@ sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, i
             .channel = s_val (cases, i, 6), .major = s_is_true (cases, i, 7),
             .level = s_val (cases, i, 8), .flags = flags, .nflags = nflags,
             .department = s_val (cases, i, 10), .department_path = s_val (cases, i, 12),
+            .referral = s_val (cases, i, 13),
         };
         sla_case_input_t in = {
             .attrs = &attrs, .received_at = s_i64 (cases, i, 3),
             .actions = av + a0, .nactions = (size_t) ia - a0,
             .existing = kv + k0, .nexisting = (size_t) ik - k0,
             .fired = fv + f0, .nfired = (size_t) iff - f0, .now = now,
+            .referrer_due_at = s_i64 (cases, i, 14),
         };
         sla_plan_case (policy, &in, &plans [i]);
         if (plans [i].truncated)
@@ -608,7 +644,8 @@ sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, i
 
     //  Upsert every clock of every case.
     enum { U_CID, U_STAGE, U_ROUND, U_SEL, U_RULE, U_CAL, U_ALLOW, U_EXT, U_EXTBY, U_START,
-           U_BASE, U_DUE, U_PAUSED, U_SINCE, U_STATE, U_MET, U_ENDED, U_NEXT, U_NEXTAT, U_N };
+           U_BASE, U_DUE, U_PAUSED, U_SINCE, U_STATE, U_MET, U_ENDED, U_NEXT, U_NEXTAT,
+           U_PROV, U_N };
     pg_array_t u [U_N];
     memset (u, 0, sizeof u);
     for (int j = 0; j < U_N; j++)
@@ -641,6 +678,7 @@ sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, i
             s_add_i64 (&u [U_ENDED], c->ended_at);
             pg_array_add (&u [U_NEXT], c->next_step);
             s_add_i64 (&u [U_NEXTAT], c->next_fire_at);
+            pg_array_add (&u [U_PROV], c->provisional ? "t" : "f");
             nrows++;
         }
     pg_array_destroy (&extby);
@@ -865,4 +903,19 @@ sla_store_next (sla_store_t *self, int64_t *wait_ms, int64_t *due_now)
     *due_now = s_i64 (res, 0, 1);
     PQclear (res);
     return 0;
+}
+
+int
+sla_store_mark_provisional (sla_store_t *self)
+{
+    if (!pg_session_conn (self->pg))
+        return -1;
+    PGresult *res = s_query (self, "mark_provisional", S_SQL_MARK_PROVISIONAL, 0, NULL,
+                             PGRES_COMMAND_OK);
+    if (!res)
+        return -1;
+    int n = atoi (PQcmdTuples (res));
+    PQclear (res);
+    log_info ("provisional_marked", "cases=%d", n);
+    return n;
 }

@@ -16,6 +16,8 @@
  *      sla_store_recompute                 one batch of dirty cases
  *      sla_store_fire                      one batch of due clocks
  *      sla_store_next                      real ms until the next due timer, due now
+ *      sla_store_mark_provisional          after a calendar load: the cases of
+ *                                          provisional clocks become dirty
  */
 #ifndef SLA_STORE_H_INCLUDED
 #define SLA_STORE_H_INCLUDED
@@ -43,5 +45,11 @@ int sla_store_fire (sla_store_t *self, const sla_policy_t *policy, int batch, in
 /* Real ms until the earliest next_fire_at (-1: none), and how many are due
  * now. 0 or -1 on failure. */
 int sla_store_next (sla_store_t *self, int64_t *wait_ms, int64_t *due_now);
+
+/* After the calendars were (re)loaded: mark sla_dirty every case with an
+ * open clock counted on a provisional calendar year, so the recompute
+ * counts it on the calendars now loaded (and tells the handler when its
+ * deadline moved: sla.deadline_moved). Cases marked (>= 0) or -1. */
+int sla_store_mark_provisional (sla_store_t *self);
 
 #endif

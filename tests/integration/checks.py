@@ -314,3 +314,25 @@ def mark_load(name, key):
     import json
     with open(_marks_path(name)) as f:
         return json.load(f)[key]
+
+
+# ------------------------------------------------------------------ SLA clocks
+
+#  The store's settled state at its clock: no case left to recompute, nothing
+#  due, the outbox drained (the watchdog tests' wait after each move).
+SLA_SETTLED = """select (select count(*) from complaint where sla_dirty)
+                  + (select count(*) from sla_clock where next_fire_at <= app_now ())
+                  + (select count(*) from outbox) = 0"""
+#  A timestamptz column as ms since the epoch, in SQL.
+SQL_MS = "(extract (epoch from %s) * 1000)::bigint"
+
+
+def sla_settle():
+    wait_sql("clocks settled at %s" % sql("select app_now ()"), SLA_SETTLED, 20)
+
+
+def sla_clock(no, stage, cols, rnd=0):
+    """COLS (SQL) of the case's clock STAGE, round RND."""
+    return sql("select " + cols + " from sla_clock where complaint_id ="
+               " (select id from complaint where complaint_no = :'no')"
+               " and stage = :'stage' and round = :'round'", no=no, stage=stage, round=rnd)

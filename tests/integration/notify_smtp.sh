@@ -19,7 +19,7 @@
 #      same Message-ID (at most the one in flight)
 #   e  SIGHUP with a bad template: refused with file:line, work goes on
 #   f  the watchdog's sla.reminder / sla.escalated (the store's clock moved
-#      30 h): the handler and the tier's supervisor get inbox rows and
+#      20 h, then 10 h): the handler and the tier's supervisor get inbox rows and
 #      e-mails, in Chinese with the stage's Chinese name
 #   and no notification.* event carries an address or message text.
 # The shell starts and stops the services and the server, submits and acts;
@@ -134,7 +134,12 @@ assert_true "the notifier is still alive after the refused reload" service_alive
 start_service watchdog watchdog --name wd-notify --bus "$BUS_PUB_EP" \
     --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 200
 checker f-ready "$TEST_DIR/watchdog.log" "$(service_pid watchdog)"
-clock_shift 30h
+# Both 24-hour clocks (acknowledge, first response): +20 h fires their 50 %
+# and 80 % reminders, +10 h more their breaches and tier 1 (one jump of 30 h
+# would supersede the reminders: their deadline would be past).
+clock_shift 20h
+checker f-reminded
+clock_shift 10h
 checker f
 
 # ------------------------------------------------------------------ privacy

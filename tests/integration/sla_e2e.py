@@ -101,28 +101,32 @@ def g_start(g):
     if number("g", g):
         wait_assigned(g)
     settle()
-    expect("g: resolution allowance of a regulator referral", "5wd|running",
-           clock(g, "resolution", 0, "allowance || '|' || state"))
+    expect("g: the association's referral: report back in 5wd", "5wd|running",
+           clock(g, "referral_reply", 0, "allowance || '|' || state"))
     expect("g: 5 working days skip the Spring Festival: due end of Thu 02-26",
-           str(ms("2026-02-27 00:00:00+08")), clock(g, "resolution", 0, MS % "due_at"))
+           str(ms("2026-02-27 00:00:00+08")), clock(g, "referral_reply", 0, MS % "due_at"))
+    expect("g: the association's 2wd verification is its first response", "2wd",
+           clock(g, "first_response", 0, "allowance"))
 
 
 def g_mid(g):
     settle()
-    expect("g: mid-festival (Fri 02-20) the resolution has not breached", "running",
-           clock(g, "resolution", 0, "state"))
+    expect("g: mid-festival (Fri 02-20) the referral reply has not breached", "running",
+           clock(g, "referral_reply", 0, "state"))
 
 
 def g_before(g):
     settle()
     expect_true("g: an hour before the end of 02-26: not breached",
-                "breach" not in steps(g, "resolution").split(), steps(g, "resolution"))
+                "breach" not in steps(g, "referral_reply").split(), steps(g, "referral_reply"))
 
 
 def g_after(g):
     settle()
-    expect("g: after the end of 02-26: breached", "breached", clock(g, "resolution", 0, "state"))
-    expect("g: the breach fired once", 1, len(lines_with(g, "sla.breached resolution 0 breach")))
+    expect("g: after the end of 02-26: breached", "breached",
+           clock(g, "referral_reply", 0, "state"))
+    expect("g: the breach fired once", 1,
+           len(lines_with(g, "sla.breached referral_reply 0 breach")))
 
 
 # ------------------------------------------------------------------ 03-02

@@ -7,11 +7,12 @@
 # the watchdog at once (NOTIFY app_clock). Every case is received in 2026
 # (an explicit received time), so the cn 2026 calendar applies.
 #
-#   g  Spring Festival: a regulator referral received Thu 2026-02-12 10:00
-#      has 5 working days (policy: the association's rule): Fri 13, the
-#      make-up Saturday 14, then Tue 24, Wed 25, Thu 26 -> due at the end of
-#      Thu 2026-02-26; mid-festival nothing has breached; after the due time
-#      the breach fires once
+#   g  Spring Festival: a banking-association referral received Thu
+#      2026-02-12 10:00 is reported back (referral_reply) within 5 working
+#      days (policy: the association's rule, seed 004): Fri 13, the make-up
+#      Saturday 14, then Tue 24, Wed 25, Thu 26 -> due at the end of Thu
+#      2026-02-26; mid-festival nothing has breached; after the due time the
+#      breach fires once. Submitted with `--referral-source association`.
 #   then six cases received Mon 2026-03-02 09:00 (+08:00):
 #   a  untouched: acknowledge (24h) reminds at 50 % and 80 %, breaches,
 #      escalates tier 1 at once, tier 2 not before +1 working day (end of
@@ -44,21 +45,15 @@ sla_pipeline_start wd-e2e "$ROOT/deploy/sla/policy.conf"
 
 checker () { "$PY" "$ROOT/tests/integration/sla_e2e.py" "$@"; }
 
-# at TIME — the store's clock jumps to TIME and (almost) stops there: scale
-# 1e-6, a real second is a microsecond, so a pause between two `at`s lasts
-# exactly what the test says. The checker called next waits until the
-# watchdog has recomputed and fired everything due and the bus has
+# at TIME (sla_lib.sh) moves the store's clock; the checker called next waits
+# until the watchdog has recomputed and fired everything due and the bus has
 # published it.
-at () {
-    psql_value "select app_clock_set(:'t'::timestamptz, 0.000001)" t="$1" >/dev/null \
-        || fail "app_clock_set $1 refused"
-}
 
-# submit REF CHANNEL BODY RECEIVED_MS — the new complaint's number
+# submit REF CHANNEL BODY RECEIVED_MS [SUBMIT FLAGS] — the new complaint's number
 submit () {
     local crc; crc=$(printf '%s' "$1" | cksum | cut -d' ' -f1)
     ctl submit --channel "$2" --ref "$1" --product 信用卡 --body "$3" --received-at "$4" \
-        --phone "139$(printf '%08d' $((crc % 100000000)))" --name "客户-$1" \
+        --phone "139$(printf '%08d' $((crc % 100000000)))" --name "客户-$1" "${@:5}" \
         2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty'
 }
 handler () { field "$1" handler; }
@@ -68,8 +63,8 @@ dept () { field "$1" department; }
 
 at "2026-02-12 10:00:00+08"
 checker settle
-G=$(submit sla-g regulator "监管转办：客户反映信用卡分期手续费收取不透明，请核实处理。" \
-        "$(ms_of '2026-02-12 10:00:00+08')")
+G=$(submit sla-g web "银行业协会转办：客户反映信用卡分期手续费收取不透明，请核实处理。" \
+        "$(ms_of '2026-02-12 10:00:00+08')" --referral-source association --referrer 银行业协会)
 checker g-start "$G"
 at "2026-02-20 12:00:00+08"
 checker g-mid "$G"
