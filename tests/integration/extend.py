@@ -32,6 +32,7 @@ from lifecycle import NO_TOKEN, ctl, dept, handler, save, wait_assigned  # noqa:
 ARGS = None
 MANAGER = "zhang_wei"       # head office: the whole tree
 OFFICE = "li_na"            # complaint office
+REVIEWER = "yang_lei"       # complaint office supervisor: reviews (issue 15)
 LAST_ERR = [""]
 
 
@@ -216,12 +217,15 @@ def step_c():
     refused("c: no extension of a resolved case", 1, "invalid_transition", c_s, c, "extend",
             "--text", "x")
     step("c review", c_h, c, "review", "--text", "客户不满意")
+    # issue 15: the review is the complaint office's (its supervisor decides it)
+    c_s = REVIEWER
     step("c: review extension 1 (supervisor)", c_s, c, "extend", "--text", "复核需时")
     expect("c: the review clock's step 1", "review|1|15d|supervisor",
            "|".join(last_extend(c).split("|")[4:8]))
     refused("c: no review extension 2 in the policy", 1, "invalid_transition", MANAGER, c,
             "extend", "--text", "x")
     step("c reopen", c_s, c, "reopen", "--text", "重新调查")
+    c_s = supervisor(dept(c))           # back with the department that decided
     step("c: after reopen the resolution steps start again at 1", c_s, c, "extend",
          "--text", "新一轮延期")
     expect("c: resolution step 1 of the new round", "resolution|1|15d|supervisor",

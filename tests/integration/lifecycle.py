@@ -267,6 +267,11 @@ def case_c():
     return {"C": c, "C_D": c_d, "C_COOP": coop}
 
 
+# The complaint office's supervisor (deploy/org/directory.conf): the reviewer a
+# review of a head-office department's decision goes to (issue 15).
+REVIEWER = "yang_lei"
+
+
 def case_d():
     note("--- d: not satisfied -> review -> reopen -> resolved -> closed")
     d = submit("life-d", "手机银行", "手机银行转账失败但钱被扣了，客服一直推脱。")
@@ -283,8 +288,20 @@ def case_d():
             "--reason", "satisfied")
     step("d review", "under_review", d_h, d, "review", "--text", "客户要求复核")
     refused("d: a handler may not reopen", 1, "forbidden", d_h, d, "reopen", "--text", "x")
-    step("d reopen (supervisor %s)" % d_s, "reopened", d_s, d, "reopen",
+    # issue 15: the review is independent of the deciding department: the
+    # case is now the complaint office's (a head-office department decided)
+    refused("d: the deciding department's supervisor may not decide the review", 1,
+            "forbidden", d_s, d, "reopen", "--text", "x")
+    expect("d: under review with the complaint office, decided_by the department",
+           "complaint_office|%s|%s" % (d_dept, d_h),
+           sql("select department || '|' || decided_by || '|' || decided_handler from complaint"
+               " where complaint_no = :'no'", no=d))
+    d_s = REVIEWER
+    step("d reopen (supervisor %s of the complaint office)" % d_s, "reopened", d_s, d, "reopen",
          "--text", "复核认为需重新调查冲正时间")
+    expect("d: reopened: back to the department and handler that decided", "%s|%s" % (d_dept, d_h),
+           sql("select department || '|' || handler from complaint where complaint_no = :'no'",
+               no=d))
     step("d investigate", "investigating", d_h, d, "investigate")
     step("d resolve again", "resolved", d_h, d, "resolve", "--outcome", "compensation",
          "--amount", "50", "--text", "补偿利息损失50元")
@@ -367,11 +384,17 @@ def case_g():
          "--text", "涉及盗刷，升级总行")
     expect("g: level after the escalation", "head_office",
            sql("select level from complaint where complaint_no = :'no'", no=g))
+    # issue 15: the escalation moved the case to the head office's complaint
+    # office and its supervisor; the branch's handler no longer has it
+    expect("g: the complaint office and its supervisor have it", "complaint_office|" + REVIEWER,
+           sql("select department || '|' || handler from complaint where complaint_no = :'no'",
+               no=g))
     refused("g: escalate to the level it is at", 1, "invalid_transition", "li_na", g, "escalate",
             "--level", "head_office", "--text", "again")
     refused("g: escalate to branch (local check)", 2, None, "li_na", g, "escalate",
             "--level", "branch", "--text", "down")
-    refused("g: stale --version", 1, "conflict", g_h, g, "note", "--version", str(v0), "--text", "x")
+    refused("g: stale --version", 1, "conflict", "li_na", g, "note", "--version", str(v0),
+            "--text", "x")
     names_state_version("g: the conflict names the current state and version", g, "accepted")
     return {"G": g}
 
