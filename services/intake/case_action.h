@@ -11,11 +11,16 @@
  *      the case is in their scope (staff_auth.h)           else forbidden
  *      the version is the one the client saw               else conflict
  *      lifecycle_allows (action, state)                    else invalid_transition
- *      lifecycle_check on the real case (level, feedback)  else its error
+ *      lifecycle_check on the real case (level, feedback, complex flag,
+ *      an appraisal open)                                  else its error
+ *      review: within the window after the decision        else invalid_transition
+ *      reopen / close under review: independent of the
+ *      deciding department (lifecycle_independent_reviewer) else forbidden
  *      the action's own checks (duplicate_of exists, the transfer's
  *      department exists, is active and is another one; its handler is
- *      pick_handler's choice; an extension's step, policy rule, approver
- *      rank and deadline — case_action.c)
+ *      pick_handler's choice; a review's or escalation's new department
+ *      and supervisor; an extension's step, policy rule, approver rank
+ *      (or `superior`: lifecycle_superior) and deadline — case_action.c)
  *      UPDATE complaint (state, version + 1, the action's columns)
  *      INSERT case_action (the audit row; details hold every field given,
  *                          the free text included)

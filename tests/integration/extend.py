@@ -367,10 +367,7 @@ def main():
         p.add_argument(a, required=True)
     ARGS = p.parse_args()
     lifecycle.setup(ARGS.ctl, ARGS.tokens, ARGS.out)
-    with open(ARGS.directory) as f:
-        n_staff = sum(1 for line in f if line.split()[:1] == ["staff"])
-    if not wait_sql("the router loaded %d tokens into the store" % n_staff,
-                    "select count(*) = :'n' from staff_token", 20, n=n_staff):
+    if not lifecycle.wait_directory(ARGS.directory):
         return checks.status()
     # The rules the watchdog would load from deploy/sla/policy.conf.
     sql("insert into sla_extension_rule (stage, step, adds, approver, rule) values"

@@ -131,6 +131,15 @@ def submit(ref, product, body, *flags):
     return no
 
 
+def wait_directory(path):
+    """Wait until the router loaded a token for every staff line of the
+    directory file (the tests' start: nobody can act before)."""
+    with open(path) as f:
+        n_staff = sum(1 for line in f if line.split()[:1] == ["staff"])
+    return wait_sql("the router loaded %d tokens into the store" % n_staff,
+                    "select count(*) = :'n' from staff_token", 20, n=n_staff)
+
+
 def wait_assigned(no):
     return wait_sql("%s assigned" % no, "select state = 'assigned' from complaint"
                     " where complaint_no = :'no'", 20, no=no)
@@ -593,10 +602,7 @@ def main():
         p.add_argument(a, required=True)
     args = p.parse_args()
     setup(args.ctl, args.tokens, args.out)
-    with open(args.directory) as f:
-        n_staff = sum(1 for line in f if line.split()[:1] == ["staff"])
-    if not wait_sql("the router loaded %d tokens into the store" % n_staff,
-                    "select count(*) = :'n' from staff_token", 20, n=n_staff):
+    if not wait_directory(args.directory):
         return checks.status()
     note("directory in the store: %s departments, %s staff"
          % (sql("select count(*) from department"), sql("select count(*) from staff")))

@@ -234,10 +234,7 @@ def main():
         p.add_argument(a, required=True)
     args = p.parse_args()
     lifecycle.setup(args.ctl, args.tokens, args.out)
-    with open(args.directory) as f:
-        n_staff = sum(1 for line in f if line.split()[:1] == ["staff"])
-    if not wait_sql("the router loaded %d tokens into the store" % n_staff,
-                    "select count(*) = :'n' from staff_token", 20, n=n_staff):
+    if not lifecycle.wait_directory(args.directory):
         return checks.status()
     # The rules the watchdog loads from the SLA policy (CLOCKS-A makes the
     # second resolution step `superior`), written as the watchdog's role.
