@@ -211,7 +211,8 @@ static const events_field_t s_rejected [] = {
 static const events_field_t s_extended [] = {
     F ("stage", STR, REQUIRED, PLAIN, "`resolution` or `review`"),
     F ("step", INT, REQUIRED, PLAIN, "the extension's number: 1, 2, …"),
-    F ("adds", STR, REQUIRED, PLAIN, "what it adds (`15d`)"),
+    F ("adds", STR, REQUIRED, PLAIN,
+       "the policy's rule as worded: `to 30d` (the deadline becomes 30d from the round's start)"),
     F ("approver", STR, REQUIRED, PLAIN,
        "the role the policy requires (the actor's own is `actor_role`)"),
 };
@@ -249,7 +250,9 @@ static const events_field_t s_sla_escalated [] = {
 
 static const events_field_t s_sla_extended [] = {
     F ("step", INT, REQUIRED, PLAIN, "the extension's number"),
-    F ("adds", STR, REQUIRED, PLAIN, "what it adds (`15d`)"),
+    F ("adds", STR, REQUIRED, PLAIN,
+       "the total from the round's start (`30d`); `+15d`: one recorded before issue 15, "
+       "which added"),
     F ("previous_due_at", INT, REQUIRED, PLAIN, "the deadline before"),
     F ("due_at", INT, REQUIRED, PLAIN, "the new deadline"),
     F ("approver", STR, NULLABLE, PLAIN, "the role the policy required"),

@@ -572,7 +572,7 @@ s_check_extend (s_act_t *self)
                                     self->staff_kind };
         if (!lifecycle_superior (&actor, self->path)) {
             proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
-                             "extension %s of %s (+%s) needs the approval of the superior "
+                             "extension %s of %s (%s) needs the approval of the superior "
                              "institution: a manager of a department above %s, or of the head "
                              "office; you are a %s of %s", self->ext_step, self->ext_stage,
                              self->ext_adds, self->department [0] ? self->department : "the case",
@@ -589,7 +589,7 @@ s_check_extend (s_act_t *self)
         }
         if (lifecycle_role_rank (self->staff.role) < lifecycle_role_rank (approver)) {
             proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
-                             "extension %s of %s (+%s) needs the approval of a %s or higher; "
+                             "extension %s of %s (%s) needs the approval of a %s or higher; "
                              "you are a %s", self->ext_step, self->ext_stage, self->ext_adds,
                              self->ext_approver, lifecycle_role_name (self->staff.role));
             return -1;

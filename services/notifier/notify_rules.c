@@ -438,7 +438,7 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
             free (body);
         }
         zhash_insert (fields, "event_due_at", "2026-04-01 24:00");
-        zhash_insert (fields, "adds", "15d");
+        zhash_insert (fields, "adds", "60d");
         zhash_insert (fields, "stage_zh", "办结");
         rc = notify_rules_render (rules, "sla.extended", "zh", NOTIFY_SMS, fields, &subject,
                                   &body);
@@ -451,7 +451,7 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         }
         rc = notify_rules_render (rules, "sla.extended", "en", NOTIFY_EMAIL, fields, &subject,
                                   &body);
-        s_check (verbose, rc == 0 && strstr (body, "extended by 15d")
+        s_check (verbose, rc == 0 && strstr (body, "extended with approval, to 60d")
                           && strstr (body, "2026-04-01 24:00") && strstr (body, "What happens next"),
                  "... and by e-mail, with how long and what happens next");
         if (rc == 0) {

@@ -786,7 +786,8 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     //  The stage's name for Chinese readers (the event says "acknowledge").
     static const char *stages [][2] = {
         { "acknowledge", "受理" }, { "first_response", "首次响应" },
-        { "resolution", "办结" }, { "review", "复核" }
+        { "resolution", "办结" }, { "review", "复核" },
+        { "service", "内部处理" }          /* the bank's internal clock (issue 15) */
     };
     const char *stage = zhash_lookup (fields, "stage");
     for (size_t i = 0; stage && i < sizeof stages / sizeof stages [0]; i++)

@@ -1,26 +1,33 @@
 /*  sla_plan.c — a case's clocks from its audit trail (see sla_plan.h).
  *
  *  The walk. Each stage has a current round (an index into the output, or
- *  none). The case's receipt starts acknowledge, first_response and
- *  resolution round 0; then each action of the trail, in order:
+ *  none). The case's receipt starts acknowledge, first_response, service
+ *  and resolution round 0; then each action of the trail, in order:
  *
  *      accept            acknowledge met
  *      transfer          acknowledge's round ends (cancelled unless met);
  *                        a new acknowledge round starts at the transfer
  *      request_info      first_response met
- *      resolve           first_response and resolution met
+ *      resolve           first_response, service and resolution met
  *      reject, close     every running clock met
  *      withdraw          every running clock cancelled
  *      review            a new review round starts
- *      reopen            the review round met; a new resolution round starts
- *      extend            details.stage's round gets details.adds appended
+ *      reopen            the review round met; new resolution and service
+ *                        rounds start
+ *      new_material      the resolution round ends cancelled (superseded);
+ *                        a new one starts (the regulatory period restarts)
+ *      extend            details.stage's round is extended: "to 30d" from
+ *                        its start (a row without "to ": adds, as before
+ *                        issue 15)
  *
- *  Pauses follow the state, not the action name, so no path into or out of
- *  awaiting_customer is missed: entering it opens a pause on every running
- *  clock (after the action's own effects: request_info meets first_response
- *  first), leaving it closes them (before the action's effects). A round
- *  that starts during a pause starts paused. A clock that ends while paused
- *  closes its pause where it ends.
+ *  Pauses are the policy's per stage (sla_policy_pauses): awaiting_customer
+ *  follows the state, not the action name, so no path into or out of
+ *  awaiting_customer is missed; appraisal runs from appraisal_start to
+ *  appraisal_end. What ends a pause is applied before the action's effects,
+ *  what opens one after them (request_info meets first_response first);
+ *  s_sync_pauses then opens or closes each running clock's pause. A round
+ *  that starts during a pause of its kind starts paused. A clock that ends
+ *  while paused closes its pause where it ends.
  *
  *  The rule of a round is chosen when the walk starts it: the stored row's
  *  rule is kept when the case's selector is unchanged (a policy reload never
@@ -30,10 +37,12 @@
  *  and unit must be known when the pause closes: another reason to choose
  *  at the start.
  *
- *  Deadline: base = calendar_add (start, allowance), then each extension
- *  added to it in turn; due = calendar_shift (base, the credit of every
- *  pause, an open one counted up to now). An extension's previous and new
- *  deadlines are computed with the credit as it stood when it was approved.
+ *  Deadline (s_deadline): calendar_add (start, allowance), or after an
+ *  extension "to SPAN" calendar_add (start, SPAN), each rolled only at its
+ *  own end; the credit of every pause (an open one counted up to now) moves
+ *  the start of an elapsed (h, d) clock and the deadline of a working-time
+ *  (wh, wd) one. An extension's previous and new deadlines are computed
+ *  with the credit as it stood when it was approved.
  */
 #include "sla_plan.h"
 
@@ -50,6 +59,7 @@ typedef struct {
     int64_t pause_from;                 /* 0 = not paused */
     bool ended;
     span_t ext_span [SLA_MAX_EXTENSIONS];
+    bool ext_to [SLA_MAX_EXTENSIONS];   /* "to 30d": from the start; else legacy "adds" */
     int64_t ext_credit [SLA_MAX_EXTENSIONS];
 } s_state_t;
 
@@ -60,9 +70,20 @@ typedef struct {
     s_state_t st [SLA_PLAN_MAX_CLOCKS];
     int cur [SLA_STAGES];
     int rounds [SLA_STAGES];
-    bool pausing;
+    bool awaiting;                      /* the case is in awaiting_customer */
+    bool appraisal;                     /* an appraisal period is open */
     char selector [SLA_SELECTOR_SIZE];
 } s_walk_t;
+
+/* Does what is going on now pause this stage's clock (its policy's pause
+ * line: sla_policy_pauses)? */
+static bool
+s_wants_pause (const s_walk_t *w, sla_stage_t stage)
+{
+    unsigned mask = sla_policy_pauses (w->policy, stage);
+    return (w->awaiting && (mask & SLA_PAUSE_AWAITING))
+        || (w->appraisal && (mask & SLA_PAUSE_APPRAISAL));
+}
 
 static const sla_existing_t *
 s_existing (const sla_case_input_t *in, sla_stage_t stage, int round)
@@ -146,7 +167,7 @@ s_start (s_walk_t *w, sla_stage_t stage, int64_t at)
                   old->allowance ? old->allowance : "0");
     }
     s->cal = cal;
-    if (c->has_rule && w->pausing)
+    if (c->has_rule && s_wants_pause (w, stage))
         s->pause_from = at;
     w->cur [stage] = i;
 }
@@ -163,6 +184,24 @@ s_close_pause (s_walk_t *w, int i, int64_t at)
         c->paused_ms += at - s->pause_from;
     }
     s->pause_from = 0;
+}
+
+/* Open or close each running clock's pause as its stage's pause line and
+ * what is going on now (awaiting the customer, an appraisal) say. */
+static void
+s_sync_pauses (s_walk_t *w, int64_t at)
+{
+    for (int i = 0; i < w->out->nclocks; i++) {
+        s_state_t *s = &w->st [i];
+        if (s->ended || !w->out->clocks [i].has_rule)
+            continue;
+        bool want = s_wants_pause (w, w->out->clocks [i].stage);
+        if (want && !s->pause_from)
+            s->pause_from = at;
+        else
+        if (!want && s->pause_from)
+            s_close_pause (w, i, at);
+    }
 }
 
 static void
@@ -213,11 +252,19 @@ s_extend (s_walk_t *w, const sla_action_t *a)
     s_state_t *s = &w->st [i];
     span_t span;
     char why [CALENDAR_ERR_SIZE];
-    if (c->extensions == SLA_MAX_EXTENSIONS || span_parse (a->adds, &span, why, sizeof why))
+    //  "to 30d": the deadline becomes 30d from the round's start; a row
+    //  without "to " was approved under the additive rule before issue 15
+    //  and keeps that meaning (history is not rewritten).
+    bool to = strncmp (a->adds, "to ", 3) == 0;
+    const char *text = to ? a->adds + 3 : a->adds;
+    if (c->extensions == SLA_MAX_EXTENSIONS || span_parse (text, &span, why, sizeof why))
         return;
     int k = c->extensions++;
-    snprintf (c->extended_by [k], sizeof c->extended_by [k], "%s",
-              *a->adds == '+' ? a->adds + 1 : a->adds);
+    s->ext_to [k] = to;
+    //  extended_by (and sla.extended's adds): the total from the round's
+    //  start ("30d"), or "+15d" for a legacy additive extension.
+    snprintf (c->extended_by [k], sizeof c->extended_by [k], "%s%s", to ? "" : "+",
+              *text == '+' ? text + 1 : text);
     snprintf (c->approver [k], sizeof c->approver [k], "%s", a->approver ? a->approver : "");
     s->ext_span [k] = span;
     s->ext_credit [k] = s->credit;
@@ -230,12 +277,14 @@ s_action (s_walk_t *w, const sla_action_t *a)
 {
     bool was_waiting = s_is (a->state_before, S_AWAITING);
     bool now_waiting = s_is (a->state_after, S_AWAITING);
-    if (was_waiting && !now_waiting) {
-        for (int i = 0; i < w->out->nclocks; i++)
-            s_close_pause (w, i, a->at);
-        w->pausing = false;
-    }
     const char *x = a->action ? a->action : "";
+    //  What ends a pause ends it before the action's effects, what starts
+    //  one starts it after them (request_info meets first_response first).
+    if (was_waiting && !now_waiting)
+        w->awaiting = false;
+    if (s_is (x, "appraisal_end"))
+        w->appraisal = false;
+    s_sync_pauses (w, a->at);
     if (s_is (x, "accept"))
         s_end_stage (w, SLA_ACKNOWLEDGE, a->at, true);
     else
@@ -249,6 +298,7 @@ s_action (s_walk_t *w, const sla_action_t *a)
     else
     if (s_is (x, "resolve")) {
         s_end_stage (w, SLA_FIRST_RESPONSE, a->at, true);
+        s_end_stage (w, SLA_SERVICE, a->at, true);
         s_end_stage (w, SLA_RESOLUTION, a->at, true);
     }
     else
@@ -267,22 +317,56 @@ s_action (s_walk_t *w, const sla_action_t *a)
         s_end_stage (w, SLA_REVIEW, a->at, true);
         s_end_stage (w, SLA_RESOLUTION, a->at, true);
         s_start (w, SLA_RESOLUTION, a->at);
+        s_end_stage (w, SLA_SERVICE, a->at, true);
+        s_start (w, SLA_SERVICE, a->at);
     }
     else
     if (s_is (x, "extend"))
         s_extend (w, a);
-    if (now_waiting && !was_waiting) {
-        w->pausing = true;
-        for (int i = 0; i < w->out->nclocks; i++)
-            if (!w->st [i].ended && w->out->clocks [i].has_rule && !w->st [i].pause_from)
-                w->st [i].pause_from = a->at;
+    else
+    if (s_is (x, "new_material")) {
+        //  New facts and reasons from the customer restart the regulatory
+        //  period from that day: the round ends `cancelled` (superseded, not
+        //  met: no decision was given in it) and a new round starts now,
+        //  its extensions counted again from step 1.
+        s_end_stage (w, SLA_RESOLUTION, a->at, false);
+        s_start (w, SLA_RESOLUTION, a->at);
     }
+    if (now_waiting && !was_waiting)
+        w->awaiting = true;
+    if (s_is (x, "appraisal_start"))
+        w->appraisal = true;
+    s_sync_pauses (w, a->at);
 }
 
 static int64_t
 s_shifted (const s_state_t *s, span_unit_t unit, int64_t base, int64_t credit)
 {
     return credit > 0 ? calendar_shift (s->cal, unit, base, credit) : base;
+}
+
+#define S_DAY_MS (24 * 3600 * 1000LL)
+
+/* A clock's deadline after its first `nexts` extensions, `credit` of pause
+ * (calendar_pause_credit, the clock's unit) counted. An extension "to 30d"
+ * is calendar_add (start, 30d): rolled to a working day only at its own
+ * end, never stacked on an earlier roll-over. A clock counted in elapsed
+ * time (h, d) has its START moved by the pause — the days of a d pause
+ * rounded up, as calendar_shift would — so the deadline, too, rolls only at
+ * its own end; a wh/wd clock's deadline is moved by calendar_shift. */
+static int64_t
+s_deadline (const s_state_t *s, const sla_clock_plan_t *c, int nexts, int64_t credit)
+{
+    bool elapsed = c->span.unit == SPAN_HOURS || c->span.unit == SPAN_DAYS;
+    int64_t from = c->started_at;
+    if (elapsed && credit > 0)
+        from += c->span.unit == SPAN_DAYS ? (credit + S_DAY_MS - 1) / S_DAY_MS * S_DAY_MS
+                                          : credit;
+    int64_t due = calendar_add (s->cal, from, c->span);
+    for (int k = 0; k < nexts; k++)
+        due = s->ext_to [k] ? calendar_add (s->cal, from, s->ext_span [k])
+                            : calendar_add (s->cal, due, s->ext_span [k]);
+    return elapsed ? due : s_shifted (s, c->span.unit, due, credit);
 }
 
 typedef struct {
@@ -318,14 +402,12 @@ s_finish (s_walk_t *w, int i)
             credit += calendar_pause_credit (s->cal, c->span.unit, s->pause_from, in->now);
         c->paused_since = s->pause_from;
     }
-    int64_t base = calendar_add (s->cal, c->started_at, c->span);
     for (int k = 0; k < c->extensions; k++) {
-        c->ext_previous_due [k] = s_shifted (s, c->span.unit, base, s->ext_credit [k]);
-        base = calendar_add (s->cal, base, s->ext_span [k]);
-        c->ext_due [k] = s_shifted (s, c->span.unit, base, s->ext_credit [k]);
+        c->ext_previous_due [k] = s_deadline (s, c, k, s->ext_credit [k]);
+        c->ext_due [k] = s_deadline (s, c, k + 1, s->ext_credit [k]);
     }
-    c->base_due_at = base;
-    c->due_at = s_shifted (s, c->span.unit, base, credit);
+    c->base_due_at = s_deadline (s, c, c->extensions, 0);
+    c->due_at = s_deadline (s, c, c->extensions, credit);
     if (s->ended) {
         c->late = c->met_at > c->due_at;
         return;
@@ -369,6 +451,7 @@ sla_plan_case (const sla_policy_t *policy, const sla_case_input_t *in, sla_case_
     sla_selector (in->attrs, w->selector, sizeof w->selector);
     s_start (w, SLA_ACKNOWLEDGE, in->received_at);
     s_start (w, SLA_FIRST_RESPONSE, in->received_at);
+    s_start (w, SLA_SERVICE, in->received_at);
     s_start (w, SLA_RESOLUTION, in->received_at);
     for (size_t i = 0; i < in->nactions; i++)
         s_action (w, &in->actions [i]);
@@ -486,7 +569,10 @@ static const char *s_policy_text =
     "escalate 1 0 supervisor\n"
     "escalate 2 10h department_head\n"
     "escalate 3 20h complaint_office management\n"
-    "extend resolution 1 50h supervisor\n";
+    "extend resolution 1 to 150h supervisor\n"
+    //  The tables below were written when resolution paused while awaiting
+    //  the customer; the policy says so now (the default is appraisal only).
+    "pause resolution awaiting_customer\n";
 
 static const sla_clock_plan_t *
 s_find (const sla_case_plan_t *p, sla_stage_t stage, int round)
@@ -504,6 +590,228 @@ s_plan (const sla_policy_t *policy, const sla_case_attrs_t *attrs, const sla_act
     sla_case_input_t in = { .attrs = attrs, .received_at = T0, .actions = actions,
                             .nactions = n, .fired = fired, .nfired = nfired, .now = now };
     sla_plan_case (policy, &in, out);
+}
+
+//  The regulatory clock and the internal service clock (issue 15 §1). Every
+//  figure was checked with `complaintctl calendar add --from ... --span ...`
+//  against deploy/calendars/cn.conf; the working is written beside it.
+static const char *s_two_clocks_text =
+    "calendar cn\n"
+    "clock acknowledge     24h\n"
+    "clock first_response  48h\n"
+    "clock service         10wd\n"
+    "clock resolution      15d\n"
+    "remind * 50 80\n"
+    "escalate 1 0 supervisor\n"
+    "extend resolution 1 to 30d supervisor\n"
+    "extend resolution 2 to 60d superior\n"
+    "pause service awaiting_customer appraisal\n";
+
+#define DAY (24 * H)
+
+static void
+s_two_clocks_tests (calendars_t *cals, sla_case_plan_t *p)
+{
+    conf_error_t err;
+    sla_policy_t *policy = sla_policy_parse (s_two_clocks_text, "two.conf", cals, &err);
+    s_check (policy != NULL, "the two-clocks policy parses", "%s", policy ? "" : err.reason);
+    if (!policy)
+        return;
+    sla_case_attrs_t web = { .channel = "web", .level = "branch" };
+    const sla_clock_plan_t *res, *r1, *svc;
+
+    //  21. Extensions across the Spring Festival. Received Sat 2026-01-31
+    //  10:00 +08:00. 15d: day 15 after Jan 31 is Feb 15, a holiday (春节
+    //  Feb 15-23) -> the end of Tue Feb 24. Extension 1 TO 30d: day 30 is
+    //  Mar 2 (Feb has 28 days), a Monday -> the end of Mar 2 (the
+    //  additive rule gave Feb 24 + 15d = Mar 11). Extension 2 TO 60d: day 60
+    //  is Wed Apr 1 -> the end of Apr 1. Each rolls only at its own end.
+    const int64_t jan31 = 1769824800000LL;          /* 2026-01-31T02:00Z */
+    const int64_t feb24_end = 1771948800000LL;      /* 2026-02-24T16:00Z */
+    const int64_t mar02_end = 1772467200000LL;      /* 2026-03-02T16:00Z */
+    const int64_t apr01_end = 1775059200000LL;      /* 2026-04-01T16:00Z */
+    sla_action_t spring [] = {
+        { "accept", jan31 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "extend", jan31 + 10 * DAY, "accepted", "accepted", "resolution", "to 30d",
+          "supervisor" },
+        { "extend", jan31 + 25 * DAY, "accepted", "accepted", "resolution", "to 60d",
+          "superior" },
+    };
+    sla_case_input_t in = { .attrs = &web, .received_at = jan31, .actions = spring,
+                            .nactions = 1, .now = jan31 + 2 * H };
+    sla_plan_case (policy, &in, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->due_at == feb24_end && p->resolution_due == feb24_end,
+             "received 2026-01-31: 15d -> end of 2026-02-24 (Spring Festival roll)", "due=%lld",
+             res ? (long long) res->due_at : 0);
+    in.nactions = 2;
+    in.now = jan31 + 10 * DAY + H;
+    sla_plan_case (policy, &in, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->extensions == 1 && res->ext_previous_due [0] == feb24_end
+             && res->ext_due [0] == mar02_end && res->due_at == mar02_end
+             && strcmp (res->extended_by [0], "30d") == 0,
+             "extension 1 to 30d from receipt: end of 2026-03-02, not 03-11",
+             "due=%lld by=%s", res ? (long long) res->due_at : 0,
+             res ? res->extended_by [0] : "");
+    in.nactions = 3;
+    in.now = jan31 + 25 * DAY + H;
+    sla_plan_case (policy, &in, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->extensions == 2 && res->ext_previous_due [1] == mar02_end
+             && res->ext_due [1] == apr01_end && res->due_at == apr01_end
+             && p->resolution_due == apr01_end && strcmp (res->extended_by [1], "60d") == 0
+             && strcmp (res->approver [1], "superior") == 0,
+             "extension 2 to 60d from receipt (superior): end of 2026-04-01", "due=%lld",
+             res ? (long long) res->due_at : 0);
+
+    //  22. Across National Day. Received Sun 2026-09-20 10:00 +08:00 (a
+    //  make-up working day). 15d: day 15 is Oct 5, inside 国庆节 Oct 1-7 ->
+    //  the end of Thu Oct 8. To 30d: Oct 20, a Tuesday -> its end (the
+    //  additive rule: Oct 8 + 15d = Oct 23). To 60d: Nov 19, a Thursday.
+    const int64_t sep20 = 1789869600000LL;
+    sla_action_t national [] = {
+        { "extend", sep20 + 5 * DAY, "accepted", "accepted", "resolution", "to 30d",
+          "supervisor" },
+        { "extend", sep20 + 20 * DAY, "accepted", "accepted", "resolution", "to 60d",
+          "superior" },
+    };
+    sla_case_input_t in2 = { .attrs = &web, .received_at = sep20, .actions = national,
+                             .nactions = 2, .now = sep20 + 20 * DAY + H };
+    sla_plan_case (policy, &in2, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->ext_previous_due [0] == 1791475200000LL      /* 10-08T16:00Z */
+             && res->ext_due [0] == 1792512000000LL                     /* 10-20T16:00Z */
+             && res->ext_due [1] == 1795104000000LL                     /* 11-19T16:00Z */
+             && res->due_at == 1795104000000LL,
+             "received 2026-09-20: 15d end of 10-08, to 30d end of 10-20, to 60d end of 11-19",
+             "prev=%lld e1=%lld e2=%lld", res ? (long long) res->ext_previous_due [0] : 0,
+             res ? (long long) res->ext_due [0] : 0, res ? (long long) res->ext_due [1] : 0);
+
+    //  23. An appraisal pauses the regulatory clock; awaiting the customer
+    //  does not. Received Tue 2026-03-03 10:00 +08:00: 15d -> end of Wed
+    //  Mar 18. Awaiting the customer Mar 4 10:00 .. Mar 5 09:00: resolution
+    //  runs on. Appraisal Mar 5 10:00 .. Mar 10 10:00 (5 days): the period
+    //  starts 5 days later (Mar 8 10:00), 15d -> end of Mon Mar 23.
+    const int64_t mar03 = 1772503200000LL;
+    const int64_t mar18_end = 1773849600000LL, mar23_end = 1774281600000LL;
+    sla_action_t appraisal [] = {
+        { "accept", mar03 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "request_info", mar03 + DAY, "accepted", S_AWAITING, NULL, NULL, NULL },
+        { "customer_replied", mar03 + 2 * DAY - H, S_AWAITING, "investigating", NULL, NULL,
+          NULL },
+        { "appraisal_start", mar03 + 2 * DAY, "investigating", "investigating", NULL, NULL,
+          NULL },
+        { "appraisal_end", mar03 + 7 * DAY, "investigating", "investigating", NULL, NULL,
+          NULL },
+    };
+    sla_case_input_t in3 = { .attrs = &web, .received_at = mar03, .actions = appraisal,
+                             .nactions = 3, .now = mar03 + 2 * DAY - H };
+    sla_plan_case (policy, &in3, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && res->due_at == mar18_end && res->paused_ms == 0
+             && strcmp (res->state, "running") == 0,
+             "awaiting the customer does not pause the regulatory clock", "due=%lld paused=%lld",
+             res ? (long long) res->due_at : 0, res ? (long long) res->paused_ms : 0);
+    in3.nactions = 4;
+    in3.now = mar03 + 3 * DAY;
+    sla_plan_case (policy, &in3, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    svc = s_find (p, SLA_SERVICE, 0);
+    s_check (res && strcmp (res->state, "paused") == 0 && res->paused_since == mar03 + 2 * DAY
+             && !*res->next_step && svc && strcmp (svc->state, "paused") == 0,
+             "during an appraisal: resolution and service paused", "state=%s",
+             res ? res->state : "");
+    in3.nactions = 5;
+    in3.now = mar03 + 8 * DAY;
+    sla_plan_case (policy, &in3, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (res && strcmp (res->state, "running") == 0 && res->paused_ms == 5 * DAY
+             && res->base_due_at == mar18_end && res->due_at == mar23_end,
+             "appraisal of 5 days: due 5 days later (end of 2026-03-23)", "due=%lld paused=%lld",
+             res ? (long long) res->due_at : 0, res ? (long long) res->paused_ms : 0);
+
+    //  24. The service clock pauses while awaiting the customer. 10wd from
+    //  Tue Mar 3 -> end of Tue Mar 17 (Mar 4-6, 9-13, 16-17). Awaiting Thu
+    //  Mar 5 10:00 .. Mon Mar 9 10:00: 14 h of Thursday, all of Friday and
+    //  10 h of Monday = 2 working days -> end of Thu Mar 19 (= 12wd).
+    sla_action_t waiting [] = {
+        { "accept", mar03 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "request_info", mar03 + 2 * DAY, "accepted", S_AWAITING, NULL, NULL, NULL },
+        { "customer_replied", mar03 + 6 * DAY, S_AWAITING, "investigating", NULL, NULL, NULL },
+        { "resolve", mar03 + 8 * DAY, "investigating", "resolved", NULL, NULL, NULL },
+    };
+    sla_case_input_t in4 = { .attrs = &web, .received_at = mar03, .actions = waiting,
+                             .nactions = 2, .now = mar03 + 3 * DAY };
+    sla_plan_case (policy, &in4, p);
+    svc = s_find (p, SLA_SERVICE, 0);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (svc && strcmp (svc->state, "paused") == 0 && res
+             && strcmp (res->state, "running") == 0 && svc->base_due_at == 1773763200000LL,
+             "awaiting: service paused (base end of 03-17), resolution running", "svc=%s res=%s",
+             svc ? svc->state : "-", res ? res->state : "-");
+    in4.nactions = 4;
+    in4.now = mar03 + 9 * DAY;
+    sla_plan_case (policy, &in4, p);
+    svc = s_find (p, SLA_SERVICE, 0);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    s_check (svc && svc->due_at == 1773936000000LL && svc->paused_ms == 4 * DAY
+             && strcmp (svc->state, "met") == 0 && svc->met_at == mar03 + 8 * DAY && res
+             && strcmp (res->state, "met") == 0 && res->due_at == mar18_end,
+             "service: 2 working days of waiting -> end of 03-19; resolve meets both",
+             "svc due=%lld paused=%lld", svc ? (long long) svc->due_at : 0,
+             svc ? (long long) svc->paused_ms : 0);
+
+    //  25. New material restarts the regulatory period from that day. Round
+    //  0 (extended once) ends `cancelled` (superseded: not met, no decision
+    //  in it); round 1 starts Thu Mar 12 10:00: 15d -> end of Fri Mar 27;
+    //  its extensions count from 1 again: to 30d -> day 30 is Sat Apr 11 ->
+    //  the end of Mon Apr 13. The service clock runs on from receipt.
+    sla_action_t material [] = {
+        { "accept", mar03 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "extend", mar03 + 7 * DAY, "accepted", "accepted", "resolution", "to 30d",
+          "supervisor" },
+        { "new_material", mar03 + 9 * DAY, "accepted", "accepted", NULL, NULL, NULL },
+        { "extend", mar03 + 10 * DAY, "accepted", "accepted", "resolution", "to 30d",
+          "supervisor" },
+    };
+    sla_case_input_t in5 = { .attrs = &web, .received_at = mar03, .actions = material,
+                             .nactions = 3, .now = mar03 + 9 * DAY + H };
+    sla_plan_case (policy, &in5, p);
+    res = s_find (p, SLA_RESOLUTION, 0);
+    r1 = s_find (p, SLA_RESOLUTION, 1);
+    svc = s_find (p, SLA_SERVICE, 0);
+    s_check (res && r1 && strcmp (res->state, "cancelled") == 0 && res->met_at == 0
+             && res->ended_at == mar03 + 9 * DAY && res->extensions == 1
+             && r1->started_at == mar03 + 9 * DAY && r1->due_at == 1774627200000LL
+             && r1->extensions == 0 && p->resolution_due == 1774627200000LL && svc
+             && svc->round == 0 && svc->started_at == mar03,
+             "new material: round 0 cancelled (superseded), round 1 from that day, end of 03-27",
+             "r0=%s r1 due=%lld", res ? res->state : "-", r1 ? (long long) r1->due_at : 0);
+    in5.nactions = 4;
+    in5.now = mar03 + 10 * DAY + H;
+    sla_plan_case (policy, &in5, p);
+    r1 = s_find (p, SLA_RESOLUTION, 1);
+    s_check (r1 && r1->extensions == 1 && r1->due_at == 1776096000000LL
+             && r1->ext_previous_due [0] == 1774627200000LL,
+             "round 1's extension 1 to 30d from the new material: end of 2026-04-13",
+             "due=%lld", r1 ? (long long) r1->due_at : 0);
+
+    //  26. Reopen starts a service round beside the resolution round.
+    sla_action_t reopen [] = {
+        { "resolve", mar03 + DAY, "accepted", "resolved", NULL, NULL, NULL },
+        { "review", mar03 + 2 * DAY, "resolved", "under_review", NULL, NULL, NULL },
+        { "reopen", mar03 + 3 * DAY, "under_review", "reopened", NULL, NULL, NULL },
+    };
+    sla_case_input_t in6 = { .attrs = &web, .received_at = mar03, .actions = reopen,
+                             .nactions = 3, .now = mar03 + 3 * DAY + H };
+    sla_plan_case (policy, &in6, p);
+    svc = s_find (p, SLA_SERVICE, 0);
+    const sla_clock_plan_t *s1 = s_find (p, SLA_SERVICE, 1);
+    s_check (svc && s1 && strcmp (svc->state, "met") == 0 && s1->started_at == mar03 + 3 * DAY
+             && strcmp (s1->state, "running") == 0,
+             "reopen: service round 0 met, round 1 from the reopening", NULL);
+    sla_policy_destroy (&policy);
 }
 
 int
@@ -631,15 +939,15 @@ sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
     //  9. Extension: resolution + 50h; extended event figures.
     sla_action_t extend [] = {
         { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
-        { "extend", T0 + 40 * H, "accepted", "accepted", "resolution", "50h", "supervisor" },
+        { "extend", T0 + 40 * H, "accepted", "accepted", "resolution", "to 150h", "supervisor" },
     };
     s_plan (policy, &web, extend, 2, NULL, 0, T0 + 41 * H, p);
     res = s_find (p, SLA_RESOLUTION, 0);
-    s_check (res && res->extensions == 1 && strcmp (res->extended_by [0], "50h") == 0
+    s_check (res && res->extensions == 1 && strcmp (res->extended_by [0], "150h") == 0
              && res->ext_previous_due [0] == T0 + 100 * H && res->ext_due [0] == T0 + 150 * H
              && res->due_at == T0 + 150 * H && strcmp (res->approver [0], "supervisor") == 0
              && strcmp (res->next_step, "remind:50") == 0 && res->next_fire_at == T0 + 75 * H,
-             "extend: due +50h, phase 1 reminders of the new deadline", "due=+%lldh next=%s",
+             "extend to 150h from the start: phase 1 reminders of the new deadline", "due=+%lldh next=%s",
              res ? (long long) ((res->due_at - T0) / H) : 0, res ? res->next_step : "");
 
     //  10. The breach of phase 0 does not make phase 1 breached.
@@ -802,7 +1110,8 @@ sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
              && res->met_at == T0 + H, "reject meets every running clock", NULL);
 
     //  20. An extension of a clock that has ended is ignored; an extension
-    //  while paused keeps the pause.
+    //  while paused keeps the pause. "50h" without "to ": an audit row from
+    //  before issue 15, read with its additive meaning.
     sla_action_t ext_paused [] = {
         { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
         { "request_info", T0 + 10 * H, "accepted", S_AWAITING, NULL, NULL, NULL },
@@ -820,6 +1129,11 @@ sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
              "resolution none", "ext=%d prev=+%lldh due=+%lldh", res ? res->extensions : -1,
              res ? (long long) ((res->ext_previous_due [0] - T0) / H) : 0,
              res ? (long long) ((res->due_at - T0) / H) : 0);
+
+    //  21-26 (issue 15, CLOCKS-A): the two clocks and extensions counted from
+    //  receipt, on the shipped policy's shape (resolution 15d regulatory,
+    //  paused only by an appraisal; service 10wd, paused while awaiting).
+    s_two_clocks_tests (cals, p);
 
     free (p);
     sla_policy_destroy (&policy);

@@ -10,7 +10,8 @@
  *      clock STAGE SPAN [TERM ...]
  *      remind STAGE|* PERCENT [PERCENT ...]
  *      escalate TIER AFTER TO [TO ...]
- *      extend STAGE STEP SPAN APPROVER
+ *      extend STAGE STEP to SPAN APPROVER
+ *      pause STAGE none | WHAT [WHAT]     WHAT: awaiting_customer, appraisal
  *
  *  Parsing is bounded: fixed maxima for terms, values, percents, tiers and
  *  extensions (each refused with its line when exceeded), names at most
@@ -74,6 +75,8 @@ struct _sla_policy_t {
     s_calendar_rule_t calendars_by [S_MAX_CALS];
     int ncalendars_by;
     s_reminders_t reminders [SLA_STAGES + 1];    /* [SLA_STAGES] = '*' */
+    unsigned pauses [SLA_STAGES];               /* SLA_PAUSE_* */
+    int pause_line [SLA_STAGES];                /* 0: no pause line, the default */
     sla_tier_t tiers [SLA_MAX_TIERS];
     char tier_to [SLA_MAX_TIERS][SLA_MAX_TO][24];
     int ntiers;
@@ -85,12 +88,13 @@ struct _sla_policy_t {
 };
 
 static const char *s_stage_names [SLA_STAGES] = {
-    "acknowledge", "first_response", "resolution", "review"
+    "acknowledge", "first_response", "service", "resolution", "review"
 };
 static const char *s_escalation_targets [] = {
     "supervisor", "department_head", "complaint_office", "management", NULL
 };
-static const char *s_approvers [] = { "supervisor", "complaint_office", "manager", NULL };
+static const char *s_approvers [] = { "supervisor", "complaint_office", "manager", "superior",
+                                      NULL };
 
 const char *
 sla_stage_name (sla_stage_t stage)
@@ -179,8 +183,8 @@ s_stage (s_line_t *l, const char *word, sla_stage_t *stage)
 {
     int s = sla_stage_parse (word);
     if (s < 0)
-        return s_fail (l, "unknown stage '%.40s' (acknowledge, first_response, resolution, "
-                          "review)", word);
+        return s_fail (l, "unknown stage '%.40s' (acknowledge, first_response, service, "
+                          "resolution, review)", word);
     *stage = (sla_stage_t) s;
     return 0;
 }
@@ -355,38 +359,97 @@ s_parse_escalate (sla_policy_t *self, s_line_t *l)
     return 0;
 }
 
+//  An extension is counted from the round's start (DOMAIN.md "Deadlines and
+//  supervision": extended TO 30 days from receipt, then TO 60): `extend
+//  resolution 1 to 30d supervisor`. The form before issue 15 (`extend
+//  resolution 1 15d supervisor`, which ADDED 15d to a deadline already
+//  rolled past a holiday) is refused with the new form in the message, so a
+//  policy written for it cannot silently change meaning.
 static int
 s_parse_extend (sla_policy_t *self, s_line_t *l)
 {
-    if (l->nwords != 5)
-        return s_fail (l, "expected: extend STAGE STEP SPAN APPROVER");
+    if (l->nwords == 5)
+        return s_fail (l, "'extend %.20s %.8s %.16s %.20s': an extension is counted from the "
+                          "round's start now; write 'extend STAGE STEP to SPAN APPROVER' with "
+                          "the total span (e.g. to 30d)", l->words [1], l->words [2],
+                       l->words [3], l->words [4]);
+    if (l->nwords != 6 || strcmp (l->words [3], "to") != 0)
+        return s_fail (l, "expected: extend STAGE STEP to SPAN APPROVER");
     if (self->nextensions == (int) (sizeof self->extensions / sizeof self->extensions [0]))
         return s_fail (l, "too many extend lines");
     sla_extension_t *e = &self->extensions [self->nextensions];
     memset (e, 0, sizeof *e);
     if (s_stage (l, l->words [1], &e->stage)
-    ||  s_int (l, "step", l->words [2], 1, SLA_MAX_EXTENSIONS, &e->step)
-    ||  s_span (l, l->words [3], &e->adds, e->adds_text))
+    ||  s_int (l, "step", l->words [2], 1, SLA_MAX_EXTENSIONS, &e->step))
         return -1;
+    if (*l->words [4] == '+')
+        return s_fail (l, "'to %.20s': the span is the total from the round's start, "
+                          "without '+'", l->words [4]);
+    if (s_span (l, l->words [4], &e->to, e->to_text))
+        return -1;
+    snprintf (e->adds_text, sizeof e->adds_text, "to %s", l->words [4]);
     if (e->stage != SLA_RESOLUTION && e->stage != SLA_REVIEW)
         return s_fail (l, "only resolution and review may be extended, not %s",
                        sla_stage_name (e->stage));
-    if (e->adds.amount == 0)
-        return s_fail (l, "an extension adds a span > 0");
-    int k = s_in_list (l->words [4], s_approvers);
+    if (e->to.amount == 0)
+        return s_fail (l, "an extension to 0 ends nothing later: give a span > 0");
+    int k = s_in_list (l->words [5], s_approvers);
     if (k < 0)
-        return s_fail (l, "unknown approver '%.40s' (supervisor, complaint_office, manager)",
-                       l->words [4]);
+        return s_fail (l, "unknown approver '%.40s' (supervisor, complaint_office, manager, "
+                          "superior)", l->words [5]);
     snprintf (e->approver, sizeof e->approver, "%s", s_approvers [k]);
     int last = 0;
+    const sla_extension_t *prev = NULL;
     for (int i = 0; i < self->nextensions; i++)
-        if (self->extensions [i].stage == e->stage)
+        if (self->extensions [i].stage == e->stage) {
             last = self->extensions [i].step;
+            prev = &self->extensions [i];
+        }
     if (e->step != last + 1)
         return s_fail (l, "extension step %d of %s out of order: expected step %d", e->step,
                        sla_stage_name (e->stage), last + 1);
+    //  Each step must reach further than the one before, in the same unit
+    //  (two units cannot be compared without a start date).
+    if (prev && prev->to.unit == e->to.unit && e->to.amount <= prev->to.amount)
+        return s_fail (l, "extension step %d of %s to %s does not reach past step %d (to %s)",
+                       e->step, sla_stage_name (e->stage), e->to_text, prev->step,
+                       prev->to_text);
     conf_label (e->rule, sizeof e->rule, l->path, l->line);
     self->nextensions++;
+    return 0;
+}
+
+//  What pauses a stage's clock: `pause STAGE none` or one or more of
+//  awaiting_customer (the case is in awaiting_customer) and appraisal (a
+//  recorded appraisal, testing or valuation period). One line per stage.
+static int
+s_parse_pause (sla_policy_t *self, s_line_t *l)
+{
+    static const char *whats [] = { "none", "awaiting_customer", "appraisal", NULL };
+    if (l->nwords < 3 || l->nwords > 4)
+        return s_fail (l, "expected: pause STAGE none | pause STAGE WHAT [WHAT] "
+                          "(awaiting_customer, appraisal)");
+    sla_stage_t stage;
+    if (s_stage (l, l->words [1], &stage))
+        return -1;
+    if (self->pause_line [stage])
+        return s_fail (l, "a second pause line for %s (the first is on line %d)",
+                       sla_stage_name (stage), self->pause_line [stage]);
+    unsigned mask = 0;
+    for (int i = 2; i < l->nwords; i++) {
+        int k = s_in_list (l->words [i], whats);
+        if (k < 0)
+            return s_fail (l, "unknown pause '%.40s' (none, awaiting_customer, appraisal)",
+                           l->words [i]);
+        if (k == 0 && l->nwords > 3)
+            return s_fail (l, "'none' stands alone on a pause line");
+        unsigned bit = k == 1 ? SLA_PAUSE_AWAITING : k == 2 ? SLA_PAUSE_APPRAISAL : 0;
+        if (mask & bit)
+            return s_fail (l, "'%s' twice", l->words [i]);
+        mask |= bit;
+    }
+    self->pauses [stage] = mask;
+    self->pause_line [stage] = l->line;
     return 0;
 }
 
@@ -399,7 +462,9 @@ s_parse_keyword (sla_policy_t *self, s_line_t *l)
     if (strcmp (kw, "remind") == 0)   return s_parse_remind (self, l);
     if (strcmp (kw, "escalate") == 0) return s_parse_escalate (self, l);
     if (strcmp (kw, "extend") == 0)   return s_parse_extend (self, l);
-    return s_fail (l, "unknown keyword '%.40s' (calendar, clock, remind, escalate, extend)", kw);
+    if (strcmp (kw, "pause") == 0)    return s_parse_pause (self, l);
+    return s_fail (l, "unknown keyword '%.40s' (calendar, clock, remind, escalate, extend, "
+                      "pause)", kw);
 }
 
 //  --------------------------------------------------------------------------
@@ -619,6 +684,15 @@ sla_policy_tiers (const sla_policy_t *self, const sla_tier_t **tiers)
     return self->ntiers;
 }
 
+unsigned
+sla_policy_pauses (const sla_policy_t *self, sla_stage_t stage)
+{
+    assert (self && stage < SLA_STAGES);
+    if (self->pause_line [stage])
+        return self->pauses [stage];
+    return stage == SLA_RESOLUTION ? SLA_PAUSE_APPRAISAL : SLA_PAUSE_AWAITING;
+}
+
 int
 sla_policy_extensions (const sla_policy_t *self, const sla_extension_t **rules)
 {
@@ -707,8 +781,10 @@ static const char *s_small =
     "escalate 1 0 supervisor\n"
     "escalate 2 +1wd department_head\n"
     "escalate 3 2wd complaint_office management\n"
-    "extend resolution 1 15d supervisor\n"
-    "extend resolution 2 30d manager\n";
+    "extend resolution 1 to 30d supervisor\n"
+    "extend resolution 2 to 60d superior\n"
+    "pause service awaiting_customer appraisal\n"
+    "pause acknowledge none\n";
 
 int
 sla_policy_test (bool verbose, const char *policy_path, const char *calendars_dir, int *passed)
@@ -775,9 +851,18 @@ sla_policy_test (bool verbose, const char *policy_path, const char *calendars_di
                  && strcmp (t [2].to [1], "management") == 0, "three tiers", NULL);
         const sla_extension_t *e;
         n = sla_policy_extensions (p, &e);
-        s_check (n == 2 && e [1].step == 2 && strcmp (e [1].approver, "manager") == 0
-                 && strcmp (e [1].adds_text, "30d") == 0 && strcmp (e [1].rule, "t.conf:17") == 0,
-                 "two resolution extensions", e [1].rule);
+        s_check (n == 2 && e [1].step == 2 && strcmp (e [1].approver, "superior") == 0
+                 && strcmp (e [1].adds_text, "to 60d") == 0 && strcmp (e [1].to_text, "60d") == 0
+                 && e [1].to.amount == 60 && e [1].to.unit == SPAN_DAYS
+                 && strcmp (e [1].rule, "t.conf:17") == 0 && strcmp (e [0].adds_text, "to 30d") == 0,
+                 "two resolution extensions, to 30d and to 60d (superior)", e [1].rule);
+        s_check (sla_policy_pauses (p, SLA_SERVICE) == (SLA_PAUSE_AWAITING | SLA_PAUSE_APPRAISAL)
+                 && sla_policy_pauses (p, SLA_ACKNOWLEDGE) == 0,
+                 "pause lines: service by both, acknowledge by nothing", NULL);
+        s_check (sla_policy_pauses (p, SLA_RESOLUTION) == SLA_PAUSE_APPRAISAL
+                 && sla_policy_pauses (p, SLA_FIRST_RESPONSE) == SLA_PAUSE_AWAITING
+                 && sla_policy_pauses (p, SLA_REVIEW) == SLA_PAUSE_AWAITING,
+                 "no pause line: resolution by appraisal, the others while awaiting", NULL);
         s_check (strcmp (sla_policy_calendar_for (p, "/head_office/branch_hk/outlet_1/"), "cn")
                  == 0 && strcmp (sla_policy_calendar_for (p, NULL), "cn") == 0,
                  "calendar by department path, default otherwise", NULL);
@@ -816,12 +901,35 @@ sla_policy_test (bool verbose, const char *policy_path, const char *calendars_di
     s_expect_bad (cals, "calendar cn\nclock review 30d\nescalate 1 0 boss\n", 3,
                   "unknown recipient");
     s_expect_bad (cals, "calendar cn\nclock review 30d\nescalate 1 0\n", 3, "expected: escalate");
-    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 2 15d supervisor\n", 3,
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 2 to 15d supervisor\n", 3,
                   "out of order");
-    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 1 15d ceo\n", 3,
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 1 to 15d ceo\n", 3,
                   "unknown approver");
-    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend acknowledge 1 1h supervisor\n", 3,
-                  "only resolution and review");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend acknowledge 1 to 1h supervisor\n",
+                  3, "only resolution and review");
+    //  Extensions counted from the round's start, and what pauses a clock.
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 1 15d supervisor\n", 3,
+                  "counted from the round's start now; write 'extend STAGE STEP to SPAN");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 1 by 15d supervisor\n",
+                  3, "expected: extend STAGE STEP to SPAN APPROVER");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 1 to +15d supervisor\n",
+                  3, "without '+'");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 1 to 0 supervisor\n", 3,
+                  "span > 0");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\nextend resolution 1 to 30d supervisor\n"
+                        "extend resolution 2 to 30d superior\n", 4, "does not reach past step 1");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\npause resolution sometimes\n", 3,
+                  "unknown pause 'sometimes'");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\npause resolution none appraisal\n", 3,
+                  "'none' stands alone");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\npause service appraisal appraisal\n", 3,
+                  "'appraisal' twice");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\npause service appraisal\n"
+                        "pause service none\n", 4, "a second pause line for service");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\npause resolution\n", 3,
+                  "expected: pause STAGE");
+    s_expect_bad (cals, "calendar cn\nclock review 30d\npause servcie appraisal\n", 3,
+                  "unknown stage");
     s_expect_bad (cals, "calendar cn\nclock review 30d\n\xff\xfe\n", 3, "UTF-8");
     s_expect_bad (cals, "calendar cn\nclock review 30d extra=1 major major major major major "
                         "major major major\n", 2, "more than 8 terms");
@@ -846,6 +954,20 @@ sla_policy_test (bool verbose, const char *policy_path, const char *calendars_di
                      c.allowance);
             const sla_tier_t *t;
             s_check (sla_policy_tiers (shipped, &t) == 3, "shipped: three tiers", NULL);
+            s_check (sla_policy_choose (shipped, SLA_SERVICE, &web, &c) == 0,
+                     "shipped: an internal service clock", NULL);
+            s_check (sla_policy_pauses (shipped, SLA_RESOLUTION) == SLA_PAUSE_APPRAISAL
+                     && sla_policy_pauses (shipped, SLA_SERVICE)
+                        == (SLA_PAUSE_AWAITING | SLA_PAUSE_APPRAISAL),
+                     "shipped: resolution pauses only for appraisal, service also while "
+                     "awaiting the customer", NULL);
+            const sla_extension_t *e;
+            int ne = sla_policy_extensions (shipped, &e);
+            s_check (ne >= 2 && e [0].stage == SLA_RESOLUTION
+                     && strcmp (e [0].adds_text, "to 30d") == 0
+                     && strcmp (e [1].adds_text, "to 60d") == 0
+                     && strcmp (e [1].approver, "superior") == 0,
+                     "shipped: resolution extended to 30d, then to 60d by a superior", NULL);
         }
         sla_policy_destroy (&shipped);
         shipped = sla_policy_load ("/nonexistent/policy.conf", calendars_dir, &err);

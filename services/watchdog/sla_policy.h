@@ -6,7 +6,9 @@
  *  rule applies to which case (first matching `clock` line), when to remind
  *  (percent of the allowed time), how to escalate after a breach (tiers, each
  *  AFTER a span past the deadline, to whom), and which extensions may be
- *  approved (stage, step, span, approver). The format is documented in the
+ *  approved (stage, step, the span counted from the round's start, approver),
+ *  and what pauses each stage's clock (waiting for the customer, a recorded
+ *  appraisal period). The format is documented in the
  *  file's header and in docs/watchdog.md.
  *
  *  sla_policy_load reads the policy and every calendar of the calendars
@@ -21,7 +23,7 @@
  *  Interface: sla_stage_name, sla_stage_parse, sla_policy_load,
  *  sla_policy_parse (policy text, calendars given: for tests),
  *  sla_policy_destroy, sla_policy_choose, sla_policy_calendar_for,
- *  sla_policy_reminders, sla_policy_tiers, sla_policy_extension,
+ *  sla_policy_reminders, sla_policy_tiers, sla_policy_extension, sla_policy_pauses,
  *  sla_policy_summary, sla_selector, sla_policy_test
  */
 #ifndef SLA_POLICY_H_INCLUDED
@@ -35,6 +37,7 @@
 typedef enum {
     SLA_ACKNOWLEDGE = 0,
     SLA_FIRST_RESPONSE,
+    SLA_SERVICE,                    /* the bank's internal decision clock (CLOCKS-A) */
     SLA_RESOLUTION,
     SLA_REVIEW,
     SLA_STAGES
@@ -79,14 +82,24 @@ typedef struct {
     int nto;
 } sla_tier_t;
 
+/* An extension rule: step N of a stage extends its deadline TO `to`
+ * counted from the round's start (`extend resolution 1 to 30d supervisor`).
+ * adds_text is what sla_extension_rule.adds and the audit row carry:
+ * "to 30d" (a trail row without "to " is an extension approved under the
+ * old additive rule: sla_plan still reads it as "adds"). */
 typedef struct {
     sla_stage_t stage;
     int step;                               /* 1, 2 ... */
-    span_t adds;
-    char adds_text [SLA_SPAN_SIZE];
+    span_t to;
+    char to_text [SLA_SPAN_SIZE];           /* "30d" */
+    char adds_text [SLA_SPAN_SIZE + 4];     /* "to 30d" */
     char approver [32];
     char rule [SLA_RULE_SIZE];
 } sla_extension_t;
+
+/* What pauses a stage's clock (`pause STAGE WHAT ...`): a mask. */
+#define SLA_PAUSE_AWAITING  1u          /* the case waits for the customer */
+#define SLA_PAUSE_APPRAISAL 2u          /* appraisal_start .. appraisal_end */
 
 typedef struct _sla_policy_t sla_policy_t;
 
@@ -116,6 +129,10 @@ const calendar_t *sla_policy_calendar (const sla_policy_t *self, const char *nam
 int sla_policy_reminders (const sla_policy_t *self, sla_stage_t stage, const int **percents);
 /* Escalation tiers, in order. */
 int sla_policy_tiers (const sla_policy_t *self, const sla_tier_t **tiers);
+/* What pauses a stage (SLA_PAUSE_* mask): its `pause` line, else the
+ * default: SLA_PAUSE_APPRAISAL for resolution (the regulatory clock),
+ * SLA_PAUSE_AWAITING for every other stage (the behaviour before issue 15). */
+unsigned sla_policy_pauses (const sla_policy_t *self, sla_stage_t stage);
 /* Extension rules, every stage, in file order. */
 int sla_policy_extensions (const sla_policy_t *self, const sla_extension_t **rules);
 

@@ -148,7 +148,7 @@ def step_a():
     step("a: extension 1 by the supervisor", a_s, a, "extend", "--text", "EXT-SECRET 需调取境外交易凭证")
     expect("a: state unchanged by extend", "accepted", lifecycle.state(a))
     expect("a: audit row of extension 1",
-           "%s|supervisor|accepted|accepted|resolution|1|15d|supervisor|true" % a_s,
+           "%s|supervisor|accepted|accepted|resolution|1|to 30d|supervisor|true" % a_s,
            last_extend(a))
     refused("a: extension 2 by a supervisor", 1, "forbidden", a_s, a, "extend", "--text", "再延期")
     says("a: the refusal names the approver", "needs the approval of a manager")
@@ -156,7 +156,7 @@ def step_a():
             "--text", "再延期")
     step("a: extension 2 by a manager", MANAGER, a, "extend", "--text", "重大复杂案件，经行领导批准")
     expect("a: audit row of extension 2",
-           "%s|manager|accepted|accepted|resolution|2|30d|manager|true" % MANAGER, last_extend(a))
+           "%s|manager|accepted|accepted|resolution|2|to 60d|manager|true" % MANAGER, last_extend(a))
     refused("a: extension 3 (none in the policy) by a manager", 1, "invalid_transition", MANAGER,
             a, "extend", "--text", "三延")
     says("a: the refusal says the policy allows no extension 3",
@@ -166,8 +166,8 @@ def step_a():
             "extend", "--text", "三延")
     stream = replay()
     expect("a: two complaint.extended events (stage step adds approver actor_role state)",
-           [["resolution", 1, "15d", "supervisor", "supervisor", "accepted"],
-            ["resolution", 2, "30d", "manager", "manager", "accepted"]],
+           [["resolution", 1, "to 30d", "supervisor", "supervisor", "accepted"],
+            ["resolution", 2, "to 60d", "manager", "manager", "accepted"]],
            [[e["data"].get(k) for k in ("stage", "step", "adds", "approver", "actor_role", "state")]
             for e in stream if e.get("complaint_no") == a and e["type"] == "complaint.extended"])
     expect("a: the reason never reaches the stream", 0,
@@ -199,7 +199,7 @@ def step_b():
     clock_row(b_id, "app_now () - interval '1 hour'", "app_now () - interval '2 hours'")
     step("b: a paused clock that never breached may be extended", b_s, b, "extend",
          "--text", "等待客户材料")
-    expect("b: extension 1 recorded", "resolution|1|15d", "|".join(last_extend(b).split("|")[4:7]))
+    expect("b: extension 1 recorded", "resolution|1|to 30d", "|".join(last_extend(b).split("|")[4:7]))
     return b, b_s, b_id
 
 
@@ -220,7 +220,7 @@ def step_c():
     # issue 15: the review is the complaint office's (its supervisor decides it)
     c_s = REVIEWER
     step("c: review extension 1 (supervisor)", c_s, c, "extend", "--text", "复核需时")
-    expect("c: the review clock's step 1", "review|1|15d|supervisor",
+    expect("c: the review clock's step 1", "review|1|to 45d|supervisor",
            "|".join(last_extend(c).split("|")[4:8]))
     refused("c: no review extension 2 in the policy", 1, "invalid_transition", MANAGER, c,
             "extend", "--text", "x")
@@ -228,7 +228,7 @@ def step_c():
     c_s = supervisor(dept(c))           # back with the department that decided
     step("c: after reopen the resolution steps start again at 1", c_s, c, "extend",
          "--text", "新一轮延期")
-    expect("c: resolution step 1 of the new round", "resolution|1|15d|supervisor",
+    expect("c: resolution step 1 of the new round", "resolution|1|to 30d|supervisor",
            "|".join(last_extend(c).split("|")[4:8]))
 
 
@@ -371,9 +371,9 @@ def main():
         return checks.status()
     # The rules the watchdog would load from deploy/sla/policy.conf.
     sql("insert into sla_extension_rule (stage, step, adds, approver, rule) values"
-        " ('resolution', 1, '15d', 'supervisor', 'policy.conf:test1'),"
-        " ('resolution', 2, '30d', 'manager', 'policy.conf:test2'),"
-        " ('review', 1, '15d', 'supervisor', 'policy.conf:test3')")
+        " ('resolution', 1, 'to 30d', 'supervisor', 'policy.conf:test1'),"
+        " ('resolution', 2, 'to 60d', 'manager', 'policy.conf:test2'),"
+        " ('review', 1, 'to 45d', 'supervisor', 'policy.conf:test3')")
     note("extension rules seeded")
     a = step_a()
     b = step_b()

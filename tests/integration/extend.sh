@@ -3,8 +3,10 @@
 # (issue 4): real bus, intake and router, the real directory, every action
 # through `complaintctl act` as a named person. No watchdog runs here: the
 # extension rules are seeded with psql the way the watchdog loads them from
-# deploy/sla/policy.conf (resolution step 1 +15d by a supervisor, step 2
-# +30d by a manager; review step 1 +15d by a supervisor), and a clock row is
+# deploy/sla/policy.conf, in its form since issue 15 (resolution step 1 'to
+# 30d' by a supervisor, step 2 'to 60d' — a manager here: the `superior`
+# check is intake's, tested with it; review step 1 'to 45d' by a
+# supervisor), and a clock row is
 # inserted by hand where a deadline is needed.
 #
 #   a  a handler may not extend (forbidden); missing text is refused by the

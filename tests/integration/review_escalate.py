@@ -236,12 +236,13 @@ def main():
     lifecycle.setup(args.ctl, args.tokens, args.out)
     if not lifecycle.wait_directory(args.directory):
         return checks.status()
-    # The rules the watchdog loads from the SLA policy (CLOCKS-A makes the
-    # second resolution step `superior`), written as the watchdog's role.
+    # The rules the watchdog loads from deploy/sla/policy.conf (the second
+    # resolution step's approver is `superior`), written as the watchdog's
+    # role: no watchdog runs here.
     sql("set role complaints_watchdog;"
         " insert into sla_extension_rule (stage, step, adds, approver, rule) values"
-        " ('resolution', 1, '15d', 'supervisor', 'policy.conf:test1'),"
-        " ('resolution', 2, '30d', 'superior', 'policy.conf:test2')"
+        " ('resolution', 1, 'to 30d', 'supervisor', 'policy.conf:test1'),"
+        " ('resolution', 2, 'to 60d', 'superior', 'policy.conf:test2')"
         " on conflict do nothing; reset role")
     note("extension rules seeded")
     a = step_a()

@@ -19,7 +19,7 @@ holds, whatever the machine's speed.
     six A B C D E F          six cases of Mon 03-02 09:00 routed; a's clocks
     b-acked B                b's acknowledge met on time
     mark-b B                 (b's resolution deadline before the pause)
-    eleven B C F             b paused, c extended +15d and told, f transferred
+    eleven B C F             b paused (service), c extended to 30d and told, f transferred
     f-met F                  f's round 1 met by the new department
     a-13h A / a-19h A / a-20h A / a-breach A
                              a's reminders, breach and tier 1, in order
@@ -147,21 +147,27 @@ def b_acked(b):
 
 
 def mark_b(b):
-    checks.mark_save(MARKS, "b", {"due": int(clock(b, "resolution", 0, MS % "due_at"))})
+    checks.mark_save(MARKS, "b", {"due": int(clock(b, "resolution", 0, MS % "due_at")),
+                                  "service": int(clock(b, "service", 0, MS % "due_at"))})
 
 
 def eleven(b, c, f):
     settle()
-    expect("b: paused while awaiting the customer", "paused", clock(b, "resolution", 0, "state"))
+    # Issue 15: the regulatory clock runs on while the bank waits for the
+    # customer; the internal service clock pauses.
+    expect("b: the service clock paused while awaiting the customer", "paused",
+           clock(b, "service", 0, "state"))
+    expect("b: the regulatory resolution clock runs on", "running",
+           clock(b, "resolution", 0, "state"))
     expect("b: first response met by the request for information", "met",
            clock(b, "first_response", 0, "state"))
-    expect("c: one extension of +15d", "1|{15d}",
+    expect("c: one extension, to 30d from receipt", "1|{30d}",
            clock(c, "resolution", 0, "extensions || '|' || extended_by::text"))
     due_c = clock(c, "resolution", 0, MS % "due_at")
-    expect("c: extended deadline: end of 03-17 + 15d = end of Wed 04-01",
+    expect("c: extended deadline: Mon 03-02 + 30d = end of Wed 04-01",
            str(ms("2026-04-02 00:00:00+08")), due_c)
     ext = lines_with(c, "sla.extended resolution 0 ext:1")
-    want = ("adds=15d .*approver=supervisor .*due_at=%s .*previous_due_at=%d"
+    want = ("adds=30d .*approver=supervisor .*due_at=%s .*previous_due_at=%d"
             % (due_c, ms("2026-03-18 00:00:00+08")))
     expect_true("c: sla.extended told (once) with adds, approver, previous and new deadline",
                 len(ext) == 1 and re.search(want, ext[0]), "%r, want /%s/" % (ext, want))
@@ -195,13 +201,19 @@ def a_breach(a):
 
 def b_replied(b):
     settle()
-    expect("b: paused_ms after the reply = 48 h", str(48 * 3600000),
-           clock(b, "resolution", 0, "paused_ms"))
-    expect("b: the deadline moved by exactly the paused time",
-           str(checks.mark_load(MARKS, "b")["due"] + 48 * 3600000),
-           clock(b, "resolution", 0, MS % "due_at"))
-    expect("b: running again, paused_since cleared", "running|",
-           clock(b, "resolution", 0, "state || '|' || coalesce(paused_since::text, '')"))
+    # service 10wd from Mon 03-02 09:00: end of Mon 03-16; 48 h of Mon-Wed
+    # working time waited = 2 working days -> end of Wed 03-18.
+    expect("b: service paused_ms after the reply = 48 h", str(48 * 3600000),
+           clock(b, "service", 0, "paused_ms"))
+    expect("b: the service deadline moved by the 2 working days waited (end of 03-18)",
+           "%d|%d" % (ms("2026-03-17 00:00:00+08"), ms("2026-03-19 00:00:00+08")),
+           "%d|%s" % (checks.mark_load(MARKS, "b")["service"],
+                      clock(b, "service", 0, MS % "due_at")))
+    expect("b: service running again, paused_since cleared", "running|",
+           clock(b, "service", 0, "state || '|' || coalesce(paused_since::text, '')"))
+    expect("b: the resolution deadline did not move, nothing paused",
+           "%d|0" % checks.mark_load(MARKS, "b")["due"],
+           clock(b, "resolution", 0, (MS % "due_at") + " || '|' || paused_ms"))
 
 
 def a_2330(a):

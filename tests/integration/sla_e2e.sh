@@ -17,11 +17,12 @@
 #      escalates tier 1 at once, tier 2 not before +1 working day (end of
 #      Wed 03-04), tier 3 at +2 working days; each step exactly once (one
 #      sla_firing row, one sla.* event), in this order by seq
-#   b  paused while awaiting the customer for 48 h: the resolution deadline
-#      moves by exactly the paused time, paused_ms = 48 h, sla.met of the
+#   b  awaiting the customer for 48 h: the internal service clock pauses
+#      (10wd: its deadline moves 2 working days, paused_ms = 48 h), the
+#      regulatory resolution clock runs on (issue 15), sla.met of the
 #      first response (request_info answered the customer)
 #   c  an extension approved by a supervisor: sla.extended with the new
-#      deadline (+15d: end of 03-17 -> end of 04-01), previous_due_at, adds,
+#      deadline (to 30d from receipt: end of 03-17 -> end of 04-01), previous_due_at, adds,
 #      approver; the clock shows extensions=1
 #   d  resolved one minute before its deadline: sla.met late=false
 #   e  resolved half an hour after it: sla.met late=true (and the breach
@@ -36,27 +37,12 @@
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog complaintctl
 
-DIRECTORY=$ROOT/deploy/org/directory.conf
-issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
-n_staff=$(awk '$1 == "staff"' "$DIRECTORY" | wc -l)
-
-start_service bus bus --name bus
-start_service intake intake --endpoint "$INTAKE_EP"
-start_service router router --name router --bus "$BUS_PUB_EP" \
-    --directory "$DIRECTORY" --tokens "$TEST_DIR/staff/tokens"
-start_service watchdog watchdog --name wd-e2e --bus "$BUS_PUB_EP" \
-    --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 500
-wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
-wait_bus 15 || fail "bus replay did not answer within 15 s"
-if ! wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]' 20; then
-    fail "the router did not load $n_staff tokens within 20 s"
-    exit 1
-fi
+. "$(dirname "$0")/../sla_lib.sh"
+sla_pipeline_start wd-e2e "$ROOT/deploy/sla/policy.conf"
 
 # ------------------------------------------------------------------ helpers
 
 checker () { "$PY" "$ROOT/tests/integration/sla_e2e.py" "$@"; }
-ms_of () { echo $(( $(date -d "$1" +%s) * 1000 )); }
 
 # at TIME — the store's clock jumps to TIME and (almost) stops there: scale
 # 1e-6, a real second is a microsecond, so a pause between two `at`s lasts
@@ -74,21 +60,6 @@ submit () {
     ctl submit --channel "$2" --ref "$1" --product 信用卡 --body "$3" --received-at "$4" \
         --phone "139$(printf '%08d' $((crc % 100000000)))" --name "客户-$1" \
         2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty'
-}
-field () {   # NO SQL-EXPR — one value of the case row
-    psql_value "select $2 from complaint where complaint_no = :'no'" no="$1"
-}
-act () {   # STAFF NO ACTION [FLAGS] — must succeed
-    local who=$1 no=$2; shift 2
-    if as_staff "$who" act "$no" "$@" >"$TEST_DIR/act.out" 2>"$TEST_DIR/act.err"; then
-        note "  $who: act $no $* -> $(cat "$TEST_DIR/act.out")"
-    else
-        fail "$who: act $no $*: $(cat "$TEST_DIR/act.err")"
-    fi
-}
-staff_in () {   # DEPT ROLE
-    psql_value "select id from staff where department = :'d' and role = :'r' and active
-                 order by ab_role nulls last, id limit 1" d="$1" r="$2"
 }
 handler () { field "$1" handler; }
 dept () { field "$1" department; }

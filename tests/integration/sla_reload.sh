@@ -5,8 +5,8 @@
 #
 #   1  at start the extension rules of the policy are in sla_extension_rule
 #      (resolution 1 +15d supervisor, 2 +30d manager), each citing its line
-#   2  a bad policy (an unknown unit on line 47) is refused on SIGHUP:
-#      policy_refused with path, line 47 and the reason in the log; the
+#   2  a bad policy (an unknown unit on the acknowledge 24h line) is refused on SIGHUP:
+#      policy_refused with path, that line and the reason in the log; the
 #      watchdog keeps running on the old policy: a new case still gets
 #      acknowledge 24h; the extension rules are unchanged
 #   3  a bad calendar file beside the good one is refused the same way, with
@@ -29,6 +29,11 @@ CALS=$TEST_DIR/calendars
 mkdir -p "$TEST_DIR/sla" "$CALS"
 cp "$ROOT/deploy/sla/policy.conf" "$POLICY"
 cp "$ROOT"/deploy/calendars/*.conf "$CALS/"
+# The lines edited below, wherever they are in the shipped policy.
+ACK=$(grep -n '^clock acknowledge     24h' "$POLICY" | cut -d: -f1)
+EXT=$(grep -n '^extend  resolution  1 ' "$POLICY" | cut -d: -f1)
+[ -n "$ACK" ] && [ -n "$EXT" ] || { fail "policy.conf: the acknowledge 24h or extension 1 line moved"; exit 1; }
+export SLA_ACK_LINE=$ACK SLA_EXT_LINE=$EXT
 
 start_service bus bus --name bus
 start_service intake intake --endpoint "$INTAKE_EP"
@@ -58,22 +63,22 @@ A=$(submit rl-a)
 checker one "$A"
 
 # ---------------------------------------------------------- 2: bad policy
-sed -i '47s/.*/clock acknowledge     24x/' "$POLICY"
+sed -i "${ACK}s/.*/clock acknowledge     24x/" "$POLICY"
 checker two "$(hup policy_refused)"
 assert_true "2: the watchdog still runs" service_alive watchdog
 checker two-b "$(submit rl-b)"
 
 # -------------------------------------------------------- 3: bad calendar
-sed -i '47s/.*/clock acknowledge     24h/' "$POLICY"
+sed -i "${ACK}s/.*/clock acknowledge     24h/" "$POLICY"
 printf 'name      xx\ntimezone  Asia/Shanghai\nworkweek  mon-fri\nholiday   2026-13-01  bad\n' \
     >"$CALS/xx.conf"
 checker three "$(hup policy_refused)"
 rm -f "$CALS/xx.conf"
 
 # ---------------------------------------------------------- 4: good edit
-sed -i '47s/.*/clock acknowledge     12h/' "$POLICY"
-sed -i '84s/.*/extend  resolution  1  10d  supervisor/' "$POLICY"
-printf 'extend  review  1  15d  complaint_office\n' >>"$POLICY"
+sed -i "${ACK}s/.*/clock acknowledge     12h/" "$POLICY"
+sed -i "${EXT}s/.*/extend  resolution  1  to 20d  supervisor/" "$POLICY"
+printf 'extend  review  1  to 45d  complaint_office\n' >>"$POLICY"
 checker four "$(hup policy_loaded)" "$(wc -l <"$POLICY")"
 checker four-c "$(submit rl-c)"
 # Dirty the old case (a note) so the watchdog recomputes it under the new
@@ -84,7 +89,7 @@ as_staff "$h" act "$A" note --text "客户来电询问进度" >/dev/null 2>"$TES
 checker four-old "$A"
 
 # -------------------------------------------------- 5: bad file at start
-sed -i '47s/.*/clock acknowledge     24x/' "$POLICY"
+sed -i "${ACK}s/.*/clock acknowledge     24x/" "$POLICY"
 "$BIN/watchdog" --name wd-bad --bus none --policy "$POLICY" --calendars "$CALS" \
     >"$TEST_DIR/wd-bad.log" 2>&1
 checker five "$?" "$TEST_DIR/wd-bad.log"
