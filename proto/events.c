@@ -106,6 +106,10 @@ static const events_field_t s_received [] = {
     F ("narrative_consent", BOOL, OPTIONAL, PLAIN,
        "the customer agreed to publish the complaint's text, scrubbed (submit "
        "`narrative_consent`); always packed, absent in events of older intakes: false"),
+    F ("referral_source", STR, OPTIONAL, PLAIN,
+       "who referred the complaint (submit `referral.source`): `regulator`, `association`, "
+       "`consumer_association` or `media`; absent when the customer came directly. Never "
+       "the referrer's name or ticket (the staff view has them)"),
     F ("received_at", INT, REQUIRED, PLAIN,
        "unix ms as stored: the adapter's time, else the store's clock"),
 };
@@ -206,6 +210,16 @@ static const events_field_t s_rejected [] = {
        "`duplicate`, `in_litigation`, `already_decided`, `not_a_complaint`, "
        "`outside_scope`, `unverifiable`"),
     F ("duplicate_of", STR, OPTIONAL, PLAIN, "the first complaint, when a duplicate"),
+};
+
+//  The referrer's ticket is the referring body's own case number: an
+//  institution's reference, not the customer's identity, and what the
+//  referring body files the reply under, so it may travel; the referrer's
+//  name and the reply's text stay in the store.
+static const events_field_t s_referrer_replied [] = {
+    F ("referral_source", STR, REQUIRED, PLAIN,
+       "`regulator`, `association`, `consumer_association` or `media`"),
+    F ("referrer_ticket", STR, OPTIONAL, PLAIN, "the referring body's ticket number, when given"),
 };
 
 static const events_field_t s_extended [] = {
@@ -315,6 +329,7 @@ enum {
     E_FEEDBACK, E_REVIEW_REQUESTED, E_REOPENED, E_CLOSED, E_TRANSFERRED, E_ESCALATED,
     E_EXTENDED, E_REJECTED, E_WITHDRAWN,
     E_CONTACTED, E_MARKED_COMPLEX, E_APPRAISAL_STARTED, E_APPRAISAL_ENDED, E_NEW_MATERIAL,
+    E_REFERRER_REPLIED,
     E_SLA_REMINDER, E_SLA_BREACHED, E_SLA_ESCALATED, E_SLA_EXTENDED, E_SLA_MET,
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
     E_HOTSPOT, E_HOTSPOT_CLEARED,
@@ -370,6 +385,9 @@ static const events_decl_t s_events [E_COUNT] = {
       "runs again", ACT, OWN (s_appraisal) },
     { "complaint.new_material", "intake", "staff action `new_material`: the customer's new "
       "facts and reasons restart the regulatory period from now", ACT, NONE },
+    { "complaint.referrer_replied", "intake", "staff action `reply_referrer`: the reply back "
+      "to the body that referred the complaint (对口回复); never its text", ACT,
+      OWN (s_referrer_replied) },
     { "sla.reminder", "watchdog", "a reminder before the deadline (催办)", SLA,
       OWN (s_sla_reminder) },
     { "sla.breached", "watchdog", "the deadline passed, the stage not met", SLA,
@@ -629,7 +647,7 @@ events_complaint_received (msgpack_sbuffer *buf, const events_received_t *r)
           s_strn (r->subject),
           s_strn (r->body), s_strn (r->demand), s_strn (r->branch), s_strn (r->product),
           s_strn (r->category), s_str (r->amount), s_str (r->lang),
-          s_bool (r->narrative_consent), at);
+          s_bool (r->narrative_consent), s_str (r->referral_source), at);
 }
 
 void
@@ -797,6 +815,14 @@ void
 events_complaint_new_material (msgpack_sbuffer *buf, const events_action_t *a)
 {
     PACK (buf, E_NEW_MATERIAL, ACTION_HEAD ("new_material", a));
+}
+
+void
+events_complaint_referrer_replied (msgpack_sbuffer *buf, const events_action_t *a,
+                                    const char *referral_source, const char *referrer_ticket)
+{
+    PACK (buf, E_REFERRER_REPLIED, ACTION_HEAD ("reply_referrer", a), s_str (referral_source),
+          s_str (referrer_ticket));
 }
 
 #define SLA_HEAD(h) s_str ((h)->complaint_no), s_str ((h)->stage), s_int ((h)->round), \
@@ -1230,8 +1256,8 @@ events_test (bool verbose)
     events_received_t r = {
         { "hotline", 7 }, "45db60af30e8adf3f661da481c70bad3", { "年费", strlen ("年费") },
         { body, strlen (body) }, { NULL, 0 }, { "上海分行", strlen ("上海分行") },
-        { "信用卡", strlen ("信用卡") }, { NULL, 0 }, "300.00", "zh", true, 1795438798831LL,
-        NULL
+        { "信用卡", strlen ("信用卡") }, { NULL, 0 }, "300.00", "zh", true, NULL,
+        1795438798831LL, NULL
     };
     S_BEGIN ();
     events_complaint_received (&buf, &r);
@@ -1240,6 +1266,14 @@ events_test (bool verbose)
     S_EXPECT (!memmem (buf.data, buf.size, "zhang", 5));
     S_EXPECT (!memmem (buf.data, buf.size, "6222", 4));
     S_EXPECT (proto_map_get (&msg.data, "demand")->type == MSGPACK_OBJECT_NIL);
+    S_EXPECT (!proto_map_get (&msg.data, "referral_source"));     /* came directly */
+    r.referral_source = "association";
+    S_BEGIN ();
+    events_complaint_received (&buf, &r);
+    s_verify ("complaint.received", &buf, &msg);
+    S_EXPECT (proto_map_get (&msg.data, "referral_source")
+              && proto_map_get (&msg.data, "referral_source")->type == MSGPACK_OBJECT_STR);
+    r.referral_source = NULL;
     //  the customer's own name, and a full-width phone, with the identity
     customer_t who = { 0 };
     who.name = (proto_str_t) { "张三", strlen ("张三") };
@@ -1340,6 +1374,9 @@ events_test (bool verbose)
                 events_complaint_appraisal_ended (&buf, &act, "testing");
                 break;
             case E_NEW_MATERIAL: events_complaint_new_material (&buf, &act); break;
+            case E_REFERRER_REPLIED:
+                events_complaint_referrer_replied (&buf, &act, "regulator", "12378-2026-0042");
+                break;
             default: S_EXPECT (!"an action event without a packer");
         }
         s_verify (type, &buf, &msg);

@@ -111,6 +111,7 @@ typedef struct {
     const char *amount;             /* decimal string or NULL */
     const char *lang;               /* "zh" | "en" */
     bool narrative_consent;         /* consent to publish the scrubbed text */
+    const char *referral_source;    /* who referred it; NULL: came directly */
     int64_t received_at;            /* unix ms, or EVENTS_AT_FROM_STORE */
     const customer_t *identity;     /* whose own name and numbers are scrubbed from the
                                        text as well (NULL: the general rules only); never
@@ -197,6 +198,11 @@ void events_complaint_appraisal_started (msgpack_sbuffer *buf, const events_acti
 void events_complaint_appraisal_ended (msgpack_sbuffer *buf, const events_action_t *a,
                                        const char *kind);
 void events_complaint_new_material (msgpack_sbuffer *buf, const events_action_t *a);
+/* complaint.referrer_replied: the source, and the referrer's ticket (NULL:
+ * none was given); never the reply's text nor the referrer's name. */
+void events_complaint_referrer_replied (msgpack_sbuffer *buf, const events_action_t *a,
+                                        const char *referral_source,
+                                        const char *referrer_ticket);
 
 /* SLA events (the watchdog): the clock's head. */
 typedef struct {

@@ -150,6 +150,14 @@ static const lifecycle_action_t s_actions [] = {
       LIFECYCLE_SAME, H | SV | C,
       FIELD_TEXT, 0, "complaint.new_material",
       "the customer brought new facts and reasons: the period starts again from today" },
+    /* The reply back to the body that referred the complaint (对口回复,
+     * seed 003_2e13b8f96210a22c.txt; issue 15 §1): the text says what was
+     * reported and stays in the trail. Also from closed: the reply back
+     * often reports the result. Only a referred case (intake checks
+     * complaint.referral_source, error field referral). */
+    { "reply_referrer", S_OPEN | B(CLOSED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_TEXT, 0, "complaint.referrer_replied",
+      "the reply back to the referring body (regulator, association, media) (对口回复)" },
 };
 #define S_NACTIONS (sizeof s_actions / sizeof s_actions [0])
 
@@ -695,10 +703,12 @@ lifecycle_test (bool verbose)
         assert (lifecycle_action (act->name, strlen (act->name)) == act);
         assert (act->from && act->roles && act->event && act->summary);
         assert ((act->required & act->optional) == 0);
-        /* review is the one way out of a final state: a closed case's
-         * customer may still ask for one, within the window (intake) */
+        /* out of a final state only to closed's follow-ups: review (a
+         * closed case's customer may still ask for one, within the window:
+         * intake) and those that keep it closed (reply_referrer) */
         assert ((act->from & ~S_OPEN) == 0
-                || (s_streq (act->name, "review") && (act->from & ~S_OPEN) == B(CLOSED)));
+                || ((act->from & ~(S_OPEN | B(CLOSED))) == 0
+                    && (act->to == LIFECYCLE_SAME || s_streq (act->name, "review"))));
         assert (strncmp (act->event, "complaint.", 10) == 0);
     }
     assert (lifecycle_action ("fly", 3) == NULL);
@@ -893,6 +903,25 @@ lifecycle_test (bool verbose)
     /* the complaint office may not review its own decision */
     lifecycle_actor_t officer = { ROLE_COMPLAINT_OFFICE, "co", "/h/co/", "complaint_office" };
     assert (!lifecycle_independent_reviewer (&officer, "co", "/h/co/"));
+
+    /* reply_referrer: text required, any open state and closed, the state
+     * stays; never from rejected or withdrawn */
+    const lifecycle_action_t *reply_referrer = lifecycle_action ("reply_referrer", 14);
+    assert (reply_referrer && s_streq (reply_referrer->event, "complaint.referrer_replied"));
+    assert (lifecycle_allows (reply_referrer, STATE_CLOSED)
+            && lifecycle_allows (reply_referrer, STATE_RESOLVED)
+            && lifecycle_allows (reply_referrer, STATE_RECEIVED)
+            && !lifecycle_allows (reply_referrer, STATE_REJECTED)
+            && !lifecycle_allows (reply_referrer, STATE_WITHDRAWN));
+    assert (lifecycle_target (reply_referrer, STATE_CLOSED) == STATE_CLOSED);
+    assert (!(reply_referrer->roles & ROLE_MANAGER));
+    kase = (lifecycle_case_t) { .state = STATE_CLOSED, .level = "branch",
+                                .recorded_satisfied = 1 };
+    f = (lifecycle_fields_t) { 0, NULL, NULL, NULL, false, -1 };
+    assert (lifecycle_check (reply_referrer, &f, &kase, &err) == -1
+            && s_streq (err.field, "text") && s_streq (err.code, PROTO_E_MISSING_FIELD));
+    f.present = FIELD_TEXT;
+    assert (lifecycle_check (reply_referrer, &f, &kase, &err) == 0);
 
     assert (s_streq (lifecycle_outcome_cfpb ("compensation"), "Closed with monetary relief"));
     assert (s_streq (lifecycle_outcome_cfpb ("apology"), "Closed with non-monetary relief"));

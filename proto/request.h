@@ -58,6 +58,27 @@ typedef struct {
     char        amount [REQUEST_AMOUNT_SIZE];
 } first_contact_t;
 
+/*  A referred complaint (issue 15 §1; migration 026): forwarded by a
+ *  regulator's hotline, the banking association, a consumer association
+ *  or the media, with the referring body's own ticket number and the date
+ *  by which it wants the bank's reply back (对口回复, seed
+ *  003_2e13b8f96210a22c.txt). `source` is one of referral_sources ("" when
+ *  the complaint came directly); referrer and ticket are optional, due_at
+ *  0 when absent. Whether due_at is after receipt and within a year of it
+ *  is intake's check (the receipt may be the store's clock): see
+ *  services/intake/complaint_store.c. */
+#define REQUEST_REFERRER_MAX_CHARS 200  /* characters, as complaint.referrer */
+#define REQUEST_TICKET_MAX         64   /* bytes (complaint.referrer_ticket: 64 characters) */
+typedef struct {
+    char        source [24];
+    proto_str_t referrer;          /* the referring body by name */
+    proto_str_t ticket;            /* its own ticket number */
+    int64_t     due_at;            /* unix ms; 0 when absent */
+} referral_t;
+
+/* Referral sources, as complaint.referral_source (NULL-terminated). */
+extern const char *const referral_sources [];
+
 typedef struct {
     proto_str_t channel;
     proto_str_t ref;               /* adapter's idempotency reference */
@@ -70,6 +91,8 @@ typedef struct {
     bool        narrative_consent; /* the customer agreed to publish the (scrubbed)
                                       text; false when absent */
     first_contact_t first_contact; /* optional: solved on the call */
+    referral_t  referral;          /* source "" when not referred; channel regulator
+                                      without a referral decodes as source regulator */
 } submit_t;
 
 typedef struct {
@@ -146,7 +169,7 @@ int request_decode (const void *data, size_t size, msgpack_unpacked *msg,
 
 /* Pack a submit request from a submit_t (fields with ptr == NULL are left
  * out; amount if has_amount; received_at if non-zero; first_contact if
- * present). */
+ * present; referral when its source is set). */
 void request_submit_pack (msgpack_sbuffer *buf, const submit_t *submit);
 
 /* Pack a get: the staff view with a token, the public status view with

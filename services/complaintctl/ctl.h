@@ -109,6 +109,10 @@ const char *ctl_bank_zone (void);
 /* Unix ms as "YYYY-MM-DD HH:MM +08:00" in zone (NULL: the bank's), the
  * offset written: every time complaintctl shows people goes through it. */
 const char *ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size);
+/* A time people typed, in zone (NULL: the bank's): "YYYY-MM-DD HH:MM", or
+ * a date alone meaning the end of that day; to unix ms. -1 with a usage
+ * message naming flag. */
+int ctl_time_parse (const char *flag, const char *text, const char *zone, int64_t *ms);
 /* A time from a reply for people: unix milliseconds (or an ISO string, kept
  * as it is) as ctl_time_in in the bank's zone; "-" for null or absent. */
 const char *ctl_format_time (const json_t *value, char *buf, size_t size);

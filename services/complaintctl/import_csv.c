@@ -8,6 +8,8 @@
  *  imports. Each row becomes a submit on channel "regulator" with ref
  *  "cfpb-<Complaint ID>"; the public export carries no identity, so the
  *  customer is "CFPB consumer <Complaint ID>" (see docs/complaintctl.md).
+ *  The bureau is the referrer: the submit's referral is source regulator,
+ *  referrer the bureau, ticket the Complaint ID.
  *  "Consumer consent provided?" = "Consent provided" becomes the submit's
  *  narrative_consent (true); anything else, or no such column, false.
  *  The row's "Date received" goes as received_at, so the SLA clocks start
@@ -57,6 +59,7 @@
 
 #define S_CHANNEL          "regulator"
 #define S_REF_PREFIX       "cfpb-"
+#define S_REFERRER         "Consumer Financial Protection Bureau"
 #define S_MAX_COLUMNS      256          /* a header wider than this is not the export */
 #define S_MAX_FIELD        (4 * PROTO_MAX_BODY)    /* a narrative is at most 64 KiB */
 #define S_RETRY_DELAY_MS   500          /* after an "unavailable" reply */
@@ -282,6 +285,12 @@ s_take_row (csv_rows_t *csv, long line, void *arg)
     submit.channel = (proto_str_t) { S_CHANNEL, strlen (S_CHANNEL) };
     submit.ref = (proto_str_t) { ref, strlen (ref) };
     submit.lang = (proto_str_t) { "en", 2 };
+    /* The bureau referred it: its Complaint ID is the referrer's ticket,
+     * quoted in the reply back (issue 15 §1; submit `referral`). */
+    strcpy (submit.referral.source, "regulator");
+    submit.referral.referrer = (proto_str_t) { S_REFERRER, strlen (S_REFERRER) };
+    if (id.len <= REQUEST_TICKET_MAX)
+        submit.referral.ticket = id;
     submit.subject = s_short (s_field (self, C_ISSUE));
     submit.product = s_short (s_field (self, C_PRODUCT));
     submit.category = s_short (s_field (self, C_SUBPRODUCT));

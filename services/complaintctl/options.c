@@ -100,9 +100,10 @@ ctl_bank_zone (void)
 
 //  The zone is set for the one conversion and the caller's TZ put back, so
 //  a command that prints times of several zones (a case's, the bank's)
-//  cannot leave the wrong one behind.
-const char *
-ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
+//  cannot leave the wrong one behind. s_zone_enter returns the TZ to give
+//  back to s_zone_leave (NULL: there was none).
+static char *
+s_zone_enter (const char *zone)
 {
     const char *old = getenv ("TZ");
     char *saved = old ? strdup (old) : NULL;
@@ -110,6 +111,25 @@ ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
     snprintf (tz, sizeof tz, ":%s", zone ? zone : ctl_bank_zone ());
     setenv ("TZ", tz, 1);
     tzset ();
+    return saved;
+}
+
+static void
+s_zone_leave (char *saved)
+{
+    if (saved) {
+        setenv ("TZ", saved, 1);
+        free (saved);
+    }
+    else
+        unsetenv ("TZ");
+    tzset ();
+}
+
+const char *
+ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
+{
+    char *saved = s_zone_enter (zone);
     time_t secs = (time_t) (ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     struct tm tm;
     char clock [32];
@@ -122,14 +142,36 @@ ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
     }
     else
         snprintf (buf, size, "?");
-    if (saved) {
-        setenv ("TZ", saved, 1);
-        free (saved);
-    }
-    else
-        unsetenv ("TZ");
-    tzset ();
+    s_zone_leave (saved);
     return buf;
+}
+
+//  "YYYY-MM-DD HH:MM" (or "YYYY-MM-DDTHH:MM") is a wall-clock time in the
+//  zone; a date alone is the end of that day there (a reply due "by
+//  2026-12-20" is due until 23:59:59.999 of it). mktime resolves the
+//  wall-clock time with the zone's rules, daylight saving included.
+int
+ctl_time_parse (const char *flag, const char *text, const char *zone, int64_t *ms)
+{
+    int y, mo, d, h = 23, mi = 59, n = 0;
+    char sep = 0;
+    bool date_only = sscanf (text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && text [n] == 0;
+    bool ok = date_only
+           || (sscanf (text, "%4d-%2d-%2d%c%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &n) == 6
+               && (sep == ' ' || sep == 'T') && text [n] == 0);
+    if (!ok || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || y < 2000
+    ||  y > 2099) {
+        fprintf (stderr, "complaintctl: %s must be YYYY-MM-DD or \"YYYY-MM-DD HH:MM\" "
+                 "(in %s), not \"%s\"\n", flag, zone ? zone : ctl_bank_zone (), text);
+        return -1;
+    }
+    char *saved = s_zone_enter (zone);
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                     .tm_min = mi, .tm_sec = date_only ? 59 : 0, .tm_isdst = -1 };
+    time_t secs = mktime (&tm);
+    s_zone_leave (saved);
+    *ms = (int64_t) secs * 1000 + (date_only ? 999 : 0);
+    return 0;
 }
 
 const char *

@@ -345,6 +345,18 @@ s_print_case (const json_t *kase)
     s_field (kase, "satisfied", "satisfied");
     s_field (kase, "reject reason", "reject_reason");
     s_field (kase, "duplicate of", "duplicate_of");
+    //  A referred complaint: who referred it, their ticket, and when they
+    //  want the reply back (对口回复) — a time in the bank's zone, the
+    //  offset written, like every time here.
+    const char *source = json_string_value (json_object_get (kase, "referral_source"));
+    if (source) {
+        const char *referrer = json_string_value (json_object_get (kase, "referrer"));
+        const char *ticket = json_string_value (json_object_get (kase, "referrer_ticket"));
+        snprintf (buf, sizeof buf, "%s%s%s%s%s", source, referrer ? ": " : "",
+                  referrer ? referrer : "", ticket ? ", ticket " : "", ticket ? ticket : "");
+        s_line ("referred by", buf);
+        s_time (kase, "reply due", "referrer_due_at");
+    }
     const json_t *customer = json_object_get (kase, "customer");
     if (json_is_object (customer)) {
         s_field (customer, "customer", "name");

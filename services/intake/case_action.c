@@ -35,6 +35,12 @@
  *                 reason (via, kind) are in its details. Whether an
  *                 appraisal is open is read from the trail (the last
  *                 appraisal_start with no appraisal_end after it)
+ *      reply_referrer  nothing but version: the audit row keeps what was
+ *                 reported back (text); only a referred case (its
+ *                 referral_source set, migration 026), else invalid_field
+ *                 naming referral; the event says the source and the
+ *                 referrer's ticket (the watchdog's referral_reply clock
+ *                 is met by it)
  *
  *  Times. accepted_at, resolved_at, closed_at, case_action.at and outbox.at
  *  come from the store's clock, app_now () (migration 003): the SLA clocks
@@ -107,6 +113,9 @@ typedef struct {
     char ext_step [8];
     char ext_adds [32];
     char ext_approver [24];
+    /* reply_referrer: the case's referral (migration 026) */
+    char referral_source [24];
+    char referrer_ticket [72];          /* "" when none */
     proto_error_t err;
 } s_act_t;
 
@@ -192,6 +201,10 @@ static const char *s_extend_sql =
     "SELECT step, adds, approver, deadline_passed,"
     "       to_char (due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')"
     "  FROM sla_extension_next ($1, $2)";
+
+/* A referred case's source and the referrer's ticket (reply_referrer). */
+static const char *s_referral_sql =
+    "SELECT referral_source, coalesce (referrer_ticket, '') FROM complaint WHERE id = $1";
 
 /* NULL for "" (absent), so SQL sees NULL. */
 static const char *
@@ -604,6 +617,33 @@ s_check_extend (s_act_t *self)
     return 0;
 }
 
+/* reply_referrer: only a case that was referred to the bank has a body to
+ * reply back to. 0: go on. */
+static int
+s_check_referral (s_act_t *self)
+{
+    const char *values [] = { self->id };
+    PGresult *res = s_exec (self, "referral", s_referral_sql, 1, values, NULL, NULL);
+    if (!res)
+        return -1;
+    bool referred = PQntuples (res) == 1 && !PQgetisnull (res, 0, 0);
+    if (referred) {
+        snprintf (self->referral_source, sizeof self->referral_source, "%s",
+                  PQgetvalue (res, 0, 0));
+        snprintf (self->referrer_ticket, sizeof self->referrer_ticket, "%s",
+                  PQgetvalue (res, 0, 1));
+    }
+    PQclear (res);
+    if (!referred) {
+        proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "referral",
+                         "complaint %s was not referred by a regulator, an association or the "
+                         "media: there is no referring body to reply to",
+                         self->act->complaint_no);
+        return -1;
+    }
+    return 0;
+}
+
 /*  The event's data: who did what, where the case is now, and the action's
  *  structured fields, packed by the event's one packer (proto/events.c).
  *  Never the free text (a note can hold anything) and never the customer
@@ -672,6 +712,9 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
     else if (s_is (event, "complaint.extended"))
         events_complaint_extended (buf, &a, self->ext_stage, strtoll (self->ext_step, NULL, 10),
                                    self->ext_adds, self->ext_approver);
+    else if (s_is (event, "complaint.referrer_replied"))
+        events_complaint_referrer_replied (buf, &a, self->referral_source,
+                                           s_opt (self->referrer_ticket));
     else
         abort ();       /* a lifecycle event without a packer: events_test catches it */
 }
@@ -803,6 +846,8 @@ case_action_apply (pg_session_t *pg, const act_t *act, long review_window_days,
             else
             if (s_read_case (&self) == 0 && s_check_references (&self) == 0
             &&  (strcmp (act->action->name, "extend") != 0 || s_check_extend (&self) == 0)
+            &&  (strcmp (act->action->name, "reply_referrer") != 0
+                 || s_check_referral (&self) == 0)
             &&  s_write (&self) == 0) {
                 res = s_exec (&self, "commit", "COMMIT", 0, NULL, NULL, NULL);
                 if (res) {

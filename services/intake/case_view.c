@@ -69,6 +69,10 @@ static const s_column_t s_case_columns [] = {
     { "resolution_outcome", COL_TEXT }, { "resolution_amount", COL_TEXT },
     { "satisfied", COL_BOOL }, { "reject_reason", COL_TEXT },
     { "duplicate_of", COL_TEXT },
+    /* a referred complaint (migration 026): who referred it, their ticket
+     * and the date their reply back is due; nil when it came directly */
+    { "referral_source", COL_TEXT }, { "referrer", COL_TEXT },
+    { "referrer_ticket", COL_TEXT }, { "referrer_due_at", COL_INT },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -85,6 +89,7 @@ static const char *s_get_sql =
     " c.major, c.level, " MS ("c.due_at") ", " MS ("c.accepted_at") ","
     " " MS ("c.resolved_at") ", " MS ("c.closed_at") ", c.resolution_outcome,"
     " c.resolution_amount::text, c.satisfied, c.reject_reason, c.duplicate_of,"
+    " c.referral_source, c.referrer, c.referrer_ticket, " MS ("c.referrer_due_at") ","
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"

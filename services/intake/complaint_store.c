@@ -54,8 +54,8 @@
 
 #define BLOCK_SIZE      100     /* must equal complaint_no_seq's INCREMENT BY */
 #define BLOCKS_PER_FILL 16
-#define SUBMIT_COLUMNS  23      /* arrays in the submit statement */
-#define SUBMIT_TEXT     15      /* the first 15 are text, the rest bytea */
+#define SUBMIT_COLUMNS  27      /* arrays in the submit statement */
+#define SUBMIT_TEXT     19      /* the first 19 are text, the rest bytea */
 #define TEXTOID         25      /* pg_type OIDs, fixed since PostgreSQL 7 */
 #define BYTEAOID        17
 #define TEXTARRAYOID    1009
@@ -80,7 +80,7 @@ struct complaint_store_t {
 };
 
 /*  One statement per batch. Each parameter is an array with one element per
- *  complaint ($1..$15 text, $16..$23 bytea: the sealed identity, its four
+ *  complaint ($1..$19 text, $20..$27 bytea: the sealed identity, its four
  *  lookup hashes, the query code's hash and sealed copy, and the event
  *  data), unnested side by side. Set-based: one executor start-up, one
  *  plan, for the whole batch. It returns the input position (1-based) of
@@ -91,28 +91,46 @@ struct complaint_store_t {
  *  No identity goes in as plaintext: the customer is customer_sealed (one
  *  sealed msgpack map, identity_seal.h) and keyed hashes for lookups; the
  *  pseudonym is the bus's HMAC, as before. The submitter ($15, the sender's
- *  CURVE certificate name) scopes the reference (migration 024). */
+ *  CURVE certificate name) scopes the reference (migration 024).
+ *
+ *  A referral's due date (migration 026) is judged against the receipt
+ *  here, because only here is the receipt known when the submit gave none
+ *  (the store's clock, app_now ()): before the receipt, or more than a
+ *  year after it, the row is not inserted and comes back with why and the
+ *  receipt it was judged against ("before_receipt 1795438798831"), so the
+ *  one bad complaint is refused, naming referral.due_at, and its
+ *  neighbours in the batch are not. A retry of a complaint that exists
+ *  is not judged again (NOT EXISTS): it answers the first, as any
+ *  duplicate does. */
 static const char *s_submit_sql =
     "WITH input AS ("
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
-    "    $13::text[], $14::text[], $15::text[], $16::bytea[], $17::bytea[], $18::bytea[],"
-    "    $19::bytea[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[]) WITH ORDINALITY"
+    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
+    "    $19::text[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[], $24::bytea[],"
+    "    $25::bytea[], $26::bytea[], $27::bytea[]) WITH ORDINALITY"
     "  AS t (complaint_no, channel, ref, subject, body, demand, branch, product, category,"
-    "    amount, lang, pseudonym, received_at, consent, submitter, sealed, phone_hash,"
-    "    email_hash, account_hash, id_no_hash, code_hash, code_sealed, data, ord)),"
+    "    amount, lang, pseudonym, received_at, consent, submitter, referral_source, referrer,"
+    "    referrer_ticket, referrer_due, sealed, phone_hash, email_hash, account_hash,"
+    "    id_no_hash, code_hash, code_sealed, data, ord)),"
+    " checked AS ("
+    "  SELECT i.*, coalesce(to_timestamp(i.received_at::bigint / 1000.0), app_now()) AS recv,"
+    "    to_timestamp(i.referrer_due::bigint / 1000.0) AS due FROM input i),"
+    " judged AS ("
+    "  SELECT c.*, CASE WHEN c.due < c.recv THEN 'before_receipt'"
+    "    WHEN c.due > c.recv + interval '1 year' THEN 'over_a_year' END AS refused"
+    "  FROM checked c),"
     " ins AS ("
     "  INSERT INTO complaint (complaint_no, channel, ref, subject, body, demand, branch,"
     "    product, category, amount, lang, customer_pseudonym, received_at,"
     "    narrative_consent, submitter, customer_sealed, customer_phone_hash,"
     "    customer_email_hash, customer_account_hash, customer_id_no_hash, query_code_hash,"
-    "    query_code_sealed)"
+    "    query_code_sealed, referral_source, referrer, referrer_ticket, referrer_due_at)"
     "  SELECT complaint_no, channel, ref, subject, body, demand, branch, product, category,"
-    "    amount::numeric, coalesce(lang, 'zh'), pseudonym,"
-    "    coalesce(to_timestamp(received_at::bigint / 1000.0), app_now()), consent::boolean,"
+    "    amount::numeric, coalesce(lang, 'zh'), pseudonym, recv, consent::boolean,"
     "    submitter, sealed, phone_hash, email_hash, account_hash, id_no_hash, code_hash,"
-    "    code_sealed"
-    "  FROM input"
+    "    code_sealed, referral_source, referrer, referrer_ticket, due"
+    "  FROM judged WHERE refused IS NULL"
     "  ON CONFLICT (submitter, channel, ref) DO NOTHING"
     "  RETURNING complaint_no,"
     "    (extract(epoch FROM received_at) * 1000)::bigint AS received_ms),"
@@ -123,7 +141,11 @@ static const char *s_submit_sql =
     " ob AS ("
     "  INSERT INTO outbox (type, complaint_no, data)"
     "  SELECT 'complaint.received', complaint_no, data FROM created ORDER BY ord)"
-    " SELECT ord FROM created";
+    " SELECT ord, NULL::text AS refused FROM created"
+    " UNION ALL"
+    " SELECT j.ord, j.refused || ' ' || (extract(epoch FROM j.recv) * 1000)::bigint FROM judged j"
+    "  WHERE j.refused IS NOT NULL AND NOT EXISTS (SELECT 1 FROM complaint c"
+    "    WHERE c.submitter = j.submitter AND c.channel = j.channel AND c.ref = j.ref)";
 
 /* A duplicate's first number, and its query code sealed (the same code is
  * answered again: the adapter may have lost the first reply). */
@@ -276,6 +298,7 @@ s_pack_received_data (msgpack_sbuffer *buf, const submit_item_t *item)
         .category = s->category, .amount = s->has_amount ? s->amount : NULL,
         .lang = s->lang.ptr && proto_str_eq (s->lang, "en") ? "en" : "zh",
         .narrative_consent = s->narrative_consent,
+        .referral_source = s->referral.source [0] ? s->referral.source : NULL,
         .received_at = EVENTS_AT_FROM_STORE, .identity = &s->customer,
     };
     events_complaint_received (buf, &r);
@@ -371,6 +394,9 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
         proto_str_t received_at = { item->received_at ? received : NULL,
                                     item->received_at ? strlen (received) : 0 };
         const msgpack_sbuffer *sealed = &sealed_ids [i];
+        const referral_t *r = &s->referral;
+        char due [24];
+        snprintf (due, sizeof due, "%lld", (long long) r->due_at);
         const proto_str_t fields [SUBMIT_COLUMNS] = {
             { item->complaint_no, strlen (item->complaint_no) }, s->channel, s->ref,
             s->subject, s->body, s->demand, s->branch, s->product, s->category,
@@ -379,6 +405,8 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
             { s->narrative_consent ? "t" : "f", 1 },
             { item->submitter ? item->submitter : CURVE_LOCAL,
               strlen (item->submitter ? item->submitter : CURVE_LOCAL) },
+            { r->source [0] ? r->source : NULL, strlen (r->source) }, r->referrer, r->ticket,
+            { r->due_at ? due : NULL, r->due_at ? strlen (due) : 0 },
             { sealed->size ? sealed->data : NULL, sealed->size },
             s_hash_or_null (item->phone_hash), s_hash_or_null (item->email_hash),
             s_hash_or_null (item->account_hash), s_hash_or_null (item->id_no_hash),
@@ -411,6 +439,37 @@ s_params (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *data,
     }
 }
 
+/*  One row of the submit statement: the item was created (refused NULL),
+ *  or its referral's due date was refused against the receipt (see the
+ *  statement). */
+static void
+s_take_row (submit_item_t *items, size_t n, PGresult *res, int row)
+{
+    long ord = strtol (PQgetvalue (res, row, 0), NULL, 10);
+    if (ord < 1 || (size_t) ord > n)
+        return;
+    submit_item_t *item = &items [ord - 1];
+    if (PQgetisnull (res, row, 1)) {
+        item->status = SUBMIT_ACCEPTED;
+        return;
+    }
+    const char *why = PQgetvalue (res, row, 1);
+    const char *sp = strchr (why, ' ');
+    time_t recv = (time_t) ((sp ? strtoll (sp + 1, NULL, 10) : 0) / 1000);
+    struct tm tm;
+    char at [40];
+    gmtime_r (&recv, &tm);
+    strftime (at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    item->status = SUBMIT_FAILED;
+    if (strncmp (why, "before_receipt", 14) == 0)
+        proto_error_set (&item->err, PROTO_E_INVALID_FIELD, "referral.due_at",
+                         "referral.due_at is before the complaint's receipt (%s)", at);
+    else
+        proto_error_set (&item->err, PROTO_E_INVALID_FIELD, "referral.due_at",
+                         "referral.due_at is more than a year after the complaint's receipt (%s)",
+                         at);
+}
+
 /*  Read the pipeline's results: BEGIN, the submit statement (one row per
  *  item), COMMIT, then the sync. Returns 0 only when all succeeded — that
  *  is, when the COMMIT is confirmed. */
@@ -426,11 +485,8 @@ s_read_pipeline (complaint_store_t *self, submit_item_t *items, size_t n)
         if (k == 1 && st == PGRES_TUPLES_OK && (size_t) PQntuples (res) <= n) {
             /* created rows keep the number we gave them; the others are
              * found by s_resolve_duplicates after COMMIT */
-            for (int row = 0; row < PQntuples (res); row++) {
-                long ord = strtol (PQgetvalue (res, row, 0), NULL, 10);
-                if (ord >= 1 && (size_t) ord <= n)
-                    items [ord - 1].status = SUBMIT_ACCEPTED;
-            }
+            for (int row = 0; row < PQntuples (res); row++)
+                s_take_row (items, n, res, row);
         }
         else
         if (st != PGRES_COMMAND_OK) {
@@ -678,7 +734,7 @@ complaint_store_submit_in_txn (complaint_store_t *self, submit_item_t *item)
                                     p.formats, 0);
     bool ok = PQresultStatus (res) == PGRES_TUPLES_OK;
     if (ok && PQntuples (res) == 1)
-        item->status = SUBMIT_ACCEPTED;
+        s_take_row (item, 1, res, 0);
     if (!ok) {
         char q [400];
         log_error ("first_contact_submit_failed", "sqlstate=%s error=%s", pg_sqlstate (res),

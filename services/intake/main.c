@@ -127,7 +127,7 @@ static const daemon_opt_t s_opts [] = {
 /* What intake counts for the operators (the s_stats_t above is the log's). */
 typedef struct {
     daemon_t *daemon;
-    metric_t *requests, *errors, *submits, *batch_size, *writers_busy;
+    metric_t *requests, *errors, *submits, *referrals, *batch_size, *writers_busy;
 } s_metrics_t;
 
 static void
@@ -142,6 +142,9 @@ s_metrics_declare (s_metrics_t *m, daemon_t *daemon)
         "Requests answered with an error, by the reply's code.", "code");
     m->submits = metrics_counter (reg, "complaints_intake_submits_total",
         "Submits answered, by outcome (accepted, duplicate, failed).", "result");
+    m->referrals = metrics_counter (reg, "complaints_intake_referrals_total",
+        "Referred complaints registered (submit `referral`), by who referred them (regulator,"
+        " association, consumer_association, media).", "source");
     m->batch_size = metrics_histogram (reg, "complaints_intake_batch_size",
         "Requests per batch handed to a writer.", NULL, metrics_size_buckets,
         metrics_size_nbuckets);
@@ -428,6 +431,8 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metri
         metric_add_at (m->submits, (const char *[]) {
             item->status == SUBMIT_ACCEPTED ? "accepted"
             : item->status == SUBMIT_DUPLICATE ? "duplicate" : "failed" }, 1);
+        if (item->status == SUBMIT_ACCEPTED && item->submit->referral.source [0])
+            metric_add_at (m->referrals, (const char *[]) { item->submit->referral.source }, 1);
         if (item->status == SUBMIT_FAILED) {
             s_count_error (m, item->err.code);
             unavailable |= item->err.code && streq (item->err.code, PROTO_E_UNAVAILABLE);
@@ -444,6 +449,9 @@ s_batch_reply (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metri
             metric_add_at (m->submits, (const char *[]) {
                 r->fc_status == SUBMIT_ACCEPTED ? "accepted"
                 : r->fc_status == SUBMIT_DUPLICATE ? "duplicate" : "failed" }, 1);
+            if (r->fc_status == SUBMIT_ACCEPTED && r->req.u.submit.referral.source [0])
+                metric_add_at (m->referrals,
+                               (const char *[]) { r->req.u.submit.referral.source }, 1);
             stats->accepted += r->fc_status == SUBMIT_ACCEPTED;
             stats->duplicates += r->fc_status == SUBMIT_DUPLICATE;
             stats->failed += r->fc_status == SUBMIT_FAILED;

@@ -42,6 +42,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             s_touch (s->customer.name); s_touch (s->customer.phone);
             s_touch (s->customer.email); s_touch (s->customer.account);
             s_touch (s->customer.id_no);
+            s_touch (s->referral.referrer); s_touch (s->referral.ticket);
+            /* a referrer, ticket or due date only with a known source */
+            assert (memchr (s->referral.source, 0, sizeof s->referral.source));
+            if (!s->referral.source [0])
+                assert (!s->referral.referrer.ptr && !s->referral.ticket.ptr
+                        && !s->referral.due_at);
             if (s->has_amount)
                 assert (memchr (s->amount, 0, sizeof s->amount));
         }
