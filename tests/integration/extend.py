@@ -15,7 +15,6 @@ refused.
 
 Every check is counted (checks.py); exits 1 if any failed.
 """
-import argparse
 import json
 import os
 import re
@@ -362,12 +361,8 @@ def step_f():
 
 def main():
     global ARGS
-    p = argparse.ArgumentParser()
-    for a in ("--ctl", "--tokens", "--directory", "--out", "--csv", "--scratch"):
-        p.add_argument(a, required=True)
-    ARGS = p.parse_args()
-    lifecycle.setup(ARGS.ctl, ARGS.tokens, ARGS.out)
-    if not lifecycle.wait_directory(ARGS.directory):
+    ARGS = lifecycle.start("--csv", "--scratch")
+    if not ARGS:
         return checks.status()
     # The rules the watchdog would load from deploy/sla/policy.conf.
     sql("insert into sla_extension_rule (stage, step, adds, approver, rule) values"

@@ -596,13 +596,20 @@ def the_stream(k):
            sql("select count(*), min(seq), max(seq), count(distinct seq) from event_log"))
 
 
-def main():
+def start(*more):
+    """The tests' common start: the options --ctl --tokens --directory
+    --out (and MORE, all required), setup, and the directory's tokens in the
+    store. The parsed options, or None when the router did not load them."""
     p = argparse.ArgumentParser()
-    for a in ("--ctl", "--tokens", "--directory", "--out"):
+    for a in ("--ctl", "--tokens", "--directory", "--out") + more:
         p.add_argument(a, required=True)
     args = p.parse_args()
     setup(args.ctl, args.tokens, args.out)
-    if not wait_directory(args.directory):
+    return args if wait_directory(args.directory) else None
+
+
+def main():
+    if not start():
         return checks.status()
     note("directory in the store: %s departments, %s staff"
          % (sql("select count(*) from department"), sql("select count(*) from staff")))

@@ -11,7 +11,6 @@ the store's clock, moved with `complaintctl clock shift`.
 
 Every check is counted (checks.py); exits 1 if any failed.
 """
-import argparse
 import os
 import sys
 
@@ -229,12 +228,7 @@ def step_e(b, bh):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    for a in ("--ctl", "--tokens", "--directory", "--out"):
-        p.add_argument(a, required=True)
-    args = p.parse_args()
-    lifecycle.setup(args.ctl, args.tokens, args.out)
-    if not lifecycle.wait_directory(args.directory):
+    if not lifecycle.start():
         return checks.status()
     # The rules the watchdog loads from deploy/sla/policy.conf (the second
     # resolution step's approver is `superior`), written as the watchdog's
