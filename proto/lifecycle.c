@@ -21,8 +21,11 @@
  *    state. Its decision (reopen, close as review_upheld) is taken by the
  *    complaint office or a supervisor or manager of a department above the
  *    one that decided, never by that department
- *    (lifecycle_independent_reviewer). Escalation moves the case too
- *    (intake), and may come after a resolution.
+ *    (lifecycle_independent_reviewer). A manager may take it (reopen,
+ *    close) — the superior institution's management deciding a review is
+ *    what the rules ask, and the only way to review the complaint office's
+ *    own decision — but closes nothing else (intake). Escalation moves the
+ *    case too (intake), and may come after a resolution.
  *  - What the deadlines are measured by (issue 15) is recorded as actions
  *    that keep the state: `contact` (the customer was reached: the
  *    customer-facing first reply, seeds 000/002 "24小时内…回复"),
@@ -104,10 +107,10 @@ static const lifecycle_action_t s_actions [] = {
       FIELD_TEXT, 0, "complaint.review_requested",
       "the customer is not satisfied, also after closure: the superior branch or the"
       " complaint office reviews (复核)" },
-    { "reopen", B(UNDER_REVIEW), STATE_REOPENED, SV | C,
+    { "reopen", B(UNDER_REVIEW), STATE_REOPENED, SV | C | M,
       FIELD_TEXT, 0, "complaint.reopened",
       "the review sends the case back for a new investigation" },
-    { "close", B(RESOLVED) | B(UNDER_REVIEW), STATE_CLOSED, H | SV | C,
+    { "close", B(RESOLVED) | B(UNDER_REVIEW), STATE_CLOSED, H | SV | C | M,
       FIELD_REASON, FIELD_TEXT, "complaint.closed",
       "closed: satisfied, no answer in time, or the review upheld the answer (闭环)" },
     { "transfer", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING), STATE_ASSIGNED, H | SV | C,

@@ -318,6 +318,13 @@ s_check_review (s_act_t *self)
     }
     bool decides = strcmp (name, "reopen") == 0
                 || (strcmp (name, "close") == 0 && self->state == STATE_UNDER_REVIEW);
+    if (strcmp (name, "close") == 0 && !decides && self->staff.role == ROLE_MANAGER) {
+        /* the table lets a manager close for the review's sake only */
+        proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
+                         "a manager closes a case only as the review's decision "
+                         "(review_upheld, under review)");
+        return -1;
+    }
     if (!decides)
         return 0;
     lifecycle_actor_t actor = { self->staff.role, self->staff.department, self->staff.path,

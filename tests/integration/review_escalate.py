@@ -215,6 +215,23 @@ def step_d(a, o):
              "--text", "分行复核：重新调查")
         expect("d o: back to the outlet", "%s|%s" % (OUTLET, oh),
                row(o_no, "department || '|' || handler"))
+    # the complaint office's own decision: nobody of it may decide the
+    # review; the head office's management may (a manager closes nothing else)
+    x = submit("rv-office", "其他", "想反映一下你们的一些做法，说不清属于哪类。")
+    if wait_assigned(x):
+        expect("d x: unroutable: the complaint office's queue", "complaint_office", dept(x))
+        step("d x accept by the complaint office", "accepted", OFFICE, x, "accept")
+        step("d x resolve", "resolved", OFFICE, x, "resolve", "--outcome", "explanation",
+             "--text", "已解释")
+        refused("d x: a manager may not close outside a review", 1, "forbidden", MANAGER, x,
+                "close", "--reason", "no_answer")
+        step("d x review", "under_review", OFFICE, x, "review", "--text", "客户不满意")
+        refused("d x: the complaint office's supervisor may not decide its own office's review",
+                1, "forbidden", REVIEWER, x, "close", "--reason", "review_upheld")
+        says("d x: the refusal says who may", "never by complaint_office",
+             "a supervisor or manager of a department above it")
+        step("d x close as review_upheld by the head office's manager", "closed", MANAGER, x,
+             "close", "--reason", "review_upheld", "--text", "总行复核维持")
     return b, bh
 
 
