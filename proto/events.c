@@ -183,6 +183,27 @@ static const events_field_t s_transferred [] = {
 
 static const events_field_t s_escalated [] = {
     F ("level", STR, REQUIRED, PLAIN, "`head_office` or `regulator`"),
+    F ("department", STR, OPTIONAL, PLAIN,
+       "the department that takes the case over: the head office's complaint office "
+       "(absent in events before issue 15)"),
+    F ("from_department", STR, OPTIONAL, PLAIN, "the department before"),
+    F ("handler", STR, OPTIONAL, PLAIN,
+       "the new handler, a supervisor of that department; absent: its queue"),
+};
+
+//  A review moves the case to the reviewing body; a reopening gives it
+//  back to the department that decided (issue 15). Absent in older events.
+static const events_field_t s_review_requested [] = {
+    F ("department", STR, OPTIONAL, PLAIN,
+       "the reviewing body: the deciding department's branch, else the complaint office"),
+    F ("from_department", STR, OPTIONAL, PLAIN,
+       "the department that decided (it may not decide the review)"),
+    F ("handler", STR, OPTIONAL, PLAIN, "the reviewer, a supervisor; absent: the queue"),
+};
+
+static const events_field_t s_reopened [] = {
+    F ("department", STR, OPTIONAL, PLAIN, "the department that decided, investigating again"),
+    F ("handler", STR, OPTIONAL, PLAIN, "its handler; absent: its queue"),
 };
 
 static const events_field_t s_rejected [] = {
@@ -353,8 +374,9 @@ static const events_decl_t s_events [E_COUNT] = {
       "customer's reply itself (intake `reply`) on a case awaiting the customer", ACT, NONE },
     { "complaint.resolved", "intake", "staff action `resolve`", ACT, OWN (s_resolved) },
     { "complaint.feedback", "intake", "staff action `feedback`", ACT, OWN (s_feedback) },
-    { "complaint.review_requested", "intake", "staff action `review`", ACT, NONE },
-    { "complaint.reopened", "intake", "staff action `reopen`", ACT, NONE },
+    { "complaint.review_requested", "intake", "staff action `review`", ACT,
+      OWN (s_review_requested) },
+    { "complaint.reopened", "intake", "staff action `reopen`", ACT, OWN (s_reopened) },
     { "complaint.closed", "intake", "staff action `close`", ACT, OWN (s_closed) },
     { "complaint.transferred", "intake", "staff action `transfer`", ACT, OWN (s_transferred) },
     { "complaint.escalated", "intake", "staff action `escalate`", ACT, OWN (s_escalated) },
@@ -716,15 +738,19 @@ events_complaint_feedback (msgpack_sbuffer *buf, const events_action_t *a, bool 
 }
 
 void
-events_complaint_review_requested (msgpack_sbuffer *buf, const events_action_t *a)
+events_complaint_review_requested (msgpack_sbuffer *buf, const events_action_t *a,
+                                   const char *department, const char *from_department,
+                                   const char *handler)
 {
-    PACK (buf, E_REVIEW_REQUESTED, ACTION_HEAD ("review", a));
+    PACK (buf, E_REVIEW_REQUESTED, ACTION_HEAD ("review", a), s_str (department),
+          s_str (from_department), s_str (handler));
 }
 
 void
-events_complaint_reopened (msgpack_sbuffer *buf, const events_action_t *a)
+events_complaint_reopened (msgpack_sbuffer *buf, const events_action_t *a,
+                           const char *department, const char *handler)
 {
-    PACK (buf, E_REOPENED, ACTION_HEAD ("reopen", a));
+    PACK (buf, E_REOPENED, ACTION_HEAD ("reopen", a), s_str (department), s_str (handler));
 }
 
 void
@@ -743,9 +769,12 @@ events_complaint_transferred (msgpack_sbuffer *buf, const events_action_t *a,
 }
 
 void
-events_complaint_escalated (msgpack_sbuffer *buf, const events_action_t *a, const char *level)
+events_complaint_escalated (msgpack_sbuffer *buf, const events_action_t *a, const char *level,
+                            const char *department, const char *from_department,
+                            const char *handler)
 {
-    PACK (buf, E_ESCALATED, ACTION_HEAD ("escalate", a), s_str (level));
+    PACK (buf, E_ESCALATED, ACTION_HEAD ("escalate", a), s_str (level), s_str (department),
+          s_str (from_department), s_str (handler));
 }
 
 void
@@ -1339,13 +1368,19 @@ events_test (bool verbose)
             case E_CUSTOMER_REPLIED: events_complaint_customer_replied (&buf, &act); break;
             case E_RESOLVED: events_complaint_resolved (&buf, &act, "refund", "300.00"); break;
             case E_FEEDBACK: events_complaint_feedback (&buf, &act, true); break;
-            case E_REVIEW_REQUESTED: events_complaint_review_requested (&buf, &act); break;
-            case E_REOPENED: events_complaint_reopened (&buf, &act); break;
+            case E_REVIEW_REQUESTED:
+                events_complaint_review_requested (&buf, &act, "branch_bj", "outlet_bj_haidian",
+                                                   NULL);
+                break;
+            case E_REOPENED: events_complaint_reopened (&buf, &act, NULL, NULL); break;
             case E_CLOSED: events_complaint_closed (&buf, &act, "satisfied"); break;
             case E_TRANSFERRED:
                 events_complaint_transferred (&buf, &act, "retail_banking", "card_center", NULL);
                 break;
-            case E_ESCALATED: events_complaint_escalated (&buf, &act, "head_office"); break;
+            case E_ESCALATED:
+                events_complaint_escalated (&buf, &act, "head_office", "complaint_office",
+                                            "card_center", "yang_lei");
+                break;
             case E_EXTENDED:
                 events_complaint_extended (&buf, &act, "resolution", 1, "15d", "supervisor");
                 break;

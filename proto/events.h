@@ -167,14 +167,20 @@ void events_complaint_customer_replied (msgpack_sbuffer *buf, const events_actio
 void events_complaint_resolved (msgpack_sbuffer *buf, const events_action_t *a,
                                 const char *outcome, const char *amount);
 void events_complaint_feedback (msgpack_sbuffer *buf, const events_action_t *a, bool satisfied);
-void events_complaint_review_requested (msgpack_sbuffer *buf, const events_action_t *a);
-void events_complaint_reopened (msgpack_sbuffer *buf, const events_action_t *a);
+void events_complaint_review_requested (msgpack_sbuffer *buf, const events_action_t *a,
+                                        const char *department, const char *from_department,
+                                        const char *handler);
+void events_complaint_reopened (msgpack_sbuffer *buf, const events_action_t *a,
+                                const char *department, const char *handler);
 void events_complaint_closed (msgpack_sbuffer *buf, const events_action_t *a, const char *reason);
 void events_complaint_transferred (msgpack_sbuffer *buf, const events_action_t *a,
                                    const char *department, const char *from_department,
                                    const char *handler);
+/* department, from_department, handler: who has the case now (issue 15:
+ * an escalation and a review move it; a reopening gives it back). */
 void events_complaint_escalated (msgpack_sbuffer *buf, const events_action_t *a,
-                                 const char *level);
+                                 const char *level, const char *department,
+                                 const char *from_department, const char *handler);
 void events_complaint_rejected (msgpack_sbuffer *buf, const events_action_t *a,
                                 const char *reason, const char *duplicate_of);
 void events_complaint_withdrawn (msgpack_sbuffer *buf, const events_action_t *a);

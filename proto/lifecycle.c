@@ -15,6 +15,17 @@
  *    time, or a review that upheld the answer); `review` opens 复核 when the
  *    customer is not satisfied; `reopen` is the reviewer sending it back.
  *  - Rejection (不予受理) is only possible before a handler accepted the case.
+ *  - Review (复核, issue 15) is independent: it may be asked from resolved
+ *    and, within a window after the decision (intake's
+ *    --review-window-days), from closed — the one edge out of a final
+ *    state. Its decision (reopen, close as review_upheld) is taken by the
+ *    complaint office or a supervisor or manager of a department above the
+ *    one that decided, never by that department
+ *    (lifecycle_independent_reviewer). A manager may take it (reopen,
+ *    close) — the superior institution's management deciding a review is
+ *    what the rules ask, and the only way to review the complaint office's
+ *    own decision — but closes nothing else (intake). Escalation moves the
+ *    case too (intake), and may come after a resolution.
  *  - What the deadlines are measured by (issue 15) is recorded as actions
  *    that keep the state: `contact` (the customer was reached: the
  *    customer-facing first reply, seeds 000/002 "24小时内…回复"),
@@ -92,21 +103,23 @@ static const lifecycle_action_t s_actions [] = {
     { "feedback", B(RESOLVED), LIFECYCLE_SAME, H | SV | C,
       FIELD_SATISFIED, FIELD_TEXT, "complaint.feedback",
       "the customer's answer at the call-back: satisfied or not (回访)" },
-    { "review", B(RESOLVED), STATE_UNDER_REVIEW, H | SV | C,
+    { "review", B(RESOLVED) | B(CLOSED), STATE_UNDER_REVIEW, H | SV | C,
       FIELD_TEXT, 0, "complaint.review_requested",
-      "the customer is not satisfied: a higher level reviews (复核)" },
-    { "reopen", B(UNDER_REVIEW), STATE_REOPENED, SV | C,
+      "the customer is not satisfied, also after closure: the superior branch or the"
+      " complaint office reviews (复核)" },
+    { "reopen", B(UNDER_REVIEW), STATE_REOPENED, SV | C | M,
       FIELD_TEXT, 0, "complaint.reopened",
       "the review sends the case back for a new investigation" },
-    { "close", B(RESOLVED) | B(UNDER_REVIEW), STATE_CLOSED, H | SV | C,
+    { "close", B(RESOLVED) | B(UNDER_REVIEW), STATE_CLOSED, H | SV | C | M,
       FIELD_REASON, FIELD_TEXT, "complaint.closed",
       "closed: satisfied, no answer in time, or the review upheld the answer (闭环)" },
     { "transfer", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING), STATE_ASSIGNED, H | SV | C,
       FIELD_DEPARTMENT | FIELD_TEXT, 0, "complaint.transferred",
       "to another department, which gets a new handler (转办)" },
-    { "escalate", S_OPEN & ~(B(RECEIVED) | B(RESOLVED)), LIFECYCLE_SAME, H | SV | C | M,
+    { "escalate", S_OPEN & ~B(RECEIVED), LIFECYCLE_SAME, H | SV | C | M,
       FIELD_LEVEL | FIELD_TEXT, 0, "complaint.escalated",
-      "to a higher level: head office, or a regulator referral (升级)" },
+      "to a higher level: head office, or a regulator referral (升级); the head office's"
+      " complaint office and a supervisor of it take the case over" },
     { "extend", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER)
                 | B(REOPENED) | B(UNDER_REVIEW), LIFECYCLE_SAME, SV | C | M,
       FIELD_TEXT, 0, "complaint.extended",
@@ -392,6 +405,37 @@ lifecycle_role_rank (staff_role_t role)
     }
 }
 
+bool
+lifecycle_is_ancestor (const char *ancestor_path, const char *path)
+{
+    if (!ancestor_path || !path || !*ancestor_path)
+        return false;
+    size_t n = strlen (ancestor_path);
+    return strlen (path) > n && strncmp (path, ancestor_path, n) == 0
+        && ancestor_path [n - 1] == '/';
+}
+
+bool
+lifecycle_independent_reviewer (const lifecycle_actor_t *actor, const char *decided,
+                                const char *decided_path)
+{
+    assert (actor);
+    if (!actor->department || (decided && strcmp (actor->department, decided) == 0))
+        return false;           /* never the deciding department */
+    if (actor->role == ROLE_COMPLAINT_OFFICE || s_streq (actor->kind, "complaint_office"))
+        return true;
+    return (actor->role == ROLE_SUPERVISOR || actor->role == ROLE_MANAGER)
+        && lifecycle_is_ancestor (actor->path, decided_path);
+}
+
+bool
+lifecycle_superior (const lifecycle_actor_t *actor, const char *case_path)
+{
+    assert (actor);
+    return actor->role == ROLE_MANAGER
+        && (s_streq (actor->kind, "head_office") || lifecycle_is_ancestor (actor->path, case_path));
+}
+
 /*  The value rules: what the table's field lists cannot say. Each refusal
  *  names the field, so the person at the desk knows what to fix. */
 int
@@ -497,7 +541,9 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
                          "no appraisal is open: start one first (appraisal_start)");
         return -1;
     }
-    if (s_streq (action->name, "review") && kase->recorded_satisfied == 1) {
+    /* after closure the review request is itself the customer's word */
+    if (s_streq (action->name, "review") && kase->state == STATE_RESOLVED
+    &&  kase->recorded_satisfied == 1) {
         proto_error_set (err, PROTO_E_INVALID_TRANSITION, "action",
                          "the customer said they were satisfied; record new feedback first");
         return -1;
@@ -660,9 +706,12 @@ lifecycle_test (bool verbose)
         assert (lifecycle_action (act->name, strlen (act->name)) == act);
         assert (act->from && act->roles && act->event && act->summary);
         assert ((act->required & act->optional) == 0);
-        /* out of a final state only from closed (reply_referrer: the reply
-         * back reports the result); never out of rejected or withdrawn */
-        assert ((act->from & ~(S_OPEN | B(CLOSED))) == 0);
+        /* out of a final state only to closed's follow-ups: review (a
+         * closed case's customer may still ask for one, within the window:
+         * intake) and those that keep it closed (reply_referrer) */
+        assert ((act->from & ~S_OPEN) == 0
+                || ((act->from & ~(S_OPEN | B(CLOSED))) == 0
+                    && (act->to == LIFECYCLE_SAME || s_streq (act->name, "review"))));
         assert (strncmp (act->event, "complaint.", 10) == 0);
     }
     assert (lifecycle_action ("fly", 3) == NULL);
@@ -812,6 +861,52 @@ lifecycle_test (bool verbose)
     assert (lifecycle_target (material, STATE_REOPENED) == STATE_REOPENED);
     assert (lifecycle_target (material, STATE_INVESTIGATING) == STATE_INVESTIGATING);
     assert (!lifecycle_allows (material, STATE_RESOLVED));
+
+    /* issue 15: review from closed, escalation after a resolution, who
+     * decides a review and who approves as `superior` */
+    const lifecycle_action_t *review = lifecycle_action ("review", 6);
+    assert (lifecycle_allows (review, STATE_CLOSED) && lifecycle_allows (review, STATE_RESOLVED)
+            && !lifecycle_allows (review, STATE_REJECTED));
+    assert (lifecycle_target (review, STATE_CLOSED) == STATE_UNDER_REVIEW);
+    kase = (lifecycle_case_t) { .state = STATE_CLOSED, .level = "branch",
+                                .recorded_satisfied = 1 };
+    f = (lifecycle_fields_t) { FIELD_TEXT, NULL, NULL, NULL, false, -1 };
+    assert (lifecycle_check (review, &f, &kase, &err) == 0);
+    kase.state = STATE_RESOLVED;
+    assert (lifecycle_check (review, &f, &kase, &err) == -1);
+    assert (lifecycle_allows (escalate, STATE_RESOLVED)
+            && !lifecycle_allows (escalate, STATE_RECEIVED));
+    assert (lifecycle_is_ancestor ("/h/", "/h/b/") && !lifecycle_is_ancestor ("/h/b/", "/h/b/")
+            && !lifecycle_is_ancestor ("/h/b/", "/h/bx/o/")
+            && lifecycle_is_ancestor ("/h/b/", "/h/b/o/")
+            && !lifecycle_is_ancestor (NULL, "/h/") && !lifecycle_is_ancestor ("", "/h/"));
+    static const struct {
+        staff_role_t role;
+        const char *department, *path, *kind;
+        bool reviews, superior;
+    } people [] = {     /* the decision: outlet o of branch b of head office h */
+        { ROLE_HANDLER, "o", "/h/b/o/", "outlet", false, false },
+        { ROLE_SUPERVISOR, "o", "/h/b/o/", "outlet", false, false },
+        { ROLE_MANAGER, "o", "/h/b/o/", "outlet", false, false },
+        { ROLE_HANDLER, "b", "/h/b/", "branch", false, false },
+        { ROLE_SUPERVISOR, "b", "/h/b/", "branch", true, false },
+        { ROLE_MANAGER, "b", "/h/b/", "branch", true, true },
+        { ROLE_SUPERVISOR, "b2", "/h/b2/", "branch", false, false },
+        { ROLE_MANAGER, "b2", "/h/b2/", "branch", false, false },
+        { ROLE_COMPLAINT_OFFICE, "co", "/h/co/", "complaint_office", true, false },
+        { ROLE_SUPERVISOR, "co", "/h/co/", "complaint_office", true, false },
+        { ROLE_MANAGER, "h", "/h/", "head_office", true, true },
+    };
+    for (size_t i = 0; i < sizeof people / sizeof people [0]; i++) {
+        lifecycle_actor_t who = { people [i].role, people [i].department, people [i].path,
+                                  people [i].kind };
+        assert (lifecycle_independent_reviewer (&who, "o", "/h/b/o/") == people [i].reviews);
+        assert (lifecycle_superior (&who, "/h/b/o/") == people [i].superior);
+    }
+    /* the complaint office may not review its own decision */
+    lifecycle_actor_t officer = { ROLE_COMPLAINT_OFFICE, "co", "/h/co/", "complaint_office" };
+    assert (!lifecycle_independent_reviewer (&officer, "co", "/h/co/"));
+
     /* reply_referrer: text required, any open state and closed, the state
      * stays; never from rejected or withdrawn */
     const lifecycle_action_t *reply_referrer = lifecycle_action ("reply_referrer", 14);

@@ -29,6 +29,9 @@
  *      lifecycle_check                           value conditions -> error
  *      lifecycle_outcome_* / _reject_reason_* / _close_reason_* / _level_*
  *      lifecycle_extend_stage / lifecycle_role_rank   extensions (issue 4)
+ *      lifecycle_independent_reviewer / _superior / _is_ancestor
+ *                                                who decides a review, who
+ *                                                approves as `superior` (issue 15)
  *      lifecycle_first_contact / _roles          solved on the call (issue 14)
  *      lifecycle_print_dot                       the diagram (Graphviz)
  *      lifecycle_test                            self-test
@@ -173,6 +176,29 @@ const char *lifecycle_extend_stage (case_state_t state);
  * An extension step's approver (sla_extension_rule) or any higher role may
  * approve it. */
 int  lifecycle_role_rank (staff_role_t role);
+
+/*  Issue 15: who may decide a review, who approves as `superior`. A
+ *  department's path is department.path ('/head_office/branch_bj/'); its
+ *  kind is the directory's (head_office, complaint_office, branch, ...). */
+typedef struct {
+    staff_role_t role;
+    const char  *department;        /* the actor's department id */
+    const char  *path;              /* its path */
+    const char  *kind;              /* its kind */
+} lifecycle_actor_t;
+
+/* Is the department at ancestor_path strictly above the one at path? */
+bool lifecycle_is_ancestor (const char *ancestor_path, const char *path);
+/* May the actor decide the review (reopen, close as review_upheld) of a
+ * decision taken by department `decided` (at decided_path)? Never someone
+ * of that department; the complaint office (its role, or its department);
+ * a supervisor or manager of a department above it. */
+bool lifecycle_independent_reviewer (const lifecycle_actor_t *actor, const char *decided,
+                                     const char *decided_path);
+/* May the actor approve as `superior` (an extension rule's approver; the
+ * 2020 rules' second extension): a manager of a department above the
+ * case's (case_path), or of the head office. */
+bool lifecycle_superior (const lifecycle_actor_t *actor, const char *case_path);
 
 extern const char *const lifecycle_outcomes [];        /* NULL-terminated */
 extern const char *const lifecycle_reject_reasons [];

@@ -12,6 +12,9 @@
  *      complaint.major         major
  *      complaint.accepted      accepted_at (the first)
  *      complaint.info_requested  first_answer_at
+ *      complaint.contacted     first_answer_at: staff reached the customer
+ *                              (issue 15: "answered within 24 h" is the
+ *                              customer-facing first reply, seeds 000/002)
  *      complaint.resolved      first_answer_at, resolved_at, decided_at (the
  *                              first of each); outcome and amount (the last)
  *      complaint.rejected      first_answer_at, decided_at; rejected
@@ -230,7 +233,8 @@ analytics_fact_apply (analytics_fact_t *fact, const event_view_t *ev, const cale
     if (proto_str_eq (t, "complaint.accepted"))
         s_first (&fact->accepted_at, at);
     else
-    if (proto_str_eq (t, "complaint.info_requested"))
+    if (proto_str_eq (t, "complaint.info_requested")
+    ||  proto_str_eq (t, "complaint.contacted"))
         s_first (&fact->first_answer_at, at);
     else
     if (proto_str_eq (t, "complaint.resolved")) {
@@ -615,6 +619,18 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
     analytics_fact_apply (&f, &ev, cal);
     selftest_tally_check (&t, verbose, f.accepted_at == t0 + 3600000 && f.first_answer_at == 0,
                           "accepted is not an answer");
+    {   /* a contact is the first answer; a later one does not move it */
+        analytics_fact_t g = f;
+        g.narrative = NULL;             /* f keeps its own */
+        s_event (&buf, 31, "complaint.contacted", t0 + 2 * 3600000LL, (const char *[]) {
+            "action", "s:contact", "state", "s:accepted", "via", "s:phone", NULL }, &msg, &ev);
+        analytics_fact_apply (&g, &ev, cal);
+        s_event (&buf, 32, "complaint.contacted", t0 + 5 * 3600000LL, (const char *[]) {
+            "action", "s:contact", "state", "s:accepted", "via", "s:sms", NULL }, &msg, &ev);
+        analytics_fact_apply (&g, &ev, cal);
+        selftest_tally_check (&t, verbose, g.first_answer_at == t0 + 2 * 3600000LL,
+                              "contacted: the first contact is the first answer");
+    }
     s_event (&buf, 4, "complaint.transferred", t0 + 7200000, (const char *[]) {
         "action", "s:transfer", "state", "s:assigned", "department", "s:ebanking", NULL },
         &msg, &ev);

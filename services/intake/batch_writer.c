@@ -56,7 +56,8 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
                                 &r->status_miss);
         else
         if (r->req.op == REQUEST_ACT)
-            rc = case_action_apply (pg, &r->req.u.act, &r->reply);
+            rc = case_action_apply (pg, &r->req.u.act, cfg->review_window_days,
+                                    &r->reply);
         else
         if (r->req.op == REQUEST_QUEUE)
             rc = case_view_queue (pg, &r->req.u.queue, &r->reply);

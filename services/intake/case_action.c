@@ -15,7 +15,14 @@
  *      transfer   department, handler = pick_handler (new department)
  *                 (NULL: the department's queue), state assigned;
  *                 cooperating departments unchanged
- *      escalate   level
+ *      escalate   level; department = the head office's complaint office,
+ *                 handler = a supervisor of it (s_move_owner)
+ *      review     decided_by, decided_handler = the department and handler
+ *                 that decided; department = the reviewing body, handler =
+ *                 a supervisor of it (s_move_owner); closed_at cleared (a
+ *                 review after closure)
+ *      reopen     department, handler = decided_by, decided_handler (back to
+ *                 whoever decided, for the new investigation)
  *      reject     reject_reason, duplicate_of
  *      extend     nothing but state and version: the watchdog reads the
  *                 approved extension from the audit row (details: stage,
@@ -86,12 +93,21 @@ typedef struct {
     char handler [ID_SIZE];             /* "" when none */
     bool complex;                       /* 'complex' in the case's flags */
     char appraisal [16];                /* the open appraisal's kind; "" none */
+    char path [PROTO_MAX_SHORT + 1];    /* the case's department's path */
+    char staff_kind [24];               /* the actor's department's kind */
+    char decided_by [ID_SIZE];          /* whose decision a review is about */
+    char decided_path [PROTO_MAX_SHORT + 1];
+    char decided_handler [ID_SIZE];
+    bool window_passed;                 /* the review window after the decision */
+    char resolved_at [40], window_end [40];
+    long review_window_days;
     bool have_case;
     /* the result */
     case_state_t to;
     int64_t new_version;
     bool set_handler;
     char new_handler [ID_SIZE];         /* when set_handler; "" = NULL */
+    char new_department [ID_SIZE];      /* review, reopen, escalate: "" unchanged */
     /* extend */
     const char *ext_stage;              /* "resolution" | "review"; NULL otherwise */
     char ext_step [8];
@@ -105,7 +121,12 @@ typedef struct {
 
 /* After the scope columns: whether the case is marked complex, and the
  * kind of the appraisal open on it (the last appraisal_start with no
- * appraisal_end after it; NULL: none open), from the audit trail. */
+ * appraisal_end after it; NULL: none open), from the audit trail; the
+ * case's department path and the actor's department kind (who is
+ * `superior`, who may decide a review); the department whose decision a
+ * review is about (decided_by, else the case's own), its path and handler;
+ * whether the review window ($5 days after resolved_at, by the store's
+ * clock) has passed, and when it ends. */
 static const char *s_case_sql =
     "SELECT c.id, c.state, c.version, c.level, c.satisfied, c.department, c.handler,"
     STAFF_AUTH_SCOPE_SQL ","
@@ -113,13 +134,26 @@ static const char *s_case_sql =
     "       (SELECT CASE WHEN a.action = 'appraisal_start' THEN a.details ->> 'reason' END"
     "          FROM case_action a WHERE a.complaint_id = c.id"
     "           AND a.action IN ('appraisal_start', 'appraisal_end')"
-    "         ORDER BY a.id DESC LIMIT 1)"
+    "         ORDER BY a.id DESC LIMIT 1),"
+    "       cd.path, (SELECT sd.kind FROM department sd WHERE sd.id = $2),"
+    "       coalesce (c.decided_by, c.department),"
+    "       (SELECT dd.path FROM department dd"
+    "         WHERE dd.id = coalesce (c.decided_by, c.department)), c.decided_handler,"
+    "       c.resolved_at IS NOT NULL"
+    "         AND app_now () > c.resolved_at + make_interval (days => $5::int),"
+    "       to_char (c.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),"
+    "       to_char ((c.resolved_at + make_interval (days => $5::int)) AT TIME ZONE 'UTC',"
+    "                'YYYY-MM-DD HH24:MI \"UTC\"')"
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
     " WHERE c.complaint_no = $1"
     "   FOR NO KEY UPDATE OF c";
 #define CASE_SCOPE_COL 7
 #define CASE_COMPLEX_COL (CASE_SCOPE_COL + STAFF_AUTH_SCOPE_COLUMNS)
 #define CASE_APPRAISAL_COL (CASE_COMPLEX_COL + 1)
+#define CASE_PATH_COL (CASE_APPRAISAL_COL + 1)
+#define CASE_STAFF_KIND_COL (CASE_PATH_COL + 1)
+#define CASE_DECIDED_COL (CASE_STAFF_KIND_COL + 1)         /* by, path, handler */
+#define CASE_WINDOW_COL (CASE_DECIDED_COL + 3)             /* passed, resolved, end */
 
 static const char *s_update_sql =
     "UPDATE complaint SET state = $2, version = version + 1, updated_at = now (),"
@@ -127,7 +161,8 @@ static const char *s_update_sql =
     "  department = coalesce ($5, department),"
     "  accepted_at = CASE WHEN $6 = 'accept' THEN app_now () ELSE accepted_at END,"
     "  resolved_at = CASE WHEN $6 = 'resolve' THEN app_now () ELSE resolved_at END,"
-    "  closed_at = CASE WHEN $6 = 'close' THEN app_now () ELSE closed_at END,"
+    "  closed_at = CASE WHEN $6 = 'close' THEN app_now () WHEN $6 = 'review' THEN NULL"
+    "                   ELSE closed_at END,"
     "  resolution_outcome = CASE WHEN $6 = 'resolve' THEN $7 ELSE resolution_outcome END,"
     "  resolution_amount = CASE WHEN $6 = 'resolve' THEN $8::numeric ELSE resolution_amount END,"
     "  satisfied = CASE WHEN $6 = 'feedback' THEN $9::boolean"
@@ -136,7 +171,9 @@ static const char *s_update_sql =
     "  reject_reason = CASE WHEN $6 = 'reject' THEN $11 ELSE reject_reason END,"
     "  duplicate_of = coalesce ($12, duplicate_of),"
     "  flags = CASE WHEN $6 = 'mark_complex' THEN array_append (flags, 'complex')"
-    "               ELSE flags END"
+    "               ELSE flags END,"
+    "  decided_by = CASE WHEN $6 = 'review' THEN department ELSE decided_by END,"
+    "  decided_handler = CASE WHEN $6 = 'review' THEN handler ELSE decided_handler END"
     " WHERE id = $1"
     " RETURNING version";
 
@@ -263,14 +300,57 @@ case_action_outbox (pg_session_t *pg, const char *kind, const char *type,
     return 0;
 }
 
+/*  Review (issue 15; docs/lifecycle.md "Review"). Asking: within the
+ *  window after the decision (resolved_at + --review-window-days), from
+ *  resolved or closed. Deciding (reopen; close while under review): only
+ *  someone independent of the department that decided
+ *  (lifecycle_independent_reviewer). 0: go on. */
+static int
+s_check_review (s_act_t *self)
+{
+    const char *name = self->act->action->name;
+    if (strcmp (name, "review") == 0 && self->window_passed) {
+        proto_error_set (&self->err, PROTO_E_INVALID_TRANSITION, "action",
+                         "a review may be asked within %ld days of the decision (resolved at "
+                         "%s): the window closed at %s", self->review_window_days,
+                         self->resolved_at, self->window_end);
+        return -1;
+    }
+    bool decides = strcmp (name, "reopen") == 0
+                || (strcmp (name, "close") == 0 && self->state == STATE_UNDER_REVIEW);
+    if (strcmp (name, "close") == 0 && !decides && self->staff.role == ROLE_MANAGER) {
+        /* the table lets a manager close for the review's sake only */
+        proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
+                         "a manager closes a case only as the review's decision "
+                         "(review_upheld, under review)");
+        return -1;
+    }
+    if (!decides)
+        return 0;
+    lifecycle_actor_t actor = { self->staff.role, self->staff.department, self->staff.path,
+                                self->staff_kind };
+    if (!lifecycle_independent_reviewer (&actor, s_opt (self->decided_by),
+                                         s_opt (self->decided_path))) {
+        proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
+                         "the review of %s's decision is decided by the complaint office or a "
+                         "supervisor or manager of a department above it, never by %s; you "
+                         "are a %s of %s", self->decided_by, self->decided_by,
+                         lifecycle_role_name (self->staff.role), self->staff.department);
+        return -1;
+    }
+    return 0;
+}
+
 /* Read the case under its row lock and decide who may do what. 0: go on. */
 static int
 s_read_case (s_act_t *self)
 {
     const act_t *act = self->act;
+    char window [24];
+    snprintf (window, sizeof window, "%ld", self->review_window_days);
     const char *values [] = { act->complaint_no, self->staff.department, self->staff.path,
-                              self->staff.id };
-    PGresult *res = case_action_read (self->pg, "act", act->complaint_no, s_case_sql, 4,
+                              self->staff.id, window };
+    PGresult *res = case_action_read (self->pg, "act", act->complaint_no, s_case_sql, 5,
                                       values, &self->err);
     if (!res)
         return -1;
@@ -292,6 +372,20 @@ s_read_case (s_act_t *self)
     self->complex = PQgetvalue (res, 0, CASE_COMPLEX_COL) [0] == 't';
     snprintf (self->appraisal, sizeof self->appraisal, "%s",
               PQgetvalue (res, 0, CASE_APPRAISAL_COL));
+    snprintf (self->path, sizeof self->path, "%s", PQgetvalue (res, 0, CASE_PATH_COL));
+    snprintf (self->staff_kind, sizeof self->staff_kind, "%s",
+              PQgetvalue (res, 0, CASE_STAFF_KIND_COL));
+    snprintf (self->decided_by, sizeof self->decided_by, "%s",
+              PQgetvalue (res, 0, CASE_DECIDED_COL));
+    snprintf (self->decided_path, sizeof self->decided_path, "%s",
+              PQgetvalue (res, 0, CASE_DECIDED_COL + 1));
+    snprintf (self->decided_handler, sizeof self->decided_handler, "%s",
+              PQgetvalue (res, 0, CASE_DECIDED_COL + 2));
+    self->window_passed = PQgetvalue (res, 0, CASE_WINDOW_COL) [0] == 't';
+    snprintf (self->resolved_at, sizeof self->resolved_at, "%s",
+              PQgetvalue (res, 0, CASE_WINDOW_COL + 1));
+    snprintf (self->window_end, sizeof self->window_end, "%s",
+              PQgetvalue (res, 0, CASE_WINDOW_COL + 2));
     PQclear (res);
     self->have_case = true;
 
@@ -332,6 +426,60 @@ s_read_case (s_act_t *self)
     if (lifecycle_check (act->action, &fields, &kase, &self->err))
         return -1;
     self->to = lifecycle_target (act->action, self->state);
+    return s_check_review (self);
+}
+
+/*  Who takes a case under review or escalated (issue 15): the reviewing or
+ *  higher level's department, and a supervisor of it as the handler.
+ *      review    the deciding department's parent when that is a branch
+ *                (an outlet's decision: its branch, the superior
+ *                institution), else the head office's complaint office
+ *      escalate  the head office's complaint office (消费者权益保护部), for
+ *                head_office and regulator alike: it answers the regulator
+ *  "The head office's complaint office" is the active department of kind
+ *  complaint_office nearest the root of the directory. The supervisor is
+ *  the one on duty with the fewest cases on their desk (complaint_on_desk,
+ *  as pick_handler counts them), then by id; none: the department's queue. */
+static const char *s_owner_sql =
+    "SELECT coalesce ((SELECT p.id FROM department d JOIN department p ON p.id = d.parent"
+    "                   WHERE d.id = $1 AND p.kind = 'branch' AND p.active),"
+    "                 (SELECT o.id FROM department o"
+    "                   WHERE o.kind = 'complaint_office' AND o.active"
+    "                   ORDER BY length (o.path), o.id LIMIT 1))";
+static const char *s_supervisor_sql =
+    "SELECT s.id FROM staff s"
+    " WHERE s.department = $1 AND s.active AND s.role = 'supervisor'"
+    " ORDER BY s.on_duty DESC,"
+    "          (SELECT count (*) FROM complaint c"
+    "            WHERE c.handler = s.id AND complaint_on_desk (c.state)), s.id"
+    " LIMIT 1";
+
+static int
+s_move_owner (s_act_t *self)
+{
+    bool review = strcmp (self->act->action->name, "review") == 0;
+    const char *values [] = { review ? s_opt (self->department) : NULL };
+    PGresult *res = s_exec (self, "owner", s_owner_sql, 1, values, NULL, NULL);
+    if (!res)
+        return -1;
+    bool found = PQntuples (res) == 1 && !PQgetisnull (res, 0, 0);
+    if (found)
+        snprintf (self->new_department, sizeof self->new_department, "%s",
+                  PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (!found) {
+        proto_error_set (&self->err, PROTO_E_INVALID_TRANSITION, "action",
+                         "the directory has no active complaint office to take the case");
+        return -1;
+    }
+    values [0] = self->new_department;
+    res = s_exec (self, "supervisor", s_supervisor_sql, 1, values, NULL, NULL);
+    if (!res)
+        return -1;
+    self->set_handler = true;
+    snprintf (self->new_handler, sizeof self->new_handler, "%s",
+              PQntuples (res) == 1 ? PQgetvalue (res, 0, 0) : "");
+    PQclear (res);
     return 0;
 }
 
@@ -366,6 +514,16 @@ s_check_references (s_act_t *self)
             self->set_handler = true;
             snprintf (self->new_handler, sizeof self->new_handler, "%s", self->staff.id);
         }
+    }
+    if (strcmp (act->action->name, "review") == 0
+    ||  strcmp (act->action->name, "escalate") == 0)
+        return s_move_owner (self);
+    if (strcmp (act->action->name, "reopen") == 0 && self->decided_by [0]
+    &&  strcmp (self->decided_by, self->department) != 0) {
+        /* back to the department that decided, and its handler */
+        snprintf (self->new_department, sizeof self->new_department, "%s", self->decided_by);
+        self->set_handler = true;
+        snprintf (self->new_handler, sizeof self->new_handler, "%s", self->decided_handler);
     }
     if (strcmp (act->action->name, "transfer") == 0) {
         if (strcmp (act->department, self->department) == 0) {
@@ -427,18 +585,35 @@ s_check_extend (s_act_t *self)
                          self->ext_stage);
         return -1;
     }
-    staff_role_t approver;
-    if (lifecycle_role_parse (self->ext_approver, strlen (self->ext_approver), &approver)) {
-        proto_error_set (&self->err, PROTO_E_INTERNAL, "",
-                         "the SLA policy names an unknown approver");
-        return -1;
+    if (strcmp (self->ext_approver, "superior") == 0) {
+        /* the 2020 rules' second extension: the superior institution or
+         * head-office senior management (lifecycle_superior) */
+        lifecycle_actor_t actor = { self->staff.role, self->staff.department, self->staff.path,
+                                    self->staff_kind };
+        if (!lifecycle_superior (&actor, self->path)) {
+            proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
+                             "extension %s of %s (%s) needs the approval of the superior "
+                             "institution: a manager of a department above %s, or of the head "
+                             "office; you are a %s of %s", self->ext_step, self->ext_stage,
+                             self->ext_adds, self->department [0] ? self->department : "the case",
+                             lifecycle_role_name (self->staff.role), self->staff.department);
+            return -1;
+        }
     }
-    if (lifecycle_role_rank (self->staff.role) < lifecycle_role_rank (approver)) {
-        proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
-                         "extension %s of %s (%s) needs the approval of a %s or higher; "
-                         "you are a %s", self->ext_step, self->ext_stage, self->ext_adds,
-                         self->ext_approver, lifecycle_role_name (self->staff.role));
-        return -1;
+    else {
+        staff_role_t approver;
+        if (lifecycle_role_parse (self->ext_approver, strlen (self->ext_approver), &approver)) {
+            proto_error_set (&self->err, PROTO_E_INTERNAL, "",
+                             "the SLA policy names an unknown approver");
+            return -1;
+        }
+        if (lifecycle_role_rank (self->staff.role) < lifecycle_role_rank (approver)) {
+            proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
+                             "extension %s of %s (%s) needs the approval of a %s or higher; "
+                             "you are a %s", self->ext_step, self->ext_stage, self->ext_adds,
+                             self->ext_approver, lifecycle_role_name (self->staff.role));
+            return -1;
+        }
     }
     if (passed) {
         proto_error_set (&self->err, PROTO_E_INVALID_TRANSITION, "action",
@@ -514,16 +689,18 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
     else if (s_is (event, "complaint.feedback"))
         events_complaint_feedback (buf, &a, act->satisfied == 1);
     else if (s_is (event, "complaint.review_requested"))
-        events_complaint_review_requested (buf, &a);
+        events_complaint_review_requested (buf, &a, self->new_department,
+                                           s_opt (self->department), handler);
     else if (s_is (event, "complaint.reopened"))
-        events_complaint_reopened (buf, &a);
+        events_complaint_reopened (buf, &a, s_opt (self->new_department), handler);
     else if (s_is (event, "complaint.closed"))
         events_complaint_closed (buf, &a, act->reason);
     else if (s_is (event, "complaint.transferred"))
         events_complaint_transferred (buf, &a, act->department, s_opt (self->department),
                                       handler);
     else if (s_is (event, "complaint.escalated"))
-        events_complaint_escalated (buf, &a, act->level);
+        events_complaint_escalated (buf, &a, act->level, self->new_department,
+                                    s_opt (self->department), handler);
     else if (s_is (event, "complaint.rejected"))
         events_complaint_rejected (buf, &a, act->reason,
                                    act->present & FIELD_DUPLICATE_OF ? act->duplicate_of : NULL);
@@ -559,7 +736,9 @@ s_write (s_act_t *self)
     snprintf (satisfied, sizeof satisfied, "%s", act->satisfied == 1 ? "true" : "false");
     const char *update [] = {
         self->id, lifecycle_state_name (self->to), self->set_handler ? "true" : "false",
-        s_opt (self->new_handler), s_opt (act->present & FIELD_DEPARTMENT ? act->department : NULL),
+        s_opt (self->new_handler), s_opt (self->new_department [0] ? self->new_department
+                                          : act->present & FIELD_DEPARTMENT ? act->department
+                                          : NULL),
         name, s_opt (act->outcome), act->present & FIELD_AMOUNT ? act->amount : NULL,
         act->satisfied >= 0 ? satisfied : NULL, s_opt (act->level), s_opt (act->reason),
         s_opt (act->duplicate_of),
@@ -569,13 +748,14 @@ s_write (s_act_t *self)
         return -1;
     char version [24];
     snprintf (version, sizeof version, "%lld", (long long) self->new_version);
-    bool transfer = strcmp (name, "transfer") == 0;
+    bool transfer = strcmp (name, "transfer") == 0 || self->new_department [0];
     const char *audit [] = {
         self->id, self->staff.id, lifecycle_role_name (self->staff.role), name,
         lifecycle_state_name (self->state), lifecycle_state_name (self->to), version,
         act->text.ptr, s_opt (act->outcome), act->present & FIELD_AMOUNT ? act->amount : NULL,
         act->satisfied >= 0 ? satisfied : NULL,
-        s_opt (act->present & FIELD_DEPARTMENT ? act->department : NULL),
+        s_opt (self->new_department [0] ? self->new_department
+               : act->present & FIELD_DEPARTMENT ? act->department : NULL),
         s_opt (act->level), s_opt (act->reason), s_opt (act->duplicate_of),
         transfer ? s_opt (self->department) : NULL,
         self->set_handler ? s_opt (self->new_handler) : NULL,
@@ -649,10 +829,12 @@ s_pack_error (s_act_t *self, msgpack_sbuffer *reply)
 }
 
 int
-case_action_apply (pg_session_t *pg, const act_t *act, msgpack_sbuffer *reply)
+case_action_apply (pg_session_t *pg, const act_t *act, long review_window_days,
+                   msgpack_sbuffer *reply)
 {
     assert (pg && act && act->action && reply);
-    s_act_t self = { .act = act, .pg = pg, .recorded_satisfied = -1 };
+    s_act_t self = { .act = act, .pg = pg, .recorded_satisfied = -1,
+                     .review_window_days = review_window_days };
     int rc = -1;
     PGresult *res = s_exec (&self, "begin", "BEGIN", 0, NULL, NULL, NULL);
     if (res) {
@@ -750,7 +932,7 @@ s_test_act (pg_session_t *pg, const char *staff, const char *actor, const char *
     if (request_decode (buf.data, buf.size, &unpacked, &req, &err) == 0) {
         msgpack_sbuffer reply;
         msgpack_sbuffer_init (&reply);
-        int rc = case_action_apply (pg, &req.u.act, &reply);
+        int rc = case_action_apply (pg, &req.u.act, 30, &reply);
         msgpack_unpacked out;
         msgpack_unpacked_init (&out);
         if (msgpack_unpack_next (&out, reply.data, reply.size, NULL) == MSGPACK_UNPACK_SUCCESS

@@ -11,11 +11,16 @@
  *      the case is in their scope (staff_auth.h)           else forbidden
  *      the version is the one the client saw               else conflict
  *      lifecycle_allows (action, state)                    else invalid_transition
- *      lifecycle_check on the real case (level, feedback)  else its error
+ *      lifecycle_check on the real case (level, feedback, complex flag,
+ *      an appraisal open)                                  else its error
+ *      review: within the window after the decision        else invalid_transition
+ *      reopen / close under review: independent of the
+ *      deciding department (lifecycle_independent_reviewer) else forbidden
  *      the action's own checks (duplicate_of exists, the transfer's
  *      department exists, is active and is another one; its handler is
- *      pick_handler's choice; an extension's step, policy rule, approver
- *      rank and deadline — case_action.c)
+ *      pick_handler's choice; a review's or escalation's new department
+ *      and supervisor; an extension's step, policy rule, approver rank
+ *      (or `superior`: lifecycle_superior) and deadline — case_action.c)
  *      UPDATE complaint (state, version + 1, the action's columns)
  *      INSERT case_action (the audit row; details hold every field given,
  *                          the free text included)
@@ -49,11 +54,14 @@
 #include <msgpack.h>
 
 /* Apply `act` on the session (a healthy connection outside any transaction).
+ * review_window_days: how long after the decision a review may be asked
+ * (intake --review-window-days).
  * Packs {"ok":true,"complaint_no","action","state","version","handler"?}
  * or an error reply (conflict and invalid_transition with top-level
  * "state" and "version") into reply. Returns 0 when the act committed,
  * -1 when it was refused or failed (nothing written). */
-int case_action_apply (pg_session_t *pg, const act_t *act, msgpack_sbuffer *reply);
+int case_action_apply (pg_session_t *pg, const act_t *act, long review_window_days,
+                       msgpack_sbuffer *reply);
 
 /* One statement of an action's transaction (kind "act", "reply": the
  * statement is named KIND_STEP in the session's log). NULL when it failed:

@@ -45,6 +45,8 @@
 typedef struct {
     const identity_seal_t *seal;    /* opens the identity, hashes query codes */
     long case_failures;             /* failed status queries per number and hour */
+    long review_window_days;        /* act (case_action.c): a review may be asked this many
+                                       days after the decision */
 } case_view_cfg_t;
 
 int case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,

@@ -115,6 +115,8 @@ static const daemon_opt_t s_opts [] = {
                  "peer addresses remembered for that (bounded memory)"),
     DAEMON_LONG ("status-case-failures", "COMPLAINTS_INTAKE_STATUS_CASE_FAILURES", 20, 1,
                  10000, "failed status queries one complaint number takes an hour"),
+    DAEMON_LONG ("review-window-days", "COMPLAINTS_INTAKE_REVIEW_WINDOW_DAYS", 30, 1, 3650,
+                 "days after the decision a customer may ask for a review (复核)"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
     DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
@@ -610,7 +612,8 @@ main (int argc, char **argv)
         return rc ? 1 : 0;
     }
     case_view_cfg_t view_cfg = {
-        .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures")
+        .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
+        .review_window_days = daemon_long (daemon, "review-window-days")
     };
     peer_limit_t *status_limit = peer_limit_new ((size_t) daemon_long (daemon, "status-peers"),
                                                  daemon_long (daemon, "status-failures"),

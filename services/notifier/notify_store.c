@@ -606,6 +606,41 @@ s_caseless_recipients (s_event_t *ev, unsigned kinds, const char *branch)
     return 0;
 }
 
+//  A code's words for people: when fields[key] is one of table's codes,
+//  key_zh and key_en get its Chinese and English words.
+static void
+s_put_words (zhash_t *fields, const char *key, const char *(*table) [3], size_t n)
+{
+    const char *code = zhash_lookup (fields, key);
+    char name [32];
+    for (size_t k = 0; code && k < n; k++)
+        if (streq (code, table [k][0])) {
+            snprintf (name, sizeof name, "%s_zh", key);
+            s_put (fields, name, table [k][1]);
+            snprintf (name, sizeof name, "%s_en", key);
+            s_put (fields, name, table [k][2]);
+        }
+}
+#define S_PUT_WORDS(fields, key, table) \
+    s_put_words ((fields), (key), (table), sizeof (table) / sizeof (table) [0])
+
+//  What a case event's `kind` (an appraisal's: complaint.appraisal_started,
+//  _ended) and `reason` (complaint.closed's) say, for the customer: the
+//  closing template words the reason rather than branching on it.
+static const char *s_appraisal_kinds [][3] = {
+    { "appraisal", "鉴定", "an appraisal" },
+    { "testing", "检测", "testing" },
+    { "valuation", "评估", "a valuation" },
+};
+static const char *s_close_reasons [][3] = {
+    { "satisfied", "您对处理结果表示满意", "you told us you were satisfied with the outcome" },
+    { "no_answer", "回访期限内未收到您的答复",
+      "we did not hear from you within the follow-up period" },
+    { "review_upheld", "经复核，维持原处理决定（复核由原处理部门以外的人员进行）",
+      "the review upheld our decision (it was done by officers outside the department that "
+      "decided)" },
+};
+
 //  The words of a hot spot's kind, for people.
 static const char *s_hotspot_kinds [][3] = {
     { "outlet", "同一网点同类投诉", "repeated complaints of one kind at one outlet" },
@@ -654,18 +689,8 @@ s_event_caseless (s_batch_t *batch, const notify_rule_t *rule, const char *seq, 
             snprintf (samples + strlen (samples), sizeof samples - strlen (samples), "%s%s",
                       *samples ? ", " : "", json_string_value (no));
     s_put (fields, "samples", samples);
-    const char *kind = zhash_lookup (fields, "kind");
-    for (size_t k = 0; kind && k < sizeof s_hotspot_kinds / sizeof s_hotspot_kinds [0]; k++)
-        if (streq (kind, s_hotspot_kinds [k][0])) {
-            s_put (fields, "kind_zh", s_hotspot_kinds [k][1]);
-            s_put (fields, "kind_en", s_hotspot_kinds [k][2]);
-        }
-    const char *reason = zhash_lookup (fields, "reason");
-    for (size_t k = 0; reason && k < sizeof s_hotspot_reasons / sizeof s_hotspot_reasons [0]; k++)
-        if (streq (reason, s_hotspot_reasons [k][0])) {
-            s_put (fields, "reason_zh", s_hotspot_reasons [k][1]);
-            s_put (fields, "reason_en", s_hotspot_reasons [k][2]);
-        }
+    S_PUT_WORDS (fields, "kind", s_hotspot_kinds);
+    S_PUT_WORDS (fields, "reason", s_hotspot_reasons);
     //  The branch's name from the directory (the event carries its id).
     const char *branch = zhash_lookup (fields, "branch");
     if (branch) {
@@ -775,6 +800,10 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
             s_put (fields, "stage_zh", stages [i][1]);
     if (!zhash_lookup (fields, "outcome"))
         s_put_json (fields, "outcome", json_object_get (data, "outcome"));
+    s_put_json (fields, "kind", json_object_get (data, "kind"));
+    s_put_json (fields, "reason", json_object_get (data, "reason"));
+    S_PUT_WORDS (fields, "kind", s_appraisal_kinds);
+    S_PUT_WORDS (fields, "reason", s_close_reasons);
     ev.zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai";
     ev.fields = fields;
 

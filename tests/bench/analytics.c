@@ -242,7 +242,7 @@ s_complaint (s_writer_t *w, uint64_t n, int64_t at, int64_t until, uint64_t cust
     if (!satisfied && s_rand (w, 2) == 0) {
         t += S_HOUR_MS;
         act = (events_action_t) { "customer", "customer", "resolved", "under_review", 6 };
-        events_complaint_review_requested (&w->buf, &act);
+        events_complaint_review_requested (&w->buf, &act, NULL, NULL, NULL);
         s_add (w, "complaint.review_requested", no, t);
         return;
     }

@@ -278,7 +278,11 @@ def lifecycle_paths(w):
             reason="satisfied")
     success(w, "h_card_a", a, "review", 8, "under_review", text="客户不满意，申请复核")
     refused(w, "h_card_a", a, "reopen", 9, "forbidden", "action", text="back to work")
-    success(w, "sup_card", a, "reopen", 9, "reopened", text="复核：重新调查")
+    # issue 15: the deciding department's supervisor may not decide the
+    # review (the case is now the complaint office's: out of their scope);
+    # the complaint office may
+    refused(w, "sup_card", a, "reopen", 9, "forbidden", "token", text="复核：重新调查")
+    success(w, "co1", a, "reopen", 9, "reopened", text="复核：重新调查")
     success(w, "h_card_a", a, "investigate", 10, "investigating")
     success(w, "h_card_a", a, "resolve", 11, "resolved", text="解释说明", outcome="explanation")
     expect("resolve again clears the old feedback", "", case_row(a, "satisfied"))
@@ -310,7 +314,17 @@ def lifecycle_paths(w):
     r = success(w, expected, b, "escalate", 2, "assigned", text="媒体关注", level="head_office")
     expect("escalate: stored level", "head_office", case_row(b, "level"))
     expect("escalate: event level", "head_office", r["_event"].get("level"))
-    refused(w, expected, b, "escalate", 3, "invalid_transition", "level", where=True,
+    # issue 15: the escalation moves the case to the head office's complaint
+    # office (no supervisor there in this organisation: its queue)
+    expect("escalate: moved to the complaint office's queue", "complaint_office|",
+           case_row(b, "department || '|' || coalesce (handler, '')"))
+    expect("escalate: event department/from_department/handler",
+           ("complaint_office", "retail_lending", None),
+           (r["_event"].get("department"), r["_event"].get("from_department"),
+            r["_event"].get("handler")))
+    refused(w, expected, b, "escalate", 3, "forbidden", "token", text="again",
+            level="regulator")
+    refused(w, "co1", b, "escalate", 3, "invalid_transition", "level", where=True,
             text="again", level="head_office")
 
     # reject a duplicate: only the complaint office sees an unrouted case
@@ -368,7 +382,8 @@ def refusals(w):
     # supervisors: their subtree only
     f = w.new_case(department="outlet_bj_haidian", handler="h_out")
     success(w, "sup_bj", f, "note", 1, "assigned", text="分行督办")
-    success(w, "mgr", f, "escalate", 2, "assigned", text="总行关注", level="regulator")
+    f2 = w.new_case(department="outlet_bj_haidian", handler="h_out")
+    success(w, "mgr", f2, "escalate", 1, "assigned", text="总行关注", level="regulator")
 
 
 def concurrent(w):

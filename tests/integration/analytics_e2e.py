@@ -108,8 +108,11 @@ def case_set():
            "--amount", "300.00", "--text", "已退还")
     L.step("b feedback no", "resolved", h2, b, "feedback", "--satisfied", "no")
     L.step("b review", "under_review", h2, b, "review", "--text", "客户要求复核")
-    sup = L.staff_in(d2, "supervisor")
-    L.step("b reopen (supervisor)", "reopened", sup, b, "reopen", "--text", "复核")
+    # issue 15: the review is the complaint office's, never the deciding
+    # department's: its supervisor decides it, and the case goes back
+    sup = L.staff_in("complaint_office", "supervisor")
+    L.step("b reopen (the complaint office's supervisor)", "reopened", sup, b, "reopen",
+           "--text", "复核")
     L.step("b investigate", "investigating", h2, b, "investigate")
     L.step("b resolve apology", "resolved", h2, b, "resolve", "--outcome", "apology",
            "--text", "致歉")

@@ -15,7 +15,6 @@ refused.
 
 Every check is counted (checks.py); exits 1 if any failed.
 """
-import argparse
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from lifecycle import NO_TOKEN, ctl, dept, handler, save, wait_assigned  # noqa:
 ARGS = None
 MANAGER = "zhang_wei"       # head office: the whole tree
 OFFICE = "li_na"            # complaint office
+REVIEWER = "yang_lei"       # complaint office supervisor: reviews (issue 15)
 LAST_ERR = [""]
 
 
@@ -216,12 +216,15 @@ def step_c():
     refused("c: no extension of a resolved case", 1, "invalid_transition", c_s, c, "extend",
             "--text", "x")
     step("c review", c_h, c, "review", "--text", "客户不满意")
+    # issue 15: the review is the complaint office's (its supervisor decides it)
+    c_s = REVIEWER
     step("c: review extension 1 (supervisor)", c_s, c, "extend", "--text", "复核需时")
     expect("c: the review clock's step 1", "review|1|to 45d|supervisor",
            "|".join(last_extend(c).split("|")[4:8]))
     refused("c: no review extension 2 in the policy", 1, "invalid_transition", MANAGER, c,
             "extend", "--text", "x")
     step("c reopen", c_s, c, "reopen", "--text", "重新调查")
+    c_s = supervisor(dept(c))           # back with the department that decided
     step("c: after reopen the resolution steps start again at 1", c_s, c, "extend",
          "--text", "新一轮延期")
     expect("c: resolution step 1 of the new round", "resolution|1|to 30d|supervisor",
@@ -358,15 +361,8 @@ def step_f():
 
 def main():
     global ARGS
-    p = argparse.ArgumentParser()
-    for a in ("--ctl", "--tokens", "--directory", "--out", "--csv", "--scratch"):
-        p.add_argument(a, required=True)
-    ARGS = p.parse_args()
-    lifecycle.setup(ARGS.ctl, ARGS.tokens, ARGS.out)
-    with open(ARGS.directory) as f:
-        n_staff = sum(1 for line in f if line.split()[:1] == ["staff"])
-    if not wait_sql("the router loaded %d tokens into the store" % n_staff,
-                    "select count(*) = :'n' from staff_token", 20, n=n_staff):
+    ARGS = lifecycle.start("--csv", "--scratch")
+    if not ARGS:
         return checks.status()
     # The rules the watchdog would load from deploy/sla/policy.conf.
     sql("insert into sla_extension_rule (stage, step, adds, approver, rule) values"

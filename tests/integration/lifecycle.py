@@ -131,6 +131,15 @@ def submit(ref, product, body, *flags):
     return no
 
 
+def wait_directory(path):
+    """Wait until the router loaded a token for every staff line of the
+    directory file (the tests' start: nobody can act before)."""
+    with open(path) as f:
+        n_staff = sum(1 for line in f if line.split()[:1] == ["staff"])
+    return wait_sql("the router loaded %d tokens into the store" % n_staff,
+                    "select count(*) = :'n' from staff_token", 20, n=n_staff)
+
+
 def wait_assigned(no):
     return wait_sql("%s assigned" % no, "select state = 'assigned' from complaint"
                     " where complaint_no = :'no'", 20, no=no)
@@ -267,6 +276,11 @@ def case_c():
     return {"C": c, "C_D": c_d, "C_COOP": coop}
 
 
+# The complaint office's supervisor (deploy/org/directory.conf): the reviewer a
+# review of a head-office department's decision goes to (issue 15).
+REVIEWER = "yang_lei"
+
+
 def case_d():
     note("--- d: not satisfied -> review -> reopen -> resolved -> closed")
     d = submit("life-d", "手机银行", "手机银行转账失败但钱被扣了，客服一直推脱。")
@@ -283,8 +297,20 @@ def case_d():
             "--reason", "satisfied")
     step("d review", "under_review", d_h, d, "review", "--text", "客户要求复核")
     refused("d: a handler may not reopen", 1, "forbidden", d_h, d, "reopen", "--text", "x")
-    step("d reopen (supervisor %s)" % d_s, "reopened", d_s, d, "reopen",
+    # issue 15: the review is independent of the deciding department: the
+    # case is now the complaint office's (a head-office department decided)
+    refused("d: the deciding department's supervisor may not decide the review", 1,
+            "forbidden", d_s, d, "reopen", "--text", "x")
+    expect("d: under review with the complaint office, decided_by the department",
+           "complaint_office|%s|%s" % (d_dept, d_h),
+           sql("select department || '|' || decided_by || '|' || decided_handler from complaint"
+               " where complaint_no = :'no'", no=d))
+    d_s = REVIEWER
+    step("d reopen (supervisor %s of the complaint office)" % d_s, "reopened", d_s, d, "reopen",
          "--text", "复核认为需重新调查冲正时间")
+    expect("d: reopened: back to the department and handler that decided", "%s|%s" % (d_dept, d_h),
+           sql("select department || '|' || handler from complaint where complaint_no = :'no'",
+               no=d))
     step("d investigate", "investigating", d_h, d, "investigate")
     step("d resolve again", "resolved", d_h, d, "resolve", "--outcome", "compensation",
          "--amount", "50", "--text", "补偿利息损失50元")
@@ -367,11 +393,17 @@ def case_g():
          "--text", "涉及盗刷，升级总行")
     expect("g: level after the escalation", "head_office",
            sql("select level from complaint where complaint_no = :'no'", no=g))
+    # issue 15: the escalation moved the case to the head office's complaint
+    # office and its supervisor; the branch's handler no longer has it
+    expect("g: the complaint office and its supervisor have it", "complaint_office|" + REVIEWER,
+           sql("select department || '|' || handler from complaint where complaint_no = :'no'",
+               no=g))
     refused("g: escalate to the level it is at", 1, "invalid_transition", "li_na", g, "escalate",
             "--level", "head_office", "--text", "again")
     refused("g: escalate to branch (local check)", 2, None, "li_na", g, "escalate",
             "--level", "branch", "--text", "down")
-    refused("g: stale --version", 1, "conflict", g_h, g, "note", "--version", str(v0), "--text", "x")
+    refused("g: stale --version", 1, "conflict", "li_na", g, "note", "--version", str(v0),
+            "--text", "x")
     names_state_version("g: the conflict names the current state and version", g, "accepted")
     return {"G": g}
 
@@ -564,16 +596,20 @@ def the_stream(k):
            sql("select count(*), min(seq), max(seq), count(distinct seq) from event_log"))
 
 
-def main():
+def start(*more):
+    """The tests' common start: the options --ctl --tokens --directory
+    --out (and MORE, all required), setup, and the directory's tokens in the
+    store. The parsed options, or None when the router did not load them."""
     p = argparse.ArgumentParser()
-    for a in ("--ctl", "--tokens", "--directory", "--out"):
+    for a in ("--ctl", "--tokens", "--directory", "--out") + more:
         p.add_argument(a, required=True)
     args = p.parse_args()
     setup(args.ctl, args.tokens, args.out)
-    with open(args.directory) as f:
-        n_staff = sum(1 for line in f if line.split()[:1] == ["staff"])
-    if not wait_sql("the router loaded %d tokens into the store" % n_staff,
-                    "select count(*) = :'n' from staff_token", 20, n=n_staff):
+    return args if wait_directory(args.directory) else None
+
+
+def main():
+    if not start():
         return checks.status()
     note("directory in the store: %s departments, %s staff"
          % (sql("select count(*) from department"), sql("select count(*) from staff")))
