@@ -1382,6 +1382,32 @@ sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
              && r1->due_at == T0 + 130 * H && p->resolution_due == T0 + 130 * H,
              "reopen: review met, resolution round 1 from the reopening", NULL);
 
+    //  12b. A review after closure (issue 15: the customer may ask within
+    //  the window, intake checks it): `close` ended every clock, the review
+    //  starts a round of its own at the request, and a review_upheld close
+    //  meets it; nothing else starts again.
+    sla_action_t after_close [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "resolve", T0 + 10 * H, "accepted", "resolved", NULL, NULL, NULL },
+        { "close", T0 + 20 * H, "resolved", "closed", NULL, NULL, NULL },
+        { "review", T0 + 200 * H, "closed", "under_review", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, after_close, 4, NULL, 0, T0 + 201 * H, p);
+    rv = s_find (p, SLA_REVIEW, 0);
+    r1 = s_find (p, SLA_RESOLUTION, 1);
+    s_check (rv && strcmp (rv->state, "running") == 0 && rv->started_at == T0 + 200 * H
+             && rv->next_fire_at > T0 + 200 * H && !r1,
+             "review after closure: a review round from the request, running", NULL);
+    sla_action_t upheld [5];
+    memcpy (upheld, after_close, sizeof after_close);
+    upheld [4] = (sla_action_t) { "close", T0 + 210 * H, "under_review", "closed",
+                                  NULL, NULL, NULL };
+    s_plan (policy, &web, upheld, 5, NULL, 0, T0 + 211 * H, p);
+    rv = s_find (p, SLA_REVIEW, 0);
+    s_check (rv && strcmp (rv->state, "met") == 0 && rv->met_at == T0 + 210 * H
+             && !s_find (p, SLA_REVIEW, 1) && !s_find (p, SLA_RESOLUTION, 1),
+             "review after closure upheld: the review round met, nothing restarts", NULL);
+
     //  13. Withdraw cancels what runs.
     sla_action_t withdraw [] = {
         { "withdraw", T0 + H, "assigned", "withdrawn", NULL, NULL, NULL },
