@@ -259,6 +259,11 @@ s_print_clocks (const json_t *clocks)
                 s_int (k, "round"), state,
                 ctl_format_time (json_object_get (k, "due_at"), due, sizeof due), remaining,
                 paused, s_int (k, "extensions"), next);
+        //  A deadline counted on computed holidays may still move (issue 15).
+        if (json_is_true (json_object_get (k, "provisional"))
+        &&  strcmp (state, "met") != 0 && strcmp (state, "cancelled") != 0)
+            printf ("      provisional: counted on computed holidays (the year's State Council"
+                    " notice is not loaded yet); it may move, and the handler is told if it does\n");
         const json_t *firings = json_object_get (k, "firings");
         size_t j;
         json_t *f;

@@ -121,6 +121,24 @@ def two(no, seen):
                 "2027-02-09 24:00 +08:00" in body and "2027-02-15 24:00 +08:00" in body, body)
 
 
+def shown(path, want):
+    """complaintctl show, as staff see the case: a `provisional:` line under
+    each running clock counted on computed holidays, none once the year's
+    notice is loaded."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines = text.splitlines()
+    expect_true("show: the SLA clocks table", any(l.startswith("SLA clocks:") for l in lines),
+                text[-400:])
+    marked = [lines[i - 1].split()[0] for i, l in enumerate(lines)
+              if l.strip().startswith("provisional:") and i > 0]
+    if want == "yes":
+        expect("show: the resolution and service clocks are marked provisional",
+               ["resolution", "service"], sorted(marked))
+    else:
+        expect("show: no clock is marked provisional any more", [], marked)
+
+
 def three_before(seen):
     after_hup(seen)
 
@@ -132,7 +150,7 @@ def three(no):
     expect("3: the deadline stays", str(END_0215), clock(no, "resolution", MS % "due_at"))
 
 
-STEPS = {"one": one, "two": two, "three-before": three_before, "three": three}
+STEPS = {"one": one, "shown": shown, "two": two, "three-before": three_before, "three": three}
 
 
 def setup(args):

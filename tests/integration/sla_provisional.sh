@@ -65,6 +65,10 @@ NO=$(ctl submit --channel web --ref prov-1 --product 信用卡 \
         --phone 13900002027 --name "客户-prov" 2>>"$TEST_DIR/submit.err" \
         | jq -r '.complaint_no // empty')
 checker one "$NO"
+OFFICE_TOKEN=$(awk '$1 == "li_na" {print $2}' "$TEST_DIR/staff/tokens.plain")
+show () { COMPLAINTS_TOKEN=$OFFICE_TOKEN ctl show "$1" >"$2" 2>&1; }
+show "$NO" "$TEST_DIR/show-1.txt"
+checker shown "$TEST_DIR/show-1.txt" yes
 
 # ------------------------------------- 2: the (made-up) published 2027
 # MADE UP: not the State Council's notice for 2027 (not out when this was
@@ -83,6 +87,8 @@ holiday   2027-09-15               中秋节 Mid-Autumn Festival (made up)
 holiday   2027-10-01..2027-10-07   国庆节 National Day (made up)
 CAL
 checker two "$NO" "$(hup)"
+show "$NO" "$TEST_DIR/show-2.txt"
+checker shown "$TEST_DIR/show-2.txt" no
 
 # ------------------------------------------------------ 3: exactly once
 checker three-before "$(hup)"
