@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "local_time.h"
 #include "staff_token.h"
 
 const char *
@@ -130,18 +131,7 @@ const char *
 ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
 {
     char *saved = s_zone_enter (zone);
-    time_t secs = (time_t) (ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    struct tm tm;
-    char clock [32];
-    if (localtime_r (&secs, &tm) && strftime (clock, sizeof clock, "%Y-%m-%d %H:%M", &tm)) {
-        long offset = tm.tm_gmtoff;
-        char sign = offset < 0 ? '-' : '+';
-        if (offset < 0)
-            offset = -offset;
-        snprintf (buf, size, "%s %c%02ld:%02ld", clock, sign, offset / 3600, offset / 60 % 60);
-    }
-    else
-        snprintf (buf, size, "?");
+    local_time_format (ms, buf, size);
     s_zone_leave (saved);
     return buf;
 }

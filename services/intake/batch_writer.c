@@ -56,7 +56,7 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
                                 &r->status_miss);
         else
         if (r->req.op == REQUEST_ACT)
-            rc = case_action_apply (pg, &r->req.u.act, cfg->review_window_days,
+            rc = case_action_apply (pg, &r->req.u.act, cfg->review_window_days, cfg->timezone,
                                     &r->reply);
         else
         if (r->req.op == REQUEST_QUEUE)

@@ -55,13 +55,14 @@
 
 /* Apply `act` on the session (a healthy connection outside any transaction).
  * review_window_days: how long after the decision a review may be asked
- * (intake --review-window-days).
+ * (intake --review-window-days), in days of the bank's zone (intake
+ * --timezone): the window ends at the end of the Nth day after the decision.
  * Packs {"ok":true,"complaint_no","action","state","version","handler"?}
  * or an error reply (conflict and invalid_transition with top-level
  * "state" and "version") into reply. Returns 0 when the act committed,
  * -1 when it was refused or failed (nothing written). */
 int case_action_apply (pg_session_t *pg, const act_t *act, long review_window_days,
-                       msgpack_sbuffer *reply);
+                       const char *zone, msgpack_sbuffer *reply);
 
 /* One statement of an action's transaction (kind "act", "reply": the
  * statement is named KIND_STEP in the session's log). NULL when it failed:

@@ -47,6 +47,8 @@ typedef struct {
     long case_failures;             /* failed status queries per number and hour */
     long review_window_days;        /* act (case_action.c): a review may be asked this many
                                        days after the decision */
+    const char *timezone;           /* the bank's calendar zone (intake --timezone): the
+                                       window's days, and times in messages */
 } case_view_cfg_t;
 
 int case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,

@@ -41,6 +41,7 @@
 #include "curve.h"
 #include "event.h"
 #include "events.h"
+#include "local_time.h"
 #include "log.h"
 #include "pg_session.h"
 #include "query_code.h"
@@ -457,14 +458,8 @@ s_take_row (submit_item_t *items, size_t n, PGresult *res, int row)
     const char *sp = strchr (why, ' ');
     //  The receipt for people: the bank's zone (intake's TZ, as the
     //  complaint number's date), the offset written.
-    time_t recv = (time_t) ((sp ? strtoll (sp + 1, NULL, 10) : 0) / 1000);
-    struct tm tm;
-    char at [80], clock [32];
-    localtime_r (&recv, &tm);
-    strftime (clock, sizeof clock, "%Y-%m-%d %H:%M", &tm);
-    int off = (int) ((tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff) % 86400);
-    snprintf (at, sizeof at, "%s %c%02d:%02d", clock, tm.tm_gmtoff < 0 ? '-' : '+',
-              off / 3600, off / 60 % 60);
+    char at [LOCAL_TIME_SIZE];
+    local_time_format (sp ? strtoll (sp + 1, NULL, 10) : 0, at, sizeof at);
     item->status = SUBMIT_FAILED;
     if (strncmp (why, "before_receipt", 14) == 0)
         proto_error_set (&item->err, PROTO_E_INVALID_FIELD, "referral.due_at",

@@ -613,7 +613,8 @@ main (int argc, char **argv)
     }
     case_view_cfg_t view_cfg = {
         .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
-        .review_window_days = daemon_long (daemon, "review-window-days")
+        .review_window_days = daemon_long (daemon, "review-window-days"),
+        .timezone = tz_name
     };
     peer_limit_t *status_limit = peer_limit_new ((size_t) daemon_long (daemon, "status-peers"),
                                                  daemon_long (daemon, "status-failures"),

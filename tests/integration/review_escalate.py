@@ -241,6 +241,9 @@ def step_e(b, bh):
     expect("e: clock shift 2d more (31 days)", 0, rc)
     refused("e: review at 31 days", 1, "invalid_transition", bh, b, "review", "--text", "太晚了")
     says("e: the refusal names the window", "within 30 days", "window closed")
+    expect_true("e: the refusal's times are in the bank's zone, the offset written (no UTC)",
+                LAST_ERR[0].count("+08:00") == 2 and "UTC" not in LAST_ERR[0],
+                LAST_ERR[0].strip()[-300:])
     ctl(NO_TOKEN, "clock", "reset")
 
 

@@ -31,6 +31,7 @@
 #include "spool.h"
 #include "csv_rows.h"
 #include "secret_file.h"
+#include "local_time.h"
 #include "intake_client.h"
 #include "spool_sender.h"
 #include "analytics_request.h"
@@ -68,6 +69,7 @@ static const s_test_t s_tests [] = {
     { "spool", spool_test },
     { "csv_rows", csv_rows_test },
     { "secret_file", secret_file_test },
+    { "local_time", local_time_test },
     { "intake_client", intake_client_test },
     { "spool_sender", spool_sender_test },
     { "pg_session", pg_session_test },

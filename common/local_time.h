@@ -1,0 +1,29 @@
+/*  local_time.h — a moment as people read it: the local date and time in
+ *  the process's zone (TZ: the bank's calendar zone, which every daemon
+ *  that shows times to people sets from --timezone), with the offset
+ *  written, "2026-12-05 10:31 +08:00".
+ *
+ *  One shape for every message a person reads (an error that names a
+ *  receipt or a window's end, complaintctl's tables), so a time is never
+ *  shown without its zone and never in two styles.
+ *
+ *  Interface:
+ *      local_time_format   ms since the epoch -> "YYYY-MM-DD HH:MM +HH:MM"
+ *      local_time_test
+ */
+#ifndef LOCAL_TIME_H_INCLUDED
+#define LOCAL_TIME_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOCAL_TIME_SIZE 32
+
+/* Write ms (since the epoch, may be negative) into buf in the current TZ;
+ * returns buf ("?" when the time cannot be shown). */
+const char *local_time_format (int64_t ms, char *buf, size_t size);
+
+void local_time_test (bool verbose);
+
+#endif
