@@ -9,14 +9,31 @@
 #include <string.h>
 #include <time.h>
 
-const char *
-local_time_format (int64_t ms, char *buf, size_t size)
+static const char *
+s_format (int64_t ms, bool deadline, char *buf, size_t size)
 {
     //  Floor, not truncate: -1 ms is 1969-12-31 23:59:59.999.
     time_t secs = (time_t) (ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     struct tm tm;
     char clock [24];
-    if (!localtime_r (&secs, &tm) || !strftime (clock, sizeof clock, "%Y-%m-%d %H:%M", &tm)) {
+    if (!localtime_r (&secs, &tm)) {
+        snprintf (buf, size, "?");
+        return buf;
+    }
+    bool midnight = deadline && ms % 1000 == 0 && tm.tm_hour == 0 && tm.tm_min == 0
+                 && tm.tm_sec == 0;
+    if (midnight) {
+        //  The day before, at 24:00, with the offset of the midnight itself.
+        struct tm day;
+        time_t before = secs - 1;
+        if (!localtime_r (&before, &day)
+        ||  !strftime (clock, sizeof clock, "%Y-%m-%d 24:00", &day)) {
+            snprintf (buf, size, "?");
+            return buf;
+        }
+    }
+    else
+    if (!strftime (clock, sizeof clock, "%Y-%m-%d %H:%M", &tm)) {
         snprintf (buf, size, "?");
         return buf;
     }
@@ -26,6 +43,18 @@ local_time_format (int64_t ms, char *buf, size_t size)
         offset = -offset;
     snprintf (buf, size, "%s %c%02ld:%02ld", clock, sign, offset / 3600, offset / 60 % 60);
     return buf;
+}
+
+const char *
+local_time_format (int64_t ms, char *buf, size_t size)
+{
+    return s_format (ms, false, buf, size);
+}
+
+const char *
+local_time_format_deadline (int64_t ms, char *buf, size_t size)
+{
+    return s_format (ms, true, buf, size);
 }
 
 #include "selftest.h"
@@ -41,6 +70,15 @@ local_time_test (bool verbose)
     tzset ();
     //  2026-12-05T02:31:07Z is 10:31 in Beijing.
     assert (strcmp (local_time_format (1796437867000LL, buf, sizeof buf),
+                    "2026-12-05 10:31 +08:00") == 0);
+    //  The end of Fri 2026-12-18 in Beijing: 12-18 16:00 UTC.
+    assert (strcmp (local_time_format_deadline (1797609600000LL, buf, sizeof buf),
+                    "2026-12-18 24:00 +08:00") == 0);
+    assert (strcmp (local_time_format (1797609600000LL, buf, sizeof buf),
+                    "2026-12-19 00:00 +08:00") == 0);
+    assert (strcmp (local_time_format_deadline (1797609600001LL, buf, sizeof buf),
+                    "2026-12-19 00:00 +08:00") == 0);
+    assert (strcmp (local_time_format_deadline (1796437867000LL, buf, sizeof buf),
                     "2026-12-05 10:31 +08:00") == 0);
     setenv ("TZ", "America/St_Johns", 1);       /* a half-hour offset, with summer time */
     tzset ();

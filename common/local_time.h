@@ -9,6 +9,9 @@
  *
  *  Interface:
  *      local_time_format   ms since the epoch -> "YYYY-MM-DD HH:MM +HH:MM"
+ *      local_time_format_deadline   the same, but a deadline at the end of
+ *                          a day reads "2026-12-18 24:00 +08:00", as the
+ *                          notifier's messages write it, not "12-19 00:00"
  *      local_time_test
  */
 #ifndef LOCAL_TIME_H_INCLUDED
@@ -23,6 +26,10 @@
 /* Write ms (since the epoch, may be negative) into buf in the current TZ;
  * returns buf ("?" when the time cannot be shown). */
 const char *local_time_format (int64_t ms, char *buf, size_t size);
+
+/* As local_time_format; a local midnight is written as 24:00 of the day
+ * before: a deadline "by the end of Friday" reads as Friday. */
+const char *local_time_format_deadline (int64_t ms, char *buf, size_t size);
 
 void local_time_test (bool verbose);
 

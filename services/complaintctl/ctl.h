@@ -116,6 +116,9 @@ int ctl_time_parse (const char *flag, const char *text, const char *zone, int64_
 /* A time from a reply for people: unix milliseconds (or an ISO string, kept
  * as it is) as ctl_time_in in the bank's zone; "-" for null or absent. */
 const char *ctl_format_time (const json_t *value, char *buf, size_t size);
+/* The same for a deadline: the end of a day reads "2026-12-18 24:00 +08:00"
+ * (local_time_format_deadline), as the customer's messages write it. */
+const char *ctl_format_deadline (const json_t *value, char *buf, size_t size);
 
 /* ---- analytics_ask.c ---------------------------------------------------- */
 

@@ -136,6 +136,19 @@ ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
     return buf;
 }
 
+const char *
+ctl_format_deadline (const json_t *value, char *buf, size_t size)
+{
+    if (json_is_string (value))
+        return json_string_value (value);
+    if (!json_is_integer (value) && !json_is_real (value))
+        return "-";
+    char *saved = s_zone_enter (NULL);
+    local_time_format_deadline ((int64_t) json_number_value (value), buf, size);
+    s_zone_leave (saved);
+    return buf;
+}
+
 //  "YYYY-MM-DD HH:MM" (or "YYYY-MM-DDTHH:MM") is a wall-clock time in the
 //  zone; a date alone is the end of that day there (a reply due "by
 //  2026-12-20" is due until 23:59:59.999 of it). mktime resolves the

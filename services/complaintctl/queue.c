@@ -78,7 +78,7 @@ s_print_table (const json_t *cases)
                 used += (size_t) n;
         }
         printf ("%-2s  %-23s  %-16s  %-17s  %-18s  %-22s  %-16s  %s\n", priority,
-                ctl_format_time (json_object_get (c, "due_at"), due, sizeof due),
+                ctl_format_deadline (json_object_get (c, "due_at"), due, sizeof due),
                 s_str (c, "complaint_no"), s_str (c, "state"), s_str (c, "business_line"),
                 s_str (c, "cause"), s_str (c, "handler"), used ? flags : "-");
     }

@@ -136,6 +136,16 @@ s_time (const json_t *kase, const char *label, const char *key)
         s_line (label, ctl_format_time (value, buf, sizeof buf));
 }
 
+/* A deadline: the end of a day reads as that day's 24:00. */
+static void
+s_deadline (const json_t *kase, const char *label, const char *key)
+{
+    const json_t *value = json_object_get (kase, key);
+    char buf [64];
+    if (value && !json_is_null (value))
+        s_line (label, ctl_format_deadline (value, buf, sizeof buf));
+}
+
 /* A text block (the complaint's body), indented under its label. */
 static void
 s_block (const json_t *kase, const char *label, const char *key)
@@ -257,7 +267,7 @@ s_print_clocks (const json_t *clocks)
             snprintf (next, sizeof next, "-");
         printf ("  %-15s %-5lld %-10s %-23s %-18s %-8s %-3lld %s\n", s_str (k, "stage", "?"),
                 s_int (k, "round"), state,
-                ctl_format_time (json_object_get (k, "due_at"), due, sizeof due), remaining,
+                ctl_format_deadline (json_object_get (k, "due_at"), due, sizeof due), remaining,
                 paused, s_int (k, "extensions"), next);
         //  A deadline counted on computed holidays may still move (issue 15).
         if (json_is_true (json_object_get (k, "provisional"))
@@ -271,7 +281,7 @@ s_print_clocks (const json_t *clocks)
             char fdue [64], fat [64];
             printf ("      fired %s (phase %lld) due %s, at %s\n", s_str (f, "step", "?"),
                     s_int (f, "phase"),
-                    ctl_format_time (json_object_get (f, "due_at"), fdue, sizeof fdue),
+                    ctl_format_deadline (json_object_get (f, "due_at"), fdue, sizeof fdue),
                     ctl_format_time (json_object_get (f, "fired_at"), fat, sizeof fat));
         }
     }
@@ -319,7 +329,7 @@ s_print_case (const json_t *kase)
         s_line ("priority", buf);
     }
     s_field (kase, "flags", "flags");
-    s_time (kase, "due", "due_at");
+    s_deadline (kase, "due", "due_at");
     s_field (kase, "department", "department");
     s_field (kase, "handler", "handler");
     s_field (kase, "cooperating", "cooperating");
@@ -360,7 +370,7 @@ s_print_case (const json_t *kase)
         snprintf (buf, sizeof buf, "%s%s%s%s%s", source, referrer ? ": " : "",
                   referrer ? referrer : "", ticket ? ", ticket " : "", ticket ? ticket : "");
         s_line ("referred by", buf);
-        s_time (kase, "reply due", "referrer_due_at");
+        s_deadline (kase, "reply due", "referrer_due_at");
     }
     const json_t *customer = json_object_get (kase, "customer");
     if (json_is_object (customer)) {
