@@ -57,6 +57,30 @@ local_time_format_deadline (int64_t ms, char *buf, size_t size)
     return s_format (ms, true, buf, size);
 }
 
+char *
+local_time_zone_enter (const char *zone)
+{
+    const char *old = getenv ("TZ");
+    char *saved = old ? strdup (old) : NULL;
+    char tz [128];
+    snprintf (tz, sizeof tz, ":%s", zone);
+    setenv ("TZ", tz, 1);
+    tzset ();
+    return saved;
+}
+
+void
+local_time_zone_leave (char *saved)
+{
+    if (saved) {
+        setenv ("TZ", saved, 1);
+        free (saved);
+    }
+    else
+        unsetenv ("TZ");
+    tzset ();
+}
+
 #include "selftest.h"
 
 void
@@ -64,10 +88,8 @@ local_time_test (bool verbose)
 {
     if (verbose)
         printf (" * local_time: ");
-    char *saved = getenv ("TZ") ? strdup (getenv ("TZ")) : NULL;
+    char *saved = local_time_zone_enter ("Asia/Shanghai");
     char buf [LOCAL_TIME_SIZE];
-    setenv ("TZ", "Asia/Shanghai", 1);
-    tzset ();
     //  2026-12-05T02:31:07Z is 10:31 in Beijing.
     assert (strcmp (local_time_format (1796437867000LL, buf, sizeof buf),
                     "2026-12-05 10:31 +08:00") == 0);
@@ -92,13 +114,7 @@ local_time_test (bool verbose)
     char tiny [8];
     local_time_format (0, tiny, sizeof tiny);
     assert (strlen (tiny) == 7);                /* truncated, still a string */
-    if (saved) {
-        setenv ("TZ", saved, 1);
-        free (saved);
-    }
-    else
-        unsetenv ("TZ");
-    tzset ();
+    local_time_zone_leave (saved);
     if (verbose)
         printf ("OK\n");
 }

@@ -12,6 +12,8 @@
  *      local_time_format_deadline   the same, but a deadline at the end of
  *                          a day reads "2026-12-18 24:00 +08:00", as the
  *                          notifier's messages write it, not "12-19 00:00"
+ *      local_time_zone_enter / _leave   TZ set for one conversion, then
+ *                          given back (a tool showing several zones)
  *      local_time_test
  */
 #ifndef LOCAL_TIME_H_INCLUDED
@@ -30,6 +32,13 @@ const char *local_time_format (int64_t ms, char *buf, size_t size);
 /* As local_time_format; a local midnight is written as 24:00 of the day
  * before: a deadline "by the end of Friday" reads as Friday. */
 const char *local_time_format_deadline (int64_t ms, char *buf, size_t size);
+
+/* Set TZ to zone for the conversions that follow; returns the TZ to give
+ * back to local_time_zone_leave (NULL: there was none). The zone is set
+ * for the one conversion and the caller's TZ put back, so a command that
+ * prints times of several zones cannot leave the wrong one behind. */
+char *local_time_zone_enter (const char *zone);
+void local_time_zone_leave (char *saved);
 
 void local_time_test (bool verbose);
 

@@ -99,40 +99,13 @@ ctl_bank_zone (void)
     return zone && *zone ? zone : CFG_TIMEZONE;
 }
 
-//  The zone is set for the one conversion and the caller's TZ put back, so
-//  a command that prints times of several zones (a case's, the bank's)
-//  cannot leave the wrong one behind. s_zone_enter returns the TZ to give
-//  back to s_zone_leave (NULL: there was none).
-static char *
-s_zone_enter (const char *zone)
-{
-    const char *old = getenv ("TZ");
-    char *saved = old ? strdup (old) : NULL;
-    char tz [128];
-    snprintf (tz, sizeof tz, ":%s", zone ? zone : ctl_bank_zone ());
-    setenv ("TZ", tz, 1);
-    tzset ();
-    return saved;
-}
-
-static void
-s_zone_leave (char *saved)
-{
-    if (saved) {
-        setenv ("TZ", saved, 1);
-        free (saved);
-    }
-    else
-        unsetenv ("TZ");
-    tzset ();
-}
 
 const char *
 ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
 {
-    char *saved = s_zone_enter (zone);
+    char *saved = local_time_zone_enter (zone ? zone : ctl_bank_zone ());
     local_time_format (ms, buf, size);
-    s_zone_leave (saved);
+    local_time_zone_leave (saved);
     return buf;
 }
 
@@ -143,9 +116,9 @@ ctl_format_deadline (const json_t *value, char *buf, size_t size)
         return json_string_value (value);
     if (!json_is_integer (value) && !json_is_real (value))
         return "-";
-    char *saved = s_zone_enter (NULL);
+    char *saved = local_time_zone_enter (ctl_bank_zone ());
     local_time_format_deadline ((int64_t) json_number_value (value), buf, size);
-    s_zone_leave (saved);
+    local_time_zone_leave (saved);
     return buf;
 }
 
@@ -168,11 +141,11 @@ ctl_time_parse (const char *flag, const char *text, const char *zone, int64_t *m
                  "(in %s), not \"%s\"\n", flag, zone ? zone : ctl_bank_zone (), text);
         return -1;
     }
-    char *saved = s_zone_enter (zone);
+    char *saved = local_time_zone_enter (zone ? zone : ctl_bank_zone ());
     struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
                      .tm_min = mi, .tm_sec = date_only ? 59 : 0, .tm_isdst = -1 };
     time_t secs = mktime (&tm);
-    s_zone_leave (saved);
+    local_time_zone_leave (saved);
     *ms = (int64_t) secs * 1000 + (date_only ? 999 : 0);
     return 0;
 }
