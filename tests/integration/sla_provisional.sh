@@ -24,7 +24,8 @@
 #      now; one sla.deadline_moved each on the stream (previous_due_at,
 #      due_at, provisional false, no identity), one sla_firing row
 #      'moved:<due ms>' each; the handler has an inbox notification for each,
-#      the resolution's with both times in +08:00
+#      the resolution's with both times in +08:00; told: the customer one
+#      e-mail (an smtp-sink), for resolution only, previous and new date
 #   3  exactly once: another SIGHUP, and the case dirtied by hand, recompute
 #      again: still one event and one row per clock
 # The shell starts the services, moves the clock, edits the calendar and

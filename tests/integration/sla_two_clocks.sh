@@ -22,7 +22,11 @@
 #             adds=30d, previous_due_at = end of 03-23
 #   material  new_material Tue 03-17 10:00: round 0 cancelled (superseded),
 #             round 1 from then, 15d -> end of Wed 04-01, no extensions;
-#             complaint.due_at follows; the service clock runs on (round 0)
+#             complaint.due_at follows; the service clock runs on (round 0);
+#             told: one sla.restarted (resolution 1, due end of 04-01), the
+#             customer's e-mail with the new date in +08:00 (a notifier and
+#             an smtp-sink), complaint.new_material's saying it follows
+#   material-again  the case dirtied by hand: nothing more is told
 #   again     extension 1 of round 1 by a supervisor (the step restarts at
 #             1: sla_extension_next counts new_material rounds) -> end of
 #             Thu 04-16; a supervisor is refused step 2; the manager's step 2
