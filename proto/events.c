@@ -291,7 +291,8 @@ static const events_field_t s_sla_deadline_moved [] = {
 //  material or a reopening, with the deadline the watchdog computed for it:
 //  the date the customer is given anew (docs/watchdog.md "Events").
 static const events_field_t s_sla_restarted [] = {
-    F ("cause", STR, REQUIRED, PLAIN, "`new_material` or `reopen`: the action that started the round"),
+    F ("cause", STR, REQUIRED, PLAIN,
+       "`new_material` or `reopen`: the action that started the round"),
     F ("started_at", INT, REQUIRED, PLAIN, "the new round's start, unix ms"),
     F ("due_at", INT, REQUIRED, PLAIN, "the new round's deadline, unix ms"),
 };

@@ -13,7 +13,8 @@
  *             statements (= ANY ($1)), plan each case (sla_plan.c, pure),
  *             upsert every clock in one statement (ON CONFLICT (complaint_id,
  *             stage, round)), record the `met`, `extended` and `started`
- *             (sla.restarted: a new round's deadline) firings with their events, clear sla_dirty and set complaint.due_at; COMMIT.
+ *             (sla.restarted: a new round's deadline) firings with their
+ *             events, clear sla_dirty and set complaint.due_at; COMMIT.
  *             The case row brings its referral (referral_source: the
  *             policy's referral= term; referrer_due_at: the referral_reply
  *             deadline); the clock rows bring the figures a deadline was
