@@ -287,6 +287,16 @@ static const events_field_t s_sla_deadline_moved [] = {
        "the new deadline still counts on computed (not yet published) holidays"),
 };
 
+//  issue 15 (told): a new round of a stage restarted by the customer's new
+//  material or a reopening, with the deadline the watchdog computed for it:
+//  the date the customer is given anew (docs/watchdog.md "Events").
+static const events_field_t s_sla_restarted [] = {
+    F ("cause", STR, REQUIRED, PLAIN,
+       "`new_material` or `reopen`: the action that started the round"),
+    F ("started_at", INT, REQUIRED, PLAIN, "the new round's start, unix ms"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the new round's deadline, unix ms"),
+};
+
 static const events_field_t s_n_error [] = {
     F ("error", STR, REQUIRED, FREE_TEXT, "the transport's or the gateway's answer"),
 };
@@ -339,7 +349,7 @@ enum {
     E_CONTACTED, E_MARKED_COMPLEX, E_APPRAISAL_STARTED, E_APPRAISAL_ENDED, E_NEW_MATERIAL,
     E_REFERRER_REPLIED,
     E_SLA_REMINDER, E_SLA_BREACHED, E_SLA_ESCALATED, E_SLA_EXTENDED, E_SLA_MET,
-    E_SLA_DEADLINE_MOVED,
+    E_SLA_DEADLINE_MOVED, E_SLA_RESTARTED,
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
     E_HOTSPOT, E_HOTSPOT_CLEARED,
     E_COUNT
@@ -411,6 +421,9 @@ static const events_decl_t s_events [E_COUNT] = {
       "a running deadline moved because its calendar changed (a State Council notice "
       "replaced a provisional year's computed holidays); never for an action", SLA,
       OWN (s_sla_deadline_moved) },
+    { "sla.restarted", "watchdog",
+      "a new round of a stage began (resolution: new material or a reopening; service: a "
+      "reopening), with its deadline; once per round", SLA, OWN (s_sla_restarted) },
     { "notification.sent", "notifier", "delivered (or put in the staff inbox)", NOTE, NONE },
     { "notification.failed", "notifier",
       "a try failed; retried with back-off, no sooner than the gateway's Retry-After", NOTE,
@@ -889,6 +902,14 @@ events_sla_deadline_moved (msgpack_sbuffer *buf, const events_sla_t *h,
 {
     PACK (buf, E_SLA_DEADLINE_MOVED, SLA_HEAD (h), s_int (previous_due_at), s_int (due_at),
           s_bool (provisional));
+}
+
+void
+events_sla_restarted (msgpack_sbuffer *buf, const events_sla_t *h, const char *cause,
+                      int64_t started_at, int64_t due_at)
+{
+    PACK (buf, E_SLA_RESTARTED, SLA_HEAD (h), s_str (cause), s_int (started_at),
+          s_int (due_at));
 }
 
 #define NOTE_HEAD(n) s_int ((n)->id), s_int ((n)->event_seq), s_str ((n)->channel), \
@@ -1432,6 +1453,10 @@ events_test (bool verbose)
     S_BEGIN ();
     events_sla_deadline_moved (&buf, &h, 1795438798831LL, 1795525198831LL, false);
     s_verify ("sla.deadline_moved", &buf, &msg);
+    S_BEGIN ();
+    events_sla_restarted (&buf, &h, "new_material", 1795438798831LL, 1796734798831LL);
+    s_verify ("sla.restarted", &buf, &msg);
+    S_EXPECT (s_has_str (&msg.data, "cause", "new_material"));
 
     //  The notifier's and complaintctl's; a transport error is free text.
     events_notification_t n = { 12, 345, "email", "customer", 1 };

@@ -226,6 +226,10 @@ void events_sla_met (msgpack_sbuffer *buf, const events_sla_t *h, int64_t due_at
                      int64_t met_at, bool late, int64_t paused_ms);
 void events_sla_deadline_moved (msgpack_sbuffer *buf, const events_sla_t *h,
                                 int64_t previous_due_at, int64_t due_at, bool provisional);
+/* issue 15 (told): a new round > 0 of a stage, started by cause
+ * ("new_material", "reopen"), with its start and deadline. */
+void events_sla_restarted (msgpack_sbuffer *buf, const events_sla_t *h, const char *cause,
+                           int64_t started_at, int64_t due_at);
 
 /* Notification events (the notifier; retried: complaintctl). */
 typedef struct {

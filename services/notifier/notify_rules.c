@@ -5,7 +5,7 @@
  *  blank lines, UTF-8, lines at most S_MAX_LINE bytes), one statement a
  *  line of blank-separated words:
  *
- *      EVENT_TYPE  RECIPIENTS  CHANNELS  [urgent]
+ *      EVENT_TYPE  RECIPIENTS  CHANNELS  [stage=STAGE[,STAGE]] [urgent]
  *      quiet       HH:MM-HH:MM CHANNELS
  *
  *  RECIPIENTS is a comma-separated list of kinds (or `escalation`: the roles
@@ -17,10 +17,19 @@
  *  names from HH:MM to HH:MM local time (the case's calendar zone; a window
  *  may span midnight).
  *
+ *  stage= (told, issue 15) takes only the events whose data.stage is one of
+ *  those named (an SLA event of the regulatory clock: `stage=resolution`),
+ *  refused for a type without a `stage` key. A type may have several rules
+ *  (the handler of every stage, the customer of one), each to other
+ *  recipients: a kind twice for one type is refused, so no one is told
+ *  twice. The words after CHANNELS come in any order, each at most once.
+ *
  *  Templates, per rule: TEMPLATES/EVENT_TYPE.zh.txt and .en.txt (e-mail and
  *  the staff inbox), and when the rule uses sms or push also
  *  EVENT_TYPE.zh.short.txt and .en.short.txt (the SMS text; the push title is
- *  its subject). Their placeholders come from a fixed list (s_fields),
+ *  its subject); for a type with more than one rule, each rule's own set
+ *  EVENT_TYPE.RECIPIENTS.zh.txt ... (RECIPIENTS as written: the customer's
+ *  words are not the handler's). Their placeholders come from a fixed list (s_fields),
  *  checked at load by common/template.c, so a typo is refused with
  *  file:line and not found in a customer's inbox. Rendering happens when a
  *  notification row is created, so a retry sends exactly the same bytes.
@@ -58,6 +67,13 @@ static const char *s_kinds [NOTIFY_KINDS] = {
 };
 
 static const char *s_channels [NOTIFY_CHANNELS] = { "email", "inbox", "sms", "push" };
+
+//  The SLA stages (services/watchdog/sla_policy.c's list; the notifier does
+//  not link the watchdog), for `stage=`.
+static const char *s_stages [] = {
+    "acknowledge", "first_response", "solution", "service", "resolution", "review",
+    "referral_reply", NULL
+};
 
 //  [language zh, en][form full, short]
 typedef template_t *rule_templates_t [2][2];
@@ -188,6 +204,65 @@ typedef struct {
     const char *templates_dir;
 } s_load_t;
 
+/* Does the event declare a key `name` (its head's or its own)? */
+static bool
+s_declares (const events_decl_t *decl, const char *name)
+{
+    for (size_t i = 0; decl->head && i < decl->head->nfields; i++)
+        if (streq (decl->head->fields [i].name, name))
+            return true;
+    for (size_t i = 0; i < decl->nfields; i++)
+        if (streq (decl->fields [i].name, name))
+            return true;
+    return false;
+}
+
+/* stage=STAGE[,STAGE]: the filter's mask. */
+static int
+s_parse_stages (notify_rule_t *rule, const char *path, int line, char *list, conf_error_t *err)
+{
+    if (!s_declares (events_find (rule->type), "stage"))
+        return conf_error_set (err, path, line, "stage= on %s, which has no stage", rule->type);
+    char *save = NULL;
+    for (char *st = strtok_r (list, ",", &save); st; st = strtok_r (NULL, ",", &save)) {
+        int i = 0;
+        while (s_stages [i] && !streq (s_stages [i], st))
+            i++;
+        if (!s_stages [i])
+            return conf_error_set (err, path, line, "unknown stage %.40s (acknowledge, "
+                                   "first_response, solution, service, resolution, review, "
+                                   "referral_reply)", st);
+        rule->stages |= 1u << i;
+    }
+    if (!rule->stages)
+        return conf_error_set (err, path, line, "stage= names no stage");
+    return 0;
+}
+
+/* The templates of one rule (after the whole file is read: whether a type has
+ * one rule or several decides their names). 0 or -1 with err set. */
+static int
+s_load_templates (notify_rules_t *self, int index, const char *templates_dir,
+                  conf_error_t *err)
+{
+    const notify_rule_t *rule = &self->rules [index];
+    bool shared = notify_rules_next (self, notify_rules_find (self, rule->type)) != NULL;
+    bool short_form = rule->channels & ((1u << NOTIFY_SMS) | (1u << NOTIFY_PUSH));
+    const char *langs [2] = { "zh", "en" };
+    for (int l = 0; l < 2; l++)
+        for (int f = 0; f < (short_form ? 2 : 1); f++) {
+            char tpath [512];
+            snprintf (tpath, sizeof tpath, "%s/%s%s%s.%s%s.txt", templates_dir, rule->type,
+                      shared ? "." : "", shared ? rule->recipients : "", langs [l],
+                      f ? ".short" : "");
+            template_t *tpl = template_load (tpath, s_fields, err);
+            if (!tpl)
+                return -1;
+            self->templates [index][l][f] = tpl;
+        }
+    return 0;
+}
+
 //  One rule or quiet line (conf_line_fn). 0 or -1 with the error set.
 static int
 s_parse_words (notify_rules_t *self, const char *path, int line, char **words, int nwords,
@@ -196,26 +271,39 @@ s_parse_words (notify_rules_t *self, const char *path, int line, char **words, i
     char *type = words [0];
     if (streq (type, "quiet"))
         return s_parse_quiet (self, path, line, words, nwords, err);
-    if (nwords < 3 || nwords > 4)
-        return conf_error_set (err, path, line, "want: EVENT_TYPE RECIPIENTS CHANNELS [urgent]");
+    if (nwords < 3 || nwords > 5)
+        return conf_error_set (err, path, line,
+                               "want: EVENT_TYPE RECIPIENTS CHANNELS [stage=STAGE,..] [urgent]");
     char *kinds = words [1];
     char *channels = words [2];
-    char *flag = nwords == 4 ? words [3] : NULL;
-    if (flag && !streq (flag, "urgent"))
-        return conf_error_set (err, path, line, "unknown flag %.40s (urgent)", flag);
+    char *stages = NULL;
+    bool urgent = false;
+    for (int w = 3; w < nwords; w++) {
+        if (streq (words [w], "urgent") && !urgent)
+            urgent = true;
+        else
+        if (strncmp (words [w], "stage=", 6) == 0 && !stages)
+            stages = words [w] + 6;
+        else
+            return conf_error_set (err, path, line, "unknown or repeated flag %.40s "
+                                   "(stage=STAGE,.., urgent)", words [w]);
+    }
     if (strlen (type) >= sizeof self->rules [0].type)
         return conf_error_set (err, path, line, "event type too long");
     if (!events_find (type))
         return conf_error_set (err, path, line, "unknown event type %.60s (proto/events.c declares "
                                "them: complaintctl events)", type);
-    if (notify_rules_find (self, type))
-        return conf_error_set (err, path, line, "a second rule for %s", type);
     if (self->count == NOTIFY_MAX_RULES)
         return conf_error_set (err, path, line, "more than %d rules", NOTIFY_MAX_RULES);
     notify_rule_t *rule = &self->rules [self->count];
     memset (rule, 0, sizeof *rule);
     snprintf (rule->type, sizeof rule->type, "%s", type);
-    rule->urgent = flag != NULL;
+    if (strlen (kinds) >= sizeof rule->recipients)
+        return conf_error_set (err, path, line, "recipients too long");
+    snprintf (rule->recipients, sizeof rule->recipients, "%s", kinds);
+    rule->urgent = urgent;
+    if (stages && s_parse_stages (rule, path, line, stages, err))
+        return -1;
     char *ksave = NULL;
     for (char *k = strtok_r (kinds, ",", &ksave); k; k = strtok_r (NULL, ",", &ksave)) {
         int kind = notify_kind_parse (k);
@@ -238,20 +326,14 @@ s_parse_words (notify_rules_t *self, const char *path, int line, char **words, i
         return -1;
     if (!rule->groups || (!rule->kinds && !rule->escalation))
         return conf_error_set (err, path, line, "no recipients or no channels");
-    //  Counted before the templates load, so s_free releases what did.
+    //  Several rules for one type, never one person twice.
+    for (const notify_rule_t *r = notify_rules_find (self, type); r;
+         r = notify_rules_next (self, r))
+        if ((r->kinds & rule->kinds) || (r->escalation && rule->escalation))
+            return conf_error_set (err, path, line, "a second rule for %s to the same "
+                                   "recipients (one rule per kind and type)", type);
+    (void) templates_dir;           /* loaded once the whole file is read */
     self->count++;
-    bool short_form = rule->channels & ((1u << NOTIFY_SMS) | (1u << NOTIFY_PUSH));
-    const char *langs [2] = { "zh", "en" };
-    for (int l = 0; l < 2; l++)
-        for (int f = 0; f < (short_form ? 2 : 1); f++) {
-            char tpath [512];
-            snprintf (tpath, sizeof tpath, "%s/%s.%s%s.txt", templates_dir, type, langs [l],
-                      f ? ".short" : "");
-            template_t *tpl = template_load (tpath, s_fields, err);
-            if (!tpl)
-                return -1;
-            self->templates [self->count - 1][l][f] = tpl;
-        }
     return 0;
 }
 
@@ -279,6 +361,8 @@ notify_rules_load (const char *rules_path, const char *templates_dir, conf_error
     int rc = conf_read (rules_path, &limits, err, s_parse_line, &load);
     if (rc == 0 && self->count == 0)
         rc = conf_error_set (err, rules_path, 0, "no rules");
+    for (int i = 0; rc == 0 && i < self->count; i++)
+        rc = s_load_templates (self, i, templates_dir, err);
     if (rc < 0) {
         s_free (self);
         return NULL;
@@ -319,6 +403,28 @@ notify_rules_find (notify_rules_t *self, const char *type)
     return NULL;
 }
 
+const notify_rule_t *
+notify_rules_next (notify_rules_t *self, const notify_rule_t *rule)
+{
+    if (!rule)
+        return NULL;
+    for (int i = (int) (rule - self->rules) + 1; i < self->count; i++)
+        if (streq (self->rules [i].type, rule->type))
+            return &self->rules [i];
+    return NULL;
+}
+
+bool
+notify_rule_takes_stage (const notify_rule_t *rule, const char *stage)
+{
+    if (!rule->stages)
+        return true;
+    for (int i = 0; stage && s_stages [i]; i++)
+        if (streq (s_stages [i], stage))
+            return (rule->stages & (1u << i)) != 0;
+    return false;
+}
+
 const char *
 notify_rules_types (notify_rules_t *self)
 {
@@ -326,7 +432,8 @@ notify_rules_types (notify_rules_t *self)
         pg_array_t types = { 0 };
         pg_array_begin (&types);
         for (int i = 0; i < self->count; i++)
-            pg_array_add (&types, self->rules [i].type);
+            if (notify_rules_find (self, self->rules [i].type) == &self->rules [i])
+                pg_array_add (&types, self->rules [i].type);
         self->types = strdup (pg_array_end (&types));
         pg_array_destroy (&types);
     }
@@ -350,6 +457,14 @@ notify_rules_render (notify_rules_t *self, const char *type, const char *lang,
     const notify_rule_t *rule = notify_rules_find (self, type);
     if (!rule)
         return -1;
+    return notify_rules_render_rule (self, rule, lang, channel, fields, subject, body);
+}
+
+int
+notify_rules_render_rule (notify_rules_t *self, const notify_rule_t *rule, const char *lang,
+                          notify_channel_t channel, zhash_t *fields, char **subject,
+                          char **body)
+{
     int l = lang && streq (lang, "en") ? 1 : 0;
     int f = channel == NOTIFY_SMS || channel == NOTIFY_PUSH ? 1 : 0;
     template_t *tpl = self->templates [rule - self->rules][l][f];
@@ -378,6 +493,22 @@ s_write (const char *path, const char *text)
     assert (file);
     fputs (text, file);
     fclose (file);
+}
+
+/* Does the rule render (lang, channel) with every one of words in its body
+ * and no placeholder left? */
+static bool
+s_renders (notify_rules_t *rules, const notify_rule_t *rule, const char *lang,
+           notify_channel_t channel, zhash_t *fields, const char **words)
+{
+    char *subject = NULL, *body = NULL;
+    bool ok = rule && notify_rules_render_rule (rules, rule, lang, channel, fields, &subject,
+                                                &body) == 0 && !strstr (body, "{{");
+    for (int i = 0; ok && words [i]; i++)
+        ok = strstr (body, words [i]) != NULL;
+    free (subject);
+    free (body);
+    return ok;
 }
 
 int
@@ -463,6 +594,37 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         rc = notify_rules_render (rules, "sla.reminder", "zh", NOTIFY_SMS, fields, &subject,
                                   &body);
         s_check (verbose, rc == -1, "no short form for a rule without sms or push");
+        //  told: the customer is given the regulatory deadline set anew.
+        rule = notify_rules_find (rules, "sla.restarted");
+        s_check (verbose, rule && rule->kinds == (1u << NOTIFY_CUSTOMER)
+                          && notify_rule_takes_stage (rule, "resolution")
+                          && !notify_rule_takes_stage (rule, "service")
+                          && !notify_rule_takes_stage (rule, NULL)
+                          && !notify_rules_next (rules, rule),
+                 "sla.restarted -> the customer, for resolution only");
+        const notify_rule_t *moved = notify_rules_find (rules, "sla.deadline_moved");
+        const notify_rule_t *moved2 = notify_rules_next (rules, moved);
+        s_check (verbose, moved && moved->kinds == (1u << NOTIFY_HANDLER)
+                          && notify_rule_takes_stage (moved, "service") && moved2
+                          && moved2->kinds == (1u << NOTIFY_CUSTOMER)
+                          && notify_rule_takes_stage (moved2, "resolution")
+                          && !notify_rule_takes_stage (moved2, "service")
+                          && !notify_rules_next (rules, moved2),
+                 "sla.deadline_moved -> the handler (every stage) and the customer (resolution)");
+        zhash_insert (fields, "event_previous_due_at", "2027-02-10 24:00 +08:00");
+        zhash_update (fields, "event_due_at", "2027-02-12 24:00 +08:00");
+        s_check (verbose, s_renders (rules, moved2, "zh", NOTIFY_SMS, fields,
+                                     (const char *[]) { "2027-02-10 24:00 +08:00",
+                                                        "2027-02-12 24:00 +08:00", "节假日",
+                                                        NULL }),
+                 "the customer's moved deadline (SMS): before, after, and why");
+        s_check (verbose, s_renders (rules, moved, "zh", NOTIFY_EMAIL, fields,
+                                     (const char *[]) { "请按新的截止时间办理", NULL }),
+                 "... and the handler's own words from the handler's templates");
+        s_check (verbose, s_renders (rules, rule, "en", NOTIFY_EMAIL, fields,
+                                     (const char *[]) { "2027-02-12 24:00 +08:00", "started",
+                                                        NULL }),
+                 "sla.restarted (en e-mail): the new deadline with its zone");
         //  A hot spot: about no case, the office and the branch's head.
         rule = notify_rules_find (rules, "analytics.hotspot");
         s_check (verbose, rule && rule->kinds == ((1u << NOTIFY_COMPLAINT_OFFICE)
@@ -575,7 +737,7 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         notify_rules_destroy (&rules);
         const char *bad [][2] = {
             { "complaint.noted customer email,email\n", "named twice" },
-            { "complaint.noted customer email loud\n", "unknown flag loud" },
+            { "complaint.noted customer email loud\n", "flag loud" },
             { "complaint.noted customer email\nquiet 21:00 sms\n", "want HH:MM-HH:MM" },
             { "complaint.noted customer email\nquiet 25:00-08:00 sms\n", "two different times" },
             { "complaint.noted customer email\nquiet 21:00-21:00 sms\n", "two different times" },
@@ -586,6 +748,13 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
             { "analytics.hotspot complaint_office,handler inbox\n", "about no single case" },
             { "analytics.hotspot customer email\n", "about no single case" },
             { "analytics.hotspot escalation inbox\n", "about no single case" },
+            { "complaint.noted customer email stage=resolution\n", "which has no stage" },
+            { "sla.met customer email stage=resolutoin\n", "unknown stage resolutoin" },
+            { "sla.met customer email stage=\n", "names no stage" },
+            { "sla.met customer email urgent urgent\n", "repeated flag urgent" },
+            { "sla.met customer email stage=review stage=resolution\n", "repeated flag" },
+            { "sla.met handler,customer email\nsla.met customer email stage=review\n",
+              "to the same recipients" },
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
             s_write (rpath, bad [i][0]);
@@ -602,6 +771,34 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         rules = notify_rules_load (rpath, dir, &err);
         s_check (verbose, rules != NULL, "a good scratch rule loads");
         notify_rules_destroy (&rules);
+        //  told: a type with two rules has a set of templates per rule.
+        char hpath [300];
+        snprintf (hpath, sizeof hpath, "%s/complaint.noted.handler.zh.txt", dir);
+        s_write (rpath, "complaint.noted handler inbox\ncomplaint.noted customer email\n");
+        rules = notify_rules_load (rpath, dir, &err);
+        s_check (verbose, !rules && streq (err.file, hpath) && strstr (err.reason, "cannot open"),
+                 "two rules for a type: each its own templates (EVENT_TYPE.RECIPIENTS), named");
+        notify_rules_destroy (&rules);
+        char names [4][300];
+        const char *forms [4] = { "handler.zh", "handler.en", "customer.zh", "customer.en" };
+        for (int i = 0; i < 4; i++) {
+            snprintf (names [i], sizeof names [i], "%s/complaint.noted.%s.txt", dir, forms [i]);
+            s_write (names [i], i < 2 ? "Subject: staff\nfor staff\n"
+                                      : "Subject: you\nfor the customer\n");
+        }
+        rules = notify_rules_load (rpath, dir, &err);
+        const notify_rule_t *r2 = rules ? notify_rules_next (rules,
+                                            notify_rules_find (rules, "complaint.noted")) : NULL;
+        char *subj = NULL, *text = NULL;
+        s_check (verbose, r2 && notify_rules_render_rule (rules, r2, "en", NOTIFY_EMAIL, NULL,
+                                                          &subj, &text) == 0
+                          && strstr (text, "for the customer"),
+                 "... and the customer's rule renders the customer's");
+        free (subj);
+        free (text);
+        notify_rules_destroy (&rules);
+        for (int i = 0; i < 4; i++)
+            unlink (names [i]);
         unlink (tpath);
         unlink (tpath2);
         unlink (spath);

@@ -34,6 +34,12 @@ typedef struct {
     int alternatives [NOTIFY_MAX_GROUPS];
     notify_channel_t group [NOTIFY_MAX_GROUPS][NOTIFY_CHANNELS];
     unsigned channels;              /* 1 << notify_channel_t, every group's */
+    //  told (issue 15): `stage=resolution[,review]` — only events whose
+    //  data.stage is one of these (1 << index in notify_rules_stage_name);
+    //  0: any. The recipients as written name the templates of a type with
+    //  more than one rule (EVENT_TYPE.RECIPIENTS.zh.txt).
+    unsigned stages;
+    char recipients [64];
 } notify_rule_t;
 
 /* Load the rules and every template they need; NULL with err set (file, line,
@@ -43,8 +49,15 @@ notify_rules_t *notify_rules_load (const char *rules_path, const char *templates
 void notify_rules_destroy (notify_rules_t **self_p);
 const char *notify_rules_summary (notify_rules_t *self);
 
-/* The rule for an event type, or NULL (the notifier ignores the event). */
+/* The (first) rule for an event type, or NULL (the notifier ignores the
+ * event); notify_rules_next: the type's next rule after rule, or NULL. A type
+ * may have several rules, each to other recipients. */
 const notify_rule_t *notify_rules_find (notify_rules_t *self, const char *type);
+const notify_rule_t *notify_rules_next (notify_rules_t *self, const notify_rule_t *rule);
+
+/* Does the rule take an event of this stage (data.stage; NULL: none)? A
+ * rule without a stage filter takes every event of its type. */
+bool notify_rule_takes_stage (const notify_rule_t *rule, const char *stage);
 
 /* Every event type a rule names, as a PostgreSQL array literal
  * ('{"complaint.received",...}'), for the store to filter by. */
@@ -62,6 +75,11 @@ bool notify_rules_quiet (notify_rules_t *self, const char **from, const char **t
 int notify_rules_render (notify_rules_t *self, const char *type, const char *lang,
                          notify_channel_t channel, zhash_t *fields, char **subject,
                          char **body);
+/* The same with one rule's templates (a type with several rules has a set
+ * per rule). */
+int notify_rules_render_rule (notify_rules_t *self, const notify_rule_t *rule,
+                              const char *lang, notify_channel_t channel, zhash_t *fields,
+                              char **subject, char **body);
 
 const char *notify_kind_name (notify_kind_t kind);
 int notify_kind_parse (const char *name);      /* -1 when unknown */

@@ -428,7 +428,7 @@ s_insert (s_event_t *ev, const char *kind, const char *recipient, notify_channel
           const char *address, const char *lang, const char *reason)
 {
     char *subject, *body;
-    if (notify_rules_render (ev->batch->rules, ev->rule->type, lang, channel, ev->fields,
+    if (notify_rules_render_rule (ev->batch->rules, ev->rule, lang, channel, ev->fields,
                              &subject, &body))
         return;
     //  A customer's address is their identity, and their message holds
@@ -722,6 +722,8 @@ s_event_caseless (s_batch_t *batch, const notify_rule_t *rule, const char *seq, 
     return rc;
 }
 
+static int s_event_recipients (s_event_t *ev, json_t *data);
+
 //  Every row of one event, added to the batch. -1 when the store failed.
 static int
 s_event (s_batch_t *batch, const char *seq, const char *type, const char *complaint_no,
@@ -739,7 +741,9 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
             log_warn ("event_undecodable", "seq=%s type=%s action=skip", seq, type);
             return 0;
         }
-        int rc = s_event_caseless (batch, rule, seq, json_object_get (event, "data"));
+        int rc = 0;
+        for (; rule && rc == 0; rule = notify_rules_next (batch->rules, rule))
+            rc = s_event_caseless (batch, rule, seq, json_object_get (event, "data"));
         json_decref (event);
         return rc;
     }
@@ -807,6 +811,26 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     ev.zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai";
     ev.fields = fields;
 
+    //  Every rule of the type (told: one per recipient kind), each only for
+    //  the stages it names.
+    int rc = 0;
+    for (; rule && rc == 0; rule = notify_rules_next (batch->rules, rule))
+        if (notify_rule_takes_stage (rule, stage)) {
+            ev.rule = rule;
+            rc = s_event_recipients (&ev, data);
+        }
+    zhash_destroy (&fields);
+    json_decref (event);
+    return rc;
+}
+
+//  The rows of one rule for one event about a case. -1 when the store failed.
+static int
+s_event_recipients (s_event_t *evp, json_t *data)
+{
+    s_event_t ev = *evp;
+    s_batch_t *batch = ev.batch;
+    const notify_rule_t *rule = ev.rule;
     unsigned kinds = rule->kinds;
     if (rule->escalation) {
         size_t i;
@@ -837,8 +861,6 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
             s_recipient (&ev, kname, PQgetvalue (staff, r, 0), PQgetvalue (staff, r, 1),
                          PQgetvalue (staff, r, 2), PQgetvalue (staff, r, 0), "zh");
     }
-    zhash_destroy (&fields);
-    json_decref (event);
     return rc;
 }
 

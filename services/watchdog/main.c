@@ -4,7 +4,8 @@
  *  resolution, review, referral reply), reminds before it (sla.reminder, 催办), records the breach
  *  (sla.breached) and escalates after it, tier by tier (sla.escalated, 督办),
  *  pauses while the bank waits for the customer, honours approved extensions
- *  (sla.extended) and records when a stage was met (sla.met). docs/watchdog.md
+ *  (sla.extended), records when a stage was met (sla.met) and gives a
+ *  restarted period's new deadline (sla.restarted). docs/watchdog.md
  *  tells the whole story; the rules are in sla_plan.c, the SQL in
  *  sla_store.c, the policy format in sla_policy.c.
  *

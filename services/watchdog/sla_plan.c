@@ -66,6 +66,15 @@
  *  whose stored figures (start, allowance, calendar, rule, extensions,
  *  paused time) are all unchanged but whose deadline is not was moved by its
  *  calendar — a reload of the calendars folder — and carries moved_from.
+ *
+ *  Restarted (told). A round > 0 that new_material or reopen started
+ *  carries its cause; while it is open and has no row in the store yet it
+ *  is `restarted`, and the store records sla.restarted with the row (the
+ *  customer is given the new date). Rounds of transfer (acknowledge) and
+ *  review (review) are not restarts of a period the customer was given:
+ *  complaint.transferred and complaint.review_requested tell about them. A
+ *  round already ended when first stored (new material and a decision
+ *  before the watchdog's recompute) is not told: the decision is.
  */
 #include "sla_plan.h"
 
@@ -201,6 +210,15 @@ s_start (s_walk_t *w, sla_stage_t stage, int64_t at)
     if (c->has_rule && s_wants_pause (w, stage))
         s->pause_from = at;
     w->cur [stage] = i;
+}
+
+/* A new round started by an action that restarts a period (told). */
+static void
+s_restart (s_walk_t *w, sla_stage_t stage, int64_t at, const char *cause)
+{
+    s_start (w, stage, at);
+    if (w->cur [stage] >= 0)
+        w->out->clocks [w->cur [stage]].cause = cause;
 }
 
 static void
@@ -374,9 +392,9 @@ s_action (s_walk_t *w, const sla_action_t *a)
     if (s_is (x, "reopen")) {
         s_end_stage (w, SLA_REVIEW, a->at, true);
         s_end_stage (w, SLA_RESOLUTION, a->at, true);
-        s_start (w, SLA_RESOLUTION, a->at);
+        s_restart (w, SLA_RESOLUTION, a->at, "reopen");
         s_end_stage (w, SLA_SERVICE, a->at, true);
-        s_start (w, SLA_SERVICE, a->at);
+        s_restart (w, SLA_SERVICE, a->at, "reopen");
     }
     else
     if (s_is (x, "extend"))
@@ -388,7 +406,7 @@ s_action (s_walk_t *w, const sla_action_t *a)
         //  met: no decision was given in it) and a new round starts now,
         //  its extensions counted again from step 1.
         s_end_stage (w, SLA_RESOLUTION, a->at, false);
-        s_start (w, SLA_RESOLUTION, a->at);
+        s_restart (w, SLA_RESOLUTION, a->at, "new_material");
     }
     //  A rejected or withdrawn case can take no reply_referrer (the
     //  lifecycle allows it in the open states and closed): its reply clock
@@ -511,6 +529,7 @@ s_finish (s_walk_t *w, int i)
         c->late = c->met_at > c->due_at;
         return;
     }
+    c->restarted = c->cause && c->round > 0 && !s_existing (in, c->stage, c->round);
     if (s->pause_from)
         c->state = "paused";
     else
@@ -1212,6 +1231,53 @@ s_two_clocks_tests (calendars_t *cals, sla_case_plan_t *p)
     s_check (svc && s1 && strcmp (svc->state, "met") == 0 && s1->started_at == mar03 + 3 * DAY
              && strcmp (s1->state, "running") == 0,
              "reopen: service round 0 met, round 1 from the reopening", NULL);
+    //  27. (told) The reopening's new rounds are restarts the customer is
+    //  told of: resolution and service round 1, cause reopen; round 0 is
+    //  not (this policy has no review clock for the case).
+    const sla_clock_plan_t *rr1 = s_find (p, SLA_RESOLUTION, 1);
+    const sla_clock_plan_t *rv0 = s_find (p, SLA_REVIEW, 0);
+    s_check (rr1 && rr1->restarted && strcmp (rr1->cause, "reopen") == 0 && s1 && s1->restarted
+             && strcmp (s1->cause, "reopen") == 0 && !s_find (p, SLA_RESOLUTION, 0)->restarted
+             && (!rv0 || (!rv0->restarted && !rv0->cause)),
+             "reopen: resolution and service round 1 restarted (cause reopen), nothing else",
+             "rr1=%d s1=%d rv0=%d", rr1 ? rr1->restarted : -1, s1 ? s1->restarted : -1,
+             rv0 ? rv0->restarted : -1);
+    //  28. (told) New material: round 1 restarted while it has no row; once
+    //  stored (the recompute that told it), not again; an ended round never.
+    in5.nactions = 3;
+    in5.now = mar03 + 9 * DAY + H;
+    sla_plan_case (policy, &in5, p);
+    r1 = s_find (p, SLA_RESOLUTION, 1);
+    s_check (r1 && r1->restarted && strcmp (r1->cause, "new_material") == 0
+             && !s_find (p, SLA_RESOLUTION, 0)->restarted && !s_find (p, SLA_SERVICE, 0)->restarted,
+             "new material: resolution round 1 restarted (cause new_material), only it", NULL);
+    //  Copies: the plan p is written again below.
+    char k_sel [SLA_SELECTOR_SIZE], k_rule [SLA_RULE_SIZE], k_cal [SLA_MAX_NAME],
+         k_allow [SLA_SPAN_SIZE];
+    snprintf (k_sel, sizeof k_sel, "%s", r1 ? r1->selector : "");
+    snprintf (k_rule, sizeof k_rule, "%s", r1 ? r1->rule : "");
+    snprintf (k_cal, sizeof k_cal, "%s", r1 ? r1->calendar : "");
+    snprintf (k_allow, sizeof k_allow, "%s", r1 ? r1->allowance : "");
+    sla_existing_t stored [] = { { 9, SLA_RESOLUTION, 1, k_sel, k_rule, k_cal, k_allow, false,
+                                   r1 ? r1->started_at : 0, r1 ? r1->due_at : 0, 0, 0,
+                                   false } };
+    in5.existing = stored;
+    in5.nexisting = 1;
+    sla_plan_case (policy, &in5, p);
+    r1 = s_find (p, SLA_RESOLUTION, 1);
+    s_check (r1 && !r1->restarted && strcmp (r1->cause, "new_material") == 0,
+             "new material: once stored, round 1 is not restarted again", NULL);
+    sla_action_t material_resolved [] = {
+        { "new_material", mar03 + 9 * DAY, "accepted", "accepted", NULL, NULL, NULL },
+        { "resolve", mar03 + 9 * DAY + H, "accepted", "resolved", NULL, NULL, NULL },
+    };
+    sla_case_input_t in7 = { .attrs = &web, .received_at = mar03, .actions = material_resolved,
+                             .nactions = 2, .now = mar03 + 9 * DAY + 2 * H };
+    sla_plan_case (policy, &in7, p);
+    r1 = s_find (p, SLA_RESOLUTION, 1);
+    s_check (r1 && strcmp (r1->state, "met") == 0 && !r1->restarted,
+             "new material then a decision before the recompute: not told (the decision is)",
+             NULL);
     sla_policy_destroy (&policy);
 }
 

@@ -102,6 +102,12 @@ typedef struct {
     bool provisional;
     int64_t moved_from;
     bool by_referrer;
+    //  told (issue 15): the action that started this round ("new_material",
+    //  "reopen"; NULL: receipt, transfer, review); restarted = a round > 0
+    //  so started, still open, and not yet in the store: sla.restarted is
+    //  recorded with the row that first stores it, so once per round.
+    const char *cause;
+    bool restarted;
 } sla_clock_plan_t;
 
 typedef struct {

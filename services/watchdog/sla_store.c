@@ -12,8 +12,9 @@
  *             load their audit trails, clock rows and firings in three bulk
  *             statements (= ANY ($1)), plan each case (sla_plan.c, pure),
  *             upsert every clock in one statement (ON CONFLICT (complaint_id,
- *             stage, round)), record the `met` and `extended` firings with
- *             their events, clear sla_dirty and set complaint.due_at; COMMIT.
+ *             stage, round)), record the `met`, `extended` and `started`
+ *             (sla.restarted: a new round's deadline) firings with their
+ *             events, clear sla_dirty and set complaint.due_at; COMMIT.
  *             The case row brings its referral (referral_source: the
  *             policy's referral= term; referrer_due_at: the referral_reply
  *             deadline); the clock rows bring the figures a deadline was
@@ -481,7 +482,7 @@ s_is_true (PGresult *res, int row, int col)
     return v && *v == 't';
 }
 
-/* Record the met and extended firings a case plan calls for. */
+/* Record the met, extended, moved and started firings a case plan calls for. */
 static void
 s_plan_firings (s_record_t *rec, const sla_case_plan_t *plan, const int64_t *ids,
                 const s_head_t *head0)
@@ -510,6 +511,15 @@ s_plan_firings (s_record_t *rec, const sla_case_plan_t *plan, const int64_t *ids
                                                  "sla.deadline_moved", h.complaint_no);
             const events_sla_t head = s_sla_head (&h);
             events_sla_deadline_moved (buf, &head, c->moved_from, c->due_at, c->provisional);
+            s_record_data (rec);
+        }
+        if (c->restarted) {
+            //  told: a new round's deadline, for the customer (the rules
+            //  choose the stage); phase 0, step `started`: once per round.
+            msgpack_sbuffer *buf = s_record_add (rec, ids [i], 0, "started", c->due_at,
+                                                 "sla.restarted", h.complaint_no);
+            const events_sla_t head = s_sla_head (&h);
+            events_sla_restarted (buf, &head, c->cause, c->started_at, c->due_at);
             s_record_data (rec);
         }
         if (c->met_at && strcmp (c->state, "met") == 0) {

@@ -336,3 +336,22 @@ def sla_clock(no, stage, cols, rnd=0):
     return sql("select " + cols + " from sla_clock where complaint_id ="
                " (select id from complaint where complaint_no = :'no')"
                " and stage = :'stage' and round = :'round'", no=no, stage=stage, round=rnd)
+
+
+def mail_texts(folder):
+    """Every message an smtp-sink stored in folder (*.eml), as (subject,
+    plain-text body), decoded: what a customer reads (the store keeps a
+    customer's message sealed)."""
+    import email
+    import email.policy
+    out = []
+    if not os.path.isdir(folder):
+        return out
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".eml"):
+            continue
+        with open(os.path.join(folder, name), "rb") as f:
+            msg = email.message_from_bytes(f.read(), policy=email.policy.default)
+        part = msg.get_body(preferencelist=("plain",))
+        out.append((str(msg.get("subject", "")), part.get_content() if part else ""))
+    return out

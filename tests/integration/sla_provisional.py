@@ -119,6 +119,28 @@ def two(no, seen):
     note("  inbox: " + body.replace("\n", " / "))
     expect_true("2: the notice gives both deadlines in the case's zone (+08:00)",
                 "2027-02-09 24:00 +08:00" in body and "2027-02-15 24:00 +08:00" in body, body)
+    # told: the customer is told of the regulatory deadline only (both events
+    # are consumed: the handler has a row for each).
+    expect("2: one customer notification of the move: the regulatory clock's, not service's",
+           1, customer_moved(no))
+    wait_for("2: the customer's e-mail of the moved deadline arrives",
+             lambda: moved_mails(no), 20)
+    got = moved_mails(no)
+    note("  customer: " + " // ".join(b.replace("\n", " / ") for b in got))
+    expect_true("2: it gives the previous and new deadline (+08:00) and why (the holidays)",
+                len(got) == 1 and "2027-02-09 24:00 +08:00" in got[0]
+                and "2027-02-15 24:00 +08:00" in got[0] and "节假日安排" in got[0]
+                and "{{" not in got[0], repr(got))
+
+
+def customer_moved(no):
+    return int(sql("select count(*) from notification where complaint_no = :'no'"
+                   " and event_type = 'sla.deadline_moved' and recipient_kind = 'customer'",
+                   no=no))
+
+
+def moved_mails(no):
+    return [b for s, b in checks.mail_texts(ARGS.mail) if no in s + b and "原期限" in b]
 
 
 def shown(path, want):
@@ -148,6 +170,7 @@ def three(no):
     expect("3: still one sla.deadline_moved per clock", 2, len(moved_events(no)))
     expect("3: still one 'moved:' row per clock", "2", moved_rows(no))
     expect("3: the deadline stays", str(END_0215), clock(no, "resolution", MS % "due_at"))
+    expect("3: still one customer notification of the move", 1, customer_moved(no))
 
 
 STEPS = {"one": one, "shown": shown, "two": two, "three-before": three_before, "three": three}
@@ -159,7 +182,7 @@ def setup(args):
 
 
 def main():
-    return checks.step_main(STEPS, ("--log",), setup)
+    return checks.step_main(STEPS, ("--log", "--mail"), setup)
 
 
 if __name__ == "__main__":

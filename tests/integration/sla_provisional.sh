@@ -24,13 +24,14 @@
 #      now; one sla.deadline_moved each on the stream (previous_due_at,
 #      due_at, provisional false, no identity), one sla_firing row
 #      'moved:<due ms>' each; the handler has an inbox notification for each,
-#      the resolution's with both times in +08:00
+#      the resolution's with both times in +08:00; told: the customer one
+#      e-mail (an smtp-sink), for resolution only, previous and new date
 #   3  exactly once: another SIGHUP, and the case dirtied by hand, recompute
 #      again: still one event and one row per clock
 # The shell starts the services, moves the clock, edits the calendar and
 # sends SIGHUP; every check is sla_provisional.py's (waits with deadlines).
 . "$(dirname "$0")/../lib.sh"
-require_bin bus intake router watchdog notifier complaintctl
+require_bin bus intake router watchdog notifier smtp-sink complaintctl
 
 DIRECTORY=$ROOT/deploy/org/directory.conf
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
@@ -38,7 +39,10 @@ n_staff=$(awk '$1 == "staff"' "$DIRECTORY" | wc -l)
 CALS=$TEST_DIR/calendars
 mkdir -p "$CALS"
 cp "$ROOT"/deploy/calendars/*.conf "$CALS/"
-SMTP_PORT=$((TEST_ZMQ_BASE + 3))        # nothing listens: e-mail rows fail, inbox rows are sent
+SMTP_PORT=$((TEST_ZMQ_BASE + 3))        # an smtp-sink: the customer's e-mails, readable
+MAIL=$TEST_DIR/mail
+start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$MAIL"
+wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 10 || fail "smtpd did not start"
 
 start_pipeline || exit 1
 start_service watchdog watchdog --name wd-prov --bus "$BUS_PUB_EP" \
@@ -50,7 +54,7 @@ wait_for '[ "$(psql_value "select count(*) from staff_token")" = '"$n_staff"' ]'
     || { fail "the router did not load $n_staff tokens within 20 s"; exit 1; }
 
 LOG=$TEST_DIR/watchdog.log
-checker () { "$PY" "$ROOT/tests/integration/sla_provisional.py" --log "$LOG" "$@"; }
+checker () { "$PY" "$ROOT/tests/integration/sla_provisional.py" --log "$LOG" --mail "$MAIL" "$@"; }
 hup () {   # prints how many policy_loaded lines the log held before
     grep -c "event=policy_loaded" "$LOG"
     kill -HUP "$(service_pid watchdog)"
@@ -62,7 +66,8 @@ psql_value "select app_clock_set('2027-01-25 10:00:00+08'::timestamptz, 0.000001
 received=$(( $(date -d '2027-01-25 10:00:00+08' +%s) * 1000 ))
 NO=$(ctl submit --channel web --ref prov-1 --product 信用卡 \
         --body "信用卡账单分期手续费问题，请核实。" --received-at "$received" \
-        --phone 13900002027 --name "客户-prov" 2>>"$TEST_DIR/submit.err" \
+        --phone 13900002027 --name "客户-prov" --email prov@example.com \
+        2>>"$TEST_DIR/submit.err" \
         | jq -r '.complaint_no // empty')
 checker one "$NO"
 OFFICE_TOKEN=$(awk '$1 == "li_na" {print $2}' "$TEST_DIR/staff/tokens.plain")

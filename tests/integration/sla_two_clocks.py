@@ -11,7 +11,8 @@ deploy/calendars/cn.conf (the working is in the shell's header and in
 sla_plan_test, cases 21-26).
 
     settle / start X / waiting X / replied X / appraisal X / appraised X /
-    extended X / material X / refused-step2 ERRFILE / again X / resolved X /
+    extended X / material X / material-again X / refused-step2 ERRFILE / again X /
+    resolved X /
     end X
 """
 import os
@@ -19,7 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
-from checks import expect, expect_true, note, sql, sql_int  # noqa: E402
+from checks import expect, expect_true, note, sql, sql_int, wait_for, wait_sql  # noqa: E402
 from sla_e2e import MS, clock, field, lines_with, ms, settle, wait_assigned  # noqa: E402
 
 DAY = 24 * 3600 * 1000
@@ -102,7 +103,7 @@ def extended(x):
                 "%r, want %s" % (ext, want))
 
 
-def material(x):
+def material(x, maildir):
     settle()
     at = ms("2026-03-17 10:00:00+08")
     expect("material: round 0 ends cancelled (superseded, not met) at the new material",
@@ -122,6 +123,52 @@ def material(x):
                               " where complaint_no = :'no')", no=x)))
     expect("material: no sla.met for the superseded round", 0,
            len(lines_with(x, "sla.met resolution 0")))
+    # told: the customer is given the new deadline (sla.restarted).
+    due1 = ms("2026-04-02 00:00:00+08")
+    evs = restarted_events(x)
+    expect("material: one sla.restarted, for resolution round 1: cause, start, new deadline",
+           [("resolution", 1, "new_material", at, due1)],
+           [(d.get("stage"), d.get("round"), d.get("cause"), d.get("started_at"),
+             d.get("due_at")) for d in evs])
+    expect("material: its keys: the sla head, cause, started_at, due_at (no identity)",
+           sorted(["complaint_no", "stage", "round", "department", "handler", "priority",
+                   "cause", "started_at", "due_at"]),
+           sorted(evs[0].keys()) if evs else [])
+    expect("material: one 'started' firing row (phase 0) for round 1", "resolution|1|0",
+           sql("select string_agg(k.stage || '|' || k.round || '|' || f.phase, ' ')"
+               " from sla_firing f join sla_clock k on k.id = f.clock_id"
+               " where f.step = 'started' and k.complaint_id ="
+               " (select id from complaint where complaint_no = :'no')", no=x))
+    wait_sql("material: one customer notification of the restarted period (e-mail)",
+             "select count(*) = 1 from notification where complaint_no = :'no'"
+             " and event_type = 'sla.restarted' and recipient_kind = 'customer'"
+             " and channel = 'email'", 20, no=x)
+
+    def mails(word):
+        return [b for s, b in checks.mail_texts(maildir) if x in s + b and word in b]
+    wait_for("material: the customer's e-mail of the new deadline arrives",
+             lambda: mails("时限已重新计算"), 20)
+    got = mails("时限已重新计算")
+    note("  customer: " + " // ".join(b.replace("\n", " / ") for b in got))
+    expect_true("material: it gives the new deadline in the case's zone (+08:00)",
+                len(got) == 1 and "2026-04-01 24:00 +08:00" in got[0] and "{{" not in got[0],
+                repr(got))
+    wait_for("material: the complaint.new_material e-mail says the date follows separately",
+             lambda: mails("另行通知"), 20)
+
+
+def restarted_events(x):
+    return [ev.get("data") or {} for _, _, ev in
+            checks.events("complaint_no = :'no' and type = 'sla.restarted'", no=x)]
+
+
+def material_again(x):
+    """A second recompute of the case (marked dirty by hand) adds nothing."""
+    settle()
+    expect("material again: still one sla.restarted", 1, len(restarted_events(x)))
+    expect("material again: still one customer notification of it", 1,
+           sql_int("select count(*) from notification where complaint_no = :'no'"
+                   " and event_type = 'sla.restarted'", no=x))
 
 
 def refused_step2(errfile):
@@ -186,7 +233,7 @@ def end(x):
 STEPS = {
     "settle": settle, "start": start, "waiting": waiting, "replied": replied,
     "appraisal": appraisal, "appraised": appraised, "extended": extended,
-    "material": material, "refused-step2": refused_step2, "again": again,
+    "material": material, "material-again": material_again, "refused-step2": refused_step2, "again": again,
     "resolved": resolved, "end": end,
 }
 

@@ -22,7 +22,11 @@
 #             adds=30d, previous_due_at = end of 03-23
 #   material  new_material Tue 03-17 10:00: round 0 cancelled (superseded),
 #             round 1 from then, 15d -> end of Wed 04-01, no extensions;
-#             complaint.due_at follows; the service clock runs on (round 0)
+#             complaint.due_at follows; the service clock runs on (round 0);
+#             told: one sla.restarted (resolution 1, due end of 04-01), the
+#             customer's e-mail with the new date in +08:00 (a notifier and
+#             an smtp-sink), complaint.new_material's saying it follows
+#   material-again  the case dirtied by hand: nothing more is told
 #   again     extension 1 of round 1 by a supervisor (the step restarts at
 #             1: sla_extension_next counts new_material rounds) -> end of
 #             Thu 04-16; a supervisor is refused step 2; the manager's step 2
@@ -33,7 +37,7 @@
 # intake's check of who a superior is belongs to the ACTIONS work (tested
 # with it); this test is about the watchdog's clocks.
 . "$(dirname "$0")/../lib.sh"
-require_bin bus intake router watchdog complaintctl
+require_bin bus intake router watchdog notifier smtp-sink complaintctl
 
 . "$(dirname "$0")/../sla_lib.sh"
 mkdir -p "$TEST_DIR/sla"
@@ -43,6 +47,16 @@ sed 's/^extend  resolution  2  to 60d  superior$/extend  resolution  2  to 60d  
 grep -q '^extend  resolution  2  to 60d  manager$' "$POLICY" \
     || { fail "policy.conf: the line 'extend  resolution  2  to 60d  superior' moved"; exit 1; }
 sla_pipeline_start wd-two "$POLICY"
+# told (issue 15): the customer is given the new deadline of a restarted
+# period; a notifier e-mails them (an smtp-sink on SMTP_PORT keeps the
+# messages in $MAIL: the store keeps a customer's message sealed).
+SMTP_PORT=$((TEST_ZMQ_BASE + 3))
+MAIL=$TEST_DIR/mail
+start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$MAIL"
+wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 10 || fail "smtpd did not start"
+start_service notifier notifier --bus "$BUS_PUB_EP" --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
+    --smtp-from complaints@bank.example --poll-ms 100 --max-attempts 1 \
+    --calendars "$ROOT/deploy/calendars"
 
 checker () { "$PY" "$ROOT/tests/integration/sla_two_clocks.py" "$@"; }
 # The store's clock: set, then (almost) stopped (scale 1e-6), so the time
@@ -64,6 +78,7 @@ clock scale 0.000001
 checker settle
 X=$(ctl submit --channel web --ref two-x --product 信用卡 --received-at "$(ms_of '2026-03-03 10:00:00+08')" \
         --body "信用卡被盗刷，要求银行鉴定签名并退款。" --phone 13900001515 --name "客户-两钟" \
+        --email two.clocks@example.com \
         2>>"$TEST_DIR/submit.err" | jq -r '.complaint_no // empty')
 note "case: $X"
 checker start "$X"
@@ -95,7 +110,9 @@ checker extended "$X"
 
 clock set "2026-03-17 10:00:00+08"
 act "$H" "$X" new_material --text "客户补充提供了新的聊天记录"
-checker material "$X"
+checker material "$X" "$MAIL"
+psql_value "update complaint set sla_dirty = true where complaint_no = :'no'" no="$X" >/dev/null
+checker material-again "$X"
 
 clock set "2026-03-20 10:00:00+08"
 act "$SUP" "$X" extend --text "新材料需核实"
