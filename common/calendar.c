@@ -535,6 +535,20 @@ span_format (span_t span, char *buf, size_t size)
         snprintf (buf, size, "%d%s", span.amount, s_unit_suffix (span.unit));
 }
 
+void
+span_words (span_t span, const char *lang, char *buf, size_t size)
+{
+    static const char *const zh [] = { "小时", "个工作小时", "个工作日", "日" };
+    static const char *const en [][2] = {
+        { "hour", "hours" }, { "working hour", "working hours" },
+        { "working day", "working days" }, { "day", "days" }
+    };
+    if (lang && strcmp (lang, "zh") == 0)
+        snprintf (buf, size, "%d%s", span.amount, zh [span.unit]);
+    else
+        snprintf (buf, size, "%d %s", span.amount, en [span.unit][span.amount == 1 ? 0 : 1]);
+}
+
 bool
 span_is_days (span_unit_t unit)
 {
@@ -1653,6 +1667,16 @@ calendar_test (bool verbose)
     assert (span_parse ("0", &span, err, sizeof err) == 0);
     assert (span.amount == 0 && span.unit == SPAN_HOURS);
     assert (span_parse ("100000wd", &span, err, sizeof err) == 0 && span.amount == 100000);
+    span_words ((span_t) { 30, SPAN_DAYS }, "zh", text, sizeof text);
+    assert (strcmp (text, "30日") == 0);
+    span_words ((span_t) { 5, SPAN_WORKING_DAYS }, "zh", text, sizeof text);
+    assert (strcmp (text, "5个工作日") == 0);
+    span_words ((span_t) { 1, SPAN_WORKING_DAYS }, "en", text, sizeof text);
+    assert (strcmp (text, "1 working day") == 0);
+    span_words ((span_t) { 24, SPAN_HOURS }, "en", text, sizeof text);
+    assert (strcmp (text, "24 hours") == 0);
+    span_words ((span_t) { 8, SPAN_WORKING_HOURS }, "zh", text, sizeof text);
+    assert (strcmp (text, "8个工作小时") == 0);
     assert (span_parse ("15w", &span, err, sizeof err) == -1);
     assert (strcmp (err, "unit 'w' is not one of h, wh, wd, d") == 0);
     assert (span_parse ("15", &span, err, sizeof err) == -1 && strstr (err, "no unit"));

@@ -43,6 +43,7 @@
  *
  *  Interface:
  *      span_parse / span_format                 "15d", "+1wd", "24h", "8wh", "0"
+ *      span_words                               "30日" / "30 days": a span for people
  *      calendar_load / calendar_destroy         one file (common/conf.c reads it);
  *                                               errors a conf_error_t, "file:line: reason"
  *      calendar_name / calendar_timezone
@@ -84,6 +85,10 @@ typedef struct {
 int span_parse (const char *text, span_t *span, char *err, size_t err_size);
 /* "15d", "2wd" ... (the shortest form span_parse reads back). */
 void span_format (span_t span, char *buf, size_t size);
+/* The span as a customer reads it, in lang "zh" ("30日", "5个工作日", "24小时",
+ * "8个工作小时") or any other ("30 days", "1 working day", "24 hours",
+ * "8 working hours"): never the policy's "30d". */
+void span_words (span_t span, const char *lang, char *buf, size_t size);
 /* true for wd and d: deadlines at the end of a day. */
 bool span_is_days (span_unit_t unit);
 

@@ -52,7 +52,7 @@
 static const char *s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
     "handler", "handler_name", "state", "level", "customer_name", "query_code", "outcome",
-    "amount", "stage", "stage_zh", "percent", "tier", "step", "adds", "event_due_at",
+    "amount", "stage", "stage_zh", "percent", "tier", "step", "adds", "adds_zh", "adds_en", "event_due_at",
     //  sla.deadline_moved (clocks-b): the deadline before the calendar moved it
     "event_previous_due_at",
     //  hot spots (analytics.hotspot, analytics.hotspot_cleared)
@@ -572,6 +572,8 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         }
         zhash_insert (fields, "event_due_at", "2026-04-01 24:00");
         zhash_insert (fields, "adds", "60d");
+        zhash_insert (fields, "adds_en", "60 days");
+        zhash_insert (fields, "adds_zh", "60日");
         zhash_insert (fields, "stage_zh", "办结");
         rc = notify_rules_render (rules, "sla.extended", "zh", NOTIFY_SMS, fields, &subject,
                                   &body);
@@ -584,7 +586,7 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         }
         rc = notify_rules_render (rules, "sla.extended", "en", NOTIFY_EMAIL, fields, &subject,
                                   &body);
-        s_check (verbose, rc == 0 && strstr (body, "extended with approval, to 60d")
+        s_check (verbose, rc == 0 && strstr (body, "extended with approval, to 60 days")
                           && strstr (body, "2026-04-01 24:00") && strstr (body, "What happens next"),
                  "... and by e-mail, with how long and what happens next");
         if (rc == 0) {

@@ -791,6 +791,17 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     const char *keys [] = { "stage", "percent", "tier", "step", "adds", NULL };
     for (int i = 0; keys [i]; i++)
         s_put_json (fields, keys [i], json_object_get (data, keys [i]));
+    //  An extension's span as people read it ("30日", "30 days"), not the
+    //  policy's "30d" (sla.extended; a pre-issue-15 "+15d" reads alike).
+    const char *adds = json_string_value (json_object_get (data, "adds"));
+    span_t adds_span;
+    char why [CALENDAR_ERR_SIZE], words [64];
+    if (adds && span_parse (adds, &adds_span, why, sizeof why) == 0) {
+        span_words (adds_span, "zh", words, sizeof words);
+        s_put (fields, "adds_zh", words);
+        span_words (adds_span, "en", words, sizeof words);
+        s_put (fields, "adds_en", words);
+    }
     //  The stage's name for Chinese readers (the event says "acknowledge").
     static const char *stages [][2] = {
         { "acknowledge", "受理" }, { "first_response", "首次响应" },

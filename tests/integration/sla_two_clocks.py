@@ -155,6 +155,14 @@ def material(x, maildir):
                 repr(got))
     wait_for("material: the complaint.new_material e-mail says the date follows separately",
              lambda: mails("另行通知"), 20)
+    #  The extension before it (step `extended`) was told in words a customer
+    #  reads: "30日" counted from receipt, not the policy's "30d".
+    wait_for("extended: the customer's e-mail of the extension arrives",
+             lambda: mails("时限延长至"), 20)
+    ext = mails("时限延长至")
+    expect_true("extended: it says 30日 from receipt and the new deadline in +08:00, never '30d'",
+                len(ext) == 1 and "延长至 30日（自收到投诉之日起计" in ext[0]
+                and "2026-04-07 24:00 +08:00" in ext[0] and "30d" not in ext[0], repr(ext))
 
 
 def restarted_events(x):
