@@ -73,6 +73,8 @@ static const s_column_t s_case_columns [] = {
      * and the date their reply back is due; nil when it came directly */
     { "referral_source", COL_TEXT }, { "referrer", COL_TEXT },
     { "referrer_ticket", COL_TEXT }, { "referrer_due_at", COL_INT },
+    /* the cases merged into this one (issue 16, `merge`): their numbers */
+    { "merged", COL_JSON },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -90,6 +92,9 @@ static const char *s_get_sql =
     " " MS ("c.resolved_at") ", " MS ("c.closed_at") ", c.resolution_outcome,"
     " c.resolution_amount::text, c.satisfied, c.reject_reason, c.duplicate_of,"
     " c.referral_source, c.referrer, c.referrer_ticket, " MS ("c.referrer_due_at") ","
+    " (SELECT coalesce (json_agg (m.complaint_no ORDER BY m.complaint_no), '[]')::text"
+    "    FROM complaint m WHERE m.duplicate_of = c.complaint_no"
+    "     AND m.reject_reason = 'merged'),"
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"

@@ -856,6 +856,7 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     S_PUT_WORDS (fields, "kind", s_appraisal_kinds);
     S_PUT_WORDS (fields, "reason", s_close_reasons);
     s_put_json (fields, "duplicate_of", json_object_get (data, "duplicate_of"));
+    s_put_json (fields, "merged_into", json_object_get (data, "merged_into"));
     if (streq (type, "complaint.rejected")) {
         S_PUT_WORDS (fields, "reason", s_reject_reasons);
         s_reject_duplicate (fields);

@@ -10,23 +10,31 @@
 #           (zh) says not accepted, why in words, the open complaint it
 #           duplicates, and where to go if they disagree; an `outside_scope`
 #           rejection (en) says why in English; no code word in either
-#   (merge steps: see reject_merge.py)
+#   merge   a duplicate found after acceptance (investigating) merged into
+#           the same customer's open case: refused to its handler
+#           (forbidden), without duplicate_of (the tool's check), into
+#           itself, an unknown number, a case that is not open (rejected)
+#           and another customer's open case (invalid_field duplicate_of,
+#           nothing written); done by the supervisor: rejected, reject_reason
+#           merged, duplicate_of the target; a second merge refused
+#           (invalid_transition); complaint.merged carries merged_into and
+#           no text; the watchdog ends every running clock cancelled
+#           (acknowledge stays met); the customer's e-mail says it is handled
+#           with the target and to quote the target's number; `show` of
+#           either case prints the link
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog notifier smtp-sink complaintctl
 
 DIRECTORY=$ROOT/deploy/org/directory.conf
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
 start_pipeline || exit 1
-SMTP_PORT=$((TEST_ZMQ_BASE + 3))
-MAIL=$TEST_DIR/mail
-start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$MAIL"
-wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 10 || fail "smtpd did not start"
-start_service notifier notifier --bus "$BUS_PUB_EP" --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
-    --smtp-from complaints@bank.example --poll-ms 100 --max-attempts 1 \
-    --calendars "$ROOT/deploy/calendars"
+start_service watchdog watchdog --name wd-merge --bus "$BUS_PUB_EP" \
+    --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 200
+mail_notifier_start --max-attempts 1
 
 "$PY" "$ROOT/tests/integration/reject_merge.py" --ctl "$BIN/complaintctl" \
     --tokens "$TEST_DIR/staff/tokens.plain" --directory "$DIRECTORY" --out "$TEST_DIR/out" \
     --mail "$MAIL"
 assert_true "intake alive at the end" service_alive intake
 assert_true "notifier alive at the end" service_alive notifier
+assert_true "watchdog alive at the end" service_alive watchdog
