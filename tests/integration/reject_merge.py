@@ -9,6 +9,7 @@ helpers); the customer's messages are read decoded from the sink's folder.
 
 Every check is counted (checks.py); exits 1 if any failed.
 """
+import json
 import os
 import re
 import sys
@@ -22,6 +23,7 @@ from lifecycle import (LAST_ERR, NO_TOKEN, ctl, dept, handler, refused, staff_in
                        wait_assigned)
 
 MAIL = [None]
+CODES = {}                  # complaint number -> the customer's query code
 BODY = "信用卡年费被重复收取，要求退还。"
 
 
@@ -31,7 +33,9 @@ def submit(ref, lang, email, phone):
     rc, out, err = ctl(NO_TOKEN, "submit", "--channel", "web", "--ref", ref, "--lang", lang,
                        "--product", "信用卡", "--body", BODY, "--email", email, "--phone", phone,
                        "--name", "测试客户-" + ref)
-    no = (checks.jsonl(out) or [{}])[0].get("complaint_no", "")
+    reply = (checks.jsonl(out) or [{}])[0]
+    no = reply.get("complaint_no", "")
+    CODES[no] = reply.get("query_code", "")
     expect_true("%s: a complaint number" % ref, re.fullmatch(r"[0-9]{15,}", no),
                 "%r %s" % (no, err.strip()[-200:]))
     return no if wait_assigned(no) else None
@@ -178,6 +182,18 @@ def step_merge():
                 ("并入" in b or "合并" in b) and "请引用编号 %s" % target in b, b)
     expect_true("merge: no placeholder, not the staff's text",
                 "{{" not in b and "SECRET" not in b and " - " not in b, b)
+    # The customer's status view says where the matter went.
+    rc, out, err = ctl(NO_TOKEN, "status", dup, "--code", CODES.get(dup, ""), "--json")
+    expect("merge: status view: exit status", 0, rc)
+    try:
+        view = json.loads(out)
+    except ValueError:
+        view = {}
+    view = view.get("complaint", view)
+    expect("merge: status view: rejected, next step none, the text names the target",
+           ("rejected", "none",
+            "merged into your complaint %s and handled there; please quote %s" % (target, target)),
+           (view.get("state"), view.get("next_step"), view.get("next_step_text")))
     # show: the link both ways.
     lines = show(sv, dup)
     expect_true("merge: show of the merged case: 'merged into' the target",

@@ -34,7 +34,7 @@ mail_notifier_start --max-attempts 1
 
 "$PY" "$ROOT/tests/integration/reject_merge.py" --ctl "$BIN/complaintctl" \
     --tokens "$TEST_DIR/staff/tokens.plain" --directory "$DIRECTORY" --out "$TEST_DIR/out" \
-    --mail "$MAIL"
+    --mail "$MAIL" || fail "reject_merge.py: exit status $? (a failed check, or it stopped)"
 assert_true "intake alive at the end" service_alive intake
 assert_true "notifier alive at the end" service_alive notifier
 assert_true "watchdog alive at the end" service_alive watchdog
