@@ -213,6 +213,11 @@ static const events_field_t s_rejected [] = {
     F ("duplicate_of", STR, OPTIONAL, PLAIN, "the first complaint, when a duplicate"),
 };
 
+//  A complaint number is not personal data: the customer is told to quote it.
+static const events_field_t s_merged [] = {
+    F ("merged_into", STR, REQUIRED, PLAIN, "the open complaint it is handled in"),
+};
+
 //  The referrer's ticket is the referring body's own case number: an
 //  institution's reference, not the customer's identity, and what the
 //  referring body files the reply under, so it may travel; the referrer's
@@ -347,7 +352,7 @@ enum {
     E_FEEDBACK, E_REVIEW_REQUESTED, E_REOPENED, E_CLOSED, E_TRANSFERRED, E_ESCALATED,
     E_EXTENDED, E_REJECTED, E_WITHDRAWN,
     E_CONTACTED, E_MARKED_COMPLEX, E_APPRAISAL_STARTED, E_APPRAISAL_ENDED, E_NEW_MATERIAL,
-    E_REFERRER_REPLIED,
+    E_REFERRER_REPLIED, E_MERGED,
     E_SLA_REMINDER, E_SLA_BREACHED, E_SLA_ESCALATED, E_SLA_EXTENDED, E_SLA_MET,
     E_SLA_DEADLINE_MOVED, E_SLA_RESTARTED,
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
@@ -407,6 +412,9 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.referrer_replied", "intake", "staff action `reply_referrer`: the reply back "
       "to the body that referred the complaint (对口回复); never its text", ACT,
       OWN (s_referrer_replied) },
+    { "complaint.merged", "intake", "staff action `merge` (issue 16): a duplicate found after "
+      "acceptance is handled in the customer's open case `merged_into`; the case is `rejected` "
+      "(reject_reason `merged`), its clocks cancelled", ACT, OWN (s_merged) },
     { "sla.reminder", "watchdog", "a reminder before the deadline (催办)", SLA,
       OWN (s_sla_reminder) },
     { "sla.breached", "watchdog", "the deadline passed, the stage not met", SLA,
@@ -849,6 +857,12 @@ events_complaint_referrer_replied (msgpack_sbuffer *buf, const events_action_t *
 {
     PACK (buf, E_REFERRER_REPLIED, ACTION_HEAD ("reply_referrer", a), s_str (referral_source),
           s_str (referrer_ticket));
+}
+
+void
+events_complaint_merged (msgpack_sbuffer *buf, const events_action_t *a, const char *merged_into)
+{
+    PACK (buf, E_MERGED, ACTION_HEAD ("merge", a), s_str (merged_into));
 }
 
 #define SLA_HEAD(h) s_str ((h)->complaint_no), s_str ((h)->stage), s_int ((h)->round), \
@@ -1419,6 +1433,7 @@ events_test (bool verbose)
             case E_REFERRER_REPLIED:
                 events_complaint_referrer_replied (&buf, &act, "regulator", "12378-2026-0042");
                 break;
+            case E_MERGED: events_complaint_merged (&buf, &act, "C20260302000001"); break;
             default: S_EXPECT (!"an action event without a packer");
         }
         s_verify (type, &buf, &msg);

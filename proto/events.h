@@ -203,6 +203,9 @@ void events_complaint_new_material (msgpack_sbuffer *buf, const events_action_t 
 void events_complaint_referrer_replied (msgpack_sbuffer *buf, const events_action_t *a,
                                         const char *referral_source,
                                         const char *referrer_ticket);
+/* complaint.merged (issue 16): the open complaint it is handled in. */
+void events_complaint_merged (msgpack_sbuffer *buf, const events_action_t *a,
+                              const char *merged_into);
 
 /* SLA events (the watchdog): the clock's head. */
 typedef struct {

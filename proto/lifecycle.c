@@ -42,6 +42,21 @@
  *    measure, so the decision is taken (and answered for) one level up,
  *    like an extension's. A manager may not: a manager approves, and
  *    approving an appraisal is not a thing the rules ask of management.
+ *  - Merging (合并处理, issue 16): a duplicate found after acceptance is
+ *    merged into the open case it repeats (`merge`, duplicate_of naming
+ *    it; intake checks it exists, is open, is another case and is the same
+ *    customer's). The merged case ends in `rejected` with reject_reason
+ *    `merged`, not in a new state: `rejected` already is the final state
+ *    "not handled on its own" (a duplicate rejected before acceptance is
+ *    the same fact found earlier), allows no review or reopening, and every
+ *    reader of states (the store's complaint_is_open and CHECK, analytics'
+ *    ended counts, the status view, the diagram) already knows it; a state
+ *    `merged` would change all of them for no new behaviour. What tells the
+ *    two apart is the action (`merge`, its event complaint.merged) and the
+ *    reason, which `reject` cannot give (`merged` is not in
+ *    lifecycle_reject_reasons). SV|C, not a handler: ending a case after
+ *    acceptance stops its clocks (the watchdog cancels them, as for a
+ *    withdrawal: a merge is not a decision), so one level up answers for it.
  */
 #include "lifecycle.h"
 
@@ -161,6 +176,12 @@ static const lifecycle_action_t s_actions [] = {
     { "reply_referrer", S_OPEN | B(CLOSED), LIFECYCLE_SAME, H | SV | C,
       FIELD_TEXT, 0, "complaint.referrer_replied",
       "the reply back to the referring body (regulator, association, media) (对口回复)" },
+    /* issue 16: a duplicate found after acceptance (design notes) */
+    { "merge", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER) | B(REOPENED),
+      STATE_REJECTED, SV | C,
+      FIELD_DUPLICATE_OF, FIELD_TEXT, "complaint.merged",
+      "merged into the customer's open case it duplicates (合并处理); the customer is told"
+      " to quote that case; the clocks are cancelled" },
 };
 #define S_NACTIONS (sizeof s_actions / sizeof s_actions [0])
 
@@ -764,6 +785,22 @@ lifecycle_test (bool verbose)
     assert (lifecycle_check (reject, &f, &kase, &err) == 0);
     f.present |= FIELD_LEVEL;
     assert (lifecycle_check (reject, &f, &kase, &err) == -1 && s_streq (err.field, "level"));
+    /* issue 16: merge after acceptance, never from a final state or by a
+     * handler; duplicate_of required, a reason refused */
+    const lifecycle_action_t *merge = lifecycle_action ("merge", 5);
+    assert (lifecycle_target (merge, STATE_INVESTIGATING) == STATE_REJECTED);
+    assert (lifecycle_allows (merge, STATE_ACCEPTED) && lifecycle_allows (merge, STATE_REOPENED));
+    assert (!lifecycle_allows (merge, STATE_RECEIVED) && !lifecycle_allows (merge, STATE_CLOSED)
+            && !lifecycle_allows (merge, STATE_RESOLVED));
+    assert (!(merge->roles & ROLE_HANDLER) && (merge->roles & ROLE_SUPERVISOR));
+    f = (lifecycle_fields_t) { FIELD_TEXT, NULL, NULL, NULL, false, -1 };
+    assert (lifecycle_check (merge, &f, &kase, &err) == -1 && s_streq (err.field, "duplicate_of"));
+    f.present |= FIELD_DUPLICATE_OF;
+    assert (lifecycle_check (merge, &f, &kase, &err) == 0);
+    f.present |= FIELD_REASON;
+    f.reason = "merged";
+    assert (lifecycle_check (merge, &f, &kase, &err) == -1 && s_streq (err.field, "reason"));
+    assert (!lifecycle_reject_reason_valid ("merged", 6));     /* `reject` cannot give it */
 
     const lifecycle_action_t *close_ = lifecycle_action ("close", 5);
     kase = (lifecycle_case_t) { .state = STATE_RESOLVED,

@@ -543,3 +543,17 @@ start_web () {
     wait_intake 20 || { fail "intake did not answer within 20 s"; return 1; }
     wait_for "curl -s -o /dev/null $WEB_URL/" 15 || { fail "web did not listen"; return 1; }
 }
+
+# mail_notifier_start ARGS... — what the customer reads: an smtp-sink on
+# SMTP_PORT (TEST_ZMQ_BASE+3) keeping every message in $MAIL (the store keeps
+# a customer's message sealed; checks.mail_texts decodes them), and a
+# notifier e-mailing it with the shipped rules, the real calendars (times in
+# the case's zone) and ARGS.
+mail_notifier_start () {
+    SMTP_PORT=$((TEST_ZMQ_BASE + 3))
+    MAIL=$TEST_DIR/mail
+    start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$MAIL"
+    wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 10 || fail "smtpd did not start"
+    start_service notifier notifier --bus "$BUS_PUB_EP" --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
+        --smtp-from complaints@bank.example --poll-ms 100 --calendars "$ROOT/deploy/calendars" "$@"
+}

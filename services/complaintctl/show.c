@@ -359,7 +359,11 @@ s_print_case (const json_t *kase)
     }
     s_field (kase, "satisfied", "satisfied");
     s_field (kase, "reject reason", "reject_reason");
-    s_field (kase, "duplicate of", "duplicate_of");
+    //  A merge (issue 16) keeps its target in duplicate_of: the link both ways.
+    const char *why = json_string_value (json_object_get (kase, "reject_reason"));
+    s_field (kase, why && strcmp (why, "merged") == 0 ? "merged into" : "duplicate of",
+             "duplicate_of");
+    s_field (kase, "merged here", "merged");
     //  A referred complaint: who referred it, their ticket, and when they
     //  want the reply back (对口回复) — a time in the bank's zone, the
     //  offset written, like every time here.

@@ -24,6 +24,10 @@
  *      reopen     department, handler = decided_by, decided_handler (back to
  *                 whoever decided, for the new investigation)
  *      reject     reject_reason, duplicate_of
+ *      merge      reject_reason 'merged', duplicate_of = the open case it is
+ *                 merged into (issue 16): another case, open, the same
+ *                 customer's (customer_pseudonym), else invalid_field naming
+ *                 duplicate_of; its state is rejected (lifecycle.c's notes)
  *      extend     nothing but state and version: the watchdog reads the
  *                 approved extension from the audit row (details: stage,
  *                 step, adds, approver) and moves the deadline
@@ -172,7 +176,8 @@ static const char *s_update_sql =
     "  satisfied = CASE WHEN $6 = 'feedback' THEN $9::boolean"
     "                   WHEN $6 = 'resolve' THEN NULL ELSE satisfied END,"
     "  level = coalesce ($10, level),"
-    "  reject_reason = CASE WHEN $6 = 'reject' THEN $11 ELSE reject_reason END,"
+    "  reject_reason = CASE WHEN $6 = 'reject' THEN $11 WHEN $6 = 'merge' THEN 'merged'"
+    "                       ELSE reject_reason END,"
     "  duplicate_of = coalesce ($12, duplicate_of),"
     "  flags = CASE WHEN $6 = 'mark_complex' THEN array_append (flags, 'complex')"
     "               ELSE flags END,"
@@ -488,6 +493,14 @@ s_move_owner (s_act_t *self)
     return 0;
 }
 
+/* The case duplicate_of names: open (the one definition, migration 007), and
+ * the same customer's as the case acted on ($2). */
+static const char *s_duplicate_sql =
+    "SELECT complaint_is_open (d.state),"
+    "       d.customer_pseudonym = (SELECT c.customer_pseudonym FROM complaint c"
+    "                                WHERE c.complaint_no = $2)"
+    "  FROM complaint d WHERE d.complaint_no = $1";
+
 /* What only the store can say: does the duplicate exist, can the case go
  * to that department, and who gets it there. */
 static int
@@ -500,17 +513,27 @@ s_check_references (s_act_t *self)
                              "a complaint cannot duplicate itself");
             return -1;
         }
-        const char *values [] = { act->duplicate_of };
-        PGresult *res = s_exec (self, "duplicate_of",
-                                "SELECT 1 FROM complaint WHERE complaint_no = $1",
-                                1, values, NULL, NULL);
+        const char *values [] = { act->duplicate_of, act->complaint_no };
+        PGresult *res = s_exec (self, "duplicate_of", s_duplicate_sql, 2, values, NULL, NULL);
         if (!res)
             return -1;
         int found = PQntuples (res);
+        bool open = found && strcmp (PQgetvalue (res, 0, 0), "t") == 0;
+        bool same = found && strcmp (PQgetvalue (res, 0, 1), "t") == 0;
         PQclear (res);
         if (!found) {
             proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "duplicate_of",
                              "no complaint has number %s", act->duplicate_of);
+            return -1;
+        }
+        //  A merge hands the customer's matter to the other case: it must
+        //  still be handled, and be theirs (the customer is told to quote it).
+        if (strcmp (act->action->name, "merge") == 0 && (!open || !same)) {
+            proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "duplicate_of",
+                             !open ? "complaint %s is not open: a case is merged only into "
+                                     "an open one"
+                                   : "complaint %s is another customer's: a case is merged "
+                                     "only into the same customer's", act->duplicate_of);
             return -1;
         }
     }
@@ -711,6 +734,8 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
                                    act->present & FIELD_DUPLICATE_OF ? act->duplicate_of : NULL);
     else if (s_is (event, "complaint.withdrawn"))
         events_complaint_withdrawn (buf, &a);
+    else if (s_is (event, "complaint.merged"))
+        events_complaint_merged (buf, &a, act->duplicate_of);
     else if (s_is (event, "complaint.contacted"))
         events_complaint_contacted (buf, &a, act->reason);
     else if (s_is (event, "complaint.marked_complex"))

@@ -73,6 +73,8 @@ static const s_column_t s_case_columns [] = {
      * and the date their reply back is due; nil when it came directly */
     { "referral_source", COL_TEXT }, { "referrer", COL_TEXT },
     { "referrer_ticket", COL_TEXT }, { "referrer_due_at", COL_INT },
+    /* the cases merged into this one (issue 16, `merge`): their numbers */
+    { "merged", COL_JSON },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -90,6 +92,9 @@ static const char *s_get_sql =
     " " MS ("c.resolved_at") ", " MS ("c.closed_at") ", c.resolution_outcome,"
     " c.resolution_amount::text, c.satisfied, c.reject_reason, c.duplicate_of,"
     " c.referral_source, c.referrer, c.referrer_ticket, " MS ("c.referrer_due_at") ","
+    " (SELECT coalesce (json_agg (m.complaint_no ORDER BY m.complaint_no), '[]')::text"
+    "    FROM complaint m WHERE m.duplicate_of = c.complaint_no"
+    "     AND m.reject_reason = 'merged'),"
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
@@ -225,7 +230,7 @@ s_pack_actions (msgpack_packer *pk, const PGresult *actions, bool details)
 static const char *s_status_sql =
     "SELECT c.complaint_no, c.state, " MS ("c.received_at") ", " MS ("c.accepted_at") ","
     " " MS ("c.due_at") ", " MS ("c.resolved_at") ", " MS ("c.closed_at") ","
-    " encode (c.query_code_hash, 'hex')"
+    " encode (c.query_code_hash, 'hex'), c.reject_reason, c.duplicate_of"
     "  FROM complaint c WHERE c.complaint_no = $1";
 static const s_column_t s_status_columns [] = {
     { "complaint_no", COL_TEXT }, { "state", COL_TEXT },
@@ -237,6 +242,8 @@ static const s_column_t s_status_columns [] = {
 #define STATUS_COL_STATE 1
 #define STATUS_COL_DUE   4
 #define STATUS_COL_HASH  ((int) STATUS_NCOLUMNS)
+#define STATUS_COL_REASON (STATUS_COL_HASH + 1)       /* not packed: the next step's */
+#define STATUS_COL_DUPLICATE (STATUS_COL_HASH + 2)
 
 /* Failures this hour for a number, known or not (status_guess, migration
  * 022); a row of a past hour counts nothing. */
@@ -298,6 +305,13 @@ s_pack_next_step (msgpack_packer *pk, const PGresult *res)
     const lifecycle_next_step_t *next = lifecycle_next_step (state);
     char text [200];
     snprintf (text, sizeof text, "%s", next->text);
+    //  A merged case (issue 16) was taken up, in another case: say which,
+    //  the number the customer is to quote (a complaint number is not
+    //  personal data), not "not taken up".
+    if (state == STATE_REJECTED && strcmp (PQgetvalue (res, 0, STATUS_COL_REASON), "merged") == 0)
+        snprintf (text, sizeof text, "merged into your complaint %s and handled there;"
+                  " please quote %s", PQgetvalue (res, 0, STATUS_COL_DUPLICATE),
+                  PQgetvalue (res, 0, STATUS_COL_DUPLICATE));
     if (next->due && !PQgetisnull (res, 0, STATUS_COL_DUE)) {
         time_t due = (time_t) (strtoll (PQgetvalue (res, 0, STATUS_COL_DUE), NULL, 10) / 1000);
         struct tm tm;

@@ -59,7 +59,9 @@ static const char *s_fields [] = {
     "kind", "kind_zh", "kind_en", "about", "rule", "branch", "branch_name", "cause",
     "business_line", "customer", "count", "window", "threshold", "first_at", "last_at",
     "samples", "baseline", "baseline_days", "p_value", "opened_at", "cleared_at", "reason",
-    "reason_zh", "reason_en", NULL
+    "reason_zh", "reason_en",
+    //  complaint.rejected (a duplicate's first complaint), complaint.merged
+    "duplicate_of", "merged_into", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {

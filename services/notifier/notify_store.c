@@ -632,6 +632,24 @@ static const char *s_appraisal_kinds [][3] = {
     { "testing", "检测", "testing" },
     { "valuation", "评估", "a valuation" },
 };
+//  Why a complaint was not accepted (complaint.rejected's `reason`, the codes
+//  of lifecycle_reject_reasons), for the customer. `duplicate` is worded
+//  with the open complaint it duplicates when the event names it
+//  (s_reject_duplicate).
+static const char *s_reject_reasons [][3] = {
+    { "duplicate", "与您另一件尚在处理中的投诉内容相同",
+      "it is the same as another complaint of yours that we are still handling" },
+    { "in_litigation", "该事项已进入诉讼或仲裁程序，应由法院或仲裁机构处理",
+      "the matter is already before a court or an arbitration body, which will decide it" },
+    { "already_decided", "该事项此前已处理答复，本次未提出新的事实或理由",
+      "we already answered this matter and no new facts or reasons were given" },
+    { "not_a_complaint", "所反映的内容属于咨询或建议，不属于投诉，我们已转交相关部门",
+      "what you wrote is a question or a suggestion rather than a complaint; we passed it on" },
+    { "outside_scope", "该事项不属于本行业务范围",
+      "the matter is not part of this bank's business" },
+    { "unverifiable", "我们无法核实您的身份或与您取得联系",
+      "we could not verify who you are or reach you" },
+};
 static const char *s_close_reasons [][3] = {
     { "satisfied", "您对处理结果表示满意", "you told us you were satisfied with the outcome" },
     { "no_answer", "回访期限内未收到您的答复",
@@ -647,6 +665,24 @@ static const char *s_hotspot_kinds [][3] = {
     { "repeat_customer", "同一客户多次投诉", "one customer complaining repeatedly" },
     { "surge", "投诉量激增", "a surge of complaints" },
 };
+
+//  A duplicate's reason names the open complaint (a complaint number is not
+//  personal data), so the customer knows which number to quote from now on.
+static void
+s_reject_duplicate (zhash_t *fields)
+{
+    const char *reason = zhash_lookup (fields, "reason");
+    const char *first = zhash_lookup (fields, "duplicate_of");
+    if (!reason || !first || !streq (reason, "duplicate"))
+        return;
+    char words [256];
+    snprintf (words, sizeof words, "与您尚在处理中的投诉 %s 内容相同，将在该投诉中一并处理", first);
+    s_put (fields, "reason_zh", words);
+    snprintf (words, sizeof words,
+              "it is the same as your complaint %s, which we are still handling and in which "
+              "we will deal with it", first);
+    s_put (fields, "reason_en", words);
+}
 
 //  Why a hot spot was cleared (analytics.hotspot_cleared's `reason`), for people.
 static const char *s_hotspot_reasons [][3] = {
@@ -819,6 +855,12 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     s_put_json (fields, "reason", json_object_get (data, "reason"));
     S_PUT_WORDS (fields, "kind", s_appraisal_kinds);
     S_PUT_WORDS (fields, "reason", s_close_reasons);
+    s_put_json (fields, "duplicate_of", json_object_get (data, "duplicate_of"));
+    s_put_json (fields, "merged_into", json_object_get (data, "merged_into"));
+    if (streq (type, "complaint.rejected")) {
+        S_PUT_WORDS (fields, "reason", s_reject_reasons);
+        s_reject_duplicate (fields);
+    }
     ev.zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai";
     ev.fields = fields;
 

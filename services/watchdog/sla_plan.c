@@ -15,7 +15,8 @@
  *      resolve           first_response, service, solution and resolution met
  *      reject, close     every running clock met, except referral_reply
  *                        (reject: cancelled, see below; close: runs on)
- *      withdraw          every running clock cancelled
+ *      withdraw, merge   every running clock cancelled (a merge, issue 16,
+ *                        hands the matter to another case: no decision)
  *      reply_referrer    referral_reply met
  *      review            a new review round starts
  *      reopen            the review round met; new resolution and service
@@ -381,7 +382,7 @@ s_action (s_walk_t *w, const sla_action_t *a)
     if (s_is (x, "reject") || s_is (x, "close"))
         s_end_all (w, a->at, true);
     else
-    if (s_is (x, "withdraw"))
+    if (s_is (x, "withdraw") || s_is (x, "merge"))      /* not a decision: cancelled */
         s_end_all (w, a->at, false);
     else
     if (s_is (x, "review")) {
@@ -411,7 +412,7 @@ s_action (s_walk_t *w, const sla_action_t *a)
     //  A rejected or withdrawn case can take no reply_referrer (the
     //  lifecycle allows it in the open states and closed): its reply clock
     //  ends cancelled rather than breach for ever. A closed case's runs on.
-    if (s_is (x, "reject") || s_is (x, "withdraw"))
+    if (s_is (x, "reject") || s_is (x, "withdraw") || s_is (x, "merge"))
         s_end_stage (w, SLA_REFERRAL_REPLY, a->at, false);
     if (now_waiting && !was_waiting)
         w->awaiting = true;
@@ -1484,6 +1485,19 @@ sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
         all_cancelled = all_cancelled && strcmp (p->clocks [i].state, "cancelled") == 0
                         && p->clocks [i].next_fire_at == 0;
     s_check (all_cancelled, "withdraw cancels every clock", NULL);
+    //  13b. A merge after acceptance (issue 16) cancels what runs, too.
+    sla_action_t merge [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "merge", T0 + 2 * H, "accepted", "rejected", NULL, NULL, NULL },
+    };
+    s_plan (policy, &web, merge, 2, NULL, 0, T0 + 3 * H, p);
+    bool merge_cancelled = p->nclocks == 3;
+    for (int i = 0; i < p->nclocks; i++)
+        merge_cancelled = merge_cancelled && p->clocks [i].next_fire_at == 0
+                          && strcmp (p->clocks [i].state,
+                                     p->clocks [i].stage == SLA_ACKNOWLEDGE ? "met"
+                                                                             : "cancelled") == 0;
+    s_check (merge_cancelled, "merge cancels every running clock (acknowledge was met)", NULL);
 
     //  14. A stored row keeps its rule while the selector is unchanged, and
     //  is chosen again when it changed.

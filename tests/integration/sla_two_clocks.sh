@@ -50,13 +50,7 @@ sla_pipeline_start wd-two "$POLICY"
 # told (issue 15): the customer is given the new deadline of a restarted
 # period; a notifier e-mails them (an smtp-sink on SMTP_PORT keeps the
 # messages in $MAIL: the store keeps a customer's message sealed).
-SMTP_PORT=$((TEST_ZMQ_BASE + 3))
-MAIL=$TEST_DIR/mail
-start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$MAIL"
-wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 10 || fail "smtpd did not start"
-start_service notifier notifier --bus "$BUS_PUB_EP" --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
-    --smtp-from complaints@bank.example --poll-ms 100 --max-attempts 1 \
-    --calendars "$ROOT/deploy/calendars"
+mail_notifier_start --max-attempts 1
 
 checker () { "$PY" "$ROOT/tests/integration/sla_two_clocks.py" "$@"; }
 # The store's clock: set, then (almost) stopped (scale 1e-6), so the time
