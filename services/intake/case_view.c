@@ -27,6 +27,7 @@
  *  lifecycle_state_open; case_view_test checks the two agree.
  */
 #include "case_view.h"
+#include "case_evidence.h"
 #include "log.h"
 #include "msgpack_json.h"
 #include "query_code.h"
@@ -385,7 +386,7 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
     const char *values [] = { get->complaint_no, staff.department, staff.path, staff.id };
     PGresult *res = pg_session_exec (pg, "get_case", s_get_sql, 4, values, NULL, NULL,
                                      PGRES_TUPLES_OK);
-    PGresult *events = NULL, *actions = NULL, *clocks = NULL;
+    PGresult *events = NULL, *actions = NULL, *clocks = NULL, *evidence = NULL;
     int rc = -1;
     if (!res)
         proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
@@ -402,8 +403,9 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
                                    PGRES_TUPLES_OK);
         clocks = pg_session_exec (pg, "get_clocks", s_clocks_sql, 1, id, NULL, NULL,
                                   PGRES_TUPLES_OK);
+        evidence = case_evidence_list_read (pg, id [0]);
         if (PQresultStatus (events) != PGRES_TUPLES_OK || !actions
-        ||  !clocks || PQntuples (clocks) != 1)
+        ||  !clocks || PQntuples (clocks) != 1 || !evidence)
             proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
         else
             rc = 0;
@@ -414,7 +416,7 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         msgpack_pack_map (&pk, 2);
         proto_pack_kv_bool (&pk, "ok", true);
         proto_pack_cstr (&pk, "complaint");
-        msgpack_pack_map (&pk, CASE_NCOLUMNS + 4);
+        msgpack_pack_map (&pk, CASE_NCOLUMNS + 5);
         for (size_t c = 0; c < CASE_NCOLUMNS; c++) {
             proto_pack_cstr (&pk, s_case_columns [c].key);
             s_pack_value (&pk, res, 0, (int) c, s_case_columns [c].kind);
@@ -430,9 +432,12 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         s_pack_actions (&pk, actions, true);
         proto_pack_cstr (&pk, "clocks");
         s_pack_value (&pk, clocks, 0, 0, COL_JSON);
+        proto_pack_cstr (&pk, "evidence");
+        case_evidence_list_pack (&pk, evidence);
     }
     else
         proto_pack_error (reply, &err);
+    PQclear (evidence);
     PQclear (clocks);
     PQclear (actions);
     PQclear (events);
