@@ -95,27 +95,10 @@ s_exec (s_add_t *self, const char *step, const char *sql, int n, const char *con
                              values, lengths, formats, &self->err);
 }
 
-/* Who may hand evidence in, and on which case: the note's rule. The scope
- * is read from the case row (`res`); SCOPE_COOPERATING may note, so may
- * add evidence. 0, or -1 with err set. */
 static int
-s_authorise (const staff_t *staff, const PGresult *res, const char *complaint_no,
-             proto_error_t *err)
+s_read (void *arg)
 {
-    case_scope_t scope;
-    staff_auth_scope_read (res, 0, CASE_SCOPE_COL, &scope);
-    if (staff_auth_scope (staff, &scope) == SCOPE_NONE) {
-        proto_error_set (err, PROTO_E_FORBIDDEN, "token",
-                         "complaint %s is not in your scope (%s of %s)", complaint_no,
-                         lifecycle_role_name (staff->role), staff->department);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-s_read (s_add_t *self)
-{
+    s_add_t *self = arg;
     const evidence_add_t *e = self->add;
     const char *values [] = { e->complaint_no, self->staff.department, self->staff.path,
                               self->staff.id };
@@ -127,7 +110,8 @@ s_read (s_add_t *self)
     const char *state = PQgetvalue (res, 0, 1);
     int bad_state = lifecycle_state_parse (state, strlen (state), &self->state);
     self->version = strtoll (PQgetvalue (res, 0, 2), NULL, 10);
-    int rc = s_authorise (&self->staff, res, e->complaint_no, &self->err);
+    int rc = staff_auth_may_see (&self->staff, res, CASE_SCOPE_COL, e->complaint_no,
+                                 &self->err);
     PQclear (res);
     if (rc)
         return -1;
@@ -180,8 +164,9 @@ s_read (s_add_t *self)
 }
 
 static int
-s_write (s_add_t *self)
+s_write (void *arg)
 {
+    s_add_t *self = arg;
     const evidence_add_t *e = self->add;
     const char *role = lifecycle_role_name (self->staff.role);
     char seq [24], size [24], version [24];
@@ -239,24 +224,8 @@ case_evidence_add (pg_session_t *pg, const evidence_add_t *add, msgpack_sbuffer 
             proto_error_set (&self.err, PROTO_E_FORBIDDEN, "token", "a %s may not add"
                              " evidence", lifecycle_role_name (self.staff.role));
         else {
-            PGresult *res = s_exec (&self, "begin", "BEGIN", 0, NULL, NULL, NULL);
-            if (res) {
-                PQclear (res);
-                if (s_read (&self) == 0) {
-                    if (self.duplicate)
-                        rc = 0;
-                    else
-                    if (s_write (&self) == 0) {
-                        res = s_exec (&self, "commit", "COMMIT", 0, NULL, NULL, NULL);
-                        if (res) {
-                            PQclear (res);
-                            rc = 0;
-                        }
-                    }
-                }
-                if (rc != 0 || self.duplicate)
-                    pg_session_rollback (pg);
-            }
+            rc = case_action_transaction (pg, "evidence", add->complaint_no, s_read, s_write,
+                                          &self, &self.duplicate, &self.err);
         }
     }
     if (rc == 0) {
@@ -292,23 +261,11 @@ case_evidence_get (pg_session_t *pg, const evidence_get_t *get, msgpack_sbuffer 
     assert (pg && get && reply);
     proto_error_t err = { 0 };
     staff_t staff = { 0 };
-    if (staff_auth_lookup (pg, get->token, &staff, &err)) {
-        proto_pack_error (reply, &err);
-        return -1;
-    }
-    const char *values [] = { get->complaint_no, staff.department, staff.path, staff.id };
-    PGresult *res = pg_session_exec (pg, "evidence_case", s_view_sql, 4, values, NULL, NULL,
-                                     PGRES_TUPLES_OK);
+    PGresult *res = staff_auth_case (pg, get->token, get->complaint_no, "evidence_case",
+                                     s_view_sql, CASE_SCOPE_COL, &staff, &err);
     PGresult *item = NULL;
     int rc = -1;
-    if (!res)
-        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
-    else
-    if (PQntuples (res) == 0)
-        proto_error_set (&err, PROTO_E_NOT_FOUND, "complaint_no", "no complaint %s",
-                         get->complaint_no);
-    else
-    if (s_authorise (&staff, res, get->complaint_no, &err) == 0) {
+    if (res) {
         char seq [24];
         snprintf (seq, sizeof seq, "%lld", (long long) get->seq);
         const char *args [] = { PQgetvalue (res, 0, 0), seq };

@@ -149,22 +149,6 @@ s_pack_value (msgpack_packer *pk, const PGresult *res, int row, int col, s_kind_
         proto_pack_strn (pk, v, (size_t) PQgetlength (res, row, col));
 }
 
-/* May this member of staff see the case in `res`? 0: yes; -1: err set. */
-static int
-s_authorise (const PGresult *res, const staff_t *staff, const char *complaint_no,
-             proto_error_t *err)
-{
-    case_scope_t scope;
-    staff_auth_scope_read (res, 0, CASE_COL_SCOPE, &scope);
-    if (staff_auth_scope (staff, &scope) == SCOPE_NONE) {
-        proto_error_set (err, PROTO_E_FORBIDDEN, "token",
-                         "complaint %s is not in your scope (%s of %s)", complaint_no,
-                         lifecycle_role_name (staff->role), staff->department);
-        return -1;
-    }
-    return 0;
-}
-
 /* The customer map of the staff view: the identity opened with the key
  * (identity_seal.h), each field nil when the customer did not give it; all
  * five nil, and a warning, when it does not open (a key missing from the
@@ -379,24 +363,12 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         return s_status_get (pg, cfg, get, adapter_status, reply, status_miss);
     proto_error_t err = { 0 };
     staff_t staff = { 0 };
-    if (staff_auth_lookup (pg, get->token, &staff, &err)) {
-        proto_pack_error (reply, &err);
-        return -1;
-    }
-    const char *values [] = { get->complaint_no, staff.department, staff.path, staff.id };
-    PGresult *res = pg_session_exec (pg, "get_case", s_get_sql, 4, values, NULL, NULL,
-                                     PGRES_TUPLES_OK);
+    PGresult *res = staff_auth_case (pg, get->token, get->complaint_no, "get_case", s_get_sql,
+                                     CASE_COL_SCOPE, &staff, &err);
     PGresult *events = NULL, *actions = NULL, *clocks = NULL, *evidence = NULL;
     int rc = -1;
-    if (!res)
-        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
-    else
-    if (PQntuples (res) == 0)
-        s_not_found (&err, get->complaint_no);
-    else
-    if (s_authorise (res, &staff, get->complaint_no, &err))
-        ;
-    else {
+    if (res) {
+        const char *values [] = { get->complaint_no };
         const char *id [] = { PQgetvalue (res, 0, CASE_COL_ID) };
         events = PQexecParams (pg_session_conn (pg), s_events_sql, 1, NULL, values, NULL, NULL, 1);
         actions = pg_session_exec (pg, "get_actions", s_actions_sql, 1, id, NULL, NULL,
