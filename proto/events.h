@@ -271,6 +271,16 @@ void events_analytics_hotspot_cleared (msgpack_sbuffer *buf, const events_hotspo
                                        int64_t count, const char *window, int64_t opened_at,
                                        int64_t cleared_at, const char *reason);
 
+/* Evidence kept with a case (intake `evidence_add`): never its name. */
+typedef struct {
+    int64_t seq;
+    const char *kind, *media_type;
+    int64_t size;
+    const char *actor, *actor_role;
+    int64_t version;
+} events_evidence_t;
+void events_complaint_evidence_added (msgpack_sbuffer *buf, const events_evidence_t *e);
+
 //  --------------------------------------------------------------------------
 //  Validation
 

@@ -610,10 +610,33 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
             return -1;
         return s_decode_reply (&msg->data, &req->u.reply, err);
     }
+    if (proto_str_eq (op, "evidence_add")) {
+        req->op = REQUEST_EVIDENCE_ADD;
+        return evidence_add_decode (&msg->data, &req->u.evidence_add, err);
+    }
+    if (proto_str_eq (op, "evidence_get")) {
+        req->op = REQUEST_EVIDENCE_GET;
+        return evidence_get_decode (&msg->data, &req->u.evidence_get, err);
+    }
     proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
-                     "op \"%.*s\" is not one of submit, get, act, queue, reply",
+                     "op \"%.*s\" is not one of submit, get, act, queue, reply, evidence_add,"
+                     " evidence_get",
                      (int) (op.len > 32 ? 32 : op.len), op.ptr);
     return -1;
+}
+
+int
+request_known_keys (const msgpack_object *map, const char *const *keys, const char *what,
+                    proto_error_t *err)
+{
+    return s_known_keys (map, keys, NULL, what, err);
+}
+
+int
+request_complaint_no (const msgpack_object *map, char out [COMPLAINT_NO_SIZE],
+                      proto_error_t *err)
+{
+    return s_get_complaint_no (map, "complaint_no", true, out, err);
 }
 
 static int

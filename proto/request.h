@@ -11,6 +11,7 @@
  *      request_submit_pack     build a submit request (clients, tests, bench)
  *      request_get_pack        build a get request (complaintctl status, the web adapter)
  *      request_reply_pack      build a reply request (the channel adapters)
+ *      request_known_keys, request_complaint_no   shared with evidence_request.c
  */
 #ifndef REQUEST_H_INCLUDED
 #define REQUEST_H_INCLUDED
@@ -18,6 +19,7 @@
 #include "proto.h"
 #include "complaint_no.h"
 #include "lifecycle.h"
+#include "evidence_request.h"
 
 typedef enum {
     REQUEST_SUBMIT = 1,
@@ -25,6 +27,8 @@ typedef enum {
     REQUEST_ACT,                /* a staff action on a case */
     REQUEST_QUEUE,              /* a member of staff's work list */
     REQUEST_REPLY,              /* an adapter: the customer's reply on a case */
+    REQUEST_EVIDENCE_ADD,       /* staff hand evidence in on a case (evidence_request.h) */
+    REQUEST_EVIDENCE_GET,       /* staff take one item's bytes back out */
 } request_op_t;
 
 #define REQUEST_MAX_QUERY_CODE 32  /* bytes; a code is 10 characters (query_code.h) */
@@ -159,6 +163,8 @@ typedef struct {
         act_t act;
         queue_t queue;
         reply_t reply;
+        evidence_add_t evidence_add;
+        evidence_get_t evidence_get;
     } u;
 } request_t;
 
@@ -178,6 +184,14 @@ void request_get_pack (msgpack_sbuffer *buf, const char *complaint_no, const cha
                        const char *query_code);
 /* Pack a reply request (ptr == NULL fields are left out). */
 void request_reply_pack (msgpack_sbuffer *buf, const reply_t *reply);
+
+/* What the decoders of other request files share (evidence_request.c):
+ * every key of map one of keys (else unknown_field naming it), and a
+ * required complaint number at "complaint_no" (shape and check digit). */
+int request_known_keys (const msgpack_object *map, const char *const *keys, const char *what,
+                        proto_error_t *err);
+int request_complaint_no (const msgpack_object *map, char out [COMPLAINT_NO_SIZE],
+                          proto_error_t *err);
 
 void request_test (bool verbose);
 

@@ -69,6 +69,7 @@ int ctl_replay (int argc, char **argv);
 int ctl_act (int argc, char **argv);
 int ctl_queue (int argc, char **argv);
 int ctl_show (int argc, char **argv);
+int ctl_evidence (int argc, char **argv);
 int ctl_token (int argc, char **argv);
 int ctl_keys (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);

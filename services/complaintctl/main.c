@@ -68,6 +68,7 @@ static const s_command_t s_commands [] = {
     { "series", ctl_series, "one metric per day or hour over a period (--json)" },
     { "report", ctl_report, "the management summary of a period, zh or en, small cells hidden" },
     { "export", ctl_export, "export jrt|cfpb: counts by JR/T 0169 code, CFPB database rows (CSV)" },
+    { "evidence", ctl_evidence, "evidence add NO FILE | get NO SEQ: a case's documents and recordings" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 

@@ -13,7 +13,8 @@
  *  trail, oldest first, one line per action:
  *      2026-11-23 10:02  card_a1 (handler)  resolve  investigating -> resolved  v5
  *          outcome=refund amount=300.00 text="年费已退还"
- *  In the staff view the SLA clocks come before the trail, one line each,
+ *  In the staff view the evidence comes before the trail (s_print_evidence),
+ *  and the SLA clocks before that, one line each,
  *  with what each has fired under it:
  *      stage           round state      due               remaining        paused  ext next
  *      resolution      0     running    2026-12-08 18:00  3d 4h left       2h 0m   1   remind:80 2026-12-06 09:00
@@ -310,6 +311,38 @@ s_print_trail (const json_t *actions)
     }
 }
 
+/*  The case's evidence (staff view), one line each, oldest first:
+ *      #2  document  账单.pdf  application/pdf  48213 B  sha256 9f2c…  zhang.wei (handler)  2026-11-23 10:02 +08:00
+ *  A recording's reference is printed under its line. */
+static void
+s_print_evidence (const json_t *items)
+{
+    size_t count = json_array_size (items);
+    if (count == 0)
+        return;
+    printf ("\nevidence (%zu item%s):\n", count, count == 1 ? "" : "s");
+    size_t i;
+    json_t *e;
+    json_array_foreach (items, i, e) {
+        char when [64];
+        const char *fields [] = { "kind", "name", "media_type", "sha256", "uploader",
+                                  "uploader_role", "reference" };
+        const char *v [7];
+        for (int f = 0; f < 7; f++) {
+            v [f] = json_string_value (json_object_get (e, fields [f]));
+            if (!v [f])
+                v [f] = "?";
+        }
+        printf ("  #%" JSON_INTEGER_FORMAT "  %s  %s  %s  %" JSON_INTEGER_FORMAT " B"
+                "  sha256 %s  %s (%s)  %s\n",
+                json_integer_value (json_object_get (e, "seq")), v [0], v [1], v [2],
+                json_integer_value (json_object_get (e, "size")), v [3], v [4], v [5],
+                ctl_format_time (json_object_get (e, "stored_at"), when, sizeof when));
+        if (json_object_get (e, "reference"))
+            printf ("      reference %s\n", v [6]);
+    }
+}
+
 /*  The case for a complaint officer: what it is, where it is, who has it,
  *  how urgent, what was decided, who complained. Lines with no value are
  *  left out, so the status view (no identity) simply has fewer. */
@@ -394,6 +427,9 @@ s_print_case (const json_t *kase)
     const json_t *clocks = json_object_get (kase, "clocks");
     if (json_is_array (clocks))
         s_print_clocks (clocks);
+    const json_t *evidence = json_object_get (kase, "evidence");
+    if (json_is_array (evidence))
+        s_print_evidence (evidence);
     const json_t *actions = json_object_get (kase, "actions");
     if (json_is_array (actions))
         s_print_trail (actions);

@@ -1,6 +1,7 @@
 /*  batch_writer.c — intake's store writer threads (see batch_writer.h). */
 #include "batch_writer.h"
 #include "case_action.h"
+#include "case_evidence.h"
 #include "case_reply.h"
 #include "case_view.h"
 #include "first_contact.h"
@@ -64,6 +65,12 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
         else
         if (r->req.op == REQUEST_REPLY)
             rc = case_reply_apply (pg, cfg->seal, r->sender.name, &r->req.u.reply, &r->reply);
+        else
+        if (r->req.op == REQUEST_EVIDENCE_ADD)
+            rc = case_evidence_add (pg, &r->req.u.evidence_add, &r->reply);
+        else
+        if (r->req.op == REQUEST_EVIDENCE_GET)
+            rc = case_evidence_get (pg, &r->req.u.evidence_get, &r->reply);
         r->failed = rc != 0;
     }
 }

@@ -309,6 +309,31 @@ case_action_outbox (pg_session_t *pg, const char *kind, const char *type,
     return 0;
 }
 
+int
+case_action_transaction (pg_session_t *pg, const char *kind, const char *complaint_no,
+                         int (*read) (void *arg), int (*write) (void *arg), void *arg,
+                         const bool *duplicate, proto_error_t *err)
+{
+    PGresult *res = case_action_exec (pg, kind, complaint_no, "begin", "BEGIN", 0, NULL, NULL,
+                                      NULL, err);
+    if (!res)
+        return -1;
+    PQclear (res);
+    int rc = read (arg);
+    if (rc == 0 && !*duplicate) {
+        rc = write (arg);
+        if (rc == 0) {
+            res = case_action_exec (pg, kind, complaint_no, "commit", "COMMIT", 0, NULL, NULL,
+                                    NULL, err);
+            rc = res ? 0 : -1;
+            PQclear (res);
+        }
+    }
+    if (rc != 0 || *duplicate)
+        pg_session_rollback (pg);
+    return rc;
+}
+
 /*  Review (issue 15; docs/lifecycle.md "Review"). Asking: within the
  *  window after the decision (resolved_at + --review-window-days), from
  *  resolved or closed. Deciding (reopen; close while under review): only

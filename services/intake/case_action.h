@@ -41,6 +41,7 @@
  *      case_action_apply   run one act; the reply (ok or error) is packed
  *      case_action_exec    one statement, and which failures are worth a retry
  *      case_action_read / _update / _outbox   the steps every action shares
+ *      case_action_transaction   BEGIN, read, write, COMMIT (reply, evidence)
  *                          (the intake `reply` too, case_reply.c)
  *      case_action_test    self-test: authorisation scope through the real
  *                          decode and apply, and which store failures are
@@ -86,6 +87,13 @@ int case_action_update (pg_session_t *pg, const char *kind, const char *complain
                         const char *sql, int n, const char *const *values, int64_t version,
                         int64_t *new_version, proto_error_t *err);
 /* The action's event into the outbox (step "outbox"): 0, -1. */
+/* One transaction of the shape reply and evidence share: BEGIN, read (the
+ * case locked, the checks), and unless *duplicate (set by read: answered
+ * before, nothing to write) write and COMMIT; anything else is rolled
+ * back. 0 when committed or a duplicate; -1 (err set by the step) else. */
+int case_action_transaction (pg_session_t *pg, const char *kind, const char *complaint_no,
+                             int (*read) (void *arg), int (*write) (void *arg), void *arg,
+                             const bool *duplicate, proto_error_t *err);
 int case_action_outbox (pg_session_t *pg, const char *kind, const char *type,
                         const char *complaint_no, const msgpack_sbuffer *data,
                         proto_error_t *err);

@@ -27,6 +27,7 @@
  *  lifecycle_state_open; case_view_test checks the two agree.
  */
 #include "case_view.h"
+#include "case_evidence.h"
 #include "log.h"
 #include "msgpack_json.h"
 #include "query_code.h"
@@ -151,22 +152,6 @@ s_pack_value (msgpack_packer *pk, const PGresult *res, int row, int col, s_kind_
     }
     else
         proto_pack_strn (pk, v, (size_t) PQgetlength (res, row, col));
-}
-
-/* May this member of staff see the case in `res`? 0: yes; -1: err set. */
-static int
-s_authorise (const PGresult *res, const staff_t *staff, const char *complaint_no,
-             proto_error_t *err)
-{
-    case_scope_t scope;
-    staff_auth_scope_read (res, 0, CASE_COL_SCOPE, &scope);
-    if (staff_auth_scope (staff, &scope) == SCOPE_NONE) {
-        proto_error_set (err, PROTO_E_FORBIDDEN, "token",
-                         "complaint %s is not in your scope (%s of %s)", complaint_no,
-                         lifecycle_role_name (staff->role), staff->department);
-        return -1;
-    }
-    return 0;
 }
 
 /* The customer map of the staff view: the identity opened with the key
@@ -392,32 +377,21 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         return s_status_get (pg, cfg, get, adapter_status, reply, status_miss);
     proto_error_t err = { 0 };
     staff_t staff = { 0 };
-    if (staff_auth_lookup (pg, get->token, &staff, &err)) {
-        proto_pack_error (reply, &err);
-        return -1;
-    }
-    const char *values [] = { get->complaint_no, staff.department, staff.path, staff.id };
-    PGresult *res = pg_session_exec (pg, "get_case", s_get_sql, 4, values, NULL, NULL,
-                                     PGRES_TUPLES_OK);
-    PGresult *events = NULL, *actions = NULL, *clocks = NULL;
+    PGresult *res = staff_auth_case (pg, get->token, get->complaint_no, "get_case", s_get_sql,
+                                     CASE_COL_SCOPE, &staff, &err);
+    PGresult *events = NULL, *actions = NULL, *clocks = NULL, *evidence = NULL;
     int rc = -1;
-    if (!res)
-        proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
-    else
-    if (PQntuples (res) == 0)
-        s_not_found (&err, get->complaint_no);
-    else
-    if (s_authorise (res, &staff, get->complaint_no, &err))
-        ;
-    else {
+    if (res) {
+        const char *values [] = { get->complaint_no };
         const char *id [] = { PQgetvalue (res, 0, CASE_COL_ID) };
         events = PQexecParams (pg_session_conn (pg), s_events_sql, 1, NULL, values, NULL, NULL, 1);
         actions = pg_session_exec (pg, "get_actions", s_actions_sql, 1, id, NULL, NULL,
                                    PGRES_TUPLES_OK);
         clocks = pg_session_exec (pg, "get_clocks", s_clocks_sql, 1, id, NULL, NULL,
                                   PGRES_TUPLES_OK);
+        evidence = case_evidence_list_read (pg, id [0]);
         if (PQresultStatus (events) != PGRES_TUPLES_OK || !actions
-        ||  !clocks || PQntuples (clocks) != 1)
+        ||  !clocks || PQntuples (clocks) != 1 || !evidence)
             proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
         else
             rc = 0;
@@ -428,7 +402,7 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         msgpack_pack_map (&pk, 2);
         proto_pack_kv_bool (&pk, "ok", true);
         proto_pack_cstr (&pk, "complaint");
-        msgpack_pack_map (&pk, CASE_NCOLUMNS + 4);
+        msgpack_pack_map (&pk, CASE_NCOLUMNS + 5);
         for (size_t c = 0; c < CASE_NCOLUMNS; c++) {
             proto_pack_cstr (&pk, s_case_columns [c].key);
             s_pack_value (&pk, res, 0, (int) c, s_case_columns [c].kind);
@@ -444,9 +418,12 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         s_pack_actions (&pk, actions, true);
         proto_pack_cstr (&pk, "clocks");
         s_pack_value (&pk, clocks, 0, 0, COL_JSON);
+        proto_pack_cstr (&pk, "evidence");
+        case_evidence_list_pack (&pk, evidence);
     }
     else
         proto_pack_error (reply, &err);
+    PQclear (evidence);
     PQclear (clocks);
     PQclear (actions);
     PQclear (events);

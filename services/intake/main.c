@@ -189,7 +189,8 @@ s_op_name (int op)
 {
     return op == REQUEST_SUBMIT ? "submit" : op == REQUEST_GET ? "get"
          : op == REQUEST_ACT ? "act" : op == REQUEST_QUEUE ? "queue"
-         : op == REQUEST_REPLY ? "reply" : "other";
+         : op == REQUEST_REPLY ? "reply" : op == REQUEST_EVIDENCE_ADD ? "evidence_add"
+         : op == REQUEST_EVIDENCE_GET ? "evidence_get" : "other";
 }
 
 /* Replace the request body (last frame) with the reply and send it back. */

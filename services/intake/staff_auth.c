@@ -102,6 +102,43 @@ staff_auth_scope (const staff_t *staff, const case_scope_t *c)
     return c->coop_subtree ? SCOPE_COOPERATING : SCOPE_NONE;
 }
 
+int
+staff_auth_may_see (const staff_t *staff, const PGresult *res, int col,
+                    const char *complaint_no, proto_error_t *err)
+{
+    case_scope_t scope;
+    staff_auth_scope_read (res, 0, col, &scope);
+    if (staff_auth_scope (staff, &scope) == SCOPE_NONE) {
+        proto_error_set (err, PROTO_E_FORBIDDEN, "token",
+                         "complaint %s is not in your scope (%s of %s)", complaint_no,
+                         lifecycle_role_name (staff->role), staff->department);
+        return -1;
+    }
+    return 0;
+}
+
+PGresult *
+staff_auth_case (pg_session_t *pg, proto_str_t token, const char *complaint_no,
+                 const char *what, const char *sql, int scope_col, staff_t *staff,
+                 proto_error_t *err)
+{
+    if (staff_auth_lookup (pg, token, staff, err))
+        return NULL;
+    const char *values [] = { complaint_no, staff->department, staff->path, staff->id };
+    PGresult *res = pg_session_exec (pg, what, sql, 4, values, NULL, NULL, PGRES_TUPLES_OK);
+    if (!res)
+        proto_error_set (err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
+    else
+    if (PQntuples (res) == 0)
+        proto_error_set (err, PROTO_E_NOT_FOUND, "complaint_no", "no complaint has number %s",
+                         complaint_no);
+    else
+    if (staff_auth_may_see (staff, res, scope_col, complaint_no, err) == 0)
+        return res;
+    PQclear (res);
+    return NULL;
+}
+
 //  --------------------------------------------------------------------------
 //  Self-test (intake --selftest): the rule as a table, then the token lookup
 //  and the scope facts read by the real SQL from a real case row.

@@ -27,6 +27,8 @@
  *      staff_auth_lookup   token -> staff_t, or unauthenticated / unavailable
  *      staff_auth_scope    the scope rule
  *      staff_auth_scope_read   read the scope facts from a result row
+ *      staff_auth_may_see  the rule applied to a case row: forbidden or not
+ *      staff_auth_case     token + case row + rule: the row a reader may see
  *      staff_auth_test     self-test: the rule as a table, tokens and scope
  *                          facts against the store (intake --selftest)
  */
@@ -86,6 +88,22 @@ int staff_auth_lookup (pg_session_t *pg, proto_str_t token, staff_t *staff, prot
 void staff_auth_scope_read (const PGresult *res, int row, int col, case_scope_t *scope);
 
 staff_scope_t staff_auth_scope (const staff_t *staff, const case_scope_t *scope);
+
+/* May this member of staff see the case of row 0 of `res`, whose scope
+ * columns start at `col`? 0: yes (cooperating included); -1 with err set
+ * to forbidden (field token), the message naming the role and department. */
+int staff_auth_may_see (const staff_t *staff, const PGresult *res, int col,
+                        const char *complaint_no, proto_error_t *err);
+
+/* The case a member of staff asks for by token (a staff get, evidence_get):
+ * the token looked up into *staff, then `sql` (statement `what`; parameters
+ * complaint_no, and the staff's department, path and id for
+ * STAFF_AUTH_SCOPE_SQL, whose columns start at scope_col) must give one
+ * row in their scope. The result, or NULL with err set: unauthenticated,
+ * unavailable, not_found (complaint_no), forbidden (token). */
+PGresult *staff_auth_case (pg_session_t *pg, proto_str_t token, const char *complaint_no,
+                           const char *what, const char *sql, int scope_col, staff_t *staff,
+                           proto_error_t *err);
 
 /* Needs test_org_create () done on the store. Returns the failures; adds
  * the passed checks to *passed. */

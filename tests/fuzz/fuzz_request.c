@@ -91,6 +91,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             s_touch (r->from);
             s_touch (r->text);
         }
+        else
+        if (req.op == REQUEST_EVIDENCE_ADD) {
+            const evidence_add_t *e = &req.u.evidence_add;
+            /* a document's bytes or a recording's reference, never both */
+            assert ((e->content.ptr != NULL) != (e->reference.ptr != NULL));
+            assert (e->content.len <= REQUEST_EVIDENCE_MAX_BYTES);
+            assert (e->name.ptr && e->name.len <= REQUEST_EVIDENCE_MAX_NAME);
+            assert (memchr (e->media_type, 0, sizeof e->media_type) && strchr (e->media_type, '/'));
+            s_touch (e->token); s_touch (e->name); s_touch (e->content); s_touch (e->reference);
+        }
+        else
+        if (req.op == REQUEST_EVIDENCE_GET) {
+            assert (req.u.evidence_get.seq >= 1);
+            s_touch (req.u.evidence_get.token);
+        }
         else {
             assert (req.op == REQUEST_QUEUE);
             s_touch (req.u.queue.token);

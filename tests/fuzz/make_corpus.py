@@ -109,7 +109,27 @@ def request_seeds():
         "reply_long_ref": pack(reply(ref="r" * 129)),
         "reply_unknown_key": pack(reply(attachments=[{"name": "a.pdf"}])),
         "reply_bad_check": pack(reply(complaint_no="202611230000428")),
+        # evidence: a document's bytes (bin), a recording's reference, one item back
+        "evidence_add_pdf": pack(evidence(content=b"%PDF-1.4\n" + bytes(range(256)))),
+        "evidence_add_recording": pack(evidence(kind="recording_ref", content=None,
+                                                reference="ivr://calls/0000427-1.mp3",
+                                                media_type="audio/mpeg")),
+        "evidence_add_str_content": pack(evidence(content="not bytes")),
+        "evidence_add_path_name": pack(evidence(name="../../etc/passwd")),
+        "evidence_add_type_params": pack(evidence(media_type="text/plain; charset=gbk")),
+        "evidence_get_ok": pack({"op": "evidence_get", "complaint_no": "202611230000427",
+                                 "token": TOKEN, "seq": 1}),
+        "evidence_get_seq_zero": pack({"op": "evidence_get", "complaint_no": "202611230000427",
+                                       "token": TOKEN, "seq": 0}),
     }
+
+
+def evidence(**over):
+    e = {"op": "evidence_add", "complaint_no": "202611230000427", "token": TOKEN,
+         "kind": "document", "name": "账单.pdf", "media_type": "application/pdf",
+         "content": b"%PDF-1.4"}
+    e.update(over)
+    return {k: v for k, v in e.items() if v is not None}
 
 
 def reply(**over):

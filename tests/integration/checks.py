@@ -14,7 +14,10 @@ Every checker (act_protocol.py, bad_input.py, e2e_import.py, invariants.py,
   - waiting is for a condition with a deadline (wait_until), never a fixed
     sleep followed by a count that depends on the machine's speed; wait_for,
     wait_sql and wait_log are such waits counted as checks (the deadline
-    passing is a failure).
+    passing is a failure);
+  - a checker that stops on an exception counts one failed check (the
+    exception hook below), so a crash half-way cannot pass as the checks
+    made before it.
 
 Also here: step_main (the main() of a checker called once per step of a
 shell scenario), run and jsonl (a client's output), log_lines (a service log),
@@ -148,6 +151,20 @@ def _record():
 
 
 atexit.register(_record)
+
+
+def _stopped(kind, value, tb):
+    """A checker that stops on an exception has failed, whatever it had
+    checked before: counted here, so the run's tally shows it (atexit's
+    _record still runs after this)."""
+    global FAILED
+    FAILED += 1
+    print("FAILED: %s stopped on an exception: %s: %s" % (SOURCE, kind.__name__, value),
+          flush=True)
+    sys.__excepthook__(kind, value, tb)
+
+
+sys.excepthook = _stopped
 
 
 # ------------------------------------------------------------------ store

@@ -56,6 +56,7 @@ static const s_test_t s_tests [] = {
     { "proto", proto_test },
     { "complaint_no", complaint_no_test },
     { "request", request_test },
+    { "evidence_request", evidence_request_test },
     { "event", event_test },
     { "replay_request", replay_request_test },
     { "privacy", privacy_test },

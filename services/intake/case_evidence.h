@@ -1,0 +1,61 @@
+/*  case_evidence.h — a case's evidence: intake's `evidence_add` and
+ *  `evidence_get`, and the list the staff view shows (issue 16 §3;
+ *  deploy/migrations/034_evidence.sql, PROTOCOL.md "evidence").
+ *
+ *  evidence_add, on a batch writer's store session, as one transaction:
+ *
+ *      BEGIN
+ *      the token -> an active member of staff             else unauthenticated
+ *      their role may `note` (the lifecycle's note row)     else forbidden
+ *      SELECT the case ... FOR NO KEY UPDATE                else not_found
+ *      the case is in their scope (staff_auth.h; a
+ *      cooperating department too, as for a note)           else forbidden
+ *      the case is open (note's states)                     else invalid_transition
+ *      sha256 (content, or the reference's text) by intake
+ *      the same (sha256, name) on the case already?         answer it again,
+ *                                                           "duplicate", write nothing
+ *      the case's items < EVIDENCE_MAX_ITEMS and its bytes
+ *      + this item's <= EVIDENCE_MAX_CASE_BYTES            else too_large (content)
+ *      INSERT evidence (seq = the case's last + 1: the row lock serialises it)
+ *      UPDATE complaint (version + 1: the case changed, as for a note)
+ *      INSERT case_action (action `evidence`; details: seq, kind, name,
+ *                          media type, size, sha256, reference — never the bytes)
+ *      INSERT outbox (complaint.evidence_added: seq, kind, media type, size,
+ *                     who — never the name)
+ *      COMMIT, and only then the reply.
+ *
+ *  evidence_get: the same token and scope rule as the staff `get`, then
+ *  the one item with its bytes (a recording_ref: its reference).
+ *
+ *  Interface:
+ *      case_evidence_add    run one evidence_add; the reply is packed
+ *      case_evidence_get    one item's bytes, or an error
+ *      case_evidence_list_read / _pack   the case's items (metadata only),
+ *                           for case_view's staff `get`
+ */
+#ifndef CASE_EVIDENCE_H_INCLUDED
+#define CASE_EVIDENCE_H_INCLUDED
+
+#include "pg_session.h"
+#include "request.h"
+#include <msgpack.h>
+
+/* What one case may hold: bytes of content (a recording's reference counts
+ * nothing) and items. Bounded so that the case's evidence is a few
+ * database pages of TOAST, not an archive, and the staff view's list stays
+ * small. */
+#define EVIDENCE_MAX_CASE_BYTES  (10 * 1024 * 1024)
+#define EVIDENCE_MAX_ITEMS       100
+
+/* Each packs its reply, success or error, into reply: 0 on success (a
+ * duplicate included), -1 on an error reply. */
+int case_evidence_add (pg_session_t *pg, const evidence_add_t *add, msgpack_sbuffer *reply);
+int case_evidence_get (pg_session_t *pg, const evidence_get_t *get, msgpack_sbuffer *reply);
+
+/* The case's evidence (complaint id as text), metadata only, by seq; NULL
+ * when the store failed. Then packed as an array of maps {seq, kind, name,
+ * media_type, size, sha256, uploader, uploader_role, stored_at, reference}. */
+PGresult *case_evidence_list_read (pg_session_t *pg, const char *complaint_id);
+void case_evidence_list_pack (msgpack_packer *pk, const PGresult *res);
+
+#endif
