@@ -109,18 +109,6 @@ ctl_time_in (int64_t ms, const char *zone, char *buf, size_t size)
     return buf;
 }
 
-const char *
-ctl_format_deadline (const json_t *value, char *buf, size_t size)
-{
-    if (json_is_string (value))
-        return json_string_value (value);
-    if (!json_is_integer (value) && !json_is_real (value))
-        return "-";
-    char *saved = local_time_zone_enter (ctl_bank_zone ());
-    local_time_format_deadline ((int64_t) json_number_value (value), buf, size);
-    local_time_zone_leave (saved);
-    return buf;
-}
 
 //  "YYYY-MM-DD HH:MM" (or "YYYY-MM-DDTHH:MM") is a wall-clock time in the
 //  zone; a date alone is the end of that day there (a reply due "by
@@ -150,12 +138,31 @@ ctl_time_parse (const char *flag, const char *text, const char *zone, int64_t *m
     return 0;
 }
 
-const char *
-ctl_format_time (const json_t *value, char *buf, size_t size)
+static const char *
+s_format_json (const json_t *value, bool deadline, char *buf, size_t size)
 {
     if (json_is_string (value))
         return json_string_value (value);
     if (!json_is_integer (value) && !json_is_real (value))
         return "-";
-    return ctl_time_in ((int64_t) json_number_value (value), NULL, buf, size);
+    char *saved = local_time_zone_enter (ctl_bank_zone ());
+    int64_t ms = (int64_t) json_number_value (value);
+    if (deadline)
+        local_time_format_deadline (ms, buf, size);
+    else
+        local_time_format (ms, buf, size);
+    local_time_zone_leave (saved);
+    return buf;
+}
+
+const char *
+ctl_format_time (const json_t *value, char *buf, size_t size)
+{
+    return s_format_json (value, false, buf, size);
+}
+
+const char *
+ctl_format_deadline (const json_t *value, char *buf, size_t size)
+{
+    return s_format_json (value, true, buf, size);
 }

@@ -128,23 +128,15 @@ s_field (const json_t *kase, const char *label, const char *key)
     s_line (label, s_text (json_object_get (kase, key), buf, sizeof buf));
 }
 
+/* A time; a deadline's end of a day reads as that day's 24:00. */
 static void
-s_time (const json_t *kase, const char *label, const char *key)
+s_when (const json_t *kase, const char *label, const char *key, bool deadline)
 {
     const json_t *value = json_object_get (kase, key);
     char buf [64];
     if (value && !json_is_null (value))
-        s_line (label, ctl_format_time (value, buf, sizeof buf));
-}
-
-/* A deadline: the end of a day reads as that day's 24:00. */
-static void
-s_deadline (const json_t *kase, const char *label, const char *key)
-{
-    const json_t *value = json_object_get (kase, key);
-    char buf [64];
-    if (value && !json_is_null (value))
-        s_line (label, ctl_format_deadline (value, buf, sizeof buf));
+        s_line (label, deadline ? ctl_format_deadline (value, buf, sizeof buf)
+                                : ctl_format_time (value, buf, sizeof buf));
 }
 
 /* A text block (the complaint's body), indented under its label. */
@@ -362,7 +354,7 @@ s_print_case (const json_t *kase)
         s_line ("priority", buf);
     }
     s_field (kase, "flags", "flags");
-    s_deadline (kase, "due", "due_at");
+    s_when (kase, "due", "due_at", true);
     s_field (kase, "department", "department");
     s_field (kase, "handler", "handler");
     s_field (kase, "cooperating", "cooperating");
@@ -379,10 +371,10 @@ s_print_case (const json_t *kase)
     s_field (kase, "routing rule", "routing_rule");
     s_field (kase, "channel", "channel");
     s_field (kase, "ref", "ref");
-    s_time (kase, "received", "received_at");
-    s_time (kase, "accepted", "accepted_at");
-    s_time (kase, "resolved", "resolved_at");
-    s_time (kase, "closed", "closed_at");
+    s_when (kase, "received", "received_at", false);
+    s_when (kase, "accepted", "accepted_at", false);
+    s_when (kase, "resolved", "resolved_at", false);
+    s_when (kase, "closed", "closed_at", false);
     const char *outcome = json_string_value (json_object_get (kase, "resolution_outcome"));
     if (outcome) {
         char amount [64];
@@ -407,7 +399,7 @@ s_print_case (const json_t *kase)
         snprintf (buf, sizeof buf, "%s%s%s%s%s", source, referrer ? ": " : "",
                   referrer ? referrer : "", ticket ? ", ticket " : "", ticket ? ticket : "");
         s_line ("referred by", buf);
-        s_deadline (kase, "reply due", "referrer_due_at");
+        s_when (kase, "reply due", "referrer_due_at", true);
     }
     const json_t *customer = json_object_get (kase, "customer");
     if (json_is_object (customer)) {

@@ -86,7 +86,6 @@ PGresult *case_action_read (pg_session_t *pg, const char *kind, const char *comp
 int case_action_update (pg_session_t *pg, const char *kind, const char *complaint_no,
                         const char *sql, int n, const char *const *values, int64_t version,
                         int64_t *new_version, proto_error_t *err);
-/* The action's event into the outbox (step "outbox"): 0, -1. */
 /* One transaction of the shape reply and evidence share: BEGIN, read (the
  * case locked, the checks), and unless *duplicate (set by read: answered
  * before, nothing to write) write and COMMIT; anything else is rolled
@@ -94,6 +93,7 @@ int case_action_update (pg_session_t *pg, const char *kind, const char *complain
 int case_action_transaction (pg_session_t *pg, const char *kind, const char *complaint_no,
                              int (*read) (void *arg), int (*write) (void *arg), void *arg,
                              const bool *duplicate, proto_error_t *err);
+/* The action's event into the outbox (step "outbox"): 0, -1. */
 int case_action_outbox (pg_session_t *pg, const char *kind, const char *type,
                         const char *complaint_no, const msgpack_sbuffer *data,
                         proto_error_t *err);

@@ -26,6 +26,7 @@
 typedef struct {
     pg_session_t *pg;
     const reply_t *reply;
+    const identity_seal_t *seal;
     const char *actor;
     char id [24];
     case_state_t state, to;
@@ -84,8 +85,10 @@ s_sender_matches (const identity_seal_t *seal, proto_str_t from, const char *sto
 
 /* Read and lock the case, check the sender, look for the same ref. */
 static int
-s_read (s_reply_t *self, const identity_seal_t *seal)
+s_read (void *arg)
 {
+    s_reply_t *self = (s_reply_t *) arg;
+    const identity_seal_t *seal = self->seal;
     const reply_t *r = self->reply;
     const char *values [] = { r->complaint_no };
     PGresult *res = case_action_read (self->pg, "reply", r->complaint_no, s_case_sql, 1, values,
@@ -129,8 +132,9 @@ s_read (s_reply_t *self, const identity_seal_t *seal)
 }
 
 static int
-s_write (s_reply_t *self)
+s_write (void *arg)
 {
+    s_reply_t *self = (s_reply_t *) arg;
     const reply_t *r = self->reply;
     if (self->state == STATE_AWAITING_CUSTOMER) {
         const lifecycle_action_t *replied = lifecycle_action ("customer_replied", 16);
@@ -185,26 +189,10 @@ case_reply_apply (pg_session_t *pg, const identity_seal_t *seal, const char *act
                   const reply_t *reply, msgpack_sbuffer *out)
 {
     assert (pg && seal && actor && reply && out);
-    s_reply_t self = { .pg = pg, .reply = reply, .actor = actor };
-    int rc = -1;
-    PGresult *res = s_exec (&self, "begin", "BEGIN", 0, NULL, NULL, NULL);
-    if (res) {
-        PQclear (res);
-        if (s_read (&self, seal) == 0) {
-            if (self.duplicate)
-                rc = 0;         /* recorded before: nothing to write */
-            else
-            if (s_write (&self) == 0) {
-                res = s_exec (&self, "commit", "COMMIT", 0, NULL, NULL, NULL);
-                if (res) {
-                    PQclear (res);
-                    rc = 0;
-                }
-            }
-        }
-        if (rc != 0 || self.duplicate)
-            pg_session_rollback (pg);
-    }
+    s_reply_t self = { .pg = pg, .reply = reply, .seal = seal, .actor = actor };
+    //  A duplicate (recorded before) reads, writes nothing and answers 0.
+    int rc = case_action_transaction (pg, "reply", reply->complaint_no, s_read, s_write, &self,
+                                      &self.duplicate, &self.err);
     if (rc == 0) {
         msgpack_packer pk;
         msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
