@@ -217,8 +217,10 @@ const char *const lifecycle_appraisal_kinds [] = {
     NULL
 };
 
+/*  Indexed by bit number; a bit without a name is not in use. */
 static const char *const s_field_names [FIELD_COUNT_BITS] = {
-    "text", "outcome", "amount", "satisfied", "department", "level", "reason", "duplicate_of",
+    [0] = "text", [1] = "outcome", [2] = "amount", [3] = "satisfied", [4] = "department",
+    [5] = "level", [6] = "reason", [7] = "duplicate_of",
 };
 
 static const struct {
@@ -326,7 +328,7 @@ lifecycle_field_name (action_field_t field)
 {
     for (int i = 0; i < FIELD_COUNT_BITS; i++)
         if (field == (action_field_t) (1u << i))
-            return s_field_names [i];
+            return s_field_names [i] ? s_field_names [i] : "?";
     return "?";
 }
 

@@ -108,8 +108,8 @@ s_check_local (const lifecycle_action_t *action, const s_fields_t *in)
 {
     lifecycle_fields_t f = { 0, in->outcome, in->reason, in->level, in->amount != NULL, -1 };
     const char *values [FIELD_COUNT_BITS] = {
-        in->text, in->outcome, in->amount, in->satisfied, in->department, in->level,
-        in->reason, in->duplicate_of
+        [0] = in->text, [1] = in->outcome, [2] = in->amount, [3] = in->satisfied,
+        [4] = in->department, [5] = in->level, [6] = in->reason, [7] = in->duplicate_of,
     };
     for (int i = 0; i < FIELD_COUNT_BITS; i++)
         if (values [i])
