@@ -23,10 +23,12 @@
  *  changed (a rename into revoked/ changes it).
  */
 #include "curve.h"
+#include "log.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,6 +49,7 @@ struct _curve_t {
     zhashx_t *allowed;          /* public key (Z85) -> "" */
     int64_t checked_at;         /* zclock_mono of the last look */
     struct timespec mtime;      /* the directory's when last read */
+    bool shrunk;                /* a key left it since curve_allow_revoked */
     char error [512];
 };
 
@@ -257,8 +260,23 @@ s_copy (char *dst, size_t size, const char *src)
     snprintf (dst, size, "%s", src ? src : "");
 }
 
-void
-curve_peer_read (curve_t *self, zmq_msg_t *frame, curve_peer_t *peer)
+/* Both kinds of frame carry the connection's properties; one reader. */
+typedef const char *(s_property_fn) (void *frame, const char *property);
+
+static const char *
+s_msg_property (void *frame, const char *property)
+{
+    return zmq_msg_gets ((zmq_msg_t *) frame, property);
+}
+
+static const char *
+s_frame_property (void *frame, const char *property)
+{
+    return zframe_meta ((zframe_t *) frame, property);
+}
+
+static void
+s_peer_read (curve_t *self, void *frame, s_property_fn *gets, curve_peer_t *peer)
 {
     assert (self && frame && peer);
     memset (peer, 0, sizeof *peer);
@@ -269,29 +287,44 @@ curve_peer_read (curve_t *self, zmq_msg_t *frame, curve_peer_t *peer)
         peer->status = true;
         return;
     }
-    const char *key = zmq_msg_gets (frame, "User-Id");
+    const char *key = gets (frame, "User-Id");
     if (!key || strlen (key) != 40)
         return;                         /* not authenticated: nothing allowed */
     peer->authenticated = true;
     s_copy (peer->key, sizeof peer->key, key);
-    const char *name = zmq_msg_gets (frame, "name");
+    const char *name = gets (frame, "name");
     //  A cert without a name (made by hand) is named by its key: two such
     //  certs never share references.
     s_copy (peer->name, sizeof peer->name, name && *name ? name : key);
-    s_copy (peer->role, sizeof peer->role, zmq_msg_gets (frame, "role"));
-    s_copy (peer->channels, sizeof peer->channels, zmq_msg_gets (frame, "channels"));
-    const char *status = zmq_msg_gets (frame, "status");
+    s_copy (peer->role, sizeof peer->role, gets (frame, "role"));
+    s_copy (peer->channels, sizeof peer->channels, gets (frame, "channels"));
+    const char *status = gets (frame, "status");
     peer->status = status && (streq (status, "yes") || streq (status, "true"));
 }
 
-/* Read allow/SERVER/ into the key set. Called under the lock. */
-static void
-s_allow_load (curve_t *self, const char *dir)
+void
+curve_peer_read (curve_t *self, zmq_msg_t *frame, curve_peer_t *peer)
 {
-    zhashx_purge (self->allowed);
+    s_peer_read (self, frame, s_msg_property, peer);
+}
+
+void
+curve_peer_read_frame (curve_t *self, zframe_t *frame, curve_peer_t *peer)
+{
+    s_peer_read (self, frame, s_frame_property, peer);
+}
+
+/* Read allow/SERVER/ into a new key set. */
+static zhashx_t *
+s_allow_load (const char *dir)
+{
+    zhashx_t *keys = zhashx_new ();
+    assert (keys);
+    zhashx_set_destructor (keys, NULL);
+    zhashx_set_duplicator (keys, NULL);
     DIR *d = opendir (dir);
     if (!d)
-        return;
+        return keys;
     struct dirent *e;
     while ((e = readdir (d))) {
         size_t len = strlen (e->d_name);
@@ -301,11 +334,48 @@ s_allow_load (curve_t *self, const char *dir)
         zcert_t *cert = path ? zcert_load (path) : NULL;
         zstr_free (&path);
         if (cert) {
-            zhashx_update (self->allowed, zcert_public_txt (cert), (void *) "");
+            zhashx_update (keys, zcert_public_txt (cert), (void *) "");
             zcert_destroy (&cert);
         }
     }
     closedir (d);
+    return keys;
+}
+
+/* Bring the view of allow/SERVER/ up to date (at most one look a second)
+ * and note whether a key left it since the last load of the same list.
+ * Called under the lock. */
+static void
+s_allow_refresh (curve_t *self, const char *server)
+{
+    char dir [1024];
+    snprintf (dir, sizeof dir, "%s/allow/%s", self->keys, server);
+    int64_t now = zclock_mono ();
+    bool fresh = self->allowed && self->allow_server && streq (self->allow_server, server);
+    if (fresh && now - self->checked_at < S_RECHECK_MS)
+        return;
+    struct stat st;
+    struct timespec mtime = { 0, 0 };
+    if (stat (dir, &st) == 0)
+        mtime = st.st_mtim;
+    //  A directory changed within the last two seconds is read again
+    //  even when its mtime looks the same: a filesystem with coarse
+    //  timestamps could hide a second change in the same tick.
+    bool recent = (int64_t) mtime.tv_sec >= zclock_time () / 1000 - 2;
+    if (!fresh || recent || mtime.tv_sec != self->mtime.tv_sec
+    ||  mtime.tv_nsec != self->mtime.tv_nsec) {
+        zhashx_t *keys = s_allow_load (dir);
+        if (fresh)
+            for (void *v = zhashx_first (self->allowed); v; v = zhashx_next (self->allowed))
+                if (!zhashx_lookup (keys, zhashx_cursor (self->allowed)))
+                    self->shrunk = true;
+        zhashx_destroy (&self->allowed);
+        self->allowed = keys;
+        free (self->allow_server);
+        self->allow_server = strdup (server);
+        self->mtime = mtime;
+    }
+    self->checked_at = now;
 }
 
 bool
@@ -317,36 +387,36 @@ curve_peer_allowed (curve_t *self, const char *server, const curve_peer_t *peer)
     if (!peer->authenticated)
         return false;
     pthread_mutex_lock (&self->lock);
-    char dir [1024];
-    snprintf (dir, sizeof dir, "%s/allow/%s", self->keys, server);
-    int64_t now = zclock_mono ();
-    bool fresh = self->allowed && self->allow_server && streq (self->allow_server, server);
-    if (!fresh || now - self->checked_at >= S_RECHECK_MS) {
-        struct stat st;
-        struct timespec mtime = { 0, 0 };
-        if (stat (dir, &st) == 0)
-            mtime = st.st_mtim;
-        //  A directory changed within the last two seconds is read again
-        //  even when its mtime looks the same: a filesystem with coarse
-        //  timestamps could hide a second change in the same tick.
-        bool recent = (int64_t) mtime.tv_sec >= zclock_time () / 1000 - 2;
-        if (!fresh || recent || mtime.tv_sec != self->mtime.tv_sec
-        ||  mtime.tv_nsec != self->mtime.tv_nsec) {
-            if (!self->allowed) {
-                self->allowed = zhashx_new ();
-                zhashx_set_destructor (self->allowed, NULL);
-                zhashx_set_duplicator (self->allowed, NULL);
-            }
-            free (self->allow_server);
-            self->allow_server = strdup (server);
-            s_allow_load (self, dir);
-            self->mtime = mtime;
-        }
-        self->checked_at = now;
-    }
+    s_allow_refresh (self, server);
     bool allowed = zhashx_lookup (self->allowed, peer->key) != NULL;
     pthread_mutex_unlock (&self->lock);
     return allowed;
+}
+
+bool
+curve_allow_revoked (curve_t *self, const char *server)
+{
+    assert (self && server);
+    if (!self->on)
+        return false;
+    pthread_mutex_lock (&self->lock);
+    s_allow_refresh (self, server);
+    bool shrunk = self->shrunk;
+    self->shrunk = false;
+    pthread_mutex_unlock (&self->lock);
+    return shrunk;
+}
+
+void
+curve_log_revoked (const char *server, const curve_peer_t *peer)
+{
+    assert (server && peer);
+    /* One line a second at most, per process: a revoked client that keeps
+     * sending must not fill the log (the servers' metrics count them all). */
+    static _Atomic int64_t logged_at = 0;
+    int64_t now = zclock_mono (), last = atomic_load (&logged_at);
+    if (now - last >= 1000 && atomic_compare_exchange_strong (&logged_at, &last, now))
+        log_warn ("request_refused", "reason=revoked_key server=%s peer=%s", server, peer->name);
 }
 
 bool
@@ -554,6 +624,7 @@ curve_test (bool verbose)
     assert (!peer.status);
     assert (strlen (peer.key) == 40);
     assert (curve_peer_allowed (server, CURVE_INTAKE, &peer));
+    assert (!curve_allow_revoked (server, CURVE_INTAKE));     /* nothing left it */
 
     //  A key not in the allow list never gets a frame through.
     zsock_t *bad = zsock_new (ZMQ_DEALER);
@@ -581,6 +652,9 @@ curve_test (bool verbose)
     zclock_sleep (S_RECHECK_MS + 100);
     assert (s_test_exchange (server, router, dealer, &peer, 5000));
     assert (!curve_peer_allowed (server, CURVE_INTAKE, &peer));
+    //  ... and the list is known to have lost a key, once.
+    assert (curve_allow_revoked (server, CURVE_INTAKE));
+    assert (!curve_allow_revoked (server, CURVE_INTAKE));
 
     zsock_destroy (&dealer);
     zsock_destroy (&router);

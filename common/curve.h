@@ -42,7 +42,10 @@
  *      curve_client          before connect: own cert and the server's key
  *      curve_on, curve_key_name, curve_keys_dir, curve_error
  *      curve_peer_read       who sent this frame
+ *      curve_peer_read_frame the same, for a czmq frame
  *      curve_peer_allowed    still in the allow list (cached <= 1 s)
+ *      curve_allow_revoked   did a key leave the allow list (the bus's PUB)
+ *      curve_log_revoked     one log line a second for refused requests
  *      curve_peer_may_submit is this channel among the cert's channels
  *      curve_loopback        does this endpoint stay on the host
  *      curve_default, curve_set_default
@@ -102,9 +105,20 @@ const char *curve_error (curve_t *self);
  * plaintext: "local", every channel, status allowed (the operator trusts
  * whatever runs on the host). */
 void curve_peer_read (curve_t *self, zmq_msg_t *frame, curve_peer_t *peer);
+/* The same for a frame czmq received (zmsg_recv): a frame from the wire,
+ * not the identity frame a ROUTER adds. */
+void curve_peer_read_frame (curve_t *self, zframe_t *frame, curve_peer_t *peer);
 /* false when the peer's key left allow/server/ (revoked) since it
  * connected. Reads the directory at most once a second. */
 bool curve_peer_allowed (curve_t *self, const char *server, const curve_peer_t *peer);
+/* Did a key leave allow/server/ since the last call (or since the list was
+ * first read)? Reads the directory at most once a second, like
+ * curve_peer_allowed; false under plaintext. For a server that cannot ask
+ * per request (the bus's PUB: a subscriber sends nothing) and must drop
+ * its connections instead, so that every client passes zauth again. */
+bool curve_allow_revoked (curve_t *self, const char *server);
+/* Log a request refused for a revoked key: one line a second at most. */
+void curve_log_revoked (const char *server, const curve_peer_t *peer);
 bool curve_peer_may_submit (const curve_peer_t *peer, const char *channel, size_t len);
 
 /* Does endpoint stay on this host (plaintext allowed with --curve off)? */

@@ -217,6 +217,20 @@ s_answer (s_server_t *self, zsock_t *pipe)
         msgpack_sbuffer_init (&reply);
         int64_t t0 = zclock_usecs ();
         const char *code;
+        //  A key revoked since the peer connected is refused on its next
+        //  query (docs/security.md "Revocation"); zauth checked it only
+        //  at the handshake.
+        curve_peer_t peer;
+        curve_peer_read_frame (curve_default (), body, &peer);
+        if (!curve_peer_allowed (curve_default (), CURVE_ANALYTICS, &peer)) {
+            proto_error_t err = { 0 };
+            proto_error_set (&err, PROTO_E_UNAUTHENTICATED, "key", "this client's key (%s) is"
+                             " no longer allowed at analytics: it was revoked", peer.name);
+            proto_pack_error (&reply, &err);
+            code = err.code;
+            curve_log_revoked (CURVE_ANALYTICS, &peer);
+        }
+        else
         if (analytics_store_ready (self->store))
             code = analytics_query_answer (self->store, self->calendar, self->targets,
                                            zframe_data (body), zframe_size (body), &reply);

@@ -116,7 +116,8 @@ s_metrics_declare (bus_cfg_t *cfg)
     cfg->m_last_seq = metrics_gauge (m, "complaints_bus_last_seq",
         "The last committed event seq.", NULL);
     cfg->m_replay_requests = metrics_counter (m, "complaints_bus_replay_requests_total",
-        "Replay requests answered, by result (ok, failed: the store did not answer).",
+        "Replay requests answered, by result (ok, failed: the store did not answer,"
+        " refused: the key was revoked).",
         "result");
     cfg->m_replayed = metrics_counter (m, "complaints_bus_replayed_events_total",
         "Events sent in replay replies.", NULL);
@@ -258,6 +259,41 @@ s_bind (int type, const char *endpoint, const char *what)
     return sock;
 }
 
+/*  Cut every subscription after a key was revoked (docs/security.md
+ *  "Revocation"). A subscriber sends nothing the bus could refuse, and
+ *  zauth checks a key only at the handshake, so a revoked analyst's live
+ *  SUB would go on receiving events until it reconnected by itself.
+ *  Unbinding the endpoint closes the connections accepted through it; the
+ *  bind that follows lets every subscriber reconnect through zauth, which
+ *  refuses the revoked key. What the others miss meanwhile (libzmq retries
+ *  every 100 ms) they fetch from replay when the next event or heartbeat
+ *  shows the gap (invariant 2): a revocation costs a moment, never an
+ *  event. The listener closes on libzmq's I/O thread, so the bind is tried
+ *  again until the port is free (a second at most); -1 if it never is,
+ *  and the caller ends its term (the next one binds afresh). */
+static int
+s_pub_cut (zsock_t *pub, const char *endpoint)
+{
+    char *bound = zsock_last_endpoint (pub);
+    int rc = zsock_unbind (pub, "%s", bound ? bound : endpoint);
+    zstr_free (&bound);
+    if (rc == -1) {
+        log_error ("pub_cut_failed", "endpoint=%s step=unbind error=\"%s\"", endpoint,
+                   zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    for (int i = 0; i < 100; i++) {
+        if (zsock_bind (pub, "%s", endpoint) != -1) {
+            log_info ("pub_cut", "endpoint=%s reason=revoked_key tries=%d", endpoint, i + 1);
+            return 0;
+        }
+        zclock_sleep (10);
+    }
+    log_error ("pub_cut_failed", "endpoint=%s step=bind error=\"%s\"", endpoint,
+               zmq_strerror (zmq_errno ()));
+    return -1;
+}
+
 /* The elected bus's loop. Returns when the connection is lost, a bind
  * failed, or we are interrupted; the caller then gives the lock back
  * (s_step_down). */
@@ -336,6 +372,11 @@ s_serve (pg_session_t *pg, const bus_cfg_t *cfg)
                 wake = true;
         }
         if (now >= next_heartbeat) {
+            /* once a second: curve_allow_revoked looks at allow/bus/ at
+             * most that often (a stat, a read only when it changed) */
+            if (curve_allow_revoked (curve_default (), CURVE_BUS)
+            &&  s_pub_cut (pub, cfg->pub))
+                break;
             s_heartbeat (pub, outbox_drain_last_seq (drain));
             next_heartbeat = now + BUS_HEARTBEAT_MS;
         }

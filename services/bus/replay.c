@@ -173,7 +173,8 @@ s_send (s_shared_t *sh, zmsg_t *msg)
 }
 
 /* Receive one request (the router is readable) and answer it. The send
- * never blocks: a ROUTER drops a reply to a peer whose queue is full. */
+ * never blocks: a ROUTER drops a reply to a peer whose queue is full.
+ * rc: 0 answered, -1 the store failed, 1 refused (a revoked key). */
 static void
 s_serve_one (s_shared_t *sh)
 {
@@ -198,14 +199,31 @@ s_serve_one (s_shared_t *sh)
     msgpack_sbuffer_clear (&sh->reply);
     int events = 0;
     int64_t t0 = zclock_usecs ();
-    int rc = s_answer (sh, zframe_data (request), zframe_size (request), &events);
+    int rc = 0;
+    /* zauth checked the key when the peer connected; a key revoked since
+     * (its cert moved out of allow/bus/) is refused here, on its next
+     * request over the connection it keeps (docs/security.md
+     * "Revocation"). */
+    curve_peer_t peer;
+    curve_peer_read_frame (curve_default (), request, &peer);
+    if (!curve_peer_allowed (curve_default (), CURVE_BUS, &peer)) {
+        proto_error_t err = { 0 };
+        proto_error_set (&err, PROTO_E_UNAUTHENTICATED, "key", "this client's key (%s) is no"
+                         " longer allowed at the bus: it was revoked", peer.name);
+        proto_pack_error (&sh->reply, &err);
+        curve_log_revoked (CURVE_BUS, &peer);
+        rc = 1;
+    }
+    else
+        rc = s_answer (sh, zframe_data (request), zframe_size (request), &events);
     zframe_destroy (&request);
     s_send (sh, msg);
     zmsg_destroy (&msg);
     if (sh->config.daemon)
         daemon_observe (sh->config.daemon, "replay", (double) (zclock_usecs () - t0) / 1e6);
     if (sh->config.requests)
-        metric_add_at (sh->config.requests, (const char *[]) { rc ? "failed" : "ok" }, 1);
+        metric_add_at (sh->config.requests,
+                       (const char *[]) { rc > 0 ? "refused" : rc ? "failed" : "ok" }, 1);
     if (sh->config.events && events)
         metric_add (sh->config.events, events);
 }

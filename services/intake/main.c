@@ -300,13 +300,7 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
         if (!curve_peer_allowed (curve, CURVE_INTAKE, &sender)) {
             proto_error_set (&err, PROTO_E_UNAUTHENTICATED, "key", "this client's key (%s) is"
                              " no longer allowed at intake: it was revoked", sender.name);
-            /* One line a second at most: a revoked client that keeps
-             * sending must not fill the log (the metric counts them all). */
-            static int64_t logged_at = 0;
-            if (zclock_mono () - logged_at >= 1000) {
-                logged_at = zclock_mono ();
-                log_warn ("request_refused", "reason=revoked_key peer=%s", sender.name);
-            }
+            curve_log_revoked (CURVE_INTAKE, &sender);
             metric_add_at (m->requests, (const char *[]) { "refused" }, 1);
             s_count_error (m, err.code);
             s_reply_error (router, &r->msg, &err);

@@ -16,6 +16,10 @@
 #              retry still A's (migration 024)
 #   revoke     `complaintctl keys revoke`: refused on the next request over
 #              the live connection, and on a new connection
+#   revoke_reader  an analyst revoked with live replay, analytics and PUB
+#              connections: the next replay and analytics requests are
+#              refused; the bus cuts its subscriptions, the other analyst's
+#              SUB receives again and the revoked one does not
 # Then the refusals at start (bash runs the daemon, the checker reads its
 # exit status and log): --curve off on a non-loopback endpoint, a keys
 # directory without the server's key; and --curve off on loopback works.
@@ -31,6 +35,7 @@ new_key web-a --role adapter --channels web
 new_key web-b --role adapter --channels web
 new_key mail-1 --role adapter --channels email
 new_key analyst-1 --role analyst
+new_key analyst-2 --role analyst
 
 start_service bus bus --name bus
 start_service intake intake --endpoint "$INTAKE_EP"
@@ -48,6 +53,8 @@ $CHK refs
 assert_eq "curve_attack.py refs" 0 "$?"
 $CHK revoke
 assert_eq "curve_attack.py revoke" 0 "$?"
+$CHK revoke_reader
+assert_eq "curve_attack.py revoke_reader" 0 "$?"
 assert_true "intake is still running" service_alive intake
 assert_true "bus is still running" service_alive bus
 assert_true "analytics is still running" service_alive analytics
