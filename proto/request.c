@@ -162,7 +162,9 @@ static const char *const s_customer_keys [] = {
 static const char *const s_get_keys [] = { "op", "complaint_no", "token", "query_code", NULL };
 static const char *const s_act_keys [] = {
     "op", "complaint_no", "action", "token", "version", "actor", "text", "outcome", "reason",
-    "level", "department", "duplicate_of", "satisfied", "amount", NULL
+    "level", "department", "duplicate_of", "satisfied", "amount",
+    "customer_text", "outcomes",        /* issue 16 (i16-vetting) */
+    NULL
 };
 static const char *const s_queue_keys [] = { "op", "token", "scope", "state", "limit", NULL };
 static const char *const s_reply_keys [] = {
@@ -479,6 +481,13 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
     a->present |= (a->text.ptr ? FIELD_TEXT : 0) | (has_amount ? FIELD_AMOUNT : 0)
                |  (a->duplicate_of [0] ? FIELD_DUPLICATE_OF : 0)
                |  (a->satisfied >= 0 ? FIELD_SATISFIED : 0);
+    /* issue 16 (i16-vetting): the customer's answer and several outcomes */
+    if (proto_get_str (map, "customer_text", "customer_text", false, 1, REQUEST_MAX_TEXT,
+                       &a->customer_text, err)
+    ||  act_outcomes_decode (map, a->outcomes, &a->noutcomes, err))
+        return -1;
+    a->present |= (a->customer_text.ptr ? FIELD_CUSTOMER_TEXT : 0)
+               |  (a->noutcomes > 0 ? FIELD_OUTCOMES : 0);
 
     /*  The table's field lists and the value rules, with a case that makes
      *  every case-dependent rule pass or answer invalid_transition: those

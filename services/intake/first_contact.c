@@ -142,7 +142,7 @@ s_write (s_fc_t *self)
         msgpack_sbuffer_clear (&data);
         a = (events_action_t) { .actor = self->staff.id, .actor_role = role, .from = accepted,
                                 .state = resolved, .version = self->version };
-        events_complaint_resolved (&data, &a, fc->outcome, amount);
+        events_complaint_resolved (&data, &a, NULL, fc->outcome, amount, NULL, 0);
         rc = s_outbox (self, steps [1]->event, &data);
     }
     msgpack_sbuffer_destroy (&data);
