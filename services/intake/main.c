@@ -119,7 +119,7 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_LONG ("review-window-days", "COMPLAINTS_INTAKE_REVIEW_WINDOW_DAYS", 30, 1, 3650,
                  "days after the decision a customer may ask for a review (复核)"),
     /* issue 16 (i16-vetting) */
-    DAEMON_STR ("vetting-policy", "COMPLAINTS_INTAKE_VETTING_POLICY", "deploy/vetting/policy.conf",
+    DAEMON_STR ("vetting-policy", "COMPLAINTS_INTAKE_VETTING_POLICY", "",
                 "FILE", "which proposals are vetted, by whom, each role's amount limit; "
                 "\"\": none (docs/lifecycle.md, Vetting)"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),

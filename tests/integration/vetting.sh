@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# vetting.sh — issue 16 §1 "Vetting", "Outcomes", "The answer to the
+# customer" (审核; seed 003: "如不符合要求那么退回…重新处理"), with real
+# daemons: bus, intake (the shipped vetting policy, deploy/vetting/policy.conf,
+# through its environment variable), router (the real directory), watchdog
+# (the shipped SLA policy and calendars), and a notifier e-mailing an
+# smtp-sink (messages read decoded, as people read them). Every action is
+# `complaintctl act` as a named person.
+#
+#   plain   a complex case: propose (two outcomes, a customer_text) -> the
+#           complaint office is told; return with a reason -> the handler is
+#           told why; propose again (refund, apology, goodwill); a supervisor
+#           may not vet (the policy's vetter is the complaint office); the
+#           office approves -> resolved; the customer's e-mail states the
+#           outcomes with the amount, the reasons as customer_text says,
+#           and the routes (review within the window, the bank's line,
+#           mediation, arbitration, the regulator), never the internal text;
+#           the solution clock met by the first proposal, resolution by the
+#           approval; show lists the outcomes and the customer text
+#   major   a major complaint (media): a direct resolve is refused (must be
+#           vetted), the proposer (complaint office) may not approve their
+#           own proposal, another officer does
+#   limits  a refund over the handler's limit (500) is refused naming
+#           amount and the limit; proposed at 60000 (over the office's
+#           50000): the office's approval is refused (amount), the head
+#           office's manager approves; a direct resolve within the limit
+#           (the single outcome/amount of older clients) still works
+. "$(dirname "$0")/../lib.sh"
+require_bin bus intake router watchdog notifier smtp-sink complaintctl
+
+DIRECTORY=$ROOT/deploy/org/directory.conf
+export COMPLAINTS_INTAKE_VETTING_POLICY=$ROOT/deploy/vetting/policy.conf
+issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
+start_pipeline || exit 1
+start_service watchdog watchdog --name wd-vetting --bus "$BUS_PUB_EP" \
+    --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 200
+mail_notifier_start --max-attempts 1
+
+"$PY" "$ROOT/tests/integration/vetting.py" --ctl "$BIN/complaintctl" \
+    --tokens "$TEST_DIR/staff/tokens.plain" --directory "$DIRECTORY" --out "$TEST_DIR/out" \
+    --mail "$MAIL" || fail "vetting.py: exit status $? (a failed check, or it stopped)"
+assert_true "intake alive at the end" service_alive intake
+assert_true "notifier alive at the end" service_alive notifier
+assert_true "watchdog alive at the end" service_alive watchdog
