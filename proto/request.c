@@ -828,6 +828,38 @@ s_test_act_queue (msgpack_sbuffer *buf)
     assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "action"));
     assert (strstr (err.message, "accept") && strstr (err.message, "withdraw"));
 
+    /* issue 16 (i16-vetting): propose with several outcomes and the
+     * customer's text; a bad entry is named by its index */
+    for (int round = 0; round < 3; round++) {
+        msgpack_sbuffer_clear (buf);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 8);
+        proto_pack_kv_cstr (&pk, "op", "act");
+        proto_pack_kv_cstr (&pk, "complaint_no", "202611230000427");
+        proto_pack_kv_cstr (&pk, "action", "propose");
+        proto_pack_kv_cstr (&pk, "token", tok);
+        proto_pack_kv_int (&pk, "version", 3);
+        proto_pack_kv_cstr (&pk, "text", "internal");
+        proto_pack_kv_cstr (&pk, "customer_text", "why");
+        proto_pack_cstr (&pk, "outcomes");
+        msgpack_pack_array (&pk, 2);
+        msgpack_pack_map (&pk, 2);
+        proto_pack_kv_cstr (&pk, "kind", "refund");
+        proto_pack_kv_cstr (&pk, "amount", round == 1 ? "3.141" : "300.5");
+        msgpack_pack_map (&pk, 1);
+        proto_pack_kv_cstr (&pk, "kind", round == 2 ? "bribe" : "goodwill");
+        int rc = s_test_decode (buf, &req, &err);
+        if (round == 0)
+            assert (rc == 0 && req.u.act.noutcomes == 2
+                    && req.u.act.present == (FIELD_TEXT | FIELD_CUSTOMER_TEXT | FIELD_OUTCOMES)
+                    && strcmp (req.u.act.outcomes [1].kind, "goodwill") == 0
+                    && strcmp (req.u.act.outcomes [0].amount, "300.5") == 0);
+        else
+            assert (rc == -1 && strcmp (err.field, round == 1 ? "outcomes[0].amount"
+                                                              : "outcomes[1].kind") == 0);
+    }
+
     /* a field the action does not take; no token */
     const char *note [] = { "op", "act", "complaint_no", "202611230000427", "action", "note",
         "token", tok, "text", "called back", "level", "regulator", NULL };

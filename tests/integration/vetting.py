@@ -65,9 +65,9 @@ def outcome_rows(no):
 
 def met_at_action(no, stage, action, nth):
     """Was the clock STAGE met exactly when the NTH ACTION was taken?"""
-    return sql("select k.state = 'met' and k.met_at = (select a.at from case_action a"
-               " where a.complaint_id = c.id and a.action = :'a' order by a.id"
-               " offset :'n' limit 1) from sla_clock k join complaint c on c.id = k.complaint_id"
+    return sql("select k.state = 'met' and abs(extract(epoch from k.met_at - (select a.at"
+               " from case_action a where a.complaint_id = c.id and a.action = :'a'"
+               " order by a.id offset :'n' limit 1))) < 0.002 from sla_clock k join complaint c on c.id = k.complaint_id"
                " where c.complaint_no = :'no' and k.stage = :'s' order by k.round desc limit 1",
                no=no, s=stage, a=action, n=str(nth - 1))
 
@@ -117,18 +117,24 @@ def step_plain():
            met_at_action(no, "solution", "propose", 1))
     expect("plain: resolution still running while vetted", "running",
            clock_state(no, "resolution"))
-    one_mail("plain: the complaint office is asked to vet", no, "待审核")
+    wait_for("plain: the complaint office is asked to vet (e-mail)",
+             lambda: mails(no, "待审核"), 20)
+    got = mails(no, "待审核")
+    expect_true("plain: every complaint-office officer, and only they, are asked (3 e-mails)"
+                " with the proposed outcomes", len(got) == 3 and
+                all("退还款项 300.00 元；向您致歉" in b for _, b in got), repr(got)[:400])
     refused("plain: a handler may not approve", 1, "forbidden", h, no, "approve")
     refused("plain: a supervisor may not vet (policy: complaint_office)", 1, "forbidden", sv, no,
             "approve")
     says("plain: the refusal names the vetter", "complaint_office")
-    refused("plain: a return needs a reason from the list", 1, "invalid_field", OFFICE, no,
-            "return", "--reason", "bored", "--text", "x")
+    refused("plain: a return needs a reason from the list (the tool's check)", 2, None, OFFICE,
+            no, "return", "--reason", "bored", "--text", "x")
+    says("plain: the tool lists the reasons", "answer_unclear", "--reason")
     step("plain: the office returns it (answer_unclear)", "investigating", OFFICE, no, "return",
          "--reason", "answer_unclear", "--text", "请向客户说明重复收费的原因和退款时间")
     expect("plain: complaint.proposal_returned on the stream", "1",
            events(no, "complaint.proposal_returned"))
-    s, b = one_mail("plain: the handler is told it was returned", no, "退回")
+    s, b = one_mail("plain: the handler is told it was returned", no, "处理方案被退回")
     expect_true("plain: the handler's e-mail says why in words",
                 "给客户的答复未讲清理由" in b, b)
     step("plain: propose again (refund, apology, goodwill)", "proposed", h, no, "propose",
