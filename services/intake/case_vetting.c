@@ -25,6 +25,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,88 @@ struct _vetting_policy_t {
     int64_t limit [S_ROLES];            /* fen, by lifecycle_role_rank */
 };
 
-static const vetting_policy_t *s_policy;
+/* The policy every act reads (the writers' threads); swapped by the main
+ * thread on SIGHUP (vetting_holder_reload), so the pointer is atomic and
+ * each check reads it once. */
+static _Atomic (const vetting_policy_t *) s_current;
 
 void
 vetting_policy_set (const vetting_policy_t *policy)
 {
-    s_policy = policy;
+    atomic_store (&s_current, policy);
+}
+
+/*  Reload (SIGHUP). The new policy is read whole and swapped in, or refused
+ *  with the old one kept (daemon.h's rule). The old one may still be read
+ *  by a writer busy with a batch, so it is retired, and freed only when the
+ *  main loop sees every writer idle (vetting_holder_idle): a writer reads
+ *  the policy only while it holds a batch. */
+#define S_MAX_RETIRED 8
+
+struct _vetting_holder_t {
+    char *path;
+    vetting_policy_t *current;
+    vetting_policy_t *retired [S_MAX_RETIRED];
+    int nretired;
+};
+
+vetting_holder_t *
+vetting_holder_new (const char *path, char *why, size_t why_size)
+{
+    vetting_policy_t *policy = vetting_policy_load (path, why, why_size);
+    if (!policy)
+        return NULL;
+    vetting_holder_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->path = strdup (path);
+    assert (self->path);
+    self->current = policy;
+    vetting_policy_set (policy);
+    return self;
+}
+
+int
+vetting_holder_reload (void *arg)
+{
+    vetting_holder_t *self = arg;
+    char why [400], q [500];
+    if (self->nretired == S_MAX_RETIRED) {
+        log_warn ("vetting_policy_refused", "path=%s reason=\"older policies still in use; "
+                  "try again\"", self->path);
+        return -1;
+    }
+    vetting_policy_t *policy = vetting_policy_load (self->path, why, sizeof why);
+    if (!policy) {
+        log_warn ("vetting_policy_refused", "path=%s reason=%s action=keep_old", self->path,
+                  log_quote (q, sizeof q, why));
+        return -1;
+    }
+    self->retired [self->nretired++] = self->current;
+    self->current = policy;
+    vetting_policy_set (policy);
+    log_info ("vetting_policy_loaded", "path=%s", self->path);
+    return 0;
+}
+
+void
+vetting_holder_idle (vetting_holder_t *self)
+{
+    while (self && self->nretired > 0)
+        vetting_policy_destroy (&self->retired [--self->nretired]);
+}
+
+void
+vetting_holder_destroy (vetting_holder_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    vetting_holder_t *self = *self_p;
+    vetting_policy_set (NULL);
+    vetting_holder_idle (self);
+    vetting_policy_destroy (&self->current);
+    free (self->path);
+    free (self);
+    *self_p = NULL;
 }
 
 static int
@@ -280,6 +357,7 @@ case_vetting_check (pg_session_t *pg, const act_t *act, const staff_t *staff, co
                     case_vetting_t *vet, proto_error_t *err)
 {
     const char *name = act->action->name;
+    const vetting_policy_t *s_policy = atomic_load (&s_current);    /* once per act */
     memset (vet, 0, sizeof *vet);
     bool resolve = strcmp (name, "resolve") == 0, propose = strcmp (name, "propose") == 0;
     bool approve = strcmp (name, "approve") == 0, ret = strcmp (name, "return") == 0;

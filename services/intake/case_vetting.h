@@ -3,8 +3,8 @@
  *  "Vetting").
  *
  *  The lifecycle table (proto/lifecycle.c) says who may propose, approve
- *  and return; the bank's policy (deploy/vetting/policy.conf, loaded once
- *  at start with --vetting-policy) narrows it:
+ *  and return; the bank's policy (deploy/vetting/policy.conf, --vetting-
+ *  policy, reloaded on SIGHUP) narrows it:
  *      - a case the policy names (major, priority N, flag F) is never
  *        resolved directly: resolve -> invalid_transition, field action;
  *      - a proposal is vetted by the policy's vetter role or a higher one,
@@ -38,8 +38,18 @@ typedef struct _vetting_policy_t vetting_policy_t;
 vetting_policy_t *vetting_policy_load (const char *path, char *why, size_t why_size);
 vetting_policy_t *vetting_policy_parse (const char *text, char *why, size_t why_size);
 void vetting_policy_destroy (vetting_policy_t **self_p);
-/* The policy every act uses: set once before the writers start (read-only
- * after). NULL: nothing vetted, no limits (the lifecycle table alone). */
+
+/* Intake's main thread: the policy file, loaded and set (NULL with why);
+ * reloaded on SIGHUP (a daemon_reload_fn: 0 swapped in, -1 refused and the
+ * old kept); the policies it replaced are freed when every writer is idle
+ * (vetting_holder_idle, from the main loop). */
+typedef struct _vetting_holder_t vetting_holder_t;
+vetting_holder_t *vetting_holder_new (const char *path, char *why, size_t why_size);
+int  vetting_holder_reload (void *holder);
+void vetting_holder_idle (vetting_holder_t *self);
+void vetting_holder_destroy (vetting_holder_t **self_p);
+/* The policy every act uses (an atomic pointer: the holder swaps it on
+ * SIGHUP). NULL: nothing vetted, no limits (the lifecycle table alone). */
 void vetting_policy_set (const vetting_policy_t *policy);
 
 /* What the vetting step learnt and decided, for the event and the write. */

@@ -619,13 +619,13 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return rc ? 1 : 0;
     }
-    /* issue 16 (i16-vetting): the vetting policy, read once, before the
-     * writers start (they only read it) */
-    vetting_policy_t *vetting = NULL;
+    /* issue 16 (i16-vetting): the vetting policy, read before the writers
+     * start; SIGHUP reloads it (case_vetting.h, vetting_holder_*) */
+    vetting_holder_t *vetting = NULL;
     const char *vetting_path = daemon_str (daemon, "vetting-policy");
     if (*vetting_path) {
         char vwhy [400];
-        vetting = vetting_policy_load (vetting_path, vwhy, sizeof vwhy);
+        vetting = vetting_holder_new (vetting_path, vwhy, sizeof vwhy);
         if (!vetting) {
             char q [500];
             log_error ("bad_config", "field=vetting-policy reason=%s",
@@ -635,7 +635,7 @@ main (int argc, char **argv)
             daemon_destroy (&daemon);
             return 2;
         }
-        vetting_policy_set (vetting);
+        daemon_on_reload (daemon, vetting_holder_reload, vetting);     /* SIGHUP */
     }
     case_view_cfg_t view_cfg = {
         .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
@@ -728,6 +728,8 @@ main (int argc, char **argv)
         }
         if (stopping && nbusy == 0)
             break;
+        if (nbusy == 0)
+            vetting_holder_idle (vetting);      /* issue 16: replaced policies */
         zmq_pollitem_t poll [17];
         for (long i = 0; i < nwriters; i++)
             poll [i] = (zmq_pollitem_t) { batch_writer_sock (writers [i]), 0, ZMQ_POLLIN, 0 };
@@ -782,8 +784,7 @@ main (int argc, char **argv)
     s_batch_destroy (&refusals);
     peer_limit_destroy (&status_limit);
     identity_seal_destroy (&seal);
-    vetting_policy_set (NULL);
-    vetting_policy_destroy (&vetting);
+    vetting_holder_destroy (&vetting);
     daemon_destroy (&daemon);
     return rc;
 }

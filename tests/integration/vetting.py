@@ -232,11 +232,30 @@ def step_limits():
     expect("limits (old client): one outcome row", "refund:120.50", outcome_rows(small))
 
 
+def step_reload(n=[0]):
+    """After a SIGHUP: every priority is vetted now (vetting.sh edited the
+    policy; a broken edit after it is refused and the previous one kept)."""
+    n[0] += 1
+    note("--- reload: every priority vetted")
+    no = submit("vt-r%d-%d" % (os.getpid(), n[0]), "柜台服务态度差，要求道歉。",
+                "vt.reload%d@example.com" % os.getpid(), "1380000%04d" % (os.getpid() % 10000))
+    if not no:
+        return
+    h = handler(no)
+    step("reload: accept", "accepted", h, no, "accept")
+    refused("reload: a plain case's direct resolve is refused now", 1, "invalid_transition", h,
+            no, "resolve", "--outcome", "apology", "--text", "已致歉")
+    says("reload: the refusal names the rule", "must be vetted", "priority")
+
+
 def main():
-    args = lifecycle.start("--mail")
+    args = lifecycle.start("--mail", "--phase")
     if not args:
         return checks.status()
     MAIL[0] = args.mail
+    if args.phase == "reload":
+        step_reload()
+        return checks.status()
     step_plain()
     step_major()
     step_limits()

@@ -25,20 +25,38 @@
 #           50000): the office's approval is refused (amount), the head
 #           office's manager approves; a direct resolve within the limit
 #           (the single outcome/amount of older clients) still works
+#   reload  the policy edited to vet every priority, SIGHUP: a plain case's
+#           direct resolve is now refused; a broken policy, SIGHUP: refused
+#           and logged, the previous one kept (still refused)
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog notifier smtp-sink complaintctl
 
 DIRECTORY=$ROOT/deploy/org/directory.conf
-export COMPLAINTS_INTAKE_VETTING_POLICY=$ROOT/deploy/vetting/policy.conf
+POLICY=$TEST_DIR/vetting.conf
+cp "$ROOT/deploy/vetting/policy.conf" "$POLICY"
+export COMPLAINTS_INTAKE_VETTING_POLICY=$POLICY
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
 start_pipeline || exit 1
 start_service watchdog watchdog --name wd-vetting --bus "$BUS_PUB_EP" \
     --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 200
 mail_notifier_start --max-attempts 1
 
-"$PY" "$ROOT/tests/integration/vetting.py" --ctl "$BIN/complaintctl" \
-    --tokens "$TEST_DIR/staff/tokens.plain" --directory "$DIRECTORY" --out "$TEST_DIR/out" \
-    --mail "$MAIL" || fail "vetting.py: exit status $? (a failed check, or it stopped)"
+vetting_py () {
+    "$PY" "$ROOT/tests/integration/vetting.py" --ctl "$BIN/complaintctl" \
+        --tokens "$TEST_DIR/staff/tokens.plain" --directory "$DIRECTORY" --out "$TEST_DIR/out" \
+        --mail "$MAIL" --phase "$1" || fail "vetting.py $1: exit status $? (a failed check, or it stopped)"
+}
+vetting_py main
+printf 'vet priority 2\nvet priority 3\nvet priority 4\n' >>"$POLICY"
+kill -HUP "$(service_pid intake)"
+wait_for "grep -q vetting_policy_loaded '$TEST_DIR/intake.log'" 10 \
+    || fail "intake did not reload its vetting policy on SIGHUP"
+vetting_py reload
+printf 'vet priority 9\n' >>"$POLICY"
+kill -HUP "$(service_pid intake)"
+wait_for "grep -q vetting_policy_refused '$TEST_DIR/intake.log'" 10 \
+    || fail "intake did not refuse a broken vetting policy on SIGHUP"
+vetting_py reload
 assert_true "intake alive at the end" service_alive intake
 assert_true "notifier alive at the end" service_alive notifier
 assert_true "watchdog alive at the end" service_alive watchdog
