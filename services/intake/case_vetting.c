@@ -446,6 +446,25 @@ case_vetting_check (pg_session_t *pg, const act_t *act, const staff_t *staff, co
     return 0;
 }
 
+int
+case_vetting_limit (staff_role_t role, const char *amount, const char *field, proto_error_t *err)
+{
+    const vetting_policy_t *s_policy = atomic_load (&s_current);
+    int64_t cents = act_outcomes_cents (amount);
+    int64_t mine = s_limit (s_policy, role);
+    if (cents <= mine)
+        return 0;
+    char total [40], limit [40], who [80];
+    s_money (cents, total, sizeof total);
+    s_money (mine, limit, sizeof limit);
+    s_who_covers (s_policy, cents, who, sizeof who);
+    proto_error_set (err, PROTO_E_FORBIDDEN, field,
+                     "%s CNY exceeds your limit as %s (%s CNY): register the complaint without "
+                     "first_contact; its resolution is then proposed and approved by %s",
+                     total, lifecycle_role_name (role), limit, who);
+    return -1;
+}
+
 static const char *s_delete_sql = "DELETE FROM complaint_outcome WHERE complaint_id = $1";
 static const char *s_insert_sql =
     "INSERT INTO complaint_outcome (complaint_id, seq, kind, amount, text)"

@@ -74,6 +74,12 @@ int case_vetting_check (pg_session_t *pg, const act_t *act, const staff_t *staff
 int case_vetting_write (pg_session_t *pg, const act_t *act, const staff_t *staff,
                         const char *id, case_vetting_t *vet, proto_error_t *err);
 
+/* First-contact resolution (first_contact.c): the agent's own limit for
+ * the amount granted on the call (field: "first_contact.amount"). 0 within
+ * it (or no policy), -1 with err (forbidden) over it. */
+int case_vetting_limit (staff_role_t role, const char *amount, const char *field,
+                        proto_error_t *err);
+
 void case_vetting_test (bool verbose);
 
 #endif

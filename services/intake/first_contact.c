@@ -11,6 +11,7 @@
  *  are who solved it, and who a later review goes back to.
  */
 #include "first_contact.h"
+#include "case_vetting.h"               /* issue 16 (i16-vetting) */
 #include "events.h"
 #include "log.h"
 #include "staff_auth.h"
@@ -194,6 +195,11 @@ s_authorise (s_fc_t *self)
                          lifecycle_role_name (self->staff.role));
         return -1;
     }
+    /* issue 16 (i16-vetting): the amount granted on the call is within the
+     * agent's own limit (the vetting policy), else it goes up */
+    if (fc->has_amount
+    &&  case_vetting_limit (self->staff.role, fc->amount, "first_contact.amount", &self->err))
+        return -1;
     return 0;
 }
 

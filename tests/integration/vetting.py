@@ -22,6 +22,7 @@ from lifecycle import (LAST_ERR, NO_TOKEN, ctl, dept, handler, refused, staff_in
                        wait_assigned)
 
 MAIL = [None]
+ARGS = [None]
 OFFICE, OFFICE2, MANAGER = "li_na", "liu_yang", "zhang_wei"
 
 
@@ -232,6 +233,36 @@ def step_limits():
     expect("limits (old client): one outcome row", "refund:120.50", outcome_rows(small))
 
 
+def ask(req):
+    import msgpack
+    import zmq
+    from client import Client
+    c = Client(zmq.Context.instance(), ARGS[0].endpoint, "intake", "hotline")
+    raw = c.request(msgpack.packb(req), 10000)
+    c.close()
+    return msgpack.unpackb(raw, raw=False) if raw is not None else None
+
+
+def step_call():
+    note("--- call: first-contact resolution within the agent's limit")
+    tokens = checks.staff_tokens(ARGS[0].tokens)
+    for ref, amount, ok in (("vt-call-1", "600", False), ("vt-call-2", "300", True)):
+        r = ask({"op": "submit", "channel": "hotline", "ref": ref,
+                 "body": "客户来电：手续费被多扣，要求退还。", "product": "信用卡",
+                 "customer": {"name": "测试客户", "phone": "13800000175"},
+                 "first_contact": {"token": tokens["zhao_min"], "outcome": "refund",
+                                   "amount": amount, "text": "电话中已说明并退还"}})
+        e = (r or {}).get("error") or {}
+        if ok:
+            expect("call: a refund of %s on the call is resolved" % amount, "resolved",
+                   (r or {}).get("state"))
+        else:
+            expect("call: a refund of %s on the call is refused, naming the field" % amount,
+                   "forbidden/first_contact.amount", "%s/%s" % (e.get("code"), e.get("field")))
+            expect_true("call: the refusal names the limit", "500.00" in e.get("message", ""),
+                        str(e))
+
+
 def step_reload(n=[0]):
     """After a SIGHUP: every priority is vetted now (vetting.sh edited the
     policy; a broken edit after it is refused and the previous one kept)."""
@@ -249,16 +280,18 @@ def step_reload(n=[0]):
 
 
 def main():
-    args = lifecycle.start("--mail", "--phase")
+    args = lifecycle.start("--mail", "--phase", "--endpoint")
     if not args:
         return checks.status()
     MAIL[0] = args.mail
+    ARGS[0] = args
     if args.phase == "reload":
         step_reload()
         return checks.status()
     step_plain()
     step_major()
     step_limits()
+    step_call()
     return checks.status()
 
 

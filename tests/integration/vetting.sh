@@ -25,6 +25,9 @@
 #           50000): the office's approval is refused (amount), the head
 #           office's manager approves; a direct resolve within the limit
 #           (the single outcome/amount of older clients) still works
+#   call    first-contact resolution (a hotline adapter's submit): a refund
+#           of 600 granted on the call by a handler is refused
+#           (first_contact.amount, over the limit), 300 is resolved
 #   reload  the policy edited to vet every priority, SIGHUP: a plain case's
 #           direct resolve is now refused; a broken policy, SIGHUP: refused
 #           and logged, the previous one kept (still refused)
@@ -35,6 +38,7 @@ DIRECTORY=$ROOT/deploy/org/directory.conf
 POLICY=$TEST_DIR/vetting.conf
 cp "$ROOT/deploy/vetting/policy.conf" "$POLICY"
 export COMPLAINTS_INTAKE_VETTING_POLICY=$POLICY
+new_key hotline --role adapter --channels hotline
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
 start_pipeline || exit 1
 start_service watchdog watchdog --name wd-vetting --bus "$BUS_PUB_EP" \
@@ -44,7 +48,7 @@ mail_notifier_start --max-attempts 1
 vetting_py () {
     "$PY" "$ROOT/tests/integration/vetting.py" --ctl "$BIN/complaintctl" \
         --tokens "$TEST_DIR/staff/tokens.plain" --directory "$DIRECTORY" --out "$TEST_DIR/out" \
-        --mail "$MAIL" --phase "$1" || fail "vetting.py $1: exit status $? (a failed check, or it stopped)"
+        --mail "$MAIL" --endpoint "$INTAKE_EP" --phase "$1" || fail "vetting.py $1: exit status $? (a failed check, or it stopped)"
 }
 vetting_py main
 printf 'vet priority 2\nvet priority 3\nvet priority 4\n' >>"$POLICY"
