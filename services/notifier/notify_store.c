@@ -687,6 +687,24 @@ static const char *s_return_reasons [][3] = {
     { "rules_not_followed", "未按规定程序处理", "a procedure or rule was not followed" },
 };
 
+//  issue 16 (i16-vetting): where a customer may turn besides the bank's
+//  own review, for every notice of a decision (complaint.rejected,
+//  complaint.resolved): one wording, so the notices cannot drift apart
+//  (seed 000_78ccecd39905920f.txt: a clear explanation and the reasons;
+//  the 2020 rules: the customer is told of the other routes).
+static void
+s_put_routes (zhash_t *fields)
+{
+    s_put (fields, "routes_zh",
+           "拨打本行客服热线或到任一网点反映；申请第三方调解（如银行业纠纷调解组织），"
+           "或按双方约定申请仲裁；依法向银行保险监督管理机构（监管部门）反映，"
+           "或向人民法院提起诉讼");
+    s_put (fields, "routes_en",
+           "call the bank's complaint line or visit any branch; turn to mediation (a banking "
+           "dispute mediation body), or to arbitration where agreed; complain to the regulator "
+           "(the banking and insurance regulator), or go to court");
+}
+
 //  issue 16 (i16-vetting): the decision's outcomes in words, with their
 //  amounts ("kind=amount;kind=" as the case row gives them), and the
 //  reasons the customer_text gives (a fallback sentence when none).
@@ -944,6 +962,8 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
         S_PUT_WORDS (fields, "reason", s_return_reasons);
     if (streq (type, "complaint.resolved") || streq (type, "complaint.proposed"))
         s_put_outcomes (fields);
+    if (streq (type, "complaint.resolved") || streq (type, "complaint.rejected"))
+        s_put_routes (fields);
     ev.zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai";
     ev.fields = fields;
 
