@@ -10,6 +10,7 @@ sink's folder.
 
 Every check is counted (checks.py); exits 1 if any failed.
 """
+import json
 import os
 import re
 import sys
@@ -23,6 +24,7 @@ from lifecycle import (LAST_ERR, NO_TOKEN, ctl, dept, handler, refused, staff_in
 
 MAIL = [None]
 ARGS = [None]
+CODES = {}                  # complaint number -> the customer's query code
 OFFICE, OFFICE2, MANAGER = "li_na", "liu_yang", "zhang_wei"
 
 
@@ -30,7 +32,9 @@ def submit(ref, body, email, phone, lang="zh"):
     rc, out, err = ctl(NO_TOKEN, "submit", "--channel", "web", "--ref", ref, "--lang", lang,
                        "--product", "信用卡", "--body", body, "--email", email, "--phone", phone,
                        "--name", "测试客户-" + ref)
-    no = (checks.jsonl(out) or [{}])[0].get("complaint_no", "")
+    reply = (checks.jsonl(out) or [{}])[0]
+    no = reply.get("complaint_no", "")
+    CODES[no] = reply.get("query_code", "")
     expect_true("%s: a complaint number" % ref, re.fullmatch(r"[0-9]{15,}", no),
                 "%r %s" % (no, err.strip()[-200:]))
     return no if wait_assigned(no) else None
@@ -118,6 +122,15 @@ def step_plain():
            met_at_action(no, "solution", "propose", 1))
     expect("plain: resolution still running while vetted", "running",
            clock_state(no, "resolution"))
+    rc, out, err = ctl(NO_TOKEN, "status", no, "--code", CODES.get(no, ""), "--json")
+    try:
+        view = json.loads(out)
+    except ValueError:
+        view = {}
+    view = view.get("complaint", view)
+    expect("plain: the customer's status view: proposed, next step vetting, with a due date",
+           ("proposed", "vetting", True),
+           (view.get("state"), view.get("next_step"), bool(view.get("due_at"))))
     wait_for("plain: the complaint office is asked to vet (e-mail)",
              lambda: mails(no, "待审核"), 20)
     got = mails(no, "待审核")
