@@ -165,6 +165,26 @@ static const events_field_t s_resolved [] = {
        "`Closed with explanation`, `Closed with monetary relief` or "
        "`Closed with non-monetary relief`"),
     F ("amount", STR, OPTIONAL, PLAIN, "decimal string, when given"),
+    /* issue 16 (i16-vetting) */
+    F ("outcomes", STR_LIST, OPTIONAL, PLAIN,
+       "every outcome's kind when the decision gave several (`refund`, `apology`, "
+       "`goodwill`, ...); `outcome` is then the first monetary one, else the first, and "
+       "`amount` their total (CNY)"),
+};
+
+/* issue 16 (i16-vetting): vetting. The proposal's texts (internal and for
+ * the customer) stay in the store; the stream says what was proposed. */
+static const events_field_t s_proposed [] = {
+    F ("outcomes", STR_LIST, REQUIRED, PLAIN, "the proposed outcomes' kinds"),
+    F ("amount", STR, OPTIONAL, PLAIN, "their total (CNY), when any has an amount"),
+    F ("vetted", BOOL, REQUIRED, PLAIN,
+       "the vetting policy requires vetting for this case (deploy/vetting/policy.conf)"),
+};
+static const events_field_t s_proposal_returned [] = {
+    F ("reason", STR, REQUIRED, PLAIN,
+       "`facts_unverified`, `outcome_inadequate`, `amount_unjustified`, `answer_unclear`, "
+       "`rules_not_followed`"),
+    F ("handler", STR, OPTIONAL, PLAIN, "the handler the case goes back to"),
 };
 
 static const events_field_t s_feedback [] = {
@@ -372,6 +392,7 @@ enum {
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
     E_HOTSPOT, E_HOTSPOT_CLEARED,
     E_EVIDENCE_ADDED,
+    E_PROPOSED, E_PROPOSAL_RETURNED,        /* issue 16 (i16-vetting) */
     E_COUNT
 };
 
@@ -402,7 +423,8 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.info_requested", "intake", "staff action `request_info`", ACT, NONE },
     { "complaint.customer_replied", "intake", "staff action `customer_replied`, or the "
       "customer's reply itself (intake `reply`) on a case awaiting the customer", ACT, NONE },
-    { "complaint.resolved", "intake", "staff action `resolve`", ACT, OWN (s_resolved) },
+    { "complaint.resolved", "intake", "staff action `resolve`, or `approve` of a proposal "
+      "(the head's action says which)", ACT, OWN (s_resolved) },
     { "complaint.feedback", "intake", "staff action `feedback`", ACT, OWN (s_feedback) },
     { "complaint.review_requested", "intake", "staff action `review`", ACT,
       OWN (s_review_requested) },
@@ -469,6 +491,12 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.evidence_added", "intake", "intake `evidence_add`: a document or a "
       "recording's reference was kept with the case (never its name or bytes)", NULL,
       OWN (s_evidence_added) },
+    /* issue 16 (i16-vetting) */
+    { "complaint.proposed", "intake", "staff action `propose`: a resolution awaits vetting "
+      "(审核); meets a complex case's `solution` clock", ACT, OWN (s_proposed) },
+    { "complaint.proposal_returned", "intake", "staff action `return`: the vetting office "
+      "sent the proposal back to the handler, with the reason (退回重新处理)", ACT,
+      OWN (s_proposal_returned) },
 };
 
 #undef OWN
@@ -763,11 +791,30 @@ events_complaint_customer_replied (msgpack_sbuffer *buf, const events_action_t *
 }
 
 void
-events_complaint_resolved (msgpack_sbuffer *buf, const events_action_t *a,
-                           const char *outcome, const char *amount)
+events_complaint_resolved (msgpack_sbuffer *buf, const events_action_t *a, const char *action,
+                           const char *outcome, const char *amount,
+                           const char *const *outcomes, size_t noutcomes)
 {
-    PACK (buf, E_RESOLVED, ACTION_HEAD ("resolve", a), s_str (outcome),
-          s_str (lifecycle_outcome_cfpb (outcome)), s_str (amount));
+    PACK (buf, E_RESOLVED, ACTION_HEAD (action ? action : "resolve", a), s_str (outcome),
+          s_str (lifecycle_outcome_cfpb (outcome)), s_str (amount),
+          noutcomes ? s_list (outcomes, noutcomes) : s_str (NULL));
+}
+
+/* issue 16 (i16-vetting) */
+void
+events_complaint_proposed (msgpack_sbuffer *buf, const events_action_t *a,
+                           const char *const *outcomes, size_t noutcomes, const char *amount,
+                           bool vetted)
+{
+    PACK (buf, E_PROPOSED, ACTION_HEAD ("propose", a), s_list (outcomes, noutcomes),
+          s_str (amount), s_bool (vetted));
+}
+
+void
+events_complaint_proposal_returned (msgpack_sbuffer *buf, const events_action_t *a,
+                                    const char *reason, const char *handler)
+{
+    PACK (buf, E_PROPOSAL_RETURNED, ACTION_HEAD ("return", a), s_str (reason), s_str (handler));
 }
 
 void
@@ -1426,7 +1473,18 @@ events_test (bool verbose)
             case E_NOTED: events_complaint_noted (&buf, &act); break;
             case E_INFO_REQUESTED: events_complaint_info_requested (&buf, &act); break;
             case E_CUSTOMER_REPLIED: events_complaint_customer_replied (&buf, &act); break;
-            case E_RESOLVED: events_complaint_resolved (&buf, &act, "refund", "300.00"); break;
+            case E_RESOLVED:
+                events_complaint_resolved (&buf, &act, actions [i].name, "refund", "300.00",
+                                           NULL, 0);
+                break;
+            case E_PROPOSED: {       /* issue 16 (i16-vetting) */
+                const char *const kinds [] = { "refund", "apology" };
+                events_complaint_proposed (&buf, &act, kinds, 2, "300.00", true);
+                break;
+            }
+            case E_PROPOSAL_RETURNED:
+                events_complaint_proposal_returned (&buf, &act, "answer_unclear", "zhang.wei");
+                break;
             case E_FEEDBACK: events_complaint_feedback (&buf, &act, true); break;
             case E_REVIEW_REQUESTED:
                 events_complaint_review_requested (&buf, &act, "branch_bj", "outlet_bj_haidian",
@@ -1465,7 +1523,7 @@ events_test (bool verbose)
         S_EXPECT (s_has_str (&msg.data, "action", actions [i].name));
     }
     S_BEGIN ();
-    events_complaint_resolved (&buf, &act, "explanation", NULL);
+    events_complaint_resolved (&buf, &act, NULL, "explanation", NULL, NULL, 0);
     s_verify ("complaint.resolved", &buf, &msg);
     S_EXPECT (s_has_str (&msg.data, "cfpb_response", "Closed with explanation"));
     S_EXPECT (!proto_map_get (&msg.data, "amount"));

@@ -163,9 +163,18 @@ void events_complaint_investigating (msgpack_sbuffer *buf, const events_action_t
 void events_complaint_noted (msgpack_sbuffer *buf, const events_action_t *a);
 void events_complaint_info_requested (msgpack_sbuffer *buf, const events_action_t *a);
 void events_complaint_customer_replied (msgpack_sbuffer *buf, const events_action_t *a);
-/* cfpb_response is derived from outcome (lifecycle_outcome_cfpb). */
+/* cfpb_response is derived from outcome (lifecycle_outcome_cfpb). action:
+ * "resolve" (NULL) or "approve" (issue 16); outcomes: every kind when the
+ * decision gave several (NULL, 0: one). */
 void events_complaint_resolved (msgpack_sbuffer *buf, const events_action_t *a,
-                                const char *outcome, const char *amount);
+                                const char *action, const char *outcome, const char *amount,
+                                const char *const *outcomes, size_t noutcomes);
+/* issue 16 (i16-vetting): complaint.proposed, complaint.proposal_returned */
+void events_complaint_proposed (msgpack_sbuffer *buf, const events_action_t *a,
+                                const char *const *outcomes, size_t noutcomes,
+                                const char *amount, bool vetted);
+void events_complaint_proposal_returned (msgpack_sbuffer *buf, const events_action_t *a,
+                                         const char *reason, const char *handler);
 void events_complaint_feedback (msgpack_sbuffer *buf, const events_action_t *a, bool satisfied);
 void events_complaint_review_requested (msgpack_sbuffer *buf, const events_action_t *a,
                                         const char *department, const char *from_department,

@@ -57,6 +57,29 @@
  *    lifecycle_reject_reasons). SV|C, not a handler: ending a case after
  *    acceptance stops its clocks (the watchdog cancels them, as for a
  *    withdrawal: a merge is not a decision), so one level up answers for it.
+ *  - Vetting (审核, issue 16; seed 003_2e13b8f96210a22c.txt: the complaint
+ *    office checks the department's answer, "如不符合要求那么退回…重新
+ *    处理"). A handler `propose`s a decision (outcomes, amounts, the
+ *    internal text and the customer_text the customer will read); the
+ *    case rests in a new state, `proposed`, until the vetting office
+ *    `approve`s it (it becomes the decision: resolved, complaint.resolved
+ *    as a direct resolve emits, so every reader of that event keeps
+ *    working) or `return`s it with a reason (back to investigating, the
+ *    handler told). Why a state, not a mark on `investigating`: while the
+ *    answer is being checked the handler must not resolve, transfer or
+ *    ask the customer on top of it, the vetting office needs a queue of
+ *    what waits for it (state = proposed), and the customer's status view
+ *    says honestly that a decision is written and being checked. It is an
+ *    open state (the store's complaint_is_open needs no change: it lists
+ *    the final ones) and on the handler's desk. Which cases must be vetted,
+ *    who vets (the complaint office, or a supervisor), and each role's
+ *    amount limit (seed 004_2f51cd16205a384a.txt "超出…處理權限") are the
+ *    bank's policy (deploy/vetting/policy.conf), decided by intake
+ *    (services/intake/case_vetting.c): a vetted case's `resolve` is
+ *    refused, the proposer never approves, and an approval is within the
+ *    approver's limit. The table lets SV|C|M approve and return; the
+ *    policy narrows it. A manager is in so that an amount beyond the
+ *    complaint office's limit can be approved at all.
  */
 #include "lifecycle.h"
 
@@ -66,6 +89,7 @@
 static const char *const s_state_names [STATE_COUNT] = {
     "received", "assigned", "accepted", "investigating", "awaiting_customer",
     "resolved", "under_review", "reopened", "closed", "rejected", "withdrawn",
+    "proposed",                 /* issue 16 (i16-vetting) */
 };
 
 /*  What the customer waits for next, in each state: the status view's
@@ -86,11 +110,15 @@ static const lifecycle_next_step_t s_next_steps [STATE_COUNT] = {
     { "none", "closed; nothing more will happen", false },
     { "none", "not taken up as a complaint; nothing more will happen", false },
     { "none", "withdrawn; nothing more will happen", false },
+    /* issue 16 (i16-vetting): the decision is written and being checked */
+    { "vetting", "a decision has been proposed and is being checked by the complaint office;"
+      " a decision is due", true },
 };
 
 #define B(s) STATE_BIT (STATE_##s)
 #define S_OPEN (B(RECEIVED) | B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) \
-                | B(AWAITING_CUSTOMER) | B(RESOLVED) | B(UNDER_REVIEW) | B(REOPENED))
+                | B(AWAITING_CUSTOMER) | B(RESOLVED) | B(UNDER_REVIEW) | B(REOPENED) \
+                | B(PROPOSED))
 #define H ROLE_HANDLER
 #define SV ROLE_SUPERVISOR
 #define C ROLE_COMPLAINT_OFFICE
@@ -113,7 +141,8 @@ static const lifecycle_action_t s_actions [] = {
       0, FIELD_TEXT, "complaint.customer_replied",
       "the customer answered; the clock runs again" },
     { "resolve", B(ACCEPTED) | B(INVESTIGATING), STATE_RESOLVED, H | SV | C,
-      FIELD_OUTCOME | FIELD_TEXT, FIELD_AMOUNT, "complaint.resolved",
+      FIELD_TEXT, FIELD_OUTCOME | FIELD_AMOUNT | FIELD_OUTCOMES | FIELD_CUSTOMER_TEXT,
+      "complaint.resolved",
       "a decision, with its outcome, was communicated to the customer (处理/反馈)" },
     { "feedback", B(RESOLVED), LIFECYCLE_SAME, H | SV | C,
       FIELD_SATISFIED, FIELD_TEXT, "complaint.feedback",
@@ -136,7 +165,7 @@ static const lifecycle_action_t s_actions [] = {
       "to a higher level: head office, or a regulator referral (升级); the head office's"
       " complaint office and a supervisor of it take the case over" },
     { "extend", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER)
-                | B(REOPENED) | B(UNDER_REVIEW), LIFECYCLE_SAME, SV | C | M,
+                | B(REOPENED) | B(UNDER_REVIEW) | B(PROPOSED), LIFECYCLE_SAME, SV | C | M,
       FIELD_TEXT, 0, "complaint.extended",
       "an approved extension of the resolution (or review) deadline (延期)" },
     { "reject", B(RECEIVED) | B(ASSIGNED), STATE_REJECTED, H | SV | C,
@@ -182,6 +211,18 @@ static const lifecycle_action_t s_actions [] = {
       FIELD_DUPLICATE_OF, FIELD_TEXT, "complaint.merged",
       "merged into the customer's open case it duplicates (合并处理); the customer is told"
       " to quote that case; the clocks are cancelled" },
+    /* issue 16 (i16-vetting): vetting (审核), design notes */
+    { "propose", B(ACCEPTED) | B(INVESTIGATING), STATE_PROPOSED, H | SV | C,
+      FIELD_TEXT | FIELD_CUSTOMER_TEXT, FIELD_OUTCOME | FIELD_AMOUNT | FIELD_OUTCOMES,
+      "complaint.proposed",
+      "a proposed resolution, with the answer for the customer, goes to vetting (审核)" },
+    { "approve", B(PROPOSED), STATE_RESOLVED, SV | C | M,
+      0, FIELD_TEXT, "complaint.resolved",
+      "the vetting office approves the proposal: it becomes the decision and goes to the"
+      " customer; never the proposer's own" },
+    { "return", B(PROPOSED), STATE_INVESTIGATING, SV | C | M,
+      FIELD_REASON | FIELD_TEXT, 0, "complaint.proposal_returned",
+      "the vetting office sends the proposal back, with the reason (退回重新处理)" },
 };
 #define S_NACTIONS (sizeof s_actions / sizeof s_actions [0])
 
@@ -192,7 +233,18 @@ static const lifecycle_action_t s_actions [] = {
 
 const char *const lifecycle_outcomes [] = {
     "explanation", "error_corrected", "refund", "compensation", "apology",
-    "process_change", NULL
+    "process_change",
+    "goodwill",             /* issue 16 (i16-vetting): an extra service, a gesture */
+    NULL
+};
+/* issue 16 (i16-vetting): why the vetting office returns a proposal */
+const char *const lifecycle_return_reasons [] = {
+    "facts_unverified",     /* the investigation does not support the decision */
+    "outcome_inadequate",   /* the remedy does not answer the customer's demand */
+    "amount_unjustified",   /* the amount is not explained, or wrong */
+    "answer_unclear",       /* the customer_text does not explain the reasons */
+    "rules_not_followed",   /* a procedure or regulation was not applied */
+    NULL
 };
 const char *const lifecycle_reject_reasons [] = {
     "duplicate",            /* of an open complaint: duplicate_of names it */
@@ -221,6 +273,7 @@ const char *const lifecycle_appraisal_kinds [] = {
 static const char *const s_field_names [FIELD_COUNT_BITS] = {
     [0] = "text", [1] = "outcome", [2] = "amount", [3] = "satisfied", [4] = "department",
     [5] = "level", [6] = "reason", [7] = "duplicate_of",
+    [8] = "customer_text", [9] = "outcomes",        /* issue 16 (i16-vetting) */
 };
 
 static const struct {
@@ -388,6 +441,12 @@ lifecycle_reject_reason_valid (const char *s, size_t len)
 }
 
 bool
+lifecycle_return_reason_valid (const char *s, size_t len)
+{
+    return s_index_of (lifecycle_return_reasons, s, len) >= 0;
+}
+
+bool
 lifecycle_close_reason_valid (const char *s, size_t len)
 {
     return s_index_of (lifecycle_close_reasons, s, len) >= 0;
@@ -459,6 +518,13 @@ lifecycle_superior (const lifecycle_actor_t *actor, const char *case_path)
         && (s_streq (actor->kind, "head_office") || lifecycle_is_ancestor (actor->path, case_path));
 }
 
+/* issue 16 (i16-vetting): the actions that carry a decision's outcomes */
+static bool
+s_decides (const lifecycle_action_t *action)
+{
+    return s_streq (action->name, "resolve") || s_streq (action->name, "propose");
+}
+
 /*  The value rules: what the table's field lists cannot say. Each refusal
  *  names the field, so the person at the desk knows what to fix. */
 int
@@ -482,7 +548,28 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
     if (f->outcome && !lifecycle_outcome_valid (f->outcome, strlen (f->outcome))) {
         proto_error_set (err, PROTO_E_INVALID_FIELD, "outcome",
                          "outcome must be one of explanation, error_corrected, refund, "
-                         "compensation, apology, process_change");
+                         "compensation, apology, process_change, goodwill");
+        return -1;
+    }
+    /* issue 16 (i16-vetting): a decision has one outcome or several */
+    if (s_decides (action)) {
+        if (!(f->present & (FIELD_OUTCOME | FIELD_OUTCOMES))) {
+            proto_error_set (err, PROTO_E_MISSING_FIELD, "outcome",
+                             "outcome (or outcomes) is required to %s a case", action->name);
+            return -1;
+        }
+        if ((f->present & FIELD_OUTCOMES) && (f->present & (FIELD_OUTCOME | FIELD_AMOUNT))) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "outcomes",
+                             "give outcome and amount, or outcomes (each with its amount), "
+                             "not both");
+            return -1;
+        }
+    }
+    if (s_streq (action->name, "return")
+    &&  !lifecycle_return_reason_valid (f->reason, f->reason ? strlen (f->reason) : 0)) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                         "reason must be one of facts_unverified, outcome_inadequate, "
+                         "amount_unjustified, answer_unclear, rules_not_followed");
         return -1;
     }
     if (lifecycle_outcome_needs_amount (f->outcome) && !f->has_amount) {
@@ -964,6 +1051,79 @@ lifecycle_test (bool verbose)
             && s_streq (err.field, "text") && s_streq (err.code, PROTO_E_MISSING_FIELD));
     f.present = FIELD_TEXT;
     assert (lifecycle_check (reply_referrer, &f, &kase, &err) == 0);
+
+    /* issue 16 (i16-vetting): propose -> approve | return */
+    {
+        const lifecycle_action_t *propose = lifecycle_action ("propose", 7);
+        const lifecycle_action_t *approve = lifecycle_action ("approve", 7);
+        const lifecycle_action_t *ret = lifecycle_action ("return", 6);
+        assert (propose && approve && ret);
+        assert (lifecycle_target (propose, STATE_INVESTIGATING) == STATE_PROPOSED);
+        assert (lifecycle_allows (propose, STATE_ACCEPTED) && !lifecycle_allows (propose, STATE_PROPOSED)
+                && !lifecycle_allows (propose, STATE_AWAITING_CUSTOMER));
+        assert (lifecycle_target (approve, STATE_PROPOSED) == STATE_RESOLVED);
+        assert (lifecycle_target (ret, STATE_PROPOSED) == STATE_INVESTIGATING);
+        assert (!lifecycle_allows (approve, STATE_INVESTIGATING) && !lifecycle_allows (resolve, STATE_PROPOSED));
+        assert (s_streq (approve->event, "complaint.resolved")
+                && s_streq (ret->event, "complaint.proposal_returned")
+                && s_streq (propose->event, "complaint.proposed"));
+        assert (!(approve->roles & ROLE_HANDLER) && !(ret->roles & ROLE_HANDLER)
+                && (approve->roles & ROLE_COMPLAINT_OFFICE) && (propose->roles & ROLE_HANDLER));
+        assert (lifecycle_state_open (STATE_PROPOSED));
+        assert (s_streq (lifecycle_state_name (STATE_PROPOSED), "proposed"));
+        assert (s_streq (lifecycle_field_name (FIELD_CUSTOMER_TEXT), "customer_text")
+                && s_streq (lifecycle_field_name (FIELD_OUTCOMES), "outcomes"));
+        assert (lifecycle_outcome_valid ("goodwill", 8));
+        kase = (lifecycle_case_t) { .state = STATE_INVESTIGATING, .level = "branch",
+                                    .recorded_satisfied = -1 };
+        static const struct {
+            const char *action;
+            unsigned present;
+            const char *outcome, *reason;
+            bool has_amount;
+            const char *code, *field;           /* NULL code: accepted */
+        } rows [] = {
+            { "propose", FIELD_TEXT | FIELD_CUSTOMER_TEXT | FIELD_OUTCOME, "apology", NULL,
+              false, NULL, NULL },
+            { "propose", FIELD_TEXT | FIELD_OUTCOME, "apology", NULL, false,
+              PROTO_E_MISSING_FIELD, "customer_text" },
+            { "propose", FIELD_TEXT | FIELD_CUSTOMER_TEXT, NULL, NULL, false,
+              PROTO_E_MISSING_FIELD, "outcome" },
+            { "propose", FIELD_TEXT | FIELD_CUSTOMER_TEXT | FIELD_OUTCOMES, NULL, NULL, false,
+              NULL, NULL },
+            { "propose", FIELD_TEXT | FIELD_CUSTOMER_TEXT | FIELD_OUTCOMES | FIELD_OUTCOME,
+              "apology", NULL, false, PROTO_E_INVALID_FIELD, "outcomes" },
+            { "propose", FIELD_TEXT | FIELD_CUSTOMER_TEXT | FIELD_OUTCOMES | FIELD_AMOUNT, NULL,
+              NULL, true, PROTO_E_INVALID_FIELD, "outcomes" },
+            { "propose", FIELD_TEXT | FIELD_CUSTOMER_TEXT | FIELD_OUTCOME, "refund", NULL,
+              false, PROTO_E_MISSING_FIELD, "amount" },
+            { "resolve", FIELD_TEXT | FIELD_OUTCOMES | FIELD_CUSTOMER_TEXT, NULL, NULL, false,
+              NULL, NULL },
+            { "resolve", FIELD_TEXT | FIELD_OUTCOME, "goodwill", NULL, false, NULL, NULL },
+            { "resolve", FIELD_TEXT, NULL, NULL, false, PROTO_E_MISSING_FIELD, "outcome" },
+            { "approve", 0, NULL, NULL, false, NULL, NULL },
+            { "approve", FIELD_TEXT | FIELD_OUTCOME, "apology", NULL, false,
+              PROTO_E_INVALID_FIELD, "outcome" },
+            { "return", FIELD_TEXT | FIELD_REASON, NULL, "answer_unclear", false, NULL, NULL },
+            { "return", FIELD_TEXT | FIELD_REASON, NULL, "bored", false,
+              PROTO_E_INVALID_FIELD, "reason" },
+            { "return", FIELD_REASON, NULL, "answer_unclear", false,
+              PROTO_E_MISSING_FIELD, "text" },
+        };
+        for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
+            const lifecycle_action_t *act = lifecycle_action (rows [i].action,
+                                                              strlen (rows [i].action));
+            lifecycle_fields_t row = { rows [i].present, rows [i].outcome, rows [i].reason, NULL,
+                                       rows [i].has_amount, -1 };
+            proto_error_t e = { 0 };
+            int rc = lifecycle_check (act, &row, &kase, &e);
+            if (!rows [i].code)
+                assert (rc == 0);
+            else
+                assert (rc == -1 && s_streq (e.code, rows [i].code)
+                        && s_streq (e.field, rows [i].field));
+        }
+    }
 
     assert (s_streq (lifecycle_outcome_cfpb ("compensation"), "Closed with monetary relief"));
     assert (s_streq (lifecycle_outcome_cfpb ("apology"), "Closed with non-monetary relief"));

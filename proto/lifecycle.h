@@ -56,6 +56,7 @@ typedef enum {
     STATE_CLOSED,
     STATE_REJECTED,
     STATE_WITHDRAWN,
+    STATE_PROPOSED,             /* issue 16 (i16-vetting): a proposal awaits vetting */
     STATE_COUNT
 } case_state_t;
 
@@ -82,6 +83,9 @@ typedef enum {
     FIELD_DUPLICATE_OF = 1u << 7,
     /* bits 8..15: issue 16's fields; a bit not yet given has no name
      * (lifecycle_field_name "?") and no request carries it */
+    /* issue 16 (i16-vetting): the customer-facing text, several outcomes */
+    FIELD_CUSTOMER_TEXT = 1u << 8,
+    FIELD_OUTCOMES     = 1u << 9,
     FIELD_COUNT_BITS   = 16
 } action_field_t;
 
@@ -208,6 +212,9 @@ extern const char *const lifecycle_close_reasons [];
 extern const char *const lifecycle_levels [];
 extern const char *const lifecycle_contact_vias [];
 extern const char *const lifecycle_appraisal_kinds [];
+/* issue 16 (i16-vetting): why a proposal is returned (`return`'s reason) */
+extern const char *const lifecycle_return_reasons [];
+bool lifecycle_return_reason_valid (const char *s, size_t len);
 
 /*  First-contact resolution (一次解决): the front-line agent solved the
  *  complaint on the call (DOMAIN.md; seed 003: the 客服代表 "在其职权范围内

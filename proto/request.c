@@ -162,7 +162,9 @@ static const char *const s_customer_keys [] = {
 static const char *const s_get_keys [] = { "op", "complaint_no", "token", "query_code", NULL };
 static const char *const s_act_keys [] = {
     "op", "complaint_no", "action", "token", "version", "actor", "text", "outcome", "reason",
-    "level", "department", "duplicate_of", "satisfied", "amount", NULL
+    "level", "department", "duplicate_of", "satisfied", "amount",
+    "customer_text", "outcomes",        /* issue 16 (i16-vetting) */
+    NULL
 };
 static const char *const s_queue_keys [] = { "op", "token", "scope", "state", "limit", NULL };
 static const char *const s_reply_keys [] = {
@@ -479,6 +481,13 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
     a->present |= (a->text.ptr ? FIELD_TEXT : 0) | (has_amount ? FIELD_AMOUNT : 0)
                |  (a->duplicate_of [0] ? FIELD_DUPLICATE_OF : 0)
                |  (a->satisfied >= 0 ? FIELD_SATISFIED : 0);
+    /* issue 16 (i16-vetting): the customer's answer and several outcomes */
+    if (proto_get_str (map, "customer_text", "customer_text", false, 1, REQUEST_MAX_TEXT,
+                       &a->customer_text, err)
+    ||  act_outcomes_decode (map, a->outcomes, &a->noutcomes, err))
+        return -1;
+    a->present |= (a->customer_text.ptr ? FIELD_CUSTOMER_TEXT : 0)
+               |  (a->noutcomes > 0 ? FIELD_OUTCOMES : 0);
 
     /*  The table's field lists and the value rules, with a case that makes
      *  every case-dependent rule pass or answer invalid_transition: those
@@ -818,6 +827,38 @@ s_test_act_queue (msgpack_sbuffer *buf)
     s_test_pack (buf, fly, 1);
     assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_INVALID_FIELD, "action"));
     assert (strstr (err.message, "accept") && strstr (err.message, "withdraw"));
+
+    /* issue 16 (i16-vetting): propose with several outcomes and the
+     * customer's text; a bad entry is named by its index */
+    for (int round = 0; round < 3; round++) {
+        msgpack_sbuffer_clear (buf);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 8);
+        proto_pack_kv_cstr (&pk, "op", "act");
+        proto_pack_kv_cstr (&pk, "complaint_no", "202611230000427");
+        proto_pack_kv_cstr (&pk, "action", "propose");
+        proto_pack_kv_cstr (&pk, "token", tok);
+        proto_pack_kv_int (&pk, "version", 3);
+        proto_pack_kv_cstr (&pk, "text", "internal");
+        proto_pack_kv_cstr (&pk, "customer_text", "why");
+        proto_pack_cstr (&pk, "outcomes");
+        msgpack_pack_array (&pk, 2);
+        msgpack_pack_map (&pk, 2);
+        proto_pack_kv_cstr (&pk, "kind", "refund");
+        proto_pack_kv_cstr (&pk, "amount", round == 1 ? "3.141" : "300.5");
+        msgpack_pack_map (&pk, 1);
+        proto_pack_kv_cstr (&pk, "kind", round == 2 ? "bribe" : "goodwill");
+        int rc = s_test_decode (buf, &req, &err);
+        if (round == 0)
+            assert (rc == 0 && req.u.act.noutcomes == 2
+                    && req.u.act.present == (FIELD_TEXT | FIELD_CUSTOMER_TEXT | FIELD_OUTCOMES)
+                    && strcmp (req.u.act.outcomes [1].kind, "goodwill") == 0
+                    && strcmp (req.u.act.outcomes [0].amount, "300.5") == 0);
+        else
+            assert (rc == -1 && strcmp (err.field, round == 1 ? "outcomes[0].amount"
+                                                              : "outcomes[1].kind") == 0);
+    }
 
     /* a field the action does not take; no token */
     const char *note [] = { "op", "act", "complaint_no", "202611230000427", "action", "note",

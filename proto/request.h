@@ -19,6 +19,7 @@
 #include "proto.h"
 #include "complaint_no.h"
 #include "lifecycle.h"
+#include "act_outcomes.h"
 #include "evidence_request.h"
 
 typedef enum {
@@ -126,6 +127,10 @@ typedef struct {
     char        duplicate_of [COMPLAINT_NO_SIZE];
     char        amount [REQUEST_AMOUNT_SIZE];  /* decimal text when FIELD_AMOUNT */
     int         satisfied;         /* -1 absent, 0 no, 1 yes */
+    /* issue 16 (i16-vetting): the answer for the customer, several outcomes */
+    proto_str_t customer_text;     /* FIELD_CUSTOMER_TEXT */
+    int         noutcomes;         /* FIELD_OUTCOMES when > 0 */
+    act_outcome_t outcomes [ACT_MAX_OUTCOMES];
 } act_t;
 
 typedef enum {

@@ -29,6 +29,7 @@
 #include "curve.h"
 #include "cfg.h"
 #include "lifecycle.h"
+#include "act_outcomes.h"              /* issue 16 (i16-vetting) */
 #include "msgpack_json.h"
 
 #include <getopt.h>
@@ -58,6 +59,11 @@ s_usage (FILE *out)
         "  --outcome O        resolve: explanation, error_corrected, refund, compensation,\n"
         "                     apology, process_change\n"
         "  --amount A         resolve: money paid back (required for refund, compensation)\n"
+        "  --outcome K:A      resolve, propose: repeat for several outcomes, each KIND or\n"
+        "                     KIND:AMOUNT (CNY), e.g. --outcome refund:300 --outcome apology;\n"
+        "                     goodwill is an extra service or gesture\n"
+        "  --customer-text T  propose (required), resolve: the answer the customer reads:\n"
+        "                     the decision's reasons (vetted with the proposal)\n"
         "  --satisfied yes|no feedback: the customer's answer at the call-back\n"
         "  --department D     transfer: the department that takes the case over\n"
         "  --level L          escalate: head_office or regulator\n"
@@ -86,6 +92,11 @@ s_usage (FILE *out)
 typedef struct {
     const char *text, *outcome, *amount, *satisfied, *department, *level,
                *reason, *duplicate_of;
+    /* issue 16 (i16-vetting) */
+    const char *customer_text;
+    int noutcomes;
+    const char *outcomes [ACT_MAX_OUTCOMES];   /* KIND[:AMOUNT] as typed */
+    bool several;                               /* send `outcomes`, not outcome */
 } s_fields_t;
 
 static void
@@ -110,6 +121,7 @@ s_check_local (const lifecycle_action_t *action, const s_fields_t *in)
     const char *values [FIELD_COUNT_BITS] = {
         [0] = in->text, [1] = in->outcome, [2] = in->amount, [3] = in->satisfied,
         [4] = in->department, [5] = in->level, [6] = in->reason, [7] = in->duplicate_of,
+        [8] = in->customer_text, [9] = in->several ? "" : NULL,
     };
     for (int i = 0; i < FIELD_COUNT_BITS; i++)
         if (values [i])
@@ -152,7 +164,7 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
     const char *strings [] = { f->text, f->outcome, f->amount, f->department, f->level,
                                f->reason, f->duplicate_of };
-    uint32_t n = 5 + (f->satisfied != NULL);
+    uint32_t n = 5 + (f->satisfied != NULL) + (f->customer_text != NULL) + f->several;
     for (size_t i = 0; i < sizeof strings / sizeof strings [0]; i++)
         n += strings [i] != NULL;
     msgpack_pack_map (&pk, n);
@@ -171,13 +183,29 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     s_pack_str (&pk, "level", f->level);
     s_pack_str (&pk, "reason", f->reason);
     s_pack_str (&pk, "duplicate_of", f->duplicate_of);
+    /* issue 16 (i16-vetting) */
+    s_pack_str (&pk, "customer_text", f->customer_text);
+    if (f->several) {
+        proto_pack_cstr (&pk, "outcomes");
+        msgpack_pack_array (&pk, (size_t) f->noutcomes);
+        for (int i = 0; i < f->noutcomes; i++) {
+            const char *colon = strchr (f->outcomes [i], ':');
+            msgpack_pack_map (&pk, colon ? 2 : 1);
+            proto_pack_cstr (&pk, "kind");
+            proto_pack_strn (&pk, f->outcomes [i], colon ? (size_t) (colon - f->outcomes [i])
+                                                         : strlen (f->outcomes [i]));
+            if (colon)
+                proto_pack_kv_cstr (&pk, "amount", colon + 1);
+        }
+    }
 }
 
 int
 ctl_act (int argc, char **argv)
 {
     enum { O_VERSION = 256, O_TEXT, O_OUTCOME, O_AMOUNT, O_SATISFIED, O_DEPARTMENT,
-           O_LEVEL, O_REASON, O_DUPLICATE_OF, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP };
+           O_LEVEL, O_REASON, O_DUPLICATE_OF, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP,
+           O_CUSTOMER_TEXT };
     static const struct option options [] = {
         { "version", required_argument, NULL, O_VERSION },
         { "text", required_argument, NULL, O_TEXT },
@@ -188,6 +216,7 @@ ctl_act (int argc, char **argv)
         { "level", required_argument, NULL, O_LEVEL },
         { "reason", required_argument, NULL, O_REASON },
         { "duplicate-of", required_argument, NULL, O_DUPLICATE_OF },
+        { "customer-text", required_argument, NULL, O_CUSTOMER_TEXT },
         { "json", no_argument, NULL, O_JSON },
         { "intake", required_argument, NULL, O_INTAKE },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
@@ -207,7 +236,16 @@ ctl_act (int argc, char **argv)
                     return CTL_EXIT_USAGE;
                 break;
             case O_TEXT: f.text = optarg; break;
-            case O_OUTCOME: f.outcome = optarg; break;
+            case O_OUTCOME:
+                if (f.noutcomes == ACT_MAX_OUTCOMES) {
+                    fprintf (stderr, "complaintctl act: at most %d outcomes\n", ACT_MAX_OUTCOMES);
+                    return CTL_EXIT_USAGE;
+                }
+                f.outcomes [f.noutcomes++] = optarg;
+                f.outcome = f.outcomes [0];
+                f.several |= f.noutcomes > 1 || strchr (optarg, ':') != NULL;
+                break;
+            case O_CUSTOMER_TEXT: f.customer_text = optarg; break;
             case O_AMOUNT: f.amount = optarg; break;
             case O_SATISFIED: f.satisfied = optarg; break;
             case O_DEPARTMENT: f.department = optarg; break;
@@ -233,6 +271,8 @@ ctl_act (int argc, char **argv)
     }
     const char *number = argv [optind];
     const char *name = argv [optind + 1];
+    if (f.several)
+        f.outcome = NULL;       /* the outcomes array carries them */
     const lifecycle_action_t *action = lifecycle_action (name, strlen (name));
     if (!action) {
         fprintf (stderr, "complaintctl act: unknown action \"%s\"; the actions are: ", name);

@@ -30,6 +30,7 @@
 #include "curve.h"
 #include "cfg.h"
 #include "analytics_request.h"
+#include "lifecycle.h"
 #include "msgpack_json.h"
 
 #include <csv.h>
@@ -268,15 +269,9 @@ static const char *
 s_company_response (const char *state, const char *outcome)
 {
     bool answered = strcmp (state, "resolved") == 0 || strcmp (state, "closed") == 0;
-    if (answered && outcome) {
-        if (strcmp (outcome, "explanation") == 0)
-            return "Closed with explanation";
-        if (strcmp (outcome, "refund") == 0 || strcmp (outcome, "compensation") == 0)
-            return "Closed with monetary relief";
-        if (strcmp (outcome, "error_corrected") == 0 || strcmp (outcome, "apology") == 0
-        ||  strcmp (outcome, "process_change") == 0)
-            return "Closed with non-monetary relief";
-    }
+    /* the one mapping, proto/lifecycle.c (issue 16: goodwill is non-monetary) */
+    if (answered && outcome && lifecycle_outcome_valid (outcome, strlen (outcome)))
+        return lifecycle_outcome_cfpb (outcome);
     if (answered || strcmp (state, "rejected") == 0 || strcmp (state, "withdrawn") == 0)
         return "Closed";
     return "In progress";

@@ -382,6 +382,23 @@ s_print_case (const json_t *kase)
         snprintf (buf, sizeof buf, "%s%s%s", outcome, a ? " " : "", a ? a : "");
         s_line ("outcome", buf);
     }
+    /* issue 16 (i16-vetting): every outcome (proposed while `proposed`),
+     * the answer for the customer, whose proposal awaits vetting */
+    const json_t *outcomes = json_object_get (kase, "outcomes");
+    for (size_t i = 0; json_is_array (outcomes) && i < json_array_size (outcomes); i++) {
+        const json_t *o = json_array_get (outcomes, i);
+        const char *kind = json_string_value (json_object_get (o, "kind"));
+        const char *amount = json_string_value (json_object_get (o, "amount"));
+        const char *text = json_string_value (json_object_get (o, "text"));
+        snprintf (buf, sizeof buf, "%s%s%s%s%s%s", kind ? kind : "?", amount ? " " : "",
+                  amount ? amount : "", amount ? " CNY" : "", text ? " — " : "",
+                  text ? text : "");
+        char label [32];
+        snprintf (label, sizeof label, "outcome %zu", i + 1);
+        s_line (label, buf);
+    }
+    s_field (kase, "proposed by", "proposed_by");
+    s_field (kase, "customer text", "customer_text");
     s_field (kase, "satisfied", "satisfied");
     s_field (kase, "reject reason", "reject_reason");
     //  A merge (issue 16) keeps its target in duplicate_of: the link both ways.

@@ -55,7 +55,9 @@ static const s_field_t s_fields [] = {
 #define S_NFIELDS (sizeof s_fields / sizeof s_fields [0])
 
 static const char *const s_outcome_zh [] = {
-    "解释说明", "纠正差错", "退款", "补偿", "致歉", "改进流程", NULL
+    "解释说明", "纠正差错", "退款", "补偿", "致歉", "改进流程",
+    "善意补偿或额外服务",        /* issue 16 (i16-vetting): goodwill */
+    NULL
 };
 
 static void

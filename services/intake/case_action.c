@@ -70,6 +70,7 @@
  *                 yet: allowed.
  */
 #include "case_action.h"
+#include "case_vetting.h"               /* issue 16 (i16-vetting) */
 #include "event.h"
 #include "events.h"
 #include "local_time.h"
@@ -122,6 +123,7 @@ typedef struct {
     /* reply_referrer: the case's referral (migration 026) */
     char referral_source [24];
     char referrer_ticket [72];          /* "" when none */
+    case_vetting_t vet;                 /* issue 16 (i16-vetting): case_vetting.h */
     proto_error_t err;
 } s_act_t;
 
@@ -198,8 +200,14 @@ static const char *s_audit_sql =
     "  'satisfied', $11::boolean, 'department', $12::text, 'level', $13::text,"
     "  'reason', $14::text, 'duplicate_of', $15::text, 'from_department', $16::text,"
     "  'handler', $17::text, 'stage', $18::text, 'step', $19::int, 'adds', $20::text,"
-    "  'approver', $21::text)))";
-#define AUDIT_NPARAMS 21
+    "  'approver', $21::text,"
+    /* issue 16 (i16-vetting): the answer for the customer, the outcomes written */
+    "  'customer_text', $22::text,"
+    "  'outcomes', CASE WHEN $4 IN ('propose', 'resolve') THEN"
+    "    (SELECT jsonb_agg (jsonb_strip_nulls (jsonb_build_object ('kind', o.kind,"
+    "            'amount', o.amount, 'text', o.text)) ORDER BY o.seq)"
+    "       FROM complaint_outcome o WHERE o.complaint_id = $1) END)))";
+#define AUDIT_NPARAMS 22
 
 
 /*  Where the next extension stands: the SLA side's answer (migration 007,
@@ -736,9 +744,20 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
         events_complaint_info_requested (buf, &a);
     else if (s_is (event, "complaint.customer_replied"))
         events_complaint_customer_replied (buf, &a);
+    else if (s_is (event, "complaint.resolved") && act->noutcomes == 0
+             && s_is (act->action->name, "resolve"))
+        events_complaint_resolved (buf, &a, NULL, act->outcome,
+                                   act->present & FIELD_AMOUNT ? act->amount : NULL, NULL, 0);
+    /* issue 16 (i16-vetting): several outcomes, an approved proposal */
     else if (s_is (event, "complaint.resolved"))
-        events_complaint_resolved (buf, &a, act->outcome,
-                                   act->present & FIELD_AMOUNT ? act->amount : NULL);
+        events_complaint_resolved (buf, &a, act->action->name, self->vet.principal,
+                                   s_opt (self->vet.total), self->vet.kind_ptrs,
+                                   (size_t) (self->vet.nkinds > 1 ? self->vet.nkinds : 0));
+    else if (s_is (event, "complaint.proposed"))
+        events_complaint_proposed (buf, &a, self->vet.kind_ptrs, (size_t) self->vet.nkinds,
+                                   s_opt (self->vet.total), self->vet.vetted);
+    else if (s_is (event, "complaint.proposal_returned"))
+        events_complaint_proposal_returned (buf, &a, act->reason, handler);
     else if (s_is (event, "complaint.feedback"))
         events_complaint_feedback (buf, &a, act->satisfied == 1);
     else if (s_is (event, "complaint.review_requested"))
@@ -799,7 +818,8 @@ s_write (s_act_t *self)
         s_opt (act->duplicate_of),
     };
     if (case_action_update (self->pg, "act", act->complaint_no, s_update_sql, 12, update,
-                            self->version, &self->new_version, &self->err))
+                            self->version, &self->new_version, &self->err)
+    ||  case_vetting_write (self->pg, act, &self->staff, self->id, &self->vet, &self->err))
         return -1;
     char version [24];
     snprintf (version, sizeof version, "%lld", (long long) self->new_version);
@@ -816,12 +836,15 @@ s_write (s_act_t *self)
         self->set_handler ? s_opt (self->new_handler) : NULL,
         self->ext_stage, self->ext_stage ? self->ext_step : NULL,
         self->ext_stage ? self->ext_adds : NULL, self->ext_stage ? self->ext_approver : NULL,
+        act->customer_text.ptr,
     };
     /* the text goes as its bytes (it is not NUL-terminated) */
     int lengths [AUDIT_NPARAMS] = { 0 };
     int formats [AUDIT_NPARAMS] = { 0 };
     lengths [7] = (int) act->text.len;
     formats [7] = 1;
+    lengths [21] = act->customer_text.ptr ? (int) act->customer_text.len : 0;
+    formats [21] = 1;
     PGresult *res = s_exec (self, "audit", s_audit_sql, AUDIT_NPARAMS, audit, lengths, formats);
     if (!res)
         return -1;
@@ -907,6 +930,7 @@ case_action_apply (pg_session_t *pg, const act_t *act, long review_window_days,
                                  act->action->name);
             else
             if (s_read_case (&self) == 0 && s_check_references (&self) == 0
+            &&  case_vetting_check (pg, act, &self.staff, self.id, &self.vet, &self.err) == 0
             &&  (strcmp (act->action->name, "extend") != 0 || s_check_extend (&self) == 0)
             &&  (strcmp (act->action->name, "reply_referrer") != 0
                  || s_check_referral (&self) == 0)

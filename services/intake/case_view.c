@@ -76,6 +76,9 @@ static const s_column_t s_case_columns [] = {
     { "referrer_ticket", COL_TEXT }, { "referrer_due_at", COL_INT },
     /* the cases merged into this one (issue 16, `merge`): their numbers */
     { "merged", COL_JSON },
+    /* issue 16 (i16-vetting): the decision's outcomes (proposed or taken),
+     * the answer for the customer, whose proposal awaits vetting */
+    { "outcomes", COL_JSON }, { "customer_text", COL_TEXT }, { "proposed_by", COL_TEXT },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -96,6 +99,11 @@ static const char *s_get_sql =
     " (SELECT coalesce (json_agg (m.complaint_no ORDER BY m.complaint_no), '[]')::text"
     "    FROM complaint m WHERE m.duplicate_of = c.complaint_no"
     "     AND m.reject_reason = 'merged'),"
+    " (SELECT coalesce (json_agg (json_strip_nulls (json_build_object ('kind', o.kind,"
+    "          'amount', o.amount::text, 'currency', o.currency, 'text', o.text))"
+    "          ORDER BY o.seq), '[]')::text"
+    "    FROM complaint_outcome o WHERE o.complaint_id = c.id),"
+    " c.customer_text, c.proposed_by,"
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"

@@ -11,6 +11,7 @@
  *  are who solved it, and who a later review goes back to.
  */
 #include "first_contact.h"
+#include "case_vetting.h"               /* issue 16 (i16-vetting) */
 #include "events.h"
 #include "log.h"
 #include "staff_auth.h"
@@ -142,7 +143,7 @@ s_write (s_fc_t *self)
         msgpack_sbuffer_clear (&data);
         a = (events_action_t) { .actor = self->staff.id, .actor_role = role, .from = accepted,
                                 .state = resolved, .version = self->version };
-        events_complaint_resolved (&data, &a, fc->outcome, amount);
+        events_complaint_resolved (&data, &a, NULL, fc->outcome, amount, NULL, 0);
         rc = s_outbox (self, steps [1]->event, &data);
     }
     msgpack_sbuffer_destroy (&data);
@@ -194,6 +195,11 @@ s_authorise (s_fc_t *self)
                          lifecycle_role_name (self->staff.role));
         return -1;
     }
+    /* issue 16 (i16-vetting): the amount granted on the call is within the
+     * agent's own limit (the vetting policy), else it goes up */
+    if (fc->has_amount
+    &&  case_vetting_limit (self->staff.role, fc->amount, "first_contact.amount", &self->err))
+        return -1;
     return 0;
 }
 

@@ -64,6 +64,7 @@
 #include "daemon.h"
 #include "batch_writer.h"
 #include "case_action.h"
+#include "case_vetting.h"
 #include "case_view.h"
 #include "complaint_store.h"
 #include "curve.h"
@@ -117,6 +118,10 @@ static const daemon_opt_t s_opts [] = {
                  10000, "failed status queries one complaint number takes an hour"),
     DAEMON_LONG ("review-window-days", "COMPLAINTS_INTAKE_REVIEW_WINDOW_DAYS", 30, 1, 3650,
                  "days after the decision a customer may ask for a review (复核)"),
+    /* issue 16 (i16-vetting) */
+    DAEMON_STR ("vetting-policy", "COMPLAINTS_INTAKE_VETTING_POLICY", "",
+                "FILE", "which proposals are vetted, by whom, each role's amount limit; "
+                "\"\": none (docs/lifecycle.md, Vetting)"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
     DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
@@ -533,6 +538,8 @@ s_selftest (bool verbose)
     int passed = 0;
     int failed = envelope_test (verbose, &passed);
     failed += peer_limit_test (verbose, &passed);
+    case_vetting_test (verbose);            /* issue 16 (i16-vetting): asserts */
+    passed++;
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {
@@ -605,6 +612,24 @@ main (int argc, char **argv)
         identity_seal_destroy (&seal);
         daemon_destroy (&daemon);
         return rc ? 1 : 0;
+    }
+    /* issue 16 (i16-vetting): the vetting policy, read before the writers
+     * start; SIGHUP reloads it (case_vetting.h, vetting_holder_*) */
+    vetting_holder_t *vetting = NULL;
+    const char *vetting_path = daemon_str (daemon, "vetting-policy");
+    if (*vetting_path) {
+        char vwhy [400];
+        vetting = vetting_holder_new (vetting_path, vwhy, sizeof vwhy);
+        if (!vetting) {
+            char q [500];
+            log_error ("bad_config", "field=vetting-policy reason=%s",
+                       log_quote (q, sizeof q, vwhy));
+            fprintf (stderr, "intake: --vetting-policy: %s\n", vwhy);
+            identity_seal_destroy (&seal);
+            daemon_destroy (&daemon);
+            return 2;
+        }
+        daemon_on_reload (daemon, vetting_holder_reload, vetting);     /* SIGHUP */
     }
     case_view_cfg_t view_cfg = {
         .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
@@ -697,6 +722,8 @@ main (int argc, char **argv)
         }
         if (stopping && nbusy == 0)
             break;
+        if (nbusy == 0)
+            vetting_holder_idle (vetting);      /* issue 16: replaced policies */
         zmq_pollitem_t poll [17];
         for (long i = 0; i < nwriters; i++)
             poll [i] = (zmq_pollitem_t) { batch_writer_sock (writers [i]), 0, ZMQ_POLLIN, 0 };
@@ -751,6 +778,7 @@ main (int argc, char **argv)
     s_batch_destroy (&refusals);
     peer_limit_destroy (&status_limit);
     identity_seal_destroy (&seal);
+    vetting_holder_destroy (&vetting);
     daemon_destroy (&daemon);
     return rc;
 }

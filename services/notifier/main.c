@@ -437,6 +437,10 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_STR ("tls-ca-file", "COMPLAINTS_TLS_CA_FILE", "", "FILE",
                 "CA certificates (PEM) the SMTP server's and the https:// gateways'"
                 " certificates are verified with (\"\": the system's)"),
+    /* issue 16 (i16-vetting): one setting with intake's */
+    DAEMON_LONG ("review-window-days", "COMPLAINTS_INTAKE_REVIEW_WINDOW_DAYS", 30, 1, 3650,
+                 "days after the decision a review may be asked, as the resolution message "
+                 "says (intake --review-window-days)"),
     DAEMON_LONG ("smtp-timeout-ms", "COMPLAINTS_SMTP_TIMEOUT_MS", 10000, 100, 600000,
                  "per SMTP conversation"),
     DAEMON_STR ("sms-url", "COMPLAINTS_SMS_URL", "", "URL", "the SMS gateway (http:// or https://)"),
@@ -751,6 +755,7 @@ main (int argc, char **argv)
               self.parallel, poll_ms,
               claim->lease_ms, max_attempts, claim->backoff_ms, claim->backoff_cap_ms,
               calendars_count (self.calendars));
+    notify_store_set_review_days (daemon_long (daemon, "review-window-days"));
     self.store = notify_store_new (conninfo, name, "notifier", seal);
     if (!self.store) {
         identity_seal_destroy (&seal);

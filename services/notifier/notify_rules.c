@@ -61,7 +61,10 @@ static const char *s_fields [] = {
     "samples", "baseline", "baseline_days", "p_value", "opened_at", "cleared_at", "reason",
     "reason_zh", "reason_en",
     //  complaint.rejected (a duplicate's first complaint), complaint.merged
-    "duplicate_of", "merged_into", NULL
+    "duplicate_of", "merged_into",
+    //  issue 16 (i16-vetting): the decision for the customer (complaint.resolved)
+    "customer_text", "outcome_list", "outcomes_zh", "outcomes_en", "reasons_zh", "reasons_en",
+    "review_days", "routes_zh", "routes_en", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {
@@ -566,8 +569,11 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
         rc = notify_rules_render (rules, "complaint.resolved", "en", NOTIFY_EMAIL, fields,
                                   &subject, &body);
         s_check (verbose, rc == 0 && strstr (subject, "resolved")
-                          && strstr (body, "Outcome: -") && strstr (body, "review"),
-                 "the en result renders; a missing field is \"-\"; it says how to ask for review");
+                          && strstr (body, "Our decision: -") && strstr (body, "review")
+                          && strstr (body, "You may also -"),
+                 "the en result renders; a missing field is \"-\"; it says how to ask for "
+                 "review, and then the other routes (issue 16: routes_en, one wording the "
+                 "store fills for every decision's notice)");
         if (rc == 0) {
             free (subject);
             free (body);

@@ -58,6 +58,7 @@
 #include "query_code.h"
 #include "event.h"
 #include "events.h"
+#include "act_outcomes.h"
 #include "log.h"
 #include "msgpack_json.h"
 #include "outbox.h"
@@ -72,6 +73,16 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* issue 16 (i16-vetting): the review window the resolution message names
+ * (the same setting as intake's --review-window-days) */
+static long s_review_days = 30;
+
+void
+notify_store_set_review_days (long days)
+{
+    s_review_days = days;
+}
 
 struct _notify_store_t {
     char *name, *consumer;
@@ -99,7 +110,12 @@ static const char *s_sql_cases =
     "  coalesce ((extract (epoch FROM c.due_at) * 1000)::bigint, 0),"
     "  c.department, c.handler,"
     "  c.product, d.name, h.name, c.state, c.level,"
-    "  c.resolution_outcome, c.resolution_amount::text"
+    "  c.resolution_outcome, c.resolution_amount::text,"
+    /* issue 16 (i16-vetting): the answer for the customer, every outcome */
+    "  coalesce (c.customer_text, ''),"
+    "  (SELECT coalesce (string_agg (o.kind || '=' || coalesce (o.amount::text, ''), ';'"
+    "                                ORDER BY o.seq), '')"
+    "     FROM complaint_outcome o WHERE o.complaint_id = c.id)"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
     "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = ANY ($1::text[])";
 enum {
@@ -109,7 +125,9 @@ enum {
 };
 static const char *s_case_fields [] = {
     "product", "department_name", "handler_name", "state", "level",
-    "outcome", "amount", NULL
+    "outcome", "amount",
+    "customer_text", "outcome_list",    /* issue 16 (i16-vetting) */
+    NULL
 };
 
 //  Staff of a recipient kind for a case ($2 its department, $3 its handler).
@@ -659,6 +677,84 @@ static const char *s_close_reasons [][3] = {
       "decided)" },
 };
 
+//  issue 16 (i16-vetting): why the vetting office returned a proposal
+//  (complaint.proposal_returned's `reason`), for the handler.
+static const char *s_return_reasons [][3] = {
+    { "facts_unverified", "调查事实不清，结论缺乏依据", "the facts found do not support the decision" },
+    { "outcome_inadequate", "处理结果未回应客户诉求", "the outcome does not answer the customer's demand" },
+    { "amount_unjustified", "金额依据不足或有误", "the amount is not justified, or wrong" },
+    { "answer_unclear", "给客户的答复未讲清理由", "the answer to the customer does not explain the reasons" },
+    { "rules_not_followed", "未按规定程序处理", "a procedure or rule was not followed" },
+};
+
+//  issue 16 (i16-vetting): where a customer may turn besides the bank's
+//  own review, for every notice of a decision (complaint.rejected,
+//  complaint.resolved): one wording, so the notices cannot drift apart
+//  (seed 000_78ccecd39905920f.txt: a clear explanation and the reasons;
+//  the 2020 rules: the customer is told of the other routes).
+static void
+s_put_routes (zhash_t *fields)
+{
+    s_put (fields, "routes_zh",
+           "拨打本行客服热线或到任一网点反映；申请第三方调解（如银行业纠纷调解组织），"
+           "或按双方约定申请仲裁；依法向银行保险监督管理机构（监管部门）反映，"
+           "或向人民法院提起诉讼");
+    s_put (fields, "routes_en",
+           "call the bank's complaint line or visit any branch; turn to mediation (a banking "
+           "dispute mediation body), or to arbitration where agreed; complain to the regulator "
+           "(the banking and insurance regulator), or go to court");
+}
+
+//  issue 16 (i16-vetting): the decision's outcomes in words, with their
+//  amounts ("kind=amount;kind=" as the case row gives them), and the
+//  reasons the customer_text gives (a fallback sentence when none).
+static void
+s_put_outcomes (zhash_t *fields)
+{
+    const char *list = zhash_lookup (fields, "outcome_list");
+    char zh [1024] = "", en [1024] = "";
+    size_t zl = 0, el = 0;
+    char copy [512];
+    snprintf (copy, sizeof copy, "%s", list ? list : "");
+    char *save = NULL;
+    for (char *item = strtok_r (copy, ";", &save); item; item = strtok_r (NULL, ";", &save)) {
+        char *eq = strchr (item, '=');
+        const char *amount = eq && eq [1] ? eq + 1 : NULL;
+        if (eq)
+            *eq = 0;
+        int n = snprintf (zh + zl, sizeof zh - zl, "%s%s%s%s%s", zl ? "；" : "",
+                          act_outcome_words (item, "zh"), amount ? " " : "",
+                          amount ? amount : "", amount ? " 元" : "");
+        if (n > 0 && (size_t) n < sizeof zh - zl)
+            zl += (size_t) n;
+        n = snprintf (en + el, sizeof en - el, "%s%s%s%s%s", el ? "; " : "",
+                      act_outcome_words (item, "en"), amount ? " of " : "",
+                      amount ? amount : "", amount ? " CNY" : "");
+        if (n > 0 && (size_t) n < sizeof en - el)
+            el += (size_t) n;
+    }
+    if (zl == 0) {          /* a case decided before issue 16: its one outcome */
+        const char *outcome = zhash_lookup (fields, "outcome");
+        const char *amount = zhash_lookup (fields, "amount");
+        bool money = amount && *amount;
+        snprintf (zh, sizeof zh, "%s%s%s%s", act_outcome_words (outcome, "zh"),
+                  money ? " " : "", money ? amount : "", money ? " 元" : "");
+        snprintf (en, sizeof en, "%s%s%s%s", act_outcome_words (outcome, "en"),
+                  money ? " of " : "", money ? amount : "", money ? " CNY" : "");
+    }
+    s_put (fields, "outcomes_zh", zh);
+    s_put (fields, "outcomes_en", en);
+    const char *text = zhash_lookup (fields, "customer_text");
+    bool has_text = text && *text;
+    s_put (fields, "reasons_zh", has_text ? text : "处理经过和理由已由经办人员向您说明");
+    s_put (fields, "reasons_en", has_text ? text
+                                          : "the officer handling your complaint explained them"
+                                            " to you");
+    char days [24];
+    snprintf (days, sizeof days, "%ld", s_review_days);
+    s_put (fields, "review_days", days);
+}
+
 //  The words of a hot spot's kind, for people.
 static const char *s_hotspot_kinds [][3] = {
     { "outlet", "同一网点同类投诉", "repeated complaints of one kind at one outlet" },
@@ -861,6 +957,13 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
         S_PUT_WORDS (fields, "reason", s_reject_reasons);
         s_reject_duplicate (fields);
     }
+    /* issue 16 (i16-vetting) */
+    if (streq (type, "complaint.proposal_returned"))
+        S_PUT_WORDS (fields, "reason", s_return_reasons);
+    if (streq (type, "complaint.resolved") || streq (type, "complaint.proposed"))
+        s_put_outcomes (fields);
+    if (streq (type, "complaint.resolved") || streq (type, "complaint.rejected"))
+        s_put_routes (fields);
     ev.zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai";
     ev.fields = fields;
 

@@ -41,6 +41,10 @@ void notify_store_destroy (notify_store_t **self_p);
 void notify_store_set_calendars (notify_store_t *self, const calendars_t *calendars,
                                  const char *default_calendar);
 
+/* issue 16 (i16-vetting): the days after the decision a review may be
+ * asked, as the resolution message says (intake --review-window-days). */
+void notify_store_set_review_days (long days);
+
 /* Reconnect when the connection is broken. 0, or -1 when interrupted. */
 int notify_store_recover (notify_store_t *self);
 

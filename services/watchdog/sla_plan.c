@@ -291,7 +291,9 @@ static bool
 s_reaches_customer (const char *action)
 {
     static const char *const reach [] = {
-        "contact", "request_info", "resolve", "reject", "close", NULL
+        "contact", "request_info", "resolve", "reject", "close",
+        "approve",          /* issue 16 (i16-vetting): the decision sent */
+        NULL
     };
     for (int i = 0; reach [i]; i++)
         if (strcmp (action, reach [i]) == 0)
@@ -305,7 +307,9 @@ s_reaches_customer (const char *action)
 static bool
 s_meets_solution (const char *action)
 {
-    return strcmp (action, "resolve") == 0;
+    /* issue 16 (i16-vetting): a proposal is the solution seed 002 asks
+     * for within 48 hours ("48小时内提出解决方案"), vetted or not */
+    return strcmp (action, "resolve") == 0 || strcmp (action, "propose") == 0;
 }
 
 static bool
@@ -374,7 +378,9 @@ s_action (s_walk_t *w, const sla_action_t *a)
         s_start (w, SLA_ACKNOWLEDGE, a->at);
     }
     else
-    if (s_is (x, "resolve")) {
+    /* issue 16 (i16-vetting): an approved proposal is the decision: the
+     * regulatory clock is met when the answer reaches the customer */
+    if (s_is (x, "resolve") || s_is (x, "approve")) {
         s_end_stage (w, SLA_SERVICE, a->at, true);
         s_end_stage (w, SLA_RESOLUTION, a->at, true);
     }
@@ -826,6 +832,43 @@ s_test_clocks_b (calendars_t *cals, sla_case_plan_t *p)
     sol = s_plan_b (policy, &complex, T0, solved, 3, T0 + 41 * H, p, SLA_SOLUTION);
     s_check (sol && strcmp (sol->state, "met") == 0 && sol->met_at == T0 + 40 * H && !sol->late,
              "complex: resolve at +40h meets solution on time", NULL);
+    //  issue 16 (i16-vetting): vetting. A proposal meets the solution clock
+    //  (48h); the resolution clock runs on until the approval sends the
+    //  answer to the customer; a returned proposal leaves solution met.
+    sla_action_t vetted [] = {
+        { "accept", T0 + H, "assigned", "accepted", NULL, NULL, NULL },
+        { "propose", T0 + 30 * H, "accepted", "proposed", NULL, NULL, NULL },
+        { "return", T0 + 35 * H, "proposed", "investigating", NULL, NULL, NULL },
+        { "propose", T0 + 50 * H, "investigating", "proposed", NULL, NULL, NULL },
+        { "approve", T0 + 60 * H, "proposed", "resolved", NULL, NULL, NULL },
+    };
+    static const struct {
+        int nactions;
+        int64_t now;
+        const char *solution, *resolution;
+        int64_t sol_met, res_met;
+        const char *what;
+    } vet_rows [] = {
+        { 2, T0 + 31 * H, "met", "running", T0 + 30 * H, 0,
+          "propose at +30h meets solution (48h) on time; resolution runs on" },
+        { 3, T0 + 36 * H, "met", "running", T0 + 30 * H, 0,
+          "a return leaves solution met by the first proposal; resolution runs on" },
+        { 4, T0 + 51 * H, "met", "running", T0 + 30 * H, 0,
+          "a second proposal changes nothing: resolution still runs" },
+        { 5, T0 + 61 * H, "met", "met", T0 + 30 * H, T0 + 60 * H,
+          "approve at +60h meets resolution (the answer reaches the customer)" },
+    };
+    for (size_t i = 0; i < sizeof vet_rows / sizeof vet_rows [0]; i++) {
+        sol = s_plan_b (policy, &complex, T0, vetted, vet_rows [i].nactions, vet_rows [i].now, p,
+                        SLA_SOLUTION);
+        const sla_clock_plan_t *rc = s_find (p, SLA_RESOLUTION, 0);
+        s_check (sol && strcmp (sol->state, vet_rows [i].solution) == 0
+                 && sol->met_at == vet_rows [i].sol_met && rc
+                 && strcmp (rc->state, vet_rows [i].resolution) == 0
+                 && (!vet_rows [i].res_met || rc->met_at == vet_rows [i].res_met),
+                 vet_rows [i].what, "solution=%s resolution=%s", sol ? sol->state : "-",
+                 rc ? rc->state : "-");
+    }
 
     //  B3. Referrals. A regulator's referral with the regulator's date: due
     //  then, whatever the span; not met by close; met by reply_referrer.

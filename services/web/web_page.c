@@ -405,6 +405,9 @@ s_state_zh (const char *code)
         { "waiting_for_customer", "等待您补充信息，请回复银行的询问" },
         { "waiting_for_feedback", "已处理，银行将询问您是否满意" },
         { "review", "复核中，将在答复期限前作出决定" }, { "none", "已结束，无后续步骤" },
+        /* issue 16 (i16-vetting) */
+        { "proposed", "处理方案审核中" },
+        { "vetting", "处理方案已拟定，正在由投诉管理部门审核，将在答复期限前作出决定" },
     };
     for (size_t i = 0; code && i < sizeof map / sizeof map [0]; i++)
         if (streq (map [i][0], code))

@@ -66,6 +66,7 @@ static const s_test_t s_tests [] = {
     { "msgpack_json", msgpack_json_test },
     { "staff_token", staff_token_test },
     { "lifecycle", lifecycle_test },
+    { "act_outcomes", act_outcomes_test },      /* issue 16 (i16-vetting) */
     { "pg_array", pg_array_test },
     { "spool", spool_test },
     { "csv_rows", csv_rows_test },
