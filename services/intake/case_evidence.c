@@ -84,7 +84,8 @@ static const char *s_list_sql =
     "  FROM evidence WHERE complaint_id = $1 ORDER BY seq";
 
 static const char *s_item_sql =
-    "SELECT kind, name, media_type, size, encode (sha256, 'hex'), reference, content"
+    "SELECT kind, name, media_type, size, encode (sha256, 'hex'), reference, content,"
+    "       erased_at IS NOT NULL AND kind <> 'recording_ref'"     /* issue 16 (i16-records) */
     "  FROM evidence WHERE complaint_id = $1 AND seq = $2";
 
 static PGresult *
@@ -277,6 +278,11 @@ case_evidence_get (pg_session_t *pg, const evidence_get_t *get, msgpack_sbuffer 
         if (PQntuples (item) == 0)
             proto_error_set (&err, PROTO_E_NOT_FOUND, "seq", "complaint %s has no evidence %s",
                              get->complaint_no, seq);
+        else
+        if (*PQgetvalue (item, 0, 7))       /* binary bool: 1 when the retention erased it */
+            proto_error_set (&err, PROTO_E_NOT_FOUND, "seq", "the bytes of evidence %s of"
+                             " complaint %s were deleted under the retention rule; its name,"
+                             " type, size and SHA-256 are kept", seq, get->complaint_no);
         else
             rc = 0;
     }

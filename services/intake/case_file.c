@@ -14,6 +14,7 @@
 #include "staff_auth.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 typedef struct {
     pg_session_t *pg;
+    const case_view_cfg_t *cfg;
     const casefile_t *req;
     staff_t staff;
     char id [24];
@@ -104,6 +106,35 @@ s_write (void *arg)
     return 0;
 }
 
+/* A customer's message keeps its address and text sealed (the notifier
+ * seals them with the identity key, identity_seal.h): opened here, for
+ * the file's reader, who may see the identity as in the staff view. One
+ * that does not open (a key gone) says so rather than show the cipher. */
+static void
+s_open_messages (const s_file_t *self, json_t *messages)
+{
+    static const char *const keys [] = { "address", "body" };
+    static const char *const purposes [] = { IDENTITY_PURPOSE_NOTIFY_ADDRESS,
+                                             IDENTITY_PURPOSE_NOTIFY_BODY };
+    size_t i;
+    json_t *m;
+    json_array_foreach (messages, i, m) {
+        for (int k = 0; k < 2; k++) {
+            const char *text = json_string_value (json_object_get (m, keys [k]));
+            if (!text || strncmp (text, IDENTITY_TEXT_PREFIX, strlen (IDENTITY_TEXT_PREFIX)))
+                continue;
+            char *plain = identity_open_text (self->cfg->seal, text, self->req->complaint_no,
+                                              purposes [k]);
+            json_object_set_new (m, keys [k], json_string (plain ? plain
+                                 : "(sealed under a key intake does not hold)"));
+            if (plain) {
+                sodium_memzero (plain, strlen (plain));
+                free (plain);
+            }
+        }
+    }
+}
+
 /* The case file's own keys in the staff view's complaint map. */
 static void
 s_pack_extra (msgpack_packer *pk, pg_session_t *pg, const char *complaint_id, void *arg)
@@ -118,6 +149,7 @@ s_pack_extra (msgpack_packer *pk, pg_session_t *pg, const char *complaint_id, vo
     proto_error_t err = { 0 };
     if (res && PQntuples (res) == 1)
         json = json_loads (PQgetvalue (res, 0, 0), 0, NULL);
+    s_open_messages (self, json);
     //  packed aside first, so a failure half-way leaves nil, not half a value
     msgpack_sbuffer tmp;
     msgpack_sbuffer_init (&tmp);
@@ -145,7 +177,7 @@ case_file_export (pg_session_t *pg, const case_view_cfg_t *cfg, const casefile_t
                   msgpack_sbuffer *reply)
 {
     assert (pg && cfg && req && reply);
-    s_file_t self = { .pg = pg, .req = req };
+    s_file_t self = { .pg = pg, .cfg = cfg, .req = req };
     bool duplicate = false;
     int rc = -1;
     if (staff_auth_lookup (pg, req->token, &self.staff, &self.err) == 0)

@@ -371,8 +371,8 @@ s_events_flush (notify_store_t *self, s_events_t *events)
 //  query), the staff of each (kind, department, handler) asked for (one
 //  query each, cached for the batch), the rows as arrays (one INSERT).
 //  What a customer's address is sealed as in notification.address.
-#define NOTIFY_ADDRESS_PURPOSE "address"
-#define NOTIFY_BODY_PURPOSE    "message"
+#define NOTIFY_ADDRESS_PURPOSE IDENTITY_PURPOSE_NOTIFY_ADDRESS   /* identity_seal.h */
+#define NOTIFY_BODY_PURPOSE    IDENTITY_PURPOSE_NOTIFY_BODY
 
 //  A case's customer, opened (identity_seal.h) once per batch: where to
 //  reach them, their name for the greeting, the query code for the receipt.
