@@ -64,7 +64,8 @@ static const char *s_style =
     "table { border-collapse: collapse; width: 100%; }\n"
     "th, td { border: 0.5pt solid #999; padding: 2pt 4pt; text-align: left;"
     " vertical-align: top; word-break: break-word; }\n"
-    "th { background: #eee; font-weight: 600; }\n"
+    "th { background: #eee; font-weight: 600; white-space: nowrap; }\n"
+    "td.t { white-space: nowrap; }\n"
     "table.kv th { width: 28%; }\n"
     "tr { page-break-inside: avoid; }\n"
     "pre { white-space: pre-wrap; font-family: inherit; margin: 0; }\n"
@@ -111,7 +112,9 @@ static void
 s_time_cell (FILE *out, const json_t *value)
 {
     char buf [64];
-    s_cell (out, ctl_format_time (value, buf, sizeof buf));
+    fputs ("<td class=\"t\">", out);
+    html_escape (out, ctl_format_time (value, buf, sizeof buf));
+    fputs ("</td>", out);
 }
 
 /* One row of a key/value table: label, then the field (a time when
@@ -120,7 +123,7 @@ static void
 s_kv (FILE *out, const json_t *obj, const char *label, const char *key, bool is_time)
 {
     const json_t *v = json_object_get (obj, key);
-    if (!v || json_is_null (v))
+    if (!v || json_is_null (v) || (json_is_array (v) && json_array_size (v) == 0))
         return;
     char buf [4096];
     fputs ("<tr><th>", out);
@@ -349,7 +352,7 @@ s_evidence (FILE *out, const json_t *k)
     s_section (out, "evidence", "证据 Evidence");
     static const char *const labels [] = { "#", "名称 Name", "类型 Kind", "媒体类型 Media type",
                                            "大小 Size (B)", "SHA-256", "提交人 Uploader",
-                                           "时间 Stored", NULL };
+                                           "时间 Stored", "内容已删除 Bytes erased", NULL };
     s_head_row (out, labels);
     size_t i;
     json_t *e;
@@ -368,6 +371,7 @@ s_evidence (FILE *out, const json_t *k)
         snprintf (who, sizeof who, "%s (%s)", u ? u : "?", r ? r : "?");
         s_cell (out, who);
         s_time_cell (out, json_object_get (e, "stored_at"));
+        s_time_cell (out, json_object_get (e, "erased_at"));
         fputs ("</tr>\n", out);
     }
     fputs ("</table>\n</section>\n", out);

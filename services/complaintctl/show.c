@@ -332,6 +332,9 @@ s_print_evidence (const json_t *items)
                 ctl_format_time (json_object_get (e, "stored_at"), when, sizeof when));
         if (json_object_get (e, "reference"))
             printf ("      reference %s\n", v [6]);
+        if (json_object_get (e, "erased_at"))       /* issue 16 (i16-records) */
+            printf ("      bytes deleted under the retention rule %s\n",
+                    ctl_format_time (json_object_get (e, "erased_at"), when, sizeof when));
     }
 }
 

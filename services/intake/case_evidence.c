@@ -80,7 +80,8 @@ static const char *s_audit_sql =
 
 static const char *s_list_sql =
     "SELECT seq, kind, name, media_type, size, encode (sha256, 'hex'), uploader,"
-    "       uploader_role, " MS ("stored_at") ", reference"
+    "       uploader_role, " MS ("stored_at") ", reference,"
+    "       " MS ("erased_at")                  /* issue 16 (i16-records): retention */
     "  FROM evidence WHERE complaint_id = $1 ORDER BY seq";
 
 static const char *s_item_sql =
@@ -343,7 +344,10 @@ case_evidence_list_pack (msgpack_packer *pk, const PGresult *res)
     msgpack_pack_array (pk, (size_t) n);
     for (int r = 0; r < n; r++) {
         bool has_ref = !PQgetisnull (res, r, 9);
-        msgpack_pack_map (pk, has_ref ? 10 : 9);
+        bool erased = !PQgetisnull (res, r, 10);
+        msgpack_pack_map (pk, (has_ref ? 10 : 9) + erased);
+        if (erased)
+            proto_pack_kv_int (pk, "erased_at", strtoll (PQgetvalue (res, r, 10), NULL, 10));
         for (int c = 0; c < (has_ref ? 10 : 9); c++) {
             proto_pack_cstr (pk, keys [c]);
             const char *v = PQgetvalue (res, r, c);

@@ -205,7 +205,7 @@ def case_file(k):
                 "acknowledge" in doc.sections.get("clocks", "")
                 and "+08:00" in doc.sections.get("clocks", ""),
                 doc.sections.get("clocks", "")[:300])
-    erows = [r for r in doc.rows.get("evidence", []) if len(r) == 8][1:]
+    erows = [r for r in doc.rows.get("evidence", []) if len(r) == 9][1:]
     expect("b: evidence: name, kind, type, size, sha256, uploader",
            [["1", DOC_NAME, "document", "application/pdf", str(len(k["DOC"])),
              hashlib.sha256(k["DOC"]).hexdigest(), "%s (handler)" % h]],
@@ -409,8 +409,9 @@ def retention(k):
            ((kase.get("customer") or {}).get("name"), (kase.get("customer") or {}).get("phone"),
             bool(kase.get("anonymised_at")), kase.get("state")))
     rc, o, e = ctl(OFFICE, "show", a)
-    yes("d: show (human) says anonymised, in the bank's zone",
-                "anonymised" in o and "+08:00" in o and NAME not in o, o[:500])
+    yes("d: show (human) says anonymised, in the bank's zone, and the deleted bytes",
+        "anonymised" in o and "+08:00" in o and NAME not in o
+        and "bytes deleted under the retention rule" in o, o[:800])
     rc, o, e = ctl(OFFICE, "casefile", a, "--json")
     yes("d: the file after: exit 0, no name, no phone, no address anywhere",
                 rc == 0 and NAME not in o and PHONE not in o and EMAIL not in o, o[:300])
