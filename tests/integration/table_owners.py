@@ -193,7 +193,10 @@ def main():
     expect("the owners' interface functions and their owners", {
         "sla_extension_next": "watchdog", "sla_clocks_json": "watchdog",
         "notification_retry": "notifier", "customer_optout_set": "notifier",
-        "customer_optout_remove": "notifier"}, interfaces)
+        "customer_optout_remove": "notifier",
+        # issue 16 (i16-records): the case file's messages, the retention's erasure
+        "notification_casefile": "notifier", "notification_erase_identity": "notifier"},
+        interfaces)
     for fn, o in sorted(interfaces.items()):
         expect_true("interface %s belongs to a table owner (%s)" % (fn, o), o in owners_ok)
 
