@@ -28,9 +28,14 @@ SET LOCAL ROLE complaints_owner;
 ALTER TABLE complaint ADD COLUMN anonymised_at timestamptz;
 COMMENT ON COLUMN complaint.anonymised_at IS
     'when the retention erased the customer''s identity (NULL: not yet)';
--- The sweep's candidates: closed and not yet anonymised, by closing time.
+-- The sweep's candidates, so that its cost grows with what is due, not with
+-- every case ever closed: closed and not yet anonymised, by closing time;
+-- and the few final cases with no closed_at (rejected, withdrawn), which
+-- the sweep dates by their last action.
 CREATE INDEX complaint_retention_idx ON complaint (closed_at)
     WHERE anonymised_at IS NULL AND closed_at IS NOT NULL;
+CREATE INDEX complaint_retention_unclosed_idx ON complaint (id)
+    WHERE anonymised_at IS NULL AND closed_at IS NULL AND NOT complaint_is_open (state);
 
 ALTER TABLE evidence ADD COLUMN erased_at timestamptz;
 COMMENT ON COLUMN evidence.erased_at IS

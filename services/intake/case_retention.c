@@ -31,14 +31,22 @@
 #define ENDED_AT \
     "coalesce (c.closed_at, (SELECT max (a.at) FROM case_action a WHERE a.complaint_id = c.id))"
 
-/* $1 years, $2 limit. */
+/* $1 years, $2 limit. Two branches, each on its partial index (migration
+ * 048): closed cases by closed_at; the final cases without it (rejected,
+ * withdrawn) dated by their last action. */
 static const char *s_candidates_sql =
-    "SELECT c.complaint_no, " MS (ENDED_AT) ","
-    "       " MS ("app_now () - make_interval (years => $1::int)")
-    "  FROM complaint c"
-    " WHERE NOT complaint_is_open (c.state) AND c.anonymised_at IS NULL"
-    "   AND " ENDED_AT " < app_now () - make_interval (years => $1::int)"
-    " ORDER BY c.id LIMIT $2";
+    "SELECT x.complaint_no, " MS ("x.ended") " FROM ("
+    "  SELECT c.id, c.complaint_no, c.closed_at AS ended FROM complaint c"
+    "   WHERE c.anonymised_at IS NULL AND c.closed_at IS NOT NULL"
+    "     AND c.closed_at < app_now () - make_interval (years => $1::int)"
+    "     AND NOT complaint_is_open (c.state)"
+    "  UNION ALL"
+    "  SELECT c.id, c.complaint_no,"
+    "         (SELECT max (a.at) FROM case_action a WHERE a.complaint_id = c.id) FROM complaint c"
+    "   WHERE c.anonymised_at IS NULL AND c.closed_at IS NULL"
+    "     AND NOT complaint_is_open (c.state)) x"
+    " WHERE x.ended < app_now () - make_interval (years => $1::int)"
+    " ORDER BY x.id LIMIT $2";
 
 static const char *s_cutoff_sql =
     "SELECT " MS ("app_now () - make_interval (years => $1::int)");

@@ -13,6 +13,8 @@
  *      case_scrub_open     the customer of a case (identity and customer_t
  *                          views of it); case_scrub_close wipes it
  *      case_scrub_text     a scrubbed copy, cut at max_chars characters
+ *      case_scrub_test     self-test: a sealed customer opened and masked
+ *                          in a text, the cut on a character boundary
  */
 #ifndef CASE_SCRUB_H_INCLUDED
 #define CASE_SCRUB_H_INCLUDED
@@ -35,5 +37,8 @@ void case_scrub_close (case_scrub_t *self);
 /* malloc'd, NUL-terminated; NULL when memory ran out. */
 char *case_scrub_text (const case_scrub_t *self, const char *text, size_t len,
                        size_t max_chars);
+
+/* Returns the failures; adds the passed checks to *passed. */
+int case_scrub_test (bool verbose, int *passed);
 
 #endif

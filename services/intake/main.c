@@ -63,6 +63,7 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "batch_writer.h"
+#include "case_scrub.h"
 #include "case_action.h"
 #include "case_view.h"
 #include "complaint_store.h"
@@ -546,6 +547,7 @@ s_selftest (bool verbose)
     int passed = 0;
     int failed = envelope_test (verbose, &passed);
     failed += peer_limit_test (verbose, &passed);
+    failed += case_scrub_test (verbose, &passed);      /* issue 16 (i16-records) */
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {
