@@ -64,7 +64,8 @@ static const char *s_style =
     "table { border-collapse: collapse; width: 100%; }\n"
     "th, td { border: 0.5pt solid #999; padding: 2pt 4pt; text-align: left;"
     " vertical-align: top; word-break: break-word; }\n"
-    "th { background: #eee; font-weight: 600; white-space: nowrap; }\n"
+    "th { background: #eee; font-weight: 600; }\n"
+    "th.wide { width: 40%; }\n"
     "td.t { white-space: nowrap; }\n"
     "table.kv th { width: 28%; }\n"
     "tr { page-break-inside: avoid; }\n"
@@ -148,16 +149,46 @@ s_section (FILE *out, const char *id, const char *title)
     fputs ("</h2>\n", out);
 }
 
+/* The header row; the last column is the wide one (details, message)
+ * when wide_last. */
 static void
-s_head_row (FILE *out, const char *const *labels)
+s_head_row_wide (FILE *out, const char *const *labels, bool wide_last)
 {
     fputs ("<table>\n<tr>", out);
     for (size_t i = 0; labels [i]; i++) {
-        fputs ("<th>", out);
+        fputs (wide_last && !labels [i + 1] ? "<th class=\"wide\">" : "<th>", out);
         html_escape (out, labels [i]);
         fputs ("</th>", out);
     }
     fputs ("</tr>\n", out);
+}
+
+static void
+s_head_row (FILE *out, const char *const *labels)
+{
+    s_head_row_wide (out, labels, false);
+}
+
+/* An action's details as "key: value" lines (the order PostgreSQL's jsonb
+ * keeps), the way `show` prints them. */
+static void
+s_details_cell (FILE *out, const json_t *details)
+{
+    fputs ("<td><pre>", out);
+    const char *key;
+    json_t *value;
+    char buf [8192];
+    bool first = true;
+    json_object_foreach ((json_t *) details, key, value) {
+        if (!first)
+            fputc ('\n', out);
+        first = false;
+        html_escape (out, key);
+        fputs (": ", out);
+        const char *text = s_text (value, buf, sizeof buf);
+        html_escape (out, text ? text : "null");
+    }
+    fputs ("</pre></td>", out);
 }
 
 static void
@@ -266,7 +297,7 @@ s_audit (FILE *out, const json_t *k)
     static const char *const labels [] = { "时间 Time", "操作人 Actor", "角色 Role",
                                            "操作 Action", "状态 State", "版本 Version",
                                            "内容 Details", NULL };
-    s_head_row (out, labels);
+    s_head_row_wide (out, labels, true);
     size_t i;
     json_t *a;
     char buf [8192], state [96];
@@ -280,8 +311,7 @@ s_audit (FILE *out, const json_t *k)
         snprintf (state, sizeof state, "%s → %s", from ? from : "?", to ? to : "?");
         s_cell (out, state);
         s_cell (out, s_text (json_object_get (a, "version"), buf, sizeof buf));
-        const json_t *d = json_object_get (a, "details");
-        s_cell (out, json_object_size (d) ? s_text (d, buf, sizeof buf) : NULL);
+        s_details_cell (out, json_object_get (a, "details"));
         fputs ("</tr>\n", out);
     }
     fputs ("</table>\n</section>\n", out);
@@ -291,17 +321,22 @@ static void
 s_messages (FILE *out, const json_t *k)
 {
     s_section (out, "messages", "发送的消息 Messages sent");
-    static const char *const labels [] = { "生成 Created", "发出 Sent", "收件人 Recipient",
+    static const char *const labels [] = { "生成 / 发出 Created / Sent", "收件人 Recipient",
                                            "渠道 Channel", "地址 Address", "状态 State",
                                            "内容 Message", NULL };
-    s_head_row (out, labels);
+    s_head_row_wide (out, labels, true);
     size_t i;
     json_t *m;
     char who [160];
     json_array_foreach (json_object_get (k, "messages"), i, m) {
         fputs ("<tr>", out);
-        s_time_cell (out, json_object_get (m, "created_at"));
-        s_time_cell (out, json_object_get (m, "sent_at"));
+        char created [64], sent [64];
+        fputs ("<td class=\"t\">", out);
+        html_escape (out, ctl_format_time (json_object_get (m, "created_at"), created,
+                                           sizeof created));
+        fputs ("<br>", out);
+        html_escape (out, ctl_format_time (json_object_get (m, "sent_at"), sent, sizeof sent));
+        fputs ("</td>", out);
         const char *kind = s_str (m, "recipient_kind"), *id = s_str (m, "recipient");
         snprintf (who, sizeof who, "%s (%s)", kind ? kind : "?", id ? id : "?");
         s_cell (out, who);
@@ -315,7 +350,7 @@ s_messages (FILE *out, const json_t *k)
         fputs ("</pre></td></tr>\n", out);
     }
     if (!json_is_array (json_object_get (k, "messages")))
-        fputs ("<tr><td colspan=\"7\">the notifier's messages could not be read</td></tr>\n",
+        fputs ("<tr><td colspan=\"6\">the notifier's messages could not be read</td></tr>\n",
                out);
     fputs ("</table>\n</section>\n", out);
 }

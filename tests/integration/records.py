@@ -197,10 +197,12 @@ def case_file(k):
                 arows and all(r[0].endswith("+08:00") for r in arows), [r[0] for r in arows])
     yes("b: audit: the export row names the exporter", arows and arows[-1][1] == OFFICE,
                 arows[-1:] if arows else None)
-    mrows = [r for r in doc.rows.get("messages", []) if len(r) == 7][1:]
-    yes("b: messages: the customer's e-mails, sent, to the address",
-                sum(1 for r in mrows if r[2].startswith("customer") and r[5] == "sent"
-                    and r[4] == EMAIL) >= 2, mrows)
+    mrows = [r for r in doc.rows.get("messages", []) if len(r) == 6][1:]
+    yes("b: messages: the customer's e-mails, sent, to the address, times +08:00",
+        sum(1 for r in mrows if r[1].startswith("customer") and r[4] == "sent"
+            and r[3] == EMAIL and r[0].count("+08:00") == 2) >= 2, mrows)
+    yes("b: messages: the handler's notice of the assignment",
+        any(r[1] == "handler (%s)" % h and "202" in r[5] for r in mrows), mrows)
     yes("b: clocks: the stages with their deadlines",
                 "acknowledge" in doc.sections.get("clocks", "")
                 and "+08:00" in doc.sections.get("clocks", ""),
@@ -237,7 +239,7 @@ def case_file(k):
         png = os.path.join(lifecycle.ARGS.out, "casefile-a.png")
         try:
             subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                            "--hide-scrollbars", "--window-size=900,1200",
+                            "--hide-scrollbars", "--window-size=900,2600",
                             "--screenshot=" + png, "file://" + out_html],
                            capture_output=True, timeout=90)
         except subprocess.TimeoutExpired:
@@ -330,6 +332,7 @@ def knowledge_base(k):
         sugg = [s.get("id") for s in kase.get("suggestions") or []]
         yes("c: a new similar case C suggests A's entry", k["KB_A"] in sugg, sugg)
         rc, o, e = ctl(handler(c_no), "show", c_no)
+        lifecycle.save("show-c.txt", o)
         yes("c: show prints the suggestion with its answer",
                     "knowledge base" in o and "kb#%s" % k["KB_A"] in o and "退还" in o,
                     o[-600:])
@@ -364,6 +367,7 @@ def retention(k):
                            no=a) or None))
     rc, o, e = ctl(OFFICE, "retention", "run")
     note("  " + o.strip().replace("\n", "\n  "))
+    lifecycle.save("retention-run.txt", o)
     yes("d: the run: exit 0, A anonymised", rc == 0 and a + " " in o
                 and "anonymised" in o, (rc, o, e))
     expect("d: A's identity, hashes and query code gone; B's kept", ("f", "t"),
@@ -409,6 +413,7 @@ def retention(k):
            ((kase.get("customer") or {}).get("name"), (kase.get("customer") or {}).get("phone"),
             bool(kase.get("anonymised_at")), kase.get("state")))
     rc, o, e = ctl(OFFICE, "show", a)
+    lifecycle.save("show-a-anonymised.txt", o)
     yes("d: show (human) says anonymised, in the bank's zone, and the deleted bytes",
         "anonymised" in o and "+08:00" in o and NAME not in o
         and "bytes deleted under the retention rule" in o, o[:800])
