@@ -49,3 +49,35 @@ COMMENT ON TABLE kb_entry IS
     'summary and answer, identity scrubbed';
 
 GRANT SELECT, INSERT, UPDATE ON kb_entry TO complaints_intake;
+
+-- The suggestions of a case (issue 16 §3: "the router suggests matching
+-- entries on assignment"), declared once and asked by two: intake's staff
+-- view (case_kb.c) and the notifier's assignment notice to the handler
+-- (notify_store.c, placeholder {{kb_suggestions}}). Computed when asked —
+-- the router writes none of intake's tables, and an entry promoted after
+-- the assignment is suggested too. Up to p_limit entries of the case's
+-- business line, its cause first, then by trigram similarity of the entry
+-- to the case's subject and text; never the entry made from the case
+-- itself. promoted_at in ms since the epoch; score rounded to 3 places.
+CREATE FUNCTION kb_suggest (p_complaint_id bigint, p_limit integer)
+RETURNS TABLE (id bigint, complaint_no text, business_line text, cause text, lang text,
+               summary text, answer text, promoted_by text, promoted_at bigint, score text)
+LANGUAGE sql STABLE AS $$
+    SELECT k.id, c.complaint_no, coalesce (k.business_line, ''), coalesce (k.cause, ''),
+           k.lang, k.summary, k.answer, k.promoted_by,
+           (extract (epoch FROM k.promoted_at) * 1000)::bigint,
+           round (similarity (k.doc, coalesce (s.subject, '') || ' ' || s.body)::numeric,
+                  3)::text
+      FROM complaint s
+      JOIN kb_entry k ON k.business_line = s.business_line
+      JOIN complaint c ON c.id = k.complaint_id
+     WHERE s.id = p_complaint_id AND k.complaint_id <> s.id
+     ORDER BY (k.cause IS NOT DISTINCT FROM s.cause) DESC,
+              similarity (k.doc, coalesce (s.subject, '') || ' ' || s.body) DESC, k.id DESC
+     LIMIT least (greatest (p_limit, 0), 10)
+$$;
+COMMENT ON FUNCTION kb_suggest (bigint, integer) IS
+    'interface of the intake: the knowledge-base entries suggested for a case';
+ALTER FUNCTION kb_suggest (bigint, integer) SECURITY DEFINER SET search_path = public, pg_temp;
+REVOKE EXECUTE ON FUNCTION kb_suggest (bigint, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kb_suggest (bigint, integer) TO complaints_intake, complaints_notifier;

@@ -234,17 +234,10 @@ static const char *s_search_sql =
     "        OR k.tsv @@ plainto_tsquery ('english', q.words))"
     " ORDER BY score DESC, k.id DESC LIMIT $4";
 
-/* The case's business line; its cause first, then the likeness of the
- * case's own text to the entry. Not the entry promoted from this case. */
+/* The rule is the store's, declared once (kb_suggest, migration 049): the
+ * notifier's assignment notice asks the same function. */
 static const char *s_suggest_sql =
-    "SELECT " KB_COLUMNS ","
-    "  round (similarity (k.doc, coalesce (s.subject, '') || ' ' || s.body)::numeric, 3)::text"
-    "  FROM complaint s JOIN kb_entry k ON k.business_line = s.business_line"
-    "  JOIN complaint c ON c.id = k.complaint_id"
-    " WHERE s.id = $1 AND k.complaint_id <> s.id"
-    " ORDER BY (k.cause IS NOT DISTINCT FROM s.cause) DESC,"
-    "   similarity (k.doc, coalesce (s.subject, '') || ' ' || s.body) DESC, k.id DESC"
-    " LIMIT " S_TEXT (CASE_KB_SUGGESTIONS);
+    "SELECT * FROM kb_suggest ($1, " S_TEXT (CASE_KB_SUGGESTIONS) ")";
 
 static void
 s_pack_entries (msgpack_packer *pk, const PGresult *res)

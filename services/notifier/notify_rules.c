@@ -61,7 +61,9 @@ static const char *s_fields [] = {
     "samples", "baseline", "baseline_days", "p_value", "opened_at", "cleared_at", "reason",
     "reason_zh", "reason_en",
     //  complaint.rejected (a duplicate's first complaint), complaint.merged
-    "duplicate_of", "merged_into", NULL
+    "duplicate_of", "merged_into",
+    //  issue 16 (i16-records): complaint.assigned, the knowledge base's entries
+    "kb_suggestions", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {

@@ -99,7 +99,14 @@ static const char *s_sql_cases =
     "  coalesce ((extract (epoch FROM c.due_at) * 1000)::bigint, 0),"
     "  c.department, c.handler,"
     "  c.product, d.name, h.name, c.state, c.level,"
-    "  c.resolution_outcome, c.resolution_amount::text"
+    "  c.resolution_outcome, c.resolution_amount::text,"
+    //  issue 16 (i16-records): the knowledge base's suggestions, intake's
+    //  rule (kb_suggest, migration 049), for the handler's assignment
+    //  notice; asked only while the case waits in `assigned`, so the other
+    //  events' batches pay nothing for it
+    "  CASE WHEN c.state = 'assigned' THEN (SELECT string_agg ('kb#' || k.id || ' '"
+    "       || k.business_line || ' / ' || k.cause || ': ' || left (k.summary, 60)"
+    "       || ' -> ' || left (k.answer, 80), E'\\n') FROM kb_suggest (c.id, 3) k) END"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
     "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = ANY ($1::text[])";
 enum {
@@ -109,7 +116,9 @@ enum {
 };
 static const char *s_case_fields [] = {
     "product", "department_name", "handler_name", "state", "level",
-    "outcome", "amount", NULL
+    "outcome", "amount",
+    "kb_suggestions",           /* issue 16 (i16-records) */
+    NULL
 };
 
 //  Staff of a recipient kind for a case ($2 its department, $3 its handler).

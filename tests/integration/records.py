@@ -333,6 +333,16 @@ def knowledge_base(k):
         yes("c: a new similar case C suggests A's entry", k["KB_A"] in sugg, sugg)
         rc, o, e = ctl(handler(c_no), "show", c_no)
         lifecycle.save("show-c.txt", o)
+        ch = handler(c_no)
+        wait_sql("c: the handler's assignment notice of C was written",
+                 "select count(*) >= 1 from notification where complaint_no = :'no'"
+                 " and event_type = 'complaint.assigned' and recipient = :'h'", 20,
+                 no=c_no, h=ch)
+        body = sql("select body from notification where complaint_no = :'no'"
+                   " and event_type = 'complaint.assigned' and recipient = :'h'"
+                   " order by id limit 1", no=c_no, h=ch)
+        yes("c: the assignment notice to C's handler names A's entry and its answer",
+            "kb#%s" % k["KB_A"] in body and "退还" in body and NAME not in body, body)
         yes("c: show prints the suggestion with its answer",
                     "knowledge base" in o and "kb#%s" % k["KB_A"] in o and "退还" in o,
                     o[-600:])

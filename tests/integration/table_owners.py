@@ -195,7 +195,8 @@ def main():
         "notification_retry": "notifier", "customer_optout_set": "notifier",
         "customer_optout_remove": "notifier",
         # issue 16 (i16-records): the case file's messages, the retention's erasure
-        "notification_casefile": "notifier", "notification_erase_identity": "notifier"},
+        "notification_casefile": "notifier", "notification_erase_identity": "notifier",
+        "kb_suggest": "intake"},
         interfaces)
     for fn, o in sorted(interfaces.items()):
         expect_true("interface %s belongs to a table owner (%s)" % (fn, o), o in owners_ok)
