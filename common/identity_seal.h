@@ -60,6 +60,10 @@
 /* What a sealed value is, in its associated data: the query code's copy
  * (intake seals, the notifier opens for the receipt). */
 #define IDENTITY_PURPOSE_QUERY_CODE "query_code"
+/* A customer's notification (the notifier seals its address and message;
+ * intake opens them for the case file, services/intake/case_file.c). */
+#define IDENTITY_PURPOSE_NOTIFY_ADDRESS "address"
+#define IDENTITY_PURPOSE_NOTIFY_BODY    "message"
 
 /* The purposes: each seals or hashes under its own subkey. */
 #define IDENTITY_HASH_LOOKUP    1

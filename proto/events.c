@@ -377,6 +377,21 @@ static const events_field_t s_evidence_added [] = {
     F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
 };
 
+//  issue 16 (i16-records): the retention erased a closed case's identity
+//  (intake `retention_run`). Counts and times only: what was erased is
+//  said, never what it was.
+static const events_field_t s_anonymised [] = {
+    F ("closed_at", INT, REQUIRED, PLAIN, "when the case closed (its last action if it was "
+       "rejected or withdrawn), unix ms"),
+    F ("retention_years", INT, REQUIRED, PLAIN, "the retention period it was kept for"),
+    F ("evidence_erased", INT, REQUIRED, PLAIN, "items whose bytes were deleted (metadata kept)"),
+    F ("actions_scrubbed", INT, REQUIRED, PLAIN, "audit rows whose free text was scrubbed"),
+    F ("messages_erased", INT, REQUIRED, PLAIN,
+       "the notifier's messages whose address and text were erased"),
+    F ("actor", STR, REQUIRED, PLAIN, "who ran the retention"),
+    F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
+};
+
 //  --------------------------------------------------------------------------
 //  The events
 
@@ -393,6 +408,7 @@ enum {
     E_HOTSPOT, E_HOTSPOT_CLEARED,
     E_EVIDENCE_ADDED,
     E_PROPOSED, E_PROPOSAL_RETURNED,        /* issue 16 (i16-vetting) */
+    E_ANONYMISED,                   /* issue 16 (i16-records) */
     E_COUNT
 };
 
@@ -497,6 +513,10 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.proposal_returned", "intake", "staff action `return`: the vetting office "
       "sent the proposal back to the handler, with the reason (退回重新处理)", ACT,
       OWN (s_proposal_returned) },
+    /* issue 16 (i16-records) */
+    { "complaint.anonymised", "intake", "intake `retention_run`: the retention period after "
+      "closure ended; the customer's identity was erased, free text scrubbed, evidence bytes "
+      "deleted, the case kept anonymised", NULL, OWN (s_anonymised) },
 };
 
 #undef OWN
@@ -1063,6 +1083,15 @@ events_complaint_evidence_added (msgpack_sbuffer *buf, const events_evidence_t *
           s_int (e->size), s_str (e->actor), s_str (e->actor_role), s_int (e->version));
 }
 
+/* issue 16 (i16-records) */
+void
+events_complaint_anonymised (msgpack_sbuffer *buf, const events_anonymised_t *a)
+{
+    PACK (buf, E_ANONYMISED, s_int (a->closed_at), s_int (a->retention_years),
+          s_int (a->evidence_erased), s_int (a->actions_scrubbed), s_int (a->messages_erased),
+          s_str (a->actor), s_int (a->version));
+}
+
 //  --------------------------------------------------------------------------
 //  Validation
 
@@ -1623,6 +1652,11 @@ events_test (bool verbose)
     events_complaint_evidence_added (&buf, &ev);
     s_verify ("complaint.evidence_added", &buf, &msg);
     S_EXPECT (!proto_map_get (&msg.data, "name"));
+    /* issue 16 (i16-records) */
+    events_anonymised_t an = { 1606000000000LL, 5, 2, 7, 3, "li_na", 12 };
+    S_BEGIN ();
+    events_complaint_anonymised (&buf, &an);
+    s_verify ("complaint.anonymised", &buf, &msg);
     S_EXPECT (packed >= E_COUNT);
 
     //  The validator refuses what the table does not describe.

@@ -290,6 +290,14 @@ typedef struct {
 } events_evidence_t;
 void events_complaint_evidence_added (msgpack_sbuffer *buf, const events_evidence_t *e);
 
+/* issue 16 (i16-records): a closed case anonymised (intake `retention_run`). */
+typedef struct {
+    int64_t closed_at, retention_years, evidence_erased, actions_scrubbed, messages_erased;
+    const char *actor;
+    int64_t version;
+} events_anonymised_t;
+void events_complaint_anonymised (msgpack_sbuffer *buf, const events_anonymised_t *a);
+
 //  --------------------------------------------------------------------------
 //  Validation
 

@@ -627,9 +627,26 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
         req->op = REQUEST_EVIDENCE_GET;
         return evidence_get_decode (&msg->data, &req->u.evidence_get, err);
     }
+    /* issue 16 (i16-records): the records requests (records_request.h) */
+    if (proto_str_eq (op, "casefile")) {
+        req->op = REQUEST_CASEFILE;
+        return records_casefile_decode (&msg->data, &req->u.casefile, err);
+    }
+    if (proto_str_eq (op, "retention_run")) {
+        req->op = REQUEST_RETENTION_RUN;
+        return records_retention_decode (&msg->data, &req->u.retention_run, err);
+    }
+    if (proto_str_eq (op, "kb_promote")) {
+        req->op = REQUEST_KB_PROMOTE;
+        return records_kb_promote_decode (&msg->data, &req->u.kb_promote, err);
+    }
+    if (proto_str_eq (op, "kb_search")) {
+        req->op = REQUEST_KB_SEARCH;
+        return records_kb_search_decode (&msg->data, &req->u.kb_search, err);
+    }
     proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
                      "op \"%.*s\" is not one of submit, get, act, queue, reply, evidence_add,"
-                     " evidence_get",
+                     " evidence_get, casefile, retention_run, kb_promote, kb_search",
                      (int) (op.len > 32 ? 32 : op.len), op.ptr);
     return -1;
 }

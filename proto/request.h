@@ -21,6 +21,7 @@
 #include "lifecycle.h"
 #include "act_outcomes.h"
 #include "evidence_request.h"
+#include "records_request.h"     /* issue 16 (i16-records) */
 
 typedef enum {
     REQUEST_SUBMIT = 1,
@@ -30,6 +31,11 @@ typedef enum {
     REQUEST_REPLY,              /* an adapter: the customer's reply on a case */
     REQUEST_EVIDENCE_ADD,       /* staff hand evidence in on a case (evidence_request.h) */
     REQUEST_EVIDENCE_GET,       /* staff take one item's bytes back out */
+    /* issue 16 (i16-records): records_request.h */
+    REQUEST_CASEFILE,           /* a closed case's whole file */
+    REQUEST_RETENTION_RUN,      /* erase identity after the retention period */
+    REQUEST_KB_PROMOTE,         /* a case into the knowledge base */
+    REQUEST_KB_SEARCH,          /* the knowledge base searched */
 } request_op_t;
 
 #define REQUEST_MAX_QUERY_CODE 32  /* bytes; a code is 10 characters (query_code.h) */
@@ -170,6 +176,11 @@ typedef struct {
         reply_t reply;
         evidence_add_t evidence_add;
         evidence_get_t evidence_get;
+        /* issue 16 (i16-records) */
+        casefile_t casefile;
+        retention_run_t retention_run;
+        kb_promote_t kb_promote;
+        kb_search_t kb_search;
     } u;
 } request_t;
 

@@ -70,6 +70,13 @@ int ctl_act (int argc, char **argv);
 int ctl_queue (int argc, char **argv);
 int ctl_show (int argc, char **argv);
 int ctl_evidence (int argc, char **argv);
+/* issue 16 (i16-records): casefile_cmd.c, retention_cmd.c, kb_cmd.c */
+int ctl_casefile (int argc, char **argv);
+int ctl_retention (int argc, char **argv);
+int ctl_kb (int argc, char **argv);
+/* Knowledge-base entries one block each (kb search; show's suggestions):
+ * texts: the summary and answer too. */
+void ctl_kb_print_entries (const json_t *entries, bool texts);
 int ctl_token (int argc, char **argv);
 int ctl_keys (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);

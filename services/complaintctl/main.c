@@ -69,6 +69,10 @@ static const s_command_t s_commands [] = {
     { "report", ctl_report, "the management summary of a period, zh or en, small cells hidden" },
     { "export", ctl_export, "export jrt|cfpb: counts by JR/T 0169 code, CFPB database rows (CSV)" },
     { "evidence", ctl_evidence, "evidence add NO FILE | get NO SEQ: a case's documents and recordings" },
+    /* issue 16 (i16-records) */
+    { "casefile", ctl_casefile, "a closed case's whole file as an HTML document (--json)" },
+    { "retention", ctl_retention, "retention run [--dry-run]: erase identity after the retention period" },
+    { "kb", ctl_kb, "kb promote NO | search [WORDS]: the knowledge base of typical cases" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 

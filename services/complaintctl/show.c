@@ -332,6 +332,9 @@ s_print_evidence (const json_t *items)
                 ctl_format_time (json_object_get (e, "stored_at"), when, sizeof when));
         if (json_object_get (e, "reference"))
             printf ("      reference %s\n", v [6]);
+        if (json_object_get (e, "erased_at"))       /* issue 16 (i16-records) */
+            printf ("      bytes deleted under the retention rule %s\n",
+                    ctl_format_time (json_object_get (e, "erased_at"), when, sizeof when));
     }
 }
 
@@ -375,6 +378,7 @@ s_print_case (const json_t *kase)
     s_when (kase, "accepted", "accepted_at", false);
     s_when (kase, "resolved", "resolved_at", false);
     s_when (kase, "closed", "closed_at", false);
+    s_when (kase, "anonymised", "anonymised_at", false);      /* issue 16 (i16-records) */
     const char *outcome = json_string_value (json_object_get (kase, "resolution_outcome"));
     if (outcome) {
         char amount [64];
@@ -439,6 +443,13 @@ s_print_case (const json_t *kase)
     const json_t *evidence = json_object_get (kase, "evidence");
     if (json_is_array (evidence))
         s_print_evidence (evidence);
+    /* issue 16 (i16-records): the knowledge base's entries of the case's
+     * class (intake computes them when the case is read) */
+    const json_t *suggestions = json_object_get (kase, "suggestions");
+    if (json_array_size (suggestions) > 0) {
+        printf ("\nknowledge base, typical cases of this class (kb search for more):\n");
+        ctl_kb_print_entries (suggestions, true);
+    }
     const json_t *actions = json_object_get (kase, "actions");
     if (json_is_array (actions))
         s_print_trail (actions);

@@ -2,6 +2,9 @@
 #include "batch_writer.h"
 #include "case_action.h"
 #include "case_evidence.h"
+#include "case_file.h"           /* issue 16 (i16-records) */
+#include "case_kb.h"
+#include "case_retention.h"
 #include "case_reply.h"
 #include "case_view.h"
 #include "first_contact.h"
@@ -71,6 +74,19 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
         else
         if (r->req.op == REQUEST_EVIDENCE_GET)
             rc = case_evidence_get (pg, &r->req.u.evidence_get, &r->reply);
+        /* issue 16 (i16-records): the records requests */
+        else
+        if (r->req.op == REQUEST_CASEFILE)
+            rc = case_file_export (pg, cfg, &r->req.u.casefile, &r->reply);
+        else
+        if (r->req.op == REQUEST_RETENTION_RUN)
+            rc = case_retention_run (pg, cfg, &r->req.u.retention_run, &r->reply);
+        else
+        if (r->req.op == REQUEST_KB_PROMOTE)
+            rc = case_kb_promote (pg, cfg, &r->req.u.kb_promote, &r->reply);
+        else
+        if (r->req.op == REQUEST_KB_SEARCH)
+            rc = case_kb_search (pg, &r->req.u.kb_search, &r->reply);
         r->failed = rc != 0;
     }
 }

@@ -80,11 +80,13 @@ static const char *s_audit_sql =
 
 static const char *s_list_sql =
     "SELECT seq, kind, name, media_type, size, encode (sha256, 'hex'), uploader,"
-    "       uploader_role, " MS ("stored_at") ", reference"
+    "       uploader_role, " MS ("stored_at") ", reference,"
+    "       " MS ("erased_at")                  /* issue 16 (i16-records): retention */
     "  FROM evidence WHERE complaint_id = $1 ORDER BY seq";
 
 static const char *s_item_sql =
-    "SELECT kind, name, media_type, size, encode (sha256, 'hex'), reference, content"
+    "SELECT kind, name, media_type, size, encode (sha256, 'hex'), reference, content,"
+    "       erased_at IS NOT NULL AND kind <> 'recording_ref'"     /* issue 16 (i16-records) */
     "  FROM evidence WHERE complaint_id = $1 AND seq = $2";
 
 static PGresult *
@@ -278,6 +280,11 @@ case_evidence_get (pg_session_t *pg, const evidence_get_t *get, msgpack_sbuffer 
             proto_error_set (&err, PROTO_E_NOT_FOUND, "seq", "complaint %s has no evidence %s",
                              get->complaint_no, seq);
         else
+        if (*PQgetvalue (item, 0, 7))       /* binary bool: 1 when the retention erased it */
+            proto_error_set (&err, PROTO_E_NOT_FOUND, "seq", "the bytes of evidence %s of"
+                             " complaint %s were deleted under the retention rule; its name,"
+                             " type, size and SHA-256 are kept", seq, get->complaint_no);
+        else
             rc = 0;
     }
     if (rc == 0) {
@@ -337,7 +344,10 @@ case_evidence_list_pack (msgpack_packer *pk, const PGresult *res)
     msgpack_pack_array (pk, (size_t) n);
     for (int r = 0; r < n; r++) {
         bool has_ref = !PQgetisnull (res, r, 9);
-        msgpack_pack_map (pk, has_ref ? 10 : 9);
+        bool erased = !PQgetisnull (res, r, 10);
+        msgpack_pack_map (pk, (has_ref ? 10 : 9) + erased);
+        if (erased)
+            proto_pack_kv_int (pk, "erased_at", strtoll (PQgetvalue (res, r, 10), NULL, 10));
         for (int c = 0; c < (has_ref ? 10 : 9); c++) {
             proto_pack_cstr (pk, keys [c]);
             const char *v = PQgetvalue (res, r, c);

@@ -28,6 +28,7 @@
  */
 #include "case_view.h"
 #include "case_evidence.h"
+#include "case_kb.h"
 #include "log.h"
 #include "msgpack_json.h"
 #include "query_code.h"
@@ -79,6 +80,8 @@ static const s_column_t s_case_columns [] = {
     /* issue 16 (i16-vetting): the decision's outcomes (proposed or taken),
      * the answer for the customer, whose proposal awaits vetting */
     { "outcomes", COL_JSON }, { "customer_text", COL_TEXT }, { "proposed_by", COL_TEXT },
+    /* issue 16 (i16-records): when the retention erased the identity */
+    { "anonymised_at", COL_INT },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -104,6 +107,7 @@ static const char *s_get_sql =
     "          ORDER BY o.seq), '[]')::text"
     "    FROM complaint_outcome o WHERE o.complaint_id = c.id),"
     " c.customer_text, c.proposed_by,"
+    " " MS ("c.anonymised_at") ","
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
@@ -383,6 +387,14 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
     *status_miss = false;
     if (!get->token.ptr)
         return s_status_get (pg, cfg, get, adapter_status, reply, status_miss);
+    return case_view_staff (pg, cfg, get, NULL, reply);
+}
+
+int
+case_view_staff (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
+                 const case_view_extra_t *extra, msgpack_sbuffer *reply)
+{
+    assert (pg && cfg && get && get->token.ptr && reply);
     proto_error_t err = { 0 };
     staff_t staff = { 0 };
     PGresult *res = staff_auth_case (pg, get->token, get->complaint_no, "get_case", s_get_sql,
@@ -410,7 +422,7 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         msgpack_pack_map (&pk, 2);
         proto_pack_kv_bool (&pk, "ok", true);
         proto_pack_cstr (&pk, "complaint");
-        msgpack_pack_map (&pk, CASE_NCOLUMNS + 5);
+        msgpack_pack_map (&pk, CASE_NCOLUMNS + 6 + (extra ? extra->count : 0));
         for (size_t c = 0; c < CASE_NCOLUMNS; c++) {
             proto_pack_cstr (&pk, s_case_columns [c].key);
             s_pack_value (&pk, res, 0, (int) c, s_case_columns [c].kind);
@@ -428,6 +440,12 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         s_pack_value (&pk, clocks, 0, 0, COL_JSON);
         proto_pack_cstr (&pk, "evidence");
         case_evidence_list_pack (&pk, evidence);
+        /* issue 16 (i16-records): knowledge-base entries of the case's
+         * class, computed now (case_kb.h); and the case file's keys */
+        proto_pack_cstr (&pk, "suggestions");
+        case_kb_suggest_pack (&pk, pg, PQgetvalue (res, 0, CASE_COL_ID));
+        if (extra)
+            extra->pack (&pk, pg, PQgetvalue (res, 0, CASE_COL_ID), extra->arg);
     }
     else
         proto_pack_error (reply, &err);

@@ -49,11 +49,26 @@ typedef struct {
                                        days after the decision */
     const char *timezone;           /* the bank's calendar zone (intake --timezone): the
                                        window's days, and times in messages */
+    long retention_years;           /* issue 16 (i16-records): a closed case's identity is
+                                       erased this many years after closure
+                                       (intake --retention-years; case_retention.h) */
 } case_view_cfg_t;
 
 int case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
                    bool adapter_status, msgpack_sbuffer *reply, bool *status_miss);
 int case_view_queue (pg_session_t *pg, const queue_t *queue, msgpack_sbuffer *reply);
+
+/* issue 16 (i16-records): the staff view with more keys in the complaint
+ * map — the case file (case_file.c) adds the messages and who exported it.
+ * extra->count pairs, packed by extra->pack after the view's own keys,
+ * given the case's id (as text). extra NULL: the plain staff get. */
+typedef struct {
+    int count;
+    void (*pack) (msgpack_packer *pk, pg_session_t *pg, const char *complaint_id, void *arg);
+    void *arg;
+} case_view_extra_t;
+int case_view_staff (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
+                     const case_view_extra_t *extra, msgpack_sbuffer *reply);
 
 /* Against the self-test organisation (test_org.h); adds its passed checks
  * to *passed, returns the number failed. */

@@ -63,6 +63,7 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "batch_writer.h"
+#include "case_scrub.h"
 #include "case_action.h"
 #include "case_vetting.h"
 #include "case_view.h"
@@ -122,6 +123,9 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_STR ("vetting-policy", "COMPLAINTS_INTAKE_VETTING_POLICY", "",
                 "FILE", "which proposals are vetted, by whom, each role's amount limit; "
                 "\"\": none (docs/lifecycle.md, Vetting)"),
+    /* issue 16 (i16-records): case_retention.h */
+    DAEMON_LONG ("retention-years", "COMPLAINTS_INTAKE_RETENTION_YEARS", 5, 1, 100,
+                 "years after closure a case's customer identity is kept (retention_run)"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
     DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
@@ -195,7 +199,11 @@ s_op_name (int op)
     return op == REQUEST_SUBMIT ? "submit" : op == REQUEST_GET ? "get"
          : op == REQUEST_ACT ? "act" : op == REQUEST_QUEUE ? "queue"
          : op == REQUEST_REPLY ? "reply" : op == REQUEST_EVIDENCE_ADD ? "evidence_add"
-         : op == REQUEST_EVIDENCE_GET ? "evidence_get" : "other";
+         : op == REQUEST_EVIDENCE_GET ? "evidence_get"
+         /* issue 16 (i16-records) */
+         : op == REQUEST_CASEFILE ? "casefile" : op == REQUEST_RETENTION_RUN ? "retention_run"
+         : op == REQUEST_KB_PROMOTE ? "kb_promote" : op == REQUEST_KB_SEARCH ? "kb_search"
+         : "other";
 }
 
 /* Replace the request body (last frame) with the reply and send it back. */
@@ -540,6 +548,7 @@ s_selftest (bool verbose)
     failed += peer_limit_test (verbose, &passed);
     case_vetting_test (verbose);            /* issue 16 (i16-vetting): asserts */
     passed++;
+    failed += case_scrub_test (verbose, &passed);      /* issue 16 (i16-records) */
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {
@@ -634,7 +643,8 @@ main (int argc, char **argv)
     case_view_cfg_t view_cfg = {
         .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
         .review_window_days = daemon_long (daemon, "review-window-days"),
-        .timezone = tz_name
+        .timezone = tz_name,
+        .retention_years = daemon_long (daemon, "retention-years")     /* issue 16 (i16-records) */
     };
     peer_limit_t *status_limit = peer_limit_new ((size_t) daemon_long (daemon, "status-peers"),
                                                  daemon_long (daemon, "status-failures"),

@@ -64,7 +64,9 @@ static const char *s_fields [] = {
     "duplicate_of", "merged_into",
     //  issue 16 (i16-vetting): the decision for the customer (complaint.resolved)
     "customer_text", "outcome_list", "outcomes_zh", "outcomes_en", "reasons_zh", "reasons_en",
-    "review_days", "routes_zh", "routes_en", NULL
+    "review_days", "routes_zh", "routes_en",
+    //  issue 16 (i16-records): complaint.assigned, the knowledge base's entries
+    "kb_suggestions", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {

@@ -115,7 +115,14 @@ static const char *s_sql_cases =
     "  coalesce (c.customer_text, ''),"
     "  (SELECT coalesce (string_agg (o.kind || '=' || coalesce (o.amount::text, ''), ';'"
     "                                ORDER BY o.seq), '')"
-    "     FROM complaint_outcome o WHERE o.complaint_id = c.id)"
+    "     FROM complaint_outcome o WHERE o.complaint_id = c.id),"
+    //  issue 16 (i16-records): the knowledge base's suggestions, intake's
+    //  rule (kb_suggest, migration 049), for the handler's assignment
+    //  notice; asked only while the case waits in `assigned`, so the other
+    //  events' batches pay nothing for it
+    "  CASE WHEN c.state = 'assigned' THEN (SELECT string_agg ('kb#' || k.id || ' '"
+    "       || k.business_line || ' / ' || k.cause || ': ' || left (k.summary, 60)"
+    "       || ' -> ' || left (k.answer, 80), E'\\n') FROM kb_suggest (c.id, 3) k) END"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
     "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = ANY ($1::text[])";
 enum {
@@ -127,6 +134,7 @@ static const char *s_case_fields [] = {
     "product", "department_name", "handler_name", "state", "level",
     "outcome", "amount",
     "customer_text", "outcome_list",    /* issue 16 (i16-vetting) */
+    "kb_suggestions",           /* issue 16 (i16-records) */
     NULL
 };
 
@@ -389,8 +397,8 @@ s_events_flush (notify_store_t *self, s_events_t *events)
 //  query), the staff of each (kind, department, handler) asked for (one
 //  query each, cached for the batch), the rows as arrays (one INSERT).
 //  What a customer's address is sealed as in notification.address.
-#define NOTIFY_ADDRESS_PURPOSE "address"
-#define NOTIFY_BODY_PURPOSE    "message"
+#define NOTIFY_ADDRESS_PURPOSE IDENTITY_PURPOSE_NOTIFY_ADDRESS   /* identity_seal.h */
+#define NOTIFY_BODY_PURPOSE    IDENTITY_PURPOSE_NOTIFY_BODY
 
 //  A case's customer, opened (identity_seal.h) once per batch: where to
 //  reach them, their name for the greeting, the query code for the receipt.

@@ -106,6 +106,30 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             assert (req.u.evidence_get.seq >= 1);
             s_touch (req.u.evidence_get.token);
         }
+        /* issue 16 (i16-records): the records requests */
+        else
+        if (req.op == REQUEST_CASEFILE)
+            s_touch (req.u.casefile.token);
+        else
+        if (req.op == REQUEST_RETENTION_RUN) {
+            assert (req.u.retention_run.limit >= 1
+                    && req.u.retention_run.limit <= RECORDS_RETENTION_LIMIT_MAX);
+            s_touch (req.u.retention_run.token);
+        }
+        else
+        if (req.op == REQUEST_KB_PROMOTE) {
+            const kb_promote_t *k = &req.u.kb_promote;
+            assert (k->summary.len <= RECORDS_KB_MAX_TEXT && k->answer.len <= RECORDS_KB_MAX_TEXT);
+            s_touch (k->token); s_touch (k->summary); s_touch (k->answer);
+        }
+        else
+        if (req.op == REQUEST_KB_SEARCH) {
+            const kb_search_t *k = &req.u.kb_search;
+            assert (k->limit >= 1 && k->limit <= RECORDS_KB_LIMIT_MAX);
+            assert (k->words.len <= RECORDS_KB_MAX_WORDS);
+            s_touch (k->token); s_touch (k->business_line); s_touch (k->cause);
+            s_touch (k->words);
+        }
         else {
             assert (req.op == REQUEST_QUEUE);
             s_touch (req.u.queue.token);

@@ -136,6 +136,23 @@ def request_seeds():
                                  "token": TOKEN, "seq": 1}),
         "evidence_get_seq_zero": pack({"op": "evidence_get", "complaint_no": "202611230000427",
                                        "token": TOKEN, "seq": 0}),
+        # issue 16 (i16-records): the records requests
+        "casefile_ok": pack({"op": "casefile", "complaint_no": "202611230000427",
+                             "token": TOKEN}),
+        "casefile_unknown_key": pack({"op": "casefile", "complaint_no": "202611230000427",
+                                      "token": TOKEN, "format": "pdf"}),
+        "retention_dry": pack({"op": "retention_run", "token": TOKEN, "dry_run": True,
+                               "limit": 10}),
+        "retention_bad_dry": pack({"op": "retention_run", "token": TOKEN, "dry_run": "yes"}),
+        "retention_big_limit": pack({"op": "retention_run", "token": TOKEN, "limit": 100000}),
+        "kb_promote_edit": pack({"op": "kb_promote", "complaint_no": "202611230000427",
+                                 "token": TOKEN, "summary": "信用卡年费重复收取",
+                                 "answer": "已退还并致歉。"}),
+        "kb_promote_long": pack({"op": "kb_promote", "complaint_no": "202611230000427",
+                                 "token": TOKEN, "answer": "年" * 6000}),
+        "kb_search_words": pack({"op": "kb_search", "token": TOKEN, "business_line": "cards",
+                                 "cause": "fees", "words": "年费 charged", "limit": 5}),
+        "kb_search_bad_limit": pack({"op": "kb_search", "token": TOKEN, "limit": 0}),
     }
 
 

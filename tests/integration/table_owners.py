@@ -193,7 +193,11 @@ def main():
     expect("the owners' interface functions and their owners", {
         "sla_extension_next": "watchdog", "sla_clocks_json": "watchdog",
         "notification_retry": "notifier", "customer_optout_set": "notifier",
-        "customer_optout_remove": "notifier"}, interfaces)
+        "customer_optout_remove": "notifier",
+        # issue 16 (i16-records): the case file's messages, the retention's erasure
+        "notification_casefile": "notifier", "notification_erase_identity": "notifier",
+        "kb_suggest": "intake"},
+        interfaces)
     for fn, o in sorted(interfaces.items()):
         expect_true("interface %s belongs to a table owner (%s)" % (fn, o), o in owners_ok)
 
@@ -284,7 +288,9 @@ def main():
     on_def = sorted(name for name, pred in preds
                     if re.search(r"\bcomplaint_(is_open|on_desk)\(", pred))
     expect("partial indexes of open cases built on the definition",
-           ["complaint_department_open_idx", "complaint_handler_open_idx"], on_def)
+           ["complaint_department_open_idx", "complaint_handler_open_idx",
+            # issue 16 (i16-records): the retention's final cases without closed_at
+            "complaint_retention_unclosed_idx"], on_def)
 
     fns = sql_pairs(
         "SELECT p.proname, replace (coalesce (pg_get_functiondef (p.oid), ''), chr (10), ' ')"
