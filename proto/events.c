@@ -357,6 +357,22 @@ static const events_field_t s_evidence_added [] = {
     F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
 };
 
+/* issue 16 (i16-mailev): an e-mail attachment intake could not keep (over
+ * a limit, the case finished, parts that did not join to the declared
+ * hash) is recorded on the case, not dropped; the stream says why, by
+ * code, and never the name. */
+static const events_field_t s_evidence_refused [] = {
+    F ("seq", INT, REQUIRED, PLAIN, "the row's number on the case (it lists the refusal)"),
+    F ("kind", STR, REQUIRED, PLAIN, "`email_attachment`"),
+    F ("media_type", STR, REQUIRED, PLAIN, "the type the mail gave it"),
+    F ("size", INT, REQUIRED, PLAIN, "the item's declared bytes (none kept)"),
+    F ("reason", STR, REQUIRED, PLAIN, "`item_too_large`, `case_bytes`, `case_items`, "
+       "`case_finished` or `hash_mismatch`"),
+    F ("actor", STR, REQUIRED, PLAIN, "the adapter's key"),
+    F ("actor_role", STR, REQUIRED, PLAIN, "`adapter`"),
+    F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
+};
+
 //  --------------------------------------------------------------------------
 //  The events
 
@@ -372,6 +388,7 @@ enum {
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
     E_HOTSPOT, E_HOTSPOT_CLEARED,
     E_EVIDENCE_ADDED,
+    E_EVIDENCE_REFUSED,         /* issue 16 (i16-mailev) */
     E_COUNT
 };
 
@@ -469,6 +486,10 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.evidence_added", "intake", "intake `evidence_add`: a document or a "
       "recording's reference was kept with the case (never its name or bytes)", NULL,
       OWN (s_evidence_added) },
+    /* issue 16 (i16-mailev) */
+    { "complaint.evidence_refused", "intake", "intake `evidence_add` from the mail adapter: "
+      "an attachment was recorded as not kept, with the reason (never its name or bytes)",
+      NULL, OWN (s_evidence_refused) },
 };
 
 #undef OWN
@@ -1014,6 +1035,16 @@ events_complaint_evidence_added (msgpack_sbuffer *buf, const events_evidence_t *
 {
     PACK (buf, E_EVIDENCE_ADDED, s_int (e->seq), s_str (e->kind), s_str (e->media_type),
           s_int (e->size), s_str (e->actor), s_str (e->actor_role), s_int (e->version));
+}
+
+/* issue 16 (i16-mailev) */
+void
+events_complaint_evidence_refused (msgpack_sbuffer *buf, const events_evidence_t *e,
+                                   const char *reason)
+{
+    PACK (buf, E_EVIDENCE_REFUSED, s_int (e->seq), s_str (e->kind), s_str (e->media_type),
+          s_int (e->size), s_str (reason), s_str (e->actor), s_str (e->actor_role),
+          s_int (e->version));
 }
 
 //  --------------------------------------------------------------------------
@@ -1565,6 +1596,10 @@ events_test (bool verbose)
     events_complaint_evidence_added (&buf, &ev);
     s_verify ("complaint.evidence_added", &buf, &msg);
     S_EXPECT (!proto_map_get (&msg.data, "name"));
+    /* issue 16 (i16-mailev) */
+    S_BEGIN ();
+    events_complaint_evidence_refused (&buf, &ev, "case_bytes");
+    s_verify ("complaint.evidence_refused", &buf, &msg);
     S_EXPECT (packed >= E_COUNT);
 
     //  The validator refuses what the table does not describe.

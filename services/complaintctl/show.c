@@ -305,7 +305,8 @@ s_print_trail (const json_t *actions)
 
 /*  The case's evidence (staff view), one line each, oldest first:
  *      #2  document  账单.pdf  application/pdf  48213 B  sha256 9f2c…  zhang.wei (handler)  2026-11-23 10:02 +08:00
- *  A recording's reference is printed under its line. */
+ *  A recording's reference is printed under its line; an attachment
+ *  intake refused (over a limit...) is listed with "NOT KEPT: reason". */
 static void
 s_print_evidence (const json_t *items)
 {
@@ -332,6 +333,10 @@ s_print_evidence (const json_t *items)
                 ctl_format_time (json_object_get (e, "stored_at"), when, sizeof when));
         if (json_object_get (e, "reference"))
             printf ("      reference %s\n", v [6]);
+        /* issue 16 (i16-mailev): an attachment not kept, and why */
+        const char *refused = json_string_value (json_object_get (e, "refused"));
+        if (refused)
+            printf ("      NOT KEPT: %s\n", refused);
     }
 }
 

@@ -658,6 +658,10 @@ s_add_attachment (s_walk_t *w, const char *filename, const char *content_type,
     unsigned char hash [crypto_hash_sha256_BYTES];
     crypto_hash_sha256 (hash, data, size);
     sodium_bin2hex (a->sha256, sizeof a->sha256, hash, sizeof hash);
+    if (w->limits->keep_attachments) {
+        a->data = s_alloc (size ? size : 1);
+        memcpy (a->data, data, size);
+    }
     g_ptr_array_add (w->attachments, a);
     return 0;
 }
@@ -1223,6 +1227,7 @@ mail_message_destroy (mail_message_t **self_p)
     for (size_t i = 0; i < self->n_attachments; i++) {
         free (self->attachments [i].filename);
         free (self->attachments [i].content_type);
+        free (self->attachments [i].data);
     }
     free (self->attachments);
     free (self->replied_id);

@@ -81,6 +81,9 @@ typedef struct {
     int    max_parts;           /* MIME parts in all, containers included */
     int    max_depth;           /* multipart / message/rfc822 nesting */
     int    max_attachments;
+    bool   keep_attachments;    /* keep each attachment's decoded bytes (data):
+                                 * the adapter re-reads a kept message to send
+                                 * them as evidence (mail_evidence.h) */
 } mail_limits_t;
 
 /* 10 MiB message, 64 KiB body, 8 MiB an attachment, 64 parts, depth 8,
@@ -92,6 +95,7 @@ typedef struct {
     char  *content_type;        /* "application/pdf" */
     size_t size;                /* decoded bytes */
     char   sha256 [65];         /* hex of the decoded bytes */
+    unsigned char *data;        /* the decoded bytes, only with keep_attachments */
 } mail_attachment_t;
 
 /* Every string is UTF-8 and NUL-terminated, NULL when absent. Read only. */
