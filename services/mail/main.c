@@ -234,8 +234,10 @@ s_on_outcome (void *arg, const char *id, spool_sender_outcome_t outcome,
     s_adapter_t *self = (s_adapter_t *) arg;
     const msgpack_object *no = proto_map_get (reply, "complaint_no");
     const msgpack_object *action = proto_map_get (reply, "action");
+    /* issue 16 (i16-mailev): an attachment's part answers with its source */
+    const msgpack_object *part = proto_map_get (reply, "source");
     if (outcome == SPOOL_SENDER_ACCEPTED)
-        log_info (action ? "reply_recorded" : "complaint_submitted",
+        log_info (part ? "evidence_part_sent" : action ? "reply_recorded" : "complaint_submitted",
                   "spool_id=%s complaint_no=%.*s", id,
                   no && no->type == MSGPACK_OBJECT_STR ? (int) no->via.str.size : 1,
                   no && no->type == MSGPACK_OBJECT_STR ? no->via.str.ptr : "-");
