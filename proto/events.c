@@ -366,8 +366,8 @@ static const events_field_t s_evidence_refused [] = {
     F ("kind", STR, REQUIRED, PLAIN, "`email_attachment`"),
     F ("media_type", STR, REQUIRED, PLAIN, "the type the mail gave it"),
     F ("size", INT, REQUIRED, PLAIN, "the item's declared bytes (none kept)"),
-    F ("reason", STR, REQUIRED, PLAIN, "`item_too_large`, `case_bytes`, `case_items`, "
-       "`case_finished` or `hash_mismatch`"),
+    F ("reason", STR, REQUIRED, PLAIN, "`adapter_limit`, `item_too_large`, `case_bytes`, "
+       "`case_items`, `case_finished` or `hash_mismatch`"),
     F ("actor", STR, REQUIRED, PLAIN, "the adapter's key"),
     F ("actor_role", STR, REQUIRED, PLAIN, "`adapter`"),
     F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),

@@ -21,6 +21,8 @@
  *      size           1..INT32_MAX: the whole item's bytes
  *      sha256         64 lower-case hex digits: the whole item's
  *      offset         0..size-1, and offset + this content's size <= size
+ *      (or, instead of content and offset, `refused` 1..300 bytes: the
+ *      adapter kept no bytes, over its own limit, and says why)
  *  evidence_get: complaint_no, token, seq (>= 1).
  *
  *  A size over the limit is refused here, before any store work, with the
@@ -46,7 +48,7 @@ evidence_kind_valid (proto_str_t kind)
 
 static const char *const evidence_add_keys [] = {
     "op", "complaint_no", "token", "kind", "name", "media_type", "content", "reference",
-    "source", "size", "sha256", "offset", NULL
+    "source", "size", "sha256", "offset", "refused", NULL
 };
 static const char *const evidence_get_keys [] = { "op", "complaint_no", "token", "seq", NULL };
 
@@ -112,18 +114,16 @@ s_media_type (const msgpack_object *map, char out [REQUEST_EVIDENCE_MAX_TYPE + 1
     return 0;
 }
 
-/* An e-mail attachment's part: source, the item's size and hash, where
- * this part sits. Called with e->content already checked. */
+/* An e-mail attachment's item: source, its size and hash. */
 static int
-s_attachment_part (const msgpack_object *map, evidence_add_t *e, proto_error_t *err)
+s_attachment_item (const msgpack_object *map, evidence_add_t *e, proto_error_t *err)
 {
     proto_str_t sha = { 0 };
     if (proto_get_str (map, "source", "source", true, 1, REQUEST_EVIDENCE_MAX_SOURCE,
                        &e->source, err)
     ||  proto_get_int (map, "size", "size", true, 1, REQUEST_EVIDENCE_MAX_DECLARED, &e->size,
                        NULL, err)
-    ||  proto_get_str (map, "sha256", "sha256", true, 64, 64, &sha, err)
-    ||  proto_get_int (map, "offset", "offset", true, 0, e->size - 1, &e->offset, NULL, err))
+    ||  proto_get_str (map, "sha256", "sha256", true, 64, 64, &sha, err))
         return -1;
     for (size_t i = 0; i < 64; i++)
         if (!strchr ("0123456789abcdef", sha.ptr [i]) || !sha.ptr [i]) {
@@ -133,6 +133,17 @@ s_attachment_part (const msgpack_object *map, evidence_add_t *e, proto_error_t *
         }
     memcpy (e->sha256, sha.ptr, 64);
     e->sha256 [64] = 0;
+    return 0;
+}
+
+/* One part: the item, and where this part sits. Called with e->content
+ * already checked. */
+static int
+s_attachment_part (const msgpack_object *map, evidence_add_t *e, proto_error_t *err)
+{
+    if (s_attachment_item (map, e, err)
+    ||  proto_get_int (map, "offset", "offset", true, 0, e->size - 1, &e->offset, NULL, err))
+        return -1;
     if ((int64_t) e->content.len > e->size - e->offset) {
         proto_error_set (err, PROTO_E_INVALID_FIELD, "content", "a part of %zu bytes at offset"
                          " %lld runs past the item's size (%lld bytes)", e->content.len,
@@ -140,6 +151,23 @@ s_attachment_part (const msgpack_object *map, evidence_add_t *e, proto_error_t *
         return -1;
     }
     return 0;
+}
+
+/* The adapter kept no bytes (over its own limit): the item and why. */
+static int
+s_attachment_refused (const msgpack_object *map, evidence_add_t *e, proto_error_t *err)
+{
+    static const char *const parts [] = { "content", "offset", "reference", NULL };
+    for (int i = 0; parts [i]; i++)
+        if (proto_map_get (map, parts [i])) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, parts [i], "an attachment the"
+                             " adapter refused carries no %s", parts [i]);
+            return -1;
+        }
+    if (proto_get_str (map, "refused", "refused", true, 1, REQUEST_EVIDENCE_MAX_REFUSED,
+                       &e->refused, err))
+        return -1;
+    return s_attachment_item (map, e, err);
 }
 
 int
@@ -169,7 +197,8 @@ evidence_add_decode (const msgpack_object *map, evidence_add_t *e, proto_error_t
     if (!attachment && proto_get_str (map, "token", "token", true, 1, 128, &e->token, err))
         return -1;
     if (!attachment) {
-        static const char *const parts [] = { "source", "size", "sha256", "offset", NULL };
+        static const char *const parts [] = { "source", "size", "sha256", "offset", "refused",
+                                              NULL };
         for (int i = 0; parts [i]; i++)
             if (proto_map_get (map, parts [i])) {
                 proto_error_set (err, PROTO_E_INVALID_FIELD, parts [i], "only an"
@@ -181,6 +210,8 @@ evidence_add_decode (const msgpack_object *map, evidence_add_t *e, proto_error_t
     ||  s_name (e->name, err)
     ||  s_media_type (map, e->media_type, err))
         return -1;
+    if (attachment && proto_map_get (map, "refused"))
+        return s_attachment_refused (map, e, err);
     bool recording = strcmp (e->kind, "recording_ref") == 0;
     const msgpack_object *content = proto_map_get (map, "content");
     if (recording) {
@@ -236,6 +267,7 @@ evidence_add_pack (msgpack_sbuffer *buf, const evidence_add_t *e)
     msgpack_packer pk;
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
     bool part = e->source.ptr != NULL;
+    bool refused = part && e->refused.ptr != NULL;
     msgpack_pack_map (&pk, 5 + (e->token.ptr != NULL) + (e->content.ptr != NULL)
                            + (e->reference.ptr != NULL) + (part ? 4 : 0));
     proto_pack_kv_cstr (&pk, "op", "evidence_add");
@@ -249,7 +281,12 @@ evidence_add_pack (msgpack_sbuffer *buf, const evidence_add_t *e)
         proto_pack_strn (&pk, e->source.ptr, e->source.len);
         proto_pack_kv_int (&pk, "size", e->size);
         proto_pack_kv_cstr (&pk, "sha256", e->sha256);
-        proto_pack_kv_int (&pk, "offset", e->offset);
+        if (refused) {
+            proto_pack_cstr (&pk, "refused");
+            proto_pack_strn (&pk, e->refused.ptr, e->refused.len);
+        }
+        else
+            proto_pack_kv_int (&pk, "offset", e->offset);
     }
     proto_pack_kv_cstr (&pk, "kind", e->kind);
     proto_pack_cstr (&pk, "name");
@@ -365,6 +402,16 @@ evidence_request_test (bool verbose)
     assert (s_test_roundtrip (&in, &out, &err) == -1
             && s_test_err (&err, PROTO_E_INVALID_FIELD, "sha256"));
     in.sha256 [3] = '0';
+    //  Refused by the adapter: no content, no offset; a reason
+    in.refused = S ("attachment_too_large: 9 MiB over the adapter's 8 MiB");
+    assert (s_test_roundtrip (&in, &out, &err) == -1
+            && s_test_err (&err, PROTO_E_INVALID_FIELD, "content"));
+    proto_str_t kept = in.content;
+    in.content = (proto_str_t) { NULL, 0 };
+    assert (s_test_roundtrip (&in, &out, &err) == 0 && out.refused.len == in.refused.len
+            && out.size == 25 && !out.content.ptr);
+    in.content = kept;
+    in.refused = (proto_str_t) { NULL, 0 };
     in.token = S ("t0k");               /* the adapter's kind never with a token */
     assert (s_test_roundtrip (&in, &out, &err) == -1
             && s_test_err (&err, PROTO_E_INVALID_FIELD, "kind"));

@@ -35,6 +35,7 @@
 #define REQUEST_EVIDENCE_MAX_TYPE    127           /* a media type: type/subtype */
 #define REQUEST_EVIDENCE_MAX_REF     1024          /* a recording's reference */
 #define REQUEST_EVIDENCE_MAX_SOURCE  998           /* an attachment's "<Message-ID>#N" */
+#define REQUEST_EVIDENCE_MAX_REFUSED 300           /* the adapter's reason it kept no bytes */
 #define REQUEST_EVIDENCE_MAX_DECLARED INT32_MAX    /* an attachment's declared size (intake's
                                                     * item limit refuses most of it: recorded) */
 
@@ -56,6 +57,8 @@ typedef struct {
     int64_t size;                  /* the whole item's bytes */
     char sha256 [65];              /* the whole item's SHA-256, lower-case hex */
     int64_t offset;                /* where this part's content starts in the item */
+    proto_str_t refused;           /* instead of content and offset: the adapter did
+                                    * not keep the item (over its own limit): why */
 } evidence_add_t;
 
 typedef struct {

@@ -7,6 +7,10 @@
  *  declared hash only lets intake tell a mis-joined item (parts of two
  *  different sendings at the same offsets) from a whole one.
  *
+ *  An item the adapter itself did not keep (over its --max-attachment)
+ *  comes as one request with `refused` and no bytes: a refused row
+ *  (adapter_limit) at once.
+ *
  *  Refusals are rows, not errors: the adapter's spool would keep an error
  *  for an operator, and the staff would never learn the customer sent
  *  something. A refused row has the name, type, declared size and hash,
@@ -171,6 +175,9 @@ s_read (void *arg)
     long long bytes = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
     self->seq = strtoll (PQgetvalue (res, 0, 2), NULL, 10) + 1;
     PQclear (res);
+    if (e->refused.ptr)
+        s_refuse (self, "adapter_limit", "%.*s", (int) e->refused.len, e->refused.ptr);
+    else
     if (!lifecycle_state_open (self->state))
         s_refuse (self, "case_finished", "the case was %s when the attachment arrived;"
                   " evidence is added to an open case", lifecycle_state_name (self->state));

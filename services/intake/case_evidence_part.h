@@ -19,7 +19,9 @@
  *      the item already on the case (its source, or the
  *      same sha256 under the same name)?                   answer it again,
  *                                                          "duplicate", write nothing
- *      may the case keep it?  open (else case_finished),
+ *      may the case keep it?  the adapter kept it (else
+ *      adapter_limit: a request with `refused`, no bytes),
+ *      open (else case_finished),
  *      size <= EVIDENCE_MAX_ITEM_BYTES (item_too_large),
  *      items < EVIDENCE_MAX_ITEMS (case_items), bytes +
  *      size <= EVIDENCE_MAX_CASE_BYTES (case_bytes)        else a refused row:

@@ -132,6 +132,16 @@ s_source (const char *ref, size_t index, char *out, size_t out_size)
     }
 }
 
+/* One request into the spool (not yet synced). 0, or -1 (errno). */
+static int
+s_put (mail_evidence_t *self, msgpack_sbuffer *buf, const evidence_add_t *e)
+{
+    msgpack_sbuffer_clear (buf);
+    evidence_add_pack (buf, e);
+    char id [SPOOL_ID_SIZE];
+    return spool_put_unsynced (self->spool, buf->data, buf->size, id);
+}
+
 /* Every attachment of the message in eml, in parts, into the spool for
  * complaint_no. Returns the parts spooled, or -1 (errno) when one could
  * not be written: then the .eml stays and the whole is done again later. */
@@ -151,9 +161,15 @@ s_spool_parts (mail_evidence_t *self, const char *eml, const char *complaint_no)
     msgpack_sbuffer_init (&buf);
     for (size_t i = 0; i < m->n_attachments && !failed; i++) {
         const mail_attachment_t *a = &m->attachments [i];
-        if (!a->data || a->size == 0)
-            continue;               /* an empty file: nothing to keep */
+        if (a->size == 0) {
+            log_info ("evidence_empty", "attachment=%zu reason=\"no bytes: nothing to keep\"",
+                      i + 1);
+            continue;
+        }
+        if (!a->data && !a->over_limit)
+            continue;               /* not kept by the parser: cannot happen */
         char name [REQUEST_EVIDENCE_MAX_NAME + 1], source [REQUEST_EVIDENCE_MAX_SOURCE + 1];
+        char refused [REQUEST_EVIDENCE_MAX_REFUSED + 1];
         s_clean_name (a->filename ? a->filename : "", i + 1, name, sizeof name);
         s_source (m->ref ? m->ref : "unknown", i + 1, source, sizeof source);
         evidence_add_t e = { .kind = "email_attachment",
@@ -163,14 +179,24 @@ s_spool_parts (mail_evidence_t *self, const char *eml, const char *complaint_no)
         snprintf (e.complaint_no, sizeof e.complaint_no, "%s", complaint_no);
         snprintf (e.media_type, sizeof e.media_type, "%s", s_clean_type (a->content_type));
         snprintf (e.sha256, sizeof e.sha256, "%s", a->sha256);
+        if (a->over_limit) {
+            //  Over this adapter's own limit: the case records it as not
+            //  kept, with why; the bytes stay in the message only.
+            snprintf (refused, sizeof refused, "the attachment is %zu bytes, over the mail"
+                      " adapter's limit of %zu bytes (--max-attachment)", a->size,
+                      self->limits.max_attachment);
+            e.refused = (proto_str_t) { refused, strlen (refused) };
+            if (s_put (self, &buf, &e))
+                failed = errno;
+            else
+                parts++;
+            continue;
+        }
         for (size_t off = 0; off < a->size; off += MAIL_EVIDENCE_PART) {
             size_t len = a->size - off < MAIL_EVIDENCE_PART ? a->size - off : MAIL_EVIDENCE_PART;
             e.offset = (int64_t) off;
             e.content = (proto_str_t) { (const char *) a->data + off, len };
-            msgpack_sbuffer_clear (&buf);
-            evidence_add_pack (&buf, &e);
-            char id [SPOOL_ID_SIZE];
-            if (spool_put_unsynced (self->spool, buf.data, buf.size, id)) {
+            if (s_put (self, &buf, &e)) {
                 failed = errno;
                 break;
             }
@@ -364,6 +390,52 @@ mail_evidence_test (bool verbose, int *passed, int *failed)
     zlist_destroy (&ids);
     s_check (verbose, passed, failed, decoded && covered == (int64_t) big,
              "parts decode as evidence_add and cover the item");
+
+    //  Over the adapter's own limit: one request, refused, no bytes.
+    mail_evidence_destroy (&self);
+    limits.max_attachment = 1000;
+    self = mail_evidence_new (dir, spool, &limits, err, sizeof err);
+    ids = spool_pending (spool, 10);
+    for (char *e = (char *) zlist_first (ids); e; e = (char *) zlist_next (ids))
+        spool_done (spool, e, NULL, 0);
+    zlist_destroy (&ids);
+    char *small = malloc (big * 2 + 1024);
+    sprintf (small, "From: a@example.com\nTo: b@example.com\nMessage-ID: <m2@example.com>\n"
+             "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+             "--b\nContent-Type: text/plain\n\nwords\n--b\nContent-Type: application/pdf\n"
+             "Content-Disposition: attachment; filename=a.pdf\n\n%%PDF-1.4\n--b\n"
+             "Content-Type: application/octet-stream\n"
+             "Content-Disposition: attachment; filename=big.bin\n\n%02000d\n--b--\n", 0);
+    char id2 [SPOOL_ID_SIZE];
+    int kept = spool_put (spool, "s", 1, id2) == 0
+               && mail_evidence_keep (self, id2, small, strlen (small)) == 0;
+    free (small);
+    msgpack_sbuffer_init (&reply);
+    msgpack_packer_init (&pk, &reply, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 2);
+    proto_pack_kv_bool (&pk, "ok", true);
+    proto_pack_kv_cstr (&pk, "complaint_no", "202611230000427");
+    kept = kept && spool_done (spool, id2, reply.data, reply.size) == 0;
+    msgpack_sbuffer_destroy (&reply);
+    size_t sent = kept ? mail_evidence_resume (self) : 0;
+    int refusals = 0;
+    ids = spool_pending (spool, 10);
+    for (char *e = (char *) zlist_first (ids); e; e = (char *) zlist_next (ids)) {
+        zchunk_t *c = spool_read (spool, e);
+        msgpack_unpacked msg;
+        msgpack_unpacked_init (&msg);
+        request_t req;
+        proto_error_t perr = { 0 };
+        if (c && request_decode (zchunk_data (c), zchunk_size (c), &msg, &req, &perr) == 0
+        &&  req.op == REQUEST_EVIDENCE_ADD && req.u.evidence_add.refused.ptr
+        &&  !req.u.evidence_add.content.ptr && req.u.evidence_add.size == 2000)
+            refusals++;
+        msgpack_unpacked_destroy (&msg);
+        zchunk_destroy (&c);
+    }
+    zlist_destroy (&ids);
+    s_check (verbose, passed, failed, sent == 2 && refusals == 1,
+             "over the adapter's limit: one refusal, no bytes; the other attachment sent");
     mail_evidence_destroy (&self);
     mail_evidence_destroy (&self);
     spool_destroy (&spool);

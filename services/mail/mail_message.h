@@ -49,7 +49,7 @@ typedef enum {
 
 /* Why a message is unparsable (code; `field` names the limit or header). */
 #define MAIL_E_EMPTY            "empty"             /* no bytes at all */
-#define MAIL_E_TOO_LARGE        "too_large"         /* message, body or an attachment over its limit */
+#define MAIL_E_TOO_LARGE        "too_large"         /* message or body over its limit */
 #define MAIL_E_TOO_MANY_PARTS   "too_many_parts"    /* more MIME parts than max_parts */
 #define MAIL_E_TOO_DEEP         "too_deep"          /* multiparts nested deeper than max_depth */
 #define MAIL_E_TOO_MANY_ATTACHMENTS "too_many_attachments"
@@ -96,6 +96,8 @@ typedef struct {
     size_t size;                /* decoded bytes */
     char   sha256 [65];         /* hex of the decoded bytes */
     unsigned char *data;        /* the decoded bytes, only with keep_attachments */
+    bool   over_limit;          /* over max_attachment: listed, never kept (the
+                                 * case records it as refused) */
 } mail_attachment_t;
 
 /* Every string is UTF-8 and NUL-terminated, NULL when absent. Read only. */

@@ -60,7 +60,7 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_LONG ("max-message", "COMPLAINTS_MAIL_MAX_MESSAGE", 10485760, 1024, 104857600,
                  "bytes of one whole message"),
     DAEMON_LONG ("max-attachment", "COMPLAINTS_MAIL_MAX_ATTACHMENT", 8388608, 0, 104857600,
-                 "decoded bytes of one attachment"),
+                 "decoded bytes of one attachment kept as evidence (larger: listed as not kept)"),
     DAEMON_LONG ("max-attachments", "COMPLAINTS_MAIL_MAX_ATTACHMENTS", 20, 0, 1000,
                  "attachments in one message"),
     DAEMON_LONG ("max-parts", "COMPLAINTS_MAIL_MAX_PARTS", 64, 1, 10000,
@@ -127,9 +127,9 @@ s_to_json (const mail_message_t *m, int64_t now_ms)
     for (size_t i = 0; i < m->n_attachments; i++) {
         const mail_attachment_t *a = &m->attachments [i];
         json_array_append_new (attachments,
-            json_pack ("{s:s, s:s, s:I, s:s}", "filename", a->filename,
+            json_pack ("{s:s, s:s, s:I, s:s, s:b}", "filename", a->filename,
                        "content_type", a->content_type, "size", (json_int_t) a->size,
-                       "sha256", a->sha256));
+                       "sha256", a->sha256, "over_limit", a->over_limit));
     }
     json_object_set_new (out, "attachments", attachments);
     json_object_set_new (out, "complaint_no",

@@ -132,6 +132,10 @@ def request_seeds():
         "evidence_part_with_token": pack(part(token=TOKEN)),
         "evidence_part_no_source": pack(part(source=None)),
         "evidence_part_doc_offset": pack(evidence(offset=0)),
+        "evidence_part_refused": pack(part(offset=None, content=None,
+                                           refused="the attachment is 9437184 bytes, over the"
+                                                   " mail adapter's limit of 8388608 bytes")),
+        "evidence_part_refused_with_content": pack(part(offset=None, refused="x")),
     }
 
 

@@ -24,6 +24,8 @@ Steps (mail_evidence.sh drives; each a deadline, never a sleep):
              evidence/ID.eml
   resumed    the restarted adapter sends the parts again: intake answers
              duplicates, still one row
+  limited    (--max-attachment 100000) the complaint goes in; the attachment
+             over the adapter's limit is listed as not kept, with the reason
 """
 import glob
 import hashlib
@@ -323,9 +325,39 @@ def resumed():
     checks.expect("no parts left", 0, parts_left())
 
 
+def limited():
+    mid = "evidence-limit-%d@mail.example.net" % os.getpid()
+    big, small = blob(150 * 1024, "over-limit"), pdf(20 * 1024, "under-limit")
+    data = mail(mid, "贷款提前还款违约金争议", "提前还款被收取违约金，合同和录音截图见附件。",
+                [("贷款合同扫描.pdf", "application", "pdf", small),
+                 ("录音截图.bin", "application", "octet-stream", big)])
+    code, text = mail_e2e.lmtp_send(data, sender=CUSTOMER)
+    checks.expect("LMTP: a complaint with an attachment over the adapter's limit accepted",
+                  250, code)
+    no, handler = wait_case(mid)
+    wait_items(no, 2, "both attachments are listed on the case")
+    rows = items(no)
+    checks.expect("the small one kept; the big one refused by the adapter, no bytes",
+                  [("贷款合同扫描.pdf", hashlib.sha256(small).hexdigest(), "", "t"),
+                   ("录音截图.bin", hashlib.sha256(big).hexdigest(), "adapter_limit", "f")],
+                  [(r[2], r[5], r[9].split(":")[0], r[10]) for r in rows])
+    checks.expect_true("the reason names the size and the limit",
+                       len(rows) == 2 and "153600 bytes" in rows[1][9] and "100000" in rows[1][9],
+                       rows[1][9] if len(rows) == 2 else rows)
+    tokens = checks.staff_tokens(os.path.join(os.environ["TEST_DIR"], "staff", "tokens.plain"))
+    rc, out, err = checks.run([A.ctl, "show", no],
+                              env=dict(os.environ, COMPLAINTS_TOKEN=tokens.get(handler, "")))
+    checks.expect_true("show (as the case's handler): NOT KEPT with the adapter's reason",
+                       "NOT KEPT: adapter_limit: the attachment is 153600 bytes" in out, out[-600:])
+    evs = checks.events("type = 'complaint.evidence_refused' and complaint_no = :'no'", no=no)
+    checks.expect("complaint.evidence_refused: adapter_limit", ["adapter_limit"],
+                  [e[2]["data"].get("reason") for e in evs])
+    checks.wait_for("the adapter's spool drained", spool_drained, 20)
+
+
 if __name__ == "__main__":
     sys.exit(checks.step_main({"submit": submit, "check": check, "reply": reply, "keys": keys,
                                "frozen": frozen, "crashed": crashed, "staged": staged,
-                               "resumed": resumed},
+                               "resumed": resumed, "limited": limited},
                               ("--maildir", "--dir", "--lmtp-port", "--metrics-port", "--ctl",
                                "--out"), setup=setup))

@@ -18,6 +18,9 @@
 #   (shell)  the adapter killed -9 again; the disk put back as a crash
 #            between the submit's answer and the parts leaves it:
 #   resumed  the restarted adapter sends the parts again: still once
+#   limited  (the adapter restarted with --max-attachment 100000) a complaint
+#            with a 150 KiB and a small attachment: the complaint is in, the
+#            small one kept, the big one listed "NOT KEPT: adapter_limit"
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../mail_lib.sh"
 start_mail
@@ -64,3 +67,10 @@ assert_eq "mail_evidence.py resumed exit status" 0 "$?"
 
 kill_service mail TERM
 assert_eq "mail exit status on SIGTERM" 0 "$?"
+
+# An attachment over the adapter's own limit: the complaint goes in, the
+# attachment is recorded on the case as not kept.
+start_mail --max-attachment 100000
+evpy limited
+assert_eq "mail_evidence.py limited exit status" 0 "$?"
+kill_service mail TERM
