@@ -30,8 +30,9 @@
  *      order); everything else is an attachment: decoded, measured,
  *      hashed (SHA-256, libsodium) — evidence metadata, the bytes stay in
  *      the spooled message. One over max_attachment is listed as
- *      over_limit (the case records it as not kept), never a refusal. A multipart whose closing boundary is missing
- *      means the message was cut (truncated).
+ *      over_limit (the case records it as not kept), never a refusal.
+ *      A multipart whose closing boundary is missing means the message
+ *      was cut (truncated).
  *   6. Body text: transfer encoding undone by GMime (base64 checked for
  *      stray characters first: GMime's decoder skips them silently), then
  *      the declared charset converted to UTF-8 with iconv, strictly — one
