@@ -317,6 +317,23 @@ spool_read (spool_t *self, const char *id)
     return zchunk_slurp (path, 0);
 }
 
+/* issue 16 (i16-mailev): intake's answer kept beside a finished entry,
+ * for what an adapter does after it (the mail adapter's attachments,
+ * resumed after a restart). */
+zchunk_t *
+spool_answer (spool_t *self, const char *id, bool *rejected)
+{
+    assert (self && id && rejected);
+    char path [PATH_MAX];
+    s_path (self, path, sizeof path, "done", id, ".reply");
+    *rejected = false;
+    if (access (path, F_OK) == 0)
+        return zchunk_slurp (path, 0);
+    s_path (self, path, sizeof path, "rejected", id, ".reply");
+    *rejected = access (path, F_OK) == 0;
+    return *rejected ? zchunk_slurp (path, 0) : NULL;
+}
+
 static int
 s_move (spool_t *self, const char *folder, const char *id, const void *reply, size_t size)
 {

@@ -32,6 +32,7 @@
  *      spool_read          an entry's bytes
  *      spool_done          acknowledged: to done/ with the reply
  *      spool_reject        refused: to rejected/ with the reason
+ *      spool_answer        intake's answer to a finished entry
  *      spool_count         entries in new/
  *      spool_prune         done/ entries older than a given age
  *      spool_file_put      any file written the same durable way (an
@@ -80,6 +81,11 @@ zchunk_t *spool_read (spool_t *self, const char *id);
  * rejected/ (reply: the error answer). 0 or -1 (errno). */
 int spool_done (spool_t *self, const char *id, const void *reply, size_t reply_size);
 int spool_reject (spool_t *self, const char *id, const void *reply, size_t reply_size);
+
+/* issue 16 (i16-mailev): intake's answer to a finished entry: done/ID.reply
+ * (*rejected false) or rejected/ID.reply (true); NULL when the entry is not
+ * finished (still in new/) or was pruned. */
+zchunk_t *spool_answer (spool_t *self, const char *id, bool *rejected);
 
 size_t spool_count (spool_t *self);
 

@@ -392,6 +392,22 @@ static const events_field_t s_anonymised [] = {
     F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
 };
 
+/* issue 16 (i16-mailev): an e-mail attachment intake could not keep (over
+ * a limit, the case finished, parts that did not join to the declared
+ * hash) is recorded on the case, not dropped; the stream says why, by
+ * code, and never the name. */
+static const events_field_t s_evidence_refused [] = {
+    F ("seq", INT, REQUIRED, PLAIN, "the row's number on the case (it lists the refusal)"),
+    F ("kind", STR, REQUIRED, PLAIN, "`email_attachment`"),
+    F ("media_type", STR, REQUIRED, PLAIN, "the type the mail gave it"),
+    F ("size", INT, REQUIRED, PLAIN, "the item's declared bytes (none kept)"),
+    F ("reason", STR, REQUIRED, PLAIN, "`adapter_limit`, `item_too_large`, `case_bytes`, "
+       "`case_items`, `case_finished` or `hash_mismatch`"),
+    F ("actor", STR, REQUIRED, PLAIN, "the adapter's key"),
+    F ("actor_role", STR, REQUIRED, PLAIN, "`adapter`"),
+    F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
+};
+
 //  --------------------------------------------------------------------------
 //  The events
 
@@ -409,6 +425,7 @@ enum {
     E_EVIDENCE_ADDED,
     E_PROPOSED, E_PROPOSAL_RETURNED,        /* issue 16 (i16-vetting) */
     E_ANONYMISED,                   /* issue 16 (i16-records) */
+    E_EVIDENCE_REFUSED,         /* issue 16 (i16-mailev) */
     E_COUNT
 };
 
@@ -517,6 +534,10 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.anonymised", "intake", "intake `retention_run`: the retention period after "
       "closure ended; the customer's identity was erased, free text scrubbed, evidence bytes "
       "deleted, the case kept anonymised", NULL, OWN (s_anonymised) },
+    /* issue 16 (i16-mailev) */
+    { "complaint.evidence_refused", "intake", "intake `evidence_add` from the mail adapter: "
+      "an attachment was recorded as not kept, with the reason (never its name or bytes)",
+      NULL, OWN (s_evidence_refused) },
 };
 
 #undef OWN
@@ -1092,6 +1113,16 @@ events_complaint_anonymised (msgpack_sbuffer *buf, const events_anonymised_t *a)
           s_str (a->actor), s_int (a->version));
 }
 
+/* issue 16 (i16-mailev) */
+void
+events_complaint_evidence_refused (msgpack_sbuffer *buf, const events_evidence_t *e,
+                                   const char *reason)
+{
+    PACK (buf, E_EVIDENCE_REFUSED, s_int (e->seq), s_str (e->kind), s_str (e->media_type),
+          s_int (e->size), s_str (reason), s_str (e->actor), s_str (e->actor_role),
+          s_int (e->version));
+}
+
 //  --------------------------------------------------------------------------
 //  Validation
 
@@ -1657,6 +1688,10 @@ events_test (bool verbose)
     S_BEGIN ();
     events_complaint_anonymised (&buf, &an);
     s_verify ("complaint.anonymised", &buf, &msg);
+    /* issue 16 (i16-mailev) */
+    S_BEGIN ();
+    events_complaint_evidence_refused (&buf, &ev, "case_bytes");
+    s_verify ("complaint.evidence_refused", &buf, &msg);
     S_EXPECT (packed >= E_COUNT);
 
     //  The validator refuses what the table does not describe.

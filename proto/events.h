@@ -289,6 +289,9 @@ typedef struct {
     int64_t version;
 } events_evidence_t;
 void events_complaint_evidence_added (msgpack_sbuffer *buf, const events_evidence_t *e);
+/* issue 16 (i16-mailev): an attachment recorded as not kept; reason a code */
+void events_complaint_evidence_refused (msgpack_sbuffer *buf, const events_evidence_t *e,
+                                        const char *reason);
 
 /* issue 16 (i16-records): a closed case anonymised (intake `retention_run`). */
 typedef struct {

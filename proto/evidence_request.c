@@ -3,10 +3,11 @@
  *
  *  evidence_add:
  *      complaint_no   required, a valid number
- *      token          required: staff only (the mail adapter's attachments
- *                     are issue 16 §3, not built yet: docs/adapters.md)
- *      kind           document | recording_ref (email_attachment is the
- *                     mail adapter's kind: refused from staff)
+ *      token          required for staff (document, recording_ref); absent
+ *                     from the mail adapter (email_attachment: its CURVE
+ *                     key is checked by intake's request loop)
+ *      kind           document | recording_ref | email_attachment (the
+ *                     last is the mail adapter's: refused with a token)
  *      name           1..255 characters, no control characters and no '/'
  *                     or '\': a file's name, never a path
  *      media_type     type/subtype of RFC 6838's restricted names, stored
@@ -15,6 +16,13 @@
  *                     document's bytes; refused with a recording_ref
  *      reference      str 1..1024: a recording_ref's id or URI; refused
  *                     with a document
+ *      email_attachment only, each required:
+ *      source         1..998 bytes: "<Message-ID>#<part index>"
+ *      size           1..INT32_MAX: the whole item's bytes
+ *      sha256         64 lower-case hex digits: the whole item's
+ *      offset         0..size-1, and offset + this content's size <= size
+ *      (or, instead of content and offset, `refused` 1..300 bytes: the
+ *      adapter kept no bytes, over its own limit, and says why)
  *  evidence_get: complaint_no, token, seq (>= 1).
  *
  *  A size over the limit is refused here, before any store work, with the
@@ -39,7 +47,8 @@ evidence_kind_valid (proto_str_t kind)
 }
 
 static const char *const evidence_add_keys [] = {
-    "op", "complaint_no", "token", "kind", "name", "media_type", "content", "reference", NULL
+    "op", "complaint_no", "token", "kind", "name", "media_type", "content", "reference",
+    "source", "size", "sha256", "offset", "refused", NULL
 };
 static const char *const evidence_get_keys [] = { "op", "complaint_no", "token", "seq", NULL };
 
@@ -105,33 +114,104 @@ s_media_type (const msgpack_object *map, char out [REQUEST_EVIDENCE_MAX_TYPE + 1
     return 0;
 }
 
+/* An e-mail attachment's item: source, its size and hash. */
+static int
+s_attachment_item (const msgpack_object *map, evidence_add_t *e, proto_error_t *err)
+{
+    proto_str_t sha = { 0 };
+    if (proto_get_str (map, "source", "source", true, 1, REQUEST_EVIDENCE_MAX_SOURCE,
+                       &e->source, err)
+    ||  proto_get_int (map, "size", "size", true, 1, REQUEST_EVIDENCE_MAX_DECLARED, &e->size,
+                       NULL, err)
+    ||  proto_get_str (map, "sha256", "sha256", true, 64, 64, &sha, err))
+        return -1;
+    for (size_t i = 0; i < 64; i++)
+        if (!strchr ("0123456789abcdef", sha.ptr [i]) || !sha.ptr [i]) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "sha256",
+                             "sha256 must be 64 lower-case hex digits");
+            return -1;
+        }
+    memcpy (e->sha256, sha.ptr, 64);
+    e->sha256 [64] = 0;
+    return 0;
+}
+
+/* One part: the item, and where this part sits. Called with e->content
+ * already checked. */
+static int
+s_attachment_part (const msgpack_object *map, evidence_add_t *e, proto_error_t *err)
+{
+    if (s_attachment_item (map, e, err)
+    ||  proto_get_int (map, "offset", "offset", true, 0, e->size - 1, &e->offset, NULL, err))
+        return -1;
+    if ((int64_t) e->content.len > e->size - e->offset) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "content", "a part of %zu bytes at offset"
+                         " %lld runs past the item's size (%lld bytes)", e->content.len,
+                         (long long) e->offset, (long long) e->size);
+        return -1;
+    }
+    return 0;
+}
+
+/* The adapter kept no bytes (over its own limit): the item and why. */
+static int
+s_attachment_refused (const msgpack_object *map, evidence_add_t *e, proto_error_t *err)
+{
+    static const char *const parts [] = { "content", "offset", "reference", NULL };
+    for (int i = 0; parts [i]; i++)
+        if (proto_map_get (map, parts [i])) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, parts [i], "an attachment the"
+                             " adapter refused carries no %s", parts [i]);
+            return -1;
+        }
+    if (proto_get_str (map, "refused", "refused", true, 1, REQUEST_EVIDENCE_MAX_REFUSED,
+                       &e->refused, err))
+        return -1;
+    return s_attachment_item (map, e, err);
+}
+
 int
 evidence_add_decode (const msgpack_object *map, evidence_add_t *e, proto_error_t *err)
 {
     memset (e, 0, sizeof *e);
     if (request_known_keys (map, evidence_add_keys, "evidence_add", err)
-    ||  request_complaint_no (map, e->complaint_no, err)
-    ||  proto_get_str (map, "token", "token", true, 1, 128, &e->token, err))
+    ||  request_complaint_no (map, e->complaint_no, err))
         return -1;
     proto_str_t kind = { 0 };
     if (proto_get_str (map, "kind", "kind", true, 1, sizeof e->kind - 1, &kind, err))
         return -1;
     if (!evidence_kind_valid (kind)) {
         proto_error_set (err, PROTO_E_INVALID_FIELD, "kind",
-                         "kind must be document or recording_ref");
+                         "kind must be document, recording_ref or email_attachment");
         return -1;
     }
     memcpy (e->kind, kind.ptr, kind.len);
     e->kind [kind.len] = 0;
-    if (strcmp (e->kind, "email_attachment") == 0) {
+    bool attachment = strcmp (e->kind, "email_attachment") == 0;
+    if (attachment && proto_map_get (map, "token")) {
         proto_error_set (err, PROTO_E_INVALID_FIELD, "kind", "email_attachment is the mail"
-                         " adapter's kind; staff hand in a document or a recording_ref");
+                         " adapter's kind (its key, no token); staff hand in a document or a"
+                         " recording_ref");
         return -1;
+    }
+    if (!attachment && proto_get_str (map, "token", "token", true, 1, 128, &e->token, err))
+        return -1;
+    if (!attachment) {
+        static const char *const parts [] = { "source", "size", "sha256", "offset", "refused",
+                                              NULL };
+        for (int i = 0; parts [i]; i++)
+            if (proto_map_get (map, parts [i])) {
+                proto_error_set (err, PROTO_E_INVALID_FIELD, parts [i], "only an"
+                                 " email_attachment's part carries %s", parts [i]);
+                return -1;
+            }
     }
     if (proto_get_str (map, "name", "name", true, 1, REQUEST_EVIDENCE_MAX_NAME, &e->name, err)
     ||  s_name (e->name, err)
     ||  s_media_type (map, e->media_type, err))
         return -1;
+    if (attachment && proto_map_get (map, "refused"))
+        return s_attachment_refused (map, e, err);
     bool recording = strcmp (e->kind, "recording_ref") == 0;
     const msgpack_object *content = proto_map_get (map, "content");
     if (recording) {
@@ -161,13 +241,13 @@ evidence_add_decode (const msgpack_object *map, evidence_add_t *e, proto_error_t
         return -1;
     }
     if (content->via.bin.size > REQUEST_EVIDENCE_MAX_BYTES) {
-        proto_error_set (err, PROTO_E_TOO_LARGE, "content", "content is %u bytes; one item"
+        proto_error_set (err, PROTO_E_TOO_LARGE, "content", "content is %u bytes; one %s"
                          " may be at most %d bytes", (unsigned) content->via.bin.size,
-                         REQUEST_EVIDENCE_MAX_BYTES);
+                         attachment ? "part" : "item", REQUEST_EVIDENCE_MAX_BYTES);
         return -1;
     }
     e->content = (proto_str_t) { content->via.bin.ptr, content->via.bin.size };
-    return 0;
+    return attachment ? s_attachment_part (map, e, err) : 0;
 }
 
 int
@@ -186,11 +266,28 @@ evidence_add_pack (msgpack_sbuffer *buf, const evidence_add_t *e)
 {
     msgpack_packer pk;
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6 + (e->content.ptr != NULL) + (e->reference.ptr != NULL));
+    bool part = e->source.ptr != NULL;
+    bool refused = part && e->refused.ptr != NULL;
+    msgpack_pack_map (&pk, 5 + (e->token.ptr != NULL) + (e->content.ptr != NULL)
+                           + (e->reference.ptr != NULL) + (part ? 4 : 0));
     proto_pack_kv_cstr (&pk, "op", "evidence_add");
     proto_pack_kv_cstr (&pk, "complaint_no", e->complaint_no);
-    proto_pack_cstr (&pk, "token");
-    proto_pack_strn (&pk, e->token.ptr, e->token.len);
+    if (e->token.ptr) {
+        proto_pack_cstr (&pk, "token");
+        proto_pack_strn (&pk, e->token.ptr, e->token.len);
+    }
+    if (part) {
+        proto_pack_cstr (&pk, "source");
+        proto_pack_strn (&pk, e->source.ptr, e->source.len);
+        proto_pack_kv_int (&pk, "size", e->size);
+        proto_pack_kv_cstr (&pk, "sha256", e->sha256);
+        if (refused) {
+            proto_pack_cstr (&pk, "refused");
+            proto_pack_strn (&pk, e->refused.ptr, e->refused.len);
+        }
+        else
+            proto_pack_kv_int (&pk, "offset", e->offset);
+    }
     proto_pack_kv_cstr (&pk, "kind", e->kind);
     proto_pack_cstr (&pk, "name");
     proto_pack_strn (&pk, e->name.ptr, e->name.len);
@@ -284,6 +381,44 @@ evidence_request_test (bool verbose)
     snprintf (in.kind, sizeof in.kind, "email_attachment");
     assert (s_test_roundtrip (&in, &out, &err) == -1
             && s_test_err (&err, PROTO_E_INVALID_FIELD, "kind"));
+    //  The adapter's part: no token; source, size, sha256, offset required
+    in.token = (proto_str_t) { NULL, 0 };
+    assert (s_test_roundtrip (&in, &out, &err) == -1
+            && s_test_err (&err, PROTO_E_MISSING_FIELD, "source"));
+    in.source = S ("<a1@mail.example>#1");
+    in.size = 25;
+    in.offset = 10;
+    snprintf (in.sha256, sizeof in.sha256, "%064d", 7);
+    assert (s_test_roundtrip (&in, &out, &err) == 0 && out.offset == 10 && out.size == 25
+            && out.content.len == 10 && !out.token.ptr && strcmp (out.sha256, in.sha256) == 0);
+    in.offset = 16;                     /* 16 + 10 > 25 */
+    assert (s_test_roundtrip (&in, &out, &err) == -1
+            && s_test_err (&err, PROTO_E_INVALID_FIELD, "content"));
+    in.offset = 25;
+    assert (s_test_roundtrip (&in, &out, &err) == -1
+            && s_test_err (&err, PROTO_E_INVALID_FIELD, "offset"));
+    in.offset = 0;
+    in.sha256 [3] = 'G';
+    assert (s_test_roundtrip (&in, &out, &err) == -1
+            && s_test_err (&err, PROTO_E_INVALID_FIELD, "sha256"));
+    in.sha256 [3] = '0';
+    //  Refused by the adapter: no content, no offset; a reason
+    in.refused = S ("attachment_too_large: 9 MiB over the adapter's 8 MiB");
+    assert (s_test_roundtrip (&in, &out, &err) == -1
+            && s_test_err (&err, PROTO_E_INVALID_FIELD, "content"));
+    proto_str_t kept = in.content;
+    in.content = (proto_str_t) { NULL, 0 };
+    assert (s_test_roundtrip (&in, &out, &err) == 0 && out.refused.len == in.refused.len
+            && out.size == 25 && !out.content.ptr);
+    in.content = kept;
+    in.refused = (proto_str_t) { NULL, 0 };
+    in.token = S ("t0k");               /* the adapter's kind never with a token */
+    assert (s_test_roundtrip (&in, &out, &err) == -1
+            && s_test_err (&err, PROTO_E_INVALID_FIELD, "kind"));
+    snprintf (in.kind, sizeof in.kind, "document");   /* a part's fields: not a document's */
+    assert (s_test_roundtrip (&in, &out, &err) == -1
+            && s_test_err (&err, PROTO_E_INVALID_FIELD, "source"));
+    in.source = (proto_str_t) { NULL, 0 };
     snprintf (in.kind, sizeof in.kind, "recording_ref");
     assert (s_test_roundtrip (&in, &out, &err) == -1
             && s_test_err (&err, PROTO_E_INVALID_FIELD, "content"));
@@ -315,6 +450,6 @@ evidence_request_test (bool verbose)
     msgpack_unpacked_destroy (&msg);
     msgpack_sbuffer_destroy (&buf);
     if (verbose)
-        printf ("round trip, size limit, name, media type, kind/content rules ");
+        printf ("round trip, size limit, name, media type, kind/content rules, parts ");
     printf ("OK\n");
 }

@@ -91,9 +91,10 @@ s_is_dir (const char *path)
 }
 
 /* The calendars folder: flag, env, ./deploy/calendars, or the checkout the
- * binary was built in (BIN/../../deploy/calendars). */
-static void
-s_calendars_dir (const char *flag, char *buf, size_t size)
+ * binary was built in (BIN/../../deploy/calendars). (issue 16 (i16-mailev):
+ * shared with show and queue, case_zone.c.) */
+void
+ctl_calendars_dir (const char *flag, char *buf, size_t size)
 {
     const char *dir = ctl_setting (flag, "COMPLAINTS_CALENDARS", NULL);
     if (dir) {
@@ -406,7 +407,7 @@ s_add (int argc, char **argv)
         return CTL_EXIT_USAGE;
     }
     char dir [PATH_MAX];
-    s_calendars_dir (dir_flag, dir, sizeof dir);
+    ctl_calendars_dir (dir_flag, dir, sizeof dir);
     int code = CTL_EXIT_OK;
     calendar_t *cal = s_open_calendar (dir, name, &code);
     if (!cal)
@@ -564,7 +565,7 @@ s_show (int argc, char **argv)
     }
     const char *name = optind < argc ? argv [optind] : S_DEFAULT_CALENDAR;
     char dir [PATH_MAX];
-    s_calendars_dir (dir_flag, dir, sizeof dir);
+    ctl_calendars_dir (dir_flag, dir, sizeof dir);
     int code = CTL_EXIT_OK;
     calendar_t *cal = s_open_calendar (dir, name, &code);
     if (!cal)
@@ -657,7 +658,7 @@ s_check (int argc, char **argv)
         }
     }
     char dir [PATH_MAX];
-    s_calendars_dir (dir_flag, dir, sizeof dir);
+    ctl_calendars_dir (dir_flag, dir, sizeof dir);
     int code = CTL_EXIT_OK;
     if (optind < argc) {
         for (int i = optind; i < argc; i++)

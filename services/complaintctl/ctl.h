@@ -128,6 +128,29 @@ const char *ctl_format_time (const json_t *value, char *buf, size_t size);
  * (local_time_format_deadline), as the customer's messages write it. */
 const char *ctl_format_deadline (const json_t *value, char *buf, size_t size);
 
+/* ---- case_zone.c (issue 16, i16-mailev) ---------------------------------- */
+
+/* The calendars folder (calendar_cmd.c): flag, COMPLAINTS_CALENDARS,
+ * ./deploy/calendars, or the checkout's. */
+void ctl_calendars_dir (const char *flag, char *buf, size_t size);
+/* Load the calendars of the folder (flag as ctl_calendars_dir) once, so a
+ * case's calendar names its zone. A folder that cannot be read is told on
+ * stderr once; the times are then shown in the bank's zone. */
+void ctl_case_zones_load (const char *flag);
+/* The zone of a calendar (NULL: unknown or not loaded). */
+const char *ctl_case_zone (const char *calendar);
+/* Show the times that follow (ctl_format_time, ctl_format_deadline) in
+ * zone; NULL: the bank's again. Returns the zone now in use. */
+const char *ctl_show_zone (const char *zone);
+/* The zone ctl_show_zone set (NULL: the bank's). */
+const char *ctl_shown_zone (void);
+/* The calendar a case's times are shown in, from its clocks as `get`
+ * gives them: the most urgent running clock's (earliest due, not met or
+ * cancelled), else the earliest-due finished one's; NULL without clocks. The rule of
+ * the watchdog's sla_case_calendar (migration 036), which `queue` rows
+ * carry. */
+const char *ctl_case_calendar (const json_t *clocks);
+
 /* ---- analytics_ask.c ---------------------------------------------------- */
 
 typedef struct {

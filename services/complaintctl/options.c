@@ -138,6 +138,23 @@ ctl_time_parse (const char *flag, const char *text, const char *zone, int64_t *m
     return 0;
 }
 
+/* issue 16 (i16-mailev): the zone a case's times are shown in (its
+ * calendar's, case_zone.c); NULL: the bank's. */
+static const char *s_shown_zone;
+
+const char *
+ctl_show_zone (const char *zone)
+{
+    s_shown_zone = zone;
+    return zone ? zone : ctl_bank_zone ();
+}
+
+const char *
+ctl_shown_zone (void)
+{
+    return s_shown_zone;
+}
+
 static const char *
 s_format_json (const json_t *value, bool deadline, char *buf, size_t size)
 {
@@ -145,7 +162,7 @@ s_format_json (const json_t *value, bool deadline, char *buf, size_t size)
         return json_string_value (value);
     if (!json_is_integer (value) && !json_is_real (value))
         return "-";
-    char *saved = local_time_zone_enter (ctl_bank_zone ());
+    char *saved = local_time_zone_enter (s_shown_zone ? s_shown_zone : ctl_bank_zone ());
     int64_t ms = (int64_t) json_number_value (value);
     if (deadline)
         local_time_format_deadline (ms, buf, size);

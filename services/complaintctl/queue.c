@@ -26,11 +26,13 @@ s_usage (FILE *out)
 {
     fprintf (out,
         "usage: complaintctl queue [--scope mine|department|all] [--state S] [--limit N]\n"
-        "                          [--json] [--intake EP] [--timeout-ms N]\n"
+        "                          [--json] [--calendars DIR] [--intake EP] [--timeout-ms N]\n"
         "\n"
         "Lists open cases, most urgent first (priority P1..P4, then due time, then\n"
         "received), as the member of staff whose token is in %s:\n"
         "  P, due, complaint no, state, business line, cause, handler, flags.\n"
+        "Each case's due time is in its calendar's zone (its SLA clocks'), the offset\n"
+        "written; the bank's zone before the watchdog has planned it.\n"
         "\n"
         "  --scope mine       the cases assigned to me (default)\n"
         "  --scope department my department's cases (a supervisor's or manager's: their\n"
@@ -39,6 +41,8 @@ s_usage (FILE *out)
         "  --state S          only cases in state S (e.g. assigned, awaiting_customer)\n"
         "  --limit N          at most N cases, 1..500 (default: intake's, 50)\n"
         "  --json             one JSON line per case instead of the table\n"
+        "  --calendars DIR    the calendars folder, as the watchdog's (COMPLAINTS_CALENDARS,\n"
+        "                     default deploy/calendars): a calendar names its zone\n"
         "  --intake EP        intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
         "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
         STAFF_TOKEN_ENV, CFG_INTAKE_ENDPOINT, CTL_TIMEOUT_MS);
@@ -77,8 +81,11 @@ s_print_table (const json_t *cases)
             if (n > 0 && (size_t) n < sizeof flags - used)
                 used += (size_t) n;
         }
-        printf ("%-2s  %-23s  %-16s  %-17s  %-18s  %-22s  %-16s  %s\n", priority,
-                ctl_format_deadline (json_object_get (c, "due_at"), due, sizeof due),
+        /* issue 16 (i16-mailev): the case's calendar zone */
+        ctl_show_zone (ctl_case_zone (json_string_value (json_object_get (c, "calendar"))));
+        ctl_format_deadline (json_object_get (c, "due_at"), due, sizeof due);
+        ctl_show_zone (NULL);
+        printf ("%-2s  %-23s  %-16s  %-17s  %-18s  %-22s  %-16s  %s\n", priority, due,
                 s_str (c, "complaint_no"), s_str (c, "state"), s_str (c, "business_line"),
                 s_str (c, "cause"), s_str (c, "handler"), used ? flags : "-");
     }
@@ -88,8 +95,9 @@ s_print_table (const json_t *cases)
 int
 ctl_queue (int argc, char **argv)
 {
-    enum { O_SCOPE = 256, O_STATE, O_LIMIT, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP };
+    enum { O_SCOPE = 256, O_STATE, O_LIMIT, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP, O_CALENDARS };
     static const struct option options [] = {
+        { "calendars", required_argument, NULL, O_CALENDARS },
         { "scope", required_argument, NULL, O_SCOPE },
         { "state", required_argument, NULL, O_STATE },
         { "limit", required_argument, NULL, O_LIMIT },
@@ -100,6 +108,7 @@ ctl_queue (int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     const char *endpoint = NULL, *timeout_text = NULL, *scope = "mine", *state = NULL;
+    const char *calendars = NULL;
     long limit = 0;
     bool json_out = false;
     optind = 1;
@@ -113,6 +122,7 @@ ctl_queue (int argc, char **argv)
                     return CTL_EXIT_USAGE;
                 break;
             case O_JSON: json_out = true; break;
+            case O_CALENDARS: calendars = optarg; break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;
             case 'h':
@@ -180,8 +190,10 @@ ctl_queue (int argc, char **argv)
         json_array_foreach (cases, i, c)
             ctl_print_json (c, false);
     }
-    else
+    else {
+        ctl_case_zones_load (calendars);
         s_print_table (cases);
+    }
     json_decref (reply);
     return rc;
 }

@@ -40,7 +40,8 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: complaintctl show COMPLAINT_NO [--json] [--intake EP] [--timeout-ms N]\n"
+        "usage: complaintctl show COMPLAINT_NO [--json] [--calendars DIR] [--intake EP]\n"
+        "                         [--timeout-ms N]\n"
         "\n"
         "Shows a case: its fields (state, version, department, handler, class, priority,\n"
         "flags, deadlines, resolution, the customer), its SLA clocks (stage, round,\n"
@@ -50,8 +51,13 @@ s_usage (FILE *out)
         "\n"
         "With %s set, the staff view (customer identity, SLA clocks, action\n"
         "details); without it, the status view (no identity, no clocks, no details).\n"
+        "Every time is shown in the case's calendar zone (its SLA clocks' calendar;\n"
+        "each clock's in its own), the offset written; the bank's zone before the\n"
+        "watchdog has planned the case.\n"
         "\n"
         "  --json             the reply's complaint as one JSON line\n"
+        "  --calendars DIR    the calendars folder, as the watchdog's (COMPLAINTS_CALENDARS,\n"
+        "                     default deploy/calendars): a calendar names its zone\n"
         "  --intake EP        intake endpoint (COMPLAINTS_INTAKE_ENDPOINT, default %s)\n"
         "  --timeout-ms N     give up after N ms (COMPLAINTS_TIMEOUT_MS, default %d), exit 3\n",
         STAFF_TOKEN_ENV, CFG_INTAKE_ENDPOINT, CTL_TIMEOUT_MS);
@@ -230,8 +236,12 @@ s_print_clocks (const json_t *clocks)
             "remaining", "paused", "ext", "next");
     size_t i;
     json_t *k;
+    const char *case_zone = ctl_shown_zone ();
     json_array_foreach (clocks, i, k) {
         char due [64], remaining [64], span [32], paused [32], next [96], when [64];
+        /* issue 16 (i16-mailev): a clock's times in its own calendar's zone */
+        const char *zone = ctl_case_zone (json_string_value (json_object_get (k, "calendar")));
+        ctl_show_zone (zone ? zone : case_zone);
         const char *state = s_str (k, "state", "?");
         const json_t *met_at = json_object_get (k, "met_at");
         const json_t *rem = json_object_get (k, "remaining_ms");
@@ -278,6 +288,7 @@ s_print_clocks (const json_t *clocks)
                     ctl_format_time (json_object_get (f, "fired_at"), fat, sizeof fat));
         }
     }
+    ctl_show_zone (case_zone);
 }
 
 static void
@@ -305,7 +316,8 @@ s_print_trail (const json_t *actions)
 
 /*  The case's evidence (staff view), one line each, oldest first:
  *      #2  document  账单.pdf  application/pdf  48213 B  sha256 9f2c…  zhang.wei (handler)  2026-11-23 10:02 +08:00
- *  A recording's reference is printed under its line. */
+ *  A recording's reference is printed under its line; an attachment
+ *  intake refused (over a limit...) is listed with "NOT KEPT: reason". */
 static void
 s_print_evidence (const json_t *items)
 {
@@ -335,6 +347,10 @@ s_print_evidence (const json_t *items)
         if (json_object_get (e, "erased_at"))       /* issue 16 (i16-records) */
             printf ("      bytes deleted under the retention rule %s\n",
                     ctl_format_time (json_object_get (e, "erased_at"), when, sizeof when));
+        /* issue 16 (i16-mailev): an attachment not kept, and why */
+        const char *refused = json_string_value (json_object_get (e, "refused"));
+        if (refused)
+            printf ("      NOT KEPT: %s\n", refused);
     }
 }
 
@@ -347,6 +363,16 @@ s_print_case (const json_t *kase)
     char buf [1024];
     const char *no = json_string_value (json_object_get (kase, "complaint_no"));
     printf ("complaint %s\n", no ? no : "?");
+    /* issue 16 (i16-mailev): the case's times in its calendar's zone */
+    const char *calendar = ctl_case_calendar (json_object_get (kase, "clocks"));
+    const char *zone = ctl_show_zone (ctl_case_zone (calendar));
+    if (calendar && ctl_case_zone (calendar))
+        snprintf (buf, sizeof buf, "%s (calendar %s)", zone, calendar);
+    else
+        snprintf (buf, sizeof buf, "%s (the bank's zone%s%s%s)", zone,
+                  calendar ? "; calendar " : "", calendar ? calendar : "",
+                  calendar ? " not in the calendars folder" : "");
+    s_line ("times in", buf);
     s_field (kase, "state", "state");
     s_field (kase, "version", "version");
     s_field (kase, "level", "level");
@@ -459,21 +485,23 @@ s_print_case (const json_t *kase)
 int
 ctl_show (int argc, char **argv)
 {
-    enum { O_JSON = 256, O_INTAKE, O_TIMEOUT, O_HELP };
+    enum { O_JSON = 256, O_INTAKE, O_TIMEOUT, O_HELP, O_CALENDARS };
     static const struct option options [] = {
         { "json", no_argument, NULL, O_JSON },
+        { "calendars", required_argument, NULL, O_CALENDARS },
         { "intake", required_argument, NULL, O_INTAKE },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
         { "help", no_argument, NULL, O_HELP },
         { NULL, 0, NULL, 0 }
     };
-    const char *endpoint = NULL, *timeout_text = NULL;
+    const char *endpoint = NULL, *timeout_text = NULL, *calendars = NULL;
     bool json_out = false;
     optind = 1;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
             case O_JSON: json_out = true; break;
+            case O_CALENDARS: calendars = optarg; break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;
             case 'h':
@@ -511,8 +539,10 @@ ctl_show (int argc, char **argv)
     }
     else if (json_out)
         ctl_print_json (kase, false);
-    else
+    else {
+        ctl_case_zones_load (calendars);
         s_print_case (kase);
+    }
     json_decref (reply);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "case_file.h"           /* issue 16 (i16-records) */
 #include "case_kb.h"
 #include "case_retention.h"
+#include "case_evidence_part.h"
 #include "case_reply.h"
 #include "case_view.h"
 #include "first_contact.h"
@@ -68,6 +69,11 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
         else
         if (r->req.op == REQUEST_REPLY)
             rc = case_reply_apply (pg, cfg->seal, r->sender.name, &r->req.u.reply, &r->reply);
+        else
+        if (r->req.op == REQUEST_EVIDENCE_ADD && r->req.u.evidence_add.source.ptr)
+            /* issue 16 (i16-mailev): an e-mail attachment's part, from the
+             * mail adapter's key (checked by the request loop) */
+            rc = case_evidence_part_add (pg, r->sender.name, &r->req.u.evidence_add, &r->reply);
         else
         if (r->req.op == REQUEST_EVIDENCE_ADD)
             rc = case_evidence_add (pg, &r->req.u.evidence_add, &r->reply);

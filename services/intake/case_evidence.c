@@ -80,7 +80,7 @@ static const char *s_audit_sql =
 
 static const char *s_list_sql =
     "SELECT seq, kind, name, media_type, size, encode (sha256, 'hex'), uploader,"
-    "       uploader_role, " MS ("stored_at") ", reference,"
+    "       uploader_role, " MS ("stored_at") ", reference, refused,"
     "       " MS ("erased_at")                  /* issue 16 (i16-records): retention */
     "  FROM evidence WHERE complaint_id = $1 ORDER BY seq";
 
@@ -285,6 +285,12 @@ case_evidence_get (pg_session_t *pg, const evidence_get_t *get, msgpack_sbuffer 
                              " complaint %s were deleted under the retention rule; its name,"
                              " type, size and SHA-256 are kept", seq, get->complaint_no);
         else
+        if (PQgetisnull (item, 0, 5) && PQgetisnull (item, 0, 6))
+            /* issue 16 (i16-mailev): a refused attachment has no bytes */
+            proto_error_set (&err, PROTO_E_NOT_FOUND, "seq", "evidence %s of complaint %s was"
+                             " not kept (refused; complaintctl show says why)", seq,
+                             get->complaint_no);
+        else
             rc = 0;
     }
     if (rc == 0) {
@@ -336,19 +342,27 @@ case_evidence_list_read (pg_session_t *pg, const char *complaint_id)
 void
 case_evidence_list_pack (msgpack_packer *pk, const PGresult *res)
 {
+    /* issue 16 (i16-mailev): "refused" (an attachment not kept, and why) */
     static const char *keys [] = { "seq", "kind", "name", "media_type", "size", "sha256",
-                                   "uploader", "uploader_role", "stored_at", "reference" };
+                                   "uploader", "uploader_role", "stored_at", "reference",
+                                   "refused" };
     static const bool number [] = { true, false, false, false, true, false, false, false,
-                                    true, false };
+                                    true, false, false };
     int n = PQntuples (res);
     msgpack_pack_array (pk, (size_t) n);
     for (int r = 0; r < n; r++) {
-        bool has_ref = !PQgetisnull (res, r, 9);
-        bool erased = !PQgetisnull (res, r, 10);
-        msgpack_pack_map (pk, (has_ref ? 10 : 9) + erased);
+        /* reference, refused (i16-mailev) and erased_at (i16-records) only
+         * when set */
+        bool erased = !PQgetisnull (res, r, 11);
+        int cols = erased;
+        for (int c = 0; c < 11; c++)
+            cols += c < 9 || !PQgetisnull (res, r, c);
+        msgpack_pack_map (pk, (size_t) cols);
         if (erased)
-            proto_pack_kv_int (pk, "erased_at", strtoll (PQgetvalue (res, r, 10), NULL, 10));
-        for (int c = 0; c < (has_ref ? 10 : 9); c++) {
+            proto_pack_kv_int (pk, "erased_at", strtoll (PQgetvalue (res, r, 11), NULL, 10));
+        for (int c = 0; c < 11; c++) {
+            if (c >= 9 && PQgetisnull (res, r, c))
+                continue;
             proto_pack_cstr (pk, keys [c]);
             const char *v = PQgetvalue (res, r, c);
             if (number [c])

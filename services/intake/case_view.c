@@ -467,13 +467,14 @@ static const s_column_t s_queue_columns [] = {
     { "received_at", COL_INT }, { "version", COL_INT },
     { "flags", COL_JSON }, { "major", COL_BOOL },
     { "subject", COL_TEXT },
+    { "calendar", COL_TEXT },   /* issue 16 (i16-mailev): the zone its times are shown in */
 };
 #define QUEUE_NCOLUMNS (sizeof s_queue_columns / sizeof s_queue_columns [0])
 
 #define QUEUE_SELECT \
     "SELECT c.complaint_no, c.state, c.priority, c.business_line, c.cause, c.department," \
     " c.handler, " MS ("c.due_at") ", " MS ("c.received_at") ", c.version," \
-    " array_to_json (c.flags)::text, c.major, c.subject" \
+    " array_to_json (c.flags)::text, c.major, c.subject, sla_case_calendar (c.id)" \
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department" \
     " WHERE (CASE WHEN $1::text IS NULL" \
     "             THEN complaint_is_open (c.state)" \

@@ -351,6 +351,22 @@ s_batch_fill (intake_batch_t *batch, zsock_t *router, s_stats_t *stats, s_metric
             msgpack_unpacked_destroy (&r->unpacked);
             continue;
         }
+        /* issue 16 (i16-mailev): an e-mail attachment's part, as a reply:
+         * only an adapter key whose channels include email. */
+        if (verdict == ENVELOPE_OK && r->req.op == REQUEST_EVIDENCE_ADD
+        &&  r->req.u.evidence_add.source.ptr
+        &&  (!sender.authenticated || strcmp (sender.role, "adapter") != 0
+             || !curve_peer_may_submit (&sender, "email", 5))) {
+            proto_error_set (&err, PROTO_E_FORBIDDEN, "kind", "only an adapter key whose"
+                             " channels include \"email\" may add an email_attachment (this"
+                             " key: %s)", sender.name);
+            stats->rejected++;
+            metric_add_at (m->requests, (const char *[]) { "evidence_add" }, 1);
+            s_count_error (m, err.code);
+            s_reply_error (router, &r->msg, &err);
+            msgpack_unpacked_destroy (&r->unpacked);
+            continue;
+        }
         if (verdict == ENVELOPE_REJECT) {
             stats->rejected++;
             char q [300];

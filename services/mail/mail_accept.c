@@ -28,7 +28,15 @@ struct _mail_accept_t {
     mail_limits_t limits;
     uint32_t counter;
     metric_t *m_messages;
+    mail_evidence_t *evidence;      /* issue 16 (i16-mailev); not owned */
 };
+
+void
+mail_accept_set_evidence (mail_accept_t *self, mail_evidence_t *evidence)
+{
+    assert (self);
+    self->evidence = evidence;
+}
 
 static char *
 s_folder (const char *dir, const char *name, char *err, size_t err_size)
@@ -265,6 +273,14 @@ mail_accept_take (mail_accept_t *self, const char *data, size_t size, const char
                       too_large ? "5.3.4" : "5.6.0", m->code, *m->field ? ", " : "", m->field,
                       m->reason);
         }
+    }
+    /* issue 16 (i16-mailev): the attachments kept under the entry's ID,
+     * sent as evidence once intake has answered it (mail_evidence.h). */
+    if (v->code == 250 && *v->spool_id && m->n_attachments && self->evidence
+    &&  (m->kind == MAIL_COMPLAINT || m->kind == MAIL_REPLY)
+    &&  mail_evidence_keep (self->evidence, v->spool_id, data, size)) {
+        s_tempfail (v, "evidence", errno);
+        result = "tempfail";
     }
     if (v->code == 451)
         log_warn ("mail_not_stored", "source=%s kind=%s reason=\"%s\"", source,

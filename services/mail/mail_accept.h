@@ -25,6 +25,7 @@
  *
  *  Interface:
  *      mail_accept_new / mail_accept_destroy
+ *      mail_accept_set_evidence   where attachments are kept for intake
  *      mail_accept_take       parse, store, answer
  *      mail_accept_outcome    intake's answer to a spooled entry
  *      mail_read_file         a file's bytes, at most max + 1
@@ -32,6 +33,7 @@
 #ifndef MAIL_ACCEPT_H_INCLUDED
 #define MAIL_ACCEPT_H_INCLUDED
 
+#include "mail_evidence.h"
 #include "mail_message.h"
 #include "metrics.h"
 #include "spool.h"
@@ -53,6 +55,11 @@ typedef struct {
 mail_accept_t *mail_accept_new (const char *dir, spool_t *spool, const mail_limits_t *limits,
                                 metrics_t *metrics, char *err, size_t err_size);
 void mail_accept_destroy (mail_accept_t **self_p);
+
+/* issue 16 (i16-mailev): a complaint or reply with attachments is kept
+ * for them (mail_evidence_keep) before the channel hears 250; a write
+ * that fails answers 451. evidence: not owned; NULL: attachments not sent. */
+void mail_accept_set_evidence (mail_accept_t *self, mail_evidence_t *evidence);
 
 /* source: "maildir" or "lmtp" (logs and metrics). Always fills v. */
 void mail_accept_take (mail_accept_t *self, const char *data, size_t size, const char *source,

@@ -29,8 +29,10 @@
  *      else its first multipart. Inline text parts are the body (in
  *      order); everything else is an attachment: decoded, measured,
  *      hashed (SHA-256, libsodium) — evidence metadata, the bytes stay in
- *      the spooled message. A multipart whose closing boundary is missing
- *      means the message was cut (truncated).
+ *      the spooled message. One over max_attachment is listed as
+ *      over_limit (the case records it as not kept), never a refusal.
+ *      A multipart whose closing boundary is missing means the message
+ *      was cut (truncated).
  *   6. Body text: transfer encoding undone by GMime (base64 checked for
  *      stray characters first: GMime's decoder skips them silently), then
  *      the declared charset converted to UTF-8 with iconv, strictly — one
@@ -647,17 +649,21 @@ s_add_attachment (s_walk_t *w, const char *filename, const char *content_type,
     if ((int) w->attachments->len >= w->limits->max_attachments)
         return s_refuse (w->msg, MAIL_E_TOO_MANY_ATTACHMENTS, "attachments",
                          "the message has more than %d attachments", w->limits->max_attachments);
-    if (size > w->limits->max_attachment)
-        return s_refuse (w->msg, MAIL_E_TOO_LARGE, "attachment",
-                         "an attachment is %zu bytes, over the limit of %zu bytes",
-                         size, w->limits->max_attachment);
     mail_attachment_t *a = s_alloc (sizeof *a);
+    /* issue 16 (i16-mailev): an attachment over the limit no longer makes
+     * the message unparsable: the complaint goes in, and the attachment is
+     * recorded on the case as not kept, with the reason (mail_evidence.h). */
+    a->over_limit = size > w->limits->max_attachment;
     a->filename = s_clean_dup (filename ? filename : "");
     a->content_type = s_strdup (content_type);
     a->size = size;
     unsigned char hash [crypto_hash_sha256_BYTES];
     crypto_hash_sha256 (hash, data, size);
     sodium_bin2hex (a->sha256, sizeof a->sha256, hash, sizeof hash);
+    if (w->limits->keep_attachments && !a->over_limit) {
+        a->data = s_alloc (size ? size : 1);
+        memcpy (a->data, data, size);
+    }
     g_ptr_array_add (w->attachments, a);
     return 0;
 }
@@ -1223,6 +1229,7 @@ mail_message_destroy (mail_message_t **self_p)
     for (size_t i = 0; i < self->n_attachments; i++) {
         free (self->attachments [i].filename);
         free (self->attachments [i].content_type);
+        free (self->attachments [i].data);
     }
     free (self->attachments);
     free (self->replied_id);
@@ -1490,9 +1497,12 @@ mail_message_test (bool verbose, int *passed, int *failed)
     mail_message_destroy (&m);
     small = mail_limits_default ();
     small.max_attachment = 3;
+    small.keep_attachments = true;
     m = mail_message_parse (many->str, many->len, &small);
-    s_check (verbose, passed, failed, m->kind == MAIL_UNPARSABLE && !strcmp (m->code, MAIL_E_TOO_LARGE)
-             && !strcmp (m->field, "attachment"), "max_attachment");
+    s_check (verbose, passed, failed, m->kind == MAIL_COMPLAINT && m->n_attachments == 5
+             && m->attachments [2].over_limit && !m->attachments [2].data
+             && m->attachments [2].size == 4 && strlen (m->attachments [2].sha256) == 64,
+             "max_attachment: the complaint stands, the attachment is over_limit, not kept");
     mail_message_destroy (&m);
     small = mail_limits_default ();
     small.max_parts = 3;

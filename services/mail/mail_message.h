@@ -49,7 +49,7 @@ typedef enum {
 
 /* Why a message is unparsable (code; `field` names the limit or header). */
 #define MAIL_E_EMPTY            "empty"             /* no bytes at all */
-#define MAIL_E_TOO_LARGE        "too_large"         /* message, body or an attachment over its limit */
+#define MAIL_E_TOO_LARGE        "too_large"         /* message or body over its limit */
 #define MAIL_E_TOO_MANY_PARTS   "too_many_parts"    /* more MIME parts than max_parts */
 #define MAIL_E_TOO_DEEP         "too_deep"          /* multiparts nested deeper than max_depth */
 #define MAIL_E_TOO_MANY_ATTACHMENTS "too_many_attachments"
@@ -81,6 +81,9 @@ typedef struct {
     int    max_parts;           /* MIME parts in all, containers included */
     int    max_depth;           /* multipart / message/rfc822 nesting */
     int    max_attachments;
+    bool   keep_attachments;    /* keep each attachment's decoded bytes (data):
+                                 * the adapter re-reads a kept message to send
+                                 * them as evidence (mail_evidence.h) */
 } mail_limits_t;
 
 /* 10 MiB message, 64 KiB body, 8 MiB an attachment, 64 parts, depth 8,
@@ -92,6 +95,9 @@ typedef struct {
     char  *content_type;        /* "application/pdf" */
     size_t size;                /* decoded bytes */
     char   sha256 [65];         /* hex of the decoded bytes */
+    unsigned char *data;        /* the decoded bytes, only with keep_attachments */
+    bool   over_limit;          /* over max_attachment: listed, never kept (the
+                                 * case records it as refused) */
 } mail_attachment_t;
 
 /* Every string is UTF-8 and NUL-terminated, NULL when absent. Read only. */

@@ -94,12 +94,24 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         else
         if (req.op == REQUEST_EVIDENCE_ADD) {
             const evidence_add_t *e = &req.u.evidence_add;
-            /* a document's bytes or a recording's reference, never both */
-            assert ((e->content.ptr != NULL) != (e->reference.ptr != NULL));
+            /* a document's bytes or a recording's reference, never both;
+             * issue 16 (i16-mailev): an attachment the adapter refused has
+             * neither, only its reason, and the item's size and hash */
+            if (e->refused.ptr)
+                assert (e->source.ptr && !e->content.ptr && !e->reference.ptr
+                        && e->refused.len >= 1 && e->refused.len <= REQUEST_EVIDENCE_MAX_REFUSED
+                        && e->size >= 1);
+            else
+                assert ((e->content.ptr != NULL) != (e->reference.ptr != NULL));
+            /* an attachment's part lies within its item, and has no token */
+            if (e->source.ptr && e->content.ptr)
+                assert (!e->token.ptr && e->offset >= 0
+                        && e->offset + (int64_t) e->content.len <= e->size);
             assert (e->content.len <= REQUEST_EVIDENCE_MAX_BYTES);
             assert (e->name.ptr && e->name.len <= REQUEST_EVIDENCE_MAX_NAME);
             assert (memchr (e->media_type, 0, sizeof e->media_type) && strchr (e->media_type, '/'));
             s_touch (e->token); s_touch (e->name); s_touch (e->content); s_touch (e->reference);
+            s_touch (e->source); s_touch (e->refused);
         }
         else
         if (req.op == REQUEST_EVIDENCE_GET) {

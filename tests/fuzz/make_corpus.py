@@ -153,6 +153,21 @@ def request_seeds():
         "kb_search_words": pack({"op": "kb_search", "token": TOKEN, "business_line": "cards",
                                  "cause": "fees", "words": "年费 charged", "limit": 5}),
         "kb_search_bad_limit": pack({"op": "kb_search", "token": TOKEN, "limit": 0}),
+        # issue 16 (i16-mailev): an e-mail attachment's part from the mail adapter
+        "evidence_part_ok": pack(part()),
+        "evidence_part_last": pack(part(offset=5, content=b"a.pdf")),
+        "evidence_part_past_size": pack(part(offset=8)),
+        "evidence_part_offset_neg": pack(part(offset=-1)),
+        "evidence_part_size_huge": pack(part(size=2 ** 40)),
+        "evidence_part_bad_sha": pack(part(sha256="Z" * 64)),
+        "evidence_part_short_sha": pack(part(sha256="ab")),
+        "evidence_part_with_token": pack(part(token=TOKEN)),
+        "evidence_part_no_source": pack(part(source=None)),
+        "evidence_part_doc_offset": pack(evidence(offset=0)),
+        "evidence_part_refused": pack(part(offset=None, content=None,
+                                           refused="the attachment is 9437184 bytes, over the"
+                                                   " mail adapter's limit of 8388608 bytes")),
+        "evidence_part_refused_with_content": pack(part(offset=None, refused="x")),
     }
 
 
@@ -160,6 +175,16 @@ def evidence(**over):
     e = {"op": "evidence_add", "complaint_no": "202611230000427", "token": TOKEN,
          "kind": "document", "name": "账单.pdf", "media_type": "application/pdf",
          "content": b"%PDF-1.4"}
+    e.update(over)
+    return {k: v for k, v in e.items() if v is not None}
+
+
+def part(**over):
+    """issue 16 (i16-mailev): one part of an e-mail attachment (no token)."""
+    e = {"op": "evidence_add", "complaint_no": "202611230000427", "kind": "email_attachment",
+         "name": "扣费账单.pdf", "media_type": "application/pdf",
+         "source": "CAF=abc123@mail.example.org#1", "size": 10,
+         "sha256": "9f" * 32, "offset": 0, "content": b"%PDF-"}
     e.update(over)
     return {k: v for k, v in e.items() if v is not None}
 

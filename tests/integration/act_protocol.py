@@ -460,7 +460,8 @@ def views(w, a, b):
            nos.index(q1) == 0 and nos.index(q3) == 1 and cases[-1].get("priority") is None)
     expect("queue keys", sorted(["complaint_no", "state", "priority", "business_line", "cause",
                                  "department", "handler", "due_at", "received_at", "version",
-                                 "flags", "major", "subject"]),
+                                 "flags", "major", "subject",
+                                 "calendar"]),      # issue 16 (i16-mailev)
            sorted(cases[0].keys()) if cases else None)
     rep = w.req({"op": "queue", "token": TOKENS["h_card_a"], "scope": "department"})
     depts = {c.get("department") for c in rep.get("cases") or []}

@@ -192,6 +192,7 @@ def main():
         "   AND obj_description (p.oid, 'pg_proc') LIKE 'interface of the %'"))
     expect("the owners' interface functions and their owners", {
         "sla_extension_next": "watchdog", "sla_clocks_json": "watchdog",
+        "sla_case_calendar": "watchdog",    # issue 16 (i16-mailev)
         "notification_retry": "notifier", "customer_optout_set": "notifier",
         "customer_optout_remove": "notifier",
         # issue 16 (i16-records): the case file's messages, the retention's erasure

@@ -1,0 +1,347 @@
+/*  case_evidence_part.c — one part of an e-mail attachment, as one
+ *  transaction (see case_evidence_part.h for the sequence and why).
+ *
+ *  The hash that decides is the store's: the joined bytes are hashed by
+ *  PostgreSQL (sha256 ()) in the transaction that keeps them, so what the
+ *  row says is what the row holds, whatever the adapter declared; the
+ *  declared hash only lets intake tell a mis-joined item (parts of two
+ *  different sendings at the same offsets) from a whole one.
+ *
+ *  An item the adapter itself did not keep (over its --max-attachment)
+ *  comes as one request with `refused` and no bytes: a refused row
+ *  (adapter_limit) at once.
+ *
+ *  Refusals are rows, not errors: the adapter's spool would keep an error
+ *  for an operator, and the staff would never learn the customer sent
+ *  something. A refused row has the name, type, declared size and hash,
+ *  and the reason ("case_bytes: ..."); no bytes. Its parts are deleted.
+ *
+ *  Idempotency. The item's identity is its source ("<Message-ID>#N"); a
+ *  part's is (source, offset): the primary key of evidence_part makes a
+ *  resent part a no-op, the partial unique index on evidence (complaint_id,
+ *  source) makes a whole item once. All of it runs under the case's row
+ *  lock, so two parts of one case never race each other.
+ */
+#include "case_evidence_part.h"
+#include "case_action.h"
+#include "case_evidence.h"
+#include "events.h"
+#include "log.h"
+
+#include <assert.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_ROLE "adapter"
+
+typedef struct {
+    pg_session_t *pg;
+    const evidence_add_t *add;
+    const char *actor;
+    char id [24];
+    case_state_t state;
+    int64_t version, new_version;
+    int64_t seq, received;
+    unsigned char sha [crypto_hash_sha256_BYTES];
+    bool duplicate, complete;
+    const char *refused_code;       /* set: a refused row is written */
+    char refused [400];             /* "code: sentence" (the row's, and the reply's) */
+    proto_error_t err;
+} s_part_t;
+
+static const char *s_case_sql =
+    "SELECT id, state, version FROM complaint WHERE complaint_no = $1 FOR NO KEY UPDATE";
+
+static const char *s_seen_sql =
+    "SELECT seq, coalesce (refused, ''), size FROM evidence"
+    " WHERE complaint_id = $1 AND ((kind = 'email_attachment' AND source = $2)"
+    "                              OR (sha256 = $3 AND name = $4))"
+    " ORDER BY seq LIMIT 1";
+
+static const char *s_totals_sql =
+    "SELECT count (*) FILTER (WHERE refused IS NULL),"
+    "       coalesce (sum (size) FILTER (WHERE content IS NOT NULL), 0),"
+    "       coalesce (max (seq), 0)"
+    "  FROM evidence WHERE complaint_id = $1";
+
+static const char *s_part_sql =
+    "INSERT INTO evidence_part (complaint_id, source, part_offset, content)"
+    " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
+static const char *s_held_sql =
+    "SELECT coalesce (sum (octet_length (content)), 0) FROM evidence_part"
+    " WHERE complaint_id = $1 AND source = $2";
+
+/* The parts joined by offset: their length and hash, checked before the
+ * row is written (a gap or an overlap shows as a length or hash that is
+ * not the declared one). */
+static const char *s_joined_sql =
+    "SELECT octet_length (j), sha256 (j) = $3 FROM ("
+    "  SELECT string_agg (content, ''::bytea ORDER BY part_offset) AS j FROM evidence_part"
+    "   WHERE complaint_id = $1 AND source = $2) p";
+
+static const char *s_insert_sql =
+    "INSERT INTO evidence (complaint_id, seq, kind, name, media_type, size, sha256, uploader,"
+    "  uploader_role, source, stored_at, content)"
+    " SELECT $1, $4, 'email_attachment', $5, $6, $7, $3, $8, '" S_ROLE "', $2, app_now (),"
+    "        string_agg (content, ''::bytea ORDER BY part_offset)"
+    "   FROM evidence_part WHERE complaint_id = $1 AND source = $2";
+
+static const char *s_refused_sql =
+    "INSERT INTO evidence (complaint_id, seq, kind, name, media_type, size, sha256, uploader,"
+    "  uploader_role, source, stored_at, refused)"
+    " VALUES ($1, $4, 'email_attachment', $5, $6, $7, $3, $8, '" S_ROLE "', $2, app_now (),"
+    "         $9)";
+
+static const char *s_drop_sql =
+    "DELETE FROM evidence_part WHERE complaint_id = $1 AND source = $2";
+
+static const char *s_update_sql =
+    "UPDATE complaint SET version = version + 1, updated_at = now ()"
+    " WHERE id = $1 RETURNING version";
+
+static const char *s_audit_sql =
+    "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before,"
+    "  state_after, version_after, at, details)"
+    " VALUES ($1, $2, '" S_ROLE "', 'evidence', $3, $3, $4, app_now (), jsonb_strip_nulls ("
+    "  jsonb_build_object ('seq', $5::integer, 'kind', 'email_attachment', 'name', $6::text,"
+    "  'media_type', $7::text, 'size', $8::bigint, 'sha256', $9::text, 'source', $10::text,"
+    "  'refused', $11::text)))";
+
+static PGresult *
+s_exec (s_part_t *self, const char *step, const char *sql, int n, const char *const *values,
+        const int *lengths, const int *formats)
+{
+    return case_action_exec (self->pg, "evidence", self->add->complaint_no, step, sql, n,
+                             values, lengths, formats, &self->err);
+}
+
+static void
+s_refuse (s_part_t *self, const char *code, const char *fmt, ...)
+{
+    self->refused_code = code;
+    int n = snprintf (self->refused, sizeof self->refused, "%s: ", code);
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (self->refused + n, sizeof self->refused - (size_t) n, fmt, args);
+    va_end (args);
+}
+
+/* Lock the case; an item seen before is answered again; the limits. */
+static int
+s_read (void *arg)
+{
+    s_part_t *self = arg;
+    const evidence_add_t *e = self->add;
+    const char *values [] = { e->complaint_no };
+    PGresult *res = case_action_read (self->pg, "evidence", e->complaint_no, s_case_sql, 1,
+                                      values, &self->err);
+    if (!res)
+        return -1;
+    snprintf (self->id, sizeof self->id, "%s", PQgetvalue (res, 0, 0));
+    const char *state = PQgetvalue (res, 0, 1);
+    int bad_state = lifecycle_state_parse (state, strlen (state), &self->state);
+    self->version = strtoll (PQgetvalue (res, 0, 2), NULL, 10);
+    PQclear (res);
+    if (bad_state) {
+        proto_error_set (&self->err, PROTO_E_INTERNAL, "", "the case is in an unknown state");
+        return -1;
+    }
+    const char *seen [] = { self->id, e->source.ptr, (const char *) self->sha, e->name.ptr };
+    int lengths [] = { 0, (int) e->source.len, sizeof self->sha, (int) e->name.len };
+    int formats [] = { 0, 1, 1, 1 };
+    res = s_exec (self, "seen", s_seen_sql, 4, seen, lengths, formats);
+    if (!res)
+        return -1;
+    if (PQntuples (res) == 1) {
+        self->seq = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+        snprintf (self->refused, sizeof self->refused, "%s", PQgetvalue (res, 0, 1));
+        self->received = *self->refused ? 0 : strtoll (PQgetvalue (res, 0, 2), NULL, 10);
+        self->complete = !*self->refused;
+        self->new_version = self->version;
+        self->duplicate = true;
+    }
+    PQclear (res);
+    if (self->duplicate)
+        return 0;
+    const char *id [] = { self->id };
+    res = s_exec (self, "totals", s_totals_sql, 1, id, NULL, NULL);
+    if (!res)
+        return -1;
+    long long items = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    long long bytes = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
+    self->seq = strtoll (PQgetvalue (res, 0, 2), NULL, 10) + 1;
+    PQclear (res);
+    if (e->refused.ptr)
+        s_refuse (self, "adapter_limit", "%.*s", (int) e->refused.len, e->refused.ptr);
+    else
+    if (!lifecycle_state_open (self->state))
+        s_refuse (self, "case_finished", "the case was %s when the attachment arrived;"
+                  " evidence is added to an open case", lifecycle_state_name (self->state));
+    else
+    if (e->size > EVIDENCE_MAX_ITEM_BYTES)
+        s_refuse (self, "item_too_large", "the attachment is %lld bytes; one item may be at"
+                  " most %d", (long long) e->size, EVIDENCE_MAX_ITEM_BYTES);
+    else
+    if (items >= EVIDENCE_MAX_ITEMS)
+        s_refuse (self, "case_items", "the case holds %lld items of evidence already; at most"
+                  " %d", items, EVIDENCE_MAX_ITEMS);
+    else
+    if (bytes + e->size > EVIDENCE_MAX_CASE_BYTES)
+        s_refuse (self, "case_bytes", "the case holds %lld bytes of evidence; %lld more would"
+                  " pass its %d", bytes, (long long) e->size, EVIDENCE_MAX_CASE_BYTES);
+    return 0;
+}
+
+/* The row (kept or refused), the parts gone, the version, audit, event. */
+static int
+s_keep (s_part_t *self, bool kept)
+{
+    const evidence_add_t *e = self->add;
+    char seq [24], size [24], version [24];
+    snprintf (seq, sizeof seq, "%lld", (long long) self->seq);
+    snprintf (size, sizeof size, "%lld", (long long) e->size);
+    const char *row [] = {
+        self->id, e->source.ptr, (const char *) self->sha, seq, e->name.ptr, e->media_type,
+        size, self->actor, self->refused
+    };
+    int lengths [9] = { [1] = (int) e->source.len, [2] = sizeof self->sha,
+                        [4] = (int) e->name.len };
+    int formats [9] = { [1] = 1, [2] = 1, [4] = 1 };
+    PGresult *res = s_exec (self, kept ? "insert" : "refused", kept ? s_insert_sql
+                            : s_refused_sql, kept ? 8 : 9, row, lengths, formats);
+    if (!res)
+        return -1;
+    PQclear (res);
+    res = s_exec (self, "drop_parts", s_drop_sql, 2, row, lengths, formats);
+    if (!res)
+        return -1;
+    PQclear (res);
+    const char *id [] = { self->id };
+    if (case_action_update (self->pg, "evidence", e->complaint_no, s_update_sql, 1, id,
+                            self->version, &self->new_version, &self->err))
+        return -1;
+    snprintf (version, sizeof version, "%lld", (long long) self->new_version);
+    const char *audit [] = {
+        self->id, self->actor, lifecycle_state_name (self->state), version, seq, e->name.ptr,
+        e->media_type, size, e->sha256, e->source.ptr, kept ? NULL : self->refused
+    };
+    int alengths [11] = { [5] = (int) e->name.len, [9] = (int) e->source.len };
+    int aformats [11] = { [5] = 1, [9] = 1 };
+    res = s_exec (self, "audit", s_audit_sql, 11, audit, alengths, aformats);
+    if (!res)
+        return -1;
+    PQclear (res);
+    msgpack_sbuffer data;
+    msgpack_sbuffer_init (&data);
+    events_evidence_t ev = { self->seq, e->kind, e->media_type, kept ? e->size : 0,
+                             self->actor, S_ROLE, self->new_version };
+    if (kept)
+        events_complaint_evidence_added (&data, &ev);
+    else
+        events_complaint_evidence_refused (&data, &ev, self->refused_code);
+    int rc = case_action_outbox (self->pg, "evidence", kept ? "complaint.evidence_added"
+                                 : "complaint.evidence_refused", e->complaint_no, &data,
+                                 &self->err);
+    msgpack_sbuffer_destroy (&data);
+    return rc;
+}
+
+static int
+s_write (void *arg)
+{
+    s_part_t *self = arg;
+    const evidence_add_t *e = self->add;
+    if (self->refused_code)
+        return s_keep (self, false);
+    char offset [24];
+    snprintf (offset, sizeof offset, "%lld", (long long) e->offset);
+    const char *part [] = { self->id, e->source.ptr, offset, e->content.ptr };
+    int lengths [] = { 0, (int) e->source.len, 0, (int) e->content.len };
+    int formats [] = { 0, 1, 0, 1 };
+    PGresult *res = s_exec (self, "part", s_part_sql, 4, part, lengths, formats);
+    if (!res)
+        return -1;
+    PQclear (res);
+    res = s_exec (self, "held", s_held_sql, 2, part, lengths, formats);
+    if (!res)
+        return -1;
+    self->received = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    PQclear (res);
+    if (self->received < e->size) {
+        self->new_version = self->version;
+        return 0;                   /* more parts to come: nothing visible yet */
+    }
+    const char *joined [] = { self->id, e->source.ptr, (const char *) self->sha };
+    int jlengths [] = { 0, (int) e->source.len, sizeof self->sha };
+    int jformats [] = { 0, 1, 1 };
+    res = s_exec (self, "joined", s_joined_sql, 3, joined, jlengths, jformats);
+    if (!res)
+        return -1;
+    long long length = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    bool same = strcmp (PQgetvalue (res, 0, 1), "t") == 0;
+    PQclear (res);
+    if (length != e->size || !same) {
+        s_refuse (self, "hash_mismatch", "the parts joined to %lld bytes whose SHA-256 is not"
+                  " the declared %s", length, e->sha256);
+        self->received = 0;
+        return s_keep (self, false);
+    }
+    self->complete = true;
+    return s_keep (self, true);
+}
+
+int
+case_evidence_part_add (pg_session_t *pg, const char *actor, const evidence_add_t *add,
+                        msgpack_sbuffer *reply)
+{
+    assert (pg && actor && add && reply && add->source.ptr);
+    s_part_t self = { .pg = pg, .add = add, .actor = actor };
+    sodium_hex2bin (self.sha, sizeof self.sha, add->sha256, 64, NULL, NULL, NULL);
+    int rc = case_action_transaction (pg, "evidence", add->complaint_no, s_read, s_write, &self,
+                                      &self.duplicate, &self.err);
+    if (rc == 0) {
+        bool versioned = self.duplicate || self.complete || self.refused_code;
+        bool has_seq = self.duplicate || self.complete || self.refused_code;
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 7 + has_seq + (*self.refused != 0) + versioned
+                               + self.duplicate);
+        proto_pack_kv_bool (&pk, "ok", true);
+        proto_pack_kv_cstr (&pk, "complaint_no", add->complaint_no);
+        proto_pack_cstr (&pk, "source");
+        proto_pack_strn (&pk, add->source.ptr, add->source.len);
+        proto_pack_kv_int (&pk, "size", add->size);
+        proto_pack_kv_int (&pk, "received", self.received);
+        proto_pack_kv_bool (&pk, "complete", self.complete);
+        proto_pack_kv_cstr (&pk, "sha256", add->sha256);
+        if (has_seq)
+            proto_pack_kv_int (&pk, "seq", self.seq);
+        if (*self.refused)
+            proto_pack_kv_cstr (&pk, "refused", self.refused);
+        if (versioned)
+            proto_pack_kv_int (&pk, "version", self.new_version);
+        if (self.duplicate)
+            proto_pack_kv_bool (&pk, "duplicate", true);
+        if (self.complete || self.refused_code || self.duplicate)
+            log_info ("evidence_part", "complaint_no=%s seq=%lld size=%lld actor=%s"
+                      " complete=%s refused=%s duplicate=%s", add->complaint_no,
+                      (long long) self.seq, (long long) add->size, actor,
+                      self.complete ? "true" : "false",
+                      self.refused_code ? self.refused_code : "-",
+                      self.duplicate ? "true" : "false");
+    }
+    else {
+        if (!self.err.code)
+            proto_error_set (&self.err, PROTO_E_UNAVAILABLE, "",
+                             "the store did not confirm the evidence; retry");
+        proto_pack_error (reply, &self.err);
+        log_info ("evidence_refused", "complaint_no=%s actor=%s code=%s field=%s",
+                  add->complaint_no, actor, self.err.code,
+                  self.err.field [0] ? self.err.field : "-");
+    }
+    return rc;
+}
