@@ -42,7 +42,8 @@ COMMENT ON COLUMN evidence.erased_at IS
     'when the retention deleted the bytes (content NULL; metadata kept)';
 ALTER TABLE evidence DROP CONSTRAINT evidence_bytes_or_reference;
 ALTER TABLE evidence ADD CONSTRAINT evidence_bytes_or_reference CHECK (
-    CASE WHEN kind = 'recording_ref' THEN content IS NULL AND reference IS NOT NULL
+    CASE WHEN refused IS NOT NULL THEN content IS NULL AND reference IS NULL    -- 035
+         WHEN kind = 'recording_ref' THEN content IS NULL AND reference IS NOT NULL
          WHEN erased_at IS NOT NULL THEN content IS NULL AND reference IS NULL
          ELSE content IS NOT NULL AND reference IS NULL AND octet_length (content) = size END);
 

@@ -243,7 +243,7 @@ def keys(no):
     r4 = part("k-big@test#1", b"y" * 10, 9 * 1024 * 1024, "ab" * 32, 0, "太大.pdf")
     checks.expect_true("an item of 9 MiB: ok, refused item_too_large, a seq",
                        r4.get("ok") and str(r4.get("refused", "")).startswith("item_too_large")
-                       and r4.get("seq") == n + 2, r4)
+                       and r4.get("seq") == n + 2, repr(r4))
     r4b = part("k-big@test#1", b"y" * 10, 9 * 1024 * 1024, "ab" * 32, 10, "太大.pdf")
     checks.expect("its next part: the same refusal, duplicate", (n + 2, True),
                   (r4b.get("seq"), r4b.get("duplicate")))
