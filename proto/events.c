@@ -357,6 +357,36 @@ static const events_field_t s_evidence_added [] = {
     F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
 };
 
+/*  issue 16 (i16-tasks): cooperating departments' tasks (协办) and
+ *  rectification items (整改); docs/tasks.md. The stream says which task,
+ *  of which department, by when — never what was asked or answered (staff
+ *  text, kept in case_task). */
+static const events_field_t s_task_given [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the task's number (case_task.id)"),
+    F ("department", STR, REQUIRED, PLAIN, "the cooperating department asked"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the task's deadline (unix ms)"),
+};
+static const events_field_t s_task_ref [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the task's number (case_task.id)"),
+    F ("department", STR, REQUIRED, PLAIN, "the department the task is asked of"),
+};
+static const events_field_t s_rectification_opened [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the item's number (case_task.id, kind rectification)"),
+    F ("department", STR, REQUIRED, PLAIN, "the department that must rectify"),
+    F ("owner", STR, NULLABLE, PLAIN, "the staff id that owns it; nil: the department"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the item's deadline (unix ms)"),
+};
+static const events_field_t s_task_clock [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the task's or item's number (case_task.id)"),
+    F ("kind", STR, REQUIRED, PLAIN, "`task` (协办) or `rectification` (整改)"),
+    F ("complaint_no", STR, NULLABLE, PLAIN, "its case; nil for an item opened from a hot spot"),
+    F ("department", STR, REQUIRED, PLAIN, "the department asked (the notifier's "
+       "`task_department`)"),
+    F ("lead_department", STR, NULLABLE, PLAIN, "the department that asked"),
+    F ("owner", STR, NULLABLE, PLAIN, "a rectification item's owner; nil: the department"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the deadline (unix ms)"),
+};
+
 //  --------------------------------------------------------------------------
 //  The events
 
@@ -372,6 +402,9 @@ enum {
     E_N_SENT, E_N_FAILED, E_N_DEAD, E_N_SUPPRESSED, E_N_RETRIED,
     E_HOTSPOT, E_HOTSPOT_CLEARED,
     E_EVIDENCE_ADDED,
+    /* issue 16 (i16-tasks) */
+    E_TASK_GIVEN, E_TASK_REPLIED, E_TASK_CHASED, E_TASK_CLOSED, E_RECTIFICATION_OPENED,
+    E_TASK_DUE_SOON, E_TASK_OVERDUE,
     E_COUNT
 };
 
@@ -469,6 +502,22 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.evidence_added", "intake", "intake `evidence_add`: a document or a "
       "recording's reference was kept with the case (never its name or bytes)", NULL,
       OWN (s_evidence_added) },
+    /* issue 16 (i16-tasks) */
+    { "complaint.task_given", "intake", "staff action `task_give`: a cooperating department "
+      "is asked for something by its own deadline (协办); never what", ACT, OWN (s_task_given) },
+    { "complaint.task_replied", "intake", "staff action `task_reply`: the cooperating "
+      "department answered (the task is done); never the answer", ACT, OWN (s_task_ref) },
+    { "complaint.task_chased", "intake", "staff action `task_chase`: the lead or the complaint "
+      "office chased an open task (催办)", ACT, OWN (s_task_ref) },
+    { "complaint.task_closed", "intake", "staff action `task_close`: the lead closed an open "
+      "task without its answer", ACT, OWN (s_task_ref) },
+    { "complaint.rectification_opened", "intake", "staff action `rectify`: a rectification "
+      "item (整改) for a department after a closed case or in a review", ACT,
+      OWN (s_rectification_opened) },
+    { "task.due_soon", "watchdog", "an open task or rectification item nears its deadline: "
+      "the department asked is reminded; once", NULL, OWN (s_task_clock) },
+    { "task.overdue", "watchdog", "an open task or rectification item passed its deadline: "
+      "chased (催办), the lead told; once", NULL, OWN (s_task_clock) },
 };
 
 #undef OWN
@@ -1016,6 +1065,61 @@ events_complaint_evidence_added (msgpack_sbuffer *buf, const events_evidence_t *
           s_int (e->size), s_str (e->actor), s_str (e->actor_role), s_int (e->version));
 }
 
+/* issue 16 (i16-tasks) */
+void
+events_complaint_task_given (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                             const char *department, int64_t due_at)
+{
+    PACK (buf, E_TASK_GIVEN, ACTION_HEAD ("task_give", a), s_int (task), s_str (department),
+          s_int (due_at));
+}
+
+void
+events_complaint_task_replied (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                               const char *department)
+{
+    PACK (buf, E_TASK_REPLIED, ACTION_HEAD ("task_reply", a), s_int (task), s_str (department));
+}
+
+void
+events_complaint_task_chased (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                              const char *department)
+{
+    PACK (buf, E_TASK_CHASED, ACTION_HEAD ("task_chase", a), s_int (task), s_str (department));
+}
+
+void
+events_complaint_task_closed (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                              const char *department)
+{
+    PACK (buf, E_TASK_CLOSED, ACTION_HEAD ("task_close", a), s_int (task), s_str (department));
+}
+
+void
+events_complaint_rectification_opened (msgpack_sbuffer *buf, const events_action_t *a,
+                                       int64_t task, const char *department, const char *owner,
+                                       int64_t due_at)
+{
+    PACK (buf, E_RECTIFICATION_OPENED, ACTION_HEAD ("rectify", a), s_int (task),
+          s_str (department), s_str (owner), s_int (due_at));
+}
+
+#define TASK_CLOCK(t) s_int ((t)->task), s_str ((t)->kind), s_str ((t)->complaint_no), \
+    s_str ((t)->department), s_str ((t)->lead_department), s_str ((t)->owner), \
+    s_int ((t)->due_at)
+
+void
+events_task_due_soon (msgpack_sbuffer *buf, const events_task_t *t)
+{
+    PACK (buf, E_TASK_DUE_SOON, TASK_CLOCK (t));
+}
+
+void
+events_task_overdue (msgpack_sbuffer *buf, const events_task_t *t)
+{
+    PACK (buf, E_TASK_OVERDUE, TASK_CLOCK (t));
+}
+
 //  --------------------------------------------------------------------------
 //  Validation
 
@@ -1459,6 +1563,20 @@ events_test (bool verbose)
                 events_complaint_referrer_replied (&buf, &act, "regulator", "12378-2026-0042");
                 break;
             case E_MERGED: events_complaint_merged (&buf, &act, "C20260302000001"); break;
+            /* issue 16 (i16-tasks) */
+            case E_TASK_GIVEN:
+                events_complaint_task_given (&buf, &act, 12, "card_center", 1795438798831LL);
+                break;
+            case E_TASK_REPLIED: events_complaint_task_replied (&buf, &act, 12, "card_center");
+                break;
+            case E_TASK_CHASED: events_complaint_task_chased (&buf, &act, 12, "card_center");
+                break;
+            case E_TASK_CLOSED: events_complaint_task_closed (&buf, &act, 12, "card_center");
+                break;
+            case E_RECTIFICATION_OPENED:
+                events_complaint_rectification_opened (&buf, &act, 13, "branch_bj", NULL,
+                                                       1795438798831LL);
+                break;
             default: S_EXPECT (!"an action event without a packer");
         }
         s_verify (type, &buf, &msg);
@@ -1565,6 +1683,17 @@ events_test (bool verbose)
     events_complaint_evidence_added (&buf, &ev);
     s_verify ("complaint.evidence_added", &buf, &msg);
     S_EXPECT (!proto_map_get (&msg.data, "name"));
+    /* issue 16 (i16-tasks): the watchdog's task clock events */
+    events_task_t tk = { 12, "task", "C20260302000001", "card_center", "outlet_bj_haidian",
+                         NULL, 1795438798831LL };
+    S_BEGIN ();
+    events_task_due_soon (&buf, &tk);
+    s_verify ("task.due_soon", &buf, &msg);
+    tk.complaint_no = NULL;
+    tk.kind = "rectification";
+    S_BEGIN ();
+    events_task_overdue (&buf, &tk);
+    s_verify ("task.overdue", &buf, &msg);
     S_EXPECT (packed >= E_COUNT);
 
     //  The validator refuses what the table does not describe.

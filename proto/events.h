@@ -281,6 +281,30 @@ typedef struct {
 } events_evidence_t;
 void events_complaint_evidence_added (msgpack_sbuffer *buf, const events_evidence_t *e);
 
+/* issue 16 (i16-tasks): tasks to cooperating departments, rectification
+ * items (docs/tasks.md). */
+void events_complaint_task_given (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                                  const char *department, int64_t due_at);
+void events_complaint_task_replied (msgpack_sbuffer *buf, const events_action_t *a,
+                                    int64_t task, const char *department);
+void events_complaint_task_chased (msgpack_sbuffer *buf, const events_action_t *a,
+                                   int64_t task, const char *department);
+void events_complaint_task_closed (msgpack_sbuffer *buf, const events_action_t *a,
+                                   int64_t task, const char *department);
+void events_complaint_rectification_opened (msgpack_sbuffer *buf, const events_action_t *a,
+                                            int64_t task, const char *department,
+                                            const char *owner, int64_t due_at);
+/* task.due_soon, task.overdue (watchdog) */
+typedef struct {
+    int64_t task;
+    const char *kind;               /* "task" | "rectification" */
+    const char *complaint_no;       /* NULL: an item opened from a hot spot */
+    const char *department, *lead_department, *owner;
+    int64_t due_at;                 /* unix ms */
+} events_task_t;
+void events_task_due_soon (msgpack_sbuffer *buf, const events_task_t *t);
+void events_task_overdue (msgpack_sbuffer *buf, const events_task_t *t);
+
 //  --------------------------------------------------------------------------
 //  Validation
 

@@ -82,6 +82,12 @@ typedef enum {
     FIELD_DUPLICATE_OF = 1u << 7,
     /* bits 8..15: issue 16's fields; a bit not yet given has no name
      * (lifecycle_field_name "?") and no request carries it */
+    /* issue 16 (i16-tasks): a task's or rectification item's deadline
+     * (a span on the case's calendar, or a local time), the task it
+     * answers, and a rectification item's owner (a staff id) */
+    FIELD_DUE          = 1u << 13,
+    FIELD_TASK         = 1u << 14,
+    FIELD_OWNER        = 1u << 15,
     FIELD_COUNT_BITS   = 16
 } action_field_t;
 

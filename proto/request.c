@@ -162,7 +162,9 @@ static const char *const s_customer_keys [] = {
 static const char *const s_get_keys [] = { "op", "complaint_no", "token", "query_code", NULL };
 static const char *const s_act_keys [] = {
     "op", "complaint_no", "action", "token", "version", "actor", "text", "outcome", "reason",
-    "level", "department", "duplicate_of", "satisfied", "amount", NULL
+    "level", "department", "duplicate_of", "satisfied", "amount",
+    "due", "task", "owner",                             /* issue 16 (i16-tasks) */
+    NULL
 };
 static const char *const s_queue_keys [] = { "op", "token", "scope", "state", "limit", NULL };
 static const char *const s_reply_keys [] = {
@@ -471,8 +473,17 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
     ||  s_get_word (map, "department", a->department, sizeof a->department, FIELD_DEPARTMENT,
                     &a->present, err)
     ||  s_get_complaint_no (map, "duplicate_of", false, a->duplicate_of, err)
-    ||  s_get_bool (map, "satisfied", &a->satisfied, err))
+    ||  s_get_bool (map, "satisfied", &a->satisfied, err)
+        /* issue 16 (i16-tasks) */
+    ||  s_get_word (map, "due", a->due, sizeof a->due, FIELD_DUE, &a->present, err)
+    ||  s_get_word (map, "task", a->task, sizeof a->task, FIELD_TASK, &a->present, err)
+    ||  s_get_word (map, "owner", a->owner, sizeof a->owner, FIELD_OWNER, &a->present, err))
         return -1;
+    if (a->task [0] && strspn (a->task, "0123456789") != strlen (a->task)) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "task",
+                         "task must be a task's number (digits), as show lists it");
+        return -1;
+    }
     bool has_amount = false;
     if (s_get_amount (map, a->amount, &has_amount, err))
         return -1;

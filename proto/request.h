@@ -126,6 +126,10 @@ typedef struct {
     char        duplicate_of [COMPLAINT_NO_SIZE];
     char        amount [REQUEST_AMOUNT_SIZE];  /* decimal text when FIELD_AMOUNT */
     int         satisfied;         /* -1 absent, 0 no, 1 yes */
+    /* issue 16 (i16-tasks): FIELD_DUE, FIELD_TASK, FIELD_OWNER */
+    char        due [48];          /* a span ("2wd") or a local time */
+    char        task [24];         /* the task's id, digits */
+    char        owner [REQUEST_MAX_ID + 1];
 } act_t;
 
 typedef enum {

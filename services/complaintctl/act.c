@@ -68,6 +68,11 @@ s_usage (FILE *out)
         "                     appraisal_start: appraisal, testing, valuation\n"
         "  --duplicate-of NO  reject as duplicate: the complaint this one repeats;\n"
         "                     merge: the customer's open complaint it is merged into\n"
+        /* issue 16 (i16-tasks) */
+        "  --due D            task_give, rectify: the deadline, a span on the case's\n"
+        "                     calendar (48h, 2wd, 5d) or a local time (2026-12-20 18:00)\n"
+        "  --task N           task_reply, task_chase, task_close: the task's number (show)\n"
+        "  --owner STAFF      rectify: the person who owns the item (default: the department)\n"
         "\n"
         "options:\n"
         "  --version N        act only if the case is still at version N (what you were\n"
@@ -86,6 +91,7 @@ s_usage (FILE *out)
 typedef struct {
     const char *text, *outcome, *amount, *satisfied, *department, *level,
                *reason, *duplicate_of;
+    const char *due, *task, *owner;     /* issue 16 (i16-tasks) */
 } s_fields_t;
 
 static void
@@ -110,6 +116,7 @@ s_check_local (const lifecycle_action_t *action, const s_fields_t *in)
     const char *values [FIELD_COUNT_BITS] = {
         [0] = in->text, [1] = in->outcome, [2] = in->amount, [3] = in->satisfied,
         [4] = in->department, [5] = in->level, [6] = in->reason, [7] = in->duplicate_of,
+        [13] = in->due, [14] = in->task, [15] = in->owner,        /* issue 16 (i16-tasks) */
     };
     for (int i = 0; i < FIELD_COUNT_BITS; i++)
         if (values [i])
@@ -151,7 +158,7 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     msgpack_packer pk;
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
     const char *strings [] = { f->text, f->outcome, f->amount, f->department, f->level,
-                               f->reason, f->duplicate_of };
+                               f->reason, f->duplicate_of, f->due, f->task, f->owner };
     uint32_t n = 5 + (f->satisfied != NULL);
     for (size_t i = 0; i < sizeof strings / sizeof strings [0]; i++)
         n += strings [i] != NULL;
@@ -171,13 +178,17 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     s_pack_str (&pk, "level", f->level);
     s_pack_str (&pk, "reason", f->reason);
     s_pack_str (&pk, "duplicate_of", f->duplicate_of);
+    s_pack_str (&pk, "due", f->due);            /* issue 16 (i16-tasks) */
+    s_pack_str (&pk, "task", f->task);
+    s_pack_str (&pk, "owner", f->owner);
 }
 
 int
 ctl_act (int argc, char **argv)
 {
     enum { O_VERSION = 256, O_TEXT, O_OUTCOME, O_AMOUNT, O_SATISFIED, O_DEPARTMENT,
-           O_LEVEL, O_REASON, O_DUPLICATE_OF, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP };
+           O_LEVEL, O_REASON, O_DUPLICATE_OF, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP,
+           O_DUE, O_TASK, O_OWNER };                     /* issue 16 (i16-tasks) */
     static const struct option options [] = {
         { "version", required_argument, NULL, O_VERSION },
         { "text", required_argument, NULL, O_TEXT },
@@ -188,6 +199,9 @@ ctl_act (int argc, char **argv)
         { "level", required_argument, NULL, O_LEVEL },
         { "reason", required_argument, NULL, O_REASON },
         { "duplicate-of", required_argument, NULL, O_DUPLICATE_OF },
+        { "due", required_argument, NULL, O_DUE },
+        { "task", required_argument, NULL, O_TASK },
+        { "owner", required_argument, NULL, O_OWNER },
         { "json", no_argument, NULL, O_JSON },
         { "intake", required_argument, NULL, O_INTAKE },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
@@ -214,6 +228,9 @@ ctl_act (int argc, char **argv)
             case O_LEVEL: f.level = optarg; break;
             case O_REASON: f.reason = optarg; break;
             case O_DUPLICATE_OF: f.duplicate_of = optarg; break;
+            case O_DUE: f.due = optarg; break;
+            case O_TASK: f.task = optarg; break;
+            case O_OWNER: f.owner = optarg; break;
             case O_JSON: json_out = true; break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;

@@ -28,6 +28,7 @@
  */
 #include "case_view.h"
 #include "case_evidence.h"
+#include "case_task.h"
 #include "log.h"
 #include "msgpack_json.h"
 #include "query_code.h"
@@ -380,6 +381,7 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
     PGresult *res = staff_auth_case (pg, get->token, get->complaint_no, "get_case", s_get_sql,
                                      CASE_COL_SCOPE, &staff, &err);
     PGresult *events = NULL, *actions = NULL, *clocks = NULL, *evidence = NULL;
+    PGresult *tasks = NULL;                                     /* issue 16 (i16-tasks) */
     int rc = -1;
     if (res) {
         const char *values [] = { get->complaint_no };
@@ -390,8 +392,9 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         clocks = pg_session_exec (pg, "get_clocks", s_clocks_sql, 1, id, NULL, NULL,
                                   PGRES_TUPLES_OK);
         evidence = case_evidence_list_read (pg, id [0]);
+        tasks = case_task_list_read (pg, id [0]);
         if (PQresultStatus (events) != PGRES_TUPLES_OK || !actions
-        ||  !clocks || PQntuples (clocks) != 1 || !evidence)
+        ||  !clocks || PQntuples (clocks) != 1 || !evidence || !tasks)
             proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
         else
             rc = 0;
@@ -402,7 +405,7 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         msgpack_pack_map (&pk, 2);
         proto_pack_kv_bool (&pk, "ok", true);
         proto_pack_cstr (&pk, "complaint");
-        msgpack_pack_map (&pk, CASE_NCOLUMNS + 5);
+        msgpack_pack_map (&pk, CASE_NCOLUMNS + 6);
         for (size_t c = 0; c < CASE_NCOLUMNS; c++) {
             proto_pack_cstr (&pk, s_case_columns [c].key);
             s_pack_value (&pk, res, 0, (int) c, s_case_columns [c].kind);
@@ -420,9 +423,12 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         s_pack_value (&pk, clocks, 0, 0, COL_JSON);
         proto_pack_cstr (&pk, "evidence");
         case_evidence_list_pack (&pk, evidence);
+        proto_pack_cstr (&pk, "tasks");                         /* issue 16 (i16-tasks) */
+        case_task_list_pack (&pk, tasks);
     }
     else
         proto_pack_error (reply, &err);
+    PQclear (tasks);
     PQclear (evidence);
     PQclear (clocks);
     PQclear (actions);

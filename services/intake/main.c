@@ -65,6 +65,7 @@
 #include "batch_writer.h"
 #include "case_action.h"
 #include "case_view.h"
+#include "case_task.h"
 #include "complaint_store.h"
 #include "curve.h"
 #include "envelope.h"
@@ -117,6 +118,11 @@ static const daemon_opt_t s_opts [] = {
                  10000, "failed status queries one complaint number takes an hour"),
     DAEMON_LONG ("review-window-days", "COMPLAINTS_INTAKE_REVIEW_WINDOW_DAYS", 30, 1, 3650,
                  "days after the decision a customer may ask for a review (复核)"),
+    /* issue 16 (i16-tasks): what a task's `due` is counted on */
+    DAEMON_STR ("calendars", "COMPLAINTS_CALENDARS", "deploy/calendars", "DIR",
+                "the calendars a task's deadline (2wd) is counted on (the case's, as its clocks)"),
+    DAEMON_STR ("default-calendar", "COMPLAINTS_DEFAULT_CALENDAR", "cn", "NAME",
+                "the calendar of a case that has no clock yet"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
     DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
@@ -539,6 +545,7 @@ s_selftest (bool verbose)
     int passed = 0;
     int failed = envelope_test (verbose, &passed);
     failed += peer_limit_test (verbose, &passed);
+    case_task_due_test (verbose, &passed, &failed);            /* issue 16 (i16-tasks) */
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {
@@ -612,6 +619,14 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return rc ? 1 : 0;
     }
+    /* issue 16 (i16-tasks): calendars for a task's deadline; a folder that
+     * does not load leaves tasks' spans refused (field due), not intake down */
+    conf_error_t cal_err;
+    calendars_t *calendars = calendars_load_dir (daemon_str (daemon, "calendars"), &cal_err);
+    if (!calendars)
+        log_error ("calendars_not_loaded", "dir=%s reason=task deadlines cannot be counted",
+                   daemon_str (daemon, "calendars"));
+    case_task_calendars (calendars, daemon_str (daemon, "default-calendar"));
     case_view_cfg_t view_cfg = {
         .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
         .review_window_days = daemon_long (daemon, "review-window-days"),
@@ -757,6 +772,7 @@ main (int argc, char **argv)
     s_batch_destroy (&refusals);
     peer_limit_destroy (&status_limit);
     identity_seal_destroy (&seal);
+    calendars_destroy (&calendars);                            /* issue 16 (i16-tasks) */
     daemon_destroy (&daemon);
     return rc;
 }
