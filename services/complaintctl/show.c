@@ -29,6 +29,7 @@
  *  case's version before acting).
  */
 #include "ctl.h"
+#include "task_show.h"
 #include "curve.h"
 #include "cfg.h"
 
@@ -422,6 +423,10 @@ s_print_case (const json_t *kase)
     const json_t *evidence = json_object_get (kase, "evidence");
     if (json_is_array (evidence))
         s_print_evidence (evidence);
+    /* issue 16 (i16-tasks): tasks and rectification items */
+    const json_t *tasks = json_object_get (kase, "tasks");
+    if (json_is_array (tasks))
+        task_show_print (tasks);
     const json_t *actions = json_object_get (kase, "actions");
     if (json_is_array (actions))
         s_print_trail (actions);
