@@ -86,3 +86,11 @@ GRANT SELECT, INSERT, UPDATE ON case_task TO complaints_intake;
 GRANT USAGE ON SEQUENCE case_task_id_seq TO complaints_intake;
 GRANT SELECT ON case_task TO complaints_watchdog;
 GRANT SELECT, INSERT, UPDATE, DELETE ON task_clock, task_firing TO complaints_watchdog;
+
+-- The notifier's recipient kind task_department (notify_rules.h: the
+-- handlers and supervisors of the department a task is asked of) is a
+-- recipient_kind of its rows.
+ALTER TABLE notification DROP CONSTRAINT notification_recipient_kind_check;
+ALTER TABLE notification ADD CONSTRAINT notification_recipient_kind_check CHECK (recipient_kind IN
+    ('customer', 'handler', 'supervisor', 'department_head', 'complaint_office', 'management',
+     'task_department'));

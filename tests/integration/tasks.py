@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""tasks.py — the checks of tests/integration/tasks.sh: tasks given to
+cooperating departments (协办), chased by the watchdogs and by the lead,
+answered by the department asked; a rectification item (整改) opened on a
+closed case and chased (issue 16; docs/tasks.md). Every action is
+`complaintctl act` as a named person (lifecycle.py's helpers); the store's
+clock is set with app_clock_set, nearly stopped (scale 1e-6).
+
+    tasks.py --ctl complaintctl --tokens tokens.plain --directory FILE --out DIR
+
+Every check is counted (checks.py); exits 1 if any failed.
+"""
+import datetime
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import checks  # noqa: E402
+import lifecycle  # noqa: E402
+from checks import expect, expect_true, note, sql, sql_int, wait_sql  # noqa: E402
+from lifecycle import LAST_ERR, ctl, refused, save, step, submit, wait_assigned  # noqa: E402
+
+PAYMENTS_H = "guo_ying"         # payments' handler (A)
+PAYMENTS_STAFF = ("gao_feng", "guo_ying", "he_ping")    # its handlers and supervisor
+CARD_SUP = "zhou_jie"           # card_center's supervisor
+OFFICE = "li_na"                # the complaint office
+STRANGER = "liang_hui"          # ebanking's handler: no task of hers on the case
+
+
+def ms(text):
+    return int(datetime.datetime.fromisoformat(text).timestamp() * 1000)
+
+
+def at(text):
+    """The store's clock at TEXT, (almost) stopped there."""
+    sql("select app_clock_set(:'t'::timestamptz, 0.000001)", t=text)
+    note("store clock at %s" % text)
+
+
+def says(desc, *words):
+    expect_true(desc, all(w in LAST_ERR[0] for w in words), LAST_ERR[0].strip()[-300:])
+
+
+def task_row(task, columns):
+    return sql("select " + columns + " from case_task where id = :'t'", t=task)
+
+
+def last_task(no):
+    return sql("select max(t.id) from case_task t join complaint c on c.id = t.complaint_id"
+               " where c.complaint_no = :'no'", no=no)
+
+
+def fired(task, step_name=None):
+    return sql_int("select count(*) from task_firing where task_id = :'t'"
+                   " and (:'s' = '' or step = :'s')", t=task, s=step_name or "")
+
+
+def stream(no, event_type, task):
+    """The events of TYPE about TASK on the stream (event_log)."""
+    return [e for _, _, e in checks.events("complaint_no = :'no' and type = :'ty'", no=no,
+                                           ty=event_type)
+            if (e.get("data") or {}).get("task") == int(task)]
+
+
+def notified(desc, no, event, recipient):
+    return wait_sql(desc, "select count(*) > 0 from notification where complaint_no = :'no'"
+                    " and event_type = :'e' and recipient = :'r'", 20,
+                    no=no, e=event, r=recipient)
+
+
+def settled():
+    return wait_sql("the watchdogs settled (no dirty case, nothing due)",
+                    "select (select count(*) from complaint where sla_dirty)"
+                    " + (select count(*) from task_clock where next_fire_at <= app_now ()) = 0",
+                    20)
+
+
+def step_a():
+    note("--- a: the lead gives tasks")
+    at("2026-03-02 09:00:00+08")
+    no = submit("task-a", "信用卡", "信用卡还款经支付结算转账后未入账，被收取滞纳金，要求退还。",
+                "--received-at", str(ms("2026-03-02T09:00:00+08:00")))
+    if not wait_assigned(no):
+        return None
+    h = lifecycle.handler(no)
+    expect("a: the card centre has the case", "card_center", lifecycle.dept(no))
+    at("2026-03-02 10:00:00+08")
+    step("a accept", "accepted", h, no, "accept")
+    refused("a: a task to the case's own department", 1, "invalid_field", h, no, "task_give",
+            "--department", "card_center", "--due", "2wd", "--text", "x")
+    says("a: the refusal names the department", "department", "own department")
+    refused("a: a due that is not a time", 1, "invalid_field", h, no, "task_give",
+            "--department", "payments", "--due", "soon", "--text", "x")
+    says("a: the refusal names due", "due")
+    refused("a: a due already past", 1, "invalid_field", h, no, "task_give",
+            "--department", "payments", "--due", "2026-03-01 18:00", "--text", "x")
+    refused("a: task_give without a due (the tool's check)", 2, None, h, no, "task_give",
+            "--department", "payments", "--text", "x")
+    refused("a: payments may not give a task on another's case", 1, "forbidden", PAYMENTS_H, no,
+            "task_give", "--department", "ebanking", "--due", "2wd", "--text", "x")
+    step("a task_give payments 2wd", "accepted", h, no, "task_give", "--department", "payments",
+         "--due", "2wd", "--text", "TASK-SECRET 请核对该笔跨行转账的清算记录与入账时间")
+    t1 = last_task(no)
+    expect("a: the task: kind, department, state, given by, lead", "task|payments|open|%s|card_center"
+           % h, task_row(t1, "kind, department, state, given_by, lead_department"))
+    expect("a: due 2 working days on the case's calendar: end of Wed 03-04",
+           str(ms("2026-03-05T00:00:00+08:00")),
+           task_row(t1, checks.SQL_MS % "due_at"))
+    expect("a: payments is now a cooperating department", "t",
+           sql("select 'payments' = any (cooperating) from complaint where complaint_no = :'no'",
+               no=no))
+    step("a task_give ebanking (a local time)", "accepted", h, no, "task_give",
+         "--department", "ebanking", "--due", "2026-03-03 18:00",
+         "--text", "请提供客户手机银行的登录日志")
+    t2 = last_task(no)
+    expect("a: its due as given, in the calendar's zone", str(ms("2026-03-03T18:00:00+08:00")),
+           task_row(t2, checks.SQL_MS % "due_at"))
+    refused("a: a stranger replies to payments' task", 1, "forbidden", STRANGER, no,
+            "task_reply", "--task", t1, "--text", "x")
+    says("a: the refusal says whose task it is", "payments")
+    refused("a: the cooperating department may not chase", 1, "forbidden", PAYMENTS_H, no,
+            "task_chase", "--task", t1)
+    refused("a: a task that is not this case's", 1, "invalid_field", h, no, "task_chase",
+            "--task", "999999")
+    step("a task_close ebanking's task", "accepted", h, no, "task_close", "--task", t2,
+         "--text", "已从其他渠道取得日志")
+    expect("a: closed, ended", "closed|t", task_row(t2, "state, ended_at is not null"))
+    refused("a: a closed task cannot be answered", 1, "invalid_transition", STRANGER, no,
+            "task_reply", "--task", t2, "--text", "x")
+    notified("a: payments' handler told of the task", no, "complaint.task_given", PAYMENTS_H)
+    settled()
+    expect("a: the watchdogs planted both tasks' clocks", 2,
+           sql_int("select count(*) from task_clock where task_id in (:'a', :'b')", a=t1, b=t2))
+    expect("a: the open task's reminder at 75%% of its time (Wed 03-04 08:30)",
+           str(ms("2026-03-04T08:30:00+08:00")),
+           sql("select " + checks.SQL_MS % "next_fire_at" + " from task_clock where task_id = :'t'",
+               t=t1))
+    expect("a: the closed task's clock stopped", "",
+           sql("select next_fire_at from task_clock where task_id = :'t'", t=t2))
+    return no, h, t1, t2
+
+
+def step_b(no, h, t1, t2):
+    note("--- b: seen by payments, reminded, chased")
+    rc, out, err = ctl(PAYMENTS_H, "show", no)
+    save("show_payments.txt", out + err)
+    expect("b: payments' handler sees the case (show exit 0)", 0, rc)
+    expect_true("b: ... and the task asked of it", "TASK-SECRET" in out, out[-300:])
+    at("2026-03-04 09:00:00+08")
+    wait_sql("b: the reminder fired", "select count(*) = 1 from task_firing"
+             " where task_id = :'t' and step = 'due_soon'", 20, t=t1)
+    settled()
+    for s in PAYMENTS_STAFF:
+        notified("b: %s reminded (task.due_soon)" % s, no, "task.due_soon", s)
+    step("b the lead's supervisor chases", "accepted", CARD_SUP, no, "task_chase", "--task", t1,
+         "--text", "请尽快回复")
+    expect("b: chased once", "1", task_row(t1, "chases"))
+    notified("b: payments chased (complaint.task_chased)", no, "complaint.task_chased",
+             PAYMENTS_H)
+    at("2026-03-05 09:00:00+08")
+    wait_sql("b: the chase fired", "select count(*) = 1 from task_firing"
+             " where task_id = :'t' and step = 'overdue'", 20, t=t1)
+    settled()
+    notified("b: payments chased when overdue", no, "task.overdue", PAYMENTS_H)
+    notified("b: the lead (the case's handler) told it is overdue", no, "task.overdue", h)
+    wait_sql("b: the outbox drained", "select count(*) = 0 from outbox", 15)
+    expect("b: each step once, with two watchdogs (firings, events)", "2|1|1",
+           "%d|%d|%d" % (fired(t1), len(stream(no, "task.due_soon", t1)),
+                         len(stream(no, "task.overdue", t1))))
+    ev = stream(no, "task.overdue", t1)
+    d = (ev[0].get("data") if ev else {}) or {}
+    expect("b: task.overdue says task, kind, department, lead, due",
+           "task|payments|card_center|%d" % ms("2026-03-05T00:00:00+08:00"),
+           "%s|%s|%s|%s" % (d.get("kind"), d.get("department"), d.get("lead_department"),
+                            d.get("due_at")))
+    expect("b: the watchdogs both worked (fired_by names one of them)", True,
+           set(sql("select string_agg(distinct fired_by, ',') from task_firing").split(","))
+           <= {"wd-task-1", "wd-task-2"})
+
+
+def step_c(no, h, t1, t2):
+    note("--- c: payments answers; the lead sees it")
+    step("c payments replies", "accepted", PAYMENTS_H, no, "task_reply", "--task", t1,
+         "--text", "REPLY-SECRET 已核对：转账于 03-01 清算成功，入账延迟系系统批处理所致")
+    expect("c: the task done, answered by payments", "done|%s|t" % PAYMENTS_H,
+           task_row(t1, "state, replied_by, ended_at is not null"))
+    refused("c: a second answer", 1, "invalid_transition", PAYMENTS_H, no, "task_reply",
+            "--task", t1, "--text", "again")
+    refused("c: chasing a done task", 1, "invalid_transition", h, no, "task_chase", "--task", t1)
+    rc, out, err = ctl(h, "show", no)
+    save("show_lead.txt", out + err)
+    expect("c: the lead's show (exit 0)", 0, rc)
+    expect_true("c: ... lists both tasks with the answer",
+                "tasks (2)" in out and "REPLY-SECRET" in out and "answered by " + PAYMENTS_H in out
+                and "+08:00" in out, out[-600:])
+    notified("c: the lead told of the answer", no, "complaint.task_replied", h)
+    wait_sql("c: the outbox drained", "select count(*) = 0 from outbox", 15)
+    expect("c: no task or answer text on the stream", [],
+           checks.leaking_events("TASK-SECRET|REPLY-SECRET|手机银行的登录日志", "complaint_no = :'no'",
+                                 no=no))
+    expect("c: the task events on the stream", ["complaint.task_given", "complaint.task_given",
+                                                "complaint.task_closed", "complaint.task_chased",
+                                                "complaint.task_replied"],
+           [t for _, t, _ in checks.events("complaint_no = :'no' and type like 'complaint.task%%'",
+                                           no=no)])
+    expect("c: the closed task never fired", 0, fired(t2))
+
+
+def step_d(no, h, t1, t2):
+    note("--- d: a rectification item after closure")
+    step("d resolve", "resolved", h, no, "resolve", "--outcome", "refund", "--amount", "35",
+         "--text", "退还滞纳金")
+    step("d feedback", "resolved", h, no, "feedback", "--satisfied", "yes")
+    step("d close", "closed", h, no, "close", "--reason", "satisfied")
+    refused("d: a handler may not open a rectification item", 1, "forbidden", h, no, "rectify",
+            "--department", "card_center", "--due", "10wd", "--text", "x")
+    refused("d: an owner not of the department", 1, "invalid_field", OFFICE, no, "rectify",
+            "--department", "card_center", "--owner", PAYMENTS_H, "--due", "10wd", "--text", "x")
+    says("d: the refusal names the owner", "owner")
+    step("d rectify", "closed", OFFICE, no, "rectify", "--department", "card_center",
+         "--owner", CARD_SUP, "--due", "10wd",
+         "--text", "RECT-SECRET 修订跨行还款入账批处理的滞纳金豁免规则")
+    r = last_task(no)
+    expect("d: the item: kind, department, owner, state", "rectification|card_center|%s|open"
+           % CARD_SUP, task_row(r, "kind, department, owner, state"))
+    settled()
+    at("2026-03-19 09:00:00+08")
+    wait_sql("d: reminded", "select count(*) = 1 from task_firing where task_id = :'t'"
+             " and step = 'due_soon'", 20, t=r)
+    at("2026-03-25 09:00:00+08")
+    wait_sql("d: chased", "select count(*) = 1 from task_firing where task_id = :'t'"
+             " and step = 'overdue'", 20, t=r)
+    settled()
+    notified("d: the card centre's supervisor chased", no, "task.overdue", CARD_SUP)
+    wait_sql("d: the outbox drained", "select count(*) = 0 from outbox", 15)
+    ev = stream(no, "task.overdue", r)
+    expect("d: once, kind rectification, owner", "1|rectification|%s" % CARD_SUP,
+           "%d|%s|%s" % (len(ev), ev[0]["data"].get("kind") if ev else "",
+                         ev[0]["data"].get("owner") if ev else ""))
+    expect("d: no item text on the stream", [],
+           checks.leaking_events("RECT-SECRET", "complaint_no = :'no'", no=no))
+
+
+def main():
+    if not lifecycle.start():
+        return checks.status()
+    got = step_a()
+    if got:
+        step_b(*got)
+        step_c(*got)
+        step_d(*got)
+    return checks.status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
