@@ -387,6 +387,19 @@ static const events_field_t s_task_clock [] = {
     F ("due_at", INT, REQUIRED, PLAIN, "the deadline (unix ms)"),
 };
 
+/*  Rectification items on no case (opened from a hot spot), and any item
+ *  marked done: about no single case (caseless), so the notifier finds the
+ *  people from `branch` (its supervisors and head) as for a hot spot. */
+static const events_field_t s_rectification [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the item's number (case_task.id)"),
+    F ("branch", STR, REQUIRED, PLAIN, "the department that must rectify"),
+    F ("owner", STR, NULLABLE, PLAIN, "the staff id that owns it; nil: the department"),
+    F ("complaint_no", STR, NULLABLE, PLAIN, "its case; nil for an item opened from a hot spot"),
+    F ("rule", STR, NULLABLE, PLAIN, "the hot spot's rule (hotspots.conf), when opened from one"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the item's deadline (unix ms)"),
+    F ("actor", STR, NULLABLE, PLAIN, "who opened it or marked it done; nil from the watchdog"),
+};
+
 //  --------------------------------------------------------------------------
 //  The events
 
@@ -405,6 +418,7 @@ enum {
     /* issue 16 (i16-tasks) */
     E_TASK_GIVEN, E_TASK_REPLIED, E_TASK_CHASED, E_TASK_CLOSED, E_RECTIFICATION_OPENED,
     E_TASK_DUE_SOON, E_TASK_OVERDUE,
+    E_RECT_OPENED, E_RECT_DONE, E_RECT_DUE_SOON, E_RECT_OVERDUE,
     E_COUNT
 };
 
@@ -518,6 +532,15 @@ static const events_decl_t s_events [E_COUNT] = {
       "the department asked is reminded; once", NULL, OWN (s_task_clock) },
     { "task.overdue", "watchdog", "an open task or rectification item passed its deadline: "
       "chased (催办), the lead told; once", NULL, OWN (s_task_clock) },
+    { "rectification.opened", "intake", "intake `rectification open`: a rectification item "
+      "(整改) opened from a hot spot for its branch; never what", NULL,
+      OWN_CASELESS (s_rectification) },
+    { "rectification.done", "intake", "intake `rectification done`: an item was marked done; "
+      "never what was done", NULL, OWN_CASELESS (s_rectification) },
+    { "rectification.due_soon", "watchdog", "an item opened from a hot spot nears its "
+      "deadline; once", NULL, OWN_CASELESS (s_rectification) },
+    { "rectification.overdue", "watchdog", "an item opened from a hot spot passed its "
+      "deadline: chased (催办); once", NULL, OWN_CASELESS (s_rectification) },
 };
 
 #undef OWN
@@ -1120,6 +1143,37 @@ events_task_overdue (msgpack_sbuffer *buf, const events_task_t *t)
     PACK (buf, E_TASK_OVERDUE, TASK_CLOCK (t));
 }
 
+static void
+s_rectification_pack (msgpack_sbuffer *buf, int event, const events_rectification_t *r)
+{
+    PACK (buf, event, s_int (r->task), s_str (r->branch), s_str (r->owner),
+          s_str (r->complaint_no), s_str (r->rule), s_int (r->due_at), s_str (r->actor));
+}
+
+void
+events_rectification_opened (msgpack_sbuffer *buf, const events_rectification_t *r)
+{
+    s_rectification_pack (buf, E_RECT_OPENED, r);
+}
+
+void
+events_rectification_done (msgpack_sbuffer *buf, const events_rectification_t *r)
+{
+    s_rectification_pack (buf, E_RECT_DONE, r);
+}
+
+void
+events_rectification_due_soon (msgpack_sbuffer *buf, const events_rectification_t *r)
+{
+    s_rectification_pack (buf, E_RECT_DUE_SOON, r);
+}
+
+void
+events_rectification_overdue (msgpack_sbuffer *buf, const events_rectification_t *r)
+{
+    s_rectification_pack (buf, E_RECT_OVERDUE, r);
+}
+
 //  --------------------------------------------------------------------------
 //  Validation
 
@@ -1694,6 +1748,23 @@ events_test (bool verbose)
     S_BEGIN ();
     events_task_overdue (&buf, &tk);
     s_verify ("task.overdue", &buf, &msg);
+    events_rectification_t rc = { .task = 13, .branch = "outlet_bj_haidian",
+                                  .rule = "outlet_cause", .due_at = 1795438798831LL,
+                                  .actor = "li_na" };
+    S_BEGIN ();
+    events_rectification_opened (&buf, &rc);
+    s_verify ("rectification.opened", &buf, &msg);
+    S_BEGIN ();
+    events_rectification_done (&buf, &rc);
+    s_verify ("rectification.done", &buf, &msg);
+    rc.actor = NULL;
+    S_BEGIN ();
+    events_rectification_due_soon (&buf, &rc);
+    s_verify ("rectification.due_soon", &buf, &msg);
+    S_BEGIN ();
+    events_rectification_overdue (&buf, &rc);
+    s_verify ("rectification.overdue", &buf, &msg);
+    S_EXPECT (events_find ("rectification.overdue")->caseless);
     S_EXPECT (packed >= E_COUNT);
 
     //  The validator refuses what the table does not describe.

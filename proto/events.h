@@ -304,6 +304,17 @@ typedef struct {
 } events_task_t;
 void events_task_due_soon (msgpack_sbuffer *buf, const events_task_t *t);
 void events_task_overdue (msgpack_sbuffer *buf, const events_task_t *t);
+/* rectification.opened, .done, .due_soon, .overdue: about no single case */
+typedef struct {
+    int64_t task;
+    const char *branch;             /* the department that must rectify */
+    const char *owner, *complaint_no, *rule, *actor;    /* NULL: nil */
+    int64_t due_at;
+} events_rectification_t;
+void events_rectification_opened (msgpack_sbuffer *buf, const events_rectification_t *r);
+void events_rectification_done (msgpack_sbuffer *buf, const events_rectification_t *r);
+void events_rectification_due_soon (msgpack_sbuffer *buf, const events_rectification_t *r);
+void events_rectification_overdue (msgpack_sbuffer *buf, const events_rectification_t *r);
 
 //  --------------------------------------------------------------------------
 //  Validation

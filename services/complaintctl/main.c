@@ -69,6 +69,9 @@ static const s_command_t s_commands [] = {
     { "report", ctl_report, "the management summary of a period, zh or en, small cells hidden" },
     { "export", ctl_export, "export jrt|cfpb: counts by JR/T 0169 code, CFPB database rows (CSV)" },
     { "evidence", ctl_evidence, "evidence add NO FILE | get NO SEQ: a case's documents and recordings" },
+    /* issue 16 (i16-tasks) */
+    { "rectification", ctl_rectification,
+      "rectification open --hotspot KEY | list | done TASK: rectification items (整改)" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 

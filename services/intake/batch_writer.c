@@ -2,6 +2,7 @@
 #include "batch_writer.h"
 #include "case_action.h"
 #include "case_evidence.h"
+#include "rectification.h"
 #include "case_reply.h"
 #include "case_view.h"
 #include "first_contact.h"
@@ -71,6 +72,9 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
         else
         if (r->req.op == REQUEST_EVIDENCE_GET)
             rc = case_evidence_get (pg, &r->req.u.evidence_get, &r->reply);
+        else
+        if (r->req.op == REQUEST_RECTIFICATION)                 /* issue 16 (i16-tasks) */
+            rc = rectification_apply (pg, &r->req.u.rectification, &r->reply);
         r->failed = rc != 0;
     }
 }

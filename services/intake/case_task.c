@@ -46,6 +46,12 @@ case_task_calendars (const calendars_t *calendars, const char *default_name)
         s_default_calendar = default_name;
 }
 
+const calendar_t *
+case_task_default_calendar (void)
+{
+    return s_calendars ? calendars_find (s_calendars, s_default_calendar) : NULL;
+}
+
 bool
 case_task_action (const lifecycle_action_t *action)
 {

@@ -51,6 +51,9 @@ typedef struct {
  * local times of the bank's zone can be counted... none at all: `due` is
  * refused with the reason. */
 void case_task_calendars (const calendars_t *calendars, const char *default_name);
+/* The default calendar (an item on no case counts its `due` on it); NULL
+ * when none is loaded. */
+const calendar_t *case_task_default_calendar (void);
 
 bool case_task_action (const lifecycle_action_t *action);
 

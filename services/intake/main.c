@@ -196,7 +196,8 @@ s_op_name (int op)
     return op == REQUEST_SUBMIT ? "submit" : op == REQUEST_GET ? "get"
          : op == REQUEST_ACT ? "act" : op == REQUEST_QUEUE ? "queue"
          : op == REQUEST_REPLY ? "reply" : op == REQUEST_EVIDENCE_ADD ? "evidence_add"
-         : op == REQUEST_EVIDENCE_GET ? "evidence_get" : "other";
+         : op == REQUEST_EVIDENCE_GET ? "evidence_get"
+         : op == REQUEST_RECTIFICATION ? "rectification" : "other";     /* i16-tasks */
 }
 
 /* Replace the request body (last frame) with the reply and send it back. */

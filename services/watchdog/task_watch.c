@@ -50,7 +50,8 @@ static const char *s_plant_caseless_sql =
 static const char *s_due_sql =
     "SELECT k.task_id, k.next_step, t.kind, coalesce (c.complaint_no, ''), t.department,"
     "       coalesce (t.lead_department, ''), coalesce (t.owner, ''), " S_MS ("t.due_at") ","
-    "       t.state = 'open', " S_MS ("app_now ()")
+    "       t.state = 'open', " S_MS ("app_now ()") ","
+    "       coalesce (split_part (t.hotspot, '/', 1), '')"
     "  FROM task_clock k JOIN case_task t ON t.id = k.task_id"
     "  LEFT JOIN complaint c ON c.id = t.complaint_id"
     " WHERE k.next_fire_at <= app_now ()"
@@ -105,15 +106,32 @@ s_fire (pg_session_t *pg, PGresult *due, int r, const char *step, const char *na
         .due_at = strtoll (PQgetvalue (due, r, 7), NULL, 10),
     };
     bool overdue = strcmp (step, "overdue") == 0;
+    //  An item on no case (a hot spot's rectification) is told as a caseless
+    //  rectification.* event: the notifier finds its branch's people.
+    bool caseless = t.complaint_no == NULL;
+    const char *type = caseless ? (overdue ? "rectification.overdue" : "rectification.due_soon")
+                                : (overdue ? "task.overdue" : "task.due_soon");
     msgpack_sbuffer data;
     msgpack_sbuffer_init (&data);
+    if (caseless) {
+        events_rectification_t rc = {
+            .task = t.task, .branch = t.department, .owner = t.owner,
+            .rule = *PQgetvalue (due, r, 10) ? PQgetvalue (due, r, 10) : NULL,
+            .due_at = t.due_at
+        };
+        if (overdue)
+            events_rectification_overdue (&data, &rc);
+        else
+            events_rectification_due_soon (&data, &rc);
+    }
+    else
     if (overdue)
         events_task_overdue (&data, &t);
     else
         events_task_due_soon (&data, &t);
     const char *values [] = {
-        PQgetvalue (due, r, 0), step, PQgetvalue (due, r, 7), name,
-        overdue ? "task.overdue" : "task.due_soon", PQgetvalue (due, r, 3), data.data
+        PQgetvalue (due, r, 0), step, PQgetvalue (due, r, 7), name, type,
+        PQgetvalue (due, r, 3), data.data
     };
     int lengths [7] = { 0, 0, 0, 0, 0, 0, (int) data.size };
     int formats [7] = { 0, 0, 0, 0, 0, 0, 1 };
