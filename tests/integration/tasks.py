@@ -241,6 +241,98 @@ def step_d(no, h, t1, t2):
            checks.leaking_events("RECT-SECRET", "complaint_no = :'no'", no=no))
 
 
+HOTSPOT = "outlet_cause/outlet_bj_haidian/service_attitude/"
+
+
+def rect(who, *argv):
+    rc, out, err = ctl(who, "rectification", *argv)
+    LAST_ERR[0] = err
+    note("  %s: rectification %s -> exit %d: %s%s" % (who, " ".join(argv), rc, out.strip()[:200],
+                                                       err.strip()[:200]))
+    return rc, out
+
+
+def caseless(event_type, task):
+    return [e for _, _, e in checks.events("type = :'ty'", ty=event_type)
+            if (e.get("data") or {}).get("task") == int(task)]
+
+
+def step_e():
+    note("--- e: a rectification item from a hot spot, chased, marked done")
+    # the analytics daemon's hot spot, as it would write it (no analytics runs here)
+    sql("set role complaints_analytics;"
+        " insert into analytics_hotspot (rule, kind, branch, cause, open, opened_at, count,"
+        "   span, judged_at) values ('outlet_cause', 'outlet', 'outlet_bj_haidian',"
+        "   'service_attitude', true, app_now (), 4, '30d', app_now ()); reset role")
+    sup = lifecycle.staff_in("outlet_bj_haidian", "supervisor") \
+        or lifecycle.staff_in("branch_bj", "supervisor")
+    h = lifecycle.staff_in("outlet_bj_haidian", "handler")
+    at("2026-04-01 09:00:00+08")
+    rc, _ = rect(h, "open", "--hotspot", HOTSPOT, "--due", "10wd", "--text", "x")
+    expect("e: a handler may not open one (exit 1, forbidden)", (1, True),
+           (rc, "error forbidden" in LAST_ERR[0]))
+    rc, _ = rect(OFFICE, "open", "--hotspot", "outlet_cause/outlet_sh_pudong/service_attitude/",
+                 "--due", "10wd", "--text", "x")
+    expect("e: an unknown hot spot (exit 1, invalid_field hotspot)", (1, True),
+           (rc, "error invalid_field field=hotspot" in LAST_ERR[0]))
+    rc, _ = rect(OFFICE, "open", "--hotspot", HOTSPOT, "--due", "soon", "--text", "x")
+    expect("e: a bad due (exit 1, invalid_field due)", (1, True),
+           (rc, "field=due" in LAST_ERR[0]))
+    rc, out = rect(OFFICE, "open", "--hotspot", HOTSPOT, "--due", "10wd",
+                   "--text", "HOT-SECRET 海淀支行服务态度投诉集中：开展服务规范培训并整改")
+    expect("e: opened (exit 0)", 0, rc)
+    r = sql("select max(id) from case_task where hotspot = :'k'", k=HOTSPOT)
+    expect("e: the item: kind, branch, no case, open, due 10wd (end of Thu 04-16: Mon 04-06"
+           " is 清明)", "rectification|outlet_bj_haidian|t|open|%d" % ms("2026-04-17T00:00:00+08:00"),
+           task_row(r, "kind, department, complaint_id is null, state, "
+                       + checks.SQL_MS % "due_at"))
+    expect_true("e: the reply says the item and its deadline", ("#%s" % r) in out
+                and "+08:00" in out, out)
+    rc, out = rect(h, "list")
+    expect_true("e: the outlet's handler lists it", rc == 0 and ("#%s" % r) in out
+                and "HOT-SECRET" in out, out[-300:])
+    rc, out = rect("gao_feng", "list")
+    expect_true("e: payments' supervisor does not see it", rc == 0 and ("#%s" % r) not in out,
+                out[-300:])
+    wait_sql("e: the watchdogs planted its clock", "select count(*) = 1 from task_clock"
+             " where task_id = :'t' and next_fire_at is not null", 20, t=r)
+    at("2026-04-14 09:00:00+08")
+    wait_sql("e: reminded", "select count(*) = 1 from task_firing where task_id = :'t'"
+             " and step = 'due_soon'", 20, t=r)
+    at("2026-04-17 09:00:00+08")
+    wait_sql("e: chased", "select count(*) = 1 from task_firing where task_id = :'t'"
+             " and step = 'overdue'", 20, t=r)
+    settled()
+    if sup:
+        wait_sql("e: the outlet's supervisor told it is overdue",
+                 "select count(*) > 0 from notification where event_type = 'rectification.overdue'"
+                 " and recipient = :'r'", 20, r=sup)
+    wait_sql("e: the complaint office told it is overdue",
+             "select count(*) > 0 from notification where event_type = 'rectification.overdue'"
+             " and recipient = :'r'", 20, r=OFFICE)
+    rc, _ = rect("gao_feng", "done", r, "--text", "x")
+    expect("e: another department may not mark it done (exit 1, forbidden)", (1, True),
+           (rc, "error forbidden" in LAST_ERR[0]))
+    rc, _ = rect(h, "done", r, "--text", "DONE-SECRET 已完成全员服务规范培训，调整柜面排班")
+    expect("e: the outlet's handler marks it done (exit 0)", 0, rc)
+    expect("e: done, by whom", "done|%s|t" % h, task_row(r, "state, replied_by, ended_at is not null"))
+    rc, _ = rect(h, "done", r, "--text", "again")
+    expect("e: done twice (exit 1, invalid_transition)", (1, True),
+           (rc, "invalid_transition" in LAST_ERR[0]))
+    rc, out = rect(OFFICE, "list")
+    expect_true("e: no longer among the open items", ("#%s " % r) not in out, out[-300:])
+    rc, out = rect(OFFICE, "list", "--all")
+    expect_true("e: listed with --all, with what was done", ("#%s " % r) in out
+                and "DONE-SECRET" in out, out[-400:])
+    wait_sql("e: the outbox drained", "select count(*) = 0 from outbox", 15)
+    expect("e: opened, reminded, chased, done: once each on the stream", "1|1|1|1",
+           "|".join(str(len(caseless(t, r))) for t in
+                    ("rectification.opened", "rectification.due_soon", "rectification.overdue",
+                     "rectification.done")))
+    expect("e: no item text on the stream", [],
+           checks.leaking_events("HOT-SECRET|DONE-SECRET", "type like 'rectification.%%'"))
+
+
 def main():
     if not lifecycle.start():
         return checks.status()
@@ -249,6 +341,7 @@ def main():
         step_b(*got)
         step_c(*got)
         step_d(*got)
+    step_e()
     return checks.status()
 
 
