@@ -400,6 +400,19 @@ static const events_field_t s_rectification [] = {
     F ("actor", STR, NULLABLE, PLAIN, "who opened it or marked it done; nil from the watchdog"),
 };
 
+/*  The accountability register (问责): a trigger met, an outcome decided.
+ *  Never the staff concerned (personal data of staff) nor the note. */
+static const events_field_t s_accountability [] = {
+    F ("item", INT, REQUIRED, PLAIN, "the register's row (accountability_item.id)"),
+    F ("trigger", STR, REQUIRED, PLAIN, "`referral_unaccepted` or `hotspot_uncorrected`"),
+    F ("branch", STR, NULLABLE, PLAIN, "the department concerned"),
+    F ("complaint_no", STR, NULLABLE, PLAIN, "the case, for a trigger about one"),
+    F ("hotspot", STR, NULLABLE, PLAIN, "the hot spot's key, for a trigger about one"),
+    F ("outcome", STR, NULLABLE, PLAIN, "decided: `none`, `warning`, `training`, `criticism`, "
+       "`penalty` or `dismissal`; nil when opened"),
+    F ("actor", STR, NULLABLE, PLAIN, "the manager who decided; nil when opened (the watchdog)"),
+};
+
 //  --------------------------------------------------------------------------
 //  The events
 
@@ -419,6 +432,7 @@ enum {
     E_TASK_GIVEN, E_TASK_REPLIED, E_TASK_CHASED, E_TASK_CLOSED, E_RECTIFICATION_OPENED,
     E_TASK_DUE_SOON, E_TASK_OVERDUE,
     E_RECT_OPENED, E_RECT_DONE, E_RECT_DUE_SOON, E_RECT_OVERDUE,
+    E_ACC_OPENED, E_ACC_DECIDED,
     E_COUNT
 };
 
@@ -541,6 +555,12 @@ static const events_decl_t s_events [E_COUNT] = {
       "deadline; once", NULL, OWN_CASELESS (s_rectification) },
     { "rectification.overdue", "watchdog", "an item opened from a hot spot passed its "
       "deadline: chased (催办); once", NULL, OWN_CASELESS (s_rectification) },
+    { "accountability.opened", "watchdog", "an accountability trigger (问责, seed 004 第十二條) "
+      "was met and recorded once: a referred complaint nobody accepted in time, a hot spot "
+      "left without rectification", NULL, OWN_CASELESS (s_accountability) },
+    { "accountability.decided", "intake", "intake `accountability decide`: a manager recorded "
+      "the outcome; never the note or the staff concerned", NULL,
+      OWN_CASELESS (s_accountability) },
 };
 
 #undef OWN
@@ -1174,6 +1194,20 @@ events_rectification_overdue (msgpack_sbuffer *buf, const events_rectification_t
     s_rectification_pack (buf, E_RECT_OVERDUE, r);
 }
 
+void
+events_accountability_opened (msgpack_sbuffer *buf, const events_accountability_t *a)
+{
+    PACK (buf, E_ACC_OPENED, s_int (a->item), s_str (a->trigger), s_str (a->branch),
+          s_str (a->complaint_no), s_str (a->hotspot), s_str (a->outcome), s_str (a->actor));
+}
+
+void
+events_accountability_decided (msgpack_sbuffer *buf, const events_accountability_t *a)
+{
+    PACK (buf, E_ACC_DECIDED, s_int (a->item), s_str (a->trigger), s_str (a->branch),
+          s_str (a->complaint_no), s_str (a->hotspot), s_str (a->outcome), s_str (a->actor));
+}
+
 //  --------------------------------------------------------------------------
 //  Validation
 
@@ -1765,6 +1799,17 @@ events_test (bool verbose)
     events_rectification_overdue (&buf, &rc);
     s_verify ("rectification.overdue", &buf, &msg);
     S_EXPECT (events_find ("rectification.overdue")->caseless);
+    events_accountability_t ac = { .item = 3, .trigger = "referral_unaccepted",
+                                   .branch = "outlet_bj_haidian",
+                                   .complaint_no = "202611230000427" };
+    S_BEGIN ();
+    events_accountability_opened (&buf, &ac);
+    s_verify ("accountability.opened", &buf, &msg);
+    ac.outcome = "warning";
+    ac.actor = "deng_hao";
+    S_BEGIN ();
+    events_accountability_decided (&buf, &ac);
+    s_verify ("accountability.decided", &buf, &msg);
     S_EXPECT (packed >= E_COUNT);
 
     //  The validator refuses what the table does not describe.

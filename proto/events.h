@@ -315,6 +315,14 @@ void events_rectification_opened (msgpack_sbuffer *buf, const events_rectificati
 void events_rectification_done (msgpack_sbuffer *buf, const events_rectification_t *r);
 void events_rectification_due_soon (msgpack_sbuffer *buf, const events_rectification_t *r);
 void events_rectification_overdue (msgpack_sbuffer *buf, const events_rectification_t *r);
+/* accountability.opened (watchdog), .decided (intake): about no single case */
+typedef struct {
+    int64_t item;
+    const char *trigger;
+    const char *branch, *complaint_no, *hotspot, *outcome, *actor;     /* NULL: nil */
+} events_accountability_t;
+void events_accountability_opened (msgpack_sbuffer *buf, const events_accountability_t *a);
+void events_accountability_decided (msgpack_sbuffer *buf, const events_accountability_t *a);
 
 //  --------------------------------------------------------------------------
 //  Validation

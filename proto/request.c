@@ -633,9 +633,13 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
         req->op = REQUEST_RECTIFICATION;
         return rectification_decode (&msg->data, &req->u.rectification, err);
     }
+    if (proto_str_eq (op, "accountability")) {
+        req->op = REQUEST_ACCOUNTABILITY;
+        return accountability_decode (&msg->data, &req->u.accountability, err);
+    }
     proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
                      "op \"%.*s\" is not one of submit, get, act, queue, reply, evidence_add,"
-                     " evidence_get, rectification",
+                     " evidence_get, rectification, accountability",
                      (int) (op.len > 32 ? 32 : op.len), op.ptr);
     return -1;
 }

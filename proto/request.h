@@ -21,6 +21,7 @@
 #include "lifecycle.h"
 #include "evidence_request.h"
 #include "rectification_request.h"     /* issue 16 (i16-tasks) */
+#include "accountability_request.h"
 
 typedef enum {
     REQUEST_SUBMIT = 1,
@@ -31,6 +32,7 @@ typedef enum {
     REQUEST_EVIDENCE_ADD,       /* staff hand evidence in on a case (evidence_request.h) */
     REQUEST_EVIDENCE_GET,       /* staff take one item's bytes back out */
     REQUEST_RECTIFICATION,      /* issue 16 (i16-tasks): rectification items (整改) */
+    REQUEST_ACCOUNTABILITY,     /* issue 16 (i16-tasks): the accountability register (问责) */
 } request_op_t;
 
 #define REQUEST_MAX_QUERY_CODE 32  /* bytes; a code is 10 characters (query_code.h) */
@@ -172,6 +174,7 @@ typedef struct {
         evidence_add_t evidence_add;
         evidence_get_t evidence_get;
         rectification_t rectification;      /* issue 16 (i16-tasks) */
+        accountability_t accountability;
     } u;
 } request_t;
 

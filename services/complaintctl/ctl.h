@@ -71,6 +71,7 @@ int ctl_queue (int argc, char **argv);
 int ctl_show (int argc, char **argv);
 int ctl_evidence (int argc, char **argv);
 int ctl_rectification (int argc, char **argv);     /* issue 16 (i16-tasks) */
+int ctl_accountability (int argc, char **argv);
 int ctl_token (int argc, char **argv);
 int ctl_keys (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);

@@ -72,6 +72,8 @@ static const s_command_t s_commands [] = {
     /* issue 16 (i16-tasks) */
     { "rectification", ctl_rectification,
       "rectification open --hotspot KEY | list | done TASK: rectification items (整改)" },
+    { "accountability", ctl_accountability,
+      "accountability list | decide ITEM --outcome O: the accountability register (问责)" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 

@@ -197,7 +197,8 @@ s_op_name (int op)
          : op == REQUEST_ACT ? "act" : op == REQUEST_QUEUE ? "queue"
          : op == REQUEST_REPLY ? "reply" : op == REQUEST_EVIDENCE_ADD ? "evidence_add"
          : op == REQUEST_EVIDENCE_GET ? "evidence_get"
-         : op == REQUEST_RECTIFICATION ? "rectification" : "other";     /* i16-tasks */
+         : op == REQUEST_RECTIFICATION ? "rectification"                /* i16-tasks */
+         : op == REQUEST_ACCOUNTABILITY ? "accountability" : "other";
 }
 
 /* Replace the request body (last frame) with the reply and send it back. */

@@ -719,8 +719,11 @@ s_event_caseless (s_batch_t *batch, const notify_rule_t *rule, const char *seq, 
         if (json_is_integer (at))
             s_put_time (fields, times [i], calendar, json_integer_value (at), false);
     }
-    //  issue 16 (i16-tasks): a rectification item's number and deadline
+    //  issue 16 (i16-tasks): a rectification item's number and deadline; an
+    //  accountability item's number and its trigger (as `task`, `reason`)
     s_put_json (fields, "task", json_object_get (data, "task"));
+    s_put_json (fields, "task", json_object_get (data, "item"));
+    s_put_json (fields, "reason", json_object_get (data, "trigger"));
     json_t *due = json_object_get (data, "due_at");
     if (json_is_integer (due))
         s_put_time (fields, "event_due_at", calendar, json_integer_value (due), true);

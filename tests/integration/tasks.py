@@ -333,6 +333,80 @@ def step_e():
            checks.leaking_events("HOT-SECRET|DONE-SECRET", "type like 'rectification.%%'"))
 
 
+def acc(who, *argv):
+    rc, out, err = ctl(who, "accountability", *argv)
+    LAST_ERR[0] = err
+    note("  %s: accountability %s -> exit %d: %s%s" % (who, " ".join(argv), rc,
+                                                        out.strip()[:300], err.strip()[:200]))
+    return rc, out
+
+
+def step_f():
+    note("--- f: the accountability register")
+    at("2026-04-20 09:00:00+08")
+    ref = submit("task-f", "信用卡", "银行业协会转办：客户反映信用卡分期手续费问题。",
+                 "--received-at", str(ms("2026-04-20T09:00:00+08:00")),
+                 "--referral-source", "association", "--referrer", "银行业协会")
+    wait_assigned(ref)
+    pudong = "outlet_cause/outlet_sh_pudong/service_attitude/"
+    sql("set role complaints_analytics;"
+        " insert into analytics_hotspot (rule, kind, branch, cause, open, opened_at, count,"
+        "   span, judged_at) values ('outlet_cause', 'outlet', 'outlet_sh_pudong',"
+        "   'service_attitude', true, app_now (), 5, '30d', app_now ()); reset role")
+    settled()
+    expect("f: nothing in the register yet", 0, sql_int("select count(*) from accountability_item"))
+    at("2026-04-22 09:00:00+08")
+    wait_sql("f: the referral's acknowledge clock breached",
+             "select count(*) = 1 from sla_firing f join sla_clock k on k.id = f.clock_id"
+             " join complaint c on c.id = k.complaint_id where c.complaint_no = :'no'"
+             " and k.stage = 'acknowledge' and f.step = 'breach'", 20, no=ref)
+    wait_sql("f: a referral nobody accepted in time opened an item",
+             "select count(*) = 1 from accountability_item a join complaint c"
+             " on c.id = a.complaint_id where c.complaint_no = :'no'"
+             " and a.trigger = 'referral_unaccepted'", 20, no=ref)
+    expect("f: the hot spot is still within its grace", 0,
+           sql_int("select count(*) from accountability_item where hotspot = :'k'", k=pudong))
+    at("2026-05-02 09:00:00+08")
+    wait_sql("f: a hot spot left without rectification opened an item",
+             "select count(*) = 1 from accountability_item where hotspot = :'k'"
+             " and trigger = 'hotspot_uncorrected' and department = 'outlet_sh_pudong'", 20,
+             k=pudong)
+    settled()
+    expect("f: the hot spot that has a rectification item opened none", 0,
+           sql_int("select count(*) from accountability_item where hotspot = :'k'", k=HOTSPOT))
+    wait_sql("f: the outbox drained", "select count(*) = 0 from outbox", 15)
+    opened = checks.events("type = 'accountability.opened'")
+    expect("f: each told once with two watchdogs", ["hotspot_uncorrected", "referral_unaccepted"],
+           sorted((e.get("data") or {}).get("trigger") for _, _, e in opened))
+    wait_sql("f: the complaint office told", "select count(*) > 0 from notification"
+             " where event_type = 'accountability.opened' and recipient = :'r'", 20, r=OFFICE)
+    item = sql("select id from accountability_item where hotspot = :'k'", k=pudong)
+    rc, out = acc(OFFICE, "list")
+    expect_true("f: the complaint office lists both, undecided", rc == 0
+                and out.count("undecided") == 2 and ref in out and pudong in out, out[-400:])
+    rc, _ = acc(OFFICE, "decide", item, "--outcome", "warning")
+    expect("f: the complaint office may not decide (exit 1, forbidden)", (1, True),
+           (rc, "error forbidden" in LAST_ERR[0]))
+    rc, _ = acc("zhang_wei", "decide", item, "--outcome", "training",
+                "--text", "NOTE-SECRET 浦东支行全员服务规范培训，支行长诫勉谈话")
+    expect("f: a manager decides (exit 0)", 0, rc)
+    expect("f: outcome, by whom", "training|zhang_wei|t",
+           sql("select outcome, decided_by, decided_at is not null from accountability_item"
+               " where id = :'i'", i=item))
+    rc, _ = acc("zhang_wei", "decide", item, "--outcome", "warning")
+    expect("f: decided once (exit 1, invalid_transition)", (1, True),
+           (rc, "invalid_transition" in LAST_ERR[0]))
+    rc, out = acc(OFFICE, "list")
+    expect_true("f: one item left undecided", out.count("undecided") == 1, out[-300:])
+    wait_sql("f: the outbox drained", "select count(*) = 0 from outbox", 15)
+    dec = checks.events("type = 'accountability.decided'")
+    expect("f: accountability.decided: outcome, actor", [("training", "zhang_wei")],
+           [((e.get("data") or {}).get("outcome"), (e.get("data") or {}).get("actor"))
+            for _, _, e in dec])
+    expect("f: no note on the stream", [],
+           checks.leaking_events("NOTE-SECRET", "type like 'accountability.%%'"))
+
+
 def main():
     if not lifecycle.start():
         return checks.status()
@@ -342,6 +416,7 @@ def main():
         step_c(*got)
         step_d(*got)
     step_e()
+    step_f()
     return checks.status()
 
 

@@ -17,6 +17,11 @@
 #      stream; the closed task never fired
 #   d  the case closed: a rectification item for the card centre, owned by
 #      its supervisor, reminded and chased by the watchdogs
+#   e  a hot spot's rectification item: opened, listed, reminded, chased,
+#      marked done
+#   f  the accountability register: a referred complaint nobody accepted in
+#      time and a hot spot left without rectification open an item each,
+#      once with two watchdogs; a manager decides the outcome
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog notifier complaintctl
 
@@ -30,7 +35,7 @@ start_service router router --name router --bus "$BUS_PUB_EP" \
 for w in 1 2; do
     start_service "watchdog$w" watchdog --name "wd-task-$w" --bus "$BUS_PUB_EP" \
         --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" \
-        --sweep-ms 300
+        --sweep-ms 300 --accountability-sweep-ms 300 --hotspot-grace-h 240
 done
 start_service notifier notifier --bus "$BUS_PUB_EP" --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
     --smtp-from complaints@bank.example --poll-ms 100 --batch 10 --max-attempts 1 \
