@@ -84,6 +84,17 @@ typedef struct {
     int64_t     due_at;            /* unix ms; 0 when absent */
 } referral_t;
 
+/*  issue 16 (i16-tasks): the incident as the customer tells it (问责's
+ *  registration fields; migration 046): the staff concerned (names or
+ *  staff numbers, ≤ 200 characters: personal data of staff, never on the
+ *  stream), when (unix ms, 0 absent) and where (≤ 200 characters). */
+#define REQUEST_INCIDENT_MAX_CHARS 200
+typedef struct {
+    proto_str_t staff_concerned;
+    int64_t     at;
+    proto_str_t place;
+} incident_t;
+
 /* Referral sources, as complaint.referral_source (NULL-terminated). */
 extern const char *const referral_sources [];
 
@@ -99,6 +110,7 @@ typedef struct {
     bool        narrative_consent; /* the customer agreed to publish the (scrubbed)
                                       text; false when absent */
     first_contact_t first_contact; /* optional: solved on the call */
+    incident_t  incident;          /* issue 16 (i16-tasks): optional, ptr NULL / 0 absent */
     referral_t  referral;          /* source "" when not referred; channel regulator
                                       without a referral decodes as source regulator */
 } submit_t;

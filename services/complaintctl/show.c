@@ -417,6 +417,10 @@ s_print_case (const json_t *kase)
     s_field (kase, "subject", "subject");
     s_field (kase, "demand", "demand");
     s_block (kase, "body", "body");
+    /* issue 16 (i16-tasks): the incident, as the customer told it (staff view) */
+    s_field (kase, "staff concerned", "staff_concerned");
+    s_when (kase, "incident at", "incident_at", false);
+    s_field (kase, "incident place", "incident_place");
     const json_t *clocks = json_object_get (kase, "clocks");
     if (json_is_array (clocks))
         s_print_clocks (clocks);

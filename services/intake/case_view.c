@@ -77,6 +77,9 @@ static const s_column_t s_case_columns [] = {
     { "referrer_ticket", COL_TEXT }, { "referrer_due_at", COL_INT },
     /* the cases merged into this one (issue 16, `merge`): their numbers */
     { "merged", COL_JSON },
+    /* issue 16 (i16-tasks): the incident (migration 046), staff view only */
+    { "staff_concerned", COL_TEXT }, { "incident_at", COL_INT },
+    { "incident_place", COL_TEXT },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -97,6 +100,7 @@ static const char *s_get_sql =
     " (SELECT coalesce (json_agg (m.complaint_no ORDER BY m.complaint_no), '[]')::text"
     "    FROM complaint m WHERE m.duplicate_of = c.complaint_no"
     "     AND m.reject_reason = 'merged'),"
+    " c.staff_concerned, " MS ("c.incident_at") ", c.incident_place,"
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"

@@ -68,6 +68,11 @@ def request_seeds():
             "source": "association", "referrer": "辽宁省银行业协会", "ticket": "LNBA-2026-0042",
             "due_at": 1795438798831})),
         "submit_referral_no_source": pack(submit(referral={"ticket": "X-1"})),
+        # issue 16 (i16-tasks): the incident (staff concerned, when, where)
+        "submit_incident": pack(submit(incident={"staff_concerned": "柜员王某", "at": 1795438798831,
+                                                 "place": "浦东支行二号柜台"})),
+        "submit_incident_bad_at": pack(submit(incident={"at": "yesterday"})),
+        "submit_incident_unknown": pack(submit(incident={"who": "x"})),
         "submit_referral_bad_source": pack(submit(referral={"source": "newspaper"})),
         "submit_many_keys": pack(submit(**{"k%d" % i: i for i in range(300)})),
         "get_many_nils": pack({"op": "get", "x": [None] * 300}),

@@ -348,6 +348,27 @@ def step_f():
                  "--received-at", str(ms("2026-04-20T09:00:00+08:00")),
                  "--referral-source", "association", "--referrer", "银行业协会")
     wait_assigned(ref)
+    # the registration fields: staff concerned, incident time and place
+    inc = submit("task-f-incident", "信用卡", "柜员态度恶劣，拒绝办理挂失。",
+                 "--received-at", str(ms("2026-04-20T09:00:00+08:00")),
+                 "--staff-concerned", "STAFF-SECRET 柜员王某（工号 0427）",
+                 "--incident-at", "2026-04-19 15:30", "--incident-place", "浦东支行二号柜台")
+    wait_assigned(inc)
+    expect("f: the incident stored", "STAFF-SECRET 柜员王某（工号 0427）|%d|浦东支行二号柜台"
+           % ms("2026-04-19T15:30:00+08:00"),
+           sql("select staff_concerned, " + checks.SQL_MS % "incident_at" + ", incident_place"
+               " from complaint where complaint_no = :'no'", no=inc))
+    rc, out, err = ctl(OFFICE, "show", inc)
+    expect_true("f: show has the incident (zone written)", rc == 0 and "STAFF-SECRET" in out
+                and "2026-04-19 15:30 +08:00" in out and "二号柜台" in out, out[:600])
+    rc, out, err = ctl(OFFICE, "submit", "--channel", "web", "--ref", "task-f-long",
+                       "--body", "x", "--phone", "13900000000",
+                       "--staff-concerned", "长" * 201)
+    expect_true("f: a staff_concerned over 200 characters refused, naming it", rc == 1
+                and "incident.staff_concerned" in err, err.strip()[-200:])
+    wait_sql("f: the outbox drained", "select count(*) = 0 from outbox", 15)
+    expect("f: the staff concerned never on the stream", [],
+           checks.leaking_events("STAFF-SECRET|工号 0427|二号柜台", "complaint_no = :'no'", no=inc))
     pudong = "outlet_cause/outlet_sh_pudong/service_attitude/"
     sql("set role complaints_analytics;"
         " insert into analytics_hotspot (rule, kind, branch, cause, open, opened_at, count,"
