@@ -165,11 +165,11 @@ s_pack_value (msgpack_packer *pk, const PGresult *res, int row, int col, s_kind_
  * file). The plaintext is wiped as soon as it is packed. */
 static void
 s_pack_customer (msgpack_packer *pk, const case_view_cfg_t *cfg, const PGresult *res,
-                 const char *complaint_no)
+                 const char *complaint_no, bool identity)
 {
     identity_t id = { 0 };
     const char *hex = PQgetvalue (res, 0, CASE_COL_SEALED);
-    if (*hex) {
+    if (*hex && identity) {
         size_t len = 0;
         unsigned char *sealed = identity_sealed_from_hex (hex, &len);
         if (!sealed || identity_open_customer (cfg->seal, sealed, len, complaint_no, &id))
@@ -414,7 +414,14 @@ case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
             proto_pack_cstr (&pk, s_case_columns [c].key);
             s_pack_value (&pk, res, 0, (int) c, s_case_columns [c].kind);
         }
-        s_pack_customer (&pk, cfg, res, get->complaint_no);
+        /* issue 16 (i16-tasks): a cooperating department sees the case as
+         * far as its task needs, not who complained (DOMAIN.md: only those
+         * handling a complaint see the customer's identity): nil there,
+         * the pseudonym still */
+        case_scope_t scope;
+        staff_auth_scope_read (res, 0, CASE_COL_SCOPE, &scope);
+        s_pack_customer (&pk, cfg, res, get->complaint_no,
+                         staff_auth_scope (&staff, &scope) == SCOPE_FULL);
         proto_pack_cstr (&pk, "events");
         int nevents = PQntuples (events);
         msgpack_pack_array (&pk, (size_t) nevents);

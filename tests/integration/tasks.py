@@ -13,6 +13,7 @@ Every check is counted (checks.py); exits 1 if any failed.
 import datetime
 import os
 import sys
+import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
@@ -146,6 +147,11 @@ def step_b(no, h, t1, t2):
     save("show_payments.txt", out + err)
     expect("b: payments' handler sees the case (show exit 0)", 0, rc)
     expect_true("b: ... and the task asked of it", "TASK-SECRET" in out, out[-300:])
+    phone = "138%08d" % (zlib.crc32(b"task-a") % 100000000)     # lifecycle.submit's
+    expect_true("b: ... but not who complained (no name, no phone)",
+                "测试客户-task-a" not in out and phone not in out, out[:400])
+    rc, out, err = ctl(lifecycle.handler(no), "show", no)
+    expect_true("b: the lead's handler sees the customer", "测试客户-task-a" in out, out[:400])
     at("2026-03-04 09:00:00+08")
     wait_sql("b: the reminder fired", "select count(*) = 1 from task_firing"
              " where task_id = :'t' and step = 'due_soon'", 20, t=t1)
