@@ -404,7 +404,8 @@ static const events_field_t s_rectification [] = {
  *  Never the staff concerned (personal data of staff) nor the note. */
 static const events_field_t s_accountability [] = {
     F ("item", INT, REQUIRED, PLAIN, "the register's row (accountability_item.id)"),
-    F ("trigger", STR, REQUIRED, PLAIN, "`referral_unaccepted` or `hotspot_uncorrected`"),
+    F ("trigger", STR, REQUIRED, PLAIN, "`referral_unaccepted`, `repeat_after_breach` or "
+       "`hotspot_uncorrected`"),
     F ("branch", STR, NULLABLE, PLAIN, "the department concerned"),
     F ("complaint_no", STR, NULLABLE, PLAIN, "the case, for a trigger about one"),
     F ("hotspot", STR, NULLABLE, PLAIN, "the hot spot's key, for a trigger about one"),
@@ -556,8 +557,9 @@ static const events_decl_t s_events [E_COUNT] = {
     { "rectification.overdue", "watchdog", "an item opened from a hot spot passed its "
       "deadline: chased (催办); once", NULL, OWN_CASELESS (s_rectification) },
     { "accountability.opened", "watchdog", "an accountability trigger (问责, seed 004 第十二條) "
-      "was met and recorded once: a referred complaint nobody accepted in time, a hot spot "
-      "left without rectification", NULL, OWN_CASELESS (s_accountability) },
+      "was met and recorded once: a referred complaint nobody accepted in time, a complaint "
+      "made again higher after a breach, a hot spot left without rectification", NULL,
+      OWN_CASELESS (s_accountability) },
     { "accountability.decided", "intake", "intake `accountability decide`: a manager recorded "
       "the outcome; never the note or the staff concerned", NULL,
       OWN_CASELESS (s_accountability) },

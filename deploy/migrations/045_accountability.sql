@@ -11,8 +11,11 @@ SET LOCAL ROLE complaints_owner;
 --   hotspot_uncorrected   an open hot spot of one branch, older than the
 --                         watchdog's grace, with no rectification item of
 --                         its key (case_task.hotspot), open or done
--- (repeat_after_breach and media are in the CHECK for the plan's triggers,
--- docs/tasks.md; nothing writes them yet.)
+--   repeat_after_breach   a review or an escalation (the customer complained
+--                         again, higher) after a first-response or
+--                         resolution clock of the case had breached
+-- (media is in the CHECK for the plan's trigger, docs/tasks.md; nothing
+-- writes it yet.)
 --
 -- The watchdog detects (it sweeps on the store's clock) and asks the owner
 -- to record: accountability_open, intake's interface, idempotent; the
@@ -42,6 +45,9 @@ COMMENT ON TABLE accountability_item IS
     'owner: intake | the accountability register (问责): a trigger met, per case or hot spot, '
     'and the outcome a manager decided';
 CREATE INDEX case_task_hotspot ON case_task (hotspot) WHERE hotspot IS NOT NULL;
+-- The repeat_after_breach trigger starts from reviews and escalations.
+CREATE INDEX case_action_review_escalate ON case_action (complaint_id)
+    WHERE action IN ('review', 'escalate');
 
 -- Record that a trigger was met; nothing when it was already (no row).
 CREATE FUNCTION accountability_open (p_trigger text, p_complaint_id bigint, p_hotspot text,

@@ -39,6 +39,24 @@ static const char *s_hotspot_sql =
     "                                      || h.business_line)"
     " ORDER BY h.opened_at LIMIT $1::int";
 
+//  A customer who complained again, higher (a review or an escalation),
+//  after the bank's answer was late: a first-response or resolution clock
+//  of the case had breached before that action. The department is the one
+//  whose answer it was (an escalation's from_department, a review's
+//  decided_by), else the case's. Driven by the review and escalation rows
+//  (a partial index, migration 045), not by every case.
+static const char *s_repeat_sql =
+    "SELECT DISTINCT ON (c.id) c.id, c.complaint_no,"
+    "       coalesce (a.details ->> 'from_department', c.decided_by, c.department, '')"
+    "  FROM case_action a JOIN complaint c ON c.id = a.complaint_id"
+    " WHERE a.action IN ('review', 'escalate')"
+    "   AND EXISTS (SELECT 1 FROM sla_clock k JOIN sla_firing f ON f.clock_id = k.id"
+    "                WHERE k.complaint_id = c.id AND k.stage IN ('first_response', 'resolution')"
+    "                  AND f.step = 'breach' AND f.fired_at <= a.at)"
+    "   AND NOT EXISTS (SELECT 1 FROM accountability_item i"
+    "                    WHERE i.trigger = 'repeat_after_breach' AND i.complaint_id = c.id)"
+    " ORDER BY c.id, a.id LIMIT $1::int";
+
 static const char *s_open_sql =
     "SELECT id FROM accountability_open ($1, nullif ($2, '')::bigint, nullif ($3, ''), $4, $5)";
 
@@ -103,6 +121,20 @@ accountability_watch_sweep (pg_session_t *pg, const char *name, int batch, int64
         goto fail;
     for (int r = 0; r < PQntuples (res); r++) {
         int n = s_record (pg, name, "referral_unaccepted", PQgetvalue (res, r, 0),
+                          PQgetvalue (res, r, 1), "", PQgetvalue (res, r, 2));
+        if (n < 0) {
+            PQclear (res);
+            goto fail;
+        }
+        told += n;
+    }
+    PQclear (res);
+    res = pg_session_exec (pg, "accountability_repeats", s_repeat_sql, 1, p_ref, NULL, NULL,
+                           PGRES_TUPLES_OK);
+    if (!res)
+        goto fail;
+    for (int r = 0; r < PQntuples (res); r++) {
+        int n = s_record (pg, name, "repeat_after_breach", PQgetvalue (res, r, 0),
                           PQgetvalue (res, r, 1), "", PQgetvalue (res, r, 2));
         if (n < 0) {
             PQclear (res);

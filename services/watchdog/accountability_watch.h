@@ -5,6 +5,8 @@
  *
  *      referral_unaccepted   a referred complaint whose acknowledge clock
  *                            breached (the watchdog's own firing says so)
+ *      repeat_after_breach   a review or an escalation after a first-response
+ *                            or resolution clock of the case had breached
  *      hotspot_uncorrected   an open hot spot of one branch, opened more
  *                            than `grace_ms` ago (the store's clock), with no
  *                            rectification item of its key, open or done

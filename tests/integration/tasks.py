@@ -434,6 +434,37 @@ def step_f():
            checks.leaking_events("NOTE-SECRET", "type like 'accountability.%%'"))
 
 
+def step_g():
+    note("--- g: a customer who complained again, higher, after a breach")
+    at("2026-05-04 09:00:00+08")
+    g = submit("task-g", "信用卡", "信用卡年费争议，至今无人回复。",
+               "--received-at", str(ms("2026-05-04T09:00:00+08:00")))
+    if not wait_assigned(g):
+        return
+    h = lifecycle.handler(g)
+    step("g accept", "accepted", h, g, "accept")
+    settled()
+    at("2026-05-06 09:00:00+08")
+    wait_sql("g: the first reply's clock breached",
+             "select count(*) = 1 from sla_firing f join sla_clock k on k.id = f.clock_id"
+             " join complaint c on c.id = k.complaint_id where c.complaint_no = :'no'"
+             " and k.stage = 'first_response' and f.step = 'breach'", 20, no=g)
+    settled()
+    expect("g: no item before the customer complains again", 0,
+           sql_int("select count(*) from accountability_item a join complaint c"
+                   " on c.id = a.complaint_id where c.complaint_no = :'no'", no=g))
+    step("g escalate (the customer went to the head office)", "accepted", h, g, "escalate",
+         "--level", "head_office", "--text", "客户致电总行投诉处理迟缓")
+    wait_sql("g: the repeat after a breach opened an item, for the department that was late",
+             "select count(*) = 1 from accountability_item a join complaint c"
+             " on c.id = a.complaint_id where c.complaint_no = :'no'"
+             " and a.trigger = 'repeat_after_breach' and a.department = 'card_center'", 20, no=g)
+    wait_sql("g: the outbox drained", "select count(*) = 0 from outbox", 15)
+    expect("g: told once", 1, len([e for _, _, e in checks.events(
+        "type = 'accountability.opened'")
+        if (e.get("data") or {}).get("trigger") == "repeat_after_breach"]))
+
+
 def main():
     if not lifecycle.start():
         return checks.status()
@@ -444,6 +475,7 @@ def main():
         step_d(*got)
     step_e()
     step_f()
+    step_g()
     return checks.status()
 
 
