@@ -25,9 +25,10 @@ s_usage (FILE *out)
         "       complaintctl accountability decide ITEM --outcome O [--text NOTE]\n"
         "\n"
         "The accountability register (问责, seed 004 第十二條): items the watchdog opened\n"
-        "(a referred complaint nobody accepted in time, a hot spot left without\n"
-        "rectification); open ones, or --all. A manager decides the outcome: none,\n"
-        "warning, training, criticism, penalty, dismissal.\n");
+        "(a referred complaint nobody accepted in time, a complaint made again higher\n"
+        "after a missed deadline, a hot spot left without rectification); open ones,\n"
+        "or --all. A manager decides the outcome: none, warning, training, criticism,\n"
+        "penalty, dismissal.\n");
 }
 
 static const char *
