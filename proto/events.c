@@ -408,6 +408,63 @@ static const events_field_t s_evidence_refused [] = {
     F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
 };
 
+/*  issue 16 (i16-tasks): cooperating departments' tasks (协办) and
+ *  rectification items (整改); docs/tasks.md. The stream says which task,
+ *  of which department, by when — never what was asked or answered (staff
+ *  text, kept in case_task). */
+static const events_field_t s_task_given [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the task's number (case_task.id)"),
+    F ("department", STR, REQUIRED, PLAIN, "the cooperating department asked"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the task's deadline (unix ms)"),
+};
+static const events_field_t s_task_ref [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the task's number (case_task.id)"),
+    F ("department", STR, REQUIRED, PLAIN, "the department the task is asked of"),
+};
+static const events_field_t s_rectification_opened [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the item's number (case_task.id, kind rectification)"),
+    F ("department", STR, REQUIRED, PLAIN, "the department that must rectify"),
+    F ("owner", STR, NULLABLE, PLAIN, "the staff id that owns it; nil: the department"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the item's deadline (unix ms)"),
+};
+static const events_field_t s_task_clock [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the task's or item's number (case_task.id)"),
+    F ("kind", STR, REQUIRED, PLAIN, "`task` (协办) or `rectification` (整改)"),
+    F ("complaint_no", STR, NULLABLE, PLAIN, "its case; nil for an item opened from a hot spot"),
+    F ("department", STR, REQUIRED, PLAIN, "the department asked (the notifier's "
+       "`task_department`)"),
+    F ("lead_department", STR, NULLABLE, PLAIN, "the department that asked"),
+    F ("owner", STR, NULLABLE, PLAIN, "a rectification item's owner; nil: the department"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the deadline (unix ms)"),
+};
+
+/*  Rectification items on no case (opened from a hot spot), and any item
+ *  marked done: about no single case (caseless), so the notifier finds the
+ *  people from `branch` (its supervisors and head) as for a hot spot. */
+static const events_field_t s_rectification [] = {
+    F ("task", INT, REQUIRED, PLAIN, "the item's number (case_task.id)"),
+    F ("branch", STR, REQUIRED, PLAIN, "the department that must rectify"),
+    F ("owner", STR, NULLABLE, PLAIN, "the staff id that owns it; nil: the department"),
+    F ("complaint_no", STR, NULLABLE, PLAIN, "its case; nil for an item opened from a hot spot"),
+    F ("rule", STR, NULLABLE, PLAIN, "the hot spot's rule (hotspots.conf), when opened from one"),
+    F ("due_at", INT, REQUIRED, PLAIN, "the item's deadline (unix ms)"),
+    F ("actor", STR, NULLABLE, PLAIN, "who opened it or marked it done; nil from the watchdog"),
+};
+
+/*  The accountability register (问责): a trigger met, an outcome decided.
+ *  Never the staff concerned (personal data of staff) nor the note. */
+static const events_field_t s_accountability [] = {
+    F ("item", INT, REQUIRED, PLAIN, "the register's row (accountability_item.id)"),
+    F ("trigger", STR, REQUIRED, PLAIN, "`referral_unaccepted`, `repeat_after_breach` or "
+       "`hotspot_uncorrected`"),
+    F ("branch", STR, NULLABLE, PLAIN, "the department concerned"),
+    F ("complaint_no", STR, NULLABLE, PLAIN, "the case, for a trigger about one"),
+    F ("hotspot", STR, NULLABLE, PLAIN, "the hot spot's key, for a trigger about one"),
+    F ("outcome", STR, NULLABLE, PLAIN, "decided: `none`, `warning`, `training`, `criticism`, "
+       "`penalty` or `dismissal`; nil when opened"),
+    F ("actor", STR, NULLABLE, PLAIN, "the manager who decided; nil when opened (the watchdog)"),
+};
+
 //  --------------------------------------------------------------------------
 //  The events
 
@@ -426,6 +483,11 @@ enum {
     E_PROPOSED, E_PROPOSAL_RETURNED,        /* issue 16 (i16-vetting) */
     E_ANONYMISED,                   /* issue 16 (i16-records) */
     E_EVIDENCE_REFUSED,         /* issue 16 (i16-mailev) */
+    /* issue 16 (i16-tasks) */
+    E_TASK_GIVEN, E_TASK_REPLIED, E_TASK_CHASED, E_TASK_CLOSED, E_RECTIFICATION_OPENED,
+    E_TASK_DUE_SOON, E_TASK_OVERDUE,
+    E_RECT_OPENED, E_RECT_DONE, E_RECT_DUE_SOON, E_RECT_OVERDUE,
+    E_ACC_OPENED, E_ACC_DECIDED,
     E_COUNT
 };
 
@@ -538,6 +600,38 @@ static const events_decl_t s_events [E_COUNT] = {
     { "complaint.evidence_refused", "intake", "intake `evidence_add` from the mail adapter: "
       "an attachment was recorded as not kept, with the reason (never its name or bytes)",
       NULL, OWN (s_evidence_refused) },
+    /* issue 16 (i16-tasks) */
+    { "complaint.task_given", "intake", "staff action `task_give`: a cooperating department "
+      "is asked for something by its own deadline (协办); never what", ACT, OWN (s_task_given) },
+    { "complaint.task_replied", "intake", "staff action `task_reply`: the cooperating "
+      "department answered (the task is done); never the answer", ACT, OWN (s_task_ref) },
+    { "complaint.task_chased", "intake", "staff action `task_chase`: the lead or the complaint "
+      "office chased an open task (催办)", ACT, OWN (s_task_ref) },
+    { "complaint.task_closed", "intake", "staff action `task_close`: the lead closed an open "
+      "task without its answer", ACT, OWN (s_task_ref) },
+    { "complaint.rectification_opened", "intake", "staff action `rectify`: a rectification "
+      "item (整改) for a department after a closed case or in a review", ACT,
+      OWN (s_rectification_opened) },
+    { "task.due_soon", "watchdog", "an open task or rectification item nears its deadline: "
+      "the department asked is reminded; once", NULL, OWN (s_task_clock) },
+    { "task.overdue", "watchdog", "an open task or rectification item passed its deadline: "
+      "chased (催办), the lead told; once", NULL, OWN (s_task_clock) },
+    { "rectification.opened", "intake", "intake `rectification open`: a rectification item "
+      "(整改) opened from a hot spot for its branch; never what", NULL,
+      OWN_CASELESS (s_rectification) },
+    { "rectification.done", "intake", "intake `rectification done`: an item was marked done; "
+      "never what was done", NULL, OWN_CASELESS (s_rectification) },
+    { "rectification.due_soon", "watchdog", "an item opened from a hot spot nears its "
+      "deadline; once", NULL, OWN_CASELESS (s_rectification) },
+    { "rectification.overdue", "watchdog", "an item opened from a hot spot passed its "
+      "deadline: chased (催办); once", NULL, OWN_CASELESS (s_rectification) },
+    { "accountability.opened", "watchdog", "an accountability trigger (问责, seed 004 第十二條) "
+      "was met and recorded once: a referred complaint nobody accepted in time, a complaint "
+      "made again higher after a breach, a hot spot left without rectification", NULL,
+      OWN_CASELESS (s_accountability) },
+    { "accountability.decided", "intake", "intake `accountability decide`: a manager recorded "
+      "the outcome; never the note or the staff concerned", NULL,
+      OWN_CASELESS (s_accountability) },
 };
 
 #undef OWN
@@ -1123,6 +1217,106 @@ events_complaint_evidence_refused (msgpack_sbuffer *buf, const events_evidence_t
           s_int (e->version));
 }
 
+/* issue 16 (i16-tasks) */
+void
+events_complaint_task_given (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                             const char *department, int64_t due_at)
+{
+    PACK (buf, E_TASK_GIVEN, ACTION_HEAD ("task_give", a), s_int (task), s_str (department),
+          s_int (due_at));
+}
+
+void
+events_complaint_task_replied (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                               const char *department)
+{
+    PACK (buf, E_TASK_REPLIED, ACTION_HEAD ("task_reply", a), s_int (task), s_str (department));
+}
+
+void
+events_complaint_task_chased (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                              const char *department)
+{
+    PACK (buf, E_TASK_CHASED, ACTION_HEAD ("task_chase", a), s_int (task), s_str (department));
+}
+
+void
+events_complaint_task_closed (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                              const char *department)
+{
+    PACK (buf, E_TASK_CLOSED, ACTION_HEAD ("task_close", a), s_int (task), s_str (department));
+}
+
+void
+events_complaint_rectification_opened (msgpack_sbuffer *buf, const events_action_t *a,
+                                       int64_t task, const char *department, const char *owner,
+                                       int64_t due_at)
+{
+    PACK (buf, E_RECTIFICATION_OPENED, ACTION_HEAD ("rectify", a), s_int (task),
+          s_str (department), s_str (owner), s_int (due_at));
+}
+
+#define TASK_CLOCK(t) s_int ((t)->task), s_str ((t)->kind), s_str ((t)->complaint_no), \
+    s_str ((t)->department), s_str ((t)->lead_department), s_str ((t)->owner), \
+    s_int ((t)->due_at)
+
+void
+events_task_due_soon (msgpack_sbuffer *buf, const events_task_t *t)
+{
+    PACK (buf, E_TASK_DUE_SOON, TASK_CLOCK (t));
+}
+
+void
+events_task_overdue (msgpack_sbuffer *buf, const events_task_t *t)
+{
+    PACK (buf, E_TASK_OVERDUE, TASK_CLOCK (t));
+}
+
+static void
+s_rectification_pack (msgpack_sbuffer *buf, int event, const events_rectification_t *r)
+{
+    PACK (buf, event, s_int (r->task), s_str (r->branch), s_str (r->owner),
+          s_str (r->complaint_no), s_str (r->rule), s_int (r->due_at), s_str (r->actor));
+}
+
+void
+events_rectification_opened (msgpack_sbuffer *buf, const events_rectification_t *r)
+{
+    s_rectification_pack (buf, E_RECT_OPENED, r);
+}
+
+void
+events_rectification_done (msgpack_sbuffer *buf, const events_rectification_t *r)
+{
+    s_rectification_pack (buf, E_RECT_DONE, r);
+}
+
+void
+events_rectification_due_soon (msgpack_sbuffer *buf, const events_rectification_t *r)
+{
+    s_rectification_pack (buf, E_RECT_DUE_SOON, r);
+}
+
+void
+events_rectification_overdue (msgpack_sbuffer *buf, const events_rectification_t *r)
+{
+    s_rectification_pack (buf, E_RECT_OVERDUE, r);
+}
+
+void
+events_accountability_opened (msgpack_sbuffer *buf, const events_accountability_t *a)
+{
+    PACK (buf, E_ACC_OPENED, s_int (a->item), s_str (a->trigger), s_str (a->branch),
+          s_str (a->complaint_no), s_str (a->hotspot), s_str (a->outcome), s_str (a->actor));
+}
+
+void
+events_accountability_decided (msgpack_sbuffer *buf, const events_accountability_t *a)
+{
+    PACK (buf, E_ACC_DECIDED, s_int (a->item), s_str (a->trigger), s_str (a->branch),
+          s_str (a->complaint_no), s_str (a->hotspot), s_str (a->outcome), s_str (a->actor));
+}
+
 //  --------------------------------------------------------------------------
 //  Validation
 
@@ -1577,6 +1771,20 @@ events_test (bool verbose)
                 events_complaint_referrer_replied (&buf, &act, "regulator", "12378-2026-0042");
                 break;
             case E_MERGED: events_complaint_merged (&buf, &act, "C20260302000001"); break;
+            /* issue 16 (i16-tasks) */
+            case E_TASK_GIVEN:
+                events_complaint_task_given (&buf, &act, 12, "card_center", 1795438798831LL);
+                break;
+            case E_TASK_REPLIED: events_complaint_task_replied (&buf, &act, 12, "card_center");
+                break;
+            case E_TASK_CHASED: events_complaint_task_chased (&buf, &act, 12, "card_center");
+                break;
+            case E_TASK_CLOSED: events_complaint_task_closed (&buf, &act, 12, "card_center");
+                break;
+            case E_RECTIFICATION_OPENED:
+                events_complaint_rectification_opened (&buf, &act, 13, "branch_bj", NULL,
+                                                       1795438798831LL);
+                break;
             default: S_EXPECT (!"an action event without a packer");
         }
         s_verify (type, &buf, &msg);
@@ -1692,6 +1900,45 @@ events_test (bool verbose)
     S_BEGIN ();
     events_complaint_evidence_refused (&buf, &ev, "case_bytes");
     s_verify ("complaint.evidence_refused", &buf, &msg);
+    /* issue 16 (i16-tasks): the watchdog's task clock events */
+    events_task_t tk = { 12, "task", "C20260302000001", "card_center", "outlet_bj_haidian",
+                         NULL, 1795438798831LL };
+    S_BEGIN ();
+    events_task_due_soon (&buf, &tk);
+    s_verify ("task.due_soon", &buf, &msg);
+    tk.complaint_no = NULL;
+    tk.kind = "rectification";
+    S_BEGIN ();
+    events_task_overdue (&buf, &tk);
+    s_verify ("task.overdue", &buf, &msg);
+    events_rectification_t rc = { .task = 13, .branch = "outlet_bj_haidian",
+                                  .rule = "outlet_cause", .due_at = 1795438798831LL,
+                                  .actor = "li_na" };
+    S_BEGIN ();
+    events_rectification_opened (&buf, &rc);
+    s_verify ("rectification.opened", &buf, &msg);
+    S_BEGIN ();
+    events_rectification_done (&buf, &rc);
+    s_verify ("rectification.done", &buf, &msg);
+    rc.actor = NULL;
+    S_BEGIN ();
+    events_rectification_due_soon (&buf, &rc);
+    s_verify ("rectification.due_soon", &buf, &msg);
+    S_BEGIN ();
+    events_rectification_overdue (&buf, &rc);
+    s_verify ("rectification.overdue", &buf, &msg);
+    S_EXPECT (events_find ("rectification.overdue")->caseless);
+    events_accountability_t ac = { .item = 3, .trigger = "referral_unaccepted",
+                                   .branch = "outlet_bj_haidian",
+                                   .complaint_no = "202611230000427" };
+    S_BEGIN ();
+    events_accountability_opened (&buf, &ac);
+    s_verify ("accountability.opened", &buf, &msg);
+    ac.outcome = "warning";
+    ac.actor = "deng_hao";
+    S_BEGIN ();
+    events_accountability_decided (&buf, &ac);
+    s_verify ("accountability.decided", &buf, &msg);
     S_EXPECT (packed >= E_COUNT);
 
     //  The validator refuses what the table does not describe.

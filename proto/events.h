@@ -301,6 +301,49 @@ typedef struct {
 } events_anonymised_t;
 void events_complaint_anonymised (msgpack_sbuffer *buf, const events_anonymised_t *a);
 
+/* issue 16 (i16-tasks): tasks to cooperating departments, rectification
+ * items (docs/tasks.md). */
+void events_complaint_task_given (msgpack_sbuffer *buf, const events_action_t *a, int64_t task,
+                                  const char *department, int64_t due_at);
+void events_complaint_task_replied (msgpack_sbuffer *buf, const events_action_t *a,
+                                    int64_t task, const char *department);
+void events_complaint_task_chased (msgpack_sbuffer *buf, const events_action_t *a,
+                                   int64_t task, const char *department);
+void events_complaint_task_closed (msgpack_sbuffer *buf, const events_action_t *a,
+                                   int64_t task, const char *department);
+void events_complaint_rectification_opened (msgpack_sbuffer *buf, const events_action_t *a,
+                                            int64_t task, const char *department,
+                                            const char *owner, int64_t due_at);
+/* task.due_soon, task.overdue (watchdog) */
+typedef struct {
+    int64_t task;
+    const char *kind;               /* "task" | "rectification" */
+    const char *complaint_no;       /* NULL: an item opened from a hot spot */
+    const char *department, *lead_department, *owner;
+    int64_t due_at;                 /* unix ms */
+} events_task_t;
+void events_task_due_soon (msgpack_sbuffer *buf, const events_task_t *t);
+void events_task_overdue (msgpack_sbuffer *buf, const events_task_t *t);
+/* rectification.opened, .done, .due_soon, .overdue: about no single case */
+typedef struct {
+    int64_t task;
+    const char *branch;             /* the department that must rectify */
+    const char *owner, *complaint_no, *rule, *actor;    /* NULL: nil */
+    int64_t due_at;
+} events_rectification_t;
+void events_rectification_opened (msgpack_sbuffer *buf, const events_rectification_t *r);
+void events_rectification_done (msgpack_sbuffer *buf, const events_rectification_t *r);
+void events_rectification_due_soon (msgpack_sbuffer *buf, const events_rectification_t *r);
+void events_rectification_overdue (msgpack_sbuffer *buf, const events_rectification_t *r);
+/* accountability.opened (watchdog), .decided (intake): about no single case */
+typedef struct {
+    int64_t item;
+    const char *trigger;
+    const char *branch, *complaint_no, *hotspot, *outcome, *actor;     /* NULL: nil */
+} events_accountability_t;
+void events_accountability_opened (msgpack_sbuffer *buf, const events_accountability_t *a);
+void events_accountability_decided (msgpack_sbuffer *buf, const events_accountability_t *a);
+
 //  --------------------------------------------------------------------------
 //  Validation
 

@@ -223,6 +223,27 @@ static const lifecycle_action_t s_actions [] = {
     { "return", B(PROPOSED), STATE_INVESTIGATING, SV | C | M,
       FIELD_REASON | FIELD_TEXT, 0, "complaint.proposal_returned",
       "the vetting office sends the proposal back, with the reason (退回重新处理)" },
+    /* issue 16 (i16-tasks): cooperating departments' tasks (协办) and
+     * rectification (整改); design notes in docs/tasks.md. The lead gives,
+     * chases and closes; the cooperating department's staff reply (intake
+     * lets SCOPE_COOPERATING take task_reply, and checks the actor belongs
+     * to the task's department). None changes the state. */
+    { "task_give", S_OPEN & ~B(RECEIVED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_DEPARTMENT | FIELD_TEXT | FIELD_DUE, 0, "complaint.task_given",
+      "ask a cooperating department for something by a deadline of its own (协办)" },
+    { "task_reply", S_OPEN & ~B(RECEIVED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_TASK | FIELD_TEXT, 0, "complaint.task_replied",
+      "the cooperating department answers its task; the lead department sees the answer" },
+    { "task_chase", S_OPEN & ~B(RECEIVED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_TASK, FIELD_TEXT, "complaint.task_chased",
+      "the lead or the complaint office chases an open task (催办)" },
+    { "task_close", S_OPEN & ~B(RECEIVED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_TASK, FIELD_TEXT, "complaint.task_closed",
+      "the lead closes an open task without waiting for its answer" },
+    { "rectify", B(UNDER_REVIEW) | B(CLOSED), LIFECYCLE_SAME, SV | C | M,
+      FIELD_DEPARTMENT | FIELD_TEXT | FIELD_DUE, FIELD_OWNER, "complaint.rectification_opened",
+      "after a closed case or in a review: a rectification item for a department, tracked to"
+      " done (整改)" },
 };
 #define S_NACTIONS (sizeof s_actions / sizeof s_actions [0])
 
@@ -274,6 +295,8 @@ static const char *const s_field_names [FIELD_COUNT_BITS] = {
     [0] = "text", [1] = "outcome", [2] = "amount", [3] = "satisfied", [4] = "department",
     [5] = "level", [6] = "reason", [7] = "duplicate_of",
     [8] = "customer_text", [9] = "outcomes",        /* issue 16 (i16-vetting) */
+    /* issue 16 (i16-tasks) */
+    [13] = "due", [14] = "task", [15] = "owner",
 };
 
 static const struct {

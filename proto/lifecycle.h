@@ -86,6 +86,12 @@ typedef enum {
     /* issue 16 (i16-vetting): the customer-facing text, several outcomes */
     FIELD_CUSTOMER_TEXT = 1u << 8,
     FIELD_OUTCOMES     = 1u << 9,
+    /* issue 16 (i16-tasks): a task's or rectification item's deadline
+     * (a span on the case's calendar, or a local time), the task it
+     * answers, and a rectification item's owner (a staff id) */
+    FIELD_DUE          = 1u << 13,
+    FIELD_TASK         = 1u << 14,
+    FIELD_OWNER        = 1u << 15,
     FIELD_COUNT_BITS   = 16
 } action_field_t;
 

@@ -152,8 +152,11 @@ s_known_keys (const msgpack_object *map, const char *const *keys, const char *pr
 static const char *const s_submit_keys [] = {
     "op", "channel", "ref", "body", "subject", "demand", "branch", "product", "category",
     "lang", "received_at", "amount", "narrative_consent", "customer", "first_contact",
-    "referral", NULL
+    "referral",
+    "incident",                                         /* issue 16 (i16-tasks) */
+    NULL
 };
+static const char *const s_incident_keys [] = { "staff_concerned", "at", "place", NULL };
 static const char *const s_referral_keys [] = { "source", "referrer", "ticket", "due_at", NULL };
 static const char *const s_first_contact_keys [] = { "token", "outcome", "text", "amount", NULL };
 static const char *const s_customer_keys [] = {
@@ -164,6 +167,7 @@ static const char *const s_act_keys [] = {
     "op", "complaint_no", "action", "token", "version", "actor", "text", "outcome", "reason",
     "level", "department", "duplicate_of", "satisfied", "amount",
     "customer_text", "outcomes",        /* issue 16 (i16-vetting) */
+    "due", "task", "owner",                             /* issue 16 (i16-tasks) */
     NULL
 };
 static const char *const s_queue_keys [] = { "op", "token", "scope", "state", "limit", NULL };
@@ -332,6 +336,43 @@ s_decode_referral (const msgpack_object *map, const submit_t *s, referral_t *r,
     return 0;
 }
 
+/*  issue 16 (i16-tasks): incident, an optional map: the staff concerned,
+ *  when, where — each optional, bounded as migration 046's columns. */
+static int
+s_decode_incident (const msgpack_object *map, incident_t *in, proto_error_t *err)
+{
+    memset (in, 0, sizeof *in);
+    const msgpack_object *v = proto_map_get (map, "incident");
+    if (!v || v->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    if (v->type != MSGPACK_OBJECT_MAP) {
+        proto_error_set (err, PROTO_E_WRONG_TYPE, "incident", "incident must be a map");
+        return -1;
+    }
+    if (s_known_keys (v, s_incident_keys, "incident", "incident", err)
+    ||  proto_get_str (v, "staff_concerned", "incident.staff_concerned", false, 1,
+                       REQUEST_INCIDENT_MAX_CHARS * 4, &in->staff_concerned, err)
+    ||  proto_get_int (v, "at", "incident.at", false, 946684800000LL, 4102444800000LL,
+                       &in->at, NULL, err)
+    ||  proto_get_str (v, "place", "incident.place", false, 1, REQUEST_INCIDENT_MAX_CHARS * 4,
+                       &in->place, err))
+        return -1;
+    if (in->staff_concerned.ptr
+    &&  s_utf8_chars (in->staff_concerned) > REQUEST_INCIDENT_MAX_CHARS) {
+        proto_error_set (err, PROTO_E_TOO_LARGE, "incident.staff_concerned",
+                         "incident.staff_concerned must be at most %d characters",
+                         REQUEST_INCIDENT_MAX_CHARS);
+        return -1;
+    }
+    if (in->place.ptr && s_utf8_chars (in->place) > REQUEST_INCIDENT_MAX_CHARS) {
+        proto_error_set (err, PROTO_E_TOO_LARGE, "incident.place",
+                         "incident.place must be at most %d characters",
+                         REQUEST_INCIDENT_MAX_CHARS);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_decode_submit (const msgpack_object *map, submit_t *s, proto_error_t *err)
 {
@@ -370,7 +411,8 @@ s_decode_submit (const msgpack_object *map, submit_t *s, proto_error_t *err)
         return -1;
     s->narrative_consent = consent == 1;
     if (s_decode_first_contact (map, &s->first_contact, err)
-    ||  s_decode_referral (map, s, &s->referral, err))
+    ||  s_decode_referral (map, s, &s->referral, err)
+    ||  s_decode_incident (map, &s->incident, err))             /* issue 16 (i16-tasks) */
         return -1;
     return s_decode_customer (map, &s->customer, err);
 }
@@ -473,8 +515,17 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
     ||  s_get_word (map, "department", a->department, sizeof a->department, FIELD_DEPARTMENT,
                     &a->present, err)
     ||  s_get_complaint_no (map, "duplicate_of", false, a->duplicate_of, err)
-    ||  s_get_bool (map, "satisfied", &a->satisfied, err))
+    ||  s_get_bool (map, "satisfied", &a->satisfied, err)
+        /* issue 16 (i16-tasks) */
+    ||  s_get_word (map, "due", a->due, sizeof a->due, FIELD_DUE, &a->present, err)
+    ||  s_get_word (map, "task", a->task, sizeof a->task, FIELD_TASK, &a->present, err)
+    ||  s_get_word (map, "owner", a->owner, sizeof a->owner, FIELD_OWNER, &a->present, err))
         return -1;
+    if (a->task [0] && strspn (a->task, "0123456789") != strlen (a->task)) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "task",
+                         "task must be a task's number (digits), as show lists it");
+        return -1;
+    }
     bool has_amount = false;
     if (s_get_amount (map, a->amount, &has_amount, err))
         return -1;
@@ -644,9 +695,18 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
         req->op = REQUEST_KB_SEARCH;
         return records_kb_search_decode (&msg->data, &req->u.kb_search, err);
     }
+    if (proto_str_eq (op, "rectification")) {              /* issue 16 (i16-tasks) */
+        req->op = REQUEST_RECTIFICATION;
+        return rectification_decode (&msg->data, &req->u.rectification, err);
+    }
+    if (proto_str_eq (op, "accountability")) {
+        req->op = REQUEST_ACCOUNTABILITY;
+        return accountability_decode (&msg->data, &req->u.accountability, err);
+    }
     proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
                      "op \"%.*s\" is not one of submit, get, act, queue, reply, evidence_add,"
-                     " evidence_get, casefile, retention_run, kb_promote, kb_search",
+                     " evidence_get, casefile, retention_run, kb_promote, kb_search,"
+                     " rectification, accountability",
                      (int) (op.len > 32 ? 32 : op.len), op.ptr);
     return -1;
 }
@@ -711,6 +771,9 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
     int size = 5 + s_count (opt, 6) + (s->has_amount ? 1 : 0) + (s->received_at ? 1 : 0)
              + (s->narrative_consent ? 1 : 0) + (s->first_contact.present ? 1 : 0)
              + (s->referral.source [0] ? 1 : 0);
+    const incident_t *inc = &s->incident;                       /* issue 16 (i16-tasks) */
+    bool incident = inc->staff_concerned.ptr || inc->at || inc->place.ptr;
+    size += incident;
     msgpack_pack_map (&pk, (size_t) size);
     proto_pack_kv_cstr (&pk, "op", "submit");
     s_pack_opt (&pk, "channel", s->channel);
@@ -749,6 +812,15 @@ request_submit_pack (msgpack_sbuffer *buf, const submit_t *s)
         s_pack_opt (&pk, "ticket", r->ticket);
         if (r->due_at)
             proto_pack_kv_int (&pk, "due_at", r->due_at);
+    }
+    if (incident) {
+        proto_pack_cstr (&pk, "incident");
+        msgpack_pack_map (&pk, (inc->staff_concerned.ptr ? 1 : 0) + (inc->at ? 1 : 0)
+                               + (inc->place.ptr ? 1 : 0));
+        s_pack_opt (&pk, "staff_concerned", inc->staff_concerned);
+        if (inc->at)
+            proto_pack_kv_int (&pk, "at", inc->at);
+        s_pack_opt (&pk, "place", inc->place);
     }
     proto_pack_cstr (&pk, "customer");
     msgpack_pack_map (&pk, (size_t) s_count (cust, 5));

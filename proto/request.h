@@ -22,6 +22,8 @@
 #include "act_outcomes.h"
 #include "evidence_request.h"
 #include "records_request.h"     /* issue 16 (i16-records) */
+#include "rectification_request.h"     /* issue 16 (i16-tasks) */
+#include "accountability_request.h"
 
 typedef enum {
     REQUEST_SUBMIT = 1,
@@ -36,6 +38,8 @@ typedef enum {
     REQUEST_RETENTION_RUN,      /* erase identity after the retention period */
     REQUEST_KB_PROMOTE,         /* a case into the knowledge base */
     REQUEST_KB_SEARCH,          /* the knowledge base searched */
+    REQUEST_RECTIFICATION,      /* issue 16 (i16-tasks): rectification items (整改) */
+    REQUEST_ACCOUNTABILITY,     /* issue 16 (i16-tasks): the accountability register (问责) */
 } request_op_t;
 
 #define REQUEST_MAX_QUERY_CODE 32  /* bytes; a code is 10 characters (query_code.h) */
@@ -87,6 +91,17 @@ typedef struct {
     int64_t     due_at;            /* unix ms; 0 when absent */
 } referral_t;
 
+/*  issue 16 (i16-tasks): the incident as the customer tells it (问责's
+ *  registration fields; migration 046): the staff concerned (names or
+ *  staff numbers, ≤ 200 characters: personal data of staff, never on the
+ *  stream), when (unix ms, 0 absent) and where (≤ 200 characters). */
+#define REQUEST_INCIDENT_MAX_CHARS 200
+typedef struct {
+    proto_str_t staff_concerned;
+    int64_t     at;
+    proto_str_t place;
+} incident_t;
+
 /* Referral sources, as complaint.referral_source (NULL-terminated). */
 extern const char *const referral_sources [];
 
@@ -102,6 +117,7 @@ typedef struct {
     bool        narrative_consent; /* the customer agreed to publish the (scrubbed)
                                       text; false when absent */
     first_contact_t first_contact; /* optional: solved on the call */
+    incident_t  incident;          /* issue 16 (i16-tasks): optional, ptr NULL / 0 absent */
     referral_t  referral;          /* source "" when not referred; channel regulator
                                       without a referral decodes as source regulator */
 } submit_t;
@@ -137,6 +153,10 @@ typedef struct {
     proto_str_t customer_text;     /* FIELD_CUSTOMER_TEXT */
     int         noutcomes;         /* FIELD_OUTCOMES when > 0 */
     act_outcome_t outcomes [ACT_MAX_OUTCOMES];
+    /* issue 16 (i16-tasks): FIELD_DUE, FIELD_TASK, FIELD_OWNER */
+    char        due [48];          /* a span ("2wd") or a local time */
+    char        task [24];         /* the task's id, digits */
+    char        owner [REQUEST_MAX_ID + 1];
 } act_t;
 
 typedef enum {
@@ -181,6 +201,8 @@ typedef struct {
         retention_run_t retention_run;
         kb_promote_t kb_promote;
         kb_search_t kb_search;
+        rectification_t rectification;      /* issue 16 (i16-tasks) */
+        accountability_t accountability;
     } u;
 } request_t;
 

@@ -74,6 +74,11 @@ s_usage (FILE *out)
         "                     appraisal_start: appraisal, testing, valuation\n"
         "  --duplicate-of NO  reject as duplicate: the complaint this one repeats;\n"
         "                     merge: the customer's open complaint it is merged into\n"
+        /* issue 16 (i16-tasks) */
+        "  --due D            task_give, rectify: the deadline, a span on the case's\n"
+        "                     calendar (48h, 2wd, 5d) or a local time (2026-12-20 18:00)\n"
+        "  --task N           task_reply, task_chase, task_close: the task's number (show)\n"
+        "  --owner STAFF      rectify: the person who owns the item (default: the department)\n"
         "\n"
         "options:\n"
         "  --version N        act only if the case is still at version N (what you were\n"
@@ -97,6 +102,7 @@ typedef struct {
     int noutcomes;
     const char *outcomes [ACT_MAX_OUTCOMES];   /* KIND[:AMOUNT] as typed */
     bool several;                               /* send `outcomes`, not outcome */
+    const char *due, *task, *owner;     /* issue 16 (i16-tasks) */
 } s_fields_t;
 
 static void
@@ -122,6 +128,7 @@ s_check_local (const lifecycle_action_t *action, const s_fields_t *in)
         [0] = in->text, [1] = in->outcome, [2] = in->amount, [3] = in->satisfied,
         [4] = in->department, [5] = in->level, [6] = in->reason, [7] = in->duplicate_of,
         [8] = in->customer_text, [9] = in->several ? "" : NULL,
+        [13] = in->due, [14] = in->task, [15] = in->owner,        /* issue 16 (i16-tasks) */
     };
     for (int i = 0; i < FIELD_COUNT_BITS; i++)
         if (values [i])
@@ -163,7 +170,7 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     msgpack_packer pk;
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
     const char *strings [] = { f->text, f->outcome, f->amount, f->department, f->level,
-                               f->reason, f->duplicate_of };
+                               f->reason, f->duplicate_of, f->due, f->task, f->owner };
     uint32_t n = 5 + (f->satisfied != NULL) + (f->customer_text != NULL) + f->several;
     for (size_t i = 0; i < sizeof strings / sizeof strings [0]; i++)
         n += strings [i] != NULL;
@@ -198,6 +205,9 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
                 proto_pack_kv_cstr (&pk, "amount", colon + 1);
         }
     }
+    s_pack_str (&pk, "due", f->due);            /* issue 16 (i16-tasks) */
+    s_pack_str (&pk, "task", f->task);
+    s_pack_str (&pk, "owner", f->owner);
 }
 
 int
@@ -205,7 +215,8 @@ ctl_act (int argc, char **argv)
 {
     enum { O_VERSION = 256, O_TEXT, O_OUTCOME, O_AMOUNT, O_SATISFIED, O_DEPARTMENT,
            O_LEVEL, O_REASON, O_DUPLICATE_OF, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP,
-           O_CUSTOMER_TEXT };
+           O_CUSTOMER_TEXT,
+           O_DUE, O_TASK, O_OWNER };                     /* issue 16 (i16-tasks) */
     static const struct option options [] = {
         { "version", required_argument, NULL, O_VERSION },
         { "text", required_argument, NULL, O_TEXT },
@@ -217,6 +228,9 @@ ctl_act (int argc, char **argv)
         { "reason", required_argument, NULL, O_REASON },
         { "duplicate-of", required_argument, NULL, O_DUPLICATE_OF },
         { "customer-text", required_argument, NULL, O_CUSTOMER_TEXT },
+        { "due", required_argument, NULL, O_DUE },
+        { "task", required_argument, NULL, O_TASK },
+        { "owner", required_argument, NULL, O_OWNER },
         { "json", no_argument, NULL, O_JSON },
         { "intake", required_argument, NULL, O_INTAKE },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
@@ -252,6 +266,9 @@ ctl_act (int argc, char **argv)
             case O_LEVEL: f.level = optarg; break;
             case O_REASON: f.reason = optarg; break;
             case O_DUPLICATE_OF: f.duplicate_of = optarg; break;
+            case O_DUE: f.due = optarg; break;
+            case O_TASK: f.task = optarg; break;
+            case O_OWNER: f.owner = optarg; break;
             case O_JSON: json_out = true; break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;

@@ -77,6 +77,8 @@ int ctl_kb (int argc, char **argv);
 /* Knowledge-base entries one block each (kb search; show's suggestions):
  * texts: the summary and answer too. */
 void ctl_kb_print_entries (const json_t *entries, bool texts);
+int ctl_rectification (int argc, char **argv);     /* issue 16 (i16-tasks) */
+int ctl_accountability (int argc, char **argv);
 int ctl_token (int argc, char **argv);
 int ctl_keys (int argc, char **argv);
 int ctl_lifecycle (int argc, char **argv);

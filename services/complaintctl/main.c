@@ -73,6 +73,11 @@ static const s_command_t s_commands [] = {
     { "casefile", ctl_casefile, "a closed case's whole file as an HTML document (--json)" },
     { "retention", ctl_retention, "retention run [--dry-run]: erase identity after the retention period" },
     { "kb", ctl_kb, "kb promote NO | search [WORDS]: the knowledge base of typical cases" },
+    /* issue 16 (i16-tasks) */
+    { "rectification", ctl_rectification,
+      "rectification open --hotspot KEY | list | done TASK: rectification items (整改)" },
+    { "accountability", ctl_accountability,
+      "accountability list | decide ITEM --outcome O: the accountability register (问责)" },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands [0])
 

@@ -29,6 +29,7 @@
  *  case's version before acting).
  */
 #include "ctl.h"
+#include "task_show.h"
 #include "curve.h"
 #include "cfg.h"
 
@@ -463,6 +464,10 @@ s_print_case (const json_t *kase)
     s_field (kase, "subject", "subject");
     s_field (kase, "demand", "demand");
     s_block (kase, "body", "body");
+    /* issue 16 (i16-tasks): the incident, as the customer told it (staff view) */
+    s_field (kase, "staff concerned", "staff_concerned");
+    s_when (kase, "incident at", "incident_at", false);
+    s_field (kase, "incident place", "incident_place");
     const json_t *clocks = json_object_get (kase, "clocks");
     if (json_is_array (clocks))
         s_print_clocks (clocks);
@@ -476,6 +481,10 @@ s_print_case (const json_t *kase)
         printf ("\nknowledge base, typical cases of this class (kb search for more):\n");
         ctl_kb_print_entries (suggestions, true);
     }
+    /* issue 16 (i16-tasks): tasks and rectification items */
+    const json_t *tasks = json_object_get (kase, "tasks");
+    if (json_is_array (tasks))
+        task_show_print (tasks);
     const json_t *actions = json_object_get (kase, "actions");
     if (json_is_array (actions))
         s_print_trail (actions);

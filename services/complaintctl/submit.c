@@ -46,6 +46,9 @@ s_submit_usage (FILE *out)
         "  --referrer NAME    the referring body  --referrer-ticket T   its own ticket number\n"
         "  --referrer-due TIME  when it wants the reply back, in the bank's zone\n"
         "                     (%s): \"YYYY-MM-DD HH:MM\", or a date (the end of that day)\n"
+        "  --staff-concerned S  the staff the customer names (kept off the event stream)\n"
+        "  --incident-at TIME   when it happened, in the bank's zone, as --referrer-due\n"
+        "  --incident-place P   where it happened (an outlet, an ATM, an address)\n"
         "\n"
         "options:\n"
         "  --json             read the request from stdin as a JSON object with the wire\n"
@@ -111,7 +114,8 @@ ctl_submit (int argc, char **argv)
     enum { O_CHANNEL = 256, O_REF, O_BODY, O_SUBJECT, O_DEMAND, O_BRANCH, O_PRODUCT,
            O_CATEGORY, O_AMOUNT, O_LANG, O_RECEIVED_AT, O_NAME, O_PHONE, O_EMAIL,
            O_ACCOUNT, O_ID_NO, O_REFERRAL_SOURCE, O_REFERRER, O_REFERRER_TICKET,
-           O_REFERRER_DUE, O_CONSENT, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP };
+           O_REFERRER_DUE, O_CONSENT, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP,
+           O_STAFF_CONCERNED, O_INCIDENT_AT, O_INCIDENT_PLACE };      /* issue 16 (i16-tasks) */
     static const struct option options [] = {
         { "channel", required_argument, NULL, O_CHANNEL },
         { "ref", required_argument, NULL, O_REF },
@@ -133,6 +137,9 @@ ctl_submit (int argc, char **argv)
         { "referrer", required_argument, NULL, O_REFERRER },
         { "referrer-ticket", required_argument, NULL, O_REFERRER_TICKET },
         { "referrer-due", required_argument, NULL, O_REFERRER_DUE },
+        { "staff-concerned", required_argument, NULL, O_STAFF_CONCERNED },
+        { "incident-at", required_argument, NULL, O_INCIDENT_AT },
+        { "incident-place", required_argument, NULL, O_INCIDENT_PLACE },
         { "consent", no_argument, NULL, O_CONSENT },
         { "json", no_argument, NULL, O_JSON },
         { "intake", required_argument, NULL, O_INTAKE },
@@ -185,6 +192,12 @@ ctl_submit (int argc, char **argv)
                 if (ctl_time_parse ("--referrer-due", optarg, NULL, &submit.referral.due_at))
                     return CTL_EXIT_USAGE;
                 break;
+            case O_STAFF_CONCERNED: submit.incident.staff_concerned = s_str (optarg); break;
+            case O_INCIDENT_AT:
+                if (ctl_time_parse ("--incident-at", optarg, NULL, &submit.incident.at))
+                    return CTL_EXIT_USAGE;
+                break;
+            case O_INCIDENT_PLACE: submit.incident.place = s_str (optarg); break;
             case O_CONSENT: submit.narrative_consent = true; break;
             case O_JSON: from_json = true; break;
             case O_INTAKE: endpoint = optarg; break;

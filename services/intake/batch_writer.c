@@ -6,6 +6,8 @@
 #include "case_kb.h"
 #include "case_retention.h"
 #include "case_evidence_part.h"
+#include "rectification.h"
+#include "accountability.h"
 #include "case_reply.h"
 #include "case_view.h"
 #include "first_contact.h"
@@ -93,6 +95,12 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
         else
         if (r->req.op == REQUEST_KB_SEARCH)
             rc = case_kb_search (pg, &r->req.u.kb_search, &r->reply);
+        else
+        if (r->req.op == REQUEST_RECTIFICATION)                 /* issue 16 (i16-tasks) */
+            rc = rectification_apply (pg, &r->req.u.rectification, &r->reply);
+        else
+        if (r->req.op == REQUEST_ACCOUNTABILITY)
+            rc = accountability_apply (pg, &r->req.u.accountability, &r->reply);
         r->failed = rc != 0;
     }
 }

@@ -71,6 +71,7 @@
  */
 #include "case_action.h"
 #include "case_vetting.h"               /* issue 16 (i16-vetting) */
+#include "case_task.h"
 #include "event.h"
 #include "events.h"
 #include "local_time.h"
@@ -124,6 +125,9 @@ typedef struct {
     char referral_source [24];
     char referrer_ticket [72];          /* "" when none */
     case_vetting_t vet;                 /* issue 16 (i16-vetting): case_vetting.h */
+    /* issue 16 (i16-tasks): the actor's scope, the task acted on */
+    staff_scope_t scope;
+    case_task_t task;
     proto_error_t err;
 } s_act_t;
 
@@ -440,10 +444,12 @@ s_read_case (s_act_t *self)
         self->have_case = false;            /* tell nothing about the case */
         return -1;
     }
-    if (may == SCOPE_COOPERATING && strcmp (act->action->name, "note") != 0) {
+    self->scope = may;
+    if (may == SCOPE_COOPERATING && strcmp (act->action->name, "note") != 0
+    &&  strcmp (act->action->name, "task_reply") != 0) {       /* issue 16 (i16-tasks) */
         proto_error_set (&self->err, PROTO_E_FORBIDDEN, "action",
-                         "your department cooperates on complaint %s: it may only note",
-                         act->complaint_no);
+                         "your department cooperates on complaint %s: it may only note and "
+                         "reply to its tasks", act->complaint_no);
         self->have_case = false;
         return -1;
     }
@@ -796,6 +802,8 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
     else if (s_is (event, "complaint.referrer_replied"))
         events_complaint_referrer_replied (buf, &a, self->referral_source,
                                            s_opt (self->referrer_ticket));
+    else if (case_task_pack_event (act, &a, &self->task, buf))      /* issue 16 (i16-tasks) */
+        ;
     else
         abort ();       /* a lifecycle event without a packer: events_test catches it */
 }
@@ -811,8 +819,11 @@ s_write (s_act_t *self)
     const char *update [] = {
         self->id, lifecycle_state_name (self->to), self->set_handler ? "true" : "false",
         s_opt (self->new_handler), s_opt (self->new_department [0] ? self->new_department
-                                          : act->present & FIELD_DEPARTMENT ? act->department
-                                          : NULL),
+                                          : act->present & FIELD_DEPARTMENT
+                                            /* issue 16 (i16-tasks): a task's department is
+                                             * the one asked, not the case's new one */
+                                            && !case_task_action (act->action)
+                                          ? act->department : NULL),
         name, s_opt (act->outcome), act->present & FIELD_AMOUNT ? act->amount : NULL,
         act->satisfied >= 0 ? satisfied : NULL, s_opt (act->level), s_opt (act->reason),
         s_opt (act->duplicate_of),
@@ -849,6 +860,10 @@ s_write (s_act_t *self)
     if (!res)
         return -1;
     PQclear (res);
+    if (case_task_action (act->action)                              /* issue 16 (i16-tasks) */
+    &&  case_task_write (self->pg, act, &self->staff, self->id, s_opt (self->department),
+                         &self->task, &self->err))
+        return -1;
 
     msgpack_sbuffer data;
     msgpack_sbuffer_init (&data);
@@ -934,6 +949,9 @@ case_action_apply (pg_session_t *pg, const act_t *act, long review_window_days,
             &&  (strcmp (act->action->name, "extend") != 0 || s_check_extend (&self) == 0)
             &&  (strcmp (act->action->name, "reply_referrer") != 0
                  || s_check_referral (&self) == 0)
+            &&  (!case_task_action (act->action)                    /* issue 16 (i16-tasks) */
+                 || case_task_check (pg, act, &self.staff, self.scope, self.id,
+                                     s_opt (self.department), &self.task, &self.err) == 0)
             &&  s_write (&self) == 0) {
                 res = s_exec (&self, "commit", "COMMIT", 0, NULL, NULL, NULL);
                 if (res) {

@@ -29,6 +29,7 @@
 #include "case_view.h"
 #include "case_evidence.h"
 #include "case_kb.h"
+#include "case_task.h"
 #include "log.h"
 #include "msgpack_json.h"
 #include "query_code.h"
@@ -82,6 +83,9 @@ static const s_column_t s_case_columns [] = {
     { "outcomes", COL_JSON }, { "customer_text", COL_TEXT }, { "proposed_by", COL_TEXT },
     /* issue 16 (i16-records): when the retention erased the identity */
     { "anonymised_at", COL_INT },
+    /* issue 16 (i16-tasks): the incident (migration 046), staff view only */
+    { "staff_concerned", COL_TEXT }, { "incident_at", COL_INT },
+    { "incident_place", COL_TEXT },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -108,6 +112,7 @@ static const char *s_get_sql =
     "    FROM complaint_outcome o WHERE o.complaint_id = c.id),"
     " c.customer_text, c.proposed_by,"
     " " MS ("c.anonymised_at") ","
+    " c.staff_concerned, " MS ("c.incident_at") ", c.incident_place,"
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
@@ -172,11 +177,11 @@ s_pack_value (msgpack_packer *pk, const PGresult *res, int row, int col, s_kind_
  * file). The plaintext is wiped as soon as it is packed. */
 static void
 s_pack_customer (msgpack_packer *pk, const case_view_cfg_t *cfg, const PGresult *res,
-                 const char *complaint_no)
+                 const char *complaint_no, bool identity)
 {
     identity_t id = { 0 };
     const char *hex = PQgetvalue (res, 0, CASE_COL_SEALED);
-    if (*hex) {
+    if (*hex && identity) {
         size_t len = 0;
         unsigned char *sealed = identity_sealed_from_hex (hex, &len);
         if (!sealed || identity_open_customer (cfg->seal, sealed, len, complaint_no, &id))
@@ -400,6 +405,7 @@ case_view_staff (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
     PGresult *res = staff_auth_case (pg, get->token, get->complaint_no, "get_case", s_get_sql,
                                      CASE_COL_SCOPE, &staff, &err);
     PGresult *events = NULL, *actions = NULL, *clocks = NULL, *evidence = NULL;
+    PGresult *tasks = NULL;                                     /* issue 16 (i16-tasks) */
     int rc = -1;
     if (res) {
         const char *values [] = { get->complaint_no };
@@ -410,8 +416,9 @@ case_view_staff (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         clocks = pg_session_exec (pg, "get_clocks", s_clocks_sql, 1, id, NULL, NULL,
                                   PGRES_TUPLES_OK);
         evidence = case_evidence_list_read (pg, id [0]);
+        tasks = case_task_list_read (pg, id [0]);
         if (PQresultStatus (events) != PGRES_TUPLES_OK || !actions
-        ||  !clocks || PQntuples (clocks) != 1 || !evidence)
+        ||  !clocks || PQntuples (clocks) != 1 || !evidence || !tasks)
             proto_error_set (&err, PROTO_E_UNAVAILABLE, "", "the complaint store failed; retry");
         else
             rc = 0;
@@ -422,12 +429,20 @@ case_view_staff (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         msgpack_pack_map (&pk, 2);
         proto_pack_kv_bool (&pk, "ok", true);
         proto_pack_cstr (&pk, "complaint");
-        msgpack_pack_map (&pk, CASE_NCOLUMNS + 6 + (extra ? extra->count : 0));
+        /* + suggestions (i16-records), tasks (i16-tasks) */
+        msgpack_pack_map (&pk, CASE_NCOLUMNS + 7 + (extra ? extra->count : 0));
         for (size_t c = 0; c < CASE_NCOLUMNS; c++) {
             proto_pack_cstr (&pk, s_case_columns [c].key);
             s_pack_value (&pk, res, 0, (int) c, s_case_columns [c].kind);
         }
-        s_pack_customer (&pk, cfg, res, get->complaint_no);
+        /* issue 16 (i16-tasks): a cooperating department sees the case as
+         * far as its task needs, not who complained (DOMAIN.md: only those
+         * handling a complaint see the customer's identity): nil there,
+         * the pseudonym still */
+        case_scope_t scope;
+        staff_auth_scope_read (res, 0, CASE_COL_SCOPE, &scope);
+        s_pack_customer (&pk, cfg, res, get->complaint_no,
+                         staff_auth_scope (&staff, &scope) == SCOPE_FULL);
         proto_pack_cstr (&pk, "events");
         int nevents = PQntuples (events);
         msgpack_pack_array (&pk, (size_t) nevents);
@@ -446,9 +461,12 @@ case_view_staff (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,
         case_kb_suggest_pack (&pk, pg, PQgetvalue (res, 0, CASE_COL_ID));
         if (extra)
             extra->pack (&pk, pg, PQgetvalue (res, 0, CASE_COL_ID), extra->arg);
+        proto_pack_cstr (&pk, "tasks");                         /* issue 16 (i16-tasks) */
+        case_task_list_pack (&pk, tasks);
     }
     else
         proto_pack_error (reply, &err);
+    PQclear (tasks);
     PQclear (evidence);
     PQclear (clocks);
     PQclear (actions);

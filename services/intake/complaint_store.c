@@ -55,8 +55,8 @@
 
 #define BLOCK_SIZE      100     /* must equal complaint_no_seq's INCREMENT BY */
 #define BLOCKS_PER_FILL 16
-#define SUBMIT_COLUMNS  27      /* arrays in the submit statement */
-#define SUBMIT_TEXT     19      /* the first 19 are text, the rest bytea */
+#define SUBMIT_COLUMNS  30      /* arrays in the submit statement */
+#define SUBMIT_TEXT     22      /* the first 22 are text, the rest bytea */
 #define TEXTOID         25      /* pg_type OIDs, fixed since PostgreSQL 7 */
 #define BYTEAOID        17
 #define TEXTARRAYOID    1009
@@ -108,12 +108,13 @@ static const char *s_submit_sql =
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
     "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
-    "    $19::text[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[], $24::bytea[],"
-    "    $25::bytea[], $26::bytea[], $27::bytea[]) WITH ORDINALITY"
+    "    $19::text[], $20::text[], $21::text[], $22::text[], $23::bytea[], $24::bytea[],"
+    "    $25::bytea[], $26::bytea[], $27::bytea[], $28::bytea[], $29::bytea[], $30::bytea[])"
+    "    WITH ORDINALITY"
     "  AS t (complaint_no, channel, ref, subject, body, demand, branch, product, category,"
     "    amount, lang, pseudonym, received_at, consent, submitter, referral_source, referrer,"
-    "    referrer_ticket, referrer_due, sealed, phone_hash, email_hash, account_hash,"
-    "    id_no_hash, code_hash, code_sealed, data, ord)),"
+    "    referrer_ticket, referrer_due, staff_concerned, incident_at, incident_place, sealed,"
+    "    phone_hash, email_hash, account_hash, id_no_hash, code_hash, code_sealed, data, ord)),"
     " checked AS ("
     "  SELECT i.*, coalesce(to_timestamp(i.received_at::bigint / 1000.0), app_now()) AS recv,"
     "    to_timestamp(i.referrer_due::bigint / 1000.0) AS due FROM input i),"
@@ -126,11 +127,13 @@ static const char *s_submit_sql =
     "    product, category, amount, lang, customer_pseudonym, received_at,"
     "    narrative_consent, submitter, customer_sealed, customer_phone_hash,"
     "    customer_email_hash, customer_account_hash, customer_id_no_hash, query_code_hash,"
-    "    query_code_sealed, referral_source, referrer, referrer_ticket, referrer_due_at)"
+    "    query_code_sealed, referral_source, referrer, referrer_ticket, referrer_due_at,"
+    "    staff_concerned, incident_at, incident_place)"
     "  SELECT complaint_no, channel, ref, subject, body, demand, branch, product, category,"
     "    amount::numeric, coalesce(lang, 'zh'), pseudonym, recv, consent::boolean,"
     "    submitter, sealed, phone_hash, email_hash, account_hash, id_no_hash, code_hash,"
-    "    code_sealed, referral_source, referrer, referrer_ticket, due"
+    "    code_sealed, referral_source, referrer, referrer_ticket, due, staff_concerned,"
+    "    to_timestamp(incident_at::bigint / 1000.0), incident_place"
     "  FROM judged WHERE refused IS NULL"
     "  ON CONFLICT (submitter, channel, ref) DO NOTHING"
     "  RETURNING complaint_no,"
@@ -398,6 +401,9 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
         const referral_t *r = &s->referral;
         char due [24];
         snprintf (due, sizeof due, "%lld", (long long) r->due_at);
+        const incident_t *inc = &s->incident;              /* issue 16 (i16-tasks) */
+        char inc_at [24];
+        snprintf (inc_at, sizeof inc_at, "%lld", (long long) inc->at);
         const proto_str_t fields [SUBMIT_COLUMNS] = {
             { item->complaint_no, strlen (item->complaint_no) }, s->channel, s->ref,
             s->subject, s->body, s->demand, s->branch, s->product, s->category,
@@ -408,6 +414,8 @@ s_build_arrays (complaint_store_t *self, submit_item_t *items, msgpack_sbuffer *
               strlen (item->submitter ? item->submitter : CURVE_LOCAL) },
             { r->source [0] ? r->source : NULL, strlen (r->source) }, r->referrer, r->ticket,
             { r->due_at ? due : NULL, r->due_at ? strlen (due) : 0 },
+            inc->staff_concerned, { inc->at ? inc_at : NULL, inc->at ? strlen (inc_at) : 0 },
+            inc->place,
             { sealed->size ? sealed->data : NULL, sealed->size },
             s_hash_or_null (item->phone_hash), s_hash_or_null (item->email_hash),
             s_hash_or_null (item->account_hash), s_hash_or_null (item->id_no_hash),

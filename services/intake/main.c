@@ -67,6 +67,7 @@
 #include "case_action.h"
 #include "case_vetting.h"
 #include "case_view.h"
+#include "case_task.h"
 #include "complaint_store.h"
 #include "curve.h"
 #include "envelope.h"
@@ -126,6 +127,11 @@ static const daemon_opt_t s_opts [] = {
     /* issue 16 (i16-records): case_retention.h */
     DAEMON_LONG ("retention-years", "COMPLAINTS_INTAKE_RETENTION_YEARS", 5, 1, 100,
                  "years after closure a case's customer identity is kept (retention_run)"),
+    /* issue 16 (i16-tasks): what a task's `due` is counted on */
+    DAEMON_STR ("calendars", "COMPLAINTS_CALENDARS", "deploy/calendars", "DIR",
+                "the calendars a task's deadline (2wd) is counted on (the case's, as its clocks)"),
+    DAEMON_STR ("default-calendar", "COMPLAINTS_DEFAULT_CALENDAR", "cn", "NAME",
+                "the calendar of a case that has no clock yet"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
     DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
@@ -203,7 +209,8 @@ s_op_name (int op)
          /* issue 16 (i16-records) */
          : op == REQUEST_CASEFILE ? "casefile" : op == REQUEST_RETENTION_RUN ? "retention_run"
          : op == REQUEST_KB_PROMOTE ? "kb_promote" : op == REQUEST_KB_SEARCH ? "kb_search"
-         : "other";
+         : op == REQUEST_RECTIFICATION ? "rectification"                /* i16-tasks */
+         : op == REQUEST_ACCOUNTABILITY ? "accountability" : "other";
 }
 
 /* Replace the request body (last frame) with the reply and send it back. */
@@ -565,6 +572,7 @@ s_selftest (bool verbose)
     case_vetting_test (verbose);            /* issue 16 (i16-vetting): asserts */
     passed++;
     failed += case_scrub_test (verbose, &passed);      /* issue 16 (i16-records) */
+    case_task_due_test (verbose, &passed, &failed);            /* issue 16 (i16-tasks) */
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {
@@ -656,6 +664,14 @@ main (int argc, char **argv)
         }
         daemon_on_reload (daemon, vetting_holder_reload, vetting);     /* SIGHUP */
     }
+    /* issue 16 (i16-tasks): calendars for a task's deadline; a folder that
+     * does not load leaves tasks' spans refused (field due), not intake down */
+    conf_error_t cal_err;
+    calendars_t *calendars = calendars_load_dir (daemon_str (daemon, "calendars"), &cal_err);
+    if (!calendars)
+        log_error ("calendars_not_loaded", "dir=%s reason=task deadlines cannot be counted",
+                   daemon_str (daemon, "calendars"));
+    case_task_calendars (calendars, daemon_str (daemon, "default-calendar"));
     case_view_cfg_t view_cfg = {
         .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
         .review_window_days = daemon_long (daemon, "review-window-days"),
@@ -805,6 +821,7 @@ main (int argc, char **argv)
     peer_limit_destroy (&status_limit);
     identity_seal_destroy (&seal);
     vetting_holder_destroy (&vetting);
+    calendars_destroy (&calendars);                            /* issue 16 (i16-tasks) */
     daemon_destroy (&daemon);
     return rc;
 }

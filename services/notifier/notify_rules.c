@@ -66,11 +66,14 @@ static const char *s_fields [] = {
     "customer_text", "outcome_list", "outcomes_zh", "outcomes_en", "reasons_zh", "reasons_en",
     "review_days", "routes_zh", "routes_en",
     //  issue 16 (i16-records): complaint.assigned, the knowledge base's entries
-    "kb_suggestions", NULL
+    "kb_suggestions",
+    //  issue 16 (i16-tasks): a task's number and the department asked
+    "task", "task_department", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {
-    "customer", "handler", "supervisor", "department_head", "complaint_office", "management"
+    "customer", "handler", "supervisor", "department_head", "complaint_office", "management",
+    "task_department",              /* issue 16 (i16-tasks) */
 };
 
 static const char *s_channels [NOTIFY_CHANNELS] = { "email", "inbox", "sms", "push" };
@@ -324,7 +327,8 @@ s_parse_words (notify_rules_t *self, const char *path, int line, char **words, i
     }
     //  An event about no case has no customer and no handler to find; a
     //  rule naming them would never send anything, so it is refused.
-    const unsigned case_only = (1u << NOTIFY_CUSTOMER) | (1u << NOTIFY_HANDLER);
+    const unsigned case_only = (1u << NOTIFY_CUSTOMER) | (1u << NOTIFY_HANDLER)
+                             | (1u << NOTIFY_TASK_DEPARTMENT);
     if (events_find (type)->caseless && ((rule->kinds & case_only) || rule->escalation))
         return conf_error_set (err, path, line, "%s is about no single case: it has no "
                                "customer, handler or escalation roles (department_head is "

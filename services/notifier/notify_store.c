@@ -147,6 +147,9 @@ static const char *s_sql_staff =
     "  WHEN 'supervisor' THEN s.role = 'supervisor' AND s.department = $2"
     "  WHEN 'complaint_office' THEN s.role = 'complaint_office'"
     "  WHEN 'management' THEN s.role = 'manager' AND sd.kind = 'head_office'"
+    //  issue 16 (i16-tasks): $2 is then the event's data.department (the
+    //  department a task is asked of): its handlers and supervisors
+    "  WHEN 'task_department' THEN s.department = $2 AND s.role IN ('handler', 'supervisor')"
     "  WHEN 'department_head' THEN s.role = 'manager' AND sd.path = ("
     "     SELECT md.path FROM staff m JOIN department md ON md.id = m.department,"
     "            department cd WHERE cd.id = $2 AND m.active AND m.role = 'manager'"
@@ -820,6 +823,14 @@ s_event_caseless (s_batch_t *batch, const notify_rule_t *rule, const char *seq, 
         if (json_is_integer (at))
             s_put_time (fields, times [i], calendar, json_integer_value (at), false);
     }
+    //  issue 16 (i16-tasks): a rectification item's number and deadline; an
+    //  accountability item's number and its trigger (as `task`, `reason`)
+    s_put_json (fields, "task", json_object_get (data, "task"));
+    s_put_json (fields, "task", json_object_get (data, "item"));
+    s_put_json (fields, "reason", json_object_get (data, "trigger"));
+    json_t *due = json_object_get (data, "due_at");
+    if (json_is_integer (due))
+        s_put_time (fields, "event_due_at", calendar, json_integer_value (due), true);
     //  Sample complaint numbers, as one line.
     char samples [EVENTS_MAX_LIST * 24] = "";
     size_t i;
@@ -931,6 +942,9 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     const char *keys [] = { "stage", "percent", "tier", "step", "adds", NULL };
     for (int i = 0; keys [i]; i++)
         s_put_json (fields, keys [i], json_object_get (data, keys [i]));
+    //  issue 16 (i16-tasks): a task's number and the department asked
+    s_put_json (fields, "task", json_object_get (data, "task"));
+    s_put_json (fields, "task_department", json_object_get (data, "department"));
     //  An extension's span as people read it ("30日", "30 days"), not the
     //  policy's "30d" (sla.extended; a pre-issue-15 "+15d" reads alike).
     const char *adds = json_string_value (json_object_get (data, "adds"));
@@ -1015,8 +1029,11 @@ s_event_recipients (s_event_t *evp, json_t *data)
                          S_WHO (&ev, account), s_case (&ev, CASE_LANG));
             continue;
         }
-        PGresult *staff = s_staff (batch, kname, s_case (&ev, CASE_DEPARTMENT),
-                                   s_case (&ev, CASE_HANDLER));
+        const char *department = s_case (&ev, CASE_DEPARTMENT);
+        json_t *asked = json_object_get (data, "department");       /* issue 16 (i16-tasks) */
+        if (kind == NOTIFY_TASK_DEPARTMENT)
+            department = json_is_string (asked) ? json_string_value (asked) : "";
+        PGresult *staff = s_staff (batch, kname, department, s_case (&ev, CASE_HANDLER));
         if (!staff) {
             rc = -1;
             break;

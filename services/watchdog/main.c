@@ -42,6 +42,8 @@
 #include "sla_policy.h"
 #include "sla_plan.h"
 #include "sla_store.h"
+#include "task_watch.h"
+#include "accountability_watch.h"
 #include "cfg.h"
 #include "daemon.h"
 #include "log.h"
@@ -71,6 +73,9 @@ typedef struct {
     sla_store_t *store;
     int batch;
     int settle_ms;                  /* a fresh 'received' case waits for its router */
+    const char *name;               /* issue 16 (i16-tasks): task firings' fired_by */
+    int task_pct;
+    int64_t acc_sweep_ms, acc_grace_ms, acc_next;   /* accountability sweep (mono ms) */
     uint64_t fired_total, recorded_total, recomputed_total;
 } watchdog_t;
 
@@ -136,9 +141,28 @@ s_tick (watchdog_t *self)
             return -2;
         fired += e;
     } while (n == self->batch && !zsys_interrupted);
-    int64_t wait_ms, due_left;
-    if (sla_store_next (self->store, &wait_ms, &due_left))
+    /* issue 16 (i16-tasks): tasks' reminders and chases (task_watch.h) */
+    pg_session_t *pg = sla_store_session (self->store);
+    do {
+        n = task_watch_fire (pg, self->name, self->batch, self->task_pct, &e);
+        if (n < 0)
+            return -2;
+        fired += e;
+    } while (n == self->batch && !zsys_interrupted);
+    if (zclock_mono () >= self->acc_next) {
+        n = accountability_watch_sweep (pg, self->name, self->batch, self->acc_grace_ms);
+        if (n < 0)
+            return -2;
+        fired += n;
+        self->acc_next = zclock_mono () + self->acc_sweep_ms;
+    }
+    int64_t wait_ms, due_left, task_wait, task_due;
+    if (sla_store_next (self->store, &wait_ms, &due_left)
+    ||  task_watch_next (pg, &task_wait, &task_due))
         return -2;
+    if (task_wait >= 0 && (wait_ms < 0 || task_wait < wait_ms))
+        wait_ms = task_wait;
+    due_left += task_due;
     self->fired_total += (uint64_t) fired;
     self->recorded_total += (uint64_t) recorded;
     self->recomputed_total += (uint64_t) recomputed;
@@ -167,6 +191,12 @@ static const daemon_opt_t s_opts [] = {
     DAEMON_LONG ("coalesce-ms", "COMPLAINTS_WATCHDOG_COALESCE_MS", 100, 0, 10000,
                  "under a steady stream, one tick per this many ms (0: one per event)"),
     DAEMON_LONG ("sweep-ms", WD_ENV_SWEEP_MS, 1000, 10, 3600000, "longest sleep between ticks"),
+    DAEMON_LONG ("task-remind-pct", "COMPLAINTS_WATCHDOG_TASK_REMIND_PCT", 75, 1, 99,
+                 "a task's reminder (task.due_soon) at this % of its time (issue 16)"),
+    DAEMON_LONG ("accountability-sweep-ms", "COMPLAINTS_WATCHDOG_ACCOUNTABILITY_SWEEP_MS", 60000,
+                 100, 86400000, "how often the accountability triggers are looked for (issue 16)"),
+    DAEMON_LONG ("hotspot-grace-h", "COMPLAINTS_WATCHDOG_HOTSPOT_GRACE_H", 240, 0, 87600,
+                 "hours (store clock) a hot spot may stay without a rectification item"),
     DAEMON_LONG ("settle-ms", "COMPLAINTS_WATCHDOG_SETTLE_MS", 1000, 0, 600000,
                  "a case still received this recently waits for its assignment (0: none)"),
     DAEMON_LONG ("idle-timeout-ms", WD_ENV_IDLE_MS, 30000, 1000, 86400000,
@@ -213,7 +243,11 @@ main (int argc, char **argv)
     watchdog_t self = { .policy_path = policy_path, .calendars_dir = calendars_dir,
                         .batch = (int) batch, .sync_pending = true,
                         .provisional_pending = true,
-                        .settle_ms = (int) daemon_long (daemon, "settle-ms") };
+                        .settle_ms = (int) daemon_long (daemon, "settle-ms"),
+                        .name = name,
+                        .task_pct = (int) daemon_long (daemon, "task-remind-pct"),
+                        .acc_sweep_ms = daemon_long (daemon, "accountability-sweep-ms"),
+                        .acc_grace_ms = 3600000LL * daemon_long (daemon, "hotspot-grace-h") };
     conf_error_t err;
     self.policy = sla_policy_load (policy_path, calendars_dir, &err);
     if (!self.policy) {
@@ -249,6 +283,7 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return 1;                       /* interrupted while connecting */
     }
+    sla_store_task_setup (self.store, self.task_pct);          /* issue 16 (i16-tasks) */
     daemon_store_up (daemon);
     if (daemon_bus_connect (daemon, bus, (const char *[]) { "complaint.", NULL })
         == DAEMON_BUS_REFUSED) {

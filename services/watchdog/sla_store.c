@@ -56,6 +56,7 @@
 #include "sla_store.h"
 #include "events.h"
 #include "sla_plan.h"
+#include "task_watch.h"
 #include "pg_session.h"
 #include "pg_array.h"
 #include "log.h"
@@ -78,6 +79,7 @@ struct _sla_store_t {
     long idle_timeout_ms;
     sla_case_plan_t *plans;             /* one per case of a batch, kept between */
     int plans_size;                     /* batches: never zeroed, never unmapped */
+    int task_pct;                       /* issue 16 (i16-tasks): task reminders at */
 };
 
 #define S_MS(x) "(extract (epoch FROM " x ") * 1000)::bigint"
@@ -254,6 +256,19 @@ sla_store_destroy (sla_store_t **self_p)
     free (self->plans);
     free (self);
     *self_p = NULL;
+}
+
+/* issue 16 (i16-tasks) */
+void
+sla_store_task_setup (sla_store_t *self, int remind_pct)
+{
+    self->task_pct = remind_pct;
+}
+
+pg_session_t *
+sla_store_session (sla_store_t *self)
+{
+    return self->pg;
 }
 
 int
@@ -736,6 +751,10 @@ sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, i
     }
     const char *p_clean [2] = { pg_array_end (&c_ids), pg_array_end (&c_due) };
     int clean = s_command (self, "clean_dirty", S_SQL_CLEAN, 2, p_clean);
+    /* issue 16 (i16-tasks): the open tasks of these cases get their clocks
+     * (task_watch.h), in this transaction: a task action dirtied its case */
+    if (!clean)
+        clean = task_watch_plant (self->pg, p_clean [0], self->task_pct, self->name);
     pg_array_destroy (&c_ids);
     pg_array_destroy (&c_due);
     if (clean || s_command (self, "commit", "COMMIT", 0, NULL))

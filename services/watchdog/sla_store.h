@@ -23,6 +23,7 @@
 #define SLA_STORE_H_INCLUDED
 
 #include "sla_policy.h"
+#include "pg_session.h"
 #include <stdint.h>
 
 typedef struct _sla_store_t sla_store_t;
@@ -30,6 +31,10 @@ typedef struct _sla_store_t sla_store_t;
 sla_store_t *sla_store_new (const char *conninfo, const char *name, long idle_timeout_ms);
 void sla_store_destroy (sla_store_t **self_p);
 int sla_store_recover (sla_store_t *self);
+/* issue 16 (i16-tasks): task clocks (task_watch.h) share the store's
+ * session; reminders at remind_pct of a task's time. */
+void sla_store_task_setup (sla_store_t *self, int remind_pct);
+pg_session_t *sla_store_session (sla_store_t *self);
 int sla_store_socket (sla_store_t *self);
 /* -1: the connection is lost; 1: app_clock was notified; 0: nothing. */
 int sla_store_take_notifies (sla_store_t *self);

@@ -43,6 +43,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             s_touch (s->customer.email); s_touch (s->customer.account);
             s_touch (s->customer.id_no);
             s_touch (s->referral.referrer); s_touch (s->referral.ticket);
+            s_touch (s->incident.staff_concerned); s_touch (s->incident.place);   /* i16-tasks */
+            assert (s->incident.staff_concerned.len <= REQUEST_INCIDENT_MAX_CHARS * 4
+                    && s->incident.place.len <= REQUEST_INCIDENT_MAX_CHARS * 4);
             /* a referrer, ticket or due date only with a known source */
             assert (memchr (s->referral.source, 0, sizeof s->referral.source));
             if (!s->referral.source [0])
@@ -75,6 +78,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             assert (memchr (a->amount, 0, sizeof a->amount) || !(a->present & FIELD_AMOUNT));
             /* every required field of the action is there */
             assert ((a->present & a->action->required) == a->action->required);
+            /* issue 16 (i16-tasks): due, task, owner NUL-terminated; task digits */
+            assert (memchr (a->due, 0, sizeof a->due) && memchr (a->owner, 0, sizeof a->owner));
+            assert (memchr (a->task, 0, sizeof a->task)
+                    && strspn (a->task, "0123456789") == strlen (a->task));
         }
         else
         if (req.op == REQUEST_REPLY) {
@@ -141,6 +148,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             assert (k->words.len <= RECORDS_KB_MAX_WORDS);
             s_touch (k->token); s_touch (k->business_line); s_touch (k->cause);
             s_touch (k->words);
+        }
+        else
+        if (req.op == REQUEST_RECTIFICATION) {                  /* issue 16 (i16-tasks) */
+            const rectification_t *r = &req.u.rectification;
+            assert (r->what == RECTIFY_OPEN || r->what == RECTIFY_LIST || r->what == RECTIFY_DONE);
+            assert (memchr (r->hotspot, 0, sizeof r->hotspot) && memchr (r->due, 0, sizeof r->due));
+            assert (r->what != RECTIFY_DONE || (r->task >= 1 && r->text.ptr));
+            assert (r->what != RECTIFY_OPEN || (r->hotspot [0] && r->due [0] && r->text.ptr));
+            assert (r->text.len <= RECTIFICATION_MAX_TEXT);
+            s_touch (r->token); s_touch (r->text);
+        }
+        else
+        if (req.op == REQUEST_ACCOUNTABILITY) {
+            const accountability_t *a = &req.u.accountability;
+            assert (!a->decide || (a->item >= 1 && accountability_outcome_valid (a->outcome)));
+            s_touch (a->token); s_touch (a->text);
         }
         else {
             assert (req.op == REQUEST_QUEUE);

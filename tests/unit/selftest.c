@@ -58,6 +58,8 @@ static const s_test_t s_tests [] = {
     { "request", request_test },
     { "evidence_request", evidence_request_test },
     { "records_request", records_request_test },     /* issue 16 (i16-records) */
+    { "rectification_request", rectification_request_test },     /* issue 16 (i16-tasks) */
+    { "accountability_request", accountability_request_test },
     { "event", event_test },
     { "replay_request", replay_request_test },
     { "privacy", privacy_test },
