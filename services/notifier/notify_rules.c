@@ -64,7 +64,7 @@ static const char *s_fields [] = {
     "duplicate_of", "merged_into",
     //  issue 16 (i16-vetting): the decision for the customer (complaint.resolved)
     "customer_text", "outcome_list", "outcomes_zh", "outcomes_en", "reasons_zh", "reasons_en",
-    "review_days", "routes_zh", "routes_en", NULL
+    "review_days", "review_until", "routes_zh", "routes_en", NULL
 };
 
 static const char *s_kinds [NOTIFY_KINDS] = {

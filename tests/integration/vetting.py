@@ -172,6 +172,10 @@ def step_plain():
     expect_true("plain: the routes: review within the window, the bank's line, mediation, "
                 "arbitration, the regulator",
                 all(w in b for w in ("30 日内", "申请复核", "客服热线", "调解", "仲裁", "监管")), b)
+    until = sql("select to_char((resolved_at at time zone 'Asia/Shanghai')::date + 30,"
+                " 'YYYY-MM-DD') from complaint where complaint_no = :'no'", no=no)
+    expect_true("plain: the review window's last day, as intake counts it (%s)" % until,
+                "（至 %s）" % until in b, b)
     expect_true("plain: the internal text is not in the customer's e-mail",
                 "柜员操作失误" not in b, b)
     wait_sql("plain: the resolution clock is met by the approval", "select coalesce((" +
