@@ -194,6 +194,23 @@ def step_plain():
     rc, out, err = ctl(h, "show", no, "--json")
     expect_true("plain: get carries outcomes as an array",
                 '"outcomes"' in out and '"goodwill"' in out, out[-300:])
+    try:
+        got = json.loads(out)
+    except ValueError:
+        got = {}
+    evs = [e.get("data") or {} for e in (got.get("events") or got.get("complaint", {})
+                                         .get("events") or [])
+           if e.get("type") == "complaint.resolved"]
+    d = evs[-1] if evs else {}
+    expect("plain: complaint.resolved: the approval, the principal outcome, the total, "
+           "every kind, monetary relief",
+           ("approve", "refund", "300.00", ["refund", "apology", "goodwill"],
+            "Closed with monetary relief"),
+           (d.get("action"), d.get("outcome"), d.get("amount"), d.get("outcomes"),
+            d.get("cfpb_response")))
+    expect_true("plain: no text of the proposal on the stream",
+                "柜员操作失误" not in json.dumps(evs, ensure_ascii=False) and
+                "系我行差错" not in json.dumps(evs, ensure_ascii=False), repr(evs)[:300])
 
 
 def step_major():
