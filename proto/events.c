@@ -162,7 +162,7 @@ static const events_field_t s_resolved [] = {
        "`explanation`, `error_corrected`, `refund`, `compensation`, `apology`, "
        "`process_change`"),
     F ("cfpb_response", STR, REQUIRED, PLAIN,
-       "`Closed with explanation`, `Closed with monetary relief` or "
+       "`Closed with explanation`, `Closed with monetary relief` (any amount granted) or "
        "`Closed with non-monetary relief`"),
     F ("amount", STR, OPTIONAL, PLAIN, "decimal string, when given"),
     /* issue 16 (i16-vetting) */
@@ -930,8 +930,11 @@ events_complaint_resolved (msgpack_sbuffer *buf, const events_action_t *a, const
                            const char *outcome, const char *amount,
                            const char *const *outcomes, size_t noutcomes)
 {
+    /* an amount above zero was granted (issue 16: monetary if any outcome
+     * has one); "0" and "0.00" grant nothing */
+    bool granted = amount && strspn (amount, "0.") != strlen (amount);
     PACK (buf, E_RESOLVED, ACTION_HEAD (action ? action : "resolve", a), s_str (outcome),
-          s_str (lifecycle_outcome_cfpb (outcome)), s_str (amount),
+          s_str (lifecycle_decision_cfpb (outcome, granted)), s_str (amount),
           noutcomes ? s_list (outcomes, noutcomes) : s_str (NULL));
 }
 

@@ -163,7 +163,8 @@ void events_complaint_investigating (msgpack_sbuffer *buf, const events_action_t
 void events_complaint_noted (msgpack_sbuffer *buf, const events_action_t *a);
 void events_complaint_info_requested (msgpack_sbuffer *buf, const events_action_t *a);
 void events_complaint_customer_replied (msgpack_sbuffer *buf, const events_action_t *a);
-/* cfpb_response is derived from outcome (lifecycle_outcome_cfpb). action:
+/* cfpb_response is derived from outcome and whether an amount above zero
+ * was granted (lifecycle_decision_cfpb). action:
  * "resolve" (NULL) or "approve" (issue 16); outcomes: every kind when the
  * decision gave several (NULL, 0: one). */
 void events_complaint_resolved (msgpack_sbuffer *buf, const events_action_t *a,

@@ -463,6 +463,14 @@ lifecycle_reject_reason_valid (const char *s, size_t len)
     return s_index_of (lifecycle_reject_reasons, s, len) >= 0;
 }
 
+const char *
+lifecycle_decision_cfpb (const char *outcome, bool amount_granted)
+{
+    if (outcome && amount_granted)
+        return "Closed with monetary relief";
+    return lifecycle_outcome_cfpb (outcome);
+}
+
 bool
 lifecycle_return_reason_valid (const char *s, size_t len)
 {
@@ -1149,6 +1157,12 @@ lifecycle_test (bool verbose)
     }
 
     assert (s_streq (lifecycle_outcome_cfpb ("compensation"), "Closed with monetary relief"));
+    /* issue 16 (i16-vetting): an amount granted makes a decision monetary */
+    assert (s_streq (lifecycle_decision_cfpb ("goodwill", true), "Closed with monetary relief"));
+    assert (s_streq (lifecycle_decision_cfpb ("goodwill", false),
+                     "Closed with non-monetary relief"));
+    assert (s_streq (lifecycle_decision_cfpb ("explanation", false), "Closed with explanation"));
+    assert (!lifecycle_decision_cfpb (NULL, true));
     assert (s_streq (lifecycle_outcome_cfpb ("apology"), "Closed with non-monetary relief"));
     assert (s_streq (lifecycle_outcome_cfpb ("explanation"), "Closed with explanation"));
     if (verbose)

@@ -172,6 +172,11 @@ bool lifecycle_outcome_needs_amount (const char *outcome);
 /* The US consumer bureau's company response for an outcome:
  * "Closed with explanation" / "... monetary relief" / "... non-monetary relief". */
 const char *lifecycle_outcome_cfpb (const char *outcome);
+/* issue 16 (i16-vetting): a decision's response, several outcomes or one:
+ * "Closed with monetary relief" when any outcome granted an amount (the
+ * bureau: objective, measurable monetary value to the consumer; a goodwill
+ * credit too), else the principal outcome's (lifecycle_outcome_cfpb). */
+const char *lifecycle_decision_cfpb (const char *outcome, bool amount_granted);
 bool lifecycle_reject_reason_valid (const char *s, size_t len);
 bool lifecycle_close_reason_valid (const char *s, size_t len);
 /* contact's reason (how the customer was reached) and appraisal_start's

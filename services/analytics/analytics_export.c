@@ -117,7 +117,8 @@ s_jrt (analytics_store_t *store, const calendar_t *calendar, const analytics_req
     "       WHEN app_now () > due_15d_at THEN false END," \
     "  reviewed > 0," \
     "  narrative_consent," \
-    "  CASE WHEN narrative_consent THEN narrative END" \
+    "  CASE WHEN narrative_consent THEN narrative END," \
+    "  amount_cents::text" \
     " FROM analytics_fact" \
     S_RECEIVED_IN_RANGE \
     "   AND (received_at, complaint_no) >" \
@@ -147,8 +148,10 @@ s_cfpb (analytics_store_t *store, const calendar_t *calendar, const analytics_re
     proto_pack_cstr (&pk, "rows");
     msgpack_pack_array (&pk, (uint32_t) n);
     for (int r = 0; r < n; r++) {
-        msgpack_pack_map (&pk, 12);
+        msgpack_pack_map (&pk, 13);
         proto_pack_kv_cstr (&pk, "complaint_no", PQgetvalue (res, r, 0));
+        /* issue 16 (i16-vetting): the amount granted, for the response */
+        proto_pack_kv_int (&pk, "amount_cents", atoll (PQgetvalue (res, r, 13)));
         proto_pack_kv_int (&pk, "received_at", atoll (PQgetvalue (res, r, 2)));
         proto_pack_kv_cstr (&pk, "received_day", PQgetvalue (res, r, 3));
         proto_pack_kv_cstr (&pk, "channel", PQgetvalue (res, r, 4));

@@ -266,12 +266,13 @@ s_export_jrt (int argc, char **argv)
  *  is "Closed"; anything still being handled — reopened or under review
  *  included — "In progress". */
 static const char *
-s_company_response (const char *state, const char *outcome)
+s_company_response (const char *state, const char *outcome, bool granted)
 {
     bool answered = strcmp (state, "resolved") == 0 || strcmp (state, "closed") == 0;
-    /* the one mapping, proto/lifecycle.c (issue 16: goodwill is non-monetary) */
+    /* the one mapping, proto/lifecycle.c (issue 16: monetary when any
+     * outcome granted an amount) */
     if (answered && outcome && lifecycle_outcome_valid (outcome, strlen (outcome)))
-        return lifecycle_outcome_cfpb (outcome);
+        return lifecycle_decision_cfpb (outcome, granted);
     if (answered || strcmp (state, "rejected") == 0 || strcmp (state, "withdrawn") == 0)
         return "Closed";
     return "In progress";
@@ -339,7 +340,8 @@ s_cfpb_row (FILE *out, const json_t *row, const char *company, const ctl_names_t
         consent ? "Consent provided" : "Consent not provided",
         s_submitted_via (s_str (row, "channel")),               /* Submitted via */
         day,                                                    /* Date sent to company */
-        s_company_response (state, json_string_value (outcome)),
+        s_company_response (state, json_string_value (outcome),
+                            json_integer_value (json_object_get (row, "amount_cents")) > 0),
         json_is_true (timely) ? "Yes" : json_is_false (timely) ? "No" : "",
         json_is_true (json_object_get (row, "disputed")) ? "Yes" : "No",
         s_str (row, "complaint_no"),                            /* Complaint ID */

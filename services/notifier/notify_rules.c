@@ -64,7 +64,7 @@ static const char *s_fields [] = {
     "duplicate_of", "merged_into",
     //  issue 16 (i16-vetting): the decision for the customer (complaint.resolved)
     "customer_text", "outcome_list", "outcomes_zh", "outcomes_en", "reasons_zh", "reasons_en",
-    "review_days", "routes_zh", "routes_en",
+    "review_days", "review_until", "routes_zh", "routes_en",
     //  issue 16 (i16-records): complaint.assigned, the knowledge base's entries
     "kb_suggestions",
     //  issue 16 (i16-tasks): a task's number and the department asked

@@ -72,6 +72,7 @@
 #include <sodium.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 /* issue 16 (i16-vetting): the review window the resolution message names
@@ -116,6 +117,7 @@ static const char *s_sql_cases =
     "  (SELECT coalesce (string_agg (o.kind || '=' || coalesce (o.amount::text, ''), ';'"
     "                                ORDER BY o.seq), '')"
     "     FROM complaint_outcome o WHERE o.complaint_id = c.id),"
+    "  coalesce ((extract (epoch FROM c.resolved_at) * 1000)::bigint, 0),"
     //  issue 16 (i16-records): the knowledge base's suggestions, intake's
     //  rule (kb_suggest, migration 049), for the handler's assignment
     //  notice; asked only while the case waits in `assigned`, so the other
@@ -134,6 +136,7 @@ static const char *s_case_fields [] = {
     "product", "department_name", "handler_name", "state", "level",
     "outcome", "amount",
     "customer_text", "outcome_list",    /* issue 16 (i16-vetting) */
+    "resolved_ms",
     "kb_suggestions",           /* issue 16 (i16-records) */
     NULL
 };
@@ -720,7 +723,7 @@ s_put_routes (zhash_t *fields)
 //  amounts ("kind=amount;kind=" as the case row gives them), and the
 //  reasons the customer_text gives (a fallback sentence when none).
 static void
-s_put_outcomes (zhash_t *fields)
+s_put_outcomes (zhash_t *fields, const calendar_t *calendar)
 {
     const char *list = zhash_lookup (fields, "outcome_list");
     char zh [1024] = "", en [1024] = "";
@@ -764,6 +767,25 @@ s_put_outcomes (zhash_t *fields)
     char days [24];
     snprintf (days, sizeof days, "%ld", s_review_days);
     s_put (fields, "review_days", days);
+    //  The last day a review may be asked: the decision's day in the case's
+    //  zone plus the window, as intake counts it (the end of the Nth day
+    //  after the day of the decision). Date arithmetic on the local date,
+    //  so a daylight-saving zone cannot shift it.
+    const char *ms = zhash_lookup (fields, "resolved_ms");
+    int64_t resolved = ms ? atoll (ms) : 0;
+    char local [CALENDAR_TIME_SIZE], until [16];
+    int y, m, d;
+    if (resolved > 0 && calendar) {
+        calendar_format_local (calendar, resolved, false, local, sizeof local);
+        if (sscanf (local, "%d-%d-%d", &y, &m, &d) == 3) {
+            struct tm day = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + (int) s_review_days,
+                              .tm_hour = 12 };
+            time_t t = timegm (&day);
+            struct tm out;
+            if (gmtime_r (&t, &out) && strftime (until, sizeof until, "%Y-%m-%d", &out))
+                s_put (fields, "review_until", until);
+        }
+    }
 }
 
 //  The words of a hot spot's kind, for people.
@@ -983,7 +1005,7 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     if (streq (type, "complaint.proposal_returned"))
         S_PUT_WORDS (fields, "reason", s_return_reasons);
     if (streq (type, "complaint.resolved") || streq (type, "complaint.proposed"))
-        s_put_outcomes (fields);
+        s_put_outcomes (fields, calendar);
     if (streq (type, "complaint.resolved") || streq (type, "complaint.rejected"))
         s_put_routes (fields);
     ev.zone = calendar ? calendar_timezone (calendar) : "Asia/Shanghai";

@@ -172,6 +172,10 @@ def step_plain():
     expect_true("plain: the routes: review within the window, the bank's line, mediation, "
                 "arbitration, the regulator",
                 all(w in b for w in ("30 日内", "申请复核", "客服热线", "调解", "仲裁", "监管")), b)
+    until = sql("select to_char((resolved_at at time zone 'Asia/Shanghai')::date + 30,"
+                " 'YYYY-MM-DD') from complaint where complaint_no = :'no'", no=no)
+    expect_true("plain: the review window's last day, as intake counts it (%s)" % until,
+                "（至 %s）" % until in b, b)
     expect_true("plain: the internal text is not in the customer's e-mail",
                 "柜员操作失误" not in b, b)
     wait_sql("plain: the resolution clock is met by the approval", "select coalesce((" +
@@ -190,6 +194,23 @@ def step_plain():
     rc, out, err = ctl(h, "show", no, "--json")
     expect_true("plain: get carries outcomes as an array",
                 '"outcomes"' in out and '"goodwill"' in out, out[-300:])
+    try:
+        got = json.loads(out)
+    except ValueError:
+        got = {}
+    evs = [e.get("data") or {} for e in (got.get("events") or got.get("complaint", {})
+                                         .get("events") or [])
+           if e.get("type") == "complaint.resolved"]
+    d = evs[-1] if evs else {}
+    expect("plain: complaint.resolved: the approval, the principal outcome, the total, "
+           "every kind, monetary relief",
+           ("approve", "refund", "300.00", ["refund", "apology", "goodwill"],
+            "Closed with monetary relief"),
+           (d.get("action"), d.get("outcome"), d.get("amount"), d.get("outcomes"),
+            d.get("cfpb_response")))
+    expect_true("plain: no text of the proposal on the stream",
+                "柜员操作失误" not in json.dumps(evs, ensure_ascii=False) and
+                "系我行差错" not in json.dumps(evs, ensure_ascii=False), repr(evs)[:300])
 
 
 def step_major():
