@@ -182,6 +182,20 @@ static const lifecycle_action_t s_actions [] = {
       FIELD_DUPLICATE_OF, FIELD_TEXT, "complaint.merged",
       "merged into the customer's open case it duplicates (合并处理); the customer is told"
       " to quote that case; the clocks are cancelled" },
+    /* issue 16 (i16-followup): after the answer (docs/followup.md). A
+     * call-back attempt is logged whatever its result; `reached` carries
+     * the customer's answer as feedback would (satisfied, and a survey
+     * score). The determination (有效投诉认定) is the complaint office's,
+     * once, after the case ended (intake refuses a second one). */
+    { "callback", B(RESOLVED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_REASON, FIELD_TEXT | FIELD_SATISFIED | FIELD_SCORE, "complaint.callback_attempted",
+      "a call-back attempt (回访): reached (with the customer's answer), no_answer, busy or"
+      " wrong_number; the watchdog closes the case as no_answer when the attempts or the"
+      " period run out" },
+    { "determine", B(CLOSED) | B(REJECTED), LIFECYCLE_SAME, C,
+      FIELD_REASON | FIELD_TEXT, 0, "complaint.determined",
+      "the valid-complaint determination (有效投诉认定): valid or invalid, with the reason;"
+      " once per case" },
 };
 #define S_NACTIONS (sizeof s_actions / sizeof s_actions [0])
 
@@ -204,8 +218,17 @@ const char *const lifecycle_reject_reasons [] = {
     NULL
 };
 const char *const lifecycle_close_reasons [] = {
-    "satisfied", "no_answer", "review_upheld", NULL
+    "satisfied", "no_answer", "review_upheld",
+    /* issue 16 (i16-followup): not satisfied, not forced into review */
+    "informed_of_routes",       /* told of the other routes (mediation, arbitration, court, the regulator) */
+    "referred_mediation", "referred_arbitration", "referred_court",
+    NULL
 };
+/* issue 16 (i16-followup) */
+const char *const lifecycle_callback_results [] = {
+    "reached", "no_answer", "busy", "wrong_number", NULL
+};
+const char *const lifecycle_determinations [] = { "valid", "invalid", NULL };
 const char *const lifecycle_levels [] = { "branch", "head_office", "regulator", NULL };
 const char *const lifecycle_contact_vias [] = {
     "phone", "sms", "email", "letter", "visit", "online", NULL
@@ -221,6 +244,7 @@ const char *const lifecycle_appraisal_kinds [] = {
 static const char *const s_field_names [FIELD_COUNT_BITS] = {
     [0] = "text", [1] = "outcome", [2] = "amount", [3] = "satisfied", [4] = "department",
     [5] = "level", [6] = "reason", [7] = "duplicate_of",
+    [11] = "score",             /* issue 16 (i16-followup) */
 };
 
 static const struct {
@@ -459,6 +483,52 @@ lifecycle_superior (const lifecycle_actor_t *actor, const char *case_path)
         && (s_streq (actor->kind, "head_office") || lifecycle_is_ancestor (actor->path, case_path));
 }
 
+/* issue 16 (i16-followup) */
+bool
+lifecycle_close_not_satisfied (const char *reason)
+{
+    return s_streq (reason, "informed_of_routes") || (reason && strncmp (reason, "referred_", 9) == 0
+                                                      && lifecycle_close_reason_valid (reason, strlen (reason)));
+}
+
+/*  issue 16 (i16-followup): callback and determine. A call-back that
+ *  reached the customer records their answer (satisfied required, a score
+ *  allowed); any other result has no answer to record. 0: go on. */
+static int
+s_check_followup (const lifecycle_action_t *action, const lifecycle_fields_t *f,
+                  proto_error_t *err)
+{
+    if (s_streq (action->name, "callback")) {
+        if (s_index_of (lifecycle_callback_results, f->reason,
+                        f->reason ? strlen (f->reason) : 0) < 0) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                             "reason must be one of reached, no_answer, busy, wrong_number "
+                             "(the call-back attempt's result)");
+            return -1;
+        }
+        bool reached = s_streq (f->reason, "reached");
+        if (reached && !(f->present & FIELD_SATISFIED)) {
+            proto_error_set (err, PROTO_E_MISSING_FIELD, "satisfied",
+                             "a call-back that reached the customer records their answer: "
+                             "satisfied yes or no");
+            return -1;
+        }
+        if (!reached && (f->present & (FIELD_SATISFIED | FIELD_SCORE))) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD,
+                             f->present & FIELD_SATISFIED ? "satisfied" : "score",
+                             "only a call-back that reached the customer has their answer");
+            return -1;
+        }
+    }
+    if (s_streq (action->name, "determine")
+    &&  s_index_of (lifecycle_determinations, f->reason, f->reason ? strlen (f->reason) : 0) < 0) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                         "reason must be valid or invalid (有效投诉认定)");
+        return -1;
+    }
+    return 0;
+}
+
 /*  The value rules: what the table's field lists cannot say. Each refusal
  *  names the field, so the person at the desk knows what to fix. */
 int
@@ -512,7 +582,9 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
     if (s_streq (action->name, "close")) {
         if (!lifecycle_close_reason_valid (f->reason, f->reason ? strlen (f->reason) : 0)) {
             proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
-                             "reason must be one of satisfied, no_answer, review_upheld");
+                             "reason must be one of satisfied, no_answer, review_upheld, "
+                             "informed_of_routes, referred_mediation, referred_arbitration, "
+                             "referred_court");
             return -1;
         }
         bool under_review = kase->state == STATE_UNDER_REVIEW;
@@ -525,6 +597,14 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
         if (s_streq (f->reason, "satisfied") && kase->recorded_satisfied != 1) {
             proto_error_set (err, PROTO_E_INVALID_TRANSITION, "reason",
                              "closing as satisfied needs a satisfied feedback on record");
+            return -1;
+        }
+        /* issue 16 (i16-followup): the other routes are for a customer
+         * who said they are not satisfied */
+        if (lifecycle_close_not_satisfied (f->reason) && kase->recorded_satisfied != 0) {
+            proto_error_set (err, PROTO_E_INVALID_TRANSITION, "reason",
+                             "closing as %s needs a not-satisfied answer on record "
+                             "(feedback or callback)", f->reason);
             return -1;
         }
         if (s_streq (f->reason, "no_answer") && kase->recorded_satisfied != -1) {
@@ -559,6 +639,8 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
             return -1;
         }
     }
+    if (s_check_followup (action, f, err))          /* issue 16 (i16-followup) */
+        return -1;
     if (s_streq (action->name, "appraisal_end") && !kase->appraisal_open) {
         proto_error_set (err, PROTO_E_INVALID_TRANSITION, "action",
                          "no appraisal is open: start one first (appraisal_start)");
@@ -734,7 +816,11 @@ lifecycle_test (bool verbose)
          * intake) and those that keep it closed (reply_referrer) */
         assert ((act->from & ~S_OPEN) == 0
                 || ((act->from & ~(S_OPEN | B(CLOSED))) == 0
-                    && (act->to == LIFECYCLE_SAME || s_streq (act->name, "review"))));
+                    && (act->to == LIFECYCLE_SAME || s_streq (act->name, "review")))
+                /* issue 16 (i16-followup): the determination records a
+                 * fact about an ended case and keeps its state */
+                || (s_streq (act->name, "determine") && act->to == LIFECYCLE_SAME
+                    && (act->from & ~(B(CLOSED) | B(REJECTED))) == 0));
         assert (strncmp (act->event, "complaint.", 10) == 0);
     }
     assert (lifecycle_action ("fly", 3) == NULL);
@@ -964,6 +1050,45 @@ lifecycle_test (bool verbose)
             && s_streq (err.field, "text") && s_streq (err.code, PROTO_E_MISSING_FIELD));
     f.present = FIELD_TEXT;
     assert (lifecycle_check (reply_referrer, &f, &kase, &err) == 0);
+
+    /* issue 16 (i16-followup): callback, the not-satisfied closes, determine */
+    const lifecycle_action_t *callback = lifecycle_action ("callback", 8);
+    assert (callback && lifecycle_allows (callback, STATE_RESOLVED)
+            && !lifecycle_allows (callback, STATE_CLOSED)
+            && lifecycle_target (callback, STATE_RESOLVED) == STATE_RESOLVED);
+    kase = (lifecycle_case_t) { .state = STATE_RESOLVED, .level = "branch",
+                                .recorded_satisfied = -1 };
+    f = (lifecycle_fields_t) { FIELD_REASON, NULL, "no_answer", NULL, false, -1 };
+    assert (lifecycle_check (callback, &f, &kase, &err) == 0);
+    f.reason = "reached";
+    assert (lifecycle_check (callback, &f, &kase, &err) == -1 && s_streq (err.field, "satisfied"));
+    f.present |= FIELD_SATISFIED | FIELD_SCORE;
+    f.satisfied = 0;
+    assert (lifecycle_check (callback, &f, &kase, &err) == 0);
+    f.reason = "busy";
+    assert (lifecycle_check (callback, &f, &kase, &err) == -1 && s_streq (err.field, "satisfied"));
+    f.reason = "carrier_pigeon";
+    assert (lifecycle_check (callback, &f, &kase, &err) == -1 && s_streq (err.field, "reason"));
+    assert (s_streq (lifecycle_field_name (FIELD_SCORE), "score"));
+    f = (lifecycle_fields_t) { FIELD_REASON, NULL, "referred_mediation", NULL, false, -1 };
+    assert (lifecycle_check (close_, &f, &kase, &err) == -1
+            && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
+    kase.recorded_satisfied = 0;
+    assert (lifecycle_check (close_, &f, &kase, &err) == 0);
+    f.reason = "informed_of_routes";
+    assert (lifecycle_check (close_, &f, &kase, &err) == 0);
+    kase.recorded_satisfied = 1;
+    assert (lifecycle_check (close_, &f, &kase, &err) == -1);
+    assert (!lifecycle_close_not_satisfied ("referred_moon") && !lifecycle_close_not_satisfied (NULL));
+    const lifecycle_action_t *determine = lifecycle_action ("determine", 9);
+    assert (determine && lifecycle_allows (determine, STATE_CLOSED)
+            && lifecycle_allows (determine, STATE_REJECTED)
+            && !lifecycle_allows (determine, STATE_RESOLVED)
+            && determine->roles == ROLE_COMPLAINT_OFFICE);
+    f = (lifecycle_fields_t) { FIELD_REASON | FIELD_TEXT, NULL, "valid", NULL, false, -1 };
+    assert (lifecycle_check (determine, &f, &kase, &err) == 0);
+    f.reason = "maybe";
+    assert (lifecycle_check (determine, &f, &kase, &err) == -1 && s_streq (err.field, "reason"));
 
     assert (s_streq (lifecycle_outcome_cfpb ("compensation"), "Closed with monetary relief"));
     assert (s_streq (lifecycle_outcome_cfpb ("apology"), "Closed with non-monetary relief"));

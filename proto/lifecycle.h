@@ -82,6 +82,9 @@ typedef enum {
     FIELD_DUPLICATE_OF = 1u << 7,
     /* bits 8..15: issue 16's fields; a bit not yet given has no name
      * (lifecycle_field_name "?") and no request carries it */
+    /* issue 16 (i16-followup): the satisfaction score (1-5) the customer
+     * gave at the call-back (callback, reached) */
+    FIELD_SCORE        = 1u << 11,
     FIELD_COUNT_BITS   = 16
 } action_field_t;
 
@@ -208,6 +211,13 @@ extern const char *const lifecycle_close_reasons [];
 extern const char *const lifecycle_levels [];
 extern const char *const lifecycle_contact_vias [];
 extern const char *const lifecycle_appraisal_kinds [];
+/* issue 16 (i16-followup): a call-back attempt's outcome (callback's
+ * reason) and the valid-complaint determination (determine's reason). */
+extern const char *const lifecycle_callback_results [];
+extern const char *const lifecycle_determinations [];
+/* Is `reason` a close reason that needs a not-satisfied answer on record
+ * (informed_of_routes, referred_*)? */
+bool lifecycle_close_not_satisfied (const char *reason);
 
 /*  First-contact resolution (一次解决): the front-line agent solved the
  *  complaint on the call (DOMAIN.md; seed 003: the 客服代表 "在其职权范围内

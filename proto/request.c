@@ -162,7 +162,9 @@ static const char *const s_customer_keys [] = {
 static const char *const s_get_keys [] = { "op", "complaint_no", "token", "query_code", NULL };
 static const char *const s_act_keys [] = {
     "op", "complaint_no", "action", "token", "version", "actor", "text", "outcome", "reason",
-    "level", "department", "duplicate_of", "satisfied", "amount", NULL
+    "level", "department", "duplicate_of", "satisfied", "amount",
+    "score",                    /* issue 16 (i16-followup) */
+    NULL
 };
 static const char *const s_queue_keys [] = { "op", "token", "scope", "state", "limit", NULL };
 static const char *const s_reply_keys [] = {
@@ -460,8 +462,13 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
                          "action \"%.*s\" is not one of %s", (int) name.len, name.ptr, list);
         return -1;
     }
-    if (proto_get_str (map, "token", "token", true, 1, REQUEST_MAX_TOKEN, &a->token, err)
+    /* The token is checked by intake (case_action_apply): missing_field
+     * token, unless the sender is a service allowed to act without one
+     * (issue 16 (i16-followup): the watchdog's no_answer closing). */
+    bool has_score = false;
+    if (proto_get_str (map, "token", "token", false, 1, REQUEST_MAX_TOKEN, &a->token, err)
     ||  proto_get_int (map, "version", "version", true, 1, INT32_MAX, &a->version, NULL, err)
+    ||  proto_get_int (map, "score", "score", false, 1, 5, &a->score, &has_score, err)
     ||  proto_get_str (map, "actor", "actor", false, 1, REQUEST_MAX_ID, &a->actor, err)
     ||  proto_get_str (map, "text", "text", false, 1, REQUEST_MAX_TEXT, &a->text, err)
     ||  s_get_word (map, "outcome", a->outcome, sizeof a->outcome, FIELD_OUTCOME,
@@ -478,7 +485,8 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
         return -1;
     a->present |= (a->text.ptr ? FIELD_TEXT : 0) | (has_amount ? FIELD_AMOUNT : 0)
                |  (a->duplicate_of [0] ? FIELD_DUPLICATE_OF : 0)
-               |  (a->satisfied >= 0 ? FIELD_SATISFIED : 0);
+               |  (a->satisfied >= 0 ? FIELD_SATISFIED : 0)
+               |  (has_score ? FIELD_SCORE : 0);
 
     /*  The table's field lists and the value rules, with a case that makes
      *  every case-dependent rule pass or answer invalid_transition: those
@@ -827,7 +835,9 @@ s_test_act_queue (msgpack_sbuffer *buf)
     note [11] = NULL;
     note [7] = NULL;
     s_test_pack (buf, note, 1);
-    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_MISSING_FIELD, "token"));
+    /* issue 16 (i16-followup): no token decodes; intake refuses it
+     * (missing_field token) unless a service sent it */
+    assert (s_test_decode (buf, &req, &err) == 0 && req.u.act.token.ptr == NULL);
 
     /* case-dependent rules wait for the case: close as satisfied decodes */
     const char *close_ [] = { "op", "act", "complaint_no", "202611230000427", "action", "close",

@@ -126,6 +126,10 @@ typedef struct {
     char        duplicate_of [COMPLAINT_NO_SIZE];
     char        amount [REQUEST_AMOUNT_SIZE];  /* decimal text when FIELD_AMOUNT */
     int         satisfied;         /* -1 absent, 0 no, 1 yes */
+    /* issue 16 (i16-followup) */
+    int64_t     score;             /* 1..5 when FIELD_SCORE */
+    char        service [64];      /* set by intake, never decoded: the CURVE
+                                      name of a service acting without a token */
 } act_t;
 
 typedef enum {

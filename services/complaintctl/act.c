@@ -65,7 +65,12 @@ s_usage (FILE *out)
         "                     not_a_complaint, outside_scope, unverifiable;\n"
         "                     close: satisfied, no_answer, review_upheld;\n"
         "                     contact: phone, sms, email, letter, visit, online;\n"
-        "                     appraisal_start: appraisal, testing, valuation\n"
+        "                     appraisal_start: appraisal, testing, valuation;\n"
+        "                     close (not satisfied): informed_of_routes,\n"
+        "                     referred_mediation, referred_arbitration, referred_court;\n"
+        "                     callback: reached, no_answer, busy, wrong_number;\n"
+        "                     determine: valid, invalid\n"
+        "  --score N          callback (reached): the satisfaction survey's score, 1-5\n"
         "  --duplicate-of NO  reject as duplicate: the complaint this one repeats;\n"
         "                     merge: the customer's open complaint it is merged into\n"
         "\n"
@@ -86,6 +91,7 @@ s_usage (FILE *out)
 typedef struct {
     const char *text, *outcome, *amount, *satisfied, *department, *level,
                *reason, *duplicate_of;
+    const char *score;          /* issue 16 (i16-followup) */
 } s_fields_t;
 
 static void
@@ -110,6 +116,7 @@ s_check_local (const lifecycle_action_t *action, const s_fields_t *in)
     const char *values [FIELD_COUNT_BITS] = {
         [0] = in->text, [1] = in->outcome, [2] = in->amount, [3] = in->satisfied,
         [4] = in->department, [5] = in->level, [6] = in->reason, [7] = in->duplicate_of,
+        [11] = in->score,           /* issue 16 (i16-followup) */
     };
     for (int i = 0; i < FIELD_COUNT_BITS; i++)
         if (values [i])
@@ -152,7 +159,7 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
     const char *strings [] = { f->text, f->outcome, f->amount, f->department, f->level,
                                f->reason, f->duplicate_of };
-    uint32_t n = 5 + (f->satisfied != NULL);
+    uint32_t n = 5 + (f->satisfied != NULL) + (f->score != NULL);
     for (size_t i = 0; i < sizeof strings / sizeof strings [0]; i++)
         n += strings [i] != NULL;
     msgpack_pack_map (&pk, n);
@@ -171,13 +178,15 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     s_pack_str (&pk, "level", f->level);
     s_pack_str (&pk, "reason", f->reason);
     s_pack_str (&pk, "duplicate_of", f->duplicate_of);
+    if (f->score)                   /* issue 16 (i16-followup): an integer on the wire */
+        proto_pack_kv_int (&pk, "score", strtol (f->score, NULL, 10));
 }
 
 int
 ctl_act (int argc, char **argv)
 {
     enum { O_VERSION = 256, O_TEXT, O_OUTCOME, O_AMOUNT, O_SATISFIED, O_DEPARTMENT,
-           O_LEVEL, O_REASON, O_DUPLICATE_OF, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP };
+           O_LEVEL, O_REASON, O_DUPLICATE_OF, O_SCORE, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP };
     static const struct option options [] = {
         { "version", required_argument, NULL, O_VERSION },
         { "text", required_argument, NULL, O_TEXT },
@@ -188,6 +197,7 @@ ctl_act (int argc, char **argv)
         { "level", required_argument, NULL, O_LEVEL },
         { "reason", required_argument, NULL, O_REASON },
         { "duplicate-of", required_argument, NULL, O_DUPLICATE_OF },
+        { "score", required_argument, NULL, O_SCORE },
         { "json", no_argument, NULL, O_JSON },
         { "intake", required_argument, NULL, O_INTAKE },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
@@ -214,6 +224,13 @@ ctl_act (int argc, char **argv)
             case O_LEVEL: f.level = optarg; break;
             case O_REASON: f.reason = optarg; break;
             case O_DUPLICATE_OF: f.duplicate_of = optarg; break;
+            case O_SCORE: {
+                long score;
+                if (ctl_parse_long ("--score", optarg, 1, 5, &score))
+                    return CTL_EXIT_USAGE;
+                f.score = optarg;
+                break;
+            }
             case O_JSON: json_out = true; break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;

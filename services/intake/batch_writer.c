@@ -6,6 +6,7 @@
 #include "case_view.h"
 #include "first_contact.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,9 +57,15 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
                                 r->sender.authenticated && r->sender.status, &r->reply,
                                 &r->status_miss);
         else
-        if (r->req.op == REQUEST_ACT)
+        if (r->req.op == REQUEST_ACT) {
+            /* issue 16 (i16-followup): a service's key acting without a
+             * token (case_followup.h says which may, and what) */
+            if (r->sender.authenticated && strcmp (r->sender.role, "service") == 0)
+                snprintf (r->req.u.act.service, sizeof r->req.u.act.service, "%s",
+                          r->sender.name);
             rc = case_action_apply (pg, &r->req.u.act, cfg->review_window_days, cfg->timezone,
                                     &r->reply);
+        }
         else
         if (r->req.op == REQUEST_QUEUE)
             rc = case_view_queue (pg, &r->req.u.queue, &r->reply);

@@ -657,6 +657,16 @@ static const char *s_close_reasons [][3] = {
     { "review_upheld", "经复核，维持原处理决定（复核由原处理部门以外的人员进行）",
       "the review upheld our decision (it was done by officers outside the department that "
       "decided)" },
+    /* issue 16 (i16-followup): closed although not satisfied */
+    { "informed_of_routes", "您对处理结果不满意，我们已告知您可选择的其他途径（调解、仲裁、诉讼或向监管部门反映）",
+      "you were not satisfied; we told you of the other routes open to you (mediation, "
+      "arbitration, a court, the regulator)" },
+    { "referred_mediation", "您对处理结果不满意，已按您的意愿转入调解",
+      "you were not satisfied; the matter was referred to mediation as you chose" },
+    { "referred_arbitration", "您对处理结果不满意，已按您的意愿转入仲裁",
+      "you were not satisfied; the matter was referred to arbitration as you chose" },
+    { "referred_court", "您对处理结果不满意，您已选择通过诉讼解决",
+      "you were not satisfied; you chose to take the matter to court" },
 };
 
 //  The words of a hot spot's kind, for people.

@@ -42,6 +42,7 @@
 #include "sla_policy.h"
 #include "sla_plan.h"
 #include "sla_store.h"
+#include "callback_close.h"
 #include "cfg.h"
 #include "daemon.h"
 #include "log.h"
@@ -72,6 +73,7 @@ typedef struct {
     int batch;
     int settle_ms;                  /* a fresh 'received' case waits for its router */
     uint64_t fired_total, recorded_total, recomputed_total;
+    callback_close_t *callback;     /* issue 16 (i16-followup); NULL: off */
 } watchdog_t;
 
 static void
@@ -136,6 +138,9 @@ s_tick (watchdog_t *self)
             return -2;
         fired += e;
     } while (n == self->batch && !zsys_interrupted);
+    //  issue 16 (i16-followup): the call-backs that ran out, closed by intake
+    if (callback_close_run (self->callback, self->store) < 0)
+        return -2;
     int64_t wait_ms, due_left;
     if (sla_store_next (self->store, &wait_ms, &due_left))
         return -2;
@@ -171,6 +176,8 @@ static const daemon_opt_t s_opts [] = {
                  "a case still received this recently waits for its assignment (0: none)"),
     DAEMON_LONG ("idle-timeout-ms", WD_ENV_IDLE_MS, 30000, 1000, 86400000,
                  "the lease: the server ends a transaction idle this long"),
+    DAEMON_STR ("intake", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT, "ENDPOINT",
+                "intake, asked to close a case whose call-back ran out (\"none\": off)"),
     DAEMON_BOOL ("selftest", NULL, "run the policy and plan self-tests and exit"),
     DAEMON_BOOL ("verbose", NULL, "self-test details; debug log lines"),
     DAEMON_END
@@ -257,6 +264,7 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return 2;                       /* plaintext off loopback, or no key: logged */
     }
+    self.callback = callback_close_new (daemon_str (daemon, "intake"));
     log_info ("started", "name=%s", name);
 
     while (!zsys_interrupted) {
@@ -305,6 +313,7 @@ main (int argc, char **argv)
         }
     }
     log_info ("stopping", "name=%s fired_total=%" PRIu64, name, self.fired_total);
+    callback_close_destroy (&self.callback);
     sla_store_destroy (&self.store);
     sla_policy_destroy (&self.policy);
     daemon_destroy (&daemon);
