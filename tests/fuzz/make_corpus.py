@@ -121,6 +121,19 @@ def request_seeds():
                                  "token": TOKEN, "seq": 1}),
         "evidence_get_seq_zero": pack({"op": "evidence_get", "complaint_no": "202611230000427",
                                        "token": TOKEN, "seq": 0}),
+        # issue 16 (i16-followup): the call-back and its score, the
+        # determination, the not-satisfied closes, the watchdog's tokenless close
+        "act_callback_reached": pack(act("callback", reason="reached", satisfied=False,
+                                         score=2, text="客户认为解释不充分")),
+        "act_callback_score_str": pack(act("callback", reason="reached", satisfied=True,
+                                           score="5")),
+        "act_callback_score_big": pack(act("callback", reason="reached", satisfied=True,
+                                           score=2 ** 40)),
+        "act_callback_score_busy": pack(act("callback", reason="busy", score=3)),
+        "act_determine": pack(act("determine", reason="valid", text="投诉成立")),
+        "act_close_mediation": pack(act("close", reason="referred_mediation")),
+        "act_close_watchdog": pack(act("close", reason="no_answer", token=None,
+                                       text="the call-back period ended")),
     }
 
 
