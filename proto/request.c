@@ -626,9 +626,13 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
         req->op = REQUEST_EVIDENCE_GET;
         return evidence_get_decode (&msg->data, &req->u.evidence_get, err);
     }
+    if (proto_str_eq (op, "survey")) {         /* issue 16 (i16-followup) */
+        req->op = REQUEST_SURVEY;
+        return survey_decode (&msg->data, &req->u.survey, err);
+    }
     proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
                      "op \"%.*s\" is not one of submit, get, act, queue, reply, evidence_add,"
-                     " evidence_get",
+                     " evidence_get, survey",
                      (int) (op.len > 32 ? 32 : op.len), op.ptr);
     return -1;
 }

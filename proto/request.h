@@ -20,6 +20,7 @@
 #include "complaint_no.h"
 #include "lifecycle.h"
 #include "evidence_request.h"
+#include "survey_request.h"         /* issue 16 (i16-followup) */
 
 typedef enum {
     REQUEST_SUBMIT = 1,
@@ -29,6 +30,7 @@ typedef enum {
     REQUEST_REPLY,              /* an adapter: the customer's reply on a case */
     REQUEST_EVIDENCE_ADD,       /* staff hand evidence in on a case (evidence_request.h) */
     REQUEST_EVIDENCE_GET,       /* staff take one item's bytes back out */
+    REQUEST_SURVEY,             /* issue 16 (i16-followup): the survey's answer */
 } request_op_t;
 
 #define REQUEST_MAX_QUERY_CODE 32  /* bytes; a code is 10 characters (query_code.h) */
@@ -169,6 +171,7 @@ typedef struct {
         reply_t reply;
         evidence_add_t evidence_add;
         evidence_get_t evidence_get;
+        survey_t survey;            /* issue 16 (i16-followup) */
     } u;
 } request_t;
 

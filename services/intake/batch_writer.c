@@ -3,6 +3,7 @@
 #include "case_action.h"
 #include "case_evidence.h"
 #include "case_reply.h"
+#include "case_survey.h"
 #include "case_view.h"
 #include "first_contact.h"
 
@@ -78,6 +79,10 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
         else
         if (r->req.op == REQUEST_EVIDENCE_GET)
             rc = case_evidence_get (pg, &r->req.u.evidence_get, &r->reply);
+        else
+        if (r->req.op == REQUEST_SURVEY)            /* issue 16 (i16-followup) */
+            rc = case_survey_answer (pg, cfg->seal, r->sender.name, &r->req.u.survey,
+                                     &r->reply);
         r->failed = rc != 0;
     }
 }

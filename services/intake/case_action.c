@@ -844,7 +844,7 @@ s_write (s_act_t *self)
     msgpack_sbuffer_destroy (&data);
     if (rc)
         return -1;
-    return case_followup_outbox (self->pg, act, &self->err);    /* issue 16 (i16-followup) */
+    return case_followup_outbox (self->pg, act, self->id, &self->err);  /* issue 16 (i16-followup) */
 }
 
 static void

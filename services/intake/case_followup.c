@@ -18,6 +18,7 @@
  */
 #include "case_followup.h"
 #include "case_action.h"
+#include "case_survey.h"
 #include "events.h"
 
 #include <stdio.h>
@@ -25,6 +26,17 @@
 #include <string.h>
 
 static const char *const s_services [] = { "watchdog", NULL };
+
+/* Set once at intake's start, before the writers run; read-only after. */
+static const identity_seal_t *s_seal;
+static long s_survey_days = 30;
+
+void
+case_followup_init (const identity_seal_t *seal, long survey_days)
+{
+    s_seal = seal;
+    s_survey_days = survey_days;
+}
 
 int
 case_followup_service (const act_t *act, staff_t *staff, proto_error_t *err)
@@ -57,10 +69,11 @@ case_followup_actor_role (const act_t *act, const staff_t *staff)
 }
 
 /* How many earlier rows of the trail match: the determination, or a
- * call-back that carried a score. */
+ * survey answer (a call-back that carried a score; the web's `survey`). */
 static const char *s_once_sql =
     "SELECT count (*) FILTER (WHERE action = 'determine'),"
-    "       count (*) FILTER (WHERE action = 'callback' AND details ? 'score')"
+    "       count (*) FILTER (WHERE (action = 'callback' AND details ? 'score')"
+    "                           OR action = 'survey')"
     "  FROM case_action WHERE complaint_id = $1";
 
 int
@@ -97,11 +110,27 @@ case_followup_check (pg_session_t *pg, const act_t *act, const char *case_id,
     return 0;
 }
 
+/* The call-back's score answers the survey (when the case has one). */
+static const char *s_callback_answer_sql =
+    "UPDATE survey SET answered_at = app_now (), score = $2::int, channel = 'callback'"
+    " WHERE complaint_id = $1 AND answered_at IS NULL";
+
 int
-case_followup_outbox (pg_session_t *pg, const act_t *act, proto_error_t *err)
+case_followup_outbox (pg_session_t *pg, const act_t *act, const char *case_id,
+                      proto_error_t *err)
 {
+    if (strcmp (act->action->name, "resolve") == 0 && s_seal)
+        return case_survey_create (pg, s_seal, act->complaint_no, case_id, s_survey_days, err);
     if (!(act->present & FIELD_SCORE))
         return 0;
+    char score [8];
+    snprintf (score, sizeof score, "%lld", (long long) act->score);
+    const char *values [] = { case_id, score };
+    PGresult *res = case_action_exec (pg, "act", act->complaint_no, "survey_callback",
+                                      s_callback_answer_sql, 2, values, NULL, NULL, err);
+    if (!res)
+        return -1;
+    PQclear (res);
     msgpack_sbuffer data;
     msgpack_sbuffer_init (&data);
     events_complaint_survey_answered (&data, act->score, "callback");

@@ -13,9 +13,13 @@
  *      case_followup_check     under the case's row lock: a second
  *                              determination, or a second survey score,
  *                              is refused (invalid_transition)
- *      case_followup_outbox    the survey's own event when the call-back
- *                              carried a score (complaint.survey_answered,
- *                              channel callback), in the act's transaction
+ *      case_followup_outbox    in the act's transaction, after its own
+ *                              rows: a decision makes the case's survey
+ *                              (case_survey.h); a call-back that carried a
+ *                              score answers it (channel callback) and
+ *                              emits complaint.survey_answered
+ *      case_followup_init      intake's start: the identity keys (the
+ *                              survey link is sealed) and --survey-days
  */
 #ifndef CASE_FOLLOWUP_H_INCLUDED
 #define CASE_FOLLOWUP_H_INCLUDED
@@ -23,6 +27,11 @@
 #include "pg_session.h"
 #include "request.h"
 #include "staff_auth.h"
+#include "identity_seal.h"
+
+/* Before the first act: the keys the survey link is sealed with (NULL: no
+ * survey is made) and how many days a link stays valid. */
+void case_followup_init (const identity_seal_t *seal, long survey_days);
 
 /* The services that may act without a token, and the one action each may
  * take: the watchdog closes a resolved case as no_answer (its call-back
@@ -39,6 +48,7 @@ int case_followup_check (pg_session_t *pg, const act_t *act, const char *case_id
 
 /* After the act's own outbox row: complaint.survey_answered when a
  * call-back carried a score. */
-int case_followup_outbox (pg_session_t *pg, const act_t *act, proto_error_t *err);
+int case_followup_outbox (pg_session_t *pg, const act_t *act, const char *case_id,
+                          proto_error_t *err);
 
 #endif

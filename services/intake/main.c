@@ -64,6 +64,7 @@
 #include "daemon.h"
 #include "batch_writer.h"
 #include "case_action.h"
+#include "case_followup.h"
 #include "case_view.h"
 #include "complaint_store.h"
 #include "curve.h"
@@ -117,6 +118,8 @@ static const daemon_opt_t s_opts [] = {
                  10000, "failed status queries one complaint number takes an hour"),
     DAEMON_LONG ("review-window-days", "COMPLAINTS_INTAKE_REVIEW_WINDOW_DAYS", 30, 1, 3650,
                  "days after the decision a customer may ask for a review (复核)"),
+    DAEMON_LONG ("survey-days", "COMPLAINTS_INTAKE_SURVEY_DAYS", 30, 1, 365,
+                 "days a satisfaction survey link stays valid (issue 16)"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
     DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
@@ -617,6 +620,8 @@ main (int argc, char **argv)
         .review_window_days = daemon_long (daemon, "review-window-days"),
         .timezone = tz_name
     };
+    /* issue 16 (i16-followup): the survey link made at a decision */
+    case_followup_init (seal, daemon_long (daemon, "survey-days"));
     peer_limit_t *status_limit = peer_limit_new ((size_t) daemon_long (daemon, "status-peers"),
                                                  daemon_long (daemon, "status-failures"),
                                                  1000 * daemon_long (daemon, "status-refill-s"));

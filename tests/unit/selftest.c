@@ -57,6 +57,7 @@ static const s_test_t s_tests [] = {
     { "complaint_no", complaint_no_test },
     { "request", request_test },
     { "evidence_request", evidence_request_test },
+    { "survey_request", survey_request_test },      /* issue 16 (i16-followup) */
     { "event", event_test },
     { "replay_request", replay_request_test },
     { "privacy", privacy_test },
