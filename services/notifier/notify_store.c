@@ -79,6 +79,7 @@ struct _notify_store_t {
     const calendars_t *calendars;       /* the caller's: zones of the cases */
     const identity_seal_t *seal;        /* the caller's: opens the customer's identity */
     char *default_calendar;
+    char *survey_url;                   /* issue 16 (i16-followup); NULL: none */
     int64_t cursor;                     /* last_seq of the cursor after our last consume */
 };
 
@@ -99,7 +100,11 @@ static const char *s_sql_cases =
     "  coalesce ((extract (epoch FROM c.due_at) * 1000)::bigint, 0),"
     "  c.department, c.handler,"
     "  c.product, d.name, h.name, c.state, c.level,"
-    "  c.resolution_outcome, c.resolution_amount::text"
+    "  c.resolution_outcome, c.resolution_amount::text,"
+    /* issue 16 (i16-followup): the survey link's sealed token, while open */
+    "  coalesce ((SELECT encode (s.token_sealed, 'hex') FROM survey s"
+    "    WHERE s.complaint_id = c.id AND s.answered_at IS NULL"
+    "      AND s.expires_at > app_now ()), '')"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
     "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = ANY ($1::text[])";
 enum {
@@ -111,6 +116,10 @@ static const char *s_case_fields [] = {
     "product", "department_name", "handler_name", "state", "level",
     "outcome", "amount", NULL
 };
+/* issue 16 (i16-followup): the column after the text fields */
+#define CASE_SURVEY_SEALED \
+    (CASE_TEXT_FIELDS + (int) (sizeof s_case_fields / sizeof s_case_fields [0]) - 1)
+#define NOTIFY_SURVEY_PURPOSE "survey"      /* as intake seals it (case_survey.c) */
 
 //  Staff of a recipient kind for a case ($2 its department, $3 its handler).
 static const char *s_sql_staff =
@@ -205,6 +214,7 @@ notify_store_destroy (notify_store_t **self_p)
         free (self->name);
         free (self->consumer);
         free (self->default_calendar);
+        free (self->survey_url);
         free (self);
         *self_p = NULL;
     }
@@ -223,6 +233,13 @@ notify_store_set_calendars (notify_store_t *self, const calendars_t *calendars,
     self->calendars = calendars;
     free (self->default_calendar);
     self->default_calendar = strdup (default_calendar);
+}
+
+void
+notify_store_set_survey_url (notify_store_t *self, const char *url)
+{
+    free (self->survey_url);
+    self->survey_url = url && *url ? strdup (url) : NULL;
 }
 
 //  ---------------------------------------------------------------- consume
@@ -380,6 +397,7 @@ s_events_flush (notify_store_t *self, s_events_t *events)
 typedef struct {
     identity_t id;
     char query_code [QUERY_CODE_SIZE];
+    char survey_token [SURVEY_TOKEN_SIZE + 1];      /* issue 16 (i16-followup) */
 } s_who_t;
 
 typedef struct {
@@ -825,6 +843,12 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
         s_put (fields, s_case_fields [i], s_case (&ev, CASE_TEXT_FIELDS + i));
     s_put (fields, "customer_name", S_WHO (&ev, name));
     s_put (fields, "query_code", batch->who ? batch->who [ev.kase].query_code : "");
+    /* issue 16 (i16-followup): the survey link, while the survey is open */
+    const char *survey = batch->who ? batch->who [ev.kase].survey_token : "";
+    char survey_url [512] = "";
+    if (self->survey_url && *survey)
+        snprintf (survey_url, sizeof survey_url, "%s?t=%s", self->survey_url, survey);
+    s_put (fields, "survey_url", survey_url);
     s_put_time (fields, "received_at", calendar, atoll (s_case (&ev, CASE_RECEIVED_MS)), false);
     s_put_time (fields, "due_at", calendar, atoll (s_case (&ev, CASE_DUE_MS)), true);
     json_t *due = json_object_get (data, "due_at");
@@ -952,6 +976,16 @@ s_batch_open (s_batch_t *batch)
             else
                 opened = false;
         }
+        /* issue 16 (i16-followup): the survey link's token */
+        size_t slen = 0;
+        unsigned char *survey = identity_sealed_from_hex (
+            PQgetvalue (batch->cases, r, CASE_SURVEY_SEALED), &slen);
+        if (survey && slen > IDENTITY_SEAL_OVERHEAD
+        &&  slen - IDENTITY_SEAL_OVERHEAD <= SURVEY_TOKEN_SIZE
+        &&  identity_seal_open (batch->store->seal, survey, slen, no, NOTIFY_SURVEY_PURPOSE,
+                                (unsigned char *) who->survey_token, &got) == 0)
+            who->survey_token [got] = 0;
+        free (survey);
         if (!opened)
             log_warn ("identity_unopened", "complaint_no=%s reason=\"its key is not in the key"
                       " file, or the value was altered\"", no);
@@ -968,6 +1002,7 @@ s_batch_wipe (s_batch_t *batch)
     for (int r = 0; batch->cases && r < PQntuples (batch->cases); r++) {
         identity_clear (&batch->who [r].id);
         sodium_memzero (batch->who [r].query_code, QUERY_CODE_SIZE);
+        sodium_memzero (batch->who [r].survey_token, sizeof batch->who [r].survey_token);
     }
     free (batch->who);
     batch->who = NULL;

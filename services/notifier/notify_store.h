@@ -41,6 +41,12 @@ void notify_store_destroy (notify_store_t **self_p);
 void notify_store_set_calendars (notify_store_t *self, const calendars_t *calendars,
                                  const char *default_calendar);
 
+/* issue 16 (i16-followup): where the satisfaction survey is answered (the
+ * web adapter's /survey page, e.g. "https://bank.example/survey"); a
+ * case's survey link is this with "?t=TOKEN". NULL or "": no link
+ * (templates' {{survey_url}} renders "-"). */
+void notify_store_set_survey_url (notify_store_t *self, const char *url);
+
 /* Reconnect when the connection is broken. 0, or -1 when interrupted. */
 int notify_store_recover (notify_store_t *self);
 
