@@ -62,6 +62,14 @@ case_followup_service (const act_t *act, staff_t *staff, proto_error_t *err)
     return 0;
 }
 
+int
+case_followup_survey (pg_session_t *pg, const char *complaint_no, const char *case_id,
+                      proto_error_t *err)
+{
+    return s_seal ? case_survey_create (pg, s_seal, complaint_no, case_id, s_survey_days, err)
+                  : 0;
+}
+
 const char *
 case_followup_actor_role (const act_t *act, const staff_t *staff)
 {

@@ -39,6 +39,11 @@ void case_followup_init (const identity_seal_t *seal, long survey_days);
  * office's scope) or sets err (forbidden, field action or token). */
 int case_followup_service (const act_t *act, staff_t *staff, proto_error_t *err);
 
+/* A decision made elsewhere (first contact, first_contact.c) makes the
+ * case's survey too, in its transaction. 0, or -1 with err set. */
+int case_followup_survey (pg_session_t *pg, const char *complaint_no, const char *case_id,
+                          proto_error_t *err);
+
 /* The audit role of the actor: "system" for a service, else its role. */
 const char *case_followup_actor_role (const act_t *act, const staff_t *staff);
 

@@ -11,6 +11,7 @@
  *  are who solved it, and who a later review goes back to.
  */
 #include "first_contact.h"
+#include "case_followup.h"
 #include "events.h"
 #include "log.h"
 #include "staff_auth.h"
@@ -145,6 +146,9 @@ s_write (s_fc_t *self)
         events_complaint_resolved (&data, &a, fc->outcome, amount);
         rc = s_outbox (self, steps [1]->event, &data);
     }
+    /* issue 16 (i16-followup): a decision makes the case's survey */
+    if (rc == 0)
+        rc = case_followup_survey (self->pg, self->item->complaint_no, id, &self->err);
     msgpack_sbuffer_destroy (&data);
     return rc;
 }

@@ -32,14 +32,35 @@ def opener():
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
 
+SEEN = set()                # (path, method, status) answered, for docs/web-api.yaml
+
+
 def fetch(op, method, url, data=None, headers=None):
     """(status, body text) of one request; HTTP errors are answers too."""
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with op.open(req, timeout=20) as r:
-            return r.status, r.read().decode("utf-8", "replace")
+            st, text = r.status, r.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
+        st, text = e.code, e.read().decode("utf-8", "replace")
+    SEEN.add((urllib.parse.urlsplit(url).path, method.lower(), str(st)))
+    return st, text
+
+
+def step_doc():
+    """docs/web-api.yaml's survey operations (x-covered-by: this test) list
+    exactly the answers provoked here."""
+    import yaml
+    doc = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "..", "docs",
+                                           "web-api.yaml")))
+    documented = set()
+    for path in ("/survey", "/api/v1/survey"):
+        for method, op in doc["paths"].get(path, {}).items():
+            expect_true("web-api.yaml: %s %s names its test" % (method, path),
+                        "survey.sh" in op.get("x-covered-by", ""), repr(op)[:200])
+            documented |= {(path, method, str(st)) for st in op.get("responses", {})}
+    expect("web-api.yaml's survey answers are those provoked", [],
+           sorted(documented ^ SEEN))
 
 
 def resolved_case(ref, email):
@@ -118,9 +139,11 @@ def step_form():
                 page[:300])
     st, page2 = fetch(op, "GET", url + "&lang=en")
     expect_true("the form in English", st == 200 and "Very satisfied" in page2, page2[:200])
-    # refusals first: no CSRF, no score
+    # refusals first: no CSRF, no score, a link of the wrong shape
     st, body = post_form(opener(), token, score="2")
     expect("POST without the CSRF session: 403", 403, st)
+    st, body = post_form(op, "nonsense", csrf=form_csrf(page), score="3")
+    expect("POST with a link of the wrong shape: 404", 404, st)
     st, body = post_form(op, token, csrf=form_csrf(page), comment="只写意见")
     expect_true("POST without a score: 422, the form again saying so",
                 st == 422 and "请选择一个评分" in body, "%d %s" % (st, body[:200]))
@@ -172,6 +195,23 @@ def step_form():
            (st, j.get("error", {}).get("field")))
 
 
+def step_api():
+    note("--- the JSON API, and the same answer sent again (a retry)")
+    no = resolved_case("sv-3", "sv.three@example.com")
+    if not no:
+        return
+    url, token = link_of(no)
+    if not url:
+        return
+    st, j = api(token, 5, "处理及时")
+    expect("the API: 200, ok, the number, score 5", (200, True, no, 5),
+           (st, j.get("ok"), j.get("complaint_no"), j.get("score")))
+    st, j = api(token, 5, "处理及时")
+    expect("the same answer again (a retry): 200", (200, True), (st, j.get("ok")))
+    expect("recorded once", 1, sql_int("select count(*) from event_log where complaint_no = :'no'"
+                                       " and type = 'complaint.survey_answered'", no=no))
+
+
 def step_expired():
     note("--- an expired link")
     no = resolved_case("sv-2", "sv.two@example.com")
@@ -204,7 +244,9 @@ def main():
         return checks.status()
     ARGS[0] = args
     step_form()
+    step_api()
     step_expired()
+    step_doc()
     return checks.status()
 
 

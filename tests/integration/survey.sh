@@ -28,7 +28,7 @@ start_pipeline || exit 1
 # listens by default: the web adapter here on +6
 WEB_PORT=$((TEST_ZMQ_BASE + 6))
 WEB_URL=http://127.0.0.1:$WEB_PORT
-web_service
+web_service --lookup-burst 100  # status lookups and survey answers share the bucket
 wait_for "curl -s -o /dev/null $WEB_URL/" 15 || { fail "web did not listen"; exit 1; }
 mail_notifier_start --max-attempts 1 --survey-url "$WEB_URL/survey"
 
