@@ -134,6 +134,18 @@ def request_seeds():
         "act_close_mediation": pack(act("close", reason="referred_mediation")),
         "act_close_watchdog": pack(act("close", reason="no_answer", token=None,
                                        text="the call-back period ended")),
+        # survey: the customer's answer through the web adapter
+        "survey_ok": pack({"op": "survey", "score": 4, "comment": "处理及时，解释清楚",
+                           "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_no_comment": pack({"op": "survey", "score": 1,
+                                   "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_bad_token": pack({"op": "survey", "score": 3, "token": "../../etc/passwd"}),
+        "survey_score_str": pack({"op": "survey", "score": "5",
+                                  "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_long_comment": pack({"op": "survey", "score": 2, "comment": "长" * 1001,
+                                     "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_extra_key": pack({"op": "survey", "score": 2, "name": "Zhang San",
+                                  "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
     }
 
 
