@@ -4,8 +4,9 @@
  *  One blocking call per case, each bounded (S_CALL_MS): the list is what
  *  came due since the last tick, a handful, and a tick that waits on intake
  *  for a moment delays nothing another watchdog could not do. A reply that
- *  does not come is not retried here: the case is still on the list next
- *  tick.
+ *  does not come is not retried here, and the rest of the list waits: the
+ *  cases are still on the list next tick, and an intake outage costs a tick
+ *  one wait, not one per case.
  */
 #include "callback_close.h"
 #include "intake_client.h"
@@ -122,6 +123,10 @@ callback_close_run (callback_close_t *self, sla_store_t *store)
         }
         else
             log_info ("callback_close_refused", "complaint_no=%s code=%s", nos [i], code);
+        //  intake not answering: the rest waits for the next tick, so the
+        //  SLA timers are not held up by an outage (at most one wait)
+        if (strcmp (code, "no_reply") == 0 || strcmp (code, PROTO_E_UNAVAILABLE) == 0)
+            break;
     }
     return closed;
 }
