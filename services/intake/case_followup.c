@@ -127,7 +127,9 @@ int
 case_followup_outbox (pg_session_t *pg, const act_t *act, const char *case_id,
                       proto_error_t *err)
 {
-    if (strcmp (act->action->name, "resolve") == 0 && s_seal)
+    //  Keyed on the event, not the action's name: whatever action brings
+    //  the decision to the customer emits complaint.resolved.
+    if (strcmp (act->action->event, "complaint.resolved") == 0 && s_seal)
         return case_survey_create (pg, s_seal, act->complaint_no, case_id, s_survey_days, err);
     if (!(act->present & FIELD_SCORE))
         return 0;

@@ -353,7 +353,7 @@ s_extend (s_walk_t *w, const sla_action_t *a)
 }
 
 /*  issue 16 (i16-followup): the call-back clock (docs/followup.md). A
- *  decision starts it (a new decision supersedes a running round:
+ *  decision (any action into resolved) starts it (a new decision supersedes a running round:
  *  cancelled); the customer's answer meets it — feedback, a call-back that
  *  reached them, a review (their "not satisfied"), the close. A call-back
  *  attempt comes from the store as "callback:RESULT" (sla_store.c's trail
@@ -365,7 +365,10 @@ s_extend (s_walk_t *w, const sla_action_t *a)
 static void
 s_callback (s_walk_t *w, const sla_action_t *a, const char *x)
 {
-    if (s_is (x, "resolve")) {
+    //  Keyed on the transition, not the action's name: whatever action
+    //  brings the decision to the customer (resolve; a vetted proposal's
+    //  approval) moves the case into resolved.
+    if (s_is (a->state_after, "resolved") && !s_is (a->state_before, "resolved")) {
         s_end_stage (w, SLA_CALLBACK, a->at, false);
         s_start (w, SLA_CALLBACK, a->at);
         w->cb_ndays = 0;
