@@ -75,7 +75,7 @@ static const char *s_channels [NOTIFY_CHANNELS] = { "email", "inbox", "sms", "pu
 //  not link the watchdog), for `stage=`.
 static const char *s_stages [] = {
     "acknowledge", "first_response", "solution", "service", "resolution", "review",
-    "referral_reply", NULL
+    "referral_reply", "callback", NULL          /* callback: issue 16 (i16-followup) */
 };
 
 //  [language zh, en][form full, short]
@@ -234,7 +234,7 @@ s_parse_stages (notify_rule_t *rule, const char *path, int line, char *list, con
         if (!s_stages [i])
             return conf_error_set (err, path, line, "unknown stage %.40s (acknowledge, "
                                    "first_response, solution, service, resolution, review, "
-                                   "referral_reply)", st);
+                                   "referral_reply, callback)", st);
         rule->stages |= 1u << i;
     }
     if (!rule->stages)

@@ -877,7 +877,8 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
         { "acknowledge", "受理" }, { "first_response", "首次响应" },
         { "resolution", "办结" }, { "review", "复核" },
         { "solution", "解决方案" }, { "referral_reply", "对口回复" },
-        { "service", "内部处理" }          /* the bank's internal clock (issue 15) */
+        { "service", "内部处理" },         /* the bank's internal clock (issue 15) */
+        { "callback", "回访" }             /* issue 16 (i16-followup) */
     };
     const char *stage = zhash_lookup (fields, "stage");
     for (size_t i = 0; stage && i < sizeof stages / sizeof stages [0]; i++)
