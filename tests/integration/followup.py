@@ -9,7 +9,9 @@ steps).
 
 Every check is counted (checks.py); exits 1 if any failed.
 """
+import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -217,12 +219,67 @@ def step_survey_and_close():
                 "--reason", "valid", "--text", "x")
 
 
+def as_key(key, doc):
+    """One request to intake over CURVE with KEY's certificate (client.py,
+    independent of the C code); the decoded reply ({} when none)."""
+    r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "client.py"),
+                        "request", "--endpoint", os.environ["COMPLAINTS_INTAKE_ENDPOINT"],
+                        "--key", key, "--json", json.dumps(doc), "--timeout", "5000"],
+                       capture_output=True, text=True)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {"stdout": r.stdout[-200:], "stderr": r.stderr[-200:]}
+
+
+def code_of(reply):
+    return reply.get("error", {}).get("code") if not reply.get("ok") else "ok"
+
+
+def step_service_key():
+    note("--- the watchdog's key: close as no_answer only, and only once")
+    no = resolved_case("fu-key")
+    if not no:
+        return
+    v = lifecycle.version(no)
+    base = {"op": "act", "complaint_no": no, "version": v}
+    r = as_key("operator", dict(base, action="close", reason="no_answer"))
+    expect("another key without a token: missing_field token",
+           ("missing_field", "token"), (code_of(r), r.get("error", {}).get("field")))
+    r = as_key("watchdog", dict(base, action="note", text="x"))
+    expect("the watchdog's key taking another action: forbidden, field action",
+           ("forbidden", "action"), (code_of(r), r.get("error", {}).get("field")))
+    r = as_key("watchdog", dict(base, action="close", reason="satisfied"))
+    expect("the watchdog's key closing for another reason: forbidden", "forbidden", code_of(r))
+    expect("nothing written by the refusals", "resolved %d" % v,
+           "%s %d" % (lifecycle.state(no), lifecycle.version(no)))
+    # two at once, as two watchdogs would: one closes, the other is refused
+    out = [None, None]
+
+    def one(i):
+        out[i] = as_key("watchdog", dict(base, action="close", reason="no_answer"))
+    import threading
+    ts = [threading.Thread(target=one, args=(i,)) for i in (0, 1)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    codes = sorted(code_of(r) for r in out)
+    expect_true("two closes at once: one ok, the other conflict or invalid_transition",
+                codes[1] == "ok" and codes[0] in ("conflict", "invalid_transition"), codes)
+    expect("one close row, by the watchdog (system)", [["watchdog", "system", "no_answer"]],
+           checks.sql_rows("select a.actor, a.actor_role, a.details->>'reason'"
+                           " from case_action a join complaint c on c.id = a.complaint_id"
+                           " where c.complaint_no = :'no' and a.action = 'close'", no=no))
+
+
 def main():
     args = lifecycle.start("--logs")
     if not args:
         return checks.status()
     LOGS[0] = args.logs
     step_survey_and_close()         # real time first: no clock shift yet
+    step_service_key()
     step_callback_and_period()
     step_attempts()
     return checks.status()

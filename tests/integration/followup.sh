@@ -24,6 +24,11 @@
 #   determine  the valid-complaint determination: a handler refused, the
 #              complaint office's recorded (complaint.determined), a second
 #              refused; not from an open case
+#   key        intake's side of the watchdog's request, by the test's own
+#              client (client.py) with the watchdog's CURVE key: another key
+#              without a token refused (missing_field token), the watchdog's
+#              key refused any other action or reason (forbidden), two
+#              closes at once: one commits, the other is refused
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router watchdog complaintctl
 
