@@ -46,6 +46,13 @@
  *                 referrer's ticket (the watchdog's referral_reply clock
  *                 is met by it)
  *
+ *      callback   issue 16 (i16-followup): satisfied, when the call-back
+ *                 reached the customer (their answer, as feedback); a
+ *                 score answers the survey (case_followup.c, once per case)
+ *      determine  nothing but version; a second one is refused
+ *                 (case_followup.c). Any decision (complaint.resolved)
+ *                 also makes the case's survey (case_survey.c)
+ *
  *  Times. accepted_at, resolved_at, closed_at, case_action.at and outbox.at
  *  come from the store's clock, app_now () (migration 003): the SLA clocks
  *  are computed from them, and a test database may shift that clock. Only
