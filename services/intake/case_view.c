@@ -76,6 +76,10 @@ static const s_column_t s_case_columns [] = {
     { "referrer_ticket", COL_TEXT }, { "referrer_due_at", COL_INT },
     /* the cases merged into this one (issue 16, `merge`): their numbers */
     { "merged", COL_JSON },
+    /* issue 16 (i16-followup): the satisfaction survey (expires_at,
+     * answered_at, score, channel; never the token, the comment is in the
+     * trail) and the valid-complaint determination; nil when none */
+    { "survey", COL_JSON }, { "determination", COL_TEXT },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -96,6 +100,11 @@ static const char *s_get_sql =
     " (SELECT coalesce (json_agg (m.complaint_no ORDER BY m.complaint_no), '[]')::text"
     "    FROM complaint m WHERE m.duplicate_of = c.complaint_no"
     "     AND m.reject_reason = 'merged'),"
+    " (SELECT json_build_object ('expires_at', " MS ("s.expires_at") ","
+    "         'answered_at', " MS ("s.answered_at") ", 'score', s.score, 'channel', s.channel)::text"
+    "    FROM survey s WHERE s.complaint_id = c.id),"
+    " (SELECT a.details ->> 'reason' FROM case_action a"
+    "   WHERE a.complaint_id = c.id AND a.action = 'determine' ORDER BY a.id LIMIT 1),"
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"

@@ -11,6 +11,7 @@ Every check is counted (checks.py); exits 1 if any failed.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -213,6 +214,9 @@ def step_survey_and_close():
     expect("show: exit status", 0, rc)
     expect_true("show lists the determination and the call-back",
                 "determine" in out and "callback" in out, out[-600:])
+    expect_true("show: the determination and the survey answered at the call-back",
+                re.search(r"determination\s+valid", out)
+                and re.search(r"survey\s+answered: 2 of 5 \(callback\)", out), out[:1500])
     other = submit("fu-open", "信用卡", "信用卡年费被重复收取。")
     if other and wait_assigned(other):
         refused("determine an open case", 1, "invalid_transition", OFFICE, other, "determine",

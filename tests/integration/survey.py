@@ -125,6 +125,10 @@ def step_form():
     url, token = link_of(no)
     if not url:
         return
+    rc, out, err = ctl("li_na", "show", no)
+    expect_true("show: the survey sent, not answered, valid until a time with its zone",
+                re.search(r"survey\s+sent, not answered; the link is valid until 20\d\d-", out),
+                out[:1500])
     expect("the store keeps the token hashed and sealed, never in clear", 0,
            sql_int("select count(*) from survey s join complaint c on c.id = s.complaint_id"
                    " where c.complaint_no = :'no' and (encode (s.token_hash, 'escape')"
