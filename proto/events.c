@@ -192,7 +192,24 @@ static const events_field_t s_feedback [] = {
 };
 
 static const events_field_t s_closed [] = {
-    F ("reason", STR, REQUIRED, PLAIN, "`satisfied`, `no_answer` or `review_upheld`"),
+    F ("reason", STR, REQUIRED, PLAIN, "`satisfied`, `no_answer` or `review_upheld`; issue 16: "
+       "`informed_of_routes`, `referred_mediation`, `referred_arbitration`, `referred_court` "
+       "(not satisfied); `no_answer` by actor_role `system` is the watchdog's closing"),
+};
+
+/* issue 16 (i16-followup): after the answer. The call-back's text, the
+ * survey's comment and the determination's reason text stay in the store. */
+static const events_field_t s_callback_attempted [] = {
+    F ("result", STR, REQUIRED, PLAIN, "`reached`, `no_answer`, `busy` or `wrong_number`"),
+    F ("satisfied", BOOL, OPTIONAL, PLAIN, "reached: the customer's answer"),
+    F ("score", INT, OPTIONAL, PLAIN, "reached: the satisfaction score given, 1 – 5"),
+};
+static const events_field_t s_survey_answered [] = {
+    F ("score", INT, REQUIRED, PLAIN, "1 (very dissatisfied) – 5 (very satisfied)"),
+    F ("channel", STR, REQUIRED, PLAIN, "`callback` (the call-back's answer) or `web`"),
+};
+static const events_field_t s_determined [] = {
+    F ("determination", STR, REQUIRED, PLAIN, "`valid` or `invalid` (有效投诉认定)"),
 };
 
 static const events_field_t s_transferred [] = {
@@ -488,6 +505,7 @@ enum {
     E_TASK_DUE_SOON, E_TASK_OVERDUE,
     E_RECT_OPENED, E_RECT_DONE, E_RECT_DUE_SOON, E_RECT_OVERDUE,
     E_ACC_OPENED, E_ACC_DECIDED,
+    E_CALLBACK_ATTEMPTED, E_SURVEY_ANSWERED, E_DETERMINED,     /* issue 16 (i16-followup) */
     E_COUNT
 };
 
@@ -632,6 +650,16 @@ static const events_decl_t s_events [E_COUNT] = {
     { "accountability.decided", "intake", "intake `accountability decide`: a manager recorded "
       "the outcome; never the note or the staff concerned", NULL,
       OWN_CASELESS (s_accountability) },
+    /* issue 16 (i16-followup) */
+    { "complaint.callback_attempted", "intake", "staff action `callback`: a call-back attempt "
+      "(回访) and its result; reached records the customer's answer as `feedback` does", ACT,
+      OWN (s_callback_attempted) },
+    { "complaint.survey_answered", "intake", "the satisfaction survey was answered (once per "
+      "case): at the call-back (`callback` with a score); never the comment", NULL,
+      OWN (s_survey_answered) },
+    { "complaint.determined", "intake", "staff action `determine`: the valid-complaint "
+      "determination (有效投诉认定), once per ended case; the reason's text stays in the "
+      "audit trail", ACT, OWN (s_determined) },
 };
 
 #undef OWN
@@ -1320,6 +1348,29 @@ events_accountability_decided (msgpack_sbuffer *buf, const events_accountability
           s_str (a->complaint_no), s_str (a->hotspot), s_str (a->outcome), s_str (a->actor));
 }
 
+/* issue 16 (i16-followup) */
+void
+events_complaint_callback_attempted (msgpack_sbuffer *buf, const events_action_t *a,
+                                     const char *result, int satisfied, int64_t score)
+{
+    PACK (buf, E_CALLBACK_ATTEMPTED, ACTION_HEAD ("callback", a), s_str (result),
+          satisfied >= 0 ? s_bool (satisfied == 1) : s_str (NULL),
+          score > 0 ? s_int (score) : s_str (NULL));
+}
+
+void
+events_complaint_survey_answered (msgpack_sbuffer *buf, int64_t score, const char *channel)
+{
+    PACK (buf, E_SURVEY_ANSWERED, s_int (score), s_str (channel));
+}
+
+void
+events_complaint_determined (msgpack_sbuffer *buf, const events_action_t *a,
+                             const char *determination)
+{
+    PACK (buf, E_DETERMINED, ACTION_HEAD ("determine", a), s_str (determination));
+}
+
 //  --------------------------------------------------------------------------
 //  Validation
 
@@ -1788,6 +1839,11 @@ events_test (bool verbose)
                 events_complaint_rectification_opened (&buf, &act, 13, "branch_bj", NULL,
                                                        1795438798831LL);
                 break;
+            /* issue 16 (i16-followup) */
+            case E_CALLBACK_ATTEMPTED:
+                events_complaint_callback_attempted (&buf, &act, "reached", 0, 2);
+                break;
+            case E_DETERMINED: events_complaint_determined (&buf, &act, "valid"); break;
             default: S_EXPECT (!"an action event without a packer");
         }
         s_verify (type, &buf, &msg);
@@ -1893,6 +1949,9 @@ events_test (bool verbose)
     S_BEGIN ();
     events_complaint_evidence_added (&buf, &ev);
     s_verify ("complaint.evidence_added", &buf, &msg);
+    S_BEGIN ();                                     /* issue 16 (i16-followup) */
+    events_complaint_survey_answered (&buf, 4, "callback");
+    s_verify ("complaint.survey_answered", &buf, &msg);
     S_EXPECT (!proto_map_get (&msg.data, "name"));
     /* issue 16 (i16-records) */
     events_anonymised_t an = { 1606000000000LL, 5, 2, 7, 3, "li_na", 12 };

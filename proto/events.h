@@ -216,6 +216,15 @@ void events_complaint_referrer_replied (msgpack_sbuffer *buf, const events_actio
 /* complaint.merged (issue 16): the open complaint it is handled in. */
 void events_complaint_merged (msgpack_sbuffer *buf, const events_action_t *a,
                               const char *merged_into);
+/* issue 16 (i16-followup): a call-back attempt (satisfied -1 and score 0:
+ * absent); the survey's score and channel (never the comment); the
+ * valid-complaint determination. */
+void events_complaint_callback_attempted (msgpack_sbuffer *buf, const events_action_t *a,
+                                          const char *result, int satisfied, int64_t score);
+void events_complaint_survey_answered (msgpack_sbuffer *buf, int64_t score,
+                                       const char *channel);
+void events_complaint_determined (msgpack_sbuffer *buf, const events_action_t *a,
+                                  const char *determination);
 
 /* SLA events (the watchdog): the clock's head. */
 typedef struct {

@@ -244,6 +244,20 @@ static const lifecycle_action_t s_actions [] = {
       FIELD_DEPARTMENT | FIELD_TEXT | FIELD_DUE, FIELD_OWNER, "complaint.rectification_opened",
       "after a closed case or in a review: a rectification item for a department, tracked to"
       " done (整改)" },
+    /* issue 16 (i16-followup): after the answer (docs/followup.md). A
+     * call-back attempt is logged whatever its result; `reached` carries
+     * the customer's answer as feedback would (satisfied, and a survey
+     * score). The determination (有效投诉认定) is the complaint office's,
+     * once, after the case ended (intake refuses a second one). */
+    { "callback", B(RESOLVED), LIFECYCLE_SAME, H | SV | C,
+      FIELD_REASON, FIELD_TEXT | FIELD_SATISFIED | FIELD_SCORE, "complaint.callback_attempted",
+      "a call-back attempt (回访): reached (with the customer's answer), no_answer, busy or"
+      " wrong_number; the watchdog closes the case as no_answer when the attempts or the"
+      " period run out" },
+    { "determine", B(CLOSED) | B(REJECTED), LIFECYCLE_SAME, C,
+      FIELD_REASON | FIELD_TEXT, 0, "complaint.determined",
+      "the valid-complaint determination (有效投诉认定): valid or invalid, with the reason;"
+      " once per case" },
 };
 #define S_NACTIONS (sizeof s_actions / sizeof s_actions [0])
 
@@ -277,8 +291,17 @@ const char *const lifecycle_reject_reasons [] = {
     NULL
 };
 const char *const lifecycle_close_reasons [] = {
-    "satisfied", "no_answer", "review_upheld", NULL
+    "satisfied", "no_answer", "review_upheld",
+    /* issue 16 (i16-followup): not satisfied, not forced into review */
+    "informed_of_routes",       /* told of the other routes (mediation, arbitration, court, the regulator) */
+    "referred_mediation", "referred_arbitration", "referred_court",
+    NULL
 };
+/* issue 16 (i16-followup) */
+const char *const lifecycle_callback_results [] = {
+    "reached", "no_answer", "busy", "wrong_number", NULL
+};
+const char *const lifecycle_determinations [] = { "valid", "invalid", NULL };
 const char *const lifecycle_levels [] = { "branch", "head_office", "regulator", NULL };
 const char *const lifecycle_contact_vias [] = {
     "phone", "sms", "email", "letter", "visit", "online", NULL
@@ -297,6 +320,7 @@ static const char *const s_field_names [FIELD_COUNT_BITS] = {
     [8] = "customer_text", [9] = "outcomes",        /* issue 16 (i16-vetting) */
     /* issue 16 (i16-tasks) */
     [13] = "due", [14] = "task", [15] = "owner",
+    [11] = "score",             /* issue 16 (i16-followup) */
 };
 
 static const struct {
@@ -556,6 +580,52 @@ s_decides (const lifecycle_action_t *action)
     return s_streq (action->name, "resolve") || s_streq (action->name, "propose");
 }
 
+/* issue 16 (i16-followup) */
+bool
+lifecycle_close_not_satisfied (const char *reason)
+{
+    return s_streq (reason, "informed_of_routes") || (reason && strncmp (reason, "referred_", 9) == 0
+                                                      && lifecycle_close_reason_valid (reason, strlen (reason)));
+}
+
+/*  issue 16 (i16-followup): callback and determine. A call-back that
+ *  reached the customer records their answer (satisfied required, a score
+ *  allowed); any other result has no answer to record. 0: go on. */
+static int
+s_check_followup (const lifecycle_action_t *action, const lifecycle_fields_t *f,
+                  proto_error_t *err)
+{
+    if (s_streq (action->name, "callback")) {
+        if (s_index_of (lifecycle_callback_results, f->reason,
+                        f->reason ? strlen (f->reason) : 0) < 0) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                             "reason must be one of reached, no_answer, busy, wrong_number "
+                             "(the call-back attempt's result)");
+            return -1;
+        }
+        bool reached = s_streq (f->reason, "reached");
+        if (reached && !(f->present & FIELD_SATISFIED)) {
+            proto_error_set (err, PROTO_E_MISSING_FIELD, "satisfied",
+                             "a call-back that reached the customer records their answer: "
+                             "satisfied yes or no");
+            return -1;
+        }
+        if (!reached && (f->present & (FIELD_SATISFIED | FIELD_SCORE))) {
+            proto_error_set (err, PROTO_E_INVALID_FIELD,
+                             f->present & FIELD_SATISFIED ? "satisfied" : "score",
+                             "only a call-back that reached the customer has their answer");
+            return -1;
+        }
+    }
+    if (s_streq (action->name, "determine")
+    &&  s_index_of (lifecycle_determinations, f->reason, f->reason ? strlen (f->reason) : 0) < 0) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
+                         "reason must be valid or invalid (有效投诉认定)");
+        return -1;
+    }
+    return 0;
+}
+
 /*  The value rules: what the table's field lists cannot say. Each refusal
  *  names the field, so the person at the desk knows what to fix. */
 int
@@ -630,7 +700,9 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
     if (s_streq (action->name, "close")) {
         if (!lifecycle_close_reason_valid (f->reason, f->reason ? strlen (f->reason) : 0)) {
             proto_error_set (err, PROTO_E_INVALID_FIELD, "reason",
-                             "reason must be one of satisfied, no_answer, review_upheld");
+                             "reason must be one of satisfied, no_answer, review_upheld, "
+                             "informed_of_routes, referred_mediation, referred_arbitration, "
+                             "referred_court");
             return -1;
         }
         bool under_review = kase->state == STATE_UNDER_REVIEW;
@@ -643,6 +715,14 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
         if (s_streq (f->reason, "satisfied") && kase->recorded_satisfied != 1) {
             proto_error_set (err, PROTO_E_INVALID_TRANSITION, "reason",
                              "closing as satisfied needs a satisfied feedback on record");
+            return -1;
+        }
+        /* issue 16 (i16-followup): the other routes are for a customer
+         * who said they are not satisfied */
+        if (lifecycle_close_not_satisfied (f->reason) && kase->recorded_satisfied != 0) {
+            proto_error_set (err, PROTO_E_INVALID_TRANSITION, "reason",
+                             "closing as %s needs a not-satisfied answer on record "
+                             "(feedback or callback)", f->reason);
             return -1;
         }
         if (s_streq (f->reason, "no_answer") && kase->recorded_satisfied != -1) {
@@ -677,6 +757,8 @@ lifecycle_check (const lifecycle_action_t *action, const lifecycle_fields_t *f,
             return -1;
         }
     }
+    if (s_check_followup (action, f, err))          /* issue 16 (i16-followup) */
+        return -1;
     if (s_streq (action->name, "appraisal_end") && !kase->appraisal_open) {
         proto_error_set (err, PROTO_E_INVALID_TRANSITION, "action",
                          "no appraisal is open: start one first (appraisal_start)");
@@ -852,7 +934,11 @@ lifecycle_test (bool verbose)
          * intake) and those that keep it closed (reply_referrer) */
         assert ((act->from & ~S_OPEN) == 0
                 || ((act->from & ~(S_OPEN | B(CLOSED))) == 0
-                    && (act->to == LIFECYCLE_SAME || s_streq (act->name, "review"))));
+                    && (act->to == LIFECYCLE_SAME || s_streq (act->name, "review")))
+                /* issue 16 (i16-followup): the determination records a
+                 * fact about an ended case and keeps its state */
+                || (s_streq (act->name, "determine") && act->to == LIFECYCLE_SAME
+                    && (act->from & ~(B(CLOSED) | B(REJECTED))) == 0));
         assert (strncmp (act->event, "complaint.", 10) == 0);
     }
     assert (lifecycle_action ("fly", 3) == NULL);
@@ -1155,6 +1241,44 @@ lifecycle_test (bool verbose)
                         && s_streq (e.field, rows [i].field));
         }
     }
+    /* issue 16 (i16-followup): callback, the not-satisfied closes, determine */
+    const lifecycle_action_t *callback = lifecycle_action ("callback", 8);
+    assert (callback && lifecycle_allows (callback, STATE_RESOLVED)
+            && !lifecycle_allows (callback, STATE_CLOSED)
+            && lifecycle_target (callback, STATE_RESOLVED) == STATE_RESOLVED);
+    kase = (lifecycle_case_t) { .state = STATE_RESOLVED, .level = "branch",
+                                .recorded_satisfied = -1 };
+    f = (lifecycle_fields_t) { FIELD_REASON, NULL, "no_answer", NULL, false, -1 };
+    assert (lifecycle_check (callback, &f, &kase, &err) == 0);
+    f.reason = "reached";
+    assert (lifecycle_check (callback, &f, &kase, &err) == -1 && s_streq (err.field, "satisfied"));
+    f.present |= FIELD_SATISFIED | FIELD_SCORE;
+    f.satisfied = 0;
+    assert (lifecycle_check (callback, &f, &kase, &err) == 0);
+    f.reason = "busy";
+    assert (lifecycle_check (callback, &f, &kase, &err) == -1 && s_streq (err.field, "satisfied"));
+    f.reason = "carrier_pigeon";
+    assert (lifecycle_check (callback, &f, &kase, &err) == -1 && s_streq (err.field, "reason"));
+    assert (s_streq (lifecycle_field_name (FIELD_SCORE), "score"));
+    f = (lifecycle_fields_t) { FIELD_REASON, NULL, "referred_mediation", NULL, false, -1 };
+    assert (lifecycle_check (close_, &f, &kase, &err) == -1
+            && s_streq (err.code, PROTO_E_INVALID_TRANSITION));
+    kase.recorded_satisfied = 0;
+    assert (lifecycle_check (close_, &f, &kase, &err) == 0);
+    f.reason = "informed_of_routes";
+    assert (lifecycle_check (close_, &f, &kase, &err) == 0);
+    kase.recorded_satisfied = 1;
+    assert (lifecycle_check (close_, &f, &kase, &err) == -1);
+    assert (!lifecycle_close_not_satisfied ("referred_moon") && !lifecycle_close_not_satisfied (NULL));
+    const lifecycle_action_t *determine = lifecycle_action ("determine", 9);
+    assert (determine && lifecycle_allows (determine, STATE_CLOSED)
+            && lifecycle_allows (determine, STATE_REJECTED)
+            && !lifecycle_allows (determine, STATE_RESOLVED)
+            && determine->roles == ROLE_COMPLAINT_OFFICE);
+    f = (lifecycle_fields_t) { FIELD_REASON | FIELD_TEXT, NULL, "valid", NULL, false, -1 };
+    assert (lifecycle_check (determine, &f, &kase, &err) == 0);
+    f.reason = "maybe";
+    assert (lifecycle_check (determine, &f, &kase, &err) == -1 && s_streq (err.field, "reason"));
 
     assert (s_streq (lifecycle_outcome_cfpb ("compensation"), "Closed with monetary relief"));
     /* issue 16 (i16-vetting): an amount granted makes a decision monetary */

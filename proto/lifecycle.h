@@ -92,6 +92,9 @@ typedef enum {
     FIELD_DUE          = 1u << 13,
     FIELD_TASK         = 1u << 14,
     FIELD_OWNER        = 1u << 15,
+    /* issue 16 (i16-followup): the satisfaction score (1-5) the customer
+     * gave at the call-back (callback, reached) */
+    FIELD_SCORE        = 1u << 11,
     FIELD_COUNT_BITS   = 16
 } action_field_t;
 
@@ -226,6 +229,13 @@ extern const char *const lifecycle_appraisal_kinds [];
 /* issue 16 (i16-vetting): why a proposal is returned (`return`'s reason) */
 extern const char *const lifecycle_return_reasons [];
 bool lifecycle_return_reason_valid (const char *s, size_t len);
+/* issue 16 (i16-followup): a call-back attempt's outcome (callback's
+ * reason) and the valid-complaint determination (determine's reason). */
+extern const char *const lifecycle_callback_results [];
+extern const char *const lifecycle_determinations [];
+/* Is `reason` a close reason that needs a not-satisfied answer on record
+ * (informed_of_routes, referred_*)? */
+bool lifecycle_close_not_satisfied (const char *reason);
 
 /*  First-contact resolution (一次解决): the front-line agent solved the
  *  complaint on the call (DOMAIN.md; seed 003: the 客服代表 "在其职权范围内

@@ -168,6 +168,7 @@ static const char *const s_act_keys [] = {
     "level", "department", "duplicate_of", "satisfied", "amount",
     "customer_text", "outcomes",        /* issue 16 (i16-vetting) */
     "due", "task", "owner",                             /* issue 16 (i16-tasks) */
+    "score",                    /* issue 16 (i16-followup) */
     NULL
 };
 static const char *const s_queue_keys [] = { "op", "token", "scope", "state", "limit", NULL };
@@ -504,8 +505,13 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
                          "action \"%.*s\" is not one of %s", (int) name.len, name.ptr, list);
         return -1;
     }
-    if (proto_get_str (map, "token", "token", true, 1, REQUEST_MAX_TOKEN, &a->token, err)
+    /* The token is checked by intake (case_action_apply): missing_field
+     * token, unless the sender is a service allowed to act without one
+     * (issue 16 (i16-followup): the watchdog's no_answer closing). */
+    bool has_score = false;
+    if (proto_get_str (map, "token", "token", false, 1, REQUEST_MAX_TOKEN, &a->token, err)
     ||  proto_get_int (map, "version", "version", true, 1, INT32_MAX, &a->version, NULL, err)
+    ||  proto_get_int (map, "score", "score", false, 1, 5, &a->score, &has_score, err)
     ||  proto_get_str (map, "actor", "actor", false, 1, REQUEST_MAX_ID, &a->actor, err)
     ||  proto_get_str (map, "text", "text", false, 1, REQUEST_MAX_TEXT, &a->text, err)
     ||  s_get_word (map, "outcome", a->outcome, sizeof a->outcome, FIELD_OUTCOME,
@@ -531,7 +537,8 @@ s_decode_act (const msgpack_object *map, act_t *a, proto_error_t *err)
         return -1;
     a->present |= (a->text.ptr ? FIELD_TEXT : 0) | (has_amount ? FIELD_AMOUNT : 0)
                |  (a->duplicate_of [0] ? FIELD_DUPLICATE_OF : 0)
-               |  (a->satisfied >= 0 ? FIELD_SATISFIED : 0);
+               |  (a->satisfied >= 0 ? FIELD_SATISFIED : 0)
+               |  (has_score ? FIELD_SCORE : 0);
     /* issue 16 (i16-vetting): the customer's answer and several outcomes */
     if (proto_get_str (map, "customer_text", "customer_text", false, 1, REQUEST_MAX_TEXT,
                        &a->customer_text, err)
@@ -703,10 +710,14 @@ request_decode (const void *data, size_t size, msgpack_unpacked *msg,
         req->op = REQUEST_ACCOUNTABILITY;
         return accountability_decode (&msg->data, &req->u.accountability, err);
     }
+    if (proto_str_eq (op, "survey")) {         /* issue 16 (i16-followup) */
+        req->op = REQUEST_SURVEY;
+        return survey_decode (&msg->data, &req->u.survey, err);
+    }
     proto_error_set (err, PROTO_E_UNKNOWN_OP, "op",
                      "op \"%.*s\" is not one of submit, get, act, queue, reply, evidence_add,"
                      " evidence_get, casefile, retention_run, kb_promote, kb_search,"
-                     " rectification, accountability",
+                     " rectification, accountability, survey",
                      (int) (op.len > 32 ? 32 : op.len), op.ptr);
     return -1;
 }
@@ -957,7 +968,9 @@ s_test_act_queue (msgpack_sbuffer *buf)
     note [11] = NULL;
     note [7] = NULL;
     s_test_pack (buf, note, 1);
-    assert (s_test_decode (buf, &req, &err) == -1 && s_test_err (&err, PROTO_E_MISSING_FIELD, "token"));
+    /* issue 16 (i16-followup): no token decodes; intake refuses it
+     * (missing_field token) unless a service sent it */
+    assert (s_test_decode (buf, &req, &err) == 0 && req.u.act.token.ptr == NULL);
 
     /* case-dependent rules wait for the case: close as satisfied decodes */
     const char *close_ [] = { "op", "act", "complaint_no", "202611230000427", "action", "close",

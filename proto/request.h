@@ -24,6 +24,7 @@
 #include "records_request.h"     /* issue 16 (i16-records) */
 #include "rectification_request.h"     /* issue 16 (i16-tasks) */
 #include "accountability_request.h"
+#include "survey_request.h"         /* issue 16 (i16-followup) */
 
 typedef enum {
     REQUEST_SUBMIT = 1,
@@ -40,6 +41,7 @@ typedef enum {
     REQUEST_KB_SEARCH,          /* the knowledge base searched */
     REQUEST_RECTIFICATION,      /* issue 16 (i16-tasks): rectification items (整改) */
     REQUEST_ACCOUNTABILITY,     /* issue 16 (i16-tasks): the accountability register (问责) */
+    REQUEST_SURVEY,             /* issue 16 (i16-followup): the survey's answer */
 } request_op_t;
 
 #define REQUEST_MAX_QUERY_CODE 32  /* bytes; a code is 10 characters (query_code.h) */
@@ -157,6 +159,10 @@ typedef struct {
     char        due [48];          /* a span ("2wd") or a local time */
     char        task [24];         /* the task's id, digits */
     char        owner [REQUEST_MAX_ID + 1];
+    /* issue 16 (i16-followup) */
+    int64_t     score;             /* 1..5 when FIELD_SCORE */
+    char        service [64];      /* set by intake, never decoded: the CURVE
+                                      name of a service acting without a token */
 } act_t;
 
 typedef enum {
@@ -203,6 +209,7 @@ typedef struct {
         kb_search_t kb_search;
         rectification_t rectification;      /* issue 16 (i16-tasks) */
         accountability_t accountability;
+        survey_t survey;            /* issue 16 (i16-followup) */
     } u;
 } request_t;
 

@@ -20,6 +20,14 @@
  *      complaint.rejected      first_answer_at, decided_at; rejected
  *      complaint.closed        first_answer_at; closed_at (the last)
  *      complaint.feedback      satisfied (the last)
+ *      complaint.callback_attempted  satisfied (the last), when it reached
+ *                              the customer: the call-back's answer is
+ *                              feedback (issue 16)
+ *      complaint.survey_answered  satisfied from the score (4-5 yes, 1-2 no,
+ *                              3 neither) ONLY when no answer is on record:
+ *                              the customer's explicit yes/no (feedback, the
+ *                              call-back) wins over the score, in either
+ *                              order (docs/analytics.md "Satisfaction")
  *      complaint.review_requested / reopened / escalated   counted
  *      complaint.transferred   counted; department (the case moves cell)
  *      complaint.withdrawn     withdrawn
@@ -262,10 +270,17 @@ analytics_fact_apply (analytics_fact_t *fact, const event_view_t *ev, const cale
         fact->closed_at = at;
     }
     else
-    if (proto_str_eq (t, "complaint.feedback")) {
+    if (proto_str_eq (t, "complaint.feedback")
+    ||  proto_str_eq (t, "complaint.callback_attempted")) {   /* issue 16 (i16-followup) */
         int satisfied = s_bool (d, "satisfied");
         if (satisfied >= 0)
             fact->satisfied = satisfied;
+    }
+    else
+    if (proto_str_eq (t, "complaint.survey_answered")) {      /* issue 16 (i16-followup) */
+        int64_t score = s_int (d, "score", 0);
+        if (fact->satisfied < 0 && score >= 1 && score <= 5 && score != 3)
+            fact->satisfied = score >= 4;
     }
     else
     if (proto_str_eq (t, "complaint.review_requested"))
@@ -663,6 +678,33 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
                           && f.resolved_at == t0 + 30 * 3600000LL && f.amount_cents == 0
                           && strcmp (f.outcome, "apology") == 0,
                           "the last feedback and outcome count, the first resolution's time");
+    /* issue 16 (i16-followup): a survey score after an explicit answer
+     * changes nothing; alone, 4-5 is satisfied, 1-2 not, 3 neither */
+    s_event (&buf, 10, "complaint.survey_answered", t0 + 42 * 3600000LL, (const char *[]) {
+        "score", "i:1", "channel", "s:web", NULL }, &msg, &ev);
+    analytics_fact_apply (&f, &ev, cal);
+    selftest_tally_check (&t, verbose, f.satisfied == 1,
+                          "survey: the explicit answer on record wins over a score");
+    {
+        analytics_fact_t g;
+        analytics_fact_init (&g, "202612050000029");
+        s_event (&buf, 1, "complaint.survey_answered", t0, (const char *[]) {
+            "score", "i:3", "channel", "s:web", NULL }, &msg, &ev);
+        analytics_fact_apply (&g, &ev, cal);
+        bool neutral = g.satisfied == -1;
+        s_event (&buf, 2, "complaint.survey_answered", t0, (const char *[]) {
+            "score", "i:2", "channel", "s:web", NULL }, &msg, &ev);
+        analytics_fact_apply (&g, &ev, cal);
+        bool low = g.satisfied == 0;
+        s_event (&buf, 3, "complaint.callback_attempted", t0, (const char *[]) {
+            "action", "s:callback", "state", "s:resolved", "result", "s:reached",
+            "satisfied", "b:1", NULL }, &msg, &ev);
+        analytics_fact_apply (&g, &ev, cal);
+        selftest_tally_check (&t, verbose, neutral && low && g.satisfied == 1,
+                              "survey alone: 3 neither, 2 not satisfied; the call-back's "
+                              "answer then wins");
+        analytics_fact_clear (&g);
+    }
     s_event (&buf, 11, "sla.breached", t0 + 50 * 3600000LL, (const char *[]) {
         "complaint_no", "s:202612050000011", "stage", "s:first_response", "round", "i:0", NULL },
         &msg, &ev);

@@ -71,7 +71,12 @@ s_usage (FILE *out)
         "                     not_a_complaint, outside_scope, unverifiable;\n"
         "                     close: satisfied, no_answer, review_upheld;\n"
         "                     contact: phone, sms, email, letter, visit, online;\n"
-        "                     appraisal_start: appraisal, testing, valuation\n"
+        "                     appraisal_start: appraisal, testing, valuation;\n"
+        "                     close (not satisfied): informed_of_routes,\n"
+        "                     referred_mediation, referred_arbitration, referred_court;\n"
+        "                     callback: reached, no_answer, busy, wrong_number;\n"
+        "                     determine: valid, invalid\n"
+        "  --score N          callback (reached): the satisfaction survey's score, 1-5\n"
         "  --duplicate-of NO  reject as duplicate: the complaint this one repeats;\n"
         "                     merge: the customer's open complaint it is merged into\n"
         /* issue 16 (i16-tasks) */
@@ -103,6 +108,7 @@ typedef struct {
     const char *outcomes [ACT_MAX_OUTCOMES];   /* KIND[:AMOUNT] as typed */
     bool several;                               /* send `outcomes`, not outcome */
     const char *due, *task, *owner;     /* issue 16 (i16-tasks) */
+    const char *score;          /* issue 16 (i16-followup) */
 } s_fields_t;
 
 static void
@@ -129,6 +135,7 @@ s_check_local (const lifecycle_action_t *action, const s_fields_t *in)
         [4] = in->department, [5] = in->level, [6] = in->reason, [7] = in->duplicate_of,
         [8] = in->customer_text, [9] = in->several ? "" : NULL,
         [13] = in->due, [14] = in->task, [15] = in->owner,        /* issue 16 (i16-tasks) */
+        [11] = in->score,           /* issue 16 (i16-followup) */
     };
     for (int i = 0; i < FIELD_COUNT_BITS; i++)
         if (values [i])
@@ -171,7 +178,8 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
     const char *strings [] = { f->text, f->outcome, f->amount, f->department, f->level,
                                f->reason, f->duplicate_of, f->due, f->task, f->owner };
-    uint32_t n = 5 + (f->satisfied != NULL) + (f->customer_text != NULL) + f->several;
+    uint32_t n = 5 + (f->satisfied != NULL) + (f->customer_text != NULL) + f->several
+               + (f->score != NULL);
     for (size_t i = 0; i < sizeof strings / sizeof strings [0]; i++)
         n += strings [i] != NULL;
     msgpack_pack_map (&pk, n);
@@ -208,6 +216,8 @@ s_pack_act (msgpack_sbuffer *buf, const char *number, const char *action, const 
     s_pack_str (&pk, "due", f->due);            /* issue 16 (i16-tasks) */
     s_pack_str (&pk, "task", f->task);
     s_pack_str (&pk, "owner", f->owner);
+    if (f->score)                   /* issue 16 (i16-followup): an integer on the wire */
+        proto_pack_kv_int (&pk, "score", strtol (f->score, NULL, 10));
 }
 
 int
@@ -216,7 +226,8 @@ ctl_act (int argc, char **argv)
     enum { O_VERSION = 256, O_TEXT, O_OUTCOME, O_AMOUNT, O_SATISFIED, O_DEPARTMENT,
            O_LEVEL, O_REASON, O_DUPLICATE_OF, O_JSON, O_INTAKE, O_TIMEOUT, O_HELP,
            O_CUSTOMER_TEXT,
-           O_DUE, O_TASK, O_OWNER };                     /* issue 16 (i16-tasks) */
+           O_DUE, O_TASK, O_OWNER,                       /* issue 16 (i16-tasks) */
+           O_SCORE };                                    /* issue 16 (i16-followup) */
     static const struct option options [] = {
         { "version", required_argument, NULL, O_VERSION },
         { "text", required_argument, NULL, O_TEXT },
@@ -231,6 +242,7 @@ ctl_act (int argc, char **argv)
         { "due", required_argument, NULL, O_DUE },
         { "task", required_argument, NULL, O_TASK },
         { "owner", required_argument, NULL, O_OWNER },
+        { "score", required_argument, NULL, O_SCORE },
         { "json", no_argument, NULL, O_JSON },
         { "intake", required_argument, NULL, O_INTAKE },
         { "timeout-ms", required_argument, NULL, O_TIMEOUT },
@@ -269,6 +281,13 @@ ctl_act (int argc, char **argv)
             case O_DUE: f.due = optarg; break;
             case O_TASK: f.task = optarg; break;
             case O_OWNER: f.owner = optarg; break;
+            case O_SCORE: {
+                long score;
+                if (ctl_parse_long ("--score", optarg, 1, 5, &score))
+                    return CTL_EXIT_USAGE;
+                f.score = optarg;
+                break;
+            }
             case O_JSON: json_out = true; break;
             case O_INTAKE: endpoint = optarg; break;
             case O_TIMEOUT: timeout_text = optarg; break;

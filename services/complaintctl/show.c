@@ -437,6 +437,22 @@ s_print_case (const json_t *kase)
     s_field (kase, why && strcmp (why, "merged") == 0 ? "merged into" : "duplicate of",
              "duplicate_of");
     s_field (kase, "merged here", "merged");
+    /* issue 16 (i16-followup): the survey and the determination */
+    const json_t *survey = json_object_get (kase, "survey");
+    if (json_is_object (survey)) {
+        const json_t *score = json_object_get (survey, "score");
+        char when [64];
+        const char *channel = json_string_value (json_object_get (survey, "channel"));
+        if (json_is_integer (score))
+            snprintf (buf, sizeof buf, "answered: %" JSON_INTEGER_FORMAT " of 5 (%s)",
+                      json_integer_value (score), channel ? channel : "?");
+        else
+            snprintf (buf, sizeof buf, "sent, not answered; the link is valid until %s",
+                      ctl_format_time (json_object_get (survey, "expires_at"), when,
+                                       sizeof when));
+        s_line ("survey", buf);
+    }
+    s_field (kase, "determination", "determination");
     //  A referred complaint: who referred it, their ticket, and when they
     //  want the reply back (对口回复) — a time in the bank's zone, the
     //  offset written, like every time here.

@@ -9,9 +9,11 @@
 #include "rectification.h"
 #include "accountability.h"
 #include "case_reply.h"
+#include "case_survey.h"
 #include "case_view.h"
 #include "first_contact.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,9 +64,15 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
                                 r->sender.authenticated && r->sender.status, &r->reply,
                                 &r->status_miss);
         else
-        if (r->req.op == REQUEST_ACT)
+        if (r->req.op == REQUEST_ACT) {
+            /* issue 16 (i16-followup): a service's key acting without a
+             * token (case_followup.h says which may, and what) */
+            if (r->sender.authenticated && strcmp (r->sender.role, "service") == 0)
+                snprintf (r->req.u.act.service, sizeof r->req.u.act.service, "%s",
+                          r->sender.name);
             rc = case_action_apply (pg, &r->req.u.act, cfg->review_window_days, cfg->timezone,
                                     &r->reply);
+        }
         else
         if (r->req.op == REQUEST_QUEUE)
             rc = case_view_queue (pg, &r->req.u.queue, &r->reply);
@@ -101,6 +109,10 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
         else
         if (r->req.op == REQUEST_ACCOUNTABILITY)
             rc = accountability_apply (pg, &r->req.u.accountability, &r->reply);
+        else
+        if (r->req.op == REQUEST_SURVEY)            /* issue 16 (i16-followup) */
+            rc = case_survey_answer (pg, cfg->seal, r->sender.name, &r->req.u.survey,
+                                     &r->reply);
         r->failed = rc != 0;
     }
 }

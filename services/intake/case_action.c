@@ -46,6 +46,13 @@
  *                 referrer's ticket (the watchdog's referral_reply clock
  *                 is met by it)
  *
+ *      callback   issue 16 (i16-followup): satisfied, when the call-back
+ *                 reached the customer (their answer, as feedback); a
+ *                 score answers the survey (case_followup.c, once per case)
+ *      determine  nothing but version; a second one is refused
+ *                 (case_followup.c). Any decision (complaint.resolved)
+ *                 also makes the case's survey (case_survey.c)
+ *
  *  Times. accepted_at, resolved_at, closed_at, case_action.at and outbox.at
  *  come from the store's clock, app_now () (migration 003): the SLA clocks
  *  are computed from them, and a test database may shift that clock. Only
@@ -72,6 +79,7 @@
 #include "case_action.h"
 #include "case_vetting.h"               /* issue 16 (i16-vetting) */
 #include "case_task.h"
+#include "case_followup.h"
 #include "event.h"
 #include "events.h"
 #include "local_time.h"
@@ -180,6 +188,7 @@ static const char *s_update_sql =
     "  resolution_outcome = CASE WHEN $6 = 'resolve' THEN $7 ELSE resolution_outcome END,"
     "  resolution_amount = CASE WHEN $6 = 'resolve' THEN $8::numeric ELSE resolution_amount END,"
     "  satisfied = CASE WHEN $6 = 'feedback' THEN $9::boolean"
+    "                   WHEN $6 = 'callback' AND $9::boolean IS NOT NULL THEN $9::boolean"
     "                   WHEN $6 = 'resolve' THEN NULL ELSE satisfied END,"
     "  level = coalesce ($10, level),"
     "  reject_reason = CASE WHEN $6 = 'reject' THEN $11 WHEN $6 = 'merge' THEN 'merged'"
@@ -210,8 +219,10 @@ static const char *s_audit_sql =
     "  'outcomes', CASE WHEN $4 IN ('propose', 'resolve') THEN"
     "    (SELECT jsonb_agg (jsonb_strip_nulls (jsonb_build_object ('kind', o.kind,"
     "            'amount', o.amount, 'text', o.text)) ORDER BY o.seq)"
-    "       FROM complaint_outcome o WHERE o.complaint_id = $1) END)))";
-#define AUDIT_NPARAMS 22
+    "       FROM complaint_outcome o WHERE o.complaint_id = $1) END,"
+    /* issue 16 (i16-followup): a call-back's survey score */
+    "  'score', $23::int)))";
+#define AUDIT_NPARAMS 23
 
 
 /*  Where the next extension stands: the SLA side's answer (migration 007,
@@ -734,7 +745,7 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
 {
     const act_t *act = self->act;
     const events_action_t a = {
-        .actor = self->staff.id, .actor_role = lifecycle_role_name (self->staff.role),
+        .actor = self->staff.id, .actor_role = case_followup_actor_role (act, &self->staff),
         .from = lifecycle_state_name (self->state), .state = lifecycle_state_name (self->to),
         .version = self->new_version,
     };
@@ -799,6 +810,11 @@ s_pack_event_data (s_act_t *self, msgpack_sbuffer *buf)
     else if (s_is (event, "complaint.extended"))
         events_complaint_extended (buf, &a, self->ext_stage, strtoll (self->ext_step, NULL, 10),
                                    self->ext_adds, self->ext_approver);
+    else if (s_is (event, "complaint.callback_attempted"))      /* issue 16 (i16-followup) */
+        events_complaint_callback_attempted (buf, &a, act->reason, act->satisfied,
+                                             act->present & FIELD_SCORE ? act->score : 0);
+    else if (s_is (event, "complaint.determined"))
+        events_complaint_determined (buf, &a, act->reason);
     else if (s_is (event, "complaint.referrer_replied"))
         events_complaint_referrer_replied (buf, &a, self->referral_source,
                                            s_opt (self->referrer_ticket));
@@ -832,11 +848,12 @@ s_write (s_act_t *self)
                             self->version, &self->new_version, &self->err)
     ||  case_vetting_write (self->pg, act, &self->staff, self->id, &self->vet, &self->err))
         return -1;
-    char version [24];
+    char version [24], score [8];
     snprintf (version, sizeof version, "%lld", (long long) self->new_version);
+    snprintf (score, sizeof score, "%lld", (long long) act->score);
     bool transfer = strcmp (name, "transfer") == 0 || self->new_department [0];
     const char *audit [] = {
-        self->id, self->staff.id, lifecycle_role_name (self->staff.role), name,
+        self->id, self->staff.id, case_followup_actor_role (act, &self->staff), name,
         lifecycle_state_name (self->state), lifecycle_state_name (self->to), version,
         act->text.ptr, s_opt (act->outcome), act->present & FIELD_AMOUNT ? act->amount : NULL,
         act->satisfied >= 0 ? satisfied : NULL,
@@ -848,6 +865,7 @@ s_write (s_act_t *self)
         self->ext_stage, self->ext_stage ? self->ext_step : NULL,
         self->ext_stage ? self->ext_adds : NULL, self->ext_stage ? self->ext_approver : NULL,
         act->customer_text.ptr,
+        act->present & FIELD_SCORE ? score : NULL,
     };
     /* the text goes as its bytes (it is not NUL-terminated) */
     int lengths [AUDIT_NPARAMS] = { 0 };
@@ -873,7 +891,7 @@ s_write (s_act_t *self)
     msgpack_sbuffer_destroy (&data);
     if (rc)
         return -1;
-    return 0;
+    return case_followup_outbox (self->pg, act, self->id, &self->err);  /* issue 16 (i16-followup) */
 }
 
 static void
@@ -932,7 +950,17 @@ case_action_apply (pg_session_t *pg, const act_t *act, long review_window_days,
     PGresult *res = s_exec (&self, "begin", "BEGIN", 0, NULL, NULL, NULL);
     if (res) {
         PQclear (res);
-        if (staff_auth_lookup (pg, act->token, &self.staff, &self.err) == 0) {
+        /* issue 16 (i16-followup): a service's act carries no token */
+        int who = -1;
+        if (act->token.ptr)
+            who = staff_auth_lookup (pg, act->token, &self.staff, &self.err);
+        else
+        if (act->service [0])
+            who = case_followup_service (act, &self.staff, &self.err);
+        else
+            proto_error_set (&self.err, PROTO_E_MISSING_FIELD, "token",
+                             "token is required to act on a case");
+        if (who == 0) {
             self.have_staff = true;
             if (act->actor.ptr && !proto_str_eq (act->actor, self.staff.id))
                 proto_error_set (&self.err, PROTO_E_FORBIDDEN, "actor",
@@ -952,6 +980,7 @@ case_action_apply (pg_session_t *pg, const act_t *act, long review_window_days,
             &&  (!case_task_action (act->action)                    /* issue 16 (i16-tasks) */
                  || case_task_check (pg, act, &self.staff, self.scope, self.id,
                                      s_opt (self.department), &self.task, &self.err) == 0)
+            &&  case_followup_check (pg, act, self.id, &self.err) == 0   /* issue 16 (i16-followup) */
             &&  s_write (&self) == 0) {
                 res = s_exec (&self, "commit", "COMMIT", 0, NULL, NULL, NULL);
                 if (res) {

@@ -86,6 +86,10 @@ static const s_column_t s_case_columns [] = {
     /* issue 16 (i16-tasks): the incident (migration 046), staff view only */
     { "staff_concerned", COL_TEXT }, { "incident_at", COL_INT },
     { "incident_place", COL_TEXT },
+    /* issue 16 (i16-followup): the satisfaction survey (expires_at,
+     * answered_at, score, channel; never the token, the comment is in the
+     * trail) and the valid-complaint determination; nil when none */
+    { "survey", COL_JSON }, { "determination", COL_TEXT },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -113,6 +117,11 @@ static const char *s_get_sql =
     " c.customer_text, c.proposed_by,"
     " " MS ("c.anonymised_at") ","
     " c.staff_concerned, " MS ("c.incident_at") ", c.incident_place,"
+    " (SELECT json_build_object ('expires_at', " MS ("s.expires_at") ","
+    "         'answered_at', " MS ("s.answered_at") ", 'score', s.score, 'channel', s.channel)::text"
+    "    FROM survey s WHERE s.complaint_id = c.id),"
+    " (SELECT a.details ->> 'reason' FROM case_action a"
+    "   WHERE a.complaint_id = c.id AND a.action = 'determine' ORDER BY a.id LIMIT 1),"
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"

@@ -12,6 +12,7 @@
  */
 #include "first_contact.h"
 #include "case_vetting.h"               /* issue 16 (i16-vetting) */
+#include "case_followup.h"
 #include "events.h"
 #include "log.h"
 #include "staff_auth.h"
@@ -146,6 +147,9 @@ s_write (s_fc_t *self)
         events_complaint_resolved (&data, &a, NULL, fc->outcome, amount, NULL, 0);
         rc = s_outbox (self, steps [1]->event, &data);
     }
+    /* issue 16 (i16-followup): a decision makes the case's survey */
+    if (rc == 0)
+        rc = case_followup_survey (self->pg, self->item->complaint_no, id, &self->err);
     msgpack_sbuffer_destroy (&data);
     return rc;
 }

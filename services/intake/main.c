@@ -66,6 +66,7 @@
 #include "case_scrub.h"
 #include "case_action.h"
 #include "case_vetting.h"
+#include "case_followup.h"
 #include "case_view.h"
 #include "case_task.h"
 #include "complaint_store.h"
@@ -132,6 +133,8 @@ static const daemon_opt_t s_opts [] = {
                 "the calendars a task's deadline (2wd) is counted on (the case's, as its clocks)"),
     DAEMON_STR ("default-calendar", "COMPLAINTS_DEFAULT_CALENDAR", "cn", "NAME",
                 "the calendar of a case that has no clock yet"),
+    DAEMON_LONG ("survey-days", "COMPLAINTS_INTAKE_SURVEY_DAYS", 30, 1, 365,
+                 "days a satisfaction survey link stays valid (issue 16)"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
     DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
@@ -678,6 +681,8 @@ main (int argc, char **argv)
         .timezone = tz_name,
         .retention_years = daemon_long (daemon, "retention-years")     /* issue 16 (i16-records) */
     };
+    /* issue 16 (i16-followup): the survey link made at a decision */
+    case_followup_init (seal, daemon_long (daemon, "survey-days"));
     peer_limit_t *status_limit = peer_limit_new ((size_t) daemon_long (daemon, "status-peers"),
                                                  daemon_long (daemon, "status-failures"),
                                                  1000 * daemon_long (daemon, "status-refill-s"));

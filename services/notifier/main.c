@@ -422,6 +422,9 @@ static const daemon_opt_t s_opts [] = {
                 "message templates"),
     DAEMON_STR ("calendars", "COMPLAINTS_CALENDARS", NT_DEFAULT_CALENDARS, "DIR",
                 "the cases' calendars (time zones)"),
+    DAEMON_STR ("survey-url", "COMPLAINTS_SURVEY_URL", "", "URL",
+                "the web adapter's survey page, linked from the resolution message"
+                " (issue 16; \"\": no link)"),
     DAEMON_STR ("calendar", "COMPLAINTS_NOTIFY_CALENDAR", "cn", "NAME",
                 "the calendar of a case with no clock yet"),
     DAEMON_STR ("identity-key-file", IDENTITY_KEY_ENV, "", "FILE",
@@ -768,6 +771,7 @@ main (int argc, char **argv)
     }
     daemon_store_up (daemon);
     notify_store_set_calendars (self.store, self.calendars, self.default_calendar);
+    notify_store_set_survey_url (self.store, daemon_str (daemon, "survey-url"));
     //  Every topic, heartbeats included: any of them can mean "there is
     //  news in event_log", and heartbeats carry the seq the lag is against.
     if (daemon_bus_connect (daemon, bus, (const char *[]) { "", NULL }) == DAEMON_BUS_REFUSED) {

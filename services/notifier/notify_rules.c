@@ -52,6 +52,7 @@
 static const char *s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
     "handler", "handler_name", "state", "level", "customer_name", "query_code", "outcome",
+    "survey_url",               /* issue 16 (i16-followup) */
     "amount", "stage", "stage_zh", "percent", "tier", "step", "adds", "adds_zh", "adds_en", "event_due_at",
     //  sla.deadline_moved (clocks-b): the deadline before the calendar moved it
     "event_previous_due_at",
@@ -82,7 +83,7 @@ static const char *s_channels [NOTIFY_CHANNELS] = { "email", "inbox", "sms", "pu
 //  not link the watchdog), for `stage=`.
 static const char *s_stages [] = {
     "acknowledge", "first_response", "solution", "service", "resolution", "review",
-    "referral_reply", NULL
+    "referral_reply", "callback", NULL          /* callback: issue 16 (i16-followup) */
 };
 
 //  [language zh, en][form full, short]
@@ -241,7 +242,7 @@ s_parse_stages (notify_rule_t *rule, const char *path, int line, char *list, con
         if (!s_stages [i])
             return conf_error_set (err, path, line, "unknown stage %.40s (acknowledge, "
                                    "first_response, solution, service, resolution, review, "
-                                   "referral_reply)", st);
+                                   "referral_reply, callback)", st);
         rule->stages |= 1u << i;
     }
     if (!rule->stages)

@@ -91,6 +91,7 @@ struct _notify_store_t {
     const calendars_t *calendars;       /* the caller's: zones of the cases */
     const identity_seal_t *seal;        /* the caller's: opens the customer's identity */
     char *default_calendar;
+    char *survey_url;                   /* issue 16 (i16-followup); NULL: none */
     int64_t cursor;                     /* last_seq of the cursor after our last consume */
 };
 
@@ -124,7 +125,11 @@ static const char *s_sql_cases =
     //  events' batches pay nothing for it
     "  CASE WHEN c.state = 'assigned' THEN (SELECT string_agg ('kb#' || k.id || ' '"
     "       || k.business_line || ' / ' || k.cause || ': ' || left (k.summary, 60)"
-    "       || ' -> ' || left (k.answer, 80), E'\\n') FROM kb_suggest (c.id, 3) k) END"
+    "       || ' -> ' || left (k.answer, 80), E'\\n') FROM kb_suggest (c.id, 3) k) END,"
+    /* issue 16 (i16-followup): the survey link's sealed token, while open */
+    "  coalesce ((SELECT encode (s.token_sealed, 'hex') FROM survey s"
+    "    WHERE s.complaint_id = c.id AND s.answered_at IS NULL"
+    "      AND s.expires_at > app_now ()), '')"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
     "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = ANY ($1::text[])";
 enum {
@@ -140,6 +145,10 @@ static const char *s_case_fields [] = {
     "kb_suggestions",           /* issue 16 (i16-records) */
     NULL
 };
+/* issue 16 (i16-followup): the column after the text fields */
+#define CASE_SURVEY_SEALED \
+    (CASE_TEXT_FIELDS + (int) (sizeof s_case_fields / sizeof s_case_fields [0]) - 1)
+#define NOTIFY_SURVEY_PURPOSE "survey"      /* as intake seals it (case_survey.c) */
 
 //  Staff of a recipient kind for a case ($2 its department, $3 its handler).
 static const char *s_sql_staff =
@@ -237,6 +246,7 @@ notify_store_destroy (notify_store_t **self_p)
         free (self->name);
         free (self->consumer);
         free (self->default_calendar);
+        free (self->survey_url);
         free (self);
         *self_p = NULL;
     }
@@ -255,6 +265,13 @@ notify_store_set_calendars (notify_store_t *self, const calendars_t *calendars,
     self->calendars = calendars;
     free (self->default_calendar);
     self->default_calendar = strdup (default_calendar);
+}
+
+void
+notify_store_set_survey_url (notify_store_t *self, const char *url)
+{
+    free (self->survey_url);
+    self->survey_url = url && *url ? strdup (url) : NULL;
 }
 
 //  ---------------------------------------------------------------- consume
@@ -412,6 +429,7 @@ s_events_flush (notify_store_t *self, s_events_t *events)
 typedef struct {
     identity_t id;
     char query_code [QUERY_CODE_SIZE];
+    char survey_token [SURVEY_TOKEN_SIZE + 1];      /* issue 16 (i16-followup) */
 } s_who_t;
 
 typedef struct {
@@ -689,6 +707,16 @@ static const char *s_close_reasons [][3] = {
     { "review_upheld", "经复核，维持原处理决定（复核由原处理部门以外的人员进行）",
       "the review upheld our decision (it was done by officers outside the department that "
       "decided)" },
+    /* issue 16 (i16-followup): closed although not satisfied */
+    { "informed_of_routes", "您对处理结果不满意，我们已告知您可选择的其他途径（调解、仲裁、诉讼或向监管部门反映）",
+      "you were not satisfied; we told you of the other routes open to you (mediation, "
+      "arbitration, a court, the regulator)" },
+    { "referred_mediation", "您对处理结果不满意，已按您的意愿转入调解",
+      "you were not satisfied; the matter was referred to mediation as you chose" },
+    { "referred_arbitration", "您对处理结果不满意，已按您的意愿转入仲裁",
+      "you were not satisfied; the matter was referred to arbitration as you chose" },
+    { "referred_court", "您对处理结果不满意，您已选择通过诉讼解决",
+      "you were not satisfied; you chose to take the matter to court" },
 };
 
 //  issue 16 (i16-vetting): why the vetting office returned a proposal
@@ -952,6 +980,12 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
         s_put (fields, s_case_fields [i], s_case (&ev, CASE_TEXT_FIELDS + i));
     s_put (fields, "customer_name", S_WHO (&ev, name));
     s_put (fields, "query_code", batch->who ? batch->who [ev.kase].query_code : "");
+    /* issue 16 (i16-followup): the survey link, while the survey is open */
+    const char *survey = batch->who ? batch->who [ev.kase].survey_token : "";
+    char survey_url [512] = "";
+    if (self->survey_url && *survey)
+        snprintf (survey_url, sizeof survey_url, "%s?t=%s", self->survey_url, survey);
+    s_put (fields, "survey_url", survey_url);
     s_put_time (fields, "received_at", calendar, atoll (s_case (&ev, CASE_RECEIVED_MS)), false);
     s_put_time (fields, "due_at", calendar, atoll (s_case (&ev, CASE_DUE_MS)), true);
     json_t *due = json_object_get (data, "due_at");
@@ -983,7 +1017,8 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
         { "acknowledge", "受理" }, { "first_response", "首次响应" },
         { "resolution", "办结" }, { "review", "复核" },
         { "solution", "解决方案" }, { "referral_reply", "对口回复" },
-        { "service", "内部处理" }          /* the bank's internal clock (issue 15) */
+        { "service", "内部处理" },         /* the bank's internal clock (issue 15) */
+        { "callback", "回访" }             /* issue 16 (i16-followup) */
     };
     const char *stage = zhash_lookup (fields, "stage");
     for (size_t i = 0; stage && i < sizeof stages / sizeof stages [0]; i++)
@@ -1092,6 +1127,16 @@ s_batch_open (s_batch_t *batch)
             else
                 opened = false;
         }
+        /* issue 16 (i16-followup): the survey link's token */
+        size_t slen = 0;
+        unsigned char *survey = identity_sealed_from_hex (
+            PQgetvalue (batch->cases, r, CASE_SURVEY_SEALED), &slen);
+        if (survey && slen > IDENTITY_SEAL_OVERHEAD
+        &&  slen - IDENTITY_SEAL_OVERHEAD <= SURVEY_TOKEN_SIZE
+        &&  identity_seal_open (batch->store->seal, survey, slen, no, NOTIFY_SURVEY_PURPOSE,
+                                (unsigned char *) who->survey_token, &got) == 0)
+            who->survey_token [got] = 0;
+        free (survey);
         if (!opened)
             log_warn ("identity_unopened", "complaint_no=%s reason=\"its key is not in the key"
                       " file, or the value was altered\"", no);
@@ -1108,6 +1153,7 @@ s_batch_wipe (s_batch_t *batch)
     for (int r = 0; batch->cases && r < PQntuples (batch->cases); r++) {
         identity_clear (&batch->who [r].id);
         sodium_memzero (batch->who [r].query_code, QUERY_CODE_SIZE);
+        sodium_memzero (batch->who [r].survey_token, sizeof batch->who [r].survey_token);
     }
     free (batch->who);
     batch->who = NULL;

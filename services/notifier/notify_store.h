@@ -44,6 +44,11 @@ void notify_store_set_calendars (notify_store_t *self, const calendars_t *calend
 /* issue 16 (i16-vetting): the days after the decision a review may be
  * asked, as the resolution message says (intake --review-window-days). */
 void notify_store_set_review_days (long days);
+/* issue 16 (i16-followup): where the satisfaction survey is answered (the
+ * web adapter's /survey page, e.g. "https://bank.example/survey"); a
+ * case's survey link is this with "?t=TOKEN". NULL or "": no link
+ * (templates' {{survey_url}} renders "-"). */
+void notify_store_set_survey_url (notify_store_t *self, const char *url);
 
 /* Reconnect when the connection is broken. 0, or -1 when interrupted. */
 int notify_store_recover (notify_store_t *self);

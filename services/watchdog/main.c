@@ -44,6 +44,7 @@
 #include "sla_store.h"
 #include "task_watch.h"
 #include "accountability_watch.h"
+#include "callback_close.h"
 #include "cfg.h"
 #include "daemon.h"
 #include "log.h"
@@ -77,6 +78,7 @@ typedef struct {
     int task_pct;
     int64_t acc_sweep_ms, acc_grace_ms, acc_next;   /* accountability sweep (mono ms) */
     uint64_t fired_total, recorded_total, recomputed_total;
+    callback_close_t *callback;     /* issue 16 (i16-followup); NULL: off */
 } watchdog_t;
 
 static void
@@ -156,6 +158,9 @@ s_tick (watchdog_t *self)
         fired += n;
         self->acc_next = zclock_mono () + self->acc_sweep_ms;
     }
+    //  issue 16 (i16-followup): the call-backs that ran out, closed by intake
+    if (callback_close_run (self->callback, self->store) < 0)
+        return -2;
     int64_t wait_ms, due_left, task_wait, task_due;
     if (sla_store_next (self->store, &wait_ms, &due_left)
     ||  task_watch_next (pg, &task_wait, &task_due))
@@ -201,6 +206,8 @@ static const daemon_opt_t s_opts [] = {
                  "a case still received this recently waits for its assignment (0: none)"),
     DAEMON_LONG ("idle-timeout-ms", WD_ENV_IDLE_MS, 30000, 1000, 86400000,
                  "the lease: the server ends a transaction idle this long"),
+    DAEMON_STR ("intake", CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT, "ENDPOINT",
+                "intake, asked to close a case whose call-back ran out (\"none\": off)"),
     DAEMON_BOOL ("selftest", NULL, "run the policy and plan self-tests and exit"),
     DAEMON_BOOL ("verbose", NULL, "self-test details; debug log lines"),
     DAEMON_END
@@ -292,6 +299,7 @@ main (int argc, char **argv)
         daemon_destroy (&daemon);
         return 2;                       /* plaintext off loopback, or no key: logged */
     }
+    self.callback = callback_close_new (daemon_str (daemon, "intake"));
     log_info ("started", "name=%s", name);
 
     while (!zsys_interrupted) {
@@ -340,6 +348,7 @@ main (int argc, char **argv)
         }
     }
     log_info ("stopping", "name=%s fired_total=%" PRIu64, name, self.fired_total);
+    callback_close_destroy (&self.callback);
     sla_store_destroy (&self.store);
     sla_policy_destroy (&self.policy);
     daemon_destroy (&daemon);

@@ -106,6 +106,11 @@ typedef struct {
     bool awaiting;                      /* the case is in awaiting_customer */
     bool appraisal;                     /* an appraisal period is open */
     char selector [SLA_SELECTOR_SIZE];
+    //  issue 16 (i16-followup): the current call-back round's unanswered
+    //  attempts, by local day, and when the last needed one came
+    int32_t cb_days [32];
+    int cb_ndays;
+    int64_t cb_exhausted [SLA_PLAN_MAX_CLOCKS];
 } s_walk_t;
 
 /* Does what is going on now pause this stage's clock (its policy's pause
@@ -351,6 +356,47 @@ s_extend (s_walk_t *w, const sla_action_t *a)
         s->ext_credit [k] += calendar_pause_credit (s->cal, c->span.unit, s->pause_from, a->at);
 }
 
+/*  issue 16 (i16-followup): the call-back clock (docs/followup.md). A
+ *  decision (any action into resolved) starts it (a new decision supersedes a running round:
+ *  cancelled); the customer's answer meets it — feedback, a call-back that
+ *  reached them, a review (their "not satisfied"), the close. A call-back
+ *  attempt comes from the store as "callback:RESULT" (sla_store.c's trail
+ *  query: the result is in the row's details). Unanswered attempts
+ *  (no_answer, busy, wrong_number) are counted by the local day of the
+ *  clock's calendar; on the policy's `attempts callback N`th day the
+ *  period ends there (s_finish: the deadline is that attempt), so the
+ *  breach fires and the watchdog asks intake to close as no_answer. */
+static void
+s_callback (s_walk_t *w, const sla_action_t *a, const char *x)
+{
+    //  Keyed on the transition, not the action's name: whatever action
+    //  brings the decision to the customer (resolve; a vetted proposal's
+    //  approval) moves the case into resolved.
+    if (s_is (a->state_after, "resolved") && !s_is (a->state_before, "resolved")) {
+        s_end_stage (w, SLA_CALLBACK, a->at, false);
+        s_start (w, SLA_CALLBACK, a->at);
+        w->cb_ndays = 0;
+        return;
+    }
+    if (s_is (x, "feedback") || s_is (x, "review") || s_is (x, "callback:reached")) {
+        s_end_stage (w, SLA_CALLBACK, a->at, true);
+        return;
+    }
+    int i = w->cur [SLA_CALLBACK];
+    int need = sla_policy_callback_attempts (w->policy);
+    if (strncmp (x, "callback:", 9) != 0 || i < 0 || w->st [i].ended || !w->st [i].cal
+    ||  need <= 0)
+        return;
+    int32_t day = calendar_local_days (w->st [i].cal, a->at);
+    for (int k = 0; k < w->cb_ndays; k++)
+        if (w->cb_days [k] == day)
+            return;
+    if (w->cb_ndays < (int) (sizeof w->cb_days / sizeof w->cb_days [0]))
+        w->cb_days [w->cb_ndays++] = day;
+    if (w->cb_ndays == need && !w->cb_exhausted [i])
+        w->cb_exhausted [i] = a->at;
+}
+
 static void
 s_action (s_walk_t *w, const sla_action_t *a)
 {
@@ -420,6 +466,7 @@ s_action (s_walk_t *w, const sla_action_t *a)
     //  ends cancelled rather than breach for ever. A closed case's runs on.
     if (s_is (x, "reject") || s_is (x, "withdraw") || s_is (x, "merge"))
         s_end_stage (w, SLA_REFERRAL_REPLY, a->at, false);
+    s_callback (w, a, x);           /* issue 16 (i16-followup) */
     if (now_waiting && !was_waiting)
         w->awaiting = true;
     if (s_is (x, "appraisal_start"))
@@ -531,6 +578,9 @@ s_finish (s_walk_t *w, int i)
         c->base_due_at = c->due_at = in->referrer_due_at;
         c->by_referrer = true;
     }
+    //  issue 16 (i16-followup): the attempts ran out before the period
+    if (c->stage == SLA_CALLBACK && w->cb_exhausted [i] && w->cb_exhausted [i] < c->due_at)
+        c->base_due_at = c->due_at = w->cb_exhausted [i];
     s_provisional_and_moved (w, i);
     if (s->ended) {
         c->late = c->met_at > c->due_at;
@@ -767,6 +817,64 @@ s_plan_b (const sla_policy_t *policy, const sla_case_attrs_t *attrs, int64_t rec
                             .nactions = n, .now = now };
     sla_plan_case (policy, &in, out);
     return s_find (out, stage, 0);
+}
+
+/*  issue 16 (i16-followup): the call-back clock. T0 is 10:00 in Beijing;
+ *  attempts at +2h and +3h fall on one local day, +26h and +50h on the
+ *  next two. */
+static void
+s_test_callback (calendars_t *cals, sla_case_plan_t *p)
+{
+    conf_error_t err;
+    sla_policy_t *policy = sla_policy_parse ("calendar cn\nclock callback 72h\n"
+                                             "attempts callback 3\n", "cb.conf", cals, &err);
+    s_check (policy != NULL && sla_policy_callback_attempts (policy) == 3,
+             "callback: the policy parses, attempts 3", NULL);
+    if (!policy)
+        return;
+    sla_case_attrs_t web = { .channel = "web", .level = "branch" };
+    sla_action_t tries [] = {
+        { "resolve", T0 + H, "investigating", "resolved", NULL, NULL, NULL },
+        { "callback:no_answer", T0 + 2 * H, "resolved", "resolved", NULL, NULL, NULL },
+        { "callback:busy", T0 + 3 * H, "resolved", "resolved", NULL, NULL, NULL },
+        { "callback:wrong_number", T0 + 26 * H, "resolved", "resolved", NULL, NULL, NULL },
+        { "callback:no_answer", T0 + 50 * H, "resolved", "resolved", NULL, NULL, NULL },
+    };
+    const sla_clock_plan_t *cb = s_plan_b (policy, &web, T0, tries, 1, T0 + 2 * H, p,
+                                           SLA_CALLBACK);
+    s_check (cb && cb->started_at == T0 + H && cb->due_at == T0 + 73 * H
+             && strcmp (cb->state, "running") == 0,
+             "callback: a decision starts it, due 72h later", NULL);
+    cb = s_plan_b (policy, &web, T0, tries, 4, T0 + 27 * H, p, SLA_CALLBACK);
+    s_check (cb && cb->due_at == T0 + 73 * H,
+             "callback: three attempts on two days leave the period as it was", NULL);
+    cb = s_plan_b (policy, &web, T0, tries, 5, T0 + 51 * H, p, SLA_CALLBACK);
+    s_check (cb && cb->due_at == T0 + 50 * H && strcmp (cb->next_step, "breach") == 0,
+             "callback: the third day's unanswered attempt ends the period (breach next)",
+             "due=%lld next=%s", cb ? (long long) (cb->due_at - T0) / H : -1,
+             cb ? cb->next_step : "");
+    sla_action_t reached [] = {
+        { "resolve", T0 + H, "investigating", "resolved", NULL, NULL, NULL },
+        { "callback:no_answer", T0 + 2 * H, "resolved", "resolved", NULL, NULL, NULL },
+        { "callback:reached", T0 + 26 * H, "resolved", "resolved", NULL, NULL, NULL },
+    };
+    cb = s_plan_b (policy, &web, T0, reached, 3, T0 + 27 * H, p, SLA_CALLBACK);
+    s_check (cb && strcmp (cb->state, "met") == 0 && cb->met_at == T0 + 26 * H,
+             "callback: reaching the customer meets it", NULL);
+    sla_action_t again [] = {
+        { "resolve", T0 + H, "investigating", "resolved", NULL, NULL, NULL },
+        { "review", T0 + 5 * H, "resolved", "under_review", NULL, NULL, NULL },
+        { "reopen", T0 + 6 * H, "under_review", "reopened", NULL, NULL, NULL },
+        { "resolve", T0 + 30 * H, "investigating", "resolved", NULL, NULL, NULL },
+        { "close", T0 + 40 * H, "resolved", "closed", NULL, NULL, NULL },
+    };
+    cb = s_plan_b (policy, &web, T0, again, 5, T0 + 41 * H, p, SLA_CALLBACK);
+    const sla_clock_plan_t *cb1 = s_find (p, SLA_CALLBACK, 1);
+    s_check (cb && strcmp (cb->state, "met") == 0 && cb->met_at == T0 + 5 * H
+             && cb1 && cb1->started_at == T0 + 30 * H && strcmp (cb1->state, "met") == 0,
+             "callback: a review meets it, the next decision starts round 1, the close "
+             "meets that", NULL);
+    sla_policy_destroy (&policy);
 }
 
 static void
@@ -1686,6 +1794,7 @@ sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
     //  paused only by an appraisal; service 10wd, paused while awaiting).
     s_two_clocks_tests (cals, p);
     s_test_clocks_b (cals, p);
+    s_test_callback (cals, p);          /* issue 16 (i16-followup) */
 
     free (p);
     sla_policy_destroy (&policy);

@@ -85,11 +85,13 @@ struct _sla_policy_t {
     calendars_t *calendars;
     bool own_calendars;
     char summary [160];
+    int callback_attempts;          /* issue 16 (i16-followup); 0: none */
+    int callback_attempts_line;
 };
 
 static const char *s_stage_names [SLA_STAGES] = {
     "acknowledge", "first_response", "service", "resolution", "review", "solution",
-    "referral_reply"
+    "referral_reply", "callback"
 };
 static const char *s_escalation_targets [] = {
     "supervisor", "department_head", "complaint_office", "management", NULL
@@ -185,7 +187,7 @@ s_stage (s_line_t *l, const char *word, sla_stage_t *stage)
     int s = sla_stage_parse (word);
     if (s < 0)
         return s_fail (l, "unknown stage '%.40s' (acknowledge, first_response, service, "
-                          "solution, resolution, review, referral_reply)", word);
+                          "solution, resolution, review, referral_reply, callback)", word);
     *stage = (sla_stage_t) s;
     return 0;
 }
@@ -463,6 +465,28 @@ s_parse_pause (sla_policy_t *self, s_line_t *l)
     return 0;
 }
 
+/* issue 16 (i16-followup): `attempts callback N`. */
+static int
+s_parse_attempts (sla_policy_t *self, s_line_t *l)
+{
+    if (l->nwords != 3 || strcmp (l->words [1], "callback") != 0)
+        return s_fail (l, "expected: attempts callback N (unanswered call-backs on N days)");
+    if (self->callback_attempts_line)
+        return s_fail (l, "a second attempts line (the first is on line %d)",
+                       self->callback_attempts_line);
+    if (s_int (l, "attempts", l->words [2], 1, 30, &self->callback_attempts))
+        return -1;
+    self->callback_attempts_line = l->line;
+    return 0;
+}
+
+int
+sla_policy_callback_attempts (const sla_policy_t *self)
+{
+    assert (self);
+    return self->callback_attempts;
+}
+
 static int
 s_parse_keyword (sla_policy_t *self, s_line_t *l)
 {
@@ -473,8 +497,9 @@ s_parse_keyword (sla_policy_t *self, s_line_t *l)
     if (strcmp (kw, "escalate") == 0) return s_parse_escalate (self, l);
     if (strcmp (kw, "extend") == 0)   return s_parse_extend (self, l);
     if (strcmp (kw, "pause") == 0)    return s_parse_pause (self, l);
+    if (strcmp (kw, "attempts") == 0) return s_parse_attempts (self, l);
     return s_fail (l, "unknown keyword '%.40s' (calendar, clock, remind, escalate, extend, "
-                      "pause)", kw);
+                      "pause, attempts)", kw);
 }
 
 //  --------------------------------------------------------------------------

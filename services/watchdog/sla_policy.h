@@ -42,6 +42,7 @@ typedef enum {
     SLA_REVIEW,
     SLA_SOLUTION,                   /* a complex case's solution (clocks-b) */
     SLA_REFERRAL_REPLY,             /* the reply back to a referring body (clocks-b) */
+    SLA_CALLBACK,                   /* issue 16 (i16-followup): the call-back after a decision */
     SLA_STAGES
 } sla_stage_t;
 
@@ -138,6 +139,10 @@ int sla_policy_tiers (const sla_policy_t *self, const sla_tier_t **tiers);
 unsigned sla_policy_pauses (const sla_policy_t *self, sla_stage_t stage);
 /* Extension rules, every stage, in file order. */
 int sla_policy_extensions (const sla_policy_t *self, const sla_extension_t **rules);
+/* issue 16 (i16-followup): `attempts callback N` — unanswered call-back
+ * attempts, on N different days of the calendar, that end the call-back
+ * period early (0: only the period ends it; the default). */
+int sla_policy_callback_attempts (const sla_policy_t *self);
 
 /* "clocks=N reminders=N tiers=N extensions=N calendars=N" for the log. */
 const char *sla_policy_summary (const sla_policy_t *self);

@@ -66,6 +66,7 @@
 #include <czmq.h>
 #include <inttypes.h>
 #include <msgpack.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,7 +102,10 @@ struct _sla_store_t {
     "   FOR NO KEY UPDATE OF c SKIP LOCKED"
 
 #define S_SQL_ACTIONS \
-    "SELECT complaint_id, action, " S_MS ("at") ", state_before, state_after," \
+    "SELECT complaint_id," \
+    "       CASE WHEN action = 'callback' THEN 'callback:' || (details->>'reason')" \
+    "            ELSE action END," /* issue 16 (i16-followup): sla_plan.c s_callback */ \
+    "       " S_MS ("at") ", state_before, state_after," \
     "       details->>'stage', details->>'adds', details->>'approver'" \
     "  FROM case_action WHERE complaint_id = ANY ($1::bigint[])" \
     " ORDER BY complaint_id, id"
@@ -946,5 +950,39 @@ sla_store_mark_provisional (sla_store_t *self)
     int n = atoi (PQcmdTuples (res));
     PQclear (res);
     log_info ("provisional_marked", "cases=%d", n);
+    return n;
+}
+
+//  --------------------------------------------------------------------------
+//  issue 16 (i16-followup): the call-back closings to ask for. Read only:
+//  the case is intake's, and intake decides again under its row lock. A
+//  breached callback clock is met by the close (recompute), so the set is
+//  what is due now, not every case ever resolved.
+
+static const char *s_callback_due_sql =
+    "SELECT c.complaint_no, c.version"
+    "  FROM sla_clock k JOIN complaint c ON c.id = k.complaint_id"
+    " WHERE k.stage = 'callback' AND k.state = 'breached'"
+    "   AND c.state = 'resolved' AND c.satisfied IS NULL AND NOT c.sla_dirty"
+    " ORDER BY k.id LIMIT $1::int";
+
+int
+sla_store_callback_due (sla_store_t *self, int max, char (*nos) [SLA_STORE_NO_SIZE],
+                        int64_t *versions)
+{
+    assert (self && nos && versions);
+    char limit [16];
+    snprintf (limit, sizeof limit, "%d", max);
+    const char *params [] = { limit };
+    PGresult *res = s_query (self, "callback_due", s_callback_due_sql, 1, params,
+                             PGRES_TUPLES_OK);
+    if (!res)
+        return -1;
+    int n = PQntuples (res);
+    for (int i = 0; i < n && i < max; i++) {
+        snprintf (nos [i], SLA_STORE_NO_SIZE, "%s", PQgetvalue (res, i, 0));
+        versions [i] = strtoll (PQgetvalue (res, i, 1), NULL, 10);
+    }
+    PQclear (res);
     return n;
 }

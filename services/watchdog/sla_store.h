@@ -51,6 +51,15 @@ int sla_store_fire (sla_store_t *self, const sla_policy_t *policy, int batch, in
  * now. 0 or -1 on failure. */
 int sla_store_next (sla_store_t *self, int64_t *wait_ms, int64_t *due_now);
 
+/* issue 16 (i16-followup): the cases whose call-back period ran out (the
+ * callback clock breached) that are still resolved with no answer on
+ * record: up to max complaint numbers and the versions read, for the
+ * watchdog to ask intake to close them as no_answer (callback_close.h).
+ * Returns how many, or -1 when the store failed. */
+#define SLA_STORE_NO_SIZE 24
+int sla_store_callback_due (sla_store_t *self, int max, char (*nos) [SLA_STORE_NO_SIZE],
+                            int64_t *versions);
+
 /* After the calendars were (re)loaded: mark sla_dirty every case with an
  * open clock counted on a provisional calendar year, so the recompute
  * counts it on the calendars now loaded (and tells the handler when its

@@ -52,6 +52,8 @@
 #include "spool_writer.h"
 #include "web_api.h"
 #include "web_page.h"
+#include "web_survey.h"
+#include "survey_request.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -158,6 +160,8 @@ s_route (const char *path)
         return "form";
     if (streq (path, "/status"))
         return "status";
+    if (streq (path, "/survey") || streq (path, "/api/v1/survey"))  /* issue 16 (i16-followup) */
+        return "survey";
     return "other";
 }
 
@@ -892,6 +896,239 @@ s_status_submit (web_t *self, http_request_t *req, int64_t started)
 }
 
 //  --------------------------------------------------------------------------
+//  issue 16 (i16-followup): the satisfaction survey (web_survey.h). The
+//  answer goes to intake as `survey` on the lookup client (a customer waits
+//  for it, as for a lookup); guessing links is limited like lookups.
+
+#define S_API_SURVEY "/api/v1/survey"
+
+static void s_not_allowed (web_t *self, http_request_t *req, int64_t started,
+                           const char *allow, bool api);
+
+static void
+s_survey_form_page (web_t *self, http_request_t *req, int64_t started, int status,
+                    web_lang_t lang, const char *token, int score, const char *comment,
+                    const char *error)
+{
+    char csrf [CSRF_TOKEN_SIZE];
+    s_token (self, req, csrf);
+    char *page = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&page, &size);
+    web_survey_form (out, lang, csrf, token, score, comment, error);
+    fclose (out);
+    s_reply_page (self, req, started, status, page, size);
+}
+
+static void
+s_survey_done_page (web_t *self, http_request_t *req, int64_t started, int status,
+                    web_lang_t lang, web_survey_outcome_t outcome)
+{
+    char *page = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&page, &size);
+    web_survey_done (out, lang, outcome);
+    fclose (out);
+    s_reply_page (self, req, started, status, page, size);
+}
+
+/* intake's answer to a survey (frame NULL: no answer in time). */
+static int
+s_on_survey (void *arg, zframe_t *frame, int attempts)
+{
+    (void) attempts;
+    s_lookup_t *l = (s_lookup_t *) arg;
+    web_t *self = l->web;
+    msgpack_unpacked msg;
+    msgpack_unpacked_init (&msg);
+    proto_error_t err = { 0 };
+    const msgpack_object *reply = NULL;
+    if (frame && proto_unpack (zframe_data (frame), zframe_size (frame), S_MAX_REPLY,
+                               PROTO_MAX_DEPTH, &msg, &err) == 0
+    &&  msg.data.type == MSGPACK_OBJECT_MAP)
+        reply = &msg.data;
+    const msgpack_object *ok = reply ? proto_map_get (reply, "ok") : NULL;
+    bool recorded = ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean;
+    proto_error_t answer = { 0 };
+    const msgpack_object *error = reply ? proto_map_get (reply, "error") : NULL;
+    proto_str_t code = { 0 }, field = { 0 }, message = { 0 };
+    if (error && error->type == MSGPACK_OBJECT_MAP) {
+        proto_get_str (error, "code", "code", false, 0, 64, &code, &err);
+        proto_get_str (error, "field", "field", false, 0, 64, &field, &err);
+        proto_get_str (error, "message", "message", false, 0, 1000, &message, &err);
+    }
+    web_survey_outcome_t outcome = recorded ? WEB_SURVEY_RECORDED
+        : code.ptr && proto_str_eq (code, PROTO_E_CONFLICT) ? WEB_SURVEY_ANSWERED
+        : code.ptr && proto_str_eq (code, PROTO_E_INVALID_TRANSITION) ? WEB_SURVEY_EXPIRED
+        : code.ptr && (proto_str_eq (code, PROTO_E_NOT_FOUND)
+                       || proto_str_eq (code, PROTO_E_INVALID_FIELD)
+                       || proto_str_eq (code, PROTO_E_TOO_LARGE)) ? WEB_SURVEY_INVALID
+        : WEB_SURVEY_UNAVAILABLE;
+    static const int statuses [] = { [WEB_SURVEY_RECORDED] = 200, [WEB_SURVEY_ANSWERED] = 409,
+                                     [WEB_SURVEY_EXPIRED] = 410, [WEB_SURVEY_INVALID] = 404,
+                                     [WEB_SURVEY_UNAVAILABLE] = 503 };
+    int status = statuses [outcome];
+    if (outcome == WEB_SURVEY_UNAVAILABLE)
+        http_request_add_header (l->req, "Retry-After", "5");
+    if (l->kind == S_API) {
+        if (recorded) {
+            proto_str_t no = { 0 };
+            proto_get_str (reply, "complaint_no", "complaint_no", false, 0, 40, &no, &err);
+            const msgpack_object *score = proto_map_get (reply, "score");
+            char body [160];
+            snprintf (body, sizeof body, "{\"ok\":true,\"complaint_no\":\"%.*s\",\"score\":%d}",
+                      (int) no.len, no.ptr ? no.ptr : "",
+                      score && score->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                          ? (int) score->via.u64 : 0);
+            s_reply (self, l->req, l->started, 200, S_JSON, body, strlen (body));
+        }
+        else
+        if (code.ptr && outcome != WEB_SURVEY_UNAVAILABLE) {
+            //  intake's own code, field and sentence, passed on
+            static const char *const known [] = {
+                PROTO_E_CONFLICT, PROTO_E_INVALID_TRANSITION, PROTO_E_NOT_FOUND,
+                PROTO_E_INVALID_FIELD, PROTO_E_TOO_LARGE, NULL
+            };
+            const char *as = PROTO_E_NOT_FOUND;
+            for (int i = 0; known [i]; i++)
+                if (proto_str_eq (code, known [i]))
+                    as = known [i];
+            char where [64];
+            snprintf (where, sizeof where, "%.*s", (int) field.len, field.ptr ? field.ptr : "");
+            proto_error_set (&answer, as, where, "%.*s", (int) message.len,
+                             message.ptr ? message.ptr : "");
+            if (strcmp (as, PROTO_E_INVALID_FIELD) == 0 || strcmp (as, PROTO_E_TOO_LARGE) == 0)
+                status = 422;
+            s_reply_proto_error (self, l->req, l->started, status, &answer);
+        }
+        else
+            s_reply_error (self, l->req, l->started, 503, PROTO_E_UNAVAILABLE, "",
+                           "the survey cannot be reached; retry");
+    }
+    else
+        s_survey_done_page (self, l->req, l->started, status, l->lang, outcome);
+    msgpack_unpacked_destroy (&msg);
+    zlistx_delete (self->lookups, l->handle);  /* frees it */
+    return 0;
+}
+
+static void
+s_survey_send (web_t *self, http_request_t *req, int64_t started, s_kind_t kind,
+               web_lang_t lang, const char *token, int score, const char *comment)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    survey_pack (&buf, token, score, comment);
+    s_lookup_t *l = calloc (1, sizeof *l);
+    assert (l);
+    *l = (s_lookup_t) { .web = self, .req = req, .kind = kind, .lang = lang, .started = started };
+    l->handle = zlistx_add_end (self->lookups, l);
+    intake_client_send (self->lookup_client, buf.data, buf.size, s_on_survey, l);
+    msgpack_sbuffer_destroy (&buf);
+}
+
+/* Characters of a UTF-8 string. */
+static size_t
+s_chars (const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += ((unsigned char) *s & 0xC0) != 0x80;
+    return n;
+}
+
+static void
+s_survey_submit (web_t *self, http_request_t *req, int64_t started)
+{
+    web_lang_t lang = s_lang (req);
+    if (s_limited (self, req, started, self->lookup_limit, "survey", S_FORM, lang))
+        return;
+    proto_error_t err;
+    http_form_t *form = http_request_too_large (req) ? NULL
+                      : http_form_parse (http_request_body (req), http_request_body_size (req),
+                                         8, SURVEY_COMMENT_MAX, &err);
+    if (!form) {
+        s_reply_message (self, req, started, 400, lang, WEB_T_BAD_FORM);
+        return;
+    }
+    if (http_form_get (form, "lang"))
+        lang = web_page_lang (http_form_get (form, "lang"), NULL, NULL);
+    const char *token = http_form_get (form, "t");
+    const char *score_text = http_form_get (form, "score");
+    const char *comment = http_form_get (form, "comment");
+    int score = score_text && strlen (score_text) == 1 && *score_text >= '1'
+                && *score_text <= '5' ? *score_text - '0' : 0;
+    if (!csrf_verify (self->csrf, http_request_cookie (req, S_CSRF_COOKIE),
+                      http_form_get (form, "csrf"), (int64_t) time (NULL))) {
+        log_warn ("csrf_refused", "client=%s", http_request_client (req));
+        s_survey_form_page (self, req, started, 403, lang, token, score, comment,
+                            web_page_text (lang, WEB_T_CSRF));
+    }
+    else
+    if (!token || !*token || strlen (token) > SURVEY_TOKEN_MAX)
+        s_survey_done_page (self, req, started, 404, lang, WEB_SURVEY_INVALID);
+    else
+    if (!score)
+        s_survey_form_page (self, req, started, 422, lang, token, 0, comment,
+                            web_survey_text_bad_score (lang));
+    else
+    if (s_chars (comment) > SURVEY_COMMENT_CHARS)
+        s_survey_form_page (self, req, started, 422, lang, token, score, comment,
+                            web_survey_text_too_long (lang));
+    else
+        s_survey_send (self, req, started, S_FORM, lang, token, score,
+                       comment && *comment ? comment : NULL);
+    http_form_destroy (&form);
+}
+
+static void
+s_api_survey (web_t *self, http_request_t *req, int64_t started)
+{
+    if (s_limited (self, req, started, self->lookup_limit, "survey", S_API, WEB_ZH))
+        return;
+    char *token = NULL, *comment = NULL;
+    int score = 0;
+    proto_error_t err;
+    if (http_request_too_large (req))
+        s_reply_error (self, req, started, 413, PROTO_E_TOO_LARGE, "", "the body is too large");
+    else
+    if (web_survey_json (http_request_body (req), http_request_body_size (req), &token, &score,
+                         &comment, &err))
+        s_reply_proto_error (self, req, started, 400, &err);
+    else
+        s_survey_send (self, req, started, S_API, WEB_ZH, token, score, comment);
+    free (token);
+    free (comment);
+}
+
+static void
+s_survey_route (web_t *self, http_request_t *req, int64_t started, bool get, bool post)
+{
+    const char *path = http_request_path (req);
+    if (streq (path, S_API_SURVEY)) {
+        if (post)
+            s_api_survey (self, req, started);
+        else
+            s_not_allowed (self, req, started, "POST", true);
+        return;
+    }
+    if (get) {
+        s_remember_lang (req);
+        const char *token = http_request_query (req, "t");
+        char no [COMPLAINT_NO_SIZE], secret [SURVEY_SECRET_HEX + 1];
+        if (!token || survey_token_split (token, strlen (token), no, secret))
+            s_survey_done_page (self, req, started, 404, s_lang (req), WEB_SURVEY_INVALID);
+        else
+            s_survey_form_page (self, req, started, 200, s_lang (req), token, 0, NULL, NULL);
+    }
+    else
+    if (post)
+        s_survey_submit (self, req, started);
+    else
+        s_not_allowed (self, req, started, "GET, POST", false);
+}
+
+//  --------------------------------------------------------------------------
 //  Routing
 
 static void
@@ -953,6 +1190,9 @@ s_handle (void *arg, http_request_t *req)
         else
             s_not_allowed (self, req, started, "GET, POST", false);
     }
+    else
+    if (streq (path, "/survey") || streq (path, S_API_SURVEY))     /* issue 16 (i16-followup) */
+        s_survey_route (self, req, started, get, post);
     else
     if (strncmp (path, "/api/", 5) == 0)
         s_reply_error (self, req, started, 404, PROTO_E_NOT_FOUND, "path", "no such resource");
@@ -1019,6 +1259,7 @@ main (int argc, char **argv)
         int passed = 0;
         int failed = web_api_test (verbose, &passed);
         failed += web_page_test (verbose, &passed);
+        failed += web_survey_test (verbose, &passed);      /* issue 16 (i16-followup) */
         printf ("web selftest: %d passed, %d failed\n", passed, failed);
         daemon_destroy (&daemon);
         return failed ? 1 : 0;

@@ -132,8 +132,9 @@ s_head (FILE *out, web_lang_t lang, const char *title, const char *switch_path)
            "nav{text-align:right}\n"
            "dt{font-weight:bold}\n"
            "</style></head><body>\n", out);
-    fprintf (out, "<nav><a href=\"%s?lang=%s\" lang=\"%s\">%s</a></nav>\n", switch_path,
-             lang == WEB_EN ? "zh" : "en", lang == WEB_EN ? "zh-CN" : "en",
+    //  A path with a query already (the survey's ?t=) takes &lang=.
+    fprintf (out, "<nav><a href=\"%s%slang=%s\" lang=\"%s\">%s</a></nav>\n", switch_path,
+             strchr (switch_path, '?') ? "&amp;" : "?", lang == WEB_EN ? "zh" : "en", lang == WEB_EN ? "zh-CN" : "en",
              lang == WEB_EN ? "中文" : "English");
     fputs ("<main>\n", out);
 }
@@ -474,6 +475,20 @@ web_page_message (FILE *out, web_lang_t lang, const char *title, const char *tex
 
 static selftest_tally_t s_tally;
 #define s_check(verbose, ok, what) selftest_tally_check (&s_tally, (verbose), (ok), (what))
+
+/* issue 16 (i16-followup): the page frame, for the survey's pages
+ * (web_survey.c). */
+void
+web_page_head (FILE *out, web_lang_t lang, const char *title, const char *switch_path)
+{
+    s_head (out, lang, title, switch_path);
+}
+
+void
+web_page_foot (FILE *out, web_lang_t lang)
+{
+    s_foot (out, lang);
+}
 
 int
 web_page_test (bool verbose, int *passed)

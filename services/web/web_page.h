@@ -63,6 +63,12 @@ typedef enum {
 } web_text_t;
 const char *web_page_text (web_lang_t lang, web_text_t text);
 
+/* issue 16 (i16-followup): the frame of a page (head with the language
+ * switch to switch_path, which may carry a query; foot), for the survey's
+ * pages (web_survey.h). */
+void web_page_head (FILE *out, web_lang_t lang, const char *title, const char *switch_path);
+void web_page_foot (FILE *out, web_lang_t lang);
+
 int web_page_test (bool verbose, int *passed);
 
 #endif

@@ -67,7 +67,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             act_t *a = &req.u.act;
             /* the action is a row of the table, the token and version present */
             assert (a->action && lifecycle_action (a->action->name, strlen (a->action->name)));
-            assert (a->token.ptr && a->version >= 1);
+            /* the token may be absent: intake refuses it then, unless a
+             * service's key sent it (issue 16: the watchdog's close) */
+            assert (a->version >= 1 && !a->service [0]);
+            assert (!(a->present & FIELD_SCORE) || (a->score >= 1 && a->score <= 5));
             assert (a->text.len <= REQUEST_MAX_TEXT);
             s_touch (a->token); s_touch (a->actor); s_touch (a->text);
             assert (memchr (a->outcome, 0, sizeof a->outcome));
@@ -164,6 +167,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             const accountability_t *a = &req.u.accountability;
             assert (!a->decide || (a->item >= 1 && accountability_outcome_valid (a->outcome)));
             s_touch (a->token); s_touch (a->text);
+        }
+        else
+        if (req.op == REQUEST_SURVEY) {             /* issue 16 (i16-followup) */
+            const survey_t *sv = &req.u.survey;
+            assert (sv->score >= 1 && sv->score <= 5);
+            assert (sv->comment.len <= SURVEY_COMMENT_MAX);
+            /* a token of the right shape, or none kept (answered not_found) */
+            assert ((sv->complaint_no [0] != 0) == (strlen (sv->secret) == SURVEY_SECRET_HEX));
+            s_touch (sv->comment);
         }
         else {
             assert (req.op == REQUEST_QUEUE);

@@ -199,6 +199,31 @@ def request_seeds():
                                            refused="the attachment is 9437184 bytes, over the"
                                                    " mail adapter's limit of 8388608 bytes")),
         "evidence_part_refused_with_content": pack(part(offset=None, refused="x")),
+        # issue 16 (i16-followup): the call-back and its score, the
+        # determination, the not-satisfied closes, the watchdog's tokenless close
+        "act_callback_reached": pack(act("callback", reason="reached", satisfied=False,
+                                         score=2, text="客户认为解释不充分")),
+        "act_callback_score_str": pack(act("callback", reason="reached", satisfied=True,
+                                           score="5")),
+        "act_callback_score_big": pack(act("callback", reason="reached", satisfied=True,
+                                           score=2 ** 40)),
+        "act_callback_score_busy": pack(act("callback", reason="busy", score=3)),
+        "act_determine": pack(act("determine", reason="valid", text="投诉成立")),
+        "act_close_mediation": pack(act("close", reason="referred_mediation")),
+        "act_close_watchdog": pack(act("close", reason="no_answer", token=None,
+                                       text="the call-back period ended")),
+        # survey: the customer's answer through the web adapter
+        "survey_ok": pack({"op": "survey", "score": 4, "comment": "处理及时，解释清楚",
+                           "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_no_comment": pack({"op": "survey", "score": 1,
+                                   "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_bad_token": pack({"op": "survey", "score": 3, "token": "../../etc/passwd"}),
+        "survey_score_str": pack({"op": "survey", "score": "5",
+                                  "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_long_comment": pack({"op": "survey", "score": 2, "comment": "长" * 1001,
+                                     "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_extra_key": pack({"op": "survey", "score": 2, "name": "Zhang San",
+                                  "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
     }
 
 

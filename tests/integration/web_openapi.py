@@ -79,6 +79,11 @@ def doc_triples():
     out = set()
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
+            # issue 16 (i16-followup): an operation whose answers need a
+            # case the adapter alone cannot make (a resolved case's survey)
+            # names the test that provokes each of them (x-covered-by)
+            if "x-covered-by" in op:
+                continue
             for status in op.get("responses", {}):
                 out.add((path, method, str(status)))
     return doc, out

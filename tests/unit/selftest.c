@@ -60,6 +60,7 @@ static const s_test_t s_tests [] = {
     { "records_request", records_request_test },     /* issue 16 (i16-records) */
     { "rectification_request", rectification_request_test },     /* issue 16 (i16-tasks) */
     { "accountability_request", accountability_request_test },
+    { "survey_request", survey_request_test },      /* issue 16 (i16-followup) */
     { "event", event_test },
     { "replay_request", replay_request_test },
     { "privacy", privacy_test },
