@@ -381,7 +381,11 @@ endpoints_load () {
     COMPLAINTS_METRICS_BASE=$(env_setting COMPLAINTS_METRICS_BASE 5590)
     # The web adapter (docs/adapters.md "Web"): loopback, behind the bank's TLS proxy.
     COMPLAINTS_WEB_ADDR=$(env_setting COMPLAINTS_WEB_ADDR 127.0.0.1:8080)
-    export COMPLAINTS_WEB_ADDR
+    # Where the customer answers the satisfaction survey (the web adapter's
+    # /survey page; docs/followup.md): the notifier puts the link, with the
+    # case's token, in the resolution notice. Without it the notice has none.
+    COMPLAINTS_SURVEY_URL=$(env_setting COMPLAINTS_SURVEY_URL "http://$COMPLAINTS_WEB_ADDR/survey")
+    export COMPLAINTS_WEB_ADDR COMPLAINTS_SURVEY_URL
     export COMPLAINTS_INTAKE_ENDPOINT COMPLAINTS_BUS_PUB_ENDPOINT COMPLAINTS_BUS_REPLAY_ENDPOINT
     export COMPLAINTS_ANALYTICS_ENDPOINT COMPLAINTS_ANALYTICS_HTTP
     export COMPLAINTS_METRICS_BASE
