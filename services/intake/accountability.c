@@ -6,6 +6,7 @@
 #include "case_action.h"
 #include "events.h"
 #include "log.h"
+#include "row_pack.h"
 #include "staff_auth.h"
 
 #include <assert.h>
@@ -33,33 +34,18 @@ s_list (pg_session_t *pg, const accountability_t *req, msgpack_sbuffer *reply,
                                       NULL, NULL, err);
     if (!res)
         return -1;
-    static const char *keys [] = { "item", "trigger", "complaint_no", "hotspot", "department",
-                                   "opened_at", "outcome", "note", "decided_by", "decided_at" };
-    static const bool number [] = { true, false, false, false, false, true, false, false,
-                                    false, true };
+    static const row_column_t cols [] = {
+        { "item", true }, { "trigger", false }, { "complaint_no", false },
+        { "hotspot", false }, { "department", false }, { "opened_at", true },
+        { "outcome", false }, { "note", false }, { "decided_by", false },
+        { "decided_at", true },
+    };
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
     msgpack_pack_map (&pk, 2);
     proto_pack_kv_bool (&pk, "ok", true);
     proto_pack_cstr (&pk, "items");
-    int n = PQntuples (res);
-    msgpack_pack_array (&pk, (size_t) n);
-    for (int r = 0; r < n; r++) {
-        uint32_t present = 0;
-        for (int c = 0; c < 10; c++)
-            present += PQgetlength (res, r, c) > 0 && strcmp (PQgetvalue (res, r, c), "0") != 0;
-        msgpack_pack_map (&pk, present);
-        for (int c = 0; c < 10; c++) {
-            const char *v = PQgetvalue (res, r, c);
-            if (PQgetlength (res, r, c) == 0 || strcmp (v, "0") == 0)
-                continue;
-            proto_pack_cstr (&pk, keys [c]);
-            if (number [c])
-                msgpack_pack_int64 (&pk, strtoll (v, NULL, 10));
-            else
-                proto_pack_strn (&pk, v, (size_t) PQgetlength (res, r, c));
-        }
-    }
+    row_pack_array (&pk, res, cols, (int) (sizeof cols / sizeof cols [0]), ROW_PACK_ZERO_ABSENT);
     PQclear (res);
     return 0;
 }

@@ -27,6 +27,7 @@
  *  store's clock (app_now), as every time of a case.
  */
 #include "case_task.h"
+#include "row_pack.h"
 #include "case_action.h"
 #include "log.h"
 
@@ -363,29 +364,13 @@ case_task_list_read (pg_session_t *pg, const char *complaint_id)
 void
 case_task_list_pack (msgpack_packer *pk, const PGresult *res)
 {
-    static const char *keys [] = { "id", "kind", "department", "owner", "asked", "due_at",
-                                   "state", "reply", "replied_by", "given_by", "chases",
-                                   "ended_at" };
-    static const bool number [] = { true, false, false, false, false, true, false, false, false,
-                                    false, true, true };
-    int n = PQntuples (res);
-    msgpack_pack_array (pk, (size_t) n);
-    for (int r = 0; r < n; r++) {
-        uint32_t present = 0;
-        for (int c = 0; c < 12; c++)
-            present += !PQgetisnull (res, r, c) && PQgetlength (res, r, c) > 0;
-        msgpack_pack_map (pk, present);
-        for (int c = 0; c < 12; c++) {
-            if (PQgetisnull (res, r, c) || PQgetlength (res, r, c) == 0)
-                continue;
-            proto_pack_cstr (pk, keys [c]);
-            const char *v = PQgetvalue (res, r, c);
-            if (number [c])
-                msgpack_pack_int64 (pk, strtoll (v, NULL, 10));
-            else
-                proto_pack_strn (pk, v, (size_t) PQgetlength (res, r, c));
-        }
-    }
+    static const row_column_t cols [] = {
+        { "id", true }, { "kind", false }, { "department", false }, { "owner", false },
+        { "asked", false }, { "due_at", true }, { "state", false }, { "reply", false },
+        { "replied_by", false }, { "given_by", false }, { "chases", true },
+        { "ended_at", true },
+    };
+    row_pack_array (pk, res, cols, (int) (sizeof cols / sizeof cols [0]), 0);
 }
 
 //  --------------------------------------------------------------------------

@@ -8,6 +8,7 @@
  *  who — never the texts).
  */
 #include "rectification.h"
+#include "row_pack.h"
 #include "case_action.h"
 #include "case_task.h"
 #include "events.h"
@@ -270,34 +271,18 @@ s_list (s_self_t *self, msgpack_sbuffer *reply)
     PGresult *res = s_exec (self, "list", s_list_sql, 4, values, NULL, NULL);
     if (!res)
         return -1;
-    static const char *keys [] = { "task", "complaint_no", "hotspot", "department", "owner",
-                                   "asked", "due_at", "state", "reply", "replied_by",
-                                   "given_by", "ended_at" };
-    static const bool number [] = { true, false, false, false, false, false, true, false,
-                                    false, false, false, true };
+    static const row_column_t cols [] = {
+        { "task", true }, { "complaint_no", false }, { "hotspot", false },
+        { "department", false }, { "owner", false }, { "asked", false }, { "due_at", true },
+        { "state", false }, { "reply", false }, { "replied_by", false }, { "given_by", false },
+        { "ended_at", true },
+    };
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
     msgpack_pack_map (&pk, 2);
     proto_pack_kv_bool (&pk, "ok", true);
     proto_pack_cstr (&pk, "items");
-    int n = PQntuples (res);
-    msgpack_pack_array (&pk, (size_t) n);
-    for (int r = 0; r < n; r++) {
-        uint32_t present = 0;
-        for (int c = 0; c < 12; c++)
-            present += PQgetlength (res, r, c) > 0 && strcmp (PQgetvalue (res, r, c), "0") != 0;
-        msgpack_pack_map (&pk, present);
-        for (int c = 0; c < 12; c++) {
-            const char *v = PQgetvalue (res, r, c);
-            if (PQgetlength (res, r, c) == 0 || strcmp (v, "0") == 0)
-                continue;
-            proto_pack_cstr (&pk, keys [c]);
-            if (number [c])
-                msgpack_pack_int64 (&pk, strtoll (v, NULL, 10));
-            else
-                proto_pack_strn (&pk, v, (size_t) PQgetlength (res, r, c));
-        }
-    }
+    row_pack_array (&pk, res, cols, (int) (sizeof cols / sizeof cols [0]), ROW_PACK_ZERO_ABSENT);
     PQclear (res);
     return 0;
 }
