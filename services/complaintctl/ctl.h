@@ -113,6 +113,22 @@ void ctl_print_json (const json_t *json, bool pretty);
  * a message naming the variable goes to stderr first. A set but malformed
  * token is reported and *bad set (a usage error: it can never work). */
 const char *ctl_staff_token (const char *what, bool required, bool *bad);
+/* What a staff command needs to ask intake: the token (required), the
+ * timeout (--timeout-ms, else COMPLAINTS_TIMEOUT_MS) and the endpoint
+ * (--intake, else the environment's). */
+typedef struct {
+    const char *token;
+    const char *endpoint;
+    int timeout_ms;
+} ctl_intake_call_t;
+/* CTL_EXIT_OK, or CTL_EXIT_USAGE with the reason on stderr. */
+int ctl_intake_call_begin (const char *what, const char *endpoint, const char *timeout_text,
+                           ctl_intake_call_t *call);
+/* Send buf; CTL_EXIT_OK with *reply an {"ok":true} reply (the caller's
+ * reference), else the exit code with the reason on stderr (an error
+ * reply printed as ctl_reply_json_error does) and *reply NULL. */
+int ctl_intake_call (const char *what, const ctl_intake_call_t *call, const msgpack_sbuffer *buf,
+                     json_t **reply);
 /* The bank's calendar zone: COMPLAINTS_TIMEZONE, else Asia/Shanghai
  * (common/cfg.h; intake's --timezone reads the same variable). */
 const char *ctl_bank_zone (void);

@@ -8,6 +8,7 @@
  */
 #include "ctl.h"
 #include "cfg.h"
+#include "curve.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -90,6 +91,38 @@ ctl_staff_token (const char *what, bool required, bool *bad)
         return NULL;
     }
     return token;
+}
+
+int
+ctl_intake_call_begin (const char *what, const char *endpoint, const char *timeout_text,
+                       ctl_intake_call_t *call)
+{
+    bool bad;
+    call->token = ctl_staff_token (what, true, &bad);
+    if (bad || !call->token)
+        return CTL_EXIT_USAGE;
+    long timeout_ms;
+    if (ctl_timeout_ms (timeout_text, &timeout_ms))
+        return CTL_EXIT_USAGE;
+    call->timeout_ms = (int) timeout_ms;
+    call->endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+    return CTL_EXIT_OK;
+}
+
+int
+ctl_intake_call (const char *what, const ctl_intake_call_t *call, const msgpack_sbuffer *buf,
+                 json_t **reply)
+{
+    *reply = NULL;
+    int rc = ctl_request_json (CURVE_INTAKE, call->endpoint, buf, call->timeout_ms, reply);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (ctl_json_ok (*reply))
+        return CTL_EXIT_OK;
+    rc = ctl_reply_json_error (what, *reply);
+    json_decref (*reply);
+    *reply = NULL;
+    return rc;
 }
 
 const char *

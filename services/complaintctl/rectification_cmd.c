@@ -136,25 +136,18 @@ ctl_rectification (int argc, char **argv)
         s_usage (stderr);
         return CTL_EXIT_USAGE;
     }
-    bool bad;
-    const char *token = ctl_staff_token ("rectification", true, &bad);
-    if (bad || !token)
-        return CTL_EXIT_USAGE;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+    ctl_intake_call_t call;
+    int rc = ctl_intake_call_begin ("rectification", endpoint, timeout_text, &call);
+    if (rc != CTL_EXIT_OK)
+        return rc;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    rectification_pack (&buf, &r, token, text);
+    rectification_pack (&buf, &r, call.token, text);
     json_t *reply = NULL;
-    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &reply);
+    rc = ctl_intake_call ("rectification", &call, &buf, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (!ctl_json_ok (reply))
-        rc = ctl_reply_json_error ("rectification", reply);
-    else
     if (json_out) {
         char *line = json_dumps (reply, JSON_COMPACT);
         printf ("%s\n", line ? line : "{}");

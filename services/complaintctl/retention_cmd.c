@@ -83,50 +83,42 @@ ctl_retention (int argc, char **argv)
         s_usage (stderr);
         return CTL_EXIT_USAGE;
     }
-    bool bad;
-    const char *token = ctl_staff_token ("retention", true, &bad);
-    if (bad || !token)
-        return CTL_EXIT_USAGE;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+    ctl_intake_call_t call;
+    int rc = ctl_intake_call_begin ("retention", endpoint, timeout_text, &call);
+    if (rc != CTL_EXIT_OK)
+        return rc;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    records_retention_pack (&buf, token, dry_run, limit);
+    records_retention_pack (&buf, call.token, dry_run, limit);
     json_t *reply = NULL;
-    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &reply);
+    rc = ctl_intake_call ("retention run", &call, &buf, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (!ctl_json_ok (reply))
-        rc = ctl_reply_json_error ("retention run", reply);
+    json_int_t failed = json_integer_value (json_object_get (reply, "failed"));
+    if (json_out)
+        ctl_print_json (reply, false);
     else {
-        json_int_t failed = json_integer_value (json_object_get (reply, "failed"));
-        if (json_out)
-            ctl_print_json (reply, false);
-        else {
-            char cutoff [64], closed [64];
-            const json_t *cases = json_object_get (reply, "cases");
-            printf ("retention %" JSON_INTEGER_FORMAT " years: cases closed before %s%s\n",
-                    json_integer_value (json_object_get (reply, "retention_years")),
-                    ctl_format_time (json_object_get (reply, "cutoff"), cutoff, sizeof cutoff),
-                    dry_run ? " (dry run: nothing changed)" : "");
-            size_t i;
-            json_t *c;
-            json_array_foreach (cases, i, c)
-                printf ("  %s  closed %s  %s\n",
-                        json_string_value (json_object_get (c, "complaint_no")),
-                        ctl_format_time (json_object_get (c, "closed_at"), closed,
-                                         sizeof closed),
-                        json_string_value (json_object_get (c, "result")));
-            printf ("%zu due, %" JSON_INTEGER_FORMAT " anonymised, %" JSON_INTEGER_FORMAT
-                    " failed\n", json_array_size (cases),
-                    json_integer_value (json_object_get (reply, "anonymised")), failed);
-        }
-        if (failed > 0)
-            rc = CTL_EXIT_REPLY;
+        char cutoff [64], closed [64];
+        const json_t *cases = json_object_get (reply, "cases");
+        printf ("retention %" JSON_INTEGER_FORMAT " years: cases closed before %s%s\n",
+                json_integer_value (json_object_get (reply, "retention_years")),
+                ctl_format_time (json_object_get (reply, "cutoff"), cutoff, sizeof cutoff),
+                dry_run ? " (dry run: nothing changed)" : "");
+        size_t i;
+        json_t *c;
+        json_array_foreach (cases, i, c)
+            printf ("  %s  closed %s  %s\n",
+                    json_string_value (json_object_get (c, "complaint_no")),
+                    ctl_format_time (json_object_get (c, "closed_at"), closed,
+                                     sizeof closed),
+                    json_string_value (json_object_get (c, "result")));
+        printf ("%zu due, %" JSON_INTEGER_FORMAT " anonymised, %" JSON_INTEGER_FORMAT
+                " failed\n", json_array_size (cases),
+                json_integer_value (json_object_get (reply, "anonymised")), failed);
     }
+    if (failed > 0)
+        rc = CTL_EXIT_REPLY;
     json_decref (reply);
     return rc;
 }
