@@ -57,7 +57,8 @@ static const char *s_seen_sql =
     "SELECT seq FROM evidence WHERE complaint_id = $1 AND sha256 = $2 AND name = $3";
 
 static const char *s_totals_sql =
-    "SELECT count (*), coalesce (sum (size) FILTER (WHERE content IS NOT NULL), 0),"
+    "SELECT count (*) FILTER (WHERE refused IS NULL),"
+    "       coalesce (sum (size) FILTER (WHERE content IS NOT NULL), 0),"
     "       coalesce (max (seq), 0)"
     "  FROM evidence WHERE complaint_id = $1";
 
@@ -141,14 +142,11 @@ s_read (void *arg)
     PQclear (res);
     if (self->duplicate)
         return 0;
-    const char *id [] = { self->id };
-    res = s_exec (self, "totals", s_totals_sql, 1, id, NULL, NULL);
-    if (!res)
+    case_evidence_totals_t totals;
+    if (case_evidence_totals (self->pg, e->complaint_no, self->id, &totals, &self->err))
         return -1;
-    long long items = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
-    long long bytes = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
-    self->seq = strtoll (PQgetvalue (res, 0, 2), NULL, 10) + 1;
-    PQclear (res);
+    long long items = totals.items, bytes = totals.bytes;
+    self->seq = totals.next_seq;
     if (items >= EVIDENCE_MAX_ITEMS) {
         proto_error_set (&self->err, PROTO_E_TOO_LARGE, "complaint_no", "complaint %s holds"
                          " %lld items of evidence already: at most %d", e->complaint_no, items,
@@ -337,6 +335,22 @@ case_evidence_list_read (pg_session_t *pg, const char *complaint_id)
     const char *values [] = { complaint_id };
     return pg_session_exec (pg, "get_evidence", s_list_sql, 1, values, NULL, NULL,
                             PGRES_TUPLES_OK);
+}
+
+int
+case_evidence_totals (pg_session_t *pg, const char *complaint_no, const char *complaint_id,
+                      case_evidence_totals_t *totals, proto_error_t *err)
+{
+    const char *id [] = { complaint_id };
+    PGresult *res = case_action_exec (pg, "evidence", complaint_no, "totals", s_totals_sql, 1, id,
+                                      NULL, NULL, err);
+    if (!res)
+        return -1;
+    totals->items = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    totals->bytes = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
+    totals->next_seq = strtoll (PQgetvalue (res, 0, 2), NULL, 10) + 1;
+    PQclear (res);
+    return 0;
 }
 
 void

@@ -58,4 +58,16 @@ int case_evidence_get (pg_session_t *pg, const evidence_get_t *get, msgpack_sbuf
 PGresult *case_evidence_list_read (pg_session_t *pg, const char *complaint_id);
 void case_evidence_list_pack (msgpack_packer *pk, const PGresult *res);
 
+/*  What a case holds already, for the limits (the staff's evidence_add and
+ *  the mail adapter's parts count alike): items kept (a refused row holds
+ *  nothing and is not counted), their bytes, and the next seq. 0, or -1
+ *  with err set (the store failed). */
+typedef struct {
+    long long items;
+    long long bytes;
+    long long next_seq;
+} case_evidence_totals_t;
+int case_evidence_totals (pg_session_t *pg, const char *complaint_no, const char *complaint_id,
+                          case_evidence_totals_t *totals, proto_error_t *err);
+
 #endif

@@ -61,11 +61,6 @@ static const char *s_seen_sql =
     "                              OR (sha256 = $3 AND name = $4))"
     " ORDER BY seq LIMIT 1";
 
-static const char *s_totals_sql =
-    "SELECT count (*) FILTER (WHERE refused IS NULL),"
-    "       coalesce (sum (size) FILTER (WHERE content IS NOT NULL), 0),"
-    "       coalesce (max (seq), 0)"
-    "  FROM evidence WHERE complaint_id = $1";
 
 static const char *s_part_sql =
     "INSERT INTO evidence_part (complaint_id, source, part_offset, content)"
@@ -167,14 +162,11 @@ s_read (void *arg)
     PQclear (res);
     if (self->duplicate)
         return 0;
-    const char *id [] = { self->id };
-    res = s_exec (self, "totals", s_totals_sql, 1, id, NULL, NULL);
-    if (!res)
+    case_evidence_totals_t totals;
+    if (case_evidence_totals (self->pg, e->complaint_no, self->id, &totals, &self->err))
         return -1;
-    long long items = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
-    long long bytes = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
-    self->seq = strtoll (PQgetvalue (res, 0, 2), NULL, 10) + 1;
-    PQclear (res);
+    long long items = totals.items, bytes = totals.bytes;
+    self->seq = totals.next_seq;
     if (e->refused.ptr)
         s_refuse (self, "adapter_limit", "%.*s", (int) e->refused.len, e->refused.ptr);
     else
