@@ -67,7 +67,8 @@ s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *b
         if (r->req.op == REQUEST_ACT) {
             /* issue 16 (i16-followup): a service's key acting without a
              * token (case_followup.h says which may, and what) */
-            if (r->sender.authenticated && strcmp (r->sender.role, "service") == 0)
+            if (r->sender.authenticated && strcmp (r->sender.role, "service") == 0
+            &&  !r->req.u.act.token.ptr)        /* with a token it is that person's */
                 snprintf (r->req.u.act.service, sizeof r->req.u.act.service, "%s",
                           r->sender.name);
             rc = case_action_apply (pg, &r->req.u.act, cfg->review_window_days, cfg->timezone,
