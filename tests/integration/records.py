@@ -59,8 +59,8 @@ def yes(desc, cond, detail=""):
     return checks.expect_true(desc, cond, detail if isinstance(detail, str) else repr(detail))
 
 
-SECTIONS = ["registration", "classification", "handling", "outcome", "audit", "messages",
-            "clocks", "evidence"]
+SECTIONS = ["registration", "classification", "handling", "outcome", "tasks", "followup",
+            "audit", "messages", "clocks", "evidence"]
 
 
 def submit(ref, product, body, name, phone, email, *more):
@@ -131,10 +131,66 @@ def audit_count(no, action):
                    " where c.complaint_no = :'no' and a.action = :'act'", no=no, act=action)
 
 
+STAFF_CONCERNED = "柜员张三（为%s办理）" % NAME
+INCIDENT_PLACE = "浦东支行二号柜台，客户电话%s" % PHONE
+TASK_ASKED = "TASK-ASKED 请核对%s（%s）的年费扣收记录" % (NAME, PHONE)
+TASK_REPLY = "TASK-REPLY 已核对，两笔年费系重复扣收，已致电%s" % PHONE
+CUSTOMER_TEXT = "尊敬的%s：经核查，系统在同一账期重复收取了年费，已退还并致歉（电话%s）。" % (NAME, PHONE)
+OUTCOME_TEXT = "OUTCOME-TEXT 退还%s的重复年费" % NAME
+SURVEY_COMMENT = "SURVEY-COMMENT %s很满意，电话%s" % (NAME, PHONE)
+PROPOSER_TEXT = "已核实为系统重复扣费，已退还并向%s致歉，联系电话%s。" % (NAME, PHONE)
+
+
+def close_vetted(k, a, h):
+    """issue 16 (i16-integrate): A through every later part — a task to
+    payments answered, a proposal with outcomes (each with a text) and the
+    customer's answer approved by the complaint office, the call-back with
+    the survey's score and comment, closed, then determined valid."""
+    if not step("a accept", "accepted", h, a, "accept"):
+        return False
+    step("a task_give payments", "accepted", h, a, "task_give", "--department", "payments",
+         "--due", "2wd", "--text", TASK_ASKED)
+    task = sql("select max(t.id) from case_task t join complaint c on c.id = t.complaint_id"
+               " where c.complaint_no = :'no'", no=a)
+    step("a payments replies", "accepted", "guo_ying", a, "task_reply", "--task", task,
+         "--text", TASK_REPLY)
+    r = ask(k["EP"], {"op": "act", "complaint_no": a, "action": "propose",
+                      "token": lifecycle.TOKENS[h], "version": lifecycle.version(a),
+                      "outcomes": [{"kind": "refund", "amount": "300", "text": OUTCOME_TEXT},
+                                   {"kind": "apology"}],
+                      "customer_text": CUSTOMER_TEXT, "text": PROPOSER_TEXT}) or {}
+    yes("a: proposed (refund 300 with a text, apology)",
+        r.get("ok") is True and sql("select state from complaint where complaint_no = :'no'",
+                                    no=a) == "proposed", repr(r)[:300])
+    if not step("a approve", "resolved", OFFICE, a, "approve"):
+        return False
+    step("a callback reached, survey 4", "resolved", OFFICE, a, "callback",
+         "--reason", "reached", "--satisfied", "yes", "--score", "4", "--text",
+         "回访：客户满意")
+    # The comment comes only through the web form (survey.py tests that
+    # path, with the link from the customer's e-mail); here it is written
+    # into the answered survey as the web's `survey` would have, because
+    # what is tested is that the retention scrubs it.
+    expect("a: the survey answered at the call-back (4, callback)", "4|callback",
+           sql("select s.score || '|' || s.channel from survey s join complaint c"
+               " on c.id = s.complaint_id where c.complaint_no = :'no'", no=a))
+    sql("update survey s set comment = :'t' from complaint c where c.id = s.complaint_id"
+        " and c.complaint_no = :'no'", no=a, t=SURVEY_COMMENT)
+    ok = step("a close", "closed", h, a, "close", "--reason", "satisfied")
+    step("a determine valid", "closed", OFFICE, a, "determine", "--reason", "valid",
+         "--text", "年费规则未充分告知，投诉成立")
+    k.update(TASK=task)
+    return ok
+
+
 def case_file(k):
     note("--- a: case A, driven to closed, with a document")
+    # issue 16 (i16-integrate): A also carries every later part's text
+    # with the customer's name and phone in it: the incident's fields, a
+    # task and its reply, the vetted outcomes and answer, the survey comment
     a = submit("rec-a", "信用卡", "我是%s，电话%s。信用卡年费被重复收取两次，要求退还。" % (NAME, PHONE),
-               NAME, PHONE, EMAIL)
+               NAME, PHONE, EMAIL, "--staff-concerned", STAFF_CONCERNED,
+               "--incident-at", "2026-11-20 10:00", "--incident-place", INCIDENT_PLACE)
     if not a or not wait_assigned(a):
         return False
     h = handler(a)
@@ -149,7 +205,7 @@ def case_file(k):
     expect("a: the file of an open case: exit 1", 1, rc)
     yes("a: error invalid_transition naming closed", "invalid_transition" in e
                 and "closed" in e, e.strip())
-    if not close_case("a", a, "已核实为系统重复扣费，已退还并向%s致歉，联系电话%s。" % (NAME, PHONE)):
+    if not close_vetted(k, a, h):
         return False
     wait_sql("a: the notifier sent the customer's messages",
              "select count(*) >= 2 from notification where complaint_no = :'no'"
@@ -191,7 +247,8 @@ def case_file(k):
                 any("assign" in r[1] and h in r[4] for r in hrows if len(r) == 5), hrows)
     arows = [r for r in doc.rows.get("audit", []) if len(r) == 7][1:]
     expect("b: audit: every action, oldest first, the export last",
-           ["assign", "evidence", "accept", "resolve", "feedback", "close", "casefile"],
+           ["assign", "evidence", "accept", "task_give", "task_reply", "propose", "approve",
+            "callback", "close", "determine", "casefile"],
            [r[3] for r in arows])
     yes("b: audit: each time in the bank's zone (+08:00)",
                 arows and all(r[0].endswith("+08:00") for r in arows), [r[0] for r in arows])
@@ -207,14 +264,37 @@ def case_file(k):
                 "acknowledge" in doc.sections.get("clocks", "")
                 and "+08:00" in doc.sections.get("clocks", ""),
                 doc.sections.get("clocks", "")[:300])
-    erows = [r for r in doc.rows.get("evidence", []) if len(r) == 9][1:]
+    erows = [r for r in doc.rows.get("evidence", []) if len(r) == 10][1:]
     expect("b: evidence: name, kind, type, size, sha256, uploader",
            [["1", DOC_NAME, "document", "application/pdf", str(len(k["DOC"])),
              hashlib.sha256(k["DOC"]).hexdigest(), "%s (handler)" % h]],
            [r[:7] for r in erows])
     outcome = doc.sections.get("outcome", "")
-    yes("b: outcome: explanation, satisfied, closed", "explanation" in outcome
+    yes("b: outcome: refund, closed", "refund" in outcome
                 and "+08:00" in outcome, outcome[:300])
+    # issue 16 (i16-integrate): the later parts in the file
+    yes("b: outcome: each outcome with its amount and text, the customer's answer,"
+        " proposed by the handler, approved by the office",
+        "refund 300.00 CNY — " + OUTCOME_TEXT in outcome and "apology" in outcome
+        and CUSTOMER_TEXT in outcome
+        and ["提出方案 Proposed by", h] in doc.rows.get("outcome", [])
+        and ["审核通过 Approved by", OFFICE] in doc.rows.get("outcome", []),
+        (outcome[:600], doc.rows.get("outcome")))
+    trows = [r for r in doc.rows.get("tasks", []) if len(r) == 8][1:]
+    yes("b: tasks: payments' task, given by the handler, done, replied by guo_ying,"
+        " what was asked and the reply",
+        len(trows) == 1 and trows[0][1] == "task" and trows[0][2] == "payments"
+        and trows[0][3] == h and trows[0][5] == "done" and trows[0][6] == "guo_ying"
+        and TASK_ASKED in trows[0][7] and TASK_REPLY in trows[0][7]
+        and trows[0][4].endswith("+08:00"), trows)
+    fu = doc.sections.get("followup", "")
+    yes("b: follow-up: the survey (score 4, callback, its comment), the determination,"
+        " the call-back attempt", "4" in fu and "callback" in fu and SURVEY_COMMENT in fu
+        and "valid" in fu and "reached" in fu and "+08:00" in fu, fu[:600])
+    reg2 = doc.sections.get("registration", "")
+    yes("b: registration: the incident (staff concerned, when, where)",
+        STAFF_CONCERNED in reg2 and INCIDENT_PLACE in reg2
+        and "2026-11-20 10:00" in reg2, reg2[-400:])
 
     rc, o, e = ctl(OFFICE, "casefile", a, "--json")
     try:
@@ -226,6 +306,21 @@ def case_file(k):
     expect("b: --json: evidence sha256, messages listed", (hashlib.sha256(k["DOC"]).hexdigest(),
                                                             True),
            (((j.get("evidence") or [{}])[0]).get("sha256"), len(j.get("messages") or []) >= 2))
+    jt = (j.get("tasks") or [{}])[0]
+    expect("b: --json: outcomes, customer_text, proposed_by, the task, the survey, the"
+           " determination, the incident",
+           ([("refund", "300.00", OUTCOME_TEXT), ("apology", None, None)], CUSTOMER_TEXT, h,
+            (TASK_ASKED, TASK_REPLY, "done"), (4, "callback", SURVEY_COMMENT), "valid",
+            STAFF_CONCERNED, INCIDENT_PLACE),
+           ([(o.get("kind"), o.get("amount"), o.get("text")) for o in j.get("outcomes") or []],
+            j.get("customer_text"), j.get("proposed_by"),
+            (jt.get("asked"), jt.get("reply"), jt.get("state")),
+            ((j.get("survey") or {}).get("score"), (j.get("survey") or {}).get("channel"),
+             (j.get("survey") or {}).get("comment")), j.get("determination"),
+            j.get("staff_concerned"), j.get("incident_place")))
+    yes("b: --json: the approval in the trail, by the office",
+        any(x.get("action") == "approve" and x.get("actor") == OFFICE
+            for x in j.get("actions") or []), [x.get("action") for x in j.get("actions") or []])
     rc, o, e = ctl(h, "casefile", a, "-o", os.path.join(lifecycle.ARGS.out, "by-handler.html"))
     expect("b: the case's own handler may export it", 0, rc)
     expect("b: three exports, three rows", n0 + 3, audit_count(a, "casefile"))
@@ -271,6 +366,8 @@ def knowledge_base(k):
     note("  summary: %s\n  answer: %s" % (summary, answer))
     yes("c: A's texts kept: the fee, the refund", "年费" in summary and "退还" in answer,
                 (summary, answer))
+    yes("c: A's default answer is the vetted customer_text, not the internal text",
+        answer.startswith("尊敬的") and "已核实为系统重复扣费" not in answer, answer)
     yes("c: A's texts without the customer's name or phone",
                 NAME not in summary + answer and PHONE not in summary + answer,
                 (summary, answer))
@@ -393,6 +490,26 @@ def retention(k):
                   " on c.id = a.complaint_id where c.complaint_no = :'no'", no=a)
     yes("d: A's audit details scrubbed (the resolve text, the file's name)",
                 NAME not in details and PHONE not in details and "致歉" in details, details[:300])
+    # issue 16 (i16-integrate): the later parts' texts
+    others = sql("select concat_ws(' | ', c.customer_text, c.staff_concerned, c.incident_place,"
+                 " (select string_agg(o.text, ' ') from complaint_outcome o"
+                 "   where o.complaint_id = c.id),"
+                 " (select string_agg(t.asked || ' ' || coalesce(t.reply, ''), ' ')"
+                 "   from case_task t where t.complaint_id = c.id),"
+                 " (select s.comment from survey s where s.complaint_id = c.id))"
+                 " from complaint c where c.complaint_no = :'no'", no=a)
+    note("  the later parts' texts after: " + others)
+    yes("d: customer_text, outcome text, task asked/reply, survey comment, incident:"
+        " no name, no phone left", NAME not in others and PHONE not in others, others)
+    yes("d: ... each still there, scrubbed (not erased)",
+        all(w in others for w in ("尊敬的", "OUTCOME-TEXT", "TASK-ASKED", "TASK-REPLY",
+                                  "SURVEY-COMMENT", "浦东支行")), others)
+    yes("d: the staff concerned kept for accountability (张三), the customer's name masked",
+        "柜员张三" in others, others)
+    expect("d: the anonymise row counts them (texts_scrubbed: outcome, task, survey = 3)", "3",
+           sql("select a.details->>'texts_scrubbed' from case_action a join complaint c"
+               " on c.id = a.complaint_id where c.complaint_no = :'no'"
+               " and a.action = 'anonymise'", no=a))
     expect("d: A's evidence: bytes gone, hash and size kept, name scrubbed",
            "t|t|%s|%d|t" % (hashlib.sha256(k["DOC"]).hexdigest(), len(k["DOC"])),
            sql("select content is null, erased_at is not null, encode(sha256, 'hex'), size,"
