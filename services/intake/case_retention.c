@@ -82,7 +82,8 @@ static const char *s_action_update_sql =
     "UPDATE case_action SET details = $2::jsonb WHERE id = $1";
 
 static const char *s_evidence_sql =
-    "SELECT seq, name FROM evidence WHERE complaint_id = $1 AND erased_at IS NULL ORDER BY seq";
+    "SELECT seq, name, content IS NOT NULL FROM evidence"
+    " WHERE complaint_id = $1 AND erased_at IS NULL ORDER BY seq";
 static const char *s_evidence_erase_sql =
     "UPDATE evidence SET content = NULL, name = $3, erased_at = app_now (),"
     "  source = CASE WHEN source IS NULL THEN NULL ELSE 'anonymised:' || seq END"
@@ -242,7 +243,10 @@ s_erase_evidence (s_case_t *self)
         rc = u ? 0 : -1;
         PQclear (u);
         free (name);
-        self->evidence_erased++;
+        /* issue 16 (i16-integrate): counted when there were bytes to
+         * delete; a refused attachment (035) or a recording's reference
+         * has none, and only its name and source change */
+        self->evidence_erased += PQgetvalue (res, r, 2) [0] == 't';
     }
     PQclear (res);
     return rc;

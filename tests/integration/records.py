@@ -52,6 +52,8 @@ OFFICE = "li_na"            # the complaint office
 OUTSIDER = "wu_xia"         # retail_lending's handler: a card case is not hers
 NAME, PHONE, EMAIL = "王小明", "13900001111", "wang.xm@example.com"
 DOC_NAME = "王小明-信用卡账单.pdf"
+REFUSED_NAME = "王小明-回单.pdf"
+MAIL_SOURCE = "rec-a-%d@mail.example.net" % os.getpid()
 
 
 def yes(desc, cond, detail=""):
@@ -201,6 +203,25 @@ def case_file(k):
         f.write(data)
     rc, o, e = ctl(h, "evidence", "add", a, path)
     expect("a: evidence add", 0, rc)
+    # issue 16 (i16-integrate): an e-mail attachment refused (its parts do
+    # not join to the declared hash: the file says NOT KEPT) and another
+    # left half-sent (a part waiting in evidence_part: the retention
+    # deletes it), both on intake's socket with the mail adapter's key
+    def part(source, name, data, size, sha):
+        return ask(k["EP"], {"op": "evidence_add", "complaint_no": a, "kind": "email_attachment",
+                             "name": name, "media_type": "application/pdf", "source": source,
+                             "size": size, "sha256": sha, "offset": 0, "content": data},
+                   10000, key="mail") or {}
+    r1 = part(MAIL_SOURCE + "#1", REFUSED_NAME, b"x" * 10, 10, "00" * 32)
+    r2 = part(MAIL_SOURCE + "#2", "half.pdf", b"y" * 10, 20,
+              hashlib.sha256(b"y" * 20).hexdigest())
+    yes("a: a mail attachment refused (hash), another held half-sent",
+        r1.get("ok") is not None and r2.get("ok") is True and r2.get("complete") is False
+        and sql_int("select count(*) from evidence_part p join complaint c on c.id ="
+                    " p.complaint_id where c.complaint_no = :'no'", no=a) == 1
+        and sql("select refused is not null from evidence e join complaint c on c.id ="
+                " e.complaint_id where c.complaint_no = :'no' and e.seq = 2", no=a) == "t",
+        (r1, r2))
     rc, o, e = ctl(OFFICE, "casefile", a, "-o", os.path.join(lifecycle.ARGS.out, "open.html"))
     expect("a: the file of an open case: exit 1", 1, rc)
     yes("a: error invalid_transition naming closed", "invalid_transition" in e
@@ -247,7 +268,7 @@ def case_file(k):
                 any("assign" in r[1] and h in r[4] for r in hrows if len(r) == 5), hrows)
     arows = [r for r in doc.rows.get("audit", []) if len(r) == 7][1:]
     expect("b: audit: every action, oldest first, the export last",
-           ["assign", "evidence", "accept", "task_give", "task_reply", "propose", "approve",
+           ["assign", "evidence", "evidence", "accept", "task_give", "task_reply", "propose", "approve",
             "callback", "close", "determine", "casefile"],
            [r[3] for r in arows])
     yes("b: audit: each time in the bank's zone (+08:00)",
@@ -268,7 +289,10 @@ def case_file(k):
     expect("b: evidence: name, kind, type, size, sha256, uploader",
            [["1", DOC_NAME, "document", "application/pdf", str(len(k["DOC"])),
              hashlib.sha256(k["DOC"]).hexdigest(), "%s (handler)" % h]],
-           [r[:7] for r in erows])
+           [r[:7] for r in erows[:1]])
+    yes("b: evidence: the refused attachment listed, NOT KEPT with why; the kept one not",
+        len(erows) == 2 and erows[1][1] == REFUSED_NAME and erows[1][9].startswith("NOT KEPT")
+        and erows[0][9] == "—", erows)
     outcome = doc.sections.get("outcome", "")
     yes("b: outcome: refund, closed", "refund" in outcome
                 and "+08:00" in outcome, outcome[:300])
@@ -514,7 +538,19 @@ def retention(k):
            "t|t|%s|%d|t" % (hashlib.sha256(k["DOC"]).hexdigest(), len(k["DOC"])),
            sql("select content is null, erased_at is not null, encode(sha256, 'hex'), size,"
                " position(:'name' in name) = 0 from evidence e join complaint c"
-               " on c.id = e.complaint_id where c.complaint_no = :'no'", no=a, name=NAME))
+               " on c.id = e.complaint_id where c.complaint_no = :'no' and e.seq = 1",
+               no=a, name=NAME))
+    expect("d: the refused attachment: name scrubbed, its Message-ID source anonymised;"
+           " the half-sent part deleted (counted)",
+           ("t|anonymised:2", 0, "1"),
+           (sql("select position(:'name' in name) = 0, source from evidence e join complaint c"
+                " on c.id = e.complaint_id where c.complaint_no = :'no' and e.seq = 2",
+                no=a, name=NAME),
+            sql_int("select count(*) from evidence_part p join complaint c on c.id ="
+                    " p.complaint_id where c.complaint_no = :'no'", no=a),
+            sql("select a.details->>'parts_deleted' from case_action a join complaint c"
+                " on c.id = a.complaint_id where c.complaint_no = :'no'"
+                " and a.action = 'anonymise'", no=a)))
     expect("d: the notifier's messages of A: no address, no text", 0,
            sql_int("select count(*) from notification where complaint_no = :'no'"
                    " and (address is not null or body <> '')", no=a))
