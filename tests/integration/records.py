@@ -164,6 +164,10 @@ def close_vetted(k, a, h):
     yes("a: proposed (refund 300 with a text, apology)",
         r.get("ok") is True and sql("select state from complaint where complaint_no = :'no'",
                                     no=a) == "proposed", repr(r)[:300])
+    # the customer may be called while the proposal is vetted, as in any
+    # other open state (the contact action's states, issue 16 integration)
+    step("a contact while vetted", "proposed", h, a, "contact", "--reason", "phone",
+         "--text", "告知客户方案正在审核")
     if not step("a approve", "resolved", OFFICE, a, "approve"):
         return False
     step("a callback reached, survey 4", "resolved", OFFICE, a, "callback",
@@ -268,7 +272,7 @@ def case_file(k):
                 any("assign" in r[1] and h in r[4] for r in hrows if len(r) == 5), hrows)
     arows = [r for r in doc.rows.get("audit", []) if len(r) == 7][1:]
     expect("b: audit: every action, oldest first, the export last",
-           ["assign", "evidence", "evidence", "accept", "task_give", "task_reply", "propose", "approve",
+           ["assign", "evidence", "evidence", "accept", "task_give", "task_reply", "propose", "contact", "approve",
             "callback", "close", "determine", "casefile"],
            [r[3] for r in arows])
     yes("b: audit: each time in the bank's zone (+08:00)",
