@@ -20,6 +20,13 @@ intake, router (the real directory), watchdog and notifier (smtp-sink):
      E by an English word in another form (stemming), each by its class,
      neither by the other's word; promoting again replaces (one entry);
      a new similar case C shows A as a suggestion in `show`
+  issue 16 integration: A also has the incident fields, a task to payments
+     answered, a proposal (outcomes with a text, the customer's answer)
+     approved by the office with a contact while vetted, the call-back's
+     survey (its comment), the determination, a refused mail attachment and
+     a half-sent one — all in the file (HTML and JSON), the vetted answer as
+     the knowledge base's default, and all scrubbed by the retention (the
+     staff concerned kept), the part deleted, the Message-ID anonymised
   d  retention: nothing due at first; refused to a handler; the store's
      clock moved 6 years on; case B closed then (recent); --dry-run lists A
      and not B and changes nothing; the run anonymises A only: identity,
