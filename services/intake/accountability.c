@@ -19,7 +19,10 @@ static const char *s_list_sql =
     "SELECT a.id, a.trigger, coalesce (c.complaint_no, ''), coalesce (a.hotspot, ''),"
     "       coalesce (a.department, ''), " MS ("a.opened_at") ", coalesce (a.outcome, ''),"
     "       coalesce (a.outcome_note, ''), coalesce (a.decided_by, ''),"
-    "       coalesce (" MS ("a.decided_at") ", 0)"
+    "       coalesce (" MS ("a.decided_at") ", 0),"
+    /* issue 16 (i16-integrate): the staff the customer named (046), which
+     * the managers who decide need to see (migration 046 says so) */
+    "       coalesce (c.staff_concerned, '')"
     "  FROM accountability_item a LEFT JOIN complaint c ON c.id = a.complaint_id"
     " WHERE $1::boolean OR a.outcome IS NULL"
     " ORDER BY a.id DESC LIMIT 500";
@@ -34,9 +37,11 @@ s_list (pg_session_t *pg, const accountability_t *req, msgpack_sbuffer *reply,
     if (!res)
         return -1;
     static const char *keys [] = { "item", "trigger", "complaint_no", "hotspot", "department",
-                                   "opened_at", "outcome", "note", "decided_by", "decided_at" };
+                                   "opened_at", "outcome", "note", "decided_by", "decided_at",
+                                   "staff_concerned" };
     static const bool number [] = { true, false, false, false, false, true, false, false,
-                                    false, true };
+                                    false, true, false };
+    enum { NKEYS = sizeof keys / sizeof keys [0] };
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
     msgpack_pack_map (&pk, 2);
@@ -46,10 +51,10 @@ s_list (pg_session_t *pg, const accountability_t *req, msgpack_sbuffer *reply,
     msgpack_pack_array (&pk, (size_t) n);
     for (int r = 0; r < n; r++) {
         uint32_t present = 0;
-        for (int c = 0; c < 10; c++)
+        for (int c = 0; c < NKEYS; c++)
             present += PQgetlength (res, r, c) > 0 && strcmp (PQgetvalue (res, r, c), "0") != 0;
         msgpack_pack_map (&pk, present);
-        for (int c = 0; c < 10; c++) {
+        for (int c = 0; c < NKEYS; c++) {
             const char *v = PQgetvalue (res, r, c);
             if (PQgetlength (res, r, c) == 0 || strcmp (v, "0") == 0)
                 continue;
