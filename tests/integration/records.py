@@ -331,6 +331,9 @@ def case_file(k):
         STAFF_CONCERNED in reg2 and INCIDENT_PLACE in reg2
         and "2026-11-20 10:00" in reg2, reg2[-400:])
 
+    rc, o, e = ctl(OFFICE, "show", a)
+    yes("b: show prints the survey's comment", "survey comment" in o and SURVEY_COMMENT in o,
+        o[-800:])
     rc, o, e = ctl(OFFICE, "casefile", a, "--json")
     try:
         j = json.loads(o)
