@@ -44,6 +44,7 @@ import hashlib
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -290,6 +291,11 @@ def case_file(k):
     yes("b: messages: the customer's e-mails, sent, to the address, times +08:00",
         sum(1 for r in mrows if r[1].startswith("customer") and r[4] == "sent"
             and r[3] == EMAIL and r[0].count("+08:00") == 2) >= 2, mrows)
+    # issue 16 (i16-integrate): the resolution e-mail's survey link is in the
+    # file, its secret withheld (staff must not answer for the customer)
+    survey_links = re.findall(r"survey\?t=%s\.(\S{32})" % a, text)
+    yes("b: messages: the survey link is there, its token withheld (no hex)",
+        survey_links and all(t == "*" * 32 for t in survey_links), survey_links)
     yes("b: messages: the handler's notice of the assignment",
         any(r[1] == "handler (%s)" % h and "202" in r[5] for r in mrows), mrows)
     yes("b: clocks: the stages with their deadlines",
