@@ -175,8 +175,11 @@ static const lifecycle_action_t s_actions [] = {
       0, FIELD_TEXT, "complaint.withdrawn",
       "the customer withdrew the complaint" },
     /* issue 15 (ACTIONS): what the deadlines are measured by */
+    /* issue 16 (i16-integrate): also while a proposal is vetted: the
+     * customer may be called in that time like in any other open one */
     { "contact", B(ASSIGNED) | B(ACCEPTED) | B(INVESTIGATING) | B(AWAITING_CUSTOMER)
-                 | B(RESOLVED) | B(UNDER_REVIEW) | B(REOPENED), LIFECYCLE_SAME, H | SV | C,
+                 | B(RESOLVED) | B(UNDER_REVIEW) | B(REOPENED) | B(PROPOSED), LIFECYCLE_SAME,
+      H | SV | C,
       FIELD_REASON | FIELD_TEXT, 0, "complaint.contacted",
       "staff reached the customer (a call, a message, a letter, a visit); the text stays in"
       " the audit trail" },

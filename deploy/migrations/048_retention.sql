@@ -18,6 +18,13 @@ SET LOCAL ROLE complaints_owner;
 --                 set), its name scrubbed; kind, type, size and SHA-256 stay:
 --                 the file still proves what was handed in and when.
 --   notification  asked through notification_erase_identity (047).
+--   the later parts of issue 16 (services/intake/case_retention_texts.c):
+--                 complaint.customer_text, staff_concerned, incident_place,
+--                 complaint_outcome.text, case_task.asked / reply,
+--                 survey.comment, accountability_item.outcome_note scrubbed
+--                 the same way; evidence_part rows (an attachment never
+--                 joined) deleted; an e-mail attachment's source (its
+--                 Message-ID) becomes 'anonymised:<seq>'.
 --
 -- The audit trail and the evidence stay append-only for everything else:
 -- their triggers let an UPDATE through only inside a transaction that set
@@ -66,5 +73,6 @@ BEGIN
     RAISE EXCEPTION 'case_action is append-only' USING ERRCODE = 'restrict_violation';
 END $$;
 
-GRANT UPDATE (content, name, erased_at) ON evidence TO complaints_intake;
+GRANT UPDATE (content, name, erased_at, source) ON evidence TO complaints_intake;
+GRANT UPDATE (text) ON complaint_outcome TO complaints_intake;
 GRANT UPDATE (details) ON case_action TO complaints_intake;

@@ -188,6 +188,12 @@ static const struct {
     { "accepted", "accepted", "已受理" },
     { "investigating", "investigating", "调查中" },
     { "awaiting_customer", "awaiting the customer", "待客户补充" },
+    /* issue 16 (i16-integrate): the other open states an at-risk case may
+     * be in (vetting's proposed among them) */
+    { "proposed", "proposed, awaiting vetting", "方案待审核" },
+    { "resolved", "resolved", "已处理" },
+    { "under_review", "under review", "复核中" },
+    { "reopened", "reopened", "重新处理" },
 };
 
 

@@ -126,6 +126,8 @@ ctl_accountability (int argc, char **argv)
                     ctl_format_time (json_object_get (it, "opened_at"), opened, sizeof opened),
                     *s_str (it, "outcome") ? "outcome " : "undecided",
                     s_str (it, "outcome"));
+            if (*s_str (it, "staff_concerned"))     /* issue 16 (i16-integrate) */
+                printf ("    staff concerned: %s\n", s_str (it, "staff_concerned"));
         }
     }
     json_decref (reply);

@@ -219,6 +219,10 @@ s_registration (FILE *out, const json_t *k)
     s_kv (out, k, "主题 Subject", "subject", false);
     s_kv (out, k, "投诉内容 Complaint", "body", false);
     s_kv (out, k, "诉求 Demand", "demand", false);
+    /* issue 16 (i16-integrate): the incident (046) */
+    s_kv (out, k, "涉及员工 Staff concerned", "staff_concerned", false);
+    s_kv (out, k, "事发时间 Incident at", "incident_at", true);
+    s_kv (out, k, "事发地点 Incident place", "incident_place", false);
     fputs ("</table>\n</section>\n", out);
 }
 
@@ -272,6 +276,60 @@ s_handling (FILE *out, const json_t *k)
     fputs ("</tr>\n</table>\n</section>\n", out);
 }
 
+/* The last actor of an action, from the audit trail (NULL: none). */
+static const char *
+s_last_actor (const json_t *k, const char *action)
+{
+    const char *actor = NULL;
+    size_t i;
+    json_t *a;
+    json_array_foreach (json_object_get (k, "actions"), i, a) {
+        const char *name = s_str (a, "action");
+        if (name && strcmp (name, action) == 0)
+            actor = s_str (a, "actor");
+    }
+    return actor;
+}
+
+/* issue 16 (i16-integrate): the vetted decision — each outcome on its
+ * own line (kind, amount, its text), the answer the customer read, who
+ * proposed and who approved (the last `approve` in the trail). */
+static void
+s_decision (FILE *out, const json_t *k)
+{
+    const json_t *outcomes = json_object_get (k, "outcomes");
+    if (json_is_array (outcomes) && json_array_size (outcomes) > 0) {
+        fputs ("<tr><th>各项结果 Outcomes</th><td id=\"outcomes\"><pre>", out);
+        size_t i;
+        json_t *o;
+        json_array_foreach (outcomes, i, o) {
+            const char *amount = s_str (o, "amount"), *text = s_str (o, "text");
+            if (i)
+                fputc ('\n', out);
+            html_escape (out, s_str (o, "kind"));
+            if (amount) {
+                fputc (' ', out);
+                html_escape (out, amount);
+                fputc (' ', out);
+                html_escape (out, s_str (o, "currency") ? s_str (o, "currency") : "CNY");
+            }
+            if (text) {
+                fputs (" — ", out);
+                html_escape (out, text);
+            }
+        }
+        fputs ("</pre></td></tr>\n", out);
+    }
+    s_kv (out, k, "给客户的答复 Answer to the customer", "customer_text", false);
+    s_kv (out, k, "提出方案 Proposed by", "proposed_by", false);
+    const char *approver = s_last_actor (k, "approve");
+    if (approver) {
+        fputs ("<tr><th>审核通过 Approved by</th>", out);
+        s_cell (out, approver);
+        fputs ("</tr>\n", out);
+    }
+}
+
 static void
 s_outcome (FILE *out, const json_t *k)
 {
@@ -286,7 +344,7 @@ s_outcome (FILE *out, const json_t *k)
     s_kv (out, k, "重复于 Duplicate of", "duplicate_of", false);
     s_kv (out, k, "合并 Merged", "merged", false);
     s_kv (out, k, "结案 Closed", "closed_at", true);
-    s_kv (out, k, "外部结果 Outcomes", "outcomes", false);
+    s_decision (out, k);
     fputs ("</table>\n</section>\n", out);
 }
 
@@ -387,7 +445,8 @@ s_evidence (FILE *out, const json_t *k)
     s_section (out, "evidence", "证据 Evidence");
     static const char *const labels [] = { "#", "名称 Name", "类型 Kind", "媒体类型 Media type",
                                            "大小 Size (B)", "SHA-256", "提交人 Uploader",
-                                           "时间 Stored", "内容已删除 Bytes erased", NULL };
+                                           "时间 Stored", "内容已删除 Bytes erased",
+                                           "未保留 Not kept", NULL };
     s_head_row (out, labels);
     size_t i;
     json_t *e;
@@ -407,6 +466,84 @@ s_evidence (FILE *out, const json_t *k)
         s_cell (out, who);
         s_time_cell (out, json_object_get (e, "stored_at"));
         s_time_cell (out, json_object_get (e, "erased_at"));
+        /* issue 16 (i16-integrate): an attachment refused (035) is listed
+         * with why, and said plainly: the bank does not hold it */
+        const char *refused = s_str (e, "refused");
+        if (refused) {
+            char why [512];
+            snprintf (why, sizeof why, "NOT KEPT 未保留: %s", refused);
+            s_cell (out, why);
+        }
+        else
+            s_cell (out, NULL);
+        fputs ("</tr>\n", out);
+    }
+    fputs ("</table>\n</section>\n", out);
+}
+
+/* issue 16 (i16-integrate): the tasks given to cooperating departments
+ * and the rectification items, with what was asked and answered. */
+static void
+s_tasks (FILE *out, const json_t *k)
+{
+    s_section (out, "tasks", "协办与整改 Tasks and rectification");
+    static const char *const labels [] = { "#", "类型 Kind", "部门 Department", "交办 Given by",
+                                           "期限 Due", "状态 State", "回复人 Replied by",
+                                           "要求 / 回复 Asked / Reply", NULL };
+    s_head_row_wide (out, labels, true);
+    size_t i;
+    json_t *t;
+    char buf [64];
+    json_array_foreach (json_object_get (k, "tasks"), i, t) {
+        fputs ("<tr>", out);
+        s_cell (out, s_text (json_object_get (t, "id"), buf, sizeof buf));
+        s_cell (out, s_str (t, "kind"));
+        s_cell (out, s_str (t, "department"));
+        s_cell (out, s_str (t, "given_by"));
+        s_time_cell (out, json_object_get (t, "due_at"));
+        s_cell (out, s_str (t, "state"));
+        s_cell (out, s_str (t, "replied_by"));
+        fputs ("<td><pre>", out);
+        html_escape (out, s_str (t, "asked"));
+        fputs ("\n— ", out);
+        html_escape (out, s_str (t, "reply") ? s_str (t, "reply") : "(no reply)");
+        fputs ("</pre></td></tr>\n", out);
+    }
+    fputs ("</table>\n</section>\n", out);
+}
+
+/* issue 16 (i16-integrate): the follow-up — the satisfaction survey
+ * (sent, valid until, answered: score, channel, comment) and every
+ * call-back attempt (also in the audit trail; here on their own). */
+static void
+s_followup (FILE *out, const json_t *k)
+{
+    s_section (out, "followup", "回访与满意度 Follow-up and survey");
+    fputs ("<table class=\"kv\">\n", out);
+    const json_t *survey = json_object_get (k, "survey");
+    if (json_is_object (survey)) {
+        s_kv (out, survey, "调查有效至 Survey valid until", "expires_at", true);
+        s_kv (out, survey, "回答时间 Answered", "answered_at", true);
+        s_kv (out, survey, "评分 Score (1-5)", "score", false);
+        s_kv (out, survey, "回答渠道 Answered by", "channel", false);
+        s_kv (out, survey, "客户意见 Comment", "comment", false);
+    }
+    else
+        fputs ("<tr><th>满意度调查 Survey</th><td>—</td></tr>\n", out);
+    s_kv (out, k, "有效投诉认定 Determination", "determination", false);
+    fputs ("</table>\n", out);
+    static const char *const labels [] = { "时间 Time", "回访人 By", "结果 Result", NULL };
+    s_head_row (out, labels);
+    size_t i;
+    json_t *a;
+    json_array_foreach (json_object_get (k, "actions"), i, a) {
+        const char *name = s_str (a, "action");
+        if (!name || strcmp (name, "callback"))
+            continue;
+        fputs ("<tr>", out);
+        s_time_cell (out, json_object_get (a, "at"));
+        s_cell (out, s_str (a, "actor"));
+        s_cell (out, s_str (json_object_get (a, "details"), "reason"));
         fputs ("</tr>\n", out);
     }
     fputs ("</table>\n</section>\n", out);
@@ -438,6 +575,8 @@ s_html (FILE *out, const json_t *k)
     s_classification (out, k);
     s_handling (out, k);
     s_outcome (out, k);
+    s_tasks (out, k);                   /* issue 16 (i16-integrate) */
+    s_followup (out, k);
     s_audit (out, k);
     s_messages (out, k);
     s_clocks (out, k);

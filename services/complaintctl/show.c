@@ -451,6 +451,9 @@ s_print_case (const json_t *kase)
                       ctl_format_time (json_object_get (survey, "expires_at"), when,
                                        sizeof when));
         s_line ("survey", buf);
+        /* issue 16 (i16-integrate): the customer's comment (the staff get
+         * carries it since the integration) */
+        s_line ("survey comment", json_string_value (json_object_get (survey, "comment")));
     }
     s_field (kase, "determination", "determination");
     //  A referred complaint: who referred it, their ticket, and when they

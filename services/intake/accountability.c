@@ -20,7 +20,10 @@ static const char *s_list_sql =
     "SELECT a.id, a.trigger, coalesce (c.complaint_no, ''), coalesce (a.hotspot, ''),"
     "       coalesce (a.department, ''), " MS ("a.opened_at") ", coalesce (a.outcome, ''),"
     "       coalesce (a.outcome_note, ''), coalesce (a.decided_by, ''),"
-    "       coalesce (" MS ("a.decided_at") ", 0)"
+    "       coalesce (" MS ("a.decided_at") ", 0),"
+    /* issue 16 (i16-integrate): the staff the customer named (046), which
+     * the managers who decide need to see (migration 046 says so) */
+    "       coalesce (c.staff_concerned, '')"
     "  FROM accountability_item a LEFT JOIN complaint c ON c.id = a.complaint_id"
     " WHERE $1::boolean OR a.outcome IS NULL"
     " ORDER BY a.id DESC LIMIT 500";
@@ -38,7 +41,7 @@ s_list (pg_session_t *pg, const accountability_t *req, msgpack_sbuffer *reply,
         { "item", true }, { "trigger", false }, { "complaint_no", false },
         { "hotspot", false }, { "department", false }, { "opened_at", true },
         { "outcome", false }, { "note", false }, { "decided_by", false },
-        { "decided_at", true },
+        { "decided_at", true }, { "staff_concerned", false },
     };
     msgpack_packer pk;
     msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);

@@ -79,6 +79,7 @@
 #include "case_action.h"
 #include "case_vetting.h"               /* issue 16 (i16-vetting) */
 #include "case_task.h"
+#include "case_task_end.h"                 /* issue 16 (i16-integrate) */
 #include "case_followup.h"
 #include "event.h"
 #include "events.h"
@@ -881,6 +882,10 @@ s_write (s_act_t *self)
     if (case_task_action (act->action)                              /* issue 16 (i16-tasks) */
     &&  case_task_write (self->pg, act, &self->staff, self->id, s_opt (self->department),
                          &self->task, &self->err))
+        return -1;
+    int tasks_ended;                          /* issue 16 (i16-integrate): case_task_end.h */
+    if (case_task_end_with_case (self->pg, act->complaint_no, self->id, self->to, &tasks_ended,
+                                 &self->err))
         return -1;
 
     msgpack_sbuffer data;

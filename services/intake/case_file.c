@@ -106,6 +106,30 @@ s_write (void *arg)
     return 0;
 }
 
+/* issue 16 (i16-integrate): the resolution message carries the survey
+ * link, whose token ("<complaint_no>.<32 hex>", migration 041) lets its
+ * holder answer the survey as the customer. The file is for staff and
+ * auditors, who must not be able to answer it for the customer (the survey
+ * measures the customer's view of the staff), so the secret is withheld:
+ * its hex becomes '*', in place (same length). */
+static void
+s_withhold_survey_token (char *text, const char *complaint_no)
+{
+    size_t nlen = strlen (complaint_no);
+    for (char *at = strstr (text, complaint_no); at; at = strstr (at + nlen, complaint_no)) {
+        char *hex = at + nlen;
+        if (*hex != '.')
+            continue;
+        hex++;
+        size_t n = 0;
+        while (n < 32 && ((hex [n] >= '0' && hex [n] <= '9')
+                          || (hex [n] >= 'a' && hex [n] <= 'f')))
+            n++;
+        if (n == 32)
+            memset (hex, '*', 32);
+    }
+}
+
 /* A customer's message keeps its address and text sealed (the notifier
  * seals them with the identity key, identity_seal.h): opened here, for
  * the file's reader, who may see the identity as in the staff view. One
@@ -125,6 +149,8 @@ s_open_messages (const s_file_t *self, json_t *messages)
                 continue;
             char *plain = identity_open_text (self->cfg->seal, text, self->req->complaint_no,
                                               purposes [k]);
+            if (plain)
+                s_withhold_survey_token (plain, self->req->complaint_no);
             json_object_set_new (m, keys [k], json_string (plain ? plain
                                  : "(sealed under a key intake does not hold)"));
             if (plain) {

@@ -40,9 +40,13 @@ static const char *s_case_sql =
     "SELECT c.id, c.state, c.version, coalesce (c.business_line, ''), coalesce (c.cause, ''),"
     "       c.lang, coalesce (c.subject, ''), c.body, coalesce (encode (c.customer_sealed,"
     "       'hex'), ''),"
-    "       (SELECT a.details->>'text' FROM case_action a"
-    "         WHERE a.complaint_id = c.id AND a.action = 'resolve'"
-    "         ORDER BY a.id DESC LIMIT 1),"
+    /* issue 16 (i16-integrate): the default answer is the vetted,
+     * customer-facing reasons (complaint.customer_text, 037) when the
+     * case has them: what the customer was told, approved by the vetting
+     * office; else the last decision's own text (resolve, or a proposal) */
+    "       coalesce (nullif (c.customer_text, ''), (SELECT a.details->>'text' FROM case_action a"
+    "         WHERE a.complaint_id = c.id AND a.action IN ('resolve', 'propose')"
+    "         ORDER BY a.id DESC LIMIT 1)),"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
     " WHERE c.complaint_no = $1 FOR NO KEY UPDATE OF c";

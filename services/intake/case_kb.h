@@ -9,8 +9,9 @@
  *      BEGIN
  *      SELECT the case ... FOR NO KEY UPDATE          else not_found
  *      the case is resolved or closed                else invalid_transition
- *      the answer: the request's, else the last
- *      resolve's text                                else missing_field (answer)
+ *      the answer: the request's, else the case's
+ *      customer_text (the vetted answer), else the
+ *      last resolve's or proposal's text             else missing_field (answer)
  *      summary and answer scrubbed (privacy_scrub with the case's own
  *      customer: their name and numbers wherever written), at most 4000
  *      characters each

@@ -14,6 +14,7 @@
 #include "case_retention.h"
 #include "case_action.h"
 #include "case_scrub.h"
+#include "case_retention_texts.h"
 #include "events.h"
 #include "log.h"
 #include "staff_auth.h"
@@ -57,10 +58,11 @@ static const char *s_case_sql =
     "       coalesce (c.demand, ''), coalesce (encode (c.customer_sealed, 'hex'), ''),"
     "       c.subject IS NULL, c.demand IS NULL, " MS (ENDED_AT) ","
     "       c.anonymised_at IS NULL AND NOT complaint_is_open (c.state)"
-    "       AND " ENDED_AT " < app_now () - make_interval (years => $2::int)"
+    "       AND " ENDED_AT " < app_now () - make_interval (years => $2::int),"
+    "       c.customer_text, c.staff_concerned, c.incident_place"   /* issue 16 (i16-integrate) */
     "  FROM complaint c WHERE c.complaint_no = $1 FOR NO KEY UPDATE OF c";
 enum { R_ID, R_STATE, R_VERSION, R_SUBJECT, R_BODY, R_DEMAND, R_SEALED, R_NO_SUBJECT,
-       R_NO_DEMAND, R_ENDED, R_DUE };
+       R_NO_DEMAND, R_ENDED, R_DUE, R_CUSTOMER_TEXT, R_STAFF_CONCERNED, R_INCIDENT_PLACE };
 
 static const char *s_retention_on_sql =
     "SELECT set_config ('complaints.retention', 'on', true)";
@@ -70,6 +72,7 @@ static const char *s_complaint_sql =
     "  query_code_sealed = NULL, customer_phone_hash = NULL, customer_email_hash = NULL,"
     "  customer_account_hash = NULL, customer_id_no_hash = NULL,"
     "  subject = $2, body = $3, demand = $4, ref = 'anonymised:' || id,"
+    "  customer_text = $5, staff_concerned = $6, incident_place = $7,"
     "  anonymised_at = app_now (), version = version + 1, updated_at = now ()"
     " WHERE id = $1 RETURNING version";
 
@@ -79,9 +82,11 @@ static const char *s_action_update_sql =
     "UPDATE case_action SET details = $2::jsonb WHERE id = $1";
 
 static const char *s_evidence_sql =
-    "SELECT seq, name FROM evidence WHERE complaint_id = $1 AND erased_at IS NULL ORDER BY seq";
+    "SELECT seq, name, content IS NOT NULL FROM evidence"
+    " WHERE complaint_id = $1 AND erased_at IS NULL ORDER BY seq";
 static const char *s_evidence_erase_sql =
-    "UPDATE evidence SET content = NULL, name = $3, erased_at = app_now ()"
+    "UPDATE evidence SET content = NULL, name = $3, erased_at = app_now (),"
+    "  source = CASE WHEN source IS NULL THEN NULL ELSE 'anonymised:' || seq END"
     " WHERE complaint_id = $1 AND seq = $2";
 
 static const char *s_messages_sql = "SELECT notification_erase_identity ($1)";
@@ -91,7 +96,7 @@ static const char *s_audit_sql =
     "  state_after, version_after, at, details)"
     " VALUES ($1, $2, $3, 'anonymise', $4, $4, $5, app_now (), jsonb_build_object ("
     "  'retention_years', $6::int, 'evidence_erased', $7::int, 'actions_scrubbed', $8::int,"
-    "  'messages_erased', $9::int))";
+    "  'messages_erased', $9::int, 'texts_scrubbed', $10::int, 'parts_deleted', $11::int))";
 
 typedef struct {
     pg_session_t *pg;
@@ -107,6 +112,7 @@ typedef struct {
     PGresult *row;
     bool skip;
     int evidence_erased, actions_scrubbed, messages_erased;
+    case_retention_texts_t texts;          /* issue 16 (i16-integrate) */
     proto_error_t err;
 } s_case_t;
 
@@ -237,7 +243,10 @@ s_erase_evidence (s_case_t *self)
         rc = u ? 0 : -1;
         PQclear (u);
         free (name);
-        self->evidence_erased++;
+        /* issue 16 (i16-integrate): counted when there were bytes to
+         * delete; a refused attachment (035) or a recording's reference
+         * has none, and only its name and source change */
+        self->evidence_erased += PQgetvalue (res, r, 2) [0] == 't';
     }
     PQclear (res);
     return rc;
@@ -255,29 +264,40 @@ s_write (void *arg)
     PQclear (res);
     //  the case's own texts, scrubbed (a NULL subject or demand stays NULL)
     const PGresult *row = self->row;
-    char *texts [3] = { NULL, NULL, NULL };
-    static const int cols [3] = { R_SUBJECT, R_BODY, R_DEMAND };
+    //  and (issue 16, i16-integrate) the answer for the customer and the
+    //  incident's fields, each cut to its CHECK (a mask may be longer)
+    enum { NTEXTS = 6 };
+    char *texts [NTEXTS] = { NULL };
+    static const int cols [NTEXTS] = { R_SUBJECT, R_BODY, R_DEMAND, R_CUSTOMER_TEXT,
+                                       R_STAFF_CONCERNED, R_INCIDENT_PLACE };
+    static const size_t max_chars [NTEXTS] = { (size_t) -1, (size_t) -1, (size_t) -1, 4096,
+                                               200, 200 };
     int rc = 0;
-    for (int t = 0; t < 3; t++) {
+    for (int t = 0; t < NTEXTS; t++) {
+        if (t >= 3 && PQgetisnull (row, 0, cols [t]))
+            continue;
         texts [t] = case_scrub_text (&self->scrub, PQgetvalue (row, 0, cols [t]),
-                                     (size_t) PQgetlength (row, 0, cols [t]), (size_t) -1);
+                                     (size_t) PQgetlength (row, 0, cols [t]), max_chars [t]);
         if (!texts [t])
             rc = -1;
     }
     if (rc == 0) {
         const char *values [] = {
             self->id, PQgetvalue (row, 0, R_NO_SUBJECT) [0] == 't' ? NULL : texts [0],
-            texts [1], PQgetvalue (row, 0, R_NO_DEMAND) [0] == 't' ? NULL : texts [2]
+            texts [1], PQgetvalue (row, 0, R_NO_DEMAND) [0] == 't' ? NULL : texts [2],
+            texts [3], texts [4], texts [5]
         };
-        res = s_exec (self, "complaint", s_complaint_sql, 4, values);
+        res = s_exec (self, "complaint", s_complaint_sql, 7, values);
         rc = res ? 0 : -1;
         if (res)
             self->version = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
         PQclear (res);
     }
-    for (int t = 0; t < 3; t++)
+    for (int t = 0; t < NTEXTS; t++)
         free (texts [t]);
-    if (rc || s_scrub_actions (self) || s_erase_evidence (self))
+    if (rc || s_scrub_actions (self) || s_erase_evidence (self)
+    ||  case_retention_texts (self->pg, &self->scrub, self->id, self->complaint_no,
+                              &self->texts, &self->err))
         return -1;
     const char *no [] = { self->complaint_no };
     res = s_exec (self, "messages", s_messages_sql, 1, no);
@@ -285,15 +305,17 @@ s_write (void *arg)
         return -1;
     self->messages_erased = atoi (PQgetvalue (res, 0, 0));
     PQclear (res);
-    char version [24], evidence [16], actions [16], messages [16];
+    char version [24], evidence [16], actions [16], messages [16], texts_n [16], parts [16];
     snprintf (version, sizeof version, "%lld", (long long) self->version);
     snprintf (evidence, sizeof evidence, "%d", self->evidence_erased);
     snprintf (actions, sizeof actions, "%d", self->actions_scrubbed);
     snprintf (messages, sizeof messages, "%d", self->messages_erased);
+    snprintf (texts_n, sizeof texts_n, "%d", self->texts.texts_scrubbed);
+    snprintf (parts, sizeof parts, "%d", self->texts.parts_deleted);
     const char *role = lifecycle_role_name (self->staff->role);
     const char *audit [] = { self->id, self->staff->id, role, self->state, version,
-                             self->years, evidence, actions, messages };
-    res = s_exec (self, "audit", s_audit_sql, 9, audit);
+                             self->years, evidence, actions, messages, texts_n, parts };
+    res = s_exec (self, "audit", s_audit_sql, 11, audit);
     if (!res)
         return -1;
     PQclear (res);
@@ -329,8 +351,9 @@ s_anonymise (pg_session_t *pg, const case_view_cfg_t *cfg, const staff_t *staff,
     if (self.skip)
         return 0;
     log_info ("anonymised", "complaint_no=%s evidence_erased=%d actions_scrubbed=%d"
-              " messages_erased=%d actor=%s", complaint_no, self.evidence_erased,
-              self.actions_scrubbed, self.messages_erased, staff->id);
+              " messages_erased=%d texts_scrubbed=%d parts_deleted=%d actor=%s", complaint_no,
+              self.evidence_erased, self.actions_scrubbed, self.messages_erased,
+              self.texts.texts_scrubbed, self.texts.parts_deleted, staff->id);
     return 1;
 }
 

@@ -26,7 +26,12 @@
  *              body, demand scrubbed; ref 'anonymised:<id>';
  *              anonymised_at, version + 1
  *          UPDATE case_action: each action's details, every string scrubbed
- *          UPDATE evidence: bytes deleted, name scrubbed, erased_at
+ *          UPDATE evidence: bytes deleted, name scrubbed, erased_at (an
+ *              e-mail attachment's source 'anonymised:<seq>')
+ *          issue 16's later parts (case_retention_texts.h): customer_text,
+ *              staff_concerned, incident_place with the complaint row;
+ *              outcome texts, tasks' asked/reply, the survey comment, the
+ *              accountability note scrubbed; evidence_part deleted
  *          notification_erase_identity (the notifier's interface, 047)
  *          INSERT case_action (action `anonymise`: what was erased)
  *          INSERT outbox (complaint.anonymised: counts and times, no text)

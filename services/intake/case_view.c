@@ -118,7 +118,8 @@ static const char *s_get_sql =
     " " MS ("c.anonymised_at") ","
     " c.staff_concerned, " MS ("c.incident_at") ", c.incident_place,"
     " (SELECT json_build_object ('expires_at', " MS ("s.expires_at") ","
-    "         'answered_at', " MS ("s.answered_at") ", 'score', s.score, 'channel', s.channel)::text"
+    "         'answered_at', " MS ("s.answered_at") ", 'score', s.score, 'channel', s.channel,"
+    "         'comment', s.comment)::text"       /* the comment: issue 16 (i16-integrate) */
     "    FROM survey s WHERE s.complaint_id = c.id),"
     " (SELECT a.details ->> 'reason' FROM case_action a"
     "   WHERE a.complaint_id = c.id AND a.action = 'determine' ORDER BY a.id LIMIT 1),"

@@ -13,10 +13,13 @@ require_bin bus intake router watchdog notifier smtp-sink complaintctl
 
 DIRECTORY=$ROOT/deploy/org/directory.conf
 issue_tokens "$TEST_DIR/staff" "$DIRECTORY" >/dev/null || exit 1
+# the mail adapter's key: records.py sends e-mail attachment parts straight
+# to intake (a refused one, a half-sent one: the file and the retention)
+new_key mail --role adapter --channels email
 start_pipeline || exit 1
 start_service watchdog watchdog --name wd-records --bus "$BUS_PUB_EP" \
     --policy "$ROOT/deploy/sla/policy.conf" --calendars "$ROOT/deploy/calendars" --sweep-ms 200
-mail_notifier_start --max-attempts 1
+mail_notifier_start --max-attempts 1 --survey-url https://bank.example/survey
 
 "$PY" "$ROOT/tests/integration/records.py" --ctl "$BIN/complaintctl" \
     --tokens "$TEST_DIR/staff/tokens.plain" --directory "$DIRECTORY" --out "$TEST_DIR/out" \

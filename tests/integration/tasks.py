@@ -352,7 +352,8 @@ def step_f():
     at("2026-04-20 09:00:00+08")
     ref = submit("task-f", "信用卡", "银行业协会转办：客户反映信用卡分期手续费问题。",
                  "--received-at", str(ms("2026-04-20T09:00:00+08:00")),
-                 "--referral-source", "association", "--referrer", "银行业协会")
+                 "--referral-source", "association", "--referrer", "银行业协会",
+                 "--staff-concerned", "STAFF-ACC 柜员李某")
     wait_assigned(ref)
     # the registration fields: staff concerned, incident time and place
     inc = submit("task-f-incident", "信用卡", "柜员态度恶劣，拒绝办理挂失。",
@@ -411,6 +412,8 @@ def step_f():
     rc, out = acc(OFFICE, "list")
     expect_true("f: the complaint office lists both, undecided", rc == 0
                 and out.count("undecided") == 2 and ref in out and pudong in out, out[-400:])
+    expect_true("f: the list names the staff concerned of the case's item (integration)",
+                "staff concerned: STAFF-ACC 柜员李某" in out, out[-400:])
     rc, _ = acc(OFFICE, "decide", item, "--outcome", "warning")
     expect("f: the complaint office may not decide (exit 1, forbidden)", (1, True),
            (rc, "error forbidden" in LAST_ERR[0]))
