@@ -74,8 +74,16 @@ def row(no):
 
 
 def received_event(no):
-    evs = checks.events("complaint_no = :'no' and type = 'complaint.received'", no=no)
-    return evs[0][2].get("data", {}) if evs else {}
+    """The case's complaint.received as the bus published it: the bus moves
+    the outbox row into the event log a moment after intake's commit, so
+    wait for it (a deadline, not a sleep)."""
+    found = []
+
+    def probe():
+        found[:] = checks.events("complaint_no = :'no' and type = 'complaint.received'", no=no)
+        return bool(found)
+    checks.wait_until(probe, 15)
+    return found[0][2].get("data", {}) if found else {}
 
 
 def wait_assigned(no):
