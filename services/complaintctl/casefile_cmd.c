@@ -109,6 +109,16 @@ s_cell (FILE *out, const char *text)
     fputs ("</td>", out);
 }
 
+/* An identifier (a staff id, a role, an action, a state): kept on one line,
+ * so a narrow column does not break "accept" into "acce pt". */
+static void
+s_word_cell (FILE *out, const char *text)
+{
+    fputs ("<td class=\"t\">", out);
+    html_escape (out, text ? text : "—");
+    fputs ("</td>", out);
+}
+
 static void
 s_time_cell (FILE *out, const json_t *value)
 {
@@ -358,17 +368,21 @@ s_audit (FILE *out, const json_t *k)
     s_head_row_wide (out, labels, true);
     size_t i;
     json_t *a;
-    char buf [8192], state [96];
+    char buf [8192];
     json_array_foreach (json_object_get (k, "actions"), i, a) {
         fputs ("<tr>", out);
         s_time_cell (out, json_object_get (a, "at"));
-        s_cell (out, s_str (a, "actor"));
-        s_cell (out, s_str (a, "actor_role"));
-        s_cell (out, s_str (a, "action"));
+        s_word_cell (out, s_str (a, "actor"));
+        s_word_cell (out, s_str (a, "actor_role"));
+        s_word_cell (out, s_str (a, "action"));
         const char *from = s_str (a, "from"), *to = s_str (a, "to");
-        snprintf (state, sizeof state, "%s → %s", from ? from : "?", to ? to : "?");
-        s_cell (out, state);
-        s_cell (out, s_text (json_object_get (a, "version"), buf, sizeof buf));
+        /* from over to, each on one line */
+        fputs ("<td class=\"t\">", out);
+        html_escape (out, from ? from : "?");
+        fputs (" →<br>", out);
+        html_escape (out, to ? to : "?");
+        fputs ("</td>", out);
+        s_word_cell (out, s_text (json_object_get (a, "version"), buf, sizeof buf));
         s_details_cell (out, json_object_get (a, "details"));
         fputs ("</tr>\n", out);
     }
