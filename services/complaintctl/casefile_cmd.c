@@ -633,27 +633,19 @@ ctl_casefile (int argc, char **argv)
         s_usage (stderr);
         return CTL_EXIT_USAGE;
     }
-    bool bad;
-    const char *token = ctl_staff_token ("casefile", true, &bad);
-    if (bad || !token)
-        return CTL_EXIT_USAGE;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
-
+    ctl_intake_call_t call;
+    int rc = ctl_intake_call_begin ("casefile", endpoint, timeout_text, &call);
+    if (rc != CTL_EXIT_OK)
+        return rc;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    records_casefile_pack (&buf, argv [optind], token);
+    records_casefile_pack (&buf, argv [optind], call.token);
     json_t *reply = NULL;
-    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &reply);
+    rc = ctl_intake_call ("casefile", &call, &buf, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
     const json_t *kase = json_object_get (reply, "complaint");
-    if (!ctl_json_ok (reply))
-        rc = ctl_reply_json_error ("casefile", reply);
-    else
     if (!json_is_object (kase)) {
         fprintf (stderr, "complaintctl casefile: the reply holds no case file\n");
         rc = CTL_EXIT_REPLY;

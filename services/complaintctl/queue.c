@@ -151,14 +151,10 @@ ctl_queue (int argc, char **argv)
         fprintf (stderr, "\n");
         return CTL_EXIT_USAGE;
     }
-    bool bad;
-    const char *token = ctl_staff_token ("queue", true, &bad);
-    if (!token)
-        return CTL_EXIT_USAGE;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+    ctl_intake_call_t call;
+    int rc = ctl_intake_call_begin ("queue", endpoint, timeout_text, &call);
+    if (rc != CTL_EXIT_OK)
+        return rc;
 
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
@@ -166,21 +162,19 @@ ctl_queue (int argc, char **argv)
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
     msgpack_pack_map (&pk, 3 + (state != NULL) + (limit > 0));
     proto_pack_kv_cstr (&pk, "op", "queue");
-    proto_pack_kv_cstr (&pk, "token", token);
+    proto_pack_kv_cstr (&pk, "token", call.token);
     proto_pack_kv_cstr (&pk, "scope", scope);
     if (state)
         proto_pack_kv_cstr (&pk, "state", state);
     if (limit > 0)
         proto_pack_kv_int (&pk, "limit", limit);
     json_t *reply = NULL;
-    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, (int) timeout_ms, &reply);
+    rc = ctl_intake_call ("queue", &call, &buf, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
     const json_t *cases = json_object_get (reply, "cases");
-    if (!ctl_json_ok (reply))
-        rc = ctl_reply_json_error ("queue", reply);
-    else if (!json_is_array (cases)) {
+    if (!json_is_array (cases)) {
         fprintf (stderr, "complaintctl queue: the reply holds no cases\n");
         rc = CTL_EXIT_REPLY;
     }
