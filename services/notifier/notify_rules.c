@@ -52,7 +52,7 @@
 static const char *s_fields [] = {
     "complaint_no", "received_at", "due_at", "product", "department", "department_name",
     "handler", "handler_name", "state", "level", "customer_name", "query_code", "outcome",
-    "survey_url",               /* issue 16 (i16-followup) */
+    "survey_url", "survey_until",       /* issue 16 (i16-followup) */
     "amount", "stage", "stage_zh", "percent", "tier", "step", "adds", "adds_zh", "adds_en", "event_due_at",
     //  sla.deadline_moved (clocks-b): the deadline before the calendar moved it
     "event_previous_due_at",

@@ -119,6 +119,11 @@ static const char *s_sql_cases =
     "                                ORDER BY o.seq), '')"
     "     FROM complaint_outcome o WHERE o.complaint_id = c.id),"
     "  coalesce ((extract (epoch FROM c.resolved_at) * 1000)::bigint, 0),"
+    /* the open survey's expiry (the notice says until when its link works:
+     * intake's --survey-days decides, not the template) */
+    "  coalesce ((SELECT (extract (epoch FROM s.expires_at) * 1000)::bigint FROM survey s"
+    "    WHERE s.complaint_id = c.id AND s.answered_at IS NULL"
+    "      AND s.expires_at > app_now ()), 0),"
     //  issue 16 (i16-records): the knowledge base's suggestions, intake's
     //  rule (kb_suggest, migration 049), for the handler's assignment
     //  notice; asked only while the case waits in `assigned`, so the other
@@ -141,7 +146,7 @@ static const char *s_case_fields [] = {
     "product", "department_name", "handler_name", "state", "level",
     "outcome", "amount",
     "customer_text", "outcome_list",    /* issue 16 (i16-vetting) */
-    "resolved_ms",
+    "resolved_ms", "survey_expires_ms",
     "kb_suggestions",           /* issue 16 (i16-records) */
     NULL
 };
@@ -986,6 +991,9 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     if (self->survey_url && *survey)
         snprintf (survey_url, sizeof survey_url, "%s?t=%s", self->survey_url, survey);
     s_put (fields, "survey_url", survey_url);
+    const char *expires = zhash_lookup (fields, "survey_expires_ms");
+    if (*survey_url && expires)
+        s_put_time (fields, "survey_until", calendar, atoll (expires), false);
     s_put_time (fields, "received_at", calendar, atoll (s_case (&ev, CASE_RECEIVED_MS)), false);
     s_put_time (fields, "due_at", calendar, atoll (s_case (&ev, CASE_DUE_MS)), true);
     json_t *due = json_object_get (data, "due_at");

@@ -91,6 +91,14 @@ def link_of(no):
         return None, None
     m = found()
     note("  %s: link %s" % (no, m.group(1)))
+    # The notice says until when the link works: the survey row's expiry
+    # (intake's --survey-days) in the bank's zone, not a fixed "30 days".
+    body = next(b for s, b in checks.mail_texts(ARGS[0].mail) if no in s and "处理完毕" in s)
+    until = sql("select to_char(s.expires_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')"
+                " from survey s join complaint c on c.id = s.complaint_id"
+                " where c.complaint_no = :'no'", no=no)
+    expect_true("%s: the notice says the link is valid until %s +08:00" % (no, until),
+                until and ("有效期至 %s +08:00" % until) in body, body[-400:])
     return m.group(1), m.group(2)
 
 
