@@ -121,9 +121,7 @@ static const char *s_sql_cases =
     "  coalesce ((extract (epoch FROM c.resolved_at) * 1000)::bigint, 0),"
     /* the open survey's expiry (the notice says until when its link works:
      * intake's --survey-days decides, not the template) */
-    "  coalesce ((SELECT (extract (epoch FROM s.expires_at) * 1000)::bigint FROM survey s"
-    "    WHERE s.complaint_id = c.id AND s.answered_at IS NULL"
-    "      AND s.expires_at > app_now ()), 0),"
+    "  coalesce ((extract (epoch FROM s.expires_at) * 1000)::bigint, 0),"
     //  issue 16 (i16-records): the knowledge base's suggestions, intake's
     //  rule (kb_suggest, migration 049), for the handler's assignment
     //  notice; asked only while the case waits in `assigned`, so the other
@@ -132,11 +130,14 @@ static const char *s_sql_cases =
     "       || k.business_line || ' / ' || k.cause || ': ' || left (k.summary, 60)"
     "       || ' -> ' || left (k.answer, 80), E'\\n') FROM kb_suggest (c.id, 3) k) END,"
     /* issue 16 (i16-followup): the survey link's sealed token, while open */
-    "  coalesce ((SELECT encode (s.token_sealed, 'hex') FROM survey s"
-    "    WHERE s.complaint_id = c.id AND s.answered_at IS NULL"
-    "      AND s.expires_at > app_now ()), '')"
+    "  coalesce (encode (s.token_sealed, 'hex'), '')"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
-    "  LEFT JOIN staff h ON h.id = c.handler WHERE c.complaint_no = ANY ($1::text[])";
+    "  LEFT JOIN staff h ON h.id = c.handler"
+    /* the case's survey while it can be answered: one row or none (its key
+     * is the complaint), read once for the link and its expiry */
+    "  LEFT JOIN survey s ON s.complaint_id = c.id AND s.answered_at IS NULL"
+    "                    AND s.expires_at > app_now ()"
+    " WHERE c.complaint_no = ANY ($1::text[])";
 enum {
     CASE_ID, CASE_NO, CASE_LANG, CASE_SEALED, CASE_CODE_SEALED, CASE_OPTOUTS,
     CASE_CALENDAR, CASE_RECEIVED_MS, CASE_DUE_MS, CASE_DEPARTMENT, CASE_HANDLER,
