@@ -329,7 +329,19 @@ def step_metrics(port):
                                           or 0) >= 1, "")
     expect_true("intake's outcomes counted", (value('complaints_web_outcomes_total{outcome='
                                                    '"accepted"}') or 0) >= 8, "")
-    expect("the spool's depth: nothing pending", 0.0, value("complaints_spool_depth"))
+    # The depth is sampled once a second (the sender's tick), so a scrape
+    # right after the last answer may still show it pending: wait for the
+    # next samples, but no longer than a few ticks.
+    def depth():
+        c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=5)
+        c.request("GET", "/metrics")
+        body = c.getresponse().read().decode()
+        c.close()
+        for line in body.splitlines():
+            if line.startswith("complaints_spool_depth"):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+    wait_for("the spool's depth: nothing pending", lambda: depth() == 0.0, 3, 0.25)
     expect_true("the latency histogram by route",
                 'complaints_web_request_seconds_bucket{route="form"' in text, "")
 
