@@ -317,14 +317,16 @@ ctl_act (int argc, char **argv)
     }
     if (s_check_local (action, &f))
         return CTL_EXIT_USAGE;
-    bool bad;
-    const char *token = ctl_staff_token ("act", true, &bad);
-    if (!token)
-        return CTL_EXIT_USAGE;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+    /* issue 16 follow-up (adapters2): the token, timeout and endpoint as
+     * every staff command reads them; the act's own request below stays,
+     * because --json prints intake's reply whether it is ok or an error. */
+    ctl_intake_call_t call;
+    int rc = ctl_intake_call_begin ("act", endpoint, timeout_text, &call);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    const char *token = call.token;
+    endpoint = call.endpoint;
+    long timeout_ms = call.timeout_ms;
 
     /* The case as it is now: its version when none was given, and the
      * state it leaves for the "from -> to" line. With --version the read is
@@ -332,7 +334,7 @@ ctl_act (int argc, char **argv)
      * action itself (and a version other than the one read will conflict). */
     char from [32] = "?";
     json_t *kase = NULL;
-    int rc = ctl_case_get (endpoint, number, token, (int) timeout_ms, &kase);
+    rc = ctl_case_get (endpoint, number, token, (int) timeout_ms, &kase);
     if (rc == CTL_EXIT_OK && ctl_json_ok (kase)) {
         const json_t *complaint = json_object_get (kase, "complaint");
         const char *state = json_string_value (json_object_get (complaint, "state"));

@@ -88,11 +88,10 @@ s_read_file (const char *path, size_t max, size_t *size)
 }
 
 static int
-s_add (const char *endpoint, const char *token, int timeout_ms, const char *number,
-       const char *path, const char *kind, const char *type, const char *name,
-       const char *reference)
+s_add (const ctl_intake_call_t *call, const char *number, const char *path, const char *kind,
+       const char *type, const char *name, const char *reference)
 {
-    evidence_add_t e = { .token = { token, strlen (token) } };
+    evidence_add_t e = { .token = { call->token, strlen (call->token) } };
     snprintf (e.complaint_no, sizeof e.complaint_no, "%s", number);
     snprintf (e.kind, sizeof e.kind, "%s", kind);
     char *data = NULL;
@@ -116,14 +115,11 @@ s_add (const char *endpoint, const char *token, int timeout_ms, const char *numb
     evidence_add_pack (&buf, &e);
     free (data);
     json_t *reply = NULL;
-    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, timeout_ms, &reply);
+    int rc = ctl_intake_call ("evidence add", call, &buf, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (!ctl_json_ok (reply))
-        rc = ctl_reply_json_error ("evidence add", reply);
-    else
-        printf ("evidence #%" JSON_INTEGER_FORMAT " on %s: %" JSON_INTEGER_FORMAT
+    printf ("evidence #%" JSON_INTEGER_FORMAT " on %s: %" JSON_INTEGER_FORMAT
                 " bytes, sha256 %s%s\n",
                 json_integer_value (json_object_get (reply, "seq")), number,
                 json_integer_value (json_object_get (reply, "size")),
@@ -135,8 +131,7 @@ s_add (const char *endpoint, const char *token, int timeout_ms, const char *numb
 }
 
 static int
-s_get (const char *endpoint, const char *token, int timeout_ms, const char *number,
-       const char *seq_text)
+s_get (const ctl_intake_call_t *call, const char *number, const char *seq_text)
 {
     char *end = NULL;
     long long seq = strtoll (seq_text, &end, 10);
@@ -146,11 +141,12 @@ s_get (const char *endpoint, const char *token, int timeout_ms, const char *numb
     }
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
-    evidence_get_pack (&buf, number, token, seq);
+    evidence_get_pack (&buf, number, call->token, seq);
     zframe_t *frame = NULL;
     msgpack_unpacked msg;
     msgpack_unpacked_init (&msg);
-    int rc = ctl_request (CURVE_INTAKE, endpoint, &buf, timeout_ms, &frame, &msg);
+    //  The bytes come back as a bin: read as msgpack, not through JSON.
+    int rc = ctl_request (CURVE_INTAKE, call->endpoint, &buf, call->timeout_ms, &frame, &msg);
     msgpack_sbuffer_destroy (&buf);
     if (rc == CTL_EXIT_OK) {
         const msgpack_object *content = proto_map_get (&msg.data, "content");
@@ -221,16 +217,12 @@ ctl_evidence (int argc, char **argv)
         s_usage (stderr);
         return CTL_EXIT_USAGE;
     }
-    bool bad;
-    const char *token = ctl_staff_token ("evidence", true, &bad);
-    if (bad || !token)
-        return CTL_EXIT_USAGE;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+    ctl_intake_call_t call;         /* issue 16 follow-up (adapters2) */
+    int rc = ctl_intake_call_begin ("evidence", endpoint, timeout_text, &call);
+    if (rc != CTL_EXIT_OK)
+        return rc;
     if (get)
-        return s_get (endpoint, token, (int) timeout_ms, argv [optind + 1], argv [optind + 2]);
-    return s_add (endpoint, token, (int) timeout_ms, argv [optind + 1],
-                  recording ? NULL : argv [optind + 2], kind, type, name, reference);
+        return s_get (&call, argv [optind + 1], argv [optind + 2]);
+    return s_add (&call, argv [optind + 1], recording ? NULL : argv [optind + 2], kind, type,
+                  name, reference);
 }

@@ -86,10 +86,10 @@ ctl_kb_print_entries (const json_t *entries, bool texts)
 }
 
 static int
-s_promote (const char *endpoint, int timeout_ms, const char *token, const char *number,
-           const char *summary, const char *answer, bool json_out)
+s_promote (const ctl_intake_call_t *call, const char *number, const char *summary,
+           const char *answer, bool json_out)
 {
-    kb_promote_t k = { .token = { token, strlen (token) } };
+    kb_promote_t k = { .token = { call->token, strlen (call->token) } };
     snprintf (k.complaint_no, sizeof k.complaint_no, "%s", number);
     if (summary)
         k.summary = (proto_str_t) { summary, strlen (summary) };
@@ -99,13 +99,10 @@ s_promote (const char *endpoint, int timeout_ms, const char *token, const char *
     msgpack_sbuffer_init (&buf);
     records_kb_promote_pack (&buf, &k);
     json_t *reply = NULL;
-    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, timeout_ms, &reply);
+    int rc = ctl_intake_call ("kb promote", call, &buf, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
-    if (!ctl_json_ok (reply))
-        rc = ctl_reply_json_error ("kb promote", reply);
-    else
     if (json_out)
         ctl_print_json (reply, false);
     else {
@@ -121,10 +118,10 @@ s_promote (const char *endpoint, int timeout_ms, const char *token, const char *
 }
 
 static int
-s_search (const char *endpoint, int timeout_ms, const char *token, const char *line,
-          const char *cause, const char *words, long limit, bool json_out)
+s_search (const ctl_intake_call_t *call, const char *line, const char *cause,
+          const char *words, long limit, bool json_out)
 {
-    kb_search_t k = { .token = { token, strlen (token) }, .limit = limit };
+    kb_search_t k = { .token = { call->token, strlen (call->token) }, .limit = limit };
     if (line)
         k.business_line = (proto_str_t) { line, strlen (line) };
     if (cause)
@@ -135,14 +132,11 @@ s_search (const char *endpoint, int timeout_ms, const char *token, const char *l
     msgpack_sbuffer_init (&buf);
     records_kb_search_pack (&buf, &k);
     json_t *reply = NULL;
-    int rc = ctl_request_json (CURVE_INTAKE, endpoint, &buf, timeout_ms, &reply);
+    int rc = ctl_intake_call ("kb search", call, &buf, &reply);
     msgpack_sbuffer_destroy (&buf);
     if (rc != CTL_EXIT_OK)
         return rc;
     const json_t *entries = json_object_get (reply, "entries");
-    if (!ctl_json_ok (reply))
-        rc = ctl_reply_json_error ("kb search", reply);
-    else
     if (json_out)
         ctl_print_json (reply, false);
     else {
@@ -206,17 +200,12 @@ ctl_kb (int argc, char **argv)
         s_usage (stderr);
         return CTL_EXIT_USAGE;
     }
-    bool bad;
-    const char *token = ctl_staff_token ("kb", true, &bad);
-    if (bad || !token)
-        return CTL_EXIT_USAGE;
-    long timeout_ms;
-    if (ctl_timeout_ms (timeout_text, &timeout_ms))
-        return CTL_EXIT_USAGE;
-    endpoint = ctl_setting (endpoint, CFG_ENV_INTAKE, CFG_INTAKE_ENDPOINT);
+    ctl_intake_call_t call;         /* issue 16 follow-up (adapters2) */
+    int rc = ctl_intake_call_begin ("kb", endpoint, timeout_text, &call);
+    if (rc != CTL_EXIT_OK)
+        return rc;
     if (promote)
-        return s_promote (endpoint, (int) timeout_ms, token, argv [optind + 1], summary, answer,
-                          json_out);
+        return s_promote (&call, argv [optind + 1], summary, answer, json_out);
     //  the words: the remaining arguments, one space between
     char words [RECORDS_KB_MAX_WORDS + 1] = "";
     size_t used = 0;
@@ -232,5 +221,5 @@ ctl_kb (int argc, char **argv)
         memcpy (words + used, argv [i], n + 1);
         used += n;
     }
-    return s_search (endpoint, (int) timeout_ms, token, line, cause, words, limit, json_out);
+    return s_search (&call, line, cause, words, limit, json_out);
 }
