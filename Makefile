@@ -152,6 +152,14 @@ $(FUZZ_BUILD)/fuzz/fuzz_web_request: services/web/web_api.c services/web/web_pag
 $(FUZZ_BUILD)/fuzz/fuzz_web_request: FUZZ_EXTRA_SRC := services/web/web_api.c services/web/web_page.c
 $(FUZZ_BUILD)/fuzz/fuzz_web_request: FUZZ_CFLAGS += -Iservices/web
 
+# fuzz_web_survey: the survey API's JSON body and the form shown again
+# (issue 16 follow-up, adapters2), from services/web/.
+$(FUZZ_BUILD)/fuzz/fuzz_web_survey: services/web/web_survey.c services/web/web_page.c \
+                                services/web/web_api.c services/web/web_survey.h
+$(FUZZ_BUILD)/fuzz/fuzz_web_survey: FUZZ_EXTRA_SRC := services/web/web_survey.c \
+                                services/web/web_page.c services/web/web_api.c
+$(FUZZ_BUILD)/fuzz/fuzz_web_survey: FUZZ_CFLAGS += -Iservices/web
+
 # fuzz_hotline_csv: the export's rows, with the hotline's call checks.
 $(FUZZ_BUILD)/fuzz/fuzz_hotline_csv: services/hotline/hotline_call.c services/hotline/hotline_call.h
 $(FUZZ_BUILD)/fuzz/fuzz_hotline_csv: FUZZ_EXTRA_SRC := services/hotline/hotline_call.c

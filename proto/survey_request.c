@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_keys [] = { "op", "token", "score", "comment", NULL };
+static const char *const s_keys [] = { "op", "token", "score", "comment", "check", NULL };
 
 int
 survey_token_split (const char *token, size_t len, char no [COMPLAINT_NO_SIZE],
@@ -54,8 +54,22 @@ survey_decode (const msgpack_object *map, survey_t *s, proto_error_t *err)
     if (request_known_keys (map, s_keys, "survey", err))
         return -1;
     proto_str_t token = { 0 };
+    //  The check (a boolean, true when present) carries the token alone.
+    const msgpack_object *check = proto_map_get (map, "check");
+    if (check && (check->type != MSGPACK_OBJECT_BOOLEAN || !check->via.boolean)) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "check",
+                         "check is true when present (the link's check) or left out");
+        return -1;
+    }
+    s->check = check != NULL;
+    if (s->check && (proto_map_get (map, "score") || proto_map_get (map, "comment"))) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD,
+                         proto_map_get (map, "score") ? "score" : "comment",
+                         "a check carries the token alone (no score, no comment)");
+        return -1;
+    }
     if (proto_get_str (map, "token", "token", true, 1, SURVEY_TOKEN_MAX, &token, err)
-    ||  proto_get_int (map, "score", "score", true, 1, 5, &s->score, NULL, err)
+    ||  (!s->check && proto_get_int (map, "score", "score", true, 1, 5, &s->score, NULL, err))
     ||  proto_get_str (map, "comment", "comment", false, 1, SURVEY_COMMENT_MAX, &s->comment,
                        err))
         return -1;
@@ -83,6 +97,17 @@ survey_pack (msgpack_sbuffer *buf, const char *token, int64_t score, const char 
     proto_pack_kv_int (&pk, "score", score);
     if (comment)
         proto_pack_kv_cstr (&pk, "comment", comment);
+}
+
+void
+survey_check_pack (msgpack_sbuffer *buf, const char *token)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 3);
+    proto_pack_kv_cstr (&pk, "op", "survey");
+    proto_pack_kv_cstr (&pk, "token", token);
+    proto_pack_kv_bool (&pk, "check", true);
 }
 
 /* The self-test's checks run under -DNDEBUG too (no code inside assert:
@@ -139,6 +164,35 @@ survey_request_test (bool verbose)
     survey_pack (&buf, "not a token", 3, NULL);             /* bounded, answered later */
     S_CHECK (request_decode (buf.data, buf.size, &msg, &req, &err) == 0
             && req.u.survey.complaint_no [0] == 0);
+    //  issue 16 follow-up (adapters2): the read-only check
+    msgpack_sbuffer_clear (&buf);
+    survey_check_pack (&buf, good);
+    S_CHECK (request_decode (buf.data, buf.size, &msg, &req, &err) == 0
+            && req.op == REQUEST_SURVEY && req.u.survey.check && req.u.survey.score == 0
+            && strcmp (req.u.survey.complaint_no, "202611230000427") == 0);
+    msgpack_sbuffer_clear (&buf);
+    {
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 4);
+        proto_pack_kv_cstr (&pk, "op", "survey");
+        proto_pack_kv_cstr (&pk, "token", good);
+        proto_pack_kv_bool (&pk, "check", true);
+        proto_pack_kv_int (&pk, "score", 5);
+    }
+    S_CHECK (request_decode (buf.data, buf.size, &msg, &req, &err) == -1
+            && strcmp (err.field, "score") == 0);
+    msgpack_sbuffer_clear (&buf);
+    {
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 3);
+        proto_pack_kv_cstr (&pk, "op", "survey");
+        proto_pack_kv_cstr (&pk, "token", good);
+        proto_pack_kv_bool (&pk, "check", false);
+    }
+    S_CHECK (request_decode (buf.data, buf.size, &msg, &req, &err) == -1
+            && strcmp (err.field, "check") == 0);
     msgpack_unpacked_destroy (&msg);
     msgpack_sbuffer_destroy (&buf);
     if (verbose)

@@ -77,15 +77,19 @@ typedef struct {
     proto_error_t err;
 } s_answer_t;
 
-static const char *s_read_sql =
-    "SELECT c.id, c.state, c.version, encode (s.token_hash, 'hex'), s.expires_at <= app_now (),"
-    "       s.answered_at IS NOT NULL, coalesce (s.channel, ''),"
-    "       s.channel = 'web' AND s.score = $2::int"
-    "         AND s.comment IS NOT DISTINCT FROM $3::text,"
-    "       (extract (epoch FROM s.expires_at) * 1000)::bigint"
-    "  FROM complaint c JOIN survey s ON s.complaint_id = c.id"
+/* The answer reads under the case's row lock; the check (GET /survey) reads
+ * the same row without it: it changes nothing. */
+#define S_READ_SELECT \
+    "SELECT c.id, c.state, c.version, encode (s.token_hash, 'hex'), s.expires_at <= app_now ()," \
+    "       s.answered_at IS NOT NULL, coalesce (s.channel, '')," \
+    "       s.channel = 'web' AND s.score = $2::int" \
+    "         AND s.comment IS NOT DISTINCT FROM $3::text," \
+    "       (extract (epoch FROM s.expires_at) * 1000)::bigint" \
+    "  FROM complaint c JOIN survey s ON s.complaint_id = c.id" \
     " WHERE c.complaint_no = $1"
-    "   FOR NO KEY UPDATE OF c";
+
+static const char *s_read_sql = S_READ_SELECT "   FOR NO KEY UPDATE OF c";
+static const char *s_check_sql = S_READ_SELECT;
 
 static int
 s_read (void *arg)
@@ -97,8 +101,10 @@ s_read (void *arg)
     const char *values [] = { s->complaint_no, score, s->comment.ptr };
     int lengths [] = { 0, 0, (int) s->comment.len };
     int formats [] = { 0, 0, 1 };
-    PGresult *res = case_action_exec (self->pg, "survey", s->complaint_no, "read", s_read_sql,
-                                      3, values, lengths, formats, &self->err);
+    PGresult *res = case_action_exec (self->pg, "survey", s->complaint_no,
+                                      s->check ? "check" : "read",
+                                      s->check ? s_check_sql : s_read_sql, 3, values, lengths,
+                                      formats, &self->err);
     if (!res)
         return -1;
     bool found = PQntuples (res) == 1;
@@ -198,12 +204,46 @@ s_write (void *arg)
     return rc;
 }
 
+/* issue 16 follow-up (adapters2): the check — the answer's own read (the
+ * same refusals, word for word), outside a transaction, writing nothing. */
+static int
+s_check (s_answer_t *self, msgpack_sbuffer *reply)
+{
+    const survey_t *survey = self->s;
+    int rc = -1;
+    if (!survey->complaint_no [0])
+        proto_error_set (&self->err, PROTO_E_NOT_FOUND, "token",
+                         "this survey link is not valid (check that it was copied whole)");
+    else
+        rc = s_read (self);
+    if (rc == 0) {
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, reply, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 3);
+        proto_pack_kv_bool (&pk, "ok", true);
+        proto_pack_kv_cstr (&pk, "complaint_no", survey->complaint_no);
+        proto_pack_kv_bool (&pk, "check", true);
+    }
+    else {
+        if (!self->err.code)
+            proto_error_set (&self->err, PROTO_E_UNAVAILABLE, "",
+                             "the store did not answer the check; retry");
+        proto_pack_error (reply, &self->err);
+    }
+    log_info ("survey_checked", "complaint_no=%s answer=%s",
+              survey->complaint_no [0] ? survey->complaint_no : "-",
+              rc == 0 ? "open" : self->err.code);
+    return rc;
+}
+
 int
 case_survey_answer (pg_session_t *pg, const identity_seal_t *seal, const char *actor,
                     const survey_t *survey, msgpack_sbuffer *reply)
 {
     assert (pg && seal && actor && survey && reply);
     s_answer_t self = { .pg = pg, .seal = seal, .actor = actor, .s = survey };
+    if (survey->check)
+        return s_check (&self, reply);
     int rc;
     if (!survey->complaint_no [0]) {
         proto_error_set (&self.err, PROTO_E_NOT_FOUND, "token",

@@ -25,6 +25,12 @@
  *                     comment)
  *      COMMIT, then the reply {"ok", "complaint_no", "score"}.
  *
+ *  issue 16 follow-up (adapters2): a request with "check" (the web's GET
+ *  /survey) runs only the read, without the row lock and outside a
+ *  transaction: {"ok", "complaint_no", "check": true}, or the refusal the
+ *  answer would get (not_found, conflict, invalid_transition; field
+ *  token). Nothing is written, no event.
+ *
  *  Interface: case_survey_create, case_survey_answer
  */
 #ifndef CASE_SURVEY_H_INCLUDED
@@ -39,7 +45,8 @@
 int case_survey_create (pg_session_t *pg, const identity_seal_t *seal, const char *complaint_no,
                         const char *case_id, long days, proto_error_t *err);
 
-/* Record the answer (the sequence above); reply packed either way.
+/* Record the answer (the sequence above), or only check the link when
+ * survey->check; reply packed either way.
  * Returns 0 when recorded (or the same answer again), -1 refused or failed. */
 int case_survey_answer (pg_session_t *pg, const identity_seal_t *seal, const char *actor,
                         const survey_t *survey, msgpack_sbuffer *reply);

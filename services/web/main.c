@@ -54,6 +54,7 @@
 #include "web_page.h"
 #include "web_survey.h"
 #include "survey_request.h"
+#include "web_reply.h"              /* issue 16 follow-up (adapters2) */
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -123,6 +124,7 @@ typedef struct {
     int64_t started;
     char number [40];
     char csrf [CSRF_TOKEN_SIZE];
+    char token [SURVEY_TOKEN_MAX + 1];  /* a survey link's check: the form's token */
     void *handle;                       /* in web->lookups */
 } s_lookup_t;
 
@@ -733,27 +735,14 @@ s_on_lookup (void *arg, zframe_t *frame, int attempts)
     (void) attempts;
     s_lookup_t *l = (s_lookup_t *) arg;
     web_t *self = l->web;
-    msgpack_unpacked msg;
-    msgpack_unpacked_init (&msg);
-    proto_error_t err;
-    const msgpack_object *reply = NULL;
-    if (frame && proto_unpack (zframe_data (frame), zframe_size (frame), S_MAX_REPLY,
-                               PROTO_MAX_DEPTH, &msg, &err) == 0
-    &&  msg.data.type == MSGPACK_OBJECT_MAP)
-        reply = &msg.data;
-    const msgpack_object *ok = reply ? proto_map_get (reply, "ok") : NULL;
-    const msgpack_object *complaint = reply ? proto_map_get (reply, "complaint") : NULL;
-    char *view = NULL;
-    if (ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean)
-        view = web_api_status_json (complaint, self->calendar);
-    proto_str_t code = { 0 };
-    const msgpack_object *error = reply ? proto_map_get (reply, "error") : NULL;
-    if (error && error->type == MSGPACK_OBJECT_MAP)
-        proto_get_str (error, "code", "code", false, 0, 64, &code, &err);
+    web_reply_t r;
+    web_reply_read (&r, frame, S_MAX_REPLY);
+    char *view = r.ok ? web_api_status_json (proto_map_get (r.map, "complaint"), self->calendar)
+                      : NULL;
     int status = view ? 200
-               : code.ptr && proto_str_eq (code, PROTO_E_NOT_FOUND) ? 404
-               : code.ptr && proto_str_eq (code, PROTO_E_RATE_LIMITED) ? 429
-               : code.ptr && proto_str_eq (code, PROTO_E_INVALID_FIELD) ? 422
+               : web_reply_code_is (&r, PROTO_E_NOT_FOUND) ? 404
+               : web_reply_code_is (&r, PROTO_E_RATE_LIMITED) ? 429
+               : web_reply_code_is (&r, PROTO_E_INVALID_FIELD) ? 422
                : 503;
     if (!view && status == 503)
         log_warn ("lookup_failed", "reason=%s", frame ? "intake_error" : "no_answer");
@@ -799,7 +788,7 @@ s_on_lookup (void *arg, zframe_t *frame, int attempts)
                              status == 429 ? WEB_T_TOO_MANY : WEB_T_UNAVAILABLE);
     }
     free (view);
-    msgpack_unpacked_destroy (&msg);
+    web_reply_done (&r);
     zlistx_delete (self->lookups, l->handle);  /* frees it */
     return 0;
 }
@@ -932,6 +921,24 @@ s_survey_done_page (web_t *self, http_request_t *req, int64_t started, int statu
     s_reply_page (self, req, started, status, page, size);
 }
 
+/* What intake's answer (or its refusal) means for the customer, and the
+ * HTTP status each outcome is answered with. */
+static web_survey_outcome_t
+s_survey_outcome (const web_reply_t *r)
+{
+    return r->ok ? WEB_SURVEY_RECORDED
+         : web_reply_code_is (r, PROTO_E_CONFLICT) ? WEB_SURVEY_ANSWERED
+         : web_reply_code_is (r, PROTO_E_INVALID_TRANSITION) ? WEB_SURVEY_EXPIRED
+         : web_reply_code_is (r, PROTO_E_NOT_FOUND) || web_reply_code_is (r, PROTO_E_INVALID_FIELD)
+           || web_reply_code_is (r, PROTO_E_TOO_LARGE) ? WEB_SURVEY_INVALID
+         : WEB_SURVEY_UNAVAILABLE;
+}
+
+static const int s_survey_status [] = {
+    [WEB_SURVEY_RECORDED] = 200, [WEB_SURVEY_ANSWERED] = 409, [WEB_SURVEY_EXPIRED] = 410,
+    [WEB_SURVEY_INVALID] = 404, [WEB_SURVEY_UNAVAILABLE] = 503
+};
+
 /* intake's answer to a survey (frame NULL: no answer in time). */
 static int
 s_on_survey (void *arg, zframe_t *frame, int attempts)
@@ -939,42 +946,18 @@ s_on_survey (void *arg, zframe_t *frame, int attempts)
     (void) attempts;
     s_lookup_t *l = (s_lookup_t *) arg;
     web_t *self = l->web;
-    msgpack_unpacked msg;
-    msgpack_unpacked_init (&msg);
-    proto_error_t err = { 0 };
-    const msgpack_object *reply = NULL;
-    if (frame && proto_unpack (zframe_data (frame), zframe_size (frame), S_MAX_REPLY,
-                               PROTO_MAX_DEPTH, &msg, &err) == 0
-    &&  msg.data.type == MSGPACK_OBJECT_MAP)
-        reply = &msg.data;
-    const msgpack_object *ok = reply ? proto_map_get (reply, "ok") : NULL;
-    bool recorded = ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean;
-    proto_error_t answer = { 0 };
-    const msgpack_object *error = reply ? proto_map_get (reply, "error") : NULL;
-    proto_str_t code = { 0 }, field = { 0 }, message = { 0 };
-    if (error && error->type == MSGPACK_OBJECT_MAP) {
-        proto_get_str (error, "code", "code", false, 0, 64, &code, &err);
-        proto_get_str (error, "field", "field", false, 0, 64, &field, &err);
-        proto_get_str (error, "message", "message", false, 0, 1000, &message, &err);
-    }
-    web_survey_outcome_t outcome = recorded ? WEB_SURVEY_RECORDED
-        : code.ptr && proto_str_eq (code, PROTO_E_CONFLICT) ? WEB_SURVEY_ANSWERED
-        : code.ptr && proto_str_eq (code, PROTO_E_INVALID_TRANSITION) ? WEB_SURVEY_EXPIRED
-        : code.ptr && (proto_str_eq (code, PROTO_E_NOT_FOUND)
-                       || proto_str_eq (code, PROTO_E_INVALID_FIELD)
-                       || proto_str_eq (code, PROTO_E_TOO_LARGE)) ? WEB_SURVEY_INVALID
-        : WEB_SURVEY_UNAVAILABLE;
-    static const int statuses [] = { [WEB_SURVEY_RECORDED] = 200, [WEB_SURVEY_ANSWERED] = 409,
-                                     [WEB_SURVEY_EXPIRED] = 410, [WEB_SURVEY_INVALID] = 404,
-                                     [WEB_SURVEY_UNAVAILABLE] = 503 };
-    int status = statuses [outcome];
+    web_reply_t r;
+    web_reply_read (&r, frame, S_MAX_REPLY);
+    proto_error_t err = { 0 }, answer = { 0 };
+    web_survey_outcome_t outcome = s_survey_outcome (&r);
+    int status = s_survey_status [outcome];
     if (outcome == WEB_SURVEY_UNAVAILABLE)
         http_request_add_header (l->req, "Retry-After", "5");
     if (l->kind == S_API) {
-        if (recorded) {
+        if (r.ok) {
             proto_str_t no = { 0 };
-            proto_get_str (reply, "complaint_no", "complaint_no", false, 0, 40, &no, &err);
-            const msgpack_object *score = proto_map_get (reply, "score");
+            proto_get_str (r.map, "complaint_no", "complaint_no", false, 0, 40, &no, &err);
+            const msgpack_object *score = proto_map_get (r.map, "score");
             char body [160];
             snprintf (body, sizeof body, "{\"ok\":true,\"complaint_no\":\"%.*s\",\"score\":%d}",
                       (int) no.len, no.ptr ? no.ptr : "",
@@ -983,7 +966,7 @@ s_on_survey (void *arg, zframe_t *frame, int attempts)
             s_reply (self, l->req, l->started, 200, S_JSON, body, strlen (body));
         }
         else
-        if (code.ptr && outcome != WEB_SURVEY_UNAVAILABLE) {
+        if (r.code.ptr && outcome != WEB_SURVEY_UNAVAILABLE) {
             //  intake's own code, field and sentence, passed on
             static const char *const known [] = {
                 PROTO_E_CONFLICT, PROTO_E_INVALID_TRANSITION, PROTO_E_NOT_FOUND,
@@ -991,12 +974,13 @@ s_on_survey (void *arg, zframe_t *frame, int attempts)
             };
             const char *as = PROTO_E_NOT_FOUND;
             for (int i = 0; known [i]; i++)
-                if (proto_str_eq (code, known [i]))
+                if (proto_str_eq (r.code, known [i]))
                     as = known [i];
             char where [64];
-            snprintf (where, sizeof where, "%.*s", (int) field.len, field.ptr ? field.ptr : "");
-            proto_error_set (&answer, as, where, "%.*s", (int) message.len,
-                             message.ptr ? message.ptr : "");
+            snprintf (where, sizeof where, "%.*s", (int) r.field.len,
+                      r.field.ptr ? r.field.ptr : "");
+            proto_error_set (&answer, as, where, "%.*s", (int) r.message.len,
+                             r.message.ptr ? r.message.ptr : "");
             if (strcmp (as, PROTO_E_INVALID_FIELD) == 0 || strcmp (as, PROTO_E_TOO_LARGE) == 0)
                 status = 422;
             s_reply_proto_error (self, l->req, l->started, status, &answer);
@@ -1007,9 +991,54 @@ s_on_survey (void *arg, zframe_t *frame, int attempts)
     }
     else
         s_survey_done_page (self, l->req, l->started, status, l->lang, outcome);
-    msgpack_unpacked_destroy (&msg);
+    web_reply_done (&r);
     zlistx_delete (self->lookups, l->handle);  /* frees it */
     return 0;
+}
+
+/* issue 16 follow-up (adapters2): intake's answer to a link's check (GET
+ * /survey): the form when the link can be answered, else at once the page
+ * an answer would get — already rated, expired, not valid (one page for a
+ * wrong shape and a wrong secret: a guesser learns nothing), or try later. */
+static int
+s_on_survey_check (void *arg, zframe_t *frame, int attempts)
+{
+    (void) attempts;
+    s_lookup_t *l = (s_lookup_t *) arg;
+    web_t *self = l->web;
+    web_reply_t r;
+    web_reply_read (&r, frame, S_MAX_REPLY);
+    web_survey_outcome_t outcome = s_survey_outcome (&r);
+    if (outcome == WEB_SURVEY_RECORDED)
+        s_survey_form_page (self, l->req, l->started, 200, l->lang, l->token, 0, NULL, NULL);
+    else {
+        if (outcome == WEB_SURVEY_UNAVAILABLE) {
+            log_warn ("survey_check_failed", "reason=%s", frame ? "intake_error" : "no_answer");
+            http_request_add_header (l->req, "Retry-After", "5");
+        }
+        s_survey_done_page (self, l->req, l->started, s_survey_status [outcome], l->lang,
+                            outcome);
+    }
+    web_reply_done (&r);
+    zlistx_delete (self->lookups, l->handle);  /* frees it */
+    return 0;
+}
+
+static void
+s_survey_check (web_t *self, http_request_t *req, int64_t started, web_lang_t lang,
+                const char *token)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    survey_check_pack (&buf, token);
+    s_lookup_t *l = calloc (1, sizeof *l);
+    assert (l);
+    *l = (s_lookup_t) { .web = self, .req = req, .kind = S_FORM, .lang = lang,
+                        .started = started };
+    snprintf (l->token, sizeof l->token, "%s", token);
+    l->handle = zlistx_add_end (self->lookups, l);
+    intake_client_send (self->lookup_client, buf.data, buf.size, s_on_survey_check, l);
+    msgpack_sbuffer_destroy (&buf);
 }
 
 static void
@@ -1116,10 +1145,14 @@ s_survey_route (web_t *self, http_request_t *req, int64_t started, bool get, boo
         s_remember_lang (req);
         const char *token = http_request_query (req, "t");
         char no [COMPLAINT_NO_SIZE], secret [SURVEY_SECRET_HEX + 1];
+        //  A check asks intake (guessing is limited as the answers are);
+        //  the form is shown only for a link that can still be answered.
+        if (s_limited (self, req, started, self->lookup_limit, "survey", S_FORM, s_lang (req)))
+            return;
         if (!token || survey_token_split (token, strlen (token), no, secret))
             s_survey_done_page (self, req, started, 404, s_lang (req), WEB_SURVEY_INVALID);
         else
-            s_survey_form_page (self, req, started, 200, s_lang (req), token, 0, NULL, NULL);
+            s_survey_check (self, req, started, s_lang (req), token);
     }
     else
     if (post)

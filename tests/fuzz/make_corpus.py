@@ -224,6 +224,14 @@ def request_seeds():
                                      "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
         "survey_extra_key": pack({"op": "survey", "score": 2, "name": "Zhang San",
                                   "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        # issue 16 follow-up (adapters2): the link's read-only check (GET /survey)
+        "survey_check": pack({"op": "survey", "check": True,
+                              "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_check_score": pack({"op": "survey", "check": True, "score": 5,
+                                    "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_check_false": pack({"op": "survey", "check": False,
+                                    "token": "202611230000427.0123456789abcdef0123456789abcdef"}),
+        "survey_check_str": pack({"op": "survey", "check": "yes", "token": "x.y"}),
     }
 
 
@@ -387,6 +395,35 @@ def web_seeds():
     }
 
 
+def web_survey_seeds():
+    """fuzz_web_survey (issue 16 follow-up, adapters2): the first byte picks
+    the page's language and whether the form is shown again; the rest is
+    POST /api/v1/survey's JSON body."""
+    import json
+    token = "202611230000427.0123456789abcdef0123456789abcdef"
+    return {
+        "good": b"\x00" + json.dumps({"token": token, "score": 4, "comment": "处理及时"},
+                                     ensure_ascii=False).encode(),
+        "good-form-en": b"\x03" + json.dumps({"token": token, "score": 5}).encode(),
+        "no-score": b"\x01" + json.dumps({"token": token}).encode(),
+        "score-str": b"\x00" + json.dumps({"token": token, "score": "5"}).encode(),
+        "score-big": b"\x00" + json.dumps({"token": token, "score": 2 ** 63}).encode(),
+        "score-float": b"\x00" + b'{"token":"a.b","score":4.0}',
+        "comment-null": b"\x00" + json.dumps({"token": token, "score": 1, "comment": None}).encode(),
+        "comment-long": b"\x00" + json.dumps({"token": token, "score": 2,
+                                               "comment": "长" * 1001}, ensure_ascii=False).encode(),
+        "comment-html": b"\x01" + json.dumps({"token": "<script>x</script>", "score": 3,
+                                               "comment": "<script>alert(1)</script>"}).encode(),
+        "token-long": b"\x00" + json.dumps({"token": "9" * 97, "score": 3}).encode(),
+        "unknown": b"\x00" + b'{"token":"a.b","score":3,"name":"z"}',
+        "dup": b"\x00" + b'{"token":"a.b","token":"c.d","score":3}',
+        "not-object": b"\x00" + b'[1,2]',
+        "deep": b"\x00" + b"[" * 100 + b"]" * 100,
+        "latin1": b"\x00" + b'{"token":"\xc5","score":3}',
+        "check": b"\x00" + json.dumps({"token": token, "check": True}).encode(),
+    }
+
+
 def hotline_csv_seeds():
     """Call-centre exports: the documented columns, Chinese text, a quoted
     field over lines, a first contact, bad rows, a reordered header with a
@@ -427,3 +464,4 @@ if __name__ == "__main__":
     write("fuzz_mail", mail_seeds())
     write("fuzz_web_request", web_seeds())
     write("fuzz_hotline_csv", hotline_csv_seeds())
+    write("fuzz_web_survey", web_survey_seeds())

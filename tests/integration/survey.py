@@ -194,10 +194,29 @@ def step_form():
     expect("still one answer", 1,
            sql_int("select count(*) from event_log where complaint_no = :'no'"
                    " and type = 'complaint.survey_answered'", no=no))
+    # issue 16 follow-up (adapters2): the link opened again says so at once
+    st, body = fetch(opener(), "GET", url)
+    expect_true("GET the answered link: 409, already rated, no form (zh)",
+                st == 409 and "已经评价过" in body and 'name="score"' not in body
+                and "<form" not in body, "%d %s" % (st, body[:300]))
+    st, body = fetch(opener(), "GET", url + "&lang=en")
+    expect_true("GET the answered link in English: 409, already rated, no form",
+                st == 409 and "already rated" in body and "<form" not in body,
+                "%d %s" % (st, body[:300]))
+    expect_true("the page leaks nothing: not the number, not the secret, not the score",
+                no not in body and token.split(".")[1] not in body
+                and "SECRET-WEB-COMMENT" not in body, body[:400])
     # a link of the wrong shape, a wrong secret
     st, body = fetch(opener(), "GET", ARGS[0].web + "/survey?t=nonsense")
     expect("GET a link of the wrong shape: 404", 404, st)
     wrong = token.split(".")[0] + "." + ("0" * 32)
+    st, body2 = fetch(opener(), "GET", ARGS[0].web + "/survey?t=" + wrong)
+    expect_true("GET a wrong secret: 404, not valid, no form, the same page as a wrong shape",
+                st == 404 and "评价链接无效" in body2 and "<form" not in body2
+                and body2 == body, "%d %s" % (st, body2[:300]))
+    st, body2 = fetch(opener(), "GET", ARGS[0].web + "/survey?t=" + wrong + "&lang=en")
+    expect_true("GET a wrong secret in English: 404, not valid",
+                st == 404 and "not valid" in body2, "%d %s" % (st, body2[:300]))
     st, j = api(wrong, 3)
     expect("the API with a wrong secret: 404, not_found, field token",
            (404, "not_found", "token"),
@@ -232,6 +251,10 @@ def step_expired():
     url, token = link_of(no)
     if not url:
         return
+    # the form opened before the expiry, sent after it
+    op = opener()
+    st, page = fetch(op, "GET", url)
+    expect_true("GET before the expiry: 200, the form", st == 200 and form_csrf(page), st)
     sql("select app_clock_set((select s.expires_at + interval '1 hour' from survey s"
         " join complaint c on c.id = s.complaint_id where c.complaint_no = :'no'), 1)", no=no)
     st, j = api(token, 5, "迟到的评价")
@@ -240,11 +263,21 @@ def step_expired():
            (st, j.get("error", {}).get("code"), j.get("error", {}).get("field")))
     expect_true("the message says it expired", "expired" in j.get("error", {}).get("message", ""),
                 repr(j))
-    op = opener()
-    st, page = fetch(op, "GET", url)
     st, body = post_form(op, token, csrf=form_csrf(page), score="5")
     expect_true("the form after the expiry: 410, the link has expired",
                 st == 410 and "已过有效期" in body, "%d %s" % (st, body[:200]))
+    # issue 16 follow-up (adapters2): opened after the expiry, it says so at once
+    st, body = fetch(opener(), "GET", url)
+    expect_true("GET the expired link: 410, expired, no form (zh)",
+                st == 410 and "已过有效期" in body and "<form" not in body,
+                "%d %s" % (st, body[:300]))
+    st, body = fetch(opener(), "GET", url + "&lang=en")
+    expect_true("GET the expired link in English: 410, expired",
+                st == 410 and "has expired" in body, "%d %s" % (st, body[:300]))
+    expect("the checks wrote nothing: no survey audit row",
+           0, sql_int("select count(*) from case_action a join complaint c"
+                      " on c.id = a.complaint_id where c.complaint_no = :'no'"
+                      " and a.action = 'survey'", no=no))
     expect("nothing recorded", 0,
            sql_int("select count(*) from event_log where complaint_no = :'no'"
                    " and type = 'complaint.survey_answered'", no=no))

@@ -15,8 +15,11 @@
 #             the call-back may not score it again
 #   refusals  no CSRF token (403), no score (422, the form again), a link
 #             of the wrong shape (404), a wrong secret (404, not_found)
+#   reopened  (issue 16 follow-up) GET of the answered link: 409 at once,
+#             no form (zh/en); a wrong secret: 404, the page of a wrong shape
 #   expired   the store's clock past the link's expiry: refused (410,
-#             invalid_transition) through the API
+#             invalid_transition) through the API and the form opened
+#             before it; GET after it: 410 at once, no form; nothing written
 . "$(dirname "$0")/../lib.sh"
 require_bin bus intake router web notifier smtp-sink complaintctl
 
