@@ -689,7 +689,8 @@ s_form_submit (web_t *self, http_request_t *req, int64_t started)
     }
     msgpack_sbuffer request;
     msgpack_sbuffer_init (&request);
-    if (web_api_submit_form (form, ref, (int64_t) zclock_time (), &request, &err)) {
+    if (web_api_submit_form (form, self->calendar, ref, (int64_t) zclock_time (), &request,
+                             &err)) {
         s_form_page (self, req, started, 422, lang, ref, form, &err, NULL);
         http_form_destroy (&form);
         msgpack_sbuffer_destroy (&request);

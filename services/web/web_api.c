@@ -102,10 +102,12 @@ web_api_submit_json (const char *body, size_t size, const char *ref, int64_t rec
 static const char *const s_form_fields [] = {
     "subject", "body", "demand", "branch", "product", "category", "lang", "amount",
     "customer.name", "customer.phone", "customer.email", "customer.account", "customer.id_no",
+    "incident.staff_concerned", "incident.place",        /* issue 16 follow-up (adapters2) */
     NULL
 };
 /* The form's own fields, not the complaint's. */
-static const char *const s_form_own [] = { "csrf", "ref", "narrative_consent", NULL };
+static const char *const s_form_own [] = { "csrf", "ref", "narrative_consent", "incident.at",
+                                           NULL };
 
 static bool
 s_listed (const char *const list [], const char *name)
@@ -116,14 +118,38 @@ s_listed (const char *const list [], const char *name)
     return false;
 }
 
+/* issue 16 follow-up (adapters2): the form's incident time, as the
+ * browser's datetime-local sends it or as typed ("2026-12-05 10:30"), in
+ * the bank's zone (the calendar's); not after the complaint itself. */
+static int
+s_form_incident_at (const char *text, const calendar_t *calendar, int64_t received_at,
+                    json_t *incident, proto_error_t *err)
+{
+    int64_t at;
+    if (!calendar || strlen (text) > 32 || calendar_parse_local (calendar, text, &at)) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "incident.at",
+                         "incident.at must read YYYY-MM-DD HH:MM (%s time)",
+                         calendar ? calendar_timezone (calendar) : "the bank's");
+        return -1;
+    }
+    if (at > received_at) {
+        proto_error_set (err, PROTO_E_INVALID_FIELD, "incident.at",
+                         "incident.at cannot be later than now");
+        return -1;
+    }
+    json_object_set_new (incident, "at", json_integer (at));
+    return 0;
+}
+
 int
-web_api_submit_form (http_form_t *form, const char *ref, int64_t received_at,
-                     msgpack_sbuffer *out, proto_error_t *err)
+web_api_submit_form (http_form_t *form, const calendar_t *calendar, const char *ref,
+                     int64_t received_at, msgpack_sbuffer *out, proto_error_t *err)
 {
     assert (form && ref && out && err);
     json_t *object = json_object ();
     json_t *customer = json_object ();
     json_object_set_new (object, "customer", customer);
+    json_t *incident = json_object ();
     //  Any field we did not write is refused: the form is ours.
     zlist_t *names = http_form_names (form);
     for (const char *name = zlist_first (names); name; name = zlist_next (names))
@@ -142,11 +168,25 @@ web_api_submit_form (http_form_t *form, const char *ref, int64_t received_at,
         if (strncmp (s_form_fields [i], "customer.", 9) == 0)
             json_object_set_new (customer, s_form_fields [i] + 9, json_string (value));
         else
+        if (strncmp (s_form_fields [i], "incident.", 9) == 0)
+            json_object_set_new (incident, s_form_fields [i] + 9, json_string (value));
+        else
             json_object_set_new (object, s_form_fields [i], json_string (value));
     }
     const char *consent = http_form_get (form, "narrative_consent");
     if (consent && *consent)
         json_object_set_new (object, "narrative_consent", json_true ());
+    const char *at = http_form_get (form, "incident.at");
+    if (at && *at && s_form_incident_at (at, calendar, received_at, incident, err)) {
+        json_decref (incident);
+        json_decref (object);
+        return -1;
+    }
+    //  The section left empty: no incident at all (intake's absent map).
+    if (json_object_size (incident))
+        json_object_set_new (object, "incident", incident);
+    else
+        json_decref (incident);
     return s_finish (object, ref, received_at, out, err);
 }
 
@@ -308,25 +348,73 @@ web_api_test (bool verbose, int *passed)
                          "&narrative_consent=on&lang=zh";
     http_form_t *form = http_form_parse (fields, strlen (fields), 32, 1024, &err);
     msgpack_sbuffer_clear (&out);
-    s_check (verbose, form && web_api_submit_form (form, "form-0123456789abcdef", 1, &out, &err)
+    s_check (verbose, form && web_api_submit_form (form, NULL, "form-0123456789abcdef", 1, &out, &err)
                       == -1 && streq (err.field, "received_at"),
              "the form goes through the same judge (received_at out of range here)");
     msgpack_sbuffer_clear (&out);
-    s_check (verbose, web_api_submit_form (form, "form-0123456789abcdef", 1764979200000LL, &out,
+    s_check (verbose, web_api_submit_form (form, NULL, "form-0123456789abcdef", 1764979200000LL, &out,
                                            &err) == 0, "a filled form packs; empty fields left out");
     http_form_destroy (&form);
     form = http_form_parse ("body=x&customer.name=a&evil=1", 29, 32, 1024, &err);
-    s_check (verbose, form && web_api_submit_form (form, "form-0123456789abcdef", 1764979200000LL,
+    s_check (verbose, form && web_api_submit_form (form, NULL, "form-0123456789abcdef", 1764979200000LL,
                                                    &out, &err) == -1
                       && streq (err.code, PROTO_E_UNKNOWN_FIELD) && streq (err.field, "evil"),
              "a field the form does not have is refused");
     http_form_destroy (&form);
     form = http_form_parse ("body=&customer.name=a", 21, 32, 1024, &err);
-    s_check (verbose, form && web_api_submit_form (form, "form-0123456789abcdef", 1764979200000LL,
+    s_check (verbose, form && web_api_submit_form (form, NULL, "form-0123456789abcdef", 1764979200000LL,
                                                    &out, &err) == -1
                       && streq (err.code, PROTO_E_MISSING_FIELD) && streq (err.field, "body"),
              "an empty required field is missing, named");
     http_form_destroy (&form);
+
+    //  issue 16 follow-up (adapters2): the staff section, its time local
+    conf_error_t ferr;
+    calendars_t *fcals = calendars_load_dir ("deploy/calendars", &ferr);
+    const calendar_t *fcal = fcals ? calendars_find (fcals, "cn") : NULL;
+    const char *staff = "body=x&customer.name=a&incident.staff_concerned=%E6%9F%9C%E5%91%98"
+                        "&incident.at=2025-12-05T10%3A30&incident.place=%E6%9C%9D%E9%98%B3";
+    form = http_form_parse (staff, strlen (staff), 32, 1024, &err);
+    msgpack_sbuffer_clear (&out);
+    bool staff_ok = fcal && form
+                    && web_api_submit_form (form, fcal, "form-0123456789abcdef",
+                                            1764979200000LL, &out, &err) == 0;
+    if (staff_ok) {
+        msgpack_unpacked_init (&msg);
+        staff_ok = request_decode (out.data, out.size, &msg, &req, &e2) == 0
+                   && req.u.submit.incident.at == 1764901800000LL      /* 02:30 UTC */
+                   && proto_str_eq (req.u.submit.incident.staff_concerned, "柜员")
+                   && proto_str_eq (req.u.submit.incident.place, "朝阳");
+        msgpack_unpacked_destroy (&msg);
+    }
+    s_check (verbose, staff_ok, "the staff section packs as intake's incident, the time local");
+    http_form_destroy (&form);
+    static const char *const bad_at [] = { "incident.at=yesterday&body=x&customer.name=a",
+                                           "incident.at=2025-12-07T10%3A30&body=x&customer.name=a",
+                                           NULL };
+    for (int i = 0; bad_at [i]; i++) {
+        form = http_form_parse (bad_at [i], strlen (bad_at [i]), 32, 1024, &err);
+        msgpack_sbuffer_clear (&out);
+        s_check (verbose, form && web_api_submit_form (form, fcal, "form-0123456789abcdef",
+                                                       1764979200000LL, &out, &err) == -1
+                          && streq (err.field, "incident.at") && out.size == 0,
+                 "a time that is not one, or later than now: refused, incident.at");
+        http_form_destroy (&form);
+    }
+    form = http_form_parse ("body=x&customer.name=a&incident.place=", 38, 32, 1024, &err);
+    msgpack_sbuffer_clear (&out);
+    if (form && web_api_submit_form (form, fcal, "form-0123456789abcdef", 1764979200000LL, &out,
+                                     &err) == 0) {
+        msgpack_unpacked_init (&msg);
+        staff_ok = request_decode (out.data, out.size, &msg, &req, &e2) == 0
+                   && !req.u.submit.incident.place.ptr && !req.u.submit.incident.at;
+        msgpack_unpacked_destroy (&msg);
+    }
+    else
+        staff_ok = false;
+    s_check (verbose, staff_ok, "the staff section left empty: no incident");
+    http_form_destroy (&form);
+    calendars_destroy (&fcals);
     msgpack_sbuffer_destroy (&out);
 
     //  The status view.

@@ -19,7 +19,12 @@
  *
  *  The form's fields are named by those paths ("customer.name", "body",
  *  ...): an empty field is left out, "narrative_consent" is a checkbox,
- *  anything else is refused as unknown.
+ *  anything else is refused as unknown. issue 16 follow-up (adapters2):
+ *  "incident.staff_concerned", "incident.at", "incident.place" are the
+ *  optional staff section (submit's `incident`); incident.at is a local
+ *  time in the calendar's zone ("YYYY-MM-DD HH:MM" or the browser's
+ *  "YYYY-MM-DDTHH:MM"), not later than received_at; calendar NULL refuses
+ *  it. The JSON body carries `incident` as intake takes it (at: unix ms).
  *
  *  Errors, and the HTTP status the adapter answers with:
  *      400  malformed (not JSON, not an object), idempotency_key
@@ -58,8 +63,8 @@ bool web_api_key_ok (const char *key);
 /* 0 with the request appended to out, or -1 with err (see above). */
 int web_api_submit_json (const char *body, size_t size, const char *ref, int64_t received_at,
                          msgpack_sbuffer *out, proto_error_t *err);
-int web_api_submit_form (http_form_t *form, const char *ref, int64_t received_at,
-                         msgpack_sbuffer *out, proto_error_t *err);
+int web_api_submit_form (http_form_t *form, const calendar_t *calendar, const char *ref,
+                         int64_t received_at, msgpack_sbuffer *out, proto_error_t *err);
 
 /* The complaint of intake's `get` reply (a map) as the API's JSON, its
  * dates also written in the calendar's zone; heap string, or NULL when

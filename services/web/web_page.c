@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { S_TEXT, S_TEXTAREA, S_TEL, S_EMAIL, S_DECIMAL } s_kind_t;
+typedef enum { S_TEXT, S_TEXTAREA, S_TEL, S_EMAIL, S_DECIMAL, S_DATETIME } s_kind_t;
 
 typedef struct {
     const char *name;
@@ -22,7 +22,7 @@ typedef struct {
     int maxlength;                      /* characters the browser lets through */
     bool required;
     const char *autocomplete;
-    int group;                          /* 0 contact, 1 complaint */
+    int group;                          /* 0 contact, 1 complaint, 2 staff (S_GROUPS) */
 } s_field_t;
 
 static const s_field_t s_fields [] = {
@@ -52,8 +52,23 @@ static const s_field_t s_fields [] = {
     { "amount", { "涉及金额（元，选填）", "Amount involved (yuan, optional)" },
       { "数字，最多两位小数，例如 300.00。", "A number with up to two decimals, e.g. 300.00." },
       S_DECIMAL, 20, false, "off", 1 },
+    /* issue 16 follow-up (adapters2): the incident, when the complaint is
+     * about a member of staff (submit's optional `incident`, migration 046;
+     * the accountability register reads it). All optional. */
+    { "incident.staff_concerned", { "涉及的工作人员", "The member of staff" },
+      { "姓名、工号或描述，例如：柜台 3 号窗口的柜员。最多 200 字。",
+        "A name, staff number or description, e.g. the teller at counter 3. Up to 200 characters." },
+      S_TEXT, 200, false, "off", 2 },
+    { "incident.at", { "发生时间", "When it happened" },
+      { "北京时间，例如 2026-12-05 10:30。", "Beijing time, for example 2026-12-05 10:30." },
+      S_DATETIME, 16, false, "off", 2 },
+    { "incident.place", { "发生地点", "Where it happened" },
+      { "例如：朝阳支行营业厅、电话客服。最多 200 字。",
+        "For example: the Chaoyang branch's hall, the phone line. Up to 200 characters." },
+      S_TEXT, 200, false, "off", 2 },
 };
 #define S_FIELDS (sizeof s_fields / sizeof s_fields [0])
+#define S_GROUPS 3
 
 static const char *s_texts [WEB_T_COUNT][2] = {
     [WEB_T_TOO_MANY] = { "请求过于频繁，请稍后再试。", "Too many requests; please try again in a moment." },
@@ -205,7 +220,10 @@ s_field (FILE *out, web_lang_t lang, const s_field_t *f, http_form_t *values,
         fputs ("</textarea>\n", out);
         return;
     }
-    const char *type = f->kind == S_TEL ? "tel" : f->kind == S_EMAIL ? "email" : "text";
+    //  datetime-local: the browser's picker sends "YYYY-MM-DDTHH:MM", which
+    //  the adapter reads in the bank's zone; typed by hand it is text.
+    const char *type = f->kind == S_TEL ? "tel" : f->kind == S_EMAIL ? "email"
+                     : f->kind == S_DATETIME ? "datetime-local" : "text";
     fprintf (out, "<input type=\"%s\" id=\"f-%s\" name=\"%s\" maxlength=\"%d\""
              " autocomplete=\"%s\" aria-describedby=\"%s\"%s%s%s value=\"", type, f->name,
              f->name, f->maxlength, f->autocomplete, describedby,
@@ -271,12 +289,18 @@ web_page_form (FILE *out, web_lang_t lang, const char *csrf, const char *ref,
     s_hidden (out, "csrf", csrf);
     s_hidden (out, "ref", ref);
     s_hidden (out, "lang", web_page_lang_code (lang));
-    for (int group = 0; group < 2; group++) {
+    for (int group = 0; group < S_GROUPS; group++) {
         bool contact_error = group == 0 && err && streq (err->field, "customer");
         fprintf (out, "<fieldset%s>\n<legend>%s</legend>\n",
                  contact_error ? " aria-describedby=\"err-customer\"" : "",
                  group == 0 ? T ("您的联系方式", "How we can reach you")
-                            : T ("投诉内容", "Your complaint"));
+                 : group == 1 ? T ("投诉内容", "Your complaint")
+                 : T ("涉及工作人员（选填）", "About a member of staff (optional)"));
+        if (group == 2)
+            fprintf (out, "<p class=\"hint\">%s</p>\n",
+                     T ("如果您的投诉涉及某位工作人员的言行，请告诉我们是谁、何时、在哪里。",
+                        "If your complaint is about what a member of staff said or did, tell us"
+                        " who, when and where."));
         if (group == 0) {
             fprintf (out, "<p class=\"hint\">%s</p>\n",
                      T ("请至少填写一项，我们用它联系您。", "Fill in at least one; we use it to reach you."));
@@ -527,6 +551,24 @@ web_page_test (bool verbose, int *passed)
              "what the customer typed is escaped");
     s_check (verbose, strstr (page, "name=\"csrf\" value=\"1.ab\"") && !strstr (page, "<script"),
              "the token is in the form; no script on the page");
+    free (page);
+    http_form_destroy (&values);
+
+    //  issue 16 follow-up (adapters2): the staff section, its error beside it
+    out = open_memstream (&page, &size);
+    proto_error_set (&err, PROTO_E_INVALID_FIELD, "incident.at",
+                     "incident.at must read YYYY-MM-DD HH:MM (Beijing time)");
+    values = http_form_parse ("incident.at=yesterday&incident.place=%E6%9C%9D%E9%98%B3", 55, 32,
+                              256, &perr);
+    web_page_form (out, WEB_EN, "1.ab", "form-1", values, &err, NULL);
+    fclose (out);
+    s_check (verbose, strstr (page, "About a member of staff (optional)")
+                      && strstr (page, "type=\"datetime-local\" id=\"f-incident.at\"")
+                      && strstr (page, "id=\"err-incident.at\"")
+                      && strstr (page, "<a href=\"#f-incident.at\">When it happened</a>")
+                      && strstr (page, "value=\"朝阳\"")
+                      && strstr (page, "<label for=\"f-incident.staff_concerned\">"),
+             "the staff section: its fields, the error beside the time, the place kept");
     free (page);
     http_form_destroy (&values);
 

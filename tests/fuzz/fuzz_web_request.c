@@ -25,6 +25,22 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
+/* The form's incident.at is read in the bank's calendar (issue 16
+ * follow-up, adapters2): the checkout's, when the fuzzer runs from it
+ * (tests/run.sh does); without it the time is refused, still a verdict. */
+static const calendar_t *
+s_calendar (void)
+{
+    static calendars_t *calendars = NULL;
+    static bool tried = false;
+    if (!tried) {
+        tried = true;
+        conf_error_t err;
+        calendars = calendars_load_dir ("deploy/calendars", &err);
+    }
+    return calendars ? calendars_find (calendars, "cn") : NULL;
+}
+
 static void
 s_accepted (const msgpack_sbuffer *out)
 {
@@ -67,8 +83,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (!form)
             assert (err.code && *err.code);
         else {
-            int rc = web_api_submit_form (form, "fuzz-0123456789abcdef", 1764979200000LL,
-                                          &out, &err);
+            int rc = web_api_submit_form (form, s_calendar (), "fuzz-0123456789abcdef",
+                                          1764979200000LL, &out, &err);
             if (rc == 0)
                 s_accepted (&out);
             char *page = NULL;
