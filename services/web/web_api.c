@@ -157,6 +157,7 @@ web_api_submit_form (http_form_t *form, const calendar_t *calendar, const char *
             proto_error_set (err, PROTO_E_UNKNOWN_FIELD, name, "%s is not a field of the form",
                              name);
             zlist_destroy (&names);
+            json_decref (incident);
             json_decref (object);
             return -1;
         }

@@ -147,10 +147,14 @@ s_head (FILE *out, web_lang_t lang, const char *title, const char *switch_path)
            "nav{text-align:right}\n"
            "dt{font-weight:bold}\n"
            "</style></head><body>\n", out);
-    //  A path with a query already (the survey's ?t=) takes &lang=.
-    fprintf (out, "<nav><a href=\"%s%slang=%s\" lang=\"%s\">%s</a></nav>\n", switch_path,
-             strchr (switch_path, '?') ? "&amp;" : "?", lang == WEB_EN ? "zh" : "en", lang == WEB_EN ? "zh-CN" : "en",
-             lang == WEB_EN ? "中文" : "English");
+    //  A path with a query already (the survey's ?t=) takes &lang=. The
+    //  path is escaped: the survey's carries what the request sent
+    //  (fuzz_web_survey found a form re-shown with a token "<script>...").
+    fputs ("<nav><a href=\"", out);
+    html_escape (out, switch_path);
+    fprintf (out, "%slang=%s\" lang=\"%s\">%s</a></nav>\n",
+             strchr (switch_path, '?') ? "&amp;" : "?", lang == WEB_EN ? "zh" : "en",
+             lang == WEB_EN ? "zh-CN" : "en", lang == WEB_EN ? "中文" : "English");
     fputs ("<main>\n", out);
 }
 

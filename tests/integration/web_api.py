@@ -2,7 +2,7 @@
 """web_api.py — the checks of web_api.sh: the web adapter over HTTP, with
 Python's own http.client (not our code), one step per call:
 
-    web_api.py --url URL --state FILE api|form|down|back
+    web_api.py --url URL --state FILE api|form|staff|down|back
 
 The web daemon under test runs with --trust-forwarded (the checker plays
 several customers by X-Forwarded-For, as the bank's proxy would), a submit
@@ -303,6 +303,77 @@ def step_form():
         expect("the status page without its token: 403", 403, st)
 
 
+# ----------------------------------------------------------------- staff
+
+def incident_of(ref):
+    rows = checks.sql_rows(
+        "select coalesce(staff_concerned, '-'), coalesce((extract(epoch from incident_at)"
+        " * 1000)::bigint::text, '-'), coalesce(incident_place, '-') from complaint"
+        " where channel = 'web' and ref = :'ref'", ref=ref)
+    return tuple(rows[0]) if rows else None
+
+
+def step_staff():
+    """issue 16 follow-up (adapters2): the incident fields (submit's
+    `incident`, migration 046) through the form's optional staff section
+    and the JSON API."""
+    note("--- staff: the incident through the form (zh/en) and the API")
+    st, page, token, ref, session = form_get(client="10.6.0.1", lang="en")
+    expect_true("the form (en): the optional staff section with its three fields, labelled",
+                st == 200 and "About a member of staff (optional)" in page
+                and all('<label for="f-incident.%s"' % f in page
+                        for f in ("staff_concerned", "at", "place"))
+                and 'type="datetime-local" id="f-incident.at"' in page, page[:200])
+    st, page_zh, _, _, _ = form_get(client="10.6.0.1", lang="zh-CN")
+    expect_true("the form (zh): 涉及工作人员（选填）", "涉及工作人员（选填）" in page_zh, "")
+    fields = {"csrf": token, "ref": ref, "lang": "en", "customer.name": "韩梅梅",
+              "body": "柜员态度恶劣 STAFF-FORM", "incident.staff_concerned": "3号窗口柜员",
+              "incident.at": "2026-12-01T10:30", "incident.place": "朝阳支行营业厅"}
+    st, page = form_post(dict(fields, **{"incident.at": "last Tuesday"}), session,
+                         client="10.6.0.2")
+    expect("a time that is not one: 422", 422, st)
+    expect_true("... the error beside the time field, described-by, aria-invalid, linked",
+                'id="err-incident.at"' in page
+                and 'aria-describedby="hint-incident.at err-incident.at"' in page
+                and '<a href="#f-incident.at">When it happened</a>' in page, page[:300])
+    expect_true("... what was typed kept", 'value="3号窗口柜员"' in page
+                and 'value="朝阳支行营业厅"' in page, "")
+    expect("... nothing stored", 0, stored(ref))
+    st, page = form_post(dict(fields, **{"incident.at": "2099-01-01T10:00"}), session,
+                         client="10.6.0.3")
+    expect_true("a time later than now: 422 beside the field",
+                st == 422 and 'id="err-incident.at"' in page, st)
+    st, page = form_post(dict(fields, **{"incident.place": "地" * 201}), session,
+                         client="10.6.0.4")
+    expect_true("a place over 200 characters: 422 beside the field (intake's rule)",
+                st == 422 and 'id="err-incident.place"' in page, st)
+    st, page = form_post(fields, session, client="10.6.0.5")
+    expect("the staff section filled: 200, the confirmation", (200, True),
+           (st, 'id="complaint-no"' in page))
+    # 2026-12-01 10:30 in Beijing is 02:30 UTC
+    expect("... stored: the staff concerned, the time (the bank's zone), the place",
+           ("3号窗口柜员", "1764556200000", "朝阳支行营业厅"), incident_of(ref))
+    _, _, token2, ref2, session2 = form_get(client="10.6.0.6")
+    st, page = form_post({"csrf": token2, "ref": ref2, "lang": "zh", "customer.name": "李",
+                          "body": "没有涉及员工", "incident.staff_concerned": "",
+                          "incident.at": "", "incident.place": ""}, session2, client="10.6.0.6")
+    expect("the section left empty: stored without an incident", (200, ("-", "-", "-")),
+           (st, incident_of(ref2)))
+    # The API: intake's own shape, at in unix ms.
+    key = str(uuid.uuid4())
+    doc = dict(complaint(), incident={"staff_concerned": "客户经理张某", "at": 1764556200000,
+                                      "place": "电话"})
+    st, _, data = submit(doc, key, client="10.6.0.7")
+    expect("the API with an incident: 201", 201, st)
+    expect("... stored", ("客户经理张某", "1764556200000", "电话"), incident_of(key))
+    expect_error("the API with incident.at a string",
+                 submit(dict(complaint(), incident={"at": "yesterday"}), str(uuid.uuid4()),
+                        client="10.6.0.8"), 422, "wrong_type", "incident.at")
+    expect_error("the API with an unknown incident field",
+                 submit(dict(complaint(), incident={"who": "x"}), str(uuid.uuid4()),
+                        client="10.6.0.9"), 422, "unknown_field", "incident.who")
+
+
 # --------------------------------------------------------------- metrics
 
 def step_metrics(port):
@@ -382,7 +453,8 @@ def main():
     def setup(args):
         global ARGS
         ARGS = args
-    return step_main({"api": step_api, "form": step_form, "metrics": step_metrics,
+    return step_main({"api": step_api, "form": step_form, "staff": step_staff,
+                      "metrics": step_metrics,
                       "down": step_down,
                       "back": step_back}, ("--url", "--state"), setup)
 

@@ -14,6 +14,10 @@
 #           without it, or with another browser's token: 403, nothing stored;
 #           a bad phone: 422 with the message beside the field; the status
 #           page with number and code
+#   staff   (issue 16 follow-up) the form's optional staff section (zh/en):
+#           a bad or future time 422 beside the field, a long place too;
+#           filled: the incident stored, the time read in the bank's zone;
+#           left empty: none; the API's `incident` stored, refusals named
 #   down    intake killed: a submission is answered 202 (spooled), not lost
 #   back    intake restarted: the 202'd one is in the store exactly once, and
 #           the same request again gets its number
@@ -36,6 +40,7 @@ web_py () {
 }
 assert_true "web_api.py api" web_py api
 assert_true "web_api.py form" web_py form
+assert_true "web_api.py staff (the incident: form and API)" web_py staff
 assert_true "web_api.py metrics (its own /metrics and /healthz)" web_py metrics "$METRICS_PORT"
 kill_service intake KILL
 assert_true "web_api.py down (intake killed)" web_py down
