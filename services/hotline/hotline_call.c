@@ -45,6 +45,9 @@ const char *const hotline_call_field_names [HOTLINE_FIELD_COUNT] = {
     [HOTLINE_OUTCOME] = "outcome",
     [HOTLINE_RESOLUTION] = "resolution",
     [HOTLINE_RESOLUTION_AMOUNT] = "resolution_amount",
+    [HOTLINE_STAFF_CONCERNED] = "staff_concerned",      /* issue 16 follow-up (adapters2) */
+    [HOTLINE_INCIDENT_AT] = "incident_at",
+    [HOTLINE_INCIDENT_PLACE] = "incident_place",
 };
 
 /* intake's field (request_decode's error) -> ours */
@@ -62,6 +65,8 @@ static const struct {
     { "first_contact.outcome", HOTLINE_OUTCOME }, { "first_contact.text", HOTLINE_RESOLUTION },
     { "first_contact.amount", HOTLINE_RESOLUTION_AMOUNT },
     { "first_contact.token", HOTLINE_RESOLVED_ON_CALL },
+    { "incident.staff_concerned", HOTLINE_STAFF_CONCERNED },
+    { "incident.at", HOTLINE_INCIDENT_AT }, { "incident.place", HOTLINE_INCIDENT_PLACE },
 };
 
 const char *
@@ -286,6 +291,14 @@ hotline_call_submit (const hotline_call_t *c, const hotline_call_ctx_t *ctx,
     if (!resolved && (f [HOTLINE_OUTCOME].ptr || f [HOTLINE_RESOLUTION_AMOUNT].ptr))
         return s_error (err, f [HOTLINE_OUTCOME].ptr ? HOTLINE_OUTCOME : HOTLINE_RESOLUTION_AMOUNT,
                         "an outcome is given only for a call resolved on the call");
+    int64_t incident_at = 0;
+    if (f [HOTLINE_INCIDENT_AT].ptr) {
+        if (hotline_call_time (f [HOTLINE_INCIDENT_AT], &incident_at))
+            return s_error (err, HOTLINE_INCIDENT_AT, "the time must read YYYY-MM-DD HH:MM[:SS],"
+                            " in the bank's zone or with Z or +08:00");
+        if (incident_at > ctx->now_ms + S_MAX_AHEAD_MS)
+            return s_error (err, HOTLINE_INCIDENT_AT, "the incident cannot be in the future");
+    }
     if (resolved && !ctx->token.ptr)
         return s_error (err, HOTLINE_RESOLVED_ON_CALL, "a call resolved on the call needs a"
                         " staff token to resolve it under (the desk's sign-in, or the import's"
@@ -306,6 +319,9 @@ hotline_call_submit (const hotline_call_t *c, const hotline_call_ctx_t *ctx,
     s.customer.email = f [HOTLINE_CUSTOMER_EMAIL];
     s.customer.account = f [HOTLINE_CUSTOMER_ACCOUNT];
     s.received_at = started;
+    s.incident.staff_concerned = f [HOTLINE_STAFF_CONCERNED];
+    s.incident.at = incident_at;
+    s.incident.place = f [HOTLINE_INCIDENT_PLACE];
     if (f [HOTLINE_AMOUNT].ptr) {
         if (s_copy_amount (f [HOTLINE_AMOUNT], s.amount, err, HOTLINE_AMOUNT))
             return -1;
@@ -475,6 +491,31 @@ hotline_call_test (bool verbose)
     c.f [HOTLINE_STARTED_AT] = (proto_str_t) { NULL, 0 };
     msgpack_sbuffer_clear (&out);
     assert (hotline_call_submit (&c, &ctx, &out, &err) == 0);
+    /* issue 16 follow-up (adapters2): the incident, in the bank's zone */
+    c.f [HOTLINE_STAFF_CONCERNED] = (proto_str_t) { "客户经理李某", 18 };
+    c.f [HOTLINE_INCIDENT_AT] = (proto_str_t) { "2026-12-04 15:00", 16 };
+    c.f [HOTLINE_INCIDENT_PLACE] = (proto_str_t) { "朝阳支行", 12 };
+    msgpack_sbuffer_clear (&out);
+    assert (hotline_call_submit (&c, &ctx, &out, &err) == 0);
+    msgpack_unpacked_init (&msg);
+    assert (request_decode (out.data, out.size, &msg, &req, &perr) == 0);
+    assert (req.u.submit.incident.at == 1796367600000LL            /* 07:00 UTC */
+            && proto_str_eq (req.u.submit.incident.staff_concerned, "客户经理李某")
+            && proto_str_eq (req.u.submit.incident.place, "朝阳支行"));
+    msgpack_unpacked_destroy (&msg);
+    c.f [HOTLINE_INCIDENT_AT] = (proto_str_t) { "yesterday", 9 };
+    assert (hotline_call_submit (&c, &ctx, &out, &err) == -1
+            && strcmp (err.field, "incident_at") == 0);
+    c.f [HOTLINE_INCIDENT_AT] = (proto_str_t) { "2026-12-06 15:00", 16 };   /* after now */
+    assert (hotline_call_submit (&c, &ctx, &out, &err) == -1
+            && strcmp (err.field, "incident_at") == 0);
+    c.f [HOTLINE_INCIDENT_AT] = (proto_str_t) { NULL, 0 };
+    char long_place [3 * 201 + 1];
+    for (int i = 0; i < 201; i++)
+        memcpy (long_place + 3 * i, "地", 3);
+    c.f [HOTLINE_INCIDENT_PLACE] = (proto_str_t) { long_place, 3 * 201 };
+    assert (hotline_call_submit (&c, &ctx, &out, &err) == -1
+            && strcmp (err.field, "incident_place") == 0);
     msgpack_sbuffer_destroy (&out);
 
     if (*saved)

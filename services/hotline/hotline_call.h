@@ -29,6 +29,12 @@
  *      outcome, resolution, resolution_amount   the first contact's
  *                       outcome, what was said or done, and the amount
  *                       paid when the outcome needs one
+ *      staff_concerned, incident_at, incident_place   the complaint is
+ *                       about a member of staff (issue 16 follow-up,
+ *                       adapters2): submit's optional `incident` (migration
+ *                       046, the accountability register); incident_at in
+ *                       started_at's format, not in the future; each
+ *                       optional, at most 200 characters (intake's rule)
  *
  *  Interface:
  *      hotline_call_submit     call -> submit request (msgpack), or the field at fault
@@ -66,6 +72,9 @@ typedef enum {
     HOTLINE_OUTCOME,
     HOTLINE_RESOLUTION,
     HOTLINE_RESOLUTION_AMOUNT,
+    HOTLINE_STAFF_CONCERNED,        /* issue 16 follow-up (adapters2): the incident */
+    HOTLINE_INCIDENT_AT,
+    HOTLINE_INCIDENT_PLACE,
     HOTLINE_FIELD_COUNT
 } hotline_field_t;
 

@@ -51,6 +51,14 @@ static const s_field_t s_fields [] = {
       S_DECIMAL, 20, false, NULL },
     { HOTLINE_SUBJECT, "主题", "Subject", S_TEXT, 85, false, NULL },
     { HOTLINE_LANG, "客户语言", "Customer's language", S_LANG, 0, false, NULL },
+    /* issue 16 follow-up (adapters2): when the call is about a member of staff */
+    { HOTLINE_STAFF_CONCERNED, "涉及的工作人员", "Member of staff concerned", S_TEXT, 200, false,
+      "投诉涉及某位员工时填写：姓名、工号或描述 · when the complaint is about a member of"
+      " staff: a name, staff number or description" },
+    { HOTLINE_INCIDENT_AT, "事发时间", "When it happened", S_TEXT, 25, false,
+      "YYYY-MM-DD HH:MM，北京时间 · Beijing time" },
+    { HOTLINE_INCIDENT_PLACE, "事发地点", "Where it happened", S_TEXT, 200, false,
+      "例如 朝阳支行营业厅 · e.g. the Chaoyang branch's hall" },
 };
 #define S_NFIELDS (sizeof s_fields / sizeof s_fields [0])
 

@@ -352,7 +352,7 @@ def step_staff():
            (st, 'id="complaint-no"' in page))
     # 2026-12-01 10:30 in Beijing is 02:30 UTC
     expect("... stored: the staff concerned, the time (the bank's zone), the place",
-           ("3号窗口柜员", "1764556200000", "朝阳支行营业厅"), incident_of(ref))
+           ("3号窗口柜员", "1796092200000", "朝阳支行营业厅"), incident_of(ref))
     _, _, token2, ref2, session2 = form_get(client="10.6.0.6")
     st, page = form_post({"csrf": token2, "ref": ref2, "lang": "zh", "customer.name": "李",
                           "body": "没有涉及员工", "incident.staff_concerned": "",
