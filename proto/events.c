@@ -419,9 +419,10 @@ static const events_field_t s_evidence_refused [] = {
     F ("media_type", STR, REQUIRED, PLAIN, "the type the mail gave it"),
     F ("size", INT, REQUIRED, PLAIN, "the item's declared bytes (none kept)"),
     F ("reason", STR, REQUIRED, PLAIN, "`adapter_limit`, `item_too_large`, `case_bytes`, "
-       "`case_items`, `case_finished` or `hash_mismatch`"),
-    F ("actor", STR, REQUIRED, PLAIN, "the adapter's key"),
-    F ("actor_role", STR, REQUIRED, PLAIN, "`adapter`"),
+       "`case_items`, `case_finished` or `hash_mismatch`; `incomplete` (issue 16 follow-up, "
+       "adapters2): parts that never became whole, swept by intake"),
+    F ("actor", STR, REQUIRED, PLAIN, "the adapter's key; `intake` for `incomplete`"),
+    F ("actor_role", STR, REQUIRED, PLAIN, "`adapter`; `system` for `incomplete`"),
     F ("version", INT, REQUIRED, PLAIN, "the case's version after it"),
 };
 

@@ -6,6 +6,7 @@
 #include "case_kb.h"
 #include "case_retention.h"
 #include "case_evidence_part.h"
+#include "case_evidence_sweep.h"     /* issue 16 follow-up (adapters2) */
 #include "rectification.h"
 #include "accountability.h"
 #include "case_reply.h"
@@ -25,7 +26,13 @@ struct batch_writer_t {
 typedef struct {
     complaint_store_t *store;
     const case_view_cfg_t *cfg;
+    bool sweeper;               /* issue 16 follow-up (adapters2): this one sweeps */
 } s_writer_args_t;
+
+/* The first writer made sweeps the parts never made whole (one sweeper is
+ * enough, and two would only find each other's items gone). Writers are
+ * made by the main thread, one after another. */
+static bool s_sweeper_taken = false;
 
 static void
 s_write (complaint_store_t *store, const case_view_cfg_t *cfg, intake_batch_t *batch)
@@ -127,9 +134,27 @@ s_writer_actor (zsock_t *pipe, void *args)
     s_writer_args_t *wargs = (s_writer_args_t *) args;
     complaint_store_t *store = wargs->store;
     const case_view_cfg_t *cfg = wargs->cfg;
+    bool sweeper = wargs->sweeper && cfg->evidence_sweep_s > 0;
     free (wargs);
     zsock_signal (pipe, 0);
+    /* issue 16 follow-up (adapters2): between batches, the sweep when due.
+     * nonstop: a signal does not end the wait (the actor leaves on $TERM) */
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    assert (poller);
+    zpoller_set_nonstop (poller, true);
+    int64_t next_sweep = zclock_mono () + 1000 * cfg->evidence_sweep_s;
     while (true) {
+        int wait_ms = -1;
+        if (sweeper) {
+            int64_t now = zclock_mono ();
+            if (now >= next_sweep) {
+                case_evidence_sweep (complaint_store_session (store), cfg->evidence_part_hours);
+                next_sweep = now + 1000 * cfg->evidence_sweep_s;
+            }
+            wait_ms = (int) (next_sweep - now);
+        }
+        if (!zpoller_wait (poller, wait_ms))
+            continue;           /* the sweep's time, or a signal: wait for $TERM */
         zmsg_t *msg = zmsg_recv (pipe);
         if (!msg)
             continue;           /* interrupted by a signal: wait for $TERM */
@@ -146,6 +171,7 @@ s_writer_actor (zsock_t *pipe, void *args)
         }
         zmsg_destroy (&msg);
     }
+    zpoller_destroy (&poller);
     complaint_store_destroy (&store);
 }
 
@@ -161,7 +187,8 @@ batch_writer_new (const char *conninfo, const case_view_cfg_t *cfg)
     assert (self);
     s_writer_args_t *wargs = malloc (sizeof *wargs);
     assert (wargs);
-    *wargs = (s_writer_args_t) { store, cfg };
+    *wargs = (s_writer_args_t) { store, cfg, !s_sweeper_taken };
+    s_sweeper_taken = true;
     self->actor = zactor_new (s_writer_actor, wargs);
     assert (self->actor);
     return self;

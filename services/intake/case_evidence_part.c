@@ -62,9 +62,12 @@ static const char *s_seen_sql =
     " ORDER BY seq LIMIT 1";
 
 
+/* With what the item declared (054): the sweep's row if the rest never
+ * comes (case_evidence_sweep.c). */
 static const char *s_part_sql =
-    "INSERT INTO evidence_part (complaint_id, source, part_offset, content)"
-    " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+    "INSERT INTO evidence_part (complaint_id, source, part_offset, content, name, media_type,"
+    "  size, sha256, uploader)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
 
 static const char *s_held_sql =
     "SELECT coalesce (sum (octet_length (content)), 0) FROM evidence_part"
@@ -249,12 +252,15 @@ s_write (void *arg)
     const evidence_add_t *e = self->add;
     if (self->refused_code)
         return s_keep (self, false);
-    char offset [24];
+    char offset [24], size [24];
     snprintf (offset, sizeof offset, "%lld", (long long) e->offset);
-    const char *part [] = { self->id, e->source.ptr, offset, e->content.ptr };
-    int lengths [] = { 0, (int) e->source.len, 0, (int) e->content.len };
-    int formats [] = { 0, 1, 0, 1 };
-    PGresult *res = s_exec (self, "part", s_part_sql, 4, part, lengths, formats);
+    snprintf (size, sizeof size, "%lld", (long long) e->size);
+    const char *part [] = { self->id, e->source.ptr, offset, e->content.ptr, e->name.ptr,
+                            e->media_type, size, (const char *) self->sha, self->actor };
+    int lengths [] = { 0, (int) e->source.len, 0, (int) e->content.len, (int) e->name.len, 0, 0,
+                       sizeof self->sha, 0 };
+    int formats [] = { 0, 1, 0, 1, 1, 0, 0, 1, 0 };
+    PGresult *res = s_exec (self, "part", s_part_sql, 9, part, lengths, formats);
     if (!res)
         return -1;
     PQclear (res);

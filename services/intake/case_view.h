@@ -52,6 +52,10 @@ typedef struct {
     long retention_years;           /* issue 16 (i16-records): a closed case's identity is
                                        erased this many years after closure
                                        (intake --retention-years; case_retention.h) */
+    long evidence_part_hours;       /* issue 16 follow-up (adapters2): an attachment's parts
+                                       untouched this long are swept as incomplete
+                                       (case_evidence_sweep.h) */
+    long evidence_sweep_s;          /* ... looked for this often, by the first writer */
 } case_view_cfg_t;
 
 int case_view_get (pg_session_t *pg, const case_view_cfg_t *cfg, const get_t *get,

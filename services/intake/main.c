@@ -135,6 +135,12 @@ static const daemon_opt_t s_opts [] = {
                 "the calendar of a case that has no clock yet"),
     DAEMON_LONG ("survey-days", "COMPLAINTS_INTAKE_SURVEY_DAYS", 30, 1, 365,
                  "days a satisfaction survey link stays valid (issue 16)"),
+    /* issue 16 follow-up (adapters2): case_evidence_sweep.h */
+    DAEMON_LONG ("evidence-part-hours", "COMPLAINTS_INTAKE_EVIDENCE_PART_HOURS", 24, 1, 720,
+                 "hours after its last part an attachment never made whole is recorded as not"
+                 " kept (incomplete)"),
+    DAEMON_LONG ("evidence-sweep-s", "COMPLAINTS_INTAKE_EVIDENCE_SWEEP_S", 300, 1, 86400,
+                 "seconds between sweeps for such attachments"),
     DAEMON_BOOL ("seal-identity", NULL, "seal the plaintext identity of older rows, exit"),
     DAEMON_BOOL ("reseal", NULL, "with --seal-identity: re-seal every row under the current key"),
     DAEMON_BOOL ("selftest", NULL, "run the self-tests against the database in PG*, exit"),
@@ -679,7 +685,9 @@ main (int argc, char **argv)
         .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
         .review_window_days = daemon_long (daemon, "review-window-days"),
         .timezone = tz_name,
-        .retention_years = daemon_long (daemon, "retention-years")     /* issue 16 (i16-records) */
+        .retention_years = daemon_long (daemon, "retention-years"),    /* issue 16 (i16-records) */
+        .evidence_part_hours = daemon_long (daemon, "evidence-part-hours"),  /* adapters2 */
+        .evidence_sweep_s = daemon_long (daemon, "evidence-sweep-s")
     };
     /* issue 16 (i16-followup): the survey link made at a decision */
     case_followup_init (seal, daemon_long (daemon, "survey-days"));

@@ -177,6 +177,41 @@ def main():
     expect("one complaint for the call id", 1,
            sql_int("select count(*) from complaint where ref = 'CC-20261205-0001'"))
 
+    note("--- about a member of staff (issue 16 follow-up: submit's incident)")
+    st, page, _ = b.request("GET", "/")
+    expect_true("labels for staff_concerned, incident_at, incident_place",
+                all('<label for="%s"' % n in page
+                    for n in ("staff_concerned", "incident_at", "incident_place")), "")
+    staff = {"staff_concerned": "大堂经理王某", "incident_at": "2026-11-30 09:15",
+             "incident_place": "浦东支行营业厅"}
+    st, page, _ = b.request("POST", "/call", dict(call_form(call_id="CC-STAFF-BAD-1",
+                                                            **dict(staff, incident_at="上周")),
+                                                 csrf=token))
+    expect_true("a time that is not one: 422 beside incident_at, what was typed kept",
+                st == 422 and 'id="incident_at-error"' in page and "大堂经理王某" in page,
+                "%d %s" % (st, page[:300]))
+    st, page, _ = b.request("POST", "/call", dict(call_form(call_id="CC-STAFF-BAD-2",
+                                                            **dict(staff,
+                                                                   incident_at="2099-01-01 10:00")),
+                                                 csrf=token))
+    expect("a time in the future: 422 beside incident_at", (422, True),
+           (st, 'id="incident_at-error"' in page))
+    st, page, _ = b.request("POST", "/call", dict(call_form(call_id="CC-STAFF-BAD-3",
+                                                            **dict(staff,
+                                                                   staff_concerned="某" * 201)),
+                                                 csrf=token))
+    expect("a name over 200 characters: 422 beside staff_concerned (intake's rule)", (422, True),
+           (st, 'id="staff_concerned-error"' in page))
+    st, page, _ = b.request("POST", "/call", dict(call_form(call_id="CC-STAFF-1", **staff),
+                                                 csrf=token))
+    sno = by_id(page, "complaint-no")
+    expect("registered with the incident: 201", 201, st)
+    # 2026-11-30 09:15 in Beijing is 01:15 UTC
+    expect("the row: the staff concerned, the time (the bank's zone), the place",
+           "大堂经理王某|1796001300000|浦东支行营业厅",
+           sql("select staff_concerned || '|' || (extract(epoch from incident_at) * 1000)::bigint"
+               " || '|' || incident_place from complaint where complaint_no = :'no'", no=sno))
+
     note("--- solved on the call")
     st, page, _ = b.request("POST", "/call", dict(call_form(
         call_id="CC-20261205-0002", complaint="客户询问年费为何扣两次。",

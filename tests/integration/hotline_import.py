@@ -17,7 +17,8 @@ from checks import expect, expect_true, note, sql, sql_int, wait_for, wait_sql  
 ARGS = None
 COLUMNS = ["call_id", "started_at", "caller_number", "customer_name", "ivr_path",
            "recording_ref", "branch", "product", "complaint", "demand", "agent_id",
-           "resolved_on_call", "outcome", "resolution"]
+           "resolved_on_call", "outcome", "resolution",
+           "staff_concerned", "incident_at", "incident_place"]    # issue 16 follow-up
 BIG = 5000
 
 
@@ -31,7 +32,8 @@ def row(cid, words, **kw):
     r = {"call_id": cid, "started_at": at(30), "caller_number": "1380000%04d" % (hash(cid) % 10000),
          "customer_name": "客户" + cid[-3:], "ivr_path": "1-2", "recording_ref": "REC-" + cid,
          "branch": "北京分行", "product": "信用卡", "complaint": words, "demand": "",
-         "agent_id": "A07", "resolved_on_call": "", "outcome": "", "resolution": ""}
+         "agent_id": "A07", "resolved_on_call": "", "outcome": "", "resolution": "",
+         "staff_concerned": "", "incident_at": "", "incident_place": ""}
     r.update(kw)
     return r
 
@@ -53,7 +55,8 @@ def drop(name, rows, extra_lines=()):
 
 def small_rows():
     return [
-        row("CC-S-001", "信用卡年费被扣两次，要求退还。"),
+        row("CC-S-001", "信用卡年费被扣两次，要求退还。", staff_concerned="柜员张某",
+            incident_at="2026-11-30 09:15", incident_place="北京分行营业部"),
         row("CC-S-002", "第一行：转账失败\n第二行：钱已扣，\"对方\"没收到\n第三行：请尽快处理",
             product="电子银行"),
         row("CC-S-003", "客户询问积分规则。", resolved_on_call="是", outcome="explanation",
@@ -92,6 +95,14 @@ def step_small():
     expect("received_at from started_at (bank's zone, no offset)", "t",
            sql("select abs(extract(epoch from received_at) - extract(epoch from now()"
                " - interval '30 minutes')) < 120 from complaint where ref = 'CC-S-001'"))
+    # issue 16 follow-up (adapters2): the incident columns; 09:15 Beijing is 01:15 UTC
+    expect("the incident columns stored (the time in the bank's zone); none where empty",
+           "柜员张某|1796001300000|北京分行营业部 0",
+           sql("select staff_concerned || '|' || (extract(epoch from incident_at) * 1000)::bigint"
+               " || '|' || incident_place from complaint where ref = 'CC-S-001'") + " "
+           + str(sql_int("select count(*) from complaint where ref = 'CC-S-002'"
+                         " and (staff_concerned is not null or incident_at is not null"
+                         " or incident_place is not null)")))
     expect("the row resolved on the call: resolved under the import token",
            "resolved|zhao_min|explanation",
            sql("select state, handler, resolution_outcome from complaint where ref = 'CC-S-003'"))
