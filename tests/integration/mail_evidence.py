@@ -26,6 +26,19 @@ Steps (mail_evidence.sh drives; each a deadline, never a sleep):
              duplicates, still one row
   limited    (--max-attachment 100000) the complaint goes in; the attachment
              over the adapter's limit is listed as not kept, with the reason
+  (issue 16 follow-up, adapters2)
+  limits NO  the case's own limits, parts straight to intake: an item that
+             would pass the case's 10 MiB (case_bytes), the 101st item
+             (case_items); each a refused row at its first part, shown NOT
+             KEPT, complaint.evidence_refused by code, no bytes, no parts
+  finished NO  (the case withdrawn by its handler) an attachment for it:
+             refused case_finished, the same way
+  sweep      on the `limited` case: item X's first part, item Y's first two
+             of three; the store's clock +12 h, Y's second part; +25 h:
+             intake's sweep (--evidence-sweep-s 1) records X as refused
+             `incomplete` (NOT KEPT, the event with actor intake, the audit
+             row, its part gone) and leaves Y, which its third part then
+             completes; X's late part is answered as the refused row again
 """
 import glob
 import hashlib
@@ -281,6 +294,207 @@ def keys(no):
                   ((rep.get("error") or {}).get("code"), (rep.get("error") or {}).get("field")))
 
 
+def send_part(no, source, data, size, sha, offset, name="x.pdf", key="mail",
+              media_type="application/pdf"):
+    """One evidence_add part straight on intake's socket (client.py)."""
+    import client
+    ep = "tcp://127.0.0.1:%d" % (int(A.lmtp_port) - 3)
+    return client.ask(ep, {"op": "evidence_add", "complaint_no": no,
+                           "kind": "email_attachment", "name": name,
+                           "media_type": media_type, "source": source,
+                           "size": size, "sha256": sha, "offset": offset,
+                           "content": data}, 10000, key=key) or {}
+
+
+def send_item(no, source, data, name):
+    """A whole item in parts of at most MAX_PART; the last reply."""
+    sha = hashlib.sha256(data).hexdigest()
+    rep = {}
+    for off in range(0, len(data), MAX_PART):
+        rep = send_part(no, source, data[off:off + MAX_PART], len(data), sha, off, name)
+        if not rep.get("ok"):
+            break
+    return rep
+
+
+def totals(no):
+    """(items kept, bytes kept) as intake counts them (case_evidence_totals)."""
+    rows = checks.sql_rows("select count(*) filter (where e.refused is null),"
+                           " coalesce(sum(e.size) filter (where e.content is not null), 0)"
+                           " from evidence e join complaint c on c.id = e.complaint_id"
+                           " where c.complaint_no = :'no'", no=no)
+    return int(rows[0][0]), int(rows[0][1])
+
+
+def refused_by_name(no, name):
+    rows = [r for r in items(no) if r[2] == name]
+    return rows[0] if rows else None
+
+
+def limits(no):
+    """case_bytes and case_items, each refused at the item's first part."""
+    case_items, case_bytes = 100, 10 * 1024 * 1024      # services/intake/case_evidence.h
+    n_items, n_bytes = totals(no)
+    # One real item of 1 MiB, then one whose declared size passes the case's
+    # bytes by one (under the item limit: the case's limit is the one that says no).
+    rep = send_item(no, "lim-fill@test#1", blob(1024 * 1024, "fill"), "填充.bin")
+    checks.expect("a 1 MiB item kept whole", (True, True), (rep.get("ok"), rep.get("complete")))
+    n_items, n_bytes = totals(no)
+    over = case_bytes - n_bytes + 1
+    checks.expect_true("what passes the case's bytes is under the item limit (8 MiB)",
+                       0 < over <= 8 * 1024 * 1024, over)
+    data = blob(1000, "over-bytes")
+    rep = send_part(no, "lim-bytes@test#1", data, over, "cd" * 32, 0, "超出总量.pdf")
+    checks.expect_true("an item passing the case's 10 MiB: refused case_bytes at its first part",
+                       rep.get("ok") and str(rep.get("refused", "")).startswith("case_bytes")
+                       and rep.get("complete") is False and rep.get("seq"), repr(rep))
+    checks.expect_true("... the reason names the bytes held and the limit",
+                       ("holds %d bytes" % n_bytes) in rep.get("refused", "")
+                       and str(case_bytes) in rep.get("refused", ""), rep.get("refused"))
+    rep2 = send_part(no, "lim-bytes@test#1", data, over, "cd" * 32, 1000, "超出总量.pdf")
+    checks.expect("its next part: the same refusal, duplicate", (rep.get("seq"), True),
+                  (rep2.get("seq"), rep2.get("duplicate")))
+    # Fill the case to its 100 items with tiny ones, then one more.
+    n_items, n_bytes = totals(no)
+    for i in range(case_items - n_items):
+        d = ("item %d" % i).encode()
+        r = send_part(no, "lim-item-%d@test#1" % i, d, len(d), hashlib.sha256(d).hexdigest(), 0,
+                      "小件%03d.txt" % i)
+        if not r.get("complete"):
+            checks.expect_true("tiny item %d kept" % i, False, repr(r))
+            break
+    checks.expect("the case holds exactly 100 items", case_items, totals(no)[0])
+    d = b"one too many"
+    rep = send_part(no, "lim-101@test#1", d, len(d), hashlib.sha256(d).hexdigest(), 0,
+                    "第101件.txt")
+    checks.expect_true("the 101st item: refused case_items",
+                       rep.get("ok") and str(rep.get("refused", "")).startswith("case_items")
+                       and "100" in rep.get("refused", ""), repr(rep))
+    checks.expect("still 100 items kept", case_items, totals(no)[0])
+    for name, code in (("超出总量.pdf", "case_bytes"), ("第101件.txt", "case_items")):
+        r = refused_by_name(no, name)
+        checks.expect("%s: a refused row, no bytes" % code, (code, "f"),
+                      (r[9].split(":")[0], r[10]) if r else None)
+    checks.expect("no parts left", 0, parts_left())
+    rc, out, err = checks.run([A.ctl, "show", no])
+    checks.expect_true("show: NOT KEPT with case_bytes and case_items",
+                       "NOT KEPT: case_bytes" in out and "NOT KEPT: case_items" in out,
+                       out[-800:])
+    def refusals():
+        return checks.events("type = 'complaint.evidence_refused' and complaint_no = :'no'",
+                             no=no)
+
+    def reasons():
+        return [e[2]["data"].get("reason") for e in refusals()]
+    checks.wait_for("complaint.evidence_refused: case_bytes and case_items on the stream",
+                    lambda: "case_bytes" in reasons() and "case_items" in reasons(), 20)
+    evs = refusals()
+    checks.expect("the events carry no names", [],
+                  [e for e in evs if "超出总量" in json.dumps(e, ensure_ascii=False)
+                   or "第101件" in json.dumps(e, ensure_ascii=False)])
+
+
+def finished(no):
+    """The case withdrawn (by its handler, COMPLAINTS_TOKEN): refused case_finished."""
+    rc, out, err = checks.run([A.ctl, "act", no, "withdraw", "--text", "客户撤回投诉"])
+    checks.expect("the case withdrawn by its handler", 0, rc)
+    d = pdf(2000, "after-the-end")
+    rep = send_part(no, "fin@test#1", d, len(d), hashlib.sha256(d).hexdigest(), 0, "撤回后.pdf")
+    checks.expect_true("an attachment for a withdrawn case: refused case_finished",
+                       rep.get("ok") and str(rep.get("refused", "")).startswith("case_finished")
+                       and "withdrawn" in rep.get("refused", ""), repr(rep))
+    r = refused_by_name(no, "撤回后.pdf")
+    checks.expect("a refused row, no bytes", ("case_finished", "f"),
+                  (r[9].split(":")[0], r[10]) if r else None)
+    checks.expect("no parts left", 0, parts_left())
+    checks.wait_for("complaint.evidence_refused: case_finished on the stream",
+                    lambda: "case_finished" in [
+                        e[2]["data"].get("reason") for e in checks.events(
+                            "type = 'complaint.evidence_refused' and complaint_no = :'no'",
+                            no=no)], 20)
+
+
+def shift(hours):
+    checks.sql("select app_clock_set(now() + interval '%d hours', 1)" % hours)
+
+
+def sweep():
+    """Parts that never become whole: swept as incomplete under the shifted clock."""
+    no = load("limited_no")
+    x = blob(300 * 1024, "never-whole")
+    y = blob(3 * 100 * 1024, "slow-but-whole")
+    xsha, ysha = hashlib.sha256(x).hexdigest(), hashlib.sha256(y).hexdigest()
+    cut = 100 * 1024
+    r = send_part(no, "sweep-x@test#1", x[:cut], len(x), xsha, 0, "半截附件.pdf")
+    checks.expect("X: its first part held", (True, False), (r.get("ok"), r.get("complete")))
+    r = send_part(no, "sweep-y@test#1", y[:cut], len(y), ysha, 0, "慢慢来.pdf")
+    checks.expect("Y: its first part held", (True, False), (r.get("ok"), r.get("complete")))
+    checks.expect("the parts table: X's and Y's", 2, parts_left())
+    checks.expect("the parts keep what the item declared (054)",
+                  {("半截附件.pdf", "application/pdf", len(x), xsha, "mail"),
+                   ("慢慢来.pdf", "application/pdf", len(y), ysha, "mail")},
+                  set((r[0], r[1], int(r[2]), r[3], r[4]) for r in checks.sql_rows(
+                      "select name, media_type, size, encode(sha256, 'hex'), uploader"
+                      " from evidence_part")))
+    shift(12)
+    r = send_part(no, "sweep-y@test#1", y[cut:2 * cut], len(y), ysha, cut, "慢慢来.pdf")
+    checks.expect("+12 h: Y's second part held", (True, False), (r.get("ok"), r.get("complete")))
+    n = len(items(no))
+    shift(25)
+    checks.wait_sql("+25 h: X recorded as not kept by intake's sweep",
+                    "select count(*) = 1 from evidence e join complaint c on c.id = e.complaint_id"
+                    " where c.complaint_no = :'no' and e.source = 'sweep-x@test#1'", 20, no=no)
+    row = refused_by_name(no, "半截附件.pdf")
+    checks.expect_true("X: refused incomplete, its declared size and hash, the adapter as"
+                       " uploader, no bytes",
+                       row and row[9].startswith("incomplete: 102400 of 307200 bytes came in 1"
+                                                 " part") and row[4] == str(len(x))
+                       and row[5] == xsha and row[6] == "mail" and row[10] == "f", row)
+    checks.expect("X's part gone; Y's two parts still there (its last part 13 h old)",
+                  (0, 2), (checks.sql_int("select count(*) from evidence_part where source ="
+                                          " 'sweep-x@test#1'"),
+                           checks.sql_int("select count(*) from evidence_part where source ="
+                                          " 'sweep-y@test#1'")))
+    checks.expect("one row more on the case", n + 1, len(items(no)))
+    audit = checks.sql_rows("select a.actor, a.actor_role, a.details->>'refused' from case_action a"
+                            " join complaint c on c.id = a.complaint_id where c.complaint_no ="
+                            " :'no' and a.action = 'evidence' and a.details->>'source' ="
+                            " 'sweep-x@test#1'", no=no)
+    checks.expect_true("the audit row: intake, system, the reason",
+                       len(audit) == 1 and audit[0][0] == "intake" and audit[0][1] == "system"
+                       and audit[0][2].startswith("incomplete"), audit)
+    def incomplete_events():
+        return [e for e in checks.events("type = 'complaint.evidence_refused'"
+                                         " and complaint_no = :'no'", no=no)
+                if e[2]["data"].get("reason") == "incomplete"]
+    checks.wait_for("complaint.evidence_refused incomplete on the stream", incomplete_events, 20)
+    evs = incomplete_events()
+    checks.expect("... actor intake, role system, no name",
+                  [("intake", "system", False)],
+                  [(e[2]["data"].get("actor"), e[2]["data"].get("actor_role"),
+                    "半截附件" in json.dumps(e, ensure_ascii=False)) for e in evs])
+    tokens = checks.staff_tokens(os.path.join(os.environ["TEST_DIR"], "staff", "tokens.plain"))
+    handler = checks.sql("select handler from complaint where complaint_no = :'no'", no=no)
+    rc, out, err = checks.run([A.ctl, "show", no],
+                              env=dict(os.environ, COMPLAINTS_TOKEN=tokens.get(handler, "")))
+    checks.expect_true("show: NOT KEPT: incomplete", "NOT KEPT: incomplete" in out, out[-600:])
+    # X's late part: the refused row again, nothing stored
+    r = send_part(no, "sweep-x@test#1", x[cut:2 * cut], len(x), xsha, cut, "半截附件.pdf")
+    checks.expect_true("X's late part: the refused row again (duplicate), not stored",
+                       r.get("duplicate") and str(r.get("refused", "")).startswith("incomplete")
+                       and parts_left() == 2, repr(r))
+    r = send_part(no, "sweep-y@test#1", y[2 * cut:], len(y), ysha, 2 * cut, "慢慢来.pdf")
+    checks.expect("Y's third part: Y whole, kept", (True, True), (r.get("ok"), r.get("complete")))
+    import subprocess
+    p = subprocess.run([A.ctl, "evidence", "get", no, str(r.get("seq"))], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE,
+                       env=dict(os.environ, COMPLAINTS_TOKEN=tokens.get(handler, "")))
+    checks.expect("Y byte for byte (as the case's handler)", ysha,
+                  hashlib.sha256(p.stdout).hexdigest() if p.returncode == 0 else p.stderr)
+    checks.expect("no parts left", 0, parts_left())
+    checks.sql("select app_clock_set(now(), 1)")
+
+
 def frozen():
     mid = "evidence-crash-%d@mail.example.net" % os.getpid()
     receipt = pdf(40 * 1024, "receipt")
@@ -341,6 +555,7 @@ def limited():
     checks.expect("LMTP: a complaint with an attachment over the adapter's limit accepted",
                   250, code)
     no, handler = wait_case(mid)
+    save("limited_no", no)
     wait_items(no, 2, "both attachments are listed on the case")
     # The two items are sent independently: their seq order is the order
     # intake finished them, so compare by name.
@@ -367,6 +582,7 @@ def limited():
 if __name__ == "__main__":
     sys.exit(checks.step_main({"submit": submit, "check": check, "reply": reply, "keys": keys,
                                "frozen": frozen, "crashed": crashed, "staged": staged,
-                               "resumed": resumed, "limited": limited},
+                               "resumed": resumed, "limited": limited, "limits": limits,
+                               "finished": finished, "sweep": sweep},
                               ("--maildir", "--dir", "--lmtp-port", "--metrics-port", "--ctl",
                                "--out"), setup=setup))

@@ -21,7 +21,14 @@
 #   limited  (the adapter restarted with --max-attachment 100000) a complaint
 #            with a 150 KiB and a small attachment: the complaint is in, the
 #            small one kept, the big one listed "NOT KEPT: adapter_limit"
+# issue 16 follow-up (adapters2):
+#   limits   the case's 10 MiB (case_bytes) and 100 items (case_items)
+#   finished the case withdrawn: an attachment refused case_finished
+#   sweep    parts that never become whole, under the shifted store clock:
+#            intake's sweep (every second here) records them `incomplete`
 . "$(dirname "$0")/../lib.sh"
+# intake looks for parts never made whole every second (default 300 s)
+export COMPLAINTS_INTAKE_EVIDENCE_SWEEP_S=1
 . "$(dirname "$0")/../mail_lib.sh"
 start_mail
 
@@ -74,3 +81,12 @@ start_mail --max-attachment 100000
 evpy limited
 assert_eq "mail_evidence.py limited exit status" 0 "$?"
 kill_service mail TERM
+
+# issue 16 follow-up (adapters2): the case's own limits, a finished case,
+# and the sweep (the adapter is not needed: parts go straight to intake)
+evpy limits "$no"
+assert_eq "mail_evidence.py limits exit status" 0 "$?"
+evpy finished "$no"
+assert_eq "mail_evidence.py finished exit status" 0 "$?"
+evpy sweep
+assert_eq "mail_evidence.py sweep exit status" 0 "$?"
