@@ -392,6 +392,16 @@ def web_seeds():
         "form-good": b"\x01" + urllib.parse.urlencode(form).encode(),
         "form-bad": b"\x01" + b"body=%ZZ&customer.name=%E7%8E",
         "form-dup": b"\x01" + b"body=a&body=b",
+        # issue 16 follow-up (adapters2): the staff section and the API's incident
+        "form-staff": b"\x01" + urllib.parse.urlencode(dict(form, **{
+            "incident.staff_concerned": "3号窗口柜员", "incident.at": "2025-12-01T10:30",
+            "incident.place": "朝阳支行"})).encode(),
+        "form-staff-bad-at": b"\x01" + urllib.parse.urlencode(dict(form, **{
+            "incident.at": "2025-13-45T99:99"})).encode(),
+        "json-incident": b"\x00" + json.dumps(dict(good, incident={
+            "staff_concerned": "客户经理", "at": 1764556200000, "place": "电话"}),
+            ensure_ascii=False).encode(),
+        "json-incident-bad": b"\x00" + json.dumps(dict(good, incident={"at": "x", "who": 1})).encode(),
     }
 
 
@@ -443,6 +453,10 @@ def hotline_csv_seeds():
                               "\"a \"\"quoted\"\" word\",CC-9,138\r\n").encode(),
         "broken_quote.csv": (header + "CC-4,\"never closed,\n" * 3).encode(),
         "empty.csv": b"",
+        # issue 16 follow-up (adapters2): the incident columns
+        "incident.csv": (header.rstrip("\r\n") + ",staff_concerned,incident_at,incident_place\r\n"
+                         + good.rstrip("\r\n") + ",柜员张某,2026-11-30 09:15,北京分行\r\n"
+                         + fcr.rstrip("\r\n") + ",,yesterday,\r\n").encode(),
     }
 
 
