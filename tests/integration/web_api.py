@@ -369,6 +369,9 @@ def step_staff():
     expect_error("the API with incident.at a string",
                  submit(dict(complaint(), incident={"at": "yesterday"}), str(uuid.uuid4()),
                         client="10.6.0.8"), 422, "wrong_type", "incident.at")
+    expect_error("the API with incident.at later than now",
+                 submit(dict(complaint(), incident={"at": 4000000000000}), str(uuid.uuid4()),
+                        client="10.6.0.10"), 422, "invalid_field", "incident.at")
     expect_error("the API with an unknown incident field",
                  submit(dict(complaint(), incident={"who": "x"}), str(uuid.uuid4()),
                         client="10.6.0.9"), 422, "unknown_field", "incident.who")
