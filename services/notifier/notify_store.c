@@ -1090,6 +1090,8 @@ s_event_recipients (s_event_t *evp, json_t *data)
         if (!(kinds & (1u << kind)))
             continue;
         const char *kname = notify_kind_name ((notify_kind_t) kind);
+        if (kind == NOTIFY_CLOCK_OWNER)     /* issue 16 follow-up (watchdog2) */
+            kname = notify_clock_owner (json_string_value (json_object_get (data, "stage")));
         if (kind == NOTIFY_CUSTOMER) {
             s_recipient (&ev, kname, "customer", S_WHO (&ev, email), S_WHO (&ev, phone),
                          S_WHO (&ev, account), s_case (&ev, CASE_LANG));
