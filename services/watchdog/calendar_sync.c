@@ -18,14 +18,23 @@
  *  is hashed). A comment or a holiday's label changes nothing. BLAKE2b
  *  (libsodium's generichash), 16 bytes, in hex.
  *
+ *  What a run costs. Per calendar, three range probes of a partial index
+ *  (the open clocks by calendar and hash): clocks counted on a smaller
+ *  hash, on a greater one, or on none while provisional. When nothing
+ *  changed each finds nothing at once, so a restart or SIGHUP of any
+ *  number of watchdogs over any number of open cases costs a few index
+ *  probes and marks nothing.
+ *
  *  Exactly once with several watchdogs. The run is one transaction under an
- *  advisory lock: the first watchdog to load changed files finds the
- *  store's hash differs, marks the cases with an open clock on that
- *  calendar counted on another hash, and records the new hash; the next
- *  finds the store's hash equal to its own and, at start, does nothing; on
- *  a SIGHUP its own previous load differs, so it looks — and finds only
- *  the clocks that some watchdog counted on the old files meanwhile (the
- *  ones already re-planned carry the new hash). The re-planned deadline's
+ *  advisory lock: the first watchdog to load changed files marks the cases
+ *  with an open clock on that calendar counted on another hash, and
+ *  records the new hash in sla_calendar_state (the store's record of what
+ *  each calendar is now, and the log's "was"); the next finds the clocks
+ *  already re-counted (they carry the new hash) or already dirty (left as
+ *  they are), and marks only those counted on the old days after the first
+ *  marked them (by a watchdog that had not yet reloaded) — so a case is
+ *  re-planned once, those few again, and none forgotten, whether the
+ *  watchdog was reloaded or restarted. The re-planned deadline's
  *  sla.deadline_moved is told once whatever happens (the firing's primary
  *  key, sla_store.c).
  *
@@ -148,13 +157,24 @@ calendar_sync_hash (const calendar_sync_t *self, const char *calendar)
 }
 
 //  The cases to re-plan: an open clock on the calendar counted on another
-//  hash (NULL: before migration 057, then only a provisional one). Cases
-//  already dirty are left as they are.
+//  hash (NULL: before migration 057, then only a provisional one). Three
+//  range probes of the partial index (calendar, calendar_hash) rather than
+//  `<>`, which no index serves: when nothing changed, each finds nothing at
+//  once, whatever the number of open clocks. Cases already dirty are left
+//  as they are.
 static const char *s_mark_sql =
     "UPDATE complaint c SET sla_dirty = true"
-    "  FROM (SELECT DISTINCT complaint_id FROM sla_clock"
+    "  FROM (SELECT complaint_id FROM sla_clock"
     "         WHERE state IN ('running', 'paused', 'breached') AND calendar = $1"
-    "           AND (calendar_hash <> $2 OR (calendar_hash IS NULL AND provisional))) k"
+    "           AND calendar_hash < $2"
+    "        UNION"
+    "        SELECT complaint_id FROM sla_clock"
+    "         WHERE state IN ('running', 'paused', 'breached') AND calendar = $1"
+    "           AND calendar_hash > $2"
+    "        UNION"
+    "        SELECT complaint_id FROM sla_clock"
+    "         WHERE state IN ('running', 'paused', 'breached') AND calendar = $1"
+    "           AND calendar_hash IS NULL AND provisional) k"
     " WHERE c.id = k.complaint_id AND NOT c.sla_dirty";
 
 static const char *s_record_sql =
@@ -164,8 +184,7 @@ static const char *s_record_sql =
     "    loaded_at = excluded.loaded_at, loaded_by = excluded.loaded_by";
 
 int
-calendar_sync_run (const calendar_sync_t *self, const calendar_sync_t *previous,
-                   pg_session_t *pg, const char *name)
+calendar_sync_run (const calendar_sync_t *self, pg_session_t *pg, const char *name)
 {
     assert (self && pg);
     if (!pg_session_conn (pg))
@@ -186,12 +205,7 @@ calendar_sync_run (const calendar_sync_t *self, const calendar_sync_t *previous,
         for (int r = 0; r < PQntuples (stored); r++)
             if (strcmp (PQgetvalue (stored, r, 0), e->name) == 0)
                 was = PQgetvalue (stored, r, 1);
-        const char *mine_before = previous ? calendar_sync_hash (previous, e->name) : NULL;
         bool store_differs = !was || strcmp (was, e->hash) != 0;
-        bool mine_differs = mine_before && strcmp (mine_before, e->hash) != 0;
-        if (!store_differs && !mine_differs)
-            continue;
-        changed++;
         const char *mv [] = { e->name, e->hash };
         PGresult *res = pg_session_exec (pg, "calendar_sync_mark", s_mark_sql, 2, mv, NULL,
                                          NULL, PGRES_COMMAND_OK);
@@ -202,9 +216,11 @@ calendar_sync_run (const calendar_sync_t *self, const calendar_sync_t *previous,
         int n = atoi (PQcmdTuples (res));
         PQclear (res);
         marked += n;
-        log_info ("calendar_changed", "calendar=%s hash=%s was=%s by=%s cases=%d", e->name,
-                  e->hash, was ? was : "-", store_differs ? "store" : "previous_load", n);
+        if (store_differs || n > 0)
+            log_info ("calendar_changed", "calendar=%s hash=%s was=%s by=%s cases=%d", e->name,
+                      e->hash, was ? was : "-", store_differs ? "store" : "clocks", n);
         if (store_differs) {
+            changed++;
             const char *rv [] = { e->name, e->hash, name };
             if (pg_session_command (pg, "calendar_sync_record", s_record_sql, 3, rv)) {
                 PQclear (stored);

@@ -4,18 +4,16 @@
  *
  *  A calendar's content hash (what it says, not its file's bytes) is kept
  *  in the store (sla_calendar_state) and on each clock it counted
- *  (sla_clock.calendar_hash, written by the recompute). After a load, a
- *  calendar is looked at again only when the store's hash or this
- *  process's previous load's hash differ from the loaded one; then the
- *  cases with an open clock on it counted on another hash are marked dirty
- *  and the recompute re-plans them (sla.deadline_moved where a deadline
- *  moved, once: the firing's key). A restart or SIGHUP with nothing
- *  changed costs one small SELECT.
+ *  (sla_clock.calendar_hash, written by the recompute). After a load the
+ *  cases with an open clock on a calendar counted on another hash than the
+ *  loaded one are marked dirty and the recompute re-plans them
+ *  (sla.deadline_moved where a deadline moved, once: the firing's key). A
+ *  restart or SIGHUP with nothing changed costs a few index probes.
  *
  *      calendar_sync_new       the hashes of every calendar of a policy
  *      calendar_sync_hash      one calendar's ("" when unknown)
- *      calendar_sync_run       compare with the store and with the previous
- *                              load, mark, record; cases marked or -1
+ *      calendar_sync_run       mark what was counted on other days, record
+ *                              the hashes; cases marked or -1
  *      calendar_sync_test      self-test of the hash
  */
 #ifndef CALENDAR_SYNC_H_INCLUDED
@@ -31,11 +29,9 @@ calendar_sync_t *calendar_sync_new (const sla_policy_t *policy);
 void calendar_sync_destroy (calendar_sync_t **self_p);
 const char *calendar_sync_hash (const calendar_sync_t *self, const char *calendar);
 
-/* One transaction under an advisory lock. previous: the hashes this process
- * counted clocks with before this load (NULL at start). Returns the cases
- * marked dirty, -1 when the store failed (try again next tick). */
-int calendar_sync_run (const calendar_sync_t *self, const calendar_sync_t *previous,
-                       pg_session_t *pg, const char *name);
+/* One transaction under an advisory lock. Returns the cases marked dirty,
+ * -1 when the store failed (try again next tick). */
+int calendar_sync_run (const calendar_sync_t *self, pg_session_t *pg, const char *name);
 
 /* The hash of one calendar (hex, CALENDAR_SYNC_HASH_SIZE with its NUL). */
 #define CALENDAR_SYNC_HASH_SIZE 33

@@ -25,13 +25,12 @@
  *  together; a bad file is refused with file:line and reason and the policy
  *  in force stays (at start: exit 2). After a load the extension rules are
  *  synced into sla_extension_rule (intake checks `extend` against them),
- *  retried before every tick until the store takes them. A load also
- *  compares each calendar's content hash with the store's and with this
- *  process's previous load (calendar_sync.c, issue 16 follow-up): only
- *  where one differs are the cases with an open clock counted on another
- *  hash marked dirty, so the next recompute counts them on the calendars
- *  now loaded and emits sla.deadline_moved where a deadline moved; a
- *  restart with nothing changed re-plans nothing.
+ *  retried before every tick until the store takes them. A load also marks
+ *  dirty the cases with an open clock counted on another content hash of
+ *  its calendar than the one loaded (calendar_sync.c, issue 16 follow-up),
+ *  so the next recompute counts them on the calendars now loaded and emits
+ *  sla.deadline_moved where a deadline moved; a restart with nothing
+ *  changed re-plans nothing.
  *
  *  Plumbing. Flags, signals, the wait and the metrics endpoint are the
  *  daemon skeleton's (common/daemon.c; `watchdog --help`). Metrics:
@@ -75,9 +74,8 @@ typedef struct {
     sla_policy_t *policy;
     bool sync_pending;
     bool provisional_pending;       /* calendars loaded: re-plan what changed */
-    /* issue 16 follow-up (watchdog2): the loaded calendars' hashes, and
-     * those of the load before (what clocks were counted on until then) */
-    calendar_sync_t *calsync, *calsync_prev;
+    /* issue 16 follow-up (watchdog2): the loaded calendars' hashes */
+    calendar_sync_t *calsync;
     sla_store_t *store;
     int batch;
     int settle_ms;                  /* a fresh 'received' case waits for its router */
@@ -110,10 +108,10 @@ s_reload (void *arg)
     self->policy = fresh;
     self->sync_pending = true;
     self->provisional_pending = true;
-    calendar_sync_destroy (&self->calsync_prev);
-    self->calsync_prev = self->calsync;
+    calendar_sync_t *old = self->calsync;
     self->calsync = calendar_sync_new (fresh);
     sla_store_set_calendar_sync (self->store, self->calsync);
+    calendar_sync_destroy (&old);
     log_info ("policy_loaded", "%s policy=%s calendars_dir=%s", sla_policy_summary (fresh),
               self->policy_path, self->calendars_dir);
     return 0;
@@ -131,8 +129,7 @@ s_tick (watchdog_t *self)
     //  whose days changed may have moved (a notice replaced a provisional
     //  year's computed holidays): only those cases are re-planned.
     if (self->provisional_pending
-    &&  calendar_sync_run (self->calsync, self->calsync_prev, sla_store_session (self->store),
-                           self->name) >= 0)
+    &&  calendar_sync_run (self->calsync, sla_store_session (self->store), self->name) >= 0)
         self->provisional_pending = false;
     int64_t started = zclock_mono ();
     int recomputed = 0, fired = 0, recorded = 0, n, e;
@@ -368,7 +365,6 @@ main (int argc, char **argv)
     callback_close_destroy (&self.callback);
     sla_store_destroy (&self.store);
     calendar_sync_destroy (&self.calsync);
-    calendar_sync_destroy (&self.calsync_prev);
     sla_policy_destroy (&self.policy);
     daemon_destroy (&daemon);
     return 0;
