@@ -11,18 +11,18 @@ SET LOCAL ROLE complaints_owner;
 --   as last loaded by any watchdog (services/watchdog/calendar_sync.c
 --   hashes what the calendar says — zone, week, hours, every day's working
 --   or not and provisional or not — not the file's bytes, so a comment
---   edit changes nothing). A watchdog whose loaded hash equals the stored
---   one, and whose own previous load had that hash too, does nothing.
+--   edit changes nothing): the store's record of what each calendar is now.
 -- sla_clock.calendar_hash: the hash of the calendar each clock was last
---   counted on, written by the recompute's upsert. When a calendar changed,
---   the cases marked are those with an open clock on it whose hash is not
---   the new one: each case is re-planned once however many watchdogs load
---   the new files (the first marks and records the new hash under the
---   advisory lock; the others find the clocks already counted on it, or
---   being counted), and a watchdog that counted clocks on the old files
---   after another loaded the new ones marks exactly those when it reloads.
+--   counted on, written by the recompute's upsert. After a load, the cases
+--   marked are those with an open clock on a calendar counted on another
+--   hash than the loaded one: three range probes of the index below
+--   (smaller, greater, none), which find nothing at once when nothing
+--   changed, so a restart of any number of watchdogs costs nothing; when a
+--   calendar changed, the first watchdog to load it marks every case counted
+--   on the old days (under an advisory lock), the others find them
+--   re-counted or dirty already: each case is re-planned once.
 --   NULL: counted before this migration; such a clock is marked only when
---   provisional (the old rule), once, on the first load after it.
+--   provisional (what a load re-planned before), once, on the first load.
 CREATE TABLE sla_calendar_state (
     calendar        text PRIMARY KEY,
     hash            text NOT NULL CHECK (char_length (hash) BETWEEN 1 AND 128),
