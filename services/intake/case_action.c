@@ -148,8 +148,8 @@ typedef struct {
  * `superior`, who may decide a review); the department whose decision a
  * review is about (decided_by, else the case's own), its path and handler;
  * for the review window (issue 16 follow-up, watchdog2): the case's
- * calendar (the watchdog's sla_case_calendar, as the queue shows), the
- * decision and the store's clock — common/review_window.c counts the
+ * calendar (the watchdog's sla_case_calendar, as the queue shows; asked
+ * for a review only, $5 the action), the decision and the store's clock — common/review_window.c counts the
  * window on that calendar, as the notifier does for the notice. */
 static const char *s_case_sql =
     "SELECT c.id, c.state, c.version, c.level, c.satisfied, c.department, c.handler,"
@@ -163,7 +163,7 @@ static const char *s_case_sql =
     "       coalesce (c.decided_by, c.department),"
     "       (SELECT dd.path FROM department dd"
     "         WHERE dd.id = coalesce (c.decided_by, c.department)), c.decided_handler,"
-    "       sla_case_calendar (c.id),"
+    "       CASE WHEN $5 = 'review' THEN sla_case_calendar (c.id) END,"
     "       (extract (epoch FROM c.resolved_at) * 1000)::bigint,"
     "       (extract (epoch FROM app_now ()) * 1000)::bigint"
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
@@ -404,8 +404,8 @@ s_read_case (s_act_t *self)
 {
     const act_t *act = self->act;
     const char *values [] = { act->complaint_no, self->staff.department, self->staff.path,
-                              self->staff.id };
-    PGresult *res = case_action_read (self->pg, "act", act->complaint_no, s_case_sql, 4,
+                              self->staff.id, act->action->name };
+    PGresult *res = case_action_read (self->pg, "act", act->complaint_no, s_case_sql, 5,
                                       values, &self->err);
     if (!res)
         return -1;

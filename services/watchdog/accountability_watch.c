@@ -64,11 +64,14 @@ static const char *s_repeat_sql =
  * (docs/tasks.md "Escalated to the media"). Through the partial index of
  * migration 056 (its predicate word for word); once per case (the UNIQUE
  * (trigger, complaint_id) of the register; the anti-join keeps the sweep
- * from asking again). The department is the case's. */
+ * from asking again). The department is the case's: a case not yet routed
+ * (no department) waits for the router, so the item names the department
+ * that handles it. */
 static const char *s_media_sql =
     "SELECT c.id, c.complaint_no, coalesce (c.department, '')"
     "  FROM complaint c"
-    " WHERE (c.referral_source = 'media' OR 'media' = ANY (c.flags))"
+    " WHERE (c.referral_source = 'media' OR array_position (c.flags, 'media') IS NOT NULL)"
+    "   AND c.department IS NOT NULL"
     "   AND NOT EXISTS (SELECT 1 FROM accountability_item a"
     "                    WHERE a.trigger = 'media' AND a.complaint_id = c.id)"
     " ORDER BY c.id LIMIT $1::int";
