@@ -473,8 +473,8 @@ static const events_field_t s_rectification [] = {
  *  Never the staff concerned (personal data of staff) nor the note. */
 static const events_field_t s_accountability [] = {
     F ("item", INT, REQUIRED, PLAIN, "the register's row (accountability_item.id)"),
-    F ("trigger", STR, REQUIRED, PLAIN, "`referral_unaccepted`, `repeat_after_breach` or "
-       "`hotspot_uncorrected`"),
+    F ("trigger", STR, REQUIRED, PLAIN, "`referral_unaccepted`, `repeat_after_breach`, "
+       "`hotspot_uncorrected` or `media` (issue 16 follow-up)"),
     F ("branch", STR, NULLABLE, PLAIN, "the department concerned"),
     F ("complaint_no", STR, NULLABLE, PLAIN, "the case, for a trigger about one"),
     F ("hotspot", STR, NULLABLE, PLAIN, "the hot spot's key, for a trigger about one"),

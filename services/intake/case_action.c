@@ -86,6 +86,7 @@
 #include "local_time.h"
 #include "log.h"
 #include "staff_auth.h"
+#include "review_window.h"                 /* issue 16 follow-up (watchdog2) */
 
 #include <assert.h>
 #include <stdio.h>
@@ -146,10 +147,10 @@ typedef struct {
  * case's department path and the actor's department kind (who is
  * `superior`, who may decide a review); the department whose decision a
  * review is about (decided_by, else the case's own), its path and handler;
- * whether the review window has passed by the store's clock, and when it
- * ends: at the end of the $5th day after the day of the decision, days of
- * the bank's zone $6 (the Civil Code's count, as the SLA's `d` spans:
- * docs/calendars.md; not moved past a holiday — intake has no calendar). */
+ * for the review window (issue 16 follow-up, watchdog2): the case's
+ * calendar (the watchdog's sla_case_calendar, as the queue shows; asked
+ * for a review only, $5 the action), the decision and the store's clock — common/review_window.c counts the
+ * window on that calendar, as the notifier does for the notice. */
 static const char *s_case_sql =
     "SELECT c.id, c.state, c.version, c.level, c.satisfied, c.department, c.handler,"
     STAFF_AUTH_SCOPE_SQL ","
@@ -162,12 +163,10 @@ static const char *s_case_sql =
     "       coalesce (c.decided_by, c.department),"
     "       (SELECT dd.path FROM department dd"
     "         WHERE dd.id = coalesce (c.decided_by, c.department)), c.decided_handler,"
-    "       w.window_end IS NOT NULL AND app_now () >= w.window_end,"
+    "       CASE WHEN $5 = 'review' THEN sla_case_calendar (c.id) END,"
     "       (extract (epoch FROM c.resolved_at) * 1000)::bigint,"
-    "       (extract (epoch FROM w.window_end) * 1000)::bigint"
-    "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department,"
-    "       LATERAL (SELECT ((c.resolved_at AT TIME ZONE $6)::date + $5::int + 1)::timestamp"
-    "                       AT TIME ZONE $6 AS window_end) w"
+    "       (extract (epoch FROM app_now ()) * 1000)::bigint"
+    "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"
     " WHERE c.complaint_no = $1"
     "   FOR NO KEY UPDATE OF c";
 #define CASE_SCOPE_COL 7
@@ -176,7 +175,7 @@ static const char *s_case_sql =
 #define CASE_PATH_COL (CASE_APPRAISAL_COL + 1)
 #define CASE_STAFF_KIND_COL (CASE_PATH_COL + 1)
 #define CASE_DECIDED_COL (CASE_STAFF_KIND_COL + 1)         /* by, path, handler */
-#define CASE_WINDOW_COL (CASE_DECIDED_COL + 3)             /* passed, resolved, end */
+#define CASE_WINDOW_COL (CASE_DECIDED_COL + 3)             /* calendar, resolved, now */
 
 static const char *s_update_sql =
     "UPDATE complaint SET state = $2, version = version + 1, updated_at = now (),"
@@ -404,11 +403,9 @@ static int
 s_read_case (s_act_t *self)
 {
     const act_t *act = self->act;
-    char window [24];
-    snprintf (window, sizeof window, "%ld", self->review_window_days);
     const char *values [] = { act->complaint_no, self->staff.department, self->staff.path,
-                              self->staff.id, window, self->zone };
-    PGresult *res = case_action_read (self->pg, "act", act->complaint_no, s_case_sql, 6,
+                              self->staff.id, act->action->name };
+    PGresult *res = case_action_read (self->pg, "act", act->complaint_no, s_case_sql, 5,
                                       values, &self->err);
     if (!res)
         return -1;
@@ -439,12 +436,19 @@ s_read_case (s_act_t *self)
               PQgetvalue (res, 0, CASE_DECIDED_COL + 1));
     snprintf (self->decided_handler, sizeof self->decided_handler, "%s",
               PQgetvalue (res, 0, CASE_DECIDED_COL + 2));
-    self->window_passed = PQgetvalue (res, 0, CASE_WINDOW_COL) [0] == 't';
+    //  issue 16 follow-up (watchdog2): the review window on the case's
+    //  calendar (common/review_window.c, the notice's count too).
+    int64_t resolved = PQgetisnull (res, 0, CASE_WINDOW_COL + 1) ? 0
+                     : strtoll (PQgetvalue (res, 0, CASE_WINDOW_COL + 1), NULL, 10);
+    int64_t window_end = review_window_end (
+        case_task_calendar_named (PQgetvalue (res, 0, CASE_WINDOW_COL)), resolved,
+        self->review_window_days);
+    self->window_passed = window_end > 0
+                       && strtoll (PQgetvalue (res, 0, CASE_WINDOW_COL + 2), NULL, 10)
+                          >= window_end;
     //  Shown to people in the bank's zone (intake's TZ), the offset written.
-    local_time_format (strtoll (PQgetvalue (res, 0, CASE_WINDOW_COL + 1), NULL, 10),
-                       self->resolved_at, sizeof self->resolved_at);
-    local_time_format (strtoll (PQgetvalue (res, 0, CASE_WINDOW_COL + 2), NULL, 10),
-                       self->window_end, sizeof self->window_end);
+    local_time_format (resolved, self->resolved_at, sizeof self->resolved_at);
+    local_time_format_deadline (window_end, self->window_end, sizeof self->window_end);
     PQclear (res);
     self->have_case = true;
 

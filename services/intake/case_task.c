@@ -53,6 +53,16 @@ case_task_default_calendar (void)
     return s_calendars ? calendars_find (s_calendars, s_default_calendar) : NULL;
 }
 
+/* issue 16 follow-up (watchdog2): a calendar by name ("" or unknown: the
+ * default one); NULL when none is loaded. The review window's. */
+const calendar_t *
+case_task_calendar_named (const char *name)
+{
+    const calendar_t *cal = s_calendars && name && *name ? calendars_find (s_calendars, name)
+                                                         : NULL;
+    return cal ? cal : case_task_default_calendar ();
+}
+
 bool
 case_task_action (const lifecycle_action_t *action)
 {

@@ -54,6 +54,8 @@ void case_task_calendars (const calendars_t *calendars, const char *default_name
 /* The default calendar (an item on no case counts its `due` on it); NULL
  * when none is loaded. */
 const calendar_t *case_task_default_calendar (void);
+/* issue 16 follow-up (watchdog2): by name, else the default; NULL: none. */
+const calendar_t *case_task_calendar_named (const char *name);
 
 bool case_task_action (const lifecycle_action_t *action);
 

@@ -79,6 +79,7 @@
 #include "request.h"
 #include "staff_auth.h"
 #include "test_org.h"
+#include "review_window.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -582,6 +583,7 @@ s_selftest (bool verbose)
     passed++;
     failed += case_scrub_test (verbose, &passed);      /* issue 16 (i16-records) */
     case_task_due_test (verbose, &passed, &failed);            /* issue 16 (i16-tasks) */
+    failed += review_window_test (verbose, NULL, &passed);     /* issue 16 follow-up (watchdog2) */
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {

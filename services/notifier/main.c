@@ -48,6 +48,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "secret_file.h"
+#include "review_window.h"
 
 #include <curl/curl.h>
 #include <czmq.h>
@@ -585,6 +586,7 @@ main (int argc, char **argv)
         int failed = notify_rules_test (verbose, rules_path, templates_dir, &passed);
         failed += smtp_mail_test (verbose, &passed);
         failed += http_gateway_test (verbose, &passed);
+        failed += review_window_test (verbose, NULL, &passed);     /* watchdog2 */
         printf ("notifier selftest: %d passed, %d failed\n", passed, failed);
         daemon_destroy (&daemon);
         return failed ? 1 : 0;

@@ -75,6 +75,7 @@ static const char *s_fields [] = {
 static const char *s_kinds [NOTIFY_KINDS] = {
     "customer", "handler", "supervisor", "department_head", "complaint_office", "management",
     "task_department",              /* issue 16 (i16-tasks) */
+    "clock_owner",                  /* issue 16 follow-up (watchdog2) */
 };
 
 static const char *s_channels [NOTIFY_CHANNELS] = { "email", "inbox", "sms", "push" };
@@ -329,7 +330,8 @@ s_parse_words (notify_rules_t *self, const char *path, int line, char **words, i
     //  An event about no case has no customer and no handler to find; a
     //  rule naming them would never send anything, so it is refused.
     const unsigned case_only = (1u << NOTIFY_CUSTOMER) | (1u << NOTIFY_HANDLER)
-                             | (1u << NOTIFY_TASK_DEPARTMENT);
+                             | (1u << NOTIFY_TASK_DEPARTMENT)
+                             | (1u << NOTIFY_CLOCK_OWNER);   /* watchdog2 */
     if (events_find (type)->caseless && ((rule->kinds & case_only) || rule->escalation))
         return conf_error_set (err, path, line, "%s is about no single case: it has no "
                                "customer, handler or escalation roles (department_head is "
@@ -642,6 +644,14 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
                                      (const char *[]) { "2027-02-12 24:00 +08:00", "started",
                                                         NULL }),
                  "sla.restarted (en e-mail): the new deadline with its zone");
+        //  issue 16 follow-up (watchdog2): reminders go to whose clock it is.
+        rule = notify_rules_find (rules, "sla.reminder");
+        s_check (verbose, rule && rule->kinds == (1u << NOTIFY_CLOCK_OWNER)
+                          && !notify_rules_next (rules, rule)
+                          && streq (notify_clock_owner ("callback"), "complaint_office")
+                          && streq (notify_clock_owner ("resolution"), "handler")
+                          && streq (notify_clock_owner (NULL), "handler"),
+                 "sla.reminder -> clock_owner: the office for a call-back, else the handler");
         //  A hot spot: about no case, the office and the branch's head.
         rule = notify_rules_find (rules, "analytics.hotspot");
         s_check (verbose, rule && rule->kinds == ((1u << NOTIFY_COMPLAINT_OFFICE)

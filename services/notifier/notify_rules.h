@@ -13,6 +13,10 @@ typedef enum {
     NOTIFY_CUSTOMER, NOTIFY_HANDLER, NOTIFY_SUPERVISOR, NOTIFY_DEPARTMENT_HEAD,
     NOTIFY_COMPLAINT_OFFICE, NOTIFY_MANAGEMENT,
     NOTIFY_TASK_DEPARTMENT,         /* issue 16 (i16-tasks): staff of data.department */
+    /* issue 16 follow-up (watchdog2): whose clock an SLA event's stage is —
+     * the complaint office for a call-back (回访 is its task), the case's
+     * handler for every other stage */
+    NOTIFY_CLOCK_OWNER,
     NOTIFY_KINDS
 } notify_kind_t;
 
@@ -85,6 +89,10 @@ int notify_rules_render_rule (notify_rules_t *self, const notify_rule_t *rule,
 
 const char *notify_kind_name (notify_kind_t kind);
 int notify_kind_parse (const char *name);      /* -1 when unknown */
+/* issue 16 follow-up (watchdog2; notify_owner.c): the kind that owns an SLA
+ * event's stage, for a `clock_owner` rule: "complaint_office" for callback,
+ * "handler" for any other stage (or none). */
+const char *notify_clock_owner (const char *stage);
 const char *notify_channel_name (notify_channel_t channel);
 int notify_channel_parse (const char *name);   /* -1 when unknown */
 

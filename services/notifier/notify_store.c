@@ -65,6 +65,7 @@
 #include "pg_array.h"
 #include "pg_session.h"
 #include "privacy.h"
+#include "review_window.h"
 
 #include <czmq.h>
 #include <jansson.h>
@@ -801,25 +802,16 @@ s_put_outcomes (zhash_t *fields, const calendar_t *calendar)
     char days [24];
     snprintf (days, sizeof days, "%ld", s_review_days);
     s_put (fields, "review_days", days);
-    //  The last day a review may be asked: the decision's day in the case's
-    //  zone plus the window, as intake counts it (the end of the Nth day
-    //  after the day of the decision). Date arithmetic on the local date,
-    //  so a daylight-saving zone cannot shift it.
+    //  The last day a review may be asked, on the case's calendar: the
+    //  function intake enforces the window with (common/review_window.c;
+    //  issue 16 follow-up, watchdog2): a window ending on a day off ends
+    //  on the next working day.
     const char *ms = zhash_lookup (fields, "resolved_ms");
     int64_t resolved = ms ? atoll (ms) : 0;
-    char local [CALENDAR_TIME_SIZE], until [16];
-    int y, m, d;
-    if (resolved > 0 && calendar) {
-        calendar_format_local (calendar, resolved, false, local, sizeof local);
-        if (sscanf (local, "%d-%d-%d", &y, &m, &d) == 3) {
-            struct tm day = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + (int) s_review_days,
-                              .tm_hour = 12 };
-            time_t t = timegm (&day);
-            struct tm out;
-            if (gmtime_r (&t, &out) && strftime (until, sizeof until, "%Y-%m-%d", &out))
-                s_put (fields, "review_until", until);
-        }
-    }
+    char until [16];
+    if (resolved > 0 && calendar
+    &&  *review_window_last_day (calendar, resolved, s_review_days, until, sizeof until))
+        s_put (fields, "review_until", until);
 }
 
 //  The words of a hot spot's kind, for people.
@@ -1090,6 +1082,8 @@ s_event_recipients (s_event_t *evp, json_t *data)
         if (!(kinds & (1u << kind)))
             continue;
         const char *kname = notify_kind_name ((notify_kind_t) kind);
+        if (kind == NOTIFY_CLOCK_OWNER)     /* issue 16 follow-up (watchdog2) */
+            kname = notify_clock_owner (json_string_value (json_object_get (data, "stage")));
         if (kind == NOTIFY_CUSTOMER) {
             s_recipient (&ev, kname, "customer", S_WHO (&ev, email), S_WHO (&ev, phone),
                          S_WHO (&ev, account), s_case (&ev, CASE_LANG));

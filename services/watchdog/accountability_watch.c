@@ -5,7 +5,9 @@
  *  clocks that breached and are not yet in the register (an anti-join on
  *  its UNIQUE index); the hot spot query from the open hot spots (analytics'
  *  partial index), each checked against case_task's index on hotspot. Both
- *  are bounded by `batch` a sweep; the sweep runs on its own timer
+ *  are bounded by `batch` a sweep; the media query (watchdog2) starts from
+ *  migration 056's partial index of media cases, also anti-joined; the
+ *  sweep runs on its own timer
  *  (--accountability-sweep-ms), not every tick.
  */
 #include "accountability_watch.h"
@@ -56,6 +58,23 @@ static const char *s_repeat_sql =
     "   AND NOT EXISTS (SELECT 1 FROM accountability_item i"
     "                    WHERE i.trigger = 'repeat_after_breach' AND i.complaint_id = c.id)"
     " ORDER BY c.id, a.id LIMIT $1::int";
+
+/* issue 16 follow-up (watchdog2): a complaint that reached the media —
+ * referred by a media outlet or flagged `media` by the router's rules
+ * (docs/tasks.md "Escalated to the media"). Through the partial index of
+ * migration 056 (its predicate word for word); once per case (the UNIQUE
+ * (trigger, complaint_id) of the register; the anti-join keeps the sweep
+ * from asking again). The department is the case's: a case not yet routed
+ * (no department) waits for the router, so the item names the department
+ * that handles it. */
+static const char *s_media_sql =
+    "SELECT c.id, c.complaint_no, coalesce (c.department, '')"
+    "  FROM complaint c"
+    " WHERE (c.referral_source = 'media' OR array_position (c.flags, 'media') IS NOT NULL)"
+    "   AND c.department IS NOT NULL"
+    "   AND NOT EXISTS (SELECT 1 FROM accountability_item a"
+    "                    WHERE a.trigger = 'media' AND a.complaint_id = c.id)"
+    " ORDER BY c.id LIMIT $1::int";
 
 static const char *s_open_sql =
     "SELECT id FROM accountability_open ($1, nullif ($2, '')::bigint, nullif ($3, ''), $4, $5)";
@@ -136,6 +155,20 @@ accountability_watch_sweep (pg_session_t *pg, const char *name, int batch, int64
     for (int r = 0; r < PQntuples (res); r++) {
         int n = s_record (pg, name, "repeat_after_breach", PQgetvalue (res, r, 0),
                           PQgetvalue (res, r, 1), "", PQgetvalue (res, r, 2));
+        if (n < 0) {
+            PQclear (res);
+            goto fail;
+        }
+        told += n;
+    }
+    PQclear (res);
+    res = pg_session_exec (pg, "accountability_media", s_media_sql, 1, p_ref, NULL, NULL,
+                           PGRES_TUPLES_OK);               /* watchdog2 */
+    if (!res)
+        goto fail;
+    for (int r = 0; r < PQntuples (res); r++) {
+        int n = s_record (pg, name, "media", PQgetvalue (res, r, 0), PQgetvalue (res, r, 1),
+                          "", PQgetvalue (res, r, 2));
         if (n < 0) {
             PQclear (res);
             goto fail;

@@ -10,6 +10,8 @@
  *      hotspot_uncorrected   an open hot spot of one branch, opened more
  *                            than `grace_ms` ago (the store's clock), with no
  *                            rectification item of its key, open or done
+ *      media                 a complaint referred by the media or flagged
+ *                            `media` by the router (issue 16 follow-up)
  *
  *  One transaction a sweep: each candidate recorded through the owner's
  *  function, and for each row it created the accountability.opened event,

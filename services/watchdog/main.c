@@ -26,9 +26,11 @@
  *  in force stays (at start: exit 2). After a load the extension rules are
  *  synced into sla_extension_rule (intake checks `extend` against them),
  *  retried before every tick until the store takes them. A load also marks
- *  dirty every case with an open clock counted on a provisional calendar
- *  year, so the next recompute counts it on the calendars now loaded and
- *  emits sla.deadline_moved where a deadline moved.
+ *  dirty the cases with an open clock counted on another content hash of
+ *  its calendar than the one loaded (calendar_sync.c, issue 16 follow-up),
+ *  so the next recompute counts them on the calendars now loaded and emits
+ *  sla.deadline_moved where a deadline moved; a restart with nothing
+ *  changed re-plans nothing.
  *
  *  Plumbing. Flags, signals, the wait and the metrics endpoint are the
  *  daemon skeleton's (common/daemon.c; `watchdog --help`). Metrics:
@@ -45,6 +47,7 @@
 #include "task_watch.h"
 #include "accountability_watch.h"
 #include "callback_close.h"
+#include "calendar_sync.h"
 #include "cfg.h"
 #include "daemon.h"
 #include "log.h"
@@ -70,7 +73,9 @@ typedef struct {
     const char *policy_path, *calendars_dir;
     sla_policy_t *policy;
     bool sync_pending;
-    bool provisional_pending;       /* calendars loaded: re-plan provisional clocks */
+    bool provisional_pending;       /* calendars loaded: re-plan what changed */
+    /* issue 16 follow-up (watchdog2): the loaded calendars' hashes */
+    calendar_sync_t *calsync;
     sla_store_t *store;
     int batch;
     int settle_ms;                  /* a fresh 'received' case waits for its router */
@@ -103,6 +108,10 @@ s_reload (void *arg)
     self->policy = fresh;
     self->sync_pending = true;
     self->provisional_pending = true;
+    calendar_sync_t *old = self->calsync;
+    self->calsync = calendar_sync_new (fresh);
+    sla_store_set_calendar_sync (self->store, self->calsync);
+    calendar_sync_destroy (&old);
     log_info ("policy_loaded", "%s policy=%s calendars_dir=%s", sla_policy_summary (fresh),
               self->policy_path, self->calendars_dir);
     return 0;
@@ -116,9 +125,11 @@ s_tick (watchdog_t *self)
 {
     if (self->sync_pending && sla_store_sync_rules (self->store, self->policy) == 0)
         self->sync_pending = false;
-    //  The calendars were (re)loaded: a deadline counted on a provisional
-    //  year may have moved (a notice replaced its computed holidays).
-    if (self->provisional_pending && sla_store_mark_provisional (self->store) >= 0)
+    //  The calendars were (re)loaded: a deadline counted on a calendar
+    //  whose days changed may have moved (a notice replaced a provisional
+    //  year's computed holidays): only those cases are re-planned.
+    if (self->provisional_pending
+    &&  calendar_sync_run (self->calsync, sla_store_session (self->store), self->name) >= 0)
         self->provisional_pending = false;
     int64_t started = zclock_mono ();
     int recomputed = 0, fired = 0, recorded = 0, n, e;
@@ -230,6 +241,7 @@ main (int argc, char **argv)
         int passed = 0;
         int failed = sla_policy_test (verbose, policy_path, calendars_dir, &passed);
         failed += sla_plan_test (verbose, calendars_dir, &passed);
+        failed += calendar_sync_test (verbose, calendars_dir, &passed);     /* watchdog2 */
         printf ("watchdog selftest: %d passed, %d failed\n", passed, failed);
         daemon_destroy (&daemon);
         return failed ? 1 : 0;
@@ -291,6 +303,8 @@ main (int argc, char **argv)
         return 1;                       /* interrupted while connecting */
     }
     sla_store_task_setup (self.store, self.task_pct);          /* issue 16 (i16-tasks) */
+    self.calsync = calendar_sync_new (self.policy);            /* issue 16 follow-up */
+    sla_store_set_calendar_sync (self.store, self.calsync);
     daemon_store_up (daemon);
     if (daemon_bus_connect (daemon, bus, (const char *[]) { "complaint.", NULL })
         == DAEMON_BUS_REFUSED) {
@@ -350,6 +364,7 @@ main (int argc, char **argv)
     log_info ("stopping", "name=%s fired_total=%" PRIu64, name, self.fired_total);
     callback_close_destroy (&self.callback);
     sla_store_destroy (&self.store);
+    calendar_sync_destroy (&self.calsync);
     sla_policy_destroy (&self.policy);
     daemon_destroy (&daemon);
     return 0;

@@ -480,23 +480,27 @@ s_shifted (const s_state_t *s, span_unit_t unit, int64_t base, int64_t credit)
     return credit > 0 ? calendar_shift (s->cal, unit, base, credit) : base;
 }
 
-#define S_DAY_MS (24 * 3600 * 1000LL)
-
 /* A clock's deadline after its first `nexts` extensions, `credit` of pause
  * (calendar_pause_credit, the clock's unit) counted. An extension "to 30d"
  * is calendar_add (start, 30d): rolled to a working day only at its own
  * end, never stacked on an earlier roll-over. A clock counted in elapsed
- * time (h, d) has its START moved by the pause — the days of a d pause
- * rounded up, as calendar_shift would — so the deadline, too, rolls only at
- * its own end; a wh/wd clock's deadline is moved by calendar_shift. */
+ * time (h, d) has its START moved by the pause, exactly — so the deadline,
+ * too, rolls only at its own end; a wh/wd clock's deadline is moved by
+ * calendar_shift.
+ * issue 16 follow-up (watchdog2): a d clock's start moves by what was
+ * paused, not by whole days rounded up (a 2-second appraisal gave the bank
+ * a day). The period's days are then counted from the moved start as the
+ * Civil Code counts them (its day not counted, the end at 24:00, rolled past
+ * a day off), so the time counted is never less than N whole days; the
+ * regulation leaves the appraisal's time out of the period and no more
+ * (docs/watchdog.md "The deadline"). */
 static int64_t
 s_deadline (const s_state_t *s, const sla_clock_plan_t *c, int nexts, int64_t credit)
 {
     bool elapsed = c->span.unit == SPAN_HOURS || c->span.unit == SPAN_DAYS;
     int64_t from = c->started_at;
     if (elapsed && credit > 0)
-        from += c->span.unit == SPAN_DAYS ? (credit + S_DAY_MS - 1) / S_DAY_MS * S_DAY_MS
-                                          : credit;
+        from += credit;
     int64_t due = calendar_add (s->cal, from, c->span);
     for (int k = 0; k < nexts; k++)
         due = s->ext_to [k] ? calendar_add (s->cal, from, s->ext_span [k])
@@ -1433,6 +1437,58 @@ s_two_clocks_tests (calendars_t *cals, sla_case_plan_t *p)
     sla_policy_destroy (&policy);
 }
 
+/*  issue 16 follow-up (watchdog2): a pause of a day-unit (d) clock counts
+ *  what was paused, not whole days rounded up. Received Tue 2026-03-03
+ *  10:00 +08:00, 15d -> end of Wed Mar 18 (case 23). An appraisal from
+ *  Thu Mar 5 10:00:
+ *    2 s              -> start Mar 3 10:00:02, day 15 still Mar 18 (the
+ *                        rounding gave Mar 19);
+ *    36 h (Mar 6 22:00) -> start Mar 4 22:00 -> end of Thu Mar 19 (the
+ *                        rounding gave 2 days: Mar 20);
+ *    14 h 1 min (Mar 6 00:01) -> start Mar 4 00:01: its day is Mar 4 ->
+ *                        end of Mar 19 (the Civil Code's count from the
+ *                        moved start: the day of the start is not counted);
+ *    14 h (Mar 6 00:00) -> start Mar 4 00:00, which belongs to Mar 3 (the
+ *                        day of from is the date of from - 1 ms) -> Mar 18. */
+static void
+s_test_day_pause (calendars_t *cals, sla_case_plan_t *p)
+{
+    conf_error_t err;
+    sla_policy_t *policy = sla_policy_parse (s_two_clocks_text, "two.conf", cals, &err);
+    s_check (policy != NULL, "day pause: the two-clocks policy parses", NULL);
+    if (!policy)
+        return;
+    sla_case_attrs_t web = { .channel = "web", .level = "branch" };
+    const int64_t mar03 = 1772503200000LL;                  /* 2026-03-03T02:00Z */
+    const int64_t mar18_end = 1773849600000LL;              /* 2026-03-18T16:00Z */
+    const int64_t mar05 = mar03 + 2 * DAY;
+    const struct { int64_t paused, due; const char *what; } cases [] = {
+        { 2000, mar18_end, "day pause: a 2-second appraisal leaves 15d at the end of Mar 18" },
+        { 36 * H, mar18_end + DAY, "day pause: 36 h moves the start 36 h: end of Mar 19 "
+                                   "(rounding up gave Mar 20)" },
+        { 14 * H + 60000, mar18_end + DAY, "day pause: 14 h 1 min moves the start into Mar 4: "
+                                           "end of Mar 19" },
+        { 14 * H, mar18_end, "day pause: 14 h moves the start to Mar 4 00:00, Mar 3's end: "
+                             "end of Mar 18" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        sla_action_t acts [] = {
+            { "accept", mar03 + H, "assigned", "accepted", NULL, NULL, NULL },
+            { "appraisal_start", mar05, "accepted", "accepted", NULL, NULL, NULL },
+            { "appraisal_end", mar05 + cases [i].paused, "accepted", "accepted", NULL, NULL,
+              NULL },
+        };
+        sla_case_input_t in = { .attrs = &web, .received_at = mar03, .actions = acts,
+                                .nactions = 3, .now = mar05 + cases [i].paused + H };
+        sla_plan_case (policy, &in, p);
+        const sla_clock_plan_t *res = s_find (p, SLA_RESOLUTION, 0);
+        s_check (res && res->due_at == cases [i].due && res->paused_ms == cases [i].paused
+                 && res->base_due_at == mar18_end, cases [i].what, "due=%lld paused=%lld",
+                 res ? (long long) res->due_at : 0, res ? (long long) res->paused_ms : 0);
+    }
+    sla_policy_destroy (&policy);
+}
+
 int
 sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
 {
@@ -1795,6 +1851,7 @@ sla_plan_test (bool verbose, const char *calendars_dir, int *passed)
     s_two_clocks_tests (cals, p);
     s_test_clocks_b (cals, p);
     s_test_callback (cals, p);          /* issue 16 (i16-followup) */
+    s_test_day_pause (cals, p);         /* issue 16 follow-up (watchdog2) */
 
     free (p);
     sla_policy_destroy (&policy);

@@ -703,6 +703,14 @@ sla_policy_calendar (const sla_policy_t *self, const char *name)
     return self->calendars && name ? calendars_find (self->calendars, name) : NULL;
 }
 
+/* issue 16 follow-up (watchdog2) */
+const calendars_t *
+sla_policy_calendars (const sla_policy_t *self)
+{
+    assert (self);
+    return self->calendars;
+}
+
 int
 sla_policy_reminders (const sla_policy_t *self, sla_stage_t stage, const int **percents)
 {

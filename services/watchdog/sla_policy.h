@@ -128,6 +128,8 @@ int sla_policy_choose (const sla_policy_t *self, sla_stage_t stage,
 /* The calendar of a department (its subtree's, else the default). */
 const char *sla_policy_calendar_for (const sla_policy_t *self, const char *department_path);
 const calendar_t *sla_policy_calendar (const sla_policy_t *self, const char *name);
+/* issue 16 follow-up (watchdog2): every calendar loaded (calendar_sync.c). */
+const calendars_t *sla_policy_calendars (const sla_policy_t *self);
 
 /* Reminder percents of a stage (its own line, else `*`), ascending. */
 int sla_policy_reminders (const sla_policy_t *self, sla_stage_t stage, const int **percents);

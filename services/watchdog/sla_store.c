@@ -22,9 +22,9 @@
  *             recorded as a `moved:<due ms>` firing with sla.deadline_moved
  *             (sla_plan.c says when), once per new deadline.
  *
- *  mark_provisional  after a calendar load: one UPDATE marks dirty the cases
- *             of open provisional clocks (the watchdog's own column), so the
- *             recompute above counts them on the calendars now loaded.
+ *  After a calendar load calendar_sync.c marks dirty the cases whose
+ *             calendar changed (issue 16 follow-up); the upsert above writes
+ *             each clock's calendar hash (sla_store_set_calendar_sync).
  *
  *  fire       one transaction: claim up to `batch` clocks whose next_fire_at
  *             has come, whose case is not dirty (a dirty case is recomputed
@@ -57,6 +57,7 @@
 #include "events.h"
 #include "sla_plan.h"
 #include "task_watch.h"
+#include "calendar_sync.h"
 #include "pg_session.h"
 #include "pg_array.h"
 #include "log.h"
@@ -81,6 +82,7 @@ struct _sla_store_t {
     sla_case_plan_t *plans;             /* one per case of a batch, kept between */
     int plans_size;                     /* batches: never zeroed, never unmapped */
     int task_pct;                       /* issue 16 (i16-tasks): task reminders at */
+    const calendar_sync_t *calsync;     /* watchdog2: each clock's calendar hash */
 };
 
 #define S_MS(x) "(extract (epoch FROM " x ") * 1000)::bigint"
@@ -127,17 +129,18 @@ struct _sla_store_t {
     "INSERT INTO sla_clock (complaint_id, stage, round, selector, rule, calendar, allowance," \
     "                       extensions, extended_by, started_at, base_due_at, due_at," \
     "                       paused_ms, paused_since, state, met_at, ended_at, next_step," \
-    "                       next_fire_at, provisional, updated_at)" \
+    "                       next_fire_at, provisional, calendar_hash, updated_at)" \
     "SELECT t.cid, t.stage, t.round, t.selector, t.rule, t.calendar, t.allowance, t.ext," \
     "       t.extby::text[], " S_TS ("t.started") ", " S_TS ("t.base") ", " S_TS ("t.due") "," \
     "       t.paused, " S_TS ("t.since") ", t.state, " S_TS ("t.met") ", " S_TS ("t.ended") "," \
-    "       nullif (t.next, ''), " S_TS ("t.next_at") ", t.prov, now ()" \
+    "       nullif (t.next, ''), " S_TS ("t.next_at") ", t.prov, nullif (t.calhash, '')," \
+    "       now ()" \
     "  FROM unnest ($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[]," \
     "               $7::text[], $8::int[], $9::text[], $10::bigint[], $11::bigint[]," \
     "               $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[]," \
-    "               $17::bigint[], $18::text[], $19::bigint[], $20::boolean[])" \
+    "               $17::bigint[], $18::text[], $19::bigint[], $20::boolean[], $21::text[])" \
     "       AS t (cid, stage, round, selector, rule, calendar, allowance, ext, extby, started," \
-    "             base, due, paused, since, state, met, ended, next, next_at, prov)" \
+    "             base, due, paused, since, state, met, ended, next, next_at, prov, calhash)" \
     "    ON CONFLICT (complaint_id, stage, round) DO UPDATE SET" \
     "       selector = excluded.selector, rule = excluded.rule, calendar = excluded.calendar," \
     "       allowance = excluded.allowance, extensions = excluded.extensions," \
@@ -149,7 +152,8 @@ struct _sla_store_t {
     "                    THEN 'breached' ELSE excluded.state END," \
     "       met_at = excluded.met_at, ended_at = excluded.ended_at," \
     "       next_step = excluded.next_step, next_fire_at = excluded.next_fire_at," \
-    "       provisional = excluded.provisional, updated_at = now ()" \
+    "       provisional = excluded.provisional, calendar_hash = excluded.calendar_hash," \
+    "       updated_at = now ()" \
     " RETURNING id, complaint_id, stage, round"
 
 //  The firing rows and their events in one statement: an event only for a
@@ -196,14 +200,6 @@ struct _sla_store_t {
     "  FROM unnest ($1::bigint[], $2::text[], $3::bigint[], $4::boolean[])" \
     "       AS t (id, next, next_at, breached)" \
     " WHERE k.id = t.id AND k.id = ANY ($1::bigint[])"
-
-//  Only cases not dirty already: the update is the watchdog's own column,
-//  and a case being changed right now is dirty anyway.
-#define S_SQL_MARK_PROVISIONAL \
-    "UPDATE complaint c SET sla_dirty = true" \
-    "  FROM (SELECT DISTINCT complaint_id FROM sla_clock" \
-    "         WHERE provisional AND state IN ('running', 'paused', 'breached')) k" \
-    " WHERE c.id = k.complaint_id AND NOT c.sla_dirty"
 
 #define S_SQL_NEXT \
     "SELECT " S_MS ("(SELECT min (next_fire_at) FROM sla_clock WHERE next_fire_at IS NOT NULL)" \
@@ -674,7 +670,7 @@ sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, i
     //  Upsert every clock of every case.
     enum { U_CID, U_STAGE, U_ROUND, U_SEL, U_RULE, U_CAL, U_ALLOW, U_EXT, U_EXTBY, U_START,
            U_BASE, U_DUE, U_PAUSED, U_SINCE, U_STATE, U_MET, U_ENDED, U_NEXT, U_NEXTAT,
-           U_PROV, U_N };
+           U_PROV, U_CALHASH, U_N };
     pg_array_t u [U_N];
     memset (u, 0, sizeof u);
     for (int j = 0; j < U_N; j++)
@@ -708,6 +704,7 @@ sla_store_recompute (sla_store_t *self, const sla_policy_t *policy, int batch, i
             pg_array_add (&u [U_NEXT], c->next_step);
             s_add_i64 (&u [U_NEXTAT], c->next_fire_at);
             pg_array_add (&u [U_PROV], c->provisional ? "t" : "f");
+            pg_array_add (&u [U_CALHASH], calendar_sync_hash (self->calsync, c->calendar));
             nrows++;
         }
     pg_array_destroy (&extby);
@@ -938,19 +935,12 @@ sla_store_next (sla_store_t *self, int64_t *wait_ms, int64_t *due_now)
     return 0;
 }
 
-int
-sla_store_mark_provisional (sla_store_t *self)
+/* issue 16 follow-up (watchdog2): the hashes the upsert writes. */
+void
+sla_store_set_calendar_sync (sla_store_t *self, const calendar_sync_t *sync)
 {
-    if (!pg_session_conn (self->pg))
-        return -1;
-    PGresult *res = s_query (self, "mark_provisional", S_SQL_MARK_PROVISIONAL, 0, NULL,
-                             PGRES_COMMAND_OK);
-    if (!res)
-        return -1;
-    int n = atoi (PQcmdTuples (res));
-    PQclear (res);
-    log_info ("provisional_marked", "cases=%d", n);
-    return n;
+    if (self)
+        self->calsync = sync;
 }
 
 //  --------------------------------------------------------------------------

@@ -16,8 +16,8 @@
  *      sla_store_recompute                 one batch of dirty cases
  *      sla_store_fire                      one batch of due clocks
  *      sla_store_next                      real ms until the next due timer, due now
- *      sla_store_mark_provisional          after a calendar load: the cases of
- *                                          provisional clocks become dirty
+ *      sla_store_set_calendar_sync         the calendar hashes each clock row
+ *                                          records (calendar_sync.h)
  */
 #ifndef SLA_STORE_H_INCLUDED
 #define SLA_STORE_H_INCLUDED
@@ -60,10 +60,11 @@ int sla_store_next (sla_store_t *self, int64_t *wait_ms, int64_t *due_now);
 int sla_store_callback_due (sla_store_t *self, int max, char (*nos) [SLA_STORE_NO_SIZE],
                             int64_t *versions);
 
-/* After the calendars were (re)loaded: mark sla_dirty every case with an
- * open clock counted on a provisional calendar year, so the recompute
- * counts it on the calendars now loaded (and tells the handler when its
- * deadline moved: sla.deadline_moved). Cases marked (>= 0) or -1. */
-int sla_store_mark_provisional (sla_store_t *self);
+/* issue 16 follow-up (watchdog2): the loaded calendars' hashes, written
+ * with each clock (sla_clock.calendar_hash) so that a later change of a
+ * calendar re-plans only the cases counted on it (calendar_sync.c). The
+ * caller keeps sync alive; NULL: none written. */
+typedef struct _calendar_sync_t calendar_sync_t;
+void sla_store_set_calendar_sync (sla_store_t *self, const calendar_sync_t *sync);
 
 #endif

@@ -172,8 +172,14 @@ def step_plain():
     expect_true("plain: the routes: review within the window, the bank's line, mediation, "
                 "arbitration, the regulator",
                 all(w in b for w in ("30 日内", "申请复核", "客服热线", "调解", "仲裁", "监管")), b)
-    until = sql("select to_char((resolved_at at time zone 'Asia/Shanghai')::date + 30,"
-                " 'YYYY-MM-DD') from complaint where complaint_no = :'no'", no=no)
+    # issue 16 follow-up (watchdog2): counted on the case's calendar (a last
+    # day off moves to the next working day): the calendar tool's count
+    resolved = sql("select to_char(resolved_at at time zone 'Asia/Shanghai',"
+                   " 'YYYY-MM-DD HH24:MI') from complaint where complaint_no = :'no'", no=no)
+    rc, out, _ = ctl(NO_TOKEN, "calendar", "add", "--from", resolved, "--days", "30",
+                     "--calendars", os.path.join(os.path.dirname(__file__), "..", "..",
+                                                 "deploy", "calendars"))
+    until = (re.findall(r"^deadline\s+(\d{4}-\d\d-\d\d)", out, re.M) or ["?"])[0]
     expect_true("plain: the review window's last day, as intake counts it (%s)" % until,
                 "（至 %s）" % until in b, b)
     expect_true("plain: the internal text is not in the customer's e-mail",
