@@ -13,6 +13,7 @@ typedef enum {
     NOTIFY_CUSTOMER, NOTIFY_HANDLER, NOTIFY_SUPERVISOR, NOTIFY_DEPARTMENT_HEAD,
     NOTIFY_COMPLAINT_OFFICE, NOTIFY_MANAGEMENT,
     NOTIFY_TASK_DEPARTMENT,         /* issue 16 (i16-tasks): staff of data.department */
+    NOTIFY_PROPOSER,                /* issue 16 follow-up (vetting2): the proposal's author */
     NOTIFY_KINDS
 } notify_kind_t;
 
