@@ -299,7 +299,7 @@ def step_plain_casefile(no, h):
     html = os.path.join(ARGS[0].out, "vetting-casefile.html")
     rc, out, err = ctl(OFFICE, "casefile", no, "-o", html)
     text = open(html, encoding="utf-8").read() if rc == 0 and os.path.exists(html) else ""
-    expect_true("plain: casefile HTML: approved by the office, with the time in the bank's zone",
+    expect_true("plain: casefile HTML: approved by the office, the proposal and approval times",
                 re.search(r"Approved by</th><td><pre>%s</pre>" % OFFICE, text) is not None
                 and '审核时间 Approved at</th><td class="t">' in text
                 and '提出时间 Proposed at</th><td class="t">' in text, text[:300])
