@@ -131,7 +131,8 @@ static const daemon_opt_t s_opts [] = {
                  "years after closure a case's customer identity is kept (retention_run)"),
     /* issue 16 (i16-tasks): what a task's `due` is counted on */
     DAEMON_STR ("calendars", "COMPLAINTS_CALENDARS", "deploy/calendars", "DIR",
-                "the calendars a task's deadline (2wd) is counted on (the case's, as its clocks)"),
+                "the calendars a task's deadline (2wd) is counted on (the case's, as its clocks); "
+                "reloaded on SIGHUP"),
     DAEMON_STR ("default-calendar", "COMPLAINTS_DEFAULT_CALENDAR", "cn", "NAME",
                 "the calendar of a case that has no clock yet"),
     DAEMON_LONG ("survey-days", "COMPLAINTS_INTAKE_SURVEY_DAYS", 30, 1, 365,
@@ -563,10 +564,6 @@ s_log_stats (s_stats_t *stats)
                                / (double) stats->batches : 0.0);
 }
 
-/* intake --selftest: the pure checks first, then those that need the
- * store (PG* variables: a migrated database), on a store session as the
- * writers use. A session waits for a store that does not answer; a self-test
- * must fail at once instead, so one plain connection is tried first. */
 /* issue 16 follow-up (vetting2): what SIGHUP reloads — the vetting policy
  * (when one is given) and the calendars, each swapped in or refused on its
  * own (each logs its line); -1 when either was refused. */
@@ -585,6 +582,10 @@ s_reload (void *arg)
     return rc;
 }
 
+/* intake --selftest: the pure checks first, then those that need the
+ * store (PG* variables: a migrated database), on a store session as the
+ * writers use. A session waits for a store that does not answer; a self-test
+ * must fail at once instead, so one plain connection is tried first. */
 static int
 s_selftest (bool verbose)
 {
