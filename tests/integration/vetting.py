@@ -415,6 +415,48 @@ def step_reload(n=[0]):
     says("reload: the refusal names the rule", "must be vetted", "priority")
 
 
+ROUND = ("coalesce(proposed_by, '-') || '|' || coalesce(proposed_at::text, '-') || '|'"
+         " || coalesce(approved_by, '-') || '|' || coalesce(approved_at::text, '-') || '|'"
+         " || coalesce(returned_by, '-') || '|' || coalesce(returned_at::text, '-')")
+
+
+def step_backfill():
+    """Migration 050's backfill, its own text run again: every case's round
+    columns, cleared, come back from the audit trail exactly as intake
+    wrote them (a case returned and proposed again and approved, approvals
+    by another officer and by a manager, a direct resolve, and one left
+    returned)."""
+    note("--- backfill: migration 050 rebuilds the round from the audit trail")
+    no = submit("vt-5", "转账手续费收取标准不清，要求说明并退还。", "vt.back@example.com",
+                "13800000176")
+    if not no:
+        return
+    h = handler(no)
+    step("backfill: accept", "accepted", h, no, "accept")
+    step("backfill: propose", "proposed", h, no, "propose", "--outcome", "explanation",
+         "--customer-text", "手续费依据收费标准收取。", "--text", "内部")
+    step("backfill: returned, left so", "investigating", OFFICE, no, "return",
+         "--reason", "facts_unverified", "--text", "请核实收费标准的版本")
+    before = sql("select string_agg(complaint_no || '=' || " + ROUND + ", ' ' order by id)"
+                 " from complaint")
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "migrations",
+                        "050_vetting_columns.sql")
+    text = open(path, encoding="utf-8").read()
+    m = re.search(r"^UPDATE complaint c\b.*?;", text, re.S | re.M)
+    expect_true("backfill: the migration's UPDATE found", m is not None, path)
+    if not m:
+        return
+    sql("update complaint set proposed_at = null, approved_by = null, approved_at = null,"
+        " returned_by = null, returned_at = null")
+    sql(m.group(0))
+    after = sql("select string_agg(complaint_no || '=' || " + ROUND + ", ' ' order by id)"
+                " from complaint")
+    expect_true("backfill: cleared and rebuilt, every case's round is as intake wrote it"
+                " (an approval, a return, none)",
+                before == after and ("|%s|" % OFFICE) in before and "|-|-|-|-|-" in before,
+                "%s // %s" % (before[:600], after[:600]))
+
+
 def main():
     args = lifecycle.start("--mail", "--phase", "--endpoint")
     if not args:
@@ -428,6 +470,7 @@ def main():
     step_major()
     step_limits()
     step_call()
+    step_backfill()
     return checks.status()
 
 
