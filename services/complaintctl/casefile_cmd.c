@@ -286,58 +286,55 @@ s_handling (FILE *out, const json_t *k)
     fputs ("</tr>\n</table>\n</section>\n", out);
 }
 
-/* The last actor of an action, from the audit trail (NULL: none). */
-static const char *
-s_last_actor (const json_t *k, const char *action)
+/* issue 16 (i16-integrate): an outcome list (kind, amount, its text), one
+ * per line, in a row of its own. */
+static void
+s_outcome_list (FILE *out, const json_t *outcomes, const char *label, const char *id)
 {
-    const char *actor = NULL;
+    if (!json_is_array (outcomes) || json_array_size (outcomes) == 0)
+        return;
+    fputs ("<tr><th>", out);
+    html_escape (out, label);
+    fprintf (out, "</th><td id=\"%s\"><pre>", id);
     size_t i;
-    json_t *a;
-    json_array_foreach (json_object_get (k, "actions"), i, a) {
-        const char *name = s_str (a, "action");
-        if (name && strcmp (name, action) == 0)
-            actor = s_str (a, "actor");
+    json_t *o;
+    json_array_foreach (outcomes, i, o) {
+        const char *amount = s_str (o, "amount"), *text = s_str (o, "text");
+        if (i)
+            fputc ('\n', out);
+        html_escape (out, s_str (o, "kind"));
+        if (amount) {
+            fputc (' ', out);
+            html_escape (out, amount);
+            fputc (' ', out);
+            html_escape (out, s_str (o, "currency") ? s_str (o, "currency") : "CNY");
+        }
+        if (text) {
+            fputs (" — ", out);
+            html_escape (out, text);
+        }
     }
-    return actor;
+    fputs ("</pre></td></tr>\n", out);
 }
 
 /* issue 16 (i16-integrate): the vetted decision — each outcome on its
- * own line (kind, amount, its text), the answer the customer read, who
- * proposed and who approved (the last `approve` in the trail). */
+ * own line, the answer the customer read, who proposed and who approved.
+ * issue 16 follow-up (vetting2): who and when are the case's columns
+ * (migration 050), not a search of the trail; a returned proposal's
+ * outcomes are listed as such, apart from the case's. */
 static void
 s_decision (FILE *out, const json_t *k)
 {
-    const json_t *outcomes = json_object_get (k, "outcomes");
-    if (json_is_array (outcomes) && json_array_size (outcomes) > 0) {
-        fputs ("<tr><th>各项结果 Outcomes</th><td id=\"outcomes\"><pre>", out);
-        size_t i;
-        json_t *o;
-        json_array_foreach (outcomes, i, o) {
-            const char *amount = s_str (o, "amount"), *text = s_str (o, "text");
-            if (i)
-                fputc ('\n', out);
-            html_escape (out, s_str (o, "kind"));
-            if (amount) {
-                fputc (' ', out);
-                html_escape (out, amount);
-                fputc (' ', out);
-                html_escape (out, s_str (o, "currency") ? s_str (o, "currency") : "CNY");
-            }
-            if (text) {
-                fputs (" — ", out);
-                html_escape (out, text);
-            }
-        }
-        fputs ("</pre></td></tr>\n", out);
-    }
+    s_outcome_list (out, json_object_get (k, "outcomes"), "各项结果 Outcomes", "outcomes");
     s_kv (out, k, "给客户的答复 Answer to the customer", "customer_text", false);
     s_kv (out, k, "提出方案 Proposed by", "proposed_by", false);
-    const char *approver = s_last_actor (k, "approve");
-    if (approver) {
-        fputs ("<tr><th>审核通过 Approved by</th>", out);
-        s_cell (out, approver);
-        fputs ("</tr>\n", out);
-    }
+    s_kv (out, k, "提出时间 Proposed at", "proposed_at", true);
+    s_kv (out, k, "审核通过 Approved by", "approved_by", false);
+    s_kv (out, k, "审核时间 Approved at", "approved_at", true);
+    s_kv (out, k, "退回 Returned by", "returned_by", false);
+    s_kv (out, k, "退回时间 Returned at", "returned_at", true);
+    s_outcome_list (out, json_object_get (k, "returned_outcomes"),
+                    "被退回的方案 Returned proposal", "returned_outcomes");
 }
 
 static void

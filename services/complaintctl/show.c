@@ -135,6 +135,26 @@ s_field (const json_t *kase, const char *label, const char *key)
     s_line (label, s_text (json_object_get (kase, key), buf, sizeof buf));
 }
 
+/* issue 16 (i16-vetting): each outcome on its line ("outcome 1", or
+ * "returned 1" for a returned proposal's: issue 16 follow-up, vetting2). */
+static void
+s_outcome_lines (const json_t *outcomes, const char *prefix)
+{
+    char buf [1024];
+    for (size_t i = 0; json_is_array (outcomes) && i < json_array_size (outcomes); i++) {
+        const json_t *o = json_array_get (outcomes, i);
+        const char *kind = json_string_value (json_object_get (o, "kind"));
+        const char *amount = json_string_value (json_object_get (o, "amount"));
+        const char *text = json_string_value (json_object_get (o, "text"));
+        snprintf (buf, sizeof buf, "%s%s%s%s%s%s", kind ? kind : "?", amount ? " " : "",
+                  amount ? amount : "", amount ? " CNY" : "", text ? " — " : "",
+                  text ? text : "");
+        char label [32];
+        snprintf (label, sizeof label, "%s %zu", prefix, i + 1);
+        s_line (label, buf);
+    }
+}
+
 /* A time; a deadline's end of a day reads as that day's 24:00. */
 static void
 s_when (const json_t *kase, const char *label, const char *key, bool deadline)
@@ -415,20 +435,14 @@ s_print_case (const json_t *kase)
     }
     /* issue 16 (i16-vetting): every outcome (proposed while `proposed`),
      * the answer for the customer, whose proposal awaits vetting */
-    const json_t *outcomes = json_object_get (kase, "outcomes");
-    for (size_t i = 0; json_is_array (outcomes) && i < json_array_size (outcomes); i++) {
-        const json_t *o = json_array_get (outcomes, i);
-        const char *kind = json_string_value (json_object_get (o, "kind"));
-        const char *amount = json_string_value (json_object_get (o, "amount"));
-        const char *text = json_string_value (json_object_get (o, "text"));
-        snprintf (buf, sizeof buf, "%s%s%s%s%s%s", kind ? kind : "?", amount ? " " : "",
-                  amount ? amount : "", amount ? " CNY" : "", text ? " — " : "",
-                  text ? text : "");
-        char label [32];
-        snprintf (label, sizeof label, "outcome %zu", i + 1);
-        s_line (label, buf);
-    }
+    s_outcome_lines (json_object_get (kase, "outcomes"), "outcome");
     s_field (kase, "proposed by", "proposed_by");
+    s_when (kase, "proposed", "proposed_at", false);     /* issue 16 follow-up (vetting2) */
+    s_field (kase, "approved by", "approved_by");
+    s_when (kase, "approved", "approved_at", false);
+    s_field (kase, "returned by", "returned_by");
+    s_when (kase, "returned", "returned_at", false);
+    s_outcome_lines (json_object_get (kase, "returned_outcomes"), "returned");
     s_field (kase, "customer text", "customer_text");
     s_field (kase, "satisfied", "satisfied");
     s_field (kase, "reject reason", "reject_reason");

@@ -221,8 +221,10 @@ static const char *s_audit_sql =
     "            'amount', o.amount, 'text', o.text)) ORDER BY o.seq)"
     "       FROM complaint_outcome o WHERE o.complaint_id = $1) END,"
     /* issue 16 (i16-followup): a call-back's survey score */
-    "  'score', $23::int)))";
-#define AUDIT_NPARAMS 23
+    "  'score', $23::int,"
+    /* issue 16 follow-up (vetting2): the task or rectification item acted on */
+    "  'task', $24::bigint)))";
+#define AUDIT_NPARAMS 24
 
 
 /*  Where the next extension stands: the SLA side's answer (migration 007,
@@ -853,6 +855,14 @@ s_write (s_act_t *self)
                             self->version, &self->new_version, &self->err)
     ||  case_vetting_write (self->pg, act, &self->staff, self->id, &self->vet, &self->err))
         return -1;
+    /* issue 16 (i16-tasks); before the audit row since the follow-up
+     * (vetting2), which then carries the new task's number */
+    if (case_task_action (act->action)
+    &&  case_task_write (self->pg, act, &self->staff, self->id, s_opt (self->department),
+                         &self->task, &self->err))
+        return -1;
+    char task [24];
+    snprintf (task, sizeof task, "%lld", (long long) self->task.id);
     char version [24], score [8];
     snprintf (version, sizeof version, "%lld", (long long) self->new_version);
     snprintf (score, sizeof score, "%lld", (long long) act->score);
@@ -871,6 +881,7 @@ s_write (s_act_t *self)
         self->ext_stage ? self->ext_adds : NULL, self->ext_stage ? self->ext_approver : NULL,
         act->customer_text.ptr,
         act->present & FIELD_SCORE ? score : NULL,
+        case_task_action (act->action) ? task : NULL,      /* issue 16 follow-up (vetting2) */
     };
     /* the text goes as its bytes (it is not NUL-terminated) */
     int lengths [AUDIT_NPARAMS] = { 0 };
@@ -883,10 +894,6 @@ s_write (s_act_t *self)
     if (!res)
         return -1;
     PQclear (res);
-    if (case_task_action (act->action)                              /* issue 16 (i16-tasks) */
-    &&  case_task_write (self->pg, act, &self->staff, self->id, s_opt (self->department),
-                         &self->task, &self->err))
-        return -1;
     int tasks_ended;                          /* issue 16 (i16-integrate): case_task_end.h */
     if (case_task_end_with_case (self->pg, act->complaint_no, self->id, self->to, &tasks_ended,
                                  &self->err))

@@ -9,7 +9,10 @@
  *                   department asked exists, is active and is not the
  *                   case's own; `due` is in the future
  *      task_reply   staff of the department asked (a handler of it, a
- *                   supervisor of it or above it): a cooperating
+ *                   supervisor of it, or a supervisor of a department on
+ *                   its own line above it: its branch for an outlet — never
+ *                   the head office's, whose "line" is every department;
+ *                   issue 16 follow-up, vetting2): a cooperating
  *                   department's staff may take it with SCOPE_COOPERATING;
  *                   the task is open
  *      task_chase,
@@ -32,25 +35,31 @@
 #include "log.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const calendars_t *s_calendars;
-static const char *s_default_calendar = "cn";
+/* The calendars in use: swapped by the main thread on SIGHUP
+ * (intake_calendars.c, issue 16 follow-up, vetting2) while the writers
+ * read them, so the pointer is atomic and each use reads it once. The
+ * default's name is set before the writers start and never changes. */
+static _Atomic (const calendars_t *) s_calendars;
+static char s_default_calendar [64] = "cn";
 
 void
 case_task_calendars (const calendars_t *calendars, const char *default_name)
 {
-    s_calendars = calendars;
-    if (default_name && *default_name)
-        s_default_calendar = default_name;
+    if (default_name && *default_name && strcmp (default_name, s_default_calendar) != 0)
+        snprintf (s_default_calendar, sizeof s_default_calendar, "%s", default_name);
+    atomic_store (&s_calendars, calendars);
 }
 
 const calendar_t *
 case_task_default_calendar (void)
 {
-    return s_calendars ? calendars_find (s_calendars, s_default_calendar) : NULL;
+    const calendars_t *set = atomic_load (&s_calendars);
+    return set ? calendars_find (set, s_default_calendar) : NULL;
 }
 
 /* issue 16 follow-up (watchdog2): a calendar by name ("" or unknown: the
@@ -131,11 +140,12 @@ s_case_calendar (pg_session_t *pg, const act_t *act, const char *case_id, int64_
         return NULL;
     *now_ms = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
     const calendar_t *cal = NULL;
-    if (s_calendars && !PQgetisnull (res, 0, 1))
-        cal = calendars_find (s_calendars, PQgetvalue (res, 0, 1));
+    const calendars_t *set = atomic_load (&s_calendars);        /* once: see above */
+    if (set && !PQgetisnull (res, 0, 1))
+        cal = calendars_find (set, PQgetvalue (res, 0, 1));
     PQclear (res);
-    if (!cal && s_calendars)
-        cal = calendars_find (s_calendars, s_default_calendar);
+    if (!cal && set)
+        cal = calendars_find (set, s_default_calendar);
     if (!cal)
         proto_error_set (err, PROTO_E_INVALID_FIELD, "due",
                          "intake has no calendar to count the deadline on (--calendars)");
@@ -209,6 +219,10 @@ s_check_existing (pg_session_t *pg, const act_t *act, const staff_t *staff,
 {
     static const char *sql =
         "SELECT t.department, t.state, coalesce (starts_with (d.path, $3), false)"
+        /* issue 16 follow-up (vetting2): the actor's department is on the
+         * asked one's own line, not the head office that tops every line */
+        "       AND NOT EXISTS (SELECT 1 FROM department h"
+        "                        WHERE h.path = $3 AND h.kind = 'head_office')"
         "  FROM case_task t JOIN department d ON d.id = t.department"
         " WHERE t.id = $1::bigint AND t.complaint_id = $2::bigint AND t.kind = 'task'"
         "   FOR UPDATE OF t";
@@ -238,7 +252,8 @@ s_check_existing (pg_session_t *pg, const act_t *act, const staff_t *staff,
                   || (staff->role == ROLE_SUPERVISOR && below);
         if (!of_it) {
             proto_error_set (err, PROTO_E_FORBIDDEN, "task",
-                             "task %s is asked of %s: its staff reply, not a %s of %s",
+                             "task %s is asked of %s: its staff reply (or a supervisor of its "
+                             "own line above it, below the head office), not a %s of %s",
                              act->task, task->department, lifecycle_role_name (staff->role),
                              staff->department);
             return -1;

@@ -46,8 +46,9 @@ typedef struct {
     int64_t due_ms;                         /* task_give, rectify */
 } case_task_t;
 
-/* The calendars (loaded by intake main; kept, not owned) and the name of
- * the one used when a case has no clock yet. NULL: only spans in hours and
+/* The calendars (loaded by intake_calendars.c, swapped on SIGHUP; kept,
+ * not owned) and the name of the one used when a case has no clock yet
+ * (set before the writers start; a reload passes the same name). NULL: only spans in hours and
  * local times of the bank's zone can be counted... none at all: `due` is
  * refused with the reason. */
 void case_task_calendars (const calendars_t *calendars, const char *default_name);

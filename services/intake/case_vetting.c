@@ -17,6 +17,14 @@
  *  clients) is one row. approve keeps the rows the proposal wrote and
  *  makes them the decision: resolved_at, the principal outcome and the
  *  total on the complaint, as a direct resolve writes them.
+ *
+ *  Who and when (issue 16 follow-up, vetting2; migration 050): the same
+ *  UPDATE writes proposed_by/_at, approved_by/_at and returned_by/_at, so
+ *  the case file and show read the round from the case row, not by
+ *  searching the audit trail. A return leaves the proposal's rows where
+ *  they are (the handler reworks them) but returned_at marks them: the
+ *  staff view lists them as the returned proposal, not as the case's
+ *  outcomes, until the next proposal replaces them (case_view.c).
  */
 #include "case_vetting.h"
 #include "case_action.h"
@@ -471,9 +479,22 @@ static const char *s_insert_sql =
     " VALUES ($1, $2, $3, $4::numeric, $5)";
 static const char *s_case_update_sql =
     "UPDATE complaint SET"
-    "  customer_text = CASE WHEN $2 = 'approve' THEN customer_text ELSE $3 END,"
+    "  customer_text = CASE WHEN $2 IN ('approve', 'return') THEN customer_text ELSE $3 END,"
     "  proposed_by = CASE WHEN $2 = 'propose' THEN $4"
     "                     WHEN $2 = 'resolve' THEN NULL ELSE proposed_by END,"
+    /* issue 16 follow-up (vetting2): who and when, as columns (migration
+     * 050): a proposal starts a round, approve and return end it, a direct
+     * resolve has none */
+    "  proposed_at = CASE WHEN $2 = 'propose' THEN app_now ()"
+    "                     WHEN $2 = 'resolve' THEN NULL ELSE proposed_at END,"
+    "  approved_by = CASE WHEN $2 = 'approve' THEN $4"
+    "                     WHEN $2 IN ('propose', 'resolve') THEN NULL ELSE approved_by END,"
+    "  approved_at = CASE WHEN $2 = 'approve' THEN app_now ()"
+    "                     WHEN $2 IN ('propose', 'resolve') THEN NULL ELSE approved_at END,"
+    "  returned_by = CASE WHEN $2 = 'return' THEN $4"
+    "                     WHEN $2 IN ('propose', 'resolve') THEN NULL ELSE returned_by END,"
+    "  returned_at = CASE WHEN $2 = 'return' THEN app_now ()"
+    "                     WHEN $2 IN ('propose', 'resolve') THEN NULL ELSE returned_at END,"
     "  resolved_at = CASE WHEN $2 = 'approve' THEN app_now () ELSE resolved_at END,"
     "  satisfied = CASE WHEN $2 = 'approve' THEN NULL ELSE satisfied END,"
     "  resolution_outcome = CASE WHEN $2 IN ('approve', 'resolve') THEN $5"
@@ -499,9 +520,11 @@ case_vetting_write (pg_session_t *pg, const act_t *act, const staff_t *staff, co
                     case_vetting_t *vet, proto_error_t *err)
 {
     const char *name = act->action->name;
-    if (!vet->applies || strcmp (name, "return") == 0)
+    if (!vet->applies)
         return 0;
-    bool replace = strcmp (name, "approve") != 0;
+    /* a return writes only who returned it (the outcome rows stay, marked
+     * returned by returned_at: issue 16 follow-up, vetting2) */
+    bool replace = strcmp (name, "approve") != 0 && strcmp (name, "return") != 0;
     if (replace) {
         const char *del [] = { id };
         if (s_run (pg, act, "outcomes_delete", s_delete_sql, 1, del, NULL, NULL, err))

@@ -90,6 +90,12 @@ static const s_column_t s_case_columns [] = {
      * answered_at, score, channel; never the token, the comment is in the
      * trail) and the valid-complaint determination; nil when none */
     { "survey", COL_JSON }, { "determination", COL_TEXT },
+    /* issue 16 follow-up (vetting2): the vetting round as columns
+     * (migration 050); a returned proposal's outcomes apart from the
+     * case's (`outcomes` is then empty) */
+    { "proposed_at", COL_INT }, { "approved_by", COL_TEXT }, { "approved_at", COL_INT },
+    { "returned_by", COL_TEXT }, { "returned_at", COL_INT },
+    { "returned_outcomes", COL_JSON },
 };
 #define CASE_NCOLUMNS (sizeof s_case_columns / sizeof s_case_columns [0])
 #define CASE_COL_ID       ((int) CASE_NCOLUMNS)         /* complaint.id */
@@ -113,7 +119,8 @@ static const char *s_get_sql =
     " (SELECT coalesce (json_agg (json_strip_nulls (json_build_object ('kind', o.kind,"
     "          'amount', o.amount::text, 'currency', o.currency, 'text', o.text))"
     "          ORDER BY o.seq), '[]')::text"
-    "    FROM complaint_outcome o WHERE o.complaint_id = c.id),"
+    "    FROM complaint_outcome o WHERE o.complaint_id = c.id"
+    "     AND c.returned_at IS NULL),"         /* issue 16 follow-up (vetting2) */
     " c.customer_text, c.proposed_by,"
     " " MS ("c.anonymised_at") ","
     " c.staff_concerned, " MS ("c.incident_at") ", c.incident_place,"
@@ -123,6 +130,14 @@ static const char *s_get_sql =
     "    FROM survey s WHERE s.complaint_id = c.id),"
     " (SELECT a.details ->> 'reason' FROM case_action a"
     "   WHERE a.complaint_id = c.id AND a.action = 'determine' ORDER BY a.id LIMIT 1),"
+    /* issue 16 follow-up (vetting2) */
+    " " MS ("c.proposed_at") ", c.approved_by, " MS ("c.approved_at") ","
+    " c.returned_by, " MS ("c.returned_at") ","
+    " CASE WHEN c.returned_at IS NOT NULL THEN"
+    "  (SELECT coalesce (json_agg (json_strip_nulls (json_build_object ('kind', o.kind,"
+    "          'amount', o.amount::text, 'currency', o.currency, 'text', o.text))"
+    "          ORDER BY o.seq), '[]')::text"
+    "     FROM complaint_outcome o WHERE o.complaint_id = c.id) END,"
     " c.id, encode (c.customer_sealed, 'hex'), c.customer_pseudonym,"
     STAFF_AUTH_SCOPE_SQL
     "  FROM complaint c LEFT JOIN department cd ON cd.id = c.department"

@@ -66,6 +66,7 @@
 #include "case_scrub.h"
 #include "case_action.h"
 #include "case_vetting.h"
+#include "intake_calendars.h"            /* issue 16 follow-up (vetting2) */
 #include "case_followup.h"
 #include "case_view.h"
 #include "case_task.h"
@@ -131,7 +132,8 @@ static const daemon_opt_t s_opts [] = {
                  "years after closure a case's customer identity is kept (retention_run)"),
     /* issue 16 (i16-tasks): what a task's `due` is counted on */
     DAEMON_STR ("calendars", "COMPLAINTS_CALENDARS", "deploy/calendars", "DIR",
-                "the calendars a task's deadline (2wd) is counted on (the case's, as its clocks)"),
+                "the calendars a task's deadline (2wd) is counted on (the case's, as its clocks); "
+                "reloaded on SIGHUP"),
     DAEMON_STR ("default-calendar", "COMPLAINTS_DEFAULT_CALENDAR", "cn", "NAME",
                 "the calendar of a case that has no clock yet"),
     DAEMON_LONG ("survey-days", "COMPLAINTS_INTAKE_SURVEY_DAYS", 30, 1, 365,
@@ -569,6 +571,24 @@ s_log_stats (s_stats_t *stats)
                                / (double) stats->batches : 0.0);
 }
 
+/* issue 16 follow-up (vetting2): what SIGHUP reloads — the vetting policy
+ * (when one is given) and the calendars, each swapped in or refused on its
+ * own (each logs its line); -1 when either was refused. */
+typedef struct {
+    vetting_holder_t *vetting;
+    intake_calendars_t *calendars;
+} s_reload_t;
+
+static int
+s_reload (void *arg)
+{
+    s_reload_t *self = arg;
+    int rc = self->vetting ? vetting_holder_reload (self->vetting) : 0;
+    if (intake_calendars_reload (self->calendars))
+        rc = -1;
+    return rc;
+}
+
 /* intake --selftest: the pure checks first, then those that need the
  * store (PG* variables: a migrated database), on a store session as the
  * writers use. A session waits for a store that does not answer; a self-test
@@ -584,6 +604,7 @@ s_selftest (bool verbose)
     failed += case_scrub_test (verbose, &passed);      /* issue 16 (i16-records) */
     case_task_due_test (verbose, &passed, &failed);            /* issue 16 (i16-tasks) */
     failed += review_window_test (verbose, NULL, &passed);     /* issue 16 follow-up (watchdog2) */
+    failed += intake_calendars_test (verbose, &passed);        /* issue 16 follow-up (vetting2) */
     PGconn *probe = PQconnectdb ("");
     pg_session_t *pg = NULL;
     if (PQstatus (probe) != CONNECTION_OK) {
@@ -673,16 +694,15 @@ main (int argc, char **argv)
             daemon_destroy (&daemon);
             return 2;
         }
-        daemon_on_reload (daemon, vetting_holder_reload, vetting);     /* SIGHUP */
     }
     /* issue 16 (i16-tasks): calendars for a task's deadline; a folder that
-     * does not load leaves tasks' spans refused (field due), not intake down */
-    conf_error_t cal_err;
-    calendars_t *calendars = calendars_load_dir (daemon_str (daemon, "calendars"), &cal_err);
-    if (!calendars)
-        log_error ("calendars_not_loaded", "dir=%s reason=task deadlines cannot be counted",
-                   daemon_str (daemon, "calendars"));
-    case_task_calendars (calendars, daemon_str (daemon, "default-calendar"));
+     * does not load leaves tasks' spans refused (field due), not intake down.
+     * issue 16 follow-up (vetting2): reloaded on SIGHUP with the vetting
+     * policy (intake_calendars.h; s_reload) */
+    intake_calendars_t *calendars = intake_calendars_new (daemon_str (daemon, "calendars"),
+                                                          daemon_str (daemon, "default-calendar"));
+    s_reload_t reload = { vetting, calendars };
+    daemon_on_reload (daemon, s_reload, &reload);                       /* SIGHUP */
     case_view_cfg_t view_cfg = {
         .seal = seal, .case_failures = daemon_long (daemon, "status-case-failures"),
         .review_window_days = daemon_long (daemon, "review-window-days"),
@@ -779,8 +799,10 @@ main (int argc, char **argv)
         }
         if (stopping && nbusy == 0)
             break;
-        if (nbusy == 0)
+        if (nbusy == 0) {
             vetting_holder_idle (vetting);      /* issue 16: replaced policies */
+            intake_calendars_idle (calendars);  /* issue 16 follow-up (vetting2) */
+        }
         zmq_pollitem_t poll [17];
         for (long i = 0; i < nwriters; i++)
             poll [i] = (zmq_pollitem_t) { batch_writer_sock (writers [i]), 0, ZMQ_POLLIN, 0 };
@@ -836,7 +858,7 @@ main (int argc, char **argv)
     peer_limit_destroy (&status_limit);
     identity_seal_destroy (&seal);
     vetting_holder_destroy (&vetting);
-    calendars_destroy (&calendars);                            /* issue 16 (i16-tasks) */
+    intake_calendars_destroy (&calendars);         /* issue 16 follow-up (vetting2) */
     daemon_destroy (&daemon);
     return rc;
 }

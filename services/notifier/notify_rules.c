@@ -76,6 +76,7 @@ static const char *s_kinds [NOTIFY_KINDS] = {
     "customer", "handler", "supervisor", "department_head", "complaint_office", "management",
     "task_department",              /* issue 16 (i16-tasks) */
     "clock_owner",                  /* issue 16 follow-up (watchdog2) */
+    "proposer",                     /* issue 16 follow-up (vetting2) */
 };
 
 static const char *s_channels [NOTIFY_CHANNELS] = { "email", "inbox", "sms", "push" };
@@ -330,8 +331,8 @@ s_parse_words (notify_rules_t *self, const char *path, int line, char **words, i
     //  An event about no case has no customer and no handler to find; a
     //  rule naming them would never send anything, so it is refused.
     const unsigned case_only = (1u << NOTIFY_CUSTOMER) | (1u << NOTIFY_HANDLER)
-                             | (1u << NOTIFY_TASK_DEPARTMENT)
-                             | (1u << NOTIFY_CLOCK_OWNER);   /* watchdog2 */
+                             | (1u << NOTIFY_TASK_DEPARTMENT) | (1u << NOTIFY_CLOCK_OWNER)
+                             | (1u << NOTIFY_PROPOSER);
     if (events_find (type)->caseless && ((rule->kinds & case_only) || rule->escalation))
         return conf_error_set (err, path, line, "%s is about no single case: it has no "
                                "customer, handler or escalation roles (department_head is "
@@ -630,6 +631,19 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
                           && !notify_rule_takes_stage (moved2, "service")
                           && !notify_rules_next (rules, moved2),
                  "sla.deadline_moved -> the handler (every stage) and the customer (resolution)");
+        //  issue 16 follow-up (vetting2): an approval tells the proposal's
+        //  author, in words of their own; the customer's rule comes first
+        const notify_rule_t *res1 = notify_rules_find (rules, "complaint.resolved");
+        const notify_rule_t *res2 = notify_rules_next (rules, res1);
+        zhash_insert (fields, "outcomes_zh", "退还款项 300.00 元");
+        s_check (verbose, res1 && res1->kinds == (1u << NOTIFY_CUSTOMER) && res2
+                          && res2->kinds == (1u << NOTIFY_PROPOSER)
+                          && !notify_rules_next (rules, res2)
+                          && s_renders (rules, res2, "zh", NOTIFY_EMAIL, fields,
+                                        (const char *[]) { "审核通过", "退还款项 300.00 元",
+                                                           NULL }),
+                 "complaint.resolved -> the customer, and the proposer (approved, with the "
+                 "outcomes)");
         zhash_insert (fields, "event_previous_due_at", "2027-02-10 24:00 +08:00");
         zhash_update (fields, "event_due_at", "2027-02-12 24:00 +08:00");
         s_check (verbose, s_renders (rules, moved2, "zh", NOTIFY_SMS, fields,
@@ -775,6 +789,8 @@ notify_rules_test (bool verbose, const char *rules_path, const char *templates_d
             { "analytics.hotspot complaint_office,handler inbox\n", "about no single case" },
             { "analytics.hotspot customer email\n", "about no single case" },
             { "analytics.hotspot escalation inbox\n", "about no single case" },
+            /* issue 16 follow-up (vetting2) */
+            { "analytics.hotspot proposer inbox\n", "about no single case" },
             { "complaint.noted customer email stage=resolution\n", "which has no stage" },
             { "sla.met customer email stage=resolutoin\n", "unknown stage resolutoin" },
             { "sla.met customer email stage=\n", "names no stage" },

@@ -17,6 +17,7 @@ typedef enum {
      * the complaint office for a call-back (回访 is its task), the case's
      * handler for every other stage */
     NOTIFY_CLOCK_OWNER,
+    NOTIFY_PROPOSER,                /* issue 16 follow-up (vetting2): the proposal's author */
     NOTIFY_KINDS
 } notify_kind_t;
 

@@ -131,7 +131,10 @@ static const char *s_sql_cases =
     "       || k.business_line || ' / ' || k.cause || ': ' || left (k.summary, 60)"
     "       || ' -> ' || left (k.answer, 80), E'\\n') FROM kb_suggest (c.id, 3) k) END,"
     /* issue 16 (i16-followup): the survey link's sealed token, while open */
-    "  coalesce (encode (s.token_sealed, 'hex'), '')"
+    "  coalesce (encode (s.token_sealed, 'hex'), ''),"
+    /* issue 16 follow-up (vetting2): the author of the proposal on record
+     * (recipient kind proposer; migration 051) */
+    "  coalesce (c.proposed_by, '')"
     "  FROM complaint c LEFT JOIN department d ON d.id = c.department"
     "  LEFT JOIN staff h ON h.id = c.handler"
     /* the case's survey while it can be answered: one row or none (its key
@@ -156,6 +159,7 @@ static const char *s_case_fields [] = {
 #define CASE_SURVEY_SEALED \
     (CASE_TEXT_FIELDS + (int) (sizeof s_case_fields / sizeof s_case_fields [0]) - 1)
 #define NOTIFY_SURVEY_PURPOSE "survey"      /* as intake seals it (case_survey.c) */
+#define CASE_PROPOSED_BY (CASE_SURVEY_SEALED + 1)     /* issue 16 follow-up (vetting2) */
 
 //  Staff of a recipient kind for a case ($2 its department, $3 its handler).
 static const char *s_sql_staff =
@@ -169,6 +173,8 @@ static const char *s_sql_staff =
     //  issue 16 (i16-tasks): $2 is then the event's data.department (the
     //  department a task is asked of): its handlers and supervisors
     "  WHEN 'task_department' THEN s.department = $2 AND s.role IN ('handler', 'supervisor')"
+    //  issue 16 follow-up (vetting2): $3 is then the proposal's author
+    "  WHEN 'proposer' THEN s.id = $3"
     "  WHEN 'department_head' THEN s.role = 'manager' AND sd.path = ("
     "     SELECT md.path FROM staff m JOIN department md ON md.id = m.department,"
     "            department cd WHERE cd.id = $2 AND m.active AND m.role = 'manager'"
@@ -1060,6 +1066,22 @@ s_event (s_batch_t *batch, const char *seq, const char *type, const char *compla
     return rc;
 }
 
+//  issue 16 follow-up (vetting2): the recipient kind `proposer` — the
+//  author of the case's proposal on record, read with the case when the
+//  event is consumed (as the handler is). A rule cannot filter on the
+//  action that made an event, and complaint.resolved comes from a direct
+//  resolve as from an approval: a direct resolve (data.action "resolve")
+//  has no proposer, so "" (nobody) — the resolve also cleared the column,
+//  this says it for an event consumed after a later proposal.
+static const char *
+s_proposer (s_event_t *ev, json_t *data)
+{
+    const char *action = json_string_value (json_object_get (data, "action"));
+    if (action && streq (action, "resolve"))
+        return "";
+    return s_case (ev, CASE_PROPOSED_BY);
+}
+
 //  The rows of one rule for one event about a case. -1 when the store failed.
 static int
 s_event_recipients (s_event_t *evp, json_t *data)
@@ -1093,7 +1115,13 @@ s_event_recipients (s_event_t *evp, json_t *data)
         json_t *asked = json_object_get (data, "department");       /* issue 16 (i16-tasks) */
         if (kind == NOTIFY_TASK_DEPARTMENT)
             department = json_is_string (asked) ? json_string_value (asked) : "";
-        PGresult *staff = s_staff (batch, kname, department, s_case (&ev, CASE_HANDLER));
+        const char *person = s_case (&ev, CASE_HANDLER);
+        if (kind == NOTIFY_PROPOSER) {          /* issue 16 follow-up (vetting2) */
+            person = s_proposer (&ev, data);
+            if (!*person)
+                continue;
+        }
+        PGresult *staff = s_staff (batch, kname, department, person);
         if (!staff) {
             rc = -1;
             break;

@@ -26,6 +26,11 @@ PAYMENTS_STAFF = ("gao_feng", "guo_ying", "he_ping")    # its handlers and super
 CARD_SUP = "zhou_jie"           # card_center's supervisor
 OFFICE = "li_na"                # the complaint office
 STRANGER = "liang_hui"          # ebanking's handler: no task of hers on the case
+# issue 16 follow-up (vetting2): who may answer a task asked of an outlet
+BJ_SUP = "feng_rui"             # branch_bj's supervisor: the Haidian outlet's own line
+CHAOYANG_SUP = "dong_lin"       # the sibling outlet's supervisor
+HO_SUP = "ho_sup"               # a head-office supervisor (tasks.sh adds them to a copy
+                                # of the directory): above every department
 
 
 def ms(text):
@@ -468,17 +473,100 @@ def step_g():
         if (e.get("data") or {}).get("trigger") == "repeat_after_breach"]))
 
 
+def task_audit(no):
+    """The task actions' audit rows: action=task number, oldest first."""
+    return sql("select string_agg(a.action || '=' || coalesce(a.details ->> 'task', '-'), ' '"
+               " order by a.id) from case_action a join complaint c on c.id = a.complaint_id"
+               " where c.complaint_no = :'no' and (a.action like 'task%%' or a.action = 'rectify')",
+               no=no)
+
+
+def step_audit(no, t1, t2):
+    """issue 16 follow-up (vetting2): every task action's audit row names
+    its task (give, close, chase, reply, and the rectification item)."""
+    r = last_task(no)
+    expect("audit: each task action's row carries its task's number",
+           "task_give=%s task_give=%s task_close=%s task_chase=%s task_reply=%s rectify=%s"
+           % (t1, t2, t2, t1, t1, r), task_audit(no))
+
+
+def step_h():
+    """issue 16 follow-up (vetting2): a task asked of an outlet is answered
+    by the outlet's staff or a supervisor of its own line (its branch) —
+    not the lead's supervisor, a sibling outlet's, or the head office's."""
+    note("--- h: who may answer a task asked of an outlet")
+    at("2026-05-11 09:00:00+08")
+    no = submit("task-h", "信用卡", "信用卡年费扣收有误，客户称曾在海淀支行办理减免。")
+    if not wait_assigned(no):
+        return
+    h = lifecycle.handler(no)
+    step("h accept", "accepted", h, no, "accept")
+    step("h task_give the Haidian outlet", "accepted", h, no, "task_give",
+         "--department", "outlet_bj_haidian", "--due", "2wd", "--text", "请提供客户办理减免的记录")
+    t = last_task(no)
+    refused("h: a sibling outlet's supervisor may not answer (the case is not in their "
+            "scope)", 1, "forbidden", CHAOYANG_SUP, no, "task_reply", "--task", t, "--text", "x")
+    says("h: ... the refusal says so", "not in your scope")
+    #   These two see the case (the lead's line; the head office's above
+    #   every department): the task's own rule refuses them.
+    for who, whom in ((CARD_SUP, "the lead's supervisor"),
+                      (HO_SUP, "a head-office supervisor (above every department)")):
+        refused("h: %s may not answer" % whom, 1, "forbidden", who, no, "task_reply",
+                "--task", t, "--text", "x")
+        says("h: the refusal names the field task, its department and the rule (%s)" % who,
+             "field=task", "outlet_bj_haidian", "own line")
+    step("h the branch's supervisor answers for its outlet", "accepted", BJ_SUP, no,
+         "task_reply", "--task", t, "--text", "已调取减免记录，确有办理")
+    expect("h: done, answered by the branch's supervisor", "done|%s" % BJ_SUP,
+           task_row(t, "state, replied_by"))
+    expect("h: the give and the reply name the task in the trail",
+           "task_give=%s task_reply=%s" % (t, t), task_audit(no))
+
+
+#   The calendars reloaded on SIGHUP (tasks.sh adds a holiday to intake's
+#   copy of cn.conf, then breaks it): a task's 2wd from Mon 2026-06-01 09:00
+#   ends with Wed 06-03 on the shipped calendar, with Thu 06-04 once Tue
+#   06-02 is a holiday.
+RELOAD_CASE = "task-reload"
+
+
+def phase_reload(name):
+    at("2026-06-01 09:00:00+08")
+    if name == "before":
+        note("--- reload (before): the shipped calendar")
+        no = submit(RELOAD_CASE, "信用卡", "信用卡分期手续费计算有误，要求核实。")
+        if not wait_assigned(no):
+            return
+        step("reload accept", "accepted", lifecycle.handler(no), no, "accept")
+        want, what = "2026-06-04T00:00:00+08:00", "the shipped calendar: Tue, Wed"
+    else:
+        no = sql("select complaint_no from complaint where ref = :'r'", r=RELOAD_CASE)
+        want, what = "2026-06-05T00:00:00+08:00", "Tue 06-02 a holiday now: Wed, Thu"
+        note("--- reload (%s): %s" % (name, what))
+    h = lifecycle.handler(no)
+    step("reload (%s) task_give 2wd" % name, "accepted", h, no, "task_give",
+         "--department", "payments", "--due", "2wd", "--text", "请核对分期手续费")
+    expect("reload (%s): due on %s" % (name, what), str(ms(want)),
+           task_row(last_task(no), checks.SQL_MS % "due_at"))
+
+
 def main():
-    if not lifecycle.start():
+    args = lifecycle.start("--phase")
+    if not args:
+        return checks.status()
+    if args.phase != "main":
+        phase_reload(args.phase)
         return checks.status()
     got = step_a()
     if got:
         step_b(*got)
         step_c(*got)
         step_d(*got)
+        step_audit(got[0], got[2], got[3])
     step_e()
     step_f()
     step_g()
+    step_h()
     return checks.status()
 
 

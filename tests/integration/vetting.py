@@ -83,6 +83,46 @@ def clock_state(no, stage):
                no=no, s=stage)
 
 
+def round_cols(no):
+    """The vetting round's columns (migration 050): who proposed, approved,
+    returned, and whether each time is set."""
+    return sql("select coalesce(proposed_by, '-') || '|' || (proposed_at is not null) || '|'"
+               " || coalesce(approved_by, '-') || '|' || (approved_at is not null) || '|'"
+               " || coalesce(returned_by, '-') || '|' || (returned_at is not null)"
+               " from complaint where complaint_no = :'no'", no=no)
+
+
+def get_json(who, no):
+    rc, out, err = ctl(who, "show", no, "--json")
+    try:
+        got = json.loads(out)
+    except ValueError:
+        got = {}
+    return got.get("complaint", got)
+
+
+def kinds(outcomes):
+    return [o.get("kind") for o in (outcomes or [])]
+
+
+def proposer_mails(no):
+    return mails(no, "处理方案已审核通过")
+
+
+def proposer_told(desc, no, who):
+    """The proposal's author is told of the approval: one notification row
+    of kind proposer to them, and their decoded e-mail (vetting2)."""
+    wait_sql(desc + ": the proposer's notification row", "select count(*) > 0 from notification"
+             " where complaint_no = :'no' and recipient_kind = 'proposer'", 20, no=no)
+    expect(desc + ": exactly one row of kind proposer, to the proposer, by e-mail and inbox",
+           "email:%s inbox:%s" % (who, who),
+           sql("select string_agg(channel || ':' || recipient, ' ' order by channel)"
+               " from notification where complaint_no = :'no' and recipient_kind = 'proposer'",
+               no=no))
+    s, b = one_mail(desc + ": the proposer's e-mail", no, "处理方案已审核通过")
+    return s, b
+
+
 def step_plain():
     note("--- plain: propose, return, propose again, approve (a complex case)")
     no = submit("vt-1", "信用卡年费被重复收取两次，要求退还并道歉。", "vt.cust@example.com",
@@ -114,6 +154,8 @@ def step_plain():
          "--customer-text", "经核查，系统在同一账期重复收取了年费。",
          "--text", "内部：柜员操作失误，已提交整改")
     expect("plain: two outcome rows", "refund:300.00 apology:-", outcome_rows(no))
+    expect("plain: the round's columns: proposed by the handler, when; not approved or returned",
+           "%s|true|-|false|-|false" % h, round_cols(no))
     expect("plain: complaint.proposed on the stream", "1", events(no, "complaint.proposed"))
     wait_sql("plain: the solution clock is met by the proposal", "select coalesce((" +
              "select k.state = 'met' from sla_clock k join complaint c on c.id = k.complaint_id"
@@ -151,6 +193,16 @@ def step_plain():
     s, b = one_mail("plain: the handler is told it was returned", no, "处理方案被退回")
     expect_true("plain: the handler's e-mail says why in words",
                 "给客户的答复未讲清理由" in b, b)
+    expect("plain: returned: the office and when, the proposer kept",
+           "%s|true|-|false|%s|true" % (h, OFFICE), round_cols(no))
+    g = get_json(h, no)
+    expect("plain: get: the returned proposal is not the case's outcomes, it is listed apart",
+           ([], ["refund", "apology"], OFFICE),
+           (g.get("outcomes"), kinds(g.get("returned_outcomes")), g.get("returned_by")))
+    rc, out, err = ctl(h, "show", no)
+    expect_true("plain: show marks the outcomes as returned, by whom, and lists none as the "
+                "case's", "returned 1" in out and "refund 300.00 CNY" in out
+                and "returned by" in out and OFFICE in out and "outcome 1" not in out, out)
     step("plain: propose again (refund, apology, goodwill)", "proposed", h, no, "propose",
          "--outcome", "refund:300", "--outcome", "apology", "--outcome", "goodwill",
          "--customer-text", "经核查，系统在同一账期重复收取了年费300元，系我行差错；"
@@ -158,6 +210,13 @@ def step_plain():
          "--text", "内部：柜员操作失误，已提交整改")
     expect("plain: three outcome rows, replaced", "refund:300.00 apology:- goodwill:-",
            outcome_rows(no))
+    g = get_json(h, no)
+    expect("plain: the next proposal replaces the returned one: outcomes again, none returned",
+           (["refund", "apology", "goodwill"], None, None),
+           (kinds(g.get("outcomes")), g.get("returned_outcomes"), g.get("returned_by")))
+    expect("plain: a new round: proposed again, the return cleared", "%s|true|-|false|-|false" % h,
+           round_cols(no))
+    expect("plain: no proposer mail before the approval", 0, len(proposer_mails(no)))
     step("plain: the complaint office approves", "resolved", OFFICE, no, "approve",
          "--text", "同意")
     expect("plain: approve emits complaint.resolved", "1", events(no, "complaint.resolved"))
@@ -165,6 +224,11 @@ def step_plain():
            "refund|300.00|%s" % h,
            sql("select resolution_outcome || '|' || resolution_amount || '|' || proposed_by"
                " from complaint where complaint_no = :'no'", no=no))
+    expect("plain: approved: by the office, when; the proposer kept", "%s|true|%s|true|-|false"
+           % (h, OFFICE), round_cols(no))
+    s, b = proposer_told("plain", no, h)
+    expect_true("plain: the proposer's e-mail says approved, with the outcomes and the answer",
+                "审核通过" in s and "退还款项 300.00 元" in b and "系我行差错" in b, s + b)
     s, b = one_mail("plain: the customer's decision", no, "处理完毕")
     expect_true("plain: the outcomes in words, with the amount",
                 "退还款项 300.00 元；向您致歉；提供额外服务或善意补偿" in b, b)
@@ -214,9 +278,37 @@ def step_plain():
             "Closed with monetary relief"),
            (d.get("action"), d.get("outcome"), d.get("amount"), d.get("outcomes"),
             d.get("cfpb_response")))
+    rc, out, err = ctl(h, "show", no)
+    expect_true("plain: show names the approver and when (the case's columns)",
+                "approved by" in out and OFFICE in out and "approved " in out
+                and "proposed " in out, out)
+    step_plain_casefile(no, h)
     expect_true("plain: no text of the proposal on the stream",
                 "柜员操作失误" not in json.dumps(evs, ensure_ascii=False) and
                 "系我行差错" not in json.dumps(evs, ensure_ascii=False), repr(evs)[:300])
+
+
+def step_plain_casefile(no, h):
+    """The case file (HTML and JSON) reads the round from the case's columns."""
+    step("plain: feedback", "resolved", h, no, "feedback", "--satisfied", "yes")
+    step("plain: close", "closed", h, no, "close", "--reason", "satisfied")
+    rc, out, err = ctl(OFFICE, "casefile", no, "--json")
+    try:
+        f = json.loads(out)
+    except ValueError:
+        f = {}
+    k = f.get("complaint", f)
+    expect("plain: casefile --json: proposed_by, approved_by, both times, nothing returned",
+           (h, OFFICE, True, True, None),
+           (k.get("proposed_by"), k.get("approved_by"), isinstance(k.get("proposed_at"), int),
+            isinstance(k.get("approved_at"), int), k.get("returned_by")))
+    html = os.path.join(ARGS[0].out, "vetting-casefile.html")
+    rc, out, err = ctl(OFFICE, "casefile", no, "-o", html)
+    text = open(html, encoding="utf-8").read() if rc == 0 and os.path.exists(html) else ""
+    expect_true("plain: casefile HTML: approved by the office, the proposal and approval times",
+                re.search(r"Approved by</th><td><pre>%s</pre>" % OFFICE, text) is not None
+                and '审核时间 Approved at</th><td class="t">' in text
+                and '提出时间 Proposed at</th><td class="t">' in text, text[:300])
 
 
 def step_major():
@@ -242,6 +334,7 @@ def step_major():
             "approve")
     says("major: the refusal says another person vets it", "you proposed")
     step("major: another officer approves", "resolved", OFFICE2, no, "approve")
+    proposer_told("major", no, OFFICE)
 
 
 def step_limits():
@@ -271,6 +364,15 @@ def step_limits():
     step("limits (old client): a direct resolve within the limit", "resolved", hs, small,
          "resolve", "--outcome", "refund", "--amount", "120.5", "--text", "退手续费")
     expect("limits (old client): one outcome row", "refund:120.50", outcome_rows(small))
+    wait_sql("limits (old client): the customer's decision is made into notifications",
+             "select count(*) > 0 from notification where complaint_no = :'no'"
+             " and event_type = 'complaint.resolved'", 20, no=small)
+    expect("limits (old client): a direct resolve tells no proposer (no row, no e-mail)",
+           (0, 0), (int(sql("select count(*) from notification where complaint_no = :'no'"
+                            " and recipient_kind = 'proposer'", no=small)),
+                    len(proposer_mails(small))))
+    expect("limits (old client): a direct resolve has no vetting round", "-|false|-|false|-|false",
+           round_cols(small))
 
 
 def ask(req):
@@ -319,6 +421,48 @@ def step_reload(n=[0]):
     says("reload: the refusal names the rule", "must be vetted", "priority")
 
 
+ROUND = ("coalesce(proposed_by, '-') || '|' || coalesce(proposed_at::text, '-') || '|'"
+         " || coalesce(approved_by, '-') || '|' || coalesce(approved_at::text, '-') || '|'"
+         " || coalesce(returned_by, '-') || '|' || coalesce(returned_at::text, '-')")
+
+
+def step_backfill():
+    """Migration 050's backfill, its own text run again: every case's round
+    columns, cleared, come back from the audit trail exactly as intake
+    wrote them (a case returned and proposed again and approved, approvals
+    by another officer and by a manager, a direct resolve, and one left
+    returned)."""
+    note("--- backfill: migration 050 rebuilds the round from the audit trail")
+    no = submit("vt-5", "转账手续费收取标准不清，要求说明并退还。", "vt.back@example.com",
+                "13800000176")
+    if not no:
+        return
+    h = handler(no)
+    step("backfill: accept", "accepted", h, no, "accept")
+    step("backfill: propose", "proposed", h, no, "propose", "--outcome", "explanation",
+         "--customer-text", "手续费依据收费标准收取。", "--text", "内部")
+    step("backfill: returned, left so", "investigating", OFFICE, no, "return",
+         "--reason", "facts_unverified", "--text", "请核实收费标准的版本")
+    before = sql("select string_agg(complaint_no || '=' || " + ROUND + ", ' ' order by id)"
+                 " from complaint")
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "migrations",
+                        "050_vetting_columns.sql")
+    text = open(path, encoding="utf-8").read()
+    m = re.search(r"^UPDATE complaint c\b.*?;", text, re.S | re.M)
+    expect_true("backfill: the migration's UPDATE found", m is not None, path)
+    if not m:
+        return
+    sql("update complaint set proposed_at = null, approved_by = null, approved_at = null,"
+        " returned_by = null, returned_at = null")
+    sql(m.group(0))
+    after = sql("select string_agg(complaint_no || '=' || " + ROUND + ", ' ' order by id)"
+                " from complaint")
+    expect_true("backfill: cleared and rebuilt, every case's round is as intake wrote it"
+                " (an approval, a return, none)",
+                before == after and ("|%s|" % OFFICE) in before and "|-|-|-|-|-" in before,
+                "%s // %s" % (before[:600], after[:600]))
+
+
 def main():
     args = lifecycle.start("--mail", "--phase", "--endpoint")
     if not args:
@@ -332,6 +476,7 @@ def main():
     step_major()
     step_limits()
     step_call()
+    step_backfill()
     return checks.status()
 
 

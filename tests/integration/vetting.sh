@@ -28,6 +28,14 @@
 #   call    first-contact resolution (a hotline adapter's submit): a refund
 #           of 600 granted on the call by a handler is refused
 #           (first_contact.amount, over the limit), 300 is resolved
+#   issue 16 follow-up (vetting2), in plain/major/limits: the round's
+#           columns (proposed_by/_at, approved_by/_at, returned_by/_at) set
+#           by each action; a returned proposal's outcomes listed apart (get,
+#           show) and replaced by the next; show and the case file (HTML,
+#           JSON) read the columns; the proposer's decoded e-mail on approval
+#           (recipient kind proposer), none on a direct resolve
+#   backfill  migration 050's UPDATE, run again on cleared columns, rebuilds
+#           every case's round from the audit trail (one left returned)
 #   reload  the policy edited to vet every priority, SIGHUP: a plain case's
 #           direct resolve is now refused; a broken policy, SIGHUP: refused
 #           and logged, the previous one kept (still refused)
