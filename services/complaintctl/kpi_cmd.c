@@ -75,6 +75,30 @@ s_print_whole (const json_t *reply)
             s_count (kpi, "withdrawn"), s_count (kpi, "resolved"), s_count (kpi, "closed"),
             s_count (kpi, "reopened"), s_count (kpi, "reviewed"), s_count (kpi, "escalated"),
             s_count (kpi, "transferred"), s_count (kpi, "major"));
+    /* issue 16 follow-up (analytics2): every outcome of the decisions (a
+     * case with a refund and an apology counts in both), the
+     * valid-complaint determinations, the survey's score distribution */
+    printf ("  outcomes: explanation %lld, error_corrected %lld, refund %lld, compensation %lld,\n"
+            "  apology %lld, process_change %lld, goodwill %lld\n",
+            s_count (kpi, "outcome_explanation"), s_count (kpi, "outcome_error_corrected"),
+            s_count (kpi, "outcome_refund"), s_count (kpi, "outcome_compensation"),
+            s_count (kpi, "outcome_apology"), s_count (kpi, "outcome_process_change"),
+            s_count (kpi, "outcome_goodwill"));
+    printf ("  determined valid %lld, not valid %lld\n", s_count (kpi, "determined_valid"),
+            s_count (kpi, "determined_invalid"));
+    long long answers = 0, sum = 0;
+    printf ("  survey scores:");
+    for (int score = 1; score <= 5; score++) {
+        char key [16];
+        snprintf (key, sizeof key, "score_%d", score);
+        answers += s_count (kpi, key);
+        sum += s_count (kpi, key) * score;
+        printf (" %d:%lld", score, s_count (kpi, key));
+    }
+    if (answers)
+        printf (" (mean %.2f of %lld)\n", (double) sum / (double) answers, answers);
+    else
+        printf (" (none answered)\n");
 }
 
 static int
