@@ -952,7 +952,7 @@ s_scores (s_page_t *p, const json_t *kpi)
         s_count_cell (p, key, n);
         fputs ("</tr>\n", out);
     }
-    fprintf (out, "<tr><td>%s</td><td class=\"num\" data-kpi=\"score_mean\"",
+    fprintf (out, "<tr><td>%s</td><td class=\"num\" data-figure=\"score_mean\"",
              s_t (p, T_SCORE_MEAN));
     if (answers == 0)
         fputs (">-", out);
