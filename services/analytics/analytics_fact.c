@@ -160,14 +160,19 @@ s_stage (const msgpack_object *data)
 
 /*  complaint.resolved's `outcomes`: every kind of the decision, each once,
  *  in the order given (a replayed or later resolution replaces the list).
- *  An old event without the list leaves it empty: `outcome` still counts. */
+ *  A decision of one outcome has no list on the stream (the packer sends
+ *  `outcome` alone): the list is then that one, so every fact written
+ *  since migration 052 says its kinds the same way. */
 static void
 s_outcomes (analytics_fact_t *fact, const msgpack_object *data)
 {
     fact->noutcomes = 0;
     const msgpack_object *list = data ? proto_map_get (data, "outcomes") : NULL;
-    if (!list || list->type != MSGPACK_OBJECT_ARRAY)
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY) {
+        if (fact->outcome [0])
+            memcpy (fact->outcomes [fact->noutcomes++], fact->outcome, sizeof fact->outcome);
         return;
+    }
     for (uint32_t i = 0; i < list->via.array.size && fact->noutcomes < AF_MAX_OUTCOMES; i++) {
         const msgpack_object *o = &list->via.array.ptr [i];
         if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0
@@ -734,7 +739,9 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
     analytics_fact_apply (&f, &ev, cal);
     selftest_tally_check (&t, verbose, f.first_answer_at == t0 + 30 * 3600000LL
                           && f.decided_at == f.resolved_at && f.amount_cents == 30050
-                          && strcmp (f.outcome, "refund") == 0, "resolved: answer, decision, outcome");
+                          && strcmp (f.outcome, "refund") == 0 && f.noutcomes == 1
+                          && strcmp (f.outcomes [0], "refund") == 0,
+                          "resolved: answer, decision, outcome (a list of one without outcomes)");
     s_event (&buf, 6, "complaint.feedback", t0 + 31 * 3600000LL, (const char *[]) {
         "action", "s:feedback", "state", "s:resolved", "satisfied", "b:0", NULL }, &msg, &ev);
     analytics_fact_apply (&f, &ev, cal);
