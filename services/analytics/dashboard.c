@@ -61,7 +61,7 @@ typedef enum {
     T_SHARE, T_HIDDEN_RATE, T_MONTHLY, T_SATISFIED, T_NOT_SATISFIED, T_AMOUNT, T_AMOUNT_HIDDEN,
     T_SMALL_CELLS, T_NONE, T_HOURS, T_DAYS, T_HOTSPOTS_PERIOD, T_COUNT_TEXT,
     /* issue 16 follow-up (analytics2) */
-    T_SCORES, T_SCORE, T_SCORE_MEAN, T_S9, T_VALID, T_INVALID
+    T_SCORES, T_SCORE, T_SCORE_MEAN, T_S9, T_VALID, T_INVALID, T_VALID_HEAD
 } s_text_t;
 
 static const char *const s_texts [][2] = {
@@ -138,6 +138,7 @@ static const char *const s_texts [][2] = {
     [T_SCORE_MEAN] = { "mean score", "平均分" },
     [T_VALID] = { "determined valid", "认定为有效投诉" },
     [T_INVALID] = { "determined not valid", "认定为无效投诉" },
+    [T_VALID_HEAD] = { "Valid-complaint determinations", "有效投诉认定" },
     [T_COMPLAINTS] = { "complaints", "件数" },
     [T_SHARE] = { "share", "占比" },
     [T_HIDDEN_RATE] = { "not shown (fewer than %d cases)", "不予公布（不足 %d 件）" },
@@ -967,11 +968,14 @@ s_scores (s_page_t *p, const json_t *kpi)
     fputs ("</td></tr></table>\n", out);
 }
 
-/*  issue 16 follow-up (analytics2): the valid-complaint determinations. */
+/*  issue 16 follow-up (analytics2): the valid-complaint determinations;
+ *  the bulletin's section has its own heading, the dashboard's table not. */
 static void
-s_valid (s_page_t *p, const json_t *kpi)
+s_valid (s_page_t *p, const json_t *kpi, bool heading)
 {
     FILE *out = p->out;
+    if (heading)
+        fprintf (out, "<h3>%s</h3>\n", s_t (p, T_VALID_HEAD));
     fputs ("<table id=\"valid\">", out);
     fprintf (out, "<tr><td>%s</td>", s_t (p, T_VALID));
     s_count_cell (p, "determined_valid", s_int (kpi, "determined_valid"));
@@ -1065,7 +1069,7 @@ s_dashboard (const dashboard_env_t *env, const dashboard_param_t *params, size_t
         s_median (&page, k, "answer", T_MEDIAN_ANSWER);
         s_median (&page, k, "resolve", T_MEDIAN_RESOLVE);
         fputs ("</table>\n", page.out);
-        s_valid (&page, k);             /* issue 16 follow-up (analytics2) */
+        s_valid (&page, k, true);       /* issue 16 follow-up (analytics2) */
         s_scores (&page, k);
 
         fprintf (page.out, "<h2>%s</h2>\n<div class=\"charts\">\n", s_t (&page, T_TRENDS));
@@ -1336,7 +1340,7 @@ s_bulletin (const dashboard_env_t *env, const dashboard_param_t *params, size_t 
         fprintf (out, "<h2>%s</h2>\n<div class=\"cards\">\n", s_t (&page, T_S9));
         s_rate_card (&page, kpi, targets, s_rate_index ("valid_rate"));
         fputs ("</div>\n", out);
-        s_valid (&page, kpi);
+        s_valid (&page, kpi, false);
         fputs ("<p class=\"foot\">", out);
         fprintf (out, s_t (&page, T_SMALL_CELLS), page.k, page.k, page.k);
         fprintf (out, "<br>%s</p>\n</body></html>\n", s_t (&page, T_SOURCE));
