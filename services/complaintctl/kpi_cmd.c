@@ -33,7 +33,9 @@ s_usage (FILE *out)
         "The KPIs of the complaints received from --from to --to (days in the bank's\n"
         "zone, both included; default the last 30 days, today included) against the\n"
         "bank's targets: answered within 24 h, satisfaction, closure, decided within\n"
-        "15/30/60 days, each with its counts; then the counts.\n"
+        "15/30/60 days, valid complaints (有效投诉率), each with its counts; then the\n"
+        "counts, every outcome of the decisions (a refund and an apology count in\n"
+        "both), the valid-complaint determinations and the survey's scores 1-5.\n"
         "\n"
         "  --by DIM           one row per channel, business_line, cause, department,\n"
         "                     branch or priority, with the group's name last\n");
