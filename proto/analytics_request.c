@@ -36,13 +36,22 @@ const analytics_metric_t analytics_metrics [] = {
     { "breached_review", "sla.breached events, stage review" },
     { "extended_resolution", "sla.extended events, stage resolution" },
     { "extended_review", "sla.extended events, stage review" },
-    { "outcome_explanation", "last resolution: explanation" },
-    { "outcome_error_corrected", "last resolution: error corrected" },
-    { "outcome_refund", "last resolution: refund" },
-    { "outcome_compensation", "last resolution: compensation" },
-    { "outcome_apology", "last resolution: apology" },
-    { "outcome_process_change", "last resolution: process change" },
+    { "outcome_explanation", "last resolution had explanation (any of its outcomes)" },
+    { "outcome_error_corrected", "last resolution had error corrected (any of its outcomes)" },
+    { "outcome_refund", "last resolution had refund (any of its outcomes)" },
+    { "outcome_compensation", "last resolution had compensation (any of its outcomes)" },
+    { "outcome_apology", "last resolution had apology (any of its outcomes)" },
+    { "outcome_process_change", "last resolution had process change (any of its outcomes)" },
     { "amount_cents", "amounts of the last resolutions, in cents" },
+    /* issue 16 follow-up (analytics2): migration 052, appended in its order */
+    { "outcome_goodwill", "last resolution had goodwill / extra service (any of its outcomes)" },
+    { "determined_valid", "determined a valid complaint (有效投诉, complaint.determined)" },
+    { "determined_invalid", "determined not a valid complaint" },
+    { "score_1", "survey answered with score 1 (very dissatisfied)" },
+    { "score_2", "survey answered with score 2" },
+    { "score_3", "survey answered with score 3" },
+    { "score_4", "survey answered with score 4" },
+    { "score_5", "survey answered with score 5 (very satisfied)" },
 };
 const size_t analytics_nmetrics = sizeof analytics_metrics / sizeof analytics_metrics [0];
 
@@ -63,6 +72,10 @@ const analytics_rate_t analytics_rates [] = {
     { "decided_60d_rate", "decided_60d", "received", NULL, "withdrawn_unanswered",
       "decided by day 60 / (received - withdrawn before any answer)",
       "decided within 60 days", "60日内作出处理决定", "60d" },
+    /* issue 16 follow-up (analytics2) */
+    { "valid_rate", "determined_valid", "determined_valid", "determined_invalid", NULL,
+      "determined valid / (valid + not valid) (有效投诉率)", "valid complaints", "有效投诉率",
+      "valid" },
 };
 const size_t analytics_nrates = sizeof analytics_rates / sizeof analytics_rates [0];
 
@@ -446,7 +459,7 @@ analytics_request_test (bool verbose)
     rc = analytics_request_decode ("\x82\xa2op\xa3kpi\xa4" "from\xa1x", 15, &req, &err);
     assert (rc == -1 && strcmp (err.code, PROTO_E_WRONG_TYPE) == 0
             && strcmp (err.field, "from") == 0);
-    assert (analytics_metric_index ("amount_cents", 12) == (int) analytics_nmetrics - 1);
+    assert (analytics_metric_index ("score_5", 7) == (int) analytics_nmetrics - 1);
     for (size_t i = 0; i < analytics_nrates; i++) {
         assert (analytics_metric_index (analytics_rates [i].numerator,
                                         strlen (analytics_rates [i].numerator)) >= 0);

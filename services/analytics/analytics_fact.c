@@ -28,6 +28,12 @@
  *                              the customer's explicit yes/no (feedback, the
  *                              call-back) wins over the score, in either
  *                              order (docs/analytics.md "Satisfaction")
+ *      complaint.resolved      also outcomes: every kind of the decision's
+ *                              outcomes, once each (the last resolution's;
+ *                              issue 16 follow-up, migration 052)
+ *      complaint.survey_answered  also survey_score and survey_channel (the
+ *                              survey is once per case: the last kept)
+ *      complaint.determined    determination valid | invalid (the last)
  *      complaint.review_requested / reopened / escalated   counted
  *      complaint.transferred   counted; department (the case moves cell)
  *      complaint.withdrawn     withdrawn
@@ -57,7 +63,7 @@ const char *const analytics_fact_columns [] = {
     "satisfied", "breached_acknowledge", "breached_first_response", "breached_resolution",
     "breached_review", "extended_resolution", "extended_review", "due_15d_at", "due_30d_at",
     "due_60d_at", "outlet", "jrt_channel", "jrt_business", "jrt_cause", "narrative_consent",
-    "narrative", NULL
+    "narrative", "outcomes", "determination", "survey_score", "survey_channel", NULL
 };
 
 const char *const analytics_time_metrics [] = { "ack", "answer", "resolve", "close", NULL };
@@ -150,6 +156,36 @@ s_stage (const msgpack_object *data)
         if (s_str_is (data, "stage", s_stages [i]))
             return i;
     return -1;
+}
+
+/*  complaint.resolved's `outcomes`: every kind of the decision, each once,
+ *  in the order given (a replayed or later resolution replaces the list).
+ *  A decision of one outcome has no list on the stream (the packer sends
+ *  `outcome` alone): the list is then that one, so every fact written
+ *  since migration 052 says its kinds the same way. */
+static void
+s_outcomes (analytics_fact_t *fact, const msgpack_object *data)
+{
+    fact->noutcomes = 0;
+    const msgpack_object *list = data ? proto_map_get (data, "outcomes") : NULL;
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY) {
+        if (fact->outcome [0])
+            memcpy (fact->outcomes [fact->noutcomes++], fact->outcome, sizeof fact->outcome);
+        return;
+    }
+    for (uint32_t i = 0; i < list->via.array.size && fact->noutcomes < AF_MAX_OUTCOMES; i++) {
+        const msgpack_object *o = &list->via.array.ptr [i];
+        if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0
+        ||  o->via.str.size >= sizeof fact->outcomes [0])
+            continue;
+        char kind [sizeof fact->outcomes [0]];
+        snprintf (kind, sizeof kind, "%.*s", (int) o->via.str.size, o->via.str.ptr);
+        bool seen = false;
+        for (int j = 0; j < fact->noutcomes && !seen; j++)
+            seen = strcmp (fact->outcomes [j], kind) == 0;
+        if (!seen)
+            memcpy (fact->outcomes [fact->noutcomes++], kind, sizeof kind);
+    }
 }
 
 int64_t
@@ -250,6 +286,7 @@ analytics_fact_apply (analytics_fact_t *fact, const event_view_t *ev, const cale
         s_first (&fact->resolved_at, at);
         s_first (&fact->decided_at, at);
         s_copy (fact->outcome, sizeof fact->outcome, d, "outcome");
+        s_outcomes (fact, d);
         proto_str_t amount = { 0 };
         proto_error_t err = { 0 };
         fact->amount_cents = 0;
@@ -281,6 +318,17 @@ analytics_fact_apply (analytics_fact_t *fact, const event_view_t *ev, const cale
         int64_t score = s_int (d, "score", 0);
         if (fact->satisfied < 0 && score >= 1 && score <= 5 && score != 3)
             fact->satisfied = score >= 4;
+        /* issue 16 follow-up (analytics2): the score's distribution */
+        if (score >= 1 && score <= 5) {
+            fact->survey_score = (int) score;
+            fact->survey_channel [0] = 0;
+            s_copy (fact->survey_channel, sizeof fact->survey_channel, d, "channel");
+        }
+    }
+    else
+    if (proto_str_eq (t, "complaint.determined")) {          /* issue 16 follow-up (analytics2) */
+        if (s_str_is (d, "determination", "valid") || s_str_is (d, "determination", "invalid"))
+            s_copy (fact->determination, sizeof fact->determination, d, "determination");
     }
     else
     if (proto_str_eq (t, "complaint.review_requested"))
@@ -434,6 +482,14 @@ analytics_fact_to_json (const analytics_fact_t *f)
     json_object_set_new (o, "narrative_consent", json_boolean (f->narrative_consent));
     json_object_set_new (o, "narrative", f->narrative && f->narrative_consent
                                          ? json_string (f->narrative) : json_null ());
+    json_t *outcomes = json_array ();
+    for (int i = 0; i < f->noutcomes; i++)
+        json_array_append_new (outcomes, json_string (f->outcomes [i]));
+    json_object_set_new (o, "outcomes", outcomes);
+    json_object_set_new (o, "determination", s_text_or_null (f->determination));
+    json_object_set_new (o, "survey_score", f->survey_score ? json_integer (f->survey_score)
+                                                            : json_null ());
+    json_object_set_new (o, "survey_channel", json_string (f->survey_channel));
     return o;
 }
 
@@ -502,6 +558,15 @@ analytics_fact_from_json (analytics_fact_t *f, const json_t *o)
     const char *narrative = json_string_value (json_object_get (o, "narrative"));
     if (narrative && f->narrative_consent)
         f->narrative = strdup (narrative);
+    size_t i;
+    const json_t *kind;
+    json_array_foreach (json_object_get (o, "outcomes"), i, kind)
+        if (json_is_string (kind) && f->noutcomes < AF_MAX_OUTCOMES)
+            snprintf (f->outcomes [f->noutcomes++], sizeof f->outcomes [0], "%s",
+                      json_string_value (kind));
+    s_text (f->determination, sizeof f->determination, o, "determination");
+    f->survey_score = (int) s_json_int (o, "survey_score");
+    s_text (f->survey_channel, sizeof f->survey_channel, o, "survey_channel");
     return 0;
 }
 
@@ -538,7 +603,7 @@ static void
 s_event (msgpack_sbuffer *buf, uint64_t seq, const char *type, int64_t at, const char *data_kv [],
          msgpack_unpacked *msg, event_view_t *ev)
 {
-    //  data_kv: "key", "s:text" | "i:123" | "b:1", ... NULL
+    //  data_kv: "key", "s:text" | "i:123" | "b:1" | "a:one,two", ... NULL
     msgpack_sbuffer data;
     msgpack_sbuffer_init (&data);
     msgpack_packer pk;
@@ -555,6 +620,22 @@ s_event (msgpack_sbuffer *buf, uint64_t seq, const char *type, int64_t at, const
         else
         if (v [0] == 'i')
             msgpack_pack_int64 (&pk, atoll (v + 2));
+        else
+        if (v [0] == 'a') {
+            uint32_t items = 1;
+            for (const char *c = v + 2; *c; c++)
+                items += *c == ',';
+            msgpack_pack_array (&pk, items);
+            for (const char *c = v + 2; ; ) {
+                const char *comma = strchr (c, ',');
+                size_t len = comma ? (size_t) (comma - c) : strlen (c);
+                msgpack_pack_str (&pk, len);
+                msgpack_pack_str_body (&pk, c, len);
+                if (!comma)
+                    break;
+                c = comma + 1;
+            }
+        }
         else
         if (v [1] == ':' && v [2] == '1')
             msgpack_pack_true (&pk);
@@ -658,7 +739,9 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
     analytics_fact_apply (&f, &ev, cal);
     selftest_tally_check (&t, verbose, f.first_answer_at == t0 + 30 * 3600000LL
                           && f.decided_at == f.resolved_at && f.amount_cents == 30050
-                          && strcmp (f.outcome, "refund") == 0, "resolved: answer, decision, outcome");
+                          && strcmp (f.outcome, "refund") == 0 && f.noutcomes == 1
+                          && strcmp (f.outcomes [0], "refund") == 0,
+                          "resolved: answer, decision, outcome (a list of one without outcomes)");
     s_event (&buf, 6, "complaint.feedback", t0 + 31 * 3600000LL, (const char *[]) {
         "action", "s:feedback", "state", "s:resolved", "satisfied", "b:0", NULL }, &msg, &ev);
     analytics_fact_apply (&f, &ev, cal);
@@ -714,6 +797,28 @@ analytics_fact_test (bool verbose, const char *calendars_dir, int *passed)
     selftest_tally_check (&t, verbose, !analytics_fact_apply (&f, &ev, cal)
                           && f.breached [1] == 1 && f.last_seq == 11,
                           "a breach counted by stage; a reminder changes nothing");
+    /* issue 16 follow-up (analytics2): every outcome, the score, the
+     * determination */
+    s_event (&buf, 12, "complaint.resolved", t0 + 44 * 3600000LL, (const char *[]) {
+        "action", "s:approve", "state", "s:resolved", "outcome", "s:refund", "amount", "s:20",
+        "outcomes", "a:refund,apology,refund,goodwill", NULL }, &msg, &ev);
+    analytics_fact_apply (&f, &ev, cal);
+    selftest_tally_check (&t, verbose, f.noutcomes == 3 && strcmp (f.outcomes [0], "refund") == 0
+                          && strcmp (f.outcomes [1], "apology") == 0
+                          && strcmp (f.outcomes [2], "goodwill") == 0
+                          && f.survey_score == 1 && strcmp (f.survey_channel, "web") == 0,
+                          "resolved: every outcome kind once; the survey's score kept");
+    s_event (&buf, 12, "complaint.determined", t0 + 45 * 3600000LL, (const char *[]) {
+        "action", "s:determine", "state", "s:closed", "determination", "s:bogus", NULL },
+        &msg, &ev);
+    analytics_fact_apply (&f, &ev, cal);
+    bool ignored = f.determination [0] == 0;
+    s_event (&buf, 12, "complaint.determined", t0 + 45 * 3600000LL, (const char *[]) {
+        "action", "s:determine", "state", "s:closed", "determination", "s:valid", NULL },
+        &msg, &ev);
+    analytics_fact_apply (&f, &ev, cal);
+    selftest_tally_check (&t, verbose, ignored && strcmp (f.determination, "valid") == 0,
+                          "determined: valid kept, a word outside valid|invalid ignored");
     s_event (&buf, 13, "complaint.closed", t0 + 60 * 3600000LL, (const char *[]) {
         "action", "s:close", "state", "s:closed", "reason", "s:satisfied", NULL }, &msg, &ev);
     analytics_fact_apply (&f, &ev, cal);

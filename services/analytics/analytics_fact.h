@@ -58,6 +58,8 @@
 #define AF_CODE_SIZE  16          /* a JR/T 0169 code, A0302 */
 #define AF_STAGES     4         /* acknowledge, first_response, resolution, review */
 
+#define AF_MAX_OUTCOMES 8                   /* the request's limit (issue 16) */
+
 typedef struct {
     char complaint_no [AF_NO_SIZE];
     int64_t last_seq;
@@ -86,6 +88,14 @@ typedef struct {
     char jrt_channel [AF_CODE_SIZE], jrt_business [AF_CODE_SIZE], jrt_cause [AF_CODE_SIZE];
     bool narrative_consent;
     char *narrative;                    /* heap: the scrubbed body, only with consent */
+    /* issue 16 follow-up (analytics2), migration 052: every outcome's kind
+     * of the last resolution (a set), the valid-complaint determination,
+     * the survey's score and the way it was answered */
+    char outcomes [AF_MAX_OUTCOMES][24];
+    int noutcomes;
+    char determination [8];             /* "valid", "invalid", "" none */
+    int survey_score;                   /* 1..5, 0 none */
+    char survey_channel [16];           /* "web", "callback", "" none */
 } analytics_fact_t;
 
 extern const char *const analytics_fact_columns [];      /* NULL-terminated */

@@ -474,7 +474,7 @@ s_series (analytics_store_t *store, const calendar_t *calendar, const analytics_
 /*  hotspots: the rows of analytics_hotspot, open ones (or all), newest
  *  first, at most ANALYTICS_MAX_HOTSPOTS. The key values a rule does not
  *  group by are '' in the table and nil on the wire. */
-#define S_HOTSPOT_COLS 13
+#define S_HOTSPOT_COLS 14
 static int
 s_hotspots (analytics_store_t *store, const analytics_request_t *req, const calendar_t *calendar,
             msgpack_sbuffer *reply, proto_error_t *err)
@@ -492,7 +492,7 @@ s_hotspots (analytics_store_t *store, const analytics_request_t *req, const cale
             "  (extract (epoch FROM last_at) * 1000)::bigint,"
             "  (extract (epoch FROM opened_at) * 1000)::bigint,"
             "  (extract (epoch FROM cleared_at) * 1000)::bigint,"
-            "  array_to_string (samples, ',')"
+            "  array_to_string (samples, ','), hotspot_key"
             " FROM analytics_hotspot WHERE open OR $1::boolean"
             " ORDER BY opened_at DESC, rule, branch, cause, business_line, customer"
             " LIMIT $2::int", 2, values, NULL, NULL, PGRES_TUPLES_OK);
@@ -517,7 +517,8 @@ s_hotspots (analytics_store_t *store, const analytics_request_t *req, const cale
     msgpack_pack_array (&pk, (uint32_t) n);
     static const char *const names [S_HOTSPOT_COLS] = {
         "kind", "rule", "branch", "cause", "business_line", "customer", "count", "window",
-        "first_at", "last_at", "opened_at", "cleared_at", "samples" };
+        "first_at", "last_at", "opened_at", "cleared_at", "samples",
+        "key" };                        /* issue 16 follow-up (analytics2): 053's */
     for (int r = 0; r < n; r++) {
         msgpack_pack_map (&pk, S_HOTSPOT_COLS);
         for (int c = 0; c < S_HOTSPOT_COLS; c++) {

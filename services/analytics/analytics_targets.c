@@ -44,7 +44,7 @@ s_line (void *arg, conf_cursor_t *c)
         if (rate < 0)
             rc = conf_fail (c, "unknown rate '%s' (answered_24h_rate, satisfaction_rate, "
                             "closure_rate, decided_15d_rate, decided_30d_rate, "
-                            "decided_60d_rate)", words [1]);
+                            "decided_60d_rate, valid_rate)", words [1]);
         else
         if (strcmp (words [2], ">=") != 0)
             rc = conf_fail (c, "expected '>=' after %s, got '%s'", words [1], words [2]);

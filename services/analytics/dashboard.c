@@ -59,7 +59,9 @@ typedef enum {
     T_CHANNEL, T_COUNT, T_WINDOW, T_OPENED, T_LAST, T_CLEARED, T_OPEN_NOW, T_MEDIAN_ANSWER,
     T_MEDIAN_RESOLVE, T_SOURCE, T_S1, T_S2, T_S3, T_S4, T_S5, T_S6, T_S7, T_S8, T_COMPLAINTS,
     T_SHARE, T_HIDDEN_RATE, T_MONTHLY, T_SATISFIED, T_NOT_SATISFIED, T_AMOUNT, T_AMOUNT_HIDDEN,
-    T_SMALL_CELLS, T_NONE, T_HOURS, T_DAYS, T_HOTSPOTS_PERIOD, T_COUNT_TEXT
+    T_SMALL_CELLS, T_NONE, T_HOURS, T_DAYS, T_HOTSPOTS_PERIOD, T_COUNT_TEXT,
+    /* issue 16 follow-up (analytics2) */
+    T_SCORES, T_SCORE, T_SCORE_MEAN, T_S9, T_VALID, T_INVALID, T_VALID_HEAD
 } s_text_t;
 
 static const char *const s_texts [][2] = {
@@ -128,6 +130,15 @@ static const char *const s_texts [][2] = {
     [T_S6] = { "6. Satisfaction", "六、客户满意度" },
     [T_S7] = { "7. Hot spots", "七、投诉热点" },
     [T_S8] = { "8. Outcomes", "八、处理结果" },
+    /* issue 16 follow-up (analytics2) */
+    [T_S9] = { "9. Valid complaints", "九、有效投诉认定" },
+    [T_SCORES] = { "Survey scores (1 very dissatisfied .. 5 very satisfied)",
+                   "满意度调查评分（1 非常不满意 … 5 非常满意）" },
+    [T_SCORE] = { "score %d", "%d 分" },
+    [T_SCORE_MEAN] = { "mean score", "平均分" },
+    [T_VALID] = { "determined valid", "认定为有效投诉" },
+    [T_INVALID] = { "determined not valid", "认定为无效投诉" },
+    [T_VALID_HEAD] = { "Valid-complaint determinations", "有效投诉认定" },
     [T_COMPLAINTS] = { "complaints", "件数" },
     [T_SHARE] = { "share", "占比" },
     [T_HIDDEN_RATE] = { "not shown (fewer than %d cases)", "不予公布（不足 %d 件）" },
@@ -223,6 +234,7 @@ static const struct {
     { "outcome_compensation", "compensation", "赔偿" },
     { "outcome_apology", "apology", "道歉" },
     { "outcome_process_change", "process change", "流程改进" },
+    { "outcome_goodwill", "goodwill / extra service", "善意补偿/额外服务" },  /* analytics2 */
 };
 #define S_NOUTCOMES (sizeof s_outcomes / sizeof s_outcomes [0])
 
@@ -920,6 +932,67 @@ s_hotspot_table (s_page_t *p, const json_t *answer, int64_t from, int64_t to)
         fprintf (out, "<p>%s</p>\n", s_t (p, T_HOTSPOTS_NONE));
 }
 
+/*  issue 16 follow-up (analytics2): the survey's score distribution (the
+ *  metrics score_1..score_5) and the mean score, which is shown only over
+ *  at least k answers, as a rate is. */
+static void
+s_scores (s_page_t *p, const json_t *kpi)
+{
+    FILE *out = p->out;
+    long long answers = 0, sum = 0;
+    fprintf (out, "<h3>%s</h3>\n<table id=\"scores\">", s_t (p, T_SCORES));
+    for (int score = 1; score <= 5; score++) {
+        char key [16];
+        snprintf (key, sizeof key, "score_%d", score);
+        long long n = s_int (kpi, key);
+        answers += n;
+        sum += n * score;
+        fputs ("<tr><td>", out);
+        fprintf (out, s_t (p, T_SCORE), score);
+        fputs ("</td>", out);
+        s_count_cell (p, key, n);
+        fputs ("</tr>\n", out);
+    }
+    fprintf (out, "<tr><td>%s</td><td class=\"num\" data-figure=\"score_mean\"",
+             s_t (p, T_SCORE_MEAN));
+    if (answers == 0)
+        fputs (">-", out);
+    else
+    if (p->k > 0 && answers < p->k) {
+        fputs (" data-hidden=\"1\">", out);
+        fprintf (out, s_t (p, T_HIDDEN_RATE), p->k);
+    }
+    else
+        fprintf (out, " data-value=\"%.2f\">%.2f", (double) sum / (double) answers,
+                 (double) sum / (double) answers);
+    fputs ("</td></tr></table>\n", out);
+}
+
+/*  issue 16 follow-up (analytics2): the valid-complaint determinations;
+ *  the bulletin's section has its own heading, the dashboard's table not. */
+static void
+s_valid (s_page_t *p, const json_t *kpi, bool heading)
+{
+    FILE *out = p->out;
+    if (heading)
+        fprintf (out, "<h3>%s</h3>\n", s_t (p, T_VALID_HEAD));
+    fputs ("<table id=\"valid\">", out);
+    fprintf (out, "<tr><td>%s</td>", s_t (p, T_VALID));
+    s_count_cell (p, "determined_valid", s_int (kpi, "determined_valid"));
+    fprintf (out, "</tr><tr><td>%s</td>", s_t (p, T_INVALID));
+    s_count_cell (p, "determined_invalid", s_int (kpi, "determined_invalid"));
+    fputs ("</tr></table>\n", out);
+}
+
+static size_t
+s_rate_index (const char *name)
+{
+    for (size_t i = 0; i < analytics_nrates; i++)
+        if (strcmp (analytics_rates [i].name, name) == 0)
+            return i;
+    return 0;
+}
+
 static void
 s_kpi_cards (s_page_t *p, const json_t *answer)
 {
@@ -996,6 +1069,8 @@ s_dashboard (const dashboard_env_t *env, const dashboard_param_t *params, size_t
         s_median (&page, k, "answer", T_MEDIAN_ANSWER);
         s_median (&page, k, "resolve", T_MEDIAN_RESOLVE);
         fputs ("</table>\n", page.out);
+        s_valid (&page, k, true);       /* issue 16 follow-up (analytics2) */
+        s_scores (&page, k);
 
         fprintf (page.out, "<h2>%s</h2>\n<div class=\"charts\">\n", s_t (&page, T_TRENDS));
         svg_chart_t *chart = svg_chart_new (SVG_CHART_LINE, s_t (&page, T_RECEIVED_DAY));
@@ -1212,7 +1287,8 @@ s_bulletin (const dashboard_env_t *env, const dashboard_param_t *params, size_t 
 
         fprintf (out, "<h2>%s</h2>\n<div class=\"cards\">\n", s_t (&page, T_S5));
         for (size_t i = 0; i < analytics_nrates; i++)
-            if (strcmp (analytics_rates [i].name, "satisfaction_rate") != 0)
+            if (strcmp (analytics_rates [i].name, "satisfaction_rate") != 0
+            &&  strcmp (analytics_rates [i].name, "valid_rate") != 0)
                 s_rate_card (&page, kpi, targets, i);
         fputs ("</div>\n<table>", out);
         s_median (&page, kpi, "answer", T_MEDIAN_ANSWER);
@@ -1227,6 +1303,7 @@ s_bulletin (const dashboard_env_t *env, const dashboard_param_t *params, size_t 
         fprintf (out, "</tr><tr><td>%s</td>", s_t (&page, T_NOT_SATISFIED));
         s_count_cell (&page, "not_satisfied", s_int (kpi, "not_satisfied"));
         fputs ("</tr></table>\n", out);
+        s_scores (&page, kpi);          /* issue 16 follow-up (analytics2) */
 
         fprintf (out, "<h2>%s</h2>\n<p class=\"note\">%s</p>\n", s_t (&page, T_S7),
                  s_t (&page, T_HOTSPOTS_PERIOD));
@@ -1258,7 +1335,13 @@ s_bulletin (const dashboard_env_t *env, const dashboard_param_t *params, size_t 
         }
         fputs ("</td></tr></table>\n", out);
         s_chart (&page, &chart);
-        fputs ("</div>\n<p class=\"foot\">", out);
+        fputs ("</div>\n", out);
+        /* issue 16 follow-up (analytics2): 有效投诉认定 */
+        fprintf (out, "<h2>%s</h2>\n<div class=\"cards\">\n", s_t (&page, T_S9));
+        s_rate_card (&page, kpi, targets, s_rate_index ("valid_rate"));
+        fputs ("</div>\n", out);
+        s_valid (&page, kpi, false);
+        fputs ("<p class=\"foot\">", out);
         fprintf (out, s_t (&page, T_SMALL_CELLS), page.k, page.k, page.k);
         fprintf (out, "<br>%s</p>\n</body></html>\n", s_t (&page, T_SOURCE));
         fclose (out);

@@ -82,10 +82,11 @@ s_print (const json_t *spots, const char *zone, const char *lang)
                 s_str (h, "window") ? s_str (h, "window") : "-",
                 s_time (json_object_get (h, "first_at"), zone, first, sizeof first),
                 s_time (json_object_get (h, "last_at"), zone, last, sizeof last));
-        /* issue 16 (i16-tasks): the key `rectification open --hotspot` takes */
-        if (!key [3])
-            printf ("    key %s/%s/%s/%s\n", s_str (h, "rule") ? s_str (h, "rule") : "",
-                    key [0] ? key [0] : "", key [1] ? key [1] : "", key [2] ? key [2] : "");
+        /* issue 16 (i16-tasks): the key `rectification open --hotspot` takes;
+         * issue 16 follow-up (analytics2): as analytics derives it (053), nil
+         * for a customer's hot spot */
+        if (s_str (h, "key"))
+            printf ("    key %s\n", s_str (h, "key"));
         printf ("    opened %s, cleared %s\n",
                 s_time (json_object_get (h, "opened_at"), zone, opened, sizeof opened),
                 s_time (json_object_get (h, "cleared_at"), zone, cleared, sizeof cleared));

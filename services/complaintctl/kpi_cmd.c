@@ -33,7 +33,9 @@ s_usage (FILE *out)
         "The KPIs of the complaints received from --from to --to (days in the bank's\n"
         "zone, both included; default the last 30 days, today included) against the\n"
         "bank's targets: answered within 24 h, satisfaction, closure, decided within\n"
-        "15/30/60 days, each with its counts; then the counts.\n"
+        "15/30/60 days, valid complaints (有效投诉率), each with its counts; then the\n"
+        "counts, every outcome of the decisions (a refund and an apology count in\n"
+        "both), the valid-complaint determinations and the survey's scores 1-5.\n"
         "\n"
         "  --by DIM           one row per channel, business_line, cause, department,\n"
         "                     branch or priority, with the group's name last\n");
@@ -75,6 +77,30 @@ s_print_whole (const json_t *reply)
             s_count (kpi, "withdrawn"), s_count (kpi, "resolved"), s_count (kpi, "closed"),
             s_count (kpi, "reopened"), s_count (kpi, "reviewed"), s_count (kpi, "escalated"),
             s_count (kpi, "transferred"), s_count (kpi, "major"));
+    /* issue 16 follow-up (analytics2): every outcome of the decisions (a
+     * case with a refund and an apology counts in both), the
+     * valid-complaint determinations, the survey's score distribution */
+    printf ("  outcomes: explanation %lld, error_corrected %lld, refund %lld, compensation %lld,\n"
+            "  apology %lld, process_change %lld, goodwill %lld\n",
+            s_count (kpi, "outcome_explanation"), s_count (kpi, "outcome_error_corrected"),
+            s_count (kpi, "outcome_refund"), s_count (kpi, "outcome_compensation"),
+            s_count (kpi, "outcome_apology"), s_count (kpi, "outcome_process_change"),
+            s_count (kpi, "outcome_goodwill"));
+    printf ("  determined valid %lld, not valid %lld\n", s_count (kpi, "determined_valid"),
+            s_count (kpi, "determined_invalid"));
+    long long answers = 0, sum = 0;
+    printf ("  survey scores:");
+    for (int score = 1; score <= 5; score++) {
+        char key [16];
+        snprintf (key, sizeof key, "score_%d", score);
+        answers += s_count (kpi, key);
+        sum += s_count (kpi, key) * score;
+        printf (" %d:%lld", score, s_count (kpi, key));
+    }
+    if (answers)
+        printf (" (mean %.2f of %lld)\n", (double) sum / (double) answers, answers);
+    else
+        printf (" (none answered)\n");
 }
 
 static int

@@ -51,6 +51,8 @@ typedef enum {
     T_S7, T_EXPLANATION, T_ERROR_CORRECTED, T_REFUND, T_COMPENSATION, T_APOLOGY,
     T_PROCESS_CHANGE, T_AMOUNT, T_AMOUNT_HIDDEN,
     T_FOOT1, T_FOOT2, T_FOOT3, T_FOOT4,
+    /* issue 16 follow-up (analytics2) */
+    T_GOODWILL, T_SCORE1, T_SCORE2, T_SCORE3, T_SCORE4, T_SCORE5, T_S8, T_VALID, T_INVALID,
     T_COUNT
 } s_text_t;
 
@@ -110,6 +112,16 @@ static const char *const s_texts [T_COUNT][2] = {
     [T_FOOT3] = { "cannot be worked out from the total: with so few cases a customer could",
                   "以免据此识别出投诉客户（最小公布数 %d，--min-cell）。" },
     [T_FOOT4] = { "be recognised (minimum cell %d, --min-cell).", "" },
+    /* issue 16 follow-up (analytics2) */
+    [T_GOODWILL] = { "goodwill / extra service", "善意补偿/额外服务" },
+    [T_SCORE1] = { "survey score 1 (very dissatisfied)", "调查评分 1（非常不满意）" },
+    [T_SCORE2] = { "survey score 2", "调查评分 2" },
+    [T_SCORE3] = { "survey score 3", "调查评分 3" },
+    [T_SCORE4] = { "survey score 4", "调查评分 4" },
+    [T_SCORE5] = { "survey score 5 (very satisfied)", "调查评分 5（非常满意）" },
+    [T_S8] = { "8. Valid complaints", "八、有效投诉认定" },
+    [T_VALID] = { "determined valid", "认定为有效投诉" },
+    [T_INVALID] = { "determined not valid", "认定为无效投诉" },
 };
 
 typedef struct {
@@ -312,7 +324,8 @@ s_print (const s_report_t *r, int64_t from, int64_t to, const json_t *by_line,
 
     printf ("\n%s\n", s_t (r, T_S5));
     for (size_t i = 0; i < ctl_rate_count (); i++)
-        if (strcmp (ctl_rate_name (i), "satisfaction_rate") != 0)
+        if (strcmp (ctl_rate_name (i), "satisfaction_rate") != 0
+        &&  strcmp (ctl_rate_name (i), "valid_rate") != 0)
             s_rate (r, kpi, targets, i);
     const json_t *time_to = json_object_get (kpi, "time_to");
     s_median (r, T_P50_ANSWER, time_to, "answer");
@@ -324,12 +337,20 @@ s_print (const s_report_t *r, int64_t from, int64_t to, const json_t *by_line,
             s_rate (r, kpi, targets, i);
     s_line (r, T_SATISFIED, s_count (kpi, "satisfied"));
     s_line (r, T_NOT_SATISFIED, s_count (kpi, "not_satisfied"));
+    /* issue 16 follow-up (analytics2): the survey's score distribution */
+    static const struct { s_text_t label; const char *key; } scores [] = {
+        { T_SCORE1, "score_1" }, { T_SCORE2, "score_2" }, { T_SCORE3, "score_3" },
+        { T_SCORE4, "score_4" }, { T_SCORE5, "score_5" },
+    };
+    for (size_t i = 0; i < sizeof scores / sizeof scores [0]; i++)
+        s_line (r, scores [i].label, s_count (kpi, scores [i].key));
 
     printf ("\n%s\n", s_t (r, T_S7));
     static const struct { s_text_t label; const char *key; } outcomes [] = {
         { T_EXPLANATION, "outcome_explanation" }, { T_ERROR_CORRECTED, "outcome_error_corrected" },
         { T_REFUND, "outcome_refund" }, { T_COMPENSATION, "outcome_compensation" },
         { T_APOLOGY, "outcome_apology" }, { T_PROCESS_CHANGE, "outcome_process_change" },
+        { T_GOODWILL, "outcome_goodwill" },     /* issue 16 follow-up (analytics2) */
     };
     for (size_t i = 0; i < sizeof outcomes / sizeof outcomes [0]; i++)
         s_line (r, outcomes [i].label, s_count (kpi, outcomes [i].key));
@@ -344,6 +365,14 @@ s_print (const s_report_t *r, int64_t from, int64_t to, const json_t *by_line,
         printf (s_t (r, T_AMOUNT_HIDDEN), r->k);
         printf ("\n");
     }
+
+    /* issue 16 follow-up (analytics2): 有效投诉认定 */
+    printf ("\n%s\n", s_t (r, T_S8));
+    for (size_t i = 0; i < ctl_rate_count (); i++)
+        if (strcmp (ctl_rate_name (i), "valid_rate") == 0)
+            s_rate (r, kpi, targets, i);
+    s_line (r, T_VALID, s_count (kpi, "determined_valid"));
+    s_line (r, T_INVALID, s_count (kpi, "determined_invalid"));
 
     printf ("\n--\n");
     if (r->zh) {

@@ -66,20 +66,6 @@ s_outbox (s_self_t *self, const char *type, const events_rectification_t *r)
     return rc;
 }
 
-/* The hot spot's key split at '/': rule, branch, cause, business line. */
-static void
-s_split_key (const char *key, char parts [4][RECTIFICATION_MAX_KEY + 1])
-{
-    const char *p = key;
-    for (int i = 0; i < 4; i++) {
-        const char *slash = i < 3 ? strchr (p, '/') : NULL;
-        size_t n = slash ? (size_t) (slash - p) : strlen (p);
-        memcpy (parts [i], p, n);
-        parts [i][n] = 0;
-        p = slash ? slash + 1 : p + n;
-    }
-}
-
 static int
 s_open (s_self_t *self)
 {
@@ -91,16 +77,20 @@ s_open (s_self_t *self)
                          "or manager)", lifecycle_role_name (role));
         return -1;
     }
-    char parts [4][RECTIFICATION_MAX_KEY + 1];
-    s_split_key (req->hotspot, parts);
-    const char *hv [] = { parts [0], parts [1], parts [2], parts [3] };
+    /* issue 16 follow-up (analytics2): asked of analytics' function (053),
+     * which matches its one derived key; the table is not intake's to read */
+    const char *hv [] = { req->hotspot };
     PGresult *res = s_exec (self, "hotspot",
-                            "SELECT branch FROM analytics_hotspot WHERE rule = $1 AND branch = $2"
-                            " AND cause = $3 AND business_line = $4 AND customer = ''", 4, hv,
+                            "SELECT rule, branch FROM analytics_hotspot_get ($1)", 1, hv,
                             NULL, NULL);
     if (!res)
         return -1;
     bool found = PQntuples (res) == 1;
+    char branch [RECTIFICATION_MAX_KEY + 1] = "";
+    if (found) {
+        snprintf (self->rule, sizeof self->rule, "%s", PQgetvalue (res, 0, 0));
+        snprintf (branch, sizeof branch, "%s", PQgetvalue (res, 0, 1));
+    }
     PQclear (res);
     if (!found) {
         proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "hotspot",
@@ -108,8 +98,7 @@ s_open (s_self_t *self)
                          req->hotspot);
         return -1;
     }
-    snprintf (self->rule, sizeof self->rule, "%s", parts [0]);
-    const char *department = req->department [0] ? req->department : parts [1];
+    const char *department = req->department [0] ? req->department : branch;
     if (strlen (department) >= sizeof self->department) {
         proto_error_set (&self->err, PROTO_E_INVALID_FIELD, "hotspot",
                          "hot spot %s names a branch id longer than %zu bytes", req->hotspot,

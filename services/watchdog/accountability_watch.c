@@ -3,11 +3,12 @@
  *
  *  Cost. The referral query starts from the referred cases' acknowledge
  *  clocks that breached and are not yet in the register (an anti-join on
- *  its UNIQUE index); the hot spot query from the open hot spots (analytics'
- *  partial index), each checked against case_task's index on hotspot. Both
- *  are bounded by `batch` a sweep; the media query (watchdog2) starts from
- *  migration 056's partial index of media cases, also anti-joined; the
- *  sweep runs on its own timer
+ *  its UNIQUE index); the hot spot query from the open hot spots past their
+ *  grace (analytics' function analytics_hotspot_overdue over its partial
+ *  index; the table is analytics' and not read here), each checked against
+ *  case_task's index on hotspot. Both are bounded by `batch` a sweep; the
+ *  media query (watchdog2) starts from migration 056's partial index of
+ *  media cases, also anti-joined; the sweep runs on its own timer
  *  (--accountability-sweep-ms), not every tick.
  */
 #include "accountability_watch.h"
@@ -27,18 +28,16 @@ static const char *s_referral_sql =
     "                    WHERE a.trigger = 'referral_unaccepted' AND a.complaint_id = c.id)"
     " ORDER BY c.id LIMIT $1::int";
 
+/* issue 16 follow-up (analytics2): the open hot spots past their grace come
+ * from analytics' function (053), by its one derived key; the anti-joins
+ * are on the watchdog's and intake's own tables, as before. */
 static const char *s_hotspot_sql =
-    "SELECT h.rule || '/' || h.branch || '/' || h.cause || '/' || h.business_line, h.branch"
-    "  FROM analytics_hotspot h"
-    " WHERE h.open AND h.branch <> '' AND h.customer = ''"
-    "   AND h.opened_at <= app_now () - $2::bigint * interval '1 millisecond'"
-    "   AND NOT EXISTS (SELECT 1 FROM case_task t WHERE t.kind = 'rectification'"
-    "                    AND t.hotspot = h.rule || '/' || h.branch || '/' || h.cause || '/'"
-    "                                    || h.business_line)"
+    "SELECT h.hotspot_key, h.branch"
+    "  FROM analytics_hotspot_overdue ($2::bigint) h"
+    " WHERE NOT EXISTS (SELECT 1 FROM case_task t WHERE t.kind = 'rectification'"
+    "                    AND t.hotspot = h.hotspot_key)"
     "   AND NOT EXISTS (SELECT 1 FROM accountability_item a"
-    "                    WHERE a.trigger = 'hotspot_uncorrected'"
-    "                      AND a.hotspot = h.rule || '/' || h.branch || '/' || h.cause || '/'"
-    "                                      || h.business_line)"
+    "                    WHERE a.trigger = 'hotspot_uncorrected' AND a.hotspot = h.hotspot_key)"
     " ORDER BY h.opened_at LIMIT $1::int";
 
 //  A customer who complained again, higher (a review or an escalation),

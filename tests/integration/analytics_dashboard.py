@@ -44,6 +44,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import checks  # noqa: E402
 from checks import expect, expect_true, note, sql  # noqa: E402
 import analytics_e2e as E  # noqa: E402
+import analytics_outcomes as O  # noqa: E402  (issue 16 follow-up, analytics2)
 import lifecycle as L  # noqa: E402
 
 EXTRA = 5          # complaints left assigned (at risk within 720 h)
@@ -166,6 +167,29 @@ def check_numbers(desc, page, answer, hidden_ok=False):
     return marked
 
 
+def check_followup(desc, page, answer, text, valid_label, mean_label):
+    """issue 16 follow-up (analytics2): the score distribution, the mean
+    score, the valid-complaint counts and rate, goodwill among the outcomes:
+    on the page, marked, and (check_numbers) equal to the kpi answer."""
+    kpi = answer["kpi"]
+    names = {a["data-kpi"] for a, _ in page.marked("data-kpi")}
+    want = {"score_1", "score_2", "score_3", "score_4", "score_5", "determined_valid",
+            "determined_invalid", "valid_rate"}
+    expect("%s: the scores, the determinations and valid_rate are marked" % desc, [],
+           sorted(want - names))
+    expect_true("%s: the scenario's figures are there (score 5, valid, invalid)" % desc,
+                kpi["score_5"] >= 1 and kpi["determined_valid"] >= 1
+                and kpi["determined_invalid"] >= 1, kpi)
+    answers = sum(kpi["score_%d" % i] for i in range(1, 6))
+    mean = sum(i * kpi["score_%d" % i] for i in range(1, 6)) / answers if answers else None
+    got = [a.get("data-value") for a, _ in page.marked("data-figure")
+           if a["data-figure"] == "score_mean"]
+    expect("%s: the mean score = the distribution's" % desc,
+           ["%.2f" % mean] if mean is not None else [None], got)
+    expect_true("%s: labels %s, %s" % (desc, valid_label, mean_label),
+                valid_label in text and mean_label in text)
+
+
 def no_outside(desc, text, page):
     expect("%s: no script" % desc, 0, page.scripts)
     expect("%s: no link or source outside the page" % desc, [], page.links)
@@ -188,11 +212,14 @@ def cmd_scenario(args):
                               "--branch", "北京分行"))
     for no in extra:
         L.wait_assigned(no)
+    # issue 16 follow-up (analytics2): three cases with several outcomes, a
+    # survey score each and two determinations (decided: none is at risk)
+    decided = list(O.work())
     E.wait_applied(args.a, "analytics applied the whole log")
     with open(os.path.join(args.out, "open_nos"), "w") as f:
         f.write("\n".join(sorted([nos["c"], nos["f"]] + extra)) + "\n")
     with open(os.path.join(args.out, "all_nos"), "w") as f:
-        f.write("\n".join(sorted(list(nos.values()) + extra)) + "\n")
+        f.write("\n".join(sorted(list(nos.values()) + extra + decided)) + "\n")
 
 
 def cmd_pages(args):
@@ -225,6 +252,7 @@ def cmd_pages(args):
     expect_true("the 24 h rate is shown as a percent", ("%.1f%%" % (ans_rate * 100)) in text,
                 ans_rate)
     no_outside("dashboard", text, page)
+    check_followup("dashboard zh", page, answer, text, "有效投诉率", "平均分")
 
     status, _, text_en = get(base + "/?lang=en&days=30")
     expect("GET /?lang=en status", 200, status)
@@ -232,6 +260,7 @@ def cmd_pages(args):
     page_en = parse(text_en)
     answer_en, _, _ = kpi_for(args.a, page_en)
     check_numbers("dashboard en", page_en, answer_en)
+    check_followup("dashboard en", page_en, answer_en, text_en, "valid complaints", "mean score")
     status, _, text7 = get(base + "/dashboard?days=7")
     page7 = parse(text7)
     expect("GET /dashboard?days=7: a 7-day range", 7 * 86400000,
@@ -295,13 +324,27 @@ def cmd_pages(args):
                   "reviewed", "reopened", "escalated", "major", "breached_resolution",
                   "satisfied", "not_satisfied", "outcome_explanation", "outcome_error_corrected",
                   "outcome_refund", "outcome_compensation", "outcome_apology",
-                  "outcome_process_change"}
+                  "outcome_process_change",
+                  # issue 16 follow-up (analytics2)
+                  "outcome_goodwill", "determined_valid", "determined_invalid", "score_1",
+                  "score_2", "score_3", "score_4", "score_5"}
     want_hidden = {k for k in count_keys if 0 < bk[k] < 5}
     expect("bulletin: the counts below 5 are hidden (and only those)", sorted(want_hidden),
            sorted(hidden & count_keys))
     expect_true("bulletin: hidden counts shown as <5", "&lt;5" in text)
-    expect_true("bulletin: satisfaction over 2 cases is not shown",
-                "satisfaction_rate" in hidden, sorted(hidden))
+    expect_true("bulletin: section 9, valid complaints (有效投诉认定), and the survey scores",
+                "九、有效投诉认定" in text and 'id="scores"' in text and 'id="valid"' in text
+                and "善意补偿/额外服务" in text, text[-1500:])
+    expect_true("bulletin: the mean score over fewer than 5 answers is not shown",
+                [a for a, _ in bul.marked("data-figure")
+                 if a["data-figure"] == "score_mean" and a.get("data-hidden") == "1"])
+    # issue 16 follow-up (analytics2): the three decided cases' answers make
+    # the satisfaction base 5 (shown); valid_rate over 2 determinations is not
+    sbase = bk["satisfied"] + bk["not_satisfied"]
+    expect("bulletin: satisfaction over %d cases shown (hidden below 5)" % sbase,
+           sbase < 5, "satisfaction_rate" in hidden)
+    expect_true("bulletin: valid_rate over 2 determinations is not shown",
+                "valid_rate" in hidden, sorted(hidden))
     for dim in ("business_line", "cause", "channel"):
         by = E.query(args.a, {"op": "kpi", "from": bfrm, "to": bto, "by": dim})
         counts = sorted(((g["kpi"]["received"], g["key"]) for g in by["groups"]),

@@ -12,6 +12,9 @@
 #      complaintctl kpi/series/report print the same figures for people
 #      (--json: the answer itself), small cells hidden, bad arguments exit 2
 #      (analytics_e2e.py cli)
+#      every outcome of a decision, the valid-complaint determination and
+#      the survey's scores: three cases more, the kpi, facts, rollups,
+#      complaintctl kpi/report (analytics_outcomes.py; issue 16 follow-up)
 #   2. kill -9 mid-stream: 300 more complaints from a load driver while A
 #      consumes in batches of 20; A gets SIGKILL halfway (B takes the
 #      consumer's lock), then is started again; every figure is kept
@@ -45,6 +48,11 @@ $PYA scenario --ctl "$BIN/complaintctl" --tokens "$TEST_DIR/staff/tokens.plain" 
 # ... and complaintctl kpi, series, report over it
 $PYA cli --ctl "$BIN/complaintctl" --out "$TEST_DIR/out" --a "$A_EP" \
     || fail "analytics_e2e.py cli did not finish"
+# issue 16 follow-up (analytics2): every outcome, valid complaints, survey
+# scores (three more cases; the --rebuild of 3 replays them too)
+$PY "$ROOT/tests/integration/analytics_outcomes.py" --ctl "$BIN/complaintctl" \
+    --tokens "$TEST_DIR/staff/tokens.plain" --out "$TEST_DIR/out" --a "$A_EP" --b "$B_EP" \
+    || fail "analytics_outcomes.py did not finish"
 
 # 2. SIGKILL of the consumer mid-stream
 before=$(psql_value "select last_seq from analytics_cursor")

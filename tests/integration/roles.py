@@ -88,7 +88,9 @@ MUST_WRITE = {
 MUST_NOT_READ = {
     "analytics": ["event_log", "complaint", "notification", "staff"],
     "intake": ["notification", "customer_optout", "staff_inbox", "notify_gateway",
-               "sla_clock", "sla_firing", "sla_extension_rule"],
+               "sla_clock", "sla_firing", "sla_extension_rule",
+               "analytics_hotspot"],    # issue 16 follow-up: analytics_hotspot_get (053)
+    "watchdog": ["analytics_hotspot"],  # issue 16 follow-up: analytics_hotspot_overdue (053)
     "bus": ["complaint", "notification"],
     "ctl": ["complaint.customer_sealed", "complaint.customer_phone_hash",
             "complaint.customer_email_hash", "complaint.query_code_hash",
@@ -376,6 +378,13 @@ def check_behaviour(rels, owners):
                 st = write_statement("UPDATE", t, col)
                 statements.append(st)
                 expect_of[st] = want
+        # issue 16 follow-up (analytics2): analytics' hot spot functions,
+        # each executable by the one service that asks it (053)
+        for fn, who in (("analytics_hotspot_get ('x')", "intake"),
+                        ("analytics_hotspot_overdue (0)", "watchdog")):
+            st = "SELECT count(*) FROM %s" % fn
+            statements.append(st)
+            expect_of[st] = "allowed" if s == who else "denied"
         for item in MUST_NOT_READ.get(s, []):
             t, _, col = item.partition(".")
             st = "SELECT %s FROM %s WHERE false" % (col or "1", t)

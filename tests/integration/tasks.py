@@ -286,6 +286,24 @@ def step_e():
                  "--due", "10wd", "--text", "x")
     expect("e: an unknown hot spot (exit 1, invalid_field hotspot)", (1, True),
            (rc, "error invalid_field field=hotspot" in LAST_ERR[0]))
+    # issue 16 follow-up (analytics2): the key is analytics' one derived
+    # column (053), read by intake through analytics_hotspot_get; a
+    # customer's hot spot has none
+    expect("e: analytics derives the key intake matches", HOTSPOT,
+           sql("select hotspot_key from analytics_hotspot where rule = 'outlet_cause'"
+               " and branch = 'outlet_bj_haidian'"))
+    sql("set role complaints_analytics;"
+        " insert into analytics_hotspot (rule, kind, customer, open, opened_at, count,"
+        "   span, judged_at) values ('repeat_customer', 'repeat_customer',"
+        "   '0123456789abcdef0123456789abcdef', true, app_now (), 3, '90d', app_now ());"
+        " reset role")
+    expect("e: a customer's hot spot has no key", "t",
+           sql("select hotspot_key is null from analytics_hotspot"
+               " where rule = 'repeat_customer'"))
+    rc, _ = rect(OFFICE, "open", "--hotspot", "repeat_customer///", "--due", "10wd",
+                 "--text", "x")
+    expect("e: no item from a customer's hot spot (exit 1, invalid_field hotspot)", (1, True),
+           (rc, "error invalid_field field=hotspot" in LAST_ERR[0]))
     rc, _ = rect(OFFICE, "open", "--hotspot", HOTSPOT, "--due", "soon", "--text", "x")
     expect("e: a bad due (exit 1, invalid_field due)", (1, True),
            (rc, "field=due" in LAST_ERR[0]))
