@@ -88,11 +88,15 @@ static const char *s_insert_sql =
     "        string_agg (content, ''::bytea ORDER BY part_offset)"
     "   FROM evidence_part WHERE complaint_id = $1 AND source = $2";
 
+/* A refused row: no bytes. ON CONFLICT: the sweep's item may meet the same
+ * bytes under the same name already on the case (evidence_once); a part's
+ * refusal never does (its read checked under the same lock). */
 static const char *s_refused_sql =
     "INSERT INTO evidence (complaint_id, seq, kind, name, media_type, size, sha256, uploader,"
     "  uploader_role, source, stored_at, refused)"
-    " VALUES ($1, $4, 'email_attachment', $5, $6, $7, $3, $8, '" S_ROLE "', $2, app_now (),"
-    "         $9)";
+    " VALUES ($1, $2, 'email_attachment', $3, $4, $5, decode ($6, 'hex'), $7, '" S_ROLE "', $8,"
+    "         app_now (), $9)"
+    " ON CONFLICT DO NOTHING";
 
 static const char *s_drop_sql =
     "DELETE FROM evidence_part WHERE complaint_id = $1 AND source = $2";
@@ -104,10 +108,10 @@ static const char *s_update_sql =
 static const char *s_audit_sql =
     "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before,"
     "  state_after, version_after, at, details)"
-    " VALUES ($1, $2, '" S_ROLE "', 'evidence', $3, $3, $4, app_now (), jsonb_strip_nulls ("
-    "  jsonb_build_object ('seq', $5::integer, 'kind', 'email_attachment', 'name', $6::text,"
-    "  'media_type', $7::text, 'size', $8::bigint, 'sha256', $9::text, 'source', $10::text,"
-    "  'refused', $11::text)))";
+    " VALUES ($1, $2, $3, 'evidence', $4, $4, $5, app_now (), jsonb_strip_nulls ("
+    "  jsonb_build_object ('seq', $6::integer, 'kind', 'email_attachment', 'name', $7::text,"
+    "  'media_type', $8::text, 'size', $9::bigint, 'sha256', $10::text, 'source', $11::text,"
+    "  'refused', $12::text)))";
 
 static PGresult *
 s_exec (s_part_t *self, const char *step, const char *sql, int n, const char *const *values,
@@ -191,58 +195,136 @@ s_read (void *arg)
     return 0;
 }
 
-/* The row (kept or refused), the parts gone, the version, audit, event. */
 static int
-s_keep (s_part_t *self, bool kept)
+s_drop_parts (pg_session_t *pg, const case_evidence_item_t *item, proto_error_t *err)
 {
-    const evidence_add_t *e = self->add;
+    const char *parts [] = { item->case_id, item->source };
+    int lengths [] = { 0, item->source_len };
+    int formats [] = { 0, 1 };
+    PGresult *res = case_action_exec (pg, item->kind, item->complaint_no, "drop_parts",
+                                      s_drop_sql, 2, parts, lengths, formats, err);
+    PQclear (res);
+    return res ? 0 : -1;
+}
+
+int
+case_evidence_item_done (pg_session_t *pg, const case_evidence_item_t *item, bool kept,
+                         int64_t *new_version, proto_error_t *err)
+{
+    if (s_drop_parts (pg, item, err))
+        return -1;
+    const char *id [] = { item->case_id };
+    if (case_action_update (pg, item->kind, item->complaint_no, s_update_sql, 1, id,
+                            item->version, new_version, err))
+        return -1;
     char seq [24], size [24], version [24];
-    snprintf (seq, sizeof seq, "%lld", (long long) self->seq);
-    snprintf (size, sizeof size, "%lld", (long long) e->size);
-    const char *row [] = {
-        self->id, e->source.ptr, (const char *) self->sha, seq, e->name.ptr, e->media_type,
-        size, self->actor, self->refused
-    };
-    int lengths [9] = { [1] = (int) e->source.len, [2] = sizeof self->sha,
-                        [4] = (int) e->name.len };
-    int formats [9] = { [1] = 1, [2] = 1, [4] = 1 };
-    PGresult *res = s_exec (self, kept ? "insert" : "refused", kept ? s_insert_sql
-                            : s_refused_sql, kept ? 8 : 9, row, lengths, formats);
-    if (!res)
-        return -1;
-    PQclear (res);
-    res = s_exec (self, "drop_parts", s_drop_sql, 2, row, lengths, formats);
-    if (!res)
-        return -1;
-    PQclear (res);
-    const char *id [] = { self->id };
-    if (case_action_update (self->pg, "evidence", e->complaint_no, s_update_sql, 1, id,
-                            self->version, &self->new_version, &self->err))
-        return -1;
-    snprintf (version, sizeof version, "%lld", (long long) self->new_version);
+    snprintf (seq, sizeof seq, "%lld", (long long) item->seq);
+    snprintf (size, sizeof size, "%lld", (long long) item->size);
+    snprintf (version, sizeof version, "%lld", (long long) *new_version);
     const char *audit [] = {
-        self->id, self->actor, lifecycle_state_name (self->state), version, seq, e->name.ptr,
-        e->media_type, size, e->sha256, e->source.ptr, kept ? NULL : self->refused
+        item->case_id, item->actor, item->actor_role, lifecycle_state_name (item->state),
+        version, seq, item->name, item->media_type, size, item->sha256_hex, item->source,
+        kept ? NULL : item->refused
     };
-    int alengths [11] = { [5] = (int) e->name.len, [9] = (int) e->source.len };
-    int aformats [11] = { [5] = 1, [9] = 1 };
-    res = s_exec (self, "audit", s_audit_sql, 11, audit, alengths, aformats);
+    int alengths [12] = { [6] = item->name_len, [10] = item->source_len };
+    int aformats [12] = { [6] = 1, [10] = 1 };
+    PGresult *res = case_action_exec (pg, item->kind, item->complaint_no, "audit",
+                                      s_audit_sql, 12, audit, alengths, aformats, err);
     if (!res)
         return -1;
     PQclear (res);
     msgpack_sbuffer data;
     msgpack_sbuffer_init (&data);
-    events_evidence_t ev = { self->seq, e->kind, e->media_type, kept ? e->size : 0,
-                             self->actor, S_ROLE, self->new_version };
+    events_evidence_t ev = { item->seq, "email_attachment", item->media_type,
+                             kept ? item->size : 0, item->actor, item->actor_role,
+                             *new_version };
     if (kept)
         events_complaint_evidence_added (&data, &ev);
     else
-        events_complaint_evidence_refused (&data, &ev, self->refused_code);
-    int rc = case_action_outbox (self->pg, "evidence", kept ? "complaint.evidence_added"
-                                 : "complaint.evidence_refused", e->complaint_no, &data,
-                                 &self->err);
+        events_complaint_evidence_refused (&data, &ev, item->refused_code);
+    int rc = case_action_outbox (pg, item->kind, kept ? "complaint.evidence_added"
+                                 : "complaint.evidence_refused", item->complaint_no, &data,
+                                 err);
     msgpack_sbuffer_destroy (&data);
     return rc;
+}
+
+int
+case_evidence_item_refuse (pg_session_t *pg, const case_evidence_item_t *item, bool *written,
+                           int64_t *new_version, proto_error_t *err)
+{
+    assert (item->refused_code && item->refused);
+    char seq [24], size [24];
+    snprintf (seq, sizeof seq, "%lld", (long long) item->seq);
+    snprintf (size, sizeof size, "%lld", (long long) item->size);
+    const char *row [] = { item->case_id, seq, item->name, item->media_type, size,
+                           item->sha256_hex, item->uploader, item->source, item->refused };
+    int lengths [9] = { [2] = item->name_len, [7] = item->source_len };
+    int formats [9] = { [2] = 1, [7] = 1 };
+    PGresult *res = case_action_exec (pg, item->kind, item->complaint_no, "refused",
+                                      s_refused_sql, 9, row, lengths, formats, err);
+    if (!res)
+        return -1;
+    *written = strcmp (PQcmdTuples (res), "1") == 0;
+    PQclear (res);
+    if (!*written) {                /* the same item is on the case already: the parts go */
+        *new_version = item->version;
+        return s_drop_parts (pg, item, err);
+    }
+    return case_evidence_item_done (pg, item, false, new_version, err);
+}
+
+/* This part's item as case_evidence_item's functions take it. */
+static case_evidence_item_t
+s_item (const s_part_t *self)
+{
+    const evidence_add_t *e = self->add;
+    return (case_evidence_item_t) {
+        .kind = "evidence", .case_id = self->id, .complaint_no = e->complaint_no,
+        .state = self->state, .version = self->version, .seq = self->seq, .size = e->size,
+        .source = e->source.ptr, .source_len = (int) e->source.len,
+        .name = e->name.ptr, .name_len = (int) e->name.len,
+        .media_type = e->media_type, .sha256_hex = e->sha256, .uploader = self->actor,
+        .actor = self->actor, .actor_role = S_ROLE,
+        .refused_code = self->refused_code, .refused = self->refused,
+    };
+}
+
+/* The item refused: its row, the rest as every refusal. */
+static int
+s_refused (s_part_t *self)
+{
+    case_evidence_item_t item = s_item (self);
+    bool written;
+    if (case_evidence_item_refuse (self->pg, &item, &written, &self->new_version, &self->err))
+        return -1;
+    if (!written) {                 /* cannot be: the read checked under the lock */
+        proto_error_set (&self->err, PROTO_E_INTERNAL, "source",
+                         "the refused item is on the case already");
+        return -1;
+    }
+    return 0;
+}
+
+/* The item whole: the joined bytes kept, the rest as every item. */
+static int
+s_kept (s_part_t *self)
+{
+    const evidence_add_t *e = self->add;
+    char seq [24], size [24];
+    snprintf (seq, sizeof seq, "%lld", (long long) self->seq);
+    snprintf (size, sizeof size, "%lld", (long long) e->size);
+    const char *row [] = { self->id, e->source.ptr, (const char *) self->sha, seq, e->name.ptr,
+                           e->media_type, size, self->actor };
+    int lengths [8] = { [1] = (int) e->source.len, [2] = sizeof self->sha,
+                        [4] = (int) e->name.len };
+    int formats [8] = { [1] = 1, [2] = 1, [4] = 1 };
+    PGresult *res = s_exec (self, "insert", s_insert_sql, 8, row, lengths, formats);
+    if (!res)
+        return -1;
+    PQclear (res);
+    case_evidence_item_t item = s_item (self);
+    return case_evidence_item_done (self->pg, &item, true, &self->new_version, &self->err);
 }
 
 static int
@@ -251,7 +333,7 @@ s_write (void *arg)
     s_part_t *self = arg;
     const evidence_add_t *e = self->add;
     if (self->refused_code)
-        return s_keep (self, false);
+        return s_refused (self);
     char offset [24], size [24];
     snprintf (offset, sizeof offset, "%lld", (long long) e->offset);
     snprintf (size, sizeof size, "%lld", (long long) e->size);
@@ -286,10 +368,10 @@ s_write (void *arg)
         s_refuse (self, "hash_mismatch", "the parts joined to %lld bytes whose SHA-256 is not"
                   " the declared %s", length, e->sha256);
         self->received = 0;
-        return s_keep (self, false);
+        return s_refused (self);
     }
     self->complete = true;
-    return s_keep (self, true);
+    return s_kept (self);
 }
 
 int

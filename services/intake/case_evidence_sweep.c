@@ -15,7 +15,7 @@
 #include "case_evidence_sweep.h"
 #include "case_action.h"
 #include "case_evidence.h"
-#include "events.h"
+#include "case_evidence_part.h"
 #include "lifecycle.h"
 #include "log.h"
 
@@ -52,30 +52,6 @@ static const char *s_item_sql =
     "       coalesce (max (uploader), '-')"
     "  FROM evidence_part WHERE complaint_id = $1 AND source = $2"
     " HAVING max (received_at) < app_now () - $3::int * interval '1 hour'";
-
-/* ON CONFLICT: the same bytes under the same name already on the case
- * (evidence_once) — the parts go, no second row. */
-static const char *s_refused_sql =
-    "INSERT INTO evidence (complaint_id, seq, kind, name, media_type, size, sha256, uploader,"
-    "  uploader_role, source, stored_at, refused)"
-    " VALUES ($1, $3, 'email_attachment', $4, $5, $6, decode ($7, 'hex'), $8, 'adapter', $2,"
-    "         app_now (), $9)"
-    " ON CONFLICT DO NOTHING";
-
-static const char *s_drop_sql =
-    "DELETE FROM evidence_part WHERE complaint_id = $1 AND source = $2";
-
-static const char *s_update_sql =
-    "UPDATE complaint SET version = version + 1, updated_at = now ()"
-    " WHERE id = $1 RETURNING version";
-
-static const char *s_audit_sql =
-    "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before,"
-    "  state_after, version_after, at, details)"
-    " VALUES ($1, '" S_ACTOR "', '" S_ROLE "', 'evidence', $2, $2, $3, app_now (),"
-    "  jsonb_build_object ('seq', $4::integer, 'kind', 'email_attachment', 'name', $5::text,"
-    "  'media_type', $6::text, 'size', $7::bigint, 'sha256', $8::text, 'source', $9::text,"
-    "  'refused', $10::text))";
 
 typedef struct {
     pg_session_t *pg;
@@ -146,49 +122,25 @@ s_read (void *arg)
     return 0;
 }
 
+/* The refused row and the rest as every refused attachment's
+ * (case_evidence_part.c); the same item on the case already: only the
+ * parts go. */
 static int
 s_write (void *arg)
 {
     s_sweep_t *self = arg;
-    char seq [24], size [24], version [24];
-    snprintf (seq, sizeof seq, "%lld", self->seq);
-    snprintf (size, sizeof size, "%lld", self->size);
-    const char *row [] = { self->id, self->source, seq, self->name, self->media_type, size,
-                           self->sha_hex, self->uploader, self->refused };
-    PGresult *res = s_exec (self, "refused", s_refused_sql, 9, row);
-    if (!res)
-        return -1;
-    bool written = strcmp (PQcmdTuples (res), "1") == 0;
-    PQclear (res);
-    res = s_exec (self, "drop_parts", s_drop_sql, 2, row);
-    if (!res)
-        return -1;
-    PQclear (res);
-    if (!written) {                 /* the same item is on the case already */
-        self->new_version = self->version;
-        return 0;
-    }
-    const char *id [] = { self->id };
-    if (case_action_update (self->pg, S_KIND, self->complaint_no, s_update_sql, 1, id,
-                            self->version, &self->new_version, &self->err))
-        return -1;
-    snprintf (version, sizeof version, "%lld", (long long) self->new_version);
-    const char *audit [] = { self->id, lifecycle_state_name (self->state), version, seq,
-                             self->name, self->media_type, size, self->sha_hex, self->source,
-                             self->refused };
-    res = s_exec (self, "audit", s_audit_sql, 10, audit);
-    if (!res)
-        return -1;
-    PQclear (res);
-    msgpack_sbuffer data;
-    msgpack_sbuffer_init (&data);
-    events_evidence_t ev = { self->seq, "email_attachment", self->media_type, 0, S_ACTOR, S_ROLE,
-                             self->new_version };
-    events_complaint_evidence_refused (&data, &ev, "incomplete");
-    int rc = case_action_outbox (self->pg, S_KIND, "complaint.evidence_refused",
-                                 self->complaint_no, &data, &self->err);
-    msgpack_sbuffer_destroy (&data);
-    return rc;
+    case_evidence_item_t item = {
+        .kind = S_KIND, .case_id = self->id, .complaint_no = self->complaint_no,
+        .state = self->state, .version = self->version, .seq = self->seq, .size = self->size,
+        .source = self->source, .source_len = (int) strlen (self->source),
+        .name = self->name, .name_len = (int) strlen (self->name),
+        .media_type = self->media_type, .sha256_hex = self->sha_hex,
+        .uploader = self->uploader, .actor = S_ACTOR, .actor_role = S_ROLE,
+        .refused_code = "incomplete", .refused = self->refused,
+    };
+    bool written;
+    return case_evidence_item_refuse (self->pg, &item, &written, &self->new_version,
+                                      &self->err);
 }
 
 int
