@@ -16,15 +16,17 @@
 
 static const char *const s_keys [] = { "kind", "amount", "text", NULL };
 
-/*  The words the customer reads for each kind (the resolution message).
- *  Why here and not in the notifier: complaintctl show prints them too, and
- *  the kinds are the lifecycle's. */
+/*  The words for each kind, read by the customer (the resolution message)
+ *  and by staff (the proposer's notice, complaintctl show): so they name
+ *  the outcome without addressing anyone ("致歉", not "向您致歉", which
+ *  the proposer's notice made an apology to the handler). Why here and not
+ *  in the notifier: the kinds are the lifecycle's. */
 static const char *s_words [][3] = {
-    { "explanation", "向您说明情况", "an explanation of what happened" },
+    { "explanation", "说明情况", "an explanation of what happened" },
     { "error_corrected", "更正差错", "the error corrected" },
     { "refund", "退还款项", "a refund" },
     { "compensation", "给予补偿", "compensation" },
-    { "apology", "向您致歉", "an apology" },
+    { "apology", "致歉", "an apology" },
     { "process_change", "改进相关流程", "a change to how we work" },
     { "goodwill", "提供额外服务或善意补偿", "a goodwill gesture or extra service" },
 };

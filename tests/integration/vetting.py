@@ -178,7 +178,7 @@ def step_plain():
     got = mails(no, "待审核")
     expect_true("plain: every complaint-office officer, and only they, are asked (3 e-mails)"
                 " with the proposed outcomes", len(got) == 3 and
-                all("退还款项 300.00 元；向您致歉" in b for _, b in got), repr(got)[:400])
+                all("退还款项 300.00 元；致歉" in b for _, b in got), repr(got)[:400])
     refused("plain: a handler may not approve", 1, "forbidden", h, no, "approve")
     refused("plain: a supervisor may not vet (policy: complaint_office)", 1, "forbidden", sv, no,
             "approve")
@@ -231,7 +231,7 @@ def step_plain():
                 "审核通过" in s and "退还款项 300.00 元" in b and "系我行差错" in b, s + b)
     s, b = one_mail("plain: the customer's decision", no, "处理完毕")
     expect_true("plain: the outcomes in words, with the amount",
-                "退还款项 300.00 元；向您致歉；提供额外服务或善意补偿" in b, b)
+                "退还款项 300.00 元；致歉；提供额外服务或善意补偿" in b, b)
     expect_true("plain: the reasons as customer_text says", "系我行差错" in b, b)
     expect_true("plain: the routes: review within the window, the bank's line, mediation, "
                 "arbitration, the regulator",
