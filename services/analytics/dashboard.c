@@ -942,7 +942,7 @@ s_scores (s_page_t *p, const json_t *kpi)
     long long answers = 0, sum = 0;
     fprintf (out, "<h3>%s</h3>\n<table id=\"scores\">", s_t (p, T_SCORES));
     for (int score = 1; score <= 5; score++) {
-        char key [16];
+        char key [24];          /* room for any int: -O1 cannot see score <= 5 */
         snprintf (key, sizeof key, "score_%d", score);
         long long n = s_int (kpi, key);
         answers += n;

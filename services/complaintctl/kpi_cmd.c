@@ -91,7 +91,7 @@ s_print_whole (const json_t *reply)
     long long answers = 0, sum = 0;
     printf ("  survey scores:");
     for (int score = 1; score <= 5; score++) {
-        char key [16];
+        char key [24];
         snprintf (key, sizeof key, "score_%d", score);
         answers += s_count (kpi, key);
         sum += s_count (kpi, key) * score;
