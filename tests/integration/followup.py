@@ -179,7 +179,9 @@ def step_survey_and_close():
     expect("survey: one event, score 2, channel callback",
            [(2, "callback")], [(e["data"].get("score"), e["data"].get("channel"))
                                for _, _, e in ev])
-    ev = checks.events("complaint_no = :'no' and type = 'complaint.callback_attempted'", no=no)
+    ev = checks.wait_events("callback reached: complaint.callback_attempted on the stream",
+                            "complaint_no = :'no' and type = 'complaint.callback_attempted'", 1,
+                            no=no)
     expect("callback reached: satisfied false, score 2",
            [("reached", False, 2)],
            [(e["data"].get("result"), e["data"].get("satisfied"), e["data"].get("score"))
