@@ -160,9 +160,10 @@ def reply(no):
                   [tuple(r[:5]) for r in rows])
     checks.expect("state still investigating", "investigating", case(no)[0])
     checks.expect("one complaint.noted event by the adapter", 1,
-                  len([e for e in checks.wait_events("the adapter's complaint.noted on the stream",
-                                                     "type = 'complaint.noted'"
-                                                     " and complaint_no = :'no'", 1, no=no)
+                  len([e for e in checks.wait_events(
+                       "the adapter's complaint.noted on the stream",
+                       "type = 'complaint.noted' and complaint_no = :'no'", 1,
+                       match=lambda ev: ev.get("data", {}).get("actor") == "mail", no=no)
                        if e[2].get("data", {}).get("actor") == "mail"]))
 
     # 4. A stranger writes "编号 N": refused, quarantined, nothing on the case.
