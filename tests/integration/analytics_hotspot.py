@@ -311,6 +311,7 @@ def step_removed():
                     "select (select judged_at from analytics_hotspot where rule = '%s')"
                     " > (select cleared_at from analytics_hotspot where rule = '%s')"
                     % (REPEAT_RULE, RULE), 30)
+    checks.wait_sql("the outbox is empty", "select count(*) = 0 from outbox", 20)
     expect("still one cleared event of the removed rule", 1,
            len([ev for ev in rule_events("analytics.hotspot_cleared", RULE)
                 if ev.get("data", {}).get("reason") == "rule_removed"]))
@@ -322,6 +323,10 @@ def step_changed():
     checks.wait_sql("the repeat customer's hot spot cleared and the renamed rule's opened",
                     "select count(*) = 1 from analytics_hotspot where rule = '%s'"
                     " and kind = 'outlet' and open" % REPEAT_RULE, 30)
+    # The rows and their events commit together; the bus publishes a moment
+    # later: the events are read once the outbox is empty.
+    checks.wait_sql("the outbox is empty (the bus has every event)",
+                    "select count(*) = 0 from outbox", 20)
     changed = [ev["data"] for ev in rule_events("analytics.hotspot_cleared", REPEAT_RULE)]
     expect("one cleared event of the changed rule, reason rule_changed, the customer's key",
            [("rule_changed", "repeat_customer", None, 3)],
@@ -337,6 +342,7 @@ def step_changed():
                     "  and kind = 'outlet') > (select cleared_at from analytics_hotspot"
                     "  where rule = '%s' and kind = 'repeat_customer')"
                     % (REPEAT_RULE, REPEAT_RULE), 30)
+    checks.wait_sql("the outbox is empty", "select count(*) = 0 from outbox", 20)
     expect("still one cleared event of the changed rule", 1,
            len(rule_events("analytics.hotspot_cleared", REPEAT_RULE)))
 

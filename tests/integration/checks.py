@@ -21,7 +21,7 @@ Every checker (act_protocol.py, bad_input.py, e2e_import.py, invariants.py,
 
 Also here: step_main (the main() of a checker called once per step of a
 shell scenario), run and jsonl (a client's output), log_lines (a service log),
-events and leaking_events (the event log decoded; invariant 8), and
+events, wait_events and leaking_events (the event log decoded; invariant 8), and
 mark_save / mark_load (a baseline one run of a checker keeps for a later
 run: the checkers called at each step of a shell scenario).
 
@@ -283,6 +283,20 @@ def events(where="true", **params):
                         + where + " order by seq", **params):
         out.append((int(row[0]), row[1], msgpack.unpackb(bytes.fromhex(row[2]), raw=False)))
     return out
+
+
+def wait_events(desc, where, n=1, timeout=20, match=None, **params):
+    """The events WHERE says (events()), after waiting until at least n
+    of them (those match(event map) accepts, when given) are on the event
+    log: a commit puts its event in the outbox and the bus publishes it a
+    moment later, so an event read right after the answer that committed
+    it may not be there yet. The wait is a check (desc, with its
+    deadline); what the events hold is the caller's to check."""
+    def enough():
+        return len([ev for _, _, ev in events(where, **params)
+                    if match is None or match(ev)]) >= n
+    wait_for(desc, enough, timeout, 0.2)
+    return events(where, **params)
 
 
 def strings(value):

@@ -232,9 +232,10 @@ def sub_events(sock, ms):
         n += 1
 
 
-def sub_drain(sock):
-    """Drop what is already queued on sock."""
-    while sock.poll(0):
+def sub_quiet(sock, ms):
+    """Drop what is queued on sock, and what still arrives, until nothing
+    has come for ms (what was in flight when the bus cut)."""
+    while sock.poll(ms):
         sock.recv_multipart()
 
 
@@ -259,6 +260,8 @@ def step_revoke_reader():
                     r is not None and code_field(r)[0] != "unauthenticated", repr(r))
     for key, sock in subs.items():
         expect_true("%s's SUB receives before revocation" % key, sub_events(sock, 2500) > 0)
+    bus_log = os.path.join(os.environ.get("TEST_DIR", "."), "bus.log")
+    cuts = len(checks.log_lines(bus_log, r"event=pub_cut "))
     rc, out, err = checks.run([ARGS.ctl, "keys", "revoke", "analyst-2", "--keys", ARGS.keys])
     expect("complaintctl keys revoke analyst-2: exit status", 0, rc)
     # The servers look at the allow list at most once a second.
@@ -270,12 +273,15 @@ def step_revoke_reader():
         expect_true("the %s refusal says the key was revoked" % what,
                     "revoked" in ((r or {}).get("error") or {}).get("message", ""), repr(r))
         client.close()
-    # The bus cuts at its next heartbeat after it sees the list change:
+    # The bus cuts at its next heartbeat after it sees the list change (it
+    # logs pub_cut): wait for that, not for a fixed time (a busy machine
+    # may cut later, and what it sent before would then count as after),
     # drop what was queued before the cut, then the revoked SUB hears
     # nothing while the other hears again (it reconnected through zauth).
-    time.sleep(1.5)
+    checks.wait_for("the bus cut its PUB subscriptions (pub_cut logged)",
+                    lambda: len(checks.log_lines(bus_log, r"event=pub_cut ")) > cuts, 15)
     for sock in subs.values():
-        sub_drain(sock)
+        sub_quiet(sock, 500)
     expect("analyst-2's SUB after the cut: messages in 3.5 s", 0,
            sub_events(subs["analyst-2"], 3500))
     expect_true("analyst-1's SUB after the cut: receives again",

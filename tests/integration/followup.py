@@ -118,9 +118,13 @@ def step_callback_and_period():
     # the period ends: the store's clock one hour past the callback deadline
     shift_to("k.due_at + interval '1 hour'", no)
     closed_by_watchdog("period", no)
-    refs = sum(len(checks.log_lines(os.path.join(LOGS[0], w + ".log"), "callback_closed"))
-               for w in ("wd-a", "wd-b"))
-    expect("period: one watchdog log line callback_closed in all", 1, refs)
+    # The watchdog logs after intake's answer, which the store and the
+    # stream may show first: wait for the line, then count them all.
+    def refs():
+        return sum(len(checks.log_lines(os.path.join(LOGS[0], w + ".log"), "callback_closed"))
+                   for w in ("wd-a", "wd-b"))
+    checks.wait_until(refs, 10)
+    expect("period: one watchdog log line callback_closed in all", 1, refs())
     return no
 
 
@@ -175,7 +179,9 @@ def step_survey_and_close():
     expect("survey: one event, score 2, channel callback",
            [(2, "callback")], [(e["data"].get("score"), e["data"].get("channel"))
                                for _, _, e in ev])
-    ev = checks.events("complaint_no = :'no' and type = 'complaint.callback_attempted'", no=no)
+    ev = checks.wait_events("callback reached: complaint.callback_attempted on the stream",
+                            "complaint_no = :'no' and type = 'complaint.callback_attempted'", 1,
+                            no=no)
     expect("callback reached: satisfied false, score 2",
            [("reached", False, 2)],
            [(e["data"].get("result"), e["data"].get("satisfied"), e["data"].get("score"))

@@ -100,9 +100,11 @@ def main():
     expect("still two audit rows (accept, resolve)", 2,
            sql_int("select count(*) from case_action a join complaint c on c.id = a.complaint_id"
                    " where c.complaint_no = :'no'", no=no))
-    expect("still three events", 3, sql_int("select count(*) from outbox where complaint_no = :'no'"
-                                            , no=no)
-           + sql_int("select count(*) from event_log where complaint_no = :'no'", no=no))
+    # One statement, one snapshot: read apart, an event the bus moved from
+    # the outbox to the log in between was counted twice (or not at all).
+    expect("still three events", 3,
+           sql_int("select (select count(*) from outbox where complaint_no = :'no')"
+                   " + (select count(*) from event_log where complaint_no = :'no')", no=no))
 
     note("--- refusals: nothing written")
     before = sql_int("select count(*) from complaint")

@@ -196,6 +196,11 @@ def corpus():
                   len(glob.glob(os.path.join(A.maildir, "cur", "*:2,S"))))
     checks.wait_for("the spool's new/ drained",
                     lambda: not os.listdir(os.path.join(A.dir, "spool", "new")), 30)
+    # The sender counts an answer just after it moves the entry out of
+    # new/: wait for the count, never read it once.
+    checks.wait_for("complaints_spool_submitted_total accepted >= %d" % len(refs),
+                    lambda: (metric(metrics(), "complaints_spool_submitted_total",
+                                    '{result="accepted"}') or 0) >= len(refs), 10)
     text = metrics()
     checks.expect_ge("complaints_spool_submitted_total accepted", len(refs),
                      metric(text, "complaints_spool_submitted_total", '{result="accepted"}') or 0)

@@ -182,7 +182,9 @@ def check(no):
     checks.expect_true("show lists both items by name", "evidence (2 items)" in out
                        and PDF_NAME in out and BIG_NAME in out, out[-600:] + err[-200:])
     checks.expect("no parts left in evidence_part", 0, parts_left())
-    evs = checks.events("type = 'complaint.evidence_added' and complaint_no = :'no'", no=no)
+    evs = checks.wait_events("both complaint.evidence_added on the stream",
+                             "type = 'complaint.evidence_added' and complaint_no = :'no'", 2,
+                             no=no)
     checks.expect("two complaint.evidence_added events: kind, size, the adapter",
                   [("email_attachment", len(bill), "mail", "adapter"),
                    ("email_attachment", len(big), "mail", "adapter")],
@@ -281,7 +283,9 @@ def keys(no):
     rc, got, e = ctl_bytes("evidence", "get", no, str(n + 2))
     checks.expect_true("evidence get of a refused item: exit 1, not_found", rc == 1
                        and "not_found" in e, e)
-    evs = checks.events("type = 'complaint.evidence_refused' and complaint_no = :'no'", no=no)
+    evs = checks.wait_events("both complaint.evidence_refused on the stream",
+                             "type = 'complaint.evidence_refused' and complaint_no = :'no'", 2,
+                             no=no)
     checks.expect("complaint.evidence_refused: the reasons by code",
                   ["hash_mismatch", "item_too_large"],
                   sorted(e[2]["data"].get("reason") for e in evs))
@@ -573,7 +577,9 @@ def limited():
                               env=dict(os.environ, COMPLAINTS_TOKEN=tokens.get(handler, "")))
     checks.expect_true("show (as the case's handler): NOT KEPT with the adapter's reason",
                        "NOT KEPT: adapter_limit: the attachment is 153600 bytes" in out, out[-600:])
-    evs = checks.events("type = 'complaint.evidence_refused' and complaint_no = :'no'", no=no)
+    evs = checks.wait_events("complaint.evidence_refused on the stream",
+                             "type = 'complaint.evidence_refused' and complaint_no = :'no'", 1,
+                             no=no)
     checks.expect("complaint.evidence_refused: adapter_limit", ["adapter_limit"],
                   [e[2]["data"].get("reason") for e in evs])
     checks.wait_for("the adapter's spool drained", spool_drained, 20)

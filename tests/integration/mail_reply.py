@@ -124,7 +124,9 @@ def reply(no):
     checks.expect("complaintctl show as the handler: exit status", 0, rc)
     checks.expect_true("complaintctl show: the handler sees the customer's words", WORDS in out,
                        err.strip()[-200:])
-    evs = checks.events("type = 'complaint.customer_replied' and complaint_no = :'no'", no=no)
+    evs = checks.wait_events("complaint.customer_replied on the stream",
+                             "type = 'complaint.customer_replied' and complaint_no = :'no'", 1,
+                             no=no)
     checks.expect("one complaint.customer_replied event", 1, len(evs))
     data = evs[0][2].get("data", {}) if evs else {}
     checks.expect("the event: actor and role", ("mail", "adapter"),
@@ -158,8 +160,10 @@ def reply(no):
                   [tuple(r[:5]) for r in rows])
     checks.expect("state still investigating", "investigating", case(no)[0])
     checks.expect("one complaint.noted event by the adapter", 1,
-                  len([e for e in checks.events("type = 'complaint.noted' and complaint_no = :'no'",
-                                                no=no)
+                  len([e for e in checks.wait_events(
+                       "the adapter's complaint.noted on the stream",
+                       "type = 'complaint.noted' and complaint_no = :'no'", 1,
+                       match=lambda ev: ev.get("data", {}).get("actor") == "mail", no=no)
                        if e[2].get("data", {}).get("actor") == "mail"]))
 
     # 4. A stranger writes "编号 N": refused, quarantined, nothing on the case.
@@ -233,7 +237,11 @@ def closed(no):
     checks.expect_true("the words kept for the handler", rows and "请重新处理" in rows[0][3])
     checks.expect("state closed, version + 1", ("closed", version + 1),
                   (case(no)[0], int(case(no)[1])))
-    evs = checks.events("type = 'complaint.noted' and complaint_no = :'no'", no=no)
+    evs = checks.wait_events("the adapter's complaint.noted (state closed) on the stream",
+                             "type = 'complaint.noted' and complaint_no = :'no'", 1,
+                             match=lambda ev: (ev.get("data", {}).get("state") == "closed"
+                                               and ev.get("data", {}).get("actor") == "mail"),
+                             no=no)
     checks.expect_true("complaint.noted on the stream for the handler, state closed",
                        any(e[2].get("data", {}).get("state") == "closed"
                            and e[2].get("data", {}).get("actor") == "mail" for e in evs))

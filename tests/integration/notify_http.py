@@ -162,6 +162,10 @@ def step_c(a):
     note("c: gaps between attempts (ms): %s (back-off 100 ms, Retry-After 1 s)" % gaps)
     for g in gaps:
         expect_ge("c: Retry-After honoured (ms)", 950, g)
+    # the failures' events are on the log once the bus publishes them
+    checks.wait_until(lambda: sql_int("select count(*) from event_log where type ="
+                                      " 'notification.failed' and complaint_no = :'no'",
+                                      no=no) >= 2, 20)
     expect("c: attempts, two notification.failed events", "3|2",
            "%s|%s" % (row(no, "attempts"), sql_int(
                "select count(*) from event_log where type = 'notification.failed'"

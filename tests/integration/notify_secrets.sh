@@ -42,6 +42,7 @@ checker refuse "$BIN/notifier"
 
 # ------------------------------------------------------------------ loopback
 start_service smtpd "$BIN/smtp-sink" --port "$SMTP_PORT" --dir "$TEST_DIR/mail"
+wait_for "grep -q listening '$TEST_DIR/smtpd.log'" 15 || fail "smtpd did not start"
 start_service bus bus --name bus
 start_service intake intake --endpoint "$INTAKE_EP"
 wait_intake 20 || { fail "intake did not answer within 20 s"; exit 1; }
@@ -57,6 +58,9 @@ if [ -z "$REAL_IP" ]; then
 else
     start_service smtpd_real "$BIN/smtp-sink" --bind "$REAL_IP" --port "$REAL_PORT" \
         --dir "$TEST_DIR/mail_real"
+    # listening before the notifier's one attempt: a refused connection
+    # would fail the receipt for another reason than the missing TLS
+    wait_for "grep -q listening '$TEST_DIR/smtpd_real.log'" 15 || fail "smtpd_real did not start"
     notifier_start "smtp://$REAL_IP:$REAL_PORT" --max-attempts 1
     checker real-refused "$(submit r1)" "$(service_pid notifier)"
     kill_service notifier TERM >/dev/null

@@ -102,6 +102,10 @@ def step_issued():
                               "customer": {"name": "Token Test", "phone": "13900001111"}})
     no = (rep or {}).get("complaint_no")
     expect_true("a complaint submitted", no, repr(rep))
+    # The router assigns it meanwhile (a new version): an act that read the
+    # version before that is refused as a conflict, whatever its token.
+    checks.wait_sql("the router assigned %s" % no, "select state = 'assigned' from complaint"
+                    " where complaint_no = :'no'", 30, no=no)
     seeded = seeded_token(STAFF)
     wait_for("the router seeded %s's token into the store" % STAFF,
              lambda: sql("select count(*) from staff_token where token_sha256 ="

@@ -63,6 +63,14 @@ def step_doc():
            sorted(documented ^ SEEN))
 
 
+def published(no):
+    """Until nothing of NO waits in the outbox: every event committed before
+    the answers just read is on the event log, where the checks count them
+    (the bus publishes a moment after the commit)."""
+    wait_sql("every event of %s committed so far on the stream" % no,
+             "select count(*) = 0 from outbox where complaint_no = :'no'", 20, no=no)
+
+
 def resolved_case(ref, email):
     rc, out, err = ctl(NO_TOKEN, "submit", "--channel", "web", "--ref", ref, "--lang", "zh",
                        "--product", "信用卡", "--body", "信用卡年费被重复收取，要求退还。",
@@ -191,6 +199,7 @@ def step_form():
            (st, j.get("error", {}).get("code"), j.get("error", {}).get("field")))
     refused("the call-back may not score it again", 1, "invalid_transition", "li_na", no,
             "callback", "--reason", "reached", "--satisfied", "no", "--score", "3")
+    published(no)
     expect("still one answer", 1,
            sql_int("select count(*) from event_log where complaint_no = :'no'"
                    " and type = 'complaint.survey_answered'", no=no))
@@ -239,6 +248,7 @@ def step_api():
            (st, j.get("ok"), j.get("complaint_no"), j.get("score")))
     st, j = api(token, 5, "处理及时")
     expect("the same answer again (a retry): 200", (200, True), (st, j.get("ok")))
+    published(no)
     expect("recorded once", 1, sql_int("select count(*) from event_log where complaint_no = :'no'"
                                        " and type = 'complaint.survey_answered'", no=no))
 
@@ -278,6 +288,7 @@ def step_expired():
            0, sql_int("select count(*) from case_action a join complaint c"
                       " on c.id = a.complaint_id where c.complaint_no = :'no'"
                       " and a.action = 'survey'", no=no))
+    published(no)
     expect("nothing recorded", 0,
            sql_int("select count(*) from event_log where complaint_no = :'no'"
                    " and type = 'complaint.survey_answered'", no=no))

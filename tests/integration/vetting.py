@@ -58,6 +58,11 @@ def one_mail(desc, no, word):
 
 
 def events(no, etype):
+    """How many ETYPE events of NO are on the stream, once nothing of NO
+    waits in the outbox: the bus publishes a moment after the commit, so a
+    count read right after the action's answer could miss its event."""
+    checks.wait_until(lambda: sql("select count(*) = 0 from outbox where complaint_no = :'no'",
+                                  no=no) == "t", 20)
     return sql("select count(*) from event_log where complaint_no = :'no' and type = :'t'",
                no=no, t=etype)
 
