@@ -388,7 +388,17 @@ clock_reset () {
 
 ctl () { "$BIN/complaintctl" "$@"; }
 
-pyclient () { "$PY" "$PYCLIENT" "$@"; }
+# A probe (ping, replay, one request) is bounded as a whole, not only by its
+# --timeout: CI once saw a test hang for its full 300 s in wait_bus or an
+# analytics ping (no reply in any log, the checker never started), and a
+# probe that never returns turns wait_for's deadline into none. Killed, it
+# counts as "not yet" and wait_for tries again. A load run is not a probe.
+pyclient () {
+    case $1 in
+        ping|replay|request) timeout 20 "$PY" "$PYCLIENT" "$@" ;;
+        *) "$PY" "$PYCLIENT" "$@" ;;
+    esac
+}
 
 # wait_intake TIMEOUT_S — until intake answers a request (any reply).
 wait_intake () { wait_for "pyclient ping --endpoint $INTAKE_EP --timeout 500" "${1:-15}"; }

@@ -33,10 +33,16 @@ Run under Debian's /usr/bin/python3 (python3-zmq, python3-msgpack).
 """
 import argparse
 import atexit
+import faulthandler
 import os
+import signal
 import subprocess
 import sys
 import time
+
+# A checker killed by the runner's timeout (SIGTERM) prints where it was
+# first: a hang then names its line instead of "Terminated".
+faulthandler.register(signal.SIGTERM, chain=True)
 
 PASSED = 0
 FAILED = 0
