@@ -318,6 +318,19 @@ case_action_update (pg_session_t *pg, const char *kind, const char *complaint_no
 }
 
 int
+case_action_bump (pg_session_t *pg, const char *kind, const char *complaint_no,
+                  const char *case_id, int64_t version, int64_t *new_version,
+                  proto_error_t *err)
+{
+    static const char *sql =
+        "UPDATE complaint SET version = version + 1, updated_at = now ()"
+        " WHERE id = $1 RETURNING version";
+    const char *values [] = { case_id };
+    return case_action_update (pg, kind, complaint_no, sql, 1, values, version, new_version,
+                               err);
+}
+
+int
 case_action_outbox (pg_session_t *pg, const char *kind, const char *type,
                     const char *complaint_no, const msgpack_sbuffer *data, proto_error_t *err)
 {

@@ -86,6 +86,12 @@ PGresult *case_action_read (pg_session_t *pg, const char *kind, const char *comp
 int case_action_update (pg_session_t *pg, const char *kind, const char *complaint_no,
                         const char *sql, int n, const char *const *values, int64_t version,
                         int64_t *new_version, proto_error_t *err);
+/* The case's version + 1 and nothing else of its row, for an action that
+ * writes elsewhere (evidence, a survey answer): case_action_update of the
+ * one statement. */
+int case_action_bump (pg_session_t *pg, const char *kind, const char *complaint_no,
+                      const char *case_id, int64_t version, int64_t *new_version,
+                      proto_error_t *err);
 /* One transaction of the shape reply and evidence share: BEGIN, read (the
  * case locked, the checks), and unless *duplicate (set by read: answered
  * before, nothing to write) write and COMMIT; anything else is rolled

@@ -67,17 +67,15 @@ static const char *s_insert_sql =
     "  uploader_role, stored_at, content, reference)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, app_now (), $10, $11)";
 
-static const char *s_update_sql =
-    "UPDATE complaint SET version = version + 1, updated_at = now ()"
-    " WHERE id = $1 RETURNING version";
-
+/* Every item's audit row, uploaded or attached, kept or refused: what it
+ * does not have is left out (jsonb_strip_nulls). */
 static const char *s_audit_sql =
     "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before,"
     "  state_after, version_after, at, details)"
     " VALUES ($1, $2, $3, 'evidence', $4, $4, $5, app_now (), jsonb_strip_nulls ("
     "  jsonb_build_object ('seq', $6::integer, 'kind', $7::text, 'name', $8::text,"
     "  'media_type', $9::text, 'size', $10::bigint, 'sha256', $11::text,"
-    "  'reference', $12::text)))";
+    "  'reference', $12::text, 'source', $13::text, 'refused', $14::text)))";
 
 static const char *s_list_sql =
     "SELECT seq, kind, name, media_type, size, encode (sha256, 'hex'), uploader,"
@@ -169,7 +167,7 @@ s_write (void *arg)
     s_add_t *self = arg;
     const evidence_add_t *e = self->add;
     const char *role = lifecycle_role_name (self->staff.role);
-    char seq [24], size [24], version [24];
+    char seq [24], size [24];
     snprintf (seq, sizeof seq, "%lld", (long long) self->seq);
     snprintf (size, sizeof size, "%lld", (long long) self->size);
     const char *row [] = {
@@ -183,28 +181,54 @@ s_write (void *arg)
     if (!res)
         return -1;
     PQclear (res);
-    const char *id [] = { self->id };
-    if (case_action_update (self->pg, "evidence", e->complaint_no, s_update_sql, 1, id,
-                            self->version, &self->new_version, &self->err))
-        return -1;
-    snprintf (version, sizeof version, "%lld", (long long) self->new_version);
-    const char *audit [] = {
-        self->id, self->staff.id, role, lifecycle_state_name (self->state), version, seq,
-        e->kind, e->name.ptr, e->media_type, size, self->sha_hex, e->reference.ptr
+    case_evidence_item_t item = {
+        .kind = "evidence", .case_id = self->id, .complaint_no = e->complaint_no,
+        .state = self->state, .version = self->version, .seq = self->seq, .size = self->size,
+        .evidence_kind = e->kind, .name = e->name.ptr, .name_len = (int) e->name.len,
+        .reference = e->reference.ptr, .reference_len = (int) e->reference.len,
+        .media_type = e->media_type, .sha256_hex = self->sha_hex, .uploader = self->staff.id,
+        .actor = self->staff.id, .actor_role = role,
     };
-    int alengths [12] = { [7] = (int) e->name.len, [11] = (int) e->reference.len };
-    int aformats [12] = { [7] = 1, [11] = 1 };
-    res = s_exec (self, "audit", s_audit_sql, 12, audit, alengths, aformats);
+    return case_evidence_item_done (self->pg, &item, &self->new_version, &self->err);
+}
+
+int
+case_evidence_item_done (pg_session_t *pg, const case_evidence_item_t *item,
+                         int64_t *new_version, proto_error_t *err)
+{
+    bool kept = !item->refused_code;
+    if (case_action_bump (pg, item->kind, item->complaint_no, item->case_id, item->version,
+                          new_version, err))
+        return -1;
+    char seq [24], size [24], version [24];
+    snprintf (seq, sizeof seq, "%lld", (long long) item->seq);
+    snprintf (size, sizeof size, "%lld", (long long) item->size);
+    snprintf (version, sizeof version, "%lld", (long long) *new_version);
+    const char *audit [] = {
+        item->case_id, item->actor, item->actor_role, lifecycle_state_name (item->state),
+        version, seq, item->evidence_kind, item->name, item->media_type, size,
+        item->sha256_hex, item->reference, item->source, item->refused
+    };
+    int lengths [14] = { [7] = item->name_len, [11] = item->reference_len,
+                         [12] = item->source_len };
+    int formats [14] = { [7] = 1, [11] = 1, [12] = 1 };
+    PGresult *res = case_action_exec (pg, item->kind, item->complaint_no, "audit", s_audit_sql,
+                                      14, audit, lengths, formats, err);
     if (!res)
         return -1;
     PQclear (res);
     msgpack_sbuffer data;
     msgpack_sbuffer_init (&data);
-    events_evidence_t ev = { self->seq, e->kind, e->media_type, self->size, self->staff.id,
-                             role, self->new_version };
-    events_complaint_evidence_added (&data, &ev);
-    int rc = case_action_outbox (self->pg, "evidence", "complaint.evidence_added",
-                                 e->complaint_no, &data, &self->err);
+    events_evidence_t ev = { item->seq, item->evidence_kind, item->media_type,
+                             kept ? item->size : 0, item->actor, item->actor_role,
+                             *new_version };
+    if (kept)
+        events_complaint_evidence_added (&data, &ev);
+    else
+        events_complaint_evidence_refused (&data, &ev, item->refused_code);
+    int rc = case_action_outbox (pg, item->kind, kept ? "complaint.evidence_added"
+                                 : "complaint.evidence_refused", item->complaint_no, &data,
+                                 err);
     msgpack_sbuffer_destroy (&data);
     return rc;
 }

@@ -36,6 +36,7 @@
 #ifndef CASE_EVIDENCE_H_INCLUDED
 #define CASE_EVIDENCE_H_INCLUDED
 
+#include "lifecycle.h"
 #include "pg_session.h"
 #include "request.h"
 #include <msgpack.h>
@@ -51,6 +52,32 @@
  * duplicate included), -1 on an error reply. */
 int case_evidence_add (pg_session_t *pg, const evidence_add_t *add, msgpack_sbuffer *reply);
 int case_evidence_get (pg_session_t *pg, const evidence_get_t *get, msgpack_sbuffer *reply);
+
+/* An item of evidence as its row is written, inside the caller's
+ * transaction with the case locked: a staff upload, an e-mail attachment
+ * kept or refused (case_evidence_part.c). name, source and reference may
+ * be unterminated (their lengths given); the rest are C strings, source
+ * and reference NULL when the item has none. uploader is the row's (the
+ * adapter's key for an attachment); actor and actor_role the audit row's
+ * and the event's (the sweep's are intake/system). */
+typedef struct {
+    const char *kind;               /* the action's name in logs: evidence, evidence_sweep */
+    const char *case_id, *complaint_no;
+    case_state_t state;
+    int64_t version;                /* the case's before */
+    int64_t seq, size;
+    const char *evidence_kind;      /* document, recording_ref, email_attachment, ... */
+    const char *source, *name, *reference;
+    int source_len, name_len, reference_len;
+    const char *media_type, *sha256_hex, *uploader, *actor, *actor_role;
+    const char *refused_code, *refused;     /* "code", "code: sentence"; NULL: kept */
+} case_evidence_item_t;
+
+/* The row is written: the case's version + 1, the audit row,
+ * complaint.evidence_added or _refused (refused_code set). 0, or -1 with
+ * err. */
+int case_evidence_item_done (pg_session_t *pg, const case_evidence_item_t *item,
+                             int64_t *new_version, proto_error_t *err);
 
 /* The case's evidence (complaint id as text), metadata only, by seq; NULL
  * when the store failed. Then packed as an array of maps {seq, kind, name,

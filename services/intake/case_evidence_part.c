@@ -25,7 +25,6 @@
 #include "case_evidence_part.h"
 #include "case_action.h"
 #include "case_evidence.h"
-#include "events.h"
 #include "log.h"
 
 #include <assert.h>
@@ -100,18 +99,6 @@ static const char *s_refused_sql =
 
 static const char *s_drop_sql =
     "DELETE FROM evidence_part WHERE complaint_id = $1 AND source = $2";
-
-static const char *s_update_sql =
-    "UPDATE complaint SET version = version + 1, updated_at = now ()"
-    " WHERE id = $1 RETURNING version";
-
-static const char *s_audit_sql =
-    "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before,"
-    "  state_after, version_after, at, details)"
-    " VALUES ($1, $2, $3, 'evidence', $4, $4, $5, app_now (), jsonb_strip_nulls ("
-    "  jsonb_build_object ('seq', $6::integer, 'kind', 'email_attachment', 'name', $7::text,"
-    "  'media_type', $8::text, 'size', $9::bigint, 'sha256', $10::text, 'source', $11::text,"
-    "  'refused', $12::text)))";
 
 static PGresult *
 s_exec (s_part_t *self, const char *step, const char *sql, int n, const char *const *values,
@@ -208,48 +195,6 @@ s_drop_parts (pg_session_t *pg, const case_evidence_item_t *item, proto_error_t 
 }
 
 int
-case_evidence_item_done (pg_session_t *pg, const case_evidence_item_t *item, bool kept,
-                         int64_t *new_version, proto_error_t *err)
-{
-    if (s_drop_parts (pg, item, err))
-        return -1;
-    const char *id [] = { item->case_id };
-    if (case_action_update (pg, item->kind, item->complaint_no, s_update_sql, 1, id,
-                            item->version, new_version, err))
-        return -1;
-    char seq [24], size [24], version [24];
-    snprintf (seq, sizeof seq, "%lld", (long long) item->seq);
-    snprintf (size, sizeof size, "%lld", (long long) item->size);
-    snprintf (version, sizeof version, "%lld", (long long) *new_version);
-    const char *audit [] = {
-        item->case_id, item->actor, item->actor_role, lifecycle_state_name (item->state),
-        version, seq, item->name, item->media_type, size, item->sha256_hex, item->source,
-        kept ? NULL : item->refused
-    };
-    int alengths [12] = { [6] = item->name_len, [10] = item->source_len };
-    int aformats [12] = { [6] = 1, [10] = 1 };
-    PGresult *res = case_action_exec (pg, item->kind, item->complaint_no, "audit",
-                                      s_audit_sql, 12, audit, alengths, aformats, err);
-    if (!res)
-        return -1;
-    PQclear (res);
-    msgpack_sbuffer data;
-    msgpack_sbuffer_init (&data);
-    events_evidence_t ev = { item->seq, "email_attachment", item->media_type,
-                             kept ? item->size : 0, item->actor, item->actor_role,
-                             *new_version };
-    if (kept)
-        events_complaint_evidence_added (&data, &ev);
-    else
-        events_complaint_evidence_refused (&data, &ev, item->refused_code);
-    int rc = case_action_outbox (pg, item->kind, kept ? "complaint.evidence_added"
-                                 : "complaint.evidence_refused", item->complaint_no, &data,
-                                 err);
-    msgpack_sbuffer_destroy (&data);
-    return rc;
-}
-
-int
 case_evidence_item_refuse (pg_session_t *pg, const case_evidence_item_t *item, bool *written,
                            int64_t *new_version, proto_error_t *err)
 {
@@ -267,11 +212,13 @@ case_evidence_item_refuse (pg_session_t *pg, const case_evidence_item_t *item, b
         return -1;
     *written = strcmp (PQcmdTuples (res), "1") == 0;
     PQclear (res);
-    if (!*written) {                /* the same item is on the case already: the parts go */
+    if (s_drop_parts (pg, item, err))
+        return -1;
+    if (!*written) {                /* the same item is on the case already: only the parts go */
         *new_version = item->version;
-        return s_drop_parts (pg, item, err);
+        return 0;
     }
-    return case_evidence_item_done (pg, item, false, new_version, err);
+    return case_evidence_item_done (pg, item, new_version, err);
 }
 
 /* This part's item as case_evidence_item's functions take it. */
@@ -282,11 +229,13 @@ s_item (const s_part_t *self)
     return (case_evidence_item_t) {
         .kind = "evidence", .case_id = self->id, .complaint_no = e->complaint_no,
         .state = self->state, .version = self->version, .seq = self->seq, .size = e->size,
+        .evidence_kind = "email_attachment",
         .source = e->source.ptr, .source_len = (int) e->source.len,
         .name = e->name.ptr, .name_len = (int) e->name.len,
         .media_type = e->media_type, .sha256_hex = e->sha256, .uploader = self->actor,
         .actor = self->actor, .actor_role = S_ROLE,
-        .refused_code = self->refused_code, .refused = self->refused,
+        .refused_code = self->refused_code,
+        .refused = self->refused_code ? self->refused : NULL,       /* kept: none */
     };
 }
 
@@ -324,7 +273,9 @@ s_kept (s_part_t *self)
         return -1;
     PQclear (res);
     case_evidence_item_t item = s_item (self);
-    return case_evidence_item_done (self->pg, &item, true, &self->new_version, &self->err);
+    if (s_drop_parts (self->pg, &item, &self->err))
+        return -1;
+    return case_evidence_item_done (self->pg, &item, &self->new_version, &self->err);
 }
 
 static int

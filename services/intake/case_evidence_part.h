@@ -42,14 +42,14 @@
  *  Interface:
  *      case_evidence_part_add   one part; the reply is packed
  *      case_evidence_item_refuse   a refused row for an item and the rest
- *                               (its parts gone, version, audit, event):
+ *                               (its parts gone, case_evidence_item_done):
  *                               a part's own refusal and the sweep's
  *                               (case_evidence_sweep.c), one spelling
  */
 #ifndef CASE_EVIDENCE_PART_H_INCLUDED
 #define CASE_EVIDENCE_PART_H_INCLUDED
 
-#include "lifecycle.h"
+#include "case_evidence.h"
 #include "pg_session.h"
 #include "request.h"
 #include <msgpack.h>
@@ -64,32 +64,10 @@
 int case_evidence_part_add (pg_session_t *pg, const char *actor, const evidence_add_t *add,
                             msgpack_sbuffer *reply);
 
-/* An e-mail attachment's item as it is finished, kept or refused, inside
- * the caller's transaction with the case locked. source and name may be
- * unterminated (their lengths given); the rest are C strings. uploader is
- * the adapter's key (the row's); actor and actor_role the audit row's and
- * the event's (the adapter's own, or intake/system for the sweep). */
-typedef struct {
-    const char *kind;               /* the action's name in logs: evidence, evidence_sweep */
-    const char *case_id, *complaint_no;
-    case_state_t state;
-    int64_t version;                /* the case's before */
-    int64_t seq, size;
-    const char *source, *name;
-    int source_len, name_len;
-    const char *media_type, *sha256_hex, *uploader, *actor, *actor_role;
-    const char *refused_code, *refused;     /* "code", "code: sentence" */
-} case_evidence_item_t;
-
 /* The refused row (no bytes), unless the same item is on the case already
- * (*written false: nothing else done); then as case_evidence_item_done.
- * 0, or -1 with err. */
+ * (*written false: only its parts deleted); then its parts deleted and
+ * case_evidence_item_done. 0, or -1 with err. */
 int case_evidence_item_refuse (pg_session_t *pg, const case_evidence_item_t *item,
                                bool *written, int64_t *new_version, proto_error_t *err);
-
-/* The row is written: the item's parts deleted, the case's version + 1,
- * the audit row, complaint.evidence_added or _refused. 0, or -1 with err. */
-int case_evidence_item_done (pg_session_t *pg, const case_evidence_item_t *item, bool kept,
-                             int64_t *new_version, proto_error_t *err);
 
 #endif

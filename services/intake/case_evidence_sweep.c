@@ -132,7 +132,7 @@ s_write (void *arg)
     case_evidence_item_t item = {
         .kind = S_KIND, .case_id = self->id, .complaint_no = self->complaint_no,
         .state = self->state, .version = self->version, .seq = self->seq, .size = self->size,
-        .source = self->source, .source_len = (int) strlen (self->source),
+        .evidence_kind = "email_attachment", .source = self->source, .source_len = (int) strlen (self->source),
         .name = self->name, .name_len = (int) strlen (self->name),
         .media_type = self->media_type, .sha256_hex = self->sha_hex,
         .uploader = self->uploader, .actor = S_ACTOR, .actor_role = S_ROLE,

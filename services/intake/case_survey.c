@@ -155,9 +155,6 @@ s_read (void *arg)
 static const char *s_answer_sql =
     "UPDATE survey SET answered_at = app_now (), score = $2::int, comment = $3::text,"
     "  channel = 'web' WHERE complaint_id = $1";
-static const char *s_version_sql =
-    "UPDATE complaint SET version = version + 1, updated_at = now () WHERE id = $1"
-    " RETURNING version";
 static const char *s_audit_sql =
     "INSERT INTO case_action (complaint_id, actor, actor_role, action, state_before,"
     "  state_after, version_after, at, details)"
@@ -180,9 +177,8 @@ s_write (void *arg)
     if (!res)
         return -1;
     PQclear (res);
-    const char *ids [] = { self->id };
-    if (case_action_update (self->pg, "survey", s->complaint_no, s_version_sql, 1, ids,
-                            self->version, &self->new_version, &self->err))
+    if (case_action_bump (self->pg, "survey", s->complaint_no, self->id, self->version,
+                          &self->new_version, &self->err))
         return -1;
     char version [24];
     snprintf (version, sizeof version, "%lld", (long long) self->new_version);

@@ -212,6 +212,12 @@ def reply(no):
     checks.expect("the reply itself is on the case too", 1, checks.sql_int(
         "select count(*) from case_action a join complaint c on c.id = a.complaint_id"
         " where c.complaint_no = :'no' and a.details ->> 'ref' = :'ref'", no=no, ref=mid))
+    checks.expect("the kept attachment's audit row: its source and kind, no refusal",
+                  "email_attachment|false", checks.sql(
+                      "select (a.details ->> 'kind') || '|' || (a.details ? 'refused')::text"
+                      "  from case_action a join complaint c on c.id = a.complaint_id"
+                      " where c.complaint_no = :'no' and a.action = 'evidence'"
+                      "   and a.details ->> 'source' = :'src'", no=no, src=mid + "#1"))
 
 
 def keys(no):
